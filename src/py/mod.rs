@@ -1,0 +1,21 @@
+//! The `rigging._native` extension module: registration only, no logic.
+
+use pyo3::prelude::*;
+
+mod errors;
+mod fanout;
+mod ident;
+mod scan;
+mod strip;
+
+/// The native core of rigging (see `rigging/_native.pyi` for the documented surface).
+#[pymodule(gil_used = true)]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    errors::register(m)?;
+    scan::register(m)?;
+    strip::register(m)?;
+    ident::register(m)?;
+    fanout::register(m)?;
+    Ok(())
+}

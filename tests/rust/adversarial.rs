@@ -1,0 +1,1 @@
+//! Linear-time checks on adversarial inputs.

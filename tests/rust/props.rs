@@ -1,0 +1,1 @@
+//! Property tests: every hot path against a deliberately naive reference.
