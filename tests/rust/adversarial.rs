@@ -1,1 +1,0 @@
-//! Linear-time checks on adversarial inputs.

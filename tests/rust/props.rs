@@ -1,1 +1,0 @@
-//! Property tests: every hot path against a deliberately naive reference.
