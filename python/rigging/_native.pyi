@@ -1,6 +1,13 @@
 """Typed stub of `rigging._native`, the Rust core. User-facing docs of native objects live here."""
 
-__all__: list[str]
+__all__ = [
+    # errors
+    "FanOutError",
+    "IdentifierError",
+    "RiggingError",
+    "SpliceError",
+    "__version__",
+]
 __version__: str
 
 # --- errors ---------------------------------------------------------------------------------
