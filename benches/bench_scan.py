@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from corpus import MB, TAGS, all_lt, deep_nesting, make_corpus, unclosed_starts
+
 from rigging._native import Span, scan
 
 

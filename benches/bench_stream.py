@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from corpus import MB, TAGS, make_corpus
+
 from rigging._native import Span, TagStream, scan
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from rigging._native import Span, TagStream, scan
 
 TEXT = "😀 東京 <answer n='1'>é🚀</answer> <fun-fact>a</fun-fact> <answer>cut"
