@@ -1,6 +1,14 @@
 //! `splice` and `strip_spans` against a slow reference that edits a `Vec<char>` one edit at a
 //! time and classifies every span against every edit.
 
+// The reference works in signed offsets for clarity (test inputs are tiny), and this whole
+// file is test code.
+#![allow(
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss,
+    clippy::unwrap_used
+)]
+
 use _native::strip::{splice, strip_spans, SpliceError};
 use proptest::prelude::*;
 
