@@ -30,18 +30,39 @@ use std::fmt;
 
 use crate::offsets::CharToByte;
 
+/// Which list of a request an offending item came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Item {
+    /// An edit given to [`splice`].
+    Edit,
+    /// A range given to [`strip_spans`].
+    Remove,
+    /// A span to remap.
+    Span,
+}
+
+impl fmt::Display for Item {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Edit => "edit",
+            Self::Remove => "range to remove",
+            Self::Span => "span",
+        })
+    }
+}
+
 /// Why a splice request was rejected. Indexes refer to the caller's lists; offsets and
 /// lengths are code points.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SpliceError {
-    /// An edit (or removed range) ends before it starts or past the end of the text.
-    EditOutOfRange {
-        /// Index of the edit in the caller's list.
+    /// An item ends before it starts or past the end of the text.
+    OutOfRange {
+        /// The list the item came from.
+        item: Item,
+        /// Index of the item in that list.
         index: usize,
-        /// The edit's start.
-        start: usize,
-        /// The edit's end.
-        end: usize,
+        /// Its `(start, end)`.
+        range: (usize, usize),
         /// Length of the text.
         len: usize,
     },
@@ -58,30 +79,19 @@ pub enum SpliceError {
         /// Length of the text.
         len: usize,
     },
-    /// A span to remap ends before it starts or past the end of the text.
-    SpanOutOfRange {
-        /// Index of the span in the caller's list.
-        index: usize,
-        /// The span's start.
-        start: usize,
-        /// The span's end.
-        end: usize,
-        /// Length of the text.
-        len: usize,
-    },
 }
 
 impl fmt::Display for SpliceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Self::EditOutOfRange {
+            Self::OutOfRange {
+                item,
                 index,
-                start,
-                end,
+                range: (start, end),
                 len,
             } => write!(
                 f,
-                "edit {index} ({start}, {end}) is not a range within the text of length {len} \
+                "{item} {index} ({start}, {end}) is not a range within the text of length {len} \
                  (expected 0 <= start <= end <= {len})"
             ),
             Self::EditsOverlap {
@@ -96,17 +106,21 @@ impl fmt::Display for SpliceError {
                  {len} (edits may touch but not overlap)",
                 range.0, range.1, other_range.0, other_range.1
             ),
-            Self::SpanOutOfRange {
-                index,
-                start,
-                end,
-                len,
-            } => write!(
-                f,
-                "span {index} ({start}, {end}) is not a range within the text of length {len} \
-                 (expected 0 <= start <= end <= {len})"
-            ),
         }
+    }
+}
+
+/// Check `0 <= start <= end <= len`.
+fn check(item: Item, index: usize, range: (usize, usize), len: usize) -> Result<(), SpliceError> {
+    if range.0 <= range.1 && range.1 <= len {
+        Ok(())
+    } else {
+        Err(SpliceError::OutOfRange {
+            item,
+            index,
+            range,
+            len,
+        })
     }
 }
 
@@ -138,14 +152,7 @@ pub fn splice<S: AsRef<str>>(
     let mut sorted = Vec::with_capacity(edits.len());
     for (index, (start, end, replacement)) in edits.iter().enumerate() {
         let (start, end) = (*start, *end);
-        if start > end || end > len {
-            return Err(SpliceError::EditOutOfRange {
-                index,
-                start,
-                end,
-                len,
-            });
-        }
+        check(Item::Edit, index, (start, end), len)?;
         let replacement = replacement.as_ref();
         let repl_len = replacement.chars().count();
         sorted.push(Sorted {
@@ -184,14 +191,7 @@ pub fn strip_spans(
     let len = text.chars().count();
     let mut ranges = Vec::with_capacity(remove.len());
     for (index, &(start, end)) in remove.iter().enumerate() {
-        if start > end || end > len {
-            return Err(SpliceError::EditOutOfRange {
-                index,
-                start,
-                end,
-                len,
-            });
-        }
+        check(Item::Remove, index, (start, end), len)?;
         if start < end {
             ranges.push((start, end, index));
         }
@@ -235,14 +235,7 @@ fn apply(
     }
     let mut mapped = Vec::with_capacity(spans.len());
     for (index, &(start, end)) in spans.iter().enumerate() {
-        if start > end || end > len {
-            return Err(SpliceError::SpanOutOfRange {
-                index,
-                start,
-                end,
-                len,
-            });
-        }
+        check(Item::Span, index, (start, end), len)?;
         mapped.push(map_span(edits, &shift, start, end));
     }
 
@@ -389,10 +382,10 @@ mod tests {
         let err = splice("abc", &[(0, 1, ""), (2, 4, "")], &[]).unwrap_err();
         assert_eq!(
             err,
-            SpliceError::EditOutOfRange {
+            SpliceError::OutOfRange {
+                item: Item::Edit,
                 index: 1,
-                start: 2,
-                end: 4,
+                range: (2, 4),
                 len: 3
             }
         );
@@ -402,15 +395,19 @@ mod tests {
              (expected 0 <= start <= end <= 3)"
         );
         let err = splice("abc", &[(2, 1, "")], &[]).unwrap_err();
-        assert!(matches!(err, SpliceError::EditOutOfRange { index: 0, .. }));
+        assert!(matches!(err, SpliceError::OutOfRange { index: 0, .. }));
         let err = splice::<&str>("abc", &[], &[(0, 0), (1, 4)]).unwrap_err();
         assert_eq!(
             err.to_string(),
             "span 1 (1, 4) is not a range within the text of length 3 \
              (expected 0 <= start <= end <= 3)"
         );
-        let err = strip_spans("abc", &[(3, 2)], &[]).unwrap_err();
-        assert!(matches!(err, SpliceError::EditOutOfRange { index: 0, .. }));
+        let err = strip_spans("abc", &[(0, 1), (3, 2)], &[]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "range to remove 1 (3, 2) is not a range within the text of length 3 \
+             (expected 0 <= start <= end <= 3)"
+        );
     }
 
     #[test]

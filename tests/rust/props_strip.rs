@@ -9,7 +9,7 @@
     clippy::unwrap_used
 )]
 
-use _native::strip::{splice, strip_spans, SpliceError};
+use _native::strip::{splice, strip_spans, Item, SpliceError};
 use proptest::prelude::*;
 
 type Edit = (usize, usize, String);
@@ -193,9 +193,9 @@ proptest! {
                 let needle = format!("length {len}");
                 prop_assert!(err.to_string().contains(&needle));
                 let bad_index = match err {
-                    SpliceError::EditOutOfRange { index, .. }
+                    SpliceError::OutOfRange { item: Item::Span, index, .. } => index < spans.len(),
+                    SpliceError::OutOfRange { index, .. }
                     | SpliceError::EditsOverlap { index, .. } => index < edits.len(),
-                    SpliceError::SpanOutOfRange { index, .. } => index < spans.len(),
                 };
                 prop_assert!(bad_index);
             }
