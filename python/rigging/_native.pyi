@@ -156,6 +156,7 @@ class TagStream:
     @property
     def position(self) -> int:
         """Complete code points consumed so far."""
+
 # --- strip ----------------------------------------------------------------------------------
 
 def splice(

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 
 import pytest
+
 from rigging._native import RiggingError, SpliceError, splice, strip_spans
 
 

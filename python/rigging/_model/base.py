@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import typing as t
 import weakref
-import xml.etree.ElementTree as ET  # noqa: N817 - the usual alias
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from pydantic_xml import BaseXmlModel
@@ -251,12 +251,13 @@ class Model(BaseXmlModel):
         if len(fields) == 1:
             info = next(iter(fields.values()))
             for meta in info.metadata:
-                if isinstance(meta, XmlEntityInfo) and meta.location is not None:
-                    if meta.location.name == "ATTRIBUTE":
-                        raise ValueError(
-                            f"Model '{cls.__name__}' has a single attr() field which is not "
-                            "supported"
-                        )
+                location = (
+                    getattr(meta, "location", None) if isinstance(meta, XmlEntityInfo) else None
+                )
+                if location is not None and location.name == "ATTRIBUTE":
+                    raise ValueError(
+                        f"Model '{cls.__name__}' has a single attr() field which is not supported"
+                    )
 
     @classmethod
     def from_text(cls, content: str) -> list[tuple[Self, slice]]:
@@ -276,7 +277,7 @@ class Model(BaseXmlModel):
             pydantic.ValidationError: Elements were found but none holds a valid model.
             XmlContentError: Elements were found but none holds readable XML.
         """
-        from rigging._model.extract import extract  # noqa: PLC0415 - extract imports Model
+        from rigging._model.extract import extract
 
         return [(found.model, found.slice) for found in extract(cls, content)]
 

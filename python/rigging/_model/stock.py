@@ -91,12 +91,16 @@ def make_primitive(
         return value if replaced is None else replaced
 
     annotation: t.Any = t.Annotated[type_, BeforeValidator(_strip)] if strip_content else type_
-    created = create_model(  # type: ignore[call-overload]
+    base: t.Any = Primitive[type_]  # type: ignore[valid-type]
+    validators: dict[str, t.Any] = {
+        "content_validator": field_validator("content")(classmethod(check))
+    }
+    created: t.Any = create_model(
         name,
-        __base__=Primitive[type_],  # type: ignore[valid-type]
+        __base__=base,
         __doc__=doc,
         __cls_kwargs__={"tag": tag or to_xml_tag(name)},
-        __validators__={"content_validator": field_validator("content")(classmethod(check))},
+        __validators__=validators,
         content=(annotation, ...),
     )
     _PRIMITIVES[key] = created
@@ -183,8 +187,11 @@ class DelimitedAnswer(Model):
 
     @property
     def items(self) -> list[str]:
-        """The pieces: split on the delimiter giving most pieces (first on ties), stripped of
-        whitespace and quotes, empty pieces dropped."""
+        """The pieces of the content.
+
+        Split on the delimiter giving most pieces (the first on ties), each piece stripped of
+        whitespace and quotes, empty pieces dropped.
+        """
         best = max(self._delimiters, key=self.content.count)
         pieces = (piece.strip(" \"'\t\r\n") for piece in self.content.split(best))
         return [piece for piece in pieces if piece]
