@@ -1,8 +1,9 @@
 //! Errors of connection-string parsing and of building an [`Identifier`](super::Identifier).
 //!
 //! Messages say what was expected and where, and never contain a value: any value may be an
-//! api key. A parameter *name* is shown only when it cannot be a pasted secret (short, no
-//! digits).
+//! api key. A parameter *name* is shown only when it looks like one (at most 32 characters
+//! of lowercase letters, `_`, `.` and `-`), so a secret pasted without `key=` (random
+//! mixed-case letters and digits) is not echoed.
 
 use std::fmt;
 
@@ -52,7 +53,10 @@ pub struct IdentError {
 impl IdentErrorKind {
     /// `ExpectedEquals` for `key`, hiding names that might be secrets.
     pub(crate) fn expected_equals(key: &str) -> Self {
-        let safe = key.len() <= 32 && !key.bytes().any(|b| b.is_ascii_digit());
+        let safe = key.len() <= 32
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || matches!(b, b'_' | b'.' | b'-'));
         Self::ExpectedEquals(safe.then(|| key.to_owned()))
     }
 }
