@@ -3,6 +3,8 @@
 // This whole file is test code.
 #![allow(clippy::unwrap_used)]
 
+use std::fmt::Write as _;
+
 use _native::ident::{Identifier, Value};
 use proptest::prelude::*;
 
@@ -127,7 +129,7 @@ fn long_inputs_parse_in_linear_time() {
     // Many repeated keys, long quoted values and long lists: all linear.
     let mut text = String::from("p!model");
     for i in 0..50_000 {
-        text.push_str(&format!(",k{}=\"{}\\\"\"", i % 1000, "x".repeat(10)));
+        write!(text, ",k{}=\"{}\\\"\"", i % 1000, "x".repeat(10)).unwrap();
     }
     text.push_str(",stop=");
     text.push_str(&"a;".repeat(100_000));
