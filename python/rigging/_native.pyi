@@ -1,12 +1,12 @@
 """Typed stub of `rigging._native`, the Rust core. User-facing docs of native objects live here."""
 
 import builtins
-from collections.abc import Sequence
-from typing import Literal, final
+from collections.abc import Mapping, Sequence
+from typing import ClassVar, Literal, final
 
 __all__ = [
-    # errors
     "FanOutError",
+    "Identifier",
     "IdentifierError",
     "RiggingError",
     "Span",
@@ -214,3 +214,90 @@ def strip_spans(
     Raises:
         SpliceError: A range or span is outside the text or reversed.
     """
+
+# --- ident ----------------------------------------------------------------------------------
+
+@final
+class Identifier:
+    r"""A generator connection string, `[provider!]model[,key=value]*`, parsed.
+
+    - `provider` is optional (letters, digits, `_`, `-`); only one `!`, before the first `,`,
+      separates it.
+    - The model is everything up to the first unquoted `,` (it may hold `/`, `:`, `.`, `@`),
+      or a double-quoted string.
+    - Parameter names are `[A-Za-z_][A-Za-z0-9_.-]*`. A value is bare (anything but `,`,
+      trimmed; `=` and `!` are fine) or double-quoted with `\"` and `\\` escapes.
+    - Bare values are typed: a 64-bit integer is `int`; a decimal or exponent form, `inf` or
+      `nan` is `float`; `true`/`false` in any case is `bool`; a value containing `;` is a
+      `list[str]` (`stop=a;b;` is `["a", "b", ""]`, elements may be quoted one by one); the
+      rest, and every quoted value, is `str`.
+    - A repeated name keeps its first position and takes its last value.
+    - `api_key=...` goes to `api_key`, untyped, and is never written back: `format()`,
+      `str()` and `repr()` never show it, nor do error messages.
+
+    `Identifier.parse(x.format())` equals `x` apart from `api_key`, except that a list of
+    fewer than two elements has no spelling of its own: `["x"]` is written `stop=x` and
+    reads back as the string `"x"` (callers that expect a list, such as `stop`, wrap it).
+
+    An identifier is immutable; `params` returns a new dict on each access.
+
+    Args:
+        model: The model name (not empty).
+        provider: The provider, or None to let the caller pick its default.
+        params: Parameters, in order; names must not include `api_key`.
+        api_key: The api key, kept out of every rendering.
+
+    Raises:
+        ValueError: The provider, model or a parameter name cannot be written in a
+            connection string, or an int does not fit in 64 bits.
+        TypeError: A parameter value is not int, float, bool, str or list[str].
+    """
+
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+    def __new__(
+        cls,
+        model: str,
+        *,
+        provider: str | None = None,
+        params: Mapping[str, int | float | bool | str | list[str]] | None = None,
+        api_key: str | None = None,
+    ) -> Identifier: ...
+    @staticmethod
+    def parse(text: str) -> Identifier:
+        """Parse a connection string.
+
+        Args:
+            text: The connection string.
+
+        Returns:
+            The parsed identifier.
+
+        Raises:
+            IdentifierError: The string is malformed; `position` is the code-point index of
+                the problem and the message says what was expected there.
+        """
+    @property
+    def provider(self) -> str | None:
+        """The provider before `!`, or None when the string has none."""
+    @property
+    def model(self) -> str:
+        """The model name."""
+    @property
+    def params(self) -> dict[str, int | float | bool | str | list[str]]:
+        """The parameters in order of first appearance (a new dict on each access)."""
+    @property
+    def api_key(self) -> str | None:
+        """The api key, if one was given."""
+    def format(self) -> str:
+        r"""Write the connection string `provider!model,key=value,...`, without the api key.
+
+        Strings are quoted whenever a bare spelling would read back differently (`"10"`,
+        `"true"`, empty, containing `,` `"` `;` `\`, or with outer whitespace), and floats
+        always read back as the same float (`1.0`, `1e20`, `inf`, `NaN`).
+
+        Returns:
+            The connection string.
+        """
+    def __eq__(self, other: object, /) -> bool:
+        """Whether all fields, including the api key, are equal."""
