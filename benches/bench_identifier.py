@@ -6,6 +6,7 @@ import random
 from functools import cache
 
 from pytest_benchmark.fixture import BenchmarkFixture
+
 from rigging._native import Identifier
 
 COUNT = 10_000

@@ -1,15 +1,28 @@
 """Typed stub of `rigging._native`, the Rust core. User-facing docs of native objects live here."""
 
+import builtins
 from collections.abc import Mapping, Sequence
-from typing import ClassVar, final
+from typing import ClassVar, Literal, final
 
 __all__ = [
+    # fanout
+    "FanOut",
+    # errors
     "FanOutError",
+    # ident
     "Identifier",
+    # errors
     "IdentifierError",
     "RiggingError",
+    # scan
+    "Span",
+    # errors
     "SpliceError",
+    # scan
+    "TagStream",
     "__version__",
+    "scan",
+    # strip
     "splice",
     "strip_spans",
 ]
@@ -33,7 +46,276 @@ class SpliceError(RiggingError, ValueError):
     """Spans given to `strip_spans` or `splice` are out of bounds or overlap."""
 
 class FanOutError(RiggingError, RuntimeError):
-    """A batch bookkeeping table was asked for an impossible state change."""
+    """A batch bookkeeping table was asked for an impossible state change.
+
+    Attributes:
+        kind: What went wrong: ``"bad_size"``, ``"bad_max_rounds"``, ``"bad_limit"``,
+            ``"nothing_ready"``, ``"out_of_range"``, ``"negative_index"`` or ``"not_in_flight"``.
+        index: The item the request named, or ``None`` when it named none.
+    """
+
+    kind: str
+    index: int | None
+
+# --- scan -----------------------------------------------------------------------------------
+
+@final
+class Span:
+    """One `<tag …>inner</tag>` element found by `scan` or `TagStream`.
+
+    Offsets are code-point indices into the scanned text (Python `str` indices), so
+    `text[span.slice]` is the whole element and `text[span.inner_slice]` its content.
+    Spans are frozen, hashable and compare equal field by field.
+
+    Attributes:
+        tag: The tag name, as given in the tag set.
+        start: Index of the `<` of the start tag.
+        end: Index just past the `>` of the end tag (of the tag itself when self-closing; the
+            end of the text for an unclosed span reported with `incomplete="close"`).
+        inner_start: Index just past the start tag.
+        inner_end: Index of the `<` of the end tag (equal to `inner_start` when self-closing,
+            the end of the text when unclosed).
+        depth: Number of starts of the same name still open around this one when it closed
+            (`<a>x <a>y</a></a>`: the inner span has depth 1, the outer 0). A stray unclosed
+            start counts too: in `Use <a> tags: <a>hi</a>` the span `hi` has depth 1.
+        self_closing: The element was written `<tag/>` or `<tag attr="v" />`.
+        closed: `False` only for spans added at the end by `incomplete="close"`.
+    """
+
+    @property
+    def tag(self) -> str: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def inner_start(self) -> int: ...
+    @property
+    def inner_end(self) -> int: ...
+    @property
+    def depth(self) -> int: ...
+    @property
+    def self_closing(self) -> bool: ...
+    @property
+    def closed(self) -> bool: ...
+    @property
+    def slice(self) -> builtins.slice:
+        """`slice(start, end)`: the whole element."""
+    @property
+    def inner_slice(self) -> builtins.slice:
+        """`slice(inner_start, inner_end)`: the element's content."""
+
+def scan(
+    text: str, tags: Sequence[str], *, incomplete: Literal["drop", "close"] = "drop"
+) -> list[Span]:
+    """Find every element of the given tag names in `text`, in one linear pass.
+
+    Rules: a name matches only exactly (`<answers>` is not `answer`); start tags may carry
+    attributes (`a="x>y"`, `a='v'`, `a=v`, bare `a`); a `<` outside quotes or inside a quoted
+    value ends a candidate tag; `<tag/>` is an empty self-closing element; each name has its
+    own stack, so an end tag closes the latest open start of its name and an end tag with
+    nothing open is ignored; `<![CDATA[ … ]]>` and `<!-- … -->` are opaque (to the end of the
+    text when unterminated).
+
+    Args:
+        text: The text to scan.
+        tags: Tag names (letters, digits, `-`, `_`, `.`, `:`). Not a bare `str`.
+        incomplete: What to do with starts still open at the end: `"drop"` them, or
+            `"close"` them as spans running to the end of the text (`closed=False`).
+
+    Returns:
+        The spans in closing order, then (with `"close"`) the unclosed ones, latest first.
+
+    Raises:
+        ValueError: A tag name is empty or holds another character (the message names it),
+            or `incomplete` is not `"drop"` or `"close"`.
+        TypeError: `tags` is a `str` or holds a non-`str`.
+    """
+
+@final
+class TagStream:
+    """Find elements in a text that arrives in chunks, e.g. a streamed model answer.
+
+    Each span is returned by the `feed` call whose chunk holds its closing `>`, exactly once,
+    with offsets counted from the start of the whole stream. A chunk may end anywhere: inside a
+    tag name, an attribute, a CDATA marker or (for `bytes`) a multi-byte character. Work is
+    linear in the whole input whatever the chunking; memory holds the open tags and a few
+    bytes, never the text. The rules are those of `scan`, and the spans are the same.
+
+    Args:
+        tags: Tag names, as for `scan`.
+        incomplete: What `finish` does with starts still open: `"drop"` or `"close"`.
+
+    Raises:
+        ValueError: A tag name is invalid, or `incomplete` is unknown.
+        TypeError: `tags` is a `str` or holds a non-`str`.
+    """
+
+    def __new__(
+        cls, tags: Sequence[str], *, incomplete: Literal["drop", "close"] = "drop"
+    ) -> TagStream: ...
+    def feed(self, chunk: str | bytes) -> list[Span]:
+        """Consume the next chunk and return the spans it completes, in closing order.
+
+        Raises:
+            ValueError: A `bytes` chunk is not valid UTF-8 (the chunk is rejected and the
+                stream stays usable).
+            RuntimeError: The stream is finished.
+            TypeError: `chunk` is neither `str` nor `bytes`.
+        """
+    def finish(self) -> list[Span]:
+        """End the stream and return the spans the incomplete mode adds (none for "drop").
+
+        Raises:
+            ValueError: The stream ended inside a multi-byte UTF-8 character.
+            RuntimeError: The stream is already finished.
+        """
+    @property
+    def position(self) -> int:
+        """Complete code points consumed so far."""
+
+# --- fanout ---------------------------------------------------------------------------------
+
+_FanOutState = Literal["pending", "in_flight", "again", "done", "failed", "exhausted"]
+
+@final
+class FanOut:
+    """Per-item bookkeeping for a batch that runs in rounds.
+
+    Every round, the items that need generation go to the model in one call; afterwards each
+    item is marked done (`complete`), failed (`fail`) or in need of another round (`again`),
+    up to `max_rounds` sends per item. Finding the next round costs time proportional to the
+    items in it, not to the batch size.
+
+    States: ``"pending"`` (never sent), ``"in_flight"``, ``"again"`` (waits for another
+    round), and the finished states ``"done"``, ``"failed"`` and ``"exhausted"`` (asked for
+    another round after using all `max_rounds` sends).
+
+    Args:
+        size: Number of items, indexed ``0 .. size - 1``; between 0 and ``2**32 - 1``.
+        max_rounds: Maximum number of sends per item (at least 1).
+
+    Raises:
+        FanOutError: `size` or `max_rounds` is out of range.
+
+    Example:
+        >>> table = FanOut(3, max_rounds=2)
+        >>> table.next_round()
+        [0, 1, 2]
+        >>> table.complete(0)
+        >>> table.again(1)
+        True
+        >>> table.fail(2)
+        >>> table.next_round()
+        [1]
+    """
+
+    def __new__(cls, size: int, max_rounds: int) -> FanOut: ...
+    def next_round(self, limit: int | None = None) -> list[int]:
+        """Take up to `limit` ready items (all when ``None``) and mark them in flight.
+
+        Pending items come first in index order, then items marked again in the order they
+        were marked. Each item taken counts one send.
+
+        Args:
+            limit: Maximum number of items to take (at least 1), or ``None`` for all.
+
+        Returns:
+            The indices of the items sent in this round.
+
+        Raises:
+            FanOutError: `limit` is below 1, or no item is pending or marked again.
+        """
+    def complete(self, index: int, /) -> None:
+        """Mark in-flight item `index` as done.
+
+        Raises:
+            FanOutError: `index` is out of range or the item is not in flight.
+        """
+    def fail(self, index: int, /) -> None:
+        """Mark in-flight item `index` as failed.
+
+        Raises:
+            FanOutError: `index` is out of range or the item is not in flight.
+        """
+    def again(self, index: int, /) -> bool:
+        """Ask for another round for in-flight item `index`.
+
+        Returns:
+            ``True`` when the item is queued for the next round; ``False`` when it already
+            used `max_rounds` sends, in which case it is now ``"exhausted"``.
+
+        Raises:
+            FanOutError: `index` is out of range or the item is not in flight.
+        """
+    def complete_many(self, indices: list[int], /) -> None:
+        """`complete` each item of `indices`, in order, in one call.
+
+        Raises:
+            FanOutError: At the first invalid item; the items before it stay marked.
+        """
+    def fail_many(self, indices: list[int], /) -> None:
+        """`fail` each item of `indices`, in order, in one call.
+
+        Raises:
+            FanOutError: At the first invalid item; the items before it stay marked.
+        """
+    def again_many(self, indices: list[int], /) -> list[bool]:
+        """`again` each item of `indices`, in order, in one call.
+
+        Returns:
+            One result of `again` per item.
+
+        Raises:
+            FanOutError: At the first invalid item; the items before it stay marked.
+        """
+    def state(self, index: int, /) -> _FanOutState:
+        """The state of item `index`.
+
+        Raises:
+            FanOutError: `index` is out of range.
+        """
+    def sends(self, index: int, /) -> int:
+        """How many times item `index` was sent so far.
+
+        Raises:
+            FanOutError: `index` is out of range.
+        """
+    def is_finished(self) -> bool:
+        """Whether every item is done, failed or exhausted."""
+    def drain_finished(self) -> list[int]:
+        """Items that finished since the last call, in the order they finished.
+
+        Each item is returned by exactly one call, so watchers see each result once.
+        """
+    @property
+    def max_rounds(self) -> int:
+        """Maximum number of sends per item."""
+    @property
+    def pending_count(self) -> int:
+        """Items never sent."""
+    @property
+    def in_flight_count(self) -> int:
+        """Items sent and not marked yet."""
+    @property
+    def again_count(self) -> int:
+        """Items waiting for another round."""
+    @property
+    def done_count(self) -> int:
+        """Items marked done."""
+    @property
+    def failed_count(self) -> int:
+        """Items marked failed."""
+    @property
+    def exhausted_count(self) -> int:
+        """Items that asked for another round after their last allowed send."""
+    @property
+    def ready_count(self) -> int:
+        """Items the next round may take (pending or again)."""
+    @property
+    def finished_count(self) -> int:
+        """Items done, failed or exhausted."""
+    def __len__(self) -> int: ...
 
 # --- strip ----------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ import math
 import re
 
 import pytest
+
 from rigging._native import Identifier, IdentifierError, RiggingError
 
 SECRET = "sk-Zq8Xv3Lm0Pt7Rw2Ny"

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from rigging._native import RiggingError, SpliceError, splice, strip_spans
 
 
