@@ -9,11 +9,16 @@ __all__ = [
     "FanOut",
     # errors
     "FanOutError",
+    # ident
     "Identifier",
+    # errors
     "IdentifierError",
     "RiggingError",
+    # scan
     "Span",
+    # errors
     "SpliceError",
+    # scan
     "TagStream",
     "__version__",
     "scan",
