@@ -189,7 +189,9 @@ class LiteLLMGenerator(RemoteGenerator):
             One result per conversation, in order.
         """
         check_batch(messages, params)
-        return await gather_all([self._one_message(m, p) for m, p in zip(messages, params)])
+        return await gather_all(
+            [self._one_message(m, p) for m, p in zip(messages, params, strict=True)]
+        )
 
     async def generate_texts(
         self,
@@ -206,4 +208,4 @@ class LiteLLMGenerator(RemoteGenerator):
             One result per text, in order.
         """
         check_batch(texts, params)
-        return await gather_all([self._one_text(t, p) for t, p in zip(texts, params)])
+        return await gather_all([self._one_text(t, p) for t, p in zip(texts, params, strict=True)])
