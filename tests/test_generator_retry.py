@@ -1,5 +1,6 @@
 import asyncio
 import email.utils
+import itertools
 import time
 
 import pytest
@@ -42,14 +43,14 @@ def test_parse_retry_after() -> None:
     assert 50 < seconds <= 60
 
 
-class _Flaky(Exception):
+class _FlakyError(Exception):
     def __init__(self, status: int) -> None:
         super().__init__(f"status {status} sk-secret")
         self.status = status
 
 
 def _classify(exc: Exception) -> Failure | None:
-    if isinstance(exc, _Flaky):
+    if isinstance(exc, _FlakyError):
         return Failure(exc.status >= 429, f"HTTP {exc.status}", exc.status)
     return None
 
@@ -60,7 +61,7 @@ async def test_retries_until_success() -> None:
     async def call() -> str:
         attempts.append(1)
         if len(attempts) < 3:
-            raise _Flaky(503)
+            raise _FlakyError(503)
         return "ok"
 
     result = await with_retries(
@@ -79,7 +80,7 @@ async def test_gives_up_with_a_clear_error_naming_model_and_status() -> None:
 
     async def call() -> str:
         attempts.append(1)
-        raise _Flaky(429)
+        raise _FlakyError(429)
 
     with pytest.raises(GenerationError) as info:
         await with_retries(
@@ -103,9 +104,9 @@ async def test_non_retryable_and_unknown_errors_propagate_at_once() -> None:
 
     async def bad_request() -> str:
         attempts.append(1)
-        raise _Flaky(400)
+        raise _FlakyError(400)
 
-    with pytest.raises(_Flaky):
+    with pytest.raises(_FlakyError):
         await with_retries(
             bad_request,
             policy=RetryPolicy(3, 0.001, 0.01),
@@ -156,7 +157,7 @@ async def test_min_delay_spaces_request_starts() -> None:
         starts.append(time.monotonic())
 
     await asyncio.gather(*(gen._call(work, _classify) for _ in range(4)))
-    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert all(gap >= 0.018 for gap in gaps), gaps
 
 
