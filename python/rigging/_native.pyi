@@ -1,16 +1,24 @@
 """Typed stub of `rigging._native`, the Rust core. User-facing docs of native objects live here."""
 
 import builtins
-from collections.abc import Sequence
-from typing import Literal, final
+from collections.abc import Mapping, Sequence
+from typing import ClassVar, Literal, final
 
 __all__ = [
+    # fanout
+    "FanOut",
     # errors
     "FanOutError",
+    # ident
+    "Identifier",
+    # errors
     "IdentifierError",
     "RiggingError",
+    # scan
     "Span",
+    # errors
     "SpliceError",
+    # scan
     "TagStream",
     "__version__",
     "scan",
@@ -38,7 +46,16 @@ class SpliceError(RiggingError, ValueError):
     """Spans given to `strip_spans` or `splice` are out of bounds or overlap."""
 
 class FanOutError(RiggingError, RuntimeError):
-    """A batch bookkeeping table was asked for an impossible state change."""
+    """A batch bookkeeping table was asked for an impossible state change.
+
+    Attributes:
+        kind: What went wrong: ``"bad_size"``, ``"bad_max_rounds"``, ``"bad_limit"``,
+            ``"nothing_ready"``, ``"out_of_range"``, ``"negative_index"`` or ``"not_in_flight"``.
+        index: The item the request named, or ``None`` when it named none.
+    """
+
+    kind: str
+    index: int | None
 
 # --- scan -----------------------------------------------------------------------------------
 
@@ -156,6 +173,150 @@ class TagStream:
     @property
     def position(self) -> int:
         """Complete code points consumed so far."""
+
+# --- fanout ---------------------------------------------------------------------------------
+
+_FanOutState = Literal["pending", "in_flight", "again", "done", "failed", "exhausted"]
+
+@final
+class FanOut:
+    """Per-item bookkeeping for a batch that runs in rounds.
+
+    Every round, the items that need generation go to the model in one call; afterwards each
+    item is marked done (`complete`), failed (`fail`) or in need of another round (`again`),
+    up to `max_rounds` sends per item. Finding the next round costs time proportional to the
+    items in it, not to the batch size.
+
+    States: ``"pending"`` (never sent), ``"in_flight"``, ``"again"`` (waits for another
+    round), and the finished states ``"done"``, ``"failed"`` and ``"exhausted"`` (asked for
+    another round after using all `max_rounds` sends).
+
+    Args:
+        size: Number of items, indexed ``0 .. size - 1``; between 0 and ``2**32 - 1``.
+        max_rounds: Maximum number of sends per item (at least 1).
+
+    Raises:
+        FanOutError: `size` or `max_rounds` is out of range.
+
+    Example:
+        >>> table = FanOut(3, max_rounds=2)
+        >>> table.next_round()
+        [0, 1, 2]
+        >>> table.complete(0)
+        >>> table.again(1)
+        True
+        >>> table.fail(2)
+        >>> table.next_round()
+        [1]
+    """
+
+    def __new__(cls, size: int, max_rounds: int) -> FanOut: ...
+    def next_round(self, limit: int | None = None) -> list[int]:
+        """Take up to `limit` ready items (all when ``None``) and mark them in flight.
+
+        Pending items come first in index order, then items marked again in the order they
+        were marked. Each item taken counts one send.
+
+        Args:
+            limit: Maximum number of items to take (at least 1), or ``None`` for all.
+
+        Returns:
+            The indices of the items sent in this round.
+
+        Raises:
+            FanOutError: `limit` is below 1, or no item is pending or marked again.
+        """
+    def complete(self, index: int, /) -> None:
+        """Mark in-flight item `index` as done.
+
+        Raises:
+            FanOutError: `index` is out of range or the item is not in flight.
+        """
+    def fail(self, index: int, /) -> None:
+        """Mark in-flight item `index` as failed.
+
+        Raises:
+            FanOutError: `index` is out of range or the item is not in flight.
+        """
+    def again(self, index: int, /) -> bool:
+        """Ask for another round for in-flight item `index`.
+
+        Returns:
+            ``True`` when the item is queued for the next round; ``False`` when it already
+            used `max_rounds` sends, in which case it is now ``"exhausted"``.
+
+        Raises:
+            FanOutError: `index` is out of range or the item is not in flight.
+        """
+    def complete_many(self, indices: list[int], /) -> None:
+        """`complete` each item of `indices`, in order, in one call.
+
+        Raises:
+            FanOutError: At the first invalid item; the items before it stay marked.
+        """
+    def fail_many(self, indices: list[int], /) -> None:
+        """`fail` each item of `indices`, in order, in one call.
+
+        Raises:
+            FanOutError: At the first invalid item; the items before it stay marked.
+        """
+    def again_many(self, indices: list[int], /) -> list[bool]:
+        """`again` each item of `indices`, in order, in one call.
+
+        Returns:
+            One result of `again` per item.
+
+        Raises:
+            FanOutError: At the first invalid item; the items before it stay marked.
+        """
+    def state(self, index: int, /) -> _FanOutState:
+        """The state of item `index`.
+
+        Raises:
+            FanOutError: `index` is out of range.
+        """
+    def sends(self, index: int, /) -> int:
+        """How many times item `index` was sent so far.
+
+        Raises:
+            FanOutError: `index` is out of range.
+        """
+    def is_finished(self) -> bool:
+        """Whether every item is done, failed or exhausted."""
+    def drain_finished(self) -> list[int]:
+        """Items that finished since the last call, in the order they finished.
+
+        Each item is returned by exactly one call, so watchers see each result once.
+        """
+    @property
+    def max_rounds(self) -> int:
+        """Maximum number of sends per item."""
+    @property
+    def pending_count(self) -> int:
+        """Items never sent."""
+    @property
+    def in_flight_count(self) -> int:
+        """Items sent and not marked yet."""
+    @property
+    def again_count(self) -> int:
+        """Items waiting for another round."""
+    @property
+    def done_count(self) -> int:
+        """Items marked done."""
+    @property
+    def failed_count(self) -> int:
+        """Items marked failed."""
+    @property
+    def exhausted_count(self) -> int:
+        """Items that asked for another round after their last allowed send."""
+    @property
+    def ready_count(self) -> int:
+        """Items the next round may take (pending or again)."""
+    @property
+    def finished_count(self) -> int:
+        """Items done, failed or exhausted."""
+    def __len__(self) -> int: ...
+
 # --- strip ----------------------------------------------------------------------------------
 
 def splice(
@@ -213,3 +374,90 @@ def strip_spans(
     Raises:
         SpliceError: A range or span is outside the text or reversed.
     """
+
+# --- ident ----------------------------------------------------------------------------------
+
+@final
+class Identifier:
+    r"""A generator connection string, `[provider!]model[,key=value]*`, parsed.
+
+    - `provider` is optional (letters, digits, `_`, `-`); only one `!`, before the first `,`,
+      separates it.
+    - The model is everything up to the first unquoted `,` (it may hold `/`, `:`, `.`, `@`),
+      or a double-quoted string.
+    - Parameter names are `[A-Za-z_][A-Za-z0-9_.-]*`. A value is bare (anything but `,`,
+      trimmed; `=` and `!` are fine) or double-quoted with `\"` and `\\` escapes.
+    - Bare values are typed: a 64-bit integer is `int`; a decimal or exponent form, `inf` or
+      `nan` is `float`; `true`/`false` in any case is `bool`; a value containing `;` is a
+      `list[str]` (`stop=a;b;` is `["a", "b", ""]`, elements may be quoted one by one); the
+      rest, and every quoted value, is `str`.
+    - A repeated name keeps its first position and takes its last value.
+    - `api_key=...` goes to `api_key`, untyped, and is never written back: `format()`,
+      `str()` and `repr()` never show it, nor do error messages.
+
+    `Identifier.parse(x.format())` equals `x` apart from `api_key`, except that a list of
+    fewer than two elements has no spelling of its own: `["x"]` is written `stop=x` and
+    reads back as the string `"x"` (callers that expect a list, such as `stop`, wrap it).
+
+    An identifier is immutable; `params` returns a new dict on each access.
+
+    Args:
+        model: The model name (not empty).
+        provider: The provider, or None to let the caller pick its default.
+        params: Parameters, in order; names must not include `api_key`.
+        api_key: The api key, kept out of every rendering.
+
+    Raises:
+        ValueError: The provider, model or a parameter name cannot be written in a
+            connection string, or an int does not fit in 64 bits.
+        TypeError: A parameter value is not int, float, bool, str or list[str].
+    """
+
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+    def __new__(
+        cls,
+        model: str,
+        *,
+        provider: str | None = None,
+        params: Mapping[str, int | float | bool | str | list[str]] | None = None,
+        api_key: str | None = None,
+    ) -> Identifier: ...
+    @staticmethod
+    def parse(text: str) -> Identifier:
+        """Parse a connection string.
+
+        Args:
+            text: The connection string.
+
+        Returns:
+            The parsed identifier.
+
+        Raises:
+            IdentifierError: The string is malformed; `position` is the code-point index of
+                the problem and the message says what was expected there.
+        """
+    @property
+    def provider(self) -> str | None:
+        """The provider before `!`, or None when the string has none."""
+    @property
+    def model(self) -> str:
+        """The model name."""
+    @property
+    def params(self) -> dict[str, int | float | bool | str | list[str]]:
+        """The parameters in order of first appearance (a new dict on each access)."""
+    @property
+    def api_key(self) -> str | None:
+        """The api key, if one was given."""
+    def format(self) -> str:
+        r"""Write the connection string `provider!model,key=value,...`, without the api key.
+
+        Strings are quoted whenever a bare spelling would read back differently (`"10"`,
+        `"true"`, empty, containing `,` `"` `;` `\`, or with outer whitespace), and floats
+        always read back as the same float (`1.0`, `1e20`, `inf`, `NaN`).
+
+        Returns:
+            The connection string.
+        """
+    def __eq__(self, other: object, /) -> bool:
+        """Whether all fields, including the api key, are equal."""
