@@ -29,6 +29,13 @@
 use std::collections::VecDeque;
 use std::fmt;
 
+mod error;
+
+pub use error::{
+    index_from_signed, limit_from_signed, max_rounds_from_signed, size_from_signed, FanOutError,
+    FanOutErrorKind, Outcome,
+};
+
 /// Where one item stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
@@ -82,145 +89,17 @@ impl State {
 }
 
 impl fmt::Display for State {
+    /// How an error message describes an item in this state.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name().replace('_', " ").as_str())
+        f.write_str(match self {
+            State::Pending => "pending (never sent)",
+            State::InFlight => "in flight",
+            State::Again => "waiting for another round",
+            State::Done => "done",
+            State::Failed => "failed",
+            State::Exhausted => "exhausted (out of rounds)",
+        })
     }
-}
-
-/// The transition an in-flight item was asked to make.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Outcome {
-    /// [`FanOut::complete`].
-    Complete,
-    /// [`FanOut::fail`].
-    Fail,
-    /// [`FanOut::again`].
-    Again,
-}
-
-impl Outcome {
-    fn verb(self) -> &'static str {
-        match self {
-            Outcome::Complete => "complete",
-            Outcome::Fail => "fail",
-            Outcome::Again => "send again",
-        }
-    }
-}
-
-/// What went wrong; see [`FanOutError`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FanOutErrorKind {
-    /// `max_rounds` was 0.
-    ZeroMaxRounds,
-    /// More items than a `u32` index holds.
-    TooManyItems {
-        /// The requested size.
-        size: usize,
-    },
-    /// `next_round` was given a limit of 0.
-    ZeroLimit,
-    /// `next_round` was called while no item is pending or marked again.
-    NothingReady {
-        /// Items currently in flight.
-        in_flight: usize,
-        /// Items that are done, failed or exhausted.
-        finished: usize,
-    },
-    /// An index past the end of the table.
-    OutOfRange {
-        /// Number of items in the table.
-        size: usize,
-    },
-    /// A negative index (from a binding whose integers are signed).
-    NegativeIndex {
-        /// The index given.
-        value: i64,
-    },
-    /// `complete`, `fail` or `again` on an item that is not in flight.
-    NotInFlight {
-        /// The transition asked for.
-        outcome: Outcome,
-        /// The item's current state.
-        state: State,
-    },
-}
-
-impl FanOutErrorKind {
-    /// Short snake-case name of the kind, stable for bindings and tests.
-    pub fn name(&self) -> &'static str {
-        match self {
-            FanOutErrorKind::ZeroMaxRounds => "zero_max_rounds",
-            FanOutErrorKind::TooManyItems { .. } => "too_many_items",
-            FanOutErrorKind::ZeroLimit => "zero_limit",
-            FanOutErrorKind::NothingReady { .. } => "nothing_ready",
-            FanOutErrorKind::OutOfRange { .. } => "out_of_range",
-            FanOutErrorKind::NegativeIndex { .. } => "negative_index",
-            FanOutErrorKind::NotInFlight { .. } => "not_in_flight",
-        }
-    }
-}
-
-/// An impossible request to a [`FanOut`]; `index` is the item concerned, when there is one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FanOutError {
-    /// What went wrong.
-    pub kind: FanOutErrorKind,
-    /// The item index the request named, if any.
-    pub index: Option<usize>,
-}
-
-impl FanOutError {
-    fn new(kind: FanOutErrorKind, index: Option<usize>) -> Self {
-        Self { kind, index }
-    }
-}
-
-impl fmt::Display for FanOutError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let index = self.index.unwrap_or_default();
-        match &self.kind {
-            FanOutErrorKind::ZeroMaxRounds => {
-                f.write_str("max_rounds must be at least 1 (it is the number of sends per item)")
-            }
-            FanOutErrorKind::TooManyItems { size } => write!(
-                f,
-                "a fan-out table holds at most {} items, got {size}",
-                u32::MAX
-            ),
-            FanOutErrorKind::ZeroLimit => {
-                f.write_str("limit must be at least 1 (pass None for no limit)")
-            }
-            FanOutErrorKind::NothingReady {
-                in_flight,
-                finished,
-            } => write!(
-                f,
-                "no item is ready for another round ({in_flight} in flight, {finished} finished); \
-                 mark the in-flight items first"
-            ),
-            FanOutErrorKind::OutOfRange { size } => write!(
-                f,
-                "item {index} is out of range for a table of {size} items"
-            ),
-            FanOutErrorKind::NegativeIndex { value } => {
-                write!(f, "item index must be non-negative, got {value}")
-            }
-            FanOutErrorKind::NotInFlight { outcome, state } => write!(
-                f,
-                "cannot {} item {index}: it is {state}, not in flight",
-                outcome.verb()
-            ),
-        }
-    }
-}
-
-impl std::error::Error for FanOutError {}
-
-/// Converts a signed index from a binding into a table index.
-pub fn index_from_signed(value: i64) -> Result<usize, FanOutError> {
-    usize::try_from(value)
-        .map_err(|_| FanOutError::new(FanOutErrorKind::NegativeIndex { value }, None))
 }
 
 /// Per-item state table for a batch that runs in rounds.
@@ -242,13 +121,11 @@ impl FanOut {
     /// A table of `size` pending items that may each be sent up to `max_rounds` times.
     pub fn new(size: usize, max_rounds: u32) -> Result<Self, FanOutError> {
         if max_rounds == 0 {
-            return Err(FanOutError::new(FanOutErrorKind::ZeroMaxRounds, None));
+            return Err(FanOutErrorKind::BadMaxRounds { value: 0 }.into());
         }
         if u32::try_from(size).is_err() {
-            return Err(FanOutError::new(
-                FanOutErrorKind::TooManyItems { size },
-                None,
-            ));
+            let value = i128::try_from(size).unwrap_or(i128::MAX);
+            return Err(FanOutErrorKind::BadSize { value }.into());
         }
         let mut counts = [0; 6];
         counts[State::Pending as usize] = size;
@@ -285,7 +162,7 @@ impl FanOut {
     /// the number of items returned.
     pub fn next_round(&mut self, limit: Option<usize>) -> Result<Vec<usize>, FanOutError> {
         if limit == Some(0) {
-            return Err(FanOutError::new(FanOutErrorKind::ZeroLimit, None));
+            return Err(FanOutErrorKind::BadLimit { value: 0 }.into());
         }
         let ready = self.ready_count();
         if ready == 0 {
@@ -293,7 +170,7 @@ impl FanOut {
                 in_flight: self.count(State::InFlight),
                 finished: self.finished_count(),
             };
-            return Err(FanOutError::new(kind, None));
+            return Err(kind.into());
         }
         let take = limit.map_or(ready, |limit| limit.min(ready));
         let mut round = Vec::with_capacity(take);
@@ -336,6 +213,34 @@ impl FanOut {
         self.counts[State::Again as usize] += 1;
         self.again.push_back(index as u32);
         Ok(true)
+    }
+
+    /// Applies `outcome` to in-flight item `index` and returns its new state (`Again`, or
+    /// `Exhausted` when an item that used all its sends asks for another round).
+    pub fn mark(&mut self, index: usize, outcome: Outcome) -> Result<State, FanOutError> {
+        match outcome {
+            Outcome::Complete => self.complete(index).map(|()| State::Done),
+            Outcome::Fail => self.fail(index).map(|()| State::Failed),
+            Outcome::Again => self.again(index).map(|queued| {
+                if queued {
+                    State::Again
+                } else {
+                    State::Exhausted
+                }
+            }),
+        }
+    }
+
+    /// Applies `outcome` to each item of `indices` in order and returns their new states.
+    ///
+    /// Stops at the first invalid item: the items before it keep their new state, so the
+    /// error's index says where the batch stopped.
+    pub fn mark_many(
+        &mut self,
+        indices: &[usize],
+        outcome: Outcome,
+    ) -> Result<Vec<State>, FanOutError> {
+        indices.iter().map(|&i| self.mark(i, outcome)).collect()
     }
 
     /// The state of item `index`.
@@ -388,7 +293,7 @@ impl FanOut {
             Ok(())
         } else {
             let kind = FanOutErrorKind::OutOfRange { size: self.len() };
-            Err(FanOutError::new(kind, Some(index)))
+            Err(FanOutError::at(kind, index))
         }
     }
 
@@ -399,7 +304,7 @@ impl FanOut {
             Ok(())
         } else {
             let kind = FanOutErrorKind::NotInFlight { outcome, state };
-            Err(FanOutError::new(kind, Some(index)))
+            Err(FanOutError::at(kind, index))
         }
     }
 
@@ -419,187 +324,4 @@ impl FanOut {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn err_kind<T: fmt::Debug>(result: Result<T, FanOutError>) -> FanOutErrorKind {
-        result.unwrap_err().kind
-    }
-
-    #[test]
-    fn walks_items_through_rounds() {
-        let mut t = FanOut::new(4, 3).unwrap();
-        assert_eq!(t.next_round(None).unwrap(), vec![0, 1, 2, 3]);
-        assert_eq!(t.count(State::InFlight), 4);
-        assert!(t.again(3).unwrap());
-        assert!(t.again(1).unwrap());
-        t.complete(0).unwrap();
-        t.fail(2).unwrap();
-        assert_eq!(t.drain_finished(), vec![0, 2]);
-        // Items marked again come back in the order they were marked.
-        assert_eq!(t.next_round(None).unwrap(), vec![3, 1]);
-        assert_eq!(t.sends(3).unwrap(), 2);
-        assert!(t.again(1).unwrap());
-        t.complete(3).unwrap();
-        assert_eq!(t.next_round(None).unwrap(), vec![1]);
-        assert!(!t.again(1).unwrap());
-        assert_eq!(t.state(1).unwrap(), State::Exhausted);
-        assert_eq!(t.sends(1).unwrap(), 3);
-        assert!(t.is_finished());
-        assert_eq!(t.drain_finished(), vec![3, 1]);
-        assert!(t.drain_finished().is_empty());
-        assert_eq!(t.counts(), [0, 0, 0, 2, 1, 1]);
-    }
-
-    #[test]
-    fn limit_takes_pending_before_again() {
-        let mut t = FanOut::new(5, 2).unwrap();
-        assert_eq!(t.next_round(Some(2)).unwrap(), vec![0, 1]);
-        assert!(t.again(0).unwrap());
-        t.complete(1).unwrap();
-        assert_eq!(t.next_round(Some(2)).unwrap(), vec![2, 3]);
-        assert_eq!(t.next_round(Some(10)).unwrap(), vec![4, 0]);
-        assert_eq!(t.ready_count(), 0);
-        assert_eq!(t.count(State::InFlight), 4);
-    }
-
-    #[test]
-    fn max_rounds_one_exhausts_on_first_again() {
-        let mut t = FanOut::new(1, 1).unwrap();
-        t.next_round(None).unwrap();
-        assert!(!t.again(0).unwrap());
-        assert!(t.is_finished());
-        assert_eq!(
-            err_kind(t.next_round(None)),
-            FanOutErrorKind::NothingReady {
-                in_flight: 0,
-                finished: 1
-            }
-        );
-    }
-
-    #[test]
-    fn empty_table_is_finished() {
-        let mut t = FanOut::new(0, 1).unwrap();
-        assert!(t.is_empty());
-        assert!(t.is_finished());
-        assert!(t.next_round(None).is_err());
-    }
-
-    #[test]
-    fn constructor_errors() {
-        let e = FanOut::new(3, 0).unwrap_err();
-        assert_eq!(e.kind.name(), "zero_max_rounds");
-        assert_eq!(
-            e.to_string(),
-            "max_rounds must be at least 1 (it is the number of sends per item)"
-        );
-        #[cfg(target_pointer_width = "64")]
-        {
-            let e = FanOut::new(u32::MAX as usize + 1, 1).unwrap_err();
-            assert_eq!(
-                e.to_string(),
-                "a fan-out table holds at most 4294967295 items, got 4294967296"
-            );
-        }
-    }
-
-    #[test]
-    fn transition_errors_name_item_and_state() {
-        let mut t = FanOut::new(3, 2).unwrap();
-        let e = t.complete(1).unwrap_err();
-        assert_eq!(e.index, Some(1));
-        assert_eq!(
-            e.to_string(),
-            "cannot complete item 1: it is pending, not in flight"
-        );
-        t.next_round(Some(1)).unwrap();
-        t.complete(0).unwrap();
-        assert_eq!(
-            t.fail(0).unwrap_err().to_string(),
-            "cannot fail item 0: it is done, not in flight"
-        );
-        assert_eq!(
-            t.again(0).unwrap_err().to_string(),
-            "cannot send again item 0: it is done, not in flight"
-        );
-        let e = t.state(7).unwrap_err();
-        assert_eq!(e.kind.name(), "out_of_range");
-        assert_eq!(
-            e.to_string(),
-            "item 7 is out of range for a table of 3 items"
-        );
-        assert!(t.sends(3).is_err());
-        assert_eq!(
-            t.next_round(Some(0)).unwrap_err().to_string(),
-            "limit must be at least 1 (pass None for no limit)"
-        );
-        t.next_round(None).unwrap();
-        assert_eq!(
-            t.next_round(None).unwrap_err().to_string(),
-            "no item is ready for another round (2 in flight, 1 finished); \
-             mark the in-flight items first"
-        );
-    }
-
-    #[test]
-    fn failed_calls_change_nothing() {
-        let mut t = FanOut::new(2, 2).unwrap();
-        t.next_round(Some(1)).unwrap();
-        let before = (t.counts(), t.states.clone(), t.sends.clone());
-        assert!(t.complete(1).is_err());
-        assert!(t.again(5).is_err());
-        assert!(t.next_round(Some(0)).is_err());
-        assert_eq!(before, (t.counts(), t.states.clone(), t.sends.clone()));
-    }
-
-    #[test]
-    fn signed_indexes() {
-        assert_eq!(index_from_signed(4).unwrap(), 4);
-        let e = index_from_signed(-1).unwrap_err();
-        assert_eq!(e.index, None);
-        assert_eq!(e.to_string(), "item index must be non-negative, got -1");
-    }
-
-    #[test]
-    fn state_names() {
-        let names: Vec<_> = State::ALL.iter().map(|s| s.name()).collect();
-        assert_eq!(
-            names,
-            [
-                "pending",
-                "in_flight",
-                "again",
-                "done",
-                "failed",
-                "exhausted"
-            ]
-        );
-        assert_eq!(State::InFlight.to_string(), "in flight");
-        assert!(State::Again.is_ready() && !State::InFlight.is_ready());
-        assert!(State::Exhausted.is_finished() && !State::Again.is_finished());
-    }
-
-    #[test]
-    fn rounds_touch_only_their_items() {
-        // 1M items, only a handful retried: later rounds return just those, and the again
-        // queue never holds stale entries.
-        let n = 1_000_000;
-        let mut t = FanOut::new(n, 3).unwrap();
-        let first = t.next_round(None).unwrap();
-        assert_eq!(first.len(), n);
-        for i in first {
-            if i % 250_000 == 7 {
-                assert!(t.again(i).unwrap());
-            } else {
-                t.complete(i).unwrap();
-            }
-        }
-        assert_eq!(t.drain_finished().len(), n - 4);
-        assert_eq!(t.again.len(), 4);
-        assert_eq!(
-            t.next_round(None).unwrap(),
-            vec![7, 250_007, 500_007, 750_007]
-        );
-    }
-}
+mod tests;

@@ -155,7 +155,7 @@ proptest! {
                         (Ok(got), Some(want)) => prop_assert_eq!(got, want),
                         (Err(e), None) => {
                             let zero = limit == Some(0);
-                            prop_assert_eq!(zero, e.kind == FanOutErrorKind::ZeroLimit);
+                            prop_assert_eq!(zero, e.kind == FanOutErrorKind::BadLimit { value: 0 });
                             prop_assert_eq!(e.index, None);
                         }
                         (got, want) => prop_assert!(false, "{got:?} vs {want:?}"),
