@@ -76,7 +76,6 @@ impl ErrorClass {
 
 /// Build an exception of `class` with `message` and extra attributes set on the instance.
 #[cold]
-#[allow(dead_code)] // used by the bindings as they land
 pub(crate) fn new_error(
     py: Python<'_>,
     class: ErrorClass,
