@@ -32,6 +32,8 @@ class Driver(Protocol[ResultT]):
     """Most generations one item may need (first one, tool rounds and until rounds)."""
     has_tools: bool
     """Whether `tools` must be consulted after each generation."""
+    untils: tuple[Any, ...]
+    """The until checks (none means every first generation is final)."""
 
     def request(self, state: RunState) -> Any:
         """Build what is sent to the generator for `state`."""
@@ -57,9 +59,6 @@ class Driver(Protocol[ResultT]):
         """Build the result of a failed item."""
         ...
 
-    def describe(self, result: ResultT) -> str:
-        """Short id of a result for error context."""
-        ...
 
 
 @dataclass(slots=True)
@@ -158,7 +157,7 @@ async def execute(plan: RunPlan[ResultT]) -> list[ResultT]:
         round_ += 1
         generated = await _generate_round(plan, fan, batch, round_, results)
         if generated is not None:
-            if plan.driver.has_tools or plan.mode != "raise" or plan.driver.budget > 1:
+            if plan.driver.has_tools or plan.driver.untils:
                 for index, item in zip(batch, generated):
                     await _step(plan, fan, index, item, round_, results)
             else:
@@ -179,7 +178,7 @@ def _finish_all(
         state.last = item
         driver.advance(state, item)
         results[index] = driver.finish(state)
-        fan.complete(index)
+    fan.complete_many(batch)
 
 
 async def _after_round(plan: RunPlan[ResultT], fan: FanOut, results: list[Any]) -> None:
@@ -218,7 +217,11 @@ async def finalize(
     if mode == "skip":
         results = [r for r in results if not getattr(r, "failed", False)]
     for callback in maps:
-        mapped = await callback(results)
+        try:
+            mapped = await callback(results)
+        except Exception as exc:
+            add_context(exc, f"map callback {_name(callback)}", index=None, round_=None)
+            raise
         if not isinstance(mapped, list) or not all(isinstance(r, result_type) for r in mapped):
             raise TypeError(
                 f"map callback {_name(callback)} must return a list of "
@@ -241,7 +244,7 @@ async def _then_all(
         try:
             out = await then(result)
         except Exception as exc:
-            add_context(exc, f"then callback {_name(then)}", index=index, round_=0)
+            add_context(exc, f"then callback {_name(then)}", index=index, round_=None)
             raise
         if out is None:
             return result

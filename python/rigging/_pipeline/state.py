@@ -73,7 +73,7 @@ class RunState:
     """The last generation result received (`GeneratedMessage` or `GeneratedText`)."""
 
 
-def add_context(exc: BaseException, what: str, *, index: int | None, round_: int) -> None:
+def add_context(exc: BaseException, what: str, *, index: int | None, round_: int | None) -> None:
     """Attach where an error happened (item and round) to `exc`.
 
     Rigging's own errors get ``index``/``round`` attributes; every error gets a note
@@ -83,13 +83,14 @@ def add_context(exc: BaseException, what: str, *, index: int | None, round_: int
         exc: The error.
         what: What was running, e.g. ``"generator"`` or ``"then callback foo"``.
         index: Item index in the batch, or None when the error concerns a whole round.
-        round_: 1-based round number.
+        round_: 1-based round number, or None for callbacks that run after the rounds.
     """
     if hasattr(exc, "round") and getattr(exc, "round", None) is None:
         exc.round = round_  # type: ignore[attr-defined]
         exc.index = index  # type: ignore[attr-defined]
     where = f"item {index}" if index is not None else "the batch"
-    note = f"rigging: raised by {what} for {where} in round {round_}"
+    when = f"in round {round_}" if round_ is not None else "after the run"
+    note = f"rigging: raised by {what} for {where} {when}"
     if sys.version_info >= (3, 11):
         exc.add_note(note)
     else:  # pragma: no cover - 3.10 has no add_note; tracebacks there do not show notes
