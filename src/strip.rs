@@ -1,1 +1,434 @@
-//! Placeholder: implemented in its own change.
+//! Replace or remove ranges of a text and remap the offsets of other ranges, in one sweep.
+//!
+//! A message's parsed parts are `(start, end)` code-point ranges into its content. When the
+//! content is edited, [`splice`] rebuilds the text once and tells where every other range went:
+//!
+//! - a span equal to an edit's range maps to the range of that edit's replacement;
+//! - a span that does not overlap any edit (touching counts as not overlapping) is shifted by
+//!   the length change of the edits before it;
+//! - a span that contains edits keeps its own text: its start and end are shifted separately,
+//!   so it grows or shrinks with the edits inside it;
+//! - a span that partly overlaps an edit, or lies inside one without being equal to it, no
+//!   longer exists and maps to `None`.
+//!
+//! Insertions (`start == end`) sit *between* characters: one at a span's start or end stays
+//! outside the span. Several insertions at one point are applied in the order given; an empty
+//! span equal to such a point maps to the first of them.
+//!
+//! All offsets, in and out, are code points. The cost is O(n + k log k) for a text of n bytes
+//! and k edits and spans.
+//!
+//! ```
+//! use _native::strip::splice;
+//! let (text, spans) = splice("a <b>x</b> c", &[(2, 10, "<b>y</b>!")], &[(0, 1), (2, 10), (11, 12), (3, 5)])?;
+//! assert_eq!(text, "a <b>y</b>! c");
+//! assert_eq!(spans, vec![Some((0, 1)), Some((2, 11)), Some((12, 13)), None]);
+//! # Ok::<(), _native::strip::SpliceError>(())
+//! ```
+
+use std::fmt;
+
+use crate::offsets::CharToByte;
+
+/// Which list of a request an offending item came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Item {
+    /// An edit given to [`splice`].
+    Edit,
+    /// A range given to [`strip_spans`].
+    Remove,
+    /// A span to remap.
+    Span,
+}
+
+impl fmt::Display for Item {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Edit => "edit",
+            Self::Remove => "range to remove",
+            Self::Span => "span",
+        })
+    }
+}
+
+/// Why a splice request was rejected. Indexes refer to the caller's lists; offsets and
+/// lengths are code points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpliceError {
+    /// An item ends before it starts or past the end of the text.
+    OutOfRange {
+        /// The list the item came from.
+        item: Item,
+        /// Index of the item in that list.
+        index: usize,
+        /// Its `(start, end)`.
+        range: (usize, usize),
+        /// Length of the text.
+        len: usize,
+    },
+    /// Two edits overlap (touching at a point is allowed).
+    EditsOverlap {
+        /// Index of the later-starting edit of the pair.
+        index: usize,
+        /// Its range.
+        range: (usize, usize),
+        /// Index of the edit it overlaps.
+        other: usize,
+        /// That edit's range.
+        other_range: (usize, usize),
+        /// Length of the text.
+        len: usize,
+    },
+}
+
+impl fmt::Display for SpliceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::OutOfRange {
+                item,
+                index,
+                range: (start, end),
+                len,
+            } => write!(
+                f,
+                "{item} {index} ({start}, {end}) is not a range within the text of length {len} \
+                 (expected 0 <= start <= end <= {len})"
+            ),
+            Self::EditsOverlap {
+                index,
+                range,
+                other,
+                other_range,
+                len,
+            } => write!(
+                f,
+                "edit {index} ({}, {}) overlaps edit {other} ({}, {}) in the text of length \
+                 {len} (edits may touch but not overlap)",
+                range.0, range.1, other_range.0, other_range.1
+            ),
+        }
+    }
+}
+
+/// Check `0 <= start <= end <= len`.
+fn check(item: Item, index: usize, range: (usize, usize), len: usize) -> Result<(), SpliceError> {
+    if range.0 <= range.1 && range.1 <= len {
+        Ok(())
+    } else {
+        Err(SpliceError::OutOfRange {
+            item,
+            index,
+            range,
+            len,
+        })
+    }
+}
+
+impl std::error::Error for SpliceError {}
+
+/// The result of a splice: the new text and, per input span, its new range or `None`.
+pub type Spliced = (String, Vec<Option<(usize, usize)>>);
+
+/// One edit after validation, in application order.
+#[derive(Debug, Clone, Copy)]
+struct Sorted<'r> {
+    start: usize,
+    end: usize,
+    replacement: &'r str,
+    /// Code points in `replacement`.
+    repl_len: usize,
+    /// Index in the caller's list (for errors).
+    index: usize,
+}
+
+/// Replace each `(start, end, replacement)` range of `text` and remap `spans` (see the
+/// [module docs](self) for the rules). Edits may come in any order but must not overlap.
+pub fn splice<S: AsRef<str>>(
+    text: &str,
+    edits: &[(usize, usize, S)],
+    spans: &[(usize, usize)],
+) -> Result<Spliced, SpliceError> {
+    let len = text.chars().count();
+    let mut sorted = Vec::with_capacity(edits.len());
+    for (index, (start, end, replacement)) in edits.iter().enumerate() {
+        let (start, end) = (*start, *end);
+        check(Item::Edit, index, (start, end), len)?;
+        let replacement = replacement.as_ref();
+        let repl_len = replacement.chars().count();
+        sorted.push(Sorted {
+            start,
+            end,
+            replacement,
+            repl_len,
+            index,
+        });
+    }
+    // Stable sort: insertions at one point keep the caller's order.
+    sorted.sort_by_key(|e| (e.start, e.end));
+    for pair in sorted.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        if b.start < a.end {
+            return Err(SpliceError::EditsOverlap {
+                index: b.index,
+                range: (b.start, b.end),
+                other: a.index,
+                other_range: (a.start, a.end),
+                len,
+            });
+        }
+    }
+    apply(text, len, &sorted, spans)
+}
+
+/// Remove the `remove` ranges from `text` and remap `spans`: a [`splice`] with empty
+/// replacements, except that removed ranges may overlap (they are merged first). Empty ranges
+/// remove nothing and are ignored.
+pub fn strip_spans(
+    text: &str,
+    remove: &[(usize, usize)],
+    spans: &[(usize, usize)],
+) -> Result<Spliced, SpliceError> {
+    let len = text.chars().count();
+    let mut ranges = Vec::with_capacity(remove.len());
+    for (index, &(start, end)) in remove.iter().enumerate() {
+        check(Item::Remove, index, (start, end), len)?;
+        if start < end {
+            ranges.push((start, end, index));
+        }
+    }
+    ranges.sort_unstable();
+    let mut merged: Vec<Sorted<'static>> = Vec::with_capacity(ranges.len());
+    for (start, end, index) in ranges {
+        match merged.last_mut() {
+            // Overlapping ranges merge; touching ones stay apart so that a span equal to
+            // one of them still maps to an (empty) range.
+            Some(last) if start < last.end => last.end = last.end.max(end),
+            _ => merged.push(Sorted {
+                start,
+                end,
+                replacement: "",
+                repl_len: 0,
+                index,
+            }),
+        }
+    }
+    apply(text, len, &merged, spans)
+}
+
+/// Build the new text in one sweep and remap the spans against validated, sorted edits.
+fn apply(
+    text: &str,
+    len: usize,
+    edits: &[Sorted<'_>],
+    spans: &[(usize, usize)],
+) -> Result<Spliced, SpliceError> {
+    // `shift[i]` = (code points inserted, code points removed) by the first `i` edits.
+    let mut shift = Vec::with_capacity(edits.len() + 1);
+    let (mut inserted, mut removed) = (0usize, 0usize);
+    shift.push((0, 0));
+    let mut added = 0usize;
+    for e in edits {
+        inserted += e.repl_len;
+        removed += e.end - e.start;
+        shift.push((inserted, removed));
+        added += e.replacement.len();
+    }
+    let mut mapped = Vec::with_capacity(spans.len());
+    for (index, &(start, end)) in spans.iter().enumerate() {
+        check(Item::Span, index, (start, end), len)?;
+        mapped.push(map_span(edits, &shift, start, end));
+    }
+
+    let mut out = String::with_capacity(text.len() + added);
+    let mut conv = CharToByte::new(text);
+    let mut copied = 0usize; // bytes of `text` consumed so far
+    for e in edits {
+        // Validated offsets are within the text, so the conversion cannot fail.
+        let start = conv.byte_at(e.start).unwrap_or(text.len());
+        out.push_str(&text[copied..start]);
+        out.push_str(e.replacement);
+        copied = conv.byte_at(e.end).unwrap_or(text.len());
+    }
+    out.push_str(&text[copied..]);
+    Ok((out, mapped))
+}
+
+/// Where one validated span goes (see the module docs for the rules).
+fn map_span(
+    edits: &[Sorted<'_>],
+    shift: &[(usize, usize)],
+    start: usize,
+    end: usize,
+) -> Option<(usize, usize)> {
+    // The edits counted in `before` all end at or before `pos`, so the subtraction holds.
+    let moved = |pos: usize, before: usize| pos + shift[before].0 - shift[before].1;
+    // A span equal to an edit: the first edit (in application order) with that range.
+    let first = edits.partition_point(|e| (e.start, e.end) < (start, end));
+    if let Some(e) = edits.get(first) {
+        if (e.start, e.end) == (start, end) {
+            let new_start = moved(e.start, first);
+            return Some((new_start, new_start + e.repl_len));
+        }
+    }
+    if cuts(edits, start) || cuts(edits, end) {
+        return None;
+    }
+    // Edits ending at or before `start` (including insertions at `start`) move the start;
+    // edits starting before `end` (so not insertions at `end`) move the end.
+    let new_start = moved(start, edits.partition_point(|e| e.end <= start));
+    let new_end = moved(end, edits.partition_point(|e| e.start < end));
+    Some((new_start, new_end))
+}
+
+/// Whether `pos` lies strictly inside a (non-empty) edit.
+fn cuts(edits: &[Sorted<'_>], pos: usize) -> bool {
+    let before = edits.partition_point(|e| e.start < pos);
+    before > 0 && pos < edits[before - 1].end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sp(
+        text: &str,
+        edits: &[(usize, usize, &str)],
+        spans: &[(usize, usize)],
+    ) -> (String, Vec<Option<(usize, usize)>>) {
+        splice(text, edits, spans).unwrap()
+    }
+
+    #[test]
+    fn replaces_in_any_order() {
+        let (text, _) = sp("0123456789", &[(7, 9, "x"), (1, 3, "ABC")], &[]);
+        assert_eq!(text, "0ABC3456x9");
+    }
+
+    #[test]
+    fn maps_each_kind_of_span() {
+        let text = "0123456789";
+        let edits = [(2, 4, "abcd"), (6, 8, "")];
+        let spans = [
+            (2, 4),  // equal to edit 0
+            (0, 2),  // touches edit 0 before it
+            (4, 6),  // between the edits, shifted by edit 0
+            (8, 10), // after both
+            (1, 9),  // contains both
+            (3, 5),  // partly overlaps edit 0
+            (6, 7),  // inside edit 1
+            (6, 8),  // equal to a removed edit: empty range
+            (3, 3),  // empty span inside edit 0
+            (4, 4),  // empty span touching edit 0
+        ];
+        let (out, mapped) = sp(text, &edits, &spans);
+        assert_eq!(out, "01abcd4589");
+        assert_eq!(
+            mapped,
+            vec![
+                Some((2, 6)),
+                Some((0, 2)),
+                Some((6, 8)),
+                Some((8, 10)),
+                Some((1, 9)),
+                None,
+                None,
+                Some((8, 8)),
+                None,
+                Some((6, 6)),
+            ]
+        );
+    }
+
+    #[test]
+    fn insertions_stay_outside_spans_at_their_edges() {
+        let (out, mapped) = sp(
+            "abcd",
+            &[(1, 1, "X"), (3, 3, "Y")],
+            &[(1, 3), (0, 4), (1, 1)],
+        );
+        assert_eq!(out, "aXbcYd");
+        assert_eq!(mapped, vec![Some((2, 4)), Some((0, 6)), Some((1, 2))]);
+    }
+
+    #[test]
+    fn insertions_at_one_point_apply_in_given_order() {
+        let (out, mapped) = sp("ab", &[(1, 1, "2"), (1, 1, "1"), (0, 1, "A")], &[(1, 1)]);
+        assert_eq!(out, "A21b");
+        assert_eq!(mapped, vec![Some((1, 2))]);
+    }
+
+    #[test]
+    fn offsets_are_code_points() {
+        let (out, mapped) = sp("😀a😀b😀", &[(1, 2, "éé")], &[(3, 5), (0, 1)]);
+        assert_eq!(out, "😀éé😀b😀");
+        assert_eq!(mapped, vec![Some((4, 6)), Some((0, 1))]);
+    }
+
+    #[test]
+    fn touching_edits_are_fine_overlapping_ones_are_not() {
+        assert_eq!(sp("abcd", &[(0, 2, "x"), (2, 4, "y")], &[]).0, "xy");
+        let err = splice("abcd", &[(0, 3, "x"), (2, 4, "y")], &[]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "edit 1 (2, 4) overlaps edit 0 (0, 3) in the text of length 4 \
+             (edits may touch but not overlap)"
+        );
+        // An insertion strictly inside another edit overlaps it.
+        assert!(splice("abcd", &[(0, 3, "x"), (1, 1, "y")], &[]).is_err());
+    }
+
+    #[test]
+    fn out_of_range_errors_name_the_item() {
+        let err = splice("abc", &[(0, 1, ""), (2, 4, "")], &[]).unwrap_err();
+        assert_eq!(
+            err,
+            SpliceError::OutOfRange {
+                item: Item::Edit,
+                index: 1,
+                range: (2, 4),
+                len: 3
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "edit 1 (2, 4) is not a range within the text of length 3 \
+             (expected 0 <= start <= end <= 3)"
+        );
+        let err = splice("abc", &[(2, 1, "")], &[]).unwrap_err();
+        assert!(matches!(err, SpliceError::OutOfRange { index: 0, .. }));
+        let err = splice::<&str>("abc", &[], &[(0, 0), (1, 4)]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "span 1 (1, 4) is not a range within the text of length 3 \
+             (expected 0 <= start <= end <= 3)"
+        );
+        let err = strip_spans("abc", &[(0, 1), (3, 2)], &[]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "range to remove 1 (3, 2) is not a range within the text of length 3 \
+             (expected 0 <= start <= end <= 3)"
+        );
+    }
+
+    #[test]
+    fn strip_merges_overlapping_ranges() {
+        let (out, mapped) = strip_spans(
+            "0123456789",
+            &[(5, 8), (1, 3), (2, 4), (8, 9), (6, 6)],
+            &[(4, 5), (0, 10), (5, 8), (1, 3), (8, 9)],
+        )
+        .unwrap();
+        assert_eq!(out, "049");
+        assert_eq!(
+            mapped,
+            vec![Some((1, 2)), Some((0, 3)), Some((2, 2)), None, Some((2, 2))]
+        );
+    }
+
+    #[test]
+    fn no_edits_is_identity() {
+        let (out, mapped) = sp("héllo", &[], &[(1, 3), (5, 5)]);
+        assert_eq!(out, "héllo");
+        assert_eq!(mapped, vec![Some((1, 3)), Some((5, 5))]);
+    }
+}

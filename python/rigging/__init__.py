@@ -2,7 +2,26 @@
 
 from __future__ import annotations
 
-from rigging import error
+from rigging import error, model, parsing, tool
 from rigging._native import __version__
+from rigging.message import ContentImageUrl, ContentText, Message, MessageDict, Messages
+from rigging.model import Model, attr, element, wrapped
+from rigging.util import await_
 
-__all__ = ["__version__", "error"]
+__all__ = [
+    "ContentImageUrl",
+    "ContentText",
+    "Message",
+    "MessageDict",
+    "Messages",
+    "Model",
+    "__version__",
+    "attr",
+    "await_",
+    "element",
+    "error",
+    "model",
+    "parsing",
+    "tool",
+    "wrapped",
+]

@@ -1,8 +1,226 @@
-//! Placeholder: bindings are added with the core module.
+//! Bindings of [`crate::scan`]: `Span`, `scan`, `TagStream`. Conversion and error mapping only.
 
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PySlice, PyString};
 
-#[allow(clippy::unnecessary_wraps)] // placeholder until the bindings land
-pub(crate) fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+use crate::scan::{self as core, Incomplete, ScanError, TagSet};
+
+/// Texts longer than this are scanned with the GIL released.
+const DETACH_BYTES: usize = 16 * 1024;
+
+/// A tag element found in a text (code-point offsets).
+#[pyclass(
+    module = "rigging._native",
+    name = "Span",
+    frozen,
+    eq,
+    hash,
+    skip_from_py_object
+)]
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub(crate) struct PySpan {
+    #[pyo3(get)]
+    tag: String,
+    #[pyo3(get)]
+    start: usize,
+    #[pyo3(get)]
+    end: usize,
+    #[pyo3(get)]
+    inner_start: usize,
+    #[pyo3(get)]
+    inner_end: usize,
+    #[pyo3(get)]
+    depth: u32,
+    #[pyo3(get)]
+    self_closing: bool,
+    #[pyo3(get)]
+    closed: bool,
+}
+
+#[pymethods]
+impl PySpan {
+    #[getter]
+    fn slice<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        py.get_type::<PySlice>().call1((self.start, self.end))
+    }
+
+    #[getter]
+    fn inner_slice<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        py.get_type::<PySlice>()
+            .call1((self.inner_start, self.inner_end))
+    }
+
+    fn __repr__(&self) -> String {
+        let py_bool = |b: bool| if b { "True" } else { "False" };
+        format!(
+            "Span(tag='{}', start={}, end={}, inner_start={}, inner_end={}, depth={}, \
+             self_closing={}, closed={})",
+            self.tag,
+            self.start,
+            self.end,
+            self.inner_start,
+            self.inner_end,
+            self.depth,
+            py_bool(self.self_closing),
+            py_bool(self.closed),
+        )
+    }
+}
+
+/// Rust spans to Python spans (tag indices to names).
+fn convert(tags: &TagSet, spans: Vec<core::Span>) -> Vec<PySpan> {
+    spans
+        .into_iter()
+        .map(|s| PySpan {
+            tag: tags.name(s.tag).unwrap_or_default().to_owned(),
+            start: s.start,
+            end: s.end,
+            inner_start: s.inner_start,
+            inner_end: s.inner_end,
+            depth: s.depth,
+            self_closing: s.self_closing,
+            closed: s.closed,
+        })
+        .collect()
+}
+
+#[cold]
+fn scan_error(err: &ScanError) -> PyErr {
+    match err {
+        ScanError::Finished => PyRuntimeError::new_err(err.to_string()),
+        ScanError::InvalidTagName { .. }
+        | ScanError::InvalidUtf8 { .. }
+        | ScanError::TruncatedUtf8 { .. } => PyValueError::new_err(err.to_string()),
+    }
+}
+
+fn parse_mode(incomplete: &str) -> PyResult<Incomplete> {
+    match incomplete {
+        "drop" => Ok(Incomplete::Drop),
+        "close" => Ok(Incomplete::Close),
+        other => Err(PyValueError::new_err(format!(
+            "incomplete must be 'drop' or 'close', got {other:?}"
+        ))),
+    }
+}
+
+fn mode_name(mode: Incomplete) -> &'static str {
+    match mode {
+        Incomplete::Drop => "drop",
+        Incomplete::Close => "close",
+    }
+}
+
+/// A sequence of tag names (a bare `str` is refused: it would be read letter by letter).
+fn tag_set(tags: &Bound<'_, PyAny>) -> PyResult<TagSet> {
+    if tags.is_instance_of::<PyString>() {
+        return Err(PyTypeError::new_err(
+            "tags must be a sequence of tag names, not a str (wrap one name in a list)",
+        ));
+    }
+    let mut names = Vec::new();
+    for (i, item) in tags.try_iter()?.enumerate() {
+        let item = item?;
+        let name = item.cast::<PyString>().map_err(|_| {
+            let kind = item
+                .get_type()
+                .name()
+                .map_or_else(|_| "?".to_owned(), |n| n.to_string());
+            PyTypeError::new_err(format!("tag names must be str, got {kind} at index {i}"))
+        })?;
+        names.push(name.to_str()?.to_owned());
+    }
+    TagSet::new(names).map_err(|e| scan_error(&e))
+}
+
+#[pyfunction]
+#[pyo3(signature = (text, tags, *, incomplete = "drop"))]
+fn scan(
+    py: Python<'_>,
+    text: &Bound<'_, PyString>,
+    tags: &Bound<'_, PyAny>,
+    incomplete: &str,
+) -> PyResult<Vec<PySpan>> {
+    let mode = parse_mode(incomplete)?;
+    let tags = tag_set(tags)?;
+    let text = text.to_str()?;
+    let spans = if text.len() > DETACH_BYTES {
+        py.detach(|| core::scan(text, &tags, mode))
+    } else {
+        core::scan(text, &tags, mode)
+    };
+    Ok(convert(&tags, spans))
+}
+
+/// Finds spans in a text that arrives in chunks.
+#[pyclass(module = "rigging._native", name = "TagStream")]
+pub(crate) struct PyTagStream {
+    inner: core::TagStream,
+}
+
+#[pymethods]
+impl PyTagStream {
+    #[new]
+    #[pyo3(signature = (tags, *, incomplete = "drop"))]
+    fn new(tags: &Bound<'_, PyAny>, incomplete: &str) -> PyResult<Self> {
+        let mode = parse_mode(incomplete)?;
+        Ok(Self {
+            inner: core::TagStream::new(tag_set(tags)?, mode),
+        })
+    }
+
+    fn feed(&mut self, py: Python<'_>, chunk: &Bound<'_, PyAny>) -> PyResult<Vec<PySpan>> {
+        let bytes: &[u8] = if let Ok(text) = chunk.cast::<PyString>() {
+            text.to_str()?.as_bytes()
+        } else if let Ok(bytes) = chunk.cast::<PyBytes>() {
+            bytes.as_bytes()
+        } else {
+            let kind = chunk.get_type().name()?;
+            return Err(PyTypeError::new_err(format!(
+                "chunk must be str or bytes, not {kind}"
+            )));
+        };
+        let inner = &mut self.inner;
+        let spans = if bytes.len() > DETACH_BYTES {
+            py.detach(|| inner.feed(bytes))
+        } else {
+            inner.feed(bytes)
+        }
+        .map_err(|e| scan_error(&e))?;
+        Ok(convert(self.inner.tags(), spans))
+    }
+
+    fn finish(&mut self) -> PyResult<Vec<PySpan>> {
+        let spans = self.inner.finish().map_err(|e| scan_error(&e))?;
+        Ok(convert(self.inner.tags(), spans))
+    }
+
+    #[getter]
+    fn position(&self) -> usize {
+        self.inner.position()
+    }
+
+    fn __repr__(&self) -> String {
+        let names: Vec<String> = self
+            .inner
+            .tags()
+            .names()
+            .iter()
+            .map(|n| format!("'{n}'"))
+            .collect();
+        format!(
+            "TagStream(tags=[{}], incomplete='{}', position={})",
+            names.join(", "),
+            mode_name(self.inner.mode()),
+            self.inner.position()
+        )
+    }
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PySpan>()?;
+    m.add_class::<PyTagStream>()?;
+    m.add_function(wrap_pyfunction!(scan, m)?)?;
     Ok(())
 }

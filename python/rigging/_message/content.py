@@ -1,0 +1,218 @@
+"""Message content parts, the message dict shape and parsed parts (a model plus its slice)."""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+import typing as t
+import warnings
+from pathlib import Path
+
+from pydantic import (
+    BaseModel,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    SerializeAsAny,
+    SerializerFunctionWrapHandler,
+    WithJsonSchema,
+    model_serializer,
+    model_validator,
+)
+from typing_extensions import TypedDict
+
+from rigging._model.base import Model, lookup_model, model_path
+from rigging.util import truncate_string
+
+__all__ = [
+    "Content",
+    "ContentImageUrl",
+    "ContentText",
+    "ContentTypes",
+    "MessageDict",
+    "ParsedMessagePart",
+    "PartDroppedWarning",
+    "Role",
+]
+
+Role = t.Literal["system", "user", "assistant", "tool"]
+"""Who wrote a message."""
+
+
+class PartDroppedWarning(UserWarning):
+    """A serialized parsed part was dropped on load because its model class cannot be found."""
+
+
+class ContentText(BaseModel):
+    """A text part of a message."""
+
+    type: t.Literal["text"] = "text"
+    """Always ``"text"``."""
+    text: str
+    """The text."""
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class ContentImageUrl(BaseModel):
+    """An image part of a message, given by URL (``https:`` or ``data:``)."""
+
+    class ImageUrl(BaseModel):
+        """The image reference."""
+
+        url: str
+        """An ``https:`` URL or a ``data:<mime>;base64,…`` URL."""
+        detail: t.Literal["auto", "low", "high"] = "auto"
+        """How closely the model should look at the image."""
+
+    type: t.Literal["image_url"] = "image_url"
+    """Always ``"image_url"``."""
+    image_url: ImageUrl
+    """The image reference."""
+
+    def __str__(self) -> str:
+        return f"<ContentImageUrl '{truncate_string(self.image_url.url, 50)}'>"
+
+    @classmethod
+    def from_file(cls, file: Path | str, *, mimetype: str | None = None) -> ContentImageUrl:
+        """Embed an image file as a base64 ``data:`` URL.
+
+        Args:
+            file: The image file.
+            mimetype: Its MIME type; guessed from the extension when omitted.
+
+        Returns:
+            The image part.
+
+        Raises:
+            FileNotFoundError: The file does not exist.
+            ValueError: The MIME type is not given and cannot be guessed.
+        """
+        path = Path(file)
+        if not path.is_file():
+            raise FileNotFoundError(f"image file not found: {path}")
+        if mimetype is None:
+            mimetype = mimetypes.guess_type(path.name)[0]
+            if mimetype is None:
+                raise ValueError(f"cannot tell the MIME type of {path.name!r}; pass mimetype=")
+        encoded = base64.b64encode(path.read_bytes()).decode("ascii")
+        return cls(image_url=cls.ImageUrl(url=f"data:{mimetype};base64,{encoded}"))
+
+    @classmethod
+    def from_url(
+        cls, url: str, *, detail: t.Literal["auto", "low", "high"] = "auto"
+    ) -> ContentImageUrl:
+        """Refer to an image by URL.
+
+        Args:
+            url: The URL.
+            detail: How closely the model should look at the image.
+
+        Returns:
+            The image part.
+        """
+        return cls(image_url=cls.ImageUrl(url=url, detail=detail))
+
+
+Content = t.Annotated[t.Union[ContentText, ContentImageUrl], Field(discriminator="type")]  # noqa: UP007
+"""A content part: text or image."""
+
+ContentTypes = (ContentText, ContentImageUrl)
+"""The content part classes, for ``isinstance`` checks."""
+
+
+class MessageDict(TypedDict):
+    """A message as a plain dict, as accepted by `Message.fit`."""
+
+    role: Role
+    """Who wrote it."""
+    content: str | list[t.Any]
+    """Text, or a list of content parts."""
+
+
+def _to_slice(value: t.Any) -> slice:
+    if isinstance(value, slice):
+        return value
+    if isinstance(value, (list, tuple)) and len(value) == 2:
+        start, stop = value
+        if isinstance(start, int) and isinstance(stop, int):
+            return slice(start, stop)
+    raise ValueError(f"expected a slice or a [start, stop] pair, got {value!r}")
+
+
+SliceField = t.Annotated[
+    slice,
+    PlainValidator(_to_slice),
+    PlainSerializer(lambda value: [value.start, value.stop]),
+    WithJsonSchema({"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2}),
+]
+
+
+def drop_unresolved(parts: list[t.Any]) -> list[t.Any]:
+    """Resolve serialized parts, dropping (with a `PartDroppedWarning`) unknown model classes.
+
+    Args:
+        parts: Parts as loaded from a dump, or `ParsedMessagePart` objects.
+
+    Returns:
+        The parts that can be rebuilt.
+    """
+    kept = []
+    for part in parts:
+        resolved = resolve_part(part)
+        if resolved is None:
+            warnings.warn(
+                f"dropping a parsed part: its model class {part.get('model_class')!r} "
+                "cannot be imported",
+                PartDroppedWarning,
+                stacklevel=4,
+            )
+        else:
+            kept.append(resolved)
+    return kept
+
+
+def resolve_part(data: t.Any) -> t.Any:
+    """Rebuild a serialized part's model as its own class.
+
+    Args:
+        data: A part as loaded from a dump, or anything else (returned unchanged).
+
+    Returns:
+        The part data with its model rebuilt, or None when the class cannot be found (a
+        `PartDroppedWarning` is issued).
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("model"), dict):
+        return data
+    path = data.get("model_class")
+    cls = lookup_model(path) if isinstance(path, str) else None
+    if cls is None:
+        return None
+    return {**data, "model": cls.model_validate(data["model"])}
+
+
+class ParsedMessagePart(BaseModel):
+    """A model parsed from a message, with the slice of the message content it came from.
+
+    Dumps carry ``model_class`` (``module:qualname``) so loading rebuilds the concrete model.
+    """
+
+    model: SerializeAsAny[Model]
+    """The parsed model."""
+    slice_: SliceField
+    """Where its element is in `Message.content` (code points)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _rebuild_model(cls, data: t.Any) -> t.Any:
+        resolved = resolve_part(data)
+        if resolved is None:
+            raise ValueError(f"model class {data.get('model_class')!r} cannot be imported")
+        return resolved
+
+    @model_serializer(mode="wrap")
+    def _with_class(self, handler: SerializerFunctionWrapHandler) -> dict[str, t.Any]:
+        dumped: dict[str, t.Any] = handler(self)
+        dumped["model_class"] = model_path(type(self.model))
+        return dumped

@@ -1,0 +1,430 @@
+"""`Message`: a role, text or content parts, tool calls, and the models parsed from it."""
+
+from __future__ import annotations
+
+import string
+import textwrap
+import typing as t
+from collections.abc import Sequence
+from uuid import UUID, uuid4
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
+from typing_extensions import Self
+
+from rigging._message.content import (
+    Content,
+    ContentText,
+    MessageDict,
+    ParsedMessagePart,
+    Role,
+    drop_unresolved,
+)
+from rigging._message.parts import add_parts, strip_parts
+from rigging._model.base import Model, ModelT, class_info
+from rigging.error import MissingModelError
+from rigging.parsing import found_many
+from rigging.tool.api import ToolCall
+
+__all__ = ["Message", "Messages"]
+
+
+def _dedent(text: str) -> str:
+    """`textwrap.dedent`, skipped when no line starts with whitespace (the common case)."""
+    if text[:1] not in (" ", "\t") and "\n " not in text and "\n\t" not in text:
+        return text
+    return textwrap.dedent(text)
+
+
+def _fit_content(content: str | Sequence[str | Content] | None) -> str | list[Content]:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return _dedent(content)
+    return [ContentText(text=_dedent(item)) if isinstance(item, str) else item for item in content]
+
+
+class Message(BaseModel):
+    """A chat message: role, content (text or parts), tool calls and parsed models.
+
+    ``Message("user", "hi")``. String content is dedented on construction (as in 2.3), not
+    when loaded from a dump. Parsing methods record what they find in `parts`; the message
+    content is then normalised to each part's `Model.to_pretty_xml` (see
+    ``docs/decisions-messages.md``).
+    """
+
+    model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
+
+    uuid: UUID = Field(default_factory=uuid4, repr=False)
+    """Identity of the message; kept by `fit`, new for `clone`/`apply`."""
+    role: Role
+    """Who wrote the message."""
+    parts: list[ParsedMessagePart] = Field(default_factory=list)
+    """Models parsed from the content, sorted by position."""
+    all_content: str | list[Content] = Field(
+        default="",
+        validation_alias=AliasChoices("content", "all_content"),
+        serialization_alias="content",
+    )
+    """The raw content: text, or a list of text and image parts (dumped as ``content``)."""
+    tool_calls: list[ToolCall] | None = None
+    """Tool calls requested by the model."""
+    tool_call_id: str | None = None
+    """For ``tool`` messages: the call this message answers."""
+    metadata: dict[str, t.Any] = Field(default_factory=dict)
+    """Free-form data attached by the user."""
+
+    def __init__(
+        self,
+        role: Role,
+        content: str | Sequence[str | Content] | None = None,
+        parts: Sequence[ParsedMessagePart] | None = None,
+        tool_calls: Sequence[ToolCall] | Sequence[dict[str, t.Any]] | None = None,
+        tool_call_id: str | None = None,
+        **kwargs: t.Any,
+    ) -> None:
+        super().__init__(
+            role=role,
+            all_content=_fit_content(content),
+            parts=list(parts or []),
+            tool_calls=None if tool_calls is None else list(tool_calls),
+            tool_call_id=tool_call_id,
+            **kwargs,
+        )
+
+    # Validation (model_validate*) goes straight to pydantic, not through __init__.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _load_parts(cls, data: t.Any) -> t.Any:
+        if isinstance(data, dict) and isinstance(data.get("parts"), list):
+            data = {**data, "parts": drop_unresolved(data["parts"])}
+        return data
+
+    # --- content ------------------------------------------------------------------------------
+
+    @property
+    def content(self) -> str:
+        """The text of the message; for part lists, the text parts joined by newlines.
+
+        Setting it clears `parts`. With list content, the text parts are replaced by one text
+        part holding the new value (where the first one was) and images are kept.
+        """
+        if isinstance(self.all_content, str):
+            return self.all_content
+        return "\n".join(part.text for part in self.all_content if isinstance(part, ContentText))
+
+    @content.setter
+    def content(self, value: str) -> None:
+        self.parts = []
+        if isinstance(self.all_content, str):
+            self.all_content = _dedent(value)
+            return
+        items = list(self.all_content)
+        first = next((i for i, item in enumerate(items) if isinstance(item, ContentText)), 0)
+        kept: list[Content] = [item for item in items if not isinstance(item, ContentText)]
+        position = sum(1 for item in items[:first] if not isinstance(item, ContentText))
+        kept.insert(position, ContentText(text=value))
+        self.all_content = kept
+
+    def force_str_content(self) -> Self:
+        """Replace list content by its text (images are dropped); parts stay valid.
+
+        Returns:
+            This message (changed in place).
+        """
+        self.all_content = self.content
+        return self
+
+    @property
+    def models(self) -> list[Model]:
+        """The models of `parts`, in position order."""
+        return [part.model for part in self.parts]
+
+    def __str__(self) -> str:
+        if isinstance(self.all_content, str):
+            text = f"[{self.role}]: {self.all_content}"
+        else:
+            text = f"[{self.role}]:" + "".join(f"\n |- {part}" for part in self.all_content)
+        for call in self.tool_calls or []:
+            text += f"\n |- {call}"
+        return text
+
+    def __repr_args__(self) -> t.Iterator[tuple[str | None, t.Any]]:
+        yield "role", self.role
+        yield "content", self.all_content
+        if self.parts:
+            yield "parts", self.parts
+        if self.tool_calls is not None:
+            yield "tool_calls", self.tool_calls
+        if self.tool_call_id is not None:
+            yield "tool_call_id", self.tool_call_id
+        if self.metadata:
+            yield "metadata", self.metadata
+
+    def __len__(self) -> int:
+        return len(self.content)
+
+    def to_openai_spec(self) -> dict[str, t.Any]:
+        """The message as sent to OpenAI-compatible APIs (``None`` values left out).
+
+        Returns:
+            A dict with ``role``, ``content`` and, when set, ``tool_calls``/``tool_call_id``.
+        """
+        content: t.Any = self.all_content
+        if not isinstance(content, str):
+            content = [part.model_dump() for part in content]
+        spec: dict[str, t.Any] = {"role": self.role, "content": content}
+        if self.tool_calls is not None:
+            spec["tool_calls"] = [call.model_dump() for call in self.tool_calls]
+        if self.tool_call_id is not None:
+            spec["tool_call_id"] = self.tool_call_id
+        return spec
+
+    # --- copies -------------------------------------------------------------------------------
+
+    def clone(self) -> Message:
+        """A deep copy with a new uuid: content (images included), parts, tool calls, metadata.
+
+        Returns:
+            The copy.
+        """
+        return self.model_copy(deep=True, update={"uuid": uuid4()})
+
+    def meta(self, **kwargs: t.Any) -> Message:
+        """A copy (new uuid) with ``kwargs`` merged into `metadata`.
+
+        Args:
+            **kwargs: Metadata to add or replace.
+
+        Returns:
+            The copy.
+        """
+        copy = self.clone()
+        copy.metadata.update(kwargs)
+        return copy
+
+    def apply(self, **kwargs: str) -> Message:
+        """A copy (new uuid, no parts) with ``$name``/``${name}`` placeholders filled.
+
+        Unknown placeholders are left as they are (`string.Template.safe_substitute`).
+
+        Args:
+            **kwargs: Values of the placeholders.
+
+        Returns:
+            The copy.
+        """
+        copy = self.clone()
+        copy.parts = []
+        if isinstance(copy.all_content, str):
+            copy.all_content = string.Template(copy.all_content).safe_substitute(kwargs)
+        else:
+            copy.all_content = [
+                ContentText(text=string.Template(item.text).safe_substitute(kwargs))
+                if isinstance(item, ContentText)
+                else item
+                for item in copy.all_content
+            ]
+        return copy
+
+    @classmethod
+    def fit(cls, message: Message | MessageDict | str) -> Message:
+        """Turn a str (a user message), a dict or a Message (deep-copied, same uuid) into one.
+
+        Args:
+            message: What to convert.
+
+        Returns:
+            The message.
+        """
+        if isinstance(message, str):
+            return cls("user", message)
+        if isinstance(message, Message):
+            return message.model_copy(deep=True)
+        return cls(**message)
+
+    @classmethod
+    def fit_as_list(cls, messages: Messages | Message | MessageDict | str) -> list[Message]:
+        """`fit` a single message or each message of a sequence.
+
+        Args:
+            messages: One message or a sequence of them.
+
+        Returns:
+            The messages.
+        """
+        if isinstance(messages, (str, dict, Message)):
+            return [cls.fit(messages)]
+        return [cls.fit(message) for message in messages]
+
+    @classmethod
+    def apply_to_list(cls, messages: Messages, **kwargs: str) -> list[Message]:
+        """`apply` to each message.
+
+        Args:
+            messages: The messages.
+            **kwargs: Values of the placeholders.
+
+        Returns:
+            The filled copies.
+        """
+        return [message.apply(**kwargs) for message in cls.fit_as_list(messages)]
+
+    @classmethod
+    def from_model(
+        cls,
+        models: Model | Sequence[Model],
+        role: Role = "user",
+        suffix: str | None = None,
+    ) -> Message:
+        """A message made of models' pretty XML, one per line, with parts pointing at each.
+
+        Args:
+            models: One model or a list or tuple of them.
+            role: The message role.
+            suffix: Text added after a blank line.
+
+        Returns:
+            The message.
+        """
+        items = [models] if isinstance(models, Model) else list(models)
+        chunks: list[str] = []
+        parts: list[ParsedMessagePart] = []
+        position = 0
+        for model in items:
+            xml = model.to_pretty_xml()
+            parts.append(
+                ParsedMessagePart(model=model, slice_=slice(position, position + len(xml)))
+            )
+            chunks.append(xml + "\n")
+            position += len(xml) + 1
+        if suffix is not None:
+            chunks.append("\n" + suffix)
+        return cls.model_validate({"role": role, "content": "".join(chunks), "parts": parts})
+
+    # --- parsing ------------------------------------------------------------------------------
+
+    def parse(self, model_type: type[ModelT]) -> ModelT:
+        """Parse the first filled instance of a model from the content and record all of them.
+
+        Args:
+            model_type: The model class.
+
+        Returns:
+            The model.
+
+        Raises:
+            MissingModelError: The tag is not in the content.
+            pydantic.ValidationError: Tags were found but none holds a valid model.
+            XmlContentError: Tags were found but none holds readable XML.
+        """
+        return t.cast("ModelT", self.try_parse_many(model_type, fail_on_missing=True)[0])
+
+    def try_parse(self, model_type: type[ModelT]) -> ModelT | None:
+        """Like `parse`, but return None when nothing valid is found.
+
+        Args:
+            model_type: The model class.
+
+        Returns:
+            The model or None.
+        """
+        found = self.try_parse_many(model_type)
+        return t.cast("ModelT", found[0]) if found else None
+
+    def parse_set(self, model_type: type[ModelT], minimum: int | None = None) -> list[ModelT]:
+        """Parse every instance of a model (see `rigging.parsing.parse_set`).
+
+        Args:
+            model_type: The model class.
+            minimum: Raise if fewer are found.
+
+        Returns:
+            The models in document order.
+        """
+        return self.try_parse_set(model_type, minimum=minimum, fail_on_missing=True)
+
+    def try_parse_set(
+        self,
+        model_type: type[ModelT],
+        minimum: int | None = None,
+        fail_on_missing: bool = False,
+    ) -> list[ModelT]:
+        """Parse every instance of a model, returning ``[]`` when none is found.
+
+        Args:
+            model_type: The model class.
+            minimum: Raise `MissingModelError` if fewer are found (even when not failing on
+                missing).
+            fail_on_missing: Raise parse failures.
+
+        Returns:
+            The models in document order.
+        """
+        models = self.try_parse_many(model_type, fail_on_missing=fail_on_missing)
+        if minimum is not None and len(models) < minimum:
+            raise MissingModelError(
+                f"Expected at least {minimum} {model_type.__name__} in message, found {len(models)}"
+            )
+        return t.cast("list[ModelT]", models)
+
+    def parse_many(self, *types: type[Model]) -> list[Model]:
+        """Parse every instance of several models; each must be present.
+
+        Args:
+            *types: The model classes.
+
+        Returns:
+            The models of all types in document order.
+        """
+        return self.try_parse_many(*types, fail_on_missing=True)
+
+    def try_parse_many(self, *types: type[Model], fail_on_missing: bool = False) -> list[Model]:
+        """Parse every instance of several models, skipping types that are not found.
+
+        Found models are added to `parts` (a model already recorded at the same place is not
+        added twice) and the content is normalised to their pretty XML.
+
+        Args:
+            *types: The model classes.
+            fail_on_missing: Raise the first failure instead of skipping that type.
+
+        Returns:
+            The models of all types in document order.
+
+        Raises:
+            ValueError: A found element crosses an element recorded before (neither holds the
+                other).
+        """
+        found = found_many(self.content, *types, fail_on_missing=fail_on_missing)
+        add_parts(self, found)
+        return [item.model for item in found]
+
+    def strip(
+        self, model_type: type[Model], *, fail_on_missing: bool = False
+    ) -> list[ParsedMessagePart]:
+        """Cut every part whose model is a ``model_type`` out of the content and `parts`.
+
+        Parts inside a removed part go with it. Other parts are shifted to stay correct.
+
+        Args:
+            model_type: The model class to remove (subclasses included).
+            fail_on_missing: Raise if the message has no such part.
+
+        Returns:
+            The removed parts.
+
+        Raises:
+            MissingModelError: ``fail_on_missing`` and nothing was removed.
+        """
+        removed = strip_parts(self, model_type)
+        if not removed and fail_on_missing:
+            raise MissingModelError(
+                f"Could not find <{class_info(model_type).tag}> ({model_type.__name__}) in message"
+            )
+        return removed
+
+
+Messages = t.Union[Sequence[MessageDict], Sequence[Message]]  # noqa: UP007 - a runtime alias
+"""Several messages, as dicts or `Message` objects."""

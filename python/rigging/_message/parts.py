@@ -1,0 +1,159 @@
+"""Keep a message's parsed parts in step with its content, through the native splice.
+
+- Adding parts: a model already recorded at the same slice is skipped (re-parsing is
+  idempotent). Elements may nest (``<question-answer>`` around ``<answer>``) but may not cross.
+  Each new part that neither holds nor sits in another part has its text replaced by the
+  model's pretty XML; one `rigging._native.splice` call applies all replacements and moves every
+  other part. List content is not rewritten (parts index the joined text).
+- Stripping: one `rigging._native.strip_spans` call removes the parts and remaps the others.
+  For list content the newlines joining the text parts are tracked as spans too, so the text
+  is split back into its parts; a removed element that crossed two text parts is an error.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from rigging import _native
+from rigging._message.content import ContentText, ParsedMessagePart
+from rigging._model.base import Model
+from rigging._model.extract import Found
+
+if t.TYPE_CHECKING:
+    from rigging._message.message import Message
+
+__all__ = ["add_parts", "strip_parts"]
+
+
+def _nesting(spans: list[tuple[int, int]]) -> set[int]:
+    """Indexes of spans that hold or sit in another span.
+
+    Raises:
+        ValueError: Two spans cross (overlap without one holding the other).
+    """
+    order = sorted(range(len(spans)), key=lambda i: (spans[i][0], -spans[i][1]))
+    nested: set[int] = set()
+    stack: list[int] = []
+    for index in order:
+        start, stop = spans[index]
+        while stack and spans[stack[-1]][1] <= start:
+            stack.pop()
+        if stack:
+            parent = stack[-1]
+            if stop > spans[parent][1]:
+                raise ValueError(
+                    f"Incoming part {start}:{stop} overlaps the part "
+                    f"{spans[parent][0]}:{spans[parent][1]} without containing it"
+                )
+            nested.update((index, parent))
+        stack.append(index)
+    return nested
+
+
+def add_parts(message: Message, found: t.Sequence[Found[Model]]) -> None:
+    """Record parsed models as parts of ``message`` and normalise their text.
+
+    Args:
+        message: The message whose content was parsed.
+        found: The parse results (slices into ``message.content``).
+
+    Raises:
+        ValueError: A new element crosses a recorded one.
+    """
+    known = {(p.slice_.start, p.slice_.stop, type(p.model)) for p in message.parts}
+    parts = list(message.parts)
+    first_new = len(parts)
+    for item in found:
+        key = (item.slice.start, item.slice.stop, type(item.model))
+        if key not in known:
+            known.add(key)
+            parts.append(ParsedMessagePart(model=item.model, slice_=item.slice))
+    if len(parts) == first_new:
+        return
+    spans = [(p.slice_.start, p.slice_.stop) for p in parts]
+    nested = _nesting(spans)
+    text = message.all_content
+    if isinstance(text, str):
+        edits = []
+        for index in range(first_new, len(parts)):
+            if index in nested:
+                continue
+            start, stop = spans[index]
+            pretty = parts[index].model.to_pretty_xml()
+            if text[start:stop] != pretty:
+                edits.append((start, stop, pretty))
+        if edits:
+            edits.sort()
+            message.all_content, remapped = _native.splice(text, edits, spans)
+            moved = []
+            for part, span in zip(parts, remapped, strict=False):
+                if span is None:  # pragma: no cover - edits never cut a tracked span
+                    raise RuntimeError("splice lost a part while normalising")
+                moved.append(part.model_copy(update={"slice_": slice(*span)}))
+            parts = moved
+    parts.sort(key=lambda p: p.slice_.start)
+    message.parts = parts
+
+
+def strip_parts(message: Message, model_type: type[Model]) -> list[ParsedMessagePart]:
+    """Remove the parts of ``model_type`` (and parts inside them) from ``message``.
+
+    Args:
+        message: The message.
+        model_type: The model class to remove.
+
+    Returns:
+        The removed parts.
+
+    Raises:
+        NotImplementedError: A removed element spans two text parts of list content.
+    """
+    removed = [p for p in message.parts if isinstance(p.model, model_type)]
+    if not removed:
+        return []
+    kept = [p for p in message.parts if not isinstance(p.model, model_type)]
+    cuts = [(p.slice_.start, p.slice_.stop) for p in removed]
+    spans = [(p.slice_.start, p.slice_.stop) for p in kept]
+    content = message.all_content
+    texts: list[ContentText] = []
+    if not isinstance(content, str):
+        texts = [item for item in content if isinstance(item, ContentText)]
+        position = 0
+        for item in texts[:-1]:
+            position += len(item.text)
+            spans.append((position, position + 1))
+            position += 1
+    new_text, remapped = _native.strip_spans(message.content, cuts, spans)
+    survivors: list[ParsedMessagePart] = []
+    for part, span in zip(kept, remapped, strict=False):
+        if span is None or span[0] == span[1]:  # inside, or the same element as, a removed part
+            removed.append(part)
+        else:
+            survivors.append(part.model_copy(update={"slice_": slice(*span)}))
+    if isinstance(content, str):
+        message.all_content = new_text
+    else:
+        _split_back(message, texts, new_text, remapped[len(kept) :])
+    message.parts = survivors
+    return removed
+
+
+def _split_back(
+    message: Message,
+    texts: list[ContentText],
+    new_text: str,
+    separators: list[tuple[int, int] | None],
+) -> None:
+    """Write a stripped joined text back into the text parts of list content."""
+    if any(sep is None for sep in separators):
+        raise NotImplementedError(
+            "cannot strip an element that spans two text parts of the message"
+        )
+    bounds = [0] + [sep[1] for sep in separators if sep is not None]
+    ends = [sep[0] for sep in separators if sep is not None] + [len(new_text)]
+    replacement = {
+        id(item): ContentText(text=new_text[start:end])
+        for item, start, end in zip(texts, bounds, ends, strict=False)
+    }
+    assert not isinstance(message.all_content, str)
+    message.all_content = [replacement.get(id(item), item) for item in message.all_content]

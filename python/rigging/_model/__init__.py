@@ -1,0 +1,1 @@
+"""Implementation of `rigging.model` (the public facade)."""

@@ -1,0 +1,309 @@
+"""The `Model` base class: tags, per-class facts cached once, XML rendering and extraction."""
+
+from __future__ import annotations
+
+import importlib
+import typing as t
+import weakref
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+
+from pydantic_xml import BaseXmlModel
+from pydantic_xml.fields import XmlEntityInfo
+from typing_extensions import Self
+
+from rigging.error import MultipleModelsError
+from rigging.util import to_xml_tag, unescape_xml
+
+__all__ = [
+    "BASIC_TYPES",
+    "Model",
+    "ModelT",
+    "XmlTagDescriptor",
+    "class_info",
+    "lookup_model",
+    "model_path",
+]
+
+BASIC_TYPES: list[type] = [int, str, float, bool]
+"""The field types a "simple" model may hold."""
+
+
+class XmlTagDescriptor:
+    """Class-level descriptor giving a model its tag, derived from the class name once.
+
+    ``FunFact`` → ``fun-fact``. A parametrised generic (``Primitive[str]``) uses its parent's
+    tag. The value is computed on first access and cached for the owning class.
+    """
+
+    def __init__(self) -> None:
+        self._owner: weakref.ref[type] | None = None
+        self._tag = ""
+
+    def __get__(self, instance: object, owner: type) -> str:
+        if self._owner is not None and self._owner() is owner:
+            return self._tag
+        if "[" in owner.__name__:
+            parent = owner.__mro__[1]
+            tag = str(getattr(parent, "__xml_tag__", to_xml_tag(parent.__name__)))
+        else:
+            tag = to_xml_tag(owner.__name__)
+        if self._owner is None:
+            self._owner, self._tag = weakref.ref(owner), tag
+        return tag
+
+
+@dataclass(frozen=True)
+class ClassInfo:
+    """Facts about a model class that parsing needs on every match, computed once per class."""
+
+    tag: str
+    """The element tag."""
+    simple_field: str | None
+    """The single text field of a simple model, or None for other models."""
+    plain_text: bool
+    """Simple ``str`` field, no namespace, no custom serializer: render without pydantic-xml."""
+
+
+_INFO: weakref.WeakKeyDictionary[type, ClassInfo] = weakref.WeakKeyDictionary()
+_REGISTRY: weakref.WeakValueDictionary[str, type[Model]] = weakref.WeakValueDictionary()
+
+
+def model_path(cls: type[Model]) -> str:
+    """The ``module:qualname`` path a model class is serialized under.
+
+    Args:
+        cls: A `Model` subclass.
+
+    Returns:
+        e.g. ``"rigging.model:Answer"``.
+    """
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def lookup_model(path: str) -> type[Model] | None:
+    """Find a model class from its `model_path`.
+
+    Classes created in this process are found even when they cannot be imported (defined in a
+    function); other paths are imported. Nothing is executed beyond importing the module.
+
+    Args:
+        path: A ``module:qualname`` path.
+
+    Returns:
+        The class, or None when it cannot be found or is not a `Model`.
+    """
+    found = _REGISTRY.get(path)
+    if found is not None:
+        return found
+    module_name, _, qualname = path.partition(":")
+    if not module_name or not qualname or "<" in qualname:
+        return None
+    try:
+        target: object = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            target = getattr(target, part)
+    except (ImportError, AttributeError):
+        return None
+    if isinstance(target, type) and issubclass(target, Model):
+        return target
+    return None
+
+
+def _simple_field(cls: type[Model]) -> str | None:
+    fields = cls.model_fields
+    if len(fields) != 1:
+        return None
+    name, info = next(iter(fields.items()))
+    if any(isinstance(meta, XmlEntityInfo) for meta in info.metadata):
+        return None
+    annotation = info.annotation
+    if t.get_origin(annotation) is t.Annotated:
+        annotation = t.get_args(annotation)[0]
+    return name if annotation in BASIC_TYPES else None
+
+
+def class_info(cls: type[Model]) -> ClassInfo:
+    """The cached `ClassInfo` of a model class.
+
+    Args:
+        cls: A `Model` subclass.
+
+    Returns:
+        Its tag, simple field and rendering shortcut.
+    """
+    info = _INFO.get(cls)
+    if info is None:
+        field = _simple_field(cls)
+        decorators = cls.__pydantic_decorators__
+        plain = (
+            field is not None
+            and cls.model_fields[field].annotation is str
+            and not decorators.field_serializers
+            and not decorators.model_serializers
+            and not cls.__xml_ns__
+            and not cls.__xml_nsmap__
+        )
+        info = ClassInfo(tag=str(cls.__xml_tag__), simple_field=field, plain_text=plain)
+        _INFO[cls] = info
+    return info
+
+
+class Model(BaseXmlModel):
+    """Base class of structured output: a pydantic-xml model whose tag comes from its name.
+
+    Subclass it with fields; use `attr`, `element` and `wrapped` for XML attributes, child
+    elements and wrapper paths. ``class LongName(Model, tag="short")`` sets the tag explicitly.
+    """
+
+    def __init_subclass__(
+        cls,
+        tag: str | None = None,
+        ns: str | None = None,
+        nsmap: dict[str, str] | None = None,
+        ns_attrs: bool | None = None,
+        skip_empty: bool | None = None,
+        search_mode: t.Any = None,
+        **kwargs: t.Any,
+    ) -> None:
+        super().__init_subclass__(
+            tag=tag,
+            ns=ns,
+            nsmap=nsmap,
+            ns_attrs=ns_attrs,
+            skip_empty=skip_empty,
+            search_mode=search_mode,
+            **kwargs,
+        )
+        cls.__xml_tag__ = tag if tag else t.cast("str", XmlTagDescriptor())
+        _REGISTRY[model_path(cls)] = cls
+
+    def __str__(self) -> str:
+        return self.to_pretty_xml()
+
+    def to_pretty_xml(self) -> str:
+        """Render the model as indented XML with explicit end tags (``<a></a>``, never ``<a/>``).
+
+        Simple models (one text field) show their text raw, without entity escaping.
+
+        Returns:
+            The XML text, without declaration or trailing newline.
+        """
+        info = class_info(type(self))
+        if info.plain_text and info.simple_field is not None:
+            return f"<{info.tag}>{getattr(self, info.simple_field)}</{info.tag}>"
+        tree = self.to_xml_tree()
+        ET.indent(tree, "  ")
+        rendered = ET.tostring(tree, encoding="unicode", short_empty_elements=False)
+        return unescape_xml(rendered) if info.simple_field is not None else rendered
+
+    @classmethod
+    def is_simple(cls) -> bool:
+        """Whether the model is one ``int``/``str``/``float``/``bool`` text field.
+
+        Simple models are read straight from the text between their tags, without XML parsing.
+
+        Returns:
+            True for simple models.
+        """
+        return class_info(cls).simple_field is not None
+
+    @classmethod
+    def xml_start_tag(cls) -> str:
+        """The start tag, e.g. ``<fun-fact>``."""
+        return f"<{class_info(cls).tag}>"
+
+    @classmethod
+    def xml_end_tag(cls) -> str:
+        """The end tag, e.g. ``</fun-fact>``."""
+        return f"</{class_info(cls).tag}>"
+
+    @classmethod
+    def xml_tags(cls) -> str:
+        """An empty element, e.g. ``<fun-fact></fun-fact>``."""
+        return cls.xml_start_tag() + cls.xml_end_tag()
+
+    @classmethod
+    def xml_example(cls) -> str:
+        """An example of the XML the model expects, to show to a language model.
+
+        Simple models give `xml_tags`; other models an element with one empty child per field
+        (named after the field, as in 2.3). Override it to give a richer example.
+
+        Returns:
+            The example XML.
+        """
+        if cls.is_simple():
+            return cls.xml_tags()
+        tag = class_info(cls).tag
+        names = cls.model_json_schema().get("properties", {})
+        children = "".join(f"\n  <{name}/>" for name in names)
+        return f"<{tag}>{children}\n</{tag}>"
+
+    @classmethod
+    def ensure_valid(cls) -> None:
+        """Check that the model can be parsed from text.
+
+        Raises:
+            ValueError: The model's only field is an attribute.
+        """
+        fields = cls.model_fields
+        if len(fields) == 1:
+            info = next(iter(fields.values()))
+            for meta in info.metadata:
+                location = (
+                    getattr(meta, "location", None) if isinstance(meta, XmlEntityInfo) else None
+                )
+                if location is not None and location.name == "ATTRIBUTE":
+                    raise ValueError(
+                        f"Model '{cls.__name__}' has a single attr() field which is not supported"
+                    )
+
+    @classmethod
+    def from_text(cls, content: str) -> list[tuple[Self, slice]]:
+        """Find and build every instance of the model in a text.
+
+        Tags are found by the native scanner (linear time, exact tag names, stray start tags
+        ignored); the XML parser only sees one element at a time.
+
+        Args:
+            content: The text to search.
+
+        Returns:
+            ``(model, slice)`` pairs in document order; ``content[slice]`` is the element.
+
+        Raises:
+            MissingModelError: No element of the model's tag is in the text.
+            pydantic.ValidationError: Elements were found but none holds a valid model.
+            XmlContentError: Elements were found but none holds readable XML.
+        """
+        from rigging._model.extract import extract
+
+        return [(found.model, found.slice) for found in extract(cls, content)]
+
+    @classmethod
+    def one_from_text(cls, content: str, *, fail_on_many: bool = False) -> tuple[Self, slice]:
+        """Build the model from the longest matching element of a text.
+
+        Args:
+            content: The text to search.
+            fail_on_many: Raise if more than one element holds a valid model.
+
+        Returns:
+            The model and its slice.
+
+        Raises:
+            MultipleModelsError: ``fail_on_many`` and several models were found.
+        """
+        found = cls.from_text(content)
+        if fail_on_many and len(found) > 1:
+            raise MultipleModelsError(
+                f"Expected one {class_info(cls).tag!r} ({cls.__name__}) in the text, "
+                f"found {len(found)}",
+                count=len(found),
+            )
+        return max(found, key=lambda pair: pair[1].stop - pair[1].start)
+
+
+ModelT = t.TypeVar("ModelT", bound=Model)
+"""A `Model` subclass."""

@@ -1,0 +1,167 @@
+"""Find a model's elements in text with the native scanner and build models from them.
+
+Rules (decisions listed in ``docs/decisions-messages.md``):
+
+- Tags are found by `rigging._native.scan`: exact names, attributes with quoted ``>``, CDATA and
+  comments opaque, a stray start tag never pairs with a later element's end tag, unclosed tags
+  are dropped. Time is linear in the text.
+- When an element of the tag holds another one (``<a>use <a>x</a></a>``), the innermost
+  element is the candidate, as in 2.3. A self-closing ``<a/>`` is an empty candidate of its own
+  and does not make the element around it an outer one.
+- The slice of a result is the candidate element itself (never text before it).
+- Simple models take the inner text, CDATA sections unwrapped and the five XML entities
+  decoded. Other models get the element alone, bare ``&`` escaped, through pydantic-xml; any
+  ``<!DOCTYPE``/``<!ENTITY`` declaration is refused before parsing.
+- A candidate is *hollow* when its inner text is blank. Callers that want one model prefer the
+  first filled one (`first_filled`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import typing as t
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+from pydantic_xml.errors import ParsingError
+
+from rigging import _native
+from rigging._model.base import ModelT, class_info
+from rigging.error import MissingModelError, XmlContentError
+from rigging.util import escape_xml, truncate_string, unescape_xml
+
+__all__ = ["Found", "extract", "first_filled", "prefer_filled"]
+
+_DECLARATION = re.compile(r"<!\s*(?:DOCTYPE|ENTITY|ELEMENT|ATTLIST)", re.IGNORECASE)
+_CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
+_CDATA_SPLIT = re.compile(r"(<!\[CDATA\[.*?\]\]>)", re.DOTALL)
+_SNIPPET = 80
+
+
+@dataclass(frozen=True)
+class Found(t.Generic[ModelT]):
+    """A model built from one element of a text."""
+
+    model: ModelT
+    """The model."""
+    slice: slice
+    """Where the element is in the text (code points)."""
+    hollow: bool
+    """The element had no text inside (an echoed example such as ``<answer></answer>``)."""
+
+
+def _candidates(spans: list[_native.Span]) -> list[_native.Span]:
+    """Elements that hold no other (non-self-closing) element of the same tag, by position."""
+    ordered = sorted(spans, key=lambda span: (span.start, -span.end))
+    pairs = [span for span in ordered if not span.self_closing]
+    outer: set[int] = set()
+    for current, following in itertools.pairwise(pairs):
+        if following.start < current.end:
+            outer.add(current.start)
+    return [span for span in ordered if span.self_closing or span.start not in outer]
+
+
+def _snippet(text: str, span: _native.Span) -> str:
+    return truncate_string(text[span.start : span.end], _SNIPPET)
+
+
+def _enrich(exc: ValidationError, cls: type, tag: str, text: str, span: _native.Span) -> Exception:
+    """The same validation errors, titled with the tag, position and a snippet of the element."""
+    title = f"{cls.__name__} in <{tag}> at {span.start}: {_snippet(text, span)!r}"
+    try:
+        details = t.cast("list[t.Any]", exc.errors(include_url=False))
+        return ValidationError.from_exception_data(title, details)
+    except (TypeError, KeyError, ValueError):  # an error type pydantic cannot rebuild
+        return exc
+
+
+def _build_simple(cls: type[ModelT], field: str, text: str, span: _native.Span) -> ModelT:
+    inner = text[span.inner_start : span.inner_end]
+    if "<![CDATA[" in inner:
+        inner = _CDATA.sub(lambda m: m.group(1), inner)
+    return cls.model_validate({field: unescape_xml(inner)})
+
+
+def _build_xml(cls: type[ModelT], tag: str, text: str, span: _native.Span) -> ModelT:
+    element = text[span.start : span.end]
+    if "<!" in element and _DECLARATION.search(element):
+        raise XmlContentError(
+            f"<{tag}> at {span.start} holds a document type or entity declaration, which is "
+            f"never expanded: {_snippet(text, span)!r}",
+            tag=tag,
+            position=span.start,
+            snippet=_snippet(text, span),
+        )
+    if "<![CDATA[" in element:
+        pieces = _CDATA_SPLIT.split(element)
+        escaped = "".join(p if i % 2 else escape_xml(p) for i, p in enumerate(pieces))
+    else:
+        escaped = escape_xml(element)
+    try:
+        return cls.from_xml(escaped)
+    except (ET.ParseError, ParsingError) as exc:
+        raise XmlContentError(
+            f"<{tag}> at {span.start} is not well-formed XML ({exc}): {_snippet(text, span)!r}",
+            tag=tag,
+            position=span.start,
+            snippet=_snippet(text, span),
+        ) from exc
+
+
+def extract(cls: type[ModelT], text: str) -> list[Found[ModelT]]:
+    """Every valid element of ``cls``'s tag in ``text``, in document order.
+
+    Args:
+        cls: The model class.
+        text: The text to search.
+
+    Returns:
+        The models with their slices, hollow ones included.
+
+    Raises:
+        MissingModelError: No element of the tag is in the text.
+        pydantic.ValidationError: Elements were found but none is valid (the error of the
+            longest candidate, titled with the tag, position and a snippet).
+        XmlContentError: As above, when the longest candidate is not readable XML.
+    """
+    cls.ensure_valid()
+    info = class_info(cls)
+    spans = _native.scan(text, [info.tag])
+    if not spans:
+        raise MissingModelError(f"Failed to find '{cls.xml_tags()}' in message")
+    found: list[Found[ModelT]] = []
+    failures: list[tuple[int, Exception]] = []
+    for span in _candidates(spans):
+        try:
+            if info.simple_field is not None:
+                model = _build_simple(cls, info.simple_field, text, span)
+            else:
+                model = _build_xml(cls, info.tag, text, span)
+        except ValidationError as exc:
+            failures.append((span.end - span.start, _enrich(exc, cls, info.tag, text, span)))
+            continue
+        except (XmlContentError, ValueError) as exc:
+            failures.append((span.end - span.start, exc))
+            continue
+        hollow = span.self_closing or not text[span.inner_start : span.inner_end].strip()
+        found.append(Found(model, slice(span.start, span.end), hollow))
+    if not found:
+        longest = max(failures, key=lambda failure: failure[0])
+        raise longest[1]
+    return found
+
+
+def prefer_filled(found: list[Found[ModelT]]) -> list[Found[ModelT]]:
+    """Drop hollow results when at least one filled result exists."""
+    filled = [item for item in found if not item.hollow]
+    return filled if filled else found
+
+
+def first_filled(found: list[Found[ModelT]]) -> Found[ModelT]:
+    """The first filled result by position, else the first hollow one."""
+    for item in found:
+        if not item.hollow:
+            return item
+    return found[0]

@@ -1,0 +1,32 @@
+"""Messages: roles, text and image content, parsed parts, and the `Message` class.
+
+Public facade over ``rigging._message``. Choices made against 2.3 are listed in
+``docs/decisions-messages.md``.
+"""
+
+from __future__ import annotations
+
+from rigging._message.content import (
+    Content,
+    ContentImageUrl,
+    ContentText,
+    ContentTypes,
+    MessageDict,
+    ParsedMessagePart,
+    PartDroppedWarning,
+    Role,
+)
+from rigging._message.message import Message, Messages
+
+__all__ = [
+    "Content",
+    "ContentImageUrl",
+    "ContentText",
+    "ContentTypes",
+    "Message",
+    "MessageDict",
+    "Messages",
+    "ParsedMessagePart",
+    "PartDroppedWarning",
+    "Role",
+]

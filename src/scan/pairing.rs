@@ -1,0 +1,124 @@
+//! Pairs start and end tag events into spans: one stack of open starts per tag name.
+//!
+//! An end tag closes the most recent open start of its own name; an end tag with nothing
+//! open is ignored; names never interact, so `<a><b></a></b>` gives both spans. Each event
+//! costs one stack operation, so pairing is linear in the number of tags.
+
+use std::collections::BinaryHeap;
+
+use super::lexer::Event;
+use super::{Incomplete, Span};
+
+/// A start tag waiting for its end tag (code-point offsets).
+#[derive(Debug, Clone, Copy)]
+struct Open {
+    start: usize,
+    inner_start: usize,
+}
+
+/// The open-tag stacks.
+#[derive(Debug, Clone)]
+pub(crate) struct Pairing {
+    stacks: Vec<Vec<Open>>,
+    work: u64,
+}
+
+impl Pairing {
+    pub(crate) fn new(tag_count: usize) -> Self {
+        Self {
+            stacks: vec![Vec::new(); tag_count],
+            work: 0,
+        }
+    }
+
+    /// Stack operations done so far.
+    pub(crate) fn work(&self) -> u64 {
+        self.work
+    }
+
+    /// Takes one event; a completed span is pushed to `out`.
+    pub(crate) fn on_event(&mut self, event: Event, out: &mut Vec<Span>) {
+        self.work += 1;
+        match event {
+            Event::Start { tag, start, end } => {
+                if let Some(stack) = self.stacks.get_mut(tag) {
+                    stack.push(Open {
+                        start,
+                        inner_start: end,
+                    });
+                }
+            }
+            Event::SelfClose { tag, start, end } => {
+                let depth = self.stacks.get(tag).map_or(0, Vec::len);
+                out.push(Span {
+                    tag,
+                    start,
+                    end,
+                    inner_start: end,
+                    inner_end: end,
+                    depth: depth_u32(depth),
+                    self_closing: true,
+                    closed: true,
+                });
+            }
+            Event::End { tag, start, end } => {
+                let Some(stack) = self.stacks.get_mut(tag) else {
+                    return;
+                };
+                if let Some(open) = stack.pop() {
+                    out.push(Span {
+                        tag,
+                        start: open.start,
+                        end,
+                        inner_start: open.inner_start,
+                        inner_end: start,
+                        depth: depth_u32(stack.len()),
+                        self_closing: false,
+                        closed: true,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Ends the input at code-point offset `end`: with [`Incomplete::Close`] every open start
+    /// becomes an unclosed span, latest start first (the order closing them all at the end
+    /// would give). The stacks are emptied either way. The stacks are each sorted by start,
+    /// so a heap of their tops merges them in O(k log t) for k open starts of t names.
+    pub(crate) fn finish(&mut self, mode: Incomplete, end: usize, out: &mut Vec<Span>) {
+        if mode == Incomplete::Close {
+            let mut tops: BinaryHeap<(usize, usize)> = self
+                .stacks
+                .iter()
+                .enumerate()
+                .filter_map(|(tag, stack)| stack.last().map(|open| (open.start, tag)))
+                .collect();
+            while let Some((_, tag)) = tops.pop() {
+                let stack = &mut self.stacks[tag];
+                let Some(open) = stack.pop() else { continue };
+                self.work += 1;
+                out.push(Span {
+                    tag,
+                    start: open.start,
+                    end,
+                    inner_start: open.inner_start,
+                    inner_end: end,
+                    depth: depth_u32(stack.len()),
+                    self_closing: false,
+                    closed: false,
+                });
+                if let Some(next) = stack.last() {
+                    tops.push((next.start, tag));
+                }
+            }
+        }
+        for stack in &mut self.stacks {
+            *stack = Vec::new();
+        }
+    }
+}
+
+/// Depths beyond `u32::MAX` saturate (they would need a 4 GB text of start tags).
+fn depth_u32(depth: usize) -> u32 {
+    u32::try_from(depth).unwrap_or(u32::MAX)
+}

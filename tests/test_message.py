@@ -1,0 +1,377 @@
+import base64
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+import rigging as rg
+from rigging.error import MissingModelError
+from rigging.message import (
+    Content,
+    ContentImageUrl,
+    ContentText,
+    ContentTypes,
+    Message,
+    MessageDict,
+    Messages,
+    ParsedMessagePart,
+    PartDroppedWarning,
+    Role,
+)
+from rigging.model import Answer, Model, QuestionAnswer, YesNoAnswer, attr, element
+from rigging.tool.api import FunctionCall, ToolCall
+
+
+class FunFact(Model):
+    fact: str
+
+
+class Person(Model):
+    name: str = attr()
+    age: int = element()
+
+
+def make_call() -> ToolCall:
+    return ToolCall(id="c1", function=FunctionCall(name="add", arguments='{"x": 1}'))
+
+
+def test_construction_and_dedent() -> None:
+    message = Message("user", "    hi\n    there")
+    assert message.content == "hi\nthere"
+    assert Message("user").content == ""
+    assert Message(role="system", content="x").role == "system"
+    assert Message("user", "no indent\n  kept").content == "no indent\n  kept"
+
+
+def test_list_content_and_parts() -> None:
+    image = ContentImageUrl.from_url("https://example.com/a.png", detail="low")
+    message = Message("user", ["  look", image, ContentText(text="second")])
+    assert message.content == "look\nsecond"
+    assert isinstance(message.all_content, list)
+    assert message.all_content[1] == image
+    assert str(image) == "<ContentImageUrl 'https://example.com/a.png'>"
+    assert str(message) == (
+        "[user]:\n |- look\n |- <ContentImageUrl 'https://example.com/a.png'>\n |- second"
+    )
+    assert ContentTypes == (ContentText, ContentImageUrl)
+
+
+def test_image_from_file(tmp_path: Path) -> None:
+    png = tmp_path / "x.png"
+    png.write_bytes(b"\x89PNG")
+    image = ContentImageUrl.from_file(png)
+    assert image.image_url.url == "data:image/png;base64," + base64.b64encode(b"\x89PNG").decode()
+    odd = tmp_path / "blob.unknownext"
+    odd.write_bytes(b"x")
+    with pytest.raises(ValueError, match=r"cannot tell the MIME type of 'blob\.unknownext'"):
+        ContentImageUrl.from_file(odd)
+    assert ContentImageUrl.from_file(odd, mimetype="image/gif").image_url.url.startswith(
+        "data:image/gif;base64,"
+    )
+    with pytest.raises(FileNotFoundError, match="image file not found"):
+        ContentImageUrl.from_file(tmp_path / "missing.png")
+
+
+def test_str_repr_len() -> None:
+    message = Message("assistant", "hello", tool_calls=[make_call()])
+    assert str(message) == '[assistant]: hello\n |- <ToolCall add({"x": 1})>'
+    assert len(message) == 5
+    text = repr(message)
+    assert "content='hello'" in text
+    assert "uuid" not in text
+
+
+def test_tool_calls_from_dicts() -> None:
+    message = Message(
+        "assistant",
+        "",
+        tool_calls=[{"id": "a", "function": {"name": "f", "arguments": "{}"}}],
+    )
+    assert message.tool_calls == [ToolCall(id="a", function=FunctionCall(name="f", arguments="{}"))]
+    tool = Message("tool", "42", tool_call_id="a")
+    assert tool.to_openai_spec() == {"role": "tool", "content": "42", "tool_call_id": "a"}
+
+
+def test_to_openai_spec() -> None:
+    message = Message("assistant", "hi", tool_calls=[make_call()])
+    assert message.to_openai_spec() == {
+        "role": "assistant",
+        "content": "hi",
+        "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": "add", "arguments": '{"x": 1}'}}
+        ],
+    }
+    image = ContentImageUrl.from_url("https://e/x.png")
+    assert Message("user", ["a", image]).to_openai_spec()["content"] == [
+        {"type": "text", "text": "a"},
+        {"type": "image_url", "image_url": {"url": "https://e/x.png", "detail": "auto"}},
+    ]
+
+
+def test_content_setter() -> None:
+    message = Message("assistant", "<answer>1</answer>")
+    message.parse(Answer)
+    message.content = "  new"
+    assert message.content == "new"
+    assert message.parts == []
+    image = ContentImageUrl.from_url("https://e/x.png")
+    multi = Message("user", [image, "a", "b"])
+    multi.content = "replaced"
+    assert multi.all_content == [image, ContentText(text="replaced")]
+
+
+def test_force_str_content() -> None:
+    message = Message("user", ["a", ContentImageUrl.from_url("https://e/x.png"), "b"])
+    assert message.force_str_content() is message
+    assert message.all_content == "a\nb"
+
+
+def test_parse_records_parts_and_normalises() -> None:
+    message = Message(
+        "assistant",
+        "Use <answer> tags. <answer>42</answer> <person  name='Al'><age>3</age></person>",
+    )
+    assert message.parse(Answer).content == "42"
+    person = message.parse(Person)
+    assert person == Person(name="Al", age=3)
+    assert message.content == (
+        'Use <answer> tags. <answer>42</answer> <person name="Al">\n  <age>3</age>\n</person>'
+    )
+    assert [message.content[p.slice_] for p in message.parts] == [
+        "<answer>42</answer>",
+        '<person name="Al">\n  <age>3</age>\n</person>',
+    ]
+    assert message.models == [Answer(content="42"), person]
+    message.parse(Answer)
+    assert len(message.parts) == 2
+
+
+def test_normalisation_shifts_later_parts() -> None:
+    message = Message("assistant", "<yes-no-answer> YES </yes-no-answer> then <answer>x</answer>")
+    message.parse_many(Answer, YesNoAnswer)
+    assert message.content == "<yes-no-answer>yes</yes-no-answer> then <answer>x</answer>"
+    assert [message.content[p.slice_] for p in message.parts] == [
+        "<yes-no-answer>yes</yes-no-answer>",
+        "<answer>x</answer>",
+    ]
+
+
+def test_parse_family_on_message() -> None:
+    message = Message("assistant", "<answer></answer> <answer>a</answer> <answer>b</answer>")
+    assert message.parse(Answer).content == "a"
+    assert [m.content for m in message.parse_set(Answer)] == ["a", "b"]
+    assert message.try_parse(FunFact) is None
+    assert message.try_parse_set(FunFact) == []
+    with pytest.raises(MissingModelError, match="Expected at least 3 Answer in message, found 2"):
+        message.parse_set(Answer, minimum=3)
+    with pytest.raises(MissingModelError):
+        message.try_parse_set(FunFact, minimum=1)
+    with pytest.raises(MissingModelError, match="Failed to find '<fun-fact></fun-fact>'"):
+        message.parse(FunFact)
+    with pytest.raises(MissingModelError):
+        message.parse_many(Answer, FunFact)
+    assert len(message.try_parse_many(Answer, FunFact)) == 2
+    with pytest.raises(MissingModelError):
+        message.try_parse_many(FunFact, fail_on_missing=True)
+
+
+def test_nested_parts_and_crossing_parts() -> None:
+    text = "<question-answer><question>q</question><answer>a</answer></question-answer>"
+    message = Message("assistant", text)
+    message.parse(QuestionAnswer)
+    message.parse(Answer)
+    assert [type(m).__name__ for m in message.models] == ["QuestionAnswer", "Answer"]
+    assert message.content[message.parts[1].slice_] == "<answer>a</answer>"
+
+    class Left(Model, tag="l"):
+        content: str
+
+    class Right(Model, tag="r"):
+        content: str
+
+    crossing = Message("assistant", "<l>1 <r>2</l> 3</r>")
+    crossing.parse(Left)
+    with pytest.raises(ValueError, match="Incoming part 5:19 overlaps the part 0:13"):
+        crossing.parse(Right)
+
+
+def test_strip() -> None:
+    message = Message(
+        "assistant", "a <answer>1</answer> b <fun-fact>f</fun-fact> c <answer>2</answer>"
+    )
+    message.parse_many(Answer, FunFact)
+    removed = message.strip(Answer)
+    assert [p.model for p in removed] == [Answer(content="1"), Answer(content="2")]
+    assert message.content == "a  b <fun-fact>f</fun-fact> c "
+    assert message.content[message.parts[0].slice_] == "<fun-fact>f</fun-fact>"
+    assert message.strip(Answer) == []
+    with pytest.raises(MissingModelError, match=r"Could not find <answer> \(Answer\) in message"):
+        message.strip(Answer, fail_on_missing=True)
+
+
+def test_strip_takes_nested_parts_along() -> None:
+    message = Message(
+        "assistant",
+        "x <question-answer><question>q</question><answer>a</answer></question-answer> y",
+    )
+    message.parse_many(QuestionAnswer, Answer)
+    removed = message.strip(QuestionAnswer)
+    assert [type(p.model) for p in removed] == [QuestionAnswer, Answer]
+    assert message.content == "x  y"
+    assert message.parts == []
+
+
+def test_list_content_parse_and_strip() -> None:
+    image = ContentImageUrl.from_url("https://e/x.png")
+    message = Message("user", ["see <answer>1</answer> here", image, "and <answer>2</answer>!"])
+    assert [m.content for m in message.parse_set(Answer)] == ["1", "2"]
+    assert [message.content[p.slice_] for p in message.parts] == [
+        "<answer>1</answer>",
+        "<answer>2</answer>",
+    ]
+    message.strip(Answer)
+    assert message.all_content == [
+        ContentText(text="see  here"),
+        image,
+        ContentText(text="and !"),
+    ]
+
+
+def test_list_content_strip_across_parts_fails() -> None:
+    message = Message("user", ["<answer>1", "2</answer>"])
+    assert message.parse(Answer).content == "1\n2"
+    with pytest.raises(NotImplementedError, match="spans two text parts"):
+        message.strip(Answer)
+
+
+def test_clone_keeps_everything_but_uuid() -> None:
+    image = ContentImageUrl.from_url("https://e/x.png")
+    message = Message(
+        "assistant", ["<answer>1</answer>", image], tool_calls=[make_call()], tool_call_id="t"
+    )
+    message.parse(Answer)
+    copy = message.clone()
+    assert copy.uuid != message.uuid
+    assert copy.all_content == message.all_content
+    assert copy.tool_calls == message.tool_calls
+    assert copy.tool_call_id == "t"
+    assert copy.parts == message.parts
+    assert copy.parts is not message.parts
+    assert copy.tool_calls is not message.tool_calls
+
+
+def test_meta_returns_a_copy() -> None:
+    message = Message("user", "x", metadata={"a": 1})
+    tagged = message.meta(b=2)
+    assert tagged.metadata == {"a": 1, "b": 2}
+    assert message.metadata == {"a": 1}
+
+
+def test_apply_and_apply_to_list() -> None:
+    message = Message("user", "Hello $name, ${greeting}! $unknown")
+    applied = message.apply(name="Ann", greeting="hi")
+    assert applied.content == "Hello Ann, hi! $unknown"
+    assert applied.uuid != message.uuid
+    assert message.content == "Hello $name, ${greeting}! $unknown"
+    listed = Message("user", ["$x", ContentImageUrl.from_url("https://e/x.png")]).apply(x="y")
+    assert listed.content == "y"
+    out = Message.apply_to_list(["$x", {"role": "system", "content": "$x!"}], x="1")
+    assert [(m.role, m.content) for m in out] == [("user", "1"), ("system", "1!")]
+
+
+def test_fit_and_fit_as_list() -> None:
+    message = Message("assistant", "x")
+    fitted = Message.fit(message)
+    assert fitted == message
+    assert fitted is not message
+    assert fitted.uuid == message.uuid
+    assert Message.fit("hi").role == "user"
+    as_dict: MessageDict = {"role": "system", "content": "s"}
+    assert Message.fit(as_dict).role == "system"
+    assert [m.content for m in Message.fit_as_list("one")] == ["one"]
+    assert len(Message.fit_as_list(message)) == 1
+    assert len(Message.fit_as_list(as_dict)) == 1
+    many: Messages = [as_dict, as_dict]
+    assert len(Message.fit_as_list(many)) == 2
+
+
+def test_from_model() -> None:
+    message = Message.from_model([Answer(content="a"), FunFact(fact="f")], suffix="done")
+    assert message.role == "user"
+    assert message.content == "<answer>a</answer>\n<fun-fact>f</fun-fact>\n\ndone"
+    assert [message.content[p.slice_] for p in message.parts] == [
+        "<answer>a</answer>",
+        "<fun-fact>f</fun-fact>",
+    ]
+    single = Message.from_model(Answer(content="x"), role="assistant")
+    assert single.content == "<answer>x</answer>\n"
+    assert single.models == [Answer(content="x")]
+
+
+def test_serialization_round_trip_keeps_parts() -> None:
+    image = ContentImageUrl.from_url("https://e/x.png")
+    message = Message(
+        "assistant",
+        ["<answer>1</answer> <yes-no-answer>yes</yes-no-answer>", image],
+        tool_calls=[make_call()],
+    )
+    message.parse_many(Answer, YesNoAnswer)
+    dumped = message.model_dump()
+    assert list(dumped) == [
+        "uuid",
+        "role",
+        "parts",
+        "content",
+        "tool_calls",
+        "tool_call_id",
+        "metadata",
+    ]
+    assert dumped["parts"][0] == {
+        "model": {"content": "1"},
+        "slice_": [0, 18],
+        "model_class": "rigging._model.stock:Answer",
+    }
+    loaded = Message.model_validate_json(message.model_dump_json())
+    assert loaded == message
+    assert isinstance(loaded.parts[1].model, YesNoAnswer)
+    assert Message.model_validate(dumped) == message
+
+
+def test_round_trip_local_class_and_unknown_class() -> None:
+    class Local(Model):
+        content: str
+
+    message = Message("assistant", "  <local>x</local>")
+    message.parse(Local)
+    assert Message.model_validate_json(message.model_dump_json()) == message
+    data = message.model_dump(mode="json")
+    data["parts"][0]["model_class"] = "nowhere.module:Gone"
+    with pytest.warns(PartDroppedWarning, match="'nowhere.module:Gone' cannot be imported"):
+        loaded = Message.model_validate(data)
+    assert loaded.parts == []
+    assert loaded.content == message.content
+
+
+def test_parsed_message_part_validation() -> None:
+    part = ParsedMessagePart(model=Answer(content="a"), slice_=[1, 3])  # type: ignore[arg-type]
+    assert part.slice_ == slice(1, 3)
+    with pytest.raises(ValidationError, match="expected a slice or a \\[start, stop\\] pair"):
+        ParsedMessagePart(model=Answer(content="a"), slice_="1:3")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="cannot be imported"):
+        ParsedMessagePart.model_validate({"model": {"content": "a"}, "slice_": [0, 1]})
+
+
+def test_aliases_and_exports() -> None:
+    role: Role = "tool"
+    content: Content = ContentText(text="x")
+    assert role == "tool"
+    assert str(content) == "x"
+    assert rg.Message is Message
+    assert rg.MessageDict is MessageDict
+    assert rg.ContentText is ContentText
+    assert rg.ContentImageUrl is ContentImageUrl
+
+
+def test_json_schema_builds() -> None:
+    schema = Message.model_json_schema()
+    assert "content" in schema["properties"]
