@@ -1,1 +1,445 @@
-//! Placeholder: implemented in its own change.
+//! Generator connection strings: `[provider!]model[,key=value]*`.
+//!
+//! - The provider (`[A-Za-z0-9_-]+`) is optional; only a `!` before the first `,` separates it,
+//!   and there may be only one.
+//! - The model is everything up to the first unquoted `,`, or a double-quoted string.
+//! - Keys are `[A-Za-z_][A-Za-z0-9_.-]*`. A value is bare (anything but `,`, trimmed; `=` and
+//!   `!` are fine) or double-quoted with `\"` and `\\` escapes. A bare value containing `;` is
+//!   a list whose elements may be quoted one by one. See [`Value`] for how bare values are
+//!   typed.
+//! - A repeated key keeps its first position and takes its last value.
+//! - `api_key=…` goes to its own field, is never typed, and is never written back.
+//!
+//! [`Identifier::format`] writes a string that parses back to the same identifier (apart from
+//! the api key), except for lists of fewer than two elements, which have no spelling of their
+//! own (see [`value::push_value`]). Parsing is linear in the length of the string.
+//!
+//! ```
+//! use _native::ident::{Identifier, Value};
+//! let id = Identifier::parse("openai!gpt-4o, temperature=0.5,stop=a;b,api_key=sk-1")?;
+//! assert_eq!(id.provider.as_deref(), Some("openai"));
+//! assert_eq!(id.params[0], ("temperature".to_owned(), Value::Float(0.5)));
+//! assert_eq!(id.api_key.as_deref(), Some("sk-1"));
+//! assert_eq!(id.format(), "openai!gpt-4o,temperature=0.5,stop=a;b");
+//! # Ok::<(), _native::ident::IdentError>(())
+//! ```
+
+pub mod error;
+mod lexer;
+pub mod value;
+
+use std::collections::HashMap;
+use std::fmt;
+
+pub use error::{FieldError, IdentError, IdentErrorKind, Quoted};
+use lexer::{is_key, is_provider, push_quoted, Cursor};
+pub use value::Value;
+
+/// A parsed connection string.
+#[derive(Clone, PartialEq)]
+pub struct Identifier {
+    /// The provider before `!`, if any (callers pick their default).
+    pub provider: Option<String>,
+    /// The model name.
+    pub model: String,
+    /// Parameters in order of first appearance.
+    pub params: Vec<(String, Value)>,
+    /// The api key, kept out of `params`, `Debug` and [`Identifier::format`].
+    pub api_key: Option<String>,
+}
+
+impl fmt::Debug for Identifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Identifier")
+            .field("provider", &self.provider)
+            .field("model", &self.model)
+            .field("params", &self.params)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// Parameters with last-value-wins, first-position-kept updates in linear total time.
+#[derive(Default)]
+struct Params {
+    list: Vec<(String, Value)>,
+    /// Built once the list is long enough for a linear scan per key to matter.
+    index: Option<HashMap<String, usize>>,
+}
+
+impl Params {
+    const SCAN_LIMIT: usize = 16;
+
+    fn set(&mut self, key: &str, value: Value) {
+        let found = match &self.index {
+            Some(index) => index.get(key).copied(),
+            None => self.list.iter().position(|(k, _)| k == key),
+        };
+        if let Some(i) = found {
+            self.list[i].1 = value;
+            return;
+        }
+        if let Some(index) = &mut self.index {
+            index.insert(key.to_owned(), self.list.len());
+        }
+        self.list.push((key.to_owned(), value));
+        if self.index.is_none() && self.list.len() > Self::SCAN_LIMIT {
+            let index = self
+                .list
+                .iter()
+                .enumerate()
+                .map(|(i, (k, _))| (k.clone(), i));
+            self.index = Some(index.collect());
+        }
+    }
+}
+
+impl Identifier {
+    /// An identifier from its parts, checked so that [`Identifier::format`] can write it.
+    pub fn new(
+        provider: Option<String>,
+        model: String,
+        params: Vec<(String, Value)>,
+        api_key: Option<String>,
+    ) -> Result<Self, FieldError> {
+        if provider.as_deref().is_some_and(|p| !is_provider(p)) {
+            return Err(FieldError::InvalidProvider);
+        }
+        if model.is_empty() {
+            return Err(FieldError::EmptyModel);
+        }
+        let mut seen = std::collections::HashSet::with_capacity(params.len());
+        for (i, (key, _)) in params.iter().enumerate() {
+            if !is_key(key) {
+                return Err(FieldError::InvalidKey(i));
+            }
+            if key == "api_key" {
+                return Err(FieldError::ApiKeyParam);
+            }
+            if !seen.insert(key.as_str()) {
+                return Err(FieldError::DuplicateKey(i));
+            }
+        }
+        Ok(Self {
+            provider,
+            model,
+            params,
+            api_key,
+        })
+    }
+
+    /// Parse a connection string.
+    pub fn parse(text: &str) -> Result<Self, IdentError> {
+        let mut c = Cursor::new(text);
+        c.skip_ws();
+        let (provider, model) = head(&mut c)?;
+        let mut params = Params::default();
+        let mut api_key = None;
+        while c.peek() == Some(b',') {
+            let comma = c.pos();
+            c.bump();
+            c.skip_ws();
+            match c.peek() {
+                None => return Err(c.error(IdentErrorKind::TrailingComma, comma)),
+                Some(b',') => return Err(c.error(IdentErrorKind::EmptyParam, comma)),
+                Some(_) => {}
+            }
+            let key = c.key()?;
+            c.skip_ws();
+            if c.peek() != Some(b'=') {
+                return Err(c.error(IdentErrorKind::expected_equals(key), c.pos()));
+            }
+            c.bump();
+            c.skip_ws();
+            if key == "api_key" {
+                api_key = Some(raw_value(&mut c)?);
+            } else {
+                params.set(key, typed_value(&mut c)?);
+            }
+        }
+        Ok(Self {
+            provider,
+            model,
+            params: params.list,
+            api_key,
+        })
+    }
+
+    /// Write `provider!model,key=value,…` (never the api key).
+    pub fn format(&self) -> String {
+        let mut out = String::with_capacity(self.model.len() + 16 * (self.params.len() + 1));
+        if let Some(provider) = &self.provider {
+            out.push_str(provider);
+            out.push('!');
+        }
+        let m = &self.model;
+        let plain = !m.bytes().any(|b| matches!(b, b',' | b'!' | b'"' | b'\\'))
+            && !m.starts_with(char::is_whitespace)
+            && !m.ends_with(char::is_whitespace);
+        if plain {
+            out.push_str(m);
+        } else {
+            push_quoted(&mut out, m);
+        }
+        for (key, value) in &self.params {
+            out.push(',');
+            out.push_str(key);
+            out.push('=');
+            value::push_value(&mut out, value);
+        }
+        out
+    }
+}
+
+/// `[provider!]model` up to the first unquoted `,` or the end.
+fn head(c: &mut Cursor<'_>) -> Result<(Option<String>, String), IdentError> {
+    let start = c.pos();
+    if c.peek() == Some(b'"') {
+        return Ok((None, quoted_model(c)?));
+    }
+    let (token, token_start) = c.bare(b",!");
+    if c.peek() != Some(b'!') {
+        return model_or_error(c, token, start).map(|m| (None, m));
+    }
+    if !is_provider(token) {
+        return Err(c.error(IdentErrorKind::InvalidProvider, token_start));
+    }
+    c.bump();
+    c.skip_ws();
+    let model_start = c.pos();
+    if c.peek() == Some(b'"') {
+        return Ok((Some(token.to_owned()), quoted_model(c)?));
+    }
+    let (model, _) = c.bare(b",!");
+    if c.peek() == Some(b'!') {
+        return Err(c.error(IdentErrorKind::ExtraBang, c.pos()));
+    }
+    Ok((
+        Some(token.to_owned()),
+        model_or_error(c, model, model_start)?,
+    ))
+}
+
+fn model_or_error(c: &Cursor<'_>, model: &str, start: usize) -> Result<String, IdentError> {
+    if model.is_empty() {
+        return Err(c.error(IdentErrorKind::EmptyModel, start));
+    }
+    Ok(model.to_owned())
+}
+
+fn quoted_model(c: &mut Cursor<'_>) -> Result<String, IdentError> {
+    let start = c.pos();
+    let model = c.quoted(Quoted::Model)?;
+    c.expect_sep(b",", Quoted::Model)?;
+    model_or_error(c, &model, start)
+}
+
+/// A value kept as written (for the api key): quoted, or bare up to `,`.
+fn raw_value(c: &mut Cursor<'_>) -> Result<String, IdentError> {
+    if c.peek() == Some(b'"') {
+        let s = c.quoted(Quoted::Value)?;
+        c.expect_sep(b",", Quoted::Value)?;
+        return Ok(s);
+    }
+    Ok(c.bare(b",").0.to_owned())
+}
+
+/// A typed value: one bare or quoted token, or a `;`-separated list of them.
+fn typed_value(c: &mut Cursor<'_>) -> Result<Value, IdentError> {
+    let mut items = Vec::new();
+    loop {
+        c.skip_ws();
+        let (item, quoted) = if c.peek() == Some(b'"') {
+            let s = c.quoted(Quoted::Value)?;
+            c.expect_sep(b",;", Quoted::Value)?;
+            (s, true)
+        } else {
+            (c.bare(b",;").0.to_owned(), false)
+        };
+        let more = c.peek() == Some(b';');
+        if items.is_empty() && !more {
+            return Ok(if quoted {
+                Value::Str(item)
+            } else {
+                value::type_bare(&item)
+            });
+        }
+        items.push(item);
+        if !more {
+            return Ok(Value::List(items));
+        }
+        c.bump();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write as _;
+
+    use super::*;
+
+    fn p(text: &str) -> Identifier {
+        Identifier::parse(text).unwrap()
+    }
+
+    fn err(text: &str) -> (String, usize) {
+        let e = Identifier::parse(text).unwrap_err();
+        (e.to_string(), e.position)
+    }
+
+    fn s(v: &str) -> Value {
+        Value::Str(v.to_owned())
+    }
+
+    #[test]
+    fn provider_model_and_typed_params() {
+        let id = p("litellm!many/model/slashes:v1@x.y,max_tokens=1024,top_p=0.1,stop=a;b;c;");
+        assert_eq!(id.provider.as_deref(), Some("litellm"));
+        assert_eq!(id.model, "many/model/slashes:v1@x.y");
+        assert_eq!(
+            id.params,
+            vec![
+                ("max_tokens".into(), Value::Int(1024)),
+                ("top_p".into(), Value::Float(0.1)),
+                (
+                    "stop".into(),
+                    Value::List(vec!["a".into(), "b".into(), "c".into(), String::new()])
+                ),
+            ]
+        );
+        assert_eq!(
+            id.format(),
+            "litellm!many/model/slashes:v1@x.y,max_tokens=1024,top_p=0.1,stop=a;b;c;"
+        );
+        let id = p("gpt-3.5");
+        assert_eq!(
+            (id.provider, id.model.as_str(), id.params.len()),
+            (None, "gpt-3.5", 0)
+        );
+    }
+
+    #[test]
+    fn quoting_whitespace_and_special_characters() {
+        let id = p(r#" p ! "a,b!c" , k = "x,\"y\";z" , b64 = YWJj== , e=a!b , l = "1;2" ; 3 "#);
+        assert_eq!(id.provider.as_deref(), Some("p"));
+        assert_eq!(id.model, "a,b!c");
+        assert_eq!(
+            id.params,
+            vec![
+                ("k".into(), s(r#"x,"y";z"#)),
+                ("b64".into(), s("YWJj==")),
+                ("e".into(), s("a!b")),
+                ("l".into(), Value::List(vec!["1;2".into(), "3".into()])),
+            ]
+        );
+        assert_eq!(
+            id.format(),
+            r#"p!"a,b!c",k="x,\"y\";z",b64=YWJj==,e=a!b,l="1;2";3"#
+        );
+        assert_eq!(p(&id.format()), id);
+    }
+
+    #[test]
+    fn duplicates_keep_first_position_last_value() {
+        let id = p("m,a=1,b=2,a=3");
+        assert_eq!(
+            id.params,
+            vec![("a".into(), Value::Int(3)), ("b".into(), Value::Int(2))]
+        );
+        let mut many = String::from("m");
+        for i in 0..40 {
+            write!(many, ",k{}={i}", i % 20).unwrap();
+        }
+        let id = p(&many);
+        assert_eq!(id.params.len(), 20);
+        assert_eq!(id.params[3], ("k3".into(), Value::Int(23)));
+    }
+
+    #[test]
+    fn api_key_is_separate_untyped_and_never_written() {
+        let id = p("openai!gpt-4o,api_key=12345,temperature=1,api_key=sk-ab=c;d");
+        assert_eq!(id.api_key.as_deref(), Some("sk-ab=c;d"));
+        assert_eq!(id.params, vec![("temperature".into(), Value::Int(1))]);
+        assert_eq!(id.format(), "openai!gpt-4o,temperature=1");
+        assert!(!format!("{id:?}").contains("sk-ab"));
+        assert_eq!(p(r#"m,api_key="a,b""#).api_key.as_deref(), Some("a,b"));
+    }
+
+    #[test]
+    fn quoted_values_are_strings() {
+        let id = p(r#"m,a="10",b="true",c="",d="""#);
+        assert_eq!(id.params[0].1, s("10"));
+        assert_eq!(id.params[1].1, s("true"));
+        assert_eq!(id.params[2].1, s(""));
+        assert_eq!(p("m,e=").params[0].1, s(""));
+        assert_eq!(id.format(), r#"m,a="10",b="true",c="",d="""#);
+    }
+
+    #[test]
+    fn errors_name_what_was_expected_and_where() {
+        let cases: &[(&str, &str, usize)] = &[
+            ("", "empty model name at position 0", 0),
+            ("p!", "empty model name at position 2", 2),
+            ("p!  ,k=v", "empty model name at position 4", 4),
+            (r#""""#, "empty model name at position 0", 0),
+            ("a!b!c", "unexpected second '!' at position 3 (only one '!' may separate the provider; quote a model name that contains '!')", 3),
+            ("op en!m", "invalid provider name at position 0 (expected letters, digits, '_' or '-' before '!')", 0),
+            ("!m", "invalid provider name at position 0 (expected letters, digits, '_' or '-' before '!')", 0),
+            ("m,", "trailing ',' at position 1 (expected key=value after it)", 1),
+            ("m,a=1, ", "trailing ',' at position 5 (expected key=value after it)", 5),
+            ("m,,a=1", "empty parameter after ',' at position 1 (expected key=value before the next ',')", 1),
+            ("m,9a=1", "expected a parameter name at position 2 (a letter or '_', then letters, digits, '_', '.' or '-')", 2),
+            ("openai!gpt-4,temperature 0.5", "expected '=' after key 'temperature' at position 25", 25),
+            ("m,sk-abc123", "expected '=' after the parameter name at position 11", 11),
+            ("m,k=\"abc", "unterminated quoted value starting at position 4", 4),
+            ("é😀!\"abc", "invalid provider name at position 0 (expected letters, digits, '_' or '-' before '!')", 0),
+            ("p!\"abc", "unterminated quoted model name starting at position 2", 2),
+            ("😀,k=\"a\\nb\"", "invalid escape at position 6 (only \\\" and \\\\ may follow a backslash inside quotes)", 6),
+            ("\"m\" x", "expected ',' after the quoted model name at position 4", 4),
+            ("m,k=\"a\"b", "expected ',' or ';' after the quoted value at position 7", 7),
+        ];
+        for &(text, message, position) in cases {
+            assert_eq!(err(text), (message.to_owned(), position), "{text}");
+        }
+    }
+
+    #[test]
+    fn errors_never_show_values() {
+        let e = Identifier::parse(r#"m,api_key="sk-secret"x"#).unwrap_err();
+        assert!(!e.to_string().contains("secret"));
+    }
+
+    #[test]
+    fn new_checks_fields() {
+        let ok = Identifier::new(None, "m".into(), vec![("a".into(), Value::Int(1))], None);
+        assert!(ok.is_ok());
+        let bad = |provider: Option<&str>, model: &str, keys: &[&str]| {
+            let params = keys
+                .iter()
+                .map(|k| ((*k).to_owned(), Value::Bool(true)))
+                .collect();
+            Identifier::new(provider.map(str::to_owned), model.into(), params, None).unwrap_err()
+        };
+        assert_eq!(bad(Some("a b"), "m", &[]), FieldError::InvalidProvider);
+        assert_eq!(bad(None, "", &[]), FieldError::EmptyModel);
+        assert_eq!(bad(None, "m", &["a", "1"]), FieldError::InvalidKey(1));
+        assert_eq!(bad(None, "m", &["api_key"]), FieldError::ApiKeyParam);
+        assert_eq!(bad(None, "m", &["a", "a"]), FieldError::DuplicateKey(1));
+        assert_eq!(FieldError::InvalidKey(1).to_string(), "invalid name for parameter 1 (expected a letter or '_', then letters, digits, '_', '.' or '-')");
+    }
+
+    #[test]
+    fn format_quotes_models_that_need_it() {
+        for model in [
+            "a,b",
+            "a!b",
+            "\"q",
+            " pad",
+            "back\\slash",
+            "plain/model:tag",
+        ] {
+            let id = Identifier::new(Some("p".into()), model.into(), vec![], None).unwrap();
+            assert_eq!(p(&id.format()), id, "{model}");
+        }
+    }
+}
