@@ -119,7 +119,6 @@ class RestoredError(RiggingError):
     """
 
 
-
 class MissingModelError(RiggingError, ValueError):
     """A model's tags were not found in a text, or fewer models than required were parsed."""
 

@@ -1,2 +1,4 @@
-"""One implementation of chat and completion pipelines (public paths: `rigging.chat`,
-`rigging.completion`)."""
+"""One implementation shared by chat and completion pipelines.
+
+Public paths are `rigging.chat` and `rigging.completion`.
+"""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import inspect
 import typing as t
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from typing_extensions import Self
@@ -76,7 +76,7 @@ class PipelineBase(t.Generic[ResultT, ListT]):
     """Shared implementation of `ChatPipeline` and `CompletionPipeline`."""
 
     _result_type: t.ClassVar[type[t.Any]]
-    _list_type: t.ClassVar[Callable[[list[t.Any]], t.Any]]
+    _list_type: t.ClassVar[type[list[t.Any]]]
 
     def __init__(
         self,
@@ -327,7 +327,9 @@ class PipelineBase(t.Generic[ResultT, ListT]):
         """Run items (no map/then/skip): results in input order, failed ones included."""
         if max_concurrency is not None and max_concurrency < 1:
             raise ValueError(f"max_concurrency must be 1 or more, got {max_concurrency}")
-        states = [RunState(item, p, i) for i, (item, p) in enumerate(zip(inputs, params))]
+        states = [
+            RunState(item, p, i) for i, (item, p) in enumerate(zip(inputs, params, strict=True))
+        ]
         s = self.settings
         plan: RunPlan[ResultT] = RunPlan(
             driver=self._driver(generator),
@@ -356,14 +358,20 @@ class PipelineBase(t.Generic[ResultT, ListT]):
         bar = open_progress(len(inputs), progress)
         try:
             results = await self._execute(
-                self.generator, inputs, params, mode, max_concurrency=max_concurrency,
+                self.generator,
+                inputs,
+                params,
+                mode,
+                max_concurrency=max_concurrency,
                 progress=bar,
             )
         finally:
             close_progress(bar)
         return t.cast("ListT", self._list_type(await self._finalize(results, mode)))
 
-    async def run(self, *, allow_failed: bool = False, on_failed: FailMode | None = None) -> ResultT:
+    async def run(
+        self, *, allow_failed: bool = False, on_failed: FailMode | None = None
+    ) -> ResultT:
         """Generate once and return the result.
 
         Args:
@@ -383,7 +391,9 @@ class PipelineBase(t.Generic[ResultT, ListT]):
         results = await self._execute(self.generator, [self._base_input()], params, mode)
         final = await self._finalize(results, mode)
         if len(final) != 1:
-            raise ValueError(f"map callbacks must keep exactly one result in run(), got {len(final)}")
+            raise ValueError(
+                f"map callbacks must keep exactly one result in run(), got {len(final)}"
+            )
         return final[0]
 
     __call__ = run
@@ -470,7 +480,7 @@ class PipelineBase(t.Generic[ResultT, ListT]):
         Returns:
             One result per generator, in the order given.
         """
-        import asyncio  # noqa: PLC0415 - only here
+        import asyncio  # only here
 
         mode = self._mode(on_failed)
         targets = resolve_generators(generators)

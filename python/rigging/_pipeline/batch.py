@@ -50,7 +50,7 @@ def resolve_generators(generators: Sequence[Generator | str]) -> list[Generator]
     Returns:
         The generators.
     """
-    from rigging.generator import get_generator  # noqa: PLC0415 - only when strings are given
+    from rigging.generator import get_generator  # only when strings are given
 
     return [get_generator(g) if isinstance(g, str) else g for g in generators]
 

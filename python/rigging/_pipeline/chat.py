@@ -102,7 +102,7 @@ class Chat(BaseModel):
         data = dict(data)
         generator_id = data.pop("generator_id", None)
         if generator_id and data.get("generator") is None:
-            from rigging.generator import get_generator  # noqa: PLC0415 - only when loading
+            from rigging.generator import get_generator  # only when loading
 
             data["generator"] = get_generator(generator_id)
         if isinstance(data.get("error"), str):
@@ -126,8 +126,17 @@ class Chat(BaseModel):
     def _key(self) -> tuple[t.Any, ...]:
         error = None if self.error is None else str(self.error)
         return (
-            self.uuid, self.timestamp, self.messages, self.generated, self.metadata,
-            self.stop_reason, self.usage, self.extra, self.failed, error, self.generator_id,
+            self.uuid,
+            self.timestamp,
+            self.messages,
+            self.generated,
+            self.metadata,
+            self.stop_reason,
+            self.usage,
+            self.extra,
+            self.failed,
+            error,
+            self.generator_id,
         )
 
     def __eq__(self, other: object) -> bool:
@@ -308,7 +317,7 @@ class Chat(BaseModel):
         Raises:
             ValueError: The chat has no generator and none was given.
         """
-        from rigging._pipeline.chat_pipeline import ChatPipeline  # noqa: PLC0415 - cycle
+        from rigging._pipeline.chat_pipeline import ChatPipeline  # cycle
 
         generator = generator or self.generator
         if generator is None:

@@ -72,7 +72,9 @@ class ChatPipeline(PipelineBase[Chat, ChatList]):
 
     # --- content --------------------------------------------------------------------------------
 
-    def add(self, messages: MessageInput, *, merge_strategy: MergeStrategy = "only-user-role") -> Self:
+    def add(
+        self, messages: MessageInput, *, merge_strategy: MergeStrategy = "only-user-role"
+    ) -> Self:
         """Append messages to the staged conversation. Mutates the pipeline.
 
         When the first new message has the same role as the last staged one, it is merged

@@ -69,7 +69,7 @@ class Completion(BaseModel):
         data = dict(data)
         generator_id = data.pop("generator_id", None)
         if generator_id and data.get("generator") is None:
-            from rigging.generator import get_generator  # noqa: PLC0415 - only when loading
+            from rigging.generator import get_generator  # only when loading
 
             data["generator"] = get_generator(generator_id)
         if isinstance(data.get("error"), str):
@@ -91,8 +91,17 @@ class Completion(BaseModel):
     def _key(self) -> tuple[t.Any, ...]:
         error = None if self.error is None else str(self.error)
         return (
-            self.uuid, self.timestamp, self.text, self.generated, self.metadata,
-            self.stop_reason, self.usage, self.extra, self.failed, error, self.generator_id,
+            self.uuid,
+            self.timestamp,
+            self.text,
+            self.generated,
+            self.metadata,
+            self.stop_reason,
+            self.usage,
+            self.extra,
+            self.failed,
+            error,
+            self.generator_id,
         )
 
     def __eq__(self, other: object) -> bool:
@@ -241,7 +250,9 @@ class CompletionPipeline(PipelineBase[Completion, CompletionList]):
         items = list(many)
         for index, item in enumerate(items):
             if not isinstance(item, str):
-                raise TypeError(f"run_batch items must be str, got {type(item).__name__} at {index}")
+                raise TypeError(
+                    f"run_batch items must be str, got {type(item).__name__} at {index}"
+                )
         return [self.text + item for item in items]
 
     def _copy_content(self) -> None:

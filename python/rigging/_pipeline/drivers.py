@@ -106,7 +106,7 @@ class ChatDriver:
         if spec.callback is None:
             return parse_check(message, self.types)
         result = spec.callback(message)
-        if not (isinstance(result, tuple) and len(result) == 2):  # noqa: PLR2004
+        if not (isinstance(result, tuple) and len(result) == 2):
             raise TypeError(
                 f"until callback {spec.callback!r} must return (bool, list[Message]), "
                 f"got {type(result).__name__}"
@@ -217,7 +217,7 @@ class CompletionDriver:
         """One `generate_texts` call for the round."""
         return self.generator.generate_texts(requests, params)
 
-    async def tools(self, state: RunState, generated: GeneratedText) -> bool:  # noqa: ARG002
+    async def tools(self, state: RunState, generated: GeneratedText) -> bool:
         """Completions have no tool hook."""
         return False
 
@@ -246,7 +246,7 @@ class CompletionDriver:
 
     def finish(self, state: RunState) -> Completion:
         """The completion of a finished item; its text is the item's own prompt."""
-        from rigging._pipeline.completion import Completion  # noqa: PLC0415 - cycle
+        from rigging._pipeline.completion import Completion  # cycle
 
         last: GeneratedText = state.last
         return Completion.model_construct(
@@ -266,11 +266,16 @@ class CompletionDriver:
 
     def failed(self, state: RunState, error: BaseException) -> Completion:
         """The completion of a failed item: last text when rounds ran out, else ``""``."""
-        from rigging._pipeline.completion import Completion  # noqa: PLC0415 - cycle
+        from rigging._pipeline.completion import Completion  # cycle
 
         if state.last is None:
-            completion = Completion(state.inputs, "", generator=self.generator, params=state.params,
-                                    metadata=dict(self.metadata))
+            completion = Completion(
+                state.inputs,
+                "",
+                generator=self.generator,
+                params=state.params,
+                metadata=dict(self.metadata),
+            )
         else:
             completion = self.finish(state)
         if not isinstance(error, CompletionExhaustedMaxRoundsError):

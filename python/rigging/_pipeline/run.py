@@ -9,6 +9,7 @@ failed. Results stay in input order; a failure of one item never touches another
 from __future__ import annotations
 
 import asyncio
+import typing as t
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
@@ -23,9 +24,10 @@ if TYPE_CHECKING:
 __all__ = ["Driver", "RunPlan", "execute", "finalize"]
 
 ResultT = TypeVar("ResultT")
+ResultT_co = TypeVar("ResultT_co", covariant=True)
 
 
-class Driver(Protocol[ResultT]):
+class Driver(Protocol[ResultT_co]):
     """What differs between chat and completion runs; the loop does everything else."""
 
     budget: int
@@ -51,14 +53,13 @@ class Driver(Protocol[ResultT]):
         """Apply the until checks to a generation; True means the item goes again."""
         ...
 
-    def finish(self, state: RunState) -> ResultT:
+    def finish(self, state: RunState) -> ResultT_co:
         """Build the result of a finished item."""
         ...
 
-    def failed(self, state: RunState, error: BaseException) -> ResultT:
+    def failed(self, state: RunState, error: BaseException) -> ResultT_co:
         """Build the result of a failed item."""
         ...
-
 
 
 @dataclass(slots=True)
@@ -96,8 +97,9 @@ async def _generate_round(
         generated = await driver.generate(requests, params)
     except Exception as exc:
         if not _soft(plan, exc):
-            add_context(exc, "the generator", index=batch[0] if len(batch) == 1 else None,
-                        round_=round_)
+            add_context(
+                exc, "the generator", index=batch[0] if len(batch) == 1 else None, round_=round_
+            )
             raise
         for i in batch:
             results[i] = driver.failed(states[i], exc)
@@ -108,11 +110,15 @@ async def _generate_round(
             f"generator returned {len(generated)} results for {len(batch)} inputs "
             f"in round {round_}; a generator must return exactly one result per input"
         )
-    return generated
+    return t.cast("Sequence[Any]", generated)
 
 
 async def _step(
-    plan: RunPlan[ResultT], fan: FanOut, index: int, generated: Any, round_: int,
+    plan: RunPlan[ResultT],
+    fan: FanOut,
+    index: int,
+    generated: Any,
+    round_: int,
     results: list[Any],
 ) -> None:
     """Decide on one item after a generation."""
@@ -158,7 +164,7 @@ async def execute(plan: RunPlan[ResultT]) -> list[ResultT]:
         generated = await _generate_round(plan, fan, batch, round_, results)
         if generated is not None:
             if plan.driver.has_tools or plan.driver.untils:
-                for index, item in zip(batch, generated):
+                for index, item in zip(batch, generated, strict=True):
                     await _step(plan, fan, index, item, round_, results)
             else:
                 _finish_all(plan, fan, batch, generated, results)
@@ -167,13 +173,16 @@ async def execute(plan: RunPlan[ResultT]) -> list[ResultT]:
 
 
 def _finish_all(
-    plan: RunPlan[ResultT], fan: FanOut, batch: list[int], generated: Sequence[Any],
+    plan: RunPlan[ResultT],
+    fan: FanOut,
+    batch: list[int],
+    generated: Sequence[Any],
     results: list[Any],
 ) -> None:
     """Fast path: no checks, no tools; every generation is final."""
     driver = plan.driver
     states = plan.states
-    for index, item in zip(batch, generated):
+    for index, item in zip(batch, generated, strict=True):
         state = states[index]
         state.last = item
         driver.advance(state, item)

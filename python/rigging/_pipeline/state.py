@@ -6,6 +6,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from rigging.error import ExhaustedMaxRoundsError
+
 if TYPE_CHECKING:
     from rigging.generator import GenerateParams
     from rigging.message import Message
@@ -76,7 +78,7 @@ class RunState:
 def add_context(exc: BaseException, what: str, *, index: int | None, round_: int | None) -> None:
     """Attach where an error happened (item and round) to `exc`.
 
-    Rigging's own errors get ``index``/``round`` attributes; every error gets a note
+    `ExhaustedMaxRoundsError` gets ``index``/``round`` attributes; every error gets a note
     (shown in tracebacks), so a callback's own exception type is kept for ``except``.
 
     Args:
@@ -85,13 +87,12 @@ def add_context(exc: BaseException, what: str, *, index: int | None, round_: int
         index: Item index in the batch, or None when the error concerns a whole round.
         round_: 1-based round number, or None for callbacks that run after the rounds.
     """
-    if hasattr(exc, "round") and getattr(exc, "round", None) is None:
-        exc.round = round_  # type: ignore[attr-defined]
-        exc.index = index  # type: ignore[attr-defined]
+    if isinstance(exc, ExhaustedMaxRoundsError) and exc.round is None:
+        exc.round, exc.index = round_, index
     where = f"item {index}" if index is not None else "the batch"
     when = f"in round {round_}" if round_ is not None else "after the run"
     note = f"rigging: raised by {what} for {where} {when}"
     if sys.version_info >= (3, 11):
         exc.add_note(note)
     else:  # pragma: no cover - 3.10 has no add_note; tracebacks there do not show notes
-        exc.__notes__ = [*getattr(exc, "__notes__", []), note]
+        exc.__notes__ = [*getattr(exc, "__notes__", []), note]  # type: ignore[attr-defined]

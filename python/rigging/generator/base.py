@@ -152,7 +152,7 @@ class Generator(BaseModel):
         Returns:
             The pipeline, with this generator's watch callbacks.
         """
-        from rigging.chat import ChatPipeline  # noqa: PLC0415 - the pipeline imports generators
+        from rigging.chat import ChatPipeline  # the pipeline imports generators
 
         return ChatPipeline(self, messages, params=params, watch_callbacks=self._watch_callbacks)
 
@@ -166,7 +166,7 @@ class Generator(BaseModel):
         Returns:
             The pipeline, with this generator's watch callbacks.
         """
-        from rigging.completion import CompletionPipeline  # noqa: PLC0415 - cycle
+        from rigging.completion import CompletionPipeline  # import cycle
 
         return CompletionPipeline(self, text, params=params, watch_callbacks=self._watch_callbacks)
 
