@@ -8,7 +8,7 @@ import rigging as rg
 from rigging.chat import Chat, ChatList, ChatPipeline
 from rigging.error import MessagesExhaustedMaxRoundsError, RestoredError
 from rigging.generator import GenerateParams
-from rigging.generator.testing import EchoGenerator, FixedGenerator, ScriptedGenerator
+from rigging.generator.testing import EchoGenerator, FixedGenerator
 from rigging.message import Message
 from rigging.model import Answer
 
@@ -149,9 +149,12 @@ async def test_json_round_trip_keeps_parts_failure_and_generator_id() -> None:
     assert loaded.generator_id == chat.generator_id
     assert loaded.generator is not None
 
-    failed = await FixedGenerator(text="no").chat("q").until_parsed_as(
-        Answer, max_rounds=1
-    ).run(allow_failed=True)
+    failed = (
+        await FixedGenerator(text="no")
+        .chat("q")
+        .until_parsed_as(Answer, max_rounds=1)
+        .run(allow_failed=True)
+    )
     assert isinstance(failed.error, MessagesExhaustedMaxRoundsError)
     dumped = failed.model_dump(mode="json")
     assert dumped["error"] == "Exhausted max rounds (1) while generating"
@@ -165,8 +168,17 @@ async def test_json_round_trip_keeps_parts_failure_and_generator_id() -> None:
 def test_json_shape_names_every_field() -> None:
     dumped = Chat(["q"]).model_dump(mode="json")
     assert set(dumped) == {
-        "uuid", "timestamp", "messages", "generated", "metadata", "stop_reason",
-        "usage", "extra", "error", "failed", "generator_id",
+        "uuid",
+        "timestamp",
+        "messages",
+        "generated",
+        "metadata",
+        "stop_reason",
+        "usage",
+        "extra",
+        "error",
+        "failed",
+        "generator_id",
     }
     assert dumped["generator_id"] is None
     loaded = Chat.model_validate(dumped)

@@ -119,8 +119,11 @@ async def test_json_round_trip_with_failure_and_without_generator() -> None:
     completion = await EchoGenerator().complete("x").run()
     loaded = Completion.model_validate_json(completion.model_dump_json())
     assert loaded == completion
-    failed = await FailingGenerator(fail_on=1).complete("q").catch(GenerationError).run(
-        allow_failed=True
+    failed = (
+        await FailingGenerator(fail_on=1)
+        .complete("q")
+        .catch(GenerationError)
+        .run(allow_failed=True)
     )
     reloaded = Completion.model_validate_json(failed.model_dump_json())
     assert reloaded == failed

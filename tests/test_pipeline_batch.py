@@ -57,8 +57,14 @@ async def test_run_many_sends_one_batch_and_shares_input_messages() -> None:
 async def test_only_items_needing_another_round_are_resent() -> None:
     # Items 0 and 2 answer correctly at once; 1 and 3 need a second round.
     generator = Scripted(
-        responses=["<answer>0</answer>", "bad", "<answer>2</answer>", "bad", "<answer>1</answer>",
-                   "<answer>3</answer>"]
+        responses=[
+            "<answer>0</answer>",
+            "bad",
+            "<answer>2</answer>",
+            "bad",
+            "<answer>1</answer>",
+            "<answer>3</answer>",
+        ]
     )
     chats = await generator.chat("q").until_parsed_as(Answer).run_many(4)
     assert generator._sizes == [4, 2]
@@ -67,7 +73,12 @@ async def test_only_items_needing_another_round_are_resent() -> None:
 
 async def test_run_batch_appends_each_item_to_the_pipeline_messages() -> None:
     generator = BatchEcho()
-    many = ["a", {"role": "user", "content": "b"}, [Message("user", "c1"), "c2"], Message("user", "d")]
+    many = [
+        "a",
+        {"role": "user", "content": "b"},
+        [Message("user", "c1"), "c2"],
+        Message("user", "d"),
+    ]
     chats = await generator.chat("base").run_batch(many)
     assert generator._sizes == [4]
     assert [c.last.content for c in chats] == ["a", "b", "c2", "d"]
@@ -96,18 +107,20 @@ async def test_batch_size_errors_name_the_lengths() -> None:
 
 
 async def test_a_failing_item_never_loses_the_others() -> None:
-    generator = FixedFailing(bad={2})
+    generator = FixedFailing(bad=frozenset({2}))
     pipeline = generator.chat("q").until_parsed_as(Answer, max_rounds=1)
     chats = await pipeline.run_many(4, on_failed="include")
     assert [c.failed for c in chats] == [False, False, True, False]
     assert isinstance(chats[2].error, MessagesExhaustedMaxRoundsError)
     assert chats[2].error.index == 2
-    generator = FixedFailing(bad={2})
-    skipped = await generator.chat("q").until_parsed_as(Answer, max_rounds=1).run_many(
-        4, on_failed="skip"
+    generator = FixedFailing(bad=frozenset({2}))
+    skipped = (
+        await generator.chat("q")
+        .until_parsed_as(Answer, max_rounds=1)
+        .run_many(4, on_failed="skip")
     )
     assert len(skipped) == 3
-    generator = FixedFailing(bad={2})
+    generator = FixedFailing(bad=frozenset({2}))
     with pytest.raises(MessagesExhaustedMaxRoundsError) as info:
         await generator.chat("q").until_parsed_as(Answer, max_rounds=1).run_many(4)
     assert info.value.index == 2
@@ -116,7 +129,7 @@ async def test_a_failing_item_never_loses_the_others() -> None:
 class FixedFailing(EchoGenerator):
     """First call: answers correctly except items in `bad`; later calls never answer."""
 
-    bad: set[int] = set()
+    bad: frozenset[int] = frozenset()
     _calls: int = PrivateAttr(default=0)
 
     async def generate_messages(
@@ -136,8 +149,13 @@ async def test_caught_generator_error_marks_only_the_items_in_flight() -> None:
     # Round 1: all four answer; items 1 and 3 fail parsing and are re-sent in round 2,
     # where the generator raises. Items 0 and 2 must keep their completed chats.
     generator = Scripted(
-        responses=["<answer>0</answer>", "bad", "<answer>2</answer>", "bad",
-                   GenerationError("down", model="scripted")]
+        responses=[
+            "<answer>0</answer>",
+            "bad",
+            "<answer>2</answer>",
+            "bad",
+            GenerationError("down", model="scripted"),
+        ]
     )
     pipeline = generator.chat("q").until_parsed_as(Answer).catch(GenerationError)
     chats = await pipeline.run_many(4, on_failed="include")
