@@ -10,14 +10,15 @@ prompt until every check accepts the text.
 from __future__ import annotations
 
 import typing as t
-import uuid
 from collections.abc import Awaitable, Sequence
 from datetime import datetime
+from uuid import uuid4
 
 from pydantic import ValidationError
 
 from rigging._pipeline.base import Settings, UntilSpec
 from rigging._pipeline.chat import Chat
+from rigging._pipeline.fast import construct
 from rigging._pipeline.state import RunState
 from rigging.error import (
     CompletionExhaustedMaxRoundsError,
@@ -33,6 +34,8 @@ if t.TYPE_CHECKING:
     from rigging._pipeline.completion import Completion
 
 __all__ = ["RECOVERY_PROMPT", "ChatDriver", "CompletionDriver", "parse_check"]
+
+now = datetime.now
 
 RECOVERY_PROMPT = "Rewrite your entire message with all the required elements."
 """Suffix of the feedback message sent when `until_parsed_as` fails with recovery on."""
@@ -160,19 +163,22 @@ class ChatDriver:
         """The chat of a finished item (built without re-validating its parts)."""
         last: GeneratedMessage = state.last
         inputs: list[Message] = state.inputs
-        return Chat.model_construct(
-            uuid=uuid.uuid4(),
-            timestamp=datetime.now(),
-            messages=[*inputs, *state.prefix],
-            generated=state.outputs,
-            metadata=dict(self.metadata) if self.metadata else {},
-            stop_reason=last.stop_reason,
-            usage=last.usage,
-            extra=dict(last.extra) if last.extra else {},
-            generator=self.generator,
-            params=state.params,
-            error=None,
-            failed=False,
+        return construct(
+            Chat,
+            {
+                "uuid": uuid4(),
+                "timestamp": now(),
+                "messages": [*inputs, *state.prefix],
+                "generated": state.outputs,
+                "metadata": dict(self.metadata) if self.metadata else {},
+                "stop_reason": last.stop_reason,
+                "usage": last.usage,
+                "extra": dict(last.extra) if last.extra else {},
+                "generator": self.generator,
+                "params": state.params,
+                "error": None,
+                "failed": False,
+            },
         )
 
     def failed(self, state: RunState, error: BaseException) -> Chat:
@@ -249,19 +255,22 @@ class CompletionDriver:
         from rigging._pipeline.completion import Completion  # cycle
 
         last: GeneratedText = state.last
-        return Completion.model_construct(
-            uuid=uuid.uuid4(),
-            timestamp=datetime.now(),
-            text=state.inputs,
-            generated=last.text,
-            metadata=dict(self.metadata) if self.metadata else {},
-            stop_reason=last.stop_reason,
-            usage=last.usage,
-            extra=dict(last.extra) if last.extra else {},
-            generator=self.generator,
-            params=state.params,
-            error=None,
-            failed=False,
+        return construct(
+            Completion,
+            {
+                "uuid": uuid4(),
+                "timestamp": now(),
+                "text": state.inputs,
+                "generated": last.text,
+                "metadata": dict(self.metadata) if self.metadata else {},
+                "stop_reason": last.stop_reason,
+                "usage": last.usage,
+                "extra": dict(last.extra) if last.extra else {},
+                "generator": self.generator,
+                "params": state.params,
+                "error": None,
+                "failed": False,
+            },
         )
 
     def failed(self, state: RunState, error: BaseException) -> Completion:
