@@ -206,3 +206,14 @@ async def test_top_level_chat_helper_and_generator_watchers() -> None:
     await pipeline.run()
     assert seen == [1]
     assert rg.chat(generator).chat.messages == []
+
+
+async def test_run_results_equal_validated_chats() -> None:
+    chat = await EchoGenerator().chat("hi").meta(k=1).run()
+    rebuilt = Chat.model_validate(chat.model_dump())
+    rebuilt_key = (rebuilt.messages, rebuilt.generated, rebuilt.metadata, rebuilt.uuid)
+    assert rebuilt_key == (chat.messages, chat.generated, chat.metadata, chat.uuid)
+    assert chat.model_fields_set == set(Chat.model_fields)
+    chat.failed = True
+    assert chat.failed is True
+    assert chat.metadata is not (await EchoGenerator().chat("hi").meta(k=1).run()).metadata
