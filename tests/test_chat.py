@@ -216,4 +216,6 @@ async def test_run_results_equal_validated_chats() -> None:
     assert chat.model_fields_set == set(Chat.model_fields)
     chat.failed = True
     assert chat.failed is True
-    assert chat.metadata is not (await EchoGenerator().chat("hi").meta(k=1).run()).metadata
+    one, two = await EchoGenerator().chat("hi").meta(k=1).run_many(2)
+    one.meta(k=2)
+    assert two.metadata == {"k": 1}
