@@ -261,8 +261,11 @@ class Prompt(t.Generic[P, R]):
         Returns:
             The new prompt.
         """
-        added = tuple(c for c in callbacks if c not in self.watch_callbacks)
-        return self._replace(watch_callbacks=self.watch_callbacks + added)
+        merged = list(self.watch_callbacks)
+        for callback in callbacks:
+            if callback not in merged:
+                merged.append(callback)
+        return self._replace(watch_callbacks=tuple(merged))
 
     # --- running -------------------------------------------------------------------------------
 
