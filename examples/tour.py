@@ -81,7 +81,10 @@ async def tour(generator: rg.Generator) -> None:
     """Walk through the features, printing transcripts and parsed objects."""
     section("chat")
     chat = await generator.chat(
-        [{"role": "system", "content": "Talk like a pirate."}, {"role": "user", "content": "Say hello!"}]
+        [
+            {"role": "system", "content": "Talk like a pirate."},
+            {"role": "user", "content": "Say hello!"},
+        ]
     ).run()
     print(chat.conversation)
 
@@ -114,9 +117,9 @@ async def tour(generator: rg.Generator) -> None:
         print("\n\n".join(str(m) for m in forked.all[-2:]))
 
     section("batch")
-    batch = await generator.chat([{"role": "system", "content": "Answer with one word."}]).run_batch(
-        ["Say hello in French.", "Say hello in Spanish.", "Say hello in German."]
-    )
+    batch = await generator.chat(
+        [{"role": "system", "content": "Answer with one word."}]
+    ).run_batch(["Say hello in French.", "Say hello in Spanish.", "Say hello in German."])
     for item in batch:
         print(f"{item.messages[-1].content!r} -> {item.last.content!r}")
 

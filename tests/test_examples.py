@@ -29,7 +29,7 @@ async def run_snippet(code: str) -> dict[str, Any]:
     body = textwrap.indent(textwrap.dedent(code), "    ")
     source = f"async def __snippet__():\n{body}\n    return locals()\n"
     namespace: dict[str, Any] = {}
-    exec(compile(source, "<seed>", "exec", dont_inherit=True), namespace)  # noqa: S102
+    exec(compile(source, "<seed>", "exec", dont_inherit=True), namespace)
     result: dict[str, Any] = await namespace["__snippet__"]()
     return result
 
@@ -47,7 +47,9 @@ print(await get_authors())
 '''
 
 
-async def test_home_snippet(scripted: type[ScriptedChat], capsys: pytest.CaptureFixture[str]) -> None:
+async def test_home_snippet(
+    scripted: type[ScriptedChat], capsys: pytest.CaptureFixture[str]
+) -> None:
     scripted.script = [
         "<str>William Shakespeare</str>\n<str>J.K. Rowling</str>\n<str>Jane Austen</str>"
     ]
@@ -109,9 +111,7 @@ chat = await say_hello("Harry")
     ],
     ids=["from-id", "from-generator", "from-pipeline"],
 )
-async def test_prompt_snippets(
-    scripted: type[ScriptedChat], code: str, roles: list[str]
-) -> None:
+async def test_prompt_snippets(scripted: type[ScriptedChat], code: str, roles: list[str]) -> None:
     scripted.script = ["Hello, Harry!"]
     found = await run_snippet(code)
     chat = found["chat"]
@@ -125,14 +125,14 @@ async def test_prompt_snippets(
         assert seen.messages[0].content == "Talk like a pirate."
 
 
-TOOLS = '''
+TOOLS = """
 import rigging as rg
 
 def add_numbers(x: float, y: float) -> float:
     return x + y
 
 chat = (
-    await 
+    await\x20
     rg.get_generator("gpt-4o-mini")
     .chat("What is 1337 + 42?")
     .using(add_numbers)
@@ -140,7 +140,7 @@ chat = (
 )
 
 print(chat.conversation)
-'''
+"""
 
 
 async def test_tools_snippet(
@@ -273,7 +273,7 @@ async def test_parsing_with_prompts_inline(scripted: type[ScriptedChat]) -> None
 def _run_tour(env_extra: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "RIGGING_GENERATOR"}
     env.update(env_extra)
-    return subprocess.run(  # noqa: S603 - our own example
+    return subprocess.run(
         [sys.executable, str(ROOT / "examples" / "tour.py"), *args],
         capture_output=True,
         text=True,

@@ -125,7 +125,7 @@ def test_decoration_errors_name_function_and_parameter(make: object, message: st
         make()  # type: ignore[operator]
 
 
-def _fn_untyped(x):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN202
+def _fn_untyped(x):  # type: ignore[no-untyped-def]
     """Untyped."""
 
 
@@ -139,7 +139,7 @@ def _fn_bad_var(x: int) -> str:
     return ""
 
 
-def _fn_no_return(x: int):  # type: ignore[no-untyped-def]  # noqa: ANN202
+def _fn_no_return(x: int):  # type: ignore[no-untyped-def]
     """No return."""
 
 
@@ -217,7 +217,9 @@ def test_builders_return_copies() -> None:
 
     q = p.with_(temperature=0.5).with_(max_tokens=10).set_(attempt_recovery=False, max_rounds=0)
     r = q.watch(watcher, watcher).clone(skip_callbacks=True)
-    assert p.params is None and p.attempt_recovery and p.max_rounds == 3
+    assert p.params is None
+    assert p.attempt_recovery
+    assert p.max_rounds == 3
     assert q.params is not None
     assert (q.params.temperature, q.params.max_tokens) == (0.5, 10)
     assert (q.attempt_recovery, q.max_rounds) == (False, 0)

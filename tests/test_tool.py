@@ -88,12 +88,15 @@ async def test_arguments_are_validated_and_passed_as_typed_values() -> None:
         await tool.invoke("{not json")
     with pytest.raises(ToolArgumentsError, match=r"must be a JSON object, got list"):
         await tool.invoke("[1, 2]")
-    with pytest.raises(ToolArgumentsError, match=r"(?s)invalid arguments for tool 'distance'.*\nb\n  Field required"):
+    with pytest.raises(
+        ToolArgumentsError,
+        match=r"(?s)invalid arguments for tool 'distance'.*\nb\n  Field required",
+    ):
         await tool.invoke('{"a": {"x": 1, "y": 2}}')
 
 
 def test_signature_errors_name_the_parameter() -> None:
-    def untyped(x):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN202
+    def untyped(x):  # type: ignore[no-untyped-def]
         return x
 
     def star(*args: int) -> int:
@@ -121,7 +124,7 @@ def test_tool_class_offers_public_methods() -> None:
     assert tool.description == "Weather data: The forecast for a city."
     with pytest.raises(TypeError, match=r"needs a non-empty 'description'"):
 
-        class Nameless(Tool, name="x"):  # noqa: F841
+        class Nameless(Tool, name="x"):
             pass
 
 
@@ -136,10 +139,14 @@ async def test_result_content_kinds() -> None:
         """A message."""
         return rg.Message("user", "from a message")
 
-    call = rg.tool.api.ToolCall(id="c1", function=rg.tool.api.FunctionCall(name="picture", arguments=""))
+    call = rg.tool.api.ToolCall(
+        id="c1", function=rg.tool.api.FunctionCall(name="picture", arguments="")
+    )
     result = await ApiTool(picture).execute(call)
     assert (result.role, result.tool_call_id, result.all_content) == ("tool", "c1", [image])
-    call2 = call.model_copy(update={"function": rg.tool.api.FunctionCall(name="message", arguments="{}")})
+    call2 = call.model_copy(
+        update={"function": rg.tool.api.FunctionCall(name="message", arguments="{}")}
+    )
     assert (await ApiTool(message).execute(call2)).content == "from a message"
     with pytest.raises(ValueError, match=r"tool call for 'message' sent to tool 'picture'"):
         await ApiTool(picture).execute(call2)
@@ -259,7 +266,11 @@ async def test_native_mode_can_be_forced(scripted: type[ScriptedChat]) -> None:
 
 async def test_api_tools_through_the_openai_stub(openai_stub: OpenAIStub) -> None:
     openai_stub.script(
-        Reply(tool_calls=[ToolCall("distance", {"a": {"x": 1, "y": 1}, "b": {"x": 4, "y": 5}}, id="call_9")]),
+        Reply(
+            tool_calls=[
+                ToolCall("distance", {"a": {"x": 1, "y": 1}, "b": {"x": 4, "y": 5}}, id="call_9")
+            ]
+        ),
         Reply(content="The distance is 7."),
     )
     gen = get_generator("openai/stub-model,api_key=sk-test,max_retries=0")

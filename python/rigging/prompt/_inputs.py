@@ -100,9 +100,7 @@ class ModelInput(Input):
     def to_str(self, value: t.Any) -> str:
         """The model's pretty XML."""
         if not isinstance(value, Model):
-            raise TypeError(
-                f"argument {self.name!r} must be a Model, got {type(value).__name__}"
-            )
+            raise TypeError(f"argument {self.name!r} must be a Model, got {type(value).__name__}")
         return value.to_pretty_xml()
 
     def to_xml(self, value: t.Any) -> str:
@@ -141,7 +139,7 @@ class ListInput(Input):
         """Items joined by a blank line."""
         if not isinstance(value, (list, tuple)):
             raise TypeError(f"argument {self.name!r} must be a list, got {type(value).__name__}")
-        assert self.interior is not None  # noqa: S101 - set by parse_parameter
+        assert self.interior is not None
         return "\n\n".join(self.interior.to_str(item) for item in value)
 
 
@@ -155,7 +153,7 @@ class DictInput(Input):
         """One element per entry."""
         if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
             raise TypeError(f"argument {self.name!r} must be a dict with str keys")
-        assert self.interior is not None  # noqa: S101 - set by parse_parameter
+        assert self.interior is not None
         interior = self.interior
         return "\n".join(
             f"<{to_xml_tag(k)}>{escape_xml(interior.to_str(v))}</{to_xml_tag(k)}>"
@@ -216,7 +214,9 @@ def parse_parameter(param: inspect.Parameter, hint: t.Any, func_name: str) -> In
     """
     where = f"prompt {func_name}(), parameter {param.name!r}"
     if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD, param.POSITIONAL_ONLY):
-        raise TypeError(f"{where}: *args, **kwargs and positional-only parameters are not supported")
+        raise TypeError(
+            f"{where}: *args, **kwargs and positional-only parameters are not supported"
+        )
     if hint is inspect.Parameter.empty:
         raise TypeError(f"{where}: a type annotation is required")
     base, ctx = unwrap_annotated(hint)

@@ -168,7 +168,7 @@ class DataclassOutput(TupleOutput):
 
     def value(self, message: Message, chat: Chat | None) -> t.Any:
         """An instance of the dataclass."""
-        assert self.cls is not None  # noqa: S101 - set by parse_output
+        assert self.cls is not None
         return self.cls(*super().value(message, chat))
 
 
@@ -180,7 +180,7 @@ def _basic(base: type, ctx: Ctx, *, many: bool) -> BasicOutput:
 
 
 def _members(
-    hints: list[tuple[str | None, t.Any]], where: str, ctx: Ctx
+    hints: t.Sequence[tuple[str | None, t.Any]], where: str, ctx: Ctx
 ) -> tuple[Output, ...]:
     members = []
     for name, hint in hints:
@@ -203,7 +203,7 @@ def _members(
     return tuple(members)
 
 
-def _parse(base: t.Any, ctx: Ctx, where: str, *, nested: bool = True) -> Output:  # noqa: C901
+def _parse(base: t.Any, ctx: Ctx, where: str, *, nested: bool = True) -> Output:
     from rigging.chat import Chat
 
     origin = t.get_origin(base)

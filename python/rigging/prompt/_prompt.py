@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
-from typing_extensions import ParamSpec, Self
+from typing_extensions import ParamSpec
 
 from rigging.error import RiggingError
 from rigging.model import SystemErrorModel, ValidationErrorModel
@@ -134,7 +134,7 @@ class Prompt(t.Generic[P, R]):
             raise TypeError(f"prompt {name}(): two inputs share the tag of {tags!r}")
         returned = hints.get("return", inspect.Signature.empty)
         self.output = parse_output(self.output_hint or returned, name)
-        functools.update_wrapper(self, self.func, updated=())  # type: ignore[arg-type]
+        functools.update_wrapper(self, self.func, updated=())
 
     # --- description ---------------------------------------------------------------------------
 
@@ -157,7 +157,9 @@ class Prompt(t.Generic[P, R]):
         return f"\n{self.output.guidance()}\n\n{self.output.to_format()}\n"
 
     def _head(self) -> str:
-        return self.docstring + "\n" + "".join(f"\n{{{{ {to_snake(i.tag)} }}}}\n" for i in self.inputs)
+        return (
+            self.docstring + "\n" + "".join(f"\n{{{{ {to_snake(i.tag)} }}}}\n" for i in self.inputs)
+        )
 
     @property
     def template(self) -> str:
@@ -250,7 +252,9 @@ class Prompt(t.Generic[P, R]):
             The new prompt.
         """
         return self._replace(
-            attempt_recovery=self.attempt_recovery if attempt_recovery is None else attempt_recovery,
+            attempt_recovery=self.attempt_recovery
+            if attempt_recovery is None
+            else attempt_recovery,
             drop_dialog=self.drop_dialog if drop_dialog is None else drop_dialog,
             max_rounds=self.max_rounds if max_rounds is None else max_rounds,
         )
@@ -280,8 +284,10 @@ class Prompt(t.Generic[P, R]):
             pipeline.chat.inject_system_content(self.system_prompt)
         pipeline.add(rendered)
         if self.tools:
-            depth = {} if self.max_depth is None else {"max_depth": self.max_depth}
-            pipeline.using(*self.tools, mode=self.tool_mode, **depth)
+            from rigging._pipeline.chat_pipeline import DEFAULT_MAX_DEPTH
+
+            depth = DEFAULT_MAX_DEPTH if self.max_depth is None else self.max_depth
+            pipeline.using(*self.tools, mode=self.tool_mode, max_depth=depth)
         if not isinstance(self.output, ChatOutput):
             pipeline.until(
                 self._check,
@@ -375,7 +381,7 @@ class Prompt(t.Generic[P, R]):
         name = get_qualified_name(self.func) if self.func else "prompt"
         label = f"Prompt {name}()" + (f" (x{count})" if count > 1 else "")
         with tracer.span(label, count=count, name=name) as span:
-            pipeline = self._prepare(base, self.render(*args, **kwargs))  # type: ignore[arg-type]
+            pipeline = self._prepare(base, self.render(*args, **kwargs))
             chats = await pipeline.run_many(count)
             results = [self.process(chat) for chat in chats]
             span.set_attribute("results", [repr(r) for r in results])
@@ -457,7 +463,7 @@ class _Decorator(t.Protocol):
     def __call__(self, func: Callable[P, t.Any], /) -> Prompt[P, t.Any]: ...
 
 
-def prompt(  # noqa: PLR0913 - the decorator's options
+def prompt(
     func: Callable[P, t.Any] | None = None,
     /,
     *,

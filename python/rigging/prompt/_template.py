@@ -16,7 +16,7 @@ _COLLAPSE = re.compile(r"(?![\r\n])(\b\s+)")
 def _environment() -> t.Any:
     import jinja2  # only prompts need jinja2
 
-    return jinja2.Environment(  # noqa: S701 - prompts are text for a model, not HTML
+    return jinja2.Environment(
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,

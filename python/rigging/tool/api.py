@@ -107,7 +107,6 @@ class ToolCall(BaseModel):
         return f"<ToolCall {self.function.name}({self.function.arguments})>"
 
 
-
 class ApiTool(FunctionTool):
     """A callable offered through the provider's function calling (``GenerateParams.tools``).
 
@@ -136,9 +135,7 @@ class ApiTool(FunctionTool):
         if isinstance(fn, Prompt):
             if fn.func is None:
                 raise TypeError("a prompt made with make_prompt() takes no arguments to use it")
-            super().__init__(
-                fn.run, name=name, description=description, _signature_of=fn.func
-            )
+            super().__init__(fn.run, name=name, description=description, _signature_of=fn.func)
             if description is None:
                 self.description = fn.docstring
         else:
@@ -199,7 +196,7 @@ async def run_call(tool: FunctionTool, arguments: str | dict[str, t.Any] | None)
         result = await tool.invoke(arguments)
     except ToolArgumentsError as exc:
         return f"Error: {exc}"
-    except Exception as exc:  # noqa: BLE001 - a tool's failure is reported to the model
+    except Exception as exc:
         return f"Error: tool {tool.name!r} raised {type(exc).__name__}: {exc}"
     return result_content(result)
 

@@ -130,7 +130,7 @@ def _build_signature(fn: Callable[..., t.Any], name: str) -> _Signature:
         if param.kind is not param.KEYWORD_ONLY:
             positional.append(param.name)
     try:
-        model = create_model(  # type: ignore[call-overload]
+        model = create_model(
             f"{name}_arguments",
             __config__=ConfigDict(arbitrary_types_allowed=False, extra="forbid"),
             **fields,
@@ -156,7 +156,7 @@ def result_content(result: t.Any) -> str | list[t.Any]:
     from rigging.message import ContentImageUrl, ContentText, Message  # message imports tool
 
     if isinstance(result, Message):
-        return result.all_content  # type: ignore[no-any-return]
+        return result.all_content
     if isinstance(result, (ContentText, ContentImageUrl)):
         return [result]
     if (
