@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
+
 from rigging._native import FanOut
 
 N = 100_000

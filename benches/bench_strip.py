@@ -7,9 +7,9 @@ from bisect import bisect_left, bisect_right
 from functools import cache
 
 from pytest_benchmark.fixture import BenchmarkFixture
-from rigging._native import strip_spans
 
 from benches.corpus import MB, make_corpus
+from rigging._native import strip_spans
 
 Spans = list[tuple[int, int]]
 Result = tuple[str, list[tuple[int, int] | None]]

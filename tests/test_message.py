@@ -375,3 +375,14 @@ def test_aliases_and_exports() -> None:
 def test_json_schema_builds() -> None:
     schema = Message.model_json_schema()
     assert "content" in schema["properties"]
+
+
+def test_part_classes_are_not_imported_from_unrelated_packages() -> None:
+    from rigging._model.base import lookup_model
+
+    assert lookup_model("rigging.model:Answer") is Answer
+    assert lookup_model("rigging._model.stock:Answer") is Answer
+    assert lookup_model("antigravity:Thing") is None
+    assert lookup_model("json:JSONDecoder") is None
+    assert lookup_model("rigging.model:Nope") is None
+    assert lookup_model("no-colon") is None

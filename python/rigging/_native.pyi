@@ -1,18 +1,24 @@
 """Typed stub of `rigging._native`, the Rust core. User-facing docs of native objects live here."""
 
 import builtins
-from collections.abc import Sequence
-from typing import Literal, final
+from collections.abc import Mapping, Sequence
+from typing import ClassVar, Literal, final
 
 __all__ = [
     # fanout
     "FanOut",
     # errors
     "FanOutError",
+    # ident
+    "Identifier",
+    # errors
     "IdentifierError",
     "RiggingError",
+    # scan
     "Span",
+    # errors
     "SpliceError",
+    # scan
     "TagStream",
     "__version__",
     "scan",
@@ -50,6 +56,123 @@ class FanOutError(RiggingError, RuntimeError):
 
     kind: str
     index: int | None
+
+# --- scan -----------------------------------------------------------------------------------
+
+@final
+class Span:
+    """One `<tag …>inner</tag>` element found by `scan` or `TagStream`.
+
+    Offsets are code-point indices into the scanned text (Python `str` indices), so
+    `text[span.slice]` is the whole element and `text[span.inner_slice]` its content.
+    Spans are frozen, hashable and compare equal field by field.
+
+    Attributes:
+        tag: The tag name, as given in the tag set.
+        start: Index of the `<` of the start tag.
+        end: Index just past the `>` of the end tag (of the tag itself when self-closing; the
+            end of the text for an unclosed span reported with `incomplete="close"`).
+        inner_start: Index just past the start tag.
+        inner_end: Index of the `<` of the end tag (equal to `inner_start` when self-closing,
+            the end of the text when unclosed).
+        depth: Number of starts of the same name still open around this one when it closed
+            (`<a>x <a>y</a></a>`: the inner span has depth 1, the outer 0). A stray unclosed
+            start counts too: in `Use <a> tags: <a>hi</a>` the span `hi` has depth 1.
+        self_closing: The element was written `<tag/>` or `<tag attr="v" />`.
+        closed: `False` only for spans added at the end by `incomplete="close"`.
+    """
+
+    @property
+    def tag(self) -> str: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def inner_start(self) -> int: ...
+    @property
+    def inner_end(self) -> int: ...
+    @property
+    def depth(self) -> int: ...
+    @property
+    def self_closing(self) -> bool: ...
+    @property
+    def closed(self) -> bool: ...
+    @property
+    def slice(self) -> builtins.slice:
+        """`slice(start, end)`: the whole element."""
+    @property
+    def inner_slice(self) -> builtins.slice:
+        """`slice(inner_start, inner_end)`: the element's content."""
+
+def scan(
+    text: str, tags: Sequence[str], *, incomplete: Literal["drop", "close"] = "drop"
+) -> list[Span]:
+    """Find every element of the given tag names in `text`, in one linear pass.
+
+    Rules: a name matches only exactly (`<answers>` is not `answer`); start tags may carry
+    attributes (`a="x>y"`, `a='v'`, `a=v`, bare `a`); a `<` outside quotes or inside a quoted
+    value ends a candidate tag; `<tag/>` is an empty self-closing element; each name has its
+    own stack, so an end tag closes the latest open start of its name and an end tag with
+    nothing open is ignored; `<![CDATA[ … ]]>` and `<!-- … -->` are opaque (to the end of the
+    text when unterminated).
+
+    Args:
+        text: The text to scan.
+        tags: Tag names (letters, digits, `-`, `_`, `.`, `:`). Not a bare `str`.
+        incomplete: What to do with starts still open at the end: `"drop"` them, or
+            `"close"` them as spans running to the end of the text (`closed=False`).
+
+    Returns:
+        The spans in closing order, then (with `"close"`) the unclosed ones, latest first.
+
+    Raises:
+        ValueError: A tag name is empty or holds another character (the message names it),
+            or `incomplete` is not `"drop"` or `"close"`.
+        TypeError: `tags` is a `str` or holds a non-`str`.
+    """
+
+@final
+class TagStream:
+    """Find elements in a text that arrives in chunks, e.g. a streamed model answer.
+
+    Each span is returned by the `feed` call whose chunk holds its closing `>`, exactly once,
+    with offsets counted from the start of the whole stream. A chunk may end anywhere: inside a
+    tag name, an attribute, a CDATA marker or (for `bytes`) a multi-byte character. Work is
+    linear in the whole input whatever the chunking; memory holds the open tags and a few
+    bytes, never the text. The rules are those of `scan`, and the spans are the same.
+
+    Args:
+        tags: Tag names, as for `scan`.
+        incomplete: What `finish` does with starts still open: `"drop"` or `"close"`.
+
+    Raises:
+        ValueError: A tag name is invalid, or `incomplete` is unknown.
+        TypeError: `tags` is a `str` or holds a non-`str`.
+    """
+
+    def __new__(
+        cls, tags: Sequence[str], *, incomplete: Literal["drop", "close"] = "drop"
+    ) -> TagStream: ...
+    def feed(self, chunk: str | bytes) -> list[Span]:
+        """Consume the next chunk and return the spans it completes, in closing order.
+
+        Raises:
+            ValueError: A `bytes` chunk is not valid UTF-8 (the chunk is rejected and the
+                stream stays usable).
+            RuntimeError: The stream is finished.
+            TypeError: `chunk` is neither `str` nor `bytes`.
+        """
+    def finish(self) -> list[Span]:
+        """End the stream and return the spans the incomplete mode adds (none for "drop").
+
+        Raises:
+            ValueError: The stream ended inside a multi-byte UTF-8 character.
+            RuntimeError: The stream is already finished.
+        """
+    @property
+    def position(self) -> int:
+        """Complete code points consumed so far."""
 
 # --- fanout ---------------------------------------------------------------------------------
 
@@ -194,123 +317,6 @@ class FanOut:
         """Items done, failed or exhausted."""
     def __len__(self) -> int: ...
 
-# --- scan -----------------------------------------------------------------------------------
-
-@final
-class Span:
-    """One `<tag …>inner</tag>` element found by `scan` or `TagStream`.
-
-    Offsets are code-point indices into the scanned text (Python `str` indices), so
-    `text[span.slice]` is the whole element and `text[span.inner_slice]` its content.
-    Spans are frozen, hashable and compare equal field by field.
-
-    Attributes:
-        tag: The tag name, as given in the tag set.
-        start: Index of the `<` of the start tag.
-        end: Index just past the `>` of the end tag (of the tag itself when self-closing; the
-            end of the text for an unclosed span reported with `incomplete="close"`).
-        inner_start: Index just past the start tag.
-        inner_end: Index of the `<` of the end tag (equal to `inner_start` when self-closing,
-            the end of the text when unclosed).
-        depth: Number of starts of the same name still open around this one when it closed
-            (`<a>x <a>y</a></a>`: the inner span has depth 1, the outer 0). A stray unclosed
-            start counts too: in `Use <a> tags: <a>hi</a>` the span `hi` has depth 1.
-        self_closing: The element was written `<tag/>` or `<tag attr="v" />`.
-        closed: `False` only for spans added at the end by `incomplete="close"`.
-    """
-
-    @property
-    def tag(self) -> str: ...
-    @property
-    def start(self) -> int: ...
-    @property
-    def end(self) -> int: ...
-    @property
-    def inner_start(self) -> int: ...
-    @property
-    def inner_end(self) -> int: ...
-    @property
-    def depth(self) -> int: ...
-    @property
-    def self_closing(self) -> bool: ...
-    @property
-    def closed(self) -> bool: ...
-    @property
-    def slice(self) -> builtins.slice:
-        """`slice(start, end)`: the whole element."""
-    @property
-    def inner_slice(self) -> builtins.slice:
-        """`slice(inner_start, inner_end)`: the element's content."""
-
-def scan(
-    text: str, tags: Sequence[str], *, incomplete: Literal["drop", "close"] = "drop"
-) -> list[Span]:
-    """Find every element of the given tag names in `text`, in one linear pass.
-
-    Rules: a name matches only exactly (`<answers>` is not `answer`); start tags may carry
-    attributes (`a="x>y"`, `a='v'`, `a=v`, bare `a`); a `<` outside quotes or inside a quoted
-    value ends a candidate tag; `<tag/>` is an empty self-closing element; each name has its
-    own stack, so an end tag closes the latest open start of its name and an end tag with
-    nothing open is ignored; `<![CDATA[ … ]]>` and `<!-- … -->` are opaque (to the end of the
-    text when unterminated).
-
-    Args:
-        text: The text to scan.
-        tags: Tag names (letters, digits, `-`, `_`, `.`, `:`). Not a bare `str`.
-        incomplete: What to do with starts still open at the end: `"drop"` them, or
-            `"close"` them as spans running to the end of the text (`closed=False`).
-
-    Returns:
-        The spans in closing order, then (with `"close"`) the unclosed ones, latest first.
-
-    Raises:
-        ValueError: A tag name is empty or holds another character (the message names it),
-            or `incomplete` is not `"drop"` or `"close"`.
-        TypeError: `tags` is a `str` or holds a non-`str`.
-    """
-
-@final
-class TagStream:
-    """Find elements in a text that arrives in chunks, e.g. a streamed model answer.
-
-    Each span is returned by the `feed` call whose chunk holds its closing `>`, exactly once,
-    with offsets counted from the start of the whole stream. A chunk may end anywhere: inside a
-    tag name, an attribute, a CDATA marker or (for `bytes`) a multi-byte character. Work is
-    linear in the whole input whatever the chunking; memory holds the open tags and a few
-    bytes, never the text. The rules are those of `scan`, and the spans are the same.
-
-    Args:
-        tags: Tag names, as for `scan`.
-        incomplete: What `finish` does with starts still open: `"drop"` or `"close"`.
-
-    Raises:
-        ValueError: A tag name is invalid, or `incomplete` is unknown.
-        TypeError: `tags` is a `str` or holds a non-`str`.
-    """
-
-    def __new__(
-        cls, tags: Sequence[str], *, incomplete: Literal["drop", "close"] = "drop"
-    ) -> TagStream: ...
-    def feed(self, chunk: str | bytes) -> list[Span]:
-        """Consume the next chunk and return the spans it completes, in closing order.
-
-        Raises:
-            ValueError: A `bytes` chunk is not valid UTF-8 (the chunk is rejected and the
-                stream stays usable).
-            RuntimeError: The stream is finished.
-            TypeError: `chunk` is neither `str` nor `bytes`.
-        """
-    def finish(self) -> list[Span]:
-        """End the stream and return the spans the incomplete mode adds (none for "drop").
-
-        Raises:
-            ValueError: The stream ended inside a multi-byte UTF-8 character.
-            RuntimeError: The stream is already finished.
-        """
-    @property
-    def position(self) -> int:
-        """Complete code points consumed so far."""
-
 # --- strip ----------------------------------------------------------------------------------
 
 def splice(
@@ -368,3 +374,90 @@ def strip_spans(
     Raises:
         SpliceError: A range or span is outside the text or reversed.
     """
+
+# --- ident ----------------------------------------------------------------------------------
+
+@final
+class Identifier:
+    r"""A generator connection string, `[provider!]model[,key=value]*`, parsed.
+
+    - `provider` is optional (letters, digits, `_`, `-`); only one `!`, before the first `,`,
+      separates it.
+    - The model is everything up to the first unquoted `,` (it may hold `/`, `:`, `.`, `@`),
+      or a double-quoted string.
+    - Parameter names are `[A-Za-z_][A-Za-z0-9_.-]*`. A value is bare (anything but `,`,
+      trimmed; `=` and `!` are fine) or double-quoted with `\"` and `\\` escapes.
+    - Bare values are typed: a 64-bit integer is `int`; a decimal or exponent form, `inf` or
+      `nan` is `float`; `true`/`false` in any case is `bool`; a value containing `;` is a
+      `list[str]` (`stop=a;b;` is `["a", "b", ""]`, elements may be quoted one by one); the
+      rest, and every quoted value, is `str`.
+    - A repeated name keeps its first position and takes its last value.
+    - `api_key=...` goes to `api_key`, untyped, and is never written back: `format()`,
+      `str()` and `repr()` never show it, nor do error messages.
+
+    `Identifier.parse(x.format())` equals `x` apart from `api_key`, except that a list of
+    fewer than two elements has no spelling of its own: `["x"]` is written `stop=x` and
+    reads back as the string `"x"` (callers that expect a list, such as `stop`, wrap it).
+
+    An identifier is immutable; `params` returns a new dict on each access.
+
+    Args:
+        model: The model name (not empty).
+        provider: The provider, or None to let the caller pick its default.
+        params: Parameters, in order; names must not include `api_key`.
+        api_key: The api key, kept out of every rendering.
+
+    Raises:
+        ValueError: The provider, model or a parameter name cannot be written in a
+            connection string, or an int does not fit in 64 bits.
+        TypeError: A parameter value is not int, float, bool, str or list[str].
+    """
+
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+    def __new__(
+        cls,
+        model: str,
+        *,
+        provider: str | None = None,
+        params: Mapping[str, int | float | bool | str | list[str]] | None = None,
+        api_key: str | None = None,
+    ) -> Identifier: ...
+    @staticmethod
+    def parse(text: str) -> Identifier:
+        """Parse a connection string.
+
+        Args:
+            text: The connection string.
+
+        Returns:
+            The parsed identifier.
+
+        Raises:
+            IdentifierError: The string is malformed; `position` is the code-point index of
+                the problem and the message says what was expected there.
+        """
+    @property
+    def provider(self) -> str | None:
+        """The provider before `!`, or None when the string has none."""
+    @property
+    def model(self) -> str:
+        """The model name."""
+    @property
+    def params(self) -> dict[str, int | float | bool | str | list[str]]:
+        """The parameters in order of first appearance (a new dict on each access)."""
+    @property
+    def api_key(self) -> str | None:
+        """The api key, if one was given."""
+    def format(self) -> str:
+        r"""Write the connection string `provider!model,key=value,...`, without the api key.
+
+        Strings are quoted whenever a bare spelling would read back differently (`"10"`,
+        `"true"`, empty, containing `,` `"` `;` `\`, or with outer whitespace), and floats
+        always read back as the same float (`1.0`, `1e20`, `inf`, `NaN`).
+
+        Returns:
+            The connection string.
+        """
+    def __eq__(self, other: object, /) -> bool:
+        """Whether all fields, including the api key, are equal."""

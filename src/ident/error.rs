@@ -1,8 +1,9 @@
 //! Errors of connection-string parsing and of building an [`Identifier`](super::Identifier).
 //!
 //! Messages say what was expected and where, and never contain a value: any value may be an
-//! api key. A parameter *name* is shown only when it cannot be a pasted secret (short, no
-//! digits).
+//! api key. A parameter *name* is shown only when it looks like one (at most 32 characters
+//! of lowercase letters, `_`, `.` and `-`), so a secret pasted without `key=` (random
+//! mixed-case letters and digits) is not echoed.
 
 use std::fmt;
 
@@ -49,11 +50,21 @@ pub struct IdentError {
     pub position: usize,
 }
 
+/// `name` when it looks like a parameter name (at most 32 lowercase letters, `_`, `.` or
+/// `-`), so it is safe to show; `None` when it might be a pasted secret.
+pub fn display_name(name: &str) -> Option<&str> {
+    let safe = !name.is_empty()
+        && name.len() <= 32
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || matches!(b, b'_' | b'.' | b'-'));
+    safe.then_some(name)
+}
+
 impl IdentErrorKind {
     /// `ExpectedEquals` for `key`, hiding names that might be secrets.
     pub(crate) fn expected_equals(key: &str) -> Self {
-        let safe = key.len() <= 32 && !key.bytes().any(|b| b.is_ascii_digit());
-        Self::ExpectedEquals(safe.then(|| key.to_owned()))
+        Self::ExpectedEquals(display_name(key).map(str::to_owned))
     }
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+
 from rigging import error
 from rigging._native import FanOut, FanOutError
 

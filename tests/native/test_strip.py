@@ -6,6 +6,8 @@ import re
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rigging._native import RiggingError, SpliceError, splice, strip_spans
 
@@ -132,3 +134,37 @@ def test_large_text() -> None:
     new, spans = strip_spans(text, remove, keep)
     assert len(new) == 70_000
     assert spans[-1] == (69_995, 69_998)
+
+
+def _naive_strip(text: str, remove: list[tuple[int, int]]) -> str:
+    gone = set()
+    for start, end in remove:
+        gone.update(range(start, end))
+    return "".join(ch for i, ch in enumerate(text) if i not in gone)
+
+
+@st.composite
+def _strip_case(draw: st.DrawFn) -> tuple[str, list[tuple[int, int]], list[tuple[int, int]]]:
+    text = draw(st.text(alphabet="ab é東😀<>", max_size=30))
+    bound = st.integers(0, len(text))
+    pairs = st.lists(st.tuples(bound, bound).map(lambda p: (min(p), max(p))), max_size=6)
+    return text, draw(pairs), draw(pairs)
+
+
+@given(_strip_case())
+def test_strip_matches_naive_python(
+    case: tuple[str, list[tuple[int, int]], list[tuple[int, int]]],
+) -> None:
+    text, remove, spans = case
+    new, mapped = strip_spans(text, remove, spans)
+    assert new == _naive_strip(text, remove)
+    for (start, end), got in zip(spans, mapped, strict=True):
+        if (start, end) in remove:
+            continue  # equal to a removed range: empty, or gone if merged into a larger one
+        cut = any(s < p < e for s, e in remove for p in (start, end))
+        assert (got is None) == cut
+        if got is None:
+            continue
+        # A surviving span holds its old text minus the removals inside it.
+        inside = [(s - start, e - start) for s, e in remove if start <= s and e <= end]
+        assert new[got[0] : got[1]] == _naive_strip(text[start:end], inside)

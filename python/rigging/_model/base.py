@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import sys
 import typing as t
 import weakref
 import xml.etree.ElementTree as ET
@@ -66,6 +67,7 @@ class ClassInfo:
 
 
 _INFO: weakref.WeakKeyDictionary[type, ClassInfo] = weakref.WeakKeyDictionary()
+_EXAMPLES: weakref.WeakKeyDictionary[type, str] = weakref.WeakKeyDictionary()
 _REGISTRY: weakref.WeakValueDictionary[str, type[Model]] = weakref.WeakValueDictionary()
 
 
@@ -84,8 +86,9 @@ def model_path(cls: type[Model]) -> str:
 def lookup_model(path: str) -> type[Model] | None:
     """Find a model class from its `model_path`.
 
-    Classes created in this process are found even when they cannot be imported (defined in a
-    function); other paths are imported. Nothing is executed beyond importing the module.
+    Classes created in this process are found first, even when they cannot be imported
+    (defined in a function). Otherwise the module is imported, but only when its top-level
+    package is already imported: data never makes rigging import an unrelated module.
 
     Args:
         path: A ``module:qualname`` path.
@@ -98,6 +101,8 @@ def lookup_model(path: str) -> type[Model] | None:
         return found
     module_name, _, qualname = path.partition(":")
     if not module_name or not qualname or "<" in qualname:
+        return None
+    if module_name.partition(".")[0] not in sys.modules:
         return None
     try:
         target: object = importlib.import_module(module_name)
@@ -235,10 +240,13 @@ class Model(BaseXmlModel):
         """
         if cls.is_simple():
             return cls.xml_tags()
-        tag = class_info(cls).tag
-        names = cls.model_json_schema().get("properties", {})
-        children = "".join(f"\n  <{name}/>" for name in names)
-        return f"<{tag}>{children}\n</{tag}>"
+        example = _EXAMPLES.get(cls)
+        if example is None:
+            tag = class_info(cls).tag
+            names = cls.model_json_schema().get("properties", {})
+            children = "".join(f"\n  <{name}/>" for name in names)
+            example = _EXAMPLES[cls] = f"<{tag}>{children}\n</{tag}>"
+        return example
 
     @classmethod
     def ensure_valid(cls) -> None:

@@ -49,7 +49,7 @@ class Primitive(Model, t.Generic[PrimitiveT]):
     """The value."""
 
 
-_PRIMITIVES: dict[tuple[t.Any, ...], type[Primitive[t.Any]]] = {}
+_PRIMITIVES: dict[tuple[t.Any, ...], t.Any] = {}
 
 
 def make_primitive(
@@ -81,7 +81,7 @@ def make_primitive(
     key = (name, type_, tag, doc, validator, strip_content)
     cached = _PRIMITIVES.get(key)
     if cached is not None:
-        return cached
+        return t.cast("type[Primitive[PrimitiveT]]", cached)
 
     def check(cls: type, value: t.Any) -> t.Any:
         del cls
@@ -95,16 +95,19 @@ def make_primitive(
     validators: dict[str, t.Any] = {
         "content_validator": field_validator("content")(classmethod(check))
     }
-    created: t.Any = create_model(
-        name,
-        __base__=base,
-        __doc__=doc,
-        __cls_kwargs__={"tag": tag or to_xml_tag(name)},
-        __validators__=validators,
-        content=(annotation, ...),
+    created = t.cast(
+        "type[Primitive[PrimitiveT]]",
+        create_model(
+            name,
+            __base__=base,
+            __doc__=doc,
+            __cls_kwargs__={"tag": tag or to_xml_tag(name)},
+            __validators__=validators,
+            content=(annotation, ...),
+        ),
     )
     _PRIMITIVES[key] = created
-    return t.cast("type[Primitive[PrimitiveT]]", created)
+    return created
 
 
 class ErrorModel(Model, tag="error"):

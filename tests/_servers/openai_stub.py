@@ -1,0 +1,404 @@
+"""A loopback OpenAI-compatible HTTP/1.1 server for tests, built on asyncio streams.
+
+The server listens on 127.0.0.1 with an ephemeral port and runs its own event loop in a
+background thread, so synchronous and asynchronous clients alike can talk to it. It never
+opens an outbound connection.
+
+What each completion request gets back is scripted per test: queue actions with
+`OpenAIStub.script` (consumed in arrival order), or install a callable with
+`OpenAIStub.on_request`; with neither, the reply echoes the last user message (or the prompt).
+Every request is recorded, and the server counts how many requests were open at once.
+
+Endpoints: ``POST /v1/chat/completions``, ``POST /v1/completions`` (both with ``n`` and
+``stream``, including ``stream_options.include_usage``) and ``GET /v1/models``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import threading
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+from ._replies import (
+    CREATED,
+    chat_chunks,
+    chat_response,
+    message_text,
+    text_chunks,
+    text_response,
+)
+from ._wire import Connection, RecordedRequest, read_request
+
+__all__ = [
+    "Action",
+    "DropConnection",
+    "ErrorReply",
+    "Handler",
+    "OpenAIStub",
+    "RecordedRequest",
+    "Reply",
+    "ToolCall",
+]
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A function call the assistant asks for; `arguments` is JSON text or a mapping."""
+
+    name: str
+    arguments: str | Mapping[str, Any] = "{}"
+    id: str | None = None
+
+    def arguments_json(self) -> str:
+        if isinstance(self.arguments, str):
+            return self.arguments
+        return json.dumps(dict(self.arguments))
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A successful completion.
+
+    Attributes:
+        content: The text of every choice (ignored when `chunks` is given).
+        chunks: The text split the way a stream delivers it; joined for non-streamed replies.
+        choices: Per-choice texts (choice ``i`` gets ``choices[i % len(choices)]``).
+        tool_calls: Tool calls of every choice (chat only).
+        finish_reason: Defaults to ``"tool_calls"`` with tool calls, else ``"stop"``.
+        usage: Overrides the computed token counts (keys as in the OpenAI ``usage`` object).
+        delay: Seconds to wait before replying.
+        chunk_delay: Seconds to wait between streamed chunks.
+        drop_after: For streams: close the connection abruptly after this many text chunks.
+    """
+
+    content: str = ""
+    chunks: Sequence[str] | None = None
+    choices: Sequence[str] | None = None
+    tool_calls: Sequence[ToolCall] = ()
+    finish_reason: str | None = None
+    usage: Mapping[str, int] | None = None
+    delay: float = 0.0
+    chunk_delay: float = 0.0
+    drop_after: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.chunks is not None and self.choices is not None:
+            raise ValueError("give either chunks or choices, not both")
+        if self.choices is not None and not self.choices:
+            raise ValueError("choices must not be empty")
+
+    def pieces(self, choice: int) -> list[str]:
+        """The streamed pieces of choice `choice`."""
+        if self.chunks is not None:
+            return list(self.chunks)
+        return re.findall(r"\s*\S+\s*|\s+", self.text(choice))
+
+    def text(self, choice: int) -> str:
+        if self.chunks is not None:
+            return "".join(self.chunks)
+        if self.choices is not None:
+            return self.choices[choice % len(self.choices)]
+        return self.content
+
+
+@dataclass(frozen=True)
+class ErrorReply:
+    """An HTTP error with an OpenAI-style body ``{"error": {...}}``."""
+
+    status: int
+    message: str = "stub error"
+    type: str | None = None
+    code: str | None = None
+    retry_after: float | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+    def body(self) -> dict[str, Any]:
+        kind = self.type or _ERROR_TYPES.get(self.status, "server_error")
+        return {"error": {"message": self.message, "type": kind, "param": None, "code": self.code}}
+
+
+_ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    429: "rate_limit_error",
+}
+
+
+@dataclass(frozen=True)
+class DropConnection:
+    """Close the connection without a response (after `delay` seconds)."""
+
+    delay: float = 0.0
+
+
+Action = Reply | ErrorReply | DropConnection
+Handler = Callable[[RecordedRequest], "Action | str"]
+
+
+class OpenAIStub:
+    """The server. Use as a context manager, or call `start` and `stop`.
+
+    Attributes:
+        host: Always ``127.0.0.1``.
+        port: The ephemeral port, once started.
+        models: Model ids listed by ``GET /v1/models``.
+        max_in_flight: The most requests open at the same time since start (or `reset`).
+        handler_errors: Exceptions raised by the `on_request` callable (each also became a 500).
+    """
+
+    host = "127.0.0.1"
+
+    def __init__(self, *, models: Sequence[str] = ("stub-model",)) -> None:
+        self.models = tuple(models)
+        self.port = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.handler_errors: list[BaseException] = []
+        self._lock = threading.Lock()
+        self._script: deque[Action | str] = deque()
+        self._handler: Handler | None = None
+        self._requests: list[RecordedRequest] = []
+        self._ids = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._server: asyncio.Server | None = None
+        self._connections: set[asyncio.Task[None]] = set()
+
+    # --- scripting and inspection (called from the test thread) ---------------------------
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI base URL, ``http://127.0.0.1:<port>/v1``."""
+        return f"http://{self.host}:{self.port}/v1"
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received so far, in arrival order (a copy)."""
+        with self._lock:
+            return list(self._requests)
+
+    def script(self, *actions: Action | str) -> None:
+        """Queue replies for the next completion requests; a plain string is a `Reply`."""
+        with self._lock:
+            self._script.extend(actions)
+
+    def on_request(self, handler: Handler | None) -> None:
+        """Decide replies with `handler` once the script queue is empty (None: echo)."""
+        with self._lock:
+            self._handler = handler
+
+    def reset(self) -> None:
+        """Forget recorded requests, the script, the handler and the in-flight maximum."""
+        with self._lock:
+            self._requests.clear()
+            self._script.clear()
+            self._handler = None
+            self.max_in_flight = self.in_flight
+            self.handler_errors.clear()
+
+    # --- life cycle ---------------------------------------------------------------------
+
+    def start(self) -> OpenAIStub:
+        if self._thread is not None:
+            raise RuntimeError("the stub server is already running")
+        ready = threading.Event()
+        failure: list[BaseException] = []
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(
+            target=self._serve, args=(loop, ready, failure), name="openai-stub", daemon=True
+        )
+        self._loop, self._thread = loop, thread
+        thread.start()
+        if not ready.wait(10) or failure:
+            self.stop()
+            raise RuntimeError(f"the stub server did not start: {failure}")
+        return self
+
+    def stop(self) -> None:
+        """Close the listener and every connection, then end the loop thread."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        with contextlib.suppress(RuntimeError):  # loop already closed after a failed start
+            loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        self._loop = self._thread = None
+        if thread.is_alive():
+            raise RuntimeError("the stub server thread did not stop within 10 s")
+
+    def __enter__(self) -> OpenAIStub:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _serve(
+        self, loop: asyncio.AbstractEventLoop, ready: threading.Event, failure: list[BaseException]
+    ) -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            server = loop.run_until_complete(
+                asyncio.start_server(self._on_connection, self.host, 0)
+            )
+            self._server = server
+            self.port = server.sockets[0].getsockname()[1]
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(self._shutdown(server))
+        except BaseException as exc:  # reported to start(), which stops the thread
+            failure.append(exc)
+            ready.set()
+        finally:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    async def _shutdown(self, server: asyncio.Server) -> None:
+        server.close()
+        for task in list(self._connections):
+            task.cancel()
+        await asyncio.gather(*self._connections, return_exceptions=True)
+        await server.wait_closed()
+
+    # --- serving (on the loop thread) ---------------------------------------------------
+
+    async def _on_connection(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._connections.add(task)
+        conn = Connection(reader, writer)
+        try:
+            while True:
+                request = await read_request(conn)
+                if request is None:
+                    break
+                with self._lock:
+                    self._requests.append(request)
+                self.in_flight += 1
+                self.max_in_flight = max(self.max_in_flight, self.in_flight)
+                try:
+                    keep_open = await self._respond(conn, request)
+                finally:
+                    self.in_flight -= 1
+                if not keep_open or not request.keep_alive:
+                    break
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass  # the client went away
+        finally:
+            await conn.close()
+            if task is not None:
+                self._connections.discard(task)
+
+    async def _respond(self, conn: Connection, request: RecordedRequest) -> bool:
+        route = (request.method, request.path)
+        if route == ("GET", "/v1/models"):
+            data = [
+                {"id": m, "object": "model", "created": CREATED, "owned_by": "rigging-tests"}
+                for m in self.models
+            ]
+            return await conn.send_json(200, {"object": "list", "data": data})
+        if request.path not in ("/v1/chat/completions", "/v1/completions"):
+            return await _send_error(conn, ErrorReply(404, f"no route for {request.path}"))
+        if request.method != "POST":
+            return await _send_error(conn, ErrorReply(405, f"{request.method} is not allowed"))
+        problem = _validate(request)
+        if problem is not None:
+            return await _send_error(conn, ErrorReply(400, problem))
+        action = self._next_action(request)
+        await asyncio.sleep(action.delay)
+        if isinstance(action, DropConnection):
+            conn.abort()
+            return False
+        if isinstance(action, ErrorReply):
+            return await _send_error(conn, action)
+        return await self._send_reply(conn, request, action)
+
+    def _next_action(self, request: RecordedRequest) -> Action:
+        with self._lock:
+            queued = self._script.popleft() if self._script else None
+            handler = self._handler
+        if queued is None and handler is not None:
+            try:
+                queued = handler(request)
+            except Exception as exc:
+                self.handler_errors.append(exc)
+                return ErrorReply(500, f"stub handler raised {exc!r}")
+        if queued is None:
+            queued = Reply(_echo_text(request))
+        return Reply(queued) if isinstance(queued, str) else queued
+
+    def _next_id(self, prefix: str) -> str:
+        self._ids += 1
+        return f"{prefix}-stub{self._ids}"
+
+    async def _send_reply(self, conn: Connection, request: RecordedRequest, reply: Reply) -> bool:
+        body = request.json
+        chat = request.path == "/v1/chat/completions"
+        if not chat and reply.tool_calls:
+            message = "tool calls are only available on /v1/chat/completions"
+            return await _send_error(conn, ErrorReply(400, message))
+        n = int(body.get("n") or 1)
+        tool_ids = [c.id or self._next_id("call") for c in reply.tool_calls]
+        response_id = self._next_id("chatcmpl" if chat else "cmpl")
+        if not body.get("stream"):
+            make = chat_response if chat else text_response
+            return await conn.send_json(200, make(response_id, body, reply, n, tool_ids))
+        options = body.get("stream_options") or {}
+        usage = bool(options.get("include_usage"))
+        events = (chat_chunks if chat else text_chunks)(
+            response_id, body, reply, n, tool_ids, usage
+        )
+        return await conn.send_events(events, reply.chunk_delay, reply.drop_after)
+
+
+async def _send_error(conn: Connection, error: ErrorReply) -> bool:
+    headers = dict(error.headers)
+    if error.retry_after is not None:
+        seconds = error.retry_after
+        headers["retry-after"] = str(int(seconds)) if seconds == int(seconds) else str(seconds)
+    return await conn.send_json(error.status, error.body(), headers)
+
+
+def _validate(request: RecordedRequest) -> str | None:
+    body = request.json
+    if not isinstance(body, dict):
+        return "the request body must be a JSON object"
+    if not isinstance(body.get("model"), str):
+        return "'model' is required"
+    if request.path == "/v1/chat/completions":
+        messages = body.get("messages")
+        if not isinstance(messages, list) or not messages:
+            return "'messages' must be a non-empty list"
+    elif not isinstance(body.get("prompt"), str | list):
+        return "'prompt' is required"
+    n = body.get("n", 1)
+    if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
+        return "'n' must be a positive integer"
+    return None
+
+
+def _echo_text(request: RecordedRequest) -> str:
+    body = request.json
+    if request.path == "/v1/completions":
+        prompt = body["prompt"]
+        return str(prompt[-1]) if isinstance(prompt, list) and prompt else str(prompt or "")
+    for message in reversed(body["messages"]):
+        if isinstance(message, dict) and message.get("role") == "user":
+            return message_text(message.get("content"))
+    return ""
