@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rigging import error, model, parsing, tool
+from rigging import error, generator, model, parsing, tool
 from rigging._native import __version__
 
 # Pipelines. `rigging.chat` is then rebound from the module to the `chat()` function (as in
@@ -13,6 +13,14 @@ from rigging.completion import (
     CompletionPipeline,
     MapCompletionCallback,
     ThenCompletionCallback,
+)
+from rigging.generator import (
+    GeneratedMessage,
+    GeneratedText,
+    GenerateParams,
+    Generator,
+    get_generator,
+    register_generator,
 )
 from rigging.generator.base import chat, complete
 from rigging.message import ContentImageUrl, ContentText, Message, MessageDict, Messages
@@ -27,6 +35,10 @@ __all__ = [
     "CompletionPipeline",
     "ContentImageUrl",
     "ContentText",
+    "GenerateParams",
+    "GeneratedMessage",
+    "GeneratedText",
+    "Generator",
     "MapChatCallback",
     "MapCompletionCallback",
     "Message",
@@ -42,8 +54,11 @@ __all__ = [
     "complete",
     "element",
     "error",
+    "generator",
+    "get_generator",
     "model",
     "parsing",
+    "register_generator",
     "tool",
     "wrapped",
 ]

@@ -11,9 +11,9 @@ from typing import Any, Generic, Literal, TypeVar
 
 import jinja2
 import jinja2.sandbox
-import yaml
-from jsonpath_ng import parse as jsonpath_parse
+import yaml  # type: ignore[import-untyped]
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
+from jsonpath_ng.parser import parse as jsonpath_parse
 from pydantic import BaseModel, Field
 
 from rigging.error import ProcessingError
@@ -198,7 +198,9 @@ class HTTPSpec(BaseModel):
             try:
                 headers[name] = _render(template, variables)
             except jinja2.TemplateError as exc:
-                raise ProcessingError(f"HTTP spec request.headers[{name!r}] failed: {exc}") from None
+                raise ProcessingError(
+                    f"HTTP spec request.headers[{name!r}] failed: {exc}"
+                ) from None
         return headers
 
     def make_request_body(self, ctx: RequestTransformContext) -> str:

@@ -74,7 +74,7 @@ class Generator(BaseModel):
         Returns:
             The connection string, without the api key.
         """
-        from rigging.generator.registry import get_identifier  # noqa: PLC0415 (cycle)
+        from rigging.generator.registry import get_identifier  # import cycle
 
         return get_identifier(self, params)
 

@@ -94,7 +94,9 @@ class HTTPGenerator(RemoteGenerator):
             return None
         return base64.b64encode(spec.model_dump_json().encode()).decode()
 
-    def _context(self, messages: Sequence[Message], params: GenerateParams) -> RequestTransformContext:
+    def _context(
+        self, messages: Sequence[Message], params: GenerateParams
+    ) -> RequestTransformContext:
         if not messages:
             raise ProcessingError("HTTPGenerator needs at least one message per conversation")
         texts = [_text_of(m) for m in messages]
@@ -173,7 +175,9 @@ class HTTPGenerator(RemoteGenerator):
         """
         check_batch(messages, params)
         async with httpx.AsyncClient() as client:
-            return await gather_all([self._one(client, m, p) for m, p in zip(messages, params)])
+            return await gather_all(
+                [self._one(client, m, p) for m, p in zip(messages, params, strict=True)]
+            )
 
     async def generate_texts(
         self,

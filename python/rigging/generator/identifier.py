@@ -69,4 +69,5 @@ def format_identifier(provider: str, model: str, params: Mapping[str, Identifier
     Returns:
         The connection string.
     """
-    return Identifier(model, provider=provider, params=dict(params)).format()
+    text: str = Identifier(model, provider=provider, params=dict(params)).format()
+    return text

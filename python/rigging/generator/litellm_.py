@@ -2,14 +2,16 @@
 
 litellm is imported on first use, never at ``import rigging``. Before the import,
 ``LITELLM_LOCAL_MODEL_COST_MAP`` is set to ``True`` (unless the user set it) so litellm reads
-its bundled cost map instead of fetching one. No litellm module globals are changed:
-``drop_params`` and ``max_retries=0`` (rigging does the retrying) are passed per call.
+its bundled cost map instead of fetching one. ``drop_params`` and ``max_retries=0`` (rigging
+does the retrying) are passed per call rather than set as litellm globals; the one global
+touched, on first use, is ``suppress_debug_info`` (litellm's console banner on errors).
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+import sys
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
@@ -29,8 +31,20 @@ def import_litellm() -> ModuleType:
     Returns:
         The litellm module.
     """
+    first = "litellm" not in sys.modules
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    return importlib.import_module("litellm")
+    litellm = importlib.import_module("litellm")
+    if first:
+        # Only silences litellm's "Give Feedback / Get Help" banner printed on every error,
+        # which would repeat on each retried 429; set on first use, never at rigging import.
+        litellm.suppress_debug_info = True
+    return litellm
+
+
+def _openai_api_error() -> type[Exception]:
+    openai = importlib.import_module("openai")  # installed with litellm
+    cls: type[Exception] = openai.APIError
+    return cls
 
 
 def _headers_of(exc: Exception) -> Any:
@@ -59,7 +73,7 @@ def classify_litellm_error(exc: Exception) -> Failure | None:
     status = getattr(exc, "status_code", None)
     if isinstance(exc, litellm.APIConnectionError) and not isinstance(status, int):
         return Failure(retryable=True, reason=f"connection error ({name})")
-    if not isinstance(status, int) or not isinstance(exc, litellm.exceptions.OpenAIError):
+    if not isinstance(status, int) or not isinstance(exc, _openai_api_error()):
         return None
     retryable = status == 429 or status >= 500 or isinstance(exc, litellm.APIConnectionError)
     try:
@@ -189,7 +203,9 @@ class LiteLLMGenerator(RemoteGenerator):
             One result per conversation, in order.
         """
         check_batch(messages, params)
-        return await gather_all([self._one_message(m, p) for m, p in zip(messages, params)])
+        return await gather_all(
+            [self._one_message(m, p) for m, p in zip(messages, params, strict=True)]
+        )
 
     async def generate_texts(
         self,
@@ -206,4 +222,4 @@ class LiteLLMGenerator(RemoteGenerator):
             One result per text, in order.
         """
         check_batch(texts, params)
-        return await gather_all([self._one_text(t, p) for t, p in zip(texts, params)])
+        return await gather_all([self._one_text(t, p) for t, p in zip(texts, params, strict=True)])

@@ -64,7 +64,9 @@ class _OfflineGenerator(Generator):
     def _reply(self, prompt: str, index: int) -> str:
         raise NotImplementedError
 
-    def _produce(self, prompt: str, record: str | list[dict[str, Any]], params: GenerateParams) -> str:
+    def _produce(
+        self, prompt: str, record: str | list[dict[str, Any]], params: GenerateParams
+    ) -> str:
         self._calls.append(RecordedCall(record, self.params.merge_with(params)))
         return self._reply(prompt, len(self._calls))
 
@@ -89,7 +91,7 @@ class _OfflineGenerator(Generator):
         """
         check_batch(messages, params)
         results = []
-        for conversation, item_params in zip(messages, params):
+        for conversation, item_params in zip(messages, params, strict=True):
             prompt = _last_text(conversation)
             record = [m.to_openai_spec() for m in conversation]
             reply = self._produce(prompt, record, item_params)
@@ -114,7 +116,7 @@ class _OfflineGenerator(Generator):
         """
         check_batch(texts, params)
         results = []
-        for text, item_params in zip(texts, params):
+        for text, item_params in zip(texts, params, strict=True):
             reply = self._produce(text, text, item_params)
             results.append(
                 GeneratedText(text=reply, stop_reason="stop", usage=self._usage(text, reply))
