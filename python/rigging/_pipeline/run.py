@@ -220,11 +220,13 @@ async def execute(plan: RunPlan[ResultT]) -> list[ResultT]:
                 await _decide_with_tools(plan, fan, batch, generated, round_, results)
             else:
                 _decide(plan, fan, batch, generated, round_, results)
-        await _after_round(plan, fan, results)
+        await _after_round(plan, fan, results, round_)
     return results
 
 
-async def _after_round(plan: RunPlan[ResultT], fan: FanOut, results: list[Any]) -> None:
+async def _after_round(
+    plan: RunPlan[ResultT], fan: FanOut, results: list[Any], round_: int
+) -> None:
     """Hand items finished this round to the watchers and the progress bar."""
     if not plan.watchers and plan.progress is None:
         return
@@ -232,7 +234,17 @@ async def _after_round(plan: RunPlan[ResultT], fan: FanOut, results: list[Any]) 
     if plan.progress is not None:
         plan.progress.update(len(finished))
     if finished and plan.watchers:
-        await asyncio.gather(*(watch(list(finished)) for watch in plan.watchers))
+        await asyncio.gather(*(_watch(w, list(finished), round_) for w in plan.watchers))
+
+
+async def _watch(
+    watcher: Callable[[list[Any]], Awaitable[Any]], items: list[Any], round_: int
+) -> None:
+    try:
+        await watcher(items)
+    except Exception as exc:
+        add_context(exc, f"watch callback {_name(watcher)}", index=None, round_=round_)
+        raise
 
 
 async def finalize(
