@@ -88,9 +88,15 @@ async def _baseline(generator: Generator, kind: str, n: int, until: bool, items:
 
 
 def _run(impl: Any, kind: str, n: int, until: bool, items: Any, log: list[float]) -> list[Chat]:
+    # Not asyncio.run: on CPython 3.11 it reprs the main task (and so its result, every chat)
+    # when it restores the SIGINT handler, which would be timed as framework cost.
     generator = ZeroLatency()
+    loop = asyncio.new_event_loop()
     start = time.process_time()
-    chats: list[Chat] = asyncio.run(impl(generator, kind, n, until, items))
+    try:
+        chats: list[Chat] = loop.run_until_complete(impl(generator, kind, n, until, items))
+    finally:
+        loop.close()
     total = time.process_time() - start
     log.append((total - generator._spent) / n * 1e6)
     return chats
