@@ -63,7 +63,7 @@ def test_image_from_file(tmp_path: Path) -> None:
     assert image.image_url.url == "data:image/png;base64," + base64.b64encode(b"\x89PNG").decode()
     odd = tmp_path / "blob.unknownext"
     odd.write_bytes(b"x")
-    with pytest.raises(ValueError, match="cannot tell the MIME type of 'blob.unknownext'"):
+    with pytest.raises(ValueError, match=r"cannot tell the MIME type of 'blob\.unknownext'"):
         ContentImageUrl.from_file(odd)
     assert ContentImageUrl.from_file(odd, mimetype="image/gif").image_url.url.startswith(
         "data:image/gif;base64,"
@@ -74,7 +74,7 @@ def test_image_from_file(tmp_path: Path) -> None:
 
 def test_str_repr_len() -> None:
     message = Message("assistant", "hello", tool_calls=[make_call()])
-    assert str(message) == "[assistant]: hello\n |- <ToolCall add({\"x\": 1})>"
+    assert str(message) == '[assistant]: hello\n |- <ToolCall add({"x": 1})>'
     assert len(message) == 5
     text = repr(message)
     assert "content='hello'" in text
@@ -127,7 +127,10 @@ def test_force_str_content() -> None:
 
 
 def test_parse_records_parts_and_normalises() -> None:
-    message = Message("assistant", "Use <answer> tags. <answer>42</answer> <person  name='Al'><age>3</age></person>")
+    message = Message(
+        "assistant",
+        "Use <answer> tags. <answer>42</answer> <person  name='Al'><age>3</age></person>",
+    )
     assert message.parse(Answer).content == "42"
     person = message.parse(Person)
     assert person == Person(name="Al", age=3)
@@ -193,7 +196,9 @@ def test_nested_parts_and_crossing_parts() -> None:
 
 
 def test_strip() -> None:
-    message = Message("assistant", "a <answer>1</answer> b <fun-fact>f</fun-fact> c <answer>2</answer>")
+    message = Message(
+        "assistant", "a <answer>1</answer> b <fun-fact>f</fun-fact> c <answer>2</answer>"
+    )
     message.parse_many(Answer, FunFact)
     removed = message.strip(Answer)
     assert [p.model for p in removed] == [Answer(content="1"), Answer(content="2")]
@@ -205,7 +210,10 @@ def test_strip() -> None:
 
 
 def test_strip_takes_nested_parts_along() -> None:
-    message = Message("assistant", "x <question-answer><question>q</question><answer>a</answer></question-answer> y")
+    message = Message(
+        "assistant",
+        "x <question-answer><question>q</question><answer>a</answer></question-answer> y",
+    )
     message.parse_many(QuestionAnswer, Answer)
     removed = message.strip(QuestionAnswer)
     assert [type(p.model) for p in removed] == [QuestionAnswer, Answer]
@@ -238,7 +246,9 @@ def test_list_content_strip_across_parts_fails() -> None:
 
 def test_clone_keeps_everything_but_uuid() -> None:
     image = ContentImageUrl.from_url("https://e/x.png")
-    message = Message("assistant", ["<answer>1</answer>", image], tool_calls=[make_call()], tool_call_id="t")
+    message = Message(
+        "assistant", ["<answer>1</answer>", image], tool_calls=[make_call()], tool_call_id="t"
+    )
     message.parse(Answer)
     copy = message.clone()
     assert copy.uuid != message.uuid
@@ -272,7 +282,8 @@ def test_apply_and_apply_to_list() -> None:
 def test_fit_and_fit_as_list() -> None:
     message = Message("assistant", "x")
     fitted = Message.fit(message)
-    assert fitted == message and fitted is not message
+    assert fitted == message
+    assert fitted is not message
     assert fitted.uuid == message.uuid
     assert Message.fit("hi").role == "user"
     as_dict: MessageDict = {"role": "system", "content": "s"}
@@ -306,7 +317,15 @@ def test_serialization_round_trip_keeps_parts() -> None:
     )
     message.parse_many(Answer, YesNoAnswer)
     dumped = message.model_dump()
-    assert list(dumped) == ["uuid", "role", "parts", "content", "tool_calls", "tool_call_id", "metadata"]
+    assert list(dumped) == [
+        "uuid",
+        "role",
+        "parts",
+        "content",
+        "tool_calls",
+        "tool_call_id",
+        "metadata",
+    ]
     assert dumped["parts"][0] == {
         "model": {"content": "1"},
         "slice_": [0, 18],
@@ -345,11 +364,25 @@ def test_parsed_message_part_validation() -> None:
 def test_aliases_and_exports() -> None:
     role: Role = "tool"
     content: Content = ContentText(text="x")
-    assert role == "tool" and str(content) == "x"
-    assert rg.Message is Message and rg.MessageDict is MessageDict
-    assert rg.ContentText is ContentText and rg.ContentImageUrl is ContentImageUrl
+    assert role == "tool"
+    assert str(content) == "x"
+    assert rg.Message is Message
+    assert rg.MessageDict is MessageDict
+    assert rg.ContentText is ContentText
+    assert rg.ContentImageUrl is ContentImageUrl
 
 
 def test_json_schema_builds() -> None:
     schema = Message.model_json_schema()
     assert "content" in schema["properties"]
+
+
+def test_part_classes_are_not_imported_from_unrelated_packages() -> None:
+    from rigging._model.base import lookup_model
+
+    assert lookup_model("rigging.model:Answer") is Answer
+    assert lookup_model("rigging._model.stock:Answer") is Answer
+    assert lookup_model("antigravity:Thing") is None
+    assert lookup_model("json:JSONDecoder") is None
+    assert lookup_model("rigging.model:Nope") is None
+    assert lookup_model("no-colon") is None

@@ -93,7 +93,7 @@ def test_is_simple(model: type[Model], simple: bool) -> None:
 
 
 def test_basic_types() -> None:
-    assert BASIC_TYPES == [int, str, float, bool]
+    assert [int, str, float, bool] == BASIC_TYPES
 
 
 def test_xml_example() -> None:
@@ -159,7 +159,8 @@ def test_from_text_complex_attributes_and_wrapped() -> None:
     )
     [(person, sl)] = Person.from_text(text)
     assert person == Person(name="Ann", age=30, nicknames=["A", "Annie"])
-    assert text[sl].startswith("<person") and text[sl].endswith("</person>")
+    assert text[sl].startswith("<person")
+    assert text[sl].endswith("</person>")
 
 
 def test_ensure_valid_single_attr() -> None:
@@ -173,29 +174,31 @@ def test_one_from_text() -> None:
     assert model.content == "longest"
     assert text[sl] == "<answer>longest</answer>"
     assert Answer.one_from_text("<answer>x</answer>", fail_on_many=True)[0].content == "x"
-    with pytest.raises(MultipleModelsError, match="Expected one 'answer' \\(Answer\\).*found 3"):
+    with pytest.raises(MultipleModelsError, match=r"Expected one 'answer' \(Answer\).*found 3"):
         Answer.one_from_text(text, fail_on_many=True)
 
 
 def test_make_primitive() -> None:
-    Score = make_primitive("Score", int)
-    assert Score.__xml_tag__ == "score"
-    assert Score.is_simple()
-    assert Score.from_text("<score> 7 </score>")[0][0].content == 7
-    assert make_primitive("Score", int) is Score
+    score_model = make_primitive("Score", int)
+    assert score_model.__xml_tag__ == "score"
+    assert score_model.is_simple()
+    assert score_model.from_text("<score> 7 </score>")[0][0].content == 7
+    assert make_primitive("Score", int) is score_model
 
     def no_bad(value: str) -> str | None:
         if "bad" in value:
             raise ValueError("bad content")
         return value.upper() if value.startswith("up:") else None
 
-    Note = make_primitive("Note", tag="n", doc="A note.", validator=no_bad, strip_content=False)
-    assert Note.__doc__ == "A note."
-    assert Note(content=" keep ").content == " keep "
-    assert Note(content="up:x").content == "UP:X"
+    note_model = make_primitive(
+        "Note", tag="n", doc="A note.", validator=no_bad, strip_content=False
+    )
+    assert note_model.__doc__ == "A note."
+    assert note_model(content=" keep ").content == " keep "
+    assert note_model(content="up:x").content == "UP:X"
     with pytest.raises(ValidationError, match="bad content"):
-        Note(content="bad")
-    assert issubclass(Note, Primitive)
+        note_model(content="bad")
+    assert issubclass(note_model, Primitive)
 
 
 def test_primitive_strips_text() -> None:
@@ -217,7 +220,10 @@ def test_error_models() -> None:
     assert ValidationErrorModel.__xml_tag__ == "validation-error"
     assert ErrorModel(content=ValueError("boom")).content == "boom"  # type: ignore[arg-type]
     assert SystemErrorModel(content="x").to_pretty_xml() == "<system-error>x</system-error>"
-    assert ValidationErrorModel.from_text("<validation-error>v</validation-error>")[0][0].content == "v"
+    assert (
+        ValidationErrorModel.from_text("<validation-error>v</validation-error>")[0][0].content
+        == "v"
+    )
 
 
 def test_question_answer() -> None:
@@ -263,4 +269,6 @@ def test_yes_no_answer_rejects_and_serializes() -> None:
 
 def test_top_level_exports() -> None:
     assert rg.Model is Model
-    assert rg.attr is attr and rg.element is element and rg.wrapped is wrapped
+    assert rg.attr is attr
+    assert rg.element is element
+    assert rg.wrapped is wrapped

@@ -3,7 +3,7 @@ from pydantic import ValidationError
 
 from rigging import parsing
 from rigging.error import MissingModelError, XmlContentError
-from rigging.model import Answer, Model, QuestionAnswer, attr, element
+from rigging.model import Answer, Model, QuestionAnswer, attr, element, wrapped
 
 
 class FunFact(Model):
@@ -13,6 +13,10 @@ class FunFact(Model):
 class Item(Model):
     name: str = attr()
     value: str = element()
+
+
+class Tagged(Model):
+    tags: list[str] = wrapped("tags", element(tag="tag", default_factory=list))
 
 
 class Wrapper(Model):
@@ -106,10 +110,23 @@ def test_attributes_with_quoted_gt() -> None:
     assert text[sl] == text
 
 
-def test_wrapped_lists() -> None:
-    text = '<wrapper><item name="a"><value>1</value></item><item name="b"><value>2</value></item></wrapper>'
+def test_lists_of_elements() -> None:
+    text = (
+        '<wrapper><item name="a"><value>1</value></item>'
+        '<item name="b"><value>2</value></item></wrapper>'
+    )
     [(wrapper, _)] = parsing.parse_set(text, Wrapper)
     assert [i.name for i in wrapper.items] == ["a", "b"]
+
+
+def test_wrapped_lists() -> None:
+    text = "Tags: <tagged><tags><tag>x</tag><tag>y &amp; z</tag></tags></tagged>"
+    [(tagged, sl)] = parsing.parse_set(text, Tagged)
+    assert tagged.tags == ["x", "y & z"]
+    assert text[sl].startswith("<tagged>")
+    assert tagged.to_pretty_xml() == (
+        "<tagged>\n  <tags>\n    <tag>x</tag>\n    <tag>y &amp; z</tag>\n  </tags>\n</tagged>"
+    )
 
 
 def test_unicode_and_emoji_before_tag_slice_code_points() -> None:

@@ -82,7 +82,7 @@ def parse(text: str, model_type: type[ModelT]) -> tuple[ModelT, slice]:
         XmlContentError: Tags were found but none holds readable XML.
     """
     found = found_first(text, model_type, required=True)
-    assert found is not None  # noqa: S101 - required=True raises instead
+    assert found is not None
     return found.model, found.slice
 
 
@@ -181,4 +181,7 @@ def try_parse_many(
     Returns:
         The models and slices of all types in document order.
     """
-    return [(found.model, found.slice) for found in found_many(text, *types, fail_on_missing=fail_on_missing)]
+    return [
+        (found.model, found.slice)
+        for found in found_many(text, *types, fail_on_missing=fail_on_missing)
+    ]

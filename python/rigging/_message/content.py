@@ -134,7 +134,7 @@ class MessageDict(TypedDict):
 def _to_slice(value: t.Any) -> slice:
     if isinstance(value, slice):
         return value
-    if isinstance(value, (list, tuple)) and len(value) == 2:  # noqa: PLR2004
+    if isinstance(value, (list, tuple)) and len(value) == 2:
         start, stop = value
         if isinstance(start, int) and isinstance(stop, int):
             return slice(start, stop)

@@ -122,7 +122,7 @@ class Message(BaseModel):
             return
         items = list(self.all_content)
         first = next((i for i, item in enumerate(items) if isinstance(item, ContentText)), 0)
-        kept = [item for item in items if not isinstance(item, ContentText)]
+        kept: list[Content] = [item for item in items if not isinstance(item, ContentText)]
         position = sum(1 for item in items[:first] if not isinstance(item, ContentText))
         kept.insert(position, ContentText(text=value))
         self.all_content = kept
@@ -255,7 +255,7 @@ class Message(BaseModel):
             The messages.
         """
         if isinstance(messages, (str, dict, Message)):
-            return [cls.fit(t.cast("Message | MessageDict | str", messages))]
+            return [cls.fit(messages)]
         return [cls.fit(message) for message in messages]
 
     @classmethod
@@ -294,14 +294,14 @@ class Message(BaseModel):
         position = 0
         for model in items:
             xml = model.to_pretty_xml()
-            parts.append(ParsedMessagePart(model=model, slice_=slice(position, position + len(xml))))
+            parts.append(
+                ParsedMessagePart(model=model, slice_=slice(position, position + len(xml)))
+            )
             chunks.append(xml + "\n")
             position += len(xml) + 1
         if suffix is not None:
             chunks.append("\n" + suffix)
-        return cls.model_validate(
-            {"role": role, "content": "".join(chunks), "parts": parts}
-        )
+        return cls.model_validate({"role": role, "content": "".join(chunks), "parts": parts})
 
     # --- parsing ------------------------------------------------------------------------------
 
@@ -365,8 +365,7 @@ class Message(BaseModel):
         models = self.try_parse_many(model_type, fail_on_missing=fail_on_missing)
         if minimum is not None and len(models) < minimum:
             raise MissingModelError(
-                f"Expected at least {minimum} {model_type.__name__} in message, "
-                f"found {len(models)}"
+                f"Expected at least {minimum} {model_type.__name__} in message, found {len(models)}"
             )
         return t.cast("list[ModelT]", models)
 

@@ -86,7 +86,7 @@ def add_parts(message: Message, found: t.Sequence[Found[Model]]) -> None:
             edits.sort()
             message.all_content, remapped = _native.splice(text, edits, spans)
             moved = []
-            for part, span in zip(parts, remapped):
+            for part, span in zip(parts, remapped, strict=False):
                 if span is None:  # pragma: no cover - edits never cut a tracked span
                     raise RuntimeError("splice lost a part while normalising")
                 moved.append(part.model_copy(update={"slice_": slice(*span)}))
@@ -125,8 +125,8 @@ def strip_parts(message: Message, model_type: type[Model]) -> list[ParsedMessage
             position += 1
     new_text, remapped = _native.strip_spans(message.content, cuts, spans)
     survivors: list[ParsedMessagePart] = []
-    for part, span in zip(kept, remapped):
-        if span is None:
+    for part, span in zip(kept, remapped, strict=False):
+        if span is None or span[0] == span[1]:  # inside, or the same element as, a removed part
             removed.append(part)
         else:
             survivors.append(part.model_copy(update={"slice_": slice(*span)}))
@@ -153,7 +153,7 @@ def _split_back(
     ends = [sep[0] for sep in separators if sep is not None] + [len(new_text)]
     replacement = {
         id(item): ContentText(text=new_text[start:end])
-        for item, start, end in zip(texts, bounds, ends)
+        for item, start, end in zip(texts, bounds, ends, strict=False)
     }
-    assert not isinstance(message.all_content, str)  # noqa: S101 - list content only
+    assert not isinstance(message.all_content, str)
     message.all_content = [replacement.get(id(item), item) for item in message.all_content]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import sys
 import typing as t
 import weakref
-import xml.etree.ElementTree as ET  # noqa: N817 - the usual alias
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from pydantic_xml import BaseXmlModel
@@ -66,6 +67,7 @@ class ClassInfo:
 
 
 _INFO: weakref.WeakKeyDictionary[type, ClassInfo] = weakref.WeakKeyDictionary()
+_EXAMPLES: weakref.WeakKeyDictionary[type, str] = weakref.WeakKeyDictionary()
 _REGISTRY: weakref.WeakValueDictionary[str, type[Model]] = weakref.WeakValueDictionary()
 
 
@@ -84,8 +86,9 @@ def model_path(cls: type[Model]) -> str:
 def lookup_model(path: str) -> type[Model] | None:
     """Find a model class from its `model_path`.
 
-    Classes created in this process are found even when they cannot be imported (defined in a
-    function); other paths are imported. Nothing is executed beyond importing the module.
+    Classes created in this process are found first, even when they cannot be imported
+    (defined in a function). Otherwise the module is imported, but only when its top-level
+    package is already imported: data never makes rigging import an unrelated module.
 
     Args:
         path: A ``module:qualname`` path.
@@ -98,6 +101,8 @@ def lookup_model(path: str) -> type[Model] | None:
         return found
     module_name, _, qualname = path.partition(":")
     if not module_name or not qualname or "<" in qualname:
+        return None
+    if module_name.partition(".")[0] not in sys.modules:
         return None
     try:
         target: object = importlib.import_module(module_name)
@@ -235,10 +240,13 @@ class Model(BaseXmlModel):
         """
         if cls.is_simple():
             return cls.xml_tags()
-        tag = class_info(cls).tag
-        names = cls.model_json_schema().get("properties", {})
-        children = "".join(f"\n  <{name}/>" for name in names)
-        return f"<{tag}>{children}\n</{tag}>"
+        example = _EXAMPLES.get(cls)
+        if example is None:
+            tag = class_info(cls).tag
+            names = cls.model_json_schema().get("properties", {})
+            children = "".join(f"\n  <{name}/>" for name in names)
+            example = _EXAMPLES[cls] = f"<{tag}>{children}\n</{tag}>"
+        return example
 
     @classmethod
     def ensure_valid(cls) -> None:
@@ -251,12 +259,13 @@ class Model(BaseXmlModel):
         if len(fields) == 1:
             info = next(iter(fields.values()))
             for meta in info.metadata:
-                if isinstance(meta, XmlEntityInfo) and meta.location is not None:
-                    if meta.location.name == "ATTRIBUTE":
-                        raise ValueError(
-                            f"Model '{cls.__name__}' has a single attr() field which is not "
-                            "supported"
-                        )
+                location = (
+                    getattr(meta, "location", None) if isinstance(meta, XmlEntityInfo) else None
+                )
+                if location is not None and location.name == "ATTRIBUTE":
+                    raise ValueError(
+                        f"Model '{cls.__name__}' has a single attr() field which is not supported"
+                    )
 
     @classmethod
     def from_text(cls, content: str) -> list[tuple[Self, slice]]:
@@ -276,7 +285,7 @@ class Model(BaseXmlModel):
             pydantic.ValidationError: Elements were found but none holds a valid model.
             XmlContentError: Elements were found but none holds readable XML.
         """
-        from rigging._model.extract import extract  # noqa: PLC0415 - extract imports Model
+        from rigging._model.extract import extract
 
         return [(found.model, found.slice) for found in extract(cls, content)]
 

@@ -18,9 +18,10 @@ Rules (decisions listed in ``docs/decisions-messages.md``):
 
 from __future__ import annotations
 
+import itertools
 import re
 import typing as t
-import xml.etree.ElementTree as ET  # noqa: N817 - the usual alias
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -56,7 +57,7 @@ def _candidates(spans: list[_native.Span]) -> list[_native.Span]:
     ordered = sorted(spans, key=lambda span: (span.start, -span.end))
     pairs = [span for span in ordered if not span.self_closing]
     outer: set[int] = set()
-    for current, following in zip(pairs, pairs[1:]):
+    for current, following in itertools.pairwise(pairs):
         if following.start < current.end:
             outer.add(current.start)
     return [span for span in ordered if span.self_closing or span.start not in outer]

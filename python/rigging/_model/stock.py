@@ -49,7 +49,7 @@ class Primitive(Model, t.Generic[PrimitiveT]):
     """The value."""
 
 
-_PRIMITIVES: dict[tuple[t.Any, ...], type[Primitive[t.Any]]] = {}
+_PRIMITIVES: dict[tuple[t.Any, ...], t.Any] = {}
 
 
 def make_primitive(
@@ -81,7 +81,7 @@ def make_primitive(
     key = (name, type_, tag, doc, validator, strip_content)
     cached = _PRIMITIVES.get(key)
     if cached is not None:
-        return cached
+        return t.cast("type[Primitive[PrimitiveT]]", cached)
 
     def check(cls: type, value: t.Any) -> t.Any:
         del cls
@@ -91,16 +91,23 @@ def make_primitive(
         return value if replaced is None else replaced
 
     annotation: t.Any = t.Annotated[type_, BeforeValidator(_strip)] if strip_content else type_
-    created = create_model(  # type: ignore[call-overload]
-        name,
-        __base__=Primitive[type_],  # type: ignore[valid-type]
-        __doc__=doc,
-        __cls_kwargs__={"tag": tag or to_xml_tag(name)},
-        __validators__={"content_validator": field_validator("content")(classmethod(check))},
-        content=(annotation, ...),
+    base: t.Any = Primitive[type_]  # type: ignore[valid-type]
+    validators: dict[str, t.Any] = {
+        "content_validator": field_validator("content")(classmethod(check))
+    }
+    created = t.cast(
+        "type[Primitive[PrimitiveT]]",
+        create_model(
+            name,
+            __base__=base,
+            __doc__=doc,
+            __cls_kwargs__={"tag": tag or to_xml_tag(name)},
+            __validators__=validators,
+            content=(annotation, ...),
+        ),
     )
     _PRIMITIVES[key] = created
-    return t.cast("type[Primitive[PrimitiveT]]", created)
+    return created
 
 
 class ErrorModel(Model, tag="error"):
@@ -183,8 +190,11 @@ class DelimitedAnswer(Model):
 
     @property
     def items(self) -> list[str]:
-        """The pieces: split on the delimiter giving most pieces (first on ties), stripped of
-        whitespace and quotes, empty pieces dropped."""
+        """The pieces of the content.
+
+        Split on the delimiter giving most pieces (the first on ties), each piece stripped of
+        whitespace and quotes, empty pieces dropped.
+        """
         best = max(self._delimiters, key=self.content.count)
         pieces = (piece.strip(" \"'\t\r\n") for piece in self.content.split(best))
         return [piece for piece in pieces if piece]

@@ -53,8 +53,10 @@ class FunctionDefinition(BaseModel):
     @field_validator("parameters", mode="before")
     @classmethod
     def _no_empty_object(cls, value: t.Any) -> t.Any:
-        if isinstance(value, dict) and value.get("type") == "object" and not value.get(
-            "properties"
+        if (
+            isinstance(value, dict)
+            and value.get("type") == "object"
+            and not value.get("properties")
         ):
             return None
         return value

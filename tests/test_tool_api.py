@@ -1,0 +1,53 @@
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from rigging.tool import ToolType, api
+from rigging.tool.api import (
+    FunctionCall,
+    FunctionDefinition,
+    NamedFunction,
+    ToolCall,
+    ToolChoice,
+    ToolChoiceDefinition,
+    ToolDefinition,
+)
+
+
+def test_function_definition_drops_empty_object_schema() -> None:
+    empty = FunctionDefinition(name="ping", parameters={"type": "object", "properties": {}})
+    assert empty.parameters is None
+    schema = {"type": "object", "properties": {"x": {"type": "integer"}}, "required": ["x"]}
+    assert FunctionDefinition(name="add", parameters=schema).parameters == schema
+    assert FunctionDefinition(name="f").description is None
+
+
+def test_tool_definition_shape() -> None:
+    definition = ToolDefinition(function=FunctionDefinition(name="f", description="does f"))
+    assert definition.model_dump() == {
+        "type": "function",
+        "function": {"name": "f", "description": "does f", "parameters": None},
+    }
+    with pytest.raises(ValidationError, match="Input should be 'function'"):
+        ToolDefinition.model_validate({"type": "other", "function": {"name": "f"}})
+
+
+def test_tool_choice() -> None:
+    choice = ToolChoiceDefinition(function=NamedFunction(name="f"))
+    assert choice.model_dump() == {"type": "function", "function": {"name": "f"}}
+    adapter: TypeAdapter[ToolChoice] = TypeAdapter(ToolChoice)
+    assert adapter.validate_python("auto") == "auto"
+    assert adapter.validate_python({"type": "function"}) == {"type": "function"}
+
+
+def test_tool_call_str_and_round_trip() -> None:
+    call = ToolCall(id="1", function=FunctionCall(name="add", arguments='{"x": 1}'))
+    assert str(call) == '<ToolCall add({"x": 1})>'
+    assert ToolCall.model_validate_json(call.model_dump_json()) == call
+    with pytest.raises(ValidationError, match="arguments"):
+        FunctionCall.model_validate({"name": "x"})
+
+
+def test_module_surface() -> None:
+    tool_type: ToolType = "api"
+    assert tool_type == "api"
+    assert sorted(api.__all__) == api.__all__
