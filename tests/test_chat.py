@@ -219,3 +219,10 @@ async def test_run_results_equal_validated_chats() -> None:
     one, two = await EchoGenerator().chat("hi").meta(k=1).run_many(2)
     one.meta(k=2)
     assert two.metadata == {"k": 1}
+
+
+def test_await_runs_a_pipeline_from_sync_code() -> None:
+    chat = rg.await_(EchoGenerator().chat("sync").run())
+    assert chat.last.content == "sync"
+    many = rg.await_(EchoGenerator().chat("a").run(), rg.complete(EchoGenerator(), "b").run())
+    assert [type(r).__name__ for r in many] == ["Chat", "Completion"]

@@ -113,4 +113,4 @@ def test_local_generators_round_trip_identifiers_without_importing_engines() -> 
     gen = VLLMGenerator(model="org/model", dtype="half", gpu_memory_utilization=0.5)
     assert get_identifier(gen) == "vllm!org/model,dtype=half,gpu_memory_utilization=0.5"
     tgen = TransformersGenerator(model="org/model", load_in_8bit=True)
-    assert get_identifier(tgen) == "transformers!org/model,load_in_8bit=True"
+    assert get_identifier(tgen) == "transformers!org/model,load_in_8bit=true"

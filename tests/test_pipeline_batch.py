@@ -7,8 +7,14 @@ from collections.abc import Sequence
 import pytest
 from pydantic import PrivateAttr
 
-from rigging.chat import Chat, ChatList
-from rigging.error import GenerationError, MessagesExhaustedMaxRoundsError, RiggingError
+from rigging._pipeline.run import RunPlan, execute
+from rigging.chat import Chat, ChatList, FailMode, RunState
+from rigging.error import (
+    ExhaustedMaxRoundsError,
+    GenerationError,
+    MessagesExhaustedMaxRoundsError,
+    RiggingError,
+)
 from rigging.generator import GeneratedMessage, GenerateParams
 from rigging.generator.testing import EchoGenerator, FailingGenerator, ScriptedGenerator
 from rigging.message import Message
@@ -243,3 +249,41 @@ async def test_progress_bar_counts_every_item(capsys: pytest.CaptureFixture[str]
     chats = await EchoGenerator().chat("q").run_many(3, progress="chats")
     assert len(chats) == 3
     assert "chats" in capsys.readouterr().err
+
+
+class _Looping:
+    """A driver that always asks for another round: the table's send budget must stop it."""
+
+    budget = 2
+    has_tools = False
+
+    def request(self, state: RunState) -> object:
+        return state.inputs
+
+    async def generate(self, requests: list[object], params: list[GenerateParams]) -> list[object]:
+        return requests
+
+    async def tools(self, state: RunState, generated: object) -> bool:
+        return False
+
+    def advance(self, state: RunState, generated: object) -> bool:
+        return True
+
+    def finish(self, state: RunState) -> object:
+        return state.inputs
+
+    def failed(self, state: RunState, error: BaseException) -> object:
+        return error
+
+
+@pytest.mark.parametrize("mode", ["include", "raise"])
+async def test_the_fanout_send_budget_bounds_every_item(mode: FailMode) -> None:
+    states = [RunState("a", GenerateParams(), 0), RunState("b", GenerateParams(), 1)]
+    plan: RunPlan[object] = RunPlan(_Looping(), states, mode, (), (), ())
+    if mode == "raise":
+        with pytest.raises(ExhaustedMaxRoundsError, match=r"max rounds \(2\)"):
+            await execute(plan)
+        return
+    results = await execute(plan)
+    assert all(isinstance(r, ExhaustedMaxRoundsError) for r in results)
+    assert [(r.index, r.round) for r in results] == [(0, 2), (1, 2)]  # type: ignore[union-attr]

@@ -359,3 +359,15 @@ async def test_pipeline_call_is_run_and_repr_is_short() -> None:
     assert isinstance(pipeline, ChatPipeline)
     assert (await pipeline()).last.content == "q"
     assert repr(pipeline).startswith("ChatPipeline(generator=")
+
+
+async def test_watch_errors_carry_the_round() -> None:
+    async def broken(chats: list[Chat]) -> None:
+        raise LookupError("watcher down")
+
+    with pytest.raises(LookupError, match="watcher down") as info:
+        await EchoGenerator().chat("q").watch(broken).run()
+    assert info.value.__notes__ == [
+        "rigging: raised by watch callback "
+        "test_watch_errors_carry_the_round.<locals>.broken for the batch in round 1"
+    ]

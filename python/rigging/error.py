@@ -28,6 +28,41 @@ __all__ = [
 ]
 
 
+class MissingModelError(RiggingError, ValueError):
+    """A model's tags were not found in a text, or fewer models than required were parsed."""
+
+    def __init__(self, content: str) -> None:
+        super().__init__(content)
+        self.content = content
+        """The message of the error."""
+
+
+class MultipleModelsError(RiggingError, ValueError):
+    """One model was required but the text holds several (``one_from_text(fail_on_many=True)``)."""
+
+    def __init__(self, content: str, *, count: int) -> None:
+        super().__init__(content)
+        self.count = count
+        """How many models were found."""
+
+
+class XmlContentError(RiggingError, ValueError):
+    """A model's tag was found but what it holds is not XML the model can be read from.
+
+    Raised for malformed markup inside a non-simple model and for entity or document-type
+    declarations (``<!DOCTYPE``, ``<!ENTITY``), which are refused before any XML parser runs.
+    """
+
+    def __init__(self, message: str, *, tag: str, position: int, snippet: str) -> None:
+        super().__init__(message)
+        self.tag = tag
+        """The tag of the model being parsed."""
+        self.position = position
+        """Code-point index of the element's start tag in the parsed text."""
+        self.snippet = snippet
+        """A shortened copy of the offending element."""
+
+
 class InvalidModelSpecifiedError(RiggingError, ValueError):
     """A generator connection string or its values are invalid.
 
@@ -134,38 +169,3 @@ class RestoredError(RiggingError):
 
     Exceptions cannot be rebuilt from their text, so a loaded failure keeps the message only.
     """
-
-
-class MissingModelError(RiggingError, ValueError):
-    """A model's tags were not found in a text, or fewer models than required were parsed."""
-
-    def __init__(self, content: str) -> None:
-        super().__init__(content)
-        self.content = content
-        """The message of the error."""
-
-
-class MultipleModelsError(RiggingError, ValueError):
-    """One model was required but the text holds several (``one_from_text(fail_on_many=True)``)."""
-
-    def __init__(self, content: str, *, count: int) -> None:
-        super().__init__(content)
-        self.count = count
-        """How many models were found."""
-
-
-class XmlContentError(RiggingError, ValueError):
-    """A model's tag was found but what it holds is not XML the model can be read from.
-
-    Raised for malformed markup inside a non-simple model and for entity or document-type
-    declarations (``<!DOCTYPE``, ``<!ENTITY``), which are refused before any XML parser runs.
-    """
-
-    def __init__(self, message: str, *, tag: str, position: int, snippet: str) -> None:
-        super().__init__(message)
-        self.tag = tag
-        """The tag of the model being parsed."""
-        self.position = position
-        """Code-point index of the element's start tag in the parsed text."""
-        self.snippet = snippet
-        """A shortened copy of the offending element."""

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from rigging._pipeline.base import Settings, UntilSpec
 from rigging._pipeline.chat import Chat
 from rigging._pipeline.fast import construct
-from rigging._pipeline.state import RunState
+from rigging._pipeline.state import EMPTY_DIALOG, RunState
 from rigging.error import (
     CompletionExhaustedMaxRoundsError,
     MessagesExhaustedMaxRoundsError,
@@ -102,7 +102,7 @@ class ChatDriver:
             state.tool_rounds += 1
             if state.tool_rounds > self.tool_budget:
                 raise ToolDepthExceededError(self.tool_budget, [*state.prefix, message])
-            state.prefix.extend([message, *results])
+            state.prefix = [*state.prefix, message, *results]
             return True
         return False
 
@@ -121,7 +121,7 @@ class ChatDriver:
         """Apply the until checks to a new message; True asks for another generation."""
         message = generated.message
         if state.rounds == 0:
-            state.outputs.append(message)
+            state.outputs = [message]
             return self._stages(state, message)
         spec = self.untils[state.stage]
         again, step = self._check(spec, message)
@@ -135,7 +135,7 @@ class ChatDriver:
             return True
         kept = step if spec.drop_dialog or not spec.attempt_recovery else state.running
         state.outputs[-1:] = kept
-        state.running = []
+        state.running = EMPTY_DIALOG
         state.rounds = 0
         state.stage += 1
         return bool(state.outputs) and self._stages(state, state.outputs[-1])
@@ -155,7 +155,7 @@ class ChatDriver:
                 continue
             if spec.max_rounds < 1:
                 raise MessagesExhaustedMaxRoundsError(spec.max_rounds, [message])
-            state.running = step if spec.attempt_recovery else []
+            state.running = list(step) if spec.attempt_recovery else []
             state.rounds = 1
             return True
         return False
@@ -169,7 +169,7 @@ class ChatDriver:
             {
                 "uuid": uuid4(),
                 "timestamp": now(),
-                "messages": [*inputs, *state.prefix],
+                "messages": [*inputs, *state.prefix] if state.prefix else list(inputs),
                 "generated": state.outputs,
                 "metadata": dict(self.metadata) if self.metadata else {},
                 "stop_reason": last.stop_reason,

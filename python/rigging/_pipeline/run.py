@@ -34,8 +34,6 @@ class Driver(Protocol[ResultT_co]):
     """Most generations one item may need (first one, tool rounds and until rounds)."""
     has_tools: bool
     """Whether `tools` must be consulted after each generation."""
-    untils: tuple[Any, ...]
-    """The until checks (none means every first generation is final)."""
 
     def request(self, state: RunState) -> Any:
         """Build what is sent to the generator for `state`."""
@@ -113,36 +111,91 @@ async def _generate_round(
     return t.cast("Sequence[Any]", generated)
 
 
-async def _step(
+def _fail_item(
     plan: RunPlan[ResultT],
     fan: FanOut,
     index: int,
-    generated: Any,
+    exc: Exception,
+    round_: int,
+    results: list[Any],
+    *,
+    in_flight: bool = True,
+) -> None:
+    """Record a failed item, or re-raise with context when the error is not soft."""
+    if not _soft(plan, exc):
+        add_context(exc, "processing", index=index, round_=round_)
+        raise exc
+    if isinstance(exc, ExhaustedMaxRoundsError):
+        exc.index, exc.round = index, round_
+    results[index] = plan.driver.failed(plan.states[index], exc)
+    if in_flight:
+        fan.fail(index)
+
+
+async def _decide_with_tools(
+    plan: RunPlan[ResultT],
+    fan: FanOut,
+    batch: list[int],
+    generated: Sequence[Any],
     round_: int,
     results: list[Any],
 ) -> None:
-    """Decide on one item after a generation."""
+    """Per-item path when tool handlers must be awaited first."""
     driver = plan.driver
-    state = plan.states[index]
-    state.last = generated
-    try:
-        again = (driver.has_tools and await driver.tools(state, generated)) or driver.advance(
-            state, generated
-        )
-        if again and not fan.again(index):
-            raise ExhaustedMaxRoundsError(driver.budget)
-    except Exception as exc:
-        if not _soft(plan, exc):
-            add_context(exc, "processing", index=index, round_=round_)
-            raise
-        if isinstance(exc, ExhaustedMaxRoundsError):
-            exc.index, exc.round = index, round_
-        results[index] = driver.failed(state, exc)
-        fan.fail(index)
-        return
-    if not again:
-        results[index] = driver.finish(state)
-        fan.complete(index)
+    for index, item in zip(batch, generated, strict=True):
+        state = plan.states[index]
+        state.last = item
+        try:
+            again = await driver.tools(state, item) or driver.advance(state, item)
+            if not again:
+                results[index] = driver.finish(state)
+        except Exception as exc:
+            _fail_item(plan, fan, index, exc, round_, results)
+            continue
+        if not again:
+            fan.complete(index)
+        elif not fan.again(index):
+            _exhausted(plan, fan, index, round_, results)
+
+
+def _decide(
+    plan: RunPlan[ResultT],
+    fan: FanOut,
+    batch: list[int],
+    generated: Sequence[Any],
+    round_: int,
+    results: list[Any],
+) -> None:
+    """Apply the until checks to every item of a round; mark the table in bulk."""
+    driver = plan.driver
+    states = plan.states
+    done: list[int] = []
+    again: list[int] = []
+    for index, item in zip(batch, generated, strict=True):
+        state = states[index]
+        state.last = item
+        try:
+            if driver.advance(state, item):
+                again.append(index)
+                continue
+            results[index] = driver.finish(state)
+        except Exception as exc:
+            _fail_item(plan, fan, index, exc, round_, results)
+            continue
+        done.append(index)
+    fan.complete_many(done)
+    if again:
+        for index, queued in zip(again, fan.again_many(again), strict=True):
+            if not queued:
+                _exhausted(plan, fan, index, round_, results)
+
+
+def _exhausted(
+    plan: RunPlan[ResultT], fan: FanOut, index: int, round_: int, results: list[Any]
+) -> None:
+    """The table refused another round (the item used every send it may have)."""
+    exc = ExhaustedMaxRoundsError(plan.driver.budget)
+    _fail_item(plan, fan, index, exc, round_, results, in_flight=False)
 
 
 async def execute(plan: RunPlan[ResultT]) -> list[ResultT]:
@@ -163,34 +216,17 @@ async def execute(plan: RunPlan[ResultT]) -> list[ResultT]:
         round_ += 1
         generated = await _generate_round(plan, fan, batch, round_, results)
         if generated is not None:
-            if plan.driver.has_tools or plan.driver.untils:
-                for index, item in zip(batch, generated, strict=True):
-                    await _step(plan, fan, index, item, round_, results)
+            if plan.driver.has_tools:
+                await _decide_with_tools(plan, fan, batch, generated, round_, results)
             else:
-                _finish_all(plan, fan, batch, generated, results)
-        await _after_round(plan, fan, results)
+                _decide(plan, fan, batch, generated, round_, results)
+        await _after_round(plan, fan, results, round_)
     return results
 
 
-def _finish_all(
-    plan: RunPlan[ResultT],
-    fan: FanOut,
-    batch: list[int],
-    generated: Sequence[Any],
-    results: list[Any],
+async def _after_round(
+    plan: RunPlan[ResultT], fan: FanOut, results: list[Any], round_: int
 ) -> None:
-    """Fast path: no checks, no tools; every generation is final."""
-    driver = plan.driver
-    states = plan.states
-    for index, item in zip(batch, generated, strict=True):
-        state = states[index]
-        state.last = item
-        driver.advance(state, item)
-        results[index] = driver.finish(state)
-    fan.complete_many(batch)
-
-
-async def _after_round(plan: RunPlan[ResultT], fan: FanOut, results: list[Any]) -> None:
     """Hand items finished this round to the watchers and the progress bar."""
     if not plan.watchers and plan.progress is None:
         return
@@ -198,7 +234,17 @@ async def _after_round(plan: RunPlan[ResultT], fan: FanOut, results: list[Any]) 
     if plan.progress is not None:
         plan.progress.update(len(finished))
     if finished and plan.watchers:
-        await asyncio.gather(*(watch(list(finished)) for watch in plan.watchers))
+        await asyncio.gather(*(_watch(w, list(finished), round_) for w in plan.watchers))
+
+
+async def _watch(
+    watcher: Callable[[list[Any]], Awaitable[Any]], items: list[Any], round_: int
+) -> None:
+    try:
+        await watcher(items)
+    except Exception as exc:
+        add_context(exc, f"watch callback {_name(watcher)}", index=None, round_=round_)
+        raise
 
 
 async def finalize(

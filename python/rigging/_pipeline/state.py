@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from rigging.error import ExhaustedMaxRoundsError
@@ -45,6 +45,10 @@ def check_fail_mode(mode: str) -> FailMode:
     return mode  # type: ignore[return-value]
 
 
+EMPTY_DIALOG: Any = ()
+"""Shared empty default: the dialog lists are created only for items that need them."""
+
+
 @dataclass(slots=True, eq=False)
 class RunState:
     """Per-item data of a run; the item's lifecycle itself lives in `rigging._native.FanOut`.
@@ -65,11 +69,11 @@ class RunState:
     """Extra rounds used by the current check."""
     tool_rounds: int = 0
     """Rounds used by tool handlers."""
-    outputs: list[Message] = field(default_factory=list)
+    outputs: list[Message] = EMPTY_DIALOG
     """Messages kept so far (chat only)."""
-    running: list[Message] = field(default_factory=list)
+    running: list[Message] = EMPTY_DIALOG
     """Recovery dialog of the current check, sent after the inputs (chat only)."""
-    prefix: list[Message] = field(default_factory=list)
+    prefix: list[Message] = EMPTY_DIALOG
     """Tool-call dialog, sent after the inputs and kept in the result (chat only)."""
     last: Any = None
     """The last generation result received (`GeneratedMessage` or `GeneratedText`)."""

@@ -37,7 +37,7 @@ def import_litellm() -> ModuleType:
     if first:
         # Only silences litellm's "Give Feedback / Get Help" banner printed on every error,
         # which would repeat on each retried 429; set on first use, never at rigging import.
-        litellm.suppress_debug_info = True
+        setattr(litellm, "suppress_debug_info", True)  # noqa: B010 (untyped module attribute)
     return litellm
 
 

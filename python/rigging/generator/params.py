@@ -138,6 +138,10 @@ class GenerateParams(BaseModel):
                 continue
             if name in {"tools", "tool_choice"} and not isinstance(value, str):
                 out[name] = json.dumps(value, separators=(",", ":"))
+            elif name == "stop" and len(value) == 1 and ";" not in value[0]:
+                # A one-item list is written like a scalar ("stop=0" would read back as an
+                # int): a string is quoted when needed and split back into one item.
+                out[name] = value[0]
             else:
                 out[name] = value
         for key, value in self.extra.items():

@@ -1,0 +1,131 @@
+import json
+from collections.abc import Iterator
+
+import pytest
+from _servers.openai_stub import ErrorReply, OpenAIStub, Reply
+
+from rigging.error import GenerationError, ProcessingError
+from rigging.generator import GenerateParams
+from rigging.generator.http import HTTPGenerator
+from rigging.message import Message
+
+SECRET = "sk-http-SECRET-77"
+
+SPEC = """
+request:
+  url: "{{ api_base }}/chat/completions?key={{ api_key }}"
+  headers:
+    Authorization: "Bearer {{ api_key }}"
+    Content-Type: application/json
+  transforms:
+    - type: json
+      pattern:
+        model: $model
+        messages: $messages
+        temperature: $params.temperature
+response:
+  transforms:
+    - type: jsonpath
+      pattern: $.choices[0].message.content
+"""
+
+
+@pytest.fixture(scope="module")
+def stub() -> Iterator[OpenAIStub]:
+    with OpenAIStub() as server:
+        yield server
+
+
+@pytest.fixture
+def server(stub: OpenAIStub) -> OpenAIStub:
+    stub.reset()
+    return stub
+
+
+def _gen(server: OpenAIStub, **kwargs: object) -> HTTPGenerator:
+    spec = SPEC.replace("{{ api_base }}", server.base_url)
+    options: dict[str, object] = {"backoff_base": 0.01, "backoff_max": 0.05, "max_retries": 2}
+    options.update(kwargs)
+    return HTTPGenerator(
+        model="stub-model",
+        api_key=SECRET,
+        spec=spec,
+        params=GenerateParams(temperature=0.3),
+        **options,  # type: ignore[arg-type]
+    )
+
+
+async def test_request_built_from_spec_and_response_read(server: OpenAIStub) -> None:
+    gen = _gen(server)
+    server.script("the answer")
+    convo = [Message(role="system", content="s"), Message(role="user", content="question")]
+    [result] = await gen.generate_messages([convo], [GenerateParams(temperature=0.9)])
+    assert result.message.content == "the answer"
+    assert result.stop_reason == "stop"
+    assert result.extra["status_code"] == 200
+    assert SECRET not in result.extra["url"]
+    assert "key=***" in result.extra["url"]
+    json.dumps(result.extra)  # plain JSON values
+    [request] = server.requests
+    assert request.headers["authorization"] == f"Bearer {SECRET}"
+    assert request.json == {
+        "model": "stub-model",
+        "messages": [{"role": "system", "content": "s"}, {"role": "user", "content": "question"}],
+        "temperature": 0.9,
+    }
+    [text] = await gen.generate_texts(["hi"], [GenerateParams()])
+    assert text.text == "hi"  # echoed by the stub
+    assert server.requests[-1].json["temperature"] == 0.3
+
+
+async def test_retries_then_clear_error(server: OpenAIStub) -> None:
+    gen = _gen(server)
+    server.script(ErrorReply(429, retry_after=0.01), ErrorReply(502), "ok")
+    [result] = await gen.generate_texts(["x"], [GenerateParams()])
+    assert result.text == "ok"
+    server.reset()
+    server.script(*[ErrorReply(503)] * 3)
+    with pytest.raises(GenerationError, match=r"'stub-model' failed after 3 attempt.*HTTP 503"):
+        await gen.generate_texts(["x"], [GenerateParams()])
+    assert len(server.requests) == 3
+
+
+async def test_invalid_status_names_the_url_without_the_key(server: OpenAIStub) -> None:
+    gen = _gen(server)
+    server.script(ErrorReply(404))
+    with pytest.raises(ProcessingError, match="received invalid status code 404 for http") as info:
+        await gen.generate_texts(["x"], [GenerateParams()])
+    assert SECRET not in str(info.value)
+    assert len(server.requests) == 1
+
+
+async def test_timeouts_fire(server: OpenAIStub) -> None:
+    gen = _gen(server, max_retries=1)
+    server.script(Reply("late", delay=2), Reply("late", delay=2))
+    with pytest.raises(GenerationError, match=r"2 attempt\(s\); last error: timeout"):
+        await gen.generate_texts(["x"], [GenerateParams(timeout=1)])
+
+
+async def test_max_connections_and_order(server: OpenAIStub) -> None:
+    gen = _gen(server, max_connections=5)
+    server.on_request(
+        lambda request: Reply(delay=0.01, content=request.json["messages"][-1]["content"])
+    )
+    texts = [f"n{i}" for i in range(60)]
+    results = await gen.generate_texts(texts, [GenerateParams()] * 60)
+    assert [r.text for r in results] == texts
+    assert gen.peak_connections == 5
+
+
+async def test_missing_spec_and_bad_response() -> None:
+    with pytest.raises(ProcessingError, match="no spec"):
+        await HTTPGenerator(model="m").generate_texts(["x"], [GenerateParams()])
+
+
+async def test_response_transform_failure_names_step(server: OpenAIStub) -> None:
+    gen = _gen(server)
+    assert gen.spec is not None
+    assert gen.spec.response is not None
+    gen.spec.response.transforms[0].pattern = "$.nothing"
+    with pytest.raises(ProcessingError, match=r"response\.transforms\[0\] \(jsonpath\) failed"):
+        await gen.generate_texts(["x"], [GenerateParams()])
