@@ -301,3 +301,13 @@ def test_tour_names_the_generator_it_was_told_to_use() -> None:
     assert done.returncode != 0
     assert "bogus" in done.stderr
     assert "unknown provider" in done.stderr
+
+
+def test_readme_python_snippet_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    readme = (ROOT / "README.md").read_text()
+    blocks = readme.split("```python\n")[1:]
+    assert blocks, "the README has a python example"
+    for block in blocks:
+        code = block.split("\n```", 1)[0]
+        exec(compile(code, "<README>", "exec", dont_inherit=True), {"__name__": "readme"})
+    assert capsys.readouterr().out == "Honey never spoils.\n"
