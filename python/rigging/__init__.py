@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from rigging import error, model, parsing, tool
+from rigging import error, generator, model, parsing, tool
 from rigging._native import __version__
+from rigging.generator import (
+    GeneratedMessage,
+    GeneratedText,
+    GenerateParams,
+    Generator,
+    get_generator,
+    register_generator,
+)
 from rigging.message import ContentImageUrl, ContentText, Message, MessageDict, Messages
 from rigging.model import Model, attr, element, wrapped
 from rigging.util import await_
@@ -11,6 +19,10 @@ from rigging.util import await_
 __all__ = [
     "ContentImageUrl",
     "ContentText",
+    "GenerateParams",
+    "GeneratedMessage",
+    "GeneratedText",
+    "Generator",
     "Message",
     "MessageDict",
     "Messages",
@@ -20,8 +32,11 @@ __all__ = [
     "await_",
     "element",
     "error",
+    "generator",
+    "get_generator",
     "model",
     "parsing",
+    "register_generator",
     "tool",
     "wrapped",
 ]

@@ -1,0 +1,300 @@
+"""The HTTP spec: how `HTTPGenerator` builds a request and reads the response."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import json
+import re
+from typing import Any, Generic, Literal, TypeVar
+
+import jinja2
+import jinja2.sandbox
+import yaml  # type: ignore[import-untyped]
+from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
+from jsonpath_ng.parser import parse as jsonpath_parse
+from pydantic import BaseModel, Field
+
+from rigging.error import ProcessingError
+
+__all__ = [
+    "HTTPSpec",
+    "InputTransform",
+    "OutputTransform",
+    "RequestSpec",
+    "RequestTransformContext",
+    "ResponseSpec",
+    "TransformStep",
+    "load_spec_text",
+]
+
+InputTransform = Literal["json", "jinja"]
+"""Request body transforms."""
+OutputTransform = Literal["jsonpath", "regex", "jinja"]
+"""Response body transforms."""
+
+T = TypeVar("T", bound=str)
+
+_ENV = jinja2.sandbox.SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+
+
+@functools.lru_cache(maxsize=256)
+def _template(source: str) -> jinja2.Template:
+    return _ENV.from_string(source)
+
+
+class RequestTransformContext(BaseModel):
+    """Variables available to request templates and ``$path`` references."""
+
+    role: str
+    """Role of the last message."""
+    content: str
+    """Text content of the last message."""
+    all_content: str
+    """Text content of every message, joined with newlines."""
+    messages: list[dict[str, Any]]
+    """The conversation as OpenAI-style dicts."""
+    params: dict[str, Any]
+    """Generation params (generator params with the request's merged on top), as a dict."""
+    api_key: str = Field(default="", repr=False)
+    """The generator's api key ("" when unset); use it in headers, it is never logged."""
+    model: str
+    """The generator's model name."""
+
+
+class TransformStep(BaseModel, Generic[T]):
+    """One transform: a type and its pattern (a template, path, regex or JSON object)."""
+
+    type: T
+    """Transform kind."""
+    pattern: str | dict[str, Any]
+    """Template text, jsonpath, regex, or (for ``json``) an object or JSON text."""
+
+
+class RequestSpec(BaseModel):
+    """How to build the request."""
+
+    url: str
+    """URL (a Jinja template)."""
+    method: str = "POST"
+    """HTTP method."""
+    headers: dict[str, str] = Field(default_factory=dict)
+    """Header values (each a Jinja template)."""
+    timeout: int | None = None
+    """Request timeout in seconds; wins over the params' ``timeout``."""
+    transforms: list[TransformStep[InputTransform]] = Field(min_length=1)
+    """Body transforms, applied in order starting from an empty body."""
+
+
+class ResponseSpec(BaseModel):
+    """How to check and read the response."""
+
+    valid_status_codes: list[int] = Field(default_factory=lambda: [200])
+    """Statuses accepted as success."""
+    transforms: list[TransformStep[OutputTransform]] = Field(default_factory=list)
+    """Body transforms, applied in order; the final string is the assistant's content."""
+
+
+def _maybe_json(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def _render(pattern: str | dict[str, Any], variables: dict[str, Any]) -> str:
+    source = pattern if isinstance(pattern, str) else json.dumps(pattern)
+    return _template(source).render(**variables)
+
+
+def _walk(data: Any, path: str) -> Any:
+    current = data
+    for part in path.split("."):
+        if isinstance(current, dict) and part in current:
+            current = current[part]
+        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
+            current = current[int(part)]
+        else:
+            raise ProcessingError(f"reference '${path}' not found in the request context")
+    return current
+
+
+def _substitute(node: Any, data: dict[str, Any]) -> Any:
+    if isinstance(node, str) and node.startswith("$") and len(node) > 1:
+        return _walk(data, node[1:])
+    if isinstance(node, dict):
+        return {k: _substitute(v, data) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_substitute(v, data) for v in node]
+    return node
+
+
+def _jsonpath(pattern: str, previous: str) -> str:
+    try:
+        expr = jsonpath_parse(pattern)
+    except (JsonPathLexerError, JsonPathParserError) as exc:
+        raise ProcessingError(f"invalid jsonpath {pattern!r}: {exc}") from None
+    data = json.loads(previous) if isinstance(previous, str) else previous
+    found = [match.value for match in expr.find(data)]
+    if not found:
+        raise ProcessingError(f"jsonpath {pattern!r} matched nothing")
+    value = found[0] if len(found) == 1 else found
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _regex(pattern: str, previous: str) -> str:
+    matches = [str(m) for m in re.findall(pattern, previous)]
+    if not matches:
+        raise ProcessingError(f"regex {pattern!r} matched nothing")
+    return matches[0] if len(matches) == 1 else json.dumps(matches)
+
+
+def _step_error(part: str, index: int, kind: str, exc: Exception) -> ProcessingError:
+    detail = str(exc) or type(exc).__name__
+    return ProcessingError(f"HTTP spec {part}.transforms[{index}] ({kind}) failed: {detail}")
+
+
+class HTTPSpec(BaseModel):
+    """A request/response recipe for `HTTPGenerator` (valid as a dict, JSON or YAML)."""
+
+    request: RequestSpec
+    """How to build the request."""
+    response: ResponseSpec | None = None
+    """How to check and read the response; without it any status is accepted as is."""
+
+    def make_url(self, ctx: RequestTransformContext) -> str:
+        """Render the URL template.
+
+        Args:
+            ctx: The request context.
+
+        Returns:
+            The URL.
+
+        Raises:
+            ProcessingError: The template failed (the message names ``request.url``).
+        """
+        try:
+            return _render(self.request.url, ctx.model_dump())
+        except jinja2.TemplateError as exc:
+            raise ProcessingError(f"HTTP spec request.url failed: {exc}") from None
+
+    def make_headers(self, ctx: RequestTransformContext) -> dict[str, str]:
+        """Render every header template.
+
+        Args:
+            ctx: The request context.
+
+        Returns:
+            The headers.
+
+        Raises:
+            ProcessingError: A template failed (the message names the header).
+        """
+        variables = ctx.model_dump()
+        headers: dict[str, str] = {}
+        for name, template in self.request.headers.items():
+            try:
+                headers[name] = _render(template, variables)
+            except jinja2.TemplateError as exc:
+                raise ProcessingError(
+                    f"HTTP spec request.headers[{name!r}] failed: {exc}"
+                ) from None
+        return headers
+
+    def make_request_body(self, ctx: RequestTransformContext) -> str:
+        """Run the request transforms, starting from an empty body.
+
+        ``json`` replaces every string value starting with ``$`` by the context value at that
+        dotted path (``$content``, ``$params.temperature``, ``$messages``), keeping its JSON
+        type. ``jinja`` renders the pattern with the context and the previous result as
+        ``result``/``data``/``output``/``body`` (parsed as JSON when it is JSON).
+
+        Args:
+            ctx: The request context.
+
+        Returns:
+            The body text.
+
+        Raises:
+            ProcessingError: A step failed; the message names the step and why.
+        """
+        data = ctx.model_dump()
+        result = ""
+        for index, step in enumerate(self.request.transforms):
+            try:
+                if step.type == "json":
+                    pattern = step.pattern
+                    if isinstance(pattern, str):
+                        pattern = json.loads(pattern)
+                    result = json.dumps(_substitute(pattern, data))
+                else:
+                    previous = _maybe_json(result)
+                    aliases = dict.fromkeys(("result", "data", "output", "body"), previous)
+                    result = _render(step.pattern, {**data, **aliases})
+            except (ProcessingError, jinja2.TemplateError, ValueError, TypeError) as exc:
+                raise _step_error("request", index, step.type, exc) from None
+        return result
+
+    def parse_response_body(self, text: str) -> str:
+        """Run the response transforms over the body text.
+
+        Args:
+            text: The response body.
+
+        Returns:
+            The extracted content (the body unchanged when there is no response spec).
+
+        Raises:
+            ProcessingError: A step failed; the message names the step and why.
+        """
+        if self.response is None:
+            return text
+        result = text
+        for index, step in enumerate(self.response.transforms):
+            try:
+                result = self._output_step(step, result)
+            except (ProcessingError, jinja2.TemplateError, ValueError, TypeError) as exc:
+                raise _step_error("response", index, step.type, exc) from None
+        return result
+
+    @staticmethod
+    def _output_step(step: TransformStep[OutputTransform], previous: str) -> str:
+        if step.type == "jinja":
+            aliases = dict.fromkeys(("result", "data", "output", "body"), _maybe_json(previous))
+            return _render(step.pattern, aliases)
+        if not isinstance(step.pattern, str):
+            raise ProcessingError(f"a {step.type} pattern must be a string")
+        if step.type == "jsonpath":
+            return _jsonpath(step.pattern, previous)
+        return _regex(step.pattern, previous)
+
+
+def load_spec_text(text: str) -> Any:
+    """Decode spec text: base64 of JSON/YAML, JSON, or YAML.
+
+    Args:
+        text: The spec text.
+
+    Returns:
+        The decoded object (validated as `HTTPSpec` afterwards).
+
+    Raises:
+        ValueError: The text is neither JSON nor YAML; the message says so.
+    """
+    stripped = text.strip()
+    try:
+        decoded = base64.b64decode(stripped, validate=True).decode("utf-8")
+        if decoded.lstrip()[:1] in {"{", "r"}:  # a JSON object or YAML starting with request:
+            stripped = decoded
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    try:
+        return json.loads(stripped)
+    except ValueError:
+        pass
+    try:
+        return yaml.safe_load(stripped)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"spec text is not valid base64, JSON or YAML: {exc}") from None

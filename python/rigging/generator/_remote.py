@@ -1,0 +1,266 @@
+"""Shared machinery for generators that call a remote API: concurrency, pacing and retries."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import Field, PrivateAttr
+
+from rigging.error import GenerationError
+from rigging.generator.base import Generator
+
+__all__ = [
+    "Failure",
+    "RemoteGenerator",
+    "RetryPolicy",
+    "gather_all",
+    "parse_retry_after",
+    "with_retries",
+]
+
+T = TypeVar("T")
+
+UNLIMITED_CONNECTIONS = 10_000
+
+
+@dataclass(frozen=True)
+class Failure:
+    """How a failed attempt is classified."""
+
+    retryable: bool
+    """Rate limit (429), timeout, connection error or server error (5xx)."""
+    reason: str
+    """Short description for the final error, e.g. ``HTTP 429 (RateLimitError)``."""
+    status: int | None = None
+    """HTTP status, if the attempt got a response."""
+    retry_after: float | None = None
+    """Seconds the server asked us to wait, if it said."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded exponential backoff with jitter."""
+
+    max_retries: int
+    """Retries after the first attempt (so at most ``max_retries + 1`` attempts)."""
+    base: float
+    """Delay before the first retry, in seconds (before jitter)."""
+    cap: float
+    """Upper bound for any delay, including a server's ``Retry-After``."""
+
+    def delay(self, retry: int, retry_after: float | None, rand: Callable[[], float]) -> float:
+        """Seconds to wait before retry number `retry` (0-based).
+
+        A server's ``Retry-After`` wins (capped); otherwise ``base * 2**retry`` (capped),
+        of which the upper half is jittered uniformly.
+
+        Args:
+            retry: How many retries were already made.
+            retry_after: The server's requested delay, if any.
+            rand: Uniform random source in [0, 1).
+
+        Returns:
+            The delay in seconds, in ``[0, cap]``.
+        """
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.cap)
+        ceiling = min(self.cap, self.base * (2.0 ** min(retry, 60)))
+        return ceiling / 2 + rand() * ceiling / 2
+
+
+def parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
+    """Read ``retry-after-ms`` or ``Retry-After`` (seconds or HTTP date) from headers.
+
+    Args:
+        headers: Response headers (case-insensitive mapping or plain dict).
+
+    Returns:
+        Seconds to wait, or None when absent or unreadable.
+    """
+    if not headers:
+        return None
+    lowered = {str(k).lower(): str(v) for k, v in headers.items()}
+    if "retry-after-ms" in lowered:
+        try:
+            return float(lowered["retry-after-ms"]) / 1000
+        except ValueError:
+            pass
+    value = lowered.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+async def with_retries(
+    call: Callable[[], Awaitable[T]],
+    *,
+    policy: RetryPolicy,
+    classify: Callable[[Exception], Failure | None],
+    model: str,
+    redact: Callable[[str], str],
+    rand: Callable[[], float] = random.random,
+) -> T:
+    """Run `call`, retrying failures that `classify` calls retryable.
+
+    Failures that `classify` does not recognise, or recognises as not retryable, propagate
+    unchanged. When the retries run out, a `GenerationError` names the model, the number of
+    attempts and the last failure (status included).
+
+    Args:
+        call: The attempt.
+        policy: Retry bounds and delays.
+        classify: Maps an exception to a `Failure`, or None for "not ours to handle".
+        model: Model name for the final error.
+        redact: Removes secrets from text put into the error.
+        rand: Jitter source.
+
+    Returns:
+        The result of the first successful attempt.
+
+    Raises:
+        GenerationError: A retryable failure persisted through every retry.
+    """
+    retry = 0
+    while True:
+        try:
+            return await call()
+        except Exception as exc:
+            failure = classify(exc)
+            if failure is None or not failure.retryable:
+                raise
+            if retry >= policy.max_retries:
+                attempts = retry + 1
+                message = redact(
+                    f"request to model {model!r} failed after {attempts} attempt(s); "
+                    f"last error: {failure.reason}"
+                )
+                raise GenerationError(
+                    message, model=model, status=failure.status, attempts=attempts
+                ) from exc
+            await asyncio.sleep(policy.delay(retry, failure.retry_after, rand))
+            retry += 1
+
+
+async def gather_all(coros: Sequence[Coroutine[Any, Any, T]]) -> list[T]:
+    """Run coroutines concurrently; on the first failure cancel the rest and re-raise.
+
+    Args:
+        coros: The coroutines.
+
+    Returns:
+        Their results, in order.
+    """
+    tasks = [asyncio.ensure_future(coro) for coro in coros]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+class _Throttle:
+    """Per-event-loop semaphore and start pacing."""
+
+    def __init__(self, max_connections: int, min_delay: float) -> None:
+        self.max_connections = max_connections or UNLIMITED_CONNECTIONS
+        self.min_delay = min_delay
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.semaphore = asyncio.Semaphore(self.max_connections)
+        self.lock = asyncio.Lock()
+        self.next_start = 0.0
+        self.in_flight = 0
+        self.peak = 0
+
+    def _bind(self) -> None:
+        loop = asyncio.get_running_loop()
+        if loop is not self.loop:  # asyncio primitives belong to one loop
+            self.loop = loop
+            self.semaphore = asyncio.Semaphore(self.max_connections)
+            self.lock = asyncio.Lock()
+            self.next_start = 0.0
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        self._bind()
+        async with self.semaphore:
+            if self.min_delay > 0:
+                async with self.lock:
+                    now = time.monotonic()
+                    if now < self.next_start:
+                        await asyncio.sleep(self.next_start - now)
+                    self.next_start = time.monotonic() + self.min_delay
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+            try:
+                yield
+            finally:
+                self.in_flight -= 1
+
+
+class RemoteGenerator(Generator):
+    """A generator calling a remote API: bounded concurrency, request pacing and retries."""
+
+    max_connections: int = Field(default=10, ge=0)
+    """Requests in flight at once, per event loop (0 means effectively unlimited)."""
+    min_delay_between_requests: float = Field(default=0.0, ge=0)
+    """Minimum time between the starts of two requests, in milliseconds."""
+    max_retries: int = Field(default=3, ge=0)
+    """Retries on rate limits (429), timeouts, connection errors and 5xx responses."""
+    backoff_base: float = Field(default=0.5, ge=0)
+    """Delay before the first retry, in seconds; doubles on each retry (with jitter)."""
+    backoff_max: float = Field(default=30.0, ge=0)
+    """Upper bound for one retry delay, in seconds; also caps a server's Retry-After."""
+
+    _throttle: _Throttle | None = PrivateAttr(default=None)
+
+    def _slot(self) -> Any:
+        throttle = self._throttle
+        if (
+            throttle is None
+            or throttle.max_connections != (self.max_connections or UNLIMITED_CONNECTIONS)
+            or throttle.min_delay != self.min_delay_between_requests / 1000
+        ):
+            throttle = _Throttle(self.max_connections, self.min_delay_between_requests / 1000)
+            self._throttle = throttle
+        return throttle.slot()
+
+    @property
+    def peak_connections(self) -> int:
+        """Most requests that were in flight at once so far (for monitoring and tests)."""
+        return 0 if self._throttle is None else self._throttle.peak
+
+    def _policy(self) -> RetryPolicy:
+        return RetryPolicy(self.max_retries, self.backoff_base, self.backoff_max)
+
+    async def _call(
+        self,
+        attempt: Callable[[], Awaitable[T]],
+        classify: Callable[[Exception], Failure | None],
+    ) -> T:
+        """Run one request: wrapped by `wrap`, inside a connection slot, with retries."""
+        wrapped = self._wrapped(attempt)
+
+        async def one() -> T:
+            async with self._slot():
+                return await wrapped()
+
+        return await with_retries(
+            one, policy=self._policy(), classify=classify, model=self.model, redact=self._redact
+        )

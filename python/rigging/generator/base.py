@@ -1,0 +1,187 @@
+"""The `Generator` base class; result and parameter types are re-exported from here."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from typing_extensions import Self
+
+from rigging.generator.params import GenerateParams
+from rigging.generator.results import (
+    GeneratedMessage,
+    GeneratedText,
+    StopReason,
+    Usage,
+    convert_stop_reason,
+)
+from rigging.message import Message
+
+__all__ = [
+    "GenerateParams",
+    "GeneratedMessage",
+    "GeneratedText",
+    "Generator",
+    "StopReason",
+    "Usage",
+    "WatchCallback",
+    "WrapFunc",
+    "convert_stop_reason",
+]
+
+T = TypeVar("T")
+
+WatchCallback = Callable[..., Awaitable[Any]]
+"""A callback handed to every pipeline created from the generator (see `Generator.watch`)."""
+
+WrapFunc = Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]
+"""A decorator applied around the provider call (see `Generator.wrap`)."""
+
+
+class Generator(BaseModel):
+    """Base class of every generator: turns conversations or texts into model output.
+
+    Subclasses implement `generate_messages` and/or `generate_texts`. A generator is built
+    from a connection string with `rigging.get_generator` and turned back into one with
+    `to_identifier`. The api key is never part of `repr`, `model_dump` or identifiers.
+    """
+
+    model_config = ConfigDict(coerce_numbers_to_str=True)
+
+    model: str
+    """Model name as the provider knows it."""
+    api_key: str | None = Field(default=None, exclude=True, repr=False)
+    """Provider api key; excluded from dumps, reprs and identifiers."""
+    params: GenerateParams = Field(default_factory=GenerateParams)
+    """Generator-level parameters; request-level params are merged on top."""
+
+    _watch_callbacks: list[WatchCallback] = PrivateAttr(default_factory=list)
+    _wrap: WrapFunc | None = PrivateAttr(default=None)
+
+    def to_identifier(self, params: GenerateParams | None = None) -> str:
+        """Return the connection string of this generator (see `rigging.get_identifier`).
+
+        Args:
+            params: Extra params to merge over the generator's own for the identifier.
+
+        Returns:
+            The connection string, without the api key.
+        """
+        from rigging.generator.registry import get_identifier  # import cycle
+
+        return get_identifier(self, params)
+
+    def watch(self, *callbacks: WatchCallback, allow_duplicates: bool = False) -> Self:
+        """Register callbacks given to every pipeline created from this generator afterwards.
+
+        Mutates the generator and returns it.
+
+        Args:
+            *callbacks: The callbacks.
+            allow_duplicates: Add callbacks already registered again.
+
+        Returns:
+            The generator.
+        """
+        for callback in callbacks:
+            if allow_duplicates or callback not in self._watch_callbacks:
+                self._watch_callbacks.append(callback)
+        return self
+
+    @property
+    def watch_callbacks(self) -> list[WatchCallback]:
+        """A copy of the registered watch callbacks."""
+        return list(self._watch_callbacks)
+
+    def wrap(self, func: WrapFunc | None) -> Self:
+        """Apply `func` as a decorator around every provider call (None removes it).
+
+        Mutates the generator and returns it, so it affects every pipeline sharing it.
+        Useful for custom rate limiting or backoff on top of the built-in retries.
+
+        Args:
+            func: A function taking the async provider call and returning a replacement.
+
+        Returns:
+            The generator.
+        """
+        self._wrap = func
+        return self
+
+    def _wrapped(self, call: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+        return call if self._wrap is None else self._wrap(call)
+
+    def load(self) -> Self:
+        """Load resources (model weights, clients); a no-op unless a subclass needs it.
+
+        Returns:
+            The generator.
+        """
+        return self
+
+    def unload(self) -> Self:
+        """Release what `load` acquired; a no-op unless a subclass needs it.
+
+        Returns:
+            The generator.
+        """
+        return self
+
+    def _redact(self, text: str) -> str:
+        """Remove the api key from `text` (used on every error message built from I/O)."""
+        if self.api_key:
+            return text.replace(self.api_key, "***")
+        return text
+
+    async def generate_messages(
+        self,
+        messages: Sequence[Sequence[Message]],
+        params: Sequence[GenerateParams],
+    ) -> Sequence[GeneratedMessage]:
+        """Generate one assistant message per conversation.
+
+        Args:
+            messages: The conversations.
+            params: One params object per conversation (merged over `self.params`).
+
+        Returns:
+            One result per conversation, in order.
+
+        Raises:
+            NotImplementedError: This generator does not support chat generation.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not support chat generation")
+
+    async def generate_texts(
+        self,
+        texts: Sequence[str],
+        params: Sequence[GenerateParams],
+    ) -> Sequence[GeneratedText]:
+        """Generate one completion per text.
+
+        Args:
+            texts: The prompts.
+            params: One params object per text (merged over `self.params`).
+
+        Returns:
+            One result per text, in order.
+
+        Raises:
+            NotImplementedError: This generator does not support text completion.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not support text completion")
+
+
+def check_batch(inputs: Sequence[Any], params: Sequence[GenerateParams]) -> None:
+    """Raise `ValueError` unless there is exactly one params object per input.
+
+    Args:
+        inputs: Conversations or texts.
+        params: The params given with them.
+
+    Raises:
+        ValueError: The lengths differ.
+    """
+    if len(inputs) != len(params):
+        raise ValueError(f"got {len(inputs)} inputs but {len(params)} params; pass one per input")

@@ -1,0 +1,203 @@
+"""`HTTPGenerator`: any HTTP endpoint, described by an `HTTPSpec`.
+
+Decisions against upstream: the generator's own params are merged under the request's in the
+template context; a generator without an api key gets ``""`` as ``api_key`` instead of failing;
+429 and 5xx answers are retried like LiteLLM's (unless listed as valid); the result's
+``extra`` holds plain JSON values (status code, URL with the key redacted, headers).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+from pydantic import ConfigDict, field_serializer, field_validator
+
+from rigging.error import ProcessingError
+from rigging.generator._http_spec import (
+    HTTPSpec,
+    InputTransform,
+    OutputTransform,
+    RequestSpec,
+    RequestTransformContext,
+    ResponseSpec,
+    TransformStep,
+    load_spec_text,
+)
+from rigging.generator._remote import Failure, RemoteGenerator, gather_all, parse_retry_after
+from rigging.generator.base import check_batch
+from rigging.generator.params import GenerateParams
+from rigging.generator.results import GeneratedMessage, GeneratedText
+from rigging.message import Message
+
+__all__ = [
+    "HTTPGenerator",
+    "HTTPSpec",
+    "InputTransform",
+    "OutputTransform",
+    "RequestSpec",
+    "RequestTransformContext",
+    "ResponseSpec",
+    "TransformStep",
+]
+
+_RETRY_STATUSES = frozenset({408, 429})
+
+
+class _RetryableStatusError(Exception):
+    def __init__(self, status: int, headers: httpx.Headers) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.headers = headers
+
+
+def _classify(exc: Exception) -> Failure | None:
+    if isinstance(exc, _RetryableStatusError):
+        return Failure(True, f"HTTP {exc.status}", exc.status, parse_retry_after(exc.headers))
+    if isinstance(exc, httpx.TimeoutException):
+        return Failure(True, f"timeout ({type(exc).__name__})")
+    if isinstance(exc, httpx.TransportError):
+        return Failure(True, f"connection error ({type(exc).__name__})")
+    return None
+
+
+def _text_of(message: Message) -> str:
+    content: Any = message.content
+    if isinstance(content, str):
+        return content
+    return "\n".join(getattr(part, "text", "") for part in content if hasattr(part, "text"))
+
+
+class HTTPGenerator(RemoteGenerator):
+    """Send each conversation to an HTTP endpoint described by `spec`.
+
+    The spec may be given as an `HTTPSpec`, a dict, JSON, YAML, or base64 of JSON/YAML, at
+    construction or by assignment (``gen.spec = yaml_text``). It serialises as base64 JSON,
+    which is how it appears in connection strings (``http!name,spec=<base64>``).
+    """
+
+    model_config = ConfigDict(validate_assignment=True, coerce_numbers_to_str=True)
+
+    spec: HTTPSpec | None = None
+    """The request/response recipe."""
+
+    @field_validator("spec", mode="before")
+    @classmethod
+    def _load_spec(cls, value: Any) -> Any:
+        return load_spec_text(value) if isinstance(value, str) else value
+
+    @field_serializer("spec")
+    def _dump_spec(self, spec: HTTPSpec | None) -> str | None:
+        if spec is None:
+            return None
+        return base64.b64encode(spec.model_dump_json().encode()).decode()
+
+    def _context(
+        self, messages: Sequence[Message], params: GenerateParams
+    ) -> RequestTransformContext:
+        if not messages:
+            raise ProcessingError("HTTPGenerator needs at least one message per conversation")
+        texts = [_text_of(m) for m in messages]
+        return RequestTransformContext(
+            role=messages[-1].role,
+            content=texts[-1],
+            all_content="\n".join(texts),
+            messages=[m.to_openai_spec() for m in messages],
+            params=self.params.merge_with(params).to_dict(),
+            api_key=self.api_key or "",
+            model=self.model,
+        )
+
+    def _timeout(self, spec: HTTPSpec, params: GenerateParams) -> float:
+        if spec.request.timeout is not None:
+            return spec.request.timeout
+        merged = self.params.merge_with(params)
+        return merged.timeout if merged.timeout is not None else 5.0
+
+    async def _one(
+        self, client: httpx.AsyncClient, messages: Sequence[Message], params: GenerateParams
+    ) -> GeneratedMessage:
+        spec = self.spec
+        if spec is None:
+            raise ProcessingError("HTTPGenerator has no spec; set `spec` before generating")
+        ctx = self._context(messages, params)
+        url, headers = spec.make_url(ctx), spec.make_headers(ctx)
+        body = spec.make_request_body(ctx)
+        valid = spec.response.valid_status_codes if spec.response else None
+        timeout = self._timeout(spec, params)
+
+        async def attempt() -> httpx.Response:
+            response = await client.request(
+                spec.request.method, url, headers=headers, content=body, timeout=timeout
+            )
+            status = response.status_code
+            if valid is not None and status in valid:
+                return response
+            if status in _RETRY_STATUSES or status >= 500:
+                raise _RetryableStatusError(status, response.headers)
+            if valid is not None:
+                raise ProcessingError(
+                    self._redact(f"received invalid status code {status} for {url}")
+                )
+            return response
+
+        response = await self._call(attempt, _classify)
+        content = spec.parse_response_body(response.text)
+        return GeneratedMessage(
+            message=Message(role="assistant", content=content),
+            stop_reason="stop",
+            extra={
+                "status_code": response.status_code,
+                "url": self._redact(url),
+                "headers": {k: self._redact(v) for k, v in response.headers.items()},
+            },
+        )
+
+    async def generate_messages(
+        self,
+        messages: Sequence[Sequence[Message]],
+        params: Sequence[GenerateParams],
+    ) -> Sequence[GeneratedMessage]:
+        """Send each conversation as one request (bounded by `max_connections`).
+
+        Args:
+            messages: The conversations.
+            params: One params object per conversation.
+
+        Returns:
+            One assistant message per conversation, in order.
+
+        Raises:
+            ProcessingError: No spec, a spec step failed, or the status was not valid.
+            GenerationError: Retryable failures (429, 5xx, timeouts) persisted.
+        """
+        check_batch(messages, params)
+        async with httpx.AsyncClient() as client:
+            return await gather_all(
+                [self._one(client, m, p) for m, p in zip(messages, params, strict=True)]
+            )
+
+    async def generate_texts(
+        self,
+        texts: Sequence[str],
+        params: Sequence[GenerateParams],
+    ) -> Sequence[GeneratedText]:
+        """Send each text as a one-message user conversation.
+
+        Args:
+            texts: The prompts.
+            params: One params object per text.
+
+        Returns:
+            One result per text, in order.
+        """
+        conversations = [[Message(role="user", content=text)] for text in texts]
+        results = await self.generate_messages(conversations, params)
+        return [
+            GeneratedText(
+                text=_text_of(r.message), stop_reason=r.stop_reason, usage=r.usage, extra=r.extra
+            )
+            for r in results
+        ]

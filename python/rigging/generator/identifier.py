@@ -1,0 +1,73 @@
+"""Connection strings: a thin layer over the native parser that keeps the api key out of output.
+
+Grammar: ``[provider!]model[,key=value]*``. Values are typed by the parser (int, float, bool,
+str, ``a;b`` lists of str; quoted values stay str), so integers stay integers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from rigging._native import Identifier, IdentifierError
+from rigging.error import InvalidModelSpecifiedError
+from rigging.generator.params import IdentifierValue
+
+__all__ = ["ParsedIdentifier", "format_identifier", "parse_identifier"]
+
+
+@dataclass(frozen=True)
+class ParsedIdentifier:
+    """A parsed connection string."""
+
+    provider: str | None
+    """Provider name before ``!``, or None when the default provider applies."""
+    model: str
+    """Model name."""
+    params: dict[str, IdentifierValue] = field(default_factory=dict)
+    """Every ``key=value`` pair except the api key, in order."""
+    api_key: str | None = field(default=None, repr=False)
+    """The ``api_key=`` value, if given (never shown in reprs)."""
+
+
+def parse_identifier(text: str) -> ParsedIdentifier:
+    """Parse a connection string.
+
+    Args:
+        text: The connection string, e.g. ``litellm!gpt-4o,temperature=0.5``.
+
+    Returns:
+        The parsed parts.
+
+    Raises:
+        InvalidModelSpecifiedError: The string is malformed; the message names the position
+            and what was expected, and `position` is set. The input itself is not repeated.
+    """
+    try:
+        ident = Identifier.parse(text)
+    except IdentifierError as exc:
+        position = getattr(exc, "position", None)
+        raise InvalidModelSpecifiedError(
+            f"invalid connection string: {exc}", position=position
+        ) from exc
+    params = dict(ident.params)
+    api_key = ident.api_key
+    if "api_key" in params:  # defensive: the parser is expected to lift it out already
+        raw = params.pop("api_key")
+        api_key = raw if isinstance(raw, str) else str(raw)
+    return ParsedIdentifier(ident.provider, ident.model, params, api_key)
+
+
+def format_identifier(provider: str, model: str, params: Mapping[str, IdentifierValue]) -> str:
+    """Format a connection string; an api key is never written.
+
+    Args:
+        provider: Provider name.
+        model: Model name.
+        params: Parameters in the order they should appear.
+
+    Returns:
+        The connection string.
+    """
+    text: str = Identifier(model, provider=provider, params=dict(params)).format()
+    return text

@@ -1,0 +1,210 @@
+"""The provider registry: `get_generator`, `get_identifier`, `register_generator`.
+
+Providers map to generator classes or to zero-argument loaders returning one (so optional
+dependencies are imported only when used). Unlike upstream, the default provider is named
+explicitly (``litellm``), loaders are resolved into a cache without rewriting the table, and a
+generator serialises under the provider it was registered as (its closest registered class).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import ValidationError
+
+from rigging.error import InvalidModelSpecifiedError
+from rigging.generator.base import Generator
+from rigging.generator.identifier import format_identifier, parse_identifier
+from rigging.generator.params import GenerateParams, IdentifierValue
+
+__all__ = [
+    "DEFAULT_PROVIDER",
+    "LazyGenerator",
+    "get_generator",
+    "get_identifier",
+    "providers",
+    "register_generator",
+]
+
+DEFAULT_PROVIDER = "litellm"
+"""Provider used when a connection string has no ``provider!`` prefix."""
+
+LazyGenerator = Callable[[], type[Generator]]
+"""A zero-argument callable returning a generator class, called on first use."""
+
+_RESERVED_KEYS = frozenset({"model", "params"})
+
+
+class _Lazy:
+    """A loader importing ``module:name``; comparable with a class without importing it."""
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module = module
+        self.name = name
+
+    def __call__(self) -> type[Generator]:
+        cls: type[Generator] = getattr(importlib.import_module(self.module), self.name)
+        return cls
+
+    def matches(self, cls: type) -> bool:
+        return cls.__module__ == self.module and cls.__qualname__ == self.name
+
+
+_providers: dict[str, type[Generator] | LazyGenerator] = {
+    "litellm": _Lazy("rigging.generator.litellm_", "LiteLLMGenerator"),
+    "http": _Lazy("rigging.generator.http", "HTTPGenerator"),
+    "vllm": _Lazy("rigging.generator.vllm_", "VLLMGenerator"),
+    "transformers": _Lazy("rigging.generator.transformers_", "TransformersGenerator"),
+    "base": Generator,
+}
+_resolved: dict[str, type[Generator]] = {}
+
+
+def register_generator(provider: str, generator_cls: type[Generator] | LazyGenerator) -> None:
+    """Register (or replace) a provider.
+
+    Args:
+        provider: Name used before ``!`` in connection strings.
+        generator_cls: A `Generator` subclass, or a zero-argument callable returning one.
+
+    Raises:
+        ValueError: The name is empty or holds characters the connection-string grammar uses.
+        TypeError: `generator_cls` is neither a Generator subclass nor callable.
+    """
+    if not provider or any(c in provider for c in "!,=;\"' \t\n"):
+        raise ValueError(f"invalid provider name {provider!r}: use letters, digits, '-', '_'")
+    if isinstance(generator_cls, type):
+        if not issubclass(generator_cls, Generator):
+            raise TypeError(f"{generator_cls.__name__} is not a Generator subclass")
+    elif not callable(generator_cls):
+        raise TypeError("generator_cls must be a Generator subclass or a zero-argument loader")
+    _providers[provider] = generator_cls
+    _resolved.pop(provider, None)
+
+
+def providers() -> list[str]:
+    """Return the registered provider names.
+
+    Returns:
+        The names, in registration order.
+    """
+    return list(_providers)
+
+
+def _resolve(provider: str) -> type[Generator]:
+    cached = _resolved.get(provider)
+    if cached is not None:
+        return cached
+    entry = _providers.get(provider)
+    if entry is None:
+        known = ", ".join(sorted(_providers))
+        raise InvalidModelSpecifiedError(f"unknown provider {provider!r} (registered: {known})")
+    cls = entry if isinstance(entry, type) else entry()
+    if not (isinstance(cls, type) and issubclass(cls, Generator)):
+        raise TypeError(f"the loader for provider {provider!r} did not return a Generator class")
+    _resolved[provider] = cls
+    return cls
+
+
+def _describe(exc: ValidationError) -> str:
+    # Locations and messages only: pydantic's str() would repeat the input values.
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or 'value'}: {err['msg']}" for err in exc.errors()
+    )
+
+
+def get_generator(identifier: str, *, params: GenerateParams | None = None) -> Generator:
+    """Build a generator from a connection string.
+
+    ``[provider!]model[,key=value]*``: keys naming a field of the generator class (such as
+    ``max_connections`` or ``api_key``) go to its constructor, keys naming a `GenerateParams`
+    field go to its params, and every other key goes to `GenerateParams.extra` (passed through
+    to the provider). Values keep the type the parser gave them: ``10`` is an int.
+
+    Args:
+        identifier: The connection string; the provider defaults to ``litellm``.
+        params: Params merged over those from the string.
+
+    Returns:
+        The generator.
+
+    Raises:
+        InvalidModelSpecifiedError: The string, provider, or a value is invalid; the message
+            names the part at fault and never contains the api key.
+    """
+    parsed = parse_identifier(identifier)
+    cls = _resolve(parsed.provider or DEFAULT_PROVIDER)
+    ctor_fields = set(cls.model_fields) - {"model", "params", "api_key"}
+    param_fields = set(GenerateParams.model_fields) - {"extra"}
+    init: dict[str, Any] = {}
+    fields: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for key, value in parsed.params.items():
+        if key in _RESERVED_KEYS:
+            raise InvalidModelSpecifiedError(f"key {key!r} is reserved in connection strings")
+        target = init if key in ctor_fields else fields if key in param_fields else extra
+        target[key] = value
+    try:
+        gen_params = GenerateParams(**fields, extra=extra).merge_with(params)
+    except ValidationError as exc:
+        raise InvalidModelSpecifiedError(f"invalid generation parameter {_describe(exc)}") from None
+    try:
+        return cls(model=parsed.model, api_key=parsed.api_key, params=gen_params, **init)
+    except ValidationError as exc:
+        raise InvalidModelSpecifiedError(
+            f"invalid {cls.__name__} argument {_describe(exc)}"
+        ) from None
+
+
+def _provider_for(cls: type[Generator]) -> str:
+    for klass in cls.__mro__:
+        for name, entry in _providers.items():
+            if entry is klass or _resolved.get(name) is klass:
+                return name
+            if isinstance(entry, _Lazy) and entry.matches(klass):
+                return name
+    for name, entry in _providers.items():  # user loaders not resolved yet
+        if not isinstance(entry, type | _Lazy) and issubclass(cls, _resolve(name)):
+            return name
+    return "base"
+
+
+def _ctor_values(generator: Generator) -> dict[str, IdentifierValue]:
+    names = [
+        name
+        for name in type(generator).model_fields
+        if name in generator.model_fields_set and name not in {"model", "api_key", "params"}
+    ]
+    dumped = generator.model_dump(mode="json", include=set(names))
+    out: dict[str, IdentifierValue] = {}
+    for name in names:
+        value = dumped.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool | int | float | str):
+            out[name] = value
+        else:
+            out[name] = GenerateParams(extra={name: value}).to_identifier_params()[name]
+    return out
+
+
+def get_identifier(generator: Generator, params: GenerateParams | None = None) -> str:
+    """Return the connection string that rebuilds `generator` (never with its api key).
+
+    Constructor fields set explicitly come first (in field order), then the generation
+    params (in `GenerateParams` field order, `extra` last). Neither the generator nor its
+    params are modified.
+
+    Args:
+        generator: The generator.
+        params: Params merged over the generator's own.
+
+    Returns:
+        The connection string.
+    """
+    provider = _provider_for(type(generator))
+    values = _ctor_values(generator)
+    values.update(generator.params.merge_with(params).to_identifier_params())
+    return format_identifier(provider, generator.model, values)

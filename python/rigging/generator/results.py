@@ -1,0 +1,137 @@
+"""What generators return: `GeneratedMessage`, `GeneratedText`, `Usage`, `StopReason`."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from rigging.message import Message
+
+__all__ = ["GeneratedMessage", "GeneratedText", "StopReason", "Usage", "convert_stop_reason"]
+
+StopReason = Literal["stop", "length", "content_filter", "tool_calls", "unknown"]
+"""Why a generation ended."""
+
+_STOP_REASONS: dict[str, StopReason] = {
+    "stop": "stop",
+    "eos": "stop",
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "length": "length",
+    "model_length": "length",
+    "max_tokens": "length",
+    "content_filter": "content_filter",
+}
+
+
+def convert_stop_reason(reason: str | None) -> StopReason:
+    """Map a provider's finish reason onto `StopReason`.
+
+    ``stop``/``eos`` (and Anthropic's ``end_turn``/``stop_sequence``) become ``stop``;
+    ``length``/``model_length``/``max_tokens`` become ``length``; anything mentioning
+    ``tool`` becomes ``tool_calls``; everything else, None included, is ``unknown``.
+
+    Args:
+        reason: The provider's value.
+
+    Returns:
+        The normalised reason.
+    """
+    if reason is None:
+        return "unknown"
+    known = _STOP_REASONS.get(reason)
+    if known is not None:
+        return known
+    return "tool_calls" if "tool" in reason else "unknown"
+
+
+class Usage(BaseModel):
+    """Token counts of one generation."""
+
+    input_tokens: int
+    """Tokens in the prompt."""
+    output_tokens: int
+    """Tokens generated."""
+    total_tokens: int
+    """Provider-reported total (usually the sum)."""
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            total_tokens=self.total_tokens + other.total_tokens,
+        )
+
+
+class _Generated(BaseModel):
+    stop_reason: StopReason = "unknown"
+    """Why the generation ended (provider values are converted)."""
+    usage: Usage | None = None
+    """Token counts, when the provider reports them."""
+    extra: dict[str, Any] = Field(default_factory=dict)
+    """Provider-specific details (response id, status code, …)."""
+
+    @field_validator("stop_reason", mode="before")
+    @classmethod
+    def _convert(cls, value: Any) -> Any:
+        return convert_stop_reason(value) if isinstance(value, str) or value is None else value
+
+
+class GeneratedMessage(_Generated):
+    """One assistant message produced by `Generator.generate_messages`."""
+
+    message: Message
+    """The generated assistant message (tool calls included)."""
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+    @classmethod
+    def from_text(cls, text: str, stop_reason: str = "unknown") -> GeneratedMessage:
+        """Wrap `text` in an assistant message.
+
+        Args:
+            text: Message content.
+            stop_reason: Provider finish reason (converted).
+
+        Returns:
+            The generated message.
+        """
+        return cls(message=Message(role="assistant", content=text), stop_reason=stop_reason)
+
+
+class GeneratedText(_Generated):
+    """One completion produced by `Generator.generate_texts`."""
+
+    text: str
+    """The generated text."""
+
+    def __str__(self) -> str:
+        return self.text
+
+    @classmethod
+    def from_text(cls, text: str, stop_reason: str = "unknown") -> GeneratedText:
+        """Build a result from plain text.
+
+        Args:
+            text: The generated text.
+            stop_reason: Provider finish reason (converted).
+
+        Returns:
+            The generated text.
+        """
+        return cls(text=text, stop_reason=stop_reason)
+
+    def to_generated_message(self) -> GeneratedMessage:
+        """Wrap the text in an assistant message, keeping stop reason, usage and extra.
+
+        Returns:
+            The equivalent generated message.
+        """
+        return GeneratedMessage(
+            message=Message(role="assistant", content=self.text),
+            stop_reason=self.stop_reason,
+            usage=self.usage,
+            extra=dict(self.extra),
+        )

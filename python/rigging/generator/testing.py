@@ -1,0 +1,197 @@
+"""Deterministic offline generators for users, docs and tests (no network, no keys).
+
+- `EchoGenerator` replies with the last message's content (or the prompt text).
+- `FixedGenerator` always replies with `text`.
+- `ScriptedGenerator` replies with `responses` in order, one per generated item; an item
+  that is an exception instance is raised instead.
+- `FailingGenerator` echoes, but raises on the `fail_on`-th generated item.
+
+Every one records what it was asked in `calls`, so tests can check params arrived.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ConfigDict, Field, PrivateAttr
+
+from rigging.error import GenerationError
+from rigging.generator.base import Generator, check_batch
+from rigging.generator.params import GenerateParams
+from rigging.generator.results import GeneratedMessage, GeneratedText, Usage
+from rigging.message import Message
+
+__all__ = [
+    "EchoGenerator",
+    "FailingGenerator",
+    "FixedGenerator",
+    "RecordedCall",
+    "ScriptedGenerator",
+]
+
+
+@dataclass(frozen=True)
+class RecordedCall:
+    """One generated item as a test double saw it."""
+
+    input: str | list[dict[str, Any]]
+    """The prompt text, or the conversation as OpenAI-style dicts."""
+    params: GenerateParams
+    """Generator params with the request's merged on top."""
+
+
+def _last_text(messages: Sequence[Message]) -> str:
+    if not messages:
+        return ""
+    content: Any = messages[-1].content
+    if isinstance(content, str):
+        return content
+    return "\n".join(str(getattr(part, "text", "")) for part in content if hasattr(part, "text"))
+
+
+class _OfflineGenerator(Generator):
+    """Shared plumbing: record each item, produce its text, wrap it."""
+
+    _calls: list[RecordedCall] = PrivateAttr(default_factory=list)
+
+    @property
+    def calls(self) -> list[RecordedCall]:
+        """Every item generated so far, in order (a copy)."""
+        return list(self._calls)
+
+    def _reply(self, prompt: str, index: int) -> str:
+        raise NotImplementedError
+
+    def _produce(
+        self, prompt: str, record: str | list[dict[str, Any]], params: GenerateParams
+    ) -> str:
+        self._calls.append(RecordedCall(record, self.params.merge_with(params)))
+        return self._reply(prompt, len(self._calls))
+
+    @staticmethod
+    def _usage(prompt: str, reply: str) -> Usage:
+        given, made = len(prompt.split()), len(reply.split())
+        return Usage(input_tokens=given, output_tokens=made, total_tokens=given + made)
+
+    async def generate_messages(
+        self,
+        messages: Sequence[Sequence[Message]],
+        params: Sequence[GenerateParams],
+    ) -> Sequence[GeneratedMessage]:
+        """Reply to each conversation, in order.
+
+        Args:
+            messages: The conversations.
+            params: One params object per conversation.
+
+        Returns:
+            One assistant message per conversation.
+        """
+        check_batch(messages, params)
+        results = []
+        for conversation, item_params in zip(messages, params, strict=True):
+            prompt = _last_text(conversation)
+            record = [m.to_openai_spec() for m in conversation]
+            reply = self._produce(prompt, record, item_params)
+            result = GeneratedMessage.from_text(reply, stop_reason="stop")
+            result.usage = self._usage(prompt, reply)
+            results.append(result)
+        return results
+
+    async def generate_texts(
+        self,
+        texts: Sequence[str],
+        params: Sequence[GenerateParams],
+    ) -> Sequence[GeneratedText]:
+        """Complete each text, in order.
+
+        Args:
+            texts: The prompts.
+            params: One params object per text.
+
+        Returns:
+            One result per text.
+        """
+        check_batch(texts, params)
+        results = []
+        for text, item_params in zip(texts, params, strict=True):
+            reply = self._produce(text, text, item_params)
+            results.append(
+                GeneratedText(text=reply, stop_reason="stop", usage=self._usage(text, reply))
+            )
+        return results
+
+
+class EchoGenerator(_OfflineGenerator):
+    """Reply with the last message's content (or the prompt itself)."""
+
+    model: str = "echo"
+    """Model name (free-form)."""
+    prefix: str = ""
+    """Text put before the echoed content."""
+
+    def _reply(self, prompt: str, index: int) -> str:
+        return self.prefix + prompt
+
+
+class FixedGenerator(_OfflineGenerator):
+    """Always reply with `text`."""
+
+    model: str = "fixed"
+    """Model name (free-form)."""
+    text: str = ""
+    """The reply."""
+
+    def _reply(self, prompt: str, index: int) -> str:
+        return self.text
+
+
+class ScriptedGenerator(_OfflineGenerator):
+    """Reply with `responses` in order, one per generated item.
+
+    Raises `GenerationError` once the script runs out (unless `cycle`). An exception
+    instance in the script is raised at its turn, which scripts failures on call k.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, coerce_numbers_to_str=True)
+
+    model: str = "scripted"
+    """Model name (free-form)."""
+    responses: list[str | Exception] = Field(default_factory=list)
+    """Replies (or exceptions to raise) in order."""
+    cycle: bool = False
+    """Start over when the script runs out instead of failing."""
+
+    def _reply(self, prompt: str, index: int) -> str:
+        if not self.responses:
+            raise GenerationError("ScriptedGenerator has no responses", model=self.model)
+        position = index - 1
+        if position >= len(self.responses):
+            if not self.cycle:
+                raise GenerationError(
+                    f"ScriptedGenerator ran out of responses after {len(self.responses)} item(s)",
+                    model=self.model,
+                )
+            position %= len(self.responses)
+        item = self.responses[position]
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+
+class FailingGenerator(_OfflineGenerator):
+    """Echo, except the `fail_on`-th generated item (1-based, counted across calls) raises."""
+
+    model: str = "failing"
+    """Model name (free-form)."""
+    fail_on: int = Field(default=1, ge=1)
+    """Which item fails."""
+    message: str = "scripted failure"
+    """Message of the raised `GenerationError`."""
+
+    def _reply(self, prompt: str, index: int) -> str:
+        if index == self.fail_on:
+            raise GenerationError(f"{self.message} (item {index})", model=self.model)
+        return prompt

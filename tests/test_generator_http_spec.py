@@ -1,0 +1,177 @@
+import base64
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from rigging.error import ProcessingError
+from rigging.generator.http import HTTPGenerator, HTTPSpec, RequestTransformContext
+
+SPEC = {
+    "request": {
+        "url": "http://127.0.0.1:1/{{ model }}/chat",
+        "headers": {"Authorization": "Bearer {{ api_key }}", "X-Role": "{{ role }}"},
+        "transforms": [
+            {
+                "type": "json",
+                "pattern": {
+                    "prompt": "$content",
+                    "temperature": "$params.temperature",
+                    "history": "$messages",
+                    "first": "$messages.0.content",
+                },
+            }
+        ],
+    },
+    "response": {"transforms": [{"type": "jsonpath", "pattern": "$.output.text"}]},
+}
+
+YAML_SPEC = """
+request:
+  url: http://127.0.0.1:1/x
+  transforms:
+    - type: jinja
+      pattern: '{"q": {{ content | tojson }}}'
+response:
+  valid_status_codes: [200, 201]
+  transforms:
+    - type: regex
+      pattern: 'answer=(\\w+)'
+"""
+
+
+def _ctx(**overrides: object) -> RequestTransformContext:
+    data: dict[str, object] = {
+        "role": "user",
+        "content": "hi there",
+        "all_content": "sys\nhi there",
+        "messages": [{"role": "system", "content": "sys"}, {"role": "user", "content": "hi there"}],
+        "params": {"temperature": 0.5},
+        "api_key": "sk-abc",
+        "model": "m1",
+    }
+    data.update(overrides)
+    return RequestTransformContext.model_validate(data)
+
+
+def test_json_transform_substitutes_paths_keeping_types() -> None:
+    spec = HTTPSpec.model_validate(SPEC)
+    body = json.loads(spec.make_request_body(_ctx()))
+    assert body == {
+        "prompt": "hi there",
+        "temperature": 0.5,
+        "history": [{"role": "system", "content": "sys"}, {"role": "user", "content": "hi there"}],
+        "first": "sys",
+    }
+    assert spec.make_url(_ctx()) == "http://127.0.0.1:1/m1/chat"
+    assert spec.make_headers(_ctx()) == {"Authorization": "Bearer sk-abc", "X-Role": "user"}
+
+
+def test_jinja_transform_sees_previous_result_as_data() -> None:
+    spec = HTTPSpec.model_validate(
+        {
+            "request": {
+                "url": "u",
+                "transforms": [
+                    {"type": "json", "pattern": '{"a": "$content"}'},
+                    {"type": "jinja", "pattern": "{{ result.a }}|{{ body.a }}|{{ model }}"},
+                ],
+            }
+        }
+    )
+    assert spec.make_request_body(_ctx()) == "hi there|hi there|m1"
+
+
+def test_response_transforms() -> None:
+    spec = HTTPSpec.model_validate(SPEC)
+    assert spec.parse_response_body('{"output": {"text": "yo"}}') == "yo"
+    numbers = HTTPSpec.model_validate(
+        {
+            "request": SPEC["request"],
+            "response": {"transforms": [{"type": "jsonpath", "pattern": "$.items[*].n"}]},
+        }
+    )
+    assert numbers.parse_response_body('{"items": [{"n": 1}, {"n": 2}]}') == "[1, 2]"
+    jinja = HTTPSpec.model_validate(
+        {
+            "request": SPEC["request"],
+            "response": {"transforms": [{"type": "jinja", "pattern": "{{ data.x * 2 }}"}]},
+        }
+    )
+    assert jinja.parse_response_body('{"x": 21}') == "42"
+    raw = HTTPSpec.model_validate({"request": SPEC["request"]})
+    assert raw.parse_response_body("untouched") == "untouched"
+
+
+def test_spec_loads_from_yaml_json_and_base64() -> None:
+    from_yaml = HTTPGenerator(model="m", spec=YAML_SPEC)
+    assert from_yaml.spec is not None
+    assert from_yaml.spec.response is not None
+    assert from_yaml.spec.response.valid_status_codes == [200, 201]
+    assert from_yaml.spec.parse_response_body("x answer=yes y") == "yes"
+    assert from_yaml.spec.parse_response_body("answer=a answer=b") == '["a", "b"]'
+    from_json = HTTPGenerator(model="m", spec=json.dumps(SPEC))
+    encoded = base64.b64encode(json.dumps(SPEC).encode()).decode()
+    from_b64 = HTTPGenerator(model="m", spec=encoded)
+    assert from_json.spec == from_b64.spec == HTTPSpec.model_validate(SPEC)
+    assigned = HTTPGenerator(model="m")
+    assigned.spec = YAML_SPEC  # type: ignore[assignment]
+    assert assigned.spec == from_yaml.spec
+
+
+def test_spec_serialises_as_base64_json() -> None:
+    gen = HTTPGenerator(model="m", spec=SPEC, api_key="sk-secret")
+    dumped = gen.model_dump()
+    assert "api_key" not in dumped
+    decoded = json.loads(base64.b64decode(dumped["spec"]))
+    assert HTTPSpec.model_validate(decoded) == gen.spec
+    assert HTTPGenerator.model_validate(dumped).spec == gen.spec
+
+
+def test_invalid_spec_errors_name_the_part() -> None:
+    with pytest.raises(ValidationError, match=r"request\.transforms\.0\.type"):
+        HTTPSpec.model_validate(
+            {"request": {"url": "u", "transforms": [{"type": "xml", "pattern": "p"}]}}
+        )
+    with pytest.raises(ValidationError, match=r"request\.transforms"):
+        HTTPSpec.model_validate({"request": {"url": "u", "transforms": []}})
+    with pytest.raises(ValidationError, match="request"):
+        HTTPGenerator(model="m", spec="just: [a, yaml, list]")
+    with pytest.raises(ValidationError, match="not valid base64, JSON or YAML"):
+        HTTPGenerator(model="m", spec="request: [unclosed")
+
+
+def test_transform_errors_name_the_step() -> None:
+    spec = HTTPSpec.model_validate(
+        {
+            "request": {
+                "url": "{{ nope }}",
+                "headers": {"X": "{{ missing }}"},
+                "transforms": [
+                    {"type": "json", "pattern": {"a": "$content"}},
+                    {"type": "json", "pattern": {"a": "$params.top_k"}},
+                ],
+            },
+            "response": {"transforms": [{"type": "jsonpath", "pattern": "$.absent"}]},
+        }
+    )
+    with pytest.raises(ProcessingError, match=r"request\.url failed: 'nope' is undefined"):
+        spec.make_url(_ctx())
+    with pytest.raises(ProcessingError, match=r"request\.headers\['X'\] failed"):
+        spec.make_headers(_ctx())
+    with pytest.raises(
+        ProcessingError,
+        match=r"request\.transforms\[1\] \(json\) failed: reference '\$params\.top_k' not found",
+    ):
+        spec.make_request_body(_ctx())
+    with pytest.raises(
+        ProcessingError,
+        match=r"response\.transforms\[0\] \(jsonpath\) failed: jsonpath '\$\.absent' matched",
+    ):
+        spec.parse_response_body('{"x": 1}')
+    with pytest.raises(ProcessingError, match=r"response\.transforms\[0\] \(jsonpath\) failed"):
+        spec.parse_response_body("not json")
+
+
+def test_api_key_not_in_context_repr() -> None:
+    assert "sk-abc" not in repr(_ctx())

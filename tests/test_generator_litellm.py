@@ -1,0 +1,259 @@
+import asyncio
+import gc
+import json
+import logging
+import time
+import warnings
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+from _servers.openai_stub import ErrorReply, OpenAIStub, Reply, ToolCall
+
+from rigging.error import GenerationError
+from rigging.generator import GenerateParams, get_generator
+from rigging.generator.litellm_ import LiteLLMGenerator
+from rigging.message import Message
+
+SECRET = "sk-rigging-SECRET-0123456789"
+TOOL = {
+    "type": "function",
+    "function": {
+        "name": "add",
+        "description": "Add numbers.",
+        "parameters": {"type": "object", "properties": {"a": {"type": "integer"}}},
+    },
+}
+
+
+# litellm caches its HTTP clients per event loop: share one loop across this module and close
+# them at the end. On error paths (429/500/timeouts) litellm drops aiohttp sessions without
+# closing them (a litellm leak, not ours): their ResourceWarnings are ignored in this module,
+# and leftovers are collected at the end so they cannot surface in another module's test.
+pytestmark = [
+    pytest.mark.asyncio(loop_scope="module"),
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+]
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def stub() -> AsyncIterator[OpenAIStub]:
+    from rigging.generator.litellm_ import import_litellm
+
+    try:
+        with OpenAIStub() as server:
+            yield server
+    finally:
+        await import_litellm().close_litellm_async_clients()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()
+
+
+@pytest.fixture
+def server(stub: OpenAIStub) -> OpenAIStub:
+    stub.reset()
+    return stub
+
+
+def _gen(server: OpenAIStub, **kwargs: object) -> LiteLLMGenerator:
+    options: dict[str, object] = {"backoff_base": 0.01, "backoff_max": 0.05, "max_retries": 2}
+    options.update(kwargs)
+    return LiteLLMGenerator(
+        model="openai/stub-model",
+        api_key=SECRET,
+        params=GenerateParams(api_base=server.base_url),
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def _chat(text: str) -> list[Message]:
+    return [Message(role="system", content="Be brief."), Message(role="user", content=text)]
+
+
+async def test_chat_params_arrive_as_sent(server: OpenAIStub) -> None:
+    gen = _gen(server)
+    gen.params.temperature = 0.25
+    params = GenerateParams(
+        max_tokens=50,
+        top_p=0.9,
+        stop=["END", "STOP"],
+        presence_penalty=0.1,
+        frequency_penalty=0.2,
+        seed=7,
+        tools=[TOOL],
+        tool_choice="auto",
+        parallel_tool_calls=False,
+        extra={"logprobs": True, "logit_bias": {"50256": -100}},
+    )
+    [result] = await gen.generate_messages([_chat("hello world")], [params])
+    assert result.message.content == "hello world"
+    [request] = server.requests
+    assert request.path == "/v1/chat/completions"
+    assert request.headers["authorization"] == f"Bearer {SECRET}"
+    body = request.json
+    assert body["model"] == "stub-model"
+    assert body["messages"] == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "hello world"},
+    ]
+    expected = {
+        "temperature": 0.25,
+        "max_tokens": 50,
+        "top_p": 0.9,
+        "stop": ["END", "STOP"],
+        "presence_penalty": 0.1,
+        "frequency_penalty": 0.2,
+        "seed": 7,
+        "tools": [TOOL],
+        "tool_choice": "auto",
+        "parallel_tool_calls": False,
+        "logprobs": True,
+        "logit_bias": {"50256": -100},
+    }
+    assert {key: body.get(key) for key in expected} == expected, body
+    assert gen.params.max_tokens is None  # request params never leak into the generator
+
+
+async def test_tool_calls_usage_stop_reason_and_n(server: OpenAIStub) -> None:
+    gen = _gen(server)
+    server.script(
+        Reply(tool_calls=[ToolCall("add", {"a": 1}, id="call-1")]),
+        Reply(choices=["first", "second"], usage={"prompt_tokens": 3, "completion_tokens": 4}),
+    )
+    [called] = await gen.generate_messages([_chat("add")], [GenerateParams(tools=[TOOL])])
+    assert called.stop_reason == "tool_calls"
+    assert called.message.tool_calls is not None
+    [call] = called.message.tool_calls
+    assert (call.id, call.function.name, json.loads(call.function.arguments)) == (
+        "call-1",
+        "add",
+        {"a": 1},
+    )
+    [many] = await gen.generate_messages([_chat("two")], [GenerateParams(extra={"n": 2})])
+    assert server.requests[-1].json["n"] == 2
+    assert many.message.content == "first"
+    assert many.extra["other_choices"] == ["second"]
+    assert many.extra["response_id"]
+    assert many.usage is not None
+    assert (many.usage.input_tokens, many.usage.output_tokens) == (3, 4)
+    assert many.stop_reason == "stop"
+
+
+async def test_text_completion(server: OpenAIStub) -> None:
+    gen = _gen(server)
+    server.script(Reply("the end", finish_reason="length"))
+    [result] = await gen.generate_texts(["Once upon"], [GenerateParams(max_tokens=2)])
+    assert result.text == "the end"
+    assert result.stop_reason == "length"
+    assert result.usage is not None
+    [request] = server.requests
+    assert request.path == "/v1/completions"
+    assert request.json["prompt"] == "Once upon"
+    assert request.json["max_tokens"] == 2
+
+
+async def test_batch_results_keep_order(server: OpenAIStub) -> None:
+    gen = _gen(server)
+    texts = [f"item {i}" for i in range(12)]
+    results = await gen.generate_messages([_chat(t) for t in texts], [GenerateParams()] * 12)
+    assert [r.message.content for r in results] == texts
+
+
+async def test_retries_rate_limit_and_server_errors_then_succeeds(server: OpenAIStub) -> None:
+    gen = _gen(server, max_retries=3)
+    server.script(ErrorReply(429, retry_after=0.01), ErrorReply(500), ErrorReply(503), "finally")
+    [result] = await gen.generate_texts(["x"], [GenerateParams()])
+    assert result.text == "finally"
+    assert len(server.requests) == 4
+
+
+async def test_retries_stop_with_a_clear_error(server: OpenAIStub) -> None:
+    gen = _gen(server, max_retries=2)
+    server.script(*[ErrorReply(429, message="slow down")] * 5)
+    with pytest.raises(GenerationError) as info:
+        await gen.generate_messages([_chat("x")], [GenerateParams()])
+    assert len(server.requests) == 3
+    message = str(info.value)
+    assert message.startswith("request to model 'openai/stub-model' failed after 3 attempt(s)")
+    assert "HTTP 429 (RateLimitError)" in message
+    assert info.value.status == 429
+    assert SECRET not in message
+
+
+async def test_client_errors_are_not_retried(server: OpenAIStub) -> None:
+    litellm = pytest.importorskip("litellm")
+    gen = _gen(server, max_retries=3)
+    server.script(ErrorReply(400, message="bad request"))
+    with pytest.raises(litellm.BadRequestError):
+        await gen.generate_texts(["x"], [GenerateParams()])
+    assert len(server.requests) == 1
+
+
+async def test_timeouts_fire_and_are_retried(server: OpenAIStub) -> None:
+    gen = _gen(server, max_retries=1)
+    server.script(Reply("late", delay=3), Reply("late", delay=3))
+    with pytest.raises(GenerationError, match=r"after 2 attempt\(s\); last error: timeout"):
+        await gen.generate_texts(["x"], [GenerateParams(timeout=1)])
+    assert len(server.requests) == 2
+
+
+async def test_max_connections_is_honoured_under_200_requests(server: OpenAIStub) -> None:
+    gen = _gen(server, max_connections=8)
+    delay = 0.03
+    arrivals: list[float] = []
+
+    def handler(request: object) -> Reply:
+        arrivals.append(time.monotonic())
+        return Reply(delay=delay, content="ok")
+
+    server.on_request(handler)
+    results = await gen.generate_texts([f"t{i}" for i in range(200)], [GenerateParams()] * 200)
+    assert len(results) == 200
+    assert all(r.text == "ok" for r in results)
+    assert len(server.requests) == 200
+    assert gen.peak_connections == 8
+    # Each request is being served during [arrival, arrival + delay]; the client cannot send
+    # the request that replaces it before that window ends, so overlaps count open requests.
+    # (The stub's own max_in_flight decrements only after the reply is written, so it can
+    # briefly count a finished request and its replacement together.)
+    events = sorted([(t, 1) for t in arrivals] + [(t + delay, -1) for t in arrivals])
+    open_now = peak = 0
+    for _, step in events:
+        open_now += step
+        peak = max(peak, open_now)
+    assert peak == 8
+
+
+async def test_min_delay_between_requests_spaces_them(server: OpenAIStub) -> None:
+    gen = _gen(server, min_delay_between_requests=50)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    await gen.generate_texts(["a", "b", "c"], [GenerateParams()] * 3)
+    assert loop.time() - start >= 0.1
+    assert len(server.requests) == 3
+
+
+async def test_api_key_never_leaks(server: OpenAIStub, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    gen = get_generator(f"openai/stub-model,api_key={SECRET},max_retries=0")
+    assert isinstance(gen, LiteLLMGenerator)
+    assert gen.api_key == SECRET
+    gen.params.api_base = server.base_url
+    server.script(ErrorReply(500, message=f"echoing {SECRET}"))
+    with pytest.raises(GenerationError) as info:
+        await gen.generate_messages([_chat("x")], [GenerateParams()])
+    [result] = await gen.generate_messages([_chat("ok")], [GenerateParams()])
+    surfaces = [
+        repr(gen),
+        str(gen),
+        gen.to_identifier(),
+        json.dumps(gen.model_dump(mode="json")),
+        gen.model_dump_json(),
+        result.model_dump_json(),
+        str(info.value),
+        caplog.text,
+    ]
+    for text in surfaces:
+        assert SECRET not in text
