@@ -4,14 +4,6 @@ from __future__ import annotations
 
 from rigging import error, generator, model, parsing, tool
 from rigging._native import __version__
-from rigging.generator import (
-    GeneratedMessage,
-    GeneratedText,
-    GenerateParams,
-    Generator,
-    get_generator,
-    register_generator,
-)
 
 # Pipelines. `rigging.chat` is then rebound from the module to the `chat()` function (as in
 # 2.3); `import rigging.chat` / `from rigging.chat import ...` still reach the module.
@@ -21,6 +13,14 @@ from rigging.completion import (
     CompletionPipeline,
     MapCompletionCallback,
     ThenCompletionCallback,
+)
+from rigging.generator import (
+    GeneratedMessage,
+    GeneratedText,
+    GenerateParams,
+    Generator,
+    get_generator,
+    register_generator,
 )
 from rigging.generator.base import chat, complete
 from rigging.message import ContentImageUrl, ContentText, Message, MessageDict, Messages
