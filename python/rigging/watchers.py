@@ -80,7 +80,7 @@ class _JsonlWriter:
 
     def write(self, lines: Sequence[str]) -> None:
         payload = "".join(f"{line}\n" for line in lines).encode("utf-8")
-        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
+        flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
         with _lock_for(self.path):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, flags, 0o644)

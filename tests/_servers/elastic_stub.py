@@ -54,7 +54,7 @@ class ElasticStub:
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 return None
 
             def _body(self) -> bytes:
@@ -142,7 +142,9 @@ class ElasticStub:
                 continue
             created = doc_id not in index.docs
             index.docs[doc_id] = source
-            items.append({op: {"_index": meta["_index"], "_id": doc_id, "status": 201 if created else 200}})
+            items.append(
+                {op: {"_index": meta["_index"], "_id": doc_id, "status": 201 if created else 200}}
+            )
         errors = any(item[next(iter(item))]["status"] >= 300 for item in items)
         return 200, {"took": 1, "errors": errors, "items": items}
 
