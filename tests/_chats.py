@@ -37,7 +37,7 @@ def _inputs() -> list[rg.Message]:
 
 
 async def make_chats(count: int = 4) -> ChatList:
-    """`count` chats from one `run_many`; the second (and every third) item fails: no rounds to recover."""
+    """`count` chats from one `run_many`; items 2, 5, ... fail (no rounds to recover)."""
     generator = ScriptedGenerator(responses=ANSWERS, cycle=True)
     pipeline = (
         generator.chat(_inputs())
