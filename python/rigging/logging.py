@@ -109,7 +109,7 @@ def configure_logging(
             raise TypeError("give either log_file_level or file_level, not both")
         log_file_level = file_level
     stderr_level = _level(log_level)
-    file_level = _level(log_file_level) if log_file is not None else stderr_level
+    to_file_level = _level(log_file_level) if log_file is not None else stderr_level
     for handler in [h for h in logger.handlers if isinstance(h, _RiggingHandler)]:
         logger.removeHandler(handler)
         handler.close()
@@ -120,9 +120,9 @@ def configure_logging(
     logger.addHandler(stream)
     if log_file is not None:
         file_handler = _FileHandler(Path(log_file), encoding="utf-8")
-        file_handler.setLevel(file_level)
+        file_handler.setLevel(to_file_level)
         file_handler.setFormatter(formatter)
         logger.addHandler(file_handler)
-    logger.setLevel(min(stderr_level, file_level))
+    logger.setLevel(min(stderr_level, to_file_level))
     if log_file is not None:
         logger.info("Logging to %s", log_file)
