@@ -131,7 +131,8 @@ def test_cli_ctrl_c_at_the_prompt_exits_cleanly(openai_stub: OpenAIStub) -> None
     assert proc.stdout is not None
     banner = proc.stdout.readline()
     assert banner.startswith("Chatting with litellm!openai/stub-model")
-    time.sleep(0.3)
+    assert proc.stdout.read(2) == "> "  # input() is waiting, with ctrl-c armed
+    time.sleep(0.1)
     os.kill(proc.pid, signal.SIGINT)
     _stdout, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 0, stderr
