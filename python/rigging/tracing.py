@@ -3,7 +3,8 @@
 ``tracer.span(template, **attributes)`` opens a span; ``span.set_attribute(key, value)`` adds to
 it. Once the application has imported logfire (the ``rigging[tracing]`` extra) and called
 ``logfire.configure()``, rigging's spans are exported under the otel scope ``rigging``. Until
-then every span is a shared no-op object: rigging never imports logfire itself, so
+then every span is a shared no-op object: rigging imports neither logfire nor ``logfire-api``
+before that (``logfire-api`` imports an installed logfire eagerly), so
 ``import rigging`` stays light and an installed but unconfigured logfire neither slows runs
 down nor warns.
 
@@ -89,7 +90,11 @@ class Tracer:
         if not getattr(config, "_initialized", False):
             return None
         if self._logfire is None:
-            self._logfire = module.Logfire(otel_scope=self.otel_scope)
+            # logfire is already imported and configured here, so logfire-api is a thin
+            # pass-through to it (importing logfire_api earlier would import logfire eagerly).
+            import logfire_api
+
+            self._logfire = logfire_api.Logfire(otel_scope=self.otel_scope)
         return self._logfire
 
     @property
