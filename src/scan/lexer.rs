@@ -132,6 +132,15 @@ impl Lexer {
         let mut conv = ByteToChar::new(chunk);
         let mut i = 0;
         while i < chunk.len() {
+            if self.state == State::Text {
+                let Some(k) = memchr(b'<', &chunk[i..]) else {
+                    self.work += (chunk.len() - i) as u64;
+                    break;
+                };
+                self.work += k as u64 + 1;
+                i = self.open_tag(tags, chunk, i + k, &mut conv, emit);
+                continue;
+            }
             if let Some(skip) = self.skip(&chunk[i..]) {
                 self.work += skip as u64;
                 i += skip;
@@ -141,13 +150,6 @@ impl Lexer {
             }
             let b = chunk[i];
             self.work += 1;
-            if self.state == State::Text {
-                // `skip` stopped on a `<`.
-                self.candidate_start = self.chars + conv.char_at(i);
-                self.state = State::Lt;
-                i += 1;
-                continue;
-            }
             match self.step(tags, b) {
                 Step::Next => i += 1,
                 Step::Again => self.state = State::Text,
@@ -160,6 +162,95 @@ impl Lexer {
             }
         }
         self.chars += conv.char_at(chunk.len());
+    }
+
+    /// Handles the `<` at `lt` (text state) and returns where to go on.
+    ///
+    /// When the chunk holds the whole name, it is read straight from the chunk: the outcome is
+    /// exactly what the byte states would reach, without going through them. A name that
+    /// cannot be ours (first byte no name starts with, too long, not in the set, or followed
+    /// by a byte that cannot follow a name) drops the candidate there and then; the text state
+    /// only looks for `<`, which a name byte never is, so resuming anywhere up to the byte that
+    /// would have broken the candidate is the same. The code-point offset of `<` is only
+    /// computed for a name that matched.
+    #[inline]
+    fn open_tag(
+        &mut self,
+        tags: &TagSet,
+        chunk: &[u8],
+        lt: usize,
+        conv: &mut ByteToChar<'_>,
+        emit: &mut impl FnMut(Event),
+    ) -> usize {
+        let after = lt + 1;
+        let (end_tag, name_at) = match chunk.get(after) {
+            None => return self.enter(State::Lt, lt, conv, after),
+            Some(b'/') => (true, after + 1),
+            Some(b'!') => {
+                self.work += 1;
+                self.state = State::Bang;
+                return after + 1;
+            }
+            Some(_) => (false, after),
+        };
+        let Some(&first) = chunk.get(name_at) else {
+            return self.enter(State::EndLt, lt, conv, name_at);
+        };
+        if !tags.may_start(first) {
+            self.work += (name_at - lt) as u64;
+            return name_at;
+        }
+        let limit = chunk.len().min(name_at + tags.max_len() + 1);
+        let name_len = chunk[name_at..limit]
+            .iter()
+            .position(|&b| !is_name_byte(b))
+            .unwrap_or(limit - name_at);
+        let stop = name_at + name_len;
+        self.work += (stop - lt) as u64;
+        if name_len > tags.max_len() {
+            return stop;
+        }
+        let Some(&next) = chunk.get(stop) else {
+            // The chunk ends inside the name: the byte states take it from here.
+            self.name.clear();
+            self.name.extend_from_slice(&chunk[name_at..stop]);
+            let state = if end_tag {
+                State::EndName
+            } else {
+                State::StartName
+            };
+            return self.enter(state, lt, conv, stop);
+        };
+        let ws = next.is_ascii_whitespace();
+        let state = match (end_tag, next) {
+            (_, b'>') => State::Text,
+            (false, b'/') => State::Slash,
+            (false, _) if ws => State::Attrs,
+            (true, _) if ws => State::EndSpace,
+            _ => return stop,
+        };
+        let Some(tag) = tags.lookup(&chunk[name_at..stop]) else {
+            return stop;
+        };
+        self.work += 1;
+        self.tag = tag;
+        self.candidate_start = self.chars + conv.char_at(lt);
+        if next == b'>' {
+            // `<`, `/`, the name and `>` are ASCII: as many code points as bytes.
+            let end = self.candidate_start + (stop + 1 - lt);
+            emit(self.event(if end_tag { Kind::End } else { Kind::Start }, end));
+        } else {
+            self.state = state;
+        }
+        stop + 1
+    }
+
+    /// Enters the byte state `state` for a candidate whose `<` is at `lt`; goes on at `next`.
+    #[cold]
+    fn enter(&mut self, state: State, lt: usize, conv: &mut ByteToChar<'_>, next: usize) -> usize {
+        self.candidate_start = self.chars + conv.char_at(lt);
+        self.state = state;
+        next
     }
 
     /// In the states that wait for one or two bytes, the number of bytes that can be passed

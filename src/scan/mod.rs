@@ -32,6 +32,7 @@ mod stream;
 
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 
 pub use stream::TagStream;
 
@@ -128,15 +129,61 @@ impl std::error::Error for ScanError {}
 /// `true` for the bytes a tag name may hold: ASCII letters and digits, `-`, `_`, `.`, `:`.
 #[inline]
 pub(crate) fn is_name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':')
+    NAME_BYTES[usize::from(b)]
+}
+
+/// [`is_name_byte`] as a table (one load instead of a chain of range checks).
+static NAME_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b':');
+        b += 1;
+    }
+    table
+};
+
+/// FNV-1a: tag names are a few bytes long and chosen by the caller, not by the text being
+/// scanned (a lookup key is at most one byte longer than the longest name), so a simple fast
+/// hash beats the default `SipHash` here without opening a flooding hole.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NameHasher(u64);
+
+impl Default for NameHasher {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for NameHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        // The length prefix of a slice key: one round instead of eight.
+        self.0 = (self.0 ^ n as u64).wrapping_mul(0x0100_0000_01b3);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// The tag names to look for. A name given twice is kept once, at its first index.
 #[derive(Debug, Clone, Default)]
 pub struct TagSet {
     names: Vec<String>,
-    index: HashMap<Box<[u8]>, usize>,
+    index: HashMap<Box<[u8]>, usize, BuildHasherDefault<NameHasher>>,
     max_len: usize,
+    /// Bit `b` of word `b / 64` is set when some name starts with byte `b`.
+    first: [u64; 2],
 }
 
 impl TagSet {
@@ -175,6 +222,9 @@ impl TagSet {
             set.index.entry(name.as_bytes().into()).or_insert(next);
             set.names.push(name.to_owned());
             set.max_len = set.max_len.max(name.len());
+            if let Some(&b) = name.as_bytes().first() {
+                set.first[usize::from(b >> 6)] |= 1 << (b & 63);
+            }
         }
         Ok(set)
     }
@@ -206,6 +256,13 @@ impl TagSet {
             return None;
         }
         self.index.get(name).copied()
+    }
+
+    /// `true` when some name starts with `b` (so a `<` followed by another byte is not one
+    /// of our tags).
+    #[inline]
+    pub(crate) fn may_start(&self, b: u8) -> bool {
+        b < 128 && self.first[usize::from(b >> 6)] & (1 << (b & 63)) != 0
     }
 
     /// Length in bytes of the longest name (names longer than this cannot match).
