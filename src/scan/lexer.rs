@@ -166,13 +166,14 @@ impl Lexer {
 
     /// Handles the `<` at `lt` (text state) and returns where to go on.
     ///
-    /// When the chunk holds the whole name, it is read straight from the chunk: the outcome is
-    /// exactly what the byte states would reach, without going through them. A name that
-    /// cannot be ours (first byte no name starts with, too long, not in the set, or followed
-    /// by a byte that cannot follow a name) drops the candidate there and then; the text state
-    /// only looks for `<`, which a name byte never is, so resuming anywhere up to the byte that
-    /// would have broken the candidate is the same. The code-point offset of `<` is only
-    /// computed for a name that matched.
+    /// The name is matched straight in the chunk, and the outcome is exactly what the byte
+    /// states would reach, without going through them. A candidate that cannot be ours (first
+    /// byte no name starts with, no name of the set ending where the run of name bytes ends,
+    /// or followed by a byte that cannot follow a name) is dropped there and then: the text
+    /// state only looks for `<`, which no name byte is, so resuming anywhere up to the byte
+    /// that would have broken the candidate is the same. The code-point offset of `<` is only
+    /// computed for a name that matched. Only a candidate cut by the end of the chunk is
+    /// handed to the byte states.
     #[inline]
     fn open_tag(
         &mut self,
@@ -200,26 +201,22 @@ impl Lexer {
             self.work += (name_at - lt) as u64;
             return name_at;
         }
-        let limit = chunk.len().min(name_at + tags.max_len() + 1);
-        let name_len = chunk[name_at..limit]
-            .iter()
-            .position(|&b| !is_name_byte(b))
-            .unwrap_or(limit - name_at);
-        let stop = name_at + name_len;
-        self.work += (stop - lt) as u64;
-        if name_len > tags.max_len() {
-            return stop;
-        }
-        let Some(&next) = chunk.get(stop) else {
-            // The chunk ends inside the name: the byte states take it from here.
-            self.name.clear();
-            self.name.extend_from_slice(&chunk[name_at..stop]);
-            let state = if end_tag {
-                State::EndName
-            } else {
-                State::StartName
+        let (tag, stop) = if chunk.len() - name_at >= tags.direct_len() {
+            let Some((tag, len)) = tags.name_at(&chunk[name_at..]) else {
+                self.work += (name_at - lt) as u64;
+                return name_at;
             };
-            return self.enter(state, lt, conv, stop);
+            self.work += (name_at + len - lt) as u64;
+            (tag, name_at + len)
+        } else {
+            match self.name_near_end(tags, chunk, lt, name_at, end_tag, conv) {
+                Ok(found) => found,
+                Err(next) => return next,
+            }
+        };
+        // `name_at` holds a whole name, so `stop` is inside the chunk.
+        let Some(&next) = chunk.get(stop) else {
+            return stop;
         };
         let ws = next.is_ascii_whitespace();
         let state = match (end_tag, next) {
@@ -228,9 +225,6 @@ impl Lexer {
             (false, _) if ws => State::Attrs,
             (true, _) if ws => State::EndSpace,
             _ => return stop,
-        };
-        let Some(tag) = tags.lookup(&chunk[name_at..stop]) else {
-            return stop;
         };
         self.work += 1;
         self.tag = tag;
@@ -243,6 +237,45 @@ impl Lexer {
             self.state = state;
         }
         stop + 1
+    }
+
+    /// [`Self::open_tag`] for a name that starts less than [`TagSet::direct_len`] bytes
+    /// before the end of the chunk: reads the run of name bytes; `Ok((tag, end))` for a name
+    /// of the set that ends inside the chunk, `Err(next)` where to go on otherwise (the byte
+    /// states take over a name cut by the end of the chunk).
+    #[cold]
+    fn name_near_end(
+        &mut self,
+        tags: &TagSet,
+        chunk: &[u8],
+        lt: usize,
+        name_at: usize,
+        end_tag: bool,
+        conv: &mut ByteToChar<'_>,
+    ) -> Result<(usize, usize), usize> {
+        let limit = chunk.len().min(name_at + tags.max_len() + 1);
+        let name_len = chunk[name_at..limit]
+            .iter()
+            .position(|&b| !is_name_byte(b))
+            .unwrap_or(limit - name_at);
+        let stop = name_at + name_len;
+        self.work += (stop - lt) as u64;
+        if name_len > tags.max_len() {
+            return Err(stop);
+        }
+        if stop == chunk.len() {
+            self.name.clear();
+            self.name.extend_from_slice(&chunk[name_at..stop]);
+            let state = if end_tag {
+                State::EndName
+            } else {
+                State::StartName
+            };
+            return Err(self.enter(state, lt, conv, stop));
+        }
+        tags.lookup(&chunk[name_at..stop])
+            .map(|tag| (tag, stop))
+            .ok_or(stop)
     }
 
     /// Enters the byte state `state` for a candidate whose `<` is at `lt`; goes on at `next`.
