@@ -4,7 +4,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PySlice, PyString};
+use pyo3::types::{PyBytes, PyList, PySlice, PyString};
 
 use super::errors::{new_error, ErrorClass};
 use crate::scan::{self as core, Incomplete, ScanError, TagSet};
@@ -103,23 +103,26 @@ fn tag_names(py: Python<'_>, tags: &TagSet) -> Vec<Py<PyString>> {
         .collect()
 }
 
-/// Rust spans to Python spans (tag indices to the shared name strings).
-fn convert(py: Python<'_>, names: &[Py<PyString>], spans: Vec<core::Span>) -> Vec<PySpan> {
-    spans
-        .into_iter()
-        .map(|s| PySpan {
-            tag: names
-                .get(s.tag)
-                .map_or_else(|| PyString::new(py, "").unbind(), |name| name.clone_ref(py)),
-            start: s.start,
-            end: s.end,
-            inner_start: s.inner_start,
-            inner_end: s.inner_end,
-            depth: s.depth,
-            self_closing: s.self_closing,
-            closed: s.closed,
-        })
-        .collect()
+/// Rust spans to a list of Python spans (tag indices to the shared name strings), built in
+/// place with no intermediate vector.
+fn convert<'py>(
+    py: Python<'py>,
+    names: &[Py<PyString>],
+    spans: &[core::Span],
+) -> PyResult<Bound<'py, PyList>> {
+    let spans = spans.iter().map(|s| PySpan {
+        tag: names
+            .get(s.tag)
+            .map_or_else(|| PyString::new(py, "").unbind(), |name| name.clone_ref(py)),
+        start: s.start,
+        end: s.end,
+        inner_start: s.inner_start,
+        inner_end: s.inner_end,
+        depth: s.depth,
+        self_closing: s.self_closing,
+        closed: s.closed,
+    });
+    PyList::new(py, spans)
 }
 
 #[cold]
@@ -174,12 +177,12 @@ fn tag_set(tags: &Bound<'_, PyAny>) -> PyResult<TagSet> {
 
 #[pyfunction]
 #[pyo3(signature = (text, tags, *, incomplete = "drop"))]
-fn scan(
-    py: Python<'_>,
+fn scan<'py>(
+    py: Python<'py>,
     text: &Bound<'_, PyString>,
     tags: &Bound<'_, PyAny>,
     incomplete: &str,
-) -> PyResult<Vec<PySpan>> {
+) -> PyResult<Bound<'py, PyList>> {
     let mode = parse_mode(incomplete)?;
     let tags = tag_set(tags)?;
     let text = text.to_str()?;
@@ -188,7 +191,7 @@ fn scan(
     } else {
         core::scan(text, &tags, mode)
     };
-    Ok(convert(py, &tag_names(py, &tags), spans))
+    convert(py, &tag_names(py, &tags), &spans)
 }
 
 /// Finds spans in a text that arrives in chunks.
@@ -211,7 +214,11 @@ impl PyTagStream {
         })
     }
 
-    fn feed(&mut self, py: Python<'_>, chunk: &Bound<'_, PyAny>) -> PyResult<Vec<PySpan>> {
+    fn feed<'py>(
+        &mut self,
+        py: Python<'py>,
+        chunk: &Bound<'_, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
         let bytes: &[u8] = if let Ok(text) = chunk.cast::<PyString>() {
             text.to_str()?.as_bytes()
         } else if let Ok(bytes) = chunk.cast::<PyBytes>() {
@@ -229,12 +236,12 @@ impl PyTagStream {
             inner.feed(bytes)
         }
         .map_err(|e| scan_error(py, &e))?;
-        Ok(convert(py, &self.names, spans))
+        convert(py, &self.names, &spans)
     }
 
-    fn finish(&mut self, py: Python<'_>) -> PyResult<Vec<PySpan>> {
+    fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let spans = self.inner.finish().map_err(|e| scan_error(py, &e))?;
-        Ok(convert(py, &self.names, spans))
+        convert(py, &self.names, &spans)
     }
 
     #[getter]
