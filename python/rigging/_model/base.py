@@ -14,6 +14,7 @@ from pydantic_xml import BaseXmlModel
 from pydantic_xml.fields import XmlEntityInfo
 from typing_extensions import Self
 
+from rigging._model.fast import SharedFieldsSet, shared_fields_set
 from rigging.error import MultipleModelsError
 from rigging.util import to_xml_tag, unescape_xml
 
@@ -71,6 +72,8 @@ class ClassInfo:
     excluded field, no custom ``to_xml_tree``."""
     ready: bool = False
     """`Model.ensure_valid` is not overridden and passed, so parsing need not call it again."""
+    shared_fields: SharedFieldsSet | None = None
+    """For simple models without extra fields: the fields set parsed instances share."""
 
 
 _INFO_ATTR = "__rigging_class_info__"
@@ -183,6 +186,11 @@ def class_info(cls: type[Model]) -> ClassInfo:
             plain_text=shortcut is not None,
             shortcut=shortcut,
             ready=_ensure_valid_once(cls),
+            shared_fields=(
+                shared_fields_set(cls, [field])
+                if field is not None and cls.model_config.get("extra") != "allow"
+                else None
+            ),
         )
         type.__setattr__(cls, _INFO_ATTR, info)
     return info

@@ -29,6 +29,7 @@ from pydantic_xml.errors import ParsingError
 
 from rigging import _native
 from rigging._model.base import ModelT, class_info
+from rigging._model.fast import share_fields_set
 from rigging.error import MissingModelError, XmlContentError
 from rigging.util import escape_xml, truncate_string, unescape_xml
 
@@ -138,6 +139,7 @@ def extract(cls: type[ModelT], text: str) -> list[Found[ModelT]]:
         raise MissingModelError(f"Failed to find '{cls.xml_tags()}' in message")
     field = info.simple_field
     validate = cls.__pydantic_validator__.validate_python
+    shared = info.shared_fields
     found: list[Found[ModelT]] = []
     failures: list[tuple[int, Exception]] = []
     for span in _candidates(spans):
@@ -145,6 +147,8 @@ def extract(cls: type[ModelT], text: str) -> list[Found[ModelT]]:
         try:
             if field is not None:
                 model = validate({field: _inner_value(inner)})
+                if shared is not None:
+                    share_fields_set(model, shared)
             else:
                 model = _build_xml(cls, info.tag, text, span)
         except ValidationError as exc:
