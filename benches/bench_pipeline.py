@@ -2,9 +2,10 @@
 
 The generator answers instantly in-process and times itself, so the framework's own cost
 per chat is ``(CPU time of the run - CPU time inside the generator) / n`` (process CPU time,
-so other load on the machine does not count); the best of the rounds is stored in each bench's
-``extra_info["overhead_us_per_chat"]`` and the median in ``overhead_us_per_chat_median``. Targets (issue 5): under 12 us for plain runs and
-under 30 us with ``until_parsed_as`` when the first answer parses.
+so other load on the machine does not count); the best round is stored in each bench's
+``extra_info["overhead_us_per_chat"]``, the median in ``overhead_us_per_chat_median``.
+Targets (issue 5): under 12 us for plain runs and under 30 us with ``until_parsed_as``
+when the first answer parses.
 
 Run: ``python -m pytest benches/bench_pipeline.py --benchmark-only``.
 """

@@ -155,7 +155,8 @@ def _shortcut(cls: type[Model], field: str | None) -> type | None:
 
 def _ensure_valid_once(cls: type[Model]) -> bool:
     """Run the stock `Model.ensure_valid` once; False when it is overridden or fails."""
-    if getattr(cls.ensure_valid, "__func__", None) is not Model.ensure_valid.__func__:
+    stock = getattr(Model.ensure_valid, "__func__", None)
+    if getattr(cls.ensure_valid, "__func__", None) is not stock:
         return False
     try:
         cls.ensure_valid()
@@ -239,7 +240,7 @@ class Model(BaseXmlModel):
         info = class_info(type(self))
         shortcut = info.shortcut
         if shortcut is not None:
-            value = self.__dict__.get(info.simple_field)  # type: ignore[arg-type]
+            value: t.Any = self.__dict__.get(info.simple_field)  # type: ignore[arg-type]
             kind = type(value)
             if kind is shortcut:
                 if kind is bool:

@@ -58,7 +58,9 @@ class SharedFieldsSet(set[str]):
         return set, (list(self),)
 
 
-def shared_fields_set(cls: type[BaseModel], names: t.Iterable[str] | None = None) -> SharedFieldsSet:
+def shared_fields_set(
+    cls: type[BaseModel], names: t.Iterable[str] | None = None
+) -> SharedFieldsSet:
     """The shared fields set of ``cls`` (all its fields), created on first use.
 
     It is stored in the class's own ``__dict__``, so subclasses get their own.
