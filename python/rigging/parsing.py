@@ -36,6 +36,13 @@ def found_many(text: str, *types: type[Model], fail_on_missing: bool) -> list[Fo
     Returns:
         The results of all types, stably sorted by position.
     """
+    if len(types) == 1:  # one type: extract's results are already in document order
+        try:
+            return prefer_filled(extract(types[0], text))
+        except _PARSE_ERRORS:
+            if fail_on_missing:
+                raise
+            return []
     results: list[Found[Model]] = []
     for model_type in types:
         try:

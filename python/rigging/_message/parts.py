@@ -18,11 +18,12 @@ from rigging import _native
 from rigging._message.content import ContentText, ParsedMessagePart
 from rigging._model.base import Model
 from rigging._model.extract import Found
+from rigging._model.fast import construct
 
 if t.TYPE_CHECKING:
     from rigging._message.message import Message
 
-__all__ = ["add_parts", "strip_parts"]
+__all__ = ["add_parts", "assign", "make_part", "strip_parts"]
 
 
 def _nesting(spans: list[tuple[int, int]]) -> set[int]:
@@ -50,6 +51,49 @@ def _nesting(spans: list[tuple[int, int]]) -> set[int]:
     return nested
 
 
+def make_part(model: Model, where: slice) -> ParsedMessagePart:
+    """A part from a validated model and a slice, without re-validation.
+
+    Args:
+        model: The parsed model.
+        where: Its slice.
+
+    Returns:
+        The part (equal to ``ParsedMessagePart(model=model, slice_=where)``).
+    """
+    return construct(ParsedMessagePart, {"model": model, "slice_": where})
+
+
+def assign(message: Message, name: str, value: t.Any) -> None:
+    """Set a field of ``message`` as ``setattr`` would, without pydantic's dispatch.
+
+    Falls back to ``setattr`` when the class validates assignments.
+    """
+    if type(message).model_config.get("validate_assignment"):
+        setattr(message, name, value)
+        return
+    message.__dict__[name] = value
+    message.__pydantic_fields_set__.add(name)
+
+
+def _same_text(text: str, start: int, stop: int, pretty: str) -> bool:
+    """``text[start:stop] == pretty`` without slicing."""
+    return stop - start == len(pretty) and text.startswith(pretty, start)
+
+
+def _add_one(message: Message, item: Found[Model]) -> None:
+    """`add_parts` for the common case: one new part in a message without parts."""
+    model, where = item.model, item.slice
+    text = message.all_content
+    if isinstance(text, str):
+        start, stop = where.start, where.stop
+        pretty = model.to_pretty_xml()
+        if not _same_text(text, start, stop, pretty):
+            assign(message, "all_content", text[:start] + pretty + text[stop:])
+            where = slice(start, start + len(pretty))
+    assign(message, "parts", [make_part(model, where)])
+
+
 def add_parts(message: Message, found: t.Sequence[Found[Model]]) -> None:
     """Record parsed models as parts of ``message`` and normalise their text.
 
@@ -60,6 +104,11 @@ def add_parts(message: Message, found: t.Sequence[Found[Model]]) -> None:
     Raises:
         ValueError: A new element crosses a recorded one.
     """
+    if not found:
+        return
+    if len(found) == 1 and not message.parts:
+        _add_one(message, found[0])
+        return
     known = {(p.slice_.start, p.slice_.stop, type(p.model)) for p in message.parts}
     parts = list(message.parts)
     first_new = len(parts)
@@ -67,7 +116,7 @@ def add_parts(message: Message, found: t.Sequence[Found[Model]]) -> None:
         key = (item.slice.start, item.slice.stop, type(item.model))
         if key not in known:
             known.add(key)
-            parts.append(ParsedMessagePart(model=item.model, slice_=item.slice))
+            parts.append(make_part(item.model, item.slice))
     if len(parts) == first_new:
         return
     spans = [(p.slice_.start, p.slice_.stop) for p in parts]
@@ -80,19 +129,20 @@ def add_parts(message: Message, found: t.Sequence[Found[Model]]) -> None:
                 continue
             start, stop = spans[index]
             pretty = parts[index].model.to_pretty_xml()
-            if text[start:stop] != pretty:
+            if not _same_text(text, start, stop, pretty):
                 edits.append((start, stop, pretty))
         if edits:
             edits.sort()
-            message.all_content, remapped = _native.splice(text, edits, spans)
+            new_text, remapped = _native.splice(text, edits, spans)
+            assign(message, "all_content", new_text)
             moved = []
             for part, span in zip(parts, remapped, strict=False):
                 if span is None:  # pragma: no cover - edits never cut a tracked span
                     raise RuntimeError("splice lost a part while normalising")
-                moved.append(part.model_copy(update={"slice_": slice(*span)}))
+                moved.append(make_part(part.model, slice(*span)))
             parts = moved
     parts.sort(key=lambda p: p.slice_.start)
-    message.parts = parts
+    assign(message, "parts", parts)
 
 
 def strip_parts(message: Message, model_type: type[Model]) -> list[ParsedMessagePart]:
@@ -129,7 +179,7 @@ def strip_parts(message: Message, model_type: type[Model]) -> list[ParsedMessage
         if span is None or span[0] == span[1]:  # inside, or the same element as, a removed part
             removed.append(part)
         else:
-            survivors.append(part.model_copy(update={"slice_": slice(*span)}))
+            survivors.append(make_part(part.model, slice(*span)))
     if isinstance(content, str):
         message.all_content = new_text
     else:

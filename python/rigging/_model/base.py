@@ -9,10 +9,12 @@ import weakref
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
+from pydantic import PlainSerializer, WrapSerializer
 from pydantic_xml import BaseXmlModel
 from pydantic_xml.fields import XmlEntityInfo
 from typing_extensions import Self
 
+from rigging._model.fast import SharedFieldsSet, shared_fields_set
 from rigging.error import MultipleModelsError
 from rigging.util import to_xml_tag, unescape_xml
 
@@ -63,10 +65,18 @@ class ClassInfo:
     simple_field: str | None
     """The single text field of a simple model, or None for other models."""
     plain_text: bool
-    """Simple ``str`` field, no namespace, no custom serializer: render without pydantic-xml."""
+    """Simple model rendered without pydantic-xml (see `shortcut`)."""
+    shortcut: type | None = None
+    """The field type (``str``/``int``/``float``/``bool``) when `to_pretty_xml` may render
+    ``<tag>text</tag>`` itself: no namespace, no serializer (decorator or annotation), no
+    excluded field, no custom ``to_xml_tree``."""
+    ready: bool = False
+    """`Model.ensure_valid` is not overridden and passed, so parsing need not call it again."""
+    shared_fields: SharedFieldsSet | None = None
+    """For simple models without extra fields: the fields set parsed instances share."""
 
 
-_INFO: weakref.WeakKeyDictionary[type, ClassInfo] = weakref.WeakKeyDictionary()
+_INFO_ATTR = "__rigging_class_info__"
 _EXAMPLES: weakref.WeakKeyDictionary[type, str] = weakref.WeakKeyDictionary()
 _REGISTRY: weakref.WeakValueDictionary[str, type[Model]] = weakref.WeakValueDictionary()
 
@@ -128,8 +138,38 @@ def _simple_field(cls: type[Model]) -> str | None:
     return name if annotation in BASIC_TYPES else None
 
 
+def _shortcut(cls: type[Model], field: str | None) -> type | None:
+    """The field type when the pretty XML of ``cls`` is ``<tag>text</tag>``, else None."""
+    if field is None or cls.__xml_ns__ or cls.__xml_nsmap__:
+        return None
+    decorators = cls.__pydantic_decorators__
+    if decorators.field_serializers or decorators.model_serializers:
+        return None
+    if getattr(cls, "to_xml_tree", None) is not BaseXmlModel.to_xml_tree:
+        return None
+    info = cls.model_fields[field]
+    if info.exclude or any(isinstance(m, (PlainSerializer, WrapSerializer)) for m in info.metadata):
+        return None
+    return info.annotation if info.annotation in BASIC_TYPES else None
+
+
+def _ensure_valid_once(cls: type[Model]) -> bool:
+    """Run the stock `Model.ensure_valid` once; False when it is overridden or fails."""
+    stock = getattr(Model.ensure_valid, "__func__", None)
+    if getattr(cls.ensure_valid, "__func__", None) is not stock:
+        return False
+    try:
+        cls.ensure_valid()
+    except ValueError:
+        return False
+    return True
+
+
 def class_info(cls: type[Model]) -> ClassInfo:
     """The cached `ClassInfo` of a model class.
+
+    The facts are stored on the class itself (in its own ``__dict__``, so a subclass never
+    sees its parent's), which makes the lookup one dict access.
 
     Args:
         cls: A `Model` subclass.
@@ -137,20 +177,23 @@ def class_info(cls: type[Model]) -> ClassInfo:
     Returns:
         Its tag, simple field and rendering shortcut.
     """
-    info = _INFO.get(cls)
+    info: ClassInfo | None = cls.__dict__.get(_INFO_ATTR)
     if info is None:
         field = _simple_field(cls)
-        decorators = cls.__pydantic_decorators__
-        plain = (
-            field is not None
-            and cls.model_fields[field].annotation is str
-            and not decorators.field_serializers
-            and not decorators.model_serializers
-            and not cls.__xml_ns__
-            and not cls.__xml_nsmap__
+        shortcut = _shortcut(cls, field)
+        info = ClassInfo(
+            tag=str(cls.__xml_tag__),
+            simple_field=field,
+            plain_text=shortcut is not None,
+            shortcut=shortcut,
+            ready=_ensure_valid_once(cls),
+            shared_fields=(
+                shared_fields_set(cls, [field])
+                if field is not None and cls.model_config.get("extra") != "allow"
+                else None
+            ),
         )
-        info = ClassInfo(tag=str(cls.__xml_tag__), simple_field=field, plain_text=plain)
-        _INFO[cls] = info
+        type.__setattr__(cls, _INFO_ATTR, info)
     return info
 
 
@@ -195,8 +238,18 @@ class Model(BaseXmlModel):
             The XML text, without declaration or trailing newline.
         """
         info = class_info(type(self))
-        if info.plain_text and info.simple_field is not None:
-            return f"<{info.tag}>{getattr(self, info.simple_field)}</{info.tag}>"
+        shortcut = info.shortcut
+        if shortcut is not None:
+            value: t.Any = self.__dict__.get(info.simple_field)  # type: ignore[arg-type]
+            kind = type(value)
+            if kind is shortcut:
+                if kind is bool:
+                    text = "true" if value else "false"
+                elif kind is str:
+                    text = value
+                else:
+                    text = repr(value)
+                return f"<{info.tag}>{text}</{info.tag}>"
         tree = self.to_xml_tree()
         ET.indent(tree, "  ")
         rendered = ET.tostring(tree, encoding="unicode", short_empty_elements=False)

@@ -29,6 +29,7 @@ from pydantic_xml.errors import ParsingError
 
 from rigging import _native
 from rigging._model.base import ModelT, class_info
+from rigging._model.fast import share_fields_set
 from rigging.error import MissingModelError, XmlContentError
 from rigging.util import escape_xml, truncate_string, unescape_xml
 
@@ -40,9 +41,9 @@ _CDATA_SPLIT = re.compile(r"(<!\[CDATA\[.*?\]\]>)", re.DOTALL)
 _SNIPPET = 80
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Found(t.Generic[ModelT]):
-    """A model built from one element of a text."""
+    """A model built from one element of a text (treat as read-only)."""
 
     model: ModelT
     """The model."""
@@ -54,12 +55,16 @@ class Found(t.Generic[ModelT]):
 
 def _candidates(spans: list[_native.Span]) -> list[_native.Span]:
     """Elements that hold no other (non-self-closing) element of the same tag, by position."""
+    if len(spans) == 1:
+        return spans
     ordered = sorted(spans, key=lambda span: (span.start, -span.end))
     pairs = [span for span in ordered if not span.self_closing]
     outer: set[int] = set()
     for current, following in itertools.pairwise(pairs):
         if following.start < current.end:
             outer.add(current.start)
+    if not outer:
+        return ordered
     return [span for span in ordered if span.self_closing or span.start not in outer]
 
 
@@ -77,11 +82,11 @@ def _enrich(exc: ValidationError, cls: type, tag: str, text: str, span: _native.
         return exc
 
 
-def _build_simple(cls: type[ModelT], field: str, text: str, span: _native.Span) -> ModelT:
-    inner = text[span.inner_start : span.inner_end]
+def _inner_value(inner: str) -> str:
+    """The text of a simple model's element: CDATA sections unwrapped, entities decoded."""
     if "<![CDATA[" in inner:
         inner = _CDATA.sub(lambda m: m.group(1), inner)
-    return cls.model_validate({field: unescape_xml(inner)})
+    return unescape_xml(inner) if "&" in inner else inner
 
 
 def _build_xml(cls: type[ModelT], tag: str, text: str, span: _native.Span) -> ModelT:
@@ -126,17 +131,24 @@ def extract(cls: type[ModelT], text: str) -> list[Found[ModelT]]:
             longest candidate, titled with the tag, position and a snippet).
         XmlContentError: As above, when the longest candidate is not readable XML.
     """
-    cls.ensure_valid()
     info = class_info(cls)
+    if not info.ready:
+        cls.ensure_valid()
     spans = _native.scan(text, [info.tag])
     if not spans:
         raise MissingModelError(f"Failed to find '{cls.xml_tags()}' in message")
+    field = info.simple_field
+    validate = cls.__pydantic_validator__.validate_python
+    shared = info.shared_fields
     found: list[Found[ModelT]] = []
     failures: list[tuple[int, Exception]] = []
     for span in _candidates(spans):
+        inner = text[span.inner_start : span.inner_end]
         try:
-            if info.simple_field is not None:
-                model = _build_simple(cls, info.simple_field, text, span)
+            if field is not None:
+                model = validate({field: _inner_value(inner)})
+                if shared is not None:
+                    share_fields_set(model, shared)
             else:
                 model = _build_xml(cls, info.tag, text, span)
         except ValidationError as exc:
@@ -145,7 +157,7 @@ def extract(cls: type[ModelT], text: str) -> list[Found[ModelT]]:
         except (XmlContentError, ValueError) as exc:
             failures.append((span.end - span.start, exc))
             continue
-        hollow = span.self_closing or not text[span.inner_start : span.inner_end].strip()
+        hollow = span.self_closing or not inner or inner.isspace()
         found.append(Found(model, slice(span.start, span.end), hollow))
     if not found:
         longest = max(failures, key=lambda failure: failure[0])
@@ -155,6 +167,8 @@ def extract(cls: type[ModelT], text: str) -> list[Found[ModelT]]:
 
 def prefer_filled(found: list[Found[ModelT]]) -> list[Found[ModelT]]:
     """Drop hollow results when at least one filled result exists."""
+    if len(found) == 1:
+        return found
     filled = [item for item in found if not item.hollow]
     return filled if filled else found
 

@@ -1,0 +1,265 @@
+"""The parse fast paths give exactly what the general paths give.
+
+- `Model.to_pretty_xml` renders simple models as ``<tag>text</tag>`` without pydantic-xml:
+  equal to the pydantic-xml rendering (indented, explicit end tag, entities decoded) for
+  many values, and switched off for models whose rendering it cannot know.
+- Parsed parts, simple parsed models and run results share one read-only fields set per
+  class (`rigging._model.fast.SharedFieldsSet`): pydantic's own updates still work, copies
+  get a plain set, in-place changes are refused with a clear error.
+"""
+
+from __future__ import annotations
+
+import copy
+import pickle
+import typing as t
+import xml.etree.ElementTree as ET
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ConfigDict, PlainSerializer, field_serializer
+
+from rigging._message.content import ParsedMessagePart
+from rigging._message.parts import make_part
+from rigging._model.base import class_info
+from rigging._model.fast import SharedFieldsSet, construct
+from rigging.chat import Chat
+from rigging.generator import GeneratedMessage, GenerateParams, Generator
+from rigging.message import Message
+from rigging.model import Answer, Model, make_primitive
+from rigging.util import unescape_xml
+
+
+class Text(Model):
+    content: str
+
+
+class Count(Model):
+    count: int
+
+
+class Ratio(Model):
+    value: float
+
+
+class Flag(Model):
+    on: bool
+
+
+class Upper(Model):
+    content: t.Annotated[str, PlainSerializer(lambda v: v.upper())]
+
+
+class Decorated(Model):
+    content: str
+
+    @field_serializer("content")
+    def _dump(self, value: str) -> str:
+        return f"[{value}]"
+
+
+class Spaced(Model, tag="spaced", ns="x", nsmap={"x": "urn:x"}):
+    content: str
+
+
+class Excluded(Model):
+    content: str = "hidden"
+
+
+class Loose(Model):
+    model_config = ConfigDict(extra="allow")
+    content: str
+
+
+class Picky(Model):
+    content: str
+    calls: t.ClassVar[int] = 0
+
+    @classmethod
+    def ensure_valid(cls) -> None:
+        cls.calls += 1
+
+
+def _slow_pretty(model: Model) -> str:
+    """The pydantic-xml rendering `to_pretty_xml` must equal."""
+    tree = model.to_xml_tree()
+    ET.indent(tree, "  ")
+    return unescape_xml(ET.tostring(tree, encoding="unicode", short_empty_elements=False))
+
+
+TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r"),
+    max_size=40,
+) | st.sampled_from(["", " ", "a &amp; b", "&amp;lt;", "<b>x</b>", "]]>", "<![CDATA[x]]>"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXT)
+def test_str_shortcut_equals_pydantic_xml(value: str) -> None:
+    model = Text(content=value)
+    assert class_info(Text).shortcut is str
+    assert model.to_pretty_xml() == _slow_pretty(model) == f"<text>{value}</text>"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers() | st.sampled_from([0, -1, 10**30, -(10**30)]))
+def test_int_shortcut_equals_pydantic_xml(value: int) -> None:
+    model = Count(count=value)
+    assert class_info(Count).shortcut is int
+    assert model.to_pretty_xml() == _slow_pretty(model)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats() | st.sampled_from([0.0, -0.0, 1e16, 1e-7, 0.1 + 0.2, float("inf")]))
+def test_float_shortcut_equals_pydantic_xml(value: float) -> None:
+    model = Ratio(value=value)
+    assert class_info(Ratio).shortcut is float
+    assert model.to_pretty_xml() == _slow_pretty(model)
+
+
+@pytest.mark.parametrize("value", [True, False])
+def test_bool_shortcut_equals_pydantic_xml(value: bool) -> None:
+    model = Flag(on=value)
+    assert class_info(Flag).shortcut is bool
+    assert model.to_pretty_xml() == _slow_pretty(model) == f"<flag>{str(value).lower()}</flag>"
+
+
+def test_primitive_classes_take_the_shortcut() -> None:
+    number = make_primitive("Number", int)
+    parsed = Message("assistant", "<number> 7 </number>").parse(number)
+    assert class_info(number).shortcut is int
+    assert parsed.to_pretty_xml() == _slow_pretty(parsed) == "<number>7</number>"
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        (Upper(content="hi"), "<upper>HI</upper>"),
+        (Decorated(content="hi"), "<decorated>[hi]</decorated>"),
+        (Spaced(content="hi"), '<x:spaced xmlns:x="urn:x">hi</x:spaced>'),
+    ],
+)
+def test_no_shortcut_when_rendering_is_customised(model: Model, expected: str) -> None:
+    assert class_info(type(model)).shortcut is None
+    assert model.to_pretty_xml() == _slow_pretty(model) == expected
+
+
+def test_no_shortcut_for_unexpected_value_types() -> None:
+    model = Count.model_construct(count="7")  # not validated: the slow path renders it
+    assert model.to_pretty_xml() == _slow_pretty(model)
+
+
+def test_overridden_ensure_valid_is_called_on_every_parse() -> None:
+    before = Picky.calls
+    Message("assistant", "<picky>a</picky>").parse(Picky)
+    Message("assistant", "<picky>b</picky>").parse(Picky)
+    assert Picky.calls == before + 2
+    assert not class_info(Picky).ready
+    assert class_info(Answer).ready
+
+
+def test_normalised_content_is_not_rewritten() -> None:
+    message = Message("assistant", "ok <answer>42</answer> done")
+    content = message.all_content
+    message.parse(Answer)
+    assert message.all_content is content
+    assert message.parts[0].slice_ == slice(3, 22)
+
+
+def test_content_is_rewritten_to_pretty_xml() -> None:
+    message = Message("assistant", "ok <answer >a &amp; <![CDATA[<b>]]></answer> done")
+    assert message.parse(Answer).content == "a & <b>"
+    assert message.content == "ok <answer>a & <b></answer> done"
+    assert message.content[message.parts[0].slice_] == "<answer>a & <b></answer>"
+    assert message.model_fields_set >= {"all_content", "parts"}
+
+
+def test_hollow_and_filled_single_element() -> None:
+    assert Message("assistant", "<answer> \n</answer>").try_parse(Answer) == Answer(content=" \n")
+    assert Message("assistant", "<answer/>").parse_set(Answer) == [Answer(content="")]
+
+
+def test_made_part_equals_validated_part() -> None:
+    model = Answer(content="x")
+    made = make_part(model, slice(1, 18))
+    validated = ParsedMessagePart(model=model, slice_=slice(1, 18))
+    assert made == validated
+    assert made.model_dump() == validated.model_dump()
+    assert made.model_dump_json() == validated.model_dump_json()
+    assert made.model_fields_set == validated.model_fields_set
+
+
+def test_parsed_models_share_a_read_only_fields_set() -> None:
+    first = Message("assistant", "<answer>1</answer>")
+    second = Message("assistant", "<answer>2</answer>")
+    a, b = first.parse(Answer), second.parse(Answer)
+    assert a.model_fields_set is b.model_fields_set
+    assert isinstance(a.model_fields_set, SharedFieldsSet)
+    assert first.parts[0].model_fields_set is second.parts[0].model_fields_set
+    a.content = "changed"  # pydantic adds the (present) field name: allowed, nothing changes
+    assert a.content == "changed"
+    assert b.model_fields_set == {"content"}
+    assert a.model_dump(exclude_unset=True) == {"content": "changed"}
+    with pytest.raises(TypeError, match="shared by every instance of the class"):
+        a.model_fields_set.discard("content")
+    with pytest.raises(TypeError, match="copy it first"):
+        a.model_fields_set.add("other")
+    with pytest.raises(TypeError, match="cannot be changed in place"):
+        a.model_fields_set |= {"other"}
+
+
+def test_copies_of_shared_fields_sets_are_plain_sets() -> None:
+    model = Message("assistant", "<answer>1</answer>").parse(Answer)
+    for copied in (
+        model.model_copy(),
+        model.model_copy(deep=True),
+        copy.copy(model),
+        pickle.loads(pickle.dumps(model)),
+    ):
+        assert copied == model
+        assert type(copied.model_fields_set) is set
+        copied.model_fields_set.add("extra")  # a private plain set: allowed
+        assert model.model_fields_set == {"content"}
+    updated = model.model_copy(update={"content": "2"})
+    assert (updated.content, type(updated.model_fields_set)) == ("2", set)
+
+
+def test_models_allowing_extra_fields_keep_their_own_set() -> None:
+    first = Message("assistant", "<loose>1</loose>").parse(Loose)
+    second = Message("assistant", "<loose>2</loose>").parse(Loose)
+    assert first.model_fields_set is not second.model_fields_set
+    first.note = "x"
+    assert first.model_fields_set == {"content", "note"}
+    assert second.model_fields_set == {"content"}
+
+
+def test_construct_equals_model_construct() -> None:
+    values = {"model": Answer(content="x"), "slice_": slice(0, 17)}
+    built = construct(ParsedMessagePart, dict(values))
+    assert built == ParsedMessagePart.model_construct(**values)
+    assert built.model_fields_set == {"model", "slice_"}
+
+
+class _Fixed(Generator):
+    async def generate_messages(
+        self, messages: t.Sequence[t.Sequence[Message]], params: t.Sequence[GenerateParams]
+    ) -> t.Sequence[GeneratedMessage]:
+        reply = "<answer>42</answer>"
+        return [
+            GeneratedMessage(message=Message("assistant", reply), stop_reason="stop")
+            for _ in messages
+        ]
+
+
+async def test_run_results_share_a_fields_set_and_stay_assignable() -> None:
+    chats = await _Fixed(model="fixed").chat("q").until_parsed_as(Answer).run_many(3)
+    assert len({id(chat.model_fields_set) for chat in chats}) == 1
+    chats[0].failed = True
+    chats[0].metadata["k"] = 1
+    assert [chat.failed for chat in chats] == [True, False, False]
+    assert [chat.metadata for chat in chats] == [{"k": 1}, {}, {}]
+    assert chats[0].model_fields_set == set(Chat.model_fields)
+    loaded = Chat.model_validate_json(chats[1].model_dump_json())
+    assert loaded == chats[1]
+    assert chats[1].last.parse(Answer) == Answer(content="42")
