@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, field_serializer, model_validator
+from pydantic import ConfigDict, Field
 
-from rigging.error import RestoredError
+from rigging._pipeline.result import RunResult
 from rigging.generator import GenerateParams, Generator, StopReason, Usage
 from rigging.message import Message, MessageDict
 from rigging.model import Model
@@ -49,7 +49,7 @@ def as_messages(messages: MessageInput | None) -> list[Message]:
     return [m if isinstance(m, Message) else Message.fit(m) for m in messages]
 
 
-class Chat(BaseModel):
+class Chat(RunResult):
     """A conversation and what a generator answered: the result of a chat pipeline run.
 
     ``messages`` are what was sent, ``generated`` what came back. Message objects are shared
@@ -57,6 +57,17 @@ class Chat(BaseModel):
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
+    _EQ_FIELDS: t.ClassVar[tuple[str, ...]] = (
+        "uuid",
+        "timestamp",
+        "messages",
+        "generated",
+        "metadata",
+        "stop_reason",
+        "usage",
+        "extra",
+        "failed",
+    )
 
     uuid: UUID = Field(default_factory=uuid4)
     """Identity of the chat (new for clones)."""
@@ -96,60 +107,6 @@ class Chat(BaseModel):
             generator=generator,
             **kwargs,
         )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _restore(cls, data: t.Any) -> t.Any:
-        """Resolve `generator_id` to a generator and a dumped error text to `RestoredError`."""
-        if not isinstance(data, dict):
-            return data
-        data = dict(data)
-        generator_id = data.pop("generator_id", None)
-        if generator_id and data.get("generator") is None:
-            from rigging.generator import get_generator  # only when loading
-
-            data["generator"] = get_generator(generator_id)
-        if isinstance(data.get("error"), str):
-            data["error"] = RestoredError(data["error"])
-        return data
-
-    @field_serializer("error", when_used="json")
-    def _error_text(self, error: Exception | None) -> str | None:
-        return None if error is None else str(error)
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def generator_id(self) -> str | None:
-        """Connection string of the generator with the chat's params (no api key), or None."""
-        if self.generator is None:
-            return None
-        return self.generator.to_identifier(self.params)
-
-    # --- equality and size ----------------------------------------------------------------------
-
-    def _key(self) -> tuple[t.Any, ...]:
-        error = None if self.error is None else str(self.error)
-        return (
-            self.uuid,
-            self.timestamp,
-            self.messages,
-            self.generated,
-            self.metadata,
-            self.stop_reason,
-            self.usage,
-            self.extra,
-            self.failed,
-            error,
-            self.generator_id,
-        )
-
-    def __eq__(self, other: object) -> bool:
-        """Chats are equal when their dumped fields are (the error compared by its text)."""
-        if not isinstance(other, Chat):
-            return NotImplemented
-        return self._key() == other._key()
-
-    __hash__ = None  # type: ignore[assignment]
 
     def __len__(self) -> int:
         return len(self.messages) + len(self.generated)

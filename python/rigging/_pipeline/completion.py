@@ -9,13 +9,13 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, field_serializer, model_validator
+from pydantic import ConfigDict, Field
 from typing_extensions import Self
 
 from rigging._pipeline.base import PipelineBase, UntilSpec
 from rigging._pipeline.drivers import CompletionDriver
+from rigging._pipeline.result import RunResult
 from rigging._pipeline.state import DEFAULT_MAX_ROUNDS
-from rigging.error import RestoredError
 from rigging.generator import GenerateParams, Generator, StopReason, Usage
 
 if t.TYPE_CHECKING:
@@ -25,10 +25,21 @@ if t.TYPE_CHECKING:
 __all__ = ["Completion", "CompletionList", "CompletionPipeline"]
 
 
-class Completion(BaseModel):
+class Completion(RunResult):
     """A prompt text and what a generator continued it with."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
+    _EQ_FIELDS: t.ClassVar[tuple[str, ...]] = (
+        "uuid",
+        "timestamp",
+        "text",
+        "generated",
+        "metadata",
+        "stop_reason",
+        "usage",
+        "extra",
+        "failed",
+    )
 
     uuid: UUID = Field(default_factory=uuid4)
     """Identity of the completion (new for clones)."""
@@ -59,58 +70,6 @@ class Completion(BaseModel):
         self, text: str, generated: str = "", generator: Generator | None = None, **kwargs: t.Any
     ) -> None:
         super().__init__(text=text, generated=generated, generator=generator, **kwargs)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _restore(cls, data: t.Any) -> t.Any:
-        """Resolve a truthy `generator_id`; a dumped error text becomes `RestoredError`."""
-        if not isinstance(data, dict):
-            return data
-        data = dict(data)
-        generator_id = data.pop("generator_id", None)
-        if generator_id and data.get("generator") is None:
-            from rigging.generator import get_generator  # only when loading
-
-            data["generator"] = get_generator(generator_id)
-        if isinstance(data.get("error"), str):
-            data["error"] = RestoredError(data["error"])
-        return data
-
-    @field_serializer("error", when_used="json")
-    def _error_text(self, error: Exception | None) -> str | None:
-        return None if error is None else str(error)
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def generator_id(self) -> str | None:
-        """Connection string of the generator with these params (no api key), or None."""
-        if self.generator is None:
-            return None
-        return self.generator.to_identifier(self.params)
-
-    def _key(self) -> tuple[t.Any, ...]:
-        error = None if self.error is None else str(self.error)
-        return (
-            self.uuid,
-            self.timestamp,
-            self.text,
-            self.generated,
-            self.metadata,
-            self.stop_reason,
-            self.usage,
-            self.extra,
-            self.failed,
-            error,
-            self.generator_id,
-        )
-
-    def __eq__(self, other: object) -> bool:
-        """Equal when the dumped fields are (the error compared by its text)."""
-        if not isinstance(other, Completion):
-            return NotImplemented
-        return self._key() == other._key()
-
-    __hash__ = None  # type: ignore[assignment]
 
     def __len__(self) -> int:
         return len(self.text) + len(self.generated)

@@ -1,0 +1,70 @@
+"""Behaviour shared by run results (`Chat`, `Completion`): loading, error text, identity.
+
+The fields themselves are declared on each result class (their order is the dump order); this
+base only adds what both do the same way.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from pydantic import BaseModel, computed_field, field_serializer, model_validator
+
+from rigging.error import RestoredError
+
+if t.TYPE_CHECKING:
+    from rigging.generator import GenerateParams, Generator
+
+__all__ = ["RunResult"]
+
+
+class RunResult(BaseModel):
+    """Base of `Chat` and `Completion` (declares no fields of its own)."""
+
+    _EQ_FIELDS: t.ClassVar[tuple[str, ...]] = ()
+    """Fields compared by ``==`` besides the error text and `generator_id`."""
+
+    if t.TYPE_CHECKING:  # declared by the subclasses
+        generator: Generator | None
+        params: GenerateParams | None
+        error: Exception | None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _restore(cls, data: t.Any) -> t.Any:
+        """Resolve a truthy `generator_id`; a dumped error text becomes `RestoredError`."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        generator_id = data.pop("generator_id", None)
+        if generator_id and data.get("generator") is None:
+            from rigging.generator import get_generator  # only when loading
+
+            data["generator"] = get_generator(generator_id)
+        if isinstance(data.get("error"), str):
+            data["error"] = RestoredError(data["error"])
+        return data
+
+    @field_serializer("error", when_used="json", check_fields=False)
+    def _error_text(self, error: Exception | None) -> str | None:
+        return None if error is None else str(error)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def generator_id(self) -> str | None:
+        """Connection string of the generator with these params (no api key), or None."""
+        if self.generator is None:
+            return None
+        return self.generator.to_identifier(self.params)
+
+    def _key(self) -> tuple[t.Any, ...]:
+        error = None if self.error is None else str(self.error)
+        return (*(getattr(self, name) for name in self._EQ_FIELDS), error, self.generator_id)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when the dumped fields are (the error compared by its text)."""
+        if not isinstance(other, RunResult) or other._EQ_FIELDS != self._EQ_FIELDS:
+            return NotImplemented
+        return self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]
