@@ -4,6 +4,16 @@ from __future__ import annotations
 
 from rigging import error, generator, model, parsing, tool
 from rigging._native import __version__
+
+# Pipelines. `rigging.chat` is then rebound from the module to the `chat()` function (as in
+# 2.3); `import rigging.chat` / `from rigging.chat import ...` still reach the module.
+from rigging.chat import Chat, ChatList, ChatPipeline, MapChatCallback, ThenChatCallback
+from rigging.completion import (
+    Completion,
+    CompletionPipeline,
+    MapCompletionCallback,
+    ThenCompletionCallback,
+)
 from rigging.generator import (
     GeneratedMessage,
     GeneratedText,
@@ -12,24 +22,36 @@ from rigging.generator import (
     get_generator,
     register_generator,
 )
+from rigging.generator.base import chat, complete
 from rigging.message import ContentImageUrl, ContentText, Message, MessageDict, Messages
 from rigging.model import Model, attr, element, wrapped
 from rigging.util import await_
 
 __all__ = [
+    "Chat",
+    "ChatList",
+    "ChatPipeline",
+    "Completion",
+    "CompletionPipeline",
     "ContentImageUrl",
     "ContentText",
     "GenerateParams",
     "GeneratedMessage",
     "GeneratedText",
     "Generator",
+    "MapChatCallback",
+    "MapCompletionCallback",
     "Message",
     "MessageDict",
     "Messages",
     "Model",
+    "ThenChatCallback",
+    "ThenCompletionCallback",
     "__version__",
     "attr",
     "await_",
+    "chat",
+    "complete",
     "element",
     "error",
     "generator",

@@ -5,16 +5,22 @@ Parse failures also subclass `ValueError`, so a generic ``except ValueError`` ke
 
 from __future__ import annotations
 
+from typing import Any
+
 from rigging._native import FanOutError, IdentifierError, RiggingError, SpliceError
 
 __all__ = [
+    "CompletionExhaustedMaxRoundsError",
+    "ExhaustedMaxRoundsError",
     "FanOutError",
     "GenerationError",
     "IdentifierError",
     "InvalidModelSpecifiedError",
+    "MessagesExhaustedMaxRoundsError",
     "MissingModelError",
     "MultipleModelsError",
     "ProcessingError",
+    "RestoredError",
     "RiggingError",
     "SpliceError",
     "XmlContentError",
@@ -91,3 +97,58 @@ class GenerationError(RiggingError):
         self.model = model
         self.status = status
         self.attempts = attempts
+
+
+class ExhaustedMaxRoundsError(RiggingError):
+    """A pipeline ran out of generation rounds before its checks were satisfied.
+
+    This is the class to check for (``isinstance(chat.error, ExhaustedMaxRoundsError)``);
+    chat and completion pipelines raise the subclasses below.
+
+    Attributes:
+        max_rounds: The round budget that was used up.
+        index: Position of the item in its batch (0 for a single run), once known.
+        round: The generation round the budget ran out in, once known.
+    """
+
+    def __init__(self, max_rounds: int) -> None:
+        super().__init__(f"Exhausted max rounds ({max_rounds}) while generating")
+        self.max_rounds = max_rounds
+        self.index: int | None = None
+        self.round: int | None = None
+
+
+class MessagesExhaustedMaxRoundsError(ExhaustedMaxRoundsError):
+    """A chat pipeline ran out of rounds; carries the dialog that was current at that point.
+
+    Attributes:
+        messages: The messages generated so far; they become the failed chat's `generated`.
+    """
+
+    def __init__(self, max_rounds: int, messages: list[Any]) -> None:
+        super().__init__(max_rounds)
+        self.messages = messages
+
+    @property
+    def last_message(self) -> Any:
+        """The last message the model produced before the rounds ran out (or None)."""
+        return self.messages[-1] if self.messages else None
+
+
+class CompletionExhaustedMaxRoundsError(ExhaustedMaxRoundsError):
+    """A completion pipeline ran out of rounds.
+
+    Attributes:
+        completion: The last generated text.
+    """
+
+    def __init__(self, max_rounds: int, completion: str) -> None:
+        super().__init__(max_rounds)
+        self.completion = completion
+
+
+class RestoredError(RiggingError):
+    """Stands in for the error of a failed chat or completion loaded back from JSON.
+
+    Exceptions cannot be rebuilt from their text, so a loaded failure keeps the message only.
+    """

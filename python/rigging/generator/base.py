@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from typing_extensions import Self
@@ -18,6 +18,10 @@ from rigging.generator.results import (
 )
 from rigging.message import Message
 
+if TYPE_CHECKING:
+    from rigging.chat import ChatPipeline, MessageInput
+    from rigging.completion import CompletionPipeline
+
 __all__ = [
     "GenerateParams",
     "GeneratedMessage",
@@ -27,6 +31,8 @@ __all__ = [
     "Usage",
     "WatchCallback",
     "WrapFunc",
+    "chat",
+    "complete",
     "convert_stop_reason",
 ]
 
@@ -134,6 +140,36 @@ class Generator(BaseModel):
             return text.replace(self.api_key, "***")
         return text
 
+    def chat(
+        self, messages: MessageInput | None = None, params: GenerateParams | None = None
+    ) -> ChatPipeline:
+        """Stage a conversation with this generator (nothing is generated until a run).
+
+        Args:
+            messages: Messages, dicts or strs (a str is a user message).
+            params: Pipeline-level params.
+
+        Returns:
+            The pipeline, with this generator's watch callbacks.
+        """
+        from rigging.chat import ChatPipeline  # the pipeline imports generators
+
+        return ChatPipeline(self, messages, params=params, watch_callbacks=self._watch_callbacks)
+
+    def complete(self, text: str, params: GenerateParams | None = None) -> CompletionPipeline:
+        """Stage a text completion with this generator.
+
+        Args:
+            text: The prompt text.
+            params: Pipeline-level params.
+
+        Returns:
+            The pipeline, with this generator's watch callbacks.
+        """
+        from rigging.completion import CompletionPipeline  # import cycle
+
+        return CompletionPipeline(self, text, params=params, watch_callbacks=self._watch_callbacks)
+
     async def generate_messages(
         self,
         messages: Sequence[Sequence[Message]],
@@ -171,6 +207,40 @@ class Generator(BaseModel):
             NotImplementedError: This generator does not support text completion.
         """
         raise NotImplementedError(f"{type(self).__name__} does not support text completion")
+
+
+def chat(
+    generator: Generator,
+    messages: MessageInput | None = None,
+    params: GenerateParams | None = None,
+) -> ChatPipeline:
+    """Stage a conversation with `generator` (same as ``generator.chat(...)``).
+
+    Args:
+        generator: The generator.
+        messages: Messages, dicts or strs.
+        params: Pipeline-level params.
+
+    Returns:
+        The pipeline.
+    """
+    return generator.chat(messages, params)
+
+
+def complete(
+    generator: Generator, text: str, params: GenerateParams | None = None
+) -> CompletionPipeline:
+    """Stage a text completion with `generator` (same as ``generator.complete(...)``).
+
+    Args:
+        generator: The generator.
+        text: The prompt text.
+        params: Pipeline-level params.
+
+    Returns:
+        The pipeline.
+    """
+    return generator.complete(text, params)
 
 
 def check_batch(inputs: Sequence[Any], params: Sequence[GenerateParams]) -> None:

@@ -1,0 +1,493 @@
+"""Builder methods and runners shared by chat and completion pipelines.
+
+Value semantics (see docs/decisions-pipelines.md): configuration methods (`catch`, `watch`,
+`then`, `map`, `meta`, `until*`, `add`) change the pipeline and return it; `with_`, `fork`,
+`clone` and `apply` return a new pipeline and never touch the receiver. The configuration
+is an immutable `Settings` value, so copies share nothing mutable except `metadata`, which
+is deep-copied.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import typing as t
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from typing_extensions import Self
+
+from rigging._pipeline.batch import close_progress, fit_params, open_progress, resolve_generators
+from rigging._pipeline.run import Driver, RunPlan, execute, finalize
+from rigging._pipeline.state import DEFAULT_MAX_ROUNDS, FailMode, RunState, check_fail_mode
+from rigging.generator import GenerateParams, Generator
+
+if t.TYPE_CHECKING:
+    from rigging._pipeline.callbacks import ToolHandler
+    from rigging.model import Model
+
+__all__ = ["PipelineBase", "Settings", "UntilSpec"]
+
+ResultT = t.TypeVar("ResultT")
+ListT = t.TypeVar("ListT", bound=list[t.Any])
+AnyCallback = Callable[..., t.Any]
+
+
+@dataclass(frozen=True, slots=True)
+class UntilSpec:
+    """One registered `until` check."""
+
+    callback: AnyCallback | None
+    """The check; None stands for the pipeline's own parse check over `until_types`."""
+    attempt_recovery: bool = False
+    """Chat: send the failed message and the check's feedback back to the model."""
+    drop_dialog: bool = True
+    """Chat: keep only the final message, not the recovery dialog."""
+    max_rounds: int = DEFAULT_MAX_ROUNDS
+    """Extra generations the check may ask for."""
+    use_all_text: bool = False
+    """Completion: check prompt + generated text instead of the generated text."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything a pipeline is configured with, besides its generator and content."""
+
+    params: GenerateParams | None = None
+    metadata: dict[str, t.Any] = field(default_factory=dict)
+    on_failed: FailMode = "raise"
+    fail_on: tuple[type[BaseException], ...] = ()
+    exclude: tuple[type[BaseException], ...] = ()
+    untils: tuple[UntilSpec, ...] = ()
+    until_types: tuple[type[Model], ...] = ()
+    thens: tuple[AnyCallback, ...] = ()
+    maps: tuple[AnyCallback, ...] = ()
+    watches: tuple[AnyCallback, ...] = ()
+    tool_handlers: tuple[ToolHandler, ...] = ()
+
+
+def _require_async(kind: str, callback: AnyCallback) -> None:
+    call = getattr(callback, "__call__", None)  # noqa: B004 - async callable objects too
+    if not (inspect.iscoroutinefunction(callback) or inspect.iscoroutinefunction(call)):
+        raise TypeError(f"{kind} callback must be an async function, got {callback!r}")
+
+
+class PipelineBase(t.Generic[ResultT, ListT]):
+    """Shared implementation of `ChatPipeline` and `CompletionPipeline`."""
+
+    _result_type: t.ClassVar[type[t.Any]]
+    _list_type: t.ClassVar[type[list[t.Any]]]
+
+    def __init__(
+        self,
+        generator: Generator,
+        *,
+        params: GenerateParams | None = None,
+        watch_callbacks: Sequence[AnyCallback] | None = None,
+    ) -> None:
+        self.generator = generator
+        """The generator runs use (swapped per clone by `run_over`)."""
+        self.settings = Settings(params=params, watches=tuple(watch_callbacks or ()))
+        """The pipeline's configuration (immutable; builder methods replace it)."""
+
+    # --- hooks for the two kinds ----------------------------------------------------------------
+
+    def _driver(self, generator: Generator) -> Driver[ResultT]:
+        raise NotImplementedError
+
+    def _base_input(self) -> t.Any:
+        raise NotImplementedError
+
+    def _batch_inputs(self, many: t.Any) -> list[t.Any]:
+        raise NotImplementedError
+
+    def _copy_content(self) -> None:
+        raise NotImplementedError
+
+    # --- configuration views --------------------------------------------------------------------
+
+    @property
+    def params(self) -> GenerateParams | None:
+        """Pipeline-level params, merged over the generator's and under per-call params."""
+        return self.settings.params
+
+    @params.setter
+    def params(self, value: GenerateParams | None) -> None:
+        self.settings = replace(self.settings, params=value)
+
+    @property
+    def metadata(self) -> dict[str, t.Any]:
+        """Metadata copied into every result."""
+        return self.settings.metadata
+
+    @property
+    def on_failed(self) -> FailMode:
+        """Default failure mode of the runners (see `FailMode`)."""
+        return self.settings.on_failed
+
+    @property
+    def errors_to_fail_on(self) -> set[type[BaseException]]:
+        """Errors that mark an item failed instead of propagating (see `catch`)."""
+        return set(self.settings.fail_on)
+
+    @property
+    def errors_to_exclude(self) -> set[type[BaseException]]:
+        """Errors that always propagate, even if a caught class matches."""
+        return set(self.settings.exclude)
+
+    @property
+    def until_types(self) -> list[type[Model]]:
+        """Models every generated output must parse as."""
+        return list(self.settings.until_types)
+
+    @property
+    def then_callbacks(self) -> list[AnyCallback]:
+        """Callbacks run on each result after the run."""
+        return list(self.settings.thens)
+
+    @property
+    def map_callbacks(self) -> list[AnyCallback]:
+        """Callbacks run on all results after the run."""
+        return list(self.settings.maps)
+
+    @property
+    def watch_callbacks(self) -> list[AnyCallback]:
+        """Callbacks that observe results as they finish."""
+        return list(self.settings.watches)
+
+    # --- configuration (mutating) ---------------------------------------------------------------
+
+    def _set(self, **changes: t.Any) -> Self:
+        self.settings = replace(self.settings, **changes)
+        return self
+
+    def catch(
+        self,
+        *errors: type[BaseException],
+        on_failed: FailMode | None = None,
+        exclude: Sequence[type[BaseException]] | None = None,
+    ) -> Self:
+        """Turn errors of these types into failed results instead of exceptions.
+
+        Errors still propagate while the failure mode is ``"raise"``; pass ``on_failed``
+        (or use ``run(allow_failed=True)``) to keep them. Running out of rounds is always
+        catchable. Mutates the pipeline.
+
+        Args:
+            *errors: Exception classes to catch (subclasses included).
+            on_failed: New default failure mode.
+            exclude: Exception classes that always propagate.
+
+        Returns:
+            The pipeline.
+        """
+        s = self.settings
+        return self._set(
+            fail_on=s.fail_on + tuple(e for e in errors if e not in s.fail_on),
+            exclude=s.exclude + tuple(e for e in (exclude or ()) if e not in s.exclude),
+            on_failed=s.on_failed if on_failed is None else check_fail_mode(on_failed),
+        )
+
+    def watch(self, *callbacks: AnyCallback, allow_duplicates: bool = False) -> Self:
+        """Add callbacks that receive results as they finish, round by round.
+
+        Watchers see failed results too. Mutates the pipeline; clones get their own list.
+
+        Args:
+            *callbacks: Async callables taking a list of results.
+            allow_duplicates: Add a callback already registered again.
+
+        Returns:
+            The pipeline.
+        """
+        watches = list(self.settings.watches)
+        for callback in callbacks:
+            _require_async("watch", callback)
+            if allow_duplicates or callback not in watches:
+                watches.append(callback)
+        return self._set(watches=tuple(watches))
+
+    def then(self, callback: AnyCallback) -> Self:
+        """Add a callback run on each result after the run; it may return a replacement.
+
+        Args:
+            callback: Async callable taking one result, returning a result or None.
+
+        Returns:
+            The pipeline.
+
+        Raises:
+            TypeError: The callback is not async.
+        """
+        _require_async("then", callback)
+        return self._set(thens=(*self.settings.thens, callback))
+
+    def map(self, callback: AnyCallback) -> Self:
+        """Add a callback run once on all results after the run, returning the new list.
+
+        Args:
+            callback: Async callable taking and returning a list of results.
+
+        Returns:
+            The pipeline.
+
+        Raises:
+            TypeError: The callback is not async.
+        """
+        _require_async("map", callback)
+        return self._set(maps=(*self.settings.maps, callback))
+
+    def meta(self, **kwargs: t.Any) -> Self:
+        """Add metadata copied into every result. Mutates the pipeline.
+
+        Args:
+            **kwargs: Metadata entries.
+
+        Returns:
+            The pipeline.
+        """
+        self.settings.metadata.update(kwargs)
+        return self
+
+    def wrap(self, func: Callable[..., t.Any] | None) -> Self:
+        """Wrap the generator's provider call (see `Generator.wrap`).
+
+        This changes the generator itself, so every pipeline sharing it is affected.
+
+        Args:
+            func: Decorator for the provider call, or None to remove it.
+
+        Returns:
+            The pipeline.
+        """
+        self.generator = self.generator.wrap(func)
+        return self
+
+    def _add_until(self, spec: UntilSpec) -> Self:
+        if spec.max_rounds < 0:
+            raise ValueError(f"max_rounds must be 0 or more, got {spec.max_rounds}")
+        return self._set(untils=(*self.settings.untils, spec))
+
+    def _add_until_types(self, types: Sequence[type[Model]], spec: UntilSpec) -> Self:
+        if not types:
+            raise ValueError("until_parsed_as needs at least one model type")
+        s = self.settings
+        new_types = s.until_types + tuple(m for m in types if m not in s.until_types)
+        if any(u.callback is None for u in s.untils):
+            return self._set(until_types=new_types)
+        return self._add_until(spec)._set(until_types=new_types)
+
+    # --- copies (new pipeline) ------------------------------------------------------------------
+
+    def _clone(self, *, only_content: bool) -> Self:
+        new = copy.copy(self)
+        s = self.settings
+        if only_content:
+            new.settings = Settings(params=s.params, watches=s.watches)
+        else:
+            new.settings = replace(s, metadata=copy.deepcopy(s.metadata))
+        new._copy_content()
+        return new
+
+    def with_(self, params: GenerateParams | None = None, **kwargs: t.Any) -> Self:
+        """Return a copy whose params are these merged over the current ones.
+
+        Always a copy (the receiver is never changed), so forks can differ in params.
+
+        Args:
+            params: Params to merge; when None, built from ``kwargs``.
+            **kwargs: Fields of `GenerateParams` (ignored when ``params`` is given).
+
+        Returns:
+            The new pipeline.
+        """
+        new_params = params if params is not None else GenerateParams(**kwargs)
+        merged = new_params if self.params is None else self.params.merge_with(new_params)
+        new = self._clone(only_content=False)
+        new.params = merged
+        return new
+
+    # --- runners --------------------------------------------------------------------------------
+
+    def _mode(self, on_failed: FailMode | None, *, allow_failed: bool = False) -> FailMode:
+        if on_failed is not None:
+            return check_fail_mode(on_failed)
+        return "include" if allow_failed else self.settings.on_failed
+
+    async def _execute(
+        self,
+        generator: Generator,
+        inputs: Sequence[t.Any],
+        params: Sequence[GenerateParams],
+        mode: FailMode,
+        *,
+        max_concurrency: int | None = None,
+        progress: t.Any = None,
+    ) -> list[ResultT]:
+        """Run items (no map/then/skip): results in input order, failed ones included."""
+        if max_concurrency is not None and max_concurrency < 1:
+            raise ValueError(f"max_concurrency must be 1 or more, got {max_concurrency}")
+        states = [
+            RunState(item, p, i) for i, (item, p) in enumerate(zip(inputs, params, strict=True))
+        ]
+        s = self.settings
+        plan: RunPlan[ResultT] = RunPlan(
+            driver=self._driver(generator),
+            states=states,
+            mode=mode,
+            fail_on=s.fail_on,
+            exclude=s.exclude,
+            watchers=s.watches,
+            limit=max_concurrency,
+            progress=progress,
+        )
+        return await execute(plan)
+
+    async def _finalize(self, results: list[ResultT], mode: FailMode) -> list[ResultT]:
+        s = self.settings
+        return await finalize(results, mode, s.maps, s.thens, self._result_type)
+
+    async def _run_items(
+        self,
+        inputs: Sequence[t.Any],
+        params: Sequence[GenerateParams],
+        mode: FailMode,
+        max_concurrency: int | None,
+        progress: bool | str,
+    ) -> ListT:
+        bar = open_progress(len(inputs), progress)
+        try:
+            results = await self._execute(
+                self.generator,
+                inputs,
+                params,
+                mode,
+                max_concurrency=max_concurrency,
+                progress=bar,
+            )
+        finally:
+            close_progress(bar)
+        return t.cast("ListT", self._list_type(await self._finalize(results, mode)))
+
+    async def run(
+        self, *, allow_failed: bool = False, on_failed: FailMode | None = None
+    ) -> ResultT:
+        """Generate once and return the result.
+
+        Args:
+            allow_failed: Return a failed result instead of raising (mode ``"include"``).
+            on_failed: Failure mode for this run (``"skip"`` is not allowed).
+
+        Returns:
+            The result.
+
+        Raises:
+            ValueError: ``on_failed="skip"``.
+        """
+        mode = self._mode(on_failed, allow_failed=allow_failed)
+        if mode == "skip":
+            raise ValueError("on_failed='skip' needs several results; use run_many or 'include'")
+        params = fit_params(self.params, None, 1)
+        results = await self._execute(self.generator, [self._base_input()], params, mode)
+        final = await self._finalize(results, mode)
+        if len(final) != 1:
+            raise ValueError(
+                f"map callbacks must keep exactly one result in run(), got {len(final)}"
+            )
+        return final[0]
+
+    __call__ = run
+
+    async def run_many(
+        self,
+        count: int,
+        *,
+        params: Sequence[GenerateParams | None] | None = None,
+        on_failed: FailMode | None = None,
+        max_concurrency: int | None = None,
+        progress: bool | str = False,
+    ) -> ListT:
+        """Generate `count` independent results from the same inputs.
+
+        Each round sends every item that needs a generation in one batch call.
+
+        Args:
+            count: How many results.
+            params: One params object per result (merged over the pipeline's).
+            on_failed: Failure mode for this run.
+            max_concurrency: Most items sent to the generator in one call.
+            progress: Show a progress bar (a str sets its description).
+
+        Returns:
+            The results, in order.
+        """
+        mode = self._mode(on_failed)
+        fitted = fit_params(self.params, params, count)
+        inputs = [self._base_input()] * count
+        return await self._run_items(inputs, fitted, mode, max_concurrency, progress)
+
+    async def run_batch(
+        self,
+        many: t.Any,
+        params: Sequence[GenerateParams | None] | None = None,
+        *,
+        on_failed: FailMode | None = None,
+        max_concurrency: int | None = None,
+        progress: bool | str = False,
+    ) -> ListT:
+        """Generate one result per input, each appended to the pipeline's own content.
+
+        A single input is broadcast to the length of ``params``.
+
+        Args:
+            many: The inputs.
+            params: One params object per input (merged over the pipeline's).
+            on_failed: Failure mode for this run (default: the pipeline's).
+            max_concurrency: Most items sent to the generator in one call.
+            progress: Show a progress bar (a str sets its description).
+
+        Returns:
+            The results, in input order.
+
+        Raises:
+            ValueError: ``many`` and ``params`` cannot be matched up.
+        """
+        mode = self._mode(on_failed)
+        inputs = self._batch_inputs(many)
+        count = max(len(inputs), len(params or ()))
+        if len(inputs) != count:
+            if len(inputs) != 1:
+                raise ValueError(f"Can't fit many of length {len(inputs)} to {count}")
+            inputs = inputs * count
+        fitted = fit_params(self.params, params, count)
+        return await self._run_items(inputs, fitted, mode, max_concurrency, progress)
+
+    async def run_over(
+        self,
+        *generators: Generator | str,
+        include_original: bool = True,
+        on_failed: FailMode | None = None,
+    ) -> ListT:
+        """Run the pipeline once on each generator (the pipeline's own last).
+
+        Map and then callbacks run once, over all results.
+
+        Args:
+            *generators: Generators or connection strings.
+            include_original: Also run on the pipeline's own generator.
+            on_failed: Failure mode for this run.
+
+        Returns:
+            One result per generator, in the order given.
+        """
+        import asyncio  # only here
+
+        mode = self._mode(on_failed)
+        targets = resolve_generators(generators)
+        if include_original:
+            targets.append(self.generator)
+        inner: FailMode = "raise" if mode == "raise" else "include"
+        params = fit_params(self.params, None, 1)
+        runs = [self._execute(g, [self._base_input()], params, inner) for g in targets]
+        results = [r for batch in await asyncio.gather(*runs) for r in batch]
+        return t.cast("ListT", self._list_type(await self._finalize(results, mode)))

@@ -1,0 +1,230 @@
+"""`ChatPipeline`: stage a conversation, configure checks and callbacks, run it at scale."""
+
+from __future__ import annotations
+
+import typing as t
+from collections.abc import Callable, Sequence
+
+from typing_extensions import Self
+
+from rigging._pipeline.base import PipelineBase, UntilSpec
+from rigging._pipeline.chat import Chat, ChatList, MessageInput, as_messages
+from rigging._pipeline.drivers import ChatDriver
+from rigging._pipeline.state import DEFAULT_MAX_ROUNDS
+from rigging.generator import GenerateParams, Generator
+from rigging.message import Message
+
+if t.TYPE_CHECKING:
+    from rigging._pipeline.callbacks import ToolHandler, UntilMessageCallback
+    from rigging.model import Model
+
+__all__ = ["ChatPipeline", "MergeStrategy"]
+
+MergeStrategy = t.Literal["only-user-role", "all", "none"]
+"""How `ChatPipeline.add` joins a message to a last message of the same role."""
+
+
+class ChatPipeline(PipelineBase[Chat, ChatList]):
+    """A staged conversation: add messages, checks and callbacks, then `run` it.
+
+    Create one with ``generator.chat(messages)`` or ``rigging.chat(generator, messages)``.
+    Runs are async: ``chat = await pipeline.run()``; ``run_many``, ``run_batch`` and
+    ``run_over`` return a `ChatList` in input order.
+    """
+
+    _result_type = Chat
+    _list_type = ChatList
+
+    def __init__(
+        self,
+        generator: Generator,
+        messages: MessageInput | None = None,
+        *,
+        params: GenerateParams | None = None,
+        watch_callbacks: Sequence[Callable[..., t.Any]] | None = None,
+    ) -> None:
+        super().__init__(generator, params=params, watch_callbacks=watch_callbacks)
+        self.chat = Chat(as_messages(messages), generator=generator)
+        """The staged conversation (its `messages`); what every run sends first."""
+
+    def __len__(self) -> int:
+        return len(self.chat)
+
+    def __repr__(self) -> str:
+        return f"ChatPipeline(generator={self.generator!r}, messages={len(self.chat)})"
+
+    # --- hooks ----------------------------------------------------------------------------------
+
+    def _driver(self, generator: Generator) -> ChatDriver:
+        return ChatDriver(generator, self.settings)
+
+    def _base_input(self) -> list[Message]:
+        return self.chat.messages
+
+    def _batch_inputs(self, many: t.Any) -> list[list[Message]]:
+        base = self.chat.messages
+        if isinstance(many, (str, dict, Message)):
+            many = [many]
+        return [[*base, *as_messages(item)] for item in many]
+
+    def _copy_content(self) -> None:
+        self.chat = self.chat.clone()
+
+    # --- content --------------------------------------------------------------------------------
+
+    def add(
+        self, messages: MessageInput, *, merge_strategy: MergeStrategy = "only-user-role"
+    ) -> Self:
+        """Append messages to the staged conversation. Mutates the pipeline.
+
+        When the first new message has the same role as the last staged one, it is merged
+        into it (content joined by a newline): for any role with ``"all"``, for ``user``
+        messages only with ``"only-user-role"``, never with ``"none"``.
+
+        Args:
+            messages: Messages to add.
+            merge_strategy: When to merge with the last message.
+
+        Returns:
+            The pipeline.
+        """
+        incoming = as_messages(messages)
+        staged = self.chat.messages
+        if incoming and staged and merge_strategy != "none":
+            last, first = staged[-1], incoming[0]
+            if last.role == first.role and (merge_strategy == "all" or first.role == "user"):
+                merged = last.clone()
+                merged.content = f"{last.content}\n{first.content}"
+                staged[-1] = merged
+                incoming = incoming[1:]
+        staged.extend(incoming)
+        return self
+
+    def fork(self, messages: MessageInput) -> Self:
+        """A clone with `messages` added (the receiver is unchanged).
+
+        Args:
+            messages: Messages to add to the clone.
+
+        Returns:
+            The new pipeline.
+        """
+        return self.clone().add(messages)
+
+    def clone(self, *, only_messages: bool = False) -> Self:
+        """A copy of the pipeline: same generator, copied conversation and configuration.
+
+        Args:
+            only_messages: Keep only messages, params and watchers; drop checks, callbacks,
+                metadata and failure settings.
+
+        Returns:
+            The new pipeline.
+        """
+        return self._clone(only_content=only_messages)
+
+    def apply(self, **kwargs: str) -> Self:
+        """A clone with ``$name`` placeholders filled in the last message.
+
+        Args:
+            **kwargs: Values of the placeholders.
+
+        Returns:
+            The new pipeline.
+        """
+        new = self.clone()
+        new.chat.apply(**kwargs)
+        return new
+
+    def apply_to_all(self, **kwargs: str) -> Self:
+        """A clone with ``$name`` placeholders filled in every message.
+
+        Args:
+            **kwargs: Values of the placeholders.
+
+        Returns:
+            The new pipeline.
+        """
+        new = self.clone()
+        new.chat.apply_to_all(**kwargs)
+        return new
+
+    # --- checks ---------------------------------------------------------------------------------
+
+    def until(
+        self,
+        callback: UntilMessageCallback,
+        *,
+        attempt_recovery: bool = True,
+        drop_dialog: bool = True,
+        max_rounds: int = DEFAULT_MAX_ROUNDS,
+    ) -> Self:
+        """Add a check on each generated message; it may ask for more rounds.
+
+        The callback returns ``(again, messages)``. With `attempt_recovery`, a round sends the
+        returned messages (e.g. the answer and an error prompt) back to the model; without
+        it the model regenerates from the inputs. Mutates the pipeline.
+
+        Args:
+            callback: The check.
+            attempt_recovery: Send the check's feedback back to the model.
+            drop_dialog: Keep only the final message, not the recovery dialog.
+            max_rounds: Extra generations allowed before the item fails as exhausted.
+
+        Returns:
+            The pipeline.
+        """
+        return self._add_until(UntilSpec(callback, attempt_recovery, drop_dialog, max_rounds))
+
+    def until_parsed_as(
+        self,
+        *types: type[Model],
+        attempt_recovery: bool = False,
+        drop_dialog: bool = True,
+        max_rounds: int = DEFAULT_MAX_ROUNDS,
+    ) -> Self:
+        """Require every generated message to parse as all `types` (parts are recorded).
+
+        Registering again adds types to the same check; the first call's settings stay.
+
+        Args:
+            *types: Model types.
+            attempt_recovery: Send the parse error back to the model.
+            drop_dialog: Keep only the final message, not the recovery dialog.
+            max_rounds: Extra generations allowed.
+
+        Returns:
+            The pipeline.
+        """
+        spec = UntilSpec(None, attempt_recovery, drop_dialog, max_rounds)
+        return self._add_until_types(types, spec)
+
+    # --- tools ----------------------------------------------------------------------------------
+
+    def add_tool_handler(self, handler: ToolHandler) -> Self:
+        """Register a handler consulted after every generation (the hook tool support uses).
+
+        Args:
+            handler: The handler (see `ToolHandler`).
+
+        Returns:
+            The pipeline.
+        """
+        return self._set(tool_handlers=(*self.settings.tool_handlers, handler))
+
+    @property
+    def tool_handlers(self) -> list[ToolHandler]:
+        """Registered tool handlers."""
+        return list(self.settings.tool_handlers)
+
+    def using(self, *tools: t.Any, **options: t.Any) -> Self:
+        """Make tools available to the model.
+
+        Raises:
+            NotImplementedError: Always, for now: tool support plugs into `add_tool_handler`
+                and lands with the tools change.
+        """
+        raise NotImplementedError(
+            "ChatPipeline.using() is provided by rigging's tool support, which is not part of "
+            "this build yet; custom handlers can be registered with add_tool_handler()"
+        )

@@ -1,0 +1,294 @@
+"""Chat and completion rules for the run loop: requests, `until` checks, results.
+
+The chat rules follow the 2.3 state machine: each `until` check, in registration order,
+decides on the latest message. A check that asks for another round gets up to
+`max_rounds` regenerations, from the inputs alone or (with `attempt_recovery`) with the
+failed message and the check's feedback appended. Completions regenerate from the same
+prompt until every check accepts the text.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from collections.abc import Awaitable, Sequence
+from datetime import datetime
+from uuid import uuid4
+
+from pydantic import ValidationError
+
+from rigging._pipeline.base import Settings, UntilSpec
+from rigging._pipeline.chat import Chat
+from rigging._pipeline.fast import construct
+from rigging._pipeline.state import EMPTY_DIALOG, RunState
+from rigging.error import (
+    CompletionExhaustedMaxRoundsError,
+    MessagesExhaustedMaxRoundsError,
+    RiggingError,
+)
+from rigging.generator import GeneratedMessage, GeneratedText, GenerateParams, Generator
+from rigging.message import Message
+from rigging.model import SystemErrorModel, ValidationErrorModel
+from rigging.parsing import parse_many
+
+if t.TYPE_CHECKING:
+    from rigging._pipeline.completion import Completion
+
+__all__ = ["RECOVERY_PROMPT", "ChatDriver", "CompletionDriver", "parse_check"]
+
+now = datetime.now
+
+RECOVERY_PROMPT = "Rewrite your entire message with all the required elements."
+"""Suffix of the feedback message sent when `until_parsed_as` fails with recovery on."""
+
+
+def parse_check(message: Message, types: Sequence[type[t.Any]]) -> tuple[bool, list[Message]]:
+    """The `until_parsed_as` check: parse `message` as all `types`, else give feedback.
+
+    Parsed models are recorded in the message's parts. Validation errors and parse errors
+    (rigging errors, `ValueError`) become an error model sent back to the model; anything
+    else propagates.
+
+    Args:
+        message: The generated message.
+        types: The model types.
+
+    Returns:
+        ``(False, [message])`` when parsing worked, else ``(True, [message, feedback])``.
+    """
+    try:
+        message.parse_many(*types)
+    except ValidationError as exc:
+        error: t.Any = ValidationErrorModel(content=str(exc))
+    except (RiggingError, ValueError) as exc:
+        error = SystemErrorModel(content=str(exc))
+    else:
+        return False, [message]
+    return True, [message, Message.from_model(error, suffix=RECOVERY_PROMPT)]
+
+
+class ChatDriver:
+    """Chat rules: message-list requests, the until state machine, tool hook, `Chat` results."""
+
+    def __init__(self, generator: Generator, settings: Settings) -> None:
+        self.generator = generator
+        self.untils = settings.untils
+        self.types = settings.until_types
+        self.handlers = settings.tool_handlers
+        self.metadata = settings.metadata
+        self.has_tools = bool(self.handlers)
+        self.tool_budget = max((h.max_rounds for h in self.handlers), default=0)
+        self.budget = 1 + sum(u.max_rounds for u in self.untils) + self.tool_budget
+
+    def request(self, state: RunState) -> list[Message]:
+        """Inputs, then the item's tool dialog and recovery dialog."""
+        if not state.prefix and not state.running:
+            return t.cast("list[Message]", state.inputs)
+        return [*state.inputs, *state.prefix, *state.running]
+
+    def generate(
+        self, requests: list[t.Any], params: list[GenerateParams]
+    ) -> Awaitable[Sequence[GeneratedMessage]]:
+        """One `generate_messages` call for the round."""
+        return self.generator.generate_messages(requests, params)
+
+    async def tools(self, state: RunState, generated: GeneratedMessage) -> bool:
+        """Consult tool handlers; a handled tool turn is kept and the item goes again."""
+        message = generated.message
+        for handler in self.handlers:
+            results = await handler(message)
+            if results is None:
+                continue
+            state.tool_rounds += 1
+            if state.tool_rounds > self.tool_budget:
+                raise MessagesExhaustedMaxRoundsError(self.tool_budget, [*state.prefix, message])
+            state.prefix = [*state.prefix, message, *results]
+            return True
+        return False
+
+    def _check(self, spec: UntilSpec, message: Message) -> tuple[bool, list[Message]]:
+        if spec.callback is None:
+            return parse_check(message, self.types)
+        result = spec.callback(message)
+        if not (isinstance(result, tuple) and len(result) == 2):
+            raise TypeError(
+                f"until callback {spec.callback!r} must return (bool, list[Message]), "
+                f"got {type(result).__name__}"
+            )
+        return bool(result[0]), list(result[1])
+
+    def advance(self, state: RunState, generated: GeneratedMessage) -> bool:
+        """Apply the until checks to a new message; True asks for another generation."""
+        message = generated.message
+        if state.rounds == 0:
+            state.outputs = [message]
+            return self._stages(state, message)
+        spec = self.untils[state.stage]
+        again, step = self._check(spec, message)
+        if spec.attempt_recovery:
+            state.running.extend(step)
+        if again:
+            if state.rounds >= spec.max_rounds:
+                dialog = state.running[:-1] if spec.attempt_recovery else [message]
+                raise MessagesExhaustedMaxRoundsError(spec.max_rounds, dialog)
+            state.rounds += 1
+            return True
+        kept = step if spec.drop_dialog or not spec.attempt_recovery else state.running
+        state.outputs[-1:] = kept
+        state.running = EMPTY_DIALOG
+        state.rounds = 0
+        state.stage += 1
+        return bool(state.outputs) and self._stages(state, state.outputs[-1])
+
+    def _stages(self, state: RunState, message: Message) -> bool:
+        """Run checks from the current stage on `message` until one asks for a round."""
+        untils = self.untils
+        while state.stage < len(untils):
+            spec = untils[state.stage]
+            again, step = self._check(spec, message)
+            if not again:
+                state.outputs[-1:] = step
+                state.stage += 1
+                if not state.outputs:
+                    return False
+                message = state.outputs[-1]
+                continue
+            if spec.max_rounds < 1:
+                raise MessagesExhaustedMaxRoundsError(spec.max_rounds, [message])
+            state.running = list(step) if spec.attempt_recovery else []
+            state.rounds = 1
+            return True
+        return False
+
+    def finish(self, state: RunState) -> Chat:
+        """The chat of a finished item (built without re-validating its parts)."""
+        last: GeneratedMessage = state.last
+        inputs: list[Message] = state.inputs
+        return construct(
+            Chat,
+            {
+                "uuid": uuid4(),
+                "timestamp": now(),
+                "messages": [*inputs, *state.prefix] if state.prefix else list(inputs),
+                "generated": state.outputs,
+                "metadata": dict(self.metadata) if self.metadata else {},
+                "stop_reason": last.stop_reason,
+                "usage": last.usage,
+                "extra": dict(last.extra) if last.extra else {},
+                "generator": self.generator,
+                "params": state.params,
+                "error": None,
+                "failed": False,
+            },
+        )
+
+    def failed(self, state: RunState, error: BaseException) -> Chat:
+        """The chat of a failed item: the kept dialog when rounds ran out, else nothing."""
+        generated: list[Message] = []
+        if isinstance(error, MessagesExhaustedMaxRoundsError):
+            generated = [*state.outputs[:-1], *error.messages]
+        chat = self.finish(state) if state.last is not None else self._empty(state)
+        chat.generated = generated
+        chat.failed = True
+        chat.error = t.cast("Exception", error)
+        return chat
+
+    def _empty(self, state: RunState) -> Chat:
+        return Chat(
+            [*state.inputs, *state.prefix],
+            generator=self.generator,
+            params=state.params,
+            metadata=dict(self.metadata),
+        )
+
+
+class CompletionDriver:
+    """Completion rules: text requests, regenerate until every check accepts the text."""
+
+    def __init__(self, generator: Generator, settings: Settings) -> None:
+        self.generator = generator
+        self.untils = settings.untils
+        self.types = settings.until_types
+        self.metadata = settings.metadata
+        self.has_tools = False
+        self.max_rounds = min((u.max_rounds for u in self.untils), default=0)
+        self.budget = 1 + self.max_rounds
+
+    def request(self, state: RunState) -> str:
+        """The item's prompt text."""
+        return t.cast("str", state.inputs)
+
+    def generate(
+        self, requests: list[t.Any], params: list[GenerateParams]
+    ) -> Awaitable[Sequence[GeneratedText]]:
+        """One `generate_texts` call for the round."""
+        return self.generator.generate_texts(requests, params)
+
+    async def tools(self, state: RunState, generated: GeneratedText) -> bool:
+        """Completions have no tool hook."""
+        return False
+
+    def _retry(self, spec: UntilSpec, prompt: str, text: str) -> bool:
+        checked = prompt + text if spec.use_all_text else text
+        if spec.callback is None:
+            try:
+                parse_many(checked, *self.types)
+            except (RiggingError, ValueError):
+                return True
+            return False
+        return bool(spec.callback(checked))
+
+    def advance(self, state: RunState, generated: GeneratedText) -> bool:
+        """True while any check rejects the text (every check sees every text)."""
+        if not self.untils:
+            return False
+        text = generated.text
+        retry = [self._retry(spec, state.inputs, text) for spec in self.untils]
+        if not any(retry):
+            return False
+        if state.rounds >= self.max_rounds:
+            raise CompletionExhaustedMaxRoundsError(self.max_rounds, text)
+        state.rounds += 1
+        return True
+
+    def finish(self, state: RunState) -> Completion:
+        """The completion of a finished item; its text is the item's own prompt."""
+        from rigging._pipeline.completion import Completion  # cycle
+
+        last: GeneratedText = state.last
+        return construct(
+            Completion,
+            {
+                "uuid": uuid4(),
+                "timestamp": now(),
+                "text": state.inputs,
+                "generated": last.text,
+                "metadata": dict(self.metadata) if self.metadata else {},
+                "stop_reason": last.stop_reason,
+                "usage": last.usage,
+                "extra": dict(last.extra) if last.extra else {},
+                "generator": self.generator,
+                "params": state.params,
+                "error": None,
+                "failed": False,
+            },
+        )
+
+    def failed(self, state: RunState, error: BaseException) -> Completion:
+        """The completion of a failed item: last text when rounds ran out, else ``""``."""
+        from rigging._pipeline.completion import Completion  # cycle
+
+        if state.last is None:
+            completion = Completion(
+                state.inputs,
+                "",
+                generator=self.generator,
+                params=state.params,
+                metadata=dict(self.metadata),
+            )
+        else:
+            completion = self.finish(state)
+        if not isinstance(error, CompletionExhaustedMaxRoundsError):
+            completion.generated = ""
+        completion.failed = True
+        completion.error = t.cast("Exception", error)
+        return completion

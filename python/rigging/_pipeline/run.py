@@ -1,0 +1,318 @@
+"""The run loop shared by chat and completion pipelines.
+
+One loop drives every runner (`run`, `run_many`, `run_batch`, `run_over`). Each round takes
+the ready items from the native `FanOut` table, sends them to the generator in ONE batch
+call, and lets the driver (chat or completion rules) decide per item: done, again, or
+failed. Results stay in input order; a failure of one item never touches another's result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import typing as t
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+from rigging._native import FanOut
+from rigging._pipeline.state import FailMode, RunState, add_context
+from rigging.error import ExhaustedMaxRoundsError, RiggingError
+
+if TYPE_CHECKING:
+    from rigging.generator import GenerateParams
+
+__all__ = ["Driver", "RunPlan", "execute", "finalize"]
+
+ResultT = TypeVar("ResultT")
+ResultT_co = TypeVar("ResultT_co", covariant=True)
+
+
+class Driver(Protocol[ResultT_co]):
+    """What differs between chat and completion runs; the loop does everything else."""
+
+    budget: int
+    """Most generations one item may need (first one, tool rounds and until rounds)."""
+    has_tools: bool
+    """Whether `tools` must be consulted after each generation."""
+
+    def request(self, state: RunState) -> Any:
+        """Build what is sent to the generator for `state`."""
+        ...
+
+    def generate(self, requests: list[Any], params: list[GenerateParams]) -> Awaitable[Any]:
+        """Call the generator once for the whole round."""
+        ...
+
+    def tools(self, state: RunState, generated: Any) -> Awaitable[bool]:
+        """Run tool handlers on a generation; True means the item goes again."""
+        ...
+
+    def advance(self, state: RunState, generated: Any) -> bool:
+        """Apply the until checks to a generation; True means the item goes again."""
+        ...
+
+    def finish(self, state: RunState) -> ResultT_co:
+        """Build the result of a finished item."""
+        ...
+
+    def failed(self, state: RunState, error: BaseException) -> ResultT_co:
+        """Build the result of a failed item."""
+        ...
+
+
+@dataclass(slots=True)
+class RunPlan(Generic[ResultT]):
+    """Everything one execution of the loop needs."""
+
+    driver: Driver[ResultT]
+    states: list[RunState]
+    mode: FailMode
+    fail_on: tuple[type[BaseException], ...]
+    exclude: tuple[type[BaseException], ...]
+    watchers: tuple[Callable[[list[ResultT]], Awaitable[Any]], ...]
+    limit: int | None = None
+    progress: Any = None
+
+
+def _soft(plan: RunPlan[Any], exc: BaseException) -> bool:
+    """Whether `exc` marks items failed instead of propagating."""
+    if plan.mode == "raise":
+        return False
+    if isinstance(exc, ExhaustedMaxRoundsError):
+        return True
+    return isinstance(exc, plan.fail_on) and not isinstance(exc, plan.exclude)
+
+
+async def _generate_round(
+    plan: RunPlan[ResultT], fan: FanOut, batch: list[int], round_: int, results: list[Any]
+) -> Sequence[Any] | None:
+    """One generator call for `batch`; on a caught error mark only these items failed."""
+    states = plan.states
+    driver = plan.driver
+    requests = [driver.request(states[i]) for i in batch]
+    params = [states[i].params for i in batch]
+    try:
+        generated = await driver.generate(requests, params)
+    except Exception as exc:
+        if not _soft(plan, exc):
+            add_context(
+                exc, "the generator", index=batch[0] if len(batch) == 1 else None, round_=round_
+            )
+            raise
+        for i in batch:
+            results[i] = driver.failed(states[i], exc)
+            fan.fail(i)
+        return None
+    if len(generated) != len(batch):
+        raise RiggingError(
+            f"generator returned {len(generated)} results for {len(batch)} inputs "
+            f"in round {round_}; a generator must return exactly one result per input"
+        )
+    return t.cast("Sequence[Any]", generated)
+
+
+def _fail_item(
+    plan: RunPlan[ResultT],
+    fan: FanOut,
+    index: int,
+    exc: Exception,
+    round_: int,
+    results: list[Any],
+    *,
+    in_flight: bool = True,
+) -> None:
+    """Record a failed item, or re-raise with context when the error is not soft."""
+    if not _soft(plan, exc):
+        add_context(exc, "processing", index=index, round_=round_)
+        raise exc
+    if isinstance(exc, ExhaustedMaxRoundsError):
+        exc.index, exc.round = index, round_
+    results[index] = plan.driver.failed(plan.states[index], exc)
+    if in_flight:
+        fan.fail(index)
+
+
+async def _decide_with_tools(
+    plan: RunPlan[ResultT],
+    fan: FanOut,
+    batch: list[int],
+    generated: Sequence[Any],
+    round_: int,
+    results: list[Any],
+) -> None:
+    """Per-item path when tool handlers must be awaited first."""
+    driver = plan.driver
+    for index, item in zip(batch, generated, strict=True):
+        state = plan.states[index]
+        state.last = item
+        try:
+            again = await driver.tools(state, item) or driver.advance(state, item)
+            if not again:
+                results[index] = driver.finish(state)
+        except Exception as exc:
+            _fail_item(plan, fan, index, exc, round_, results)
+            continue
+        if not again:
+            fan.complete(index)
+        elif not fan.again(index):
+            _exhausted(plan, fan, index, round_, results)
+
+
+def _decide(
+    plan: RunPlan[ResultT],
+    fan: FanOut,
+    batch: list[int],
+    generated: Sequence[Any],
+    round_: int,
+    results: list[Any],
+) -> None:
+    """Apply the until checks to every item of a round; mark the table in bulk."""
+    driver = plan.driver
+    states = plan.states
+    done: list[int] = []
+    again: list[int] = []
+    for index, item in zip(batch, generated, strict=True):
+        state = states[index]
+        state.last = item
+        try:
+            if driver.advance(state, item):
+                again.append(index)
+                continue
+            results[index] = driver.finish(state)
+        except Exception as exc:
+            _fail_item(plan, fan, index, exc, round_, results)
+            continue
+        done.append(index)
+    fan.complete_many(done)
+    if again:
+        for index, queued in zip(again, fan.again_many(again), strict=True):
+            if not queued:
+                _exhausted(plan, fan, index, round_, results)
+
+
+def _exhausted(
+    plan: RunPlan[ResultT], fan: FanOut, index: int, round_: int, results: list[Any]
+) -> None:
+    """The table refused another round (the item used every send it may have)."""
+    exc = ExhaustedMaxRoundsError(plan.driver.budget)
+    _fail_item(plan, fan, index, exc, round_, results, in_flight=False)
+
+
+async def execute(plan: RunPlan[ResultT]) -> list[ResultT]:
+    """Run every item of `plan` to completion or failure.
+
+    Args:
+        plan: The items and settings.
+
+    Returns:
+        One result per item, in input order (failed items included, whatever the mode).
+    """
+    count = len(plan.states)
+    results: list[Any] = [None] * count
+    fan = FanOut(count, max(plan.driver.budget, 1))
+    round_ = 0
+    while not fan.is_finished():
+        batch = fan.next_round(plan.limit)
+        round_ += 1
+        generated = await _generate_round(plan, fan, batch, round_, results)
+        if generated is not None:
+            if plan.driver.has_tools:
+                await _decide_with_tools(plan, fan, batch, generated, round_, results)
+            else:
+                _decide(plan, fan, batch, generated, round_, results)
+        await _after_round(plan, fan, results, round_)
+    return results
+
+
+async def _after_round(
+    plan: RunPlan[ResultT], fan: FanOut, results: list[Any], round_: int
+) -> None:
+    """Hand items finished this round to the watchers and the progress bar."""
+    if not plan.watchers and plan.progress is None:
+        return
+    finished = [results[i] for i in fan.drain_finished()]
+    if plan.progress is not None:
+        plan.progress.update(len(finished))
+    if finished and plan.watchers:
+        await asyncio.gather(*(_watch(w, list(finished), round_) for w in plan.watchers))
+
+
+async def _watch(
+    watcher: Callable[[list[Any]], Awaitable[Any]], items: list[Any], round_: int
+) -> None:
+    try:
+        await watcher(items)
+    except Exception as exc:
+        add_context(exc, f"watch callback {_name(watcher)}", index=None, round_=round_)
+        raise
+
+
+async def finalize(
+    results: list[ResultT],
+    mode: FailMode,
+    maps: Sequence[Callable[[list[ResultT]], Awaitable[list[ResultT]]]],
+    thens: Sequence[Callable[[ResultT], Awaitable[ResultT | None]]],
+    result_type: type[ResultT],
+) -> list[ResultT]:
+    """Apply the skip filter, then map callbacks (in order), then then callbacks (each on all).
+
+    Args:
+        results: Results of the run, in order.
+        mode: The run's failure mode.
+        maps: Map callbacks.
+        thens: Then callbacks.
+        result_type: `Chat` or `Completion`, to check what callbacks return.
+
+    Returns:
+        The final results.
+
+    Raises:
+        TypeError: A callback returned something other than what it must.
+    """
+    if mode == "skip":
+        results = [r for r in results if not getattr(r, "failed", False)]
+    for callback in maps:
+        try:
+            mapped = await callback(results)
+        except Exception as exc:
+            add_context(exc, f"map callback {_name(callback)}", index=None, round_=None)
+            raise
+        if not isinstance(mapped, list) or not all(isinstance(r, result_type) for r in mapped):
+            raise TypeError(
+                f"map callback {_name(callback)} must return a list of "
+                f"{result_type.__name__}, got {type(mapped).__name__}"
+            )
+        results = mapped
+    for then in thens:
+        results = await _then_all(then, results, result_type)
+    return results
+
+
+async def _then_all(
+    then: Callable[[ResultT], Awaitable[ResultT | None]],
+    results: list[ResultT],
+    result_type: type[ResultT],
+) -> list[ResultT]:
+    """Run one then callback on all results concurrently."""
+
+    async def one(index: int, result: ResultT) -> ResultT:
+        try:
+            out = await then(result)
+        except Exception as exc:
+            add_context(exc, f"then callback {_name(then)}", index=index, round_=None)
+            raise
+        if out is None:
+            return result
+        if not isinstance(out, result_type):
+            raise TypeError(
+                f"then callback {_name(then)} must return a {result_type.__name__} or None, "
+                f"got {type(out).__name__} (item {index})"
+            )
+        return out
+
+    return list(await asyncio.gather(*(one(i, r) for i, r in enumerate(results))))
+
+
+def _name(callback: Any) -> str:
+    """Readable name of a callback for messages."""
+    return str(getattr(callback, "__qualname__", None) or type(callback).__qualname__)

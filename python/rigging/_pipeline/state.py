@@ -1,0 +1,102 @@
+"""Run-time state of one pipeline run: failure modes, per-item state, error context."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from rigging.error import ExhaustedMaxRoundsError
+
+if TYPE_CHECKING:
+    from rigging.generator import GenerateParams
+    from rigging.message import Message
+
+__all__ = ["DEFAULT_MAX_ROUNDS", "FailMode", "RunState", "add_context", "check_fail_mode"]
+
+DEFAULT_MAX_ROUNDS = 5
+"""Default number of extra generation rounds an `until` check may ask for."""
+
+FailMode = Literal["raise", "skip", "include"]
+"""What a run does with an item that failed.
+
+* ``"raise"``: the error propagates out of the run.
+* ``"skip"``: failed items are left out of the results (not allowed for a single `run`).
+* ``"include"``: failed items are returned with ``failed=True`` and their ``error``.
+"""
+
+_FAIL_MODES = ("raise", "skip", "include")
+
+
+def check_fail_mode(mode: str) -> FailMode:
+    """Return `mode` if it is a valid `FailMode`.
+
+    Args:
+        mode: The requested mode.
+
+    Returns:
+        The mode.
+
+    Raises:
+        ValueError: `mode` is not one of ``raise``, ``skip``, ``include``.
+    """
+    if mode not in _FAIL_MODES:
+        raise ValueError(f"on_failed must be one of 'raise', 'skip', 'include', got {mode!r}")
+    return mode  # type: ignore[return-value]
+
+
+EMPTY_DIALOG: Any = ()
+"""Shared empty default: the dialog lists are created only for items that need them."""
+
+
+@dataclass(slots=True, eq=False)
+class RunState:
+    """Per-item data of a run; the item's lifecycle itself lives in `rigging._native.FanOut`.
+
+    Inputs are shared between items of one run (never copied); only the dialog an item adds
+    on top (`prefix` from tool rounds, `running` from recovery) is its own.
+    """
+
+    inputs: Any
+    """What is sent before the item's own dialog: a message list (chat) or a prompt (text)."""
+    params: GenerateParams
+    """Request params for this item (pipeline params merged with per-call params)."""
+    index: int = 0
+    """Position of the item in its run."""
+    stage: int = 0
+    """Index of the `until` check currently deciding on the item."""
+    rounds: int = 0
+    """Extra rounds used by the current check."""
+    tool_rounds: int = 0
+    """Rounds used by tool handlers."""
+    outputs: list[Message] = EMPTY_DIALOG
+    """Messages kept so far (chat only)."""
+    running: list[Message] = EMPTY_DIALOG
+    """Recovery dialog of the current check, sent after the inputs (chat only)."""
+    prefix: list[Message] = EMPTY_DIALOG
+    """Tool-call dialog, sent after the inputs and kept in the result (chat only)."""
+    last: Any = None
+    """The last generation result received (`GeneratedMessage` or `GeneratedText`)."""
+
+
+def add_context(exc: BaseException, what: str, *, index: int | None, round_: int | None) -> None:
+    """Attach where an error happened (item and round) to `exc`.
+
+    `ExhaustedMaxRoundsError` gets ``index``/``round`` attributes; every error gets a note
+    (shown in tracebacks), so a callback's own exception type is kept for ``except``.
+
+    Args:
+        exc: The error.
+        what: What was running, e.g. ``"generator"`` or ``"then callback foo"``.
+        index: Item index in the batch, or None when the error concerns a whole round.
+        round_: 1-based round number, or None for callbacks that run after the rounds.
+    """
+    if isinstance(exc, ExhaustedMaxRoundsError) and exc.round is None:
+        exc.round, exc.index = round_, index
+    where = f"item {index}" if index is not None else "the batch"
+    when = f"in round {round_}" if round_ is not None else "after the run"
+    note = f"rigging: raised by {what} for {where} {when}"
+    if sys.version_info >= (3, 11):
+        exc.add_note(note)
+    else:  # pragma: no cover - 3.10 has no add_note; tracebacks there do not show notes
+        exc.__notes__ = [*getattr(exc, "__notes__", []), note]  # type: ignore[attr-defined]

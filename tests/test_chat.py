@@ -1,0 +1,228 @@
+"""`Chat` and `ChatList`: views, edits, copies, continuations and JSON round trips."""
+
+from __future__ import annotations
+
+import pytest
+
+import rigging as rg
+from rigging.chat import Chat, ChatList, ChatPipeline
+from rigging.error import MessagesExhaustedMaxRoundsError, RestoredError
+from rigging.generator import GenerateParams
+from rigging.generator.testing import EchoGenerator, FixedGenerator
+from rigging.message import Message
+from rigging.model import Answer
+
+
+async def _chat() -> Chat:
+    pipeline = EchoGenerator().chat([{"role": "system", "content": "be brief"}, "hello"])
+    return await pipeline.run()
+
+
+async def test_views_of_a_generated_chat() -> None:
+    chat = await _chat()
+    assert [m.role for m in chat.all] == ["system", "user", "assistant"]
+    assert chat.prev == chat.messages
+    assert chat.next == chat.generated
+    assert chat.last.content == "hello"
+    assert len(chat) == 3
+    assert chat.conversation == "[system]: be brief\n\n[user]: hello\n\n[assistant]: hello"
+    assert chat.message_dicts == [
+        {"role": "system", "content": "be brief"},
+        {"role": "user", "content": "hello"},
+        {"role": "assistant", "content": "hello"},
+    ]
+    assert chat.stop_reason == "stop"
+    assert chat.usage is not None
+    assert chat.usage.output_tokens == 1
+    assert chat.failed is False
+    assert chat.error is None
+    assert chat.generator_id == "base!echo"
+
+
+def test_last_of_an_empty_chat_names_the_problem() -> None:
+    with pytest.raises(IndexError, match="holds no message"):
+        _ = Chat([]).last
+
+
+def test_constructor_accepts_strings_dicts_and_messages_without_copying() -> None:
+    message = Message("assistant", "hi")
+    chat = Chat(["q", {"role": "user", "content": "more"}], [message])
+    assert [m.role for m in chat.messages] == ["user", "user"]
+    assert chat.generated[0] is message
+
+
+async def test_meta_mutates_and_returns_the_chat() -> None:
+    chat = await _chat()
+    assert chat.meta(score=1) is chat
+    assert chat.metadata == {"score": 1}
+
+
+def test_apply_templates_the_last_message_without_touching_shared_messages() -> None:
+    shared = Message("assistant", "Hello $name")
+    one, two = Chat(["hi"], [shared]), Chat(["hi"], [shared])
+    assert one.apply(name="Ada") is one
+    assert one.last.content == "Hello Ada"
+    assert two.last.content == "Hello $name"
+    only_inputs = Chat(["Hi $who"]).apply(who="you")
+    assert only_inputs.last.content == "Hi you"
+
+
+def test_apply_to_all_templates_every_message() -> None:
+    chat = Chat(["Hi $a"], [Message("assistant", "Bye $a")]).apply_to_all(a="x")
+    assert [m.content for m in chat.all] == ["Hi x", "Bye x"]
+
+
+def test_strip_returns_a_clone_without_the_model() -> None:
+    answer = Message("assistant", "Sure: <answer>42</answer>")
+    answer.parse(Answer)
+    chat = Chat(["q"], [answer])
+    stripped = chat.strip(Answer)
+    assert stripped.last.content == "Sure: "
+    assert stripped.last.parts == []
+    assert chat.last.content == "Sure: <answer>42</answer>"
+    assert stripped.uuid != chat.uuid
+
+
+def test_inject_system_content_inserts_or_appends_copy_on_write() -> None:
+    chat = Chat(["q"])
+    system = chat.inject_system_content("rules")
+    assert chat.messages[0] is system
+    assert system.role == "system"
+    assert system.content == "rules"
+
+    shared = Message("system", "base")
+    one, two = Chat([shared, "q"]), Chat([shared, "q"])
+    updated = one.inject_system_content("extra")
+    assert updated.content == "base\n\nextra"
+    assert one.messages[0] is updated
+    assert two.messages[0].content == "base"
+
+
+async def test_clone_copies_messages_and_gets_a_new_identity() -> None:
+    chat = (await _chat()).meta(tag={"nested": [1]})
+    clone = chat.clone()
+    assert clone.uuid != chat.uuid
+    assert clone.messages[0] is not chat.messages[0]
+    assert clone.conversation == chat.conversation
+    clone.metadata["tag"]["nested"].append(2)
+    assert chat.metadata == {"tag": {"nested": [1]}}
+    assert clone.generator is chat.generator
+    assert clone.usage == chat.usage
+    bare = chat.clone(only_messages=True)
+    assert bare.metadata == {}
+    assert bare.usage is None
+    assert bare.conversation == chat.conversation
+
+
+async def test_fork_goes_back_and_continue_goes_forward() -> None:
+    chat = await _chat()
+    forked = chat.fork("other")
+    assert isinstance(forked, ChatPipeline)
+    assert [m.content for m in forked.chat.messages] == ["be brief", "hello\nother"]
+    continued = chat.continue_("next")
+    assert [m.content for m in continued.chat.messages] == ["be brief", "hello", "hello", "next"]
+    assert forked.chat.messages[0] is not chat.messages[0]
+    result = await continued.run()
+    assert result.last.content == "next"
+
+
+async def test_restart_keeps_params_and_can_swap_the_generator() -> None:
+    chat = await EchoGenerator().chat("hi").with_(temperature=0.5).run()
+    pipeline = chat.restart()
+    assert pipeline.params == chat.params
+    other = FixedGenerator(text="fixed")
+    assert (await chat.restart(generator=other).run()).last.content == "fixed"
+
+
+def test_restart_without_generator_fails_clearly() -> None:
+    with pytest.raises(ValueError, match="Cannot restart a chat without an associated generator"):
+        Chat(["q"]).restart()
+
+
+async def test_json_round_trip_keeps_parts_failure_and_generator_id() -> None:
+    pipeline = EchoGenerator().chat("<answer>1</answer>").until_parsed_as(Answer)
+    chat = await pipeline.with_(temperature=0.2).run()
+    chat.meta(run=3)
+    loaded = Chat.model_validate_json(chat.model_dump_json())
+    assert loaded == chat
+    assert loaded.last.parts[0].model == Answer(content="1")
+    assert loaded.generator_id == chat.generator_id
+    assert loaded.generator is not None
+
+    failed = (
+        await FixedGenerator(text="no")
+        .chat("q")
+        .until_parsed_as(Answer, max_rounds=1)
+        .run(allow_failed=True)
+    )
+    assert isinstance(failed.error, MessagesExhaustedMaxRoundsError)
+    dumped = failed.model_dump(mode="json")
+    assert dumped["error"] == "Exhausted max rounds (1) while generating"
+    assert dumped["failed"] is True
+    loaded = Chat.model_validate_json(failed.model_dump_json())
+    assert loaded == failed
+    assert isinstance(loaded.error, RestoredError)
+    assert str(loaded.error) == str(failed.error)
+
+
+def test_json_shape_names_every_field() -> None:
+    dumped = Chat(["q"]).model_dump(mode="json")
+    assert set(dumped) == {
+        "uuid",
+        "timestamp",
+        "messages",
+        "generated",
+        "metadata",
+        "stop_reason",
+        "usage",
+        "extra",
+        "error",
+        "failed",
+        "generator_id",
+    }
+    assert dumped["generator_id"] is None
+    loaded = Chat.model_validate(dumped)
+    assert loaded.generator is None
+    assert loaded.messages[0].content == "q"
+
+
+async def test_chat_list_to_json_gives_python_dumps() -> None:
+    chats = await EchoGenerator().chat("hi").run_many(2)
+    assert isinstance(chats, ChatList)
+    dumps = chats.to_json()
+    assert [d["uuid"] for d in dumps] == [c.uuid for c in chats]
+    assert dumps[0]["generated"][0]["content"] == "hi"
+
+
+async def test_top_level_chat_helper_and_generator_watchers() -> None:
+    seen: list[int] = []
+
+    async def watcher(chats: list[Chat]) -> None:
+        seen.append(len(chats))
+
+    generator = EchoGenerator().watch(watcher)
+    pipeline = rg.chat(generator, "hi", GenerateParams(max_tokens=5))
+    assert pipeline.params == GenerateParams(max_tokens=5)
+    await pipeline.run()
+    assert seen == [1]
+    assert rg.chat(generator).chat.messages == []
+
+
+async def test_run_results_equal_validated_chats() -> None:
+    chat = await EchoGenerator().chat("hi").meta(k=1).run()
+    rebuilt = Chat.model_validate(chat.model_dump())
+    rebuilt_key = (rebuilt.messages, rebuilt.generated, rebuilt.metadata, rebuilt.uuid)
+    assert rebuilt_key == (chat.messages, chat.generated, chat.metadata, chat.uuid)
+    assert chat.model_fields_set == set(Chat.model_fields)
+    chat.failed = True
+    assert chat.failed is True
+    one, two = await EchoGenerator().chat("hi").meta(k=1).run_many(2)
+    one.meta(k=2)
+    assert two.metadata == {"k": 1}
+
+
+def test_await_runs_a_pipeline_from_sync_code() -> None:
+    chat = rg.await_(EchoGenerator().chat("sync").run())
+    assert chat.last.content == "sync"
+    many = rg.await_(EchoGenerator().chat("a").run(), rg.complete(EchoGenerator(), "b").run())
+    assert [type(r).__name__ for r in many] == ["Chat", "Completion"]

@@ -1,0 +1,289 @@
+"""Fan-out runners: one generator call per round, re-sends, order, failures, knobs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+from pydantic import PrivateAttr
+
+from rigging._pipeline.run import RunPlan, execute
+from rigging.chat import Chat, ChatList, FailMode, RunState
+from rigging.error import (
+    ExhaustedMaxRoundsError,
+    GenerationError,
+    MessagesExhaustedMaxRoundsError,
+    RiggingError,
+)
+from rigging.generator import GeneratedMessage, GenerateParams
+from rigging.generator.testing import EchoGenerator, FailingGenerator, ScriptedGenerator
+from rigging.message import Message
+from rigging.model import Answer
+
+
+class BatchEcho(EchoGenerator):
+    """Echo that records the size of every `generate_messages` call and the inputs' objects."""
+
+    _sizes: list[int] = PrivateAttr(default_factory=list)
+    _inputs: list[Sequence[Message]] = PrivateAttr(default_factory=list)
+
+    async def generate_messages(
+        self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
+    ) -> Sequence[GeneratedMessage]:
+        self._sizes.append(len(messages))
+        self._inputs.extend(messages)
+        return await super().generate_messages(messages, params)
+
+
+class Scripted(ScriptedGenerator):
+    """Scripted replies that also records batch sizes."""
+
+    _sizes: list[int] = PrivateAttr(default_factory=list)
+
+    async def generate_messages(
+        self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
+    ) -> Sequence[GeneratedMessage]:
+        self._sizes.append(len(messages))
+        return await super().generate_messages(messages, params)
+
+
+async def test_run_many_sends_one_batch_and_shares_input_messages() -> None:
+    generator = BatchEcho()
+    pipeline = generator.chat(["system says", "hi"])
+    chats = await pipeline.run_many(50)
+    assert isinstance(chats, ChatList)
+    assert generator._sizes == [50]
+    assert len({c.uuid for c in chats}) == 50
+    first, second = chats[0], chats[1]
+    assert first.messages[0] is second.messages[0] is pipeline.chat.messages[0]
+    assert first.messages is not second.messages
+    assert first.generated[0] is not second.generated[0]
+
+
+async def test_only_items_needing_another_round_are_resent() -> None:
+    # Items 0 and 2 answer correctly at once; 1 and 3 need a second round.
+    generator = Scripted(
+        responses=[
+            "<answer>0</answer>",
+            "bad",
+            "<answer>2</answer>",
+            "bad",
+            "<answer>1</answer>",
+            "<answer>3</answer>",
+        ]
+    )
+    chats = await generator.chat("q").until_parsed_as(Answer).run_many(4)
+    assert generator._sizes == [4, 2]
+    assert [c.last.parse(Answer).content for c in chats] == ["0", "1", "2", "3"]
+
+
+async def test_run_batch_appends_each_item_to_the_pipeline_messages() -> None:
+    generator = BatchEcho()
+    many = [
+        "a",
+        {"role": "user", "content": "b"},
+        [Message("user", "c1"), "c2"],
+        Message("user", "d"),
+    ]
+    chats = await generator.chat("base").run_batch(many)
+    assert generator._sizes == [4]
+    assert [c.last.content for c in chats] == ["a", "b", "c2", "d"]
+    assert [m.content for m in chats[2].messages] == ["base", "c1", "c2"]
+    assert chats[3].messages[1] is many[3]
+
+
+async def test_run_batch_broadcasts_and_merges_params_per_item() -> None:
+    generator = BatchEcho()
+    params = [GenerateParams(temperature=t) for t in (0.1, 0.2, 0.3)]
+    chats = await generator.chat("base").with_(max_tokens=7).run_batch(["x"], params)
+    assert [c.last.content for c in chats] == ["x"] * 3
+    assert [c.params.temperature for c in chats if c.params] == [0.1, 0.2, 0.3]
+    assert [call.params.max_tokens for call in generator.calls] == [7, 7, 7]
+
+
+async def test_batch_size_errors_name_the_lengths() -> None:
+    pipeline = EchoGenerator().chat("base")
+    with pytest.raises(ValueError, match="Can't fit many of length 2 to 3"):
+        await pipeline.run_batch(["a", "b"], [GenerateParams()] * 3)
+    with pytest.raises(ValueError, match="The number of params must be 2, got 1"):
+        await pipeline.run_many(2, params=[GenerateParams()])
+    with pytest.raises(ValueError, match="count must be 0 or more, got -1"):
+        await pipeline.run_many(-1)
+    assert await pipeline.run_many(0) == []
+
+
+async def test_a_failing_item_never_loses_the_others() -> None:
+    generator = FixedFailing(bad=frozenset({2}))
+    pipeline = generator.chat("q").until_parsed_as(Answer, max_rounds=1)
+    chats = await pipeline.run_many(4, on_failed="include")
+    assert [c.failed for c in chats] == [False, False, True, False]
+    assert isinstance(chats[2].error, MessagesExhaustedMaxRoundsError)
+    assert chats[2].error.index == 2
+    generator = FixedFailing(bad=frozenset({2}))
+    skipped = (
+        await generator.chat("q")
+        .until_parsed_as(Answer, max_rounds=1)
+        .run_many(4, on_failed="skip")
+    )
+    assert len(skipped) == 3
+    generator = FixedFailing(bad=frozenset({2}))
+    with pytest.raises(MessagesExhaustedMaxRoundsError) as info:
+        await generator.chat("q").until_parsed_as(Answer, max_rounds=1).run_many(4)
+    assert info.value.index == 2
+
+
+class FixedFailing(EchoGenerator):
+    """First call: answers correctly except items in `bad`; later calls never answer."""
+
+    bad: frozenset[int] = frozenset()
+    _calls: int = PrivateAttr(default=0)
+
+    async def generate_messages(
+        self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
+    ) -> Sequence[GeneratedMessage]:
+        self._calls += 1
+        first = self._calls == 1
+        return [
+            GeneratedMessage.from_text(
+                "<answer>ok</answer>" if first and i not in self.bad else "oops"
+            )
+            for i in range(len(messages))
+        ]
+
+
+async def test_caught_generator_error_marks_only_the_items_in_flight() -> None:
+    # Round 1: all four answer; items 1 and 3 fail parsing and are re-sent in round 2,
+    # where the generator raises. Items 0 and 2 must keep their completed chats.
+    generator = Scripted(
+        responses=[
+            "<answer>0</answer>",
+            "bad",
+            "<answer>2</answer>",
+            "bad",
+            GenerationError("down", model="scripted"),
+        ]
+    )
+    pipeline = generator.chat("q").until_parsed_as(Answer).catch(GenerationError)
+    chats = await pipeline.run_many(4, on_failed="include")
+    assert [c.failed for c in chats] == [False, True, False, True]
+    assert isinstance(chats[1].error, GenerationError)
+    assert chats[0].last.content == "<answer>0</answer>"
+
+
+async def test_generator_errors_in_a_batch_name_the_round() -> None:
+    generator = FailingGenerator(fail_on=3)
+    with pytest.raises(GenerationError) as info:
+        await generator.chat("q").run_many(5)
+    assert info.value.__notes__ == ["rigging: raised by the generator for the batch in round 1"]
+
+
+async def test_wrong_result_count_is_reported() -> None:
+    class Short(EchoGenerator):
+        async def generate_messages(
+            self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
+        ) -> Sequence[GeneratedMessage]:
+            return [GeneratedMessage.from_text("x")]
+
+    with pytest.raises(RiggingError, match="generator returned 1 results for 3 inputs in round 1"):
+        await Short().chat("q").run_many(3)
+
+
+async def test_max_concurrency_chunks_the_calls_and_keeps_order() -> None:
+    generator = BatchEcho()
+    chats = await generator.chat("base").run_batch([str(i) for i in range(10)], max_concurrency=4)
+    assert generator._sizes == [4, 4, 2]
+    assert [c.last.content for c in chats] == [str(i) for i in range(10)]
+    with pytest.raises(ValueError, match="max_concurrency must be 1 or more, got 0"):
+        await generator.chat("q").run_many(2, max_concurrency=0)
+
+
+async def test_watchers_get_each_chat_once_map_and_then_run_once() -> None:
+    watched: list[Chat] = []
+    mapped: list[int] = []
+
+    async def watch(chats: list[Chat]) -> None:
+        watched.extend(chats)
+
+    async def map_(chats: list[Chat]) -> list[Chat]:
+        mapped.append(len(chats))
+        return list(reversed(chats))
+
+    async def then(chat: Chat) -> None:
+        chat.meta(thens=chat.metadata.get("thens", 0) + 1)
+
+    generator = Scripted(responses=["bad", "<answer>1</answer>", "<answer>2</answer>"])
+    pipeline = generator.chat("q").until_parsed_as(Answer).watch(watch).map(map_).then(then)
+    chats = await pipeline.run_many(2)
+    assert sorted(c.uuid for c in watched) == sorted(c.uuid for c in chats)
+    assert mapped == [2]
+    # Item 0 needed a second round ("<answer>2</answer>"); the map reversed the list.
+    assert [c.last.content for c in chats] == ["<answer>1</answer>", "<answer>2</answer>"]
+    assert all(c.metadata["thens"] == 1 for c in chats)
+
+
+async def test_run_over_runs_each_generator_and_callbacks_once() -> None:
+    counts: list[int] = []
+
+    async def then(chat: Chat) -> None:
+        counts.append(1)
+
+    one, two = BatchEcho(prefix="1:"), BatchEcho(prefix="2:")
+    pipeline = one.chat("q").then(then)
+    chats = await pipeline.run_over(two)
+    assert [c.last.content for c in chats] == ["2:q", "1:q"]
+    assert len(counts) == 2
+    only = await pipeline.run_over(two, include_original=False)
+    assert [c.last.content for c in only] == ["2:q"]
+
+
+async def test_run_over_keeps_failed_items_per_mode() -> None:
+    good, bad = EchoGenerator(), FailingGenerator(fail_on=1)
+    pipeline = good.chat("q").catch(GenerationError)
+    chats = await pipeline.run_over(bad, on_failed="include")
+    assert [c.failed for c in chats] == [True, False]
+    skipped = await pipeline.run_over(FailingGenerator(fail_on=1), on_failed="skip")
+    assert len(skipped) == 1
+
+
+async def test_progress_bar_counts_every_item(capsys: pytest.CaptureFixture[str]) -> None:
+    chats = await EchoGenerator().chat("q").run_many(3, progress="chats")
+    assert len(chats) == 3
+    assert "chats" in capsys.readouterr().err
+
+
+class _Looping:
+    """A driver that always asks for another round: the table's send budget must stop it."""
+
+    budget = 2
+    has_tools = False
+
+    def request(self, state: RunState) -> object:
+        return state.inputs
+
+    async def generate(self, requests: list[object], params: list[GenerateParams]) -> list[object]:
+        return requests
+
+    async def tools(self, state: RunState, generated: object) -> bool:
+        return False
+
+    def advance(self, state: RunState, generated: object) -> bool:
+        return True
+
+    def finish(self, state: RunState) -> object:
+        return state.inputs
+
+    def failed(self, state: RunState, error: BaseException) -> object:
+        return error
+
+
+@pytest.mark.parametrize("mode", ["include", "raise"])
+async def test_the_fanout_send_budget_bounds_every_item(mode: FailMode) -> None:
+    states = [RunState("a", GenerateParams(), 0), RunState("b", GenerateParams(), 1)]
+    plan: RunPlan[object] = RunPlan(_Looping(), states, mode, (), (), ())
+    if mode == "raise":
+        with pytest.raises(ExhaustedMaxRoundsError, match=r"max rounds \(2\)"):
+            await execute(plan)
+        return
+    results = await execute(plan)
+    assert all(isinstance(r, ExhaustedMaxRoundsError) for r in results)
+    assert [(r.index, r.round) for r in results] == [(0, 2), (1, 2)]  # type: ignore[union-attr]
