@@ -1,0 +1,1 @@
+"""Streaming: generator chunks, the incremental model parser and pipeline events (see `rigging.stream`)."""
