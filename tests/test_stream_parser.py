@@ -112,7 +112,7 @@ def test_invalid_elements_are_skipped_like_the_one_shot_parse() -> None:
 
 def test_xml_models_and_entity_declarations() -> None:
     text = (
-        "<question-answer><question>q &amp; a</question><answer>1 < 2</answer></question-answer>"
+        "<question-answer><question>q &amp; a</question><answer>1 &lt; 2</answer></question-answer>"
         '<question-answer><!DOCTYPE x [<!ENTITY e "boom">]><question>&e;</question>'
         "<answer>x</answer></question-answer>"
     )
@@ -121,6 +121,7 @@ def test_xml_models_and_entity_declarations() -> None:
     model = found[0][1].model
     assert isinstance(model, QuestionAnswer)
     assert model.question.content == "q & a"
+    assert model.answer.content == "1 < 2"
     assert streamed(list(text), QuestionAnswer) == one_shot(text, QuestionAnswer)
 
 

@@ -33,13 +33,14 @@ from rigging._stream.events import (
     ToolCallStartedEvent,
 )
 from rigging._stream.parser import ModelStream
+from rigging.generator import Generator
 from rigging.generator._remote import gather_all
 
 if t.TYPE_CHECKING:
     from rigging._pipeline.base import Settings
     from rigging._pipeline.chat import Chat
     from rigging._pipeline.chat_pipeline import ChatPipeline
-    from rigging.generator import GeneratedMessage, GenerateParams, Generator
+    from rigging.generator import GeneratedMessage, GenerateParams
     from rigging.message import Message
     from rigging.model import Model
 
@@ -62,7 +63,10 @@ class StreamingChatDriver(ChatDriver):
         super().__init__(generator, settings)
         self.emit = emit
         self.parse_types = tuple(types)
-        self.stop_when_parsed = stop_when_parsed
+        # The default `stream_messages` delivers a whole, already paid-for answer in one
+        # chunk: stopping it early would only lose its stop reason and usage.
+        streams = type(generator).stream_messages is not Generator.stream_messages
+        self.stop_when_parsed = stop_when_parsed and streams
         self.rounds: dict[int, int] = {}
 
     def request(self, state: RunState) -> tuple[int, list[Message]]:
@@ -158,21 +162,12 @@ class ChatStream:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    async def _produce(self) -> list[Chat]:
-        queue = self._queue
-        try:
-            chats = await self._run(queue.put_nowait)
-            for index, chat in enumerate(chats):
-                queue.put_nowait(ChatFinishedEvent(index, chat))
-            return chats
-        finally:
-            queue.put_nowait(_END)
-
     async def __anext__(self) -> ChatEvent:
         if self._closed:
             raise StopAsyncIteration
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._produce())
+            # The task must not reference the stream, so a dropped stream is collected.
+            self._task = asyncio.get_running_loop().create_task(_produce(self._run, self._queue))
         try:
             item = await self._queue.get()
         except BaseException:  # the consumer was cancelled: stop the run with it
@@ -198,6 +193,19 @@ class ChatStream:
         task = self._task
         if task is not None and not task.done():
             task.cancel()
+
+
+async def _produce(
+    run: Callable[[Emit], Awaitable[list[Chat]]], queue: asyncio.Queue[ChatEvent | _End]
+) -> list[Chat]:
+    """Run the pipeline, queueing its events, then the final chats and the end marker."""
+    try:
+        chats = await run(queue.put_nowait)
+        for index, chat in enumerate(chats):
+            queue.put_nowait(ChatFinishedEvent(index, chat))
+        return chats
+    finally:
+        queue.put_nowait(_END)
 
 
 def _types(
