@@ -134,7 +134,7 @@ async def test_stream_and_non_stream_give_the_same_generated_message(server: Ope
     assert final.chat.last.tool_calls[0].function.arguments == '{"x": "\\u00e9"}'
 
 
-TEXT = 'Été: <question id="a>b" n=\'東\'>why 🙂?</question> ok <answer>42 ≤ 43</answer>!'
+TEXT = "Été: <question id=\"a>b\" n='東'>why 🙂?</question> ok <answer>42 ≤ 43</answer>!"
 
 
 async def test_every_chunk_boundary_through_the_server(server: OpenAIStub) -> None:
@@ -231,7 +231,9 @@ async def test_opening_is_retried_and_errors_keep_the_key_out(server: OpenAIStub
     assert len(server.requests) == 2
     server.reset()
     server.script(*[ErrorReply(503)] * 3)
-    with pytest.raises(GenerationError, match=r"failed after 3 attempt\(s\); last error: HTTP 503") as info:
+    with pytest.raises(
+        GenerationError, match=r"failed after 3 attempt\(s\); last error: HTTP 503"
+    ) as info:
         [c async for c in _gen(server).stream_messages([Message(role="user", content="q")])]
     assert SECRET not in str(info.value)
 
@@ -239,9 +241,15 @@ async def test_opening_is_retried_and_errors_keep_the_key_out(server: OpenAIStub
 async def test_a_stream_that_breaks_midway_is_not_retried(server: OpenAIStub) -> None:
     server.script(Reply(chunks=["a", "b", "c", "d"], drop_after=2))
     received: list[Any] = []
-    with pytest.raises(GenerationError, match=r"stream from model 'openai/stub-model' broke after") as info:
+
+    async def read() -> None:
         async for chunk in _gen(server).stream_messages([Message(role="user", content="q")]):
             received.append(chunk)
+
+    with pytest.raises(
+        GenerationError, match=r"stream from model 'openai/stub-model' broke after 3 chunk"
+    ) as info:
+        await read()
     assert received == [TextDelta("a"), TextDelta("b")]
     assert len(server.requests) == 1
     assert SECRET not in str(info.value)

@@ -10,7 +10,7 @@ from rigging.parsing import try_parse_many
 from rigging.stream import ModelStream, ParsedModel
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "benches"))
-from corpus import MB, make_corpus  # noqa: E402
+from corpus import MB, make_corpus
 
 
 class Tagged(Model, tag="tagged"):
@@ -54,7 +54,7 @@ def test_every_split_position_gives_each_model_once_at_its_closing_piece() -> No
 
 
 def test_every_three_way_split_of_a_tag_with_attributes_and_multibyte_text() -> None:
-    text = "é<answer x=\"a>b\">ü🙂</answer>東"
+    text = 'é<answer x="a>b">ü🙂</answer>東'
     expected = one_shot(text, Answer)
     for i in range(len(text) + 1):
         for j in range(i, len(text) + 1):

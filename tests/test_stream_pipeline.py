@@ -88,7 +88,12 @@ async def test_default_stream_of_a_plain_generator_and_final_chat_equals_run() -
     pipeline = gen.chat("2+2?").until_parsed_as(Answer)
     events = await collect(pipeline.stream())
     kinds = [type(e).__name__ for e in events]
-    assert kinds == ["TextDeltaEvent", "ModelParsedEvent", "RoundFinishedEvent", "ChatFinishedEvent"]
+    assert kinds == [
+        "TextDeltaEvent",
+        "ModelParsedEvent",
+        "RoundFinishedEvent",
+        "ChatFinishedEvent",
+    ]
     parsed = events[1]
     assert isinstance(parsed, ModelParsedEvent)
     assert (parsed.index, parsed.round, parsed.model, parsed.slice) == (

@@ -1,1 +1,1 @@
-"""Streaming: generator chunks, the incremental model parser and pipeline events (see `rigging.stream`)."""
+"""Streaming internals; the public names are in `rigging.stream`."""

@@ -14,7 +14,6 @@ task, cancels that task, which closes every open model stream (and its HTTP resp
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import typing as t
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -69,11 +68,11 @@ class StreamingChatDriver(ChatDriver):
         self.stop_when_parsed = stop_when_parsed and streams
         self.rounds: dict[int, int] = {}
 
-    def request(self, state: RunState) -> tuple[int, list[Message]]:
+    def request(self, state: RunState) -> tuple[int, list[Message]]:  # type: ignore[override]
         """The item's messages, tagged with its index for the events."""
         return state.index, super().request(state)
 
-    async def generate(  # type: ignore[override]
+    async def generate(
         self, requests: list[t.Any], params: list[GenerateParams]
     ) -> list[GeneratedMessage]:
         """Stream every item of the round concurrently (the first failure cancels the rest)."""
@@ -90,8 +89,8 @@ class StreamingChatDriver(ChatDriver):
         assembler = MessageAssembler()
         stopped = False
         stream = self.generator.stream_messages(messages, params)
-        async with contextlib.aclosing(stream) as chunks:
-            async for chunk in chunks:
+        try:
+            async for chunk in stream:
                 assembler.add(chunk)
                 if not isinstance(chunk, TextDelta):
                     continue
@@ -103,6 +102,10 @@ class StreamingChatDriver(ChatDriver):
                 if self.stop_when_parsed and parser.complete():
                     stopped = True
                     break
+        finally:  # closes the provider stream (its HTTP response) now, not at collection
+            close = getattr(stream, "aclose", None)
+            if close is not None:
+                await close()
         if parser is not None and not stopped:
             for found in parser.finish():
                 emit(ModelParsedEvent(index, round_, found.model, found.slice))
@@ -260,7 +263,9 @@ def open_stream(
 
     async def run(emit: Emit) -> list[Chat]:
         driver = StreamingChatDriver(generator, settings, emit, types, stop)
-        states = [RunState(item, p, i) for i, (item, p) in enumerate(zip(inputs, fitted))]
+        states = [
+            RunState(item, p, i) for i, (item, p) in enumerate(zip(inputs, fitted, strict=True))
+        ]
         plan: RunPlan[Chat] = RunPlan(
             driver=driver,
             states=states,
@@ -271,6 +276,6 @@ def open_stream(
             limit=max_concurrency,
         )
         results = await execute(plan)
-        return await pipeline._finalize(results, mode)  # noqa: SLF001 - same package
+        return await pipeline._finalize(results, mode)
 
     return ChatStream(run)
