@@ -176,3 +176,56 @@ def test_linear_on_adversarial_input() -> None:
     text = "<answer>" * 20_000 + "<answer>end</answer>"
     found = feed_all(ModelStream(Answer), list(text))
     assert [f.model.content for _, f in found] == ["end"]
+
+
+def test_docstring_examples_run() -> None:
+    import doctest
+
+    import rigging._stream.parser
+    import rigging.stream
+
+    for module in (rigging.stream, rigging._stream.parser):
+        result = doctest.testmod(module)
+        assert result.attempted > 0
+        assert result.failed == 0
+
+
+class CountingScanner:
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.calls = 0
+        self.chars = 0
+        self.spans = 0
+
+    def feed(self, text: str) -> list[object]:
+        self.calls += 1
+        self.chars += len(text)
+        spans: list[object] = self.inner.feed(text)  # type: ignore[attr-defined]
+        self.spans += len(spans)
+        return spans
+
+    def finish(self) -> list[object]:
+        return self.inner.finish()  # type: ignore[attr-defined, no-any-return]
+
+
+@pytest.mark.parametrize("size", [1, 4, 33])
+def test_scanner_sees_each_character_once_and_only_pieces_with_a_close(size: int) -> None:
+    text = make_corpus(50_000, seed=3) + "<answer>" * 5_000 + "<answer>" + "x" * 10_000
+    pieces = [text[i : i + size] for i in range(0, len(text), size)]
+    stream = ModelStream(Answer, Question)
+    counter = CountingScanner(stream._scanner)
+    stream._scanner = counter  # type: ignore[assignment]
+    sliced: list[int] = []
+    original = stream._slice
+
+    def counting_slice(start: int, end: int) -> str:
+        sliced.append(end - start)
+        return original(start, end)
+
+    stream._slice = counting_slice  # type: ignore[method-assign]
+    found = feed_all(stream, pieces)
+    assert counter.chars == len(text)
+    assert counter.calls <= sum(">" in p for p in pieces) + 1
+    # At most one slice per closed element, and candidates do not overlap here.
+    assert len(found) <= len(sliced) <= counter.spans
+    assert sum(sliced) <= len(text)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rigging import error, generator, model, parsing, tool
+from rigging import error, generator, model, parsing, stream, tool
 from rigging._native import __version__
 
 # Pipelines. `rigging.chat` is then rebound from the module to the `chat()` function (as in
@@ -59,6 +59,7 @@ __all__ = [
     "model",
     "parsing",
     "register_generator",
+    "stream",
     "tool",
     "wrapped",
 ]

@@ -66,6 +66,9 @@ class _Finished(list[str]):
     def append(self, text: str) -> None:
         raise RuntimeError("this ModelStream is finished; create a new one")
 
+    def __bool__(self) -> bool:
+        return True  # so `_flush` always reaches its finished check
+
 
 class ModelStream:
     """Feed text pieces; get each model of the given types once, when its element closes.
@@ -158,17 +161,16 @@ class ModelStream:
         return found + hollow
 
     def _flush(self, text: str) -> list[ParsedModel[Model]]:
-        """Hand the pending pieces and `text` to the scanner."""
+        """Hand the pending pieces and `text` to the scanner; build what closed."""
         pending = self._pending
-        if isinstance(pending, _Finished):
-            raise RuntimeError("this ModelStream is finished; create a new one")
         if pending:
+            if isinstance(pending, _Finished):
+                raise RuntimeError("this ModelStream is finished; create a new one")
             pending.append(text)
             text = "".join(pending)
             pending.clear()
-        return self._consume(text) if text else []
-
-    def _consume(self, text: str) -> list[ParsedModel[Model]]:
+        elif not text:
+            return []
         self._starts.append(self._length)
         self._pieces.append(text)
         self._length += len(text)
