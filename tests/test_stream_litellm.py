@@ -28,9 +28,12 @@ SECRET = "sk-rigging-STREAM-SECRET-42"
 
 # As in test_generator_litellm: litellm caches HTTP clients per event loop, so the module
 # shares one loop and closes them at the end. litellm's stream handler reads a pydantic
-# attribute deprecated in 2.11 on tool-call chunks (its warning, not ours).
+# attribute deprecated in 2.11 on tool-call chunks, and builds a pydantic schema over a
+# TypedDict with ReadOnly items on first use: their warnings, not ours (under
+# filterwarnings=error litellm would turn them into a MidStreamFallbackError).
 pytestmark = [
     pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince211"),
+    pytest.mark.filterwarnings("ignore:Item .* is using the `ReadOnly` qualifier:UserWarning"),
     pytest.mark.asyncio(loop_scope="module"),
     pytest.mark.filterwarnings("ignore::ResourceWarning"),
     pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
