@@ -326,11 +326,6 @@ def test_wrap_sets_the_generator_wrapper() -> None:
     assert generator._wrap is wrapper
 
 
-def test_using_is_left_to_tool_support() -> None:
-    with pytest.raises(NotImplementedError, match="add_tool_handler"):
-        EchoGenerator().chat("q").using(print)
-
-
 class _Calculator:
     """A stand-in tool handler: answers 'CALL' messages with a tool result, twice at most."""
 

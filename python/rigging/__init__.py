@@ -25,6 +25,7 @@ from rigging.generator import (
 from rigging.generator.base import chat, complete
 from rigging.message import ContentImageUrl, ContentText, Message, MessageDict, Messages
 from rigging.model import Model, attr, element, wrapped
+from rigging.prompt import Ctx, Prompt, make_prompt, prompt
 from rigging.util import await_
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "CompletionPipeline",
     "ContentImageUrl",
     "ContentText",
+    "Ctx",
     "GenerateParams",
     "GeneratedMessage",
     "GeneratedText",
@@ -45,6 +47,7 @@ __all__ = [
     "MessageDict",
     "Messages",
     "Model",
+    "Prompt",
     "ThenChatCallback",
     "ThenCompletionCallback",
     "__version__",
@@ -56,8 +59,10 @@ __all__ = [
     "error",
     "generator",
     "get_generator",
+    "make_prompt",
     "model",
     "parsing",
+    "prompt",
     "register_generator",
     "stream",
     "tool",

@@ -23,6 +23,7 @@ __all__ = [
     "RestoredError",
     "RiggingError",
     "SpliceError",
+    "ToolDepthExceededError",
     "XmlContentError",
 ]
 
@@ -145,6 +146,22 @@ class CompletionExhaustedMaxRoundsError(ExhaustedMaxRoundsError):
     def __init__(self, max_rounds: int, completion: str) -> None:
         super().__init__(max_rounds)
         self.completion = completion
+
+
+class ToolDepthExceededError(MessagesExhaustedMaxRoundsError):
+    """A chat kept calling tools past the pipeline's ``max_depth`` (see `ChatPipeline.using`).
+
+    Attributes:
+        max_depth: The tool-round budget that was used up.
+    """
+
+    def __init__(self, max_depth: int, messages: list[Any]) -> None:
+        super().__init__(max_depth, messages)
+        self.max_depth = max_depth
+        self.args = (
+            f"Tool calls exceeded max_depth ({max_depth}): the model was still calling tools "
+            f"after {max_depth} tool rounds; raise max_depth in using() or revise the prompt",
+        )
 
 
 class RestoredError(RiggingError):

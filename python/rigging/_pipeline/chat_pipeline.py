@@ -19,6 +19,12 @@ if t.TYPE_CHECKING:
     from rigging._pipeline.state import FailMode
     from rigging._stream.pipeline import ChatStream
     from rigging.model import Model
+    from rigging.prompt import Prompt
+    from rigging.tool._using import ToolMode
+    from rigging.tool.api import ToolChoice
+
+DEFAULT_MAX_DEPTH = 10
+"""Default `max_depth` of `ChatPipeline.using` (tool rounds per chat)."""
 
 __all__ = ["ChatPipeline", "MergeStrategy"]
 
@@ -299,14 +305,45 @@ class ChatPipeline(PipelineBase[Chat, ChatList]):
         """Registered tool handlers."""
         return list(self.settings.tool_handlers)
 
-    def using(self, *tools: t.Any, **options: t.Any) -> Self:
-        """Make tools available to the model.
+    def prompt(self, func: Callable[..., t.Any], /) -> Prompt[..., t.Any]:
+        """Decorator: a prompt function whose calls fork from this pipeline.
 
-        Raises:
-            NotImplementedError: Always, for now: tool support plugs into `add_tool_handler`
-                and lands with the tools change.
+        Args:
+            func: The function.
+
+        Returns:
+            The prompt.
         """
-        raise NotImplementedError(
-            "ChatPipeline.using() is provided by rigging's tool support, which is not part of "
-            "this build yet; custom handlers can be registered with add_tool_handler()"
-        )
+        from rigging.prompt import prompt  # prompts build on pipelines
+
+        return t.cast("Prompt[..., t.Any]", prompt(func, pipeline=self))
+
+    def using(
+        self,
+        *tools: t.Any,
+        mode: ToolMode = "auto",
+        max_depth: int = DEFAULT_MAX_DEPTH,
+        choice: ToolChoice | None = None,
+    ) -> Self:
+        """Make tools available to the model. Mutates the pipeline.
+
+        Tools may be functions (sync or async), methods, `Tool` objects or classes,
+        `ApiTool`s and prompts. With ``mode="api"`` they go to the provider's function
+        calling (``GenerateParams.tools``); with ``"native"`` they are described in the
+        system prompt and called as XML in the text; ``"auto"`` picks API tools when the
+        generator supports them. Tool errors and bad arguments go back to the model.
+
+        Args:
+            *tools: The tools.
+            mode: ``"auto"``, ``"api"`` or ``"native"``.
+            max_depth: Most tool rounds one chat may take; past it the chat fails with
+                `ToolDepthExceededError`.
+            choice: API tools only: the provider's ``tool_choice``.
+
+        Returns:
+            The pipeline.
+        """
+        from rigging.tool._using import use_tools  # tools import the pipeline lazily
+
+        use_tools(self, tools, mode=mode, max_depth=max_depth, choice=choice)
+        return self

@@ -24,6 +24,7 @@ from rigging.error import (
     CompletionExhaustedMaxRoundsError,
     MessagesExhaustedMaxRoundsError,
     RiggingError,
+    ToolDepthExceededError,
 )
 from rigging.generator import GeneratedMessage, GeneratedText, GenerateParams, Generator
 from rigging.message import Message
@@ -100,7 +101,7 @@ class ChatDriver:
                 continue
             state.tool_rounds += 1
             if state.tool_rounds > self.tool_budget:
-                raise MessagesExhaustedMaxRoundsError(self.tool_budget, [*state.prefix, message])
+                raise ToolDepthExceededError(self.tool_budget, [*state.prefix, message])
             state.prefix = [*state.prefix, message, *results]
             return True
         return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
+from typing import cast as t_cast
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from typing_extensions import Self
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from rigging._stream.chunks import StreamChunk
     from rigging.chat import ChatPipeline, MessageInput
     from rigging.completion import CompletionPipeline
+    from rigging.prompt import Prompt
 
 __all__ = [
     "GenerateParams",
@@ -170,6 +172,19 @@ class Generator(BaseModel):
         from rigging.completion import CompletionPipeline  # import cycle
 
         return CompletionPipeline(self, text, params=params, watch_callbacks=self._watch_callbacks)
+
+    def prompt(self, func: Callable[..., Any], /) -> Prompt[..., Any]:
+        """Decorator: a prompt function running on this generator (see `rigging.prompt`).
+
+        Args:
+            func: The function.
+
+        Returns:
+            The prompt.
+        """
+        from rigging.prompt import prompt  # prompts build on generators
+
+        return t_cast("Prompt[..., Any]", prompt(func, generator=self))
 
     async def generate_messages(
         self,

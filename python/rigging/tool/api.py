@@ -1,15 +1,28 @@
-"""Provider ("API") function-calling wire types, in the OpenAI shapes.
+"""Provider ("API") function calling: the OpenAI wire shapes, `ApiTool` and its handler.
 
-Only the wire models live here for now; ``ApiTool`` is added by the tools work.
+`ApiTool` offers a Python callable through ``GenerateParams.tools``; `ApiToolHandler` runs
+the calls of an assistant message and answers each with a ``tool`` message carrying its
+``tool_call_id``. Unknown tools, bad arguments and tool errors are answered with an error
+text the model can read, so the run goes on (bounded by ``max_depth``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import typing as t
+from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel, field_validator
 
+from rigging.tool.base import FunctionTool, ToolArgumentsError, result_content
+from rigging.tracing import tracer
+
+if t.TYPE_CHECKING:
+    from rigging.message import Message
+
 __all__ = [
+    "ApiTool",
+    "ApiToolHandler",
     "FunctionCall",
     "FunctionDefinition",
     "NamedFunction",
@@ -92,3 +105,144 @@ class ToolCall(BaseModel):
 
     def __str__(self) -> str:
         return f"<ToolCall {self.function.name}({self.function.arguments})>"
+
+
+class ApiTool(FunctionTool):
+    """A callable offered through the provider's function calling (``GenerateParams.tools``).
+
+    Accepts plain functions (sync or async), bound methods and prompt functions (a `Prompt`
+    is called through its `run`, with the schema of the decorated function).
+
+    Args:
+        fn: The callable or `Prompt`.
+        name: The tool name (defaults to the function's name).
+        description: What the tool does (defaults to the docstring's description).
+
+    Raises:
+        TypeError: The signature cannot be described to a model; the message names the
+            parameter.
+    """
+
+    def __init__(
+        self,
+        fn: Callable[..., t.Any],
+        *,
+        name: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        from rigging.prompt import Prompt  # prompts build on tools
+
+        if isinstance(fn, Prompt):
+            if fn.func is None:
+                raise TypeError("a prompt made with make_prompt() takes no arguments to use it")
+            super().__init__(fn.run, name=name, description=description, _signature_of=fn.func)
+            if description is None:
+                self.description = fn.docstring
+        else:
+            super().__init__(fn, name=name, description=description)
+
+    @property
+    def definition(self) -> ToolDefinition:
+        """The definition sent to the provider."""
+        return ToolDefinition(
+            function=FunctionDefinition(
+                name=self.name,
+                description=self.description or None,
+                parameters=self.parameters_schema,
+            )
+        )
+
+    async def execute(self, tool_call: ToolCall) -> Message:
+        """Run one call and answer it with a ``tool`` message.
+
+        Bad arguments and exceptions raised by the tool are answered with an error text
+        (the model can correct itself); the message names the tool and the problem.
+
+        Args:
+            tool_call: The call made by the model.
+
+        Returns:
+            A ``tool`` message with the call's ``tool_call_id``.
+
+        Raises:
+            ValueError: The call is for another tool.
+        """
+        from rigging.message import Message
+
+        if tool_call.function.name != self.name:
+            raise ValueError(
+                f"tool call for {tool_call.function.name!r} sent to tool {self.name!r}"
+            )
+        with tracer.span(f"Tool {self.name}()", name=self.name, tool_call_id=tool_call.id) as span:
+            span.set_attribute("arguments", tool_call.function.arguments)
+            content = await run_call(self, tool_call.function.arguments)
+            span.set_attribute("result", content if isinstance(content, str) else str(content))
+        return Message("tool", content, tool_call_id=tool_call.id)
+
+    __call__ = execute
+
+
+async def run_call(tool: FunctionTool, arguments: str | dict[str, t.Any] | None) -> t.Any:
+    """Invoke `tool`; bad arguments and tool exceptions become an error text for the model.
+
+    Args:
+        tool: The tool.
+        arguments: JSON text or a decoded object.
+
+    Returns:
+        The result as message content.
+    """
+    try:
+        result = await tool.invoke(arguments)
+    except ToolArgumentsError as exc:
+        return f"Error: {exc}"
+    except Exception as exc:
+        return f"Error: tool {tool.name!r} raised {type(exc).__name__}: {exc}"
+    return result_content(result)
+
+
+def unknown_tool(name: str, known: Sequence[str]) -> str:
+    """The error text for a call to a tool that does not exist.
+
+    Args:
+        name: The name the model used.
+        known: The names of the available tools.
+
+    Returns:
+        The text.
+    """
+    available = ", ".join(repr(k) for k in known) or "none"
+    return f"Error: there is no tool named {name!r} (available tools: {available})"
+
+
+class ApiToolHandler:
+    """Tool hook for provider function calling: runs an assistant message's `tool_calls`.
+
+    Args:
+        tools: The tools (names must be unique).
+        max_depth: Most tool rounds one chat may take.
+    """
+
+    def __init__(self, tools: Sequence[FunctionTool], max_depth: int) -> None:
+        self.tools = {tool.name: tool for tool in tools}
+        """The tools by name."""
+        self.max_rounds = max_depth
+        """Most tool rounds one chat may take (read by the pipeline)."""
+
+    async def __call__(self, message: Message, /) -> list[Message] | None:
+        """Answer every tool call in `message` (concurrently, in call order); None if none."""
+        if not message.tool_calls:
+            return None
+        return list(await asyncio.gather(*(self._one(call) for call in message.tool_calls)))
+
+    async def _one(self, call: ToolCall) -> Message:
+        from rigging.message import Message
+
+        tool = self.tools.get(call.function.name)
+        if tool is None:
+            text = unknown_tool(call.function.name, list(self.tools))
+            return Message("tool", text, tool_call_id=call.id)
+        if isinstance(tool, ApiTool):
+            return await tool.execute(call)
+        content = await run_call(tool, call.function.arguments)
+        return Message("tool", content, tool_call_id=call.id)

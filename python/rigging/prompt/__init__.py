@@ -1,0 +1,18 @@
+"""Prompt functions: a Python signature in, a typed answer out (2.3 path `rigging.prompt`)."""
+
+from __future__ import annotations
+
+from rigging.prompt._inputs import Ctx, unwrap_annotated
+from rigging.prompt._prompt import DEFAULT_DOC, DEFAULT_MAX_ROUNDS, Prompt, make_prompt, prompt
+from rigging.prompt._template import get_undeclared_variables
+
+__all__ = [
+    "DEFAULT_DOC",
+    "DEFAULT_MAX_ROUNDS",
+    "Ctx",
+    "Prompt",
+    "get_undeclared_variables",
+    "make_prompt",
+    "prompt",
+    "unwrap_annotated",
+]

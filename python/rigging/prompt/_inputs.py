@@ -1,0 +1,223 @@
+"""Prompt inputs: each function parameter becomes an XML element in the rendered prompt."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import typing as t
+from dataclasses import dataclass
+
+from rigging.model import Model
+from rigging.util import escape_xml, to_xml_tag
+
+__all__ = [
+    "BASIC",
+    "BasicInput",
+    "Ctx",
+    "DataclassInput",
+    "DictInput",
+    "Input",
+    "ListInput",
+    "ModelInput",
+    "parse_parameter",
+    "unwrap_annotated",
+]
+
+BASIC: tuple[type, ...] = (int, float, str, bool)
+"""Types rendered with ``str()``."""
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """Names or describes a prompt input or output inside ``Annotated[T, Ctx(...)]``.
+
+    Args:
+        tag: The XML tag to use instead of one derived from the name.
+        prefix: A line of text put before the element.
+        example: Output only: what to show inside the tags (a `Model` is shown as XML).
+    """
+
+    tag: str | None = None
+    prefix: str | None = None
+    example: str | Model | None = None
+
+
+def unwrap_annotated(annotation: t.Any) -> tuple[t.Any, Ctx | None]:
+    """Split ``Annotated[T, ..., Ctx(...)]`` into ``T`` and the first `Ctx` (or None).
+
+    Args:
+        annotation: A type hint.
+
+    Returns:
+        The bare type and its context.
+    """
+    if t.get_origin(annotation) is t.Annotated:
+        ctx = next((m for m in annotation.__metadata__ if isinstance(m, Ctx)), None)
+        return annotation.__origin__, ctx
+    return annotation, None
+
+
+@dataclass(frozen=True)
+class Input:
+    """One parameter as it appears in the prompt."""
+
+    name: str
+    """Parameter name."""
+    ctx: Ctx
+    """Its context (tag, prefix)."""
+
+    @property
+    def tag(self) -> str:
+        """The XML tag."""
+        return self.ctx.tag or to_xml_tag(self.name)
+
+    def to_str(self, value: t.Any) -> str:
+        """The element's content for `value` (unescaped)."""
+        raise NotImplementedError
+
+    def to_xml(self, value: t.Any) -> str:
+        """The element for `value`, with the prefix line when one is set."""
+        text = self.to_str(value)
+        if "\n" in text:
+            text = f"\n{text}\n"
+        element = f"<{self.tag}>{escape_xml(text)}</{self.tag}>"
+        return f"{self.ctx.prefix}\n{element}" if self.ctx.prefix else element
+
+
+@dataclass(frozen=True)
+class BasicInput(Input):
+    """``int``, ``float``, ``str`` or ``bool``: the value's text."""
+
+    def to_str(self, value: t.Any) -> str:
+        """``str(value)``."""
+        return str(value)
+
+
+@dataclass(frozen=True)
+class ModelInput(Input):
+    """A `Model`: its own XML (no extra wrapper)."""
+
+    def to_str(self, value: t.Any) -> str:
+        """The model's pretty XML."""
+        if not isinstance(value, Model):
+            raise TypeError(f"argument {self.name!r} must be a Model, got {type(value).__name__}")
+        return value.to_pretty_xml()
+
+    def to_xml(self, value: t.Any) -> str:
+        """The model's XML, after the prefix line when one is set."""
+        xml = self.to_str(value)
+        return f"{self.ctx.prefix}\n{xml}" if self.ctx.prefix else xml
+
+
+@dataclass(frozen=True)
+class DataclassInput(Input):
+    """A dataclass: one child element per field."""
+
+    fields: tuple[Input, ...] = ()
+
+    def to_str(self, value: t.Any) -> str:
+        """One element per field, one per line."""
+        if not dataclasses.is_dataclass(value):
+            raise TypeError(
+                f"argument {self.name!r} must be a dataclass, got {type(value).__name__}"
+            )
+        return "\n".join(f.to_xml(getattr(value, f.name)) for f in self.fields)
+
+    def to_xml(self, value: t.Any) -> str:
+        """The fields' elements inside the parameter's element (children not escaped)."""
+        element = f"<{self.tag}>\n{self.to_str(value)}\n</{self.tag}>"
+        return f"{self.ctx.prefix}\n{element}" if self.ctx.prefix else element
+
+
+@dataclass(frozen=True)
+class ListInput(Input):
+    """``list[X]``: each item's text, separated by blank lines."""
+
+    interior: Input | None = None
+
+    def to_str(self, value: t.Any) -> str:
+        """Items joined by a blank line."""
+        if not isinstance(value, (list, tuple)):
+            raise TypeError(f"argument {self.name!r} must be a list, got {type(value).__name__}")
+        assert self.interior is not None
+        return "\n\n".join(self.interior.to_str(item) for item in value)
+
+
+@dataclass(frozen=True)
+class DictInput(Input):
+    """``dict[str, X]``: one ``<key>value</key>`` line per entry."""
+
+    interior: Input | None = None
+
+    def to_str(self, value: t.Any) -> str:
+        """One element per entry."""
+        if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+            raise TypeError(f"argument {self.name!r} must be a dict with str keys")
+        assert self.interior is not None
+        interior = self.interior
+        return "\n".join(
+            f"<{to_xml_tag(k)}>{escape_xml(interior.to_str(v))}</{to_xml_tag(k)}>"
+            for k, v in value.items()
+        )
+
+
+def _interior(annotation: t.Any, where: str, ctx: Ctx) -> Input:
+    base, inner_ctx = unwrap_annotated(annotation)
+    if t.get_origin(base) in (list, dict):
+        raise TypeError(f"{where}: nested lists and dicts are not supported as prompt inputs")
+    return _make(base, "item", inner_ctx or ctx, where)
+
+
+def _make(base: t.Any, name: str, ctx: Ctx, where: str) -> Input:
+    origin = t.get_origin(base)
+    if base in BASIC:
+        return BasicInput(name, ctx)
+    if isinstance(base, type) and issubclass(base, Model):
+        return ModelInput(name, ctx)
+    if isinstance(base, type) and dataclasses.is_dataclass(base):
+        hints = t.get_type_hints(base, include_extras=True)
+        fields = []
+        for field in dataclasses.fields(base):
+            f_base, f_ctx = unwrap_annotated(hints[field.name])
+            fields.append(_make(f_base, field.name, f_ctx or Ctx(), f"{where}.{field.name}"))
+        return DataclassInput(name, ctx, tuple(fields))
+    if origin is list:
+        (item,) = t.get_args(base) or (None,)
+        if item is None:
+            raise TypeError(f"{where}: give the list's item type, e.g. list[str]")
+        return ListInput(name, ctx, _interior(item, where, ctx))
+    if origin is dict:
+        args = t.get_args(base)
+        if len(args) != 2 or args[0] is not str:
+            raise TypeError(f"{where}: dicts must be typed dict[str, X]")
+        return DictInput(name, ctx, _interior(args[1], where, ctx))
+    raise TypeError(
+        f"{where}: unsupported parameter type {base!r}; use str, int, float, bool, a Model, "
+        "a dataclass, list[X] or dict[str, X]"
+    )
+
+
+def parse_parameter(param: inspect.Parameter, hint: t.Any, func_name: str) -> Input:
+    """Turn a function parameter into an `Input`.
+
+    Args:
+        param: The parameter.
+        hint: Its resolved type hint (``inspect.Parameter.empty`` when missing).
+        func_name: The function's name, for error messages.
+
+    Returns:
+        The input.
+
+    Raises:
+        TypeError: ``*args``/``**kwargs``, a missing hint, or an unsupported type; the
+            message names the function and the parameter.
+    """
+    where = f"prompt {func_name}(), parameter {param.name!r}"
+    if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD, param.POSITIONAL_ONLY):
+        raise TypeError(
+            f"{where}: *args, **kwargs and positional-only parameters are not supported"
+        )
+    if hint is inspect.Parameter.empty:
+        raise TypeError(f"{where}: a type annotation is required")
+    base, ctx = unwrap_annotated(hint)
+    return _make(base, param.name, ctx or Ctx(), where)

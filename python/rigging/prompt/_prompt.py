@@ -1,0 +1,549 @@
+"""`Prompt`: a Python function signature turned into a chat pipeline with a typed result.
+
+Everything about the function (inputs, output, template variables, generator) is checked
+when it is decorated, so a mistake shows up at import time with the function and the
+parameter named, not at the first call.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import inspect
+import typing as t
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+from typing_extensions import ParamSpec
+
+from rigging.error import RiggingError
+from rigging.model import SystemErrorModel, ValidationErrorModel
+from rigging.prompt._inputs import Ctx, Input, parse_parameter
+from rigging.prompt._outputs import ChatOutput, Output, parse_output
+from rigging.prompt._template import clean_docstring, get_undeclared_variables, render_template
+from rigging.tracing import tracer
+from rigging.util import get_qualified_name, to_snake
+
+if t.TYPE_CHECKING:
+    from rigging.chat import Chat, ChatPipeline
+    from rigging.generator import GenerateParams, Generator
+    from rigging.message import Message
+    from rigging.tool._using import ToolMode
+
+__all__ = ["DEFAULT_DOC", "DEFAULT_MAX_ROUNDS", "Prompt", "make_prompt", "prompt"]
+
+P = ParamSpec("P")
+R = t.TypeVar("R")
+
+DEFAULT_DOC = "Convert the following inputs to outputs ({func_name})."
+"""Docstring used when the function has none."""
+DEFAULT_MAX_ROUNDS = 3
+"""Default number of recovery rounds when the output does not parse."""
+RECOVERY_PROMPT = "Rewrite your entire message with all the required elements."
+
+Target = t.Union["ChatPipeline", "Generator", "Chat", str]
+
+
+def _resolve_target(target: t.Any) -> ChatPipeline:
+    from rigging.chat import Chat, ChatPipeline
+    from rigging.generator import Generator, get_generator
+
+    if isinstance(target, ChatPipeline):
+        return target
+    if isinstance(target, Generator):
+        return target.chat()
+    if isinstance(target, Chat):
+        return target.restart(include_all=True)
+    if isinstance(target, str):
+        return get_generator(target).chat()
+    raise TypeError(
+        f"cannot bind a prompt to {type(target).__name__}: pass a ChatPipeline, a Generator, "
+        "a Chat or a generator id"
+    )
+
+
+@dataclass(eq=False)
+class Prompt(t.Generic[P, R]):
+    """A prompt function: call it (``await fn(...)``) to render, generate and parse.
+
+    Create one with `prompt`, ``generator.prompt``, ``pipeline.prompt`` or `make_prompt`.
+    Builder methods (`with_`, `set_`, `watch`, `clone`) return a new prompt and leave the
+    receiver unchanged.
+    """
+
+    func: Callable[P, t.Any] | None = None
+    """The decorated function (its body never runs), or None for `make_prompt`."""
+    attempt_recovery: bool = True
+    """Send parse errors back to the model to fix."""
+    drop_dialog: bool = True
+    """Keep only the final answer, not the recovery dialog."""
+    max_rounds: int = DEFAULT_MAX_ROUNDS
+    """Recovery rounds allowed before the call fails."""
+    params: GenerateParams | None = None
+    """Params merged over the pipeline's for every call."""
+    tools: tuple[t.Any, ...] = ()
+    """Tools offered to the model (see `ChatPipeline.using`)."""
+    tool_mode: ToolMode = "auto"
+    """How the tools are offered."""
+    max_depth: int | None = None
+    """Most tool rounds per call (None: the pipeline default)."""
+    system_prompt: str | None = None
+    """A system message put before the rendered prompt."""
+    watch_callbacks: tuple[Callable[..., Awaitable[t.Any]], ...] = ()
+    """Watch callbacks added to the pipeline of every call."""
+    pipeline_: ChatPipeline | None = field(default=None, repr=False)
+    """The pipeline calls fork from (None: unbound)."""
+    docstring_: str | None = field(default=None, repr=False)
+    """The docstring used instead of the function's (`make_prompt`)."""
+    output_hint: t.Any = field(default=None, repr=False)
+    """The return hint used instead of the function's (`make_prompt`)."""
+    inputs: list[Input] = field(init=False, repr=False)
+    """One input per parameter not placed by the docstring itself."""
+    output: Output = field(init=False, repr=False)
+    """How the result is asked for and parsed."""
+
+    def __post_init__(self) -> None:
+        name = self.name
+        if self.max_rounds < 0:
+            raise ValueError(f"prompt {name}(): max_rounds must be 0 or more")
+        try:
+            declared = get_undeclared_variables(self.docstring)
+        except ValueError as exc:
+            raise ValueError(f"prompt {name}(): docstring {exc}") from None
+        self.inputs = []
+        if self.func is None:
+            if declared:
+                raise TypeError(f"prompt {name}(): the text uses undefined {sorted(declared)}")
+            self.output = parse_output(self.output_hint or str, name)
+            return
+        hints = t.get_type_hints(self.func, include_extras=True)
+        params = inspect.signature(self.func).parameters
+        unknown = sorted(declared - set(params))
+        if unknown:
+            raise TypeError(
+                f"prompt {name}(): the docstring uses {unknown[0]!r}, which is not a "
+                f"parameter (parameters: {', '.join(params) or 'none'})"
+            )
+        for param in params.values():
+            if param.name not in declared:
+                hint = hints.get(param.name, inspect.Parameter.empty)
+                self.inputs.append(parse_parameter(param, hint, name))
+        tags = [to_snake(i.tag) for i in self.inputs]
+        if len(set(tags)) != len(tags) or set(tags) & declared:
+            raise TypeError(f"prompt {name}(): two inputs share the tag of {tags!r}")
+        returned = hints.get("return", inspect.Signature.empty)
+        self.output = parse_output(self.output_hint or returned, name)
+        functools.update_wrapper(self, self.func, updated=())
+
+    # --- description ---------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The function's name (``prompt`` for `make_prompt`)."""
+        return getattr(self.func, "__name__", "prompt")
+
+    @property
+    def docstring(self) -> str:
+        """The cleaned docstring: the template's first part."""
+        if self.docstring_ is not None:
+            return self.docstring_
+        doc = getattr(self.func, "__doc__", None) or DEFAULT_DOC.format(func_name=self.name)
+        return clean_docstring(doc)
+
+    def _tail(self) -> str:
+        if isinstance(self.output, ChatOutput):
+            return ""
+        return f"\n{self.output.guidance()}\n\n{self.output.to_format()}\n"
+
+    def _head(self) -> str:
+        return (
+            self.docstring + "\n" + "".join(f"\n{{{{ {to_snake(i.tag)} }}}}\n" for i in self.inputs)
+        )
+
+    @property
+    def template(self) -> str:
+        """The full template: docstring, input placeholders, output guidance and format."""
+        return self._head() + self._tail()
+
+    def render(self, *args: P.args, **kwargs: P.kwargs) -> str:
+        """The exact user message a call with these arguments sends.
+
+        Returns:
+            The text.
+
+        Raises:
+            TypeError: The arguments do not fit the function's signature or types.
+        """
+        variables: dict[str, t.Any] = {}
+        if self.func is not None:
+            bound = inspect.signature(self.func).bind(*args, **kwargs)
+            bound.apply_defaults()
+            variables.update(bound.arguments)
+            for item in self.inputs:
+                variables[to_snake(item.tag)] = item.to_xml(bound.arguments[item.name])
+        return render_template(self._head(), variables) + self._tail()
+
+    def process(self, chat: Chat) -> R:
+        """Read the declared result from a finished chat.
+
+        Args:
+            chat: The chat.
+
+        Returns:
+            The parsed value (the chat itself for ``-> rg.Chat``).
+        """
+        return t.cast("R", self.output.value(chat.last, chat))
+
+    def _check(self, message: Message) -> tuple[bool, list[Message]]:
+        from rigging.message import Message
+
+        try:
+            self.output.value(message, None)
+        except ValidationError as exc:
+            error: t.Any = ValidationErrorModel(content=str(exc))
+        except (RiggingError, ValueError) as exc:
+            error = SystemErrorModel(content=str(exc))
+        else:
+            return False, [message]
+        return True, [message, Message.from_model(error, suffix=RECOVERY_PROMPT)]
+
+    # --- builders (copies) ---------------------------------------------------------------------
+
+    def clone(self, *, skip_callbacks: bool = False) -> Prompt[P, R]:
+        """A copy (tools, params and pipeline included).
+
+        Args:
+            skip_callbacks: Leave out the watch callbacks.
+
+        Returns:
+            The new prompt.
+        """
+        return self._replace(watch_callbacks=() if skip_callbacks else self.watch_callbacks)
+
+    def _replace(self, **changes: t.Any) -> Prompt[P, R]:
+        return dataclasses.replace(self, **changes)
+
+    def with_(self, params: GenerateParams | None = None, **kwargs: t.Any) -> Prompt[P, R]:
+        """A copy whose params are these merged over the current ones.
+
+        Args:
+            params: Params to merge; when None, built from ``kwargs``.
+            **kwargs: Fields of `GenerateParams`.
+
+        Returns:
+            The new prompt.
+        """
+        from rigging.generator import GenerateParams
+
+        new = params if params is not None else GenerateParams(**kwargs)
+        merged = self.params.merge_with(new) if self.params is not None else new
+        return self._replace(params=merged)
+
+    def set_(
+        self,
+        attempt_recovery: bool | None = None,
+        drop_dialog: bool | None = None,
+        max_rounds: int | None = None,
+    ) -> Prompt[P, R]:
+        """A copy with other recovery settings (None keeps a setting; False and 0 are set).
+
+        Returns:
+            The new prompt.
+        """
+        return self._replace(
+            attempt_recovery=self.attempt_recovery
+            if attempt_recovery is None
+            else attempt_recovery,
+            drop_dialog=self.drop_dialog if drop_dialog is None else drop_dialog,
+            max_rounds=self.max_rounds if max_rounds is None else max_rounds,
+        )
+
+    def watch(self, *callbacks: Callable[..., Awaitable[t.Any]]) -> Prompt[P, R]:
+        """A copy with watch callbacks added (duplicates ignored).
+
+        Returns:
+            The new prompt.
+        """
+        merged = list(self.watch_callbacks)
+        for callback in callbacks:
+            if callback not in merged:
+                merged.append(callback)
+        return self._replace(watch_callbacks=tuple(merged))
+
+    # --- running -------------------------------------------------------------------------------
+
+    @property
+    def pipeline(self) -> ChatPipeline | None:
+        """The pipeline calls fork from, or None when unbound."""
+        return self.pipeline_
+
+    def _prepare(self, base: ChatPipeline, rendered: str) -> ChatPipeline:
+        pipeline = base.clone()
+        if self.system_prompt:
+            pipeline.chat.inject_system_content(self.system_prompt)
+        pipeline.add(rendered)
+        if self.tools:
+            from rigging._pipeline.chat_pipeline import DEFAULT_MAX_DEPTH
+
+            depth = DEFAULT_MAX_DEPTH if self.max_depth is None else self.max_depth
+            pipeline.using(*self.tools, mode=self.tool_mode, max_depth=depth)
+        if not isinstance(self.output, ChatOutput):
+            pipeline.until(
+                self._check,
+                attempt_recovery=self.attempt_recovery,
+                drop_dialog=self.drop_dialog,
+                max_rounds=self.max_rounds,
+            )
+        if self.params is not None:
+            pipeline = pipeline.with_(self.params)
+        if self.watch_callbacks:
+            pipeline.watch(*self.watch_callbacks)
+        return pipeline
+
+    def _require(self) -> ChatPipeline:
+        if self.pipeline_ is None:
+            raise RuntimeError(
+                f"prompt {self.name}() has no generator: pass generator_id=, generator= or "
+                "pipeline= to @rg.prompt, or use bind(...)"
+            )
+        return self.pipeline_
+
+    def bind(self, target: Target) -> Callable[P, Awaitable[R]]:
+        """An async function running the prompt once on `target`.
+
+        Args:
+            target: A pipeline, generator, chat (continued) or generator id.
+
+        Returns:
+            The function.
+        """
+        base = _resolve_target(target)
+
+        async def run(*args: P.args, **kwargs: P.kwargs) -> R:
+            (result,) = await self._many(base, 1, args, kwargs)
+            return result
+
+        run.__rg_prompt__ = self  # type: ignore[attr-defined]
+        return run
+
+    def bind_many(self, target: Target) -> Callable[..., Awaitable[list[R]]]:
+        """An async function ``(count, *args, **kwargs)`` running the prompt `count` times.
+
+        Args:
+            target: A pipeline, generator, chat or generator id.
+
+        Returns:
+            The function.
+        """
+        base = _resolve_target(target)
+
+        async def run_many(count: int, /, *args: t.Any, **kwargs: t.Any) -> list[R]:
+            return await self._many(base, count, args, kwargs)
+
+        run_many.__rg_prompt__ = self  # type: ignore[attr-defined]
+        return run_many
+
+    def bind_over(self, target: Target | None = None) -> Callable[..., Awaitable[list[R]]]:
+        """An async function ``(generators, *args, **kwargs)`` running once per generator.
+
+        Args:
+            target: The pipeline to start from (its generator runs too); None to run only
+                the given generators.
+
+        Returns:
+            The function.
+        """
+        base = None if target is None else _resolve_target(target)
+
+        async def run_over(
+            generators: Sequence[Generator | str], /, *args: t.Any, **kwargs: t.Any
+        ) -> list[R]:
+            from rigging.generator import get_generator
+
+            gens = [get_generator(g) if isinstance(g, str) else g for g in generators]
+            if base is None and not gens:
+                raise ValueError("run_over needs at least one generator")
+            start = base if base is not None else gens[0].chat()
+            pipeline = self._prepare(start, self.render(*args, **kwargs))
+            if base is not None:
+                chats = list(await pipeline.run_over(*gens))
+            else:  # gens[0] runs as the pipeline's own generator, which comes back last
+                chats = list(await pipeline.run_over(*gens[1:]))
+                chats = [chats[-1], *chats[:-1]]
+            return [self.process(chat) for chat in chats]
+
+        return run_over
+
+    async def _many(
+        self, base: ChatPipeline, count: int, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
+    ) -> list[R]:
+        name = get_qualified_name(self.func) if self.func else "prompt"
+        label = f"Prompt {name}()" + (f" (x{count})" if count > 1 else "")
+        with tracer.span(label, count=count, name=name) as span:
+            pipeline = self._prepare(base, self.render(*args, **kwargs))
+            chats = await pipeline.run_many(count)
+            results = [self.process(chat) for chat in chats]
+            span.set_attribute("results", [repr(r) for r in results])
+        return results
+
+    async def run(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Render, generate and parse once.
+
+        Returns:
+            The parsed result.
+
+        Raises:
+            RuntimeError: The prompt has no generator.
+        """
+        (result,) = await self._many(self._require(), 1, args, kwargs)
+        return result
+
+    async def run_many(self, count: int, /, *args: P.args, **kwargs: P.kwargs) -> list[R]:
+        """Render once, generate `count` independent answers and parse each.
+
+        Returns:
+            The parsed results, in order.
+        """
+        return await self._many(self._require(), count, args, kwargs)
+
+    async def run_over(
+        self, generators: Sequence[Generator | str], /, *args: P.args, **kwargs: P.kwargs
+    ) -> list[R]:
+        """Run once per generator (the prompt's own generator last).
+
+        Returns:
+            The parsed results, in generator order.
+        """
+        return await self.bind_over(self._require())(generators, *args, **kwargs)
+
+    async def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Same as `run`."""
+        return await self.run(*args, **kwargs)
+
+
+def _tools(tools: Sequence[t.Any] | None, name: str) -> tuple[t.Any, ...]:
+    from rigging.tool.base import as_tools
+
+    converted: list[t.Any] = []
+    for tool in tools or ():
+        try:
+            converted.extend(as_tools(tool))
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"prompt {name}(), tools: {exc}") from None
+    return tuple(converted)
+
+
+def _pipeline_for(
+    name: str,
+    pipeline: ChatPipeline | None,
+    generator: Generator | None,
+    generator_id: str | None,
+) -> ChatPipeline | None:
+    given = [x for x in (pipeline, generator, generator_id) if x is not None]
+    if len(given) > 1:
+        raise ValueError(
+            f"prompt {name}(): give only one of pipeline=, generator= and generator_id="
+        )
+    if pipeline is not None:
+        return pipeline
+    if generator is not None:
+        return generator.chat()
+    if generator_id is not None:
+        from rigging.generator import get_generator
+
+        try:
+            return get_generator(generator_id).chat()
+        except (RiggingError, ValueError, TypeError) as exc:
+            raise type(exc)(f"prompt {name}(), generator_id: {exc}") from None
+    return None
+
+
+class _Decorator(t.Protocol):
+    def __call__(self, func: Callable[P, t.Any], /) -> Prompt[P, t.Any]: ...
+
+
+def prompt(
+    func: Callable[P, t.Any] | None = None,
+    /,
+    *,
+    pipeline: ChatPipeline | None = None,
+    generator: Generator | None = None,
+    generator_id: str | None = None,
+    system_prompt: str | None = None,
+    tools: Sequence[t.Any] | None = None,
+    tool_mode: ToolMode = "auto",
+    max_depth: int | None = None,
+) -> t.Any:
+    """Turn a function's signature and docstring into a prompt (``@rg.prompt``).
+
+    The function body never runs; sync and async functions both give an async prompt. The
+    docstring is a jinja2 template over the arguments; arguments it does not use are laid
+    out as XML after it. The return hint says what to ask for and how to parse the answer.
+
+    Args:
+        func: The function (when used bare, ``@rg.prompt``).
+        pipeline: Pipeline calls fork from.
+        generator: Generator calls use.
+        generator_id: Connection string of the generator (resolved now).
+        system_prompt: A system message put before the prompt.
+        tools: Tools the model may call while answering.
+        tool_mode: How the tools are offered (see `ChatPipeline.using`).
+        max_depth: Most tool rounds per call.
+
+    Returns:
+        The `Prompt`, or a decorator when `func` is not given.
+
+    Raises:
+        TypeError: Unsupported parameter or return hints, or template variables that are
+            not parameters (the message names the function and the parameter).
+        ValueError: More than one of pipeline/generator/generator_id.
+    """
+
+    def decorate(fn: Callable[P, t.Any]) -> Prompt[P, t.Any]:
+        name = getattr(fn, "__name__", "prompt")
+        return Prompt(
+            fn,
+            tools=_tools(tools, name),
+            tool_mode=tool_mode,
+            max_depth=max_depth,
+            system_prompt=system_prompt,
+            pipeline_=_pipeline_for(name, pipeline, generator, generator_id),
+        )
+
+    if func is not None:
+        return decorate(func)
+    return decorate
+
+
+def make_prompt(
+    content: str,
+    return_type: t.Any = None,
+    *,
+    ctx: Ctx | None = None,
+    generator_id: str | None = None,
+    generator: Generator | None = None,
+    pipeline: ChatPipeline | None = None,
+) -> Prompt[[], t.Any]:
+    """A prompt without arguments from a text (used verbatim) and a return type.
+
+    Args:
+        content: The prompt text (a jinja2 template without variables).
+        return_type: The result type (``str`` when None).
+        ctx: Tag, prefix or example for the output.
+        generator_id: Connection string of the generator.
+        generator: Generator calls use.
+        pipeline: Pipeline calls fork from.
+
+    Returns:
+        The prompt; ``await p()`` runs it.
+    """
+    hint = return_type or str
+    if ctx is not None:
+        hint = t.Annotated[hint, ctx]
+    return Prompt(
+        None,
+        docstring_=content,
+        output_hint=hint,
+        pipeline_=_pipeline_for("make_prompt", pipeline, generator, generator_id),
+    )

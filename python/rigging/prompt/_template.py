@@ -1,0 +1,77 @@
+"""Jinja2 rendering of prompt docstrings; undeclared-variable analysis at decoration time."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import re
+import typing as t
+
+__all__ = ["clean_docstring", "get_undeclared_variables", "render_template"]
+
+_COLLAPSE = re.compile(r"(?![\r\n])(\b\s+)")
+
+
+@functools.lru_cache(maxsize=1)
+def _environment() -> t.Any:
+    import jinja2  # only prompts need jinja2
+
+    return jinja2.Environment(
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def clean_docstring(doc: str) -> str:
+    """Dedent a docstring and collapse runs of whitespace after words (as 2.3 did).
+
+    Args:
+        doc: The raw docstring.
+
+    Returns:
+        The cleaned text.
+    """
+    return _COLLAPSE.sub(" ", inspect.cleandoc(doc))
+
+
+def get_undeclared_variables(template: str) -> set[str]:
+    """The variables a template reads without defining them.
+
+    Args:
+        template: Jinja2 source.
+
+    Returns:
+        The variable names.
+
+    Raises:
+        ValueError: The template has a syntax error (the message gives the line).
+    """
+    import jinja2
+    from jinja2 import meta
+
+    try:
+        ast = _environment().parse(template)
+    except jinja2.TemplateSyntaxError as exc:
+        raise ValueError(f"template syntax error on line {exc.lineno}: {exc.message}") from exc
+    return set(meta.find_undeclared_variables(ast))
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(template: str) -> t.Any:
+    return _environment().from_string(template)
+
+
+def render_template(template: str, variables: dict[str, t.Any]) -> str:
+    """Render `template` with `variables` (undefined variables raise).
+
+    Args:
+        template: Jinja2 source.
+        variables: The values.
+
+    Returns:
+        The text.
+    """
+    rendered: str = _compiled(template).render(**variables)
+    return rendered

@@ -1,0 +1,123 @@
+"""`ChatPipeline.using`: turn tools into a tool handler and advertise them to the model."""
+
+from __future__ import annotations
+
+import typing as t
+from dataclasses import replace
+
+from rigging._pipeline.chat_pipeline import DEFAULT_MAX_DEPTH
+from rigging.tool.api import ApiTool, ApiToolHandler, ToolChoice
+from rigging.tool.base import as_tools
+from rigging.tool.native import NativeToolHandler, system_tool_prompt
+
+if t.TYPE_CHECKING:
+    from rigging.chat import ChatPipeline
+    from rigging.generator import Generator
+
+__all__ = ["DEFAULT_MAX_DEPTH", "ToolMode", "supports_api_tools", "use_tools"]
+
+ToolMode = t.Literal["auto", "api", "native"]
+"""How tools are offered: ``"api"`` (provider function calling), ``"native"`` (XML in the
+text) or ``"auto"`` (API when the generator supports it, see `supports_api_tools`)."""
+
+
+_MODES = ("auto", "api", "native")
+
+
+def supports_api_tools(generator: Generator) -> bool:
+    """Whether `generator` passes ``GenerateParams.tools`` to a provider that can call them.
+
+    A generator may say so with a boolean ``supports_api_tools`` attribute; otherwise
+    `LiteLLMGenerator` does and every other generator (HTTP, local, offline) does not.
+
+    Args:
+        generator: The generator.
+
+    Returns:
+        True to use API tools in ``"auto"`` mode.
+    """
+    flag = getattr(generator, "supports_api_tools", None)
+    if isinstance(flag, bool):
+        return flag
+    from rigging.generator.litellm_ import LiteLLMGenerator  # does not import litellm
+
+    return isinstance(generator, LiteLLMGenerator)
+
+
+def _collect(tools: t.Sequence[t.Any], existing: t.Sequence[ApiTool]) -> list[ApiTool]:
+    flat = [*existing]
+    for item in tools:
+        flat.extend(as_tools(item))
+    seen: set[str] = set()
+    for tool in flat:
+        if tool.name in seen:
+            raise ValueError(
+                f"two tools are named {tool.name!r}; tool names must be unique in a pipeline"
+            )
+        seen.add(tool.name)
+    return flat
+
+
+def use_tools(
+    pipeline: ChatPipeline,
+    tools: t.Sequence[t.Any],
+    *,
+    mode: ToolMode = "auto",
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    choice: ToolChoice | None = None,
+) -> ChatPipeline:
+    """Offer `tools` to the model of `pipeline` (mutates it; see `ChatPipeline.using`).
+
+    Args:
+        pipeline: The pipeline.
+        tools: Functions, methods, `Tool` objects or classes, `ApiTool`s or prompts.
+        mode: ``"auto"``, ``"api"`` or ``"native"``.
+        max_depth: Most tool rounds one chat may take before it fails as exhausted.
+        choice: API mode only: the provider's ``tool_choice``.
+
+    Returns:
+        The pipeline.
+
+    Raises:
+        ValueError: Unknown mode, ``max_depth`` below 1, duplicate tool names, API and
+            native tools in one pipeline, or a choice with native tools.
+        TypeError: A tool cannot be described to a model.
+    """
+    if mode not in _MODES:
+        raise ValueError(f"mode must be one of 'auto', 'api', 'native', got {mode!r}")
+    if max_depth < 1:
+        raise ValueError(f"max_depth must be 1 or more, got {max_depth}")
+    if not tools:
+        return pipeline
+    resolved = mode
+    if resolved == "auto":
+        resolved = "api" if supports_api_tools(pipeline.generator) else "native"
+    kind = ApiToolHandler if resolved == "api" else NativeToolHandler
+    others = [h for h in pipeline.settings.tool_handlers if not isinstance(h, kind)]
+    if any(isinstance(h, (ApiToolHandler, NativeToolHandler)) for h in others):
+        raise ValueError(
+            "Cannot mix API and native tools in the same pipeline (pass mode= to pick one)"
+        )
+    mine = [h for h in pipeline.settings.tool_handlers if isinstance(h, kind)]
+    existing = [tool for h in mine for tool in h.tools.values()]
+    flat = _collect(tools, t.cast("list[ApiTool]", existing))
+    depth = max([max_depth, *(h.max_rounds for h in mine)])
+    handler = kind(flat, depth)
+    if resolved == "api":
+        _advertise(pipeline, flat, choice)
+    else:
+        if choice is not None:
+            raise ValueError("choice= applies to API tools only; native tools have no choice")
+        pipeline.chat.inject_system_content(system_tool_prompt(flat[len(existing) :]))
+    pipeline.settings = replace(pipeline.settings, tool_handlers=(*others, handler))
+    return pipeline
+
+
+def _advertise(pipeline: ChatPipeline, tools: list[ApiTool], choice: ToolChoice | None) -> None:
+    from rigging.generator import GenerateParams
+
+    params = pipeline.params or GenerateParams()
+    update: dict[str, t.Any] = {"tools": [tool.definition for tool in tools]}
+    if choice is not None:
+        update["tool_choice"] = choice
+    pipeline.params = params.model_copy(update=update)

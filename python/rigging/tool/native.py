@@ -1,0 +1,147 @@
+"""Native tools: tool descriptions and calls as XML in the text, for models without a tool API.
+
+The model is told (in a system message) which tools exist, with the JSON schema of their
+arguments, and calls one by writing::
+
+    <tool-call name="add_numbers">{"x": 1337, "y": 42}</tool-call>
+
+The results come back in one ``user`` message, one element per call, in call order::
+
+    <tool-result name="add_numbers">1379</tool-result>
+
+Arguments are JSON inside the element, so the same validation as API tools applies
+(pydantic models and dataclasses included). Calls are found with the native scanner, so a
+``<`` or ``&`` inside the JSON is fine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import typing as t
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rigging import _native
+from rigging.tool.api import run_call, unknown_tool
+from rigging.tool.base import FunctionTool
+from rigging.util import escape_xml, unescape_xml
+
+if t.TYPE_CHECKING:
+    from rigging.message import Message
+
+__all__ = [
+    "CALL_TAG",
+    "RESULT_TAG",
+    "NativeCall",
+    "NativeToolHandler",
+    "find_calls",
+    "system_tool_prompt",
+]
+
+CALL_TAG = "tool-call"
+"""Tag of a tool call written by the model."""
+RESULT_TAG = "tool-result"
+"""Tag of a tool result sent back to the model."""
+
+_NAME_ATTR = re.compile(r"""\bname\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>/]+))""")
+
+
+@dataclass(frozen=True)
+class NativeCall:
+    """One ``<tool-call>`` found in a message."""
+
+    name: str
+    """The tool name (``""`` when the attribute is missing)."""
+    arguments: str
+    """The JSON text between the tags (entities decoded)."""
+
+
+def find_calls(text: str) -> list[NativeCall]:
+    """Find the tool calls in a model's text, in order of appearance (linear time).
+
+    Args:
+        text: The message text.
+
+    Returns:
+        The calls; nested or unclosed ``<tool-call>`` starts are ignored.
+    """
+    spans = [s for s in _native.scan(text, [CALL_TAG]) if s.depth == 0]
+    spans.sort(key=lambda s: s.start)
+    calls = []
+    for span in spans:
+        start_tag = text[span.start : span.inner_start]
+        match = _NAME_ATTR.search(start_tag)
+        name = next((g for g in match.groups() if g is not None), "") if match else ""
+        calls.append(NativeCall(unescape_xml(name), unescape_xml(text[span.inner_slice]).strip()))
+    return calls
+
+
+def _describe(tool: FunctionTool) -> str:
+    schema = json.dumps(tool.parameters_schema, separators=(",", ":"))
+    lines = [f'<tool name="{escape_xml(tool.name)}">']
+    if tool.description:
+        lines.append(f"  <description>{escape_xml(tool.description)}</description>")
+    lines.append(f"  <parameters>{escape_xml(schema)}</parameters>")
+    lines.append("</tool>")
+    return "\n".join(lines)
+
+
+def system_tool_prompt(tools: Sequence[FunctionTool]) -> str:
+    """The system-message block that offers `tools` to a model without a tool API.
+
+    Args:
+        tools: The tools.
+
+    Returns:
+        The text: call format, the tools with their JSON schemas, and the rules.
+    """
+    described = "\n".join(_describe(tool) for tool in tools)
+    return (
+        "# Tools\n\n"
+        "You can call the tools below. To call one, write its name and its arguments as a "
+        "JSON object that follows the tool's parameter schema:\n\n"
+        f'<{CALL_TAG} name="TOOL_NAME">{{"argument": "value"}}</{CALL_TAG}>\n\n'
+        "You may make several calls in one message. Stop after your calls: the results come "
+        f"back in <{RESULT_TAG}> elements in the next message. Use the tools when they help, "
+        "then give your final answer without any tool call.\n\n"
+        f"## Available tools\n\n<tools>\n{described}\n</tools>"
+    )
+
+
+class NativeToolHandler:
+    """Tool hook for native tools: runs the ``<tool-call>`` elements of a message.
+
+    Args:
+        tools: The tools (names must be unique).
+        max_depth: Most tool rounds one chat may take.
+    """
+
+    def __init__(self, tools: Sequence[FunctionTool], max_depth: int) -> None:
+        self.tools = {tool.name: tool for tool in tools}
+        """The tools by name."""
+        self.max_rounds = max_depth
+        """Most tool rounds one chat may take (read by the pipeline)."""
+
+    async def __call__(self, message: Message, /) -> list[Message] | None:
+        """Run the calls in `message` and return one ``user`` message with every result."""
+        from rigging.message import Message
+
+        if message.role != "assistant":
+            return None
+        calls = find_calls(message.content)
+        if not calls:
+            return None
+        results = await asyncio.gather(*(self._one(call) for call in calls))
+        return [Message("user", "\n".join(results))]
+
+    async def _one(self, call: NativeCall) -> str:
+        tool = self.tools.get(call.name)
+        if tool is None:
+            content: t.Any = unknown_tool(call.name, list(self.tools))
+        else:
+            content = await run_call(tool, call.arguments)
+        if not isinstance(content, str):
+            content = "\n".join(str(getattr(part, "text", part)) for part in content)
+        return f'<{RESULT_TAG} name="{escape_xml(call.name)}">{escape_xml(content)}</{RESULT_TAG}>'

@@ -1,0 +1,315 @@
+"""Prompt functions: inputs, outputs, templates, recovery, builders and decoration errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+import pytest
+
+import rigging as rg
+from rigging.error import MessagesExhaustedMaxRoundsError
+from rigging.generator.testing import ScriptedGenerator
+
+
+class Person(rg.Model):
+    name: str = rg.attr()
+    age: int = rg.element()
+
+
+@dataclass
+class Address:
+    street: str
+    city: Annotated[str, rg.Ctx("town")]
+
+
+@dataclass
+class Verdict:
+    score: int
+    reason: str
+    chat: rg.Chat
+
+
+def gen(*responses: str) -> ScriptedGenerator:
+    return ScriptedGenerator(responses=list(responses))
+
+
+def test_inputs_are_laid_out_as_xml() -> None:
+    @rg.prompt
+    def describe(
+        person: Person,
+        tags: list[str],
+        scores: dict[str, int],
+        address: Address,
+        note: Annotated[str, rg.Ctx(tag="remark", prefix="Keep in mind:")],
+        flag: bool = True,
+    ) -> str:
+        """Describe the person."""
+
+    text = describe.render(
+        Person(name="Ann", age=3), ["a", "b&c"], {"x": 1}, Address("Main St", "Oslo"), "hi"
+    )
+    assert text == (
+        "Describe the person.\n\n"
+        '<person name="Ann">\n  <age>3</age>\n</person>\n\n'
+        "<tags>\na\n\nb&amp;c\n</tags>\n\n"
+        "<scores><x>1</x></scores>\n\n"
+        "<address>\n<street>Main St</street>\n<town>Oslo</town>\n</address>\n\n"
+        "Keep in mind:\n<remark>hi</remark>\n\n"
+        "<flag>True</flag>\n\n"
+        "Produce the following output (use xml tags):\n\n<str></str>\n"
+    )
+    assert describe.template.startswith("Describe the person.\n\n{{ person }}\n\n{{ tags }}")
+
+
+def test_docstring_template_places_arguments_itself() -> None:
+    @rg.prompt
+    async def greet(name: str, times: int = 2) -> rg.Chat:
+        """Greet {{ name }} {% for i in range(times) %}again {% endfor %}"""
+
+    assert greet.render("Bo") == "Greet Bo again again "  # trim_blocks eats the newline
+    assert greet.inputs == []
+
+
+def test_default_docstring() -> None:
+    @rg.prompt
+    def convert(x: int) -> int: ...
+
+    assert convert.docstring == "Convert the following inputs to outputs (convert)."
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (
+            lambda: rg.prompt(_fn_untyped),
+            r"prompt _fn_untyped\(\), parameter 'x': a type annotation is required",
+        ),
+        (
+            lambda: rg.prompt(_fn_bad_type),
+            r"prompt _fn_bad_type\(\), parameter 'x': unsupported parameter type",
+        ),
+        (
+            lambda: rg.prompt(_fn_bad_var),
+            r"prompt _fn_bad_var\(\): the docstring uses 'missing', which is not a parameter "
+            r"\(parameters: x\)",
+        ),
+        (
+            lambda: rg.prompt(_fn_no_return),
+            r"prompt _fn_no_return\(\), return type: a return annotation is required",
+        ),
+        (
+            lambda: rg.prompt(_fn_bad_return),
+            r"prompt _fn_bad_return\(\), return type: unsupported return type",
+        ),
+        (
+            lambda: rg.prompt(_fn_same_tags),
+            r"prompt _fn_same_tags\(\), return type: several outputs share the tag 'str'",
+        ),
+        (
+            lambda: rg.prompt(generator_id="nowhere!model")(_fn_ok),
+            r"prompt _fn_ok\(\), generator_id: unknown provider 'nowhere'",
+        ),
+        (
+            lambda: rg.prompt(generator_id="a", generator=gen())(_fn_ok),
+            r"prompt _fn_ok\(\): give only one of pipeline=, generator= and generator_id=",
+        ),
+        (
+            lambda: rg.prompt(tools=[_fn_untyped])(_fn_ok),
+            r"prompt _fn_ok\(\), tools: tool '_fn_untyped': parameter 'x' needs a type",
+        ),
+    ],
+)
+def test_decoration_errors_name_function_and_parameter(make: object, message: str) -> None:
+    with pytest.raises((TypeError, ValueError), match=message):
+        make()  # type: ignore[operator]
+
+
+def _fn_untyped(x):  # type: ignore[no-untyped-def]
+    """Untyped."""
+
+
+def _fn_bad_type(x: set[int]) -> str:
+    """Bad."""
+    return ""
+
+
+def _fn_bad_var(x: int) -> str:
+    """Uses {{ missing }}."""
+    return ""
+
+
+def _fn_no_return(x: int):  # type: ignore[no-untyped-def]
+    """No return."""
+
+
+def _fn_bad_return(x: int) -> set[int]:
+    """Bad return."""
+    return set()
+
+
+def _fn_same_tags() -> tuple[str, str]:
+    """Same tags."""
+    return "", ""
+
+
+def _fn_ok() -> str:
+    """Ok."""
+    return ""
+
+
+async def test_outputs_basic_tuple_and_dataclass() -> None:
+    g = gen(
+        "<int>41</int>",
+        "<yes>true</yes><str>why</str>",
+        "<score>7</score><reason>good</reason>",
+    )
+
+    @g.prompt
+    def count() -> int:
+        """Count."""
+
+    @g.prompt
+    def pair() -> tuple[Annotated[bool, rg.Ctx("yes")], str]:
+        """Pair."""
+
+    @g.prompt
+    def judge() -> Verdict:
+        """Judge."""
+
+    assert await count() == 41
+    assert await pair() == (True, "why")
+    verdict = await judge()
+    assert (verdict.score, verdict.reason) == (7, "good")
+    assert isinstance(verdict.chat, rg.Chat)
+    assert judge.render().endswith(
+        "Produce the following outputs (use xml tags):\n\n<score></score>\n\n<reason></reason>\n"
+    )
+
+
+async def test_parse_failure_recovers_then_exhausts() -> None:
+    g = gen("no tags", "<person name='Al'><age>5</age></person>")
+
+    @g.prompt
+    def who() -> Person:
+        """Who?"""
+
+    assert await who() == Person(name="Al", age=5)
+    second = g.calls[1].input
+    assert isinstance(second, list)
+    assert [m["role"] for m in second] == ["user", "assistant", "user"]
+    assert "Rewrite your entire message" in second[-1]["content"]
+
+    stubborn = gen("nope", "nope", "nope")
+    limited = stubborn.prompt(who.func).set_(max_rounds=1, attempt_recovery=False)  # type: ignore[arg-type]
+    with pytest.raises(MessagesExhaustedMaxRoundsError, match=r"Exhausted max rounds \(1\)"):
+        await limited()
+    assert len(stubborn.calls) == 2
+    assert stubborn.calls[1].input == stubborn.calls[0].input
+
+
+def test_builders_return_copies() -> None:
+    @rg.prompt(generator=gen())
+    def p() -> str:
+        """P."""
+
+    async def watcher(chats: list[rg.Chat]) -> None: ...
+
+    q = p.with_(temperature=0.5).with_(max_tokens=10).set_(attempt_recovery=False, max_rounds=0)
+    r = q.watch(watcher, watcher).clone(skip_callbacks=True)
+    assert p.params is None
+    assert p.attempt_recovery
+    assert p.max_rounds == 3
+    assert q.params is not None
+    assert (q.params.temperature, q.params.max_tokens) == (0.5, 10)
+    assert (q.attempt_recovery, q.max_rounds) == (False, 0)
+    assert q.watch(watcher, watcher).watch_callbacks == (watcher,)
+    assert r.watch_callbacks == ()
+    assert r.pipeline is p.pipeline
+
+
+async def test_params_reach_the_generator_and_watchers_run() -> None:
+    seen: list[int] = []
+
+    async def watcher(chats: list[rg.Chat]) -> None:
+        seen.append(len(chats))
+
+    g = gen("<str>a</str>", "<str>b</str>")
+
+    @g.prompt
+    def p() -> str:
+        """P."""
+
+    results = await p.with_(temperature=0.25).watch(watcher).run_many(2)
+    assert results == ["a", "b"]
+    assert [c.params.temperature for c in g.calls] == [0.25, 0.25]
+    assert sum(seen) == 2
+
+
+async def test_bind_targets_and_unbound_error() -> None:
+    @rg.prompt
+    def echo(word: str) -> rg.Chat:
+        """Say {{ word }}."""
+
+    with pytest.raises(RuntimeError, match=r"prompt echo\(\) has no generator"):
+        await echo("x")
+    g = gen("one", "two", "three")
+    chat = await echo.bind(g)("hi")
+    assert chat.last.content == "one"
+    continued = await echo.bind(chat)("again")
+    assert [m.content for m in continued.all] == ["Say hi.\n", "one", "Say again.\n", "two"]
+    many = await echo.bind_many(g.chat([{"role": "system", "content": "S"}]))(1, "x")
+    assert many[0].messages[0].content == "S"
+    with pytest.raises(TypeError, match=r"cannot bind a prompt to int"):
+        echo.bind(3)  # type: ignore[arg-type]
+
+
+async def test_run_over_generators() -> None:
+    a, b = gen("<str>from a</str>"), gen("<str>from b</str>")
+
+    @rg.prompt
+    def p() -> str:
+        """P."""
+
+    assert await p.bind_over()([a, b]) == ["from a", "from b"]
+    c = gen("<str>from c</str>")
+    d = gen("<str>from d</str>")
+    assert await p.bind_over(c).__call__([d]) == ["from d", "from c"]
+
+
+async def test_make_prompt_and_system_prompt() -> None:
+    g = gen("<answer>42</answer>", "<str>ok</str>")
+    ask = rg.make_prompt("What is 6 x 7?", int, ctx=rg.Ctx("answer"), generator=g)
+    assert ask.render() == (
+        "What is 6 x 7?\n\nProduce the following output (use xml tags):\n\n<answer></answer>\n"
+    )
+    assert await ask() == 42
+
+    @rg.prompt(generator=g, system_prompt="Be terse.")
+    def p() -> str:
+        """P."""
+
+    assert await p() == "ok"
+    sent = g.calls[1].input
+    assert isinstance(sent, list)
+    assert sent[0] == {"role": "system", "content": "Be terse."}
+
+
+async def test_prompt_with_native_tools_and_list_of_models() -> None:
+    def lookup(name: str) -> int:
+        """Age of a person."""
+        return {"Al": 5}[name]
+
+    g = gen(
+        '<tool-call name="lookup">{"name": "Al"}</tool-call>',
+        "<person name='Al'><age>5</age></person><person name='Bo'><age>6</age></person>",
+    )
+
+    @rg.prompt(generator=g, tools=[lookup])
+    async def people() -> list[Person]:
+        """People."""
+
+    assert await people() == [Person(name="Al", age=5), Person(name="Bo", age=6)]
+    sent = g.calls[1].input
+    assert isinstance(sent, list)
+    assert sent[-1] == {"role": "user", "content": '<tool-result name="lookup">5</tool-result>'}

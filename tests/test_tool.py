@@ -1,0 +1,288 @@
+"""Tools: schemas, validation, API and native dispatch, bad model behaviour, max_depth."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Annotated
+
+import pytest
+from _scripted import Call, Calls, ScriptedChat
+from _scripted import scripted as scripted  # fixture
+from _servers.openai_stub import OpenAIStub, Reply, ToolCall
+from pydantic import BaseModel
+
+import rigging as rg
+from rigging.error import ToolDepthExceededError
+from rigging.generator import GenerateParams, get_generator
+from rigging.generator.testing import ScriptedGenerator
+from rigging.tool import ApiTool, Tool, ToolArgumentsError
+from rigging.tool.native import find_calls
+
+
+class Point(BaseModel):
+    x: int
+    y: int
+
+
+@dataclass
+class Box:
+    width: int
+    height: int
+
+
+def area(box: Box, scale: Annotated[float, "multiplier"] = 1.0) -> float:
+    """Area of a box.
+
+    Args:
+        box: The box.
+        scale: Ignored here: the Annotated text wins.
+    """
+    return box.width * box.height * scale
+
+
+def distance(a: Point, b: Point) -> str:
+    """Manhattan distance between two points."""
+    return str(abs(a.x - b.x) + abs(a.y - b.y))
+
+
+async def shout(text: str) -> str:
+    """Upper-case a text."""
+    return text.upper()
+
+
+def broken(n: int) -> int:
+    """Always fails."""
+    raise RuntimeError(f"cannot handle {n}")
+
+
+def test_schema_from_signature_docstring_and_annotated() -> None:
+    tool = ApiTool(area)
+    assert tool.name == "area"
+    assert tool.description == "Area of a box."
+    assert tool.parameters_schema == {
+        "type": "object",
+        "properties": {
+            "box": {
+                "type": "object",
+                "properties": {"width": {"type": "integer"}, "height": {"type": "integer"}},
+                "required": ["width", "height"],
+                "additionalProperties": False,
+                "description": "The box.",
+            },
+            "scale": {"type": "number", "default": 1.0, "description": "multiplier"},
+        },
+        "required": ["box"],
+        "additionalProperties": False,
+    }
+    definition = tool.definition
+    assert definition.function.name == "area"
+    assert definition.function.parameters == tool.parameters_schema
+
+
+async def test_arguments_are_validated_and_passed_as_typed_values() -> None:
+    tool = ApiTool(distance)
+    assert await tool.invoke('{"a": {"x": 1, "y": 2}, "b": {"x": 4, "y": 6}}') == "7"
+    assert await ApiTool(area).invoke({"box": {"width": 2, "height": "3"}}) == 6.0
+    with pytest.raises(ToolArgumentsError, match=r"arguments for tool 'distance' are not valid"):
+        await tool.invoke("{not json")
+    with pytest.raises(ToolArgumentsError, match=r"must be a JSON object, got list"):
+        await tool.invoke("[1, 2]")
+    with pytest.raises(
+        ToolArgumentsError,
+        match=r"(?s)invalid arguments for tool 'distance'.*\nb\n  Field required",
+    ):
+        await tool.invoke('{"a": {"x": 1, "y": 2}}')
+
+
+def test_signature_errors_name_the_parameter() -> None:
+    def untyped(x):  # type: ignore[no-untyped-def]
+        return x
+
+    def star(*args: int) -> int:
+        return 0
+
+    with pytest.raises(TypeError, match=r"tool 'untyped': parameter 'x' needs a type"):
+        ApiTool(untyped)
+    with pytest.raises(TypeError, match=r"tool 'star': parameter 'args' is \*args"):
+        ApiTool(star)
+    with pytest.raises(ValueError, match=r"tool name 'bad name' is invalid"):
+        ApiTool(shout, name="bad name")
+
+
+class Weather(Tool, name="weather", description="Weather data"):
+    def forecast(self, city: str) -> str:
+        """The forecast for a city."""
+        return f"sunny in {city}"
+
+    def _private(self) -> None: ...
+
+
+def test_tool_class_offers_public_methods() -> None:
+    (tool,) = Weather().get_tools()
+    assert tool.name == "weather_forecast"
+    assert tool.description == "Weather data: The forecast for a city."
+    with pytest.raises(TypeError, match=r"needs a non-empty 'description'"):
+
+        class Nameless(Tool, name="x"):
+            pass
+
+
+async def test_result_content_kinds() -> None:
+    image = rg.ContentImageUrl.from_url("https://example.com/a.png")
+
+    def picture() -> rg.ContentImageUrl:
+        """A picture."""
+        return image
+
+    def message() -> rg.Message:
+        """A message."""
+        return rg.Message("user", "from a message")
+
+    call = rg.tool.api.ToolCall(
+        id="c1", function=rg.tool.api.FunctionCall(name="picture", arguments="")
+    )
+    result = await ApiTool(picture).execute(call)
+    assert (result.role, result.tool_call_id, result.all_content) == ("tool", "c1", [image])
+    call2 = call.model_copy(
+        update={"function": rg.tool.api.FunctionCall(name="message", arguments="{}")}
+    )
+    assert (await ApiTool(message).execute(call2)).content == "from a message"
+    with pytest.raises(ValueError, match=r"tool call for 'message' sent to tool 'picture'"):
+        await ApiTool(picture).execute(call2)
+
+
+# --- API tools through a scripted generator -------------------------------------------------
+
+
+async def test_bad_model_behaviour_goes_back_to_the_model(scripted: type[ScriptedChat]) -> None:
+    scripted.script = [
+        Calls(
+            [
+                Call("nope", {}, id="c1"),
+                Call("shout", "{bad json", id="c2"),
+                Call("distance", {"a": {"x": 1, "y": 1}}, id="c3"),
+                Call("broken", {"n": 3}, id="c4"),
+                Call("shout", {"text": "ok"}, id="c5"),
+            ]
+        ),
+        "done",
+    ]
+    gen = get_generator("gpt-4o")
+    chat = await gen.chat("go").using(shout, distance, broken).run()
+    assert chat.last.content == "done"
+    results = {m.tool_call_id: m.content for m in chat.messages if m.role == "tool"}
+    assert results["c1"] == (
+        "Error: there is no tool named 'nope' (available tools: 'shout', 'distance', 'broken')"
+    )
+    assert results["c2"].startswith("Error: arguments for tool 'shout' are not valid JSON")
+    assert results["c3"].startswith("Error: invalid arguments for tool 'distance'")
+    assert "b\n  Field required" in results["c3"]
+    assert results["c4"] == "Error: tool 'broken' raised RuntimeError: cannot handle 3"
+    assert results["c5"] == "OK"
+    assert [m.role for m in chat.messages] == ["user", "assistant"] + ["tool"] * 5
+
+
+async def test_endless_tool_loop_stops_at_max_depth(scripted: type[ScriptedChat]) -> None:
+    scripted.script = [Call("shout", {"text": "again"}) for _ in range(4)]
+    pipeline = get_generator("gpt-4o").chat("loop").using(shout, max_depth=3)
+    with pytest.raises(ToolDepthExceededError, match=r"Tool calls exceeded max_depth \(3\)"):
+        await pipeline.run()
+    assert len(scripted.seen) == 4
+    scripted.script = [Call("shout", {"text": "again"}) for _ in range(4)]
+    failed = await pipeline.run(allow_failed=True)
+    assert failed.failed
+    assert isinstance(failed.error, ToolDepthExceededError)
+    assert failed.error.max_depth == 3
+
+
+def test_using_options_are_checked(scripted: type[ScriptedChat]) -> None:
+    pipeline = get_generator("gpt-4o").chat("x")
+    with pytest.raises(ValueError, match=r"mode must be one of 'auto', 'api', 'native', got 'xml'"):
+        pipeline.using(shout, mode="xml")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"max_depth must be 1 or more, got 0"):
+        pipeline.using(shout, max_depth=0)
+    with pytest.raises(ValueError, match=r"two tools are named 'shout'"):
+        pipeline.using(shout, shout)
+    pipeline.using(shout, mode="api")
+    with pytest.raises(ValueError, match=r"Cannot mix API and native tools"):
+        pipeline.using(distance, mode="native")
+    pipeline.using(distance, choice="required")
+    assert pipeline.params is not None
+    assert [d.function.name for d in pipeline.params.tools or []] == ["shout", "distance"]
+    assert pipeline.params.tool_choice == "required"
+    with pytest.raises(TypeError, match=r"cannot use int as a tool"):
+        pipeline.using(3)
+
+
+# --- native tools -----------------------------------------------------------------------------
+
+
+def test_find_calls_handles_markup_inside_json() -> None:
+    text = (
+        'First <tool-call name="a">{"q": "x < y && z"}</tool-call> then '
+        "<tool-call name='b'>{}</tool-call> and an unclosed <tool-call name=\"c\">"
+    )
+    calls = find_calls(text)
+    assert [(c.name, c.arguments) for c in calls] == [("a", '{"q": "x < y && z"}'), ("b", "{}")]
+
+
+async def test_native_tools_for_a_model_without_tool_api() -> None:
+    gen = ScriptedGenerator(
+        responses=[
+            '<tool-call name="distance">{"a": {"x": 0, "y": 0}, "b": {"x": 2, "y": 3}}</tool-call>'
+            '<tool-call name="ghost">{}</tool-call>',
+            "It is 5.",
+        ]
+    )
+    chat = await gen.chat("How far?").using(distance, Weather).run()
+    system = chat.messages[0]
+    assert system.role == "system"
+    assert '<tool name="distance">' in system.content
+    assert '<tool name="weather_forecast">' in system.content
+    results = chat.messages[-1]
+    assert results.role == "user"
+    assert results.content == (
+        '<tool-result name="distance">5</tool-result>\n'
+        "<tool-result name=\"ghost\">Error: there is no tool named 'ghost' (available "
+        "tools: 'distance', 'weather_forecast')</tool-result>"
+    )
+    assert chat.last.content == "It is 5."
+    sent = gen.calls[1].input
+    assert isinstance(sent, list)
+    assert [m["role"] for m in sent] == ["system", "user", "assistant", "user"]
+    assert gen.calls[0].params.tools is None
+
+
+async def test_native_mode_can_be_forced(scripted: type[ScriptedChat]) -> None:
+    scripted.script = ['<tool-call name="shout">{"text": "hi"}</tool-call>', "HI it is"]
+    chat = await get_generator("gpt-4o").chat("x").using(shout, mode="native").run()
+    assert chat.messages[-1].content == '<tool-result name="shout">HI</tool-result>'
+    assert scripted.seen[0].params.tools is None
+
+
+# --- API tools over HTTP (LiteLLM against the loopback OpenAI stub) ----------------------------
+
+
+async def test_api_tools_through_the_openai_stub(openai_stub: OpenAIStub) -> None:
+    openai_stub.script(
+        Reply(
+            tool_calls=[
+                ToolCall("distance", {"a": {"x": 1, "y": 1}, "b": {"x": 4, "y": 5}}, id="call_9")
+            ]
+        ),
+        Reply(content="The distance is 7."),
+    )
+    gen = get_generator("openai/stub-model,api_key=sk-test,max_retries=0")
+    pipeline = gen.chat("How far apart?", params=GenerateParams(api_base=openai_stub.base_url))
+    chat = await pipeline.using(distance).run()
+    assert chat.last.content == "The distance is 7."
+    first, second = openai_stub.requests
+    body = json.loads(first.body)
+    assert body["tools"][0]["function"]["name"] == "distance"
+    assert body["tools"][0]["function"]["parameters"]["required"] == ["a", "b"]
+    follow = json.loads(second.body)["messages"]
+    assert [m["role"] for m in follow] == ["user", "assistant", "tool"]
+    assert follow[1]["tool_calls"][0]["id"] == "call_9"
+    assert follow[2] == {"role": "tool", "content": "7", "tool_call_id": "call_9"}
+    assert [m.role for m in chat.all] == ["user", "assistant", "tool", "assistant"]
