@@ -347,3 +347,55 @@ async def test_nothing_is_sent_before_iteration() -> None:
     stream = gen.chat("q").stream()
     await stream.aclose()
     assert gen._sent == []
+
+
+async def test_prompt_stream_ends_with_the_typed_value() -> None:
+    import rigging as rg
+    from rigging.stream import PromptFinishedEvent
+
+    gen = ChunkedGenerator(replies=[["<int>4", "2</int>", " and more"] + [" x"] * 50])
+
+    @rg.prompt(generator=gen)
+    def answer(question: str) -> int:
+        """Answer."""
+
+    stream = answer.stream("6*7?")
+    events = [e async for e in stream]
+    last = events[-1]
+    assert isinstance(last, PromptFinishedEvent)
+    assert last.value == 42
+    assert stream.value == 42
+    assert gen._sent == [2]  # a single value: the stream closed once it was parsed
+    parsed = [e for e in events if isinstance(e, ModelParsedEvent)]
+    assert [getattr(e.model, "content", None) for e in parsed] == [42]
+    assert isinstance(events[-2], ChatFinishedEvent)
+    assert await answer.bind(ChunkedGenerator(replies=[["<int>42</int>"]]))("6*7?") == 42
+
+
+async def test_prompt_stream_of_a_list_reads_to_the_end() -> None:
+    import rigging as rg
+    from rigging.stream import PromptFinishedEvent
+
+    gen = ChunkedGenerator(replies=[["<str>a</str>", "<str>b</str>", " end"]])
+
+    @rg.prompt(generator=gen)
+    def names() -> list[str]:
+        """Names."""
+
+    async with names.stream() as stream:
+        events = [e async for e in stream]
+    last = events[-1]
+    assert isinstance(last, PromptFinishedEvent)
+    assert last.value == ["a", "b"]
+    assert gen._sent == [3]
+
+
+async def test_prompt_stream_without_generator() -> None:
+    import rigging as rg
+
+    @rg.prompt
+    def nothing() -> str:
+        """Nothing."""
+
+    with pytest.raises(RuntimeError, match=r"prompt nothing\(\) has no generator"):
+        nothing.stream()

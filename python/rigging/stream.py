@@ -4,7 +4,8 @@
   `MessageAssembler` joins them into a `GeneratedMessage`.
 - `ModelStream` parses models out of text fed piece by piece, emitting each one once, at the
   piece that closed its element, with the rules of `Message.parse`.
-- `ChatPipeline.stream()` / `stream_many()` return a `ChatStream` of `ChatEvent` values.
+- `ChatPipeline.stream()` / `stream_many()` return a `ChatStream` of `ChatEvent` values;
+  `Prompt.stream(...)` a `PromptStream` ending with a `PromptFinishedEvent` (the typed value).
 
 Example:
     >>> import rigging as rg
@@ -40,6 +41,7 @@ from rigging._stream.events import (
 )
 from rigging._stream.parser import ModelStream, ParsedModel
 from rigging._stream.pipeline import ChatStream
+from rigging._stream.prompt import PromptFinishedEvent, PromptStream
 
 __all__ = [
     "ChatEvent",
@@ -49,6 +51,8 @@ __all__ = [
     "ModelParsedEvent",
     "ModelStream",
     "ParsedModel",
+    "PromptFinishedEvent",
+    "PromptStream",
     "RoundFinishedEvent",
     "StreamChunk",
     "StreamFinish",
