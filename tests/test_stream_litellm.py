@@ -76,6 +76,8 @@ def _same(a: Chat, b: Chat) -> None:
         data = chat.model_dump(exclude={"uuid", "timestamp", "extra"})
         for message in (*data["messages"], *data["generated"]):
             message["uuid"] = None
+            if message.get("tool_call_id"):
+                message["tool_call_id"] = "id"  # the server numbers calls per request
             for call in message.get("tool_calls") or ():
                 call["id"] = None  # the server numbers calls per request
         return data
@@ -256,3 +258,29 @@ async def test_a_stream_that_breaks_midway_is_not_retried(server: OpenAIStub) ->
     assert received == [TextDelta("a"), TextDelta("b")]
     assert len(server.requests) == 1
     assert SECRET not in str(info.value)
+
+
+def add(a: int, b: int) -> int:
+    """Add two numbers."""
+    return a + b
+
+
+async def test_api_tools_stream_their_calls_and_match_run(server: OpenAIStub) -> None:
+    from rigging.stream import ToolCallFinishedEvent, ToolCallStartedEvent
+
+    script = [Reply(tool_calls=[ToolCall("add", {"a": 1, "b": 2})]), "<answer>3</answer>"]
+    server.script(*script)
+    gen = _gen(server)
+    events = [e async for e in gen.chat("1+2?").using(add, mode="api").stream()]
+    started = [e for e in events if isinstance(e, ToolCallStartedEvent)]
+    finished = [e for e in events if isinstance(e, ToolCallFinishedEvent)]
+    assert [(e.round, e.call.function.name) for e in started] == [(1, "add")]
+    assert finished[0].result is not None
+    assert "3" in finished[0].result.content
+    assert [e.round for e in events if isinstance(e, RoundFinishedEvent)] == [1, 2]
+    final = events[-1]
+    assert isinstance(final, ChatFinishedEvent)
+    assert server.requests[0].json["tools"][0]["function"]["name"] == "add"
+    server.reset()
+    server.script(*script)
+    _same(final.chat, await gen.chat("1+2?").using(add, mode="api").run())

@@ -399,3 +399,21 @@ async def test_prompt_stream_without_generator() -> None:
 
     with pytest.raises(RuntimeError, match=r"prompt nothing\(\) has no generator"):
         nothing.stream()
+
+
+async def test_stream_batch_tags_items_and_equals_run_batch() -> None:
+    def make() -> ChunkedGenerator:
+        return ChunkedGenerator(replies=[["<answer>", "x</answer>"]])
+
+    stream = make().chat("base").stream_batch(["a", "b", "c"], models=[Answer])
+    events = await collect(stream)
+    parsed = sorted(e.index for e in events if isinstance(e, ModelParsedEvent))
+    assert parsed == [0, 1, 2]
+    assert stream.chats is not None
+    expected = await make().chat("base").run_batch(["a", "b", "c"])
+    for got, want in zip(stream.chats, expected, strict=True):
+        same_chat(got, want)
+    with pytest.raises(ValueError, match="Can't fit many of length 2 to 3"):
+        make().chat("q").stream_batch(["a", "b"], [None, None, None])
+    broadcast = make().chat("q").stream_batch("a", [None, None])
+    assert len([e async for e in broadcast if isinstance(e, ChatFinishedEvent)]) == 2

@@ -287,6 +287,50 @@ class ChatPipeline(PipelineBase[Chat, ChatList]):
             max_concurrency=max_concurrency,
         )
 
+    def stream_batch(
+        self,
+        many: t.Any,
+        params: Sequence[GenerateParams | None] | None = None,
+        *,
+        on_failed: FailMode | None = None,
+        max_concurrency: int | None = None,
+        models: Sequence[type[Model]] = (),
+        stop_when_parsed: bool | None = None,
+    ) -> ChatStream:
+        """Like `run_batch`, streaming the events of every item interleaved (see `stream_many`).
+
+        Args:
+            many: The inputs (a single one is broadcast to the length of ``params``).
+            params: One params object per input.
+            on_failed: Failure mode.
+            max_concurrency: Most items streamed at once.
+            models: More model types to report.
+            stop_when_parsed: Close each stream once every type was parsed.
+
+        Returns:
+            The event stream.
+
+        Raises:
+            ValueError: ``many`` and ``params`` cannot be matched up.
+        """
+        from rigging._stream.pipeline import open_stream
+
+        inputs = self._batch_inputs(many)
+        count = max(len(inputs), len(params or ()))
+        if len(inputs) != count:
+            if len(inputs) != 1:
+                raise ValueError(f"Can't fit many of length {len(inputs)} to {count}")
+            inputs = inputs * count
+        return open_stream(
+            self,
+            inputs,
+            params,
+            self._mode(on_failed),
+            models=models,
+            stop_when_parsed=stop_when_parsed,
+            max_concurrency=max_concurrency,
+        )
+
     # --- tools ----------------------------------------------------------------------------------
 
     def add_tool_handler(self, handler: ToolHandler) -> Self:
