@@ -417,3 +417,14 @@ async def test_stream_batch_tags_items_and_equals_run_batch() -> None:
         make().chat("q").stream_batch(["a", "b"], [None, None, None])
     broadcast = make().chat("q").stream_batch("a", [None, None])
     assert len([e async for e in broadcast if isinstance(e, ChatFinishedEvent)]) == 2
+
+
+async def test_slices_index_the_streamed_text_even_when_the_message_is_dedented() -> None:
+    pieces = ["  <answer>x</answer>", "\n  y"]
+    events = await collect(ChunkedGenerator(replies=[pieces]).chat("q").stream(models=[Answer]))
+    streamed = "".join(e.text for e in events if isinstance(e, TextDeltaEvent))
+    parsed = next(e for e in events if isinstance(e, ModelParsedEvent))
+    assert streamed[parsed.slice] == "<answer>x</answer>"
+    final = events[-1]
+    assert isinstance(final, ChatFinishedEvent)
+    assert final.chat.last.content == "<answer>x</answer>\ny"  # Message dedents its content

@@ -14,6 +14,7 @@ task, cancels that task, which closes every open model stream (and its HTTP resp
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import typing as t
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -195,7 +196,8 @@ class ChatStream:
     def __del__(self) -> None:
         task = self._task
         if task is not None and not task.done():
-            task.cancel()
+            with contextlib.suppress(RuntimeError):  # its loop is already closed
+                task.cancel()
 
 
 async def _produce(
