@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from typing import Any
@@ -16,10 +17,14 @@ _CHILD = (
 
 RSS_BUDGET_KB = 60 * 1024
 
+# Installed packages can register pydantic plugins (logfire, in the dev extra, does), which
+# pydantic imports with the first model; that cost is the environment's, not rigging's.
+_ENV = {**os.environ, "PYDANTIC_DISABLE_PLUGINS": "1"}
+
 
 def _import_once() -> tuple[int, str]:
     out = subprocess.run(
-        [sys.executable, "-c", _CHILD], check=True, capture_output=True, text=True
+        [sys.executable, "-c", _CHILD], check=True, capture_output=True, text=True, env=_ENV
     ).stdout.split()
     return int(out[0]), (out[1] if len(out) > 1 else "")
 

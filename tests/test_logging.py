@@ -57,3 +57,25 @@ def test_configure_logging_twice_replaces_its_own_handlers() -> None:
 def test_unknown_level_is_named() -> None:
     with pytest.raises(ValueError, match="Unknown log level 'loud'"):
         rg_logging.configure_logging("loud")  # type: ignore[arg-type]
+
+
+@pytest.mark.usefixtures("restore_logger")
+def test_keyword_file_and_file_level(tmp_path: Path) -> None:
+    log_file = tmp_path / "kw.log"
+    rg_logging.configure_logging("error", file=log_file, file_level="debug")
+    rg_logging.logger.debug("into the file only")
+    assert "[_] into the file only" in log_file.read_text()
+    with pytest.raises(TypeError, match="give either log_file or file, not both"):
+        rg_logging.configure_logging("info", log_file, file=log_file)
+    with pytest.raises(TypeError, match="give either log_file_level or file_level, not both"):
+        rg_logging.configure_logging("info", log_file, "trace", file_level="info")
+
+
+def test_a_pipeline_run_prints_nothing_by_default() -> None:
+    code = (
+        "import asyncio\n"
+        "from rigging.generator.testing import EchoGenerator\n"
+        "asyncio.run(EchoGenerator().chat('hi').run_many(3))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert (out.stdout, out.stderr) == ("", "")

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from rigging import error, generator, model, parsing, stream, tool
+from rigging import (
+    data,
+    error,
+    generator,
+    integrations,
+    logging,
+    model,
+    parsing,
+    stream,
+    tool,
+    watchers,
+)
 from rigging._native import __version__
 
 # Pipelines. `rigging.chat` is then rebound from the module to the `chat()` function (as in
@@ -23,12 +34,16 @@ from rigging.generator import (
     register_generator,
 )
 from rigging.generator.base import chat, complete
+from rigging.interact import interact
+from rigging.logging import logger
 from rigging.message import ContentImageUrl, ContentText, Message, MessageDict, Messages
 from rigging.model import Model, attr, element, wrapped
 from rigging.prompt import Ctx, Prompt, make_prompt, prompt
+from rigging.tool import ApiTool, Tool
 from rigging.util import await_
 
 __all__ = [
+    "ApiTool",
     "Chat",
     "ChatList",
     "ChatPipeline",
@@ -50,15 +65,21 @@ __all__ = [
     "Prompt",
     "ThenChatCallback",
     "ThenCompletionCallback",
+    "Tool",
     "__version__",
     "attr",
     "await_",
     "chat",
     "complete",
+    "data",
     "element",
     "error",
     "generator",
     "get_generator",
+    "integrations",
+    "interact",
+    "logger",
+    "logging",
     "make_prompt",
     "model",
     "parsing",
@@ -66,5 +87,6 @@ __all__ = [
     "register_generator",
     "stream",
     "tool",
+    "watchers",
     "wrapped",
 ]

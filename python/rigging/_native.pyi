@@ -14,6 +14,8 @@ __all__ = [
     # errors
     "IdentifierError",
     "RiggingError",
+    # errors
+    "ScanError",
     # scan
     "Span",
     # errors
@@ -56,6 +58,13 @@ class FanOutError(RiggingError, RuntimeError):
 
     kind: str
     index: int | None
+
+class ScanError(RiggingError, ValueError):
+    """A tag name given to `scan` or `TagStream` is invalid.
+
+    A name must be non-empty and hold only letters, digits, `-`, `_`, `.` and `:`; the
+    message names the tag and the first bad character.
+    """
 
 # --- scan -----------------------------------------------------------------------------------
 
@@ -127,8 +136,8 @@ def scan(
         The spans in closing order, then (with `"close"`) the unclosed ones, latest first.
 
     Raises:
-        ValueError: A tag name is empty or holds another character (the message names it),
-            or `incomplete` is not `"drop"` or `"close"`.
+        ScanError: A tag name is empty or holds another character (the message names it).
+        ValueError: `incomplete` is not `"drop"` or `"close"`.
         TypeError: `tags` is a `str` or holds a non-`str`.
     """
 
@@ -147,7 +156,8 @@ class TagStream:
         incomplete: What `finish` does with starts still open: `"drop"` or `"close"`.
 
     Raises:
-        ValueError: A tag name is invalid, or `incomplete` is unknown.
+        ScanError: A tag name is invalid.
+        ValueError: `incomplete` is unknown.
         TypeError: `tags` is a `str` or holds a non-`str`.
     """
 

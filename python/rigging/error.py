@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rigging._native import FanOutError, IdentifierError, RiggingError, SpliceError
+from rigging._native import FanOutError, IdentifierError, RiggingError, ScanError, SpliceError
 
 __all__ = [
     "CompletionExhaustedMaxRoundsError",
@@ -22,6 +22,7 @@ __all__ = [
     "ProcessingError",
     "RestoredError",
     "RiggingError",
+    "ScanError",
     "SpliceError",
     "ToolDepthExceededError",
     "XmlContentError",

@@ -79,21 +79,37 @@ def configure_logging(
     log_level: LogLevelLiteral = "info",
     log_file: Path | str | None = None,
     log_file_level: LogLevelLiteral = "debug",
+    *,
+    file: Path | str | None = None,
+    file_level: LogLevelLiteral | None = None,
 ) -> None:
     """Send rigging's log records to stderr, and optionally to a file.
 
     Calling it again replaces the handlers it added before (other handlers are left alone).
+    ``configure_logging("debug", file="run.log", file_level="trace")`` and the 2.3 spelling
+    ``configure_logging("debug", "run.log", "trace")`` do the same.
 
     Args:
         log_level: Lowest level written to stderr.
         log_file: File to append log records to, if any.
         log_file_level: Lowest level written to the file.
+        file: Keyword spelling of `log_file`.
+        file_level: Keyword spelling of `log_file_level`.
 
     Raises:
         ValueError: A level name is unknown.
+        TypeError: Both spellings of the same option were given.
     """
+    if file is not None:
+        if log_file is not None:
+            raise TypeError("give either log_file or file, not both")
+        log_file = file
+    if file_level is not None:
+        if log_file_level != "debug":
+            raise TypeError("give either log_file_level or file_level, not both")
+        log_file_level = file_level
     stderr_level = _level(log_level)
-    file_level = _level(log_file_level) if log_file is not None else stderr_level
+    to_file_level = _level(log_file_level) if log_file is not None else stderr_level
     for handler in [h for h in logger.handlers if isinstance(h, _RiggingHandler)]:
         logger.removeHandler(handler)
         handler.close()
@@ -104,9 +120,9 @@ def configure_logging(
     logger.addHandler(stream)
     if log_file is not None:
         file_handler = _FileHandler(Path(log_file), encoding="utf-8")
-        file_handler.setLevel(file_level)
+        file_handler.setLevel(to_file_level)
         file_handler.setFormatter(formatter)
         logger.addHandler(file_handler)
-    logger.setLevel(min(stderr_level, file_level))
+    logger.setLevel(min(stderr_level, to_file_level))
     if log_file is not None:
         logger.info("Logging to %s", log_file)

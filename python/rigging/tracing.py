@@ -1,18 +1,200 @@
-"""Tracing through ``logfire-api``: spans cost nothing until logfire is installed and configured.
+"""Tracing with logfire: spans cost (almost) nothing until logfire is configured.
 
-``tracer.span(template, **attributes)`` opens a span; ``span.set_attribute(key, value)`` adds to it.
-With the ``rigging[tracing]`` extra installed and ``logfire.configure()`` called, the spans are
-exported; otherwise ``logfire-api`` turns them into no-ops.
+``tracer.span(template, **attributes)`` opens a span; ``span.set_attribute(key, value)`` adds to
+it. Once the application has imported logfire (the ``rigging[tracing]`` extra) and called
+``logfire.configure()``, rigging's spans are exported under the otel scope ``rigging``. Until
+then every span is a shared no-op object: rigging imports neither logfire nor ``logfire-api``
+before that (``logfire-api`` imports an installed logfire eagerly), so
+``import rigging`` stays light and an installed but unconfigured logfire neither slows runs
+down nor warns.
+
+Span catalogue (see ``docs/decisions-observability.md``): pipeline runs, generation rounds,
+until checks and parse attempts, tool handlers, and watch/map/then callbacks. Attributes carry
+the generator id (never the api key), params, counts, usage and failures.
 """
 
 from __future__ import annotations
 
-import logfire_api
+import sys
+import typing as t
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 
-__all__ = ["Span", "tracer"]
+__all__ = [
+    "Span",
+    "Tracer",
+    "callback_name",
+    "finish_run_span",
+    "run_span",
+    "tracer",
+    "usage_attributes",
+]
 
-Span = logfire_api.LogfireSpan
-"""The span type returned by ``tracer.span``."""
 
-tracer = logfire_api.Logfire(otel_scope="rigging")
+@t.runtime_checkable
+class Span(t.Protocol):
+    """What a span opened by `tracer.span` offers (a logfire span, or the no-op one)."""
+
+    def set_attribute(self, key: str, value: t.Any) -> None:
+        """Attach `value` under `key`."""
+        ...
+
+    def is_recording(self) -> bool:
+        """Whether attributes set now are kept (False for the no-op span)."""
+        ...
+
+
+class _NoopSpan:
+    """The span used while logfire is not configured: every call does nothing."""
+
+    __slots__ = ()
+
+    def set_attribute(self, key: str, value: t.Any) -> None:
+        """Do nothing."""
+
+    def set_attributes(self, attributes: Mapping[str, t.Any]) -> None:
+        """Do nothing."""
+
+    def is_recording(self) -> bool:
+        """Never recording."""
+        return False
+
+    def __enter__(self) -> _NoopSpan:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+_NOOP = _NoopSpan()
+
+
+class Tracer:
+    """Opens spans through logfire when the application configured it, else no-op spans.
+
+    Args:
+        otel_scope: The OpenTelemetry instrumentation scope of the spans.
+    """
+
+    def __init__(self, otel_scope: str = "rigging") -> None:
+        self.otel_scope = otel_scope
+        self._logfire: t.Any = None
+
+    def _backend(self) -> t.Any:
+        """The logfire instance to use, or None while logfire is absent or unconfigured."""
+        module = sys.modules.get("logfire")
+        if module is None:
+            return None
+        default = getattr(module, "DEFAULT_LOGFIRE_INSTANCE", None)
+        config = getattr(default, "config", None)
+        if not getattr(config, "_initialized", False):
+            return None
+        if self._logfire is None:
+            # logfire is already imported and configured here, so logfire-api is a thin
+            # pass-through to it (importing logfire_api earlier would import logfire eagerly).
+            import logfire_api
+
+            self._logfire = logfire_api.Logfire(otel_scope=self.otel_scope)
+        return self._logfire
+
+    @property
+    def enabled(self) -> bool:
+        """Whether spans are being recorded (logfire imported and configured)."""
+        return self._backend() is not None
+
+    def span(self, msg_template: str, /, **attributes: t.Any) -> AbstractContextManager[t.Any]:
+        """Open a span; use as ``with tracer.span("Chat with {generator_id}", ...) as span``.
+
+        Args:
+            msg_template: Message template; ``{name}`` fields are filled from `attributes`.
+            **attributes: Attributes of the span.
+
+        Returns:
+            A context manager yielding the span (`Span`).
+        """
+        backend = self._backend()
+        if backend is None:
+            return _NOOP
+        return t.cast("AbstractContextManager[t.Any]", backend.span(msg_template, **attributes))
+
+
+tracer = Tracer("rigging")
 """Rigging's tracer (otel scope ``rigging``)."""
+
+
+def callback_name(callback: t.Any) -> str:
+    """Readable name of a callback for span names: ``module.qualname``.
+
+    Args:
+        callback: A function, bound method or callable object.
+
+    Returns:
+        The name.
+    """
+    target = callback if hasattr(callback, "__qualname__") else type(callback)
+    qualname = str(getattr(target, "__qualname__", repr(target)))
+    module = getattr(target, "__module__", None)
+    return f"{module}.{qualname}" if module else qualname
+
+
+def usage_attributes(results: Sequence[t.Any]) -> dict[str, int]:
+    """Sum the token usage reported on generation results.
+
+    Args:
+        results: Objects with an optional ``usage`` (input/output/total tokens).
+
+    Returns:
+        ``{"input_tokens", "output_tokens", "total_tokens"}`` totals (empty when none reported).
+    """
+    totals = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
+    seen = False
+    for result in results:
+        usage = getattr(result, "usage", None)
+        if usage is None:
+            continue
+        seen = True
+        for key in totals:
+            totals[key] += int(getattr(usage, key, 0) or 0)
+    return totals if seen else {}
+
+
+def run_span(
+    msg_template: str, generator: t.Any, params: t.Any, /, **attributes: t.Any
+) -> AbstractContextManager[t.Any]:
+    """Open the span of a pipeline run (attributes are only computed when tracing is on).
+
+    Args:
+        msg_template: Span template; may use ``{generator_id}`` and the `attributes`.
+        generator: The generator of the run (its identifier never holds the api key).
+        params: The run's pipeline-level `GenerateParams`, or None.
+        **attributes: More attributes (``count`` ...).
+
+    Returns:
+        The span context manager.
+    """
+    if not tracer.enabled:
+        return _NOOP
+    generator_id = generator.to_identifier() if generator is not None else None
+    dumped = params.to_dict() if params is not None else {}
+    return tracer.span(msg_template, generator_id=generator_id, params=dumped, **attributes)
+
+
+def finish_run_span(span: t.Any, results: Sequence[t.Any]) -> None:
+    """Record the outcome of a run on its span: counts, failures, first error, usage.
+
+    Args:
+        span: The run's span.
+        results: Chats or completions of the run.
+    """
+    if not span.is_recording():
+        return
+    failed = [r for r in results if getattr(r, "failed", False)]
+    span.set_attribute("results", len(results))
+    span.set_attribute("result_ids", [str(getattr(r, "uuid", "")) for r in results])
+    span.set_attribute("failed", bool(failed))
+    span.set_attribute("failed_count", len(failed))
+    if failed:
+        span.set_attribute("error", str(getattr(failed[0], "error", "")))
+    usage = usage_attributes(results)
+    if usage:
+        span.set_attribute("usage", usage)

@@ -25,11 +25,14 @@ pub(crate) enum ErrorClass {
     Splice,
     /// A fan-out table was asked for an impossible transition (also a `RuntimeError`).
     FanOut,
+    /// A scanner tag set holds an invalid tag name (also a `ValueError`).
+    Scan,
 }
 
 static IDENTIFIER_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static SPLICE_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static FANOUT_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static SCAN_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
 impl ErrorClass {
     fn spec(self) -> (&'static PyOnceLock<Py<PyType>>, &'static str, &'static str) {
@@ -49,12 +52,18 @@ impl ErrorClass {
                 "FanOutError",
                 "A batch bookkeeping table was asked for an impossible state change.",
             ),
+            Self::Scan => (
+                &SCAN_ERROR,
+                "ScanError",
+                "A tag name given to `scan` or `TagStream` is empty or holds a character other \
+                 than a letter, digit, '-', '_', '.' or ':'.",
+            ),
         }
     }
 
     fn builtin_base(self, py: Python<'_>) -> Bound<'_, PyType> {
         match self {
-            Self::Identifier | Self::Splice => py.get_type::<PyValueError>(),
+            Self::Identifier | Self::Splice | Self::Scan => py.get_type::<PyValueError>(),
             Self::FanOut => py.get_type::<PyRuntimeError>(),
         }
     }
@@ -99,6 +108,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         ErrorClass::Identifier,
         ErrorClass::Splice,
         ErrorClass::FanOut,
+        ErrorClass::Scan,
     ] {
         let ty = class.get(py)?;
         m.add(ty.name()?, ty)?;

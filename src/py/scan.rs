@@ -1,27 +1,25 @@
 //! Bindings of [`crate::scan`]: `Span`, `scan`, `TagStream`. Conversion and error mapping only.
 
+use std::hash::{DefaultHasher, Hash, Hasher};
+
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PySlice, PyString};
+use pyo3::types::{PyBytes, PyList, PySlice, PyString};
 
+use super::errors::{new_error, ErrorClass};
 use crate::scan::{self as core, Incomplete, ScanError, TagSet};
 
 /// Texts longer than this are scanned with the GIL released.
 const DETACH_BYTES: usize = 16 * 1024;
 
 /// A tag element found in a text (code-point offsets).
-#[pyclass(
-    module = "rigging._native",
-    name = "Span",
-    frozen,
-    eq,
-    hash,
-    skip_from_py_object
-)]
-#[derive(Clone, PartialEq, Eq, Hash)]
+///
+/// `tag` is one shared `str` per tag name (built once per call or stream), so a span costs
+/// one object and no string copy.
+#[pyclass(module = "rigging._native", name = "Span", frozen, skip_from_py_object)]
 pub(crate) struct PySpan {
     #[pyo3(get)]
-    tag: String,
+    tag: Py<PyString>,
     #[pyo3(get)]
     start: usize,
     #[pyo3(get)]
@@ -51,12 +49,26 @@ impl PySpan {
             .call1((self.inner_start, self.inner_end))
     }
 
-    fn __repr__(&self) -> String {
+    /// Equal when every field is (tags compared by value); `NotImplemented` for non-spans.
+    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, Self>) -> PyResult<bool> {
+        let other = other.get();
+        Ok(self.fields() == other.fields()
+            && self.tag.bind(py).to_str()? == other.tag.bind(py).to_str()?)
+    }
+
+    fn __hash__(&self, py: Python<'_>) -> PyResult<u64> {
+        let mut hasher = DefaultHasher::new();
+        self.tag.bind(py).to_str()?.hash(&mut hasher);
+        self.fields().hash(&mut hasher);
+        Ok(hasher.finish())
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let py_bool = |b: bool| if b { "True" } else { "False" };
-        format!(
+        Ok(format!(
             "Span(tag='{}', start={}, end={}, inner_start={}, inner_end={}, depth={}, \
              self_closing={}, closed={})",
-            self.tag,
+            self.tag.bind(py).to_str()?,
             self.start,
             self.end,
             self.inner_start,
@@ -64,34 +76,63 @@ impl PySpan {
             self.depth,
             py_bool(self.self_closing),
             py_bool(self.closed),
+        ))
+    }
+}
+
+impl PySpan {
+    /// Every field but the tag.
+    fn fields(&self) -> (usize, usize, usize, usize, u32, bool, bool) {
+        (
+            self.start,
+            self.end,
+            self.inner_start,
+            self.inner_end,
+            self.depth,
+            self.self_closing,
+            self.closed,
         )
     }
 }
 
-/// Rust spans to Python spans (tag indices to names).
-fn convert(tags: &TagSet, spans: Vec<core::Span>) -> Vec<PySpan> {
-    spans
-        .into_iter()
-        .map(|s| PySpan {
-            tag: tags.name(s.tag).unwrap_or_default().to_owned(),
-            start: s.start,
-            end: s.end,
-            inner_start: s.inner_start,
-            inner_end: s.inner_end,
-            depth: s.depth,
-            self_closing: s.self_closing,
-            closed: s.closed,
-        })
+/// One Python `str` per tag name, shared by all the spans of that tag.
+fn tag_names(py: Python<'_>, tags: &TagSet) -> Vec<Py<PyString>> {
+    tags.names()
+        .iter()
+        .map(|name| PyString::new(py, name).unbind())
         .collect()
 }
 
+/// Rust spans to a list of Python spans (tag indices to the shared name strings), built in
+/// place with no intermediate vector.
+fn convert<'py>(
+    py: Python<'py>,
+    names: &[Py<PyString>],
+    spans: &[core::Span],
+) -> PyResult<Bound<'py, PyList>> {
+    let spans = spans.iter().map(|s| PySpan {
+        tag: names
+            .get(s.tag)
+            .map_or_else(|| PyString::new(py, "").unbind(), |name| name.clone_ref(py)),
+        start: s.start,
+        end: s.end,
+        inner_start: s.inner_start,
+        inner_end: s.inner_end,
+        depth: s.depth,
+        self_closing: s.self_closing,
+        closed: s.closed,
+    });
+    PyList::new(py, spans)
+}
+
 #[cold]
-fn scan_error(err: &ScanError) -> PyErr {
+fn scan_error(py: Python<'_>, err: &ScanError) -> PyErr {
     match err {
         ScanError::Finished => PyRuntimeError::new_err(err.to_string()),
-        ScanError::InvalidTagName { .. }
-        | ScanError::InvalidUtf8 { .. }
-        | ScanError::TruncatedUtf8 { .. } => PyValueError::new_err(err.to_string()),
+        ScanError::InvalidTagName { .. } => new_error(py, ErrorClass::Scan, &err.to_string(), &[]),
+        ScanError::InvalidUtf8 { .. } | ScanError::TruncatedUtf8 { .. } => {
+            PyValueError::new_err(err.to_string())
+        }
     }
 }
 
@@ -131,17 +172,17 @@ fn tag_set(tags: &Bound<'_, PyAny>) -> PyResult<TagSet> {
         })?;
         names.push(name.to_str()?.to_owned());
     }
-    TagSet::new(names).map_err(|e| scan_error(&e))
+    TagSet::new(names).map_err(|e| scan_error(tags.py(), &e))
 }
 
 #[pyfunction]
 #[pyo3(signature = (text, tags, *, incomplete = "drop"))]
-fn scan(
-    py: Python<'_>,
+fn scan<'py>(
+    py: Python<'py>,
     text: &Bound<'_, PyString>,
     tags: &Bound<'_, PyAny>,
     incomplete: &str,
-) -> PyResult<Vec<PySpan>> {
+) -> PyResult<Bound<'py, PyList>> {
     let mode = parse_mode(incomplete)?;
     let tags = tag_set(tags)?;
     let text = text.to_str()?;
@@ -150,13 +191,14 @@ fn scan(
     } else {
         core::scan(text, &tags, mode)
     };
-    Ok(convert(&tags, spans))
+    convert(py, &tag_names(py, &tags), &spans)
 }
 
 /// Finds spans in a text that arrives in chunks.
 #[pyclass(module = "rigging._native", name = "TagStream")]
 pub(crate) struct PyTagStream {
     inner: core::TagStream,
+    names: Vec<Py<PyString>>,
 }
 
 #[pymethods]
@@ -165,12 +207,18 @@ impl PyTagStream {
     #[pyo3(signature = (tags, *, incomplete = "drop"))]
     fn new(tags: &Bound<'_, PyAny>, incomplete: &str) -> PyResult<Self> {
         let mode = parse_mode(incomplete)?;
+        let set = tag_set(tags)?;
         Ok(Self {
-            inner: core::TagStream::new(tag_set(tags)?, mode),
+            names: tag_names(tags.py(), &set),
+            inner: core::TagStream::new(set, mode),
         })
     }
 
-    fn feed(&mut self, py: Python<'_>, chunk: &Bound<'_, PyAny>) -> PyResult<Vec<PySpan>> {
+    fn feed<'py>(
+        &mut self,
+        py: Python<'py>,
+        chunk: &Bound<'_, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
         let bytes: &[u8] = if let Ok(text) = chunk.cast::<PyString>() {
             text.to_str()?.as_bytes()
         } else if let Ok(bytes) = chunk.cast::<PyBytes>() {
@@ -187,13 +235,13 @@ impl PyTagStream {
         } else {
             inner.feed(bytes)
         }
-        .map_err(|e| scan_error(&e))?;
-        Ok(convert(self.inner.tags(), spans))
+        .map_err(|e| scan_error(py, &e))?;
+        convert(py, &self.names, &spans)
     }
 
-    fn finish(&mut self) -> PyResult<Vec<PySpan>> {
-        let spans = self.inner.finish().map_err(|e| scan_error(&e))?;
-        Ok(convert(self.inner.tags(), spans))
+    fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let spans = self.inner.finish().map_err(|e| scan_error(py, &e))?;
+        convert(py, &self.names, &spans)
     }
 
     #[getter]

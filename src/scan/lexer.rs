@@ -132,6 +132,15 @@ impl Lexer {
         let mut conv = ByteToChar::new(chunk);
         let mut i = 0;
         while i < chunk.len() {
+            if self.state == State::Text {
+                let Some(k) = memchr(b'<', &chunk[i..]) else {
+                    self.work += (chunk.len() - i) as u64;
+                    break;
+                };
+                self.work += k as u64 + 1;
+                i = self.open_tag(tags, chunk, i + k, &mut conv, emit);
+                continue;
+            }
             if let Some(skip) = self.skip(&chunk[i..]) {
                 self.work += skip as u64;
                 i += skip;
@@ -141,13 +150,6 @@ impl Lexer {
             }
             let b = chunk[i];
             self.work += 1;
-            if self.state == State::Text {
-                // `skip` stopped on a `<`.
-                self.candidate_start = self.chars + conv.char_at(i);
-                self.state = State::Lt;
-                i += 1;
-                continue;
-            }
             match self.step(tags, b) {
                 Step::Next => i += 1,
                 Step::Again => self.state = State::Text,
@@ -160,6 +162,128 @@ impl Lexer {
             }
         }
         self.chars += conv.char_at(chunk.len());
+    }
+
+    /// Handles the `<` at `lt` (text state) and returns where to go on.
+    ///
+    /// The name is matched straight in the chunk, and the outcome is exactly what the byte
+    /// states would reach, without going through them. A candidate that cannot be ours (first
+    /// byte no name starts with, no name of the set ending where the run of name bytes ends,
+    /// or followed by a byte that cannot follow a name) is dropped there and then: the text
+    /// state only looks for `<`, which no name byte is, so resuming anywhere up to the byte
+    /// that would have broken the candidate is the same. The code-point offset of `<` is only
+    /// computed for a name that matched. Only a candidate cut by the end of the chunk is
+    /// handed to the byte states.
+    #[inline]
+    fn open_tag(
+        &mut self,
+        tags: &TagSet,
+        chunk: &[u8],
+        lt: usize,
+        conv: &mut ByteToChar<'_>,
+        emit: &mut impl FnMut(Event),
+    ) -> usize {
+        let after = lt + 1;
+        let (end_tag, name_at) = match chunk.get(after) {
+            None => return self.enter(State::Lt, lt, conv, after),
+            Some(b'/') => (true, after + 1),
+            Some(b'!') => {
+                self.work += 1;
+                self.state = State::Bang;
+                return after + 1;
+            }
+            Some(_) => (false, after),
+        };
+        let Some(&first) = chunk.get(name_at) else {
+            return self.enter(State::EndLt, lt, conv, name_at);
+        };
+        if !tags.may_start(first) {
+            self.work += (name_at - lt) as u64;
+            return name_at;
+        }
+        let (tag, stop) = if chunk.len() - name_at >= tags.direct_len() {
+            let Some((tag, len)) = tags.name_at(&chunk[name_at..]) else {
+                self.work += (name_at - lt) as u64;
+                return name_at;
+            };
+            self.work += (name_at + len - lt) as u64;
+            (tag, name_at + len)
+        } else {
+            match self.name_near_end(tags, chunk, lt, name_at, end_tag, conv) {
+                Ok(found) => found,
+                Err(next) => return next,
+            }
+        };
+        // `name_at` holds a whole name, so `stop` is inside the chunk.
+        let Some(&next) = chunk.get(stop) else {
+            return stop;
+        };
+        let ws = next.is_ascii_whitespace();
+        let state = match (end_tag, next) {
+            (_, b'>') => State::Text,
+            (false, b'/') => State::Slash,
+            (false, _) if ws => State::Attrs,
+            (true, _) if ws => State::EndSpace,
+            _ => return stop,
+        };
+        self.work += 1;
+        self.tag = tag;
+        self.candidate_start = self.chars + conv.char_at(lt);
+        if next == b'>' {
+            // `<`, `/`, the name and `>` are ASCII: as many code points as bytes.
+            let end = self.candidate_start + (stop + 1 - lt);
+            emit(self.event(if end_tag { Kind::End } else { Kind::Start }, end));
+        } else {
+            self.state = state;
+        }
+        stop + 1
+    }
+
+    /// [`Self::open_tag`] for a name that starts less than [`TagSet::direct_len`] bytes
+    /// before the end of the chunk: reads the run of name bytes; `Ok((tag, end))` for a name
+    /// of the set that ends inside the chunk, `Err(next)` where to go on otherwise (the byte
+    /// states take over a name cut by the end of the chunk).
+    #[cold]
+    fn name_near_end(
+        &mut self,
+        tags: &TagSet,
+        chunk: &[u8],
+        lt: usize,
+        name_at: usize,
+        end_tag: bool,
+        conv: &mut ByteToChar<'_>,
+    ) -> Result<(usize, usize), usize> {
+        let limit = chunk.len().min(name_at + tags.max_len() + 1);
+        let name_len = chunk[name_at..limit]
+            .iter()
+            .position(|&b| !is_name_byte(b))
+            .unwrap_or(limit - name_at);
+        let stop = name_at + name_len;
+        self.work += (stop - lt) as u64;
+        if name_len > tags.max_len() {
+            return Err(stop);
+        }
+        if stop == chunk.len() {
+            self.name.clear();
+            self.name.extend_from_slice(&chunk[name_at..stop]);
+            let state = if end_tag {
+                State::EndName
+            } else {
+                State::StartName
+            };
+            return Err(self.enter(state, lt, conv, stop));
+        }
+        tags.lookup(&chunk[name_at..stop])
+            .map(|tag| (tag, stop))
+            .ok_or(stop)
+    }
+
+    /// Enters the byte state `state` for a candidate whose `<` is at `lt`; goes on at `next`.
+    #[cold]
+    fn enter(&mut self, state: State, lt: usize, conv: &mut ByteToChar<'_>, next: usize) -> usize {
+        self.candidate_start = self.chars + conv.char_at(lt);
+        self.state = state;
+        next
     }
 
     /// In the states that wait for one or two bytes, the number of bytes that can be passed

@@ -29,11 +29,13 @@
 mod lexer;
 mod pairing;
 mod stream;
+mod tagset;
 
-use std::collections::HashMap;
 use std::fmt;
 
 pub use stream::TagStream;
+pub(crate) use tagset::is_name_byte;
+pub use tagset::TagSet;
 
 /// One element found in the text. All offsets are code points from the start of the text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -124,95 +126,6 @@ impl fmt::Display for ScanError {
 }
 
 impl std::error::Error for ScanError {}
-
-/// `true` for the bytes a tag name may hold: ASCII letters and digits, `-`, `_`, `.`, `:`.
-#[inline]
-pub(crate) fn is_name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':')
-}
-
-/// The tag names to look for. A name given twice is kept once, at its first index.
-#[derive(Debug, Clone, Default)]
-pub struct TagSet {
-    names: Vec<String>,
-    index: HashMap<Box<[u8]>, usize>,
-    max_len: usize,
-}
-
-impl TagSet {
-    /// Validates `names` and builds the lookup table.
-    ///
-    /// ```
-    /// use _native::scan::TagSet;
-    /// assert!(TagSet::new(["fun-fact", "item.v2", "ns:x"]).is_ok());
-    /// let err = TagSet::new(["ok", "bad tag"]).unwrap_err();
-    /// assert!(err.to_string().contains("\"bad tag\""));
-    /// ```
-    pub fn new<I, S>(names: I) -> Result<Self, ScanError>
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<str>,
-    {
-        let mut set = Self::default();
-        for name in names {
-            let name = name.as_ref();
-            if let Some(position) = name
-                .chars()
-                .position(|c| !c.is_ascii() || !is_name_byte(c as u8))
-            {
-                return Err(ScanError::InvalidTagName {
-                    name: name.to_owned(),
-                    position,
-                });
-            }
-            if name.is_empty() {
-                return Err(ScanError::InvalidTagName {
-                    name: String::new(),
-                    position: 0,
-                });
-            }
-            let next = set.names.len();
-            set.index.entry(name.as_bytes().into()).or_insert(next);
-            set.names.push(name.to_owned());
-            set.max_len = set.max_len.max(name.len());
-        }
-        Ok(set)
-    }
-
-    /// The names in the order given (duplicates included, so indices stay as given).
-    pub fn names(&self) -> &[String] {
-        &self.names
-    }
-
-    /// Number of names given.
-    pub fn len(&self) -> usize {
-        self.names.len()
-    }
-
-    /// `true` when no name was given.
-    pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
-    }
-
-    /// The name at `index` (as given to [`TagSet::new`]).
-    pub fn name(&self, index: usize) -> Option<&str> {
-        self.names.get(index).map(String::as_str)
-    }
-
-    /// Index of the tag called `name`, if it is in the set.
-    #[inline]
-    pub(crate) fn lookup(&self, name: &[u8]) -> Option<usize> {
-        if name.len() > self.max_len {
-            return None;
-        }
-        self.index.get(name).copied()
-    }
-
-    /// Length in bytes of the longest name (names longer than this cannot match).
-    pub(crate) fn max_len(&self) -> usize {
-        self.max_len
-    }
-}
 
 /// Every span of `tags` in `text`, in closing order (then, for [`Incomplete::Close`], the
 /// still-open starts from the innermost out).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rigging._native import Span, scan
+from rigging._native import RiggingError, ScanError, Span, TagStream, scan
 
 
 def test_returns_spans_with_code_point_offsets() -> None:
@@ -76,8 +76,12 @@ def test_bad_mode() -> None:
     ],
 )
 def test_invalid_tag_names_are_named(name: str, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ScanError, match=message) as caught:
         scan("<a>x</a>", ["a", name])
+    assert isinstance(caught.value, RiggingError)
+    assert isinstance(caught.value, ValueError)
+    with pytest.raises(ScanError, match=message):
+        TagStream([name])
 
 
 def test_tags_must_be_a_sequence_of_str() -> None:

@@ -10,6 +10,22 @@ use proptest::prelude::*;
 
 const NAMES: &[&str] = &["a", "fun-fact", "item.v2", "x:y"];
 
+/// Names that share first bytes and prefixes, longer than 8 bytes, and more than the lexer
+/// compares directly under one first byte (`b…`), so every name-matching path is exercised.
+#[rustfmt::skip]
+const CROWDED: &[&str] = &[
+    "a", "ab", "abcdefgh", "abcdefghij", "b", "b1", "b2", "b3", "b-4", "b.5", "item.v2",
+    "cdefghijkl", "cdefghijklm",
+];
+
+/// Names written in the crowded texts: the set's names and near misses.
+#[rustfmt::skip]
+const CROWDED_WRITTEN: &[&str] = &[
+    "a", "ab", "abc", "abcdefg", "abcdefgh", "abcdefghi", "abcdefghij", "abcdefghijk", "b", "b1",
+    "b3", "b-4", "b.5", "b6", "item.v2", "item.v", "item.v22", "cdefghijkl", "cdefghijklm",
+    "cdefghijklmn",
+];
+
 // --- the reference ---------------------------------------------------------------------------
 
 fn is_name(c: char) -> bool {
@@ -228,15 +244,28 @@ fn text() -> impl Strategy<Value = String> {
     prop::collection::vec(piece(), 0..60).prop_map(|v| v.concat())
 }
 
+fn crowded_text() -> impl Strategy<Value = String> {
+    let piece = (
+        prop::sample::select(PIECES),
+        prop::sample::select(CROWDED_WRITTEN),
+    )
+        .prop_map(|(p, n)| p.replace("{}", n));
+    prop::collection::vec(piece, 0..60).prop_map(|v| v.concat())
+}
+
 fn mode() -> impl Strategy<Value = Incomplete> {
     prop_oneof![Just(Incomplete::Drop), Just(Incomplete::Close)]
 }
 
 fn chunked(text: &str, cuts: &[usize], mode: Incomplete) -> Vec<Span> {
+    chunked_with(NAMES, text, cuts, mode)
+}
+
+fn chunked_with(names: &[&str], text: &str, cuts: &[usize], mode: Incomplete) -> Vec<Span> {
     let bytes = text.as_bytes();
     let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
     cuts.sort_unstable();
-    let mut stream = TagStream::new(TagSet::new(NAMES).unwrap(), mode);
+    let mut stream = TagStream::new(TagSet::new(names).unwrap(), mode);
     let mut out = Vec::new();
     let mut from = 0;
     for cut in cuts.into_iter().chain([bytes.len()]) {
@@ -261,6 +290,22 @@ proptest! {
     fn stream_equals_scan(text in text(), cuts in prop::collection::vec(any::<usize>(), 0..16), mode in mode()) {
         let tags = TagSet::new(NAMES).unwrap();
         prop_assert_eq!(chunked(&text, &cuts, mode), scan(&text, &tags, mode));
+    }
+
+    #[test]
+    fn crowded_names_scan_equals_reference(text in crowded_text(), mode in mode()) {
+        let tags = TagSet::new(CROWDED).unwrap();
+        prop_assert_eq!(scan(&text, &tags, mode), reference(&text, CROWDED, mode));
+    }
+
+    #[test]
+    fn crowded_names_stream_equals_scan(
+        text in crowded_text(),
+        cuts in prop::collection::vec(any::<usize>(), 0..16),
+        mode in mode(),
+    ) {
+        let tags = TagSet::new(CROWDED).unwrap();
+        prop_assert_eq!(chunked_with(CROWDED, &text, &cuts, mode), scan(&text, &tags, mode));
     }
 
     #[test]

@@ -21,6 +21,7 @@ from rigging._pipeline.batch import close_progress, fit_params, open_progress, r
 from rigging._pipeline.run import Driver, RunPlan, execute, finalize
 from rigging._pipeline.state import DEFAULT_MAX_ROUNDS, FailMode, RunState, check_fail_mode
 from rigging.generator import GenerateParams, Generator
+from rigging.tracing import finish_run_span, run_span
 
 if t.TYPE_CHECKING:
     from rigging._pipeline.callbacks import ToolHandler
@@ -388,8 +389,11 @@ class PipelineBase(t.Generic[ResultT, ListT]):
         if mode == "skip":
             raise ValueError("on_failed='skip' needs several results; use run_many or 'include'")
         params = fit_params(self.params, None, 1)
-        results = await self._execute(self.generator, [self._base_input()], params, mode)
-        final = await self._finalize(results, mode)
+        kind = self._result_type.__name__
+        with run_span(f"{kind} with {{generator_id}}", self.generator, self.params) as span:
+            results = await self._execute(self.generator, [self._base_input()], params, mode)
+            final = await self._finalize(results, mode)
+            finish_run_span(span, final)
         if len(final) != 1:
             raise ValueError(
                 f"map callbacks must keep exactly one result in run(), got {len(final)}"
@@ -424,7 +428,11 @@ class PipelineBase(t.Generic[ResultT, ListT]):
         mode = self._mode(on_failed)
         fitted = fit_params(self.params, params, count)
         inputs = [self._base_input()] * count
-        return await self._run_items(inputs, fitted, mode, max_concurrency, progress)
+        template = f"{self._result_type.__name__} with {{generator_id}} (x{{count}})"
+        with run_span(template, self.generator, self.params, count=count) as span:
+            out = await self._run_items(inputs, fitted, mode, max_concurrency, progress)
+            finish_run_span(span, out)
+        return out
 
     async def run_batch(
         self,
@@ -460,7 +468,11 @@ class PipelineBase(t.Generic[ResultT, ListT]):
                 raise ValueError(f"Can't fit many of length {len(inputs)} to {count}")
             inputs = inputs * count
         fitted = fit_params(self.params, params, count)
-        return await self._run_items(inputs, fitted, mode, max_concurrency, progress)
+        template = f"{self._result_type.__name__} batch with {{generator_id}} ({{count}})"
+        with run_span(template, self.generator, self.params, count=count) as span:
+            out = await self._run_items(inputs, fitted, mode, max_concurrency, progress)
+            finish_run_span(span, out)
+        return out
 
     async def run_over(
         self,
@@ -488,6 +500,10 @@ class PipelineBase(t.Generic[ResultT, ListT]):
             targets.append(self.generator)
         inner: FailMode = "raise" if mode == "raise" else "include"
         params = fit_params(self.params, None, 1)
-        runs = [self._execute(g, [self._base_input()], params, inner) for g in targets]
-        results = [r for batch in await asyncio.gather(*runs) for r in batch]
-        return t.cast("ListT", self._list_type(await self._finalize(results, mode)))
+        template = f"{self._result_type.__name__} over {{count}} generators"
+        with run_span(template, None, self.params, count=len(targets)) as span:
+            runs = [self._execute(g, [self._base_input()], params, inner) for g in targets]
+            results = [r for batch in await asyncio.gather(*runs) for r in batch]
+            final = await self._finalize(results, mode)
+            finish_run_span(span, final)
+        return t.cast("ListT", self._list_type(final))

@@ -16,7 +16,11 @@ from rigging.message import Message, MessageDict
 from rigging.model import Model
 
 if t.TYPE_CHECKING:
+    import pandas as pd
+    from elasticsearch import AsyncElasticsearch
+
     from rigging._pipeline.chat_pipeline import ChatPipeline
+    from rigging.data import ElasticOpType
 
 __all__ = ["Chat", "ChatList", "MessageInput", "as_messages"]
 
@@ -272,6 +276,45 @@ class Chat(BaseModel):
         self.messages[0] = system
         return system
 
+    # --- data export (rigging[data]) -------------------------------------------------------------
+
+    def to_df(self) -> pd.DataFrame:
+        """This chat as a DataFrame, one row per message (see `rigging.data.chats_to_df`).
+
+        Returns:
+            The DataFrame.
+        """
+        from rigging.data import chats_to_df  # pandas only on use
+
+        return chats_to_df(self)
+
+    async def to_elastic(
+        self,
+        index: str,
+        client: AsyncElasticsearch,
+        *,
+        op_type: ElasticOpType = "index",
+        create_index: bool = True,
+        **kwargs: t.Any,
+    ) -> int:
+        """Write this chat to Elasticsearch (see `rigging.data.chats_to_elastic`).
+
+        Args:
+            index: Target index.
+            client: An ``elasticsearch.AsyncElasticsearch`` client.
+            op_type: Bulk operation.
+            create_index: Create the index (or put the mapping) first.
+            **kwargs: Passed to the bulk helper.
+
+        Returns:
+            How many documents were written.
+        """
+        from rigging.data import chats_to_elastic  # elasticsearch only on use
+
+        return await chats_to_elastic(
+            self, index, client, op_type=op_type, create_index=create_index, **kwargs
+        )
+
     # --- copies and continuations ---------------------------------------------------------------
 
     def clone(self, *, only_messages: bool = False) -> Chat:
@@ -367,3 +410,40 @@ class ChatList(list[Chat]):
             The dumps.
         """
         return [chat.model_dump() for chat in self]
+
+    def to_df(self) -> pd.DataFrame:
+        """All chats as one DataFrame, one row per message (see `rigging.data.chats_to_df`).
+
+        Returns:
+            The DataFrame.
+        """
+        from rigging.data import chats_to_df  # pandas only on use
+
+        return chats_to_df(self)
+
+    async def to_elastic(
+        self,
+        index: str,
+        client: AsyncElasticsearch,
+        *,
+        op_type: ElasticOpType = "index",
+        create_index: bool = True,
+        **kwargs: t.Any,
+    ) -> int:
+        """Write all chats to Elasticsearch (see `rigging.data.chats_to_elastic`).
+
+        Args:
+            index: Target index.
+            client: An ``elasticsearch.AsyncElasticsearch`` client.
+            op_type: Bulk operation.
+            create_index: Create the index (or put the mapping) first.
+            **kwargs: Passed to the bulk helper.
+
+        Returns:
+            How many documents were written.
+        """
+        from rigging.data import chats_to_elastic  # elasticsearch only on use
+
+        return await chats_to_elastic(
+            self, index, client, op_type=op_type, create_index=create_index, **kwargs
+        )

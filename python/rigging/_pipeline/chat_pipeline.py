@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typing as t
+import warnings
 from collections.abc import Callable, Sequence
 
 from typing_extensions import Self
@@ -362,6 +363,61 @@ class ChatPipeline(PipelineBase[Chat, ChatList]):
 
         return t.cast("Prompt[..., t.Any]", prompt(func, pipeline=self))
 
+    async def run_prompt(
+        self, prompt: Prompt[..., t.Any], /, *args: t.Any, **kwargs: t.Any
+    ) -> t.Any:
+        """Deprecated: use ``prompt.bind(pipeline)(*args, **kwargs)``.
+
+        Args:
+            prompt: The prompt to run on this pipeline.
+            *args: Positional arguments of the prompt.
+            **kwargs: Keyword arguments of the prompt.
+
+        Returns:
+            The prompt's typed output.
+        """
+        _deprecated("run_prompt", "prompt.bind(pipeline)(...)")
+        return await prompt.bind(self)(*args, **kwargs)
+
+    async def run_prompt_many(
+        self, prompt: Prompt[..., t.Any], count: int, /, *args: t.Any, **kwargs: t.Any
+    ) -> list[t.Any]:
+        """Deprecated: use ``prompt.bind_many(pipeline)(count, *args, **kwargs)``.
+
+        Args:
+            prompt: The prompt to run on this pipeline.
+            count: How many times to run it.
+            *args: Positional arguments of the prompt.
+            **kwargs: Keyword arguments of the prompt.
+
+        Returns:
+            One typed output per run.
+        """
+        _deprecated("run_prompt_many", "prompt.bind_many(pipeline)(count, ...)")
+        return await prompt.bind_many(self)(count, *args, **kwargs)
+
+    async def run_prompt_over(
+        self,
+        prompt: Prompt[..., t.Any],
+        generators: Sequence[Generator | str],
+        /,
+        *args: t.Any,
+        **kwargs: t.Any,
+    ) -> list[t.Any]:
+        """Deprecated: use ``prompt.bind_over(pipeline)(generators, *args, **kwargs)``.
+
+        Args:
+            prompt: The prompt to run.
+            generators: Generators (or ids) to run it on, besides this pipeline's own.
+            *args: Positional arguments of the prompt.
+            **kwargs: Keyword arguments of the prompt.
+
+        Returns:
+            One typed output per generator.
+        """
+        _deprecated("run_prompt_over", "prompt.bind_over(pipeline)(generators, ...)")
+        return await prompt.bind_over(self)(generators, *args, **kwargs)
+
     def using(
         self,
         *tools: t.Any,
@@ -391,3 +447,11 @@ class ChatPipeline(PipelineBase[Chat, ChatList]):
 
         use_tools(self, tools, mode=mode, max_depth=max_depth, choice=choice)
         return self
+
+
+def _deprecated(name: str, instead: str) -> None:
+    warnings.warn(
+        f"ChatPipeline.{name}() is deprecated; use {instead} instead",
+        DeprecationWarning,
+        stacklevel=3,
+    )

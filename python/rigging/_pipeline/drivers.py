@@ -30,6 +30,7 @@ from rigging.generator import GeneratedMessage, GeneratedText, GenerateParams, G
 from rigging.message import Message
 from rigging.model import SystemErrorModel, ValidationErrorModel
 from rigging.parsing import parse_many
+from rigging.tracing import callback_name, tracer
 
 if t.TYPE_CHECKING:
     from rigging._pipeline.completion import Completion
@@ -56,14 +57,18 @@ def parse_check(message: Message, types: Sequence[type[t.Any]]) -> tuple[bool, l
     Returns:
         ``(False, [message])`` when parsing worked, else ``(True, [message, feedback])``.
     """
-    try:
-        message.parse_many(*types)
-    except ValidationError as exc:
-        error: t.Any = ValidationErrorModel(content=str(exc))
-    except (RiggingError, ValueError) as exc:
-        error = SystemErrorModel(content=str(exc))
-    else:
-        return False, [message]
+    with tracer.span("Parse as {types}", types=[m.__name__ for m in types]) as span:
+        try:
+            message.parse_many(*types)
+        except ValidationError as exc:
+            error: t.Any = ValidationErrorModel(content=str(exc))
+        except (RiggingError, ValueError) as exc:
+            error = SystemErrorModel(content=str(exc))
+        else:
+            span.set_attribute("parsed", True)
+            return False, [message]
+        span.set_attribute("parsed", False)
+        span.set_attribute("error", error.content)
     return True, [message, Message.from_model(error, suffix=RECOVERY_PROMPT)]
 
 
@@ -96,7 +101,12 @@ class ChatDriver:
         """Consult tool handlers; a handled tool turn is kept and the item goes again."""
         message = generated.message
         for handler in self.handlers:
-            results = await handler(message)
+            name = callback_name(handler)
+            with tracer.span("Tool handler {handler}()", handler=name, item=state.index) as span:
+                results = await handler(message)
+                span.set_attribute("handled", results is not None)
+                if results is not None:
+                    span.set_attribute("tool_messages", len(results))
             if results is None:
                 continue
             state.tool_rounds += 1
@@ -107,6 +117,19 @@ class ChatDriver:
         return False
 
     def _check(self, spec: UntilSpec, message: Message) -> tuple[bool, list[Message]]:
+        name = "until_parsed_as" if spec.callback is None else callback_name(spec.callback)
+        with tracer.span(
+            "Until with {callback}()",
+            callback=name,
+            max_rounds=spec.max_rounds,
+            attempt_recovery=spec.attempt_recovery,
+            drop_dialog=spec.drop_dialog,
+        ) as span:
+            again, step = self._run_check(spec, message)
+            span.set_attribute("again", again)
+        return again, step
+
+    def _run_check(self, spec: UntilSpec, message: Message) -> tuple[bool, list[Message]]:
         if spec.callback is None:
             return parse_check(message, self.types)
         result = spec.callback(message)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from rigging._native import FanOut
 from rigging._pipeline.state import FailMode, RunState, add_context
 from rigging.error import ExhaustedMaxRoundsError, RiggingError
+from rigging.tracing import callback_name, tracer, usage_attributes
 
 if TYPE_CHECKING:
     from rigging.generator import GenerateParams
@@ -91,18 +92,29 @@ async def _generate_round(
     driver = plan.driver
     requests = [driver.request(states[i]) for i in batch]
     params = [states[i].params for i in batch]
-    try:
-        generated = await driver.generate(requests, params)
-    except Exception as exc:
-        if not _soft(plan, exc):
-            add_context(
-                exc, "the generator", index=batch[0] if len(batch) == 1 else None, round_=round_
-            )
-            raise
-        for i in batch:
-            results[i] = driver.failed(states[i], exc)
-            fan.fail(i)
-        return None
+    with tracer.span(
+        "Generate round {round} ({count} items)", round=round_, count=len(batch)
+    ) as span:
+        try:
+            generated = await driver.generate(requests, params)
+        except Exception as exc:
+            if not _soft(plan, exc):
+                add_context(
+                    exc, "the generator", index=batch[0] if len(batch) == 1 else None, round_=round_
+                )
+                raise
+            span.set_attribute("failed", True)
+            span.set_attribute("error", str(exc))
+            for i in batch:
+                results[i] = driver.failed(states[i], exc)
+                fan.fail(i)
+            return None
+        if span.is_recording():
+            generator = getattr(driver, "generator", None)
+            if generator is not None:
+                span.set_attribute("generator_id", generator.to_identifier())
+            span.set_attribute("usage", usage_attributes(generated))
+            span.set_attribute("failed", False)
     if len(generated) != len(batch):
         raise RiggingError(
             f"generator returned {len(generated)} results for {len(batch)} inputs "
@@ -238,13 +250,18 @@ async def _after_round(
 
 
 async def _watch(
-    watcher: Callable[[list[Any]], Awaitable[Any]], items: list[Any], round_: int
+    watcher: Callable[[list[Any]], Awaitable[Any]], finished: list[Any], round_: int
 ) -> None:
-    try:
-        await watcher(items)
-    except Exception as exc:
-        add_context(exc, f"watch callback {_name(watcher)}", index=None, round_=round_)
-        raise
+    """One watch callback on the items finished this round, inside its span."""
+    name = callback_name(watcher)
+    with tracer.span("Watch with {callback}()", callback=name, count=len(finished)) as span:
+        if span.is_recording():
+            span.set_attribute("ids", [str(getattr(r, "uuid", "")) for r in finished])
+        try:
+            await watcher(finished)
+        except Exception as exc:
+            add_context(exc, f"watch callback {_name(watcher)}", index=None, round_=round_)
+            raise
 
 
 async def finalize(
@@ -273,7 +290,10 @@ async def finalize(
         results = [r for r in results if not getattr(r, "failed", False)]
     for callback in maps:
         try:
-            mapped = await callback(results)
+            with tracer.span(
+                "Map with {callback}()", callback=callback_name(callback), count=len(results)
+            ):
+                mapped = await callback(results)
         except Exception as exc:
             add_context(exc, f"map callback {_name(callback)}", index=None, round_=None)
             raise
@@ -297,7 +317,8 @@ async def _then_all(
 
     async def one(index: int, result: ResultT) -> ResultT:
         try:
-            out = await then(result)
+            with tracer.span("Then with {callback}()", callback=callback_name(then), index=index):
+                out = await then(result)
         except Exception as exc:
             add_context(exc, f"then callback {_name(then)}", index=index, round_=None)
             raise

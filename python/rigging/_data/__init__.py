@@ -1,0 +1,1 @@
+"""Implementation of `rigging.data`: flat rows and DataFrames, Elasticsearch, S3 helpers."""

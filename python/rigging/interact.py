@@ -1,0 +1,158 @@
+"""An interactive chat in the terminal: ``await rg.interact(generator_or_pipeline)``.
+
+Each line you type is sent with the whole conversation so far; the reply is printed and kept.
+Commands start with ``/``: ``/exit`` (or ``/quit``) ends the session, ``/reset`` starts over
+from the pipeline's own messages, ``/retry`` asks again for the last reply, ``/help`` lists them.
+End of input (ctrl-d, or the end of piped input) and ctrl-c while waiting for input end the
+session cleanly; the last chat is returned.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+import typing as t
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rigging.logging import logger
+
+if t.TYPE_CHECKING:
+    from rigging.chat import Chat, ChatPipeline
+    from rigging.generator import Generator
+
+__all__ = ["interact"]
+
+HELP = (
+    "Commands: /exit or /quit ends the session, /reset starts over, "
+    "/retry asks again for the last reply, /help shows this."
+)
+
+
+def _pipeline(entrypoint: ChatPipeline | Generator | str) -> ChatPipeline:
+    from rigging.chat import ChatPipeline
+    from rigging.generator import Generator, get_generator
+
+    if isinstance(entrypoint, ChatPipeline):
+        return entrypoint
+    if isinstance(entrypoint, str):
+        entrypoint = get_generator(entrypoint)
+    if isinstance(entrypoint, Generator):
+        return entrypoint.chat()
+    raise TypeError(
+        "interact() needs a ChatPipeline, a Generator or a connection string, "
+        f"got {type(entrypoint).__name__}"
+    )
+
+
+@contextmanager
+def _interruptible() -> Iterator[None]:
+    """Let ctrl-c raise `KeyboardInterrupt` inside a blocking read, even under asyncio."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class _Console:
+    """Reads lines and writes replies; colours only on a terminal."""
+
+    def __init__(self, read: Callable[[str], str], out: t.TextIO) -> None:
+        self.read = read
+        self.out = out
+        self.colour = bool(getattr(out, "isatty", lambda: False)())
+
+    def say(self, text: str, *, style: str = "") -> None:
+        if self.colour and style:
+            text = f"{style}{text}\033[0m"
+        print(text, file=self.out, flush=True)
+
+    def ask(self) -> str | None:
+        """The next line, or None when input ended or ctrl-c was pressed."""
+        prompt = "\033[1m> \033[0m" if self.colour else "> "
+        try:
+            with _interruptible():
+                return self.read(prompt)
+        except (EOFError, KeyboardInterrupt):
+            self.say("")
+            return None
+
+
+async def _reply(console: _Console, session: ChatPipeline) -> Chat | None:
+    """Run the session once; print the reply or the error. None when the run failed."""
+    try:
+        chat = await session.run()
+    except Exception as exc:
+        logger.debug("interactive run failed", exc_info=True)
+        console.say(f"[error] {type(exc).__name__}: {exc}", style="\033[31m")
+        return None
+    console.say(chat.last.content, style="\033[36m")
+    return chat
+
+
+async def interact(
+    entrypoint: ChatPipeline | Generator | str,
+    *,
+    reset_callback: Callable[[Chat | None], None] | None = None,
+    read: Callable[[str], str] = input,
+    output: t.TextIO | None = None,
+) -> Chat | None:
+    """Chat with a generator or pipeline in the terminal until ``/exit`` or end of input.
+
+    The pipeline given is never changed: the session runs on a clone, keeping its checks,
+    callbacks and watchers (so watchers record every turn).
+
+    Args:
+        entrypoint: A chat pipeline, a generator, or a connection string.
+        reset_callback: Called with the last chat when ``/reset`` starts over.
+        read: Reads one line after showing a prompt (``input`` by default).
+        output: Where replies are written (standard output by default).
+
+    Returns:
+        The last chat of the session, or None if nothing was generated.
+
+    Raises:
+        TypeError: `entrypoint` is not a pipeline, generator or string.
+    """
+    base = _pipeline(entrypoint)
+    console = _Console(read, output if output is not None else sys.stdout)
+    console.say(f"Chatting with {base.generator.to_identifier()}. {HELP}", style="\033[2m")
+    session = base.clone()
+    turns: list[tuple[ChatPipeline, str]] = []
+    last: Chat | None = None
+    while (line := console.ask()) is not None:
+        text = line.strip()
+        if not text:
+            continue
+        if text in ("/exit", "/quit"):
+            break
+        if text == "/help":
+            console.say(HELP)
+            continue
+        if text == "/reset":
+            if reset_callback is not None:
+                reset_callback(last)
+            session, turns, last = base.clone(), [], None
+            console.say("(conversation reset)", style="\033[2m")
+            continue
+        if text == "/retry":
+            if not turns:
+                console.say("(nothing to retry yet)", style="\033[2m")
+                continue
+            session, text = turns.pop()
+        elif text.startswith("/"):
+            console.say(f"(unknown command {text.split()[0]}; {HELP})", style="\033[2m")
+            continue
+        chat = await _reply(console, session.clone().add(text))
+        if chat is None:
+            continue
+        turns.append((session, text))
+        last = chat
+        session = chat.restart(generator=base.generator, include_all=True)
+        session.settings = base.settings
+    return last

@@ -1,0 +1,148 @@
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from _servers import OpenAIStub
+
+import rigging as rg
+from rigging.__main__ import main
+from rigging.generator.testing import EchoGenerator, FailingGenerator, ScriptedGenerator
+from rigging.interact import interact
+from rigging.watchers import write_chats_to_jsonl
+
+
+def lines(*typed: str) -> Iterator[str]:
+    yield from typed
+
+
+def reader(*typed: str):  # type: ignore[no-untyped-def]
+    source = lines(*typed)
+
+    def read(prompt: str) -> str:
+        try:
+            return next(source)
+        except StopIteration:
+            raise EOFError from None
+
+    return read
+
+
+async def test_history_is_kept_and_exit_ends_the_session(tmp_path: Path) -> None:
+    gen = ScriptedGenerator(responses=["first reply", "second reply"])
+    pipeline = gen.chat([rg.Message("system", "be brief")]).watch(
+        write_chats_to_jsonl(tmp_path / "s.jsonl")
+    )
+    out = io.StringIO()
+    chat = await interact(pipeline, read=reader("hi", "", "and?", "/exit", "never"), output=out)
+    assert chat is not None
+    assert [m.role for m in chat.all] == ["system", "user", "assistant", "user", "assistant"]
+    assert [m.content for m in chat.all][1:] == ["hi", "first reply", "and?", "second reply"]
+    assert len(gen.calls) == 2
+    assert "first reply\n" in out.getvalue()
+    assert "second reply\n" in out.getvalue()
+    assert len((tmp_path / "s.jsonl").read_text().splitlines()) == 2
+    assert len(pipeline.chat.messages) == 1  # the given pipeline is untouched
+
+
+async def test_retry_reset_help_and_unknown_commands() -> None:
+    gen = ScriptedGenerator(responses=["a1", "a2", "a3"])
+    out = io.StringIO()
+    seen: list[rg.Chat | None] = []
+    chat = await interact(
+        gen,
+        read=reader("/retry", "q", "/retry", "/help", "/nope", "/reset", "fresh"),
+        output=out,
+        reset_callback=seen.append,
+    )
+    text = out.getvalue()
+    assert "(nothing to retry yet)" in text
+    assert "(unknown command /nope;" in text
+    assert "Commands: /exit" in text
+    assert seen
+    assert seen[0] is not None
+    assert seen[0].last.content == "a2"
+    assert chat is not None
+    assert [m.content for m in chat.all] == ["fresh", "a3"]
+    assert [c.input[-1]["content"] for c in gen.calls] == ["q", "q", "fresh"]
+
+
+async def test_errors_are_printed_and_the_session_goes_on() -> None:
+    gen = FailingGenerator(fail_on=1, message="boom")
+    out = io.StringIO()
+    chat = await interact(gen, read=reader("one", "two"), output=out)
+    assert "[error] GenerationError: boom (item 1)" in out.getvalue()
+    assert chat is not None
+    assert [m.content for m in chat.all] == ["two", "two"]
+
+
+async def test_connection_strings_and_bad_entrypoints() -> None:
+    assert await interact("base!echo", read=reader(), output=io.StringIO()) is None
+    with pytest.raises(TypeError, match="interact\\(\\) needs a ChatPipeline, a Generator"):
+        await interact(42, read=reader(), output=io.StringIO())  # type: ignore[arg-type]
+
+
+def test_ctrl_c_while_reading_ends_cleanly() -> None:
+    def read(prompt: str) -> str:
+        raise KeyboardInterrupt
+
+    import asyncio
+
+    out = io.StringIO()
+    assert asyncio.run(interact(EchoGenerator(), read=read, output=out)) is None
+
+
+def stub_id(stub: OpenAIStub) -> str:
+    return f"openai/stub-model,api_base={stub.base_url},api_key=sk-cli-secret"
+
+
+def test_cli_chat_with_piped_input(openai_stub: OpenAIStub) -> None:
+    openai_stub.script("Hello there!", "Still here.")
+    out = subprocess.run(
+        [sys.executable, "-m", "rigging", "chat", stub_id(openai_stub), "--system", "be kind"],
+        input="hi\nhow are you?\n/exit\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "Hello there!" in out.stdout
+    assert "Still here." in out.stdout
+    assert "sk-cli-secret" not in out.stdout + out.stderr
+    second = openai_stub.requests[-1].json["messages"]
+    assert [m["role"] for m in second] == ["system", "user", "assistant", "user"]
+    assert second[-1]["content"] == "how are you?"
+
+
+def test_cli_ctrl_c_at_the_prompt_exits_cleanly(openai_stub: OpenAIStub) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rigging", "chat", stub_id(openai_stub)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    banner = proc.stdout.readline()
+    assert banner.startswith("Chatting with litellm!openai/stub-model")
+    assert proc.stdout.read(2) == "> "  # input() is waiting, with ctrl-c armed
+    time.sleep(0.1)
+    os.kill(proc.pid, signal.SIGINT)
+    _stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0, stderr
+    assert "Traceback" not in stderr
+
+
+def test_cli_rejects_bad_connection_strings(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["chat", "nosuchprovider!model"]) == 2
+    assert (
+        "rigging: invalid generator: unknown provider 'nosuchprovider'" in capsys.readouterr().err
+    )
+    with pytest.raises(SystemExit):
+        main([])
