@@ -167,7 +167,7 @@ def test_errors() -> None:
         stream.feed("x")
     with pytest.raises(RuntimeError, match="this ModelStream is finished; create a new one"):
         stream.feed("x>")
-    with pytest.raises(RuntimeError, match="this ModelStream is finished; create a new one"):
+    with pytest.raises(RuntimeError, match="this ModelStream is already finished"):
         stream.finish()
 
 

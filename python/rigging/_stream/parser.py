@@ -67,7 +67,7 @@ class _Finished(list[str]):
         raise RuntimeError("this ModelStream is finished; create a new one")
 
     def __bool__(self) -> bool:
-        return True  # so `_flush` always reaches its finished check
+        return True  # so `feed` always reaches its finished check
 
 
 class ModelStream:
@@ -139,10 +139,17 @@ class ModelStream:
         Raises:
             RuntimeError: The stream is finished.
         """
+        pending = self._pending
         if ">" not in text:  # hot path: nothing can close here
-            self._pending.append(text)
+            pending.append(text)
             return []
-        return self._flush(text)
+        if pending:
+            if isinstance(pending, _Finished):
+                raise RuntimeError("this ModelStream is finished; create a new one")
+            pending.append(text)
+            text = "".join(pending)
+            pending.clear()
+        return self._scan(text)
 
     def finish(self) -> list[ParsedModel[Model]]:
         """End the stream.
@@ -153,27 +160,22 @@ class ModelStream:
         Raises:
             RuntimeError: The stream is already finished.
         """
-        found = self._flush("")
+        pending = self._pending
+        if isinstance(pending, _Finished):
+            raise RuntimeError("this ModelStream is already finished")
+        found = self._scan("".join(pending)) if pending else []
         self._scanner.finish()
         self._pending = _Finished()
         hollow = [item for cls, item in self._hollow if cls not in self._filled]
         hollow.sort(key=lambda item: item.slice.start)
         return found + hollow
 
-    def _flush(self, text: str) -> list[ParsedModel[Model]]:
-        """Hand the pending pieces and `text` to the scanner; build what closed."""
-        pending = self._pending
-        if pending:
-            if isinstance(pending, _Finished):
-                raise RuntimeError("this ModelStream is finished; create a new one")
-            pending.append(text)
-            text = "".join(pending)
-            pending.clear()
-        elif not text:
-            return []
-        self._starts.append(self._length)
+    def _scan(self, text: str) -> list[ParsedModel[Model]]:
+        """Store `text` and hand it to the scanner; build the models of what closed."""
+        start = self._length
+        self._length = start + len(text)
+        self._starts.append(start)
         self._pieces.append(text)
-        self._length += len(text)
         spans = self._scanner.feed(text)
         if not spans:
             return []
