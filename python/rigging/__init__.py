@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from rigging import data, error, generator, integrations, logging, model, parsing, tool, watchers
+from rigging import (
+    data,
+    error,
+    generator,
+    integrations,
+    logging,
+    model,
+    parsing,
+    stream,
+    tool,
+    watchers,
+)
 from rigging._native import __version__
 
 # Pipelines. `rigging.chat` is then rebound from the module to the `chat()` function (as in
@@ -74,6 +85,7 @@ __all__ = [
     "parsing",
     "prompt",
     "register_generator",
+    "stream",
     "tool",
     "watchers",
     "wrapped",

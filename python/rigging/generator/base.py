@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 from typing import cast as t_cast
 
@@ -20,6 +20,7 @@ from rigging.generator.results import (
 from rigging.message import Message
 
 if TYPE_CHECKING:
+    from rigging._stream.chunks import StreamChunk
     from rigging.chat import ChatPipeline, MessageInput
     from rigging.completion import CompletionPipeline
     from rigging.prompt import Prompt
@@ -203,6 +204,35 @@ class Generator(BaseModel):
             NotImplementedError: This generator does not support chat generation.
         """
         raise NotImplementedError(f"{type(self).__name__} does not support chat generation")
+
+    async def stream_messages(
+        self, messages: Sequence[Message], params: GenerateParams | None = None
+    ) -> AsyncIterator[StreamChunk]:
+        """Generate one assistant message for one conversation, yielding it as it arrives.
+
+        The stream is `TextDelta` and `ToolCallDelta` chunks, then one `StreamFinish` with the
+        stop reason, usage and extra details. This default calls `generate_messages` and
+        yields the whole answer as one text chunk; generators with a streaming API (LiteLLM)
+        override it. Closing the iterator early closes the request.
+
+        Args:
+            messages: The conversation.
+            params: Request params (merged over `self.params`).
+
+        Yields:
+            The chunks, ending with one `StreamFinish`.
+        """
+        from rigging._stream.chunks import StreamFinish, TextDelta, ToolCallDelta  # cycle
+
+        results = await self.generate_messages([messages], [params or GenerateParams()])
+        generated = results[0]
+        text = generated.message.content
+        if text:
+            yield TextDelta(text)
+        for index, call in enumerate(generated.message.tool_calls or ()):
+            name, arguments = call.function.name, call.function.arguments
+            yield ToolCallDelta(index, id=call.id, name=name, arguments=arguments)
+        yield StreamFinish(generated.stop_reason, generated.usage, dict(generated.extra))
 
     async def generate_texts(
         self,

@@ -12,15 +12,30 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rigging.generator._remote import Failure, RemoteGenerator, gather_all, parse_retry_after
+from rigging.error import GenerationError
+from rigging.generator._remote import (
+    Failure,
+    RemoteGenerator,
+    gather_all,
+    parse_retry_after,
+    with_retries,
+)
 from rigging.generator.base import check_batch
 from rigging.generator.params import GenerateParams
-from rigging.generator.results import GeneratedMessage, GeneratedText, Usage
+from rigging.generator.results import (
+    GeneratedMessage,
+    GeneratedText,
+    Usage,
+    convert_stop_reason,
+)
 from rigging.message import Message
+
+if TYPE_CHECKING:
+    from rigging._stream.chunks import StreamChunk
 
 __all__ = ["LiteLLMGenerator", "import_litellm"]
 
@@ -120,6 +135,38 @@ def _extra(response: Any, choice: Any) -> dict[str, Any]:
     if others:
         extra["other_choices"] = [getattr(c.message, "content", None) or "" for c in others]
     return extra
+
+
+def _stream_chunks(chunk: Any, seen: dict[str, Any]) -> list[StreamChunk]:
+    """Convert one litellm stream chunk; the finish reason, usage and id go into `seen`."""
+    from rigging._stream.chunks import TextDelta, ToolCallDelta  # cycle
+
+    out: list[StreamChunk] = []
+    seen["response_id"] = seen.get("response_id") or getattr(chunk, "id", None)
+    usage = _usage(chunk)
+    if usage is not None:
+        seen["usage"] = usage
+    choices = getattr(chunk, "choices", None) or []
+    if not choices:
+        return out
+    choice = choices[0]
+    delta = getattr(choice, "delta", None)
+    text = getattr(delta, "content", None)
+    if text:
+        out.append(TextDelta(text))
+    for call in getattr(delta, "tool_calls", None) or []:
+        function = getattr(call, "function", None)
+        out.append(
+            ToolCallDelta(
+                index=getattr(call, "index", None) or 0,
+                id=getattr(call, "id", None),
+                name=getattr(function, "name", None),
+                arguments=getattr(function, "arguments", None) or "",
+            )
+        )
+    if getattr(choice, "finish_reason", None):
+        seen["finish_reason"] = choice.finish_reason
+    return out
 
 
 class LiteLLMGenerator(RemoteGenerator):
@@ -223,3 +270,83 @@ class LiteLLMGenerator(RemoteGenerator):
         """
         check_batch(texts, params)
         return await gather_all([self._one_text(t, p) for t, p in zip(texts, params, strict=True)])
+
+    async def stream_messages(
+        self, messages: Sequence[Message], params: GenerateParams | None = None
+    ) -> AsyncIterator[StreamChunk]:
+        """Stream one assistant message with ``litellm.acompletion(stream=True)``.
+
+        Usage is requested with ``stream_options={"include_usage": True}`` (unless the params
+        set ``stream_options``). Opening the stream is retried like any request and holds a
+        connection slot until the stream ends; a stream that breaks midway is not retried
+        (its text was already delivered) and raises `GenerationError`. Closing the iterator
+        early closes the HTTP response.
+
+        Args:
+            messages: The conversation.
+            params: Request params (merged over the generator's).
+
+        Yields:
+            Text and tool-call deltas, then one `StreamFinish`.
+
+        Raises:
+            GenerationError: Opening failed after every retry, or the stream broke.
+        """
+        from rigging._stream.chunks import StreamFinish  # cycle
+
+        litellm = import_litellm()
+        kwargs = self._kwargs(params or GenerateParams())
+        kwargs["stream"] = True
+        kwargs.setdefault("stream_options", {"include_usage": True})
+        payload = [message.to_openai_spec() for message in messages]
+
+        async def attempt() -> Any:
+            return await litellm.acompletion(model=self.model, messages=payload, **kwargs)
+
+        seen: dict[str, Any] = {}
+        async with self._slot():
+            stream = await with_retries(
+                self._wrapped(attempt),
+                policy=self._policy(),
+                classify=classify_litellm_error,
+                model=self.model,
+                redact=self._redact,
+            )
+            iterator = stream.__aiter__()
+            received = 0
+            try:
+                while (chunk := await _next_chunk(iterator, self, received)) is not None:
+                    received += 1
+                    for piece in _stream_chunks(chunk, seen):
+                        yield piece
+            finally:
+                await stream.aclose()
+        extra: dict[str, Any] = {"response_id": seen.get("response_id")}
+        provider = getattr(stream, "custom_llm_provider", None)
+        if provider:
+            extra["provider"] = provider
+        reason = convert_stop_reason(seen.get("finish_reason"))
+        yield StreamFinish(reason, seen.get("usage"), extra)
+
+
+async def _next_chunk(iterator: Any, generator: LiteLLMGenerator, received: int) -> Any:
+    """The next chunk of a stream, or None at its end.
+
+    A transport failure midway becomes a `GenerationError`: a stream is never retried once
+    text was delivered.
+    """
+    try:
+        return await iterator.__anext__()
+    except StopAsyncIteration:
+        return None
+    except Exception as exc:
+        failure = classify_litellm_error(exc)
+        if failure is None:
+            raise
+        message = generator._redact(
+            f"stream from model {generator.model!r} broke after {received} chunk(s): "
+            f"{failure.reason}"
+        )
+        raise GenerationError(
+            message, model=generator.model, status=failure.status, attempts=1
+        ) from exc

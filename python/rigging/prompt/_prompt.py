@@ -26,6 +26,7 @@ from rigging.tracing import tracer
 from rigging.util import get_qualified_name, to_snake
 
 if t.TYPE_CHECKING:
+    from rigging._stream.prompt import PromptStream
     from rigging.chat import Chat, ChatPipeline
     from rigging.generator import GenerateParams, Generator
     from rigging.message import Message
@@ -398,6 +399,23 @@ class Prompt(t.Generic[P, R]):
         """
         (result,) = await self._many(self._require(), 1, args, kwargs)
         return result
+
+    def stream(self, *args: P.args, **kwargs: P.kwargs) -> PromptStream[R]:
+        """Like `run`, streaming the chat events and ending with the typed value.
+
+        See `rigging.stream`: the last event is a `PromptFinishedEvent` with the value `run`
+        returns for the same output. When the output holds no lists, the model stream is
+        closed as soon as every value was parsed.
+
+        Returns:
+            The event stream (nothing is sent before iteration starts).
+
+        Raises:
+            RuntimeError: The prompt has no generator.
+        """
+        from rigging._stream.prompt import open_prompt_stream
+
+        return open_prompt_stream(self, args, kwargs)
 
     async def run_many(self, count: int, /, *args: P.args, **kwargs: P.kwargs) -> list[R]:
         """Render once, generate `count` independent answers and parse each.

@@ -1,0 +1,133 @@
+"""Models parsed while a 1 MB answer streams in 4-byte chunks, against parsing it at the end.
+
+Three lines over the same deltas of the shared corpus (types `Answer`, `Question`,
+`Thinking`, about 2,900 models):
+
+- ``streamed``: `ModelStream.feed` on every delta, then `finish` (what `ChatPipeline.stream`
+  does per item);
+- ``buffered``: collect the deltas, join them, then one `try_parse_many` (the non-streaming
+  way to consume the same stream);
+- ``one_shot``: `try_parse_many` on the already-joined text (the parse alone).
+
+Time to first model: the streamed path has its first model after a few hundred bytes; the
+buffered path only after the last delta. Each bench first checks that all lines find the same
+models.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from corpus import MB, make_corpus
+
+from rigging.model import Answer, Model, Question, Thinking
+from rigging.parsing import try_parse_many
+from rigging.stream import ModelStream
+
+TYPES: tuple[type[Model], ...] = (Answer, Question, Thinking)
+Key = tuple[int, int, str, str]
+
+
+def deltas_of(text: str, size: int = 4) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+def streamed(deltas: list[str]) -> list[tuple[Model, slice]]:
+    stream = ModelStream(*TYPES)
+    feed = stream.feed
+    found = []
+    for delta in deltas:
+        found += feed(delta)
+    found += stream.finish()
+    return [(item.model, item.slice) for item in found]
+
+
+def buffered(deltas: list[str]) -> list[tuple[Model, slice]]:
+    parts: list[str] = []
+    add = parts.append
+    for delta in deltas:
+        add(delta)
+    return try_parse_many("".join(parts), *TYPES)
+
+
+def one_shot(text: str) -> list[tuple[Model, slice]]:
+    return try_parse_many(text, *TYPES)
+
+
+def first_model(deltas: list[str]) -> int:
+    """Characters received when the first model came out of the stream."""
+    stream = ModelStream(*TYPES)
+    received = 0
+    for delta in deltas:
+        received += len(delta)
+        if stream.feed(delta):
+            return received
+    raise AssertionError("no model in the corpus")
+
+
+def keys(found: list[tuple[Model, slice]]) -> list[Key]:
+    return sorted((s.start, s.stop, type(m).__name__, m.model_dump_json()) for m, s in found)
+
+
+@pytest.fixture(scope="module")
+def deltas_1mb(corpus_1mb: str) -> list[str]:
+    return deltas_of(corpus_1mb)
+
+
+@pytest.fixture(scope="module")
+def expected_1mb(corpus_1mb: str) -> list[Key]:
+    return keys(one_shot(corpus_1mb))
+
+
+def test_all_lines_find_the_same_models(
+    corpus_1mb: str, deltas_1mb: list[str], expected_1mb: list[Key]
+) -> None:
+    assert len(expected_1mb) > 1000
+    assert keys(streamed(deltas_1mb)) == expected_1mb
+    assert keys(buffered(deltas_1mb)) == expected_1mb
+
+
+def bench_streamed_4_byte_deltas_1mb(
+    benchmark: Any, deltas_1mb: list[str], expected_1mb: list[Key]
+) -> None:
+    benchmark.group = "parse a 1 MB answer, 4-byte deltas"
+    assert keys(benchmark(streamed, deltas_1mb)) == expected_1mb
+
+
+def bench_buffered_then_parse_1mb(
+    benchmark: Any, deltas_1mb: list[str], expected_1mb: list[Key]
+) -> None:
+    benchmark.group = "parse a 1 MB answer, 4-byte deltas"
+    assert keys(benchmark(buffered, deltas_1mb)) == expected_1mb
+
+
+def bench_one_shot_parse_1mb(benchmark: Any, corpus_1mb: str, expected_1mb: list[Key]) -> None:
+    benchmark.group = "parse a 1 MB answer, 4-byte deltas"
+    assert keys(benchmark(one_shot, corpus_1mb)) == expected_1mb
+
+
+def bench_time_to_first_model_streamed(benchmark: Any, deltas_1mb: list[str]) -> None:
+    benchmark.group = "time to first model, 1 MB answer"
+    at = benchmark(first_model, deltas_1mb)
+    benchmark.extra_info["chars_received_at_first_model"] = at
+    assert at < 2_000
+
+
+def bench_time_to_first_model_buffered(benchmark: Any, deltas_1mb: list[str]) -> None:
+    benchmark.group = "time to first model, 1 MB answer"
+    found = benchmark(buffered, deltas_1mb)
+    benchmark.extra_info["chars_received_at_first_model"] = sum(map(len, deltas_1mb))
+    assert found
+
+
+@pytest.mark.parametrize("size", [MB // 10, MB])
+def bench_streamed_linear(benchmark: Any, size: int) -> None:
+    benchmark.group = "streamed 4-byte deltas, 0.1 MB vs 1 MB"
+    text = make_corpus(size, seed=11)
+    deltas = deltas_of(text)
+    start = time.process_time()
+    assert keys(benchmark(streamed, deltas)) == keys(one_shot(text))
+    benchmark.extra_info["size"] = size
+    benchmark.extra_info["cpu_s_incl_check"] = time.process_time() - start

@@ -1,0 +1,1 @@
+"""Streaming internals; the public names are in `rigging.stream`."""

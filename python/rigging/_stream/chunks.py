@@ -1,0 +1,141 @@
+"""What `Generator.stream_messages` yields, and how the pieces become one `GeneratedMessage`.
+
+A stream is a sequence of `TextDelta` and `ToolCallDelta` chunks ended by exactly one
+`StreamFinish`. `MessageAssembler` joins them into the `GeneratedMessage` the non-streamed
+call would have returned for the same output.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from dataclasses import dataclass, field
+
+from rigging.generator.results import GeneratedMessage, StopReason, Usage
+from rigging.message import Message
+
+__all__ = ["MessageAssembler", "StreamChunk", "StreamFinish", "TextDelta", "ToolCallDelta"]
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """A piece of the assistant's text, in arrival order."""
+
+    text: str
+    """The new text (never empty)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    """A piece of a tool call: the first piece of a call names it, later ones add arguments."""
+
+    index: int
+    """Which call of the message the piece belongs to (0-based)."""
+    id: str | None = None
+    """The call id, on the piece that opens the call."""
+    name: str | None = None
+    """The function name, on the piece that opens the call."""
+    arguments: str = ""
+    """More JSON text of the arguments."""
+
+
+@dataclass(frozen=True, slots=True)
+class StreamFinish:
+    """The last chunk of a stream: why it ended, token usage and provider details."""
+
+    stop_reason: StopReason = "unknown"
+    """Why the generation ended (provider values already converted)."""
+    usage: Usage | None = None
+    """Token counts, when the provider reported them."""
+    extra: dict[str, t.Any] = field(default_factory=dict)
+    """Provider-specific details (response id, …)."""
+
+
+StreamChunk = TextDelta | ToolCallDelta | StreamFinish
+"""One item of `Generator.stream_messages`."""
+
+
+@dataclass(slots=True)
+class _Call:
+    id: str | None = None
+    name: str = ""
+    arguments: list[str] = field(default_factory=list)
+
+
+class MessageAssembler:
+    """Collects stream chunks into the final `GeneratedMessage`.
+
+    Text is kept as a list of pieces and joined once, so collecting is linear in the text.
+    """
+
+    def __init__(self) -> None:
+        self._text: list[str] = []
+        self._calls: dict[int, _Call] = {}
+        self.finish: StreamFinish | None = None
+        """The `StreamFinish` chunk, once received."""
+
+    def add(self, chunk: StreamChunk) -> None:
+        """Record one chunk.
+
+        Args:
+            chunk: The chunk.
+
+        Raises:
+            TypeError: ``chunk`` is not a stream chunk.
+        """
+        if isinstance(chunk, TextDelta):
+            self._text.append(chunk.text)
+        elif isinstance(chunk, ToolCallDelta):
+            call = self._calls.setdefault(chunk.index, _Call())
+            call.id = chunk.id or call.id
+            call.name += chunk.name or ""
+            call.arguments.append(chunk.arguments)
+        elif isinstance(chunk, StreamFinish):
+            self.finish = chunk
+        else:
+            raise TypeError(
+                f"a stream yields TextDelta, ToolCallDelta or StreamFinish, got "
+                f"{type(chunk).__name__}"
+            )
+
+    @property
+    def text(self) -> str:
+        """The text received so far."""
+        return "".join(self._text)
+
+    def tool_calls(self) -> list[dict[str, t.Any]] | None:
+        """The tool calls received so far, in index order (None when there are none).
+
+        Returns:
+            OpenAI-style tool call dicts.
+        """
+        if not self._calls:
+            return None
+        return [
+            {
+                "id": call.id or f"call_{index}",
+                "type": "function",
+                "function": {"name": call.name, "arguments": "".join(call.arguments)},
+            }
+            for index, call in sorted(self._calls.items())
+        ]
+
+    def result(self, *, stopped_early: bool = False) -> GeneratedMessage:
+        """The assistant message built from everything received.
+
+        Args:
+            stopped_early: The consumer closed the stream before its end; recorded as
+                ``extra["stopped_early"] = True`` with stop reason ``"stop"``.
+
+        Returns:
+            The generated message.
+        """
+        finish = self.finish or StreamFinish()
+        extra = dict(finish.extra)
+        stop_reason = finish.stop_reason
+        if stopped_early:
+            extra["stopped_early"] = True
+            stop_reason = "stop"
+        message = Message(role="assistant", content=self.text, tool_calls=self.tool_calls())
+        return GeneratedMessage(
+            message=message, stop_reason=stop_reason, usage=finish.usage, extra=extra
+        )

@@ -1,0 +1,116 @@
+"""Events of `ChatPipeline.stream` / `stream_many` / `stream_batch`.
+
+Every event names the item it belongs to (`index`, 0 for `stream()`) and, except
+`ChatFinishedEvent`, the generation round of that item (1-based; a tool round or an `until`
+retry starts a new one).
+"""
+
+from __future__ import annotations
+
+import typing as t
+from dataclasses import dataclass
+
+from rigging.generator.results import GeneratedMessage
+from rigging.message import Message
+from rigging.model import Model
+from rigging.tool.api import ToolCall
+
+if t.TYPE_CHECKING:
+    from rigging._pipeline.chat import Chat
+
+__all__ = [
+    "ChatEvent",
+    "ChatFinishedEvent",
+    "ModelParsedEvent",
+    "RoundFinishedEvent",
+    "TextDeltaEvent",
+    "ToolCallFinishedEvent",
+    "ToolCallStartedEvent",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class TextDeltaEvent:
+    """New text of the assistant message being generated."""
+
+    index: int
+    """The item."""
+    round: int
+    """The item's generation round."""
+    text: str
+    """The new text."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelParsedEvent:
+    """A model whose closing tag just arrived (same rules as `Message.parse`)."""
+
+    index: int
+    """The item."""
+    round: int
+    """The item's generation round."""
+    model: Model
+    """The model."""
+    slice: slice
+    """Where its element is in the message content (code points)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallStartedEvent:
+    """A generated message asks for a tool call; a tool handler is about to run."""
+
+    index: int
+    """The item."""
+    round: int
+    """The item's generation round."""
+    call: ToolCall
+    """The call."""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallFinishedEvent:
+    """A tool handler answered a tool call."""
+
+    index: int
+    """The item."""
+    round: int
+    """The item's generation round."""
+    call: ToolCall
+    """The call."""
+    result: Message | None
+    """The tool message answering it (None when the handler gave none for this id)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RoundFinishedEvent:
+    """One generation of an item ended (before `until` checks and tools decide on it)."""
+
+    index: int
+    """The item."""
+    round: int
+    """The item's generation round."""
+    generated: GeneratedMessage
+    """The whole generated message, stop reason and usage."""
+    stopped_early: bool
+    """The stream was closed once every requested model was parsed."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChatFinishedEvent:
+    """The final chat of an item, equal to what `run()` returns for the same output."""
+
+    index: int
+    """The item (its position among the final results)."""
+    chat: Chat
+    """The chat (after `map` and `then` callbacks)."""
+
+
+ChatEvent = t.Union[  # noqa: UP007 - runtime alias
+    TextDeltaEvent,
+    ModelParsedEvent,
+    ToolCallStartedEvent,
+    ToolCallFinishedEvent,
+    RoundFinishedEvent,
+    ChatFinishedEvent,
+]
+"""Any event of a chat stream."""

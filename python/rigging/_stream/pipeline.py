@@ -1,0 +1,283 @@
+"""Streaming chat pipelines: the run loop of `run()`, fed by `Generator.stream_messages`.
+
+`stream()`, `stream_many()` and `stream_batch()` run the very loop `run()`, `run_many()` and
+`run_batch()` use (`rigging._pipeline.run.execute`), with a driver whose generation step
+streams each item and reports events as they happen. Checks, tool handlers, failure modes,
+`map`/`then` callbacks and the building of results are therefore the same code, and the final
+chats equal what the non-streamed runners return for the same output.
+
+The loop runs in a task of its own; `ChatStream` hands its events to the consumer. Breaking
+out of the iteration and closing it (`aclose`, ``async with``), or cancelling the consuming
+task, cancels that task, which closes every open model stream (and its HTTP response).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import typing as t
+from collections.abc import Awaitable, Callable, Sequence
+
+from rigging._pipeline.batch import fit_params
+from rigging._pipeline.drivers import ChatDriver
+from rigging._pipeline.run import RunPlan, execute
+from rigging._pipeline.state import FailMode, RunState
+from rigging._stream.chunks import MessageAssembler, TextDelta
+from rigging._stream.events import (
+    ChatEvent,
+    ChatFinishedEvent,
+    ModelParsedEvent,
+    RoundFinishedEvent,
+    TextDeltaEvent,
+    ToolCallFinishedEvent,
+    ToolCallStartedEvent,
+)
+from rigging._stream.parser import ModelStream
+from rigging.generator import Generator
+from rigging.generator._remote import gather_all
+
+if t.TYPE_CHECKING:
+    from rigging._pipeline.base import Settings
+    from rigging._pipeline.chat import Chat
+    from rigging._pipeline.chat_pipeline import ChatPipeline
+    from rigging.generator import GeneratedMessage, GenerateParams
+    from rigging.message import Message
+    from rigging.model import Model
+
+__all__ = ["ChatStream", "StreamingChatDriver", "open_stream"]
+
+Emit = Callable[[ChatEvent], None]
+
+
+class StreamingChatDriver(ChatDriver):
+    """Chat rules of `ChatDriver`, with each generation streamed and reported as events."""
+
+    def __init__(
+        self,
+        generator: Generator,
+        settings: Settings,
+        emit: Emit,
+        types: Sequence[type[Model]],
+        stop_when_parsed: bool,
+    ) -> None:
+        super().__init__(generator, settings)
+        self.emit = emit
+        self.parse_types = tuple(types)
+        # The default `stream_messages` delivers a whole, already paid-for answer in one
+        # chunk: stopping it early would only lose its stop reason and usage.
+        streams = type(generator).stream_messages is not Generator.stream_messages
+        self.stop_when_parsed = stop_when_parsed and streams
+        self.rounds: dict[int, int] = {}
+
+    def request(self, state: RunState) -> tuple[int, list[Message]]:  # type: ignore[override]
+        """The item's messages, tagged with its index for the events."""
+        return state.index, super().request(state)
+
+    async def generate(
+        self, requests: list[t.Any], params: list[GenerateParams]
+    ) -> list[GeneratedMessage]:
+        """Stream every item of the round concurrently (the first failure cancels the rest)."""
+        return await gather_all(
+            [self._one(i, messages, p) for (i, messages), p in zip(requests, params, strict=True)]
+        )
+
+    async def _one(
+        self, index: int, messages: list[Message], params: GenerateParams
+    ) -> GeneratedMessage:
+        round_ = self.rounds[index] = self.rounds.get(index, 0) + 1
+        emit = self.emit
+        parser = ModelStream(*self.parse_types) if self.parse_types else None
+        assembler = MessageAssembler()
+        stopped = False
+        stream = self.generator.stream_messages(messages, params)
+        try:
+            async for chunk in stream:
+                assembler.add(chunk)
+                if not isinstance(chunk, TextDelta):
+                    continue
+                emit(TextDeltaEvent(index, round_, chunk.text))
+                if parser is None:
+                    continue
+                for found in parser.feed(chunk.text):
+                    emit(ModelParsedEvent(index, round_, found.model, found.slice))
+                if self.stop_when_parsed and parser.complete():
+                    stopped = True
+                    break
+        finally:  # closes the provider stream (its HTTP response) now, not at collection
+            close = getattr(stream, "aclose", None)
+            if close is not None:
+                await close()
+        if parser is not None and not stopped:
+            for found in parser.finish():
+                emit(ModelParsedEvent(index, round_, found.model, found.slice))
+        generated = assembler.result(stopped_early=stopped)
+        emit(RoundFinishedEvent(index, round_, generated, stopped))
+        return generated
+
+    async def tools(self, state: RunState, generated: GeneratedMessage) -> bool:
+        """Run the tool handlers, reporting each tool call before and after."""
+        calls = generated.message.tool_calls or []
+        if not calls:
+            return await super().tools(state, generated)
+        round_ = self.rounds.get(state.index, 1)
+        for call in calls:
+            self.emit(ToolCallStartedEvent(state.index, round_, call))
+        before = len(state.prefix)
+        again = await super().tools(state, generated)
+        answers = {m.tool_call_id: m for m in state.prefix[before:] if m.tool_call_id}
+        for call in calls:
+            self.emit(ToolCallFinishedEvent(state.index, round_, call, answers.get(call.id)))
+        return again
+
+
+class _End:
+    """Marks the end of the event queue."""
+
+
+_END = _End()
+
+
+class ChatStream:
+    """The events of a streamed pipeline run, as an async iterator.
+
+    Iterate with ``async for``; the last events are one `ChatFinishedEvent` per result.
+    Nothing is sent before the first ``__anext__``. Use ``async with`` (or call `aclose`) to
+    stop early: the run is cancelled and every open model stream closed before `aclose`
+    returns. Cancelling the task that iterates does the same. An error of the run is raised
+    from the iteration.
+
+    Attributes:
+        chats: The final chats once the iteration ended normally, else None.
+    """
+
+    def __init__(self, run: Callable[[Emit], Awaitable[list[Chat]]]) -> None:
+        self._run = run
+        self._queue: asyncio.Queue[ChatEvent | _End] = asyncio.Queue()
+        self._task: asyncio.Task[list[Chat]] | None = None
+        self._closed = False
+        self.chats: list[Chat] | None = None
+
+    def __aiter__(self) -> ChatStream:
+        return self
+
+    async def __aenter__(self) -> ChatStream:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def __anext__(self) -> ChatEvent:
+        if self._closed:
+            raise StopAsyncIteration
+        if self._task is None:
+            # The task must not reference the stream, so a dropped stream is collected.
+            self._task = asyncio.get_running_loop().create_task(_produce(self._run, self._queue))
+        try:
+            item = await self._queue.get()
+        except BaseException:  # the consumer was cancelled: stop the run with it
+            await self.aclose()
+            raise
+        if isinstance(item, _End):
+            self._closed = True
+            self.chats = await self._task
+            raise StopAsyncIteration
+        return item
+
+    async def aclose(self) -> None:
+        """Stop the run (if still going) and wait until its streams are closed."""
+        self._closed = True
+        task = self._task
+        if task is None:
+            return
+        if not task.done():
+            task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    def __del__(self) -> None:
+        task = self._task
+        if task is not None and not task.done():
+            with contextlib.suppress(RuntimeError):  # its loop is already closed
+                task.cancel()
+
+
+async def _produce(
+    run: Callable[[Emit], Awaitable[list[Chat]]], queue: asyncio.Queue[ChatEvent | _End]
+) -> list[Chat]:
+    """Run the pipeline, queueing its events, then the final chats and the end marker."""
+    try:
+        chats = await run(queue.put_nowait)
+        for index, chat in enumerate(chats):
+            queue.put_nowait(ChatFinishedEvent(index, chat))
+        return chats
+    finally:
+        queue.put_nowait(_END)
+
+
+def _types(
+    pipeline: ChatPipeline, models: Sequence[type[Model]], stop_when_parsed: bool | None
+) -> tuple[tuple[type[Model], ...], bool]:
+    until = pipeline.settings.until_types
+    types = tuple(dict.fromkeys((*until, *models)))
+    stop = bool(until) if stop_when_parsed is None else stop_when_parsed
+    if stop and not types:
+        raise ValueError(
+            "stop_when_parsed=True needs model types: register until_parsed_as(...) or pass "
+            "models=(...)"
+        )
+    return types, stop
+
+
+def open_stream(
+    pipeline: ChatPipeline,
+    inputs: Sequence[list[Message]],
+    params: Sequence[GenerateParams | None] | None,
+    mode: FailMode,
+    *,
+    models: Sequence[type[Model]] = (),
+    stop_when_parsed: bool | None = None,
+    max_concurrency: int | None = None,
+) -> ChatStream:
+    """A `ChatStream` running `inputs` through `pipeline` (the streaming `_run_items`).
+
+    Args:
+        pipeline: The pipeline (its settings are read now).
+        inputs: The conversation of each item.
+        params: Per-item params (merged over the pipeline's), or None.
+        mode: The failure mode.
+        models: Model types to report besides the pipeline's `until_parsed_as` types.
+        stop_when_parsed: Close each stream once a filled model of every type was parsed
+            (None: when the pipeline has `until_parsed_as` types).
+        max_concurrency: Most items streamed at once per round.
+
+    Returns:
+        The stream (not started).
+
+    Raises:
+        ValueError: ``stop_when_parsed=True`` without model types, or a bad
+            ``max_concurrency`` or params count.
+    """
+    types, stop = _types(pipeline, models, stop_when_parsed)
+    if max_concurrency is not None and max_concurrency < 1:
+        raise ValueError(f"max_concurrency must be 1 or more, got {max_concurrency}")
+    fitted = fit_params(pipeline.params, params, len(inputs))
+    generator = pipeline.generator
+    settings = pipeline.settings
+
+    async def run(emit: Emit) -> list[Chat]:
+        driver = StreamingChatDriver(generator, settings, emit, types, stop)
+        states = [
+            RunState(item, p, i) for i, (item, p) in enumerate(zip(inputs, fitted, strict=True))
+        ]
+        plan: RunPlan[Chat] = RunPlan(
+            driver=driver,
+            states=states,
+            mode=mode,
+            fail_on=settings.fail_on,
+            exclude=settings.exclude,
+            watchers=settings.watches,
+            limit=max_concurrency,
+        )
+        results = await execute(plan)
+        return await pipeline._finalize(results, mode)
+
+    return ChatStream(run)

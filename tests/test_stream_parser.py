@@ -1,0 +1,231 @@
+import random
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from rigging.model import Answer, Model, Question, QuestionAnswer, Thinking, YesNoAnswer
+from rigging.parsing import try_parse_many
+from rigging.stream import ModelStream, ParsedModel
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "benches"))
+from corpus import MB, make_corpus
+
+
+class Tagged(Model, tag="tagged"):
+    content: str
+
+
+def feed_all(stream: ModelStream, pieces: list[str]) -> list[tuple[int, ParsedModel[Model]]]:
+    """Every emitted model with the number of the piece that emitted it (len(pieces) = finish)."""
+    out = [(k, found) for k, piece in enumerate(pieces) for found in stream.feed(piece)]
+    return out + [(len(pieces), found) for found in stream.finish()]
+
+
+def key(model: Model, where: slice) -> tuple[int, int, str, str]:
+    return (where.start, where.stop, type(model).__name__, model.model_dump_json())
+
+
+def one_shot(text: str, *types: type[Model]) -> list[tuple[int, int, str, str]]:
+    return sorted(key(m, s) for m, s in try_parse_many(text, *types))
+
+
+def streamed(pieces: list[str], *types: type[Model]) -> list[tuple[int, int, str, str]]:
+    return sorted(key(f.model, f.slice) for _, f in feed_all(ModelStream(*types), pieces))
+
+
+TEXT = (
+    "Thé 東京 🙂 <question a=\"x>y\" b='é'>Why ≤ 2?</question> stray <answer> here "
+    "<answer>42 🚀</answer> and <thinking>\nhm <b>bold</b>\n</thinking> end"
+)
+
+
+def test_every_split_position_gives_each_model_once_at_its_closing_piece() -> None:
+    expected = one_shot(TEXT, Answer, Question, Thinking)
+    assert len(expected) == 3
+    for cut in range(len(TEXT) + 1):
+        pieces = [TEXT[:cut], TEXT[cut:]]
+        emitted = feed_all(ModelStream(Answer, Question, Thinking), pieces)
+        assert sorted(key(f.model, f.slice) for _, f in emitted) == expected, cut
+        for piece_no, found in emitted:
+            closed_in = 0 if found.slice.stop <= cut else 1
+            assert piece_no == closed_in, (cut, found)
+
+
+def test_every_three_way_split_of_a_tag_with_attributes_and_multibyte_text() -> None:
+    text = 'é<answer x="a>b">ü🙂</answer>東'
+    expected = one_shot(text, Answer)
+    for i in range(len(text) + 1):
+        for j in range(i, len(text) + 1):
+            assert streamed([text[:i], text[i:j], text[j:]], Answer) == expected, (i, j)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 7, 64])
+def test_fixed_size_chunks_match_one_shot_parse_on_the_corpus(size: int) -> None:
+    text = make_corpus(60_000, seed=size)
+    pieces = [text[i : i + size] for i in range(0, len(text), size)]
+    types = (Answer, Question, Thinking)
+    assert streamed(pieces, *types) == one_shot(text, *types)
+
+
+def test_random_chunks_match_one_shot_parse_on_1mb() -> None:
+    text = make_corpus(MB, seed=99)
+    rng = random.Random(5)
+    pieces, at = [], 0
+    while at < len(text):
+        step = rng.randint(1, 40)
+        pieces.append(text[at : at + step])
+        at += step
+    types = (Answer, Question, Thinking, QuestionAnswer)
+    assert streamed(pieces, *types) == one_shot(text, *types)
+
+
+def test_nested_same_tag_gives_the_innermost_only() -> None:
+    text = "<answer>x <answer>inner</answer> y</answer> <answer>next</answer>"
+    found = feed_all(ModelStream(Answer), list(text))
+    assert [f.model.content for _, f in found] == ["inner", "next"]
+    assert one_shot(text, Answer) == streamed(list(text), Answer)
+
+
+def test_self_closing_inside_an_element_does_not_make_it_outer() -> None:
+    text = "<answer>a <answer/> b</answer>"
+    assert streamed(list(text), Answer) == one_shot(text, Answer)
+
+
+def test_hollow_elements_wait_for_finish_and_only_without_filled_ones() -> None:
+    stream = ModelStream(Answer, Question)
+    assert stream.feed("Use <answer></answer> like <question> </question>") == []
+    emitted = stream.feed(" ok <answer>yes</answer>")
+    assert [f.model.content for f in emitted] == ["yes"]
+    rest = stream.finish()
+    assert [(type(f.model), f.hollow, f.slice) for f in rest] == [(Question, True, slice(27, 49))]
+
+
+def test_invalid_elements_are_skipped_like_the_one_shot_parse() -> None:
+    text = "<yes-no-answer>maybe</yes-no-answer> <yes-no-answer>yes</yes-no-answer>"
+    found = feed_all(ModelStream(YesNoAnswer), [text[:20], text[20:]])
+    assert [(k, f.model.boolean) for k, f in found] == [(1, True)]
+    with pytest.raises(ValidationError):
+        YesNoAnswer.from_text(text[:37])
+
+
+def test_xml_models_and_entity_declarations() -> None:
+    text = (
+        "<question-answer><question>q &amp; a</question><answer>1 &lt; 2</answer></question-answer>"
+        '<question-answer><!DOCTYPE x [<!ENTITY e "boom">]><question>&e;</question>'
+        "<answer>x</answer></question-answer>"
+    )
+    found = feed_all(ModelStream(QuestionAnswer), list(text))
+    assert len(found) == 1
+    model = found[0][1].model
+    assert isinstance(model, QuestionAnswer)
+    assert model.question.content == "q & a"
+    assert model.answer.content == "1 < 2"
+    assert streamed(list(text), QuestionAnswer) == one_shot(text, QuestionAnswer)
+
+
+def test_types_sharing_a_tag_both_get_the_element() -> None:
+    class Other(Model, tag="answer"):
+        content: str
+
+    found = feed_all(ModelStream(Answer, Other), ["<answer>", "v</answer>"])
+    assert sorted(type(f.model).__name__ for _, f in found) == ["Answer", "Other"]
+
+
+def test_complete_and_parsed_types() -> None:
+    stream = ModelStream(Answer, Question, Answer)
+    assert stream.types == (Answer, Question)
+    stream.feed("<answer>1</answer>")
+    assert not stream.complete()
+    assert stream.parsed_types == {Answer}
+    stream.feed("<question>2</question>")
+    assert stream.complete()
+    assert stream.text == "<answer>1</answer><question>2</question>"
+
+
+def test_text_keeps_pieces_not_yet_scanned() -> None:
+    stream = ModelStream(Tagged)
+    stream.feed("no close yet ")
+    stream.feed("<tagged")
+    assert stream.text == "no close yet <tagged"
+    assert stream.finish() == []
+
+
+def test_errors() -> None:
+    with pytest.raises(ValueError, match="ModelStream needs at least one model type"):
+        ModelStream()
+
+    class OnlyAttr(Model):
+        value: str = __import__("rigging.model", fromlist=["attr"]).attr()
+
+    with pytest.raises(ValueError, match="Model 'OnlyAttr' has a single attr\\(\\) field"):
+        ModelStream(OnlyAttr)
+    stream = ModelStream(Answer)
+    stream.finish()
+    with pytest.raises(RuntimeError, match="this ModelStream is finished; create a new one"):
+        stream.feed("x")
+    with pytest.raises(RuntimeError, match="this ModelStream is finished; create a new one"):
+        stream.feed("x>")
+    with pytest.raises(RuntimeError, match="this ModelStream is already finished"):
+        stream.finish()
+
+
+def test_linear_on_adversarial_input() -> None:
+    # 200k unclosed starts then one element, fed one character at a time.
+    text = "<answer>" * 20_000 + "<answer>end</answer>"
+    found = feed_all(ModelStream(Answer), list(text))
+    assert [f.model.content for _, f in found] == ["end"]
+
+
+def test_docstring_examples_run() -> None:
+    import doctest
+
+    import rigging._stream.parser
+    import rigging.stream
+
+    for module in (rigging.stream, rigging._stream.parser):
+        result = doctest.testmod(module)
+        assert result.attempted > 0
+        assert result.failed == 0
+
+
+class CountingScanner:
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.calls = 0
+        self.chars = 0
+        self.spans = 0
+
+    def feed(self, text: str) -> list[object]:
+        self.calls += 1
+        self.chars += len(text)
+        spans: list[object] = self.inner.feed(text)  # type: ignore[attr-defined]
+        self.spans += len(spans)
+        return spans
+
+    def finish(self) -> list[object]:
+        return self.inner.finish()  # type: ignore[attr-defined, no-any-return]
+
+
+@pytest.mark.parametrize("size", [1, 4, 33])
+def test_scanner_sees_each_character_once_and_only_pieces_with_a_close(size: int) -> None:
+    text = make_corpus(50_000, seed=3) + "<answer>" * 5_000 + "<answer>" + "x" * 10_000
+    pieces = [text[i : i + size] for i in range(0, len(text), size)]
+    stream = ModelStream(Answer, Question)
+    counter = CountingScanner(stream._scanner)
+    stream._scanner = counter  # type: ignore[assignment]
+    sliced: list[int] = []
+    original = stream._slice
+
+    def counting_slice(start: int, end: int) -> str:
+        sliced.append(end - start)
+        return original(start, end)
+
+    stream._slice = counting_slice  # type: ignore[method-assign]
+    found = feed_all(stream, pieces)
+    assert counter.chars == len(text)
+    assert counter.calls <= sum(">" in p for p in pieces) + 1
+    # At most one slice per closed element, and candidates do not overlap here.
+    assert len(found) <= len(sliced) <= counter.spans
+    assert sum(sliced) <= len(text)
