@@ -184,6 +184,7 @@ async def test_retries_stop_with_a_clear_error(server: OpenAIStub) -> None:
 
 async def test_client_errors_are_not_retried(server: OpenAIStub) -> None:
     import litellm  # a core dependency; imported here so the module import stays lazy
+
     gen = _gen(server, max_retries=3)
     server.script(ErrorReply(400, message="bad request"))
     with pytest.raises(litellm.BadRequestError):

@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from pydantic_xml.errors import ParsingError
 
 from rigging import _native
-from rigging._model.base import ModelT, class_info
+from rigging._model.base import ClassInfo, ModelT, class_info
 from rigging._model.fast import share_fields_set
 from rigging.error import MissingModelError, XmlContentError
 from rigging.util import escape_xml, truncate_string, unescape_xml
@@ -115,6 +115,35 @@ def _build_xml(cls: type[ModelT], tag: str, text: str, span: _native.Span) -> Mo
         ) from exc
 
 
+def build(cls: type[ModelT], info: ClassInfo, text: str, span: _native.Span) -> ModelT:
+    """The model of one element of ``text`` (shared by one-shot parsing and streaming).
+
+    Simple models are validated straight from the inner text (CDATA unwrapped, entities
+    decoded); others go through the XML parser, which only ever sees this element.
+
+    Args:
+        cls: The model class.
+        info: ``class_info(cls)``.
+        text: Text holding the element.
+        span: The element's span in ``text``.
+
+    Returns:
+        The model.
+
+    Raises:
+        pydantic.ValidationError: The content does not validate.
+        XmlContentError: The element is not readable XML (non-simple models).
+    """
+    field = info.simple_field
+    if field is None:
+        return _build_xml(cls, info.tag, text, span)
+    inner = _inner_value(text[span.inner_start : span.inner_end])
+    model = cls.__pydantic_validator__.validate_python({field: inner})
+    if info.shared_fields is not None:
+        share_fields_set(model, info.shared_fields)
+    return t.cast("ModelT", model)
+
+
 def extract(cls: type[ModelT], text: str) -> list[Found[ModelT]]:
     """Every valid element of ``cls``'s tag in ``text``, in document order.
 
@@ -137,20 +166,12 @@ def extract(cls: type[ModelT], text: str) -> list[Found[ModelT]]:
     spans = _native.scan(text, [info.tag])
     if not spans:
         raise MissingModelError(f"Failed to find '{cls.xml_tags()}' in message")
-    field = info.simple_field
-    validate = cls.__pydantic_validator__.validate_python
-    shared = info.shared_fields
     found: list[Found[ModelT]] = []
     failures: list[tuple[int, Exception]] = []
     for span in _candidates(spans):
         inner = text[span.inner_start : span.inner_end]
         try:
-            if field is not None:
-                model = validate({field: _inner_value(inner)})
-                if shared is not None:
-                    share_fields_set(model, shared)
-            else:
-                model = _build_xml(cls, info.tag, text, span)
+            model = build(cls, info, text, span)
         except ValidationError as exc:
             failures.append((span.end - span.start, _enrich(exc, cls, info.tag, text, span)))
             continue

@@ -28,7 +28,7 @@ from pydantic import ValidationError
 
 from rigging import _native
 from rigging._model.base import ClassInfo, Model, ModelT, class_info
-from rigging._model.extract import _build_simple, _build_xml
+from rigging._model.extract import build
 from rigging.error import XmlContentError
 
 __all__ = ["ModelStream", "ParsedModel"]
@@ -227,8 +227,6 @@ def _build(cls: type[Model], info: ClassInfo, element: str, span: _LocalSpan) ->
     """The model of one element with the model layer's builders, or None if it is invalid."""
     native_span = t.cast("_native.Span", span)
     try:
-        if info.simple_field is not None:
-            return _build_simple(cls, info.simple_field, element, native_span)
-        return _build_xml(cls, info.tag, element, native_span)
+        return build(cls, info, element, native_span)
     except _BUILD_ERRORS:
         return None
