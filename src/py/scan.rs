@@ -12,7 +12,7 @@ use crate::scan::{self as core, Incomplete, ScanError, TagSet};
 /// Texts longer than this are scanned with the GIL released.
 const DETACH_BYTES: usize = 16 * 1024;
 
-/// A tag element found in a text (code-point offsets).
+/// A tag element found in a text (code-point offsets, kept as `u32` so the object stays small).
 ///
 /// `tag` is one shared `str` per tag name (built once per call or stream), so a span costs
 /// one object and no string copy.
@@ -21,13 +21,13 @@ pub(crate) struct PySpan {
     #[pyo3(get)]
     tag: Py<PyString>,
     #[pyo3(get)]
-    start: usize,
+    start: u32,
     #[pyo3(get)]
-    end: usize,
+    end: u32,
     #[pyo3(get)]
-    inner_start: usize,
+    inner_start: u32,
     #[pyo3(get)]
-    inner_end: usize,
+    inner_end: u32,
     #[pyo3(get)]
     depth: u32,
     #[pyo3(get)]
@@ -82,7 +82,7 @@ impl PySpan {
 
 impl PySpan {
     /// Every field but the tag.
-    fn fields(&self) -> (usize, usize, usize, usize, u32, bool, bool) {
+    fn fields(&self) -> (u32, u32, u32, u32, u32, bool, bool) {
         (
             self.start,
             self.end,
@@ -110,14 +110,20 @@ fn convert<'py>(
     names: &[Py<PyString>],
     spans: &[core::Span],
 ) -> PyResult<Bound<'py, PyList>> {
+    // `end` is the largest offset of a span; checking it once makes the casts below exact.
+    if spans.iter().any(|s| u32::try_from(s.end).is_err()) {
+        return Err(PyValueError::new_err(
+            "text too long to scan: offsets past 4,294,967,295 code points",
+        ));
+    }
     let spans = spans.iter().map(|s| PySpan {
         tag: names
             .get(s.tag)
             .map_or_else(|| PyString::new(py, "").unbind(), |name| name.clone_ref(py)),
-        start: s.start,
-        end: s.end,
-        inner_start: s.inner_start,
-        inner_end: s.inner_end,
+        start: s.start as u32,
+        end: s.end as u32,
+        inner_start: s.inner_start as u32,
+        inner_end: s.inner_end as u32,
         depth: s.depth,
         self_closing: s.self_closing,
         closed: s.closed,
