@@ -1,13 +1,12 @@
 import asyncio
-import gc
 import json
 import logging
 import time
-import warnings
-from collections.abc import AsyncIterator
 
 import pytest
-import pytest_asyncio
+from _servers.litellm_loop import litellm_generator
+from _servers.litellm_loop import server as server
+from _servers.litellm_loop import stub as stub
 from _servers.openai_stub import ErrorReply, OpenAIStub, Reply, ToolCall
 
 from rigging.error import GenerationError
@@ -37,35 +36,8 @@ pytestmark = [
 ]
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def stub() -> AsyncIterator[OpenAIStub]:
-    from rigging.generator.litellm_ import import_litellm
-
-    try:
-        with OpenAIStub() as server:
-            yield server
-    finally:
-        await import_litellm().close_litellm_async_clients()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ResourceWarning)
-            gc.collect()
-
-
-@pytest.fixture
-def server(stub: OpenAIStub) -> OpenAIStub:
-    stub.reset()
-    return stub
-
-
 def _gen(server: OpenAIStub, **kwargs: object) -> LiteLLMGenerator:
-    options: dict[str, object] = {"backoff_base": 0.01, "backoff_max": 0.05, "max_retries": 2}
-    options.update(kwargs)
-    return LiteLLMGenerator(
-        model="openai/stub-model",
-        api_key=SECRET,
-        params=GenerateParams(api_base=server.base_url),
-        **options,  # type: ignore[arg-type]
-    )
+    return litellm_generator(server, SECRET, **kwargs)
 
 
 def _chat(text: str) -> list[Message]:

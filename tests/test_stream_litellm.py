@@ -1,16 +1,14 @@
 import asyncio
-import gc
-import warnings
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import pytest_asyncio
+from _servers.litellm_loop import litellm_generator
+from _servers.litellm_loop import server as server
+from _servers.litellm_loop import stub as stub
 from _servers.openai_stub import ErrorReply, OpenAIStub, Reply, ToolCall
 
 from rigging.chat import Chat
 from rigging.error import GenerationError
-from rigging.generator import GenerateParams
 from rigging.generator.litellm_ import LiteLLMGenerator
 from rigging.message import Message
 from rigging.model import Answer, Model, Question
@@ -40,35 +38,8 @@ pytestmark = [
 ]
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def stub() -> AsyncIterator[OpenAIStub]:
-    from rigging.generator.litellm_ import import_litellm
-
-    try:
-        with OpenAIStub() as server:
-            yield server
-    finally:
-        await import_litellm().close_litellm_async_clients()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ResourceWarning)
-            gc.collect()
-
-
-@pytest.fixture
-def server(stub: OpenAIStub) -> OpenAIStub:
-    stub.reset()
-    return stub
-
-
 def _gen(server: OpenAIStub, **kwargs: Any) -> LiteLLMGenerator:
-    options: dict[str, Any] = {"backoff_base": 0.01, "backoff_max": 0.05, "max_retries": 2}
-    options.update(kwargs)
-    return LiteLLMGenerator(
-        model="openai/stub-model",
-        api_key=SECRET,
-        params=GenerateParams(api_base=server.base_url),
-        **options,
-    )
+    return litellm_generator(server, SECRET, **kwargs)
 
 
 def _same(a: Chat, b: Chat) -> None:
