@@ -12,6 +12,11 @@ Three lines over the same deltas of the shared corpus (types `Answer`, `Question
 Time to first model: the streamed path has its first model after a few hundred bytes; the
 buffered path only after the last delta. Each bench first checks that all lines find the same
 models.
+
+Total scanner cost: `rigging._native.TagStream` fed the same 4-byte chunks against one
+`rigging._native.scan` of the whole text (same spans). The streamed benches record in
+``extra_info`` their ratio to the one-shot line (min of a few timed runs of it), and the
+0.1 MB / 1 MB pairs show that both streamed lines are linear.
 """
 
 from __future__ import annotations
@@ -22,11 +27,13 @@ from typing import Any
 import pytest
 from corpus import MB, make_corpus
 
+from rigging import _native
 from rigging.model import Answer, Model, Question, Thinking
 from rigging.parsing import try_parse_many
 from rigging.stream import ModelStream
 
 TYPES: tuple[type[Model], ...] = (Answer, Question, Thinking)
+TAGS = ["answer", "question", "thinking"]
 Key = tuple[int, int, str, str]
 
 
@@ -67,6 +74,41 @@ def first_model(deltas: list[str]) -> int:
     raise AssertionError("no model in the corpus")
 
 
+def scanned_in_chunks(deltas: list[str]) -> list[_native.Span]:
+    scanner = _native.TagStream(TAGS)
+    feed = scanner.feed
+    spans = []
+    for delta in deltas:
+        spans += feed(delta)
+    spans += scanner.finish()
+    return spans
+
+
+def scanned_whole(text: str) -> list[_native.Span]:
+    return _native.scan(text, TAGS)
+
+
+def record_ratio(benchmark: Any, name: str, baseline: Any, *args: Any) -> None:
+    """Store ``min(this bench) / min(baseline)`` in extra_info (timed runs of the baseline)."""
+    if benchmark.disabled:
+        return
+    best = min(_timed(baseline, *args) for _ in range(5))
+    benchmark.extra_info[f"{name}_min_ms"] = round(best * 1e3, 3)
+    benchmark.extra_info[f"ratio_to_{name}"] = round(benchmark.stats.stats.min / best, 2)
+
+
+def _timed(func: Any, *args: Any) -> float:
+    start = time.perf_counter()
+    func(*args)
+    return time.perf_counter() - start
+
+
+def span_keys(spans: list[_native.Span]) -> list[tuple[str, int, int, int, int, bool]]:
+    return sorted(
+        (s.tag, s.start, s.end, s.inner_start, s.inner_end, s.self_closing) for s in spans
+    )
+
+
 def keys(found: list[tuple[Model, slice]]) -> list[Key]:
     return sorted((s.start, s.stop, type(m).__name__, m.model_dump_json()) for m, s in found)
 
@@ -94,6 +136,8 @@ def bench_streamed_4_byte_deltas_1mb(
 ) -> None:
     benchmark.group = "parse a 1 MB answer, 4-byte deltas"
     assert keys(benchmark(streamed, deltas_1mb)) == expected_1mb
+    record_ratio(benchmark, "buffered", buffered, deltas_1mb)
+    record_ratio(benchmark, "one_shot", one_shot, "".join(deltas_1mb))
 
 
 def bench_buffered_then_parse_1mb(
@@ -131,3 +175,25 @@ def bench_streamed_linear(benchmark: Any, size: int) -> None:
     assert keys(benchmark(streamed, deltas)) == keys(one_shot(text))
     benchmark.extra_info["size"] = size
     benchmark.extra_info["cpu_s_incl_check"] = time.process_time() - start
+
+
+def bench_scanner_4_byte_chunks_1mb(benchmark: Any, corpus_1mb: str, deltas_1mb: list[str]) -> None:
+    benchmark.group = "scanner alone, 1 MB answer"
+    expected = span_keys(scanned_whole(corpus_1mb))
+    assert len(expected) > 1000
+    assert span_keys(benchmark(scanned_in_chunks, deltas_1mb)) == expected
+    record_ratio(benchmark, "one_shot_scan", scanned_whole, corpus_1mb)
+
+
+def bench_scanner_one_shot_1mb(benchmark: Any, corpus_1mb: str) -> None:
+    benchmark.group = "scanner alone, 1 MB answer"
+    assert len(benchmark(scanned_whole, corpus_1mb)) > 1000
+
+
+@pytest.mark.parametrize("size", [MB // 10, MB])
+def bench_scanner_chunks_linear(benchmark: Any, size: int) -> None:
+    benchmark.group = "scanner 4-byte chunks, 0.1 MB vs 1 MB"
+    text = make_corpus(size, seed=11)
+    deltas = deltas_of(text)
+    assert span_keys(benchmark(scanned_in_chunks, deltas)) == span_keys(scanned_whole(text))
+    benchmark.extra_info["size"] = size
