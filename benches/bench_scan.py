@@ -155,9 +155,10 @@ def adversarial(kind: str, n: int) -> str:
 
 
 CASES = [(kind, size) for kind in sorted(SIZES) for size in SIZES[kind]]
+CASE_IDS = [f"{kind}-{size.replace(' ', '')}" for kind, size in CASES]
 
 
-@pytest.mark.parametrize(("kind", "size"), CASES, ids=[f"{k}-{s.replace(' ', '')}" for k, s in CASES])
+@pytest.mark.parametrize(("kind", "size"), CASES, ids=CASE_IDS)
 def bench_scan_adversarial(benchmark: Any, kind: str, size: str) -> None:
     """Each adversarial kind at 1 MB and 10 MB; the 10 MB bench stores the 10 MB / 1 MB ratio
     of min times in `extra_info` (when the 1 MB bench ran first in the same session)."""
