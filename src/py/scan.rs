@@ -297,15 +297,19 @@ fn scan<'py>(
             pieces.fill(buf)
         }
     };
-    let mut objects = Vec::new();
-    while fill(&mut pieces, &mut buf) {
-        for span in &buf {
-            objects.push(Bound::new(py, py_span(py, &names, span))?);
-        }
-        buf.clear();
+    if !fill(&mut pieces, &mut buf) {
+        return Ok(PyList::empty(py));
     }
-    // One exact allocation for the list (appending would grow it by 1/8 at a time, copying).
-    PyList::new(py, objects)
+    let list = convert(py, &names, &buf)?;
+    loop {
+        buf.clear();
+        if !fill(&mut pieces, &mut buf) {
+            return Ok(list);
+        }
+        for span in &buf {
+            list.append(py_span(py, &names, span))?;
+        }
+    }
 }
 
 /// Finds spans in a text that arrives in chunks.
