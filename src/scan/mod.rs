@@ -28,11 +28,13 @@
 
 mod lexer;
 mod pairing;
+mod pieces;
 mod stream;
 mod tagset;
 
 use std::fmt;
 
+pub use pieces::Pieces;
 pub use stream::TagStream;
 pub(crate) use tagset::is_name_byte;
 pub use tagset::TagSet;
@@ -130,12 +132,12 @@ impl std::error::Error for ScanError {}
 /// Every span of `tags` in `text`, in closing order (then, for [`Incomplete::Close`], the
 /// still-open starts from the innermost out).
 ///
-/// Runs in time linear in `text` on every input.
+/// Runs in time linear in `text` on every input. [`Pieces`] gives the same spans a piece
+/// at a time.
 pub fn scan(text: &str, tags: &TagSet, mode: Incomplete) -> Vec<Span> {
-    let mut machine = stream::Machine::new(tags);
+    let mut pieces = Pieces::new(text, tags, mode);
     let mut out = Vec::new();
-    machine.feed(tags, text.as_bytes(), &mut out);
-    machine.finish(mode, &mut out);
+    while pieces.fill(&mut out) {}
     out
 }
 

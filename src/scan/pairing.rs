@@ -21,6 +21,9 @@ struct Open {
 pub(crate) struct Pairing {
     stacks: Vec<Vec<Open>>,
     work: u64,
+    /// While [`Self::finish_some`] is reporting open starts: the top of each non-empty
+    /// stack, as `(start, tag)`.
+    closing: Option<BinaryHeap<(usize, usize)>>,
 }
 
 impl Pairing {
@@ -28,6 +31,7 @@ impl Pairing {
         Self {
             stacks: vec![Vec::new(); tag_count],
             work: 0,
+            closing: None,
         }
     }
 
@@ -83,20 +87,42 @@ impl Pairing {
 
     /// Ends the input at code-point offset `end`: with [`Incomplete::Close`] every open start
     /// becomes an unclosed span, latest start first (the order closing them all at the end
-    /// would give). The stacks are emptied either way. The stacks are each sorted by start,
-    /// so a heap of their tops merges them in O(k log t) for k open starts of t names.
+    /// would give). The stacks are emptied either way.
     pub(crate) fn finish(&mut self, mode: Incomplete, end: usize, out: &mut Vec<Span>) {
+        while !self.finish_some(mode, end, out, usize::MAX) {}
+    }
+
+    /// [`Self::finish`] in batches: pushes at most `limit` spans and returns `true` once
+    /// every open start has been reported (the stacks are then emptied). Call again with the
+    /// same `mode` and `end` until it does. The stacks are each sorted by start, so a heap of
+    /// their tops merges them in O(k log t) for k open starts of t names.
+    pub(crate) fn finish_some(
+        &mut self,
+        mode: Incomplete,
+        end: usize,
+        out: &mut Vec<Span>,
+        limit: usize,
+    ) -> bool {
+        let Self {
+            stacks,
+            work,
+            closing,
+        } = self;
         if mode == Incomplete::Close {
-            let mut tops: BinaryHeap<(usize, usize)> = self
-                .stacks
-                .iter()
-                .enumerate()
-                .filter_map(|(tag, stack)| stack.last().map(|open| (open.start, tag)))
-                .collect();
-            while let Some((_, tag)) = tops.pop() {
-                let stack = &mut self.stacks[tag];
+            let tops = closing.get_or_insert_with(|| {
+                stacks
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(tag, stack)| stack.last().map(|open| (open.start, tag)))
+                    .collect()
+            });
+            let mut pushed = 0;
+            while pushed < limit {
+                let Some((_, tag)) = tops.pop() else { break };
+                let stack = &mut stacks[tag];
                 let Some(open) = stack.pop() else { continue };
-                self.work += 1;
+                *work += 1;
+                pushed += 1;
                 out.push(Span {
                     tag,
                     start: open.start,
@@ -111,10 +137,15 @@ impl Pairing {
                     tops.push((next.start, tag));
                 }
             }
+            if !tops.is_empty() {
+                return false;
+            }
         }
-        for stack in &mut self.stacks {
+        *closing = None;
+        for stack in stacks.iter_mut() {
             *stack = Vec::new();
         }
+        true
     }
 }
 

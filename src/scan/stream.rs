@@ -36,7 +36,18 @@ impl Machine {
         self.pairing.finish(mode, self.lexer.chars(), out);
     }
 
-    fn work(&self) -> u64 {
+    /// [`Self::finish`] in batches of at most `limit` spans; `true` once done.
+    pub(crate) fn finish_some(
+        &mut self,
+        mode: Incomplete,
+        out: &mut Vec<Span>,
+        limit: usize,
+    ) -> bool {
+        self.pairing
+            .finish_some(mode, self.lexer.chars(), out, limit)
+    }
+
+    pub(crate) fn work(&self) -> u64 {
         self.lexer.work() + self.pairing.work()
     }
 }

@@ -326,3 +326,35 @@ fn empty_tag_set_and_text() {
     assert!(scan("<a>x</a>", &tags, Incomplete::Close).is_empty());
     assert!(scan("", &TagSet::new(["a"]).unwrap(), Incomplete::Close).is_empty());
 }
+
+#[test]
+fn pieces_hand_out_scan_in_bounded_batches() {
+    // Two names open 5000 times each, interleaved: the still-open starts come out of the
+    // finishing merge in batches, in the same order as from a stream.
+    let text = "é<a><b x='>'>".repeat(5000) + "</b>";
+    let tags = TagSet::new(["a", "b"]).unwrap();
+    let mut stream = TagStream::new(tags.clone(), Incomplete::Close);
+    let mut expected = stream.feed(text.as_bytes()).unwrap();
+    expected.extend(stream.finish().unwrap());
+    assert_eq!(expected.len(), 10_000);
+    for piece_len in [1, 7, 64, 1 << 20] {
+        let mut pieces = Pieces::with_piece_len(&text, &tags, Incomplete::Close, piece_len);
+        let (mut spans, mut buf, mut most) = (Vec::new(), Vec::new(), 0);
+        while pieces.fill(&mut buf) {
+            most = most.max(buf.len());
+            spans.append(&mut buf);
+        }
+        assert_eq!(spans, expected, "pieces of {piece_len} bytes");
+        // The last piece's own span (the one `</b>`) plus one finishing batch.
+        assert!(most <= 1 + 4096, "a batch of {most} spans");
+        assert!(
+            pieces.work() <= 3 * text.len() as u64,
+            "pieces of {piece_len} bytes"
+        );
+    }
+    let mut pieces = Pieces::new(&text, &tags, Incomplete::Drop);
+    let mut spans = Vec::new();
+    while pieces.fill(&mut spans) {}
+    assert_eq!(spans, scan(&text, &tags, Incomplete::Drop));
+    assert_eq!(spans.len(), 1);
+}

@@ -5,7 +5,7 @@
 // Helpers outside `#[test]` fns unwrap too: a failure there is a test failure.
 #![allow(clippy::unwrap_used)]
 
-use _native::scan::{scan, Incomplete, Span, TagSet, TagStream};
+use _native::scan::{scan, Incomplete, Pieces, Span, TagSet, TagStream};
 use proptest::prelude::*;
 
 const NAMES: &[&str] = &["a", "fun-fact", "item.v2", "x:y"];
@@ -313,6 +313,16 @@ proptest! {
         let tags = TagSet::new(NAMES).unwrap();
         let cuts: Vec<usize> = (size..text.len()).step_by(size).collect();
         prop_assert_eq!(chunked(&text, &cuts, Incomplete::Close), scan(&text, &tags, Incomplete::Close));
+    }
+
+    #[test]
+    fn small_pieces_equal_reference(text in text(), piece_len in 1usize..40, mode in mode()) {
+        let tags = TagSet::new(NAMES).unwrap();
+        let mut pieces = Pieces::with_piece_len(&text, &tags, mode, piece_len);
+        let mut spans = Vec::new();
+        while pieces.fill(&mut spans) {}
+        prop_assert!(!pieces.fill(&mut spans), "fill after the end");
+        prop_assert_eq!(spans, reference(&text, NAMES, mode));
     }
 
     #[test]
