@@ -49,7 +49,49 @@ def as_messages(messages: MessageInput | None) -> list[Message]:
     return [m if isinstance(m, Message) else Message.fit(m) for m in messages]
 
 
-class Chat(RunResult):
+class _DataExport:
+    """`to_df` / `to_elastic` for a chat or a list of chats (the `rigging[data]` extra)."""
+
+    def to_df(self) -> pd.DataFrame:
+        """The chat(s) as a DataFrame, one row per message (see `rigging.data.chats_to_df`).
+
+        Returns:
+            The DataFrame.
+        """
+        from rigging.data import chats_to_df  # pandas only on use
+
+        return chats_to_df(t.cast("Chat | Sequence[Chat]", self))
+
+    async def to_elastic(
+        self,
+        index: str,
+        client: AsyncElasticsearch,
+        *,
+        op_type: ElasticOpType = "index",
+        create_index: bool = True,
+        **kwargs: t.Any,
+    ) -> int:
+        """Write the chat(s) to Elasticsearch (see `rigging.data.chats_to_elastic`).
+
+        Args:
+            index: Target index.
+            client: An ``elasticsearch.AsyncElasticsearch`` client.
+            op_type: Bulk operation.
+            create_index: Create the index (or put the mapping) first.
+            **kwargs: Passed to the bulk helper.
+
+        Returns:
+            How many documents were written.
+        """
+        from rigging.data import chats_to_elastic  # elasticsearch only on use
+
+        chats = t.cast("Chat | Sequence[Chat]", self)
+        return await chats_to_elastic(
+            chats, index, client, op_type=op_type, create_index=create_index, **kwargs
+        )
+
+
+class Chat(RunResult, _DataExport):
     """A conversation and what a generator answered: the result of a chat pipeline run.
 
     ``messages`` are what was sent, ``generated`` what came back. Message objects are shared
@@ -233,45 +275,6 @@ class Chat(RunResult):
         self.messages[0] = system
         return system
 
-    # --- data export (rigging[data]) -------------------------------------------------------------
-
-    def to_df(self) -> pd.DataFrame:
-        """This chat as a DataFrame, one row per message (see `rigging.data.chats_to_df`).
-
-        Returns:
-            The DataFrame.
-        """
-        from rigging.data import chats_to_df  # pandas only on use
-
-        return chats_to_df(self)
-
-    async def to_elastic(
-        self,
-        index: str,
-        client: AsyncElasticsearch,
-        *,
-        op_type: ElasticOpType = "index",
-        create_index: bool = True,
-        **kwargs: t.Any,
-    ) -> int:
-        """Write this chat to Elasticsearch (see `rigging.data.chats_to_elastic`).
-
-        Args:
-            index: Target index.
-            client: An ``elasticsearch.AsyncElasticsearch`` client.
-            op_type: Bulk operation.
-            create_index: Create the index (or put the mapping) first.
-            **kwargs: Passed to the bulk helper.
-
-        Returns:
-            How many documents were written.
-        """
-        from rigging.data import chats_to_elastic  # elasticsearch only on use
-
-        return await chats_to_elastic(
-            self, index, client, op_type=op_type, create_index=create_index, **kwargs
-        )
-
     # --- copies and continuations ---------------------------------------------------------------
 
     def clone(self, *, only_messages: bool = False) -> Chat:
@@ -357,7 +360,7 @@ def _dump_content(message: Message) -> t.Any:
     return [part.model_dump() for part in content]
 
 
-class ChatList(list[Chat]):
+class ChatList(list[Chat], _DataExport):
     """The chats of a `run_many`, `run_batch` or `run_over`, in input order."""
 
     def to_json(self) -> list[dict[str, t.Any]]:
@@ -367,40 +370,3 @@ class ChatList(list[Chat]):
             The dumps.
         """
         return [chat.model_dump() for chat in self]
-
-    def to_df(self) -> pd.DataFrame:
-        """All chats as one DataFrame, one row per message (see `rigging.data.chats_to_df`).
-
-        Returns:
-            The DataFrame.
-        """
-        from rigging.data import chats_to_df  # pandas only on use
-
-        return chats_to_df(self)
-
-    async def to_elastic(
-        self,
-        index: str,
-        client: AsyncElasticsearch,
-        *,
-        op_type: ElasticOpType = "index",
-        create_index: bool = True,
-        **kwargs: t.Any,
-    ) -> int:
-        """Write all chats to Elasticsearch (see `rigging.data.chats_to_elastic`).
-
-        Args:
-            index: Target index.
-            client: An ``elasticsearch.AsyncElasticsearch`` client.
-            op_type: Bulk operation.
-            create_index: Create the index (or put the mapping) first.
-            **kwargs: Passed to the bulk helper.
-
-        Returns:
-            How many documents were written.
-        """
-        from rigging.data import chats_to_elastic  # elasticsearch only on use
-
-        return await chats_to_elastic(
-            self, index, client, op_type=op_type, create_index=create_index, **kwargs
-        )
