@@ -7,7 +7,9 @@ Three lines over the same deltas of the shared corpus (types `Answer`, `Question
   does per item);
 - ``buffered``: collect the deltas, join them, then one `try_parse_many` (the non-streaming
   way to consume the same stream);
-- ``one_shot``: `try_parse_many` on the already-joined text (the parse alone).
+- ``one_shot``: `try_parse_many` on the already-joined text (the parse alone);
+- ``floor``: the streamed loop calling an empty Python function per delta (what any per-delta
+  API costs before doing anything).
 
 Time to first model: the streamed path has its first model after a few hundred bytes; the
 buffered path only after the last delta. Each bench first checks that all lines find the same
@@ -57,6 +59,19 @@ def buffered(deltas: list[str]) -> list[tuple[Model, slice]]:
     for delta in deltas:
         add(delta)
     return try_parse_many("".join(parts), *TYPES)
+
+
+def _nothing(delta: str) -> list[tuple[Model, slice]]:
+    return []
+
+
+def empty_call_per_delta(deltas: list[str]) -> list[tuple[Model, slice]]:
+    """The floor of any per-delta API: the streamed loop calling a function that does nothing."""
+    found: list[tuple[Model, slice]] = []
+    feed = _nothing
+    for delta in deltas:
+        found += feed(delta)
+    return found
 
 
 def one_shot(text: str) -> list[tuple[Model, slice]]:
@@ -150,6 +165,12 @@ def bench_buffered_then_parse_1mb(
 def bench_one_shot_parse_1mb(benchmark: Any, corpus_1mb: str, expected_1mb: list[Key]) -> None:
     benchmark.group = "parse a 1 MB answer, 4-byte deltas"
     assert keys(benchmark(one_shot, corpus_1mb)) == expected_1mb
+
+
+def bench_floor_empty_call_per_delta_1mb(benchmark: Any, deltas_1mb: list[str]) -> None:
+    benchmark.group = "parse a 1 MB answer, 4-byte deltas"
+    assert benchmark(empty_call_per_delta, deltas_1mb) == []
+    record_ratio(benchmark, "one_shot", one_shot, "".join(deltas_1mb))
 
 
 def bench_time_to_first_model_streamed(benchmark: Any, deltas_1mb: list[str]) -> None:

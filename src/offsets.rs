@@ -38,6 +38,39 @@ pub fn char_count(bytes: &[u8]) -> usize {
             .count()
 }
 
+/// Byte length of the first `n` code points of `bytes` (which starts on a character
+/// boundary), or `bytes.len()` when it holds fewer: the inverse of [`char_count`].
+///
+/// Skips 64-byte blocks with [`char_count`] while the count stays within `n`, then walks bytes.
+///
+/// ```
+/// use _native::offsets::skip_chars;
+/// assert_eq!(skip_chars("héllo".as_bytes(), 2), 3);
+/// assert_eq!(skip_chars("héllo".as_bytes(), 9), 6);
+/// ```
+#[inline]
+pub fn skip_chars(bytes: &[u8], n: usize) -> usize {
+    let mut pos = 0;
+    let mut seen = 0;
+    for block in bytes.chunks_exact(64) {
+        let c = char_count(block);
+        if seen + c > n {
+            break;
+        }
+        seen += c;
+        pos += 64;
+    }
+    for (i, &b) in bytes[pos..].iter().enumerate() {
+        if is_char_start(b) {
+            if seen == n {
+                return pos + i;
+            }
+            seen += 1;
+        }
+    }
+    bytes.len()
+}
+
 /// `true` unless `b` is a UTF-8 continuation byte (`0b10xx_xxxx`).
 #[inline]
 fn is_char_start(b: u8) -> bool {
@@ -282,6 +315,17 @@ mod tests {
         // Inside a character: the count of character starts before that byte.
         let cut = text.find('😀').unwrap() + 2;
         assert_eq!(conv.char_at(cut), char_count(&text.as_bytes()[..cut]));
+    }
+
+    #[test]
+    fn skip_chars_matches_char_indices() {
+        let text = "aé🦀x".repeat(40);
+        let starts: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+        for n in 0..=starts.len() + 2 {
+            let expected = starts.get(n).copied().unwrap_or(text.len());
+            assert_eq!(skip_chars(text.as_bytes(), n), expected, "n = {n}");
+        }
+        assert_eq!(skip_chars(b"", 0), 0);
     }
 
     #[test]

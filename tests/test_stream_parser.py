@@ -1,6 +1,7 @@
 import random
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -190,42 +191,64 @@ def test_docstring_examples_run() -> None:
         assert result.failed == 0
 
 
-class CountingScanner:
-    def __init__(self, inner: object) -> None:
-        self.inner = inner
-        self.calls = 0
-        self.chars = 0
+class CountingStream(ModelStream):
+    """Counts the Python side's work: span batches, spans, and the characters it slices."""
+
+    def __init__(self, *types: type[Model]) -> None:
+        self.batches = 0
         self.spans = 0
+        self.sliced: list[int] = []
+        super().__init__(*types)
+        native = self._text
+        sliced = self.sliced
 
-    def feed(self, text: str) -> list[object]:
-        self.calls += 1
-        self.chars += len(text)
-        spans: list[object] = self.inner.feed(text)  # type: ignore[attr-defined]
+        class Counting:
+            text = property(lambda _: native.text)
+
+            def slice(self, start: int, end: int) -> str:
+                sliced.append(end - start)
+                return native.slice(start, end)
+
+            def finish(self) -> list[object]:
+                return native.finish()
+
+        self._text = Counting()  # type: ignore[assignment]
+
+    def _on_spans(self, spans: list[Any]) -> list[ParsedModel[Model]]:
+        self.batches += 1
         self.spans += len(spans)
-        return spans
-
-    def finish(self) -> list[object]:
-        return self.inner.finish()  # type: ignore[attr-defined, no-any-return]
+        return super()._on_spans(spans)
 
 
 @pytest.mark.parametrize("size", [1, 4, 33])
-def test_scanner_sees_each_character_once_and_only_pieces_with_a_close(size: int) -> None:
+def test_python_is_called_only_for_pieces_that_close_and_slices_each_element_once(
+    size: int,
+) -> None:
     text = make_corpus(50_000, seed=3) + "<answer>" * 5_000 + "<answer>" + "x" * 10_000
     pieces = [text[i : i + size] for i in range(0, len(text), size)]
-    stream = ModelStream(Answer, Question)
-    counter = CountingScanner(stream._scanner)
-    stream._scanner = counter  # type: ignore[assignment]
-    sliced: list[int] = []
-    original = stream._slice
-
-    def counting_slice(start: int, end: int) -> str:
-        sliced.append(end - start)
-        return original(start, end)
-
-    stream._slice = counting_slice  # type: ignore[method-assign]
+    stream = CountingStream(Answer, Question)
     found = feed_all(stream, pieces)
-    assert counter.chars == len(text)
-    assert counter.calls <= sum(">" in p for p in pieces) + 1
+    assert stream.text == text
+    assert 0 < stream.batches <= sum(">" in p for p in pieces)
     # At most one slice per closed element, and candidates do not overlap here.
-    assert len(found) <= len(sliced) <= counter.spans
-    assert sum(sliced) <= len(text)
+    assert len(found) <= len(stream.sliced) <= stream.spans
+    assert sum(stream.sliced) <= len(text)
+
+
+def test_non_str_pieces_are_refused() -> None:
+    stream = ModelStream(Answer)
+    with pytest.raises(TypeError, match="chunk must be str, not bytes"):
+        stream.feed(b"<answer>x</answer>")  # type: ignore[arg-type]
+    assert [found.model.content for found in stream.feed("<answer>x</answer>")] == ["x"]
+
+
+def test_a_dropped_stream_is_collected() -> None:
+    import gc
+    import weakref
+
+    stream = ModelStream(Answer)
+    stream.feed("<answer>x</answer> <answer>open")
+    ref = weakref.ref(stream)
+    del stream
+    gc.collect()
+    assert ref() is None

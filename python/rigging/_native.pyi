@@ -1,8 +1,8 @@
 """Typed stub of `rigging._native`, the Rust core. User-facing docs of native objects live here."""
 
 import builtins
-from collections.abc import Mapping, Sequence
-from typing import ClassVar, Literal, final
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar, Literal, final
 
 __all__ = [
     # fanout
@@ -22,6 +22,7 @@ __all__ = [
     "SpliceError",
     # scan
     "TagStream",
+    "TextStream",
     "__version__",
     "scan",
     # strip
@@ -183,6 +184,64 @@ class TagStream:
     @property
     def position(self) -> int:
         """Complete code points consumed so far."""
+
+@final
+class TextStream:
+    """A `TagStream` fed `str` chunks that keeps the text, so found elements can be sliced out.
+
+    With `on_spans`, `feed` calls it with each non-empty list of spans it completes and
+    returns what it returns (a streaming parser turns spans into models there without a
+    Python call per chunk); otherwise `feed` returns the spans. Slicing by code points costs a
+    search in a sparse index (one mark per KB) plus the slice, so total work stays linear.
+
+    Args:
+        tags: Tag names, as for `scan`.
+        on_spans: Called with the spans of each `feed` that completes any.
+        incomplete: What `finish` does with starts still open: `"drop"` or `"close"`.
+
+    Raises:
+        ScanError: A tag name is invalid.
+        ValueError: `incomplete` is unknown.
+        TypeError: `tags` is a `str` or holds a non-`str`.
+    """
+
+    def __new__(
+        cls,
+        tags: Sequence[str],
+        on_spans: Callable[[list[Span]], list[Any]] | None = None,
+        *,
+        incomplete: Literal["drop", "close"] = "drop",
+    ) -> TextStream: ...
+    def feed(self, chunk: str) -> list[Any]:
+        """Consume the next chunk and return what it completes.
+
+        That is `on_spans(spans)` when the chunk completes spans and a callback was given,
+        else the (possibly empty) list of spans.
+
+        Raises:
+            RuntimeError: The stream is finished.
+            TypeError: `chunk` is not a `str`.
+        """
+    def finish(self) -> list[Span]:
+        """End the stream and return the spans the incomplete mode adds (none for "drop").
+
+        `on_spans` is not called for them. The text stays readable.
+
+        Raises:
+            RuntimeError: The stream is already finished.
+        """
+    def slice(self, start: int, end: int) -> str:
+        """``text[start:end]`` (code points).
+
+        Raises:
+            ValueError: The range is reversed or goes past the text fed so far.
+        """
+    @property
+    def text(self) -> str:
+        """Everything fed so far."""
+    @property
+    def position(self) -> int:
+        """Code points fed so far."""
 
 # --- fanout ---------------------------------------------------------------------------------
 

@@ -5,9 +5,10 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PySlice, PyString};
+use pyo3::{PyTraverseError, PyVisit};
 
 use super::errors::{new_error, ErrorClass};
-use crate::scan::{self as core, Incomplete, ScanError, TagSet};
+use crate::scan::{self as core, Incomplete, ScanError, TagSet, TextStream};
 
 /// Texts longer than this are scanned with the GIL released.
 const DETACH_BYTES: usize = 16 * 1024;
@@ -368,25 +369,129 @@ impl PyTagStream {
     }
 
     fn __repr__(&self) -> String {
-        let names: Vec<String> = self
-            .inner
-            .tags()
-            .names()
-            .iter()
-            .map(|n| format!("'{n}'"))
-            .collect();
-        format!(
-            "TagStream(tags=[{}], incomplete='{}', position={})",
-            names.join(", "),
-            mode_name(self.inner.mode()),
-            self.inner.position()
-        )
+        stream_repr("TagStream", &self.inner)
     }
+}
+
+/// A `TagStream` over `str` chunks that keeps the text; with `on_spans`, `feed` hands each
+/// non-empty batch of spans to it and returns its result.
+#[pyclass(module = "rigging._native", name = "TextStream")]
+pub(crate) struct PyTextStream {
+    inner: TextStream,
+    names: Vec<Py<PyString>>,
+    on_spans: Option<Py<PyAny>>,
+}
+
+#[pymethods]
+impl PyTextStream {
+    #[new]
+    #[pyo3(signature = (tags, on_spans = None, *, incomplete = "drop"))]
+    fn new(
+        tags: &Bound<'_, PyAny>,
+        on_spans: Option<Py<PyAny>>,
+        incomplete: &str,
+    ) -> PyResult<Self> {
+        let mode = parse_mode(incomplete)?;
+        let set = tag_set(tags)?;
+        Ok(Self {
+            names: tag_names(tags.py(), &set),
+            inner: TextStream::new(set, mode),
+            on_spans,
+        })
+    }
+
+    fn feed<'py>(slf: &Bound<'py, Self>, chunk: &Bound<'_, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let Ok(text) = chunk.cast::<PyString>() else {
+            let kind = chunk.get_type().name()?;
+            return Err(PyTypeError::new_err(format!(
+                "chunk must be str, not {kind}"
+            )));
+        };
+        let text = text.to_str()?;
+        // The borrow ends before the callback runs: it reads the stream (`slice`).
+        let (list, callback) = {
+            let mut this = slf.try_borrow_mut()?;
+            let inner = &mut this.inner;
+            let spans = if text.len() > DETACH_BYTES {
+                py.detach(|| inner.feed(text))
+            } else {
+                inner.feed(text)
+            }
+            .map_err(|e| scan_error(py, &e))?;
+            let callback = match &this.on_spans {
+                Some(callback) if !spans.is_empty() => Some(callback.clone_ref(py)),
+                _ => None,
+            };
+            (convert(py, &this.names, &spans)?, callback)
+        };
+        match callback {
+            Some(callback) => callback.bind(py).call1((list,)),
+            None => Ok(list.into_any()),
+        }
+    }
+
+    fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let spans = self.inner.finish().map_err(|e| scan_error(py, &e))?;
+        convert(py, &self.names, &spans)
+    }
+
+    fn slice(&self, start: usize, end: usize) -> PyResult<&str> {
+        self.inner.slice(start, end).ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "slice {start}:{end} is not within the {} code points fed",
+                self.inner.chars()
+            ))
+        })
+    }
+
+    #[getter]
+    fn text(&self) -> &str {
+        self.inner.text()
+    }
+
+    #[getter]
+    fn position(&self) -> usize {
+        self.inner.chars()
+    }
+
+    #[allow(clippy::needless_pass_by_value)] // PyO3 hands the visitor over by value
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        if let Some(callback) = &self.on_spans {
+            visit.call(callback)?;
+        }
+        Ok(())
+    }
+
+    fn __clear__(&mut self) {
+        self.on_spans = None;
+    }
+
+    fn __repr__(&self) -> String {
+        stream_repr("TextStream", self.inner.scanner())
+    }
+}
+
+/// `Kind(tags=['a', 'b'], incomplete='drop', position=12)`.
+fn stream_repr(kind: &str, stream: &core::TagStream) -> String {
+    let names: Vec<String> = stream
+        .tags()
+        .names()
+        .iter()
+        .map(|n| format!("'{n}'"))
+        .collect();
+    format!(
+        "{kind}(tags=[{}], incomplete='{}', position={})",
+        names.join(", "),
+        mode_name(stream.mode()),
+        stream.position()
+    )
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PySpan>()?;
     m.add_class::<PyTagStream>()?;
+    m.add_class::<PyTextStream>()?;
     m.add_function(wrap_pyfunction!(scan, m)?)?;
     Ok(())
 }

@@ -31,6 +31,7 @@ mod pairing;
 mod pieces;
 mod stream;
 mod tagset;
+mod text_stream;
 
 use std::fmt;
 
@@ -38,6 +39,7 @@ pub use pieces::Pieces;
 pub use stream::TagStream;
 pub(crate) use tagset::is_name_byte;
 pub use tagset::TagSet;
+pub use text_stream::TextStream;
 
 /// One element found in the text. All offsets are code points from the start of the text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -135,6 +135,21 @@ impl TagStream {
         Ok(out)
     }
 
+    /// [`feed`](Self::feed) for a chunk known to be UTF-8: no validation unless the last
+    /// chunk ended inside a character.
+    pub fn feed_str(&mut self, chunk: &str) -> Result<Vec<Span>, ScanError> {
+        if self.tail_len > 0 {
+            return self.feed(chunk.as_bytes());
+        }
+        if self.finished {
+            return Err(ScanError::Finished);
+        }
+        let mut out = Vec::new();
+        self.machine.feed(&self.tags, chunk.as_bytes(), &mut out);
+        self.bytes += chunk.len();
+        Ok(out)
+    }
+
     /// Ends the stream and returns what the incomplete mode adds (nothing for
     /// [`Incomplete::Drop`]). The stream cannot be used afterwards.
     pub fn finish(&mut self) -> Result<Vec<Span>, ScanError> {

@@ -1,11 +1,12 @@
 //! Property tests: `scan` equals a slow, obviously-correct reference on random messy text, and
 //! `TagStream` fed the same bytes in random chunks (cut anywhere, inside characters too)
-//! equals `scan`.
+//! equals `scan`; `TextStream` fed random `str` chunks gives the same spans and slices them
+//! like a `Vec<char>`.
 
 // Helpers outside `#[test]` fns unwrap too: a failure there is a test failure.
 #![allow(clippy::unwrap_used)]
 
-use _native::scan::{scan, Incomplete, Pieces, Span, TagSet, TagStream};
+use _native::scan::{scan, Incomplete, Pieces, Span, TagSet, TagStream, TextStream};
 use proptest::prelude::*;
 
 const NAMES: &[&str] = &["a", "fun-fact", "item.v2", "x:y"];
@@ -337,6 +338,40 @@ proptest! {
             prop_assert!(whole.ends_with('>'));
             prop_assert!(span.start < span.inner_start || span.self_closing);
             prop_assert!(span.inner_start <= span.inner_end && span.inner_end <= span.end);
+        }
+    }
+
+    #[test]
+    fn text_stream_slices_like_chars(
+        text in text(),
+        cuts in prop::collection::vec(any::<usize>(), 0..16),
+        mode in mode(),
+    ) {
+        let tags = TagSet::new(NAMES).unwrap();
+        let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (text.len() + 1)).collect();
+        cuts.sort_unstable();
+        let mut stream = TextStream::new(tags.clone(), mode);
+        let mut spans = Vec::new();
+        let mut from = 0;
+        for mut cut in cuts.into_iter().chain([text.len()]) {
+            while !text.is_char_boundary(cut) {
+                cut += 1;
+            }
+            if cut < from {
+                continue;
+            }
+            spans.extend(stream.feed(&text[from..cut]).unwrap());
+            from = cut;
+        }
+        spans.extend(stream.finish().unwrap());
+        prop_assert_eq!(stream.text(), text.as_str());
+        prop_assert_eq!(&spans, &scan(&text, &tags, mode));
+        let chars: Vec<char> = text.chars().collect();
+        for span in &spans {
+            for (a, b) in [(span.start, span.end), (span.inner_start, span.inner_end)] {
+                let expected: String = chars[a..b].iter().collect();
+                prop_assert_eq!(stream.slice(a, b), Some(expected.as_str()));
+            }
         }
     }
 }

@@ -134,11 +134,18 @@ def build(cls: type[ModelT], info: ClassInfo, text: str, span: _native.Span) -> 
         pydantic.ValidationError: The content does not validate.
         XmlContentError: The element is not readable XML (non-simple models).
     """
-    field = info.simple_field
-    if field is None:
+    if info.simple_field is None:
         return _build_xml(cls, info.tag, text, span)
-    inner = _inner_value(text[span.inner_start : span.inner_end])
-    model = cls.__pydantic_validator__.validate_python({field: inner})
+    return build_simple(cls, info, text[span.inner_start : span.inner_end])
+
+
+def build_simple(cls: type[ModelT], info: ClassInfo, inner: str) -> ModelT:
+    """The model of a simple class (``info.simple_field`` set) from its element's inner text.
+
+    Raises:
+        pydantic.ValidationError: The content does not validate.
+    """
+    model = cls.__pydantic_validator__.validate_python({info.simple_field: _inner_value(inner)})
     if info.shared_fields is not None:
         share_fields_set(model, info.shared_fields)
     return t.cast("ModelT", model)

@@ -12,15 +12,14 @@ those of `Message.parse` / `parse_set` (``docs/decisions-messages.md``):
   Filled models are emitted at the piece holding their closing ``>``; hollow ones are held
   back until `finish`, which emits them only for models that got no filled element.
 
-Cost: a piece without ``>`` cannot close an element, so it is only appended to a list; pieces
-are handed to the scanner when a ``>`` arrives. Building a model slices the element out of
-the stored pieces (binary search, then a join of the pieces it spans). Total work is linear
-in the text plus the model building the one-shot parse also does.
+Cost: `feed` *is* the native `TextStream.feed` (no Python frame per piece): it scans the piece
+and keeps the text; only a piece that completes spans calls back into Python, which slices each
+element out of the kept text (a sparse code-point index, no joins of pieces) and builds its
+models. Total work is linear in the text plus the model building the one-shot parse also does.
 """
 
 from __future__ import annotations
 
-import bisect
 import typing as t
 from dataclasses import dataclass
 
@@ -28,7 +27,7 @@ from pydantic import ValidationError
 
 from rigging import _native
 from rigging._model.base import ClassInfo, Model, ModelT, class_info
-from rigging._model.extract import build
+from rigging._model.extract import build, build_simple
 from rigging.error import XmlContentError
 
 __all__ = ["ModelStream", "ParsedModel"]
@@ -63,16 +62,6 @@ class _LocalSpan(t.NamedTuple):
 _BUILD_ERRORS = (ValidationError, XmlContentError, ValueError)
 
 
-class _Finished(list[str]):
-    """The pending buffer of a finished stream: any further piece is refused."""
-
-    def append(self, text: str) -> None:
-        raise RuntimeError("this ModelStream is finished; create a new one")
-
-    def __bool__(self) -> bool:
-        return True  # so `feed` always reaches its finished check
-
-
 class ModelStream:
     """Feed text pieces; get each model of the given types once, when its element closes.
 
@@ -93,6 +82,15 @@ class ModelStream:
         ValueError: No type was given, or a type cannot be parsed from text.
     """
 
+    feed: t.Callable[[str], list[ParsedModel[Model]]]
+    """Consume the next piece of text (any length; it may split tags, attributes and entities
+    anywhere) and return the filled models whose element closed in it, in closing order.
+
+    It is the native scanner's own `feed`, so a piece that closes nothing costs no Python call.
+    Raises `TypeError` for a piece that is not a `str`, `RuntimeError` once the stream is
+    finished.
+    """
+
     def __init__(self, *types: type[Model]) -> None:
         if not types:
             raise ValueError("ModelStream needs at least one model type")
@@ -103,19 +101,17 @@ class ModelStream:
             cls.ensure_valid()
             info = class_info(cls)
             self._by_tag.setdefault(info.tag, []).append((cls, info))
-        self._scanner = _native.TagStream(list(self._by_tag))
-        self._pending: list[str] = []
-        self._pieces: list[str] = []
-        self._starts: list[int] = []
-        self._length = 0
         self._last_closed: dict[str, int] = {}
         self._filled: set[type[Model]] = set()
         self._hollow: list[tuple[type[Model], ParsedModel[Model]]] = []
+        self._finished = False
+        self._text = _native.TextStream(list(self._by_tag), self._on_spans)
+        self.feed = self._text.feed
 
     @property
     def text(self) -> str:
         """Everything fed so far."""
-        return "".join(self._pieces) + "".join(self._pending)
+        return self._text.text
 
     @property
     def parsed_types(self) -> set[type[Model]]:
@@ -130,30 +126,6 @@ class ModelStream:
         """
         return len(self._filled) == len(self.types)
 
-    def feed(self, text: str) -> list[ParsedModel[Model]]:
-        """Consume the next piece of text.
-
-        Args:
-            text: The piece (any length, may split tags and attributes anywhere).
-
-        Returns:
-            The filled models whose element closed in this piece, in closing order.
-
-        Raises:
-            RuntimeError: The stream is finished.
-        """
-        pending = self._pending
-        if ">" not in text:  # hot path: nothing can close here
-            pending.append(text)
-            return []
-        if pending:
-            if isinstance(pending, _Finished):
-                raise RuntimeError("this ModelStream is finished; create a new one")
-            pending.append(text)
-            text = "".join(pending)
-            pending.clear()
-        return self._scan(text)
-
     def finish(self) -> list[ParsedModel[Model]]:
         """End the stream.
 
@@ -163,25 +135,17 @@ class ModelStream:
         Raises:
             RuntimeError: The stream is already finished.
         """
-        pending = self._pending
-        if isinstance(pending, _Finished):
+        if self._finished:
             raise RuntimeError("this ModelStream is already finished")
-        found = self._scan("".join(pending)) if pending else []
-        self._scanner.finish()
-        self._pending = _Finished()
+        self._finished = True
+        self.feed = _refuse_feed
+        self._text.finish()  # drop mode: no spans are added at the end
         hollow = [item for cls, item in self._hollow if cls not in self._filled]
         hollow.sort(key=lambda item: item.slice.start)
-        return found + hollow
+        return hollow
 
-    def _scan(self, text: str) -> list[ParsedModel[Model]]:
-        """Store `text` and hand it to the scanner; build the models of what closed."""
-        start = self._length
-        self._length = start + len(text)
-        self._starts.append(start)
-        self._pieces.append(text)
-        spans = self._scanner.feed(text)
-        if not spans:
-            return []
+    def _on_spans(self, spans: list[_native.Span]) -> list[ParsedModel[Model]]:
+        """Build the models of the spans a piece completed (called by the native `feed`)."""
         found: list[ParsedModel[Model]] = []
         for span in spans:
             self._take(span, found)
@@ -190,46 +154,44 @@ class ModelStream:
     def _take(self, span: _native.Span, found: list[ParsedModel[Model]]) -> None:
         """Build the models of a closed span, if it is a candidate."""
         tag = span.tag
-        if not span.self_closing:
+        start = span.start
+        self_closing = span.self_closing
+        if not self_closing:
             # Same-tag elements nest properly, so an element closed earlier that starts
             # inside this one means this one is an outer element: not a candidate.
-            outer = self._last_closed.get(tag, -1) > span.start
-            self._last_closed[tag] = span.start
+            outer = self._last_closed.get(tag, -1) > start
+            self._last_closed[tag] = start
             if outer:
                 return
-        element = self._slice(span.start, span.end)
-        local = _LocalSpan(
-            0,
-            span.end - span.start,
-            span.inner_start - span.start,
-            span.inner_end - span.start,
-            span.self_closing,
-        )
-        hollow = span.self_closing or not element[local.inner_start : local.inner_end].strip()
-        where = slice(span.start, span.end)
+        end = span.end
+        inner = self._text.slice(span.inner_start, span.inner_end)
+        hollow = self_closing or not inner or inner.isspace()
+        element: str | None = None
         for cls, info in self._by_tag[tag]:
-            model = _build(cls, info, element, local)
-            if model is None:
-                continue
+            try:
+                if info.simple_field is not None:
+                    model = build_simple(cls, info, inner)
+                else:
+                    # Non-simple models read the whole element (attributes included).
+                    if element is None:
+                        element = self._text.slice(start, end)
+                    local = _LocalSpan(
+                        0,
+                        end - start,
+                        span.inner_start - start,
+                        span.inner_end - start,
+                        self_closing,
+                    )
+                    model = build(cls, info, element, t.cast("_native.Span", local))
+            except _BUILD_ERRORS:
+                continue  # the one-shot parse skips it too
             if hollow:
-                self._hollow.append((cls, ParsedModel(model, where, hollow=True)))
+                self._hollow.append((cls, ParsedModel(model, slice(start, end), hollow=True)))
             else:
                 self._filled.add(cls)
-                found.append(ParsedModel(model, where))
-
-    def _slice(self, start: int, end: int) -> str:
-        """``text[start:end]`` from the stored pieces."""
-        first = bisect.bisect_right(self._starts, start) - 1
-        last = bisect.bisect_left(self._starts, end, lo=first)
-        base = self._starts[first]
-        piece = self._pieces[first] if last - first <= 1 else "".join(self._pieces[first:last])
-        return piece[start - base : end - base]
+                found.append(ParsedModel(model, slice(start, end)))
 
 
-def _build(cls: type[Model], info: ClassInfo, element: str, span: _LocalSpan) -> Model | None:
-    """The model of one element with the model layer's builders, or None if it is invalid."""
-    native_span = t.cast("_native.Span", span)
-    try:
-        return build(cls, info, element, native_span)
-    except _BUILD_ERRORS:
-        return None
+def _refuse_feed(text: str) -> list[ParsedModel[Model]]:
+    """`ModelStream.feed` once the stream is finished."""
+    raise RuntimeError("this ModelStream is finished; create a new one")
