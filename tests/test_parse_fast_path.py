@@ -263,3 +263,33 @@ async def test_run_results_share_a_fields_set_and_stay_assignable() -> None:
     loaded = Chat.model_validate_json(chats[1].model_dump_json())
     assert loaded == chats[1]
     assert chats[1].last.parse(Answer) == Answer(content="42")
+
+
+def test_messages_made_by_init_share_one_fields_set_copied_on_write() -> None:
+    first, second = Message("user", "hi"), Message("assistant", "yo")
+    assert first.model_fields_set is second.model_fields_set
+    assert isinstance(first.model_fields_set, SharedFieldsSet)
+    names = {"role", "all_content", "parts", "tool_calls", "tool_call_id"}
+    assert first.model_fields_set == names
+    # Dumps of unset fields are unchanged by the sharing.
+    assert set(first.model_dump(exclude_unset=True)) == {
+        "role",
+        "content",
+        "parts",
+        "tool_calls",
+        "tool_call_id",
+    }
+    first.role = "system"  # a field already in the set: still shared
+    assert first.model_fields_set is second.model_fields_set
+    first.metadata = {"k": 1}  # another field: this message gets its own set
+    assert type(first.model_fields_set) is set
+    assert first.model_fields_set == names | {"metadata"}
+    assert second.model_fields_set == names
+    assert "metadata" in first.model_dump(exclude_unset=True)
+    assert "metadata" not in second.model_dump(exclude_unset=True)
+    with pytest.raises(TypeError, match="copy it first"):
+        second.model_fields_set.add("uuid")
+    # Keyword extras and copies get plain sets.
+    assert type(Message("user", "x", metadata={"a": 1}).model_fields_set) is set
+    assert type(second.model_copy().model_fields_set) is set
+    assert pickle.loads(pickle.dumps(second)) == second

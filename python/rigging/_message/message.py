@@ -21,6 +21,7 @@ from rigging._message.content import (
 )
 from rigging._message.parts import add_parts, strip_parts
 from rigging._model.base import Model, ModelT, class_info
+from rigging._model.fast import SharedFieldsSet, own_fields_set_for
 from rigging.error import MissingModelError
 from rigging.parsing import found_many
 from rigging.tool.api import ToolCall
@@ -41,6 +42,10 @@ def _fit_content(content: str | Sequence[str | Content] | None) -> str | list[Co
     if isinstance(content, str):
         return _dedent(content)
     return [ContentText(text=_dedent(item)) if isinstance(item, str) else item for item in content]
+
+
+#: The fields set of every message made by `Message(...)` without extra keyword arguments.
+_INIT_FIELDS_SET = SharedFieldsSet(("role", "all_content", "parts", "tool_calls", "tool_call_id"))
 
 
 class Message(BaseModel):
@@ -90,6 +95,15 @@ class Message(BaseModel):
             tool_call_id=tool_call_id,
             **kwargs,
         )
+        if not kwargs:
+            # Always the same five names: one shared set instead of one per message (one
+            # object less per message for the cyclic GC; copied on the first assignment of
+            # another field, see `__setattr__`).
+            object.__setattr__(self, "__pydantic_fields_set__", _INIT_FIELDS_SET)
+
+    def __setattr__(self, name: str, value: t.Any) -> None:
+        own_fields_set_for(self, name)
+        super().__setattr__(name, value)
 
     # Validation (model_validate*) goes straight to pydantic, not through __init__.
     __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]

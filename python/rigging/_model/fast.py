@@ -18,7 +18,13 @@ import typing as t
 
 from pydantic import BaseModel
 
-__all__ = ["SharedFieldsSet", "construct", "share_fields_set", "shared_fields_set"]
+__all__ = [
+    "SharedFieldsSet",
+    "construct",
+    "own_fields_set_for",
+    "share_fields_set",
+    "shared_fields_set",
+]
 
 ModelT = t.TypeVar("ModelT", bound=BaseModel)
 
@@ -88,6 +94,21 @@ def share_fields_set(instance: BaseModel, shared: SharedFieldsSet) -> None:
     """
     if instance.__pydantic_fields_set__ == shared:
         _set(instance, "__pydantic_fields_set__", shared)
+
+
+def own_fields_set_for(instance: BaseModel, name: str) -> None:
+    """Give ``instance`` a fields set of its own before ``name`` is assigned, if needed.
+
+    Needed when its set is a shared one that lacks ``name``: copy on write, for classes that
+    share a set of *some* of their fields (see `rigging.message.Message`).
+
+    Args:
+        instance: The instance about to be assigned to.
+        name: The attribute name.
+    """
+    fields_set = instance.__pydantic_fields_set__
+    if type(fields_set) is SharedFieldsSet and name not in fields_set:
+        _set(instance, "__pydantic_fields_set__", set(fields_set))
 
 
 def construct(cls: type[ModelT], values: dict[str, t.Any]) -> ModelT:
