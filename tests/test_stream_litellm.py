@@ -14,6 +14,7 @@ from rigging.message import Message
 from rigging.model import Answer, Model, Question
 from rigging.stream import (
     ChatFinishedEvent,
+    CompletionFinishedEvent,
     ModelParsedEvent,
     RoundFinishedEvent,
     StreamFinish,
@@ -255,3 +256,55 @@ async def test_api_tools_stream_their_calls_and_match_run(server: OpenAIStub) ->
     server.reset()
     server.script(*script)
     _same(final.chat, await gen.chat("1+2?").using(add, mode="api").run())
+
+
+# --- completions (/v1/completions) ------------------------------------------------------------
+
+
+async def test_stream_texts_yields_deltas_usage_and_stop(server: OpenAIStub) -> None:
+    server.script(Reply(chunks=["Hi <ans", "wer>4", "2</answer>"]))
+    chunks = [c async for c in _gen(server).stream_texts("Say:")]
+    assert chunks[:3] == [TextDelta("Hi <ans"), TextDelta("wer>4"), TextDelta("2</answer>")]
+    finish = chunks[-1]
+    assert isinstance(finish, StreamFinish)
+    assert finish.stop_reason == "stop"
+    assert finish.usage is not None
+    assert finish.usage.total_tokens == finish.usage.input_tokens + finish.usage.output_tokens
+    assert finish.extra["response_id"]
+    request = server.requests[0]
+    assert request.path == "/v1/completions"
+    assert request.json["prompt"] == "Say:"
+    assert request.json["stream"] is True
+    assert SECRET not in repr(chunks)
+
+
+async def test_completion_stream_equals_run_at_every_chunk_boundary(server: OpenAIStub) -> None:
+    gen = _gen(server)
+    server.script(TEXT)
+    expected = await gen.complete("p: ").until_parsed_as(Question, Answer).run()
+    for cut in range(1, len(TEXT), 7):
+        server.reset()
+        server.script(Reply(chunks=[TEXT[:cut], TEXT[cut:]]))
+        pipeline = gen.complete("p: ").until_parsed_as(Question, Answer)
+        events = [e async for e in pipeline.stream(stop_when_parsed=False)]
+        parsed = [type(e.model) for e in events if isinstance(e, ModelParsedEvent)]
+        assert parsed == [Question, Answer], cut
+        final = events[-1]
+        assert isinstance(final, CompletionFinishedEvent)
+        dump = {"uuid", "timestamp", "extra"}
+        assert final.completion.model_dump(exclude=dump) == expected.model_dump(exclude=dump)
+        assert final.completion.usage == expected.usage
+
+
+async def test_completion_early_stop_closes_the_http_stream(server: OpenAIStub) -> None:
+    server.script(Reply(chunks=["<answer>", "yes</answer>", *[" more"] * 2000], chunk_delay=0.002))
+    before = await _tasks_settle(10**6)
+    stream = _gen(server).complete("q").until_parsed_as(Answer).stream()
+    [e async for e in stream]
+    assert stream.completions is not None
+    completion = stream.completions[0]
+    assert completion.extra["stopped_early"] is True
+    assert completion.generated == "<answer>yes</answer>"
+    await _server_idle(server)
+    assert server.in_flight == 0  # the server saw the client go (2000 chunks take 4 s)
+    assert await _tasks_settle(before) <= before

@@ -3,12 +3,11 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import pytest
-from pydantic import PrivateAttr
 
 from rigging.chat import Chat
 from rigging.error import GenerationError
-from rigging.generator import GeneratedMessage, GenerateParams, Generator
-from rigging.generator.testing import FixedGenerator, ScriptedGenerator
+from rigging.generator import GenerateParams
+from rigging.generator.testing import ChunkedGenerator, FixedGenerator, ScriptedGenerator
 from rigging.message import Message
 from rigging.model import Answer, Question
 from rigging.stream import (
@@ -19,7 +18,6 @@ from rigging.stream import (
     RoundFinishedEvent,
     StreamChunk,
     StreamFinish,
-    TextDelta,
     TextDeltaEvent,
     ToolCallDelta,
     ToolCallFinishedEvent,
@@ -27,54 +25,15 @@ from rigging.stream import (
 )
 
 
-class ChunkedGenerator(Generator):
-    """Streams scripted replies in the given pieces; records how far each stream got."""
-
-    model: str = "chunked"
-    replies: list[list[str]]
-    delay: float = 0.0
-    _calls: int = PrivateAttr(default=0)
-    _sent: list[int] = PrivateAttr(default_factory=list)
-    _closed: list[bool] = PrivateAttr(default_factory=list)
-    _open: int = PrivateAttr(default=0)
-
-    def _next(self) -> list[str]:
-        reply = self.replies[self._calls % len(self.replies)]
-        self._calls += 1
-        return reply
-
-    async def generate_messages(
-        self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
-    ) -> Sequence[GeneratedMessage]:
-        return [GeneratedMessage.from_text("".join(self._next()), "stop") for _ in messages]
-
-    async def stream_messages(
-        self, messages: Sequence[Message], params: GenerateParams | None = None
-    ) -> AsyncIterator[StreamChunk]:
-        pieces = self._next()
-        slot = len(self._sent)
-        self._sent.append(0)
-        self._closed.append(False)
-        self._open += 1
-        try:
-            for piece in pieces:
-                if self.delay:
-                    await asyncio.sleep(self.delay)
-                self._sent[slot] += 1
-                yield TextDelta(piece)
-            yield StreamFinish("stop")
-        finally:
-            self._open -= 1
-            self._closed[slot] = True
-
-
 async def collect(stream: ChatStream) -> list[ChatEvent]:
     return [event async for event in stream]
 
 
-def same_chat(a: Chat, b: Chat, *, same_generator: bool = True) -> None:
-    """Equal apart from identity (uuid, timestamp) and per-request extras."""
+def same_chat(a: Chat, b: Chat, *, same_generator: bool = True, usage: bool = True) -> None:
+    """Equal apart from identity (uuid, timestamp) and per-request extras (and usage, which a
+    stream closed early never receives)."""
     skip = {"uuid", "timestamp", "extra"} | (set() if same_generator else {"generator_id"})
+    skip |= set() if usage else {"usage"}
     dump = lambda chat: chat.model_dump(exclude=skip)  # noqa: E731
     strip = lambda d: {**d, "messages": [{**m, "uuid": None} for m in d["messages"]]}  # noqa: E731
     left, right = strip(dump(a)), strip(dump(b))
@@ -139,9 +98,9 @@ async def test_early_stop_closes_the_stream_and_records_it() -> None:
     gen = ChunkedGenerator(replies=[pieces])
     stream = gen.chat("q").until_parsed_as(Answer).stream()
     events = await collect(stream)
-    assert gen._sent == [2]
-    assert gen._closed == [True]
-    assert gen._open == 0
+    assert gen.pieces_sent == [2]
+    assert gen.closed == [True]
+    assert gen.open_streams == 0
     round_end = next(e for e in events if isinstance(e, RoundFinishedEvent))
     assert round_end.stopped_early
     assert stream.chats is not None
@@ -151,7 +110,7 @@ async def test_early_stop_closes_the_stream_and_records_it() -> None:
     assert chat.last.content == "<answer>yes</answer>"
     # Same output, not streamed: the same chat apart from the early-stop record.
     plain = await ChunkedGenerator(replies=[pieces[:2]]).chat("q").until_parsed_as(Answer).run()
-    same_chat(chat, plain, same_generator=False)
+    same_chat(chat, plain, same_generator=False, usage=False)
 
 
 async def test_early_stop_waits_for_every_type_and_can_be_turned_off() -> None:
@@ -160,11 +119,11 @@ async def test_early_stop_waits_for_every_type_and_can_be_turned_off() -> None:
     pipeline = gen.chat("q").until_parsed_as(Answer, Question)
     chat = (await collect(pipeline.stream()))[-1]
     assert isinstance(chat, ChatFinishedEvent)
-    assert gen._sent == [2]
+    assert gen.pieces_sent == [2]
     assert chat.chat.last.content == "<answer>1</answer> <question>2</question>"
     chat = (await collect(pipeline.stream(stop_when_parsed=False)))[-1]
     assert isinstance(chat, ChatFinishedEvent)
-    assert gen._sent == [2, 3]
+    assert gen.pieces_sent == [2, 3]
     assert chat.chat.extra == {}
 
 
@@ -172,7 +131,7 @@ async def test_stop_when_parsed_with_models_only() -> None:
     gen = ChunkedGenerator(replies=[["<answer>1</answer>", " more"]])
     stream = gen.chat("q").stream(models=[Answer], stop_when_parsed=True)
     await collect(stream)
-    assert gen._sent == [1]
+    assert gen.pieces_sent == [1]
     assert stream.chats is not None
     assert stream.chats[0].extra == {"stopped_early": True}
 
@@ -216,7 +175,7 @@ async def test_stream_many_interleaves_items_and_equals_run_many() -> None:
     again = ChunkedGenerator(replies=[pieces], delay=0.001)
     expected = await again.chat("q").until_parsed_as(Answer).run_many(4)
     for event, chat in zip(finished, expected, strict=True):
-        same_chat(event.chat, chat)
+        same_chat(event.chat, chat, usage=False)  # stopped at the closing piece
 
 
 async def test_stream_many_with_params_and_concurrency_limit() -> None:
@@ -245,7 +204,7 @@ class ToolGenerator(ChunkedGenerator):
     async def stream_messages(
         self, messages: Sequence[Message], params: GenerateParams | None = None
     ) -> AsyncIterator[StreamChunk]:
-        first = self._calls == 0
+        first = not self.calls
         async for chunk in super().stream_messages(messages, params):
             if first and isinstance(chunk, StreamFinish):
                 yield ToolCallDelta(0, id="c1", name="look", arguments='{"q"')
@@ -301,9 +260,9 @@ async def test_aclose_after_break_cancels_the_run_and_closes_streams() -> None:
             if seen == 10:
                 break
         assert len(_our_tasks()) > before
-    assert gen._open == 0
-    assert gen._closed == [True, True, True]
-    assert max(gen._sent) < 100
+    assert gen.open_streams == 0
+    assert gen.closed == [True, True, True]
+    assert max(gen.pieces_sent) < 100
     assert len(_our_tasks()) == before
     assert stream.chats is None
     assert [e async for e in stream] == []
@@ -323,8 +282,8 @@ async def test_cancelling_the_consumer_task_cancels_the_run() -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert gen._open == 0
-    assert gen._closed == [True]
+    assert gen.open_streams == 0
+    assert gen.closed == [True]
     assert len(_our_tasks()) == before
 
 
@@ -336,9 +295,9 @@ async def test_abandoned_stream_is_cancelled_when_collected() -> None:
     del stream
     for _ in range(20):
         await asyncio.sleep(0.005)
-        if gen._open == 0:
+        if gen.open_streams == 0:
             break
-    assert gen._closed == [True]
+    assert gen.closed == [True]
     assert len(_our_tasks()) == before
 
 
@@ -346,7 +305,7 @@ async def test_nothing_is_sent_before_iteration() -> None:
     gen = ChunkedGenerator(replies=[["x"]])
     stream = gen.chat("q").stream()
     await stream.aclose()
-    assert gen._sent == []
+    assert gen.pieces_sent == []
 
 
 async def test_prompt_stream_ends_with_the_typed_value() -> None:
@@ -365,7 +324,7 @@ async def test_prompt_stream_ends_with_the_typed_value() -> None:
     assert isinstance(last, PromptFinishedEvent)
     assert last.value == 42
     assert stream.value == 42
-    assert gen._sent == [2]  # a single value: the stream closed once it was parsed
+    assert gen.pieces_sent == [2]  # a single value: the stream closed once it was parsed
     parsed = [e for e in events if isinstance(e, ModelParsedEvent)]
     assert [getattr(e.model, "content", None) for e in parsed] == [42]
     assert isinstance(events[-2], ChatFinishedEvent)
@@ -387,7 +346,7 @@ async def test_prompt_stream_of_a_list_reads_to_the_end() -> None:
     last = events[-1]
     assert isinstance(last, PromptFinishedEvent)
     assert last.value == ["a", "b"]
-    assert gen._sent == [3]
+    assert gen.pieces_sent == [3]
 
 
 async def test_prompt_stream_without_generator() -> None:

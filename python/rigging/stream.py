@@ -4,8 +4,10 @@
   `MessageAssembler` joins them into a `GeneratedMessage`.
 - `ModelStream` parses models out of text fed piece by piece, emitting each one once, at the
   piece that closed its element, with the rules of `Message.parse`.
-- `ChatPipeline.stream()` / `stream_many()` return a `ChatStream` of `ChatEvent` values;
-  `Prompt.stream(...)` a `PromptStream` ending with a `PromptFinishedEvent` (the typed value).
+- `ChatPipeline.stream()` / `stream_many()` / `stream_batch()` return a `ChatStream` of
+  `ChatEvent` values; the same methods of `CompletionPipeline` a `CompletionStream` of
+  `CompletionEvent` values (fed by `Generator.stream_texts`); `Prompt.stream(...)` a
+  `PromptStream` ending with a `PromptFinishedEvent` (the typed value).
 
 Example:
     >>> import rigging as rg
@@ -33,6 +35,8 @@ from rigging._stream.chunks import (
 from rigging._stream.events import (
     ChatEvent,
     ChatFinishedEvent,
+    CompletionEvent,
+    CompletionFinishedEvent,
     ModelParsedEvent,
     RoundFinishedEvent,
     TextDeltaEvent,
@@ -40,13 +44,17 @@ from rigging._stream.events import (
     ToolCallStartedEvent,
 )
 from rigging._stream.parser import ModelStream, ParsedModel
-from rigging._stream.pipeline import ChatStream
+from rigging._stream.pipeline import ChatStream, CompletionStream, EventStream
 from rigging._stream.prompt import PromptFinishedEvent, PromptStream
 
 __all__ = [
     "ChatEvent",
     "ChatFinishedEvent",
     "ChatStream",
+    "CompletionEvent",
+    "CompletionFinishedEvent",
+    "CompletionStream",
+    "EventStream",
     "MessageAssembler",
     "ModelParsedEvent",
     "ModelStream",

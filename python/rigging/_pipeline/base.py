@@ -31,6 +31,7 @@ __all__ = ["PipelineBase", "Settings", "UntilSpec"]
 
 ResultT = t.TypeVar("ResultT")
 ListT = t.TypeVar("ListT", bound=list[t.Any])
+StreamT = t.TypeVar("StreamT")
 AnyCallback = Callable[..., t.Any]
 
 
@@ -73,7 +74,7 @@ def _require_async(kind: str, callback: AnyCallback) -> None:
         raise TypeError(f"{kind} callback must be an async function, got {callback!r}")
 
 
-class PipelineBase(t.Generic[ResultT, ListT]):
+class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
     """Shared implementation of `ChatPipeline` and `CompletionPipeline`."""
 
     _result_type: t.ClassVar[type[t.Any]]
@@ -103,6 +104,10 @@ class PipelineBase(t.Generic[ResultT, ListT]):
         raise NotImplementedError
 
     def _copy_content(self) -> None:
+        raise NotImplementedError
+
+    def _streaming(self) -> tuple[type[t.Any], Callable[..., StreamT]]:
+        """The streaming driver class and the event stream class (`rigging._stream`)."""
         raise NotImplementedError
 
     # --- configuration views --------------------------------------------------------------------
@@ -461,12 +466,8 @@ class PipelineBase(t.Generic[ResultT, ListT]):
             ValueError: ``many`` and ``params`` cannot be matched up.
         """
         mode = self._mode(on_failed)
-        inputs = self._batch_inputs(many)
-        count = max(len(inputs), len(params or ()))
-        if len(inputs) != count:
-            if len(inputs) != 1:
-                raise ValueError(f"Can't fit many of length {len(inputs)} to {count}")
-            inputs = inputs * count
+        inputs = self._fit_batch(many, params)
+        count = len(inputs)
         fitted = fit_params(self.params, params, count)
         template = f"{self._result_type.__name__} batch with {{generator_id}} ({{count}})"
         with run_span(template, self.generator, self.params, count=count) as span:
@@ -507,3 +508,134 @@ class PipelineBase(t.Generic[ResultT, ListT]):
             final = await self._finalize(results, mode)
             finish_run_span(span, final)
         return t.cast("ListT", self._list_type(final))
+
+    # --- streaming (rigging._stream) -----------------------------------------------------------
+
+    def stream(
+        self,
+        *,
+        models: Sequence[type[Model]] = (),
+        stop_when_parsed: bool | None = None,
+        allow_failed: bool = False,
+        on_failed: FailMode | None = None,
+    ) -> StreamT:
+        """Run once like `run`, streaming events: text, parsed models, tool calls, rounds.
+
+        The last event is a finished event (`ChatFinishedEvent` / `CompletionFinishedEvent`)
+        whose result equals what `run` returns for the same output. Models of the
+        `until_parsed_as` types and of `models` are reported as soon as their closing tag
+        arrives. With `stop_when_parsed` (default: on when `until_parsed_as` types are
+        registered) each stream is closed as soon as a model of every type was parsed; the
+        result then has ``extra["stopped_early"] = True``.
+
+        Args:
+            models: More model types to report.
+            stop_when_parsed: Close the stream once every type was parsed.
+            allow_failed: Finish with a failed result instead of raising.
+            on_failed: Failure mode (``"skip"`` is not allowed).
+
+        Returns:
+            The event stream (an async iterator; nothing is sent before iteration starts).
+
+        Raises:
+            ValueError: ``on_failed="skip"``, or ``stop_when_parsed=True`` without types.
+        """
+        mode = self._mode(on_failed, allow_failed=allow_failed)
+        if mode == "skip":
+            raise ValueError("on_failed='skip' needs several results; use stream_many or 'include'")
+        return self._open_stream([self._base_input()], None, mode, models, stop_when_parsed)
+
+    def stream_many(
+        self,
+        count: int,
+        *,
+        params: Sequence[GenerateParams | None] | None = None,
+        on_failed: FailMode | None = None,
+        max_concurrency: int | None = None,
+        models: Sequence[type[Model]] = (),
+        stop_when_parsed: bool | None = None,
+    ) -> StreamT:
+        """Like `run_many`, streaming the events of every item interleaved (see `stream`).
+
+        Each event carries the item's ``index``; the final finished events come after every
+        item finished, one per result of `run_many` (their index is the position among those
+        results).
+
+        Args:
+            count: How many results.
+            params: One params object per result.
+            on_failed: Failure mode.
+            max_concurrency: Most items streamed at once.
+            models: More model types to report.
+            stop_when_parsed: Close each stream once every type was parsed.
+
+        Returns:
+            The event stream.
+        """
+        inputs = [self._base_input()] * count
+        mode = self._mode(on_failed)
+        return self._open_stream(inputs, params, mode, models, stop_when_parsed, max_concurrency)
+
+    def stream_batch(
+        self,
+        many: t.Any,
+        params: Sequence[GenerateParams | None] | None = None,
+        *,
+        on_failed: FailMode | None = None,
+        max_concurrency: int | None = None,
+        models: Sequence[type[Model]] = (),
+        stop_when_parsed: bool | None = None,
+    ) -> StreamT:
+        """Like `run_batch`, streaming the events of every item interleaved (see `stream_many`).
+
+        Args:
+            many: The inputs (a single one is broadcast to the length of ``params``).
+            params: One params object per input.
+            on_failed: Failure mode.
+            max_concurrency: Most items streamed at once.
+            models: More model types to report.
+            stop_when_parsed: Close each stream once every type was parsed.
+
+        Returns:
+            The event stream.
+
+        Raises:
+            ValueError: ``many`` and ``params`` cannot be matched up.
+        """
+        inputs = self._fit_batch(many, params)
+        mode = self._mode(on_failed)
+        return self._open_stream(inputs, params, mode, models, stop_when_parsed, max_concurrency)
+
+    def _open_stream(
+        self,
+        inputs: list[t.Any],
+        params: Sequence[GenerateParams | None] | None,
+        mode: FailMode,
+        models: Sequence[type[Model]],
+        stop_when_parsed: bool | None,
+        max_concurrency: int | None = None,
+    ) -> StreamT:
+        from rigging._stream.pipeline import open_stream
+
+        stream = open_stream(
+            self,
+            inputs,
+            params,
+            mode,
+            models=models,
+            stop_when_parsed=stop_when_parsed,
+            max_concurrency=max_concurrency,
+        )
+        return t.cast("StreamT", stream)
+
+    def _fit_batch(
+        self, many: t.Any, params: Sequence[GenerateParams | None] | None
+    ) -> list[t.Any]:
+        """The batch inputs, a single one broadcast to the length of ``params``."""
+        inputs = self._batch_inputs(many)
+        count = max(len(inputs), len(params or ()))
+        if len(inputs) != count:
+            if len(inputs) != 1:
+                raise ValueError(f"Can't fit many of length {len(inputs)} to {count}")
+            inputs = inputs * count
+        return inputs

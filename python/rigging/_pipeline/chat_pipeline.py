@@ -17,7 +17,6 @@ from rigging.message import Message
 
 if t.TYPE_CHECKING:
     from rigging._pipeline.callbacks import ToolHandler, UntilMessageCallback
-    from rigging._pipeline.state import FailMode
     from rigging._stream.pipeline import ChatStream
     from rigging.model import Model
     from rigging.prompt import Prompt
@@ -33,7 +32,7 @@ MergeStrategy = t.Literal["only-user-role", "all", "none"]
 """How `ChatPipeline.add` joins a message to a last message of the same role."""
 
 
-class ChatPipeline(PipelineBase[Chat, ChatList]):
+class ChatPipeline(PipelineBase[Chat, ChatList, "ChatStream"]):
     """A staged conversation: add messages, checks and callbacks, then `run` it.
 
     Create one with ``generator.chat(messages)`` or ``rigging.chat(generator, messages)``.
@@ -208,129 +207,10 @@ class ChatPipeline(PipelineBase[Chat, ChatList]):
         spec = UntilSpec(None, attempt_recovery, drop_dialog, max_rounds)
         return self._add_until_types(types, spec)
 
-    # --- streaming (rigging._stream) -----------------------------------------------------------
+    def _streaming(self) -> tuple[type[t.Any], Callable[..., ChatStream]]:
+        from rigging._stream.pipeline import ChatStream, StreamingChatDriver
 
-    def stream(
-        self,
-        *,
-        models: Sequence[type[Model]] = (),
-        stop_when_parsed: bool | None = None,
-        allow_failed: bool = False,
-        on_failed: FailMode | None = None,
-    ) -> ChatStream:
-        """Run once like `run`, streaming events: text, parsed models, tool calls, rounds.
-
-        The last event is a `ChatFinishedEvent` whose chat equals what `run` returns for the
-        same output. Models of the `until_parsed_as` types and of `models` are reported as
-        soon as their closing tag arrives. With `stop_when_parsed` (default: on when
-        `until_parsed_as` types are registered) each stream is closed as soon as a model of
-        every type was parsed; the chat then has ``extra["stopped_early"] = True``.
-
-        Args:
-            models: More model types to report.
-            stop_when_parsed: Close the stream once every type was parsed.
-            allow_failed: Finish with a failed chat instead of raising.
-            on_failed: Failure mode (``"skip"`` is not allowed).
-
-        Returns:
-            The event stream (an async iterator; nothing is sent before iteration starts).
-
-        Raises:
-            ValueError: ``on_failed="skip"``, or ``stop_when_parsed=True`` without types.
-        """
-        from rigging._stream.pipeline import open_stream
-
-        mode = self._mode(on_failed, allow_failed=allow_failed)
-        if mode == "skip":
-            raise ValueError("on_failed='skip' needs several results; use stream_many or 'include'")
-        inputs = [self._base_input()]
-        return open_stream(
-            self, inputs, None, mode, models=models, stop_when_parsed=stop_when_parsed
-        )
-
-    def stream_many(
-        self,
-        count: int,
-        *,
-        params: Sequence[GenerateParams | None] | None = None,
-        on_failed: FailMode | None = None,
-        max_concurrency: int | None = None,
-        models: Sequence[type[Model]] = (),
-        stop_when_parsed: bool | None = None,
-    ) -> ChatStream:
-        """Like `run_many`, streaming the events of every item interleaved (see `stream`).
-
-        Each event carries the item's ``index``; the final `ChatFinishedEvent` events come
-        after every item finished, one per result of `run_many` (their index is the position
-        among those results).
-
-        Args:
-            count: How many results.
-            params: One params object per result.
-            on_failed: Failure mode.
-            max_concurrency: Most items streamed at once.
-            models: More model types to report.
-            stop_when_parsed: Close each stream once every type was parsed.
-
-        Returns:
-            The event stream.
-        """
-        from rigging._stream.pipeline import open_stream
-
-        inputs = [self._base_input()] * count
-        return open_stream(
-            self,
-            inputs,
-            params,
-            self._mode(on_failed),
-            models=models,
-            stop_when_parsed=stop_when_parsed,
-            max_concurrency=max_concurrency,
-        )
-
-    def stream_batch(
-        self,
-        many: t.Any,
-        params: Sequence[GenerateParams | None] | None = None,
-        *,
-        on_failed: FailMode | None = None,
-        max_concurrency: int | None = None,
-        models: Sequence[type[Model]] = (),
-        stop_when_parsed: bool | None = None,
-    ) -> ChatStream:
-        """Like `run_batch`, streaming the events of every item interleaved (see `stream_many`).
-
-        Args:
-            many: The inputs (a single one is broadcast to the length of ``params``).
-            params: One params object per input.
-            on_failed: Failure mode.
-            max_concurrency: Most items streamed at once.
-            models: More model types to report.
-            stop_when_parsed: Close each stream once every type was parsed.
-
-        Returns:
-            The event stream.
-
-        Raises:
-            ValueError: ``many`` and ``params`` cannot be matched up.
-        """
-        from rigging._stream.pipeline import open_stream
-
-        inputs = self._batch_inputs(many)
-        count = max(len(inputs), len(params or ()))
-        if len(inputs) != count:
-            if len(inputs) != 1:
-                raise ValueError(f"Can't fit many of length {len(inputs)} to {count}")
-            inputs = inputs * count
-        return open_stream(
-            self,
-            inputs,
-            params,
-            self._mode(on_failed),
-            models=models,
-            stop_when_parsed=stop_when_parsed,
-            max_concurrency=max_concurrency,
-        )
+        return StreamingChatDriver, ChatStream
 
     # --- tools ----------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from rigging.generator import GenerateParams, Generator, StopReason, Usage
 
 if t.TYPE_CHECKING:
     from rigging._pipeline.callbacks import UntilCompletionCallback
+    from rigging._stream.pipeline import CompletionStream
     from rigging.model import Model
 
 __all__ = ["Completion", "CompletionList", "CompletionPipeline"]
@@ -169,7 +170,7 @@ class CompletionList(list[Completion]):
         return [completion.model_dump() for completion in self]
 
 
-class CompletionPipeline(PipelineBase[Completion, CompletionList]):
+class CompletionPipeline(PipelineBase[Completion, CompletionList, "CompletionStream"]):
     """A staged prompt text: add checks and callbacks, then `run` it.
 
     Same shape as `ChatPipeline` (one shared implementation); runs call the generator's
@@ -213,6 +214,11 @@ class CompletionPipeline(PipelineBase[Completion, CompletionList]):
                     f"run_batch items must be str, got {type(item).__name__} at {index}"
                 )
         return [self.text + item for item in items]
+
+    def _streaming(self) -> tuple[type[t.Any], Callable[..., CompletionStream]]:
+        from rigging._stream.pipeline import CompletionStream, StreamingCompletionDriver
+
+        return StreamingCompletionDriver, CompletionStream
 
     def _copy_content(self) -> None:
         """Text is immutable; nothing to copy."""

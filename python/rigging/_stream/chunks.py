@@ -1,8 +1,9 @@
 """What `Generator.stream_messages` yields, and how the pieces become one `GeneratedMessage`.
 
 A stream is a sequence of `TextDelta` and `ToolCallDelta` chunks ended by exactly one
-`StreamFinish`. `MessageAssembler` joins them into the `GeneratedMessage` the non-streamed
-call would have returned for the same output.
+`StreamFinish`. `MessageAssembler` joins them into the `GeneratedMessage` (or, for
+`Generator.stream_texts`, the `GeneratedText`) the non-streamed call would have returned for
+the same output.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass, field
 
-from rigging.generator.results import GeneratedMessage, StopReason, Usage
+from rigging.generator.results import GeneratedMessage, GeneratedText, StopReason, Usage
 from rigging.message import Message
 
 __all__ = ["MessageAssembler", "StreamChunk", "StreamFinish", "TextDelta", "ToolCallDelta"]
@@ -51,7 +52,7 @@ class StreamFinish:
 
 
 StreamChunk = TextDelta | ToolCallDelta | StreamFinish
-"""One item of `Generator.stream_messages`."""
+"""One item of `Generator.stream_messages` (or `stream_texts`, which has no tool calls)."""
 
 
 @dataclass(slots=True)
@@ -129,13 +130,31 @@ class MessageAssembler:
         Returns:
             The generated message.
         """
+        finish, stop_reason, extra = self._end(stopped_early)
+        message = Message(role="assistant", content=self.text, tool_calls=self.tool_calls())
+        return GeneratedMessage(
+            message=message, stop_reason=stop_reason, usage=finish.usage, extra=extra
+        )
+
+    def text_result(self, *, stopped_early: bool = False) -> GeneratedText:
+        """The completion built from everything received (`Generator.stream_texts`).
+
+        Args:
+            stopped_early: As for `result`.
+
+        Returns:
+            The generated text.
+        """
+        finish, stop_reason, extra = self._end(stopped_early)
+        return GeneratedText(
+            text=self.text, stop_reason=stop_reason, usage=finish.usage, extra=extra
+        )
+
+    def _end(self, stopped_early: bool) -> tuple[StreamFinish, StopReason, dict[str, t.Any]]:
         finish = self.finish or StreamFinish()
         extra = dict(finish.extra)
         stop_reason = finish.stop_reason
         if stopped_early:
             extra["stopped_early"] = True
             stop_reason = "stop"
-        message = Message(role="assistant", content=self.text, tool_calls=self.tool_calls())
-        return GeneratedMessage(
-            message=message, stop_reason=stop_reason, usage=finish.usage, extra=extra
-        )
+        return finish, stop_reason, extra

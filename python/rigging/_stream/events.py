@@ -1,8 +1,9 @@
-"""Events of `ChatPipeline.stream` / `stream_many` / `stream_batch`.
+"""Events of the `stream` / `stream_many` / `stream_batch` methods of the pipelines.
 
-Every event names the item it belongs to (`index`, 0 for `stream()`) and, except
-`ChatFinishedEvent`, the generation round of that item (1-based; a tool round or an `until`
-retry starts a new one).
+Chat and completion pipelines share the text, model and round events. Every event names the
+item it belongs to (`index`, 0 for `stream()`) and, except the `ChatFinishedEvent` /
+`CompletionFinishedEvent` at the end, the generation round of that item (1-based; a tool round
+or an `until` retry starts a new one).
 """
 
 from __future__ import annotations
@@ -10,17 +11,20 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass
 
-from rigging.generator.results import GeneratedMessage
+from rigging.generator.results import GeneratedMessage, GeneratedText
 from rigging.message import Message
 from rigging.model import Model
 from rigging.tool.api import ToolCall
 
 if t.TYPE_CHECKING:
     from rigging._pipeline.chat import Chat
+    from rigging._pipeline.completion import Completion
 
 __all__ = [
     "ChatEvent",
     "ChatFinishedEvent",
+    "CompletionEvent",
+    "CompletionFinishedEvent",
     "ModelParsedEvent",
     "RoundFinishedEvent",
     "TextDeltaEvent",
@@ -81,16 +85,19 @@ class ToolCallFinishedEvent:
     """The tool message answering it (None when the handler gave none for this id)."""
 
 
+GeneratedT = t.TypeVar("GeneratedT", GeneratedMessage, GeneratedText)
+
+
 @dataclass(frozen=True, slots=True)
-class RoundFinishedEvent:
+class RoundFinishedEvent(t.Generic[GeneratedT]):
     """One generation of an item ended (before `until` checks and tools decide on it)."""
 
     index: int
     """The item."""
     round: int
     """The item's generation round."""
-    generated: GeneratedMessage
-    """The whole generated message, stop reason and usage."""
+    generated: GeneratedT
+    """The whole generated message (`GeneratedText` for completions), stop reason and usage."""
     stopped_early: bool
     """The stream was closed once every requested model was parsed."""
 
@@ -105,12 +112,30 @@ class ChatFinishedEvent:
     """The chat (after `map` and `then` callbacks)."""
 
 
+@dataclass(frozen=True, slots=True)
+class CompletionFinishedEvent:
+    """The final completion of an item, equal to what `run()` returns for the same output."""
+
+    index: int
+    """The item (its position among the final results)."""
+    completion: Completion
+    """The completion (after `map` and `then` callbacks)."""
+
+
 ChatEvent = t.Union[  # noqa: UP007 - runtime alias
     TextDeltaEvent,
     ModelParsedEvent,
     ToolCallStartedEvent,
     ToolCallFinishedEvent,
-    RoundFinishedEvent,
+    RoundFinishedEvent[GeneratedMessage],
     ChatFinishedEvent,
 ]
 """Any event of a chat stream."""
+
+CompletionEvent = t.Union[  # noqa: UP007 - runtime alias
+    TextDeltaEvent,
+    ModelParsedEvent,
+    RoundFinishedEvent[GeneratedText],
+    CompletionFinishedEvent,
+]
+"""Any event of a completion stream."""

@@ -1,14 +1,16 @@
-"""Streaming chat pipelines: the run loop of `run()`, fed by `Generator.stream_messages`.
+"""Streaming pipelines: the run loop of `run()`, fed by the generator's streaming methods.
 
+Chats stream through `Generator.stream_messages`, completions through `stream_texts`.
 `stream()`, `stream_many()` and `stream_batch()` run the very loop `run()`, `run_many()` and
 `run_batch()` use (`rigging._pipeline.run.execute`), with a driver whose generation step
 streams each item and reports events as they happen. Checks, tool handlers, failure modes,
 `map`/`then` callbacks and the building of results are therefore the same code, and the final
-chats equal what the non-streamed runners return for the same output.
+results equal what the non-streamed runners return for the same output.
 
-The loop runs in a task of its own; `ChatStream` hands its events to the consumer. Breaking
-out of the iteration and closing it (`aclose`, ``async with``), or cancelling the consuming
-task, cancels that task, which closes every open model stream (and its HTTP response).
+The loop runs in a task of its own; `ChatStream` / `CompletionStream` hands its events to the
+consumer. Breaking out of the iteration and closing it (`aclose`, ``async with``), or
+cancelling the consuming task, cancels that task, which closes every open model stream (and
+its HTTP response).
 """
 
 from __future__ import annotations
@@ -18,14 +20,19 @@ import contextlib
 import typing as t
 from collections.abc import Awaitable, Callable, Sequence
 
+import typing_extensions as te
+
 from rigging._pipeline.batch import fit_params
-from rigging._pipeline.drivers import ChatDriver
+from rigging._pipeline.drivers import ChatDriver, CompletionDriver
 from rigging._pipeline.run import RunPlan, execute
 from rigging._pipeline.state import FailMode, RunState
 from rigging._stream.chunks import MessageAssembler, TextDelta
 from rigging._stream.events import (
     ChatEvent,
     ChatFinishedEvent,
+    CompletionEvent,
+    CompletionFinishedEvent,
+    GeneratedT,
     ModelParsedEvent,
     RoundFinishedEvent,
     TextDeltaEvent,
@@ -37,16 +44,124 @@ from rigging.generator import Generator
 from rigging.generator._remote import gather_all
 
 if t.TYPE_CHECKING:
-    from rigging._pipeline.base import Settings
+    from collections.abc import AsyncIterator
+
+    from rigging._pipeline.base import PipelineBase, Settings
     from rigging._pipeline.chat import Chat
-    from rigging._pipeline.chat_pipeline import ChatPipeline
-    from rigging.generator import GeneratedMessage, GenerateParams
+    from rigging._pipeline.completion import Completion
+    from rigging._stream.chunks import StreamChunk
+    from rigging.generator import GeneratedMessage, GeneratedText, GenerateParams
     from rigging.message import Message
     from rigging.model import Model
 
-__all__ = ["ChatStream", "StreamingChatDriver", "open_stream"]
+__all__ = [
+    "ChatStream",
+    "CompletionStream",
+    "EventStream",
+    "RoundStreamer",
+    "StreamingChatDriver",
+    "StreamingCompletionDriver",
+    "open_stream",
+]
 
-Emit = Callable[[ChatEvent], None]
+Emit = Callable[[t.Any], None]
+"""Queues one event (`ChatEvent` or `CompletionEvent`)."""
+
+EventT = t.TypeVar("EventT")
+ResultT = t.TypeVar("ResultT")
+
+
+async def stream_round(
+    emit: Emit,
+    index: int,
+    round_: int,
+    stream: AsyncIterator[StreamChunk],
+    types: tuple[type[Model], ...],
+    stop_when_parsed: bool,
+) -> tuple[MessageAssembler, bool]:
+    """Consume one generation's stream, emitting text and parsed models as they arrive.
+
+    Returns:
+        The assembled chunks and whether the stream was closed early (every type parsed).
+    """
+    parser = ModelStream(*types) if types else None
+    assembler = MessageAssembler()
+    stopped = False
+    try:
+        async for chunk in stream:
+            assembler.add(chunk)
+            if not isinstance(chunk, TextDelta):
+                continue
+            emit(TextDeltaEvent(index, round_, chunk.text))
+            if parser is None:
+                continue
+            for found in parser.feed(chunk.text):
+                emit(ModelParsedEvent(index, round_, found.model, found.slice))
+            if stop_when_parsed and parser.complete():
+                stopped = True
+                break
+    finally:  # closes the provider stream (its HTTP response) now, not at collection
+        close = getattr(stream, "aclose", None)
+        if close is not None:
+            await close()
+    if parser is not None and not stopped:
+        for found in parser.finish():
+            emit(ModelParsedEvent(index, round_, found.model, found.slice))
+    return assembler, stopped
+
+
+def _streams(generator: Generator, method: str) -> bool:
+    """Whether `generator` overrides the one-chunk default of `method`.
+
+    The default delivers a whole, already paid-for answer in one chunk: stopping it early would
+    only lose its stop reason and usage.
+    """
+    return getattr(type(generator), method) is not getattr(Generator, method)
+
+
+class RoundStreamer(t.Generic[GeneratedT]):
+    """The generation step of a streaming driver.
+
+    Each item of a round is streamed concurrently, its events emitted, and its chunks
+    assembled into the driver's result type.
+    """
+
+    def __init__(
+        self,
+        emit: Emit,
+        types: Sequence[type[Model]],
+        stop_when_parsed: bool,
+        open_stream: Callable[[t.Any, GenerateParams], AsyncIterator[StreamChunk]],
+        assemble: Callable[[MessageAssembler, bool], GeneratedT],
+    ) -> None:
+        self.emit = emit
+        self.parse_types = tuple(types)
+        self.stop_when_parsed = stop_when_parsed
+        self.rounds: dict[int, int] = {}
+        self._open = open_stream
+        self._assemble: Callable[[MessageAssembler, bool], GeneratedT] = assemble
+
+    async def generate(
+        self, requests: list[tuple[int, t.Any]], params: list[GenerateParams]
+    ) -> list[GeneratedT]:
+        """Stream every item of the round concurrently (the first failure cancels the rest)."""
+        return await gather_all(
+            [self._one(i, item, p) for (i, item), p in zip(requests, params, strict=True)]
+        )
+
+    async def _one(self, index: int, item: t.Any, params: GenerateParams) -> GeneratedT:
+        round_ = self.rounds[index] = self.rounds.get(index, 0) + 1
+        assembler, stopped = await stream_round(
+            self.emit,
+            index,
+            round_,
+            self._open(item, params),
+            self.parse_types,
+            self.stop_when_parsed,
+        )
+        generated = self._assemble(assembler, stopped)
+        self.emit(RoundFinishedEvent(index, round_, generated, stopped))
+        return generated
 
 
 class StreamingChatDriver(ChatDriver):
@@ -61,13 +176,13 @@ class StreamingChatDriver(ChatDriver):
         stop_when_parsed: bool,
     ) -> None:
         super().__init__(generator, settings)
-        self.emit = emit
-        self.parse_types = tuple(types)
-        # The default `stream_messages` delivers a whole, already paid-for answer in one
-        # chunk: stopping it early would only lose its stop reason and usage.
-        streams = type(generator).stream_messages is not Generator.stream_messages
-        self.stop_when_parsed = stop_when_parsed and streams
-        self.rounds: dict[int, int] = {}
+        self.streamer = RoundStreamer(
+            emit,
+            types,
+            stop_when_parsed and _streams(generator, "stream_messages"),
+            generator.stream_messages,
+            lambda assembler, stopped: assembler.result(stopped_early=stopped),
+        )
 
     def request(self, state: RunState) -> tuple[int, list[Message]]:  # type: ignore[override]
         """The item's messages, tagged with its index for the events."""
@@ -76,58 +191,55 @@ class StreamingChatDriver(ChatDriver):
     async def generate(
         self, requests: list[t.Any], params: list[GenerateParams]
     ) -> list[GeneratedMessage]:
-        """Stream every item of the round concurrently (the first failure cancels the rest)."""
-        return await gather_all(
-            [self._one(i, messages, p) for (i, messages), p in zip(requests, params, strict=True)]
-        )
-
-    async def _one(
-        self, index: int, messages: list[Message], params: GenerateParams
-    ) -> GeneratedMessage:
-        round_ = self.rounds[index] = self.rounds.get(index, 0) + 1
-        emit = self.emit
-        parser = ModelStream(*self.parse_types) if self.parse_types else None
-        assembler = MessageAssembler()
-        stopped = False
-        stream = self.generator.stream_messages(messages, params)
-        try:
-            async for chunk in stream:
-                assembler.add(chunk)
-                if not isinstance(chunk, TextDelta):
-                    continue
-                emit(TextDeltaEvent(index, round_, chunk.text))
-                if parser is None:
-                    continue
-                for found in parser.feed(chunk.text):
-                    emit(ModelParsedEvent(index, round_, found.model, found.slice))
-                if self.stop_when_parsed and parser.complete():
-                    stopped = True
-                    break
-        finally:  # closes the provider stream (its HTTP response) now, not at collection
-            close = getattr(stream, "aclose", None)
-            if close is not None:
-                await close()
-        if parser is not None and not stopped:
-            for found in parser.finish():
-                emit(ModelParsedEvent(index, round_, found.model, found.slice))
-        generated = assembler.result(stopped_early=stopped)
-        emit(RoundFinishedEvent(index, round_, generated, stopped))
-        return generated
+        """Stream every item of the round concurrently (see `RoundStreamer`)."""
+        return await self.streamer.generate(requests, params)
 
     async def tools(self, state: RunState, generated: GeneratedMessage) -> bool:
         """Run the tool handlers, reporting each tool call before and after."""
         calls = generated.message.tool_calls or []
         if not calls:
             return await super().tools(state, generated)
-        round_ = self.rounds.get(state.index, 1)
+        emit = self.streamer.emit
+        round_ = self.streamer.rounds.get(state.index, 1)
         for call in calls:
-            self.emit(ToolCallStartedEvent(state.index, round_, call))
+            emit(ToolCallStartedEvent(state.index, round_, call))
         before = len(state.prefix)
         again = await super().tools(state, generated)
         answers = {m.tool_call_id: m for m in state.prefix[before:] if m.tool_call_id}
         for call in calls:
-            self.emit(ToolCallFinishedEvent(state.index, round_, call, answers.get(call.id)))
+            emit(ToolCallFinishedEvent(state.index, round_, call, answers.get(call.id)))
         return again
+
+
+class StreamingCompletionDriver(CompletionDriver):
+    """Completion rules of `CompletionDriver`, with each generation streamed as events."""
+
+    def __init__(
+        self,
+        generator: Generator,
+        settings: Settings,
+        emit: Emit,
+        types: Sequence[type[Model]],
+        stop_when_parsed: bool,
+    ) -> None:
+        super().__init__(generator, settings)
+        self.streamer = RoundStreamer(
+            emit,
+            types,
+            stop_when_parsed and _streams(generator, "stream_texts"),
+            generator.stream_texts,
+            lambda assembler, stopped: assembler.text_result(stopped_early=stopped),
+        )
+
+    def request(self, state: RunState) -> tuple[int, str]:  # type: ignore[override]
+        """The item's prompt, tagged with its index for the events."""
+        return state.index, super().request(state)
+
+    async def generate(
+        self, requests: list[t.Any], params: list[GenerateParams]
+    ) -> list[GeneratedText]:
+        """Stream every item of the round concurrently (see `RoundStreamer`)."""
+        return await self.streamer.generate(requests, params)
 
 
 class _End:
@@ -137,41 +249,48 @@ class _End:
 _END = _End()
 
 
-class ChatStream:
+class EventStream(t.Generic[EventT, ResultT]):
     """The events of a streamed pipeline run, as an async iterator.
 
-    Iterate with ``async for``; the last events are one `ChatFinishedEvent` per result.
-    Nothing is sent before the first ``__anext__``. Use ``async with`` (or call `aclose`) to
-    stop early: the run is cancelled and every open model stream closed before `aclose`
-    returns. Cancelling the task that iterates does the same. An error of the run is raised
-    from the iteration.
+    Iterate with ``async for``; the last events are one finished event per result. Nothing is
+    sent before the first ``__anext__``. Use ``async with`` (or call `aclose`) to stop early:
+    the run is cancelled and every open model stream closed before `aclose` returns.
+    Cancelling the task that iterates does the same. An error of the run is raised from the
+    iteration.
 
     Attributes:
-        chats: The final chats once the iteration ended normally, else None.
+        results: The final results once the iteration ended normally, else None.
     """
 
-    def __init__(self, run: Callable[[Emit], Awaitable[list[Chat]]]) -> None:
+    def __init__(
+        self,
+        run: Callable[[Emit], Awaitable[list[ResultT]]],
+        finished: Callable[[int, ResultT], EventT],
+    ) -> None:
         self._run = run
-        self._queue: asyncio.Queue[ChatEvent | _End] = asyncio.Queue()
-        self._task: asyncio.Task[list[Chat]] | None = None
+        self._finished = finished
+        self._queue: asyncio.Queue[EventT | _End] = asyncio.Queue()
+        self._task: asyncio.Task[list[ResultT]] | None = None
         self._closed = False
-        self.chats: list[Chat] | None = None
+        self.results: list[ResultT] | None = None
 
-    def __aiter__(self) -> ChatStream:
+    def __aiter__(self) -> te.Self:
         return self
 
-    async def __aenter__(self) -> ChatStream:
+    async def __aenter__(self) -> te.Self:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    async def __anext__(self) -> ChatEvent:
+    async def __anext__(self) -> EventT:
         if self._closed:
             raise StopAsyncIteration
         if self._task is None:
             # The task must not reference the stream, so a dropped stream is collected.
-            self._task = asyncio.get_running_loop().create_task(_produce(self._run, self._queue))
+            self._task = asyncio.get_running_loop().create_task(
+                _produce(self._run, self._queue, self._finished)
+            )
         try:
             item = await self._queue.get()
         except BaseException:  # the consumer was cancelled: stop the run with it
@@ -179,7 +298,7 @@ class ChatStream:
             raise
         if isinstance(item, _End):
             self._closed = True
-            self.chats = await self._task
+            self.results = await self._task
             raise StopAsyncIteration
         return item
 
@@ -200,21 +319,55 @@ class ChatStream:
                 task.cancel()
 
 
+class ChatStream(EventStream[ChatEvent, "Chat"]):
+    """The events of a streamed chat pipeline run (`ChatPipeline.stream` and friends).
+
+    The last events are one `ChatFinishedEvent` per result; see `EventStream`.
+    """
+
+    def __init__(self, run: Callable[[Emit], Awaitable[list[Chat]]]) -> None:
+        super().__init__(run, ChatFinishedEvent)
+
+    @property
+    def chats(self) -> list[Chat] | None:
+        """The final chats once the iteration ended normally, else None."""
+        return self.results
+
+
+class CompletionStream(EventStream[CompletionEvent, "Completion"]):
+    """The events of a streamed completion pipeline run (`CompletionPipeline.stream` etc.).
+
+    The last events are one `CompletionFinishedEvent` per result; see `EventStream`.
+    """
+
+    def __init__(self, run: Callable[[Emit], Awaitable[list[Completion]]]) -> None:
+        super().__init__(run, CompletionFinishedEvent)
+
+    @property
+    def completions(self) -> list[Completion] | None:
+        """The final completions once the iteration ended normally, else None."""
+        return self.results
+
+
 async def _produce(
-    run: Callable[[Emit], Awaitable[list[Chat]]], queue: asyncio.Queue[ChatEvent | _End]
-) -> list[Chat]:
-    """Run the pipeline, queueing its events, then the final chats and the end marker."""
+    run: Callable[[Emit], Awaitable[list[ResultT]]],
+    queue: asyncio.Queue[EventT | _End],
+    finished: Callable[[int, ResultT], EventT],
+) -> list[ResultT]:
+    """Run the pipeline, queueing its events, then the finished events and the end marker."""
     try:
-        chats = await run(queue.put_nowait)
-        for index, chat in enumerate(chats):
-            queue.put_nowait(ChatFinishedEvent(index, chat))
-        return chats
+        results = await run(queue.put_nowait)
+        for index, result in enumerate(results):
+            queue.put_nowait(finished(index, result))
+        return results
     finally:
         queue.put_nowait(_END)
 
 
 def _types(
-    pipeline: ChatPipeline, models: Sequence[type[Model]], stop_when_parsed: bool | None
+    pipeline: PipelineBase[t.Any, t.Any, t.Any],
+    models: Sequence[type[Model]],
+    stop_when_parsed: bool | None,
 ) -> tuple[tuple[type[Model], ...], bool]:
     until = pipeline.settings.until_types
     types = tuple(dict.fromkeys((*until, *models)))
@@ -228,20 +381,20 @@ def _types(
 
 
 def open_stream(
-    pipeline: ChatPipeline,
-    inputs: Sequence[list[Message]],
+    pipeline: PipelineBase[ResultT, t.Any, t.Any],
+    inputs: Sequence[t.Any],
     params: Sequence[GenerateParams | None] | None,
     mode: FailMode,
     *,
     models: Sequence[type[Model]] = (),
     stop_when_parsed: bool | None = None,
     max_concurrency: int | None = None,
-) -> ChatStream:
-    """A `ChatStream` running `inputs` through `pipeline` (the streaming `_run_items`).
+) -> t.Any:
+    """The event stream running `inputs` through `pipeline` (the streaming `_run_items`).
 
     Args:
         pipeline: The pipeline (its settings are read now).
-        inputs: The conversation of each item.
+        inputs: The input of each item (a conversation, or a prompt text).
         params: Per-item params (merged over the pipeline's), or None.
         mode: The failure mode.
         models: Model types to report besides the pipeline's `until_parsed_as` types.
@@ -250,7 +403,7 @@ def open_stream(
         max_concurrency: Most items streamed at once per round.
 
     Returns:
-        The stream (not started).
+        The stream (not started): a `ChatStream` or `CompletionStream`.
 
     Raises:
         ValueError: ``stop_when_parsed=True`` without model types, or a bad
@@ -262,13 +415,14 @@ def open_stream(
     fitted = fit_params(pipeline.params, params, len(inputs))
     generator = pipeline.generator
     settings = pipeline.settings
+    driver_type, stream_type = pipeline._streaming()
 
-    async def run(emit: Emit) -> list[Chat]:
-        driver = StreamingChatDriver(generator, settings, emit, types, stop)
+    async def run(emit: Emit) -> list[ResultT]:
+        driver = driver_type(generator, settings, emit, types, stop)
         states = [
             RunState(item, p, i) for i, (item, p) in enumerate(zip(inputs, fitted, strict=True))
         ]
-        plan: RunPlan[Chat] = RunPlan(
+        plan: RunPlan[ResultT] = RunPlan(
             driver=driver,
             states=states,
             mode=mode,
@@ -280,4 +434,4 @@ def open_stream(
         results = await execute(plan)
         return await pipeline._finalize(results, mode)
 
-    return ChatStream(run)
+    return stream_type(run)

@@ -253,6 +253,30 @@ class Generator(BaseModel):
         """
         raise NotImplementedError(f"{type(self).__name__} does not support text completion")
 
+    async def stream_texts(
+        self, text: str, params: GenerateParams | None = None
+    ) -> AsyncIterator[StreamChunk]:
+        """Complete one text, yielding the completion as it arrives.
+
+        The stream is `TextDelta` chunks, then one `StreamFinish` with the stop reason, usage
+        and extra details. This default calls `generate_texts` and yields the whole completion
+        as one chunk; generators with a streaming API (LiteLLM) override it. Closing the
+        iterator early closes the request.
+
+        Args:
+            text: The prompt.
+            params: Request params (merged over `self.params`).
+
+        Yields:
+            The chunks, ending with one `StreamFinish`.
+        """
+        from rigging._stream.chunks import StreamFinish, TextDelta  # cycle
+
+        generated = (await self.generate_texts([text], [params or GenerateParams()]))[0]
+        if generated.text:
+            yield TextDelta(generated.text)
+        yield StreamFinish(generated.stop_reason, generated.usage, dict(generated.extra))
+
 
 def chat(
     generator: Generator,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -137,19 +137,32 @@ def _extra(response: Any, choice: Any) -> dict[str, Any]:
     return extra
 
 
-def _stream_chunks(chunk: Any, seen: dict[str, Any]) -> list[StreamChunk]:
-    """Convert one litellm stream chunk; the finish reason, usage and id go into `seen`."""
-    from rigging._stream.chunks import TextDelta, ToolCallDelta  # cycle
+def _first_choice(chunk: Any, seen: dict[str, Any]) -> Any:
+    """The first choice of a stream chunk (None for the usage-only last chunk).
 
-    out: list[StreamChunk] = []
+    Records the chunk's response id, usage and finish reason in `seen`.
+    """
     seen["response_id"] = seen.get("response_id") or getattr(chunk, "id", None)
     usage = _usage(chunk)
     if usage is not None:
         seen["usage"] = usage
     choices = getattr(chunk, "choices", None) or []
     if not choices:
-        return out
+        return None
     choice = choices[0]
+    if getattr(choice, "finish_reason", None):
+        seen["finish_reason"] = choice.finish_reason
+    return choice
+
+
+def _stream_chunks(chunk: Any, seen: dict[str, Any]) -> list[StreamChunk]:
+    """Convert one litellm stream chunk; the finish reason, usage and id go into `seen`."""
+    from rigging._stream.chunks import TextDelta, ToolCallDelta  # cycle
+
+    out: list[StreamChunk] = []
+    choice = _first_choice(chunk, seen)
+    if choice is None:
+        return out
     delta = getattr(choice, "delta", None)
     text = getattr(delta, "content", None)
     if text:
@@ -164,9 +177,16 @@ def _stream_chunks(chunk: Any, seen: dict[str, Any]) -> list[StreamChunk]:
                 arguments=getattr(function, "arguments", None) or "",
             )
         )
-    if getattr(choice, "finish_reason", None):
-        seen["finish_reason"] = choice.finish_reason
     return out
+
+
+def _text_stream_chunks(chunk: Any, seen: dict[str, Any]) -> list[StreamChunk]:
+    """Convert one litellm text-completion stream chunk (see `_stream_chunks`)."""
+    from rigging._stream.chunks import TextDelta  # cycle
+
+    choice = _first_choice(chunk, seen)
+    text = getattr(choice, "text", None)
+    return [TextDelta(text)] if text else []
 
 
 class LiteLLMGenerator(RemoteGenerator):
@@ -292,16 +312,56 @@ class LiteLLMGenerator(RemoteGenerator):
         Raises:
             GenerationError: Opening failed after every retry, or the stream broke.
         """
-        from rigging._stream.chunks import StreamFinish  # cycle
-
         litellm = import_litellm()
-        kwargs = self._kwargs(params or GenerateParams())
-        kwargs["stream"] = True
-        kwargs.setdefault("stream_options", {"include_usage": True})
+        kwargs = self._stream_kwargs(params)
         payload = [message.to_openai_spec() for message in messages]
 
         async def attempt() -> Any:
             return await litellm.acompletion(model=self.model, messages=payload, **kwargs)
+
+        async for piece in self._stream(attempt, _stream_chunks):
+            yield piece
+
+    async def stream_texts(
+        self, text: str, params: GenerateParams | None = None
+    ) -> AsyncIterator[StreamChunk]:
+        """Stream one completion with ``litellm.atext_completion(stream=True)``.
+
+        Same contract as `stream_messages` (usage requested, opening retried, a broken stream
+        raises `GenerationError`, closing early closes the HTTP response).
+
+        Args:
+            text: The prompt.
+            params: Request params (merged over the generator's).
+
+        Yields:
+            Text deltas, then one `StreamFinish`.
+
+        Raises:
+            GenerationError: Opening failed after every retry, or the stream broke.
+        """
+        litellm = import_litellm()
+        kwargs = self._stream_kwargs(params)
+
+        async def attempt() -> Any:
+            return await litellm.atext_completion(model=self.model, prompt=text, **kwargs)
+
+        async for piece in self._stream(attempt, _text_stream_chunks):
+            yield piece
+
+    def _stream_kwargs(self, params: GenerateParams | None) -> dict[str, Any]:
+        kwargs = self._kwargs(params or GenerateParams())
+        kwargs["stream"] = True
+        kwargs.setdefault("stream_options", {"include_usage": True})
+        return kwargs
+
+    async def _stream(
+        self,
+        attempt: Callable[[], Awaitable[Any]],
+        convert: Callable[[Any, dict[str, Any]], list[StreamChunk]],
+    ) -> AsyncIterator[StreamChunk]:
+        """Open a litellm stream (with retries, in a connection slot) and convert its chunks."""
+        from rigging._stream.chunks import StreamFinish  # cycle
 
         seen: dict[str, Any] = {}
         async with self._slot():
@@ -317,16 +377,53 @@ class LiteLLMGenerator(RemoteGenerator):
             try:
                 while (chunk := await _next_chunk(iterator, self, received)) is not None:
                     received += 1
-                    for piece in _stream_chunks(chunk, seen):
+                    for piece in convert(chunk, seen):
                         yield piece
             finally:
-                await stream.aclose()
+                await _close(stream)
         extra: dict[str, Any] = {"response_id": seen.get("response_id")}
         provider = getattr(stream, "custom_llm_provider", None)
         if provider:
             extra["provider"] = provider
         reason = convert_stop_reason(seen.get("finish_reason"))
         yield StreamFinish(reason, seen.get("usage"), extra)
+
+
+async def _close(stream: Any) -> None:
+    """Close a litellm stream and its HTTP response now.
+
+    Chat streams (`CustomStreamWrapper`) close their response in ``aclose``. Text-completion
+    streams (`TextCompletionStreamWrapper`) have no ``aclose``, and the async generators inside
+    them end without closing the provider stream they iterate, so an abandoned completion
+    would keep its connection (and the model generating) until the client is collected. For
+    those, the provider stream wrappers held by the generators' frames are closed too; if
+    litellm's layout changes, closing the generators is what remains.
+    """
+    close = getattr(stream, "aclose", None)
+    if close is not None:
+        await close()
+        return
+    generators, wrappers = [], []
+    node = getattr(stream, "completion_stream", None)
+    for _ in range(_MAX_STREAM_DEPTH):
+        frame = getattr(node, "ag_frame", None)
+        if frame is None:
+            break
+        generators.append(node)
+        local = frame.f_locals
+        wrapper = local.get("streamwrapper")
+        if wrapper is not None and hasattr(wrapper, "aclose"):
+            wrappers.append(wrapper)
+        node = local.get("response")
+    for item in (*wrappers, *generators):
+        try:
+            await item.aclose()
+        except Exception:  # best effort: the stream is being abandoned anyway
+            continue
+
+
+#: Nested async generators walked by `_close` (litellm nests two).
+_MAX_STREAM_DEPTH = 4
 
 
 async def _next_chunk(iterator: Any, generator: LiteLLMGenerator, received: int) -> Any:

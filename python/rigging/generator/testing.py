@@ -5,15 +5,18 @@
 - `ScriptedGenerator` replies with `responses` in order, one per generated item; an item
   that is an exception instance is raised instead.
 - `FailingGenerator` echoes, but raises on the `fail_on`-th generated item.
+- `ChunkedGenerator` replies with scripted pieces, streamed one `TextDelta` per piece by
+  `stream_messages` / `stream_texts` (offline streaming tests), and shows how far each stream got.
 
 Every one records what it was asked in `calls`, so tests can check params arrived.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ConfigDict, Field, PrivateAttr
 
@@ -23,7 +26,11 @@ from rigging.generator.params import GenerateParams
 from rigging.generator.results import GeneratedMessage, GeneratedText, Usage
 from rigging.message import Message
 
+if TYPE_CHECKING:
+    from rigging._stream.chunks import StreamChunk
+
 __all__ = [
+    "ChunkedGenerator",
     "EchoGenerator",
     "FailingGenerator",
     "FixedGenerator",
@@ -195,3 +202,98 @@ class FailingGenerator(_OfflineGenerator):
         if index == self.fail_on:
             raise GenerationError(f"{self.message} (item {index})", model=self.model)
         return prompt
+
+
+class ChunkedGenerator(_OfflineGenerator):
+    """Reply with `replies` in turn (cycling), each streamed piece by piece.
+
+    Non-streamed calls get the joined pieces. `stream_messages` and `stream_texts` yield one
+    `TextDelta` per piece (waiting `delay` seconds before each), then a `StreamFinish` (stop
+    reason ``"stop"``, the usage a non-streamed call reports);
+    `pieces_sent`, `closed` and `open_streams` show how far each stream got and whether it was
+    closed, e.g. after an early stop or a cancelled run.
+    """
+
+    model: str = "chunked"
+    """Model name (free-form)."""
+    replies: list[list[str]] = Field(min_length=1)
+    """The replies, each as the pieces it is streamed in."""
+    delay: float = Field(default=0.0, ge=0)
+    """Seconds to wait before each streamed piece."""
+
+    _sent: list[int] = PrivateAttr(default_factory=list)
+    _closed: list[bool] = PrivateAttr(default_factory=list)
+    _open: int = PrivateAttr(default=0)
+
+    @property
+    def pieces_sent(self) -> list[int]:
+        """Pieces yielded by each stream so far, in the order the streams were opened."""
+        return list(self._sent)
+
+    @property
+    def closed(self) -> list[bool]:
+        """Whether each stream has ended (run to its end or closed early)."""
+        return list(self._closed)
+
+    @property
+    def open_streams(self) -> int:
+        """Streams currently open."""
+        return self._open
+
+    def _pieces(self, index: int) -> list[str]:
+        return self.replies[(index - 1) % len(self.replies)]
+
+    def _reply(self, prompt: str, index: int) -> str:
+        return "".join(self._pieces(index))
+
+    async def stream_messages(
+        self, messages: Sequence[Message], params: GenerateParams | None = None
+    ) -> AsyncIterator[StreamChunk]:
+        """Stream the next reply to a conversation, one piece per `TextDelta`.
+
+        Args:
+            messages: The conversation.
+            params: Request params (recorded in `calls`).
+
+        Yields:
+            The pieces, then one `StreamFinish`.
+        """
+        prompt = _last_text(messages)
+        record = [m.to_openai_spec() for m in messages]
+        self._produce(prompt, record, params or GenerateParams())
+        async for chunk in self._stream(prompt, self._pieces(len(self._calls))):
+            yield chunk
+
+    async def stream_texts(
+        self, text: str, params: GenerateParams | None = None
+    ) -> AsyncIterator[StreamChunk]:
+        """Stream the next reply to a prompt, one piece per `TextDelta`.
+
+        Args:
+            text: The prompt.
+            params: Request params (recorded in `calls`).
+
+        Yields:
+            The pieces, then one `StreamFinish`.
+        """
+        self._produce(text, text, params or GenerateParams())
+        async for chunk in self._stream(text, self._pieces(len(self._calls))):
+            yield chunk
+
+    async def _stream(self, prompt: str, pieces: list[str]) -> AsyncIterator[StreamChunk]:
+        from rigging._stream.chunks import StreamFinish, TextDelta  # cycle
+
+        slot = len(self._sent)
+        self._sent.append(0)
+        self._closed.append(False)
+        self._open += 1
+        try:
+            for piece in pieces:
+                if self.delay:
+                    await asyncio.sleep(self.delay)
+                self._sent[slot] += 1
+                yield TextDelta(piece)
+            yield StreamFinish("stop", self._usage(prompt, "".join(pieces)))
+        finally:
+            self._open -= 1
+            self._closed[slot] = True
