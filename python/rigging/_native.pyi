@@ -22,6 +22,7 @@ __all__ = [
     "SpliceError",
     # scan
     "TagStream",
+    "Tags",
     "TextStream",
     "__version__",
     "scan",
@@ -115,8 +116,29 @@ class Span:
     def inner_slice(self) -> builtins.slice:
         """`slice(inner_start, inner_end)`: the element's content."""
 
+@final
+class Tags:
+    """Tag names checked once, for many `scan` calls over different texts.
+
+    `scan(text, Tags(names))` finds the same spans as `scan(text, names)` without
+    re-checking the names and building their strings on every call.
+
+    Args:
+        tags: Tag names, as for `scan`.
+
+    Raises:
+        ScanError: A tag name is invalid.
+        TypeError: `tags` is a `str` or holds a non-`str`.
+    """
+
+    def __new__(cls, tags: Sequence[str]) -> Tags: ...
+    @property
+    def names(self) -> list[str]:
+        """The names in the order given."""
+    def __len__(self) -> int: ...
+
 def scan(
-    text: str, tags: Sequence[str], *, incomplete: Literal["drop", "close"] = "drop"
+    text: str, tags: Sequence[str] | Tags, *, incomplete: Literal["drop", "close"] = "drop"
 ) -> list[Span]:
     """Find every element of the given tag names in `text`, in one linear pass.
 
@@ -129,7 +151,7 @@ def scan(
 
     Args:
         text: The text to scan.
-        tags: Tag names (letters, digits, `-`, `_`, `.`, `:`). Not a bare `str`.
+        tags: Tag names (letters, digits, `-`, `_`, `.`, `:`), or a `Tags`. Not a bare `str`.
         incomplete: What to do with starts still open at the end: `"drop"` them, or
             `"close"` them as spans running to the end of the text (`closed=False`).
 

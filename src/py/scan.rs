@@ -275,6 +275,40 @@ fn tag_set(tags: &Bound<'_, PyAny>) -> PyResult<TagSet> {
     TagSet::new(names).map_err(|e| scan_error(tags.py(), &e))
 }
 
+/// A set of tag names checked once, for repeated `scan` calls (the per-call tag set and
+/// name strings are then built only once).
+#[pyclass(module = "rigging._native", name = "Tags", frozen, skip_from_py_object)]
+pub(crate) struct PyTags {
+    set: TagSet,
+    names: Vec<Py<PyString>>,
+}
+
+#[pymethods]
+impl PyTags {
+    #[new]
+    fn new(tags: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let set = tag_set(tags)?;
+        Ok(Self {
+            names: tag_names(tags.py(), &set),
+            set,
+        })
+    }
+
+    #[getter]
+    fn names(&self) -> Vec<String> {
+        self.set.names().to_vec()
+    }
+
+    fn __len__(&self) -> usize {
+        self.set.names().len()
+    }
+
+    fn __repr__(&self) -> String {
+        let names: Vec<String> = self.set.names().iter().map(|n| format!("'{n}'")).collect();
+        format!("Tags([{}])", names.join(", "))
+    }
+}
+
 #[pyfunction]
 #[pyo3(signature = (text, tags, *, incomplete = "drop"))]
 fn scan<'py>(
@@ -284,12 +318,25 @@ fn scan<'py>(
     incomplete: &str,
 ) -> PyResult<Bound<'py, PyList>> {
     let mode = parse_mode(incomplete)?;
-    let tags = tag_set(tags)?;
-    let text = text.to_str()?;
-    let names = tag_names(py, &tags);
+    if let Ok(compiled) = tags.cast::<PyTags>() {
+        let compiled = compiled.get();
+        return scan_with(py, text.to_str()?, &compiled.set, &compiled.names, mode);
+    }
+    let set = tag_set(tags)?;
+    let names = tag_names(py, &set);
+    scan_with(py, text.to_str()?, &set, &names, mode)
+}
+
+fn scan_with<'py>(
+    py: Python<'py>,
+    text: &str,
+    tags: &TagSet,
+    names: &[Py<PyString>],
+    mode: Incomplete,
+) -> PyResult<Bound<'py, PyList>> {
     // A piece at a time: the span buffer stays small and in cache, and each piece's spans
     // become Python objects right after it is lexed (see `core::Pieces`).
-    let mut pieces = core::Pieces::new(text, &tags, mode);
+    let mut pieces = core::Pieces::new(text, tags, mode);
     let mut buf = Vec::new();
     let fill = |pieces: &mut core::Pieces<'_>, buf: &mut Vec<core::Span>| {
         if text.len() > DETACH_BYTES {
@@ -301,14 +348,14 @@ fn scan<'py>(
     if !fill(&mut pieces, &mut buf) {
         return Ok(PyList::empty(py));
     }
-    let list = convert(py, &names, &buf)?;
+    let list = convert(py, names, &buf)?;
     loop {
         buf.clear();
         if !fill(&mut pieces, &mut buf) {
             return Ok(list);
         }
         for span in &buf {
-            list.append(py_span(py, &names, span))?;
+            list.append(py_span(py, names, span))?;
         }
     }
 }
@@ -490,6 +537,7 @@ fn stream_repr(kind: &str, stream: &core::TagStream) -> String {
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PySpan>()?;
+    m.add_class::<PyTags>()?;
     m.add_class::<PyTagStream>()?;
     m.add_class::<PyTextStream>()?;
     m.add_function(wrap_pyfunction!(scan, m)?)?;

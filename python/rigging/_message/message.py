@@ -6,7 +6,7 @@ import string
 import textwrap
 import typing as t
 from collections.abc import Sequence
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 from typing_extensions import Self
@@ -22,6 +22,7 @@ from rigging._message.content import (
 from rigging._message.parts import add_parts, strip_parts
 from rigging._model.base import Model, ModelT, class_info
 from rigging._model.fast import SharedFieldsSet, own_fields_set_for
+from rigging._uuid import uuid4
 from rigging.error import MissingModelError
 from rigging.parsing import found_many
 from rigging.tool.api import ToolCall

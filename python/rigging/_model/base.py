@@ -14,6 +14,7 @@ from pydantic_xml import BaseXmlModel
 from pydantic_xml.fields import XmlEntityInfo
 from typing_extensions import Self
 
+from rigging import _native
 from rigging._model.fast import SharedFieldsSet, shared_fields_set
 from rigging.error import MultipleModelsError
 from rigging.util import to_xml_tag, unescape_xml
@@ -74,9 +75,22 @@ class ClassInfo:
     """`Model.ensure_valid` is not overridden and passed, so parsing need not call it again."""
     shared_fields: SharedFieldsSet | None = None
     """For simple models without extra fields: the fields set parsed instances share."""
+    tags: _native.Tags | None = None
+    """``rigging._native.Tags([tag])`` for `scan` (None when the tag is not a valid name, so
+    scanning raises the `ScanError` that names it)."""
 
 
 _INFO_ATTR = "__rigging_class_info__"
+
+
+def _compiled_tags(tag: str) -> _native.Tags | None:
+    """The native tag set of one tag name, or None when the name is invalid."""
+    try:
+        return _native.Tags([tag])
+    except _native.ScanError:
+        return None
+
+
 _EXAMPLES: weakref.WeakKeyDictionary[type, str] = weakref.WeakKeyDictionary()
 _REGISTRY: weakref.WeakValueDictionary[str, type[Model]] = weakref.WeakValueDictionary()
 
@@ -192,6 +206,7 @@ def class_info(cls: type[Model]) -> ClassInfo:
                 if field is not None and cls.model_config.get("extra") != "allow"
                 else None
             ),
+            tags=_compiled_tags(str(cls.__xml_tag__)),
         )
         type.__setattr__(cls, _INFO_ATTR, info)
     return info

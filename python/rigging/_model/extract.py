@@ -170,7 +170,7 @@ def extract(cls: type[ModelT], text: str) -> list[Found[ModelT]]:
     info = class_info(cls)
     if not info.ready:
         cls.ensure_valid()
-    spans = _native.scan(text, [info.tag])
+    spans = _native.scan(text, info.tags or [info.tag])
     if not spans:
         raise MissingModelError(f"Failed to find '{cls.xml_tags()}' in message")
     found: list[Found[ModelT]] = []

@@ -6,11 +6,12 @@ import copy
 import typing as t
 from collections.abc import Sequence
 from datetime import datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from pydantic import ConfigDict, Field
 
 from rigging._pipeline.result import RunResult
+from rigging._uuid import uuid4
 from rigging.generator import GenerateParams, Generator, StopReason, Usage
 from rigging.message import Message, MessageDict
 from rigging.model import Model

@@ -7,7 +7,7 @@ import string
 import typing as t
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from pydantic import ConfigDict, Field
 from typing_extensions import Self
@@ -16,6 +16,7 @@ from rigging._pipeline.base import PipelineBase, UntilSpec
 from rigging._pipeline.drivers import CompletionDriver
 from rigging._pipeline.result import RunResult
 from rigging._pipeline.state import DEFAULT_MAX_ROUNDS
+from rigging._uuid import uuid4
 from rigging.generator import GenerateParams, Generator, StopReason, Usage
 
 if t.TYPE_CHECKING:

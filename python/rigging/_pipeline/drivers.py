@@ -12,7 +12,6 @@ from __future__ import annotations
 import typing as t
 from collections.abc import Awaitable, Sequence
 from datetime import datetime
-from uuid import uuid4
 
 from pydantic import ValidationError
 
@@ -20,6 +19,7 @@ from rigging._pipeline.base import Settings, UntilSpec
 from rigging._pipeline.chat import Chat
 from rigging._pipeline.fast import construct
 from rigging._pipeline.state import EMPTY_DIALOG, RunState
+from rigging._uuid import uuid4
 from rigging.error import (
     CompletionExhaustedMaxRoundsError,
     MessagesExhaustedMaxRoundsError,
@@ -43,6 +43,17 @@ RECOVERY_PROMPT = "Rewrite your entire message with all the required elements."
 """Suffix of the feedback message sent when `until_parsed_as` fails with recovery on."""
 
 
+def _parse_error(message: Message, types: Sequence[type[t.Any]]) -> t.Any:
+    """Parse ``message`` as all ``types``; the error model to send back, or None."""
+    try:
+        message.parse_many(*types)
+    except ValidationError as exc:
+        return ValidationErrorModel(content=str(exc))
+    except (RiggingError, ValueError) as exc:
+        return SystemErrorModel(content=str(exc))
+    return None
+
+
 def parse_check(message: Message, types: Sequence[type[t.Any]]) -> tuple[bool, list[Message]]:
     """The `until_parsed_as` check: parse `message` as all `types`, else give feedback.
 
@@ -57,18 +68,16 @@ def parse_check(message: Message, types: Sequence[type[t.Any]]) -> tuple[bool, l
     Returns:
         ``(False, [message])`` when parsing worked, else ``(True, [message, feedback])``.
     """
-    with tracer.span("Parse as {types}", types=[m.__name__ for m in types]) as span:
-        try:
-            message.parse_many(*types)
-        except ValidationError as exc:
-            error: t.Any = ValidationErrorModel(content=str(exc))
-        except (RiggingError, ValueError) as exc:
-            error = SystemErrorModel(content=str(exc))
-        else:
-            span.set_attribute("parsed", True)
-            return False, [message]
-        span.set_attribute("parsed", False)
-        span.set_attribute("error", error.content)
+    if not tracer.enabled:  # the usual case: no span, no attribute values to build
+        error = _parse_error(message, types)
+    else:
+        with tracer.span("Parse as {types}", types=[m.__name__ for m in types]) as span:
+            error = _parse_error(message, types)
+            span.set_attribute("parsed", error is None)
+            if error is not None:
+                span.set_attribute("error", error.content)
+    if error is None:
+        return False, [message]
     return True, [message, Message.from_model(error, suffix=RECOVERY_PROMPT)]
 
 
@@ -117,6 +126,8 @@ class ChatDriver:
         return False
 
     def _check(self, spec: UntilSpec, message: Message) -> tuple[bool, list[Message]]:
+        if not tracer.enabled:
+            return self._run_check(spec, message)
         name = "until_parsed_as" if spec.callback is None else callback_name(spec.callback)
         with tracer.span(
             "Until with {callback}()",
