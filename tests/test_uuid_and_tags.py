@@ -54,3 +54,25 @@ def test_tags_refuse_bad_names() -> None:
         _native.Tags(["bad tag"])
     with pytest.raises(TypeError):
         _native.Tags("answer")
+
+
+def test_model_with_an_invalid_tag_still_names_it_when_parsing() -> None:
+    from rigging._model.base import class_info
+    from rigging.message import Message
+    from rigging.model import Model
+
+    class Odd(Model, tag="bad tag"):
+        content: str
+
+    assert class_info(Odd).tags is None
+    with pytest.raises(_native.ScanError, match="bad tag"):
+        Message("assistant", "<bad tag>x</bad tag>").parse(Odd)
+
+
+def test_model_classes_keep_compiled_tags() -> None:
+    from rigging._model.base import class_info
+    from rigging.model import Answer
+
+    tags = class_info(Answer).tags
+    assert tags is not None
+    assert tags.names == ["answer"]

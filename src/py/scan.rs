@@ -304,8 +304,7 @@ impl PyTags {
     }
 
     fn __repr__(&self) -> String {
-        let names: Vec<String> = self.set.names().iter().map(|n| format!("'{n}'")).collect();
-        format!("Tags([{}])", names.join(", "))
+        format!("Tags([{}])", quoted_names(&self.set))
     }
 }
 
@@ -519,17 +518,17 @@ impl PyTextStream {
     }
 }
 
+/// `'a', 'b'`: the names of a tag set as a Python list would show them.
+fn quoted_names(tags: &TagSet) -> String {
+    let names: Vec<String> = tags.names().iter().map(|n| format!("'{n}'")).collect();
+    names.join(", ")
+}
+
 /// `Kind(tags=['a', 'b'], incomplete='drop', position=12)`.
 fn stream_repr(kind: &str, stream: &core::TagStream) -> String {
-    let names: Vec<String> = stream
-        .tags()
-        .names()
-        .iter()
-        .map(|n| format!("'{n}'"))
-        .collect();
     format!(
         "{kind}(tags=[{}], incomplete='{}', position={})",
-        names.join(", "),
+        quoted_names(stream.tags()),
         mode_name(stream.mode()),
         stream.position()
     )
