@@ -18,7 +18,7 @@ models.
 Total scanner cost: `rigging._native.TagStream` fed the same 4-byte chunks against one
 `rigging._native.scan` of the whole text (same spans). The streamed benches record in
 ``extra_info`` their ratio to the one-shot line (min of a few timed runs of it), and the
-0.1 MB / 1 MB pairs show that both streamed lines are linear.
+paired 1 MB / 0.1 MB ratios show that both streamed lines are linear.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 from corpus import MB, make_corpus
+from paired import paired_ratio
 
 from rigging import _native
 from rigging.model import Answer, Model, Question, Thinking
@@ -187,15 +188,23 @@ def bench_time_to_first_model_buffered(benchmark: Any, deltas_1mb: list[str]) ->
     assert found
 
 
-@pytest.mark.parametrize("size", [MB // 10, MB])
-def bench_streamed_linear(benchmark: Any, size: int) -> None:
-    benchmark.group = "streamed 4-byte deltas, 0.1 MB vs 1 MB"
-    text = make_corpus(size, seed=11)
-    deltas = deltas_of(text)
-    start = time.process_time()
-    assert keys(benchmark(streamed, deltas)) == keys(one_shot(text))
-    benchmark.extra_info["size"] = size
-    benchmark.extra_info["cpu_s_incl_check"] = time.process_time() - start
+def small_and_big_deltas() -> tuple[list[list[str]], list[str]]:
+    """4-byte deltas of ten distinct 0.1 MB answers and of one 1 MB answer."""
+    small = [deltas_of(make_corpus(MB // 10, seed=seed)) for seed in range(100, 110)]
+    return small, deltas_of(make_corpus(MB, seed=11))
+
+
+def bench_streamed_linear(benchmark: Any) -> None:
+    """Streamed 4-byte deltas, 0.1 MB against 1 MB in pairs (see `paired.py`): about 10."""
+    benchmark.group = "streamed 4-byte deltas, 1 MB / 0.1 MB, paired"
+    small, big = small_and_big_deltas()
+    found = paired_ratio(
+        benchmark,
+        [lambda d=d: streamed(d) for d in small],
+        lambda: streamed(big),
+        label="1mb_over_0_1mb",
+    )
+    assert keys(found) == keys(one_shot("".join(big)))
 
 
 def bench_scanner_4_byte_chunks_1mb(benchmark: Any, corpus_1mb: str, deltas_1mb: list[str]) -> None:
@@ -211,10 +220,14 @@ def bench_scanner_one_shot_1mb(benchmark: Any, corpus_1mb: str) -> None:
     assert len(benchmark(scanned_whole, corpus_1mb)) > 1000
 
 
-@pytest.mark.parametrize("size", [MB // 10, MB])
-def bench_scanner_chunks_linear(benchmark: Any, size: int) -> None:
-    benchmark.group = "scanner 4-byte chunks, 0.1 MB vs 1 MB"
-    text = make_corpus(size, seed=11)
-    deltas = deltas_of(text)
-    assert span_keys(benchmark(scanned_in_chunks, deltas)) == span_keys(scanned_whole(text))
-    benchmark.extra_info["size"] = size
+def bench_scanner_chunks_linear(benchmark: Any) -> None:
+    """The scanner fed 4-byte chunks, 0.1 MB against 1 MB in pairs: about 10."""
+    benchmark.group = "scanner 4-byte chunks, 1 MB / 0.1 MB, paired"
+    small, big = small_and_big_deltas()
+    found = paired_ratio(
+        benchmark,
+        [lambda d=d: scanned_in_chunks(d) for d in small],
+        lambda: scanned_in_chunks(big),
+        label="1mb_over_0_1mb",
+    )
+    assert span_keys(found) == span_keys(scanned_whole("".join(big)))

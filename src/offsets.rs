@@ -73,7 +73,7 @@ pub fn skip_chars(bytes: &[u8], n: usize) -> usize {
 
 /// `true` unless `b` is a UTF-8 continuation byte (`0b10xx_xxxx`).
 #[inline]
-fn is_char_start(b: u8) -> bool {
+pub(crate) fn is_char_start(b: u8) -> bool {
     (b & 0xC0) != 0x80
 }
 

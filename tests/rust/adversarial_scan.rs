@@ -160,14 +160,22 @@ fn timing() {
         "item.v2",
     ])
     .unwrap();
-    let best = |text: &str, pieces: bool| {
+    let best = |text: &str, how: &str| {
         let mut best = Duration::MAX;
         let mut count = 0;
         let runs = (20_000_000 / text.len().max(1)).clamp(5, 200);
         let f0 = minflt();
         for _ in 0..runs {
             let t0 = Instant::now();
-            if pieces {
+            if how == "stream4" {
+                // A stream fed 4-byte chunks (cutting characters), as a token stream would.
+                let mut stream = TagStream::new(tags.clone(), Incomplete::Close);
+                count = 0;
+                for chunk in text.as_bytes().chunks(4) {
+                    count += stream.feed(chunk).unwrap().len();
+                }
+                count += stream.finish().unwrap().len();
+            } else if how == "pieces" {
                 // What the Python binding does: one small buffer, emptied after each piece.
                 let mut it = Pieces::new(text, &tags, Incomplete::Close);
                 let mut buf = Vec::new();
@@ -207,8 +215,8 @@ fn timing() {
         }
     }
     for (name, text) in &texts {
-        for (how, pieces) in [("scan", false), ("pieces", true)] {
-            let (time, count, faults) = best(text, pieces);
+        for how in ["scan", "pieces", "stream4"] {
+            let (time, count, faults) = best(text, how);
             println!(
                 "{name:<28} {how:<6} {:>9.3} ms  {:>5.2} ns/byte  {count:>7} spans  \
                  {faults:>6} page faults/run",
