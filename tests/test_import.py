@@ -17,3 +17,35 @@ def test_import_rigging_loads_no_heavy_dependency() -> None:
 def test_import_optional_names_the_extra() -> None:
     with pytest.raises(ModuleNotFoundError, match=r"pip install 'rigging\[data\]'"):
         import_optional("surely_not_installed_module_xyz", extra="data", purpose="tests")
+
+
+LAZY = ("rigging._model.stock", "rigging._stream", "rigging.data", "rigging.watchers")
+
+
+def test_stock_models_and_optional_submodules_load_on_first_use() -> None:
+    code = (
+        "import sys, rigging as rg\n"
+        f"print([m for m in {LAZY!r} if m in sys.modules])\n"
+        "from rigging.model import Answer\n"
+        "import rigging.model as model\n"
+        "print(Answer.__module__, model.Question.xml_tags(), rg.stream.ModelStream.__name__)\n"
+        "print(rg.data.__name__, rg.watchers.__name__)\n"
+        "print('Answer' in dir(model), 'stream' in dir(rg))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert out.stdout.splitlines() == [
+        "[]",
+        "rigging._model.stock <question></question> ModelStream",
+        "rigging.data rigging.watchers",
+        "True True",
+    ]
+
+
+def test_unknown_attributes_still_raise() -> None:
+    import rigging
+    import rigging.model
+
+    with pytest.raises(AttributeError, match="has no attribute 'Nope'"):
+        _ = rigging.Nope  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError, match="has no attribute 'Nope'"):
+        _ = rigging.model.Nope  # type: ignore[attr-defined]

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
+import typing as t
+
 from rigging import (
-    data,
     error,
     generator,
-    integrations,
     logging,
     model,
     parsing,
-    stream,
     tool,
-    watchers,
 )
 from rigging._native import __version__
 
@@ -90,3 +89,21 @@ __all__ = [
     "watchers",
     "wrapped",
 ]
+
+# Submodules loaded on first use (``rg.stream``, ``rg.data``...): `import rigging` stays light
+# (see docs/decisions-foundation.md). Their names clash with nothing that is re-exported here.
+_LAZY_MODULES = frozenset({"data", "integrations", "stream", "watchers"})
+
+if t.TYPE_CHECKING:
+    from rigging import data, integrations, stream, watchers
+
+
+def __getattr__(name: str) -> object:
+    """Load the lazy submodules on first access."""
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"rigging.{name}")
+    raise AttributeError(f"module 'rigging' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _LAZY_MODULES)

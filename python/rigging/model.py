@@ -7,27 +7,12 @@ field helpers. Parsing rules and the choices made against 2.3 are listed in
 
 from __future__ import annotations
 
+import importlib
+import typing as t
+
 from pydantic_xml import attr, element, wrapped
 
 from rigging._model.base import BASIC_TYPES, Model, ModelT, XmlTagDescriptor
-from rigging._model.stock import (
-    Answer,
-    CommaDelimitedAnswer,
-    DelimitedAnswer,
-    Description,
-    ErrorModel,
-    Instructions,
-    NewlineDelimitedAnswer,
-    Primitive,
-    PrimitiveT,
-    Question,
-    QuestionAnswer,
-    SystemErrorModel,
-    Thinking,
-    ValidationErrorModel,
-    YesNoAnswer,
-    make_primitive,
-)
 
 __all__ = [
     "BASIC_TYPES",
@@ -54,3 +39,59 @@ __all__ = [
     "make_primitive",
     "wrapped",
 ]
+
+# The ready-made models are built on first access: fourteen pydantic-xml classes are a good
+# part of `import rigging` (see docs/decisions-foundation.md).
+_STOCK = frozenset(
+    {
+        "Answer",
+        "CommaDelimitedAnswer",
+        "DelimitedAnswer",
+        "Description",
+        "ErrorModel",
+        "Instructions",
+        "NewlineDelimitedAnswer",
+        "Primitive",
+        "PrimitiveT",
+        "Question",
+        "QuestionAnswer",
+        "SystemErrorModel",
+        "Thinking",
+        "ValidationErrorModel",
+        "YesNoAnswer",
+        "make_primitive",
+    }
+)
+
+if t.TYPE_CHECKING:
+    from rigging._model.stock import (
+        Answer,
+        CommaDelimitedAnswer,
+        DelimitedAnswer,
+        Description,
+        ErrorModel,
+        Instructions,
+        NewlineDelimitedAnswer,
+        Primitive,
+        PrimitiveT,
+        Question,
+        QuestionAnswer,
+        SystemErrorModel,
+        Thinking,
+        ValidationErrorModel,
+        YesNoAnswer,
+        make_primitive,
+    )
+
+
+def __getattr__(name: str) -> object:
+    """Load the ready-made models on first access."""
+    if name in _STOCK:
+        value = getattr(importlib.import_module("rigging._model.stock"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'rigging.model' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _STOCK)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydantic import (
     BaseModel,
+    ConfigDict,
     Field,
     PlainSerializer,
     PlainValidator,
@@ -46,6 +47,8 @@ class PartDroppedWarning(UserWarning):
 class ContentText(BaseModel):
     """A text part of a message."""
 
+    model_config = ConfigDict(defer_build=True)
+
     type: t.Literal["text"] = "text"
     """Always ``"text"``."""
     text: str
@@ -58,8 +61,12 @@ class ContentText(BaseModel):
 class ContentImageUrl(BaseModel):
     """An image part of a message, given by URL (``https:`` or ``data:``)."""
 
+    model_config = ConfigDict(defer_build=True)
+
     class ImageUrl(BaseModel):
         """The image reference."""
+
+        model_config = ConfigDict(defer_build=True)
 
         url: str
         """An ``https:`` URL or a ``data:<mime>;base64,…`` URL."""
@@ -197,6 +204,8 @@ class ParsedMessagePart(BaseModel):
 
     Dumps carry ``model_class`` (``module:qualname``) so loading rebuilds the concrete model.
     """
+
+    model_config = ConfigDict(defer_build=True)
 
     model: SerializeAsAny[Model]
     """The parsed model."""

@@ -58,7 +58,7 @@ class Message(BaseModel):
     ``docs/decisions-messages.md``).
     """
 
-    model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
+    model_config = ConfigDict(defer_build=True, serialize_by_alias=True, validate_by_name=True)
 
     uuid: UUID = Field(default_factory=uuid4, repr=False)
     """Identity of the message; kept by `fit`, new for `clone`/`apply`."""

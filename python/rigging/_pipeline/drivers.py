@@ -28,7 +28,6 @@ from rigging.error import (
 )
 from rigging.generator import GeneratedMessage, GeneratedText, GenerateParams, Generator
 from rigging.message import Message
-from rigging.model import SystemErrorModel, ValidationErrorModel
 from rigging.parsing import parse_many
 from rigging.tracing import callback_name, tracer
 
@@ -48,8 +47,12 @@ def _parse_error(message: Message, types: Sequence[type[t.Any]]) -> t.Any:
     try:
         message.parse_many(*types)
     except ValidationError as exc:
+        from rigging._model.stock import ValidationErrorModel  # stock models load lazily
+
         return ValidationErrorModel(content=str(exc))
     except (RiggingError, ValueError) as exc:
+        from rigging._model.stock import SystemErrorModel
+
         return SystemErrorModel(content=str(exc))
     return None
 

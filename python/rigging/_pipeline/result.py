@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typing as t
 
-from pydantic import BaseModel, computed_field, field_serializer, model_validator
+from pydantic import BaseModel, ConfigDict, computed_field, field_serializer, model_validator
 
 from rigging.error import RestoredError
 
@@ -20,6 +20,8 @@ __all__ = ["RunResult"]
 
 class RunResult(BaseModel):
     """Base of `Chat` and `Completion` (declares no fields of its own)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     _EQ_FIELDS: t.ClassVar[tuple[str, ...]] = ()
     """Fields compared by ``==`` besides the error text and `generator_id`."""

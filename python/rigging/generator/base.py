@@ -56,7 +56,7 @@ class Generator(BaseModel):
     `to_identifier`. The api key is never part of `repr`, `model_dump` or identifiers.
     """
 
-    model_config = ConfigDict(coerce_numbers_to_str=True)
+    model_config = ConfigDict(defer_build=True, coerce_numbers_to_str=True)
 
     model: str
     """Model name as the provider knows it."""

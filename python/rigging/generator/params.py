@@ -23,7 +23,7 @@ class GenerateParams(BaseModel):
     `to_dict` flattens into the request.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     temperature: float | None = None
     """Sampling temperature."""

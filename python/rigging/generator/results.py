@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rigging.message import Message
 
@@ -49,6 +49,8 @@ def convert_stop_reason(reason: str | None) -> StopReason:
 class Usage(BaseModel):
     """Token counts of one generation."""
 
+    model_config = ConfigDict(defer_build=True)
+
     input_tokens: int
     """Tokens in the prompt."""
     output_tokens: int
@@ -65,6 +67,8 @@ class Usage(BaseModel):
 
 
 class _Generated(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     stop_reason: StopReason = "unknown"
     """Why the generation ended (provider values are converted)."""
     usage: Usage | None = None

@@ -10,7 +10,7 @@ import dataclasses
 import typing as t
 from dataclasses import dataclass
 
-from rigging.model import Model, make_primitive
+from rigging.model import Model
 from rigging.prompt._inputs import BASIC, Ctx, unwrap_annotated
 from rigging.util import escape_xml, to_xml_tag
 
@@ -173,6 +173,8 @@ class DataclassOutput(TupleOutput):
 
 
 def _basic(base: type, ctx: Ctx, *, many: bool) -> BasicOutput:
+    from rigging._model.stock import make_primitive  # stock models load lazily
+
     tag = ctx.tag or to_xml_tag(base.__name__)
     model = make_primitive(f"{tag}_output", base, tag=tag)
     cls = BasicListOutput if many else BasicOutput

@@ -18,7 +18,6 @@ from pydantic import ValidationError
 from typing_extensions import ParamSpec
 
 from rigging.error import RiggingError
-from rigging.model import SystemErrorModel, ValidationErrorModel
 from rigging.prompt._inputs import Ctx, Input, parse_parameter
 from rigging.prompt._outputs import ChatOutput, Output, parse_output
 from rigging.prompt._template import clean_docstring, get_undeclared_variables, render_template
@@ -202,8 +201,12 @@ class Prompt(t.Generic[P, R]):
         try:
             self.output.value(message, None)
         except ValidationError as exc:
+            from rigging._model.stock import ValidationErrorModel  # stock models load lazily
+
             error: t.Any = ValidationErrorModel(content=str(exc))
         except (RiggingError, ValueError) as exc:
+            from rigging._model.stock import SystemErrorModel
+
             error = SystemErrorModel(content=str(exc))
         else:
             return False, [message]

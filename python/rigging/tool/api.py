@@ -12,7 +12,7 @@ import asyncio
 import typing as t
 from collections.abc import Callable, Sequence
 
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from rigging.tool.base import FunctionTool, ToolArgumentsError, result_content
 from rigging.tracing import tracer
@@ -36,12 +36,16 @@ __all__ = [
 class NamedFunction(BaseModel):
     """A function referred to by name (in a tool choice)."""
 
+    model_config = ConfigDict(defer_build=True)
+
     name: str
     """The function name."""
 
 
 class ToolChoiceDefinition(BaseModel):
     """Force the model to call one named function."""
+
+    model_config = ConfigDict(defer_build=True)
 
     type: t.Literal["function"] = "function"
     """Always ``"function"``."""
@@ -55,6 +59,8 @@ ToolChoice = t.Union[str, dict[str, t.Any]]  # noqa: UP007 - a runtime alias
 
 class FunctionDefinition(BaseModel):
     """A function the model may call: name, description and JSON schema of its arguments."""
+
+    model_config = ConfigDict(defer_build=True)
 
     name: str
     """The function name."""
@@ -78,6 +84,8 @@ class FunctionDefinition(BaseModel):
 class ToolDefinition(BaseModel):
     """A tool advertised to the model."""
 
+    model_config = ConfigDict(defer_build=True)
+
     type: t.Literal["function"] = "function"
     """Always ``"function"``."""
     function: FunctionDefinition
@@ -87,6 +95,8 @@ class ToolDefinition(BaseModel):
 class FunctionCall(BaseModel):
     """The function part of a tool call."""
 
+    model_config = ConfigDict(defer_build=True)
+
     name: str
     """The function name."""
     arguments: str
@@ -95,6 +105,8 @@ class FunctionCall(BaseModel):
 
 class ToolCall(BaseModel):
     """A tool call made by the model (an item of `Message.tool_calls`)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     id: str
     """The provider's call id; a tool message answers it with ``tool_call_id``."""
