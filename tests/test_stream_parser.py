@@ -96,7 +96,7 @@ def test_self_closing_inside_an_element_does_not_make_it_outer() -> None:
 
 def test_hollow_elements_wait_for_finish_and_only_without_filled_ones() -> None:
     stream = ModelStream(Answer, Question)
-    assert stream.feed("Use <answer></answer> like <question> </question>") == []
+    assert stream.feed("Use <answer></answer> like <question> </question>") == ()
     emitted = stream.feed(" ok <answer>yes</answer>")
     assert [f.model.content for f in emitted] == ["yes"]
     rest = stream.finish()

@@ -187,8 +187,10 @@ class TagStream:
     def __new__(
         cls, tags: Sequence[str], *, incomplete: Literal["drop", "close"] = "drop"
     ) -> TagStream: ...
-    def feed(self, chunk: str | bytes) -> list[Span]:
+    def feed(self, chunk: str | bytes) -> tuple[Span, ...]:
         """Consume the next chunk and return the spans it completes, in closing order.
+
+        A tuple: most chunks complete nothing and get the shared empty tuple, no allocation.
 
         Raises:
             ValueError: A `bytes` chunk is not valid UTF-8 (the chunk is rejected and the
@@ -211,7 +213,7 @@ class TagStream:
 class TextStream:
     """A `TagStream` fed `str` chunks that keeps the text, so found elements can be sliced out.
 
-    With `on_spans`, `feed` calls it with each non-empty list of spans it completes and
+    With `on_spans`, `feed` calls it with each non-empty tuple of spans it completes and
     returns what it returns (a streaming parser turns spans into models there without a
     Python call per chunk); otherwise `feed` returns the spans. Slicing by code points costs a
     search in a sparse index (one mark per KB) plus the slice, so total work stays linear.
@@ -230,15 +232,15 @@ class TextStream:
     def __new__(
         cls,
         tags: Sequence[str],
-        on_spans: Callable[[list[Span]], list[Any]] | None = None,
+        on_spans: Callable[[tuple[Span, ...]], tuple[Any, ...]] | None = None,
         *,
         incomplete: Literal["drop", "close"] = "drop",
     ) -> TextStream: ...
-    def feed(self, chunk: str) -> list[Any]:
+    def feed(self, chunk: str) -> tuple[Any, ...]:
         """Consume the next chunk and return what it completes.
 
         That is `on_spans(spans)` when the chunk completes spans and a callback was given,
-        else the (possibly empty) list of spans.
+        else the (possibly empty) tuple of spans.
 
         Raises:
             RuntimeError: The stream is finished.

@@ -4,7 +4,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PySlice, PyString};
+use pyo3::types::{PyBytes, PyList, PySlice, PyString, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
 use super::errors::{new_error, ErrorClass};
@@ -225,6 +225,16 @@ fn convert<'py>(
     PyList::new(py, spans.iter().map(|s| py_span(py, names, s)))
 }
 
+/// The spans of one `feed` as a tuple: no allocation when there are none (the shared empty
+/// tuple), which is most pieces of a token stream.
+fn convert_fed<'py>(
+    py: Python<'py>,
+    names: &[Py<PyString>],
+    spans: &[core::Span],
+) -> PyResult<Bound<'py, PyTuple>> {
+    PyTuple::new(py, spans.iter().map(|s| py_span(py, names, s)))
+}
+
 #[cold]
 fn scan_error(py: Python<'_>, err: &ScanError) -> PyErr {
     match err {
@@ -383,7 +393,7 @@ impl PyTagStream {
         &mut self,
         py: Python<'py>,
         chunk: &Bound<'_, PyAny>,
-    ) -> PyResult<Bound<'py, PyList>> {
+    ) -> PyResult<Bound<'py, PyTuple>> {
         let bytes: &[u8] = if let Ok(text) = chunk.cast::<PyString>() {
             text.to_str()?.as_bytes()
         } else if let Ok(bytes) = chunk.cast::<PyBytes>() {
@@ -401,7 +411,7 @@ impl PyTagStream {
             inner.feed(bytes)
         }
         .map_err(|e| scan_error(py, &e))?;
-        convert(py, &self.names, &spans)
+        convert_fed(py, &self.names, &spans)
     }
 
     fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
@@ -469,7 +479,7 @@ impl PyTextStream {
                 Some(callback) if !spans.is_empty() => Some(callback.clone_ref(py)),
                 _ => None,
             };
-            (convert(py, &this.names, &spans)?, callback)
+            (convert_fed(py, &this.names, &spans)?, callback)
         };
         match callback {
             Some(callback) => callback.bind(py).call1((list,)),

@@ -42,35 +42,37 @@ def test_long_non_ascii_text_slices_through_the_index() -> None:
 
 
 def test_callback_gets_each_nonempty_batch_and_its_result_is_returned() -> None:
-    batches: list[list[Span]] = []
+    batches: list[tuple[Span, ...]] = []
 
-    def on_spans(spans: list[Span]) -> list[Any]:
+    def on_spans(spans: tuple[Span, ...]) -> tuple[Any, ...]:
         batches.append(spans)
-        return [("built", s.tag) for s in spans]
+        return tuple(("built", s.tag) for s in spans)
 
     stream = TextStream(TAGS, on_spans)
-    assert stream.feed("<answer>x</ans") == []
+    assert stream.feed("<answer>x</ans") == ()
     assert batches == []
-    assert stream.feed("wer> <fun-fact/>") == [("built", "answer"), ("built", "fun-fact")]
+    assert stream.feed("wer> <fun-fact/>") == (("built", "answer"), ("built", "fun-fact"))
     assert [len(b) for b in batches] == [2]
-    assert stream.feed("tail") == []
+    assert all(type(b) is tuple for b in batches)
+    assert stream.feed("tail") == ()
 
 
 def test_callback_may_read_and_even_feed_the_stream() -> None:
     stream: TextStream
 
-    def reads(spans: list[Span]) -> list[str]:
-        return [stream.slice(s.inner_start, s.inner_end) for s in spans]
+    def reads(spans: tuple[Span, ...]) -> tuple[str, ...]:
+        return tuple(stream.slice(s.inner_start, s.inner_end) for s in spans)
 
     stream = TextStream(["a"], reads)
-    assert stream.feed("<a>hé</a>") == ["hé"]
+    assert stream.feed("<a>hé</a>") == ("hé",)
 
-    def feeds(spans: list[Span]) -> list[Any]:
+    def feeds(spans: tuple[Span, ...]) -> tuple[Any, ...]:
         # No borrow is held while the callback runs, so the stream stays consistent.
-        return [s.start for s in spans] + stream.feed("<a>y</a>" if len(stream.text) < 9 else "")
+        more = stream.feed("<a>y</a>" if len(stream.text) < 9 else "")
+        return (*(s.start for s in spans), *more)
 
     stream = TextStream(["a"], feeds)
-    assert stream.feed("<a>x</a>") == [0, 8]
+    assert stream.feed("<a>x</a>") == (0, 8)
     assert stream.text == "<a>x</a><a>y</a>"
 
 
@@ -122,4 +124,4 @@ def test_bad_arguments_and_states() -> None:
 def test_large_chunk_releases_the_gil_and_agrees() -> None:
     text = ("x" * 50 + "<answer>é</answer>") * 2_000
     stream = TextStream(["answer"])
-    assert stream.feed(text) == scan(text, ["answer"])
+    assert list(stream.feed(text)) == scan(text, ["answer"])

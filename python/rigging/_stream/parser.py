@@ -69,7 +69,7 @@ class ModelStream:
         >>> from rigging.model import Answer
         >>> stream = ModelStream(Answer)
         >>> stream.feed("Sure: <ans")
-        []
+        ()
         >>> [found.model.content for found in stream.feed("wer>42</answer> done")]
         ['42']
         >>> stream.finish()
@@ -82,9 +82,11 @@ class ModelStream:
         ValueError: No type was given, or a type cannot be parsed from text.
     """
 
-    feed: t.Callable[[str], list[ParsedModel[Model]]]
+    feed: t.Callable[[str], tuple[ParsedModel[Model], ...]]
     """Consume the next piece of text (any length; it may split tags, attributes and entities
     anywhere) and return the filled models whose element closed in it, in closing order.
+
+    A tuple: a piece that closes nothing gets the shared empty tuple (no allocation).
 
     It is the native scanner's own `feed`, so a piece that closes nothing costs no Python call.
     Raises `TypeError` for a piece that is not a `str`, `RuntimeError` once the stream is
@@ -144,12 +146,12 @@ class ModelStream:
         hollow.sort(key=lambda item: item.slice.start)
         return hollow
 
-    def _on_spans(self, spans: list[_native.Span]) -> list[ParsedModel[Model]]:
+    def _on_spans(self, spans: tuple[_native.Span, ...]) -> tuple[ParsedModel[Model], ...]:
         """Build the models of the spans a piece completed (called by the native `feed`)."""
         found: list[ParsedModel[Model]] = []
         for span in spans:
             self._take(span, found)
-        return found
+        return tuple(found)
 
     def _take(self, span: _native.Span, found: list[ParsedModel[Model]]) -> None:
         """Build the models of a closed span, if it is a candidate."""
@@ -192,6 +194,6 @@ class ModelStream:
                 found.append(ParsedModel(model, slice(start, end)))
 
 
-def _refuse_feed(text: str) -> list[ParsedModel[Model]]:
+def _refuse_feed(text: str) -> tuple[ParsedModel[Model], ...]:
     """`ModelStream.feed` once the stream is finished."""
     raise RuntimeError("this ModelStream is finished; create a new one")
