@@ -151,7 +151,7 @@ def bench_scan_10mb(benchmark: Any, corpus_10mb: str) -> None:
     benchmark.group = "scan 10 MB"
     spans = benchmark(ours, corpus_10mb)
     assert len(spans) > 50_000
-    record(benchmark, "corpus 10 MB", "corpus 1 MB", key="ratio_10mb_over_1mb")
+    record(benchmark, "corpus 10 MB", "corpus 1 MB", key="ratio_of_single_minima")
     kernel_share(benchmark, ours, corpus_10mb)
 
 
@@ -185,14 +185,15 @@ CASE_IDS = [f"{kind}-{size.replace(' ', '')}" for kind, size in CASES]
 @pytest.mark.parametrize(("kind", "size"), CASES, ids=CASE_IDS)
 def bench_scan_adversarial(benchmark: Any, kind: str, size: str) -> None:
     """Each adversarial kind at 1 MB and 10 MB; the 10 MB bench stores the 10 MB / 1 MB ratio
-    of min times in `extra_info` (when the 1 MB bench ran first in the same session)."""
+    of min times in `extra_info` as ``ratio_of_single_minima`` (when the 1 MB bench ran first
+    in the same session). The criterion's figure is the paired one, below."""
     benchmark.group = f"adversarial {kind}"
     n = SIZES[kind][size]
     text = adversarial(kind, n)
     spans = benchmark(scan, text, ["answer"], incomplete="close")
     assert len(spans) == (0 if kind == "all_lt" else n)
     base = f"{kind} 1 MB" if size == "10 MB" else None
-    record(benchmark, f"{kind} {size}", base, key="ratio_10mb_over_1mb")
+    record(benchmark, f"{kind} {size}", base, key="ratio_of_single_minima")
     kernel_share(benchmark, scan, text, ["answer"], incomplete="close")
 
 
