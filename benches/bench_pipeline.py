@@ -148,22 +148,14 @@ def _run(
     return chats
 
 
-def _run_and_drop(
-    impl: Any,
-    kind: str,
-    n: int,
-    until: bool,
-    items: Any,
-    log: list[float],
-    gc_log: list[float] | None = None,
-) -> int:
+def _run_and_drop(*args: Any) -> int:
     """`_run` for the timed rounds: the chats are dropped before the next round starts.
 
     pytest-benchmark keeps a round's return value until the next round has returned, so
     returning the chats would keep the previous round's 10,000 chats alive during the next
     one and double the heap every full garbage collection walks, which no single run has.
     """
-    return len(_run(impl, kind, n, until, items, log, gc_log))
+    return len(_run(*args))
 
 
 CASES = [

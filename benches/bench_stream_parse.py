@@ -188,23 +188,22 @@ def bench_time_to_first_model_buffered(benchmark: Any, deltas_1mb: list[str]) ->
     assert found
 
 
-def small_and_big_deltas() -> tuple[list[list[str]], list[str]]:
-    """4-byte deltas of ten distinct 0.1 MB answers and of one 1 MB answer."""
+def paired_linear(benchmark: Any, line: Any) -> tuple[Any, str]:
+    """``line`` on the 4-byte deltas of ten distinct 0.1 MB answers against one 1 MB answer,
+    in pairs (see `paired.py`): about 10 when linear. Returns the 1 MB result and its text."""
     small = [deltas_of(make_corpus(MB // 10, seed=seed)) for seed in range(100, 110)]
-    return small, deltas_of(make_corpus(MB, seed=11))
+    big = deltas_of(make_corpus(MB, seed=11))
+    found = paired_ratio(
+        benchmark, [lambda d=d: line(d) for d in small], lambda: line(big), label="1mb_over_0_1mb"
+    )
+    return found, "".join(big)
 
 
 def bench_streamed_linear(benchmark: Any) -> None:
-    """Streamed 4-byte deltas, 0.1 MB against 1 MB in pairs (see `paired.py`): about 10."""
+    """Streamed 4-byte deltas, 0.1 MB against 1 MB in pairs."""
     benchmark.group = "streamed 4-byte deltas, 1 MB / 0.1 MB, paired"
-    small, big = small_and_big_deltas()
-    found = paired_ratio(
-        benchmark,
-        [lambda d=d: streamed(d) for d in small],
-        lambda: streamed(big),
-        label="1mb_over_0_1mb",
-    )
-    assert keys(found) == keys(one_shot("".join(big)))
+    found, text = paired_linear(benchmark, streamed)
+    assert keys(found) == keys(one_shot(text))
 
 
 def bench_scanner_4_byte_chunks_1mb(benchmark: Any, corpus_1mb: str, deltas_1mb: list[str]) -> None:
@@ -221,13 +220,7 @@ def bench_scanner_one_shot_1mb(benchmark: Any, corpus_1mb: str) -> None:
 
 
 def bench_scanner_chunks_linear(benchmark: Any) -> None:
-    """The scanner fed 4-byte chunks, 0.1 MB against 1 MB in pairs: about 10."""
+    """The scanner fed 4-byte chunks, 0.1 MB against 1 MB in pairs."""
     benchmark.group = "scanner 4-byte chunks, 1 MB / 0.1 MB, paired"
-    small, big = small_and_big_deltas()
-    found = paired_ratio(
-        benchmark,
-        [lambda d=d: scanned_in_chunks(d) for d in small],
-        lambda: scanned_in_chunks(big),
-        label="1mb_over_0_1mb",
-    )
-    assert span_keys(found) == span_keys(scanned_whole("".join(big)))
+    found, text = paired_linear(benchmark, scanned_in_chunks)
+    assert span_keys(found) == span_keys(scanned_whole(text))

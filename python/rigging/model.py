@@ -42,26 +42,7 @@ __all__ = [
 
 # The ready-made models are built on first access: fourteen pydantic-xml classes are a good
 # part of `import rigging` (see docs/decisions-foundation.md).
-_STOCK = frozenset(
-    {
-        "Answer",
-        "CommaDelimitedAnswer",
-        "DelimitedAnswer",
-        "Description",
-        "ErrorModel",
-        "Instructions",
-        "NewlineDelimitedAnswer",
-        "Primitive",
-        "PrimitiveT",
-        "Question",
-        "QuestionAnswer",
-        "SystemErrorModel",
-        "Thinking",
-        "ValidationErrorModel",
-        "YesNoAnswer",
-        "make_primitive",
-    }
-)
+_STOCK = frozenset(name for name in __all__ if name not in globals())
 
 if t.TYPE_CHECKING:
     from rigging._model.stock import (
