@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -54,6 +54,16 @@ class Connection:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
+        # Called once, just before a response's last bytes are written (or the connection is
+        # cut): a client holding the whole reply then always sees the server's bookkeeping done,
+        # even though the server runs on another thread.
+        self.finishing: Callable[[], None] | None = None
+
+    def mark_finished(self) -> None:
+        """Run the `finishing` callback, once (later calls do nothing)."""
+        finishing, self.finishing = self.finishing, None
+        if finishing is not None:
+            finishing()
 
     async def send_json(
         self, status: int, payload: Any, headers: Mapping[str, str] | None = None
@@ -61,6 +71,7 @@ class Connection:
         """Write a whole JSON response; True (the connection stays usable)."""
         body = json.dumps(payload).encode()
         head = {"content-type": "application/json", "content-length": str(len(body))}
+        self.mark_finished()
         self.writer.write(_head(status, {**head, **(headers or {})}) + body)
         await self.writer.drain()
         return True
@@ -92,12 +103,14 @@ class Connection:
             self.writer.write(b"%x\r\n%s\r\n" % (len(event), event))
             await self.writer.drain()
             sent_text += is_text
+        self.mark_finished()
         self.writer.write(b"0\r\n\r\n")
         await self.writer.drain()
         return True
 
     def abort(self) -> None:
         """Cut the connection without a response (the client sees a reset or an early EOF)."""
+        self.mark_finished()
         self.writer.transport.abort()
 
     async def close(self) -> None:

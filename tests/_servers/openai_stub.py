@@ -292,10 +292,11 @@ class OpenAIStub:
                     self._requests.append(request)
                 self.in_flight += 1
                 self.max_in_flight = max(self.max_in_flight, self.in_flight)
+                conn.finishing = self._request_done
                 try:
                     keep_open = await self._respond(conn, request)
                 finally:
-                    self.in_flight -= 1
+                    conn.mark_finished()  # no reply was written (cancelled, or the handler raised)
                 if not keep_open or not request.keep_alive:
                     break
         except (ConnectionError, asyncio.IncompleteReadError):
@@ -304,6 +305,9 @@ class OpenAIStub:
             await conn.close()
             if task is not None:
                 self._connections.discard(task)
+
+    def _request_done(self) -> None:
+        self.in_flight -= 1
 
     async def _respond(self, conn: Connection, request: RecordedRequest) -> bool:
         route = (request.method, request.path)
