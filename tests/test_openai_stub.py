@@ -389,6 +389,31 @@ async def test_concurrency_counter(openai_stub: OpenAIStub) -> None:
 # --- recording --------------------------------------------------------------------------------
 
 
+def test_reset_cuts_a_request_left_over_from_an_earlier_test(openai_stub: OpenAIStub) -> None:
+    openai_stub.script(Reply("too late", delay=30))
+    failed: list[BaseException] = []
+
+    def abandoned() -> None:
+        try:
+            post(openai_stub, CHAT, chat_body())
+        except httpx.HTTPError as exc:
+            failed.append(exc)
+
+    waiter = threading.Thread(target=abandoned)
+    waiter.start()
+    deadline = time.monotonic() + 5
+    while openai_stub.in_flight == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert openai_stub.in_flight == 1
+    openai_stub.reset()
+    assert (openai_stub.in_flight, openai_stub.max_in_flight) == (0, 0)
+    waiter.join(5)
+    assert not waiter.is_alive()
+    assert failed, "the client saw its connection cut"
+    assert post(openai_stub, CHAT, chat_body("again")).status_code == 200
+    assert openai_stub.max_in_flight == 1
+
+
 def test_requests_are_recorded(openai_stub: OpenAIStub) -> None:
     headers = {"Authorization": "Bearer sk-secret-123", "X-Trace": "t1"}
     body = chat_body("recorded", temperature=0.2)

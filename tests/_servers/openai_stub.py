@@ -173,6 +173,7 @@ class OpenAIStub:
         self._thread: threading.Thread | None = None
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
+        self._serving: set[asyncio.Task[None]] = set()  # connections in the middle of a request
 
     # --- scripting and inspection (called from the test thread) ---------------------------
 
@@ -198,7 +199,15 @@ class OpenAIStub:
             self._handler = handler
 
     def reset(self) -> None:
-        """Forget recorded requests, the script, the handler and the in-flight maximum."""
+        """Start afresh: cut requests still being served, forget what was recorded and scripted.
+
+        A request left over from an earlier test (a slow reply its client gave up on) is cut,
+        so `in_flight` and `max_in_flight` count only what comes after. Idle keep-alive
+        connections stay open.
+        """
+        loop = self._loop
+        if loop is not None and loop.is_running():
+            asyncio.run_coroutine_threadsafe(self._cut_serving(), loop).result(10)
         with self._lock:
             self._requests.clear()
             self._script.clear()
@@ -267,6 +276,12 @@ class OpenAIStub:
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
 
+    async def _cut_serving(self) -> None:
+        tasks = list(self._serving)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     async def _shutdown(self, server: asyncio.Server) -> None:
         server.close()
         for task in list(self._connections):
@@ -280,8 +295,8 @@ class OpenAIStub:
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
         task = asyncio.current_task()
-        if task is not None:
-            self._connections.add(task)
+        assert task is not None  # the server runs each connection in a task of its own
+        self._connections.add(task)
         conn = Connection(reader, writer)
         try:
             while True:
@@ -293,9 +308,11 @@ class OpenAIStub:
                 self.in_flight += 1
                 self.max_in_flight = max(self.max_in_flight, self.in_flight)
                 conn.finishing = self._request_done
+                self._serving.add(task)
                 try:
                     keep_open = await self._respond(conn, request)
                 finally:
+                    self._serving.discard(task)
                     conn.mark_finished()  # no reply was written (cancelled, or the handler raised)
                 if not keep_open or not request.keep_alive:
                     break
@@ -303,8 +320,7 @@ class OpenAIStub:
             pass  # the client went away
         finally:
             await conn.close()
-            if task is not None:
-                self._connections.discard(task)
+            self._connections.discard(task)
 
     def _request_done(self) -> None:
         self.in_flight -= 1
