@@ -61,7 +61,7 @@ def _same(a: Chat, b: Chat) -> None:
 async def _tasks_settle(before: int) -> int:
     current = asyncio.current_task()
     count = -1
-    for _ in range(100):
+    for _ in range(300):  # up to 3 s on a loaded machine
         count = len([t for t in asyncio.all_tasks() if t is not current and not t.done()])
         if count <= before:
             break
