@@ -1,4 +1,5 @@
 import asyncio
+import gc
 import json
 import logging
 
@@ -10,7 +11,7 @@ from _servers.openai_stub import ErrorReply, OpenAIStub, Reply, ToolCall
 
 from rigging.error import GenerationError
 from rigging.generator import GenerateParams, get_generator
-from rigging.generator.litellm_ import LiteLLMGenerator
+from rigging.generator.litellm_ import LiteLLMGenerator, _openai_text_target, import_litellm
 from rigging.message import Message
 
 SECRET = "sk-rigging-SECRET-0123456789"
@@ -25,9 +26,10 @@ TOOL = {
 
 
 # litellm caches its HTTP clients per event loop: share one loop across this module and close
-# them at the end. On error paths (429/500/timeouts) litellm drops aiohttp sessions without
-# closing them (a litellm leak, not ours): their ResourceWarnings are ignored in this module,
-# and leftovers are collected at the end so they cannot surface in another module's test.
+# them at the end. litellm's OpenAI text path used to leak one aiohttp session per call (the
+# generator now lends it a client per batch; a test below checks). Should another litellm
+# version drop sessions unclosed on some path, its ResourceWarnings are ignored here and the
+# leftovers collected at the end, so they cannot surface in another module's test.
 pytestmark = [
     pytest.mark.asyncio(loop_scope="module"),
     pytest.mark.filterwarnings("ignore::ResourceWarning"),
@@ -123,6 +125,56 @@ async def test_text_completion(server: OpenAIStub) -> None:
     assert request.path == "/v1/completions"
     assert request.json["prompt"] == "Once upon"
     assert request.json["max_tokens"] == 2
+
+
+async def test_a_text_batch_reuses_connections_and_closes_them(
+    server: OpenAIStub, caplog: pytest.LogCaptureFixture
+) -> None:
+    # litellm's own OpenAI text path builds an SDK client per call and never closes it: each
+    # request opened a connection and logged "Unclosed client session" once collected.
+    gen = _gen(server, max_connections=4)
+    server.on_request(lambda request: Reply(delay=0.005, content="ok"))
+    idle_before = server.open_connections  # earlier tests' pooled keep-alive connections
+    with caplog.at_level(logging.ERROR, logger="asyncio"):
+        for _ in range(2):
+            results = await gen.generate_texts(["p"] * 60, [GenerateParams()] * 60)
+            assert [r.text for r in results] == ["ok"] * 60
+        gc.collect()
+        await asyncio.sleep(0.05)
+    assert len(server.requests) == 120
+    assert server.connections_opened <= 8  # at most 4 per batch, against 120 before
+    for _ in range(300):
+        if server.open_connections <= idle_before:
+            break
+        await asyncio.sleep(0.01)
+    assert server.open_connections <= idle_before, "each batch closes its connections"
+    assert "Unclosed" not in caplog.text
+
+
+async def test_only_litellms_openai_text_path_gets_a_shared_client(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    litellm = import_litellm()
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.delenv("OPENAI_API_BASE", raising=False)
+    base = {"api_base": "http://127.0.0.1:9/v1", "api_key": SECRET}
+    assert _openai_text_target(litellm, "openai/m", base) == (base["api_base"], SECRET, None)
+    assert _openai_text_target(litellm, "hosted_vllm/m", {**base, "organization": "o"}) == (
+        base["api_base"],
+        SECRET,
+        "o",
+    )
+    assert _openai_text_target(litellm, "openai/m", {**base, "client": object()}) is None
+    assert _openai_text_target(litellm, "anthropic/claude-3-5-haiku", base) is None
+    assert _openai_text_target(litellm, "nosuchprovider/m", base) is None
+    assert _openai_text_target(litellm, "openai/m", {}) is None  # no key: litellm says so
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    assert _openai_text_target(litellm, "openai/m", {}) == (
+        "https://api.openai.com/v1",
+        SECRET,
+        None,
+    )
 
 
 async def test_batch_results_keep_order(server: OpenAIStub) -> None:

@@ -1,9 +1,10 @@
 """Shared set-up for modules that drive LiteLLM against the loopback OpenAI stub.
 
 litellm caches its HTTP clients per event loop, so such a module shares one loop
-(``pytest.mark.asyncio(loop_scope="module")``) and closes the clients at the end; on error
-paths litellm drops aiohttp sessions without closing them (its leak, not ours), so leftovers
-are collected at the end where they cannot surface in another module's test. Import the
+(``pytest.mark.asyncio(loop_scope="module")``) and closes the clients at the end; any aiohttp
+session litellm dropped unclosed (its OpenAI text path did so on every call before the
+generator lent it a client per batch) is collected at the end, where it cannot surface in
+another module's test. Import the
 fixtures into the test module::
 
     from _servers.litellm_loop import litellm_generator, server, stub

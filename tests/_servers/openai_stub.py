@@ -153,6 +153,7 @@ class OpenAIStub:
         port: The ephemeral port, once started.
         models: Model ids listed by ``GET /v1/models``.
         max_in_flight: The most requests open at the same time since start (or `reset`).
+        connections_opened: TCP connections accepted since start (or `reset`).
         handler_errors: Exceptions raised by the `on_request` callable (each also became a 500).
     """
 
@@ -163,6 +164,7 @@ class OpenAIStub:
         self.port = 0
         self.in_flight = 0
         self.max_in_flight = 0
+        self.connections_opened = 0
         self.handler_errors: list[BaseException] = []
         self._lock = threading.Lock()
         self._script: deque[Action | str] = deque()
@@ -181,6 +183,11 @@ class OpenAIStub:
     def base_url(self) -> str:
         """The OpenAI base URL, ``http://127.0.0.1:<port>/v1``."""
         return f"http://{self.host}:{self.port}/v1"
+
+    @property
+    def open_connections(self) -> int:
+        """Connections open now (idle keep-alive ones included)."""
+        return len(self._connections)
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -213,6 +220,7 @@ class OpenAIStub:
             self._script.clear()
             self._handler = None
             self.max_in_flight = self.in_flight
+            self.connections_opened = 0
             self.handler_errors.clear()
 
     # --- life cycle ---------------------------------------------------------------------
@@ -297,6 +305,7 @@ class OpenAIStub:
         task = asyncio.current_task()
         assert task is not None  # the server runs each connection in a task of its own
         self._connections.add(task)
+        self.connections_opened += 1
         conn = Connection(reader, writer)
         try:
             while True:

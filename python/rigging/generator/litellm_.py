@@ -189,6 +189,86 @@ def _text_stream_chunks(chunk: Any, seen: dict[str, Any]) -> list[StreamChunk]:
     return [TextDelta(text)] if text else []
 
 
+_OPENAI_TEXT = ("openai", "text-completion-openai")
+
+
+def _openai_text_target(
+    litellm: ModuleType, model: str, kwargs: dict[str, Any]
+) -> tuple[str, str, str | None] | None:
+    """Where a text completion goes when litellm routes it through its OpenAI SDK path.
+
+    Returns ``(base_url, api_key, organization)`` for that path (which builds a new SDK client
+    for every call), None for any other provider or when a setting is missing.
+    """
+    if "client" in kwargs:
+        return None  # the caller brought a client of their own
+    try:
+        _, provider, key, base = litellm.get_llm_provider(
+            model=model,
+            api_base=kwargs.get("api_base") or kwargs.get("base_url"),
+            api_key=kwargs.get("api_key"),
+        )
+    except Exception:  # litellm raises the same error, with its own wording, in the call
+        return None
+    compatible = getattr(litellm, "openai_text_completion_compatible_providers", ())
+    if provider in _OPENAI_TEXT:
+        key = (
+            key
+            or getattr(litellm, "api_key", None)
+            or getattr(litellm, "openai_key", None)
+            or os.environ.get("OPENAI_API_KEY")
+        )
+        base = (
+            base
+            or getattr(litellm, "api_base", None)
+            or os.environ.get("OPENAI_BASE_URL")
+            or os.environ.get("OPENAI_API_BASE")
+            or "https://api.openai.com/v1"
+        )
+    elif provider not in compatible:
+        return None
+    if not key or not base:
+        return None  # litellm reports the missing setting itself
+    return str(base), str(key), kwargs.get("organization")
+
+
+class _TextClients:
+    """OpenAI SDK clients shared by the text completions of one batch, closed with it.
+
+    litellm's OpenAI-style text completion path (``openai/``, ``text-completion-openai/``,
+    ``hosted_vllm/`` and the other OpenAI-compatible providers) builds a new SDK client for
+    each call and never closes it: every request opened a connection of its own, and with
+    litellm's aiohttp transport each one logged "Unclosed client session" when collected.
+    Passing ``client=`` makes litellm use ours, so a batch reuses connections.
+    """
+
+    def __init__(self, litellm: ModuleType) -> None:
+        self._litellm = litellm
+        self._clients: dict[tuple[str, str, str | None], Any] = {}
+
+    def client_for(self, model: str, kwargs: dict[str, Any]) -> Any | None:
+        """A client for this call (per-call timeout applied), or None to leave it to litellm."""
+        target = _openai_text_target(self._litellm, model, kwargs)
+        if target is None:
+            return None
+        client = self._clients.get(target)
+        if client is None:
+            base, key, organization = target
+            openai = importlib.import_module("openai")  # installed with litellm
+            client = openai.AsyncOpenAI(
+                api_key=key, base_url=base, organization=organization, max_retries=0
+            )
+            self._clients[target] = client
+        timeout = kwargs.get("timeout") or getattr(self._litellm, "request_timeout", 600)
+        return client.with_options(timeout=timeout)
+
+    async def aclose(self) -> None:
+        """Close every client (and its connections)."""
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.close()
+
+
 class LiteLLMGenerator(RemoteGenerator):
     """Chat and text completion through `litellm.acompletion` / `litellm.atext_completion`.
 
@@ -199,6 +279,11 @@ class LiteLLMGenerator(RemoteGenerator):
 
     When a response holds several choices (``n``), the first one is the result and the
     others' contents are kept in ``extra["other_choices"]``.
+
+    The text completions of one `generate_texts` batch that litellm sends through its OpenAI
+    SDK path (``openai/``, ``text-completion-openai/`` and the OpenAI-compatible providers)
+    share one SDK client, closed when the batch ends; litellm alone builds, and leaks, a new
+    client and connection per call there. A ``client`` passed in ``extra`` is left alone.
     """
 
     def _kwargs(self, params: GenerateParams) -> dict[str, Any]:
@@ -236,9 +321,14 @@ class LiteLLMGenerator(RemoteGenerator):
             extra=_extra(response, choice),
         )
 
-    async def _one_text(self, text: str, params: GenerateParams) -> GeneratedText:
+    async def _one_text(
+        self, text: str, params: GenerateParams, clients: _TextClients | None = None
+    ) -> GeneratedText:
         litellm = import_litellm()
         kwargs = self._kwargs(params)
+        client = None if clients is None else clients.client_for(self.model, kwargs)
+        if client is not None:
+            kwargs["client"] = client
 
         async def attempt() -> Any:
             return await litellm.atext_completion(model=self.model, prompt=text, **kwargs)
@@ -289,7 +379,13 @@ class LiteLLMGenerator(RemoteGenerator):
             One result per text, in order.
         """
         check_batch(texts, params)
-        return await gather_all([self._one_text(t, p) for t, p in zip(texts, params, strict=True)])
+        clients = _TextClients(import_litellm())
+        try:
+            return await gather_all(
+                [self._one_text(t, p, clients) for t, p in zip(texts, params, strict=True)]
+            )
+        finally:
+            await clients.aclose()
 
     async def stream_messages(
         self, messages: Sequence[Message], params: GenerateParams | None = None
