@@ -327,6 +327,10 @@ class OpenAIStub:
                     break
         except (ConnectionError, asyncio.IncompleteReadError):
             pass  # the client went away
+        except asyncio.CancelledError:
+            # Cut by reset() or stop(). Ending normally keeps asyncio's connection callback
+            # (which reads the task's result) from logging the cancellation as an error.
+            pass
         finally:
             await conn.close()
             self._connections.discard(task)
