@@ -278,6 +278,23 @@ async def test_stream_texts_yields_deltas_usage_and_stop(server: OpenAIStub) -> 
     assert SECRET not in repr(chunks)
 
 
+async def test_a_text_stream_closes_its_connection_when_it_ends(server: OpenAIStub) -> None:
+    # litellm's OpenAI text path builds an SDK client per call and leaves it open: its
+    # connection lingered until the client was collected.
+    idle_before = server.open_connections
+    gen = _gen(server)
+    for _ in range(5):
+        server.script(Reply(chunks=["a", "b"]))
+        chunks = [c async for c in gen.stream_texts("Say:")]
+        assert chunks[:2] == [TextDelta("a"), TextDelta("b")]
+    for _ in range(300):
+        if server.open_connections <= idle_before:
+            break
+        await asyncio.sleep(0.01)
+    assert server.connections_opened == 5
+    assert server.open_connections <= idle_before
+
+
 async def test_completion_stream_equals_run_at_every_chunk_boundary(server: OpenAIStub) -> None:
     gen = _gen(server)
     server.script(TEXT)

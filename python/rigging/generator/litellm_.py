@@ -282,8 +282,9 @@ class LiteLLMGenerator(RemoteGenerator):
 
     The text completions of one `generate_texts` batch that litellm sends through its OpenAI
     SDK path (``openai/``, ``text-completion-openai/`` and the OpenAI-compatible providers)
-    share one SDK client, closed when the batch ends; litellm alone builds, and leaks, a new
-    client and connection per call there. A ``client`` passed in ``extra`` is left alone.
+    share one SDK client, closed when the batch ends (a `stream_texts` call: when the stream
+    closes); litellm alone builds, and leaks, a new client and connection per call there. A
+    ``client`` passed in ``extra`` is left alone.
     """
 
     def _kwargs(self, params: GenerateParams) -> dict[str, Any]:
@@ -438,12 +439,19 @@ class LiteLLMGenerator(RemoteGenerator):
         """
         litellm = import_litellm()
         kwargs = self._stream_kwargs(params)
+        clients = _TextClients(litellm)
+        client = clients.client_for(self.model, kwargs)
+        if client is not None:
+            kwargs["client"] = client
 
         async def attempt() -> Any:
             return await litellm.atext_completion(model=self.model, prompt=text, **kwargs)
 
-        async for piece in self._stream(attempt, _text_stream_chunks):
-            yield piece
+        try:
+            async for piece in self._stream(attempt, _text_stream_chunks):
+                yield piece
+        finally:
+            await clients.aclose()
 
     def _stream_kwargs(self, params: GenerateParams | None) -> dict[str, Any]:
         kwargs = self._kwargs(params or GenerateParams())
