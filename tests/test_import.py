@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 
@@ -12,6 +13,27 @@ def test_import_rigging_loads_no_heavy_dependency() -> None:
     code = f"import rigging, sys; print([m for m in {HEAVY!r} if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     assert out.stdout.strip() == "[]"
+
+
+#: Standard-library and core dependencies that cost tens of ms and are only needed once
+#: something runs: asyncio (with ssl and socket) and jinja2. (With pydantic plugins disabled:
+#: the dev extra's logfire registers one that imports asyncio with the first model.)
+FIRST_USE = ("asyncio", "ssl", "jinja2")
+
+
+def test_asyncio_and_jinja2_load_on_first_use() -> None:
+    code = (
+        "import sys, rigging as rg\n"
+        f"print([m for m in {FIRST_USE!r} if m in sys.modules])\n"
+        "async def one() -> int:\n"
+        "    return 1\n"
+        "print(rg.await_(one(), one()))\n"
+    )
+    env = {**os.environ, "PYDANTIC_DISABLE_PLUGINS": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env
+    )
+    assert out.stdout.splitlines() == ["[]", "[1, 1]"]
 
 
 def test_import_optional_names_the_extra() -> None:

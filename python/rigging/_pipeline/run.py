@@ -8,7 +8,6 @@ failed. Results stay in input order; a failure of one item never touches another
 
 from __future__ import annotations
 
-import asyncio
 import typing as t
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -246,6 +245,8 @@ async def _after_round(
     if plan.progress is not None:
         plan.progress.update(len(finished))
     if finished and plan.watchers:
+        import asyncio  # here, not at the top: it adds ~25 ms to `import rigging`
+
         await asyncio.gather(*(_watch(w, list(finished), round_) for w in plan.watchers))
 
 
@@ -330,6 +331,8 @@ async def _then_all(
                 f"got {type(out).__name__} (item {index})"
             )
         return out
+
+    import asyncio  # here, not at the top: it adds ~25 ms to `import rigging`
 
     return list(await asyncio.gather(*(one(i, r) for i, r in enumerate(results))))
 
