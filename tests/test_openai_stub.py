@@ -7,6 +7,7 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -389,21 +390,32 @@ async def test_concurrency_counter(openai_stub: OpenAIStub) -> None:
 # --- recording --------------------------------------------------------------------------------
 
 
+def _request_in_background(
+    stub: OpenAIStub, send: Callable[[], object]
+) -> tuple[threading.Thread, list[BaseException]]:
+    """Start `send` on a thread and wait (up to 5 s) until the stub is serving it; the list
+    collects the `httpx.HTTPError` the request ends with, if any."""
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            send()
+        except httpx.HTTPError as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    deadline = time.monotonic() + 5
+    while stub.in_flight == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return thread, errors
+
+
 def test_reset_cuts_a_request_left_over_from_an_earlier_test(openai_stub: OpenAIStub) -> None:
     openai_stub.script(Reply("too late", delay=30))
-    failed: list[BaseException] = []
-
-    def abandoned() -> None:
-        try:
-            post(openai_stub, CHAT, chat_body())
-        except httpx.HTTPError as exc:
-            failed.append(exc)
-
-    waiter = threading.Thread(target=abandoned)
-    waiter.start()
-    deadline = time.monotonic() + 5
-    while openai_stub.in_flight == 0 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    waiter, failed = _request_in_background(
+        openai_stub, lambda: post(openai_stub, CHAT, chat_body())
+    )
     assert openai_stub.in_flight == 1
     openai_stub.reset()
     assert (openai_stub.in_flight, openai_stub.max_in_flight) == (0, 0)
@@ -481,19 +493,9 @@ def test_shutdown_leaves_nothing_behind() -> None:
     client = httpx.Client(timeout=30)  # keeps an idle keep-alive connection open
     assert client.get(stub.base_url + "/models").status_code == 200
 
-    hung: list[BaseException] = []
-
-    def slow_request() -> None:
-        try:
-            client.post(stub.base_url + CHAT, json=chat_body())
-        except httpx.HTTPError as exc:
-            hung.append(exc)
-
-    waiter = threading.Thread(target=slow_request)
-    waiter.start()
-    deadline = time.monotonic() + 5
-    while stub.in_flight == 0 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    waiter, hung = _request_in_background(
+        stub, lambda: client.post(stub.base_url + CHAT, json=chat_body())
+    )
     started = time.monotonic()
     stub.stop()
     assert time.monotonic() - started < 2, "stop does not wait for the 30 s reply"

@@ -245,10 +245,16 @@ class _TextClients:
     def __init__(self, litellm: ModuleType) -> None:
         self._litellm = litellm
         self._clients: dict[tuple[str, str, str | None], Any] = {}
+        # Where each distinct (model, settings) goes: the calls of a batch share them.
+        self._targets: dict[tuple[Any, ...], tuple[str, str, str | None] | None] = {}
 
     def client_for(self, model: str, kwargs: dict[str, Any]) -> Any | None:
         """A client for this call (per-call timeout applied), or None to leave it to litellm."""
-        target = _openai_text_target(self._litellm, model, kwargs)
+        settings = tuple(kwargs.get(k) for k in ("api_base", "base_url", "api_key", "organization"))
+        where = (model, "client" in kwargs, *settings)
+        if where not in self._targets:
+            self._targets[where] = _openai_text_target(self._litellm, model, kwargs)
+        target = self._targets[where]
         if target is None:
             return None
         client = self._clients.get(target)
