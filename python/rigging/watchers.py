@@ -6,9 +6,17 @@ metadata set with ``meta()`` is part of each chat, so it is written too.
 
 JSONL writes are whole-line appends: every call encodes all its lines first and writes them
 with one ``write`` on a descriptor opened with ``O_APPEND``, under a lock shared by every
-writer of that file in the process (and an advisory ``flock`` between processes), so lines
-of concurrent batches never interleave and a process killed between writes leaves only
-complete lines. ``replace=True`` empties the target on the watcher's first call only.
+writer of that file in the process and an exclusive ``flock`` between processes, so lines of
+concurrent batches and processes never interleave. Locking and I/O run in a worker thread
+(``asyncio.to_thread``): a lock held by another process delays only that write, never the
+event loop, its requests or streams.
+
+A writer killed inside a ``write`` (``kill -9``) can leave a partial last line. Every write,
+by every writer, repairs this first, under the lock: when the file does not end with a
+newline, the torn tail (the bytes after the last newline) is cut. Complete lines are never
+touched; the torn line was never whole, so no complete chat is lost. Until the next write
+repairs it, readers should ignore a last line that does not end with a newline.
+``replace=True`` empties the target on the watcher's first call only.
 """
 
 from __future__ import annotations
@@ -71,7 +79,10 @@ def _drop_torn_tail(fd: int) -> None:
 
 
 class _JsonlWriter:
-    """Appends whole lines to one file; the shared machinery of the two JSONL watchers."""
+    """Appends whole lines to one file; the shared machinery of the two JSONL watchers.
+
+    `write` blocks on locks and disk; `append` runs it in a worker thread.
+    """
 
     def __init__(self, path: Path, *, replace: bool) -> None:
         self.path = path
@@ -86,17 +97,20 @@ class _JsonlWriter:
             fd = os.open(self.path, flags, 0o644)
             try:
                 _flock(fd, exclusive=True)
-                if not self.started:
-                    self.started = True
-                    if self.replace:
-                        os.ftruncate(fd, 0)
-                    else:
-                        _drop_torn_tail(fd)
+                if self.replace and not self.started:
+                    os.ftruncate(fd, 0)
+                else:
+                    _drop_torn_tail(fd)  # every write: another process may have died mid-line
+                self.started = True
                 view = memoryview(payload)
                 while view:
                     view = view[os.write(fd, view) :]
             finally:
-                os.close(fd)
+                os.close(fd)  # also releases the flock
+
+    async def append(self, lines: Sequence[str]) -> None:
+        """`write` in a worker thread, so a held lock never stalls the event loop."""
+        await asyncio.to_thread(self.write, lines)
 
 
 def _chat_line(chat: Chat) -> str:
@@ -120,7 +134,7 @@ def write_chats_to_jsonl(
     writer = _JsonlWriter(Path(file), replace=replace)
 
     async def write_chats_to_jsonl(chats: list[Chat]) -> None:
-        writer.write([_chat_line(chat) for chat in chats])
+        await writer.append([_chat_line(chat) for chat in chats])
 
     return write_chats_to_jsonl
 
@@ -144,7 +158,7 @@ def write_messages_to_jsonl(
     writer = _JsonlWriter(Path(file), replace=replace)
 
     async def write_messages_to_jsonl(chats: list[Chat]) -> None:
-        writer.write([json.dumps(row) for row in flatten_chats(chats)])
+        await writer.append([json.dumps(row) for row in flatten_chats(chats)])
 
     return write_messages_to_jsonl
 

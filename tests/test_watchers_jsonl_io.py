@@ -1,0 +1,182 @@
+"""JSONL watchers: torn tails left by killed writers are repaired before every append, by every
+writer; lines of concurrent writers and processes stay whole; locking and I/O never block the
+event loop. Everything waits on events, exit codes and counts, never on time."""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _chats import make_chats
+
+import rigging as rg
+import rigging.watchers as watchers_module
+from rigging.generator.testing import EchoGenerator
+from rigging.watchers import write_chats_to_jsonl, write_messages_to_jsonl
+
+# The child writes one batch through the real watcher; `os.write` is patched so the process
+# SIGKILLs itself after writing half of the payload: a deterministic kill -9 mid-write.
+TORN_WRITER = textwrap.dedent(
+    """
+    import asyncio, os, signal, sys
+    import rigging as rg
+    from rigging.watchers import write_chats_to_jsonl
+
+    real_write = os.write
+
+    def torn(fd, data):
+        real_write(fd, bytes(data[: len(data) // 2]))
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    chats = [
+        rg.Chat([rg.Message("user", f"dying {i}")], [rg.Message("assistant", "x" * 500)])
+        for i in range(3)
+    ]
+    os.write = torn
+    asyncio.run(write_chats_to_jsonl(sys.argv[1])(chats))
+    """
+)
+
+# A second process appending `count` batches of `size` chats as fast as it can.
+APPENDER = textwrap.dedent(
+    """
+    import asyncio, sys
+    import rigging as rg
+    from rigging.watchers import write_chats_to_jsonl
+
+    async def main(path, tag, count, size):
+        watch = write_chats_to_jsonl(path)
+        for n in range(count):
+            reply = [rg.Message("assistant", "y" * 300)]
+            chats = [rg.Chat([rg.Message("user", f"{tag}-{n}-{i}")], reply) for i in range(size)]
+            await watch(chats)
+
+    asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])))
+    """
+)
+
+
+def _kill_mid_write(path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-c", TORN_WRITER, str(path)], check=False)
+    assert proc.returncode == -signal.SIGKILL
+    assert not path.read_bytes().endswith(b"\n")  # the child really left a torn tail
+
+
+def _lines(path: Path) -> list[rg.Chat]:
+    """Every line of the file, each a whole chat; the killed children's whole lines left out."""
+    data = path.read_bytes()
+    assert data.endswith(b"\n")
+    chats = [rg.Chat.model_validate_json(line) for line in data.decode("utf-8").splitlines()]
+    return [c for c in chats if not c.messages[0].content.startswith("dying")]
+
+
+async def test_every_long_lived_writer_repairs_a_torn_tail_before_each_append(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "chats.jsonl"
+    chats = list(await make_chats(4))
+    first, second = write_chats_to_jsonl(path), write_chats_to_jsonl(path)
+    await first(chats[:1])
+    await second(chats[1:2])  # both writers have started: 2.3 and the old code repaired once
+    _kill_mid_write(path)
+    await first(chats[2:3])
+    _kill_mid_write(path)
+    await second(chats[3:4])
+    _kill_mid_write(path)
+    await asyncio.gather(*(w(chats) for w in (first, second) for _ in range(5)))
+    assert _lines(path)[:4] == chats
+    assert len(_lines(path)) == 4 + 2 * 5 * 4
+
+
+async def test_messages_writer_repairs_a_torn_tail_too(tmp_path: Path) -> None:
+    path = tmp_path / "messages.jsonl"
+    chats = list(await make_chats(2))
+    watch = write_messages_to_jsonl(path)
+    await watch(chats)
+    _kill_mid_write(path)
+    await watch(chats)
+    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+    flat = [row for row in rows if "chat_id" in row]  # the rest: the child's whole chat lines
+    assert len(flat) == 2 * sum(len(c) for c in chats)
+    assert all(rg.Chat.model_validate(row) for row in rows if "chat_id" not in row)
+
+
+def test_two_processes_append_whole_lines_after_a_killed_writer(tmp_path: Path) -> None:
+    path = tmp_path / "shared.jsonl"
+    _kill_mid_write(path)
+    procs = [
+        subprocess.Popen([sys.executable, "-c", APPENDER, str(path), tag, "20", "5"])
+        for tag in ("a", "b")
+    ]
+    for proc in procs:
+        assert proc.wait(timeout=90) == 0
+    contents = [chat.messages[0].content for chat in _lines(path)]
+    assert len(contents) == 200
+    assert {c.split("-")[0] for c in contents} == {"a", "b"}
+    assert len(set(contents)) == 200
+
+
+async def test_a_lock_held_elsewhere_never_stalls_the_event_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "locked.jsonl"
+    path.touch()
+    held, release, waiting = threading.Event(), threading.Event(), threading.Event()
+
+    def holder() -> None:  # another "process": its own open file description and flock
+        fd = os.open(path, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            held.set()
+            release.wait(timeout=30)  # safety net only: the test releases it
+        finally:
+            os.close(fd)
+
+    real_flock = watchers_module._flock
+
+    def flock_spy(fd: int, *, exclusive: bool) -> None:
+        if exclusive:
+            waiting.set()  # the writer is about to block on the held lock
+        real_flock(fd, exclusive=exclusive)
+
+    monkeypatch.setattr(watchers_module, "_flock", flock_spy)
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        await asyncio.to_thread(held.wait)
+        chats = list(await make_chats(2))
+        write = asyncio.create_task(write_chats_to_jsonl(path)(chats))
+        await asyncio.to_thread(waiting.wait)
+        # While the write waits for the lock, the loop keeps serving other work.
+        ticks = 0
+        for _ in range(50):
+            await asyncio.sleep(0)
+            ticks += 1
+        streamed = [chunk async for chunk in _stream_text()]
+        ran = await EchoGenerator(prefix="re: ").chat("still running").run()
+        assert ticks == 50
+        assert streamed
+        assert ran.last.content == "re: still running"
+        assert not write.done()
+    finally:
+        release.set()
+        await asyncio.to_thread(thread.join)
+    await write
+    assert _lines(path) == chats
+
+
+async def _stream_text() -> Any:
+    pipeline = EchoGenerator(prefix="re: ").chat("streamed")
+    async with pipeline.stream() as stream:
+        async for chunk in stream:
+            yield chunk
