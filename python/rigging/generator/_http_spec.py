@@ -10,12 +10,12 @@ import re
 from typing import Any, Generic, Literal, TypeVar
 
 import jinja2
-import jinja2.sandbox
 import yaml  # type: ignore[import-untyped]
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from jsonpath_ng.parser import parse as jsonpath_parse
 from pydantic import BaseModel, Field
 
+from rigging._sandbox import environment
 from rigging.error import ProcessingError
 
 __all__ = [
@@ -36,12 +36,10 @@ OutputTransform = Literal["jsonpath", "regex", "jinja"]
 
 T = TypeVar("T", bound=str)
 
-_ENV = jinja2.sandbox.SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
-
 
 @functools.lru_cache(maxsize=256)
 def _template(source: str) -> jinja2.Template:
-    return _ENV.from_string(source)
+    return environment().from_string(source)
 
 
 class RequestTransformContext(BaseModel):

@@ -107,16 +107,14 @@ class Prompt(t.Generic[P, R]):
         name = self.name
         if self.max_rounds < 0:
             raise ValueError(f"prompt {name}(): max_rounds must be 0 or more")
+        self.inputs = []
+        if self.func is None:  # make_prompt: the text is used verbatim, never rendered
+            self.output = parse_output(self.output_hint or str, name)
+            return
         try:
             declared = get_undeclared_variables(self.docstring)
         except ValueError as exc:
             raise ValueError(f"prompt {name}(): docstring {exc}") from None
-        self.inputs = []
-        if self.func is None:
-            if declared:
-                raise TypeError(f"prompt {name}(): the text uses undefined {sorted(declared)}")
-            self.output = parse_output(self.output_hint or str, name)
-            return
         hints = t.get_type_hints(self.func, include_extras=True)
         params = inspect.signature(self.func).parameters
         unknown = sorted(declared - set(params))
@@ -174,15 +172,24 @@ class Prompt(t.Generic[P, R]):
 
         Raises:
             TypeError: The arguments do not fit the function's signature or types.
+            jinja2.exceptions.SecurityError: The docstring template reaches for something
+                the sandbox refuses (the message names the prompt).
         """
-        variables: dict[str, t.Any] = {}
-        if self.func is not None:
-            bound = inspect.signature(self.func).bind(*args, **kwargs)
-            bound.apply_defaults()
-            variables.update(bound.arguments)
-            for item in self.inputs:
-                variables[to_snake(item.tag)] = item.to_xml(bound.arguments[item.name])
-        return render_template(self._head(), variables) + self._tail()
+        if self.func is None:
+            if args or kwargs:
+                raise TypeError(f"prompt {self.name}() takes no arguments")
+            return self._head() + self._tail()
+        bound = inspect.signature(self.func).bind(*args, **kwargs)
+        bound.apply_defaults()
+        variables: dict[str, t.Any] = dict(bound.arguments)
+        for item in self.inputs:
+            variables[to_snake(item.tag)] = item.to_xml(bound.arguments[item.name])
+        from rigging._sandbox import SecurityError  # jinja2 loads only once prompts render
+
+        try:
+            return render_template(self._head(), variables) + self._tail()
+        except SecurityError as exc:
+            raise SecurityError(f"prompt {self.name}(): template refused: {exc}") from exc
 
     def process(self, chat: Chat) -> R:
         """Read the declared result from a finished chat.
@@ -548,8 +555,11 @@ def make_prompt(
 ) -> Prompt[[], t.Any]:
     """A prompt without arguments from a text (used verbatim) and a return type.
 
+    The text is never rendered as a template: ``{{ ... }}`` and ``{% ... %}`` reach the model
+    as written, so text from users or data is safe here.
+
     Args:
-        content: The prompt text (a jinja2 template without variables).
+        content: The prompt text, sent as it is.
         return_type: The result type (``str`` when None).
         ctx: Tag, prefix or example for the output.
         generator_id: Connection string of the generator.

@@ -1,4 +1,8 @@
-"""Jinja2 rendering of prompt docstrings; undeclared-variable analysis at decoration time."""
+"""Jinja2 rendering of prompt docstrings; undeclared-variable analysis at decoration time.
+
+Docstrings render in rigging's sandboxed, immutable environment (`rigging._sandbox`): a
+template that reaches for Python internals raises ``jinja2.exceptions.SecurityError``.
+"""
 
 from __future__ import annotations
 
@@ -12,16 +16,10 @@ __all__ = ["clean_docstring", "get_undeclared_variables", "render_template"]
 _COLLAPSE = re.compile(r"(?![\r\n])(\b\s+)")
 
 
-@functools.lru_cache(maxsize=1)
 def _environment() -> t.Any:
-    import jinja2  # only prompts need jinja2
+    from rigging._sandbox import environment  # only prompts need jinja2
 
-    return jinja2.Environment(
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
+    return environment(trim=True)
 
 
 def clean_docstring(doc: str) -> str:
@@ -64,7 +62,7 @@ def _compiled(template: str) -> t.Any:
 
 
 def render_template(template: str, variables: dict[str, t.Any]) -> str:
-    """Render `template` with `variables` (undefined variables raise).
+    """Render `template` with `variables` in the sandbox (undefined variables raise).
 
     Args:
         template: Jinja2 source.
@@ -72,6 +70,10 @@ def render_template(template: str, variables: dict[str, t.Any]) -> str:
 
     Returns:
         The text.
+
+    Raises:
+        jinja2.exceptions.SecurityError: The template reaches for something the sandbox
+            refuses (underscore attributes, function internals, mutation, huge ``*``).
     """
     rendered: str = _compiled(template).render(**variables)
     return rendered
