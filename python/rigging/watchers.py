@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import threading
 import typing as t
 from collections.abc import Callable, Sequence
@@ -189,52 +190,125 @@ def write_chats_to_elastic(
     return write_chats_to_elastic
 
 
+_S3_MAX_ATTEMPTS = 25
+"""Conditional uploads an S3 watcher tries per call before giving up (each failed attempt
+means another writer changed the object in between, so every attempt is progress for
+someone)."""
+
+_CONFLICT_CODES = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict", "409"})
+_MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
+
+
+def _backoff(attempt: int) -> float:
+    """Seconds to wait before conditional upload ``attempt + 1``: full jitter, capped at 1 s."""
+    return random.uniform(0, min(1.0, 0.01 * 2**attempt))
+
+
+def _error_code(exc: Exception) -> str | None:
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return None
+    return str(response.get("Error", {}).get("Code", "")) or None
+
+
+class _S3Appender:
+    """Appends lines to one S3 object with conditional writes (optimistic concurrency).
+
+    Each upload is conditioned on the ETag this writer last saw (``IfMatch``), or on the
+    object not existing yet (``IfNoneMatch="*"``). When another writer changed the object in
+    between, S3 answers 412 (or 409 for a concurrent conditional write): the object is read
+    again and the upload retried, at most `_S3_MAX_ATTEMPTS` times with jittered backoff. An
+    unconditional upload happens only for ``replace=True`` on the first call.
+    """
+
+    def __init__(self, client: t.Any, bucket: str, key: str, *, replace: bool) -> None:
+        self.client, self.bucket, self.key = client, bucket, key
+        self.replace = replace
+        self.body: bytes | None = None  # the object as this writer last saw or wrote it
+        self.etag: str | None = None
+        self.lock = asyncio.Lock()
+
+    async def _refresh(self) -> None:
+        try:
+            got = await asyncio.to_thread(self.client.get_object, Bucket=self.bucket, Key=self.key)
+        except Exception as exc:
+            if _error_code(exc) not in _MISSING_CODES:
+                raise
+            self.body, self.etag = b"", None
+            return
+        self.body = t.cast("bytes", await asyncio.to_thread(got["Body"].read))
+        self.etag = t.cast("str | None", got.get("ETag"))
+
+    async def _put(self, body: bytes, *, conditional: bool) -> bool:
+        condition: dict[str, str] = {}
+        if conditional:
+            condition = {"IfMatch": self.etag} if self.etag else {"IfNoneMatch": "*"}
+        try:
+            put = await asyncio.to_thread(
+                self.client.put_object, Bucket=self.bucket, Key=self.key, Body=body, **condition
+            )
+        except Exception as exc:
+            if _error_code(exc) in _CONFLICT_CODES:
+                return False
+            raise
+        self.body, self.etag = body, t.cast("str | None", put.get("ETag"))
+        return True
+
+    async def append(self, lines: bytes) -> None:
+        async with self.lock:
+            if self.replace:
+                await self._put(lines, conditional=False)
+                self.replace = False
+                return
+            for attempt in range(_S3_MAX_ATTEMPTS):
+                if self.body is None:
+                    await self._refresh()
+                body = self.body or b""
+                if body and not body.endswith(b"\n"):
+                    body += b"\n"
+                if await self._put(body + lines, conditional=True):
+                    return
+                self.body = None  # someone else wrote: read the object again
+                await asyncio.sleep(_backoff(attempt))
+        count = lines.count(b"\n")
+        raise RuntimeError(
+            f"S3 watcher: s3://{self.bucket}/{self.key} kept changing under "
+            f"{_S3_MAX_ATTEMPTS} conditional uploads; these {count} chats were not written"
+        )
+
+
 def write_chats_to_s3(
     client: t.Any, bucket: str, key: str, *, replace: bool = False
 ) -> Callable[[list[Chat]], t.Awaitable[None]]:
     """A watcher keeping chats as JSON lines in one S3 object.
 
-    S3 objects cannot be appended to, so each call uploads the whole object again. The
-    watcher remembers what it wrote last and its ETag, and downloads the object only when
-    someone else changed it. Calls are serialised, so concurrent batches never lose lines.
+    S3 objects cannot be appended to, so each call uploads the whole object again, as a
+    conditional write: ``IfMatch`` the ETag this watcher last saw (``IfNoneMatch="*"`` when
+    the object did not exist). When another writer (another watcher, process or machine)
+    changed the object in between, S3 refuses the upload (412) and the watcher reads the
+    object again and retries, up to 25 times, so concurrent writers on one
+    key never lose a chat. The store must support conditional writes (AWS S3 does since
+    2024; so do moto and most compatible servers). Calls of one watcher are serialised;
     boto3 calls run in a worker thread.
 
     Args:
         client: A boto3 S3 client.
         bucket: Bucket name.
         key: Object key.
-        replace: Start from an empty object on the first call (once, not on every batch).
+        replace: Start from an empty object on the first call (once, not on every batch;
+            that first upload is unconditional).
 
     Returns:
         The watch callback.
+
+    Raises:
+        RuntimeError: (from the callback) the object kept changing for 25 uploads
+           ; the message names the object and how many chats were not written.
     """
     import_optional("boto3", extra="data", purpose="the S3 watcher")
-    lock = asyncio.Lock()
-    state: dict[str, t.Any] = {"body": None, "etag": None, "started": False}
-
-    async def current_body() -> bytes:
-        from rigging._data.s3 import s3_object_exists
-
-        if not state["started"]:
-            state["started"] = True
-            if replace:
-                return b""
-        if not await s3_object_exists(client, bucket, key):
-            return b""
-        head = await asyncio.to_thread(client.head_object, Bucket=bucket, Key=key)
-        if state["body"] is not None and head.get("ETag") == state["etag"]:
-            return t.cast("bytes", state["body"])
-        got = await asyncio.to_thread(client.get_object, Bucket=bucket, Key=key)
-        return t.cast("bytes", await asyncio.to_thread(got["Body"].read))
+    appender = _S3Appender(client, bucket, key, replace=replace)
 
     async def write_chats_to_s3(chats: list[Chat]) -> None:
-        lines = "".join(f"{_chat_line(chat)}\n" for chat in chats).encode("utf-8")
-        async with lock:
-            body = await current_body()
-            if body and not body.endswith(b"\n"):
-                body += b"\n"
-            body += lines
-            put = await asyncio.to_thread(client.put_object, Bucket=bucket, Key=key, Body=body)
-            state["body"], state["etag"] = body, put.get("ETag")
+        await appender.append("".join(f"{_chat_line(chat)}\n" for chat in chats).encode("utf-8"))
 
     return write_chats_to_s3
