@@ -15,6 +15,8 @@ from rigging._message.content import (
     ParsedMessagePart,
     PartDroppedWarning,
     Role,
+    UnresolvedModel,
+    UnresolvedPartWarning,
 )
 from rigging._message.message import Message, Messages
 
@@ -29,4 +31,6 @@ __all__ = [
     "ParsedMessagePart",
     "PartDroppedWarning",
     "Role",
+    "UnresolvedModel",
+    "UnresolvedPartWarning",
 ]

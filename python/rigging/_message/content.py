@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import mimetypes
 import typing as t
 import warnings
@@ -17,9 +18,11 @@ from pydantic import (
     SerializeAsAny,
     SerializerFunctionWrapHandler,
     WithJsonSchema,
+    field_validator,
     model_serializer,
     model_validator,
 )
+from pydantic_xml import attr
 from typing_extensions import TypedDict
 
 from rigging._model.base import Model, lookup_model, model_path
@@ -34,6 +37,8 @@ __all__ = [
     "ParsedMessagePart",
     "PartDroppedWarning",
     "Role",
+    "UnresolvedModel",
+    "UnresolvedPartWarning",
 ]
 
 Role = t.Literal["system", "user", "assistant", "tool"]
@@ -41,7 +46,47 @@ Role = t.Literal["system", "user", "assistant", "tool"]
 
 
 class PartDroppedWarning(UserWarning):
-    """A serialized parsed part was dropped on load because its model class cannot be found."""
+    """A serialized parsed part could not be rebuilt as its model class on load.
+
+    A part that names no model class is dropped with this warning; one whose class is not
+    defined in this process is kept as an `UnresolvedModel` (`UnresolvedPartWarning`).
+    """
+
+
+class UnresolvedPartWarning(PartDroppedWarning):
+    """A loaded parsed part names a model class this process never defined.
+
+    The part holds an `UnresolvedModel` instead (loading never imports what the data names).
+    """
+
+
+class UnresolvedModel(Model):
+    """Stands in for a loaded parsed part whose model class this process never defined.
+
+    Loading a chat never imports a module or looks up a name the data gives: the class is
+    taken only from the `Model` subclasses defined in this process. When it is not one of
+    them, the part keeps its slice and holds this model instead, with the path the data
+    named and the fields as JSON text, and an `UnresolvedPartWarning` is issued. Dumping
+    writes the original ``model_class`` and fields back, so loading the dump again in a
+    process that defines the class rebuilds the real model.
+    """
+
+    model_class: str = attr()
+    """The ``module:qualname`` the data named."""
+    content: str
+    """The model's fields, as a JSON object text."""
+
+    @field_validator("content")
+    @classmethod
+    def _json_object(cls, value: str) -> str:
+        if not isinstance(json.loads(value), dict):
+            raise ValueError("content must be the JSON text of an object (the model's fields)")
+        return value
+
+    @property
+    def fields(self) -> dict[str, t.Any]:
+        """The model's fields as the data gave them."""
+        return t.cast("dict[str, t.Any]", json.loads(self.content))
 
 
 class ContentText(BaseModel):
@@ -157,21 +202,20 @@ SliceField = t.Annotated[
 
 
 def drop_unresolved(parts: list[t.Any]) -> list[t.Any]:
-    """Resolve serialized parts, dropping (with a `PartDroppedWarning`) unknown model classes.
+    """Resolve serialized parts; drop (with a `PartDroppedWarning`) those naming no class.
 
     Args:
         parts: Parts as loaded from a dump, or `ParsedMessagePart` objects.
 
     Returns:
-        The parts that can be rebuilt.
+        The parts that can be loaded (unknown classes as `UnresolvedModel`).
     """
     kept = []
     for part in parts:
         resolved = resolve_part(part)
         if resolved is None:
             warnings.warn(
-                f"dropping a parsed part: its model class {part.get('model_class')!r} "
-                "cannot be imported",
+                f"dropping a parsed part: it names no model class ({part.get('model_class')!r})",
                 PartDroppedWarning,
                 stacklevel=4,
             )
@@ -181,21 +225,34 @@ def drop_unresolved(parts: list[t.Any]) -> list[t.Any]:
 
 
 def resolve_part(data: t.Any) -> t.Any:
-    """Rebuild a serialized part's model as its own class.
+    """Rebuild a serialized part's model as its own class, if this process defined it.
+
+    The class comes only from `rigging._model.base.lookup_model`: nothing the data names is
+    imported.
 
     Args:
         data: A part as loaded from a dump, or anything else (returned unchanged).
 
     Returns:
-        The part data with its model rebuilt, or None when the class cannot be found (a
-        `PartDroppedWarning` is issued).
+        The part data with its model rebuilt; with an `UnresolvedModel` (and an
+        `UnresolvedPartWarning`) when the class is not defined here; None when the part names
+        no model class.
     """
     if not isinstance(data, dict) or not isinstance(data.get("model"), dict):
         return data
     path = data.get("model_class")
-    cls = lookup_model(path) if isinstance(path, str) else None
-    if cls is None:
+    if not isinstance(path, str) or not path:
         return None
+    cls = lookup_model(path)
+    if cls is None:
+        warnings.warn(
+            f"parsed part loaded unresolved: its model class {path!r} is not defined in this "
+            "process (data never makes rigging import a class); kept as UnresolvedModel",
+            UnresolvedPartWarning,
+            stacklevel=5,
+        )
+        fields = json.dumps(data["model"], default=str)
+        return {**data, "model": UnresolvedModel(model_class=path, content=fields)}
     return {**data, "model": cls.model_validate(data["model"])}
 
 
@@ -217,11 +274,15 @@ class ParsedMessagePart(BaseModel):
     def _rebuild_model(cls, data: t.Any) -> t.Any:
         resolved = resolve_part(data)
         if resolved is None:
-            raise ValueError(f"model class {data.get('model_class')!r} cannot be imported")
+            raise ValueError(f"the part names no model class ({data.get('model_class')!r})")
         return resolved
 
     @model_serializer(mode="wrap")
     def _with_class(self, handler: SerializerFunctionWrapHandler) -> dict[str, t.Any]:
         dumped: dict[str, t.Any] = handler(self)
-        dumped["model_class"] = model_path(type(self.model))
+        model = self.model
+        if isinstance(model, UnresolvedModel):  # write back what was loaded, unchanged
+            dumped["model"], dumped["model_class"] = model.fields, model.model_class
+        else:
+            dumped["model_class"] = model_path(type(model))
         return dumped

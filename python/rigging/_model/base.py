@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import sys
 import typing as t
 import weakref
 import xml.etree.ElementTree as ET
@@ -107,36 +106,34 @@ def model_path(cls: type[Model]) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
 
-def lookup_model(path: str) -> type[Model] | None:
-    """Find a model class from its `model_path`.
+_OWN_MODEL_MODULES = frozenset({"rigging.model", "rigging._model.stock"})
+"""Paths of rigging's ready-made models (loaded lazily); found without importing anything the
+data names: the fixed module ``rigging._model.stock`` is loaded instead."""
 
-    Classes created in this process are found first, even when they cannot be imported
-    (defined in a function). Otherwise the module is imported, but only when its top-level
-    package is already imported: data never makes rigging import an unrelated module.
+
+def lookup_model(path: str) -> type[Model] | None:
+    """Find a model class from its `model_path`, among the classes this process defined.
+
+    Only the registry of `Model` subclasses created in this process is consulted (every
+    subclass adds itself when it is defined; the registry holds weak references, so classes
+    can still be collected). Nothing is imported, looked up on a module or called because
+    the data names it, so a chat file cannot make rigging run code; rigging's own stock
+    models resolve by loading their fixed module.
 
     Args:
         path: A ``module:qualname`` path.
 
     Returns:
-        The class, or None when it cannot be found or is not a `Model`.
+        The class, or None when no class of that path was defined in this process.
     """
     found = _REGISTRY.get(path)
     if found is not None:
         return found
     module_name, _, qualname = path.partition(":")
-    if not module_name or not qualname or "<" in qualname:
+    if module_name not in _OWN_MODEL_MODULES or not qualname:
         return None
-    if module_name.partition(".")[0] not in sys.modules:
-        return None
-    try:
-        target: object = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            target = getattr(target, part)
-    except (ImportError, AttributeError):
-        return None
-    if isinstance(target, type) and issubclass(target, Model):
-        return target
-    return None
+    importlib.import_module("rigging._model.stock")  # a fixed module, never one from the data
+    return _REGISTRY.get(f"rigging._model.stock:{qualname}")
 
 
 def _simple_field(cls: type[Model]) -> str | None:
