@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +158,11 @@ async def test_a_lock_held_elsewhere_never_stalls_the_event_loop(
         chats = list(await make_chats(2))
         write = asyncio.create_task(write_chats_to_jsonl(path)(chats))
         await asyncio.to_thread(waiting.wait)
+        # More queued writes than asyncio's default executor has threads: they wait in the
+        # file's own writer thread, so `to_thread` work and DNS lookups still get a thread.
+        queued = [asyncio.create_task(write_chats_to_jsonl(path)(chats)) for _ in range(40)]
+        assert await asyncio.gather(*(asyncio.to_thread(len, "abc") for _ in range(40))) == [3] * 40
+        assert await asyncio.get_running_loop().getaddrinfo("127.0.0.1", 80)
         # While the write waits for the lock, the loop keeps serving other work.
         ticks = 0
         for _ in range(50):
@@ -168,11 +174,32 @@ async def test_a_lock_held_elsewhere_never_stalls_the_event_loop(
         assert streamed
         assert ran.last.content == "re: still running"
         assert not write.done()
+        assert not any(task.done() for task in queued)
     finally:
         release.set()
         await asyncio.to_thread(thread.join)
     await write
-    assert _lines(path) == chats
+    await asyncio.gather(*queued)
+    assert _lines(path) == chats * 41
+
+
+def test_a_forked_child_writes_with_threads_of_its_own(tmp_path: Path) -> None:
+    path = tmp_path / "forked.jsonl"
+    chat = rg.Chat([rg.Message("user", "parent")], [rg.Message("assistant", "a")])
+    asyncio.run(write_chats_to_jsonl(path)([chat]))  # the parent now has a writer thread
+    with warnings.catch_warnings():  # 3.12+ warns about fork in a process with threads
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        signal.alarm(60)  # a deadlocked child (the fault this tests) must not outlive the test
+        try:
+            child = rg.Chat([rg.Message("user", "child")], [rg.Message("assistant", "b")])
+            asyncio.run(write_chats_to_jsonl(path)([child]))
+        finally:
+            os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert [c.messages[0].content for c in _lines(path)] == ["parent", "child"]
 
 
 async def _stream_text() -> Any:

@@ -7,9 +7,9 @@ metadata set with ``meta()`` is part of each chat, so it is written too.
 JSONL writes are whole-line appends: every call encodes all its lines first and writes them
 with one ``write`` on a descriptor opened with ``O_APPEND``, under a lock shared by every
 writer of that file in the process and an exclusive ``flock`` between processes, so lines of
-concurrent batches and processes never interleave. Locking and I/O run in a worker thread
-(``asyncio.to_thread``): a lock held by another process delays only that write, never the
-event loop, its requests or streams.
+concurrent batches and processes never interleave. Locking and I/O run in a writer thread
+of that file (not the loop's default executor): a lock held by another process delays only
+the writes of that file, never the event loop, its requests, streams or ``to_thread`` work.
 
 A writer killed inside a ``write`` (``kill -9``) can leave a partial last line. Every write,
 by every writer, repairs this first, under the lock: when the file does not end with a
@@ -28,6 +28,7 @@ import random
 import threading
 import typing as t
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from rigging._deps import import_optional
@@ -45,13 +46,41 @@ __all__ = [
 ]
 
 _LOCKS: dict[str, threading.Lock] = {}
+_WRITERS: dict[str, ThreadPoolExecutor] = {}
 _LOCKS_GUARD = threading.Lock()
+
+
+def _forget_threads_and_locks() -> None:
+    """In a forked child: the writer threads do not exist and the locks may look held."""
+    global _LOCKS_GUARD
+    _LOCKS.clear()
+    _WRITERS.clear()
+    _LOCKS_GUARD = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_forget_threads_and_locks)
 
 
 def _lock_for(path: Path) -> threading.Lock:
     key = os.path.realpath(path)
     with _LOCKS_GUARD:
         return _LOCKS.setdefault(key, threading.Lock())
+
+
+def _thread_for(path: Path) -> ThreadPoolExecutor:
+    """The one writer thread of a file (writes to a file are serialised anyway).
+
+    Not asyncio's default executor: writes waiting on a lock held elsewhere must never use up
+    the threads that DNS lookups and other ``to_thread`` work of in-flight requests need.
+    """
+    key = os.path.realpath(path)
+    with _LOCKS_GUARD:
+        executor = _WRITERS.get(key)
+        if executor is None:
+            executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rigging-jsonl")
+            _WRITERS[key] = executor
+        return executor
 
 
 def _flock(fd: int, *, exclusive: bool) -> None:
@@ -110,8 +139,9 @@ class _JsonlWriter:
                 os.close(fd)  # also releases the flock
 
     async def append(self, lines: Sequence[str]) -> None:
-        """`write` in a worker thread, so a held lock never stalls the event loop."""
-        await asyncio.to_thread(self.write, lines)
+        """`write` in the file's writer thread, so a held lock never stalls the event loop."""
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(_thread_for(self.path), self.write, lines)
 
 
 def _chat_line(chat: Chat) -> str:
