@@ -55,6 +55,16 @@ def _payloads(marker: Path) -> dict[str, str]:
         "dict-mutation": "{{ obj.data.update({'b': 2}) }}",
         "huge-repeat": "{{ 'a' * 10000000000 }}",
         "huge-power": "{{ 2 ** 100000000 }}",
+        "huge-percent": "{{ '%9999999999s' % 'a' }}",
+        "huge-star-width": "{{ '%*s' % (10000000000, 'a') }}",
+        "huge-format-width": "{{ '{:>9999999999}'.format(1) }}",
+        "argument-format-width": "{{ '{:{w}}'.format(1, w=10000000000) }}",
+        "huge-format-map": "{{ '{x:>9999999999}'.format_map({'x': 1}) }}",
+        "huge-format-filter": "{{ '%9999999999s'|format('a') }}",
+        "huge-ljust": "{{ 'a'.ljust(10000000000) }}",
+        "huge-zfill": "{{ 'a'.zfill(10000000000) }}",
+        "huge-center-filter": "{{ 'a'|center(10000000000) }}",
+        "huge-indent-filter": "{{ 'a\nb'|indent(10000000000) }}",
     }
 
 
@@ -76,16 +86,17 @@ def test_prompt_docstrings_refuse_every_escape(tmp_path: Path) -> None:
         assert not marker.exists(), name
         assert target.items == [1], name
         assert target.data == {"a": 1}, name
-    assert len(payloads) == 24
+    assert len(payloads) == 34
 
 
 def test_prompt_docstrings_still_render_normal_templates() -> None:
     def ask(name: str, count: int) -> str:
         """{% for i in range(count) %}{{ name | upper }}-{{ i }} {% endfor %}{{ '%s!' % name }}
-        {{ '{0}?'.format(name) }} {{ 'ab' * 3 }} {{ 2 ** 10 }}"""
+        {{ '{0}?'.format(name) }} {{ 'ab' * 3 }} {{ 2 ** 10 }} {{ '%-4s|' % name }}
+        {{ '{:>3}'.format(count) }} {{ name|center(5) }} {{ 'x'.ljust(3) }}| {{ 7 % 4 }}"""
 
     rendered = rg.prompt(ask).render("x", 2)
-    assert rendered.startswith("X-0 X-1 x!\nx? ababab 1024\n")
+    assert rendered.startswith("X-0 X-1 x!\nx? ababab 1024 x   |\n  2   x   x  | 3\n")
 
 
 def test_make_prompt_uses_its_text_verbatim(tmp_path: Path) -> None:
@@ -134,7 +145,7 @@ def test_http_spec_templates_refuse_every_escape(tmp_path: Path) -> None:
     payloads["list-mutation"] = "{{ messages.append(2) }}"
     payloads["dict-mutation"] = "{{ params.update({'temperature': 9}) }}"
     payloads["format-field"] = "{{ '{0.__class__.__mro__}'.format(messages) }}"
-    assert len(payloads) == 15
+    assert len(payloads) == 25
     for name, template in payloads.items():
         spec = _spec(template)
         calls: list[t.Callable[[], object]] = [
