@@ -207,3 +207,17 @@ async def _stream_text() -> Any:
     async with pipeline.stream() as stream:
         async for chunk in stream:
             yield chunk
+
+
+async def test_a_whole_last_line_without_its_newline_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "by-hand.jsonl"
+    chats = list(await make_chats(2))
+    path.write_text(chats[0].model_dump_json())  # complete, but no trailing newline
+    await write_chats_to_jsonl(path)(chats[1:])
+    assert _lines(path) == chats
+    path.write_text(chats[0].model_dump_json() + "\n" + '{"torn": ')
+    await write_chats_to_jsonl(path)(chats[1:])
+    assert _lines(path) == chats
+    path.write_text('{"torn": ')  # a torn first line: nothing before it survives
+    await write_chats_to_jsonl(path)(chats[1:])
+    assert _lines(path) == chats[1:]

@@ -13,8 +13,9 @@ the writes of that file, never the event loop, its requests, streams or ``to_thr
 
 A writer killed inside a ``write`` (``kill -9``) can leave a partial last line. Every write,
 by every writer, repairs this first, under the lock: when the file does not end with a
-newline, the torn tail (the bytes after the last newline) is cut. Complete lines are never
-touched; the torn line was never whole, so no complete chat is lost. Until the next write
+newline, the torn tail (the bytes after the last newline) is cut, unless it is a whole JSON
+value, which only lacked its newline and gets one. Complete lines are never touched; the
+torn line was never whole, so no complete chat is lost. Until the next write
 repairs it, readers should ignore a last line that does not end with a newline.
 ``replace=True`` empties the target on the watcher's first call only.
 """
@@ -91,21 +92,35 @@ def _flock(fd: int, *, exclusive: bool) -> None:
     fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_UN)
 
 
-def _drop_torn_tail(fd: int) -> None:
-    """Cut a trailing partial line left by a writer that died inside a ``write`` call."""
-    size = os.fstat(fd).st_size
-    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
-        return
+def _last_newline_end(fd: int, size: int) -> int:
+    """Offset just past the last newline of the file (0 when there is none)."""
     end = size
     while end > 0:
         start = max(0, end - 65536)
-        block = os.pread(fd, end - start, start)
-        cut = block.rfind(b"\n")
+        cut = os.pread(fd, end - start, start).rfind(b"\n")
         if cut >= 0:
-            os.ftruncate(fd, start + cut + 1)
-            return
+            return start + cut + 1
         end = start
-    os.ftruncate(fd, 0)
+    return 0
+
+
+def _drop_torn_tail(fd: int) -> None:
+    """Make the file end with a newline before appending.
+
+    A tail after the last newline that is a whole JSON value (written without its newline, by
+    hand or another tool) gets its newline; anything else is what a writer killed inside a
+    ``write`` left, and is cut (it was never a whole line).
+    """
+    size = os.fstat(fd).st_size
+    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+        return
+    line_start = _last_newline_end(fd, size)
+    try:
+        json.loads(os.pread(fd, size - line_start, line_start))
+    except ValueError:
+        os.ftruncate(fd, line_start)
+    else:
+        os.write(fd, b"\n")
 
 
 class _JsonlWriter:
