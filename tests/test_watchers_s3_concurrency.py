@@ -103,6 +103,9 @@ async def test_writers_in_other_processes_are_kept_too(s3_endpoint: str) -> None
     await other([_chat("other-0")])
     await watch([_chat("mine-2")])  # its cached ETag is stale: 412, re-read, retry
     assert _stored(client, bucket, "k.jsonl") == ["mine-1", "other-0", "mine-2"]
+    client.delete_object(Bucket=bucket, Key="k.jsonl")  # deleted: IfMatch gets 404, re-read
+    await watch([_chat("mine-3")])
+    assert _stored(client, bucket, "k.jsonl") == ["mine-3"]
 
 
 async def test_a_key_that_never_settles_fails_with_a_clear_error(

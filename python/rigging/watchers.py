@@ -293,8 +293,9 @@ class _S3Appender:
                 self.client.put_object, Bucket=self.bucket, Key=self.key, Body=body, **condition
             )
         except Exception as exc:
-            if _error_code(exc) in _CONFLICT_CODES:
-                return False
+            code = _error_code(exc)
+            if code in _CONFLICT_CODES or (conditional and code in _MISSING_CODES):
+                return False  # changed or deleted since this writer saw it: read it again
             raise
         self.body, self.etag = body, t.cast("str | None", put.get("ETag"))
         return True
