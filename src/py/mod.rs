@@ -7,6 +7,7 @@ mod fanout;
 mod ident;
 mod scan;
 mod strip;
+mod text;
 
 /// The native core of rigging (see `rigging/_native.pyi` for the documented surface).
 #[pymodule(gil_used = true)]

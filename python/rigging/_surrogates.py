@@ -1,0 +1,94 @@
+"""Lone surrogates (``"\\ud83d"``, half of a cut emoji): a ``str`` can hold them, UTF-8 cannot.
+
+Scanning and span arithmetic handle them natively (see ``docs/decisions-messages.md``). Here:
+
+- `scrub` replaces each one by U+FFFD, which serialisation uses so that dumping a chat
+  never raises;
+- `stand_in` swaps them, reversibly, for private-use code points the text does not already
+  hold, so an XML parser (which needs UTF-8) can read an element that contains them and the
+  parsed values get the original surrogates back (`restore`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel
+
+__all__ = ["REPLACEMENT", "has_surrogates", "restore", "scrub", "scrub_data", "stand_in"]
+
+REPLACEMENT = "\ufffd"
+"""What a lone surrogate becomes in serialised output (U+FFFD REPLACEMENT CHARACTER)."""
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_BLOCK = 0x800  # one stand-in per surrogate code point
+_PRIVATE = re.compile("[\U000f0000-\U0010ffff]")
+_BLOCKS = [0xF0000 + i * _BLOCK for i in range(64)]  # planes 15 and 16
+
+
+def has_surrogates(text: str) -> bool:
+    """Whether `text` holds a lone surrogate."""
+    return _SURROGATE.search(text) is not None
+
+
+def scrub(text: str) -> str:
+    """`text` with each lone surrogate replaced by U+FFFD (same length, same offsets)."""
+    return _SURROGATE.sub(REPLACEMENT, text) if has_surrogates(text) else text
+
+
+def scrub_data(data: Any) -> Any:
+    """`scrub` applied to every str (keys included) of nested dicts, lists and tuples."""
+    if isinstance(data, str):
+        return scrub(data)
+    if isinstance(data, dict):
+        return {scrub_data(k): scrub_data(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [scrub_data(v) for v in data]
+    return data
+
+
+def stand_in(text: str) -> tuple[str, Callable[[str], str]]:
+    """Swap the surrogates of `text` for private-use code points it does not hold.
+
+    Args:
+        text: Text with lone surrogates.
+
+    Returns:
+        The swapped text and the function that swaps them back in any str. When the text
+        already uses every candidate block (only a text built for it would), surrogates become
+        U+FFFD and the function returns its input.
+    """
+    used = {(ord(c) - 0xF0000) // _BLOCK for c in set(_PRIVATE.findall(text))}
+    base = next((b for i, b in enumerate(_BLOCKS) if i not in used), None)
+    if base is None:
+        return scrub(text), lambda s: s
+    forward = {0xD800 + i: base + i for i in range(_BLOCK)}
+    back = {v: k for k, v in forward.items()}
+    return text.translate(forward), lambda s: s.translate(back)
+
+
+def restore(value: Any, back: Callable[[str], str]) -> Any:
+    """Apply `back` to every str inside `value` (models are updated in place).
+
+    Args:
+        value: A parsed value: str, model, list, tuple, set or dict of them.
+        back: The function `stand_in` returned.
+
+    Returns:
+        The value with its strs swapped back.
+    """
+    if isinstance(value, str):
+        return back(value)
+    if isinstance(value, BaseModel):
+        for name, item in list(value.__dict__.items()):
+            restored = restore(item, back)
+            if restored is not item:
+                object.__setattr__(value, name, restored)
+        return value
+    if isinstance(value, list | tuple | set | frozenset):
+        return type(value)(restore(v, back) for v in value)
+    if isinstance(value, dict):
+        return {restore(k, back): restore(v, back) for k, v in value.items()}
+    return value
