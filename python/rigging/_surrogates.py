@@ -11,13 +11,18 @@ Scanning and span arithmetic handle them natively (see ``docs/decisions-messages
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic_core import PydanticSerializationError, to_json
 
-__all__ = ["REPLACEMENT", "has_surrogates", "restore", "scrub", "scrub_data", "stand_in"]
+__all__ = [
+    "REPLACEMENT",
+    "dump_json",
+    "has_surrogates", "restore", "scrub", "scrub_data", "stand_in"]
 
 REPLACEMENT = "\ufffd"
 """What a lone surrogate becomes in serialised output (U+FFFD REPLACEMENT CHARACTER)."""
@@ -92,3 +97,31 @@ def restore(value: Any, back: Callable[[str], str]) -> Any:
     if isinstance(value, dict):
         return {restore(k, back): restore(v, back) for k, v in value.items()}
     return value
+
+
+def dump_json(model: BaseModel, dump: Callable[..., str], **kwargs: Any) -> str:
+    """``model.model_dump_json(**kwargs)`` that never fails on a lone surrogate.
+
+    Pydantic refuses to write a str holding one; then the JSON-mode dump is written with each
+    surrogate as U+FFFD (the only change: every other value is written as pydantic would).
+
+    Args:
+        model: The model.
+        dump: The parent class's bound ``model_dump_json``.
+        **kwargs: ``model_dump_json`` arguments.
+
+    Returns:
+        The JSON text.
+    """
+    try:
+        return dump(**kwargs)
+    except PydanticSerializationError as exc:
+        if "surrogates not allowed" not in str(exc):
+            raise
+    indent = kwargs.pop("indent", None)
+    ensure_ascii = bool(kwargs.pop("ensure_ascii", False))
+    data = scrub_data(model.model_dump(mode="json", **kwargs))
+    if ensure_ascii:
+        separators = (",", ":") if indent is None else None
+        return json.dumps(data, ensure_ascii=True, indent=indent, separators=separators)
+    return to_json(data, indent=indent).decode()
