@@ -257,7 +257,10 @@ mod tests {
         ];
         let (out, spans) = splice(&text, &edits, &[(2, 4), (5, 6)]).unwrap();
         let bytes = to_wtf8(&out.text, &out.surrogates);
-        assert_eq!(bytes, encode(&[0xD801, 0x79, 0xD802, 0x61, 0xD800, 0xDBFF, 0x78, 0xDC00, 0x64]));
+        assert_eq!(
+            bytes,
+            encode(&[0xD801, 0x79, 0xD802, 0x61, 0xD800, 0xDBFF, 0x78, 0xDC00, 0x64])
+        );
         assert_eq!(spans, vec![Some((5, 7)), Some((8, 9))]);
         // A surrogate replaced by an edit of its own range is gone.
         let (out, _) = splice(&text, &[(1, 2, lossless(&[0x7A]))], &[]).unwrap();

@@ -154,7 +154,7 @@ impl Identifier {
             if key == "api_key" {
                 api_key = Some(raw_value(&mut c)?);
             } else {
-                params.set(key, typed_value(&mut c)?);
+                params.set(key, typed_value(&mut c, key)?);
             }
         }
         Ok(Self {
@@ -245,10 +245,11 @@ fn raw_value(c: &mut Cursor<'_>) -> Result<String, IdentError> {
 }
 
 /// A typed value: one bare or quoted token, or a `;`-separated list of them.
-fn typed_value(c: &mut Cursor<'_>) -> Result<Value, IdentError> {
+fn typed_value(c: &mut Cursor<'_>, key: &str) -> Result<Value, IdentError> {
     let mut items = Vec::new();
     loop {
         c.skip_ws();
+        let start = c.pos();
         let (item, quoted) = if c.peek() == Some(b'"') {
             let s = c.quoted(Quoted::Value)?;
             c.expect_sep(b",;", Quoted::Value)?;
@@ -258,11 +259,11 @@ fn typed_value(c: &mut Cursor<'_>) -> Result<Value, IdentError> {
         };
         let more = c.peek() == Some(b';');
         if items.is_empty() && !more {
-            return Ok(if quoted {
-                Value::Str(item)
-            } else {
-                value::type_bare(&item)
-            });
+            if quoted {
+                return Ok(Value::Str(item));
+            }
+            return value::type_bare(&item)
+                .map_err(|range| c.error(IdentErrorKind::out_of_range(key, range), start));
         }
         items.push(item);
         if !more {
@@ -401,6 +402,34 @@ mod tests {
         for &(text, message, position) in cases {
             assert_eq!(err(text), (message.to_owned(), position), "{text}");
         }
+    }
+
+    #[test]
+    fn numbers_out_of_range_are_errors_naming_the_parameter() {
+        assert_eq!(
+            err("openai!gpt-4o,max_tokens=99999999999999999999999"),
+            (
+                "value of parameter 'max_tokens' at position 25 does not fit in a 64-bit \
+                 integer (quote it to pass it as a string)"
+                    .to_owned(),
+                25
+            )
+        );
+        assert_eq!(
+            err("m,temperature= 1e999").0,
+            "value of parameter 'temperature' at position 15 is too large for a 64-bit float \
+             (quote it to pass it as a string)"
+        );
+        assert_eq!(
+            err("m,API_KEY=99999999999999999999").0,
+            "value of a parameter at position 10 does not fit in a 64-bit integer (quote it to \
+             pass it as a string)"
+        );
+        assert_eq!(
+            p(r#"m,org="99999999999999999999""#).params[0].1,
+            s("99999999999999999999")
+        );
+        assert_eq!(p("m,stop=99999999999999999999;1").params.len(), 1);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -13,6 +13,11 @@ __all__ = ["GenerateParams", "IdentifierValue"]
 
 IdentifierValue = int | float | bool | str | list[str]
 """A value a connection string can carry."""
+
+_I64 = 2**63
+_Int64 = Annotated[int, Field(ge=-_I64, lt=_I64)]
+_Count = Annotated[int, Field(ge=0, lt=_I64)]
+_Finite = Annotated[float, Field(allow_inf_nan=False)]
 
 
 class GenerateParams(BaseModel):
@@ -25,25 +30,25 @@ class GenerateParams(BaseModel):
 
     model_config = ConfigDict(defer_build=True, extra="forbid")
 
-    temperature: float | None = None
-    """Sampling temperature."""
-    max_tokens: int | None = None
-    """Upper bound on generated tokens."""
-    top_k: int | None = None
-    """Sample only from the k most likely tokens."""
-    top_p: float | None = None
-    """Nucleus sampling mass."""
+    temperature: Annotated[_Finite, Field(ge=0)] | None = None
+    """Sampling temperature (finite, >= 0)."""
+    max_tokens: _Count | None = None
+    """Upper bound on generated tokens (>= 0)."""
+    top_k: _Int64 | None = None
+    """Sample only from the k most likely tokens (some providers take -1 for "off")."""
+    top_p: Annotated[_Finite, Field(ge=0, le=1)] | None = None
+    """Nucleus sampling mass (0 to 1)."""
     stop: list[str] | None = None
     """Stop sequences; a string is split on ``;``."""
-    presence_penalty: float | None = None
+    presence_penalty: _Finite | None = None
     """Penalty for tokens already present."""
-    frequency_penalty: float | None = None
+    frequency_penalty: _Finite | None = None
     """Penalty proportional to token frequency."""
     api_base: str | None = None
     """Base URL of the provider's API."""
-    timeout: int | None = None
-    """Request timeout in seconds."""
-    seed: int | None = None
+    timeout: _Count | None = None
+    """Request timeout in seconds (>= 0)."""
+    seed: _Int64 | None = None
     """Sampling seed, where the provider supports one."""
     tools: list[ToolDefinition] | None = None
     """Function-calling tools offered to the model (dicts or JSON strings are accepted)."""
@@ -64,6 +69,14 @@ class GenerateParams(BaseModel):
         if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
             return list(value)
         raise ValueError("stop must be a string (';'-separated) or a list of strings")
+
+    @field_validator("extra")
+    @classmethod
+    def _check_extra(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for key, item in value.items():
+            if isinstance(item, int) and not isinstance(item, bool) and not -_I64 <= item < _I64:
+                raise ValueError(f"extra parameter {key!r} does not fit in a 64-bit integer")
+        return value
 
     @field_validator("tools", mode="before")
     @classmethod
