@@ -9,9 +9,12 @@
 //!   typed.
 //! - A repeated key keeps its first position and takes its last value.
 //! - `api_key=…` goes to its own field, is never typed, and is never written back.
+//! - Secrets are never written back either: [`Identifier::format`] leaves out every parameter
+//!   whose name holds a secret ([`crate::redact::is_secret_name`]) and the user-info of URLs
+//!   in values (`https://user:pw@host` is written `https://host`); `Debug` masks them.
 //!
 //! [`Identifier::format`] writes a string that parses back to the same identifier (apart from
-//! the api key), except for lists of fewer than two elements, which have no spelling of their
+//! the api key and the secrets above), except for lists of fewer than two elements, which have no spelling of their
 //! own (see [`value::push_value`]). Parsing is linear in the length of the string.
 //!
 //! ```
@@ -53,7 +56,7 @@ impl fmt::Debug for Identifier {
         f.debug_struct("Identifier")
             .field("provider", &self.provider)
             .field("model", &self.model)
-            .field("params", &self.params)
+            .field("params", &self.redacted_params())
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .finish()
     }
@@ -165,7 +168,22 @@ impl Identifier {
         })
     }
 
-    /// Write `provider!model,key=value,…` (never the api key).
+    /// The parameters with secret values masked as `***` (secret names, URL user-info).
+    pub fn redacted_params(&self) -> Vec<(String, Value)> {
+        self.params
+            .iter()
+            .map(|(key, value)| {
+                let value = if crate::redact::is_secret_name(key) {
+                    Value::Str(MASK.to_owned())
+                } else {
+                    without_userinfo(value, MASK)
+                };
+                (key.clone(), value)
+            })
+            .collect()
+    }
+
+    /// Write `provider!model,key=value,…` (never the api key nor another secret).
     pub fn format(&self) -> String {
         let mut out = String::with_capacity(self.model.len() + 16 * (self.params.len() + 1));
         if let Some(provider) = &self.provider {
@@ -182,12 +200,28 @@ impl Identifier {
             push_quoted(&mut out, m);
         }
         for (key, value) in &self.params {
+            if crate::redact::is_secret_name(key) {
+                continue;
+            }
             out.push(',');
             out.push_str(key);
             out.push('=');
-            value::push_value(&mut out, value);
+            value::push_value(&mut out, &without_userinfo(value, ""));
         }
         out
+    }
+}
+
+/// What a masked secret is shown as.
+pub const MASK: &str = "***";
+
+/// `value` with the user-info of URLs in its strings replaced by `mask` (removed when empty).
+fn without_userinfo(value: &Value, mask: &str) -> Value {
+    let clean = |s: &str| crate::redact::mask_userinfo(s, mask).into_owned();
+    match value {
+        Value::Str(s) => Value::Str(clean(s)),
+        Value::List(items) => Value::List(items.iter().map(|s| clean(s)).collect()),
+        other => other.clone(),
     }
 }
 
@@ -430,6 +464,24 @@ mod tests {
             s("99999999999999999999")
         );
         assert_eq!(p("m,stop=99999999999999999999;1").params.len(), 1);
+    }
+
+    #[test]
+    fn secrets_are_never_written_nor_shown() {
+        let id = p(
+            "p!m,API_KEY=k1,aws_secret_access_key=k2,api_base=https://u:k3@h/v1,\
+                    stop=a;ftp://k4@x,top_k=2",
+        );
+        assert_eq!(id.params.len(), 5);
+        assert_eq!(
+            id.format(),
+            "p!m,api_base=https://h/v1,stop=a;ftp://x,top_k=2"
+        );
+        let shown = format!("{id:?}");
+        for secret in ["k1", "k2", "k3", "k4"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("https://***@h/v1"));
     }
 
     #[test]

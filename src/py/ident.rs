@@ -145,7 +145,7 @@ impl PyIdentifier {
         self.inner.api_key.as_deref()
     }
 
-    /// The connection string, without the api key.
+    /// The connection string, without the api key or any other secret.
     fn format(&self) -> String {
         self.inner.format()
     }
@@ -162,7 +162,11 @@ impl PyIdentifier {
             .into_bound_py_any(py)?
             .repr()?;
         let model = PyString::new(py, &self.inner.model).repr()?;
-        let params = self.params(py)?.repr()?;
+        let params = PyDict::new(py);
+        for (key, value) in self.inner.redacted_params() {
+            params.set_item(key, value_to_py(py, &value)?)?;
+        }
+        let params = params.repr()?;
         let api_key = if self.inner.api_key.is_some() {
             "<redacted>"
         } else {

@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 mod errors;
 mod fanout;
 mod ident;
+mod redact;
 mod scan;
 mod strip;
 mod text;
@@ -17,6 +18,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     scan::register(m)?;
     strip::register(m)?;
     ident::register(m)?;
+    redact::register(m)?;
     fanout::register(m)?;
     Ok(())
 }

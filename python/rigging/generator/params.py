@@ -5,7 +5,17 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+)
+
+from rigging._redact import REVEAL, redact_dump, redact_repr_args, redact_value
 
 from rigging.tool.api import ToolChoice, ToolDefinition
 
@@ -26,9 +36,14 @@ class GenerateParams(BaseModel):
     Field order is part of the interface: connection strings list parameters in this order.
     Unknown keyword arguments are rejected; provider-specific settings go in `extra`, which
     `to_dict` flattens into the request.
+
+    Secrets (`extra` entries under secret names such as ``API_KEY``, header values such as
+    ``Authorization`` in ``extra_headers``, URL user-info in `api_base`) reach the request
+    (`to_dict`) but are masked in reprs, dumps and validation errors, and left out of
+    identifiers (see ``rigging._redact``).
     """
 
-    model_config = ConfigDict(defer_build=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid", hide_input_in_errors=True)
 
     temperature: Annotated[_Finite, Field(ge=0)] | None = None
     """Sampling temperature (finite, >= 0)."""
@@ -95,6 +110,16 @@ class GenerateParams(BaseModel):
             return _load_json(value, "tool_choice")
         return value
 
+    @model_serializer(mode="wrap")
+    def _redact_secrets(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, Any]:
+        data: dict[str, Any] = redact_dump(handler(self), info.context)
+        return data
+
+    def __repr_args__(self) -> Any:
+        return list(redact_repr_args(super().__repr_args__()))
+
     def merge_with(self, *others: GenerateParams | None) -> GenerateParams:
         """Return a copy of these params updated by `others`, in order.
 
@@ -132,7 +157,7 @@ class GenerateParams(BaseModel):
         Returns:
             A fresh dict, safe to mutate.
         """
-        data = self.model_dump(mode="json", exclude_none=True, exclude={"extra"})
+        data = self.model_dump(mode="json", exclude_none=True, exclude={"extra"}, context=REVEAL)
         data.update(self.extra)
         return data
 
@@ -141,12 +166,15 @@ class GenerateParams(BaseModel):
 
         Tools and object tool choices become JSON strings (which the validators accept back);
         `extra` values that are not int, float, bool, str or a list of str become JSON strings.
+        Secrets inside values (header values, URL user-info) are left out; parameters under
+        secret names are left out by the identifier formatter.
 
         Returns:
             An ordered dict of the values that are set.
         """
         out: dict[str, IdentifierValue] = {}
-        for name, value in self.model_dump(mode="json", exclude_none=True).items():
+        dumped = self.model_dump(mode="json", exclude_none=True, context=REVEAL)
+        for name, value in dumped.items():
             if name == "extra":
                 continue
             if name in {"tools", "tool_choice"} and not isinstance(value, str):
@@ -159,7 +187,7 @@ class GenerateParams(BaseModel):
                 out[name] = value
         for key, value in self.extra.items():
             out[key] = _as_identifier_value(value)
-        return out
+        return {key: redact_value(value, drop=True) for key, value in out.items()}
 
 
 def _load_json(text: str, field: str) -> Any:
