@@ -15,6 +15,14 @@
 //! assert!(!is_secret_name("max_tokens"));
 //! assert_eq!(mask_userinfo("see https://u:pw@host/x", "***"), "see https://***@host/x");
 //! ```
+//!
+//! Values under secret names inside JSON text (`extra_headers='{"Authorization": "…"}'`) are
+//! masked by [`mask_json_secrets`]:
+//!
+//! ```
+//! use _native::redact::mask_json_secrets;
+//! assert_eq!(mask_json_secrets(r#"{"X-Api-Key": "k1"}"#), r#"{"X-Api-Key": "***"}"#);
+//! ```
 
 use std::borrow::Cow;
 
@@ -144,6 +152,66 @@ pub fn mask_userinfo<'a>(text: &'a str, mask: &str) -> Cow<'a, str> {
     Cow::Owned(out)
 }
 
+/// End (exclusive) of the JSON string starting with the `"` at `start`, or `None` when it is
+/// not terminated.
+fn json_string_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut i = start + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// `text` with the value of every `"secret name": value` pair of JSON text in it replaced by
+/// `"***"` (string, number or literal values; nested objects are searched in turn).
+pub fn mask_json_secrets(text: &str) -> Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut i = 0;
+    while let Some(q) = memchr::memchr(b'"', &bytes[i..]).map(|q| i + q) {
+        let Some(end) = json_string_end(bytes, q) else {
+            break;
+        };
+        i = end;
+        let mut colon = end;
+        while colon < bytes.len() && bytes[colon].is_ascii_whitespace() {
+            colon += 1;
+        }
+        if bytes.get(colon) != Some(&b':') || !is_secret_name(&text[q + 1..end - 1]) {
+            continue;
+        }
+        let mut start = colon + 1;
+        while start < bytes.len() && bytes[start].is_ascii_whitespace() {
+            start += 1;
+        }
+        let stop = match bytes.get(start) {
+            Some(b'"') => json_string_end(bytes, start).unwrap_or(bytes.len()),
+            Some(b'{' | b'[') | None => continue,
+            Some(_) => bytes[start..]
+                .iter()
+                .position(|&b| matches!(b, b',' | b'}' | b']') || b.is_ascii_whitespace())
+                .map_or(bytes.len(), |n| start + n),
+        };
+        let buf = out.get_or_insert_with(|| String::with_capacity(text.len()));
+        buf.push_str(&text[copied..start]);
+        buf.push_str("\"***\"");
+        copied = stop;
+        i = stop;
+    }
+    match out {
+        None => Cow::Borrowed(text),
+        Some(mut buf) => {
+            buf.push_str(&text[copied..]);
+            Cow::Owned(buf)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,6 +262,27 @@ mod tests {
         ] {
             assert!(!is_secret_name(name), "{name}");
         }
+    }
+
+    #[test]
+    fn json_secrets_are_masked() {
+        let text = r#"{"Authorization": "Bearer \"x\" y", "a": "key", "X-Api-Key":12, "n": {"token": true}, "k": "v"}"#;
+        assert_eq!(
+            mask_json_secrets(text),
+            r#"{"Authorization": "***", "a": "key", "X-Api-Key":"***", "n": {"token": "***"}, "k": "v"}"#
+        );
+        assert!(matches!(
+            mask_json_secrets(r#"{"a": "b"} "key""#),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            mask_json_secrets(r#"{"key": "unterminated"#),
+            r#"{"key": "***""#
+        );
+        assert_eq!(
+            mask_json_secrets(r#"{"key": {"x": 1}}"#),
+            r#"{"key": {"x": 1}}"#
+        );
     }
 
     #[test]

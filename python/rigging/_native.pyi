@@ -27,6 +27,7 @@ __all__ = [
     "__version__",
     # redact
     "is_secret_name",
+    "mask_json_secrets",
     "mask_userinfo",
     "scan",
     # strip
@@ -590,3 +591,10 @@ def mask_userinfo(text: str, mask: str = "***") -> str:
 
 def userinfo_of(text: str) -> list[str]:
     """The user-info (`user:password`) of every `scheme://user:password@host` in `text`."""
+
+def mask_json_secrets(text: str) -> str:
+    """`text` with the value of every `"secret name": value` pair of JSON text in it masked.
+
+    String, number and literal values become `"***"`; object and array values are searched
+    in turn. Unchanged text is returned as the same object.
+    """

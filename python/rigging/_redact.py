@@ -107,8 +107,19 @@ def mask_urls(text: str, mask: str = MASK) -> str:
     return _native.mask_userinfo(text, mask)
 
 
+def _mask_json(text: str) -> str:
+    """`text` with the values of secret names in JSON text in it masked."""
+    if '"' not in text:
+        return text
+    if has_surrogates(text):
+        swapped, back = stand_in(text)
+        return back(_native.mask_json_secrets(swapped))
+    return _native.mask_json_secrets(text)
+
+
 def redact_text(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every occurrence of each secret replaced by `MASK`, and URL user-info masked.
+    """`text` with every occurrence of each secret replaced by `MASK`, URL user-info masked,
+    and values under secret names in JSON text (an echoed request body) masked.
 
     Args:
         text: Free text (an error message, a provider's error body, a log line).
@@ -121,7 +132,7 @@ def redact_text(text: str, secrets: Iterable[str]) -> str:
     for secret in sorted({s for s in secrets if len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, MASK)
-    return mask_urls(text)
+    return mask_urls(_mask_json(text))
 
 
 def redact_known(text: str) -> str:

@@ -11,7 +11,8 @@
 //! - `api_key=…` goes to its own field, is never typed, and is never written back.
 //! - Secrets are never written back either: [`Identifier::format`] leaves out every parameter
 //!   whose name holds a secret ([`crate::redact::is_secret_name`]) and the user-info of URLs
-//!   in values (`https://user:pw@host` is written `https://host`); `Debug` masks them.
+//!   in values (`https://user:pw@host` is written `https://host`), and masks the values of
+//!   secret names inside JSON values (`extra_headers`); `Debug` masks them all.
 //!
 //! [`Identifier::format`] writes a string that parses back to the same identifier (apart from
 //! the api key and the secrets above), except for lists of fewer than two elements, which have no spelling of their
@@ -215,9 +216,13 @@ impl Identifier {
 /// What a masked secret is shown as.
 pub const MASK: &str = "***";
 
-/// `value` with the user-info of URLs in its strings replaced by `mask` (removed when empty).
+/// `value` with the user-info of URLs in its strings replaced by `mask` (removed when empty)
+/// and the values of secret names inside JSON text masked.
 fn without_userinfo(value: &Value, mask: &str) -> Value {
-    let clean = |s: &str| crate::redact::mask_userinfo(s, mask).into_owned();
+    let clean = |s: &str| {
+        let s = crate::redact::mask_json_secrets(s);
+        crate::redact::mask_userinfo(&s, mask).into_owned()
+    };
     match value {
         Value::Str(s) => Value::Str(clean(s)),
         Value::List(items) => Value::List(items.iter().map(|s| clean(s)).collect()),
@@ -478,7 +483,7 @@ mod tests {
             "p!m,api_base=https://h/v1,stop=a;ftp://x,top_k=2"
         );
         let shown = format!("{id:?}");
-        for secret in ["k1", "k2", "k3", "k4"] {
+        for secret in ["k1", "k2", "k3", "k4", "k5"] {
             assert!(!shown.contains(secret), "{shown}");
         }
         assert!(shown.contains("https://***@h/v1"));

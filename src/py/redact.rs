@@ -1,4 +1,4 @@
-//! `is_secret_name`, `mask_userinfo` and `userinfo_of`: the redaction rule of [`crate::redact`].
+//! `is_secret_name`, `mask_userinfo`, `mask_json_secrets` and `userinfo_of`: the redaction rule of [`crate::redact`].
 
 use std::borrow::Cow;
 
@@ -26,6 +26,16 @@ fn mask_userinfo<'py>(text: &Bound<'py, PyString>, mask: &str) -> PyResult<Bound
     }
 }
 
+/// `text` with the value of every `"secret name": value` pair of JSON text in it masked.
+#[pyfunction]
+fn mask_json_secrets<'py>(text: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyString>> {
+    let source = text_of(text)?;
+    match redact::mask_json_secrets(&source) {
+        Cow::Borrowed(_) => Ok(text.clone()),
+        Cow::Owned(masked) => Ok(PyString::new(text.py(), &masked)),
+    }
+}
+
 /// The user-info (`user:password`) of every `scheme://user:password@host` in `text`.
 #[pyfunction]
 fn userinfo_of(text: &Bound<'_, PyString>) -> PyResult<Vec<String>> {
@@ -40,5 +50,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(is_secret_name, m)?)?;
     m.add_function(wrap_pyfunction!(mask_userinfo, m)?)?;
     m.add_function(wrap_pyfunction!(userinfo_of, m)?)?;
+    m.add_function(wrap_pyfunction!(mask_json_secrets, m)?)?;
     Ok(())
 }
