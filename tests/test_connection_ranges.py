@@ -23,7 +23,9 @@ from rigging.generator import GenerateParams
 def test_get_generator_refuses_out_of_range_numbers(
     identifier: str, name: str, position: int
 ) -> None:
-    with pytest.raises(InvalidModelSpecifiedError, match=f"'{name}' at position {position}") as info:
+    with pytest.raises(
+        InvalidModelSpecifiedError, match=f"'{name}' at position {position}"
+    ) as info:
         rg.get_generator(identifier)
     assert info.value.position == position
 
@@ -62,4 +64,6 @@ def test_params_in_python_are_held_to_the_same_ranges() -> None:
 def test_quoted_big_numbers_stay_strings() -> None:
     generator = rg.get_generator('base!m,org="99999999999999999999999"')
     assert generator.params.extra["org"] == "99999999999999999999999"
-    assert rg.get_generator(generator.to_identifier()).params.extra["org"] == "99999999999999999999999"
+    assert (
+        rg.get_generator(generator.to_identifier()).params.extra["org"] == "99999999999999999999999"
+    )

@@ -15,6 +15,7 @@ import pytest
 from _servers.litellm_loop import server as server
 from _servers.litellm_loop import stub as stub
 from _servers.openai_stub import ErrorReply, OpenAIStub, Reply
+from pydantic import ValidationError
 
 import rigging as rg
 from rigging import _native
@@ -26,7 +27,7 @@ from rigging._redact import (
     redact_value,
     secret_values,
 )
-from rigging.error import GenerationError
+from rigging.error import GenerationError, InvalidModelSpecifiedError
 from rigging.generator import GenerateParams, get_generator, get_identifier
 from rigging.generator.identifier import parse_identifier
 from rigging.generator.litellm_ import LiteLLMGenerator
@@ -65,7 +66,10 @@ def _generator(server_url: str) -> Any:
     gen = get_generator(_connection_string(server_url).replace("openai!", "litellm!openai/"))
     assert isinstance(gen, LiteLLMGenerator)
     # Headers given as a dict (the usual way in Python) rather than a JSON string.
-    gen.params.extra["extra_headers"] = {"Authorization": AUTH_HEADER, "X-Api-Key": SECRETS["x_api_key"]}
+    gen.params.extra["extra_headers"] = {
+        "Authorization": AUTH_HEADER,
+        "X-Api-Key": SECRETS["x_api_key"],
+    }
     return gen
 
 
@@ -75,20 +79,39 @@ def _assert_clean(text: str, where: str) -> None:
 
 
 def test_the_name_rule() -> None:
-    for name in ["api_key", "API_KEY", "aws_secret_access_key", "azure_ad_token", "Authorization",
-                 "X-Api-Key", "hf_token", "client_secret", "db_password", "passwd", "vertex_credentials"]:
+    for name in [
+        "api_key",
+        "API_KEY",
+        "aws_secret_access_key",
+        "azure_ad_token",
+        "Authorization",
+        "X-Api-Key",
+        "hf_token",
+        "client_secret",
+        "db_password",
+        "passwd",
+        "vertex_credentials",
+    ]:
         assert is_secret_name(name), name
     for name in ["max_tokens", "tokenizer", "pad_token_id", "api_base", "extra_headers", "model"]:
         assert not is_secret_name(name), name
 
 
 def test_helpers() -> None:
-    assert redact_text("a sk-1234 b https://u:p@h/x", ["sk-1234", "no"]) == "a *** b https://***@h/x"
+    assert (
+        redact_text("a sk-1234 b https://u:p@h/x", ["sk-1234", "no"]) == "a *** b https://***@h/x"
+    )
     assert redact_text("abc", ["a", ""]) == "abc"  # too short to search for
     value = {"h": {"Authorization": "Bearer x"}, "u": ["s3://k:s@b/"], "j": '{"api-key": "v"}'}
-    assert redact_value(value) == {"h": {"Authorization": MASK}, "u": ["s3://***@b/"], "j": '{"api-key":"***"}'}
+    assert redact_value(value) == {
+        "h": {"Authorization": MASK},
+        "u": ["s3://***@b/"],
+        "j": '{"api-key":"***"}',
+    }
     assert redact_value(value, drop=True) == {"h": {}, "u": ["s3://b/"], "j": "{}"}
-    found = secret_values({"headers": {"Authorization": "Bearer tok-12345"}, "url": "https://u:pw12@h"})
+    found = secret_values(
+        {"headers": {"Authorization": "Bearer tok-12345"}, "url": "https://u:pw12@h"}
+    )
     assert {"Bearer tok-12345", "tok-12345", "u:pw12", "pw12"} <= set(found)
     exc = ValueError("key sk-1234 in body")
     exc.body = "sk-1234"  # type: ignore[attr-defined]
@@ -138,10 +161,10 @@ def test_identifiers_reprs_and_dumps(tmp_path: Any) -> None:
 
 
 def test_validation_errors_do_not_repeat_inputs() -> None:
-    with pytest.raises(Exception) as info:
+    with pytest.raises(ValidationError) as info:
         GenerateParams(extra={"API_KEY": SECRETS["API_KEY"], "n": 2**70})
     _assert_clean(str(info.value), "GenerateParams validation error")
-    with pytest.raises(Exception) as info:
+    with pytest.raises(InvalidModelSpecifiedError) as info:
         rg.get_generator(f"base!m,max_tokens=-1,API_KEY={SECRETS['API_KEY']}")
     _assert_clean(str(info.value), "get_generator error")
 
@@ -174,7 +197,7 @@ async def test_provider_errors_that_echo_secrets(
     failures: dict[str, BaseException] = {}
     for status in (401, 400):  # not retried: raised as litellm's own error
         server.script(ErrorReply(status, message=echo))
-        with pytest.raises(Exception) as info:
+        with pytest.raises(Exception, match="invalid credentials") as info:
             await gen.generate_messages([[rg.Message("user", "x")]], [GenerateParams()])
         failures[str(status)] = info.value
     server.script(*[ErrorReply(500, message=echo)] * 2)  # retried, then a GenerationError

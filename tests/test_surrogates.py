@@ -9,9 +9,9 @@ import json
 import typing as t
 
 import pytest
-from pydantic import BaseModel
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
 import rigging as rg
 from rigging import _native
@@ -61,7 +61,9 @@ def test_scan_and_tag_stream_read_surrogates_as_replacement_characters(
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 @given(with_surrogates(), st.data())
-def test_text_stream_hands_back_the_original_text(texts: tuple[str, str], data: st.DataObject) -> None:
+def test_text_stream_hands_back_the_original_text(
+    texts: tuple[str, str], data: st.DataObject
+) -> None:
     raw, _ = texts
     cuts = sorted(data.draw(st.lists(st.integers(0, len(raw)), max_size=5)))
     stream = _native.TextStream(["a", "b"])
@@ -116,9 +118,7 @@ def test_identifier_and_tags_accept_any_str() -> None:
         _native.Tags(["a\ud800"])
     with pytest.raises(ValueError, match="incomplete must be"):
         _native.scan("x", ["a"], incomplete="d\ud800")  # type: ignore[arg-type]
-    assert _native.Identifier("m\ud800", params={"k": ["\udfff"]}).format() == (
-        "m\ufffd,k=\ufffd"
-    )
+    assert _native.Identifier("m\ud800", params={"k": ["\udfff"]}).format() == ("m\ufffd,k=\ufffd")
 
 
 class Answer(Model):
@@ -136,7 +136,7 @@ def test_parse_entry_points_find_models_in_text_with_surrogates(
     before: tuple[str, str], value: tuple[str, str]
 ) -> None:
     raw_value = value[0].replace("<", "").replace(">", "").replace("&", "") or "v"
-    text = f"{before[0].replace('<', '')} <item name=\"n\ud83d\"><value>{raw_value}</value></item>"
+    text = f'{before[0].replace("<", "")} <item name="n\ud83d"><value>{raw_value}</value></item>'
     text += f" <answer>{raw_value}\ud83d</answer> \ude00"
     message = rg.Message("assistant", text)
     item = message.try_parse(Item)
@@ -179,7 +179,9 @@ def test_until_parsed_as_finds_the_tag_in_a_reply_with_a_surrogate() -> None:
 
 
 def test_serialisation_writes_replacement_characters(tmp_path: t.Any) -> None:
-    chat = rg.Chat([rg.Message("user", "hi \ud83d")], [rg.Message("assistant", "<answer>\udc00</answer>")])
+    chat = rg.Chat(
+        [rg.Message("user", "hi \ud83d")], [rg.Message("assistant", "<answer>\udc00</answer>")]
+    )
     chat.last.parse(Answer)
     text = chat.model_dump_json()
     data = json.loads(text)

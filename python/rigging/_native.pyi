@@ -501,9 +501,10 @@ class Identifier:
       (`https://user:pw@host` is written `https://host`); `repr()` shows them as `***`.
     - Any `str` is accepted; a lone surrogate becomes U+FFFD.
 
-    `Identifier.parse(x.format())` equals `x` apart from `api_key` and those secrets, except that a list of
-    fewer than two elements has no spelling of its own: `["x"]` is written `stop=x` and
-    reads back as the string `"x"` (callers that expect a list, such as `stop`, wrap it).
+    `Identifier.parse(x.format())` equals `x` apart from `api_key` and those secrets, except
+    that a list of fewer than two elements has no spelling of its own: `["x"]` is written
+    `stop=x` and reads back as the string `"x"` (callers that expect a list, such as `stop`,
+    wrap it).
 
     An identifier is immutable; `params` returns a new dict on each access.
 

@@ -79,6 +79,7 @@ def redact_repr_args(args: Iterable[tuple[str | None, Any]]) -> Iterable[tuple[s
         else:
             yield name, value
 
+
 _known: set[str] = set()
 _known_lock = threading.Lock()
 _known_sorted: tuple[str, ...] = ()
@@ -118,8 +119,9 @@ def _mask_json(text: str) -> str:
 
 
 def redact_text(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every occurrence of each secret replaced by `MASK`, URL user-info masked,
-    and values under secret names in JSON text (an echoed request body) masked.
+    """`text` with each secret replaced by `MASK`, and URL user-info and JSON secrets masked.
+
+    Values under secret names in JSON text (an echoed request body) are masked too.
 
     Args:
         text: Free text (an error message, a provider's error body, a log line).
@@ -129,7 +131,9 @@ def redact_text(text: str, secrets: Iterable[str]) -> str:
     Returns:
         The redacted text.
     """
-    for secret in sorted({s for s in secrets if len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True):
+    for secret in sorted(
+        {s for s in secrets if len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True
+    ):
         if secret in text:
             text = text.replace(secret, MASK)
     return mask_urls(_mask_json(text))

@@ -1,4 +1,4 @@
-"""Lone surrogates (``"\\ud83d"``, half of a cut emoji): a ``str`` can hold them, UTF-8 cannot.
+r"""Lone surrogates (``"\\ud83d"``, half of a cut emoji): a ``str`` can hold them, UTF-8 cannot.
 
 Scanning and span arithmetic handle them natively (see ``docs/decisions-messages.md``). Here:
 
@@ -22,7 +22,12 @@ from pydantic_core import PydanticSerializationError, to_json
 __all__ = [
     "REPLACEMENT",
     "dump_json",
-    "has_surrogates", "restore", "scrub", "scrub_data", "stand_in"]
+    "has_surrogates",
+    "restore",
+    "scrub",
+    "scrub_data",
+    "stand_in",
+]
 
 REPLACEMENT = "\ufffd"
 """What a lone surrogate becomes in serialised output (U+FFFD REPLACEMENT CHARACTER)."""

@@ -479,12 +479,11 @@ impl PyTextStream {
                 "chunk must be str, not {kind}"
             )));
         };
-        let (text, surrogates) = match text.to_str() {
-            Ok(text) => (Cow::Borrowed(text), Vec::new()),
-            Err(_) => {
-                let lossless = lossless_of(text)?;
-                (Cow::Owned(lossless.text), lossless.surrogates)
-            }
+        let (text, surrogates) = if let Ok(text) = text.to_str() {
+            (Cow::Borrowed(text), Vec::new())
+        } else {
+            let lossless = lossless_of(text)?;
+            (Cow::Owned(lossless.text), lossless.surrogates)
         };
         // The borrow ends before the callback runs: it reads the stream (`slice`).
         let (list, callback) = {

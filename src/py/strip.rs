@@ -65,6 +65,7 @@ fn finish_lossless(
 /// Replace ranges of `text` and remap `spans` (code-point offsets).
 #[pyfunction]
 #[pyo3(signature = (text, edits, spans = Vec::new()), text_signature = "(text, edits, spans=())")]
+#[allow(clippy::needless_pass_by_value)] // PyO3 extracts the sequence into an owned Vec
 fn splice<'py>(
     py: Python<'py>,
     text: &Bound<'py, PyString>,

@@ -73,7 +73,8 @@ class Message(BaseModel):
         serialization_alias="content",
     )
     """The raw content: text, or a list of text and image parts (dumped as ``content``)."""
-    def model_dump_json(self, **kwargs: t.Any) -> str:  # type: ignore[override]
+
+    def model_dump_json(self, **kwargs: t.Any) -> str:
         """JSON of the model; a lone surrogate in any text is written as U+FFFD."""
         return dump_json(self, super().model_dump_json, **kwargs)
 

@@ -28,9 +28,9 @@ from pydantic import ValidationError
 from pydantic_xml.errors import ParsingError
 
 from rigging import _native
-from rigging._surrogates import has_surrogates, restore, stand_in
 from rigging._model.base import ClassInfo, ModelT, class_info
 from rigging._model.fast import share_fields_set
+from rigging._surrogates import has_surrogates, restore, stand_in
 from rigging.error import MissingModelError, XmlContentError
 from rigging.util import escape_xml, truncate_string, unescape_xml
 

@@ -48,7 +48,7 @@ class RunResult(BaseModel):
             data["error"] = RestoredError(data["error"])
         return data
 
-    def model_dump_json(self, **kwargs: t.Any) -> str:  # type: ignore[override]
+    def model_dump_json(self, **kwargs: t.Any) -> str:
         """JSON of the model; a lone surrogate in any text is written as U+FFFD."""
         return dump_json(self, super().model_dump_json, **kwargs)
 

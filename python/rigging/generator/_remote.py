@@ -119,8 +119,9 @@ async def with_retries(
     """Run `call`, retrying failures that `classify` calls retryable.
 
     Failures that `classify` does not recognise, or recognises as not retryable, propagate
-    with `redact` applied to their text (a provider's 400/401 body may echo the key). When the retries run out, a `GenerationError` names the model, the number of
-    attempts and the last failure (status included).
+    with `redact` applied to their text (a provider's 400/401 body may echo the key). When
+    the retries run out, a `GenerationError` names the model, the number of attempts and the
+    last failure (status included).
 
     Args:
         call: The attempt.
@@ -143,7 +144,8 @@ async def with_retries(
         except Exception as exc:
             failure = classify(exc)
             if failure is None or not failure.retryable:
-                raise redact_exception(exc, redact)  # a 400/401 body may echo the key
+                redact_exception(exc, redact)  # a 400/401 body may echo the key
+                raise
             if retry >= policy.max_retries:
                 attempts = retry + 1
                 message = redact(

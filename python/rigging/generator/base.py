@@ -105,16 +105,18 @@ class Generator(BaseModel):
         if reveals(info.context):
             return data
         return {
-            key: MASK if is_secret_name(key) else redact_value(value)
-            for key, value in data.items()
+            key: MASK if is_secret_name(key) else redact_value(value) for key, value in data.items()
         }
 
     def __repr_args__(self) -> Any:
         return list(redact_repr_args(super().__repr_args__()))
 
     def _secrets(self) -> list[str]:
-        """Every secret value this generator holds: the api key, values under secret names,
-        header values and URL user-info in its fields and params."""
+        """Every secret value this generator holds.
+
+        The api key, values under secret names, header values and URL user-info in its
+        fields and params.
+        """
         dumped = self.model_dump(context=REVEAL, warnings=False)
         found = secret_values({k: v for k, v in dumped.items() if not is_secret_name(k)})
         found += secret_values({k: v for k, v in dumped.items() if is_secret_name(k)})
@@ -192,8 +194,10 @@ class Generator(BaseModel):
         return self
 
     def _redact(self, text: str) -> str:
-        """Remove every secret of this generator from `text` (used on every error message
-        built from I/O, provider error bodies included)."""
+        """Remove every secret of this generator from `text`.
+
+        Used on every error message built from I/O, provider error bodies included.
+        """
         secrets = self._secrets()
         remember(secrets)
         return redact_text(text, secrets)

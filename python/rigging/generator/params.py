@@ -16,7 +16,6 @@ from pydantic import (
 )
 
 from rigging._redact import REVEAL, redact_dump, redact_repr_args, redact_value
-
 from rigging.tool.api import ToolChoice, ToolDefinition
 
 __all__ = ["GenerateParams", "IdentifierValue"]
