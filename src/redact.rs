@@ -83,8 +83,25 @@ fn words(name: &str) -> Vec<String> {
     out
 }
 
+/// Lower-case fragments one of which every secret name holds (a quick first test).
+const FRAGMENTS: &[&str] = &[
+    "key",
+    "token",
+    "secret",
+    "pass",
+    "pwd",
+    "credential",
+    "auth",
+    "cookie",
+    "bearer",
+];
+
 /// Whether a parameter, field or header called `name` holds a secret.
 pub fn is_secret_name(name: &str) -> bool {
+    let lower = name.to_lowercase();
+    if !FRAGMENTS.iter().any(|f| lower.contains(f)) {
+        return false;
+    }
     let words = words(name);
     words.iter().enumerate().any(|(i, w)| {
         if w == "token" {

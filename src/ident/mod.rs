@@ -32,6 +32,7 @@ pub mod error;
 mod lexer;
 pub mod value;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -177,7 +178,7 @@ impl Identifier {
                 let value = if crate::redact::is_secret_name(key) {
                     Value::Str(MASK.to_owned())
                 } else {
-                    without_userinfo(value, MASK)
+                    without_userinfo(value, MASK).unwrap_or_else(|| value.clone())
                 };
                 (key.clone(), value)
             })
@@ -207,7 +208,10 @@ impl Identifier {
             out.push(',');
             out.push_str(key);
             out.push('=');
-            value::push_value(&mut out, &without_userinfo(value, ""));
+            match without_userinfo(value, "") {
+                Some(clean) => value::push_value(&mut out, &clean),
+                None => value::push_value(&mut out, value),
+            }
         }
         out
     }
@@ -217,16 +221,31 @@ impl Identifier {
 pub const MASK: &str = "***";
 
 /// `value` with the user-info of URLs in its strings replaced by `mask` (removed when empty)
-/// and the values of secret names inside JSON text masked.
-fn without_userinfo(value: &Value, mask: &str) -> Value {
-    let clean = |s: &str| {
-        let s = crate::redact::mask_json_secrets(s);
-        crate::redact::mask_userinfo(&s, mask).into_owned()
+/// and the values of secret names inside JSON text masked; `None` when nothing changes.
+fn without_userinfo(value: &Value, mask: &str) -> Option<Value> {
+    let clean = |s: &str| -> Option<String> {
+        let json = crate::redact::mask_json_secrets(s);
+        match (crate::redact::mask_userinfo(&json, mask), &json) {
+            (Cow::Owned(done), _) => Some(done),
+            (Cow::Borrowed(_), Cow::Owned(done)) => Some(done.clone()),
+            (Cow::Borrowed(_), Cow::Borrowed(_)) => None,
+        }
     };
     match value {
-        Value::Str(s) => Value::Str(clean(s)),
-        Value::List(items) => Value::List(items.iter().map(|s| clean(s)).collect()),
-        other => other.clone(),
+        Value::Str(s) => clean(s).map(Value::Str),
+        Value::List(items) => {
+            let cleaned: Vec<Option<String>> = items.iter().map(|s| clean(s)).collect();
+            if cleaned.iter().all(Option::is_none) {
+                return None;
+            }
+            let items = cleaned
+                .into_iter()
+                .zip(items)
+                .map(|(c, s)| c.unwrap_or_else(|| s.clone()))
+                .collect();
+            Some(Value::List(items))
+        }
+        _ => None,
     }
 }
 
