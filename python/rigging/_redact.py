@@ -20,11 +20,14 @@ the generator (logs, spans) can still scrub them (`redact_known`).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
+
+from pydantic import BaseModel
 
 from rigging import _native
 from rigging._surrogates import has_surrogates, stand_in
@@ -85,6 +88,7 @@ _known_lock = threading.Lock()
 _known_sorted: tuple[str, ...] = ()
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_name(name: str) -> bool:
     """Whether a parameter, field or header called `name` holds a secret.
 
@@ -218,10 +222,14 @@ def _secrets_in(value: Any, secret: bool, out: list[str]) -> None:
             _secrets_in(inner, secret, out)
     elif isinstance(value, dict):
         for key, item in value.items():
+            if item is None or isinstance(item, bool):
+                continue
             _secrets_in(item, secret or (isinstance(key, str) and is_secret_name(key)), out)
     elif isinstance(value, list | tuple | set | frozenset):
         for item in value:
             _secrets_in(item, secret, out)
+    elif isinstance(value, BaseModel):  # nested params or settings: their fields by name
+        _secrets_in(dict(value.__dict__), secret, out)
     elif secret and isinstance(value, int | float) and not isinstance(value, bool):
         out.append(str(value))
 

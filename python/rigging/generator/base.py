@@ -19,7 +19,6 @@ from typing_extensions import Self
 
 from rigging._redact import (
     MASK,
-    REVEAL,
     is_secret_name,
     redact_repr_args,
     redact_text,
@@ -117,9 +116,8 @@ class Generator(BaseModel):
         The api key, values under secret names, header values and URL user-info in its
         fields and params.
         """
-        dumped = self.model_dump(context=REVEAL, warnings=False)
-        found = secret_values({k: v for k, v in dumped.items() if not is_secret_name(k)})
-        found += secret_values({k: v for k, v in dumped.items() if is_secret_name(k)})
+        fields = {k: v for k, v in self.__dict__.items() if k != "api_key"}
+        found = secret_values(fields)
         if self.api_key:
             found.insert(0, self.api_key)
         return found
