@@ -295,3 +295,43 @@ def test_spans() -> None:
     _assert_clean(text, "spans")
     assert MASK in text
     assert "provider echoed" in text
+
+
+HTTP_SPEC = """
+request:
+  url: "http://127.0.0.1:9/v1/chat"
+  headers:
+    Authorization: "Bearer {{ api_key }}"
+    X-Api-Key: LITERAL-hdr-secret-55
+    Accept: application/json
+  transforms:
+    - type: json
+      pattern:
+        messages: $messages
+response:
+  transforms:
+    - type: jsonpath
+      pattern: $.choices[0].message.content
+"""
+
+
+def test_literal_secrets_in_an_http_spec() -> None:
+    import base64
+
+    from rigging.generator.http import HTTPGenerator
+
+    gen = HTTPGenerator(model="m", api_key=SECRETS["api_key"], spec=HTTP_SPEC)
+    spec_b64 = gen.model_dump()["spec"]
+    dumped_spec = base64.b64decode(spec_b64).decode()
+    identifier = gen.to_identifier()
+    for where, text in {
+        "repr": repr(gen),
+        "dump": dumped_spec,
+        "identifier": identifier,
+        "identifier spec": base64.b64decode(get_generator(identifier).model_dump()["spec"]).decode(),
+    }.items():
+        assert "LITERAL-hdr-secret-55" not in text, where
+        assert SECRETS["api_key"] not in text, where
+    assert "Bearer {{ api_key }}" in dumped_spec  # templates are kept: they hold no secret
+    assert gen.spec is not None
+    assert gen.spec.request.headers["X-Api-Key"] == "LITERAL-hdr-secret-55"  # still sent
