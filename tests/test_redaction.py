@@ -324,11 +324,12 @@ def test_literal_secrets_in_an_http_spec() -> None:
     spec_b64 = gen.model_dump()["spec"]
     dumped_spec = base64.b64decode(spec_b64).decode()
     identifier = gen.to_identifier()
+    rebuilt_spec = base64.b64decode(get_generator(identifier).model_dump()["spec"]).decode()
     for where, text in {
         "repr": repr(gen),
         "dump": dumped_spec,
         "identifier": identifier,
-        "identifier spec": base64.b64decode(get_generator(identifier).model_dump()["spec"]).decode(),
+        "identifier spec": rebuilt_spec,
     }.items():
         assert "LITERAL-hdr-secret-55" not in text, where
         assert SECRETS["api_key"] not in text, where
