@@ -7,13 +7,17 @@
 //! - [`strip`]: remove or replace spans of a text and remap the offsets of other spans.
 //! - [`ident`]: parse and format generator connection strings (`provider!model,key=value`).
 //! - [`fanout`]: per-item bookkeeping for batch runs that go through several rounds.
+//! - [`surrogates`]: lone surrogates of Python `str`s carried through the core as U+FFFD.
+//! - [`redact`]: which names hold secrets, and URL user-info masking (one rule for all output).
 //! - [`offsets`]: byte offset to code-point offset mapping, so results slice Python `str`s.
 
 pub mod fanout;
 pub mod ident;
 pub mod offsets;
+pub mod redact;
 pub mod scan;
 pub mod strip;
+pub mod surrogates;
 
 #[cfg(feature = "python")]
 mod py;

@@ -25,10 +25,16 @@ __all__ = [
     "Tags",
     "TextStream",
     "__version__",
+    # redact
+    "is_secret_name",
+    "mask_json_secrets",
+    "mask_userinfo",
     "scan",
     # strip
     "splice",
     "strip_spans",
+    # redact
+    "userinfo_of",
 ]
 __version__: str
 
@@ -480,17 +486,25 @@ class Identifier:
       or a double-quoted string.
     - Parameter names are `[A-Za-z_][A-Za-z0-9_.-]*`. A value is bare (anything but `,`,
       trimmed; `=` and `!` are fine) or double-quoted with `\"` and `\\` escapes.
-    - Bare values are typed: a 64-bit integer is `int`; a decimal or exponent form, `inf` or
-      `nan` is `float`; `true`/`false` in any case is `bool`; a value containing `;` is a
+    - Bare values are typed: an integer is `int` (one that does not fit in 64 bits, or a
+      finite float form that overflows such as `1e999`, is an `IdentifierError` naming the
+      parameter and its position: quote it to pass a string); a decimal or exponent form,
+      `inf` or `nan` is `float`; `true`/`false` in any case is `bool`; a value containing `;` is a
       `list[str]` (`stop=a;b;` is `["a", "b", ""]`, elements may be quoted one by one); the
       rest, and every quoted value, is `str`.
     - A repeated name keeps its first position and takes its last value.
     - `api_key=...` goes to `api_key`, untyped, and is never written back: `format()`,
       `str()` and `repr()` never show it, nor do error messages.
+    - Other secrets are never written back either: `format()` leaves out every parameter
+      whose name holds a secret (`is_secret_name`: `API_KEY`, `aws_secret_access_key`,
+      `azure_ad_token`, ...) and removes the user-info of URLs in values
+      (`https://user:pw@host` is written `https://host`); `repr()` shows them as `***`.
+    - Any `str` is accepted; a lone surrogate becomes U+FFFD.
 
-    `Identifier.parse(x.format())` equals `x` apart from `api_key`, except that a list of
-    fewer than two elements has no spelling of its own: `["x"]` is written `stop=x` and
-    reads back as the string `"x"` (callers that expect a list, such as `stop`, wrap it).
+    `Identifier.parse(x.format())` equals `x` apart from `api_key` and those secrets, except
+    that a list of fewer than two elements has no spelling of its own: `["x"]` is written
+    `stop=x` and reads back as the string `"x"` (callers that expect a list, such as `stop`,
+    wrap it).
 
     An identifier is immutable; `params` returns a new dict on each access.
 
@@ -543,7 +557,7 @@ class Identifier:
     def api_key(self) -> str | None:
         """The api key, if one was given."""
     def format(self) -> str:
-        r"""Write the connection string `provider!model,key=value,...`, without the api key.
+        r"""Write the connection string `provider!model,key=value,...`, without any secret.
 
         Strings are quoted whenever a bare spelling would read back differently (`"10"`,
         `"true"`, empty, containing `,` `"` `;` `\`, or with outer whitespace), and floats
@@ -554,3 +568,34 @@ class Identifier:
         """
     def __eq__(self, other: object, /) -> bool:
         """Whether all fields, including the api key, are equal."""
+
+# --- redact ---------------------------------------------------------------------------------
+
+def is_secret_name(name: str) -> bool:
+    """Whether a parameter, field or header called `name` holds a secret.
+
+    The name is split into words (at anything but letters and digits, and at lower-to-upper
+    case changes). It holds a secret when a word is `key`, `keys`, `token`, `secret(s)`,
+    `password`, `passwd`, `passphrase`, `pwd`, `credential(s)`, `authorization`, `auth`,
+    `cookie` or `bearer`; ends with `key`, `token`, `secret`, `password`, `passwd` or
+    `credential(s)`; or starts with `secret`, `password`, `passwd`, `credential` or
+    `authoriz`. `token` followed by `id`, `type`, `count`, `limit` or `len(gth)` is not
+    (`pad_token_id`), nor are `max_tokens` or `tokenizer`.
+    """
+
+def mask_userinfo(text: str, mask: str = "***") -> str:
+    """`text` with the user-info of every `scheme://user:password@host` replaced by `mask`.
+
+    With an empty `mask` the user-info and its `@` are removed. Unchanged text is returned
+    as the same object.
+    """
+
+def userinfo_of(text: str) -> list[str]:
+    """The user-info (`user:password`) of every `scheme://user:password@host` in `text`."""
+
+def mask_json_secrets(text: str) -> str:
+    """`text` with the value of every `"secret name": value` pair of JSON text in it masked.
+
+    String, number and literal values become `"***"`; object and array values are searched
+    in turn. Unchanged text is returned as the same object.
+    """

@@ -11,6 +11,8 @@ import sys
 import typing as t
 from pathlib import Path
 
+from rigging._redact import RedactFilter
+
 __all__ = ["LogLevelList", "LogLevelLiteral", "configure_logging", "logger"]
 
 LogLevelLiteral = t.Literal["trace", "debug", "info", "success", "warning", "error", "critical"]
@@ -46,6 +48,8 @@ _ICONS = {
 logger = logging.getLogger("rigging")
 """The ``rigging`` logger (standard library)."""
 logger.addHandler(logging.NullHandler())
+# Records never carry secrets: remembered secret values and URL user-info are scrubbed.
+logger.addFilter(RedactFilter())
 
 
 class _IconFormatter(logging.Formatter):

@@ -11,6 +11,10 @@ down nor warns.
 Span catalogue (see ``docs/decisions-observability.md``): pipeline runs, generation rounds,
 until checks and parse attempts, tool handlers, and watch/map/then callbacks. Attributes carry
 the generator id (never the api key), params, counts, usage and failures.
+
+Secrets never reach a span: every attribute, at opening and through ``set_attribute``, has
+values under secret names masked, URL user-info masked, and every secret value a generator of
+this process holds replaced by ``***`` (``rigging._redact``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import sys
 import typing as t
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
+
+from rigging._redact import MASK, is_secret_name, redact_exception, redact_known, redact_value
 
 __all__ = [
     "Span",
@@ -69,6 +75,59 @@ class _NoopSpan:
 _NOOP = _NoopSpan()
 
 
+def _clean(value: t.Any) -> t.Any:
+    """An attribute value with its secrets masked (texts scrubbed of known secret values)."""
+    value = redact_value(value)
+    if isinstance(value, str):
+        return redact_known(value)
+    if isinstance(value, list | tuple):
+        return type(value)(_clean(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    return value
+
+
+def _clean_attributes(attributes: Mapping[str, t.Any]) -> dict[str, t.Any]:
+    return {
+        key: MASK if is_secret_name(key) else _clean(value) for key, value in attributes.items()
+    }
+
+
+class _RedactingSpan:
+    """Wraps a backend span (and its context manager) so attributes set later are redacted."""
+
+    __slots__ = ("_inner", "_span")
+
+    def __init__(self, inner: AbstractContextManager[t.Any]) -> None:
+        self._inner = inner
+        self._span: t.Any = inner
+
+    def __enter__(self) -> _RedactingSpan:
+        self._span = self._inner.__enter__()
+        return self
+
+    def __exit__(self, *exc: t.Any) -> t.Any:
+        if isinstance(exc[1], BaseException):  # the backend records its text on the span
+            redact_exception(exc[1], redact_known)
+        return self._inner.__exit__(*exc)
+
+    def set_attribute(self, key: str, value: t.Any) -> None:
+        """Attach the redacted `value` under `key`."""
+        self._span.set_attribute(key, MASK if is_secret_name(key) else _clean(value))
+
+    def set_attributes(self, attributes: Mapping[str, t.Any]) -> None:
+        """Attach each redacted attribute."""
+        for key, value in attributes.items():
+            self.set_attribute(key, value)
+
+    def is_recording(self) -> bool:
+        """Whether the backend span records."""
+        return bool(self._span.is_recording())
+
+    def __getattr__(self, name: str) -> t.Any:
+        return getattr(self._span, name)
+
+
 class Tracer:
     """Opens spans through logfire when the application configured it, else no-op spans.
 
@@ -115,7 +174,7 @@ class Tracer:
         backend = self._backend()
         if backend is None:
             return _NOOP
-        return t.cast("AbstractContextManager[t.Any]", backend.span(msg_template, **attributes))
+        return _RedactingSpan(backend.span(msg_template, **_clean_attributes(attributes)))
 
 
 tracer = Tracer("rigging")

@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+pub use super::value::OutOfRange;
+
 /// What went wrong while parsing a connection string.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdentErrorKind {
@@ -30,6 +32,8 @@ pub enum IdentErrorKind {
     InvalidEscape,
     /// Something other than a separator follows a closing `"`.
     ExpectedSeparator(Quoted),
+    /// A bare number does not fit its type; holds the parameter name when it is safe to show.
+    OutOfRange(Option<String>, OutOfRange),
 }
 
 /// Which kind of quoted token an error is about.
@@ -65,6 +69,11 @@ impl IdentErrorKind {
     /// `ExpectedEquals` for `key`, hiding names that might be secrets.
     pub(crate) fn expected_equals(key: &str) -> Self {
         Self::ExpectedEquals(display_name(key).map(str::to_owned))
+    }
+
+    /// `OutOfRange` for the value of `key`, hiding names that might be secrets.
+    pub(crate) fn out_of_range(key: &str, range: OutOfRange) -> Self {
+        Self::OutOfRange(display_name(key).map(str::to_owned), range)
     }
 }
 
@@ -124,6 +133,17 @@ impl fmt::Display for IdentError {
                     f,
                     "expected ',' or ';' after the quoted value at position {at}"
                 )
+            }
+            IdentErrorKind::OutOfRange(name, range) => {
+                match name {
+                    Some(name) => write!(f, "value of parameter '{name}' at position {at}")?,
+                    None => write!(f, "value of a parameter at position {at}")?,
+                }
+                match range {
+                    OutOfRange::Integer => f.write_str(" does not fit in a 64-bit integer")?,
+                    OutOfRange::Float => f.write_str(" is too large for a 64-bit float")?,
+                }
+                f.write_str(" (quote it to pass it as a string)")
             }
         }
     }

@@ -9,9 +9,13 @@
 //!   typed.
 //! - A repeated key keeps its first position and takes its last value.
 //! - `api_key=…` goes to its own field, is never typed, and is never written back.
+//! - Secrets are never written back either: [`Identifier::format`] leaves out every parameter
+//!   whose name holds a secret ([`crate::redact::is_secret_name`]) and the user-info of URLs
+//!   in values (`https://user:pw@host` is written `https://host`), and masks the values of
+//!   secret names inside JSON values (`extra_headers`); `Debug` masks them all.
 //!
 //! [`Identifier::format`] writes a string that parses back to the same identifier (apart from
-//! the api key), except for lists of fewer than two elements, which have no spelling of their
+//! the api key and the secrets above), except for lists of fewer than two elements, which have no spelling of their
 //! own (see [`value::push_value`]). Parsing is linear in the length of the string.
 //!
 //! ```
@@ -28,6 +32,7 @@ pub mod error;
 mod lexer;
 pub mod value;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -53,7 +58,7 @@ impl fmt::Debug for Identifier {
         f.debug_struct("Identifier")
             .field("provider", &self.provider)
             .field("model", &self.model)
-            .field("params", &self.params)
+            .field("params", &self.redacted_params())
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .finish()
     }
@@ -154,7 +159,7 @@ impl Identifier {
             if key == "api_key" {
                 api_key = Some(raw_value(&mut c)?);
             } else {
-                params.set(key, typed_value(&mut c)?);
+                params.set(key, typed_value(&mut c, key)?);
             }
         }
         Ok(Self {
@@ -165,7 +170,22 @@ impl Identifier {
         })
     }
 
-    /// Write `provider!model,key=value,…` (never the api key).
+    /// The parameters with secret values masked as `***` (secret names, URL user-info).
+    pub fn redacted_params(&self) -> Vec<(String, Value)> {
+        self.params
+            .iter()
+            .map(|(key, value)| {
+                let value = if crate::redact::is_secret_name(key) {
+                    Value::Str(MASK.to_owned())
+                } else {
+                    without_userinfo(value, MASK).unwrap_or_else(|| value.clone())
+                };
+                (key.clone(), value)
+            })
+            .collect()
+    }
+
+    /// Write `provider!model,key=value,…` (never the api key nor another secret).
     pub fn format(&self) -> String {
         let mut out = String::with_capacity(self.model.len() + 16 * (self.params.len() + 1));
         if let Some(provider) = &self.provider {
@@ -182,12 +202,50 @@ impl Identifier {
             push_quoted(&mut out, m);
         }
         for (key, value) in &self.params {
+            if crate::redact::is_secret_name(key) {
+                continue;
+            }
             out.push(',');
             out.push_str(key);
             out.push('=');
-            value::push_value(&mut out, value);
+            match without_userinfo(value, "") {
+                Some(clean) => value::push_value(&mut out, &clean),
+                None => value::push_value(&mut out, value),
+            }
         }
         out
+    }
+}
+
+/// What a masked secret is shown as.
+pub const MASK: &str = "***";
+
+/// `value` with the user-info of URLs in its strings replaced by `mask` (removed when empty)
+/// and the values of secret names inside JSON text masked; `None` when nothing changes.
+fn without_userinfo(value: &Value, mask: &str) -> Option<Value> {
+    let clean = |s: &str| -> Option<String> {
+        let json = crate::redact::mask_json_secrets(s);
+        match (crate::redact::mask_userinfo(&json, mask), &json) {
+            (Cow::Owned(done), _) => Some(done),
+            (Cow::Borrowed(_), Cow::Owned(done)) => Some(done.clone()),
+            (Cow::Borrowed(_), Cow::Borrowed(_)) => None,
+        }
+    };
+    match value {
+        Value::Str(s) => clean(s).map(Value::Str),
+        Value::List(items) => {
+            let cleaned: Vec<Option<String>> = items.iter().map(|s| clean(s)).collect();
+            if cleaned.iter().all(Option::is_none) {
+                return None;
+            }
+            let items = cleaned
+                .into_iter()
+                .zip(items)
+                .map(|(c, s)| c.unwrap_or_else(|| s.clone()))
+                .collect();
+            Some(Value::List(items))
+        }
+        _ => None,
     }
 }
 
@@ -245,10 +303,11 @@ fn raw_value(c: &mut Cursor<'_>) -> Result<String, IdentError> {
 }
 
 /// A typed value: one bare or quoted token, or a `;`-separated list of them.
-fn typed_value(c: &mut Cursor<'_>) -> Result<Value, IdentError> {
+fn typed_value(c: &mut Cursor<'_>, key: &str) -> Result<Value, IdentError> {
     let mut items = Vec::new();
     loop {
         c.skip_ws();
+        let start = c.pos();
         let (item, quoted) = if c.peek() == Some(b'"') {
             let s = c.quoted(Quoted::Value)?;
             c.expect_sep(b",;", Quoted::Value)?;
@@ -258,11 +317,11 @@ fn typed_value(c: &mut Cursor<'_>) -> Result<Value, IdentError> {
         };
         let more = c.peek() == Some(b';');
         if items.is_empty() && !more {
-            return Ok(if quoted {
-                Value::Str(item)
-            } else {
-                value::type_bare(&item)
-            });
+            if quoted {
+                return Ok(Value::Str(item));
+            }
+            return value::type_bare(&item)
+                .map_err(|range| c.error(IdentErrorKind::out_of_range(key, range), start));
         }
         items.push(item);
         if !more {
@@ -401,6 +460,52 @@ mod tests {
         for &(text, message, position) in cases {
             assert_eq!(err(text), (message.to_owned(), position), "{text}");
         }
+    }
+
+    #[test]
+    fn numbers_out_of_range_are_errors_naming_the_parameter() {
+        assert_eq!(
+            err("openai!gpt-4o,max_tokens=99999999999999999999999"),
+            (
+                "value of parameter 'max_tokens' at position 25 does not fit in a 64-bit \
+                 integer (quote it to pass it as a string)"
+                    .to_owned(),
+                25
+            )
+        );
+        assert_eq!(
+            err("m,temperature= 1e999").0,
+            "value of parameter 'temperature' at position 15 is too large for a 64-bit float \
+             (quote it to pass it as a string)"
+        );
+        assert_eq!(
+            err("m,API_KEY=99999999999999999999").0,
+            "value of a parameter at position 10 does not fit in a 64-bit integer (quote it to \
+             pass it as a string)"
+        );
+        assert_eq!(
+            p(r#"m,org="99999999999999999999""#).params[0].1,
+            s("99999999999999999999")
+        );
+        assert_eq!(p("m,stop=99999999999999999999;1").params.len(), 1);
+    }
+
+    #[test]
+    fn secrets_are_never_written_nor_shown() {
+        let id = p(
+            "p!m,API_KEY=k1,aws_secret_access_key=k2,api_base=https://u:k3@h/v1,\
+                    stop=a;ftp://k4@x,top_k=2",
+        );
+        assert_eq!(id.params.len(), 5);
+        assert_eq!(
+            id.format(),
+            "p!m,api_base=https://h/v1,stop=a;ftp://x,top_k=2"
+        );
+        let shown = format!("{id:?}");
+        for secret in ["k1", "k2", "k3", "k4", "k5"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("https://***@h/v1"));
     }
 
     #[test]

@@ -6,9 +6,8 @@ use super::lexer::push_quoted;
 
 /// A parameter value of a connection string.
 ///
-/// Bare tokens are typed: an integer that fits in `i64` is [`Value::Int`] (a longer one stays
-/// a string, so no digits are lost); a decimal or exponent form, `inf` or `nan` is
-/// [`Value::Float`]; `true`/`false` in any case is [`Value::Bool`]; a token containing `;` is
+/// Bare tokens are typed: an integer is [`Value::Int`] (one that does not fit in `i64` is an
+/// error, see [`type_bare`]); a decimal or exponent form, `inf` or `nan` is [`Value::Float`]; `true`/`false` in any case is [`Value::Bool`]; a token containing `;` is
 /// a [`Value::List`] of strings; anything else is [`Value::Str`]. Quoted values are always
 /// strings.
 ///
@@ -59,25 +58,42 @@ fn is_float_syntax(s: &str) -> bool {
                 .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-')))
 }
 
-/// The typed value of one bare (unquoted, `;`-free, trimmed) token.
-pub fn type_bare(token: &str) -> Value {
+/// A bare token that reads as a number but is out of range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutOfRange {
+    /// Integer syntax that does not fit in `i64`.
+    Integer,
+    /// A finite decimal or exponent form that overflows `f64` (`1e999`).
+    Float,
+}
+
+/// The typed value of one bare (unquoted, `;`-free, trimmed) token, or why a numeric token
+/// cannot be one (its digits would otherwise be lost or turn into infinity).
+pub fn type_bare(token: &str) -> Result<Value, OutOfRange> {
     if is_integer_syntax(token) {
         return token
             .parse()
-            .map_or_else(|_| Value::Str(token.to_owned()), Value::Int);
+            .map(Value::Int)
+            .map_err(|_| OutOfRange::Integer);
     }
     if is_float_syntax(token) {
         if let Ok(f) = token.parse::<f64>() {
-            return Value::Float(f);
+            let body = token.strip_prefix(['+', '-']).unwrap_or(token);
+            let spelled_infinite =
+                body.eq_ignore_ascii_case("inf") || body.eq_ignore_ascii_case("infinity");
+            if f.is_infinite() && !spelled_infinite {
+                return Err(OutOfRange::Float);
+            }
+            return Ok(Value::Float(f));
         }
     }
     if token.eq_ignore_ascii_case("true") {
-        return Value::Bool(true);
+        return Ok(Value::Bool(true));
     }
     if token.eq_ignore_ascii_case("false") {
-        return Value::Bool(false);
+        return Ok(Value::Bool(false));
     }
-    Value::Str(token.to_owned())
+    Ok(Value::Str(token.to_owned()))
 }
 
 /// Whether a bare spelling of `s` would read back differently as a list element.
@@ -103,7 +119,8 @@ pub fn push_value(out: &mut String, value: &Value) {
         }
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Str(s) => {
-            if s.is_empty() || element_needs_quotes(s) || !matches!(type_bare(s), Value::Str(_)) {
+            if s.is_empty() || element_needs_quotes(s) || !matches!(type_bare(s), Ok(Value::Str(_)))
+            {
                 push_quoted(out, s);
             } else {
                 out.push_str(s);
@@ -137,21 +154,35 @@ mod tests {
 
     #[test]
     fn bare_tokens_are_typed() {
-        assert_eq!(type_bare("10"), Value::Int(10));
-        assert_eq!(type_bare("-7"), Value::Int(-7));
+        let typed = |t: &str| type_bare(t).unwrap();
+        assert_eq!(typed("10"), Value::Int(10));
+        assert_eq!(typed("-7"), Value::Int(-7));
+        assert_eq!(typed("-9223372036854775808"), Value::Int(i64::MIN));
+        assert_eq!(typed("0.5"), Value::Float(0.5));
+        assert_eq!(typed("1e3"), Value::Float(1000.0));
+        assert_eq!(typed("1e-999"), Value::Float(0.0));
+        assert_eq!(typed("-inf"), Value::Float(f64::NEG_INFINITY));
+        assert_eq!(typed("+Infinity"), Value::Float(f64::INFINITY));
+        assert_eq!(typed("NaN"), Value::Float(f64::NAN));
+        assert_eq!(typed("TRUE"), Value::Bool(true));
+        assert_eq!(typed("False"), Value::Bool(false));
+        assert_eq!(typed("1.2.3"), Value::Str("1.2.3".into()));
+        assert_eq!(typed("e5"), Value::Str("e5".into()));
+        assert_eq!(typed("abc=="), Value::Str("abc==".into()));
+    }
+
+    #[test]
+    fn numbers_out_of_range_are_refused() {
+        assert_eq!(type_bare("99999999999999999999"), Err(OutOfRange::Integer));
+        assert_eq!(type_bare("9223372036854775808"), Err(OutOfRange::Integer));
+        assert_eq!(type_bare("-1e999"), Err(OutOfRange::Float));
+        assert_eq!(type_bare("1.8e308"), Err(OutOfRange::Float));
+        // As strings they are quoted, so they read back as strings.
         assert_eq!(
-            type_bare("99999999999999999999"),
-            Value::Str("99999999999999999999".into())
+            written(&Value::Str("99999999999999999999".into())),
+            r#""99999999999999999999""#
         );
-        assert_eq!(type_bare("0.5"), Value::Float(0.5));
-        assert_eq!(type_bare("1e3"), Value::Float(1000.0));
-        assert_eq!(type_bare("-inf"), Value::Float(f64::NEG_INFINITY));
-        assert_eq!(type_bare("NaN"), Value::Float(f64::NAN));
-        assert_eq!(type_bare("TRUE"), Value::Bool(true));
-        assert_eq!(type_bare("False"), Value::Bool(false));
-        assert_eq!(type_bare("1.2.3"), Value::Str("1.2.3".into()));
-        assert_eq!(type_bare("e5"), Value::Str("e5".into()));
-        assert_eq!(type_bare("abc=="), Value::Str("abc==".into()));
+        assert_eq!(written(&Value::Str("1e999".into())), r#""1e999""#);
     }
 
     #[test]

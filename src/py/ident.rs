@@ -6,6 +6,7 @@ use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use pyo3::IntoPyObjectExt;
 
 use super::errors::{new_error, ErrorClass};
+use super::text::text_of;
 use crate::ident::{self, IdentError, Value};
 
 #[cold]
@@ -52,14 +53,14 @@ fn value_from_py(key: &str, index: usize, obj: &Bound<'_, PyAny>) -> PyResult<Va
         return Ok(Value::Float(obj.extract()?));
     }
     if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(Value::Str(s.to_str()?.to_owned()));
+        return Ok(Value::Str(text_of(s)?.into_owned()));
     }
     if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
         let mut items = Vec::new();
         for item in obj.try_iter()? {
             let item = item?;
             match item.cast::<PyString>() {
-                Ok(s) => items.push(s.to_str()?.to_owned()),
+                Ok(s) => items.push(text_of(s)?.into_owned()),
                 Err(_) => return Err(type_error(key, index, obj)),
             }
         }
@@ -89,15 +90,20 @@ impl PyIdentifier {
     #[new]
     #[pyo3(signature = (model, *, provider = None, params = None, api_key = None))]
     fn new(
-        model: String,
-        provider: Option<String>,
+        model: &Bound<'_, PyString>,
+        provider: Option<&Bound<'_, PyString>>,
         params: Option<&Bound<'_, PyAny>>,
-        api_key: Option<String>,
+        api_key: Option<&Bound<'_, PyString>>,
     ) -> PyResult<Self> {
+        let owned = |s: &Bound<'_, PyString>| text_of(s).map(std::borrow::Cow::into_owned);
+        let model = owned(model)?;
+        let provider = provider.map(owned).transpose()?;
+        let api_key = api_key.map(owned).transpose()?;
         let mut list = Vec::new();
         if let Some(params) = params {
             for (index, pair) in params.call_method0("items")?.try_iter()?.enumerate() {
-                let (key, value): (String, Bound<'_, PyAny>) = pair?.extract()?;
+                let (key, value): (Bound<'_, PyString>, Bound<'_, PyAny>) = pair?.extract()?;
+                let key = owned(&key)?;
                 let value = value_from_py(&key, index, &value)?;
                 list.push((key, value));
             }
@@ -109,8 +115,8 @@ impl PyIdentifier {
 
     /// Parse a connection string.
     #[staticmethod]
-    fn parse(py: Python<'_>, text: &str) -> PyResult<Self> {
-        ident::Identifier::parse(text)
+    fn parse(py: Python<'_>, text: &Bound<'_, PyString>) -> PyResult<Self> {
+        ident::Identifier::parse(&text_of(text)?)
             .map(|inner| Self { inner })
             .map_err(|err| ident_error(py, &err))
     }
@@ -139,7 +145,7 @@ impl PyIdentifier {
         self.inner.api_key.as_deref()
     }
 
-    /// The connection string, without the api key.
+    /// The connection string, without the api key or any other secret.
     fn format(&self) -> String {
         self.inner.format()
     }
@@ -156,7 +162,11 @@ impl PyIdentifier {
             .into_bound_py_any(py)?
             .repr()?;
         let model = PyString::new(py, &self.inner.model).repr()?;
-        let params = self.params(py)?.repr()?;
+        let params = PyDict::new(py);
+        for (key, value) in self.inner.redacted_params() {
+            params.set_item(key, value_to_py(py, &value)?)?;
+        }
+        let params = params.repr()?;
         let api_key = if self.inner.api_key.is_some() {
             "<redacted>"
         } else {

@@ -5,8 +5,10 @@ use pyo3::prelude::*;
 mod errors;
 mod fanout;
 mod ident;
+mod redact;
 mod scan;
 mod strip;
+mod text;
 
 /// The native core of rigging (see `rigging/_native.pyi` for the documented surface).
 #[pymodule(gil_used = true)]
@@ -16,6 +18,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     scan::register(m)?;
     strip::register(m)?;
     ident::register(m)?;
+    redact::register(m)?;
     fanout::register(m)?;
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Bindings of [`crate::scan`]: `Span`, `scan`, `TagStream`. Conversion and error mapping only.
 
+use std::borrow::Cow;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
@@ -8,7 +9,9 @@ use pyo3::types::{PyBytes, PyList, PySlice, PyString, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
 use super::errors::{new_error, ErrorClass};
+use super::text::{lossless_of, text_of, to_py};
 use crate::scan::{self as core, Incomplete, ScanError, TagSet, TextStream};
+use crate::surrogates;
 
 /// Texts longer than this are scanned with the GIL released.
 const DETACH_BYTES: usize = 16 * 1024;
@@ -246,8 +249,12 @@ fn scan_error(py: Python<'_>, err: &ScanError) -> PyErr {
     }
 }
 
-fn parse_mode(incomplete: &str) -> PyResult<Incomplete> {
-    match incomplete {
+/// The `incomplete=` mode (`"drop"` when not given).
+fn parse_mode(incomplete: Option<&Bound<'_, PyString>>) -> PyResult<Incomplete> {
+    let Some(incomplete) = incomplete else {
+        return Ok(Incomplete::Drop);
+    };
+    match text_of(incomplete)?.as_ref() {
         "drop" => Ok(Incomplete::Drop),
         "close" => Ok(Incomplete::Close),
         other => Err(PyValueError::new_err(format!(
@@ -280,7 +287,7 @@ fn tag_set(tags: &Bound<'_, PyAny>) -> PyResult<TagSet> {
                 .map_or_else(|_| "?".to_owned(), |n| n.to_string());
             PyTypeError::new_err(format!("tag names must be str, got {kind} at index {i}"))
         })?;
-        names.push(name.to_str()?.to_owned());
+        names.push(text_of(name)?.into_owned());
     }
     TagSet::new(names).map_err(|e| scan_error(tags.py(), &e))
 }
@@ -319,21 +326,21 @@ impl PyTags {
 }
 
 #[pyfunction]
-#[pyo3(signature = (text, tags, *, incomplete = "drop"))]
+#[pyo3(signature = (text, tags, *, incomplete = None), text_signature = "(text, tags, *, incomplete='drop')")]
 fn scan<'py>(
     py: Python<'py>,
     text: &Bound<'_, PyString>,
     tags: &Bound<'_, PyAny>,
-    incomplete: &str,
+    incomplete: Option<&Bound<'_, PyString>>,
 ) -> PyResult<Bound<'py, PyList>> {
     let mode = parse_mode(incomplete)?;
     if let Ok(compiled) = tags.cast::<PyTags>() {
         let compiled = compiled.get();
-        return scan_with(py, text.to_str()?, &compiled.set, &compiled.names, mode);
+        return scan_with(py, &text_of(text)?, &compiled.set, &compiled.names, mode);
     }
     let set = tag_set(tags)?;
     let names = tag_names(py, &set);
-    scan_with(py, text.to_str()?, &set, &names, mode)
+    scan_with(py, &text_of(text)?, &set, &names, mode)
 }
 
 fn scan_with<'py>(
@@ -379,8 +386,8 @@ pub(crate) struct PyTagStream {
 #[pymethods]
 impl PyTagStream {
     #[new]
-    #[pyo3(signature = (tags, *, incomplete = "drop"))]
-    fn new(tags: &Bound<'_, PyAny>, incomplete: &str) -> PyResult<Self> {
+    #[pyo3(signature = (tags, *, incomplete = None), text_signature = "(tags, *, incomplete='drop')")]
+    fn new(tags: &Bound<'_, PyAny>, incomplete: Option<&Bound<'_, PyString>>) -> PyResult<Self> {
         let mode = parse_mode(incomplete)?;
         let set = tag_set(tags)?;
         Ok(Self {
@@ -394,8 +401,10 @@ impl PyTagStream {
         py: Python<'py>,
         chunk: &Bound<'_, PyAny>,
     ) -> PyResult<Bound<'py, PyTuple>> {
-        let bytes: &[u8] = if let Ok(text) = chunk.cast::<PyString>() {
-            text.to_str()?.as_bytes()
+        let text;
+        let bytes: &[u8] = if let Ok(s) = chunk.cast::<PyString>() {
+            text = text_of(s)?;
+            text.as_bytes()
         } else if let Ok(bytes) = chunk.cast::<PyBytes>() {
             bytes.as_bytes()
         } else {
@@ -436,16 +445,21 @@ pub(crate) struct PyTextStream {
     inner: TextStream,
     names: Vec<Py<PyString>>,
     on_spans: Option<Py<PyAny>>,
+    /// `(code point, surrogate)` of the lone surrogates fed (kept as U+FFFD in `inner`).
+    surrogates: Vec<(usize, u16)>,
 }
 
 #[pymethods]
 impl PyTextStream {
     #[new]
-    #[pyo3(signature = (tags, on_spans = None, *, incomplete = "drop"))]
+    #[pyo3(
+        signature = (tags, on_spans = None, *, incomplete = None),
+        text_signature = "(tags, on_spans=None, *, incomplete='drop')"
+    )]
     fn new(
         tags: &Bound<'_, PyAny>,
         on_spans: Option<Py<PyAny>>,
-        incomplete: &str,
+        incomplete: Option<&Bound<'_, PyString>>,
     ) -> PyResult<Self> {
         let mode = parse_mode(incomplete)?;
         let set = tag_set(tags)?;
@@ -453,6 +467,7 @@ impl PyTextStream {
             names: tag_names(tags.py(), &set),
             inner: TextStream::new(set, mode),
             on_spans,
+            surrogates: Vec::new(),
         })
     }
 
@@ -464,17 +479,26 @@ impl PyTextStream {
                 "chunk must be str, not {kind}"
             )));
         };
-        let text = text.to_str()?;
+        let (text, surrogates) = if let Ok(text) = text.to_str() {
+            (Cow::Borrowed(text), Vec::new())
+        } else {
+            let lossless = lossless_of(text)?;
+            (Cow::Owned(lossless.text), lossless.surrogates)
+        };
         // The borrow ends before the callback runs: it reads the stream (`slice`).
         let (list, callback) = {
             let mut this = slf.try_borrow_mut()?;
+            let base = this.inner.chars();
             let inner = &mut this.inner;
+            let text = text.as_ref();
             let spans = if text.len() > DETACH_BYTES {
                 py.detach(|| inner.feed(text))
             } else {
                 inner.feed(text)
             }
             .map_err(|e| scan_error(py, &e))?;
+            this.surrogates
+                .extend(surrogates.into_iter().map(|(at, unit)| (base + at, unit)));
             let callback = match &this.on_spans {
                 Some(callback) if !spans.is_empty() => Some(callback.clone_ref(py)),
                 _ => None,
@@ -492,18 +516,24 @@ impl PyTextStream {
         convert(py, &self.names, &spans)
     }
 
-    fn slice(&self, start: usize, end: usize) -> PyResult<&str> {
-        self.inner.slice(start, end).ok_or_else(|| {
+    fn slice<'py>(
+        &self,
+        py: Python<'py>,
+        start: usize,
+        end: usize,
+    ) -> PyResult<Bound<'py, PyString>> {
+        let text = self.inner.slice(start, end).ok_or_else(|| {
             PyValueError::new_err(format!(
                 "slice {start}:{end} is not within the {} code points fed",
                 self.inner.chars()
             ))
-        })
+        })?;
+        to_py(py, text, &surrogates::within(&self.surrogates, start, end))
     }
 
     #[getter]
-    fn text(&self) -> &str {
-        self.inner.text()
+    fn text<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyString>> {
+        to_py(py, self.inner.text(), &self.surrogates)
     }
 
     #[getter]

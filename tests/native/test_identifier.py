@@ -15,7 +15,7 @@ SECRET = "sk-Zq8Xv3Lm0Pt7Rw2Ny"
 def test_parse_fields_and_types() -> None:
     ident = Identifier.parse(
         "litellm!many/model/slashes,max_tokens=1024,top_p=0.1,seed=-3,stream=TRUE,"
-        "stop=a;b;c;,api_base=https://localhost:8000,big=123456789012345678901234"
+        'stop=a;b;c;,api_base=https://localhost:8000,big="123456789012345678901234"'
     )
     assert ident.provider == "litellm"
     assert ident.model == "many/model/slashes"
@@ -31,6 +31,36 @@ def test_parse_fields_and_types() -> None:
     assert params["stop"] == ["a", "b", "c", ""]
     assert params["api_base"] == "https://localhost:8000"
     assert params["big"] == "123456789012345678901234"
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "position"),
+    [
+        (
+            "m,max_tokens=99999999999999999999999",
+            "parameter 'max_tokens' at position 13 does not fit in a 64-bit integer",
+            13,
+        ),
+        (
+            "m, seed = -9223372036854775809",
+            "parameter 'seed' at position 10 does not fit in a 64-bit integer",
+            10,
+        ),
+        (
+            "é,temperature=1e400",
+            "parameter 'temperature' at position 14 is too large for a 64-bit float",
+            14,
+        ),
+        ("m,Sk9xQ=99999999999999999999", "value of a parameter at position 8 does not fit", 8),
+    ],
+)
+def test_numbers_out_of_range_are_refused_at_parse_time(
+    text: str, message: str, position: int
+) -> None:
+    with pytest.raises(IdentifierError, match=re.escape(message)) as info:
+        Identifier.parse(text)
+    assert info.value.position == position  # type: ignore[attr-defined]
+    assert "9999" not in str(info.value)
 
 
 def test_no_provider_is_none() -> None:

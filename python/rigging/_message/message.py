@@ -22,6 +22,7 @@ from rigging._message.content import (
 from rigging._message.parts import add_parts, strip_parts
 from rigging._model.base import Model, ModelT, class_info
 from rigging._model.fast import SharedFieldsSet, own_fields_set_for
+from rigging._surrogates import dump_json
 from rigging._uuid import uuid4
 from rigging.error import MissingModelError
 from rigging.parsing import found_many
@@ -72,6 +73,11 @@ class Message(BaseModel):
         serialization_alias="content",
     )
     """The raw content: text, or a list of text and image parts (dumped as ``content``)."""
+
+    def model_dump_json(self, **kwargs: t.Any) -> str:
+        """JSON of the model; a lone surrogate in any text is written as U+FFFD."""
+        return dump_json(self, super().model_dump_json, **kwargs)
+
     tool_calls: list[ToolCall] | None = None
     """Tool calls requested by the model."""
     tool_call_id: str | None = None

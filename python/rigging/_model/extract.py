@@ -30,6 +30,7 @@ from pydantic_xml.errors import ParsingError
 from rigging import _native
 from rigging._model.base import ClassInfo, ModelT, class_info
 from rigging._model.fast import share_fields_set
+from rigging._surrogates import has_surrogates, restore, stand_in
 from rigging.error import MissingModelError, XmlContentError
 from rigging.util import escape_xml, truncate_string, unescape_xml
 
@@ -104,8 +105,12 @@ def _build_xml(cls: type[ModelT], tag: str, text: str, span: _native.Span) -> Mo
         escaped = "".join(p if i % 2 else escape_xml(p) for i, p in enumerate(pieces))
     else:
         escaped = escape_xml(element)
+    back = None
+    if has_surrogates(escaped):  # XML parsers need UTF-8: parse stand-ins, put them back
+        escaped, back = stand_in(escaped)
     try:
-        return cls.from_xml(escaped)
+        model = cls.from_xml(escaped)
+        return model if back is None else restore(model, back)
     except (ET.ParseError, ParsingError) as exc:
         raise XmlContentError(
             f"<{tag}> at {span.start} is not well-formed XML ({exc}): {_snippet(text, span)!r}",

@@ -10,6 +10,7 @@ import typing as t
 
 from pydantic import BaseModel, ConfigDict, computed_field, field_serializer, model_validator
 
+from rigging._surrogates import dump_json
 from rigging.error import RestoredError
 
 if t.TYPE_CHECKING:
@@ -46,6 +47,10 @@ class RunResult(BaseModel):
         if isinstance(data.get("error"), str):
             data["error"] = RestoredError(data["error"])
         return data
+
+    def model_dump_json(self, **kwargs: t.Any) -> str:
+        """JSON of the model; a lone surrogate in any text is written as U+FFFD."""
+        return dump_json(self, super().model_dump_json, **kwargs)
 
     @field_serializer("error", when_used="json", check_fields=False)
     def _error_text(self, error: Exception | None) -> str | None:

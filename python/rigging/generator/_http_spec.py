@@ -13,8 +13,9 @@ import jinja2
 import yaml  # type: ignore[import-untyped]
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from jsonpath_ng.parser import parse as jsonpath_parse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SerializationInfo, field_serializer
 
+from rigging._redact import MASK, is_secret_name, redact_repr_args, reveals
 from rigging._sandbox import environment
 from rigging.error import ProcessingError
 
@@ -78,11 +79,25 @@ class RequestSpec(BaseModel):
     method: str = "POST"
     """HTTP method."""
     headers: dict[str, str] = Field(default_factory=dict)
-    """Header values (each a Jinja template)."""
+    """Header values (each a Jinja template). Put secrets in as ``{{api_key}}``: a literal
+    value under a secret name (``Authorization: Bearer sk-...``) is masked in reprs, dumps
+    and identifiers."""
     timeout: int | None = None
     """Request timeout in seconds; wins over the params' ``timeout``."""
     transforms: list[TransformStep[InputTransform]] = Field(min_length=1)
     """Body transforms, applied in order starting from an empty body."""
+
+    @field_serializer("headers")
+    def _mask_literal_secrets(self, headers: dict[str, str], info: SerializationInfo) -> Any:
+        if reveals(info.context):
+            return headers
+        return {
+            name: MASK if is_secret_name(name) and "{{" not in value else value
+            for name, value in headers.items()
+        }
+
+    def __repr_args__(self) -> Any:
+        return list(redact_repr_args(super().__repr_args__()))
 
 
 class ResponseSpec(BaseModel):

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import Field, PrivateAttr
 
+from rigging._redact import redact_exception
 from rigging.error import GenerationError
 from rigging.generator.base import Generator
 
@@ -118,8 +119,9 @@ async def with_retries(
     """Run `call`, retrying failures that `classify` calls retryable.
 
     Failures that `classify` does not recognise, or recognises as not retryable, propagate
-    unchanged. When the retries run out, a `GenerationError` names the model, the number of
-    attempts and the last failure (status included).
+    with `redact` applied to their text (a provider's 400/401 body may echo the key). When
+    the retries run out, a `GenerationError` names the model, the number of attempts and the
+    last failure (status included).
 
     Args:
         call: The attempt.
@@ -142,6 +144,7 @@ async def with_retries(
         except Exception as exc:
             failure = classify(exc)
             if failure is None or not failure.retryable:
+                redact_exception(exc, redact)  # a 400/401 body may echo the key
                 raise
             if retry >= policy.max_retries:
                 attempts = retry + 1
@@ -151,7 +154,7 @@ async def with_retries(
                 )
                 raise GenerationError(
                     message, model=model, status=failure.status, attempts=attempts
-                ) from exc
+                ) from redact_exception(exc, redact)
             await asyncio.sleep(policy.delay(retry, failure.retry_after, rand))
             retry += 1
 

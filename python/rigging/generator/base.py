@@ -6,9 +6,27 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 from typing import cast as t_cast
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 from typing_extensions import Self
 
+from rigging._redact import (
+    MASK,
+    is_secret_name,
+    redact_repr_args,
+    redact_text,
+    redact_value,
+    remember,
+    reveals,
+    secret_values,
+)
 from rigging.generator.params import GenerateParams
 from rigging.generator.results import (
     GeneratedMessage,
@@ -53,10 +71,15 @@ class Generator(BaseModel):
 
     Subclasses implement `generate_messages` and/or `generate_texts`. A generator is built
     from a connection string with `rigging.get_generator` and turned back into one with
-    `to_identifier`. The api key is never part of `repr`, `model_dump` or identifiers.
+    `to_identifier`. The api key is never part of `repr`, `model_dump` or identifiers, and
+    neither is any other secret (fields or params under secret names, header values, URL
+    user-info): reprs and dumps mask them, identifiers leave them out, and error messages
+    built from provider replies have their values scrubbed (see ``rigging._redact``).
     """
 
-    model_config = ConfigDict(defer_build=True, coerce_numbers_to_str=True)
+    model_config = ConfigDict(
+        defer_build=True, coerce_numbers_to_str=True, hide_input_in_errors=True
+    )
 
     model: str
     """Model name as the provider knows it."""
@@ -67,6 +90,37 @@ class Generator(BaseModel):
 
     _watch_callbacks: list[WatchCallback] = PrivateAttr(default_factory=list)
     _wrap: WrapFunc | None = PrivateAttr(default=None)
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Remember this generator's secret values, so logs and spans can scrub them."""
+        super().model_post_init(context)
+        remember(self._secrets())
+
+    @model_serializer(mode="wrap")
+    def _redact_secrets(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if reveals(info.context):
+            return data
+        return {
+            key: MASK if is_secret_name(key) else redact_value(value) for key, value in data.items()
+        }
+
+    def __repr_args__(self) -> Any:
+        return list(redact_repr_args(super().__repr_args__()))
+
+    def _secrets(self) -> list[str]:
+        """Every secret value this generator holds.
+
+        The api key, values under secret names, header values and URL user-info in its
+        fields and params.
+        """
+        fields = {k: v for k, v in self.__dict__.items() if k != "api_key"}
+        found = secret_values(fields)
+        if self.api_key:
+            found.insert(0, self.api_key)
+        return found
 
     def to_identifier(self, params: GenerateParams | None = None) -> str:
         """Return the connection string of this generator (see `rigging.get_identifier`).
@@ -138,10 +192,13 @@ class Generator(BaseModel):
         return self
 
     def _redact(self, text: str) -> str:
-        """Remove the api key from `text` (used on every error message built from I/O)."""
-        if self.api_key:
-            return text.replace(self.api_key, "***")
-        return text
+        """Remove every secret of this generator from `text`.
+
+        Used on every error message built from I/O, provider error bodies included.
+        """
+        secrets = self._secrets()
+        remember(secrets)
+        return redact_text(text, secrets)
 
     def chat(
         self, messages: MessageInput | None = None, params: GenerateParams | None = None

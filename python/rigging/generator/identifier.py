@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from rigging._native import Identifier, IdentifierError
+from rigging._redact import redact_value
 from rigging.error import InvalidModelSpecifiedError
 from rigging.generator.params import IdentifierValue
 
@@ -28,6 +29,13 @@ class ParsedIdentifier:
     """Every ``key=value`` pair except the api key, in order."""
     api_key: str | None = field(default=None, repr=False)
     """The ``api_key=`` value, if given (never shown in reprs)."""
+
+    def __repr__(self) -> str:
+        """The fields, with the api key left out and other secrets masked."""
+        return (
+            f"ParsedIdentifier(provider={self.provider!r}, model={self.model!r}, "
+            f"params={redact_value(self.params)!r})"
+        )
 
 
 def parse_identifier(text: str) -> ParsedIdentifier:
@@ -59,7 +67,10 @@ def parse_identifier(text: str) -> ParsedIdentifier:
 
 
 def format_identifier(provider: str, model: str, params: Mapping[str, IdentifierValue]) -> str:
-    """Format a connection string; an api key is never written.
+    """Format a connection string; no secret is ever written.
+
+    Parameters under secret names and URL user-info are left out by the native formatter;
+    secrets inside JSON-object values (``extra_headers``) are left out here.
 
     Args:
         provider: Provider name.
@@ -69,5 +80,6 @@ def format_identifier(provider: str, model: str, params: Mapping[str, Identifier
     Returns:
         The connection string.
     """
-    text: str = Identifier(model, provider=provider, params=dict(params)).format()
+    clean = {key: redact_value(value, drop=True) for key, value in params.items()}
+    text: str = Identifier(model, provider=provider, params=clean).format()
     return text

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from rigging._redact import redact_exception
 from rigging.error import GenerationError
 from rigging.generator._remote import (
     Failure,
@@ -556,4 +557,4 @@ async def _next_chunk(iterator: Any, generator: LiteLLMGenerator, received: int)
         )
         raise GenerationError(
             message, model=generator.model, status=failure.status, attempts=1
-        ) from exc
+        ) from redact_exception(exc, generator._redact)

@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+)
 
+from rigging._redact import REVEAL, redact_dump, redact_repr_args, redact_value
 from rigging.tool.api import ToolChoice, ToolDefinition
 
 __all__ = ["GenerateParams", "IdentifierValue"]
 
 IdentifierValue = int | float | bool | str | list[str]
 """A value a connection string can carry."""
+
+_I64 = 2**63
+_Int64 = Annotated[int, Field(ge=-_I64, lt=_I64)]
+_Count = Annotated[int, Field(ge=0, lt=_I64)]
+_Finite = Annotated[float, Field(allow_inf_nan=False)]
 
 
 class GenerateParams(BaseModel):
@@ -21,29 +35,34 @@ class GenerateParams(BaseModel):
     Field order is part of the interface: connection strings list parameters in this order.
     Unknown keyword arguments are rejected; provider-specific settings go in `extra`, which
     `to_dict` flattens into the request.
+
+    Secrets (`extra` entries under secret names such as ``API_KEY``, header values such as
+    ``Authorization`` in ``extra_headers``, URL user-info in `api_base`) reach the request
+    (`to_dict`) but are masked in reprs, dumps and validation errors, and left out of
+    identifiers (see ``rigging._redact``).
     """
 
-    model_config = ConfigDict(defer_build=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid", hide_input_in_errors=True)
 
-    temperature: float | None = None
-    """Sampling temperature."""
-    max_tokens: int | None = None
-    """Upper bound on generated tokens."""
-    top_k: int | None = None
-    """Sample only from the k most likely tokens."""
-    top_p: float | None = None
-    """Nucleus sampling mass."""
+    temperature: Annotated[_Finite, Field(ge=0)] | None = None
+    """Sampling temperature (finite, >= 0)."""
+    max_tokens: _Count | None = None
+    """Upper bound on generated tokens (>= 0)."""
+    top_k: _Int64 | None = None
+    """Sample only from the k most likely tokens (some providers take -1 for "off")."""
+    top_p: Annotated[_Finite, Field(ge=0, le=1)] | None = None
+    """Nucleus sampling mass (0 to 1)."""
     stop: list[str] | None = None
     """Stop sequences; a string is split on ``;``."""
-    presence_penalty: float | None = None
+    presence_penalty: _Finite | None = None
     """Penalty for tokens already present."""
-    frequency_penalty: float | None = None
+    frequency_penalty: _Finite | None = None
     """Penalty proportional to token frequency."""
     api_base: str | None = None
     """Base URL of the provider's API."""
-    timeout: int | None = None
-    """Request timeout in seconds."""
-    seed: int | None = None
+    timeout: _Count | None = None
+    """Request timeout in seconds (>= 0)."""
+    seed: _Int64 | None = None
     """Sampling seed, where the provider supports one."""
     tools: list[ToolDefinition] | None = None
     """Function-calling tools offered to the model (dicts or JSON strings are accepted)."""
@@ -65,6 +84,14 @@ class GenerateParams(BaseModel):
             return list(value)
         raise ValueError("stop must be a string (';'-separated) or a list of strings")
 
+    @field_validator("extra")
+    @classmethod
+    def _check_extra(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for key, item in value.items():
+            if isinstance(item, int) and not isinstance(item, bool) and not -_I64 <= item < _I64:
+                raise ValueError(f"extra parameter {key!r} does not fit in a 64-bit integer")
+        return value
+
     @field_validator("tools", mode="before")
     @classmethod
     def _parse_tools(cls, value: Any) -> Any:
@@ -81,6 +108,16 @@ class GenerateParams(BaseModel):
         if isinstance(value, str) and value.lstrip().startswith("{"):
             return _load_json(value, "tool_choice")
         return value
+
+    @model_serializer(mode="wrap")
+    def _redact_secrets(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, Any]:
+        data: dict[str, Any] = redact_dump(handler(self), info.context)
+        return data
+
+    def __repr_args__(self) -> Any:
+        return list(redact_repr_args(super().__repr_args__()))
 
     def merge_with(self, *others: GenerateParams | None) -> GenerateParams:
         """Return a copy of these params updated by `others`, in order.
@@ -119,7 +156,7 @@ class GenerateParams(BaseModel):
         Returns:
             A fresh dict, safe to mutate.
         """
-        data = self.model_dump(mode="json", exclude_none=True, exclude={"extra"})
+        data = self.model_dump(mode="json", exclude_none=True, exclude={"extra"}, context=REVEAL)
         data.update(self.extra)
         return data
 
@@ -128,12 +165,15 @@ class GenerateParams(BaseModel):
 
         Tools and object tool choices become JSON strings (which the validators accept back);
         `extra` values that are not int, float, bool, str or a list of str become JSON strings.
+        Secrets inside values (header values, URL user-info) are left out; parameters under
+        secret names are left out by the identifier formatter.
 
         Returns:
             An ordered dict of the values that are set.
         """
         out: dict[str, IdentifierValue] = {}
-        for name, value in self.model_dump(mode="json", exclude_none=True).items():
+        dumped = self.model_dump(mode="json", exclude_none=True, context=REVEAL)
+        for name, value in dumped.items():
             if name == "extra":
                 continue
             if name in {"tools", "tool_choice"} and not isinstance(value, str):
@@ -146,7 +186,7 @@ class GenerateParams(BaseModel):
                 out[name] = value
         for key, value in self.extra.items():
             out[key] = _as_identifier_value(value)
-        return out
+        return {key: redact_value(value, drop=True) for key, value in out.items()}
 
 
 def _load_json(text: str, field: str) -> Any:

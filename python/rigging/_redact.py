@@ -1,0 +1,297 @@
+"""Redaction: the one helper every output channel uses to keep secrets out.
+
+What is a secret (the rule lives in the Rust core, `rigging._native.is_secret_name`):
+
+- the value of any parameter, field, dict key or header whose *name* looks like a secret
+  (words such as key, token, secret, password, passwd, credential, authorization, cookie;
+  ``API_KEY``, ``aws_secret_access_key``, ``azure_ad_token``, ``X-Api-Key``, ``Authorization``);
+- the user-info of URLs (``https://user:PW@host``).
+
+How it is kept out:
+
+- identifiers leave secrets out (`rigging.get_identifier`, by the native formatter);
+- reprs, dumps and span attributes show them as `MASK` (`redact_value`);
+- free text (error messages, provider error bodies, log lines, span attributes) has the
+  known secret *values* replaced by `MASK` (`redact_text`), and URL user-info masked.
+
+Every generator remembers its secret values (`remember`), so that channels which do not know
+the generator (logs, spans) can still scrub them (`redact_known`).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from pydantic import BaseModel
+
+from rigging import _native
+from rigging._surrogates import has_surrogates, stand_in
+
+__all__ = [
+    "MASK",
+    "MIN_SECRET_LENGTH",
+    "REVEAL",
+    "RedactFilter",
+    "is_secret_name",
+    "known_secrets",
+    "mask_urls",
+    "redact_dump",
+    "redact_exception",
+    "redact_known",
+    "redact_repr_args",
+    "redact_text",
+    "redact_value",
+    "remember",
+    "reveals",
+    "secret_values",
+]
+
+MASK = "***"
+"""What a secret is shown as."""
+
+MIN_SECRET_LENGTH = 4
+"""Shorter values are not searched for in free text (they would mask ordinary words)."""
+
+REVEAL: dict[str, Any] = {"rigging_reveal_secrets": True}
+"""Serialisation context under which params and generators dump their secrets (for requests
+and identifiers only; every other dump masks them)."""
+
+
+def reveals(context: Any) -> bool:
+    """Whether a serialisation `context` is `REVEAL`."""
+    return isinstance(context, dict) and context.get("rigging_reveal_secrets") is True
+
+
+def redact_dump(data: Any, context: Any) -> Any:
+    """A model's dump with its secrets masked, unless `context` is `REVEAL`."""
+    return data if reveals(context) else redact_value(data)
+
+
+def redact_repr_args(args: Iterable[tuple[str | None, Any]]) -> Iterable[tuple[str | None, Any]]:
+    """Pydantic ``__repr_args__`` with secret fields masked and other values redacted."""
+    for name, value in args:
+        if name is not None and is_secret_name(name):
+            yield name, MASK
+        elif isinstance(value, str | dict | list | tuple):
+            yield name, redact_value(value)
+        else:
+            yield name, value
+
+
+_known: set[str] = set()
+_known_lock = threading.Lock()
+_known_sorted: tuple[str, ...] = ()
+
+
+@functools.lru_cache(maxsize=4096)
+def is_secret_name(name: str) -> bool:
+    """Whether a parameter, field or header called `name` holds a secret.
+
+    Args:
+        name: The name (any case, any separators).
+
+    Returns:
+        True for names such as ``api_key``, ``API_KEY``, ``aws_secret_access_key``,
+        ``azure_ad_token``, ``Authorization``, ``X-Api-Key``; False for ``max_tokens``.
+    """
+    return bool(_native.is_secret_name(name))
+
+
+def mask_urls(text: str, mask: str = MASK) -> str:
+    """`text` with the user-info of every URL replaced by `mask` (removed when empty)."""
+    if "://" not in text:
+        return text
+    if has_surrogates(text):  # the native side reads U+FFFD there; keep the originals
+        swapped, back = stand_in(text)
+        return back(_native.mask_userinfo(swapped, mask))
+    return _native.mask_userinfo(text, mask)
+
+
+def _mask_json(text: str) -> str:
+    """`text` with the values of secret names in JSON text in it masked."""
+    if '"' not in text:
+        return text
+    if has_surrogates(text):
+        swapped, back = stand_in(text)
+        return back(_native.mask_json_secrets(swapped))
+    return _native.mask_json_secrets(text)
+
+
+def redact_text(text: str, secrets: Iterable[str]) -> str:
+    """`text` with each secret replaced by `MASK`, and URL user-info and JSON secrets masked.
+
+    Values under secret names in JSON text (an echoed request body) are masked too.
+
+    Args:
+        text: Free text (an error message, a provider's error body, a log line).
+        secrets: The secret values to remove; values shorter than `MIN_SECRET_LENGTH` are
+            skipped. Longer secrets are replaced first.
+
+    Returns:
+        The redacted text.
+    """
+    for secret in sorted(
+        {s for s in secrets if len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True
+    ):
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return mask_urls(_mask_json(text))
+
+
+def redact_known(text: str) -> str:
+    """`redact_text` with every secret value a generator of this process has held."""
+    return redact_text(text, _known_sorted)
+
+
+def remember(secrets: Iterable[str]) -> None:
+    """Add secret values to those `redact_known` removes (for logs and spans)."""
+    global _known_sorted
+    new = {s for s in secrets if len(s) >= MIN_SECRET_LENGTH} - _known
+    if not new:
+        return
+    with _known_lock:
+        _known.update(new)
+        _known_sorted = tuple(sorted(_known, key=len, reverse=True))
+
+
+def known_secrets() -> frozenset[str]:
+    """The secret values remembered so far."""
+    return frozenset(_known)
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    stripped = text.strip()
+    if not (stripped.startswith("{") and stripped.endswith("}")):
+        return None
+    try:
+        value = json.loads(stripped)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def redact_value(value: Any, *, drop: bool = False) -> Any:
+    """A copy of `value` with its secrets masked (or, with `drop`, left out).
+
+    Dict entries under a secret name are masked (dropped); strings have URL user-info masked
+    (removed); a string holding a JSON object (``extra_headers='{"Authorization": ...}'``) is
+    redacted inside. Lists, tuples and nested dicts are walked; other values are kept.
+
+    Args:
+        value: A parameter value, a params dict, span attributes...
+        drop: Leave secrets out instead of masking them (for identifiers).
+
+    Returns:
+        The redacted copy.
+    """
+    if isinstance(value, str):
+        inner = _json_object(value)
+        if inner is not None:
+            redacted = redact_value(inner, drop=drop)
+            if redacted != inner:
+                return json.dumps(redacted, separators=(",", ":"))
+        return mask_urls(value, "" if drop else MASK)
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if isinstance(key, str) and is_secret_name(key):
+                if not drop:
+                    out[key] = MASK
+            else:
+                out[key] = redact_value(item, drop=drop)
+        return out
+    if isinstance(value, list | tuple):
+        return type(value)(redact_value(v, drop=drop) for v in value)
+    return value
+
+
+def _secrets_in(value: Any, secret: bool, out: list[str]) -> None:
+    if isinstance(value, str):
+        if secret:
+            out.append(value)
+            out.extend(value.split()[1:])  # "Bearer sk-..." echoed as "sk-..."
+        out.extend(_native.userinfo_of(value))
+        out.extend(info.partition(":")[2] for info in _native.userinfo_of(value))
+        inner = _json_object(value) if "{" in value else None
+        if inner is not None:
+            _secrets_in(inner, secret, out)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if item is None or isinstance(item, bool):
+                continue
+            _secrets_in(item, secret or (isinstance(key, str) and is_secret_name(key)), out)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            _secrets_in(item, secret, out)
+    elif isinstance(value, BaseModel):  # nested params or settings: their fields by name
+        _secrets_in(dict(value.__dict__), secret, out)
+    elif secret and isinstance(value, int | float) and not isinstance(value, bool):
+        out.append(str(value))
+
+
+def secret_values(value: Any) -> list[str]:
+    """The secret values inside `value`: those under secret names, and URL user-info.
+
+    Args:
+        value: A dict of parameters or fields (nested dicts, lists and JSON-object strings
+            are searched too).
+
+    Returns:
+        The values, long enough to be searched for (`MIN_SECRET_LENGTH`).
+    """
+    out: list[str] = []
+    _secrets_in(value, False, out)
+    return [s for s in dict.fromkeys(out) if len(s) >= MIN_SECRET_LENGTH]
+
+
+def redact_exception(exc: BaseException, redact: Callable[[str], str]) -> BaseException:
+    """Scrub an exception's text in place: its args and every str attribute (``message``...).
+
+    For errors raised with text a provider sent back (a 400/401 that echoes the key). Its
+    cause and context chain are scrubbed too.
+
+    Args:
+        exc: The exception.
+        redact: Maps a text to its redacted form (e.g. a generator's ``_redact``).
+
+    Returns:
+        The same exception.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        try:
+            current.args = tuple(redact(a) if isinstance(a, str) else a for a in current.args)
+            for name, value in list(vars(current).items()):
+                if isinstance(value, str):
+                    setattr(current, name, redact(value))
+        except (AttributeError, TypeError):  # read-only attributes: leave them
+            pass
+        current = current.__cause__ or current.__context__
+    return exc
+
+
+class RedactFilter(logging.Filter):
+    """A logging filter that scrubs remembered secrets and URL user-info from each record.
+
+    The message is formatted once (``getMessage``) and replaced by its redacted text; an
+    attached traceback is formatted and redacted too.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Redact `record` in place; never drops it."""
+        message = record.getMessage()
+        redacted = redact_known(message)
+        if redacted != message or record.args:
+            record.msg, record.args = redacted, None
+        if record.exc_info and record.exc_info[1] is not None:
+            text = logging.Formatter().formatException(record.exc_info)
+            record.exc_text = redact_known(text)
+            record.exc_info = None
+        return True

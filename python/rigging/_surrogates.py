@@ -1,0 +1,132 @@
+r"""Lone surrogates (``"\\ud83d"``, half of a cut emoji): a ``str`` can hold them, UTF-8 cannot.
+
+Scanning and span arithmetic handle them natively (see ``docs/decisions-messages.md``). Here:
+
+- `scrub` replaces each one by U+FFFD, which serialisation uses so that dumping a chat
+  never raises;
+- `stand_in` swaps them, reversibly, for private-use code points the text does not already
+  hold, so an XML parser (which needs UTF-8) can read an element that contains them and the
+  parsed values get the original surrogates back (`restore`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic_core import PydanticSerializationError, to_json
+
+__all__ = [
+    "REPLACEMENT",
+    "dump_json",
+    "has_surrogates",
+    "restore",
+    "scrub",
+    "scrub_data",
+    "stand_in",
+]
+
+REPLACEMENT = "\ufffd"
+"""What a lone surrogate becomes in serialised output (U+FFFD REPLACEMENT CHARACTER)."""
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_BLOCK = 0x800  # one stand-in per surrogate code point
+_PRIVATE = re.compile("[\U000f0000-\U0010ffff]")
+_BLOCKS = [0xF0000 + i * _BLOCK for i in range(64)]  # planes 15 and 16
+
+
+def has_surrogates(text: str) -> bool:
+    """Whether `text` holds a lone surrogate."""
+    return _SURROGATE.search(text) is not None
+
+
+def scrub(text: str) -> str:
+    """`text` with each lone surrogate replaced by U+FFFD (same length, same offsets)."""
+    return _SURROGATE.sub(REPLACEMENT, text) if has_surrogates(text) else text
+
+
+def scrub_data(data: Any) -> Any:
+    """`scrub` applied to every str (keys included) of nested dicts, lists and tuples."""
+    if isinstance(data, str):
+        return scrub(data)
+    if isinstance(data, dict):
+        return {scrub_data(k): scrub_data(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [scrub_data(v) for v in data]
+    return data
+
+
+def stand_in(text: str) -> tuple[str, Callable[[str], str]]:
+    """Swap the surrogates of `text` for private-use code points it does not hold.
+
+    Args:
+        text: Text with lone surrogates.
+
+    Returns:
+        The swapped text and the function that swaps them back in any str. When the text
+        already uses every candidate block (only a text built for it would), surrogates become
+        U+FFFD and the function returns its input.
+    """
+    used = {(ord(c) - 0xF0000) // _BLOCK for c in set(_PRIVATE.findall(text))}
+    base = next((b for i, b in enumerate(_BLOCKS) if i not in used), None)
+    if base is None:
+        return scrub(text), lambda s: s
+    forward = {0xD800 + i: base + i for i in range(_BLOCK)}
+    back = {v: k for k, v in forward.items()}
+    return text.translate(forward), lambda s: s.translate(back)
+
+
+def restore(value: Any, back: Callable[[str], str]) -> Any:
+    """Apply `back` to every str inside `value` (models are updated in place).
+
+    Args:
+        value: A parsed value: str, model, list, tuple, set or dict of them.
+        back: The function `stand_in` returned.
+
+    Returns:
+        The value with its strs swapped back.
+    """
+    if isinstance(value, str):
+        return back(value)
+    if isinstance(value, BaseModel):
+        for name, item in list(value.__dict__.items()):
+            restored = restore(item, back)
+            if restored is not item:
+                object.__setattr__(value, name, restored)
+        return value
+    if isinstance(value, list | tuple | set | frozenset):
+        return type(value)(restore(v, back) for v in value)
+    if isinstance(value, dict):
+        return {restore(k, back): restore(v, back) for k, v in value.items()}
+    return value
+
+
+def dump_json(model: BaseModel, dump: Callable[..., str], **kwargs: Any) -> str:
+    """``model.model_dump_json(**kwargs)`` that never fails on a lone surrogate.
+
+    Pydantic refuses to write a str holding one; then the JSON-mode dump is written with each
+    surrogate as U+FFFD (the only change: every other value is written as pydantic would).
+
+    Args:
+        model: The model.
+        dump: The parent class's bound ``model_dump_json``.
+        **kwargs: ``model_dump_json`` arguments.
+
+    Returns:
+        The JSON text.
+    """
+    try:
+        return dump(**kwargs)
+    except PydanticSerializationError as exc:
+        if "surrogates not allowed" not in str(exc):
+            raise
+    indent = kwargs.pop("indent", None)
+    ensure_ascii = bool(kwargs.pop("ensure_ascii", False))
+    data = scrub_data(model.model_dump(mode="json", **kwargs))
+    if ensure_ascii:
+        separators = (",", ":") if indent is None else None
+        return json.dumps(data, ensure_ascii=True, indent=indent, separators=separators)
+    return to_json(data, indent=indent).decode()

@@ -1,0 +1,338 @@
+//! Which names hold secrets, and URL user-info: the one rule every output channel applies.
+//!
+//! A name is split into words (at anything but letters and digits, and where a lower-case
+//! letter meets an upper-case one), and holds a secret when one of its words is one of
+//! [`SECRET_WORDS`], or ends with `key`, `token`, `secret`, `password`, `passwd` or
+//! `credential(s)` (`apikey`, `accesstoken`), or starts with `secret`, `password`, `passwd`,
+//! `credential` or `authoriz`. Counts and ids of tokens (`max_tokens`, `pad_token_id`,
+//! `tokenizer`) are not secrets.
+//!
+//! ```
+//! use _native::redact::{is_secret_name, mask_userinfo};
+//! assert!(is_secret_name("aws_secret_access_key"));
+//! assert!(is_secret_name("X-Api-Key"));
+//! assert!(is_secret_name("azureAdToken"));
+//! assert!(!is_secret_name("max_tokens"));
+//! assert_eq!(mask_userinfo("see https://u:pw@host/x", "***"), "see https://***@host/x");
+//! ```
+//!
+//! Values under secret names inside JSON text (`extra_headers='{"Authorization": "…"}'`) are
+//! masked by [`mask_json_secrets`]:
+//!
+//! ```
+//! use _native::redact::mask_json_secrets;
+//! assert_eq!(mask_json_secrets(r#"{"X-Api-Key": "k1"}"#), r#"{"X-Api-Key": "***"}"#);
+//! ```
+
+use std::borrow::Cow;
+
+/// Words that make a name secret on their own.
+pub const SECRET_WORDS: &[&str] = &[
+    "key",
+    "keys",
+    "token",
+    "secret",
+    "secrets",
+    "password",
+    "passwd",
+    "passphrase",
+    "pwd",
+    "credential",
+    "credentials",
+    "authorization",
+    "auth",
+    "cookie",
+    "bearer",
+];
+
+const SUFFIXES: &[&str] = &[
+    "key",
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "credential",
+    "credentials",
+];
+const PREFIXES: &[&str] = &["secret", "password", "passwd", "credential", "authoriz"];
+/// Words after `token` that make it a count or an id rather than a secret (`pad_token_id`).
+const TOKEN_QUALIFIERS: &[&str] = &["id", "ids", "type", "count", "limit", "len", "length"];
+
+/// The lower-cased words of a name (see the module docs).
+fn words(name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if !c.is_alphanumeric() {
+            if !word.is_empty() {
+                out.push(std::mem::take(&mut word));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower && !word.is_empty() {
+            out.push(std::mem::take(&mut word));
+        }
+        prev_lower = c.is_lowercase() || c.is_numeric();
+        word.extend(c.to_lowercase());
+    }
+    if !word.is_empty() {
+        out.push(word);
+    }
+    out
+}
+
+/// Lower-case fragments one of which every secret name holds (a quick first test).
+const FRAGMENTS: &[&str] = &[
+    "key",
+    "token",
+    "secret",
+    "pass",
+    "pwd",
+    "credential",
+    "auth",
+    "cookie",
+    "bearer",
+];
+
+/// Whether a parameter, field or header called `name` holds a secret.
+pub fn is_secret_name(name: &str) -> bool {
+    let lower = name.to_lowercase();
+    if !FRAGMENTS.iter().any(|f| lower.contains(f)) {
+        return false;
+    }
+    let words = words(name);
+    words.iter().enumerate().any(|(i, w)| {
+        if w == "token" {
+            let next = words.get(i + 1).map(String::as_str);
+            return !next.is_some_and(|n| TOKEN_QUALIFIERS.contains(&n));
+        }
+        SECRET_WORDS.contains(&w.as_str())
+            || SUFFIXES.iter().any(|s| w.ends_with(s))
+            || PREFIXES.iter().any(|p| w.starts_with(p))
+    })
+}
+
+/// Whether `b` may appear in a URL scheme after its first letter.
+fn is_scheme_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')
+}
+
+/// Byte ranges of the user-info of every `scheme://user[:password]@host` in `text` (the
+/// `@` excluded), in order.
+pub fn userinfo_ranges(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(i) = memchr::memmem::find(&bytes[from..], b"://").map(|i| from + i) {
+        from = i + 3;
+        let scheme_ok = bytes[..i]
+            .iter()
+            .rev()
+            .take_while(|&&b| is_scheme_byte(b))
+            .last()
+            .is_some_and(u8::is_ascii_alphabetic);
+        if !scheme_ok {
+            continue;
+        }
+        let authority_end = bytes[from..]
+            .iter()
+            .position(|&b| matches!(b, b'/' | b'?' | b'#') || b.is_ascii_whitespace())
+            .map_or(bytes.len(), |n| from + n);
+        if let Some(at) = bytes[from..authority_end].iter().rposition(|&b| b == b'@') {
+            out.push((from, from + at));
+            from += at + 1;
+        }
+    }
+    out
+}
+
+/// `text` with the user-info of every `scheme://user[:password]@host` replaced by `mask`
+/// (with an empty mask, the user-info and its `@` are removed).
+pub fn mask_userinfo<'a>(text: &'a str, mask: &str) -> Cow<'a, str> {
+    let ranges = userinfo_ranges(text);
+    if ranges.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    for (start, end) in ranges {
+        out.push_str(&text[copied..start]);
+        if !mask.is_empty() {
+            out.push_str(mask);
+            out.push('@');
+        }
+        copied = end + 1;
+    }
+    out.push_str(&text[copied..]);
+    Cow::Owned(out)
+}
+
+/// End (exclusive) of the JSON string starting with the `"` at `start`, or `None` when it is
+/// not terminated.
+fn json_string_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut i = start + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// `text` with the value of every `"secret name": value` pair of JSON text in it replaced by
+/// `"***"` (string, number or literal values; nested objects are searched in turn).
+pub fn mask_json_secrets(text: &str) -> Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut i = 0;
+    while let Some(q) = memchr::memchr(b'"', &bytes[i..]).map(|q| i + q) {
+        let Some(end) = json_string_end(bytes, q) else {
+            break;
+        };
+        i = end;
+        let mut colon = end;
+        while colon < bytes.len() && bytes[colon].is_ascii_whitespace() {
+            colon += 1;
+        }
+        if bytes.get(colon) != Some(&b':') || !is_secret_name(&text[q + 1..end - 1]) {
+            continue;
+        }
+        let mut start = colon + 1;
+        while start < bytes.len() && bytes[start].is_ascii_whitespace() {
+            start += 1;
+        }
+        let stop = match bytes.get(start) {
+            Some(b'"') => json_string_end(bytes, start).unwrap_or(bytes.len()),
+            Some(b'{' | b'[') | None => continue,
+            Some(_) => bytes[start..]
+                .iter()
+                .position(|&b| matches!(b, b',' | b'}' | b']') || b.is_ascii_whitespace())
+                .map_or(bytes.len(), |n| start + n),
+        };
+        let buf = out.get_or_insert_with(|| String::with_capacity(text.len()));
+        buf.push_str(&text[copied..start]);
+        buf.push_str("\"***\"");
+        copied = stop;
+        i = stop;
+    }
+    match out {
+        None => Cow::Borrowed(text),
+        Some(mut buf) => {
+            buf.push_str(&text[copied..]);
+            Cow::Owned(buf)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_names() {
+        for name in [
+            "api_key",
+            "API_KEY",
+            "OPENAI_API_KEY",
+            "apikey",
+            "xApiKey",
+            "X-Api-Key",
+            "api-key",
+            "aws_secret_access_key",
+            "aws_access_key_id",
+            "azure_ad_token",
+            "accessToken",
+            "hf_token",
+            "Authorization",
+            "Proxy-Authorization",
+            "x-auth-token",
+            "client_secret",
+            "db_password",
+            "PASSWD",
+            "vertex_credentials",
+            "Cookie",
+            "secretAccessKey",
+            "token",
+        ] {
+            assert!(is_secret_name(name), "{name}");
+        }
+        for name in [
+            "max_tokens",
+            "max_new_tokens",
+            "max_completion_tokens",
+            "tokenizer",
+            "pad_token_id",
+            "eos_token_id",
+            "top_k",
+            "temperature",
+            "api_base",
+            "model",
+            "extra_headers",
+            "author",
+            "stop",
+            "",
+        ] {
+            assert!(!is_secret_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn json_secrets_are_masked() {
+        let text = r#"{"Authorization": "Bearer \"x\" y", "a": "key", "X-Api-Key":12, "n": {"token": true}, "k": "v"}"#;
+        assert_eq!(
+            mask_json_secrets(text),
+            r#"{"Authorization": "***", "a": "key", "X-Api-Key":"***", "n": {"token": "***"}, "k": "v"}"#
+        );
+        assert!(matches!(
+            mask_json_secrets(r#"{"a": "b"} "key""#),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            mask_json_secrets(r#"{"key": "unterminated"#),
+            r#"{"key": "***""#
+        );
+        assert_eq!(
+            mask_json_secrets(r#"{"key": {"x": 1}}"#),
+            r#"{"key": {"x": 1}}"#
+        );
+    }
+
+    #[test]
+    fn userinfo_is_masked_or_dropped() {
+        let cases = [
+            (
+                "https://user:PW@host:8/p?q=a@b",
+                "https://***@host:8/p?q=a@b",
+                "https://host:8/p?q=a@b",
+            ),
+            (
+                "a redis://:pw@h b ftp://tok@x",
+                "a redis://***@h b ftp://***@x",
+                "a redis://h b ftp://x",
+            ),
+            (
+                "user@host https://host/a@b",
+                "user@host https://host/a@b",
+                "user@host https://host/a@b",
+            ),
+            ("://x@y é://p@q", "://x@y é://p@q", "://x@y é://p@q"),
+            ("http://a:b@c@d/", "http://***@d/", "http://d/"),
+        ];
+        for (text, masked, dropped) in cases {
+            assert_eq!(mask_userinfo(text, "***"), masked, "{text}");
+            assert_eq!(mask_userinfo(text, ""), dropped, "{text}");
+        }
+        assert!(matches!(mask_userinfo("no urls", "***"), Cow::Borrowed(_)));
+        let text = "x https://u:p@h y s3://k@b";
+        let found: Vec<&str> = userinfo_ranges(text)
+            .iter()
+            .map(|&(s, e)| &text[s..e])
+            .collect();
+        assert_eq!(found, ["u:p", "k"]);
+    }
+}

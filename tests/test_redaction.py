@@ -1,0 +1,338 @@
+"""Every kind of secret through every output channel: identifiers, reprs, str, dumps of
+generators and chats, logs, spans and error messages (a 401 that echoes the key included)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+import textwrap
+import traceback
+from typing import Any
+
+import pytest
+from _servers.litellm_loop import server as server
+from _servers.litellm_loop import stub as stub
+from _servers.openai_stub import ErrorReply, OpenAIStub, Reply
+from pydantic import ValidationError
+
+import rigging as rg
+from rigging import _native
+from rigging._redact import (
+    MASK,
+    is_secret_name,
+    redact_exception,
+    redact_text,
+    redact_value,
+    secret_values,
+)
+from rigging.error import GenerationError, InvalidModelSpecifiedError
+from rigging.generator import GenerateParams, get_generator, get_identifier
+from rigging.generator.identifier import parse_identifier
+from rigging.generator.litellm_ import LiteLLMGenerator
+from rigging.logging import logger
+
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+]
+
+# One value per kind of secret (all distinct, none a substring of another).
+SECRETS = {
+    "api_key": "sk-main-Qw3rTy0912",
+    "API_KEY": "sk-upper-Zx8Cv7Bn65",
+    "aws_secret_access_key": "AWSsecretAKIA0042xyz",
+    "azure_ad_token": "eyJazureAdTok3n.abc",
+    "authorization": "hdrBearerTok-77aa",
+    "x_api_key": "hdrXApiKey-88bb",
+    "password": "urlPassw0rd-99cc",
+}
+AUTH_HEADER = f"Bearer {SECRETS['authorization']}"
+
+
+def _connection_string(api_base: str) -> str:
+    headers = json.dumps({"Authorization": AUTH_HEADER, "X-Api-Key": SECRETS["x_api_key"]})
+    base = api_base.replace("://", f"://me:{SECRETS['password']}@", 1)
+    return (
+        f"openai!stub-model,api_key={SECRETS['api_key']},API_KEY={SECRETS['API_KEY']},"
+        f"aws_secret_access_key={SECRETS['aws_secret_access_key']},"
+        f"azure_ad_token={SECRETS['azure_ad_token']},api_base={base},max_retries=1,"
+        f"backoff_base=0.01,extra_headers={json.dumps(headers)},temperature=0.5"
+    )
+
+
+def _generator(server_url: str) -> Any:
+    gen = get_generator(_connection_string(server_url).replace("openai!", "litellm!openai/"))
+    assert isinstance(gen, LiteLLMGenerator)
+    # Headers given as a dict (the usual way in Python) rather than a JSON string.
+    gen.params.extra["extra_headers"] = {
+        "Authorization": AUTH_HEADER,
+        "X-Api-Key": SECRETS["x_api_key"],
+    }
+    return gen
+
+
+def _assert_clean(text: str, where: str) -> None:
+    for kind, secret in SECRETS.items():
+        assert secret not in text, f"{kind} leaked through {where}: {text[:400]}"
+
+
+def test_the_name_rule() -> None:
+    for name in [
+        "api_key",
+        "API_KEY",
+        "aws_secret_access_key",
+        "azure_ad_token",
+        "Authorization",
+        "X-Api-Key",
+        "hf_token",
+        "client_secret",
+        "db_password",
+        "passwd",
+        "vertex_credentials",
+    ]:
+        assert is_secret_name(name), name
+    for name in ["max_tokens", "tokenizer", "pad_token_id", "api_base", "extra_headers", "model"]:
+        assert not is_secret_name(name), name
+
+
+def test_helpers() -> None:
+    assert (
+        redact_text("a sk-1234 b https://u:p@h/x", ["sk-1234", "no"]) == "a *** b https://***@h/x"
+    )
+    assert redact_text("abc", ["a", ""]) == "abc"  # too short to search for
+    value = {"h": {"Authorization": "Bearer x"}, "u": ["s3://k:s@b/"], "j": '{"api-key": "v"}'}
+    assert redact_value(value) == {
+        "h": {"Authorization": MASK},
+        "u": ["s3://***@b/"],
+        "j": '{"api-key":"***"}',
+    }
+    assert redact_value(value, drop=True) == {"h": {}, "u": ["s3://b/"], "j": "{}"}
+    found = secret_values(
+        {"headers": {"Authorization": "Bearer tok-12345"}, "url": "https://u:pw12@h"}
+    )
+    assert {"Bearer tok-12345", "tok-12345", "u:pw12", "pw12"} <= set(found)
+    exc = ValueError("key sk-1234 in body")
+    exc.body = "sk-1234"  # type: ignore[attr-defined]
+    assert str(redact_exception(exc, lambda t: t.replace("sk-1234", MASK))) == "key *** in body"
+    assert exc.body == MASK  # type: ignore[attr-defined]
+    # A str holding surrogates keeps them.
+    assert _native.mask_userinfo("\ud800 http://a:b@c") == "\ufffd http://***@c"
+    assert rg._redact.mask_urls("\ud800 http://a:b@c") == "\ud800 http://***@c"
+
+
+def test_identifiers_reprs_and_dumps(tmp_path: Any) -> None:
+    gen = _generator("http://127.0.0.1:9/v1")
+    identifier = gen.to_identifier()
+    assert identifier.startswith("litellm!openai/stub-model,")
+    assert "api_base=http://127.0.0.1:9/v1" in identifier  # user-info left out, host kept
+    assert "temperature=0.5" in identifier
+    rebuilt = get_generator(identifier)  # still a working identifier, without the secrets
+    assert rebuilt.params.api_base == "http://127.0.0.1:9/v1"
+    params = GenerateParams(api_base=gen.params.api_base, extra=dict(gen.params.extra))
+    chat = rg.Chat([rg.Message("user", "hi")], generator=gen, params=params)
+    native = _native.Identifier.parse(_connection_string("http://h/v1"))
+    surfaces = {
+        "to_identifier": identifier,
+        "get_identifier with params": get_identifier(gen, params),
+        "native format": native.format(),
+        "native repr": repr(native),
+        "ParsedIdentifier repr": repr(parse_identifier(_connection_string("http://h/v1"))),
+        "generator repr": repr(gen),
+        "generator str": str(gen),
+        "params repr": repr(gen.params),
+        "generator model_dump": repr(gen.model_dump()),
+        "generator model_dump json": json.dumps(gen.model_dump(mode="json")),
+        "generator model_dump_json": gen.model_dump_json(),
+        "params model_dump_json": gen.params.model_dump_json(),
+        "chat repr": repr(chat),
+        "chat model_dump": repr(chat.model_dump()),
+        "chat model_dump_json": chat.model_dump_json(),
+    }
+    for where, text in surfaces.items():
+        _assert_clean(text, where)
+    assert MASK in surfaces["generator repr"]
+    # The request itself still gets every secret.
+    sent = gen.params.to_dict()
+    assert sent["API_KEY"] == SECRETS["API_KEY"]
+    assert sent["extra_headers"]["Authorization"] == AUTH_HEADER
+    assert SECRETS["password"] in sent["api_base"]
+
+
+def test_validation_errors_do_not_repeat_inputs() -> None:
+    with pytest.raises(ValidationError) as info:
+        GenerateParams(extra={"API_KEY": SECRETS["API_KEY"], "n": 2**70})
+    _assert_clean(str(info.value), "GenerateParams validation error")
+    with pytest.raises(InvalidModelSpecifiedError) as info:
+        rg.get_generator(f"base!m,max_tokens=-1,API_KEY={SECRETS['API_KEY']}")
+    _assert_clean(str(info.value), "get_generator error")
+
+
+def test_logs(caplog: pytest.LogCaptureFixture) -> None:
+    _generator("http://127.0.0.1:9/v1")  # the generator's secrets are remembered
+    caplog.set_level(logging.DEBUG, logger="rigging")
+    everything = " ".join(SECRETS.values())
+    logger.warning("provider said %s", everything)
+    try:
+        raise RuntimeError(f"boom {everything}")
+    except RuntimeError:
+        logger.exception("call failed at http://me:%s@h/", SECRETS["password"])
+    assert caplog.records
+    _assert_clean(caplog.text, "logs")
+    assert MASK in caplog.text
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_provider_errors_that_echo_secrets(
+    server: OpenAIStub, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    gen = _generator(server.base_url)
+    # aiohttp refuses user-info in the URL it sends to along with an Authorization header: the
+    # URL with a password goes in another parameter here.
+    gen.params.api_base = server.base_url
+    gen.params.extra["callback_url"] = f"https://me:{SECRETS['password']}@hooks.example/x"
+    echo = "invalid credentials: " + " / ".join([*SECRETS.values(), AUTH_HEADER])
+    failures: dict[str, BaseException] = {}
+    for status in (401, 400):  # not retried: raised as litellm's own error
+        server.script(ErrorReply(status, message=echo))
+        with pytest.raises(Exception, match="invalid credentials") as info:
+            await gen.generate_messages([[rg.Message("user", "x")]], [GenerateParams()])
+        failures[str(status)] = info.value
+    server.script(*[ErrorReply(500, message=echo)] * 2)  # retried, then a GenerationError
+    with pytest.raises(GenerationError) as gen_info:
+        await gen.generate_messages([[rg.Message("user", "x")]], [GenerateParams()])
+    failures["500"] = gen_info.value
+    assert "HTTP 500" in str(failures["500"])
+    assert failures["401"].__class__.__name__ == "AuthenticationError"
+    assert failures["400"].__class__.__name__ == "BadRequestError"
+    assert "invalid credentials" in str(failures["401"])
+    for status, exc in failures.items():
+        _assert_clean(str(exc), f"str of the {status} error")
+        _assert_clean(repr(exc), f"repr of the {status} error")
+        _assert_clean("".join(traceback.format_exception(exc)), f"traceback of the {status} error")
+    # The headers and key reached the server: the secrets were only kept out of the output.
+    request = server.requests[0]
+    assert request.headers.get("authorization") == AUTH_HEADER
+    assert request.headers.get("x-api-key") == SECRETS["x_api_key"]
+    # A chat that failed carries the redacted error in its dump.
+    server.script(ErrorReply(401, message=echo))
+    chat = await gen.chat("x").catch(Exception, on_failed="include").run()
+    assert chat.failed
+    _assert_clean(chat.model_dump_json(), "failed chat dump")
+    server.script(Reply("fine"))
+    ok = await gen.chat("x").run()
+    _assert_clean(ok.model_dump_json(), "chat dump")
+    # Rigging's own records (third-party loggers such as litellm's DEBUG output are theirs).
+    ours = [r for r in caplog.records if r.name.split(".")[0] == "rigging"]
+    _assert_clean(" ".join(r.getMessage() + str(r.exc_text) for r in ours), "logs of the run")
+
+
+SPAN_SCRIPT = textwrap.dedent(
+    """
+    import asyncio, json, sys
+    import logfire
+    from logfire.testing import TestExporter
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    import rigging as rg
+    from rigging.generator import GenerateParams
+    from rigging.generator.testing import ScriptedGenerator
+    from rigging.tracing import tracer
+
+    secrets = json.loads(sys.argv[1])
+    exporter = TestExporter()
+    logfire.configure(
+        send_to_logfire=False, console=False, inspect_arguments=False,
+        additional_span_processors=[SimpleSpanProcessor(exporter)],
+    )
+    params = GenerateParams(
+        api_base=f"https://me:{secrets['password']}@h/v1",
+        extra={
+            "API_KEY": secrets["API_KEY"],
+            "aws_secret_access_key": secrets["aws_secret_access_key"],
+            "azure_ad_token": secrets["azure_ad_token"],
+            "extra_headers": {"Authorization": "Bearer " + secrets["authorization"],
+                              "X-Api-Key": secrets["x_api_key"]},
+        },
+    )
+    gen = ScriptedGenerator(
+        responses=["fine"], cycle=True, api_key=secrets["api_key"], params=params,
+    )
+    asyncio.run(gen.chat("q").with_(temperature=0.5).run())
+
+    async def boom(chat):
+        raise RuntimeError("provider echoed " + " ".join(secrets.values()))
+
+    try:
+        asyncio.run(gen.chat("q").then(boom).run())
+    except RuntimeError as exc:
+        assert "provider echoed ***" in str(exc), exc
+    with tracer.span("custom {x}", x="at " + secrets["API_KEY"], headers=params.extra) as span:
+        span.set_attribute("echo", list(secrets.values()))
+        span.set_attribute("API_KEY", "anything")
+    try:
+        with tracer.span("raising"):
+            raise ValueError("raised with " + secrets["api_key"])
+    except ValueError:
+        pass
+    json.dump(exporter.exported_spans_as_dict(), sys.stdout, default=str)
+    """
+)
+
+
+def test_spans() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", SPAN_SCRIPT, json.dumps(SECRETS)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    spans = json.loads(out.stdout)
+    assert len(spans) >= 3
+    text = json.dumps(spans)
+    _assert_clean(text, "spans")
+    assert MASK in text
+    assert "provider echoed" in text
+
+
+HTTP_SPEC = """
+request:
+  url: "http://127.0.0.1:9/v1/chat"
+  headers:
+    Authorization: "Bearer {{ api_key }}"
+    X-Api-Key: LITERAL-hdr-secret-55
+    Accept: application/json
+  transforms:
+    - type: json
+      pattern:
+        messages: $messages
+response:
+  transforms:
+    - type: jsonpath
+      pattern: $.choices[0].message.content
+"""
+
+
+def test_literal_secrets_in_an_http_spec() -> None:
+    import base64
+
+    from rigging.generator.http import HTTPGenerator
+
+    gen = HTTPGenerator(model="m", api_key=SECRETS["api_key"], spec=HTTP_SPEC)
+    spec_b64 = gen.model_dump()["spec"]
+    dumped_spec = base64.b64decode(spec_b64).decode()
+    identifier = gen.to_identifier()
+    rebuilt_spec = base64.b64decode(get_generator(identifier).model_dump()["spec"]).decode()
+    for where, text in {
+        "repr": repr(gen),
+        "dump": dumped_spec,
+        "identifier": identifier,
+        "identifier spec": rebuilt_spec,
+    }.items():
+        assert "LITERAL-hdr-secret-55" not in text, where
+        assert SECRETS["api_key"] not in text, where
+    assert "Bearer {{ api_key }}" in dumped_spec  # templates are kept: they hold no secret
+    assert gen.spec is not None
+    assert gen.spec.request.headers["X-Api-Key"] == "LITERAL-hdr-secret-55"  # still sent
