@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from types import ModuleType
@@ -21,6 +22,7 @@ from rigging.generator._remote import (
     Failure,
     RemoteGenerator,
     gather_all,
+    gather_settled,
     parse_retry_after,
     with_retries,
 )
@@ -70,10 +72,46 @@ def _headers_of(exc: Exception) -> Any:
     return getattr(response, "headers", None)
 
 
+# litellm's wrapping of a provider message: "litellm.X: X: OpenAIException - <message>".
+_PREFIX = re.compile(r"^(?:(?:litellm\.)?\w+(?:Error|Exception):\s*)*(?:\w+Exception - )?")
+
+# How providers and SDKs say that no credentials were configured at all.
+_MISSING_KEY = re.compile(
+    r"missing credentials|api_key client option must be set|no api key|"
+    r"api key (?:is )?(?:missing|not (?:set|found|provided))",
+    re.IGNORECASE,
+)
+
+
+def provider_message(exc: Exception) -> str:
+    """The provider's own message in a litellm error, without litellm's prefixes.
+
+    Args:
+        exc: The exception raised by litellm.
+
+    Returns:
+        The message (not redacted), or ``""``.
+    """
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        message = inner.get("message") if isinstance(inner, dict) else None
+        if isinstance(message, str) and message:
+            return message
+    text = getattr(exc, "message", None)
+    if not isinstance(text, str) or not text:
+        text = str(exc)
+    text = text.split("Traceback (most recent call last)", 1)[0]  # litellm may append one
+    return _PREFIX.sub("", text, count=1).strip()
+
+
 def classify_litellm_error(exc: Exception) -> Failure | None:
     """Classify a litellm (or openai) exception for the retry loop.
 
-    Timeouts, connection errors, 429 and 5xx are retryable; other API errors propagate.
+    Timeouts, connection errors, 429 and 5xx are retryable. Refused credentials (401/403)
+    and missing ones (which litellm reports as a 500) are not, nor are other API errors;
+    `with_retries` turns them into a `GenerationError` at once. A `GenerationError` raised
+    for a malformed answer is retried like a server error.
 
     Args:
         exc: The exception raised by litellm.
@@ -81,21 +119,78 @@ def classify_litellm_error(exc: Exception) -> Failure | None:
     Returns:
         The classification, or None for exceptions that are not API errors.
     """
+    if isinstance(exc, _MalformedResponseError):
+        return Failure(True, "malformed response", 200, detail=str(exc))
     litellm = import_litellm()
     name = type(exc).__name__
+    detail = provider_message(exc)
+    if isinstance(exc, litellm.AuthenticationError) or _MISSING_KEY.search(detail):
+        status = getattr(exc, "status_code", None)
+        missing = _MISSING_KEY.search(detail) is not None
+        reason = "missing credentials" if missing else f"HTTP {status} ({name})"
+        return Failure(False, reason, status if not missing else None, detail=detail, auth=True)
     if isinstance(exc, litellm.Timeout | TimeoutError):
-        return Failure(retryable=True, reason=f"timeout ({name})")
+        return Failure(retryable=True, reason=f"timeout ({name})", detail=detail)
     status = getattr(exc, "status_code", None)
     if isinstance(exc, litellm.APIConnectionError) and not isinstance(status, int):
-        return Failure(retryable=True, reason=f"connection error ({name})")
+        return Failure(retryable=True, reason=f"connection error ({name})", detail=detail)
     if not isinstance(status, int) or not isinstance(exc, _openai_api_error()):
         return None
+    if status in (401, 403):
+        return Failure(False, f"HTTP {status} ({name})", status, detail=detail, auth=True)
     retryable = status == 429 or status >= 500 or isinstance(exc, litellm.APIConnectionError)
     try:
         retry_after = parse_retry_after(_headers_of(exc))
     except (AttributeError, TypeError):
         retry_after = None
-    return Failure(retryable, f"HTTP {status} ({name})", status, retry_after)
+    return Failure(retryable, f"HTTP {status} ({name})", status, retry_after, detail)
+
+
+def _key_names(model: str) -> list[str]:
+    """The environment variables litellm reads the key of `model` from, when none is set."""
+    try:
+        found = import_litellm().validate_environment(model=model)
+    except Exception:  # an unknown provider: name nothing rather than fail the error path
+        return []
+    names = found.get("missing_keys") if isinstance(found, dict) else None
+    return [str(n) for n in names] if isinstance(names, list) else []
+
+
+class _MalformedResponseError(Exception):
+    """A 200 answer without the shape a completion must have (retried, then a GenerationError)."""
+
+
+def _choice_of(response: Any) -> Any:
+    """The first choice of a response, or `_MalformedResponseError` naming what is wrong."""
+    choices = getattr(response, "choices", None)
+    if not isinstance(choices, list | tuple):
+        raise _MalformedResponseError(
+            f"the response has no choices list (got {type(response).__name__})"
+        )
+    if not choices:
+        raise _MalformedResponseError('the response has an empty "choices" list')
+    return choices[0]
+
+
+def _check_message(choice: Any) -> Any:
+    """The message of a chat choice, checked for the fields rigging reads."""
+    message = getattr(choice, "message", None)
+    if message is None:
+        raise _MalformedResponseError("the first choice has no message")
+    content = getattr(message, "content", None)
+    if content is not None and not isinstance(content, str):
+        raise _MalformedResponseError(
+            f"the message content is a {type(content).__name__}, not text"
+        )
+    return message
+
+
+def _check_text(choice: Any) -> str:
+    """The text of a text-completion choice, checked."""
+    text = getattr(choice, "text", None)
+    if text is not None and not isinstance(text, str):
+        raise _MalformedResponseError(f"the choice text is a {type(text).__name__}, not text")
+    return text or ""
 
 
 def _usage(response: Any) -> Usage | None:
@@ -281,7 +376,12 @@ class LiteLLMGenerator(RemoteGenerator):
     Every `GenerateParams` field (and `extra`) is passed to litellm as a keyword argument.
     Requests are bounded by `max_connections` and paced by `min_delay_between_requests`;
     rate limits, timeouts, connection errors and 5xx responses are retried with exponential
-    backoff and jitter (honouring ``Retry-After``), then a `GenerationError` is raised.
+    backoff and jitter (honouring ``Retry-After``), then a `GenerationError` is raised that
+    names the provider's own message (redacted). A 200 answer without the shape of a
+    completion (no choices, no message, content that is not text, not JSON) is retried the
+    same way. Refused credentials (401/403) and missing ones are not retried: the error says
+    which setting to fix (``api_key=`` or the provider's variable, e.g. ``OPENAI_API_KEY``).
+    In pipelines each conversation's error is its own (`generate_messages_settled`).
 
     When a response holds several choices (``n``), the first one is the result and the
     others' contents are kept in ``extra["other_choices"]``.
@@ -292,6 +392,16 @@ class LiteLLMGenerator(RemoteGenerator):
     closes); litellm alone builds, and leaks, a new client and connection per call there. A
     ``client`` passed in ``extra`` is left alone.
     """
+
+    def _hint(self, failure: Failure) -> str | None:
+        """Name the setting to fix for a credential failure (the provider's env variable)."""
+        if not failure.auth:
+            return None
+        names = _key_names(self.model)
+        where = " or set " + " / ".join(names) if names else ""
+        if self.api_key:
+            return f"the provider refused the api key: check api_key={where}"
+        return f"no api key: pass api_key= (or ,api_key= in the identifier){where}"
 
     def _kwargs(self, params: GenerateParams) -> dict[str, Any]:
         kwargs = self.params.merge_with(params).to_dict()
@@ -308,14 +418,12 @@ class LiteLLMGenerator(RemoteGenerator):
         kwargs = self._kwargs(params)
         payload = [message.to_openai_spec() for message in messages]
 
-        async def attempt() -> Any:
-            return await litellm.acompletion(model=self.model, messages=payload, **kwargs)
+        async def attempt() -> tuple[Any, Any, Any]:
+            response = await litellm.acompletion(model=self.model, messages=payload, **kwargs)
+            choice = _choice_of(response)
+            return response, choice, _check_message(choice)
 
-        response = await self._call(attempt, classify_litellm_error)
-        choice = response.choices[0]
-        message = getattr(choice, "message", None)
-        if message is None:
-            raise ValueError("litellm returned a streaming response; streaming is not supported")
+        response, choice, message = await self._call(attempt, classify_litellm_error)
         generated = Message(
             role="assistant",
             content=message.content or "",
@@ -337,16 +445,17 @@ class LiteLLMGenerator(RemoteGenerator):
         if client is not None:
             kwargs["client"] = client
 
-        async def attempt() -> Any:
-            return await litellm.atext_completion(model=self.model, prompt=text, **kwargs)
+        async def attempt() -> tuple[Any, Any, str]:
+            response = await litellm.atext_completion(model=self.model, prompt=text, **kwargs)
+            choice = _choice_of(response)
+            return response, choice, _check_text(choice)
 
-        response = await self._call(attempt, classify_litellm_error)
-        choice = response.choices[0]
+        response, choice, generated = await self._call(attempt, classify_litellm_error)
         extra: dict[str, Any] = {"response_id": getattr(response, "id", None)}
         if len(response.choices) > 1:
-            extra["other_choices"] = [c.text or "" for c in response.choices[1:]]
+            extra["other_choices"] = [getattr(c, "text", None) or "" for c in response.choices[1:]]
         return GeneratedText(
-            text=choice.text or "",
+            text=generated,
             stop_reason=choice.finish_reason,
             usage=_usage(response),
             extra=extra,
@@ -370,6 +479,51 @@ class LiteLLMGenerator(RemoteGenerator):
         return await gather_all(
             [self._one_message(m, p) for m, p in zip(messages, params, strict=True)]
         )
+
+    async def generate_messages_settled(
+        self,
+        messages: Sequence[Sequence[Message]],
+        params: Sequence[GenerateParams],
+    ) -> Sequence[GeneratedMessage | Exception]:
+        """Like `generate_messages`, each conversation's error being its own result.
+
+        Every request runs to its end (retries included); none is cancelled or lost because
+        another failed.
+
+        Args:
+            messages: The conversations.
+            params: One params object per conversation.
+
+        Returns:
+            One result or exception per conversation, in order.
+        """
+        check_batch(messages, params)
+        return await gather_settled(
+            [self._one_message(m, p) for m, p in zip(messages, params, strict=True)]
+        )
+
+    async def generate_texts_settled(
+        self,
+        texts: Sequence[str],
+        params: Sequence[GenerateParams],
+    ) -> Sequence[GeneratedText | Exception]:
+        """Like `generate_texts`, each text's error being its own result.
+
+        Args:
+            texts: The prompts.
+            params: One params object per text.
+
+        Returns:
+            One result or exception per text, in order.
+        """
+        check_batch(texts, params)
+        clients = _TextClients(import_litellm())
+        try:
+            return await gather_settled(
+                [self._one_text(t, p, clients) for t, p in zip(texts, params, strict=True)]
+            )
+        finally:
+            await clients.aclose()
 
     async def generate_texts(
         self,
@@ -481,6 +635,7 @@ class LiteLLMGenerator(RemoteGenerator):
                 classify=classify_litellm_error,
                 model=self.model,
                 redact=self._redact,
+                hint=self._hint,
             )
             iterator = stream.__aiter__()
             received = 0
