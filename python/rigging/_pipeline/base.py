@@ -68,6 +68,24 @@ class Settings:
     tool_handlers: tuple[ToolHandler, ...] = ()
 
 
+def _raise_first(outcomes: Sequence[t.Any]) -> None:
+    """Raise the first error among the runs of `run_over`, with every run's finished results.
+
+    Every run is awaited first, so none is left going in the background.
+    """
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            finished = [
+                r
+                for other in outcomes
+                if not isinstance(other, BaseException)
+                for r in other
+                if not getattr(r, "failed", False)
+            ]
+            outcome.completed = finished  # type: ignore[attr-defined]
+            raise outcome
+
+
 def _require_async(kind: str, callback: AnyCallback) -> None:
     call = getattr(callback, "__call__", None)  # noqa: B004 - async callable objects too
     if not (inspect.iscoroutinefunction(callback) or inspect.iscoroutinefunction(call)):
@@ -418,7 +436,10 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
     ) -> ListT:
         """Generate `count` independent results from the same inputs.
 
-        Each round sends every item that needs a generation in one batch call.
+        Each round sends every item that needs a generation in one batch call; an item the
+        generator fails on fails alone (see `catch` to keep it as a failed result). When the
+        run raises, the error carries the results finished so far as ``error.completed``
+        (a list, in input order).
 
         Args:
             count: How many results.
@@ -450,7 +471,12 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
     ) -> ListT:
         """Generate one result per input, each appended to the pipeline's own content.
 
-        A single input is broadcast to the length of ``params``.
+        A single input is broadcast to the length of ``params``. An item the generator fails
+        on fails alone: with ``catch(GenerationError, on_failed="include")`` it comes back
+        failed and every other item with its result; with ``"skip"`` it is left out. When
+        the run raises (``on_failed="raise"``, or an error not caught), the rest of the round
+        is finished first and the error carries the results finished so far as
+        ``error.completed`` (a list, in input order).
 
         Args:
             many: The inputs.
@@ -464,6 +490,8 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
 
         Raises:
             ValueError: ``many`` and ``params`` cannot be matched up.
+            Exception: An item's error in mode ``"raise"`` (or one not caught), with
+                ``.completed`` set.
         """
         mode = self._mode(on_failed)
         inputs = self._fit_batch(many, params)
@@ -483,7 +511,9 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
     ) -> ListT:
         """Run the pipeline once on each generator (the pipeline's own last).
 
-        Map and then callbacks run once, over all results.
+        Map and then callbacks run once, over all results. A generator that fails fails its
+        own run alone; when the run raises, every run is awaited first and the error carries
+        the other runs' finished results as ``error.completed``.
 
         Args:
             *generators: Generators or connection strings.
@@ -504,7 +534,9 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         template = f"{self._result_type.__name__} over {{count}} generators"
         with run_span(template, None, self.params, count=len(targets)) as span:
             runs = [self._execute(g, [self._base_input()], params, inner) for g in targets]
-            results = [r for batch in await asyncio.gather(*runs) for r in batch]
+            outcomes = await asyncio.gather(*runs, return_exceptions=True)
+            _raise_first(outcomes)
+            results = [r for batch in t.cast("list[list[ResultT]]", outcomes) for r in batch]
             final = await self._finalize(results, mode)
             finish_run_span(span, final)
         return t.cast("ListT", self._list_type(final))

@@ -20,8 +20,10 @@ __all__ = [
     "Failure",
     "RemoteGenerator",
     "RetryPolicy",
+    "cause_of",
     "gather_all",
     "gather_settled",
+    "give_up",
     "parse_retry_after",
     "with_retries",
 ]
@@ -183,7 +185,7 @@ async def with_retries(
                 raise
             if not failure.retryable or retry >= policy.max_retries:
                 advice = hint(failure) if hint is not None else None
-                raise give_up(exc, failure, model, retry + 1, redact, advice) from _cause(
+                raise give_up(exc, failure, model, retry + 1, redact, advice) from cause_of(
                     exc, redact
                 )
             await asyncio.sleep(policy.delay(retry, failure.retry_after, rand))
@@ -217,7 +219,7 @@ def give_up(
     )
 
 
-def _cause(exc: Exception, redact: Callable[[str], str]) -> Exception | None:
+def cause_of(exc: Exception, redact: Callable[[str], str]) -> Exception | None:
     """`exc` as the cause of the final error, unless its own text holds a secret."""
     try:
         text = str(exc)

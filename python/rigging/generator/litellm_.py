@@ -17,12 +17,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from rigging.error import GenerationError
 from rigging.generator._remote import (
     Failure,
     RemoteGenerator,
+    cause_of,
     gather_all,
     gather_settled,
+    give_up,
     parse_retry_after,
     with_retries,
 )
@@ -186,11 +187,13 @@ def _check_message(choice: Any) -> Any:
 
 
 def _check_text(choice: Any) -> str:
-    """The text of a text-completion choice, checked."""
+    """The text of a text-completion choice, checked (litellm fills a missing one with None)."""
     text = getattr(choice, "text", None)
-    if text is not None and not isinstance(text, str):
+    if text is None:
+        raise _MalformedResponseError("the first choice has no text")
+    if not isinstance(text, str):
         raise _MalformedResponseError(f"the choice text is a {type(text).__name__}, not text")
-    return text or ""
+    return text
 
 
 def _usage(response: Any) -> Usage | None:
@@ -694,21 +697,24 @@ _MAX_STREAM_DEPTH = 4
 async def _next_chunk(iterator: Any, generator: LiteLLMGenerator, received: int) -> Any:
     """The next chunk of a stream, or None at its end.
 
-    A transport failure midway becomes a `GenerationError`: a stream is never retried once
-    text was delivered.
+    Any failure midway (transport, a cut or malformed event, a stream that ends before its
+    finish reason) becomes a `GenerationError` naming the provider's message: a stream is
+    never retried once text was delivered.
     """
     try:
         return await iterator.__anext__()
     except StopAsyncIteration:
         return None
     except Exception as exc:
-        failure = classify_litellm_error(exc)
-        if failure is None:
-            raise
-        message = generator._redact(
-            f"stream from model {generator.model!r} broke after {received} chunk(s): "
-            f"{failure.reason}"
+        failure = classify_litellm_error(exc) or Failure(
+            False, type(exc).__name__, detail=provider_message(exc)
         )
-        raise GenerationError(
-            message, model=generator.model, status=failure.status, attempts=1
-        ) from exc
+        broke = Failure(
+            False,
+            f"stream broke after {received} chunk(s): {failure.reason}",
+            failure.status,
+            detail=failure.detail,
+        )
+        raise give_up(exc, broke, generator.model, 1, generator._redact) from cause_of(
+            exc, generator._redact
+        )
