@@ -17,13 +17,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from rigging.error import GenerationError
 from rigging.generator._remote import (
+    MAX_DETAIL,
     Failure,
     RemoteGenerator,
     cause_of,
     gather_all,
     gather_settled,
-    give_up,
     parse_retry_after,
     with_retries,
 )
@@ -709,12 +710,11 @@ async def _next_chunk(iterator: Any, generator: LiteLLMGenerator, received: int)
         failure = classify_litellm_error(exc) or Failure(
             False, type(exc).__name__, detail=provider_message(exc)
         )
-        broke = Failure(
-            False,
-            f"stream broke after {received} chunk(s): {failure.reason}",
-            failure.status,
-            detail=failure.detail,
-        )
-        raise give_up(exc, broke, generator.model, 1, generator._redact) from cause_of(
-            exc, generator._redact
-        )
+        message = f"stream from model {generator.model!r} broke after {received} chunk(s): "
+        message += failure.reason
+        detail = " ".join(failure.detail.split())[:MAX_DETAIL]
+        if detail:
+            message += f": {detail}"
+        raise GenerationError(
+            generator._redact(message), model=generator.model, status=failure.status, attempts=1
+        ) from cause_of(exc, generator._redact)
