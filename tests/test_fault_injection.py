@@ -28,7 +28,7 @@ from _servers.openai_stub import (
     prompt_of,
 )
 
-from rigging.error import GenerationError
+from rigging.error import GenerationError, ProcessingError
 from rigging.generator import GenerateParams
 from rigging.generator.litellm_ import LiteLLMGenerator
 from rigging.message import Message
@@ -353,3 +353,63 @@ async def test_run_over_one_failing_generator(server: OpenAIStub) -> None:
     with pytest.raises(GenerationError) as info:
         await good.chat("q").run_over(bad, good, include_original=False)
     assert [c.last.content for c in info.value.completed] == ["ok"]  # type: ignore[attr-defined]
+
+
+# --- the HTTP generator ----------------------------------------------------------------------
+
+HTTP_SPEC = """
+request:
+  url: "{base}/chat/completions"
+  headers:
+    Authorization: "Bearer {{{{ api_key }}}}"
+    Content-Type: application/json
+  transforms:
+    - type: json
+      pattern:
+        model: $model
+        messages: $messages
+response:
+  transforms:
+    - type: jsonpath
+      pattern: $.choices[0].message.content
+"""
+
+
+def _http(server: OpenAIStub) -> Any:
+    from rigging.generator.http import HTTPGenerator
+
+    return HTTPGenerator(
+        model="stub-model",
+        api_key=SECRET,
+        spec=HTTP_SPEC.format(base=server.base_url),
+        backoff_base=0.0,
+        backoff_max=0.0,
+        max_retries=2,
+    )
+
+
+@pytest.mark.parametrize("status", [401, 403])
+async def test_http_generator_refused_credentials_are_not_retried(
+    server: OpenAIStub, status: int
+) -> None:
+    server.on_request(lambda request: ErrorReply(status, message=f"bad key {SECRET}"))
+    [result] = await _http(server).generate_messages_settled([_chat("h")], [GenerateParams()])
+    assert isinstance(result, GenerationError)
+    assert (result.status, result.auth, server.attempts()["h"]) == (status, True, 1)
+    assert "bad key ***" in str(result)
+    assert "api_key=" in str(result)
+    assert SECRET not in str(result)
+
+
+async def test_http_generator_batch_keeps_every_good_item(server: OpenAIStub) -> None:
+    _install(server)
+    pipeline = _http(server).chat().catch(GenerationError, ProcessingError, on_failed="include")
+    chats = await pipeline.run_batch(_items(SMALL))
+    assert [c.failed for c in chats] == [i in FAILING for i in _items(SMALL)]
+    assert isinstance(chats[7].error, GenerationError)
+    # The spec's own reading of a malformed body fails in its step (not retried).
+    assert isinstance(chats[21].error, ProcessingError)
+    assert server.attempts()[BAD] == 3
+    assert server.attempts()[FLAKY] == 2
+    good = [c for i, c in zip(_items(SMALL), chats, strict=True) if i not in FAILING]
+    assert [c.last.content for c in good] == _expected(SMALL)

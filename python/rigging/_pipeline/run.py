@@ -344,6 +344,7 @@ async def finalize(
                 mapped = await callback(results)
         except Exception as exc:
             add_context(exc, f"map callback {_name(callback)}", index=None, round_=None)
+            attach_completed(exc, results)
             raise
         if not isinstance(mapped, list) or not all(isinstance(r, result_type) for r in mapped):
             raise TypeError(
@@ -381,7 +382,11 @@ async def _then_all(
 
     import asyncio  # here, not at the top: it adds ~25 ms to `import rigging`
 
-    return list(await asyncio.gather(*(one(i, r) for i, r in enumerate(results))))
+    try:
+        return list(await asyncio.gather(*(one(i, r) for i, r in enumerate(results))))
+    except Exception as exc:  # the run's results (before this callback) ride along
+        attach_completed(exc, results)
+        raise
 
 
 def _name(callback: Any) -> str:
