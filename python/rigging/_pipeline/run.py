@@ -92,9 +92,13 @@ def _soft(plan: RunPlan[Any], exc: BaseException) -> bool:
     return isinstance(exc, plan.fail_on) and not isinstance(exc, plan.exclude)
 
 
+Answered = tuple[Sequence[int], Sequence[Any]]
+"""The items of a round the generator answered: their indices and their results."""
+
+
 async def _generate_round(
     plan: RunPlan[ResultT], fan: FanOut, batch: list[int], round_: int, results: list[Any]
-) -> list[tuple[int, Any]]:
+) -> Answered:
     """One generator call for `batch`; the items it answered, failed ones marked as such."""
     states = plan.states
     driver = plan.driver
@@ -117,21 +121,23 @@ async def _generate_round(
             generator = getattr(driver, "generator", None)
             if generator is not None:
                 span.set_attribute("generator_id", generator.to_identifier())
-            answered = [g for g in generated if not isinstance(g, Exception)]
-            span.set_attribute("usage", usage_attributes(answered))
+            ok = [g for g in generated if not isinstance(g, Exception)]
+            span.set_attribute("usage", usage_attributes(ok))
             span.set_attribute("failed", bool(errors))
             if errors:
                 span.set_attribute("failed_items", len(errors))
                 span.set_attribute("error", str(errors[0]))
     if not errors:
-        return list(zip(batch, generated, strict=True))
-    ok: list[tuple[int, Any]] = []
+        return batch, generated
+    indices: list[int] = []
+    answered: list[Any] = []
     for index, item in zip(batch, t.cast("Sequence[Any]", generated), strict=True):
         if isinstance(item, Exception):
             _fail_item(plan, fan, index, item, round_, results, what="the generator")
         else:
-            ok.append((index, item))
-    return ok
+            indices.append(index)
+            answered.append(item)
+    return indices, answered
 
 
 def _fail_item(
@@ -161,13 +167,13 @@ def _fail_item(
 async def _decide_with_tools(
     plan: RunPlan[ResultT],
     fan: FanOut,
-    generated: list[tuple[int, Any]],
+    generated: Answered,
     round_: int,
     results: list[Any],
 ) -> None:
     """Per-item path when tool handlers must be awaited first."""
     driver = plan.driver
-    for index, item in generated:
+    for index, item in zip(*generated, strict=True):
         state = plan.states[index]
         state.last = item
         try:
@@ -186,7 +192,7 @@ async def _decide_with_tools(
 def _decide(
     plan: RunPlan[ResultT],
     fan: FanOut,
-    generated: list[tuple[int, Any]],
+    generated: Answered,
     round_: int,
     results: list[Any],
 ) -> None:
@@ -195,7 +201,7 @@ def _decide(
     states = plan.states
     done: list[int] = []
     again: list[int] = []
-    for index, item in generated:
+    for index, item in zip(*generated, strict=True):
         state = states[index]
         state.last = item
         try:
@@ -245,7 +251,7 @@ async def execute(plan: RunPlan[ResultT]) -> list[ResultT]:
         round_ += 1
         try:
             generated = await _generate_round(plan, fan, batch, round_, results)
-            if generated:
+            if generated[0]:
                 if plan.driver.has_tools:
                     await _decide_with_tools(plan, fan, generated, round_, results)
                 else:
