@@ -237,3 +237,18 @@ async def test_completion_exhausted_rounds_name_the_parse_error() -> None:
     pipeline = FixedGenerator(text="nothing").complete("q").until_parsed_as(Answer, max_rounds=1)
     with pytest.raises(CompletionExhaustedMaxRoundsError, match="last error: Failed to find"):
         await pipeline.run()
+
+
+async def test_a_result_that_is_not_a_result_fails_its_item_as_a_generation_error() -> None:
+    class Sloppy(EchoGenerator):
+        async def generate_messages(
+            self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
+        ) -> Sequence[GeneratedMessage]:
+            out = list(await super().generate_messages(messages, params))
+            out[1] = None  # type: ignore[call-overload]
+            return out
+
+    pipeline = Sloppy().chat().catch(GenerationError, on_failed="include")
+    chats = await pipeline.run_batch(["a", "b", "c"])
+    assert [c.failed for c in chats] == [False, True, False]
+    assert "returned NoneType for an item, not a GeneratedMessage" in str(chats[1].error)

@@ -124,6 +124,7 @@ class ChatDriver:
         self.handlers = settings.tool_handlers
         self.metadata = settings.metadata
         self.has_tools = bool(self.handlers)
+        self.generated_type: type[t.Any] = GeneratedMessage
         self.tool_budget = max((h.max_rounds for h in self.handlers), default=0)
         self.budget = 1 + sum(u.max_rounds for u in self.untils) + self.tool_budget
 
@@ -284,6 +285,7 @@ class CompletionDriver:
         self.types = settings.until_types
         self.metadata = settings.metadata
         self.has_tools = False
+        self.generated_type: type[t.Any] = GeneratedText
         self.max_rounds = min((u.max_rounds for u in self.untils), default=0)
         self.budget = 1 + self.max_rounds
 

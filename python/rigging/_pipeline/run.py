@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from rigging._native import FanOut
 from rigging._pipeline.state import FailMode, RunState, add_context
-from rigging.error import ExhaustedMaxRoundsError, RiggingError
+from rigging.error import ExhaustedMaxRoundsError, GenerationError, RiggingError
 from rigging.tracing import callback_name, tracer, usage_attributes
 
 if TYPE_CHECKING:
@@ -41,6 +41,8 @@ class Driver(Protocol[ResultT_co]):
     """Most generations one item may need (first one, tool rounds and until rounds)."""
     has_tools: bool
     """Whether `tools` must be consulted after each generation."""
+    # Optional ``generated_type``: what the generator must return per item (`GeneratedMessage`
+    # or `GeneratedText`); anything else fails that item as a `GenerationError`.
 
     def request(self, state: RunState) -> Any:
         """Build what is sent to the generator for `state`."""
@@ -116,7 +118,8 @@ async def _generate_round(
                 f"generator returned {len(generated)} results for {len(batch)} inputs "
                 f"in round {round_}; a generator must return exactly one result per input"
             )
-        errors = [g for g in generated if isinstance(g, Exception)]
+        expected: type[Any] = getattr(driver, "generated_type", object)
+        errors = [g for g in generated if not isinstance(g, expected)]
         if span.is_recording():
             generator = getattr(driver, "generator", None)
             if generator is not None:
@@ -132,12 +135,24 @@ async def _generate_round(
     indices: list[int] = []
     answered: list[Any] = []
     for index, item in zip(batch, t.cast("Sequence[Any]", generated), strict=True):
-        if isinstance(item, Exception):
-            _fail_item(plan, fan, index, item, round_, results, what="the generator")
+        if not isinstance(item, expected):
+            error = item if isinstance(item, Exception) else _not_a_result(driver, item)
+            _fail_item(plan, fan, index, error, round_, results, what="the generator")
         else:
             indices.append(index)
             answered.append(item)
     return indices, answered
+
+
+def _not_a_result(driver: Driver[Any], item: Any) -> GenerationError:
+    """The error of an item the generator answered with something that is not a result."""
+    generator = getattr(driver, "generator", None)
+    model = str(getattr(generator, "model", "") or "")
+    return GenerationError(
+        f"generator {type(generator).__name__} returned {type(item).__name__} for an item, "
+        f"not a {getattr(driver, 'generated_type', object).__name__}",
+        model=model,
+    )
 
 
 def _fail_item(
