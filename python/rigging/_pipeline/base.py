@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing_extensions import Self
 
 from rigging._pipeline.batch import close_progress, fit_params, open_progress, resolve_generators
-from rigging._pipeline.run import Driver, RunPlan, execute, finalize
+from rigging._pipeline.run import Driver, RunPlan, execute, finalize, raise_first
 from rigging._pipeline.state import DEFAULT_MAX_ROUNDS, FailMode, RunState, check_fail_mode
 from rigging.generator import GenerateParams, Generator
 from rigging.tracing import finish_run_span, run_span
@@ -66,24 +66,6 @@ class Settings:
     maps: tuple[AnyCallback, ...] = ()
     watches: tuple[AnyCallback, ...] = ()
     tool_handlers: tuple[ToolHandler, ...] = ()
-
-
-def _raise_first(outcomes: Sequence[t.Any]) -> None:
-    """Raise the first error among the runs of `run_over`, with every run's finished results.
-
-    Every run is awaited first, so none is left going in the background.
-    """
-    for outcome in outcomes:
-        if isinstance(outcome, BaseException):
-            finished = [
-                r
-                for other in outcomes
-                if not isinstance(other, BaseException)
-                for r in other
-                if not getattr(r, "failed", False)
-            ]
-            outcome.completed = finished  # type: ignore[attr-defined]
-            raise outcome
 
 
 def _require_async(kind: str, callback: AnyCallback) -> None:
@@ -535,7 +517,7 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         with run_span(template, None, self.params, count=len(targets)) as span:
             runs = [self._execute(g, [self._base_input()], params, inner) for g in targets]
             outcomes = await asyncio.gather(*runs, return_exceptions=True)
-            _raise_first(outcomes)
+            raise_first(outcomes)
             results = [r for batch in t.cast("list[list[ResultT]]", outcomes) for r in batch]
             final = await self._finalize(results, mode)
             finish_run_span(span, final)

@@ -28,7 +28,7 @@ from rigging.tracing import callback_name, tracer, usage_attributes
 if TYPE_CHECKING:
     from rigging.generator import GenerateParams
 
-__all__ = ["Driver", "RunPlan", "attach_completed", "execute", "finalize"]
+__all__ = ["Driver", "RunPlan", "attach_completed", "execute", "finalize", "raise_first"]
 
 ResultT = TypeVar("ResultT")
 ResultT_co = TypeVar("ResultT_co", covariant=True)
@@ -124,7 +124,7 @@ async def _generate_round(
             generator = getattr(driver, "generator", None)
             if generator is not None:
                 span.set_attribute("generator_id", generator.to_identifier())
-            ok = [g for g in generated if not isinstance(g, Exception)]
+            ok = [g for g in generated if isinstance(g, expected)]
             span.set_attribute("usage", usage_attributes(ok))
             span.set_attribute("failed", bool(errors))
             if errors:
@@ -278,6 +278,28 @@ async def execute(plan: RunPlan[ResultT]) -> list[ResultT]:
         if plan.pending is not None:
             raise attach_completed(plan.pending, results)
     return results
+
+
+def raise_first(outcomes: Sequence[Any]) -> None:
+    """Raise the first error among the outcomes of several runs (`run_over`).
+
+    The error gets every other run's finished results as ``completed``. The caller awaits
+    every run first (``gather(..., return_exceptions=True)``), so none is left going.
+
+    Args:
+        outcomes: Each run's results, or its exception.
+    """
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            finished = [
+                r
+                for other in outcomes
+                if not isinstance(other, BaseException)
+                for r in other
+                if not getattr(r, "failed", False)
+            ]
+            outcome.completed = finished  # type: ignore[attr-defined]
+            raise outcome
 
 
 def attach_completed(exc: BaseException, results: Sequence[Any]) -> BaseException:

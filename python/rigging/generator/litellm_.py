@@ -11,13 +11,20 @@ from __future__ import annotations
 
 import importlib
 import os
-import re
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from rigging.error import GenerationError
+from rigging.generator._litellm_errors import (
+    check_message,
+    check_text,
+    choice_of,
+    classify_litellm_error,
+    key_names,
+    provider_message,
+)
 from rigging.generator._remote import (
     MAX_DETAIL,
     Failure,
@@ -25,7 +32,6 @@ from rigging.generator._remote import (
     cause_of,
     gather_all,
     gather_settled,
-    parse_retry_after,
     with_retries,
 )
 from rigging.generator.base import check_batch
@@ -58,143 +64,6 @@ def import_litellm() -> ModuleType:
         # which would repeat on each retried 429; set on first use, never at rigging import.
         setattr(litellm, "suppress_debug_info", True)  # noqa: B010 (untyped module attribute)
     return litellm
-
-
-def _openai_api_error() -> type[Exception]:
-    openai = importlib.import_module("openai")  # installed with litellm
-    cls: type[Exception] = openai.APIError
-    return cls
-
-
-def _headers_of(exc: Exception) -> Any:
-    headers = getattr(exc, "litellm_response_headers", None) or getattr(exc, "headers", None)
-    if headers:
-        return headers
-    response = getattr(exc, "response", None)
-    return getattr(response, "headers", None)
-
-
-# litellm's wrapping of a provider message: "litellm.X: X: OpenAIException - <message>".
-_PREFIX = re.compile(r"^(?:(?:litellm\.)?\w+(?:Error|Exception):\s*)*(?:\w+Exception - )?")
-
-# How providers and SDKs say that no credentials were configured at all.
-_MISSING_KEY = re.compile(
-    r"missing credentials|api_key client option must be set|no api key|"
-    r"api key (?:is )?(?:missing|not (?:set|found|provided))",
-    re.IGNORECASE,
-)
-
-
-def provider_message(exc: Exception) -> str:
-    """The provider's own message in a litellm error, without litellm's prefixes.
-
-    Args:
-        exc: The exception raised by litellm.
-
-    Returns:
-        The message (not redacted), or ``""``.
-    """
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        message = inner.get("message") if isinstance(inner, dict) else None
-        if isinstance(message, str) and message:
-            return message
-    text = getattr(exc, "message", None)
-    if not isinstance(text, str) or not text:
-        text = str(exc)
-    text = text.split("Traceback (most recent call last)", 1)[0]  # litellm may append one
-    return _PREFIX.sub("", text, count=1).strip()
-
-
-def classify_litellm_error(exc: Exception) -> Failure | None:
-    """Classify a litellm (or openai) exception for the retry loop.
-
-    Timeouts, connection errors, 429 and 5xx are retryable. Refused credentials (401/403)
-    and missing ones (which litellm reports as a 500) are not, nor are other API errors;
-    `with_retries` turns them into a `GenerationError` at once. A `GenerationError` raised
-    for a malformed answer is retried like a server error.
-
-    Args:
-        exc: The exception raised by litellm.
-
-    Returns:
-        The classification, or None for exceptions that are not API errors.
-    """
-    if isinstance(exc, _MalformedResponseError):
-        return Failure(True, "malformed response", 200, detail=str(exc))
-    litellm = import_litellm()
-    name = type(exc).__name__
-    detail = provider_message(exc)
-    if isinstance(exc, litellm.AuthenticationError) or _MISSING_KEY.search(detail):
-        status = getattr(exc, "status_code", None)
-        missing = _MISSING_KEY.search(detail) is not None
-        reason = "missing credentials" if missing else f"HTTP {status} ({name})"
-        return Failure(False, reason, status if not missing else None, detail=detail, auth=True)
-    if isinstance(exc, litellm.Timeout | TimeoutError):
-        return Failure(retryable=True, reason=f"timeout ({name})", detail=detail)
-    status = getattr(exc, "status_code", None)
-    if isinstance(exc, litellm.APIConnectionError) and not isinstance(status, int):
-        return Failure(retryable=True, reason=f"connection error ({name})", detail=detail)
-    if not isinstance(status, int) or not isinstance(exc, _openai_api_error()):
-        return None
-    if status in (401, 403):
-        return Failure(False, f"HTTP {status} ({name})", status, detail=detail, auth=True)
-    retryable = status == 429 or status >= 500 or isinstance(exc, litellm.APIConnectionError)
-    try:
-        retry_after = parse_retry_after(_headers_of(exc))
-    except (AttributeError, TypeError):
-        retry_after = None
-    return Failure(retryable, f"HTTP {status} ({name})", status, retry_after, detail)
-
-
-def _key_names(model: str) -> list[str]:
-    """The environment variables litellm reads the key of `model` from, when none is set."""
-    try:
-        found = import_litellm().validate_environment(model=model)
-    except Exception:  # an unknown provider: name nothing rather than fail the error path
-        return []
-    names = found.get("missing_keys") if isinstance(found, dict) else None
-    return [str(n) for n in names] if isinstance(names, list) else []
-
-
-class _MalformedResponseError(Exception):
-    """A 200 answer without the shape a completion must have (retried, then a GenerationError)."""
-
-
-def _choice_of(response: Any) -> Any:
-    """The first choice of a response, or `_MalformedResponseError` naming what is wrong."""
-    choices = getattr(response, "choices", None)
-    if not isinstance(choices, list | tuple):
-        raise _MalformedResponseError(
-            f"the response has no choices list (got {type(response).__name__})"
-        )
-    if not choices:
-        raise _MalformedResponseError('the response has an empty "choices" list')
-    return choices[0]
-
-
-def _check_message(choice: Any) -> Any:
-    """The message of a chat choice, checked for the fields rigging reads."""
-    message = getattr(choice, "message", None)
-    if message is None:
-        raise _MalformedResponseError("the first choice has no message")
-    content = getattr(message, "content", None)
-    if content is not None and not isinstance(content, str):
-        raise _MalformedResponseError(
-            f"the message content is a {type(content).__name__}, not text"
-        )
-    return message
-
-
-def _check_text(choice: Any) -> str:
-    """The text of a text-completion choice, checked (litellm fills a missing one with None)."""
-    text = getattr(choice, "text", None)
-    if text is None:
-        raise _MalformedResponseError("the first choice has no text")
-    if not isinstance(text, str):
-        raise _MalformedResponseError(f"the choice text is a {type(text).__name__}, not text")
-    return text
 
 
 def _usage(response: Any) -> Usage | None:
@@ -401,7 +270,7 @@ class LiteLLMGenerator(RemoteGenerator):
         """Name the setting to fix for a credential failure (the provider's env variable)."""
         if not failure.auth:
             return None
-        names = _key_names(self.model)
+        names = key_names(self.model)
         where = " or set " + " / ".join(names) if names else ""
         if self.api_key:
             return f"the provider refused the api key: check api_key={where}"
@@ -424,8 +293,8 @@ class LiteLLMGenerator(RemoteGenerator):
 
         async def attempt() -> tuple[Any, Any, Any]:
             response = await litellm.acompletion(model=self.model, messages=payload, **kwargs)
-            choice = _choice_of(response)
-            return response, choice, _check_message(choice)
+            choice = choice_of(response)
+            return response, choice, check_message(choice)
 
         response, choice, message = await self._call(attempt, classify_litellm_error)
         generated = Message(
@@ -451,8 +320,8 @@ class LiteLLMGenerator(RemoteGenerator):
 
         async def attempt() -> tuple[Any, Any, str]:
             response = await litellm.atext_completion(model=self.model, prompt=text, **kwargs)
-            choice = _choice_of(response)
-            return response, choice, _check_text(choice)
+            choice = choice_of(response)
+            return response, choice, check_text(choice)
 
         response, choice, generated = await self._call(attempt, classify_litellm_error)
         extra: dict[str, Any] = {"response_id": getattr(response, "id", None)}
