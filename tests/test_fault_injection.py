@@ -158,8 +158,9 @@ async def test_refused_credentials_are_not_retried_and_name_the_setting(
     server: OpenAIStub, status: int
 ) -> None:
     server.on_request(lambda request: ErrorReply(status, message=f"invalid key {SECRET}"))
-    result = await _one_chat(_gen(server, max_retries=3), "auth")
-    assert isinstance(result, GenerationError)
+    with pytest.raises(GenerationError) as info:
+        await _gen(server, max_retries=3).generate_messages([_chat("auth")], [GenerateParams()])
+    result = info.value
     assert result.auth
     assert result.status == status
     assert server.attempts()["auth"] == 1
@@ -180,8 +181,9 @@ async def test_a_missing_api_key_is_not_retried_and_names_the_setting(
         max_retries=3,
         backoff_base=0.0,
     )
-    result = await _one_chat(gen)
-    assert isinstance(result, GenerationError)
+    with pytest.raises(GenerationError) as info:
+        await gen.generate_messages([_chat("q")], [GenerateParams()])
+    result = info.value
     assert result.auth
     assert result.attempts == 1
     assert "missing credentials" in str(result)
@@ -192,8 +194,9 @@ async def test_a_missing_api_key_is_not_retried_and_names_the_setting(
 
 async def test_a_client_error_names_the_provider_message_redacted(server: OpenAIStub) -> None:
     server.script(ErrorReply(400, message=f"model does not exist for key {SECRET}"))
-    result = await _one_chat(_gen(server), "x")
-    assert isinstance(result, GenerationError)
+    with pytest.raises(GenerationError) as info:
+        await _gen(server).generate_messages([_chat("x")], [GenerateParams()])
+    result = info.value
     assert result.status == 400
     assert "model does not exist for key ***" in str(result)
     assert result.__cause__ is None  # the original error's text holds the key
