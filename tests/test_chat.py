@@ -157,7 +157,10 @@ async def test_json_round_trip_keeps_parts_failure_and_generator_id() -> None:
     )
     assert isinstance(failed.error, MessagesExhaustedMaxRoundsError)
     dumped = failed.model_dump(mode="json")
-    assert dumped["error"] == "Exhausted max rounds (1) while generating"
+    assert dumped["error"] == (
+        "Exhausted max rounds (1) while generating; "
+        "last error: Failed to find '<answer></answer>' in message"
+    )
     assert dumped["failed"] is True
     loaded = Chat.model_validate_json(failed.model_dump_json())
     assert loaded == failed

@@ -45,7 +45,7 @@ async def test_flatten_rows_are_json_and_round_trip_losslessly() -> None:
     assert back[0].generated[-1].parts[0].model == rg.model.Answer(content="42")
     failed = next(chat for chat in back if chat.failed)
     assert isinstance(failed.error, RestoredError)
-    assert str(failed.error) == "Exhausted max rounds (0) while generating"
+    assert str(failed.error).startswith("Exhausted max rounds (0) while generating; last error:")
 
 
 async def test_unflatten_keeps_first_appearance_order_and_accepts_json_text_columns() -> None:

@@ -206,13 +206,13 @@ async def test_retries_stop_with_a_clear_error(server: OpenAIStub) -> None:
 
 
 async def test_client_errors_are_not_retried(server: OpenAIStub) -> None:
-    import litellm  # a core dependency; imported here so the module import stays lazy
-
     gen = _gen(server, max_retries=3)
-    server.script(ErrorReply(400, message="bad request"))
-    with pytest.raises(litellm.BadRequestError):
+    server.script(ErrorReply(400, message=f"bad request for key {SECRET}"))
+    with pytest.raises(GenerationError, match=r"HTTP 400 .*bad request for key") as info:
         await gen.generate_texts(["x"], [GenerateParams()])
     assert len(server.requests) == 1
+    assert info.value.status == 400
+    assert SECRET not in str(info.value)
 
 
 async def test_timeouts_fire_and_are_retried(server: OpenAIStub) -> None:

@@ -106,14 +106,18 @@ async def test_non_retryable_and_unknown_errors_propagate_at_once() -> None:
         attempts.append(1)
         raise _FlakyError(400)
 
-    with pytest.raises(_FlakyError):
+    with pytest.raises(
+        GenerationError, match=r"after 1 attempt\(s\); last error: HTTP 400"
+    ) as info:
         await with_retries(
             bad_request,
             policy=RetryPolicy(3, 0.001, 0.01),
             classify=_classify,
             model="m",
-            redact=str,
+            redact=lambda text: text.replace("sk-secret", "***"),
         )
+    assert info.value.status == 400
+    assert info.value.__cause__ is None  # the original's text holds the key
 
     async def bug() -> str:
         attempts.append(1)

@@ -170,11 +170,20 @@ async def test_caught_generator_error_marks_only_the_items_in_flight() -> None:
     assert chats[0].last.content == "<answer>0</answer>"
 
 
-async def test_generator_errors_in_a_batch_name_the_round() -> None:
-    generator = FailingGenerator(fail_on=3)
+async def test_generator_errors_in_a_batch_name_the_item_and_round() -> None:
+    generator = FailingGenerator(fail_when="bad")
     with pytest.raises(GenerationError) as info:
-        await generator.chat("q").run_many(5)
-    assert info.value.__notes__ == ["rigging: raised by the generator for the batch in round 1"]
+        await generator.chat().run_batch(["ok 0", "ok 1", "bad 2", "ok 3", "ok 4"])
+    assert info.value.__notes__ == ["rigging: raised by the generator for item 2 in round 1"]
+    # The run raised, but the chats it finished ride along on the error, in input order.
+    completed = info.value.completed  # type: ignore[attr-defined]
+    assert [c.last.content for c in completed] == ["ok 0", "ok 1", "ok 3", "ok 4"]
+
+
+async def test_a_transient_batch_failure_is_retried_by_splitting_the_batch() -> None:
+    generator = FailingGenerator(fail_on=3)  # the 3rd item raises once, then never again
+    chats = await generator.chat().run_batch([f"m{i}" for i in range(5)])
+    assert [c.last.content for c in chats] == [f"m{i}" for i in range(5)]
 
 
 async def test_wrong_result_count_is_reported() -> None:

@@ -84,21 +84,34 @@ class ProcessingError(RiggingError):
 
 
 class GenerationError(RiggingError):
-    """A generator gave up on a request after its retries.
+    """A generator gave up on a request: after its retries, or at once when retrying is useless.
+
+    The message names the model, the attempts, the last failure and the provider's own
+    message (with secrets redacted). Credential failures (401/403, no key configured) are
+    not retried and say which setting to fix. A malformed answer (no choices, no message,
+    content of the wrong type, not JSON) is a `GenerationError` of the item it answered.
 
     Attributes:
         model: The model the request was for.
         status: The HTTP status of the last attempt, if it got one.
         attempts: How many attempts were made.
+        auth: Whether the request was refused for its credentials (or had none).
     """
 
     def __init__(
-        self, message: str, *, model: str, status: int | None = None, attempts: int = 1
+        self,
+        message: str,
+        *,
+        model: str,
+        status: int | None = None,
+        attempts: int = 1,
+        auth: bool = False,
     ) -> None:
         super().__init__(message)
         self.model = model
         self.status = status
         self.attempts = attempts
+        self.auth = auth
 
 
 class ExhaustedMaxRoundsError(RiggingError):
@@ -109,13 +122,19 @@ class ExhaustedMaxRoundsError(RiggingError):
 
     Attributes:
         max_rounds: The round budget that was used up.
+        last_error: Why the last round was rejected (the parse or validation error, or
+            which check asked again), when known; also part of the message.
         index: Position of the item in its batch (0 for a single run), once known.
         round: The generation round the budget ran out in, once known.
     """
 
-    def __init__(self, max_rounds: int) -> None:
-        super().__init__(f"Exhausted max rounds ({max_rounds}) while generating")
+    def __init__(self, max_rounds: int, *, last_error: str | None = None) -> None:
+        message = f"Exhausted max rounds ({max_rounds}) while generating"
+        if last_error:
+            message += f"; last error: {last_error}"
+        super().__init__(message)
         self.max_rounds = max_rounds
+        self.last_error = last_error
         self.index: int | None = None
         self.round: int | None = None
 
@@ -127,8 +146,10 @@ class MessagesExhaustedMaxRoundsError(ExhaustedMaxRoundsError):
         messages: The messages generated so far; they become the failed chat's `generated`.
     """
 
-    def __init__(self, max_rounds: int, messages: list[Any]) -> None:
-        super().__init__(max_rounds)
+    def __init__(
+        self, max_rounds: int, messages: list[Any], *, last_error: str | None = None
+    ) -> None:
+        super().__init__(max_rounds, last_error=last_error)
         self.messages = messages
 
     @property
@@ -144,8 +165,8 @@ class CompletionExhaustedMaxRoundsError(ExhaustedMaxRoundsError):
         completion: The last generated text.
     """
 
-    def __init__(self, max_rounds: int, completion: str) -> None:
-        super().__init__(max_rounds)
+    def __init__(self, max_rounds: int, completion: str, *, last_error: str | None = None) -> None:
+        super().__init__(max_rounds, last_error=last_error)
         self.completion = completion
 
 

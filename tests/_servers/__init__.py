@@ -19,10 +19,14 @@ from .openai_stub import (
     DropConnection,
     ErrorReply,
     Handler,
+    Hang,
     OpenAIStub,
+    RawReply,
     RecordedRequest,
     Reply,
+    ResetMidBody,
     ToolCall,
+    prompt_of,
 )
 
 __all__ = [
@@ -30,11 +34,15 @@ __all__ = [
     "DropConnection",
     "ErrorReply",
     "Handler",
+    "Hang",
     "OpenAIStub",
+    "RawReply",
     "RecordedRequest",
     "Reply",
+    "ResetMidBody",
     "ToolCall",
     "openai_stub_fixture",
+    "prompt_of",
 ]
 
 

@@ -76,14 +76,41 @@ class Connection:
         await self.writer.drain()
         return True
 
+    async def send_raw(self, status: int, body: bytes, content_type: str) -> bool:
+        """Write a whole response with `body` as it is; True (the connection stays usable)."""
+        head = {"content-type": content_type, "content-length": str(len(body))}
+        self.mark_finished()
+        self.writer.write(_head(status, head) + body)
+        await self.writer.drain()
+        return True
+
+    async def send_partial(self, body: bytes) -> bool:
+        """Write a 200 head announcing `body`, then its first half, then reset; False."""
+        head = {"content-type": "application/json", "content-length": str(len(body))}
+        self.writer.write(_head(200, head) + body[: len(body) // 2])
+        await self.writer.drain()
+        self.abort()
+        return False
+
+    async def wait_closed_by_peer(self) -> None:
+        """Wait until the client closes the connection (it gave up), reading nothing else."""
+        with contextlib.suppress(ConnectionError, OSError):
+            while await self.reader.read(65536):
+                pass
+        self.mark_finished()
+
     async def send_events(
-        self, events: Sequence[tuple[str, bool]], chunk_delay: float, drop_after: int | None
+        self,
+        events: Sequence[tuple[str, bool]],
+        chunk_delay: float,
+        drop_after: int | None,
+        cut_event: bool = False,
     ) -> bool:
         """Stream ``data: ...`` events in chunked encoding.
 
         `events` pairs each event's data with whether it carries a text piece; with
-        `drop_after`, the connection is cut after that many text events. Returns False when
-        the connection was cut.
+        `drop_after`, the connection is cut after that many text events (with `cut_event`,
+        in the middle of the next one). Returns False when the connection was cut.
         """
         head = {
             "content-type": "text/event-stream",
@@ -94,6 +121,9 @@ class Connection:
         sent_text = 0
         for number, (data, is_text) in enumerate(events):
             if drop_after is not None and is_text and sent_text >= drop_after:
+                if cut_event:
+                    half = f"data: {data}"[: len(data) // 2].encode()
+                    self.writer.write(b"%x\r\n%s\r\n" % (len(half), half))
                 await self.writer.drain()
                 self.abort()
                 return False

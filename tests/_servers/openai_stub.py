@@ -11,6 +11,12 @@ Every request is recorded, and the server counts how many requests were open at 
 
 Endpoints: ``POST /v1/chat/completions``, ``POST /v1/completions`` (both with ``n`` and
 ``stream``, including ``stream_options.include_usage``) and ``GET /v1/models``.
+
+Faults for fault-injection tests: `ErrorReply` (any status, ``Retry-After``), `DropConnection`
+(no answer), `ResetMidBody` (a 200 head and part of the body, then a reset), `RawReply` (any
+body: malformed JSON, ``"choices": []``, a choice without a message), `Hang` (no answer until
+the client gives up) and, for streams, ``Reply(drop_after=...)`` (cut after some events,
+optionally in the middle of one). `OpenAIStub.attempts` counts the requests per prompt.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import contextlib
 import json
 import re
 import threading
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -41,10 +47,14 @@ __all__ = [
     "DropConnection",
     "ErrorReply",
     "Handler",
+    "Hang",
     "OpenAIStub",
+    "RawReply",
     "RecordedRequest",
     "Reply",
+    "ResetMidBody",
     "ToolCall",
+    "prompt_of",
 ]
 
 
@@ -76,6 +86,7 @@ class Reply:
         delay: Seconds to wait before replying.
         chunk_delay: Seconds to wait between streamed chunks.
         drop_after: For streams: close the connection abruptly after this many text chunks.
+        cut_event: With `drop_after`: send the first half of the next event before the cut.
     """
 
     content: str = ""
@@ -87,6 +98,7 @@ class Reply:
     delay: float = 0.0
     chunk_delay: float = 0.0
     drop_after: int | None = None
+    cut_event: bool = False
 
     def __post_init__(self) -> None:
         if self.chunks is not None and self.choices is not None:
@@ -141,7 +153,38 @@ class DropConnection:
     delay: float = 0.0
 
 
-Action = Reply | ErrorReply | DropConnection
+@dataclass(frozen=True)
+class ResetMidBody:
+    """Send a 200 head announcing the whole body, then part of it, then reset the connection."""
+
+    delay: float = 0.0
+
+
+@dataclass(frozen=True)
+class RawReply:
+    """Send `body` as it is: text or bytes verbatim, anything else as JSON (malformed shapes)."""
+
+    body: Any
+    status: int = 200
+    content_type: str = "application/json"
+    delay: float = 0.0
+
+    def payload(self) -> bytes:
+        if isinstance(self.body, bytes):
+            return self.body
+        if isinstance(self.body, str):
+            return self.body.encode()
+        return json.dumps(self.body).encode()
+
+
+@dataclass(frozen=True)
+class Hang:
+    """Never answer: hold the request until the client gives up (or the stub is reset)."""
+
+    delay: float = 0.0
+
+
+Action = Reply | ErrorReply | DropConnection | ResetMidBody | RawReply | Hang
 Handler = Callable[[RecordedRequest], "Action | str"]
 
 
@@ -194,6 +237,18 @@ class OpenAIStub:
         """Every request received so far, in arrival order (a copy)."""
         with self._lock:
             return list(self._requests)
+
+    def attempts(self) -> Counter[str]:
+        """How many completion requests arrived per prompt (the last user message, or the prompt).
+
+        Fault-injection tests read attempt counts here: the server's own count, whatever
+        the client reports.
+        """
+        return Counter(
+            prompt_of(r)
+            for r in self.requests
+            if r.path in ("/v1/chat/completions", "/v1/completions") and isinstance(r.json, dict)
+        )
 
     def script(self, *actions: Action | str) -> None:
         """Queue replies for the next completion requests; a plain string is a `Reply`."""
@@ -360,6 +415,17 @@ class OpenAIStub:
             return False
         if isinstance(action, ErrorReply):
             return await _send_error(conn, action)
+        if isinstance(action, RawReply):
+            return await conn.send_raw(action.status, action.payload(), action.content_type)
+        if isinstance(action, ResetMidBody):
+            return await conn.send_partial(
+                json.dumps(
+                    chat_response("x", request.json, Reply(_echo_text(request)), 1, [])
+                ).encode()
+            )
+        if isinstance(action, Hang):
+            await conn.wait_closed_by_peer()
+            return False
         return await self._send_reply(conn, request, action)
 
     def _next_action(self, request: RecordedRequest) -> Action:
@@ -397,7 +463,7 @@ class OpenAIStub:
         events = (chat_chunks if chat else text_chunks)(
             response_id, body, reply, n, tool_ids, usage
         )
-        return await conn.send_events(events, reply.chunk_delay, reply.drop_after)
+        return await conn.send_events(events, reply.chunk_delay, reply.drop_after, reply.cut_event)
 
 
 async def _send_error(conn: Connection, error: ErrorReply) -> bool:
@@ -424,6 +490,11 @@ def _validate(request: RecordedRequest) -> str | None:
     if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
         return "'n' must be a positive integer"
     return None
+
+
+def prompt_of(request: RecordedRequest) -> str:
+    """The prompt of a completion request: its last user message, or its prompt text."""
+    return _echo_text(request)
 
 
 def _echo_text(request: RecordedRequest) -> str:

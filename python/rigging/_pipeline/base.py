@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing_extensions import Self
 
 from rigging._pipeline.batch import close_progress, fit_params, open_progress, resolve_generators
-from rigging._pipeline.run import Driver, RunPlan, execute, finalize
+from rigging._pipeline.run import Driver, RunPlan, execute, finalize, raise_first
 from rigging._pipeline.state import DEFAULT_MAX_ROUNDS, FailMode, RunState, check_fail_mode
 from rigging.generator import GenerateParams, Generator
 from rigging.tracing import finish_run_span, run_span
@@ -418,7 +418,10 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
     ) -> ListT:
         """Generate `count` independent results from the same inputs.
 
-        Each round sends every item that needs a generation in one batch call.
+        Each round sends every item that needs a generation in one batch call; an item the
+        generator fails on fails alone (see `catch` to keep it as a failed result). When the
+        run raises, the error carries the results finished so far as ``error.completed``
+        (a list, in input order).
 
         Args:
             count: How many results.
@@ -450,7 +453,12 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
     ) -> ListT:
         """Generate one result per input, each appended to the pipeline's own content.
 
-        A single input is broadcast to the length of ``params``.
+        A single input is broadcast to the length of ``params``. An item the generator fails
+        on fails alone: with ``catch(GenerationError, on_failed="include")`` it comes back
+        failed and every other item with its result; with ``"skip"`` it is left out. When
+        the run raises (``on_failed="raise"``, or an error not caught), the rest of the round
+        is finished first and the error carries the results finished so far as
+        ``error.completed`` (a list, in input order).
 
         Args:
             many: The inputs.
@@ -464,6 +472,8 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
 
         Raises:
             ValueError: ``many`` and ``params`` cannot be matched up.
+            Exception: An item's error in mode ``"raise"`` (or one not caught), with
+                ``.completed`` set.
         """
         mode = self._mode(on_failed)
         inputs = self._fit_batch(many, params)
@@ -483,7 +493,9 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
     ) -> ListT:
         """Run the pipeline once on each generator (the pipeline's own last).
 
-        Map and then callbacks run once, over all results.
+        Map and then callbacks run once, over all results. A generator that fails fails its
+        own run alone; when the run raises, every run is awaited first and the error carries
+        the other runs' finished results as ``error.completed``.
 
         Args:
             *generators: Generators or connection strings.
@@ -504,7 +516,9 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         template = f"{self._result_type.__name__} over {{count}} generators"
         with run_span(template, None, self.params, count=len(targets)) as span:
             runs = [self._execute(g, [self._base_input()], params, inner) for g in targets]
-            results = [r for batch in await asyncio.gather(*runs) for r in batch]
+            outcomes = await asyncio.gather(*runs, return_exceptions=True)
+            raise_first(outcomes)
+            results = [r for batch in t.cast("list[list[ResultT]]", outcomes) for r in batch]
             final = await self._finalize(results, mode)
             finish_run_span(span, final)
         return t.cast("ListT", self._list_type(final))

@@ -84,6 +84,36 @@ def parse_check(message: Message, types: Sequence[type[t.Any]]) -> tuple[bool, l
     return True, [message, Message.from_model(error, suffix=RECOVERY_PROMPT)]
 
 
+MAX_ERROR_TEXT = 1000
+"""Most characters of a check's feedback kept as an exhausted error's `last_error`."""
+
+
+def _shorten(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= MAX_ERROR_TEXT else text[:MAX_ERROR_TEXT] + "..."
+
+
+def _rejection(spec: UntilSpec, message: Message, step: Sequence[Message]) -> str:
+    """Why a chat check asked for another round: its feedback's error, else the check's name.
+
+    The parse checks (`until_parsed_as`, prompts) send back an error model; its content is
+    the parse or validation error. A custom check's own feedback message is used as is.
+    """
+    from rigging._model.stock import ErrorModel  # stock models load lazily
+
+    for feedback in reversed(step):
+        if feedback is message:
+            continue
+        for part in feedback.parts:
+            if isinstance(part.model, ErrorModel) and isinstance(part.model.content, str):
+                return _shorten(part.model.content)
+        text = feedback.content if isinstance(feedback.content, str) else str(feedback)
+        if text.strip():
+            return _shorten(text)
+    name = "until_parsed_as" if spec.callback is None else callback_name(spec.callback)
+    return f"the check {name}() asked for another round"
+
+
 class ChatDriver:
     """Chat rules: message-list requests, the until state machine, tool hook, `Chat` results."""
 
@@ -94,6 +124,7 @@ class ChatDriver:
         self.handlers = settings.tool_handlers
         self.metadata = settings.metadata
         self.has_tools = bool(self.handlers)
+        self.generated_type: type[t.Any] = GeneratedMessage
         self.tool_budget = max((h.max_rounds for h in self.handlers), default=0)
         self.budget = 1 + sum(u.max_rounds for u in self.untils) + self.tool_budget
 
@@ -105,9 +136,9 @@ class ChatDriver:
 
     def generate(
         self, requests: list[t.Any], params: list[GenerateParams]
-    ) -> Awaitable[Sequence[GeneratedMessage]]:
-        """One `generate_messages` call for the round."""
-        return self.generator.generate_messages(requests, params)
+    ) -> Awaitable[Sequence[GeneratedMessage | Exception]]:
+        """One `generate_messages_settled` call for the round (an item may fail alone)."""
+        return self.generator.generate_messages_settled(requests, params)
 
     async def tools(self, state: RunState, generated: GeneratedMessage) -> bool:
         """Consult tool handlers; a handled tool turn is kept and the item goes again."""
@@ -165,9 +196,12 @@ class ChatDriver:
         if spec.attempt_recovery:
             state.running.extend(step)
         if again:
+            state.last_error = _rejection(spec, message, step)
             if state.rounds >= spec.max_rounds:
                 dialog = state.running[:-1] if spec.attempt_recovery else [message]
-                raise MessagesExhaustedMaxRoundsError(spec.max_rounds, dialog)
+                raise MessagesExhaustedMaxRoundsError(
+                    spec.max_rounds, dialog, last_error=state.last_error
+                )
             state.rounds += 1
             return True
         kept = step if spec.drop_dialog or not spec.attempt_recovery else state.running
@@ -190,8 +224,11 @@ class ChatDriver:
                     return False
                 message = state.outputs[-1]
                 continue
+            state.last_error = _rejection(spec, message, step)
             if spec.max_rounds < 1:
-                raise MessagesExhaustedMaxRoundsError(spec.max_rounds, [message])
+                raise MessagesExhaustedMaxRoundsError(
+                    spec.max_rounds, [message], last_error=state.last_error
+                )
             state.running = list(step) if spec.attempt_recovery else []
             state.rounds = 1
             return True
@@ -248,6 +285,7 @@ class CompletionDriver:
         self.types = settings.until_types
         self.metadata = settings.metadata
         self.has_tools = False
+        self.generated_type: type[t.Any] = GeneratedText
         self.max_rounds = min((u.max_rounds for u in self.untils), default=0)
         self.budget = 1 + self.max_rounds
 
@@ -257,34 +295,41 @@ class CompletionDriver:
 
     def generate(
         self, requests: list[t.Any], params: list[GenerateParams]
-    ) -> Awaitable[Sequence[GeneratedText]]:
-        """One `generate_texts` call for the round."""
-        return self.generator.generate_texts(requests, params)
+    ) -> Awaitable[Sequence[GeneratedText | Exception]]:
+        """One `generate_texts_settled` call for the round (an item may fail alone)."""
+        return self.generator.generate_texts_settled(requests, params)
 
     async def tools(self, state: RunState, generated: GeneratedText) -> bool:
         """Completions have no tool hook."""
         return False
 
-    def _retry(self, spec: UntilSpec, prompt: str, text: str) -> bool:
+    def _retry(self, spec: UntilSpec, prompt: str, text: str) -> str | None:
+        """Why `spec` rejects the text, or None when it accepts it."""
         checked = prompt + text if spec.use_all_text else text
         if spec.callback is None:
             try:
                 parse_many(checked, *self.types)
-            except (RiggingError, ValueError):
-                return True
-            return False
-        return bool(spec.callback(checked))
+            except (RiggingError, ValueError) as exc:
+                return _shorten(str(exc)) or type(exc).__name__
+            return None
+        if spec.callback(checked):
+            return f"the check {callback_name(spec.callback)}() asked for another round"
+        return None
 
     def advance(self, state: RunState, generated: GeneratedText) -> bool:
         """True while any check rejects the text (every check sees every text)."""
         if not self.untils:
             return False
         text = generated.text
-        retry = [self._retry(spec, state.inputs, text) for spec in self.untils]
-        if not any(retry):
+        reasons = [self._retry(spec, state.inputs, text) for spec in self.untils]
+        rejected = [r for r in reasons if r is not None]
+        if not rejected:
             return False
+        state.last_error = rejected[0]
         if state.rounds >= self.max_rounds:
-            raise CompletionExhaustedMaxRoundsError(self.max_rounds, text)
+            raise CompletionExhaustedMaxRoundsError(
+                self.max_rounds, text, last_error=state.last_error
+            )
         state.rounds += 1
         return True
 

@@ -4,10 +4,17 @@ One loop drives every runner (`run`, `run_many`, `run_batch`, `run_over`). Each 
 the ready items from the native `FanOut` table, sends them to the generator in ONE batch
 call, and lets the driver (chat or completion rules) decide per item: done, again, or
 failed. Results stay in input order; a failure of one item never touches another's result.
+
+The batch call returns one result *or exception* per item (`Generator.generate_messages_settled`),
+so an item the generator could not answer fails alone. When an error must propagate (failure
+mode ``"raise"``, or an error the pipeline does not catch), the round is still finished for the
+other items, then the first error (in input order) is raised with the results finished so far
+attached as ``completed`` (see `attach_completed`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import typing as t
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -15,13 +22,13 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from rigging._native import FanOut
 from rigging._pipeline.state import FailMode, RunState, add_context
-from rigging.error import ExhaustedMaxRoundsError, RiggingError
+from rigging.error import ExhaustedMaxRoundsError, GenerationError, RiggingError
 from rigging.tracing import callback_name, tracer, usage_attributes
 
 if TYPE_CHECKING:
     from rigging.generator import GenerateParams
 
-__all__ = ["Driver", "RunPlan", "execute", "finalize"]
+__all__ = ["Driver", "RunPlan", "attach_completed", "execute", "finalize", "raise_first"]
 
 ResultT = TypeVar("ResultT")
 ResultT_co = TypeVar("ResultT_co", covariant=True)
@@ -34,13 +41,15 @@ class Driver(Protocol[ResultT_co]):
     """Most generations one item may need (first one, tool rounds and until rounds)."""
     has_tools: bool
     """Whether `tools` must be consulted after each generation."""
+    # Optional ``generated_type``: what the generator must return per item (`GeneratedMessage`
+    # or `GeneratedText`); anything else fails that item as a `GenerationError`.
 
     def request(self, state: RunState) -> Any:
         """Build what is sent to the generator for `state`."""
         ...
 
     def generate(self, requests: list[Any], params: list[GenerateParams]) -> Awaitable[Any]:
-        """Call the generator once for the whole round."""
+        """Call the generator once for the whole round: one result or exception per item."""
         ...
 
     def tools(self, state: RunState, generated: Any) -> Awaitable[bool]:
@@ -72,6 +81,8 @@ class RunPlan(Generic[ResultT]):
     watchers: tuple[Callable[[list[ResultT]], Awaitable[Any]], ...]
     limit: int | None = None
     progress: Any = None
+    pending: Exception | None = None
+    """The first error that must propagate, raised once the current round is finished."""
 
 
 def _soft(plan: RunPlan[Any], exc: BaseException) -> bool:
@@ -83,10 +94,14 @@ def _soft(plan: RunPlan[Any], exc: BaseException) -> bool:
     return isinstance(exc, plan.fail_on) and not isinstance(exc, plan.exclude)
 
 
+Answered = tuple[Sequence[int], Sequence[Any]]
+"""The items of a round the generator answered: their indices and their results."""
+
+
 async def _generate_round(
     plan: RunPlan[ResultT], fan: FanOut, batch: list[int], round_: int, results: list[Any]
-) -> Sequence[Any] | None:
-    """One generator call for `batch`; on a caught error mark only these items failed."""
+) -> Answered:
+    """One generator call for `batch`; the items it answered, failed ones marked as such."""
     states = plan.states
     driver = plan.driver
     requests = [driver.request(states[i]) for i in batch]
@@ -96,30 +111,48 @@ async def _generate_round(
     ) as span:
         try:
             generated = await driver.generate(requests, params)
-        except Exception as exc:
-            if not _soft(plan, exc):
-                add_context(
-                    exc, "the generator", index=batch[0] if len(batch) == 1 else None, round_=round_
-                )
-                raise
-            span.set_attribute("failed", True)
-            span.set_attribute("error", str(exc))
-            for i in batch:
-                results[i] = driver.failed(states[i], exc)
-                fan.fail(i)
-            return None
+        except Exception as exc:  # a generator overriding the settled methods raised
+            generated = [exc] * len(batch)
+        if len(generated) != len(batch):
+            raise RiggingError(
+                f"generator returned {len(generated)} results for {len(batch)} inputs "
+                f"in round {round_}; a generator must return exactly one result per input"
+            )
+        expected: type[Any] = getattr(driver, "generated_type", object)
+        errors = [g for g in generated if not isinstance(g, expected)]
         if span.is_recording():
             generator = getattr(driver, "generator", None)
             if generator is not None:
                 span.set_attribute("generator_id", generator.to_identifier())
-            span.set_attribute("usage", usage_attributes(generated))
-            span.set_attribute("failed", False)
-    if len(generated) != len(batch):
-        raise RiggingError(
-            f"generator returned {len(generated)} results for {len(batch)} inputs "
-            f"in round {round_}; a generator must return exactly one result per input"
-        )
-    return t.cast("Sequence[Any]", generated)
+            ok = [g for g in generated if isinstance(g, expected)]
+            span.set_attribute("usage", usage_attributes(ok))
+            span.set_attribute("failed", bool(errors))
+            if errors:
+                span.set_attribute("failed_items", len(errors))
+                span.set_attribute("error", str(errors[0]))
+    if not errors:
+        return batch, generated
+    indices: list[int] = []
+    answered: list[Any] = []
+    for index, item in zip(batch, t.cast("Sequence[Any]", generated), strict=True):
+        if not isinstance(item, expected):
+            error = item if isinstance(item, Exception) else _not_a_result(driver, item)
+            _fail_item(plan, fan, index, error, round_, results, what="the generator")
+        else:
+            indices.append(index)
+            answered.append(item)
+    return indices, answered
+
+
+def _not_a_result(driver: Driver[Any], item: Any) -> GenerationError:
+    """The error of an item the generator answered with something that is not a result."""
+    generator = getattr(driver, "generator", None)
+    model = str(getattr(generator, "model", "") or "")
+    return GenerationError(
+        f"generator {type(generator).__name__} returned {type(item).__name__} for an item, "
+        f"not a {getattr(driver, 'generated_type', object).__name__}",
+        model=model,
+    )
 
 
 def _fail_item(
@@ -131,29 +164,31 @@ def _fail_item(
     results: list[Any],
     *,
     in_flight: bool = True,
+    what: str = "processing",
 ) -> None:
-    """Record a failed item, or re-raise with context when the error is not soft."""
-    if not _soft(plan, exc):
-        add_context(exc, "processing", index=index, round_=round_)
-        raise exc
+    """Record a failed item; an error that must propagate is kept for the end of the round."""
     if isinstance(exc, ExhaustedMaxRoundsError):
         exc.index, exc.round = index, round_
-    results[index] = plan.driver.failed(plan.states[index], exc)
     if in_flight:
         fan.fail(index)
+    if not _soft(plan, exc):
+        if plan.pending is None:
+            add_context(exc, what, index=index, round_=round_)
+            plan.pending = exc
+        return
+    results[index] = plan.driver.failed(plan.states[index], exc)
 
 
 async def _decide_with_tools(
     plan: RunPlan[ResultT],
     fan: FanOut,
-    batch: list[int],
-    generated: Sequence[Any],
+    generated: Answered,
     round_: int,
     results: list[Any],
 ) -> None:
     """Per-item path when tool handlers must be awaited first."""
     driver = plan.driver
-    for index, item in zip(batch, generated, strict=True):
+    for index, item in zip(*generated, strict=True):
         state = plan.states[index]
         state.last = item
         try:
@@ -172,8 +207,7 @@ async def _decide_with_tools(
 def _decide(
     plan: RunPlan[ResultT],
     fan: FanOut,
-    batch: list[int],
-    generated: Sequence[Any],
+    generated: Answered,
     round_: int,
     results: list[Any],
 ) -> None:
@@ -182,7 +216,7 @@ def _decide(
     states = plan.states
     done: list[int] = []
     again: list[int] = []
-    for index, item in zip(batch, generated, strict=True):
+    for index, item in zip(*generated, strict=True):
         state = states[index]
         state.last = item
         try:
@@ -205,7 +239,8 @@ def _exhausted(
     plan: RunPlan[ResultT], fan: FanOut, index: int, round_: int, results: list[Any]
 ) -> None:
     """The table refused another round (the item used every send it may have)."""
-    exc = ExhaustedMaxRoundsError(plan.driver.budget)
+    last_error = getattr(plan.states[index], "last_error", None)
+    exc = ExhaustedMaxRoundsError(plan.driver.budget, last_error=last_error)
     _fail_item(plan, fan, index, exc, round_, results, in_flight=False)
 
 
@@ -217,6 +252,10 @@ async def execute(plan: RunPlan[ResultT]) -> list[ResultT]:
 
     Returns:
         One result per item, in input order (failed items included, whatever the mode).
+
+    Raises:
+        Exception: The first error that must propagate, once its round is finished, with
+            the results finished so far attached (see `attach_completed`).
     """
     count = len(plan.states)
     results: list[Any] = [None] * count
@@ -225,14 +264,65 @@ async def execute(plan: RunPlan[ResultT]) -> list[ResultT]:
     while not fan.is_finished():
         batch = fan.next_round(plan.limit)
         round_ += 1
-        generated = await _generate_round(plan, fan, batch, round_, results)
-        if generated is not None:
-            if plan.driver.has_tools:
-                await _decide_with_tools(plan, fan, batch, generated, round_, results)
-            else:
-                _decide(plan, fan, batch, generated, round_, results)
-        await _after_round(plan, fan, results, round_)
+        try:
+            generated = await _generate_round(plan, fan, batch, round_, results)
+            if generated[0]:
+                if plan.driver.has_tools:
+                    await _decide_with_tools(plan, fan, generated, round_, results)
+                else:
+                    _decide(plan, fan, generated, round_, results)
+            await _after_round(plan, fan, results, round_)
+        except Exception as exc:
+            attach_completed(exc, results)
+            raise
+        if plan.pending is not None:
+            raise attach_completed(plan.pending, results)
     return results
+
+
+def raise_first(outcomes: Sequence[Any]) -> None:
+    """Raise the first error among the outcomes of several runs (`run_over`).
+
+    The error gets every other run's finished results as ``completed``. The caller awaits
+    every run first (``gather(..., return_exceptions=True)``), so none is left going.
+
+    Args:
+        outcomes: Each run's results, or its exception.
+    """
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            finished = [
+                r
+                for other in outcomes
+                if not isinstance(other, BaseException)
+                for r in other
+                if not getattr(r, "failed", False)
+            ]
+            outcome.completed = finished  # type: ignore[attr-defined]
+            raise outcome
+
+
+def attach_completed(exc: BaseException, results: Sequence[Any]) -> BaseException:
+    """Attach the results that finished without failing to `exc` as ``exc.completed``.
+
+    A run that raises (failure mode ``"raise"``, or an error it does not catch) keeps the
+    chats or completions it had finished: ``exc.completed`` is the list of them, in input
+    order (items still running, failed or never started are left out). Set only once: the
+    innermost run that raised decides.
+
+    Args:
+        exc: The error that propagates.
+        results: The run's results so far (None for unfinished items).
+
+    Returns:
+        `exc`.
+    """
+    if getattr(exc, "completed", None) is None:
+        finished = [r for r in results if r is not None and not getattr(r, "failed", False)]
+        # An exception type with __slots__ has nowhere to put it: left as it is.
+        with contextlib.suppress(AttributeError):
+            exc.completed = finished  # type: ignore[attr-defined]
+    return exc
 
 
 async def _after_round(
@@ -297,6 +387,7 @@ async def finalize(
                 mapped = await callback(results)
         except Exception as exc:
             add_context(exc, f"map callback {_name(callback)}", index=None, round_=None)
+            attach_completed(exc, results)
             raise
         if not isinstance(mapped, list) or not all(isinstance(r, result_type) for r in mapped):
             raise TypeError(
@@ -334,7 +425,11 @@ async def _then_all(
 
     import asyncio  # here, not at the top: it adds ~25 ms to `import rigging`
 
-    return list(await asyncio.gather(*(one(i, r) for i, r in enumerate(results))))
+    try:
+        return list(await asyncio.gather(*(one(i, r) for i, r in enumerate(results))))
+    except Exception as exc:  # the run's results (before this callback) ride along
+        attach_completed(exc, results)
+        raise
 
 
 def _name(callback: Any) -> str:

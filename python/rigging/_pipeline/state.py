@@ -77,6 +77,8 @@ class RunState:
     """Tool-call dialog, sent after the inputs and kept in the result (chat only)."""
     last: Any = None
     """The last generation result received (`GeneratedMessage` or `GeneratedText`)."""
+    last_error: str | None = None
+    """Why a check last asked for another round (named when the rounds run out)."""
 
 
 def add_context(exc: BaseException, what: str, *, index: int | None, round_: int | None) -> None:

@@ -41,7 +41,7 @@ from rigging._stream.events import (
 )
 from rigging._stream.parser import ModelStream
 from rigging.generator import Generator
-from rigging.generator._remote import gather_all
+from rigging.generator._remote import gather_settled
 
 if t.TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -143,9 +143,9 @@ class RoundStreamer(t.Generic[GeneratedT]):
 
     async def generate(
         self, requests: list[tuple[int, t.Any]], params: list[GenerateParams]
-    ) -> list[GeneratedT]:
-        """Stream every item of the round concurrently (the first failure cancels the rest)."""
-        return await gather_all(
+    ) -> list[GeneratedT | Exception]:
+        """Stream every item of the round concurrently; a failed stream fails its item alone."""
+        return await gather_settled(
             [self._one(i, item, p) for (i, item), p in zip(requests, params, strict=True)]
         )
 
@@ -190,7 +190,7 @@ class StreamingChatDriver(ChatDriver):
 
     async def generate(
         self, requests: list[t.Any], params: list[GenerateParams]
-    ) -> list[GeneratedMessage]:
+    ) -> list[GeneratedMessage | Exception]:
         """Stream every item of the round concurrently (see `RoundStreamer`)."""
         return await self.streamer.generate(requests, params)
 
@@ -237,7 +237,7 @@ class StreamingCompletionDriver(CompletionDriver):
 
     async def generate(
         self, requests: list[t.Any], params: list[GenerateParams]
-    ) -> list[GeneratedText]:
+    ) -> list[GeneratedText | Exception]:
         """Stream every item of the round concurrently (see `RoundStreamer`)."""
         return await self.streamer.generate(requests, params)
 

@@ -21,7 +21,10 @@ __all__ = [
     "Failure",
     "RemoteGenerator",
     "RetryPolicy",
+    "cause_of",
     "gather_all",
+    "gather_settled",
+    "give_up",
     "parse_retry_after",
     "with_retries",
 ]
@@ -43,6 +46,10 @@ class Failure:
     """HTTP status, if the attempt got a response."""
     retry_after: float | None = None
     """Seconds the server asked us to wait, if it said."""
+    detail: str = ""
+    """The provider's own message (before redaction), if it gave one."""
+    auth: bool = False
+    """The request was refused for its credentials (401/403) or none were configured."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,34 @@ def parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+MAX_DETAIL = 500
+"""Most characters of a provider's message kept in an error."""
+
+
+def failure_message(model: str, attempts: int, failure: Failure, hint: str | None = None) -> str:
+    """The text of the `GenerationError` for a request that gave up (not yet redacted).
+
+    Args:
+        model: Model name.
+        attempts: Attempts made.
+        failure: The last failure.
+        hint: What to change, for failures the user must fix (e.g. a missing key).
+
+    Returns:
+        The message.
+    """
+    message = f"request to model {model!r} failed after {attempts} attempt(s); "
+    message += f"last error: {failure.reason}"
+    detail = " ".join(failure.detail.split())
+    if detail:
+        if len(detail) > MAX_DETAIL:
+            detail = detail[:MAX_DETAIL] + "..."
+        message += f": {detail}"
+    if hint:
+        message += f" ({hint})"
+    return message
+
+
 async def with_retries(
     call: Callable[[], Awaitable[T]],
     *,
@@ -115,13 +150,16 @@ async def with_retries(
     model: str,
     redact: Callable[[str], str],
     rand: Callable[[], float] = random.random,
+    hint: Callable[[Failure], str | None] | None = None,
 ) -> T:
     """Run `call`, retrying failures that `classify` calls retryable.
 
-    Failures that `classify` does not recognise, or recognises as not retryable, propagate
-    with `redact` applied to their text (a provider's 400/401 body may echo the key). When
-    the retries run out, a `GenerationError` names the model, the number of attempts and the
-    last failure (status included).
+    Failures that `classify` does not recognise propagate unchanged. A recognised failure
+    that is not retryable (a 4xx answer, refused or missing credentials) raises a
+    `GenerationError` at once; a retryable one does when the retries run out. The error
+    names the model, the number of attempts, the last failure (status included), the
+    provider's own message and, for credential failures, what to set; its text goes
+    through `redact`.
 
     Args:
         call: The attempt.
@@ -130,12 +168,13 @@ async def with_retries(
         model: Model name for the final error.
         redact: Removes secrets from text put into the error.
         rand: Jitter source.
+        hint: What to tell the user about a failure they must fix (None: nothing).
 
     Returns:
         The result of the first successful attempt.
 
     Raises:
-        GenerationError: A retryable failure persisted through every retry.
+        GenerationError: A failure was not retryable or persisted through every retry.
     """
     retry = 0
     while True:
@@ -143,20 +182,53 @@ async def with_retries(
             return await call()
         except Exception as exc:
             failure = classify(exc)
-            if failure is None or not failure.retryable:
+            if failure is None:
                 redact_exception(exc, redact)  # a 400/401 body may echo the key
                 raise
-            if retry >= policy.max_retries:
-                attempts = retry + 1
-                message = redact(
-                    f"request to model {model!r} failed after {attempts} attempt(s); "
-                    f"last error: {failure.reason}"
+            if not failure.retryable or retry >= policy.max_retries:
+                advice = hint(failure) if hint is not None else None
+                raise give_up(exc, failure, model, retry + 1, redact, advice) from cause_of(
+                    exc, redact
                 )
-                raise GenerationError(
-                    message, model=model, status=failure.status, attempts=attempts
-                ) from redact_exception(exc, redact)
             await asyncio.sleep(policy.delay(retry, failure.retry_after, rand))
             retry += 1
+
+
+def give_up(
+    exc: Exception,
+    failure: Failure,
+    model: str,
+    attempts: int,
+    redact: Callable[[str], str],
+    hint: str | None = None,
+) -> GenerationError:
+    """The `GenerationError` for a request that failed for good (its text redacted).
+
+    Args:
+        exc: The last attempt's exception.
+        failure: Its classification.
+        model: Model name.
+        attempts: Attempts made.
+        redact: Removes secrets from the text.
+        hint: What the user must change, if anything.
+
+    Returns:
+        The error (not raised).
+    """
+    message = redact(failure_message(model, attempts, failure, hint))
+    return GenerationError(
+        message, model=model, status=failure.status, attempts=attempts, auth=failure.auth
+    )
+
+
+def cause_of(exc: Exception, redact: Callable[[str], str]) -> Exception | None:
+    """`exc` as the cause of the final error, unless its own text holds a secret."""
+    redact_exception(exc, redact)  # scrubbed in place first: a provider's body may echo a key
+    try:
+        text = str(exc)
+    except Exception:  # a broken __str__: keep the chain out of it
+        return None
+    return exc if redact(text) == text else None
 
 
 async def gather_all(coros: Sequence[Coroutine[Any, Any, T]]) -> list[T]:
@@ -176,6 +248,41 @@ async def gather_all(coros: Sequence[Coroutine[Any, Any, T]]) -> list[T]:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
+
+
+async def gather_settled(coros: Sequence[Coroutine[Any, Any, T]]) -> list[T | Exception]:
+    """Run coroutines concurrently; each one's exception becomes its result.
+
+    One failure never cancels or loses the others. A `BaseException` that is not an
+    `Exception` (cancellation, ``KeyboardInterrupt``) cancels the rest and propagates.
+
+    Args:
+        coros: The coroutines.
+
+    Returns:
+        Their results or exceptions, in order.
+    """
+    tasks = [asyncio.ensure_future(coro) for coro in coros]
+    try:
+        if tasks:
+            await asyncio.wait(tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    out: list[T | Exception] = []
+    for task in tasks:
+        if task.cancelled():
+            raise asyncio.CancelledError("a generation was cancelled")
+        error = task.exception()
+        if error is None:
+            out.append(task.result())
+        elif isinstance(error, Exception):
+            out.append(error)
+        else:
+            raise error
+    return out
 
 
 class _Throttle:
@@ -252,6 +359,14 @@ class RemoteGenerator(Generator):
     def _policy(self) -> RetryPolicy:
         return RetryPolicy(self.max_retries, self.backoff_base, self.backoff_max)
 
+    def _hint(self, failure: Failure) -> str | None:
+        """What to tell the user about a failure they must fix (credentials); None: nothing."""
+        if not failure.auth:
+            return None
+        if self.api_key:
+            return "the provider refused the api key; check api_key="
+        return "no api key was configured; pass api_key= (or ,api_key= in the identifier)"
+
     async def _call(
         self,
         attempt: Callable[[], Awaitable[T]],
@@ -265,5 +380,10 @@ class RemoteGenerator(Generator):
                 return await wrapped()
 
         return await with_retries(
-            one, policy=self._policy(), classify=classify, model=self.model, redact=self._redact
+            one,
+            policy=self._policy(),
+            classify=classify,
+            model=self.model,
+            redact=self._redact,
+            hint=self._hint,
         )

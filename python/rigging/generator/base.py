@@ -262,6 +262,31 @@ class Generator(BaseModel):
         """
         raise NotImplementedError(f"{type(self).__name__} does not support chat generation")
 
+    async def generate_messages_settled(
+        self,
+        messages: Sequence[Sequence[Message]],
+        params: Sequence[GenerateParams],
+    ) -> Sequence[GeneratedMessage | Exception]:
+        """Like `generate_messages`, but one item's failure is that item's result alone.
+
+        Pipelines generate through this method, so one failing conversation never costs
+        the others their results. This default sends the whole batch to `generate_messages`;
+        if that raises, the batch is split in halves and each is tried again, down to single
+        items (at most ``2n - 1`` calls for ``n`` items; errors that concern every item alike,
+        such as refused credentials, fail them all without splitting). Generators that can
+        tell their items apart (the remote ones) override it to report each item's error.
+
+        Args:
+            messages: The conversations.
+            params: One params object per conversation.
+
+        Returns:
+            One result or exception per conversation, in order.
+        """
+        from rigging.generator._settle import settle_batch  # only when a pipeline runs
+
+        return await settle_batch(self.generate_messages, messages, params)
+
     async def stream_messages(
         self, messages: Sequence[Message], params: GenerateParams | None = None
     ) -> AsyncIterator[StreamChunk]:
@@ -309,6 +334,27 @@ class Generator(BaseModel):
             NotImplementedError: This generator does not support text completion.
         """
         raise NotImplementedError(f"{type(self).__name__} does not support text completion")
+
+    async def generate_texts_settled(
+        self,
+        texts: Sequence[str],
+        params: Sequence[GenerateParams],
+    ) -> Sequence[GeneratedText | Exception]:
+        """Like `generate_texts`, but one item's failure is that item's result alone.
+
+        Same contract as `generate_messages_settled`: the default splits a batch whose
+        `generate_texts` call raised, to isolate the failing texts.
+
+        Args:
+            texts: The prompts.
+            params: One params object per text.
+
+        Returns:
+            One result or exception per text, in order.
+        """
+        from rigging.generator._settle import settle_batch  # only when a pipeline runs
+
+        return await settle_batch(self.generate_texts, texts, params)
 
     async def stream_texts(
         self, text: str, params: GenerateParams | None = None

@@ -2,7 +2,8 @@
 
 Decisions against upstream: the generator's own params are merged under the request's in the
 template context; a generator without an api key gets ``""`` as ``api_key`` instead of failing;
-429 and 5xx answers are retried like LiteLLM's (unless listed as valid); the result's
+429 and 5xx answers are retried like LiteLLM's (unless listed as valid), 401 and 403 fail at
+once with a `GenerationError` naming ``api_key=`` (unless listed as valid); the result's
 ``extra`` holds plain JSON values (status code, URL with the key redacted, headers).
 """
 
@@ -26,7 +27,13 @@ from rigging.generator._http_spec import (
     TransformStep,
     load_spec_text,
 )
-from rigging.generator._remote import Failure, RemoteGenerator, gather_all, parse_retry_after
+from rigging.generator._remote import (
+    Failure,
+    RemoteGenerator,
+    gather_all,
+    gather_settled,
+    parse_retry_after,
+)
 from rigging.generator.base import check_batch
 from rigging.generator.params import GenerateParams
 from rigging.generator.results import GeneratedMessage, GeneratedText
@@ -44,18 +51,30 @@ __all__ = [
 ]
 
 _RETRY_STATUSES = frozenset({408, 429})
+_AUTH_STATUSES = frozenset({401, 403})
 
 
-class _RetryableStatusError(Exception):
-    def __init__(self, status: int, headers: httpx.Headers) -> None:
-        super().__init__(f"HTTP {status}")
-        self.status = status
-        self.headers = headers
+class _StatusError(Exception):
+    """An answer whose status is an error: retried (429, 5xx) or not (401/403)."""
+
+    def __init__(self, response: httpx.Response, *, retryable: bool) -> None:
+        super().__init__(f"HTTP {response.status_code}")
+        self.status = response.status_code
+        self.headers = response.headers
+        self.retryable = retryable
+        self.body = response.text
 
 
 def _classify(exc: Exception) -> Failure | None:
-    if isinstance(exc, _RetryableStatusError):
-        return Failure(True, f"HTTP {exc.status}", exc.status, parse_retry_after(exc.headers))
+    if isinstance(exc, _StatusError):
+        return Failure(
+            exc.retryable,
+            f"HTTP {exc.status}",
+            exc.status,
+            parse_retry_after(exc.headers),
+            detail=exc.body,
+            auth=exc.status in _AUTH_STATUSES,
+        )
     if isinstance(exc, httpx.TimeoutException):
         return Failure(True, f"timeout ({type(exc).__name__})")
     if isinstance(exc, httpx.TransportError):
@@ -136,7 +155,9 @@ class HTTPGenerator(RemoteGenerator):
             if valid is not None and status in valid:
                 return response
             if status in _RETRY_STATUSES or status >= 500:
-                raise _RetryableStatusError(status, response.headers)
+                raise _StatusError(response, retryable=True)
+            if status in _AUTH_STATUSES:
+                raise _StatusError(response, retryable=False)
             if valid is not None:
                 raise ProcessingError(
                     self._redact(f"received invalid status code {status} for {url}")
@@ -179,6 +200,26 @@ class HTTPGenerator(RemoteGenerator):
                 [self._one(client, m, p) for m, p in zip(messages, params, strict=True)]
             )
 
+    async def generate_messages_settled(
+        self,
+        messages: Sequence[Sequence[Message]],
+        params: Sequence[GenerateParams],
+    ) -> Sequence[GeneratedMessage | Exception]:
+        """Like `generate_messages`, each conversation's error being its own result.
+
+        Args:
+            messages: The conversations.
+            params: One params object per conversation.
+
+        Returns:
+            One result or exception per conversation, in order.
+        """
+        check_batch(messages, params)
+        async with httpx.AsyncClient() as client:
+            return await gather_settled(
+                [self._one(client, m, p) for m, p in zip(messages, params, strict=True)]
+            )
+
     async def generate_texts(
         self,
         texts: Sequence[str],
@@ -193,11 +234,35 @@ class HTTPGenerator(RemoteGenerator):
         Returns:
             One result per text, in order.
         """
-        conversations = [[Message(role="user", content=text)] for text in texts]
-        results = await self.generate_messages(conversations, params)
-        return [
-            GeneratedText(
-                text=_text_of(r.message), stop_reason=r.stop_reason, usage=r.usage, extra=r.extra
-            )
-            for r in results
-        ]
+        results = await self.generate_messages(_conversations(texts), params)
+        return [_as_text(r) for r in results]
+
+    async def generate_texts_settled(
+        self,
+        texts: Sequence[str],
+        params: Sequence[GenerateParams],
+    ) -> Sequence[GeneratedText | Exception]:
+        """Like `generate_texts`, each text's error being its own result.
+
+        Args:
+            texts: The prompts.
+            params: One params object per text.
+
+        Returns:
+            One result or exception per text, in order.
+        """
+        results = await self.generate_messages_settled(_conversations(texts), params)
+        return [r if isinstance(r, Exception) else _as_text(r) for r in results]
+
+
+def _conversations(texts: Sequence[str]) -> list[list[Message]]:
+    return [[Message(role="user", content=text)] for text in texts]
+
+
+def _as_text(result: GeneratedMessage) -> GeneratedText:
+    return GeneratedText(
+        text=_text_of(result.message),
+        stop_reason=result.stop_reason,
+        usage=result.usage,
+        extra=result.extra,
+    )

@@ -16,13 +16,22 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from rigging._redact import redact_exception
 from rigging.error import GenerationError
+from rigging.generator._litellm_errors import (
+    check_message,
+    check_text,
+    choice_of,
+    classify_litellm_error,
+    key_names,
+    provider_message,
+)
 from rigging.generator._remote import (
+    MAX_DETAIL,
     Failure,
     RemoteGenerator,
+    cause_of,
     gather_all,
-    parse_retry_after,
+    gather_settled,
     with_retries,
 )
 from rigging.generator.base import check_batch
@@ -55,48 +64,6 @@ def import_litellm() -> ModuleType:
         # which would repeat on each retried 429; set on first use, never at rigging import.
         setattr(litellm, "suppress_debug_info", True)  # noqa: B010 (untyped module attribute)
     return litellm
-
-
-def _openai_api_error() -> type[Exception]:
-    openai = importlib.import_module("openai")  # installed with litellm
-    cls: type[Exception] = openai.APIError
-    return cls
-
-
-def _headers_of(exc: Exception) -> Any:
-    headers = getattr(exc, "litellm_response_headers", None) or getattr(exc, "headers", None)
-    if headers:
-        return headers
-    response = getattr(exc, "response", None)
-    return getattr(response, "headers", None)
-
-
-def classify_litellm_error(exc: Exception) -> Failure | None:
-    """Classify a litellm (or openai) exception for the retry loop.
-
-    Timeouts, connection errors, 429 and 5xx are retryable; other API errors propagate.
-
-    Args:
-        exc: The exception raised by litellm.
-
-    Returns:
-        The classification, or None for exceptions that are not API errors.
-    """
-    litellm = import_litellm()
-    name = type(exc).__name__
-    if isinstance(exc, litellm.Timeout | TimeoutError):
-        return Failure(retryable=True, reason=f"timeout ({name})")
-    status = getattr(exc, "status_code", None)
-    if isinstance(exc, litellm.APIConnectionError) and not isinstance(status, int):
-        return Failure(retryable=True, reason=f"connection error ({name})")
-    if not isinstance(status, int) or not isinstance(exc, _openai_api_error()):
-        return None
-    retryable = status == 429 or status >= 500 or isinstance(exc, litellm.APIConnectionError)
-    try:
-        retry_after = parse_retry_after(_headers_of(exc))
-    except (AttributeError, TypeError):
-        retry_after = None
-    return Failure(retryable, f"HTTP {status} ({name})", status, retry_after)
 
 
 def _usage(response: Any) -> Usage | None:
@@ -282,7 +249,12 @@ class LiteLLMGenerator(RemoteGenerator):
     Every `GenerateParams` field (and `extra`) is passed to litellm as a keyword argument.
     Requests are bounded by `max_connections` and paced by `min_delay_between_requests`;
     rate limits, timeouts, connection errors and 5xx responses are retried with exponential
-    backoff and jitter (honouring ``Retry-After``), then a `GenerationError` is raised.
+    backoff and jitter (honouring ``Retry-After``), then a `GenerationError` is raised that
+    names the provider's own message (redacted). A 200 answer without the shape of a
+    completion (no choices, no message, content that is not text, not JSON) is retried the
+    same way. Refused credentials (401/403) and missing ones are not retried: the error says
+    which setting to fix (``api_key=`` or the provider's variable, e.g. ``OPENAI_API_KEY``).
+    In pipelines each conversation's error is its own (`generate_messages_settled`).
 
     When a response holds several choices (``n``), the first one is the result and the
     others' contents are kept in ``extra["other_choices"]``.
@@ -293,6 +265,16 @@ class LiteLLMGenerator(RemoteGenerator):
     closes); litellm alone builds, and leaks, a new client and connection per call there. A
     ``client`` passed in ``extra`` is left alone.
     """
+
+    def _hint(self, failure: Failure) -> str | None:
+        """Name the setting to fix for a credential failure (the provider's env variable)."""
+        if not failure.auth:
+            return None
+        names = key_names(self.model)
+        where = " or set " + " / ".join(names) if names else ""
+        if self.api_key:
+            return f"the provider refused the api key: check api_key={where}"
+        return f"no api key: pass api_key= (or ,api_key= in the identifier){where}"
 
     def _kwargs(self, params: GenerateParams) -> dict[str, Any]:
         kwargs = self.params.merge_with(params).to_dict()
@@ -309,14 +291,12 @@ class LiteLLMGenerator(RemoteGenerator):
         kwargs = self._kwargs(params)
         payload = [message.to_openai_spec() for message in messages]
 
-        async def attempt() -> Any:
-            return await litellm.acompletion(model=self.model, messages=payload, **kwargs)
+        async def attempt() -> tuple[Any, Any, Any]:
+            response = await litellm.acompletion(model=self.model, messages=payload, **kwargs)
+            choice = choice_of(response)
+            return response, choice, check_message(choice)
 
-        response = await self._call(attempt, classify_litellm_error)
-        choice = response.choices[0]
-        message = getattr(choice, "message", None)
-        if message is None:
-            raise ValueError("litellm returned a streaming response; streaming is not supported")
+        response, choice, message = await self._call(attempt, classify_litellm_error)
         generated = Message(
             role="assistant",
             content=message.content or "",
@@ -338,16 +318,17 @@ class LiteLLMGenerator(RemoteGenerator):
         if client is not None:
             kwargs["client"] = client
 
-        async def attempt() -> Any:
-            return await litellm.atext_completion(model=self.model, prompt=text, **kwargs)
+        async def attempt() -> tuple[Any, Any, str]:
+            response = await litellm.atext_completion(model=self.model, prompt=text, **kwargs)
+            choice = choice_of(response)
+            return response, choice, check_text(choice)
 
-        response = await self._call(attempt, classify_litellm_error)
-        choice = response.choices[0]
+        response, choice, generated = await self._call(attempt, classify_litellm_error)
         extra: dict[str, Any] = {"response_id": getattr(response, "id", None)}
         if len(response.choices) > 1:
-            extra["other_choices"] = [c.text or "" for c in response.choices[1:]]
+            extra["other_choices"] = [getattr(c, "text", None) or "" for c in response.choices[1:]]
         return GeneratedText(
-            text=choice.text or "",
+            text=generated,
             stop_reason=choice.finish_reason,
             usage=_usage(response),
             extra=extra,
@@ -371,6 +352,51 @@ class LiteLLMGenerator(RemoteGenerator):
         return await gather_all(
             [self._one_message(m, p) for m, p in zip(messages, params, strict=True)]
         )
+
+    async def generate_messages_settled(
+        self,
+        messages: Sequence[Sequence[Message]],
+        params: Sequence[GenerateParams],
+    ) -> Sequence[GeneratedMessage | Exception]:
+        """Like `generate_messages`, each conversation's error being its own result.
+
+        Every request runs to its end (retries included); none is cancelled or lost because
+        another failed.
+
+        Args:
+            messages: The conversations.
+            params: One params object per conversation.
+
+        Returns:
+            One result or exception per conversation, in order.
+        """
+        check_batch(messages, params)
+        return await gather_settled(
+            [self._one_message(m, p) for m, p in zip(messages, params, strict=True)]
+        )
+
+    async def generate_texts_settled(
+        self,
+        texts: Sequence[str],
+        params: Sequence[GenerateParams],
+    ) -> Sequence[GeneratedText | Exception]:
+        """Like `generate_texts`, each text's error being its own result.
+
+        Args:
+            texts: The prompts.
+            params: One params object per text.
+
+        Returns:
+            One result or exception per text, in order.
+        """
+        check_batch(texts, params)
+        clients = _TextClients(import_litellm())
+        try:
+            return await gather_settled(
+                [self._one_text(t, p, clients) for t, p in zip(texts, params, strict=True)]
+            )
+        finally:
+            await clients.aclose()
 
     async def generate_texts(
         self,
@@ -482,6 +508,7 @@ class LiteLLMGenerator(RemoteGenerator):
                 classify=classify_litellm_error,
                 model=self.model,
                 redact=self._redact,
+                hint=self._hint,
             )
             iterator = stream.__aiter__()
             received = 0
@@ -540,21 +567,23 @@ _MAX_STREAM_DEPTH = 4
 async def _next_chunk(iterator: Any, generator: LiteLLMGenerator, received: int) -> Any:
     """The next chunk of a stream, or None at its end.
 
-    A transport failure midway becomes a `GenerationError`: a stream is never retried once
-    text was delivered.
+    Any failure midway (transport, a cut or malformed event, a stream that ends before its
+    finish reason) becomes a `GenerationError` naming the provider's message: a stream is
+    never retried once text was delivered.
     """
     try:
         return await iterator.__anext__()
     except StopAsyncIteration:
         return None
     except Exception as exc:
-        failure = classify_litellm_error(exc)
-        if failure is None:
-            raise
-        message = generator._redact(
-            f"stream from model {generator.model!r} broke after {received} chunk(s): "
-            f"{failure.reason}"
+        failure = classify_litellm_error(exc) or Failure(
+            False, type(exc).__name__, detail=provider_message(exc)
         )
+        message = f"stream from model {generator.model!r} broke after {received} chunk(s): "
+        message += failure.reason
+        detail = " ".join(failure.detail.split())[:MAX_DETAIL]
+        if detail:
+            message += f": {detail}"
         raise GenerationError(
-            message, model=generator.model, status=failure.status, attempts=1
-        ) from redact_exception(exc, generator._redact)
+            generator._redact(message), model=generator.model, status=failure.status, attempts=1
+        ) from cause_of(exc, generator._redact)

@@ -4,7 +4,8 @@
 - `FixedGenerator` always replies with `text`.
 - `ScriptedGenerator` replies with `responses` in order, one per generated item; an item
   that is an exception instance is raised instead.
-- `FailingGenerator` echoes, but raises on the `fail_on`-th generated item.
+- `FailingGenerator` echoes, but raises on the `fail_on`-th generated item, or (with
+  `fail_when`) on every item whose prompt contains that text: a permanent per-item failure.
 - `ChunkedGenerator` replies with scripted pieces, streamed one `TextDelta` per piece by
   `stream_messages` / `stream_texts` (offline streaming tests), and shows how far each stream got.
 
@@ -189,17 +190,28 @@ class ScriptedGenerator(_OfflineGenerator):
 
 
 class FailingGenerator(_OfflineGenerator):
-    """Echo, except the `fail_on`-th generated item (1-based, counted across calls) raises."""
+    """Echo, except one item raises `GenerationError`.
+
+    By default the `fail_on`-th generated item (1-based, counted across calls) raises once,
+    a transient failure. With `fail_when`, every item whose prompt contains that text raises,
+    every time it is tried: a permanent failure of those items. As with any generator whose
+    batch call raises, the pipelines split the batch to keep the other items' results.
+    """
 
     model: str = "failing"
     """Model name (free-form)."""
     fail_on: int = Field(default=1, ge=1)
-    """Which item fails."""
+    """Which item fails (ignored when `fail_when` is set)."""
+    fail_when: str | None = None
+    """Fail every item whose prompt contains this text."""
     message: str = "scripted failure"
     """Message of the raised `GenerationError`."""
 
     def _reply(self, prompt: str, index: int) -> str:
-        if index == self.fail_on:
+        if self.fail_when is not None:
+            if self.fail_when in prompt:
+                raise GenerationError(f"{self.message} ({prompt!r})", model=self.model)
+        elif index == self.fail_on:
             raise GenerationError(f"{self.message} (item {index})", model=self.model)
         return prompt
 

@@ -202,6 +202,23 @@ class Prompt(t.Generic[P, R]):
         """
         return t.cast("R", self.output.value(chat.last, chat))
 
+    def _values(self, chats: Sequence[Chat]) -> list[R]:
+        """The typed values of a run's chats; a failed chat has no value to give.
+
+        With ``-> rg.Chat`` failed chats come back as they are (``failed=True``). Otherwise
+        the first failed chat's error is raised, carrying the values of the chats that
+        succeeded (in order) as ``error.completed``: a typed result cannot stand for a
+        failure, and parsing the unanswered prompt would return it as if it were an answer.
+        """
+        failed = [chat for chat in chats if chat.failed]
+        if not failed or isinstance(self.output, ChatOutput):
+            return [self.process(chat) for chat in chats]
+        error = failed[0].error
+        if error is None:  # failed without an error: nothing better to raise
+            error = RiggingError("a chat of the prompt failed without an error")
+        error.completed = [self.process(c) for c in chats if not c.failed]  # type: ignore[attr-defined]
+        raise error
+
     def _check(self, message: Message) -> tuple[bool, list[Message]]:
         from rigging.message import Message
 
@@ -382,7 +399,7 @@ class Prompt(t.Generic[P, R]):
             else:  # gens[0] runs as the pipeline's own generator, which comes back last
                 chats = list(await pipeline.run_over(*gens[1:]))
                 chats = [chats[-1], *chats[:-1]]
-            return [self.process(chat) for chat in chats]
+            return self._values(chats)
 
         return run_over
 
@@ -394,7 +411,7 @@ class Prompt(t.Generic[P, R]):
         with tracer.span(label, count=count, name=name) as span:
             pipeline = self._prepare(base, self.render(*args, **kwargs))
             chats = await pipeline.run_many(count)
-            results = [self.process(chat) for chat in chats]
+            results = self._values(chats)
             span.set_attribute("results", [repr(r) for r in results])
         return results
 

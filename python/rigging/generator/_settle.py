@@ -1,0 +1,70 @@
+"""Per-item results from a batch call that may raise: split the batch to isolate failures.
+
+A generator's batch methods (`generate_messages`, `generate_texts`) return one result per item
+or raise for the whole batch. `settle_batch` turns that into one result *or exception* per
+item: when the call raises, the batch is split in two halves and each is tried again, down to
+single items, so each failing item gets its own error and every other item its result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from rigging.error import GenerationError
+
+__all__ = ["batch_wide", "settle_batch"]
+
+R = TypeVar("R")
+
+
+def batch_wide(exc: Exception) -> bool:
+    """Whether `exc` concerns every item of a batch alike, so splitting cannot help.
+
+    True for `NotImplementedError` (the generator lacks the method) and for credential
+    failures (`GenerationError.auth`).
+
+    Args:
+        exc: The error of a batch call.
+
+    Returns:
+        Whether to fail every item with it without splitting.
+    """
+    return isinstance(exc, NotImplementedError) or (isinstance(exc, GenerationError) and exc.auth)
+
+
+async def settle_batch(
+    call: Callable[[list[Any], list[Any]], Awaitable[Sequence[R]]],
+    items: Sequence[Any],
+    params: Sequence[Any],
+) -> list[R | Exception]:
+    """One result or exception per item of a batch `call` that may raise.
+
+    The whole batch is sent first. If the call raises, the batch is bisected and both halves
+    are tried again (concurrently), down to single items: an item whose call raised alone
+    gets that exception. Attempts are bounded: at most ``2n - 1`` calls for ``n`` items, and
+    ``1 + 2k * log2(n)`` when ``k`` items fail. An error that `batch_wide` recognises fails
+    every item at once. A call returning the wrong number of results is passed through as
+    it is (the caller reports it). Only `Exception`s are caught; cancellation propagates.
+
+    Args:
+        call: The batch call, e.g. ``generator.generate_messages``.
+        items: The inputs.
+        params: One params object per input.
+
+    Returns:
+        One result or exception per input, in order.
+    """
+    chunk, chunk_params = list(items), list(params)
+    try:
+        return list(await call(chunk, chunk_params))
+    except Exception as exc:
+        if len(chunk) <= 1 or batch_wide(exc):
+            return [exc] * len(chunk)
+    middle = len(chunk) // 2
+    left, right = await asyncio.gather(
+        settle_batch(call, chunk[:middle], chunk_params[:middle]),
+        settle_batch(call, chunk[middle:], chunk_params[middle:]),
+    )
+    return [*left, *right]

@@ -1,0 +1,254 @@
+"""One item's failure costs no other item its result, whatever the generator does.
+
+Offline: user generators whose batch call raises for the whole batch (split to isolate the
+failing items, with bounded calls), in every batch path: chat, completion, streaming, tools,
+prompts. And errors that name their cause: exhausted rounds name the last parse error.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import pytest
+
+import rigging as rg
+from rigging.error import (
+    CompletionExhaustedMaxRoundsError,
+    ExhaustedMaxRoundsError,
+    GenerationError,
+    MessagesExhaustedMaxRoundsError,
+)
+from rigging.generator import GeneratedMessage, GeneratedText, GenerateParams, Generator
+from rigging.generator.testing import EchoGenerator, FailingGenerator, FixedGenerator
+from rigging.message import Message
+from rigging.model import Answer
+
+N = 200
+ITEMS = [f"m{i}" for i in range(N)]
+BAD = "m117"
+
+
+class AllOrNothing(Generator):
+    """Answers a batch only when no item in it is poisoned; raises for the whole batch else."""
+
+    model: str = "all-or-nothing"
+    poison: str = BAD
+    calls: list[int] = []  # noqa: RUF012 - per-instance list set in __init__
+
+    def __init__(self, **data: object) -> None:
+        super().__init__(**data)  # type: ignore[arg-type]
+        self.calls = []
+
+    def _check(self, texts: Sequence[str]) -> None:
+        self.calls.append(len(texts))
+        if any(self.poison in text for text in texts):
+            raise GenerationError(f"batch of {len(texts)} refused", model=self.model)
+
+    async def generate_messages(
+        self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
+    ) -> Sequence[GeneratedMessage]:
+        texts = [str(m[-1].content) for m in messages]
+        self._check(texts)
+        return [GeneratedMessage.from_text(f"re {t}", stop_reason="stop") for t in texts]
+
+    async def generate_texts(
+        self, texts: Sequence[str], params: Sequence[GenerateParams]
+    ) -> Sequence[GeneratedText]:
+        self._check(texts)
+        return [GeneratedText.from_text(f"re {t}", stop_reason="stop") for t in texts]
+
+
+def _bound(count: int, failing: int) -> int:
+    """Calls a bisection may make: the first, then two per level for each failing item."""
+    return 1 + 2 * failing * math.ceil(math.log2(count))
+
+
+async def test_chat_batch_include_fails_exactly_the_poisoned_item() -> None:
+    generator = AllOrNothing()
+    pipeline = generator.chat().catch(GenerationError, on_failed="include")
+    chats = await pipeline.run_batch(ITEMS)
+    assert [c.failed for c in chats] == [i == BAD for i in ITEMS]
+    assert [c.last.content for c in chats if not c.failed] == [f"re {i}" for i in ITEMS if i != BAD]
+    assert str(chats[117].error) == "batch of 1 refused"
+    assert len(generator.calls) <= _bound(N, 1)
+    assert sum(generator.calls) <= N * (1 + math.ceil(math.log2(N)))
+
+
+async def test_chat_batch_skip_keeps_input_order() -> None:
+    chats = await AllOrNothing().chat().catch(GenerationError).run_batch(ITEMS, on_failed="skip")
+    assert [c.last.content for c in chats] == [f"re {i}" for i in ITEMS if i != BAD]
+
+
+async def test_chat_batch_raise_carries_completed_chats() -> None:
+    with pytest.raises(GenerationError) as info:
+        await AllOrNothing().chat().run_batch(ITEMS)
+    completed = info.value.completed  # type: ignore[attr-defined]
+    assert [c.last.content for c in completed] == [f"re {i}" for i in ITEMS if i != BAD]
+    assert info.value.__notes__ == ["rigging: raised by the generator for item 117 in round 1"]
+
+
+async def test_several_failing_items_and_max_concurrency() -> None:
+    generator = FailingGenerator(fail_when="9")  # every item with a 9 in it, always
+    pipeline = generator.chat().catch(GenerationError, on_failed="include")
+    chats = await pipeline.run_batch(ITEMS, max_concurrency=64)
+    assert [c.failed for c in chats] == ["9" in i for i in ITEMS]
+    assert all(c.last.content == i for c, i in zip(chats, ITEMS, strict=True) if not c.failed)
+
+
+async def test_completion_batch_include() -> None:
+    generator = AllOrNothing()
+    pipeline = generator.complete("").catch(GenerationError, on_failed="include")
+    completions = await pipeline.run_batch(ITEMS)
+    assert [c.failed for c in completions] == [i == BAD for i in ITEMS]
+    assert completions[0].generated == "re m0"
+    assert len(generator.calls) <= _bound(N, 1)
+
+
+async def test_streamed_batch_include() -> None:
+    pipeline = AllOrNothing().chat().catch(GenerationError, on_failed="include")
+    async with pipeline.stream_batch(ITEMS) as events:
+        async for _ in events:
+            pass
+    assert events.results is not None
+    assert [c.failed for c in events.results] == [i == BAD for i in ITEMS]
+
+
+async def test_streamed_batch_raise_carries_completed() -> None:
+    stream = AllOrNothing().chat().stream_batch(ITEMS[100:120])
+    with pytest.raises(GenerationError) as info:
+        async for _ in stream:
+            pass
+    assert len(info.value.completed) == 19  # type: ignore[attr-defined]
+
+
+async def test_tool_batch_include() -> None:
+    def lookup(key: str) -> str:
+        """Look a key up."""
+        return f"value of {key}"
+
+    class ToolCaller(AllOrNothing):
+        async def generate_messages(
+            self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
+        ) -> Sequence[GeneratedMessage]:
+            texts = [str(m[-1].content) for m in messages]
+            self._check(texts)
+            out = []
+            for text in texts:
+                if "<tool-result" in text:
+                    out.append(GeneratedMessage.from_text(f"done: {text}", stop_reason="stop"))
+                else:
+                    call = f'<tool-call name="lookup">{{"key": "{text}"}}</tool-call>'
+                    out.append(GeneratedMessage.from_text(call, stop_reason="stop"))
+            return out
+
+    items = ITEMS[100:140]
+    pipeline = ToolCaller().chat().using(lookup, mode="native")
+    chats = await pipeline.catch(GenerationError, on_failed="include").run_batch(items)
+    assert [c.failed for c in chats] == [i == BAD for i in items]
+    good = [(c, i) for c, i in zip(chats, items, strict=True) if not c.failed]
+    assert all(f"value of {i}" in str(c.last.content) for c, i in good)
+
+
+async def test_prompt_paths_keep_the_good_values() -> None:
+    @rg.prompt
+    async def echo(text: str) -> str:
+        """Repeat {{ text }}"""
+
+    transient = FailingGenerator(fail_on=17)  # item 17 of the batch fails once
+    values = await echo.bind_many(transient.chat())(N, "x")
+    assert len(values) == N
+
+    bad = FailingGenerator(fail_when="Repeat")
+    pipeline = EchoGenerator().chat().catch(GenerationError, on_failed="skip")
+    values = await echo.bind_over(pipeline)([bad, EchoGenerator()], "y")
+    assert len(values) == 2  # the failing generator's result is skipped
+
+    include = EchoGenerator().chat().catch(GenerationError, on_failed="include")
+    with pytest.raises(GenerationError) as info:
+        await echo.bind_over(include)([bad, EchoGenerator()], "y")
+    assert len(info.value.completed) == 2  # type: ignore[attr-defined]
+
+
+async def test_a_generator_without_chat_support_fails_every_item_once() -> None:
+    class TextOnly(Generator):
+        model: str = "text-only"
+
+    pipeline = TextOnly().chat().catch(NotImplementedError, on_failed="include")
+    chats = await pipeline.run_batch(ITEMS[:16])
+    assert all(isinstance(c.error, NotImplementedError) for c in chats)
+
+
+async def test_credential_errors_are_not_split() -> None:
+    class Refused(AllOrNothing):
+        def _check(self, texts: Sequence[str]) -> None:
+            self.calls.append(len(texts))
+            raise GenerationError("401", model=self.model, status=401, auth=True)
+
+    generator = Refused()
+    pipeline = generator.chat().catch(GenerationError, on_failed="include")
+    chats = await pipeline.run_batch(ITEMS[:64])
+    assert all(c.failed for c in chats)
+    assert generator.calls == [64]
+
+
+# --- errors carry their cause ---------------------------------------------------------------
+
+
+async def test_exhausted_rounds_name_the_last_parse_error() -> None:
+    pipeline = FixedGenerator(text="no tags here").chat("q").until_parsed_as(Answer, max_rounds=2)
+    with pytest.raises(MessagesExhaustedMaxRoundsError) as info:
+        await pipeline.run()
+    assert info.value.last_error == "Failed to find '<answer></answer>' in message"
+    assert "last error: Failed to find '<answer></answer>'" in str(info.value)
+
+
+async def test_exhausted_rounds_name_the_validation_error() -> None:
+    class Count(rg.Model):
+        value: int
+
+    generator = FixedGenerator(text="<count><value>many</value></count>")
+    pipeline = generator.chat("q").until_parsed_as(Count, max_rounds=1, attempt_recovery=True)
+    chat = await pipeline.run(allow_failed=True)
+    assert isinstance(chat.error, ExhaustedMaxRoundsError)
+    assert "value" in str(chat.error.last_error)
+    assert "int" in str(chat.error.last_error)
+
+
+async def test_exhausted_rounds_of_a_prompt_name_the_parse_error() -> None:
+    @rg.prompt(generator=FixedGenerator(text="<wrong>1</wrong>"))
+    async def number() -> Answer:
+        """Give a number."""
+
+    with pytest.raises(MessagesExhaustedMaxRoundsError, match=r"last error: .*answer"):
+        await number.set_(max_rounds=1)()
+
+
+async def test_exhausted_rounds_name_a_custom_check() -> None:
+    def never(message: Message) -> tuple[bool, list[Message]]:
+        return True, [message]
+
+    pipeline = EchoGenerator().chat("q").until(never, max_rounds=1)
+    chat = await pipeline.run(allow_failed=True)
+    assert "never() asked for another round" in str(chat.error)
+
+
+async def test_completion_exhausted_rounds_name_the_parse_error() -> None:
+    pipeline = FixedGenerator(text="nothing").complete("q").until_parsed_as(Answer, max_rounds=1)
+    with pytest.raises(CompletionExhaustedMaxRoundsError, match="last error: Failed to find"):
+        await pipeline.run()
+
+
+async def test_a_result_that_is_not_a_result_fails_its_item_as_a_generation_error() -> None:
+    class Sloppy(EchoGenerator):
+        async def generate_messages(
+            self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
+        ) -> Sequence[GeneratedMessage]:
+            out = list(await super().generate_messages(messages, params))
+            out[1] = None  # type: ignore[call-overload]
+            return out
+
+    pipeline = Sloppy().chat().catch(GenerationError, on_failed="include")
+    chats = await pipeline.run_batch(["a", "b", "c"])
+    assert [c.failed for c in chats] == [False, True, False]
+    assert "returned NoneType for an item, not a GeneratedMessage" in str(chats[1].error)
