@@ -1,0 +1,204 @@
+"""The compiled XML plan of a model class: what the native codec reads, renders and shows.
+
+A plan is compiled once per class, on first use, from pydantic-xml's own field serializers
+(so names, aliases, ``attr``/``element``/``wrapped`` and nested models mean exactly what they
+mean to pydantic-xml) and stored on the class. It lists, for the class and every model class
+nested in it, where each field lives. `rigging._native.CodecPlan` then reads an element into
+the dict pydantic-xml would hand to the validator, and renders the pretty XML.
+
+Shapes a plan cannot express make the class fall back to pydantic-xml, for parsing and
+rendering alike; `fallback_reason` says why (``None`` for planned classes). See
+``docs/decisions-codec.md``.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from dataclasses import dataclass
+
+from pydantic.fields import FieldInfo
+from pydantic_xml import BaseXmlModel
+from pydantic_xml.fields import extract_field_xml_entity_info
+from pydantic_xml.serializers.factories import homogeneous, model, primitive, wrapper
+
+from rigging import _native
+
+__all__ = ["Codec", "FieldSpec", "codec_of", "fallback_reason"]
+
+FieldSpec = tuple[str, str, tuple[str, ...], str, str, int, bool]
+"""``(parse_key, render_key, path, kind, name, model_index, many)``; kind is ``attr``,
+``text`` or ``element``; model_index is -1 for text items."""
+
+_ATTR = "__rigging_codec__"
+
+
+@dataclass(frozen=True, slots=True)
+class Codec:
+    """The plan of one model class (index 0 of ``models``) and the classes nested in it."""
+
+    native: _native.CodecPlan
+    """The compiled native plan."""
+    models: tuple[tuple[type[BaseXmlModel], str, tuple[FieldSpec, ...]], ...]
+    """Per model: its class, tag and field specs."""
+
+
+class _Unsupported(Exception):
+    """A shape the plan cannot express (the message is the reason)."""
+
+
+_Entry = tuple[type[BaseXmlModel], str, tuple[FieldSpec, ...]]
+
+
+def _impl(method: object) -> object:
+    return getattr(method, "__func__", method)
+
+
+def _class_reason(cls: type[BaseXmlModel]) -> str | None:
+    if cls.__xml_ns__ or cls.__xml_nsmap__:
+        return "namespaces"
+    if cls.model_config.get("extra") == "forbid":
+        return "extra='forbid' (pydantic-xml reports unbound XML content)"
+    if cls.__xml_field_validators__ or cls.__xml_field_serializers__:
+        return "custom XML field validators or serializers"
+    if cls.__pydantic_decorators__.model_serializers:
+        return "a model serializer"
+    for method in ("from_xml_tree", "to_xml_tree", "from_xml"):
+        if _impl(getattr(cls, method)) is not _impl(getattr(BaseXmlModel, method)):
+            return f"a custom {method}"
+    if cls.__pydantic_decorators__.computed_fields:
+        return "computed fields"
+    if not isinstance(cls.__xml_serializer__, model.ModelSerializer):
+        return "a root model"
+    return None
+
+
+def _check_name(name: str, field: str) -> str:
+    if "{" in name:
+        raise _Unsupported(f"field {field!r}: namespaced name {name!r}")
+    return name
+
+
+class _Compiler:
+    def __init__(self) -> None:
+        self.entries: list[_Entry | None] = []
+        self.index: dict[type[BaseXmlModel], int] = {}
+
+    def model(self, cls: type[BaseXmlModel]) -> int:
+        found = self.index.get(cls)
+        if found is not None:
+            return found
+        reason = _class_reason(cls)
+        if reason is not None:
+            raise _Unsupported(f"{cls.__name__}: {reason}")
+        position = self.index[cls] = len(self.entries)
+        self.entries.append(None)
+        serializer = t.cast("model.ModelSerializer", cls.__xml_serializer__)
+        aliases: dict[str, str] = serializer._fields_validation_aliases
+        fields: dict[str, t.Any] = dict(serializer._field_serializers)
+        untagged = _untagged_texts(cls, fields)
+        specs: list[FieldSpec] = []
+        for name, field in fields.items():
+            key = aliases.get(name, name)
+            if name in untagged:
+                label = cls.model_fields[name].alias or name
+                specs.append((key, name, (), "element", label, -1, False))
+                continue
+            path, kind, entity, item, many = self.field(name, field, ())
+            specs.append((key, name, path, kind, entity, item, many))
+        self.entries[position] = (cls, str(serializer._element_name), tuple(specs))
+        return position
+
+    def field(
+        self, name: str, field: object, path: tuple[str, ...]
+    ) -> tuple[tuple[str, ...], str, str, int, bool]:
+        if getattr(field, "_computed", False):
+            raise _Unsupported(f"field {name!r}: computed")
+        if getattr(field, "_nillable", None):
+            raise _Unsupported(f"field {name!r}: nillable element")
+        kind = type(field)
+        if kind is primitive.AttributeSerializer:
+            return path, "attr", _check_name(field._attr_name, name), -1, False  # type: ignore[attr-defined]
+        if kind is primitive.TextSerializer:
+            return path, "text", "", -1, False
+        if kind is primitive.ElementSerializer:
+            return path, "element", _check_name(field._element_name, name), -1, False  # type: ignore[attr-defined]
+        if kind is model.ModelProxySerializer:
+            tag = _check_name(field._element_name, name)  # type: ignore[attr-defined]
+            return path, "element", tag, self.nested(name, field._model), False  # type: ignore[attr-defined]
+        if kind is wrapper.ElementPathSerializer:
+            parts = tuple(_check_name(part, name) for part in field._path)  # type: ignore[attr-defined]
+            return self.field(name, field._inner_serializer, path + parts)  # type: ignore[attr-defined]
+        if kind is homogeneous.ElementSerializer:
+            inner = field._inner_serializer  # type: ignore[attr-defined]
+            inner_path, inner_kind, entity, item, many = self.field(name, inner, ())
+            if inner_kind != "element" or inner_path or many:
+                raise _Unsupported(f"field {name!r}: a list of {type(inner).__name__}")
+            return path, "element", entity, item, True
+        raise _Unsupported(f"field {name!r}: {kind.__module__.rsplit('.', 1)[-1]}.{kind.__name__}")
+
+    def nested(self, name: str, cls: type[BaseXmlModel]) -> int:
+        try:
+            return self.model(cls)
+        except _Unsupported as exc:
+            raise _Unsupported(f"field {name!r}: nested {exc}") from None
+
+
+def _untagged_texts(cls: type[BaseXmlModel], fields: dict[str, t.Any]) -> set[str]:
+    """Fields read as child elements named after them: the primitive fields that carry no
+    ``attr()``/``element()``/``wrapped()``, when there are several (as in 2.3; pydantic-xml
+    would give each of them the element's text)."""
+    infos: dict[str, FieldInfo] = cls.model_fields
+    names = {
+        name
+        for name, field in fields.items()
+        if type(field) is primitive.TextSerializer
+        and extract_field_xml_entity_info(infos[name]) is None
+    }
+    return names if len(names) > 1 else set()
+
+
+def _compile(cls: type[BaseXmlModel]) -> Codec | str:
+    compiler = _Compiler()
+    try:
+        compiler.model(cls)
+    except _Unsupported as exc:
+        return str(exc)
+    entries = tuple(t.cast("list[_Entry]", compiler.entries))
+    native = _native.CodecPlan([(tag, list(specs)) for _, tag, specs in entries])
+    return Codec(native, entries)
+
+
+def _cached(cls: type[BaseXmlModel]) -> Codec | str:
+    found: Codec | str | None = cls.__dict__.get(_ATTR)
+    if found is None:
+        found = _compile(cls)
+        type.__setattr__(cls, _ATTR, found)
+    return found
+
+
+def codec_of(cls: type[BaseXmlModel]) -> Codec | None:
+    """The compiled plan of a model class, or None when it falls back to pydantic-xml.
+
+    Args:
+        cls: A pydantic-xml model class.
+
+    Returns:
+        The plan (compiled on first use and cached on the class).
+    """
+    found = cls.__dict__.get(_ATTR)
+    if found is None:
+        found = _cached(cls)
+    return found if type(found) is Codec else None
+
+
+def fallback_reason(cls: type[BaseXmlModel]) -> str | None:
+    """Why a model class is parsed and rendered by pydantic-xml, or None when it is planned.
+
+    Args:
+        cls: A pydantic-xml model class.
+
+    Returns:
+        The reason (e.g. ``"Signed: namespaces"``), or None.
+    """
+    found = _cached(cls)
+    return found if isinstance(found, str) else None
