@@ -10,12 +10,14 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from pydantic import PlainSerializer, WrapSerializer
+from pydantic_core import to_jsonable_python
 from pydantic_xml import BaseXmlModel
 from pydantic_xml.fields import XmlEntityInfo
 from typing_extensions import Self
 
 from rigging import _native
 from rigging._model.fast import SharedFieldsSet, shared_fields_set
+from rigging._model.plan import codec_of, fallback_reason
 from rigging.error import MultipleModelsError
 from rigging.util import to_xml_tag, unescape_xml
 
@@ -265,10 +267,35 @@ class Model(BaseXmlModel):
                 else:
                     text = repr(value)
                 return f"<{info.tag}>{text}</{info.tag}>"
+        codec = codec_of(type(self))
+        if codec is not None:
+            rendered = codec.native.render(to_jsonable_python(self, by_alias=False))
+        else:
+            rendered = self.pydantic_xml_pretty()
+        return unescape_xml(rendered) if info.simple_field is not None else rendered
+
+    def pydantic_xml_pretty(self) -> str:
+        """The indented XML as pydantic-xml and `ElementTree` write it.
+
+        The renderer of classes without a codec plan, and the reference the native renderer
+        is tested against.
+
+        Returns:
+            The XML text, entities escaped.
+        """
         tree = self.to_xml_tree()
         ET.indent(tree, "  ")
-        rendered = ET.tostring(tree, encoding="unicode", short_empty_elements=False)
-        return unescape_xml(rendered) if info.simple_field is not None else rendered
+        return ET.tostring(tree, encoding="unicode", short_empty_elements=False)
+
+    @classmethod
+    def codec_fallback_reason(cls) -> str | None:
+        """Why this class is parsed and rendered by pydantic-xml instead of the native codec.
+
+        Returns:
+            The reason (namespaces, custom XML validators, a union field, ...), or None when
+            the class has a compiled codec plan.
+        """
+        return fallback_reason(cls)
 
     @classmethod
     def is_simple(cls) -> bool:

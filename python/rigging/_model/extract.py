@@ -35,7 +35,7 @@ from rigging._model.base import ClassInfo, ModelT, class_info
 from rigging._model.fast import share_fields_set
 from rigging._model.plan import codec_of
 from rigging.error import MissingModelError, XmlContentError
-from rigging.util import escape_xml, truncate_string, unescape_xml
+from rigging.util import truncate_string, unescape_xml
 
 __all__ = ["Found", "extract", "first_filled", "prefer_filled"]
 
@@ -43,6 +43,8 @@ _DECLARATION = re.compile(r"<!\s*(?:DOCTYPE|ENTITY|ELEMENT|ATTLIST)", re.IGNOREC
 _CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
 _CDATA_SPLIT = re.compile(r"(<!\[CDATA\[.*?\]\]>)", re.DOTALL)
 _SNIPPET = 80
+# A `&` that starts no XML entity or character reference (escaped before pydantic-xml).
+_BARE_AMP = re.compile(r"&(?!(?:amp|lt|gt|apos|quot|#[0-9]+|#x[0-9a-fA-F]+);)")
 
 
 @dataclass(slots=True)
@@ -93,6 +95,10 @@ def _inner_value(inner: str) -> str:
     return unescape_xml(inner) if "&" in inner else inner
 
 
+def _escape_bare(text: str) -> str:
+    return _BARE_AMP.sub("&amp;", text) if "&" in text else text
+
+
 def _build_native(
     cls: type[ModelT], plan: _native.CodecPlan, tag: str, text: str, span: _native.Span
 ) -> ModelT:
@@ -109,8 +115,10 @@ def _build_native(
 
 
 def build_pydantic_xml(cls: type[ModelT], tag: str, text: str, span: _native.Span) -> ModelT:
-    """The model of one element through pydantic-xml (classes without a codec plan; also
-    the reference the codec is tested and benchmarked against).
+    """The model of one element through pydantic-xml.
+
+    Used for classes without a codec plan; also the reference the codec is tested and
+    benchmarked against.
 
     Raises:
         pydantic.ValidationError: The content does not validate.
@@ -127,9 +135,9 @@ def build_pydantic_xml(cls: type[ModelT], tag: str, text: str, span: _native.Spa
         )
     if "<![CDATA[" in element:
         pieces = _CDATA_SPLIT.split(element)
-        escaped = "".join(p if i % 2 else escape_xml(p) for i, p in enumerate(pieces))
+        escaped = "".join(p if i % 2 else _escape_bare(p) for i, p in enumerate(pieces))
     else:
-        escaped = escape_xml(element)
+        escaped = _escape_bare(element)
     try:
         return cls.from_xml(escaped)
     except (ET.ParseError, ParsingError) as exc:

@@ -42,7 +42,7 @@ class Codec:
     """Per model: its class, tag and field specs."""
 
 
-class _Unsupported(Exception):
+class _UnsupportedError(Exception):
     """A shape the plan cannot express (the message is the reason)."""
 
 
@@ -74,7 +74,7 @@ def _class_reason(cls: type[BaseXmlModel]) -> str | None:
 
 def _check_name(name: str, field: str) -> str:
     if "{" in name:
-        raise _Unsupported(f"field {field!r}: namespaced name {name!r}")
+        raise _UnsupportedError(f"field {field!r}: namespaced name {name!r}")
     return name
 
 
@@ -89,7 +89,7 @@ class _Compiler:
             return found
         reason = _class_reason(cls)
         if reason is not None:
-            raise _Unsupported(f"{cls.__name__}: {reason}")
+            raise _UnsupportedError(f"{cls.__name__}: {reason}")
         position = self.index[cls] = len(self.entries)
         self.entries.append(None)
         serializer = t.cast("model.ModelSerializer", cls.__xml_serializer__)
@@ -112,9 +112,9 @@ class _Compiler:
         self, name: str, field: object, path: tuple[str, ...]
     ) -> tuple[tuple[str, ...], str, str, int, bool]:
         if getattr(field, "_computed", False):
-            raise _Unsupported(f"field {name!r}: computed")
+            raise _UnsupportedError(f"field {name!r}: computed")
         if getattr(field, "_nillable", None):
-            raise _Unsupported(f"field {name!r}: nillable element")
+            raise _UnsupportedError(f"field {name!r}: nillable element")
         kind = type(field)
         if kind is primitive.AttributeSerializer:
             return path, "attr", _check_name(field._attr_name, name), -1, False  # type: ignore[attr-defined]
@@ -132,21 +132,25 @@ class _Compiler:
             inner = field._inner_serializer  # type: ignore[attr-defined]
             inner_path, inner_kind, entity, item, many = self.field(name, inner, ())
             if inner_kind != "element" or inner_path or many:
-                raise _Unsupported(f"field {name!r}: a list of {type(inner).__name__}")
+                raise _UnsupportedError(f"field {name!r}: a list of {type(inner).__name__}")
             return path, "element", entity, item, True
-        raise _Unsupported(f"field {name!r}: {kind.__module__.rsplit('.', 1)[-1]}.{kind.__name__}")
+        raise _UnsupportedError(
+            f"field {name!r}: {kind.__module__.rsplit('.', 1)[-1]}.{kind.__name__}"
+        )
 
     def nested(self, name: str, cls: type[BaseXmlModel]) -> int:
         try:
             return self.model(cls)
-        except _Unsupported as exc:
-            raise _Unsupported(f"field {name!r}: nested {exc}") from None
+        except _UnsupportedError as exc:
+            raise _UnsupportedError(f"field {name!r}: nested {exc}") from None
 
 
 def _untagged_texts(cls: type[BaseXmlModel], fields: dict[str, t.Any]) -> set[str]:
-    """Fields read as child elements named after them: the primitive fields that carry no
-    ``attr()``/``element()``/``wrapped()``, when there are several (as in 2.3; pydantic-xml
-    would give each of them the element's text)."""
+    """Fields read as child elements named after them.
+
+    These are the primitive fields that carry no ``attr()``/``element()``/``wrapped()``, when
+    there are several (as in 2.3; pydantic-xml would give each of them the element's text).
+    """
     infos: dict[str, FieldInfo] = cls.model_fields
     names = {
         name
@@ -161,7 +165,7 @@ def _compile(cls: type[BaseXmlModel]) -> Codec | str:
     compiler = _Compiler()
     try:
         compiler.model(cls)
-    except _Unsupported as exc:
+    except _UnsupportedError as exc:
         return str(exc)
     entries = tuple(t.cast("list[_Entry]", compiler.entries))
     native = _native.CodecPlan([(tag, list(specs)) for _, tag, specs in entries])
