@@ -177,7 +177,7 @@ STYLES = st.builds(
 )
 
 
-def _prim_text(value: t.Any) -> str:
+def prim_text(value: t.Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -218,26 +218,26 @@ def write_xml(shapes: list[FieldShape], model: Model, tag: str, style: Style) ->
     """The element of ``model`` written by hand in ``style``."""
     quote = "'" if style.single_quotes else '"'
     attrs = "".join(
-        f" {s.name}={quote}{_escape_attr(_prim_text(getattr(model, s.name)), quote)}{quote}"
+        f" {s.name}={quote}{_escape_attr(prim_text(getattr(model, s.name)), quote)}{quote}"
         for s in shapes
         if s.kind == "attr"
     )
     text = "".join(
-        _escape_text(_prim_text(getattr(model, s.name)), style) for s in shapes if s.kind == "text"
+        _escape_text(prim_text(getattr(model, s.name)), style) for s in shapes if s.kind == "text"
     )
     groups: list[list[str]] = []
     for shape in shapes:
         value = getattr(model, shape.name)
         if shape.kind in ("element", "optional"):
-            groups.append([f"<{shape.tag}>{_escape_text(_prim_text(value), style)}</{shape.tag}>"])
+            groups.append([f"<{shape.tag}>{_escape_text(prim_text(value), style)}</{shape.tag}>"])
         elif shape.kind == "wrapped":
-            inner = f"<{shape.tag}>{_escape_text(_prim_text(value), style)}</{shape.tag}>"
+            inner = f"<{shape.tag}>{_escape_text(prim_text(value), style)}</{shape.tag}>"
             groups.append([f"<w-{shape.name}>{inner}</w-{shape.name}>"])
         elif shape.kind == "nested":
             groups.append([write_xml(shape.nested, value, shape.tag, style)])
         elif shape.kind == "list":
             groups.append(
-                [f"<{shape.tag}>{_escape_text(_prim_text(v), style)}</{shape.tag}>" for v in value]
+                [f"<{shape.tag}>{_escape_text(prim_text(v), style)}</{shape.tag}>" for v in value]
             )
         elif shape.kind == "list_nested":
             groups.append([write_xml(shape.nested, v, shape.tag, style) for v in value])

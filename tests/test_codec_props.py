@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 import typing as t
 
 from hypothesis import HealthCheck, given, settings
@@ -25,6 +27,8 @@ from tests._codec_shapes import (
     Style,
     field_shapes,
     make_class,
+    prim_text,
+    prim_values,
     values_for,
     write_xml,
 )
@@ -114,3 +118,51 @@ def test_render_matches_pydantic_xml_and_parses_back(
     assert rendered == instance.pydantic_xml_pretty()
     assert str(instance) == rendered
     assert same(native(cls, rendered), reference(cls, rendered))
+
+
+def _escape_all(text: str) -> str:
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    )
+
+
+@st.composite
+def filled_examples(draw: st.DrawFn) -> tuple[type[Model], str, Model]:
+    """A generated class whose fields are described ``@n@``, its example with every
+    placeholder filled with a drawn value, and the model those values make."""
+    shapes = draw(field_shapes())
+    numbers = itertools.count()
+
+    def describe(group: list[FieldShape]) -> None:
+        for shape in group:
+            shape.description = f"@{next(numbers)}@"
+            describe(shape.nested)
+
+    describe(shapes)
+    cls = make_class(shapes)
+    fills: dict[str, t.Any] = {}
+
+    def expected(group: list[FieldShape], model_cls: type[Model]) -> Model:
+        values: dict[str, t.Any] = {}
+        for shape in group:
+            if shape.kind in ("nested", "list_nested"):
+                assert shape.nested_cls is not None
+                nested = expected(shape.nested, shape.nested_cls)
+                values[shape.name] = [nested, nested] if shape.kind == "list_nested" else nested
+                continue
+            value = draw(prim_values(shape.prim).filter(lambda v: str(v).strip() != ""))
+            assert shape.description is not None
+            fills[shape.description] = value
+            values[shape.name] = [value, value] if shape.kind == "list" else value
+        return model_cls(**values)
+
+    model = expected(shapes, cls)
+    text = re.sub(r"@\d+@", lambda m: _escape_all(prim_text(fills[m.group()])), cls.xml_example())
+    return cls, text, model
+
+
+@SETTINGS
+@given(filled_examples())
+def test_filled_example_parses_back(case: tuple[type[Model], str, Model]) -> None:
+    cls, text, model = case
+    assert native(cls, text) == model, text

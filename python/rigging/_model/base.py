@@ -17,7 +17,7 @@ from typing_extensions import Self
 
 from rigging import _native
 from rigging._model.fast import SharedFieldsSet, shared_fields_set
-from rigging._model.plan import codec_of, fallback_reason
+from rigging._model.plan import codec_of, example_of, fallback_reason
 from rigging.error import MultipleModelsError
 from rigging.util import to_xml_tag, unescape_xml
 
@@ -327,8 +327,11 @@ class Model(BaseXmlModel):
     def xml_example(cls) -> str:
         """An example of the XML the model expects, to show to a language model.
 
-        Simple models give `xml_tags`; other models an element with one empty child per field
-        (named after the field, as in 2.3). Override it to give a richer example.
+        Simple models give `xml_tags`; a model without fields ``<tag/>``. Other models are
+        written from their codec plan: attributes as attributes, nested models expanded,
+        lists with two items, each value its field's description or type, so a reply that
+        follows the example parses. Classes without a plan show one empty child per field.
+        Override it to give a richer example.
 
         Returns:
             The example XML.
@@ -337,10 +340,15 @@ class Model(BaseXmlModel):
             return cls.xml_tags()
         example = _EXAMPLES.get(cls)
         if example is None:
-            tag = class_info(cls).tag
-            names = cls.model_json_schema().get("properties", {})
-            children = "".join(f"\n  <{name}/>" for name in names)
-            example = _EXAMPLES[cls] = f"<{tag}>{children}\n</{tag}>"
+            codec = codec_of(cls)
+            if codec is not None:
+                example = example_of(codec)
+            else:
+                tag = class_info(cls).tag
+                names = cls.model_json_schema().get("properties", {})
+                children = "".join(f"\n  <{name}/>" for name in names)
+                example = f"<{tag}>{children}\n</{tag}>" if children else f"<{tag}/>"
+            _EXAMPLES[cls] = example
         return example
 
     @classmethod

@@ -13,6 +13,8 @@ rendering alike; `fallback_reason` says why (``None`` for planned classes). See
 
 from __future__ import annotations
 
+import enum
+import types
 import typing as t
 from dataclasses import dataclass
 
@@ -23,7 +25,7 @@ from pydantic_xml.serializers.factories import homogeneous, model, primitive, wr
 
 from rigging import _native
 
-__all__ = ["Codec", "FieldSpec", "codec_of", "fallback_reason"]
+__all__ = ["Codec", "FieldSpec", "codec_of", "example_of", "fallback_reason"]
 
 FieldSpec = tuple[str, str, tuple[str, ...], str, str, int, bool]
 """``(parse_key, render_key, path, kind, name, model_index, many)``; kind is ``attr``,
@@ -206,3 +208,55 @@ def fallback_reason(cls: type[BaseXmlModel]) -> str | None:
     """
     found = _cached(cls)
     return found if isinstance(found, str) else None
+
+
+def _label(annotation: t.Any) -> str:
+    """The placeholder of a field without description: its type, or its choices."""
+    origin = t.get_origin(annotation)
+    if origin is t.Union or type(annotation) is types.UnionType:
+        args = [arg for arg in t.get_args(annotation) if arg is not type(None)]
+        return "|".join(_label(arg) for arg in args)
+    if origin is t.Literal:
+        return "|".join(str(arg) for arg in t.get_args(annotation))
+    if origin is list:
+        args = t.get_args(annotation)
+        return _label(args[0]) if args else "str"
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return "|".join(str(member.value) for member in annotation)
+    return str(getattr(annotation, "__name__", annotation))
+
+
+def _example_value(codec: Codec, model: int, seen: tuple[int, ...]) -> dict[str, t.Any]:
+    """Placeholder values of one model (a model nested in itself is shown one level deep)."""
+    cls, _, specs = codec.models[model]
+    infos = cls.model_fields
+    values: dict[str, t.Any] = {}
+    for _, name, _, kind, _, item, many in specs:
+        info = infos[name]
+        if item >= 0:
+            if seen.count(item) > 1:
+                continue
+            nested = _example_value(codec, item, (*seen, item))
+            values[name] = [nested, nested] if many else nested
+            continue
+        placeholder = info.description or _label(info.annotation)
+        values[name] = [placeholder, placeholder] if many and kind == "element" else placeholder
+    return values
+
+
+def example_of(codec: Codec) -> str:
+    """The example XML of a planned class.
+
+    Attributes are attributes, nested models are expanded, lists show two items, and each
+    value is its field's description or type.
+
+    Args:
+        codec: The class's plan.
+
+    Returns:
+        The pretty XML; a class without fields gives a self-closing ``<tag/>``.
+    """
+    _, tag, specs = codec.models[0]
+    if not specs:
+        return f"<{tag}/>"
+    return codec.native.render(_example_value(codec, 0, (0,)))
