@@ -25,7 +25,14 @@ from pydantic_xml.serializers.factories import homogeneous, model, primitive, wr
 
 from rigging import _native
 
-__all__ = ["Codec", "FieldSpec", "codec_of", "example_of", "fallback_reason"]
+__all__ = [
+    "Codec",
+    "FieldSpec",
+    "codec_of",
+    "example_of",
+    "fallback_reason",
+    "use_pydantic_xml",
+]
 
 FieldSpec = tuple[str, str, tuple[str, ...], str, str, int, bool]
 """``(parse_key, render_key, path, kind, name, model_index, many)``; kind is ``attr``,
@@ -195,6 +202,21 @@ def codec_of(cls: type[BaseXmlModel]) -> Codec | None:
     if found is None:
         found = _cached(cls)
     return found if type(found) is Codec else None
+
+
+def use_pydantic_xml(cls: type[BaseXmlModel], reason: str = "pydantic-xml chosen") -> None:
+    """Make a class parse and render through pydantic-xml, as a class without a plan does.
+
+    For comparisons (the equivalence tests and the benches' "before" lines) and as an escape
+    hatch for a class whose XML the codec reads differently from what its author expects.
+
+    Args:
+        cls: A pydantic-xml model class (its subclasses are not affected).
+        reason: What `fallback_reason` reports for it.
+
+    Call it before the class is first used: an example already shown stays cached.
+    """
+    type.__setattr__(cls, _ATTR, reason)
 
 
 def fallback_reason(cls: type[BaseXmlModel]) -> str | None:
