@@ -236,13 +236,13 @@ def _label(annotation: t.Any) -> str:
     """The placeholder of a field without description: its type, or its choices."""
     origin = t.get_origin(annotation)
     if origin is t.Union or type(annotation) is types.UnionType:
-        args = [arg for arg in t.get_args(annotation) if arg is not type(None)]
-        return "|".join(_label(arg) for arg in args)
+        members = [arg for arg in t.get_args(annotation) if arg is not type(None)]
+        return "|".join(_label(arg) for arg in members)
     if origin is t.Literal:
         return "|".join(str(arg) for arg in t.get_args(annotation))
     if origin is list:
-        args = t.get_args(annotation)
-        return _label(args[0]) if args else "str"
+        items = t.get_args(annotation)
+        return _label(items[0]) if items else "str"
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         return "|".join(str(member.value) for member in annotation)
     return str(getattr(annotation, "__name__", annotation))
