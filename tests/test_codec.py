@@ -258,3 +258,50 @@ def test_aliases_and_excluded_fields() -> None:
     model = parsing.parse('<aliased name="n"><shown>v</shown></aliased>', Aliased)[0]
     assert model.real == "v"
     assert str(model) == model.pydantic_xml_pretty()
+
+
+# --- streaming, examples ----------------------------------------------------------------------
+
+
+def test_model_stream_uses_the_codec() -> None:
+    from rigging.stream import ModelStream
+
+    text = (
+        'Sure. <finding id="F-2"><title>a < b</title><severity>low</severity>'
+        '<location line="7" file="x.py"/><extra/></finding> done'
+    )
+    stream = ModelStream(Finding)
+    found = [item for i in range(0, len(text), 3) for item in stream.feed(text[i : i + 3])]
+    assert [item.model for item in found] == [parsing.parse(text, Finding)[0]]
+    assert found[0].model.title == "a < b"  # pydantic-xml would have refused this element
+    assert stream.finish() == []
+
+
+def test_examples_parse_back_and_field_less_models_self_close() -> None:
+    class ResetSession(Model):
+        pass
+
+    assert ResetSession.xml_example() == "<reset-session/>"
+    assert parsing.parse("ok <reset-session/>", ResetSession)[0] == ResetSession()
+    example = Finding.xml_example()
+    assert '<finding id="str">' in example
+    assert '<location file="str" line="int"></location>' in example
+    assert example.count("<tag>str</tag>") == 2
+    filled = example.replace('line="int"', 'line="3"')
+    assert parsing.parse(filled, Finding)[0].tags == ["str", "str"]
+
+
+class Early(Model):
+    later: Later  # defined below: the class is incomplete until rebuilt
+    name: str = attr()
+
+
+def test_incomplete_class_is_planned_once_complete() -> None:
+    assert "not fully defined" in (Early.codec_fallback_reason() or "")
+    Early.model_rebuild()
+    assert Early.codec_fallback_reason() is None
+    assert parsing.parse('<early name="n"><later x="1"/></early>', Early)[0].later.x == "1"
+
+
+class Later(Model):
+    x: str = attr()

@@ -76,6 +76,8 @@ def _class_reason(cls: type[BaseXmlModel]) -> str | None:
             return f"a custom {method}"
     if cls.__pydantic_decorators__.computed_fields:
         return "computed fields"
+    if cls.__xml_serializer__ is None:
+        return "not fully defined yet (unresolved forward references)"
     if not isinstance(cls.__xml_serializer__, model.ModelSerializer):
         return "a root model"
     return None
@@ -185,8 +187,15 @@ def _cached(cls: type[BaseXmlModel]) -> Codec | str:
     found: Codec | str | None = cls.__dict__.get(_ATTR)
     if found is None:
         found = _compile(cls)
-        type.__setattr__(cls, _ATTR, found)
+        if _complete(cls, found):  # a class still being defined is looked at again later
+            type.__setattr__(cls, _ATTR, found)
     return found
+
+
+def _complete(cls: type[BaseXmlModel], found: Codec | str) -> bool:
+    if isinstance(found, Codec):
+        return all(entry[0].__xml_serializer__ is not None for entry in found.models)
+    return cls.__xml_serializer__ is not None and "not fully defined" not in found
 
 
 def codec_of(cls: type[BaseXmlModel]) -> Codec | None:
