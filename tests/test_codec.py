@@ -287,6 +287,12 @@ def test_examples_parse_back_and_field_less_models_self_close() -> None:
     assert '<finding id="str">' in example
     assert '<location file="str" line="int"></location>' in example
     assert example.count("<tag>str</tag>") == 2
+
+    class Labels(Model):
+        items: set[str] = element(tag="i")
+        kind: t.Literal["a", "b"] = attr()
+
+    assert Labels.xml_example() == '<labels kind="a|b">\n  <i>str</i>\n  <i>str</i>\n</labels>'
     filled = example.replace('line="int"', 'line="3"')
     assert parsing.parse(filled, Finding)[0].tags == ["str", "str"]
 

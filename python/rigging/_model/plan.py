@@ -13,6 +13,7 @@ rendering alike; `fallback_reason` says why (``None`` for planned classes). See
 
 from __future__ import annotations
 
+import collections.abc
 import enum
 import types
 import typing as t
@@ -249,7 +250,7 @@ def _label(annotation: t.Any) -> str:
         return "|".join(_label(arg) for arg in members)
     if origin is t.Literal:
         return "|".join(str(arg) for arg in t.get_args(annotation))
-    if origin is list:
+    if origin in (list, set, frozenset, collections.abc.Sequence):
         items = t.get_args(annotation)
         return _label(items[0]) if items else "str"
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
