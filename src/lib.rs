@@ -3,6 +3,7 @@
 //! The crate is pure Rust first: every module here builds and tests without Python. The
 //! `python` feature adds [`py`], a thin `PyO3` layer that only converts types and errors.
 //!
+//! - [`codec`]: read an element into a model validator's input and render models, by plan.
 //! - [`scan`]: find `<tag …>inner</tag>` spans in model output, in one pass or chunk by chunk.
 //! - [`strip`]: remove or replace spans of a text and remap the offsets of other spans.
 //! - [`ident`]: parse and format generator connection strings (`provider!model,key=value`).
@@ -11,6 +12,7 @@
 //! - [`redact`]: which names hold secrets, and URL user-info masking (one rule for all output).
 //! - [`offsets`]: byte offset to code-point offset mapping, so results slice Python `str`s.
 
+pub mod codec;
 pub mod fanout;
 pub mod ident;
 pub mod offsets;

@@ -98,7 +98,10 @@ def test_basic_types() -> None:
 
 def test_xml_example() -> None:
     assert FunFact.xml_example() == "<fun-fact></fun-fact>"
-    assert Person.xml_example() == "<person>\n  <name/>\n  <age/>\n  <nicknames/>\n</person>"
+    assert Person.xml_example() == (
+        '<person name="str">\n  <age>int</age>\n  <nicknames>\n    <nick>str</nick>\n'
+        "    <nick>str</nick>\n  </nicknames>\n</person>"
+    )
 
 
 def test_to_pretty_xml_and_str() -> None:

@@ -5,6 +5,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Literal, final
 
 __all__ = [
+    # codec
+    "CODEC_MAX_DEPTH",
+    "CodecPlan",
     # fanout
     "FanOut",
     # errors
@@ -39,6 +42,45 @@ __all__ = [
 __version__: str
 
 # --- errors ---------------------------------------------------------------------------------
+
+CODEC_MAX_DEPTH: int
+"""How deep elements may nest inside an element `CodecPlan.parse` reads (deeper is refused)."""
+
+@final
+class CodecPlan:
+    """The compiled XML plan of a model class and the model classes nested in it.
+
+    Built by `rigging._model.plan` from pydantic-xml's field serializers; index 0 is the
+    class itself. Each field is ``(parse_key, render_key, path, kind, name, model, many)``:
+    ``kind`` is ``"attr"``, ``"text"`` or ``"element"``; ``path`` the wrapper elements above
+    it; ``model`` the index of a nested model (-1 for text); ``many`` a list of elements.
+
+    Raises:
+        ValueError: A field kind is unknown or a model index is out of range.
+    """
+
+    def __new__(
+        cls,
+        models: Sequence[
+            tuple[str, Sequence[tuple[str, str, Sequence[str], str, str, int, builtins.bool]]]
+        ],
+    ) -> CodecPlan: ...
+    def parse(self, element: str, max_depth: int = ...) -> dict[str, Any]:
+        """The dict pydantic-xml would validate for one element (start tag to end tag).
+
+        Lenient like the scanner: a ``<`` that starts no tag is text, unpaired tags are text,
+        unknown children are ignored, children may come in any order; the five XML entities
+        and numeric character references are decoded, CDATA unwrapped, bare ``&`` kept.
+
+        Raises:
+            ValueError: The text holds a ``<!DOCTYPE``/``<!ENTITY`` declaration, is not a
+                closed element, or nests elements deeper than ``max_depth``.
+        """
+    def render(self, encoded: Mapping[str, Any]) -> str:
+        """The pretty XML of a model from its ``pydantic_core.to_jsonable_python`` dict.
+
+        Byte-identical to ``ElementTree.indent`` + ``tostring(short_empty_elements=False)``.
+        """
 
 class RiggingError(Exception):
     """Root of every exception rigging raises."""

@@ -2,6 +2,7 @@
 
 use pyo3::prelude::*;
 
+mod codec;
 mod errors;
 mod fanout;
 mod ident;
@@ -15,6 +16,7 @@ mod text;
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)?;
+    codec::register(m)?;
     scan::register(m)?;
     strip::register(m)?;
     ident::register(m)?;

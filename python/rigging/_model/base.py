@@ -9,12 +9,14 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from pydantic import PlainSerializer, WrapSerializer
+from pydantic_core import to_jsonable_python
 from pydantic_xml import BaseXmlModel
 from pydantic_xml.fields import XmlEntityInfo
 from typing_extensions import Self
 
 from rigging import _native
 from rigging._model.fast import SharedFieldsSet, shared_fields_set
+from rigging._model.plan import codec_of, example_of, fallback_reason
 from rigging.error import MultipleModelsError
 from rigging.util import to_xml_tag, unescape_xml
 
@@ -262,10 +264,35 @@ class Model(BaseXmlModel):
                 else:
                     text = repr(value)
                 return f"<{info.tag}>{text}</{info.tag}>"
+        codec = codec_of(type(self))
+        if codec is not None:
+            rendered = codec.native.render(to_jsonable_python(self, by_alias=False))
+        else:
+            rendered = self.pydantic_xml_pretty()
+        return unescape_xml(rendered) if info.simple_field is not None else rendered
+
+    def pydantic_xml_pretty(self) -> str:
+        """The indented XML as pydantic-xml and `ElementTree` write it.
+
+        The renderer of classes without a codec plan, and the reference the native renderer
+        is tested against.
+
+        Returns:
+            The XML text, entities escaped.
+        """
         tree = self.to_xml_tree()
         ET.indent(tree, "  ")
-        rendered = ET.tostring(tree, encoding="unicode", short_empty_elements=False)
-        return unescape_xml(rendered) if info.simple_field is not None else rendered
+        return ET.tostring(tree, encoding="unicode", short_empty_elements=False)
+
+    @classmethod
+    def codec_fallback_reason(cls) -> str | None:
+        """Why this class is parsed and rendered by pydantic-xml instead of the native codec.
+
+        Returns:
+            The reason (namespaces, custom XML validators, a union field, ...), or None when
+            the class has a compiled codec plan.
+        """
+        return fallback_reason(cls)
 
     @classmethod
     def is_simple(cls) -> bool:
@@ -297,8 +324,11 @@ class Model(BaseXmlModel):
     def xml_example(cls) -> str:
         """An example of the XML the model expects, to show to a language model.
 
-        Simple models give `xml_tags`; other models an element with one empty child per field
-        (named after the field, as in 2.3). Override it to give a richer example.
+        Simple models give `xml_tags`; a model without fields ``<tag/>``. Other models are
+        written from their codec plan: attributes as attributes, nested models expanded,
+        lists with two items, each value its field's description or type, so a reply that
+        follows the example parses. Classes without a plan show one empty child per field.
+        Override it to give a richer example.
 
         Returns:
             The example XML.
@@ -307,10 +337,15 @@ class Model(BaseXmlModel):
             return cls.xml_tags()
         example = _EXAMPLES.get(cls)
         if example is None:
-            tag = class_info(cls).tag
-            names = cls.model_json_schema().get("properties", {})
-            children = "".join(f"\n  <{name}/>" for name in names)
-            example = _EXAMPLES[cls] = f"<{tag}>{children}\n</{tag}>"
+            codec = codec_of(cls)
+            if codec is not None:
+                example = example_of(codec)
+            else:
+                tag = class_info(cls).tag
+                names = cls.model_json_schema().get("properties", {})
+                children = "".join(f"\n  <{name}/>" for name in names)
+                example = f"<{tag}>{children}\n</{tag}>" if children else f"<{tag}/>"
+            _EXAMPLES[cls] = example
         return example
 
     @classmethod

@@ -10,8 +10,11 @@ Rules (decisions listed in ``docs/decisions-messages.md``):
   and does not make the element around it an outer one.
 - The slice of a result is the candidate element itself (never text before it).
 - Simple models take the inner text, CDATA sections unwrapped and the five XML entities
-  decoded. Other models get the element alone, bare ``&`` escaped, through pydantic-xml; any
-  ``<!DOCTYPE``/``<!ENTITY`` declaration is refused before parsing.
+  decoded. Other models are read by the native codec with the class's compiled plan
+  (`rigging._model.plan`): the element becomes the dict pydantic-xml would validate, and
+  pydantic-core validates it. Classes without a plan go through pydantic-xml (bare ``&``
+  escaped first). Either way any ``<!DOCTYPE``/``<!ENTITY`` declaration is refused before
+  anything is built.
 - A candidate is *hollow* when its inner text is blank. Callers that want one model prefer the
   first filled one (`first_filled`).
 """
@@ -30,9 +33,10 @@ from pydantic_xml.errors import ParsingError
 from rigging import _native
 from rigging._model.base import ClassInfo, ModelT, class_info
 from rigging._model.fast import share_fields_set
+from rigging._model.plan import codec_of
 from rigging._surrogates import has_surrogates, restore, stand_in
 from rigging.error import MissingModelError, XmlContentError
-from rigging.util import escape_xml, truncate_string, unescape_xml
+from rigging.util import truncate_string, unescape_xml
 
 __all__ = ["Found", "extract", "first_filled", "prefer_filled"]
 
@@ -40,6 +44,8 @@ _DECLARATION = re.compile(r"<!\s*(?:DOCTYPE|ENTITY|ELEMENT|ATTLIST)", re.IGNOREC
 _CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
 _CDATA_SPLIT = re.compile(r"(<!\[CDATA\[.*?\]\]>)", re.DOTALL)
 _SNIPPET = 80
+# A `&` that starts no XML entity or character reference (escaped before pydantic-xml).
+_BARE_AMP = re.compile(r"&(?!(?:amp|lt|gt|apos|quot|#[0-9]+|#x[0-9a-fA-F]+);)")
 
 
 @dataclass(slots=True)
@@ -90,7 +96,42 @@ def _inner_value(inner: str) -> str:
     return unescape_xml(inner) if "&" in inner else inner
 
 
-def _build_xml(cls: type[ModelT], tag: str, text: str, span: _native.Span) -> ModelT:
+def _escape_bare(text: str) -> str:
+    return _BARE_AMP.sub("&amp;", text) if "&" in text else text
+
+
+def _build_native(
+    cls: type[ModelT], plan: _native.CodecPlan, tag: str, text: str, span: _native.Span
+) -> ModelT:
+    element = text[span.start : span.end]
+    back = None
+    try:
+        try:
+            data = plan.parse(element)
+        except UnicodeEncodeError:  # lone surrogates: parse stand-ins, put them back after
+            element, back = stand_in(element)
+            data = plan.parse(element)
+    except ValueError as exc:
+        raise XmlContentError(
+            f"<{tag}> at {span.start} {exc}: {_snippet(text, span)!r}",
+            tag=tag,
+            position=span.start,
+            snippet=_snippet(text, span),
+        ) from None
+    model = t.cast("ModelT", cls.__pydantic_validator__.validate_python(data))
+    return model if back is None else t.cast("ModelT", restore(model, back))
+
+
+def build_pydantic_xml(cls: type[ModelT], tag: str, text: str, span: _native.Span) -> ModelT:
+    """The model of one element through pydantic-xml.
+
+    Used for classes without a codec plan; also the reference the codec is tested and
+    benchmarked against.
+
+    Raises:
+        pydantic.ValidationError: The content does not validate.
+        XmlContentError: The element holds a declaration or is not well-formed XML.
+    """
     element = text[span.start : span.end]
     if "<!" in element and _DECLARATION.search(element):
         raise XmlContentError(
@@ -102,9 +143,9 @@ def _build_xml(cls: type[ModelT], tag: str, text: str, span: _native.Span) -> Mo
         )
     if "<![CDATA[" in element:
         pieces = _CDATA_SPLIT.split(element)
-        escaped = "".join(p if i % 2 else escape_xml(p) for i, p in enumerate(pieces))
+        escaped = "".join(p if i % 2 else _escape_bare(p) for i, p in enumerate(pieces))
     else:
-        escaped = escape_xml(element)
+        escaped = _escape_bare(element)
     back = None
     if has_surrogates(escaped):  # XML parsers need UTF-8: parse stand-ins, put them back
         escaped, back = stand_in(escaped)
@@ -124,7 +165,8 @@ def build(cls: type[ModelT], info: ClassInfo, text: str, span: _native.Span) -> 
     """The model of one element of ``text`` (shared by one-shot parsing and streaming).
 
     Simple models are validated straight from the inner text (CDATA unwrapped, entities
-    decoded); others go through the XML parser, which only ever sees this element.
+    decoded); others are read by the native codec (or pydantic-xml for classes without a
+    plan), which only ever sees this element.
 
     Args:
         cls: The model class.
@@ -140,7 +182,10 @@ def build(cls: type[ModelT], info: ClassInfo, text: str, span: _native.Span) -> 
         XmlContentError: The element is not readable XML (non-simple models).
     """
     if info.simple_field is None:
-        return _build_xml(cls, info.tag, text, span)
+        codec = codec_of(cls)
+        if codec is None:
+            return build_pydantic_xml(cls, info.tag, text, span)
+        return _build_native(cls, codec.native, info.tag, text, span)
     return build_simple(cls, info, text[span.inner_start : span.inner_end])
 
 

@@ -1,0 +1,294 @@
+"""The compiled XML plan of a model class: what the native codec reads, renders and shows.
+
+A plan is compiled once per class, on first use, from pydantic-xml's own field serializers
+(so names, aliases, ``attr``/``element``/``wrapped`` and nested models mean exactly what they
+mean to pydantic-xml) and stored on the class. It lists, for the class and every model class
+nested in it, where each field lives. `rigging._native.CodecPlan` then reads an element into
+the dict pydantic-xml would hand to the validator, and renders the pretty XML.
+
+Shapes a plan cannot express make the class fall back to pydantic-xml, for parsing and
+rendering alike; `fallback_reason` says why (``None`` for planned classes). See
+``docs/decisions-codec.md``.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import enum
+import types
+import typing as t
+from dataclasses import dataclass
+
+from pydantic.fields import FieldInfo
+from pydantic_xml import BaseXmlModel
+from pydantic_xml.fields import extract_field_xml_entity_info
+from pydantic_xml.serializers.factories import homogeneous, model, primitive, wrapper
+
+from rigging import _native
+
+__all__ = [
+    "Codec",
+    "FieldSpec",
+    "codec_of",
+    "example_of",
+    "fallback_reason",
+    "use_pydantic_xml",
+]
+
+FieldSpec = tuple[str, str, tuple[str, ...], str, str, int, bool]
+"""``(parse_key, render_key, path, kind, name, model_index, many)``; kind is ``attr``,
+``text`` or ``element``; model_index is -1 for text items."""
+
+_ATTR = "__rigging_codec__"
+
+
+@dataclass(frozen=True, slots=True)
+class Codec:
+    """The plan of one model class (index 0 of ``models``) and the classes nested in it."""
+
+    native: _native.CodecPlan
+    """The compiled native plan."""
+    models: tuple[tuple[type[BaseXmlModel], str, tuple[FieldSpec, ...]], ...]
+    """Per model: its class, tag and field specs."""
+
+
+class _UnsupportedError(Exception):
+    """A shape the plan cannot express (the message is the reason)."""
+
+
+_Entry = tuple[type[BaseXmlModel], str, tuple[FieldSpec, ...]]
+
+
+def _impl(method: object) -> object:
+    return getattr(method, "__func__", method)
+
+
+def _class_reason(cls: type[BaseXmlModel]) -> str | None:
+    if cls.__xml_ns__ or cls.__xml_nsmap__:
+        return "namespaces"
+    if cls.model_config.get("extra") == "forbid":
+        return "extra='forbid' (pydantic-xml reports unbound XML content)"
+    if cls.__xml_field_validators__ or cls.__xml_field_serializers__:
+        return "custom XML field validators or serializers"
+    if cls.__pydantic_decorators__.model_serializers:
+        return "a model serializer"
+    for method in ("from_xml_tree", "to_xml_tree", "from_xml"):
+        if _impl(getattr(cls, method)) is not _impl(getattr(BaseXmlModel, method)):
+            return f"a custom {method}"
+    if cls.__pydantic_decorators__.computed_fields:
+        return "computed fields"
+    if cls.__xml_serializer__ is None:
+        return "not fully defined yet (unresolved forward references)"
+    if not isinstance(cls.__xml_serializer__, model.ModelSerializer):
+        return "a root model"
+    return None
+
+
+def _check_name(name: str, field: str) -> str:
+    if "{" in name:
+        raise _UnsupportedError(f"field {field!r}: namespaced name {name!r}")
+    return name
+
+
+class _Compiler:
+    def __init__(self) -> None:
+        self.entries: list[_Entry | None] = []
+        self.index: dict[type[BaseXmlModel], int] = {}
+
+    def model(self, cls: type[BaseXmlModel]) -> int:
+        found = self.index.get(cls)
+        if found is not None:
+            return found
+        reason = _class_reason(cls)
+        if reason is not None:
+            raise _UnsupportedError(f"{cls.__name__}: {reason}")
+        position = self.index[cls] = len(self.entries)
+        self.entries.append(None)
+        serializer = t.cast("model.ModelSerializer", cls.__xml_serializer__)
+        aliases: dict[str, str] = serializer._fields_validation_aliases
+        fields: dict[str, t.Any] = dict(serializer._field_serializers)
+        untagged = _untagged_texts(cls, fields)
+        specs: list[FieldSpec] = []
+        for name, field in fields.items():
+            key = aliases.get(name, name)
+            if name in untagged:
+                label = cls.model_fields[name].alias or name
+                specs.append((key, name, (), "element", label, -1, False))
+                continue
+            path, kind, entity, item, many = self.field(name, field, ())
+            specs.append((key, name, path, kind, entity, item, many))
+        self.entries[position] = (cls, str(serializer._element_name), tuple(specs))
+        return position
+
+    def field(
+        self, name: str, field: object, path: tuple[str, ...]
+    ) -> tuple[tuple[str, ...], str, str, int, bool]:
+        if getattr(field, "_computed", False):
+            raise _UnsupportedError(f"field {name!r}: computed")
+        if getattr(field, "_nillable", None):
+            raise _UnsupportedError(f"field {name!r}: nillable element")
+        kind = type(field)
+        if kind is primitive.AttributeSerializer:
+            return path, "attr", _check_name(field._attr_name, name), -1, False  # type: ignore[attr-defined]
+        if kind is primitive.TextSerializer:
+            return path, "text", "", -1, False
+        if kind is primitive.ElementSerializer:
+            return path, "element", _check_name(field._element_name, name), -1, False  # type: ignore[attr-defined]
+        if kind is model.ModelProxySerializer:
+            tag = _check_name(field._element_name, name)  # type: ignore[attr-defined]
+            return path, "element", tag, self.nested(name, field._model), False  # type: ignore[attr-defined]
+        if kind is wrapper.ElementPathSerializer:
+            parts = tuple(_check_name(part, name) for part in field._path)  # type: ignore[attr-defined]
+            return self.field(name, field._inner_serializer, path + parts)  # type: ignore[attr-defined]
+        if kind is homogeneous.ElementSerializer:
+            inner = field._inner_serializer  # type: ignore[attr-defined]
+            inner_path, inner_kind, entity, item, many = self.field(name, inner, ())
+            if inner_kind != "element" or inner_path or many:
+                raise _UnsupportedError(f"field {name!r}: a list of {type(inner).__name__}")
+            return path, "element", entity, item, True
+        raise _UnsupportedError(
+            f"field {name!r}: {kind.__module__.rsplit('.', 1)[-1]}.{kind.__name__}"
+        )
+
+    def nested(self, name: str, cls: type[BaseXmlModel]) -> int:
+        try:
+            return self.model(cls)
+        except _UnsupportedError as exc:
+            raise _UnsupportedError(f"field {name!r}: nested {exc}") from None
+
+
+def _untagged_texts(cls: type[BaseXmlModel], fields: dict[str, t.Any]) -> set[str]:
+    """Fields read as child elements named after them.
+
+    These are the primitive fields that carry no ``attr()``/``element()``/``wrapped()``, when
+    there are several (as in 2.3; pydantic-xml would give each of them the element's text).
+    """
+    infos: dict[str, FieldInfo] = cls.model_fields
+    names = {
+        name
+        for name, field in fields.items()
+        if type(field) is primitive.TextSerializer
+        and extract_field_xml_entity_info(infos[name]) is None
+    }
+    return names if len(names) > 1 else set()
+
+
+def _compile(cls: type[BaseXmlModel]) -> Codec | str:
+    compiler = _Compiler()
+    try:
+        compiler.model(cls)
+    except _UnsupportedError as exc:
+        return str(exc)
+    entries = tuple(t.cast("list[_Entry]", compiler.entries))
+    native = _native.CodecPlan([(tag, list(specs)) for _, tag, specs in entries])
+    return Codec(native, entries)
+
+
+def _cached(cls: type[BaseXmlModel]) -> Codec | str:
+    found: Codec | str | None = cls.__dict__.get(_ATTR)
+    if found is None:
+        found = _compile(cls)
+        if _complete(cls, found):  # a class still being defined is looked at again later
+            type.__setattr__(cls, _ATTR, found)
+    return found
+
+
+def _complete(cls: type[BaseXmlModel], found: Codec | str) -> bool:
+    if isinstance(found, Codec):
+        return all(entry[0].__xml_serializer__ is not None for entry in found.models)
+    return cls.__xml_serializer__ is not None and "not fully defined" not in found
+
+
+def codec_of(cls: type[BaseXmlModel]) -> Codec | None:
+    """The compiled plan of a model class, or None when it falls back to pydantic-xml.
+
+    Args:
+        cls: A pydantic-xml model class.
+
+    Returns:
+        The plan (compiled on first use and cached on the class).
+    """
+    found = cls.__dict__.get(_ATTR)
+    if found is None:
+        found = _cached(cls)
+    return found if type(found) is Codec else None
+
+
+def use_pydantic_xml(cls: type[BaseXmlModel], reason: str = "pydantic-xml chosen") -> None:
+    """Make a class parse and render through pydantic-xml, as a class without a plan does.
+
+    For comparisons (the equivalence tests and the benches' "before" lines) and as an escape
+    hatch for a class whose XML the codec reads differently from what its author expects.
+
+    Args:
+        cls: A pydantic-xml model class (its subclasses are not affected).
+        reason: What `fallback_reason` reports for it.
+
+    Call it before the class is first used: an example already shown stays cached.
+    """
+    type.__setattr__(cls, _ATTR, reason)
+
+
+def fallback_reason(cls: type[BaseXmlModel]) -> str | None:
+    """Why a model class is parsed and rendered by pydantic-xml, or None when it is planned.
+
+    Args:
+        cls: A pydantic-xml model class.
+
+    Returns:
+        The reason (e.g. ``"Signed: namespaces"``), or None.
+    """
+    found = _cached(cls)
+    return found if isinstance(found, str) else None
+
+
+def _label(annotation: t.Any) -> str:
+    """The placeholder of a field without description: its type, or its choices."""
+    origin = t.get_origin(annotation)
+    if origin is t.Union or type(annotation) is types.UnionType:
+        members = [arg for arg in t.get_args(annotation) if arg is not type(None)]
+        return "|".join(_label(arg) for arg in members)
+    if origin is t.Literal:
+        return "|".join(str(arg) for arg in t.get_args(annotation))
+    if origin in (list, set, frozenset, collections.abc.Sequence):
+        items = t.get_args(annotation)
+        return _label(items[0]) if items else "str"
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return "|".join(str(member.value) for member in annotation)
+    return str(getattr(annotation, "__name__", annotation))
+
+
+def _example_value(codec: Codec, model: int, seen: tuple[int, ...]) -> dict[str, t.Any]:
+    """Placeholder values of one model (a model nested in itself is shown one level deep)."""
+    cls, _, specs = codec.models[model]
+    infos = cls.model_fields
+    values: dict[str, t.Any] = {}
+    for _, name, _, kind, _, item, many in specs:
+        info = infos[name]
+        if item >= 0:
+            if seen.count(item) > 1:
+                continue
+            nested = _example_value(codec, item, (*seen, item))
+            values[name] = [nested, nested] if many else nested
+            continue
+        placeholder = info.description or _label(info.annotation)
+        values[name] = [placeholder, placeholder] if many and kind == "element" else placeholder
+    return values
+
+
+def example_of(codec: Codec) -> str:
+    """The example XML of a planned class.
+
+    Attributes are attributes, nested models are expanded, lists show two items, and each
+    value is its field's description or type.
+
+    Args:
+        codec: The class's plan.
+
+    Returns:
+        The pretty XML; a class without fields gives a self-closing ``<tag/>``.
+    """
+    _, tag, specs = codec.models[0]
+    if not specs:
+        return f"<{tag}/>"
+    return codec.native.render(_example_value(codec, 0, (0,)))

@@ -1,0 +1,267 @@
+//! The model codec: read an element into the value a model validator takes, and render a
+//! model's encoded value back to XML, both driven by a compiled [`Plan`].
+//!
+//! A plan lists, per model class, where each field lives: an attribute, the element's text, or
+//! child elements (one or many, holding text or a nested model), optionally below a path of
+//! wrapper elements. [`parse`] builds a lenient [`tree`] of the element (see its rules) and
+//! walks the plan over it, giving a [`Value`] tree of strings, lists and field maps: exactly
+//! what pydantic-xml would hand to the validator. [`render`] writes the pretty XML that
+//! `ElementTree.indent` + `tostring(short_empty_elements=False)` writes for the same model.
+//!
+//! ```
+//! use _native::codec::{parse, Field, Item, Kind, ModelPlan, Plan, Value};
+//!
+//! let plan = Plan::new(vec![ModelPlan {
+//!     tag: "finding".into(),
+//!     fields: vec![
+//!         Field { path: vec![], kind: Kind::Attr("id".into()) },
+//!         Field { path: vec![], kind: Kind::Element { name: "title".into(), item: Item::Text, many: false } },
+//!     ],
+//! }])?;
+//! let value = parse(&plan, r#"<finding id="F1"><title>a < b &amp; c</title></finding>"#, 64)?;
+//! let Value::Map(fields) = value else { unreachable!() };
+//! assert_eq!(fields, vec![(0, Value::Str("F1".into())), (1, Value::Str("a < b & c".into()))]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod render;
+mod text;
+pub mod tree;
+
+use std::fmt;
+
+pub use render::render;
+pub use text::{escape_attribute, escape_text};
+
+/// Elements nested deeper than this inside a parsed element are refused by default.
+pub const MAX_DEPTH: usize = 64;
+
+/// Where one field of a model lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    /// Wrapper elements to descend through first (`wrapped("a/b", ...)`), outermost first.
+    pub path: Vec<String>,
+    /// What the field reads at the end of the path.
+    pub kind: Kind,
+}
+
+/// The XML entity a field is read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// An attribute of the element.
+    Attr(String),
+    /// The element's leading text.
+    Text,
+    /// Child elements of this name.
+    Element {
+        /// The child's tag.
+        name: String,
+        /// What each child holds.
+        item: Item,
+        /// A list (every child of the name) rather than the first one.
+        many: bool,
+    },
+}
+
+/// What a child element holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Item {
+    /// Its text (a primitive value).
+    Text,
+    /// A nested model: the index of its [`ModelPlan`] in the [`Plan`].
+    Model(usize),
+}
+
+/// The fields of one model class, in declaration order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelPlan {
+    /// The element's tag (used by [`render`]).
+    pub tag: String,
+    /// The fields.
+    pub fields: Vec<Field>,
+}
+
+/// The plans of a model class (index 0) and of every model class nested in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    models: Vec<ModelPlan>,
+}
+
+impl Plan {
+    /// A plan from its models; fails when a nested model index points nowhere.
+    pub fn new(models: Vec<ModelPlan>) -> Result<Self, CodecError> {
+        if models.is_empty() {
+            return Err(CodecError::BadPlan(
+                "a plan needs at least one model".into(),
+            ));
+        }
+        for model in &models {
+            for field in &model.fields {
+                if let Kind::Element {
+                    item: Item::Model(index),
+                    ..
+                } = field.kind
+                {
+                    if index >= models.len() {
+                        return Err(CodecError::BadPlan(format!(
+                            "nested model index {index} out of range (plan has {})",
+                            models.len()
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(Self { models })
+    }
+
+    /// The model plans (index 0 is the root model).
+    pub fn models(&self) -> &[ModelPlan] {
+        &self.models
+    }
+}
+
+/// A value read from XML for a validator, or handed to [`render`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// No value (renders as empty text or an empty attribute).
+    None,
+    /// Text.
+    Str(String),
+    /// A list field's items.
+    List(Vec<Value>),
+    /// A model's fields present in the XML: `(field index, value)`, in field order.
+    Map(Vec<(usize, Value)>),
+}
+
+/// Why an element could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodecError {
+    /// The text holds a `<!DOCTYPE`, `<!ENTITY`, `<!ELEMENT` or `<!ATTLIST` declaration.
+    Declaration,
+    /// The text does not start with a start tag that is closed.
+    NotAnElement,
+    /// Elements are nested deeper than the limit.
+    TooDeep(usize),
+    /// The plan is inconsistent (a bug of the caller).
+    BadPlan(String),
+}
+
+impl fmt::Display for CodecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Declaration => {
+                f.write_str("holds a document type or entity declaration, which is never expanded")
+            }
+            Self::NotAnElement => f.write_str("is not an element with a closed start tag"),
+            Self::TooDeep(limit) => write!(f, "nests elements deeper than the limit of {limit}"),
+            Self::BadPlan(why) => write!(f, "invalid codec plan: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for CodecError {}
+
+/// Read the element `text` (start tag to end tag) with `plan`: the field map of its root
+/// model. Elements may nest at most `max_depth` deep.
+pub fn parse(plan: &Plan, text: &str, max_depth: usize) -> Result<Value, CodecError> {
+    let tree = tree::build(text, max_depth)?;
+    Ok(Value::Map(read_model(plan, &tree, 0, 0)))
+}
+
+/// The first child of `node` named `name` (wrapper lookup: never consumed).
+fn child(tree: &tree::Tree<'_>, node: usize, name: &str) -> Option<usize> {
+    tree.nodes[node]
+        .children
+        .iter()
+        .copied()
+        .find(|&c| tree.nodes[c].name == name)
+}
+
+fn read_model(
+    plan: &Plan,
+    tree: &tree::Tree<'_>,
+    model: usize,
+    node: usize,
+) -> Vec<(usize, Value)> {
+    let mut values = Vec::new();
+    let mut consumed = vec![false; tree.nodes[node].children.len()];
+    let mut text_taken = false;
+    for (index, field) in plan.models[model].fields.iter().enumerate() {
+        let Some(at) = field
+            .path
+            .iter()
+            .try_fold(node, |at, part| child(tree, at, part))
+        else {
+            continue;
+        };
+        let value = match &field.kind {
+            Kind::Attr(name) => tree.nodes[at]
+                .attrs
+                .iter()
+                .find(|(a, _)| a == name)
+                .map(|(_, v)| Value::Str(v.clone())),
+            Kind::Text => {
+                let taken = at == node && std::mem::replace(&mut text_taken, true);
+                let text = &tree.nodes[at].text;
+                (!taken && !text.is_empty()).then(|| Value::Str(text.clone()))
+            }
+            Kind::Element { name, item, many } => {
+                let own = (at == node).then_some(&mut consumed);
+                read_children(plan, tree, at, own, name, *item, *many)
+            }
+        };
+        if let Some(value) = value {
+            values.push((index, value));
+        }
+    }
+    values
+}
+
+fn read_item(
+    plan: &Plan,
+    tree: &tree::Tree<'_>,
+    node: usize,
+    item: Item,
+    many: bool,
+) -> Option<Value> {
+    match item {
+        Item::Model(model) => Some(Value::Map(read_model(plan, tree, model, node))),
+        Item::Text => {
+            let text = &tree.nodes[node].text;
+            // A list keeps an empty item as "" (pydantic-xml would end the list there).
+            (many || !text.is_empty()).then(|| Value::Str(text.clone()))
+        }
+    }
+}
+
+fn read_children(
+    plan: &Plan,
+    tree: &tree::Tree<'_>,
+    node: usize,
+    mut consumed: Option<&mut Vec<bool>>,
+    name: &str,
+    item: Item,
+    many: bool,
+) -> Option<Value> {
+    let mut items = Vec::new();
+    for (position, &c) in tree.nodes[node].children.iter().enumerate() {
+        if tree.nodes[c].name != name {
+            continue;
+        }
+        if let Some(flags) = consumed.as_deref_mut() {
+            if flags[position] {
+                continue;
+            }
+            flags[position] = true;
+        }
+        let value = read_item(plan, tree, c, item, many);
+        if !many {
+            return value;
+        }
+        items.extend(value);
+    }
+    (!items.is_empty()).then_some(Value::List(items))
+}
+
+#[cfg(test)]
+mod tests;

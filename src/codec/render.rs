@@ -1,0 +1,151 @@
+//! Render a model's encoded value as the indented XML `ElementTree` would write.
+
+use super::text::{escape_attribute, escape_text};
+use super::{Item, Kind, Plan, Value};
+
+#[derive(Default)]
+struct Out<'a> {
+    tag: &'a str,
+    attrs: Vec<(&'a str, &'a str)>,
+    text: &'a str,
+    children: Vec<Out<'a>>,
+}
+
+const NONE_TEXT: &str = "";
+
+fn text_of(value: &Value) -> &str {
+    match value {
+        Value::Str(s) => s,
+        _ => NONE_TEXT,
+    }
+}
+
+/// The element at the end of `path` below `out`, reusing the last child when it has the
+/// part's name (pydantic-xml's look-behind), creating it otherwise.
+fn descend<'o, 'a>(mut out: &'o mut Out<'a>, path: &'a [String]) -> &'o mut Out<'a> {
+    for part in path {
+        let reuse = out
+            .children
+            .last()
+            .is_some_and(|last| last.tag == part.as_str());
+        if !reuse {
+            out.children.push(Out {
+                tag: part,
+                ..Out::default()
+            });
+        }
+        let last = out.children.len() - 1;
+        out = &mut out.children[last];
+    }
+    out
+}
+
+fn fill<'a>(plan: &'a Plan, model: usize, values: &'a [(usize, Value)], out: &mut Out<'a>) {
+    let fields = &plan.models()[model].fields;
+    for (index, value) in values {
+        let Some(field) = fields.get(*index) else {
+            continue;
+        };
+        let target = descend(out, &field.path);
+        match &field.kind {
+            Kind::Attr(name) => {
+                let text = text_of(value);
+                if let Some(slot) = target.attrs.iter_mut().find(|(a, _)| *a == name.as_str()) {
+                    slot.1 = text;
+                } else {
+                    target.attrs.push((name, text));
+                }
+            }
+            Kind::Text => target.text = text_of(value),
+            Kind::Element { name, item, many } => {
+                let items: &[Value] = match (value, many) {
+                    (Value::List(items), true) => items,
+                    (Value::None, true) => &[],
+                    _ => std::slice::from_ref(value),
+                };
+                for item_value in items {
+                    child(plan, name, *item, item_value, target);
+                }
+            }
+        }
+    }
+}
+
+fn child<'a>(plan: &'a Plan, name: &'a str, item: Item, value: &'a Value, target: &mut Out<'a>) {
+    match item {
+        Item::Text => target.children.push(Out {
+            tag: name,
+            text: text_of(value),
+            ..Out::default()
+        }),
+        Item::Model(model) => {
+            if let Value::Map(values) = value {
+                let mut sub = Out {
+                    tag: name,
+                    ..Out::default()
+                };
+                fill(plan, model, values, &mut sub);
+                target.children.push(sub);
+            }
+        }
+    }
+}
+
+/// Python's `str.isspace` for one character (`str.strip()` with no arguments).
+fn py_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
+fn write(out: &Out<'_>, level: usize, buf: &mut String) {
+    buf.push('<');
+    buf.push_str(out.tag);
+    for (name, value) in &out.attrs {
+        buf.push(' ');
+        buf.push_str(name);
+        buf.push_str("=\"");
+        buf.push_str(&escape_attribute(value));
+        buf.push('"');
+    }
+    buf.push('>');
+    if out.children.is_empty() {
+        buf.push_str(&escape_text(out.text));
+    } else {
+        if out.text.chars().all(py_space) {
+            indent(buf, level + 1);
+        } else {
+            buf.push_str(&escape_text(out.text));
+        }
+        let last = out.children.len() - 1;
+        for (position, sub) in out.children.iter().enumerate() {
+            write(sub, level + 1, buf);
+            indent(buf, if position == last { level } else { level + 1 });
+        }
+    }
+    buf.push_str("</");
+    buf.push_str(out.tag);
+    buf.push('>');
+}
+
+fn indent(buf: &mut String, level: usize) {
+    buf.push('\n');
+    for _ in 0..level {
+        buf.push_str("  ");
+    }
+}
+
+/// The pretty XML of model 0 of `plan` holding `values` (a [`Value::Map`] of the fields to
+/// write, each `Value::None`, a string, a list or a nested map): two-space indentation,
+/// explicit end tags, text and attributes escaped as `ElementTree` escapes them.
+pub fn render(plan: &Plan, values: &Value) -> String {
+    let root_tag = plan.models()[0].tag.as_str();
+    let mut root = Out {
+        tag: root_tag,
+        ..Out::default()
+    };
+    if let Value::Map(fields) = values {
+        fill(plan, 0, fields, &mut root);
+    }
+    let mut buf = String::with_capacity(256);
+    write(&root, 0, &mut buf);
+    buf
+}

@@ -1,0 +1,128 @@
+//! Character data: entity decoding, line-end and attribute-value normalisation, escaping.
+
+use std::borrow::Cow;
+
+/// Append `raw` to `out` with XML line ends normalised (`\r\n` and lone `\r` become `\n`),
+/// and, for attribute values (`attribute` true), tabs and line ends turned into spaces.
+/// The five XML entities and numeric character references are decoded; any other `&`
+/// (bare, unknown entity, invalid reference) is kept as written.
+pub(crate) fn decode_into(out: &mut String, raw: &str, attribute: bool) {
+    let bytes = raw.as_bytes();
+    let mut i = 0;
+    let mut plain = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'&' => {
+                if let Some((decoded, used)) = entity(&raw[i..]) {
+                    out.push_str(&raw[plain..i]);
+                    out.push(decoded);
+                    i += used;
+                    plain = i;
+                    continue;
+                }
+            }
+            b'\r' => {
+                out.push_str(&raw[plain..i]);
+                out.push(if attribute { ' ' } else { '\n' });
+                if bytes.get(i + 1) == Some(&b'\n') {
+                    i += 1;
+                }
+                i += 1;
+                plain = i;
+                continue;
+            }
+            b'\n' | b'\t' if attribute => {
+                out.push_str(&raw[plain..i]);
+                out.push(' ');
+                i += 1;
+                plain = i;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out.push_str(&raw[plain..]);
+}
+
+/// Append CDATA content (no entity decoding, line ends normalised).
+pub(crate) fn cdata_into(out: &mut String, raw: &str) {
+    if raw.contains('\r') {
+        out.push_str(&raw.replace("\r\n", "\n").replace('\r', "\n"));
+    } else {
+        out.push_str(raw);
+    }
+}
+
+/// The character an entity or character reference at the start of `s` stands for, and its
+/// length in bytes; `None` when `s` does not start with one this codec decodes.
+fn entity(s: &str) -> Option<(char, usize)> {
+    let end = s.as_bytes().iter().take(12).position(|&b| b == b';')?;
+    let body = &s[1..end];
+    let decoded = match body {
+        "lt" => '<',
+        "gt" => '>',
+        "amp" => '&',
+        "quot" => '"',
+        "apos" => '\'',
+        _ => {
+            let digits = body.strip_prefix('#')?;
+            let code = if let Some(hex) = digits.strip_prefix('x') {
+                u32::from_str_radix(hex, 16).ok()?
+            } else {
+                if !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                digits.parse::<u32>().ok()?
+            };
+            let c = char::from_u32(code)?;
+            if !is_xml_char(c) {
+                return None;
+            }
+            c
+        }
+    };
+    Some((decoded, end + 1))
+}
+
+/// Characters XML 1.0 allows in a document.
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// `text` with `&`, `<` and `>` escaped (element content, as `ElementTree` writes it).
+pub fn escape_text(text: &str) -> Cow<'_, str> {
+    escape(text, false)
+}
+
+/// `text` with `&`, `<`, `>`, `"`, `\n`, `\r` and `\t` escaped (an attribute value in double
+/// quotes, as `ElementTree` writes it).
+pub fn escape_attribute(text: &str) -> Cow<'_, str> {
+    escape(text, true)
+}
+
+fn escape(text: &str, attribute: bool) -> Cow<'_, str> {
+    let needs = |b: u8| match b {
+        b'&' | b'<' | b'>' => true,
+        b'"' | b'\n' | b'\r' | b'\t' => attribute,
+        _ => false,
+    };
+    if !text.bytes().any(needs) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' if attribute => out.push_str("&quot;"),
+            '\n' if attribute => out.push_str("&#10;"),
+            '\r' if attribute => out.push_str("&#13;"),
+            '\t' if attribute => out.push_str("&#09;"),
+            _ => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}

@@ -1,0 +1,193 @@
+//! `CodecPlan` for Python: converts plan descriptions, [`Value`] trees and errors around
+//! [`crate::codec`].
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyList, PyString};
+
+use crate::codec::{self, Field, Item, Kind, ModelPlan, Plan, Value, MAX_DEPTH};
+
+/// One field as described from Python:
+/// `(parse_key, render_key, path, kind, name, model, many)`.
+type FieldSpec = (String, String, Vec<String>, String, String, i64, bool);
+
+/// The compiled XML plan of one model class (documented in `_native.pyi`).
+#[pyclass(name = "CodecPlan", module = "rigging._native", frozen)]
+pub(crate) struct PyCodecPlan {
+    plan: Plan,
+    /// Per model, per field: the key of the validator's input dict.
+    parse_keys: Vec<Vec<Py<PyString>>>,
+    /// Per model, per field: the key of the encoded (`to_jsonable_python`) dict.
+    render_keys: Vec<Vec<Py<PyString>>>,
+}
+
+fn field_of(spec: &FieldSpec, count: usize) -> PyResult<Field> {
+    let (_, _, path, kind, name, model, many) = spec;
+    let item = match usize::try_from(*model) {
+        Ok(index) if index < count => Item::Model(index),
+        Ok(_) => {
+            return Err(PyValueError::new_err(format!(
+                "model index {model} out of range"
+            )))
+        }
+        Err(_) => Item::Text,
+    };
+    let kind = match kind.as_str() {
+        "attr" => Kind::Attr(name.clone()),
+        "text" => Kind::Text,
+        "element" => Kind::Element {
+            name: name.clone(),
+            item,
+            many: *many,
+        },
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "unknown field kind {other:?}"
+            )))
+        }
+    };
+    Ok(Field {
+        path: path.clone(),
+        kind,
+    })
+}
+
+fn to_py(py: Python<'_>, plan: &PyCodecPlan, model: usize, value: &Value) -> PyResult<Py<PyAny>> {
+    Ok(match value {
+        Value::None => py.None(),
+        Value::Str(text) => PyString::new(py, text).into_any().unbind(),
+        Value::List(items) => {
+            let list = PyList::empty(py);
+            for item in items {
+                list.append(to_py(py, plan, model, item)?)?;
+            }
+            list.into_any().unbind()
+        }
+        Value::Map(fields) => {
+            let dict = PyDict::new(py);
+            let models = plan.plan.models();
+            for (index, field_value) in fields {
+                let nested = match models[model].fields[*index].kind {
+                    Kind::Element {
+                        item: Item::Model(m),
+                        ..
+                    } => m,
+                    _ => model,
+                };
+                dict.set_item(
+                    plan.parse_keys[model][*index].bind(py),
+                    to_py(py, plan, nested, field_value)?,
+                )?;
+            }
+            dict.into_any().unbind()
+        }
+    })
+}
+
+/// A primitive encoded value as pydantic-xml writes it (`None` → empty, bools lower-case).
+fn primitive(value: &Bound<'_, PyAny>) -> PyResult<Value> {
+    if value.is_none() {
+        return Ok(Value::None);
+    }
+    if let Ok(text) = value.cast::<PyString>() {
+        return Ok(Value::Str(text.to_str()?.to_owned()));
+    }
+    if let Ok(flag) = value.cast::<PyBool>() {
+        return Ok(Value::Str(
+            if flag.is_true() { "true" } else { "false" }.to_owned(),
+        ));
+    }
+    Ok(Value::Str(value.str()?.to_str()?.to_owned()))
+}
+
+fn item_value(plan: &PyCodecPlan, item: Item, value: &Bound<'_, PyAny>) -> PyResult<Value> {
+    match item {
+        Item::Text => primitive(value),
+        Item::Model(model) => from_encoded(plan, model, value),
+    }
+}
+
+fn from_encoded(plan: &PyCodecPlan, model: usize, value: &Bound<'_, PyAny>) -> PyResult<Value> {
+    let Ok(dict) = value.cast::<PyDict>() else {
+        return Ok(Value::None);
+    };
+    let py = value.py();
+    let mut fields = Vec::new();
+    for (index, field) in plan.plan.models()[model].fields.iter().enumerate() {
+        let Some(encoded) = dict.get_item(plan.render_keys[model][index].bind(py))? else {
+            continue; // excluded from serialization
+        };
+        let converted = match &field.kind {
+            Kind::Attr(_) | Kind::Text => primitive(&encoded)?,
+            Kind::Element {
+                item, many: true, ..
+            } => match encoded.cast::<PyList>() {
+                Ok(list) => Value::List(
+                    list.iter()
+                        .map(|v| item_value(plan, *item, &v))
+                        .collect::<PyResult<_>>()?,
+                ),
+                Err(_) => Value::None,
+            },
+            Kind::Element { item, .. } => item_value(plan, *item, &encoded)?,
+        };
+        fields.push((index, converted));
+    }
+    Ok(Value::Map(fields))
+}
+
+#[pymethods]
+impl PyCodecPlan {
+    #[new]
+    fn new(py: Python<'_>, models: Vec<(String, Vec<FieldSpec>)>) -> PyResult<Self> {
+        let count = models.len();
+        let mut plans = Vec::with_capacity(count);
+        let mut parse_keys = Vec::with_capacity(count);
+        let mut render_keys = Vec::with_capacity(count);
+        for (tag, specs) in models {
+            let fields = specs
+                .iter()
+                .map(|spec| field_of(spec, count))
+                .collect::<PyResult<_>>()?;
+            plans.push(ModelPlan { tag, fields });
+            parse_keys.push(
+                specs
+                    .iter()
+                    .map(|s| PyString::intern(py, &s.0).unbind())
+                    .collect(),
+            );
+            render_keys.push(
+                specs
+                    .iter()
+                    .map(|s| PyString::intern(py, &s.1).unbind())
+                    .collect(),
+            );
+        }
+        let plan = Plan::new(plans).map_err(|err| PyValueError::new_err(err.to_string()))?;
+        Ok(Self {
+            plan,
+            parse_keys,
+            render_keys,
+        })
+    }
+
+    /// The validator input (a dict) read from one element's text.
+    #[pyo3(signature = (element, max_depth = MAX_DEPTH))]
+    fn parse(&self, py: Python<'_>, element: &str, max_depth: usize) -> PyResult<Py<PyAny>> {
+        let value = codec::parse(&self.plan, element, max_depth)
+            .map_err(|err| PyValueError::new_err(err.to_string()))?;
+        to_py(py, self, 0, &value)
+    }
+
+    /// The pretty XML of a model from its encoded (`to_jsonable_python`) dict.
+    fn render(&self, encoded: &Bound<'_, PyAny>) -> PyResult<String> {
+        let value = from_encoded(self, 0, encoded)?;
+        Ok(codec::render(&self.plan, &value))
+    }
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyCodecPlan>()?;
+    m.add("CODEC_MAX_DEPTH", MAX_DEPTH)?;
+    Ok(())
+}

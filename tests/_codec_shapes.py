@@ -1,0 +1,259 @@
+"""Generated model classes, instances and XML texts for the native codec's property tests.
+
+A *shape* is a list of `FieldShape`; `make_class` turns it into a `Model` subclass (search
+mode ``unordered``, pydantic-xml's most lenient, so the reference path is as forgiving as it
+can be). `write_xml` writes an instance's XML by hand with variations pydantic-xml never
+writes itself: quote styles, CDATA, character references, bare ``&``, whitespace between
+children, unknown children and reordered children.
+"""
+
+from __future__ import annotations
+
+import random
+import types
+import typing as t
+from dataclasses import dataclass, field
+
+from hypothesis import strategies as st
+from pydantic import Field
+
+from rigging.model import Model, attr, element, wrapped
+
+PRIMS: tuple[type, ...] = (str, int, float, bool)
+KINDS = ("attr", "element", "optional", "text", "nested", "list", "list_nested", "wrapped")
+
+
+@dataclass
+class FieldShape:
+    name: str
+    kind: str
+    prim: type = str
+    nested: list[FieldShape] = field(default_factory=list)
+    nested_cls: type[Model] | None = None
+    description: str | None = None
+
+    @property
+    def tag(self) -> str:
+        return f"t-{self.name}"
+
+
+def _counter() -> t.Iterator[int]:
+    n = 0
+    while True:
+        n += 1
+        yield n
+
+
+_IDS = _counter()
+
+
+def make_class(shapes: list[FieldShape], prefix: str = "Gen") -> type[Model]:
+    """A model class with one field per shape (nested classes built first)."""
+    annotations: dict[str, t.Any] = {}
+    namespace: dict[str, t.Any] = {"__module__": __name__}
+    for shape in shapes:
+        kind, prim = shape.kind, shape.prim
+        extra: dict[str, t.Any] = {}
+        if shape.description:
+            extra["description"] = shape.description
+        if kind in ("nested", "list_nested"):
+            shape.nested_cls = make_class(shape.nested, prefix + "Inner")
+        if kind == "attr":
+            annotations[shape.name], namespace[shape.name] = prim, attr(**extra)
+        elif kind == "element":
+            annotations[shape.name] = prim
+            namespace[shape.name] = element(tag=shape.tag, **extra)
+        elif kind == "optional":
+            annotations[shape.name] = t.Optional[prim]  # noqa: UP045 - runtime annotation
+            namespace[shape.name] = element(tag=shape.tag, default=None, **extra)
+        elif kind == "text":
+            annotations[shape.name] = prim
+            if extra:
+                namespace[shape.name] = Field(**extra)
+        elif kind == "nested":
+            annotations[shape.name] = shape.nested_cls
+            namespace[shape.name] = element(tag=shape.tag, **extra)
+        elif kind == "list":
+            annotations[shape.name] = list[prim]  # type: ignore[valid-type]
+            namespace[shape.name] = element(tag=shape.tag, default_factory=list, **extra)
+        elif kind == "list_nested":
+            annotations[shape.name] = list[shape.nested_cls]  # type: ignore[name-defined]
+            namespace[shape.name] = element(tag=shape.tag, default_factory=list, **extra)
+        elif kind == "wrapped":
+            annotations[shape.name] = prim
+            namespace[shape.name] = wrapped(f"w-{shape.name}", element(tag=shape.tag, **extra))
+    namespace["__annotations__"] = annotations
+    name = f"{prefix}{next(_IDS)}"
+    return types.new_class(
+        name,
+        (Model,),
+        {"tag": name.lower(), "search_mode": "unordered"},
+        lambda ns: ns.update(namespace),
+    )
+
+
+TEXT = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Cn"))
+    | st.sampled_from("<>&\"' \n\t"),
+    min_size=1,
+    max_size=10,
+)
+
+
+def prim_values(prim: type) -> st.SearchStrategy[t.Any]:
+    if prim is str:
+        return TEXT
+    if prim is int:
+        return st.integers(-(10**6), 10**6)
+    if prim is float:
+        return st.floats(allow_nan=False, allow_infinity=False, width=32)
+    return st.booleans()
+
+
+def field_shapes(depth: int = 0) -> st.SearchStrategy[list[FieldShape]]:
+    kinds = KINDS if depth == 0 else ("attr", "element", "optional", "list", "wrapped")
+
+    @st.composite
+    def build(draw: st.DrawFn) -> list[FieldShape]:
+        count = draw(st.integers(2, 5))
+        shapes: list[FieldShape] = []
+        has_text = False
+        for index in range(count):
+            kind = draw(st.sampled_from(kinds))
+            if kind == "text":
+                if has_text:
+                    kind = "element"
+                has_text = True
+            shape = FieldShape(f"f{index}", kind, draw(st.sampled_from(PRIMS)))
+            if kind in ("nested", "list_nested"):
+                shape.nested = draw(field_shapes(depth + 1))
+            shapes.append(shape)
+        return shapes
+
+    return build()
+
+
+def values_for(shapes: list[FieldShape]) -> st.SearchStrategy[dict[str, t.Any]]:
+    parts: dict[str, st.SearchStrategy[t.Any]] = {}
+    for shape in shapes:
+        value = prim_values(shape.prim)
+        if shape.kind == "optional":
+            parts[shape.name] = st.none() | value
+        elif shape.kind == "nested":
+            cls = shape.nested_cls
+            assert cls is not None
+            parts[shape.name] = values_for(shape.nested).map(lambda v, c=cls: c(**v))
+        elif shape.kind == "list":
+            non_empty = value.filter(lambda v: v != "") if shape.prim is str else value
+            parts[shape.name] = st.lists(non_empty, max_size=3)
+        elif shape.kind == "list_nested":
+            cls = shape.nested_cls
+            assert cls is not None
+            item = values_for(shape.nested).map(lambda v, c=cls: c(**v))
+            parts[shape.name] = st.lists(item, max_size=3)
+        else:
+            parts[shape.name] = value
+    return st.fixed_dictionaries(parts)
+
+
+@dataclass(frozen=True)
+class Style:
+    """How `write_xml` varies the text."""
+
+    indent: bool = False
+    cdata: bool = False
+    refs: bool = False
+    single_quotes: bool = False
+    shuffle: int | None = None
+    extra: bool = False
+
+
+STYLES = st.builds(
+    Style,
+    indent=st.booleans(),
+    cdata=st.booleans(),
+    refs=st.booleans(),
+    single_quotes=st.booleans(),
+)
+
+
+def prim_text(value: t.Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _escape_text(text: str, style: Style) -> str:
+    if style.cdata and text and "]]>" not in text:
+        return f"<![CDATA[{text}]]>"
+    out = []
+    for index, char in enumerate(text):
+        following = text[index + 1 : index + 2]
+        if char == "&":
+            bare_ok = style.refs and not (following.isalnum() or following == "#")
+            out.append("&" if bare_ok else "&amp;")
+        elif char == "<":
+            out.append("&#60;" if style.refs else "&lt;")
+        elif char == ">":
+            out.append("&#x3E;" if style.refs else ">")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _escape_attr(text: str, quote: str) -> str:
+    replacements = {
+        "&": "&amp;",
+        "<": "&lt;",
+        "\n": "&#10;",
+        "\t": "&#9;",
+        quote: "&#34;" if quote == '"' else "&apos;",
+    }
+    return "".join(replacements.get(char, char) for char in text)
+
+
+def write_xml(shapes: list[FieldShape], model: Model, tag: str, style: Style) -> str:
+    """The element of ``model`` written by hand in ``style``."""
+    quote = "'" if style.single_quotes else '"'
+    attrs = "".join(
+        f" {s.name}={quote}{_escape_attr(prim_text(getattr(model, s.name)), quote)}{quote}"
+        for s in shapes
+        if s.kind == "attr"
+    )
+    text = "".join(
+        _escape_text(prim_text(getattr(model, s.name)), style) for s in shapes if s.kind == "text"
+    )
+    groups: list[list[str]] = []
+    for shape in shapes:
+        value = getattr(model, shape.name)
+        if shape.kind in ("element", "optional"):
+            groups.append([f"<{shape.tag}>{_escape_text(prim_text(value), style)}</{shape.tag}>"])
+        elif shape.kind == "wrapped":
+            inner = f"<{shape.tag}>{_escape_text(prim_text(value), style)}</{shape.tag}>"
+            groups.append([f"<w-{shape.name}>{inner}</w-{shape.name}>"])
+        elif shape.kind == "nested":
+            groups.append([write_xml(shape.nested, value, shape.tag, style)])
+        elif shape.kind == "list":
+            groups.append(
+                [f"<{shape.tag}>{_escape_text(prim_text(v), style)}</{shape.tag}>" for v in value]
+            )
+        elif shape.kind == "list_nested":
+            groups.append([write_xml(shape.nested, v, shape.tag, style) for v in value])
+    if style.shuffle is None:
+        children = [child for group in groups for child in group]
+    else:  # interleave the fields' children at random, each field's items in order
+        rng = random.Random(style.shuffle)
+        pending = [list(group) for group in groups if group]
+        children = []
+        while pending:
+            group = rng.choice(pending)
+            children.append(group.pop(0))
+            if not group:
+                pending.remove(group)
+    if style.extra:
+        children.insert(len(children) // 2, '<zz-unknown a="1">junk <b>bold</b></zz-unknown>')
+        children.append("<zz-unknown/>")
+    gap = "\n  " if style.indent else ""
+    return f"<{tag}{attrs}>{text}{''.join(child + gap for child in children)}</{tag}>"

@@ -1,0 +1,313 @@
+"""The native model codec: plans, fallbacks with reasons, deliberate differences from
+pydantic-xml (each named and checked), errors and rendering of the shapes it supports."""
+
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+from pydantic import ValidationError, field_validator
+from pydantic_xml import computed_attr
+from pydantic_xml import element as xml_element
+from pydantic_xml.element import XmlElementReader
+
+from rigging import _native, parsing
+from rigging._model.plan import codec_of, fallback_reason
+from rigging.error import XmlContentError
+from rigging.message import Message
+from rigging.model import Model, attr, element, wrapped
+
+
+class Location(Model):
+    file: str = attr()
+    line: int = attr()
+
+
+class Finding(Model):
+    id: str = attr()
+    severity: str = element()
+    title: str = element()
+    location: Location
+    tags: list[str] = wrapped("tags", element(tag="tag", default_factory=list))
+    note: t.Optional[str] = element(default=None)  # noqa: UP045
+
+
+FINDING = (
+    '<finding id="F-1">\n  <severity>high</severity>\n  <title>SQL injection in login</title>\n'
+    '  <location file="app/auth.py" line="42"></location>\n  <tags>\n    <tag>sqli</tag>\n'
+    "    <tag>auth</tag>\n  </tags>\n  <note></note>\n</finding>"
+)
+
+
+def test_finding_is_planned_and_round_trips() -> None:
+    assert Finding.codec_fallback_reason() is None
+    assert codec_of(Finding) is codec_of(Finding)  # compiled once, cached on the class
+    model = parsing.parse("Here: " + FINDING, Finding)[0]
+    assert model.location == Location(file="app/auth.py", line=42)
+    assert model.tags == ["sqli", "auth"]
+    assert model.to_pretty_xml() == FINDING == model.pydantic_xml_pretty()
+
+
+def test_message_content_is_normalised_by_the_plan() -> None:
+    message = Message(
+        "assistant",
+        'x <finding id="F-1"><title>t</title><severity>low</severity>'
+        '<location line="1" file="a"/></finding> y',
+    )
+    finding = message.parse(Finding)
+    assert message.content == f"x {finding.to_pretty_xml()} y"
+
+
+# --- deliberate differences from pydantic-xml, each named -----------------------------------
+
+REST = '<severity>x</severity><location file="f" line="1"/>'
+
+
+def test_difference_bare_less_than_is_text() -> None:
+    text = f'<finding id="1"><title>a < b <c d</title>{REST}</finding>'
+    assert parsing.parse(text, Finding)[0].title == "a < b <c d"
+
+
+def test_difference_unpaired_child_tags_are_text() -> None:
+    text = f'<finding id="1"><title>use <b> here</title>{REST}</finding>'
+    assert parsing.parse(text, Finding)[0].title == "use <b> here"
+
+
+def test_difference_any_child_order_and_unknown_children() -> None:
+    text = (
+        '<finding id="1"><extra>x</extra><location file="f" line="1"/><tags><tag>b</tag></tags>'
+        "<severity>low</severity><why>?</why><title>t</title></finding>"
+    )
+    model = parsing.parse(text, Finding)[0]
+    assert (model.title, model.severity, model.tags) == ("t", "low", ["b"])
+
+
+def test_difference_empty_list_items_are_kept() -> None:
+    class Numbers(Model):
+        items: list[str] = element(tag="i", default_factory=list)
+        name: str = attr(default="n")
+
+    # pydantic-xml ends a list at its first empty item; we keep every item.
+    assert parsing.parse("<numbers><i>1</i><i></i><i>3</i></numbers>", Numbers)[0].items == [
+        "1",
+        "",
+        "3",
+    ]
+
+
+def test_difference_lenient_attributes_and_references() -> None:
+    text = (
+        "<finding id=F9><title>&#65;&#x42; &bogus; & ok</title><severity>x</severity>"
+        "<location file='f' line=1/></finding>"
+    )
+    model = parsing.parse(text, Finding)[0]
+    assert (model.id, model.title, model.location.line) == ("F9", "AB &bogus; & ok", 1)
+
+
+def test_difference_several_untagged_fields_are_child_elements() -> None:
+    class User(Model):
+        name: str
+        email: str
+        age: int
+
+    assert User.codec_fallback_reason() is None
+    user = parsing.parse("<user><age>3</age><name>Ann</name><email>a@b</email></user>", User)[0]
+    assert user == User(name="Ann", email="a@b", age=3)
+    assert str(user) == "<user>\n  <name>Ann</name>\n  <email>a@b</email>\n  <age>3</age>\n</user>"
+
+
+def test_one_untagged_field_with_attributes_is_the_text() -> None:
+    class Note(Model):
+        kind: str = attr()
+        body: str
+
+    note = parsing.parse('<note kind="k">hello <b>x</b></note>', Note)[0]
+    assert note.body == "hello "  # as in ElementTree: the text before the first child
+    assert str(Note(kind="k", body="a&b")) == '<note kind="k">a&amp;b</note>'
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+def test_declarations_refused_before_building() -> None:
+    text = '<finding id="1"><!DOCTYPE x [<!ENTITY e "boom">]><title>&e;</title></finding>'
+    with pytest.raises(
+        XmlContentError, match=r"<finding> at 0 holds a document type or entity declaration"
+    ):
+        parsing.parse(text, Finding)
+
+
+def test_depth_limit_is_an_error_not_recursion() -> None:
+    deep = "<a>" * 500 + "</a>" * 500
+    text = f'<finding id="1"><title>t</title><severity>s</severity><x>{deep}</x></finding>'
+    with pytest.raises(
+        XmlContentError, match=rf"nests elements deeper than the limit of {_native.CODEC_MAX_DEPTH}"
+    ):
+        parsing.parse(text, Finding)
+    assert parsing.try_parse(text, Finding) is None
+
+
+def test_validation_error_title_names_class_tag_position_and_snippet() -> None:
+    text = 'intro <finding id="1"><title>t</title></finding>'
+    with pytest.raises(ValidationError) as info:
+        parsing.parse(text, Finding)
+    assert info.value.title.startswith("Finding in <finding> at 6: '<finding id=")
+    assert {e["loc"][0] for e in info.value.errors()} == {"severity", "location"}
+
+
+# --- fallbacks, each with its reason --------------------------------------------------------
+
+
+class Namespaced(Model, ns="x", nsmap={"x": "urn:x"}):
+    value: str = element()
+    other: str = element()
+
+
+class WithUnion(Model):
+    value: t.Union[int, str] = element()  # noqa: UP007
+    name: str = attr()
+
+
+class Forbidding(Model, extra="forbid"):
+    value: str = element()
+    name: str = attr()
+
+
+class WithComputed(Model):
+    value: str = element()
+    name: str = attr()
+
+    @computed_attr
+    def upper(self) -> str:
+        return self.value.upper()
+
+
+class WithXmlValidator(Model):
+    value: str = element()
+    name: str = attr()
+
+    @classmethod
+    def _read(cls, element: XmlElementReader, field_name: str) -> t.Any:
+        return "fixed"
+
+
+WithXmlValidator.__xml_field_validators__["value"] = WithXmlValidator._read  # type: ignore[assignment]
+
+
+class WithDict(Model):
+    attrs: dict[str, str] = xml_element(tag="attrs")
+    name: str = attr()
+
+
+class HoldsNamespaced(Model):
+    inner: Namespaced
+    name: str = attr()
+
+
+@pytest.mark.parametrize(
+    ("cls", "reason"),
+    [
+        (Namespaced, "Namespaced: namespaces"),
+        (WithUnion, "field 'value': union"),
+        (Forbidding, "Forbidding: extra='forbid'"),
+        (WithComputed, "Withcomputed: computed fields"),
+        (WithXmlValidator, "custom XML field validators"),
+        (WithDict, "field 'attrs': mapping"),
+        (HoldsNamespaced, "field 'inner': namespaced name"),
+    ],
+)
+def test_fallback_reasons(cls: type[Model], reason: str) -> None:
+    found = cls.codec_fallback_reason()
+    assert found is not None
+    assert reason.lower() in found.lower(), found
+    assert codec_of(cls) is None
+
+
+def test_fallback_classes_still_parse_and_render() -> None:
+    model = parsing.parse('<with-union name="n"><value>3</value></with-union>', WithUnion)[0]
+    assert (str(model.value), model.name) == ("3", "n")
+    assert str(model) == model.pydantic_xml_pretty()
+    forbidding = '<forbidding name="n"><value>v</value><zz>1</zz></forbidding>'
+    with pytest.raises(ValidationError):
+        parsing.parse(forbidding, Forbidding)
+
+
+def test_validators_see_the_parsed_values() -> None:
+    class Checked(Model):
+        name: str = attr()
+        score: int = element()
+
+        @field_validator("score")
+        @classmethod
+        def positive(cls, value: int) -> int:
+            if value < 0:
+                raise ValueError("negative")
+            return value
+
+    assert fallback_reason(Checked) is None
+    assert parsing.parse('<checked name="a"><score>2</score></checked>', Checked)[0].score == 2
+    assert parsing.try_parse('<checked name="a"><score>-2</score></checked>', Checked) is None
+
+
+def test_aliases_and_excluded_fields() -> None:
+    class Aliased(Model):
+        real: str = element(tag="shown", alias="other")
+        hidden: str = element(default="h", exclude=True)
+        name: str = attr()
+
+    model = parsing.parse('<aliased name="n"><shown>v</shown></aliased>', Aliased)[0]
+    assert model.real == "v"
+    assert str(model) == model.pydantic_xml_pretty()
+
+
+# --- streaming, examples ----------------------------------------------------------------------
+
+
+def test_model_stream_uses_the_codec() -> None:
+    from rigging.stream import ModelStream
+
+    text = (
+        'Sure. <finding id="F-2"><title>a < b</title><severity>low</severity>'
+        '<location line="7" file="x.py"/><extra/></finding> done'
+    )
+    stream = ModelStream(Finding)
+    found = [item for i in range(0, len(text), 3) for item in stream.feed(text[i : i + 3])]
+    assert [item.model for item in found] == [parsing.parse(text, Finding)[0]]
+    assert found[0].model.title == "a < b"  # pydantic-xml would have refused this element
+    assert stream.finish() == []
+
+
+def test_examples_parse_back_and_field_less_models_self_close() -> None:
+    class ResetSession(Model):
+        pass
+
+    assert ResetSession.xml_example() == "<reset-session/>"
+    assert parsing.parse("ok <reset-session/>", ResetSession)[0] == ResetSession()
+    example = Finding.xml_example()
+    assert '<finding id="str">' in example
+    assert '<location file="str" line="int"></location>' in example
+    assert example.count("<tag>str</tag>") == 2
+
+    class Labels(Model):
+        items: set[str] = element(tag="i")
+        kind: t.Literal["a", "b"] = attr()
+
+    assert Labels.xml_example() == '<labels kind="a|b">\n  <i>str</i>\n  <i>str</i>\n</labels>'
+    filled = example.replace('line="int"', 'line="3"')
+    assert parsing.parse(filled, Finding)[0].tags == ["str", "str"]
+
+
+class Early(Model):
+    later: Later  # defined below: the class is incomplete until rebuilt
+    name: str = attr()
+
+
+def test_incomplete_class_is_planned_once_complete() -> None:
+    assert "not fully defined" in (Early.codec_fallback_reason() or "")
+    Early.model_rebuild()
+    assert Early.codec_fallback_reason() is None
+    assert parsing.parse('<early name="n"><later x="1"/></early>', Early)[0].later.x == "1"
+
+
+class Later(Model):
+    x: str = attr()
