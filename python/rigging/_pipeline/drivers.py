@@ -16,6 +16,7 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from rigging._pipeline.base import Settings, UntilSpec
+from rigging._pipeline.callbacks import ToolPolicy
 from rigging._pipeline.chat import Chat
 from rigging._pipeline.fast import construct
 from rigging._pipeline.state import EMPTY_DIALOG, RunState
@@ -34,7 +35,7 @@ from rigging.tracing import callback_name, tracer
 if t.TYPE_CHECKING:
     from rigging._pipeline.completion import Completion
 
-__all__ = ["RECOVERY_PROMPT", "ChatDriver", "CompletionDriver", "parse_check"]
+__all__ = ["FORCE_PROMPT", "RECOVERY_PROMPT", "ChatDriver", "CompletionDriver", "parse_check"]
 
 now = datetime.now
 
@@ -84,6 +85,28 @@ def parse_check(message: Message, types: Sequence[type[t.Any]]) -> tuple[bool, l
     return True, [message, Message.from_model(error, suffix=RECOVERY_PROMPT)]
 
 
+FORCE_PROMPT = (
+    "You must call at least one of the available tools before answering. "
+    "Call a tool now."
+)
+"""Sent back when `using(force=True)` and the model answered without calling a tool."""
+
+
+def _settle(state: RunState) -> None:
+    """The model recovered: drop the failed tool turns marked for dropping."""
+    if state.drop_from >= 0:
+        state.prefix = state.prefix[: state.drop_from]
+        state.drop_from = -1
+
+
+def _release_choice(params: GenerateParams) -> GenerateParams:
+    """After a tool round, stop forcing a tool choice (else the model could never answer)."""
+    choice = params.tool_choice
+    if choice is None or choice in ("auto", "none"):
+        return params
+    return params.model_copy(update={"tool_choice": None})
+
+
 class ChatDriver:
     """Chat rules: message-list requests, the until state machine, tool hook, `Chat` results."""
 
@@ -95,7 +118,10 @@ class ChatDriver:
         self.metadata = settings.metadata
         self.has_tools = bool(self.handlers)
         self.tool_budget = max((h.max_rounds for h in self.handlers), default=0)
-        self.budget = 1 + sum(u.max_rounds for u in self.untils) + self.tool_budget
+        policies = [p for h in self.handlers if (p := getattr(h, "policy", None)) is not None]
+        self.forced: ToolPolicy | None = next((p for p in policies if p.force), None)
+        retries = max((p.max_rounds for p in policies), default=0)
+        self.budget = 1 + sum(u.max_rounds for u in self.untils) + self.tool_budget + retries
 
     def request(self, state: RunState) -> list[Message]:
         """Inputs, then the item's tool dialog and recovery dialog."""
@@ -121,12 +147,31 @@ class ChatDriver:
                     span.set_attribute("tool_messages", len(results))
             if results is None:
                 continue
+            if getattr(results, "malformed", False):
+                policy = getattr(handler, "policy", None) or ToolPolicy()
+                return self._retry(state, policy, [message, *results])
+            _settle(state)
             state.tool_rounds += 1
             if state.tool_rounds > self.tool_budget:
                 raise ToolDepthExceededError(self.tool_budget, [*state.prefix, message])
             state.prefix = [*state.prefix, message, *results]
+            state.params = _release_choice(state.params)
             return True
+        if self.forced is not None and state.tool_rounds == 0:
+            return self._retry(state, self.forced, [message, Message("user", FORCE_PROMPT)])
+        _settle(state)
         return False
+
+    def _retry(self, state: RunState, policy: ToolPolicy, dialog: list[Message]) -> bool:
+        """A failed tool turn: send it back (or regenerate), within `policy.max_rounds`."""
+        state.tool_retries += 1
+        if state.tool_retries > policy.max_rounds:
+            raise MessagesExhaustedMaxRoundsError(policy.max_rounds, [*state.prefix, dialog[0]])
+        if policy.attempt_recovery:
+            if policy.drop_dialog and state.drop_from < 0:
+                state.drop_from = len(state.prefix)
+            state.prefix = [*state.prefix, *dialog]
+        return True
 
     def _check(self, spec: UntilSpec, message: Message) -> tuple[bool, list[Message]]:
         if not tracer.enabled:

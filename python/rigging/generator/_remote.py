@@ -230,7 +230,7 @@ class RemoteGenerator(Generator):
 
     _throttle: _Throttle | None = PrivateAttr(default=None)
 
-    def _slot(self) -> Any:
+    def _current_throttle(self) -> _Throttle:
         throttle = self._throttle
         if (
             throttle is None
@@ -239,7 +239,23 @@ class RemoteGenerator(Generator):
         ):
             throttle = _Throttle(self.max_connections, self.min_delay_between_requests / 1000)
             self._throttle = throttle
-        return throttle.slot()
+        return throttle
+
+    def _slot(self) -> Any:
+        return self._current_throttle().slot()
+
+    @property
+    def semaphore(self) -> asyncio.Semaphore:
+        """The semaphore bounding requests in flight (``max_connections``) on this event loop.
+
+        Read it inside the event loop that sends the requests: each loop has its own.
+        """
+        throttle = self._current_throttle()
+        try:
+            throttle._bind()
+        except RuntimeError:  # no running loop: the semaphore made at construction
+            pass
+        return throttle.semaphore
 
     @property
     def peak_connections(self) -> int:

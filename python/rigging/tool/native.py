@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 from rigging import _native
 from rigging.tool.api import run_call, unknown_tool
-from rigging.tool.base import FunctionTool
+from rigging._pipeline.callbacks import ToolMessages, ToolPolicy
+from rigging.tool.base import FunctionTool, ToolArgumentsError
 from rigging.util import escape_xml, unescape_xml
 
 if t.TYPE_CHECKING:
@@ -117,14 +118,22 @@ class NativeToolHandler:
         max_depth: Most tool rounds one chat may take.
     """
 
-    def __init__(self, tools: Sequence[FunctionTool], max_depth: int) -> None:
+    def __init__(
+        self, tools: Sequence[FunctionTool], max_depth: int, policy: ToolPolicy | None = None
+    ) -> None:
         self.tools = {tool.name: tool for tool in tools}
         """The tools by name."""
         self.max_rounds = max_depth
         """Most tool rounds one chat may take (read by the pipeline)."""
+        self.policy = policy or ToolPolicy()
+        """What happens to malformed calls and replies without a call (read by the pipeline)."""
 
-    async def __call__(self, message: Message, /) -> list[Message] | None:
-        """Run the calls in `message` and return one ``user`` message with every result."""
+    async def __call__(self, message: Message, /) -> ToolMessages | None:
+        """Run the calls in `message` and return one ``user`` message with every result.
+
+        The messages are marked `malformed` when a call could not run (unknown tool,
+        arguments that are not JSON or do not fit); the pipeline then applies `policy`.
+        """
         from rigging.message import Message
 
         if message.role != "assistant":
@@ -135,14 +144,23 @@ class NativeToolHandler:
         import asyncio  # here, not at the top: it adds ~25 ms to `import rigging`
 
         results = await asyncio.gather(*(self._one(call) for call in calls))
-        return [Message("user", "\n".join(results))]
+        text = "\n".join(r for r, _ in results)
+        return ToolMessages([Message("user", text)], malformed=any(bad for _, bad in results))
 
-    async def _one(self, call: NativeCall) -> str:
+    async def _one(self, call: NativeCall) -> tuple[str, bool]:
         tool = self.tools.get(call.name)
+        malformed = True
         if tool is None:
             content: t.Any = unknown_tool(call.name, list(self.tools))
         else:
-            content = await run_call(tool, call.arguments)
+            try:
+                values = tool.validate(call.arguments)
+            except ToolArgumentsError as exc:
+                content = f"Error: {exc}"
+            else:
+                malformed = False
+                content = await run_call(tool, values)
         if not isinstance(content, str):
             content = "\n".join(str(getattr(part, "text", part)) for part in content)
-        return f'<{RESULT_TAG} name="{escape_xml(call.name)}">{escape_xml(content)}</{RESULT_TAG}>'
+        name = escape_xml(call.name)
+        return f'<{RESULT_TAG} name="{name}">{escape_xml(content)}</{RESULT_TAG}>', malformed
