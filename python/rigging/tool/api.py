@@ -233,6 +233,7 @@ class ApiToolHandler:
     Args:
         tools: The tools (names must be unique).
         max_depth: Most tool rounds one chat may take.
+        policy: Whether the model must call a tool (see `ToolPolicy`).
     """
 
     def __init__(

@@ -116,6 +116,7 @@ class NativeToolHandler:
     Args:
         tools: The tools (names must be unique).
         max_depth: Most tool rounds one chat may take.
+        policy: Forcing a call, and what malformed calls do (see `ToolPolicy`).
     """
 
     def __init__(
@@ -141,26 +142,32 @@ class NativeToolHandler:
         calls = find_calls(message.content)
         if not calls:
             return None
+        checked = [self._check(call) for call in calls]
+        malformed = any(isinstance(c, str) for c in checked)
+        if malformed and not self.policy.attempt_recovery:  # regenerate: run nothing
+            return ToolMessages([], malformed=True)
         import asyncio  # here, not at the top: it adds ~25 ms to `import rigging`
 
-        results = await asyncio.gather(*(self._one(call) for call in calls))
-        text = "\n".join(r for r, _ in results)
-        return ToolMessages([Message("user", text)], malformed=any(bad for _, bad in results))
+        results = await asyncio.gather(
+            *(self._one(call, c) for call, c in zip(calls, checked, strict=True))
+        )
+        return ToolMessages([Message("user", "\n".join(results))], malformed=malformed)
 
-    async def _one(self, call: NativeCall) -> tuple[str, bool]:
+    def _check(self, call: NativeCall) -> tuple[FunctionTool, dict[str, t.Any]] | str:
+        """The tool and validated arguments of a call, or the error text of a malformed one."""
         tool = self.tools.get(call.name)
-        malformed = True
         if tool is None:
-            content: t.Any = unknown_tool(call.name, list(self.tools))
-        else:
-            try:
-                values = tool.validate(call.arguments)
-            except ToolArgumentsError as exc:
-                content = f"Error: {exc}"
-            else:
-                malformed = False
-                content = await run_call(tool, values)
+            return unknown_tool(call.name, list(self.tools))
+        try:
+            return tool, tool.validate(call.arguments)
+        except ToolArgumentsError as exc:
+            return f"Error: {exc}"
+
+    async def _one(
+        self, call: NativeCall, checked: tuple[FunctionTool, dict[str, t.Any]] | str
+    ) -> str:
+        content: t.Any = checked if isinstance(checked, str) else await run_call(*checked)
         if not isinstance(content, str):
             content = "\n".join(str(getattr(part, "text", part)) for part in content)
         name = escape_xml(call.name)
-        return f'<{RESULT_TAG} name="{name}">{escape_xml(content)}</{RESULT_TAG}>', malformed
+        return f'<{RESULT_TAG} name="{name}">{escape_xml(content)}</{RESULT_TAG}>'
