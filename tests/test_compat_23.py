@@ -1,0 +1,137 @@
+"""2.3 behaviours kept: generator construction, interact words, error names and messages."""
+
+from __future__ import annotations
+
+import builtins
+import io
+
+import pytest
+
+import rigging as rg
+from rigging.error import (
+    InvalidModelSpecifiedError,
+    ProcessingError,
+    UnknownToolError,
+    raise_as,
+)
+from rigging.generator import GenerateParams, Generator, registry
+from rigging.generator.testing import ScriptedGenerator
+from rigging.interact import interact
+
+
+class TwoArgs(Generator):
+    """A 2.3-style custom generator whose constructor takes only (model, params)."""
+
+    def __init__(self, model: str, params: GenerateParams) -> None:
+        super().__init__(model=model, params=params)
+
+
+@pytest.fixture
+def two_args() -> object:
+    registry.register_generator("twoargs", TwoArgs)
+    yield TwoArgs
+    registry._providers.pop("twoargs", None)
+    registry._resolved.pop("twoargs", None)
+
+
+def test_custom_generator_gets_only_the_keywords_it_accepts(two_args: object) -> None:
+    gen = rg.get_generator("twoargs!m,api_key=sk-secret-1,temperature=0.5")
+    assert isinstance(gen, TwoArgs)
+    assert (gen.model, gen.params.temperature) == ("m", 0.5)
+    assert gen.api_key == "sk-secret-1"  # set afterwards, not lost
+    assert "sk-secret-1" not in repr(gen)
+    assert rg.get_generator("twoargs!m").api_key is None
+
+
+def test_constructor_values_a_custom_init_does_not_take_are_refused() -> None:
+    class WithField(Generator):
+        depth: int = 1
+
+        def __init__(self, model: str, params: GenerateParams) -> None:
+            super().__init__(model=model, params=params)
+
+    registry.register_generator("withfield", WithField)
+    try:
+        with pytest.raises(InvalidModelSpecifiedError, match=r"does not accept 'depth'"):
+            rg.get_generator("withfield!m,depth=3")
+    finally:
+        registry._providers.pop("withfield", None)
+        registry._resolved.pop("withfield", None)
+
+
+@pytest.mark.parametrize(
+    "identifier",
+    ["m,temperature=True", "m,max_tokens=false", "m,seed=true", "litellm!m,max_connections=true"],
+)
+def test_a_boolean_for_a_number_is_refused(identifier: str) -> None:
+    with pytest.raises(InvalidModelSpecifiedError, match=r"expected a number, got the boolean"):
+        rg.get_generator(identifier)
+
+
+def test_generate_params_refuses_booleans_for_numbers() -> None:
+    with pytest.raises(ValueError, match="expected a number"):
+        GenerateParams(temperature=True)
+    assert GenerateParams(temperature=1, parallel_tool_calls=True).temperature == 1.0
+
+
+def test_invalid_model_error_never_shows_the_key() -> None:
+    error = InvalidModelSpecifiedError("gpt-4o,api_key=sk-abc123,temperature=2")
+    assert "sk-abc123" not in str(error) and "sk-abc123" not in repr(error)
+    assert error.model == "gpt-4o,api_key=***,temperature=2"
+    quoted = InvalidModelSpecifiedError(model="m,API_KEY = \"sk,with,commas\"")
+    assert "sk" not in str(quoted).split("=", 1)[1]
+    assert isinstance(error, ValueError) and isinstance(error, rg.error.RiggingError)
+
+
+def test_unknown_tool_and_processing_errors() -> None:
+    unknown = UnknownToolError("ghost")
+    assert str(unknown) == "Unknown tool call was requested for 'ghost'"
+    assert unknown.tool_name == "ghost"
+    assert ProcessingError(content="bad spec").content == "bad spec"
+
+
+async def test_raise_as_converts_and_chains() -> None:
+    @raise_as(KeyError, "lookup failed")
+    def sync() -> None:
+        """Do it."""
+        raise ZeroDivisionError("boom")
+
+    @raise_as(RuntimeError, "async failed")
+    async def coro() -> int:
+        raise OSError("disk")
+
+    with pytest.raises(KeyError) as info:
+        sync()
+    assert isinstance(info.value.__cause__, ZeroDivisionError)
+    assert sync.__doc__ == "Do it.\n\nRaises:\n    KeyError: lookup failed\n"
+    with pytest.raises(RuntimeError, match="async failed") as ainfo:
+        await coro()
+    assert isinstance(ainfo.value.__cause__, OSError)
+
+
+def test_with_on_a_completion_pipeline_sets_params_first() -> None:
+    pipeline = ScriptedGenerator(responses=[]).complete("x")
+    assert pipeline.with_(max_tokens=3) is pipeline
+    assert pipeline.with_(max_tokens=4) is not pipeline
+    assert pipeline.params == GenerateParams(max_tokens=3)
+
+
+def test_generator_module_chat_and_complete() -> None:
+    gen = ScriptedGenerator(responses=[])
+    pipeline = rg.generator.chat(gen, messages="hi", params=GenerateParams(max_tokens=2))
+    assert pipeline.chat.messages[0].content == "hi"
+    assert pipeline.params == GenerateParams(max_tokens=2)
+    assert rg.generator.complete(gen, "text").text == "text"
+
+
+async def test_interact_accepts_the_2_3_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    typed = iter(["hi", "again", "retry", "RESET", "restart", "hello", "exit", "never read"])
+    monkeypatch.setattr(builtins, "input", lambda prompt="": next(typed))
+    gen = ScriptedGenerator(responses=["one", "two", "three", "four"])
+    resets: list[object] = []
+    chat = await interact(gen, reset_callback=resets.append, output=io.StringIO())
+    sent = [c.input[-1]["content"] for c in gen.calls]  # type: ignore[index]
+    assert sent == ["hi", "hi", "hi", "hello"]  # again/retry re-ask; nothing sent as text
+    assert len(resets) == 2
+    assert chat is not None and chat.last.content == "four"
+    assert next(typed) == "never read"  # exit ended the session
