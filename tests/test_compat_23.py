@@ -76,11 +76,13 @@ def test_generate_params_refuses_booleans_for_numbers() -> None:
 
 def test_invalid_model_error_never_shows_the_key() -> None:
     error = InvalidModelSpecifiedError("gpt-4o,api_key=sk-abc123,temperature=2")
-    assert "sk-abc123" not in str(error) and "sk-abc123" not in repr(error)
+    assert "sk-abc123" not in str(error)
+    assert "sk-abc123" not in repr(error)
     assert error.model == "gpt-4o,api_key=***,temperature=2"
-    quoted = InvalidModelSpecifiedError(model="m,API_KEY = \"sk,with,commas\"")
+    quoted = InvalidModelSpecifiedError(model='m,API_KEY = "sk,with,commas"')
     assert "sk" not in str(quoted).split("=", 1)[1]
-    assert isinstance(error, ValueError) and isinstance(error, rg.error.RiggingError)
+    assert isinstance(error, ValueError)
+    assert isinstance(error, rg.error.RiggingError)
 
 
 def test_unknown_tool_and_processing_errors() -> None:
@@ -133,5 +135,6 @@ async def test_interact_accepts_the_2_3_words(monkeypatch: pytest.MonkeyPatch) -
     sent = [c.input[-1]["content"] for c in gen.calls]  # type: ignore[index]
     assert sent == ["hi", "hi", "hi", "hello"]  # again/retry re-ask; nothing sent as text
     assert len(resets) == 2
-    assert chat is not None and chat.last.content == "four"
+    assert chat is not None
+    assert chat.last.content == "four"
     assert next(typed) == "never read"  # exit ended the session

@@ -98,10 +98,13 @@ async def test_force_runs_out_of_rounds_loudly() -> None:
     assert info.value.max_rounds == 2
     assert len(gen.calls) == 3
     once = ScriptedGenerator(responses=["no"])
-    failed = await once.chat("x").using_native_tools(shout, force=True, max_rounds=0).run(
-        allow_failed=True
+    failed = (
+        await once.chat("x")
+        .using_native_tools(shout, force=True, max_rounds=0)
+        .run(allow_failed=True)
     )
-    assert failed.failed and isinstance(failed.error, MessagesExhaustedMaxRoundsError)
+    assert failed.failed
+    assert isinstance(failed.error, MessagesExhaustedMaxRoundsError)
 
 
 async def test_without_force_a_plain_answer_is_final() -> None:
@@ -162,13 +165,16 @@ def test_using_bounds_are_checked() -> None:
 
 
 async def test_inject_prompt_toggles_the_tool_description() -> None:
-    native = ScriptedGenerator(responses=[]).chat("x").using_native_tools(shout, inject_prompt=False)
+    native = (
+        ScriptedGenerator(responses=[]).chat("x").using_native_tools(shout, inject_prompt=False)
+    )
     assert [m.role for m in native.chat.messages] == ["user"]
     api = ScriptedGenerator(responses=[]).chat("x").using_api_tools(shout)
     assert [m.role for m in api.chat.messages] == ["user"]
-    assert api.params is not None and api.params.tools is not None
-    described = ScriptedGenerator(responses=[]).chat("x").using(
-        shout, mode="api", inject_prompt=True
+    assert api.params is not None
+    assert api.params.tools is not None
+    described = (
+        ScriptedGenerator(responses=[]).chat("x").using(shout, mode="api", inject_prompt=True)
     )
     assert '<tool name="shout">' in described.chat.messages[0].content
 
@@ -191,13 +197,17 @@ def test_chat_inject_tool_prompt() -> None:
 
 def test_tool_execute_and_call_outside_a_pipeline() -> None:
     weather = Weather()
-    api_call = ToolCall(id="1", function=FunctionCall(name="weather_forecast", arguments='{"city": "Oslo"}'))
+    api_call = ToolCall(
+        id="1", function=FunctionCall(name="weather_forecast", arguments='{"city": "Oslo"}')
+    )
     assert weather.execute(api_call) == ToolResult("weather", "forecast", "sunny in Oslo")
     assert weather(NativeCall("temperature", '{"city": "Oslo"}')).content == "21"
     unknown = weather(NativeCall("rain", "{}"))
-    assert unknown.error and "no tool named 'rain'" in str(unknown)
+    assert unknown.error
+    assert "no tool named 'rain'" in str(unknown)
     bad = weather(NativeCall("forecast", "{}"))
-    assert bad.error and "Field required" in bad.content
+    assert bad.error
+    assert "Field required" in bad.content
     with pytest.raises(TypeError, match="cannot execute int"):
         weather.execute(3)
 

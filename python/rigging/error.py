@@ -8,8 +8,8 @@ from __future__ import annotations
 import functools
 import inspect
 import re
-from collections.abc import Callable
 import typing as t
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from rigging._native import FanOutError, IdentifierError, RiggingError, ScanError, SpliceError

@@ -18,7 +18,7 @@ import typing as t
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from rigging.logging import logger
+from rigging.logging import log
 
 if t.TYPE_CHECKING:
     from rigging.chat import Chat, ChatPipeline
@@ -111,7 +111,7 @@ async def _reply(console: _Console, session: ChatPipeline) -> Chat | None:
     try:
         chat = await session.run()
     except Exception as exc:
-        logger.debug("interactive run failed", exc_info=True)
+        log("debug", "interactive run failed: {}: {}", type(exc).__name__, exc)
         console.say(f"[error] {type(exc).__name__}: {exc}", style="\033[31m")
         return None
     console.say(chat.last.content, style="\033[36m")

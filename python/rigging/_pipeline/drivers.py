@@ -10,7 +10,7 @@ prompt until every check accepts the text.
 from __future__ import annotations
 
 import typing as t
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from pydantic import ValidationError
@@ -28,6 +28,7 @@ from rigging.error import (
     ToolDepthExceededError,
 )
 from rigging.generator import GeneratedMessage, GeneratedText, GenerateParams, Generator
+from rigging.logging import trace_messages, trace_str
 from rigging.message import Message
 from rigging.parsing import parse_many
 from rigging.tracing import callback_name, tracer
@@ -86,8 +87,7 @@ def parse_check(message: Message, types: Sequence[type[t.Any]]) -> tuple[bool, l
 
 
 FORCE_PROMPT = (
-    "You must call at least one of the available tools before answering. "
-    "Call a tool now."
+    "You must call at least one of the available tools before answering. Call a tool now."
 )
 """Sent back when `using(force=True)` and the model answered without calling a tool."""
 
@@ -129,11 +129,14 @@ class ChatDriver:
             return t.cast("list[Message]", state.inputs)
         return [*state.inputs, *state.prefix, *state.running]
 
-    def generate(
+    async def generate(
         self, requests: list[t.Any], params: list[GenerateParams]
-    ) -> Awaitable[Sequence[GeneratedMessage]]:
-        """One `generate_messages` call for the round."""
-        return self.generator.generate_messages(requests, params)
+    ) -> Sequence[GeneratedMessage]:
+        """One `generate_messages` call for the round (TRACE-logged both ways)."""
+        trace_messages(requests, f"Generating messages with {self.generator.model!r}")
+        generated = await self.generator.generate_messages(requests, params)
+        trace_messages([[g.message] for g in generated], "Generated messages")
+        return generated
 
     async def tools(self, state: RunState, generated: GeneratedMessage) -> bool:
         """Consult tool handlers; a handled tool turn is kept and the item goes again."""
@@ -300,11 +303,14 @@ class CompletionDriver:
         """The item's prompt text."""
         return t.cast("str", state.inputs)
 
-    def generate(
+    async def generate(
         self, requests: list[t.Any], params: list[GenerateParams]
-    ) -> Awaitable[Sequence[GeneratedText]]:
-        """One `generate_texts` call for the round."""
-        return self.generator.generate_texts(requests, params)
+    ) -> Sequence[GeneratedText]:
+        """One `generate_texts` call for the round (TRACE-logged both ways)."""
+        trace_str(requests, f"Generating texts with {self.generator.model!r}")
+        generated = await self.generator.generate_texts(requests, params)
+        trace_str([g.text for g in generated], "Generated texts")
+        return generated
 
     async def tools(self, state: RunState, generated: GeneratedText) -> bool:
         """Completions have no tool hook."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import random
 import time
@@ -251,10 +252,8 @@ class RemoteGenerator(Generator):
         Read it inside the event loop that sends the requests: each loop has its own.
         """
         throttle = self._current_throttle()
-        try:
+        with contextlib.suppress(RuntimeError):  # no running loop: the one made at creation
             throttle._bind()
-        except RuntimeError:  # no running loop: the semaphore made at construction
-            pass
         return throttle.semaphore
 
     @property

@@ -157,7 +157,7 @@ def get_generator(identifier: str, *, params: GenerateParams | None = None) -> G
 
 def _accepted(cls: type[Generator]) -> set[str] | None:
     """Keywords a custom ``__init__`` accepts; None when it takes any (pydantic's own)."""
-    if cls.__init__ is BaseModel.__init__:
+    if t.cast("object", cls.__init__) is t.cast("object", BaseModel.__init__):
         return None
     try:
         parameters = inspect.signature(cls.__init__).parameters.values()
@@ -184,8 +184,7 @@ def _construct(
         annotation = cls.model_fields[key].annotation
         if isinstance(value, bool) and bool not in (annotation, *t.get_args(annotation)):
             raise InvalidModelSpecifiedError(
-                f"invalid {cls.__name__} argument {key}: expected a number, got the boolean "
-                f"{value}"
+                f"invalid {cls.__name__} argument {key}: expected a number, got the boolean {value}"
             )
     kwargs: dict[str, Any] = {"model": model, "api_key": api_key, "params": params, **init}
     accepted = _accepted(cls)

@@ -184,7 +184,9 @@ class ApiTool(FunctionTool):
 
         if tool_call.function.name != self.name:
             name = tool_call.function.name
-            raise UnknownToolError(name, detail=f"tool call for {name!r} sent to tool {self.name!r}")
+            raise UnknownToolError(
+                name, detail=f"tool call for {name!r} sent to tool {self.name!r}"
+            )
         with tracer.span(f"Tool {self.name}()", name=self.name, tool_call_id=tool_call.id) as span:
             span.set_attribute("arguments", tool_call.function.arguments)
             content = await run_call(self, tool_call.function.arguments)

@@ -23,8 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rigging import _native
-from rigging.tool.api import run_call, unknown_tool
 from rigging._pipeline.callbacks import ToolMessages, ToolPolicy
+from rigging.tool.api import run_call, unknown_tool
 from rigging.tool.base import FunctionTool, ToolArgumentsError
 from rigging.util import escape_xml, unescape_xml
 
