@@ -138,3 +138,51 @@ async def test_interact_accepts_the_2_3_words(monkeypatch: pytest.MonkeyPatch) -
     assert chat is not None
     assert chat.last.content == "four"
     assert next(typed) == "never read"  # exit ended the session
+
+
+# --- models: several bare fields are child elements -------------------------------------------
+
+
+def test_bare_fields_of_a_model_are_child_elements() -> None:
+    class User(rg.Model):
+        name: str
+        email: str
+        age: int = 30
+
+    text = "<user><name>Ann</name><email>a@x.org</email><age>41</age></user>"
+    user = User.from_text(text)[0][0]
+    assert (user.name, user.email, user.age) == ("Ann", "a@x.org", 41)
+    assert User.from_text("<user><name>B</name><email>b@x</email></user>")[0][0].age == 30
+    assert User.xml_example() == "<user>\n  <name/>\n  <email/>\n  <age/>\n</user>"
+    assert User.from_text(user.to_pretty_xml())[0][0] == user
+
+
+class Inner(rg.Model):
+    value: str
+
+
+class Outer(rg.Model):
+    inner: Inner
+    note: str
+
+
+def test_explicit_placement_and_nested_models_are_left_alone() -> None:
+    from rigging.model import attr
+
+    class Quote(rg.Model):
+        author: str = attr()
+        text: str
+
+    assert Quote.from_text('<quote author="Ada">Hi</quote>')[0][0].text == "Hi"
+
+    outer = Outer.from_text("<outer><inner>v</inner><note>n</note></outer>")[0][0]
+    assert (outer.inner.value, outer.note) == ("v", "n")
+    assert rg.model.Answer.is_simple()
+
+
+def test_a_model_without_fields_shows_a_self_closing_example() -> None:
+    class ResetSession(rg.Model):
+        pass
+
+    assert ResetSession.xml_example() == "<reset-session/>"
+    assert ResetSession.from_text("ok <reset-session/> done")
