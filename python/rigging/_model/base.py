@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import re
 import sys
 import typing as t
@@ -246,7 +247,7 @@ def _bare_fields_as_elements(cls: type) -> None:
     """
     own = {
         name: annotation
-        for name, annotation in cls.__dict__.get("__annotations__", {}).items()
+        for name, annotation in inspect.get_annotations(cls).items()
         if not name.startswith("_")
         and t.get_origin(annotation) is not t.ClassVar
         and not (isinstance(annotation, str) and "ClassVar" in annotation)
