@@ -186,3 +186,31 @@ def test_a_model_without_fields_shows_a_self_closing_example() -> None:
 
     assert ResetSession.xml_example() == "<reset-session/>"
     assert ResetSession.from_text("ok <reset-session/> done")
+
+
+async def test_litellm_semaphore_bounds_connections_on_the_running_loop() -> None:
+    import asyncio
+
+    gen = rg.get_generator("gpt-4o,max_connections=3")
+    semaphore = gen.semaphore  # type: ignore[attr-defined]
+    assert isinstance(semaphore, asyncio.Semaphore)
+    assert gen.semaphore is semaphore  # type: ignore[attr-defined]
+    async with semaphore, semaphore, semaphore:
+        assert semaphore.locked()
+
+
+async def test_rounds_running_out_log_a_warning() -> None:
+    from loguru import logger
+
+    records: list[str] = []
+    logger.enable("rigging")
+    sink = logger.add(records.append, level="WARNING", format="{level}|{message}")
+    try:
+        gen = ScriptedGenerator(responses=["no", "still no"])
+        pipeline = gen.chat("x").until(lambda m: (True, [m]), max_rounds=1)
+        failed = await pipeline.run(allow_failed=True)
+    finally:
+        logger.remove(sink)
+        logger.disable("rigging")
+    assert failed.failed
+    assert any(r.startswith("WARNING|Item 0: Exhausted max rounds (1)") for r in records)

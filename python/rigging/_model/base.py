@@ -249,7 +249,7 @@ def _bare_fields_as_elements(cls: type) -> None:
         name: annotation
         for name, annotation in inspect.get_annotations(cls).items()
         if not name.startswith("_")
-        and t.get_origin(annotation) is not t.ClassVar
+        and t.get_origin(annotation) is not t.cast("t.Any", t.ClassVar)
         and not (isinstance(annotation, str) and "ClassVar" in annotation)
     }
     inherited = {k: v for b in cls.__bases__ for k, v in getattr(b, "model_fields", {}).items()}

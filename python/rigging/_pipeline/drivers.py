@@ -23,12 +23,13 @@ from rigging._pipeline.state import EMPTY_DIALOG, RunState
 from rigging._uuid import uuid4
 from rigging.error import (
     CompletionExhaustedMaxRoundsError,
+    ExhaustedMaxRoundsError,
     MessagesExhaustedMaxRoundsError,
     RiggingError,
     ToolDepthExceededError,
 )
 from rigging.generator import GeneratedMessage, GeneratedText, GenerateParams, Generator
-from rigging.logging import trace_messages, trace_str
+from rigging.logging import log, trace_messages, trace_str
 from rigging.message import Message
 from rigging.parsing import parse_many
 from rigging.tracing import callback_name, tracer
@@ -90,6 +91,12 @@ FORCE_PROMPT = (
     "You must call at least one of the available tools before answering. Call a tool now."
 )
 """Sent back when `using(force=True)` and the model answered without calling a tool."""
+
+
+def _warned(error: ExhaustedMaxRoundsError, index: int) -> ExhaustedMaxRoundsError:
+    """Log a warning for rounds running out (as 2.3 did) and return the error to raise."""
+    log("warning", "Item {}: {}", index, error)
+    return error
 
 
 def _settle(state: RunState) -> None:
@@ -156,7 +163,9 @@ class ChatDriver:
             _settle(state)
             state.tool_rounds += 1
             if state.tool_rounds > self.tool_budget:
-                raise ToolDepthExceededError(self.tool_budget, [*state.prefix, message])
+                raise _warned(
+                    ToolDepthExceededError(self.tool_budget, [*state.prefix, message]), state.index
+                )
             state.prefix = [*state.prefix, message, *results]
             state.params = _release_choice(state.params)
             return True
@@ -169,7 +178,10 @@ class ChatDriver:
         """A failed tool turn: send it back (or regenerate), within `policy.max_rounds`."""
         state.tool_retries += 1
         if state.tool_retries > policy.max_rounds:
-            raise MessagesExhaustedMaxRoundsError(policy.max_rounds, [*state.prefix, dialog[0]])
+            raise _warned(
+                MessagesExhaustedMaxRoundsError(policy.max_rounds, [*state.prefix, dialog[0]]),
+                state.index,
+            )
         if policy.attempt_recovery:
             if policy.drop_dialog and state.drop_from < 0:
                 state.drop_from = len(state.prefix)
@@ -215,7 +227,7 @@ class ChatDriver:
         if again:
             if state.rounds >= spec.max_rounds:
                 dialog = state.running[:-1] if spec.attempt_recovery else [message]
-                raise MessagesExhaustedMaxRoundsError(spec.max_rounds, dialog)
+                raise _warned(MessagesExhaustedMaxRoundsError(spec.max_rounds, dialog), state.index)
             state.rounds += 1
             return True
         kept = step if spec.drop_dialog or not spec.attempt_recovery else state.running
@@ -239,7 +251,9 @@ class ChatDriver:
                 message = state.outputs[-1]
                 continue
             if spec.max_rounds < 1:
-                raise MessagesExhaustedMaxRoundsError(spec.max_rounds, [message])
+                raise _warned(
+                    MessagesExhaustedMaxRoundsError(spec.max_rounds, [message]), state.index
+                )
             state.running = list(step) if spec.attempt_recovery else []
             state.rounds = 1
             return True
@@ -335,7 +349,7 @@ class CompletionDriver:
         if not any(retry):
             return False
         if state.rounds >= self.max_rounds:
-            raise CompletionExhaustedMaxRoundsError(self.max_rounds, text)
+            raise _warned(CompletionExhaustedMaxRoundsError(self.max_rounds, text), state.index)
         state.rounds += 1
         return True
 
