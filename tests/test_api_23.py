@@ -69,9 +69,13 @@ class Entry:
     line: str
     name: str
     params: tuple[tuple[str, str | None], ...] | None
+    fields: tuple[str, ...] = ()
 
 
-_ENTRY = re.compile(r"^(?P<name>[\w.]+)(?:\((?P<params>.*)\))?(?:\s+\[(?P<kind>\w+)\])?")
+_ENTRY = re.compile(
+    r"^(?P<name>[\w.]+)(?:\((?P<params>.*)\))?(?:\s+\[(?P<kind>\w+)\])?"
+    r"(?:\s+fields: (?P<fields>.*))?$"
+)
 
 
 def _split_params(text: str) -> list[str]:
@@ -106,8 +110,9 @@ def read_inventory() -> list[Entry]:
                     continue
                 name, _, default = part.partition("=")
                 params.append((name.lstrip("*"), default if _ else None))
+        fields = tuple(f.strip() for f in (match.group("fields") or "").split(",") if f.strip())
         entries.append(
-            Entry(line, match.group("name"), tuple(params) if params is not None else None)
+            Entry(line, match.group("name"), tuple(params) if params is not None else None, fields)
         )
     return entries
 
@@ -148,6 +153,7 @@ ENTRIES = read_inventory()
 
 def test_inventory_copy_is_complete() -> None:
     assert len(ENTRIES) == 587
+    assert sum(len(e.fields) for e in ENTRIES) > 100
     assert sum(_skip_reason(e) is not None for e in ENTRIES) == 85
 
 
@@ -164,6 +170,10 @@ def test_entry_resolves_with_its_parameters(entry: Entry) -> None:
     if reason is not None:
         pytest.skip(reason)
     obj = resolve(entry.name)
+    for field in entry.fields:  # pydantic fields (or attributes) of a class entry
+        assert field in getattr(obj, "model_fields", {}) or hasattr(obj, field), (
+            f"{entry.name} has no field {field!r}"
+        )
     if entry.params is None:
         return
     if isinstance(obj, (staticmethod, classmethod)):
