@@ -126,9 +126,10 @@ def log(level: LogLevelLiteral, message: str, *args: t.Any) -> None:
     _logger().opt(depth=1).log(level.upper(), message, *args)
 
 
-def _dump_messages(batches: Sequence[Sequence[t.Any]]) -> str:
+def _dump_messages(batches: Sequence[t.Any]) -> str:
     parts = []
-    for index, messages in enumerate(batches):
+    for index, item in enumerate(batches):
+        messages = [item.message] if hasattr(item, "message") else item
         lines = [f"--- item {index} ---"]
         lines.extend(f"[{getattr(m, 'role', '?')}]: {getattr(m, 'content', m)}" for m in messages)
         parts.append("\n".join(lines))
@@ -136,14 +137,18 @@ def _dump_messages(batches: Sequence[Sequence[t.Any]]) -> str:
 
 
 def _dump_texts(texts: Sequence[t.Any]) -> str:
-    return loggable("\n".join(f"--- item {i} ---\n{text}" for i, text in enumerate(texts)))
+    return loggable(
+        "\n".join(
+            f"--- item {i} ---\n{getattr(text, 'text', text)}" for i, text in enumerate(texts)
+        )
+    )
 
 
-def trace_messages(batches: Sequence[Sequence[t.Any]], title: str) -> None:
+def trace_messages(batches: Sequence[t.Any], title: str) -> None:
     """TRACE record of conversations (built only if a sink takes TRACE records of rigging).
 
     Args:
-        batches: One message list per item.
+        batches: One message list per item, or generated results (with ``.message``).
         title: What they are (``"Generating messages"``, ``"Generated"``...).
     """
     if "loguru" not in sys.modules:
@@ -157,7 +162,7 @@ def trace_str(texts: Sequence[t.Any], title: str) -> None:
     """TRACE record of texts (prompts or completions), built only when someone listens.
 
     Args:
-        texts: The texts (or objects whose ``str()`` is logged).
+        texts: The texts, or generated results (with ``.text``).
         title: What they are.
     """
     if "loguru" not in sys.modules:

@@ -142,7 +142,7 @@ class ChatDriver:
         """One `generate_messages` call for the round (TRACE-logged both ways)."""
         trace_messages(requests, f"Generating messages with {self.generator.model!r}")
         generated = await self.generator.generate_messages(requests, params)
-        trace_messages([[g.message] for g in generated], "Generated messages")
+        trace_messages(generated, "Generated messages")
         return generated
 
     async def tools(self, state: RunState, generated: GeneratedMessage) -> bool:
@@ -323,7 +323,7 @@ class CompletionDriver:
         """One `generate_texts` call for the round (TRACE-logged both ways)."""
         trace_str(requests, f"Generating texts with {self.generator.model!r}")
         generated = await self.generator.generate_texts(requests, params)
-        trace_str([g.text for g in generated], "Generated texts")
+        trace_str(generated, "Generated texts")
         return generated
 
     async def tools(self, state: RunState, generated: GeneratedText) -> bool:
