@@ -33,17 +33,35 @@ async def test_params_merge_generator_then_pipeline_then_forks() -> None:
     assert base.params == GenerateParams(max_tokens=10)
 
 
-async def test_with_always_returns_a_copy() -> None:
+async def test_copy_with_always_returns_a_copy() -> None:
     pipeline = EchoGenerator().chat("hi")
-    first = pipeline.with_(temperature=0.3)
-    second = first.with_(GenerateParams(max_tokens=4), temperature=9)
+    first = pipeline.copy_with(temperature=0.3)
+    second = first.copy_with(GenerateParams(max_tokens=4), top_p=0.5)
     assert pipeline.params is None
     assert first is not pipeline
     assert first.params == GenerateParams(temperature=0.3)
-    assert second.params == GenerateParams(temperature=0.3, max_tokens=4)
+    assert second.params == GenerateParams(temperature=0.3, max_tokens=4, top_p=0.5)
     chat = await second.run()
     assert chat.params == second.params
-    assert chat.generator_id == "base!echo,temperature=0.3,max_tokens=4"
+    assert chat.generator_id == "base!echo,temperature=0.3,max_tokens=4,top_p=0.5"
+
+
+async def test_with_sets_params_first_then_copies_as_in_2_3() -> None:
+    pipeline = EchoGenerator().chat("hi")
+    assert pipeline.with_(temperature=0) is pipeline  # a bare statement works, as in 2.3
+    assert pipeline.params == GenerateParams(temperature=0)
+    assert (await pipeline.run()).params.temperature == 0
+    fork = pipeline.with_(max_tokens=4)
+    assert fork is not pipeline
+    assert pipeline.params == GenerateParams(temperature=0)
+    assert fork.params == GenerateParams(temperature=0, max_tokens=4)
+    fork.add("more")
+    assert len(pipeline.chat) == 1  # the copy's content is its own
+
+
+def test_with_merges_keyword_fields_over_params() -> None:
+    pipeline = EchoGenerator().chat("hi").with_(GenerateParams(max_tokens=4), temperature=0.5)
+    assert pipeline.params == GenerateParams(max_tokens=4, temperature=0.5)
 
 
 # --- content builders ---------------------------------------------------------------------------

@@ -34,7 +34,6 @@ from rigging.generator import (
 )
 from rigging.generator.base import chat, complete
 from rigging.interact import interact
-from rigging.logging import logger
 from rigging.message import ContentImageUrl, ContentText, Message, MessageDict, Messages
 from rigging.model import Model, attr, element, wrapped
 from rigging.prompt import Ctx, Prompt, make_prompt, prompt
@@ -98,12 +97,18 @@ if t.TYPE_CHECKING:
     from rigging import data, integrations, stream, watchers
 
 
+if t.TYPE_CHECKING:
+    from loguru import logger
+
+
 def __getattr__(name: str) -> object:
-    """Load the lazy submodules on first access."""
+    """Load the lazy submodules, and loguru's `logger`, on first access."""
     if name in _LAZY_MODULES:
         return importlib.import_module(f"rigging.{name}")
+    if name == "logger":  # loguru imports asyncio: loaded when first asked for
+        return logging.logger
     raise AttributeError(f"module 'rigging' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _LAZY_MODULES)
+    return sorted(set(globals()) | _LAZY_MODULES | {"logger"})

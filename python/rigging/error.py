@@ -5,7 +5,12 @@ Parse failures also subclass `ValueError`, so a generic ``except ValueError`` ke
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import inspect
+import re
+import typing as t
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from rigging._native import FanOutError, IdentifierError, RiggingError, ScanError, SpliceError
 
@@ -25,8 +30,21 @@ __all__ = [
     "ScanError",
     "SpliceError",
     "ToolDepthExceededError",
+    "UnknownToolError",
     "XmlContentError",
+    "raise_as",
 ]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_KEY_VALUE = re.compile(
+    r"""(api_key\s*=\s*)("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^,\s]*)""", re.IGNORECASE
+)
+
+
+def _without_key(text: str) -> str:
+    """`text` with the value of any ``api_key=`` replaced by ``***``."""
+    return _KEY_VALUE.sub(r"\1***", text) if "=" in text else text
 
 
 class MissingModelError(RiggingError, ValueError):
@@ -68,19 +86,55 @@ class InvalidModelSpecifiedError(RiggingError, ValueError):
     """A generator connection string or its values are invalid.
 
     The message names the problem (and the position when the string could not be parsed),
-    never the full identifier, so an inline ``api_key=`` cannot leak into logs.
+    never the full identifier, so an inline ``api_key=`` cannot leak into logs. Code written
+    for 2.3 may raise it with a whole connection string (``InvalidModelSpecifiedError(model)``);
+    any ``api_key=`` value in it is replaced by ``***``.
+
+    Args:
+        model: What is wrong (or, as in 2.3, the invalid connection string).
+        position: Code-point index of the problem in the connection string, when known.
 
     Attributes:
+        model: The message, with any api key masked.
         position: Code-point index of the problem in the connection string, when known.
     """
 
-    def __init__(self, message: str, *, position: int | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, model: str, *, position: int | None = None) -> None:
+        model = _without_key(str(model))
+        super().__init__(model)
+        self.model = model
         self.position = position
 
 
 class ProcessingError(RiggingError):
-    """A generator could not build a request or read a response (for example an HTTP spec step)."""
+    """A generator could not build a request or read a response (for example an HTTP spec step).
+
+    Args:
+        content: What went wrong.
+    """
+
+    def __init__(self, content: str) -> None:
+        super().__init__(content)
+        self.content = content
+        """The message of the error."""
+
+
+class UnknownToolError(RiggingError, ValueError):
+    """A tool call named a tool (or a function of a `Tool`) that is not available.
+
+    Inside a pipeline such a call is answered with an error text the model can act on; this
+    error is raised when a tool is executed directly with a call meant for another tool.
+
+    Args:
+        tool_name: The name the call used.
+        detail: More context for the message.
+    """
+
+    def __init__(self, tool_name: str, *, detail: str | None = None) -> None:
+        message = f"Unknown tool call was requested for {tool_name!r}"
+        super().__init__(f"{message} ({detail})" if detail else message)
+        self.tool_name = tool_name
+        """The name the call used."""
 
 
 class GenerationError(RiggingError):
@@ -191,3 +245,45 @@ class RestoredError(RiggingError):
 
     Exceptions cannot be rebuilt from their text, so a loaded failure keeps the message only.
     """
+
+
+def raise_as(error_type: type[Exception], message: str) -> Callable[[F], F]:
+    """Decorator: any exception raised by the function becomes ``error_type(message)``.
+
+    The original exception is chained as ``__cause__``; async functions are supported. Kept
+    for 2.3 code: converting every exception hides its type, so prefer narrower handling.
+
+    Args:
+        error_type: The exception class to raise.
+        message: Its message.
+
+    Returns:
+        The decorator.
+    """
+
+    def decorator(func: F) -> F:
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                try:
+                    return await func(*args, **kwargs)
+                except Exception as exc:
+                    raise error_type(message) from exc
+
+            wrapper: Callable[..., Any] = async_wrapper
+        else:
+
+            @functools.wraps(func)
+            def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
+                try:
+                    return func(*args, **kwargs)
+                except Exception as exc:
+                    raise error_type(message) from exc
+
+            wrapper = sync_wrapper
+        doc = f"{inspect.cleandoc(func.__doc__)}\n\n" if func.__doc__ else ""
+        wrapper.__doc__ = f"{doc}Raises:\n    {error_type.__name__}: {message}\n"
+        return t.cast("F", wrapper)
+
+    return decorator

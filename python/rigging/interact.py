@@ -1,14 +1,16 @@
 """An interactive chat in the terminal: ``await rg.interact(generator_or_pipeline)``.
 
 Each line you type is sent with the whole conversation so far; the reply is printed and kept.
-Commands start with ``/``: ``/exit`` (or ``/quit``) ends the session, ``/reset`` starts over
-from the pipeline's own messages, ``/retry`` asks again for the last reply, ``/help`` lists them.
+Commands: ``/exit`` (or ``/quit``) ends the session, ``/reset`` starts over from the pipeline's
+own messages, ``/retry`` asks again for the last reply, ``/help`` lists them. 2.3's plain words
+work too: ``exit``; ``reset`` or ``restart``; ``again`` or ``retry``.
 End of input (ctrl-d, or the end of piped input) and ctrl-c while waiting for input end the
 session cleanly; the last chat is returned.
 """
 
 from __future__ import annotations
 
+import builtins
 import signal
 import sys
 import threading
@@ -16,7 +18,7 @@ import typing as t
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from rigging.logging import logger
+from rigging.logging import log
 
 if t.TYPE_CHECKING:
     from rigging.chat import Chat, ChatPipeline
@@ -26,8 +28,29 @@ __all__ = ["interact"]
 
 HELP = (
     "Commands: /exit or /quit ends the session, /reset starts over, "
-    "/retry asks again for the last reply, /help shows this."
+    "/retry asks again for the last reply, /help shows this "
+    "(exit, reset/restart and again/retry work too)."
 )
+
+_COMMANDS = {
+    "/exit": "/exit",
+    "/quit": "/exit",
+    "exit": "/exit",
+    "/reset": "/reset",
+    "reset": "/reset",
+    "restart": "/reset",
+    "/restart": "/reset",
+    "/retry": "/retry",
+    "retry": "/retry",
+    "again": "/retry",
+    "/again": "/retry",
+    "/help": "/help",
+}
+
+
+def _read_input(prompt: str) -> str:
+    """Read a line with whatever `builtins.input` is now (tests and apps may replace it)."""
+    return builtins.input(prompt)
 
 
 def _pipeline(entrypoint: ChatPipeline | Generator | str) -> ChatPipeline:
@@ -88,7 +111,7 @@ async def _reply(console: _Console, session: ChatPipeline) -> Chat | None:
     try:
         chat = await session.run()
     except Exception as exc:
-        logger.debug("interactive run failed", exc_info=True)
+        log("debug", "interactive run failed: {}: {}", type(exc).__name__, exc)
         console.say(f"[error] {type(exc).__name__}: {exc}", style="\033[31m")
         return None
     console.say(chat.last.content, style="\033[36m")
@@ -99,7 +122,7 @@ async def interact(
     entrypoint: ChatPipeline | Generator | str,
     *,
     reset_callback: Callable[[Chat | None], None] | None = None,
-    read: Callable[[str], str] = input,
+    read: Callable[[str], str] | None = None,
     output: t.TextIO | None = None,
 ) -> Chat | None:
     """Chat with a generator or pipeline in the terminal until ``/exit`` or end of input.
@@ -110,7 +133,8 @@ async def interact(
     Args:
         entrypoint: A chat pipeline, a generator, or a connection string.
         reset_callback: Called with the last chat when ``/reset`` starts over.
-        read: Reads one line after showing a prompt (``input`` by default).
+        read: Reads one line after showing a prompt (default: `builtins.input`, looked up
+            at each read).
         output: Where replies are written (standard output by default).
 
     Returns:
@@ -120,7 +144,7 @@ async def interact(
         TypeError: `entrypoint` is not a pipeline, generator or string.
     """
     base = _pipeline(entrypoint)
-    console = _Console(read, output if output is not None else sys.stdout)
+    console = _Console(read or _read_input, output if output is not None else sys.stdout)
     console.say(f"Chatting with {base.generator.to_identifier()}. {HELP}", style="\033[2m")
     session = base.clone()
     turns: list[tuple[ChatPipeline, str]] = []
@@ -129,7 +153,8 @@ async def interact(
         text = line.strip()
         if not text:
             continue
-        if text in ("/exit", "/quit"):
+        text = _COMMANDS.get(text.lower(), text)
+        if text == "/exit":
             break
         if text == "/help":
             console.say(HELP)

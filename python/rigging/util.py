@@ -40,35 +40,35 @@ _SNAKE_DIGIT_UPPER = re.compile(r"([0-9])([A-Z])")
 _SNAKE_LOWER_DIGIT = re.compile(r"([a-z])([0-9])")
 
 
-def escape_xml(text: str) -> str:
+def escape_xml(xml_string: str) -> str:
     """Escape every bare ``&`` (one that does not already start an XML entity) as ``&amp;``.
 
     ``<``, ``>`` and quotes are left alone: the result is meant to be fed to an XML parser
     together with markup the model wrote.
 
     Args:
-        text: Text that may contain bare ampersands.
+        xml_string: Text that may contain bare ampersands.
 
     Returns:
         The text with bare ``&`` replaced by ``&amp;``.
     """
-    if "&" not in text:
-        return text
-    return _BARE_AMP.sub("&amp;", text)
+    if "&" not in xml_string:
+        return xml_string
+    return _BARE_AMP.sub("&amp;", xml_string)
 
 
-def unescape_xml(text: str) -> str:
+def unescape_xml(xml_string: str) -> str:
     """Decode ``&amp;``, ``&lt;``, ``&gt;``, ``&apos;`` and ``&quot;`` in a single pass.
 
     Args:
-        text: Text with XML entities.
+        xml_string: Text with XML entities.
 
     Returns:
         The decoded text. Other entities and character references are left as they are.
     """
-    if "&" not in text:
-        return text
-    return _ENTITY.sub(lambda m: _ENTITY_VALUES[m.group(1)], text)
+    if "&" not in xml_string:
+        return xml_string
+    return _ENTITY.sub(lambda m: _ENTITY_VALUES[m.group(1)], xml_string)
 
 
 def to_snake(text: str) -> str:

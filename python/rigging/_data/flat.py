@@ -148,14 +148,14 @@ def _chat(rows: Sequence[Mapping[str, t.Any]]) -> Chat:
     return Chat.model_validate(data)
 
 
-def unflatten_chats(rows: Iterable[Mapping[str, t.Any]]) -> list[Chat]:
+def unflatten_chats(messages: Iterable[Mapping[str, t.Any]]) -> list[Chat]:
     """Rebuild chats from rows made by `flatten_chats` (or read back from a JSONL file).
 
     Rows are grouped by ``chat_id``; chats come back in the order their first row appears and
     messages in row order. Nested columns may be values or their JSON text.
 
     Args:
-        rows: The rows.
+        messages: The rows, one per message (2.3's parameter name).
 
     Returns:
         The chats.
@@ -164,7 +164,7 @@ def unflatten_chats(rows: Iterable[Mapping[str, t.Any]]) -> list[Chat]:
         ValueError: A row lacks a required column, or a text column is not JSON.
     """
     groups: dict[str, list[Mapping[str, t.Any]]] = {}
-    for number, row in enumerate(rows):
+    for number, row in enumerate(messages):
         missing = [c for c in ("chat_id", "message_id", "role", "generated") if c not in row]
         if missing:
             raise ValueError(f"row {number} lacks column(s) {', '.join(missing)}")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import inspect
+import re
 import typing as t
 import weakref
 import xml.etree.ElementTree as ET
@@ -211,6 +213,67 @@ def class_info(cls: type[Model]) -> ClassInfo:
     return info
 
 
+_WORD = re.compile(r"[A-Za-z_]\w*")
+_PLAIN_WORDS = frozenset(
+    {"str", "int", "float", "bool", "None", "Optional", "Union", "list", "List", "set", "tuple"}
+)
+
+
+def _holds_model(annotation: t.Any) -> bool:
+    """Whether a field type is, or contains, an XML model (pydantic-xml nests those itself)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseXmlModel):
+        return True
+    return any(_holds_model(arg) for arg in t.get_args(annotation))
+
+
+def _is_xml_entity(info: t.Any) -> bool:
+    """Whether a field default or field info comes from `attr`/`element`/`wrapped`."""
+    if isinstance(info, XmlEntityInfo):
+        return True
+    return any(isinstance(meta, XmlEntityInfo) for meta in getattr(info, "metadata", ()))
+
+
+def _bare_fields_as_elements(cls: type) -> None:
+    """Make fields child elements when a model has several and none uses `attr`/`element`.
+
+    ``class User(Model): name: str; email: str; age: int`` then reads and writes
+    ``<user><name>..</name><email>..</email><age>..</age></user>`` (what 2.3's docs show;
+    pydantic-xml alone would take them all as the element's text). Runs while the class is
+    created, before pydantic collects the fields: only the class's own plain annotations
+    (no default, or a plain default value) get ``element(default=...)``; fields holding
+    models, `Field(...)` defaults, a single field (a simple model) and any model with an
+    `attr`/`element`/`wrapped` field (own or inherited) are left alone.
+    """
+    own = {
+        name: annotation
+        for name, annotation in inspect.get_annotations(cls).items()
+        if not name.startswith("_")
+        and t.get_origin(annotation) is not t.cast("t.Any", t.ClassVar)
+        and not (isinstance(annotation, str) and "ClassVar" in annotation)
+    }
+    inherited = {k: v for b in cls.__bases__ for k, v in getattr(b, "model_fields", {}).items()}
+    parents = list(inherited.values())
+    if len(set(own) | set(inherited)) < 2:
+        return
+    placed = [cls.__dict__.get(name) for name in own] + parents
+    if any(_is_xml_entity(info) for info in placed):
+        return  # the author placed fields explicitly: pydantic-xml's defaults apply
+    from pydantic.fields import FieldInfo
+    from pydantic_xml import element
+
+    for name, annotation in own.items():
+        if isinstance(annotation, str) and not _PLAIN_WORDS.issuperset(
+            _WORD.findall(annotation.replace("typing.", "").replace("t.", ""))
+        ):
+            continue  # a postponed annotation that may name a model: leave it to pydantic-xml
+        if _holds_model(annotation):
+            continue
+        default = cls.__dict__.get(name, ...)
+        if isinstance(default, FieldInfo):
+            continue
+        type.__setattr__(cls, name, element(default=default))
+
+
 class Model(BaseXmlModel):
     """Base class of structured output: a pydantic-xml model whose tag comes from its name.
 
@@ -239,6 +302,7 @@ class Model(BaseXmlModel):
         )
         cls.__xml_tag__ = tag if tag else t.cast("str", XmlTagDescriptor())
         _REGISTRY[model_path(cls)] = cls
+        _bare_fields_as_elements(cls)
 
     def __str__(self) -> str:
         return self.to_pretty_xml()

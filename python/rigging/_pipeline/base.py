@@ -1,10 +1,11 @@
 """Builder methods and runners shared by chat and completion pipelines.
 
 Value semantics (see docs/decisions-pipelines.md): configuration methods (`catch`, `watch`,
-`then`, `map`, `meta`, `until*`, `add`) change the pipeline and return it; `with_`, `fork`,
-`clone` and `apply` return a new pipeline and never touch the receiver. The configuration
-is an immutable `Settings` value, so copies share nothing mutable except `metadata`, which
-is deep-copied.
+`then`, `map`, `meta`, `until*`, `add`) change the pipeline and return it; `copy_with`, `fork`,
+`clone` and `apply` return a new pipeline and never touch the receiver. `with_` keeps 2.3's
+behaviour: it sets params on the pipeline while it has none, and returns a copy afterwards.
+The configuration is an immutable `Settings` value, so copies share nothing mutable except
+`metadata`, which is deep-copied.
 """
 
 from __future__ import annotations
@@ -72,6 +73,14 @@ def _require_async(kind: str, callback: AnyCallback) -> None:
     call = getattr(callback, "__call__", None)  # noqa: B004 - async callable objects too
     if not (inspect.iscoroutinefunction(callback) or inspect.iscoroutinefunction(call)):
         raise TypeError(f"{kind} callback must be an async function, got {callback!r}")
+
+
+def _params_of(params: GenerateParams | None, kwargs: dict[str, t.Any]) -> GenerateParams:
+    """``params`` with the keyword fields merged over it."""
+    if not kwargs:
+        return params if params is not None else GenerateParams()
+    from_kwargs = GenerateParams(**kwargs)
+    return from_kwargs if params is None else params.merge_with(from_kwargs)
 
 
 class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
@@ -296,18 +305,38 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         return new
 
     def with_(self, params: GenerateParams | None = None, **kwargs: t.Any) -> Self:
-        """Return a copy whose params are these merged over the current ones.
+        """Set generation params, the 2.3 way: the first time on this pipeline, then on copies.
 
-        Always a copy (the receiver is never changed), so forks can differ in params.
+        While the pipeline has no params of its own, they are set on it and it is returned
+        (so ``pipeline.with_(temperature=0)`` as a statement works, as in 2.3). Once it has
+        params (from an earlier ``with_``, or API tools from `using`), a copy is returned
+        with the new params merged over the current ones, and the receiver is unchanged.
+        Use `copy_with` to always get a copy.
 
         Args:
-            params: Params to merge; when None, built from ``kwargs``.
-            **kwargs: Fields of `GenerateParams` (ignored when ``params`` is given).
+            params: Params to merge.
+            **kwargs: Fields of `GenerateParams` (merged over ``params`` when both given).
+
+        Returns:
+            This pipeline (first time) or a new one.
+        """
+        new_params = _params_of(params, kwargs)
+        if self.params is None:
+            self.params = new_params
+            return self
+        return self.copy_with(new_params)
+
+    def copy_with(self, params: GenerateParams | None = None, **kwargs: t.Any) -> Self:
+        """A copy whose params are these merged over the current ones (never the receiver).
+
+        Args:
+            params: Params to merge.
+            **kwargs: Fields of `GenerateParams` (merged over ``params`` when both given).
 
         Returns:
             The new pipeline.
         """
-        new_params = params if params is not None else GenerateParams(**kwargs)
+        new_params = _params_of(params, kwargs)
         merged = new_params if self.params is None else self.params.merge_with(new_params)
         new = self._clone(only_content=False)
         new.params = merged

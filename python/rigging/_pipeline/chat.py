@@ -276,6 +276,24 @@ class Chat(RunResult, _DataExport):
         self.messages[0] = system
         return system
 
+    def inject_tool_prompt(self, tools: Sequence[t.Any]) -> Message:
+        """Describe `tools` in the system prompt, the way native tools are offered.
+
+        Args:
+            tools: Functions, methods, `Tool` objects or classes, `ApiTool`s or prompts.
+
+        Returns:
+            The system message.
+
+        Raises:
+            TypeError: A tool cannot be described to a model.
+        """
+        from rigging.tool.base import as_tools  # tools build on chats
+        from rigging.tool.native import system_tool_prompt
+
+        flat = [tool for item in tools for tool in as_tools(item)]
+        return self.inject_system_content(system_tool_prompt(flat))
+
     # --- copies and continuations ---------------------------------------------------------------
 
     def clone(self, *, only_messages: bool = False) -> Chat:

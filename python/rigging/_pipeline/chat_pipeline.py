@@ -301,9 +301,14 @@ class ChatPipeline(PipelineBase[Chat, ChatList, "ChatStream"]):
     def using(
         self,
         *tools: t.Any,
+        choice: ToolChoice | None = None,
+        force: bool = False,
+        attempt_recovery: bool = True,
+        drop_dialog: bool = False,
+        max_rounds: int = DEFAULT_MAX_ROUNDS,
+        inject_prompt: bool | None = None,
         mode: ToolMode = "auto",
         max_depth: int = DEFAULT_MAX_DEPTH,
-        choice: ToolChoice | None = None,
     ) -> Self:
         """Make tools available to the model. Mutates the pipeline.
 
@@ -311,22 +316,93 @@ class ChatPipeline(PipelineBase[Chat, ChatList, "ChatStream"]):
         `ApiTool`s and prompts. With ``mode="api"`` they go to the provider's function
         calling (``GenerateParams.tools``); with ``"native"`` they are described in the
         system prompt and called as XML in the text; ``"auto"`` picks API tools when the
-        generator supports them. Tool errors and bad arguments go back to the model.
+        generator supports them. Tool errors go back to the model as the tool's answer.
 
         Args:
             *tools: The tools.
+            choice: API tools only: the provider's ``tool_choice`` (for the first tool round;
+                later rounds let the model answer).
+            force: The model must call a tool at least once: API tools ask for
+                ``tool_choice="required"`` in the first round, and a reply without a call is
+                sent back with a reminder (both modes).
+            attempt_recovery: A malformed native call (not JSON, unknown tool, arguments not
+                fitting) is answered with the error so the model can fix it; False
+                regenerates without showing it.
+            drop_dialog: Once the model recovered, drop the failed turns from the chat.
+            max_rounds: Most failed tool turns (malformed calls, forced re-asks) per chat;
+                one more fails the chat with `MessagesExhaustedMaxRoundsError`.
+            inject_prompt: Describe the tools in the system prompt; default: native mode
+                only (False for native tools you describe yourself).
             mode: ``"auto"``, ``"api"`` or ``"native"``.
             max_depth: Most tool rounds one chat may take; past it the chat fails with
                 `ToolDepthExceededError`.
-            choice: API tools only: the provider's ``tool_choice``.
+
+        Returns:
+            The pipeline.
+
+        Raises:
+            ValueError: Unknown mode, a bad bound, duplicate tool names, API and native
+                tools in one pipeline, or ``choice`` with native tools.
+            TypeError: A tool cannot be described to a model.
+        """
+        from rigging._pipeline.callbacks import ToolPolicy
+        from rigging.tool._using import use_tools  # tools import the pipeline lazily
+
+        policy = ToolPolicy(force, attempt_recovery, drop_dialog, max_rounds)
+        use_tools(
+            self,
+            tools,
+            mode=mode,
+            max_depth=max_depth,
+            choice=choice,
+            policy=policy,
+            inject_prompt=inject_prompt,
+        )
+        return self
+
+    def using_api_tools(self, *tools: t.Any, choice: ToolChoice | None = None) -> Self:
+        """`using` with the provider's function calling (``mode="api"``).
+
+        Args:
+            *tools: The tools.
+            choice: The provider's ``tool_choice``.
 
         Returns:
             The pipeline.
         """
-        from rigging.tool._using import use_tools  # tools import the pipeline lazily
+        return self.using(*tools, choice=choice, mode="api")
 
-        use_tools(self, tools, mode=mode, max_depth=max_depth, choice=choice)
-        return self
+    def using_native_tools(
+        self,
+        *tools: t.Any,
+        force: bool = False,
+        attempt_recovery: bool = True,
+        drop_dialog: bool = False,
+        max_rounds: int = DEFAULT_MAX_ROUNDS,
+        inject_prompt: bool | None = None,
+    ) -> Self:
+        """`using` with tools described in the prompt and called as XML (``mode="native"``).
+
+        Args:
+            *tools: The tools.
+            force: The model must call a tool at least once.
+            attempt_recovery: Answer malformed calls with the error (else regenerate).
+            drop_dialog: Drop failed turns from the chat once the model recovered.
+            max_rounds: Most failed tool turns per chat.
+            inject_prompt: Describe the tools in the system prompt (default True).
+
+        Returns:
+            The pipeline.
+        """
+        return self.using(
+            *tools,
+            force=force,
+            attempt_recovery=attempt_recovery,
+            drop_dialog=drop_dialog,
+            max_rounds=max_rounds,
+            inject_prompt=inject_prompt,
+            mode="native",
+        )
 
 
 def _deprecated(name: str, instead: str) -> None:

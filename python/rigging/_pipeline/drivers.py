@@ -10,23 +10,26 @@ prompt until every check accepts the text.
 from __future__ import annotations
 
 import typing as t
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from pydantic import ValidationError
 
 from rigging._pipeline.base import Settings, UntilSpec
+from rigging._pipeline.callbacks import ToolPolicy
 from rigging._pipeline.chat import Chat
 from rigging._pipeline.fast import construct
 from rigging._pipeline.state import EMPTY_DIALOG, RunState
 from rigging._uuid import uuid4
 from rigging.error import (
     CompletionExhaustedMaxRoundsError,
+    ExhaustedMaxRoundsError,
     MessagesExhaustedMaxRoundsError,
     RiggingError,
     ToolDepthExceededError,
 )
 from rigging.generator import GeneratedMessage, GeneratedText, GenerateParams, Generator
+from rigging.logging import log, trace_messages, trace_str
 from rigging.message import Message
 from rigging.parsing import parse_many
 from rigging.tracing import callback_name, tracer
@@ -34,7 +37,7 @@ from rigging.tracing import callback_name, tracer
 if t.TYPE_CHECKING:
     from rigging._pipeline.completion import Completion
 
-__all__ = ["RECOVERY_PROMPT", "ChatDriver", "CompletionDriver", "parse_check"]
+__all__ = ["FORCE_PROMPT", "RECOVERY_PROMPT", "ChatDriver", "CompletionDriver", "parse_check"]
 
 now = datetime.now
 
@@ -114,6 +117,33 @@ def _rejection(spec: UntilSpec, message: Message, step: Sequence[Message]) -> st
     return f"the check {name}() asked for another round"
 
 
+FORCE_PROMPT = (
+    "You must call at least one of the available tools before answering. Call a tool now."
+)
+"""Sent back when `using(force=True)` and the model answered without calling a tool."""
+
+
+def _warned(error: ExhaustedMaxRoundsError, index: int) -> ExhaustedMaxRoundsError:
+    """Log a warning for rounds running out (as 2.3 did) and return the error to raise."""
+    log("warning", "Item {}: {}", index, error)
+    return error
+
+
+def _settle(state: RunState) -> None:
+    """The model recovered: drop the failed tool turns marked for dropping."""
+    if state.drop_from >= 0:
+        state.prefix = state.prefix[: state.drop_from]
+        state.drop_from = -1
+
+
+def _release_choice(params: GenerateParams) -> GenerateParams:
+    """After a tool round, stop forcing a tool choice (else the model could never answer)."""
+    choice = params.tool_choice
+    if choice is None or choice in ("auto", "none"):
+        return params
+    return params.model_copy(update={"tool_choice": None})
+
+
 class ChatDriver:
     """Chat rules: message-list requests, the until state machine, tool hook, `Chat` results."""
 
@@ -126,7 +156,10 @@ class ChatDriver:
         self.has_tools = bool(self.handlers)
         self.generated_type: type[t.Any] = GeneratedMessage
         self.tool_budget = max((h.max_rounds for h in self.handlers), default=0)
-        self.budget = 1 + sum(u.max_rounds for u in self.untils) + self.tool_budget
+        policies = [p for h in self.handlers if (p := getattr(h, "policy", None)) is not None]
+        self.forced: ToolPolicy | None = next((p for p in policies if p.force), None)
+        retries = max((p.max_rounds for p in policies), default=0)
+        self.budget = 1 + sum(u.max_rounds for u in self.untils) + self.tool_budget + retries
 
     def request(self, state: RunState) -> list[Message]:
         """Inputs, then the item's tool dialog and recovery dialog."""
@@ -134,11 +167,14 @@ class ChatDriver:
             return t.cast("list[Message]", state.inputs)
         return [*state.inputs, *state.prefix, *state.running]
 
-    def generate(
+    async def generate(
         self, requests: list[t.Any], params: list[GenerateParams]
-    ) -> Awaitable[Sequence[GeneratedMessage | Exception]]:
+    ) -> Sequence[GeneratedMessage | Exception]:
         """One `generate_messages_settled` call for the round (an item may fail alone)."""
-        return self.generator.generate_messages_settled(requests, params)
+        trace_messages(requests, f"Generating messages with {self.generator.model!r}")
+        generated = await self.generator.generate_messages_settled(requests, params)
+        trace_messages([g for g in generated if not isinstance(g, Exception)], "Generated messages")
+        return generated
 
     async def tools(self, state: RunState, generated: GeneratedMessage) -> bool:
         """Consult tool handlers; a handled tool turn is kept and the item goes again."""
@@ -152,12 +188,36 @@ class ChatDriver:
                     span.set_attribute("tool_messages", len(results))
             if results is None:
                 continue
+            if getattr(results, "malformed", False):
+                policy = getattr(handler, "policy", None) or ToolPolicy()
+                return self._retry(state, policy, [message, *results])
+            _settle(state)
             state.tool_rounds += 1
             if state.tool_rounds > self.tool_budget:
-                raise ToolDepthExceededError(self.tool_budget, [*state.prefix, message])
+                raise _warned(
+                    ToolDepthExceededError(self.tool_budget, [*state.prefix, message]), state.index
+                )
             state.prefix = [*state.prefix, message, *results]
+            state.params = _release_choice(state.params)
             return True
+        if self.forced is not None and state.tool_rounds == 0:
+            return self._retry(state, self.forced, [message, Message("user", FORCE_PROMPT)])
+        _settle(state)
         return False
+
+    def _retry(self, state: RunState, policy: ToolPolicy, dialog: list[Message]) -> bool:
+        """A failed tool turn: send it back (or regenerate), within `policy.max_rounds`."""
+        state.tool_retries += 1
+        if state.tool_retries > policy.max_rounds:
+            raise _warned(
+                MessagesExhaustedMaxRoundsError(policy.max_rounds, [*state.prefix, dialog[0]]),
+                state.index,
+            )
+        if policy.attempt_recovery:
+            if policy.drop_dialog and state.drop_from < 0:
+                state.drop_from = len(state.prefix)
+            state.prefix = [*state.prefix, *dialog]
+        return True
 
     def _check(self, spec: UntilSpec, message: Message) -> tuple[bool, list[Message]]:
         if not tracer.enabled:
@@ -199,8 +259,11 @@ class ChatDriver:
             state.last_error = _rejection(spec, message, step)
             if state.rounds >= spec.max_rounds:
                 dialog = state.running[:-1] if spec.attempt_recovery else [message]
-                raise MessagesExhaustedMaxRoundsError(
-                    spec.max_rounds, dialog, last_error=state.last_error
+                raise _warned(
+                    MessagesExhaustedMaxRoundsError(
+                        spec.max_rounds, dialog, last_error=state.last_error
+                    ),
+                    state.index,
                 )
             state.rounds += 1
             return True
@@ -226,8 +289,11 @@ class ChatDriver:
                 continue
             state.last_error = _rejection(spec, message, step)
             if spec.max_rounds < 1:
-                raise MessagesExhaustedMaxRoundsError(
-                    spec.max_rounds, [message], last_error=state.last_error
+                raise _warned(
+                    MessagesExhaustedMaxRoundsError(
+                        spec.max_rounds, [message], last_error=state.last_error
+                    ),
+                    state.index,
                 )
             state.running = list(step) if spec.attempt_recovery else []
             state.rounds = 1
@@ -293,11 +359,14 @@ class CompletionDriver:
         """The item's prompt text."""
         return t.cast("str", state.inputs)
 
-    def generate(
+    async def generate(
         self, requests: list[t.Any], params: list[GenerateParams]
-    ) -> Awaitable[Sequence[GeneratedText | Exception]]:
+    ) -> Sequence[GeneratedText | Exception]:
         """One `generate_texts_settled` call for the round (an item may fail alone)."""
-        return self.generator.generate_texts_settled(requests, params)
+        trace_str(requests, f"Generating texts with {self.generator.model!r}")
+        generated = await self.generator.generate_texts_settled(requests, params)
+        trace_str([g for g in generated if not isinstance(g, Exception)], "Generated texts")
+        return generated
 
     async def tools(self, state: RunState, generated: GeneratedText) -> bool:
         """Completions have no tool hook."""
@@ -327,8 +396,11 @@ class CompletionDriver:
             return False
         state.last_error = rejected[0]
         if state.rounds >= self.max_rounds:
-            raise CompletionExhaustedMaxRoundsError(
-                self.max_rounds, text, last_error=state.last_error
+            raise _warned(
+                CompletionExhaustedMaxRoundsError(
+                    self.max_rounds, text, last_error=state.last_error
+                ),
+                state.index,
             )
         state.rounds += 1
         return True

@@ -69,6 +69,10 @@ class RunState:
     """Extra rounds used by the current check."""
     tool_rounds: int = 0
     """Rounds used by tool handlers."""
+    tool_retries: int = 0
+    """Failed tool turns so far (malformed calls, forced re-asks; see `ToolPolicy`)."""
+    drop_from: int = -1
+    """Start in `prefix` of failed tool turns to drop once the model recovers (-1: none)."""
     outputs: list[Message] = EMPTY_DIALOG
     """Messages kept so far (chat only)."""
     running: list[Message] = EMPTY_DIALOG

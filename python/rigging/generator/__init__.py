@@ -19,6 +19,8 @@ from rigging.generator.base import (
     Generator,
     StopReason,
     Usage,
+    chat,
+    complete,
     convert_stop_reason,
 )
 from rigging.generator.params import GenerateParams
@@ -49,6 +51,8 @@ __all__ = [
     "TransformersGenerator",
     "Usage",
     "VLLMGenerator",
+    "chat",
+    "complete",
     "convert_stop_reason",
     "get_generator",
     "get_identifier",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import random
 import time
@@ -340,7 +341,7 @@ class RemoteGenerator(Generator):
 
     _throttle: _Throttle | None = PrivateAttr(default=None)
 
-    def _slot(self) -> Any:
+    def _current_throttle(self) -> _Throttle:
         throttle = self._throttle
         if (
             throttle is None
@@ -349,7 +350,21 @@ class RemoteGenerator(Generator):
         ):
             throttle = _Throttle(self.max_connections, self.min_delay_between_requests / 1000)
             self._throttle = throttle
-        return throttle.slot()
+        return throttle
+
+    def _slot(self) -> Any:
+        return self._current_throttle().slot()
+
+    @property
+    def semaphore(self) -> asyncio.Semaphore:
+        """The semaphore bounding requests in flight (``max_connections``) on this event loop.
+
+        Read it inside the event loop that sends the requests: each loop has its own.
+        """
+        throttle = self._current_throttle()
+        with contextlib.suppress(RuntimeError):  # no running loop: the one made at creation
+            throttle._bind()
+        return throttle.semaphore
 
     @property
     def peak_connections(self) -> int:

@@ -73,6 +73,23 @@ class GenerateParams(BaseModel):
     extra: dict[str, Any] = Field(default_factory=dict)
     """Provider-specific parameters, passed through unchanged by `to_dict`."""
 
+    @field_validator(
+        "temperature",
+        "max_tokens",
+        "top_k",
+        "top_p",
+        "presence_penalty",
+        "frequency_penalty",
+        "timeout",
+        "seed",
+        mode="before",
+    )
+    @classmethod
+    def _no_bool_for_numbers(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # pydantic would take True as 1 (2.3 refused it)
+            raise ValueError(f"expected a number, got the boolean {value}")
+        return value
+
     @field_validator("stop", mode="before")
     @classmethod
     def _split_stop(cls, value: Any) -> Any:

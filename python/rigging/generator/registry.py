@@ -9,10 +9,12 @@ generator serialises under the provider it was registered as (its closest regist
 from __future__ import annotations
 
 import importlib
+import inspect
+import typing as t
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from rigging.error import InvalidModelSpecifiedError
 from rigging.generator.base import Generator
@@ -150,12 +152,58 @@ def get_generator(identifier: str, *, params: GenerateParams | None = None) -> G
         gen_params = GenerateParams(**fields, extra=extra).merge_with(params)
     except ValidationError as exc:
         raise InvalidModelSpecifiedError(f"invalid generation parameter {_describe(exc)}") from None
+    return _construct(cls, parsed.model, parsed.api_key, gen_params, init)
+
+
+def _accepted(cls: type[Generator]) -> set[str] | None:
+    """Keywords a custom ``__init__`` accepts; None when it takes any (pydantic's own)."""
+    if t.cast("object", cls.__init__) is t.cast("object", BaseModel.__init__):
+        return None
     try:
-        return cls(model=parsed.model, api_key=parsed.api_key, params=gen_params, **init)
+        parameters = inspect.signature(cls.__init__).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        return None
+    return {p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+
+
+def _construct(
+    cls: type[Generator],
+    model: str,
+    api_key: str | None,
+    params: GenerateParams,
+    init: dict[str, Any],
+) -> Generator:
+    """Build the generator with only the keywords its constructor accepts (as 2.3 did).
+
+    An api key the constructor does not take is set on the generator afterwards; any other
+    constructor value it does not take is refused (rather than silently dropped).
+    """
+    for key, value in init.items():
+        annotation = cls.model_fields[key].annotation
+        if isinstance(value, bool) and bool not in (annotation, *t.get_args(annotation)):
+            raise InvalidModelSpecifiedError(
+                f"invalid {cls.__name__} argument {key}: expected a number, got the boolean {value}"
+            )
+    kwargs: dict[str, Any] = {"model": model, "api_key": api_key, "params": params, **init}
+    accepted = _accepted(cls)
+    if accepted is not None:
+        refused = [k for k in init if k not in accepted]
+        if refused:
+            raise InvalidModelSpecifiedError(
+                f"{cls.__name__}() does not accept {', '.join(map(repr, refused))}"
+            )
+        kwargs = {k: v for k, v in kwargs.items() if k in accepted}
+    try:
+        generator = cls(**kwargs)
     except ValidationError as exc:
         raise InvalidModelSpecifiedError(
             f"invalid {cls.__name__} argument {_describe(exc)}"
         ) from None
+    if "api_key" not in kwargs and api_key is not None:
+        generator.api_key = api_key
+    return generator
 
 
 def _provider_for(cls: type[Generator]) -> str:

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from rigging.integrations.robopages import RobopagesTool, robopages
+from rigging.integrations.robopages import RobopagesApiTool, RobopagesTool, robopages
 
-__all__ = ["RobopagesTool", "robopages"]
+__all__ = ["RobopagesApiTool", "RobopagesTool", "robopages"]

@@ -15,7 +15,9 @@ from urllib.parse import urlsplit, urlunsplit
 from rigging.tool.api import ApiTool
 from rigging.tool.base import ToolArgumentsError
 
-__all__ = ["RobopagesTool", "robopages"]
+ToolType = t.Literal["api", "native"]
+
+__all__ = ["RobopagesApiTool", "RobopagesTool", "robopages"]
 
 
 class RobopagesTool(ApiTool):
@@ -103,11 +105,22 @@ class RobopagesTool(ApiTool):
         return results[0]["content"] if results else ""
 
 
-def robopages(url: str, *, name_filter: str | None = None) -> list[RobopagesTool]:
+RobopagesApiTool = RobopagesTool
+"""2.3 name of `RobopagesTool`."""
+
+
+def robopages(
+    url: str, *, tool_type: ToolType = "api", name_filter: str | None = None
+) -> list[RobopagesTool]:
     """Build tools from a robopages server's function list.
+
+    The tools work as API and as native tools alike: the pipeline's `using` decides how they
+    are offered (``mode=``, or ``using_native_tools``). ``tool_type`` is accepted for 2.3 code
+    and checked (2.3 raised `NotImplementedError` for ``"native"``; here it works).
 
     Args:
         url: The server URL (e.g. ``http://127.0.0.1:8000``).
+        tool_type: ``"api"`` or ``"native"``.
         name_filter: Keep only functions whose name matches this regular expression.
 
     Returns:
@@ -115,9 +128,13 @@ def robopages(url: str, *, name_filter: str | None = None) -> list[RobopagesTool
 
     Raises:
         httpx.HTTPError: The list could not be fetched.
-        ValueError: The server's answer is not a list of OpenAI function definitions.
+        ValueError: The server's answer is not a list of OpenAI function definitions, or
+            ``tool_type`` is neither ``"api"`` nor ``"native"``.
     """
     import httpx
+
+    if tool_type not in ("api", "native"):
+        raise ValueError(f"tool_type must be 'api' or 'native', got {tool_type!r}")
 
     response = httpx.get(url, params={"flavor": "openai"}, timeout=30)
     response.raise_for_status()

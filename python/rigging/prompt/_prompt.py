@@ -337,16 +337,16 @@ class Prompt(t.Generic[P, R]):
             )
         return self.pipeline_
 
-    def bind(self, target: Target) -> Callable[P, Awaitable[R]]:
-        """An async function running the prompt once on `target`.
+    def bind(self, other: Target) -> Callable[P, Awaitable[R]]:
+        """An async function running the prompt once on `other`.
 
         Args:
-            target: A pipeline, generator, chat (continued) or generator id.
+            other: A pipeline, generator, chat (continued) or generator id.
 
         Returns:
             The function.
         """
-        base = _resolve_target(target)
+        base = _resolve_target(other)
 
         async def run(*args: P.args, **kwargs: P.kwargs) -> R:
             (result,) = await self._many(base, 1, args, kwargs)
@@ -355,16 +355,16 @@ class Prompt(t.Generic[P, R]):
         run.__rg_prompt__ = self  # type: ignore[attr-defined]
         return run
 
-    def bind_many(self, target: Target) -> Callable[..., Awaitable[list[R]]]:
+    def bind_many(self, other: Target) -> Callable[..., Awaitable[list[R]]]:
         """An async function ``(count, *args, **kwargs)`` running the prompt `count` times.
 
         Args:
-            target: A pipeline, generator, chat or generator id.
+            other: A pipeline, generator, chat or generator id.
 
         Returns:
             The function.
         """
-        base = _resolve_target(target)
+        base = _resolve_target(other)
 
         async def run_many(count: int, /, *args: t.Any, **kwargs: t.Any) -> list[R]:
             return await self._many(base, count, args, kwargs)
@@ -372,17 +372,17 @@ class Prompt(t.Generic[P, R]):
         run_many.__rg_prompt__ = self  # type: ignore[attr-defined]
         return run_many
 
-    def bind_over(self, target: Target | None = None) -> Callable[..., Awaitable[list[R]]]:
+    def bind_over(self, other: Target | None = None) -> Callable[..., Awaitable[list[R]]]:
         """An async function ``(generators, *args, **kwargs)`` running once per generator.
 
         Args:
-            target: The pipeline to start from (its generator runs too); None to run only
+            other: The pipeline to start from (its generator runs too); None to run only
                 the given generators.
 
         Returns:
             The function.
         """
-        base = None if target is None else _resolve_target(target)
+        base = None if other is None else _resolve_target(other)
 
         async def run_over(
             generators: Sequence[Generator | str], /, *args: t.Any, **kwargs: t.Any

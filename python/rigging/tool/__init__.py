@@ -11,9 +11,19 @@ import typing as t
 
 from rigging.tool import api, native
 from rigging.tool.api import ApiTool
-from rigging.tool.base import FunctionTool, Tool, ToolArgumentsError
+from rigging.tool.base import FunctionTool, Tool, ToolArgumentsError, ToolDescription, ToolResult
 
-__all__ = ["ApiTool", "FunctionTool", "Tool", "ToolArgumentsError", "ToolType", "api", "native"]
+__all__ = [
+    "ApiTool",
+    "FunctionTool",
+    "Tool",
+    "ToolArgumentsError",
+    "ToolDescription",
+    "ToolResult",
+    "ToolType",
+    "api",
+    "native",
+]
 
 ToolType = t.Literal["api", "native"]
 """How tools are offered to a model: through the provider's API or as XML in the prompt."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typing as t
 from dataclasses import replace
 
+from rigging._pipeline.callbacks import ToolPolicy
 from rigging._pipeline.chat_pipeline import DEFAULT_MAX_DEPTH
 from rigging.tool.api import ApiTool, ApiToolHandler, ToolChoice
 from rigging.tool.base import as_tools
@@ -65,6 +66,8 @@ def use_tools(
     mode: ToolMode = "auto",
     max_depth: int = DEFAULT_MAX_DEPTH,
     choice: ToolChoice | None = None,
+    policy: ToolPolicy | None = None,
+    inject_prompt: bool | None = None,
 ) -> ChatPipeline:
     """Offer `tools` to the model of `pipeline` (mutates it; see `ChatPipeline.using`).
 
@@ -74,19 +77,19 @@ def use_tools(
         mode: ``"auto"``, ``"api"`` or ``"native"``.
         max_depth: Most tool rounds one chat may take before it fails as exhausted.
         choice: API mode only: the provider's ``tool_choice``.
+        policy: Forcing a call and handling malformed calls (the latest call's applies).
+        inject_prompt: Describe the tools in the system prompt (default: native mode only).
 
     Returns:
         The pipeline.
 
     Raises:
-        ValueError: Unknown mode, ``max_depth`` below 1, duplicate tool names, API and
-            native tools in one pipeline, or a choice with native tools.
+        ValueError: Unknown mode, ``max_depth`` below 1 or ``max_rounds`` below 0, duplicate
+            tool names, API and native tools in one pipeline, or a choice with native tools.
         TypeError: A tool cannot be described to a model.
     """
-    if mode not in _MODES:
-        raise ValueError(f"mode must be one of 'auto', 'api', 'native', got {mode!r}")
-    if max_depth < 1:
-        raise ValueError(f"max_depth must be 1 or more, got {max_depth}")
+    policy = policy or ToolPolicy()
+    _check(mode, max_depth, policy)
     if not tools:
         return pipeline
     resolved = mode
@@ -102,15 +105,27 @@ def use_tools(
     existing = [tool for h in mine for tool in h.tools.values()]
     flat = _collect(tools, t.cast("list[ApiTool]", existing))
     depth = max([max_depth, *(h.max_rounds for h in mine)])
-    handler = kind(flat, depth)
+    handler = kind(flat, depth, policy)
     if resolved == "api":
+        if policy.force and choice is None:
+            choice = "required"
         _advertise(pipeline, flat, choice)
-    else:
-        if choice is not None:
-            raise ValueError("choice= applies to API tools only; native tools have no choice")
+    elif choice is not None:
+        raise ValueError("choice= applies to API tools only; native tools have no choice")
+    inject = resolved == "native" if inject_prompt is None else inject_prompt
+    if inject:
         pipeline.chat.inject_system_content(system_tool_prompt(flat[len(existing) :]))
     pipeline.settings = replace(pipeline.settings, tool_handlers=(*others, handler))
     return pipeline
+
+
+def _check(mode: str, max_depth: int, policy: ToolPolicy) -> None:
+    if mode not in _MODES:
+        raise ValueError(f"mode must be one of 'auto', 'api', 'native', got {mode!r}")
+    if max_depth < 1:
+        raise ValueError(f"max_depth must be 1 or more, got {max_depth}")
+    if policy.max_rounds < 0:
+        raise ValueError(f"max_rounds must be 0 or more, got {policy.max_rounds}")
 
 
 def _advertise(pipeline: ChatPipeline, tools: list[ApiTool], choice: ToolChoice | None) -> None:

@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from rigging._pipeline.callbacks import ToolPolicy
+from rigging.error import UnknownToolError
 from rigging.tool.base import FunctionTool, ToolArgumentsError, result_content
 from rigging.tracing import tracer
 
@@ -176,13 +178,14 @@ class ApiTool(FunctionTool):
             A ``tool`` message with the call's ``tool_call_id``.
 
         Raises:
-            ValueError: The call is for another tool.
+            UnknownToolError: The call is for another tool (a `ValueError`).
         """
         from rigging.message import Message
 
         if tool_call.function.name != self.name:
-            raise ValueError(
-                f"tool call for {tool_call.function.name!r} sent to tool {self.name!r}"
+            name = tool_call.function.name
+            raise UnknownToolError(
+                name, detail=f"tool call for {name!r} sent to tool {self.name!r}"
             )
         with tracer.span(f"Tool {self.name}()", name=self.name, tool_call_id=tool_call.id) as span:
             span.set_attribute("arguments", tool_call.function.arguments)
@@ -232,13 +235,18 @@ class ApiToolHandler:
     Args:
         tools: The tools (names must be unique).
         max_depth: Most tool rounds one chat may take.
+        policy: Whether the model must call a tool (see `ToolPolicy`).
     """
 
-    def __init__(self, tools: Sequence[FunctionTool], max_depth: int) -> None:
+    def __init__(
+        self, tools: Sequence[FunctionTool], max_depth: int, policy: ToolPolicy | None = None
+    ) -> None:
         self.tools = {tool.name: tool for tool in tools}
         """The tools by name."""
         self.max_rounds = max_depth
         """Most tool rounds one chat may take (read by the pipeline)."""
+        self.policy = policy or ToolPolicy()
+        """Whether a tool call is forced (read by the pipeline)."""
 
     async def __call__(self, message: Message, /) -> list[Message] | None:
         """Answer every tool call in `message` (concurrently, in call order); None if none."""

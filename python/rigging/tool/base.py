@@ -14,7 +14,7 @@ import json
 import re
 import typing as t
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
@@ -28,6 +28,8 @@ __all__ = [
     "FunctionTool",
     "Tool",
     "ToolArgumentsError",
+    "ToolDescription",
+    "ToolResult",
     "as_tools",
     "result_content",
 ]
@@ -199,24 +201,45 @@ class FunctionTool:
         self.fn = fn
         """The callable that runs the tool."""
         source = _signature_of or fn
-        self.name: str = name or getattr(source, "__name__", "") or type(source).__name__
-        """The name the model calls the tool by."""
-        if not _NAME.match(self.name):
-            raise ValueError(
-                f"tool name {self.name!r} is invalid: use 1-64 letters, digits, '_' or '-'"
-            )
+        self.name = name or getattr(source, "__name__", "") or type(source).__name__
         summary, _ = _split_docstring(inspect.getdoc(source))
-        self.description: str = summary if description is None else description
-        """What the tool does, as shown to the model."""
+        self.description = summary if description is None else description
         self._signature = _build_signature(source, self.name)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r})"
 
     @property
+    def name(self) -> str:
+        """The name the model calls the tool by."""
+        return self._name
+
+    @name.setter
+    def name(self, value: str) -> None:
+        if not isinstance(value, str) or not _NAME.match(value):
+            raise ValueError(
+                f"tool name {value!r} is invalid: use 1-64 letters, digits, '_' or '-'"
+            )
+        self._name = value
+
+    @property
+    def description(self) -> str:
+        """What the tool does, as shown to the model."""
+        return self._description
+
+    @description.setter
+    def description(self, value: str) -> None:
+        self._description = value
+
+    @property
     def parameters_schema(self) -> dict[str, t.Any]:
         """JSON schema of the arguments (an object schema, references inlined)."""
         return self._signature.schema
+
+    @property
+    def schema(self) -> dict[str, t.Any]:
+        """JSON schema of the arguments, as the model sees it (2.3 name of `parameters_schema`)."""
+        return self.parameters_schema
 
     def validate(self, arguments: str | dict[str, t.Any] | None) -> dict[str, t.Any]:
         """Decode and validate arguments sent by a model.
@@ -265,13 +288,23 @@ class FunctionTool:
         Raises:
             ToolArgumentsError: The arguments are invalid (the function is not called).
         """
-        values = self.validate(arguments)
-        positional = self._signature.positional
-        args = [values.pop(key) for key in positional]
-        result = self.fn(*args, **values)
+        result = self.call_validated(self.validate(arguments))
         if inspect.isawaitable(result):
             result = await result
         return result
+
+    def call_validated(self, values: dict[str, t.Any]) -> t.Any:
+        """Call the function with arguments `validate` returned (an awaitable if it is async).
+
+        Args:
+            values: The validated keyword arguments.
+
+        Returns:
+            What the function returned.
+        """
+        values = dict(values)
+        args = [values.pop(key) for key in self._signature.positional]
+        return self.fn(*args, **values)
 
 
 class Tool:
@@ -309,6 +342,61 @@ class Tool:
                     f"{attribute}=...))"
                 )
 
+    def get_description(self) -> ToolDescription:
+        """What this tool offers: its name, description and one definition per function.
+
+        Returns:
+            The description (``str()`` of it is the text native tools put in the prompt).
+        """
+        from rigging.tool.native import system_tool_prompt  # native builds on this module
+
+        tools = self.get_tools()
+        return ToolDescription(
+            name=self.name,
+            description=self.description,
+            functions=tuple(tool.definition.function for tool in tools),
+            text=system_tool_prompt(tools),
+        )
+
+    def execute(self, call: t.Any) -> ToolResult:
+        """Run one call of a function of this tool and return its result (never raises).
+
+        Works outside a pipeline, as 2.3's ``Tool.execute`` did; an async method is run to
+        completion (so call it from synchronous code, or use the pipeline). Unknown
+        functions, invalid arguments and exceptions raised by the method come back as a
+        result with ``error=True``.
+
+        Args:
+            call: An API `ToolCall` or a native call (anything with ``name``/``arguments``
+                or ``function.name``/``function.arguments``); the function may be named
+                ``<tool>_<method>`` or just ``<method>``.
+
+        Returns:
+            The result.
+        """
+        name, arguments = _call_parts(call)
+        tools = {tool.name: tool for tool in self.get_tools()}
+        tool = tools.get(name) or tools.get(f"{self.name}_{name}")
+        if tool is None:
+            from rigging.tool.api import unknown_tool  # api builds on this module
+
+            return ToolResult(self.name, name, unknown_tool(name, list(tools)), error=True)
+        function = tool.name.removeprefix(f"{self.name}_")
+        try:
+            result = tool.call_validated(tool.validate(arguments))
+            if inspect.isawaitable(result):
+                from rigging.util import await_
+
+                result = await_(_awaited(result))
+        except ToolArgumentsError as exc:
+            return ToolResult(self.name, function, f"Error: {exc}", error=True)
+        except Exception as exc:
+            text = f"Error: tool {tool.name!r} raised {type(exc).__name__}: {exc}"
+            return ToolResult(self.name, function, text, error=True)
+        return ToolResult(self.name, function, result_content(result), error=False)
+
+    __call__ = execute
+
     def get_tools(self) -> list[ApiTool]:
         """One tool per public method, in alphabetical order.
 
@@ -328,6 +416,59 @@ class Tool:
         if not tools:
             raise TypeError(f"Tool {type(self).__qualname__} has no public methods to offer")
         return tools
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """The answer `Tool.execute` gives to one call."""
+
+    tool: str
+    """The tool's name."""
+    function: str
+    """The method that was called (or the unknown name the call used)."""
+    content: str | list[t.Any]
+    """The result as message content, or the error text."""
+    error: bool = False
+    """Whether the call failed (unknown function, bad arguments, or the method raised)."""
+
+    def __str__(self) -> str:
+        if isinstance(self.content, str):
+            return self.content
+        return "\n".join(str(getattr(part, "text", part)) for part in self.content)
+
+
+@dataclass(frozen=True)
+class ToolDescription:
+    """What `Tool.get_description` returns."""
+
+    name: str
+    """The tool's name."""
+    description: str
+    """What the tool offers."""
+    functions: tuple[t.Any, ...]
+    """One `FunctionDefinition` (name, description, JSON schema) per public method."""
+    text: str = field(default="", repr=False)
+    """The description as native tools show it in the system prompt."""
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _call_parts(call: t.Any) -> tuple[str, t.Any]:
+    """The function name and the arguments of an API or native tool call."""
+    function = getattr(call, "function", None)
+    if function is not None and hasattr(function, "arguments"):
+        return str(function.name), function.arguments
+    if hasattr(call, "name") and hasattr(call, "arguments"):
+        return str(call.name), call.arguments
+    raise TypeError(
+        f"cannot execute {type(call).__name__}: pass a ToolCall or a native call "
+        "(with name and arguments)"
+    )
+
+
+async def _awaited(awaitable: t.Awaitable[t.Any]) -> t.Any:
+    return await awaitable
 
 
 def as_tools(obj: t.Any) -> list[ApiTool]:

@@ -23,8 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rigging import _native
+from rigging._pipeline.callbacks import ToolMessages, ToolPolicy
 from rigging.tool.api import run_call, unknown_tool
-from rigging.tool.base import FunctionTool
+from rigging.tool.base import FunctionTool, ToolArgumentsError
 from rigging.util import escape_xml, unescape_xml
 
 if t.TYPE_CHECKING:
@@ -115,16 +116,25 @@ class NativeToolHandler:
     Args:
         tools: The tools (names must be unique).
         max_depth: Most tool rounds one chat may take.
+        policy: Forcing a call, and what malformed calls do (see `ToolPolicy`).
     """
 
-    def __init__(self, tools: Sequence[FunctionTool], max_depth: int) -> None:
+    def __init__(
+        self, tools: Sequence[FunctionTool], max_depth: int, policy: ToolPolicy | None = None
+    ) -> None:
         self.tools = {tool.name: tool for tool in tools}
         """The tools by name."""
         self.max_rounds = max_depth
         """Most tool rounds one chat may take (read by the pipeline)."""
+        self.policy = policy or ToolPolicy()
+        """What happens to malformed calls and replies without a call (read by the pipeline)."""
 
-    async def __call__(self, message: Message, /) -> list[Message] | None:
-        """Run the calls in `message` and return one ``user`` message with every result."""
+    async def __call__(self, message: Message, /) -> ToolMessages | None:
+        """Run the calls in `message` and return one ``user`` message with every result.
+
+        The messages are marked `malformed` when a call could not run (unknown tool,
+        arguments that are not JSON or do not fit); the pipeline then applies `policy`.
+        """
         from rigging.message import Message
 
         if message.role != "assistant":
@@ -132,17 +142,32 @@ class NativeToolHandler:
         calls = find_calls(message.content)
         if not calls:
             return None
+        checked = [self._check(call) for call in calls]
+        malformed = any(isinstance(c, str) for c in checked)
+        if malformed and not self.policy.attempt_recovery:  # regenerate: run nothing
+            return ToolMessages([], malformed=True)
         import asyncio  # here, not at the top: it adds ~25 ms to `import rigging`
 
-        results = await asyncio.gather(*(self._one(call) for call in calls))
-        return [Message("user", "\n".join(results))]
+        results = await asyncio.gather(
+            *(self._one(call, c) for call, c in zip(calls, checked, strict=True))
+        )
+        return ToolMessages([Message("user", "\n".join(results))], malformed=malformed)
 
-    async def _one(self, call: NativeCall) -> str:
+    def _check(self, call: NativeCall) -> tuple[FunctionTool, dict[str, t.Any]] | str:
+        """The tool and validated arguments of a call, or the error text of a malformed one."""
         tool = self.tools.get(call.name)
         if tool is None:
-            content: t.Any = unknown_tool(call.name, list(self.tools))
-        else:
-            content = await run_call(tool, call.arguments)
+            return unknown_tool(call.name, list(self.tools))
+        try:
+            return tool, tool.validate(call.arguments)
+        except ToolArgumentsError as exc:
+            return f"Error: {exc}"
+
+    async def _one(
+        self, call: NativeCall, checked: tuple[FunctionTool, dict[str, t.Any]] | str
+    ) -> str:
+        content: t.Any = checked if isinstance(checked, str) else await run_call(*checked)
         if not isinstance(content, str):
             content = "\n".join(str(getattr(part, "text", part)) for part in content)
-        return f'<{RESULT_TAG} name="{escape_xml(call.name)}">{escape_xml(content)}</{RESULT_TAG}>'
+        name = escape_xml(call.name)
+        return f'<{RESULT_TAG} name="{name}">{escape_xml(content)}</{RESULT_TAG}>'

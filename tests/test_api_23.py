@@ -1,0 +1,192 @@
+"""Every entry of rigging 2.3's public interface resolves here, with its parameter names.
+
+The inventory (``tests/data/api-2.3-signatures.txt``, a copy of the spec's, generated from
+the installed 2.3.0 package) lists every public class, method, property, field and function
+with parameter names and defaults. Each entry must resolve on our package; each named
+parameter must exist in ``inspect.signature``; a literal default (None, a bool, a number, a
+string) must be the same unless listed in `CHANGED_DEFAULTS` with the reason. Entries that are
+2.3 internals are listed in `SKIPPED` with the reason.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+INVENTORY = Path(__file__).resolve().parent / "data" / "api-2.3-signatures.txt"
+
+_PROMPT_HELPERS = (
+    "BasicInput BasicListOutput BasicOutput ChatOutput DataclassOutput DictInput Input "
+    "ListInput ModelInput ModelListOutput ModelOutput Output TupleOutput"
+).split()
+
+#: Entry-name prefixes left out, with the reason.
+SKIPPED: dict[str, str] = {
+    **{
+        f"rigging.prompt.{name}": "2.3 internal: a private helper class of the prompt module "
+        "(inputs and outputs are built from the signature by rigging.prompt._inputs/_outputs)"
+        for name in _PROMPT_HELPERS
+    },
+    "rigging.prompt.make_parameter": "2.3 internal helper of the prompt module",
+    "rigging.prompt.parse_output": "2.3 internal helper of the prompt module",
+    "rigging.prompt.parse_parameter": "2.3 internal helper of the prompt module",
+    "rigging.chat.RunState.__init__": "2.3 internal: pipeline run state constructor",
+    "rigging.completion.RunState.__init__": "2.3 internal: pipeline run state constructor",
+    "rigging.Message.rename_content": "2.3 internal: a pydantic serializer hook",
+    "rigging.message.Message.rename_content": "2.3 internal: a pydantic serializer hook",
+    "rigging.generator.HTTPGenerator.process_spec": "2.3 internal: a pydantic field validator "
+    "(specs are still accepted as str/dict/HTTPSpec, by HTTPGenerator._load_spec)",
+}
+
+#: Parameters left out of an entry's check, with the reason.
+SKIPPED_PARAMS: dict[str, dict[str, str]] = {
+    entry: {
+        "inputs": "dataclass field filled from the function signature by @rg.prompt",
+        "output": "dataclass field filled from the return annotation by @rg.prompt",
+        "api_tools": "dataclass field filled by @rg.prompt(tools=...)",
+    }
+    for entry in ("rigging.Prompt.__init__", "rigging.prompt.Prompt.__init__")
+}
+
+#: Defaults that differ on purpose, with the reason.
+CHANGED_DEFAULTS: dict[tuple[str, str], str] = {
+    (f"{module}.CompletionPipeline.run_batch", "on_failed"): "None means the pipeline's own "
+    'failure mode ("raise" unless catch() changed it); 2.3\'s literal "raise" ignored '
+    "catch(on_failed=...) (spec section 6b)"
+    for module in ("rigging", "rigging.completion")
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    line: str
+    name: str
+    params: tuple[tuple[str, str | None], ...] | None
+    fields: tuple[str, ...] = ()
+
+
+_ENTRY = re.compile(
+    r"^(?P<name>[\w.]+)(?:\((?P<params>.*)\))?(?:\s+\[(?P<kind>\w+)\])?"
+    r"(?:\s+fields: (?P<fields>.*))?$"
+)
+
+
+def _split_params(text: str) -> list[str]:
+    parts, depth, current = [], 0, ""
+    for char in text:
+        if char in "(<[{":
+            depth += 1
+        elif char in ")>]}":
+            depth -= 1
+        if char == "," and depth == 0:
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += char
+    if current.strip():
+        parts.append(current.strip())
+    return parts
+
+
+def read_inventory() -> list[Entry]:
+    entries = []
+    for line in INVENTORY.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        match = _ENTRY.match(line)
+        assert match, line
+        params = None
+        if match.group("params") is not None:
+            params = []
+            for part in _split_params(match.group("params")):
+                if part == "*":
+                    continue
+                name, _, default = part.partition("=")
+                params.append((name.lstrip("*"), default if _ else None))
+        fields = tuple(f.strip() for f in (match.group("fields") or "").split(",") if f.strip())
+        entries.append(
+            Entry(line, match.group("name"), tuple(params) if params is not None else None, fields)
+        )
+    return entries
+
+
+def _walk(obj: Any, parts: list[str]) -> Any:
+    for part in parts:
+        obj = inspect.getattr_static(obj, part) if isinstance(obj, type) else getattr(obj, part)
+    return obj
+
+
+def resolve(dotted: str) -> Any:
+    """Resolve like user code would: attribute access from ``rigging`` (``rigging.chat`` is
+    the function), falling back to importing the longest module prefix (``rigging.chat``
+    the module, for ``rigging.chat.Chat``)."""
+    parts = dotted.split(".")
+    try:
+        return _walk(importlib.import_module(parts[0]), parts[1:])
+    except AttributeError:
+        pass
+    for cut in range(len(parts) - 1, 1, -1):
+        try:
+            module = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        return _walk(module, parts[cut:])
+    raise AttributeError(dotted)
+
+
+def _skip_reason(entry: Entry) -> str | None:
+    for prefix, reason in SKIPPED.items():
+        if entry.name == prefix or entry.name.startswith(prefix + "."):
+            return reason
+    return None
+
+
+ENTRIES = read_inventory()
+
+
+def test_inventory_copy_is_complete() -> None:
+    assert len(ENTRIES) == 587
+    assert sum(len(e.fields) for e in ENTRIES) > 100
+    assert sum(_skip_reason(e) is not None for e in ENTRIES) == 85
+
+
+def _literal(text: str) -> tuple[bool, Any]:
+    try:
+        return True, ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return False, None
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e.line.split("  ")[0] for e in ENTRIES])
+def test_entry_resolves_with_its_parameters(entry: Entry) -> None:
+    reason = _skip_reason(entry)
+    if reason is not None:
+        pytest.skip(reason)
+    obj = resolve(entry.name)
+    for field in entry.fields:  # pydantic fields (or attributes) of a class entry
+        assert field in getattr(obj, "model_fields", {}) or hasattr(obj, field), (
+            f"{entry.name} has no field {field!r}"
+        )
+    if entry.params is None:
+        return
+    if isinstance(obj, (staticmethod, classmethod)):
+        obj = obj.__func__
+    signature = inspect.signature(obj)
+    skipped = SKIPPED_PARAMS.get(entry.name, {})
+    for name, default in entry.params:
+        if name in skipped:
+            continue
+        assert name in signature.parameters, f"{entry.line}: no parameter {name!r} in {signature}"
+        if default is None or (entry.name, name) in CHANGED_DEFAULTS:
+            continue
+        known, value = _literal(default)
+        if known:
+            ours = signature.parameters[name].default
+            assert ours == value, f"{entry.line}: {name} defaults to {ours!r}, 2.3 had {value!r}"

@@ -1,0 +1,216 @@
+"""2.3 behaviours kept: generator construction, interact words, error names and messages."""
+
+from __future__ import annotations
+
+import builtins
+import io
+
+import pytest
+
+import rigging as rg
+from rigging.error import (
+    InvalidModelSpecifiedError,
+    ProcessingError,
+    UnknownToolError,
+    raise_as,
+)
+from rigging.generator import GenerateParams, Generator, registry
+from rigging.generator.testing import ScriptedGenerator
+from rigging.interact import interact
+
+
+class TwoArgs(Generator):
+    """A 2.3-style custom generator whose constructor takes only (model, params)."""
+
+    def __init__(self, model: str, params: GenerateParams) -> None:
+        super().__init__(model=model, params=params)
+
+
+@pytest.fixture
+def two_args() -> object:
+    registry.register_generator("twoargs", TwoArgs)
+    yield TwoArgs
+    registry._providers.pop("twoargs", None)
+    registry._resolved.pop("twoargs", None)
+
+
+def test_custom_generator_gets_only_the_keywords_it_accepts(two_args: object) -> None:
+    gen = rg.get_generator("twoargs!m,api_key=sk-secret-1,temperature=0.5")
+    assert isinstance(gen, TwoArgs)
+    assert (gen.model, gen.params.temperature) == ("m", 0.5)
+    assert gen.api_key == "sk-secret-1"  # set afterwards, not lost
+    assert "sk-secret-1" not in repr(gen)
+    assert rg.get_generator("twoargs!m").api_key is None
+
+
+def test_constructor_values_a_custom_init_does_not_take_are_refused() -> None:
+    class WithField(Generator):
+        depth: int = 1
+
+        def __init__(self, model: str, params: GenerateParams) -> None:
+            super().__init__(model=model, params=params)
+
+    registry.register_generator("withfield", WithField)
+    try:
+        with pytest.raises(InvalidModelSpecifiedError, match=r"does not accept 'depth'"):
+            rg.get_generator("withfield!m,depth=3")
+    finally:
+        registry._providers.pop("withfield", None)
+        registry._resolved.pop("withfield", None)
+
+
+@pytest.mark.parametrize(
+    "identifier",
+    ["m,temperature=True", "m,max_tokens=false", "m,seed=true", "litellm!m,max_connections=true"],
+)
+def test_a_boolean_for_a_number_is_refused(identifier: str) -> None:
+    with pytest.raises(InvalidModelSpecifiedError, match=r"expected a number, got the boolean"):
+        rg.get_generator(identifier)
+
+
+def test_generate_params_refuses_booleans_for_numbers() -> None:
+    with pytest.raises(ValueError, match="expected a number"):
+        GenerateParams(temperature=True)
+    assert GenerateParams(temperature=1, parallel_tool_calls=True).temperature == 1.0
+
+
+def test_invalid_model_error_never_shows_the_key() -> None:
+    error = InvalidModelSpecifiedError("gpt-4o,api_key=sk-abc123,temperature=2")
+    assert "sk-abc123" not in str(error)
+    assert "sk-abc123" not in repr(error)
+    assert error.model == "gpt-4o,api_key=***,temperature=2"
+    quoted = InvalidModelSpecifiedError(model='m,API_KEY = "sk,with,commas"')
+    assert "sk" not in str(quoted).split("=", 1)[1]
+    assert isinstance(error, ValueError)
+    assert isinstance(error, rg.error.RiggingError)
+
+
+def test_unknown_tool_and_processing_errors() -> None:
+    unknown = UnknownToolError("ghost")
+    assert str(unknown) == "Unknown tool call was requested for 'ghost'"
+    assert unknown.tool_name == "ghost"
+    assert ProcessingError(content="bad spec").content == "bad spec"
+
+
+async def test_raise_as_converts_and_chains() -> None:
+    @raise_as(KeyError, "lookup failed")
+    def sync() -> None:
+        """Do it."""
+        raise ZeroDivisionError("boom")
+
+    @raise_as(RuntimeError, "async failed")
+    async def coro() -> int:
+        raise OSError("disk")
+
+    with pytest.raises(KeyError) as info:
+        sync()
+    assert isinstance(info.value.__cause__, ZeroDivisionError)
+    assert sync.__doc__ == "Do it.\n\nRaises:\n    KeyError: lookup failed\n"
+    with pytest.raises(RuntimeError, match="async failed") as ainfo:
+        await coro()
+    assert isinstance(ainfo.value.__cause__, OSError)
+
+
+def test_with_on_a_completion_pipeline_sets_params_first() -> None:
+    pipeline = ScriptedGenerator(responses=[]).complete("x")
+    assert pipeline.with_(max_tokens=3) is pipeline
+    assert pipeline.with_(max_tokens=4) is not pipeline
+    assert pipeline.params == GenerateParams(max_tokens=3)
+
+
+def test_generator_module_chat_and_complete() -> None:
+    gen = ScriptedGenerator(responses=[])
+    pipeline = rg.generator.chat(gen, messages="hi", params=GenerateParams(max_tokens=2))
+    assert pipeline.chat.messages[0].content == "hi"
+    assert pipeline.params == GenerateParams(max_tokens=2)
+    assert rg.generator.complete(gen, "text").text == "text"
+
+
+async def test_interact_accepts_the_2_3_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    typed = iter(["hi", "again", "retry", "RESET", "restart", "hello", "exit", "never read"])
+    monkeypatch.setattr(builtins, "input", lambda prompt="": next(typed))
+    gen = ScriptedGenerator(responses=["one", "two", "three", "four"])
+    resets: list[object] = []
+    chat = await interact(gen, reset_callback=resets.append, output=io.StringIO())
+    sent = [c.input[-1]["content"] for c in gen.calls]  # type: ignore[index]
+    assert sent == ["hi", "hi", "hi", "hello"]  # again/retry re-ask; nothing sent as text
+    assert len(resets) == 2
+    assert chat is not None
+    assert chat.last.content == "four"
+    assert next(typed) == "never read"  # exit ended the session
+
+
+# --- models: several bare fields are child elements -------------------------------------------
+
+
+def test_bare_fields_of_a_model_are_child_elements() -> None:
+    class User(rg.Model):
+        name: str
+        email: str
+        age: int = 30
+
+    text = "<user><name>Ann</name><email>a@x.org</email><age>41</age></user>"
+    user = User.from_text(text)[0][0]
+    assert (user.name, user.email, user.age) == ("Ann", "a@x.org", 41)
+    assert User.from_text("<user><name>B</name><email>b@x</email></user>")[0][0].age == 30
+    assert User.xml_example() == "<user>\n  <name/>\n  <email/>\n  <age/>\n</user>"
+    assert User.from_text(user.to_pretty_xml())[0][0] == user
+
+
+class Inner(rg.Model):
+    value: str
+
+
+class Outer(rg.Model):
+    inner: Inner
+    note: str
+
+
+def test_explicit_placement_and_nested_models_are_left_alone() -> None:
+    from rigging.model import attr
+
+    class Quote(rg.Model):
+        author: str = attr()
+        text: str
+
+    assert Quote.from_text('<quote author="Ada">Hi</quote>')[0][0].text == "Hi"
+
+    outer = Outer.from_text("<outer><inner>v</inner><note>n</note></outer>")[0][0]
+    assert (outer.inner.value, outer.note) == ("v", "n")
+    assert rg.model.Answer.is_simple()
+
+
+def test_a_model_without_fields_shows_a_self_closing_example() -> None:
+    class ResetSession(rg.Model):
+        pass
+
+    assert ResetSession.xml_example() == "<reset-session/>"
+    assert ResetSession.from_text("ok <reset-session/> done")
+
+
+async def test_litellm_semaphore_bounds_connections_on_the_running_loop() -> None:
+    import asyncio
+
+    gen = rg.get_generator("gpt-4o,max_connections=3")
+    semaphore = gen.semaphore  # type: ignore[attr-defined]
+    assert isinstance(semaphore, asyncio.Semaphore)
+    assert gen.semaphore is semaphore  # type: ignore[attr-defined]
+    async with semaphore, semaphore, semaphore:
+        assert semaphore.locked()
+
+
+async def test_rounds_running_out_log_a_warning() -> None:
+    from loguru import logger
+
+    records: list[str] = []
+    logger.enable("rigging")
+    sink = logger.add(records.append, level="WARNING", format="{level}|{message}")
+    try:
+        gen = ScriptedGenerator(responses=["no", "still no"])
+        pipeline = gen.chat("x").until(lambda m: (True, [m]), max_rounds=1)
+        failed = await pipeline.run(allow_failed=True)
+    finally:
+        logger.remove(sink)
+        logger.disable("rigging")
+    assert failed.failed
+    assert any(r.startswith("WARNING|Item 0: Exhausted max rounds (1)") for r in records)
