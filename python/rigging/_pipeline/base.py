@@ -1,6 +1,6 @@
 """Builder methods and runners shared by chat and completion pipelines.
 
-Value semantics (see docs/decisions-pipelines.md): configuration methods (`catch`, `watch`,
+Value semantics (see docs/design/decisions-pipelines.md): configuration methods (`catch`, `watch`,
 `then`, `map`, `meta`, `until*`, `add`) change the pipeline and return it; `with_`, `fork`,
 `clone` and `apply` return a new pipeline and never touch the receiver. The configuration
 is an immutable `Settings` value, so copies share nothing mutable except `metadata`, which
