@@ -3,23 +3,27 @@
 Each guide page's blocks run in order in one namespace (see ``_docs.py``), offline: examples use
 the test doubles of `rigging.generator.testing`, and those that name an OpenAI model reach the
 loopback OpenAI-compatible stub through LiteLLM (``OPENAI_BASE_URL`` and ``OPENAI_API_KEY`` point
-at it). Files are written in a temporary working directory. Blocks marked compile-only are
-compiled here and, like every other block, type-checked by mypy.
+at it). Files are written in a temporary working directory; Elasticsearch and S3 examples reach a
+loopback stand-in and moto's server through ``ELASTICSEARCH_URL`` and ``AWS_ENDPOINT_URL``.
+Blocks marked compile-only are compiled here and, like every other block, type-checked by mypy.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from _docs import FLAGS, ROOT, Block, blocks, guide_pages, typecheck_source
 from _servers import OpenAIStub
+from _servers.elastic_stub import ElasticStub
 
 PAGES = guide_pages()
 STUB_KEY = "sk-docs-example-key"
@@ -27,6 +31,28 @@ STUB_KEY = "sk-docs-example-key"
 
 def _page_id(path: Path) -> str:
     return str(path.relative_to(ROOT / "docs"))
+
+
+@contextlib.contextmanager
+def _data_services(page: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Loopback Elasticsearch and S3 (moto) for pages that use them, found by the env."""
+    text = page.read_text(encoding="utf-8")
+    with contextlib.ExitStack() as stack:
+        if "ELASTICSEARCH_URL" in text:
+            elastic = stack.enter_context(ElasticStub())
+            monkeypatch.setenv("ELASTICSEARCH_URL", elastic.url)
+        if "boto3" in text:
+            from moto.server import ThreadedMotoServer
+
+            moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+            moto.start()
+            stack.callback(moto.stop)
+            host, port = moto.get_host_and_port()
+            monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://{host}:{port}")
+            for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+                monkeypatch.setenv(name, "docs-example")
+            monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        yield
 
 
 async def _run_block(block: Block, namespace: dict[str, Any]) -> None:
@@ -55,13 +81,14 @@ async def test_page_examples_run(
     monkeypatch.delenv("OPENAI_API_BASE", raising=False)
     monkeypatch.delenv("RIGGING_GENERATOR", raising=False)
     namespace: dict[str, Any] = {"__name__": "__docs__"}
-    for block in blocks(page):
-        try:
-            await _run_block(block, namespace)
-        except Exception as error:
-            if hasattr(error, "add_note"):  # Python 3.11+
-                error.add_note(f"in the docs example at {block.where}")
-            raise
+    with _data_services(page, monkeypatch):
+        for block in blocks(page):
+            try:
+                await _run_block(block, namespace)
+            except Exception as error:
+                if hasattr(error, "add_note"):  # Python 3.11+
+                    error.add_note(f"in the docs example at {block.where}")
+                raise
 
 
 def test_the_guide_has_examples_and_most_run() -> None:
