@@ -68,7 +68,21 @@ async def _run_block(block: Block, namespace: dict[str, Any]) -> None:
         await asyncio.to_thread(exec, code, namespace)
 
 
+@pytest.fixture
+def _registry_restored() -> Iterator[None]:
+    """Pages register example providers; the registry is put back afterwards."""
+    from rigging.generator import registry
+
+    providers, resolved = dict(registry._providers), dict(registry._resolved)
+    yield
+    registry._providers.clear()
+    registry._providers.update(providers)
+    registry._resolved.clear()
+    registry._resolved.update(resolved)
+
+
 @pytest.mark.parametrize("page", PAGES, ids=_page_id)
+@pytest.mark.usefixtures("_registry_restored")
 async def test_page_examples_run(
     page: Path,
     openai_stub: OpenAIStub,
