@@ -131,10 +131,16 @@ def test_examples_type_check(tmp_path: Path) -> None:
         "mypy",
         "--strict",
         "--allow-redefinition",  # pages rebind names as a notebook does
+        # A prompt function's body is its docstring (see the prompts page), and boto3 ships
+        # no type hints; both are what a user of these examples sees too.
+        "--disable-error-code",
+        "empty-body",
+        "--disable-error-code",
+        "import-untyped",
         "--config-file",
         str(ROOT / "pyproject.toml"),
         "--cache-dir",
-        str(ROOT / ".mypy_cache"),
+        str(ROOT / ".mypy_cache" / "docs-examples"),  # its own: other flags than the package's
         *map(str, files),
     ]
     result = subprocess.run(
