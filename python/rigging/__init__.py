@@ -90,7 +90,7 @@ __all__ = [
 ]
 
 # Submodules loaded on first use (``rg.stream``, ``rg.data``...): `import rigging` stays light
-# (see docs/decisions-foundation.md). Their names clash with nothing that is re-exported here.
+# (see docs/design/decisions-foundation.md). Their names clash with nothing re-exported here.
 _LAZY_MODULES = frozenset({"data", "integrations", "stream", "watchers"})
 
 if t.TYPE_CHECKING:

@@ -1,6 +1,6 @@
 r"""Lone surrogates (``"\\ud83d"``, half of a cut emoji): a ``str`` can hold them, UTF-8 cannot.
 
-Scanning and span arithmetic handle them natively (see ``docs/decisions-messages.md``). Here:
+Scanning and span arithmetic handle them natively (see ``docs/design/decisions-messages.md``). Here:
 
 - `scrub` replaces each one by U+FFFD, which serialisation uses so that dumping a chat
   never raises;

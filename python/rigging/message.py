@@ -1,7 +1,7 @@
 """Messages: roles, text and image content, parsed parts, and the `Message` class.
 
 Public facade over ``rigging._message``. Choices made against 2.3 are listed in
-``docs/decisions-messages.md``.
+``docs/design/decisions-messages.md``.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Public facade over ``rigging._model``. ``attr``, ``element`` and ``wrapped`` are pydantic-xml's
 field helpers. Parsing rules and the choices made against 2.3 are listed in
-``docs/decisions-messages.md``.
+``docs/design/decisions-messages.md``.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 # The ready-made models are built on first access: fourteen pydantic-xml classes are a good
-# part of `import rigging` (see docs/decisions-foundation.md).
+# part of `import rigging` (see docs/design/decisions-foundation.md).
 _STOCK = frozenset(name for name in __all__ if name not in globals())
 
 if t.TYPE_CHECKING:

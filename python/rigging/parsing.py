@@ -3,7 +3,7 @@
 Every function returns ``(model, slice)`` pairs, ``text[slice]`` being the model's element.
 Elements are found by the native scanner in linear time (see `rigging.model.Model.from_text`).
 
-Choices against 2.3 (also in ``docs/decisions-messages.md``):
+Choices against 2.3 (also in ``docs/design/decisions-messages.md``):
 
 - A *hollow* element (nothing but whitespace inside, e.g. an echoed ``<answer></answer>``
   example) is only used when no filled element of the same model exists: `parse` returns the

@@ -8,7 +8,7 @@ before that (``logfire-api`` imports an installed logfire eagerly), so
 ``import rigging`` stays light and an installed but unconfigured logfire neither slows runs
 down nor warns.
 
-Span catalogue (see ``docs/decisions-observability.md``): pipeline runs, generation rounds,
+Span catalogue (see ``docs/design/decisions-observability.md``): pipeline runs, generation rounds,
 until checks and parse attempts, tool handlers, and watch/map/then callbacks. Attributes carry
 the generator id (never the api key), params, counts, usage and failures.
 

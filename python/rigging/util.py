@@ -1,6 +1,6 @@
 """Small pure helpers kept for 2.3 compatibility: XML escaping, tag names, a sync bridge.
 
-Decisions (see also ``docs/decisions-messages.md``):
+Decisions (see also ``docs/design/decisions-messages.md``):
 
 - ``unescape_xml`` decodes the five XML entities in **one pass**, so ``&amp;lt;`` becomes
   ``&lt;`` (2.3 replaced them one after the other and produced ``<``, a bug).

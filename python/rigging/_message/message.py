@@ -56,7 +56,7 @@ class Message(BaseModel):
     ``Message("user", "hi")``. String content is dedented on construction (as in 2.3), not
     when loaded from a dump. Parsing methods record what they find in `parts`; the message
     content is then normalised to each part's `Model.to_pretty_xml` (see
-    ``docs/decisions-messages.md``).
+    ``docs/design/decisions-messages.md``).
     """
 
     model_config = ConfigDict(defer_build=True, serialize_by_alias=True, validate_by_name=True)

@@ -1,6 +1,6 @@
 """Find a model's elements in text with the native scanner and build models from them.
 
-Rules (decisions listed in ``docs/decisions-messages.md``):
+Rules (decisions listed in ``docs/design/decisions-messages.md``):
 
 - Tags are found by `rigging._native.scan`: exact names, attributes with quoted ``>``, CDATA and
   comments opaque, a stray start tag never pairs with a later element's end tag, unclosed tags

@@ -8,7 +8,7 @@ the dict pydantic-xml would hand to the validator, and renders the pretty XML.
 
 Shapes a plan cannot express make the class fall back to pydantic-xml, for parsing and
 rendering alike; `fallback_reason` says why (``None`` for planned classes). See
-``docs/decisions-codec.md``.
+``docs/design/decisions-codec.md``.
 """
 
 from __future__ import annotations

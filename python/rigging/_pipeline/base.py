@@ -1,6 +1,7 @@
 """Builder methods and runners shared by chat and completion pipelines.
 
-Value semantics (see docs/decisions-pipelines.md): configuration methods (`catch`, `watch`,
+Value semantics (see
+docs/design/decisions-pipelines.md): configuration methods (`catch`, `watch`,
 `then`, `map`, `meta`, `until*`, `add`) change the pipeline and return it; `copy_with`, `fork`,
 `clone` and `apply` return a new pipeline and never touch the receiver. `with_` keeps 2.3's
 behaviour: it sets params on the pipeline while it has none, and returns a copy afterwards.

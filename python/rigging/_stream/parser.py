@@ -2,7 +2,7 @@
 
 Elements are found by `rigging._native.TagStream` (the scanner of `rigging._native.scan`, fed
 chunk by chunk), and models are built by the model layer's own span builders, so the rules are
-those of `Message.parse` / `parse_set` (``docs/decisions-messages.md``):
+those of `Message.parse` / `parse_set` (``docs/design/decisions-messages.md``):
 
 - only the innermost element of nested same-tag elements is a candidate; a self-closing
   ``<tag/>`` is an empty candidate of its own;
@@ -65,7 +65,7 @@ _BUILD_ERRORS = (ValidationError, XmlContentError, ValueError)
 class ModelStream:
     """Feed text pieces; get each model of the given types once, when its element closes.
 
-    Example:
+    Examples:
         >>> from rigging.model import Answer
         >>> stream = ModelStream(Answer)
         >>> stream.feed("Sure: <ans")
