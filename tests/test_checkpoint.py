@@ -321,3 +321,23 @@ def test_kill_9_then_resume_answers_each_item_once(
         else:
             assert total == 1, (name, first[name], second[name])
     assert all(second[n] == 0 for n in names[:complete_windows])
+
+
+async def test_iter_batch_keeps_no_yielded_result(tmp_path: Path) -> None:
+    import gc
+    import weakref
+
+    refs: list[weakref.ref[Any]] = []
+    seen = 0
+    pipeline = EchoGenerator().chat()
+    # a generator without `calls` bookkeeping would be ideal; EchoGenerator keeps only its
+    # RecordedCall list (inputs), never the chats, so chats must all be collectable
+    async for index, chat in pipeline.iter_batch(_agen(600), checkpoint=tmp_path / "w.jsonl"):
+        assert chat.last.content == f"i{index}"
+        refs.append(weakref.ref(chat))
+        del chat
+        seen += 1
+        if seen % 50 == 0:
+            gc.collect()
+            assert sum(r() is not None for r in refs) == 0
+    assert seen == 600

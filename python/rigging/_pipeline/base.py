@@ -543,7 +543,7 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
             finish_run_span(span, final)
         return t.cast("ListT", self._list_type(final))
 
-    async def iter_batch(
+    def iter_batch(
         self,
         many: Iterable[t.Any] | AsyncIterable[t.Any],
         params: GenerateParams | None = None,
@@ -573,13 +573,14 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
             checkpoint: A JSONL file recording each finished item (see `run_batch`).
             checkpoint_mode: ``"resume"`` or ``"restart"``.
 
-        Yields:
-            Each input's index and its result.
+        Returns:
+            An async iterator of each input's index and its result (nothing runs before
+            iteration starts).
         """
         from rigging._pipeline.resumable import iter_results
 
         merged = fit_params(self.params, None if params is None else [params], 1)[0]
-        results = iter_results(
+        return iter_results(
             self,
             many,
             merged,
@@ -590,8 +591,6 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
             progress=progress,
             total=total,
         )
-        async for index, result in results:
-            yield index, result
 
     # --- streaming (rigging._stream) -----------------------------------------------------------
 

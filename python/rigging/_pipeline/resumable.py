@@ -345,11 +345,12 @@ async def iter_results(
         source = _source(pipeline, many, params, hasher)
         async for done in _windows(pipeline, source, checkpoint, mode, max_concurrency, bar):
             kept = [(w, r) for w, r in done if not (mode == "skip" and getattr(r, "failed", False))]
+            done.clear()  # the window's list is shared with its task: empty it, keep nothing
             results = [r for _, r in kept]
+            indices = [w.index for w, _ in kept]
+            kept.clear()
             for then in s.thens:
                 results = await _then_all(then, results, pipeline._result_type)
-            indices = [w.index for w, _ in kept]
-            del done, kept
             results.reverse()
             indices.reverse()
             while results:  # popped as yielded: no reference kept to a handed-out result
