@@ -67,20 +67,52 @@ def request_key(generator: Generator, params: GenerateParams, request: t.Any) ->
     Returns:
         The key.
     """
-    if isinstance(request, str):
-        body: t.Any = {"text": request}
-    else:
-        body = {"messages": [m.to_openai_spec() for m in request]}
-    merged = generator.params.merge_with(params)
-    document = {
-        "v": KEY_VERSION,
-        "class": f"{type(generator).__module__}.{type(generator).__qualname__}",
-        "generator": generator.to_identifier(),
-        "params": merged.model_dump(mode="json", exclude_none=True),
-        **body,
-    }
-    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return _KeyMaker(generator, force=True).key(request, params) or ""
+
+
+class _KeyMaker:
+    """Keys for one batch: the generator's part is computed once, params once per object."""
+
+    def __init__(self, generator: Generator, *, force: bool) -> None:
+        self.generator = generator
+        self.force = force
+        kind = f"{type(generator).__module__}.{type(generator).__qualname__}"
+        head = {"v": KEY_VERSION, "class": kind, "generator": generator.to_identifier()}
+        self.head = _dumps(head)[:-1]  # the opening of an object, completed per request
+        self._params: dict[int, tuple[GenerateParams, str | None]] = {}
+
+    def _params_json(self, params: GenerateParams) -> str | None:
+        """Canonical merged params, or None when the request must bypass the cache."""
+        cached = self._params.get(id(params))
+        if cached is None or cached[0] is not params:
+            merged = self.generator.params.merge_with(params)
+            text = None
+            if self.force or is_deterministic(merged):
+                text = _dumps(merged.model_dump(mode="json", exclude_none=True))
+            cached = (params, text)
+            self._params[id(params)] = cached
+        return cached[1]
+
+    def key(self, request: t.Any, params: GenerateParams) -> str | None:
+        params_json = self._params_json(params)
+        if params_json is None:
+            return None
+        if isinstance(request, str):
+            body = _dumps(request)
+            field = "text"
+        else:
+            body = _dumps([m.to_openai_spec() for m in request])
+            field = "messages"
+        # keys sorted as json.dumps(sort_keys=True) would: class, generator, <field>, params, v
+        text = f'{self.head},"{field}":{body},"params":{params_json}}}'
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _dumps(value: t.Any) -> str:
+    return _ENCODER.encode(value)
 
 
 class CachedGenerator(Generator):
@@ -211,14 +243,8 @@ class CachedGenerator(Generator):
 
     def _keys(self, requests: list[t.Any], params: list[GenerateParams]) -> list[str | None]:
         """One key per request; None where the request bypasses the cache."""
-        inner = self.generator
-        keys: list[str | None] = []
-        for request, item in zip(requests, params, strict=True):
-            if self.force or is_deterministic(inner.params.merge_with(item)):
-                keys.append(request_key(inner, item, request))
-            else:
-                keys.append(None)
-        return keys
+        maker = _KeyMaker(self.generator, force=self.force)
+        return [maker.key(r, p) for r, p in zip(requests, params, strict=True)]
 
     async def _generate(
         self,
