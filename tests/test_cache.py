@@ -295,3 +295,11 @@ def test_identifier_and_repr_are_the_wrapped_generators(tmp_path: Path) -> None:
     assert gen.with_cache(tmp_path / "j.db").generator is inner  # no double wrapping
     with pytest.raises(TypeError, match="CacheStore"):
         CachedGenerator(model="m", generator=inner, store=object())
+
+
+def test_api_tool_support_is_the_wrapped_generators(tmp_path: Path) -> None:
+    from rigging.tool._using import supports_api_tools
+
+    litellm = rg.get_generator("openai/some-model")
+    assert supports_api_tools(litellm.with_cache(tmp_path / "a.db"))
+    assert not supports_api_tools(EchoGenerator().with_cache(tmp_path / "b.db"))

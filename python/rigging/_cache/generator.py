@@ -174,6 +174,13 @@ class CachedGenerator(Generator):
         """
         return self.generator.to_identifier(params)
 
+    @property
+    def supports_api_tools(self) -> bool:
+        """Whether the wrapped generator takes API tools (``using(mode="auto")`` asks this)."""
+        from rigging.tool._using import supports_api_tools  # tools build on generators
+
+        return supports_api_tools(self.generator)
+
     def wrap(self, func: WrapFunc | None) -> Self:
         """Wrap the wrapped generator's provider call (see `Generator.wrap`).
 
