@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -163,10 +164,11 @@ async def test_iter_batch_streams_tagged_results_and_resumes(tmp_path: Path) -> 
     path = tmp_path / "it.jsonl"
     gen = EchoGenerator()
     got: dict[int, str] = {}
-    async for index, chat in gen.chat().iter_batch(_agen(300), checkpoint=path):
-        got[index] = chat.last.content
-        if len(got) >= 128:
-            break  # stop early: what was yielded is recorded
+    async with contextlib.aclosing(gen.chat().iter_batch(_agen(300), checkpoint=path)) as it:
+        async for index, chat in it:
+            got[index] = chat.last.content
+            if len(got) >= 128:
+                break  # stop early: what was yielded is recorded
     assert len(got) >= 128
     recorded = _lines(path) - 1
     assert recorded >= 128
@@ -341,3 +343,18 @@ async def test_iter_batch_keeps_no_yielded_result(tmp_path: Path) -> None:
             gc.collect()
             assert sum(r() is not None for r in refs) == 0
     assert seen == 600
+
+
+async def test_two_runs_never_share_a_checkpoint(tmp_path: Path) -> None:
+    from rigging._pipeline.checkpoint import CheckpointFile
+
+    path = tmp_path / "busy.jsonl"
+    holder = CheckpointFile(path, {"pipeline": "p", "inputs": None, "count": None})
+    holder.open("resume", lambda index, record: None)
+    try:
+        with pytest.raises(CheckpointError, match="in use by another run"):
+            await EchoGenerator().chat().run_batch(["a"], checkpoint=path)
+    finally:
+        holder.close()
+    out = await EchoGenerator().chat().run_batch(["a"], checkpoint=path, checkpoint_mode="restart")
+    assert out[0].last.content == "a"

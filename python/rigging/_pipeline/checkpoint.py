@@ -150,6 +150,7 @@ class CheckpointFile:
         self.loaded = 0
         """Items finished in earlier runs."""
         self._fd: int | None = None
+        self._lock_fd: int | None = None
         self._synced = 0.0
 
     # --- opening --------------------------------------------------------------------------------
@@ -169,18 +170,45 @@ class CheckpointFile:
         """
         if mode not in ("resume", "restart"):
             raise ValueError(f"checkpoint_mode must be 'resume' or 'restart', got {mode!r}")
-        if mode == "restart" or not self.path.exists() or self.path.stat().st_size == 0:
-            self._create()
+        if not self.path.parent.is_dir():
+            raise CheckpointError(f"checkpoint directory {str(self.path.parent)!r} does not exist")
+        self._lock()
+        try:
+            if mode == "restart" or not self.path.exists() or self.path.stat().st_size == 0:
+                self._create()
+                return
+            good = self._load(on_record)
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+            if good < self.path.stat().st_size:  # a torn last line from a killed run
+                os.ftruncate(self._fd, good)
+            os.fsync(self._fd)
+        except BaseException:
+            self.close()
+            raise
+
+    def _lock(self) -> None:
+        """Hold ``<path>.lock`` (flock) while running: two runs never share a checkpoint.
+
+        The lock goes with the process, so a killed run never leaves it held. Where ``fcntl``
+        does not exist (Windows) there is no such guard.
+        """
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not on POSIX
             return
-        good = self._load(on_record)
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
-        if good < self.path.stat().st_size:  # a torn last line from a killed run
-            os.ftruncate(self._fd, good)
-        os.fsync(self._fd)
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise CheckpointError(
+                f"checkpoint {str(self.path)!r} is in use by another run (it holds "
+                f"{str(lock_path)!r}); wait for that run to end or use another path"
+            ) from None
+        self._lock_fd = fd
 
     def _create(self) -> None:
-        if not self.path.parent.exists():
-            raise CheckpointError(f"checkpoint directory {str(self.path.parent)!r} does not exist")
         tmp = self.path.with_name(self.path.name + ".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
@@ -286,13 +314,18 @@ class CheckpointFile:
             self._synced = now
 
     def close(self) -> None:
-        """Fsync and close (idempotent)."""
-        if self._fd is not None:
-            fd, self._fd = self._fd, None
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+        """Fsync and close, then release the lock (idempotent)."""
+        fd, self._fd = self._fd, None
+        lock, self._lock_fd = self._lock_fd, None
+        try:
+            if fd is not None:
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        finally:
+            if lock is not None:
+                os.close(lock)
 
 
 def encode_record(index: int, item_hash: int, result_json: str) -> bytes:
