@@ -358,3 +358,17 @@ async def test_two_runs_never_share_a_checkpoint(tmp_path: Path) -> None:
         holder.close()
     out = await EchoGenerator().chat().run_batch(["a"], checkpoint=path, checkpoint_mode="restart")
     assert out[0].last.content == "a"
+
+
+async def test_an_error_keeps_what_finished_and_the_rerun_completes(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    items = [f"x{i}" for i in range(200)]
+    gen = FailingGenerator(fail_on=101)  # counts across calls: only the first run meets it
+    with pytest.raises(rg.error.GenerationError, match="item 101"):
+        await gen.chat().run_batch(items, max_concurrency=8, checkpoint=path)
+    kept = _lines(path) - 1
+    assert 0 < kept < 200
+    before = len(gen.calls)
+    out = await gen.chat().run_batch(items, max_concurrency=8, checkpoint=path)
+    assert [c.last.content for c in out] == items
+    assert len(gen.calls) - before == 200 - kept

@@ -118,12 +118,19 @@ async def _run_window(
     groups: dict[int, list[Work]] = {}
     for work in chunk:
         groups.setdefault(id(work.generator), []).append(work)
+    import asyncio  # only inside a running loop
+
+    runs = [
+        pipeline._execute(
+            group[0].generator or pipeline.generator,
+            [w.input for w in group],
+            [w.params for w in group],
+            mode,
+        )
+        for group in groups.values()
+    ]
     out: list[tuple[Work, t.Any]] = []
-    for group in groups.values():
-        generator = group[0].generator or pipeline.generator
-        inputs = [w.input for w in group]
-        params = [w.params for w in group]
-        results = await pipeline._execute(generator, inputs, params, mode)
+    for group, results in zip(groups.values(), await asyncio.gather(*runs), strict=True):
         out.extend(zip(group, results, strict=True))
     return out
 
@@ -160,13 +167,18 @@ async def _windows(
             if not pending:
                 return
             finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            failed = [task for task in finished if task.exception() is not None]
             for task in finished:
+                if task in failed:
+                    continue
                 done = task.result()
                 if checkpoint is not None:
                     await asyncio.to_thread(checkpoint.append, _encode(done))
                 if bar is not None:
                     bar.update(len(done))
                 yield done
+            if failed:  # windows that finished alongside it were recorded first
+                raise t.cast("BaseException", failed[0].exception())
     finally:
         for task in pending:
             task.cancel()
