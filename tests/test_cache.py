@@ -303,3 +303,17 @@ def test_api_tool_support_is_the_wrapped_generators(tmp_path: Path) -> None:
     litellm = rg.get_generator("openai/some-model")
     assert supports_api_tools(litellm.with_cache(tmp_path / "a.db"))
     assert not supports_api_tools(EchoGenerator().with_cache(tmp_path / "b.db"))
+
+
+async def test_pipeline_with_cache_is_a_copy(tmp_path: Path) -> None:
+    inner = EchoGenerator()
+    plain = inner.chat("sys")
+    cached = plain.with_cache(tmp_path / "p.db")
+    assert plain.generator is inner
+    assert isinstance(cached.generator, CachedGenerator)
+    await cached.run_batch(["a", "b"])
+    again = await cached.run_batch(["a", "b"])
+    assert len(inner.calls) == 2
+    assert all(c.extra["cache"]["hit"] for c in again)
+    await plain.run_batch(["a"])
+    assert len(inner.calls) == 3

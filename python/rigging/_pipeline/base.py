@@ -28,6 +28,8 @@ if t.TYPE_CHECKING:
     import os
     from collections.abc import AsyncIterable, AsyncIterator, Iterable
 
+    from rigging._cache.generator import CacheMode
+    from rigging._cache.store import CacheStore
     from rigging._pipeline.callbacks import ToolHandler
     from rigging._pipeline.checkpoint import CheckpointMode
     from rigging.model import Model
@@ -316,6 +318,32 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         merged = new_params if self.params is None else self.params.merge_with(new_params)
         new = self._clone(only_content=False)
         new.params = merged
+        return new
+
+    def with_cache(
+        self,
+        store: str | os.PathLike[str] | CacheStore,
+        *,
+        mode: CacheMode = "read_write",
+        ttl: float | None = None,
+        force: bool = False,
+    ) -> Self:
+        """A copy whose generator answers repeated requests from a cache (docs/scale.md).
+
+        Same as building the pipeline from ``generator.with_cache(...)``; the receiver and
+        its generator are unchanged.
+
+        Args:
+            store: A path (an SQLite file) or a `rigging.cache.CacheStore`.
+            mode: ``"read_write"``, ``"read_only"`` or ``"refresh"``.
+            ttl: Seconds an entry stays valid (None: forever).
+            force: Also cache requests with ``temperature > 0`` and no seed.
+
+        Returns:
+            The new pipeline.
+        """
+        new = self._clone(only_content=False)
+        new.generator = self.generator.with_cache(store, mode=mode, ttl=ttl, force=force)
         return new
 
     # --- runners --------------------------------------------------------------------------------
