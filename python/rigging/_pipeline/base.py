@@ -20,13 +20,20 @@ from dataclasses import dataclass, field, replace
 from typing_extensions import Self
 
 from rigging._pipeline.batch import close_progress, fit_params, open_progress, resolve_generators
+from rigging._pipeline.resumable import Checkpoint
 from rigging._pipeline.run import Driver, RunPlan, execute, finalize, raise_first
 from rigging._pipeline.state import DEFAULT_MAX_ROUNDS, FailMode, RunState, check_fail_mode
 from rigging.generator import GenerateParams, Generator
 from rigging.tracing import finish_run_span, run_span
 
 if t.TYPE_CHECKING:
+    import os
+    from collections.abc import AsyncIterable, AsyncIterator, Iterable
+
+    from rigging._cache.generator import CacheMode
+    from rigging._cache.store import CacheStore
     from rigging._pipeline.callbacks import ToolHandler
+    from rigging._pipeline.checkpoint import CheckpointMode
     from rigging.model import Model
 
 __all__ = ["PipelineBase", "Settings", "UntilSpec"]
@@ -343,6 +350,32 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         new.params = merged
         return new
 
+    def with_cache(
+        self,
+        store: str | os.PathLike[str] | CacheStore,
+        *,
+        mode: CacheMode = "read_write",
+        ttl: float | None = None,
+        force: bool = False,
+    ) -> Self:
+        """A copy whose generator answers repeated requests from a cache (docs/scale.md).
+
+        Same as building the pipeline from ``generator.with_cache(...)``; the receiver and
+        its generator are unchanged.
+
+        Args:
+            store: A path (an SQLite file) or a `rigging.cache.CacheStore`.
+            mode: ``"read_write"``, ``"read_only"`` or ``"refresh"``.
+            ttl: Seconds an entry stays valid (None: forever).
+            force: Also cache requests with ``temperature > 0`` and no seed.
+
+        Returns:
+            The new pipeline.
+        """
+        new = self._clone(only_content=False)
+        new.generator = self.generator.with_cache(store, mode=mode, ttl=ttl, force=force)
+        return new
+
     # --- runners --------------------------------------------------------------------------------
 
     def _mode(self, on_failed: FailMode | None, *, allow_failed: bool = False) -> FailMode:
@@ -390,7 +423,11 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         mode: FailMode,
         max_concurrency: int | None,
         progress: bool | str,
+        checkpoint: Checkpoint | None = None,
     ) -> ListT:
+        if checkpoint is not None:  # resumable run (rigging._pipeline.resumable)
+            results = await checkpoint.run(self, inputs, params, mode, max_concurrency, progress)
+            return t.cast("ListT", self._list_type(await self._finalize(results, mode)))
         bar = open_progress(len(inputs), progress)
         try:
             results = await self._execute(
@@ -445,6 +482,8 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         on_failed: FailMode | None = None,
         max_concurrency: int | None = None,
         progress: bool | str = False,
+        checkpoint: str | os.PathLike[str] | None = None,
+        checkpoint_mode: CheckpointMode = "resume",
     ) -> ListT:
         """Generate `count` independent results from the same inputs.
 
@@ -459,6 +498,10 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
             on_failed: Failure mode for this run.
             max_concurrency: Most items sent to the generator in one call.
             progress: Show a progress bar (a str sets its description).
+            checkpoint: A JSONL file recording each finished item; a rerun with the same
+                file loads finished items and runs only the rest (see docs/scale.md).
+            checkpoint_mode: ``"resume"`` (refuse a file of another pipeline or input set)
+                or ``"restart"`` (discard the file).
 
         Returns:
             The results, in order.
@@ -468,7 +511,8 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         inputs = [self._base_input()] * count
         template = f"{self._result_type.__name__} with {{generator_id}} (x{{count}})"
         with run_span(template, self.generator, self.params, count=count) as span:
-            out = await self._run_items(inputs, fitted, mode, max_concurrency, progress)
+            ckpt = Checkpoint.of(checkpoint, checkpoint_mode, "many")
+            out = await self._run_items(inputs, fitted, mode, max_concurrency, progress, ckpt)
             finish_run_span(span, out)
         return out
 
@@ -480,6 +524,8 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         on_failed: FailMode | None = None,
         max_concurrency: int | None = None,
         progress: bool | str = False,
+        checkpoint: str | os.PathLike[str] | None = None,
+        checkpoint_mode: CheckpointMode = "resume",
     ) -> ListT:
         """Generate one result per input, each appended to the pipeline's own content.
 
@@ -496,6 +542,10 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
             on_failed: Failure mode for this run (default: the pipeline's).
             max_concurrency: Most items sent to the generator in one call.
             progress: Show a progress bar (a str sets its description).
+            checkpoint: A JSONL file recording each finished item; a rerun with the same
+                file loads finished items and runs only the rest (see docs/scale.md).
+            checkpoint_mode: ``"resume"`` (refuse a file of another pipeline or input set)
+                or ``"restart"`` (discard the file).
 
         Returns:
             The results, in input order.
@@ -511,7 +561,8 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         fitted = fit_params(self.params, params, count)
         template = f"{self._result_type.__name__} batch with {{generator_id}} ({{count}})"
         with run_span(template, self.generator, self.params, count=count) as span:
-            out = await self._run_items(inputs, fitted, mode, max_concurrency, progress)
+            ckpt = Checkpoint.of(checkpoint, checkpoint_mode, "batch")
+            out = await self._run_items(inputs, fitted, mode, max_concurrency, progress, ckpt)
             finish_run_span(span, out)
         return out
 
@@ -520,6 +571,8 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         *generators: Generator | str,
         include_original: bool = True,
         on_failed: FailMode | None = None,
+        checkpoint: str | os.PathLike[str] | None = None,
+        checkpoint_mode: CheckpointMode = "resume",
     ) -> ListT:
         """Run the pipeline once on each generator (the pipeline's own last).
 
@@ -531,6 +584,8 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
             *generators: Generators or connection strings.
             include_original: Also run on the pipeline's own generator.
             on_failed: Failure mode for this run.
+            checkpoint: A JSONL file recording each finished item (see `run_batch`).
+            checkpoint_mode: ``"resume"`` or ``"restart"``.
 
         Returns:
             One result per generator, in the order given.
@@ -545,13 +600,69 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         params = fit_params(self.params, None, 1)
         template = f"{self._result_type.__name__} over {{count}} generators"
         with run_span(template, None, self.params, count=len(targets)) as span:
-            runs = [self._execute(g, [self._base_input()], params, inner) for g in targets]
-            outcomes = await asyncio.gather(*runs, return_exceptions=True)
-            raise_first(outcomes)
-            results = [r for batch in t.cast("list[list[ResultT]]", outcomes) for r in batch]
+            ckpt = Checkpoint.of(checkpoint, checkpoint_mode, "over")
+            if ckpt is not None:  # resumable run (rigging._pipeline.resumable)
+                inputs = [self._base_input()] * len(targets)
+                results = await ckpt.run(
+                    self, inputs, params * len(targets), inner, targets=targets
+                )
+            else:
+                runs = [self._execute(g, [self._base_input()], params, inner) for g in targets]
+                outcomes = await asyncio.gather(*runs, return_exceptions=True)
+                raise_first(outcomes)
+                results = [r for batch in t.cast("list[list[ResultT]]", outcomes) for r in batch]
             final = await self._finalize(results, mode)
             finish_run_span(span, final)
         return t.cast("ListT", self._list_type(final))
+
+    def iter_batch(
+        self,
+        many: Iterable[t.Any] | AsyncIterable[t.Any],
+        params: GenerateParams | None = None,
+        *,
+        on_failed: FailMode | None = None,
+        max_concurrency: int | None = None,
+        progress: bool | str = False,
+        total: int | None = None,
+        checkpoint: str | os.PathLike[str] | None = None,
+        checkpoint_mode: CheckpointMode = "resume",
+    ) -> AsyncIterator[tuple[int, ResultT]]:
+        """Like `run_batch` at any size: yield ``(input index, result)`` as items finish.
+
+        Inputs are read lazily from any iterable or async iterable, a window of items at a
+        time, and results come in completion order; nothing is kept once yielded (and
+        written to the checkpoint), so memory stays flat however many items there are. Then
+        callbacks run per window; map callbacks are refused (they need every result).
+        With a checkpoint, a rerun yields only the items not finished before.
+
+        Args:
+            many: The inputs.
+            params: Params of every item (merged over the pipeline's).
+            on_failed: Failure mode (``"skip"`` leaves failed items out).
+            max_concurrency: Most items in flight.
+            progress: Show a progress bar (starting at the items already finished).
+            total: Number of inputs for the progress bar (taken from `many` when sized).
+            checkpoint: A JSONL file recording each finished item (see `run_batch`).
+            checkpoint_mode: ``"resume"`` or ``"restart"``.
+
+        Returns:
+            An async iterator of each input's index and its result (nothing runs before
+            iteration starts).
+        """
+        from rigging._pipeline.resumable import iter_results
+
+        merged = fit_params(self.params, None if params is None else [params], 1)[0]
+        return iter_results(
+            self,
+            many,
+            merged,
+            self._mode(on_failed),
+            path=checkpoint,
+            checkpoint_mode=checkpoint_mode,
+            max_concurrency=max_concurrency,
+            progress=progress,
+            total=total,
+        )
 
     # --- streaming (rigging._stream) -----------------------------------------------------------
 

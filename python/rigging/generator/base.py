@@ -38,6 +38,10 @@ from rigging.generator.results import (
 from rigging.message import Message
 
 if TYPE_CHECKING:
+    import os
+
+    from rigging._cache.generator import CachedGenerator, CacheMode
+    from rigging._cache.store import CacheStore
     from rigging._stream.chunks import StreamChunk
     from rigging.chat import ChatPipeline, MessageInput
     from rigging.completion import CompletionPipeline
@@ -174,6 +178,29 @@ class Generator(BaseModel):
 
     def _wrapped(self, call: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
         return call if self._wrap is None else self._wrap(call)
+
+    def with_cache(
+        self,
+        store: str | os.PathLike[str] | CacheStore,
+        *,
+        mode: CacheMode = "read_write",
+        ttl: float | None = None,
+        force: bool = False,
+    ) -> CachedGenerator:
+        """A generator answering repeated deterministic requests from a cache (see docs/scale.md).
+
+        Args:
+            store: A path (an SQLite file, created when missing) or a `rigging.cache.CacheStore`.
+            mode: ``"read_write"``, ``"read_only"`` or ``"refresh"`` (ask again, overwrite).
+            ttl: Seconds an entry stays valid (None: forever).
+            force: Also cache requests with ``temperature > 0`` and no seed.
+
+        Returns:
+            A `rigging.cache.CachedGenerator` wrapping this generator.
+        """
+        from rigging._cache.generator import with_cache  # the cache builds on generators
+
+        return with_cache(self, store, mode=mode, ttl=ttl, force=force)
 
     def load(self) -> Self:
         """Load resources (model weights, clients); a no-op unless a subclass needs it.

@@ -1,0 +1,1 @@
+"""Response cache internals (public names live in `rigging.cache`)."""

@@ -1,0 +1,273 @@
+"""Cache stores: the `CacheStore` protocol and `SQLiteCache`, the store that ships.
+
+A store maps a key (hex sha256 of a canonical request) to a stored value (JSON text of what
+the generator returned) and the time it was stored. Stores are synchronous; the cached
+generator calls them off the event loop. `SQLiteCache` keeps one connection on one dedicated
+thread, so a store may be shared by any number of tasks, threads and event loops, and many
+processes may open the same file (WAL journal, ``busy_timeout``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+import time
+import typing as t
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from rigging.error import RiggingError
+
+__all__ = ["CacheError", "CacheStore", "SQLiteCache", "StoredValue"]
+
+T = t.TypeVar("T")
+
+SCHEMA_VERSION = 1
+"""Version of the table layout; a file with another version is refused."""
+
+_CHUNK = 500
+"""Keys per ``SELECT ... IN (...)`` (under SQLite's default variable limit)."""
+
+
+class CacheError(RiggingError):
+    """The response cache cannot be used (corrupt or locked file, bad stored value, ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredValue:
+    """One cached response."""
+
+    value: str
+    """JSON text of the generator's result."""
+    stored_at: float
+    """When it was stored (seconds since the epoch)."""
+
+
+@t.runtime_checkable
+class CacheStore(t.Protocol):
+    """What a response cache store provides (implement it for Redis, a KV service, ...).
+
+    Methods are synchronous and may block; callers run them off the event loop. They must be
+    safe to call from any one thread at a time. Keys are hex sha256 digests.
+    """
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, StoredValue]:
+        """The stored values of those `keys` that are present (absent keys are left out)."""
+        ...
+
+    def put_many(self, items: Sequence[tuple[str, str]]) -> None:
+        """Store ``(key, value)`` pairs durably, replacing existing entries."""
+        ...
+
+    def close(self) -> None:
+        """Release connections; the store may be used again afterwards (it reopens)."""
+        ...
+
+
+class SQLiteCache:
+    """A `CacheStore` in one SQLite file (standard library ``sqlite3``, WAL journal).
+
+    Safe for many tasks and threads (one connection on one worker thread) and for several
+    processes on the same file (WAL, ``busy_timeout``). Pickling keeps only the settings, so a
+    store can be sent to other processes (Ray workers), which open the file themselves.
+
+    Args:
+        path: The database file (created with its table when missing).
+        busy_timeout: Seconds to wait for another process's lock before `CacheError`.
+        synchronous: SQLite ``synchronous`` pragma: ``"NORMAL"`` (default; with WAL, durable
+            against a process crash, the last commits may be lost on power loss) or ``"FULL"``.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout: float = 5.0,
+        synchronous: t.Literal["NORMAL", "FULL"] = "NORMAL",
+    ) -> None:
+        if busy_timeout < 0:
+            raise ValueError(f"busy_timeout must be 0 or more, got {busy_timeout}")
+        if synchronous not in ("NORMAL", "FULL"):
+            raise ValueError(f"synchronous must be 'NORMAL' or 'FULL', got {synchronous!r}")
+        self.path = Path(path)
+        self.busy_timeout = busy_timeout
+        self.synchronous = synchronous
+        self._conn: sqlite3.Connection | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"SQLiteCache({str(self.path)!r})"
+
+    def __getstate__(self) -> dict[str, t.Any]:
+        return {"path": self.path, "busy_timeout": self.busy_timeout, "sync": self.synchronous}
+
+    def __setstate__(self, state: dict[str, t.Any]) -> None:
+        self.__init__(  # type: ignore[misc]
+            state["path"], busy_timeout=state["busy_timeout"], synchronous=state["sync"]
+        )
+
+    # --- the worker thread ----------------------------------------------------------------------
+
+    def _run(self, func: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `func` with the connection on the store's thread; map SQLite errors."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(1, thread_name_prefix="rigging-cache")
+            pool = self._pool
+        return pool.submit(self._call, func).result()
+
+    def _call(self, func: Callable[[sqlite3.Connection], T]) -> T:
+        try:
+            if self._conn is None:
+                self._conn = self._open()
+            return func(self._conn)
+        except sqlite3.OperationalError as exc:
+            raise self._error(exc) from exc
+        except sqlite3.DatabaseError as exc:
+            self._drop_connection()
+            raise CacheError(
+                f"cache database {str(self.path)!r} is unreadable ({exc}); it may be corrupt "
+                "or not a rigging cache: move it away or pick another path"
+            ) from exc
+
+    def _error(self, exc: sqlite3.OperationalError) -> CacheError:
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            return CacheError(
+                f"cache database {str(self.path)!r} stayed locked by another connection for "
+                f"{self.busy_timeout:g}s ({text}); raise busy_timeout or wait for the writer"
+            )
+        return CacheError(f"cache database {str(self.path)!r} failed: {text}")
+
+    def _drop_connection(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _open(self) -> sqlite3.Connection:
+        if self.path.parent and not self.path.parent.exists():
+            raise CacheError(f"cache directory {str(self.path.parent)!r} does not exist")
+        conn = sqlite3.connect(
+            self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
+        )
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise CacheError(f"cache database {str(self.path)!r} cannot use WAL ({mode})")
+            conn.execute(f"PRAGMA synchronous = {self.synchronous}")
+            self._check_schema(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _check_schema(self, conn: sqlite3.Connection) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("CREATE TABLE IF NOT EXISTS rigging_cache_meta (version INTEGER NOT NULL)")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS responses "
+                "(key TEXT PRIMARY KEY, value TEXT NOT NULL, stored_at REAL NOT NULL, "
+                "check_ TEXT NOT NULL) "
+                "WITHOUT ROWID"
+            )
+            rows = conn.execute("SELECT version FROM rigging_cache_meta").fetchall()
+            if not rows:
+                conn.execute("INSERT INTO rigging_cache_meta VALUES (?)", (SCHEMA_VERSION,))
+            elif rows != [(SCHEMA_VERSION,)]:
+                raise CacheError(
+                    f"cache database {str(self.path)!r} has schema {rows}, this rigging "
+                    f"reads version {SCHEMA_VERSION}; use another path"
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    # --- CacheStore -----------------------------------------------------------------------------
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, StoredValue]:
+        """The stored values of those `keys` that are present.
+
+        Args:
+            keys: Hex digests.
+
+        Returns:
+            Present keys mapped to their values.
+
+        Raises:
+            CacheError: The file is locked past `busy_timeout`, corrupt or not a cache.
+        """
+        if not keys:
+            return {}
+        return self._run(lambda conn: _select(conn, list(keys)))
+
+    def put_many(self, items: Sequence[tuple[str, str]]) -> None:
+        """Store ``(key, value)`` pairs in one transaction, replacing existing entries.
+
+        Args:
+            items: Keys and JSON values.
+
+        Raises:
+            CacheError: The file is locked past `busy_timeout`, corrupt or read-only.
+        """
+        if items:
+            now = time.time()
+            rows = [(key, value, now, _checksum(key, value)) for key, value in items]
+            self._run(lambda conn: _insert(conn, rows))
+
+    def __len__(self) -> int:
+        return int(
+            self._run(lambda conn: conn.execute("SELECT count(*) FROM responses").fetchone()[0])
+        )
+
+    def clear(self) -> None:
+        """Delete every entry."""
+        self._run(lambda conn: conn.execute("DELETE FROM responses"))
+
+    def close(self) -> None:
+        """Close the connection and stop the worker thread (the store reopens on next use)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.submit(self._drop_connection).result()
+            pool.shutdown(wait=True)
+
+
+def _select(conn: sqlite3.Connection, keys: list[str]) -> dict[str, StoredValue]:
+    found: dict[str, StoredValue] = {}
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        query = f"SELECT key, value, stored_at, check_ FROM responses WHERE key IN ({marks})"
+        for key, value, stored_at, check in conn.execute(query, chunk):
+            if check != _checksum(key, value):
+                raise CacheError(
+                    f"cache entry {key[:16]}... failed its checksum: the database is corrupt; "
+                    "move it away or pick another path"
+                )
+            found[key] = StoredValue(value, stored_at)
+    return found
+
+
+def _checksum(key: str, value: str) -> str:
+    """Guards each row against damage SQLite itself would not notice (and swapped keys)."""
+    return hashlib.blake2b(f"{key}\n{value}".encode(), digest_size=8).hexdigest()
+
+
+def _insert(conn: sqlite3.Connection, rows: list[tuple[str, str, float, str]]) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.executemany("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?)", rows)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise

@@ -1,0 +1,342 @@
+"""Checkpoint files: resumable batches (see docs/scale.md).
+
+A checkpoint is a JSONL file. Its first line is a header naming the pipeline's fingerprint
+(generator, params, staged content, checks, tool handlers, metadata) and, when the inputs were
+a sized collection, a digest of the whole input set. Every other line is one finished item:
+``{"i": index, "h": item hash, "r": result}``. Lines are appended whole, with one ``write`` per
+window of finished items, so a killed process leaves at most one torn last line, which the next
+run drops. The file is fsynced when created, at most every `FSYNC_INTERVAL` seconds while
+running, and when the run ends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+import typing as t
+from array import array
+from pathlib import Path
+
+from rigging.error import RiggingError
+
+if t.TYPE_CHECKING:
+    from rigging._pipeline.base import PipelineBase
+    from rigging.generator import GenerateParams, Generator
+
+__all__ = [
+    "CheckpointError",
+    "CheckpointFile",
+    "CheckpointMode",
+    "ItemHasher",
+    "pipeline_fingerprint",
+]
+
+CheckpointMode = t.Literal["resume", "restart"]
+"""``resume``: load finished items and run the rest (refusing a different pipeline or input
+set); ``restart``: discard the file and start over."""
+
+FORMAT = 1
+"""Version of the file layout."""
+
+FSYNC_INTERVAL = 1.0
+"""Most seconds between two fsyncs of a running checkpoint."""
+
+
+class CheckpointError(RiggingError):
+    """A checkpoint cannot be used: another pipeline or input set, or a damaged file."""
+
+
+def _canonical(value: t.Any) -> bytes:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return text.encode()
+
+
+def _generator_id(generator: Generator) -> str:
+    kind = f"{type(generator).__module__}.{type(generator).__qualname__}"
+    inner = getattr(generator, "generator", None)  # a cache wrapper answers like what it wraps
+    if inner is not None and hasattr(inner, "to_identifier"):
+        kind = f"{type(inner).__module__}.{type(inner).__qualname__}"
+    return f"{kind}|{generator.to_identifier()}"
+
+
+def _callable_name(callback: t.Any) -> str:
+    if callback is None:
+        return "<parse>"
+    name = getattr(callback, "__qualname__", None) or type(callback).__qualname__
+    return f"{getattr(callback, '__module__', '')}.{name}"
+
+
+def _input_repr(item: t.Any) -> t.Any:
+    if isinstance(item, str) or item is None:
+        return item
+    return [m.to_openai_spec() if hasattr(m, "to_openai_spec") else m for m in item]
+
+
+def pipeline_fingerprint(pipeline: PipelineBase[t.Any, t.Any, t.Any], runner: str) -> str:
+    """Digest of everything about a pipeline that decides its results (callbacks by name).
+
+    Then and map callbacks and watchers are left out: they run on results, which are stored
+    before them, so changing them never makes stored results stale.
+
+    Args:
+        pipeline: The pipeline.
+        runner: ``"batch"``, ``"many"`` or ``"over"`` (the generator is per item for "over").
+
+    Returns:
+        A hex digest.
+    """
+    s = pipeline.settings
+    document = {
+        "kind": pipeline._result_type.__name__,
+        "runner": runner,
+        "generator": None if runner == "over" else _generator_id(pipeline.generator),
+        "params": None if s.params is None else s.params.model_dump(mode="json"),
+        "base": _input_repr(pipeline._base_input()),
+        "untils": [
+            [
+                _callable_name(u.callback),
+                u.attempt_recovery,
+                u.drop_dialog,
+                u.max_rounds,
+                u.use_all_text,
+            ]
+            for u in s.untils
+        ],
+        "until_types": [_callable_name(m) for m in s.until_types],
+        "tools": [repr(h) for h in s.tool_handlers],
+        "metadata": s.metadata,
+    }
+    return hashlib.sha256(_canonical(document)).hexdigest()
+
+
+class ItemHasher:
+    """64-bit hashes of items (own input part, merged params, generator for `run_over`)."""
+
+    def __init__(self, base_length: int) -> None:
+        self._base = base_length
+        self._params: dict[int, tuple[GenerateParams, t.Any]] = {}
+
+    def _params_dump(self, params: GenerateParams) -> t.Any:
+        cached = self._params.get(id(params))
+        if cached is None or cached[0] is not params:
+            if len(self._params) > 1024:
+                self._params.clear()
+            cached = (params, params.model_dump(mode="json", exclude_none=True))
+            self._params[id(params)] = cached
+        return cached[1]
+
+    def __call__(self, item: t.Any, params: GenerateParams, generator: Generator | None) -> int:
+        """The item's hash (never 0, which marks "not done")."""
+        own = item if isinstance(item, str) else item[self._base :]
+        document = [
+            _input_repr(own),
+            self._params_dump(params),
+            None if generator is None else _generator_id(generator),
+        ]
+        digest = hashlib.blake2b(_canonical(document), digest_size=8).digest()
+        return int.from_bytes(digest, "little") or 1
+
+
+class CheckpointFile:
+    """One open checkpoint: what it already holds, and appending finished items."""
+
+    def __init__(self, path: str | os.PathLike[str], header: dict[str, t.Any]) -> None:
+        self.path = Path(path)
+        self.header = {"rigging_checkpoint": FORMAT, **header}
+        self.done = array("Q")
+        """Item hash per index (0: not finished in an earlier run)."""
+        self.loaded = 0
+        """Items finished in earlier runs."""
+        self._fd: int | None = None
+        self._lock_fd: int | None = None
+        self._synced = 0.0
+
+    # --- opening --------------------------------------------------------------------------------
+
+    def open(
+        self, mode: CheckpointMode, on_record: t.Callable[[int, dict[str, t.Any]], None]
+    ) -> None:
+        """Create the file, or load it (calling `on_record` per finished item) and verify it.
+
+        Args:
+            mode: ``"resume"`` or ``"restart"``.
+            on_record: Called with the index and stored result of every finished item.
+
+        Raises:
+            CheckpointError: The file belongs to another pipeline or input set, or is damaged.
+            ValueError: `mode` is not known.
+        """
+        if mode not in ("resume", "restart"):
+            raise ValueError(f"checkpoint_mode must be 'resume' or 'restart', got {mode!r}")
+        if not self.path.parent.is_dir():
+            raise CheckpointError(f"checkpoint directory {str(self.path.parent)!r} does not exist")
+        self._lock()
+        try:
+            if mode == "restart" or not self.path.exists() or self.path.stat().st_size == 0:
+                self._create()
+                return
+            good = self._load(on_record)
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+            if good < self.path.stat().st_size:  # a torn last line from a killed run
+                os.ftruncate(self._fd, good)
+            os.fsync(self._fd)
+        except BaseException:
+            self.close()
+            raise
+
+    def _lock(self) -> None:
+        """Hold ``<path>.lock`` (flock) while running: two runs never share a checkpoint.
+
+        The lock goes with the process, so a killed run never leaves it held. Where ``fcntl``
+        does not exist (Windows) there is no such guard.
+        """
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not on POSIX
+            return
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise CheckpointError(
+                f"checkpoint {str(self.path)!r} is in use by another run (it holds "
+                f"{str(lock_path)!r}); wait for that run to end or use another path"
+            ) from None
+        self._lock_fd = fd
+
+    def _create(self) -> None:
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.write(fd, _canonical(self.header) + b"\n")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, self.path)
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+
+    def _load(self, on_record: t.Callable[[int, dict[str, t.Any]], None]) -> int:
+        """Read the file; returns the byte length of its whole, valid lines."""
+        good = 0
+        with self.path.open("rb") as file:
+            first = file.readline()
+            if not first.endswith(b"\n"):
+                raise self._damaged("its header line is incomplete")
+            self._check_header(first)
+            good = len(first)
+            for number, line in enumerate(file, start=2):
+                if not line.endswith(b"\n"):
+                    break  # torn by a kill: dropped, the item runs again
+                self._record(line, number, on_record)
+                good += len(line)
+        return good
+
+    def _damaged(self, why: str) -> CheckpointError:
+        return CheckpointError(
+            f"checkpoint {str(self.path)!r} cannot be resumed: {why}; "
+            "pass checkpoint_mode='restart' to discard it and start over"
+        )
+
+    def _check_header(self, line: bytes) -> None:
+        try:
+            header = json.loads(line)
+        except ValueError:
+            raise self._damaged("its first line is not a checkpoint header") from None
+        if not isinstance(header, dict) or header.get("rigging_checkpoint") != FORMAT:
+            raise self._damaged("its first line is not a rigging checkpoint header")
+        mine = self.header
+        if header.get("pipeline") != mine.get("pipeline"):
+            raise self._damaged(
+                "it was written by a different pipeline (generator, params, staged content, "
+                "checks, tools or metadata changed)"
+            )
+        if header.get("inputs") != mine.get("inputs") or header.get("count") != mine.get("count"):
+            raise self._damaged(
+                f"it was written for another input set ({header.get('count')} items then, "
+                f"{mine.get('count')} now, or different inputs)"
+            )
+
+    def _record(
+        self, line: bytes, number: int, on_record: t.Callable[[int, dict[str, t.Any]], None]
+    ) -> None:
+        try:
+            record = json.loads(line)
+            index, item_hash, result = int(record["i"]), int(record["h"], 16), record["r"]
+        except (ValueError, KeyError, TypeError):
+            raise self._damaged(f"line {number} is not a finished item") from None
+        if index < 0 or not isinstance(result, dict):
+            raise self._damaged(f"line {number} is not a finished item")
+        if index >= len(self.done):
+            self.done.extend([0] * (index + 1 - len(self.done)))
+        if self.done[index]:
+            return  # written twice (never by rigging itself): the first one stands
+        self.done[index] = item_hash
+        self.loaded += 1
+        on_record(index, result)
+
+    # --- using ----------------------------------------------------------------------------------
+
+    def finished_hash(self, index: int) -> int:
+        """The stored hash of item `index` (0 when it did not finish earlier)."""
+        return self.done[index] if index < len(self.done) else 0
+
+    def check_item(self, index: int, item_hash: int) -> bool:
+        """Whether item `index` finished earlier; refuse it if its input changed since.
+
+        Raises:
+            CheckpointError: The item finished earlier with another input.
+        """
+        stored = self.finished_hash(index)
+        if stored and stored != item_hash:
+            raise self._damaged(f"input {index} differs from the one it holds")
+        return bool(stored)
+
+    def append(self, lines: list[bytes]) -> None:
+        """Append whole lines with one write (fsync at most every `FSYNC_INTERVAL` s).
+
+        Args:
+            lines: Encoded records, each ending with a newline.
+        """
+        if self._fd is None:
+            raise CheckpointError(f"checkpoint {str(self.path)!r} is closed")
+        data = b"".join(lines)
+        view = memoryview(data)
+        while view:
+            written = os.write(self._fd, view)
+            view = view[written:]
+        now = time.monotonic()
+        if now - self._synced >= FSYNC_INTERVAL:
+            os.fsync(self._fd)
+            self._synced = now
+
+    def close(self) -> None:
+        """Fsync and close, then release the lock (idempotent)."""
+        fd, self._fd = self._fd, None
+        lock, self._lock_fd = self._lock_fd, None
+        try:
+            if fd is not None:
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        finally:
+            if lock is not None:
+                os.close(lock)
+
+
+def encode_record(index: int, item_hash: int, result_json: str) -> bytes:
+    """One checkpoint line.
+
+    Args:
+        index: Input index.
+        item_hash: The item's hash.
+        result_json: The result as JSON text.
+
+    Returns:
+        The line, newline included.
+    """
+    return f'{{"i":{index},"h":"{item_hash:016x}","r":{result_json}}}\n'.encode()

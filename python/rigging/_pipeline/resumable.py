@@ -1,0 +1,373 @@
+"""Runs in windows: resumable batches (checkpoints) and results streamed as they finish.
+
+Items are taken from their source lazily and run in windows of `window` items, each window a
+normal run of the loop in `rigging._pipeline.run` (so checks, tools and watchers behave as in
+`run_batch`), with up to `in_flight` windows running at once. A finished window's results are
+written to the checkpoint (failed items are not: they run again on resume) and then handed
+on; nothing keeps them afterwards.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence, Sized
+from dataclasses import dataclass
+
+from rigging._pipeline.batch import close_progress, open_progress
+from rigging._pipeline.checkpoint import (
+    CheckpointError,
+    CheckpointFile,
+    CheckpointMode,
+    ItemHasher,
+    encode_record,
+    pipeline_fingerprint,
+)
+from rigging._pipeline.state import FailMode
+
+if t.TYPE_CHECKING:
+    import os
+
+    from rigging._pipeline.base import PipelineBase
+    from rigging.generator import GenerateParams, Generator
+
+__all__ = ["DEFAULT_WINDOW", "Checkpoint", "Work", "iter_results", "run_checkpointed"]
+
+DEFAULT_WINDOW = 64
+"""Items per window when `max_concurrency` is not given."""
+
+IN_FLIGHT = 4
+"""Windows running at once."""
+
+AnyPipeline = t.Any  # PipelineBase[...]; kept loose to avoid generic noise
+
+
+@dataclass(slots=True)
+class Work:
+    """One item to run."""
+
+    index: int
+    input: t.Any
+    params: GenerateParams
+    generator: Generator | None = None
+    """Per-item generator (`run_over`); None means the pipeline's."""
+    hash: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """A runner's checkpoint request: where, how, and which runner (the pipelines' hook)."""
+
+    path: str | os.PathLike[str]
+    mode: CheckpointMode
+    runner: str
+
+    @classmethod
+    def of(
+        cls, path: str | os.PathLike[str] | None, mode: CheckpointMode, runner: str
+    ) -> Checkpoint | None:
+        """None without a path, else the request (the mode is checked here)."""
+        if path is None:
+            return None
+        if mode not in ("resume", "restart"):
+            raise ValueError(f"checkpoint_mode must be 'resume' or 'restart', got {mode!r}")
+        return cls(path, mode, runner)
+
+    async def run(
+        self,
+        pipeline: PipelineBase[t.Any, t.Any, t.Any],
+        inputs: Sequence[t.Any],
+        params: Sequence[GenerateParams],
+        mode: FailMode,
+        max_concurrency: int | None = None,
+        progress: bool | str = False,
+        *,
+        targets: Sequence[Generator] | None = None,
+    ) -> list[t.Any]:
+        """Run the items with this checkpoint (see `run_checkpointed`)."""
+        gens: Sequence[Generator | None] = targets if targets is not None else [None] * len(inputs)
+        items = [
+            Work(i, item, p, g)
+            for i, (item, p, g) in enumerate(zip(inputs, params, gens, strict=True))
+        ]
+        return await run_checkpointed(
+            pipeline,
+            self.runner,
+            items,
+            mode,
+            path=self.path,
+            checkpoint_mode=self.mode,
+            max_concurrency=max_concurrency,
+            progress=progress,
+        )
+
+
+def _window_size(max_concurrency: int | None) -> tuple[int, int]:
+    """Items per window and windows in flight: at most `max_concurrency` items in flight."""
+    if max_concurrency is None:
+        return DEFAULT_WINDOW, IN_FLIGHT
+    if max_concurrency < 1:
+        raise ValueError(f"max_concurrency must be 1 or more, got {max_concurrency}")
+    in_flight = min(IN_FLIGHT, max_concurrency)
+    return max(1, max_concurrency // in_flight), in_flight
+
+
+async def _run_window(
+    pipeline: AnyPipeline, chunk: list[Work], mode: FailMode
+) -> list[tuple[Work, t.Any]]:
+    """Run one window; items with their own generator run in one group per generator."""
+    groups: dict[int, list[Work]] = {}
+    for work in chunk:
+        groups.setdefault(id(work.generator), []).append(work)
+    import asyncio  # only inside a running loop
+
+    runs = [
+        pipeline._execute(
+            group[0].generator or pipeline.generator,
+            [w.input for w in group],
+            [w.params for w in group],
+            mode,
+        )
+        for group in groups.values()
+    ]
+    out: list[tuple[Work, t.Any]] = []
+    for group, results in zip(groups.values(), await asyncio.gather(*runs), strict=True):
+        out.extend(zip(group, results, strict=True))
+    return out
+
+
+def _encode(done: list[tuple[Work, t.Any]]) -> list[bytes]:
+    return [
+        encode_record(w.index, w.hash, r.model_dump_json(exclude={"generator_id"}))
+        for w, r in done
+        if not getattr(r, "failed", False)
+    ]
+
+
+async def _windows(
+    pipeline: AnyPipeline,
+    source: AsyncIterator[Work],
+    checkpoint: CheckpointFile | None,
+    mode: FailMode,
+    max_concurrency: int | None,
+    bar: t.Any,
+) -> AsyncIterator[list[tuple[Work, t.Any]]]:
+    """Run the items of `source` not finished earlier; yield each window as it finishes."""
+    import asyncio  # only inside a running loop
+
+    size, in_flight = _window_size(max_concurrency)
+    pending: set[asyncio.Task[list[tuple[Work, t.Any]]]] = set()
+    exhausted = False
+    try:
+        while True:
+            while not exhausted and len(pending) < in_flight:
+                chunk = await _take(source, size, checkpoint)
+                exhausted = len(chunk) < size
+                if chunk:
+                    pending.add(asyncio.ensure_future(_run_window(pipeline, chunk, mode)))
+            if not pending:
+                return
+            finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            failed = [task for task in finished if task.exception() is not None]
+            for task in finished:
+                if task in failed:
+                    continue
+                done = task.result()
+                if checkpoint is not None:
+                    await asyncio.to_thread(checkpoint.append, _encode(done))
+                if bar is not None:
+                    bar.update(len(done))
+                yield done
+            if failed:  # windows that finished alongside it were recorded first
+                raise t.cast("BaseException", failed[0].exception())
+    finally:
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def _take(
+    source: AsyncIterator[Work], size: int, checkpoint: CheckpointFile | None
+) -> list[Work]:
+    """Up to `size` items of `source` that did not finish in an earlier run."""
+    chunk: list[Work] = []
+    async for work in source:
+        if checkpoint is not None and checkpoint.check_item(work.index, work.hash):
+            continue
+        chunk.append(work)
+        if len(chunk) >= size:
+            break
+    return chunk
+
+
+async def _aiter(items: Iterable[Work]) -> AsyncIterator[Work]:
+    for item in items:
+        yield item
+
+
+def _restore(pipeline: AnyPipeline, record: dict[str, t.Any], work: Work) -> t.Any:
+    data = {**record, "generator": work.generator or pipeline.generator, "params": work.params}
+    data.pop("generator_id", None)
+    try:
+        return pipeline._result_type.model_validate(data)
+    except ValueError as exc:
+        raise CheckpointError(
+            f"checkpoint item {work.index} cannot be loaded as a "
+            f"{pipeline._result_type.__name__}: {exc}"
+        ) from None
+
+
+async def run_checkpointed(
+    pipeline: PipelineBase[t.Any, t.Any, t.Any],
+    runner: str,
+    items: Sequence[Work],
+    mode: FailMode,
+    *,
+    path: str | os.PathLike[str],
+    checkpoint_mode: CheckpointMode = "resume",
+    max_concurrency: int | None = None,
+    progress: bool | str = False,
+) -> list[t.Any]:
+    """Run `items` with a checkpoint: load finished items, run the rest, record each window.
+
+    Args:
+        pipeline: The pipeline.
+        runner: ``"batch"``, ``"many"`` or ``"over"`` (part of the fingerprint).
+        items: The items, in input order.
+        mode: The run's failure mode.
+        path: The checkpoint file.
+        checkpoint_mode: ``"resume"`` or ``"restart"``.
+        max_concurrency: Most items in flight.
+        progress: Show a progress bar (starting at the number already finished).
+
+    Returns:
+        One result per item, in input order (failed items included), before map/then/skip.
+    """
+    hasher = ItemHasher(_base_length(pipeline))
+    import hashlib
+
+    whole = hashlib.sha256()
+    for work in items:
+        work.hash = hasher(work.input, work.params, work.generator)
+        whole.update(work.hash.to_bytes(8, "little"))
+    header = {
+        "pipeline": pipeline_fingerprint(pipeline, runner),
+        "inputs": whole.hexdigest(),
+        "count": len(items),
+    }
+    results: list[t.Any] = [None] * len(items)
+
+    def on_record(index: int, record: dict[str, t.Any]) -> None:
+        results[index] = _restore(pipeline, record, items[index])
+
+    checkpoint = CheckpointFile(path, header)
+    checkpoint.open(checkpoint_mode, on_record)
+    bar = open_progress(len(items), progress)
+    try:
+        if bar is not None and checkpoint.loaded:
+            bar.update(checkpoint.loaded)
+        windows = _windows(pipeline, _aiter(items), checkpoint, mode, max_concurrency, bar)
+        async for done in windows:
+            for work, result in done:
+                results[work.index] = result
+    finally:
+        close_progress(bar)
+        checkpoint.close()
+    return results
+
+
+def _base_length(pipeline: AnyPipeline) -> int:
+    base = pipeline._base_input()
+    return 0 if isinstance(base, str) else len(base)
+
+
+async def _source(
+    pipeline: AnyPipeline,
+    many: Iterable[t.Any] | AsyncIterable[t.Any],
+    params: GenerateParams,
+    hasher: ItemHasher,
+) -> AsyncIterator[Work]:
+    """Items from any iterable or async iterable, each joined to the staged content."""
+    index = 0
+    if isinstance(many, AsyncIterable):
+        async for raw in many:
+            yield _work(pipeline, raw, index, params, hasher)
+            index += 1
+    else:
+        for raw in many:
+            yield _work(pipeline, raw, index, params, hasher)
+            index += 1
+
+
+def _work(
+    pipeline: AnyPipeline, raw: t.Any, index: int, params: GenerateParams, hasher: ItemHasher
+) -> Work:
+    [item] = pipeline._batch_inputs([raw])
+    work = Work(index, item, params)
+    work.hash = hasher(item, params, None)
+    return work
+
+
+async def iter_results(
+    pipeline: PipelineBase[t.Any, t.Any, t.Any],
+    many: Iterable[t.Any] | AsyncIterable[t.Any],
+    params: GenerateParams,
+    mode: FailMode,
+    *,
+    path: str | os.PathLike[str] | None = None,
+    checkpoint_mode: CheckpointMode = "resume",
+    max_concurrency: int | None = None,
+    progress: bool | str = False,
+    total: int | None = None,
+) -> AsyncIterator[tuple[int, t.Any]]:
+    """Yield ``(input index, result)`` in completion order (see `PipelineBase.iter_batch`).
+
+    Args:
+        pipeline: The pipeline.
+        many: Inputs, read lazily.
+        params: Params of every item (merged over the pipeline's).
+        mode: Failure mode (``"skip"`` leaves failed items out).
+        path: Checkpoint file, or None.
+        checkpoint_mode: ``"resume"`` or ``"restart"``.
+        max_concurrency: Most items in flight.
+        progress: Show a progress bar (starting at the number already finished).
+        total: Number of inputs, for the progress bar (taken from `many` when it is sized).
+
+    Yields:
+        Each result with its input index; on resume, only items not finished earlier.
+    """
+    from rigging._pipeline.run import _then_all
+
+    s = pipeline.settings
+    if s.maps:
+        raise ValueError("map callbacks need every result at once; use run_batch for them")
+    hasher = ItemHasher(_base_length(pipeline))
+    checkpoint = None
+    if path is not None:
+        header = {"pipeline": pipeline_fingerprint(pipeline, "iter"), "inputs": None, "count": None}
+        checkpoint = CheckpointFile(path, header)
+        checkpoint.open(checkpoint_mode, lambda index, record: None)
+    if total is None and isinstance(many, Sized):
+        total = len(many)
+    bar = None if progress is False else open_progress(total or 0, progress)
+    try:
+        if bar is not None:
+            bar.total = total
+            bar.update(checkpoint.loaded if checkpoint is not None else 0)
+        source = _source(pipeline, many, params, hasher)
+        async for done in _windows(pipeline, source, checkpoint, mode, max_concurrency, bar):
+            kept = [(w, r) for w, r in done if not (mode == "skip" and getattr(r, "failed", False))]
+            done.clear()  # the window's list is shared with its task: empty it, keep nothing
+            results = [r for _, r in kept]
+            indices = [w.index for w, _ in kept]
+            kept.clear()
+            for then in s.thens:
+                results = await _then_all(then, results, pipeline._result_type)
+            results.reverse()
+            indices.reverse()
+            while results:  # popped as yielded: no reference kept to a handed-out result
+                yield indices.pop(), results.pop()
+    finally:
+        close_progress(bar)
+        if checkpoint is not None:
+            checkpoint.close()

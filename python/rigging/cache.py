@@ -1,0 +1,30 @@
+"""Response cache: never pay twice for the same request.
+
+``generator.with_cache("responses.db")`` wraps a generator so that identical deterministic
+requests are answered from an SQLite file (WAL journal; safe for many tasks and several
+processes at once). See docs/scale.md for keys, modes, time-to-live, streaming and the
+`CacheStore` protocol for other stores.
+"""
+
+from __future__ import annotations
+
+from rigging._cache.generator import (
+    CachedGenerator,
+    CacheMode,
+    is_deterministic,
+    request_key,
+    with_cache,
+)
+from rigging._cache.store import CacheError, CacheStore, SQLiteCache, StoredValue
+
+__all__ = [
+    "CacheError",
+    "CacheMode",
+    "CacheStore",
+    "CachedGenerator",
+    "SQLiteCache",
+    "StoredValue",
+    "is_deterministic",
+    "request_key",
+    "with_cache",
+]

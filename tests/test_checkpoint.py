@@ -1,0 +1,374 @@
+"""Resumable batches: checkpoints survive kill -9, resume exactly, refuse another run's file."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _servers.openai_stub import OpenAIStub, RecordedRequest, Reply
+
+import rigging as rg
+from rigging._pipeline.checkpoint import CheckpointError
+from rigging.generator import GenerateParams
+from rigging.generator.testing import EchoGenerator, FailingGenerator
+
+WINDOW, IN_FLIGHT = 64, 4  # rigging._pipeline.resumable defaults
+
+
+def _content(chats: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """What must be equal between runs (identity and time differ by nature)."""
+    return [
+        (
+            [m.to_openai_spec() for m in c.all],
+            c.stop_reason,
+            c.usage,
+            c.extra,
+            c.metadata,
+            c.failed,
+        )
+        for c in chats
+    ]
+
+
+def _lines(path: Path) -> int:
+    return path.read_bytes().count(b"\n") if path.exists() else 0
+
+
+async def test_resume_runs_only_the_rest_and_equals_an_uninterrupted_run(
+    tmp_path: Path,
+) -> None:
+    items = [f"q{i}" for i in range(300)]
+    plain = await EchoGenerator().chat("sys").meta(tag=1).run_batch(items)
+    path = tmp_path / "run.jsonl"
+    first = EchoGenerator()
+    await first.chat("sys").meta(tag=1).run_batch(items, checkpoint=path)
+    assert len(first.calls) == 300
+    # simulate a crash: keep the header, 100 records and a torn line
+    lines = path.read_bytes().split(b"\n")
+    path.write_bytes(b"\n".join(lines[:101]) + b"\n" + lines[101][:40])
+    second = EchoGenerator()
+    resumed = await second.chat("sys").meta(tag=1).run_batch(items, checkpoint=path)
+    assert len(second.calls) == 200
+    assert _content(resumed) == _content(plain)
+    third = EchoGenerator()
+    again = await third.chat("sys").meta(tag=1).run_batch(items, checkpoint=path)
+    assert third.calls == []
+    assert _content(again) == _content(plain)
+    assert _lines(path) == 301
+
+
+async def test_changed_inputs_or_pipeline_are_refused_unless_restarted(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    gen = EchoGenerator()
+    await gen.chat("sys").run_batch(["a", "b"], checkpoint=path)
+    with pytest.raises(CheckpointError, match="input set") as info:
+        await gen.chat("sys").run_batch(["a", "c"], checkpoint=path)
+    assert "checkpoint_mode='restart'" in str(info.value)
+    with pytest.raises(CheckpointError, match="different pipeline"):
+        await gen.chat("other system").run_batch(["a", "b"], checkpoint=path)
+    with pytest.raises(CheckpointError, match="different pipeline"):
+        await gen.chat("sys").with_(max_tokens=5).run_batch(["a", "b"], checkpoint=path)
+    with pytest.raises(CheckpointError, match="different pipeline"):
+        await EchoGenerator(prefix=">").chat("sys").run_batch(["a", "b"], checkpoint=path)
+    with pytest.raises(CheckpointError, match="input set"):
+        await gen.chat("sys").run_batch(["a", "b"], [GenerateParams(seed=1)] * 2, checkpoint=path)
+    fresh = EchoGenerator()
+    out = await fresh.chat("sys").run_batch(["a", "c"], checkpoint=path, checkpoint_mode="restart")
+    assert [c.last.content for c in out] == ["a", "c"]
+    assert len(fresh.calls) == 2
+    with pytest.raises(ValueError, match="checkpoint_mode"):
+        await gen.chat("sys").run_batch(["a"], checkpoint=path, checkpoint_mode="again")  # type: ignore[arg-type]
+
+
+async def test_damaged_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "d.jsonl"
+    path.write_text("not a header\n")
+    with pytest.raises(CheckpointError, match="not a checkpoint header"):
+        await EchoGenerator().chat().run_batch(["a"], checkpoint=path)
+    await EchoGenerator().chat().run_batch(["a", "b"], checkpoint=path, checkpoint_mode="restart")
+    text = path.read_text().splitlines()
+    path.write_text("\n".join([text[0], "{broken", text[2]]) + "\n")
+    with pytest.raises(CheckpointError, match="line 2"):
+        await EchoGenerator().chat().run_batch(["a", "b"], checkpoint=path)
+    with pytest.raises(CheckpointError, match="does not exist"):
+        await EchoGenerator().chat().run_batch(["a"], checkpoint=tmp_path / "no" / "x.jsonl")
+
+
+async def test_failed_item_retried_with_same_pipeline(tmp_path: Path) -> None:
+    path = tmp_path / "h.jsonl"
+    items = ["a", "b", "c", "d"]
+    gen = FailingGenerator(fail_on=3)
+    pipeline = gen.chat().catch(rg.error.GenerationError)
+    first = await pipeline.run_batch(items, on_failed="skip", max_concurrency=1, checkpoint=path)
+    assert [c.last.content for c in first] == ["a", "b", "d"]
+    assert _lines(path) == 4  # header + the three that succeeded
+    second = await pipeline.run_batch(items, on_failed="skip", max_concurrency=1, checkpoint=path)
+    assert [c.last.content for c in second] == ["a", "b", "c", "d"]
+    assert len(gen.calls) == 5  # four, then only the failed one again
+
+
+async def test_run_many_run_over_and_completions(tmp_path: Path) -> None:
+    gen = EchoGenerator()
+    many = await gen.chat("hi").run_many(5, checkpoint=tmp_path / "m.jsonl")
+    again = await gen.chat("hi").run_many(5, checkpoint=tmp_path / "m.jsonl")
+    assert len(gen.calls) == 5
+    assert _content(again) == _content(many)
+    with pytest.raises(CheckpointError, match="input set"):
+        await gen.chat("hi").run_many(6, checkpoint=tmp_path / "m.jsonl")
+    others = [EchoGenerator(prefix="a:"), EchoGenerator(prefix="b:")]
+    over = await gen.chat("x").run_over(*others, checkpoint=tmp_path / "o.jsonl")
+    assert [c.last.content for c in over] == ["a:x", "b:x", "x"]
+    over2 = await gen.chat("x").run_over(*others, checkpoint=tmp_path / "o.jsonl")
+    assert _content(over2) == _content(over)
+    assert [len(o.calls) for o in others] == [1, 1]
+    texts = await gen.complete("p").run_batch(["a", "b"], checkpoint=tmp_path / "t.jsonl")
+    texts2 = await gen.complete("p").run_batch(["a", "b"], checkpoint=tmp_path / "t.jsonl")
+    assert [c.generated for c in texts2] == [c.generated for c in texts]
+    assert len(gen.calls) == 8
+
+
+async def test_then_and_map_apply_to_loaded_results(tmp_path: Path) -> None:
+    seen: list[str] = []
+
+    async def then(chat: Any) -> None:
+        seen.append(chat.last.content)
+
+    async def keep_two(chats: list[Any]) -> list[Any]:
+        return chats[:2]
+
+    pipeline = EchoGenerator().chat().then(then).map(keep_two)
+    await pipeline.run_batch(["a", "b", "c"], checkpoint=tmp_path / "x.jsonl")
+    out = await pipeline.run_batch(["a", "b", "c"], checkpoint=tmp_path / "x.jsonl")
+    assert [c.last.content for c in out] == ["a", "b"]
+    assert sorted(seen) == ["a", "a", "b", "b"]  # maps run before thens, as without one
+
+
+async def _agen(n: int) -> AsyncIterator[str]:
+    for i in range(n):
+        yield f"i{i}"
+
+
+async def test_iter_batch_streams_tagged_results_and_resumes(tmp_path: Path) -> None:
+    path = tmp_path / "it.jsonl"
+    gen = EchoGenerator()
+    got: dict[int, str] = {}
+    async with contextlib.aclosing(gen.chat().iter_batch(_agen(300), checkpoint=path)) as it:
+        async for index, chat in it:
+            got[index] = chat.last.content
+            if len(got) >= 128:
+                break  # stop early: what was yielded is recorded
+    assert len(got) >= 128
+    recorded = _lines(path) - 1
+    assert recorded >= 128
+    rest: dict[int, str] = {}
+    async for index, chat in gen.chat().iter_batch((f"i{i}" for i in range(300)), checkpoint=path):
+        rest[index] = chat.last.content
+    assert len(rest) == 300 - recorded
+    assert not set(rest) & set(got)
+    assert {**got, **rest} == {i: f"i{i}" for i in range(300)}
+    with pytest.raises(CheckpointError, match="input 0 differs"):
+        async for _ in gen.chat().iter_batch(["changed"] * 300, checkpoint=path):
+            pass
+
+    async def keep(chats: list[Any]) -> list[Any]:
+        return chats
+
+    with pytest.raises(ValueError, match="map callbacks"):
+        await anext(aiter(gen.chat().map(keep).iter_batch(["a"])))
+
+
+async def test_progress_starts_at_items_already_done(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bars: list[Any] = []
+
+    class Bar:
+        def __init__(self, total: int, desc: str, unit: str) -> None:
+            self.total, self.n, self.closed = total, 0, False
+            self.updates: list[int] = []
+            bars.append(self)
+
+        def update(self, n: int) -> None:
+            self.updates.append(n)
+            self.n += n
+
+        def close(self) -> None:
+            self.closed = True
+
+    import types
+
+    monkeypatch.setitem(sys.modules, "tqdm", types.SimpleNamespace(tqdm=Bar))
+    path = tmp_path / "p.jsonl"
+    items = [f"x{i}" for i in range(100)]
+    await EchoGenerator().chat().run_batch(items, checkpoint=path)
+    lines = path.read_bytes().split(b"\n")
+    path.write_bytes(b"\n".join(lines[:41]) + b"\n")  # 40 finished
+    await EchoGenerator().chat().run_batch(items, checkpoint=path, progress=True)
+    bar = bars[-1]
+    assert bar.total == 100
+    assert bar.updates[0] == 40
+    assert bar.n == 100
+    assert bar.closed
+
+
+# --- kill -9 against the loopback server -----------------------------------------------------
+
+SPEC = """
+request:
+  url: "{{ api_base }}/chat/completions"
+  headers:
+    Content-Type: application/json
+  transforms:
+    - type: json
+      pattern:
+        model: $model
+        messages: $messages
+response:
+  transforms:
+    - type: jsonpath
+      pattern: $.choices[0].message.content
+"""
+
+CHILD = textwrap.dedent(
+    """
+    import asyncio, json, sys
+    from rigging.generator.http import HTTPGenerator
+
+    base, spec, path, out = sys.argv[1:5]
+    gen = HTTPGenerator(model="stub-model", spec=spec.replace("API_BASE", base),
+                        max_connections=128, max_retries=0)
+    items = [f"item-{i:04d}" for i in range(2000)]
+
+    async def main():
+        pipeline = gen.chat("you answer")
+        if path == "-":
+            chats = await pipeline.run_batch(items)
+        else:
+            chats = await pipeline.run_batch(items, checkpoint=path)
+        rows = [[m.to_openai_spec() for m in c.all] + [c.stop_reason] for c in chats]
+        with open(out, "w") as f:
+            json.dump(rows, f)
+
+    asyncio.run(main())
+    """
+)
+
+
+def _item(request: RecordedRequest) -> str:
+    return str(request.json["messages"][-1]["content"])
+
+
+def _run_child(stub: OpenAIStub, path: str, out: Path) -> subprocess.Popen[bytes]:
+    spec = SPEC.replace("{{ api_base }}", "API_BASE")
+    args = [sys.executable, "-c", CHILD, stub.base_url, spec, path, str(out)]
+    return subprocess.Popen(args, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("gate", [1100])
+def test_kill_9_then_resume_answers_each_item_once(
+    openai_stub: OpenAIStub, tmp_path: Path, gate: int
+) -> None:
+    held = threading.Event()
+
+    def handler(request: RecordedRequest) -> Reply | str:
+        index = int(_item(request).rsplit("-", 1)[1])
+        if index >= gate and not held.is_set():
+            return Reply(_item(request), delay=120.0)  # stalls the child until it is killed
+        return _item(request)
+
+    openai_stub.on_request(handler)
+    path = tmp_path / "ckpt.jsonl"
+    complete_windows = gate // WINDOW * WINDOW
+    child = _run_child(openai_stub, str(path), tmp_path / "unused.json")
+    deadline = time.monotonic() + 240
+    while _lines(path) < 1 + complete_windows:
+        assert child.poll() is None, "the child ended before it was killed"
+        assert time.monotonic() < deadline, f"only {_lines(path)} lines were written"
+        time.sleep(0.05)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait(timeout=30)
+    first = Counter(_item(r) for r in openai_stub.requests)
+    held.set()
+    openai_stub.reset()
+    openai_stub.on_request(handler)
+    assert _lines(path) == 1 + complete_windows  # nothing past the stalled windows
+
+    out = tmp_path / "resumed.json"
+    assert _run_child(openai_stub, str(path), out).wait(timeout=240) == 0
+    second = Counter(_item(r) for r in openai_stub.requests)
+    openai_stub.reset()
+    plain_out = tmp_path / "plain.json"
+    assert _run_child(openai_stub, "-", plain_out).wait(timeout=240) == 0
+
+    assert json.loads(out.read_text()) == json.loads(plain_out.read_text())
+    names = [f"item-{i:04d}" for i in range(2000)]
+    in_flight = set(names[complete_windows : complete_windows + WINDOW * IN_FLIGHT])
+    for name in names:
+        total = first[name] + second[name]
+        if name in in_flight:
+            assert 1 <= total <= 2, (name, first[name], second[name])
+        else:
+            assert total == 1, (name, first[name], second[name])
+    assert all(second[n] == 0 for n in names[:complete_windows])
+
+
+async def test_iter_batch_keeps_no_yielded_result(tmp_path: Path) -> None:
+    import gc
+    import weakref
+
+    refs: list[weakref.ref[Any]] = []
+    seen = 0
+    pipeline = EchoGenerator().chat()
+    # a generator without `calls` bookkeeping would be ideal; EchoGenerator keeps only its
+    # RecordedCall list (inputs), never the chats, so chats must all be collectable
+    async for index, chat in pipeline.iter_batch(_agen(600), checkpoint=tmp_path / "w.jsonl"):
+        assert chat.last.content == f"i{index}"
+        refs.append(weakref.ref(chat))
+        del chat
+        seen += 1
+        if seen % 50 == 0:
+            gc.collect()
+            assert sum(r() is not None for r in refs) == 0
+    assert seen == 600
+
+
+async def test_two_runs_never_share_a_checkpoint(tmp_path: Path) -> None:
+    from rigging._pipeline.checkpoint import CheckpointFile
+
+    path = tmp_path / "busy.jsonl"
+    holder = CheckpointFile(path, {"pipeline": "p", "inputs": None, "count": None})
+    holder.open("resume", lambda index, record: None)
+    try:
+        with pytest.raises(CheckpointError, match="in use by another run"):
+            await EchoGenerator().chat().run_batch(["a"], checkpoint=path)
+    finally:
+        holder.close()
+    out = await EchoGenerator().chat().run_batch(["a"], checkpoint=path, checkpoint_mode="restart")
+    assert out[0].last.content == "a"
+
+
+async def test_an_error_keeps_what_finished_and_the_rerun_completes(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    items = [f"x{i}" for i in range(200)]
+    gen = FailingGenerator(fail_on=101)  # counts across calls: only the first run meets it
+    with pytest.raises(rg.error.GenerationError, match="item 101"):
+        await gen.chat().run_batch(items, max_concurrency=8, checkpoint=path)
+    kept = _lines(path) - 1
+    assert 0 < kept < 200
+    before = len(gen.calls)
+    out = await gen.chat().run_batch(items, max_concurrency=8, checkpoint=path)
+    assert [c.last.content for c in out] == items
+    assert len(gen.calls) - before == 200 - kept
