@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from _servers.openai_stub import OpenAIStub, RecordedRequest, Reply
+from pydantic import PrivateAttr
 
 import rigging as rg
 from rigging._pipeline.checkpoint import CheckpointError
@@ -360,14 +361,29 @@ async def test_two_runs_never_share_a_checkpoint(tmp_path: Path) -> None:
     assert out[0].last.content == "a"
 
 
+class _Outage(FailingGenerator):
+    """Fails the item "x101" on every attempt until `recover()` (not part of its identity)."""
+
+    _down: bool = PrivateAttr(default=True)
+
+    def recover(self) -> None:
+        self._down = False
+
+    def _reply(self, prompt: str, index: int) -> str:
+        if self._down and prompt.endswith("x101"):
+            raise rg.error.GenerationError(f"outage ({prompt!r})", model=self.model)
+        return prompt
+
+
 async def test_an_error_keeps_what_finished_and_the_rerun_completes(tmp_path: Path) -> None:
     path = tmp_path / "r.jsonl"
     items = [f"x{i}" for i in range(200)]
-    gen = FailingGenerator(fail_on=101)  # counts across calls: only the first run meets it
-    with pytest.raises(rg.error.GenerationError, match="item 101"):
+    gen = _Outage()  # item x101 fails permanently in the first run
+    with pytest.raises(rg.error.GenerationError, match="x101"):
         await gen.chat().run_batch(items, max_concurrency=8, checkpoint=path)
     kept = _lines(path) - 1
     assert 0 < kept < 200
+    gen.recover()
     before = len(gen.calls)
     out = await gen.chat().run_batch(items, max_concurrency=8, checkpoint=path)
     assert [c.last.content for c in out] == items
