@@ -210,9 +210,13 @@ def redact_value(value: Any, *, drop: bool = False) -> Any:
     return value
 
 
+def _is_template(value: str) -> bool:
+    return "{{" in value or "{%" in value
+
+
 def _secrets_in(value: Any, secret: bool, out: list[str]) -> None:
     if isinstance(value, str):
-        if secret:
+        if secret and not _is_template(value):  # "{{ api_key }}" names a secret, holds none
             out.append(value)
             out.extend(value.split()[1:])  # "Bearer sk-..." echoed as "sk-..."
         out.extend(_native.userinfo_of(value))

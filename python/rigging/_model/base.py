@@ -329,9 +329,11 @@ class Model(BaseXmlModel):
                     text = repr(value)
                 return f"<{info.tag}>{text}</{info.tag}>"
         codec = codec_of(type(self))
-        if codec is not None:
+        try:
+            if codec is None:
+                raise LookupError
             rendered = codec.native.render(to_jsonable_python(self, by_alias=False))
-        else:
+        except (LookupError, UnicodeEncodeError):  # no plan, or values with lone surrogates
             rendered = self.pydantic_xml_pretty()
         return unescape_xml(rendered) if info.simple_field is not None else rendered
 

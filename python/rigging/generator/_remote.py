@@ -224,7 +224,6 @@ def give_up(
 
 def cause_of(exc: Exception, redact: Callable[[str], str]) -> Exception | None:
     """`exc` as the cause of the final error, unless its own text holds a secret."""
-    redact_exception(exc, redact)  # scrubbed in place first: a provider's body may echo a key
     try:
         text = str(exc)
     except Exception:  # a broken __str__: keep the chain out of it
