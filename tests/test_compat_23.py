@@ -153,7 +153,10 @@ def test_bare_fields_of_a_model_are_child_elements() -> None:
     user = User.from_text(text)[0][0]
     assert (user.name, user.email, user.age) == ("Ann", "a@x.org", 41)
     assert User.from_text("<user><name>B</name><email>b@x</email></user>")[0][0].age == 30
-    assert User.xml_example() == "<user>\n  <name/>\n  <email/>\n  <age/>\n</user>"
+    # The codec's example: one child per field, its type as placeholder text (2.3: empty tags).
+    assert User.xml_example() == (
+        "<user>\n  <name>str</name>\n  <email>str</email>\n  <age>int</age>\n</user>"
+    )
     assert User.from_text(user.to_pretty_xml())[0][0] == user
 
 

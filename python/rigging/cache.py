@@ -2,7 +2,7 @@
 
 ``generator.with_cache("responses.db")`` wraps a generator so that identical deterministic
 requests are answered from an SQLite file (WAL journal; safe for many tasks and several
-processes at once). See docs/scale.md for keys, modes, time-to-live, streaming and the
+processes at once). See docs/design/scale.md for keys, modes, time-to-live, streaming and the
 `CacheStore` protocol for other stores.
 """
 

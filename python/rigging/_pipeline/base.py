@@ -358,7 +358,7 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         ttl: float | None = None,
         force: bool = False,
     ) -> Self:
-        """A copy whose generator answers repeated requests from a cache (docs/scale.md).
+        """A copy whose generator answers repeated requests from a cache (docs/design/scale.md).
 
         Same as building the pipeline from ``generator.with_cache(...)``; the receiver and
         its generator are unchanged.
@@ -499,7 +499,7 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
             max_concurrency: Most items sent to the generator in one call.
             progress: Show a progress bar (a str sets its description).
             checkpoint: A JSONL file recording each finished item; a rerun with the same
-                file loads finished items and runs only the rest (see docs/scale.md).
+                file loads finished items and runs only the rest (see docs/design/scale.md).
             checkpoint_mode: ``"resume"`` (refuse a file of another pipeline or input set)
                 or ``"restart"`` (discard the file).
 
@@ -543,7 +543,7 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
             max_concurrency: Most items sent to the generator in one call.
             progress: Show a progress bar (a str sets its description).
             checkpoint: A JSONL file recording each finished item; a rerun with the same
-                file loads finished items and runs only the rest (see docs/scale.md).
+                file loads finished items and runs only the rest (see docs/design/scale.md).
             checkpoint_mode: ``"resume"`` (refuse a file of another pipeline or input set)
                 or ``"restart"`` (discard the file).
 

@@ -1,4 +1,4 @@
-"""Checkpoint files: resumable batches (see docs/scale.md).
+"""Checkpoint files: resumable batches (see docs/design/scale.md).
 
 A checkpoint is a JSONL file. Its first line is a header naming the pipeline's fingerprint
 (generator, params, staged content, checks, tool handlers, metadata) and, when the inputs were
