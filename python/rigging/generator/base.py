@@ -187,7 +187,7 @@ class Generator(BaseModel):
         ttl: float | None = None,
         force: bool = False,
     ) -> CachedGenerator:
-        """A generator answering repeated deterministic requests from a cache (docs/design/scale.md).
+        """A generator that answers repeated deterministic requests from a cache (docs/design/scale.md).
 
         Args:
             store: A path (an SQLite file, created when missing) or a `rigging.cache.CacheStore`.
