@@ -187,7 +187,9 @@ class Generator(BaseModel):
         ttl: float | None = None,
         force: bool = False,
     ) -> CachedGenerator:
-        """A generator that answers repeated deterministic requests from a cache (docs/design/scale.md).
+        """A generator that answers repeated deterministic requests from a cache.
+
+        See docs/design/scale.md for keys, modes and what is never cached.
 
         Args:
             store: A path (an SQLite file, created when missing) or a `rigging.cache.CacheStore`.
