@@ -348,8 +348,8 @@ def write_chats_to_s3(
         The watch callback.
 
     Raises:
-        RuntimeError: (from the callback) the object kept changing for 25 uploads
-           ; the message names the object and how many chats were not written.
+        RuntimeError: (from the callback) the object kept changing for 25 uploads; the
+            message names the object and how many chats were not written.
     """
     import_optional("boto3", extra="data", purpose="the S3 watcher")
     appender = _S3Appender(client, bucket, key, replace=replace)
