@@ -164,11 +164,13 @@ def _literal(text: str) -> tuple[bool, Any]:
         return False, None
 
 
-@pytest.mark.parametrize("entry", ENTRIES, ids=[e.line.split("  ")[0] for e in ENTRIES])
+# 2.3 internals (listed with their reasons above) are left out of the checks, not skipped;
+# test_inventory_copy_is_complete pins how many there are.
+CHECKED = [e for e in ENTRIES if _skip_reason(e) is None]
+
+
+@pytest.mark.parametrize("entry", CHECKED, ids=[e.line.split("  ")[0] for e in CHECKED])
 def test_entry_resolves_with_its_parameters(entry: Entry) -> None:
-    reason = _skip_reason(entry)
-    if reason is not None:
-        pytest.skip(reason)
     obj = resolve(entry.name)
     for field in entry.fields:  # pydantic fields (or attributes) of a class entry
         assert field in getattr(obj, "model_fields", {}) or hasattr(obj, field), (
