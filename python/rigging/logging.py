@@ -60,7 +60,13 @@ class _RiggingHandler(logging.Handler):
     """Marker base so re-configuring replaces only the handlers rigging added."""
 
 
-class _StreamHandler(logging.StreamHandler[t.TextIO], _RiggingHandler):
+if t.TYPE_CHECKING:
+    _TextStreamHandler = logging.StreamHandler[t.TextIO]
+else:  # StreamHandler is subscriptable only from Python 3.11
+    _TextStreamHandler = logging.StreamHandler
+
+
+class _StreamHandler(_TextStreamHandler, _RiggingHandler):
     pass
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
-from typing import cast as t_cast
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
-from typing_extensions import Self
+from typing_extensions import ParamSpec, Self
 
 from rigging.generator.params import GenerateParams
 from rigging.generator.results import (
@@ -40,6 +39,8 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 WatchCallback = Callable[..., Awaitable[Any]]
 """A callback handed to every pipeline created from the generator (see `Generator.watch`)."""
@@ -173,6 +174,12 @@ class Generator(BaseModel):
 
         return CompletionPipeline(self, text, params=params, watch_callbacks=self._watch_callbacks)
 
+    @overload
+    def prompt(self, func: Callable[P, Coroutine[Any, Any, R]], /) -> Prompt[P, R]: ...
+
+    @overload
+    def prompt(self, func: Callable[P, R], /) -> Prompt[P, R]: ...
+
     def prompt(self, func: Callable[..., Any], /) -> Prompt[..., Any]:
         """Decorator: a prompt function running on this generator (see `rigging.prompt`).
 
@@ -184,7 +191,7 @@ class Generator(BaseModel):
         """
         from rigging.prompt import prompt  # prompts build on generators
 
-        return t_cast("Prompt[..., Any]", prompt(func, generator=self))
+        return prompt(func, generator=self)
 
     async def generate_messages(
         self,

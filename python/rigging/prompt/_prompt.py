@@ -11,8 +11,9 @@ import dataclasses
 import functools
 import inspect
 import typing as t
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from typing import Concatenate
 
 from pydantic import ValidationError
 from typing_extensions import ParamSpec
@@ -35,6 +36,11 @@ __all__ = ["DEFAULT_DOC", "DEFAULT_MAX_ROUNDS", "Prompt", "make_prompt", "prompt
 
 P = ParamSpec("P")
 R = t.TypeVar("R")
+_P2 = ParamSpec("_P2")
+_S = t.TypeVar("_S")
+
+_RECEIVERS = ("self", "cls")
+"""Names of an unannotated first parameter read as a method's receiver (never an input)."""
 
 DEFAULT_DOC = "Convert the following inputs to outputs ({func_name})."
 """Docstring used when the function has none."""
@@ -98,6 +104,8 @@ class Prompt(t.Generic[P, R]):
     """The docstring used instead of the function's (`make_prompt`)."""
     output_hint: t.Any = field(default=None, repr=False)
     """The return hint used instead of the function's (`make_prompt`)."""
+    receiver_: tuple[t.Any, ...] = field(default=(), repr=False)
+    """The instance a method prompt is bound to (set when read through an instance)."""
     inputs: list[Input] = field(init=False, repr=False)
     """One input per parameter not placed by the docstring itself."""
     output: Output = field(init=False, repr=False)
@@ -125,7 +133,9 @@ class Prompt(t.Generic[P, R]):
                 f"prompt {name}(): the docstring uses {unknown[0]!r}, which is not a "
                 f"parameter (parameters: {', '.join(params) or 'none'})"
             )
-        for param in params.values():
+        for position, param in enumerate(params.values()):
+            if position == 0 and _is_receiver(param, hints):
+                continue
             if param.name not in declared:
                 hint = hints.get(param.name, inspect.Parameter.empty)
                 self.inputs.append(parse_parameter(param, hint, name))
@@ -135,6 +145,35 @@ class Prompt(t.Generic[P, R]):
         returned = hints.get("return", inspect.Signature.empty)
         self.output = parse_output(self.output_hint or returned, name)
         functools.update_wrapper(self, self.func, updated=())
+
+    # --- methods -------------------------------------------------------------------------------
+
+    def __set_name__(self, owner: type[t.Any], name: str) -> None:
+        self._attr = name
+
+    @t.overload
+    def __get__(self, instance: None, owner: type[t.Any] | None = None) -> Prompt[P, R]: ...
+
+    @t.overload
+    def __get__(
+        self: Prompt[Concatenate[_S, _P2], R], instance: _S, owner: type[t.Any] | None = None
+    ) -> Prompt[_P2, R]: ...
+
+    def __get__(self, instance: t.Any, owner: type[t.Any] | None = None) -> t.Any:
+        """Read through an instance, a method prompt is bound to it (like a method)."""
+        if instance is None or self.receiver_ or not self._has_receiver():
+            return self
+        bound = self._replace(receiver_=(instance,))
+        attr = getattr(self, "_attr", None)
+        if attr is not None and isinstance(getattr(instance, "__dict__", None), dict):
+            instance.__dict__[attr] = bound  # later reads skip the re-analysis
+        return bound
+
+    def _has_receiver(self) -> bool:
+        if self.func is None:
+            return False
+        first = next(iter(inspect.signature(self.func).parameters.values()), None)
+        return first is not None and _is_receiver(first, self.func.__annotations__)
 
     # --- description ---------------------------------------------------------------------------
 
@@ -177,7 +216,7 @@ class Prompt(t.Generic[P, R]):
         """
         variables: dict[str, t.Any] = {}
         if self.func is not None:
-            bound = inspect.signature(self.func).bind(*args, **kwargs)
+            bound = inspect.signature(self.func).bind(*self.receiver_, *args, **kwargs)
             bound.apply_defaults()
             variables.update(bound.arguments)
             for item in self.inputs:
@@ -331,7 +370,7 @@ class Prompt(t.Generic[P, R]):
         run.__rg_prompt__ = self  # type: ignore[attr-defined]
         return run
 
-    def bind_many(self, target: Target) -> Callable[..., Awaitable[list[R]]]:
+    def bind_many(self, target: Target) -> Callable[Concatenate[int, P], Awaitable[list[R]]]:
         """An async function ``(count, *args, **kwargs)`` running the prompt `count` times.
 
         Args:
@@ -342,13 +381,15 @@ class Prompt(t.Generic[P, R]):
         """
         base = _resolve_target(target)
 
-        async def run_many(count: int, /, *args: t.Any, **kwargs: t.Any) -> list[R]:
+        async def run_many(count: int, /, *args: P.args, **kwargs: P.kwargs) -> list[R]:
             return await self._many(base, count, args, kwargs)
 
         run_many.__rg_prompt__ = self  # type: ignore[attr-defined]
         return run_many
 
-    def bind_over(self, target: Target | None = None) -> Callable[..., Awaitable[list[R]]]:
+    def bind_over(
+        self, target: Target | None = None
+    ) -> Callable[Concatenate[Sequence[Generator | str], P], Awaitable[list[R]]]:
         """An async function ``(generators, *args, **kwargs)`` running once per generator.
 
         Args:
@@ -361,7 +402,7 @@ class Prompt(t.Generic[P, R]):
         base = None if target is None else _resolve_target(target)
 
         async def run_over(
-            generators: Sequence[Generator | str], /, *args: t.Any, **kwargs: t.Any
+            generators: Sequence[Generator | str], /, *args: P.args, **kwargs: P.kwargs
         ) -> list[R]:
             from rigging.generator import get_generator
 
@@ -443,6 +484,15 @@ class Prompt(t.Generic[P, R]):
         return await self.run(*args, **kwargs)
 
 
+def _is_receiver(param: inspect.Parameter, hints: t.Mapping[str, t.Any]) -> bool:
+    """Whether `param` (a first parameter) is a method's ``self``/``cls``, not an input."""
+    return (
+        param.name in _RECEIVERS
+        and param.name not in hints
+        and param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD)
+    )
+
+
 def _tools(tools: Sequence[t.Any] | None, name: str) -> tuple[t.Any, ...]:
     from rigging.tool.base import as_tools
 
@@ -481,11 +531,62 @@ def _pipeline_for(
 
 
 class _Decorator(t.Protocol):
-    def __call__(self, func: Callable[P, t.Any], /) -> Prompt[P, t.Any]: ...
+    """What ``prompt(...)`` with arguments returns: sync and async functions both fit."""
+
+    @t.overload
+    def __call__(self, func: Callable[P, Coroutine[t.Any, t.Any, R]], /) -> Prompt[P, R]: ...
+
+    @t.overload
+    def __call__(self, func: Callable[P, R], /) -> Prompt[P, R]: ...
+
+
+@t.overload
+def prompt(
+    func: Callable[P, Coroutine[t.Any, t.Any, R]],
+    /,
+    *,
+    pipeline: ChatPipeline | None = None,
+    generator: Generator | None = None,
+    generator_id: str | None = None,
+    system_prompt: str | None = None,
+    tools: Sequence[t.Any] | None = None,
+    tool_mode: ToolMode = "auto",
+    max_depth: int | None = None,
+) -> Prompt[P, R]: ...
+
+
+@t.overload
+def prompt(
+    func: Callable[P, R],
+    /,
+    *,
+    pipeline: ChatPipeline | None = None,
+    generator: Generator | None = None,
+    generator_id: str | None = None,
+    system_prompt: str | None = None,
+    tools: Sequence[t.Any] | None = None,
+    tool_mode: ToolMode = "auto",
+    max_depth: int | None = None,
+) -> Prompt[P, R]: ...
+
+
+@t.overload
+def prompt(
+    func: None = None,
+    /,
+    *,
+    pipeline: ChatPipeline | None = None,
+    generator: Generator | None = None,
+    generator_id: str | None = None,
+    system_prompt: str | None = None,
+    tools: Sequence[t.Any] | None = None,
+    tool_mode: ToolMode = "auto",
+    max_depth: int | None = None,
+) -> _Decorator: ...
 
 
 def prompt(
-    func: Callable[P, t.Any] | None = None,
+    func: Callable[..., t.Any] | None = None,
     /,
     *,
     pipeline: ChatPipeline | None = None,
@@ -521,7 +622,7 @@ def prompt(
         ValueError: More than one of pipeline/generator/generator_id.
     """
 
-    def decorate(fn: Callable[P, t.Any]) -> Prompt[P, t.Any]:
+    def decorate(fn: Callable[..., t.Any]) -> Prompt[..., t.Any]:
         name = getattr(fn, "__name__", "prompt")
         return Prompt(
             fn,
@@ -535,6 +636,42 @@ def prompt(
     if func is not None:
         return decorate(func)
     return decorate
+
+
+@t.overload
+def make_prompt(
+    content: str,
+    return_type: None = None,
+    *,
+    ctx: Ctx | None = None,
+    generator_id: str | None = None,
+    generator: Generator | None = None,
+    pipeline: ChatPipeline | None = None,
+) -> Prompt[[], str]: ...
+
+
+@t.overload
+def make_prompt(
+    content: str,
+    return_type: type[R],
+    *,
+    ctx: Ctx | None = None,
+    generator_id: str | None = None,
+    generator: Generator | None = None,
+    pipeline: ChatPipeline | None = None,
+) -> Prompt[[], R]: ...
+
+
+@t.overload
+def make_prompt(
+    content: str,
+    return_type: t.Any,
+    *,
+    ctx: Ctx | None = None,
+    generator_id: str | None = None,
+    generator: Generator | None = None,
+    pipeline: ChatPipeline | None = None,
+) -> Prompt[[], t.Any]: ...
 
 
 def make_prompt(

@@ -73,5 +73,5 @@ def render_template(template: str, variables: dict[str, t.Any]) -> str:
     Returns:
         The text.
     """
-    rendered: str = _compiled(template).render(**variables)
+    rendered: str = _compiled(template).render(variables)  # a dict: `self` is a fine name
     return rendered
