@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rigging._exports import public_dir as _public_dir
 from rigging._native import FanOutError, IdentifierError, RiggingError, ScanError, SpliceError
 
 __all__ = [
@@ -170,3 +171,6 @@ class RestoredError(RiggingError):
 
     Exceptions cannot be rebuilt from their text, so a loaded failure keeps the message only.
     """
+
+
+__dir__ = _public_dir(globals())

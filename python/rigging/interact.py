@@ -16,6 +16,7 @@ import typing as t
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from rigging._exports import public_dir as _public_dir
 from rigging.logging import logger
 
 if t.TYPE_CHECKING:
@@ -156,3 +157,6 @@ async def interact(
         session = chat.restart(generator=base.generator, include_all=True)
         session.settings = base.settings
     return last
+
+
+__dir__ = _public_dir(globals())

@@ -11,6 +11,8 @@ import sys
 import typing as t
 from pathlib import Path
 
+from rigging._exports import public_dir as _public_dir
+
 __all__ = ["LogLevelList", "LogLevelLiteral", "configure_logging", "logger"]
 
 LogLevelLiteral = t.Literal["trace", "debug", "info", "success", "warning", "error", "critical"]
@@ -132,3 +134,6 @@ def configure_logging(
     logger.setLevel(min(stderr_level, to_file_level))
     if log_file is not None:
         logger.info("Logging to %s", log_file)
+
+
+__dir__ = _public_dir(globals())

@@ -20,6 +20,8 @@ import typing as t
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 
+from rigging._exports import public_dir as _public_dir
+
 __all__ = [
     "Span",
     "Tracer",
@@ -198,3 +200,6 @@ def finish_run_span(span: t.Any, results: Sequence[t.Any]) -> None:
     usage = usage_attributes(results)
     if usage:
         span.set_attribute("usage", usage)
+
+
+__dir__ = _public_dir(globals())

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rigging._deps import import_optional
+from rigging._exports import public_dir as _public_dir
 
 if t.TYPE_CHECKING:
     from elasticsearch import AsyncElasticsearch
@@ -224,3 +225,6 @@ def write_chats_to_s3(
             state["body"], state["etag"] = body, put.get("ETag")
 
     return write_chats_to_s3
+
+
+__dir__ = _public_dir(globals())

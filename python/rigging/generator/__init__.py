@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from rigging._exports import public_dir as _public_dir
 from rigging.generator.base import (
     GeneratedMessage,
     GeneratedText,
@@ -72,3 +73,6 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
+
+
+__dir__ = _public_dir(globals())

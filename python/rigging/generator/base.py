@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from typing_extensions import ParamSpec, Self
 
+from rigging._exports import public_dir as _public_dir
 from rigging.generator.params import GenerateParams
 from rigging.generator.results import (
     GeneratedMessage,
@@ -331,3 +332,6 @@ def check_batch(inputs: Sequence[Any], params: Sequence[GenerateParams]) -> None
     """
     if len(inputs) != len(params):
         raise ValueError(f"got {len(inputs)} inputs but {len(params)} params; pass one per input")
+
+
+__dir__ = _public_dir(globals())

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 from pydantic import ConfigDict, field_serializer, field_validator
 
+from rigging._exports import public_dir as _public_dir
 from rigging.error import ProcessingError
 from rigging.generator._http_spec import (
     HTTPSpec,
@@ -201,3 +202,6 @@ class HTTPGenerator(RemoteGenerator):
             )
             for r in results
         ]
+
+
+__dir__ = _public_dir(globals())

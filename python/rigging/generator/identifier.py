@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from rigging._exports import public_dir as _public_dir
 from rigging._native import Identifier, IdentifierError
 from rigging.error import InvalidModelSpecifiedError
 from rigging.generator.params import IdentifierValue
@@ -71,3 +72,6 @@ def format_identifier(provider: str, model: str, params: Mapping[str, Identifier
     """
     text: str = Identifier(model, provider=provider, params=dict(params)).format()
     return text
+
+
+__dir__ = _public_dir(globals())

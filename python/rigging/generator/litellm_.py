@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from rigging._exports import public_dir as _public_dir
 from rigging.error import GenerationError
 from rigging.generator._remote import (
     Failure,
@@ -557,3 +558,6 @@ async def _next_chunk(iterator: Any, generator: LiteLLMGenerator, received: int)
         raise GenerationError(
             message, model=generator.model, status=failure.status, attempts=1
         ) from exc
+
+
+__dir__ = _public_dir(globals())

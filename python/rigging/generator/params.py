@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from rigging._exports import public_dir as _public_dir
 from rigging.tool.api import ToolChoice, ToolDefinition
 
 __all__ = ["GenerateParams", "IdentifierValue"]
@@ -162,3 +163,6 @@ def _as_identifier_value(value: Any) -> IdentifierValue:
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return list(value)
     return json.dumps(value, separators=(",", ":"), default=str)
+
+
+__dir__ = _public_dir(globals())

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from rigging._exports import public_dir as _public_dir
 from rigging.message import Message
 
 __all__ = ["GeneratedMessage", "GeneratedText", "StopReason", "Usage", "convert_stop_reason"]
@@ -139,3 +140,6 @@ class GeneratedText(_Generated):
             usage=self.usage,
             extra=dict(self.extra),
         )
+
+
+__dir__ = _public_dir(globals())

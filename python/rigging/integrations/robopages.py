@@ -12,6 +12,7 @@ import re
 import typing as t
 from urllib.parse import urlsplit, urlunsplit
 
+from rigging._exports import public_dir as _public_dir
 from rigging.tool.api import ApiTool
 from rigging.tool.base import ToolArgumentsError
 
@@ -138,3 +139,6 @@ def robopages(url: str, *, name_filter: str | None = None) -> list[RobopagesTool
             )
         )
     return tools
+
+
+__dir__ = _public_dir(globals())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rigging._exports import public_dir as _public_dir
 from rigging.prompt._inputs import Ctx, unwrap_annotated
 from rigging.prompt._prompt import DEFAULT_DOC, DEFAULT_MAX_ROUNDS, Prompt, make_prompt, prompt
 from rigging.prompt._template import get_undeclared_variables
@@ -16,3 +17,6 @@ __all__ = [
     "prompt",
     "unwrap_annotated",
 ]
+
+
+__dir__ = _public_dir(globals())

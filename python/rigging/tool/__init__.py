@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import typing as t
 
+from rigging._exports import public_dir as _public_dir
 from rigging.tool import api, native
 from rigging.tool.api import ApiTool
 from rigging.tool.base import FunctionTool, Tool, ToolArgumentsError
@@ -17,3 +18,6 @@ __all__ = ["ApiTool", "FunctionTool", "Tool", "ToolArgumentsError", "ToolType", 
 
 ToolType = t.Literal["api", "native"]
 """How tools are offered to a model: through the provider's API or as XML in the prompt."""
+
+
+__dir__ = _public_dir(globals())

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rigging import _native
+from rigging._exports import public_dir as _public_dir
 from rigging.tool.api import run_call, unknown_tool
 from rigging.tool.base import FunctionTool
 from rigging.util import escape_xml, unescape_xml
@@ -146,3 +147,6 @@ class NativeToolHandler:
         if not isinstance(content, str):
             content = "\n".join(str(getattr(part, "text", part)) for part in content)
         return f'<{RESULT_TAG} name="{escape_xml(call.name)}">{escape_xml(content)}</{RESULT_TAG}>'
+
+
+__dir__ = _public_dir(globals())
