@@ -1,4 +1,4 @@
-"""Command line: ``rigging chat <generator-id>`` and ``rigging --version`` (``python -m rigging``)."""
+"""Command line: ``rigging chat <generator-id>``, ``rigging --version``, ``python -m rigging``."""
 
 from __future__ import annotations
 
