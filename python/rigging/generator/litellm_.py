@@ -110,6 +110,22 @@ def _usage(response: Any) -> Usage | None:
     )
 
 
+def _priced(usage: Usage | None, model: str) -> Usage | None:
+    """`usage` with its USD cost from litellm's local price list, when it lists `model`."""
+    if usage is None:
+        return None
+    try:
+        prompt_cost, completion_cost = import_litellm().cost_per_token(
+            model=model,
+            prompt_tokens=usage.input_tokens,
+            completion_tokens=usage.output_tokens,
+        )
+    except Exception:
+        return usage
+    usage.cost = float(prompt_cost) + float(completion_cost)
+    return usage
+
+
 def _tool_calls(message: Any) -> list[dict[str, Any]] | None:
     calls = getattr(message, "tool_calls", None)
     if not calls:
@@ -325,7 +341,7 @@ class LiteLLMGenerator(RemoteGenerator):
         return GeneratedMessage(
             message=generated,
             stop_reason=choice.finish_reason,
-            usage=_usage(response),
+            usage=_priced(_usage(response), self.model),
             extra=_extra(response, choice),
         )
 
@@ -349,7 +365,7 @@ class LiteLLMGenerator(RemoteGenerator):
         return GeneratedText(
             text=choice.text or "",
             stop_reason=choice.finish_reason,
-            usage=_usage(response),
+            usage=_priced(_usage(response), self.model),
             extra=extra,
         )
 
@@ -497,7 +513,7 @@ class LiteLLMGenerator(RemoteGenerator):
         if provider:
             extra["provider"] = provider
         reason = convert_stop_reason(seen.get("finish_reason"))
-        yield StreamFinish(reason, seen.get("usage"), extra)
+        yield StreamFinish(reason, _priced(seen.get("usage"), self.model), extra)
 
 
 async def _close(stream: Any) -> None:
