@@ -1,7 +1,7 @@
-"""`VLLMGenerator`: local models through vLLM (extra ``[local]``; imported on first use).
+"""`VLLMGenerator`: local models through vLLM (extra ``[vllm]``; imported on first use).
 
 The engine is built on `load()` or first use. Generation runs in a worker thread so the
-event loop stays responsive. Needs a GPU machine with ``pip install 'rigging[local]'``.
+event loop stays responsive. Needs a GPU machine with ``pip install 'rigging[vllm]'``.
 """
 
 from __future__ import annotations
