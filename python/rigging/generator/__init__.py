@@ -3,9 +3,9 @@
 The registry facade: `get_generator` builds a generator from a connection string
 (``[provider!]model[,key=value]*``), `get_identifier` turns one back into a string (never with
 its api key), and `register_generator` adds providers. Built-in providers: ``litellm``
-(default), ``http``, ``vllm`` and ``transformers`` (extras ``[vllm]``, ``[transformers]``), all imported on first
-use, and ``base``. `LiteLLMGenerator`, `HTTPGenerator`, `HTTPSpec`, `VLLMGenerator` and
-`TransformersGenerator` are loaded lazily on attribute access.
+(default), ``http``, ``vllm`` and ``transformers`` (extras ``[vllm]``, ``[transformers]``),
+all imported on first use, and ``base``. `LiteLLMGenerator`, `HTTPGenerator`, `HTTPSpec`,
+`VLLMGenerator` and `TransformersGenerator` are loaded lazily on attribute access.
 """
 
 from __future__ import annotations

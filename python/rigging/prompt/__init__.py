@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from rigging._exports import public_dir as _public_dir
+from rigging.prompt._decorate import make_prompt, prompt
 from rigging.prompt._inputs import Ctx, unwrap_annotated
-from rigging.prompt._prompt import DEFAULT_DOC, DEFAULT_MAX_ROUNDS, Prompt, make_prompt, prompt
+from rigging.prompt._prompt import DEFAULT_DOC, DEFAULT_MAX_ROUNDS, Prompt
 from rigging.prompt._template import get_undeclared_variables
 
 __all__ = [
