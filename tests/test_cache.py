@@ -45,7 +45,7 @@ async def test_second_identical_batch_sends_zero_requests(
     for before, after in zip(first, second, strict=True):
         assert after.extra["cache"]["hit"] is True
         assert before.usage is not None
-        assert after.extra["cache"]["usage"] == before.usage.model_dump()
+        assert after.extra["cache"]["usage"] == before.usage.calls[0].model_dump()  # the one call
         assert after.usage is not None
         assert after.usage.total_tokens == 0
     assert SECRET.encode() not in (tmp_path / "cache.db").read_bytes()

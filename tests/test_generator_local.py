@@ -19,7 +19,7 @@ def test_missing_extra_names_it(
     monkeypatch: pytest.MonkeyPatch, generator: VLLMGenerator | TransformersGenerator, module: str
 ) -> None:
     monkeypatch.setitem(sys.modules, module, None)
-    with pytest.raises(ModuleNotFoundError, match=r"pip install 'rigging\[local\]'") as info:
+    with pytest.raises(ModuleNotFoundError, match=rf"pip install 'rigging\[{module}\]'") as info:
         generator.load()
     assert f"{module!r} is required for {type(generator).__name__}" in str(info.value)
 

@@ -13,6 +13,7 @@ from rigging import (
     parsing,
     tool,
 )
+from rigging._exports import public_dir as _public_dir
 from rigging._native import __version__
 
 # Pipelines. `rigging.chat` is then rebound from the module to the `chat()` function (as in
@@ -110,5 +111,4 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module 'rigging' has no attribute {name!r}")
 
 
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | _LAZY_MODULES | {"logger"})
+__dir__ = _public_dir(globals())

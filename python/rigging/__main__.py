@@ -1,4 +1,4 @@
-"""Command line: ``rigging chat <generator-id>`` (or ``python -m rigging chat ...``)."""
+"""Command line: ``rigging chat <generator-id>``, ``rigging --version``, ``python -m rigging``."""
 
 from __future__ import annotations
 
@@ -10,20 +10,88 @@ from collections.abc import Sequence
 __all__ = ["main"]
 
 
+_DESCRIPTION = """\
+Rigging's command line. Rigging itself is a Python library for language models (structured
+output, prompt functions, tools, batch pipelines); the command line lets you try a model
+interactively.
+"""
+
+_EPILOG = """\
+Run "rigging COMMAND --help" for a command's options.
+
+examples:
+  rigging chat openai/gpt-4o-mini
+  rigging chat "anthropic/claude-3-5-haiku-latest,temperature=0.2" --system "Be brief."
+  python -m rigging --version
+"""
+
+_CHAT_DESCRIPTION = """\
+Start an interactive chat with a model in the terminal. Each line you type is sent as a user
+message and the reply is printed. Lines starting with / are commands: /help lists them,
+/retry asks again for the last reply, /reset starts the conversation over, /exit (or /quit,
+end of input or Ctrl-C at the prompt) ends the session.
+"""
+
+_CHAT_EPILOG = """\
+The provider's API key is read from its usual environment variable (OPENAI_API_KEY, ...)
+or given in the connection string as api_key=...; it is never printed.
+
+examples:
+  rigging chat openai/gpt-4o-mini
+  rigging chat "openai/gpt-4o,temperature=0.7,max_tokens=500" --system "You are terse."
+  rigging chat ollama/llama3 --log-level debug
+"""
+
+
+def _version() -> str:
+    from rigging._native import __version__
+
+    python = ".".join(str(n) for n in sys.version_info[:3])
+    return f"rigging {__version__} (Python {python})"
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rigging", description="Rigging command line.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser = argparse.ArgumentParser(
+        prog="rigging",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "-V",
+        "--version",
+        action="version",
+        version=_version(),
+        help="print rigging's version (and the Python running it) and exit",
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", title="commands"
+    )
     chat = commands.add_parser(
         "chat",
         help="chat with a model in the terminal",
-        description="Chat with a model in the terminal; /help lists the commands.",
+        description=_CHAT_DESCRIPTION,
+        epilog=_CHAT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    chat.add_argument("generator", help="connection string, e.g. 'openai/gpt-4o-mini'")
-    chat.add_argument("--system", help="system prompt to start the conversation with")
+    chat.add_argument(
+        "generator",
+        metavar="GENERATOR",
+        help="connection string of the model: [provider!]model[,key=value...], "
+        "e.g. 'openai/gpt-4o-mini' or 'openai/gpt-4o,temperature=0.2' (litellm is the "
+        "default provider)",
+    )
+    chat.add_argument(
+        "--system",
+        metavar="TEXT",
+        help="system prompt the conversation starts with (default: none)",
+    )
     chat.add_argument(
         "--log-level",
+        metavar="LEVEL",
         default=None,
-        help="send rigging's logs to stderr at this level (trace ... critical)",
+        help="also write rigging's logs to stderr from this level up: trace, debug, info, "
+        "success, warning, error or critical (default: no logs)",
     )
     return parser
 

@@ -16,6 +16,7 @@ from rigging._cache.generator import (
     with_cache,
 )
 from rigging._cache.store import CacheError, CacheStore, SQLiteCache, StoredValue
+from rigging._exports import public_dir as _public_dir
 
 __all__ = [
     "CacheError",
@@ -28,3 +29,6 @@ __all__ = [
     "request_key",
     "with_cache",
 ]
+
+
+__dir__ = _public_dir(globals())

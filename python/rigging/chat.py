@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rigging._exports import public_dir as _public_dir
 from rigging._pipeline.callbacks import (
     MapChatCallback,
     ThenChatCallback,
@@ -28,3 +29,6 @@ __all__ = [
     "UntilMessageCallback",
     "WatchChatCallback",
 ]
+
+
+__dir__ = _public_dir(globals())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rigging._exports import public_dir as _public_dir
 from rigging._pipeline.callbacks import (
     MapCompletionCallback,
     ThenCompletionCallback,
@@ -23,3 +24,6 @@ __all__ = [
     "UntilCompletionCallback",
     "WatchCompletionCallback",
 ]
+
+
+__dir__ = _public_dir(globals())

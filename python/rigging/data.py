@@ -19,6 +19,7 @@ from rigging._data.elastic import (
 )
 from rigging._data.flat import chats_to_df, df_to_chats, flatten_chats, unflatten_chats
 from rigging._data.s3 import s3_bucket_exists, s3_object_exists
+from rigging._exports import public_dir as _public_dir
 
 __all__ = [
     "ElasticMapping",
@@ -34,3 +35,6 @@ __all__ = [
     "s3_object_exists",
     "unflatten_chats",
 ]
+
+
+__dir__ = _public_dir(globals())

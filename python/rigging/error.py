@@ -12,6 +12,7 @@ import typing as t
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from rigging._exports import public_dir as _public_dir
 from rigging._native import FanOutError, IdentifierError, RiggingError, ScanError, SpliceError
 
 __all__ = [
@@ -287,3 +288,6 @@ def raise_as(error_type: type[Exception], message: str) -> Callable[[F], F]:
         return t.cast("F", wrapper)
 
     return decorator
+
+
+__dir__ = _public_dir(globals())

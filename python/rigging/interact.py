@@ -18,6 +18,7 @@ import typing as t
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from rigging._exports import public_dir as _public_dir
 from rigging.logging import log
 
 if t.TYPE_CHECKING:
@@ -181,3 +182,6 @@ async def interact(
         session = chat.restart(generator=base.generator, include_all=True)
         session.settings = base.settings
     return last
+
+
+__dir__ = _public_dir(globals())

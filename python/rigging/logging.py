@@ -25,6 +25,7 @@ import typing as t
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from rigging._exports import public_dir as _public_dir
 from rigging._redact import RedactFilter
 
 if t.TYPE_CHECKING:
@@ -304,3 +305,6 @@ def to_stdlib(level: LogLevelLiteral = "trace") -> Callable[[], None]:
             loguru_logger.remove(handler_id)
 
     return stop
+
+
+__dir__ = _public_dir(globals())

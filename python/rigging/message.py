@@ -6,6 +6,7 @@ Public facade over ``rigging._message``. Choices made against 2.3 are listed in
 
 from __future__ import annotations
 
+from rigging._exports import public_dir as _public_dir
 from rigging._message.content import (
     Content,
     ContentImageUrl,
@@ -34,3 +35,6 @@ __all__ = [
     "UnresolvedModel",
     "UnresolvedPartWarning",
 ]
+
+
+__dir__ = _public_dir(globals())

@@ -12,6 +12,7 @@ import typing as t
 
 from pydantic_xml import attr, element, wrapped
 
+from rigging._exports import public_dir as _public_dir
 from rigging._model.base import BASIC_TYPES, Model, ModelT, XmlTagDescriptor
 
 __all__ = [
@@ -74,5 +75,4 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module 'rigging.model' has no attribute {name!r}")
 
 
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | _STOCK)
+__dir__ = _public_dir(globals())

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from rigging._exports import public_dir as _public_dir
 from rigging._model.base import Model, ModelT
 from rigging._model.extract import Found, extract, first_filled, prefer_filled
 from rigging.error import MissingModelError, XmlContentError
@@ -192,3 +193,6 @@ def try_parse_many(
         (found.model, found.slice)
         for found in found_many(text, *types, fail_on_missing=fail_on_missing)
     ]
+
+
+__dir__ = _public_dir(globals())

@@ -25,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+from rigging._exports import public_dir as _public_dir
 from rigging._stream.chunks import (
     MessageAssembler,
     StreamChunk,
@@ -70,3 +71,6 @@ __all__ = [
     "ToolCallFinishedEvent",
     "ToolCallStartedEvent",
 ]
+
+
+__dir__ = _public_dir(globals())

@@ -24,6 +24,7 @@ import typing as t
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 
+from rigging._exports import public_dir as _public_dir
 from rigging._redact import MASK, is_secret_name, redact_exception, redact_known, redact_value
 
 __all__ = [
@@ -257,3 +258,6 @@ def finish_run_span(span: t.Any, results: Sequence[t.Any]) -> None:
     usage = usage_attributes(results)
     if usage:
         span.set_attribute("usage", usage)
+
+
+__dir__ = _public_dir(globals())

@@ -17,6 +17,8 @@ import re
 from collections.abc import Coroutine
 from typing import Any, TypeVar, overload
 
+from rigging._exports import public_dir as _public_dir
+
 __all__ = [
     "await_",
     "deref_json",
@@ -233,3 +235,6 @@ def await_(*coros: Coroutine[Any, Any, R]) -> R | list[R]:
 
     results = asyncio.run(gather())
     return results[0] if len(coros) == 1 else results
+
+
+__dir__ = _public_dir(globals())

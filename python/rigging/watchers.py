@@ -33,6 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from rigging._deps import import_optional
+from rigging._exports import public_dir as _public_dir
 
 if t.TYPE_CHECKING:
     from elasticsearch import AsyncElasticsearch
@@ -358,3 +359,6 @@ def write_chats_to_s3(
         await appender.append("".join(f"{_chat_line(chat)}\n" for chat in chats).encode("utf-8"))
 
     return write_chats_to_s3
+
+
+__dir__ = _public_dir(globals())

@@ -125,7 +125,9 @@ class Chat(RunResult, _DataExport):
     stop_reason: StopReason = "unknown"
     """Why the last generation stopped."""
     usage: Usage | None = None
-    """Token usage of the last generation, if the generator reported it."""
+    """Token usage summed over every generation call made for the chat (recovery and tool
+    rounds included), with the per-call breakdown in ``usage.calls`` and the USD cost where
+    LiteLLM lists the model's price; None when the generator reported none."""
     extra: dict[str, t.Any] = Field(default_factory=dict)
     """Generator-specific data of the last generation."""
     generator: Generator | None = Field(default=None, exclude=True, repr=False)

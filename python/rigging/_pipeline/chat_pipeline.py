@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typing as t
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 
-from typing_extensions import Self
+from typing_extensions import ParamSpec, Self
 
 from rigging._pipeline.base import PipelineBase, UntilSpec
 from rigging._pipeline.chat import Chat, ChatList, MessageInput, as_messages
@@ -27,6 +27,9 @@ DEFAULT_MAX_DEPTH = 10
 """Default `max_depth` of `ChatPipeline.using` (tool rounds per chat)."""
 
 __all__ = ["ChatPipeline", "MergeStrategy"]
+
+_P = ParamSpec("_P")
+_R = t.TypeVar("_R")
 
 MergeStrategy = t.Literal["only-user-role", "all", "none"]
 """How `ChatPipeline.add` joins a message to a last message of the same role."""
@@ -230,6 +233,12 @@ class ChatPipeline(PipelineBase[Chat, ChatList, "ChatStream"]):
         """Registered tool handlers."""
         return list(self.settings.tool_handlers)
 
+    @t.overload
+    def prompt(self, func: Callable[_P, Coroutine[t.Any, t.Any, _R]], /) -> Prompt[_P, _R]: ...
+
+    @t.overload
+    def prompt(self, func: Callable[_P, _R], /) -> Prompt[_P, _R]: ...
+
     def prompt(self, func: Callable[..., t.Any], /) -> Prompt[..., t.Any]:
         """Decorator: a prompt function whose calls fork from this pipeline.
 
@@ -241,11 +250,11 @@ class ChatPipeline(PipelineBase[Chat, ChatList, "ChatStream"]):
         """
         from rigging.prompt import prompt  # prompts build on pipelines
 
-        return t.cast("Prompt[..., t.Any]", prompt(func, pipeline=self))
+        return prompt(func, pipeline=self)
 
     async def run_prompt(
-        self, prompt: Prompt[..., t.Any], /, *args: t.Any, **kwargs: t.Any
-    ) -> t.Any:
+        self, prompt: Prompt[_P, _R], /, *args: _P.args, **kwargs: _P.kwargs
+    ) -> _R:
         """Deprecated: use ``prompt.bind(pipeline)(*args, **kwargs)``.
 
         Args:
@@ -260,8 +269,8 @@ class ChatPipeline(PipelineBase[Chat, ChatList, "ChatStream"]):
         return await prompt.bind(self)(*args, **kwargs)
 
     async def run_prompt_many(
-        self, prompt: Prompt[..., t.Any], count: int, /, *args: t.Any, **kwargs: t.Any
-    ) -> list[t.Any]:
+        self, prompt: Prompt[_P, _R], count: int, /, *args: _P.args, **kwargs: _P.kwargs
+    ) -> list[_R]:
         """Deprecated: use ``prompt.bind_many(pipeline)(count, *args, **kwargs)``.
 
         Args:
@@ -278,12 +287,12 @@ class ChatPipeline(PipelineBase[Chat, ChatList, "ChatStream"]):
 
     async def run_prompt_over(
         self,
-        prompt: Prompt[..., t.Any],
+        prompt: Prompt[_P, _R],
         generators: Sequence[Generator | str],
         /,
-        *args: t.Any,
-        **kwargs: t.Any,
-    ) -> list[t.Any]:
+        *args: _P.args,
+        **kwargs: _P.kwargs,
+    ) -> list[_R]:
         """Deprecated: use ``prompt.bind_over(pipeline)(generators, *args, **kwargs)``.
 
         Args:

@@ -56,7 +56,8 @@ class Completion(RunResult):
     stop_reason: StopReason = "unknown"
     """Why generation stopped."""
     usage: Usage | None = None
-    """Token usage, if reported."""
+    """Token usage summed over every generation call (regenerations included), with the
+    per-call breakdown in ``usage.calls``; None when the generator reported none."""
     extra: dict[str, t.Any] = Field(default_factory=dict)
     """Generator-specific data."""
     generator: Generator | None = Field(default=None, exclude=True, repr=False)

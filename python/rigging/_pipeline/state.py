@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from rigging.error import ExhaustedMaxRoundsError
 
 if TYPE_CHECKING:
-    from rigging.generator import GenerateParams
+    from rigging.generator import GenerateParams, Usage
     from rigging.message import Message
 
 __all__ = ["DEFAULT_MAX_ROUNDS", "FailMode", "RunState", "add_context", "check_fail_mode"]
@@ -79,10 +79,28 @@ class RunState:
     """Recovery dialog of the current check, sent after the inputs (chat only)."""
     prefix: list[Message] = EMPTY_DIALOG
     """Tool-call dialog, sent after the inputs and kept in the result (chat only)."""
-    last: Any = None
-    """The last generation result received (`GeneratedMessage` or `GeneratedText`)."""
     last_error: str | None = None
     """Why a check last asked for another round (named when the rounds run out)."""
+    received: list[Any] = EMPTY_DIALOG
+    """Every generation result received for the item, in order (`last` is the latest)."""
+
+    @property
+    def last(self) -> Any:
+        """The last generation result received (`GeneratedMessage` or `GeneratedText`)."""
+        return self.received[-1] if self.received else None
+
+    @last.setter
+    def last(self, generated: Any) -> None:
+        if self.received is EMPTY_DIALOG:
+            self.received = [generated]
+        else:
+            self.received.append(generated)
+
+    def usage(self) -> Usage | None:
+        """The item's usage: the sum over every generation call made for it."""
+        from rigging.generator.results import Usage
+
+        return Usage.total([g.usage for g in self.received])
 
 
 def add_context(exc: BaseException, what: str, *, index: int | None, round_: int | None) -> None:

@@ -3,9 +3,9 @@
 The registry facade: `get_generator` builds a generator from a connection string
 (``[provider!]model[,key=value]*``), `get_identifier` turns one back into a string (never with
 its api key), and `register_generator` adds providers. Built-in providers: ``litellm``
-(default), ``http``, ``vllm`` and ``transformers`` (extra ``[local]``), all imported on first
-use, and ``base``. `LiteLLMGenerator`, `HTTPGenerator`, `HTTPSpec`, `VLLMGenerator` and
-`TransformersGenerator` are loaded lazily on attribute access.
+(default), ``http``, ``vllm`` and ``transformers`` (extras ``[vllm]``, ``[transformers]``),
+all imported on first use, and ``base``. `LiteLLMGenerator`, `HTTPGenerator`, `HTTPSpec`,
+`VLLMGenerator` and `TransformersGenerator` are loaded lazily on attribute access.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from rigging._exports import public_dir as _public_dir
 from rigging.generator.base import (
     GeneratedMessage,
     GeneratedText,
@@ -76,3 +77,6 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
+
+
+__dir__ = _public_dir(globals())

@@ -1,4 +1,4 @@
-"""Helpers shared by the local-model generators (the ``[local]`` extra)."""
+"""Helpers shared by the local-model generators (extras ``[vllm]`` and ``[transformers]``)."""
 
 from __future__ import annotations
 
@@ -12,19 +12,20 @@ __all__ = ["free_accelerator_memory", "import_local"]
 
 
 def import_local(module: str, purpose: str) -> ModuleType:
-    """Import a ``[local]`` dependency, or fail naming the extra.
+    """Import a local-model dependency, or fail naming the extra that installs it.
 
     Args:
-        module: Module name (``vllm``, ``transformers``).
+        module: Module name (``vllm``, ``transformers``); the extra has the same name.
         purpose: What needs it, for the error message.
 
     Returns:
         The module.
 
     Raises:
-        ModuleNotFoundError: It is not installed; the message says ``pip install 'rigging[local]'``.
+        ModuleNotFoundError: It is not installed; the message says, e.g.,
+            ``pip install 'rigging[vllm]'``.
     """
-    return import_optional(module, extra="local", purpose=purpose)
+    return import_optional(module, extra=module, purpose=purpose)
 
 
 def free_accelerator_memory() -> None:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
-from typing import cast as t_cast
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from pydantic import (
     BaseModel,
@@ -15,8 +14,9 @@ from pydantic import (
     SerializerFunctionWrapHandler,
     model_serializer,
 )
-from typing_extensions import Self
+from typing_extensions import ParamSpec, Self
 
+from rigging._exports import public_dir as _public_dir
 from rigging._redact import (
     MASK,
     is_secret_name,
@@ -62,6 +62,8 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 WatchCallback = Callable[..., Awaitable[Any]]
 """A callback handed to every pipeline created from the generator (see `Generator.watch`)."""
@@ -259,6 +261,12 @@ class Generator(BaseModel):
 
         return CompletionPipeline(self, text, params=params, watch_callbacks=self._watch_callbacks)
 
+    @overload
+    def prompt(self, func: Callable[P, Coroutine[Any, Any, R]], /) -> Prompt[P, R]: ...
+
+    @overload
+    def prompt(self, func: Callable[P, R], /) -> Prompt[P, R]: ...
+
     def prompt(self, func: Callable[..., Any], /) -> Prompt[..., Any]:
         """Decorator: a prompt function running on this generator (see `rigging.prompt`).
 
@@ -270,7 +278,7 @@ class Generator(BaseModel):
         """
         from rigging.prompt import prompt  # prompts build on generators
 
-        return t_cast("Prompt[..., Any]", prompt(func, generator=self))
+        return prompt(func, generator=self)
 
     async def generate_messages(
         self,
@@ -456,3 +464,6 @@ def check_batch(inputs: Sequence[Any], params: Sequence[GenerateParams]) -> None
     """
     if len(inputs) != len(params):
         raise ValueError(f"got {len(inputs)} inputs but {len(params)} params; pass one per input")
+
+
+__dir__ = _public_dir(globals())

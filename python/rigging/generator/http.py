@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 from pydantic import ConfigDict, field_serializer, field_validator
 
+from rigging._exports import public_dir as _public_dir
 from rigging.error import ProcessingError
 from rigging.generator._http_spec import (
     HTTPSpec,
@@ -266,3 +267,6 @@ def _as_text(result: GeneratedMessage) -> GeneratedText:
         usage=result.usage,
         extra=result.extra,
     )
+
+
+__dir__ = _public_dir(globals())

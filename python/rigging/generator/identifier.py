@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from rigging._exports import public_dir as _public_dir
 from rigging._native import Identifier, IdentifierError
 from rigging._redact import redact_value
 from rigging.error import InvalidModelSpecifiedError
@@ -83,3 +84,6 @@ def format_identifier(provider: str, model: str, params: Mapping[str, Identifier
     clean = {key: redact_value(value, drop=True) for key, value in params.items()}
     text: str = Identifier(model, provider=provider, params=clean).format()
     return text
+
+
+__dir__ = _public_dir(globals())

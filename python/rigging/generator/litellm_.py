@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from rigging._exports import public_dir as _public_dir
 from rigging.error import GenerationError
 from rigging.generator._litellm_errors import (
     check_message,
@@ -75,6 +76,22 @@ def _usage(response: Any) -> Usage | None:
         output_tokens=usage.completion_tokens or 0,
         total_tokens=usage.total_tokens or 0,
     )
+
+
+def _priced(usage: Usage | None, model: str) -> Usage | None:
+    """`usage` with its USD cost from litellm's local price list, when it lists `model`."""
+    if usage is None:
+        return None
+    try:
+        prompt_cost, completion_cost = import_litellm().cost_per_token(
+            model=model,
+            prompt_tokens=usage.input_tokens,
+            completion_tokens=usage.output_tokens,
+        )
+    except Exception:
+        return usage
+    usage.cost = float(prompt_cost) + float(completion_cost)
+    return usage
 
 
 def _tool_calls(message: Any) -> list[dict[str, Any]] | None:
@@ -305,7 +322,7 @@ class LiteLLMGenerator(RemoteGenerator):
         return GeneratedMessage(
             message=generated,
             stop_reason=choice.finish_reason,
-            usage=_usage(response),
+            usage=_priced(_usage(response), self.model),
             extra=_extra(response, choice),
         )
 
@@ -330,7 +347,7 @@ class LiteLLMGenerator(RemoteGenerator):
         return GeneratedText(
             text=generated,
             stop_reason=choice.finish_reason,
-            usage=_usage(response),
+            usage=_priced(_usage(response), self.model),
             extra=extra,
         )
 
@@ -524,7 +541,7 @@ class LiteLLMGenerator(RemoteGenerator):
         if provider:
             extra["provider"] = provider
         reason = convert_stop_reason(seen.get("finish_reason"))
-        yield StreamFinish(reason, seen.get("usage"), extra)
+        yield StreamFinish(reason, _priced(seen.get("usage"), self.model), extra)
 
 
 async def _close(stream: Any) -> None:
@@ -587,3 +604,6 @@ async def _next_chunk(iterator: Any, generator: LiteLLMGenerator, received: int)
         raise GenerationError(
             generator._redact(message), model=generator.model, status=failure.status, attempts=1
         ) from cause_of(exc, generator._redact)
+
+
+__dir__ = _public_dir(globals())

@@ -15,6 +15,7 @@ from pydantic import (
     model_serializer,
 )
 
+from rigging._exports import public_dir as _public_dir
 from rigging._redact import REVEAL, redact_dump, redact_repr_args, redact_value
 from rigging.tool.api import ToolChoice, ToolDefinition
 
@@ -219,3 +220,6 @@ def _as_identifier_value(value: Any) -> IdentifierValue:
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return list(value)
     return json.dumps(value, separators=(",", ":"), default=str)
+
+
+__dir__ = _public_dir(globals())

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from rigging._exports import public_dir as _public_dir
 from rigging.error import InvalidModelSpecifiedError
 from rigging.generator.base import Generator
 from rigging.generator.identifier import format_identifier, parse_identifier
@@ -256,3 +257,6 @@ def get_identifier(generator: Generator, params: GenerateParams | None = None) -
     values = _ctor_values(generator)
     values.update(generator.params.merge_with(params).to_identifier_params())
     return format_identifier(provider, generator.model, values)
+
+
+__dir__ = _public_dir(globals())

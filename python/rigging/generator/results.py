@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from rigging._exports import public_dir as _public_dir
 from rigging.message import Message
 
 __all__ = ["GeneratedMessage", "GeneratedText", "StopReason", "Usage", "convert_stop_reason"]
@@ -47,7 +49,12 @@ def convert_stop_reason(reason: str | None) -> StopReason:
 
 
 class Usage(BaseModel):
-    """Token counts of one generation."""
+    """Token counts (and the price, when known) of one generation, or of a whole chat.
+
+    A generator's result carries the usage of its one call. A chat's (or completion's) usage
+    is the sum over every generation call made for it, recovery and tool rounds included,
+    with each call's own usage kept in `calls`.
+    """
 
     model_config = ConfigDict(defer_build=True)
 
@@ -57,12 +64,43 @@ class Usage(BaseModel):
     """Tokens generated."""
     total_tokens: int
     """Provider-reported total (usually the sum)."""
+    cost: float | None = None
+    """Price in USD from LiteLLM's local price list; None when the model has no listed price
+    (or, for a sum, when any call has none)."""
+    calls: list[Usage | None] = Field(default_factory=list)
+    """For a chat's usage: one entry per generation call, in order (None where the provider
+    reported no usage). Empty for the usage of a single call."""
 
     def __add__(self, other: Usage) -> Usage:
+        cost = None if self.cost is None or other.cost is None else self.cost + other.cost
         return Usage(
             input_tokens=self.input_tokens + other.input_tokens,
             output_tokens=self.output_tokens + other.output_tokens,
             total_tokens=self.total_tokens + other.total_tokens,
+            cost=cost,
+        )
+
+    @classmethod
+    def total(cls, calls: Sequence[Usage | None]) -> Usage | None:
+        """The sum of several calls' usage, keeping each call in `calls`.
+
+        Args:
+            calls: One entry per generation call (None where none was reported).
+
+        Returns:
+            The summed usage (its cost is None unless every call has one), or None when no
+            call reported usage.
+        """
+        reported = [u for u in calls if u is not None]
+        if not reported:
+            return None
+        costs = [u.cost for u in calls if u is not None and u.cost is not None]
+        return cls(
+            input_tokens=sum(u.input_tokens for u in reported),
+            output_tokens=sum(u.output_tokens for u in reported),
+            total_tokens=sum(u.total_tokens for u in reported),
+            cost=sum(costs) if len(costs) == len(calls) else None,
+            calls=list(calls),
         )
 
 
@@ -139,3 +177,6 @@ class GeneratedText(_Generated):
             usage=self.usage,
             extra=dict(self.extra),
         )
+
+
+__dir__ = _public_dir(globals())

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ConfigDict, Field, PrivateAttr
 
+from rigging._exports import public_dir as _public_dir
 from rigging.error import GenerationError
 from rigging.generator.base import Generator, check_batch
 from rigging.generator.params import GenerateParams
@@ -309,3 +310,6 @@ class ChunkedGenerator(_OfflineGenerator):
         finally:
             self._open -= 1
             self._closed[slot] = True
+
+
+__dir__ = _public_dir(globals())

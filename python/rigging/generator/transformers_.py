@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import PrivateAttr
 from typing_extensions import Self
 
+from rigging._exports import public_dir as _public_dir
 from rigging.generator._local import free_accelerator_memory, import_local
 from rigging.generator.base import Generator, check_batch
 from rigging.generator.params import GenerateParams
@@ -212,3 +213,6 @@ class TransformersGenerator(Generator):
         inputs = [[m.to_openai_spec() for m in conversation] for conversation in messages]
         outputs = await self._run(inputs, params)
         return [GeneratedMessage.from_text(text) for text in outputs]
+
+
+__dir__ = _public_dir(globals())

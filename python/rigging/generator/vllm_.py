@@ -1,7 +1,7 @@
-"""`VLLMGenerator`: local models through vLLM (extra ``[local]``; imported on first use).
+"""`VLLMGenerator`: local models through vLLM (extra ``[vllm]``; imported on first use).
 
 The engine is built on `load()` or first use. Generation runs in a worker thread so the
-event loop stays responsive. Needs a GPU machine with ``pip install 'rigging[local]'``.
+event loop stays responsive. Needs a GPU machine with ``pip install 'rigging[vllm]'``.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import PrivateAttr
 from typing_extensions import Self
 
+from rigging._exports import public_dir as _public_dir
 from rigging.generator._local import free_accelerator_memory, import_local
 from rigging.generator.base import Generator, check_batch
 from rigging.generator.params import GenerateParams
@@ -183,3 +184,6 @@ class VLLMGenerator(Generator):
         ]
         generated = await self.generate_texts(texts, params)
         return [g.to_generated_message() for g in generated]
+
+
+__dir__ = _public_dir(globals())

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rigging._deps import import_optional
+from rigging._exports import public_dir as _public_dir
 
 if t.TYPE_CHECKING:
     import pandas as pd
@@ -175,3 +176,6 @@ def run_dataset(
         concurrency=concurrency,
         **map_kwargs,
     )
+
+
+__dir__ = _public_dir(globals())

@@ -12,6 +12,7 @@ import re
 import typing as t
 from urllib.parse import urlsplit, urlunsplit
 
+from rigging._exports import public_dir as _public_dir
 from rigging.tool.api import ApiTool
 from rigging.tool.base import ToolArgumentsError
 
@@ -155,3 +156,6 @@ def robopages(
             )
         )
     return tools
+
+
+__dir__ = _public_dir(globals())

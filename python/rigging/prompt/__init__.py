@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from rigging._exports import public_dir as _public_dir
+from rigging.prompt._decorate import make_prompt, prompt
 from rigging.prompt._inputs import Ctx, unwrap_annotated
-from rigging.prompt._prompt import DEFAULT_DOC, DEFAULT_MAX_ROUNDS, Prompt, make_prompt, prompt
+from rigging.prompt._prompt import DEFAULT_DOC, DEFAULT_MAX_ROUNDS, Prompt
 from rigging.prompt._template import get_undeclared_variables
 
 __all__ = [
@@ -16,3 +18,6 @@ __all__ = [
     "prompt",
     "unwrap_annotated",
 ]
+
+
+__dir__ = _public_dir(globals())

@@ -13,12 +13,13 @@ import inspect
 import typing as t
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Concatenate
 
 from pydantic import ValidationError
 from typing_extensions import ParamSpec
 
 from rigging.error import RiggingError
-from rigging.prompt._inputs import Ctx, Input, parse_parameter
+from rigging.prompt._inputs import Input, parse_parameter
 from rigging.prompt._outputs import ChatOutput, Output, parse_output
 from rigging.prompt._template import clean_docstring, get_undeclared_variables, render_template
 from rigging.tracing import tracer
@@ -31,10 +32,15 @@ if t.TYPE_CHECKING:
     from rigging.message import Message
     from rigging.tool._using import ToolMode
 
-__all__ = ["DEFAULT_DOC", "DEFAULT_MAX_ROUNDS", "Prompt", "make_prompt", "prompt"]
+__all__ = ["DEFAULT_DOC", "DEFAULT_MAX_ROUNDS", "Prompt"]
 
 P = ParamSpec("P")
 R = t.TypeVar("R")
+_P2 = ParamSpec("_P2")
+_S = t.TypeVar("_S")
+
+_RECEIVERS = ("self", "cls")
+"""Names of an unannotated first parameter read as a method's receiver (never an input)."""
 
 DEFAULT_DOC = "Convert the following inputs to outputs ({func_name})."
 """Docstring used when the function has none."""
@@ -98,6 +104,8 @@ class Prompt(t.Generic[P, R]):
     """The docstring used instead of the function's (`make_prompt`)."""
     output_hint: t.Any = field(default=None, repr=False)
     """The return hint used instead of the function's (`make_prompt`)."""
+    receiver_: tuple[t.Any, ...] = field(default=(), repr=False)
+    """The instance a method prompt is bound to (set when read through an instance)."""
     inputs: list[Input] = field(init=False, repr=False)
     """One input per parameter not placed by the docstring itself."""
     output: Output = field(init=False, repr=False)
@@ -123,7 +131,9 @@ class Prompt(t.Generic[P, R]):
                 f"prompt {name}(): the docstring uses {unknown[0]!r}, which is not a "
                 f"parameter (parameters: {', '.join(params) or 'none'})"
             )
-        for param in params.values():
+        for position, param in enumerate(params.values()):
+            if position == 0 and _is_receiver(param, hints):
+                continue
             if param.name not in declared:
                 hint = hints.get(param.name, inspect.Parameter.empty)
                 self.inputs.append(parse_parameter(param, hint, name))
@@ -133,6 +143,35 @@ class Prompt(t.Generic[P, R]):
         returned = hints.get("return", inspect.Signature.empty)
         self.output = parse_output(self.output_hint or returned, name)
         functools.update_wrapper(self, self.func, updated=())
+
+    # --- methods -------------------------------------------------------------------------------
+
+    def __set_name__(self, owner: type[t.Any], name: str) -> None:
+        self._attr = name
+
+    @t.overload
+    def __get__(self, instance: None, owner: type[t.Any] | None = None) -> Prompt[P, R]: ...
+
+    @t.overload
+    def __get__(
+        self: Prompt[Concatenate[_S, _P2], R], instance: _S, owner: type[t.Any] | None = None
+    ) -> Prompt[_P2, R]: ...
+
+    def __get__(self, instance: t.Any, owner: type[t.Any] | None = None) -> t.Any:
+        """Read through an instance, a method prompt is bound to it (like a method)."""
+        if instance is None or self.receiver_ or not self._has_receiver():
+            return self
+        bound = self._replace(receiver_=(instance,))
+        attr = getattr(self, "_attr", None)
+        if attr is not None and isinstance(getattr(instance, "__dict__", None), dict):
+            instance.__dict__[attr] = bound  # later reads skip the re-analysis
+        return bound
+
+    def _has_receiver(self) -> bool:
+        if self.func is None:
+            return False
+        first = next(iter(inspect.signature(self.func).parameters.values()), None)
+        return first is not None and _is_receiver(first, self.func.__annotations__)
 
     # --- description ---------------------------------------------------------------------------
 
@@ -179,7 +218,7 @@ class Prompt(t.Generic[P, R]):
             if args or kwargs:
                 raise TypeError(f"prompt {self.name}() takes no arguments")
             return self._head() + self._tail()
-        bound = inspect.signature(self.func).bind(*args, **kwargs)
+        bound = inspect.signature(self.func).bind(*self.receiver_, *args, **kwargs)
         bound.apply_defaults()
         variables: dict[str, t.Any] = dict(bound.arguments)
         for item in self.inputs:
@@ -355,7 +394,7 @@ class Prompt(t.Generic[P, R]):
         run.__rg_prompt__ = self  # type: ignore[attr-defined]
         return run
 
-    def bind_many(self, other: Target) -> Callable[..., Awaitable[list[R]]]:
+    def bind_many(self, other: Target) -> Callable[Concatenate[int, P], Awaitable[list[R]]]:
         """An async function ``(count, *args, **kwargs)`` running the prompt `count` times.
 
         Args:
@@ -366,13 +405,15 @@ class Prompt(t.Generic[P, R]):
         """
         base = _resolve_target(other)
 
-        async def run_many(count: int, /, *args: t.Any, **kwargs: t.Any) -> list[R]:
+        async def run_many(count: int, /, *args: P.args, **kwargs: P.kwargs) -> list[R]:
             return await self._many(base, count, args, kwargs)
 
         run_many.__rg_prompt__ = self  # type: ignore[attr-defined]
         return run_many
 
-    def bind_over(self, other: Target | None = None) -> Callable[..., Awaitable[list[R]]]:
+    def bind_over(
+        self, other: Target | None = None
+    ) -> Callable[Concatenate[Sequence[Generator | str], P], Awaitable[list[R]]]:
         """An async function ``(generators, *args, **kwargs)`` running once per generator.
 
         Args:
@@ -385,7 +426,7 @@ class Prompt(t.Generic[P, R]):
         base = None if other is None else _resolve_target(other)
 
         async def run_over(
-            generators: Sequence[Generator | str], /, *args: t.Any, **kwargs: t.Any
+            generators: Sequence[Generator | str], /, *args: P.args, **kwargs: P.kwargs
         ) -> list[R]:
             from rigging.generator import get_generator
 
@@ -467,131 +508,10 @@ class Prompt(t.Generic[P, R]):
         return await self.run(*args, **kwargs)
 
 
-def _tools(tools: Sequence[t.Any] | None, name: str) -> tuple[t.Any, ...]:
-    from rigging.tool.base import as_tools
-
-    converted: list[t.Any] = []
-    for tool in tools or ():
-        try:
-            converted.extend(as_tools(tool))
-        except (TypeError, ValueError) as exc:
-            raise type(exc)(f"prompt {name}(), tools: {exc}") from None
-    return tuple(converted)
-
-
-def _pipeline_for(
-    name: str,
-    pipeline: ChatPipeline | None,
-    generator: Generator | None,
-    generator_id: str | None,
-) -> ChatPipeline | None:
-    given = [x for x in (pipeline, generator, generator_id) if x is not None]
-    if len(given) > 1:
-        raise ValueError(
-            f"prompt {name}(): give only one of pipeline=, generator= and generator_id="
-        )
-    if pipeline is not None:
-        return pipeline
-    if generator is not None:
-        return generator.chat()
-    if generator_id is not None:
-        from rigging.generator import get_generator
-
-        try:
-            return get_generator(generator_id).chat()
-        except (RiggingError, ValueError, TypeError) as exc:
-            raise type(exc)(f"prompt {name}(), generator_id: {exc}") from None
-    return None
-
-
-class _Decorator(t.Protocol):
-    def __call__(self, func: Callable[P, t.Any], /) -> Prompt[P, t.Any]: ...
-
-
-def prompt(
-    func: Callable[P, t.Any] | None = None,
-    /,
-    *,
-    pipeline: ChatPipeline | None = None,
-    generator: Generator | None = None,
-    generator_id: str | None = None,
-    system_prompt: str | None = None,
-    tools: Sequence[t.Any] | None = None,
-    tool_mode: ToolMode = "auto",
-    max_depth: int | None = None,
-) -> t.Any:
-    """Turn a function's signature and docstring into a prompt (``@rg.prompt``).
-
-    The function body never runs; sync and async functions both give an async prompt. The
-    docstring is a jinja2 template over the arguments; arguments it does not use are laid
-    out as XML after it. The return hint says what to ask for and how to parse the answer.
-
-    Args:
-        func: The function (when used bare, ``@rg.prompt``).
-        pipeline: Pipeline calls fork from.
-        generator: Generator calls use.
-        generator_id: Connection string of the generator (resolved now).
-        system_prompt: A system message put before the prompt.
-        tools: Tools the model may call while answering.
-        tool_mode: How the tools are offered (see `ChatPipeline.using`).
-        max_depth: Most tool rounds per call.
-
-    Returns:
-        The `Prompt`, or a decorator when `func` is not given.
-
-    Raises:
-        TypeError: Unsupported parameter or return hints, or template variables that are
-            not parameters (the message names the function and the parameter).
-        ValueError: More than one of pipeline/generator/generator_id.
-    """
-
-    def decorate(fn: Callable[P, t.Any]) -> Prompt[P, t.Any]:
-        name = getattr(fn, "__name__", "prompt")
-        return Prompt(
-            fn,
-            tools=_tools(tools, name),
-            tool_mode=tool_mode,
-            max_depth=max_depth,
-            system_prompt=system_prompt,
-            pipeline_=_pipeline_for(name, pipeline, generator, generator_id),
-        )
-
-    if func is not None:
-        return decorate(func)
-    return decorate
-
-
-def make_prompt(
-    content: str,
-    return_type: t.Any = None,
-    *,
-    ctx: Ctx | None = None,
-    generator_id: str | None = None,
-    generator: Generator | None = None,
-    pipeline: ChatPipeline | None = None,
-) -> Prompt[[], t.Any]:
-    """A prompt without arguments from a text (used verbatim) and a return type.
-
-    The text is never rendered as a template: ``{{ ... }}`` and ``{% ... %}`` reach the model
-    as written, so text from users or data is safe here.
-
-    Args:
-        content: The prompt text, sent as it is.
-        return_type: The result type (``str`` when None).
-        ctx: Tag, prefix or example for the output.
-        generator_id: Connection string of the generator.
-        generator: Generator calls use.
-        pipeline: Pipeline calls fork from.
-
-    Returns:
-        The prompt; ``await p()`` runs it.
-    """
-    hint = return_type or str
-    if ctx is not None:
-        hint = t.Annotated[hint, ctx]
-    return Prompt(
-        None,
-        docstring_=content,
-        output_hint=hint,
-        pipeline_=_pipeline_for("make_prompt", pipeline, generator, generator_id),
+def _is_receiver(param: inspect.Parameter, hints: t.Mapping[str, t.Any]) -> bool:
+    """Whether `param` (a first parameter) is a method's ``self``/``cls``, not an input."""
+    return (
+        param.name in _RECEIVERS
+        and param.name not in hints
+        and param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD)
     )

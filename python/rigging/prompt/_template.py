@@ -75,5 +75,5 @@ def render_template(template: str, variables: dict[str, t.Any]) -> str:
         jinja2.exceptions.SecurityError: The template reaches for something the sandbox
             refuses (underscore attributes, function internals, mutation, huge ``*``).
     """
-    rendered: str = _compiled(template).render(**variables)
+    rendered: str = _compiled(template).render(variables)  # a dict: `self` is a fine name
     return rendered

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import typing as t
 
+from rigging._exports import public_dir as _public_dir
 from rigging.tool import api, native
 from rigging.tool.api import ApiTool
 from rigging.tool.base import FunctionTool, Tool, ToolArgumentsError, ToolDescription, ToolResult
@@ -27,3 +28,6 @@ __all__ = [
 
 ToolType = t.Literal["api", "native"]
 """How tools are offered to a model: through the provider's API or as XML in the prompt."""
+
+
+__dir__ = _public_dir(globals())

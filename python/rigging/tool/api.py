@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from rigging._exports import public_dir as _public_dir
 from rigging._pipeline.callbacks import ToolPolicy
 from rigging.error import UnknownToolError
 from rigging.tool.base import FunctionTool, ToolArgumentsError, result_content
@@ -267,3 +268,6 @@ class ApiToolHandler:
             return await tool.execute(call)
         content = await run_call(tool, call.function.arguments)
         return Message("tool", content, tool_call_id=call.id)
+
+
+__dir__ = _public_dir(globals())

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from rigging._exports import public_dir as _public_dir
 from rigging.model import Model
 from rigging.util import deref_json
 
@@ -500,3 +501,6 @@ def as_tools(obj: t.Any) -> list[ApiTool]:
         f"cannot use {type(obj).__name__} as a tool: pass a function, a method, a Tool, "
         "an ApiTool or a Prompt"
     )
+
+
+__dir__ = _public_dir(globals())

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rigging import _native
+from rigging._exports import public_dir as _public_dir
 from rigging._pipeline.callbacks import ToolMessages, ToolPolicy
 from rigging.tool.api import run_call, unknown_tool
 from rigging.tool.base import FunctionTool, ToolArgumentsError
@@ -171,3 +172,6 @@ class NativeToolHandler:
             content = "\n".join(str(getattr(part, "text", part)) for part in content)
         name = escape_xml(call.name)
         return f'<{RESULT_TAG} name="{name}">{escape_xml(content)}</{RESULT_TAG}>'
+
+
+__dir__ = _public_dir(globals())

@@ -1,0 +1,98 @@
+"""Prompt functions on methods, sync and async functions, and the typed run helpers."""
+
+from __future__ import annotations
+
+import pytest
+
+import rigging as rg
+from rigging.generator.testing import ScriptedGenerator
+
+
+def gen(*responses: str) -> ScriptedGenerator:
+    return ScriptedGenerator(responses=list(responses))
+
+
+class Librarian:
+    def __init__(self, shelf: str) -> None:
+        self.shelf = shelf
+
+    @rg.prompt(generator=gen("<str>Dune</str>", "<str>Emma</str>"))
+    async def pick(self, genre: str) -> str:
+        """Pick one book."""
+
+    @rg.prompt
+    def count(self, genre: str) -> int:
+        """Count the books."""
+
+
+async def test_method_prompt_binds_the_instance_and_keeps_it_out_of_the_inputs() -> None:
+    librarian = Librarian("B7")
+    assert [i.name for i in Librarian.pick.inputs] == ["genre"]
+    assert librarian.pick.render("scifi") == (
+        "Pick one book.\n\n<genre>scifi</genre>\n\n"
+        "Produce the following output (use xml tags):\n\n<str></str>\n"
+    )
+    assert await librarian.pick("scifi") == "Dune"
+    # Through the class the instance is passed like any method's.
+    assert await Librarian.pick(librarian, "classic") == "Emma"
+
+
+async def test_method_prompt_binding_is_per_instance_and_cached() -> None:
+    first, second = Librarian("A1"), Librarian("Z9")
+    assert first.pick is first.pick  # bound once per instance
+    assert first.pick is not second.pick
+    assert first.pick.receiver_ == (first,)
+    assert second.pick.receiver_ == (second,)
+    assert Librarian.pick.receiver_ == ()
+
+
+async def test_sync_method_prompt_binds_to_a_generator() -> None:
+    librarian = Librarian("C3")
+    count = librarian.count.bind(gen("<int>12</int>"))
+    assert await count("poetry") == 12
+    many = librarian.count.bind_many(gen("<int>1</int>", "<int>2</int>"))
+    assert await many(2, genre="poetry") == [1, 2]
+
+
+def test_a_first_parameter_named_self_with_a_type_is_an_input() -> None:
+    @rg.prompt
+    def echo(self: str) -> str:
+        """Echo."""
+
+    assert [i.name for i in echo.inputs] == ["self"]
+
+
+def test_a_plain_prompt_read_through_an_instance_is_not_rebound() -> None:
+    @rg.prompt
+    def shout(text: str) -> str:
+        """Shout."""
+
+    class Holder:
+        fn = shout
+
+    assert Holder().fn is shout
+
+
+async def test_sync_and_async_functions_give_the_same_prompt() -> None:
+    @rg.prompt(generator=gen("<int>3</int>"))
+    def sync_count(text: str) -> int:
+        """Count."""
+
+    @rg.prompt(generator=gen("<int>4</int>"))
+    async def async_count(text: str) -> int:
+        """Count."""
+
+    assert await sync_count("a b c") == 3
+    assert await async_count("a b c d") == 4
+
+
+async def test_make_prompt_without_and_with_a_return_type() -> None:
+    hello = rg.make_prompt("Say hello.", generator=gen("<str>hi</str>"))
+    number = rg.make_prompt("Pick.", int, generator=gen("<int>7</int>"))
+    assert await hello() == "hi"
+    assert await number() == 7
+
+
+def test_method_prompt_with_a_missing_argument_names_it() -> None:
+    with pytest.raises(TypeError, match="genre"):
+        Librarian("A").pick.render()
