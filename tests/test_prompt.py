@@ -208,24 +208,39 @@ async def test_parse_failure_recovers_then_exhausts() -> None:
     assert stubborn.calls[1].input == stubborn.calls[0].input
 
 
-def test_builders_return_copies() -> None:
+def test_builders_change_the_prompt_in_place_as_in_2_3() -> None:
     @rg.prompt(generator=gen())
     def p() -> str:
         """P."""
 
     async def watcher(chats: list[rg.Chat]) -> None: ...
 
-    q = p.with_(temperature=0.5).with_(max_tokens=10).set_(attempt_recovery=False, max_rounds=0)
-    r = q.watch(watcher, watcher).clone(skip_callbacks=True)
-    assert p.params is None
-    assert p.attempt_recovery
-    assert p.max_rounds == 3
-    assert q.params is not None
-    assert (q.params.temperature, q.params.max_tokens) == (0.5, 10)
-    assert (q.attempt_recovery, q.max_rounds) == (False, 0)
-    assert q.watch(watcher, watcher).watch_callbacks == (watcher,)
-    assert r.watch_callbacks == ()
-    assert r.pipeline is p.pipeline
+    copy = p.clone()
+    assert p.with_(temperature=0.5) is p  # a statement is enough, as 2.3 code writes it
+    assert p.params is not None
+    assert p.params.temperature == 0.5
+    p.with_(max_tokens=10)  # replaces the params set before (2.3's rule)
+    assert (p.params.temperature, p.params.max_tokens) == (None, 10)
+    assert p.set_(attempt_recovery=False, max_rounds=0) is p  # False and 0 are set
+    assert (p.attempt_recovery, p.max_rounds, p.drop_dialog) == (False, 0, True)
+    p.set_()  # None keeps every setting
+    assert (p.attempt_recovery, p.max_rounds) == (False, 0)
+    assert p.watch(watcher, watcher) is p
+    assert p.watch(watcher).watch_callbacks == (watcher,)
+    # clone gives a separate variant: the copy made before is untouched, a new one keeps all
+    assert (copy.params, copy.attempt_recovery, copy.max_rounds, copy.watch_callbacks) == (
+        None,
+        True,
+        3,
+        (),
+    )
+    again = p.clone(skip_callbacks=True)
+    assert again is not p
+    assert again.watch_callbacks == ()
+    assert (again.params, again.max_rounds) == (p.params, 0)
+    assert again.pipeline is p.pipeline
+    again.with_(temperature=1.0)
+    assert p.params.temperature is None
 
 
 async def test_params_reach_the_generator_and_watchers_run() -> None:

@@ -292,20 +292,22 @@ class Prompt(t.Generic[P, R]):
         return dataclasses.replace(self, **changes)
 
     def with_(self, params: GenerateParams | None = None, **kwargs: t.Any) -> Prompt[P, R]:
-        """A copy whose params are these merged over the current ones.
+        """Set the params later calls generate with (they replace any set before, as in 2.3).
+
+        Changes this prompt in place and returns it, so both ``p.with_(...)`` as a statement
+        and ``p.with_(...).run_many(...)`` work; use `clone` first for a separate variant.
 
         Args:
-            params: Params to merge; when None, built from ``kwargs``.
+            params: The params; when None, built from ``kwargs``.
             **kwargs: Fields of `GenerateParams`.
 
         Returns:
-            The new prompt.
+            This prompt.
         """
         from rigging.generator import GenerateParams
 
-        new = params if params is not None else GenerateParams(**kwargs)
-        merged = self.params.merge_with(new) if self.params is not None else new
-        return self._replace(params=merged)
+        self.params = params if params is not None else GenerateParams(**kwargs)
+        return self
 
     def set_(
         self,
@@ -313,30 +315,31 @@ class Prompt(t.Generic[P, R]):
         drop_dialog: bool | None = None,
         max_rounds: int | None = None,
     ) -> Prompt[P, R]:
-        """A copy with other recovery settings (None keeps a setting; False and 0 are set).
+        """Change recovery settings in place (None keeps a setting; False and 0 are set).
 
         Returns:
-            The new prompt.
+            This prompt.
         """
-        return self._replace(
-            attempt_recovery=self.attempt_recovery
-            if attempt_recovery is None
-            else attempt_recovery,
-            drop_dialog=self.drop_dialog if drop_dialog is None else drop_dialog,
-            max_rounds=self.max_rounds if max_rounds is None else max_rounds,
-        )
+        if attempt_recovery is not None:
+            self.attempt_recovery = attempt_recovery
+        if drop_dialog is not None:
+            self.drop_dialog = drop_dialog
+        if max_rounds is not None:
+            self.max_rounds = max_rounds
+        return self
 
     def watch(self, *callbacks: Callable[..., Awaitable[t.Any]]) -> Prompt[P, R]:
-        """A copy with watch callbacks added (duplicates ignored).
+        """Add watch callbacks in place (duplicates ignored).
 
         Returns:
-            The new prompt.
+            This prompt.
         """
         merged = list(self.watch_callbacks)
         for callback in callbacks:
             if callback not in merged:
                 merged.append(callback)
-        return self._replace(watch_callbacks=tuple(merged))
+        self.watch_callbacks = tuple(merged)
+        return self
 
     # --- running -------------------------------------------------------------------------------
 
