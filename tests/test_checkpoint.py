@@ -21,7 +21,7 @@ from _servers.openai_stub import OpenAIStub, RecordedRequest, Reply
 from pydantic import PrivateAttr
 
 import rigging as rg
-from rigging._pipeline.checkpoint import CheckpointError
+from rigging.error import CheckpointError
 from rigging.generator import GenerateParams
 from rigging.generator.testing import EchoGenerator, FailingGenerator
 

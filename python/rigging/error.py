@@ -16,6 +16,7 @@ from rigging._exports import public_dir as _public_dir
 from rigging._native import FanOutError, IdentifierError, RiggingError, ScanError, SpliceError
 
 __all__ = [
+    "CheckpointError",
     "CompletionExhaustedMaxRoundsError",
     "ExhaustedMaxRoundsError",
     "FanOutError",
@@ -239,6 +240,13 @@ class ToolDepthExceededError(MessagesExhaustedMaxRoundsError):
             f"Tool calls exceeded max_depth ({max_depth}): the model was still calling tools "
             f"after {max_depth} tool rounds; raise max_depth in using() or revise the prompt",
         )
+
+
+class CheckpointError(RiggingError):
+    """A batch checkpoint cannot be used (another pipeline or input set, in use, damaged).
+
+    The message says what changed and how to start over.
+    """
 
 
 class RestoredError(RiggingError):

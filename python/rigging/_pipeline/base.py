@@ -28,7 +28,7 @@ from rigging.tracing import finish_run_span, run_span
 
 if t.TYPE_CHECKING:
     import os
-    from collections.abc import AsyncIterable, AsyncIterator, Iterable
+    from collections.abc import AsyncGenerator, AsyncIterable, Iterable
 
     from rigging._cache.generator import CacheMode
     from rigging._cache.store import CacheStore
@@ -626,7 +626,7 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         total: int | None = None,
         checkpoint: str | os.PathLike[str] | None = None,
         checkpoint_mode: CheckpointMode = "resume",
-    ) -> AsyncIterator[tuple[int, ResultT]]:
+    ) -> AsyncGenerator[tuple[int, ResultT], None]:
         """Like `run_batch` at any size: yield ``(input index, result)`` as items finish.
 
         Inputs are read lazily from any iterable or async iterable, a window of items at a
@@ -646,8 +646,8 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
             checkpoint_mode: ``"resume"`` or ``"restart"``.
 
         Returns:
-            An async iterator of each input's index and its result (nothing runs before
-            iteration starts).
+            An async generator of each input's index and its result (nothing runs before
+            iteration starts; ``aclose()`` it, e.g. with ``contextlib.aclosing``, to stop early).
         """
         from rigging._pipeline.resumable import iter_results
 

@@ -19,7 +19,7 @@ import typing as t
 from array import array
 from pathlib import Path
 
-from rigging.error import RiggingError
+from rigging.error import CheckpointError
 
 if t.TYPE_CHECKING:
     from rigging._pipeline.base import PipelineBase
@@ -42,10 +42,6 @@ FORMAT = 1
 
 FSYNC_INTERVAL = 1.0
 """Most seconds between two fsyncs of a running checkpoint."""
-
-
-class CheckpointError(RiggingError):
-    """A checkpoint cannot be used: another pipeline or input set, or a damaged file."""
 
 
 def _canonical(value: t.Any) -> bytes:

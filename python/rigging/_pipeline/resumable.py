@@ -10,7 +10,7 @@ on; nothing keeps them afterwards.
 from __future__ import annotations
 
 import typing as t
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence, Sized
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Sequence, Sized
 from dataclasses import dataclass
 
 from rigging._pipeline.batch import close_progress, open_progress
@@ -319,7 +319,7 @@ async def iter_results(
     max_concurrency: int | None = None,
     progress: bool | str = False,
     total: int | None = None,
-) -> AsyncIterator[tuple[int, t.Any]]:
+) -> AsyncGenerator[tuple[int, t.Any], None]:
     """Yield ``(input index, result)`` in completion order (see `PipelineBase.iter_batch`).
 
     Args:
