@@ -275,7 +275,16 @@ mod tests {
 
     #[test]
     fn utf8_width_is_the_encoded_length() {
-        for c in ['a', '\u{7f}', 'é', '\u{7ff}', '€', '\u{fffd}', '😀', '\u{10ffff}'] {
+        for c in [
+            'a',
+            '\u{7f}',
+            'é',
+            '\u{7ff}',
+            '€',
+            '\u{fffd}',
+            '😀',
+            '\u{10ffff}',
+        ] {
             let mut buf = [0; 4];
             let encoded = c.encode_utf8(&mut buf);
             assert_eq!(utf8_width(encoded.as_bytes()[0]), c.len_utf8(), "{c:?}");
