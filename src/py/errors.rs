@@ -135,6 +135,33 @@ fn plain(class: ErrorClass, err: &impl ToString) -> PyErr {
     raise(|py| new_error(py, class, &err.to_string(), &[]))
 }
 
+/// A `SpliceError` with the message of `err`.
+#[cold]
+fn splice_error(err: &impl ToString) -> PyErr {
+    plain(ErrorClass::Splice, err)
+}
+
+/// A builtin `ValueError` with the message of `err`.
+#[cold]
+fn value_error(err: &impl ToString) -> PyErr {
+    PyValueError::new_err(err.to_string())
+}
+
+/// `From<E> for PyErr` for error types whose exception `$make(&err)` builds from the message.
+macro_rules! from_message {
+    ($make:ident => $($error:ty),+) => {$(
+        impl From<$error> for PyErr {
+            #[cold]
+            fn from(err: $error) -> Self {
+                $make(&err)
+            }
+        }
+    )+};
+}
+
+from_message!(value_error => FieldError, CodecError, InvalidWtf8);
+from_message!(splice_error => SpliceError, NegativeOffset);
+
 impl From<IdentError> for PyErr {
     #[cold]
     fn from(err: IdentError) -> Self {
@@ -147,27 +174,6 @@ impl From<IdentError> for PyErr {
                 &[("position", position)],
             )
         })
-    }
-}
-
-impl From<FieldError> for PyErr {
-    #[cold]
-    fn from(err: FieldError) -> Self {
-        PyValueError::new_err(err.to_string())
-    }
-}
-
-impl From<SpliceError> for PyErr {
-    #[cold]
-    fn from(err: SpliceError) -> Self {
-        plain(ErrorClass::Splice, &err)
-    }
-}
-
-impl From<NegativeOffset> for PyErr {
-    #[cold]
-    fn from(err: NegativeOffset) -> Self {
-        plain(ErrorClass::Splice, &err)
     }
 }
 
@@ -189,24 +195,8 @@ impl From<ScanError> for PyErr {
         match err {
             ScanError::Finished => PyRuntimeError::new_err(err.to_string()),
             ScanError::InvalidTagName { .. } => plain(ErrorClass::Scan, &err),
-            ScanError::InvalidUtf8 { .. } | ScanError::TruncatedUtf8 { .. } => {
-                PyValueError::new_err(err.to_string())
-            }
+            ScanError::InvalidUtf8 { .. } | ScanError::TruncatedUtf8 { .. } => value_error(&err),
         }
-    }
-}
-
-impl From<CodecError> for PyErr {
-    #[cold]
-    fn from(err: CodecError) -> Self {
-        PyValueError::new_err(err.to_string())
-    }
-}
-
-impl From<InvalidWtf8> for PyErr {
-    #[cold]
-    fn from(err: InvalidWtf8) -> Self {
-        PyValueError::new_err(err.to_string())
     }
 }
 
