@@ -31,10 +31,7 @@ use std::fmt;
 
 mod error;
 
-pub use error::{
-    index_from_signed, limit_from_signed, max_rounds_from_signed, size_from_signed, FanOutError,
-    FanOutErrorKind, Outcome,
-};
+pub use error::{FanOutError, FanOutErrorKind, Outcome};
 
 /// Where one item stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -77,6 +77,17 @@ pub(crate) fn is_char_start(b: u8) -> bool {
     (b & 0xC0) != 0x80
 }
 
+/// Width in bytes of the UTF-8 sequence that starts with the (valid) lead byte `lead`.
+#[inline]
+pub(crate) fn utf8_width(lead: u8) -> usize {
+    match lead {
+        0x00..=0x7F => 1,
+        0xC0..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        _ => 4,
+    }
+}
+
 /// Converts non-decreasing byte offsets of one text into code-point offsets.
 ///
 /// ```
@@ -258,20 +269,27 @@ impl<'a> CharToByte<'a> {
     }
 }
 
-/// Width in bytes of the UTF-8 sequence that starts with `lead`.
-#[inline]
-fn utf8_width(lead: u8) -> usize {
-    match lead {
-        0x00..=0x7F => 1,
-        0xC0..=0xDF => 2,
-        0xE0..=0xEF => 3,
-        _ => 4,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utf8_width_is_the_encoded_length() {
+        for c in [
+            'a',
+            '\u{7f}',
+            'é',
+            '\u{7ff}',
+            '€',
+            '\u{fffd}',
+            '😀',
+            '\u{10ffff}',
+        ] {
+            let mut buf = [0; 4];
+            let encoded = c.encode_utf8(&mut buf);
+            assert_eq!(utf8_width(encoded.as_bytes()[0]), c.len_utf8(), "{c:?}");
+        }
+    }
 
     #[test]
     fn counts_code_points_not_bytes() {

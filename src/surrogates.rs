@@ -155,15 +155,7 @@ pub fn splice(
         *before += r.text.chars().count();
     }
     surrogates.sort_unstable();
-    let mut mapped = mapped;
-    mapped.truncate(spans.len());
-    Ok((
-        Lossless {
-            text: out,
-            surrogates,
-        },
-        mapped,
-    ))
+    Ok(spliced(out, surrogates, mapped, spans.len()))
 }
 
 /// [`crate::strip::strip_spans`] over a text with lone surrogates (see [`splice`]).
@@ -174,7 +166,7 @@ pub fn strip_spans(
 ) -> Result<LosslessSpliced, crate::strip::SpliceError> {
     let mut all = spans.to_vec();
     all.extend(text.surrogates.iter().map(|&(at, _)| (at, at + 1)));
-    let (out, mut mapped) = crate::strip::strip_spans(&text.text, remove, &all)?;
+    let (out, mapped) = crate::strip::strip_spans(&text.text, remove, &all)?;
     let surrogates = text
         .surrogates
         .iter()
@@ -184,14 +176,19 @@ pub fn strip_spans(
             _ => None,
         })
         .collect();
-    mapped.truncate(spans.len());
-    Ok((
-        Lossless {
-            text: out,
-            surrogates,
-        },
-        mapped,
-    ))
+    Ok(spliced(out, surrogates, mapped, spans.len()))
+}
+
+/// The result of a splice whose first `kept` mapped spans are the caller's (the others
+/// followed surrogates and edits).
+fn spliced(
+    text: String,
+    surrogates: Vec<(usize, u16)>,
+    mut mapped: Vec<Option<(usize, usize)>>,
+    kept: usize,
+) -> LosslessSpliced {
+    mapped.truncate(kept);
+    (Lossless { text, surrogates }, mapped)
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Errors of the fan-out table, and the checked conversions bindings use for signed integers.
+//! Errors of the fan-out table.
 
 use std::fmt;
 
@@ -55,7 +55,7 @@ pub enum FanOutErrorKind {
         /// Number of items in the table.
         size: usize,
     },
-    /// A negative index (from a binding whose integers are signed).
+    /// A negative index (callers whose integers are signed check them into this).
     NegativeIndex {
         /// The index given.
         value: i64,
@@ -153,65 +153,31 @@ impl fmt::Display for FanOutError {
 
 impl std::error::Error for FanOutError {}
 
-/// A signed item index from a binding, as a table index.
-pub fn index_from_signed(value: i64) -> Result<usize, FanOutError> {
-    usize::try_from(value).map_err(|_| FanOutErrorKind::NegativeIndex { value }.into())
-}
-
-/// A signed table size from a binding (the upper bound is checked by [`super::FanOut::new`]).
-pub fn size_from_signed(value: i64) -> Result<usize, FanOutError> {
-    usize::try_from(value).map_err(|_| {
-        FanOutErrorKind::BadSize {
-            value: value.into(),
-        }
-        .into()
-    })
-}
-
-/// A signed `max_rounds` from a binding (0 is rejected by [`super::FanOut::new`]).
-pub fn max_rounds_from_signed(value: i64) -> Result<u32, FanOutError> {
-    u32::try_from(value).map_err(|_| {
-        FanOutErrorKind::BadMaxRounds {
-            value: value.into(),
-        }
-        .into()
-    })
-}
-
-/// A signed `next_round` limit from a binding (0 is rejected by `next_round`).
-pub fn limit_from_signed(value: Option<i64>) -> Result<Option<usize>, FanOutError> {
-    value
-        .map(|v| {
-            usize::try_from(v).map_err(|_| FanOutErrorKind::BadLimit { value: v.into() }.into())
-        })
-        .transpose()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn message(kind: FanOutErrorKind) -> String {
+        FanOutError::from(kind).to_string()
+    }
+
     #[test]
-    fn signed_conversions() {
-        assert_eq!(index_from_signed(4), Ok(4));
-        let e = index_from_signed(-1).unwrap_err();
-        assert_eq!(e.index, None);
-        assert_eq!(e.to_string(), "item index must be non-negative, got -1");
-        assert_eq!(size_from_signed(0), Ok(0));
+    fn argument_messages_name_the_value_and_the_range() {
         assert_eq!(
-            size_from_signed(-3).unwrap_err().to_string(),
+            message(FanOutErrorKind::NegativeIndex { value: -1 }),
+            "item index must be non-negative, got -1"
+        );
+        assert_eq!(
+            message(FanOutErrorKind::BadSize { value: -3 }),
             "size must be between 0 and 4294967295 items, got -3"
         );
-        assert_eq!(max_rounds_from_signed(2), Ok(2));
         assert_eq!(
-            max_rounds_from_signed(1 << 40).unwrap_err().to_string(),
+            message(FanOutErrorKind::BadMaxRounds { value: 1 << 40 }),
             "max_rounds (the number of sends per item) must be between 1 and 4294967295, \
              got 1099511627776"
         );
-        assert_eq!(limit_from_signed(None), Ok(None));
-        assert_eq!(limit_from_signed(Some(5)), Ok(Some(5)));
-        let e = limit_from_signed(Some(-2)).unwrap_err();
-        assert_eq!(e.kind.name(), "bad_limit");
+        let e = FanOutError::from(FanOutErrorKind::BadLimit { value: -2 });
+        assert_eq!((e.kind.name(), e.index), ("bad_limit", None));
         assert_eq!(
             e.to_string(),
             "limit must be at least 1 (pass None for no limit), got -2"

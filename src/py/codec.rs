@@ -163,7 +163,7 @@ impl PyCodecPlan {
                     .collect(),
             );
         }
-        let plan = Plan::new(plans).map_err(|err| PyValueError::new_err(err.to_string()))?;
+        let plan = Plan::new(plans)?;
         Ok(Self {
             plan,
             parse_keys,
@@ -174,8 +174,7 @@ impl PyCodecPlan {
     /// The validator input (a dict) read from one element's text.
     #[pyo3(signature = (element, max_depth = MAX_DEPTH))]
     fn parse(&self, py: Python<'_>, element: &str, max_depth: usize) -> PyResult<Py<PyAny>> {
-        let value = codec::parse(&self.plan, element, max_depth)
-            .map_err(|err| PyValueError::new_err(err.to_string()))?;
+        let value = codec::parse(&self.plan, element, max_depth)?;
         to_py(py, self, 0, &value)
     }
 

@@ -3,11 +3,37 @@
 //! `RiggingError` is the root of every rigging exception. The native parse errors also
 //! subclass the matching builtin (`ValueError`, `RuntimeError`) so generic handlers keep
 //! working; those classes have two bases, so they are built with `type(...)` at import.
+//!
+//! Every error the core (or a binding's argument check, [`super::ints`]) returns converts
+//! here with `From`, so binding code only writes `?`:
+//!
+//! | error | Python exception |
+//! | --- | --- |
+//! | [`IdentError`] (`Identifier.parse`) | `IdentifierError` (a `ValueError`), with `position` |
+//! | [`FieldError`] (`Identifier(...)`) | `ValueError` |
+//! | [`SpliceError`], [`NegativeOffset`] | `SpliceError` (a `ValueError`) |
+//! | [`FanOutError`] | `FanOutError` (a `RuntimeError`), with `kind` and `index` |
+//! | [`ScanError`]: invalid tag name | `ScanError` (a `ValueError`) |
+//! | [`ScanError`]: invalid or truncated UTF-8 | `ValueError` |
+//! | [`ScanError`]: fed after `finish` | `RuntimeError` |
+//! | [`CodecError`] | `ValueError` |
+//! | [`InvalidWtf8`] | `ValueError` |
+//!
+//! The message is always the error's `Display`.
 
 use pyo3::exceptions::{PyException, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple, PyType};
+use pyo3::IntoPyObjectExt;
+
+use super::ints::NegativeOffset;
+use crate::codec::CodecError;
+use crate::fanout::FanOutError;
+use crate::ident::{FieldError, IdentError};
+use crate::scan::ScanError;
+use crate::strip::SpliceError;
+use crate::surrogates::InvalidWtf8;
 
 pyo3::create_exception!(
     rigging._native,
@@ -18,7 +44,7 @@ pyo3::create_exception!(
 
 /// The native exception classes that have a builtin second base.
 #[derive(Clone, Copy)]
-pub(crate) enum ErrorClass {
+enum ErrorClass {
     /// A connection string could not be parsed (also a `ValueError`).
     Identifier,
     /// A splice/strip request was inconsistent with its text (also a `ValueError`).
@@ -69,7 +95,7 @@ impl ErrorClass {
     }
 
     /// The Python class for this error, created on first use.
-    pub(crate) fn get(self, py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    fn get(self, py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
         let (cell, name, doc) = self.spec();
         let ty = cell.get_or_try_init(py, || -> PyResult<Py<PyType>> {
             let bases = PyTuple::new(py, [py.get_type::<RiggingError>(), self.builtin_base(py)])?;
@@ -83,22 +109,95 @@ impl ErrorClass {
     }
 }
 
-/// Build an exception of `class` with `message` and extra attributes set on the instance.
-#[cold]
-pub(crate) fn new_error(
+/// An exception of `class` with `message` and extra attributes set on the instance.
+fn new_error(
     py: Python<'_>,
     class: ErrorClass,
     message: &str,
-    attrs: &[(&str, usize)],
-) -> PyErr {
-    let build = || -> PyResult<PyErr> {
-        let instance = class.get(py)?.call1((message,))?;
-        for (key, value) in attrs {
-            instance.setattr(*key, *value)?;
+    attrs: &[(&str, Bound<'_, PyAny>)],
+) -> PyResult<PyErr> {
+    let instance = class.get(py)?.call1((message,))?;
+    for (key, value) in attrs {
+        instance.setattr(*key, value)?;
+    }
+    Ok(PyErr::from_value(instance))
+}
+
+/// The exception `build` makes, or the error that stopped it (holding the GIL meanwhile).
+#[cold]
+fn raise(build: impl FnOnce(Python<'_>) -> PyResult<PyErr>) -> PyErr {
+    Python::attach(|py| build(py).unwrap_or_else(|err| err))
+}
+
+/// An exception of `class` with the message of `err` and no attributes.
+#[cold]
+fn plain(class: ErrorClass, err: &impl ToString) -> PyErr {
+    raise(|py| new_error(py, class, &err.to_string(), &[]))
+}
+
+/// A `SpliceError` with the message of `err`.
+#[cold]
+fn splice_error(err: &impl ToString) -> PyErr {
+    plain(ErrorClass::Splice, err)
+}
+
+/// A builtin `ValueError` with the message of `err`.
+#[cold]
+fn value_error(err: &impl ToString) -> PyErr {
+    PyValueError::new_err(err.to_string())
+}
+
+/// `From<E> for PyErr` for error types whose exception `$make(&err)` builds from the message.
+macro_rules! from_message {
+    ($make:ident => $($error:ty),+) => {$(
+        impl From<$error> for PyErr {
+            #[cold]
+            fn from(err: $error) -> Self {
+                $make(&err)
+            }
         }
-        Ok(PyErr::from_value(instance))
-    };
-    build().unwrap_or_else(|err| err)
+    )+};
+}
+
+from_message!(value_error => FieldError, CodecError, InvalidWtf8);
+from_message!(splice_error => SpliceError, NegativeOffset);
+
+impl From<IdentError> for PyErr {
+    #[cold]
+    fn from(err: IdentError) -> Self {
+        raise(|py| {
+            let position = err.position.into_bound_py_any(py)?;
+            new_error(
+                py,
+                ErrorClass::Identifier,
+                &err.to_string(),
+                &[("position", position)],
+            )
+        })
+    }
+}
+
+impl From<FanOutError> for PyErr {
+    #[cold]
+    fn from(err: FanOutError) -> Self {
+        raise(|py| {
+            let kind = err.kind.name().into_bound_py_any(py)?;
+            let index = err.index.into_bound_py_any(py)?;
+            let attrs = [("kind", kind), ("index", index)];
+            new_error(py, ErrorClass::FanOut, &err.to_string(), &attrs)
+        })
+    }
+}
+
+impl From<ScanError> for PyErr {
+    #[cold]
+    fn from(err: ScanError) -> Self {
+        match err {
+            ScanError::Finished => PyRuntimeError::new_err(err.to_string()),
+            ScanError::InvalidTagName { .. } => plain(ErrorClass::Scan, &err),
+            ScanError::InvalidUtf8 { .. } | ScanError::TruncatedUtf8 { .. } => value_error(&err),
+        }
+    }
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

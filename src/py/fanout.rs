@@ -1,12 +1,9 @@
-//! `FanOut` for Python: converts indices and errors around [`crate::fanout::FanOut`].
+//! `FanOut` for Python: converts indices (see [`super::ints`]) around [`crate::fanout::FanOut`].
 
 use pyo3::prelude::*;
 
-use super::errors::{new_error, ErrorClass};
-use crate::fanout::{
-    index_from_signed, limit_from_signed, max_rounds_from_signed, size_from_signed, FanOut,
-    FanOutError, Outcome, State,
-};
+use super::ints;
+use crate::fanout::{FanOut, Outcome, State};
 
 /// Rounds at least this large are taken with the GIL released.
 const DETACH_AT: usize = 16_384;
@@ -17,32 +14,10 @@ pub(crate) struct PyFanOut {
     inner: FanOut,
 }
 
-#[cold]
-fn fanout_error(py: Python<'_>, err: &FanOutError) -> PyErr {
-    let exc = new_error(py, ErrorClass::FanOut, &err.to_string(), &[]);
-    let value = exc.value(py);
-    let attrs = value
-        .setattr("kind", err.kind.name())
-        .and_then(|()| value.setattr("index", err.index));
-    match attrs {
-        Ok(()) => exc,
-        Err(failed) => failed,
-    }
-}
-
-fn convert<T>(py: Python<'_>, result: Result<T, FanOutError>) -> PyResult<T> {
-    result.map_err(|err| fanout_error(py, &err))
-}
-
-fn indices(py: Python<'_>, raw: Vec<i64>) -> PyResult<Vec<usize>> {
-    convert(py, raw.into_iter().map(index_from_signed).collect())
-}
-
 impl PyFanOut {
     /// Applies `outcome`; true when the item was queued for another round.
-    fn mark(&mut self, py: Python<'_>, index: i64, outcome: Outcome) -> PyResult<bool> {
-        let index = convert(py, index_from_signed(index))?;
-        let state = convert(py, self.inner.mark(index, outcome))?;
+    fn mark(&mut self, index: i64, outcome: Outcome) -> PyResult<bool> {
+        let state = self.inner.mark(ints::index(index)?, outcome)?;
         Ok(state == State::Again)
     }
 
@@ -52,14 +27,14 @@ impl PyFanOut {
         raw: Vec<i64>,
         outcome: Outcome,
     ) -> PyResult<Vec<bool>> {
-        let list = indices(py, raw)?;
+        let list = ints::indices(raw)?;
         let inner = &mut self.inner;
         let result = if list.len() >= DETACH_AT {
             py.detach(|| inner.mark_many(&list, outcome))
         } else {
             inner.mark_many(&list, outcome)
         };
-        let states = convert(py, result)?;
+        let states = result?;
         Ok(states.into_iter().map(|s| s == State::Again).collect())
     }
 }
@@ -68,38 +43,36 @@ impl PyFanOut {
 impl PyFanOut {
     #[new]
     #[pyo3(signature = (size, max_rounds))]
-    fn new(py: Python<'_>, size: i64, max_rounds: i64) -> PyResult<Self> {
-        let size = convert(py, size_from_signed(size))?;
-        let max_rounds = convert(py, max_rounds_from_signed(max_rounds))?;
-        let inner = convert(py, FanOut::new(size, max_rounds))?;
+    fn new(size: i64, max_rounds: i64) -> PyResult<Self> {
+        let inner = FanOut::new(ints::size(size)?, ints::max_rounds(max_rounds)?)?;
         Ok(Self { inner })
     }
 
     #[pyo3(signature = (limit = None))]
     fn next_round(&mut self, py: Python<'_>, limit: Option<i64>) -> PyResult<Vec<usize>> {
-        let limit = convert(py, limit_from_signed(limit))?;
+        let limit = ints::limit(limit)?;
         let inner = &mut self.inner;
         let result = if inner.ready_count() >= DETACH_AT {
             py.detach(|| inner.next_round(limit))
         } else {
             inner.next_round(limit)
         };
-        convert(py, result)
+        Ok(result?)
     }
 
     #[pyo3(signature = (index, /))]
-    fn complete(&mut self, py: Python<'_>, index: i64) -> PyResult<()> {
-        self.mark(py, index, Outcome::Complete).map(drop)
+    fn complete(&mut self, index: i64) -> PyResult<()> {
+        self.mark(index, Outcome::Complete).map(drop)
     }
 
     #[pyo3(signature = (index, /))]
-    fn fail(&mut self, py: Python<'_>, index: i64) -> PyResult<()> {
-        self.mark(py, index, Outcome::Fail).map(drop)
+    fn fail(&mut self, index: i64) -> PyResult<()> {
+        self.mark(index, Outcome::Fail).map(drop)
     }
 
     #[pyo3(signature = (index, /))]
-    fn again(&mut self, py: Python<'_>, index: i64) -> PyResult<bool> {
-        self.mark(py, index, Outcome::Again)
+    fn again(&mut self, index: i64) -> PyResult<bool> {
+        self.mark(index, Outcome::Again)
     }
 
     #[pyo3(signature = (indices, /))]
@@ -118,15 +91,13 @@ impl PyFanOut {
     }
 
     #[pyo3(signature = (index, /))]
-    fn state(&self, py: Python<'_>, index: i64) -> PyResult<&'static str> {
-        let index = convert(py, index_from_signed(index))?;
-        convert(py, self.inner.state(index)).map(State::name)
+    fn state(&self, index: i64) -> PyResult<&'static str> {
+        Ok(self.inner.state(ints::index(index)?)?.name())
     }
 
     #[pyo3(signature = (index, /))]
-    fn sends(&self, py: Python<'_>, index: i64) -> PyResult<u32> {
-        let index = convert(py, index_from_signed(index))?;
-        convert(py, self.inner.sends(index))
+    fn sends(&self, index: i64) -> PyResult<u32> {
+        Ok(self.inner.sends(ints::index(index)?)?)
     }
 
     fn is_finished(&self) -> bool {

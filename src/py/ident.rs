@@ -1,23 +1,12 @@
-//! `Identifier`: converts fields and parameter values, calls [`crate::ident`], maps errors.
+//! `Identifier`: converts fields and parameter values, calls [`crate::ident`].
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use pyo3::IntoPyObjectExt;
 
-use super::errors::{new_error, ErrorClass};
 use super::text::text_of;
-use crate::ident::{self, IdentError, Value};
-
-#[cold]
-fn ident_error(py: Python<'_>, err: &IdentError) -> PyErr {
-    new_error(
-        py,
-        ErrorClass::Identifier,
-        &err.to_string(),
-        &[("position", err.position)],
-    )
-}
+use crate::ident::{self, Value};
 
 /// How a parameter is named in an error: by name when it looks like one, else by index.
 fn describe(key: &str, index: usize) -> String {
@@ -108,17 +97,15 @@ impl PyIdentifier {
                 list.push((key, value));
             }
         }
-        ident::Identifier::new(provider, model, list, api_key)
-            .map(|inner| Self { inner })
-            .map_err(|err| PyValueError::new_err(err.to_string()))
+        let inner = ident::Identifier::new(provider, model, list, api_key)?;
+        Ok(Self { inner })
     }
 
     /// Parse a connection string.
     #[staticmethod]
-    fn parse(py: Python<'_>, text: &Bound<'_, PyString>) -> PyResult<Self> {
-        ident::Identifier::parse(&text_of(text)?)
-            .map(|inner| Self { inner })
-            .map_err(|err| ident_error(py, &err))
+    fn parse(text: &Bound<'_, PyString>) -> PyResult<Self> {
+        let inner = ident::Identifier::parse(&text_of(text)?)?;
+        Ok(Self { inner })
     }
 
     #[getter]

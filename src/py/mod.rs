@@ -6,8 +6,10 @@ mod codec;
 mod errors;
 mod fanout;
 mod ident;
+mod ints;
 mod redact;
 mod scan;
+mod span;
 mod strip;
 mod text;
 
@@ -17,6 +19,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)?;
     codec::register(m)?;
+    span::register(m)?;
     scan::register(m)?;
     strip::register(m)?;
     ident::register(m)?;

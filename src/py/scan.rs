@@ -1,205 +1,20 @@
-//! Bindings of [`crate::scan`]: `Span`, `scan`, `TagStream`. Conversion and error mapping only.
+//! Bindings of [`crate::scan`]: `Tags`, `scan`, `TagStream`, `TextStream`. Conversion only;
+//! the `Span` objects they return are laid out in [`super::span`].
 
 use std::borrow::Cow;
-use std::hash::{DefaultHasher, Hash, Hasher};
 
-use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PySlice, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
-use super::errors::{new_error, ErrorClass};
+use super::span::PySpan;
 use super::text::{lossless_of, text_of, to_py};
-use crate::scan::{self as core, Incomplete, ScanError, TagSet, TextStream};
+use crate::scan::{self as core, Incomplete, TagSet, TextStream};
 use crate::surrogates;
 
 /// Texts longer than this are scanned with the GIL released.
 const DETACH_BYTES: usize = 16 * 1024;
-
-/// A tag element found in a text (code-point offsets).
-///
-/// `tag` is one shared `str` per tag name (built once per call or stream), so a span costs
-/// one object and no string copy. The object is 48 bytes (see [`Offsets`]): a scan that
-/// finds a million spans allocates, faults in and frees a quarter less memory than with
-/// plain `usize` fields.
-#[pyclass(module = "rigging._native", name = "Span", frozen, skip_from_py_object)]
-pub(crate) struct PySpan {
-    #[pyo3(get)]
-    tag: Py<PyString>,
-    offsets: Offsets,
-}
-
-/// The numbers of a span: `u32`s when they fit (any text under 4G code points), else boxed.
-enum Offsets {
-    Narrow {
-        start: u32,
-        end: u32,
-        inner_start: u32,
-        inner_end: u32,
-        depth: u32,
-        /// Bit 0: self-closing; bit 1: closed.
-        flags: u8,
-    },
-    Wide(Box<core::Span>),
-}
-
-/// The header (16 bytes) plus this is one pymalloc size class.
-const _: () = assert!(std::mem::size_of::<PySpan>() == 32);
-
-const SELF_CLOSING: u8 = 1;
-const CLOSED: u8 = 2;
-
-/// Every field of a span but the tag.
-#[derive(PartialEq, Eq, Hash)]
-struct Fields {
-    start: usize,
-    end: usize,
-    inner_start: usize,
-    inner_end: usize,
-    depth: u32,
-    self_closing: bool,
-    closed: bool,
-}
-
-impl Offsets {
-    fn new(s: &core::Span) -> Self {
-        let narrow = |n: usize| u32::try_from(n).ok();
-        // `end` is the largest offset of a span.
-        match (
-            narrow(s.start),
-            narrow(s.end),
-            narrow(s.inner_start),
-            narrow(s.inner_end),
-        ) {
-            (Some(start), Some(end), Some(inner_start), Some(inner_end)) => Self::Narrow {
-                start,
-                end,
-                inner_start,
-                inner_end,
-                depth: s.depth,
-                flags: u8::from(s.self_closing) * SELF_CLOSING + u8::from(s.closed) * CLOSED,
-            },
-            _ => Self::Wide(Box::new(*s)),
-        }
-    }
-
-    fn fields(&self) -> Fields {
-        match *self {
-            Self::Narrow {
-                start,
-                end,
-                inner_start,
-                inner_end,
-                depth,
-                flags,
-            } => Fields {
-                start: start as usize,
-                end: end as usize,
-                inner_start: inner_start as usize,
-                inner_end: inner_end as usize,
-                depth,
-                self_closing: flags & SELF_CLOSING != 0,
-                closed: flags & CLOSED != 0,
-            },
-            Self::Wide(ref s) => Fields {
-                start: s.start,
-                end: s.end,
-                inner_start: s.inner_start,
-                inner_end: s.inner_end,
-                depth: s.depth,
-                self_closing: s.self_closing,
-                closed: s.closed,
-            },
-        }
-    }
-}
-
-#[pymethods]
-impl PySpan {
-    #[getter]
-    fn start(&self) -> usize {
-        self.fields().start
-    }
-
-    #[getter]
-    fn end(&self) -> usize {
-        self.fields().end
-    }
-
-    #[getter]
-    fn inner_start(&self) -> usize {
-        self.fields().inner_start
-    }
-
-    #[getter]
-    fn inner_end(&self) -> usize {
-        self.fields().inner_end
-    }
-
-    #[getter]
-    fn depth(&self) -> u32 {
-        self.fields().depth
-    }
-
-    #[getter]
-    fn self_closing(&self) -> bool {
-        self.fields().self_closing
-    }
-
-    #[getter]
-    fn closed(&self) -> bool {
-        self.fields().closed
-    }
-
-    #[getter]
-    fn slice<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let f = self.fields();
-        py.get_type::<PySlice>().call1((f.start, f.end))
-    }
-
-    #[getter]
-    fn inner_slice<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let f = self.fields();
-        py.get_type::<PySlice>().call1((f.inner_start, f.inner_end))
-    }
-
-    /// Equal when every field is (tags compared by value); `NotImplemented` for non-spans.
-    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, Self>) -> PyResult<bool> {
-        let other = other.get();
-        Ok(self.fields() == other.fields()
-            && self.tag.bind(py).to_str()? == other.tag.bind(py).to_str()?)
-    }
-
-    fn __hash__(&self, py: Python<'_>) -> PyResult<u64> {
-        let mut hasher = DefaultHasher::new();
-        self.tag.bind(py).to_str()?.hash(&mut hasher);
-        self.fields().hash(&mut hasher);
-        Ok(hasher.finish())
-    }
-
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        let py_bool = |b: bool| if b { "True" } else { "False" };
-        let f = self.fields();
-        Ok(format!(
-            "Span(tag='{}', start={}, end={}, inner_start={}, inner_end={}, depth={}, \
-             self_closing={}, closed={})",
-            self.tag.bind(py).to_str()?,
-            f.start,
-            f.end,
-            f.inner_start,
-            f.inner_end,
-            f.depth,
-            py_bool(f.self_closing),
-            py_bool(f.closed),
-        ))
-    }
-}
-
-impl PySpan {
-    fn fields(&self) -> Fields {
-        self.offsets.fields()
-    }
-}
 
 /// One Python `str` per tag name, shared by all the spans of that tag.
 fn tag_names(py: Python<'_>, tags: &TagSet) -> Vec<Py<PyString>> {
@@ -211,12 +26,10 @@ fn tag_names(py: Python<'_>, tags: &TagSet) -> Vec<Py<PyString>> {
 
 /// One Rust span as a Python span (tag index to the shared name string).
 fn py_span(py: Python<'_>, names: &[Py<PyString>], s: &core::Span) -> PySpan {
-    PySpan {
-        tag: names
-            .get(s.tag)
-            .map_or_else(|| PyString::new(py, "").unbind(), |name| name.clone_ref(py)),
-        offsets: Offsets::new(s),
-    }
+    let tag = names
+        .get(s.tag)
+        .map_or_else(|| PyString::new(py, "").unbind(), |name| name.clone_ref(py));
+    PySpan::new(tag, s)
 }
 
 /// Rust spans to a list of Python spans, built in place with no intermediate vector.
@@ -236,17 +49,6 @@ fn convert_fed<'py>(
     spans: &[core::Span],
 ) -> PyResult<Bound<'py, PyTuple>> {
     PyTuple::new(py, spans.iter().map(|s| py_span(py, names, s)))
-}
-
-#[cold]
-fn scan_error(py: Python<'_>, err: &ScanError) -> PyErr {
-    match err {
-        ScanError::Finished => PyRuntimeError::new_err(err.to_string()),
-        ScanError::InvalidTagName { .. } => new_error(py, ErrorClass::Scan, &err.to_string(), &[]),
-        ScanError::InvalidUtf8 { .. } | ScanError::TruncatedUtf8 { .. } => {
-            PyValueError::new_err(err.to_string())
-        }
-    }
 }
 
 /// The `incomplete=` mode (`"drop"` when not given).
@@ -289,7 +91,7 @@ fn tag_set(tags: &Bound<'_, PyAny>) -> PyResult<TagSet> {
         })?;
         names.push(text_of(name)?.into_owned());
     }
-    TagSet::new(names).map_err(|e| scan_error(tags.py(), &e))
+    Ok(TagSet::new(names)?)
 }
 
 /// A set of tag names checked once, for repeated `scan` calls (the per-call tag set and
@@ -418,13 +220,12 @@ impl PyTagStream {
             py.detach(|| inner.feed(bytes))
         } else {
             inner.feed(bytes)
-        }
-        .map_err(|e| scan_error(py, &e))?;
+        }?;
         convert_fed(py, &self.names, &spans)
     }
 
     fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let spans = self.inner.finish().map_err(|e| scan_error(py, &e))?;
+        let spans = self.inner.finish()?;
         convert(py, &self.names, &spans)
     }
 
@@ -495,8 +296,7 @@ impl PyTextStream {
                 py.detach(|| inner.feed(text))
             } else {
                 inner.feed(text)
-            }
-            .map_err(|e| scan_error(py, &e))?;
+            }?;
             this.surrogates
                 .extend(surrogates.into_iter().map(|(at, unit)| (base + at, unit)));
             let callback = match &this.on_spans {
@@ -512,7 +312,7 @@ impl PyTextStream {
     }
 
     fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let spans = self.inner.finish().map_err(|e| scan_error(py, &e))?;
+        let spans = self.inner.finish()?;
         convert(py, &self.names, &spans)
     }
 
@@ -575,7 +375,6 @@ fn stream_repr(kind: &str, stream: &core::TagStream) -> String {
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<PySpan>()?;
     m.add_class::<PyTags>()?;
     m.add_class::<PyTagStream>()?;
     m.add_class::<PyTextStream>()?;

@@ -1,54 +1,19 @@
-//! `splice` and `strip_spans`: convert offsets, call [`crate::strip`], map errors.
+//! `splice` and `strip_spans`: convert offsets (see [`super::ints`]), call [`crate::strip`].
 
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
-use super::errors::{new_error, ErrorClass};
+use super::ints::offsets;
 use super::text::{lossless_of, to_py};
 use crate::strip::{self, SpliceError, Spliced};
 use crate::surrogates::{self, Lossless, LosslessSpliced};
 
 type PySpans = Vec<Option<(usize, usize)>>;
 
-#[cold]
-fn splice_error(py: Python<'_>, err: &SpliceError) -> PyErr {
-    new_error(py, ErrorClass::Splice, &err.to_string(), &[])
-}
-
-#[cold]
-fn negative_error(py: Python<'_>, text: &str, what: &str, index: usize, pair: (i64, i64)) -> PyErr {
-    let (start, end) = pair;
-    let len = text.chars().count();
-    let message = format!(
-        "{what} {index} ({start}, {end}) has a negative offset in the text of length {len} \
-         (expected 0 <= start <= end <= {len})"
-    );
-    new_error(py, ErrorClass::Splice, &message, &[])
-}
-
-/// Offsets as `usize`, or a `SpliceError` naming the first pair with a negative offset.
-fn unsigned(
-    py: Python<'_>,
-    text: &str,
-    what: &str,
-    pairs: Vec<(i64, i64)>,
-) -> PyResult<Vec<(usize, usize)>> {
-    pairs
-        .into_iter()
-        .enumerate()
-        .map(
-            |(index, (start, end))| match (usize::try_from(start), usize::try_from(end)) {
-                (Ok(s), Ok(e)) => Ok((s, e)),
-                _ => Err(negative_error(py, text, what, index, (start, end))),
-            },
-        )
-        .collect()
-}
-
 type PySpliced<'py> = (Bound<'py, PyString>, PySpans);
 
 fn finish(py: Python<'_>, result: Result<Spliced, SpliceError>) -> PyResult<PySpliced<'_>> {
-    let (text, spans) = result.map_err(|err| splice_error(py, &err))?;
+    let (text, spans) = result?;
     Ok((PyString::new(py, &text), spans))
 }
 
@@ -58,7 +23,7 @@ fn finish_lossless(
     py: Python<'_>,
     result: Result<LosslessSpliced, SpliceError>,
 ) -> PyResult<PySpliced<'_>> {
-    let (out, spans) = result.map_err(|err| splice_error(py, &err))?;
+    let (out, spans) = result?;
     Ok((to_py(py, &out.text, &out.surrogates)?, spans))
 }
 
@@ -75,24 +40,24 @@ fn splice<'py>(
     let ranges: Vec<(i64, i64)> = edits.iter().map(|(s, e, _)| (*s, *e)).collect();
     let replacements: Option<Vec<&str>> = edits.iter().map(|(_, _, r)| r.to_str().ok()).collect();
     if let (Ok(text), Some(replacements)) = (text.to_str(), replacements) {
-        let ranges = unsigned(py, text, "edit", ranges)?;
+        let ranges = offsets(text, "edit", ranges)?;
         let edits: Vec<(usize, usize, &str)> = ranges
             .into_iter()
             .zip(replacements)
             .map(|((s, e), r)| (s, e, r))
             .collect();
-        let spans = unsigned(py, text, "span", spans)?;
+        let spans = offsets(text, "span", spans)?;
         let result = py.detach(|| strip::splice(text, &edits, &spans));
         return finish(py, result);
     }
     // Some text holds lone surrogates: carry them through as U+FFFD and put them back.
     let text = lossless_of(text)?;
-    let ranges = unsigned(py, &text.text, "edit", ranges)?;
+    let ranges = offsets(&text.text, "edit", ranges)?;
     let mut lossless = Vec::with_capacity(edits.len());
     for ((s, e), (_, _, r)) in ranges.into_iter().zip(&edits) {
         lossless.push((s, e, lossless_of(r)?));
     }
-    let spans = unsigned(py, &text.text, "span", spans)?;
+    let spans = offsets(&text.text, "span", spans)?;
     let result = py.detach(|| surrogates::splice(&text, &lossless, &spans));
     finish_lossless(py, result)
 }
@@ -107,14 +72,14 @@ fn strip_spans<'py>(
     spans: Vec<(i64, i64)>,
 ) -> PyResult<PySpliced<'py>> {
     if let Ok(text) = text.to_str() {
-        let remove = unsigned(py, text, "range to remove", remove)?;
-        let spans = unsigned(py, text, "span", spans)?;
+        let remove = offsets(text, "range to remove", remove)?;
+        let spans = offsets(text, "span", spans)?;
         let result = py.detach(|| strip::strip_spans(text, &remove, &spans));
         return finish(py, result);
     }
     let text: Lossless = lossless_of(text)?;
-    let remove = unsigned(py, &text.text, "range to remove", remove)?;
-    let spans = unsigned(py, &text.text, "span", spans)?;
+    let remove = offsets(&text.text, "range to remove", remove)?;
+    let spans = offsets(&text.text, "span", spans)?;
     let result = py.detach(|| surrogates::strip_spans(&text, &remove, &spans));
     finish_lossless(py, result)
 }

@@ -7,7 +7,6 @@
 
 use std::borrow::Cow;
 
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
@@ -36,7 +35,7 @@ pub(crate) fn lossless_of(s: &Bound<'_, PyString>) -> PyResult<Lossless> {
 fn lossless(s: &Bound<'_, PyString>) -> PyResult<Lossless> {
     let encoded = s.call_method1("encode", ("utf-8", "surrogatepass"))?;
     let bytes = encoded.cast::<PyBytes>()?.as_bytes().to_vec();
-    surrogates::from_wtf8(bytes).map_err(|e| PyValueError::new_err(e.to_string()))
+    Ok(surrogates::from_wtf8(bytes)?)
 }
 
 /// A Python `str` of `text` with the recorded surrogates put back.

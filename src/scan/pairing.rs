@@ -16,6 +16,24 @@ struct Open {
     inner_start: usize,
 }
 
+impl Open {
+    /// The span of this start of `tag` when it ends at `end`, its content at `inner_end`,
+    /// with `depth` starts of its name still open around it.
+    #[inline]
+    fn span(self, tag: usize, end: usize, inner_end: usize, depth: usize, closed: bool) -> Span {
+        Span {
+            tag,
+            start: self.start,
+            end,
+            inner_start: self.inner_start,
+            inner_end,
+            depth: depth_u32(depth),
+            self_closing: false,
+            closed,
+        }
+    }
+}
+
 /// The open-tag stacks.
 #[derive(Debug, Clone)]
 pub(crate) struct Pairing {
@@ -70,16 +88,7 @@ impl Pairing {
                     return;
                 };
                 if let Some(open) = stack.pop() {
-                    out.push(Span {
-                        tag,
-                        start: open.start,
-                        end,
-                        inner_start: open.inner_start,
-                        inner_end: start,
-                        depth: depth_u32(stack.len()),
-                        self_closing: false,
-                        closed: true,
-                    });
+                    out.push(open.span(tag, end, start, stack.len(), true));
                 }
             }
         }
@@ -123,16 +132,7 @@ impl Pairing {
                 let Some(open) = stack.pop() else { continue };
                 *work += 1;
                 pushed += 1;
-                out.push(Span {
-                    tag,
-                    start: open.start,
-                    end,
-                    inner_start: open.inner_start,
-                    inner_end: end,
-                    depth: depth_u32(stack.len()),
-                    self_closing: false,
-                    closed: false,
-                });
+                out.push(open.span(tag, end, end, stack.len(), false));
                 if let Some(next) = stack.last() {
                     tops.push((next.start, tag));
                 }

@@ -8,6 +8,7 @@
 use super::lexer::Lexer;
 use super::pairing::Pairing;
 use super::{Incomplete, ScanError, Span, TagSet};
+use crate::offsets::utf8_width;
 
 /// Lexer plus pairing: the one machine behind both [`super::scan`] and [`TagStream`].
 #[derive(Debug, Clone)]
@@ -210,15 +211,5 @@ impl TagStream {
         self.tail = tail;
         self.tail_len = tail_len;
         Ok(())
-    }
-}
-
-/// Width of the UTF-8 character whose (valid) lead byte is `lead`.
-fn utf8_width(lead: u8) -> usize {
-    match lead {
-        0x00..=0x7F => 1,
-        0xC0..=0xDF => 2,
-        0xE0..=0xEF => 3,
-        _ => 4,
     }
 }
