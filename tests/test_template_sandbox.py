@@ -157,3 +157,72 @@ def test_http_spec_templates_refuse_every_escape(tmp_path: Path) -> None:
             with pytest.raises(ProcessingError, match=r"unsafe|refused|not safely callable"):
                 call()
         assert not marker.exists(), name
+
+
+# Template text that would run for hours or build terabytes: each is refused within the render's
+# budget (steps, characters), whichever operation it uses to amplify.
+_EXHAUSTING = {
+    "nested-range": "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}"
+    "{% endfor %}",
+    "nested-string": "{% set s = 'a' * 1000000 %}{% for a in s %}{% for b in s %}{% endfor %}"
+    "{% endfor %}",
+    "macro-fork": "{% macro m(n) %}{% if n %}{{ m(n-1) }}{{ m(n-1) }}{% endif %}{% endmacro %}"
+    "{{ m(40) }}",
+    "recursive-loop": "{% for x in [1] recursive %}{{ loop(range(100000)) }}{% endfor %}",
+    "recursive-macro": "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}",
+    "tilde-doubling": "{% set ns = namespace(x='ab') %}{% for i in range(60) %}"
+    "{% set ns.x = ns.x ~ ns.x %}{% endfor %}{{ ns.x|length }}",
+    "plus-doubling": "{% set ns = namespace(x='ab') %}{% for i in range(60) %}"
+    "{% set ns.x = ns.x + ns.x %}{% endfor %}{{ ns.x|length }}",
+    "list-plus-doubling": "{% set ns = namespace(x=[1]) %}{% for i in range(60) %}"
+    "{% set ns.x = ns.x + ns.x %}{% endfor %}{{ ns.x|length }}",
+    "join": "{{ (['x' * 1000000] * 1000000)|join }}",
+    "str-join": "{{ ''.join(['x' * 1000000] * 1000000) }}",
+    "join-attribute": "{{ ([{'a': 'x' * 1000000}] * 1000000)|join(attribute='a') }}",
+    "replace": "{{ ('a' * 1000000)|replace('', 'b' * 1000000) }}",
+    "str-replace": "{{ ('a' * 1000000).replace('', 'b' * 1000000) }}",
+    "translate": "{{ ('a' * 1000000).translate({97: 'b' * 1000000}) }}",
+    "wordwrap": "{{ ('a ' * 500000)|wordwrap(1, wrapstring='x' * 1000000) }}",
+    "indent-text": "{{ ('\\n' * 1000000)|indent('x' * 1000000) }}",
+    "batch-fill": "{{ [1]|batch(10000000000, 0)|list|length }}",
+    "slice-count": "{{ [1]|slice(10000000000)|list|length }}",
+    "lipsum": "{{ lipsum(1000000000) }}",
+    "print-shared-list": "{% set a = ['x' * 1000] * 1000 %}{% set b = [a] * 1000 %}{{ b }}",
+    "literal-nesting": "{% set a = ['xxxxxxxxxx'] * 10 %}{% set b = [a,a,a,a,a,a,a,a,a,a] %}"
+    "{% set c = [b,b,b,b,b,b,b,b,b,b] %}{% set d = [c,c,c,c,c,c,c,c,c,c] %}"
+    "{% set e = [d,d,d,d,d,d,d,d,d,d] %}{% set f = [e,e,e,e,e,e,e,e,e,e] %}"
+    "{% set g = [f,f,f,f,f,f,f,f,f,f] %}{{ g|string|length }}",
+    "tojson-indent": "{% set a = [1] * 1000000 %}{{ a|tojson(indent=1000) }}",
+    "sum-of-lists": "{{ ([[1] * 1000] * 1000)|sum(start=[])|length }}",
+    "output-loop": "{% set s = 'x' * 1000000 %}{% for i in range(100000) %}{{ s }}{% endfor %}",
+    "percent-list": "{% set a = ['x' * 1000] * 1000 %}{% set b = [a] * 1000 %}{{ '%s' % (b,) }}",
+    "format-list": "{% set a = ['x' * 1000] * 1000 %}{% set b = [a] * 1000 %}{{ '{}'.format(b) }}",
+    "deep-nesting": "{% set ns = namespace(x=[]) %}{% for i in range(100000) %}"
+    "{% set ns.x = [ns.x] %}{% endfor %}{{ ns.x }}",
+}
+
+
+@pytest.mark.parametrize("name", sorted(_EXHAUSTING))
+def test_prompt_docstrings_cannot_exhaust_time_or_memory(name: str) -> None:
+    with pytest.raises(SecurityError, match=r"prompt hostile\(\): template refused") as got:
+        _prompt_for(_EXHAUSTING[name]).render(Target())
+    assert "refused" in str(got.value.__cause__)
+
+
+@pytest.mark.parametrize("name", ["nested-range", "print-shared-list", "output-loop", "join"])
+def test_http_spec_templates_cannot_exhaust_time_or_memory(name: str) -> None:
+    with pytest.raises(ProcessingError, match=r"transforms\[0\] \(jinja\) failed: .*refused"):
+        _spec(_EXHAUSTING[name]).make_request_body(_ctx())
+
+
+def test_the_budget_is_per_render_and_leaves_real_templates_alone() -> None:
+    def examples(items: list[dict[str, str]], document: str) -> str:
+        """{% for item in items %}{% for key, value in item.items() %}{{ key }}={{ value ~ '' }}
+        {% endfor %}{% endfor %}{{ document|replace('a', 'b')|wordwrap(80)|length }}
+        {{ items[:2]|tojson(indent=2)|length }} {{ items|map(attribute='k0')|join(',')|length }}"""
+
+    items = [{f"k{j}": f"value {i}.{j}" for j in range(20)} for i in range(2_000)]  # 40k steps
+    fn = rg.prompt(examples)
+    first = fn.render(items, "a " * 2_000_000)  # a 4 MB document passes through filters
+    assert first == fn.render(items, "a " * 2_000_000)  # a second render has its own budget
+    assert first.count("=value ") == 40_000
