@@ -9,7 +9,7 @@ import sys
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 from _servers.openai_stub import OpenAIStub
@@ -317,3 +317,40 @@ async def test_pipeline_with_cache_is_a_copy(tmp_path: Path) -> None:
     assert all(c.extra["cache"]["hit"] for c in again)
     await plain.run_batch(["a"])
     assert len(inner.calls) == 3
+
+
+def test_opening_retries_a_journal_pragma_refused_while_another_process_opens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite can answer the journal pragma with "database is locked" at once (no busy wait)
+    # while another process recovers or closes the file; seen as a flaky two-writer run.
+    from rigging._cache import store as store_module
+
+    real_connect = sqlite3.connect
+    refusals = {"left": 3}
+
+    class Refusing:
+        def __init__(self, conn: sqlite3.Connection) -> None:
+            self._conn = conn
+
+        def execute(self, sql: str, *args: Any) -> Any:
+            if sql.startswith("PRAGMA journal_mode") and refusals["left"]:
+                refusals["left"] -= 1
+                raise sqlite3.OperationalError("database is locked")
+            return self._conn.execute(sql, *args)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._conn, name)
+
+    monkeypatch.setattr(
+        store_module.sqlite3, "connect", lambda *a, **k: Refusing(real_connect(*a, **k))
+    )
+    store = SQLiteCache(tmp_path / "c.db", busy_timeout=30)
+    store.put_many([("k", "v")])
+    assert store.get_many(["k"])["k"].value == "v"
+    assert refusals["left"] == 0
+    store.close()
+
+    refusals["left"] = 10**9  # never gives way: the error names the lock once the time is up
+    with pytest.raises(CacheError, match="locked"):
+        SQLiteCache(tmp_path / "c.db", busy_timeout=0.05).get_many(["k"])

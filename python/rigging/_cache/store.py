@@ -157,7 +157,7 @@ class SQLiteCache:
         )
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = self._wal(conn)
             if str(mode).lower() != "wal":
                 raise CacheError(f"cache database {str(self.path)!r} cannot use WAL ({mode})")
             conn.execute(f"PRAGMA synchronous = {self.synchronous}")
@@ -166,6 +166,28 @@ class SQLiteCache:
             conn.close()
             raise
         return conn
+
+    def _wal(self, conn: sqlite3.Connection) -> str:
+        """Switch to the WAL journal (a no-op when the file already uses it).
+
+        While another process opens, recovers or closes the file, the pragma can report
+        "database is locked" without waiting on ``busy_timeout``; it is retried, with a short
+        back-off, until ``busy_timeout`` has passed.
+        """
+        deadline = time.monotonic() + self.busy_timeout
+        pause = 0.001
+        while True:
+            try:
+                mode = str(conn.execute("PRAGMA journal_mode").fetchone()[0])
+                if mode.lower() == "wal":
+                    return mode
+                return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+            except sqlite3.OperationalError as exc:
+                text = str(exc)
+                if ("locked" not in text and "busy" not in text) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
 
     def _check_schema(self, conn: sqlite3.Connection) -> None:
         conn.execute("BEGIN IMMEDIATE")
