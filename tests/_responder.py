@@ -74,7 +74,7 @@ class Responder(Generator):
     """Answers every request cooperatively (see the module docstring)."""
 
     seen: ClassVar[list[list[Message]]] = []
-    supports_api_tools: bool = True
+    supports_api_tools: ClassVar[bool] = True
 
     async def generate_messages(
         self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]

@@ -51,7 +51,7 @@ class ScriptedChat(Generator):
 
     script: ClassVar[list[Any]] = []
     seen: ClassVar[list[Seen]] = []
-    supports_api_tools: bool = True
+    supports_api_tools: ClassVar[bool] = True
 
     async def generate_messages(
         self,

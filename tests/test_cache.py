@@ -15,9 +15,9 @@ import pytest
 from _servers.openai_stub import OpenAIStub
 
 import rigging as rg
-from rigging._stream.chunks import StreamFinish, TextDelta
 from rigging.cache import CachedGenerator, CacheError, SQLiteCache, request_key
 from rigging.generator import GeneratedMessage, GenerateParams, Generator
+from rigging.generator.chunks import StreamFinish, TextDelta
 from rigging.generator.testing import EchoGenerator
 from rigging.message import Message
 from rigging.tool.api import ToolCall
@@ -298,11 +298,9 @@ def test_identifier_and_repr_are_the_wrapped_generators(tmp_path: Path) -> None:
 
 
 def test_api_tool_support_is_the_wrapped_generators(tmp_path: Path) -> None:
-    from rigging.tool._using import supports_api_tools
-
     litellm = rg.get_generator("openai/some-model")
-    assert supports_api_tools(litellm.with_cache(tmp_path / "a.db"))
-    assert not supports_api_tools(EchoGenerator().with_cache(tmp_path / "b.db"))
+    assert litellm.with_cache(tmp_path / "a.db").supports_api_tools
+    assert not EchoGenerator().with_cache(tmp_path / "b.db").supports_api_tools
 
 
 async def test_pipeline_with_cache_is_a_copy(tmp_path: Path) -> None:

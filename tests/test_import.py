@@ -41,7 +41,15 @@ def test_import_optional_names_the_extra() -> None:
         import_optional("surely_not_installed_module_xyz", extra="data", purpose="tests")
 
 
-LAZY = ("rigging._model.stock", "rigging._stream", "rigging.data", "rigging.watchers")
+LAZY = (
+    "rigging._model.stock",
+    "rigging._model.stream",
+    "rigging._pipeline.events",
+    "rigging._pipeline.stream",
+    "rigging.prompt._stream",
+    "rigging.data",
+    "rigging.watchers",
+)
 
 
 def test_stock_models_and_optional_submodules_load_on_first_use() -> None:

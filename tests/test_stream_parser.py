@@ -182,10 +182,10 @@ def test_linear_on_adversarial_input() -> None:
 def test_docstring_examples_run() -> None:
     import doctest
 
-    import rigging._stream.parser
+    import rigging._model.stream
     import rigging.stream
 
-    for module in (rigging.stream, rigging._stream.parser):
+    for module in (rigging.stream, rigging._model.stream):
         result = doctest.testmod(module)
         assert result.attempted > 0
         assert result.failed == 0

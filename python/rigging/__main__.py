@@ -7,6 +7,12 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
+from rigging._native import __version__
+from rigging.error import InvalidModelSpecifiedError
+from rigging.generator import get_generator
+from rigging.interact import interact
+from rigging.logging import configure_logging
+
 __all__ = ["main"]
 
 
@@ -44,8 +50,6 @@ examples:
 
 
 def _version() -> str:
-    from rigging._native import __version__
-
     python = ".".join(str(n) for n in sys.version_info[:3])
     return f"rigging {__version__} (Python {python})"
 
@@ -97,9 +101,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _chat(args: argparse.Namespace) -> int:
-    from rigging.generator import get_generator
-    from rigging.interact import interact
-
     generator = get_generator(args.generator)
     pipeline = generator.chat([{"role": "system", "content": args.system}] if args.system else [])
     await interact(pipeline)
@@ -117,15 +118,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = _parser().parse_args(argv)
     if args.log_level:
-        from rigging.logging import configure_logging
-
         try:
             configure_logging(args.log_level)
         except ValueError as exc:
             print(f"rigging: {exc}", file=sys.stderr)
             return 2
-    from rigging.error import InvalidModelSpecifiedError
-
     try:
         return asyncio.run(_chat(args))
     except InvalidModelSpecifiedError as exc:

@@ -9,7 +9,8 @@ from rigging._pipeline.callbacks import (
     UntilCompletionCallback,
     WatchCompletionCallback,
 )
-from rigging._pipeline.completion import Completion, CompletionList, CompletionPipeline
+from rigging._pipeline.completion import Completion, CompletionList
+from rigging._pipeline.completion_pipeline import CompletionPipeline
 from rigging._pipeline.state import DEFAULT_MAX_ROUNDS, FailMode, RunState
 
 __all__ = [

@@ -19,11 +19,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rigging._exports import public_dir as _public_dir
+from rigging.chat import ChatPipeline
+from rigging.generator import Generator, get_generator
 from rigging.logging import log
 
 if t.TYPE_CHECKING:
-    from rigging.chat import Chat, ChatPipeline
-    from rigging.generator import Generator
+    from rigging.chat import Chat
 
 __all__ = ["interact"]
 
@@ -55,9 +56,6 @@ def _read_input(prompt: str) -> str:
 
 
 def _pipeline(entrypoint: ChatPipeline | Generator | str) -> ChatPipeline:
-    from rigging.chat import ChatPipeline
-    from rigging.generator import Generator, get_generator
-
     if isinstance(entrypoint, ChatPipeline):
         return entrypoint
     if isinstance(entrypoint, str):

@@ -26,7 +26,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rigging._exports import public_dir as _public_dir
-from rigging._redact import RedactFilter
+from rigging._redact import RedactFilter, redact_known
+from rigging.error import _without_key
 
 if t.TYPE_CHECKING:
     from loguru import Logger, Message, Record
@@ -113,9 +114,6 @@ def loggable(text: str) -> str:
     Returns:
         The text with secrets masked.
     """
-    from rigging._redact import redact_known
-    from rigging.error import _without_key
-
     return redact_known(_without_key(text))
 
 

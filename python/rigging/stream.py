@@ -26,14 +26,8 @@ Example:
 from __future__ import annotations
 
 from rigging._exports import public_dir as _public_dir
-from rigging._stream.chunks import (
-    MessageAssembler,
-    StreamChunk,
-    StreamFinish,
-    TextDelta,
-    ToolCallDelta,
-)
-from rigging._stream.events import (
+from rigging._model.stream import ModelStream, ParsedModel
+from rigging._pipeline.events import (
     ChatEvent,
     ChatFinishedEvent,
     CompletionEvent,
@@ -44,9 +38,15 @@ from rigging._stream.events import (
     ToolCallFinishedEvent,
     ToolCallStartedEvent,
 )
-from rigging._stream.parser import ModelStream, ParsedModel
-from rigging._stream.pipeline import ChatStream, CompletionStream, EventStream
-from rigging._stream.prompt import PromptFinishedEvent, PromptStream
+from rigging._pipeline.stream import ChatStream, CompletionStream, EventStream
+from rigging.generator.chunks import (
+    MessageAssembler,
+    StreamChunk,
+    StreamFinish,
+    TextDelta,
+    ToolCallDelta,
+)
+from rigging.prompt._stream import PromptFinishedEvent, PromptStream
 
 __all__ = [
     "ChatEvent",

@@ -32,6 +32,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from rigging._data.elastic import chats_to_elastic
+from rigging._data.flat import flatten_chats
 from rigging._deps import import_optional
 from rigging._exports import public_dir as _public_dir
 
@@ -200,8 +202,6 @@ def write_messages_to_jsonl(
     Returns:
         The watch callback.
     """
-    from rigging._data.flat import flatten_chats
-
     writer = _JsonlWriter(Path(file), replace=replace)
 
     async def write_messages_to_jsonl(chats: list[Chat]) -> None:
@@ -225,7 +225,6 @@ def write_chats_to_elastic(
         The watch callback.
     """
     import_optional("elasticsearch", extra="data", purpose="the Elasticsearch watcher")
-    from rigging._data.elastic import chats_to_elastic
 
     pending = [create_index]
 

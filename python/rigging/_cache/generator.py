@@ -19,6 +19,7 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 from rigging._cache.store import CacheError, CacheStore, SQLiteCache, StoredValue
 from rigging.generator.base import Generator, WrapFunc, check_batch
+from rigging.generator.chunks import StreamChunk
 from rigging.generator.params import GenerateParams
 from rigging.generator.results import GeneratedMessage, GeneratedText, Usage
 from rigging.message import Message
@@ -26,7 +27,6 @@ from rigging.message import Message
 if t.TYPE_CHECKING:
     from typing_extensions import Self
 
-    from rigging._stream.chunks import StreamChunk
 
 __all__ = ["CacheMode", "CachedGenerator", "is_deterministic", "request_key"]
 
@@ -175,11 +175,9 @@ class CachedGenerator(Generator):
         return self.generator.to_identifier(params)
 
     @property
-    def supports_api_tools(self) -> bool:
+    def supports_api_tools(self) -> bool:  # type: ignore[override]
         """Whether the wrapped generator takes API tools (``using(mode="auto")`` asks this)."""
-        from rigging.tool._using import supports_api_tools  # tools build on generators
-
-        return supports_api_tools(self.generator)
+        return self.generator.supports_api_tools
 
     def wrap(self, func: WrapFunc | None) -> Self:
         """Wrap the wrapped generator's provider call (see `Generator.wrap`).

@@ -20,13 +20,13 @@ from rigging._message.content import (
     drop_unresolved,
 )
 from rigging._message.parts import add_parts, strip_parts
+from rigging._message.tool_calls import ToolCall
 from rigging._model.base import Model, ModelT, class_info
 from rigging._model.fast import SharedFieldsSet, own_fields_set_for
 from rigging._surrogates import dump_json
 from rigging._uuid import uuid4
 from rigging.error import MissingModelError
 from rigging.parsing import found_many
-from rigging.tool.api import ToolCall
 
 __all__ = ["Message", "Messages"]
 

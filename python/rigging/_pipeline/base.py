@@ -20,9 +20,16 @@ from dataclasses import dataclass, field, replace
 from typing_extensions import Self
 
 from rigging._pipeline.batch import close_progress, fit_params, open_progress, resolve_generators
-from rigging._pipeline.resumable import Checkpoint
-from rigging._pipeline.run import Driver, RunPlan, execute, finalize, raise_first
-from rigging._pipeline.state import DEFAULT_MAX_ROUNDS, FailMode, RunState, check_fail_mode
+from rigging._pipeline.resumable import Checkpoint, iter_results
+from rigging._pipeline.run import (
+    Driver,
+    check_limit,
+    execute,
+    finalize,
+    plan_run,
+    raise_first,
+)
+from rigging._pipeline.state import DEFAULT_MAX_ROUNDS, FailMode, check_fail_mode
 from rigging.generator import GenerateParams, Generator
 from rigging.tracing import finish_run_span, run_span
 
@@ -124,7 +131,7 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         raise NotImplementedError
 
     def _streaming(self) -> tuple[type[t.Any], Callable[..., StreamT]]:
-        """The streaming driver class and the event stream class (`rigging._stream`)."""
+        """The streaming driver class and the event stream class (`rigging._pipeline.stream`)."""
         raise NotImplementedError
 
     # --- configuration views --------------------------------------------------------------------
@@ -394,21 +401,10 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         progress: t.Any = None,
     ) -> list[ResultT]:
         """Run items (no map/then/skip): results in input order, failed ones included."""
-        if max_concurrency is not None and max_concurrency < 1:
-            raise ValueError(f"max_concurrency must be 1 or more, got {max_concurrency}")
-        states = [
-            RunState(item, p, i) for i, (item, p) in enumerate(zip(inputs, params, strict=True))
-        ]
-        s = self.settings
-        plan: RunPlan[ResultT] = RunPlan(
-            driver=self._driver(generator),
-            states=states,
-            mode=mode,
-            fail_on=s.fail_on,
-            exclude=s.exclude,
-            watchers=s.watches,
-            limit=max_concurrency,
-            progress=progress,
+        check_limit(max_concurrency)
+        driver = self._driver(generator)
+        plan = plan_run(
+            driver, self.settings, inputs, params, mode, limit=max_concurrency, progress=progress
         )
         return await execute(plan)
 
@@ -649,8 +645,6 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
             An async generator of each input's index and its result (nothing runs before
             iteration starts; ``aclose()`` it, e.g. with ``contextlib.aclosing``, to stop early).
         """
-        from rigging._pipeline.resumable import iter_results
-
         merged = fit_params(self.params, None if params is None else [params], 1)[0]
         return iter_results(
             self,
@@ -664,7 +658,7 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
             total=total,
         )
 
-    # --- streaming (rigging._stream) -----------------------------------------------------------
+    # --- streaming (rigging._pipeline.stream) --------------------------------------------------
 
     def stream(
         self,
@@ -770,7 +764,7 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         stop_when_parsed: bool | None,
         max_concurrency: int | None = None,
     ) -> StreamT:
-        from rigging._stream.pipeline import open_stream
+        from rigging._pipeline.stream import open_stream
 
         stream = open_stream(
             self,

@@ -6,7 +6,7 @@ import importlib
 import typing as t
 from collections.abc import Sequence
 
-from rigging.generator import GenerateParams, Generator
+from rigging.generator import GenerateParams, Generator, get_generator
 
 __all__ = ["close_progress", "fit_params", "open_progress", "resolve_generators"]
 
@@ -50,8 +50,6 @@ def resolve_generators(generators: Sequence[Generator | str]) -> list[Generator]
     Returns:
         The generators.
     """
-    from rigging.generator import get_generator  # only when strings are given
-
     return [get_generator(g) if isinstance(g, str) else g for g in generators]
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from rigging.tool._handler import ToolMessages, ToolPolicy
 
 if TYPE_CHECKING:
     from rigging.chat import Chat
@@ -117,34 +118,3 @@ class ToolHandler(Protocol):
     def __call__(self, message: Message, /) -> Awaitable[Sequence[Message] | None]:
         """Handle the tool calls in `message`, if any."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class ToolPolicy:
-    """How a chat treats tool turns that went wrong (set by `ChatPipeline.using`).
-
-    A handler may carry one as its ``policy`` attribute. A turn goes wrong when a handler
-    marks its messages `malformed` (a native call that could not run: not JSON, an unknown
-    tool, arguments not fitting), or when `force` is on and the model answered without
-    calling any tool before its first tool round.
-    """
-
-    force: bool = False
-    """The model must call a tool at least once: a reply without a call is sent back."""
-    attempt_recovery: bool = True
-    """Show the model its failed turn and the feedback; otherwise regenerate without them."""
-    drop_dialog: bool = False
-    """Once the model recovered, remove the failed turns and their feedback from the chat."""
-    max_rounds: int = 5
-    """Most failed turns one chat may have; one more fails it as exhausted."""
-
-
-class ToolMessages(list[Any]):
-    """Messages a tool handler returns; ``malformed=True`` marks calls that could not run."""
-
-    malformed: bool = False
-    """The turn held calls that could not run (the messages carry the feedback)."""
-
-    def __init__(self, messages: Sequence[Any] = (), *, malformed: bool = False) -> None:
-        super().__init__(messages)
-        self.malformed = malformed

@@ -15,6 +15,8 @@ from rigging._uuid import uuid4
 from rigging.generator import GenerateParams, Generator, StopReason, Usage
 from rigging.message import Message, MessageDict
 from rigging.model import Model
+from rigging.tool.base import as_tools
+from rigging.tool.native import system_tool_prompt
 
 if t.TYPE_CHECKING:
     import pandas as pd
@@ -290,9 +292,6 @@ class Chat(RunResult, _DataExport):
         Raises:
             TypeError: A tool cannot be described to a model.
         """
-        from rigging.tool.base import as_tools  # tools build on chats
-        from rigging.tool.native import system_tool_prompt
-
         flat = [tool for item in tools for tool in as_tools(item)]
         return self.inject_system_content(system_tool_prompt(flat))
 
@@ -341,7 +340,7 @@ class Chat(RunResult, _DataExport):
         Raises:
             ValueError: The chat has no generator and none was given.
         """
-        from rigging._pipeline.chat_pipeline import ChatPipeline  # cycle
+        from rigging._pipeline.chat_pipeline import ChatPipeline  # back-reference
 
         generator = generator or self.generator
         if generator is None:

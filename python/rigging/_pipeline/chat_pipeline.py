@@ -11,20 +11,18 @@ from typing_extensions import ParamSpec, Self
 from rigging._pipeline.base import PipelineBase, UntilSpec
 from rigging._pipeline.chat import Chat, ChatList, MessageInput, as_messages
 from rigging._pipeline.drivers import ChatDriver
-from rigging._pipeline.state import DEFAULT_MAX_ROUNDS
+from rigging._pipeline.state import DEFAULT_MAX_DEPTH, DEFAULT_MAX_ROUNDS, ToolMode
+from rigging._pipeline.tools import use_tools
 from rigging.generator import GenerateParams, Generator
 from rigging.message import Message
+from rigging.tool._handler import ToolPolicy
 
 if t.TYPE_CHECKING:
+    from rigging._message.tool_calls import ToolChoice
     from rigging._pipeline.callbacks import ToolHandler, UntilMessageCallback
-    from rigging._stream.pipeline import ChatStream
+    from rigging._pipeline.stream import ChatStream
     from rigging.model import Model
     from rigging.prompt import Prompt
-    from rigging.tool._using import ToolMode
-    from rigging.tool.api import ToolChoice
-
-DEFAULT_MAX_DEPTH = 10
-"""Default `max_depth` of `ChatPipeline.using` (tool rounds per chat)."""
 
 __all__ = ["ChatPipeline", "MergeStrategy"]
 
@@ -211,7 +209,7 @@ class ChatPipeline(PipelineBase[Chat, ChatList, "ChatStream"]):
         return self._add_until_types(types, spec)
 
     def _streaming(self) -> tuple[type[t.Any], Callable[..., ChatStream]]:
-        from rigging._stream.pipeline import ChatStream, StreamingChatDriver
+        from rigging._pipeline.stream import ChatStream, StreamingChatDriver
 
         return StreamingChatDriver, ChatStream
 
@@ -354,9 +352,6 @@ class ChatPipeline(PipelineBase[Chat, ChatList, "ChatStream"]):
                 tools in one pipeline, or ``choice`` with native tools.
             TypeError: A tool cannot be described to a model.
         """
-        from rigging._pipeline.callbacks import ToolPolicy
-        from rigging.tool._using import use_tools  # tools import the pipeline lazily
-
         policy = ToolPolicy(force, attempt_recovery, drop_dialog, max_rounds)
         use_tools(
             self,

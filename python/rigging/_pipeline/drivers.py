@@ -15,10 +15,11 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
+from rigging._model.fast import construct
 from rigging._pipeline.base import Settings, UntilSpec
 from rigging._pipeline.callbacks import ToolPolicy
 from rigging._pipeline.chat import Chat
-from rigging._pipeline.fast import construct
+from rigging._pipeline.completion import Completion
 from rigging._pipeline.state import EMPTY_DIALOG, RunState
 from rigging._uuid import uuid4
 from rigging.error import (
@@ -34,15 +35,52 @@ from rigging.message import Message
 from rigging.parsing import parse_many
 from rigging.tracing import callback_name, tracer
 
-if t.TYPE_CHECKING:
-    from rigging._pipeline.completion import Completion
-
-__all__ = ["FORCE_PROMPT", "RECOVERY_PROMPT", "ChatDriver", "CompletionDriver", "parse_check"]
+__all__ = [
+    "FORCE_PROMPT",
+    "RECOVERY_PROMPT",
+    "ChatDriver",
+    "CompletionDriver",
+    "parse_check",
+    "result_fields",
+]
 
 now = datetime.now
 
 RECOVERY_PROMPT = "Rewrite your entire message with all the required elements."
 """Suffix of the feedback message sent when `until_parsed_as` fails with recovery on."""
+
+
+def result_fields(
+    state: RunState,
+    content: dict[str, t.Any],
+    metadata: dict[str, t.Any],
+    generator: Generator,
+) -> dict[str, t.Any]:
+    """Every field of the result of a finished item, in the results' field order.
+
+    Args:
+        state: The item's state (its last generation gives stop reason and extra).
+        content: The result's own content fields (messages or texts), in field order.
+        metadata: The pipeline's metadata (copied).
+        generator: The generator that ran the item.
+
+    Returns:
+        The fields, for `construct`.
+    """
+    last: GeneratedMessage | GeneratedText = state.last
+    return {
+        "uuid": uuid4(),
+        "timestamp": now(),
+        **content,
+        "metadata": dict(metadata) if metadata else {},
+        "stop_reason": last.stop_reason,
+        "usage": state.usage(),
+        "extra": dict(last.extra) if last.extra else {},
+        "generator": generator,
+        "params": state.params,
+        "error": None,
+        "failed": False,
+    }
 
 
 def _parse_error(message: Message, types: Sequence[type[t.Any]]) -> t.Any:
@@ -302,25 +340,10 @@ class ChatDriver:
 
     def finish(self, state: RunState) -> Chat:
         """The chat of a finished item (built without re-validating its parts)."""
-        last: GeneratedMessage = state.last
         inputs: list[Message] = state.inputs
-        return construct(
-            Chat,
-            {
-                "uuid": uuid4(),
-                "timestamp": now(),
-                "messages": [*inputs, *state.prefix] if state.prefix else list(inputs),
-                "generated": state.outputs,
-                "metadata": dict(self.metadata) if self.metadata else {},
-                "stop_reason": last.stop_reason,
-                "usage": state.usage(),
-                "extra": dict(last.extra) if last.extra else {},
-                "generator": self.generator,
-                "params": state.params,
-                "error": None,
-                "failed": False,
-            },
-        )
+        messages = [*inputs, *state.prefix] if state.prefix else list(inputs)
+        content = {"messages": messages, "generated": state.outputs}
+        return construct(Chat, result_fields(state, content, self.metadata, self.generator))
 
     def failed(self, state: RunState, error: BaseException) -> Chat:
         """The chat of a failed item: the kept dialog when rounds ran out, else nothing."""
@@ -407,31 +430,13 @@ class CompletionDriver:
 
     def finish(self, state: RunState) -> Completion:
         """The completion of a finished item; its text is the item's own prompt."""
-        from rigging._pipeline.completion import Completion  # cycle
-
         last: GeneratedText = state.last
-        return construct(
-            Completion,
-            {
-                "uuid": uuid4(),
-                "timestamp": now(),
-                "text": state.inputs,
-                "generated": last.text,
-                "metadata": dict(self.metadata) if self.metadata else {},
-                "stop_reason": last.stop_reason,
-                "usage": state.usage(),
-                "extra": dict(last.extra) if last.extra else {},
-                "generator": self.generator,
-                "params": state.params,
-                "error": None,
-                "failed": False,
-            },
-        )
+        content = {"text": state.inputs, "generated": last.text}
+        fields = result_fields(state, content, self.metadata, self.generator)
+        return construct(Completion, fields)
 
     def failed(self, state: RunState, error: BaseException) -> Completion:
         """The completion of a failed item: last text when rounds ran out, else ``""``."""
-        from rigging._pipeline.completion import Completion  # cycle
-
         if state.last is None:
             completion = Completion(
                 state.inputs,

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, computed_field, field_serializer, mo
 
 from rigging._surrogates import dump_json
 from rigging.error import RestoredError
+from rigging.generator import get_generator
 
 if t.TYPE_CHECKING:
     from rigging.generator import GenerateParams, Generator
@@ -41,8 +42,6 @@ class RunResult(BaseModel):
         data = dict(data)
         generator_id = data.pop("generator_id", None)
         if generator_id and data.get("generator") is None:
-            from rigging.generator import get_generator  # only when loading
-
             data["generator"] = get_generator(generator_id)
         if isinstance(data.get("error"), str):
             data["error"] = RestoredError(data["error"])

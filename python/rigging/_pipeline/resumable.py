@@ -22,6 +22,7 @@ from rigging._pipeline.checkpoint import (
     encode_record,
     pipeline_fingerprint,
 )
+from rigging._pipeline.run import _then_all, check_limit
 from rigging._pipeline.state import FailMode
 
 if t.TYPE_CHECKING:
@@ -105,8 +106,7 @@ def _window_size(max_concurrency: int | None) -> tuple[int, int]:
     """Items per window and windows in flight: at most `max_concurrency` items in flight."""
     if max_concurrency is None:
         return DEFAULT_WINDOW, IN_FLIGHT
-    if max_concurrency < 1:
-        raise ValueError(f"max_concurrency must be 1 or more, got {max_concurrency}")
+    check_limit(max_concurrency)
     in_flight = min(IN_FLIGHT, max_concurrency)
     return max(1, max_concurrency // in_flight), in_flight
 
@@ -336,8 +336,6 @@ async def iter_results(
     Yields:
         Each result with its input index; on resume, only items not finished earlier.
     """
-    from rigging._pipeline.run import _then_all
-
     s = pipeline.settings
     if s.maps:
         raise ValueError("map callbacks need every result at once; use run_batch for them")

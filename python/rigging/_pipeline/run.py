@@ -26,9 +26,19 @@ from rigging.error import ExhaustedMaxRoundsError, GenerationError, RiggingError
 from rigging.tracing import callback_name, tracer, usage_attributes
 
 if TYPE_CHECKING:
+    from rigging._pipeline.base import Settings
     from rigging.generator import GenerateParams
 
-__all__ = ["Driver", "RunPlan", "attach_completed", "execute", "finalize", "raise_first"]
+__all__ = [
+    "Driver",
+    "RunPlan",
+    "attach_completed",
+    "check_limit",
+    "execute",
+    "finalize",
+    "plan_run",
+    "raise_first",
+]
 
 ResultT = TypeVar("ResultT")
 ResultT_co = TypeVar("ResultT_co", covariant=True)
@@ -83,6 +93,53 @@ class RunPlan(Generic[ResultT]):
     progress: Any = None
     pending: Exception | None = None
     """The first error that must propagate, raised once the current round is finished."""
+
+
+def check_limit(max_concurrency: int | None) -> None:
+    """Refuse a `max_concurrency` below 1 (None means no limit).
+
+    Raises:
+        ValueError: `max_concurrency` is below 1.
+    """
+    if max_concurrency is not None and max_concurrency < 1:
+        raise ValueError(f"max_concurrency must be 1 or more, got {max_concurrency}")
+
+
+def plan_run(
+    driver: Driver[ResultT],
+    settings: Settings,
+    inputs: Sequence[Any],
+    params: Sequence[GenerateParams],
+    mode: FailMode,
+    *,
+    limit: int | None = None,
+    progress: Any = None,
+) -> RunPlan[ResultT]:
+    """The plan of one run (plain or streamed): one fresh state per item, in input order.
+
+    Args:
+        driver: The chat or completion rules.
+        settings: The pipeline's settings (failure types and watchers are read).
+        inputs: The input of each item.
+        params: The fitted params of each item.
+        mode: The failure mode.
+        limit: Most items in flight (checked by the caller with `check_limit`).
+        progress: A progress bar, or None.
+
+    Returns:
+        The plan.
+    """
+    states = [RunState(item, p, i) for i, (item, p) in enumerate(zip(inputs, params, strict=True))]
+    return RunPlan(
+        driver=driver,
+        states=states,
+        mode=mode,
+        fail_on=settings.fail_on,
+        exclude=settings.exclude,
+        watchers=settings.watches,
+        limit=limit,
+        progress=progress,
+    )
 
 
 def _soft(plan: RunPlan[Any], exc: BaseException) -> bool:

@@ -7,15 +7,31 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from rigging.error import ExhaustedMaxRoundsError
+from rigging.generator import Usage
 
 if TYPE_CHECKING:
-    from rigging.generator import GenerateParams, Usage
+    from rigging.generator import GenerateParams
     from rigging.message import Message
 
-__all__ = ["DEFAULT_MAX_ROUNDS", "FailMode", "RunState", "add_context", "check_fail_mode"]
+__all__ = [
+    "DEFAULT_MAX_DEPTH",
+    "DEFAULT_MAX_ROUNDS",
+    "FailMode",
+    "RunState",
+    "ToolMode",
+    "add_context",
+    "check_fail_mode",
+]
 
 DEFAULT_MAX_ROUNDS = 5
 """Default number of extra generation rounds an `until` check may ask for."""
+
+DEFAULT_MAX_DEPTH = 10
+"""Default `max_depth` of `ChatPipeline.using` (tool rounds per chat)."""
+
+ToolMode = Literal["auto", "api", "native"]
+"""How tools are offered: ``"api"`` (provider function calling), ``"native"`` (XML in the
+text) or ``"auto"`` (API when the generator declares `Generator.supports_api_tools`)."""
 
 FailMode = Literal["raise", "skip", "include"]
 """What a run does with an item that failed.
@@ -98,8 +114,6 @@ class RunState:
 
     def usage(self) -> Usage | None:
         """The item's usage: the sum over every generation call made for it."""
-        from rigging.generator.results import Usage
-
         return Usage.total([g.usage for g in self.received])
 
 

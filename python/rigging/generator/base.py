@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
 from pydantic import (
     BaseModel,
@@ -27,6 +27,7 @@ from rigging._redact import (
     reveals,
     secret_values,
 )
+from rigging.generator.chunks import StreamChunk, StreamFinish, TextDelta, ToolCallDelta
 from rigging.generator.params import GenerateParams
 from rigging.generator.results import (
     GeneratedMessage,
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
 
     from rigging._cache.generator import CachedGenerator, CacheMode
     from rigging._cache.store import CacheStore
-    from rigging._stream.chunks import StreamChunk
     from rigging.chat import ChatPipeline, MessageInput
     from rigging.completion import CompletionPipeline
     from rigging.prompt import Prompt
@@ -94,6 +94,11 @@ class Generator(BaseModel):
     params: GenerateParams = Field(default_factory=GenerateParams)
     """Generator-level parameters; request-level params are merged on top."""
 
+    supports_api_tools: ClassVar[bool] = False
+    """Whether ``GenerateParams.tools`` reach a provider that can call them: then
+    ``using(mode="auto")`` offers tools through the API, otherwise as native XML. Generators
+    with provider function calling declare True."""
+
     _watch_callbacks: list[WatchCallback] = PrivateAttr(default_factory=list)
     _wrap: WrapFunc | None = PrivateAttr(default=None)
 
@@ -137,7 +142,7 @@ class Generator(BaseModel):
         Returns:
             The connection string, without the api key.
         """
-        from rigging.generator.registry import get_identifier  # import cycle
+        from rigging.generator.registry import get_identifier  # the registry builds on this module
 
         return get_identifier(self, params)
 
@@ -257,7 +262,7 @@ class Generator(BaseModel):
         Returns:
             The pipeline, with this generator's watch callbacks.
         """
-        from rigging.completion import CompletionPipeline  # import cycle
+        from rigging.completion import CompletionPipeline  # the pipeline imports generators
 
         return CompletionPipeline(self, text, params=params, watch_callbacks=self._watch_callbacks)
 
@@ -320,7 +325,7 @@ class Generator(BaseModel):
         Returns:
             One result or exception per conversation, in order.
         """
-        from rigging.generator._settle import settle_batch  # only when a pipeline runs
+        from rigging.generator._settle import settle_batch  # imports asyncio
 
         return await settle_batch(self.generate_messages, messages, params)
 
@@ -341,8 +346,6 @@ class Generator(BaseModel):
         Yields:
             The chunks, ending with one `StreamFinish`.
         """
-        from rigging._stream.chunks import StreamFinish, TextDelta, ToolCallDelta  # cycle
-
         results = await self.generate_messages([messages], [params or GenerateParams()])
         generated = results[0]
         text = generated.message.content
@@ -389,7 +392,7 @@ class Generator(BaseModel):
         Returns:
             One result or exception per text, in order.
         """
-        from rigging.generator._settle import settle_batch  # only when a pipeline runs
+        from rigging.generator._settle import settle_batch  # imports asyncio
 
         return await settle_batch(self.generate_texts, texts, params)
 
@@ -410,8 +413,6 @@ class Generator(BaseModel):
         Yields:
             The chunks, ending with one `StreamFinish`.
         """
-        from rigging._stream.chunks import StreamFinish, TextDelta  # cycle
-
         generated = (await self.generate_texts([text], [params or GenerateParams()]))[0]
         if generated.text:
             yield TextDelta(generated.text)

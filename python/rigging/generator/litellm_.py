@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar
 
 from rigging._exports import public_dir as _public_dir
 from rigging.error import GenerationError
@@ -36,6 +36,7 @@ from rigging.generator._remote import (
     with_retries,
 )
 from rigging.generator.base import check_batch
+from rigging.generator.chunks import StreamChunk, StreamFinish, TextDelta, ToolCallDelta
 from rigging.generator.params import GenerateParams
 from rigging.generator.results import (
     GeneratedMessage,
@@ -44,9 +45,6 @@ from rigging.generator.results import (
     convert_stop_reason,
 )
 from rigging.message import Message
-
-if TYPE_CHECKING:
-    from rigging._stream.chunks import StreamChunk
 
 __all__ = ["LiteLLMGenerator", "import_litellm"]
 
@@ -142,8 +140,6 @@ def _first_choice(chunk: Any, seen: dict[str, Any]) -> Any:
 
 def _stream_chunks(chunk: Any, seen: dict[str, Any]) -> list[StreamChunk]:
     """Convert one litellm stream chunk; the finish reason, usage and id go into `seen`."""
-    from rigging._stream.chunks import TextDelta, ToolCallDelta  # cycle
-
     out: list[StreamChunk] = []
     choice = _first_choice(chunk, seen)
     if choice is None:
@@ -167,8 +163,6 @@ def _stream_chunks(chunk: Any, seen: dict[str, Any]) -> list[StreamChunk]:
 
 def _text_stream_chunks(chunk: Any, seen: dict[str, Any]) -> list[StreamChunk]:
     """Convert one litellm text-completion stream chunk (see `_stream_chunks`)."""
-    from rigging._stream.chunks import TextDelta  # cycle
-
     choice = _first_choice(chunk, seen)
     text = getattr(choice, "text", None)
     return [TextDelta(text)] if text else []
@@ -282,6 +276,9 @@ class LiteLLMGenerator(RemoteGenerator):
     closes); litellm alone builds, and leaks, a new client and connection per call there. A
     ``client`` passed in ``extra`` is left alone.
     """
+
+    supports_api_tools: ClassVar[bool] = True
+    """Tools go to litellm's function calling (``GenerateParams.tools``)."""
 
     def _hint(self, failure: Failure) -> str | None:
         """Name the setting to fix for a credential failure (the provider's env variable)."""
@@ -515,8 +512,6 @@ class LiteLLMGenerator(RemoteGenerator):
         convert: Callable[[Any, dict[str, Any]], list[StreamChunk]],
     ) -> AsyncIterator[StreamChunk]:
         """Open a litellm stream (with retries, in a connection slot) and convert its chunks."""
-        from rigging._stream.chunks import StreamFinish  # cycle
-
         seen: dict[str, Any] = {}
         async with self._slot():
             stream = await with_retries(

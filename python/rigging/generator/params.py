@@ -16,8 +16,8 @@ from pydantic import (
 )
 
 from rigging._exports import public_dir as _public_dir
+from rigging._message.tool_calls import ToolChoice, ToolDefinition
 from rigging._redact import REVEAL, redact_dump, redact_repr_args, redact_value
-from rigging.tool.api import ToolChoice, ToolDefinition
 
 __all__ = ["GenerateParams", "IdentifierValue"]
 

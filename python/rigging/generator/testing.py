@@ -17,19 +17,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ConfigDict, Field, PrivateAttr
 
 from rigging._exports import public_dir as _public_dir
 from rigging.error import GenerationError
 from rigging.generator.base import Generator, check_batch
+from rigging.generator.chunks import StreamChunk, StreamFinish, TextDelta
 from rigging.generator.params import GenerateParams
 from rigging.generator.results import GeneratedMessage, GeneratedText, Usage
 from rigging.message import Message
-
-if TYPE_CHECKING:
-    from rigging._stream.chunks import StreamChunk
 
 __all__ = [
     "ChunkedGenerator",
@@ -294,8 +292,6 @@ class ChunkedGenerator(_OfflineGenerator):
             yield chunk
 
     async def _stream(self, prompt: str, pieces: list[str]) -> AsyncIterator[StreamChunk]:
-        from rigging._stream.chunks import StreamFinish, TextDelta  # cycle
-
         slot = len(self._sent)
         self._sent.append(0)
         self._closed.append(False)

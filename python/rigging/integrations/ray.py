@@ -20,6 +20,7 @@ import typing as t
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from rigging._data.flat import chats_to_df
 from rigging._deps import import_optional
 from rigging._exports import public_dir as _public_dir
 
@@ -90,8 +91,6 @@ class PipelineMapper:
         Raises:
             KeyError: A named column is missing from the batch.
         """
-        from rigging._data.flat import chats_to_df
-
         missing = [c for c in (self.input_column, *self.keep_columns) if c not in batch.columns]
         if missing:
             raise KeyError(f"columns {missing} are not in the dataset (has {list(batch.columns)})")

@@ -12,13 +12,15 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing_extensions import ParamSpec
 
 from rigging.error import RiggingError
+from rigging.generator import get_generator
 from rigging.prompt._prompt import Prompt
+from rigging.tool.base import as_tools
 
 if t.TYPE_CHECKING:
+    from rigging._pipeline.state import ToolMode
     from rigging.chat import ChatPipeline
     from rigging.generator import Generator
     from rigging.prompt._inputs import Ctx
-    from rigging.tool._using import ToolMode
 
 __all__ = ["make_prompt", "prompt"]
 
@@ -27,8 +29,6 @@ R = t.TypeVar("R")
 
 
 def _tools(tools: Sequence[t.Any] | None, name: str) -> tuple[t.Any, ...]:
-    from rigging.tool.base import as_tools
-
     converted: list[t.Any] = []
     for tool in tools or ():
         try:
@@ -54,8 +54,6 @@ def _pipeline_for(
     if generator is not None:
         return generator.chat()
     if generator_id is not None:
-        from rigging.generator import get_generator
-
         try:
             return get_generator(generator_id).chat()
         except (RiggingError, ValueError, TypeError) as exc:

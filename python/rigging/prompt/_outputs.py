@@ -10,12 +10,12 @@ import dataclasses
 import typing as t
 from dataclasses import dataclass
 
+from rigging.chat import Chat
 from rigging.model import Model
 from rigging.prompt._inputs import BASIC, Ctx, unwrap_annotated
 from rigging.util import escape_xml, to_xml_tag
 
 if t.TYPE_CHECKING:
-    from rigging.chat import Chat
     from rigging.message import Message
 
 __all__ = [
@@ -206,8 +206,6 @@ def _members(
 
 
 def _parse(base: t.Any, ctx: Ctx, where: str, *, nested: bool = True) -> Output:
-    from rigging.chat import Chat
-
     origin = t.get_origin(base)
     if base is Chat:
         return ChatOutput(ctx)

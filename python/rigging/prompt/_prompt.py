@@ -18,7 +18,11 @@ from typing import Concatenate
 from pydantic import ValidationError
 from typing_extensions import ParamSpec
 
+from rigging._pipeline.state import DEFAULT_MAX_DEPTH
+from rigging.chat import Chat, ChatPipeline
 from rigging.error import RiggingError
+from rigging.generator import GenerateParams, Generator, get_generator
+from rigging.message import Message
 from rigging.prompt._inputs import Input, parse_parameter
 from rigging.prompt._outputs import ChatOutput, Output, parse_output
 from rigging.prompt._template import clean_docstring, get_undeclared_variables, render_template
@@ -26,11 +30,8 @@ from rigging.tracing import tracer
 from rigging.util import get_qualified_name, to_snake
 
 if t.TYPE_CHECKING:
-    from rigging._stream.prompt import PromptStream
-    from rigging.chat import Chat, ChatPipeline
-    from rigging.generator import GenerateParams, Generator
-    from rigging.message import Message
-    from rigging.tool._using import ToolMode
+    from rigging._pipeline.state import ToolMode
+    from rigging.prompt._stream import PromptStream
 
 __all__ = ["DEFAULT_DOC", "DEFAULT_MAX_ROUNDS", "Prompt"]
 
@@ -52,9 +53,6 @@ Target = t.Union["ChatPipeline", "Generator", "Chat", str]
 
 
 def _resolve_target(target: t.Any) -> ChatPipeline:
-    from rigging.chat import Chat, ChatPipeline
-    from rigging.generator import Generator, get_generator
-
     if isinstance(target, ChatPipeline):
         return target
     if isinstance(target, Generator):
@@ -259,8 +257,6 @@ class Prompt(t.Generic[P, R]):
         raise error
 
     def _check(self, message: Message) -> tuple[bool, list[Message]]:
-        from rigging.message import Message
-
         try:
             self.output.value(message, None)
         except ValidationError as exc:
@@ -304,8 +300,6 @@ class Prompt(t.Generic[P, R]):
         Returns:
             This prompt.
         """
-        from rigging.generator import GenerateParams
-
         self.params = params if params is not None else GenerateParams(**kwargs)
         return self
 
@@ -354,8 +348,6 @@ class Prompt(t.Generic[P, R]):
             pipeline.chat.inject_system_content(self.system_prompt)
         pipeline.add(rendered)
         if self.tools:
-            from rigging._pipeline.chat_pipeline import DEFAULT_MAX_DEPTH
-
             depth = DEFAULT_MAX_DEPTH if self.max_depth is None else self.max_depth
             pipeline.using(*self.tools, mode=self.tool_mode, max_depth=depth)
         if not isinstance(self.output, ChatOutput):
@@ -431,8 +423,6 @@ class Prompt(t.Generic[P, R]):
         async def run_over(
             generators: Sequence[Generator | str], /, *args: P.args, **kwargs: P.kwargs
         ) -> list[R]:
-            from rigging.generator import get_generator
-
             gens = [get_generator(g) if isinstance(g, str) else g for g in generators]
             if base is None and not gens:
                 raise ValueError("run_over needs at least one generator")
@@ -484,7 +474,7 @@ class Prompt(t.Generic[P, R]):
         Raises:
             RuntimeError: The prompt has no generator.
         """
-        from rigging._stream.prompt import open_prompt_stream
+        from rigging.prompt._stream import open_prompt_stream
 
         return open_prompt_stream(self, args, kwargs)
 

@@ -11,16 +11,21 @@ from __future__ import annotations
 import typing as t
 from collections.abc import Callable, Sequence
 
-from pydantic import BaseModel, ConfigDict, field_validator
-
 from rigging._exports import public_dir as _public_dir
-from rigging._pipeline.callbacks import ToolPolicy
+from rigging._message.tool_calls import (
+    FunctionCall,
+    FunctionDefinition,
+    NamedFunction,
+    ToolCall,
+    ToolChoice,
+    ToolChoiceDefinition,
+    ToolDefinition,
+)
 from rigging.error import UnknownToolError
+from rigging.message import Message
+from rigging.tool._handler import ToolHandlerBase
 from rigging.tool.base import FunctionTool, ToolArgumentsError, result_content
 from rigging.tracing import tracer
-
-if t.TYPE_CHECKING:
-    from rigging.message import Message
 
 __all__ = [
     "ApiTool",
@@ -33,92 +38,6 @@ __all__ = [
     "ToolChoiceDefinition",
     "ToolDefinition",
 ]
-
-
-class NamedFunction(BaseModel):
-    """A function referred to by name (in a tool choice)."""
-
-    model_config = ConfigDict(defer_build=True)
-
-    name: str
-    """The function name."""
-
-
-class ToolChoiceDefinition(BaseModel):
-    """Force the model to call one named function."""
-
-    model_config = ConfigDict(defer_build=True)
-
-    type: t.Literal["function"] = "function"
-    """Always ``"function"``."""
-    function: NamedFunction
-    """The function to call."""
-
-
-ToolChoice = t.Union[str, dict[str, t.Any]]  # noqa: UP007 - a runtime alias
-"""A tool choice: ``"auto"``, ``"none"``, ``"required"`` or a provider-specific dict."""
-
-
-class FunctionDefinition(BaseModel):
-    """A function the model may call: name, description and JSON schema of its arguments."""
-
-    model_config = ConfigDict(defer_build=True)
-
-    name: str
-    """The function name."""
-    description: str | None = None
-    """What the function does."""
-    parameters: dict[str, t.Any] | None = None
-    """JSON schema of the arguments; None for a function without arguments."""
-
-    @field_validator("parameters", mode="before")
-    @classmethod
-    def _no_empty_object(cls, value: t.Any) -> t.Any:
-        if (
-            isinstance(value, dict)
-            and value.get("type") == "object"
-            and not value.get("properties")
-        ):
-            return None
-        return value
-
-
-class ToolDefinition(BaseModel):
-    """A tool advertised to the model."""
-
-    model_config = ConfigDict(defer_build=True)
-
-    type: t.Literal["function"] = "function"
-    """Always ``"function"``."""
-    function: FunctionDefinition
-    """The function."""
-
-
-class FunctionCall(BaseModel):
-    """The function part of a tool call."""
-
-    model_config = ConfigDict(defer_build=True)
-
-    name: str
-    """The function name."""
-    arguments: str
-    """The arguments as the raw JSON text the model produced."""
-
-
-class ToolCall(BaseModel):
-    """A tool call made by the model (an item of `Message.tool_calls`)."""
-
-    model_config = ConfigDict(defer_build=True)
-
-    id: str
-    """The provider's call id; a tool message answers it with ``tool_call_id``."""
-    type: t.Literal["function"] = "function"
-    """Always ``"function"``."""
-    function: FunctionCall
-    """The function and its arguments."""
-
-    def __str__(self) -> str:
-        return f"<ToolCall {self.function.name}({self.function.arguments})>"
 
 
 class ApiTool(FunctionTool):
@@ -181,8 +100,6 @@ class ApiTool(FunctionTool):
         Raises:
             UnknownToolError: The call is for another tool (a `ValueError`).
         """
-        from rigging.message import Message
-
         if tool_call.function.name != self.name:
             name = tool_call.function.name
             raise UnknownToolError(
@@ -230,7 +147,7 @@ def unknown_tool(name: str, known: Sequence[str]) -> str:
     return f"Error: there is no tool named {name!r} (available tools: {available})"
 
 
-class ApiToolHandler:
+class ApiToolHandler(ToolHandlerBase):
     """Tool hook for provider function calling: runs an assistant message's `tool_calls`.
 
     Args:
@@ -238,16 +155,6 @@ class ApiToolHandler:
         max_depth: Most tool rounds one chat may take.
         policy: Whether the model must call a tool (see `ToolPolicy`).
     """
-
-    def __init__(
-        self, tools: Sequence[FunctionTool], max_depth: int, policy: ToolPolicy | None = None
-    ) -> None:
-        self.tools = {tool.name: tool for tool in tools}
-        """The tools by name."""
-        self.max_rounds = max_depth
-        """Most tool rounds one chat may take (read by the pipeline)."""
-        self.policy = policy or ToolPolicy()
-        """Whether a tool call is forced (read by the pipeline)."""
 
     async def __call__(self, message: Message, /) -> list[Message] | None:
         """Answer every tool call in `message` (concurrently, in call order); None if none."""
@@ -258,8 +165,6 @@ class ApiToolHandler:
         return list(await asyncio.gather(*(self._one(call) for call in message.tool_calls)))
 
     async def _one(self, call: ToolCall) -> Message:
-        from rigging.message import Message
-
         tool = self.tools.get(call.function.name)
         if tool is None:
             text = unknown_tool(call.function.name, list(self.tools))

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from rigging._exports import public_dir as _public_dir
+from rigging.message import ContentImageUrl, ContentText, Message
 from rigging.model import Model
-from rigging.util import deref_json
+from rigging.util import await_, deref_json
 
 if t.TYPE_CHECKING:
     from rigging.tool.api import ApiTool
@@ -156,8 +157,6 @@ def result_content(result: t.Any) -> str | list[t.Any]:
     Returns:
         Text or content parts.
     """
-    from rigging.message import ContentImageUrl, ContentText, Message  # message imports tool
-
     if isinstance(result, Message):
         return result.all_content
     if isinstance(result, (ContentText, ContentImageUrl)):
@@ -386,8 +385,6 @@ class Tool:
         try:
             result = tool.call_validated(tool.validate(arguments))
             if inspect.isawaitable(result):
-                from rigging.util import await_
-
                 result = await_(_awaited(result))
         except ToolArgumentsError as exc:
             return ToolResult(self.name, function, f"Error: {exc}", error=True)

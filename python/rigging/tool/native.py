@@ -24,13 +24,11 @@ from dataclasses import dataclass
 
 from rigging import _native
 from rigging._exports import public_dir as _public_dir
-from rigging._pipeline.callbacks import ToolMessages, ToolPolicy
+from rigging.message import Message
+from rigging.tool._handler import ToolHandlerBase, ToolMessages
 from rigging.tool.api import run_call, unknown_tool
 from rigging.tool.base import FunctionTool, ToolArgumentsError
 from rigging.util import escape_xml, unescape_xml
-
-if t.TYPE_CHECKING:
-    from rigging.message import Message
 
 __all__ = [
     "CALL_TAG",
@@ -111,7 +109,7 @@ def system_tool_prompt(tools: Sequence[FunctionTool]) -> str:
     )
 
 
-class NativeToolHandler:
+class NativeToolHandler(ToolHandlerBase):
     """Tool hook for native tools: runs the ``<tool-call>`` elements of a message.
 
     Args:
@@ -120,24 +118,12 @@ class NativeToolHandler:
         policy: Forcing a call, and what malformed calls do (see `ToolPolicy`).
     """
 
-    def __init__(
-        self, tools: Sequence[FunctionTool], max_depth: int, policy: ToolPolicy | None = None
-    ) -> None:
-        self.tools = {tool.name: tool for tool in tools}
-        """The tools by name."""
-        self.max_rounds = max_depth
-        """Most tool rounds one chat may take (read by the pipeline)."""
-        self.policy = policy or ToolPolicy()
-        """What happens to malformed calls and replies without a call (read by the pipeline)."""
-
     async def __call__(self, message: Message, /) -> ToolMessages | None:
         """Run the calls in `message` and return one ``user`` message with every result.
 
         The messages are marked `malformed` when a call could not run (unknown tool,
         arguments that are not JSON or do not fit); the pipeline then applies `policy`.
         """
-        from rigging.message import Message
-
         if message.role != "assistant":
             return None
         calls = find_calls(message.content)

@@ -6,11 +6,11 @@ import typing as t
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rigging._stream.events import ChatEvent
+from rigging._pipeline.events import ChatEvent
 
 if t.TYPE_CHECKING:
     from rigging._pipeline.chat import Chat
-    from rigging._stream.pipeline import ChatStream
+    from rigging._pipeline.stream import ChatStream
     from rigging.model import Model
     from rigging.prompt import Prompt
 

@@ -22,12 +22,10 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import typing_extensions as te
 
+from rigging._model.stream import ModelStream
 from rigging._pipeline.batch import fit_params
 from rigging._pipeline.drivers import ChatDriver, CompletionDriver
-from rigging._pipeline.run import RunPlan, execute
-from rigging._pipeline.state import FailMode, RunState
-from rigging._stream.chunks import MessageAssembler, TextDelta
-from rigging._stream.events import (
+from rigging._pipeline.events import (
     ChatEvent,
     ChatFinishedEvent,
     CompletionEvent,
@@ -39,9 +37,11 @@ from rigging._stream.events import (
     ToolCallFinishedEvent,
     ToolCallStartedEvent,
 )
-from rigging._stream.parser import ModelStream
+from rigging._pipeline.run import RunPlan, check_limit, execute, plan_run
+from rigging._pipeline.state import FailMode, RunState
 from rigging.generator import Generator
 from rigging.generator._remote import gather_settled
+from rigging.generator.chunks import MessageAssembler, TextDelta
 
 if t.TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -49,8 +49,8 @@ if t.TYPE_CHECKING:
     from rigging._pipeline.base import PipelineBase, Settings
     from rigging._pipeline.chat import Chat
     from rigging._pipeline.completion import Completion
-    from rigging._stream.chunks import StreamChunk
     from rigging.generator import GeneratedMessage, GeneratedText, GenerateParams
+    from rigging.generator.chunks import StreamChunk
     from rigging.message import Message
     from rigging.model import Model
 
@@ -410,8 +410,7 @@ def open_stream(
             ``max_concurrency`` or params count.
     """
     types, stop = _types(pipeline, models, stop_when_parsed)
-    if max_concurrency is not None and max_concurrency < 1:
-        raise ValueError(f"max_concurrency must be 1 or more, got {max_concurrency}")
+    check_limit(max_concurrency)
     fitted = fit_params(pipeline.params, params, len(inputs))
     generator = pipeline.generator
     settings = pipeline.settings
@@ -419,17 +418,8 @@ def open_stream(
 
     async def run(emit: Emit) -> list[ResultT]:
         driver = driver_type(generator, settings, emit, types, stop)
-        states = [
-            RunState(item, p, i) for i, (item, p) in enumerate(zip(inputs, fitted, strict=True))
-        ]
-        plan: RunPlan[ResultT] = RunPlan(
-            driver=driver,
-            states=states,
-            mode=mode,
-            fail_on=settings.fail_on,
-            exclude=settings.exclude,
-            watchers=settings.watches,
-            limit=max_concurrency,
+        plan: RunPlan[ResultT] = plan_run(
+            driver, settings, inputs, fitted, mode, limit=max_concurrency
         )
         results = await execute(plan)
         return await pipeline._finalize(results, mode)

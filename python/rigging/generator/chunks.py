@@ -11,6 +11,7 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass, field
 
+from rigging._exports import public_dir as _public_dir
 from rigging.generator.results import GeneratedMessage, GeneratedText, StopReason, Usage
 from rigging.message import Message
 
@@ -158,3 +159,6 @@ class MessageAssembler:
             extra["stopped_early"] = True
             stop_reason = "stop"
         return finish, stop_reason, extra
+
+
+__dir__ = _public_dir(globals())

@@ -5,44 +5,20 @@ from __future__ import annotations
 import typing as t
 from dataclasses import replace
 
-from rigging._pipeline.callbacks import ToolPolicy
-from rigging._pipeline.chat_pipeline import DEFAULT_MAX_DEPTH
-from rigging.tool.api import ApiTool, ApiToolHandler, ToolChoice
+from rigging._message.tool_calls import ToolChoice
+from rigging._pipeline.state import DEFAULT_MAX_DEPTH, ToolMode
+from rigging.generator import GenerateParams
+from rigging.tool._handler import ToolPolicy
+from rigging.tool.api import ApiTool, ApiToolHandler
 from rigging.tool.base import as_tools
 from rigging.tool.native import NativeToolHandler, system_tool_prompt
 
 if t.TYPE_CHECKING:
-    from rigging.chat import ChatPipeline
-    from rigging.generator import Generator
+    from rigging._pipeline.chat_pipeline import ChatPipeline
 
-__all__ = ["DEFAULT_MAX_DEPTH", "ToolMode", "supports_api_tools", "use_tools"]
-
-ToolMode = t.Literal["auto", "api", "native"]
-"""How tools are offered: ``"api"`` (provider function calling), ``"native"`` (XML in the
-text) or ``"auto"`` (API when the generator supports it, see `supports_api_tools`)."""
-
+__all__ = ["use_tools"]
 
 _MODES = ("auto", "api", "native")
-
-
-def supports_api_tools(generator: Generator) -> bool:
-    """Whether `generator` passes ``GenerateParams.tools`` to a provider that can call them.
-
-    A generator may say so with a boolean ``supports_api_tools`` attribute; otherwise
-    `LiteLLMGenerator` does and every other generator (HTTP, local, offline) does not.
-
-    Args:
-        generator: The generator.
-
-    Returns:
-        True to use API tools in ``"auto"`` mode.
-    """
-    flag = getattr(generator, "supports_api_tools", None)
-    if isinstance(flag, bool):
-        return flag
-    from rigging.generator.litellm_ import LiteLLMGenerator  # does not import litellm
-
-    return isinstance(generator, LiteLLMGenerator)
 
 
 def _collect(tools: t.Sequence[t.Any], existing: t.Sequence[ApiTool]) -> list[ApiTool]:
@@ -94,7 +70,7 @@ def use_tools(
         return pipeline
     resolved = mode
     if resolved == "auto":
-        resolved = "api" if supports_api_tools(pipeline.generator) else "native"
+        resolved = "api" if pipeline.generator.supports_api_tools else "native"
     kind = ApiToolHandler if resolved == "api" else NativeToolHandler
     others = [h for h in pipeline.settings.tool_handlers if not isinstance(h, kind)]
     if any(isinstance(h, (ApiToolHandler, NativeToolHandler)) for h in others):
@@ -129,8 +105,6 @@ def _check(mode: str, max_depth: int, policy: ToolPolicy) -> None:
 
 
 def _advertise(pipeline: ChatPipeline, tools: list[ApiTool], choice: ToolChoice | None) -> None:
-    from rigging.generator import GenerateParams
-
     params = pipeline.params or GenerateParams()
     update: dict[str, t.Any] = {"tools": [tool.definition for tool in tools]}
     if choice is not None:

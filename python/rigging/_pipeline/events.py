@@ -11,10 +11,10 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass
 
+from rigging._message.tool_calls import ToolCall
 from rigging.generator.results import GeneratedMessage, GeneratedText
 from rigging.message import Message
 from rigging.model import Model
-from rigging.tool.api import ToolCall
 
 if t.TYPE_CHECKING:
     from rigging._pipeline.chat import Chat

@@ -1,1 +1,0 @@
-"""Streaming internals; the public names are in `rigging.stream`."""

@@ -1,0 +1,68 @@
+"""What the two tool handlers share: the policy for tool turns and the handler state.
+
+Tools know nothing of pipelines: a handler is called with a generated message and returns
+the messages to append (`rigging._pipeline.callbacks.ToolHandler` is the hook's shape);
+the pipeline reads its `max_rounds` and `policy`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rigging.tool.base import FunctionTool
+
+__all__ = ["ToolHandlerBase", "ToolMessages", "ToolPolicy"]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolPolicy:
+    """How a chat treats tool turns that went wrong (set by `ChatPipeline.using`).
+
+    A handler may carry one as its ``policy`` attribute. A turn goes wrong when a handler
+    marks its messages `malformed` (a native call that could not run: not JSON, an unknown
+    tool, arguments not fitting), or when `force` is on and the model answered without
+    calling any tool before its first tool round.
+    """
+
+    force: bool = False
+    """The model must call a tool at least once: a reply without a call is sent back."""
+    attempt_recovery: bool = True
+    """Show the model its failed turn and the feedback; otherwise regenerate without them."""
+    drop_dialog: bool = False
+    """Once the model recovered, remove the failed turns and their feedback from the chat."""
+    max_rounds: int = 5
+    """Most failed turns one chat may have; one more fails it as exhausted."""
+
+
+class ToolMessages(list[Any]):
+    """Messages a tool handler returns; ``malformed=True`` marks calls that could not run."""
+
+    malformed: bool = False
+    """The turn held calls that could not run (the messages carry the feedback)."""
+
+    def __init__(self, messages: Sequence[Any] = (), *, malformed: bool = False) -> None:
+        super().__init__(messages)
+        self.malformed = malformed
+
+
+class ToolHandlerBase:
+    """State of a tool handler: the tools by name, the depth bound and the policy.
+
+    Args:
+        tools: The tools (names must be unique).
+        max_depth: Most tool rounds one chat may take.
+        policy: Forcing a call, and what malformed calls do (see `ToolPolicy`).
+    """
+
+    def __init__(
+        self, tools: Sequence[FunctionTool], max_depth: int, policy: ToolPolicy | None = None
+    ) -> None:
+        self.tools = {tool.name: tool for tool in tools}
+        """The tools by name."""
+        self.max_rounds = max_depth
+        """Most tool rounds one chat may take (read by the pipeline)."""
+        self.policy = policy or ToolPolicy()
+        """Whether a call is forced and what malformed calls do (read by the pipeline)."""
