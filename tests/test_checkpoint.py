@@ -388,3 +388,35 @@ async def test_an_error_keeps_what_finished_and_the_rerun_completes(tmp_path: Pa
     out = await gen.chat().run_batch(items, max_concurrency=8, checkpoint=path)
     assert [c.last.content for c in out] == items
     assert len(gen.calls) - before == 200 - kept
+
+
+def _lookup(city: str) -> str:
+    """The weather in a city."""
+    return f"sunny in {city}"
+
+
+def _other_lookup(city: str) -> str:
+    """The forecast for a city."""
+    return f"rain in {city}"
+
+
+async def test_a_pipeline_with_tools_resumes_from_a_fresh_build(tmp_path: Path) -> None:
+    # The fingerprint names each tool by its schema, never by the handler object's address:
+    # a checkpoint written by one build of the pipeline (or one process) resumes in another.
+    path = tmp_path / "tools.jsonl"
+    await EchoGenerator().chat("sys").using(_lookup).run_batch(["a", "b"], checkpoint=path)
+    again = EchoGenerator()
+    out = await again.chat("sys").using(_lookup).run_batch(["a", "b"], checkpoint=path)
+    assert again.calls == []
+    assert [c.last.content for c in out] == ["a", "b"]
+    with pytest.raises(CheckpointError, match="different pipeline"):
+        await (
+            EchoGenerator().chat("sys").using(_other_lookup).run_batch(["a", "b"], checkpoint=path)
+        )
+    with pytest.raises(CheckpointError, match="different pipeline"):
+        await (
+            EchoGenerator()
+            .chat("sys")
+            .using(_lookup, max_depth=2)
+            .run_batch(["a", "b"], checkpoint=path)
+        )

@@ -20,6 +20,7 @@ from array import array
 from pathlib import Path
 
 from rigging.error import CheckpointError
+from rigging.tool._handler import ToolHandlerBase
 
 if t.TYPE_CHECKING:
     from rigging._pipeline.base import PipelineBase
@@ -64,6 +65,22 @@ def _callable_name(callback: t.Any) -> str:
     return f"{getattr(callback, '__module__', '')}.{name}"
 
 
+def _handler_id(handler: t.Any) -> t.Any:
+    """What decides a tool handler's answers: its kind, each tool's schema, depth and policy.
+
+    Never the object's ``repr``, which may hold its address and so change in every process.
+    """
+    if not isinstance(handler, ToolHandlerBase):
+        return _callable_name(handler)
+    policy = handler.policy
+    return [
+        type(handler).__qualname__,
+        [[tool.name, tool.description, tool.schema] for tool in handler.tools.values()],
+        handler.max_rounds,
+        [policy.force, policy.attempt_recovery, policy.drop_dialog, policy.max_rounds],
+    ]
+
+
 def _input_repr(item: t.Any) -> t.Any:
     if isinstance(item, str) or item is None:
         return item
@@ -101,7 +118,7 @@ def pipeline_fingerprint(pipeline: PipelineBase[t.Any, t.Any, t.Any], runner: st
             for u in s.untils
         ],
         "until_types": [_callable_name(m) for m in s.until_types],
-        "tools": [repr(h) for h in s.tool_handlers],
+        "tools": [_handler_id(h) for h in s.tool_handlers],
         "metadata": s.metadata,
     }
     return hashlib.sha256(_canonical(document)).hexdigest()

@@ -66,3 +66,10 @@ class ToolHandlerBase:
         """Most tool rounds one chat may take (read by the pipeline)."""
         self.policy = policy or ToolPolicy()
         """Whether a call is forced and what malformed calls do (read by the pipeline)."""
+
+    def __repr__(self) -> str:
+        tools = ", ".join(self.tools)
+        return (
+            f"{type(self).__name__}(tools=[{tools}], max_depth={self.max_rounds}, "
+            f"policy={self.policy!r})"
+        )
