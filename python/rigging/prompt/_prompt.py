@@ -72,8 +72,8 @@ class Prompt(t.Generic[P, R]):
     """A prompt function: call it (``await fn(...)``) to render, generate and parse.
 
     Create one with `prompt`, ``generator.prompt``, ``pipeline.prompt`` or `make_prompt`.
-    Builder methods (`with_`, `set_`, `watch`, `clone`) return a new prompt and leave the
-    receiver unchanged.
+    `with_`, `set_` and `watch` change the prompt in place and return it, as in 2.3; `clone`
+    returns a separate copy.
     """
 
     func: Callable[P, t.Any] | None = None
