@@ -352,3 +352,19 @@ def test_opening_retries_a_journal_pragma_refused_while_another_process_opens(
     refusals["left"] = 10**9  # never gives way: the error names the lock once the time is up
     with pytest.raises(CacheError, match="locked"):
         SQLiteCache(tmp_path / "c.db", busy_timeout=0.05).get_many(["k"])
+
+
+def test_a_store_dropped_without_close_closes_its_file(tmp_path: Path) -> None:
+    import gc
+
+    store = SQLiteCache(tmp_path / "dropped.db")
+    store.put_many([("k", "v")])
+    held = store._held
+    conn = held.conn
+    assert conn is not None
+    del store
+    gc.collect()
+    assert held.conn is None
+    assert held.pool is None
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        conn.execute("SELECT 1")

@@ -15,6 +15,7 @@ import sqlite3
 import threading
 import time
 import typing as t
+import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -68,6 +69,25 @@ class CacheStore(t.Protocol):
         ...
 
 
+class _Held:
+    """What a `SQLiteCache` holds open: its connection and its worker thread."""
+
+    __slots__ = ("conn", "pool")
+
+    def __init__(self) -> None:
+        self.conn: sqlite3.Connection | None = None
+        self.pool: ThreadPoolExecutor | None = None
+
+    def release(self) -> None:
+        """Close the connection and let the thread end (the store is gone: nothing in flight)."""
+        conn, self.conn = self.conn, None
+        pool, self.pool = self.pool, None
+        if conn is not None:
+            conn.close()
+        if pool is not None:
+            pool.shutdown(wait=False)
+
+
 class SQLiteCache:
     """A `CacheStore` in one SQLite file (standard library ``sqlite3``, WAL journal).
 
@@ -96,9 +116,10 @@ class SQLiteCache:
         self.path = Path(path)
         self.busy_timeout = busy_timeout
         self.synchronous = synchronous
-        self._conn: sqlite3.Connection | None = None
-        self._pool: ThreadPoolExecutor | None = None
+        self._held = _Held()
         self._lock = threading.Lock()
+        # a store dropped without close() still closes its file and stops its thread
+        weakref.finalize(self, self._held.release)
 
     def __repr__(self) -> str:
         return f"SQLiteCache({str(self.path)!r})"
@@ -116,16 +137,16 @@ class SQLiteCache:
     def _run(self, func: Callable[[sqlite3.Connection], T]) -> T:
         """Run `func` with the connection on the store's thread; map SQLite errors."""
         with self._lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(1, thread_name_prefix="rigging-cache")
-            pool = self._pool
+            if self._held.pool is None:
+                self._held.pool = ThreadPoolExecutor(1, thread_name_prefix="rigging-cache")
+            pool = self._held.pool
         return pool.submit(self._call, func).result()
 
     def _call(self, func: Callable[[sqlite3.Connection], T]) -> T:
         try:
-            if self._conn is None:
-                self._conn = self._open()
-            return func(self._conn)
+            if self._held.conn is None:
+                self._held.conn = self._open()
+            return func(self._held.conn)
         except sqlite3.OperationalError as exc:
             raise self._error(exc) from exc
         except sqlite3.DatabaseError as exc:
@@ -145,9 +166,9 @@ class SQLiteCache:
         return CacheError(f"cache database {str(self.path)!r} failed: {text}")
 
     def _drop_connection(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        conn, self._held.conn = self._held.conn, None
+        if conn is not None:
+            conn.close()
 
     def _open(self) -> sqlite3.Connection:
         if self.path.parent and not self.path.parent.exists():
@@ -257,7 +278,7 @@ class SQLiteCache:
     def close(self) -> None:
         """Close the connection and stop the worker thread (the store reopens on next use)."""
         with self._lock:
-            pool, self._pool = self._pool, None
+            pool, self._held.pool = self._held.pool, None
         if pool is not None:
             pool.submit(self._drop_connection).result()
             pool.shutdown(wait=True)
