@@ -145,6 +145,31 @@ fn scan<'py>(
     scan_with(py, &text_of(text)?, &set, &names, mode)
 }
 
+/// The candidate elements of `tags` in `text`: `scan`, then `innermost`, in position order.
+#[pyfunction]
+fn candidates<'py>(
+    py: Python<'py>,
+    text: &Bound<'_, PyString>,
+    tags: &Bound<'_, PyAny>,
+) -> PyResult<Bound<'py, PyList>> {
+    let text = text_of(text)?;
+    let find = |set: &TagSet| {
+        let run = || core::innermost(core::scan(&text, set, Incomplete::Drop));
+        if text.len() > DETACH_BYTES {
+            py.detach(run)
+        } else {
+            run()
+        }
+    };
+    if let Ok(compiled) = tags.cast::<PyTags>() {
+        let compiled = compiled.get();
+        return convert(py, &compiled.names, &find(&compiled.set));
+    }
+    let set = tag_set(tags)?;
+    let names = tag_names(py, &set);
+    convert(py, &names, &find(&set))
+}
+
 fn scan_with<'py>(
     py: Python<'py>,
     text: &str,
@@ -379,5 +404,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyTagStream>()?;
     m.add_class::<PyTextStream>()?;
     m.add_function(wrap_pyfunction!(scan, m)?)?;
+    m.add_function(wrap_pyfunction!(candidates, m)?)?;
     Ok(())
 }

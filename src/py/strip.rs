@@ -15,7 +15,7 @@ type PySpliced<'py> = (Bound<'py, PyString>, PySpans);
 
 /// The new text of `plan` over `text` (`len` code points): slices of `text` and the edits'
 /// replacements, joined once. No edit gives `text` itself.
-fn assemble<'py>(
+pub(crate) fn assemble<'py>(
     text: &Bound<'py, PyString>,
     len: usize,
     plan: &Plan,

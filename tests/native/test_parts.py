@@ -1,0 +1,78 @@
+"""FFI edges of `candidates` and `place_parts`: what the message layer's parsing relies on."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rigging._native import SpliceError, Tags, candidates, place_parts, scan
+
+
+class Pretty:
+    """A stand-in model whose pretty XML is fixed."""
+
+    def __init__(self, xml: object) -> None:
+        self.xml = xml
+
+    def to_pretty_xml(self) -> object:
+        return self.xml
+
+
+def test_candidates_are_the_innermost_elements_in_position_order() -> None:
+    text = "<a>use <a>x</a><a/></a> <a>z</a>"
+    spans = candidates(text, ["a"])
+    assert [(s.start, s.end) for s in spans] == [(7, 15), (15, 19), (24, 32)]
+    assert candidates(text, Tags(["a"])) == spans
+    assert candidates("no tags", ["a"]) == []
+    with pytest.raises(TypeError):
+        candidates(text, "a")
+
+
+@given(st.lists(st.sampled_from(["<a>", "</a>", "<a/>", "x", " ", "<b>", "</b>"]), max_size=14))
+def test_candidates_match_the_rule_on_scan(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    spans = sorted(scan(text, ["a", "b"]), key=lambda s: (s.start, -s.end))
+    pairs = [s for s in spans if not s.self_closing]
+    outer = {a.start for a, b in itertools.pairwise(pairs) if b.start < a.end}
+    expected = [s for s in spans if s.self_closing or s.start not in outer]
+    assert candidates(text, ["a", "b"]) == expected
+
+
+def test_place_parts_normalises_standalone_new_parts_only() -> None:
+    text = "x <q><a>1</a></q> <a>2</a> <a>3</a>"
+    models = [Pretty("<q/>"), Pretty("<a>one</a>"), Pretty("<a>two</a>"), Pretty("<a>3</a>")]
+    spans = [(2, 17), (5, 13), (18, 26), (27, 35)]
+    new_text, placed = place_parts(text, models, spans, 1)
+    # The old part and the part inside it keep their text; the last one is already pretty.
+    assert new_text == "x <q><a>1</a></q> <a>two</a> <a>3</a>"
+    assert [(index, (s.start, s.stop, s.step)) for index, s in placed] == [
+        (0, (2, 17, None)),
+        (1, (5, 13, None)),
+        (2, (18, 28, None)),
+        (3, (29, 37, None)),
+    ]
+
+
+def test_place_parts_without_change_or_on_list_content() -> None:
+    models = [Pretty("<a>1</a>")]
+    assert place_parts("<a>1</a>", models, [(0, 8)], 0) == (None, [(0, slice(0, 8))])
+    assert place_parts(None, [Pretty("<a>x</a>")], [(0, 8)], 0) == (None, [(0, slice(0, 8))])
+
+
+def test_place_parts_keeps_lone_surrogates() -> None:
+    text = "\ud800 <a> 1 </a> \udfff"
+    new_text, placed = place_parts(text, [Pretty("<a>\udc00</a>")], [(2, 12)], 0)
+    assert new_text == "\ud800 <a>\udc00</a> \udfff"
+    assert placed == [(0, slice(2, 10))]
+
+
+def test_place_parts_errors() -> None:
+    with pytest.raises(ValueError, match="Incoming part 5:15 overlaps the part 0:10 without"):
+        place_parts("x" * 20, [Pretty("a"), Pretty("b")], [(0, 10), (5, 15)], 1)
+    with pytest.raises(SpliceError, match="span 0 \\(0, 30\\) is not a range"):
+        place_parts("x" * 20, [Pretty("a")], [(0, 30)], 0)
+    with pytest.raises(TypeError, match="to_pretty_xml\\(\\) must return a str"):
+        place_parts("x" * 20, [Pretty(3)], [(0, 3)], 0)
