@@ -2,7 +2,7 @@
 
 import builtins
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar, Literal, final
+from typing import Any, ClassVar, Literal, TypeVar, final
 
 __all__ = [
     # codec
@@ -520,12 +520,15 @@ def splice(
             message names the item, its index and the text length.
     """
 
+_PartT = TypeVar("_PartT")
+
 def place_parts(
     text: str | None,
     models: list[Any],
     spans: Sequence[tuple[int, int]],
     first_new: int,
-) -> tuple[str | None, list[tuple[int, slice]]]:
+    make: Callable[[Any, slice], _PartT],
+) -> tuple[str | None, list[_PartT]]:
     """Lay out a message's parts after new models were parsed from its content.
 
     `models[i]` is the model of the part at `spans[i]` (code points); those from `first_new`
@@ -538,10 +541,11 @@ def place_parts(
         models: The parts' models (old parts first).
         spans: Their `(start, end)` ranges.
         first_new: Index of the first new part.
+        make: Builds a part from a model and its final slice.
 
     Returns:
-        The new content (None when unchanged) and `(index, slice)` for every part, sorted by
-        start (stable).
+        The new content (None when unchanged) and `make(model, slice)` for every part,
+        sorted by start (stable).
 
     Raises:
         ValueError: Two parts cross (the message names both ranges).

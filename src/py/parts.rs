@@ -5,7 +5,7 @@
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PySlice, PyString, PyTuple};
+use pyo3::types::{PyList, PySlice, PyString};
 
 use super::ints::offsets;
 use super::strip::assemble;
@@ -17,7 +17,7 @@ use crate::strip;
 /// `models[i]` is the model of the part at `spans[i]`; those from `first_new` on are new.
 /// With `text` (string content), each new standalone part whose text is not already its
 /// model's `to_pretty_xml()` gets that text. Returns the new content (None when unchanged)
-/// and `(index, slice)` per part, sorted by start.
+/// and `make(model, slice)` per part, sorted by start.
 #[pyfunction]
 #[allow(clippy::needless_pass_by_value)] // PyO3 extracts the sequence into an owned Vec
 fn place_parts<'py>(
@@ -26,6 +26,7 @@ fn place_parts<'py>(
     models: &Bound<'py, PyList>,
     spans: Vec<(i64, i64)>,
     first_new: usize,
+    make: &Bound<'py, PyAny>,
 ) -> PyResult<(Option<Bound<'py, PyString>>, Bound<'py, PyList>)> {
     let len = match &text {
         Some(text) => text.len()?,
@@ -76,14 +77,7 @@ fn place_parts<'py>(
     let out = PyList::empty(py);
     for index in order {
         let (start, end) = placed[index];
-        let item = PyTuple::new(
-            py,
-            [
-                index.into_pyobject(py)?.into_any(),
-                slice.call1((start, end))?,
-            ],
-        )?;
-        out.append(item)?;
+        out.append(make.call1((models.get_item(index)?, slice.call1((start, end))?))?)?;
     }
     Ok((new_text, out))
 }

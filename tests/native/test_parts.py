@@ -21,6 +21,10 @@ class Pretty:
         return self.xml
 
 
+def _pair(model: object, where: slice) -> tuple[object, slice]:
+    return model, where
+
+
 def test_candidates_are_the_innermost_elements_in_position_order() -> None:
     text = "<a>use <a>x</a><a/></a> <a>z</a>"
     spans = candidates(text, ["a"])
@@ -45,10 +49,10 @@ def test_place_parts_normalises_standalone_new_parts_only() -> None:
     text = "x <q><a>1</a></q> <a>2</a> <a>3</a>"
     models = [Pretty("<q/>"), Pretty("<a>one</a>"), Pretty("<a>two</a>"), Pretty("<a>3</a>")]
     spans = [(2, 17), (5, 13), (18, 26), (27, 35)]
-    new_text, placed = place_parts(text, models, spans, 1)
+    new_text, placed = place_parts(text, models, spans, 1, _pair)
     # The old part and the part inside it keep their text; the last one is already pretty.
     assert new_text == "x <q><a>1</a></q> <a>two</a> <a>3</a>"
-    assert [(index, (s.start, s.stop, s.step)) for index, s in placed] == [
+    assert [(models.index(m), (s.start, s.stop, s.step)) for m, s in placed] == [
         (0, (2, 17, None)),
         (1, (5, 13, None)),
         (2, (18, 28, None)),
@@ -57,22 +61,23 @@ def test_place_parts_normalises_standalone_new_parts_only() -> None:
 
 
 def test_place_parts_without_change_or_on_list_content() -> None:
-    models = [Pretty("<a>1</a>")]
-    assert place_parts("<a>1</a>", models, [(0, 8)], 0) == (None, [(0, slice(0, 8))])
-    assert place_parts(None, [Pretty("<a>x</a>")], [(0, 8)], 0) == (None, [(0, slice(0, 8))])
+    model = Pretty("<a>1</a>")
+    assert place_parts("<a>1</a>", [model], [(0, 8)], 0, _pair) == (None, [(model, slice(0, 8))])
+    assert place_parts(None, [model], [(0, 8)], 0, _pair) == (None, [(model, slice(0, 8))])
 
 
 def test_place_parts_keeps_lone_surrogates() -> None:
     text = "\ud800 <a> 1 </a> \udfff"
-    new_text, placed = place_parts(text, [Pretty("<a>\udc00</a>")], [(2, 12)], 0)
+    model = Pretty("<a>\udc00</a>")
+    new_text, placed = place_parts(text, [model], [(2, 12)], 0, _pair)
     assert new_text == "\ud800 <a>\udc00</a> \udfff"
-    assert placed == [(0, slice(2, 10))]
+    assert placed == [(model, slice(2, 10))]
 
 
 def test_place_parts_errors() -> None:
     with pytest.raises(ValueError, match="Incoming part 5:15 overlaps the part 0:10 without"):
-        place_parts("x" * 20, [Pretty("a"), Pretty("b")], [(0, 10), (5, 15)], 1)
+        place_parts("x" * 20, [Pretty("a"), Pretty("b")], [(0, 10), (5, 15)], 1, _pair)
     with pytest.raises(SpliceError, match="span 0 \\(0, 30\\) is not a range"):
-        place_parts("x" * 20, [Pretty("a")], [(0, 30)], 0)
+        place_parts("x" * 20, [Pretty("a")], [(0, 30)], 0, _pair)
     with pytest.raises(TypeError, match="to_pretty_xml\\(\\) must return a str"):
-        place_parts("x" * 20, [Pretty(3)], [(0, 3)], 0)
+        place_parts("x" * 20, [Pretty(3)], [(0, 3)], 0, _pair)

@@ -102,12 +102,12 @@ def add_parts(message: Message, found: t.Sequence[Found[Model]]) -> None:
     if len(models) == len(old):
         return
     text = message.all_content
-    new_text, placed = _native.place_parts(
-        text if isinstance(text, str) else None, models, spans, len(old)
+    new_text, parts = _native.place_parts(
+        text if isinstance(text, str) else None, models, spans, len(old), make_part
     )
     if new_text is not None:
         assign(message, "all_content", new_text)
-    assign(message, "parts", [make_part(models[index], where) for index, where in placed])
+    assign(message, "parts", parts)
 
 
 def strip_parts(message: Message, model_type: type[Model]) -> list[ParsedMessagePart]:
