@@ -217,21 +217,22 @@ def scan(
         TypeError: `tags` is a `str` or holds a non-`str`.
     """
 
-def candidates(text: str, tags: Sequence[str] | Tags) -> list[Span]:
-    """The elements a parser builds models from, in position order.
+def candidates(text: str, tags: Sequence[str] | Tags) -> list[list[Span]]:
+    """The elements a parser builds models from, per tag name, from one scan.
 
-    These are `scan`'s spans (unclosed starts dropped) that hold no other non-self-closing
-    span, sorted by start, the longer first.
-
-    An element holding another one (`<a>use <a>x</a></a>`) is left out for the inner one; a
-    self-closing `<a/>` is always kept and never makes the element around it an outer one.
+    For each name in the order of `tags` (a name given twice gets the same spans twice),
+    `scan`'s spans of that name (unclosed starts dropped) that hold no other non-self-closing
+    span of the name, sorted by start, the longer first. An element holding another one
+    (`<a>use <a>x</a></a>`) is left out for the inner one; a self-closing `<a/>` is always
+    kept and never makes the element around it an outer one. Each name has its own stack in
+    the scanner, so a name gets the same spans whatever other names are scanned with it.
 
     Args:
         text: The text to scan.
         tags: Tag names, or a `Tags`. Not a bare `str`.
 
     Returns:
-        The candidate spans in position order.
+        Per tag name, its candidate spans in position order.
 
     Raises:
         ScanError: A tag name is empty or holds another character (the message names it).

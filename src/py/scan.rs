@@ -145,7 +145,7 @@ fn scan<'py>(
     scan_with(py, &text_of(text)?, &set, &names, mode)
 }
 
-/// The candidate elements of `tags` in `text`: `scan`, then `innermost`, in position order.
+/// Per tag name, the candidate elements in `text` ([`core::candidates`]), in position order.
 #[pyfunction]
 fn candidates<'py>(
     py: Python<'py>,
@@ -154,20 +154,28 @@ fn candidates<'py>(
 ) -> PyResult<Bound<'py, PyList>> {
     let text = text_of(text)?;
     let find = |set: &TagSet| {
-        let run = || core::innermost(core::scan(&text, set, Incomplete::Drop));
         if text.len() > DETACH_BYTES {
-            py.detach(run)
+            py.detach(|| core::candidates(&text, set))
         } else {
-            run()
+            core::candidates(&text, set)
         }
+    };
+    let per_tag = |set: &TagSet, names: &[Py<PyString>]| {
+        PyList::new(
+            py,
+            find(set)
+                .iter()
+                .map(|spans| convert(py, names, spans))
+                .collect::<PyResult<Vec<_>>>()?,
+        )
     };
     if let Ok(compiled) = tags.cast::<PyTags>() {
         let compiled = compiled.get();
-        return convert(py, &compiled.names, &find(&compiled.set));
+        return per_tag(&compiled.set, &compiled.names);
     }
     let set = tag_set(tags)?;
     let names = tag_names(py, &set);
-    convert(py, &names, &find(&set))
+    per_tag(&set, &names)
 }
 
 fn scan_with<'py>(

@@ -1,9 +1,41 @@
-//! [`innermost`]: the elements a parser builds models from, among the spans of one scan.
+//! [`candidates`]: the elements a parser builds models from, per tag name.
 
-use super::Span;
+use super::{scan, Incomplete, Span, TagSet};
 
-/// Keep the spans that hold no other non-self-closing span, sorted by position (start, then
-/// the longer first).
+/// Per tag name of `tags` (in its order; a name given twice gets the same spans twice), the
+/// [`innermost`] of that name's spans in `text`
+/// (unclosed starts dropped). Each name has its own stack in the scanner, so one scan for
+/// several names gives each name the spans a scan for it alone would.
+///
+/// ```
+/// use _native::scan::{candidates, TagSet};
+/// let tags = TagSet::new(["a", "b"])?;
+/// let found = candidates("<a>x <b>y</b></a> <a><a>z</a></a>", &tags);
+/// assert_eq!(found[0].iter().map(|s| s.start).collect::<Vec<_>>(), vec![0, 21]);
+/// assert_eq!(found[1].iter().map(|s| s.start).collect::<Vec<_>>(), vec![5]);
+/// # Ok::<(), _native::scan::ScanError>(())
+/// ```
+pub fn candidates(text: &str, tags: &TagSet) -> Vec<Vec<Span>> {
+    let mut by_tag: Vec<Vec<Span>> = vec![Vec::new(); tags.names().len()];
+    for span in scan(text, tags, Incomplete::Drop) {
+        if let Some(spans) = by_tag.get_mut(span.tag) {
+            spans.push(span);
+        }
+    }
+    let mut found: Vec<Vec<Span>> = by_tag.into_iter().map(innermost).collect();
+    // A name given twice has its spans under its first index: give the copy the same.
+    let names = tags.names();
+    for index in 0..names.len() {
+        if let Some(first) = names[..index].iter().position(|n| *n == names[index]) {
+            let (head, tail) = found.split_at_mut(index);
+            tail[0].clone_from(&head[first]);
+        }
+    }
+    found
+}
+
+/// Keep the spans (of one tag name, or of a set taken as one) that hold no other
+/// non-self-closing span, sorted by position (start, then the longer first).
 ///
 /// When an element holds another one of the same tag set (`<a>use <a>x</a></a>`), only the
 /// inner one is a candidate. A self-closing `<a/>` is always a candidate of its own and never

@@ -27,22 +27,29 @@ def _pair(model: object, where: slice) -> tuple[object, slice]:
 
 def test_candidates_are_the_innermost_elements_in_position_order() -> None:
     text = "<a>use <a>x</a><a/></a> <a>z</a>"
-    spans = candidates(text, ["a"])
+    [spans] = candidates(text, ["a"])
     assert [(s.start, s.end) for s in spans] == [(7, 15), (15, 19), (24, 32)]
-    assert candidates(text, Tags(["a"])) == spans
-    assert candidates("no tags", ["a"]) == []
+    assert candidates(text, Tags(["a"])) == [spans]
+    assert candidates("no tags", ["a", "b"]) == [[], []]
+    assert candidates(text, ["a", "a"]) == [spans, spans]
     with pytest.raises(TypeError):
         candidates(text, "a")
 
 
-@given(st.lists(st.sampled_from(["<a>", "</a>", "<a/>", "x", " ", "<b>", "</b>"]), max_size=14))
-def test_candidates_match_the_rule_on_scan(pieces: list[str]) -> None:
+_PIECES = ["<a>", "</a>", "<a/>", "<b>", "</b>", "<b x='", "'", ">", "<", " ", "x", "<!--", "-->"]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=16))
+def test_candidates_follow_the_rule_per_name_whatever_else_is_scanned(pieces: list[str]) -> None:
     text = "".join(pieces)
-    spans = sorted(scan(text, ["a", "b"]), key=lambda s: (s.start, -s.end))
-    pairs = [s for s in spans if not s.self_closing]
-    outer = {a.start for a, b in itertools.pairwise(pairs) if b.start < a.end}
-    expected = [s for s in spans if s.self_closing or s.start not in outer]
-    assert candidates(text, ["a", "b"]) == expected
+    both = candidates(text, ["a", "b"])
+    for index, name in enumerate(["a", "b"]):
+        spans = sorted(scan(text, [name]), key=lambda s: (s.start, -s.end))
+        pairs = [s for s in spans if not s.self_closing]
+        outer = {a.start for a, b in itertools.pairwise(pairs) if b.start < a.end}
+        expected = [s for s in spans if s.self_closing or s.start not in outer]
+        assert candidates(text, [name]) == [expected]
+        assert both[index] == expected
 
 
 def test_place_parts_normalises_standalone_new_parts_only() -> None:

@@ -37,7 +37,7 @@ from rigging._surrogates import has_surrogates, restore, stand_in
 from rigging.error import MissingModelError, XmlContentError
 from rigging.util import truncate_string, unescape_xml
 
-__all__ = ["Found", "extract", "first_filled", "prefer_filled"]
+__all__ = ["Found", "candidates_of", "extract", "first_filled", "prefer_filled"]
 
 _DECLARATION = re.compile(r"<!\s*(?:DOCTYPE|ENTITY|ELEMENT|ATTLIST)", re.IGNORECASE)
 _CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
@@ -203,12 +203,16 @@ def _longest(failures: list[tuple[int, Exception]]) -> Exception:
     return max(failures, key=lambda failure: failure[0])[1]
 
 
-def extract(cls: type[ModelT], text: str) -> list[Found[ModelT]]:
+def extract(
+    cls: type[ModelT], text: str, spans: list[_native.Span] | None = None
+) -> list[Found[ModelT]]:
     """Every valid element of ``cls``'s tag in ``text``, in document order.
 
     Args:
         cls: The model class.
         text: The text to search.
+        spans: The candidates of the class's tag in ``text``, when already found (see
+            `candidates_of`); found here otherwise.
 
     Returns:
         The models with their slices, hollow ones included.
@@ -222,7 +226,8 @@ def extract(cls: type[ModelT], text: str) -> list[Found[ModelT]]:
     info = class_info(cls)
     if not info.ready:
         cls.ensure_valid()
-    spans = _native.candidates(text, info.tags or [info.tag])
+    if spans is None:
+        spans = _native.candidates(text, info.tags or [info.tag])[0]
     if not spans:
         raise MissingModelError(f"Failed to find '{cls.xml_tags()}' in message")
     if info.simple_field is None:
@@ -288,6 +293,24 @@ def _extract_native(
     if not found:
         raise _longest(failures)
     return found
+
+
+def candidates_of(text: str, infos: t.Sequence[ClassInfo]) -> list[list[_native.Span]] | None:
+    """The candidates of several classes' tags in ``text``, from one scan.
+
+    Args:
+        text: The text to search.
+        infos: The classes' `ClassInfo`.
+
+    Returns:
+        Per class, the spans `extract` would find for it; None when a tag is not a valid name
+        (each `extract` then raises the `ScanError` that names it, in turn).
+    """
+    if any(info.tags is None for info in infos):
+        return None
+    names = list(dict.fromkeys(info.tag for info in infos))
+    found = dict(zip(names, _native.candidates(text, names), strict=True))
+    return [found[info.tag] for info in infos]
 
 
 def prefer_filled(found: list[Found[ModelT]]) -> list[Found[ModelT]]:
