@@ -217,7 +217,7 @@ def scan(
         TypeError: `tags` is a `str` or holds a non-`str`.
     """
 
-def candidates(text: str, tags: Sequence[str] | Tags) -> list[list[Span]]:
+def candidates(text: str, tags: Sequence[str] | Tags) -> list[list[tuple[Span, bool]]]:
     """The elements a parser builds models from, per tag name, from one scan.
 
     For each name in the order of `tags` (a name given twice gets the same spans twice),
@@ -226,13 +226,15 @@ def candidates(text: str, tags: Sequence[str] | Tags) -> list[list[Span]]:
     (`<a>use <a>x</a></a>`) is left out for the inner one; a self-closing `<a/>` is always
     kept and never makes the element around it an outer one. Each name has its own stack in
     the scanner, so a name gets the same spans whatever other names are scanned with it.
+    Each span comes with whether it is hollow: self-closing, or nothing but whitespace inside
+    (`str.isspace`), such as an echoed `<answer></answer>` example.
 
     Args:
         text: The text to scan.
         tags: Tag names, or a `Tags`. Not a bare `str`.
 
     Returns:
-        Per tag name, its candidate spans in position order.
+        Per tag name, its `(span, hollow)` candidates in position order.
 
     Raises:
         ScanError: A tag name is empty or holds another character (the message names it).

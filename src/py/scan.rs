@@ -145,7 +145,8 @@ fn scan<'py>(
     scan_with(py, &text_of(text)?, &set, &names, mode)
 }
 
-/// Per tag name, the candidate elements in `text` ([`core::candidates`]), in position order.
+/// Per tag name, the candidate elements in `text` ([`core::candidates`]) in position order, as
+/// `(span, hollow)` pairs.
 #[pyfunction]
 fn candidates<'py>(
     py: Python<'py>,
@@ -161,13 +162,18 @@ fn candidates<'py>(
         }
     };
     let per_tag = |set: &TagSet, names: &[Py<PyString>]| {
-        PyList::new(
-            py,
-            find(set)
-                .iter()
-                .map(|spans| convert(py, names, spans))
-                .collect::<PyResult<Vec<_>>>()?,
-        )
+        let lists = find(set)
+            .iter()
+            .map(|found| {
+                PyList::new(
+                    py,
+                    found
+                        .iter()
+                        .map(|c| (py_span(py, names, &c.span), c.hollow)),
+                )
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, lists)
     };
     if let Ok(compiled) = tags.cast::<PyTags>() {
         let compiled = compiled.get();

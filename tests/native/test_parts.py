@@ -28,7 +28,11 @@ def _pair(model: object, where: slice) -> tuple[object, slice]:
 def test_candidates_are_the_innermost_elements_in_position_order() -> None:
     text = "<a>use <a>x</a><a/></a> <a>z</a>"
     [spans] = candidates(text, ["a"])
-    assert [(s.start, s.end) for s in spans] == [(7, 15), (15, 19), (24, 32)]
+    assert [(s.start, s.end, hollow) for s, hollow in spans] == [
+        (7, 15, False),
+        (15, 19, True),
+        (24, 32, False),
+    ]
     assert candidates(text, Tags(["a"])) == [spans]
     assert candidates("no tags", ["a", "b"]) == [[], []]
     assert candidates(text, ["a", "a"]) == [spans, spans]
@@ -47,9 +51,25 @@ def test_candidates_follow_the_rule_per_name_whatever_else_is_scanned(pieces: li
         spans = sorted(scan(text, [name]), key=lambda s: (s.start, -s.end))
         pairs = [s for s in spans if not s.self_closing]
         outer = {a.start for a, b in itertools.pairwise(pairs) if b.start < a.end}
-        expected = [s for s in spans if s.self_closing or s.start not in outer]
+        kept = [s for s in spans if s.self_closing or s.start not in outer]
+        blank = [s.self_closing or not text[s.inner_start : s.inner_end].strip() for s in kept]
+        expected = list(zip(kept, blank, strict=True))
         assert candidates(text, [name]) == [expected]
         assert both[index] == expected
+
+
+@given(st.sampled_from([chr(c) for c in range(0x3001)] + ["\U0001f600", "\ud800"]))
+def test_hollow_is_what_str_isspace_says(char: str) -> None:
+    text = f"<a>{char}{char}</a>"
+    assert candidates(text, ["a"])[0][0][1] == text[3:5].isspace()
+
+
+def test_hollow_agrees_with_isspace_on_every_whitespace_character() -> None:
+    spaces = [chr(c) for c in range(0x110000) if chr(c).isspace()]
+    rust_only = ["\u180e", "\u200b", "\ufeff"]  # not whitespace to either
+    text = "".join(f"<a>{c}</a>" for c in spaces + rust_only)
+    flags = [hollow for _, hollow in candidates(text, ["a"])[0]]
+    assert flags == [True] * len(spaces) + [False] * len(rust_only)
 
 
 def test_place_parts_normalises_standalone_new_parts_only() -> None:

@@ -190,29 +190,20 @@ def build_simple(cls: type[ModelT], info: ClassInfo, inner: str) -> ModelT:
     return t.cast("ModelT", model)
 
 
-def _hollow(text: str, span: _native.Span) -> bool:
-    """Whether an element has no text inside (self-closing, empty or blank)."""
-    if span.self_closing:
-        return True
-    start, end = span.inner_start, span.inner_end
-    # Most elements start with a visible character: decide on it before slicing.
-    return start == end or (text[start].isspace() and text[start:end].isspace())
-
-
 def _longest(failures: list[tuple[int, Exception]]) -> Exception:
     return max(failures, key=lambda failure: failure[0])[1]
 
 
 def extract(
-    cls: type[ModelT], text: str, spans: list[_native.Span] | None = None
+    cls: type[ModelT], text: str, spans: list[tuple[_native.Span, bool]] | None = None
 ) -> list[Found[ModelT]]:
     """Every valid element of ``cls``'s tag in ``text``, in document order.
 
     Args:
         cls: The model class.
         text: The text to search.
-        spans: The candidates of the class's tag in ``text``, when already found (see
-            `candidates_of`); found here otherwise.
+        spans: The candidates of the class's tag in ``text`` with whether each is hollow,
+            when already found (see `candidates_of`); found here otherwise.
 
     Returns:
         The models with their slices, hollow ones included.
@@ -236,7 +227,7 @@ def extract(
             return _extract_native(cls, info.tag, codec.native, text, spans)
     found: list[Found[ModelT]] = []
     failures: list[tuple[int, Exception]] = []
-    for span in spans:
+    for span, hollow in spans:
         try:
             model = build(cls, info, text, span)
         except ValidationError as exc:
@@ -245,7 +236,7 @@ def extract(
         except (XmlContentError, ValueError) as exc:
             failures.append((span.end - span.start, exc))
             continue
-        found.append(Found(model, slice(span.start, span.end), _hollow(text, span)))
+        found.append(Found(model, slice(span.start, span.end), hollow))
     if not found:
         raise _longest(failures)
     return found
@@ -256,14 +247,14 @@ def _extract_native(
     tag: str,
     plan: _native.CodecPlan,
     text: str,
-    spans: list[_native.Span],
+    spans: list[tuple[_native.Span, bool]],
 ) -> list[Found[ModelT]]:
     """`extract`'s loop for a class with a codec plan (`_build_native`, inlined)."""
     parse = plan.parse
     validate = cls.__pydantic_validator__.validate_python
     found: list[Found[ModelT]] = []
     failures: list[tuple[int, Exception]] = []
-    for span in spans:
+    for span, hollow in spans:
         start, end = span.start, span.end
         try:
             data = parse(text[start:end])
@@ -276,7 +267,7 @@ def _extract_native(
             except ValueError as exc:
                 failures.append((end - start, exc))
                 continue
-            found.append(Found(model, slice(start, end), _hollow(text, span)))
+            found.append(Found(model, slice(start, end), hollow))
             continue
         except ValueError as exc:
             failures.append((end - start, _unreadable(exc, tag, text, span)))
@@ -289,13 +280,15 @@ def _extract_native(
         except ValueError as exc:
             failures.append((end - start, exc))
             continue
-        found.append(Found(model, slice(start, end), _hollow(text, span)))
+        found.append(Found(model, slice(start, end), hollow))
     if not found:
         raise _longest(failures)
     return found
 
 
-def candidates_of(text: str, infos: t.Sequence[ClassInfo]) -> list[list[_native.Span]] | None:
+def candidates_of(
+    text: str, infos: t.Sequence[ClassInfo]
+) -> list[list[tuple[_native.Span, bool]]] | None:
     """The candidates of several classes' tags in ``text``, from one scan.
 
     Args:
