@@ -64,9 +64,42 @@ pub fn standalone(spans: &[(usize, usize)]) -> Result<Vec<bool>, Crossing> {
     Ok(alone)
 }
 
+/// Which parts to keep when `parts[first_new..]` are added to `parts[..first_new]`: every
+/// old part, and each new part whose `(start, end, kind)` no part before it has (parsing the
+/// same element as the same kind of model again adds nothing). Indexes in order.
+pub fn new_once<K: Eq + std::hash::Hash + Copy>(
+    parts: &[(usize, usize, K)],
+    first_new: usize,
+) -> Vec<usize> {
+    let mut seen: std::collections::HashSet<(usize, usize, K)> =
+        parts.iter().take(first_new).copied().collect();
+    let mut keep: Vec<usize> = (0..first_new.min(parts.len())).collect();
+    for (index, key) in parts.iter().enumerate().skip(first_new) {
+        if seen.insert(*key) {
+            keep.push(index);
+        }
+    }
+    keep
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_part_is_added_once_per_range_and_kind() {
+        let parts = [
+            (0, 5, 'a'),
+            (0, 5, 'a'),
+            (0, 5, 'a'),
+            (0, 5, 'b'),
+            (6, 9, 'a'),
+            (6, 9, 'a'),
+        ];
+        assert_eq!(new_once(&parts, 2), vec![0, 1, 3, 4]);
+        assert_eq!(new_once(&parts, 0), vec![0, 3, 4]);
+        assert_eq!(new_once::<char>(&[], 0), Vec::<usize>::new());
+    }
 
     #[test]
     fn nested_parts_are_not_standalone() {

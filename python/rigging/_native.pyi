@@ -531,11 +531,13 @@ def place_parts(
     spans: Sequence[tuple[int, int]],
     first_new: int,
     make: Callable[[Any, slice], _PartT],
-) -> tuple[str | None, list[_PartT]]:
+) -> tuple[str | None, list[_PartT] | None]:
     """Lay out a message's parts after new models were parsed from its content.
 
     `models[i]` is the model of the part at `spans[i]` (code points); those from `first_new`
-    on are new. Parts may nest but not cross. With `text` (string content), each new part
+    on are new, and a new one whose range and model class a part before it has is left out
+    (parsing the same element as the same model again adds nothing). Parts may nest but not
+    cross. With `text` (string content), each new part
     that neither holds nor sits in another part and whose text is not already its model's
     `to_pretty_xml()` gets that text, all in one splice that moves the other parts.
 
@@ -548,7 +550,7 @@ def place_parts(
 
     Returns:
         The new content (None when unchanged) and `make(model, slice)` for every part,
-        sorted by start (stable).
+        sorted by start (stable); `(None, None)` when no part is new.
 
     Raises:
         ValueError: Two parts cross (the message names both ranges).

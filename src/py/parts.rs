@@ -12,12 +12,16 @@ use super::strip::assemble;
 use crate::parts;
 use crate::strip;
 
+/// The new content (None when unchanged) and the parts (None when no part is new).
+type Placed<'py> = (Option<Bound<'py, PyString>>, Option<Bound<'py, PyList>>);
+
 /// Lay out the parts of a message after new models were parsed from it.
 ///
-/// `models[i]` is the model of the part at `spans[i]`; those from `first_new` on are new.
-/// With `text` (string content), each new standalone part whose text is not already its
-/// model's `to_pretty_xml()` gets that text. Returns the new content (None when unchanged)
-/// and `make(model, slice)` per part, sorted by start.
+/// `models[i]` is the model of the part at `spans[i]`; those from `first_new` on are new, and
+/// one whose range and model class a part before it has is left out. With `text` (string
+/// content), each new standalone part whose text is not already its model's
+/// `to_pretty_xml()` gets that text. Returns the new content (None when unchanged) and
+/// `make(model, slice)` per part, sorted by start; `(None, None)` when no part is new.
 #[pyfunction]
 #[allow(clippy::needless_pass_by_value)] // PyO3 extracts the sequence into an owned Vec
 fn place_parts<'py>(
@@ -27,12 +31,30 @@ fn place_parts<'py>(
     spans: Vec<(i64, i64)>,
     first_new: usize,
     make: &Bound<'py, PyAny>,
-) -> PyResult<(Option<Bound<'py, PyString>>, Bound<'py, PyList>)> {
+) -> PyResult<Placed<'py>> {
     let len = match &text {
         Some(text) => text.len()?,
         None => usize::MAX,
     };
-    let spans = offsets(len, "span", spans)?;
+    let given = offsets(len, "span", spans)?;
+    // A model's class by identity (the models keep their classes alive during the call).
+    let mut keys = Vec::with_capacity(given.len());
+    for (index, &(start, end)) in given.iter().enumerate() {
+        keys.push((
+            start,
+            end,
+            models.get_item(index)?.get_type().as_ptr() as usize,
+        ));
+    }
+    let keep = parts::new_once(&keys, first_new);
+    if keep.len() <= first_new {
+        return Ok((None, None));
+    }
+    let spans: Vec<(usize, usize)> = keep.iter().map(|&i| given[i]).collect();
+    let models = keep
+        .iter()
+        .map(|&i| models.get_item(i))
+        .collect::<PyResult<Vec<_>>>()?;
     let alone = parts::standalone(&spans)?;
     let mut new_text = None;
     let mut placed = spans.clone();
@@ -45,8 +67,7 @@ fn place_parts<'py>(
                 continue;
             }
             let (start, end) = spans[index];
-            let xml = models
-                .get_item(index)?
+            let xml = models[index]
                 .call_method0(intern!(py, "to_pretty_xml"))?
                 .cast_into::<PyString>()
                 .map_err(|_| PyTypeError::new_err("to_pretty_xml() must return a str"))?;
@@ -77,9 +98,9 @@ fn place_parts<'py>(
     let out = PyList::empty(py);
     for index in order {
         let (start, end) = placed[index];
-        out.append(make.call1((models.get_item(index)?, slice.call1((start, end))?))?)?;
+        out.append(make.call1((&models[index], slice.call1((start, end))?))?)?;
     }
-    Ok((new_text, out))
+    Ok((new_text, Some(out)))
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -21,6 +21,10 @@ class Pretty:
         return self.xml
 
 
+class Other(Pretty):
+    """Another model class."""
+
+
 def _pair(model: object, where: slice) -> tuple[object, slice]:
     return model, where
 
@@ -91,6 +95,14 @@ def test_place_parts_without_change_or_on_list_content() -> None:
     model = Pretty("<a>1</a>")
     assert place_parts("<a>1</a>", [model], [(0, 8)], 0, _pair) == (None, [(model, slice(0, 8))])
     assert place_parts(None, [model], [(0, 8)], 0, _pair) == (None, [(model, slice(0, 8))])
+
+
+def test_place_parts_adds_a_model_once_per_range_and_class() -> None:
+    one, two, other = Pretty("<a>1</a>"), Pretty("<a>1</a>"), Other("<a>1</a>")
+    text = "<a>1</a>"
+    assert place_parts(text, [one, two], [(0, 8), (0, 8)], 1, _pair) == (None, None)
+    _, placed = place_parts(text, [one, two, other], [(0, 8), (0, 8), (0, 8)], 0, _pair)
+    assert placed == [(one, slice(0, 8)), (other, slice(0, 8))]
 
 
 def test_place_parts_keeps_lone_surrogates() -> None:

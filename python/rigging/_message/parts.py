@@ -73,8 +73,8 @@ def _add_one(message: Message, item: Found[Model]) -> None:
 def add_parts(message: Message, found: t.Sequence[Found[Model]]) -> None:
     """Record parsed models as parts of ``message`` and normalise their text.
 
-    The span work (nesting check, pretty XML of the new standalone parts, one splice, the
-    final order) is one `rigging._native.place_parts` call.
+    The span work (skipping models already recorded, nesting check, pretty XML of the new
+    standalone parts, one splice, the final order) is one `rigging._native.place_parts` call.
 
     Args:
         message: The message whose content was parsed.
@@ -90,21 +90,15 @@ def add_parts(message: Message, found: t.Sequence[Found[Model]]) -> None:
         _add_one(message, found[0])
         return
     models: list[Model] = [part.model for part in old]
+    models += [item.model for item in found]
     spans = [(part.slice_.start, part.slice_.stop) for part in old]
-    known = {(start, stop, type(model)) for (start, stop), model in zip(spans, models, strict=True)}
-    for item in found:
-        model, where = item.model, item.slice
-        key = (where.start, where.stop, type(model))
-        if key not in known:
-            known.add(key)
-            models.append(model)
-            spans.append((where.start, where.stop))
-    if len(models) == len(old):
-        return
+    spans += [(item.slice.start, item.slice.stop) for item in found]
     text = message.all_content
     new_text, parts = _native.place_parts(
         text if isinstance(text, str) else None, models, spans, len(old), make_part
     )
+    if parts is None:  # every model was recorded already
+        return
     if new_text is not None:
         assign(message, "all_content", new_text)
     assign(message, "parts", parts)
