@@ -5,6 +5,7 @@
 //!
 //! - [`codec`]: read an element into a model validator's input and render models, by plan.
 //! - [`scan`]: find `<tag …>inner</tag>` spans in model output, in one pass or chunk by chunk.
+//! - [`parts`]: which parsed parts of a message stand alone (and may be normalised).
 //! - [`strip`]: remove or replace spans of a text and remap the offsets of other spans.
 //! - [`ident`]: parse and format generator connection strings (`provider!model,key=value`).
 //! - [`fanout`]: per-item bookkeeping for batch runs that go through several rounds.
@@ -16,6 +17,7 @@ pub mod codec;
 pub mod fanout;
 pub mod ident;
 pub mod offsets;
+pub mod parts;
 pub mod redact;
 pub mod scan;
 pub mod strip;

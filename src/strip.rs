@@ -129,16 +129,64 @@ impl std::error::Error for SpliceError {}
 /// The result of a splice: the new text and, per input span, its new range or `None`.
 pub type Spliced = (String, Vec<Option<(usize, usize)>>);
 
-/// One edit after validation, in application order.
-#[derive(Debug, Clone, Copy)]
-struct Sorted<'r> {
-    start: usize,
-    end: usize,
-    replacement: &'r str,
-    /// Code points in `replacement`.
-    repl_len: usize,
-    /// Index in the caller's list (for errors).
-    index: usize,
+/// One edit of a [`Plan`], in application order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    /// First code point replaced.
+    pub start: usize,
+    /// Code point after the last one replaced.
+    pub end: usize,
+    /// Code points in the replacement.
+    pub repl_len: usize,
+    /// Index of the edit (or, for [`plan_strip`], of the first merged range) in the caller's
+    /// list.
+    pub index: usize,
+}
+
+/// A validated splice on code-point offsets, computed without the text itself: the edits in
+/// the order to apply them and where each span goes. [`splice`] and [`strip_spans`] build the
+/// new text from it; so can a caller whose text lives elsewhere (a Python `str`), with
+/// [`Plan::pieces`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The edits in application order (sorted by position, never overlapping).
+    pub steps: Vec<Step>,
+    /// Per input span, its new `(start, end)` or `None`.
+    pub spans: Vec<Option<(usize, usize)>>,
+}
+
+/// A piece of the new text of a [`Plan`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Piece {
+    /// The code points `start..end` of the old text.
+    Keep(usize, usize),
+    /// The replacement of the caller's edit with this index.
+    Insert(usize),
+}
+
+impl Plan {
+    /// The new text as pieces in order, for a text of `len` code points (empty kept ranges
+    /// and empty replacements left out).
+    pub fn pieces(&self, len: usize) -> Vec<Piece> {
+        let mut out = Vec::with_capacity(2 * self.steps.len() + 1);
+        let mut copied = 0usize;
+        for step in &self.steps {
+            if step.start == step.end && step.repl_len == 0 {
+                continue; // inserts nothing
+            }
+            if step.start > copied {
+                out.push(Piece::Keep(copied, step.start));
+            }
+            if step.repl_len > 0 {
+                out.push(Piece::Insert(step.index));
+            }
+            copied = step.end;
+        }
+        if len > copied {
+            out.push(Piece::Keep(copied, len));
+        }
+        out
+    }
 }
 
 /// Replace each `(start, end, replacement)` range of `text` and remap `spans` (see the
@@ -149,16 +197,29 @@ pub fn splice<S: AsRef<str>>(
     spans: &[(usize, usize)],
 ) -> Result<Spliced, SpliceError> {
     let len = text.chars().count();
+    let sized: Vec<(usize, usize, usize)> = edits
+        .iter()
+        .map(|(start, end, replacement)| (*start, *end, replacement.as_ref().chars().count()))
+        .collect();
+    let plan = plan_splice(len, &sized, spans)?;
+    let text = build(text, &plan, |index| edits[index].2.as_ref());
+    Ok((text, plan.spans))
+}
+
+/// The [`Plan`] of a splice of a text of `len` code points: `edits` are `(start, end,
+/// replacement length)` in code points, in any order (insertions at one point keep their
+/// order); they must not overlap.
+pub fn plan_splice(
+    len: usize,
+    edits: &[(usize, usize, usize)],
+    spans: &[(usize, usize)],
+) -> Result<Plan, SpliceError> {
     let mut sorted = Vec::with_capacity(edits.len());
-    for (index, (start, end, replacement)) in edits.iter().enumerate() {
-        let (start, end) = (*start, *end);
+    for (index, &(start, end, repl_len)) in edits.iter().enumerate() {
         check(Item::Edit, index, (start, end), len)?;
-        let replacement = replacement.as_ref();
-        let repl_len = replacement.chars().count();
-        sorted.push(Sorted {
+        sorted.push(Step {
             start,
             end,
-            replacement,
             repl_len,
             index,
         });
@@ -177,7 +238,7 @@ pub fn splice<S: AsRef<str>>(
             });
         }
     }
-    apply(text, len, &sorted, spans)
+    remap(len, sorted, spans)
 }
 
 /// Remove the `remove` ranges from `text` and remap `spans`: a [`splice`] with empty
@@ -188,7 +249,16 @@ pub fn strip_spans(
     remove: &[(usize, usize)],
     spans: &[(usize, usize)],
 ) -> Result<Spliced, SpliceError> {
-    let len = text.chars().count();
+    let plan = plan_strip(text.chars().count(), remove, spans)?;
+    Ok((build(text, &plan, |_| ""), plan.spans))
+}
+
+/// The [`Plan`] of a [`strip_spans`] of a text of `len` code points.
+pub fn plan_strip(
+    len: usize,
+    remove: &[(usize, usize)],
+    spans: &[(usize, usize)],
+) -> Result<Plan, SpliceError> {
     let mut ranges = Vec::with_capacity(remove.len());
     for (index, &(start, end)) in remove.iter().enumerate() {
         check(Item::Remove, index, (start, end), len)?;
@@ -197,65 +267,65 @@ pub fn strip_spans(
         }
     }
     ranges.sort_unstable();
-    let mut merged: Vec<Sorted<'static>> = Vec::with_capacity(ranges.len());
+    let mut merged: Vec<Step> = Vec::with_capacity(ranges.len());
     for (start, end, index) in ranges {
         match merged.last_mut() {
             // Overlapping ranges merge; touching ones stay apart so that a span equal to
             // one of them still maps to an (empty) range.
             Some(last) if start < last.end => last.end = last.end.max(end),
-            _ => merged.push(Sorted {
+            _ => merged.push(Step {
                 start,
                 end,
-                replacement: "",
                 repl_len: 0,
                 index,
             }),
         }
     }
-    apply(text, len, &merged, spans)
+    remap(len, merged, spans)
 }
 
-/// Build the new text in one sweep and remap the spans against validated, sorted edits.
-fn apply(
-    text: &str,
-    len: usize,
-    edits: &[Sorted<'_>],
-    spans: &[(usize, usize)],
-) -> Result<Spliced, SpliceError> {
+/// Remap the spans against validated, sorted edits.
+fn remap(len: usize, steps: Vec<Step>, spans: &[(usize, usize)]) -> Result<Plan, SpliceError> {
     // `shift[i]` = (code points inserted, code points removed) by the first `i` edits.
-    let mut shift = Vec::with_capacity(edits.len() + 1);
+    let mut shift = Vec::with_capacity(steps.len() + 1);
     let (mut inserted, mut removed) = (0usize, 0usize);
     shift.push((0, 0));
-    let mut added = 0usize;
-    for e in edits {
+    for e in &steps {
         inserted += e.repl_len;
         removed += e.end - e.start;
         shift.push((inserted, removed));
-        added += e.replacement.len();
     }
     let mut mapped = Vec::with_capacity(spans.len());
     for (index, &(start, end)) in spans.iter().enumerate() {
         check(Item::Span, index, (start, end), len)?;
-        mapped.push(map_span(edits, &shift, start, end));
+        mapped.push(map_span(&steps, &shift, start, end));
     }
+    Ok(Plan {
+        steps,
+        spans: mapped,
+    })
+}
 
+/// The new text of `plan` applied to `text`, in one sweep.
+fn build<'r>(text: &str, plan: &Plan, replacement: impl Fn(usize) -> &'r str) -> String {
+    let added: usize = plan.steps.iter().map(|s| replacement(s.index).len()).sum();
     let mut out = String::with_capacity(text.len() + added);
     let mut conv = CharToByte::new(text);
     let mut copied = 0usize; // bytes of `text` consumed so far
-    for e in edits {
+    for e in &plan.steps {
         // Validated offsets are within the text, so the conversion cannot fail.
         let start = conv.byte_at(e.start).unwrap_or(text.len());
         out.push_str(&text[copied..start]);
-        out.push_str(e.replacement);
+        out.push_str(replacement(e.index));
         copied = conv.byte_at(e.end).unwrap_or(text.len());
     }
     out.push_str(&text[copied..]);
-    Ok((out, mapped))
+    out
 }
 
 /// Where one validated span goes (see the module docs for the rules).
 fn map_span(
-    edits: &[Sorted<'_>],
+    edits: &[Step],
     shift: &[(usize, usize)],
     start: usize,
     end: usize,
@@ -281,7 +351,7 @@ fn map_span(
 }
 
 /// Whether `pos` lies strictly inside a (non-empty) edit.
-fn cuts(edits: &[Sorted<'_>], pos: usize) -> bool {
+fn cuts(edits: &[Step], pos: usize) -> bool {
     let before = edits.partition_point(|e| e.start < pos);
     before > 0 && pos < edits[before - 1].end
 }
@@ -423,6 +493,26 @@ mod tests {
             mapped,
             vec![Some((1, 2)), Some((0, 3)), Some((2, 2)), None, Some((2, 2))]
         );
+    }
+
+    #[test]
+    fn plans_need_only_lengths() {
+        let plan = plan_splice(10, &[(7, 9, 1), (1, 3, 3), (5, 5, 0)], &[(0, 1), (7, 9)]).unwrap();
+        assert_eq!(plan.spans, vec![Some((0, 1)), Some((8, 9))]);
+        assert_eq!(
+            plan.pieces(10),
+            vec![
+                Piece::Keep(0, 1),
+                Piece::Insert(1),
+                Piece::Keep(3, 7),
+                Piece::Insert(0),
+                Piece::Keep(9, 10),
+            ]
+        );
+        let plan = plan_strip(5, &[(0, 2), (1, 3), (4, 5)], &[(3, 4)]).unwrap();
+        assert_eq!(plan.pieces(5), vec![Piece::Keep(3, 4)]);
+        assert_eq!(plan.spans, vec![Some((0, 1))]);
+        assert_eq!(plan_splice(0, &[], &[]).unwrap().pieces(0), vec![]);
     }
 
     #[test]

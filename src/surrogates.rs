@@ -115,82 +115,6 @@ pub fn within(surrogates: &[(usize, u16)], start: usize, end: usize) -> Vec<(usi
         .collect()
 }
 
-/// A splice result whose text holds U+FFFD in place of the surrogates listed with it.
-pub type LosslessSpliced = (Lossless, Vec<Option<(usize, usize)>>);
-
-/// [`crate::strip::splice`] over texts with lone surrogates: the surrogates of `text` that
-/// survive and those of the replacements are found again in the result (each is followed
-/// as a one-code-point span, each replacement as a span equal to its edit).
-pub fn splice(
-    text: &Lossless,
-    edits: &[(usize, usize, Lossless)],
-    spans: &[(usize, usize)],
-) -> Result<LosslessSpliced, crate::strip::SpliceError> {
-    let mut all = spans.to_vec();
-    all.extend(text.surrogates.iter().map(|&(at, _)| (at, at + 1)));
-    all.extend(edits.iter().map(|&(start, end, _)| (start, end)));
-    let plain: Vec<(usize, usize, &str)> = edits
-        .iter()
-        .map(|(start, end, r)| (*start, *end, r.text.as_str()))
-        .collect();
-    let (out, mapped) = crate::strip::splice(&text.text, &plain, &all)?;
-    let replaced: std::collections::HashSet<(usize, usize)> =
-        edits.iter().map(|&(s, e, _)| (s, e)).collect();
-    let mut surrogates = Vec::new();
-    let of_text = &mapped[spans.len()..spans.len() + text.surrogates.len()];
-    for (&(at, unit), to) in text.surrogates.iter().zip(of_text) {
-        if let (false, Some((q, _))) = (replaced.contains(&(at, at + 1)), to) {
-            surrogates.push((*q, unit));
-        }
-    }
-    let of_edits = &mapped[spans.len() + text.surrogates.len()..];
-    // Several insertions at one point all map to the first; later ones follow it in order.
-    let mut after_first: std::collections::HashMap<(usize, usize), usize> =
-        std::collections::HashMap::new();
-    for ((start, end, r), to) in edits.iter().zip(of_edits) {
-        let before = after_first.entry((*start, *end)).or_insert(0);
-        if let Some((q, _)) = to {
-            surrogates.extend(r.surrogates.iter().map(|&(k, u)| (q + *before + k, u)));
-        }
-        *before += r.text.chars().count();
-    }
-    surrogates.sort_unstable();
-    Ok(spliced(out, surrogates, mapped, spans.len()))
-}
-
-/// [`crate::strip::strip_spans`] over a text with lone surrogates (see [`splice`]).
-pub fn strip_spans(
-    text: &Lossless,
-    remove: &[(usize, usize)],
-    spans: &[(usize, usize)],
-) -> Result<LosslessSpliced, crate::strip::SpliceError> {
-    let mut all = spans.to_vec();
-    all.extend(text.surrogates.iter().map(|&(at, _)| (at, at + 1)));
-    let (out, mapped) = crate::strip::strip_spans(&text.text, remove, &all)?;
-    let surrogates = text
-        .surrogates
-        .iter()
-        .zip(&mapped[spans.len()..])
-        .filter_map(|(&(_, unit), to)| match to {
-            Some((q, e)) if e > q => Some((*q, unit)),
-            _ => None,
-        })
-        .collect();
-    Ok(spliced(out, surrogates, mapped, spans.len()))
-}
-
-/// The result of a splice whose first `kept` mapped spans are the caller's (the others
-/// followed surrogates and edits).
-fn spliced(
-    text: String,
-    surrogates: Vec<(usize, u16)>,
-    mut mapped: Vec<Option<(usize, usize)>>,
-    kept: usize,
-) -> LosslessSpliced {
-    mapped.truncate(kept);
-    (Lossless { text, surrogates }, mapped)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,37 +161,6 @@ mod tests {
     fn invalid_bytes_are_reported() {
         assert_eq!(from_wtf8(vec![b'a', 0xFF]).unwrap_err().at, 1);
         assert_eq!(from_wtf8(vec![0xED, 0x9F]).unwrap_err().at, 0);
-    }
-
-    fn lossless(units: &[u32]) -> Lossless {
-        from_wtf8(encode(units)).unwrap()
-    }
-
-    #[test]
-    fn splice_and_strip_keep_surrogates_where_their_text_went() {
-        // "a\uD800bc\uDC00d": replace "bc" by "\uDBFFx", insert "\uD801" twice at 0.
-        let text = lossless(&[0x61, 0xD800, 0x62, 0x63, 0xDC00, 0x64]);
-        let edits = vec![
-            (2, 4, lossless(&[0xDBFF, 0x78])),
-            (0, 0, lossless(&[0xD801])),
-            (0, 0, lossless(&[0x79, 0xD802])),
-        ];
-        let (out, spans) = splice(&text, &edits, &[(2, 4), (5, 6)]).unwrap();
-        let bytes = to_wtf8(&out.text, &out.surrogates);
-        assert_eq!(
-            bytes,
-            encode(&[0xD801, 0x79, 0xD802, 0x61, 0xD800, 0xDBFF, 0x78, 0xDC00, 0x64])
-        );
-        assert_eq!(spans, vec![Some((5, 7)), Some((8, 9))]);
-        // A surrogate replaced by an edit of its own range is gone.
-        let (out, _) = splice(&text, &[(1, 2, lossless(&[0x7A]))], &[]).unwrap();
-        assert_eq!(out.surrogates, vec![(4, 0xDC00)]);
-        let (out, spans) = strip_spans(&text, &[(0, 2), (4, 5)], &[(2, 4)]).unwrap();
-        assert_eq!(out.text, "bcd");
-        assert!(out.surrogates.is_empty());
-        assert_eq!(spans, vec![Some((0, 2))]);
-        let (out, _) = strip_spans(&text, &[(2, 3)], &[]).unwrap();
-        assert_eq!(out.surrogates, vec![(1, 0xD800), (3, 0xDC00)]);
     }
 
     #[test]

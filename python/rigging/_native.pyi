@@ -2,7 +2,7 @@
 
 import builtins
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar, Literal, final
+from typing import Any, ClassVar, Literal, TypeVar, final
 
 __all__ = [
     # codec
@@ -28,10 +28,15 @@ __all__ = [
     "Tags",
     "TextStream",
     "__version__",
+    # scan
+    "candidates",
     # redact
     "is_secret_name",
     "mask_json_secrets",
     "mask_userinfo",
+    # strip
+    "place_parts",
+    # scan
     "scan",
     # strip
     "splice",
@@ -209,6 +214,30 @@ def scan(
     Raises:
         ScanError: A tag name is empty or holds another character (the message names it).
         ValueError: `incomplete` is not `"drop"` or `"close"`.
+        TypeError: `tags` is a `str` or holds a non-`str`.
+    """
+
+def candidates(text: str, tags: Sequence[str] | Tags) -> list[list[tuple[Span, bool]]]:
+    """The elements a parser builds models from, per tag name, from one scan.
+
+    For each name in the order of `tags` (a name given twice gets the same spans twice),
+    `scan`'s spans of that name (unclosed starts dropped) that hold no other non-self-closing
+    span of the name, sorted by start, the longer first. An element holding another one
+    (`<a>use <a>x</a></a>`) is left out for the inner one; a self-closing `<a/>` is always
+    kept and never makes the element around it an outer one. Each name has its own stack in
+    the scanner, so a name gets the same spans whatever other names are scanned with it.
+    Each span comes with whether it is hollow: self-closing, or nothing but whitespace inside
+    (`str.isspace`), such as an echoed `<answer></answer>` example.
+
+    Args:
+        text: The text to scan.
+        tags: Tag names, or a `Tags`. Not a bare `str`.
+
+    Returns:
+        Per tag name, its `(span, hollow)` candidates in position order.
+
+    Raises:
+        ScanError: A tag name is empty or holds another character (the message names it).
         TypeError: `tags` is a `str` or holds a non-`str`.
     """
 
@@ -492,6 +521,41 @@ def splice(
     Raises:
         SpliceError: An edit or span is outside the text or reversed, or two edits overlap; the
             message names the item, its index and the text length.
+    """
+
+_PartT = TypeVar("_PartT")
+
+def place_parts(
+    text: str | None,
+    models: list[Any],
+    spans: Sequence[tuple[int, int]],
+    first_new: int,
+    make: Callable[[Any, slice], _PartT],
+) -> tuple[str | None, list[_PartT] | None]:
+    """Lay out a message's parts after new models were parsed from its content.
+
+    `models[i]` is the model of the part at `spans[i]` (code points); those from `first_new`
+    on are new, and a new one whose range and model class a part before it has is left out
+    (parsing the same element as the same model again adds nothing). Parts may nest but not
+    cross. With `text` (string content), each new part
+    that neither holds nor sits in another part and whose text is not already its model's
+    `to_pretty_xml()` gets that text, all in one splice that moves the other parts.
+
+    Args:
+        text: The message content, or None for list content (nothing is rewritten).
+        models: The parts' models (old parts first).
+        spans: Their `(start, end)` ranges.
+        first_new: Index of the first new part.
+        make: Builds a part from a model and its final slice.
+
+    Returns:
+        The new content (None when unchanged) and `make(model, slice)` for every part,
+        sorted by start (stable); `(None, None)` when no part is new.
+
+    Raises:
+        ValueError: Two parts cross (the message names both ranges).
+        SpliceError: A range is negative or outside the text.
+        TypeError: A `to_pretty_xml()` returned something other than a `str`.
     """
 
 def strip_spans(

@@ -17,8 +17,14 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from rigging._exports import public_dir as _public_dir
-from rigging._model.base import Model, ModelT
-from rigging._model.extract import Found, extract, first_filled, prefer_filled
+from rigging._model.base import Model, ModelT, class_info
+from rigging._model.extract import (
+    Found,
+    candidates_of,
+    extract,
+    first_filled,
+    prefer_filled,
+)
 from rigging.error import MissingModelError, XmlContentError
 
 __all__ = ["parse", "parse_many", "parse_set", "try_parse", "try_parse_many", "try_parse_set"]
@@ -45,9 +51,11 @@ def found_many(text: str, *types: type[Model], fail_on_missing: bool) -> list[Fo
                 raise
             return []
     results: list[Found[Model]] = []
-    for model_type in types:
+    spans = candidates_of(text, [class_info(model_type) for model_type in types])
+    for index, model_type in enumerate(types):
         try:
-            results.extend(prefer_filled(extract(model_type, text)))
+            found = extract(model_type, text, None if spans is None else spans[index])
+            results.extend(prefer_filled(found))
         except _PARSE_ERRORS:
             if fail_on_missing:
                 raise

@@ -17,6 +17,7 @@
 //! | [`ScanError`]: invalid or truncated UTF-8 | `ValueError` |
 //! | [`ScanError`]: fed after `finish` | `RuntimeError` |
 //! | [`CodecError`] | `ValueError` |
+//! | [`Crossing`] (`place_parts`) | `ValueError` |
 //! | [`InvalidWtf8`] | `ValueError` |
 //!
 //! The message is always the error's `Display`.
@@ -31,6 +32,7 @@ use super::ints::NegativeOffset;
 use crate::codec::CodecError;
 use crate::fanout::FanOutError;
 use crate::ident::{FieldError, IdentError};
+use crate::parts::Crossing;
 use crate::scan::ScanError;
 use crate::strip::SpliceError;
 use crate::surrogates::InvalidWtf8;
@@ -159,7 +161,7 @@ macro_rules! from_message {
     )+};
 }
 
-from_message!(value_error => FieldError, CodecError, InvalidWtf8);
+from_message!(value_error => FieldError, CodecError, InvalidWtf8, Crossing);
 from_message!(splice_error => SpliceError, NegativeOffset);
 
 impl From<IdentError> for PyErr {

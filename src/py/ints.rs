@@ -77,10 +77,10 @@ impl fmt::Display for NegativeOffset {
     }
 }
 
-/// Code-point offset pairs into `text` as `usize`s; the first pair with a negative offset
-/// is the error.
+/// Code-point offset pairs into a text of `len` code points as `usize`s; the first pair with
+/// a negative offset is the error.
 pub(crate) fn offsets(
-    text: &str,
+    len: usize,
     what: &'static str,
     pairs: Vec<(i64, i64)>,
 ) -> Result<Vec<(usize, usize)>, NegativeOffset> {
@@ -94,7 +94,7 @@ pub(crate) fn offsets(
                     what,
                     index,
                     pair: (start, end),
-                    len: text.chars().count(),
+                    len,
                 }),
             },
         )

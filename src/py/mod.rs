@@ -7,6 +7,7 @@ mod errors;
 mod fanout;
 mod ident;
 mod ints;
+mod parts;
 mod redact;
 mod scan;
 mod span;
@@ -22,6 +23,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     span::register(m)?;
     scan::register(m)?;
     strip::register(m)?;
+    parts::register(m)?;
     ident::register(m)?;
     redact::register(m)?;
     fanout::register(m)?;

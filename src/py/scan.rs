@@ -145,6 +145,45 @@ fn scan<'py>(
     scan_with(py, &text_of(text)?, &set, &names, mode)
 }
 
+/// Per tag name, the candidate elements in `text` ([`core::candidates`]) in position order, as
+/// `(span, hollow)` pairs.
+#[pyfunction]
+fn candidates<'py>(
+    py: Python<'py>,
+    text: &Bound<'_, PyString>,
+    tags: &Bound<'_, PyAny>,
+) -> PyResult<Bound<'py, PyList>> {
+    let text = text_of(text)?;
+    let find = |set: &TagSet| {
+        if text.len() > DETACH_BYTES {
+            py.detach(|| core::candidates(&text, set))
+        } else {
+            core::candidates(&text, set)
+        }
+    };
+    let per_tag = |set: &TagSet, names: &[Py<PyString>]| {
+        let lists = find(set)
+            .iter()
+            .map(|found| {
+                PyList::new(
+                    py,
+                    found
+                        .iter()
+                        .map(|c| (py_span(py, names, &c.span), c.hollow)),
+                )
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, lists)
+    };
+    if let Ok(compiled) = tags.cast::<PyTags>() {
+        let compiled = compiled.get();
+        return per_tag(&compiled.set, &compiled.names);
+    }
+    let set = tag_set(tags)?;
+    let names = tag_names(py, &set);
+    per_tag(&set, &names)
+}
+
 fn scan_with<'py>(
     py: Python<'py>,
     text: &str,
@@ -379,5 +418,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyTagStream>()?;
     m.add_class::<PyTextStream>()?;
     m.add_function(wrap_pyfunction!(scan, m)?)?;
+    m.add_function(wrap_pyfunction!(candidates, m)?)?;
     Ok(())
 }

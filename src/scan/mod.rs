@@ -26,6 +26,7 @@
 //! # Ok::<(), _native::scan::ScanError>(())
 //! ```
 
+mod innermost;
 mod lexer;
 mod pairing;
 mod pieces;
@@ -35,6 +36,7 @@ mod text_stream;
 
 use std::fmt;
 
+pub use innermost::{candidates, innermost, Candidate};
 pub use pieces::Pieces;
 pub use stream::TagStream;
 pub(crate) use tagset::is_name_byte;

@@ -3,8 +3,9 @@
 - Adding parts: a model already recorded at the same slice is skipped (re-parsing is
   idempotent). Elements may nest (``<question-answer>`` around ``<answer>``) but may not cross.
   Each new part that neither holds nor sits in another part has its text replaced by the
-  model's pretty XML; one `rigging._native.splice` call applies all replacements and moves every
-  other part. List content is not rewritten (parts index the joined text).
+  model's pretty XML; one `rigging._native.place_parts` call checks the nesting, applies all
+  replacements in one splice and moves every other part. List content is not rewritten
+  (parts index the joined text).
 - Stripping: one `rigging._native.strip_spans` call removes the parts and remaps the others.
   For list content the newlines joining the text parts are tracked as spans too, so the text
   is split back into its parts; a removed element that crossed two text parts is an error.
@@ -24,31 +25,6 @@ if t.TYPE_CHECKING:
     from rigging._message.message import Message
 
 __all__ = ["add_parts", "assign", "make_part", "strip_parts"]
-
-
-def _nesting(spans: list[tuple[int, int]]) -> set[int]:
-    """Indexes of spans that hold or sit in another span.
-
-    Raises:
-        ValueError: Two spans cross (overlap without one holding the other).
-    """
-    order = sorted(range(len(spans)), key=lambda i: (spans[i][0], -spans[i][1]))
-    nested: set[int] = set()
-    stack: list[int] = []
-    for index in order:
-        start, stop = spans[index]
-        while stack and spans[stack[-1]][1] <= start:
-            stack.pop()
-        if stack:
-            parent = stack[-1]
-            if stop > spans[parent][1]:
-                raise ValueError(
-                    f"Incoming part {start}:{stop} overlaps the part "
-                    f"{spans[parent][0]}:{spans[parent][1]} without containing it"
-                )
-            nested.update((index, parent))
-        stack.append(index)
-    return nested
 
 
 def make_part(model: Model, where: slice) -> ParsedMessagePart:
@@ -97,6 +73,9 @@ def _add_one(message: Message, item: Found[Model]) -> None:
 def add_parts(message: Message, found: t.Sequence[Found[Model]]) -> None:
     """Record parsed models as parts of ``message`` and normalise their text.
 
+    The span work (skipping models already recorded, nesting check, pretty XML of the new
+    standalone parts, one splice, the final order) is one `rigging._native.place_parts` call.
+
     Args:
         message: The message whose content was parsed.
         found: The parse results (slices into ``message.content``).
@@ -106,42 +85,22 @@ def add_parts(message: Message, found: t.Sequence[Found[Model]]) -> None:
     """
     if not found:
         return
-    if len(found) == 1 and not message.parts:
+    old = message.parts
+    if len(found) == 1 and not old:
         _add_one(message, found[0])
         return
-    known = {(p.slice_.start, p.slice_.stop, type(p.model)) for p in message.parts}
-    parts = list(message.parts)
-    first_new = len(parts)
-    for item in found:
-        key = (item.slice.start, item.slice.stop, type(item.model))
-        if key not in known:
-            known.add(key)
-            parts.append(make_part(item.model, item.slice))
-    if len(parts) == first_new:
-        return
-    spans = [(p.slice_.start, p.slice_.stop) for p in parts]
-    nested = _nesting(spans)
+    models: list[Model] = [part.model for part in old]
+    models += [item.model for item in found]
+    spans = [(part.slice_.start, part.slice_.stop) for part in old]
+    spans += [(item.slice.start, item.slice.stop) for item in found]
     text = message.all_content
-    if isinstance(text, str):
-        edits = []
-        for index in range(first_new, len(parts)):
-            if index in nested:
-                continue
-            start, stop = spans[index]
-            pretty = parts[index].model.to_pretty_xml()
-            if not _same_text(text, start, stop, pretty):
-                edits.append((start, stop, pretty))
-        if edits:
-            edits.sort()
-            new_text, remapped = _native.splice(text, edits, spans)
-            assign(message, "all_content", new_text)
-            moved = []
-            for part, span in zip(parts, remapped, strict=False):
-                if span is None:  # pragma: no cover - edits never cut a tracked span
-                    raise RuntimeError("splice lost a part while normalising")
-                moved.append(make_part(part.model, slice(*span)))
-            parts = moved
-    parts.sort(key=lambda p: p.slice_.start)
+    new_text, parts = _native.place_parts(
+        text if isinstance(text, str) else None, models, spans, len(old), make_part
+    )
+    if parts is None:  # every model was recorded already
+        return
+    if new_text is not None:
+        assign(message, "all_content", new_text)
     assign(message, "parts", parts)
 
 

@@ -21,7 +21,6 @@ Rules (decisions listed in ``docs/design/decisions-messages.md``):
 
 from __future__ import annotations
 
-import itertools
 import re
 import typing as t
 import xml.etree.ElementTree as ET
@@ -38,7 +37,7 @@ from rigging._surrogates import has_surrogates, restore, stand_in
 from rigging.error import MissingModelError, XmlContentError
 from rigging.util import truncate_string, unescape_xml
 
-__all__ = ["Found", "extract", "first_filled", "prefer_filled"]
+__all__ = ["Found", "candidates_of", "extract", "first_filled", "prefer_filled"]
 
 _DECLARATION = re.compile(r"<!\s*(?:DOCTYPE|ENTITY|ELEMENT|ATTLIST)", re.IGNORECASE)
 _CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
@@ -58,21 +57,6 @@ class Found(t.Generic[ModelT]):
     """Where the element is in the text (code points)."""
     hollow: bool
     """The element had no text inside (an echoed example such as ``<answer></answer>``)."""
-
-
-def _candidates(spans: list[_native.Span]) -> list[_native.Span]:
-    """Elements that hold no other (non-self-closing) element of the same tag, by position."""
-    if len(spans) == 1:
-        return spans
-    ordered = sorted(spans, key=lambda span: (span.start, -span.end))
-    pairs = [span for span in ordered if not span.self_closing]
-    outer: set[int] = set()
-    for current, following in itertools.pairwise(pairs):
-        if following.start < current.end:
-            outer.add(current.start)
-    if not outer:
-        return ordered
-    return [span for span in ordered if span.self_closing or span.start not in outer]
 
 
 def _snippet(text: str, span: _native.Span) -> str:
@@ -100,6 +84,16 @@ def _escape_bare(text: str) -> str:
     return _BARE_AMP.sub("&amp;", text) if "&" in text else text
 
 
+def _unreadable(exc: ValueError, tag: str, text: str, span: _native.Span) -> XmlContentError:
+    """The error of an element the codec cannot read."""
+    return XmlContentError(
+        f"<{tag}> at {span.start} {exc}: {_snippet(text, span)!r}",
+        tag=tag,
+        position=span.start,
+        snippet=_snippet(text, span),
+    )
+
+
 def _build_native(
     cls: type[ModelT], plan: _native.CodecPlan, tag: str, text: str, span: _native.Span
 ) -> ModelT:
@@ -112,12 +106,7 @@ def _build_native(
             element, back = stand_in(element)
             data = plan.parse(element)
     except ValueError as exc:
-        raise XmlContentError(
-            f"<{tag}> at {span.start} {exc}: {_snippet(text, span)!r}",
-            tag=tag,
-            position=span.start,
-            snippet=_snippet(text, span),
-        ) from None
+        raise _unreadable(exc, tag, text, span) from None
     model = t.cast("ModelT", cls.__pydantic_validator__.validate_python(data))
     return model if back is None else t.cast("ModelT", restore(model, back))
 
@@ -201,12 +190,20 @@ def build_simple(cls: type[ModelT], info: ClassInfo, inner: str) -> ModelT:
     return t.cast("ModelT", model)
 
 
-def extract(cls: type[ModelT], text: str) -> list[Found[ModelT]]:
+def _longest(failures: list[tuple[int, Exception]]) -> Exception:
+    return max(failures, key=lambda failure: failure[0])[1]
+
+
+def extract(
+    cls: type[ModelT], text: str, spans: list[tuple[_native.Span, bool]] | None = None
+) -> list[Found[ModelT]]:
     """Every valid element of ``cls``'s tag in ``text``, in document order.
 
     Args:
         cls: The model class.
         text: The text to search.
+        spans: The candidates of the class's tag in ``text`` with whether each is hollow,
+            when already found (see `candidates_of`); found here otherwise.
 
     Returns:
         The models with their slices, hollow ones included.
@@ -220,13 +217,17 @@ def extract(cls: type[ModelT], text: str) -> list[Found[ModelT]]:
     info = class_info(cls)
     if not info.ready:
         cls.ensure_valid()
-    spans = _native.scan(text, info.tags or [info.tag])
+    if spans is None:
+        spans = _native.candidates(text, info.tags or [info.tag])[0]
     if not spans:
         raise MissingModelError(f"Failed to find '{cls.xml_tags()}' in message")
+    if info.simple_field is None:
+        codec = codec_of(cls)
+        if codec is not None:
+            return _extract_native(cls, info.tag, codec.native, text, spans)
     found: list[Found[ModelT]] = []
     failures: list[tuple[int, Exception]] = []
-    for span in _candidates(spans):
-        inner = text[span.inner_start : span.inner_end]
+    for span, hollow in spans:
         try:
             model = build(cls, info, text, span)
         except ValidationError as exc:
@@ -235,12 +236,74 @@ def extract(cls: type[ModelT], text: str) -> list[Found[ModelT]]:
         except (XmlContentError, ValueError) as exc:
             failures.append((span.end - span.start, exc))
             continue
-        hollow = span.self_closing or not inner or inner.isspace()
         found.append(Found(model, slice(span.start, span.end), hollow))
     if not found:
-        longest = max(failures, key=lambda failure: failure[0])
-        raise longest[1]
+        raise _longest(failures)
     return found
+
+
+def _extract_native(
+    cls: type[ModelT],
+    tag: str,
+    plan: _native.CodecPlan,
+    text: str,
+    spans: list[tuple[_native.Span, bool]],
+) -> list[Found[ModelT]]:
+    """`extract`'s loop for a class with a codec plan (`_build_native`, inlined)."""
+    parse = plan.parse
+    validate = cls.__pydantic_validator__.validate_python
+    found: list[Found[ModelT]] = []
+    failures: list[tuple[int, Exception]] = []
+    for span, hollow in spans:
+        start, end = span.start, span.end
+        try:
+            data = parse(text[start:end])
+        except UnicodeEncodeError:  # lone surrogates: the slow path puts them back
+            try:
+                model = _build_native(cls, plan, tag, text, span)
+            except ValidationError as exc:
+                failures.append((end - start, _enrich(exc, cls, tag, text, span)))
+                continue
+            except ValueError as exc:
+                failures.append((end - start, exc))
+                continue
+            found.append(Found(model, slice(start, end), hollow))
+            continue
+        except ValueError as exc:
+            failures.append((end - start, _unreadable(exc, tag, text, span)))
+            continue
+        try:
+            model = validate(data)
+        except ValidationError as exc:
+            failures.append((end - start, _enrich(exc, cls, tag, text, span)))
+            continue
+        except ValueError as exc:
+            failures.append((end - start, exc))
+            continue
+        found.append(Found(model, slice(start, end), hollow))
+    if not found:
+        raise _longest(failures)
+    return found
+
+
+def candidates_of(
+    text: str, infos: t.Sequence[ClassInfo]
+) -> list[list[tuple[_native.Span, bool]]] | None:
+    """The candidates of several classes' tags in ``text``, from one scan.
+
+    Args:
+        text: The text to search.
+        infos: The classes' `ClassInfo`.
+
+    Returns:
+        Per class, the spans `extract` would find for it; None when a tag is not a valid name
+        (each `extract` then raises the `ScanError` that names it, in turn).
+    """
+    if any(info.tags is None for info in infos):
+        return None
+    names = list(dict.fromkeys(info.tag for info in infos))
+    found = dict(zip(names, _native.candidates(text, names), strict=True))
+    return [found[info.tag] for info in infos]
 
 
 def prefer_filled(found: list[Found[ModelT]]) -> list[Found[ModelT]]:

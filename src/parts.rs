@@ -1,0 +1,126 @@
+//! Where a message's parsed parts may be normalised: the nesting rule of `add_parts`.
+//!
+//! A message records each parsed model as a part, a `(start, end)` code-point range of its
+//! content. Elements may nest (`<question-answer>` around `<answer>`) but may not cross. A
+//! part that neither holds nor sits in another part is *standalone*: only such a part has
+//! its text replaced by the model's pretty XML (doing so inside or around another part would
+//! change that part's text).
+//!
+//! ```
+//! use _native::parts::standalone;
+//! assert_eq!(standalone(&[(0, 10), (2, 5), (12, 20)]), Ok(vec![false, false, true]));
+//! assert!(standalone(&[(0, 10), (5, 15)]).is_err());
+//! ```
+
+use std::fmt;
+
+/// Two parts overlap without one holding the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Crossing {
+    /// The part that starts later (or, at the same start, the shorter one).
+    pub part: (usize, usize),
+    /// The part it crosses.
+    pub other: (usize, usize),
+}
+
+impl fmt::Display for Crossing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Incoming part {}:{} overlaps the part {}:{} without containing it",
+            self.part.0, self.part.1, self.other.0, self.other.1
+        )
+    }
+}
+
+impl std::error::Error for Crossing {}
+
+/// Per span, whether it neither holds nor sits in another span (touching is neither).
+///
+/// Spans are visited by start, the longer first at one start (equal spans in the given
+/// order); the first crossing met is the error. O(k log k) for k spans.
+pub fn standalone(spans: &[(usize, usize)]) -> Result<Vec<bool>, Crossing> {
+    let mut order: Vec<usize> = (0..spans.len()).collect();
+    order.sort_by_key(|&i| (spans[i].0, std::cmp::Reverse(spans[i].1)));
+    let mut alone = vec![true; spans.len()];
+    let mut stack: Vec<usize> = Vec::new();
+    for index in order {
+        let (start, end) = spans[index];
+        while stack.last().is_some_and(|&top| spans[top].1 <= start) {
+            stack.pop();
+        }
+        if let Some(&parent) = stack.last() {
+            if end > spans[parent].1 {
+                return Err(Crossing {
+                    part: (start, end),
+                    other: spans[parent],
+                });
+            }
+            alone[index] = false;
+            alone[parent] = false;
+        }
+        stack.push(index);
+    }
+    Ok(alone)
+}
+
+/// Which parts to keep when `parts[first_new..]` are added to `parts[..first_new]`: every
+/// old part, and each new part whose `(start, end, kind)` no part before it has (parsing the
+/// same element as the same kind of model again adds nothing). Indexes in order.
+pub fn new_once<K: Eq + std::hash::Hash + Copy>(
+    parts: &[(usize, usize, K)],
+    first_new: usize,
+) -> Vec<usize> {
+    let mut seen: std::collections::HashSet<(usize, usize, K)> =
+        parts.iter().take(first_new).copied().collect();
+    let mut keep: Vec<usize> = (0..first_new.min(parts.len())).collect();
+    for (index, key) in parts.iter().enumerate().skip(first_new) {
+        if seen.insert(*key) {
+            keep.push(index);
+        }
+    }
+    keep
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_part_is_added_once_per_range_and_kind() {
+        let parts = [
+            (0, 5, 'a'),
+            (0, 5, 'a'),
+            (0, 5, 'a'),
+            (0, 5, 'b'),
+            (6, 9, 'a'),
+            (6, 9, 'a'),
+        ];
+        assert_eq!(new_once(&parts, 2), vec![0, 1, 3, 4]);
+        assert_eq!(new_once(&parts, 0), vec![0, 3, 4]);
+        assert_eq!(new_once::<char>(&[], 0), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn nested_parts_are_not_standalone() {
+        let spans = [(10, 20), (0, 30), (40, 50), (12, 15), (20, 25)];
+        assert_eq!(
+            standalone(&spans),
+            Ok(vec![false, false, true, false, false])
+        );
+        // Touching parts stand alone.
+        assert_eq!(standalone(&[(0, 5), (5, 9)]), Ok(vec![true, true]));
+        // Equal parts hold each other.
+        assert_eq!(standalone(&[(3, 7), (3, 7)]), Ok(vec![false, false]));
+        assert_eq!(standalone(&[]), Ok(vec![]));
+    }
+
+    #[test]
+    fn crossing_parts_are_refused_with_both_ranges() {
+        let err = standalone(&[(5, 15), (0, 10)]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Incoming part 5:15 overlaps the part 0:10 without containing it"
+        );
+    }
+}

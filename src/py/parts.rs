@@ -1,0 +1,109 @@
+//! `place_parts`: the span work of `Message` parsing (`rigging._message.parts.add_parts`) in
+//! one call: the nesting check of [`crate::parts`], the pretty XML of each new standalone
+//! part, one splice planned by [`crate::strip`] and the final order.
+
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PySlice, PyString};
+
+use super::ints::offsets;
+use super::strip::assemble;
+use crate::parts;
+use crate::strip;
+
+/// The new content (None when unchanged) and the parts (None when no part is new).
+type Placed<'py> = (Option<Bound<'py, PyString>>, Option<Bound<'py, PyList>>);
+
+/// Lay out the parts of a message after new models were parsed from it.
+///
+/// `models[i]` is the model of the part at `spans[i]`; those from `first_new` on are new, and
+/// one whose range and model class a part before it has is left out. With `text` (string
+/// content), each new standalone part whose text is not already its model's
+/// `to_pretty_xml()` gets that text. Returns the new content (None when unchanged) and
+/// `make(model, slice)` per part, sorted by start; `(None, None)` when no part is new.
+#[pyfunction]
+#[allow(clippy::needless_pass_by_value)] // PyO3 extracts the sequence into an owned Vec
+fn place_parts<'py>(
+    py: Python<'py>,
+    text: Option<Bound<'py, PyString>>,
+    models: &Bound<'py, PyList>,
+    spans: Vec<(i64, i64)>,
+    first_new: usize,
+    make: &Bound<'py, PyAny>,
+) -> PyResult<Placed<'py>> {
+    let len = match &text {
+        Some(text) => text.len()?,
+        None => usize::MAX,
+    };
+    let given = offsets(len, "span", spans)?;
+    // A model's class by identity (the models keep their classes alive during the call).
+    let mut keys = Vec::with_capacity(given.len());
+    for (index, &(start, end)) in given.iter().enumerate() {
+        keys.push((
+            start,
+            end,
+            models.get_item(index)?.get_type().as_ptr() as usize,
+        ));
+    }
+    let keep = parts::new_once(&keys, first_new);
+    if keep.len() <= first_new {
+        return Ok((None, None));
+    }
+    let spans: Vec<(usize, usize)> = keep.iter().map(|&i| given[i]).collect();
+    let models = keep
+        .iter()
+        .map(|&i| models.get_item(i))
+        .collect::<PyResult<Vec<_>>>()?;
+    let alone = parts::standalone(&spans)?;
+    let mut new_text = None;
+    let mut placed = spans.clone();
+    if let Some(text) = &text {
+        strip::plan_splice(len, &[], &spans)?; // every span within the text
+        let mut pretty = Vec::new();
+        let mut edits = Vec::new();
+        for index in first_new..spans.len() {
+            if !alone[index] {
+                continue;
+            }
+            let (start, end) = spans[index];
+            let xml = models[index]
+                .call_method0(intern!(py, "to_pretty_xml"))?
+                .cast_into::<PyString>()
+                .map_err(|_| PyTypeError::new_err("to_pretty_xml() must return a str"))?;
+            let xml_len = xml.len()?;
+            if xml_len == end - start
+                && text
+                    .call_method1(intern!(py, "startswith"), (&xml, start))?
+                    .is_truthy()?
+            {
+                continue;
+            }
+            edits.push((start, end, xml_len));
+            pretty.push(xml);
+        }
+        if !edits.is_empty() {
+            let plan = strip::plan_splice(len, &edits, &spans)?;
+            new_text = Some(assemble(text, len, &plan, |i| pretty[i].clone())?);
+            for (to, mapped) in placed.iter_mut().zip(&plan.spans) {
+                *to = mapped.ok_or_else(|| {
+                    PyRuntimeError::new_err("splice lost a part while normalising")
+                })?;
+            }
+        }
+    }
+    let mut order: Vec<usize> = (0..placed.len()).collect();
+    order.sort_by_key(|&i| placed[i].0);
+    let slice = py.get_type::<PySlice>();
+    let out = PyList::empty(py);
+    for index in order {
+        let (start, end) = placed[index];
+        out.append(make.call1((&models[index], slice.call1((start, end))?))?)?;
+    }
+    Ok((new_text, Some(out)))
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(place_parts, m)?)?;
+    Ok(())
+}
