@@ -199,11 +199,11 @@ fn read_model(
                 .attrs
                 .iter()
                 .find(|(a, _)| a == name)
-                .map(|(_, v)| Value::Str(v.clone())),
+                .map(|(_, v)| Value::Str(v.to_string())),
             Kind::Text => {
                 let taken = at == node && std::mem::replace(&mut text_taken, true);
                 let text = &tree.nodes[at].text;
-                (!taken && !text.is_empty()).then(|| Value::Str(text.clone()))
+                (!taken && !text.is_empty()).then(|| Value::Str(text.to_string()))
             }
             Kind::Element { name, item, many } => {
                 let own = (at == node).then_some(&mut consumed);
@@ -229,7 +229,7 @@ fn read_item(
         Item::Text => {
             let text = &tree.nodes[node].text;
             // A list keeps an empty item as "" (pydantic-xml would end the list there).
-            (many || !text.is_empty()).then(|| Value::Str(text.clone()))
+            (many || !text.is_empty()).then(|| Value::Str(text.to_string()))
         }
     }
 }
