@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+import textwrap
 import typing as t
 import xml.etree.ElementTree as ET
 
@@ -384,3 +385,9 @@ def test_one_type_parse_equals_the_general_path(text: str, cls: type[Model]) -> 
     again = Message("assistant", text)
     assert again.parse_many(cls) == expected
     assert again.parts == slow.parts
+
+
+@given(st.text(alphabet=st.sampled_from(["a", " ", "\t", "\n", "\r", "é", "\u3000", "<"])))
+@settings(max_examples=300)
+def test_message_dedent_equals_textwrap(text: str) -> None:
+    assert Message("user", text).content == textwrap.dedent(text)

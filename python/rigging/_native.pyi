@@ -28,6 +28,8 @@ __all__ = [
     "Tags",
     "TextStream",
     "__version__",
+    # codec
+    "has_indented_line",
     # redact
     "is_secret_name",
     "mask_json_secrets",
@@ -45,6 +47,12 @@ __version__: str
 
 CODEC_MAX_DEPTH: int
 """How deep elements may nest inside an element `CodecPlan.parse` reads (deeper is refused)."""
+
+def has_indented_line(text: str) -> bool:
+    """Whether a line of ``text`` starts with a space or a tab.
+
+    When none does, `textwrap.dedent` returns the text unchanged (message content skips it).
+    """
 
 @final
 class CodecPlan:

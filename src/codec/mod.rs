@@ -31,7 +31,7 @@ pub mod tree;
 use std::fmt;
 
 pub use render::render;
-pub use text::{escape_attribute, escape_text};
+pub use text::{escape_attribute, escape_text, has_indented_line};
 
 /// Elements nested deeper than this inside a parsed element are refused by default.
 pub const MAX_DEPTH: usize = 64;

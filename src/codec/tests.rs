@@ -288,3 +288,13 @@ fn pairing_is_the_same_past_the_small_name_list() {
     assert_eq!(nodes.len(), 42);
     assert_eq!(nodes[40].text, "<w3><w35>");
 }
+
+#[test]
+fn indented_lines_are_found_at_the_start_and_after_line_feeds() {
+    for text in [" a", "\tb", "a\n b", "a\n\n\tb", "a\n "] {
+        assert!(has_indented_line(text), "{text:?}");
+    }
+    for text in ["", "a", "a b\nc d\n", "a\r\nb", "\n", "a\u{a0}\n\u{3000}b"] {
+        assert!(!has_indented_line(text), "{text:?}");
+    }
+}

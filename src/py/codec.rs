@@ -185,8 +185,15 @@ impl PyCodecPlan {
     }
 }
 
+/// Whether a line of `text` starts with a space or a tab (documented in `_native.pyi`).
+#[pyfunction]
+fn has_indented_line(text: &str) -> bool {
+    codec::has_indented_line(text)
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyCodecPlan>()?;
+    m.add_function(wrap_pyfunction!(has_indented_line, m)?)?;
     m.add("CODEC_MAX_DEPTH", MAX_DEPTH)?;
     Ok(())
 }

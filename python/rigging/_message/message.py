@@ -42,7 +42,10 @@ __all__ = ["Message", "Messages"]
 
 def _dedent(text: str) -> str:
     """`textwrap.dedent`, skipped when no line starts with whitespace (the common case)."""
-    if text[:1] not in (" ", "\t") and "\n " not in text and "\n\t" not in text:
+    if text.isascii():  # O(1); the native check then reads the str's own bytes
+        if not _native.has_indented_line(text):
+            return text
+    elif text[:1] not in (" ", "\t") and "\n " not in text and "\n\t" not in text:
         return text
     return textwrap.dedent(text)
 
