@@ -391,3 +391,16 @@ def test_one_type_parse_equals_the_general_path(text: str, cls: type[Model]) -> 
 @settings(max_examples=300)
 def test_message_dedent_equals_textwrap(text: str) -> None:
     assert Message("user", text).content == textwrap.dedent(text)
+
+
+class _CheckedMessage(Message):
+    model_config = ConfigDict(validate_assignment=True)
+
+
+def test_messages_validating_assignments_parse_like_plain_ones() -> None:
+    text = 'see <issue id="7"><title>t</title><where file="a" line="2"/></issue>'
+    checked, plain = _CheckedMessage("assistant", text), Message("assistant", text)
+    assert checked.parse(_Issue) == plain.parse(_Issue)
+    assert checked.all_content == plain.all_content
+    assert checked.parts == plain.parts
+    assert checked.model_fields_set >= {"all_content", "parts"}

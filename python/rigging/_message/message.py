@@ -27,10 +27,10 @@ from rigging._message.content import (
     Role,
     drop_unresolved,
 )
-from rigging._message.parts import add_parts, assign, make_part, strip_parts
+from rigging._message.parts import add_parts, strip_parts
 from rigging._model.base import Model, ModelT, class_info
 from rigging._model.extract import build
-from rigging._model.fast import SharedFieldsSet, own_fields_set_for
+from rigging._model.fast import SharedFieldsSet, construct, own_fields_set_for
 from rigging._surrogates import dump_json
 from rigging._uuid import uuid4
 from rigging.error import MissingModelError, XmlContentError
@@ -73,9 +73,12 @@ def _parse_alone(message: Message, cls: type[ModelT]) -> ModelT | None:
     Anything else (list content, existing parts, no or several elements, a failure) returns
     None, and the general path then does the work and raises its own errors.
     """
-    text = message.all_content
-    if type(text) is not str or message.parts:
+    values = message.__dict__
+    text = values.get("all_content")
+    if type(text) is not str or values.get("parts"):
         return None
+    if type(message) is not Message and type(message).model_config.get("validate_assignment"):
+        return None  # assignments must go through validation: the general path does them
     info = class_info(cls)
     if not info.ready or info.tags is None:
         return None
@@ -89,10 +92,13 @@ def _parse_alone(message: Message, cls: type[ModelT]) -> ModelT | None:
         return None
     start, stop = span.start, span.end
     pretty = model.to_pretty_xml()
+    fields_set = message.__pydantic_fields_set__
     if stop - start != len(pretty) or not text.startswith(pretty, start):
-        assign(message, "all_content", text[:start] + pretty + text[stop:])
+        values["all_content"] = text[:start] + pretty + text[stop:]
+        fields_set.add("all_content")
         stop = start + len(pretty)
-    assign(message, "parts", [make_part(model, slice(start, stop))])
+    values["parts"] = [construct(ParsedMessagePart, {"model": model, "slice_": slice(start, stop)})]
+    fields_set.add("parts")
     return model
 
 
