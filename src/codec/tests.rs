@@ -2,8 +2,8 @@
 
 use super::*;
 
-fn s(text: &str) -> Value {
-    Value::Str(text.to_owned())
+fn s(text: &str) -> Value<'static> {
+    Value::Str(text.to_owned().into())
 }
 
 fn element(name: &str, item: Item, many: bool) -> Field {

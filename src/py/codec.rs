@@ -1,6 +1,8 @@
 //! `CodecPlan` for Python: converts plan descriptions, [`Value`] trees and errors around
 //! [`crate::codec`].
 
+use std::borrow::Cow;
+
 use pyo3::exceptions::PyValueError;
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -56,7 +58,12 @@ fn field_of(spec: &FieldSpec, count: usize) -> PyResult<Field> {
     })
 }
 
-fn to_py(py: Python<'_>, plan: &PyCodecPlan, model: usize, value: &Value) -> PyResult<Py<PyAny>> {
+fn to_py(
+    py: Python<'_>,
+    plan: &PyCodecPlan,
+    model: usize,
+    value: &Value<'_>,
+) -> PyResult<Py<PyAny>> {
     Ok(match value {
         Value::None => py.None(),
         Value::Str(text) => PyString::new(py, text).into_any().unbind(),
@@ -89,24 +96,26 @@ fn to_py(py: Python<'_>, plan: &PyCodecPlan, model: usize, value: &Value) -> PyR
 }
 
 /// A primitive encoded value as pydantic-xml writes it (`None` → empty, bools lower-case).
-fn primitive(value: &Bound<'_, PyAny>) -> PyResult<Value> {
+fn primitive(value: &Bound<'_, PyAny>) -> PyResult<Value<'static>> {
     if value.is_none() {
         return Ok(Value::None);
     }
     if let Ok(text) = value.cast::<PyString>() {
-        return Ok(Value::Str(text.to_str()?.to_owned()));
+        return Ok(Value::Str(Cow::Owned(text.to_str()?.to_owned())));
     }
     if let Ok(flag) = value.cast::<PyBool>() {
-        return Ok(Value::Str(
-            if flag.is_true() { "true" } else { "false" }.to_owned(),
-        ));
+        return Ok(Value::Str(Cow::Borrowed(if flag.is_true() {
+            "true"
+        } else {
+            "false"
+        })));
     }
-    Ok(Value::Str(value.str()?.to_str()?.to_owned()))
+    Ok(Value::Str(Cow::Owned(value.str()?.to_str()?.to_owned())))
 }
 
 /// A primitive read straight from a model's `__dict__`, when encoding would leave it as it is
 /// (exact `str`, `bool`, `int`, finite `float`, `None`); `None` asks for the encoded path.
-fn plain_primitive(value: &Bound<'_, PyAny>) -> PyResult<Option<Value>> {
+fn plain_primitive(value: &Bound<'_, PyAny>) -> PyResult<Option<Value<'static>>> {
     if value.is_none() {
         return Ok(Some(Value::None));
     }
@@ -124,7 +133,11 @@ fn plain_primitive(value: &Bound<'_, PyAny>) -> PyResult<Option<Value>> {
     Ok(None)
 }
 
-fn plain_item(plan: &PyCodecPlan, item: Item, value: &Bound<'_, PyAny>) -> PyResult<Option<Value>> {
+fn plain_item(
+    plan: &PyCodecPlan,
+    item: Item,
+    value: &Bound<'_, PyAny>,
+) -> PyResult<Option<Value<'static>>> {
     match item {
         Item::Text => plain_primitive(value),
         Item::Model(_) if value.is_none() => Ok(Some(Value::None)),
@@ -138,7 +151,7 @@ fn from_model(
     plan: &PyCodecPlan,
     model: usize,
     instance: &Bound<'_, PyAny>,
-) -> PyResult<Option<Value>> {
+) -> PyResult<Option<Value<'static>>> {
     let py = instance.py();
     let Some(classes) = &plan.classes else {
         return Ok(None);
@@ -187,14 +200,22 @@ fn from_model(
     Ok(Some(Value::Map(fields)))
 }
 
-fn item_value(plan: &PyCodecPlan, item: Item, value: &Bound<'_, PyAny>) -> PyResult<Value> {
+fn item_value(
+    plan: &PyCodecPlan,
+    item: Item,
+    value: &Bound<'_, PyAny>,
+) -> PyResult<Value<'static>> {
     match item {
         Item::Text => primitive(value),
         Item::Model(model) => from_encoded(plan, model, value),
     }
 }
 
-fn from_encoded(plan: &PyCodecPlan, model: usize, value: &Bound<'_, PyAny>) -> PyResult<Value> {
+fn from_encoded(
+    plan: &PyCodecPlan,
+    model: usize,
+    value: &Bound<'_, PyAny>,
+) -> PyResult<Value<'static>> {
     let Ok(dict) = value.cast::<PyDict>() else {
         return Ok(Value::None);
     };
