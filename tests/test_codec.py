@@ -3,10 +3,12 @@ pydantic-xml (each named and checked), errors and rendering of the shapes it sup
 
 from __future__ import annotations
 
+import enum
 import typing as t
 
 import pytest
-from pydantic import ValidationError, field_validator
+from pydantic import ValidationError, field_serializer, field_validator
+from pydantic_core import to_jsonable_python
 from pydantic_xml import computed_attr
 from pydantic_xml import element as xml_element
 from pydantic_xml.element import XmlElementReader
@@ -311,3 +313,100 @@ def test_incomplete_class_is_planned_once_complete() -> None:
 
 class Later(Model):
     x: str = attr()
+
+
+# --- rendering straight from instances ------------------------------------------------------
+
+
+class Level(enum.Enum):
+    LOW = "low"
+
+
+class _Text(str):
+    pass
+
+
+class _Spot(Model, tag="spot"):
+    file: str = attr()
+    line: int = attr()
+
+
+class _Report(Model, tag="report"):
+    score: float = attr()
+    done: bool = element()
+    note: str | None = element(default=None)
+    tags: list[str] = element(tag="tag", default_factory=list)
+    spots: list[_Spot] = element(tag="spot", default_factory=list)
+    level: Level = element(default=Level.LOW)
+
+
+class _Shown(Model, tag="shown"):
+    name: str = attr()
+    secret: str = element(default="", exclude=True)
+
+
+class _Loud(Model, tag="loud"):
+    name: str = attr()
+
+    @field_serializer("name")
+    def _upper(self, value: str) -> str:
+        return value.upper()
+
+
+class _WideSpot(_Spot, tag="spot"):
+    column: int = attr(default=0)
+
+
+def _encoded_render(model: Model) -> str:
+    codec = codec_of(type(model))
+    assert codec is not None
+    return codec.native.render(to_jsonable_python(model, by_alias=False))
+
+
+def test_plain_instances_render_from_their_fields() -> None:
+    report = _Report(
+        score=0.5,
+        done=True,
+        tags=["a", "b"],
+        spots=[_Spot(file="x.py", line=3)],
+        level=Level.LOW,
+    )
+    codec = codec_of(_Report)
+    assert codec is not None
+    assert codec.native.render_model(report) is None  # the enum value needs encoding
+    plain = report.model_copy(update={"level": "low"})  # a plain str where the enum was
+    direct = codec.native.render_model(plain)
+    assert direct is not None
+    assert direct == _encoded_render(plain) == plain.pydantic_xml_pretty()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"score": float("inf")},  # encoded as null
+        {"tags": ("a", "b")},  # a tuple, not a list
+        {"spots": [_WideSpot(file="x", line=1, column=2)]},  # a subclass instance
+        {"note": _Text("subclass of str")},
+    ],
+)
+def test_values_that_encoding_changes_are_not_read_directly(changes: dict[str, t.Any]) -> None:
+    report = _Report.model_construct(
+        score=1.0, done=False, note=None, tags=[], spots=[], level="low"
+    )
+    report.__dict__.update(changes)
+    codec = codec_of(_Report)
+    assert codec is not None
+    assert codec.native.render_model(report) is None
+
+
+@pytest.mark.parametrize("model", [_Shown(name="a", secret="s"), _Loud(name="a")])
+def test_classes_with_custom_serialization_always_encode(model: Model) -> None:
+    codec = codec_of(type(model))
+    assert codec is not None
+    assert codec.native.render_model(model) is None
+    assert model.to_pretty_xml() == model.pydantic_xml_pretty()
+
+
+def test_plan_classes_must_match_the_models() -> None:
+    with pytest.raises(ValueError, match="one per model"):
+        _native.CodecPlan([("a", [])], [_Spot, _Spot])

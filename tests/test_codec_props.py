@@ -17,9 +17,11 @@ import typing as t
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from pydantic_core import to_jsonable_python
 
 from rigging._model.base import Model, class_info
 from rigging._model.extract import build, build_pydantic_xml
+from rigging._model.plan import codec_of
 from rigging.error import XmlContentError
 from tests._codec_shapes import (
     STYLES,
@@ -116,6 +118,12 @@ def test_render_matches_pydantic_xml_and_parses_back(
     _, cls, instance = case
     rendered = instance.to_pretty_xml()
     assert rendered == instance.pydantic_xml_pretty()
+    codec = codec_of(cls)
+    assert codec is not None
+    direct = codec.native.render_model(instance)  # read from the instance, not encoded
+    assert direct is None or direct == codec.native.render(
+        to_jsonable_python(instance, by_alias=False)
+    )
     assert str(instance) == rendered
     assert same(native(cls, rendered), reference(cls, rendered))
 

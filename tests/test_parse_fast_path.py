@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+import textwrap
 import typing as t
 import xml.etree.ElementTree as ET
 
@@ -27,7 +28,7 @@ from rigging._model.fast import SharedFieldsSet, construct
 from rigging.chat import Chat
 from rigging.generator import GeneratedMessage, GenerateParams, Generator
 from rigging.message import Message
-from rigging.model import Answer, Model, make_primitive
+from rigging.model import Answer, Model, attr, element, make_primitive
 from rigging.util import unescape_xml
 
 
@@ -293,3 +294,113 @@ def test_messages_made_by_init_share_one_fields_set_copied_on_write() -> None:
     assert type(Message("user", "x", metadata={"a": 1}).model_fields_set) is set
     assert type(second.model_copy().model_fields_set) is set
     assert pickle.loads(pickle.dumps(second)) == second
+
+
+def _validated(role: str, content: str | None, tool_call_id: str | None = None) -> Message:
+    """A message built by pydantic's validation (the path `Message(...)` skips for text)."""
+    return Message.model_validate(
+        {"role": role, "content": content or "", "tool_call_id": tool_call_id}
+    )
+
+
+@pytest.mark.parametrize(
+    ("role", "content", "tool_call_id"),
+    [
+        ("user", "hi", None),
+        ("assistant", None, None),
+        ("system", "", None),
+        ("tool", "result", "call-1"),
+        ("user", "\ud800 lone surrogate", None),
+    ],
+)
+def test_text_messages_equal_validated_messages(
+    role: str, content: str | None, tool_call_id: str | None
+) -> None:
+    made = Message(role, content, tool_call_id=tool_call_id)  # type: ignore[arg-type]
+    validated = _validated(role, content, tool_call_id)
+    assert made.model_dump(exclude={"uuid"}) == validated.model_dump(exclude={"uuid"})
+    assert made.__dict__.keys() == validated.__dict__.keys()
+    assert made.uuid.version == 4
+    assert made.__pydantic_extra__ is None
+    assert made.__pydantic_private__ is None
+    assert made == made.model_copy(deep=True)
+
+
+def test_text_messages_dedent_and_still_check_their_role() -> None:
+    assert Message("user", "  a\n  b").content == "a\nb"
+    with pytest.raises(ValueError, match="Input should be 'system', 'user'"):
+        Message("bogus", "x")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="tool_call_id"):
+        Message("tool", "x", tool_call_id=3)  # type: ignore[arg-type]
+
+
+class _Where(Model, tag="where"):
+    file: str = attr()
+    line: int = attr()
+
+
+class _Issue(Model, tag="issue"):
+    id: str = attr()
+    title: str = element()
+    where: _Where
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'x <issue id="1"><title>t</title><where file="a" line="2"/></issue> y',
+        '<issue id="1">\n  <title>t</title>\n  <where file="a" line="2"></where>\n</issue>',
+        'a <issue id="1"><title>t</title></issue> b',  # invalid: no <where>
+        "no element here",
+        '<issue id="1"><title>a</title><where file="a" line="1"/></issue> and '
+        '<issue id="2"><title>b</title><where file="b" line="2"/></issue>',
+        "<answer>1</answer>",
+    ],
+)
+@pytest.mark.parametrize("cls", [_Issue, Answer])
+def test_one_type_parse_equals_the_general_path(text: str, cls: type[Model]) -> None:
+    from rigging._message.parts import add_parts
+    from rigging.parsing import found_many
+
+    def general(message: Message) -> list[Model]:
+        found = found_many(message.content, cls, fail_on_missing=True)
+        add_parts(message, found)
+        return [item.model for item in found]
+
+    fast, slow = Message("assistant", text), Message("assistant", text)
+    try:
+        expected: list[Model] | Exception = general(slow)
+    except Exception as exc:
+        expected = exc
+    if isinstance(expected, Exception):
+        with pytest.raises(type(expected)) as raised:
+            fast.parse(cls)
+        assert str(raised.value) == str(expected)
+        assert fast.all_content == text
+        assert not fast.parts
+        return
+    assert fast.parse(cls) == expected[0]
+    assert fast.all_content == slow.all_content
+    assert fast.parts == slow.parts
+    again = Message("assistant", text)
+    assert again.parse_many(cls) == expected
+    assert again.parts == slow.parts
+
+
+@given(st.text(alphabet=st.sampled_from(["a", " ", "\t", "\n", "\r", "é", "\u3000", "<"])))
+@settings(max_examples=300)
+def test_message_dedent_equals_textwrap(text: str) -> None:
+    assert Message("user", text).content == textwrap.dedent(text)
+
+
+class _CheckedMessage(Message):
+    model_config = ConfigDict(validate_assignment=True)
+
+
+def test_messages_validating_assignments_parse_like_plain_ones() -> None:
+    text = 'see <issue id="7"><title>t</title><where file="a" line="2"/></issue>'
+    checked, plain = _CheckedMessage("assistant", text), Message("assistant", text)
+    assert checked.parse(_Issue) == plain.parse(_Issue)
+    assert checked.all_content == plain.all_content
+    assert checked.parts == plain.parts
+    assert checked.model_fields_set >= {"all_content", "parts"}

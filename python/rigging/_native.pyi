@@ -30,6 +30,8 @@ __all__ = [
     "__version__",
     # scan
     "candidates",
+    # codec
+    "has_indented_line",
     # redact
     "is_secret_name",
     "mask_json_secrets",
@@ -51,6 +53,12 @@ __version__: str
 CODEC_MAX_DEPTH: int
 """How deep elements may nest inside an element `CodecPlan.parse` reads (deeper is refused)."""
 
+def has_indented_line(text: str) -> bool:
+    """Whether a line of ``text`` starts with a space or a tab.
+
+    When none does, `textwrap.dedent` returns the text unchanged (message content skips it).
+    """
+
 @final
 class CodecPlan:
     """The compiled XML plan of a model class and the model classes nested in it.
@@ -60,8 +68,13 @@ class CodecPlan:
     ``kind`` is ``"attr"``, ``"text"`` or ``"element"``; ``path`` the wrapper elements above
     it; ``model`` the index of a nested model (-1 for text); ``many`` a list of elements.
 
+    ``classes`` (one per model) lets `render_model` read instances directly; give them only
+    when serialization changes no value of these classes (no custom serializers, no
+    excluded fields).
+
     Raises:
-        ValueError: A field kind is unknown or a model index is out of range.
+        ValueError: A field kind is unknown, a model index is out of range, or ``classes``
+            does not hold one class per model.
     """
 
     def __new__(
@@ -69,6 +82,7 @@ class CodecPlan:
         models: Sequence[
             tuple[str, Sequence[tuple[str, str, Sequence[str], str, str, int, builtins.bool]]]
         ],
+        classes: Sequence[type] | None = None,
     ) -> CodecPlan: ...
     def parse(self, element: str, max_depth: int = ...) -> dict[str, Any]:
         """The dict pydantic-xml would validate for one element (start tag to end tag).
@@ -85,6 +99,13 @@ class CodecPlan:
         """The pretty XML of a model from its ``pydantic_core.to_jsonable_python`` dict.
 
         Byte-identical to ``ElementTree.indent`` + ``tostring(short_empty_elements=False)``.
+        """
+    def render_model(self, instance: object) -> str | None:
+        """`render` of ``to_jsonable_python(instance)``, read from the instance's own fields.
+
+        None when that is not known to give the same text: no ``classes`` were given, the
+        instance (or a nested one) is of another class, or a value is not a plain ``str``,
+        ``bool``, ``int``, finite ``float``, ``None``, list or planned model.
         """
 
 class RiggingError(Exception):

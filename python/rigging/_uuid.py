@@ -14,9 +14,10 @@ from uuid import UUID, SafeUUID
 __all__ = ["uuid4"]
 
 _BATCH = 256
-#: Clears the version and variant bits, then sets version 4 and the RFC 4122 variant.
-_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
-_SET = (0x4000 << 64) | (0x8000 << 48)
+#: Byte maps setting version 4 (byte 6 of a value) and the RFC 4122 variant (byte 8).
+_VERSION = bytes((byte & 0x0F) | 0x40 for byte in range(256))
+_VARIANT = bytes((byte & 0x3F) | 0x80 for byte in range(256))
+_from_bytes = int.from_bytes
 _UNKNOWN = SafeUUID.unknown
 _new = object.__new__
 _set = object.__setattr__
@@ -25,10 +26,13 @@ _pool: list[int] = []
 
 
 def _refill() -> None:
-    data = os.urandom(16 * _BATCH)
-    _pool.extend(
-        (int.from_bytes(data[i : i + 16], "big") & _CLEAR) | _SET for i in range(0, len(data), 16)
-    )
+    data = bytearray(os.urandom(16 * _BATCH))
+    # Version 4 in the high nibble of byte 6, the RFC 4122 variant in the top bits of byte 8
+    # of every 16-byte value, set for the whole batch at C speed.
+    data[6::16] = data[6::16].translate(_VERSION)
+    data[8::16] = data[8::16].translate(_VARIANT)
+    raw = bytes(data)
+    _pool.extend([_from_bytes(raw[i : i + 16], "big") for i in range(0, len(raw), 16)])
 
 
 def _forget() -> None:

@@ -28,10 +28,11 @@ mod render;
 mod text;
 pub mod tree;
 
+use std::borrow::Cow;
 use std::fmt;
 
 pub use render::render;
-pub use text::{escape_attribute, escape_text};
+pub use text::{escape_attribute, escape_text, has_indented_line};
 
 /// Elements nested deeper than this inside a parsed element are refused by default.
 pub const MAX_DEPTH: usize = 64;
@@ -122,15 +123,15 @@ impl Plan {
 
 /// A value read from XML for a validator, or handed to [`render`].
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub enum Value<'a> {
     /// No value (renders as empty text or an empty attribute).
     None,
-    /// Text.
-    Str(String),
+    /// Text (borrowed from the parsed element when it needed no decoding).
+    Str(Cow<'a, str>),
     /// A list field's items.
-    List(Vec<Value>),
+    List(Vec<Value<'a>>),
     /// A model's fields present in the XML: `(field index, value)`, in field order.
-    Map(Vec<(usize, Value)>),
+    Map(Vec<(usize, Value<'a>)>),
 }
 
 /// Why an element could not be read.
@@ -163,7 +164,7 @@ impl std::error::Error for CodecError {}
 
 /// Read the element `text` (start tag to end tag) with `plan`: the field map of its root
 /// model. Elements may nest at most `max_depth` deep.
-pub fn parse(plan: &Plan, text: &str, max_depth: usize) -> Result<Value, CodecError> {
+pub fn parse<'a>(plan: &Plan, text: &'a str, max_depth: usize) -> Result<Value<'a>, CodecError> {
     let tree = tree::build(text, max_depth)?;
     Ok(Value::Map(read_model(plan, &tree, 0, 0)))
 }
@@ -177,12 +178,20 @@ fn child(tree: &tree::Tree<'_>, node: usize, name: &str) -> Option<usize> {
         .find(|&c| tree.nodes[c].name == name)
 }
 
-fn read_model(
+/// A text of the tree as a value: borrowed from the element when the tree borrows it.
+fn text_value<'a>(text: &Cow<'a, str>) -> Value<'a> {
+    Value::Str(match text {
+        Cow::Borrowed(s) => Cow::Borrowed(s),
+        Cow::Owned(s) => Cow::Owned(s.clone()),
+    })
+}
+
+fn read_model<'a>(
     plan: &Plan,
-    tree: &tree::Tree<'_>,
+    tree: &tree::Tree<'a>,
     model: usize,
     node: usize,
-) -> Vec<(usize, Value)> {
+) -> Vec<(usize, Value<'a>)> {
     let mut values = Vec::new();
     let mut consumed = vec![false; tree.nodes[node].children.len()];
     let mut text_taken = false;
@@ -199,11 +208,11 @@ fn read_model(
                 .attrs
                 .iter()
                 .find(|(a, _)| a == name)
-                .map(|(_, v)| Value::Str(v.clone())),
+                .map(|(_, v)| text_value(v)),
             Kind::Text => {
                 let taken = at == node && std::mem::replace(&mut text_taken, true);
                 let text = &tree.nodes[at].text;
-                (!taken && !text.is_empty()).then(|| Value::Str(text.clone()))
+                (!taken && !text.is_empty()).then(|| text_value(text))
             }
             Kind::Element { name, item, many } => {
                 let own = (at == node).then_some(&mut consumed);
@@ -217,32 +226,32 @@ fn read_model(
     values
 }
 
-fn read_item(
+fn read_item<'a>(
     plan: &Plan,
-    tree: &tree::Tree<'_>,
+    tree: &tree::Tree<'a>,
     node: usize,
     item: Item,
     many: bool,
-) -> Option<Value> {
+) -> Option<Value<'a>> {
     match item {
         Item::Model(model) => Some(Value::Map(read_model(plan, tree, model, node))),
         Item::Text => {
             let text = &tree.nodes[node].text;
             // A list keeps an empty item as "" (pydantic-xml would end the list there).
-            (many || !text.is_empty()).then(|| Value::Str(text.clone()))
+            (many || !text.is_empty()).then(|| text_value(text))
         }
     }
 }
 
-fn read_children(
+fn read_children<'a>(
     plan: &Plan,
-    tree: &tree::Tree<'_>,
+    tree: &tree::Tree<'a>,
     node: usize,
     mut consumed: Option<&mut Vec<bool>>,
     name: &str,
     item: Item,
     many: bool,
-) -> Option<Value> {
+) -> Option<Value<'a>> {
     let mut items = Vec::new();
     for (position, &c) in tree.nodes[node].children.iter().enumerate() {
         if tree.nodes[c].name != name {

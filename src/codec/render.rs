@@ -13,7 +13,7 @@ struct Out<'a> {
 
 const NONE_TEXT: &str = "";
 
-fn text_of(value: &Value) -> &str {
+fn text_of<'a>(value: &'a Value<'_>) -> &'a str {
     match value {
         Value::Str(s) => s,
         _ => NONE_TEXT,
@@ -40,7 +40,7 @@ fn descend<'o, 'a>(mut out: &'o mut Out<'a>, path: &'a [String]) -> &'o mut Out<
     out
 }
 
-fn fill<'a>(plan: &'a Plan, model: usize, values: &'a [(usize, Value)], out: &mut Out<'a>) {
+fn fill<'a>(plan: &'a Plan, model: usize, values: &'a [(usize, Value<'a>)], out: &mut Out<'a>) {
     let fields = &plan.models()[model].fields;
     for (index, value) in values {
         let Some(field) = fields.get(*index) else {
@@ -58,7 +58,7 @@ fn fill<'a>(plan: &'a Plan, model: usize, values: &'a [(usize, Value)], out: &mu
             }
             Kind::Text => target.text = text_of(value),
             Kind::Element { name, item, many } => {
-                let items: &[Value] = match (value, many) {
+                let items: &[Value<'a>] = match (value, many) {
                     (Value::List(items), true) => items,
                     (Value::None, true) => &[],
                     _ => std::slice::from_ref(value),
@@ -71,7 +71,13 @@ fn fill<'a>(plan: &'a Plan, model: usize, values: &'a [(usize, Value)], out: &mu
     }
 }
 
-fn child<'a>(plan: &'a Plan, name: &'a str, item: Item, value: &'a Value, target: &mut Out<'a>) {
+fn child<'a>(
+    plan: &'a Plan,
+    name: &'a str,
+    item: Item,
+    value: &'a Value<'a>,
+    target: &mut Out<'a>,
+) {
     match item {
         Item::Text => target.children.push(Out {
             tag: name,
@@ -136,7 +142,7 @@ fn indent(buf: &mut String, level: usize) {
 /// The pretty XML of model 0 of `plan` holding `values` (a [`Value::Map`] of the fields to
 /// write, each `Value::None`, a string, a list or a nested map): two-space indentation,
 /// explicit end tags, text and attributes escaped as `ElementTree` escapes them.
-pub fn render(plan: &Plan, values: &Value) -> String {
+pub fn render(plan: &Plan, values: &Value<'_>) -> String {
     let root_tag = plan.models()[0].tag.as_str();
     let mut root = Out {
         tag: root_tag,

@@ -2,8 +2,8 @@
 
 use super::*;
 
-fn s(text: &str) -> Value {
-    Value::Str(text.to_owned())
+fn s(text: &str) -> Value<'static> {
+    Value::Str(text.to_owned().into())
 }
 
 fn element(name: &str, item: Item, many: bool) -> Field {
@@ -264,4 +264,37 @@ fn bad_plan_is_refused() {
     }]);
     assert!(matches!(plan, Err(CodecError::BadPlan(_))));
     assert!(matches!(Plan::new(vec![]), Err(CodecError::BadPlan(_))));
+}
+
+#[test]
+fn pairing_is_the_same_past_the_small_name_list() {
+    // More distinct tag names than the linear list holds: the hash map takes over midway,
+    // and stray tags of early and late names still count as text.
+    let mut wrappers = String::new();
+    let mut closers = String::new();
+    for i in 0..40 {
+        wrappers += "<w";
+        wrappers += &i.to_string();
+        wrappers += ">";
+        closers.insert_str(0, &format!("</w{i}>"));
+    }
+    let text =
+        format!("<finding>{wrappers}<w3><w35>{closers}<title>t <w39> </w2></title></finding>");
+    let got = fields(parse(&finding(), &text, MAX_DEPTH).unwrap());
+    assert_eq!(got, vec![(1, s("t <w39> </w2>"))]);
+    let nodes = tree::build(&text, MAX_DEPTH).unwrap().nodes;
+    // The root, 40 wrappers (the stray <w3> and <w35> inside the innermost are text) and
+    // the title.
+    assert_eq!(nodes.len(), 42);
+    assert_eq!(nodes[40].text, "<w3><w35>");
+}
+
+#[test]
+fn indented_lines_are_found_at_the_start_and_after_line_feeds() {
+    for text in [" a", "\tb", "a\n b", "a\n\n\tb", "a\n "] {
+        assert!(has_indented_line(text), "{text:?}");
+    }
+    for text in ["", "a", "a b\nc d\n", "a\r\nb", "\n", "a\u{a0}\n\u{3000}b"] {
+        assert!(!has_indented_line(text), "{text:?}");
+    }
 }

@@ -91,6 +91,14 @@ fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
+/// Whether a line of `text` starts with a space or a tab (the text's start, or just after a
+/// `\n`): when none does, `textwrap.dedent` returns the text unchanged.
+pub fn has_indented_line(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let indent = |at: usize| matches!(bytes.get(at), Some(b' ' | b'\t'));
+    indent(0) || memchr::memchr_iter(b'\n', bytes).any(|at| indent(at + 1))
+}
+
 /// `text` with `&`, `<` and `>` escaped (element content, as `ElementTree` writes it).
 pub fn escape_text(text: &str) -> Cow<'_, str> {
     escape(text, false)

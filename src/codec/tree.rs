@@ -6,6 +6,7 @@
 //! well-formed tag, comment, CDATA section or processing instruction is text. Comments and
 //! processing instructions are dropped (the text around them joins up, as in `ElementTree`).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::text::{cdata_into, decode_into};
@@ -17,10 +18,11 @@ use crate::scan::is_name_byte;
 pub struct Node<'a> {
     /// The tag name as written.
     pub name: &'a str,
-    /// Attributes in document order, values decoded.
-    pub attrs: Vec<(&'a str, String)>,
-    /// The text before the first child (`ElementTree`'s `text`), decoded.
-    pub text: String,
+    /// Attributes in document order, values decoded (borrowed when nothing needed decoding).
+    pub attrs: Vec<(&'a str, Cow<'a, str>)>,
+    /// The text before the first child (`ElementTree`'s `text`), decoded (borrowed when it
+    /// is one piece that needed no decoding).
+    pub text: Cow<'a, str>,
     /// Indices of the child elements in the tree's arena, in document order.
     pub children: Vec<usize>,
 }
@@ -208,7 +210,7 @@ fn markup(s: &str, i: usize) -> Option<(Token<'_>, usize)> {
 
 fn tokenize(s: &str) -> Vec<Token<'_>> {
     let bytes = s.as_bytes();
-    let mut tokens = Vec::new();
+    let mut tokens = Vec::with_capacity(2 * memchr::memchr_iter(b'<', bytes).count() + 1);
     let mut text_start = 0;
     let mut i = 0;
     while let Some(found) = memchr::memchr(b'<', &bytes[i..]) {
@@ -230,27 +232,77 @@ fn tokenize(s: &str) -> Vec<Token<'_>> {
     tokens
 }
 
+/// How many start tags of each name are open. An element holds few distinct names, so they
+/// sit in a list searched linearly (cheaper than hashing every name); past
+/// [`OpenCounts::SMALL`] names a hash map takes over, so time stays linear in the text.
+#[derive(Default)]
+struct OpenCounts<'a> {
+    few: Vec<(&'a str, usize)>,
+    many: Option<HashMap<&'a str, usize>>,
+}
+
+impl<'a> OpenCounts<'a> {
+    const SMALL: usize = 16;
+
+    fn add(&mut self, name: &'a str) {
+        if let Some(map) = &mut self.many {
+            *map.entry(name).or_insert(0) += 1;
+        } else if let Some((_, count)) = self.few.iter_mut().find(|(seen, _)| *seen == name) {
+            *count += 1;
+        } else if self.few.len() < Self::SMALL {
+            self.few.push((name, 1));
+        } else {
+            let mut map: HashMap<&'a str, usize> = self.few.drain(..).collect();
+            map.insert(name, 1);
+            self.many = Some(map);
+        }
+    }
+
+    fn count(&self, name: &str) -> usize {
+        match &self.many {
+            Some(map) => map.get(name).copied().unwrap_or(0),
+            None => self
+                .few
+                .iter()
+                .find(|(seen, _)| *seen == name)
+                .map_or(0, |(_, c)| *c),
+        }
+    }
+
+    fn remove(&mut self, name: &str) {
+        let count = match &mut self.many {
+            Some(map) => map.get_mut(name),
+            None => self
+                .few
+                .iter_mut()
+                .find(|(seen, _)| *seen == name)
+                .map(|(_, c)| c),
+        };
+        if let Some(count) = count {
+            *count -= 1;
+        }
+    }
+}
+
 /// For each token, whether it is a start or end tag that pairs (all others are text).
 fn pair(tokens: &[Token<'_>]) -> Vec<bool> {
     let mut paired = vec![false; tokens.len()];
     let mut stack: Vec<usize> = Vec::new();
-    let mut open: HashMap<&str, usize> = HashMap::new();
+    let mut open = OpenCounts::default();
     for (index, token) in tokens.iter().enumerate() {
         match token {
             Token::Start { closing: true, .. } => paired[index] = true,
             Token::Start { name, .. } => {
                 stack.push(index);
-                *open.entry(name).or_insert(0) += 1;
+                open.add(name);
             }
             Token::End { name, .. } => {
-                if open.get(name).copied().unwrap_or(0) == 0 {
+                if open.count(name) == 0 {
                     continue;
                 }
                 while let Some(top) = stack.pop() {
                     if let Token::Start { name: top_name, .. } = &tokens[top] {
-                        if let Some(count) = open.get_mut(top_name) {
-                            *count -= 1;
-                        }
+                        open.remove(top_name);
                         if top_name == name {
                             paired[top] = true;
                             paired[index] = true;
@@ -276,7 +328,11 @@ pub fn build(s: &str, max_depth: usize) -> Result<Tree<'_>, CodecError> {
     if !matches!(tokens.first(), Some(Token::Start { .. })) || !paired[0] {
         return Err(CodecError::NotAnElement);
     }
-    let mut nodes: Vec<Node<'_>> = Vec::new();
+    let starts = tokens
+        .iter()
+        .filter(|token| matches!(token, Token::Start { .. }))
+        .count();
+    let mut nodes: Vec<Node<'_>> = Vec::with_capacity(starts);
     let mut stack: Vec<usize> = Vec::new();
     for (index, token) in tokens.iter().enumerate() {
         if index > 0 && stack.is_empty() {
@@ -286,7 +342,11 @@ pub fn build(s: &str, max_depth: usize) -> Result<Tree<'_>, CodecError> {
             Token::Text(raw) => Some(*raw),
             Token::Cdata(raw) => {
                 if let Some(node) = text_target(&mut nodes, &stack) {
-                    cdata_into(&mut node.text, raw);
+                    if node.text.is_empty() && !raw.contains('\r') {
+                        node.text = Cow::Borrowed(raw);
+                    } else {
+                        cdata_into(node.text.to_mut(), raw);
+                    }
                 }
                 None
             }
@@ -308,9 +368,7 @@ pub fn build(s: &str, max_depth: usize) -> Result<Tree<'_>, CodecError> {
                 };
                 for (attr, value) in attrs {
                     if node.attrs.iter().all(|(seen, _)| seen != attr) {
-                        let mut decoded = String::new();
-                        decode_into(&mut decoded, value, true);
-                        node.attrs.push((attr, decoded));
+                        node.attrs.push((attr, decoded(value, true)));
                     }
                 }
                 nodes.push(node);
@@ -329,11 +387,31 @@ pub fn build(s: &str, max_depth: usize) -> Result<Tree<'_>, CodecError> {
         };
         if let Some(raw) = as_text {
             if let Some(node) = text_target(&mut nodes, &stack) {
-                decode_into(&mut node.text, raw, false);
+                if node.text.is_empty() {
+                    node.text = decoded(raw, false);
+                } else {
+                    decode_into(node.text.to_mut(), raw, false);
+                }
             }
         }
     }
     Ok(Tree { nodes })
+}
+
+/// `raw` decoded as [`decode_into`] does, borrowed when there is nothing to decode.
+fn decoded(raw: &str, attribute: bool) -> Cow<'_, str> {
+    let special = |b: &u8| match b {
+        b'&' | b'\r' => true,
+        b'\n' | b'\t' => attribute,
+        _ => false,
+    };
+    if raw.as_bytes().iter().any(special) {
+        let mut out = String::with_capacity(raw.len());
+        decode_into(&mut out, raw, attribute);
+        Cow::Owned(out)
+    } else {
+        Cow::Borrowed(raw)
+    }
 }
 
 /// The open element whose leading text is still being read (none once it has a child).

@@ -1,9 +1,12 @@
 //! `CodecPlan` for Python: converts plan descriptions, [`Value`] trees and errors around
 //! [`crate::codec`].
 
+use std::borrow::Cow;
+
 use pyo3::exceptions::PyValueError;
+use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyList, PyString};
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyType};
 
 use crate::codec::{self, Field, Item, Kind, ModelPlan, Plan, Value, MAX_DEPTH};
 
@@ -19,6 +22,9 @@ pub(crate) struct PyCodecPlan {
     parse_keys: Vec<Vec<Py<PyString>>>,
     /// Per model, per field: the key of the encoded (`to_jsonable_python`) dict.
     render_keys: Vec<Vec<Py<PyString>>>,
+    /// Per model, its class, when instances may be rendered from their own `__dict__`
+    /// (`render_model`): given only for classes whose serialization changes no value.
+    classes: Option<Vec<Py<PyType>>>,
 }
 
 fn field_of(spec: &FieldSpec, count: usize) -> PyResult<Field> {
@@ -52,7 +58,12 @@ fn field_of(spec: &FieldSpec, count: usize) -> PyResult<Field> {
     })
 }
 
-fn to_py(py: Python<'_>, plan: &PyCodecPlan, model: usize, value: &Value) -> PyResult<Py<PyAny>> {
+fn to_py(
+    py: Python<'_>,
+    plan: &PyCodecPlan,
+    model: usize,
+    value: &Value<'_>,
+) -> PyResult<Py<PyAny>> {
     Ok(match value {
         Value::None => py.None(),
         Value::Str(text) => PyString::new(py, text).into_any().unbind(),
@@ -85,29 +96,126 @@ fn to_py(py: Python<'_>, plan: &PyCodecPlan, model: usize, value: &Value) -> PyR
 }
 
 /// A primitive encoded value as pydantic-xml writes it (`None` → empty, bools lower-case).
-fn primitive(value: &Bound<'_, PyAny>) -> PyResult<Value> {
+fn primitive(value: &Bound<'_, PyAny>) -> PyResult<Value<'static>> {
     if value.is_none() {
         return Ok(Value::None);
     }
     if let Ok(text) = value.cast::<PyString>() {
-        return Ok(Value::Str(text.to_str()?.to_owned()));
+        return Ok(Value::Str(Cow::Owned(text.to_str()?.to_owned())));
     }
     if let Ok(flag) = value.cast::<PyBool>() {
-        return Ok(Value::Str(
-            if flag.is_true() { "true" } else { "false" }.to_owned(),
-        ));
+        return Ok(Value::Str(Cow::Borrowed(if flag.is_true() {
+            "true"
+        } else {
+            "false"
+        })));
     }
-    Ok(Value::Str(value.str()?.to_str()?.to_owned()))
+    Ok(Value::Str(Cow::Owned(value.str()?.to_str()?.to_owned())))
 }
 
-fn item_value(plan: &PyCodecPlan, item: Item, value: &Bound<'_, PyAny>) -> PyResult<Value> {
+/// A primitive read straight from a model's `__dict__`, when encoding would leave it as it is
+/// (exact `str`, `bool`, `int`, finite `float`, `None`); `None` asks for the encoded path.
+fn plain_primitive(value: &Bound<'_, PyAny>) -> PyResult<Option<Value<'static>>> {
+    if value.is_none() {
+        return Ok(Some(Value::None));
+    }
+    if value.is_exact_instance_of::<PyString>() || value.is_exact_instance_of::<PyBool>() {
+        return primitive(value).map(Some);
+    }
+    if value.is_exact_instance_of::<PyInt>() {
+        return primitive(value).map(Some);
+    }
+    if let Ok(number) = value.cast_exact::<PyFloat>() {
+        if number.value().is_finite() {
+            return primitive(value).map(Some);
+        }
+    }
+    Ok(None)
+}
+
+fn plain_item(
+    plan: &PyCodecPlan,
+    item: Item,
+    value: &Bound<'_, PyAny>,
+) -> PyResult<Option<Value<'static>>> {
+    match item {
+        Item::Text => plain_primitive(value),
+        Item::Model(_) if value.is_none() => Ok(Some(Value::None)),
+        Item::Model(model) => from_model(plan, model, value),
+    }
+}
+
+/// The value `from_encoded` would give for `to_jsonable_python(instance)`, read from the
+/// instance itself; `None` when a value is not plain (the caller encodes instead).
+fn from_model(
+    plan: &PyCodecPlan,
+    model: usize,
+    instance: &Bound<'_, PyAny>,
+) -> PyResult<Option<Value<'static>>> {
+    let py = instance.py();
+    let Some(classes) = &plan.classes else {
+        return Ok(None);
+    };
+    if !instance.get_type().is(classes[model].bind(py)) {
+        return Ok(None);
+    }
+    let Ok(dict) = instance
+        .getattr(intern!(py, "__dict__"))?
+        .cast_into::<PyDict>()
+    else {
+        return Ok(None);
+    };
+    let mut fields = Vec::new();
+    for (index, field) in plan.plan.models()[model].fields.iter().enumerate() {
+        let Some(value) = dict.get_item(plan.render_keys[model][index].bind(py))? else {
+            return Ok(None);
+        };
+        let converted = match &field.kind {
+            Kind::Attr(_) | Kind::Text => plain_primitive(&value)?,
+            Kind::Element {
+                item, many: true, ..
+            } => {
+                if value.is_none() {
+                    Some(Value::None)
+                } else if let Ok(list) = value.cast_exact::<PyList>() {
+                    let mut items = Vec::with_capacity(list.len());
+                    for entry in list.iter() {
+                        let Some(converted) = plain_item(plan, *item, &entry)? else {
+                            return Ok(None);
+                        };
+                        items.push(converted);
+                    }
+                    Some(Value::List(items))
+                } else {
+                    None
+                }
+            }
+            Kind::Element { item, .. } => plain_item(plan, *item, &value)?,
+        };
+        let Some(converted) = converted else {
+            return Ok(None);
+        };
+        fields.push((index, converted));
+    }
+    Ok(Some(Value::Map(fields)))
+}
+
+fn item_value(
+    plan: &PyCodecPlan,
+    item: Item,
+    value: &Bound<'_, PyAny>,
+) -> PyResult<Value<'static>> {
     match item {
         Item::Text => primitive(value),
         Item::Model(model) => from_encoded(plan, model, value),
     }
 }
 
-fn from_encoded(plan: &PyCodecPlan, model: usize, value: &Bound<'_, PyAny>) -> PyResult<Value> {
+fn from_encoded(
+    plan: &PyCodecPlan,
+    model: usize,
+    value: &Bound<'_, PyAny>,
+) -> PyResult<Value<'static>> {
     let Ok(dict) = value.cast::<PyDict>() else {
         return Ok(Value::None);
     };
@@ -139,8 +247,18 @@ fn from_encoded(plan: &PyCodecPlan, model: usize, value: &Bound<'_, PyAny>) -> P
 #[pymethods]
 impl PyCodecPlan {
     #[new]
-    fn new(py: Python<'_>, models: Vec<(String, Vec<FieldSpec>)>) -> PyResult<Self> {
+    #[pyo3(signature = (models, classes = None))]
+    fn new(
+        py: Python<'_>,
+        models: Vec<(String, Vec<FieldSpec>)>,
+        classes: Option<Vec<Py<PyType>>>,
+    ) -> PyResult<Self> {
         let count = models.len();
+        if classes.as_ref().is_some_and(|c| c.len() != count) {
+            return Err(PyValueError::new_err(format!(
+                "expected {count} classes, one per model"
+            )));
+        }
         let mut plans = Vec::with_capacity(count);
         let mut parse_keys = Vec::with_capacity(count);
         let mut render_keys = Vec::with_capacity(count);
@@ -168,6 +286,7 @@ impl PyCodecPlan {
             plan,
             parse_keys,
             render_keys,
+            classes,
         })
     }
 
@@ -178,6 +297,13 @@ impl PyCodecPlan {
         to_py(py, self, 0, &value)
     }
 
+    /// The pretty XML of a model instance read from its own fields, or `None` when that is
+    /// not known to equal `render(to_jsonable_python(instance))` (no classes given, another
+    /// class, or a value that encoding would change).
+    fn render_model(&self, instance: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+        Ok(from_model(self, 0, instance)?.map(|value| codec::render(&self.plan, &value)))
+    }
+
     /// The pretty XML of a model from its encoded (`to_jsonable_python`) dict.
     fn render(&self, encoded: &Bound<'_, PyAny>) -> PyResult<String> {
         let value = from_encoded(self, 0, encoded)?;
@@ -185,8 +311,15 @@ impl PyCodecPlan {
     }
 }
 
+/// Whether a line of `text` starts with a space or a tab (documented in `_native.pyi`).
+#[pyfunction]
+fn has_indented_line(text: &str) -> bool {
+    codec::has_indented_line(text)
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyCodecPlan>()?;
+    m.add_function(wrap_pyfunction!(has_indented_line, m)?)?;
     m.add("CODEC_MAX_DEPTH", MAX_DEPTH)?;
     Ok(())
 }

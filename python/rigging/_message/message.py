@@ -8,9 +8,17 @@ import typing as t
 from collections.abc import Sequence
 from uuid import UUID
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 from typing_extensions import Self
 
+from rigging import _native
 from rigging._message.content import (
     Content,
     ContentText,
@@ -22,10 +30,11 @@ from rigging._message.content import (
 from rigging._message.parts import add_parts, strip_parts
 from rigging._message.tool_calls import ToolCall
 from rigging._model.base import Model, ModelT, class_info
-from rigging._model.fast import SharedFieldsSet, own_fields_set_for
+from rigging._model.extract import build
+from rigging._model.fast import SharedFieldsSet, construct, own_fields_set_for
 from rigging._surrogates import dump_json
 from rigging._uuid import uuid4
-from rigging.error import MissingModelError
+from rigging.error import MissingModelError, XmlContentError
 from rigging.parsing import found_many
 
 __all__ = ["Message", "Messages"]
@@ -33,7 +42,10 @@ __all__ = ["Message", "Messages"]
 
 def _dedent(text: str) -> str:
     """`textwrap.dedent`, skipped when no line starts with whitespace (the common case)."""
-    if text[:1] not in (" ", "\t") and "\n " not in text and "\n\t" not in text:
+    if text.isascii():  # O(1); the native check then reads the str's own bytes
+        if not _native.has_indented_line(text):
+            return text
+    elif text[:1] not in (" ", "\t") and "\n " not in text and "\n\t" not in text:
         return text
     return textwrap.dedent(text)
 
@@ -46,8 +58,48 @@ def _fit_content(content: str | Sequence[str | Content] | None) -> str | list[Co
     return [ContentText(text=_dedent(item)) if isinstance(item, str) else item for item in content]
 
 
+_ROLES = frozenset(t.get_args(Role))
+_set = object.__setattr__
+
 #: The fields set of every message made by `Message(...)` without extra keyword arguments.
 _INIT_FIELDS_SET = SharedFieldsSet(("role", "all_content", "parts", "tool_calls", "tool_call_id"))
+
+
+def _parse_alone(message: Message, cls: type[ModelT]) -> ModelT | None:
+    """Parsing one model type when the content is text without parts holding one element.
+
+    Gives what `found_many` + `add_parts` give in that case (the model, recorded as the only
+    part, its element normalised to the pretty XML), without their general bookkeeping.
+    Anything else (list content, existing parts, no or several elements, a failure) returns
+    None, and the general path then does the work and raises its own errors.
+    """
+    values = message.__dict__
+    text = values.get("all_content")
+    if type(text) is not str or values.get("parts"):
+        return None
+    if type(message) is not Message and type(message).model_config.get("validate_assignment"):
+        return None  # assignments must go through validation: the general path does them
+    info = class_info(cls)
+    if not info.ready or info.tags is None:
+        return None
+    spans = _native.scan(text, info.tags)
+    if len(spans) != 1:
+        return None
+    span = spans[0]
+    try:
+        model = build(cls, info, text, span)
+    except (ValidationError, XmlContentError, ValueError):
+        return None
+    start, stop = span.start, span.end
+    pretty = model.to_pretty_xml()
+    fields_set = message.__pydantic_fields_set__
+    if stop - start != len(pretty) or not text.startswith(pretty, start):
+        values["all_content"] = text[:start] + pretty + text[stop:]
+        fields_set.add("all_content")
+        stop = start + len(pretty)
+    values["parts"] = [construct(ParsedMessagePart, {"model": model, "slice_": slice(start, stop)})]
+    fields_set.add("parts")
+    return model
 
 
 class Message(BaseModel):
@@ -94,6 +146,35 @@ class Message(BaseModel):
         tool_call_id: str | None = None,
         **kwargs: t.Any,
     ) -> None:
+        if (
+            type(self) is Message
+            and not kwargs
+            and not parts
+            and tool_calls is None
+            and type(role) is str
+            and role in _ROLES
+            and (tool_call_id is None or type(tool_call_id) is str)
+            and (content is None or type(content) is str)
+        ):
+            # The common call (a text message): every value is already what validation would
+            # produce, so the instance is assembled directly, as pydantic would leave it.
+            _set(
+                self,
+                "__dict__",
+                {
+                    "uuid": uuid4(),
+                    "role": role,
+                    "parts": [],
+                    "all_content": "" if content is None else _dedent(content),
+                    "tool_calls": None,
+                    "tool_call_id": tool_call_id,
+                    "metadata": {},
+                },
+            )
+            _set(self, "__pydantic_fields_set__", _INIT_FIELDS_SET)
+            _set(self, "__pydantic_extra__", None)
+            _set(self, "__pydantic_private__", None)
+            return
         super().__init__(
             role=role,
             all_content=_fit_content(content),
@@ -340,6 +421,9 @@ class Message(BaseModel):
             pydantic.ValidationError: Tags were found but none holds a valid model.
             XmlContentError: Tags were found but none holds readable XML.
         """
+        model = _parse_alone(self, model_type)
+        if model is not None:
+            return model
         return t.cast("ModelT", self.try_parse_many(model_type, fail_on_missing=True)[0])
 
     def try_parse(self, model_type: type[ModelT]) -> ModelT | None:
@@ -418,6 +502,10 @@ class Message(BaseModel):
             ValueError: A found element crosses an element recorded before (neither holds the
                 other).
         """
+        if len(types) == 1:
+            model = _parse_alone(self, types[0])
+            if model is not None:
+                return [model]
         found = found_many(self.content, *types, fail_on_missing=fail_on_missing)
         add_parts(self, found)
         return [item.model for item in found]

@@ -332,7 +332,10 @@ class Model(BaseXmlModel):
         try:
             if codec is None:
                 raise LookupError
-            rendered = codec.native.render(to_jsonable_python(self, by_alias=False))
+            native = codec.native
+            rendered = native.render_model(self)  # None: values need encoding first
+            if rendered is None:
+                rendered = native.render(to_jsonable_python(self, by_alias=False))
         except (LookupError, UnicodeEncodeError):  # no plan, or values with lone surrogates
             rendered = self.pydantic_xml_pretty()
         return unescape_xml(rendered) if info.simple_field is not None else rendered

@@ -180,8 +180,41 @@ def _compile(cls: type[BaseXmlModel]) -> Codec | str:
     except _UnsupportedError as exc:
         return str(exc)
     entries = tuple(t.cast("list[_Entry]", compiler.entries))
-    native = _native.CodecPlan([(tag, list(specs)) for _, tag, specs in entries])
+    classes = [entry[0] for entry in entries]
+    native = _native.CodecPlan(
+        [(tag, list(specs)) for _, tag, specs in entries],
+        classes if all(_plain_serialization(c) for c in classes) else None,
+    )
     return Codec(native, entries)
+
+
+_CUSTOM_SERIALIZATION = frozenset(
+    {"serialization", "serialization_exclude", "serialization_exclude_if", "computed_fields"}
+)
+"""Core schema keys under which pydantic keeps serializers, exclusions and computed fields."""
+
+
+def _plain_serialization(cls: type[BaseXmlModel]) -> bool:
+    """Whether encoding an instance (``to_jsonable_python``) leaves plain values as they are.
+
+    True when nothing in the class's core schema customises serialization (no serializer
+    functions, excluded fields or computed fields) and no ``json_encoders`` are configured;
+    then `CodecPlan.render_model` may read ``str``/``int``/``bool``/``float``/``None``
+    values straight from the instance.
+    """
+    if cls.model_config.get("json_encoders"):
+        return False
+    pending: list[t.Any] = [cls.__pydantic_core_schema__]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in _CUSTOM_SERIALIZATION and value:
+                    return False
+                pending.append(value)
+        elif isinstance(node, (list, tuple)):
+            pending.extend(node)
+    return True
 
 
 def _cached(cls: type[BaseXmlModel]) -> Codec | str:

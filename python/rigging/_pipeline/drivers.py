@@ -122,6 +122,11 @@ def parse_check(message: Message, types: Sequence[type[t.Any]]) -> tuple[bool, l
                 span.set_attribute("error", error.content)
     if error is None:
         return False, [message]
+    return _feedback(message, error)
+
+
+def _feedback(message: Message, error: t.Any) -> tuple[bool, list[Message]]:
+    """A failed parse check's result: the message and the error model sent back."""
     return True, [message, Message.from_model(error, suffix=RECOVERY_PROMPT)]
 
 
@@ -259,6 +264,9 @@ class ChatDriver:
 
     def _check(self, spec: UntilSpec, message: Message) -> tuple[bool, list[Message]]:
         if not tracer.enabled:
+            if spec.callback is None:  # `until_parsed_as` untraced: no span to open either
+                error = _parse_error(message, self.types)
+                return (False, [message]) if error is None else _feedback(message, error)
             return self._run_check(spec, message)
         name = "until_parsed_as" if spec.callback is None else callback_name(spec.callback)
         with tracer.span(
