@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 import sqlite3
 import subprocess
@@ -208,7 +209,7 @@ def test_damaged_entry_is_an_error_not_an_answer(tmp_path: Path) -> None:
     store = SQLiteCache(path)
     store.put_many([("k" * 64, '{"text": "right"}')])
     store.close()
-    with sqlite3.connect(path) as conn:
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:  # closed, not only committed
         conn.execute('UPDATE responses SET value = \'{"text": "wrong"}\'')
     with pytest.raises(CacheError, match="checksum"):
         store.get_many(["k" * 64])
@@ -217,7 +218,7 @@ def test_damaged_entry_is_an_error_not_an_answer(tmp_path: Path) -> None:
 
 def test_other_schema_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "schema.db"
-    with sqlite3.connect(path) as conn:
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:  # closed, not only committed
         conn.execute("CREATE TABLE rigging_cache_meta (version INTEGER NOT NULL)")
         conn.execute("INSERT INTO rigging_cache_meta VALUES (99)")
     store = SQLiteCache(path)
