@@ -258,13 +258,19 @@ impl<'a> CharToByte<'a> {
             self.char_pos = 0;
         }
         let bytes = self.text.as_bytes();
-        while self.char_pos < ch {
-            if self.byte_pos >= bytes.len() {
-                return None;
-            }
-            self.byte_pos += utf8_width(bytes[self.byte_pos]);
-            self.char_pos += 1;
+        let rest = &bytes[self.byte_pos..];
+        let want = ch - self.char_pos;
+        // 64-byte blocks at a time (`skip_chars`), not a byte-by-byte walk.
+        let step = skip_chars(rest, want);
+        if step == rest.len() {
+            // At the end: `want` may be more than the characters left.
+            let have = char_count(rest);
+            self.byte_pos = bytes.len();
+            self.char_pos += have;
+            return (have == want).then_some(bytes.len());
         }
+        self.byte_pos += step;
+        self.char_pos = ch;
         Some(self.byte_pos)
     }
 }
@@ -366,6 +372,31 @@ mod tests {
         assert_eq!(conv.byte_at(4), Some(text.len()));
         assert_eq!(conv.byte_at(5), None);
         assert_eq!(conv.byte_at(1), Some(1));
+    }
+
+    #[test]
+    fn char_to_byte_skips_blocks_exactly() {
+        // Several 64-byte blocks of mixed widths, queried at every stride and past the end.
+        let text = "ab😀 é東京 xyz\u{10348}".repeat(50);
+        let starts: Vec<usize> = text
+            .char_indices()
+            .map(|(bi, _)| bi)
+            .chain([text.len()])
+            .collect();
+        for stride in [1, 3, 17, 64, 200] {
+            let mut conv = CharToByte::new(&text);
+            for (ci, &bi) in starts.iter().enumerate().step_by(stride) {
+                assert_eq!(conv.byte_at(ci), Some(bi), "char {ci}, stride {stride}");
+            }
+            assert_eq!(conv.byte_at(starts.len()), None);
+            assert_eq!(conv.byte_at(starts.len() + 9), None);
+            assert_eq!(conv.byte_at(starts.len() - 1), Some(text.len()));
+            assert_eq!(
+                conv.byte_at(7),
+                Some(starts[7]),
+                "a backwards query restarts"
+            );
+        }
     }
 
     #[test]
