@@ -340,6 +340,8 @@ class Model(BaseXmlModel):
             native = codec.native
             rendered = native.render_model(self)  # None: values need encoding first
             if rendered is None:
+                if codec.wrapped:  # a wrapper's presence depends on the value, not its encoding
+                    raise LookupError
                 rendered = native.render(to_jsonable_python(self, by_alias=False))
         except (LookupError, UnicodeEncodeError):  # no plan, or values with lone surrogates
             rendered = self.pydantic_xml_pretty()
@@ -358,7 +360,8 @@ class Model(BaseXmlModel):
         With the default arguments, a class with a codec plan is written by the native
         renderer: the same bytes pydantic-xml and ``ElementTree.tostring`` write (ASCII, no
         declaration, ``<a />`` for empty elements, non-ASCII characters as ``&#233;``).
-        Any option, or a class without a plan, goes to pydantic-xml.
+        Any option, a class without a plan (or one whose plan does not render), and values
+        the native renderer cannot take go to pydantic-xml.
 
         Args:
             skip_empty: Leave out empty elements, attributes and ``None`` values.
@@ -375,11 +378,12 @@ class Model(BaseXmlModel):
                 native = codec.native
                 try:
                     rendered = native.render_compact_model(self)  # None: encode first
-                    if rendered is None:
-                        rendered = native.render_compact(to_jsonable_python(self, by_alias=False))
+                    if rendered is None and not codec.wrapped:  # as in `to_pretty_xml`
+                        encoded = to_jsonable_python(self, by_alias=False)
+                        rendered = native.render_compact(encoded)
                 except UnicodeEncodeError:  # values with lone surrogates
-                    pass
-                else:
+                    rendered = None
+                if rendered is not None:
                     return rendered
         return super().to_xml(
             skip_empty=skip_empty, exclude_none=exclude_none, exclude_unset=exclude_unset, **kwargs
