@@ -16,6 +16,7 @@ from pydantic_xml import BaseXmlModel
 
 from rigging._model import base
 from rigging._model.plan import codec_of, use_pydantic_xml
+from rigging.message import Message
 from rigging.model import Model, attr, element, wrapped
 
 
@@ -334,3 +335,13 @@ def test_wrapped_plain_values_render_natively(monkeypatch: pytest.MonkeyPatch) -
     )
     plain = WrappedLevel.model_construct(level="low", plain="x")  # plain values: native
     assert native_to_xml(plain, monkeypatch) == reference(plain)
+
+
+def test_parsed_parts_of_classes_without_native_rendering_match_pydantic_xml() -> None:
+    """The normalisation written back into message content renders as `to_pretty_xml` does,
+    also for a `skip_empty` class (parsed natively, rendered by pydantic-xml)."""
+    message = Message("assistant", 'x <skipping a="1"><b></b><c>y</c></skipping> z')
+    model = message.parse(Skipping)
+    assert model == Skipping(a="1", c="y")
+    assert message.content == f"x {model.pydantic_xml_pretty()} z"
+    assert message.content == 'x <skipping a="1">\n  <c>y</c>\n</skipping> z'
