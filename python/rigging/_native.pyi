@@ -2,7 +2,7 @@
 
 import builtins
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar, Literal, TypeVar, final
+from typing import Any, ClassVar, Generic, Literal, TypeVar, final
 
 __all__ = [
     # codec
@@ -59,6 +59,28 @@ def has_indented_line(text: str) -> bool:
     When none does, `textwrap.dedent` returns the text unchanged (message content skips it).
     """
 
+_ModelT = TypeVar("_ModelT")
+
+@final
+class Found(Generic[_ModelT]):
+    """A model built from one element of a text (immutable).
+
+    Equal when model, slice and hollowness are.
+    """
+
+    def __new__(
+        cls, model: _ModelT, slice: builtins.slice, hollow: builtins.bool
+    ) -> Found[_ModelT]: ...
+    @property
+    def model(self) -> _ModelT:
+        """The model."""
+    @property
+    def slice(self) -> builtins.slice:
+        """Where the element is in the text (code points)."""
+    @property
+    def hollow(self) -> builtins.bool:
+        """The element had no text inside (an echoed example such as ``<answer></answer>``)."""
+
 @final
 class CodecPlan:
     """The compiled XML plan of a model class and the model classes nested in it.
@@ -94,6 +116,25 @@ class CodecPlan:
         Raises:
             ValueError: The text holds a ``<!DOCTYPE``/``<!ENTITY`` declaration, is not a
                 closed element, or nests elements deeper than ``max_depth``.
+        """
+    def extract(
+        self,
+        text: str,
+        spans: Sequence[tuple[Span, builtins.bool]],
+        validate: Callable[[dict[str, Any]], _ModelT],
+        max_depth: int = ...,
+    ) -> tuple[list[Found[_ModelT]], list[tuple[Span, ValueError, builtins.bool]]] | None:
+        """`parse` and then ``validate`` the element of each ``(span, hollow)`` in ``text``.
+
+        Returns the models built, in the order of ``spans``, and the failures as
+        ``(span, error, unreadable)``: ``unreadable`` when `parse` refused the element,
+        otherwise the error is what ``validate`` raised. Only ``ValueError`` (pydantic's
+        ``ValidationError`` among them) counts as an element's failure. None when ``text``
+        holds lone surrogates (the caller then goes one element at a time).
+
+        Raises:
+            ValueError: A span is outside ``text``.
+            Exception: Any other error ``validate`` raised.
         """
     def render(self, encoded: Mapping[str, Any]) -> str:
         """The pretty XML of a model from its ``pydantic_core.to_jsonable_python`` dict.
