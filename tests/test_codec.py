@@ -470,3 +470,25 @@ def test_found_is_a_plain_value() -> None:
     assert _native.Found[Location] is _native.Found
     with pytest.raises(AttributeError):
         found.hollow = True  # type: ignore[misc]
+
+
+class Shouted(Location):
+    def to_pretty_xml(self) -> str:
+        return super().to_pretty_xml().upper()
+
+
+def test_normalising_many_parts_keeps_an_overridden_to_pretty_xml() -> None:
+    message = Message(
+        "assistant",
+        '<shouted file="a" line="1"/> and <location file="b" line="2"/> '
+        '<shouted line="3" file="c"></shouted>',
+    )
+    found = message.try_parse_many(Shouted, Location)
+    assert [type(m).__name__ for m in found] == ["Shouted", "Location", "Shouted"]
+    assert message.content == (
+        '<SHOUTED FILE="A" LINE="1"></SHOUTED> and <location file="b" line="2"></location> '
+        '<SHOUTED FILE="C" LINE="3"></SHOUTED>'
+    )
+    assert [message.content[p.slice_] for p in message.parts] == [
+        m.to_pretty_xml() for m in found
+    ]

@@ -593,6 +593,7 @@ def place_parts(
     spans: Sequence[tuple[int, int]],
     first_new: int,
     make: Callable[[Any, slice], _PartT],
+    plans: Mapping[type, CodecPlan] | None = None,
 ) -> tuple[str | None, list[_PartT] | None]:
     """Lay out a message's parts after new models were parsed from its content.
 
@@ -609,6 +610,8 @@ def place_parts(
         spans: Their `(start, end)` ranges.
         first_new: Index of the first new part.
         make: Builds a part from a model and its final slice.
+        plans: Classes whose `to_pretty_xml()` is their plan's `CodecPlan.render_model`
+            (when that gives a text), mapped to the plan: read without a Python call.
 
     Returns:
         The new content (None when unchanged) and `make(model, slice)` for every part,

@@ -354,13 +354,20 @@ impl PyCodecPlan {
     /// not known to equal `render(to_jsonable_python(instance))` (no classes given, another
     /// class, or a value that encoding would change).
     fn render_model(&self, instance: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
-        Ok(from_model(self, 0, instance)?.map(|value| codec::render(&self.plan, &value)))
+        self.render_instance(instance)
     }
 
     /// The pretty XML of a model from its encoded (`to_jsonable_python`) dict.
     fn render(&self, encoded: &Bound<'_, PyAny>) -> PyResult<String> {
         let value = from_encoded(self, 0, encoded)?;
         Ok(codec::render(&self.plan, &value))
+    }
+}
+
+impl PyCodecPlan {
+    /// `render_model` for the other bindings (no Python call).
+    pub(crate) fn render_instance(&self, instance: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+        Ok(from_model(self, 0, instance)?.map(|value| codec::render(&self.plan, &value)))
     }
 }
 

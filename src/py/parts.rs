@@ -5,7 +5,9 @@
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PySlice, PyString};
+use pyo3::types::{PyDict, PyList, PySlice, PyString};
+
+use super::codec::PyCodecPlan;
 
 use super::ints::offsets;
 use super::strip::assemble;
@@ -15,14 +17,41 @@ use crate::strip;
 /// The new content (None when unchanged) and the parts (None when no part is new).
 type Placed<'py> = (Option<Bound<'py, PyString>>, Option<Bound<'py, PyList>>);
 
+/// The pretty XML of `model`: from the plan `plans` holds for its class when that plan can
+/// render it, else its `to_pretty_xml()`.
+fn pretty_of<'py>(
+    model: &Bound<'py, PyAny>,
+    plans: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyString>> {
+    let py = model.py();
+    if let Some(plan) = plans
+        .map(|p| p.get_item(model.get_type()))
+        .transpose()?
+        .flatten()
+    {
+        let plan = plan.cast_into::<PyCodecPlan>()?;
+        // An error here (a value with lone surrogates) is left to `to_pretty_xml`.
+        if let Ok(Some(xml)) = plan.get().render_instance(model) {
+            return Ok(PyString::new(py, &xml));
+        }
+    }
+    model
+        .call_method0(intern!(py, "to_pretty_xml"))?
+        .cast_into::<PyString>()
+        .map_err(|_| PyTypeError::new_err("to_pretty_xml() must return a str"))
+}
+
 /// Lay out the parts of a message after new models were parsed from it.
 ///
 /// `models[i]` is the model of the part at `spans[i]`; those from `first_new` on are new, and
 /// one whose range and model class a part before it has is left out. With `text` (string
 /// content), each new standalone part whose text is not already its model's
-/// `to_pretty_xml()` gets that text. Returns the new content (None when unchanged) and
-/// `make(model, slice)` per part, sorted by start; `(None, None)` when no part is new.
+/// `to_pretty_xml()` gets that text; `plans` maps classes whose `to_pretty_xml()` is their
+/// plan's `render_model` to that plan (read without a Python call). Returns the new content
+/// (None when unchanged) and `make(model, slice)` per part, sorted by start; `(None, None)`
+/// when no part is new.
 #[pyfunction]
+#[pyo3(signature = (text, models, spans, first_new, make, plans = None))]
 #[allow(clippy::needless_pass_by_value)] // PyO3 extracts the sequence into an owned Vec
 fn place_parts<'py>(
     py: Python<'py>,
@@ -31,6 +60,7 @@ fn place_parts<'py>(
     spans: Vec<(i64, i64)>,
     first_new: usize,
     make: &Bound<'py, PyAny>,
+    plans: Option<Bound<'py, PyDict>>,
 ) -> PyResult<Placed<'py>> {
     let len = match &text {
         Some(text) => text.len()?,
@@ -67,10 +97,7 @@ fn place_parts<'py>(
                 continue;
             }
             let (start, end) = spans[index];
-            let xml = models[index]
-                .call_method0(intern!(py, "to_pretty_xml"))?
-                .cast_into::<PyString>()
-                .map_err(|_| PyTypeError::new_err("to_pretty_xml() must return a str"))?;
+            let xml = pretty_of(&models[index], plans.as_ref())?;
             let xml_len = xml.len()?;
             if xml_len == end - start
                 && text
