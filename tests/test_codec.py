@@ -489,6 +489,4 @@ def test_normalising_many_parts_keeps_an_overridden_to_pretty_xml() -> None:
         '<SHOUTED FILE="A" LINE="1"></SHOUTED> and <location file="b" line="2"></location> '
         '<SHOUTED FILE="C" LINE="3"></SHOUTED>'
     )
-    assert [message.content[p.slice_] for p in message.parts] == [
-        m.to_pretty_xml() for m in found
-    ]
+    assert [message.content[p.slice_] for p in message.parts] == [m.to_pretty_xml() for m in found]
