@@ -2,6 +2,7 @@
 
 import builtins
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any, ClassVar, Generic, Literal, TypeVar, final
 
 __all__ = [
@@ -592,7 +593,7 @@ def place_parts(
     models: list[Any],
     spans: Sequence[tuple[int, int]],
     first_new: int,
-    make: Callable[[Any, slice], _PartT],
+    make: Callable[[Any, slice], _PartT] | tuple[type[_PartT], str, str, AbstractSet[str]],
     plans: Mapping[type, CodecPlan] | None = None,
 ) -> tuple[str | None, list[_PartT] | None]:
     """Lay out a message's parts after new models were parsed from its content.
@@ -609,12 +610,15 @@ def place_parts(
         models: The parts' models (old parts first).
         spans: Their `(start, end)` ranges.
         first_new: Index of the first new part.
-        make: Builds a part from a model and its final slice.
+        make: Builds a part from a model and its final slice; or ``(cls, model_name,
+            slice_name, fields_set)``: each part is then a pydantic model of ``cls`` built
+            without validation or a Python call, as `rigging._model.fast.construct` builds
+            one (``__dict__`` of the two fields, the shared ``fields_set``).
         plans: Classes whose `to_pretty_xml()` is their plan's `CodecPlan.render_model`
             (when that gives a text), mapped to the plan: read without a Python call.
 
     Returns:
-        The new content (None when unchanged) and `make(model, slice)` for every part,
+        The new content (None when unchanged) and a part from `make` for every model,
         sorted by start (stable); `(None, None)` when no part is new.
 
     Raises:

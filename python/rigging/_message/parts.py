@@ -19,7 +19,7 @@ from rigging import _native
 from rigging._message.content import ContentText, ParsedMessagePart
 from rigging._model.base import Model, class_info
 from rigging._model.extract import Found
-from rigging._model.fast import construct
+from rigging._model.fast import construct, shared_fields_set
 from rigging._model.plan import codec_of
 
 if t.TYPE_CHECKING:
@@ -116,7 +116,7 @@ def add_parts(message: Message, found: t.Sequence[Found[Model]]) -> None:
         models,
         spans,
         len(old),
-        make_part,
+        (ParsedMessagePart, "model", "slice_", shared_fields_set(ParsedMessagePart)),
         _render_plans(models[len(old) :]) if isinstance(text, str) else None,
     )
     if parts is None:  # every model was recorded already
