@@ -410,3 +410,83 @@ def test_classes_with_custom_serialization_always_encode(model: Model) -> None:
 def test_plan_classes_must_match_the_models() -> None:
     with pytest.raises(ValueError, match="one per model"):
         _native.CodecPlan([("a", [])], [_Spot, _Spot])
+
+
+# --- CodecPlan.extract: every candidate of a text in one native call -------------------------
+
+
+def _plan_and_spans(text: str) -> tuple[_native.CodecPlan, list[tuple[_native.Span, bool]]]:
+    codec = codec_of(Finding)
+    assert codec is not None
+    return codec.native, _native.candidates(text, ["finding"])[0]
+
+
+def test_extract_keeps_each_candidates_own_outcome() -> None:
+    bad_xml = '<finding id="x"><!ENTITY e "boom"><title>&e;</title></finding>'
+    invalid = '<finding id="F-3"><severity>low</severity></finding>'  # no title, no location
+    text = f"é😀 {FINDING} then {invalid} and {bad_xml} and {FINDING.replace('F-1', 'F-2')}"
+    plan, spans = _plan_and_spans(text)
+    done = plan.extract(text, spans, Finding.__pydantic_validator__.validate_python)
+    assert done is not None
+    found, failed = done
+    assert [item.model.id for item in found] == ["F-1", "F-2"]
+    assert [text[item.slice] for item in found] == [FINDING, FINDING.replace("F-1", "F-2")]
+    assert all(type(item) is _native.Found and not item.hollow for item in found)
+    assert found[0].slice == slice(spans[0][0].start, spans[0][0].end)  # no step, like slice(a, b)
+    kinds = [(text[span.slice], type(exc), unreadable) for span, exc, unreadable in failed]
+    assert kinds[0][0] == invalid
+    assert issubclass(kinds[0][1], ValidationError)
+    assert kinds[0][2] is False
+    assert kinds[1] == (bad_xml, ValueError, True)
+
+
+def test_extract_lets_errors_other_than_value_errors_through() -> None:
+    plan, spans = _plan_and_spans(FINDING)
+
+    def broken(data: dict[str, t.Any]) -> Finding:
+        raise KeyError("not an element's failure")
+
+    with pytest.raises(KeyError, match="not an element"):
+        plan.extract(FINDING, spans, broken)
+
+
+def test_extract_refuses_spans_of_another_text_and_leaves_surrogates_to_the_caller() -> None:
+    plan, spans = _plan_and_spans(f"{FINDING} {FINDING}")
+    with pytest.raises(ValueError, match="outside the text"):
+        plan.extract(FINDING, spans, Finding.__pydantic_validator__.validate_python)
+    lone = f"\ud800 {FINDING}"
+    plan, spans = _plan_and_spans(lone)
+    assert plan.extract(lone, spans, Finding.__pydantic_validator__.validate_python) is None
+    assert parsing.parse(lone, Finding)[0].id == "F-1"  # the one-at-a-time path
+
+
+def test_found_is_a_plain_value() -> None:
+    model = Location(file="a", line=1)
+    found = _native.Found(model, slice(3, 9), False)
+    assert found == _native.Found(Location(file="a", line=1), slice(3, 9), False)
+    assert found != _native.Found(model, slice(3, 9), True)
+    assert found != (model, slice(3, 9), False)
+    assert repr(found) == f"Found(model={model!r}, slice=slice(3, 9, None), hollow=False)"
+    assert _native.Found[Location] is _native.Found
+    with pytest.raises(AttributeError):
+        found.hollow = True  # type: ignore[misc]
+
+
+class Shouted(Location):
+    def to_pretty_xml(self) -> str:
+        return super().to_pretty_xml().upper()
+
+
+def test_normalising_many_parts_keeps_an_overridden_to_pretty_xml() -> None:
+    message = Message(
+        "assistant",
+        '<shouted file="a" line="1"/> and <location file="b" line="2"/> '
+        '<shouted line="3" file="c"></shouted>',
+    )
+    found = message.try_parse_many(Shouted, Location)
+    assert [type(m).__name__ for m in found] == ["Shouted", "Location", "Shouted"]
+    assert message.content == (
+        '<SHOUTED FILE="A" LINE="1"></SHOUTED> and <location file="b" line="2"></location> '
+        '<SHOUTED FILE="C" LINE="3"></SHOUTED>'
+    )
+    assert [message.content[p.slice_] for p in message.parts] == [m.to_pretty_xml() for m in found]

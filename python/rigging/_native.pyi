@@ -2,7 +2,8 @@
 
 import builtins
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar, Literal, TypeVar, final
+from collections.abc import Set as AbstractSet
+from typing import Any, ClassVar, Generic, Literal, TypeVar, final
 
 __all__ = [
     # codec
@@ -59,6 +60,28 @@ def has_indented_line(text: str) -> bool:
     When none does, `textwrap.dedent` returns the text unchanged (message content skips it).
     """
 
+_ModelT = TypeVar("_ModelT")
+
+@final
+class Found(Generic[_ModelT]):
+    """A model built from one element of a text (immutable).
+
+    Equal when model, slice and hollowness are.
+    """
+
+    def __new__(
+        cls, model: _ModelT, slice: builtins.slice, hollow: builtins.bool
+    ) -> Found[_ModelT]: ...
+    @property
+    def model(self) -> _ModelT:
+        """The model."""
+    @property
+    def slice(self) -> builtins.slice:
+        """Where the element is in the text (code points)."""
+    @property
+    def hollow(self) -> builtins.bool:
+        """The element had no text inside (an echoed example such as ``<answer></answer>``)."""
+
 @final
 class CodecPlan:
     """The compiled XML plan of a model class and the model classes nested in it.
@@ -94,6 +117,25 @@ class CodecPlan:
         Raises:
             ValueError: The text holds a ``<!DOCTYPE``/``<!ENTITY`` declaration, is not a
                 closed element, or nests elements deeper than ``max_depth``.
+        """
+    def extract(
+        self,
+        text: str,
+        spans: Sequence[tuple[Span, builtins.bool]],
+        validate: Callable[[dict[str, Any]], _ModelT],
+        max_depth: int = ...,
+    ) -> tuple[list[Found[_ModelT]], list[tuple[Span, ValueError, builtins.bool]]] | None:
+        """`parse` and then ``validate`` the element of each ``(span, hollow)`` in ``text``.
+
+        Returns the models built, in the order of ``spans``, and the failures as
+        ``(span, error, unreadable)``: ``unreadable`` when `parse` refused the element,
+        otherwise the error is what ``validate`` raised. Only ``ValueError`` (pydantic's
+        ``ValidationError`` among them) counts as an element's failure. None when ``text``
+        holds lone surrogates (the caller then goes one element at a time).
+
+        Raises:
+            ValueError: A span is outside ``text``.
+            Exception: Any other error ``validate`` raised.
         """
     def render(self, encoded: Mapping[str, Any]) -> str:
         """The pretty XML of a model from its ``pydantic_core.to_jsonable_python`` dict.
@@ -566,7 +608,8 @@ def place_parts(
     models: list[Any],
     spans: Sequence[tuple[int, int]],
     first_new: int,
-    make: Callable[[Any, slice], _PartT],
+    make: Callable[[Any, slice], _PartT] | tuple[type[_PartT], str, str, AbstractSet[str]],
+    plans: Mapping[type, CodecPlan] | None = None,
 ) -> tuple[str | None, list[_PartT] | None]:
     """Lay out a message's parts after new models were parsed from its content.
 
@@ -582,10 +625,15 @@ def place_parts(
         models: The parts' models (old parts first).
         spans: Their `(start, end)` ranges.
         first_new: Index of the first new part.
-        make: Builds a part from a model and its final slice.
+        make: Builds a part from a model and its final slice; or ``(cls, model_name,
+            slice_name, fields_set)``: each part is then a pydantic model of ``cls`` built
+            without validation or a Python call, as `rigging._model.fast.construct` builds
+            one (``__dict__`` of the two fields, the shared ``fields_set``).
+        plans: Classes whose `to_pretty_xml()` is their plan's `CodecPlan.render_model`
+            (when that gives a text), mapped to the plan: read without a Python call.
 
     Returns:
-        The new content (None when unchanged) and `make(model, slice)` for every part,
+        The new content (None when unchanged) and a part from `make` for every model,
         sorted by start (stable); `(None, None)` when no part is new.
 
     Raises:

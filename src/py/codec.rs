@@ -8,7 +8,13 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyType};
 
+use super::found::PyFound;
+use super::span::PySpan;
 use crate::codec::{self, Field, Item, Kind, ModelPlan, Plan, Value, MAX_DEPTH};
+use crate::offsets::{char_count, skip_chars, CharToByte};
+
+/// `CodecPlan.extract`: the models found and the `(span, error, unreadable)` failures.
+type Extracted<'py> = (Bound<'py, PyList>, Bound<'py, PyList>);
 
 /// One field as described from Python:
 /// `(parse_key, render_key, path, kind, name, model, many)`.
@@ -297,11 +303,58 @@ impl PyCodecPlan {
         to_py(py, self, 0, &value)
     }
 
+    /// Parse and validate the element of each `(span, hollow)` of `spans` in `text`
+    /// (documented in `_native.pyi`); `None` when `text` holds lone surrogates.
+    #[pyo3(signature = (text, spans, validate, max_depth = MAX_DEPTH))]
+    fn extract<'py>(
+        &self,
+        py: Python<'py>,
+        text: &Bound<'py, PyString>,
+        spans: &Bound<'py, PyList>,
+        validate: &Bound<'py, PyAny>,
+        max_depth: usize,
+    ) -> PyResult<Option<Extracted<'py>>> {
+        let Ok(whole) = text.to_str() else {
+            return Ok(None);
+        };
+        let bytes = whole.as_bytes();
+        // Candidates come in position order, so their starts convert in one forward sweep.
+        let mut starts = CharToByte::new(whole);
+        let found = PyList::empty(py);
+        let failed = PyList::empty(py);
+        for entry in spans.iter() {
+            let (span, hollow): (Bound<'py, PySpan>, bool) = entry.extract()?;
+            let (start, end) = span.get().range();
+            let outside =
+                || PyValueError::new_err(format!("span {start}:{end} is outside the text"));
+            let from = starts.byte_at(start).ok_or_else(outside)?;
+            let to = from + skip_chars(&bytes[from..], end.saturating_sub(start));
+            if char_count(&bytes[from..to]) != end.saturating_sub(start) {
+                return Err(outside());
+            }
+            let outcome = match codec::parse(&self.plan, &whole[from..to], max_depth) {
+                Ok(value) => validate
+                    .call1((to_py(py, self, 0, &value)?,))
+                    .map_err(|err| (err, false)),
+                Err(err) => Err((PyErr::from(err), true)),
+            };
+            match outcome {
+                Ok(model) => found.append(PyFound::at(py, model.unbind(), start, end, hollow)?)?,
+                // Only value errors are an element's failure; anything else is the caller's.
+                Err((err, unreadable)) if err.is_instance_of::<PyValueError>(py) => {
+                    failed.append((span, err.into_value(py), unreadable))?;
+                }
+                Err((err, _)) => return Err(err),
+            }
+        }
+        Ok(Some((found, failed)))
+    }
+
     /// The pretty XML of a model instance read from its own fields, or `None` when that is
     /// not known to equal `render(to_jsonable_python(instance))` (no classes given, another
     /// class, or a value that encoding would change).
     fn render_model(&self, instance: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
-        Ok(from_model(self, 0, instance)?.map(|value| codec::render(&self.plan, &value)))
+        self.render_instance(instance)
     }
 
     /// The pretty XML of a model from its encoded (`to_jsonable_python`) dict.
@@ -336,6 +389,13 @@ impl PyCodecPlan {
 /// what `tostring`'s `us-ascii` stream writes).
 fn compact_bytes(py: Python<'_>, plan: &Plan, value: &Value<'_>) -> Py<pyo3::types::PyBytes> {
     pyo3::types::PyBytes::new(py, codec::render_compact(plan, value).as_bytes()).unbind()
+}
+
+impl PyCodecPlan {
+    /// `render_model` for the other bindings (no Python call).
+    pub(crate) fn render_instance(&self, instance: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+        Ok(from_model(self, 0, instance)?.map(|value| codec::render(&self.plan, &value)))
+    }
 }
 
 /// Whether a line of `text` starts with a space or a tab (documented in `_native.pyi`).

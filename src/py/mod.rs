@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 mod codec;
 mod errors;
 mod fanout;
+mod found;
 mod ident;
 mod ints;
 mod parts;
@@ -20,6 +21,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)?;
     codec::register(m)?;
+    found::register(m)?;
     span::register(m)?;
     scan::register(m)?;
     strip::register(m)?;

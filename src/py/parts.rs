@@ -5,7 +5,9 @@
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PySlice, PyString};
+use pyo3::types::{PyDict, PyList, PySlice, PyString, PyTuple};
+
+use super::codec::PyCodecPlan;
 
 use super::ints::offsets;
 use super::strip::assemble;
@@ -15,14 +17,105 @@ use crate::strip;
 /// The new content (None when unchanged) and the parts (None when no part is new).
 type Placed<'py> = (Option<Bound<'py, PyString>>, Option<Bound<'py, PyList>>);
 
+/// The pretty XML of `model`: from the plan `plans` holds for its class when that plan can
+/// render it, else its `to_pretty_xml()`.
+fn pretty_of<'py>(
+    model: &Bound<'py, PyAny>,
+    plans: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyString>> {
+    let py = model.py();
+    if let Some(plan) = plans
+        .map(|p| p.get_item(model.get_type()))
+        .transpose()?
+        .flatten()
+    {
+        let plan = plan.cast_into::<PyCodecPlan>()?;
+        // An error here (a value with lone surrogates) is left to `to_pretty_xml`.
+        if let Ok(Some(xml)) = plan.get().render_instance(model) {
+            return Ok(PyString::new(py, &xml));
+        }
+    }
+    model
+        .call_method0(intern!(py, "to_pretty_xml"))?
+        .cast_into::<PyString>()
+        .map_err(|_| PyTypeError::new_err("to_pretty_xml() must return a str"))
+}
+
+/// How `place_parts` builds each part from its model and slice.
+enum Maker<'py> {
+    /// `make(model, slice)`.
+    Call(Bound<'py, PyAny>),
+    /// `(cls, model_name, slice_name, fields_set)`: a pydantic model built as
+    /// `rigging._model.fast.construct` builds one, without a Python call: `object.__new__`,
+    /// then its `__dict__` of the two fields, the shared fields set, no extra, no private.
+    Construct {
+        cls: Bound<'py, PyAny>,
+        model_name: Bound<'py, PyString>,
+        slice_name: Bound<'py, PyString>,
+        fields_set: Bound<'py, PyAny>,
+        new: Bound<'py, PyAny>,
+        set: Bound<'py, PyAny>,
+    },
+}
+
+impl<'py> Maker<'py> {
+    fn of(make: &Bound<'py, PyAny>) -> PyResult<Self> {
+        let Ok(spec) = make.cast::<PyTuple>() else {
+            return Ok(Self::Call(make.clone()));
+        };
+        let (cls, model_name, slice_name, fields_set) = spec.extract()?;
+        let object = make.py().get_type::<PyAny>();
+        Ok(Self::Construct {
+            cls,
+            model_name,
+            slice_name,
+            fields_set,
+            new: object.getattr(intern!(make.py(), "__new__"))?,
+            set: object.getattr(intern!(make.py(), "__setattr__"))?,
+        })
+    }
+
+    fn part(
+        &self,
+        model: &Bound<'py, PyAny>,
+        slice: Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        match self {
+            Self::Call(make) => make.call1((model, slice)),
+            Self::Construct {
+                cls,
+                model_name,
+                slice_name,
+                fields_set,
+                new,
+                set,
+            } => {
+                let py = model.py();
+                let values = PyDict::new(py);
+                values.set_item(model_name, model)?;
+                values.set_item(slice_name, slice)?;
+                let part = new.call1((cls,))?;
+                set.call1((&part, intern!(py, "__dict__"), values))?;
+                set.call1((&part, intern!(py, "__pydantic_fields_set__"), fields_set))?;
+                set.call1((&part, intern!(py, "__pydantic_extra__"), py.None()))?;
+                set.call1((&part, intern!(py, "__pydantic_private__"), py.None()))?;
+                Ok(part)
+            }
+        }
+    }
+}
+
 /// Lay out the parts of a message after new models were parsed from it.
 ///
 /// `models[i]` is the model of the part at `spans[i]`; those from `first_new` on are new, and
 /// one whose range and model class a part before it has is left out. With `text` (string
 /// content), each new standalone part whose text is not already its model's
-/// `to_pretty_xml()` gets that text. Returns the new content (None when unchanged) and
-/// `make(model, slice)` per part, sorted by start; `(None, None)` when no part is new.
+/// `to_pretty_xml()` gets that text; `plans` maps classes whose `to_pretty_xml()` is their
+/// plan's `render_model` to that plan (read without a Python call). Returns the new content
+/// (None when unchanged) and a part per model (see [`Maker`]), sorted by start;
+/// `(None, None)` when no part is new.
 #[pyfunction]
+#[pyo3(signature = (text, models, spans, first_new, make, plans = None))]
 #[allow(clippy::needless_pass_by_value)] // PyO3 extracts the sequence into an owned Vec
 fn place_parts<'py>(
     py: Python<'py>,
@@ -31,7 +124,9 @@ fn place_parts<'py>(
     spans: Vec<(i64, i64)>,
     first_new: usize,
     make: &Bound<'py, PyAny>,
+    plans: Option<Bound<'py, PyDict>>,
 ) -> PyResult<Placed<'py>> {
+    let maker = Maker::of(make)?;
     let len = match &text {
         Some(text) => text.len()?,
         None => usize::MAX,
@@ -67,10 +162,7 @@ fn place_parts<'py>(
                 continue;
             }
             let (start, end) = spans[index];
-            let xml = models[index]
-                .call_method0(intern!(py, "to_pretty_xml"))?
-                .cast_into::<PyString>()
-                .map_err(|_| PyTypeError::new_err("to_pretty_xml() must return a str"))?;
+            let xml = pretty_of(&models[index], plans.as_ref())?;
             let xml_len = xml.len()?;
             if xml_len == end - start
                 && text
@@ -98,7 +190,7 @@ fn place_parts<'py>(
     let out = PyList::empty(py);
     for index in order {
         let (start, end) = placed[index];
-        out.append(make.call1((&models[index], slice.call1((start, end))?))?)?;
+        out.append(maker.part(&models[index], slice.call1((start, end))?)?)?;
     }
     Ok((new_text, Some(out)))
 }

@@ -201,6 +201,12 @@ impl PySpan {
     fn fields(&self) -> Fields {
         self.offsets.fields()
     }
+
+    /// `(start, end)`: where the whole element is (code points).
+    pub(crate) fn range(&self) -> (usize, usize) {
+        let f = self.fields();
+        (f.start, f.end)
+    }
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

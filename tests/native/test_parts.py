@@ -120,3 +120,36 @@ def test_place_parts_errors() -> None:
         place_parts("x" * 20, [Pretty("a")], [(0, 30)], 0, _pair)
     with pytest.raises(TypeError, match="to_pretty_xml\\(\\) must return a str"):
         place_parts("x" * 20, [Pretty(3)], [(0, 3)], 0, _pair)
+
+
+def test_place_parts_builds_pydantic_parts_without_validation() -> None:
+    from pydantic import BaseModel, ConfigDict
+
+    from rigging._model.fast import construct, shared_fields_set
+
+    class Part(BaseModel):
+        model_config = ConfigDict(arbitrary_types_allowed=True)
+        model: object
+        where: slice
+
+    class Plain(BaseModel):
+        n: int
+
+    shared = shared_fields_set(Part)
+    text = "<a>1</a> <a>2</a>"
+    models = [Pretty("<a>one</a>"), Pretty("<a>2</a>")]
+    new_text, placed = place_parts(
+        text, models, [(0, 8), (9, 17)], 0, (Part, "model", "where", shared)
+    )
+    assert new_text == "<a>one</a> <a>2</a>"
+    assert placed is not None
+    expected = [construct(Part, {"model": models[0], "where": slice(0, 10)})]
+    expected.append(construct(Part, {"model": models[1], "where": slice(11, 19)}))
+    assert placed == expected
+    assert all(type(p) is Part and p.model_fields_set is shared for p in placed)
+    assert placed[0].__pydantic_extra__ is None
+    assert placed[0].__pydantic_private__ is None
+    with pytest.raises(TypeError):  # the class must be a type object.__new__ accepts
+        place_parts(text, models, [(0, 8), (9, 17)], 0, (Plain(n=1), "model", "where", shared))
+    with pytest.raises(ValueError, match="length 4"):
+        place_parts(text, models, [(0, 8), (9, 17)], 0, (Part, "model", "where"))  # type: ignore[arg-type]

@@ -17,9 +17,10 @@ import typing as t
 
 from rigging import _native
 from rigging._message.content import ContentText, ParsedMessagePart
-from rigging._model.base import Model
+from rigging._model.base import Model, class_info
 from rigging._model.extract import Found
-from rigging._model.fast import construct
+from rigging._model.fast import construct, shared_fields_set
+from rigging._model.plan import codec_of
 
 if t.TYPE_CHECKING:
     from rigging._message.message import Message
@@ -55,6 +56,22 @@ def assign(message: Message, name: str, value: t.Any) -> None:
 def _same_text(text: str, start: int, stop: int, pretty: str) -> bool:
     """``text[start:stop] == pretty`` without slicing."""
     return stop - start == len(pretty) and text.startswith(pretty, start)
+
+
+def _render_plans(models: t.Sequence[Model]) -> dict[type, _native.CodecPlan]:
+    """The plans `rigging._native.place_parts` may render ``models`` with, by class.
+
+    Only classes whose `Model.to_pretty_xml` is their plan's ``render_model``: neither simple
+    nor overriding it.
+    """
+    plans: dict[type, _native.CodecPlan] = {}
+    for cls in {type(model) for model in models}:
+        if cls.to_pretty_xml is not Model.to_pretty_xml or class_info(cls).simple_field:
+            continue
+        codec = codec_of(cls)
+        if codec is not None:
+            plans[cls] = codec.native
+    return plans
 
 
 def _add_one(message: Message, item: Found[Model]) -> None:
@@ -95,7 +112,12 @@ def add_parts(message: Message, found: t.Sequence[Found[Model]]) -> None:
     spans += [(item.slice.start, item.slice.stop) for item in found]
     text = message.all_content
     new_text, parts = _native.place_parts(
-        text if isinstance(text, str) else None, models, spans, len(old), make_part
+        text if isinstance(text, str) else None,
+        models,
+        spans,
+        len(old),
+        (ParsedMessagePart, "model", "slice_", shared_fields_set(ParsedMessagePart)),
+        _render_plans(models[len(old) :]) if isinstance(text, str) else None,
     )
     if parts is None:  # every model was recorded already
         return

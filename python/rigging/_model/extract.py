@@ -24,7 +24,6 @@ from __future__ import annotations
 import re
 import typing as t
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 
 from pydantic import ValidationError
 from pydantic_xml.errors import ParsingError
@@ -47,16 +46,10 @@ _SNIPPET = 80
 _BARE_AMP = re.compile(r"&(?!(?:amp|lt|gt|apos|quot|#[0-9]+|#x[0-9a-fA-F]+);)")
 
 
-@dataclass(slots=True)
-class Found(t.Generic[ModelT]):
-    """A model built from one element of a text (treat as read-only)."""
-
-    model: ModelT
-    """The model."""
-    slice: slice
-    """Where the element is in the text (code points)."""
-    hollow: bool
-    """The element had no text inside (an echoed example such as ``<answer></answer>``)."""
+Found = _native.Found
+"""A model built from one element of a text: ``model``, ``slice`` (code points) and ``hollow``
+(the element had no text inside, such as an echoed ``<answer></answer>``). Native, so that
+`_extract_native` builds them in bulk."""
 
 
 def _snippet(text: str, span: _native.Span) -> str:
@@ -249,38 +242,58 @@ def _extract_native(
     text: str,
     spans: list[tuple[_native.Span, bool]],
 ) -> list[Found[ModelT]]:
-    """`extract`'s loop for a class with a codec plan (`_build_native`, inlined)."""
-    parse = plan.parse
-    validate = cls.__pydantic_validator__.validate_python
+    """`extract`'s loop for a class with a codec plan.
+
+    One native call parses and validates every candidate; only the failures are looked at here.
+    """
+    validate = t.cast(
+        "t.Callable[[dict[str, t.Any]], ModelT]", cls.__pydantic_validator__.validate_python
+    )
+    done = plan.extract(text, spans, validate)
+    if done is None:  # lone surrogates: one element at a time, putting them back
+        return _extract_each(cls, tag, plan, text, spans)
+    found, failed = done
+    if failed:
+        failures = [
+            (span.end - span.start, _failure(exc, unreadable, cls, tag, text, span))
+            for span, exc, unreadable in failed
+        ]
+        if not found:
+            raise _longest(failures)
+    return found
+
+
+def _failure(
+    exc: ValueError, unreadable: bool, cls: type, tag: str, text: str, span: _native.Span
+) -> Exception:
+    """The error reported for one candidate the codec could not read or validate."""
+    if unreadable:
+        return _unreadable(exc, tag, text, span)
+    if isinstance(exc, ValidationError):
+        return _enrich(exc, cls, tag, text, span)
+    return exc
+
+
+def _extract_each(
+    cls: type[ModelT],
+    tag: str,
+    plan: _native.CodecPlan,
+    text: str,
+    spans: list[tuple[_native.Span, bool]],
+) -> list[Found[ModelT]]:
+    """`_extract_native` one element at a time (text with lone surrogates)."""
     found: list[Found[ModelT]] = []
     failures: list[tuple[int, Exception]] = []
     for span, hollow in spans:
-        start, end = span.start, span.end
         try:
-            data = parse(text[start:end])
-        except UnicodeEncodeError:  # lone surrogates: the slow path puts them back
-            try:
-                model = _build_native(cls, plan, tag, text, span)
-            except ValidationError as exc:
-                failures.append((end - start, _enrich(exc, cls, tag, text, span)))
-                continue
-            except ValueError as exc:
-                failures.append((end - start, exc))
-                continue
-            found.append(Found(model, slice(start, end), hollow))
-            continue
-        except ValueError as exc:
-            failures.append((end - start, _unreadable(exc, tag, text, span)))
-            continue
-        try:
-            model = validate(data)
+            model = _build_native(cls, plan, tag, text, span)
         except ValidationError as exc:
-            failures.append((end - start, _enrich(exc, cls, tag, text, span)))
+            failures.append((span.end - span.start, _enrich(exc, cls, tag, text, span)))
             continue
         except ValueError as exc:
-            failures.append((end - start, exc))
+            failures.append((span.end - span.start, exc))
             continue
-        found.append(Found(model, slice(start, end), hollow))
+        found.append(Found(model, slice(span.start, span.end), hollow))
     if not found:
         raise _longest(failures)
     return found
