@@ -345,3 +345,7 @@ def test_parsed_parts_of_classes_without_native_rendering_match_pydantic_xml() -
     assert model == Skipping(a="1", c="y")
     assert message.content == f"x {model.pydantic_xml_pretty()} z"
     assert message.content == 'x <skipping a="1">\n  <c>y</c>\n</skipping> z'
+    several = Message("assistant", "<skipping><b></b></skipping> <skipping>\n<c>v</c></skipping>")
+    models = several.parse_set(Skipping)  # several parts: laid out natively in one call
+    assert several.content == " ".join(m.pydantic_xml_pretty() for m in models)
+    assert several.content == "<skipping></skipping> <skipping>\n  <c>v</c>\n</skipping>"
