@@ -8,7 +8,7 @@ alternation and store ``ratio`` (pydantic-xml time over native time, min over ro
 Targets: ``Message.parse`` of the Finding-like model from a ~300-char message <= 10 us;
 ``try_parse_many`` over the corpus and ``parse_set`` of 2,000 nested models in 1 MB >= 10x;
 ``run_many(1,000)`` with ``until_parsed_as`` <= 15 us framework cost per chat;
-``xml_example()`` and ``to_pretty_xml()`` <= 5 us.
+``xml_example()`` and ``to_pretty_xml()`` <= 5 us; ``to_xml()`` against pydantic-xml's.
 
 Run: ``python -m pytest benches/bench_codec.py --benchmark-only`` (release build).
 """
@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from functools import cache
 
 from pydantic import PrivateAttr
+from pydantic_xml import BaseXmlModel
 
 from benches.corpus import MB, make_corpus
 from rigging._model.plan import use_pydantic_xml
@@ -168,6 +169,20 @@ def bench_to_pretty_xml_native(benchmark: t.Any) -> None:
 def bench_to_pretty_xml_pydantic_xml(benchmark: t.Any) -> None:
     benchmark.group = "codec-render"
     benchmark(_message_parse(NATIVE).pydantic_xml_pretty)
+
+
+def bench_to_xml_native(benchmark: t.Any) -> None:
+    model = _message_parse(NATIVE)
+    assert model.to_xml() == BaseXmlModel.to_xml(model)
+    benchmark.group = "codec-render"
+    benchmark(model.to_xml)
+
+
+def bench_to_xml_pydantic_xml(benchmark: t.Any) -> None:
+    model = _message_parse(PYDANTIC_XML)
+    assert model.to_xml() == _message_parse(NATIVE).to_xml()
+    benchmark.group = "codec-render"
+    benchmark(model.to_xml)
 
 
 def bench_xml_example(benchmark: t.Any) -> None:

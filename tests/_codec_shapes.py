@@ -20,7 +20,17 @@ from pydantic import Field
 from rigging.model import Model, attr, element, wrapped
 
 PRIMS: tuple[type, ...] = (str, int, float, bool)
-KINDS = ("attr", "element", "optional", "text", "nested", "list", "list_nested", "wrapped")
+KINDS = (
+    "attr",
+    "element",
+    "optional",
+    "text",
+    "nested",
+    "list",
+    "list_nested",
+    "wrapped",
+    "wrapped_optional",
+)
 
 
 @dataclass
@@ -58,14 +68,14 @@ def make_class(shapes: list[FieldShape], prefix: str = "Gen") -> type[Model]:
             extra["description"] = shape.description
         if kind in ("nested", "list_nested"):
             shape.nested_cls = make_class(shape.nested, prefix + "Inner")
+        if kind in ("optional", "wrapped_optional"):
+            prim = t.Optional[prim]  # noqa: UP045 - a runtime annotation
+            extra["default"] = None
         if kind == "attr":
             annotations[shape.name], namespace[shape.name] = prim, attr(**extra)
-        elif kind == "element":
+        elif kind in ("element", "optional"):
             annotations[shape.name] = prim
             namespace[shape.name] = element(tag=shape.tag, **extra)
-        elif kind == "optional":
-            annotations[shape.name] = t.Optional[prim]  # noqa: UP045 - runtime annotation
-            namespace[shape.name] = element(tag=shape.tag, default=None, **extra)
         elif kind == "text":
             annotations[shape.name] = prim
             if extra:
@@ -79,7 +89,7 @@ def make_class(shapes: list[FieldShape], prefix: str = "Gen") -> type[Model]:
         elif kind == "list_nested":
             annotations[shape.name] = list[shape.nested_cls]  # type: ignore[name-defined]
             namespace[shape.name] = element(tag=shape.tag, default_factory=list, **extra)
-        elif kind == "wrapped":
+        elif kind in ("wrapped", "wrapped_optional"):
             annotations[shape.name] = prim
             namespace[shape.name] = wrapped(f"w-{shape.name}", element(tag=shape.tag, **extra))
     namespace["__annotations__"] = annotations
@@ -100,9 +110,20 @@ TEXT = st.text(
 )
 
 
-def prim_values(prim: type) -> st.SearchStrategy[t.Any]:
+HOSTILE_TEXT = st.lists(
+    st.characters(exclude_categories=("Cs",))  # any code point a str holds, astral included
+    | st.sampled_from([*"<>&\"' \n\t\r\x01\x7f\x80\u00e9\u2028\U0001f600"])
+    | st.sampled_from(["]]>", "&amp;", "&#10;", "\r\n", "<![CDATA[", "</a>"]),
+    min_size=1,
+    max_size=10,
+).map("".join)
+"""Values for rendering: markup characters, entities, line ends, control and non-ASCII
+characters (``TEXT`` keeps to what the parse tests can write back)."""
+
+
+def prim_values(prim: type, text: st.SearchStrategy[str] = TEXT) -> st.SearchStrategy[t.Any]:
     if prim is str:
-        return TEXT
+        return text
     if prim is int:
         return st.integers(-(10**6), 10**6)
     if prim is float:
@@ -111,7 +132,11 @@ def prim_values(prim: type) -> st.SearchStrategy[t.Any]:
 
 
 def field_shapes(depth: int = 0) -> st.SearchStrategy[list[FieldShape]]:
-    kinds = KINDS if depth == 0 else ("attr", "element", "optional", "list", "wrapped")
+    kinds = (
+        KINDS
+        if depth == 0
+        else ("attr", "element", "optional", "list", "wrapped", "wrapped_optional")
+    )
 
     @st.composite
     def build(draw: st.DrawFn) -> list[FieldShape]:
@@ -133,23 +158,25 @@ def field_shapes(depth: int = 0) -> st.SearchStrategy[list[FieldShape]]:
     return build()
 
 
-def values_for(shapes: list[FieldShape]) -> st.SearchStrategy[dict[str, t.Any]]:
+def values_for(
+    shapes: list[FieldShape], text: st.SearchStrategy[str] = TEXT
+) -> st.SearchStrategy[dict[str, t.Any]]:
     parts: dict[str, st.SearchStrategy[t.Any]] = {}
     for shape in shapes:
-        value = prim_values(shape.prim)
-        if shape.kind == "optional":
+        value = prim_values(shape.prim, text)
+        if shape.kind in ("optional", "wrapped_optional"):
             parts[shape.name] = st.none() | value
         elif shape.kind == "nested":
             cls = shape.nested_cls
             assert cls is not None
-            parts[shape.name] = values_for(shape.nested).map(lambda v, c=cls: c(**v))
+            parts[shape.name] = values_for(shape.nested, text).map(lambda v, c=cls: c(**v))
         elif shape.kind == "list":
             non_empty = value.filter(lambda v: v != "") if shape.prim is str else value
             parts[shape.name] = st.lists(non_empty, max_size=3)
         elif shape.kind == "list_nested":
             cls = shape.nested_cls
             assert cls is not None
-            item = values_for(shape.nested).map(lambda v, c=cls: c(**v))
+            item = values_for(shape.nested, text).map(lambda v, c=cls: c(**v))
             parts[shape.name] = st.lists(item, max_size=3)
         else:
             parts[shape.name] = value
@@ -230,7 +257,9 @@ def write_xml(shapes: list[FieldShape], model: Model, tag: str, style: Style) ->
         value = getattr(model, shape.name)
         if shape.kind in ("element", "optional"):
             groups.append([f"<{shape.tag}>{_escape_text(prim_text(value), style)}</{shape.tag}>"])
-        elif shape.kind == "wrapped":
+        elif shape.kind == "wrapped_optional" and value is None:
+            continue  # no wrapper, as pydantic-xml writes it
+        elif shape.kind in ("wrapped", "wrapped_optional"):
             inner = f"<{shape.tag}>{_escape_text(prim_text(value), style)}</{shape.tag}>"
             groups.append([f"<w-{shape.name}>{inner}</w-{shape.name}>"])
         elif shape.kind == "nested":

@@ -149,6 +149,21 @@ class CodecPlan:
         instance (or a nested one) is of another class, or a value is not a plain ``str``,
         ``bool``, ``int``, finite ``float``, ``None``, list or planned model.
         """
+    def render_compact(self, encoded: Mapping[str, Any]) -> bytes:
+        """The compact XML of a model from its ``pydantic_core.to_jsonable_python`` dict.
+
+        Byte-identical to pydantic-xml's ``to_xml()`` with default arguments on the standard
+        ElementTree backend (``ElementTree.tostring`` of its tree): no declaration or
+        indentation, ``<a />`` for an element without text or children, double quotes, line
+        feeds, carriage returns and tabs in attribute values as ``&quot;``, ``&#10;``,
+        ``&#13;``, ``&#09;``, and every non-ASCII character as a decimal character
+        reference (``&#233;``).
+        """
+    def render_compact_model(self, instance: object) -> bytes | None:
+        """`render_compact` of ``to_jsonable_python(instance)``, read from the instance.
+
+        None in the cases where `render_model` gives None.
+        """
 
 class RiggingError(Exception):
     """Root of every exception rigging raises."""

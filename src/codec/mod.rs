@@ -31,7 +31,7 @@ pub mod tree;
 use std::borrow::Cow;
 use std::fmt;
 
-pub use render::render;
+pub use render::{render, render_compact};
 pub use text::{escape_attribute, escape_text, has_indented_line};
 
 /// Elements nested deeper than this inside a parsed element are refused by default.

@@ -1,4 +1,7 @@
-//! Render a model's encoded value as the indented XML `ElementTree` would write.
+//! Render a model's encoded value as the XML `ElementTree` would write: indented ([`render`])
+//! or compact ([`render_compact`]).
+
+use std::fmt::Write as _;
 
 use super::text::{escape_attribute, escape_text};
 use super::{Item, Kind, Plan, Value};
@@ -46,6 +49,9 @@ fn fill<'a>(plan: &'a Plan, model: usize, values: &'a [(usize, Value<'a>)], out:
         let Some(field) = fields.get(*index) else {
             continue;
         };
+        if !field.path.is_empty() && matches!(value, Value::None) {
+            continue; // pydantic-xml writes no wrapper for a `None` value
+        }
         let target = descend(out, &field.path);
         match &field.kind {
             Kind::Attr(name) => {
@@ -139,19 +145,78 @@ fn indent(buf: &mut String, level: usize) {
     }
 }
 
-/// The pretty XML of model 0 of `plan` holding `values` (a [`Value::Map`] of the fields to
-/// write, each `Value::None`, a string, a list or a nested map): two-space indentation,
-/// explicit end tags, text and attributes escaped as `ElementTree` escapes them.
-pub fn render(plan: &Plan, values: &Value<'_>) -> String {
-    let root_tag = plan.models()[0].tag.as_str();
+/// The element tree pydantic-xml builds for model 0 of `plan` holding `values`.
+fn tree<'a>(plan: &'a Plan, values: &'a Value<'a>) -> Out<'a> {
     let mut root = Out {
-        tag: root_tag,
+        tag: plan.models()[0].tag.as_str(),
         ..Out::default()
     };
     if let Value::Map(fields) = values {
         fill(plan, 0, fields, &mut root);
     }
+    root
+}
+
+/// The pretty XML of model 0 of `plan` holding `values` (a [`Value::Map`] of the fields to
+/// write, each `Value::None`, a string, a list or a nested map): two-space indentation,
+/// explicit end tags, text and attributes escaped as `ElementTree` escapes them. A field
+/// below wrapper elements whose value is `Value::None` is left out, wrappers included.
+pub fn render(plan: &Plan, values: &Value<'_>) -> String {
     let mut buf = String::with_capacity(256);
-    write(&root, 0, &mut buf);
+    write(&tree(plan, values), 0, &mut buf);
+    buf
+}
+
+/// `s` appended to `buf` with every non-ASCII character written as a decimal character
+/// reference (`é` → `&#233;`, `😀` → `&#128512;`): the `xmlcharrefreplace` error handler of
+/// the `us-ascii` stream `ElementTree.tostring` writes to by default.
+fn push_ascii(buf: &mut String, s: &str) {
+    if s.is_ascii() {
+        buf.push_str(s);
+        return;
+    }
+    for c in s.chars() {
+        if c.is_ascii() {
+            buf.push(c);
+        } else {
+            // Writing to a String cannot fail.
+            let _ = write!(buf, "&#{};", u32::from(c));
+        }
+    }
+}
+
+fn write_compact(out: &Out<'_>, buf: &mut String) {
+    buf.push('<');
+    push_ascii(buf, out.tag);
+    for (name, value) in &out.attrs {
+        buf.push(' ');
+        push_ascii(buf, name);
+        buf.push_str("=\"");
+        push_ascii(buf, &escape_attribute(value));
+        buf.push('"');
+    }
+    if out.text.is_empty() && out.children.is_empty() {
+        buf.push_str(" />");
+        return;
+    }
+    buf.push('>');
+    push_ascii(buf, &escape_text(out.text));
+    for sub in &out.children {
+        write_compact(sub, buf);
+    }
+    buf.push_str("</");
+    push_ascii(buf, out.tag);
+    buf.push('>');
+}
+
+/// The compact XML of model 0 of `plan` holding `values` (as for [`render`]), exactly as
+/// `ElementTree.tostring(element)` writes pydantic-xml's tree with its default arguments: no
+/// declaration, no indentation, an element without text or children written `<a />`, text
+/// and attribute values escaped as `ElementTree` escapes them (`"`, `\n`, `\r` and `\t` in
+/// attributes as `&quot;`, `&#10;`, `&#13;`, `&#09;`; raw in text) and every non-ASCII
+/// character, in names too, as a decimal character reference. The result is pure ASCII.
+pub fn render_compact(plan: &Plan, values: &Value<'_>) -> String {
+    let mut buf = String::with_capacity(256);
+    write_compact(&tree(plan, values), &mut buf);
     buf
 }

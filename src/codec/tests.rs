@@ -298,3 +298,160 @@ fn indented_lines_are_found_at_the_start_and_after_line_feeds() {
         assert!(!has_indented_line(text), "{text:?}");
     }
 }
+
+#[test]
+fn compact_render_is_element_tree_tostring() {
+    let plan = finding();
+    let value = Value::Map(vec![
+        (0, s("F1")),
+        (1, s("t")),
+        (2, Value::Map(vec![(0, s("x.py")), (1, s("42"))])),
+        (3, Value::List(vec![s("a"), s("b")])),
+    ]);
+    assert_eq!(
+        render_compact(&plan, &value),
+        "<finding id=\"F1\"><title>t</title><location file=\"x.py\" line=\"42\" />\
+         <tag>a</tag><tag>b</tag></finding>"
+    );
+}
+
+#[test]
+fn compact_render_writes_empty_elements_short() {
+    let plan = finding();
+    // No text and no children: `<a />`, whether the value is None or "" (both falsy for
+    // ElementTree); an empty list writes nothing; a None nested model writes nothing.
+    let value = Value::Map(vec![
+        (0, Value::None),
+        (1, s("")),
+        (2, Value::None),
+        (3, Value::List(vec![s(""), Value::None])),
+    ]);
+    assert_eq!(
+        render_compact(&plan, &value),
+        "<finding id=\"\"><title /><tag /><tag /></finding>"
+    );
+    assert_eq!(render_compact(&plan, &Value::Map(vec![])), "<finding />");
+    let value = Value::Map(vec![(3, Value::List(vec![]))]);
+    assert_eq!(render_compact(&plan, &value), "<finding />");
+}
+
+#[test]
+fn compact_render_escapes_text_like_escape_cdata() {
+    let plan = finding();
+    // Text: `&`, `<`, `>` escaped; quotes, tabs, line feeds and carriage returns kept raw.
+    let value = Value::Map(vec![(1, s("a<b>&c \"q\" 'a'\n\t\r\r\nz"))]);
+    assert_eq!(
+        render_compact(&plan, &value),
+        "<finding><title>a&lt;b&gt;&amp;c \"q\" 'a'\n\t\r\r\nz</title></finding>"
+    );
+    // Already-escaped text is escaped again (the value is text, not markup).
+    let value = Value::Map(vec![(1, s("&amp;&#10;"))]);
+    assert_eq!(
+        render_compact(&plan, &value),
+        "<finding><title>&amp;amp;&amp;#10;</title></finding>"
+    );
+}
+
+#[test]
+fn compact_render_escapes_attributes_like_escape_attrib() {
+    let plan = finding();
+    let value = Value::Map(vec![(0, s("a<b>&c \"q\" 'a'\n\t\r\r\nz"))]);
+    assert_eq!(
+        render_compact(&plan, &value),
+        "<finding id=\"a&lt;b&gt;&amp;c &quot;q&quot; 'a'&#10;&#09;&#13;&#13;&#10;z\" />"
+    );
+}
+
+#[test]
+fn compact_render_writes_non_ascii_as_character_references() {
+    let plan = Plan::new(vec![ModelPlan {
+        tag: "caf\u{e9}".into(),
+        fields: vec![attr("n\u{f6}m"), element("\u{3b1}", Item::Text, false)],
+    }])
+    .unwrap();
+    let value = Value::Map(vec![
+        (0, s("\u{e9}\u{7f}\u{80}")),
+        (1, s("\u{1f600}<\u{ffff}\u{10ffff}")),
+    ]);
+    let out = render_compact(&plan, &value);
+    assert_eq!(
+        out,
+        "<caf&#233; n&#246;m=\"&#233;\u{7f}&#128;\"><&#945;>&#128512;&lt;&#65535;&#1114111;\
+         </&#945;></caf&#233;>"
+    );
+    assert!(out.is_ascii());
+}
+
+#[test]
+fn compact_render_keeps_text_before_children_and_attribute_order() {
+    let plan = Plan::new(vec![ModelPlan {
+        tag: "m".into(),
+        fields: vec![
+            Field {
+                path: vec![],
+                kind: Kind::Text,
+            },
+            attr("b"),
+            attr("a"),
+            element("x", Item::Text, false),
+        ],
+    }])
+    .unwrap();
+    let value = Value::Map(vec![(0, s("  ")), (1, s("2")), (2, s("1")), (3, s("v"))]);
+    // Whitespace-only text is kept as written (no indentation in compact mode).
+    assert_eq!(
+        render_compact(&plan, &value),
+        "<m b=\"2\" a=\"1\">  <x>v</x></m>"
+    );
+}
+
+#[test]
+fn wrapped_none_values_write_no_wrapper() {
+    let wrapped = |path: &[&str], kind: Kind| Field {
+        path: path.iter().map(|p| (*p).to_owned()).collect(),
+        kind,
+    };
+    let plan = Plan::new(vec![
+        ModelPlan {
+            tag: "m".into(),
+            fields: vec![
+                wrapped(&["w"], Kind::Attr("x".into())),
+                wrapped(
+                    &["w", "v"],
+                    Kind::Element {
+                        name: "y".into(),
+                        item: Item::Text,
+                        many: false,
+                    },
+                ),
+                wrapped(
+                    &["q"],
+                    Kind::Element {
+                        name: "i".into(),
+                        item: Item::Text,
+                        many: true,
+                    },
+                ),
+                wrapped(
+                    &["r"],
+                    Kind::Element {
+                        name: "n".into(),
+                        item: Item::Model(1),
+                        many: false,
+                    },
+                ),
+            ],
+        },
+        ModelPlan {
+            tag: "n".into(),
+            fields: vec![attr("k")],
+        },
+    ])
+    .unwrap();
+    let none = Value::Map((0..4).map(|i| (i, Value::None)).collect());
+    assert_eq!(render_compact(&plan, &none), "<m />");
+    assert_eq!(render(&plan, &none), "<m></m>");
+    // An empty list still writes its wrapper; an empty string is a value.
+    let empty = Value::Map(vec![(0, s("")), (2, Value::List(vec![]))]);
+    assert_eq!(render_compact(&plan, &empty), "<m><w x=\"\" /><q /></m>");
+}

@@ -362,6 +362,33 @@ impl PyCodecPlan {
         let value = from_encoded(self, 0, encoded)?;
         Ok(codec::render(&self.plan, &value))
     }
+
+    /// The compact XML (`ElementTree.tostring` of pydantic-xml's tree, default arguments) of
+    /// a model instance read from its own fields, as ASCII bytes; `None` as for
+    /// `render_model`.
+    fn render_compact_model(
+        &self,
+        py: Python<'_>,
+        instance: &Bound<'_, PyAny>,
+    ) -> PyResult<Option<Py<pyo3::types::PyBytes>>> {
+        Ok(from_model(self, 0, instance)?.map(|value| compact_bytes(py, &self.plan, &value)))
+    }
+
+    /// The compact XML of a model from its encoded (`to_jsonable_python`) dict, as bytes.
+    fn render_compact(
+        &self,
+        py: Python<'_>,
+        encoded: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<pyo3::types::PyBytes>> {
+        let value = from_encoded(self, 0, encoded)?;
+        Ok(compact_bytes(py, &self.plan, &value))
+    }
+}
+
+/// [`codec::render_compact`] as Python `bytes` (the text is ASCII, so its UTF-8 bytes are
+/// what `tostring`'s `us-ascii` stream writes).
+fn compact_bytes(py: Python<'_>, plan: &Plan, value: &Value<'_>) -> Py<pyo3::types::PyBytes> {
+    pyo3::types::PyBytes::new(py, codec::render_compact(plan, value).as_bytes()).unbind()
 }
 
 impl PyCodecPlan {

@@ -62,14 +62,14 @@ def _render_plans(models: t.Sequence[Model]) -> dict[type, _native.CodecPlan]:
     """The plans `rigging._native.place_parts` may render ``models`` with, by class.
 
     Only classes whose `Model.to_pretty_xml` is their plan's ``render_model``: neither simple
-    nor overriding it.
+    nor overriding it, and with a plan that renders (not ``skip_empty``).
     """
     plans: dict[type, _native.CodecPlan] = {}
     for cls in {type(model) for model in models}:
         if cls.to_pretty_xml is not Model.to_pretty_xml or class_info(cls).simple_field:
             continue
         codec = codec_of(cls)
-        if codec is not None:
+        if codec is not None and codec.renders:
             plans[cls] = codec.native
     return plans
 

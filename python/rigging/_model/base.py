@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pydantic import PlainSerializer, WrapSerializer
 from pydantic_core import to_jsonable_python
 from pydantic_xml import BaseXmlModel
+from pydantic_xml.element.native import etree as _pydantic_xml_etree
 from pydantic_xml.fields import XmlEntityInfo
 from typing_extensions import Self
 
@@ -84,6 +85,10 @@ class ClassInfo:
 
 
 _INFO_ATTR = "__rigging_class_info__"
+
+NATIVE_TO_XML: bool = _pydantic_xml_etree is ET
+"""Whether `Model.to_xml` may render natively: pydantic-xml writes with the standard
+``xml.etree.ElementTree`` (lxml, when installed, writes differently and is left to do so)."""
 
 
 def _compiled_tags(tag: str) -> _native.Tags | None:
@@ -330,15 +335,59 @@ class Model(BaseXmlModel):
                 return f"<{info.tag}>{text}</{info.tag}>"
         codec = codec_of(type(self))
         try:
-            if codec is None:
+            if codec is None or not codec.renders:
                 raise LookupError
             native = codec.native
             rendered = native.render_model(self)  # None: values need encoding first
             if rendered is None:
+                if codec.wrapped:  # a wrapper's presence depends on the value, not its encoding
+                    raise LookupError
                 rendered = native.render(to_jsonable_python(self, by_alias=False))
         except (LookupError, UnicodeEncodeError):  # no plan, or values with lone surrogates
             rendered = self.pydantic_xml_pretty()
         return unescape_xml(rendered) if info.simple_field is not None else rendered
+
+    def to_xml(
+        self,
+        *,
+        skip_empty: bool = False,
+        exclude_none: bool = False,
+        exclude_unset: bool = False,
+        **kwargs: t.Any,
+    ) -> str | bytes:
+        """Render the model as compact XML, as pydantic-xml's ``to_xml`` does.
+
+        With the default arguments, a class with a codec plan is written by the native
+        renderer: the same bytes pydantic-xml and ``ElementTree.tostring`` write (ASCII, no
+        declaration, ``<a />`` for empty elements, non-ASCII characters as ``&#233;``).
+        Any option, a class without a plan (or one whose plan does not render), and values
+        the native renderer cannot take go to pydantic-xml.
+
+        Args:
+            skip_empty: Leave out empty elements, attributes and ``None`` values.
+            exclude_none: Leave out ``None`` values.
+            exclude_unset: Leave out fields that were not set explicitly.
+            **kwargs: Passed to the XML library's ``tostring`` (e.g. ``encoding="unicode"``).
+
+        Returns:
+            The XML (``bytes`` by default; ``str`` with ``encoding="unicode"``).
+        """
+        if NATIVE_TO_XML and not (skip_empty or exclude_none or exclude_unset or kwargs):
+            codec = codec_of(type(self))
+            if codec is not None and codec.renders:
+                native = codec.native
+                try:
+                    rendered = native.render_compact_model(self)  # None: encode first
+                    if rendered is None and not codec.wrapped:  # as in `to_pretty_xml`
+                        encoded = to_jsonable_python(self, by_alias=False)
+                        rendered = native.render_compact(encoded)
+                except UnicodeEncodeError:  # values with lone surrogates
+                    rendered = None
+                if rendered is not None:
+                    return rendered
+        return super().to_xml(
+            skip_empty=skip_empty, exclude_none=exclude_none, exclude_unset=exclude_unset, **kwargs
+        )
 
     def pydantic_xml_pretty(self) -> str:
         """The indented XML as pydantic-xml and `ElementTree` write it.

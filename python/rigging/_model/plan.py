@@ -50,6 +50,16 @@ class Codec:
     """The compiled native plan."""
     models: tuple[tuple[type[BaseXmlModel], str, tuple[FieldSpec, ...]], ...]
     """Per model: its class, tag and field specs."""
+    renders: bool = True
+    """Whether the native renderers write what pydantic-xml writes. False when a model of the
+    plan sets ``skip_empty`` on its class (pydantic-xml then drops empty elements, attributes
+    and ``None`` values even for default arguments): it is parsed natively, rendered by
+    pydantic-xml."""
+    wrapped: bool = False
+    """Whether a field of the plan sits below wrapper elements (``wrapped("a/b", ...)``).
+    pydantic-xml leaves a wrapper out when the field's *value* is None; the encoded dict only
+    tells whether the *encoded* value is None (a custom serializer may return None), so such
+    plans render natively only from the instance (`CodecPlan.render_model`)."""
 
 
 class _UnsupportedError(Exception):
@@ -185,7 +195,12 @@ def _compile(cls: type[BaseXmlModel]) -> Codec | str:
         [(tag, list(specs)) for _, tag, specs in entries],
         classes if all(_plain_serialization(c) for c in classes) else None,
     )
-    return Codec(native, entries)
+    return Codec(
+        native,
+        entries,
+        renders=not any(c.__xml_skip_empty__ for c in classes),
+        wrapped=any(spec[2] for _, _, specs in entries for spec in specs),
+    )
 
 
 _CUSTOM_SERIALIZATION = frozenset(
