@@ -607,39 +607,42 @@ def place_parts(
     text: str | None,
     models: list[Any],
     spans: Sequence[tuple[int, int]],
-    first_new: int,
+    found: list[Found[Any]],
     make: Callable[[Any, slice], _PartT] | tuple[type[_PartT], str, str, AbstractSet[str]],
-    plans: Mapping[type, CodecPlan] | None = None,
+    plan_of: Callable[[type], CodecPlan | None] | None = None,
 ) -> tuple[str | None, list[_PartT] | None]:
     """Lay out a message's parts after new models were parsed from its content.
 
-    `models[i]` is the model of the part at `spans[i]` (code points); those from `first_new`
-    on are new, and a new one whose range and model class a part before it has is left out
-    (parsing the same element as the same model again adds nothing). Parts may nest but not
-    cross. With `text` (string content), each new part
-    that neither holds nor sits in another part and whose text is not already its model's
-    `to_pretty_xml()` gets that text, all in one splice that moves the other parts.
+    `models[i]` is the model of the recorded part at `spans[i]` (code points); `found` holds
+    the new results, and a new one whose range and model class a part before it has is left
+    out (parsing the same element as the same model again adds nothing). Parts may nest but
+    not cross. With `text` (string content), each new part that neither holds nor sits in
+    another part and whose text is not already its model's `to_pretty_xml()` gets that
+    text, all in one splice that moves the other parts.
 
     Args:
         text: The message content, or None for list content (nothing is rewritten).
-        models: The parts' models (old parts first).
+        models: The recorded parts' models.
         spans: Their `(start, end)` ranges.
-        first_new: Index of the first new part.
+        found: The new results.
         make: Builds a part from a model and its final slice; or ``(cls, model_name,
             slice_name, fields_set)``: each part is then a pydantic model of ``cls`` built
             without validation or a Python call, as `rigging._model.fast.construct` builds
             one (``__dict__`` of the two fields, the shared ``fields_set``).
-        plans: Classes whose `to_pretty_xml()` is their plan's `CodecPlan.render_model`
-            (when that gives a text), mapped to the plan: read without a Python call.
+        plan_of: Called once per class of the new models: the plan whose
+            `CodecPlan.render_model` is that class's `to_pretty_xml()` (when it gives a
+            text), read without a Python call; or None.
 
     Returns:
         The new content (None when unchanged) and a part from `make` for every model,
         sorted by start (stable); `(None, None)` when no part is new.
 
     Raises:
-        ValueError: Two parts cross (the message names both ranges).
+        ValueError: Two parts cross (the message names both ranges), or ``models`` and
+            ``spans`` differ in length.
         SpliceError: A range is negative or outside the text.
-        TypeError: A `to_pretty_xml()` returned something other than a `str`.
+        TypeError: A `to_pretty_xml()` returned something other than a `str`, an item of
+            ``found`` is not a `Found`, or ``plan_of`` gave something other than a plan.
     """
 
 def strip_spans(

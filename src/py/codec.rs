@@ -339,7 +339,7 @@ impl PyCodecPlan {
                 Err(err) => Err((PyErr::from(err), true)),
             };
             match outcome {
-                Ok(model) => found.append(PyFound::at(py, model.unbind(), start, end, hollow)?)?,
+                Ok(model) => found.append(PyFound::at(model.unbind(), start, end, hollow))?,
                 // Only value errors are an element's failure; anything else is the caller's.
                 Err((err, unreadable)) if err.is_instance_of::<PyValueError>(py) => {
                     failed.append((span, err.into_value(py), unreadable))?;

@@ -3,51 +3,70 @@
 //! Built in bulk by `CodecPlan.extract`, so it is a native object: one allocation and no
 //! Python `__init__` per model.
 
+use pyo3::exceptions::PyValueError;
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PySlice, PyType};
 
 /// A model built from one element of a text (documented in `_native.pyi`).
+///
+/// The range is kept as numbers: the `slice` object is made when asked for, so building
+/// thousands of results allocates no slice the caller does not read.
 #[pyclass(name = "Found", module = "rigging._native", frozen)]
 pub(crate) struct PyFound {
     #[pyo3(get)]
     model: Py<PyAny>,
-    #[pyo3(get)]
-    slice: Py<PySlice>,
+    start: usize,
+    end: usize,
     #[pyo3(get)]
     hollow: bool,
 }
 
 impl PyFound {
-    /// The model found at code points `start..end`, as `slice(start, end)` (no step).
-    pub(crate) fn at(
-        py: Python<'_>,
-        model: Py<PyAny>,
-        start: usize,
-        end: usize,
-        hollow: bool,
-    ) -> PyResult<Self> {
-        let slice = py
-            .get_type::<PySlice>()
-            .call1((start, end))?
-            .cast_into::<PySlice>()?
-            .unbind();
-        Ok(Self {
+    /// The model found at code points `start..end`.
+    pub(crate) fn at(model: Py<PyAny>, start: usize, end: usize, hollow: bool) -> Self {
+        Self {
             model,
-            slice,
+            start,
+            end,
             hollow,
-        })
+        }
+    }
+
+    /// The model and its `(start, end)`.
+    pub(crate) fn parts(&self) -> (&Py<PyAny>, (usize, usize)) {
+        (&self.model, (self.start, self.end))
     }
 }
 
 #[pymethods]
 impl PyFound {
     #[new]
-    fn new(model: Py<PyAny>, slice: Py<PySlice>, hollow: bool) -> Self {
-        Self {
-            model,
-            slice,
-            hollow,
+    fn new(model: Py<PyAny>, slice: &Bound<'_, PySlice>, hollow: bool) -> PyResult<Self> {
+        let py = slice.py();
+        let bound = |name| -> PyResult<usize> {
+            slice.getattr(name)?.extract().map_err(|_| {
+                PyValueError::new_err(format!(
+                    "a Found slice has non-negative int start and stop, not {}",
+                    slice.repr().map_or_else(|_| "?".into(), |r| r.to_string())
+                ))
+            })
+        };
+        if !slice.getattr(intern!(py, "step"))?.is_none() {
+            return Err(PyValueError::new_err("a Found slice has no step"));
         }
+        Ok(Self::at(
+            model,
+            bound(intern!(py, "start"))?,
+            bound(intern!(py, "stop"))?,
+            hollow,
+        ))
+    }
+
+    /// `slice(start, end)`: where the element is (code points).
+    #[getter]
+    fn slice<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        py.get_type::<PySlice>().call1((self.start, self.end))
     }
 
     /// `Found[Model]` in annotations evaluated at run time is the class itself.
@@ -59,15 +78,16 @@ impl PyFound {
     fn __eq__(&self, py: Python<'_>, other: &Bound<'_, Self>) -> PyResult<bool> {
         let other = other.get();
         Ok(self.hollow == other.hollow
-            && self.slice.bind(py).eq(other.slice.bind(py))?
+            && (self.start, self.end) == (other.start, other.end)
             && self.model.bind(py).eq(other.model.bind(py))?)
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         Ok(format!(
-            "Found(model={}, slice={}, hollow={})",
+            "Found(model={}, slice=slice({}, {}, None), hollow={})",
             self.model.bind(py).repr()?,
-            self.slice.bind(py).repr()?,
+            self.start,
+            self.end,
             if self.hollow { "True" } else { "False" }
         ))
     }

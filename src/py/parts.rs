@@ -2,12 +2,15 @@
 //! one call: the nesting check of [`crate::parts`], the pretty XML of each new standalone
 //! part, one splice planned by [`crate::strip`] and the final order.
 
-use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use std::collections::HashMap;
+
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PySlice, PyString, PyTuple};
 
 use super::codec::PyCodecPlan;
+use super::found::PyFound;
 
 use super::ints::offsets;
 use super::strip::assemble;
@@ -17,19 +20,14 @@ use crate::strip;
 /// The new content (None when unchanged) and the parts (None when no part is new).
 type Placed<'py> = (Option<Bound<'py, PyString>>, Option<Bound<'py, PyList>>);
 
-/// The pretty XML of `model`: from the plan `plans` holds for its class when that plan can
-/// render it, else its `to_pretty_xml()`.
+/// The pretty XML of `model`: from `plan` (its class's, when its `to_pretty_xml()` is the
+/// plan's rendering) when the plan can render it, else its `to_pretty_xml()`.
 fn pretty_of<'py>(
     model: &Bound<'py, PyAny>,
-    plans: Option<&Bound<'py, PyDict>>,
+    plan: Option<&Bound<'py, PyCodecPlan>>,
 ) -> PyResult<Bound<'py, PyString>> {
     let py = model.py();
-    if let Some(plan) = plans
-        .map(|p| p.get_item(model.get_type()))
-        .transpose()?
-        .flatten()
-    {
-        let plan = plan.cast_into::<PyCodecPlan>()?;
+    if let Some(plan) = plan {
         // An error here (a value with lone surrogates) is left to `to_pretty_xml`.
         if let Ok(Some(xml)) = plan.get().render_instance(model) {
             return Ok(PyString::new(py, &xml));
@@ -39,6 +37,33 @@ fn pretty_of<'py>(
         .call_method0(intern!(py, "to_pretty_xml"))?
         .cast_into::<PyString>()
         .map_err(|_| PyTypeError::new_err("to_pretty_xml() must return a str"))
+}
+
+/// `plan_of(cls)` asked once per class (by identity) of one call.
+struct Plans<'py> {
+    plan_of: Option<Bound<'py, PyAny>>,
+    known: HashMap<usize, Option<Bound<'py, PyCodecPlan>>>,
+}
+
+impl<'py> Plans<'py> {
+    fn of(&mut self, model: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyCodecPlan>>> {
+        let Some(plan_of) = &self.plan_of else {
+            return Ok(None);
+        };
+        let cls = model.get_type();
+        let key = cls.as_ptr() as usize;
+        if let Some(known) = self.known.get(&key) {
+            return Ok(known.clone());
+        }
+        let found = plan_of.call1((cls,))?;
+        let plan = if found.is_none() {
+            None
+        } else {
+            Some(found.cast_into::<PyCodecPlan>()?)
+        };
+        self.known.insert(key, plan.clone());
+        Ok(plan)
+    }
 }
 
 /// How `place_parts` builds each part from its model and slice.
@@ -107,49 +132,64 @@ impl<'py> Maker<'py> {
 
 /// Lay out the parts of a message after new models were parsed from it.
 ///
-/// `models[i]` is the model of the part at `spans[i]`; those from `first_new` on are new, and
-/// one whose range and model class a part before it has is left out. With `text` (string
-/// content), each new standalone part whose text is not already its model's
-/// `to_pretty_xml()` gets that text; `plans` maps classes whose `to_pretty_xml()` is their
-/// plan's `render_model` to that plan (read without a Python call). Returns the new content
+/// `models[i]` is the model of the recorded part at `spans[i]`; `found` holds the new
+/// results (`Found`), and one whose range and model class a part before it has is left out.
+/// With `text` (string content), each new standalone part whose text is not already its
+/// model's `to_pretty_xml()` gets that text; `plan_of(cls)` gives the plan whose rendering
+/// is `cls.to_pretty_xml()` (read without a Python call), or None. Returns the new content
 /// (None when unchanged) and a part per model (see [`Maker`]), sorted by start;
 /// `(None, None)` when no part is new.
 #[pyfunction]
-#[pyo3(signature = (text, models, spans, first_new, make, plans = None))]
+#[pyo3(signature = (text, models, spans, found, make, plan_of = None))]
 #[allow(clippy::needless_pass_by_value)] // PyO3 extracts the sequence into an owned Vec
 fn place_parts<'py>(
     py: Python<'py>,
     text: Option<Bound<'py, PyString>>,
     models: &Bound<'py, PyList>,
-    spans: Vec<(i64, i64)>,
-    first_new: usize,
+    mut spans: Vec<(i64, i64)>,
+    found: &Bound<'py, PyList>,
     make: &Bound<'py, PyAny>,
-    plans: Option<Bound<'py, PyDict>>,
+    plan_of: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Placed<'py>> {
+    if models.len() != spans.len() {
+        return Err(PyValueError::new_err(format!(
+            "{} models for {} spans",
+            models.len(),
+            spans.len()
+        )));
+    }
     let maker = Maker::of(make)?;
+    let first_new = models.len();
+    let mut all: Vec<Bound<'py, PyAny>> = models.iter().collect();
+    for item in found.iter() {
+        let item = item.cast_into::<PyFound>()?;
+        let (model, (start, end)) = item.get().parts();
+        all.push(model.bind(py).clone());
+        // Past `i64::MAX` is out of any text: `offsets` refuses it by name.
+        let wide = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        spans.push((wide(start), wide(end)));
+    }
     let len = match &text {
         Some(text) => text.len()?,
         None => usize::MAX,
     };
     let given = offsets(len, "span", spans)?;
     // A model's class by identity (the models keep their classes alive during the call).
-    let mut keys = Vec::with_capacity(given.len());
-    for (index, &(start, end)) in given.iter().enumerate() {
-        keys.push((
-            start,
-            end,
-            models.get_item(index)?.get_type().as_ptr() as usize,
-        ));
-    }
+    let keys: Vec<_> = given
+        .iter()
+        .zip(&all)
+        .map(|(&(start, end), model)| (start, end, model.get_type().as_ptr() as usize))
+        .collect();
     let keep = parts::new_once(&keys, first_new);
     if keep.len() <= first_new {
         return Ok((None, None));
     }
     let spans: Vec<(usize, usize)> = keep.iter().map(|&i| given[i]).collect();
-    let models = keep
-        .iter()
-        .map(|&i| models.get_item(i))
-        .collect::<PyResult<Vec<_>>>()?;
+    let models: Vec<Bound<'py, PyAny>> = keep.iter().map(|&i| all[i].clone()).collect();
+    let mut plans = Plans {
+        plan_of,
+        known: HashMap::new(),
+    };
     let alone = parts::standalone(&spans)?;
     let mut new_text = None;
     let mut placed = spans.clone();
@@ -162,7 +202,7 @@ fn place_parts<'py>(
                 continue;
             }
             let (start, end) = spans[index];
-            let xml = pretty_of(&models[index], plans.as_ref())?;
+            let xml = pretty_of(&models[index], plans.of(&models[index])?.as_ref())?;
             let xml_len = xml.len()?;
             if xml_len == end - start
                 && text

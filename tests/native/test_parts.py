@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import typing as t
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rigging._native import SpliceError, Tags, candidates, place_parts, scan
+from rigging import _native
+from rigging._native import Found, SpliceError, Tags, candidates, scan
 
 
 class Pretty:
@@ -27,6 +29,21 @@ class Other(Pretty):
 
 def _pair(model: object, where: slice) -> tuple[object, slice]:
     return model, where
+
+
+def place_parts(
+    text: str | None,
+    models: list[t.Any],
+    spans: list[tuple[int, int]],
+    first_new: int,
+    make: t.Any,
+) -> tuple[str | None, list[t.Any] | None]:
+    """`_native.place_parts` with the new models given from ``first_new`` on."""
+    found = [
+        Found(m, slice(*s), False)
+        for m, s in zip(models[first_new:], spans[first_new:], strict=True)
+    ]
+    return _native.place_parts(text, models[:first_new], spans[:first_new], found, make)
 
 
 def test_candidates_are_the_innermost_elements_in_position_order() -> None:
@@ -153,3 +170,17 @@ def test_place_parts_builds_pydantic_parts_without_validation() -> None:
         place_parts(text, models, [(0, 8), (9, 17)], 0, (Plain(n=1), "model", "where", shared))
     with pytest.raises(ValueError, match="length 4"):
         place_parts(text, models, [(0, 8), (9, 17)], 0, (Part, "model", "where"))  # type: ignore[arg-type]
+
+
+def test_place_parts_refuses_malformed_arguments() -> None:
+    model = Pretty("<a>1</a>")
+    with pytest.raises(ValueError, match="1 models for 0 spans"):
+        _native.place_parts("<a>1</a>", [model], [], [], _pair)
+    with pytest.raises(TypeError):
+        _native.place_parts("<a>1</a>", [], [], [(model, slice(0, 8))], _pair)  # type: ignore[list-item]
+    with pytest.raises(TypeError):  # plan_of must give a plan or None
+        _native.place_parts("<a>1</a> ", [], [], [Found(model, slice(0, 8), False)], _pair, repr)
+    with pytest.raises(ValueError, match="step"):
+        Found(model, slice(0, 8, 1), False)
+    with pytest.raises(ValueError, match="non-negative int"):
+        Found(model, slice(-1, 8), False)

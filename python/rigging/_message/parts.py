@@ -58,20 +58,16 @@ def _same_text(text: str, start: int, stop: int, pretty: str) -> bool:
     return stop - start == len(pretty) and text.startswith(pretty, start)
 
 
-def _render_plans(models: t.Sequence[Model]) -> dict[type, _native.CodecPlan]:
-    """The plans `rigging._native.place_parts` may render ``models`` with, by class.
+def _render_plan(cls: type[Model]) -> _native.CodecPlan | None:
+    """The plan `rigging._native.place_parts` may render instances of ``cls`` with.
 
-    Only classes whose `Model.to_pretty_xml` is their plan's ``render_model``: neither simple
-    nor overriding it, and with a plan that renders (not ``skip_empty``).
+    Only for classes whose `Model.to_pretty_xml` is their plan's ``render_model``: neither
+    simple nor overriding it, and with a plan that renders (not ``skip_empty``).
     """
-    plans: dict[type, _native.CodecPlan] = {}
-    for cls in {type(model) for model in models}:
-        if cls.to_pretty_xml is not Model.to_pretty_xml or class_info(cls).simple_field:
-            continue
-        codec = codec_of(cls)
-        if codec is not None and codec.renders:
-            plans[cls] = codec.native
-    return plans
+    if cls.to_pretty_xml is not Model.to_pretty_xml or class_info(cls).simple_field:
+        return None
+    codec = codec_of(cls)
+    return codec.native if codec is not None and codec.renders else None
 
 
 def _add_one(message: Message, item: Found[Model]) -> None:
@@ -106,18 +102,14 @@ def add_parts(message: Message, found: t.Sequence[Found[Model]]) -> None:
     if len(found) == 1 and not old:
         _add_one(message, found[0])
         return
-    models: list[Model] = [part.model for part in old]
-    models += [item.model for item in found]
-    spans = [(part.slice_.start, part.slice_.stop) for part in old]
-    spans += [(item.slice.start, item.slice.stop) for item in found]
     text = message.all_content
     new_text, parts = _native.place_parts(
         text if isinstance(text, str) else None,
-        models,
-        spans,
-        len(old),
+        [part.model for part in old],
+        [(part.slice_.start, part.slice_.stop) for part in old],
+        found if isinstance(found, list) else list(found),
         (ParsedMessagePart, "model", "slice_", shared_fields_set(ParsedMessagePart)),
-        _render_plans(models[len(old) :]) if isinstance(text, str) else None,
+        _render_plan,
     )
     if parts is None:  # every model was recorded already
         return
