@@ -218,21 +218,7 @@ def extract(
         codec = codec_of(cls)
         if codec is not None:
             return _extract_native(cls, info.tag, codec.native, text, spans)
-    found: list[Found[ModelT]] = []
-    failures: list[tuple[int, Exception]] = []
-    for span, hollow in spans:
-        try:
-            model = build(cls, info, text, span)
-        except ValidationError as exc:
-            failures.append((span.end - span.start, _enrich(exc, cls, info.tag, text, span)))
-            continue
-        except (XmlContentError, ValueError) as exc:
-            failures.append((span.end - span.start, exc))
-            continue
-        found.append(Found(model, slice(span.start, span.end), hollow))
-    if not found:
-        raise _longest(failures)
-    return found
+    return _extract_each(cls, info.tag, text, spans, lambda span: build(cls, info, text, span))
 
 
 def _extract_native(
@@ -251,7 +237,9 @@ def _extract_native(
     )
     done = plan.extract(text, spans, validate)
     if done is None:  # lone surrogates: one element at a time, putting them back
-        return _extract_each(cls, tag, plan, text, spans)
+        return _extract_each(
+            cls, tag, text, spans, lambda span: _build_native(cls, plan, tag, text, span)
+        )
     found, failed = done
     if failed:
         failures = [
@@ -277,20 +265,23 @@ def _failure(
 def _extract_each(
     cls: type[ModelT],
     tag: str,
-    plan: _native.CodecPlan,
     text: str,
     spans: list[tuple[_native.Span, bool]],
+    build_one: t.Callable[[_native.Span], ModelT],
 ) -> list[Found[ModelT]]:
-    """`_extract_native` one element at a time (text with lone surrogates)."""
+    """`extract`'s loop one element at a time: ``build_one(span)`` per candidate.
+
+    For classes without a plan, simple models, and text with lone surrogates.
+    """
     found: list[Found[ModelT]] = []
     failures: list[tuple[int, Exception]] = []
     for span, hollow in spans:
         try:
-            model = _build_native(cls, plan, tag, text, span)
+            model = build_one(span)
         except ValidationError as exc:
             failures.append((span.end - span.start, _enrich(exc, cls, tag, text, span)))
             continue
-        except ValueError as exc:
+        except ValueError as exc:  # XmlContentError included
             failures.append((span.end - span.start, exc))
             continue
         found.append(Found(model, slice(span.start, span.end), hollow))
