@@ -327,9 +327,11 @@ impl PyCodecPlan {
             let (start, end) = span.get().range();
             let outside =
                 || PyValueError::new_err(format!("span {start}:{end} is outside the text"));
+            let chars = end.saturating_sub(start);
             let from = starts.byte_at(start).ok_or_else(outside)?;
-            let to = from + skip_chars(&bytes[from..], end.saturating_sub(start));
-            if char_count(&bytes[from..to]) != end.saturating_sub(start) {
+            let to = from + skip_chars(&bytes[from..], chars);
+            // `skip_chars` stops at the end of the text when it holds fewer characters.
+            if to == bytes.len() && char_count(&bytes[from..]) != chars {
                 return Err(outside());
             }
             let outcome = match codec::parse(&self.plan, &whole[from..to], max_depth) {

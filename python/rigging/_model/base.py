@@ -224,6 +224,32 @@ _PLAIN_WORDS = frozenset(
 )
 
 
+@t.overload
+def _plan_render(model: Model, *, compact: t.Literal[False]) -> str | None: ...
+@t.overload
+def _plan_render(model: Model, *, compact: t.Literal[True]) -> bytes | None: ...
+def _plan_render(model: Model, *, compact: bool) -> str | bytes | None:
+    """``model`` written by its class's codec plan: pretty text, or compact ASCII bytes.
+
+    Read from the instance's own fields, else from its ``to_jsonable_python`` dict. None when
+    the plan cannot give what pydantic-xml writes: no plan, a plan that does not render
+    (``skip_empty``), wrapped fields whose values need encoding (a wrapper's presence depends
+    on the value, not its encoding), or values with lone surrogates.
+    """
+    codec = codec_of(type(model))
+    if codec is None or not codec.renders:
+        return None
+    native = codec.native
+    try:
+        rendered = (native.render_compact_model if compact else native.render_model)(model)
+        if rendered is None and not codec.wrapped:
+            encoded = to_jsonable_python(model, by_alias=False)
+            rendered = (native.render_compact if compact else native.render)(encoded)
+    except UnicodeEncodeError:
+        return None
+    return rendered
+
+
 def _holds_model(annotation: t.Any) -> bool:
     """Whether a field type is, or contains, an XML model (pydantic-xml nests those itself)."""
     if isinstance(annotation, type) and issubclass(annotation, BaseXmlModel):
@@ -333,17 +359,8 @@ class Model(BaseXmlModel):
                 else:
                     text = repr(value)
                 return f"<{info.tag}>{text}</{info.tag}>"
-        codec = codec_of(type(self))
-        try:
-            if codec is None or not codec.renders:
-                raise LookupError
-            native = codec.native
-            rendered = native.render_model(self)  # None: values need encoding first
-            if rendered is None:
-                if codec.wrapped:  # a wrapper's presence depends on the value, not its encoding
-                    raise LookupError
-                rendered = native.render(to_jsonable_python(self, by_alias=False))
-        except (LookupError, UnicodeEncodeError):  # no plan, or values with lone surrogates
+        rendered = _plan_render(self, compact=False)
+        if rendered is None:
             rendered = self.pydantic_xml_pretty()
         return unescape_xml(rendered) if info.simple_field is not None else rendered
 
@@ -373,18 +390,9 @@ class Model(BaseXmlModel):
             The XML (``bytes`` by default; ``str`` with ``encoding="unicode"``).
         """
         if NATIVE_TO_XML and not (skip_empty or exclude_none or exclude_unset or kwargs):
-            codec = codec_of(type(self))
-            if codec is not None and codec.renders:
-                native = codec.native
-                try:
-                    rendered = native.render_compact_model(self)  # None: encode first
-                    if rendered is None and not codec.wrapped:  # as in `to_pretty_xml`
-                        encoded = to_jsonable_python(self, by_alias=False)
-                        rendered = native.render_compact(encoded)
-                except UnicodeEncodeError:  # values with lone surrogates
-                    rendered = None
-                if rendered is not None:
-                    return rendered
+            rendered = _plan_render(self, compact=True)
+            if rendered is not None:
+                return rendered
         return super().to_xml(
             skip_empty=skip_empty, exclude_none=exclude_none, exclude_unset=exclude_unset, **kwargs
         )
