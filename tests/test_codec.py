@@ -454,6 +454,9 @@ def test_extract_refuses_spans_of_another_text_and_leaves_surrogates_to_the_call
     plan, spans = _plan_and_spans(f"{FINDING} {FINDING}")
     with pytest.raises(ValueError, match="outside the text"):
         plan.extract(FINDING, spans, Finding.__pydantic_validator__.validate_python)
+    plan, spans = _plan_and_spans(f"é{FINDING}")  # starts inside the text, ends past it
+    with pytest.raises(ValueError, match="outside the text"):
+        plan.extract(FINDING, spans, Finding.__pydantic_validator__.validate_python)
     lone = f"\ud800 {FINDING}"
     plan, spans = _plan_and_spans(lone)
     assert plan.extract(lone, spans, Finding.__pydantic_validator__.validate_python) is None
