@@ -471,6 +471,7 @@ def test_found_is_a_plain_value() -> None:
     assert found != (model, slice(3, 9), False)
     assert repr(found) == f"Found(model={model!r}, slice=slice(3, 9, None), hollow=False)"
     assert _native.Found[Location] is _native.Found
+    assert found.start == found.slice.start == 3
     with pytest.raises(AttributeError):
         found.hollow = True  # type: ignore[misc]
 

@@ -81,6 +81,9 @@ class Found(Generic[_ModelT]):
     @property
     def hollow(self) -> builtins.bool:
         """The element had no text inside (an echoed example such as ``<answer></answer>``)."""
+    @property
+    def start(self) -> builtins.int:
+        """``slice.start``, without making the slice (a sort key)."""
 
 @final
 class CodecPlan:

@@ -14,6 +14,8 @@ Choices against 2.3 (also in ``docs/design/decisions-messages.md``):
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from pydantic import ValidationError
 
 from rigging._exports import public_dir as _public_dir
@@ -30,6 +32,7 @@ from rigging.error import MissingModelError, XmlContentError
 __all__ = ["parse", "parse_many", "parse_set", "try_parse", "try_parse_many", "try_parse_set"]
 
 _PARSE_ERRORS = (MissingModelError, ValidationError, XmlContentError)
+_START = attrgetter("start")
 
 
 def found_many(text: str, *types: type[Model], fail_on_missing: bool) -> list[Found[Model]]:
@@ -59,7 +62,7 @@ def found_many(text: str, *types: type[Model], fail_on_missing: bool) -> list[Fo
         except _PARSE_ERRORS:
             if fail_on_missing:
                 raise
-    results.sort(key=lambda found: found.slice.start)
+    results.sort(key=_START)
     return results
 
 

@@ -186,14 +186,44 @@ fn text_value<'a>(text: &Cow<'a, str>) -> Value<'a> {
     })
 }
 
+/// Which children of an element a field has read already (a field reads each child once):
+/// bits for up to 64 children, a list past that.
+enum Consumed {
+    Few(u64),
+    Many(Vec<bool>),
+}
+
+impl Consumed {
+    fn new(children: usize) -> Self {
+        if children <= 64 {
+            Self::Few(0)
+        } else {
+            Self::Many(vec![false; children])
+        }
+    }
+
+    /// Mark child `position` read; false when it was read already.
+    fn take(&mut self, position: usize) -> bool {
+        match self {
+            Self::Few(bits) => {
+                let bit = 1u64 << position;
+                let fresh = *bits & bit == 0;
+                *bits |= bit;
+                fresh
+            }
+            Self::Many(flags) => !std::mem::replace(&mut flags[position], true),
+        }
+    }
+}
+
 fn read_model<'a>(
     plan: &Plan,
     tree: &tree::Tree<'a>,
     model: usize,
     node: usize,
 ) -> Vec<(usize, Value<'a>)> {
-    let mut values = Vec::new();
-    let mut consumed = vec![false; tree.nodes[node].children.len()];
+    let mut values = Vec::with_capacity(plan.models[model].fields.len());
+    let mut consumed = Consumed::new(tree.nodes[node].children.len());
     let mut text_taken = false;
     for (index, field) in plan.models[model].fields.iter().enumerate() {
         let Some(at) = field
@@ -247,7 +277,7 @@ fn read_children<'a>(
     plan: &Plan,
     tree: &tree::Tree<'a>,
     node: usize,
-    mut consumed: Option<&mut Vec<bool>>,
+    mut consumed: Option<&mut Consumed>,
     name: &str,
     item: Item,
     many: bool,
@@ -258,10 +288,9 @@ fn read_children<'a>(
             continue;
         }
         if let Some(flags) = consumed.as_deref_mut() {
-            if flags[position] {
+            if !flags.take(position) {
                 continue;
             }
-            flags[position] = true;
         }
         let value = read_item(plan, tree, c, item, many);
         if !many {

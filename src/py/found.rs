@@ -16,6 +16,7 @@ use pyo3::types::{PySlice, PyType};
 pub(crate) struct PyFound {
     #[pyo3(get)]
     model: Py<PyAny>,
+    #[pyo3(get)]
     start: usize,
     end: usize,
     #[pyo3(get)]

@@ -116,11 +116,13 @@ impl<'py> Maker<'py> {
                 set,
             } => {
                 let py = model.py();
-                let values = PyDict::new(py);
+                let part = new.call1((cls,))?;
+                // The instance's own (new, empty) `__dict__`, filled in place: no Python call.
+                let values = part
+                    .getattr(intern!(py, "__dict__"))?
+                    .cast_into::<PyDict>()?;
                 values.set_item(model_name, model)?;
                 values.set_item(slice_name, slice)?;
-                let part = new.call1((cls,))?;
-                set.call1((&part, intern!(py, "__dict__"), values))?;
                 set.call1((&part, intern!(py, "__pydantic_fields_set__"), fields_set))?;
                 set.call1((&part, intern!(py, "__pydantic_extra__"), py.None()))?;
                 set.call1((&part, intern!(py, "__pydantic_private__"), py.None()))?;
