@@ -18,6 +18,7 @@ from operator import attrgetter
 
 from pydantic import ValidationError
 
+from rigging import _native
 from rigging._exports import public_dir as _public_dir
 from rigging._model.base import Model, ModelT, class_info
 from rigging._model.extract import (
@@ -35,29 +36,36 @@ _PARSE_ERRORS = (MissingModelError, ValidationError, XmlContentError)
 _START = attrgetter("start")
 
 
-def found_many(text: str, *types: type[Model], fail_on_missing: bool) -> list[Found[Model]]:
+def found_many(
+    text: str,
+    *types: type[Model],
+    fail_on_missing: bool,
+    spans: list[tuple[_native.Span, bool]] | None = None,
+) -> list[Found[Model]]:
     """Results of several model types, hollow ones dropped per type when filled ones exist.
 
     Args:
         text: The text to search.
         *types: The model classes.
         fail_on_missing: Raise the first failure instead of skipping that type.
+        spans: With one type, its candidates in ``text`` when already found (see
+            `rigging._model.extract.extract`).
 
     Returns:
         The results of all types, stably sorted by position.
     """
     if len(types) == 1:  # one type: extract's results are already in document order
         try:
-            return prefer_filled(extract(types[0], text))
+            return prefer_filled(extract(types[0], text, spans))
         except _PARSE_ERRORS:
             if fail_on_missing:
                 raise
             return []
     results: list[Found[Model]] = []
-    spans = candidates_of(text, [class_info(model_type) for model_type in types])
+    each = candidates_of(text, [class_info(model_type) for model_type in types])
     for index, model_type in enumerate(types):
         try:
-            found = extract(model_type, text, None if spans is None else spans[index])
+            found = extract(model_type, text, None if each is None else each[index])
             results.extend(prefer_filled(found))
         except _PARSE_ERRORS:
             if fail_on_missing:

@@ -65,31 +65,36 @@ _set = object.__setattr__
 _INIT_FIELDS_SET = SharedFieldsSet(("role", "all_content", "parts", "tool_calls", "tool_call_id"))
 
 
-def _parse_alone(message: Message, cls: type[ModelT]) -> ModelT | None:
+#: `_parse_alone`'s answer: the model, or None with the candidates it found (None when it
+#: did not scan), which the general path then takes instead of scanning again.
+_Alone = tuple["ModelT | None", "list[tuple[_native.Span, bool]] | None"]
+
+
+def _parse_alone(message: Message, cls: type[ModelT]) -> _Alone[ModelT]:
     """Parsing one model type when the content is text without parts holding one element.
 
     Gives what `found_many` + `add_parts` give in that case (the model, recorded as the only
     part, its element normalised to the pretty XML), without their general bookkeeping.
-    Anything else (list content, existing parts, no or several elements, a failure) returns
-    None, and the general path then does the work and raises its own errors.
+    Anything else (list content, existing parts, no or several elements, a failure) gives no
+    model, and the general path then does the work and raises its own errors.
     """
     values = message.__dict__
     text = values.get("all_content")
     if type(text) is not str or values.get("parts"):
-        return None
+        return None, None
     if type(message) is not Message and type(message).model_config.get("validate_assignment"):
-        return None  # assignments must go through validation: the general path does them
+        return None, None  # assignments must go through validation: the general path does them
     info = class_info(cls)
     if not info.ready or info.tags is None:
-        return None
-    spans = _native.scan(text, info.tags)
+        return None, None
+    spans = _native.candidates(text, info.tags)[0]
     if len(spans) != 1:
-        return None
-    span = spans[0]
+        return None, spans
+    span = spans[0][0]
     try:
         model = build(cls, info, text, span)
     except (ValidationError, XmlContentError, ValueError):
-        return None
+        return None, spans
     start, stop = span.start, span.end
     pretty = model.to_pretty_xml()
     fields_set = message.__pydantic_fields_set__
@@ -99,7 +104,7 @@ def _parse_alone(message: Message, cls: type[ModelT]) -> ModelT | None:
         stop = start + len(pretty)
     values["parts"] = [construct(ParsedMessagePart, {"model": model, "slice_": slice(start, stop)})]
     fields_set.add("parts")
-    return model
+    return model, None
 
 
 class Message(BaseModel):
@@ -421,9 +426,6 @@ class Message(BaseModel):
             pydantic.ValidationError: Tags were found but none holds a valid model.
             XmlContentError: Tags were found but none holds readable XML.
         """
-        model = _parse_alone(self, model_type)
-        if model is not None:
-            return model
         return t.cast("ModelT", self.try_parse_many(model_type, fail_on_missing=True)[0])
 
     def try_parse(self, model_type: type[ModelT]) -> ModelT | None:
@@ -502,11 +504,12 @@ class Message(BaseModel):
             ValueError: A found element crosses an element recorded before (neither holds the
                 other).
         """
+        spans = None
         if len(types) == 1:
-            model = _parse_alone(self, types[0])
+            model, spans = _parse_alone(self, types[0])
             if model is not None:
                 return [model]
-        found = found_many(self.content, *types, fail_on_missing=fail_on_missing)
+        found = found_many(self.content, *types, fail_on_missing=fail_on_missing, spans=spans)
         add_parts(self, found)
         return [item.model for item in found]
 
