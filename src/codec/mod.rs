@@ -171,11 +171,7 @@ pub fn parse<'a>(plan: &Plan, text: &'a str, max_depth: usize) -> Result<Value<'
 
 /// The first child of `node` named `name` (wrapper lookup: never consumed).
 fn child(tree: &tree::Tree<'_>, node: usize, name: &str) -> Option<usize> {
-    tree.nodes[node]
-        .children
-        .iter()
-        .copied()
-        .find(|&c| tree.nodes[c].name == name)
+    tree.children(node).find(|&c| tree.nodes[c].name == name)
 }
 
 /// A text of the tree as a value: borrowed from the element when the tree borrows it.
@@ -223,7 +219,7 @@ fn read_model<'a>(
     node: usize,
 ) -> Vec<(usize, Value<'a>)> {
     let mut values = Vec::with_capacity(plan.models[model].fields.len());
-    let mut consumed = Consumed::new(tree.nodes[node].children.len());
+    let mut consumed = Consumed::new(tree.nodes[node].child_count as usize);
     let mut text_taken = false;
     for (index, field) in plan.models[model].fields.iter().enumerate() {
         let Some(at) = field
@@ -234,8 +230,8 @@ fn read_model<'a>(
             continue;
         };
         let value = match &field.kind {
-            Kind::Attr(name) => tree.nodes[at]
-                .attrs
+            Kind::Attr(name) => tree
+                .attrs_of(at)
                 .iter()
                 .find(|(a, _)| a == name)
                 .map(|(_, v)| text_value(v)),
@@ -283,7 +279,7 @@ fn read_children<'a>(
     many: bool,
 ) -> Option<Value<'a>> {
     let mut items = Vec::new();
-    for (position, &c) in tree.nodes[node].children.iter().enumerate() {
+    for (position, c) in tree.children(node).enumerate() {
         if tree.nodes[c].name != name {
             continue;
         }

@@ -13,18 +13,28 @@ use super::text::{cdata_into, decode_into};
 use super::CodecError;
 use crate::scan::is_name_byte;
 
-/// One element: its name, attributes, leading text and child elements.
-#[derive(Debug, Default)]
+/// No node (an absent child or sibling link).
+pub const NONE: u32 = u32::MAX;
+
+/// One element: its name, attributes, leading text and where its children are.
+#[derive(Debug)]
 pub struct Node<'a> {
     /// The tag name as written.
     pub name: &'a str,
-    /// Attributes in document order, values decoded (borrowed when nothing needed decoding).
-    pub attrs: Vec<(&'a str, Cow<'a, str>)>,
+    /// Its attributes: `attrs[start..end]` of the [`Tree`], in document order, first of each
+    /// name only.
+    pub attrs: (u32, u32),
     /// The text before the first child (`ElementTree`'s `text`), decoded (borrowed when it
     /// is one piece that needed no decoding).
     pub text: Cow<'a, str>,
-    /// Indices of the child elements in the tree's arena, in document order.
-    pub children: Vec<usize>,
+    /// The first child element ([`NONE`] when there is none).
+    pub first_child: u32,
+    /// The last child element ([`NONE`] when there is none).
+    pub last_child: u32,
+    /// The next child of the same parent ([`NONE`] for the last).
+    pub next_sibling: u32,
+    /// How many child elements it has.
+    pub child_count: u32,
 }
 
 /// The elements of one element's text; index 0 is the root.
@@ -32,25 +42,91 @@ pub struct Node<'a> {
 pub struct Tree<'a> {
     /// Every element, parents before their children.
     pub nodes: Vec<Node<'a>>,
+    /// Every element's attributes (see [`Node::attrs`]), values decoded.
+    pub attrs: Vec<(&'a str, Cow<'a, str>)>,
 }
 
-#[derive(Debug)]
-enum Token<'a> {
+impl<'a> Tree<'a> {
+    /// The attributes of `node`.
+    pub fn attrs_of(&self, node: usize) -> &[(&'a str, Cow<'a, str>)] {
+        let (start, end) = self.nodes[node].attrs;
+        &self.attrs[start as usize..end as usize]
+    }
+
+    /// The child elements of `node`, in document order.
+    pub fn children(&self, node: usize) -> Children<'_, 'a> {
+        Children {
+            tree: self,
+            next: self.nodes[node].first_child,
+        }
+    }
+}
+
+/// The child elements of a node (see [`Tree::children`]).
+pub struct Children<'t, 'a> {
+    tree: &'t Tree<'a>,
+    next: u32,
+}
+
+impl Iterator for Children<'_, '_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        if self.next == NONE {
+            return None;
+        }
+        let at = self.next as usize;
+        self.next = self.tree.nodes[at].next_sibling;
+        Some(at)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
     /// Character data as written (entities not yet decoded).
-    Text(&'a str),
+    Text,
     /// CDATA content.
-    Cdata(&'a str),
-    /// A start tag (`closing` for `<a/>`) with its raw attribute text.
-    Start {
-        name: &'a str,
-        attrs: Vec<(&'a str, &'a str)>,
-        closing: bool,
-        raw: &'a str,
-    },
+    Cdata,
+    /// A start tag.
+    Start,
+    /// A self-closing start tag (`<a/>`).
+    Empty,
     /// An end tag.
-    End { name: &'a str, raw: &'a str },
+    End,
     /// A comment or processing instruction.
     Skip,
+}
+
+/// One token: `raw` is the text (Text), the content (Cdata) or the whole tag (Start, Empty,
+/// End); start tags have their raw attributes at `attrs` of the token list.
+#[derive(Debug, Clone, Copy)]
+struct Token<'a> {
+    kind: Kind,
+    /// A start or end tag that pairs (every other token is text or nothing).
+    paired: bool,
+    name: &'a str,
+    raw: &'a str,
+    attrs: (u32, u32),
+}
+
+impl<'a> Token<'a> {
+    fn new(kind: Kind, raw: &'a str) -> Self {
+        Self {
+            kind,
+            paired: false,
+            name: "",
+            raw,
+            attrs: (0, 0),
+        }
+    }
+}
+
+/// The tokens of an element's text, with the raw attributes of every start tag.
+struct Tokens<'a> {
+    list: Vec<Token<'a>>,
+    attrs: Vec<(&'a str, &'a str)>,
+    /// How many start tags (self-closing ones included).
+    starts: usize,
 }
 
 /// Does `text` hold a document type, entity, element or attribute-list declaration
@@ -97,20 +173,21 @@ fn skip_ws(bytes: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// Raw attributes of a start tag, whether it closes itself, and the index past its `>`.
-type StartRest<'a> = (Vec<(&'a str, &'a str)>, bool, usize);
-
-/// Attributes of a start tag from just after its name; returns them, whether the tag is
-/// self-closing, and the index just past `>`. `None` when the tag is not well-formed.
-fn start_tag_rest(s: &str, mut i: usize) -> Option<StartRest<'_>> {
+/// Read the attributes of a start tag from just after its name into `attrs`; returns
+/// whether the tag is self-closing and the index just past `>`. `None` when the tag is not
+/// well-formed (`attrs` may then hold some of its attributes: the caller truncates).
+fn start_tag_rest<'a>(
+    s: &'a str,
+    mut i: usize,
+    attrs: &mut Vec<(&'a str, &'a str)>,
+) -> Option<(bool, usize)> {
     let bytes = s.as_bytes();
-    let mut attrs = Vec::new();
     loop {
         let before = i;
         i = skip_ws(bytes, i);
         match bytes.get(i)? {
-            b'>' => return Some((attrs, false, i + 1)),
-            b'/' => return (bytes.get(i + 1) == Some(&b'>')).then_some((attrs, true, i + 2)),
+            b'>' => return Some((false, i + 1)),
+            b'/' => return (bytes.get(i + 1) == Some(&b'>')).then_some((true, i + 2)),
             _ if i == before => return None, // attributes need whitespace before them
             _ => {}
         }
@@ -129,7 +206,7 @@ fn start_tag_rest(s: &str, mut i: usize) -> Option<StartRest<'_>> {
         if quote == b'"' || quote == b'\'' {
             let close = memchr::memchr(quote, &bytes[i + 1..])? + i + 1;
             let value = &s[i + 1..close];
-            if value.contains('<') {
+            if memchr::memchr(b'<', value.as_bytes()).is_some() {
                 return None;
             }
             attrs.push((name, value));
@@ -148,7 +225,7 @@ fn start_tag_rest(s: &str, mut i: usize) -> Option<StartRest<'_>> {
             if value.ends_with('/') && bytes.get(i + len) == Some(&b'>') {
                 value = &value[..value.len() - 1];
                 attrs.push((name, value));
-                return Some((attrs, true, i + len + 1));
+                return Some((true, i + len + 1));
             }
             attrs.push((name, value));
             i += len;
@@ -156,70 +233,86 @@ fn start_tag_rest(s: &str, mut i: usize) -> Option<StartRest<'_>> {
     }
 }
 
-/// The token starting at the `<` at `i`, and the index after it (`None`: the `<` is text).
-fn markup(s: &str, i: usize) -> Option<(Token<'_>, usize)> {
-    let bytes = s.as_bytes();
-    let rest = &s[i..];
-    if let Some(body) = rest.strip_prefix("<!--") {
-        let end = memchr::memmem::find(body.as_bytes(), b"-->")?;
-        return Some((Token::Skip, i + 4 + end + 3));
-    }
-    if let Some(body) = rest.strip_prefix("<![CDATA[") {
-        let end = memchr::memmem::find(body.as_bytes(), b"]]>")?;
-        return Some((Token::Cdata(&body[..end]), i + 9 + end + 3));
-    }
-    if let Some(body) = rest.strip_prefix("<?") {
-        let end = memchr::memmem::find(body.as_bytes(), b"?>")?;
-        return Some((Token::Skip, i + 2 + end + 2));
-    }
-    if rest.starts_with("</") {
-        let len = name_len(&bytes[i + 2..]);
-        if len == 0 {
-            return None;
-        }
-        let after = skip_ws(bytes, i + 2 + len);
-        if bytes.get(after) != Some(&b'>') {
-            return None;
-        }
-        let name = &s[i + 2..i + 2 + len];
-        return Some((
-            Token::End {
-                name,
-                raw: &s[i..=after],
-            },
-            after + 1,
-        ));
-    }
-    let len = name_len(&bytes[i + 1..]);
-    if len == 0 {
-        return None;
-    }
-    let name = &s[i + 1..i + 1 + len];
-    let (attrs, closing, end) = start_tag_rest(s, i + 1 + len)?;
-    let raw = &s[i..end];
-    Some((
-        Token::Start {
-            name,
-            attrs,
-            closing,
-            raw,
-        },
-        end,
-    ))
+/// A `u32` index: an element's text is far below 4 GiB in every use, and a longer one is
+/// refused before any index could overflow (see [`build`]).
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(NONE)
 }
 
-fn tokenize(s: &str) -> Vec<Token<'_>> {
+/// The token starting at the `<` at `i`, and the index after it (`None`: the `<` is text).
+/// A start tag's attributes are appended to `attrs`.
+fn markup<'a>(
+    s: &'a str,
+    i: usize,
+    attrs: &mut Vec<(&'a str, &'a str)>,
+) -> Option<(Token<'a>, usize)> {
     let bytes = s.as_bytes();
-    let mut tokens = Vec::with_capacity(2 * memchr::memchr_iter(b'<', bytes).count() + 1);
+    match bytes.get(i + 1)? {
+        b'!' => {
+            let rest = &s[i..];
+            if let Some(body) = rest.strip_prefix("<!--") {
+                let end = memchr::memmem::find(body.as_bytes(), b"-->")?;
+                return Some((Token::new(Kind::Skip, ""), i + 4 + end + 3));
+            }
+            if let Some(body) = rest.strip_prefix("<![CDATA[") {
+                let end = memchr::memmem::find(body.as_bytes(), b"]]>")?;
+                return Some((Token::new(Kind::Cdata, &body[..end]), i + 9 + end + 3));
+            }
+            None
+        }
+        b'?' => {
+            let end = memchr::memmem::find(&bytes[i + 2..], b"?>")?;
+            Some((Token::new(Kind::Skip, ""), i + 2 + end + 2))
+        }
+        b'/' => {
+            let len = name_len(&bytes[i + 2..]);
+            if len == 0 {
+                return None;
+            }
+            let after = skip_ws(bytes, i + 2 + len);
+            if bytes.get(after) != Some(&b'>') {
+                return None;
+            }
+            let mut token = Token::new(Kind::End, &s[i..=after]);
+            token.name = &s[i + 2..i + 2 + len];
+            Some((token, after + 1))
+        }
+        _ => {
+            let len = name_len(&bytes[i + 1..]);
+            if len == 0 {
+                return None;
+            }
+            let first = attrs.len();
+            let Some((closing, end)) = start_tag_rest(s, i + 1 + len, attrs) else {
+                attrs.truncate(first);
+                return None;
+            };
+            let kind = if closing { Kind::Empty } else { Kind::Start };
+            let mut token = Token::new(kind, &s[i..end]);
+            token.name = &s[i + 1..i + 1 + len];
+            token.attrs = (to_u32(first), to_u32(attrs.len()));
+            Some((token, end))
+        }
+    }
+}
+
+fn tokenize(s: &str) -> Tokens<'_> {
+    let bytes = s.as_bytes();
+    let mut tokens = Tokens {
+        list: Vec::with_capacity(s.len() / 8 + 4),
+        attrs: Vec::new(),
+        starts: 0,
+    };
     let mut text_start = 0;
     let mut i = 0;
     while let Some(found) = memchr::memchr(b'<', &bytes[i..]) {
         let lt = i + found;
-        if let Some((token, next)) = markup(s, lt) {
+        if let Some((token, next)) = markup(s, lt, &mut tokens.attrs) {
             if text_start < lt {
-                tokens.push(Token::Text(&s[text_start..lt]));
+                tokens.list.push(Token::new(Kind::Text, &s[text_start..lt]));
             }
-            tokens.push(token);
+            tokens.starts += usize::from(matches!(token.kind, Kind::Start | Kind::Empty));
+            tokens.list.push(token);
             i = next;
             text_start = next;
         } else {
@@ -227,94 +320,97 @@ fn tokenize(s: &str) -> Vec<Token<'_>> {
         }
     }
     if text_start < s.len() {
-        tokens.push(Token::Text(&s[text_start..]));
+        tokens.list.push(Token::new(Kind::Text, &s[text_start..]));
     }
     tokens
 }
 
 /// How many start tags of each name are open. An element holds few distinct names, so they
-/// sit in a list searched linearly (cheaper than hashing every name); past
-/// [`OpenCounts::SMALL`] names a hash map takes over, so time stays linear in the text.
-#[derive(Default)]
+/// sit in a small inline table searched linearly (cheaper than hashing every name, and no
+/// allocation); past [`OpenCounts::SMALL`] names a hash map takes over, so time stays
+/// linear in the text.
 struct OpenCounts<'a> {
-    few: Vec<(&'a str, usize)>,
+    few: [(&'a str, usize); OpenCounts::SMALL],
+    len: usize,
     many: Option<HashMap<&'a str, usize>>,
 }
 
 impl<'a> OpenCounts<'a> {
     const SMALL: usize = 16;
 
+    fn new() -> Self {
+        Self {
+            few: [("", 0); Self::SMALL],
+            len: 0,
+            many: None,
+        }
+    }
+
+    fn slot(&mut self, name: &str) -> Option<&mut usize> {
+        match &mut self.many {
+            Some(map) => map.get_mut(name),
+            None => self.few[..self.len]
+                .iter_mut()
+                .find(|(seen, _)| *seen == name)
+                .map(|(_, c)| c),
+        }
+    }
+
     fn add(&mut self, name: &'a str) {
-        if let Some(map) = &mut self.many {
-            *map.entry(name).or_insert(0) += 1;
-        } else if let Some((_, count)) = self.few.iter_mut().find(|(seen, _)| *seen == name) {
+        if let Some(count) = self.slot(name) {
             *count += 1;
-        } else if self.few.len() < Self::SMALL {
-            self.few.push((name, 1));
+        } else if let Some(map) = &mut self.many {
+            map.insert(name, 1);
+        } else if self.len < Self::SMALL {
+            self.few[self.len] = (name, 1);
+            self.len += 1;
         } else {
-            let mut map: HashMap<&'a str, usize> = self.few.drain(..).collect();
+            let mut map: HashMap<&'a str, usize> = self.few.iter().copied().collect();
             map.insert(name, 1);
             self.many = Some(map);
         }
     }
 
-    fn count(&self, name: &str) -> usize {
-        match &self.many {
-            Some(map) => map.get(name).copied().unwrap_or(0),
-            None => self
-                .few
-                .iter()
-                .find(|(seen, _)| *seen == name)
-                .map_or(0, |(_, c)| *c),
-        }
+    fn count(&mut self, name: &str) -> usize {
+        self.slot(name).map_or(0, |c| *c)
     }
 
     fn remove(&mut self, name: &str) {
-        let count = match &mut self.many {
-            Some(map) => map.get_mut(name),
-            None => self
-                .few
-                .iter_mut()
-                .find(|(seen, _)| *seen == name)
-                .map(|(_, c)| c),
-        };
-        if let Some(count) = count {
+        if let Some(count) = self.slot(name) {
             *count -= 1;
         }
     }
 }
 
-/// For each token, whether it is a start or end tag that pairs (all others are text).
-fn pair(tokens: &[Token<'_>]) -> Vec<bool> {
-    let mut paired = vec![false; tokens.len()];
-    let mut stack: Vec<usize> = Vec::new();
-    let mut open = OpenCounts::default();
-    for (index, token) in tokens.iter().enumerate() {
-        match token {
-            Token::Start { closing: true, .. } => paired[index] = true,
-            Token::Start { name, .. } => {
+/// Mark each start and end tag that pairs (all others are text); `stack` is scratch space.
+fn pair(tokens: &mut [Token<'_>], stack: &mut Vec<usize>) {
+    stack.clear();
+    let mut open = OpenCounts::new();
+    for index in 0..tokens.len() {
+        let token = tokens[index];
+        match token.kind {
+            Kind::Empty => tokens[index].paired = true,
+            Kind::Start => {
                 stack.push(index);
-                open.add(name);
+                open.add(token.name);
             }
-            Token::End { name, .. } => {
-                if open.count(name) == 0 {
+            Kind::End => {
+                if open.count(token.name) == 0 {
                     continue;
                 }
                 while let Some(top) = stack.pop() {
-                    if let Token::Start { name: top_name, .. } = &tokens[top] {
-                        open.remove(top_name);
-                        if top_name == name {
-                            paired[top] = true;
-                            paired[index] = true;
-                            break;
-                        }
+                    let top_name = tokens[top].name;
+                    open.remove(top_name);
+                    if top_name == token.name {
+                        tokens[top].paired = true;
+                        tokens[index].paired = true;
+                        break;
                     }
                 }
             }
             _ => {}
         }
     }
-    paired
 }
 
 /// Build the tree of the element `s` (its text from `<` of the start tag to `>` of the end
@@ -323,70 +419,88 @@ pub fn build(s: &str, max_depth: usize) -> Result<Tree<'_>, CodecError> {
     if has_declaration(s) {
         return Err(CodecError::Declaration);
     }
-    let tokens = tokenize(s);
-    let paired = pair(&tokens);
-    if !matches!(tokens.first(), Some(Token::Start { .. })) || !paired[0] {
+    if s.len() >= NONE as usize {
+        // Past `u32` indices: far beyond any element a model is read from.
         return Err(CodecError::NotAnElement);
     }
-    let starts = tokens
-        .iter()
-        .filter(|token| matches!(token, Token::Start { .. }))
-        .count();
-    let mut nodes: Vec<Node<'_>> = Vec::with_capacity(starts);
+    let Tokens {
+        list: mut tokens,
+        attrs: raw_attrs,
+        starts,
+    } = tokenize(s);
     let mut stack: Vec<usize> = Vec::new();
+    pair(&mut tokens, &mut stack);
+    if !matches!(tokens.first(), Some(t) if matches!(t.kind, Kind::Start | Kind::Empty) && t.paired)
+    {
+        return Err(CodecError::NotAnElement);
+    }
+    let mut tree = Tree {
+        nodes: Vec::with_capacity(starts),
+        attrs: Vec::with_capacity(raw_attrs.len()),
+    };
+    stack.clear();
     for (index, token) in tokens.iter().enumerate() {
         if index > 0 && stack.is_empty() {
             break; // the root is closed: anything after it is not part of the element
         }
-        let as_text = match token {
-            Token::Text(raw) => Some(*raw),
-            Token::Cdata(raw) => {
-                if let Some(node) = text_target(&mut nodes, &stack) {
-                    if node.text.is_empty() && !raw.contains('\r') {
-                        node.text = Cow::Borrowed(raw);
+        let as_text = match token.kind {
+            Kind::Text => Some(token.raw),
+            Kind::Cdata => {
+                if let Some(node) = text_target(&mut tree.nodes, &stack) {
+                    if node.text.is_empty() && memchr::memchr(b'\r', token.raw.as_bytes()).is_none()
+                    {
+                        node.text = Cow::Borrowed(token.raw);
                     } else {
-                        cdata_into(node.text.to_mut(), raw);
+                        cdata_into(node.text.to_mut(), token.raw);
                     }
                 }
                 None
             }
-            Token::Skip => None,
-            Token::Start { raw, .. } | Token::End { raw, .. } if !paired[index] => Some(*raw),
-            Token::Start {
-                name,
-                attrs,
-                closing,
-                ..
-            } => {
+            Kind::Skip => None,
+            Kind::Start | Kind::Empty | Kind::End if !token.paired => Some(token.raw),
+            Kind::Start | Kind::Empty => {
                 if stack.len() >= max_depth {
                     return Err(CodecError::TooDeep(max_depth));
                 }
-                let node_index = nodes.len();
-                let mut node = Node {
-                    name,
-                    ..Node::default()
-                };
-                for (attr, value) in attrs {
-                    if node.attrs.iter().all(|(seen, _)| seen != attr) {
-                        node.attrs.push((attr, decoded(value, true)));
+                let node_index = tree.nodes.len();
+                let first = tree.attrs.len();
+                for &(attr, value) in &raw_attrs[token.attrs.0 as usize..token.attrs.1 as usize] {
+                    if tree.attrs[first..].iter().all(|(seen, _)| *seen != attr) {
+                        tree.attrs.push((attr, decoded(value, true)));
                     }
                 }
-                nodes.push(node);
+                tree.nodes.push(Node {
+                    name: token.name,
+                    attrs: (to_u32(first), to_u32(tree.attrs.len())),
+                    text: Cow::Borrowed(""),
+                    first_child: NONE,
+                    last_child: NONE,
+                    next_sibling: NONE,
+                    child_count: 0,
+                });
+                let at = to_u32(node_index);
                 if let Some(&parent) = stack.last() {
-                    nodes[parent].children.push(node_index);
+                    let last = tree.nodes[parent].last_child;
+                    if last == NONE {
+                        tree.nodes[parent].first_child = at;
+                    } else {
+                        tree.nodes[last as usize].next_sibling = at;
+                    }
+                    tree.nodes[parent].last_child = at;
+                    tree.nodes[parent].child_count += 1;
                 }
-                if !closing {
+                if token.kind == Kind::Start {
                     stack.push(node_index);
                 }
                 None
             }
-            Token::End { .. } => {
+            Kind::End => {
                 stack.pop();
                 None
             }
         };
         if let Some(raw) = as_text {
-            if let Some(node) = text_target(&mut nodes, &stack) {
+            if let Some(node) = text_target(&mut tree.nodes, &stack) {
                 if node.text.is_empty() {
                     node.text = decoded(raw, false);
                 } else {
@@ -395,17 +509,19 @@ pub fn build(s: &str, max_depth: usize) -> Result<Tree<'_>, CodecError> {
             }
         }
     }
-    Ok(Tree { nodes })
+    Ok(tree)
 }
 
 /// `raw` decoded as [`decode_into`] does, borrowed when there is nothing to decode.
 fn decoded(raw: &str, attribute: bool) -> Cow<'_, str> {
-    let special = |b: &u8| match b {
-        b'&' | b'\r' => true,
-        b'\n' | b'\t' => attribute,
-        _ => false,
+    let bytes = raw.as_bytes();
+    let special = if attribute {
+        memchr::memchr3(b'&', b'\r', b'\n', bytes).is_some()
+            || memchr::memchr(b'\t', bytes).is_some()
+    } else {
+        memchr::memchr2(b'&', b'\r', bytes).is_some()
     };
-    if raw.as_bytes().iter().any(special) {
+    if special {
         let mut out = String::with_capacity(raw.len());
         decode_into(&mut out, raw, attribute);
         Cow::Owned(out)
@@ -417,5 +533,5 @@ fn decoded(raw: &str, attribute: bool) -> Cow<'_, str> {
 /// The open element whose leading text is still being read (none once it has a child).
 fn text_target<'t, 'a>(nodes: &'t mut [Node<'a>], stack: &[usize]) -> Option<&'t mut Node<'a>> {
     let node = nodes.get_mut(*stack.last()?)?;
-    node.children.is_empty().then_some(node)
+    (node.child_count == 0).then_some(node)
 }
