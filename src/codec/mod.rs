@@ -143,6 +143,8 @@ pub enum CodecError {
     NotAnElement,
     /// Elements are nested deeper than the limit.
     TooDeep(usize),
+    /// The element's text is 4 GiB or longer (the tree indexes it with 32-bit offsets).
+    TooLarge(usize),
     /// The plan is inconsistent (a bug of the caller).
     BadPlan(String),
 }
@@ -155,6 +157,9 @@ impl fmt::Display for CodecError {
             }
             Self::NotAnElement => f.write_str("is not an element with a closed start tag"),
             Self::TooDeep(limit) => write!(f, "nests elements deeper than the limit of {limit}"),
+            Self::TooLarge(len) => {
+                write!(f, "is {len} bytes long, past the 4 GiB an element may hold")
+            }
             Self::BadPlan(why) => write!(f, "invalid codec plan: {why}"),
         }
     }

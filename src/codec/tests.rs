@@ -115,6 +115,18 @@ fn declarations_are_refused_before_building() {
 }
 
 #[test]
+fn errors_name_the_problem() {
+    assert_eq!(
+        CodecError::TooDeep(64).to_string(),
+        "nests elements deeper than the limit of 64"
+    );
+    assert_eq!(
+        CodecError::TooLarge(5_000_000_000).to_string(),
+        "is 5000000000 bytes long, past the 4 GiB an element may hold"
+    );
+}
+
+#[test]
 fn depth_is_bounded_with_an_error() {
     let deep = format!(
         "<finding>{}{}</finding>",

@@ -420,8 +420,7 @@ pub fn build(s: &str, max_depth: usize) -> Result<Tree<'_>, CodecError> {
         return Err(CodecError::Declaration);
     }
     if s.len() >= NONE as usize {
-        // Past `u32` indices: far beyond any element a model is read from.
-        return Err(CodecError::NotAnElement);
+        return Err(CodecError::TooLarge(s.len())); // past the tree's `u32` indices
     }
     let Tokens {
         list: mut tokens,
