@@ -31,7 +31,7 @@ pub mod tree;
 use std::borrow::Cow;
 use std::fmt;
 
-pub use render::{render, render_compact};
+pub use render::{attribute, open, render, render_compact, Body};
 pub use text::{escape_attribute, escape_text, has_indented_line};
 
 /// Elements nested deeper than this inside a parsed element are refused by default.
@@ -82,10 +82,29 @@ pub struct ModelPlan {
     pub fields: Vec<Field>,
 }
 
+impl ModelPlan {
+    fn is_flat(&self) -> bool {
+        let mut attrs = std::collections::HashSet::new();
+        let mut texts = 0;
+        self.fields.iter().all(|field| {
+            field.path.is_empty()
+                && match &field.kind {
+                    Kind::Attr(name) => attrs.insert(name.as_str()),
+                    Kind::Text => {
+                        texts += 1;
+                        texts == 1
+                    }
+                    Kind::Element { .. } => true,
+                }
+        })
+    }
+}
+
 /// The plans of a model class (index 0) and of every model class nested in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
     models: Vec<ModelPlan>,
+    flat: bool,
 }
 
 impl Plan {
@@ -112,7 +131,15 @@ impl Plan {
                 }
             }
         }
-        Ok(Self { models })
+        let flat = models.iter().all(ModelPlan::is_flat);
+        Ok(Self { models, flat })
+    }
+
+    /// Whether every model's fields sit on its own element (no wrapper path), with distinct
+    /// attribute names and at most one text field: such a model's pretty XML can be written
+    /// field by field, in declaration order, with [`open`], [`attribute`] and [`Body`].
+    pub fn is_flat(&self) -> bool {
+        self.flat
     }
 
     /// The model plans (index 0 is the root model).

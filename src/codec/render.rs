@@ -109,39 +109,81 @@ fn py_space(c: char) -> bool {
 }
 
 fn write(out: &Out<'_>, level: usize, buf: &mut String) {
-    buf.push('<');
-    buf.push_str(out.tag);
+    open(buf, out.tag);
     for (name, value) in &out.attrs {
-        buf.push(' ');
-        buf.push_str(name);
-        buf.push_str("=\"");
-        buf.push_str(&escape_attribute(value));
-        buf.push('"');
+        attribute(buf, name, value);
     }
-    buf.push('>');
-    if out.children.is_empty() {
-        buf.push_str(&escape_text(out.text));
-    } else {
-        if out.text.chars().all(py_space) {
-            indent(buf, level + 1);
-        } else {
-            buf.push_str(&escape_text(out.text));
-        }
-        let last = out.children.len() - 1;
-        for (position, sub) in out.children.iter().enumerate() {
-            write(sub, level + 1, buf);
-            indent(buf, if position == last { level } else { level + 1 });
-        }
+    let mut body = Body::new(buf, level, out.text);
+    for sub in &out.children {
+        body.before_child(buf);
+        write(sub, level + 1, buf);
     }
-    buf.push_str("</");
-    buf.push_str(out.tag);
-    buf.push('>');
+    body.close(buf, out.tag);
 }
 
 fn indent(buf: &mut String, level: usize) {
     buf.push('\n');
     for _ in 0..level {
         buf.push_str("  ");
+    }
+}
+
+/// Start an element of the pretty XML: `<tag` (attributes and the body follow).
+pub fn open(buf: &mut String, tag: &str) {
+    buf.push('<');
+    buf.push_str(tag);
+}
+
+/// One attribute of an element started by [`open`], its value escaped.
+pub fn attribute(buf: &mut String, name: &str, value: &str) {
+    buf.push(' ');
+    buf.push_str(name);
+    buf.push_str("=\"");
+    buf.push_str(&escape_attribute(value));
+    buf.push('"');
+}
+
+/// The body of an element of the pretty XML, written as its children come: its text, then
+/// each child on its own line indented two spaces a level (a text of only whitespace
+/// before children becomes the indentation), then the end tag. [`render`] writes every
+/// element with it; renderers reading values from elsewhere can too.
+pub struct Body<'t> {
+    level: usize,
+    text: &'t str,
+    children: usize,
+}
+
+impl<'t> Body<'t> {
+    /// Close the start tag (`>`) of an element at depth `level` holding `text`.
+    pub fn new(buf: &mut String, level: usize, text: &'t str) -> Self {
+        buf.push('>');
+        Self {
+            level,
+            text,
+            children: 0,
+        }
+    }
+
+    /// Call before writing each child element (at depth `level + 1`).
+    pub fn before_child(&mut self, buf: &mut String) {
+        if self.children == 0 && !self.text.chars().all(py_space) {
+            buf.push_str(&escape_text(self.text));
+        } else {
+            indent(buf, self.level + 1);
+        }
+        self.children += 1;
+    }
+
+    /// The text (when no child came) and the end tag `</tag>`.
+    pub fn close(self, buf: &mut String, tag: &str) {
+        if self.children == 0 {
+            buf.push_str(&escape_text(self.text));
+        } else {
+            indent(buf, self.level);
+        }
+        buf.push_str("</");
+        buf.push_str(tag);
+        buf.push('>');
     }
 }
 

@@ -467,3 +467,69 @@ fn wrapped_none_values_write_no_wrapper() {
     let empty = Value::Map(vec![(0, s("")), (2, Value::List(vec![]))]);
     assert_eq!(render_compact(&plan, &empty), "<m><w x=\"\" /><q /></m>");
 }
+
+#[test]
+fn flat_plans_have_no_paths_duplicate_attributes_or_second_texts() {
+    assert!(finding().is_flat());
+    let one = |fields: Vec<Field>| {
+        Plan::new(vec![ModelPlan {
+            tag: "m".into(),
+            fields,
+        }])
+        .unwrap()
+    };
+    let text = || Field {
+        path: vec![],
+        kind: Kind::Text,
+    };
+    let mut wrapped = attr("a");
+    wrapped.path = vec!["w".into()];
+    assert!(!one(vec![wrapped]).is_flat());
+    assert!(!one(vec![attr("a"), attr("a")]).is_flat());
+    assert!(!one(vec![text(), text()]).is_flat());
+    assert!(one(vec![attr("a"), text(), element("e", Item::Text, true)]).is_flat());
+}
+
+#[test]
+fn elements_stream_as_render_writes_them() {
+    // <m k="v">lead<c>1</c><c>2</c></m> written piece by piece, then by `render`.
+    let mut buf = String::new();
+    open(&mut buf, "m");
+    attribute(&mut buf, "k", "a\"b");
+    let mut body = Body::new(&mut buf, 0, "lead & more");
+    for text in ["1", "<2>"] {
+        body.before_child(&mut buf);
+        open(&mut buf, "c");
+        Body::new(&mut buf, 1, text).close(&mut buf, "c");
+    }
+    body.close(&mut buf, "m");
+    assert_eq!(
+        buf,
+        "<m k=\"a&quot;b\">lead &amp; more<c>1</c>\n  <c>&lt;2&gt;</c>\n</m>"
+    );
+    let plan = Plan::new(vec![ModelPlan {
+        tag: "m".into(),
+        fields: vec![
+            attr("k"),
+            Field {
+                path: vec![],
+                kind: Kind::Text,
+            },
+            element("c", Item::Text, true),
+        ],
+    }])
+    .unwrap();
+    let value = Value::Map(vec![
+        (0, s("a\"b")),
+        (1, s("lead & more")),
+        (2, Value::List(vec![s("1"), s("<2>")])),
+    ]);
+    assert_eq!(render(&plan, &value), buf);
+    let mut empty = String::new();
+    open(&mut empty, "e");
+    Body::new(&mut empty, 3, "  ").close(&mut empty, "e");
+    assert_eq!(
+        empty, "<e>  </e>",
+        "text without children is kept as written"
+    );
+}

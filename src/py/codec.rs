@@ -206,6 +206,147 @@ fn from_model(
     Ok(Some(Value::Map(fields)))
 }
 
+/// A primitive value as the text the renderer writes, when it is plain (see
+/// [`plain_primitive`]): borrowed from the `str` itself, or from its `str()`.
+enum Plain<'py> {
+    Static(&'static str),
+    Text(Bound<'py, PyString>),
+}
+
+impl Plain<'_> {
+    fn as_str(&self) -> PyResult<&str> {
+        match self {
+            Self::Static(text) => Ok(text),
+            Self::Text(text) => text.to_str(),
+        }
+    }
+}
+
+fn plain_text<'py>(value: &Bound<'py, PyAny>) -> PyResult<Option<Plain<'py>>> {
+    if value.is_none() {
+        return Ok(Some(Plain::Static("")));
+    }
+    if let Ok(text) = value.cast_exact::<PyString>() {
+        return Ok(Some(Plain::Text(text.clone())));
+    }
+    if let Ok(flag) = value.cast_exact::<PyBool>() {
+        return Ok(Some(Plain::Static(if flag.is_true() {
+            "true"
+        } else {
+            "false"
+        })));
+    }
+    let finite = match value.cast_exact::<PyFloat>() {
+        Ok(number) => number.value().is_finite(),
+        Err(_) => value.is_exact_instance_of::<PyInt>(),
+    };
+    Ok(if finite {
+        Some(Plain::Text(value.str()?))
+    } else {
+        None
+    })
+}
+
+/// Write the pretty XML of `instance` (model `model` of a flat plan, element `tag` at depth
+/// `level`) straight from its `__dict__`: what `render(from_model(...))` writes, without the
+/// intermediate trees. False (with `buf` partly written) where `from_model` gives `None`.
+fn write_model(
+    plan: &PyCodecPlan,
+    model: usize,
+    instance: &Bound<'_, PyAny>,
+    tag: &str,
+    level: usize,
+    buf: &mut String,
+) -> PyResult<bool> {
+    let py = instance.py();
+    let Some(classes) = &plan.classes else {
+        return Ok(false);
+    };
+    if !instance.get_type().is(classes[model].bind(py)) {
+        return Ok(false);
+    }
+    let Ok(dict) = instance
+        .getattr(intern!(py, "__dict__"))?
+        .cast_into::<PyDict>()
+    else {
+        return Ok(false);
+    };
+    let fields = &plan.plan.models()[model].fields;
+    let keys = &plan.render_keys[model];
+    let value_of = |index: usize| dict.get_item(keys[index].bind(py));
+    codec::open(buf, tag);
+    let mut text = Plain::Static("");
+    for (index, field) in fields.iter().enumerate() {
+        if matches!(field.kind, Kind::Element { .. }) {
+            continue;
+        }
+        let Some(value) = value_of(index)? else {
+            return Ok(false);
+        };
+        let Some(written) = plain_text(&value)? else {
+            return Ok(false);
+        };
+        match &field.kind {
+            Kind::Attr(name) => codec::attribute(buf, name, written.as_str()?),
+            _ => text = written,
+        }
+    }
+    let mut body = codec::Body::new(buf, level, text.as_str()?);
+    for (index, field) in fields.iter().enumerate() {
+        let Kind::Element { name, item, many } = &field.kind else {
+            continue;
+        };
+        let Some(value) = value_of(index)? else {
+            return Ok(false);
+        };
+        if *many {
+            if value.is_none() {
+                continue;
+            }
+            let Ok(list) = value.cast_exact::<PyList>() else {
+                return Ok(false);
+            };
+            for entry in list.iter() {
+                if !write_child(plan, *item, &entry, name, level, &mut body, buf)? {
+                    return Ok(false);
+                }
+            }
+        } else if !write_child(plan, *item, &value, name, level, &mut body, buf)? {
+            return Ok(false);
+        }
+    }
+    body.close(buf, tag);
+    Ok(true)
+}
+
+/// One child element `name` of an element at depth `level` written by [`write_model`].
+fn write_child(
+    plan: &PyCodecPlan,
+    item: Item,
+    value: &Bound<'_, PyAny>,
+    name: &str,
+    level: usize,
+    body: &mut codec::Body<'_>,
+    buf: &mut String,
+) -> PyResult<bool> {
+    match item {
+        Item::Text => {
+            let Some(written) = plain_text(value)? else {
+                return Ok(false);
+            };
+            body.before_child(buf);
+            codec::open(buf, name);
+            codec::Body::new(buf, level + 1, written.as_str()?).close(buf, name);
+            Ok(true)
+        }
+        Item::Model(_) if value.is_none() => Ok(true),
+        Item::Model(model) => {
+            body.before_child(buf);
+            write_model(plan, model, value, name, level + 1, buf)
+        }
+    }
+}
+
 fn item_value(
     plan: &PyCodecPlan,
     item: Item,
@@ -396,6 +537,13 @@ fn compact_bytes(py: Python<'_>, plan: &Plan, value: &Value<'_>) -> Py<pyo3::typ
 impl PyCodecPlan {
     /// `render_model` for the other bindings (no Python call).
     pub(crate) fn render_instance(&self, instance: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+        if self.plan.is_flat() {
+            let mut buf = String::with_capacity(256);
+            let tag = &self.plan.models()[0].tag;
+            if write_model(self, 0, instance, tag, 0, &mut buf)? {
+                return Ok(Some(buf));
+            }
+        }
         Ok(from_model(self, 0, instance)?.map(|value| codec::render(&self.plan, &value)))
     }
 }
