@@ -197,8 +197,20 @@ impl std::error::Error for CodecError {}
 /// Read the element `text` (start tag to end tag) with `plan`: the field map of its root
 /// model. Elements may nest at most `max_depth` deep.
 pub fn parse<'a>(plan: &Plan, text: &'a str, max_depth: usize) -> Result<Value<'a>, CodecError> {
-    let tree = tree::build(text, max_depth)?;
-    Ok(Value::Map(read_model(plan, &tree, 0, 0)))
+    parse_with(&mut tree::Builder::default(), plan, text, max_depth)
+}
+
+/// [`parse`] with a [`tree::Builder`] kept from one element of a text to the next.
+pub fn parse_with<'a>(
+    builder: &mut tree::Builder<'a>,
+    plan: &Plan,
+    text: &'a str,
+    max_depth: usize,
+) -> Result<Value<'a>, CodecError> {
+    let tree = builder.build(text, max_depth)?;
+    let value = Value::Map(read_model(plan, &tree, 0, 0));
+    builder.recycle(tree);
+    Ok(value)
 }
 
 /// The first child of `node` named `name` (wrapper lookup: never consumed).

@@ -122,6 +122,7 @@ impl<'a> Token<'a> {
 }
 
 /// The tokens of an element's text, with the raw attributes of every start tag.
+#[derive(Default)]
 struct Tokens<'a> {
     list: Vec<Token<'a>>,
     attrs: Vec<(&'a str, &'a str)>,
@@ -296,13 +297,12 @@ fn markup<'a>(
     }
 }
 
-fn tokenize(s: &str) -> Tokens<'_> {
+fn tokenize<'a>(s: &'a str, tokens: &mut Tokens<'a>) {
     let bytes = s.as_bytes();
-    let mut tokens = Tokens {
-        list: Vec::with_capacity(s.len() / 8 + 4),
-        attrs: Vec::new(),
-        starts: 0,
-    };
+    tokens.list.clear();
+    tokens.list.reserve(s.len() / 8 + 4);
+    tokens.attrs.clear();
+    tokens.starts = 0;
     let mut text_start = 0;
     let mut i = 0;
     while let Some(found) = memchr::memchr(b'<', &bytes[i..]) {
@@ -322,7 +322,6 @@ fn tokenize(s: &str) -> Tokens<'_> {
     if text_start < s.len() {
         tokens.list.push(Token::new(Kind::Text, &s[text_start..]));
     }
-    tokens
 }
 
 /// How many start tags of each name are open. An element holds few distinct names, so they
@@ -416,27 +415,59 @@ fn pair(tokens: &mut [Token<'_>], stack: &mut Vec<usize>) {
 /// Build the tree of the element `s` (its text from `<` of the start tag to `>` of the end
 /// tag), nested at most `max_depth` elements deep.
 pub fn build(s: &str, max_depth: usize) -> Result<Tree<'_>, CodecError> {
-    if has_declaration(s) {
-        return Err(CodecError::Declaration);
+    Builder::default().build(s, max_depth)
+}
+
+/// Builds trees of several elements of one text, reusing its working memory (and that of
+/// the trees given back with [`Builder::recycle`]) from one element to the next.
+#[derive(Default)]
+pub struct Builder<'a> {
+    tokens: Tokens<'a>,
+    stack: Vec<usize>,
+    spare: Option<Tree<'a>>,
+}
+
+impl<'a> Builder<'a> {
+    /// [`build`], with this builder's memory.
+    pub fn build(&mut self, s: &'a str, max_depth: usize) -> Result<Tree<'a>, CodecError> {
+        if has_declaration(s) {
+            return Err(CodecError::Declaration);
+        }
+        if s.len() >= NONE as usize {
+            return Err(CodecError::TooLarge(s.len())); // past the tree's `u32` indices
+        }
+        tokenize(s, &mut self.tokens);
+        let mut tree = self.spare.take().unwrap_or(Tree {
+            nodes: Vec::new(),
+            attrs: Vec::new(),
+        });
+        tree.nodes.clear();
+        tree.attrs.clear();
+        tree.nodes.reserve(self.tokens.starts);
+        tree.attrs.reserve(self.tokens.attrs.len());
+        fill(&mut tree, &mut self.tokens, &mut self.stack, max_depth)?;
+        Ok(tree)
     }
-    if s.len() >= NONE as usize {
-        return Err(CodecError::TooLarge(s.len())); // past the tree's `u32` indices
+
+    /// Give back a tree this builder built, for its memory to serve the next one.
+    pub fn recycle(&mut self, tree: Tree<'a>) {
+        self.spare = Some(tree);
     }
-    let Tokens {
-        list: mut tokens,
-        attrs: raw_attrs,
-        starts,
-    } = tokenize(s);
-    let mut stack: Vec<usize> = Vec::new();
-    pair(&mut tokens, &mut stack);
+}
+
+fn fill<'a>(
+    tree: &mut Tree<'a>,
+    tokens: &mut Tokens<'a>,
+    stack: &mut Vec<usize>,
+    max_depth: usize,
+) -> Result<(), CodecError> {
+    let raw_attrs = &tokens.attrs;
+    let tokens = &mut tokens.list;
+    pair(tokens, stack);
     if !matches!(tokens.first(), Some(t) if matches!(t.kind, Kind::Start | Kind::Empty) && t.paired)
     {
         return Err(CodecError::NotAnElement);
     }
-    let mut tree = Tree {
-        nodes: Vec::with_capacity(starts),
-        attrs: Vec::with_capacity(raw_attrs.len()),
-    };
     stack.clear();
     for (index, token) in tokens.iter().enumerate() {
         if index > 0 && stack.is_empty() {
@@ -445,7 +476,7 @@ pub fn build(s: &str, max_depth: usize) -> Result<Tree<'_>, CodecError> {
         let as_text = match token.kind {
             Kind::Text => Some(token.raw),
             Kind::Cdata => {
-                if let Some(node) = text_target(&mut tree.nodes, &stack) {
+                if let Some(node) = text_target(&mut tree.nodes, stack) {
                     if node.text.is_empty() && memchr::memchr(b'\r', token.raw.as_bytes()).is_none()
                     {
                         node.text = Cow::Borrowed(token.raw);
@@ -499,7 +530,7 @@ pub fn build(s: &str, max_depth: usize) -> Result<Tree<'_>, CodecError> {
             }
         };
         if let Some(raw) = as_text {
-            if let Some(node) = text_target(&mut tree.nodes, &stack) {
+            if let Some(node) = text_target(&mut tree.nodes, stack) {
                 if node.text.is_empty() {
                     node.text = decoded(raw, false);
                 } else {
@@ -508,7 +539,7 @@ pub fn build(s: &str, max_depth: usize) -> Result<Tree<'_>, CodecError> {
             }
         }
     }
-    Ok(tree)
+    Ok(())
 }
 
 /// `raw` decoded as [`decode_into`] does, borrowed when there is nothing to decode.

@@ -463,6 +463,7 @@ impl PyCodecPlan {
         let mut starts = CharToByte::new(whole);
         let found = PyList::empty(py);
         let failed = PyList::empty(py);
+        let mut builder = codec::tree::Builder::default();
         for entry in spans.iter() {
             let (span, hollow): (Bound<'py, PySpan>, bool) = entry.extract()?;
             let (start, end) = span.get().range();
@@ -475,12 +476,13 @@ impl PyCodecPlan {
             if to == bytes.len() && char_count(&bytes[from..]) != chars {
                 return Err(outside());
             }
-            let outcome = match codec::parse(&self.plan, &whole[from..to], max_depth) {
-                Ok(value) => validate
-                    .call1((to_py(py, self, 0, &value)?,))
-                    .map_err(|err| (err, false)),
-                Err(err) => Err((PyErr::from(err), true)),
-            };
+            let outcome =
+                match codec::parse_with(&mut builder, &self.plan, &whole[from..to], max_depth) {
+                    Ok(value) => validate
+                        .call1((to_py(py, self, 0, &value)?,))
+                        .map_err(|err| (err, false)),
+                    Err(err) => Err((PyErr::from(err), true)),
+                };
             match outcome {
                 Ok(model) => found.append(PyFound::at(model.unbind(), start, end, hollow))?,
                 // Only value errors are an element's failure; anything else is the caller's.

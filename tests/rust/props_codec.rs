@@ -3,7 +3,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-use _native::codec::{parse, render, tree, CodecError, Field, Item, Kind, ModelPlan, Plan, Value};
+use _native::codec::{
+    parse, parse_with, render, tree, CodecError, Field, Item, Kind, ModelPlan, Plan, Value,
+};
 use proptest::prelude::*;
 
 fn plan() -> Plan {
@@ -87,5 +89,19 @@ proptest! {
         // Whitespace-only text next to children is indentation in the output, like ElementTree.
         prop_assert_eq!(get(1), Some(Value::Str(x.into())));
         prop_assert_eq!(get(2), (!list.is_empty()).then_some(Value::List(list)));
+    }
+
+    #[test]
+    fn a_reused_builder_reads_each_element_as_a_fresh_one(
+        inners in prop::collection::vec(markup(), 1..6), depth in 1usize..8,
+    ) {
+        // One text holding several elements (some unreadable), read in turn with one builder.
+        let texts: Vec<String> = inners.iter().map(|inner| format!("<m a=\"v\">{inner}</m>")).collect();
+        let mut builder = tree::Builder::default();
+        let plan = plan();
+        for (inner, text) in inners.iter().zip(&texts) {
+            prop_assert_eq!(parse_with(&mut builder, &plan, text, depth), parse(&plan, text, depth));
+            prop_assert_eq!(parse_with(&mut builder, &plan, inner, depth), parse(&plan, inner, depth));
+        }
     }
 }
