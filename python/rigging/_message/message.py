@@ -27,7 +27,7 @@ from rigging._message.content import (
     Role,
     drop_unresolved,
 )
-from rigging._message.parts import add_parts, strip_parts
+from rigging._message.parts import add_parts, render_plan, strip_parts
 from rigging._message.tool_calls import ToolCall
 from rigging._model.base import Model, ModelT, class_info
 from rigging._model.extract import build
@@ -96,7 +96,13 @@ def _parse_alone(message: Message, cls: type[ModelT]) -> _Alone[ModelT]:
     except (ValidationError, XmlContentError, ValueError):
         return None, spans
     start, stop = span.start, span.end
-    pretty = model.to_pretty_xml()
+    plan = render_plan(cls)
+    try:
+        pretty = None if plan is None else plan.render_model(model)
+    except UnicodeEncodeError:  # lone surrogates: `to_pretty_xml` renders them its way
+        pretty = None
+    if pretty is None:
+        pretty = model.to_pretty_xml()
     fields_set = message.__pydantic_fields_set__
     if stop - start != len(pretty) or not text.startswith(pretty, start):
         values["all_content"] = text[:start] + pretty + text[stop:]

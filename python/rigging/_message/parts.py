@@ -25,7 +25,7 @@ from rigging._model.plan import codec_of
 if t.TYPE_CHECKING:
     from rigging._message.message import Message
 
-__all__ = ["add_parts", "assign", "make_part", "strip_parts"]
+__all__ = ["add_parts", "assign", "make_part", "render_plan", "strip_parts"]
 
 
 def make_part(model: Model, where: slice) -> ParsedMessagePart:
@@ -58,11 +58,12 @@ def _same_text(text: str, start: int, stop: int, pretty: str) -> bool:
     return stop - start == len(pretty) and text.startswith(pretty, start)
 
 
-def _render_plan(cls: type[Model]) -> _native.CodecPlan | None:
-    """The plan `rigging._native.place_parts` may render instances of ``cls`` with.
+def render_plan(cls: type[Model]) -> _native.CodecPlan | None:
+    """The plan whose ``render_model`` may stand in for ``cls.to_pretty_xml``.
 
-    Only for classes whose `Model.to_pretty_xml` is their plan's ``render_model``: neither
-    simple nor overriding it, and with a plan that renders (not ``skip_empty``).
+    Used by `rigging._native.place_parts` and the one-element parsing path. Only for
+    classes whose `Model.to_pretty_xml` is their plan's ``render_model``: neither simple nor
+    overriding it, and with a plan that renders (not ``skip_empty``).
     """
     if cls.to_pretty_xml is not Model.to_pretty_xml or class_info(cls).simple_field:
         return None
@@ -109,7 +110,7 @@ def add_parts(message: Message, found: t.Sequence[Found[Model]]) -> None:
         [(part.slice_.start, part.slice_.stop) for part in old],
         found if isinstance(found, list) else list(found),
         (ParsedMessagePart, "model", "slice_", shared_fields_set(ParsedMessagePart)),
-        _render_plan,
+        render_plan,
     )
     if parts is None:  # every model was recorded already
         return

@@ -82,6 +82,9 @@ class ClassInfo:
     tags: _native.Tags | None = None
     """``rigging._native.Tags([tag])`` for `scan` (None when the tag is not a valid name, so
     scanning raises the `ScanError` that names it)."""
+    owner: type | None = None
+    """The class these facts are about (a subclass finds its parent's through ``getattr``
+    and computes its own)."""
 
 
 _INFO_ATTR = "__rigging_class_info__"
@@ -188,8 +191,8 @@ def _ensure_valid_once(cls: type[Model]) -> bool:
 def class_info(cls: type[Model]) -> ClassInfo:
     """The cached `ClassInfo` of a model class.
 
-    The facts are stored on the class itself (in its own ``__dict__``, so a subclass never
-    sees its parent's), which makes the lookup one dict access.
+    The facts are stored on the class itself and carry their owner, so the lookup is one
+    cached class attribute access (a subclass seeing its parent's computes its own).
 
     Args:
         cls: A `Model` subclass.
@@ -197,8 +200,8 @@ def class_info(cls: type[Model]) -> ClassInfo:
     Returns:
         Its tag, simple field and rendering shortcut.
     """
-    info: ClassInfo | None = cls.__dict__.get(_INFO_ATTR)
-    if info is None:
+    info: ClassInfo | None = getattr(cls, _INFO_ATTR, None)
+    if info is None or info.owner is not cls:
         field = _simple_field(cls)
         shortcut = _shortcut(cls, field)
         info = ClassInfo(
@@ -213,6 +216,7 @@ def class_info(cls: type[Model]) -> ClassInfo:
                 else None
             ),
             tags=_compiled_tags(str(cls.__xml_tag__)),
+            owner=cls,
         )
         type.__setattr__(cls, _INFO_ATTR, info)
     return info

@@ -256,9 +256,10 @@ def codec_of(cls: type[BaseXmlModel]) -> Codec | None:
     Returns:
         The plan (compiled on first use and cached on the class).
     """
-    found = cls.__dict__.get(_ATTR)
-    if found is None:
-        found = _cached(cls)
+    found = getattr(cls, _ATTR, None)  # one cached lookup on the hot path...
+    if type(found) is Codec and found.models[0][0] is cls:
+        return found
+    found = _cached(cls)  # ...and the class's own entry otherwise (a subclass, a reason)
     return found if type(found) is Codec else None
 
 
