@@ -14,6 +14,7 @@ from pydantic_xml import element as xml_element
 from pydantic_xml.element import XmlElementReader
 
 from rigging import _native, parsing
+from rigging._model.base import class_info
 from rigging._model.plan import codec_of, fallback_reason
 from rigging.error import XmlContentError
 from rigging.message import Message
@@ -494,3 +495,30 @@ def test_normalising_many_parts_keeps_an_overridden_to_pretty_xml() -> None:
         '<SHOUTED FILE="C" LINE="3"></SHOUTED>'
     )
     assert [message.content[p.slice_] for p in message.parts] == [m.to_pretty_xml() for m in found]
+
+
+class _Base(Model, tag="base"):
+    name: str = attr()
+    note: str = element(default="")
+
+
+class _Derived(_Base, tag="derived"):
+    size: int = element()
+
+
+def test_a_subclass_has_its_own_plan_and_facts_after_its_parent_was_used() -> None:
+    parent = Message("assistant", '<base name="a"><note>n</note></base>').parse(_Base)
+    assert parent.name == "a"
+    assert class_info(_Base).tag == "base"
+    # The parent's facts and plan are reachable from the subclass by attribute lookup; the
+    # subclass must still get its own.
+    assert class_info(_Derived).tag == "derived"
+    assert class_info(_Derived).owner is _Derived
+    plan = codec_of(_Derived)
+    assert plan is not None
+    assert plan is not codec_of(_Base)
+    child = Message("assistant", '<derived name="b"><size>3</size></derived>').parse(_Derived)
+    assert (child.name, child.size) == ("b", 3)
+    assert str(child) == '<derived name="b">\n  <note></note>\n  <size>3</size>\n</derived>'
+    assert codec_of(_Base) is not None
+    assert class_info(_Base).owner is _Base
