@@ -464,6 +464,41 @@ def test_extract_refuses_spans_of_another_text_and_leaves_surrogates_to_the_call
     assert parsing.parse(lone, Finding)[0].id == "F-1"  # the one-at-a-time path
 
 
+def test_extract_all_scans_once_and_reads_each_tag_with_its_entry() -> None:
+    invalid = '<finding id="F-3"><severity>low</severity></finding>'
+    text = f"é😀 {FINDING} <spot file='a' line='1'/> {invalid} <answer>x</answer>"
+    validate = Finding.__pydantic_validator__.validate_python
+    codec = codec_of(Finding)
+    assert codec is not None
+    tags = _native.Tags(["finding", "answer", "missing", "finding"])
+    done = _native.extract_all(text, tags, [(codec.native, validate), None, None, None])
+    assert done is not None
+    read, answers, missing, again = done
+    assert isinstance(read, tuple)
+    found, failed, count = read
+    assert count == 2
+    assert [item.model.id for item in found] == ["F-1"]
+    assert [text[item.slice] for item in found] == [FINDING]
+    [(span, exc, unreadable)] = failed
+    assert (text[span.slice], span.tag, unreadable) == (invalid, "finding", False)
+    assert isinstance(exc, ValidationError)
+    # Entries without a plan get the candidates, as `candidates` gives them.
+    assert answers == _native.candidates(text, ["answer"])[0]
+    assert missing == []
+    assert again == _native.candidates(text, ["finding"])[0]
+
+
+def test_extract_all_checks_its_entries_and_leaves_surrogates_to_the_caller() -> None:
+    codec = codec_of(Finding)
+    assert codec is not None
+    entry = (codec.native, Finding.__pydantic_validator__.validate_python)
+    with pytest.raises(ValueError, match="expected 2 entries, one per tag"):
+        _native.extract_all(FINDING, _native.Tags(["finding", "x"]), [entry])
+    lone = f"\ud800 {FINDING}"
+    assert _native.extract_all(lone, _native.Tags(["finding"]), [entry]) is None
+    assert Message("assistant", lone).parse(Finding).id == "F-1"  # the one-at-a-time path
+
+
 def test_found_is_a_plain_value() -> None:
     model = Location(file="a", line=1)
     found = _native.Found(model, slice(3, 9), False)

@@ -62,6 +62,31 @@ def has_indented_line(text: str) -> bool:
 
 _ModelT = TypeVar("_ModelT")
 
+def extract_all(
+    text: str,
+    tags: Tags,
+    entries: Sequence[tuple[CodecPlan, Callable[[dict[str, Any]], Any]] | None],
+    max_depth: int = ...,
+) -> (
+    list[
+        tuple[list[Found[Any]], list[tuple[Span, ValueError, builtins.bool]], int]
+        | list[tuple[Span, builtins.bool]]
+    ]
+    | None
+):
+    """`candidates` of ``tags`` in ``text`` from one scan, each tag's read by its entry.
+
+    ``entries`` has one entry per name of ``tags``: ``(plan, validate)`` gives that tag's
+    ``(found, failed, count)``, as `CodecPlan.extract` would for its candidates plus how
+    many candidates there were; None gives the candidates themselves. No `Span` is made for
+    a candidate that was read, only for a failure. None when ``text`` holds lone surrogates
+    (the caller then scans with `candidates`).
+
+    Raises:
+        ValueError: ``entries`` is not one per name.
+        Exception: Any error ``validate`` raised that is not a ``ValueError``.
+    """
+
 @final
 class Found(Generic[_ModelT]):
     """A model built from one element of a text (immutable).

@@ -20,11 +20,12 @@ from pydantic import ValidationError
 
 from rigging import _native
 from rigging._exports import public_dir as _public_dir
-from rigging._model.base import Model, ModelT, class_info
+from rigging._model.base import Model, ModelT
 from rigging._model.extract import (
+    Extracted,
     Found,
-    candidates_of,
     extract,
+    extract_many,
     first_filled,
     prefer_filled,
 )
@@ -40,6 +41,7 @@ def found_many(
     text: str,
     *types: type[Model],
     fail_on_missing: bool,
+    done: Extracted | None = None,
     spans: list[tuple[_native.Span, bool]] | None = None,
 ) -> list[Found[Model]]:
     """Results of several model types, hollow ones dropped per type when filled ones exist.
@@ -48,24 +50,32 @@ def found_many(
         text: The text to search.
         *types: The model classes.
         fail_on_missing: Raise the first failure instead of skipping that type.
-        spans: With one type, its candidates in ``text`` when already found (see
-            `rigging._model.extract.extract`).
+        done: With one type, its `rigging._model.extract.extract_planned` answer when
+            already computed.
+        spans: With one type without a plan, its candidates in ``text`` when already found.
 
     Returns:
         The results of all types, stably sorted by position.
     """
     if len(types) == 1:  # one type: extract's results are already in document order
         try:
-            return prefer_filled(extract(types[0], text, spans))
+            return prefer_filled(extract(types[0], text, spans, done))
         except _PARSE_ERRORS:
             if fail_on_missing:
                 raise
             return []
     results: list[Found[Model]] = []
-    each = candidates_of(text, [class_info(model_type) for model_type in types])
+    each = extract_many(text, types)
     for index, model_type in enumerate(types):
         try:
-            found = extract(model_type, text, None if each is None else each[index])
+            if each is None:
+                found = extract(model_type, text)
+            else:
+                given = each[index]
+                if isinstance(given, tuple):
+                    found = extract(model_type, text, done=given)
+                else:
+                    found = extract(model_type, text, spans=given)
             results.extend(prefer_filled(found))
         except _PARSE_ERRORS:
             if fail_on_missing:

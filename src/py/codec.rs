@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyType};
 
 use super::found::PyFound;
+use super::scan::{find_candidates, py_span, PyTags};
 use super::span::PySpan;
 use crate::codec::{self, Field, Item, Kind, ModelPlan, Plan, Value, MAX_DEPTH};
 use crate::offsets::{char_count, skip_chars, CharToByte};
@@ -458,41 +459,20 @@ impl PyCodecPlan {
         let Ok(whole) = text.to_str() else {
             return Ok(None);
         };
-        let bytes = whole.as_bytes();
-        // Candidates come in position order, so their starts convert in one forward sweep.
-        let mut starts = CharToByte::new(whole);
-        let found = PyList::empty(py);
-        let failed = PyList::empty(py);
-        let mut builder = codec::tree::Builder::default();
-        for entry in spans.iter() {
+        let items = spans.iter().map(|entry| {
             let (span, hollow): (Bound<'py, PySpan>, bool) = entry.extract()?;
             let (start, end) = span.get().range();
-            let outside =
-                || PyValueError::new_err(format!("span {start}:{end} is outside the text"));
-            let chars = end.saturating_sub(start);
-            let from = starts.byte_at(start).ok_or_else(outside)?;
-            let to = from + skip_chars(&bytes[from..], chars);
-            // `skip_chars` stops at the end of the text when it holds fewer characters.
-            if to == bytes.len() && char_count(&bytes[from..]) != chars {
-                return Err(outside());
-            }
-            let outcome =
-                match codec::parse_with(&mut builder, &self.plan, &whole[from..to], max_depth) {
-                    Ok(value) => validate
-                        .call1((to_py(py, self, 0, &value)?,))
-                        .map_err(|err| (err, false)),
-                    Err(err) => Err((PyErr::from(err), true)),
-                };
-            match outcome {
-                Ok(model) => found.append(PyFound::at(model.unbind(), start, end, hollow))?,
-                // Only value errors are an element's failure; anything else is the caller's.
-                Err((err, unreadable)) if err.is_instance_of::<PyValueError>(py) => {
-                    failed.append((span, err.into_value(py), unreadable))?;
-                }
-                Err((err, _)) => return Err(err),
-            }
-        }
-        Ok(Some((found, failed)))
+            Ok((start, end, hollow, span))
+        });
+        self.extract_items(
+            py,
+            whole,
+            items,
+            |span| Ok(span.into_any()),
+            validate,
+            max_depth,
+        )
+        .map(Some)
     }
 
     /// The pretty XML of a model instance read from its own fields, or `None` when that is
@@ -537,6 +517,53 @@ fn compact_bytes(py: Python<'_>, plan: &Plan, value: &Value<'_>) -> Py<pyo3::typ
 }
 
 impl PyCodecPlan {
+    /// `extract`'s loop over `(start, end, hollow, span)` items in position order (code
+    /// points of `whole`); `span_of` makes the `Span` reported with a failure.
+    fn extract_items<'py, S>(
+        &self,
+        py: Python<'py>,
+        whole: &str,
+        items: impl IntoIterator<Item = PyResult<(usize, usize, bool, S)>>,
+        span_of: impl Fn(S) -> PyResult<Bound<'py, PyAny>>,
+        validate: &Bound<'py, PyAny>,
+        max_depth: usize,
+    ) -> PyResult<Extracted<'py>> {
+        let bytes = whole.as_bytes();
+        // Candidates come in position order, so their starts convert in one forward sweep.
+        let mut starts = CharToByte::new(whole);
+        let found = PyList::empty(py);
+        let failed = PyList::empty(py);
+        let mut builder = codec::tree::Builder::default();
+        for item in items {
+            let (start, end, hollow, span) = item?;
+            let outside =
+                || PyValueError::new_err(format!("span {start}:{end} is outside the text"));
+            let chars = end.saturating_sub(start);
+            let from = starts.byte_at(start).ok_or_else(outside)?;
+            let to = from + skip_chars(&bytes[from..], chars);
+            // `skip_chars` stops at the end of the text when it holds fewer characters.
+            if to == bytes.len() && char_count(&bytes[from..]) != chars {
+                return Err(outside());
+            }
+            let outcome =
+                match codec::parse_with(&mut builder, &self.plan, &whole[from..to], max_depth) {
+                    Ok(value) => validate
+                        .call1((to_py(py, self, 0, &value)?,))
+                        .map_err(|err| (err, false)),
+                    Err(err) => Err((PyErr::from(err), true)),
+                };
+            match outcome {
+                Ok(model) => found.append(PyFound::at(model.unbind(), start, end, hollow))?,
+                // Only value errors are an element's failure; anything else is the caller's.
+                Err((err, unreadable)) if err.is_instance_of::<PyValueError>(py) => {
+                    failed.append((span_of(span)?, err.into_value(py), unreadable))?;
+                }
+                Err((err, _)) => return Err(err),
+            }
+        }
+        Ok((found, failed))
+    }
+
     /// `render_model` for the other bindings (no Python call).
     pub(crate) fn render_instance(&self, instance: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
         if self.plan.is_flat() {
@@ -550,6 +577,57 @@ impl PyCodecPlan {
     }
 }
 
+/// One `extract_all` entry: a tag's plan and validator, or nothing (candidates wanted).
+type Entry<'py> = Option<(Bound<'py, PyCodecPlan>, Bound<'py, PyAny>)>;
+
+/// Scan `text` once for `tags` and, per tag, parse and validate its candidates with its
+/// entry's plan (documented in `_native.pyi`); `None` when `text` holds lone surrogates.
+#[pyfunction]
+#[pyo3(signature = (text, tags, entries, max_depth = MAX_DEPTH))]
+#[allow(clippy::needless_pass_by_value)] // PyO3 extracts the sequence into an owned Vec
+fn extract_all<'py>(
+    py: Python<'py>,
+    text: &Bound<'py, PyString>,
+    tags: &Bound<'py, PyTags>,
+    entries: Vec<Entry<'py>>,
+    max_depth: usize,
+) -> PyResult<Option<Vec<Bound<'py, PyAny>>>> {
+    let Ok(whole) = text.to_str() else {
+        return Ok(None);
+    };
+    let tags = tags.get();
+    if entries.len() != tags.name_strs().len() {
+        return Err(PyValueError::new_err(format!(
+            "expected {} entries, one per tag",
+            tags.name_strs().len()
+        )));
+    }
+    let names = tags.name_strs();
+    let found = find_candidates(py, whole, tags.set());
+    let mut out = Vec::with_capacity(entries.len());
+    for (entry, candidates) in entries.iter().zip(found) {
+        let span_of =
+            |span: crate::scan::Span| Ok(Bound::new(py, py_span(py, names, &span))?.into_any());
+        let Some((plan, validate)) = entry else {
+            let spans = candidates
+                .iter()
+                .map(|c| Ok((span_of(c.span)?, c.hollow)))
+                .collect::<PyResult<Vec<_>>>()?;
+            out.push(PyList::new(py, spans)?.into_any());
+            continue;
+        };
+        let count = candidates.len();
+        let items = candidates
+            .into_iter()
+            .map(|c| Ok((c.span.start, c.span.end, c.hollow, c.span)));
+        let (models, failed) = plan
+            .get()
+            .extract_items(py, whole, items, span_of, validate, max_depth)?;
+        out.push((models, failed, count).into_pyobject(py)?.into_any());
+    }
+    Ok(Some(out))
+}
+
 /// Whether a line of `text` starts with a space or a tab (documented in `_native.pyi`).
 #[pyfunction]
 fn has_indented_line(text: &str) -> bool {
@@ -559,6 +637,7 @@ fn has_indented_line(text: &str) -> bool {
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyCodecPlan>()?;
     m.add_function(wrap_pyfunction!(has_indented_line, m)?)?;
+    m.add_function(wrap_pyfunction!(extract_all, m)?)?;
     m.add("CODEC_MAX_DEPTH", MAX_DEPTH)?;
     Ok(())
 }

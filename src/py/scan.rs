@@ -25,7 +25,7 @@ fn tag_names(py: Python<'_>, tags: &TagSet) -> Vec<Py<PyString>> {
 }
 
 /// One Rust span as a Python span (tag index to the shared name string).
-fn py_span(py: Python<'_>, names: &[Py<PyString>], s: &core::Span) -> PySpan {
+pub(crate) fn py_span(py: Python<'_>, names: &[Py<PyString>], s: &core::Span) -> PySpan {
     let tag = names
         .get(s.tag)
         .map_or_else(|| PyString::new(py, "").unbind(), |name| name.clone_ref(py));
@@ -102,6 +102,30 @@ pub(crate) struct PyTags {
     names: Vec<Py<PyString>>,
 }
 
+impl PyTags {
+    pub(crate) fn set(&self) -> &TagSet {
+        &self.set
+    }
+
+    /// One Python `str` per name of the set.
+    pub(crate) fn name_strs(&self) -> &[Py<PyString>] {
+        &self.names
+    }
+}
+
+/// [`core::candidates`], with the GIL released for long texts.
+pub(crate) fn find_candidates(
+    py: Python<'_>,
+    text: &str,
+    set: &TagSet,
+) -> Vec<Vec<core::Candidate>> {
+    if text.len() > DETACH_BYTES {
+        py.detach(|| core::candidates(text, set))
+    } else {
+        core::candidates(text, set)
+    }
+}
+
 #[pymethods]
 impl PyTags {
     #[new]
@@ -154,15 +178,8 @@ fn candidates<'py>(
     tags: &Bound<'_, PyAny>,
 ) -> PyResult<Bound<'py, PyList>> {
     let text = text_of(text)?;
-    let find = |set: &TagSet| {
-        if text.len() > DETACH_BYTES {
-            py.detach(|| core::candidates(&text, set))
-        } else {
-            core::candidates(&text, set)
-        }
-    };
     let per_tag = |set: &TagSet, names: &[Py<PyString>]| {
-        let lists = find(set)
+        let lists = find_candidates(py, &text, set)
             .iter()
             .map(|found| {
                 PyList::new(

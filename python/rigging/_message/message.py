@@ -30,7 +30,7 @@ from rigging._message.content import (
 from rigging._message.parts import add_parts, render_plan, strip_parts
 from rigging._message.tool_calls import ToolCall
 from rigging._model.base import Model, ModelT, class_info
-from rigging._model.extract import build
+from rigging._model.extract import Extracted, build, extract_planned
 from rigging._model.fast import SharedFieldsSet, construct, own_fields_set_for
 from rigging._surrogates import dump_json
 from rigging._uuid import uuid4
@@ -65,9 +65,10 @@ _set = object.__setattr__
 _INIT_FIELDS_SET = SharedFieldsSet(("role", "all_content", "parts", "tool_calls", "tool_call_id"))
 
 
-#: `_parse_alone`'s answer: the model, or None with the candidates it found (None when it
-#: did not scan), which the general path then takes instead of scanning again.
-_Alone = tuple["ModelT | None", "list[tuple[_native.Span, bool]] | None"]
+#: `_parse_alone`'s answer: the model, or None with what it found for the general path to
+#: take instead of scanning again: the native extraction of a planned class, or the
+#: candidates of another (both None when it did not scan).
+_Alone = tuple["ModelT | None", "Extracted | None", "list[tuple[_native.Span, bool]] | None"]
 
 
 def _parse_alone(message: Message, cls: type[ModelT]) -> _Alone[ModelT]:
@@ -81,21 +82,30 @@ def _parse_alone(message: Message, cls: type[ModelT]) -> _Alone[ModelT]:
     values = message.__dict__
     text = values.get("all_content")
     if type(text) is not str or values.get("parts"):
-        return None, None
+        return None, None, None
     if type(message) is not Message and type(message).model_config.get("validate_assignment"):
-        return None, None  # assignments must go through validation: the general path does them
+        return None, None, None  # assignments go through validation: the general path does them
     info = class_info(cls)
     if not info.ready or info.tags is None:
-        return None, None
-    spans = _native.candidates(text, info.tags)[0]
-    if len(spans) != 1:
-        return None, spans
-    span = spans[0][0]
-    try:
-        model = build(cls, info, text, span)
-    except (ValidationError, XmlContentError, ValueError):
-        return None, spans
-    start, stop = span.start, span.end
+        return None, None, None
+    done = extract_planned(cls, info, text)
+    if done is not None:
+        found, _, count = done
+        if count != 1 or len(found) != 1:
+            return None, done, None
+        model: ModelT = found[0].model
+        where = found[0].slice
+        start, stop = where.start, where.stop
+    else:
+        spans = _native.candidates(text, info.tags)[0]
+        if len(spans) != 1:
+            return None, None, spans
+        span = spans[0][0]
+        try:
+            model = build(cls, info, text, span)
+        except (ValidationError, XmlContentError, ValueError):
+            return None, None, spans
+        start, stop = span.start, span.end
     plan = render_plan(cls)
     try:
         pretty = None if plan is None else plan.render_model(model)
@@ -110,7 +120,7 @@ def _parse_alone(message: Message, cls: type[ModelT]) -> _Alone[ModelT]:
         stop = start + len(pretty)
     values["parts"] = [construct(ParsedMessagePart, {"model": model, "slice_": slice(start, stop)})]
     fields_set.add("parts")
-    return model, None
+    return model, None, None
 
 
 class Message(BaseModel):
@@ -510,12 +520,14 @@ class Message(BaseModel):
             ValueError: A found element crosses an element recorded before (neither holds the
                 other).
         """
-        spans = None
+        done = spans = None
         if len(types) == 1:
-            model, spans = _parse_alone(self, types[0])
+            model, done, spans = _parse_alone(self, types[0])
             if model is not None:
                 return [model]
-        found = found_many(self.content, *types, fail_on_missing=fail_on_missing, spans=spans)
+        found = found_many(
+            self.content, *types, fail_on_missing=fail_on_missing, done=done, spans=spans
+        )
         add_parts(self, found)
         return [item.model for item in found]
 

@@ -29,14 +29,22 @@ from pydantic import ValidationError
 from pydantic_xml.errors import ParsingError
 
 from rigging import _native
-from rigging._model.base import ClassInfo, ModelT, class_info
+from rigging._model.base import ClassInfo, Model, ModelT, class_info
 from rigging._model.fast import share_fields_set
 from rigging._model.plan import codec_of
 from rigging._surrogates import has_surrogates, restore, stand_in
 from rigging.error import MissingModelError, XmlContentError
 from rigging.util import truncate_string, unescape_xml
 
-__all__ = ["Found", "candidates_of", "extract", "first_filled", "prefer_filled"]
+__all__ = [
+    "Extracted",
+    "Found",
+    "extract",
+    "extract_many",
+    "extract_planned",
+    "first_filled",
+    "prefer_filled",
+]
 
 _DECLARATION = re.compile(r"<!\s*(?:DOCTYPE|ENTITY|ELEMENT|ATTLIST)", re.IGNORECASE)
 _CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
@@ -49,7 +57,7 @@ _BARE_AMP = re.compile(r"&(?!(?:amp|lt|gt|apos|quot|#[0-9]+|#x[0-9a-fA-F]+);)")
 Found = _native.Found
 """A model built from one element of a text: ``model``, ``slice`` (code points) and ``hollow``
 (the element had no text inside, such as an echoed ``<answer></answer>``). Native, so that
-`_extract_native` builds them in bulk."""
+`rigging._native.extract_all` builds them in bulk."""
 
 
 def _snippet(text: str, span: _native.Span) -> str:
@@ -187,8 +195,34 @@ def _longest(failures: list[tuple[int, Exception]]) -> Exception:
     return max(failures, key=lambda failure: failure[0])[1]
 
 
+#: `rigging._native.extract_all`'s answer for one planned class: the models found, the
+#: failures (span, error, unreadable) and how many candidates there were.
+Extracted = tuple[list["Found[t.Any]"], list[tuple[_native.Span, ValueError, bool]], int]
+
+
+def extract_planned(cls: type[Model], info: ClassInfo, text: str) -> Extracted | None:
+    """Scan ``text`` for ``cls``'s tag, then parse and validate each candidate (one call).
+
+    Returns:
+        What `extract` takes as ``done``; None when ``cls`` is simple or has no plan, or
+        ``text`` holds lone surrogates (`extract` then takes the general path).
+    """
+    if info.simple_field is not None or info.tags is None:
+        return None
+    codec = codec_of(cls)
+    if codec is None:
+        return None
+    done = _native.extract_all(
+        text, info.tags, [(codec.native, cls.__pydantic_validator__.validate_python)]
+    )
+    return None if done is None else t.cast("Extracted", done[0])
+
+
 def extract(
-    cls: type[ModelT], text: str, spans: list[tuple[_native.Span, bool]] | None = None
+    cls: type[ModelT],
+    text: str,
+    spans: list[tuple[_native.Span, bool]] | None = None,
+    done: Extracted | None = None,
 ) -> list[Found[ModelT]]:
     """Every valid element of ``cls``'s tag in ``text``, in document order.
 
@@ -196,7 +230,8 @@ def extract(
         cls: The model class.
         text: The text to search.
         spans: The candidates of the class's tag in ``text`` with whether each is hollow,
-            when already found (see `candidates_of`); found here otherwise.
+            when already found (see `extract_many`); found here otherwise.
+        done: The class's `extract_planned` answer, when already computed.
 
     Returns:
         The models with their slices, hollow ones included.
@@ -210,44 +245,39 @@ def extract(
     info = class_info(cls)
     if not info.ready:
         cls.ensure_valid()
+    if done is None and spans is None:
+        done = extract_planned(cls, info, text)
+    if done is not None:
+        found, failed, count = done
+        if not count:
+            raise MissingModelError(f"Failed to find '{cls.xml_tags()}' in message")
+        return _settled(cls, info.tag, text, found, failed)
     if spans is None:
         spans = _native.candidates(text, info.tags or [info.tag])[0]
     if not spans:
         raise MissingModelError(f"Failed to find '{cls.xml_tags()}' in message")
-    if info.simple_field is None:
-        codec = codec_of(cls)
-        if codec is not None:
-            return _extract_native(cls, info.tag, codec.native, text, spans)
     return _extract_each(cls, info.tag, text, spans, lambda span: build(cls, info, text, span))
 
 
-def _extract_native(
+def _settled(
     cls: type[ModelT],
     tag: str,
-    plan: _native.CodecPlan,
     text: str,
-    spans: list[tuple[_native.Span, bool]],
+    found: list[Found[ModelT]],
+    failed: list[tuple[_native.Span, ValueError, bool]],
 ) -> list[Found[ModelT]]:
-    """`extract`'s loop for a class with a codec plan.
+    """The models a native extraction found.
 
-    One native call parses and validates every candidate; only the failures are looked at here.
+    Raises:
+        Exception: The error of the longest failed candidate, when none was found.
     """
-    validate = t.cast(
-        "t.Callable[[dict[str, t.Any]], ModelT]", cls.__pydantic_validator__.validate_python
-    )
-    done = plan.extract(text, spans, validate)
-    if done is None:  # lone surrogates: one element at a time, putting them back
-        return _extract_each(
-            cls, tag, text, spans, lambda span: _build_native(cls, plan, tag, text, span)
+    if failed and not found:
+        raise _longest(
+            [
+                (span.end - span.start, _failure(exc, unreadable, cls, tag, text, span))
+                for span, exc, unreadable in failed
+            ]
         )
-    found, failed = done
-    if failed:
-        failures = [
-            (span.end - span.start, _failure(exc, unreadable, cls, tag, text, span))
-            for span, exc, unreadable in failed
-        ]
-        if not found:
-            raise _longest(failures)
     return found
 
 
@@ -290,24 +320,41 @@ def _extract_each(
     return found
 
 
-def candidates_of(
-    text: str, infos: t.Sequence[ClassInfo]
-) -> list[list[tuple[_native.Span, bool]]] | None:
-    """The candidates of several classes' tags in ``text``, from one scan.
+def extract_many(
+    text: str, types: t.Sequence[type[Model]]
+) -> list[Extracted | list[tuple[_native.Span, bool]]] | None:
+    """One scan of ``text`` for several classes' tags.
 
     Args:
         text: The text to search.
-        infos: The classes' `ClassInfo`.
+        types: The model classes.
 
     Returns:
-        Per class, the spans `extract` would find for it; None when a tag is not a valid name
-        (each `extract` then raises the `ScanError` that names it, in turn).
+        Per class, what `extract` takes: the `extract_planned` answer of a planned class, the
+        candidates (``spans``) of any other. None when a tag is not a valid name (each
+        `extract` then raises the `ScanError` that names it, in turn) or the text holds lone
+        surrogates.
     """
+    infos = [class_info(cls) for cls in types]
     if any(info.tags is None for info in infos):
         return None
-    names = list(dict.fromkeys(info.tag for info in infos))
-    found = dict(zip(names, _native.candidates(text, names), strict=True))
-    return [found[info.tag] for info in infos]
+    entries: list[tuple[_native.CodecPlan, t.Any] | None] = []
+    for cls, info in zip(types, infos, strict=True):
+        codec = None if info.simple_field is not None else codec_of(cls)
+        validate = cls.__pydantic_validator__.validate_python
+        entries.append(None if codec is None else (codec.native, validate))
+    names = tuple(info.tag for info in infos)
+    tags = _tag_sets.get(names)
+    if tags is None:
+        if len(_tag_sets) >= _TAG_SETS:
+            _tag_sets.clear()
+        tags = _tag_sets[names] = _native.Tags(list(names))
+    return _native.extract_all(text, tags, entries)
+
+
+#: Compiled tag sets of recent several-class calls, by their tags (bounded).
+_tag_sets: dict[tuple[str, ...], _native.Tags] = {}
+_TAG_SETS = 256
 
 
 def prefer_filled(found: list[Found[ModelT]]) -> list[Found[ModelT]]:
