@@ -73,14 +73,32 @@ enum Maker<'py> {
     /// `(cls, model_name, slice_name, fields_set)`: a pydantic model built as
     /// `rigging._model.fast.construct` builds one, without a Python call: `object.__new__`,
     /// then its `__dict__` of the two fields, the shared fields set, no extra, no private.
+    /// The three slots are written through their descriptors' `__set__` (found once).
     Construct {
         cls: Bound<'py, PyAny>,
         model_name: Bound<'py, PyString>,
         slice_name: Bound<'py, PyString>,
         fields_set: Bound<'py, PyAny>,
         new: Bound<'py, PyAny>,
-        set: Bound<'py, PyAny>,
+        slots: [Bound<'py, PyAny>; 3],
     },
+}
+
+/// The `__set__` of the descriptor of attribute `name` of `cls` (held by the first class of
+/// its MRO that defines the name): writes the slot as `object.__setattr__` would, without
+/// looking the name up each time.
+fn slot_setter<'py>(cls: &Bound<'py, PyAny>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+    let py = cls.py();
+    for klass in cls.getattr(intern!(py, "__mro__"))?.try_iter()? {
+        let own = klass?.getattr(intern!(py, "__dict__"))?;
+        if let Ok(descriptor) = own.get_item(name) {
+            return descriptor.getattr(intern!(py, "__set__"));
+        }
+    }
+    Err(PyTypeError::new_err(format!(
+        "{} has no {name} slot",
+        cls.repr()?
+    )))
 }
 
 impl<'py> Maker<'py> {
@@ -88,15 +106,21 @@ impl<'py> Maker<'py> {
         let Ok(spec) = make.cast::<PyTuple>() else {
             return Ok(Self::Call(make.clone()));
         };
-        let (cls, model_name, slice_name, fields_set) = spec.extract()?;
+        let (cls, model_name, slice_name, fields_set): (Bound<'py, PyAny>, _, _, _) =
+            spec.extract()?;
         let object = make.py().get_type::<PyAny>();
+        let slots = [
+            slot_setter(&cls, "__pydantic_fields_set__")?,
+            slot_setter(&cls, "__pydantic_extra__")?,
+            slot_setter(&cls, "__pydantic_private__")?,
+        ];
         Ok(Self::Construct {
             cls,
             model_name,
             slice_name,
             fields_set,
             new: object.getattr(intern!(make.py(), "__new__"))?,
-            set: object.getattr(intern!(make.py(), "__setattr__"))?,
+            slots,
         })
     }
 
@@ -113,7 +137,7 @@ impl<'py> Maker<'py> {
                 slice_name,
                 fields_set,
                 new,
-                set,
+                slots: [set_fields, set_extra, set_private],
             } => {
                 let py = model.py();
                 let part = new.call1((cls,))?;
@@ -123,9 +147,9 @@ impl<'py> Maker<'py> {
                     .cast_into::<PyDict>()?;
                 values.set_item(model_name, model)?;
                 values.set_item(slice_name, slice)?;
-                set.call1((&part, intern!(py, "__pydantic_fields_set__"), fields_set))?;
-                set.call1((&part, intern!(py, "__pydantic_extra__"), py.None()))?;
-                set.call1((&part, intern!(py, "__pydantic_private__"), py.None()))?;
+                set_fields.call1((&part, fields_set))?;
+                set_extra.call1((&part, py.None()))?;
+                set_private.call1((&part, py.None()))?;
                 Ok(part)
             }
         }
