@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PySlice, PyString, PyTuple};
+use pyo3::types::{PyDict, PyList, PySlice, PyString, PyTuple, PyType};
 
 use super::codec::PyCodecPlan;
 use super::found::PyFound;
@@ -106,8 +106,9 @@ impl<'py> Maker<'py> {
         let Ok(spec) = make.cast::<PyTuple>() else {
             return Ok(Self::Call(make.clone()));
         };
-        let (cls, model_name, slice_name, fields_set): (Bound<'py, PyAny>, _, _, _) =
+        let (cls, model_name, slice_name, fields_set): (Bound<'py, PyType>, _, _, _) =
             spec.extract()?;
+        let cls = cls.into_any();
         let object = make.py().get_type::<PyAny>();
         let slots = [
             slot_setter(&cls, "__pydantic_fields_set__")?,
