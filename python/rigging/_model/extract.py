@@ -215,7 +215,8 @@ def extract_planned(cls: type[Model], info: ClassInfo, text: str) -> Extracted |
     done = _native.extract_all(
         text, info.tags, [(codec.native, cls.__pydantic_validator__.validate_python)]
     )
-    return None if done is None else t.cast("Extracted", done[0])
+    first = None if done is None else done[0]
+    return first if type(first) is tuple else None
 
 
 def extract(
