@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from _docs import FLAGS, ROOT, Block, blocks, guide_pages, typecheck_source
+from _moto import moto_server
 from _servers import OpenAIStub
 from _servers.elastic_stub import ElasticStub
 
@@ -42,13 +43,8 @@ def _data_services(page: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None
             elastic = stack.enter_context(ElasticStub())
             monkeypatch.setenv("ELASTICSEARCH_URL", elastic.url)
         if "boto3" in text:
-            from moto.server import ThreadedMotoServer
-
-            moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-            moto.start()
-            stack.callback(moto.stop)
-            host, port = moto.get_host_and_port()
-            monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://{host}:{port}")
+            _, endpoint = stack.enter_context(moto_server())
+            monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
             for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
                 monkeypatch.setenv(name, "docs-example")
             monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")

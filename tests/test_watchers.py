@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from _chats import make_chats, sort_by_id
+from _moto import moto_server
 from _servers.elastic_stub import ElasticStub
 
 import rigging as rg
@@ -195,23 +196,17 @@ async def test_elastic_watcher_indexes_each_batch_and_creates_the_index_once() -
 @pytest.fixture
 def s3() -> Iterator[Any]:
     import boto3
-    from moto.server import ThreadedMotoServer
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    client = boto3.client(
-        "s3",
-        endpoint_url=f"http://{host}:{port}",
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    client.create_bucket(Bucket="chats")
-    try:
+    with moto_server() as (_, endpoint):
+        client = boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        client.create_bucket(Bucket="chats")
         yield client
-    finally:
-        server.stop()
 
 
 def s3_chats(client: Any, key: str) -> list[rg.Chat]:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from _moto import moto_server
 
 import rigging as rg
 import rigging.watchers as watchers_module
@@ -30,18 +31,11 @@ def _one_at_a_time(app: Any) -> Any:
 
 @pytest.fixture
 def s3_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    wsgi = server._server  # S3 applies a conditional write atomically; moto checks the
-    assert wsgi is not None  # condition and stores in two steps, so requests are serialised
-    wsgi.app = _one_at_a_time(wsgi.app)
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    with moto_server() as (server, endpoint):
+        wsgi = server._server  # S3 applies a conditional write atomically; moto checks the
+        assert wsgi is not None  # condition and stores in two steps, so requests are serialised
+        wsgi.app = _one_at_a_time(wsgi.app)
+        yield endpoint
 
 
 def _client(endpoint: str) -> Any:
