@@ -557,3 +557,16 @@ def test_a_subclass_has_its_own_plan_and_facts_after_its_parent_was_used() -> No
     assert str(child) == '<derived name="b">\n  <note></note>\n  <size>3</size>\n</derived>'
     assert codec_of(_Base) is not None
     assert class_info(_Base).owner is _Base
+
+
+class _Later(Model, tag="later"):
+    ref: _NotYetDefined = element()  # type: ignore[name-defined]  # noqa: F821
+
+
+def test_a_class_not_fully_defined_does_not_stop_the_others_from_parsing() -> None:
+    text = f"see {FINDING}"
+    found = parsing.try_parse_many(text, Finding, _Later)
+    assert [type(model) for model, _ in found] == [Finding]
+    assert [type(m) for m in Message("assistant", text).try_parse_many(Finding, _Later)] == [
+        Finding
+    ]

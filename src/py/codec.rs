@@ -251,6 +251,9 @@ fn plain_text<'py>(value: &Bound<'py, PyAny>) -> PyResult<Option<Plain<'py>>> {
 /// Write the pretty XML of `instance` (model `model` of a flat plan, element `tag` at depth
 /// `level`) straight from its `__dict__`: what `render(from_model(...))` writes, without the
 /// intermediate trees. False (with `buf` partly written) where `from_model` gives `None`.
+/// Attributes are read before elements, so a lone surrogate in an attribute raises
+/// `UnicodeEncodeError` even where an element declared before it would have made
+/// `from_model` give `None`; every caller takes either as "render another way".
 fn write_model(
     plan: &PyCodecPlan,
     model: usize,

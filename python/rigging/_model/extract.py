@@ -342,8 +342,12 @@ def extract_many(
     entries: list[tuple[_native.CodecPlan, t.Any] | None] = []
     for cls, info in zip(types, infos, strict=True):
         codec = None if info.simple_field is not None else codec_of(cls)
-        validate = cls.__pydantic_validator__.validate_python
-        entries.append(None if codec is None else (codec.native, validate))
+        # Only a planned class's validator is read: a class that is not fully defined has
+        # none yet (its `extract` then fails on its own, as a missing or invalid type).
+        if codec is None:
+            entries.append(None)
+        else:
+            entries.append((codec.native, cls.__pydantic_validator__.validate_python))
     names = tuple(info.tag for info in infos)
     tags = _tag_sets.get(names)
     if tags is None:
