@@ -31,7 +31,7 @@ pub mod tree;
 use std::borrow::Cow;
 use std::fmt;
 
-pub use render::{attribute, open, render, render_compact, Body};
+pub use render::{render, render_compact, Body, Style};
 pub use text::{escape_attribute, escape_text, has_indented_line};
 
 /// Elements nested deeper than this inside a parsed element are refused by default.
@@ -137,7 +137,7 @@ impl Plan {
 
     /// Whether every model's fields sit on its own element (no wrapper path), with distinct
     /// attribute names and at most one text field: such a model's pretty XML can be written
-    /// field by field, in declaration order, with [`open`], [`attribute`] and [`Body`].
+    /// field by field, in declaration order, with [`Style`] and [`Body`].
     pub fn is_flat(&self) -> bool {
         self.flat
     }

@@ -108,15 +108,15 @@ fn py_space(c: char) -> bool {
     c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
 }
 
-fn write(out: &Out<'_>, level: usize, buf: &mut String) {
-    open(buf, out.tag);
+fn write(out: &Out<'_>, style: Style, level: usize, buf: &mut String) {
+    style.open(buf, out.tag);
     for (name, value) in &out.attrs {
-        attribute(buf, name, value);
+        style.attribute(buf, name, value);
     }
-    let mut body = Body::new(buf, level, out.text);
+    let mut body = style.body(buf, level, out.text);
     for sub in &out.children {
         body.before_child(buf);
-        write(sub, level + 1, buf);
+        write(sub, style, level + 1, buf);
     }
     body.close(buf, out.tag);
 }
@@ -128,48 +128,84 @@ fn indent(buf: &mut String, level: usize) {
     }
 }
 
-/// Start an element of the pretty XML: `<tag` (attributes and the body follow).
-pub fn open(buf: &mut String, tag: &str) {
-    buf.push('<');
-    buf.push_str(tag);
+/// How elements are written: [`render`]'s pretty XML or [`render_compact`]'s compact XML.
+/// An element is [`Style::open`], then each [`Style::attribute`], then its [`Body`]; both
+/// renderers write every element this way, and renderers reading values from elsewhere can
+/// too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// Indented, explicit end tags, text as it is.
+    Pretty,
+    /// No indentation, `<a />` for an element without text or children, every non-ASCII
+    /// character as a character reference.
+    Compact,
 }
 
-/// One attribute of an element started by [`open`], its value escaped.
-pub fn attribute(buf: &mut String, name: &str, value: &str) {
-    buf.push(' ');
-    buf.push_str(name);
-    buf.push_str("=\"");
-    buf.push_str(&escape_attribute(value));
-    buf.push('"');
-}
+impl Style {
+    fn push(self, buf: &mut String, s: &str) {
+        match self {
+            Self::Pretty => buf.push_str(s),
+            Self::Compact => push_ascii(buf, s),
+        }
+    }
 
-/// The body of an element of the pretty XML, written as its children come: its text, then
-/// each child on its own line indented two spaces a level (a text of only whitespace
-/// before children becomes the indentation), then the end tag. [`render`] writes every
-/// element with it; renderers reading values from elsewhere can too.
-pub struct Body<'t> {
-    level: usize,
-    text: &'t str,
-    children: usize,
-}
+    /// Start an element: `<tag` (attributes and the body follow).
+    pub fn open(self, buf: &mut String, tag: &str) {
+        buf.push('<');
+        self.push(buf, tag);
+    }
 
-impl<'t> Body<'t> {
-    /// Close the start tag (`>`) of an element at depth `level` holding `text`.
-    pub fn new(buf: &mut String, level: usize, text: &'t str) -> Self {
-        buf.push('>');
-        Self {
+    /// One attribute of an element started by [`Style::open`], its value escaped.
+    pub fn attribute(self, buf: &mut String, name: &str, value: &str) {
+        buf.push(' ');
+        self.push(buf, name);
+        buf.push_str("=\"");
+        self.push(buf, &escape_attribute(value));
+        buf.push('"');
+    }
+
+    /// The body of an element at depth `level` holding `text` (see [`Body`]).
+    pub fn body<'t>(self, buf: &mut String, level: usize, text: &'t str) -> Body<'t> {
+        if self == Self::Pretty {
+            buf.push('>');
+        }
+        Body {
+            style: self,
             level,
             text,
             children: 0,
         }
     }
+}
 
+/// The body of an element, written as its children come: its text, the children, the end
+/// tag. Pretty: each child on its own line indented two spaces a level (a text of only
+/// whitespace before children becomes the indentation). Compact: no indentation, and an
+/// element with neither text nor children is written `<a />`.
+pub struct Body<'t> {
+    style: Style,
+    level: usize,
+    text: &'t str,
+    children: usize,
+}
+
+impl Body<'_> {
     /// Call before writing each child element (at depth `level + 1`).
     pub fn before_child(&mut self, buf: &mut String) {
-        if self.children == 0 && !self.text.chars().all(py_space) {
-            buf.push_str(&escape_text(self.text));
-        } else {
-            indent(buf, self.level + 1);
+        match self.style {
+            Style::Pretty => {
+                if self.children == 0 && !self.text.chars().all(py_space) {
+                    buf.push_str(&escape_text(self.text));
+                } else {
+                    indent(buf, self.level + 1);
+                }
+            }
+            Style::Compact => {
+                if self.children == 0 {
+                    buf.push('>');
+                    push_ascii(buf, &escape_text(self.text));
+                }
+            }
         }
         self.children += 1;
     }
@@ -177,12 +213,22 @@ impl<'t> Body<'t> {
     /// The text (when no child came) and the end tag `</tag>`.
     pub fn close(self, buf: &mut String, tag: &str) {
         if self.children == 0 {
-            buf.push_str(&escape_text(self.text));
-        } else {
+            match self.style {
+                Style::Pretty => buf.push_str(&escape_text(self.text)),
+                Style::Compact if self.text.is_empty() => {
+                    buf.push_str(" />");
+                    return;
+                }
+                Style::Compact => {
+                    buf.push('>');
+                    push_ascii(buf, &escape_text(self.text));
+                }
+            }
+        } else if self.style == Style::Pretty {
             indent(buf, self.level);
         }
         buf.push_str("</");
-        buf.push_str(tag);
+        self.style.push(buf, tag);
         buf.push('>');
     }
 }
@@ -205,7 +251,7 @@ fn tree<'a>(plan: &'a Plan, values: &'a Value<'a>) -> Out<'a> {
 /// below wrapper elements whose value is `Value::None` is left out, wrappers included.
 pub fn render(plan: &Plan, values: &Value<'_>) -> String {
     let mut buf = String::with_capacity(256);
-    write(&tree(plan, values), 0, &mut buf);
+    write(&tree(plan, values), Style::Pretty, 0, &mut buf);
     buf
 }
 
@@ -227,30 +273,6 @@ fn push_ascii(buf: &mut String, s: &str) {
     }
 }
 
-fn write_compact(out: &Out<'_>, buf: &mut String) {
-    buf.push('<');
-    push_ascii(buf, out.tag);
-    for (name, value) in &out.attrs {
-        buf.push(' ');
-        push_ascii(buf, name);
-        buf.push_str("=\"");
-        push_ascii(buf, &escape_attribute(value));
-        buf.push('"');
-    }
-    if out.text.is_empty() && out.children.is_empty() {
-        buf.push_str(" />");
-        return;
-    }
-    buf.push('>');
-    push_ascii(buf, &escape_text(out.text));
-    for sub in &out.children {
-        write_compact(sub, buf);
-    }
-    buf.push_str("</");
-    push_ascii(buf, out.tag);
-    buf.push('>');
-}
-
 /// The compact XML of model 0 of `plan` holding `values` (as for [`render`]), exactly as
 /// `ElementTree.tostring(element)` writes pydantic-xml's tree with its default arguments: no
 /// declaration, no indentation, an element without text or children written `<a />`, text
@@ -259,6 +281,6 @@ fn write_compact(out: &Out<'_>, buf: &mut String) {
 /// character, in names too, as a decimal character reference. The result is pure ASCII.
 pub fn render_compact(plan: &Plan, values: &Value<'_>) -> String {
     let mut buf = String::with_capacity(256);
-    write_compact(&tree(plan, values), &mut buf);
+    write(&tree(plan, values), Style::Compact, 0, &mut buf);
     buf
 }

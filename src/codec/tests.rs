@@ -493,19 +493,28 @@ fn flat_plans_have_no_paths_duplicate_attributes_or_second_texts() {
 #[test]
 fn elements_stream_as_render_writes_them() {
     // <m k="v">lead<c>1</c><c>2</c></m> written piece by piece, then by `render`.
-    let mut buf = String::new();
-    open(&mut buf, "m");
-    attribute(&mut buf, "k", "a\"b");
-    let mut body = Body::new(&mut buf, 0, "lead & more");
-    for text in ["1", "<2>"] {
-        body.before_child(&mut buf);
-        open(&mut buf, "c");
-        Body::new(&mut buf, 1, text).close(&mut buf, "c");
-    }
-    body.close(&mut buf, "m");
+    let write = |style: Style| {
+        let mut buf = String::new();
+        style.open(&mut buf, "m");
+        style.attribute(&mut buf, "k", "a\"b");
+        let mut body = style.body(&mut buf, 0, "lead & more");
+        for text in ["1", "<2>", ""] {
+            body.before_child(&mut buf);
+            style.open(&mut buf, "c");
+            style.body(&mut buf, 1, text).close(&mut buf, "c");
+        }
+        body.close(&mut buf, "m");
+        buf
+    };
+    let pretty = write(Style::Pretty);
     assert_eq!(
-        buf,
-        "<m k=\"a&quot;b\">lead &amp; more<c>1</c>\n  <c>&lt;2&gt;</c>\n</m>"
+        pretty,
+        "<m k=\"a&quot;b\">lead &amp; more<c>1</c>\n  <c>&lt;2&gt;</c>\n  <c></c>\n</m>"
+    );
+    let compact = write(Style::Compact);
+    assert_eq!(
+        compact,
+        "<m k=\"a&quot;b\">lead &amp; more<c>1</c><c>&lt;2&gt;</c><c /></m>"
     );
     let plan = Plan::new(vec![ModelPlan {
         tag: "m".into(),
@@ -522,14 +531,24 @@ fn elements_stream_as_render_writes_them() {
     let value = Value::Map(vec![
         (0, s("a\"b")),
         (1, s("lead & more")),
-        (2, Value::List(vec![s("1"), s("<2>")])),
+        (2, Value::List(vec![s("1"), s("<2>"), s("")])),
     ]);
-    assert_eq!(render(&plan, &value), buf);
+    assert_eq!(render(&plan, &value), pretty);
+    assert_eq!(render_compact(&plan, &value), compact);
     let mut empty = String::new();
-    open(&mut empty, "e");
-    Body::new(&mut empty, 3, "  ").close(&mut empty, "e");
+    Style::Pretty.open(&mut empty, "e");
+    Style::Pretty
+        .body(&mut empty, 3, "  ")
+        .close(&mut empty, "e");
     assert_eq!(
         empty, "<e>  </e>",
         "text without children is kept as written"
     );
+    let mut named = String::new();
+    Style::Compact.open(&mut named, "é");
+    Style::Compact.attribute(&mut named, "ü", "😀");
+    Style::Compact
+        .body(&mut named, 0, "")
+        .close(&mut named, "é");
+    assert_eq!(named, "<&#233; &#252;=\"&#128512;\" />");
 }

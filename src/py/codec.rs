@@ -11,7 +11,7 @@ use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyType};
 use super::found::PyFound;
 use super::scan::{find_candidates, py_span, PyTags};
 use super::span::PySpan;
-use crate::codec::{self, Field, Item, Kind, ModelPlan, Plan, Value, MAX_DEPTH};
+use crate::codec::{self, Field, Item, Kind, ModelPlan, Plan, Style, Value, MAX_DEPTH};
 use crate::offsets::{char_count, skip_chars, CharToByte};
 
 /// `CodecPlan.extract`: the models found and the `(span, error, unreadable)` failures.
@@ -256,6 +256,7 @@ fn plain_text<'py>(value: &Bound<'py, PyAny>) -> PyResult<Option<Plain<'py>>> {
 /// `from_model` give `None`; every caller takes either as "render another way".
 fn write_model(
     plan: &PyCodecPlan,
+    style: Style,
     model: usize,
     instance: &Bound<'_, PyAny>,
     tag: &str,
@@ -278,7 +279,7 @@ fn write_model(
     let fields = &plan.plan.models()[model].fields;
     let keys = &plan.render_keys[model];
     let value_of = |index: usize| dict.get_item(keys[index].bind(py));
-    codec::open(buf, tag);
+    style.open(buf, tag);
     let mut text = Plain::Static("");
     for (index, field) in fields.iter().enumerate() {
         if matches!(field.kind, Kind::Element { .. }) {
@@ -291,11 +292,11 @@ fn write_model(
             return Ok(false);
         };
         match &field.kind {
-            Kind::Attr(name) => codec::attribute(buf, name, written.as_str()?),
+            Kind::Attr(name) => style.attribute(buf, name, written.as_str()?),
             _ => text = written,
         }
     }
-    let mut body = codec::Body::new(buf, level, text.as_str()?);
+    let mut body = style.body(buf, level, text.as_str()?);
     for (index, field) in fields.iter().enumerate() {
         let Kind::Element { name, item, many } = &field.kind else {
             continue;
@@ -311,11 +312,11 @@ fn write_model(
                 return Ok(false);
             };
             for entry in list.iter() {
-                if !write_child(plan, *item, &entry, name, level, &mut body, buf)? {
+                if !write_child(plan, style, *item, &entry, name, level, &mut body, buf)? {
                     return Ok(false);
                 }
             }
-        } else if !write_child(plan, *item, &value, name, level, &mut body, buf)? {
+        } else if !write_child(plan, style, *item, &value, name, level, &mut body, buf)? {
             return Ok(false);
         }
     }
@@ -324,8 +325,10 @@ fn write_model(
 }
 
 /// One child element `name` of an element at depth `level` written by [`write_model`].
+#[allow(clippy::too_many_arguments)] // the element's context, passed down as it is
 fn write_child(
     plan: &PyCodecPlan,
+    style: Style,
     item: Item,
     value: &Bound<'_, PyAny>,
     name: &str,
@@ -339,14 +342,16 @@ fn write_child(
                 return Ok(false);
             };
             body.before_child(buf);
-            codec::open(buf, name);
-            codec::Body::new(buf, level + 1, written.as_str()?).close(buf, name);
+            style.open(buf, name);
+            style
+                .body(buf, level + 1, written.as_str()?)
+                .close(buf, name);
             Ok(true)
         }
         Item::Model(_) if value.is_none() => Ok(true),
         Item::Model(model) => {
             body.before_child(buf);
-            write_model(plan, model, value, name, level + 1, buf)
+            write_model(plan, style, model, value, name, level + 1, buf)
         }
     }
 }
@@ -499,6 +504,11 @@ impl PyCodecPlan {
         py: Python<'_>,
         instance: &Bound<'_, PyAny>,
     ) -> PyResult<Option<Py<pyo3::types::PyBytes>>> {
+        if let Some(written) = self.write_instance(Style::Compact, instance)? {
+            return Ok(Some(
+                pyo3::types::PyBytes::new(py, written.as_bytes()).unbind(),
+            ));
+        }
         Ok(from_model(self, 0, instance)?.map(|value| compact_bytes(py, &self.plan, &value)))
     }
 
@@ -569,14 +579,25 @@ impl PyCodecPlan {
 
     /// `render_model` for the other bindings (no Python call).
     pub(crate) fn render_instance(&self, instance: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
-        if self.plan.is_flat() {
-            let mut buf = String::with_capacity(256);
-            let tag = &self.plan.models()[0].tag;
-            if write_model(self, 0, instance, tag, 0, &mut buf)? {
-                return Ok(Some(buf));
-            }
+        if let Some(written) = self.write_instance(Style::Pretty, instance)? {
+            return Ok(Some(written));
         }
         Ok(from_model(self, 0, instance)?.map(|value| codec::render(&self.plan, &value)))
+    }
+
+    /// [`write_model`] of an instance of the root model, for a flat plan (`None` otherwise,
+    /// or when `write_model` cannot write it).
+    fn write_instance(
+        &self,
+        style: Style,
+        instance: &Bound<'_, PyAny>,
+    ) -> PyResult<Option<String>> {
+        if !self.plan.is_flat() {
+            return Ok(None);
+        }
+        let mut buf = String::with_capacity(256);
+        let tag = &self.plan.models()[0].tag;
+        Ok(write_model(self, style, 0, instance, tag, 0, &mut buf)?.then_some(buf))
     }
 }
 
