@@ -126,18 +126,10 @@ fn plain_primitive(value: &Bound<'_, PyAny>) -> PyResult<Option<Value<'static>>>
     if value.is_none() {
         return Ok(Some(Value::None));
     }
-    if value.is_exact_instance_of::<PyString>() || value.is_exact_instance_of::<PyBool>() {
-        return primitive(value).map(Some);
+    match plain_text(value)? {
+        Some(text) => Ok(Some(Value::Str(Cow::Owned(text.as_str()?.to_owned())))),
+        None => Ok(None),
     }
-    if value.is_exact_instance_of::<PyInt>() {
-        return primitive(value).map(Some);
-    }
-    if let Ok(number) = value.cast_exact::<PyFloat>() {
-        if number.value().is_finite() {
-            return primitive(value).map(Some);
-        }
-    }
-    Ok(None)
 }
 
 fn plain_item(
@@ -152,6 +144,26 @@ fn plain_item(
     }
 }
 
+/// The `__dict__` of `instance` when it may be read directly as model `model` of `plan`:
+/// classes were given and `instance` is exactly that model's class.
+fn own_fields<'py>(
+    plan: &PyCodecPlan,
+    model: usize,
+    instance: &Bound<'py, PyAny>,
+) -> PyResult<Option<Bound<'py, PyDict>>> {
+    let py = instance.py();
+    let Some(classes) = &plan.classes else {
+        return Ok(None);
+    };
+    if !instance.get_type().is(classes[model].bind(py)) {
+        return Ok(None);
+    }
+    Ok(instance
+        .getattr(intern!(py, "__dict__"))?
+        .cast_into::<PyDict>()
+        .ok())
+}
+
 /// The value `from_encoded` would give for `to_jsonable_python(instance)`, read from the
 /// instance itself; `None` when a value is not plain (the caller encodes instead).
 fn from_model(
@@ -160,16 +172,7 @@ fn from_model(
     instance: &Bound<'_, PyAny>,
 ) -> PyResult<Option<Value<'static>>> {
     let py = instance.py();
-    let Some(classes) = &plan.classes else {
-        return Ok(None);
-    };
-    if !instance.get_type().is(classes[model].bind(py)) {
-        return Ok(None);
-    }
-    let Ok(dict) = instance
-        .getattr(intern!(py, "__dict__"))?
-        .cast_into::<PyDict>()
-    else {
+    let Some(dict) = own_fields(plan, model, instance)? else {
         return Ok(None);
     };
     let mut fields = Vec::new();
@@ -207,8 +210,9 @@ fn from_model(
     Ok(Some(Value::Map(fields)))
 }
 
-/// A primitive value as the text the renderer writes, when it is plain (see
-/// [`plain_primitive`]): borrowed from the `str` itself, or from its `str()`.
+/// A primitive value as the text the renderer writes, when encoding would leave it as it is
+/// (exact `str`, `bool`, `int`, finite `float`, `None` as empty): borrowed from the `str`
+/// itself, or from its `str()`.
 enum Plain<'py> {
     Static(&'static str),
     Text(Bound<'py, PyString>),
@@ -264,16 +268,7 @@ fn write_model(
     buf: &mut String,
 ) -> PyResult<bool> {
     let py = instance.py();
-    let Some(classes) = &plan.classes else {
-        return Ok(false);
-    };
-    if !instance.get_type().is(classes[model].bind(py)) {
-        return Ok(false);
-    }
-    let Ok(dict) = instance
-        .getattr(intern!(py, "__dict__"))?
-        .cast_into::<PyDict>()
-    else {
+    let Some(dict) = own_fields(plan, model, instance)? else {
         return Ok(false);
     };
     let fields = &plan.plan.models()[model].fields;

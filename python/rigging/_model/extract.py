@@ -200,6 +200,19 @@ def _longest(failures: list[tuple[int, Exception]]) -> Exception:
 Extracted = tuple[list["Found[t.Any]"], list[tuple[_native.Span, ValueError, bool]], int]
 
 
+def _entry(cls: type[Model], info: ClassInfo) -> tuple[_native.CodecPlan, t.Any] | None:
+    """``cls``'s `rigging._native.extract_all` entry: its plan and validator, or None.
+
+    None for a simple class or one without a plan. Only a planned class's validator is
+    read: a class that is not fully defined has none yet (its `extract` then fails on its
+    own, as a missing or invalid type).
+    """
+    codec = None if info.simple_field is not None else codec_of(cls)
+    if codec is None:
+        return None
+    return codec.native, cls.__pydantic_validator__.validate_python
+
+
 def extract_planned(cls: type[Model], info: ClassInfo, text: str) -> Extracted | None:
     """Scan ``text`` for ``cls``'s tag, then parse and validate each candidate (one call).
 
@@ -207,14 +220,10 @@ def extract_planned(cls: type[Model], info: ClassInfo, text: str) -> Extracted |
         What `extract` takes as ``done``; None when ``cls`` is simple or has no plan, or
         ``text`` holds lone surrogates (`extract` then takes the general path).
     """
-    if info.simple_field is not None or info.tags is None:
+    entry = _entry(cls, info)
+    if entry is None or info.tags is None:
         return None
-    codec = codec_of(cls)
-    if codec is None:
-        return None
-    done = _native.extract_all(
-        text, info.tags, [(codec.native, cls.__pydantic_validator__.validate_python)]
-    )
+    done = _native.extract_all(text, info.tags, [entry])
     first = None if done is None else done[0]
     return first if type(first) is tuple else None
 
@@ -339,15 +348,7 @@ def extract_many(
     infos = [class_info(cls) for cls in types]
     if any(info.tags is None for info in infos):
         return None
-    entries: list[tuple[_native.CodecPlan, t.Any] | None] = []
-    for cls, info in zip(types, infos, strict=True):
-        codec = None if info.simple_field is not None else codec_of(cls)
-        # Only a planned class's validator is read: a class that is not fully defined has
-        # none yet (its `extract` then fails on its own, as a missing or invalid type).
-        if codec is None:
-            entries.append(None)
-        else:
-            entries.append((codec.native, cls.__pydantic_validator__.validate_python))
+    entries = [_entry(cls, info) for cls, info in zip(types, infos, strict=True)]
     names = tuple(info.tag for info in infos)
     tags = _tag_sets.get(names)
     if tags is None:
