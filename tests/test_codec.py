@@ -16,7 +16,7 @@ from pydantic_xml.element import XmlElementReader
 from rigging import _native, parsing
 from rigging._model.base import class_info
 from rigging._model.plan import codec_of, fallback_reason
-from rigging.error import XmlContentError
+from rigging.error import MissingModelError, XmlContentError
 from rigging.message import Message
 from rigging.model import Model, attr, element, wrapped
 
@@ -497,6 +497,64 @@ def test_extract_all_checks_its_entries_and_leaves_surrogates_to_the_caller() ->
     lone = f"\ud800 {FINDING}"
     assert _native.extract_all(lone, _native.Tags(["finding"]), [entry]) is None
     assert Message("assistant", lone).parse(Finding).id == "F-1"  # the one-at-a-time path
+
+
+class Strict(Model, tag="strict"):
+    """A (planned) model whose validator has a bug: it raises an error that is not a
+    ValueError."""
+
+    kind: str = attr(default="plain")
+    value: str = element()
+
+    @field_validator("value")
+    @classmethod
+    def _buggy(cls, value: str) -> str:
+        if value == "boom":
+            raise LookupError(f"validator bug on {value!r}")
+        return value
+
+
+def test_extract_all_hands_back_a_validator_bug_as_its_tags_item_and_stops() -> None:
+    classes = (Location, Strict, Finding)
+    entries = []
+    for cls in classes:
+        codec = codec_of(cls)
+        assert codec is not None
+        entries.append((codec.native, cls.__pydantic_validator__.validate_python))
+    text = (
+        '<strict><value>fine</value></strict> <location file="a" line="1"/> '
+        f"<strict><value>boom</value></strict> {FINDING}"
+    )
+    done = _native.extract_all(text, _native.Tags([class_info(c).tag for c in classes]), entries)
+    assert done is not None
+    assert len(done) == 2  # the tag after the error is not read
+    located, error = done
+    assert isinstance(located, tuple)
+    assert [f.model.file for f in located[0]] == ["a", "app/auth.py"]
+    assert isinstance(error, LookupError)
+    assert "validator bug on 'boom'" in str(error)
+
+
+def test_errors_of_several_types_come_in_type_order() -> None:
+    """A type's MissingModelError comes before a later type's validator bug, as it would
+    with one extraction per type; the bug itself still surfaces (it is not a parse failure)."""
+    text = '<strict><value>boom</value></strict> <location file="a" line="1"/>'
+    with pytest.raises(MissingModelError, match="finding"):
+        Message("assistant", text).parse_many(Finding, Strict)
+    with pytest.raises(MissingModelError, match="finding"):
+        parsing.parse_many(text, Finding, Strict, Location)
+    for fail_on_missing in (False, True):
+        with pytest.raises(LookupError, match="validator bug"):
+            Message("assistant", text).try_parse_many(
+                Location, Strict, fail_on_missing=fail_on_missing
+            )
+    with pytest.raises(LookupError, match="validator bug"):
+        Message("assistant", text).try_parse_many(Finding, Strict)  # Finding is skipped
+    with pytest.raises(LookupError, match="validator bug"):  # one type, one-element path
+        Message("assistant", text).parse(Strict)
+    assert [
+        m.value for m, _ in parsing.try_parse_set("<strict><value>ok</value></strict>", Strict)
+    ] == ["ok"]
 
 
 def test_found_is_a_plain_value() -> None:

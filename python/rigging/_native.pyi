@@ -71,6 +71,7 @@ def extract_all(
     list[
         tuple[list[Found[Any]], list[tuple[Span, ValueError, builtins.bool]], int]
         | list[tuple[Span, builtins.bool]]
+        | BaseException
     ]
     | None
 ):
@@ -82,9 +83,12 @@ def extract_all(
     a candidate that was read, only for a failure. None when ``text`` holds lone surrogates
     (the caller then scans with `candidates`).
 
+    An error ``validate`` raises that is not a ``ValueError`` (not an element's failure) ends
+    the work: it is returned as that tag's item, the last of the list, for the caller to
+    raise in its turn (after what the tags before it raise).
+
     Raises:
         ValueError: ``entries`` is not one per name.
-        Exception: Any error ``validate`` raised that is not a ``ValueError``.
     """
 
 @final

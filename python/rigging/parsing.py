@@ -72,6 +72,8 @@ def found_many(
                 found = extract(model_type, text)
             else:
                 given = each[index]
+                if isinstance(given, BaseException):
+                    raise given  # the errors of the types before it were raised first
                 if isinstance(given, tuple):
                     found = extract(model_type, text, done=given)
                 else:

@@ -639,10 +639,18 @@ fn extract_all<'py>(
         let items = candidates
             .into_iter()
             .map(|c| Ok((c.span.start, c.span.end, c.hollow, c.span)));
-        let (models, failed) = plan
+        match plan
             .get()
-            .extract_items(py, whole, items, span_of, validate, max_depth)?;
-        out.push((models, failed, count).into_pyobject(py)?.into_any());
+            .extract_items(py, whole, items, span_of, validate, max_depth)
+        {
+            Ok((models, failed)) => out.push((models, failed, count).into_pyobject(py)?.into_any()),
+            // Not an element's failure: the caller raises it when it reaches this tag, after
+            // whatever the tags before it raise (the order of one extraction per tag).
+            Err(err) => {
+                out.push(err.into_value(py).into_bound(py).into_any());
+                break;
+            }
+        }
     }
     Ok(Some(out))
 }
