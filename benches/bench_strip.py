@@ -1,15 +1,23 @@
-"""Strip 1,000 parts from a 1 MB message and remap 1,000 other parts: native vs plain Python."""
+"""Strip 1,000 parts from a 1 MB message and remap 1,000 other parts: native vs plain Python.
+
+Also the dedent of message construction: `Message("assistant", text)` of 250 KB of the corpus
+(code blocks give it indented lines) against `textwrap.dedent`, which 2.3 runs there.
+"""
 
 from __future__ import annotations
 
 import re
+import textwrap
+import time
 from bisect import bisect_left, bisect_right
 from functools import cache
+from typing import Any
 
 from pytest_benchmark.fixture import BenchmarkFixture
 
 from benches.corpus import MB, make_corpus
-from rigging._native import strip_spans
+from rigging._native import has_indented_line, strip_spans
+from rigging.message import Message
 
 Spans = list[tuple[int, int]]
 Result = tuple[str, list[tuple[int, int] | None]]
@@ -63,3 +71,43 @@ def bench_strip_python(benchmark: BenchmarkFixture) -> None:
     text, remove, keep = _case()
     expected = strip_spans(text, remove, keep)
     assert benchmark(python_strip, text, remove, keep) == expected
+
+
+@cache
+def _dedent_cases() -> dict[str, str]:
+    corpus = make_corpus(MB // 4)
+    indented = "\n".join("    " + line if line else line for line in corpus.split("\n"))
+    return {"corpus": corpus, "indented": indented}
+
+
+def bench_message_dedent_ratio(benchmark: Any) -> None:
+    """Construction of a 250 KB message, native dedent against `textwrap.dedent` (fresh `str`
+    per call, as model output is), in alternation; the figures per case in ``extra_info``."""
+    cases = _dedent_cases()
+    # The corpus has indented lines (so the dedent runs) and no shared margin; the indented
+    # case loses four spaces per line.
+    assert has_indented_line(cases["corpus"])
+    assert cases["indented"] != textwrap.dedent(cases["indented"])
+    for text in cases.values():
+        assert Message("assistant", text).content == textwrap.dedent(text)
+    times: dict[str, list[float]] = {}
+
+    def pair() -> None:
+        for name, text in cases.items():
+            for side, run in (
+                ("native", Message),
+                ("textwrap", lambda _, text: textwrap.dedent(text)),
+            ):
+                given = text.encode().decode()
+                start = time.perf_counter()
+                run("assistant", given)
+                times.setdefault(f"{name}_{side}", []).append(time.perf_counter() - start)
+
+    benchmark.pedantic(pair, rounds=10, warmup_rounds=1, iterations=1)
+    if not benchmark.disabled:
+        best = {key: min(values) for key, values in times.items()}
+        for name in cases:
+            native, other = best[f"{name}_native"], best[f"{name}_textwrap"]
+            benchmark.extra_info[f"{name}_native_ms"] = round(native * 1e3, 3)
+            benchmark.extra_info[f"{name}_textwrap_ms"] = round(other * 1e3, 3)
+            benchmark.extra_info[f"{name}_ratio"] = round(other / native, 2)

@@ -5,6 +5,7 @@
 //!
 //! - [`codec`]: read an element into a model validator's input and render models, by plan.
 //! - [`scan`]: find `<tag …>inner</tag>` spans in model output, in one pass or chunk by chunk.
+//! - [`dedent`]: what `textwrap.dedent` removes from message content, in one pass.
 //! - [`parts`]: which parsed parts of a message stand alone (and may be normalised).
 //! - [`strip`]: remove or replace spans of a text and remap the offsets of other spans.
 //! - [`ident`]: parse and format generator connection strings (`provider!model,key=value`).
@@ -14,6 +15,7 @@
 //! - [`offsets`]: byte offset to code-point offset mapping, so results slice Python `str`s.
 
 pub mod codec;
+pub mod dedent;
 pub mod fanout;
 pub mod ident;
 pub mod offsets;

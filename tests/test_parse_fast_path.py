@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ConfigDict, PlainSerializer, field_serializer
 
+from rigging import _native
 from rigging._message.content import ParsedMessagePart
 from rigging._message.parts import make_part
 from rigging._model.base import class_info
@@ -391,6 +392,33 @@ def test_one_type_parse_equals_the_general_path(text: str, cls: type[Model]) -> 
 @settings(max_examples=300)
 def test_message_dedent_equals_textwrap(text: str) -> None:
     assert Message("user", text).content == textwrap.dedent(text)
+
+
+_DEDENT_ALPHABET = ["a", " ", "\t", "\n", "\r", "\x0c", "é", "東", "🚀", "\u3000", "\ud800", "<"]
+
+
+@given(
+    st.lists(st.text(alphabet=st.sampled_from(_DEDENT_ALPHABET), max_size=12), max_size=12),
+    st.sampled_from(["", " ", "  ", "\t", " \t", "    "]),
+    st.integers(min_value=1, max_value=400),
+)
+@settings(max_examples=300)
+def test_native_dedent_equals_textwrap(lines: list[str], margin: str, repeat: int) -> None:
+    """Margins shared or not, blank lines, lone surrogates, and texts long enough for the
+    ASCII and the block-table offset paths."""
+    text = "\n".join(margin + line for line in lines * (repeat if repeat > 300 else 1))
+    expected = textwrap.dedent(text)
+    out = _native.dedent(text)
+    assert out == expected
+    if expected == text:
+        assert out is text  # nothing removed: the same object, no copy
+
+
+def test_native_dedent_of_long_texts() -> None:
+    ascii_text = "\n".join(f"    line {n}\n      more\n   \t " for n in range(3_000))
+    wide = ascii_text.replace("more", "mehr 🚀 東京 \ud800")
+    for text in (ascii_text, wide, "\n" + wide, wide.replace("    line 7", "line 7")):
+        assert _native.dedent(text) == textwrap.dedent(text)
 
 
 class _CheckedMessage(Message):

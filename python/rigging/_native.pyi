@@ -677,6 +677,13 @@ def place_parts(
             ``found`` is not a `Found`, or ``plan_of`` gave something other than a plan.
     """
 
+def dedent(text: str) -> str:
+    """`textwrap.dedent(text)`, from one native pass; ``text`` itself when nothing changes.
+
+    Lines end at a line feed only. A line of only spaces and tabs becomes empty; the longest run of
+    spaces and tabs every other non-empty line starts with is removed from each of them.
+    """
+
 def strip_spans(
     text: str,
     remove: Sequence[tuple[int, int]],

@@ -1,4 +1,4 @@
-//! `splice` and `strip_spans`: convert offsets (see [`super::ints`]), plan with
+//! `splice`, `strip_spans` and `dedent`: convert offsets (see [`super::ints`]), plan with
 //! [`crate::strip`] on code points only, and assemble the new `str` from slices of the old
 //! one. The text never goes through UTF-8 (a long non-ASCII `str` would be encoded and
 //! decoded whole), and lone surrogates are carried as they are.
@@ -7,6 +7,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyList, PySlice, PyString};
 
 use super::ints::offsets;
+use super::text::text_of;
+use crate::offsets::ByteToChar;
 use crate::strip::{self, Piece, Plan};
 
 type PySpans = Vec<Option<(usize, usize)>>;
@@ -83,7 +85,34 @@ fn strip_spans<'py>(
     Ok((out, plan.spans))
 }
 
+/// `textwrap.dedent(text)`: `text` itself when nothing is removed (documented in
+/// `_native.pyi`).
+#[pyfunction]
+fn dedent<'py>(text: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyString>> {
+    // Lone surrogates read as U+FFFD: content like them, at the same offsets.
+    let whole = text_of(text)?;
+    let ranges = crate::dedent::dedent_ranges(&whole);
+    if ranges.is_empty() {
+        return Ok(text.clone());
+    }
+    let len = text.len()?;
+    if whole.len() == len {
+        // ASCII: one code point per byte, and building the `str` from bytes is a copy.
+        let out = crate::dedent::without(&whole, &ranges);
+        return Ok(PyString::new(text.py(), &out));
+    }
+    let mut chars = ByteToChar::new(whole.as_bytes());
+    let remove: Vec<(usize, usize)> = ranges
+        .into_iter()
+        .map(|range| (chars.char_at(range.start), chars.char_at(range.end)))
+        .collect();
+    let plan = strip::plan_strip(len, &remove, &[])?;
+    let empty = PyString::new(text.py(), "");
+    assemble(text, len, &plan, |_| empty.clone())
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(dedent, m)?)?;
     m.add_function(wrap_pyfunction!(splice, m)?)?;
     m.add_function(wrap_pyfunction!(strip_spans, m)?)?;
     Ok(())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import string
-import textwrap
 import typing as t
 from collections.abc import Sequence
 from uuid import UUID
@@ -41,13 +40,13 @@ __all__ = ["Message", "Messages"]
 
 
 def _dedent(text: str) -> str:
-    """`textwrap.dedent`, skipped when no line starts with whitespace (the common case)."""
+    """`textwrap.dedent`, natively; skipped when no line starts with whitespace (common)."""
     if text.isascii():  # O(1); the native check then reads the str's own bytes
         if not _native.has_indented_line(text):
             return text
     elif text[:1] not in (" ", "\t") and "\n " not in text and "\n\t" not in text:
-        return text
-    return textwrap.dedent(text)
+        return text  # checked on the str itself: no UTF-8 copy made for nothing
+    return _native.dedent(text)
 
 
 def _fit_content(content: str | Sequence[str | Content] | None) -> str | list[Content]:
