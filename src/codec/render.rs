@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::text::{escape_attribute, escape_text};
+use super::text::{escape_attribute, escape_into, escape_text};
 use super::{Item, Kind, Plan, Value};
 
 #[derive(Default)]
@@ -160,7 +160,10 @@ impl Style {
         buf.push(' ');
         self.push(buf, name);
         buf.push_str("=\"");
-        self.push(buf, &escape_attribute(value));
+        match self {
+            Self::Pretty => escape_into(buf, value, true),
+            Self::Compact => push_ascii(buf, &escape_attribute(value)),
+        }
         buf.push('"');
     }
 
@@ -195,7 +198,7 @@ impl Body<'_> {
         match self.style {
             Style::Pretty => {
                 if self.children == 0 && !self.text.chars().all(py_space) {
-                    buf.push_str(&escape_text(self.text));
+                    escape_into(buf, self.text, false);
                 } else {
                     indent(buf, self.level + 1);
                 }
@@ -214,7 +217,7 @@ impl Body<'_> {
     pub fn close(self, buf: &mut String, tag: &str) {
         if self.children == 0 {
             match self.style {
-                Style::Pretty => buf.push_str(&escape_text(self.text)),
+                Style::Pretty => escape_into(buf, self.text, false),
                 Style::Compact if self.text.is_empty() => {
                     buf.push_str(" />");
                     return;

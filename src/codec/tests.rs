@@ -552,3 +552,47 @@ fn elements_stream_as_render_writes_them() {
         .close(&mut named, "é");
     assert_eq!(named, "<&#233; &#252;=\"&#128512;\" />");
 }
+
+#[test]
+fn escaping_into_a_buffer_matches_the_character_by_character_rule() {
+    fn reference(text: &str, attribute: bool) -> String {
+        text.chars()
+            .map(|c| match c {
+                '&' => "&amp;".to_owned(),
+                '<' => "&lt;".to_owned(),
+                '>' => "&gt;".to_owned(),
+                '"' if attribute => "&quot;".to_owned(),
+                '\n' if attribute => "&#10;".to_owned(),
+                '\r' if attribute => "&#13;".to_owned(),
+                '\t' if attribute => "&#09;".to_owned(),
+                _ => c.to_string(),
+            })
+            .collect()
+    }
+    let alphabet = ['&', '<', '>', '"', '\n', '\r', '\t', 'a', 'é', '🚀', '\''];
+    // Every text of up to four characters over the alphabet.
+    let mut texts = vec![String::new()];
+    for _ in 0..4 {
+        let longer: Vec<String> = texts
+            .iter()
+            .filter(|t| t.chars().count() == texts.last().map_or(0, |l| l.chars().count()))
+            .flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}")))
+            .collect();
+        texts.extend(longer);
+    }
+    assert!(texts.len() > 10_000);
+    for text in &texts {
+        for attribute in [false, true] {
+            let mut buf = String::from("<x>");
+            text::escape_into(&mut buf, text, attribute);
+            assert_eq!(buf[3..], reference(text, attribute), "{text:?}");
+            let cow = if attribute {
+                escape_attribute(text)
+            } else {
+                escape_text(text)
+            };
+            assert_eq!(cow, reference(text, attribute));
+            assert_eq!(matches!(cow, Cow::Borrowed(_)), cow == text.as_str());
+        }
+    }
+}

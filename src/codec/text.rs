@@ -101,36 +101,57 @@ pub fn has_indented_line(text: &str) -> bool {
 
 /// `text` with `&`, `<` and `>` escaped (element content, as `ElementTree` writes it).
 pub fn escape_text(text: &str) -> Cow<'_, str> {
-    escape(text, false)
+    escaped(text, false)
 }
 
 /// `text` with `&`, `<`, `>`, `"`, `\n`, `\r` and `\t` escaped (an attribute value in double
 /// quotes, as `ElementTree` writes it).
 pub fn escape_attribute(text: &str) -> Cow<'_, str> {
-    escape(text, true)
+    escaped(text, true)
 }
 
-fn escape(text: &str, attribute: bool) -> Cow<'_, str> {
-    let needs = |b: u8| match b {
-        b'&' | b'<' | b'>' => true,
-        b'"' | b'\n' | b'\r' | b'\t' => attribute,
-        _ => false,
-    };
-    if !text.bytes().any(needs) {
+fn escaped(text: &str, attribute: bool) -> Cow<'_, str> {
+    if next_special(text.as_bytes(), attribute).is_none() {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' if attribute => out.push_str("&quot;"),
-            '\n' if attribute => out.push_str("&#10;"),
-            '\r' if attribute => out.push_str("&#13;"),
-            '\t' if attribute => out.push_str("&#09;"),
-            _ => out.push(c),
-        }
-    }
+    escape_into(&mut out, text, attribute);
     Cow::Owned(out)
+}
+
+/// Bytes an attribute value escapes besides `&`, `<` and `>`.
+const ATTRIBUTE_ONLY: [u8; 4] = [b'"', b'\n', b'\r', b'\t'];
+
+/// Offset of the first byte of `bytes` that [`escape_into`] replaces.
+fn next_special(bytes: &[u8], attribute: bool) -> Option<usize> {
+    if attribute {
+        bytes
+            .iter()
+            .position(|&b| matches!(b, b'&' | b'<' | b'>') || ATTRIBUTE_ONLY.contains(&b))
+    } else {
+        memchr::memchr3(b'&', b'<', b'>', bytes)
+    }
+}
+
+/// Append `text` to `buf`, escaped as [`escape_text`] (`attribute` false) or
+/// [`escape_attribute`] (true) escape it: runs without a special byte are copied whole.
+pub fn escape_into(buf: &mut String, text: &str, attribute: bool) {
+    let bytes = text.as_bytes();
+    let mut kept = 0;
+    while let Some(offset) = next_special(&bytes[kept..], attribute) {
+        let at = kept + offset;
+        // Every special byte is ASCII, so `at` and `at + 1` are character boundaries.
+        buf.push_str(&text[kept..at]);
+        buf.push_str(match bytes[at] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\n' => "&#10;",
+            b'\r' => "&#13;",
+            _ => "&#09;",
+        });
+        kept = at + 1;
+    }
+    buf.push_str(&text[kept..]);
 }
