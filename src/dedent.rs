@@ -1,9 +1,9 @@
 //! Python's `textwrap.dedent`, for message content: what it removes, found in one pass.
 //!
 //! `textwrap.dedent` works line by line, lines ending at `\n` only:
-//! - a line made only of spaces and tabs loses them (it becomes empty);
-//! - the margin, the longest run of spaces and tabs that every other non-empty line starts
-//!   with, is removed from each of those lines.
+//! - a blank line (empty, or only spaces and tabs) becomes empty;
+//! - the margin, the longest run of spaces and tabs that all the lines that are not blank
+//!   start with, is removed from each of them.
 //!
 //! [`dedent_ranges`] gives the byte ranges it removes, so a caller can splice them out of
 //! a text it holds in another form (a Python `str`, by code points); [`dedent`] applies them.
@@ -17,9 +17,8 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-/// The lines of `text` as byte ranges without their `\n` (the last one may be empty).
-fn lines(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
-    let bytes = text.as_bytes();
+/// The lines of `bytes` as byte ranges without their `\n` (the last one may be empty).
+fn lines(bytes: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
     let ends = memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len()));
     let mut start = 0;
     ends.map(move |end| {
@@ -36,17 +35,19 @@ fn indent(line: &[u8]) -> usize {
         .count()
 }
 
-/// The byte ranges `textwrap.dedent` removes from `text`, in order and disjoint.
-pub fn dedent_ranges(text: &str) -> Vec<Range<usize>> {
-    let bytes = text.as_bytes();
-    // The margin is a prefix of the first non-empty line's indent, cut to what every later
-    // one shares.
+/// The byte ranges `textwrap.dedent` removes from the text of `bytes`, in order and disjoint.
+///
+/// Only `\n`, spaces and tabs are looked at, so any ASCII-compatible encoding of the text will
+/// do (UTF-8, or UTF-8 with surrogates); the ranges start and end on character boundaries.
+pub fn dedent_ranges(bytes: &[u8]) -> Vec<Range<usize>> {
+    // The margin: the indent of the first line that is not blank, cut to what each later
+    // such line's indent shares with it.
     let mut margin: Option<&[u8]> = None;
-    for line in lines(text) {
+    for line in lines(bytes) {
         let line = &bytes[line];
         let width = indent(line);
         if width == line.len() {
-            continue; // empty or only spaces and tabs: no say in the margin
+            continue; // blank: no say in the margin
         }
         let own = &line[..width];
         margin = Some(match margin {
@@ -59,7 +60,7 @@ pub fn dedent_ranges(text: &str) -> Vec<Range<usize>> {
     }
     let margin = margin.map_or(0, <[u8]>::len);
     let mut ranges = Vec::new();
-    for line in lines(text) {
+    for line in lines(bytes) {
         let width = indent(&bytes[line.clone()]);
         if width == line.len() {
             if width > 0 {
@@ -74,7 +75,7 @@ pub fn dedent_ranges(text: &str) -> Vec<Range<usize>> {
 
 /// `textwrap.dedent(text)`: borrowed when nothing is removed.
 pub fn dedent(text: &str) -> Cow<'_, str> {
-    let ranges = dedent_ranges(text);
+    let ranges = dedent_ranges(text.as_bytes());
     if ranges.is_empty() {
         return Cow::Borrowed(text);
     }
@@ -121,6 +122,6 @@ mod tests {
     fn margin_is_the_longest_shared_run_not_the_shortest_indent() {
         assert_eq!(dedent(" \ta\n  b"), "\ta\n b");
         assert_eq!(dedent("  a\n\n  b\n"), "a\n\nb\n");
-        assert_eq!(dedent_ranges("  é\n  🚀"), vec![0..2, 5..7]);
+        assert_eq!(dedent_ranges("  é\n  🚀".as_bytes()), vec![0..2, 5..7]);
     }
 }

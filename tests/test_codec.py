@@ -15,7 +15,7 @@ from pydantic_xml.element import XmlElementReader
 
 from rigging import _native, parsing
 from rigging._model.base import class_info
-from rigging._model.plan import codec_of, fallback_reason
+from rigging._model.plan import codec_of, fallback_reason, use_pydantic_xml
 from rigging.error import MissingModelError, XmlContentError
 from rigging.message import Message
 from rigging.model import Model, attr, element, wrapped
@@ -105,6 +105,26 @@ def test_difference_lenient_attributes_and_references() -> None:
     )
     model = parsing.parse(text, Finding)[0]
     assert (model.id, model.title, model.location.line) == ("F9", "AB &bogus; & ok", 1)
+
+
+def test_difference_characters_xml_forbids_are_text_as_written() -> None:
+    """Control characters (other than tab, LF, CR) and U+FFFE/U+FFFF are kept, in text and in
+    attributes, like any other character; pydantic-xml refuses the whole element."""
+    text = (
+        '<finding id="a\x00b"><title>x\x0by\x1b[0mz\ufffe</title><severity>\x7f\x0c</severity>'
+        '<location file="f\x01" line="1"/></finding>'
+    )
+    model = parsing.parse(text, Finding)[0]
+    assert (model.id, model.title, model.severity) == ("a\x00b", "x\x0by\x1b[0mz\ufffe", "\x7f\x0c")
+    assert model.location.file == "f\x01"
+    assert parsing.parse(model.to_pretty_xml(), Finding)[0] == model  # and they render back
+
+    class Twin(Finding, tag="finding"):
+        pass
+
+    use_pydantic_xml(Twin, "test: the pydantic-xml path")
+    with pytest.raises(XmlContentError, match="not well-formed"):
+        parsing.parse(text, Twin)
 
 
 def test_difference_several_untagged_fields_are_child_elements() -> None:
@@ -555,6 +575,32 @@ def test_errors_of_several_types_come_in_type_order() -> None:
     assert [
         m.value for m, _ in parsing.try_parse_set("<strict><value>ok</value></strict>", Strict)
     ] == ["ok"]
+
+
+class _Interrupt(BaseException):
+    """Stands for KeyboardInterrupt / SystemExit raised while a validator runs."""
+
+
+class Interrupted(Model, tag="interrupted"):
+    kind: str = attr(default="plain")
+    value: str = element()
+
+    @field_validator("value")
+    @classmethod
+    def _interrupt(cls, value: str) -> str:
+        raise _Interrupt(value)
+
+
+def test_an_interrupt_in_a_validator_is_never_held_back() -> None:
+    """Only an Exception waits for its type's turn; a BaseException goes up at once, even
+    when an earlier type would raise MissingModelError."""
+    text = "<interrupted><value>x</value></interrupted>"
+    with pytest.raises(_Interrupt):
+        parsing.parse_many(text, Finding, Interrupted)
+    with pytest.raises(_Interrupt):
+        Message("assistant", text).try_parse_many(Finding, Interrupted, fail_on_missing=True)
+    with pytest.raises(_Interrupt):
+        Message("assistant", text).parse(Interrupted)
 
 
 def test_found_is_a_plain_value() -> None:

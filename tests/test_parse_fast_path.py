@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+import sys
 import textwrap
 import typing as t
 import xml.etree.ElementTree as ET
@@ -412,6 +413,17 @@ def test_native_dedent_equals_textwrap(lines: list[str], margin: str, repeat: in
     assert out == expected
     if expected == text:
         assert out is text  # nothing removed: the same object, no copy
+
+
+def test_native_dedent_leaves_no_utf8_copy_on_the_content() -> None:
+    """A non-ASCII text is read through a temporary bytes: CPython's cached UTF-8 (which
+    `sys.getsizeof` counts) is not made for a message that may never be parsed."""
+    text = ("東京 " * 300 + "\n    code\n") * 20
+    text = text.encode().decode()  # a fresh str, as model output is
+    size = sys.getsizeof(text)
+    message = Message("user", text)
+    assert message.content is text  # no shared margin: unchanged
+    assert sys.getsizeof(message.content) == size
 
 
 def test_native_dedent_of_long_texts() -> None:

@@ -71,7 +71,7 @@ def extract_all(
     list[
         tuple[list[Found[Any]], list[tuple[Span, ValueError, builtins.bool]], int]
         | list[tuple[Span, builtins.bool]]
-        | BaseException
+        | Exception
     ]
     | None
 ):
@@ -83,12 +83,13 @@ def extract_all(
     a candidate that was read, only for a failure. None when ``text`` holds lone surrogates
     (the caller then scans with `candidates`).
 
-    An error ``validate`` raises that is not a ``ValueError`` (not an element's failure) ends
-    the work: it is returned as that tag's item, the last of the list, for the caller to
-    raise in its turn (after what the tags before it raise).
+    An ``Exception`` ``validate`` raises that is not a ``ValueError`` (not an element's
+    failure) ends the work: it is returned as that tag's item, the last of the list, for the
+    caller to raise in its turn (after what the tags before it raise).
 
     Raises:
         ValueError: ``entries`` is not one per name.
+        BaseException: What ``validate`` raised that is not an ``Exception`` (an interrupt).
     """
 
 @final
@@ -680,8 +681,8 @@ def place_parts(
 def dedent(text: str) -> str:
     """`textwrap.dedent(text)`, from one native pass; ``text`` itself when nothing changes.
 
-    Lines end at a line feed only. A line of only spaces and tabs becomes empty; the longest run of
-    spaces and tabs every other non-empty line starts with is removed from each of them.
+    Lines end at a line feed only. A blank line (empty, or only spaces and tabs) becomes empty;
+    the longest run of spaces and tabs that all the other lines start with is removed from each.
     """
 
 def strip_spans(

@@ -72,7 +72,7 @@ def found_many(
                 found = extract(model_type, text)
             else:
                 given = each[index]
-                if isinstance(given, BaseException):
+                if isinstance(given, Exception):
                     raise given  # the errors of the types before it were raised first
                 if isinstance(given, tuple):
                     found = extract(model_type, text, done=given)

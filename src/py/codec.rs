@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyType};
@@ -645,11 +645,13 @@ fn extract_all<'py>(
         {
             Ok((models, failed)) => out.push((models, failed, count).into_pyobject(py)?.into_any()),
             // Not an element's failure: the caller raises it when it reaches this tag, after
-            // whatever the tags before it raise (the order of one extraction per tag).
-            Err(err) => {
+            // whatever the tags before it raise (the order of one extraction per tag). Only
+            // an `Exception`: an interrupt or an exit (`BaseException`) goes up at once.
+            Err(err) if err.is_instance_of::<PyException>(py) => {
                 out.push(err.into_value(py).into_bound(py).into_any());
                 break;
             }
+            Err(err) => return Err(err),
         }
     }
     Ok(Some(out))

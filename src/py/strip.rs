@@ -1,13 +1,14 @@
 //! `splice`, `strip_spans` and `dedent`: convert offsets (see [`super::ints`]), plan with
 //! [`crate::strip`] on code points only, and assemble the new `str` from slices of the old
-//! one. The text never goes through UTF-8 (a long non-ASCII `str` would be encoded and
-//! decoded whole), and lone surrogates are carried as they are.
+//! one, so lone surrogates are carried as they are. `splice` and `strip_spans` never read the
+//! text as UTF-8; `dedent` reads a copy to find what to remove (an ASCII text is rebuilt from
+//! it directly, any other is sliced: decoding a long non-ASCII text whole costs more).
 
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PySlice, PyString};
 
 use super::ints::offsets;
-use super::text::text_of;
+use super::text::with_utf8_uncached;
 use crate::offsets::ByteToChar;
 use crate::strip::{self, Piece, Plan};
 
@@ -89,26 +90,29 @@ fn strip_spans<'py>(
 /// `_native.pyi`).
 #[pyfunction]
 fn dedent<'py>(text: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyString>> {
-    // Lone surrogates read as U+FFFD: content like them, at the same offsets.
-    let whole = text_of(text)?;
-    let ranges = crate::dedent::dedent_ranges(&whole);
-    if ranges.is_empty() {
-        return Ok(text.clone());
-    }
-    let len = text.len()?;
-    if whole.len() == len {
-        // ASCII: one code point per byte, and building the `str` from bytes is a copy.
-        let out = crate::dedent::without(&whole, &ranges);
-        return Ok(PyString::new(text.py(), &out));
-    }
-    let mut chars = ByteToChar::new(whole.as_bytes());
-    let remove: Vec<(usize, usize)> = ranges
-        .into_iter()
-        .map(|range| (chars.char_at(range.start), chars.char_at(range.end)))
-        .collect();
-    let plan = strip::plan_strip(len, &remove, &[])?;
-    let empty = PyString::new(text.py(), "");
-    assemble(text, len, &plan, |_| empty.clone())
+    // Lone surrogates read as U+FFFD: content like them, at the same offsets. Nothing is
+    // cached on `text`: a message's content may never be parsed.
+    with_utf8_uncached(text, |whole| {
+        let ranges = crate::dedent::dedent_ranges(whole);
+        if ranges.is_empty() {
+            return Ok(text.clone());
+        }
+        let len = text.len()?;
+        if whole.len() == len {
+            // ASCII: one code point per byte, and building the `str` from bytes is a copy.
+            let ascii = text.to_str()?; // the ASCII `str`'s own bytes
+            let out = crate::dedent::without(ascii, &ranges);
+            return Ok(PyString::new(text.py(), &out));
+        }
+        let mut chars = ByteToChar::new(whole);
+        let remove: Vec<(usize, usize)> = ranges
+            .into_iter()
+            .map(|range| (chars.char_at(range.start), chars.char_at(range.end)))
+            .collect();
+        let plan = strip::plan_strip(len, &remove, &[])?;
+        let empty = PyString::new(text.py(), "");
+        assemble(text, len, &plan, |_| empty.clone())
+    })
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
@@ -17,6 +18,24 @@ pub(crate) fn text_of<'a>(s: &'a Bound<'_, PyString>) -> PyResult<Cow<'a, str>> 
     match s.to_str() {
         Ok(text) => Ok(Cow::Borrowed(text)),
         Err(_) => Ok(Cow::Owned(lossless(s)?.text)),
+    }
+}
+
+/// `read(bytes)` over the UTF-8 of `s` (lone surrogates as U+FFFD, as [`text_of`] gives
+/// it), without leaving a UTF-8 copy cached on the `str`, for a `str` that may live long and
+/// never be read again: an ASCII `str` is its own UTF-8, any other is encoded into a
+/// temporary `bytes`.
+pub(crate) fn with_utf8_uncached<R>(
+    s: &Bound<'_, PyString>,
+    read: impl FnOnce(&[u8]) -> PyResult<R>,
+) -> PyResult<R> {
+    let py = s.py();
+    if s.call_method0(intern!(py, "isascii"))?.is_truthy()? {
+        return read(text_of(s)?.as_bytes());
+    }
+    match s.call_method1(intern!(py, "encode"), (intern!(py, "utf-8"),)) {
+        Ok(encoded) => read(encoded.cast_into::<PyBytes>()?.as_bytes()),
+        Err(_) => read(lossless(s)?.text.as_bytes()), // lone surrogates
     }
 }
 

@@ -45,7 +45,7 @@ def _dedent(text: str) -> str:
         if not _native.has_indented_line(text):
             return text
     elif text[:1] not in (" ", "\t") and "\n " not in text and "\n\t" not in text:
-        return text  # checked on the str itself: no UTF-8 copy made for nothing
+        return text  # checked on the str itself, without reading it as UTF-8
     return _native.dedent(text)
 
 

@@ -225,7 +225,7 @@ def extract_planned(cls: type[Model], info: ClassInfo, text: str) -> Extracted |
         return None
     done = _native.extract_all(text, info.tags, [entry])
     first = None if done is None else done[0]
-    if isinstance(first, BaseException):
+    if isinstance(first, Exception):
         raise first
     return first if type(first) is tuple else None
 
@@ -334,7 +334,7 @@ def _extract_each(
 
 def extract_many(
     text: str, types: t.Sequence[type[Model]]
-) -> list[Extracted | list[tuple[_native.Span, bool]] | BaseException] | None:
+) -> list[Extracted | list[tuple[_native.Span, bool]] | Exception] | None:
     """One scan of ``text`` for several classes' tags.
 
     Args:
@@ -343,8 +343,8 @@ def extract_many(
 
     Returns:
         Per class, what `extract` takes: the `extract_planned` answer of a planned class, the
-        candidates (``spans``) of any other. A class whose validator raised an error that is
-        not a ``ValueError`` has that error instead, and is the last class answered (the
+        candidates (``spans``) of any other. A class whose validator raised an ``Exception``
+        that is not a ``ValueError`` has that error instead, and is the last class answered (the
         caller raises it in its turn). None when a tag is not a valid name (each
         `extract` then raises the `ScanError` that names it, in turn) or the text holds lone
         surrogates.
