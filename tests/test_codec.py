@@ -7,9 +7,9 @@ import enum
 import typing as t
 
 import pytest
-from pydantic import ValidationError, field_serializer, field_validator
+from pydantic import ConfigDict, ValidationError, field_serializer, field_validator, model_validator
 from pydantic_core import to_jsonable_python
-from pydantic_xml import computed_attr
+from pydantic_xml import BaseXmlModel, computed_attr
 from pydantic_xml import element as xml_element
 from pydantic_xml.element import XmlElementReader
 
@@ -464,7 +464,7 @@ def test_extract_keeps_each_candidates_own_outcome() -> None:
 def test_extract_lets_errors_other_than_value_errors_through() -> None:
     plan, spans = _plan_and_spans(FINDING)
 
-    def broken(data: dict[str, t.Any]) -> Finding:
+    def broken(data: dict[str, t.Any], *, strict: bool) -> Finding:
         raise KeyError("not an element's failure")
 
     with pytest.raises(KeyError, match="not an element"):
@@ -674,3 +674,143 @@ def test_a_class_not_fully_defined_does_not_stop_the_others_from_parsing() -> No
     assert [type(m) for m in Message("assistant", text).try_parse_many(Finding, _Later)] == [
         Finding
     ]
+
+
+# --- found by differential fuzzing against pydantic-xml (stop 25) ----------------------------
+
+
+class Deep(Model, tag="n"):
+    v: str = attr(default="")
+    child: t.Optional[Deep] = element(tag="n", default=None)  # noqa: UP045
+
+
+def _deep(levels: int) -> Deep:
+    model = Deep()
+    for _ in range(levels):
+        model = Deep(child=model)
+    return model
+
+
+def test_rendering_very_deep_models_fails_like_pydantic_xml_not_the_process() -> None:
+    """The instance walks stop at a fixed depth and hand over to the encoded path, which
+    refuses what pydantic-xml refuses; nothing recurses past the stack."""
+    for render in (Deep.to_xml, Deep.to_pretty_xml, str):
+        with pytest.raises(ValueError, match="Maximum serialization depth exceeded"):
+            render(_deep(20_000))
+    with pytest.raises(ValueError, match="Maximum serialization depth exceeded"):
+        BaseXmlModel.to_xml(_deep(20_000))
+    for levels in (150, 201, 240):  # below pydantic's limit: both paths write the same
+        model = _deep(levels)
+        assert model.to_xml() == BaseXmlModel.to_xml(model)
+        assert model.to_pretty_xml() == model.pydantic_xml_pretty()
+    codec = codec_of(Deep)
+    assert codec is not None
+    encoded: dict[str, t.Any] = {}
+    inner = encoded
+    for _ in range(5_000):
+        inner["child"] = {}
+        inner = inner["child"]
+    with pytest.raises(ValueError, match="models nest deeper than the limit of 256"):
+        codec.native.render(encoded)
+    with pytest.raises(ValueError, match="max_depth 100000 is above the limit of 256"):
+        codec.native.parse("<n/>", max_depth=100_000)
+
+
+class Scored(Model, tag="scored"):
+    label: str = attr(default="x")
+    value: float = element(default=0)
+    count: int = element(default=0)
+    maybe: t.Optional[float] = element(default=0)  # noqa: UP045
+    many: list[float] = element(tag="m", default_factory=lambda: [1, 2.5])
+
+
+def test_values_pydantic_never_validated_render_as_pydantic_xml_writes_them() -> None:
+    """Defaults, assignments and model_construct may hold a value of another type than the
+    field's (0 in a float field, True in an int field): written as encoded, not as held."""
+    assigned = Scored()
+    assigned.count = True  # type: ignore[assignment]
+    assigned.value = 10**30
+    for model in (Scored(), assigned, Scored.model_construct(value=3, count=False)):
+        assert model.to_xml() == BaseXmlModel.to_xml(model)
+        assert model.to_pretty_xml() == model.pydantic_xml_pretty()
+    assert "<value>0.0</value>" in Scored().to_pretty_xml()
+    message = Message("assistant", "<scored><value>1</value></scored>")
+    assert message.parse(Scored).value == 1.0
+    assert "<value>1.0</value>" in message.content
+
+
+def test_strict_models_are_read_laxly_as_pydantic_xml_reads_them() -> None:
+    class Strict(Model, tag="strict-model"):
+        model_config = ConfigDict(strict=True)
+        n: int = element()
+        ok: bool = attr(default=False)
+
+    assert Strict.codec_fallback_reason() is None
+    text = '<strict-model ok="true"><n>3</n></strict-model>'
+    assert parsing.parse(text, Strict)[0] == Strict(n=3, ok=True)
+    assert Message("assistant", f"x {text}").parse(Strict) == Strict(n=3, ok=True)
+
+
+def test_a_custom_model_validate_is_called_as_pydantic_xml_calls_it() -> None:
+    class Shout(Model, tag="shout"):
+        e: str = element()
+
+        @classmethod
+        def model_validate(cls, obj: t.Any, **kwargs: t.Any) -> t.Self:  # type: ignore[override]
+            return super().model_validate({**obj, "e": obj["e"].upper()}, **kwargs)
+
+    class Bumped(Model, tag="bumped"):
+        content: int
+
+        @classmethod
+        def model_validate(cls, obj: t.Any, **kwargs: t.Any) -> t.Self:  # type: ignore[override]
+            return super().model_validate({"content": int(obj["content"]) + 1}, **kwargs)
+
+    assert "custom model_validate" in (Shout.codec_fallback_reason() or "")
+    assert parsing.parse("<shout><e>abc</e></shout>", Shout)[0].e == "ABC"
+    assert parsing.parse("<bumped>4</bumped>", Bumped)[0].content == 5  # a simple model
+
+
+_SEEN: list[str] = []
+
+
+class Spot(Model, tag="spot"):
+    file: str = attr()
+
+
+class Outer(Model, tag="outer"):
+    key: str = attr()
+    spot: Spot
+
+    @model_validator(mode="before")
+    @classmethod
+    def _look(cls, data: t.Any) -> t.Any:
+        _SEEN.append(type(data["spot"]).__name__)
+        return data
+
+
+def test_a_raw_validator_over_nested_models_keeps_pydantic_xml() -> None:
+    """pydantic-xml hands a parent's before/wrap validators built nested models; the codec
+    would hand them dicts, so such classes fall back (and see instances)."""
+    reason = Outer.codec_fallback_reason() or ""
+    assert "before model validator over nested models" in reason
+    _SEEN.clear()
+    assert parsing.parse('<outer key="k"><spot file="a"/></outer>', Outer)[0].spot.file == "a"
+    assert _SEEN == ["Spot"]
+
+
+def test_references_and_attribute_floods_parse_like_pydantic_xml() -> None:
+    class Ref(Model, tag="ref"):
+        a: str = attr(default="")
+        e: str = element()
+
+    class Twin(Ref, tag="ref"):
+        pass
+
+    use_pydantic_xml(Twin, "test: the pydantic-xml path")
+    for text in (
+        '<ref a="&#x0000000041;"><e>&#0000000066;&#x+41;</e></ref>',
+        "<ref " + " ".join(f'a{i}="v"' for i in range(3_000)) + ' a="first"><e>y</e></ref>',
+    ):
+        native, theirs = parsing.parse(text, Ref)[0], parsing.parse(text, Twin)[0]
+        assert native.model_dump() == theirs.model_dump()

@@ -3,7 +3,7 @@
 import builtins
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from typing import Any, ClassVar, Generic, Literal, TypeVar, final
+from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar, final
 
 __all__ = [
     # codec
@@ -61,11 +61,20 @@ def has_indented_line(text: str) -> bool:
     """
 
 _ModelT = TypeVar("_ModelT")
+_ModelT_co = TypeVar("_ModelT_co", covariant=True)
+
+class _Validate(Protocol[_ModelT_co]):
+    """How the codec validates what it read: ``validate(data, strict=False)``.
+
+    Lax, as pydantic-xml calls ``model_validate``; e.g. a ``SchemaValidator.validate_python``.
+    """
+
+    def __call__(self, data: dict[str, Any], /, *, strict: builtins.bool) -> _ModelT_co: ...
 
 def extract_all(
     text: str,
     tags: Tags,
-    entries: Sequence[tuple[CodecPlan, Callable[[dict[str, Any]], Any]] | None],
+    entries: Sequence[tuple[CodecPlan, _Validate[Any]] | None],
     max_depth: int = ...,
 ) -> (
     list[
@@ -126,11 +135,14 @@ class CodecPlan:
 
     ``classes`` (one per model) lets `render_model` read instances directly; give them only
     when serialization changes no value of these classes (no custom serializers, no
-    excluded fields).
+    excluded fields). ``types`` (per model, per field: ``"str"``, ``"int"``, ``"float"``,
+    ``"bool"`` or ``""`` for any) is each field's declared primitive type: an instance
+    value of another exact type (one pydantic never validated, such as ``0`` as a ``float``
+    default) is not written as it is (`render_model` gives None; its encoding differs).
 
     Raises:
         ValueError: A field kind is unknown, a model index is out of range, or ``classes``
-            does not hold one class per model.
+            or ``types`` does not match the models.
     """
 
     def __new__(
@@ -139,6 +151,7 @@ class CodecPlan:
             tuple[str, Sequence[tuple[str, str, Sequence[str], str, str, int, builtins.bool]]]
         ],
         classes: Sequence[type] | None = None,
+        types: Sequence[Sequence[str]] | None = None,
     ) -> CodecPlan: ...
     def parse(self, element: str, max_depth: int = ...) -> dict[str, Any]:
         """The dict pydantic-xml would validate for one element (start tag to end tag).
@@ -155,7 +168,7 @@ class CodecPlan:
         self,
         text: str,
         spans: Sequence[tuple[Span, builtins.bool]],
-        validate: Callable[[dict[str, Any]], _ModelT],
+        validate: _Validate[_ModelT],
         max_depth: int = ...,
     ) -> tuple[list[Found[_ModelT]], list[tuple[Span, ValueError, builtins.bool]]] | None:
         """`parse` and then ``validate`` the element of each ``(span, hollow)`` in ``text``.

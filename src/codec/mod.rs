@@ -37,6 +37,12 @@ pub use text::{escape_attribute, escape_text, has_indented_line};
 /// Elements nested deeper than this inside a parsed element are refused by default.
 pub const MAX_DEPTH: usize = 64;
 
+/// The deepest nesting any walk of the codec goes to: a `max_depth` asked for may not pass
+/// it, and models nested deeper are not rendered natively (pydantic-core itself refuses to
+/// serialize 255 nested models). Every walk over elements and models recurses; this keeps
+/// them well inside any thread's stack.
+pub const DEPTH_LIMIT: usize = 256;
+
 /// Where one field of a model lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Field {

@@ -596,3 +596,53 @@ fn escaping_into_a_buffer_matches_the_character_by_character_rule() {
         }
     }
 }
+
+#[test]
+fn references_take_any_leading_zeros_and_nothing_but_digits() {
+    let decode = |raw: &str| {
+        let mut out = String::new();
+        text::decode_into(&mut out, raw, false);
+        out
+    };
+    assert_eq!(decode("&#0000000065;&#x000000041;&#x0042;"), "AAB");
+    assert_eq!(decode(&format!("&#{}65;", "0".repeat(10_000))), "A");
+    for kept in [
+        "&#x+41;",
+        "&#+65;",
+        "&#-65;",
+        "&# 65;",
+        "&#x 41;",
+        "&#x;",
+        "&#;",
+        "&#X41;",
+        "&#65",
+        "&#1114112;",
+        "&#x110000;",
+        "&#99999999999999999999;",
+        "&#xD800;",
+        "&#0;",
+        "&#x1;",
+    ] {
+        assert_eq!(decode(kept), kept, "{kept}");
+    }
+    assert_eq!(decode("&#x10FFFF;"), "\u{10FFFF}");
+    assert_eq!(
+        decode("&lt;&gt;&amp;&quot;&apos;&bogus;&lt"),
+        "<>&\"'&bogus;&lt"
+    );
+}
+
+#[test]
+fn a_flood_of_attributes_keeps_the_first_of_each_name() {
+    let mut element = String::from("<finding");
+    for index in 0..5_000 {
+        element += &[" a", &index.to_string(), "=\"", &index.to_string(), "\""].concat();
+    }
+    element.push_str(" id=\"first\" a7=\"again\" id=\"second\"><title>t</title></finding>");
+    let tree = tree::build(&element, MAX_DEPTH).unwrap();
+    let (first, last) = tree.nodes[0].attrs;
+    let attrs = &tree.attrs[first as usize..last as usize];
+    assert_eq!(attrs.len(), 5_001);
+    assert_eq!(attrs[7], ("a7", Cow::Borrowed("7")));
+    assert_eq!(attrs[5_000], ("id", Cow::Borrowed("first")));
+}

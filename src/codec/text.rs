@@ -57,33 +57,45 @@ pub(crate) fn cdata_into(out: &mut String, raw: &str) {
 
 /// The character an entity or character reference at the start of `s` stands for, and its
 /// length in bytes; `None` when `s` does not start with one this codec decodes.
+///
+/// A reference is `&#` decimal digits `;` or `&#x` hexadecimal digits `;` (any number of
+/// leading zeros, nothing else: no sign, no space), naming a character XML allows.
 fn entity(s: &str) -> Option<(char, usize)> {
-    let end = s.as_bytes().iter().take(12).position(|&b| b == b';')?;
-    let body = &s[1..end];
-    let decoded = match body {
-        "lt" => '<',
-        "gt" => '>',
-        "amp" => '&',
-        "quot" => '"',
-        "apos" => '\'',
-        _ => {
-            let digits = body.strip_prefix('#')?;
-            let code = if let Some(hex) = digits.strip_prefix('x') {
-                u32::from_str_radix(hex, 16).ok()?
-            } else {
-                if !digits.bytes().all(|b| b.is_ascii_digit()) {
-                    return None;
-                }
-                digits.parse::<u32>().ok()?
-            };
-            let c = char::from_u32(code)?;
-            if !is_xml_char(c) {
-                return None;
-            }
-            c
-        }
+    let bytes = s.as_bytes();
+    let Some(rest) = bytes.strip_prefix(b"&#") else {
+        let end = bytes.iter().take(6).position(|&b| b == b';')?;
+        let decoded = match &s[1..end] {
+            "lt" => '<',
+            "gt" => '>',
+            "amp" => '&',
+            "quot" => '"',
+            "apos" => '\'',
+            _ => return None,
+        };
+        return Some((decoded, end + 1));
     };
-    Some((decoded, end + 1))
+    let (digits, radix, skipped) = match rest.strip_prefix(b"x") {
+        Some(hex) => (hex, 16, 3),
+        None => (rest, 10, 2),
+    };
+    let count = digits
+        .iter()
+        .take_while(|b| char::from(**b).is_digit(radix))
+        .count();
+    if count == 0 || digits.get(count) != Some(&b';') {
+        return None;
+    }
+    let mut code: u32 = 0;
+    for &digit in &digits[..count] {
+        let value = char::from(digit).to_digit(radix)?;
+        // Past U+10FFFF it names no character; stop before the arithmetic can overflow.
+        code = code.checked_mul(radix)?.checked_add(value)?;
+        if code > 0x10_FFFF {
+            return None;
+        }
+    }
+    let c = char::from_u32(code).filter(|&c| is_xml_char(c))?;
+    Some((c, skipped + count + 1))
 }
 
 /// Characters XML 1.0 allows in a document.

@@ -7,11 +7,14 @@
 //! processing instructions are dropped (the text around them joins up, as in `ElementTree`).
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::text::{cdata_into, decode_into};
 use super::CodecError;
 use crate::scan::is_name_byte;
+
+/// Attributes of one element up to which duplicates are found by a scan (a set past it).
+const FEW_ATTRS: usize = 16;
 
 /// No node (an absent child or sibling link).
 pub const NONE: u32 = u32::MAX;
@@ -494,8 +497,16 @@ fn fill<'a>(
                 }
                 let node_index = tree.nodes.len();
                 let first = tree.attrs.len();
-                for &(attr, value) in &raw_attrs[token.attrs.0 as usize..token.attrs.1 as usize] {
-                    if tree.attrs[first..].iter().all(|(seen, _)| *seen != attr) {
+                let own = &raw_attrs[token.attrs.0 as usize..token.attrs.1 as usize];
+                // The first of duplicated names wins: a scan of those kept for a few
+                // attributes, a set past that (no quadratic time on a flood of them).
+                let mut seen = (own.len() > FEW_ATTRS).then(HashSet::new);
+                for &(attr, value) in own {
+                    let new = match &mut seen {
+                        Some(seen) => seen.insert(attr),
+                        None => tree.attrs[first..].iter().all(|(kept, _)| *kept != attr),
+                    };
+                    if new {
                         tree.attrs.push((attr, decoded(value, true)));
                     }
                 }

@@ -11,7 +11,9 @@ use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyType};
 use super::found::PyFound;
 use super::scan::{find_candidates, py_span, PyTags};
 use super::span::PySpan;
-use crate::codec::{self, Field, Item, Kind, ModelPlan, Plan, Style, Value, MAX_DEPTH};
+use crate::codec::{
+    self, Field, Item, Kind, ModelPlan, Plan, Style, Value, DEPTH_LIMIT, MAX_DEPTH,
+};
 use crate::offsets::{char_count, skip_chars, CharToByte};
 
 /// `CodecPlan.extract`: the models found and the `(span, error, unreadable)` failures.
@@ -32,6 +34,53 @@ pub(crate) struct PyCodecPlan {
     /// Per model, its class, when instances may be rendered from their own `__dict__`
     /// (`render_model`): given only for classes whose serialization changes no value.
     classes: Option<Vec<Py<PyType>>>,
+    /// Per model, per field: the type a value (or list item) read from an instance must
+    /// have exactly to be written as it is.
+    types: Vec<Vec<Declared>>,
+}
+
+/// The declared primitive type of a field, as far as rendering from the instance goes.
+///
+/// A value pydantic never validated (a default, a plain assignment, `model_construct`) may
+/// be of another type, and pydantic-xml writes it as the field's serializer encodes it
+/// (`0` in a `float` field as `0.0`, `True` in an `int` field as `1`): such a value is not
+/// written from the instance, the caller encodes the model instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Declared {
+    /// Anything plain (another annotation: a union, `Literal`, `Any`...).
+    Any,
+    Str,
+    Int,
+    Float,
+    Bool,
+}
+
+impl Declared {
+    fn of(name: &str) -> PyResult<Self> {
+        Ok(match name {
+            "" => Self::Any,
+            "str" => Self::Str,
+            "int" => Self::Int,
+            "float" => Self::Float,
+            "bool" => Self::Bool,
+            _ => {
+                return Err(PyValueError::new_err(format!(
+                    "unknown declared type {name:?} (expected '', 'str', 'int', 'float' or 'bool')"
+                )))
+            }
+        })
+    }
+
+    /// Whether `value` (not None) is of this type exactly.
+    fn admits(self, value: &Bound<'_, PyAny>) -> bool {
+        match self {
+            Self::Any => true,
+            Self::Str => value.is_exact_instance_of::<PyString>(),
+            Self::Int => value.is_exact_instance_of::<PyInt>(),
+            Self::Float => value.is_exact_instance_of::<PyFloat>(),
+            Self::Bool => value.is_exact_instance_of::<PyBool>(),
+        }
+    }
 }
 
 fn field_of(spec: &FieldSpec, count: usize) -> PyResult<Field> {
@@ -122,11 +171,14 @@ fn primitive(value: &Bound<'_, PyAny>) -> PyResult<Value<'static>> {
 
 /// A primitive read straight from a model's `__dict__`, when encoding would leave it as it is
 /// (exact `str`, `bool`, `int`, finite `float`, `None`); `None` asks for the encoded path.
-fn plain_primitive(value: &Bound<'_, PyAny>) -> PyResult<Option<Value<'static>>> {
+fn plain_primitive(
+    value: &Bound<'_, PyAny>,
+    declared: Declared,
+) -> PyResult<Option<Value<'static>>> {
     if value.is_none() {
         return Ok(Some(Value::None));
     }
-    match plain_text(value)? {
+    match plain_text(value, declared)? {
         Some(text) => Ok(Some(Value::Str(Cow::Owned(text.as_str()?.to_owned())))),
         None => Ok(None),
     }
@@ -136,11 +188,13 @@ fn plain_item(
     plan: &PyCodecPlan,
     item: Item,
     value: &Bound<'_, PyAny>,
+    declared: Declared,
+    depth: usize,
 ) -> PyResult<Option<Value<'static>>> {
     match item {
-        Item::Text => plain_primitive(value),
+        Item::Text => plain_primitive(value, declared),
         Item::Model(_) if value.is_none() => Ok(Some(Value::None)),
-        Item::Model(model) => from_model(plan, model, value),
+        Item::Model(model) => from_model(plan, model, value, depth + 1),
     }
 }
 
@@ -165,23 +219,29 @@ fn own_fields<'py>(
 }
 
 /// The value `from_encoded` would give for `to_jsonable_python(instance)`, read from the
-/// instance itself; `None` when a value is not plain (the caller encodes instead).
+/// instance itself (a model at nesting `depth`); `None` when a value is not plain, or models
+/// nest deeper than [`INSTANCE_DEPTH`] (the caller encodes instead).
 fn from_model(
     plan: &PyCodecPlan,
     model: usize,
     instance: &Bound<'_, PyAny>,
+    depth: usize,
 ) -> PyResult<Option<Value<'static>>> {
     let py = instance.py();
+    if depth > INSTANCE_DEPTH {
+        return Ok(None);
+    }
     let Some(dict) = own_fields(plan, model, instance)? else {
         return Ok(None);
     };
     let mut fields = Vec::new();
     for (index, field) in plan.plan.models()[model].fields.iter().enumerate() {
+        let declared = plan.types[model][index];
         let Some(value) = dict.get_item(plan.render_keys[model][index].bind(py))? else {
             return Ok(None);
         };
         let converted = match &field.kind {
-            Kind::Attr(_) | Kind::Text => plain_primitive(&value)?,
+            Kind::Attr(_) | Kind::Text => plain_primitive(&value, declared)?,
             Kind::Element {
                 item, many: true, ..
             } => {
@@ -190,7 +250,8 @@ fn from_model(
                 } else if let Ok(list) = value.cast_exact::<PyList>() {
                     let mut items = Vec::with_capacity(list.len());
                     for entry in list.iter() {
-                        let Some(converted) = plain_item(plan, *item, &entry)? else {
+                        let Some(converted) = plain_item(plan, *item, &entry, declared, depth)?
+                        else {
                             return Ok(None);
                         };
                         items.push(converted);
@@ -200,7 +261,7 @@ fn from_model(
                     None
                 }
             }
-            Kind::Element { item, .. } => plain_item(plan, *item, &value)?,
+            Kind::Element { item, .. } => plain_item(plan, *item, &value, declared, depth)?,
         };
         let Some(converted) = converted else {
             return Ok(None);
@@ -227,9 +288,12 @@ impl Plain<'_> {
     }
 }
 
-fn plain_text<'py>(value: &Bound<'py, PyAny>) -> PyResult<Option<Plain<'py>>> {
+fn plain_text<'py>(value: &Bound<'py, PyAny>, declared: Declared) -> PyResult<Option<Plain<'py>>> {
     if value.is_none() {
         return Ok(Some(Plain::Static("")));
+    }
+    if !declared.admits(value) {
+        return Ok(None);
     }
     if let Ok(text) = value.cast_exact::<PyString>() {
         return Ok(Some(Plain::Text(text.clone())));
@@ -254,7 +318,8 @@ fn plain_text<'py>(value: &Bound<'py, PyAny>) -> PyResult<Option<Plain<'py>>> {
 
 /// Write the pretty XML of `instance` (model `model` of a flat plan, element `tag` at depth
 /// `level`) straight from its `__dict__`: what `render(from_model(...))` writes, without the
-/// intermediate trees. False (with `buf` partly written) where `from_model` gives `None`.
+/// intermediate trees. False (with `buf` partly written) where `from_model` gives `None`
+/// (and so past [`INSTANCE_DEPTH`]).
 /// Attributes are read before elements, so a lone surrogate in an attribute raises
 /// `UnicodeEncodeError` even where an element declared before it would have made
 /// `from_model` give `None`; every caller takes either as "render another way".
@@ -268,6 +333,9 @@ fn write_model(
     buf: &mut String,
 ) -> PyResult<bool> {
     let py = instance.py();
+    if level > INSTANCE_DEPTH {
+        return Ok(false);
+    }
     let Some(dict) = own_fields(plan, model, instance)? else {
         return Ok(false);
     };
@@ -283,7 +351,7 @@ fn write_model(
         let Some(value) = value_of(index)? else {
             return Ok(false);
         };
-        let Some(written) = plain_text(&value)? else {
+        let Some(written) = plain_text(&value, plan.types[model][index])? else {
             return Ok(false);
         };
         match &field.kind {
@@ -299,6 +367,7 @@ fn write_model(
         let Some(value) = value_of(index)? else {
             return Ok(false);
         };
+        let item = (*item, plan.types[model][index]);
         if *many {
             if value.is_none() {
                 continue;
@@ -307,11 +376,11 @@ fn write_model(
                 return Ok(false);
             };
             for entry in list.iter() {
-                if !write_child(plan, style, *item, &entry, name, level, &mut body, buf)? {
+                if !write_child(plan, style, item, &entry, name, level, &mut body, buf)? {
                     return Ok(false);
                 }
             }
-        } else if !write_child(plan, style, *item, &value, name, level, &mut body, buf)? {
+        } else if !write_child(plan, style, item, &value, name, level, &mut body, buf)? {
             return Ok(false);
         }
     }
@@ -319,21 +388,23 @@ fn write_model(
     Ok(true)
 }
 
-/// One child element `name` of an element at depth `level` written by [`write_model`].
+/// One child element `name` of an element at depth `level` written by [`write_model`]: `item`
+/// is what the field holds, with its declared type.
 #[allow(clippy::too_many_arguments)] // the element's context, passed down as it is
 fn write_child(
     plan: &PyCodecPlan,
     style: Style,
-    item: Item,
+    item: (Item, Declared),
     value: &Bound<'_, PyAny>,
     name: &str,
     level: usize,
     body: &mut codec::Body<'_>,
     buf: &mut String,
 ) -> PyResult<bool> {
+    let (item, declared) = item;
     match item {
         Item::Text => {
-            let Some(written) = plain_text(value)? else {
+            let Some(written) = plain_text(value, declared)? else {
                 return Ok(false);
             };
             body.before_child(buf);
@@ -355,21 +426,29 @@ fn item_value(
     plan: &PyCodecPlan,
     item: Item,
     value: &Bound<'_, PyAny>,
+    depth: usize,
 ) -> PyResult<Value<'static>> {
     match item {
         Item::Text => primitive(value),
-        Item::Model(model) => from_encoded(plan, model, value),
+        Item::Model(model) => from_encoded(plan, model, value, depth + 1),
     }
 }
 
+/// The value tree of an encoded (`to_jsonable_python`) model at nesting `depth`.
 fn from_encoded(
     plan: &PyCodecPlan,
     model: usize,
     value: &Bound<'_, PyAny>,
+    depth: usize,
 ) -> PyResult<Value<'static>> {
     let Ok(dict) = value.cast::<PyDict>() else {
         return Ok(Value::None);
     };
+    if depth > DEPTH_LIMIT {
+        return Err(PyValueError::new_err(format!(
+            "models nest deeper than the limit of {DEPTH_LIMIT}"
+        )));
+    }
     let py = value.py();
     let mut fields = Vec::new();
     for (index, field) in plan.plan.models()[model].fields.iter().enumerate() {
@@ -383,12 +462,12 @@ fn from_encoded(
             } => match encoded.cast::<PyList>() {
                 Ok(list) => Value::List(
                     list.iter()
-                        .map(|v| item_value(plan, *item, &v))
+                        .map(|v| item_value(plan, *item, &v, depth))
                         .collect::<PyResult<_>>()?,
                 ),
                 Err(_) => Value::None,
             },
-            Kind::Element { item, .. } => item_value(plan, *item, &encoded)?,
+            Kind::Element { item, .. } => item_value(plan, *item, &encoded, depth)?,
         };
         fields.push((index, converted));
     }
@@ -398,11 +477,12 @@ fn from_encoded(
 #[pymethods]
 impl PyCodecPlan {
     #[new]
-    #[pyo3(signature = (models, classes = None))]
+    #[pyo3(signature = (models, classes = None, types = None))]
     fn new(
         py: Python<'_>,
         models: Vec<(String, Vec<FieldSpec>)>,
         classes: Option<Vec<Py<PyType>>>,
+        types: Option<Vec<Vec<String>>>,
     ) -> PyResult<Self> {
         let count = models.len();
         if classes.as_ref().is_some_and(|c| c.len() != count) {
@@ -410,6 +490,28 @@ impl PyCodecPlan {
                 "expected {count} classes, one per model"
             )));
         }
+        let types = match types {
+            None => models
+                .iter()
+                .map(|(_, specs)| vec![Declared::Any; specs.len()])
+                .collect(),
+            Some(types) => {
+                let shaped = types.len() == count
+                    && types
+                        .iter()
+                        .zip(&models)
+                        .all(|(names, (_, specs))| names.len() == specs.len());
+                if !shaped {
+                    return Err(PyValueError::new_err(
+                        "expected types with one list per model and one name per field",
+                    ));
+                }
+                types
+                    .iter()
+                    .map(|names| names.iter().map(|n| Declared::of(n)).collect())
+                    .collect::<PyResult<_>>()?
+            }
+        };
         let mut plans = Vec::with_capacity(count);
         let mut parse_keys = Vec::with_capacity(count);
         let mut render_keys = Vec::with_capacity(count);
@@ -438,13 +540,14 @@ impl PyCodecPlan {
             parse_keys,
             render_keys,
             classes,
+            types,
         })
     }
 
     /// The validator input (a dict) read from one element's text.
     #[pyo3(signature = (element, max_depth = MAX_DEPTH))]
     fn parse(&self, py: Python<'_>, element: &str, max_depth: usize) -> PyResult<Py<PyAny>> {
-        let value = codec::parse(&self.plan, element, max_depth)?;
+        let value = codec::parse(&self.plan, element, depth_arg(max_depth)?)?;
         to_py(py, self, 0, &value)
     }
 
@@ -487,7 +590,7 @@ impl PyCodecPlan {
 
     /// The pretty XML of a model from its encoded (`to_jsonable_python`) dict.
     fn render(&self, encoded: &Bound<'_, PyAny>) -> PyResult<String> {
-        let value = from_encoded(self, 0, encoded)?;
+        let value = from_encoded(self, 0, encoded, 0)?;
         Ok(codec::render(&self.plan, &value))
     }
 
@@ -504,7 +607,7 @@ impl PyCodecPlan {
                 pyo3::types::PyBytes::new(py, written.as_bytes()).unbind(),
             ));
         }
-        Ok(from_model(self, 0, instance)?.map(|value| compact_bytes(py, &self.plan, &value)))
+        Ok(from_model(self, 0, instance, 0)?.map(|value| compact_bytes(py, &self.plan, &value)))
     }
 
     /// The compact XML of a model from its encoded (`to_jsonable_python`) dict, as bytes.
@@ -513,7 +616,7 @@ impl PyCodecPlan {
         py: Python<'_>,
         encoded: &Bound<'_, PyAny>,
     ) -> PyResult<Py<pyo3::types::PyBytes>> {
-        let value = from_encoded(self, 0, encoded)?;
+        let value = from_encoded(self, 0, encoded, 0)?;
         Ok(compact_bytes(py, &self.plan, &value))
     }
 }
@@ -536,12 +639,17 @@ impl PyCodecPlan {
         validate: &Bound<'py, PyAny>,
         max_depth: usize,
     ) -> PyResult<Extracted<'py>> {
+        let max_depth = depth_arg(max_depth)?;
         let bytes = whole.as_bytes();
         // Candidates come in position order, so their starts convert in one forward sweep.
         let mut starts = CharToByte::new(whole);
         let found = PyList::empty(py);
         let failed = PyList::empty(py);
         let mut builder = codec::tree::Builder::default();
+        // Lax, as pydantic-xml validates what it read (`model_validate(..., strict=False)`):
+        // the values are text, whatever the model's own strictness.
+        let lax = PyDict::new(py);
+        lax.set_item(intern!(py, "strict"), false)?;
         for item in items {
             let (start, end, hollow, span) = item?;
             let outside =
@@ -556,7 +664,7 @@ impl PyCodecPlan {
             let outcome =
                 match codec::parse_with(&mut builder, &self.plan, &whole[from..to], max_depth) {
                     Ok(value) => validate
-                        .call1((to_py(py, self, 0, &value)?,))
+                        .call((to_py(py, self, 0, &value)?,), Some(&lax))
                         .map_err(|err| (err, false)),
                     Err(err) => Err((PyErr::from(err), true)),
                 };
@@ -577,7 +685,7 @@ impl PyCodecPlan {
         if let Some(written) = self.write_instance(Style::Pretty, instance)? {
             return Ok(Some(written));
         }
-        Ok(from_model(self, 0, instance)?.map(|value| codec::render(&self.plan, &value)))
+        Ok(from_model(self, 0, instance, 0)?.map(|value| codec::render(&self.plan, &value)))
     }
 
     /// [`write_model`] of an instance of the root model, for a flat plan (`None` otherwise,
@@ -594,6 +702,21 @@ impl PyCodecPlan {
         let tag = &self.plan.models()[0].tag;
         Ok(write_model(self, style, 0, instance, tag, 0, &mut buf)?.then_some(buf))
     }
+}
+
+/// Models nested deeper than this are not read from the instance: the caller encodes them
+/// with `to_jsonable_python`, which refuses 255 nested models as pydantic-xml's path does,
+/// so both paths fail alike there (and no walk nears [`DEPTH_LIMIT`]).
+const INSTANCE_DEPTH: usize = 200;
+
+/// A `max_depth` argument, refused past [`DEPTH_LIMIT`] (the walks recurse).
+fn depth_arg(max_depth: usize) -> PyResult<usize> {
+    if max_depth > DEPTH_LIMIT {
+        return Err(PyValueError::new_err(format!(
+            "max_depth {max_depth} is above the limit of {DEPTH_LIMIT}"
+        )));
+    }
+    Ok(max_depth)
 }
 
 /// One `extract_all` entry: a tag's plan and validator, or nothing (candidates wanted).

@@ -19,7 +19,7 @@ from typing_extensions import Self
 
 from rigging import _native
 from rigging._model.fast import SharedFieldsSet, shared_fields_set
-from rigging._model.plan import codec_of, example_of, fallback_reason
+from rigging._model.plan import codec_of, example_of, fallback_reason, overrides_model_validate
 from rigging.error import MultipleModelsError
 from rigging.util import to_xml_tag, unescape_xml
 
@@ -85,9 +85,13 @@ class ClassInfo:
     owner: type | None = None
     """The class these facts are about (a subclass finds its parent's through ``getattr``
     and computes its own)."""
+    own_validate: bool = False
+    """The class overrides ``model_validate``, which pydantic-xml calls to build a model from
+    what it read, so parsing calls it too (a planned class falls back to pydantic-xml)."""
 
 
 _INFO_ATTR = "__rigging_class_info__"
+
 
 NATIVE_TO_XML: bool = _pydantic_xml_etree is ET
 """Whether `Model.to_xml` may render natively: pydantic-xml writes with the standard
@@ -217,6 +221,7 @@ def class_info(cls: type[Model]) -> ClassInfo:
             ),
             tags=_compiled_tags(str(cls.__xml_tag__)),
             owner=cls,
+            own_validate=overrides_model_validate(cls),
         )
         type.__setattr__(cls, _INFO_ATTR, info)
     return info

@@ -108,7 +108,7 @@ def _build_native(
             data = plan.parse(element)
     except ValueError as exc:
         raise _unreadable(exc, tag, text, span) from None
-    model = t.cast("ModelT", cls.__pydantic_validator__.validate_python(data))
+    model = t.cast("ModelT", cls.__pydantic_validator__.validate_python(data, strict=False))
     return model if back is None else t.cast("ModelT", restore(model, back))
 
 
@@ -185,7 +185,10 @@ def build_simple(cls: type[ModelT], info: ClassInfo, inner: str) -> ModelT:
     Raises:
         pydantic.ValidationError: The content does not validate.
     """
-    model = cls.__pydantic_validator__.validate_python({info.simple_field: _inner_value(inner)})
+    data = {info.simple_field: _inner_value(inner)}
+    if info.own_validate:  # the class's own `model_validate`, called as pydantic-xml calls it
+        return cls.model_validate(data, strict=False)
+    model = cls.__pydantic_validator__.validate_python(data, strict=False)
     if info.shared_fields is not None:
         share_fields_set(model, info.shared_fields)
     return t.cast("ModelT", model)

@@ -19,6 +19,7 @@ import types
 import typing as t
 from dataclasses import dataclass
 
+from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_xml import BaseXmlModel
 from pydantic_xml.fields import extract_field_xml_entity_info
@@ -32,6 +33,7 @@ __all__ = [
     "codec_of",
     "example_of",
     "fallback_reason",
+    "overrides_model_validate",
     "use_pydantic_xml",
 ]
 
@@ -68,9 +70,32 @@ class _UnsupportedError(Exception):
 
 _Entry = tuple[type[BaseXmlModel], str, tuple[FieldSpec, ...]]
 
+_DECLARED = {str: "str", int: "int", float: "float", bool: "bool"}
+
+
+def _declared(annotation: t.Any) -> str:
+    """The primitive type a field's values (or list items) are declared as.
+
+    For `rigging._native.CodecPlan`'s ``types``: ``str``, ``int``, ``float``, ``bool``, or
+    ``""`` for any other annotation. ``Optional`` and ``list`` are looked through.
+    """
+    origin = t.get_origin(annotation)
+    args = t.get_args(annotation)
+    if origin in (t.Union, types.UnionType):
+        kept = [arg for arg in args if arg is not type(None)]
+        return _declared(kept[0]) if len(kept) == 1 else ""
+    if origin in (list, collections.abc.Sequence, collections.abc.MutableSequence) and args:
+        return _declared(args[0])
+    return _DECLARED.get(annotation, "")
+
 
 def _impl(method: object) -> object:
     return getattr(method, "__func__", method)
+
+
+def overrides_model_validate(cls: type[BaseModel]) -> bool:
+    """Whether ``cls`` has its own ``model_validate`` (pydantic-xml calls it per model)."""
+    return _impl(cls.model_validate) is not _impl(BaseModel.model_validate)
 
 
 def _class_reason(cls: type[BaseXmlModel]) -> str | None:
@@ -85,12 +110,41 @@ def _class_reason(cls: type[BaseXmlModel]) -> str | None:
     for method in ("from_xml_tree", "to_xml_tree", "from_xml"):
         if _impl(getattr(cls, method)) is not _impl(getattr(BaseXmlModel, method)):
             return f"a custom {method}"
+    if overrides_model_validate(cls):
+        return "a custom model_validate (pydantic-xml calls it for each model it builds)"
     if cls.__pydantic_decorators__.computed_fields:
         return "computed fields"
     if cls.__xml_serializer__ is None:
         return "not fully defined yet (unresolved forward references)"
     if not isinstance(cls.__xml_serializer__, model.ModelSerializer):
         return "a root model"
+    return None
+
+
+_RAW_MODES = frozenset({"before", "wrap", "plain"})
+
+
+def _sees_nested_input(cls: type[BaseXmlModel], nested: set[str]) -> str | None:
+    """Why a validator of ``cls`` would see its nested models (fields ``nested``) differently.
+
+    pydantic-xml builds each nested model first and hands the parent the instances; the codec
+    hands the parent's validator one dict, nested models as dicts. A model validator or a
+    nested field's validator that runs on the raw input (``before``, ``wrap``, ``plain``)
+    would see dicts (and run first): such classes keep pydantic-xml.
+    """
+    decorators = cls.__pydantic_decorators__
+    for decorator in decorators.model_validators.values():
+        if decorator.info.mode in ("before", "wrap"):
+            return f"a {decorator.info.mode} model validator over nested models"
+    for field_validator in decorators.field_validators.values():
+        info = field_validator.info
+        fields = set(info.fields)
+        if info.mode in _RAW_MODES and ("*" in fields or fields & nested):
+            return f"a {info.mode} validator of a nested model field"
+    for name in nested:
+        for meta in cls.model_fields[name].metadata:
+            if type(meta).__name__ in ("BeforeValidator", "WrapValidator", "PlainValidator"):
+                return f"a {type(meta).__name__} of a nested model field"
     return None
 
 
@@ -127,6 +181,9 @@ class _Compiler:
                 continue
             path, kind, entity, item, many = self.field(name, field, ())
             specs.append((key, name, path, kind, entity, item, many))
+        nested = {name for _, name, _, _, _, item, _ in specs if item >= 0}
+        if nested and (reason := _sees_nested_input(cls, nested)) is not None:
+            raise _UnsupportedError(f"{cls.__name__}: {reason}")
         self.entries[position] = (cls, str(serializer._element_name), tuple(specs))
         return position
 
@@ -194,6 +251,10 @@ def _compile(cls: type[BaseXmlModel]) -> Codec | str:
     native = _native.CodecPlan(
         [(tag, list(specs)) for _, tag, specs in entries],
         classes if all(_plain_serialization(c) for c in classes) else None,
+        [
+            [_declared(cls.model_fields[spec[1]].annotation) for spec in specs]
+            for cls, _, specs in entries
+        ],
     )
     return Codec(
         native,
