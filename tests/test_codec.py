@@ -814,3 +814,16 @@ def test_references_and_attribute_floods_parse_like_pydantic_xml() -> None:
     ):
         native, theirs = parsing.parse(text, Ref)[0], parsing.parse(text, Twin)[0]
         assert native.model_dump() == theirs.model_dump()
+
+
+def test_namespaced_names_keep_pydantic_xml() -> None:
+    class Lang(Model, tag="lang"):
+        lang: str = attr(name="xml:lang", default="")
+        e: str = element(default="")
+
+    class Prefixed(Model, tag="a:b"):
+        e: str = element(default="")
+        f: str = attr(default="")
+
+    assert Lang.codec_fallback_reason() == "field 'lang': namespaced name 'xml:lang'"
+    assert Prefixed.codec_fallback_reason() == "Prefixed: namespaced tag 'a:b'"

@@ -149,7 +149,9 @@ def _sees_nested_input(cls: type[BaseXmlModel], nested: set[str]) -> str | None:
 
 
 def _check_name(name: str, field: str) -> str:
-    if "{" in name:
+    # `{uri}name` or `prefix:name`: pydantic-xml resolves namespaces, the codec reads names
+    # as written.
+    if "{" in name or ":" in name:
         raise _UnsupportedError(f"field {field!r}: namespaced name {name!r}")
     return name
 
@@ -184,7 +186,10 @@ class _Compiler:
         nested = {name for _, name, _, _, _, item, _ in specs if item >= 0}
         if nested and (reason := _sees_nested_input(cls, nested)) is not None:
             raise _UnsupportedError(f"{cls.__name__}: {reason}")
-        self.entries[position] = (cls, str(serializer._element_name), tuple(specs))
+        tag = str(serializer._element_name)
+        if "{" in tag or ":" in tag:
+            raise _UnsupportedError(f"{cls.__name__}: namespaced tag {tag!r}")
+        self.entries[position] = (cls, tag, tuple(specs))
         return position
 
     def field(
