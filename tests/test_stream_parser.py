@@ -103,6 +103,20 @@ def test_hollow_elements_wait_for_finish_and_only_without_filled_ones() -> None:
     assert [(type(f.model), f.hollow, f.slice) for f in rest] == [(Question, True, slice(27, 49))]
 
 
+def test_hollow_elements_of_a_filled_type_are_not_kept() -> None:
+    """Once a type is filled, `finish` can give none of its hollow models: an echoed
+    example repeated many times costs no memory per element."""
+    stream = ModelStream(Answer, Question)
+    stream.feed("<answer/> <question/>")
+    assert len(stream._hollow) == 2
+    stream.feed("<answer>42</answer>")
+    assert [type(cls) for cls, _ in stream._hollow] == [type(Question)]
+    for _ in range(200):
+        assert stream.feed("<answer/><answer> </answer>") == ()
+    assert [cls for cls, _ in stream._hollow] == [Question]
+    assert [type(f.model) for f in stream.finish()] == [Question]
+
+
 def test_invalid_elements_are_skipped_like_the_one_shot_parse() -> None:
     text = "<yes-no-answer>maybe</yes-no-answer> <yes-no-answer>yes</yes-no-answer>"
     found = feed_all(ModelStream(YesNoAnswer), [text[:20], text[20:]])
@@ -162,6 +176,9 @@ def test_errors() -> None:
 
     with pytest.raises(ValueError, match="Model 'OnlyAttr' has a single attr\\(\\) field"):
         ModelStream(OnlyAttr)
+    for wrong in (int, "answer", Answer(content="x")):
+        with pytest.raises(ValueError, match="ModelStream parses Model classes, not"):
+            ModelStream(Answer, wrong)  # type: ignore[arg-type]
     stream = ModelStream(Answer)
     stream.finish()
     with pytest.raises(RuntimeError, match="this ModelStream is finished; create a new one"):

@@ -170,6 +170,16 @@ def test_stand_in_picks_a_block_the_text_does_not_use_and_round_trips() -> None:
     assert restore({"k": ("x", {1})}, str.upper) == {"K": ("X", {1})}
 
 
+def test_stand_ins_avoid_blocks_that_character_references_name() -> None:
+    """A reference to a private-use character decodes to it later: its block is not used to
+    stand in for surrogates (it came back as a surrogate)."""
+    for reference in ("&#xF0000;", "&#983040;", "&#x000000000F0000;", "&#00000983041;"):
+        text = f'<item name="n"><value>\ud800|{reference}</value></item>'
+        assert rg.parsing.parse(text, Item)[0].value == "\ud800|" + chr(
+            int(reference[3:-1], 16) if reference[2] == "x" else int(reference[2:-1])
+        )
+
+
 def test_until_parsed_as_finds_the_tag_in_a_reply_with_a_surrogate() -> None:
     reply = "cut emoji \ud83d then <answer>42</answer>"
     generator = ScriptedGenerator(model="s", responses=[reply])

@@ -11,6 +11,7 @@ Scanning and span arithmetic handle them natively (see ``docs/design/decisions-m
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -36,6 +37,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _BLOCK = 0x800  # one stand-in per surrogate code point
 _PRIVATE = re.compile("[\U000f0000-\U0010ffff]")
 _BLOCKS = [0xF0000 + i * _BLOCK for i in range(64)]  # planes 15 and 16
+# Numeric character references as the codec decodes them: any leading zeros, then few enough
+# digits to name a character.
+_REFERENCE = re.compile(r"&#(x0*[0-9a-fA-F]{1,6}|0*[0-9]{1,7});")
 
 
 def has_surrogates(text: str) -> bool:
@@ -71,12 +75,23 @@ def stand_in(text: str) -> tuple[str, Callable[[str], str]]:
         U+FFFD and the function returns its input.
     """
     used = {(ord(c) - 0xF0000) // _BLOCK for c in set(_PRIVATE.findall(text))}
+    # A character reference decodes to its character later: its block is taken too.
+    for digits in set(_REFERENCE.findall(text)):
+        code = int(digits[1:], 16) if digits[0] == "x" else int(digits)
+        if 0xF0000 <= code <= 0x10FFFF:
+            used.add((code - 0xF0000) // _BLOCK)
     base = next((b for i, b in enumerate(_BLOCKS) if i not in used), None)
     if base is None:
         return scrub(text), lambda s: s
-    forward = {0xD800 + i: base + i for i in range(_BLOCK)}
-    back = {v: k for k, v in forward.items()}
+    forward, back = _tables(base)
     return text.translate(forward), lambda s: s.translate(back)
+
+
+@functools.cache
+def _tables(base: int) -> tuple[dict[int, int], dict[int, int]]:
+    """The `str.translate` tables from surrogates to the block at ``base`` and back."""
+    forward = {0xD800 + i: base + i for i in range(_BLOCK)}
+    return forward, {v: k for k, v in forward.items()}
 
 
 def restore(value: Any, back: Callable[[str], str]) -> Any:

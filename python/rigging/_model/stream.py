@@ -96,6 +96,9 @@ class ModelStream:
     def __init__(self, *types: type[Model]) -> None:
         if not types:
             raise ValueError("ModelStream needs at least one model type")
+        for cls in types:
+            if not (isinstance(cls, type) and issubclass(cls, Model)):
+                raise ValueError(f"ModelStream parses Model classes, not {cls!r}")
         self.types: tuple[type[Model], ...] = tuple(dict.fromkeys(types))
         """The model classes looked for."""
         self._by_tag: dict[str, list[tuple[type[Model], ClassInfo]]] = {}
@@ -170,6 +173,8 @@ class ModelStream:
         hollow = self_closing or not inner or inner.isspace()
         element: str | None = None
         for cls, info in self._by_tag[tag]:
+            if hollow and cls in self._filled:
+                continue  # `finish` gives hollow models only of types never filled
             try:
                 if info.simple_field is not None:
                     model = build_simple(cls, info, inner)
@@ -190,7 +195,10 @@ class ModelStream:
             if hollow:
                 self._hollow.append((cls, ParsedModel(model, slice(start, end), hollow=True)))
             else:
-                self._filled.add(cls)
+                if cls not in self._filled:
+                    self._filled.add(cls)
+                    # Its hollow models can no longer be given: let them go.
+                    self._hollow = [item for item in self._hollow if item[0] is not cls]
                 found.append(ParsedModel(model, slice(start, end)))
 
 
