@@ -189,6 +189,17 @@ def test_errors() -> None:
         stream.finish()
 
 
+def test_text_stream_slices_refuse_ranges_outside_what_was_fed() -> None:
+    from rigging import _native
+
+    stream = _native.TextStream(["a"])
+    stream.feed("é<a>x</a>")
+    assert stream.slice(1, 9) == "<a>x</a>"
+    for start, end in ((-1, 2), (0, -1), (3, 2), (0, 10), (-(2**40), 2)):
+        with pytest.raises(ValueError, match=f"slice {start}:{end} is not within the 9 code"):
+            stream.slice(start, end)
+
+
 def test_linear_on_adversarial_input() -> None:
     # 200k unclosed starts then one element, fed one character at a time.
     text = "<answer>" * 20_000 + "<answer>end</answer>"

@@ -372,18 +372,18 @@ impl PyTextStream {
         convert(py, &self.names, &spans)
     }
 
-    fn slice<'py>(
-        &self,
-        py: Python<'py>,
-        start: usize,
-        end: usize,
-    ) -> PyResult<Bound<'py, PyString>> {
-        let text = self.inner.slice(start, end).ok_or_else(|| {
+    fn slice<'py>(&self, py: Python<'py>, start: i64, end: i64) -> PyResult<Bound<'py, PyString>> {
+        let outside = || {
             PyValueError::new_err(format!(
                 "slice {start}:{end} is not within the {} code points fed",
                 self.inner.chars()
             ))
-        })?;
+        };
+        // A negative offset is outside too (no counting from the end here).
+        let (Ok(start), Ok(end)) = (usize::try_from(start), usize::try_from(end)) else {
+            return Err(outside());
+        };
+        let text = self.inner.slice(start, end).ok_or_else(outside)?;
         to_py(py, text, &surrogates::within(&self.surrogates, start, end))
     }
 
