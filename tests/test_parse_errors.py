@@ -24,3 +24,16 @@ def test_error_attributes() -> None:
 def test_message_role_is_checked() -> None:
     with pytest.raises(ValidationError, match="Input should be 'system', 'user', 'assistant'"):
         Message("robot", "hi")  # type: ignore[arg-type]
+
+
+def test_parsing_a_type_that_is_not_a_model_names_it() -> None:
+    import rigging as rg
+    from rigging.generator import get_generator
+
+    with pytest.raises(TypeError, match="expected a rigging Model class, not <class 'int'>"):
+        rg.parsing.try_parse_many("<answer>1</answer>", rg.model.Answer, int)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="expected a rigging Model class, not <class 'int'>"):
+        rg.Message("assistant", "<answer>1</answer>").parse(int)  # type: ignore[type-var]
+    pipeline = get_generator("base!x").chat("hi")
+    with pytest.raises(TypeError, match="until_parsed_as takes Model classes, not <class 'int'>"):
+        pipeline.until_parsed_as(int)  # type: ignore[arg-type]

@@ -206,6 +206,8 @@ def class_info(cls: type[Model]) -> ClassInfo:
     """
     info: ClassInfo | None = getattr(cls, _INFO_ATTR, None)
     if info is None or info.owner is not cls:
+        if not (isinstance(cls, type) and issubclass(cls, Model)):
+            raise TypeError(f"expected a rigging Model class, not {cls!r}")
         field = _simple_field(cls)
         shortcut = _shortcut(cls, field)
         info = ClassInfo(

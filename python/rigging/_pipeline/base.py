@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 
 from typing_extensions import Self
 
+from rigging._model.base import Model
 from rigging._pipeline.batch import close_progress, fit_params, open_progress, resolve_generators
 from rigging._pipeline.resumable import Checkpoint, iter_results
 from rigging._pipeline.run import (
@@ -41,7 +42,6 @@ if t.TYPE_CHECKING:
     from rigging._cache.store import CacheStore
     from rigging._pipeline.callbacks import ToolHandler
     from rigging._pipeline.checkpoint import CheckpointMode
-    from rigging.model import Model
 
 __all__ = ["PipelineBase", "Settings", "UntilSpec"]
 
@@ -301,6 +301,9 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
     def _add_until_types(self, types: Sequence[type[Model]], spec: UntilSpec) -> Self:
         if not types:
             raise ValueError("until_parsed_as needs at least one model type")
+        for model_type in types:
+            if not (isinstance(model_type, type) and issubclass(model_type, Model)):
+                raise TypeError(f"until_parsed_as takes Model classes, not {model_type!r}")
         s = self.settings
         new_types = s.until_types + tuple(m for m in types if m not in s.until_types)
         if any(u.callback is None for u in s.untils):
