@@ -148,10 +148,13 @@ def _sees_nested_input(cls: type[BaseXmlModel], nested: set[str]) -> str | None:
     return None
 
 
+def _namespaced(name: str) -> bool:
+    """Whether a name is `{uri}name` or `prefix:name` (pydantic-xml resolves those)."""
+    return "{" in name or ":" in name
+
+
 def _check_name(name: str, field: str) -> str:
-    # `{uri}name` or `prefix:name`: pydantic-xml resolves namespaces, the codec reads names
-    # as written.
-    if "{" in name or ":" in name:
+    if _namespaced(name):
         raise _UnsupportedError(f"field {field!r}: namespaced name {name!r}")
     return name
 
@@ -187,7 +190,7 @@ class _Compiler:
         if nested and (reason := _sees_nested_input(cls, nested)) is not None:
             raise _UnsupportedError(f"{cls.__name__}: {reason}")
         tag = str(serializer._element_name)
-        if "{" in tag or ":" in tag:
+        if _namespaced(tag):
             raise _UnsupportedError(f"{cls.__name__}: namespaced tag {tag!r}")
         self.entries[position] = (cls, tag, tuple(specs))
         return position
