@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
+from pydantic import ValidationError, field_validator
 
 from rigging.model import Answer, Model, Question, QuestionAnswer, Thinking, YesNoAnswer
 from rigging.parsing import try_parse_many
@@ -187,6 +187,71 @@ def test_errors() -> None:
         stream.feed("x>")
     with pytest.raises(RuntimeError, match="this ModelStream is already finished"):
         stream.finish()
+
+
+class Fragile(Model, tag="item"):
+    """A model whose own validator has a bug: it raises `KeyError` (or an interrupt) on some
+    values, which pydantic does not turn into a validation error."""
+
+    content: str
+
+    @field_validator("content")
+    @classmethod
+    def _buggy(cls, value: str) -> str:
+        if value == "bug":
+            raise KeyError(value)
+        if value == "stop":
+            raise KeyboardInterrupt
+        return value
+
+
+def contents(found: Any) -> list[str]:
+    return [f.model.content for f in found]
+
+
+def test_a_validator_bug_raises_but_costs_no_other_element_its_model() -> None:
+    stream = ModelStream(Fragile)
+    piece = "<item>a</item><item>bug</item><item>b</item><item>bug</item><item>c</item>"
+    with pytest.raises(KeyError, match="bug"):
+        stream.feed(piece)  # the first bug is raised once every element was built
+    assert stream.parsed_types == {Fragile}
+    # The models built in that piece come first in the next call, then the piece's own.
+    assert contents(stream.feed("<item>d</item>")) == ["a", "b", "c", "d"]
+    assert contents(stream.feed("<item>e</item>")) == ["e"]  # held ones go out once
+    # Two failing pieces in a row keep adding to what is held; `finish` returns them too.
+    for piece in ("<item>f</item><item>bug</item>", "<item>g</item><item>bug</item>"):
+        with pytest.raises(KeyError):
+            stream.feed(piece)
+    assert contents(stream.finish()) == ["f", "g"]
+
+
+def test_an_interrupt_in_a_validator_goes_up_at_once_and_later_elements_are_kept() -> None:
+    stream = ModelStream(Fragile)
+    with pytest.raises(KeyboardInterrupt):
+        stream.feed("<item>a</item><item>stop</item><item>b</item><item>c</item>")
+    # The element being built when interrupted is lost; the ones after it are built by the
+    # next call, even one that completes no element, after the one built before.
+    assert contents(stream.feed("<it")) == ["a", "b", "c"]
+    with pytest.raises(KeyboardInterrupt):
+        stream.feed("em>stop</item><item>d</item><item>bug</item><item>e</item>")
+    # `finish` builds the held spans, raising as `feed` does, and stays open until it returns.
+    with pytest.raises(KeyError):
+        stream.finish()
+    assert contents(stream.finish()) == ["d", "e"]
+    with pytest.raises(RuntimeError, match="already finished"):
+        stream.finish()
+
+
+def test_a_validator_bug_in_one_type_leaves_another_type_of_the_tag() -> None:
+    class Plain(Model, tag="item"):
+        content: str
+
+    stream = ModelStream(Fragile, Plain)
+    with pytest.raises(KeyError):
+        stream.feed("<item>bug</item>")
+    assert [(type(f.model).__name__, f.model.content) for f in stream.finish()] == [
+        ("Plain", "bug")
+    ]
 
 
 def test_text_stream_slices_refuse_ranges_outside_what_was_fed() -> None:

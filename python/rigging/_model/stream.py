@@ -91,6 +91,11 @@ class ModelStream:
     It is the native scanner's own `feed`, so a piece that closes nothing costs no Python call.
     Raises `TypeError` for a piece that is not a `str`, `RuntimeError` once the stream is
     finished.
+
+    A model validator that raises something other than a validation error (a bug in the
+    model's own code) makes `feed` raise it, as the one-shot parse does, but costs no other
+    element its model: the piece's other elements are still built, and the models are
+    returned first by the next `feed` (or `finish`).
     """
 
     def __init__(self, *types: type[Model]) -> None:
@@ -109,6 +114,10 @@ class ModelStream:
         self._last_closed: dict[str, int] = {}
         self._filled: set[type[Model]] = set()
         self._hollow: list[tuple[type[Model], ParsedModel[Model]]] = []
+        # After a validator raised mid-piece: models built and not yet returned, and spans of
+        # that piece not yet built (see `_hold`).
+        self._held: tuple[ParsedModel[Model], ...] = ()
+        self._rest: tuple[_native.Span, ...] = ()
         self._finished = False
         self._text = _native.TextStream(list(self._by_tag), self._on_spans)
         self.feed = self._text.feed
@@ -135,29 +144,76 @@ class ModelStream:
         """End the stream.
 
         Returns:
-            The hollow models of the types that got no filled model, in document order.
+            Filled models a failed `feed` built and did not return (see `feed`), then the
+            hollow models of the types that got no filled model, in document order.
 
         Raises:
             RuntimeError: The stream is already finished.
         """
         if self._finished:
             raise RuntimeError("this ModelStream is already finished")
+        if self._rest:  # raises as `feed` does, and the stream stays open
+            self._held += self._on_spans(())
         self._finished = True
         self.feed = _refuse_feed
         self._text.finish()  # drop mode: no spans are added at the end
         hollow = [item for cls, item in self._hollow if cls not in self._filled]
         hollow.sort(key=lambda item: item.slice.start)
-        return hollow
+        held, self._held = self._held, ()
+        return [*held, *hollow]
 
     def _on_spans(self, spans: tuple[_native.Span, ...]) -> tuple[ParsedModel[Model], ...]:
-        """Build the models of the spans a piece completed (called by the native `feed`)."""
+        """Build the models of the spans a piece completed (called by the native `feed`).
+
+        Spans held back by an interrupted call come first. A validator's own error (an
+        `Exception` that is not a build failure) costs no other element its model: every
+        span is built, then the first such error is raised and the models are held for the
+        next call (`_hold`). An interrupt (`BaseException`) is raised at once; the spans
+        after the one being built are held.
+        """
+        if self._rest:
+            spans, self._rest = self._rest + spans, ()
         found: list[ParsedModel[Model]] = []
-        for span in spans:
-            self._take(span, found)
+        error: Exception | None = None
+        for index, span in enumerate(spans):
+            try:
+                failed = self._take(span, found)
+            except BaseException:
+                self._hold(found, spans[index + 1 :])
+                raise
+            if error is None:
+                error = failed
+        if error is not None:
+            self._hold(found, ())
+            raise error
         return tuple(found)
 
-    def _take(self, span: _native.Span, found: list[ParsedModel[Model]]) -> None:
-        """Build the models of a closed span, if it is a candidate."""
+    def _hold(self, found: list[ParsedModel[Model]], rest: tuple[_native.Span, ...]) -> None:
+        """Hold a raising call's models (and the spans it did not reach) for the next call.
+
+        The next `feed` or `finish` builds the spans and returns the models first.
+        """
+        self._held += tuple(found)
+        self._rest += rest
+        if not self._finished:
+            self.feed = self._feed_held
+
+    def _feed_held(self, text: str) -> tuple[ParsedModel[Model], ...]:
+        """`feed` while models are held: they come first, then the piece's own."""
+        fresh = self._text.feed(text)  # if it raises, `_hold` keeps adding to the held ones
+        if self._rest:  # the piece completed no span, so the held spans are still unbuilt
+            fresh = self._on_spans(())
+        held, self._held = self._held, ()
+        self.feed = self._text.feed
+        return held + fresh
+
+    def _take(self, span: _native.Span, found: list[ParsedModel[Model]]) -> Exception | None:
+        """Build the models of a closed span, if it is a candidate.
+
+        Returns:
+            The first error a validator raised that is not a build failure (the span's other
+            types are still built), or None.
+        """
         tag = span.tag
         start = span.start
         self_closing = span.self_closing
@@ -167,11 +223,12 @@ class ModelStream:
             outer = self._last_closed.get(tag, -1) > start
             self._last_closed[tag] = start
             if outer:
-                return
+                return None
         end = span.end
         inner = self._text.slice(span.inner_start, span.inner_end)
         hollow = self_closing or not inner or inner.isspace()
         element: str | None = None
+        error: Exception | None = None
         for cls, info in self._by_tag[tag]:
             if hollow and cls in self._filled:
                 continue  # `finish` gives hollow models only of types never filled
@@ -192,6 +249,10 @@ class ModelStream:
                     model = build(cls, info, element, t.cast("_native.Span", local))
             except _BUILD_ERRORS:
                 continue  # the one-shot parse skips it too
+            except Exception as exc:  # a bug of the model's own code: raised by `_on_spans`
+                if error is None:
+                    error = exc
+                continue
             if hollow:
                 self._hollow.append((cls, ParsedModel(model, slice(start, end), hollow=True)))
             else:
@@ -200,6 +261,7 @@ class ModelStream:
                     # Its hollow models can no longer be given: let them go.
                     self._hollow = [item for item in self._hollow if item[0] is not cls]
                 found.append(ParsedModel(model, slice(start, end)))
+        return error
 
 
 def _refuse_feed(text: str) -> tuple[ParsedModel[Model], ...]:
