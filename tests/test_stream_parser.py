@@ -104,16 +104,52 @@ def test_hollow_elements_wait_for_finish_and_only_without_filled_ones() -> None:
 
 
 def test_hollow_elements_of_a_filled_type_are_not_kept() -> None:
-    """Once a type is filled, `finish` can give none of its hollow models: an echoed
-    example repeated many times costs no memory per element."""
+    """Once every type of a tag is filled, `finish` can give none of its hollow models: an
+    echoed example repeated many times costs no memory per element."""
     stream = ModelStream(Answer, Question)
     stream.feed("<answer/> <question/>")
-    assert len(stream._hollow) == 2
+    assert {tag: len(kept or ()) for tag, kept in stream._hollow.items()} == {
+        "answer": 5,
+        "question": 5,
+    }
     stream.feed("<answer>42</answer>")
-    assert [type(cls) for cls, _ in stream._hollow] == [type(Question)]
+    assert stream._hollow["answer"] is None
     for _ in range(200):
         assert stream.feed("<answer/><answer> </answer>") == ()
-    assert [cls for cls, _ in stream._hollow] == [Question]
+    assert stream._hollow["answer"] is None
+    assert [(type(f.model), f.slice) for f in stream.finish()] == [(Question, slice(10, 21))]
+
+
+def test_hollow_elements_before_any_filled_one_are_kept_compactly() -> None:
+    """A flood of echoed `<answer/>` with no answer keeps a few integers per element (a
+    built model each would take hundreds of bytes), and `finish` still builds them all."""
+    import tracemalloc
+
+    stream = ModelStream(Answer)
+    piece = "<answer/>" * 100
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(200):
+            assert stream.feed(piece) == ()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 20_000 * 64, f"{kept / 20_000:.0f} bytes per hollow element"
+    found = stream.finish()
+    assert len(found) == 20_000
+    assert all(f.hollow and f.model.content == "" for f in found)
+    assert [f.slice.start for f in found[:3]] == [0, 9, 18]
+
+
+def test_hollow_elements_of_types_sharing_a_tag_are_kept_until_both_are_filled() -> None:
+    class Other(Model, tag="answer"):
+        content: str
+
+    stream = ModelStream(Answer, Other, Question)
+    stream.feed("<question></question><answer/>")
+    assert stream.feed("<answer>x</answer>") != ()  # both types of the tag are filled
+    assert stream._hollow["answer"] is None
     assert [type(f.model) for f in stream.finish()] == [Question]
 
 

@@ -9,8 +9,9 @@ those of `Message.parse` / `parse_set` (``docs/design/decisions-messages.md``):
 - an element that does not build a valid model is skipped (the one-shot parse would have
   skipped it too, or raised for lack of any valid one);
 - a *hollow* element (blank inside) is used only when no filled element of its model exists.
-  Filled models are emitted at the piece holding their closing ``>``; hollow ones are held
-  back until `finish`, which emits them only for models that got no filled element.
+  Filled models are emitted at the piece holding their closing ``>``; hollow elements are
+  kept as a few integers until `finish`, which builds and emits them only for models that
+  got no filled element.
 
 Cost: `feed` *is* the native `TextStream.feed` (no Python frame per piece): it scans the piece
 and keeps the text; only a piece that completes spans calls back into Python, which slices each
@@ -21,6 +22,7 @@ models. Total work is linear in the text plus the model building the one-shot pa
 from __future__ import annotations
 
 import typing as t
+from array import array
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -113,7 +115,11 @@ class ModelStream:
             self._by_tag.setdefault(info.tag, []).append((cls, info))
         self._last_closed: dict[str, int] = {}
         self._filled: set[type[Model]] = set()
-        self._hollow: list[tuple[type[Model], ParsedModel[Model]]] = []
+        # Hollow elements, per tag, as flat (start, end, inner_start, inner_end, self_closing)
+        # integers: built by `finish` only for the types never filled, so an echoed flood of
+        # `<answer/>` costs 40 bytes an element, not a model each. None once every type of the
+        # tag is filled (no more are kept).
+        self._hollow: dict[str, array[int] | None] = {tag: array("q") for tag in self._by_tag}
         # After a validator raised mid-piece: models built and not yet returned, and spans of
         # that piece not yet built (see `_hold`).
         self._held: tuple[ParsedModel[Model], ...] = ()
@@ -154,13 +160,42 @@ class ModelStream:
             raise RuntimeError("this ModelStream is already finished")
         if self._rest:  # raises as `feed` does, and the stream stays open
             self._held += self._on_spans(())
+        hollow, error = self._build_hollow()
+        if error is not None:  # as `feed`: raised, and the models kept for the next call
+            self._held += tuple(hollow)
+            raise error
         self._finished = True
         self.feed = _refuse_feed
         self._text.finish()  # drop mode: no spans are added at the end
-        hollow = [item for cls, item in self._hollow if cls not in self._filled]
-        hollow.sort(key=lambda item: item.slice.start)
         held, self._held = self._held, ()
         return [*held, *hollow]
+
+    def _build_hollow(self) -> tuple[list[ParsedModel[Model]], Exception | None]:
+        """Build the hollow models of the types never filled, in document order.
+
+        The kept elements are let go. Returns the models and the first error of a
+        validator's own bug (the other models are still built).
+        """
+        hollow: list[ParsedModel[Model]] = []
+        error: Exception | None = None
+        for tag, kept in self._hollow.items():
+            if not kept:
+                continue
+            for cls, info in self._by_tag[tag]:
+                if cls in self._filled:
+                    continue
+                for at in range(0, len(kept), 5):
+                    start, end, inner_start, inner_end, self_closing = kept[at : at + 5]
+                    built = self._build(
+                        cls, info, start, end, inner_start, inner_end, bool(self_closing), None
+                    )
+                    if isinstance(built, Exception):
+                        error = built if error is None else error
+                    elif built is not None:
+                        hollow.append(ParsedModel(built[0], slice(start, end), hollow=True))
+            self._hollow[tag] = None
+        hollow.sort(key=lambda item: item.slice.start)
+        return hollow, error
 
     def _on_spans(self, spans: tuple[_native.Span, ...]) -> tuple[ParsedModel[Model], ...]:
         """Build the models of the spans a piece completed (called by the native `feed`).
@@ -226,42 +261,73 @@ class ModelStream:
                 return None
         end = span.end
         inner = self._text.slice(span.inner_start, span.inner_end)
-        hollow = self_closing or not inner or inner.isspace()
+        if self_closing or not inner or inner.isspace():
+            kept = self._hollow[tag]
+            if kept is not None:  # some type of the tag is not filled yet
+                kept.extend((start, end, span.inner_start, span.inner_end, self_closing))
+            return None
         element: str | None = None
         error: Exception | None = None
         for cls, info in self._by_tag[tag]:
-            if hollow and cls in self._filled:
-                continue  # `finish` gives hollow models only of types never filled
-            try:
-                if info.simple_field is not None:
-                    model = build_simple(cls, info, inner)
-                else:
-                    # Non-simple models read the whole element (attributes included).
-                    if element is None:
-                        element = self._text.slice(start, end)
-                    local = _LocalSpan(
-                        0,
-                        end - start,
-                        span.inner_start - start,
-                        span.inner_end - start,
-                        self_closing,
-                    )
-                    model = build(cls, info, element, t.cast("_native.Span", local))
-            except _BUILD_ERRORS:
-                continue  # the one-shot parse skips it too
-            except Exception as exc:  # a bug of the model's own code: raised by `_on_spans`
-                if error is None:
-                    error = exc
+            built = self._build(
+                cls,
+                info,
+                start,
+                end,
+                span.inner_start,
+                span.inner_end,
+                self_closing,
+                inner,
+                element,
+            )
+            if isinstance(built, Exception):
+                error = built if error is None else error
                 continue
-            if hollow:
-                self._hollow.append((cls, ParsedModel(model, slice(start, end), hollow=True)))
-            else:
-                if cls not in self._filled:
-                    self._filled.add(cls)
-                    # Its hollow models can no longer be given: let them go.
-                    self._hollow = [item for item in self._hollow if item[0] is not cls]
-                found.append(ParsedModel(model, slice(start, end)))
+            if built is None:
+                continue
+            model, element = built
+            if cls not in self._filled:
+                self._filled.add(cls)
+                if all(other in self._filled for other, _ in self._by_tag[tag]):
+                    self._hollow[tag] = None  # its hollow elements can no longer be given
+            found.append(ParsedModel(model, slice(start, end)))
         return error
+
+    def _build(
+        self,
+        cls: type[Model],
+        info: ClassInfo,
+        start: int,
+        end: int,
+        inner_start: int,
+        inner_end: int,
+        self_closing: bool,
+        inner: str | None,
+        element: str | None = None,
+    ) -> tuple[Model, str | None] | Exception | None:
+        """Build one model of the element at ``start:end``.
+
+        Its inner text (``inner``) and whole text (``element``) are sliced when not given.
+
+        Returns:
+            The model and the element's text if it was sliced (for the span's next type); None
+            when the element does not build a valid model (the one-shot parse skips it too);
+            the error of a validator's own bug (raised by the caller after the other builds).
+        """
+        try:
+            if info.simple_field is not None:
+                if inner is None:
+                    inner = self._text.slice(inner_start, inner_end)
+                return build_simple(cls, info, inner), element
+            # Non-simple models read the whole element (attributes included).
+            if element is None:
+                element = self._text.slice(start, end)
+            local = _LocalSpan(0, end - start, inner_start - start, inner_end - start, self_closing)
+            return build(cls, info, element, t.cast("_native.Span", local)), element
+        except _BUILD_ERRORS:
+            return None
+        except Exception as exc:  # a bug of the model's own code
+            return exc
 
 
 def _refuse_feed(text: str) -> tuple[ParsedModel[Model], ...]:
