@@ -25,7 +25,7 @@
 use pyo3::exceptions::{PyException, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyTuple, PyType};
+use pyo3::types::{PyDict, PyString, PyTuple, PyType};
 use pyo3::IntoPyObjectExt;
 
 use super::ints::NegativeOffset;
@@ -135,6 +135,29 @@ fn raise(build: impl FnOnce(Python<'_>) -> PyResult<PyErr>) -> PyErr {
 #[cold]
 fn plain(class: ErrorClass, err: &impl ToString) -> PyErr {
     raise(|py| new_error(py, class, &err.to_string(), &[]))
+}
+
+/// A `ScanError` for a tag name holding a lone surrogate, named by its Python `repr` (the
+/// scanner's own message would show U+FFFD in its place).
+#[cold]
+pub(crate) fn surrogate_tag_error(name: &Bound<'_, PyString>) -> PyErr {
+    raise(|py| {
+        let mut position = 0;
+        let mut bad = String::new();
+        for (index, ch) in name.try_iter()?.enumerate() {
+            let ch = ch?.cast_into::<PyString>()?;
+            if ch.to_str().is_err() {
+                (position, bad) = (index, ch.repr()?.to_string());
+                break;
+            }
+        }
+        let message = format!(
+            "invalid tag name {}: {bad} at index {position} is a lone surrogate, not a letter, \
+             digit, '-', '_', '.' or ':'",
+            name.repr()?
+        );
+        new_error(py, ErrorClass::Scan, &message, &[])
+    })
 }
 
 /// A `SpliceError` with the message of `err`.

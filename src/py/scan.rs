@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
+use super::errors::surrogate_tag_error;
 use super::span::PySpan;
 use super::text::{lossless_of, text_of, to_py};
 use crate::scan::{self as core, Incomplete, TagSet, TextStream};
@@ -89,7 +90,10 @@ fn tag_set(tags: &Bound<'_, PyAny>) -> PyResult<TagSet> {
                 .map_or_else(|_| "?".to_owned(), |n| n.to_string());
             PyTypeError::new_err(format!("tag names must be str, got {kind} at index {i}"))
         })?;
-        names.push(text_of(name)?.into_owned());
+        match text_of(name)? {
+            Cow::Borrowed(text) => names.push(text.to_owned()),
+            Cow::Owned(_) => return Err(surrogate_tag_error(name)),
+        }
     }
     Ok(TagSet::new(names)?)
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from rigging._native import RiggingError, ScanError, Span, TagStream, scan
@@ -73,6 +75,11 @@ def test_bad_mode() -> None:
         ("bad tag", "invalid tag name \"bad tag\": ' ' at index 3 is not a letter"),
         ("", "invalid tag name '': a tag name cannot be empty"),
         ("naïve", "invalid tag name \"naïve\": 'ï' at index 2"),
+        # A lone surrogate is shown escaped (as `repr` shows it), not as U+FFFD.
+        (
+            "ab\udc80",
+            re.escape("invalid tag name 'ab\\udc80': '\\udc80' at index 2 is a lone surrogate"),
+        ),
     ],
 )
 def test_invalid_tag_names_are_named(name: str, message: str) -> None:
