@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import builtins
 import io
+from typing import Annotated
 
 import pytest
+from pydantic import Field
 
 import rigging as rg
 from rigging.error import (
@@ -17,6 +19,7 @@ from rigging.error import (
 from rigging.generator import GenerateParams, Generator, registry
 from rigging.generator.testing import ScriptedGenerator
 from rigging.interact import interact
+from rigging.model import attr
 
 
 class TwoArgs(Generator):
@@ -160,6 +163,60 @@ def test_bare_fields_of_a_model_are_child_elements() -> None:
     assert User.from_text(user.to_pretty_xml())[0][0] == user
 
 
+def _several_bare_fields() -> list[type[rg.Model]]:
+    """Classes with several fields without `attr()`/`element()`, in the shapes the class hook
+    must mark as elements (next to an attribute, with `Field(...)` defaults, next to an
+    `Annotated` attribute, a bare field added to an inherited text field)."""
+
+    class NextToAttr(rg.Model, tag="q"):
+        id: str = attr()
+        name: str
+        email: str = "none"
+
+    class FieldDefaults(rg.Model, tag="q"):
+        id: str = attr()
+        name: str = Field(description="who", min_length=1)
+        email: str = Field(default="none", description="where")
+
+    class AnnotatedAttr(rg.Model, tag="q"):
+        id: Annotated[str, attr()]
+        name: str
+        email: str = "none"
+
+    class Parent(rg.Model, tag="q"):
+        id: str = attr()
+        name: str
+
+    class Child(Parent, tag="q"):
+        email: str = "none"
+
+    return [NextToAttr, FieldDefaults, AnnotatedAttr, Child]
+
+
+@pytest.mark.parametrize("index", range(4))
+def test_several_bare_fields_read_alike_on_the_codec_and_pydantic_xml(index: int) -> None:
+    """The hook marks them as elements, so a class that falls back to pydantic-xml reads them
+    as the codec does (they used to be the element's text there, and child elements here)."""
+    from rigging._model.plan import codec_of, use_pydantic_xml
+
+    native, twin = _several_bare_fields()[index], _several_bare_fields()[index]
+    use_pydantic_xml(twin, "test: the pydantic-xml path")
+    assert codec_of(native) is not None
+    assert codec_of(twin) is None
+    # An inherited field the parent reads as its text stays the text (the parent's reading).
+    inner = "Ann" if index == 3 else "<name>Ann</name>"
+    text = f'x <q id="7">{inner}<email>a@b</email></q>'
+    for cls in (native, twin):
+        found = rg.Message("assistant", text).parse(cls)
+        assert found.model_dump() == {"id": "7", "name": "Ann", "email": "a@b"}, cls
+        assert cls.from_text(found.to_pretty_xml())[0][0] == found
+    assert native(id="1", name="n").to_pretty_xml() == twin(id="1", name="n").to_pretty_xml()
+    # A `Field(...)` keeps its settings (description, constraints).
+    if index == 1:
+        assert native.model_fields["name"].description == "who"
+        assert rg.Message("assistant", '<q id="1"><name></name></q>').try_parse(native) is None
+
+
 class Inner(rg.Model):
     value: str
 
@@ -170,8 +227,6 @@ class Outer(rg.Model):
 
 
 def test_explicit_placement_and_nested_models_are_left_alone() -> None:
-    from rigging.model import attr
-
     class Quote(rg.Model):
         author: str = attr()
         text: str
