@@ -20,7 +20,13 @@ from typing_extensions import Self
 
 from rigging import _native
 from rigging._model.fast import SharedFieldsSet, shared_fields_set
-from rigging._model.plan import codec_of, example_of, fallback_reason, overrides_model_validate
+from rigging._model.plan import (
+    codec_of,
+    example_codec,
+    example_of,
+    fallback_reason,
+    overrides_model_validate,
+)
 from rigging.error import MultipleModelsError
 from rigging.util import to_xml_tag, unescape_xml
 
@@ -503,7 +509,10 @@ class Model(BaseXmlModel):
         Simple models give `xml_tags`; a model without fields ``<tag/>``. Other models are
         written from their codec plan: attributes as attributes, nested models expanded,
         lists with two items, each value its field's description or type, so a reply that
-        follows the example parses. Classes without a plan show one empty child per field.
+        follows the example parses. A class that falls back to pydantic-xml for how it reads
+        values (validators, ``extra="forbid"``, ...) is shown from a plan of its shape alone;
+        classes whose shape has no plan (namespaces, custom XML hooks) show one empty child
+        per field.
         Override it to give a richer example.
 
         Returns:
@@ -513,7 +522,7 @@ class Model(BaseXmlModel):
             return cls.xml_tags()
         example = _EXAMPLES.get(cls)
         if example is None:
-            codec = codec_of(cls)
+            codec = example_codec(cls)
             if codec is not None:
                 example = example_of(codec)
             else:

@@ -31,6 +31,7 @@ __all__ = [
     "Codec",
     "FieldSpec",
     "codec_of",
+    "example_codec",
     "example_of",
     "fallback_reason",
     "overrides_model_validate",
@@ -98,26 +99,33 @@ def overrides_model_validate(cls: type[BaseModel]) -> bool:
     return _impl(cls.model_validate) is not _impl(BaseModel.model_validate)
 
 
-def _class_reason(cls: type[BaseXmlModel]) -> str | None:
+def _class_reason(cls: type[BaseXmlModel], shape: bool = False) -> str | None:
+    """Why ``cls`` cannot be planned, or None.
+
+    With ``shape``, only reasons that change where its fields live in the XML (an example's
+    plan neither reads nor renders values).
+    """
     if cls.__xml_ns__ or cls.__xml_nsmap__:
         return "namespaces"
-    if cls.model_config.get("extra") == "forbid":
-        return "extra='forbid' (pydantic-xml reports unbound XML content)"
     if cls.__xml_field_validators__ or cls.__xml_field_serializers__:
         return "custom XML field validators or serializers"
-    if cls.__pydantic_decorators__.model_serializers:
-        return "a model serializer"
     for method in ("from_xml_tree", "to_xml_tree", "from_xml"):
         if _impl(getattr(cls, method)) is not _impl(getattr(BaseXmlModel, method)):
             return f"a custom {method}"
-    if overrides_model_validate(cls):
-        return "a custom model_validate (pydantic-xml calls it for each model it builds)"
-    if cls.__pydantic_decorators__.computed_fields:
-        return "computed fields"
     if cls.__xml_serializer__ is None:
         return "not fully defined yet (unresolved forward references)"
     if not isinstance(cls.__xml_serializer__, model.ModelSerializer):
         return "a root model"
+    if shape:
+        return None
+    if cls.model_config.get("extra") == "forbid":
+        return "extra='forbid' (pydantic-xml reports unbound XML content)"
+    if cls.__pydantic_decorators__.model_serializers:
+        return "a model serializer"
+    if overrides_model_validate(cls):
+        return "a custom model_validate (pydantic-xml calls it for each model it builds)"
+    if cls.__pydantic_decorators__.computed_fields:
+        return "computed fields"
     return None
 
 
@@ -160,15 +168,18 @@ def _check_name(name: str, field: str) -> str:
 
 
 class _Compiler:
-    def __init__(self) -> None:
+    def __init__(self, shape: bool = False) -> None:
         self.entries: list[_Entry | None] = []
         self.index: dict[type[BaseXmlModel], int] = {}
+        # Only where fields live (an example's plan): behaviour that leaves the XML shape
+        # alone (validators, serializers, extra='forbid', computed fields) is no reason.
+        self.shape = shape
 
     def model(self, cls: type[BaseXmlModel]) -> int:
         found = self.index.get(cls)
         if found is not None:
             return found
-        reason = _class_reason(cls)
+        reason = _class_reason(cls, self.shape)
         if reason is not None:
             raise _UnsupportedError(f"{cls.__name__}: {reason}")
         position = self.index[cls] = len(self.entries)
@@ -176,6 +187,8 @@ class _Compiler:
         serializer = t.cast("model.ModelSerializer", cls.__xml_serializer__)
         aliases: dict[str, str] = serializer._fields_validation_aliases
         fields: dict[str, t.Any] = dict(serializer._field_serializers)
+        if self.shape:  # computed fields are written, never read: not part of a reply
+            fields = {k: v for k, v in fields.items() if not getattr(v, "_computed", False)}
         untagged = _untagged_texts(cls, fields)
         specs: list[FieldSpec] = []
         for name, field in fields.items():
@@ -187,7 +200,7 @@ class _Compiler:
             path, kind, entity, item, many = self.field(name, field, ())
             specs.append((key, name, path, kind, entity, item, many))
         nested = {name for _, name, _, _, _, item, _ in specs if item >= 0}
-        if nested and (reason := _sees_nested_input(cls, nested)) is not None:
+        if not self.shape and nested and (reason := _sees_nested_input(cls, nested)) is not None:
             raise _UnsupportedError(f"{cls.__name__}: {reason}")
         tag = str(serializer._element_name)
         if _namespaced(tag):
@@ -248,8 +261,8 @@ def _untagged_texts(cls: type[BaseXmlModel], fields: dict[str, t.Any]) -> set[st
     return names if len(names) > 1 else set()
 
 
-def _compile(cls: type[BaseXmlModel]) -> Codec | str:
-    compiler = _Compiler()
+def _compile(cls: type[BaseXmlModel], shape: bool = False) -> Codec | str:
+    compiler = _Compiler(shape)
     try:
         compiler.model(cls)
     except _UnsupportedError as exc:
@@ -308,6 +321,33 @@ def _cached(cls: type[BaseXmlModel]) -> Codec | str:
         if _complete(cls, found):  # a class still being defined is looked at again later
             type.__setattr__(cls, _ATTR, found)
     return found
+
+
+def example_codec(cls: type[BaseXmlModel]) -> Codec | None:
+    """The plan an example of ``cls`` is written from.
+
+    Its codec plan; else, for a class that falls back to pydantic-xml for how it reads or
+    writes values (not for where its fields live), one compiled for the shape alone. None
+    when the shape itself is not plannable.
+
+    Args:
+        cls: A pydantic-xml model class.
+
+    Returns:
+        The plan (the shape-only one compiled on first use and cached on the class).
+    """
+    codec = codec_of(cls)
+    if codec is not None:
+        return codec
+    found: Codec | str | None = cls.__dict__.get(_SHAPE_ATTR)
+    if found is None:
+        found = _compile(cls, shape=True)
+        if _complete(cls, found):
+            type.__setattr__(cls, _SHAPE_ATTR, found)
+    return found if isinstance(found, Codec) else None
+
+
+_SHAPE_ATTR = "__rigging_example_plan__"
 
 
 def _complete(cls: type[BaseXmlModel], found: Codec | str) -> bool:
