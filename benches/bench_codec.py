@@ -19,10 +19,10 @@ import typing as t
 from collections.abc import Callable, Sequence
 from functools import cache
 
+from corpus import MB, make_corpus
 from pydantic import PrivateAttr
 from pydantic_xml import BaseXmlModel
 
-from benches.corpus import MB, make_corpus
 from rigging._model.plan import use_pydantic_xml
 from rigging.generator import GeneratedMessage, GenerateParams, Generator
 from rigging.message import Message

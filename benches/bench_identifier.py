@@ -46,7 +46,7 @@ def _typed(value: str) -> int | float | bool | str | list[str]:
         return value.split(";")
     for convert in (int, float):
         try:
-            return convert(value)  # type: ignore[no-any-return]
+            return convert(value)
         except ValueError:
             pass
     if value.lower() in ("true", "false"):

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from corpus import MB, make_corpus
 from pytest_benchmark.fixture import BenchmarkFixture
 
-from benches.corpus import MB, make_corpus
 from rigging.message import Message
 from rigging.model import Model
 from rigging.util import unescape_xml

@@ -16,7 +16,9 @@ from __future__ import annotations
 import re
 import resource
 from collections import Counter
-from typing import Any
+from collections.abc import Sequence
+from functools import partial
+from typing import Any, Literal
 
 import pytest
 from corpus import MB, TAGS, all_lt, deep_nesting, make_corpus, unclosed_starts
@@ -197,15 +199,18 @@ def bench_scan_adversarial(benchmark: Any, kind: str, size: str) -> None:
     kernel_share(benchmark, scan, text, ["answer"], incomplete="close")
 
 
+#: The arguments of one scan: a text and its tags.
+ScanArgs = tuple[str, Sequence[str]]
+
 #: Rounds of the paired 1 MB / 10 MB measurement (each round times both sizes).
 PAIR_ROUNDS = 15
 
 
-def paired_inputs(kind: str) -> tuple[list[tuple[Any, ...]], tuple[Any, ...]]:
+def paired_inputs(kind: str) -> tuple[list[ScanArgs], ScanArgs]:
     """Ten distinct 1 MB inputs of ``kind`` (``corpus`` or an adversarial kind) and one 10 MB
     input, as scan arguments."""
     if kind == "corpus":
-        smalls = [(make_corpus(MB, seed=seed), TAGS) for seed in range(100, 110)]
+        smalls: list[ScanArgs] = [(make_corpus(MB, seed=seed), TAGS) for seed in range(100, 110)]
         return smalls, (make_corpus(10 * MB), TAGS)
     # Equal texts, but ten separate objects: each is read from memory like the big one.
     smalls = [(adversarial(kind, SIZES[kind]["1 MB"]), ["answer"]) for _ in range(10)]
@@ -224,10 +229,10 @@ def bench_scan_ratio_10mb_over_1mb(benchmark: Any, kind: str) -> None:
     """
     benchmark.group = "scan 10 MB / 1 MB, paired"
     small, big = paired_inputs(kind)
-    mode = "close" if kind != "corpus" else "drop"
+    mode: Literal["drop", "close"] = "close" if kind != "corpus" else "drop"
     found = paired_ratio(
         benchmark,
-        [lambda args=args: scan(*args, incomplete=mode) for args in small],
+        [partial(scan, *args, incomplete=mode) for args in small],
         lambda: len(scan(*big, incomplete=mode)),
         rounds=PAIR_ROUNDS,
     )

@@ -24,7 +24,9 @@ paired 1 MB / 0.1 MB ratios show that both streamed lines are linear.
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Callable
+from functools import partial
+from typing import Any, TypeVar
 
 import pytest
 from corpus import MB, make_corpus
@@ -33,11 +35,12 @@ from paired import paired_ratio
 from rigging import _native
 from rigging.model import Answer, Model, Question, Thinking
 from rigging.parsing import try_parse_many
-from rigging.stream import ModelStream
+from rigging.stream import ModelStream, ParsedModel
 
 TYPES: tuple[type[Model], ...] = (Answer, Question, Thinking)
 TAGS = ["answer", "question", "thinking"]
 Key = tuple[int, int, str, str]
+T = TypeVar("T")
 
 
 def deltas_of(text: str, size: int = 4) -> list[str]:
@@ -47,7 +50,7 @@ def deltas_of(text: str, size: int = 4) -> list[str]:
 def streamed(deltas: list[str]) -> list[tuple[Model, slice]]:
     stream = ModelStream(*TYPES)
     feed = stream.feed
-    found = []
+    found: list[ParsedModel[Model]] = []
     for delta in deltas:
         found += feed(delta)
     found += stream.finish()
@@ -93,7 +96,7 @@ def first_model(deltas: list[str]) -> int:
 def scanned_in_chunks(deltas: list[str]) -> list[_native.Span]:
     scanner = _native.TagStream(TAGS)
     feed = scanner.feed
-    spans = []
+    spans: list[_native.Span] = []
     for delta in deltas:
         spans += feed(delta)
     spans += scanner.finish()
@@ -188,13 +191,13 @@ def bench_time_to_first_model_buffered(benchmark: Any, deltas_1mb: list[str]) ->
     assert found
 
 
-def paired_linear(benchmark: Any, line: Any) -> tuple[Any, str]:
+def paired_linear(benchmark: Any, line: Callable[[list[str]], T]) -> tuple[T, str]:
     """``line`` on the 4-byte deltas of ten distinct 0.1 MB answers against one 1 MB answer,
     in pairs (see `paired.py`): about 10 when linear. Returns the 1 MB result and its text."""
     small = [deltas_of(make_corpus(MB // 10, seed=seed)) for seed in range(100, 110)]
     big = deltas_of(make_corpus(MB, seed=11))
     found = paired_ratio(
-        benchmark, [lambda d=d: line(d) for d in small], lambda: line(big), label="1mb_over_0_1mb"
+        benchmark, [partial(line, d) for d in small], lambda: line(big), label="1mb_over_0_1mb"
     )
     return found, "".join(big)
 

@@ -13,9 +13,9 @@ from bisect import bisect_left, bisect_right
 from functools import cache
 from typing import Any
 
+from corpus import MB, make_corpus
 from pytest_benchmark.fixture import BenchmarkFixture
 
-from benches.corpus import MB, make_corpus
 from rigging._native import has_indented_line, strip_spans
 from rigging.message import Message
 
