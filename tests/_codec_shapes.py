@@ -61,6 +61,7 @@ def make_class(shapes: list[FieldShape], prefix: str = "Gen") -> type[Model]:
     """A model class with one field per shape (nested classes built first)."""
     annotations: dict[str, t.Any] = {}
     namespace: dict[str, t.Any] = {"__module__": __name__}
+    prim: object  # a field annotation: the shape's type, or Optional of it
     for shape in shapes:
         kind, prim = shape.kind, shape.prim
         extra: dict[str, t.Any] = {}
@@ -111,7 +112,7 @@ TEXT = st.text(
 
 
 HOSTILE_TEXT = st.lists(
-    st.characters(exclude_categories=("Cs",))  # any code point a str holds, astral included
+    st.characters(exclude_categories=["Cs"])  # any code point a str holds, astral included
     | st.sampled_from([*"<>&\"' \n\t\r\x01\x7f\x80\u00e9\u2028\U0001f600"])
     | st.sampled_from(["]]>", "&amp;", "&#10;", "\r\n", "<![CDATA[", "</a>"]),
     min_size=1,
@@ -169,14 +170,15 @@ def values_for(
         elif shape.kind == "nested":
             cls = shape.nested_cls
             assert cls is not None
-            parts[shape.name] = values_for(shape.nested, text).map(lambda v, c=cls: c(**v))
+            # mypy cannot type a lambda with a default argument against `map`'s callable.
+            parts[shape.name] = values_for(shape.nested, text).map(lambda v, c=cls: c(**v))  # type: ignore[misc]
         elif shape.kind == "list":
             non_empty = value.filter(lambda v: v != "") if shape.prim is str else value
             parts[shape.name] = st.lists(non_empty, max_size=3)
         elif shape.kind == "list_nested":
             cls = shape.nested_cls
             assert cls is not None
-            item = values_for(shape.nested, text).map(lambda v, c=cls: c(**v))
+            item = values_for(shape.nested, text).map(lambda v, c=cls: c(**v))  # type: ignore[misc]
             parts[shape.name] = st.lists(item, max_size=3)
         else:
             parts[shape.name] = value

@@ -16,17 +16,7 @@ import itertools
 import re
 import typing as t
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from pydantic import ValidationError
-from pydantic_core import to_jsonable_python
-from pydantic_xml import BaseXmlModel
-
-from rigging._model.base import Model, class_info
-from rigging._model.extract import build, build_pydantic_xml
-from rigging._model.plan import codec_of
-from rigging.error import XmlContentError
-from tests._codec_shapes import (
+from _codec_shapes import (
     HOSTILE_TEXT,
     STYLES,
     FieldShape,
@@ -38,6 +28,16 @@ from tests._codec_shapes import (
     values_for,
     write_xml,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+from pydantic_core import to_jsonable_python
+from pydantic_xml import BaseXmlModel
+
+from rigging._model.base import Model, class_info
+from rigging._model.extract import build, build_pydantic_xml
+from rigging._model.plan import codec_of
+from rigging.error import XmlContentError
 
 SETTINGS = settings(
     max_examples=100,

@@ -25,6 +25,8 @@ class Spot(Model, tag="spot"):
     line: int = attr(default=0)
 
 
+# A default given inside wrapped(...) is invisible to type checkers (pydantic-xml's dataclass
+# transform reads only wrapped's own default): calls leaving such fields out say so.
 class Finding(Model, tag="finding"):
     id: str = attr()
     severity: str = element()
@@ -178,7 +180,7 @@ def test_empty_elements_are_short(monkeypatch: pytest.MonkeyPatch) -> None:
         (Noted(), b'<noted kind=""><child /></noted>'),
         (Noted(body=" "), b'<noted kind=""> <child /></noted>'),
         (
-            Finding(id="", severity="", title=""),
+            Finding(id="", severity="", title=""),  # type: ignore[call-arg]
             b'<finding id=""><severity /><title /><tags /><note /></finding>',
         ),
     ]
@@ -196,11 +198,11 @@ def test_numbers_bools_and_enums(monkeypatch: pytest.MonkeyPatch) -> None:
         Numbers(ratio=float("nan")),
     ):
         assert native_to_xml(model, monkeypatch) == reference(model)
-    assert Numbers(flag=True).to_xml().startswith(b'<numbers flag="true">')
+    assert t.cast("bytes", Numbers(flag=True).to_xml()).startswith(b'<numbers flag="true">')
 
 
 def test_wrapped_none_writes_no_wrapper(monkeypatch: pytest.MonkeyPatch) -> None:
-    model = Wrapped()
+    model = Wrapped()  # type: ignore[call-arg]
     assert reference(model) == b"<wrapped />"
     assert native_to_xml(model, monkeypatch) == b"<wrapped />"
     assert model.to_pretty_xml() == model.pydantic_xml_pretty() == "<wrapped></wrapped>"
@@ -247,7 +249,7 @@ def test_non_ascii_names_are_references(monkeypatch: pytest.MonkeyPatch) -> None
     ],
 )
 def test_options_go_to_pydantic_xml(options: dict[str, t.Any]) -> None:
-    model = Finding(id="\u00e9", severity="high", title="t", spot=Spot(file="a"))
+    model = Finding(id="\u00e9", severity="high", title="t", spot=Spot(file="a"))  # type: ignore[call-arg]
     assert model.to_xml(**options) == reference(model, **options)
     if options.get("encoding") == "unicode":
         assert isinstance(model.to_xml(**options), str)
@@ -256,11 +258,11 @@ def test_options_go_to_pydantic_xml(options: dict[str, t.Any]) -> None:
 def test_options_are_not_rendered_natively(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(BaseXmlModel, "to_xml", lambda self, **kw: ("pydantic-xml", kw))
     model = Noted()
-    assert model.to_xml(exclude_none=True) == (
+    assert model.to_xml(exclude_none=True) == (  # type: ignore[comparison-overlap]
         "pydantic-xml",
         {"skip_empty": False, "exclude_none": True, "exclude_unset": False},
     )
-    assert model.to_xml(encoding="unicode")[0] == "pydantic-xml"  # type: ignore[index]
+    assert model.to_xml(encoding="unicode")[0] == "pydantic-xml"
     assert model.to_xml() != model.to_xml(skip_empty=True)  # default arguments: native
 
 
@@ -321,19 +323,19 @@ def test_wrapped_values_that_encode_to_none_keep_their_wrapper() -> None:
     codec = codec_of(Hidden)
     assert codec is not None
     assert codec.wrapped
-    model = Hidden()
+    model = Hidden()  # type: ignore[call-arg]
     assert reference(model) == b'<hidden><box><secret /></box><lv level="high" /></hidden>'
     assert model.to_xml() == reference(model)
     assert model.to_pretty_xml() == model.pydantic_xml_pretty()
 
 
 def test_wrapped_plain_values_render_natively(monkeypatch: pytest.MonkeyPatch) -> None:
-    model = WrappedLevel(level="low")  # type: ignore[arg-type]
+    model = WrappedLevel(level="low")  # type: ignore[arg-type, call-arg]
     assert model.level is Level.LOW  # an enum: encoding needed, so pydantic-xml writes it
     assert (
         model.to_xml() == reference(model) == b'<wrapped-level><lv level="low" /></wrapped-level>'
     )
-    plain = WrappedLevel.model_construct(level="low", plain="x")  # plain values: native
+    plain = WrappedLevel.model_construct(level="low", plain="x")  # type: ignore[arg-type]  # plain values: native
     assert native_to_xml(plain, monkeypatch) == reference(plain)
 
 

@@ -3,6 +3,8 @@ they are given, naming the parameter (and, from a connection string, its positio
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pydantic import ValidationError
 
@@ -48,12 +50,13 @@ def test_get_generator_refuses_values_without_meaning(identifier: str, name: str
 
 
 def test_params_in_python_are_held_to_the_same_ranges() -> None:
-    for bad in [
+    bads: list[dict[str, Any]] = [
         {"max_tokens": 2**64},
         {"seed": -(2**63) - 1},
         {"temperature": float("nan")},
         {"extra": {"n": 2**63}},
-    ]:
+    ]
+    for bad in bads:
         with pytest.raises(ValidationError):
             GenerateParams(**bad)
     ok = GenerateParams(seed=-(2**63), top_k=-1, extra={"n": 2**63 - 1, "x": float("inf")})

@@ -76,6 +76,6 @@ def test_unknown_attributes_still_raise() -> None:
     import rigging.model
 
     with pytest.raises(AttributeError, match="has no attribute 'Nope'"):
-        _ = rigging.Nope  # type: ignore[attr-defined]
+        _ = rigging.Nope
     with pytest.raises(AttributeError, match="has no attribute 'Nope'"):
-        _ = rigging.model.Nope  # type: ignore[attr-defined]
+        _ = rigging.model.Nope

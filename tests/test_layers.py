@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import ast
 import re
+import typing as t
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -189,7 +190,7 @@ def _imports_of_source(importer: str, source: str) -> list[Import]:
         elif isinstance(node, ast.ImportFrom):
             targets = _resolve_from(importer, node)
         for target in targets:
-            found.append(Import(importer, target, where, node.lineno))
+            found.append(Import(importer, target, where, t.cast("ast.stmt", node).lineno))
         inner = "function" if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else where
         visit(node, inner)
 

@@ -275,7 +275,8 @@ def test_apply_and_apply_to_list() -> None:
     assert message.content == "Hello $name, ${greeting}! $unknown"
     listed = Message("user", ["$x", ContentImageUrl.from_url("https://e/x.png")]).apply(x="y")
     assert listed.content == "y"
-    out = Message.apply_to_list(["$x", {"role": "system", "content": "$x!"}], x="1")
+    # A mixed list, beyond the declared `Messages` (all dicts or all messages): fit takes each.
+    out = Message.apply_to_list(["$x", {"role": "system", "content": "$x!"}], x="1")  # type: ignore[arg-type]
     assert [(m.role, m.content) for m in out] == [("user", "1"), ("system", "1!")]
 
 
@@ -354,10 +355,10 @@ def test_round_trip_local_class_and_unknown_class() -> None:
 
 
 def test_parsed_message_part_validation() -> None:
-    part = ParsedMessagePart(model=Answer(content="a"), slice_=[1, 3])  # type: ignore[arg-type]
+    part = ParsedMessagePart(model=Answer(content="a"), slice_=[1, 3])
     assert part.slice_ == slice(1, 3)
     with pytest.raises(ValidationError, match="expected a slice or a \\[start, stop\\] pair"):
-        ParsedMessagePart(model=Answer(content="a"), slice_="1:3")  # type: ignore[arg-type]
+        ParsedMessagePart(model=Answer(content="a"), slice_="1:3")
     with pytest.raises(ValidationError, match="names no model class"):
         ParsedMessagePart.model_validate({"model": {"content": "a"}, "slice_": [0, 1]})
 

@@ -193,7 +193,7 @@ def test_make_primitive() -> None:
             raise ValueError("bad content")
         return value.upper() if value.startswith("up:") else None
 
-    note_model = make_primitive(
+    note_model: type[Primitive[str]] = make_primitive(
         "Note", tag="n", doc="A note.", validator=no_bad, strip_content=False
     )
     assert note_model.__doc__ == "A note."
@@ -206,7 +206,7 @@ def test_make_primitive() -> None:
 
 def test_primitive_strips_text() -> None:
     assert Primitive[str](content="  x ").content == "x"
-    assert Primitive[int](content=" 3 ").content == 3
+    assert Primitive[int](content=" 3 ").content == 3  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("model", [Thinking, Question, Answer, Description, Instructions])

@@ -1,3 +1,5 @@
+from collections.abc import Sequence
+
 import pytest
 from pydantic import ValidationError
 
@@ -23,7 +25,7 @@ class Wrapper(Model):
     items: list[Item] = element(default_factory=list)
 
 
-def slices(text: str, found: list[tuple[Model, slice]]) -> list[str]:
+def slices(text: str, found: Sequence[tuple[Model, slice]]) -> list[str]:
     return [text[s] for _, s in found]
 
 

@@ -59,7 +59,7 @@ def test_numbers_out_of_range_are_refused_at_parse_time(
 ) -> None:
     with pytest.raises(IdentifierError, match=re.escape(message)) as info:
         Identifier.parse(text)
-    assert info.value.position == position  # type: ignore[attr-defined]
+    assert info.value.position == position
     assert "9999" not in str(info.value)
 
 
@@ -239,4 +239,4 @@ def test_empty_model_rejected_by_constructor() -> None:
 
 
 def test_tuple_lists_are_accepted() -> None:
-    assert Identifier("m", params={"stop": ("a", "b")}).params == {"stop": ["a", "b"]}
+    assert Identifier("m", params={"stop": ("a", "b")}).params == {"stop": ["a", "b"]}  # type: ignore[dict-item]

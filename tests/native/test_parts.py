@@ -100,6 +100,7 @@ def test_place_parts_normalises_standalone_new_parts_only() -> None:
     new_text, placed = place_parts(text, models, spans, 1, _pair)
     # The old part and the part inside it keep their text; the last one is already pretty.
     assert new_text == "x <q><a>1</a></q> <a>two</a> <a>3</a>"
+    assert placed is not None
     assert [(models.index(m), (s.start, s.stop, s.step)) for m, s in placed] == [
         (0, (2, 17, None)),
         (1, (5, 13, None)),
@@ -169,7 +170,7 @@ def test_place_parts_builds_pydantic_parts_without_validation() -> None:
     with pytest.raises(TypeError):  # the class must be a type object.__new__ accepts
         place_parts(text, models, [(0, 8), (9, 17)], 0, (Plain(n=1), "model", "where", shared))
     with pytest.raises(ValueError, match="length 4"):
-        place_parts(text, models, [(0, 8), (9, 17)], 0, (Part, "model", "where"))  # type: ignore[arg-type]
+        place_parts(text, models, [(0, 8), (9, 17)], 0, (Part, "model", "where"))
 
 
 def test_place_parts_refuses_malformed_arguments() -> None:
@@ -179,7 +180,7 @@ def test_place_parts_refuses_malformed_arguments() -> None:
     with pytest.raises(TypeError):
         _native.place_parts("<a>1</a>", [], [], [(model, slice(0, 8))], _pair)  # type: ignore[list-item]
     with pytest.raises(TypeError):  # plan_of must give a plan or None
-        _native.place_parts("<a>1</a> ", [], [], [Found(model, slice(0, 8), False)], _pair, repr)
+        _native.place_parts("<a>1</a> ", [], [], [Found(model, slice(0, 8), False)], _pair, repr)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="step"):
         Found(model, slice(0, 8, 1), False)
     with pytest.raises(ValueError, match="non-negative int"):

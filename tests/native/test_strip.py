@@ -137,7 +137,7 @@ def test_large_text() -> None:
 
 
 def _naive_strip(text: str, remove: list[tuple[int, int]]) -> str:
-    gone = set()
+    gone: set[int] = set()
     for start, end in remove:
         gone.update(range(start, end))
     return "".join(ch for i, ch in enumerate(text) if i not in gone)

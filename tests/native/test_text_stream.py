@@ -77,7 +77,7 @@ def test_callback_may_read_and_even_feed_the_stream() -> None:
 
 
 def test_callback_errors_propagate() -> None:
-    def boom(spans: list[Span]) -> list[Any]:
+    def boom(spans: tuple[Span, ...]) -> tuple[Any, ...]:
         raise KeyError("from the callback")
 
     stream = TextStream(["a"], boom)
@@ -91,8 +91,8 @@ def test_cycle_through_the_callback_is_collected() -> None:
         def __init__(self) -> None:
             self.stream = TextStream(["a"], self.on_spans)
 
-        def on_spans(self, spans: list[Span]) -> list[Any]:
-            return list(spans)
+        def on_spans(self, spans: tuple[Span, ...]) -> tuple[Any, ...]:
+            return tuple(spans)
 
     owner = Owner()
     ref = weakref.ref(owner)
