@@ -46,7 +46,9 @@ async def test_second_identical_batch_sends_zero_requests(
     for before, after in zip(first, second, strict=True):
         assert after.extra["cache"]["hit"] is True
         assert before.usage is not None
-        assert after.extra["cache"]["usage"] == before.usage.calls[0].model_dump()  # the one call
+        first_call = before.usage.calls[0]
+        assert first_call is not None
+        assert after.extra["cache"]["usage"] == first_call.model_dump()  # the one call
         assert after.usage is not None
         assert after.usage.total_tokens == 0
     assert SECRET.encode() not in (tmp_path / "cache.db").read_bytes()
@@ -109,7 +111,7 @@ async def test_modes_and_ttl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
             return self.now
 
     clock = Clock()
-    clock.now = module.time.time() + 100
+    clock.now = module.time.time() + 100  # type: ignore[attr-defined]  # the module's import
     monkeypatch.setattr(module, "time", clock)
     await inner.with_cache(path, ttl=1000).chat().run_batch(["a"])
     assert len(inner.calls) == 3  # still fresh
@@ -342,7 +344,9 @@ def test_opening_retries_a_journal_pragma_refused_while_another_process_opens(
             return getattr(self._conn, name)
 
     monkeypatch.setattr(
-        store_module.sqlite3, "connect", lambda *a, **k: Refusing(real_connect(*a, **k))
+        store_module.sqlite3,  # type: ignore[attr-defined]  # the module's import
+        "connect",
+        lambda *a, **k: Refusing(real_connect(*a, **k)),
     )
     store = SQLiteCache(tmp_path / "c.db", busy_timeout=30)
     store.put_many([("k", "v")])

@@ -51,7 +51,7 @@ def _gen(server: OpenAIStub, **kwargs: object) -> HTTPGenerator:
         api_key=SECRET,
         spec=spec,
         params=GenerateParams(temperature=0.3),
-        **options,  # type: ignore[arg-type]
+        **options,
     )
 
 

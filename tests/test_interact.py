@@ -4,6 +4,7 @@ import signal
 import subprocess
 import sys
 import time
+import typing as t
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,7 +70,8 @@ async def test_retry_reset_help_and_unknown_commands() -> None:
     assert seen[0].last.content == "a2"
     assert chat is not None
     assert [m.content for m in chat.all] == ["fresh", "a3"]
-    assert [c.input[-1]["content"] for c in gen.calls] == ["q", "q", "fresh"]
+    inputs = [t.cast("list[dict[str, t.Any]]", c.input) for c in gen.calls]
+    assert [i[-1]["content"] for i in inputs] == ["q", "q", "fresh"]
 
 
 async def test_errors_are_printed_and_the_session_goes_on() -> None:

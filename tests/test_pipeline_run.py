@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing as t
 from collections.abc import Sequence
 
 import pytest
@@ -50,7 +51,9 @@ async def test_with_sets_params_first_then_copies_as_in_2_3() -> None:
     pipeline = EchoGenerator().chat("hi")
     assert pipeline.with_(temperature=0) is pipeline  # a bare statement works, as in 2.3
     assert pipeline.params == GenerateParams(temperature=0)
-    assert (await pipeline.run()).params.temperature == 0
+    run_params = (await pipeline.run()).params
+    assert run_params is not None
+    assert run_params.temperature == 0
     fork = pipeline.with_(max_tokens=4)
     assert fork is not pipeline
     assert pipeline.params == GenerateParams(temperature=0)
@@ -130,7 +133,7 @@ async def test_until_parsed_as_recovers_with_dialog() -> None:
     assert "<system-error>" in chat.generated[1].content
     assert "Rewrite your entire message" in chat.generated[1].content
     assert chat.last.parts[0].model == Answer(content="42")
-    second_request = generator.calls[1].input
+    second_request = t.cast("list[dict[str, t.Any]]", generator.calls[1].input)
     assert [m["role"] for m in second_request] == ["user", "assistant", "user"]
 
 
@@ -154,7 +157,7 @@ async def test_validation_errors_are_fed_back_as_validation_error_models() -> No
     pipeline = generator.chat("q").until_parsed_as(Question, Answer, attempt_recovery=True)
     chat = await pipeline.run()
     assert [type(p.model) for p in chat.last.parts] == [Question, Answer]
-    feedback = generator.calls[1].input[-1]["content"]
+    feedback = t.cast("list[dict[str, t.Any]]", generator.calls[1].input)[-1]["content"]
     assert "answer" in feedback
     assert feedback.endswith("Rewrite your entire message with all the required elements.")
 
@@ -189,7 +192,8 @@ async def test_exhaustion_raises_with_item_and_round_context() -> None:
     with pytest.raises(ExhaustedMaxRoundsError, match=r"Exhausted max rounds \(2\)") as info:
         await pipeline.run()
     assert (info.value.index, info.value.round) == (0, 3)
-    assert info.value.__notes__ == ["rigging: raised by processing for item 0 in round 3"]
+    # __notes__ is typed from Python 3.11 on; rigging sets it on 3.10 too.
+    assert info.value.__notes__ == ["rigging: raised by processing for item 0 in round 3"]  # type: ignore[attr-defined]
 
 
 async def test_run_refuses_skip_and_validates_modes() -> None:
@@ -246,7 +250,8 @@ async def test_generator_error_propagates_with_context() -> None:
     pipeline = FailingGenerator(fail_on=1).chat("q")
     with pytest.raises(GenerationError, match=r"scripted failure \(item 1\)") as info:
         await pipeline.run()
-    assert info.value.__notes__ == ["rigging: raised by the generator for item 0 in round 1"]
+    # __notes__ is typed from Python 3.11 on; rigging sets it on 3.10 too.
+    assert info.value.__notes__ == ["rigging: raised by the generator for item 0 in round 1"]  # type: ignore[attr-defined]
 
 
 async def test_caught_generator_error_gives_a_failed_chat() -> None:
@@ -292,21 +297,21 @@ async def test_then_and_map_must_be_async_and_return_the_right_type() -> None:
         return None
 
     with pytest.raises(TypeError, match="then callback must be an async function"):
-        EchoGenerator().chat("q").then(sync)  # type: ignore[arg-type]
+        EchoGenerator().chat("q").then(sync)
     with pytest.raises(TypeError, match="map callback must be an async function"):
-        EchoGenerator().chat("q").map(sync)  # type: ignore[arg-type]
+        EchoGenerator().chat("q").map(sync)
 
     async def wrong(chat: Chat) -> str:
         return "nope"
 
     with pytest.raises(TypeError, match="must return a Chat or None, got str"):
-        await EchoGenerator().chat("q").then(wrong).run()  # type: ignore[arg-type]
+        await EchoGenerator().chat("q").then(wrong).run()
 
     async def wrong_map(chats: list[Chat]) -> list[str]:
         return ["x"]
 
     with pytest.raises(TypeError, match="must return a list of Chat"):
-        await EchoGenerator().chat("q").map(wrong_map).run()  # type: ignore[arg-type]
+        await EchoGenerator().chat("q").map(wrong_map).run()
 
 
 async def test_then_errors_carry_the_item() -> None:
@@ -315,7 +320,8 @@ async def test_then_errors_carry_the_item() -> None:
 
     with pytest.raises(RuntimeError, match="then failed") as info:
         await EchoGenerator().chat("q").then(explode).run()
-    assert "for item 0 after the run" in info.value.__notes__[0]
+    # __notes__ is typed from Python 3.11 on; rigging sets it on 3.10 too.
+    assert "for item 0 after the run" in info.value.__notes__[0]  # type: ignore[attr-defined]
 
 
 async def test_watch_sees_each_chat_once_and_failed_ones_too() -> None:
@@ -362,7 +368,8 @@ async def test_tool_handler_hook_keeps_the_tool_dialog() -> None:
     chat = await pipeline.run()
     assert [m.content for m in chat.messages] == ["add 1 and 2", "CALL add", "result=3"]
     assert [m.content for m in chat.generated] == ["The answer is 3"]
-    assert [m["role"] for m in generator.calls[1].input] == ["user", "assistant", "tool"]
+    second_request = t.cast("list[dict[str, t.Any]]", generator.calls[1].input)
+    assert [m["role"] for m in second_request] == ["user", "assistant", "tool"]
 
 
 async def test_tool_handler_rounds_are_bounded() -> None:
@@ -385,7 +392,8 @@ async def test_watch_errors_carry_the_round() -> None:
 
     with pytest.raises(LookupError, match="watcher down") as info:
         await EchoGenerator().chat("q").watch(broken).run()
-    assert info.value.__notes__ == [
+    # __notes__ is typed from Python 3.11 on; rigging sets it on 3.10 too.
+    assert info.value.__notes__ == [  # type: ignore[attr-defined]
         "rigging: raised by watch callback "
         "test_watch_errors_carry_the_round.<locals>.broken for the batch in round 1"
     ]

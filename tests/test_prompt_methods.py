@@ -1,3 +1,5 @@
+# mypy: disable-error-code="empty-body"
+# (a prompt function's body is its docstring: see the rg.prompt docs)
 """Prompt functions on methods, sync and async functions, and the typed run helpers."""
 
 from __future__ import annotations
@@ -70,7 +72,9 @@ def test_a_plain_prompt_read_through_an_instance_is_not_rebound() -> None:
     class Holder:
         fn = shout
 
-    assert Holder().fn is shout
+    # Statically every prompt read through an instance is bound; at run time only a method
+    # prompt (an unannotated first parameter) is.
+    assert Holder().fn is shout  # type: ignore[comparison-overlap]
 
 
 async def test_sync_and_async_functions_give_the_same_prompt() -> None:
@@ -95,4 +99,4 @@ async def test_make_prompt_without_and_with_a_return_type() -> None:
 
 def test_method_prompt_with_a_missing_argument_names_it() -> None:
     with pytest.raises(TypeError, match="genre"):
-        Librarian("A").pick.render()
+        Librarian("A").pick.render()  # type: ignore[call-arg]

@@ -163,9 +163,9 @@ def test_validation_errors_do_not_repeat_inputs() -> None:
     with pytest.raises(ValidationError) as info:
         GenerateParams(extra={"API_KEY": SECRETS["API_KEY"], "n": 2**70})
     _assert_clean(str(info.value), "GenerateParams validation error")
-    with pytest.raises(InvalidModelSpecifiedError) as info:
+    with pytest.raises(InvalidModelSpecifiedError) as spec_info:
         rg.get_generator(f"base!m,max_tokens=-1,API_KEY={SECRETS['API_KEY']}")
-    _assert_clean(str(info.value), "get_generator error")
+    _assert_clean(str(spec_info.value), "get_generator error")
 
 
 def test_logs(caplog: pytest.LogCaptureFixture) -> None:
@@ -209,9 +209,9 @@ async def test_provider_errors_that_echo_secrets(
     assert isinstance(failures["400"], GenerationError)
     assert "HTTP 401" in str(failures["401"])
     assert "invalid credentials" in str(failures["401"])
-    for status, exc in failures.items():
-        _assert_clean(str(exc), f"str of the {status} error")
-        _assert_clean(repr(exc), f"repr of the {status} error")
+    for name, exc in failures.items():
+        _assert_clean(str(exc), f"str of the {name} error")
+        _assert_clean(repr(exc), f"repr of the {name} error")
         _assert_clean("".join(traceback.format_exception(exc)), f"traceback of the {status} error")
     # The headers and key reached the server: the secrets were only kept out of the output.
     request = server.requests[0]

@@ -5,7 +5,7 @@ import pytest
 from _servers.litellm_loop import litellm_generator
 from _servers.litellm_loop import server as server
 from _servers.litellm_loop import stub as stub
-from _servers.openai_stub import ErrorReply, OpenAIStub, Reply, ToolCall
+from _servers.openai_stub import Action, ErrorReply, OpenAIStub, Reply, ToolCall
 
 from rigging.chat import Chat
 from rigging.error import GenerationError
@@ -240,7 +240,10 @@ def add(a: int, b: int) -> int:
 async def test_api_tools_stream_their_calls_and_match_run(server: OpenAIStub) -> None:
     from rigging.stream import ToolCallFinishedEvent, ToolCallStartedEvent
 
-    script = [Reply(tool_calls=[ToolCall("add", {"a": 1, "b": 2})]), "<answer>3</answer>"]
+    script: list[Action | str] = [
+        Reply(tool_calls=[ToolCall("add", {"a": 1, "b": 2})]),
+        "<answer>3</answer>",
+    ]
     server.script(*script)
     gen = _gen(server)
     events = [e async for e in gen.chat("1+2?").using(add, mode="api").stream()]

@@ -1,11 +1,12 @@
 import random
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from pydantic import ValidationError, field_validator
 
+from rigging._native import Span
 from rigging.model import Answer, Model, Question, QuestionAnswer, Thinking, YesNoAnswer
 from rigging.parsing import try_parse_many
 from rigging.stream import ModelStream, ParsedModel
@@ -85,7 +86,7 @@ def test_random_chunks_match_one_shot_parse_on_1mb() -> None:
 def test_nested_same_tag_gives_the_innermost_only() -> None:
     text = "<answer>x <answer>inner</answer> y</answer> <answer>next</answer>"
     found = feed_all(ModelStream(Answer), list(text))
-    assert [f.model.content for _, f in found] == ["inner", "next"]
+    assert [cast("Answer", f.model).content for _, f in found] == ["inner", "next"]
     assert one_shot(text, Answer) == streamed(list(text), Answer)
 
 
@@ -98,7 +99,7 @@ def test_hollow_elements_wait_for_finish_and_only_without_filled_ones() -> None:
     stream = ModelStream(Answer, Question)
     assert stream.feed("Use <answer></answer> like <question> </question>") == ()
     emitted = stream.feed(" ok <answer>yes</answer>")
-    assert [f.model.content for f in emitted] == ["yes"]
+    assert [cast("Answer", f.model).content for f in emitted] == ["yes"]
     rest = stream.finish()
     assert [(type(f.model), f.hollow, f.slice) for f in rest] == [(Question, True, slice(27, 49))]
 
@@ -138,7 +139,7 @@ def test_hollow_elements_before_any_filled_one_are_kept_compactly() -> None:
     assert kept < 20_000 * 64, f"{kept / 20_000:.0f} bytes per hollow element"
     found = stream.finish()
     assert len(found) == 20_000
-    assert all(f.hollow and f.model.content == "" for f in found)
+    assert all(f.hollow and cast("Answer", f.model).content == "" for f in found)
     assert [f.slice.start for f in found[:3]] == [0, 9, 18]
 
 
@@ -156,7 +157,7 @@ def test_hollow_elements_of_types_sharing_a_tag_are_kept_until_both_are_filled()
 def test_invalid_elements_are_skipped_like_the_one_shot_parse() -> None:
     text = "<yes-no-answer>maybe</yes-no-answer> <yes-no-answer>yes</yes-no-answer>"
     found = feed_all(ModelStream(YesNoAnswer), [text[:20], text[20:]])
-    assert [(k, f.model.boolean) for k, f in found] == [(1, True)]
+    assert [(k, cast("YesNoAnswer", f.model).boolean) for k, f in found] == [(1, True)]
     with pytest.raises(ValidationError):
         YesNoAnswer.from_text(text[:37])
 
@@ -285,7 +286,7 @@ def test_a_validator_bug_in_one_type_leaves_another_type_of_the_tag() -> None:
     stream = ModelStream(Fragile, Plain)
     with pytest.raises(KeyError):
         stream.feed("<item>bug</item>")
-    assert [(type(f.model).__name__, f.model.content) for f in stream.finish()] == [
+    assert [(type(f.model).__name__, cast("Plain", f.model).content) for f in stream.finish()] == [
         ("Plain", "bug")
     ]
 
@@ -305,7 +306,7 @@ def test_linear_on_adversarial_input() -> None:
     # 200k unclosed starts then one element, fed one character at a time.
     text = "<answer>" * 20_000 + "<answer>end</answer>"
     found = feed_all(ModelStream(Answer), list(text))
-    assert [f.model.content for _, f in found] == ["end"]
+    assert [cast("Answer", f.model).content for _, f in found] == ["end"]
 
 
 def test_docstring_examples_run() -> None:
@@ -338,12 +339,12 @@ class CountingStream(ModelStream):
                 sliced.append(end - start)
                 return native.slice(start, end)
 
-            def finish(self) -> list[object]:
+            def finish(self) -> list[Span]:
                 return native.finish()
 
         self._text = Counting()  # type: ignore[assignment]
 
-    def _on_spans(self, spans: list[Any]) -> list[ParsedModel[Model]]:
+    def _on_spans(self, spans: tuple[Span, ...]) -> tuple[ParsedModel[Model], ...]:
         self.batches += 1
         self.spans += len(spans)
         return super()._on_spans(spans)
@@ -368,7 +369,9 @@ def test_non_str_pieces_are_refused() -> None:
     stream = ModelStream(Answer)
     with pytest.raises(TypeError, match="chunk must be str, not bytes"):
         stream.feed(b"<answer>x</answer>")  # type: ignore[arg-type]
-    assert [found.model.content for found in stream.feed("<answer>x</answer>")] == ["x"]
+    assert [cast("Answer", found.model).content for found in stream.feed("<answer>x</answer>")] == [
+        "x"
+    ]
 
 
 def test_a_dropped_stream_is_collected() -> None:

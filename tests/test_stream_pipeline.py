@@ -1,5 +1,7 @@
+# mypy: disable-error-code="empty-body"
+# (a prompt function's body is its docstring: see the rg.prompt docs)
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import pytest
@@ -34,8 +36,11 @@ def same_chat(a: Chat, b: Chat, *, same_generator: bool = True, usage: bool = Tr
     stream closed early never receives)."""
     skip = {"uuid", "timestamp", "extra"} | (set() if same_generator else {"generator_id"})
     skip |= set() if usage else {"usage"}
-    dump = lambda chat: chat.model_dump(exclude=skip)  # noqa: E731
-    strip = lambda d: {**d, "messages": [{**m, "uuid": None} for m in d["messages"]]}  # noqa: E731
+    dump: Callable[[Chat], dict[str, Any]] = lambda chat: chat.model_dump(exclude=skip)  # noqa: E731
+    strip: Callable[[dict[str, Any]], dict[str, Any]] = lambda d: {  # noqa: E731
+        **d,
+        "messages": [{**m, "uuid": None} for m in d["messages"]],
+    }
     left, right = strip(dump(a)), strip(dump(b))
     left["generated"] = [{**m, "uuid": None} for m in left["generated"]]
     right["generated"] = [{**m, "uuid": None} for m in right["generated"]]

@@ -71,6 +71,7 @@ def _check_two_calls(usage: Usage | None) -> None:
     assert first.cost == pytest.approx(_price(100, 20))
     assert second.cost == pytest.approx(_price(150, 30))
     assert usage.cost == pytest.approx(_price(250, 50))
+    assert usage.cost is not None
     assert usage.cost > 0
 
 
