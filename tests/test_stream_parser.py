@@ -279,6 +279,46 @@ def test_an_interrupt_in_a_validator_goes_up_at_once_and_later_elements_are_kept
         stream.finish()
 
 
+class FragileHollow(Model, tag="h"):
+    """Its validator has a bug on blank contents: only `finish` builds those."""
+
+    content: str
+
+    @field_validator("content")
+    @classmethod
+    def _buggy(cls, value: str) -> str:
+        if value == " ":
+            raise KeyError("blank")
+        if value == "  ":
+            raise KeyboardInterrupt
+        return value
+
+
+def test_finish_goes_on_after_a_validator_error_and_refuses_more_pieces() -> None:
+    stream = ModelStream(Fragile, FragileHollow)
+    stream.feed("<item/> <h> </h> <h/>")
+    with pytest.raises(KeyError, match="blank"):
+        stream.finish()  # raised once every other hollow element was built
+    # Finishing has begun: no more pieces are taken (they would change what `finish` owes).
+    with pytest.raises(RuntimeError, match="finished"):
+        stream.feed("<item>late</item>")
+    found = stream.finish()
+    assert [(type(f.model).__name__, f.slice.start, f.hollow) for f in found] == [
+        ("Fragile", 0, True),
+        ("FragileHollow", 17, True),
+    ]
+    with pytest.raises(RuntimeError, match="already finished"):
+        stream.finish()
+
+
+def test_an_interrupt_in_finish_drops_that_element_and_the_next_call_goes_on() -> None:
+    stream = ModelStream(FragileHollow)
+    stream.feed("<h/> <h>  </h> <h/>")
+    with pytest.raises(KeyboardInterrupt):
+        stream.finish()
+    assert [f.slice.start for f in stream.finish()] == [0, 15]
+
+
 def test_a_validator_bug_in_one_type_leaves_another_type_of_the_tag() -> None:
     class Plain(Model, tag="item"):
         content: str

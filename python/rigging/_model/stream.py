@@ -61,6 +61,10 @@ class _LocalSpan(t.NamedTuple):
     self_closing: bool
 
 
+_Job = tuple[type[Model], ClassInfo, int, int, int, int, int]
+"""A hollow element to build in `ModelStream.finish`: the type, its facts, and the element's
+start, end, inner start, inner end and self-closing flag."""
+
 _BUILD_ERRORS = (ValidationError, XmlContentError, ValueError)
 
 
@@ -97,7 +101,10 @@ class ModelStream:
     A model validator that raises something other than a validation error (a bug in the
     model's own code) makes `feed` raise it, as the one-shot parse does, but costs no other
     element its model: the piece's other elements are still built, and the models are
-    returned first by the next `feed` (or `finish`).
+    returned first by the next call of ``stream.feed`` (or by `finish`; a reference to `feed`
+    taken earlier does not return them, `finish` still does). An interrupt
+    (`KeyboardInterrupt`) goes up at once; the element being built loses the models of the
+    types not built yet, and the elements after it are built by the next call.
     """
 
     def __init__(self, *types: type[Model]) -> None:
@@ -122,8 +129,13 @@ class ModelStream:
         self._hollow: dict[str, array[int] | None] = {tag: array("q") for tag in self._by_tag}
         # After a validator raised mid-piece: models built and not yet returned, and spans of
         # that piece not yet built (see `_hold`).
-        self._held: tuple[ParsedModel[Model], ...] = ()
-        self._rest: tuple[_native.Span, ...] = ()
+        self._held: list[ParsedModel[Model]] = []
+        self._rest: list[_native.Span] = []
+        # `finish`: started (feeding refused), hollow models still to build (last first) and
+        # built, and done.
+        self._closing = False
+        self._jobs: list[_Job] | None = None
+        self._built: list[ParsedModel[Model]] = []
         self._finished = False
         self._text = _native.TextStream(list(self._by_tag), self._on_spans)
         self.feed = self._text.feed
@@ -135,11 +147,14 @@ class ModelStream:
 
     @property
     def parsed_types(self) -> set[type[Model]]:
-        """The types of which a filled model was emitted."""
+        """The types of which a filled model was built.
+
+        Built means emitted, or held for the next call after a validator's error.
+        """
         return set(self._filled)
 
     def complete(self) -> bool:
-        """Whether a filled model of every type was emitted.
+        """Whether a filled model of every type was built (see `parsed_types`).
 
         Returns:
             True once each type has at least one filled model.
@@ -147,7 +162,10 @@ class ModelStream:
         return len(self._filled) == len(self.types)
 
     def finish(self) -> list[ParsedModel[Model]]:
-        """End the stream.
+        """End the stream: no more pieces are taken.
+
+        A validator's own error while building raises as in `feed`; the models built are
+        kept, and calling `finish` again goes on from there.
 
         Returns:
             Filled models a failed `feed` built and did not return (see `feed`), then the
@@ -158,44 +176,49 @@ class ModelStream:
         """
         if self._finished:
             raise RuntimeError("this ModelStream is already finished")
-        if self._rest:  # raises as `feed` does, and the stream stays open
-            self._held += self._on_spans(())
-        hollow, error = self._build_hollow()
-        if error is not None:  # as `feed`: raised, and the models kept for the next call
-            self._held += tuple(hollow)
+        if not self._closing:
+            self._closing = True
+            self.feed = _refuse_feed
+            self._text.finish()  # drop mode: no spans are added at the end
+        if self._rest:
+            self._held.extend(self._on_spans(()))
+        if self._jobs is None:
+            self._jobs = self._hollow_jobs()
+        error: Exception | None = None
+        while self._jobs:
+            # Taken off first: an interrupt drops this element, and the next call goes on.
+            cls, info, start, end, inner_start, inner_end, self_closing = self._jobs.pop()
+            built = self._build(
+                cls, info, start, end, inner_start, inner_end, bool(self_closing), None
+            )
+            if isinstance(built, Exception):
+                error = built if error is None else error
+            elif built is not None:
+                self._built.append(ParsedModel(built[0], slice(start, end), hollow=True))
+        if error is not None:
             raise error
         self._finished = True
-        self.feed = _refuse_feed
-        self._text.finish()  # drop mode: no spans are added at the end
-        held, self._held = self._held, ()
+        hollow = sorted(self._built, key=lambda item: item.slice.start)
+        held, self._held, self._built = self._held, [], []
         return [*held, *hollow]
 
-    def _build_hollow(self) -> tuple[list[ParsedModel[Model]], Exception | None]:
-        """Build the hollow models of the types never filled, in document order.
+    def _hollow_jobs(self) -> list[_Job]:
+        """List the hollow elements to build, per type never filled, last first.
 
-        The kept elements are let go. Returns the models and the first error of a
-        validator's own bug (the other models are still built).
+        The kept integers are let go.
         """
-        hollow: list[ParsedModel[Model]] = []
-        error: Exception | None = None
+        jobs: list[_Job] = []
         for tag, kept in self._hollow.items():
             if not kept:
                 continue
             for cls, info in self._by_tag[tag]:
-                if cls in self._filled:
-                    continue
-                for at in range(0, len(kept), 5):
-                    start, end, inner_start, inner_end, self_closing = kept[at : at + 5]
-                    built = self._build(
-                        cls, info, start, end, inner_start, inner_end, bool(self_closing), None
-                    )
-                    if isinstance(built, Exception):
-                        error = built if error is None else error
-                    elif built is not None:
-                        hollow.append(ParsedModel(built[0], slice(start, end), hollow=True))
+                if cls not in self._filled:
+                    for at in range(0, len(kept), 5):
+                        start, end, inner_start, inner_end, self_closing = kept[at : at + 5]
+                        jobs.append((cls, info, start, end, inner_start, inner_end, self_closing))
             self._hollow[tag] = None
-        hollow.sort(key=lambda item: item.slice.start)
-        return hollow, error
+        jobs.reverse()
+        return jobs
 
     def _on_spans(self, spans: tuple[_native.Span, ...]) -> tuple[ParsedModel[Model], ...]:
         """Build the models of the spans a piece completed (called by the native `feed`).
@@ -207,7 +230,7 @@ class ModelStream:
         after the one being built are held.
         """
         if self._rest:
-            spans, self._rest = self._rest + spans, ()
+            spans, self._rest = (*self._rest, *spans), []
         found: list[ParsedModel[Model]] = []
         error: Exception | None = None
         for index, span in enumerate(spans):
@@ -228,9 +251,9 @@ class ModelStream:
 
         The next `feed` or `finish` builds the spans and returns the models first.
         """
-        self._held += tuple(found)
-        self._rest += rest
-        if not self._finished:
+        self._held.extend(found)
+        self._rest.extend(rest)
+        if not self._closing:
             self.feed = self._feed_held
 
     def _feed_held(self, text: str) -> tuple[ParsedModel[Model], ...]:
@@ -238,9 +261,9 @@ class ModelStream:
         fresh = self._text.feed(text)  # if it raises, `_hold` keeps adding to the held ones
         if self._rest:  # the piece completed no span, so the held spans are still unbuilt
             fresh = self._on_spans(())
-        held, self._held = self._held, ()
+        held, self._held = self._held, []
         self.feed = self._text.feed
-        return held + fresh
+        return (*held, *fresh)
 
     def _take(self, span: _native.Span, found: list[ParsedModel[Model]]) -> Exception | None:
         """Build the models of a closed span, if it is a candidate.
