@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from pydantic import ValidationError
 
 import rigging as rg
 from rigging.chat import Chat, ChatList, ChatPipeline
@@ -229,3 +232,23 @@ def test_await_runs_a_pipeline_from_sync_code() -> None:
     assert chat.last.content == "sync"
     many = rg.await_(EchoGenerator().chat("a").run(), rg.complete(EchoGenerator(), "b").run())
     assert [type(r).__name__ for r in many] == ["Chat", "Completion"]
+
+
+@pytest.mark.parametrize(
+    "generator_id",
+    ["transformers!org/model,trust_remote_code=true", "vllm!org/model,trust_remote_code=1"],
+)
+def test_a_chat_loaded_from_data_may_not_turn_on_remote_code(generator_id: str) -> None:
+    """Loading data must not choose to run code: `trust_remote_code` runs the model
+    repository's code when the model loads."""
+    row = {"generator_id": generator_id, "messages": [{"role": "user", "content": "hi"}]}
+    with pytest.raises(ValidationError, match="turns on trust_remote_code"):
+        Chat.model_validate(row)
+    with pytest.raises(ValidationError, match="turns on trust_remote_code"):
+        Chat.model_validate_json(json.dumps(row))
+    # The same id without the flag loads; a generator the caller made is kept as it is.
+    plain = Chat.model_validate({**row, "generator_id": generator_id.split(",")[0]})
+    assert plain.generator is not None
+    assert getattr(plain.generator, "trust_remote_code", None) is False
+    trusted = rg.get_generator(generator_id)
+    assert Chat(messages=["hi"], generator=trusted).generator is trusted

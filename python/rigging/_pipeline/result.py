@@ -36,13 +36,26 @@ class RunResult(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _restore(cls, data: t.Any) -> t.Any:
-        """Resolve a truthy `generator_id`; a dumped error text becomes `RestoredError`."""
+        """Resolve a truthy `generator_id`; a dumped error text becomes `RestoredError`.
+
+        A generator id that turns on ``trust_remote_code`` (the model repository's own code
+        runs when the model loads) is refused: data must not choose to run code. Load such a
+        chat without its ``generator_id`` and attach a generator you made yourself.
+        """
         if not isinstance(data, dict):
             return data
         data = dict(data)
         generator_id = data.pop("generator_id", None)
         if generator_id and data.get("generator") is None:
-            data["generator"] = get_generator(generator_id)
+            generator = get_generator(generator_id)
+            if getattr(generator, "trust_remote_code", False) is not False:
+                raise ValueError(
+                    "the generator_id turns on trust_remote_code, which runs code from the "
+                    "model's repository when it loads; a chat loaded from data may not choose "
+                    "that (drop generator_id from the data and set the chat's generator "
+                    "yourself for data you trust)"
+                )
+            data["generator"] = generator
         if isinstance(data.get("error"), str):
             data["error"] = RestoredError(data["error"])
         return data
