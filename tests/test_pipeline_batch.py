@@ -137,14 +137,13 @@ class FixedFailing(EchoGenerator):
     """First call: answers correctly except items in `bad`; later calls never answer."""
 
     bad: frozenset[int] = frozenset()
-    # A counter under the name of the base class's list of recorded calls.
-    _calls: int = PrivateAttr(default=0)  # type: ignore[assignment]
+    _rounds: int = PrivateAttr(default=0)
 
     async def generate_messages(
         self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
     ) -> Sequence[GeneratedMessage]:
-        self._calls += 1
-        first = self._calls == 1
+        self._rounds += 1
+        first = self._rounds == 1
         return [
             GeneratedMessage.from_text(
                 "<answer>ok</answer>" if first and i not in self.bad else "oops"

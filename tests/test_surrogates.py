@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import typing as t
-from collections.abc import Coroutine
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -205,7 +204,7 @@ def test_serialisation_writes_replacement_characters(tmp_path: t.Any) -> None:
     # The JSONL watcher writes the chat instead of failing the run.
     path = tmp_path / "chats.jsonl"
     write = rg.watchers.write_chats_to_jsonl(path)([chat])
-    asyncio.run(t.cast("Coroutine[t.Any, t.Any, None]", write))
+    asyncio.run(write)
     line = json.loads(path.read_text(encoding="utf-8").splitlines()[0])
     assert line["messages"][0]["content"] == "hi \ufffd"
     # Text that does not need it is dumped unchanged.

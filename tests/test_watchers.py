@@ -7,9 +7,9 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from _chats import make_chats, sort_by_id
@@ -156,7 +156,7 @@ def test_kill_9_during_a_10000_chat_write_leaves_only_whole_lines(
     for line in whole:
         assert rg.Chat.model_validate_json(line).metadata == {"kind": "kill-test"}
     extra = rg.Chat([rg.Message("user", "after")], [rg.Message("assistant", "kill")])
-    asyncio.run(cast("Coroutine[Any, Any, None]", write_chats_to_jsonl(path)([extra])))
+    asyncio.run(write_chats_to_jsonl(path)([extra]))
     lines = path.read_text("utf-8").splitlines()
     assert lines[: len(whole)] == whole
     assert len(lines) in (len(whole) + 1, len(whole) + 2)  # +1 if the torn tail was whole JSON

@@ -14,9 +14,8 @@ import sys
 import textwrap
 import threading
 import warnings
-from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from _chats import make_chats
@@ -157,18 +156,11 @@ async def test_a_lock_held_elsewhere_never_stalls_the_event_loop(
     try:
         await asyncio.to_thread(held.wait)
         chats = list(await make_chats(2))
-        write = asyncio.create_task(
-            cast("Coroutine[Any, Any, None]", write_chats_to_jsonl(path)(chats))
-        )
+        write = asyncio.create_task(write_chats_to_jsonl(path)(chats))
         await asyncio.to_thread(waiting.wait)
         # More queued writes than asyncio's default executor has threads: they wait in the
         # file's own writer thread, so `to_thread` work and DNS lookups still get a thread.
-        queued = [
-            asyncio.create_task(
-                cast("Coroutine[Any, Any, None]", write_chats_to_jsonl(path)(chats))
-            )
-            for _ in range(40)
-        ]
+        queued = [asyncio.create_task(write_chats_to_jsonl(path)(chats)) for _ in range(40)]
         assert await asyncio.gather(*(asyncio.to_thread(len, "abc") for _ in range(40))) == [3] * 40
         assert await asyncio.get_running_loop().getaddrinfo("127.0.0.1", 80)
         # While the write waits for the lock, the loop keeps serving other work.
@@ -195,7 +187,7 @@ def test_a_forked_child_writes_with_threads_of_its_own(tmp_path: Path) -> None:
     path = tmp_path / "forked.jsonl"
     chat = rg.Chat([rg.Message("user", "parent")], [rg.Message("assistant", "a")])
     # the parent now has a writer thread
-    asyncio.run(cast("Coroutine[Any, Any, None]", write_chats_to_jsonl(path)([chat])))
+    asyncio.run(write_chats_to_jsonl(path)([chat]))
     with warnings.catch_warnings():  # 3.12+ warns about fork in a process with threads
         warnings.simplefilter("ignore", DeprecationWarning)
         pid = os.fork()
@@ -203,7 +195,7 @@ def test_a_forked_child_writes_with_threads_of_its_own(tmp_path: Path) -> None:
         signal.alarm(60)  # a deadlocked child (the fault this tests) must not outlive the test
         try:
             child = rg.Chat([rg.Message("user", "child")], [rg.Message("assistant", "b")])
-            asyncio.run(cast("Coroutine[Any, Any, None]", write_chats_to_jsonl(path)([child])))
+            asyncio.run(write_chats_to_jsonl(path)([child]))
         finally:
             os._exit(0)
     _, status = os.waitpid(pid, 0)

@@ -773,7 +773,7 @@ class Identifier:
         model: str,
         *,
         provider: str | None = None,
-        params: Mapping[str, int | float | bool | str | list[str]] | None = None,
+        params: Mapping[str, int | float | bool | str | list[str] | tuple[str, ...]] | None = None,
         api_key: str | None = None,
     ) -> Identifier: ...
     @staticmethod

@@ -168,7 +168,7 @@ def _chat_line(chat: Chat) -> str:
 
 def write_chats_to_jsonl(
     file: str | Path, *, replace: bool = False
-) -> Callable[[list[Chat]], t.Awaitable[None]]:
+) -> Callable[[list[Chat]], t.Coroutine[t.Any, t.Any, None]]:
     """A watcher appending each chat as one JSON line (``Chat.model_dump_json``).
 
     Load the file back with ``Chat.model_validate_json(line)`` per line.
@@ -190,7 +190,7 @@ def write_chats_to_jsonl(
 
 def write_messages_to_jsonl(
     file: str | Path, *, replace: bool = False
-) -> Callable[[list[Chat]], t.Awaitable[None]]:
+) -> Callable[[list[Chat]], t.Coroutine[t.Any, t.Any, None]]:
     """A watcher appending one JSON line per message (rows of `rigging.data.flatten_chats`).
 
     Load the file back with ``unflatten_chats([json.loads(line) for line in f])``.
@@ -212,7 +212,7 @@ def write_messages_to_jsonl(
 
 def write_chats_to_elastic(
     client: AsyncElasticsearch, index: str, *, create_index: bool = True, **kwargs: t.Any
-) -> Callable[[list[Chat]], t.Awaitable[None]]:
+) -> Callable[[list[Chat]], t.Coroutine[t.Any, t.Any, None]]:
     """A watcher indexing chats into Elasticsearch (see `rigging.data.chats_to_elastic`).
 
     Args:
@@ -325,7 +325,7 @@ class _S3Appender:
 
 def write_chats_to_s3(
     client: t.Any, bucket: str, key: str, *, replace: bool = False
-) -> Callable[[list[Chat]], t.Awaitable[None]]:
+) -> Callable[[list[Chat]], t.Coroutine[t.Any, t.Any, None]]:
     """A watcher keeping chats as JSON lines in one S3 object.
 
     S3 objects cannot be appended to, so each call uploads the whole object again, as a

@@ -239,4 +239,4 @@ def test_empty_model_rejected_by_constructor() -> None:
 
 
 def test_tuple_lists_are_accepted() -> None:
-    assert Identifier("m", params={"stop": ("a", "b")}).params == {"stop": ["a", "b"]}  # type: ignore[dict-item]
+    assert Identifier("m", params={"stop": ("a", "b")}).params == {"stop": ["a", "b"]}
