@@ -175,3 +175,66 @@ def test_transform_errors_name_the_step() -> None:
 
 def test_api_key_not_in_context_repr() -> None:
     assert "sk-abc" not in repr(_ctx())
+
+
+def test_spec_errors_never_quote_secrets() -> None:
+    """Template errors may quote values, PyYAML quotes the text, pydantic echoes its input:
+    none of them may carry the api key, secret-named params or a literal secret."""
+    key, token, literal = "sk-TEMPLATE-4242", "tok-PARAM-1717", "LITERAL-hdr-8080"
+    spec = HTTPSpec.model_validate(
+        {
+            "request": {
+                "url": "http://h/{{ params[api_key] }}",
+                "headers": {"X-Org": "{{ params[params.token] }}"},
+                "transforms": [{"type": "jinja", "pattern": "{{ messages[api_key] }}"}],
+            }
+        }
+    )
+    ctx = _ctx(api_key=key, params={"token": token})
+    for make in (spec.make_url, spec.make_headers, spec.make_request_body):
+        with pytest.raises(ProcessingError) as caught:
+            make(ctx)
+        assert key not in str(caught.value)
+        assert token not in str(caught.value)
+        assert "***" in str(caught.value)
+    broken = f"request:\n  url: http://h\n  headers:\n    Authorization: 'Bearer {literal}\n"
+    with pytest.raises(ValidationError, match="not valid base64, JSON or YAML") as yaml_error:
+        HTTPGenerator(model="m", spec=broken)
+    assert literal not in str(yaml_error.value)
+    assert "line" in str(yaml_error.value)
+    invalid = {"request": {"url": "u", "headers": {"Authorization": f"Bearer {literal}"}}}
+    with pytest.raises(ValidationError, match=r"request\.transforms") as input_error:
+        HTTPSpec.model_validate(invalid)
+    assert literal not in str(input_error.value)
+
+
+def test_literal_secrets_in_the_url_query_and_json_body_are_masked() -> None:
+    spec_text = (
+        "request:\n"
+        '  url: "http://h/v1?key=LITERAL-qs-1234&mode=x&token={{ api_key }}"\n'
+        "  transforms:\n"
+        "    - type: json\n"
+        "      pattern:\n"
+        "        api_key: LITERAL-body-9999\n"
+        "        password: $params.password\n"
+        "        messages: $messages\n"
+        "    - type: jinja\n"
+        '      pattern: \'{"secret": "LITERAL-text-5555", "q": 1}\'\n'
+    )
+    generator = HTTPGenerator(model="m", spec=spec_text)
+    shown = [
+        repr(generator),
+        generator.model_dump_json(),
+        generator.to_identifier(),
+        base64.b64decode(generator.model_dump()["spec"]).decode(),
+    ]
+    for text in shown:
+        for literal in ("LITERAL-qs-1234", "LITERAL-body-9999", "LITERAL-text-5555"):
+            assert literal not in text
+    decoded = json.loads(shown[3])
+    assert decoded["request"]["url"] == "http://h/v1?key=***&mode=x&token={{ api_key }}"
+    body = decoded["request"]["transforms"][0]["pattern"]
+    assert body == {"api_key": "***", "password": "$params.password", "messages": "$messages"}
+    # The spec itself still holds the values it sends.
+    assert generator.spec is not None
+    assert "key=LITERAL-qs-1234" in generator.spec.request.url

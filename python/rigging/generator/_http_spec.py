@@ -7,15 +7,23 @@ import binascii
 import functools
 import json
 import re
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar, cast
 
 import jinja2
 import yaml  # type: ignore[import-untyped]
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from jsonpath_ng.parser import parse as jsonpath_parse
-from pydantic import BaseModel, Field, SerializationInfo, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, SerializationInfo, field_serializer
 
-from rigging._redact import MASK, is_secret_name, redact_repr_args, reveals
+from rigging._redact import (
+    MASK,
+    is_secret_name,
+    redact_known,
+    redact_repr_args,
+    redact_text,
+    reveals,
+    secret_values,
+)
 from rigging._sandbox import environment
 from rigging.error import ProcessingError
 
@@ -65,17 +73,42 @@ class RequestTransformContext(BaseModel):
 class TransformStep(BaseModel, Generic[T]):
     """One transform: a type and its pattern (a template, path, regex or JSON object)."""
 
+    model_config = ConfigDict(hide_input_in_errors=True)  # specs may hold literal secrets
+
     type: T
     """Transform kind."""
     pattern: str | dict[str, Any]
-    """Template text, jsonpath, regex, or (for ``json``) an object or JSON text."""
+    """Template text, jsonpath, regex, or (for ``json``) an object or JSON text. A literal
+    value under a secret name in a JSON pattern (``{"api_key": "sk-..."}``) is masked in
+    reprs, dumps and identifiers; use ``"$api_key"`` or a template instead."""
+
+    @field_serializer("pattern")
+    def _mask_literal_secrets(
+        self, pattern: str | dict[str, Any], info: SerializationInfo
+    ) -> str | dict[str, Any]:
+        if reveals(info.context):
+            return pattern
+        if isinstance(pattern, dict):
+            return cast("dict[str, Any]", _mask_literals(pattern))
+        parsed = _maybe_json(pattern)
+        if isinstance(parsed, (dict, list)):
+            masked = _mask_literals(parsed)
+            if masked != parsed:
+                return json.dumps(masked)
+        return pattern
+
+    def __repr_args__(self) -> Any:
+        return list(redact_repr_args(super().__repr_args__()))
 
 
 class RequestSpec(BaseModel):
     """How to build the request."""
 
+    model_config = ConfigDict(hide_input_in_errors=True)  # specs may hold literal secrets
+
     url: str
-    """URL (a Jinja template)."""
+    """URL (a Jinja template). A literal value of a secret-named query parameter
+    (``?key=...``) is masked in reprs, dumps and identifiers; use ``{{api_key}}``."""
     method: str = "POST"
     """HTTP method."""
     headers: dict[str, str] = Field(default_factory=dict)
@@ -96,17 +129,71 @@ class RequestSpec(BaseModel):
             for name, value in headers.items()
         }
 
+    @field_serializer("url")
+    def _mask_url_secrets(self, url: str, info: SerializationInfo) -> str:
+        return url if reveals(info.context) else _mask_query_literals(url)
+
     def __repr_args__(self) -> Any:
-        return list(redact_repr_args(super().__repr_args__()))
+        args = redact_repr_args(super().__repr_args__())
+        return [
+            (name, _mask_query_literals(value) if name == "url" else value) for name, value in args
+        ]
 
 
 class ResponseSpec(BaseModel):
     """How to check and read the response."""
 
+    model_config = ConfigDict(hide_input_in_errors=True)  # specs may hold literal secrets
+
     valid_status_codes: list[int] = Field(default_factory=lambda: [200])
     """Statuses accepted as success."""
     transforms: list[TransformStep[OutputTransform]] = Field(default_factory=list)
     """Body transforms, applied in order; the final string is the assistant's content."""
+
+
+def _literal(value: Any) -> bool:
+    """A value written into the spec itself, not a ``$path`` reference or a template."""
+    return (
+        isinstance(value, str) and bool(value) and not value.startswith("$") and "{{" not in value
+    )
+
+
+def _mask_literals(node: Any) -> Any:
+    """A copy of a JSON pattern with literal values under secret names masked."""
+    if isinstance(node, dict):
+        return {
+            key: MASK if is_secret_name(str(key)) and _literal(value) else _mask_literals(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_mask_literals(item) for item in node]
+    return node
+
+
+_QUERY_PARAM = re.compile(r"([?&;])([^=&;#\s]+)=([^&;#\s]*)")
+
+
+def _mask_query_literals(url: str) -> str:
+    """``url`` with literal values of secret-named query parameters masked."""
+
+    def mask(match: re.Match[str]) -> str:
+        sep, name, value = match.groups()
+        if is_secret_name(name) and _literal(value):
+            return f"{sep}{name}={MASK}"
+        return match.group(0)
+
+    return _QUERY_PARAM.sub(mask, url)
+
+
+def _clean(text: str, ctx: RequestTransformContext | None) -> str:
+    """Error text without the request's secrets or any secret known to the process.
+
+    The request's are its api key and secret-named params: template errors may quote values
+    (``params[api_key]``).
+    """
+    if ctx is not None:
+        text = redact_text(text, [ctx.api_key, *secret_values(ctx.params)])
+    return redact_known(text)
 
 
 def _maybe_json(value: str) -> Any:
@@ -163,13 +250,19 @@ def _regex(pattern: str, previous: str) -> str:
     return matches[0] if len(matches) == 1 else json.dumps(matches)
 
 
-def _step_error(part: str, index: int, kind: str, exc: Exception) -> ProcessingError:
+def _step_error(
+    part: str, index: int, kind: str, exc: Exception, ctx: RequestTransformContext | None
+) -> ProcessingError:
     detail = str(exc) or type(exc).__name__
-    return ProcessingError(f"HTTP spec {part}.transforms[{index}] ({kind}) failed: {detail}")
+    return ProcessingError(
+        _clean(f"HTTP spec {part}.transforms[{index}] ({kind}) failed: {detail}", ctx)
+    )
 
 
 class HTTPSpec(BaseModel):
     """A request/response recipe for `HTTPGenerator` (valid as a dict, JSON or YAML)."""
+
+    model_config = ConfigDict(hide_input_in_errors=True)  # specs may hold literal secrets
 
     request: RequestSpec
     """How to build the request."""
@@ -191,7 +284,7 @@ class HTTPSpec(BaseModel):
         try:
             return _render(self.request.url, ctx.model_dump())
         except jinja2.TemplateError as exc:
-            raise ProcessingError(f"HTTP spec request.url failed: {exc}") from None
+            raise ProcessingError(_clean(f"HTTP spec request.url failed: {exc}", ctx)) from None
 
     def make_headers(self, ctx: RequestTransformContext) -> dict[str, str]:
         """Render every header template.
@@ -212,7 +305,7 @@ class HTTPSpec(BaseModel):
                 headers[name] = _render(template, variables)
             except jinja2.TemplateError as exc:
                 raise ProcessingError(
-                    f"HTTP spec request.headers[{name!r}] failed: {exc}"
+                    _clean(f"HTTP spec request.headers[{name!r}] failed: {exc}", ctx)
                 ) from None
         return headers
 
@@ -247,7 +340,7 @@ class HTTPSpec(BaseModel):
                     aliases = dict.fromkeys(("result", "data", "output", "body"), previous)
                     result = _render(step.pattern, {**data, **aliases})
             except (ProcessingError, jinja2.TemplateError, ValueError, TypeError) as exc:
-                raise _step_error("request", index, step.type, exc) from None
+                raise _step_error("request", index, step.type, exc, ctx) from None
         return result
 
     def parse_response_body(self, text: str) -> str:
@@ -269,7 +362,7 @@ class HTTPSpec(BaseModel):
             try:
                 result = self._output_step(step, result)
             except (ProcessingError, jinja2.TemplateError, ValueError, TypeError) as exc:
-                raise _step_error("response", index, step.type, exc) from None
+                raise _step_error("response", index, step.type, exc, None) from None
         return result
 
     @staticmethod
@@ -310,4 +403,8 @@ def load_spec_text(text: str) -> Any:
     try:
         return yaml.safe_load(stripped)
     except yaml.YAMLError as exc:
-        raise ValueError(f"spec text is not valid base64, JSON or YAML: {exc}") from None
+        # Where and what, never PyYAML's snippet of the text (it may quote a literal secret).
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise ValueError(f"spec text is not valid base64, JSON or YAML: {problem}{where}") from None
