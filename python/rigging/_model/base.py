@@ -420,6 +420,25 @@ class Model(BaseXmlModel):
             rendered = self.pydantic_xml_pretty()
         return unescape_xml(rendered) if info.simple_field is not None else rendered
 
+    @t.overload
+    def to_xml(
+        self,
+        *,
+        skip_empty: bool = False,
+        exclude_none: bool = False,
+        exclude_unset: bool = False,
+        encoding: t.Literal["unicode"],
+        **kwargs: t.Any,
+    ) -> str: ...
+    @t.overload
+    def to_xml(
+        self,
+        *,
+        skip_empty: bool = False,
+        exclude_none: bool = False,
+        exclude_unset: bool = False,
+        **kwargs: t.Any,
+    ) -> bytes: ...
     def to_xml(
         self,
         *,

@@ -52,15 +52,34 @@ class Primitive(Model, t.Generic[PrimitiveT]):
 _PRIMITIVES: dict[tuple[t.Any, ...], t.Any] = {}
 
 
+@t.overload
 def make_primitive(
     name: str,
-    type_: type[PrimitiveT] = str,  # type: ignore[assignment]
     *,
     tag: str | None = None,
     doc: str | None = None,
     validator: t.Callable[[str], str | None] | None = None,
     strip_content: bool = True,
-) -> type[Primitive[PrimitiveT]]:
+) -> type[Primitive[str]]: ...
+@t.overload
+def make_primitive(
+    name: str,
+    type_: type[PrimitiveT],
+    *,
+    tag: str | None = None,
+    doc: str | None = None,
+    validator: t.Callable[[str], str | None] | None = None,
+    strip_content: bool = True,
+) -> type[Primitive[PrimitiveT]]: ...
+def make_primitive(
+    name: str,
+    type_: type[t.Any] = str,
+    *,
+    tag: str | None = None,
+    doc: str | None = None,
+    validator: t.Callable[[str], str | None] | None = None,
+    strip_content: bool = True,
+) -> type[Primitive[t.Any]]:
     """Create a `Primitive` model class with a single ``content`` field.
 
     Classes are cached: the same arguments give the same class, so calling this per parse does
@@ -81,7 +100,7 @@ def make_primitive(
     key = (name, type_, tag, doc, validator, strip_content)
     cached = _PRIMITIVES.get(key)
     if cached is not None:
-        return t.cast("type[Primitive[PrimitiveT]]", cached)
+        return t.cast("type[Primitive[t.Any]]", cached)
 
     def check(cls: type, value: t.Any) -> t.Any:
         del cls
@@ -96,7 +115,7 @@ def make_primitive(
         "content_validator": field_validator("content")(classmethod(check))
     }
     created = t.cast(
-        "type[Primitive[PrimitiveT]]",
+        "type[Primitive[t.Any]]",
         create_model(
             name,
             __base__=base,
