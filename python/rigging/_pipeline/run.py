@@ -38,6 +38,7 @@ __all__ = [
     "finalize",
     "plan_run",
     "raise_first",
+    "settle_all",
 ]
 
 ResultT = TypeVar("ResultT")
@@ -243,13 +244,26 @@ async def _decide_with_tools(
     round_: int,
     results: list[Any],
 ) -> None:
-    """Per-item path when tool handlers must be awaited first."""
+    """Per-item path when tool handlers must be awaited first.
+
+    The tool handlers of the round's items run concurrently (the round holds at most
+    `RunPlan.limit` items, so `max_concurrency` bounds them too); an item whose tools raise
+    fails alone. The table is then updated in input order, so the outcome does not depend on
+    which tool finished first.
+    """
     driver = plan.driver
-    for index, item in zip(*generated, strict=True):
-        state = plan.states[index]
+    indices, answered = generated
+    states = [plan.states[i] for i in indices]
+    for state, item in zip(states, answered, strict=True):
         state.last = item
+    outcomes = await settle_all(
+        [driver.tools(state, item) for state, item in zip(states, answered, strict=True)]
+    )
+    for index, state, item, outcome in zip(indices, states, answered, outcomes, strict=True):
         try:
-            again = await driver.tools(state, item) or driver.advance(state, item)
+            if isinstance(outcome, Exception):
+                raise outcome
+            again = outcome or driver.advance(state, item)
             if not again:
                 results[index] = driver.finish(state)
         except Exception as exc:
@@ -259,6 +273,52 @@ async def _decide_with_tools(
             fan.complete(index)
         elif not fan.again(index):
             _exhausted(plan, fan, index, round_, results)
+
+
+async def settle_all(awaitables: Sequence[Awaitable[ResultT]]) -> list[ResultT | Exception]:
+    """Await every awaitable concurrently; each one's result or `Exception`, in order.
+
+    An `Exception` of one awaitable is its outcome alone: the others run to their end. A
+    `BaseException` that is not an `Exception` (`KeyboardInterrupt`, `SystemExit`, the caller
+    being cancelled) cancels the others and waits for them before it propagates, so no task
+    outlives the call and no task's exception is left unretrieved.
+
+    Args:
+        awaitables: Coroutines (or other awaitables) to run.
+
+    Returns:
+        One outcome per awaitable, in the order given.
+    """
+    if not awaitables:
+        return []
+    import asyncio  # here, not at the top: it adds ~25 ms to `import rigging`
+
+    if len(awaitables) == 1:  # no task needed
+        try:
+            return [await awaitables[0]]
+        except Exception as exc:
+            return [exc]
+    tasks = [asyncio.ensure_future(a) for a in awaitables]
+    try:
+        pending: set[asyncio.Future[ResultT]] = set(tasks)
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if task.cancelled():
+                    raise asyncio.CancelledError()
+                error = task.exception()
+                if error is not None and not isinstance(error, Exception):
+                    raise error
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    outcomes: list[ResultT | Exception] = []
+    for task in tasks:
+        error = task.exception()
+        outcomes.append(t.cast("Exception", error) if error is not None else task.result())
+    return outcomes
 
 
 def _decide(

@@ -1,0 +1,150 @@
+"""Items of one batch do not wait on each other, and one item's error costs no other its result.
+
+Deterministic: a callback that must see the other items' callbacks run waits on an
+`asyncio.Event` only they set, bounded by `asyncio.wait_for`, so running the items one after
+another fails the test (with a timeout error) instead of hanging it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+
+from rigging.generator import GeneratedMessage, GenerateParams, Generator
+from rigging.message import Message
+
+BOUND = 2.0
+"""Seconds a callback waits for the others before the test counts it as run serially."""
+
+
+class ToolCaller(Generator):
+    """Calls the `lookup` tool (native syntax) with the item's text, then answers."""
+
+    model: str = "tool-caller"
+
+    async def generate_messages(
+        self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
+    ) -> Sequence[GeneratedMessage]:
+        out = []
+        for dialog in messages:
+            text = str(dialog[-1].content)
+            if "<tool-result" in text or dialog[-1].role == "tool":
+                out.append(GeneratedMessage.from_text(f"done: {text}", stop_reason="stop"))
+            else:
+                call = f'<tool-call name="lookup">{{"key": "{text}"}}</tool-call>'
+                out.append(GeneratedMessage.from_text(call, stop_reason="stop"))
+        return out
+
+
+class Barrier:
+    """Opens once `count` parties arrived; `wait` fails after `BOUND` seconds."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.arrived = 0
+        self.open = asyncio.Event()
+
+    async def wait(self) -> None:
+        self.arrived += 1
+        if self.arrived >= self.count:
+            self.open.set()
+        await asyncio.wait_for(self.open.wait(), BOUND)
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+async def test_tools_of_the_items_of_a_round_run_concurrently(streamed: bool) -> None:
+    items = [f"k{i}" for i in range(4)]
+    barrier = Barrier(len(items))
+
+    async def lookup(key: str) -> str:
+        """Look a key up."""
+        await barrier.wait()  # a TimeoutError here becomes the tool's error text
+        return f"value of {key}"
+
+    pipeline = ToolCaller().chat().using(lookup, mode="native")
+    if streamed:
+        async with pipeline.stream_batch(items) as stream:
+            async for _ in stream:
+                pass
+        chats = stream.results
+        assert chats is not None
+    else:
+        chats = await pipeline.run_batch(items)
+    assert [f"value of {i}" in str(c.last.content) for c, i in zip(chats, items, strict=True)] == [
+        True
+    ] * len(items)
+
+
+async def test_concurrent_tools_respect_max_concurrency() -> None:
+    active = 0
+    peak = 0
+
+    async def lookup(key: str) -> str:
+        """Look a key up."""
+        nonlocal active, peak
+        active += 1
+        peak = max(peak, active)
+        for _ in range(3):
+            await asyncio.sleep(0)
+        active -= 1
+        return f"value of {key}"
+
+    pipeline = ToolCaller().chat().using(lookup, mode="native")
+    chats = await pipeline.run_batch([f"k{i}" for i in range(6)], max_concurrency=2)
+    assert all("value of" in str(c.last.content) for c in chats)
+    assert peak == 2
+
+
+async def test_a_tool_handler_that_raises_fails_its_item_only() -> None:
+    items = ["a", "b", "bad"]
+    raised = asyncio.Event()
+
+    class Handler:
+        max_rounds = 3
+
+        async def __call__(self, message: Message, /) -> Sequence[Message] | None:
+            text = str(message.content)
+            if "<tool-call" not in text:
+                return None
+            if '"bad"' in text:
+                raised.set()
+                raise ValueError("handler down for bad")
+            # The others finish only once the failing item's handler ran.
+            await asyncio.wait_for(raised.wait(), BOUND)
+            return [Message("user", "<tool-result>ok</tool-result>")]
+
+    pipeline = ToolCaller().chat().add_tool_handler(Handler())
+    chats = await pipeline.catch(ValueError, on_failed="include").run_batch(items)
+    assert [c.failed for c in chats] == [False, False, True]
+    assert "handler down for bad" in str(chats[2].error)
+    assert all("done:" in str(c.last.content) for c in chats[:2])
+
+
+async def test_a_cancelled_run_leaves_no_tool_running() -> None:
+    started = 0
+    all_started = asyncio.Event()
+    cancelled = 0
+
+    async def lookup(key: str) -> str:
+        """Never answers."""
+        nonlocal started, cancelled
+        started += 1
+        if started == 3:
+            all_started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled += 1
+            raise
+        return key  # pragma: no cover
+
+    pipeline = ToolCaller().chat().using(lookup, mode="native")
+    task = asyncio.ensure_future(pipeline.run_batch(["a", "b", "c"]))
+    await asyncio.wait_for(all_started.wait(), BOUND)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert cancelled == 3
+    assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
