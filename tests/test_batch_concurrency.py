@@ -8,21 +8,27 @@ another fails the test (with a timeout error) instead of hanging it.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Sequence
+from typing import ClassVar
 
 import pytest
+from pydantic import BaseModel, ConfigDict
 
+import rigging as rg
 from rigging.generator import GeneratedMessage, GenerateParams, Generator
 from rigging.message import Message
+from rigging.tool.api import FunctionCall, ToolCall
 
 BOUND = 2.0
 """Seconds a callback waits for the others before the test counts it as run serially."""
 
 
 class ToolCaller(Generator):
-    """Calls the `lookup` tool (native syntax) with the item's text, then answers."""
+    """Calls the `tool` tool (native syntax) with the item's text, then answers."""
 
     model: str = "tool-caller"
+    tool: str = "lookup"
 
     async def generate_messages(
         self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
@@ -33,7 +39,7 @@ class ToolCaller(Generator):
             if "<tool-result" in text or dialog[-1].role == "tool":
                 out.append(GeneratedMessage.from_text(f"done: {text}", stop_reason="stop"))
             else:
-                call = f'<tool-call name="lookup">{{"key": "{text}"}}</tool-call>'
+                call = f'<tool-call name="{self.tool}">{{"key": "{text}"}}</tool-call>'
                 out.append(GeneratedMessage.from_text(call, stop_reason="stop"))
         return out
 
@@ -148,3 +154,84 @@ async def test_a_cancelled_run_leaves_no_tool_running() -> None:
         await task
     assert cancelled == 3
     assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
+
+
+class Unprintable:
+    """A tool result whose text cannot be built."""
+
+    def __str__(self) -> str:
+        raise RuntimeError("cannot print me")
+
+
+class Handle:
+    """Not JSON-serialisable."""
+
+
+class Row(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    key: str
+    handle: object = None
+
+
+def _lookup_junk(key: str) -> object:
+    """Look a key up; some keys give results that cannot become message content."""
+    if key == "unprintable":
+        return Unprintable()
+    if key == "unserialisable":
+        return Row(key=key, handle=Handle())
+    return Row(key=key)
+
+
+@pytest.mark.parametrize("mode", ["native", "api"])
+async def test_a_tool_result_that_cannot_be_converted_is_that_tool_calls_error_text(
+    mode: str,
+) -> None:
+    class ApiCaller(Generator):
+        model: str = "api-caller"
+        supports_api_tools: ClassVar[bool] = True
+
+        async def generate_messages(
+            self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
+        ) -> Sequence[GeneratedMessage]:
+            out = []
+            for dialog in messages:
+                last = dialog[-1]
+                if last.role == "tool":
+                    out.append(GeneratedMessage.from_text(f"done: {last.content}"))
+                    continue
+                arguments = json.dumps({"key": str(last.content)})
+                call = ToolCall(
+                    id="c1", function=FunctionCall(name="_lookup_junk", arguments=arguments)
+                )
+                message = Message("assistant", "", tool_calls=[call])
+                out.append(GeneratedMessage(message=message, stop_reason="tool_calls"))
+            return out
+
+    items = ["a", "unserialisable", "unprintable", "d"]
+    generator: Generator = ApiCaller() if mode == "api" else ToolCaller(tool="_lookup_junk")
+    pipeline = generator.chat().using(_lookup_junk, mode=mode)  # type: ignore[arg-type]
+    chats = await pipeline.run_batch(items)
+    texts = [str(c.last.content) for c in chats]
+    assert '"key":"a"' in texts[0]
+    assert '"key":"d"' in texts[3]
+    for text, kind, problem in [
+        (texts[1], "Row", "PydanticSerializationError"),
+        (texts[2], "Unprintable", "RuntimeError: cannot print me"),
+    ]:
+        assert f"the result of tool '_lookup_junk' ({kind}) could not be converted" in text
+        assert problem in text
+
+
+def test_tool_execute_never_raises_on_a_result_it_cannot_convert() -> None:
+    class Junk(rg.Tool):
+        name = "junk"
+        description = "Gives junk."
+
+        def give(self) -> object:
+            """Give junk."""
+            return Unprintable()
+
+    result = Junk().execute(ToolCall(id="1", function=FunctionCall(name="give", arguments="{}")))
+    assert result.error
+    assert "could not be converted to message content" in str(result.content)
+    assert "RuntimeError: cannot print me" in str(result.content)
