@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import ClassVar
 
 import pytest
@@ -17,6 +21,7 @@ from pydantic import BaseModel, ConfigDict
 
 import rigging as rg
 from rigging.generator import GeneratedMessage, GenerateParams, Generator
+from rigging.generator.testing import EchoGenerator
 from rigging.message import Message
 from rigging.tool.api import FunctionCall, ToolCall
 
@@ -235,3 +240,68 @@ def test_tool_execute_never_raises_on_a_result_it_cannot_convert() -> None:
     assert result.error
     assert "could not be converted to message content" in str(result.content)
     assert "RuntimeError: cannot print me" in str(result.content)
+
+
+async def test_a_then_callback_that_raises_lets_the_others_finish_before_the_run_raises() -> None:
+    raised = asyncio.Event()
+    finished: list[str] = []
+
+    async def then(chat: rg.Chat) -> None:
+        if chat.last.content == "bad":
+            raised.set()
+            raise ValueError("then down for bad")
+        await asyncio.wait_for(raised.wait(), BOUND)
+        await asyncio.sleep(0)
+        finished.append(str(chat.last.content))
+
+    pipeline = EchoGenerator().chat().then(then)
+    with pytest.raises(ValueError, match="then down for bad") as info:
+        await pipeline.run_batch(["a", "bad", "c"])
+    assert sorted(finished) == ["a", "c"]  # settled before the run raised
+    assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
+    assert [c.last.content for c in info.value.completed] == ["a", "bad", "c"]  # type: ignore[attr-defined]
+
+
+_INTERRUPTED = """
+import asyncio
+import rigging as rg
+from rigging.generator.testing import EchoGenerator
+
+async def {kind}(arg):
+    if {condition}:
+        raise KeyboardInterrupt
+    await asyncio.sleep(0)
+
+async def other(arg):
+    await asyncio.sleep(0)
+
+async def main():
+    pipeline = EchoGenerator().chat().{kind}({kind}{extra})
+    await pipeline.run_batch(["a", "b", "c"])
+
+try:
+    asyncio.run(main())
+except KeyboardInterrupt:
+    print("interrupted")
+"""
+
+
+@pytest.mark.parametrize(
+    ("kind", "condition", "extra"),
+    [("then", "arg.last.content == 'b'", "")],
+)
+def test_a_keyboard_interrupt_in_a_callback_leaves_no_unretrieved_task(
+    kind: str, condition: str, extra: str
+) -> None:
+    source = _INTERRUPTED.format(kind=kind, condition=condition, extra=extra)
+    env = {**os.environ, "PYTHONPATH": str(Path(rg.__file__).parent.parent)}
+    done = subprocess.run(
+        [sys.executable, "-X", "dev", "-c", source],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert done.stdout.strip() == "interrupted", done.stderr
+    assert "never retrieved" not in done.stderr

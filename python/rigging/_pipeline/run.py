@@ -280,8 +280,8 @@ async def settle_all(awaitables: Sequence[Awaitable[ResultT]]) -> list[ResultT |
 
     An `Exception` of one awaitable is its outcome alone: the others run to their end. A
     `BaseException` that is not an `Exception` (`KeyboardInterrupt`, `SystemExit`, the caller
-    being cancelled) cancels the others and waits for them before it propagates, so no task
-    outlives the call and no task's exception is left unretrieved.
+    being cancelled) cancels the others and waits for them before it propagates from this
+    call, so no task outlives the call and no task's exception is left unretrieved.
 
     Args:
         awaitables: Coroutines (or other awaitables) to run.
@@ -291,34 +291,55 @@ async def settle_all(awaitables: Sequence[Awaitable[ResultT]]) -> list[ResultT |
     """
     if not awaitables:
         return []
-    import asyncio  # here, not at the top: it adds ~25 ms to `import rigging`
-
     if len(awaitables) == 1:  # no task needed
         try:
             return [await awaitables[0]]
         except Exception as exc:
             return [exc]
-    tasks = [asyncio.ensure_future(a) for a in awaitables]
+    import asyncio  # here, not at the top: it adds ~25 ms to `import rigging`
+
+    tasks = [asyncio.ensure_future(_boxed(a)) for a in awaitables]
     try:
-        pending: set[asyncio.Future[ResultT]] = set(tasks)
+        pending: set[asyncio.Future[_Outcome[ResultT]]] = set(tasks)
         while pending:
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
-                if task.cancelled():
-                    raise asyncio.CancelledError()
-                error = task.exception()
-                if error is not None and not isinstance(error, Exception):
-                    raise error
+                outcome = task.result()  # a cancelled task raises CancelledError here
+                if outcome.fatal is not None:
+                    raise outcome.fatal
     except BaseException:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
-    outcomes: list[ResultT | Exception] = []
-    for task in tasks:
-        error = task.exception()
-        outcomes.append(t.cast("Exception", error) if error is not None else task.result())
-    return outcomes
+    return [task.result().value for task in tasks]
+
+
+@dataclass(slots=True)
+class _Outcome(Generic[ResultT]):
+    """What one awaitable of `settle_all` ended with."""
+
+    value: ResultT | Exception
+    fatal: BaseException | None = None
+
+
+async def _boxed(awaitable: Awaitable[ResultT]) -> _Outcome[ResultT]:
+    """Await `awaitable`, its error returned rather than raised (cancellation excepted).
+
+    A `KeyboardInterrupt` or `SystemExit` raised inside a task would stop the event loop from
+    that task and leave the waiting tasks with an exception nobody retrieves; boxed, it is
+    re-raised by `settle_all` in the caller's own task.
+    """
+    import asyncio  # here, not at the top: it adds ~25 ms to `import rigging`
+
+    try:
+        return _Outcome(await awaitable)
+    except Exception as exc:
+        return _Outcome(exc)
+    except asyncio.CancelledError:
+        raise
+    except BaseException as exc:
+        return _Outcome(t.cast("Exception", None), fatal=exc)
 
 
 def _decide(
@@ -522,7 +543,11 @@ async def _then_all(
     results: list[ResultT],
     result_type: type[ResultT],
 ) -> list[ResultT]:
-    """Run one then callback on all results concurrently."""
+    """Run one then callback on all results concurrently.
+
+    Every item's callback runs to its end before anything is raised (nothing keeps running
+    after the run returned or raised); then the first error in input order propagates.
+    """
 
     async def one(index: int, result: ResultT) -> ResultT:
         try:
@@ -540,13 +565,11 @@ async def _then_all(
             )
         return out
 
-    import asyncio  # here, not at the top: it adds ~25 ms to `import rigging`
-
-    try:
-        return list(await asyncio.gather(*(one(i, r) for i, r in enumerate(results))))
-    except Exception as exc:  # the run's results (before this callback) ride along
-        attach_completed(exc, results)
-        raise
+    outcomes = await settle_all([one(i, r) for i, r in enumerate(results)])
+    for outcome in outcomes:
+        if isinstance(outcome, Exception):  # the run's results (before this callback) ride along
+            raise attach_completed(outcome, results)
+    return t.cast("list[ResultT]", outcomes)
 
 
 def _name(callback: Any) -> str:
