@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 import rigging as rg
+from rigging.error import GenerationError
 from rigging.generator import GeneratedMessage, GenerateParams, Generator
 from rigging.generator.testing import EchoGenerator
 from rigging.message import Message
+from rigging.model import Answer
 from rigging.tool.api import FunctionCall, ToolCall
 
 BOUND = 2.0
@@ -288,7 +290,7 @@ except KeyboardInterrupt:
 
 @pytest.mark.parametrize(
     ("kind", "condition", "extra"),
-    [("then", "arg.last.content == 'b'", "")],
+    [("then", "arg.last.content == 'b'", ""), ("watch", "True", ", other")],
 )
 def test_a_keyboard_interrupt_in_a_callback_leaves_no_unretrieved_task(
     kind: str, condition: str, extra: str
@@ -305,3 +307,85 @@ def test_a_keyboard_interrupt_in_a_callback_leaves_no_unretrieved_task(
     )
     assert done.stdout.strip() == "interrupted", done.stderr
     assert "never retrieved" not in done.stderr
+
+
+class SecondRoundForOdd(Generator):
+    """Items ``m<odd>`` answer unparsable text first, so they need a second round."""
+
+    model: str = "second-round"
+    _seen: dict[str, int] = PrivateAttr(default_factory=dict)
+
+    async def generate_messages(
+        self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
+    ) -> Sequence[GeneratedMessage]:
+        out = []
+        for dialog in messages:
+            text = str(dialog[0].content)
+            count = self._seen[text] = self._seen.get(text, 0) + 1
+            first_of_odd = int(text[1:]) % 2 == 1 and count == 1
+            answer = "not yet" if first_of_odd else f"<answer>{text}</answer>"
+            out.append(GeneratedMessage.from_text(answer, stop_reason="stop"))
+        return out
+
+
+async def _run(pipeline: rg.ChatPipeline, items: list[str], *, streamed: bool) -> list[rg.Chat]:
+    """`run_batch`, or `stream_batch` iterated to its end."""
+    if not streamed:
+        return await pipeline.run_batch(items)
+    async with pipeline.stream_batch(items) as stream:
+        async for _ in stream:
+            pass
+    assert stream.results is not None
+    return stream.results
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+async def test_a_watcher_that_raises_loses_no_result_and_leaves_no_watcher_running(
+    streamed: bool,
+) -> None:
+    failing_calls = 0
+    seen: list[int] = []
+    failed = asyncio.Event()
+
+    async def failing(chats: list[rg.Chat]) -> None:
+        nonlocal failing_calls
+        failing_calls += 1
+        failed.set()
+        raise RuntimeError("watcher down")
+
+    async def slow(chats: list[rg.Chat]) -> None:
+        await asyncio.wait_for(failed.wait(), BOUND)  # still running when `failing` raised
+        await asyncio.sleep(0)
+        seen.append(len(chats))
+
+    items = [f"m{i}" for i in range(6)]
+    pipeline = SecondRoundForOdd().chat().until_parsed_as(Answer).watch(failing, slow)
+    with pytest.raises(RuntimeError, match="watcher down") as info:
+        await _run(pipeline, items, streamed=streamed)
+    assert failing_calls == 1  # a watcher that raised is not called again
+    assert seen == [3, 3]  # the other watcher saw every item, both rounds
+    completed = info.value.completed  # type: ignore[attr-defined]
+    assert [c.last.content for c in completed] == [f"<answer>{i}</answer>" for i in items]
+    assert "watch callback" in " ".join(getattr(info.value, "__notes__", []))
+    assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
+
+
+async def test_an_item_error_mentions_a_watcher_error_of_the_same_run() -> None:
+    async def failing(chats: list[rg.Chat]) -> None:
+        raise RuntimeError("watcher down")
+
+    class FailsSecondRound(SecondRoundForOdd):
+        async def generate_messages(
+            self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
+        ) -> Sequence[GeneratedMessage]:
+            if any(self._seen.get(str(d[0].content)) for d in messages):
+                raise GenerationError("provider down", model=self.model)
+            return await super().generate_messages(messages, params)
+
+    pipeline = FailsSecondRound().chat().until_parsed_as(Answer).watch(failing)
+    with pytest.raises(GenerationError) as info:
+        await pipeline.run_batch(["m0", "m1"])
+    assert "watch callback also failed: RuntimeError: watcher down" in " ".join(
+        getattr(info.value, "__notes__", [])
+    )
+    assert [c.last.content for c in info.value.completed] == ["<answer>m0</answer>"]  # type: ignore[attr-defined]

@@ -94,6 +94,10 @@ class RunPlan(Generic[ResultT]):
     progress: Any = None
     pending: Exception | None = None
     """The first error that must propagate, raised once the current round is finished."""
+    watch_error: Exception | None = None
+    """The first error a watcher raised; raised once every item finished."""
+    broken: tuple[Callable[[list[ResultT]], Awaitable[Any]], ...] = ()
+    """Watchers that raised: not called again in this run."""
 
 
 def check_limit(max_concurrency: int | None) -> None:
@@ -393,7 +397,9 @@ async def execute(plan: RunPlan[ResultT]) -> list[ResultT]:
 
     Raises:
         Exception: The first error that must propagate, once its round is finished, with
-            the results finished so far attached (see `attach_completed`).
+            the results finished so far attached (see `attach_completed`). The first error
+            of a watcher is raised once every item finished, with every result finished
+            without failing attached the same way.
     """
     count = len(plan.states)
     results: list[Any] = [None] * count
@@ -414,8 +420,21 @@ async def execute(plan: RunPlan[ResultT]) -> list[ResultT]:
             attach_completed(exc, results)
             raise
         if plan.pending is not None:
+            _note_watch_error(plan)
             raise attach_completed(plan.pending, results)
+    if plan.watch_error is not None:
+        raise attach_completed(plan.watch_error, results)
     return results
+
+
+def _note_watch_error(plan: RunPlan[Any]) -> None:
+    """Mention a watcher's error on the item error that propagates instead of it."""
+    error, pending = plan.watch_error, plan.pending
+    if error is None or pending is None or error is pending:
+        return
+    note = f"rigging: a watch callback also failed: {type(error).__name__}: {error}"
+    with contextlib.suppress(AttributeError):  # an exception type with __slots__
+        pending.__notes__ = [*getattr(pending, "__notes__", []), note]  # type: ignore[attr-defined]
 
 
 def raise_first(outcomes: Sequence[Any]) -> None:
@@ -466,16 +485,26 @@ def attach_completed(exc: BaseException, results: Sequence[Any]) -> BaseExceptio
 async def _after_round(
     plan: RunPlan[ResultT], fan: FanOut, results: list[Any], round_: int
 ) -> None:
-    """Hand items finished this round to the watchers and the progress bar."""
+    """Hand items finished this round to the watchers and the progress bar.
+
+    The watchers run concurrently. One that raises is not called again in this run, and its
+    error is kept for the end of the run (see `execute`): the items go on, the other watchers
+    keep watching, and no watcher is left running.
+    """
     if not plan.watchers and plan.progress is None:
         return
     finished = [results[i] for i in fan.drain_finished()]
     if plan.progress is not None:
         plan.progress.update(len(finished))
-    if finished and plan.watchers:
-        import asyncio  # here, not at the top: it adds ~25 ms to `import rigging`
-
-        await asyncio.gather(*(_watch(w, list(finished), round_) for w in plan.watchers))
+    watchers = [w for w in plan.watchers if w not in plan.broken]
+    if not finished or not watchers:
+        return
+    outcomes = await settle_all([_watch(w, list(finished), round_) for w in watchers])
+    for watcher, outcome in zip(watchers, outcomes, strict=True):
+        if isinstance(outcome, Exception):
+            plan.broken = (*plan.broken, watcher)
+            if plan.watch_error is None:
+                plan.watch_error = outcome
 
 
 async def _watch(
