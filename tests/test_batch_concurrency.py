@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import typing as t
 from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
@@ -389,3 +390,61 @@ async def test_an_item_error_mentions_a_watcher_error_of_the_same_run() -> None:
         getattr(info.value, "__notes__", [])
     )
     assert [c.last.content for c in info.value.completed] == ["<answer>m0</answer>"]  # type: ignore[attr-defined]
+
+
+async def _async_check(message: object) -> t.Any:
+    return False, []
+
+
+class _AsyncCheck:
+    async def __call__(self, message: object) -> bool:
+        return False
+
+
+@pytest.mark.parametrize("check", [_async_check, _AsyncCheck()])
+def test_async_until_callbacks_are_refused_at_registration(check: t.Any) -> None:
+    with pytest.raises(TypeError, match=r"until callback .*must be a plain \(not async\) function"):
+        EchoGenerator().chat().until(check)
+    with pytest.raises(TypeError, match=r"until callback .*must be a plain \(not async\) function"):
+        EchoGenerator().complete("x").until(check)
+    with pytest.raises(TypeError, match="until callback must be a function"):
+        EchoGenerator().chat().until(t.cast("t.Any", "not callable"))
+
+
+async def test_an_until_callback_returning_an_awaitable_fails_its_items_with_a_type_error() -> None:
+    def check(message: object) -> t.Any:  # not seen as async when registered
+        return _async_check(message)
+
+    chats = (
+        await EchoGenerator()
+        .chat()
+        .until(check)
+        .catch(TypeError)
+        .run_batch(["a"], on_failed="include")
+    )
+    assert isinstance(chats[0].error, TypeError)
+    assert "returned coroutine" in str(chats[0].error)
+    completions = (
+        await EchoGenerator()
+        .complete("x")
+        .until(check)
+        .catch(TypeError)
+        .run_batch(["a"], on_failed="include")
+    )
+    assert isinstance(completions[0].error, TypeError)
+
+
+@pytest.mark.parametrize(
+    ("feedback", "got"), [("xyz", "(bool, str)"), ([None], "a list holding a NoneType")]
+)
+async def test_until_feedback_that_is_not_messages_is_a_type_error_naming_the_check(
+    feedback: object, got: str
+) -> None:
+    def junk_check(message: Message) -> t.Any:
+        return True, feedback
+
+    pipeline = EchoGenerator().chat().until(junk_check, attempt_recovery=True)
+    with pytest.raises(TypeError) as info:
+        await pipeline.run_batch(["a"])
+    assert "junk_check must return (bool, list[Message])" in str(info.value)
+    assert got in str(info.value)

@@ -32,7 +32,7 @@ from rigging._pipeline.run import (
 )
 from rigging._pipeline.state import DEFAULT_MAX_ROUNDS, FailMode, check_fail_mode
 from rigging.generator import GenerateParams, Generator
-from rigging.tracing import finish_run_span, run_span
+from rigging.tracing import callback_name, finish_run_span, run_span
 
 if t.TYPE_CHECKING:
     import os
@@ -88,6 +88,18 @@ def _require_async(kind: str, callback: AnyCallback) -> None:
     call = getattr(callback, "__call__", None)  # noqa: B004 - async callable objects too
     if not (inspect.iscoroutinefunction(callback) or inspect.iscoroutinefunction(call)):
         raise TypeError(f"{kind} callback must be an async function, got {callback!r}")
+
+
+def _require_sync(kind: str, callback: t.Any) -> None:
+    """Refuse an async (or non-callable) `callback` where a plain function is called."""
+    call = getattr(callback, "__call__", None)  # noqa: B004 - callable objects too
+    if call is None:
+        raise TypeError(f"{kind} callback must be a function, got {callback!r}")
+    if inspect.iscoroutinefunction(callback) or inspect.iscoroutinefunction(call):
+        raise TypeError(
+            f"{kind} callback {callback_name(callback)} must be a plain (not async) function: "
+            f"it is called synchronously after each generation, got {callback!r}"
+        )
 
 
 def _params_of(params: GenerateParams | None, kwargs: dict[str, t.Any]) -> GenerateParams:
@@ -294,6 +306,8 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         return self
 
     def _add_until(self, spec: UntilSpec) -> Self:
+        if spec.callback is not None:
+            _require_sync("until", spec.callback)
         if spec.max_rounds < 0:
             raise ValueError(f"max_rounds must be 0 or more, got {spec.max_rounds}")
         return self._set(untils=(*self.settings.untils, spec))
