@@ -448,3 +448,40 @@ async def test_until_feedback_that_is_not_messages_is_a_type_error_naming_the_ch
         await pipeline.run_batch(["a"])
     assert "junk_check must return (bool, list[Message])" in str(info.value)
     assert got in str(info.value)
+
+
+async def test_an_exception_object_raised_again_carries_the_new_runs_results() -> None:
+    shared = GenerationError("provider down", model="x")
+
+    class Refuses(Generator):
+        model: str = "refuses"
+
+        async def generate_messages_settled(
+            self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
+        ) -> Sequence[GeneratedMessage | Exception]:
+            texts = [str(m[-1].content) for m in messages]
+            return [shared if x == "bad" else GeneratedMessage.from_text(f"re {x}") for x in texts]
+
+    pipeline = Refuses().chat()
+    for run in ("one", "two"):
+        with pytest.raises(GenerationError) as info:
+            await pipeline.run_batch([f"{run}-a", "bad", f"{run}-c"])
+        assert info.value is shared
+        completed = info.value.completed  # type: ignore[attr-defined]
+        assert [c.last.content for c in completed] == [f"re {run}-a", f"re {run}-c"]
+
+
+async def test_an_inner_runs_completed_is_kept_by_the_outer_run() -> None:
+    inner = EchoGenerator().chat().then(_refuse_b)
+
+    async def then(chat: rg.Chat) -> None:
+        await inner.run_batch(["inner-a", "b"])
+
+    with pytest.raises(ValueError, match="no b") as info:
+        await EchoGenerator().chat().then(then).run_batch(["outer"])
+    assert [c.last.content for c in info.value.completed] == ["inner-a", "b"]  # type: ignore[attr-defined]
+
+
+async def _refuse_b(chat: rg.Chat) -> None:
+    if chat.last.content == "b":
+        raise ValueError("no b")

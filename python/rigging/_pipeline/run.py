@@ -15,6 +15,7 @@ attached as ``completed`` (see `attach_completed`).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import typing as t
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -38,7 +39,9 @@ __all__ = [
     "finalize",
     "plan_run",
     "raise_first",
+    "set_completed",
     "settle_all",
+    "start_mark",
 ]
 
 ResultT = TypeVar("ResultT")
@@ -401,6 +404,7 @@ async def execute(plan: RunPlan[ResultT]) -> list[ResultT]:
             of a watcher is raised once every item finished, with every result finished
             without failing attached the same way.
     """
+    since = start_mark()
     count = len(plan.states)
     results: list[Any] = [None] * count
     fan = FanOut(count, max(plan.driver.budget, 1))
@@ -417,13 +421,13 @@ async def execute(plan: RunPlan[ResultT]) -> list[ResultT]:
                     _decide(plan, fan, generated, round_, results)
             await _after_round(plan, fan, results, round_)
         except Exception as exc:
-            attach_completed(exc, results)
+            attach_completed(exc, results, since)
             raise
         if plan.pending is not None:
             _note_watch_error(plan)
-            raise attach_completed(plan.pending, results)
+            raise attach_completed(plan.pending, results, since)
     if plan.watch_error is not None:
-        raise attach_completed(plan.watch_error, results)
+        raise attach_completed(plan.watch_error, results, since)
     return results
 
 
@@ -455,31 +459,56 @@ def raise_first(outcomes: Sequence[Any]) -> None:
                 for r in other
                 if not getattr(r, "failed", False)
             ]
-            outcome.completed = finished  # type: ignore[attr-defined]
+            set_completed(outcome, finished)
             raise outcome
 
 
-def attach_completed(exc: BaseException, results: Sequence[Any]) -> BaseException:
+def attach_completed(exc: BaseException, results: Sequence[Any], since: int = 0) -> BaseException:
     """Attach the results that finished without failing to `exc` as ``exc.completed``.
 
     A run that raises (failure mode ``"raise"``, or an error it does not catch) keeps the
     chats or completions it had finished: ``exc.completed`` is the list of them, in input
-    order (items still running, failed or never started are left out). Set only once: the
-    innermost run that raised decides.
+    order (items still running, failed or never started are left out). Among the runs that
+    raise `exc` while this one goes on (a run inside a callback of this one), the innermost
+    decides; a ``completed`` set before this run started (the same exception object raised
+    by an earlier run) is replaced.
 
     Args:
         exc: The error that propagates.
         results: The run's results so far (None for unfinished items).
+        since: The run's `start_mark`.
 
     Returns:
         `exc`.
     """
-    if getattr(exc, "completed", None) is None:
+    current = getattr(exc, "completed", None) is not None
+    if not current or getattr(exc, _MARK, 0) < since:
         finished = [r for r in results if r is not None and not getattr(r, "failed", False)]
-        # An exception type with __slots__ has nowhere to put it: left as it is.
-        with contextlib.suppress(AttributeError):
-            exc.completed = finished  # type: ignore[attr-defined]
+        set_completed(exc, finished)
     return exc
+
+
+_MARK = "_rigging_completed_mark"
+_marks = itertools.count(1)
+
+
+def start_mark() -> int:
+    """A number later than every ``completed`` set so far: taken when a run starts."""
+    return next(_marks)
+
+
+def set_completed(exc: BaseException, values: list[Any]) -> None:
+    """Set ``exc.completed`` to `values`, marked as set now (see `attach_completed`).
+
+    An exception type with __slots__ has nowhere to put it: it is left as it is.
+
+    Args:
+        exc: The error that propagates.
+        values: What finished.
+    """
+    with contextlib.suppress(AttributeError):
+        exc.completed = values  # type: ignore[attr-defined]
+        setattr(exc, _MARK, next(_marks))
 
 
 async def _after_round(
@@ -544,6 +573,7 @@ async def finalize(
     Raises:
         TypeError: A callback returned something other than what it must.
     """
+    since = start_mark()
     if mode == "skip":
         results = [r for r in results if not getattr(r, "failed", False)]
     for callback in maps:
@@ -554,7 +584,7 @@ async def finalize(
                 mapped = await callback(results)
         except Exception as exc:
             add_context(exc, f"map callback {_name(callback)}", index=None, round_=None)
-            attach_completed(exc, results)
+            attach_completed(exc, results, since)
             raise
         if not isinstance(mapped, list) or not all(isinstance(r, result_type) for r in mapped):
             raise TypeError(
@@ -563,7 +593,7 @@ async def finalize(
             )
         results = mapped
     for then in thens:
-        results = await _then_all(then, results, result_type)
+        results = await _then_all(then, results, result_type, since)
     return results
 
 
@@ -571,6 +601,7 @@ async def _then_all(
     then: Callable[[ResultT], Awaitable[ResultT | None]],
     results: list[ResultT],
     result_type: type[ResultT],
+    since: int = 0,
 ) -> list[ResultT]:
     """Run one then callback on all results concurrently.
 
@@ -597,7 +628,7 @@ async def _then_all(
     outcomes = await settle_all([one(i, r) for i, r in enumerate(results)])
     for outcome in outcomes:
         if isinstance(outcome, Exception):  # the run's results (before this callback) ride along
-            raise attach_completed(outcome, results)
+            raise attach_completed(outcome, results, since)
     return t.cast("list[ResultT]", outcomes)
 
 
