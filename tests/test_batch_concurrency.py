@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, PrivateAttr
 import rigging as rg
 from rigging.error import GenerationError
 from rigging.generator import GeneratedMessage, GenerateParams, Generator
-from rigging.generator.testing import EchoGenerator
+from rigging.generator.testing import EchoGenerator, FailingGenerator
 from rigging.message import Message
 from rigging.model import Answer
 from rigging.tool.api import FunctionCall, ToolCall
@@ -485,3 +485,25 @@ async def test_an_inner_runs_completed_is_kept_by_the_outer_run() -> None:
 async def _refuse_b(chat: rg.Chat) -> None:
     if chat.last.content == "b":
         raise ValueError("no b")
+
+
+async def test_a_then_error_in_skip_mode_names_the_input_index() -> None:
+    async def then(chat: rg.Chat) -> None:
+        if chat.last.content == "d":
+            raise ValueError("cannot post-process d")
+
+    pipeline = FailingGenerator(fail_when="b").chat().catch(GenerationError).then(then)
+    with pytest.raises(ValueError, match="cannot post-process d") as info:
+        await pipeline.run_batch(["a", "b", "c", "d"], on_failed="skip")
+    notes = " ".join(getattr(info.value, "__notes__", []))
+    assert ".then for item 3 after the run" in notes
+
+
+async def test_a_run_over_error_names_the_generator() -> None:
+    good = EchoGenerator(model="good")
+    bad = FailingGenerator(fail_when="", model="bad")
+    with pytest.raises(GenerationError) as info:
+        await EchoGenerator().chat("hi").run_over(good, bad)
+    notes = " ".join(getattr(info.value, "__notes__", []))
+    assert "run_over run on generator 1 (" in notes
+    assert "bad" in notes.split("run_over run on generator 1")[1]

@@ -11,6 +11,7 @@ The configuration is an immutable `Settings` value, so copies share nothing muta
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
 import typing as t
@@ -29,6 +30,7 @@ from rigging._pipeline.run import (
     finalize,
     plan_run,
     raise_first,
+    settle_all,
 )
 from rigging._pipeline.state import DEFAULT_MAX_ROUNDS, FailMode, check_fail_mode
 from rigging.generator import GenerateParams, Generator
@@ -100,6 +102,17 @@ def _require_sync(kind: str, callback: t.Any) -> None:
             f"{kind} callback {callback_name(callback)} must be a plain (not async) function: "
             f"it is called synchronously after each generation, got {callback!r}"
         )
+
+
+def _name_generator(exc: Exception, generator: Generator, position: int) -> None:
+    """Note on `exc` which generator of a `run_over` its run used."""
+    try:
+        identifier = generator.to_identifier()
+    except Exception:
+        identifier = type(generator).__name__
+    note = f"rigging: raised by the run_over run on generator {position} ({identifier})"
+    with contextlib.suppress(AttributeError):  # an exception type with __slots__
+        exc.__notes__ = [*getattr(exc, "__notes__", []), note]  # type: ignore[attr-defined]
 
 
 def _params_of(params: GenerateParams | None, kwargs: dict[str, t.Any]) -> GenerateParams:
@@ -603,8 +616,6 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         Returns:
             One result per generator, in the order given.
         """
-        import asyncio  # only here
-
         mode = self._mode(on_failed)
         targets = resolve_generators(generators)
         if include_original:
@@ -621,7 +632,10 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
                 )
             else:
                 runs = [self._execute(g, [self._base_input()], params, inner) for g in targets]
-                outcomes = await asyncio.gather(*runs, return_exceptions=True)
+                outcomes = await settle_all(runs)
+                for position, (target, outcome) in enumerate(zip(targets, outcomes, strict=True)):
+                    if isinstance(outcome, Exception):
+                        _name_generator(outcome, target, position)
                 raise_first(outcomes)
                 results = [r for batch in t.cast("list[list[ResultT]]", outcomes) for r in batch]
             final = await self._finalize(results, mode)

@@ -574,8 +574,10 @@ async def finalize(
         TypeError: A callback returned something other than what it must.
     """
     since = start_mark()
+    positions: list[int] | None = None  # the input index of each result, once some are skipped
     if mode == "skip":
-        results = [r for r in results if not getattr(r, "failed", False)]
+        positions = [i for i, r in enumerate(results) if not getattr(r, "failed", False)]
+        results = [results[i] for i in positions]
     for callback in maps:
         try:
             with tracer.span(
@@ -592,8 +594,9 @@ async def finalize(
                 f"{result_type.__name__}, got {type(mapped).__name__}"
             )
         results = mapped
+        positions = None  # a map may reorder or drop: positions are the mapped list's
     for then in thens:
-        results = await _then_all(then, results, result_type, since)
+        results = await _then_all(then, results, result_type, since, positions)
     return results
 
 
@@ -602,11 +605,13 @@ async def _then_all(
     results: list[ResultT],
     result_type: type[ResultT],
     since: int = 0,
+    positions: Sequence[int] | None = None,
 ) -> list[ResultT]:
     """Run one then callback on all results concurrently.
 
     Every item's callback runs to its end before anything is raised (nothing keeps running
     after the run returned or raised); then the first error in input order propagates.
+    Errors name the item by `positions` (its input index when failed items were skipped).
     """
 
     async def one(index: int, result: ResultT) -> ResultT:
@@ -625,7 +630,8 @@ async def _then_all(
             )
         return out
 
-    outcomes = await settle_all([one(i, r) for i, r in enumerate(results)])
+    indices = range(len(results)) if positions is None else positions
+    outcomes = await settle_all([one(i, r) for i, r in zip(indices, results, strict=True)])
     for outcome in outcomes:
         if isinstance(outcome, Exception):  # the run's results (before this callback) ride along
             raise attach_completed(outcome, results, since)
