@@ -507,3 +507,36 @@ async def test_a_run_over_error_names_the_generator() -> None:
     notes = " ".join(getattr(info.value, "__notes__", []))
     assert "run_over run on generator 1 (" in notes
     assert "bad" in notes.split("run_over run on generator 1")[1]
+
+
+def _chat() -> t.Any:  # untyped: the tests pass arguments of the wrong types on purpose
+    return EchoGenerator().chat("hi")
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: _chat().run_many("3"), TypeError, "count must be an int, got str"),
+        (lambda: _chat().run_many(2.5), TypeError, "count must be an int, got float"),
+        (lambda: _chat().run_many(2, max_concurrency="2"), TypeError, "max_concurrency must be"),
+        (lambda: _chat().run_many(2, max_concurrency=1.5), TypeError, "max_concurrency must be"),
+        (lambda: _chat().run_batch(["a"], params=[{"t": 1}]), TypeError, r"params\[0\] must be"),
+        (lambda: _chat().run_batch(["a"], params=GenerateParams()), TypeError, "params must be"),
+        (lambda: _chat().run_over(None), TypeError, "run_over takes generators"),
+        (lambda: _chat().run_batch(None), TypeError, "run_batch takes a list of inputs"),
+        (lambda: _chat().run_batch([1, 2]), TypeError, "run_batch items must be .* int at 0"),
+        (lambda: _chat().run_batch(["a", None]), TypeError, "NoneType at 1"),
+        (lambda: _drain(_chat().stream_many(-1)), ValueError, "count must be 0 or more"),
+        (lambda: _drain(_chat().stream_many("2")), TypeError, "count must be an int"),
+    ],
+)
+async def test_bad_arguments_of_batch_runners_are_named(
+    call: t.Callable[[], t.Awaitable[object]], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        await call()
+
+
+async def _drain(stream: t.Any) -> None:
+    async for _ in stream:
+        pass

@@ -21,7 +21,14 @@ from dataclasses import dataclass, field, replace
 from typing_extensions import Self
 
 from rigging._model.base import Model
-from rigging._pipeline.batch import close_progress, fit_params, open_progress, resolve_generators
+from rigging._pipeline.batch import (
+    check_count,
+    check_params,
+    close_progress,
+    fit_params,
+    open_progress,
+    resolve_generators,
+)
 from rigging._pipeline.resumable import Checkpoint, iter_results
 from rigging._pipeline.run import (
     Driver,
@@ -752,6 +759,7 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         Returns:
             The event stream.
         """
+        check_count(count)
         inputs = [self._base_input()] * count
         mode = self._mode(on_failed)
         return self._open_stream(inputs, params, mode, models, stop_when_parsed, max_concurrency)
@@ -812,6 +820,8 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         self, many: t.Any, params: Sequence[GenerateParams | None] | None
     ) -> list[t.Any]:
         """The batch inputs, a single one broadcast to the length of ``params``."""
+        if params is not None:
+            check_params(params)
         inputs = self._batch_inputs(many)
         count = max(len(inputs), len(params or ()))
         if len(inputs) != count:

@@ -107,9 +107,15 @@ def check_limit(max_concurrency: int | None) -> None:
     """Refuse a `max_concurrency` below 1 (None means no limit).
 
     Raises:
+        TypeError: `max_concurrency` is not an int (nor None).
         ValueError: `max_concurrency` is below 1.
     """
-    if max_concurrency is not None and max_concurrency < 1:
+    if max_concurrency is None:
+        return
+    if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int):
+        kind = type(max_concurrency).__name__
+        raise TypeError(f"max_concurrency must be an int or None, got {kind} {max_concurrency!r}")
+    if max_concurrency < 1:
         raise ValueError(f"max_concurrency must be 1 or more, got {max_concurrency}")
 
 
