@@ -11,6 +11,7 @@ The configuration is an immutable `Settings` value, so copies share nothing muta
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
 import typing as t
@@ -20,7 +21,14 @@ from dataclasses import dataclass, field, replace
 from typing_extensions import Self
 
 from rigging._model.base import Model
-from rigging._pipeline.batch import close_progress, fit_params, open_progress, resolve_generators
+from rigging._pipeline.batch import (
+    check_count,
+    check_params,
+    close_progress,
+    fit_params,
+    open_progress,
+    resolve_generators,
+)
 from rigging._pipeline.resumable import Checkpoint, iter_results
 from rigging._pipeline.run import (
     Driver,
@@ -29,10 +37,11 @@ from rigging._pipeline.run import (
     finalize,
     plan_run,
     raise_first,
+    settle_all,
 )
 from rigging._pipeline.state import DEFAULT_MAX_ROUNDS, FailMode, check_fail_mode
 from rigging.generator import GenerateParams, Generator
-from rigging.tracing import finish_run_span, run_span
+from rigging.tracing import callback_name, finish_run_span, run_span
 
 if t.TYPE_CHECKING:
     import os
@@ -88,6 +97,29 @@ def _require_async(kind: str, callback: AnyCallback) -> None:
     call = getattr(callback, "__call__", None)  # noqa: B004 - async callable objects too
     if not (inspect.iscoroutinefunction(callback) or inspect.iscoroutinefunction(call)):
         raise TypeError(f"{kind} callback must be an async function, got {callback!r}")
+
+
+def _require_sync(kind: str, callback: t.Any) -> None:
+    """Refuse an async (or non-callable) `callback` where a plain function is called."""
+    call = getattr(callback, "__call__", None)  # noqa: B004 - callable objects too
+    if call is None:
+        raise TypeError(f"{kind} callback must be a function, got {callback!r}")
+    if inspect.iscoroutinefunction(callback) or inspect.iscoroutinefunction(call):
+        raise TypeError(
+            f"{kind} callback {callback_name(callback)} must be a plain (not async) function: "
+            f"it is called synchronously after each generation, got {callback!r}"
+        )
+
+
+def _name_generator(exc: Exception, generator: Generator, position: int) -> None:
+    """Note on `exc` which generator of a `run_over` its run used."""
+    try:
+        identifier = generator.to_identifier()
+    except Exception:
+        identifier = type(generator).__name__
+    note = f"rigging: raised by the run_over run on generator {position} ({identifier})"
+    with contextlib.suppress(AttributeError):  # an exception type with __slots__
+        exc.__notes__ = [*getattr(exc, "__notes__", []), note]  # type: ignore[attr-defined]
 
 
 def _params_of(params: GenerateParams | None, kwargs: dict[str, t.Any]) -> GenerateParams:
@@ -294,6 +326,8 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         return self
 
     def _add_until(self, spec: UntilSpec) -> Self:
+        if spec.callback is not None:
+            _require_sync("until", spec.callback)
         if spec.max_rounds < 0:
             raise ValueError(f"max_rounds must be 0 or more, got {spec.max_rounds}")
         return self._set(untils=(*self.settings.untils, spec))
@@ -589,8 +623,6 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         Returns:
             One result per generator, in the order given.
         """
-        import asyncio  # only here
-
         mode = self._mode(on_failed)
         targets = resolve_generators(generators)
         if include_original:
@@ -607,7 +639,10 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
                 )
             else:
                 runs = [self._execute(g, [self._base_input()], params, inner) for g in targets]
-                outcomes = await asyncio.gather(*runs, return_exceptions=True)
+                outcomes = await settle_all(runs)
+                for position, (target, outcome) in enumerate(zip(targets, outcomes, strict=True)):
+                    if isinstance(outcome, Exception):
+                        _name_generator(outcome, target, position)
                 raise_first(outcomes)
                 results = [r for batch in t.cast("list[list[ResultT]]", outcomes) for r in batch]
             final = await self._finalize(results, mode)
@@ -724,6 +759,7 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         Returns:
             The event stream.
         """
+        check_count(count)
         inputs = [self._base_input()] * count
         mode = self._mode(on_failed)
         return self._open_stream(inputs, params, mode, models, stop_when_parsed, max_concurrency)
@@ -784,6 +820,8 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         self, many: t.Any, params: Sequence[GenerateParams | None] | None
     ) -> list[t.Any]:
         """The batch inputs, a single one broadcast to the length of ``params``."""
+        if params is not None:
+            check_params(params)
         inputs = self._batch_inputs(many)
         count = max(len(inputs), len(params or ()))
         if len(inputs) != count:

@@ -8,7 +8,15 @@ from collections.abc import Sequence
 
 from rigging.generator import GenerateParams, Generator, get_generator
 
-__all__ = ["close_progress", "fit_params", "open_progress", "resolve_generators"]
+__all__ = [
+    "batch_items",
+    "check_count",
+    "check_params",
+    "close_progress",
+    "fit_params",
+    "open_progress",
+    "resolve_generators",
+]
 
 
 def fit_params(
@@ -29,16 +37,65 @@ def fit_params(
         One params object per item.
 
     Raises:
+        TypeError: `count` is not an int, or `per_item` is not a list of params.
         ValueError: `count` is negative or `per_item` does not have `count` entries.
     """
-    if count < 0:
-        raise ValueError(f"count must be 0 or more, got {count}")
+    check_count(count)
     shared = base if base is not None else GenerateParams()
     if per_item is None:
         return [shared] * count
+    check_params(per_item)
     if len(per_item) != count:
         raise ValueError(f"The number of params must be {count}, got {len(per_item)}")
     return [shared if p is None else shared.merge_with(p) for p in per_item]
+
+
+def check_count(count: t.Any) -> None:
+    """Refuse a `count` of results that is not an int of 0 or more.
+
+    Raises:
+        TypeError: `count` is not an int (a bool is refused too).
+        ValueError: `count` is negative.
+    """
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise TypeError(f"count must be an int, got {type(count).__name__} {count!r}")
+    if count < 0:
+        raise ValueError(f"count must be 0 or more, got {count}")
+
+
+def check_params(per_item: t.Any) -> None:
+    """Refuse per-item ``params`` that are not a sequence of `GenerateParams` (or None).
+
+    Raises:
+        TypeError: `per_item` is a single object, or holds something else.
+    """
+    if isinstance(per_item, (GenerateParams, str, bytes, dict)) or not isinstance(
+        per_item, Sequence
+    ):
+        raise TypeError(
+            "params must be a list with one GenerateParams (or None) per item, "
+            f"got {type(per_item).__name__}"
+        )
+    for index, entry in enumerate(per_item):
+        if entry is not None and not isinstance(entry, GenerateParams):
+            raise TypeError(
+                f"params[{index}] must be a GenerateParams or None, got {type(entry).__name__}"
+                + (" (use GenerateParams(**...))" if isinstance(entry, dict) else "")
+            )
+
+
+def batch_items(many: t.Any) -> list[t.Any]:
+    """The inputs of a batch run as a list; anything not iterable is a clear `TypeError`.
+
+    Raises:
+        TypeError: `many` is None or not iterable.
+    """
+    if many is None or isinstance(many, (bytes, int, float)):
+        raise TypeError(f"run_batch takes a list of inputs, got {type(many).__name__}")
+    try:
+        return list(many)
+    except TypeError:
+        raise TypeError(f"run_batch takes a list of inputs, got {type(many).__name__}") from None
 
 
 def resolve_generators(generators: Sequence[Generator | str]) -> list[Generator]:
@@ -50,6 +107,12 @@ def resolve_generators(generators: Sequence[Generator | str]) -> list[Generator]
     Returns:
         The generators.
     """
+    for index, generator in enumerate(generators):
+        if not isinstance(generator, (Generator, str)):
+            raise TypeError(
+                "run_over takes generators or connection strings, got "
+                f"{type(generator).__name__} at {index}"
+            )
     return [get_generator(g) if isinstance(g, str) else g for g in generators]
 
 

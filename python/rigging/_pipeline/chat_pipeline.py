@@ -9,6 +9,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing_extensions import ParamSpec, Self
 
 from rigging._pipeline.base import PipelineBase, UntilSpec
+from rigging._pipeline.batch import batch_items
 from rigging._pipeline.chat import Chat, ChatList, MessageInput, as_messages
 from rigging._pipeline.drivers import ChatDriver
 from rigging._pipeline.state import DEFAULT_MAX_DEPTH, DEFAULT_MAX_ROUNDS, ToolMode
@@ -74,7 +75,19 @@ class ChatPipeline(PipelineBase[Chat, ChatList, "ChatStream"]):
         base = self.chat.messages
         if isinstance(many, (str, dict, Message)):
             many = [many]
-        return [[*base, *as_messages(item)] for item in many]
+        items = batch_items(many)
+        inputs = []
+        for index, item in enumerate(items):
+            try:
+                if item is None:
+                    raise TypeError("None is not a message")
+                inputs.append([*base, *as_messages(item)])
+            except TypeError as exc:
+                raise TypeError(
+                    "run_batch items must be a message, a message dict, a str, or a list of "
+                    f"them, got {type(item).__name__} at {index} ({exc})"
+                ) from exc
+        return inputs
 
     def _copy_content(self) -> None:
         self.chat = self.chat.clone()

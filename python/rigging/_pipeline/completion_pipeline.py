@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from typing_extensions import Self
 
 from rigging._pipeline.base import PipelineBase, UntilSpec
+from rigging._pipeline.batch import batch_items
 from rigging._pipeline.completion import Completion, CompletionList
 from rigging._pipeline.drivers import CompletionDriver
 from rigging._pipeline.state import DEFAULT_MAX_ROUNDS
@@ -59,7 +60,7 @@ class CompletionPipeline(PipelineBase[Completion, CompletionList, "CompletionStr
     def _batch_inputs(self, many: t.Any) -> list[str]:
         if isinstance(many, str):
             many = [many]
-        items = list(many)
+        items = batch_items(many)
         for index, item in enumerate(items):
             if not isinstance(item, str):
                 raise TypeError(

@@ -9,6 +9,7 @@ prompt until every check accepts the text.
 
 from __future__ import annotations
 
+import inspect
 import typing as t
 from collections.abc import Sequence
 from datetime import datetime
@@ -187,6 +188,26 @@ def _release_choice(params: GenerateParams) -> GenerateParams:
     return params.model_copy(update={"tool_choice": None})
 
 
+def _not_awaitable(callback: t.Any, result: t.Any) -> t.Any:
+    """`result` of an until `callback`, refused if it is awaitable (the check is async).
+
+    Registration refuses async functions; an object that returns an awaitable anyway (a
+    `functools.partial` of one, say) is caught here, and its coroutine closed unawaited.
+
+    Raises:
+        TypeError: The callback returned an awaitable.
+    """
+    if inspect.isawaitable(result):
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+        raise TypeError(
+            f"until callback {callback_name(callback)} must be a plain (not async) function, "
+            f"it returned {type(result).__name__}"
+        )
+    return result
+
+
 class ChatDriver:
     """Chat rules: message-list requests, the until state machine, tool hook, `Chat` results."""
 
@@ -283,13 +304,22 @@ class ChatDriver:
     def _run_check(self, spec: UntilSpec, message: Message) -> tuple[bool, list[Message]]:
         if spec.callback is None:
             return parse_check(message, self.types)
-        result = spec.callback(message)
-        if not (isinstance(result, tuple) and len(result) == 2):
+        result = _not_awaitable(spec.callback, spec.callback(message))
+        feedback = result[1] if isinstance(result, tuple) and len(result) == 2 else None
+        if not (
+            isinstance(feedback, (list, tuple)) and all(isinstance(m, Message) for m in feedback)
+        ):
+            got = type(result).__name__
+            if isinstance(result, tuple) and len(result) == 2:
+                got = f"(bool, {type(result[1]).__name__})"
+                if isinstance(feedback, (list, tuple)):
+                    bad = next(m for m in feedback if not isinstance(m, Message))
+                    got = f"(bool, a list holding a {type(bad).__name__})"
             raise TypeError(
-                f"until callback {spec.callback!r} must return (bool, list[Message]), "
-                f"got {type(result).__name__}"
+                f"until callback {callback_name(spec.callback)} must return "
+                f"(bool, list[Message]), got {got}"
             )
-        return bool(result[0]), list(result[1])
+        return bool(result[0]), list(feedback)
 
     def advance(self, state: RunState, generated: GeneratedMessage) -> bool:
         """Apply the until checks to a new message; True asks for another generation."""
@@ -412,7 +442,7 @@ class CompletionDriver:
             except (RiggingError, ValueError) as exc:
                 return _shorten(str(exc)) or type(exc).__name__
             return None
-        if spec.callback(checked):
+        if _not_awaitable(spec.callback, spec.callback(checked)):
             return f"the check {callback_name(spec.callback)}() asked for another round"
         return None
 

@@ -15,6 +15,7 @@ attached as ``completed`` (see `attach_completed`).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import typing as t
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -38,6 +39,9 @@ __all__ = [
     "finalize",
     "plan_run",
     "raise_first",
+    "set_completed",
+    "settle_all",
+    "start_mark",
 ]
 
 ResultT = TypeVar("ResultT")
@@ -93,15 +97,25 @@ class RunPlan(Generic[ResultT]):
     progress: Any = None
     pending: Exception | None = None
     """The first error that must propagate, raised once the current round is finished."""
+    watch_error: Exception | None = None
+    """The first error a watcher raised; raised once every item finished."""
+    broken: tuple[Callable[[list[ResultT]], Awaitable[Any]], ...] = ()
+    """Watchers that raised: not called again in this run."""
 
 
 def check_limit(max_concurrency: int | None) -> None:
     """Refuse a `max_concurrency` below 1 (None means no limit).
 
     Raises:
+        TypeError: `max_concurrency` is not an int (nor None).
         ValueError: `max_concurrency` is below 1.
     """
-    if max_concurrency is not None and max_concurrency < 1:
+    if max_concurrency is None:
+        return
+    if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int):
+        kind = type(max_concurrency).__name__
+        raise TypeError(f"max_concurrency must be an int or None, got {kind} {max_concurrency!r}")
+    if max_concurrency < 1:
         raise ValueError(f"max_concurrency must be 1 or more, got {max_concurrency}")
 
 
@@ -243,13 +257,26 @@ async def _decide_with_tools(
     round_: int,
     results: list[Any],
 ) -> None:
-    """Per-item path when tool handlers must be awaited first."""
+    """Per-item path when tool handlers must be awaited first.
+
+    The tool handlers of the round's items run concurrently (the round holds at most
+    `RunPlan.limit` items, so `max_concurrency` bounds them too); an item whose tools raise
+    fails alone. The table is then updated in input order, so the outcome does not depend on
+    which tool finished first.
+    """
     driver = plan.driver
-    for index, item in zip(*generated, strict=True):
-        state = plan.states[index]
+    indices, answered = generated
+    states = [plan.states[i] for i in indices]
+    for state, item in zip(states, answered, strict=True):
         state.last = item
+    outcomes = await settle_all(
+        [driver.tools(state, item) for state, item in zip(states, answered, strict=True)]
+    )
+    for index, state, item, outcome in zip(indices, states, answered, outcomes, strict=True):
         try:
-            again = await driver.tools(state, item) or driver.advance(state, item)
+            if isinstance(outcome, Exception):
+                raise outcome
+            again = outcome or driver.advance(state, item)
             if not again:
                 results[index] = driver.finish(state)
         except Exception as exc:
@@ -259,6 +286,73 @@ async def _decide_with_tools(
             fan.complete(index)
         elif not fan.again(index):
             _exhausted(plan, fan, index, round_, results)
+
+
+async def settle_all(awaitables: Sequence[Awaitable[ResultT]]) -> list[ResultT | Exception]:
+    """Await every awaitable concurrently; each one's result or `Exception`, in order.
+
+    An `Exception` of one awaitable is its outcome alone: the others run to their end. A
+    `BaseException` that is not an `Exception` (`KeyboardInterrupt`, `SystemExit`, the caller
+    being cancelled) cancels the others and waits for them before it propagates from this
+    call, so no task outlives the call and no task's exception is left unretrieved.
+
+    Args:
+        awaitables: Coroutines (or other awaitables) to run.
+
+    Returns:
+        One outcome per awaitable, in the order given.
+    """
+    if not awaitables:
+        return []
+    if len(awaitables) == 1:  # no task needed
+        try:
+            return [await awaitables[0]]
+        except Exception as exc:
+            return [exc]
+    import asyncio  # here, not at the top: it adds ~25 ms to `import rigging`
+
+    tasks = [asyncio.ensure_future(_boxed(a)) for a in awaitables]
+    try:
+        pending: set[asyncio.Future[_Outcome[ResultT]]] = set(tasks)
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                outcome = task.result()  # a cancelled task raises CancelledError here
+                if outcome.fatal is not None:
+                    raise outcome.fatal
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    return [task.result().value for task in tasks]
+
+
+@dataclass(slots=True)
+class _Outcome(Generic[ResultT]):
+    """What one awaitable of `settle_all` ended with."""
+
+    value: ResultT | Exception
+    fatal: BaseException | None = None
+
+
+async def _boxed(awaitable: Awaitable[ResultT]) -> _Outcome[ResultT]:
+    """Await `awaitable`, its error returned rather than raised (cancellation excepted).
+
+    A `KeyboardInterrupt` or `SystemExit` raised inside a task would stop the event loop from
+    that task and leave the waiting tasks with an exception nobody retrieves; boxed, it is
+    re-raised by `settle_all` in the caller's own task.
+    """
+    import asyncio  # here, not at the top: it adds ~25 ms to `import rigging`
+
+    try:
+        return _Outcome(await awaitable)
+    except Exception as exc:
+        return _Outcome(exc)
+    except asyncio.CancelledError:
+        raise
+    except BaseException as exc:
+        return _Outcome(t.cast("Exception", None), fatal=exc)
 
 
 def _decide(
@@ -312,8 +406,11 @@ async def execute(plan: RunPlan[ResultT]) -> list[ResultT]:
 
     Raises:
         Exception: The first error that must propagate, once its round is finished, with
-            the results finished so far attached (see `attach_completed`).
+            the results finished so far attached (see `attach_completed`). The first error
+            of a watcher is raised once every item finished, with every result finished
+            without failing attached the same way.
     """
+    since = start_mark()
     count = len(plan.states)
     results: list[Any] = [None] * count
     fan = FanOut(count, max(plan.driver.budget, 1))
@@ -330,11 +427,24 @@ async def execute(plan: RunPlan[ResultT]) -> list[ResultT]:
                     _decide(plan, fan, generated, round_, results)
             await _after_round(plan, fan, results, round_)
         except Exception as exc:
-            attach_completed(exc, results)
+            attach_completed(exc, results, since)
             raise
         if plan.pending is not None:
-            raise attach_completed(plan.pending, results)
+            _note_watch_error(plan)
+            raise attach_completed(plan.pending, results, since)
+    if plan.watch_error is not None:
+        raise attach_completed(plan.watch_error, results, since)
     return results
+
+
+def _note_watch_error(plan: RunPlan[Any]) -> None:
+    """Mention a watcher's error on the item error that propagates instead of it."""
+    error, pending = plan.watch_error, plan.pending
+    if error is None or pending is None or error is pending:
+        return
+    note = f"rigging: a watch callback also failed: {type(error).__name__}: {error}"
+    with contextlib.suppress(AttributeError):  # an exception type with __slots__
+        pending.__notes__ = [*getattr(pending, "__notes__", []), note]  # type: ignore[attr-defined]
 
 
 def raise_first(outcomes: Sequence[Any]) -> None:
@@ -355,46 +465,81 @@ def raise_first(outcomes: Sequence[Any]) -> None:
                 for r in other
                 if not getattr(r, "failed", False)
             ]
-            outcome.completed = finished  # type: ignore[attr-defined]
+            set_completed(outcome, finished)
             raise outcome
 
 
-def attach_completed(exc: BaseException, results: Sequence[Any]) -> BaseException:
+def attach_completed(exc: BaseException, results: Sequence[Any], since: int = 0) -> BaseException:
     """Attach the results that finished without failing to `exc` as ``exc.completed``.
 
     A run that raises (failure mode ``"raise"``, or an error it does not catch) keeps the
     chats or completions it had finished: ``exc.completed`` is the list of them, in input
-    order (items still running, failed or never started are left out). Set only once: the
-    innermost run that raised decides.
+    order (items still running, failed or never started are left out). Among the runs that
+    raise `exc` while this one goes on (a run inside a callback of this one), the innermost
+    decides; a ``completed`` set before this run started (the same exception object raised
+    by an earlier run) is replaced.
 
     Args:
         exc: The error that propagates.
         results: The run's results so far (None for unfinished items).
+        since: The run's `start_mark`.
 
     Returns:
         `exc`.
     """
-    if getattr(exc, "completed", None) is None:
+    current = getattr(exc, "completed", None) is not None
+    if not current or getattr(exc, _MARK, 0) < since:
         finished = [r for r in results if r is not None and not getattr(r, "failed", False)]
-        # An exception type with __slots__ has nowhere to put it: left as it is.
-        with contextlib.suppress(AttributeError):
-            exc.completed = finished  # type: ignore[attr-defined]
+        set_completed(exc, finished)
     return exc
+
+
+_MARK = "_rigging_completed_mark"
+_marks = itertools.count(1)
+
+
+def start_mark() -> int:
+    """A number later than every ``completed`` set so far: taken when a run starts."""
+    return next(_marks)
+
+
+def set_completed(exc: BaseException, values: list[Any]) -> None:
+    """Set ``exc.completed`` to `values`, marked as set now (see `attach_completed`).
+
+    An exception type with __slots__ has nowhere to put it: it is left as it is.
+
+    Args:
+        exc: The error that propagates.
+        values: What finished.
+    """
+    with contextlib.suppress(AttributeError):
+        exc.completed = values  # type: ignore[attr-defined]
+        setattr(exc, _MARK, next(_marks))
 
 
 async def _after_round(
     plan: RunPlan[ResultT], fan: FanOut, results: list[Any], round_: int
 ) -> None:
-    """Hand items finished this round to the watchers and the progress bar."""
+    """Hand items finished this round to the watchers and the progress bar.
+
+    The watchers run concurrently. One that raises is not called again in this run, and its
+    error is kept for the end of the run (see `execute`): the items go on, the other watchers
+    keep watching, and no watcher is left running.
+    """
     if not plan.watchers and plan.progress is None:
         return
     finished = [results[i] for i in fan.drain_finished()]
     if plan.progress is not None:
         plan.progress.update(len(finished))
-    if finished and plan.watchers:
-        import asyncio  # here, not at the top: it adds ~25 ms to `import rigging`
-
-        await asyncio.gather(*(_watch(w, list(finished), round_) for w in plan.watchers))
+    watchers = [w for w in plan.watchers if w not in plan.broken]
+    if not finished or not watchers:
+        return
+    outcomes = await settle_all([_watch(w, list(finished), round_) for w in watchers])
+    for watcher, outcome in zip(watchers, outcomes, strict=True):
+        if isinstance(outcome, Exception):
+            plan.broken = (*plan.broken, watcher)
+            if plan.watch_error is None:
+                plan.watch_error = outcome
 
 
 async def _watch(
@@ -434,8 +579,11 @@ async def finalize(
     Raises:
         TypeError: A callback returned something other than what it must.
     """
+    since = start_mark()
+    positions: list[int] | None = None  # the input index of each result, once some are skipped
     if mode == "skip":
-        results = [r for r in results if not getattr(r, "failed", False)]
+        positions = [i for i, r in enumerate(results) if not getattr(r, "failed", False)]
+        results = [results[i] for i in positions]
     for callback in maps:
         try:
             with tracer.span(
@@ -444,7 +592,7 @@ async def finalize(
                 mapped = await callback(results)
         except Exception as exc:
             add_context(exc, f"map callback {_name(callback)}", index=None, round_=None)
-            attach_completed(exc, results)
+            attach_completed(exc, results, since)
             raise
         if not isinstance(mapped, list) or not all(isinstance(r, result_type) for r in mapped):
             raise TypeError(
@@ -452,8 +600,9 @@ async def finalize(
                 f"{result_type.__name__}, got {type(mapped).__name__}"
             )
         results = mapped
+        positions = None  # a map may reorder or drop: positions are the mapped list's
     for then in thens:
-        results = await _then_all(then, results, result_type)
+        results = await _then_all(then, results, result_type, since, positions)
     return results
 
 
@@ -461,8 +610,15 @@ async def _then_all(
     then: Callable[[ResultT], Awaitable[ResultT | None]],
     results: list[ResultT],
     result_type: type[ResultT],
+    since: int = 0,
+    positions: Sequence[int] | None = None,
 ) -> list[ResultT]:
-    """Run one then callback on all results concurrently."""
+    """Run one then callback on all results concurrently.
+
+    Every item's callback runs to its end before anything is raised (nothing keeps running
+    after the run returned or raised); then the first error in input order propagates.
+    Errors name the item by `positions` (its input index when failed items were skipped).
+    """
 
     async def one(index: int, result: ResultT) -> ResultT:
         try:
@@ -480,13 +636,12 @@ async def _then_all(
             )
         return out
 
-    import asyncio  # here, not at the top: it adds ~25 ms to `import rigging`
-
-    try:
-        return list(await asyncio.gather(*(one(i, r) for i, r in enumerate(results))))
-    except Exception as exc:  # the run's results (before this callback) ride along
-        attach_completed(exc, results)
-        raise
+    indices = range(len(results)) if positions is None else positions
+    outcomes = await settle_all([one(i, r) for i, r in zip(indices, results, strict=True)])
+    for outcome in outcomes:
+        if isinstance(outcome, Exception):  # the run's results (before this callback) ride along
+            raise attach_completed(outcome, results, since)
+    return t.cast("list[ResultT]", outcomes)
 
 
 def _name(callback: Any) -> str:

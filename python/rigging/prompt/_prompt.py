@@ -18,6 +18,7 @@ from typing import Concatenate
 from pydantic import ValidationError
 from typing_extensions import ParamSpec
 
+from rigging._pipeline.run import set_completed
 from rigging._pipeline.state import DEFAULT_MAX_DEPTH
 from rigging.chat import Chat, ChatPipeline
 from rigging.error import RiggingError
@@ -253,7 +254,7 @@ class Prompt(t.Generic[P, R]):
         error = failed[0].error
         if error is None:  # failed without an error: nothing better to raise
             error = RiggingError("a chat of the prompt failed without an error")
-        error.completed = [self.process(c) for c in chats if not c.failed]  # type: ignore[attr-defined]
+        set_completed(error, [self.process(c) for c in chats if not c.failed])
         raise error
 
     def _check(self, message: Message) -> tuple[bool, list[Message]]:

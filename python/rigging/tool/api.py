@@ -24,7 +24,12 @@ from rigging._message.tool_calls import (
 from rigging.error import UnknownToolError
 from rigging.message import Message
 from rigging.tool._handler import ToolHandlerBase
-from rigging.tool.base import FunctionTool, ToolArgumentsError, result_content
+from rigging.tool.base import (
+    FunctionTool,
+    ToolArgumentsError,
+    converted_content,
+    describe_error,
+)
 from rigging.tracing import tracer
 
 __all__ = [
@@ -129,8 +134,8 @@ async def run_call(tool: FunctionTool, arguments: str | dict[str, t.Any] | None)
     except ToolArgumentsError as exc:
         return f"Error: {exc}"
     except Exception as exc:
-        return f"Error: tool {tool.name!r} raised {type(exc).__name__}: {exc}"
-    return result_content(result)
+        return f"Error: tool {tool.name!r} raised {describe_error(exc)}"
+    return converted_content(tool.name, result)[0]
 
 
 def unknown_tool(name: str, known: Sequence[str]) -> str:

@@ -33,6 +33,8 @@ __all__ = [
     "ToolDescription",
     "ToolResult",
     "as_tools",
+    "converted_content",
+    "describe_error",
     "result_content",
 ]
 
@@ -174,6 +176,46 @@ def result_content(result: t.Any) -> str | list[t.Any]:
     if result is None:
         return ""
     return str(result)
+
+
+def describe_error(exc: BaseException) -> str:
+    """``Type: text`` of an exception, even when its ``str()`` itself raises.
+
+    Args:
+        exc: The exception.
+
+    Returns:
+        The description.
+    """
+    try:
+        text = str(exc)
+    except Exception:
+        text = "<the error's text could not be built>"
+    return f"{type(exc).__name__}: {text}"
+
+
+def converted_content(tool_name: str, result: t.Any) -> tuple[str | list[t.Any], bool]:
+    """`result_content` of a tool's return value, or an error text if the conversion fails.
+
+    A return value that cannot become message content (a pydantic model that does not
+    serialise, an object whose ``str()`` raises) is the tool's error, not the pipeline's:
+    the model gets an error text naming the tool and the problem.
+
+    Args:
+        tool_name: The tool's name (for the error text).
+        result: The tool's return value.
+
+    Returns:
+        The content and whether it is an error text.
+    """
+    try:
+        return result_content(result), False
+    except Exception as exc:
+        text = (
+            f"Error: the result of tool {tool_name!r} ({type(result).__name__}) could not be "
+            f"converted to message content: {describe_error(exc)}"
+        )
+        return text, True
 
 
 class FunctionTool:
@@ -389,9 +431,10 @@ class Tool:
         except ToolArgumentsError as exc:
             return ToolResult(self.name, function, f"Error: {exc}", error=True)
         except Exception as exc:
-            text = f"Error: tool {tool.name!r} raised {type(exc).__name__}: {exc}"
+            text = f"Error: tool {tool.name!r} raised {describe_error(exc)}"
             return ToolResult(self.name, function, text, error=True)
-        return ToolResult(self.name, function, result_content(result), error=False)
+        content, failed = converted_content(tool.name, result)
+        return ToolResult(self.name, function, content, error=failed)
 
     __call__ = execute
 

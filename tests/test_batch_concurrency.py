@@ -1,0 +1,542 @@
+"""Items of one batch do not wait on each other, and one item's error costs no other its result.
+
+Deterministic: a callback that must see the other items' callbacks run waits on an
+`asyncio.Event` only they set, bounded by `asyncio.wait_for`, so running the items one after
+another fails the test (with a timeout error) instead of hanging it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import typing as t
+from collections.abc import Sequence
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from pydantic import BaseModel, ConfigDict, PrivateAttr
+
+import rigging as rg
+from rigging.error import GenerationError
+from rigging.generator import GeneratedMessage, GenerateParams, Generator
+from rigging.generator.testing import EchoGenerator, FailingGenerator
+from rigging.message import Message
+from rigging.model import Answer
+from rigging.tool.api import FunctionCall, ToolCall
+
+BOUND = 2.0
+"""Seconds a callback waits for the others before the test counts it as run serially."""
+
+
+class ToolCaller(Generator):
+    """Calls the `tool` tool (native syntax) with the item's text, then answers."""
+
+    model: str = "tool-caller"
+    tool: str = "lookup"
+
+    async def generate_messages(
+        self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
+    ) -> Sequence[GeneratedMessage]:
+        out = []
+        for dialog in messages:
+            text = str(dialog[-1].content)
+            if "<tool-result" in text or dialog[-1].role == "tool":
+                out.append(GeneratedMessage.from_text(f"done: {text}", stop_reason="stop"))
+            else:
+                call = f'<tool-call name="{self.tool}">{{"key": "{text}"}}</tool-call>'
+                out.append(GeneratedMessage.from_text(call, stop_reason="stop"))
+        return out
+
+
+class Barrier:
+    """Opens once `count` parties arrived; `wait` fails after `BOUND` seconds."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.arrived = 0
+        self.open = asyncio.Event()
+
+    async def wait(self) -> None:
+        self.arrived += 1
+        if self.arrived >= self.count:
+            self.open.set()
+        await asyncio.wait_for(self.open.wait(), BOUND)
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+async def test_tools_of_the_items_of_a_round_run_concurrently(streamed: bool) -> None:
+    items = [f"k{i}" for i in range(4)]
+    barrier = Barrier(len(items))
+
+    async def lookup(key: str) -> str:
+        """Look a key up."""
+        await barrier.wait()  # a TimeoutError here becomes the tool's error text
+        return f"value of {key}"
+
+    pipeline = ToolCaller().chat().using(lookup, mode="native")
+    if streamed:
+        async with pipeline.stream_batch(items) as stream:
+            async for _ in stream:
+                pass
+        chats = stream.results
+        assert chats is not None
+    else:
+        chats = await pipeline.run_batch(items)
+    assert [f"value of {i}" in str(c.last.content) for c, i in zip(chats, items, strict=True)] == [
+        True
+    ] * len(items)
+
+
+async def test_concurrent_tools_respect_max_concurrency() -> None:
+    active = 0
+    peak = 0
+
+    async def lookup(key: str) -> str:
+        """Look a key up."""
+        nonlocal active, peak
+        active += 1
+        peak = max(peak, active)
+        for _ in range(3):
+            await asyncio.sleep(0)
+        active -= 1
+        return f"value of {key}"
+
+    pipeline = ToolCaller().chat().using(lookup, mode="native")
+    chats = await pipeline.run_batch([f"k{i}" for i in range(6)], max_concurrency=2)
+    assert all("value of" in str(c.last.content) for c in chats)
+    assert peak == 2
+
+
+async def test_a_tool_handler_that_raises_fails_its_item_only() -> None:
+    items = ["a", "b", "bad"]
+    raised = asyncio.Event()
+
+    class Handler:
+        max_rounds = 3
+
+        async def __call__(self, message: Message, /) -> Sequence[Message] | None:
+            text = str(message.content)
+            if "<tool-call" not in text:
+                return None
+            if '"bad"' in text:
+                raised.set()
+                raise ValueError("handler down for bad")
+            # The others finish only once the failing item's handler ran.
+            await asyncio.wait_for(raised.wait(), BOUND)
+            return [Message("user", "<tool-result>ok</tool-result>")]
+
+    pipeline = ToolCaller().chat().add_tool_handler(Handler())
+    chats = await pipeline.catch(ValueError, on_failed="include").run_batch(items)
+    assert [c.failed for c in chats] == [False, False, True]
+    assert "handler down for bad" in str(chats[2].error)
+    assert all("done:" in str(c.last.content) for c in chats[:2])
+
+
+async def test_a_cancelled_run_leaves_no_tool_running() -> None:
+    started = 0
+    all_started = asyncio.Event()
+    cancelled = 0
+
+    async def lookup(key: str) -> str:
+        """Never answers."""
+        nonlocal started, cancelled
+        started += 1
+        if started == 3:
+            all_started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled += 1
+            raise
+        return key  # pragma: no cover
+
+    pipeline = ToolCaller().chat().using(lookup, mode="native")
+    task = asyncio.ensure_future(pipeline.run_batch(["a", "b", "c"]))
+    await asyncio.wait_for(all_started.wait(), BOUND)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert cancelled == 3
+    assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
+
+
+class Unprintable:
+    """A tool result whose text cannot be built."""
+
+    def __str__(self) -> str:
+        raise RuntimeError("cannot print me")
+
+
+class Handle:
+    """Not JSON-serialisable."""
+
+
+class Row(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    key: str
+    handle: object = None
+
+
+def _lookup_junk(key: str) -> object:
+    """Look a key up; some keys give results that cannot become message content."""
+    if key == "unprintable":
+        return Unprintable()
+    if key == "unserialisable":
+        return Row(key=key, handle=Handle())
+    return Row(key=key)
+
+
+@pytest.mark.parametrize("mode", ["native", "api"])
+async def test_a_tool_result_that_cannot_be_converted_is_that_tool_calls_error_text(
+    mode: str,
+) -> None:
+    class ApiCaller(Generator):
+        model: str = "api-caller"
+        supports_api_tools: ClassVar[bool] = True
+
+        async def generate_messages(
+            self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
+        ) -> Sequence[GeneratedMessage]:
+            out = []
+            for dialog in messages:
+                last = dialog[-1]
+                if last.role == "tool":
+                    out.append(GeneratedMessage.from_text(f"done: {last.content}"))
+                    continue
+                arguments = json.dumps({"key": str(last.content)})
+                call = ToolCall(
+                    id="c1", function=FunctionCall(name="_lookup_junk", arguments=arguments)
+                )
+                message = Message("assistant", "", tool_calls=[call])
+                out.append(GeneratedMessage(message=message, stop_reason="tool_calls"))
+            return out
+
+    items = ["a", "unserialisable", "unprintable", "d"]
+    generator: Generator = ApiCaller() if mode == "api" else ToolCaller(tool="_lookup_junk")
+    pipeline = generator.chat().using(_lookup_junk, mode=mode)  # type: ignore[arg-type]
+    chats = await pipeline.run_batch(items)
+    texts = [str(c.last.content) for c in chats]
+    assert '"key":"a"' in texts[0]
+    assert '"key":"d"' in texts[3]
+    for text, kind, problem in [
+        (texts[1], "Row", "PydanticSerializationError"),
+        (texts[2], "Unprintable", "RuntimeError: cannot print me"),
+    ]:
+        assert f"the result of tool '_lookup_junk' ({kind}) could not be converted" in text
+        assert problem in text
+
+
+def test_tool_execute_never_raises_on_a_result_it_cannot_convert() -> None:
+    class Junk(rg.Tool):
+        name = "junk"
+        description = "Gives junk."
+
+        def give(self) -> object:
+            """Give junk."""
+            return Unprintable()
+
+    result = Junk().execute(ToolCall(id="1", function=FunctionCall(name="give", arguments="{}")))
+    assert result.error
+    assert "could not be converted to message content" in str(result.content)
+    assert "RuntimeError: cannot print me" in str(result.content)
+
+
+async def test_a_then_callback_that_raises_lets_the_others_finish_before_the_run_raises() -> None:
+    raised = asyncio.Event()
+    finished: list[str] = []
+
+    async def then(chat: rg.Chat) -> None:
+        if chat.last.content == "bad":
+            raised.set()
+            raise ValueError("then down for bad")
+        await asyncio.wait_for(raised.wait(), BOUND)
+        await asyncio.sleep(0)
+        finished.append(str(chat.last.content))
+
+    pipeline = EchoGenerator().chat().then(then)
+    with pytest.raises(ValueError, match="then down for bad") as info:
+        await pipeline.run_batch(["a", "bad", "c"])
+    assert sorted(finished) == ["a", "c"]  # settled before the run raised
+    assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
+    assert [c.last.content for c in info.value.completed] == ["a", "bad", "c"]  # type: ignore[attr-defined]
+
+
+_INTERRUPTED = """
+import asyncio
+import rigging as rg
+from rigging.generator.testing import EchoGenerator
+
+async def {kind}(arg):
+    if {condition}:
+        raise KeyboardInterrupt
+    await asyncio.sleep(0)
+
+async def other(arg):
+    await asyncio.sleep(0)
+
+async def main():
+    pipeline = EchoGenerator().chat().{kind}({kind}{extra})
+    await pipeline.run_batch(["a", "b", "c"])
+
+try:
+    asyncio.run(main())
+except KeyboardInterrupt:
+    print("interrupted")
+"""
+
+
+@pytest.mark.parametrize(
+    ("kind", "condition", "extra"),
+    [("then", "arg.last.content == 'b'", ""), ("watch", "True", ", other")],
+)
+def test_a_keyboard_interrupt_in_a_callback_leaves_no_unretrieved_task(
+    kind: str, condition: str, extra: str
+) -> None:
+    source = _INTERRUPTED.format(kind=kind, condition=condition, extra=extra)
+    env = {**os.environ, "PYTHONPATH": str(Path(rg.__file__).parent.parent)}
+    done = subprocess.run(
+        [sys.executable, "-X", "dev", "-c", source],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert done.stdout.strip() == "interrupted", done.stderr
+    assert "never retrieved" not in done.stderr
+
+
+class SecondRoundForOdd(Generator):
+    """Items ``m<odd>`` answer unparsable text first, so they need a second round."""
+
+    model: str = "second-round"
+    _seen: dict[str, int] = PrivateAttr(default_factory=dict)
+
+    async def generate_messages(
+        self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
+    ) -> Sequence[GeneratedMessage]:
+        out = []
+        for dialog in messages:
+            text = str(dialog[0].content)
+            count = self._seen[text] = self._seen.get(text, 0) + 1
+            first_of_odd = int(text[1:]) % 2 == 1 and count == 1
+            answer = "not yet" if first_of_odd else f"<answer>{text}</answer>"
+            out.append(GeneratedMessage.from_text(answer, stop_reason="stop"))
+        return out
+
+
+async def _run(pipeline: rg.ChatPipeline, items: list[str], *, streamed: bool) -> list[rg.Chat]:
+    """`run_batch`, or `stream_batch` iterated to its end."""
+    if not streamed:
+        return await pipeline.run_batch(items)
+    async with pipeline.stream_batch(items) as stream:
+        async for _ in stream:
+            pass
+    assert stream.results is not None
+    return stream.results
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+async def test_a_watcher_that_raises_loses_no_result_and_leaves_no_watcher_running(
+    streamed: bool,
+) -> None:
+    failing_calls = 0
+    seen: list[int] = []
+    failed = asyncio.Event()
+
+    async def failing(chats: list[rg.Chat]) -> None:
+        nonlocal failing_calls
+        failing_calls += 1
+        failed.set()
+        raise RuntimeError("watcher down")
+
+    async def slow(chats: list[rg.Chat]) -> None:
+        await asyncio.wait_for(failed.wait(), BOUND)  # still running when `failing` raised
+        await asyncio.sleep(0)
+        seen.append(len(chats))
+
+    items = [f"m{i}" for i in range(6)]
+    pipeline = SecondRoundForOdd().chat().until_parsed_as(Answer).watch(failing, slow)
+    with pytest.raises(RuntimeError, match="watcher down") as info:
+        await _run(pipeline, items, streamed=streamed)
+    assert failing_calls == 1  # a watcher that raised is not called again
+    assert seen == [3, 3]  # the other watcher saw every item, both rounds
+    completed = info.value.completed  # type: ignore[attr-defined]
+    assert [c.last.content for c in completed] == [f"<answer>{i}</answer>" for i in items]
+    assert "watch callback" in " ".join(getattr(info.value, "__notes__", []))
+    assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
+
+
+async def test_an_item_error_mentions_a_watcher_error_of_the_same_run() -> None:
+    async def failing(chats: list[rg.Chat]) -> None:
+        raise RuntimeError("watcher down")
+
+    class FailsSecondRound(SecondRoundForOdd):
+        async def generate_messages(
+            self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
+        ) -> Sequence[GeneratedMessage]:
+            if any(self._seen.get(str(d[0].content)) for d in messages):
+                raise GenerationError("provider down", model=self.model)
+            return await super().generate_messages(messages, params)
+
+    pipeline = FailsSecondRound().chat().until_parsed_as(Answer).watch(failing)
+    with pytest.raises(GenerationError) as info:
+        await pipeline.run_batch(["m0", "m1"])
+    assert "watch callback also failed: RuntimeError: watcher down" in " ".join(
+        getattr(info.value, "__notes__", [])
+    )
+    assert [c.last.content for c in info.value.completed] == ["<answer>m0</answer>"]  # type: ignore[attr-defined]
+
+
+async def _async_check(message: object) -> t.Any:
+    return False, []
+
+
+class _AsyncCheck:
+    async def __call__(self, message: object) -> bool:
+        return False
+
+
+@pytest.mark.parametrize("check", [_async_check, _AsyncCheck()])
+def test_async_until_callbacks_are_refused_at_registration(check: t.Any) -> None:
+    with pytest.raises(TypeError, match=r"until callback .*must be a plain \(not async\) function"):
+        EchoGenerator().chat().until(check)
+    with pytest.raises(TypeError, match=r"until callback .*must be a plain \(not async\) function"):
+        EchoGenerator().complete("x").until(check)
+    with pytest.raises(TypeError, match="until callback must be a function"):
+        EchoGenerator().chat().until(t.cast("t.Any", "not callable"))
+
+
+async def test_an_until_callback_returning_an_awaitable_fails_its_items_with_a_type_error() -> None:
+    def check(message: object) -> t.Any:  # not seen as async when registered
+        return _async_check(message)
+
+    chats = (
+        await EchoGenerator()
+        .chat()
+        .until(check)
+        .catch(TypeError)
+        .run_batch(["a"], on_failed="include")
+    )
+    assert isinstance(chats[0].error, TypeError)
+    assert "returned coroutine" in str(chats[0].error)
+    completions = (
+        await EchoGenerator()
+        .complete("x")
+        .until(check)
+        .catch(TypeError)
+        .run_batch(["a"], on_failed="include")
+    )
+    assert isinstance(completions[0].error, TypeError)
+
+
+@pytest.mark.parametrize(
+    ("feedback", "got"), [("xyz", "(bool, str)"), ([None], "a list holding a NoneType")]
+)
+async def test_until_feedback_that_is_not_messages_is_a_type_error_naming_the_check(
+    feedback: object, got: str
+) -> None:
+    def junk_check(message: Message) -> t.Any:
+        return True, feedback
+
+    pipeline = EchoGenerator().chat().until(junk_check, attempt_recovery=True)
+    with pytest.raises(TypeError) as info:
+        await pipeline.run_batch(["a"])
+    assert "junk_check must return (bool, list[Message])" in str(info.value)
+    assert got in str(info.value)
+
+
+async def test_an_exception_object_raised_again_carries_the_new_runs_results() -> None:
+    shared = GenerationError("provider down", model="x")
+
+    class Refuses(Generator):
+        model: str = "refuses"
+
+        async def generate_messages_settled(
+            self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
+        ) -> Sequence[GeneratedMessage | Exception]:
+            texts = [str(m[-1].content) for m in messages]
+            return [shared if x == "bad" else GeneratedMessage.from_text(f"re {x}") for x in texts]
+
+    pipeline = Refuses().chat()
+    for run in ("one", "two"):
+        with pytest.raises(GenerationError) as info:
+            await pipeline.run_batch([f"{run}-a", "bad", f"{run}-c"])
+        assert info.value is shared
+        completed = info.value.completed  # type: ignore[attr-defined]
+        assert [c.last.content for c in completed] == [f"re {run}-a", f"re {run}-c"]
+
+
+async def test_an_inner_runs_completed_is_kept_by_the_outer_run() -> None:
+    inner = EchoGenerator().chat().then(_refuse_b)
+
+    async def then(chat: rg.Chat) -> None:
+        await inner.run_batch(["inner-a", "b"])
+
+    with pytest.raises(ValueError, match="no b") as info:
+        await EchoGenerator().chat().then(then).run_batch(["outer"])
+    assert [c.last.content for c in info.value.completed] == ["inner-a", "b"]  # type: ignore[attr-defined]
+
+
+async def _refuse_b(chat: rg.Chat) -> None:
+    if chat.last.content == "b":
+        raise ValueError("no b")
+
+
+async def test_a_then_error_in_skip_mode_names_the_input_index() -> None:
+    async def then(chat: rg.Chat) -> None:
+        if chat.last.content == "d":
+            raise ValueError("cannot post-process d")
+
+    pipeline = FailingGenerator(fail_when="b").chat().catch(GenerationError).then(then)
+    with pytest.raises(ValueError, match="cannot post-process d") as info:
+        await pipeline.run_batch(["a", "b", "c", "d"], on_failed="skip")
+    notes = " ".join(getattr(info.value, "__notes__", []))
+    assert ".then for item 3 after the run" in notes
+
+
+async def test_a_run_over_error_names_the_generator() -> None:
+    good = EchoGenerator(model="good")
+    bad = FailingGenerator(fail_when="", model="bad")
+    with pytest.raises(GenerationError) as info:
+        await EchoGenerator().chat("hi").run_over(good, bad)
+    notes = " ".join(getattr(info.value, "__notes__", []))
+    assert "run_over run on generator 1 (" in notes
+    assert "bad" in notes.split("run_over run on generator 1")[1]
+
+
+def _chat() -> t.Any:  # untyped: the tests pass arguments of the wrong types on purpose
+    return EchoGenerator().chat("hi")
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: _chat().run_many("3"), TypeError, "count must be an int, got str"),
+        (lambda: _chat().run_many(2.5), TypeError, "count must be an int, got float"),
+        (lambda: _chat().run_many(2, max_concurrency="2"), TypeError, "max_concurrency must be"),
+        (lambda: _chat().run_many(2, max_concurrency=1.5), TypeError, "max_concurrency must be"),
+        (lambda: _chat().run_batch(["a"], params=[{"t": 1}]), TypeError, r"params\[0\] must be"),
+        (lambda: _chat().run_batch(["a"], params=GenerateParams()), TypeError, "params must be"),
+        (lambda: _chat().run_over(None), TypeError, "run_over takes generators"),
+        (lambda: _chat().run_batch(None), TypeError, "run_batch takes a list of inputs"),
+        (lambda: _chat().run_batch([1, 2]), TypeError, "run_batch items must be .* int at 0"),
+        (lambda: _chat().run_batch(["a", None]), TypeError, "NoneType at 1"),
+        (lambda: _drain(_chat().stream_many(-1)), ValueError, "count must be 0 or more"),
+        (lambda: _drain(_chat().stream_many("2")), TypeError, "count must be an int"),
+    ],
+)
+async def test_bad_arguments_of_batch_runners_are_named(
+    call: t.Callable[[], t.Awaitable[object]], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        await call()
+
+
+async def _drain(stream: t.Any) -> None:
+    async for _ in stream:
+        pass
