@@ -632,7 +632,9 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         time, and results come in completion order; nothing is kept once yielded (and
         written to the checkpoint), so memory stays flat however many items there are. Then
         callbacks run per window; map callbacks are refused (they need every result).
-        With a checkpoint, a rerun yields only the items not finished before.
+        With a checkpoint, a rerun yields only the items not delivered before: an item is
+        recorded once the consumer asks for the next one, so the item it stops or crashes on
+        is yielded again (at-least-once).
 
         Args:
             many: The inputs.
