@@ -422,6 +422,49 @@ async def test_an_error_keeps_what_finished_and_the_rerun_completes(tmp_path: Pa
     assert len(gen.calls) - before == 200 - kept
 
 
+def _recorded(path: Path) -> list[int]:
+    """Indices of the items a checkpoint holds, in input order."""
+    return sorted(json.loads(line)["i"] for line in path.read_bytes().splitlines()[1:])
+
+
+class _FailsOn(FailingGenerator):
+    """Fails the item `<N>` for the N set by `fail()` (not part of its identity)."""
+
+    _failing: str = PrivateAttr(default="")
+
+    def fail(self, index: int) -> None:
+        self._failing = f"<{index}>"
+
+    def _reply(self, prompt: str, index: int) -> str:
+        if prompt.endswith(self._failing):
+            raise rg.error.GenerationError(f"outage ({prompt!r})", model=self.model)
+        return prompt
+
+
+async def test_raise_mode_attaches_every_result_finished_so_far(tmp_path: Path) -> None:
+    # error.completed holds every finished item (of every window, loaded ones too), in input
+    # order, not only the failing window's
+    path = tmp_path / "r.jsonl"
+    items = [f"<{i}>" for i in range(300)]
+    gen = _FailsOn()
+    gen.fail(10)
+    with pytest.raises(rg.error.GenerationError, match="<10>") as first:
+        await gen.chat().run_batch(items, checkpoint=path)
+    loaded = _recorded(path)
+    completed = first.value.completed  # type: ignore[attr-defined]
+    assert [c.last.content for c in completed] == [f"<{i}>" for i in loaded]
+    assert len(loaded) > WINDOW  # other windows' items, not only the failing one's
+    gen.fail(290)
+    with pytest.raises(rg.error.GenerationError, match="<290>") as caught:
+        await gen.chat().run_batch(items, checkpoint=path)
+    recorded = _recorded(path)
+    assert set(loaded) < set(recorded)
+    assert 290 not in recorded
+    assert {10, 289, 291} <= set(recorded)  # the failing window's finished items are kept too
+    completed = caught.value.completed  # type: ignore[attr-defined]
+    assert [c.last.content for c in completed] == [f"<{i}>" for i in recorded]
+
+
 def _lookup(city: str) -> str:
     """The weather in a city."""
     return f"sunny in {city}"

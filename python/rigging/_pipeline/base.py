@@ -402,14 +402,18 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         *,
         max_concurrency: int | None = None,
         progress: t.Any = None,
+        results: list[t.Any] | None = None,
     ) -> list[ResultT]:
-        """Run items (no map/then/skip): results in input order, failed ones included."""
+        """Run items (no map/then/skip): results in input order, failed ones included.
+
+        `results`, when given (one None per item), is filled in place as items finish.
+        """
         check_limit(max_concurrency)
         driver = self._driver(generator)
         plan = plan_run(
             driver, self.settings, inputs, params, mode, limit=max_concurrency, progress=progress
         )
-        return await execute(plan)
+        return await execute(plan, results)
 
     async def _finalize(self, results: list[ResultT], mode: FailMode) -> list[ResultT]:
         s = self.settings

@@ -113,28 +113,48 @@ def _window_size(max_concurrency: int | None) -> tuple[int, int]:
     return max(1, max_concurrency // in_flight), in_flight
 
 
+class _WindowError(Exception):
+    """A window whose run raised: the error, and the items that finished before it."""
+
+    def __init__(self, error: BaseException, done: list[tuple[Work, t.Any]]) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.done = done
+
+
 async def _run_window(
     pipeline: AnyPipeline, chunk: list[Work], mode: FailMode
 ) -> list[tuple[Work, t.Any]]:
-    """Run one window; items with their own generator run in one group per generator."""
+    """Run one window; items with their own generator run in one group per generator.
+
+    Raises:
+        _WindowError: A group raised (once every group has ended), with the items finished.
+    """
     groups: dict[int, list[Work]] = {}
     for work in chunk:
         groups.setdefault(id(work.generator), []).append(work)
     import asyncio  # only inside a running loop
 
+    outs: list[list[t.Any]] = [[None] * len(group) for group in groups.values()]
     runs = [
         pipeline._execute(
             group[0].generator or pipeline.generator,
             [w.input for w in group],
             [w.params for w in group],
             mode,
+            results=out,
         )
-        for group in groups.values()
+        for group, out in zip(groups.values(), outs, strict=True)
     ]
-    out: list[tuple[Work, t.Any]] = []
-    for group, results in zip(groups.values(), await asyncio.gather(*runs), strict=True):
-        out.extend(zip(group, results, strict=True))
-    return out
+    outcomes = await asyncio.gather(*runs, return_exceptions=True)
+    done: list[tuple[Work, t.Any]] = []
+    for group, out in zip(groups.values(), outs, strict=True):
+        done.extend(zip(group, out, strict=True))
+    errors = [o for o in outcomes if isinstance(o, BaseException)]
+    if errors:
+        finished = [(w, r) for w, r in done if r is not None and not getattr(r, "failed", False)]
+        raise _WindowError(errors[0], finished)
+    return done
 
 
 def _line(work: Work, result: t.Any) -> bytes | None:
@@ -178,23 +198,42 @@ async def _windows(
             if not pending:
                 return
             finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            failed = [task for task in finished if task.exception() is not None]
-            for task in finished:
-                if task in failed:
-                    continue
-                done = task.result()
+            ready, error = _outcomes(finished, keep_partial=record)
+            for done in ready:
                 if record and checkpoint is not None:
                     await asyncio.to_thread(checkpoint.append, _encode(done))
                 if bar is not None:
                     bar.update(len(done))
                 yield done
-            if failed:  # windows that finished alongside it were recorded first
-                raise t.cast("BaseException", failed[0].exception())
+            if error is not None:  # windows that finished alongside it were recorded first
+                raise error
     finally:
         for task in pending:
             task.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _outcomes(
+    finished: t.Iterable[t.Any], *, keep_partial: bool
+) -> tuple[list[list[tuple[Work, t.Any]]], BaseException | None]:
+    """The finished windows' items to hand on, and the first error among them.
+
+    With `keep_partial`, the items a failed window finished are handed on too.
+    """
+    ready: list[list[tuple[Work, t.Any]]] = []
+    error: BaseException | None = None
+    for task in finished:
+        exc = task.exception()
+        if exc is None:
+            ready.append(task.result())
+        elif error is None:
+            error = exc
+            if isinstance(exc, _WindowError):
+                error = exc.error
+                if keep_partial and exc.done:
+                    ready.append(exc.done)
+    return ready, error
 
 
 async def _take(
@@ -253,8 +292,14 @@ async def run_checkpointed(
 
     Returns:
         One result per item, in input order (failed items included), before map/then/skip.
+
+    Raises:
+        Exception: An item's error in mode ``"raise"`` (or one not caught), with
+            ``.completed`` set to every result finished so far, loaded ones included, in
+            input order (the failing window's finished items are recorded first).
     """
     hasher = ItemHasher(_base_length(pipeline))
+    import contextlib
     import hashlib
 
     whole = hashlib.sha256()
@@ -278,9 +323,17 @@ async def run_checkpointed(
         if bar is not None and checkpoint.loaded:
             bar.update(checkpoint.loaded)
         windows = _windows(pipeline, _aiter(items), checkpoint, mode, max_concurrency, bar)
-        async for done in windows:
-            for work, result in done:
-                results[work.index] = result
+        try:
+            async for done in windows:
+                for work, result in done:
+                    results[work.index] = result
+        except Exception as exc:
+            # every result finished so far (loaded or run, any window), not only the last
+            # window's, which the failing run attached first
+            finished = [r for r in results if r is not None and not getattr(r, "failed", False)]
+            with contextlib.suppress(AttributeError):  # an exception type with __slots__
+                exc.completed = finished  # type: ignore[attr-defined]
+            raise
     finally:
         close_progress(bar)
         checkpoint.close()
