@@ -171,6 +171,59 @@ class ScriptedGenerator(_OfflineGenerator):
     cycle: bool = False
     """Start over when the script runs out instead of failing."""
 
+    async def generate_messages_settled(
+        self,
+        messages: Sequence[Sequence[Message]],
+        params: Sequence[GenerateParams],
+    ) -> Sequence[GeneratedMessage | Exception]:
+        """Reply to each conversation with its own turn of the script, in order.
+
+        An exception in the script fails only the item whose turn it is: the batch is not
+        split and tried again (which would consume later turns for earlier items).
+
+        Args:
+            messages: The conversations.
+            params: One params object per conversation.
+
+        Returns:
+            One assistant message, or the scripted exception, per conversation.
+        """
+        check_batch(messages, params)
+        out: list[GeneratedMessage | Exception] = []
+        for conversation, item_params in zip(messages, params, strict=True):
+            try:
+                [result] = await self.generate_messages([conversation], [item_params])
+            except Exception as exc:  # this item's turn was a failure: it fails alone
+                out.append(exc)
+            else:
+                out.append(result)
+        return out
+
+    async def generate_texts_settled(
+        self,
+        texts: Sequence[str],
+        params: Sequence[GenerateParams],
+    ) -> Sequence[GeneratedText | Exception]:
+        """Complete each text with its own turn of the script (see the messages variant).
+
+        Args:
+            texts: The prompts.
+            params: One params object per text.
+
+        Returns:
+            One result, or the scripted exception, per text.
+        """
+        check_batch(texts, params)
+        out: list[GeneratedText | Exception] = []
+        for text, item_params in zip(texts, params, strict=True):
+            try:
+                [result] = await self.generate_texts([text], [item_params])
+            except Exception as exc:  # this item's turn was a failure: it fails alone
+                out.append(exc)
+            else:
+                out.append(result)
+        return out
+
     def _reply(self, prompt: str, index: int) -> str:
         if not self.responses:
             raise GenerationError("ScriptedGenerator has no responses", model=self.model)
