@@ -14,10 +14,11 @@ from typing import Any, ClassVar
 
 import pytest
 from _servers.openai_stub import OpenAIStub
+from pydantic import PrivateAttr
 
 import rigging as rg
 from rigging.cache import CachedGenerator, CacheError, SQLiteCache, request_key
-from rigging.generator import GeneratedMessage, GenerateParams, Generator
+from rigging.generator import GeneratedMessage, GeneratedText, GenerateParams, Generator
 from rigging.generator.chunks import StreamFinish, TextDelta
 from rigging.generator.testing import EchoGenerator
 from rigging.message import Message
@@ -66,6 +67,80 @@ async def test_only_misses_are_sent_and_completions_cached(tmp_path: Path) -> No
     assert len(inner.calls) == 10
     assert [c.generated for c in again] == [c.generated for c in done]
     assert all(c.extra["cache"]["hit"] for c in again)
+    gen.store.close()
+
+
+class PerItem(Generator):
+    """Settles each item alone, like the remote generators; counts provider requests."""
+
+    model: str = "per-item"
+    _requests: int = PrivateAttr(default=0)
+    _failing: str = PrivateAttr(default="")  # not part of the identity (nor the cache key)
+
+    def fail(self, prompt: str) -> None:
+        self._failing = prompt
+
+    def _one(self, prompt: str) -> str:
+        self._requests += 1
+        if prompt == self._failing:
+            raise rg.error.GenerationError(f"bad request for {prompt}", model=self.model)
+        return "re " + prompt
+
+    def _settle(self, prompts: list[str]) -> list[str | Exception]:
+        out: list[str | Exception] = []
+        for prompt in prompts:
+            try:
+                out.append(self._one(prompt))
+            except rg.error.GenerationError as exc:
+                out.append(exc)
+        return out
+
+    async def generate_messages(
+        self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
+    ) -> Sequence[GeneratedMessage]:
+        return [GeneratedMessage.from_text(self._one(str(m[-1].content))) for m in messages]
+
+    async def generate_messages_settled(
+        self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
+    ) -> Sequence[GeneratedMessage | Exception]:
+        answers = self._settle([str(m[-1].content) for m in messages])
+        return [a if isinstance(a, Exception) else GeneratedMessage.from_text(a) for a in answers]
+
+    async def generate_texts(
+        self, texts: Sequence[str], params: Sequence[GenerateParams]
+    ) -> Sequence[GeneratedText]:
+        return [GeneratedText.from_text(self._one(text)) for text in texts]
+
+    async def generate_texts_settled(
+        self, texts: Sequence[str], params: Sequence[GenerateParams]
+    ) -> Sequence[GeneratedText | Exception]:
+        answers = self._settle(list(texts))
+        return [a if isinstance(a, Exception) else GeneratedText.from_text(a) for a in answers]
+
+
+@pytest.mark.parametrize("kind", ["chat", "completion"])
+async def test_one_failing_item_is_settled_alone_and_answers_are_stored(
+    tmp_path: Path, kind: str
+) -> None:
+    # The wrapped generator's per-item settling is kept: one failing item in 64 costs 64
+    # requests (no batch split and sent again), and every answer that arrived is stored.
+    inner = PerItem()
+    inner.fail("item 37")
+    gen = inner.with_cache(tmp_path / "c.db")
+
+    async def run() -> list[bool]:
+        if kind == "chat":
+            chats = gen.chat().catch(rg.error.GenerationError, on_failed="include")
+            return [c.failed for c in await chats.run_batch(_texts(64))]
+        done = gen.complete("").catch(rg.error.GenerationError, on_failed="include")
+        return [c.failed for c in await done.run_batch(_texts(64))]
+
+    failed = await run()
+    assert inner._requests == 64
+    assert [i for i, f in enumerate(failed) if f] == [37]
+    inner.fail("")
+    assert not any(await run())
+    assert inner._requests == 65  # only the failed item is sent again
     gen.store.close()
 
 

@@ -168,16 +168,17 @@ async def test_iter_batch_streams_tagged_results_and_resumes(tmp_path: Path) -> 
     async with contextlib.aclosing(gen.chat().iter_batch(_agen(300), checkpoint=path)) as it:
         async for index, chat in it:
             got[index] = chat.last.content
+            last = index
             if len(got) >= 128:
-                break  # stop early: what was yielded is recorded
-    assert len(got) >= 128
+                break  # stop early: what was taken before the last item is recorded
+    assert len(got) == 128
     recorded = _lines(path) - 1
-    assert recorded >= 128
+    assert recorded == 127  # the item it stopped on is not: it may not have been handled
     rest: dict[int, str] = {}
     async for index, chat in gen.chat().iter_batch((f"i{i}" for i in range(300)), checkpoint=path):
         rest[index] = chat.last.content
     assert len(rest) == 300 - recorded
-    assert not set(rest) & set(got)
+    assert set(rest) & set(got) == {last}
     assert {**got, **rest} == {i: f"i{i}" for i in range(300)}
     with pytest.raises(CheckpointError, match="input 0 differs"):
         async for _ in gen.chat().iter_batch(["changed"] * 300, checkpoint=path):
@@ -188,6 +189,37 @@ async def test_iter_batch_streams_tagged_results_and_resumes(tmp_path: Path) -> 
 
     with pytest.raises(ValueError, match="map callbacks"):
         await anext(aiter(gen.chat().map(keep).iter_batch(["a"])))
+
+
+@pytest.mark.parametrize("taken", [1, 10, WINDOW - 1, WINDOW, WINDOW + 5])
+async def test_iter_batch_consumer_that_stops_loses_no_result(tmp_path: Path, taken: int) -> None:
+    # A consumer that crashes partway through a window: every result is delivered on resume;
+    # only the item it crashed on is delivered twice (at-least-once), none is lost.
+    path = tmp_path / "it.jsonl"
+    items = [f"m{i}" for i in range(200)]
+    delivered: Counter[int] = Counter()
+    crashed: list[int] = []
+
+    async def consume() -> None:
+        async with contextlib.aclosing(
+            EchoGenerator().chat().iter_batch(items, checkpoint=path)
+        ) as it:
+            async for index, _ in it:
+                delivered[index] += 1
+                if sum(delivered.values()) == taken:
+                    crashed.append(index)
+                    raise RuntimeError("consumer crashed")
+
+    with pytest.raises(RuntimeError, match="consumer crashed"):
+        await consume()
+    assert _lines(path) - 1 == taken - 1  # all it took before the crash, not the crashed one
+    gen = EchoGenerator()
+    async for index, _ in gen.chat().iter_batch(items, checkpoint=path):
+        delivered[index] += 1
+    assert len(gen.calls) == 200 - (taken - 1)
+    assert set(delivered) == set(range(200))
+    assert {i for i, n in delivered.items() if n > 1} == set(crashed)
+    assert _lines(path) - 1 == 200
 
 
 async def test_progress_starts_at_items_already_done(
@@ -388,6 +420,49 @@ async def test_an_error_keeps_what_finished_and_the_rerun_completes(tmp_path: Pa
     out = await gen.chat().run_batch(items, max_concurrency=8, checkpoint=path)
     assert [c.last.content for c in out] == items
     assert len(gen.calls) - before == 200 - kept
+
+
+def _recorded(path: Path) -> list[int]:
+    """Indices of the items a checkpoint holds, in input order."""
+    return sorted(json.loads(line)["i"] for line in path.read_bytes().splitlines()[1:])
+
+
+class _FailsOn(FailingGenerator):
+    """Fails the item `<N>` for the N set by `fail()` (not part of its identity)."""
+
+    _failing: str = PrivateAttr(default="")
+
+    def fail(self, index: int) -> None:
+        self._failing = f"<{index}>"
+
+    def _reply(self, prompt: str, index: int) -> str:
+        if prompt.endswith(self._failing):
+            raise rg.error.GenerationError(f"outage ({prompt!r})", model=self.model)
+        return prompt
+
+
+async def test_raise_mode_attaches_every_result_finished_so_far(tmp_path: Path) -> None:
+    # error.completed holds every finished item (of every window, loaded ones too), in input
+    # order, not only the failing window's
+    path = tmp_path / "r.jsonl"
+    items = [f"<{i}>" for i in range(300)]
+    gen = _FailsOn()
+    gen.fail(10)
+    with pytest.raises(rg.error.GenerationError, match="<10>") as first:
+        await gen.chat().run_batch(items, checkpoint=path)
+    loaded = _recorded(path)
+    completed = first.value.completed  # type: ignore[attr-defined]
+    assert [c.last.content for c in completed] == [f"<{i}>" for i in loaded]
+    assert len(loaded) > WINDOW  # other windows' items, not only the failing one's
+    gen.fail(290)
+    with pytest.raises(rg.error.GenerationError, match="<290>") as caught:
+        await gen.chat().run_batch(items, checkpoint=path)
+    recorded = _recorded(path)
+    assert set(loaded) < set(recorded)
+    assert 290 not in recorded
+    assert {10, 289, 291} <= set(recorded)  # the failing window's finished items are kept too
+    completed = caught.value.completed  # type: ignore[attr-defined]
+    assert [c.last.content for c in completed] == [f"<{i}>" for i in recorded]
 
 
 def _lookup(city: str) -> str:

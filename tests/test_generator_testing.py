@@ -60,6 +60,31 @@ async def test_scripted_cycles_and_raises_scripted_exceptions() -> None:
         await ScriptedGenerator().generate_texts(["x"], [GenerateParams()])
 
 
+@pytest.mark.parametrize("limit", [None, 2, 3])
+async def test_scripted_failure_in_a_batch_fails_only_its_own_item(limit: int | None) -> None:
+    # each item gets its own turn of the script, in order, whatever the batch size: a scripted
+    # exception fails only its item and no turn is consumed twice or handed to another item
+    script: list[str | Exception] = ["first", GenerationError("down", model="s"), "third", "4th"]
+    gen = ScriptedGenerator(responses=script)
+    chats = (
+        await gen.chat("Hi")
+        .catch(GenerationError)
+        .run_batch(["a", "b", "c", "d"], on_failed="include", max_concurrency=limit)
+    )
+    assert [c.failed for c in chats] == [False, True, False, False]
+    assert [c.last.content for c in chats if not c.failed] == ["first", "third", "4th"]
+    assert "down" in str(chats[1].error)
+    sent = [c.input[-1] for c in gen.calls if isinstance(c.input, list)]
+    assert [m["content"] for m in sent] == ["a", "b", "c", "d"]
+    texts = ScriptedGenerator(responses=script)
+    done = (
+        await texts.complete("")
+        .catch(GenerationError)
+        .run_batch(["a", "b", "c", "d"], on_failed="include", max_concurrency=limit)
+    )
+    assert [c.generated if not c.failed else None for c in done] == ["first", None, "third", "4th"]
+
+
 async def test_failing_raises_on_the_kth_item() -> None:
     gen = FailingGenerator(fail_on=3, message="planned")
     ok = await gen.generate_texts(["a", "b"], [GenerateParams()] * 2)

@@ -225,9 +225,10 @@ class CachedGenerator(Generator):
             One result per conversation, in order.
         """
         check_batch(messages, params)
-        return await self._generate(
+        results = await self._generate(
             list(messages), list(params), GeneratedMessage, self.generator.generate_messages
         )
+        return t.cast("list[GeneratedMessage]", results)  # the call raises, never returns errors
 
     async def generate_texts(
         self, texts: Sequence[str], params: Sequence[GenerateParams]
@@ -242,8 +243,52 @@ class CachedGenerator(Generator):
             One result per text, in order.
         """
         check_batch(texts, params)
-        return await self._generate(
+        results = await self._generate(
             list(texts), list(params), GeneratedText, self.generator.generate_texts
+        )
+        return t.cast("list[GeneratedText]", results)  # the call raises, never returns errors
+
+    async def generate_messages_settled(
+        self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
+    ) -> Sequence[GeneratedMessage | Exception]:
+        """Like `generate_messages`, but one item's failure is that item's result alone.
+
+        Hits come from the cache; only the misses go to the wrapped generator's own
+        `generate_messages_settled` (so a remote generator's per-item settling is kept and no
+        batch is split and sent again), and every answer that arrived is stored.
+
+        Args:
+            messages: The conversations.
+            params: One params object per conversation.
+
+        Returns:
+            One result or exception per conversation, in order.
+        """
+        check_batch(messages, params)
+        return await self._generate(
+            list(messages),
+            list(params),
+            GeneratedMessage,
+            self.generator.generate_messages_settled,
+        )
+
+    async def generate_texts_settled(
+        self, texts: Sequence[str], params: Sequence[GenerateParams]
+    ) -> Sequence[GeneratedText | Exception]:
+        """Like `generate_texts`, but one item's failure is that item's result alone.
+
+        Same contract as `generate_messages_settled`.
+
+        Args:
+            texts: The prompts.
+            params: One params object per text.
+
+        Returns:
+            One result or exception per text, in order.
+        """
+        check_batch(texts, params)
+        return await self._generate(
+            list(texts), list(params), GeneratedText, self.generator.generate_texts_settled
         )
 
     def _keys(self, requests: list[t.Any], params: list[GenerateParams]) -> list[str | None]:
@@ -256,12 +301,13 @@ class CachedGenerator(Generator):
         requests: list[t.Any],
         params: list[GenerateParams],
         kind: type[ResultT],
-        call: t.Callable[..., t.Awaitable[Sequence[ResultT]]],
-    ) -> list[ResultT]:
+        call: t.Callable[..., t.Awaitable[Sequence[ResultT | Exception]]],
+    ) -> list[ResultT | Exception]:
+        """Hits from the store, misses through `call`; every answer (not error) is stored."""
         import asyncio  # only inside a running loop
 
         keys = self._keys(requests, params)
-        results: list[ResultT | None] = [None] * len(requests)
+        results: list[ResultT | Exception | None] = [None] * len(requests)
         if self.mode != "refresh":
             wanted = [k for k in keys if k is not None]
             found = await asyncio.to_thread(self.store.get_many, wanted) if wanted else {}
@@ -277,9 +323,14 @@ class CachedGenerator(Generator):
             for i, answer in zip(misses, answers, strict=True):
                 results[i] = answer
             if self.mode != "read_only":
-                rows = [(keys[i], answers[n]) for n, i in enumerate(misses) if keys[i] is not None]
-                await asyncio.to_thread(self.store.put_many, _encode(rows))
-        return t.cast("list[ResultT]", results)
+                rows = [
+                    (key, answer)
+                    for i, answer in zip(misses, answers, strict=True)
+                    if (key := keys[i]) is not None and not isinstance(answer, Exception)
+                ]
+                if rows:
+                    await asyncio.to_thread(self.store.put_many, _encode(rows))
+        return t.cast("list[ResultT | Exception]", results)
 
     def _fresh(self, stored: StoredValue) -> bool:
         return self.ttl is None or time.time() - stored.stored_at <= self.ttl

@@ -436,14 +436,18 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         *,
         max_concurrency: int | None = None,
         progress: t.Any = None,
+        results: list[t.Any] | None = None,
     ) -> list[ResultT]:
-        """Run items (no map/then/skip): results in input order, failed ones included."""
+        """Run items (no map/then/skip): results in input order, failed ones included.
+
+        `results`, when given (one None per item), is filled in place as items finish.
+        """
         check_limit(max_concurrency)
         driver = self._driver(generator)
         plan = plan_run(
             driver, self.settings, inputs, params, mode, limit=max_concurrency, progress=progress
         )
-        return await execute(plan)
+        return await execute(plan, results)
 
     async def _finalize(self, results: list[ResultT], mode: FailMode) -> list[ResultT]:
         s = self.settings
@@ -667,7 +671,9 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         time, and results come in completion order; nothing is kept once yielded (and
         written to the checkpoint), so memory stays flat however many items there are. Then
         callbacks run per window; map callbacks are refused (they need every result).
-        With a checkpoint, a rerun yields only the items not finished before.
+        With a checkpoint, a rerun yields only the items not delivered before: an item is
+        recorded once the consumer asks for the next one, so the item it stops or crashes on
+        is yielded again (at-least-once).
 
         Args:
             many: The inputs.

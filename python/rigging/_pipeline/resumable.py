@@ -2,9 +2,11 @@
 
 Items are taken from their source lazily and run in windows of `window` items, each window a
 normal run of the loop in `rigging._pipeline.run` (so checks, tools and watchers behave as in
-`run_batch`), with up to `in_flight` windows running at once. A finished window's results are
-written to the checkpoint (failed items are not: they run again on resume) and then handed
-on; nothing keeps them afterwards.
+`run_batch`), with up to `in_flight` windows running at once. For `run_checkpointed` a finished
+window's results are written to the checkpoint (failed items are not: they run again on resume)
+and then kept for the returned list; `iter_results` writes an item only once its consumer has
+taken it (asked for the next one), so an item not delivered runs again on resume, and keeps
+nothing afterwards.
 """
 
 from __future__ import annotations
@@ -111,36 +113,59 @@ def _window_size(max_concurrency: int | None) -> tuple[int, int]:
     return max(1, max_concurrency // in_flight), in_flight
 
 
+class _WindowError(Exception):
+    """A window whose run raised: the error, and the items that finished before it."""
+
+    def __init__(self, error: BaseException, done: list[tuple[Work, t.Any]]) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.done = done
+
+
 async def _run_window(
     pipeline: AnyPipeline, chunk: list[Work], mode: FailMode
 ) -> list[tuple[Work, t.Any]]:
-    """Run one window; items with their own generator run in one group per generator."""
+    """Run one window; items with their own generator run in one group per generator.
+
+    Raises:
+        _WindowError: A group raised (once every group has ended), with the items finished.
+    """
     groups: dict[int, list[Work]] = {}
     for work in chunk:
         groups.setdefault(id(work.generator), []).append(work)
     import asyncio  # only inside a running loop
 
+    outs: list[list[t.Any]] = [[None] * len(group) for group in groups.values()]
     runs = [
         pipeline._execute(
             group[0].generator or pipeline.generator,
             [w.input for w in group],
             [w.params for w in group],
             mode,
+            results=out,
         )
-        for group in groups.values()
+        for group, out in zip(groups.values(), outs, strict=True)
     ]
-    out: list[tuple[Work, t.Any]] = []
-    for group, results in zip(groups.values(), await asyncio.gather(*runs), strict=True):
-        out.extend(zip(group, results, strict=True))
-    return out
+    outcomes = await asyncio.gather(*runs, return_exceptions=True)
+    done: list[tuple[Work, t.Any]] = []
+    for group, out in zip(groups.values(), outs, strict=True):
+        done.extend(zip(group, out, strict=True))
+    errors = [o for o in outcomes if isinstance(o, BaseException)]
+    if errors:
+        finished = [(w, r) for w, r in done if r is not None and not getattr(r, "failed", False)]
+        raise _WindowError(errors[0], finished)
+    return done
+
+
+def _line(work: Work, result: t.Any) -> bytes | None:
+    """The checkpoint line of a finished item (None for a failed one: it runs again)."""
+    if getattr(result, "failed", False):
+        return None
+    return encode_record(work.index, work.hash, result.model_dump_json(exclude={"generator_id"}))
 
 
 def _encode(done: list[tuple[Work, t.Any]]) -> list[bytes]:
-    return [
-        encode_record(w.index, w.hash, r.model_dump_json(exclude={"generator_id"}))
-        for w, r in done
-        if not getattr(r, "failed", False)
-    ]
+    return [line for w, r in done if (line := _line(w, r)) is not None]
 
 
 async def _windows(
@@ -150,8 +175,14 @@ async def _windows(
     mode: FailMode,
     max_concurrency: int | None,
     bar: t.Any,
-) -> AsyncIterator[list[tuple[Work, t.Any]]]:
-    """Run the items of `source` not finished earlier; yield each window as it finishes."""
+    *,
+    record: bool = True,
+) -> AsyncGenerator[list[tuple[Work, t.Any]], None]:
+    """Run the items of `source` not finished earlier; yield each window as it finishes.
+
+    With `record`, a window's finished items are written to `checkpoint` before it is
+    yielded; without, the caller writes them (`iter_results` does once they are delivered).
+    """
     import asyncio  # only inside a running loop
 
     size, in_flight = _window_size(max_concurrency)
@@ -167,23 +198,42 @@ async def _windows(
             if not pending:
                 return
             finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            failed = [task for task in finished if task.exception() is not None]
-            for task in finished:
-                if task in failed:
-                    continue
-                done = task.result()
-                if checkpoint is not None:
+            ready, error = _outcomes(finished, keep_partial=record)
+            for done in ready:
+                if record and checkpoint is not None:
                     await asyncio.to_thread(checkpoint.append, _encode(done))
                 if bar is not None:
                     bar.update(len(done))
                 yield done
-            if failed:  # windows that finished alongside it were recorded first
-                raise t.cast("BaseException", failed[0].exception())
+            if error is not None:  # windows that finished alongside it were recorded first
+                raise error
     finally:
         for task in pending:
             task.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _outcomes(
+    finished: t.Iterable[t.Any], *, keep_partial: bool
+) -> tuple[list[list[tuple[Work, t.Any]]], BaseException | None]:
+    """The finished windows' items to hand on, and the first error among them.
+
+    With `keep_partial`, the items a failed window finished are handed on too.
+    """
+    ready: list[list[tuple[Work, t.Any]]] = []
+    error: BaseException | None = None
+    for task in finished:
+        exc = task.exception()
+        if exc is None:
+            ready.append(task.result())
+        elif error is None:
+            error = exc
+            if isinstance(exc, _WindowError):
+                error = exc.error
+                if keep_partial and exc.done:
+                    ready.append(exc.done)
+    return ready, error
 
 
 async def _take(
@@ -242,8 +292,14 @@ async def run_checkpointed(
 
     Returns:
         One result per item, in input order (failed items included), before map/then/skip.
+
+    Raises:
+        Exception: An item's error in mode ``"raise"`` (or one not caught), with
+            ``.completed`` set to every result finished so far, loaded ones included, in
+            input order (the failing window's finished items are recorded first).
     """
     hasher = ItemHasher(_base_length(pipeline))
+    import contextlib
     import hashlib
 
     whole = hashlib.sha256()
@@ -267,9 +323,17 @@ async def run_checkpointed(
         if bar is not None and checkpoint.loaded:
             bar.update(checkpoint.loaded)
         windows = _windows(pipeline, _aiter(items), checkpoint, mode, max_concurrency, bar)
-        async for done in windows:
-            for work, result in done:
-                results[work.index] = result
+        try:
+            async for done in windows:
+                for work, result in done:
+                    results[work.index] = result
+        except Exception as exc:
+            # every result finished so far (loaded or run, any window), not only the last
+            # window's, which the failing run attached first
+            finished = [r for r in results if r is not None and not getattr(r, "failed", False)]
+            with contextlib.suppress(AttributeError):  # an exception type with __slots__
+                exc.completed = finished  # type: ignore[attr-defined]
+            raise
     finally:
         close_progress(bar)
         checkpoint.close()
@@ -334,8 +398,12 @@ async def iter_results(
         total: Number of inputs, for the progress bar (taken from `many` when it is sized).
 
     Yields:
-        Each result with its input index; on resume, only items not finished earlier.
+        Each result with its input index; on resume, only items not delivered earlier
+        (an item is recorded once the consumer asks for the next one).
     """
+    import asyncio  # only inside a running loop
+    import contextlib
+
     s = pipeline.settings
     if s.maps:
         raise ValueError("map callbacks need every result at once; use run_batch for them")
@@ -348,24 +416,45 @@ async def iter_results(
     if total is None and isinstance(many, Sized):
         total = len(many)
     bar = None if progress is False else open_progress(total or 0, progress)
+    # Lines of the items the consumer has taken, not yet written. An item counts as taken
+    # once the consumer asks for the next one, so an item it was handed but stopped (or
+    # crashed) on is not recorded, and a resumed run delivers it again: at-least-once.
+    taken: list[bytes] = []
     try:
         if bar is not None:
             bar.total = total
             bar.update(checkpoint.loaded if checkpoint is not None else 0)
         source = _source(pipeline, many, params, hasher)
-        async for done in _windows(pipeline, source, checkpoint, mode, max_concurrency, bar):
-            kept = [(w, r) for w, r in done if not (mode == "skip" and getattr(r, "failed", False))]
-            done.clear()  # the window's list is shared with its task: empty it, keep nothing
-            results = [r for _, r in kept]
-            indices = [w.index for w, _ in kept]
-            kept.clear()
-            for then in s.thens:
-                results = await _then_all(then, results, pipeline._result_type)
-            results.reverse()
-            indices.reverse()
-            while results:  # popped as yielded: no reference kept to a handed-out result
-                yield indices.pop(), results.pop()
+        windows = _windows(pipeline, source, checkpoint, mode, max_concurrency, bar, record=False)
+        async with contextlib.aclosing(windows):  # stopping early cancels its windows at once
+            async for done in windows:
+                kept = [
+                    (w, r) for w, r in done if not (mode == "skip" and getattr(r, "failed", False))
+                ]
+                done.clear()  # the window's list is shared with its task: empty it, keep nothing
+                results = [r for _, r in kept]
+                indices = [w.index for w, _ in kept]
+                # recorded as stored (before then callbacks), like run_batch's checkpoint
+                lines = [_line(w, r) for w, r in kept] if checkpoint is not None else []
+                kept.clear()
+                for then in s.thens:
+                    results = await _then_all(then, results, pipeline._result_type)
+                results.reverse()
+                indices.reverse()
+                lines.reverse()
+                while results:  # popped as yielded: no reference kept to a handed-out result
+                    line = lines.pop() if lines else None
+                    yield indices.pop(), results.pop()
+                    if line is not None:  # the consumer asked for more: it has this one
+                        taken.append(line)
+                if checkpoint is not None and taken:
+                    written, taken = taken, []
+                    await asyncio.to_thread(checkpoint.append, written)
     finally:
         close_progress(bar)
         if checkpoint is not None:
-            checkpoint.close()
+            try:
+                if taken:  # stopped early: keep what was delivered (one short write)
+                    checkpoint.append(taken)
+            finally:
+                checkpoint.close()

@@ -395,11 +395,13 @@ def _exhausted(
     _fail_item(plan, fan, index, exc, round_, results, in_flight=False)
 
 
-async def execute(plan: RunPlan[ResultT]) -> list[ResultT]:
+async def execute(plan: RunPlan[ResultT], results: list[Any] | None = None) -> list[ResultT]:
     """Run every item of `plan` to completion or failure.
 
     Args:
         plan: The items and settings.
+        results: A list of one None per item to fill in place (so a caller that catches the
+            error knows which items finished); a new one by default.
 
     Returns:
         One result per item, in input order (failed items included, whatever the mode).
@@ -412,7 +414,8 @@ async def execute(plan: RunPlan[ResultT]) -> list[ResultT]:
     """
     since = start_mark()
     count = len(plan.states)
-    results: list[Any] = [None] * count
+    if results is None:
+        results = [None] * count
     fan = FanOut(count, max(plan.driver.budget, 1))
     round_ = 0
     while not fan.is_finished():

@@ -15,9 +15,9 @@ Every one records what it was asked in `calls`, so tests can check params arrive
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ConfigDict, Field, PrivateAttr
 
@@ -28,6 +28,8 @@ from rigging.generator.chunks import StreamChunk, StreamFinish, TextDelta
 from rigging.generator.params import GenerateParams
 from rigging.generator.results import GeneratedMessage, GeneratedText, Usage
 from rigging.message import Message
+
+_ResultT = TypeVar("_ResultT", GeneratedMessage, GeneratedText)
 
 __all__ = [
     "ChunkedGenerator",
@@ -170,6 +172,67 @@ class ScriptedGenerator(_OfflineGenerator):
     """Replies (or exceptions to raise) in order."""
     cycle: bool = False
     """Start over when the script runs out instead of failing."""
+
+    async def generate_messages_settled(
+        self,
+        messages: Sequence[Sequence[Message]],
+        params: Sequence[GenerateParams],
+    ) -> Sequence[GeneratedMessage | Exception]:
+        """Reply to each conversation with its own turn of the script, in order.
+
+        The batch goes to `generate_messages` in one call; when a scripted exception is
+        raised, the turns that call took are given back and each item takes its own turn
+        alone, so the exception fails only the item whose turn it is (a split-and-retry would
+        hand later turns to earlier items).
+
+        Args:
+            messages: The conversations.
+            params: One params object per conversation.
+
+        Returns:
+            One assistant message, or the scripted exception, per conversation.
+        """
+        check_batch(messages, params)
+        return await self._settle(list(messages), list(params), self.generate_messages)
+
+    async def generate_texts_settled(
+        self,
+        texts: Sequence[str],
+        params: Sequence[GenerateParams],
+    ) -> Sequence[GeneratedText | Exception]:
+        """Complete each text with its own turn of the script (see the messages variant).
+
+        Args:
+            texts: The prompts.
+            params: One params object per text.
+
+        Returns:
+            One result, or the scripted exception, per text.
+        """
+        check_batch(texts, params)
+        return await self._settle(list(texts), list(params), self.generate_texts)
+
+    async def _settle(
+        self,
+        items: list[Any],
+        params: list[GenerateParams],
+        call: Callable[[list[Any], list[GenerateParams]], Awaitable[Sequence[_ResultT]]],
+    ) -> list[_ResultT | Exception]:
+        if len(items) > 1:
+            taken = len(self._calls)
+            try:
+                return list(await call(items, params))
+            except Exception:  # settled below, item by item
+                del self._calls[taken:]  # give back the turns the failed call took
+        out: list[_ResultT | Exception] = []
+        for item, item_params in zip(items, params, strict=True):
+            try:
+                [result] = await call([item], [item_params])
+            except Exception as exc:  # this item's turn was a failure: it fails alone
+                out.append(exc)
+            else:
+                out.append(result)
+        return out
 
     def _reply(self, prompt: str, index: int) -> str:
         if not self.responses:
