@@ -26,7 +26,8 @@
 
 use std::borrow::Cow;
 
-/// Words that make a name secret on their own.
+/// Words that make a name secret on their own (`sig`, `signature` and `sas` for signed URLs,
+/// `session` for session ids, `assertion` for OAuth client assertions).
 pub const SECRET_WORDS: &[&str] = &[
     "key",
     "keys",
@@ -43,6 +44,14 @@ pub const SECRET_WORDS: &[&str] = &[
     "auth",
     "cookie",
     "bearer",
+    "sig",
+    "signature",
+    "signatures",
+    "sas",
+    "session",
+    "sessionid",
+    "assertion",
+    "pw",
 ];
 
 const SUFFIXES: &[&str] = &[
@@ -94,6 +103,11 @@ const FRAGMENTS: &[&str] = &[
     "auth",
     "cookie",
     "bearer",
+    "sig",
+    "sas",
+    "session",
+    "assertion",
+    "pw",
 ];
 
 /// Whether a parameter, field or header called `name` holds a secret.
@@ -258,6 +272,16 @@ mod tests {
             "Cookie",
             "secretAccessKey",
             "token",
+            "sig",
+            "signature",
+            "sas",
+            "session",
+            "sessionid",
+            "session_id",
+            "SessionToken",
+            "client_assertion",
+            "pw",
+            "Set-Cookie",
         ] {
             assert!(is_secret_name(name), "{name}");
         }
@@ -275,6 +299,9 @@ mod tests {
             "extra_headers",
             "author",
             "stop",
+            "signal",
+            "design",
+            "pwm",
             "",
         ] {
             assert!(!is_secret_name(name), "{name}");

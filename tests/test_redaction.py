@@ -337,3 +337,61 @@ def test_literal_secrets_in_an_http_spec() -> None:
     assert "Bearer {{ api_key }}" in dumped_spec  # templates are kept: they hold no secret
     assert gen.spec is not None
     assert gen.spec.request.headers["X-Api-Key"] == "LITERAL-hdr-secret-55"  # still sent
+
+
+QUERY_KEY = "AIzaQUERYsecret-0001"
+SAS_SIG = "sv%2Bsig-SAS-0002"
+DSN_PASSWORD = "DSNpw-0003-abcdef"
+
+
+def test_secrets_in_url_query_strings() -> None:
+    from rigging.generator.testing import ScriptedGenerator
+
+    gen = get_generator(
+        "litellm!gemini/gemini-pro,api_base=https://generativelanguage.googleapis.com/v1"
+        f"?alt=sse&key={QUERY_KEY}"
+    )
+    params = GenerateParams(
+        api_base=f"https://acct.blob.core.windows.net/c?sv=2022&sig={SAS_SIG}&se=1",
+        extra={"database_url": f"postgres://db/x?password={DSN_PASSWORD}&sslmode=require"},
+    )
+    scripted = ScriptedGenerator(responses=["ok"], params=params)
+    chat = rg.Chat([rg.Message("user", "hi")], generator=scripted, params=params)
+    secrets = [QUERY_KEY, SAS_SIG, DSN_PASSWORD]
+    surfaces = {
+        "identifier": gen.to_identifier(),
+        "repr": repr(gen),
+        "model_dump_json": gen.model_dump_json(),
+        "scripted identifier": scripted.to_identifier(),
+        "params repr": repr(params),
+        "chat dump": chat.model_dump_json(),
+        "error text": rg._redact.redact_known(f"GET /v1?key={QUERY_KEY} failed"),
+    }
+    for where, text in surfaces.items():
+        for secret in secrets:
+            assert secret not in text, f"{secret} leaked through {where}: {text}"
+    # Identifiers leave the secret pair out and keep the rest of the URL.
+    assert "api_base=https://generativelanguage.googleapis.com/v1?alt=sse," in (
+        surfaces["identifier"] + ","
+    )
+    assert "?sv=2022&se=1" in surfaces["scripted identifier"]
+    assert f"key={MASK}" in surfaces["repr"]
+    assert "sslmode=require" in surfaces["params repr"]
+    # The values are known secrets (raw and decoded), and the request still gets them.
+    assert {QUERY_KEY, SAS_SIG, "sv+sig-SAS-0002", DSN_PASSWORD} <= rg._redact.known_secrets()
+    assert QUERY_KEY in gen.params.to_dict()["api_base"]
+    assert (
+        rg._redact.mask_urls("https://h/p?a=1&api_key=zz12#f x")
+        == "https://h/p?a=1&api_key=***#f x"
+    )
+    assert rg._redact.mask_urls("https://h/p?key=zz12;b=2", "") == "https://h/p?b=2"
+    assert rg._redact.mask_urls("what? token=1") == "what? token=1"
+
+
+def test_more_secret_names() -> None:
+    for name in ["sig", "signature", "sas", "session", "sessionid", "session_id"]:
+        assert is_secret_name(name), name
+    for name in ["client_assertion", "pw", "Set-Cookie"]:
+        assert is_secret_name(name), name
+    for name in ["signal", "design", "pwm"]:
+        assert not is_secret_name(name), name

@@ -5,7 +5,8 @@ What is a secret (the rule lives in the Rust core, `rigging._native.is_secret_na
 - the value of any parameter, field, dict key or header whose *name* looks like a secret
   (words such as key, token, secret, password, passwd, credential, authorization, cookie;
   ``API_KEY``, ``aws_secret_access_key``, ``azure_ad_token``, ``X-Api-Key``, ``Authorization``);
-- the user-info of URLs (``https://user:PW@host``).
+- the user-info of URLs (``https://user:PW@host``) and the values of their query parameters
+  with secret names (``?key=...``, ``&sig=...``).
 
 How it is kept out:
 
@@ -23,7 +24,9 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 import threading
+import urllib.parse
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -40,6 +43,7 @@ __all__ = [
     "is_secret_name",
     "known_secrets",
     "mask_urls",
+    "query_secrets",
     "redact_dump",
     "redact_exception",
     "redact_known",
@@ -102,8 +106,72 @@ def is_secret_name(name: str) -> bool:
     return bool(_native.is_secret_name(name))
 
 
+_QUERY = re.compile(r"\?[^\s#\"'<>\\`]+")
+"""A URL query string: from ``?`` to a fragment, white space, a quote or a backslash."""
+_QUERY_PAIR = re.compile(r"([^&;=]*)=(.*)", re.DOTALL)
+
+
+def _query_pairs(query: str) -> list[str]:
+    """The ``name=value`` pairs and separators (``&``, ``;``) of a query string, in order."""
+    return re.split(r"([&;])", query)
+
+
+def _secret_pair(pair: str) -> tuple[str, str] | None:
+    """``(name, value)`` when the query pair `pair` holds a secret (by its name)."""
+    match = _QUERY_PAIR.fullmatch(pair)
+    if match is None or not match.group(2):
+        return None
+    name = urllib.parse.unquote_plus(match.group(1))
+    return (match.group(1), match.group(2)) if is_secret_name(name) else None
+
+
+def _mask_query(query: str, mask: str) -> str:
+    """A query string (``?a=1&key=...``) with secret-named values masked (dropped if empty)."""
+    parts = _query_pairs(query[1:])
+    kept: list[str] = []
+    changed = False
+    for index in range(0, len(parts), 2):
+        pair = parts[index]
+        secret = _secret_pair(pair)
+        if secret is not None:
+            changed = True
+            if not mask:
+                continue
+            pair = f"{secret[0]}={mask}"
+        if kept:
+            kept.append(parts[index - 1])
+        kept.append(pair)
+    if not changed:
+        return query
+    rest = "".join(kept)
+    return f"?{rest}" if rest else ""
+
+
+def query_secrets(text: str) -> list[str]:
+    """The values of secret-named query parameters of the URLs in `text` (raw and decoded)."""
+    out: list[str] = []
+    if "?" not in text or "=" not in text:
+        return out
+    for query in _QUERY.findall(text):
+        for pair in _query_pairs(query[1:])[::2]:
+            secret = _secret_pair(pair)
+            if secret is not None:
+                out.append(secret[1])
+                decoded = urllib.parse.unquote_plus(secret[1])
+                if decoded != secret[1]:
+                    out.append(decoded)
+    return out
+
+
 def mask_urls(text: str, mask: str = MASK) -> str:
-    """`text` with the user-info of every URL replaced by `mask` (removed when empty)."""
+    """`text` with the secrets of every URL replaced by `mask` (removed when empty).
+
+    The user-info (``https://user:PW@host``) and the values of query parameters with secret
+    names (``?key=...``, ``&sig=...``, ``?password=...``) are the secrets of a URL; with an
+    empty `mask` the user-info and the secret ``name=value`` pairs are left out.
+    """
+    if "?" in text and "=" in text:
+        text = _QUERY.sub(lambda m: _mask_query(m.group(0), mask), text)
     if "://" not in text:
         return text
     if has_surrogates(text):  # the native side reads U+FFFD there; keep the originals
@@ -221,6 +289,7 @@ def _secrets_in(value: Any, secret: bool, out: list[str]) -> None:
             out.extend(value.split()[1:])  # "Bearer sk-..." echoed as "sk-..."
         out.extend(_native.userinfo_of(value))
         out.extend(info.partition(":")[2] for info in _native.userinfo_of(value))
+        out.extend(query_secrets(value))
         inner = _json_object(value) if "{" in value else None
         if inner is not None:
             _secrets_in(inner, secret, out)
