@@ -395,3 +395,42 @@ def test_more_secret_names() -> None:
         assert is_secret_name(name), name
     for name in ["signal", "design", "pwm"]:
         assert not is_secret_name(name), name
+
+
+TRUNCATED_KEY = "sk-proj-TRUNCATEDKEY-0123456789abcdefghij"
+
+
+def _cut_key_message() -> str:
+    """A provider message whose echoed key straddles the `MAX_DETAIL` cut."""
+    from rigging.generator._remote import MAX_DETAIL
+
+    return "x" * (MAX_DETAIL - 15) + " key=" + TRUNCATED_KEY
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_key_cut_by_truncation_does_not_leak(server: OpenAIStub) -> None:
+    from rigging.generator._remote import clip_detail
+    from rigging.generator.litellm_ import _next_chunk
+
+    gen = LiteLLMGenerator(
+        model="openai/stub",
+        api_key=TRUNCATED_KEY,
+        params=GenerateParams(api_base=server.base_url),
+        max_retries=0,
+    )
+    spaced = "pass  phrase\twith\nspaces-1234"  # joining its white space would hide it
+    assert clip_detail(f"bad {spaced}", lambda t: t.replace(spaced, MASK)) == f"bad {MASK}"
+    server.script(ErrorReply(401, message=_cut_key_message()))
+    with pytest.raises(GenerationError) as info:
+        await gen.generate_messages([[rg.Message("user", "x")]], [GenerateParams()])
+    text = "".join(traceback.format_exception(info.value))
+    assert TRUNCATED_KEY[:10] not in text, text
+
+    class Broken:
+        async def __anext__(self) -> Any:
+            raise RuntimeError(_cut_key_message())
+
+    with pytest.raises(GenerationError) as stream_info:
+        await _next_chunk(Broken(), gen, 3)
+    assert TRUNCATED_KEY[:10] not in "".join(traceback.format_exception(stream_info.value))
+    assert "broke after 3 chunk(s)" in str(stream_info.value)

@@ -23,6 +23,7 @@ __all__ = [
     "RemoteGenerator",
     "RetryPolicy",
     "cause_of",
+    "clip_detail",
     "gather_all",
     "gather_settled",
     "give_up",
@@ -119,24 +120,49 @@ MAX_DETAIL = 500
 """Most characters of a provider's message kept in an error."""
 
 
-def failure_message(model: str, attempts: int, failure: Failure, hint: str | None = None) -> str:
-    """The text of the `GenerationError` for a request that gave up (not yet redacted).
+def clip_detail(detail: str, redact: Callable[[str], str]) -> str:
+    """A provider's message for an error: redacted, on one line, at most `MAX_DETAIL` long.
+
+    Redaction comes first: a secret cut by the truncation (or whose white space the joining
+    changes) would no longer be found, and its prefix would stay.
+
+    Args:
+        detail: The provider's message.
+        redact: Removes secrets from text.
+
+    Returns:
+        The clipped text ("..." marks a cut).
+    """
+    clipped = " ".join(redact(detail).split())
+    if len(clipped) > MAX_DETAIL:
+        clipped = clipped[:MAX_DETAIL] + "..."
+    return clipped
+
+
+def failure_message(
+    model: str,
+    attempts: int,
+    failure: Failure,
+    hint: str | None = None,
+    redact: Callable[[str], str] = str,
+) -> str:
+    """The text of the `GenerationError` for a request that gave up.
 
     Args:
         model: Model name.
         attempts: Attempts made.
         failure: The last failure.
         hint: What to change, for failures the user must fix (e.g. a missing key).
+        redact: Removes secrets from the provider's message before it is clipped (the
+            whole message still needs redacting).
 
     Returns:
         The message.
     """
     message = f"request to model {model!r} failed after {attempts} attempt(s); "
     message += f"last error: {failure.reason}"
-    detail = " ".join(failure.detail.split())
+    detail = clip_detail(failure.detail, redact)
     if detail:
-        if len(detail) > MAX_DETAIL:
-            detail = detail[:MAX_DETAIL] + "..."
         message += f": {detail}"
     if hint:
         message += f" ({hint})"
@@ -216,7 +242,7 @@ def give_up(
     Returns:
         The error (not raised).
     """
-    message = redact(failure_message(model, attempts, failure, hint))
+    message = redact(failure_message(model, attempts, failure, hint, redact))
     return GenerationError(
         message, model=model, status=failure.status, attempts=attempts, auth=failure.auth
     )

@@ -27,10 +27,10 @@ from rigging.generator._litellm_errors import (
     provider_message,
 )
 from rigging.generator._remote import (
-    MAX_DETAIL,
     Failure,
     RemoteGenerator,
     cause_of,
+    clip_detail,
     gather_all,
     gather_settled,
     with_retries,
@@ -593,7 +593,7 @@ async def _next_chunk(iterator: Any, generator: LiteLLMGenerator, received: int)
         )
         message = f"stream from model {generator.model!r} broke after {received} chunk(s): "
         message += failure.reason
-        detail = " ".join(failure.detail.split())[:MAX_DETAIL]
+        detail = clip_detail(failure.detail, generator._redact)
         if detail:
             message += f": {detail}"
         raise GenerationError(
