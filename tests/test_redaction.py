@@ -434,3 +434,40 @@ async def test_a_key_cut_by_truncation_does_not_leak(server: OpenAIStub) -> None
         await _next_chunk(Broken(), gen, 3)
     assert TRUNCATED_KEY[:10] not in "".join(traceback.format_exception(stream_info.value))
     assert "broke after 3 chunk(s)" in str(stream_info.value)
+
+
+@pytest.mark.asyncio
+async def test_a_failed_chat_dumps_its_error_redacted() -> None:
+    from collections.abc import Sequence
+
+    from rigging.generator import GeneratedMessage, GeneratedText, Generator
+
+    key, param_secret = "sk-chatERR-KEY-5566", "ParamSecret-7788"
+
+    class Failing(Generator):
+        async def generate_messages(
+            self, messages: Sequence[Sequence[rg.Message]], params: Sequence[GenerateParams]
+        ) -> Sequence[GeneratedMessage]:
+            raise RuntimeError(f"upstream said: invalid key {self.api_key} / {param_secret}")
+
+        async def generate_texts(
+            self, texts: Sequence[str], params: Sequence[GenerateParams]
+        ) -> Sequence[GeneratedText]:
+            raise RuntimeError(f"upstream said: invalid key {self.api_key} / {param_secret}")
+
+    gen = Failing(model="m", api_key=key, params=GenerateParams(extra={"x_token": param_secret}))
+    chat = await gen.chat("x").catch(Exception, on_failed="include").run()
+    completion = await gen.complete("x").catch(Exception, on_failed="include").run()
+    assert chat.failed
+    assert completion.failed
+    dumps = {
+        "chat json": chat.model_dump_json(),
+        "completion json": completion.model_dump_json(),
+        "flatten": json.dumps(rg.data.flatten_chats([chat]), default=str),
+        "to_df": chat.to_df().to_json(date_format="iso"),
+    }
+    for where, text in dumps.items():
+        assert key not in text, where
+        assert param_secret not in text, where
+        assert "upstream said: invalid key ***" in text, where
+    assert rg.Chat.model_validate_json(dumps["chat json"]) == chat  # compared redacted
