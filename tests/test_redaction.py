@@ -471,3 +471,15 @@ async def test_a_failed_chat_dumps_its_error_redacted() -> None:
         assert param_secret not in text, where
         assert "upstream said: invalid key ***" in text, where
     assert rg.Chat.model_validate_json(dumps["chat json"]) == chat  # compared redacted
+
+
+def test_chat_and_completion_validation_errors_do_not_repeat_inputs() -> None:
+    key = "sk-VALID-ERR-1357"
+    for cls, data in [
+        (rg.Chat, {"messages": [], "generator_id": f"custom!m,api_key={key}"}),
+        (rg.Chat, {"messages": [{"role": "bogus", "content": key}]}),
+        (rg.Completion, {"text": "t", "generated": 5, "generator_id": f"x!m,api_key={key}"}),
+    ]:
+        with pytest.raises(ValidationError) as info:
+            cls.model_validate_json(json.dumps(data))
+        assert key[-8:] not in str(info.value), str(info.value)

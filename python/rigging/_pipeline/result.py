@@ -24,7 +24,7 @@ __all__ = ["RunResult"]
 class RunResult(BaseModel):
     """Base of `Chat` and `Completion` (declares no fields of its own)."""
 
-    model_config = ConfigDict(defer_build=True)
+    model_config = ConfigDict(defer_build=True, hide_input_in_errors=True)
 
     _EQ_FIELDS: t.ClassVar[tuple[str, ...]] = ()
     """Fields compared by ``==`` besides the error text and `generator_id`."""
