@@ -475,11 +475,12 @@ async def test_a_failed_chat_dumps_its_error_redacted() -> None:
 
 def test_chat_and_completion_validation_errors_do_not_repeat_inputs() -> None:
     key = "sk-VALID-ERR-1357"
-    for cls, data in [
+    cases: list[tuple[type[rg.Chat] | type[rg.Completion], dict[str, Any]]] = [
         (rg.Chat, {"messages": [], "generator_id": f"custom!m,api_key={key}"}),
         (rg.Chat, {"messages": [{"role": "bogus", "content": key}]}),
         (rg.Completion, {"text": "t", "generated": 5, "generator_id": f"x!m,api_key={key}"}),
-    ]:
+    ]
+    for cls, data in cases:
         with pytest.raises(ValidationError) as info:
             cls.model_validate_json(json.dumps(data))
         assert key[-8:] not in str(info.value), str(info.value)
