@@ -119,8 +119,8 @@ def _query_pairs(query: str) -> list[str]:
 def _secret_pair(pair: str) -> tuple[str, str] | None:
     """``(name, value)`` when the query pair `pair` holds a secret (by its name)."""
     match = _QUERY_PAIR.fullmatch(pair)
-    if match is None or not match.group(2):
-        return None
+    if match is None or not match.group(2) or _is_template(match.group(2)):
+        return None  # "?key={{ api_key }}" names a secret, holds none
     name = urllib.parse.unquote_plus(match.group(1))
     return (match.group(1), match.group(2)) if is_secret_name(name) else None
 

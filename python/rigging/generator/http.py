@@ -17,6 +17,7 @@ import httpx
 from pydantic import ConfigDict, field_serializer, field_validator
 
 from rigging._exports import public_dir as _public_dir
+from rigging._redact import MASK, is_secret_name
 from rigging.error import ProcessingError
 from rigging.generator._http_spec import (
     HTTPSpec,
@@ -173,7 +174,10 @@ class HTTPGenerator(RemoteGenerator):
             extra={
                 "status_code": response.status_code,
                 "url": self._redact(url),
-                "headers": {k: self._redact(v) for k, v in response.headers.items()},
+                "headers": {
+                    k: MASK if is_secret_name(k) else self._redact(v)
+                    for k, v in response.headers.items()
+                },
             },
         )
 
