@@ -484,3 +484,45 @@ def test_chat_and_completion_validation_errors_do_not_repeat_inputs() -> None:
         with pytest.raises(ValidationError) as info:
             cls.model_validate_json(json.dumps(data))
         assert key[-8:] not in str(info.value), str(info.value)
+
+
+def test_headers_as_lists_of_pairs_and_other_containers() -> None:
+    from rigging.generator.testing import ScriptedGenerator
+
+    tokens = {
+        "pairs": "HLtok-0003-abcdef",
+        "json array": "JAtok-0011-abcdef",
+        "python repr": "PRtok-0005-abcdef",
+        "trailing comma": "BJtok-0004-abcdef",
+    }
+    extra = {
+        "extra_headers": [("Authorization", "Bearer " + tokens["pairs"]), ("Accept", "a/b")],
+        "headers2": '[["X-Api-Key", "' + tokens["json array"] + '"]]',
+        "headers3": "{'Authorization': 'Bearer " + tokens["python repr"] + "'}",
+        "headers4": '{"Authorization": "Bearer ' + tokens["trailing comma"] + '",}',
+    }
+    params = GenerateParams(extra=extra)
+    gen = ScriptedGenerator(responses=["ok"], params=params)
+    chat = rg.Chat([rg.Message("user", "hi")], generator=gen, params=params)
+    surfaces = {
+        "repr": repr(gen),
+        "identifier": gen.to_identifier(),
+        "dump": gen.model_dump_json(),
+        "params repr": repr(params),
+        "chat dump": chat.model_dump_json(),
+    }
+    for where, text in surfaces.items():
+        for kind, token in tokens.items():
+            assert token not in text, f"{kind} leaked through {where}: {text}"
+    assert "a/b" in surfaces["identifier"]  # other headers are kept
+    assert redact_value([("Authorization", "x"), ("Accept", "y")]) == [
+        ("Authorization", MASK),
+        ("Accept", "y"),
+    ]
+    assert redact_value('[["X-Api-Key", "k"]]', drop=True) == "[]"
+    assert set(tokens.values()) <= set(secret_values(extra))
+    assert params.to_dict()["extra_headers"][0][1] == "Bearer " + tokens["pairs"]  # still sent
+    # Text nested too deeply is no container (and no crash).
+    deep = "[" * 5000 + "]" * 5000
+    assert redact_value(deep) == deep
+    assert redact_value("{" * 5000) == "{" * 5000

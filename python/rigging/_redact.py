@@ -21,6 +21,7 @@ the generator (logs, spans) can still scrub them (`redact_known`).
 
 from __future__ import annotations
 
+import ast
 import functools
 import json
 import logging
@@ -116,7 +117,7 @@ def _query_pairs(query: str) -> list[str]:
     return re.split(r"([&;])", query)
 
 
-def _secret_pair(pair: str) -> tuple[str, str] | None:
+def _secret_query_pair(pair: str) -> tuple[str, str] | None:
     """``(name, value)`` when the query pair `pair` holds a secret (by its name)."""
     match = _QUERY_PAIR.fullmatch(pair)
     if match is None or not match.group(2) or _is_template(match.group(2)):
@@ -132,7 +133,7 @@ def _mask_query(query: str, mask: str) -> str:
     changed = False
     for index in range(0, len(parts), 2):
         pair = parts[index]
-        secret = _secret_pair(pair)
+        secret = _secret_query_pair(pair)
         if secret is not None:
             changed = True
             if not mask:
@@ -154,7 +155,7 @@ def query_secrets(text: str) -> list[str]:
         return out
     for query in _QUERY.findall(text):
         for pair in _query_pairs(query[1:])[::2]:
-            secret = _secret_pair(pair)
+            secret = _secret_query_pair(pair)
             if secret is not None:
                 out.append(secret[1])
                 decoded = urllib.parse.unquote_plus(secret[1])
@@ -232,22 +233,57 @@ def known_secrets() -> frozenset[str]:
     return frozenset(_known)
 
 
-def _json_object(text: str) -> dict[str, Any] | None:
+_MAX_PARSED = 100_000
+"""Longest text searched for a header container as JSON."""
+_MAX_LITERAL = 10_000
+"""Longest text read as a Python literal (a header container's ``repr``)."""
+
+
+def _container(text: str) -> dict[Any, Any] | list[Any] | None:
+    """The dict or list a string spells as JSON or as a Python literal, or None.
+
+    Header containers arrive as text too (``'{"Authorization": ...}'``, a JSON array of
+    pairs, a ``repr`` of a dict, JSON with a trailing comma).
+    """
     stripped = text.strip()
-    if not (stripped.startswith("{") and stripped.endswith("}")):
+    if len(stripped) > _MAX_PARSED or not (
+        (stripped.startswith("{") and stripped.endswith("}"))
+        or (stripped.startswith("[") and stripped.endswith("]"))
+    ):
         return None
+    value: Any
     try:
         value = json.loads(stripped)
-    except ValueError:
+    except RecursionError:  # nested too deeply to be a header container
         return None
-    return value if isinstance(value, dict) else None
+    except ValueError:
+        if len(stripped) > _MAX_LITERAL:
+            return None
+        try:
+            value = ast.literal_eval(stripped)
+        except Exception:  # any malformed or too deeply nested text is no container
+            return None
+    if isinstance(value, tuple):
+        value = list(value)
+    return value if isinstance(value, dict | list) else None
+
+
+def _secret_pair(item: Any) -> bool:
+    """Whether `item` is a ``(name, value)`` pair under a secret name (a header in a list)."""
+    return (
+        isinstance(item, list | tuple)
+        and len(item) == 2
+        and isinstance(item[0], str)
+        and is_secret_name(item[0])
+    )
 
 
 def redact_value(value: Any, *, drop: bool = False) -> Any:
     """A copy of `value` with its secrets masked (or, with `drop`, left out).
 
-    Dict entries under a secret name are masked (dropped); strings have URL user-info masked
-    (removed); a string holding a JSON object (``extra_headers='{"Authorization": ...}'``) is
+    Dict entries and ``(name, value)`` pairs in lists under a secret name are masked
+    (dropped); strings have URL secrets masked (removed); a string holding a container
+    (``extra_headers='{"Authorization": ...}'``, a JSON array of pairs, a Python literal) is
     redacted inside. Lists, tuples and nested dicts are walked; other values are kept.
 
     Args:
@@ -258,11 +294,11 @@ def redact_value(value: Any, *, drop: bool = False) -> Any:
         The redacted copy.
     """
     if isinstance(value, str):
-        inner = _json_object(value)
+        inner = _container(value) if value[:1] in "{[" or value[:1].isspace() else None
         if inner is not None:
             redacted = redact_value(inner, drop=drop)
             if redacted != inner:
-                return json.dumps(redacted, separators=(",", ":"))
+                return json.dumps(redacted, separators=(",", ":"), default=str)
         return mask_urls(value, "" if drop else MASK)
     if isinstance(value, dict):
         out = {}
@@ -274,7 +310,14 @@ def redact_value(value: Any, *, drop: bool = False) -> Any:
                 out[key] = redact_value(item, drop=drop)
         return out
     if isinstance(value, list | tuple):
-        return type(value)(redact_value(v, drop=drop) for v in value)
+        items: list[Any] = []
+        for item in value:
+            if _secret_pair(item):
+                if not drop:
+                    items.append(type(item)((item[0], MASK)))
+            else:
+                items.append(redact_value(item, drop=drop))
+        return type(value)(items)
     return value
 
 
@@ -290,7 +333,7 @@ def _secrets_in(value: Any, secret: bool, out: list[str]) -> None:
         out.extend(_native.userinfo_of(value))
         out.extend(info.partition(":")[2] for info in _native.userinfo_of(value))
         out.extend(query_secrets(value))
-        inner = _json_object(value) if "{" in value else None
+        inner = _container(value) if "{" in value or "[" in value else None
         if inner is not None:
             _secrets_in(inner, secret, out)
     elif isinstance(value, dict):
@@ -300,7 +343,10 @@ def _secrets_in(value: Any, secret: bool, out: list[str]) -> None:
             _secrets_in(item, secret or (isinstance(key, str) and is_secret_name(key)), out)
     elif isinstance(value, list | tuple | set | frozenset):
         for item in value:
-            _secrets_in(item, secret, out)
+            if _secret_pair(item):  # [("Authorization", "Bearer ...")]
+                _secrets_in(item[1], True, out)
+            else:
+                _secrets_in(item, secret, out)
     elif isinstance(value, BaseModel):  # nested params or settings: their fields by name
         _secrets_in(dict(value.__dict__), secret, out)
     elif secret and isinstance(value, int | float) and not isinstance(value, bool):
