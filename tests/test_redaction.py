@@ -431,7 +431,7 @@ async def test_a_key_cut_by_truncation_does_not_leak(server: OpenAIStub) -> None
             raise RuntimeError(_cut_key_message())
 
     with pytest.raises(GenerationError) as stream_info:
-        await _next_chunk(Broken(), gen, 3)
+        await _next_chunk(Broken(), gen.model, 3, gen._request_redactor(None))
     assert TRUNCATED_KEY[:10] not in "".join(traceback.format_exception(stream_info.value))
     assert "broke after 3 chunk(s)" in str(stream_info.value)
 
@@ -476,9 +476,12 @@ async def test_a_failed_chat_dumps_its_error_redacted() -> None:
 def test_chat_and_completion_validation_errors_do_not_repeat_inputs() -> None:
     key = "sk-VALID-ERR-1357"
     cases: list[tuple[type[rg.Chat] | type[rg.Completion], dict[str, Any]]] = [
-        (rg.Chat, {"messages": [], "generator_id": f"custom!m,api_key={key}"}),
+        (rg.Chat, {"messages": [], "generator_id": f"no-such-provider!m,api_key={key}"}),
         (rg.Chat, {"messages": [{"role": "bogus", "content": key}]}),
-        (rg.Completion, {"text": "t", "generated": 5, "generator_id": f"x!m,api_key={key}"}),
+        (
+            rg.Completion,
+            {"text": "t", "generated": 5, "generator_id": f"no-such-provider!m,api_key={key}"},
+        ),
     ]
     for cls, data in cases:
         with pytest.raises(ValidationError) as info:
@@ -526,3 +529,46 @@ def test_headers_as_lists_of_pairs_and_other_containers() -> None:
     deep = "[" * 5000 + "]" * 5000
     assert redact_value(deep) == deep
     assert redact_value("{" * 5000) == "{" * 5000
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_secrets_of_one_request_are_redacted(server: OpenAIStub) -> None:
+    gen = LiteLLMGenerator(
+        model="openai/stub",
+        api_key="sk-gen-own-1234",
+        params=GenerateParams(api_base=server.base_url),
+        max_retries=0,
+    )
+    secret = "reqLevelSecret-9876"
+    requests = {
+        "extra": GenerateParams(extra={"aws_secret_access_key": secret}),
+        "header": GenerateParams(extra={"extra_headers": {"Authorization": "Bearer " + secret}}),
+        "header pairs": GenerateParams(extra={"extra_headers": [("X-Api-Key", secret)]}),
+    }
+    for where, params in requests.items():
+        server.script(ErrorReply(400, message=f"unknown value: {secret}"))
+        with pytest.raises(GenerationError) as info:
+            await gen.generate_messages([[rg.Message("user", "x")]], [params])
+        text = "".join(traceback.format_exception(info.value))
+        assert secret not in text, where
+        assert "unknown value: ***" in text, where
+    streamed = "reqStreamSecret-5432"
+    server.script(ErrorReply(400, message=f"bad {streamed}"))
+    with pytest.raises(GenerationError) as stream_info:
+        async for _ in gen.stream_messages(
+            [rg.Message("user", "x")], GenerateParams(extra={"API_KEY": streamed})
+        ):
+            pass
+    assert streamed not in "".join(traceback.format_exception(stream_info.value))
+    # Params given to a pipeline: the failed chat's dump and later logs/spans scrub them.
+    piped = "reqPipeSecret-1357"
+    server.script(ErrorReply(401, message=f"bad key {piped}"))
+    chat = (
+        await gen.chat("x")
+        .with_(extra={"API_KEY": piped})
+        .catch(Exception, on_failed="include")
+        .run()
+    )
+    assert chat.failed
+    assert piped not in chat.model_dump_json()
+    assert piped in rg._redact.known_secrets()

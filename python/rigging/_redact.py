@@ -52,6 +52,7 @@ __all__ = [
     "redact_text",
     "redact_value",
     "remember",
+    "remember_params",
     "reveals",
     "secret_values",
 ]
@@ -226,6 +227,16 @@ def remember(secrets: Iterable[str]) -> None:
     with _known_lock:
         _known.update(new)
         _known_sorted = tuple(sorted(_known, key=len, reverse=True))
+
+
+def remember_params(params: Iterable[BaseModel]) -> None:
+    """Remember the secret values of request params (values under secret names, headers...).
+
+    A request's own secrets (``with_(extra={"api_key": ...})``) are then scrubbed from the
+    logs, spans and errors of the run, as the generator's are.
+    """
+    for unique in {id(p): p for p in params}.values():
+        remember(secret_values(dict(unique.__dict__)))
 
 
 def known_secrets() -> frozenset[str]:

@@ -411,8 +411,13 @@ class RemoteGenerator(Generator):
         self,
         attempt: Callable[[], Awaitable[T]],
         classify: Callable[[Exception], Failure | None],
+        redact: Callable[[str], str] | None = None,
     ) -> T:
-        """Run one request: wrapped by `wrap`, inside a connection slot, with retries."""
+        """Run one request: wrapped by `wrap`, inside a connection slot, with retries.
+
+        `redact` scrubs error text (default: the generator's `_redact`); pass the request's
+        `_request_redactor` so secrets of its params are removed too.
+        """
         wrapped = self._wrapped(attempt)
 
         async def one() -> T:
@@ -424,6 +429,6 @@ class RemoteGenerator(Generator):
             policy=self._policy(),
             classify=classify,
             model=self.model,
-            redact=self._redact,
+            redact=self._redact if redact is None else redact,
             hint=self._hint,
         )
