@@ -572,3 +572,24 @@ async def test_secrets_of_one_request_are_redacted(server: OpenAIStub) -> None:
     assert chat.failed
     assert piped not in chat.model_dump_json()
     assert piped in rg._redact.known_secrets()
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_key_from_the_environment_is_redacted(
+    server: OpenAIStub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env_key = "sk-EnvKey-ZYXWVU-2468"
+    monkeypatch.setenv("OPENAI_API_KEY", env_key)
+    monkeypatch.setenv("RIGGING_TEST_DISABLE_AUTH", "disabled")  # a word, not a key
+    gen = LiteLLMGenerator(
+        model="openai/stub", params=GenerateParams(api_base=server.base_url), max_retries=0
+    )
+    server.script(ErrorReply(401, message=f"Incorrect API key provided: {env_key}"))
+    with pytest.raises(GenerationError) as info:
+        await gen.generate_messages([[rg.Message("user", "x")]], [GenerateParams()])
+    assert env_key not in "".join(traceback.format_exception(info.value))
+    assert server.requests[-1].headers.get("authorization") == f"Bearer {env_key}"  # still sent
+    server.script(ErrorReply(401, message=f"Incorrect API key provided: {env_key}"))
+    chat = await gen.chat("x").catch(Exception, on_failed="include").run()
+    assert env_key not in chat.model_dump_json()
+    assert "disabled" not in rg._redact.environment_secrets()

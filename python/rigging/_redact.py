@@ -25,6 +25,7 @@ import ast
 import functools
 import json
 import logging
+import os
 import re
 import threading
 import urllib.parse
@@ -41,6 +42,7 @@ __all__ = [
     "MIN_SECRET_LENGTH",
     "REVEAL",
     "RedactFilter",
+    "environment_secrets",
     "is_secret_name",
     "known_secrets",
     "mask_urls",
@@ -237,6 +239,26 @@ def remember_params(params: Iterable[BaseModel]) -> None:
     """
     for unique in {id(p): p for p in params}.values():
         remember(secret_values(dict(unique.__dict__)))
+
+
+_MIN_ENV_SECRET = 8
+"""Shorter environment values are not taken for keys (``DISABLE_AUTH=false``)."""
+
+
+def environment_secrets() -> list[str]:
+    """The values of environment variables under secret names that look like keys.
+
+    ``OPENAI_API_KEY``, ``AZURE_AD_TOKEN``...: values of at least `_MIN_ENV_SECRET`
+    characters that are not a plain word (``DISABLE_AUTH=disabled`` is no key).
+
+    Returns:
+        The values.
+    """
+    return [
+        value
+        for name, value in os.environ.items()
+        if len(value) >= _MIN_ENV_SECRET and not value.isalpha() and is_secret_name(name)
+    ]
 
 
 def known_secrets() -> frozenset[str]:

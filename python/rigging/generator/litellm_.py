@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any, ClassVar
 
 from rigging._exports import public_dir as _public_dir
+from rigging._redact import environment_secrets
 from rigging.error import GenerationError
 from rigging.generator._litellm_errors import (
     check_message,
@@ -279,6 +280,15 @@ class LiteLLMGenerator(RemoteGenerator):
 
     supports_api_tools: ClassVar[bool] = True
     """Tools go to litellm's function calling (``GenerateParams.tools``)."""
+
+    def _request_secrets(self, params: GenerateParams | None) -> list[str]:
+        """The request's secrets, and the keys litellm may read from the environment.
+
+        With no ``api_key`` litellm sends a key from ``OPENAI_API_KEY`` and the like; a
+        provider's 401 may echo it. Every variable litellm reads a key from has a secret
+        name (`key_names` can only list the ones that are missing).
+        """
+        return [*super()._request_secrets(params), *environment_secrets()]
 
     def _hint(self, failure: Failure) -> str | None:
         """Name the setting to fix for a credential failure (the provider's env variable)."""
