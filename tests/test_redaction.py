@@ -3,6 +3,7 @@ generators and chats, logs, spans and error messages (a 401 that echoes the key 
 
 from __future__ import annotations
 
+import builtins
 import json
 import logging
 import subprocess
@@ -593,3 +594,31 @@ async def test_a_key_from_the_environment_is_redacted(
     chat = await gen.chat("x").catch(Exception, on_failed="include").run()
     assert env_key not in chat.model_dump_json()
     assert "disabled" not in rg._redact.environment_secrets()
+
+
+def test_redact_exception_follows_every_link_and_container() -> None:
+    key = "sk-exc-KEY-8642"
+
+    def scrub(text: str) -> str:
+        return text.replace(key, MASK)
+
+    payload = {"detail": f"echo {key}", "items": [key, 3]}
+    inner = ValueError(payload)
+    context = KeyError(f"context {key}")
+    cause = RuntimeError(f"cause {key}")
+    group_type = getattr(builtins, "ExceptionGroup", None)  # 3.11+
+    if group_type is not None:
+        group: BaseException = group_type("many", [inner, TypeError(f"member {key}")])
+    else:  # no groups before 3.11: the members are reached as a context chain
+        group = TypeError(f"member {key}")
+        group.__context__ = inner
+    top = RuntimeError(f"top {key}")
+    top.__cause__ = cause
+    cause.__context__ = context  # reached through the cause
+    top.__context__ = group  # a context beside a cause is followed too
+    top.body = {"message": key}  # type: ignore[attr-defined]
+    assert redact_exception(top, scrub) is top
+    text = "".join(traceback.format_exception(top)) + repr(vars(top))
+    assert key not in text, text
+    assert "detail': 'echo ***'" in repr(inner)
+    assert payload == {"detail": f"echo {key}", "items": [key, 3]}  # the caller's dict kept

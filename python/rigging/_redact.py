@@ -22,6 +22,7 @@ the generator (logs, spans) can still scrub them (`redact_known`).
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
 import json
 import logging
@@ -401,11 +402,39 @@ def secret_values(value: Any) -> list[str]:
     return [s for s in dict.fromkeys(out) if len(s) >= MIN_SECRET_LENGTH]
 
 
-def redact_exception(exc: BaseException, redact: Callable[[str], str]) -> BaseException:
-    """Scrub an exception's text in place: its args and every str attribute (``message``...).
+def _redact_texts(value: Any, redact: Callable[[str], str], depth: int = 0) -> Any:
+    """`value` with every str in it redacted; containers are copied, never changed."""
+    if isinstance(value, str):
+        return redact(value)
+    if depth > 20:  # deeper than any error payload: leave it
+        return value
+    if isinstance(value, dict):
+        return {k: _redact_texts(v, redact, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        items = [_redact_texts(v, redact, depth + 1) for v in value]
+        if all(a is b for a, b in zip(items, value, strict=True)):
+            return value
+        return items if isinstance(value, list) else tuple(items)
+    return value
 
-    For errors raised with text a provider sent back (a 400/401 that echoes the key). Its
-    cause and context chain are scrubbed too.
+
+def _linked(exc: BaseException) -> list[BaseException]:
+    """The exceptions `exc` leads to: its cause, its context and a group's members."""
+    linked = [e for e in (exc.__cause__, exc.__context__) if e is not None]
+    members = getattr(exc, "exceptions", None)  # an exception group (3.11+ or the backport)
+    if isinstance(members, tuple | list):
+        linked.extend(e for e in members if isinstance(e, BaseException))
+    return linked
+
+
+def redact_exception(exc: BaseException, redact: Callable[[str], str]) -> BaseException:
+    """Scrub an exception's text in place: its args and its attributes (``message``...).
+
+    For errors raised with text a provider sent back (a 400/401 that echoes the key), and
+    for errors leaving a span. Strs are redacted wherever they sit in the args and
+    attributes (in dicts, lists and tuples too: those are replaced by redacted copies, the
+    objects the caller holds are not changed). Its cause, its context and, for an exception
+    group, its members are scrubbed too, and theirs in turn.
 
     Args:
         exc: The exception.
@@ -415,17 +444,26 @@ def redact_exception(exc: BaseException, redact: Callable[[str], str]) -> BaseEx
         The same exception.
     """
     seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
+    pending: list[BaseException] = [exc]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
         seen.add(id(current))
+        pending.extend(_linked(current))
         try:
-            current.args = tuple(redact(a) if isinstance(a, str) else a for a in current.args)
-            for name, value in list(vars(current).items()):
-                if isinstance(value, str):
-                    setattr(current, name, redact(value))
-        except (AttributeError, TypeError):  # read-only attributes: leave them
+            args = _redact_texts(current.args, redact)
+            if args is not current.args:
+                current.args = args
+        except (AttributeError, TypeError):  # read-only args: leave them
             pass
-        current = current.__cause__ or current.__context__
+        for name, value in list(getattr(current, "__dict__", {}).items()):
+            if name.startswith("__"):
+                continue
+            redacted = _redact_texts(value, redact)
+            if redacted is not value and redacted != value:
+                with contextlib.suppress(AttributeError, TypeError):  # read-only: leave them
+                    setattr(current, name, redacted)
     return exc
 
 
