@@ -52,6 +52,11 @@ pub const SECRET_WORDS: &[&str] = &[
     "sessionid",
     "assertion",
     "pw",
+    "jwt",
+    "cred",
+    "creds",
+    "hmac",
+    "otp",
 ];
 
 const SUFFIXES: &[&str] = &[
@@ -108,6 +113,10 @@ const FRAGMENTS: &[&str] = &[
     "session",
     "assertion",
     "pw",
+    "jwt",
+    "cred",
+    "hmac",
+    "otp",
 ];
 
 /// Whether a parameter, field or header called `name` holds a secret.
@@ -282,6 +291,11 @@ mod tests {
             "client_assertion",
             "pw",
             "Set-Cookie",
+            "JWT",
+            "creds",
+            "hmac_secret_value",
+            "hmac",
+            "otp",
         ] {
             assert!(is_secret_name(name), "{name}");
         }
@@ -302,6 +316,9 @@ mod tests {
             "signal",
             "design",
             "pwm",
+            "credit",
+            "passthrough",
+            "hotplug",
             "",
         ] {
             assert!(!is_secret_name(name), "{name}");

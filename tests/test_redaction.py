@@ -392,9 +392,9 @@ def test_secrets_in_url_query_strings() -> None:
 def test_more_secret_names() -> None:
     for name in ["sig", "signature", "sas", "session", "sessionid", "session_id"]:
         assert is_secret_name(name), name
-    for name in ["client_assertion", "pw", "Set-Cookie"]:
+    for name in ["client_assertion", "pw", "Set-Cookie", "JWT", "creds", "hmac", "otp"]:
         assert is_secret_name(name), name
-    for name in ["signal", "design", "pwm"]:
+    for name in ["signal", "design", "pwm", "credit", "passthrough", "hotplug"]:
         assert not is_secret_name(name), name
 
 
