@@ -826,8 +826,8 @@ def is_secret_name(name: str) -> bool:
     `authorization`, `auth`, `cookie`, `bearer`, `sig`, `signature(s)`, `sas`, `session`,
     `sessionid`, `assertion`, `jwt`, `hmac` or `otp`; ends with `key`, `token`, `secret`,
     `password`, `passwd` or `credential(s)`; or starts with `secret`, `password`, `passwd`,
-    `credential` or `authoriz`. `token` followed by `id`, `type`, `count`, `limit` or `len(gth)` is not
-    (`pad_token_id`), nor are `max_tokens` or `tokenizer`.
+    `credential` or `authoriz`. `token` followed by `id`, `type`, `count`, `limit` or
+    `len(gth)` is not (`pad_token_id`), nor are `max_tokens` or `tokenizer`.
     """
 
 def mask_userinfo(text: str, mask: str = "***") -> str:
