@@ -26,7 +26,8 @@
 
 use std::borrow::Cow;
 
-/// Words that make a name secret on their own.
+/// Words that make a name secret on their own (`sig`, `signature` and `sas` for signed URLs,
+/// `session` for session ids, `assertion` for OAuth client assertions).
 pub const SECRET_WORDS: &[&str] = &[
     "key",
     "keys",
@@ -43,6 +44,19 @@ pub const SECRET_WORDS: &[&str] = &[
     "auth",
     "cookie",
     "bearer",
+    "sig",
+    "signature",
+    "signatures",
+    "sas",
+    "session",
+    "sessionid",
+    "assertion",
+    "pw",
+    "jwt",
+    "cred",
+    "creds",
+    "hmac",
+    "otp",
 ];
 
 const SUFFIXES: &[&str] = &[
@@ -94,6 +108,15 @@ const FRAGMENTS: &[&str] = &[
     "auth",
     "cookie",
     "bearer",
+    "sig",
+    "sas",
+    "session",
+    "assertion",
+    "pw",
+    "jwt",
+    "cred",
+    "hmac",
+    "otp",
 ];
 
 /// Whether a parameter, field or header called `name` holds a secret.
@@ -258,6 +281,21 @@ mod tests {
             "Cookie",
             "secretAccessKey",
             "token",
+            "sig",
+            "signature",
+            "sas",
+            "session",
+            "sessionid",
+            "session_id",
+            "SessionToken",
+            "client_assertion",
+            "pw",
+            "Set-Cookie",
+            "JWT",
+            "creds",
+            "hmac_secret_value",
+            "hmac",
+            "otp",
         ] {
             assert!(is_secret_name(name), "{name}");
         }
@@ -275,6 +313,12 @@ mod tests {
             "extra_headers",
             "author",
             "stop",
+            "signal",
+            "design",
+            "pwm",
+            "credit",
+            "passthrough",
+            "hotplug",
             "",
         ] {
             assert!(!is_secret_name(name), "{name}");

@@ -1,9 +1,11 @@
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from _servers.openai_stub import ErrorReply, OpenAIStub, Reply
+from _servers.openai_stub import ErrorReply, OpenAIStub, RawReply, Reply
 
+from rigging._redact import MASK
 from rigging.error import GenerationError, ProcessingError
 from rigging.generator import GenerateParams
 from rigging.generator.http import HTTPGenerator
@@ -129,3 +131,23 @@ async def test_response_transform_failure_names_step(server: OpenAIStub) -> None
     gen.spec.response.transforms[0].pattern = "$.nothing"
     with pytest.raises(ProcessingError, match=r"response\.transforms\[0\] \(jsonpath\) failed"):
         await gen.generate_texts(["x"], [GenerateParams()])
+
+
+async def test_secret_response_headers_are_masked_by_name(
+    server: OpenAIStub, tmp_path: Path
+) -> None:
+    cookie, token = "sessCOOKIE-99887766", "srvTOKEN-5544"
+    reply = {"choices": [{"message": {"content": "hi"}}]}
+    headers = {"Set-Cookie": f"session={cookie}; HttpOnly", "X-Auth-Token": token, "X-Req": "abc"}
+    server.script(*[RawReply(reply, headers=headers)] * 2)
+    gen = _gen(server)
+    [result] = await gen.generate_messages([[Message("user", "q")]], [GenerateParams()])
+    assert result.extra["headers"]["set-cookie"] == MASK
+    assert result.extra["headers"]["x-auth-token"] == MASK
+    assert result.extra["headers"]["x-req"] == "abc"
+    cached = gen.with_cache(tmp_path / "cache.db", force=True)
+    chat = await cached.chat("q").run()
+    stored = (tmp_path / "cache.db").read_bytes()
+    for text in (json.dumps(result.extra), chat.model_dump_json(), stored.decode("latin-1")):
+        assert cookie not in text
+        assert token not in text

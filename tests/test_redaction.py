@@ -3,6 +3,7 @@ generators and chats, logs, spans and error messages (a 401 that echoes the key 
 
 from __future__ import annotations
 
+import builtins
 import json
 import logging
 import subprocess
@@ -337,3 +338,287 @@ def test_literal_secrets_in_an_http_spec() -> None:
     assert "Bearer {{ api_key }}" in dumped_spec  # templates are kept: they hold no secret
     assert gen.spec is not None
     assert gen.spec.request.headers["X-Api-Key"] == "LITERAL-hdr-secret-55"  # still sent
+
+
+QUERY_KEY = "AIzaQUERYsecret-0001"
+SAS_SIG = "sv%2Bsig-SAS-0002"
+DSN_PASSWORD = "DSNpw-0003-abcdef"
+
+
+def test_secrets_in_url_query_strings() -> None:
+    from rigging.generator.testing import ScriptedGenerator
+
+    gen = get_generator(
+        "litellm!gemini/gemini-pro,api_base=https://generativelanguage.googleapis.com/v1"
+        f"?alt=sse&key={QUERY_KEY}"
+    )
+    params = GenerateParams(
+        api_base=f"https://acct.blob.core.windows.net/c?sv=2022&sig={SAS_SIG}&se=1",
+        extra={"database_url": f"postgres://db/x?password={DSN_PASSWORD}&sslmode=require"},
+    )
+    scripted = ScriptedGenerator(responses=["ok"], params=params)
+    chat = rg.Chat([rg.Message("user", "hi")], generator=scripted, params=params)
+    secrets = [QUERY_KEY, SAS_SIG, DSN_PASSWORD]
+    surfaces = {
+        "identifier": gen.to_identifier(),
+        "repr": repr(gen),
+        "model_dump_json": gen.model_dump_json(),
+        "scripted identifier": scripted.to_identifier(),
+        "params repr": repr(params),
+        "chat dump": chat.model_dump_json(),
+        "error text": rg._redact.redact_known(f"GET /v1?key={QUERY_KEY} failed"),
+    }
+    for where, text in surfaces.items():
+        for secret in secrets:
+            assert secret not in text, f"{secret} leaked through {where}: {text}"
+    # Identifiers leave the secret pair out and keep the rest of the URL.
+    assert "api_base=https://generativelanguage.googleapis.com/v1?alt=sse," in (
+        surfaces["identifier"] + ","
+    )
+    assert "?sv=2022&se=1" in surfaces["scripted identifier"]
+    assert f"key={MASK}" in surfaces["repr"]
+    assert "sslmode=require" in surfaces["params repr"]
+    # The values are known secrets (raw and decoded), and the request still gets them.
+    assert {QUERY_KEY, SAS_SIG, "sv+sig-SAS-0002", DSN_PASSWORD} <= rg._redact.known_secrets()
+    assert QUERY_KEY in gen.params.to_dict()["api_base"]
+    assert (
+        rg._redact.mask_urls("https://h/p?a=1&api_key=zz12#f x")
+        == "https://h/p?a=1&api_key=***#f x"
+    )
+    assert rg._redact.mask_urls("https://h/p?key=zz12;b=2", "") == "https://h/p?b=2"
+    assert rg._redact.mask_urls("what? token=1") == "what? token=1"
+
+
+def test_more_secret_names() -> None:
+    for name in ["sig", "signature", "sas", "session", "sessionid", "session_id"]:
+        assert is_secret_name(name), name
+    for name in ["client_assertion", "pw", "Set-Cookie", "JWT", "creds", "hmac", "otp"]:
+        assert is_secret_name(name), name
+    for name in ["signal", "design", "pwm", "credit", "passthrough", "hotplug"]:
+        assert not is_secret_name(name), name
+
+
+TRUNCATED_KEY = "sk-proj-TRUNCATEDKEY-0123456789abcdefghij"
+
+
+def _cut_key_message() -> str:
+    """A provider message whose echoed key straddles the `MAX_DETAIL` cut."""
+    from rigging.generator._remote import MAX_DETAIL
+
+    return "x" * (MAX_DETAIL - 15) + " key=" + TRUNCATED_KEY
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_key_cut_by_truncation_does_not_leak(server: OpenAIStub) -> None:
+    from rigging.generator._remote import clip_detail
+    from rigging.generator.litellm_ import _next_chunk
+
+    gen = LiteLLMGenerator(
+        model="openai/stub",
+        api_key=TRUNCATED_KEY,
+        params=GenerateParams(api_base=server.base_url),
+        max_retries=0,
+    )
+    spaced = "pass  phrase\twith\nspaces-1234"  # joining its white space would hide it
+    assert clip_detail(f"bad {spaced}", lambda t: t.replace(spaced, MASK)) == f"bad {MASK}"
+    server.script(ErrorReply(401, message=_cut_key_message()))
+    with pytest.raises(GenerationError) as info:
+        await gen.generate_messages([[rg.Message("user", "x")]], [GenerateParams()])
+    text = "".join(traceback.format_exception(info.value))
+    assert TRUNCATED_KEY[:10] not in text, text
+
+    class Broken:
+        async def __anext__(self) -> Any:
+            raise RuntimeError(_cut_key_message())
+
+    with pytest.raises(GenerationError) as stream_info:
+        await _next_chunk(Broken(), gen.model, 3, gen._request_redactor(None))
+    assert TRUNCATED_KEY[:10] not in "".join(traceback.format_exception(stream_info.value))
+    assert "broke after 3 chunk(s)" in str(stream_info.value)
+
+
+@pytest.mark.asyncio
+async def test_a_failed_chat_dumps_its_error_redacted() -> None:
+    from collections.abc import Sequence
+
+    from rigging.generator import GeneratedMessage, GeneratedText, Generator
+
+    key, param_secret = "sk-chatERR-KEY-5566", "ParamSecret-7788"
+
+    class Failing(Generator):
+        async def generate_messages(
+            self, messages: Sequence[Sequence[rg.Message]], params: Sequence[GenerateParams]
+        ) -> Sequence[GeneratedMessage]:
+            raise RuntimeError(f"upstream said: invalid key {self.api_key} / {param_secret}")
+
+        async def generate_texts(
+            self, texts: Sequence[str], params: Sequence[GenerateParams]
+        ) -> Sequence[GeneratedText]:
+            raise RuntimeError(f"upstream said: invalid key {self.api_key} / {param_secret}")
+
+    gen = Failing(model="m", api_key=key, params=GenerateParams(extra={"x_token": param_secret}))
+    chat = await gen.chat("x").catch(Exception, on_failed="include").run()
+    completion = await gen.complete("x").catch(Exception, on_failed="include").run()
+    assert chat.failed
+    assert completion.failed
+    dumps = {
+        "chat json": chat.model_dump_json(),
+        "completion json": completion.model_dump_json(),
+        "flatten": json.dumps(rg.data.flatten_chats([chat]), default=str),
+        "to_df": chat.to_df().to_json(date_format="iso"),
+    }
+    for where, text in dumps.items():
+        assert key not in text, where
+        assert param_secret not in text, where
+        assert "upstream said: invalid key ***" in text, where
+    assert rg.Chat.model_validate_json(dumps["chat json"]) == chat  # compared redacted
+
+
+def test_chat_and_completion_validation_errors_do_not_repeat_inputs() -> None:
+    key = "sk-VALID-ERR-1357"
+    cases: list[tuple[type[rg.Chat] | type[rg.Completion], dict[str, Any]]] = [
+        (rg.Chat, {"messages": [], "generator_id": f"no-such-provider!m,api_key={key}"}),
+        (rg.Chat, {"messages": [{"role": "bogus", "content": key}]}),
+        (
+            rg.Completion,
+            {"text": "t", "generated": 5, "generator_id": f"no-such-provider!m,api_key={key}"},
+        ),
+    ]
+    for cls, data in cases:
+        with pytest.raises(ValidationError) as info:
+            cls.model_validate_json(json.dumps(data))
+        assert key[-8:] not in str(info.value), str(info.value)
+
+
+def test_headers_as_lists_of_pairs_and_other_containers() -> None:
+    from rigging.generator.testing import ScriptedGenerator
+
+    tokens = {
+        "pairs": "HLtok-0003-abcdef",
+        "json array": "JAtok-0011-abcdef",
+        "python repr": "PRtok-0005-abcdef",
+        "trailing comma": "BJtok-0004-abcdef",
+    }
+    extra = {
+        "extra_headers": [("Authorization", "Bearer " + tokens["pairs"]), ("Accept", "a/b")],
+        "headers2": '[["X-Api-Key", "' + tokens["json array"] + '"]]',
+        "headers3": "{'Authorization': 'Bearer " + tokens["python repr"] + "'}",
+        "headers4": '{"Authorization": "Bearer ' + tokens["trailing comma"] + '",}',
+    }
+    params = GenerateParams(extra=extra)
+    gen = ScriptedGenerator(responses=["ok"], params=params)
+    chat = rg.Chat([rg.Message("user", "hi")], generator=gen, params=params)
+    surfaces = {
+        "repr": repr(gen),
+        "identifier": gen.to_identifier(),
+        "dump": gen.model_dump_json(),
+        "params repr": repr(params),
+        "chat dump": chat.model_dump_json(),
+    }
+    for where, text in surfaces.items():
+        for kind, token in tokens.items():
+            assert token not in text, f"{kind} leaked through {where}: {text}"
+    assert "a/b" in surfaces["identifier"]  # other headers are kept
+    assert redact_value([("Authorization", "x"), ("Accept", "y")]) == [
+        ("Authorization", MASK),
+        ("Accept", "y"),
+    ]
+    assert redact_value('[["X-Api-Key", "k"]]', drop=True) == "[]"
+    assert set(tokens.values()) <= set(secret_values(extra))
+    assert params.to_dict()["extra_headers"][0][1] == "Bearer " + tokens["pairs"]  # still sent
+    # Text nested too deeply is no container (and no crash).
+    deep = "[" * 5000 + "]" * 5000
+    assert redact_value(deep) == deep
+    assert redact_value("{" * 5000) == "{" * 5000
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_secrets_of_one_request_are_redacted(server: OpenAIStub) -> None:
+    gen = LiteLLMGenerator(
+        model="openai/stub",
+        api_key="sk-gen-own-1234",
+        params=GenerateParams(api_base=server.base_url),
+        max_retries=0,
+    )
+    secret = "reqLevelSecret-9876"
+    requests = {
+        "extra": GenerateParams(extra={"aws_secret_access_key": secret}),
+        "header": GenerateParams(extra={"extra_headers": {"Authorization": "Bearer " + secret}}),
+        "header pairs": GenerateParams(extra={"extra_headers": [("X-Api-Key", secret)]}),
+    }
+    for where, params in requests.items():
+        server.script(ErrorReply(400, message=f"unknown value: {secret}"))
+        with pytest.raises(GenerationError) as info:
+            await gen.generate_messages([[rg.Message("user", "x")]], [params])
+        text = "".join(traceback.format_exception(info.value))
+        assert secret not in text, where
+        assert "unknown value: ***" in text, where
+    streamed = "reqStreamSecret-5432"
+    server.script(ErrorReply(400, message=f"bad {streamed}"))
+    with pytest.raises(GenerationError) as stream_info:
+        async for _ in gen.stream_messages(
+            [rg.Message("user", "x")], GenerateParams(extra={"API_KEY": streamed})
+        ):
+            pass
+    assert streamed not in "".join(traceback.format_exception(stream_info.value))
+    # Params given to a pipeline: the failed chat's dump and later logs/spans scrub them.
+    piped = "reqPipeSecret-1357"
+    server.script(ErrorReply(401, message=f"bad key {piped}"))
+    chat = (
+        await gen.chat("x")
+        .with_(extra={"API_KEY": piped})
+        .catch(Exception, on_failed="include")
+        .run()
+    )
+    assert chat.failed
+    assert piped not in chat.model_dump_json()
+    assert piped in rg._redact.known_secrets()
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_key_from_the_environment_is_redacted(
+    server: OpenAIStub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env_key = "sk-EnvKey-ZYXWVU-2468"
+    monkeypatch.setenv("OPENAI_API_KEY", env_key)
+    monkeypatch.setenv("RIGGING_TEST_DISABLE_AUTH", "disabled")  # a word, not a key
+    gen = LiteLLMGenerator(
+        model="openai/stub", params=GenerateParams(api_base=server.base_url), max_retries=0
+    )
+    server.script(ErrorReply(401, message=f"Incorrect API key provided: {env_key}"))
+    with pytest.raises(GenerationError) as info:
+        await gen.generate_messages([[rg.Message("user", "x")]], [GenerateParams()])
+    assert env_key not in "".join(traceback.format_exception(info.value))
+    assert server.requests[-1].headers.get("authorization") == f"Bearer {env_key}"  # still sent
+    server.script(ErrorReply(401, message=f"Incorrect API key provided: {env_key}"))
+    chat = await gen.chat("x").catch(Exception, on_failed="include").run()
+    assert env_key not in chat.model_dump_json()
+    assert "disabled" not in rg._redact.environment_secrets()
+
+
+def test_redact_exception_follows_every_link_and_container() -> None:
+    key = "sk-exc-KEY-8642"
+
+    def scrub(text: str) -> str:
+        return text.replace(key, MASK)
+
+    payload = {"detail": f"echo {key}", "items": [key, 3]}
+    inner = ValueError(payload)
+    context = KeyError(f"context {key}")
+    cause = RuntimeError(f"cause {key}")
+    group_type = getattr(builtins, "ExceptionGroup", None)  # 3.11+
+    if group_type is not None:
+        group: BaseException = group_type("many", [inner, TypeError(f"member {key}")])
+    else:  # no groups before 3.11: the members are reached as a context chain
+        group = TypeError(f"member {key}")
+        group.__context__ = inner
+    top = RuntimeError(f"top {key}")
+    top.__cause__ = cause
+    cause.__context__ = context  # reached through the cause
+    top.__context__ = group  # a context beside a cause is followed too
+    top.body = {"message": key}  # type: ignore[attr-defined]
+    assert redact_exception(top, scrub) is top
+    text = "".join(traceback.format_exception(top)) + repr(vars(top))
+    assert key not in text, text
+    assert "detail': 'echo ***'" in repr(inner)
+    assert payload == {"detail": f"echo {key}", "items": [key, 3]}  # the caller's dict kept

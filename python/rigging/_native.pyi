@@ -822,11 +822,12 @@ def is_secret_name(name: str) -> bool:
 
     The name is split into words (at anything but letters and digits, and at lower-to-upper
     case changes). It holds a secret when a word is `key`, `keys`, `token`, `secret(s)`,
-    `password`, `passwd`, `passphrase`, `pwd`, `credential(s)`, `authorization`, `auth`,
-    `cookie` or `bearer`; ends with `key`, `token`, `secret`, `password`, `passwd` or
-    `credential(s)`; or starts with `secret`, `password`, `passwd`, `credential` or
-    `authoriz`. `token` followed by `id`, `type`, `count`, `limit` or `len(gth)` is not
-    (`pad_token_id`), nor are `max_tokens` or `tokenizer`.
+    `password`, `passwd`, `passphrase`, `pwd`, `pw`, `credential(s)`, `cred(s)`,
+    `authorization`, `auth`, `cookie`, `bearer`, `sig`, `signature(s)`, `sas`, `session`,
+    `sessionid`, `assertion`, `jwt`, `hmac` or `otp`; ends with `key`, `token`, `secret`,
+    `password`, `passwd` or `credential(s)`; or starts with `secret`, `password`, `passwd`,
+    `credential` or `authoriz`. `token` followed by `id`, `type`, `count`, `limit` or
+    `len(gth)` is not (`pad_token_id`), nor are `max_tokens` or `tokenizer`.
     """
 
 def mask_userinfo(text: str, mask: str = "***") -> str:

@@ -5,7 +5,8 @@ What is a secret (the rule lives in the Rust core, `rigging._native.is_secret_na
 - the value of any parameter, field, dict key or header whose *name* looks like a secret
   (words such as key, token, secret, password, passwd, credential, authorization, cookie;
   ``API_KEY``, ``aws_secret_access_key``, ``azure_ad_token``, ``X-Api-Key``, ``Authorization``);
-- the user-info of URLs (``https://user:PW@host``).
+- the user-info of URLs (``https://user:PW@host``) and the values of their query parameters
+  with secret names (``?key=...``, ``&sig=...``).
 
 How it is kept out:
 
@@ -20,10 +21,15 @@ the generator (logs, spans) can still scrub them (`redact_known`).
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import functools
 import json
 import logging
+import os
+import re
 import threading
+import urllib.parse
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -37,9 +43,11 @@ __all__ = [
     "MIN_SECRET_LENGTH",
     "REVEAL",
     "RedactFilter",
+    "environment_secrets",
     "is_secret_name",
     "known_secrets",
     "mask_urls",
+    "query_secrets",
     "redact_dump",
     "redact_exception",
     "redact_known",
@@ -47,6 +55,7 @@ __all__ = [
     "redact_text",
     "redact_value",
     "remember",
+    "remember_params",
     "reveals",
     "secret_values",
 ]
@@ -102,8 +111,72 @@ def is_secret_name(name: str) -> bool:
     return bool(_native.is_secret_name(name))
 
 
+_QUERY = re.compile(r"\?[^\s#\"'<>\\`]+")
+"""A URL query string: from ``?`` to a fragment, white space, a quote or a backslash."""
+_QUERY_PAIR = re.compile(r"([^&;=]*)=(.*)", re.DOTALL)
+
+
+def _query_pairs(query: str) -> list[str]:
+    """The ``name=value`` pairs and separators (``&``, ``;``) of a query string, in order."""
+    return re.split(r"([&;])", query)
+
+
+def _secret_query_pair(pair: str) -> tuple[str, str] | None:
+    """``(name, value)`` when the query pair `pair` holds a secret (by its name)."""
+    match = _QUERY_PAIR.fullmatch(pair)
+    if match is None or not match.group(2) or _is_template(match.group(2)):
+        return None  # "?key={{ api_key }}" names a secret, holds none
+    name = urllib.parse.unquote_plus(match.group(1))
+    return (match.group(1), match.group(2)) if is_secret_name(name) else None
+
+
+def _mask_query(query: str, mask: str) -> str:
+    """A query string (``?a=1&key=...``) with secret-named values masked (dropped if empty)."""
+    parts = _query_pairs(query[1:])
+    kept: list[str] = []
+    changed = False
+    for index in range(0, len(parts), 2):
+        pair = parts[index]
+        secret = _secret_query_pair(pair)
+        if secret is not None:
+            changed = True
+            if not mask:
+                continue
+            pair = f"{secret[0]}={mask}"
+        if kept:
+            kept.append(parts[index - 1])
+        kept.append(pair)
+    if not changed:
+        return query
+    rest = "".join(kept)
+    return f"?{rest}" if rest else ""
+
+
+def query_secrets(text: str) -> list[str]:
+    """The values of secret-named query parameters of the URLs in `text` (raw and decoded)."""
+    out: list[str] = []
+    if "?" not in text or "=" not in text:
+        return out
+    for query in _QUERY.findall(text):
+        for pair in _query_pairs(query[1:])[::2]:
+            secret = _secret_query_pair(pair)
+            if secret is not None:
+                out.append(secret[1])
+                decoded = urllib.parse.unquote_plus(secret[1])
+                if decoded != secret[1]:
+                    out.append(decoded)
+    return out
+
+
 def mask_urls(text: str, mask: str = MASK) -> str:
-    """`text` with the user-info of every URL replaced by `mask` (removed when empty)."""
+    """`text` with the secrets of every URL replaced by `mask` (removed when empty).
+
+    The user-info (``https://user:PW@host``) and the values of query parameters with secret
+    names (``?key=...``, ``&sig=...``, ``?password=...``) are the secrets of a URL; with an
+    empty `mask` the user-info and the secret ``name=value`` pairs are left out.
+    """
+    if "?" in text and "=" in text:
+        text = _QUERY.sub(lambda m: _mask_query(m.group(0), mask), text)
     if "://" not in text:
         return text
     if has_surrogates(text):  # the native side reads U+FFFD there; keep the originals
@@ -159,27 +232,92 @@ def remember(secrets: Iterable[str]) -> None:
         _known_sorted = tuple(sorted(_known, key=len, reverse=True))
 
 
+def remember_params(params: Iterable[BaseModel]) -> None:
+    """Remember the secret values of request params (values under secret names, headers...).
+
+    A request's own secrets (``with_(extra={"api_key": ...})``) are then scrubbed from the
+    logs, spans and errors of the run, as the generator's are.
+    """
+    for unique in {id(p): p for p in params}.values():
+        remember(secret_values(dict(unique.__dict__)))
+
+
+_MIN_ENV_SECRET = 8
+"""Shorter environment values are not taken for keys (``DISABLE_AUTH=false``)."""
+
+
+def environment_secrets() -> list[str]:
+    """The values of environment variables under secret names that look like keys.
+
+    ``OPENAI_API_KEY``, ``AZURE_AD_TOKEN``...: values of at least `_MIN_ENV_SECRET`
+    characters that are not a plain word (``DISABLE_AUTH=disabled`` is no key).
+
+    Returns:
+        The values.
+    """
+    return [
+        value
+        for name, value in os.environ.items()
+        if len(value) >= _MIN_ENV_SECRET and not value.isalpha() and is_secret_name(name)
+    ]
+
+
 def known_secrets() -> frozenset[str]:
     """The secret values remembered so far."""
     return frozenset(_known)
 
 
-def _json_object(text: str) -> dict[str, Any] | None:
+_MAX_PARSED = 100_000
+"""Longest text searched for a header container as JSON."""
+_MAX_LITERAL = 10_000
+"""Longest text read as a Python literal (a header container's ``repr``)."""
+
+
+def _container(text: str) -> dict[Any, Any] | list[Any] | None:
+    """The dict or list a string spells as JSON or as a Python literal, or None.
+
+    Header containers arrive as text too (``'{"Authorization": ...}'``, a JSON array of
+    pairs, a ``repr`` of a dict, JSON with a trailing comma).
+    """
     stripped = text.strip()
-    if not (stripped.startswith("{") and stripped.endswith("}")):
+    if len(stripped) > _MAX_PARSED or not (
+        (stripped.startswith("{") and stripped.endswith("}"))
+        or (stripped.startswith("[") and stripped.endswith("]"))
+    ):
         return None
+    value: Any
     try:
         value = json.loads(stripped)
-    except ValueError:
+    except RecursionError:  # nested too deeply to be a header container
         return None
-    return value if isinstance(value, dict) else None
+    except ValueError:
+        if len(stripped) > _MAX_LITERAL:
+            return None
+        try:
+            value = ast.literal_eval(stripped)
+        except Exception:  # any malformed or too deeply nested text is no container
+            return None
+    if isinstance(value, tuple):
+        value = list(value)
+    return value if isinstance(value, dict | list) else None
+
+
+def _secret_pair(item: Any) -> bool:
+    """Whether `item` is a ``(name, value)`` pair under a secret name (a header in a list)."""
+    return (
+        isinstance(item, list | tuple)
+        and len(item) == 2
+        and isinstance(item[0], str)
+        and is_secret_name(item[0])
+    )
 
 
 def redact_value(value: Any, *, drop: bool = False) -> Any:
     """A copy of `value` with its secrets masked (or, with `drop`, left out).
 
-    Dict entries under a secret name are masked (dropped); strings have URL user-info masked
-    (removed); a string holding a JSON object (``extra_headers='{"Authorization": ...}'``) is
+    Dict entries and ``(name, value)`` pairs in lists under a secret name are masked
+    (dropped); strings have URL secrets masked (removed); a string holding a container
+    (``extra_headers='{"Authorization": ...}'``, a JSON array of pairs, a Python literal) is
     redacted inside. Lists, tuples and nested dicts are walked; other values are kept.
 
     Args:
@@ -190,11 +328,11 @@ def redact_value(value: Any, *, drop: bool = False) -> Any:
         The redacted copy.
     """
     if isinstance(value, str):
-        inner = _json_object(value)
+        inner = _container(value) if value[:1] in "{[" or value[:1].isspace() else None
         if inner is not None:
             redacted = redact_value(inner, drop=drop)
             if redacted != inner:
-                return json.dumps(redacted, separators=(",", ":"))
+                return json.dumps(redacted, separators=(",", ":"), default=str)
         return mask_urls(value, "" if drop else MASK)
     if isinstance(value, dict):
         out = {}
@@ -206,7 +344,14 @@ def redact_value(value: Any, *, drop: bool = False) -> Any:
                 out[key] = redact_value(item, drop=drop)
         return out
     if isinstance(value, list | tuple):
-        return type(value)(redact_value(v, drop=drop) for v in value)
+        items: list[Any] = []
+        for item in value:
+            if _secret_pair(item):
+                if not drop:
+                    items.append(type(item)((item[0], MASK)))
+            else:
+                items.append(redact_value(item, drop=drop))
+        return type(value)(items)
     return value
 
 
@@ -221,7 +366,8 @@ def _secrets_in(value: Any, secret: bool, out: list[str]) -> None:
             out.extend(value.split()[1:])  # "Bearer sk-..." echoed as "sk-..."
         out.extend(_native.userinfo_of(value))
         out.extend(info.partition(":")[2] for info in _native.userinfo_of(value))
-        inner = _json_object(value) if "{" in value else None
+        out.extend(query_secrets(value))
+        inner = _container(value) if "{" in value or "[" in value else None
         if inner is not None:
             _secrets_in(inner, secret, out)
     elif isinstance(value, dict):
@@ -231,7 +377,10 @@ def _secrets_in(value: Any, secret: bool, out: list[str]) -> None:
             _secrets_in(item, secret or (isinstance(key, str) and is_secret_name(key)), out)
     elif isinstance(value, list | tuple | set | frozenset):
         for item in value:
-            _secrets_in(item, secret, out)
+            if _secret_pair(item):  # [("Authorization", "Bearer ...")]
+                _secrets_in(item[1], True, out)
+            else:
+                _secrets_in(item, secret, out)
     elif isinstance(value, BaseModel):  # nested params or settings: their fields by name
         _secrets_in(dict(value.__dict__), secret, out)
     elif secret and isinstance(value, int | float) and not isinstance(value, bool):
@@ -253,11 +402,39 @@ def secret_values(value: Any) -> list[str]:
     return [s for s in dict.fromkeys(out) if len(s) >= MIN_SECRET_LENGTH]
 
 
-def redact_exception(exc: BaseException, redact: Callable[[str], str]) -> BaseException:
-    """Scrub an exception's text in place: its args and every str attribute (``message``...).
+def _redact_texts(value: Any, redact: Callable[[str], str], depth: int = 0) -> Any:
+    """`value` with every str in it redacted; containers are copied, never changed."""
+    if isinstance(value, str):
+        return redact(value)
+    if depth > 20:  # deeper than any error payload: leave it
+        return value
+    if isinstance(value, dict):
+        return {k: _redact_texts(v, redact, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        items = [_redact_texts(v, redact, depth + 1) for v in value]
+        if all(a is b for a, b in zip(items, value, strict=True)):
+            return value
+        return items if isinstance(value, list) else tuple(items)
+    return value
 
-    For errors raised with text a provider sent back (a 400/401 that echoes the key). Its
-    cause and context chain are scrubbed too.
+
+def _linked(exc: BaseException) -> list[BaseException]:
+    """The exceptions `exc` leads to: its cause, its context and a group's members."""
+    linked = [e for e in (exc.__cause__, exc.__context__) if e is not None]
+    members = getattr(exc, "exceptions", None)  # an exception group (3.11+ or the backport)
+    if isinstance(members, tuple | list):
+        linked.extend(e for e in members if isinstance(e, BaseException))
+    return linked
+
+
+def redact_exception(exc: BaseException, redact: Callable[[str], str]) -> BaseException:
+    """Scrub an exception's text in place: its args and its attributes (``message``...).
+
+    For errors raised with text a provider sent back (a 400/401 that echoes the key), and
+    for errors leaving a span. Strs are redacted wherever they sit in the args and
+    attributes (in dicts, lists and tuples too: those are replaced by redacted copies, the
+    objects the caller holds are not changed). Its cause, its context and, for an exception
+    group, its members are scrubbed too, and theirs in turn.
 
     Args:
         exc: The exception.
@@ -267,17 +444,26 @@ def redact_exception(exc: BaseException, redact: Callable[[str], str]) -> BaseEx
         The same exception.
     """
     seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
+    pending: list[BaseException] = [exc]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
         seen.add(id(current))
+        pending.extend(_linked(current))
         try:
-            current.args = tuple(redact(a) if isinstance(a, str) else a for a in current.args)
-            for name, value in list(vars(current).items()):
-                if isinstance(value, str):
-                    setattr(current, name, redact(value))
-        except (AttributeError, TypeError):  # read-only attributes: leave them
+            args = _redact_texts(current.args, redact)
+            if args is not current.args:
+                current.args = args
+        except (AttributeError, TypeError):  # read-only args: leave them
             pass
-        current = current.__cause__ or current.__context__
+        for name, value in list(getattr(current, "__dict__", {}).items()):
+            if name.startswith("__"):
+                continue
+            redacted = _redact_texts(value, redact)
+            if redacted is not value and redacted != value:
+                with contextlib.suppress(AttributeError, TypeError):  # read-only: leave them
+                    setattr(current, name, redacted)
     return exc
 
 

@@ -76,9 +76,15 @@ class Connection:
         await self.writer.drain()
         return True
 
-    async def send_raw(self, status: int, body: bytes, content_type: str) -> bool:
+    async def send_raw(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> bool:
         """Write a whole response with `body` as it is; True (the connection stays usable)."""
-        head = {"content-type": content_type, "content-length": str(len(body))}
+        head = {"content-type": content_type, "content-length": str(len(body)), **(headers or {})}
         self.mark_finished()
         self.writer.write(_head(status, head) + body)
         await self.writer.drain()

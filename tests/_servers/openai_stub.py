@@ -168,6 +168,7 @@ class RawReply:
     status: int = 200
     content_type: str = "application/json"
     delay: float = 0.0
+    headers: Mapping[str, str] | None = None
 
     def payload(self) -> bytes:
         if isinstance(self.body, bytes):
@@ -416,7 +417,9 @@ class OpenAIStub:
         if isinstance(action, ErrorReply):
             return await _send_error(conn, action)
         if isinstance(action, RawReply):
-            return await conn.send_raw(action.status, action.payload(), action.content_type)
+            return await conn.send_raw(
+                action.status, action.payload(), action.content_type, action.headers
+            )
         if isinstance(action, ResetMidBody):
             return await conn.send_partial(
                 json.dumps(

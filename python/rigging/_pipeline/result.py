@@ -10,6 +10,7 @@ import typing as t
 
 from pydantic import BaseModel, ConfigDict, computed_field, field_serializer, model_validator
 
+from rigging._redact import known_secrets, redact_text, secret_values
 from rigging._surrogates import dump_json
 from rigging.error import RestoredError
 from rigging.generator import get_generator
@@ -23,7 +24,7 @@ __all__ = ["RunResult"]
 class RunResult(BaseModel):
     """Base of `Chat` and `Completion` (declares no fields of its own)."""
 
-    model_config = ConfigDict(defer_build=True)
+    model_config = ConfigDict(defer_build=True, hide_input_in_errors=True)
 
     _EQ_FIELDS: t.ClassVar[tuple[str, ...]] = ()
     """Fields compared by ``==`` besides the error text and `generator_id`."""
@@ -66,7 +67,24 @@ class RunResult(BaseModel):
 
     @field_serializer("error", when_used="json", check_fields=False)
     def _error_text(self, error: Exception | None) -> str | None:
-        return None if error is None else str(error)
+        return None if error is None else self._redacted_error(error)
+
+    def _redacted_error(self, error: BaseException) -> str:
+        """The text of `error` without the secrets of the generator, the params or the process.
+
+        An error raised during a run may repeat a key (a provider's echo, a custom
+        generator's message); the dumped chat must not.
+        """
+        secrets = list(known_secrets())
+        if self.generator is not None:
+            secrets.extend(self.generator._secrets())
+        if self.params is not None:
+            secrets.extend(secret_values(dict(self.params.__dict__)))
+        try:
+            text = str(error)
+        except Exception:  # a broken __str__: name the type only
+            return type(error).__name__
+        return redact_text(text, secrets)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -77,7 +95,7 @@ class RunResult(BaseModel):
         return self.generator.to_identifier(self.params)
 
     def _key(self) -> tuple[t.Any, ...]:
-        error = None if self.error is None else str(self.error)
+        error = None if self.error is None else self._redacted_error(self.error)
         return (*(getattr(self, name) for name in self._EQ_FIELDS), error, self.generator_id)
 
     def __eq__(self, other: object) -> bool:

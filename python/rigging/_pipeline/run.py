@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from rigging._native import FanOut
 from rigging._pipeline.state import FailMode, RunState, add_context
+from rigging._redact import remember_params
 from rigging.error import ExhaustedMaxRoundsError, GenerationError, RiggingError
 from rigging.tracing import callback_name, tracer, usage_attributes
 
@@ -177,6 +178,7 @@ async def _generate_round(
     driver = plan.driver
     requests = [driver.request(states[i]) for i in batch]
     params = [states[i].params for i in batch]
+    remember_params(params)  # a request's own secrets are scrubbed like the generator's
     with tracer.span(
         "Generate round {round} ({count} items)", round=round_, count=len(batch)
     ) as span:

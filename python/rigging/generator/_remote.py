@@ -23,6 +23,7 @@ __all__ = [
     "RemoteGenerator",
     "RetryPolicy",
     "cause_of",
+    "clip_detail",
     "gather_all",
     "gather_settled",
     "give_up",
@@ -119,24 +120,49 @@ MAX_DETAIL = 500
 """Most characters of a provider's message kept in an error."""
 
 
-def failure_message(model: str, attempts: int, failure: Failure, hint: str | None = None) -> str:
-    """The text of the `GenerationError` for a request that gave up (not yet redacted).
+def clip_detail(detail: str, redact: Callable[[str], str]) -> str:
+    """A provider's message for an error: redacted, on one line, at most `MAX_DETAIL` long.
+
+    Redaction comes first: a secret cut by the truncation (or whose white space the joining
+    changes) would no longer be found, and its prefix would stay.
+
+    Args:
+        detail: The provider's message.
+        redact: Removes secrets from text.
+
+    Returns:
+        The clipped text ("..." marks a cut).
+    """
+    clipped = " ".join(redact(detail).split())
+    if len(clipped) > MAX_DETAIL:
+        clipped = clipped[:MAX_DETAIL] + "..."
+    return clipped
+
+
+def failure_message(
+    model: str,
+    attempts: int,
+    failure: Failure,
+    hint: str | None = None,
+    redact: Callable[[str], str] = str,
+) -> str:
+    """The text of the `GenerationError` for a request that gave up.
 
     Args:
         model: Model name.
         attempts: Attempts made.
         failure: The last failure.
         hint: What to change, for failures the user must fix (e.g. a missing key).
+        redact: Removes secrets from the provider's message before it is clipped (the
+            whole message still needs redacting).
 
     Returns:
         The message.
     """
     message = f"request to model {model!r} failed after {attempts} attempt(s); "
     message += f"last error: {failure.reason}"
-    detail = " ".join(failure.detail.split())
+    detail = clip_detail(failure.detail, redact)
     if detail:
-        if len(detail) > MAX_DETAIL:
-            detail = detail[:MAX_DETAIL] + "..."
         message += f": {detail}"
     if hint:
         message += f" ({hint})"
@@ -216,7 +242,7 @@ def give_up(
     Returns:
         The error (not raised).
     """
-    message = redact(failure_message(model, attempts, failure, hint))
+    message = redact(failure_message(model, attempts, failure, hint, redact))
     return GenerationError(
         message, model=model, status=failure.status, attempts=attempts, auth=failure.auth
     )
@@ -385,8 +411,13 @@ class RemoteGenerator(Generator):
         self,
         attempt: Callable[[], Awaitable[T]],
         classify: Callable[[Exception], Failure | None],
+        redact: Callable[[str], str] | None = None,
     ) -> T:
-        """Run one request: wrapped by `wrap`, inside a connection slot, with retries."""
+        """Run one request: wrapped by `wrap`, inside a connection slot, with retries.
+
+        `redact` scrubs error text (default: the generator's `_redact`); pass the request's
+        `_request_redactor` so secrets of its params are removed too.
+        """
         wrapped = self._wrapped(attempt)
 
         async def one() -> T:
@@ -398,6 +429,6 @@ class RemoteGenerator(Generator):
             policy=self._policy(),
             classify=classify,
             model=self.model,
-            redact=self._redact,
+            redact=self._redact if redact is None else redact,
             hint=self._hint,
         )

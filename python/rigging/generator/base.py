@@ -236,6 +236,28 @@ class Generator(BaseModel):
         remember(secrets)
         return redact_text(text, secrets)
 
+    def _request_secrets(self, params: GenerateParams | None) -> list[str]:
+        """The secret values one request adds to the generator's own.
+
+        Those of its params (values under secret names in ``extra``, header values, URL
+        secrets); subclasses add what else the request sends (e.g. keys read from the
+        environment).
+        """
+        return [] if params is None else secret_values(dict(params.__dict__))
+
+    def _request_redactor(self, params: GenerateParams | None) -> Callable[[str], str]:
+        """`_redact` for one request: also removes the secrets of its `params`.
+
+        The request's secrets are remembered too, so logs and spans scrub them.
+        """
+        secrets = [*self._secrets(), *self._request_secrets(params)]
+        remember(secrets)
+
+        def redact(text: str) -> str:
+            return redact_text(text, secrets)
+
+        return redact
+
     def chat(
         self, messages: MessageInput | None = None, params: GenerateParams | None = None
     ) -> ChatPipeline:

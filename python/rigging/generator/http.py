@@ -17,6 +17,7 @@ import httpx
 from pydantic import ConfigDict, field_serializer, field_validator
 
 from rigging._exports import public_dir as _public_dir
+from rigging._redact import MASK, is_secret_name
 from rigging.error import ProcessingError
 from rigging.generator._http_spec import (
     HTTPSpec,
@@ -143,6 +144,7 @@ class HTTPGenerator(RemoteGenerator):
         if spec is None:
             raise ProcessingError("HTTPGenerator has no spec; set `spec` before generating")
         ctx = self._context(messages, params)
+        redact = self._request_redactor(params)
         url, headers = spec.make_url(ctx), spec.make_headers(ctx)
         body = spec.make_request_body(ctx)
         valid = spec.response.valid_status_codes if spec.response else None
@@ -160,20 +162,20 @@ class HTTPGenerator(RemoteGenerator):
             if status in _AUTH_STATUSES:
                 raise _StatusError(response, retryable=False)
             if valid is not None:
-                raise ProcessingError(
-                    self._redact(f"received invalid status code {status} for {url}")
-                )
+                raise ProcessingError(redact(f"received invalid status code {status} for {url}"))
             return response
 
-        response = await self._call(attempt, _classify)
+        response = await self._call(attempt, _classify, redact)
         content = spec.parse_response_body(response.text)
         return GeneratedMessage(
             message=Message(role="assistant", content=content),
             stop_reason="stop",
             extra={
                 "status_code": response.status_code,
-                "url": self._redact(url),
-                "headers": {k: self._redact(v) for k, v in response.headers.items()},
+                "url": redact(url),
+                "headers": {
+                    k: MASK if is_secret_name(k) else redact(v) for k, v in response.headers.items()
+                },
             },
         )
 

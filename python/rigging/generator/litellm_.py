@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any, ClassVar
 
 from rigging._exports import public_dir as _public_dir
+from rigging._redact import environment_secrets
 from rigging.error import GenerationError
 from rigging.generator._litellm_errors import (
     check_message,
@@ -27,10 +28,10 @@ from rigging.generator._litellm_errors import (
     provider_message,
 )
 from rigging.generator._remote import (
-    MAX_DETAIL,
     Failure,
     RemoteGenerator,
     cause_of,
+    clip_detail,
     gather_all,
     gather_settled,
     with_retries,
@@ -280,6 +281,15 @@ class LiteLLMGenerator(RemoteGenerator):
     supports_api_tools: ClassVar[bool] = True
     """Tools go to litellm's function calling (``GenerateParams.tools``)."""
 
+    def _request_secrets(self, params: GenerateParams | None) -> list[str]:
+        """The request's secrets, and the keys litellm may read from the environment.
+
+        With no ``api_key`` litellm sends a key from ``OPENAI_API_KEY`` and the like; a
+        provider's 401 may echo it. Every variable litellm reads a key from has a secret
+        name (`key_names` can only list the ones that are missing).
+        """
+        return [*super()._request_secrets(params), *environment_secrets()]
+
     def _hint(self, failure: Failure) -> str | None:
         """Name the setting to fix for a credential failure (the provider's env variable)."""
         if not failure.auth:
@@ -310,7 +320,9 @@ class LiteLLMGenerator(RemoteGenerator):
             choice = choice_of(response)
             return response, choice, check_message(choice)
 
-        response, choice, message = await self._call(attempt, classify_litellm_error)
+        response, choice, message = await self._call(
+            attempt, classify_litellm_error, self._request_redactor(params)
+        )
         generated = Message(
             role="assistant",
             content=message.content or "",
@@ -337,7 +349,9 @@ class LiteLLMGenerator(RemoteGenerator):
             choice = choice_of(response)
             return response, choice, check_text(choice)
 
-        response, choice, generated = await self._call(attempt, classify_litellm_error)
+        response, choice, generated = await self._call(
+            attempt, classify_litellm_error, self._request_redactor(params)
+        )
         extra: dict[str, Any] = {"response_id": getattr(response, "id", None)}
         if len(response.choices) > 1:
             extra["other_choices"] = [getattr(c, "text", None) or "" for c in response.choices[1:]]
@@ -463,7 +477,7 @@ class LiteLLMGenerator(RemoteGenerator):
         async def attempt() -> Any:
             return await litellm.acompletion(model=self.model, messages=payload, **kwargs)
 
-        async for piece in self._stream(attempt, _stream_chunks):
+        async for piece in self._stream(attempt, _stream_chunks, params):
             yield piece
 
     async def stream_texts(
@@ -495,7 +509,7 @@ class LiteLLMGenerator(RemoteGenerator):
             return await litellm.atext_completion(model=self.model, prompt=text, **kwargs)
 
         try:
-            async for piece in self._stream(attempt, _text_stream_chunks):
+            async for piece in self._stream(attempt, _text_stream_chunks, params):
                 yield piece
         finally:
             await clients.aclose()
@@ -510,22 +524,26 @@ class LiteLLMGenerator(RemoteGenerator):
         self,
         attempt: Callable[[], Awaitable[Any]],
         convert: Callable[[Any, dict[str, Any]], list[StreamChunk]],
+        params: GenerateParams | None,
     ) -> AsyncIterator[StreamChunk]:
         """Open a litellm stream (with retries, in a connection slot) and convert its chunks."""
         seen: dict[str, Any] = {}
+        redact = self._request_redactor(params)
         async with self._slot():
             stream = await with_retries(
                 self._wrapped(attempt),
                 policy=self._policy(),
                 classify=classify_litellm_error,
                 model=self.model,
-                redact=self._redact,
+                redact=redact,
                 hint=self._hint,
             )
             iterator = stream.__aiter__()
             received = 0
             try:
-                while (chunk := await _next_chunk(iterator, self, received)) is not None:
+                while (
+                    chunk := await _next_chunk(iterator, self.model, received, redact)
+                ) is not None:
                     received += 1
                     for piece in convert(chunk, seen):
                         yield piece
@@ -576,7 +594,9 @@ async def _close(stream: Any) -> None:
 _MAX_STREAM_DEPTH = 4
 
 
-async def _next_chunk(iterator: Any, generator: LiteLLMGenerator, received: int) -> Any:
+async def _next_chunk(
+    iterator: Any, model: str, received: int, redact: Callable[[str], str]
+) -> Any:
     """The next chunk of a stream, or None at its end.
 
     Any failure midway (transport, a cut or malformed event, a stream that ends before its
@@ -591,14 +611,14 @@ async def _next_chunk(iterator: Any, generator: LiteLLMGenerator, received: int)
         failure = classify_litellm_error(exc) or Failure(
             False, type(exc).__name__, detail=provider_message(exc)
         )
-        message = f"stream from model {generator.model!r} broke after {received} chunk(s): "
+        message = f"stream from model {model!r} broke after {received} chunk(s): "
         message += failure.reason
-        detail = " ".join(failure.detail.split())[:MAX_DETAIL]
+        detail = clip_detail(failure.detail, redact)
         if detail:
             message += f": {detail}"
         raise GenerationError(
-            generator._redact(message), model=generator.model, status=failure.status, attempts=1
-        ) from cause_of(exc, generator._redact)
+            redact(message), model=model, status=failure.status, attempts=1
+        ) from cause_of(exc, redact)
 
 
 __dir__ = _public_dir(globals())
