@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, SerializationInfo, field_seri
 from rigging._redact import (
     MASK,
     is_secret_name,
+    mask_urls,
     redact_known,
     redact_repr_args,
     redact_text,
@@ -131,13 +132,11 @@ class RequestSpec(BaseModel):
 
     @field_serializer("url")
     def _mask_url_secrets(self, url: str, info: SerializationInfo) -> str:
-        return url if reveals(info.context) else _mask_query_literals(url)
+        return url if reveals(info.context) else mask_urls(url)
 
     def __repr_args__(self) -> Any:
         args = redact_repr_args(super().__repr_args__())
-        return [
-            (name, _mask_query_literals(value) if name == "url" else value) for name, value in args
-        ]
+        return [(name, mask_urls(value) if name == "url" else value) for name, value in args]
 
 
 class ResponseSpec(BaseModel):
@@ -168,21 +167,6 @@ def _mask_literals(node: Any) -> Any:
     if isinstance(node, list):
         return [_mask_literals(item) for item in node]
     return node
-
-
-_QUERY_PARAM = re.compile(r"([?&;])([^=&;#\s]+)=([^&;#\s]*)")
-
-
-def _mask_query_literals(url: str) -> str:
-    """``url`` with literal values of secret-named query parameters masked."""
-
-    def mask(match: re.Match[str]) -> str:
-        sep, name, value = match.groups()
-        if is_secret_name(name) and _literal(value):
-            return f"{sep}{name}={MASK}"
-        return match.group(0)
-
-    return _QUERY_PARAM.sub(mask, url)
 
 
 def _clean(text: str, ctx: RequestTransformContext | None) -> str:
