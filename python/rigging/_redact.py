@@ -299,7 +299,31 @@ def _container(text: str) -> dict[Any, Any] | list[Any] | None:
             return None
     if isinstance(value, tuple):
         value = list(value)
-    return value if isinstance(value, dict | list) else None
+    if not isinstance(value, dict | list) or not _shallow(value):
+        return None
+    return value
+
+
+_MAX_NESTING = 32
+"""Containers nested deeper than this are no header container (and the walks recurse)."""
+
+
+def _shallow(value: Any) -> bool:
+    """Whether `value` nests dicts and lists at most `_MAX_NESTING` deep.
+
+    Walked without recursion: Python 3.13's JSON parser reads 5000 nested brackets without
+    complaint, and the redaction walks would then exceed the recursion limit.
+    """
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if depth > _MAX_NESTING:
+            return False
+        children = node.values() if isinstance(node, dict) else node
+        pending.extend(
+            (child, depth + 1) for child in children if isinstance(child, dict | list | tuple)
+        )
+    return True
 
 
 def _secret_pair(item: Any) -> bool:
