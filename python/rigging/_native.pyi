@@ -17,6 +17,9 @@ __all__ = [
     "Identifier",
     # errors
     "IdentifierError",
+    # parts
+    "PartMaker",
+    # errors
     "RiggingError",
     # errors
     "ScanError",
@@ -648,6 +651,20 @@ def splice(
     """
 
 _PartT = TypeVar("_PartT")
+
+@final
+class PartMaker(Generic[_PartT]):
+    """Builds message parts as `place_parts` does from a spec.
+
+    The spec is ``(cls, model_name, slice_name, fields_set)``: no validation, no Python call,
+    the class's slots found once.
+    """
+
+    def __new__(
+        cls, spec: tuple[type[_PartT], str, str, AbstractSet[str]]
+    ) -> PartMaker[_PartT]: ...
+    def __call__(self, model: Any, start: int, end: int) -> _PartT:
+        """The part of ``model`` at ``slice(start, end)``."""
 
 def place_parts(
     text: str | None,

@@ -157,6 +157,70 @@ impl<'py> Maker<'py> {
     }
 }
 
+/// A part maker built once from `(cls, model_name, slice_name, fields_set)` (documented in
+/// `_native.pyi`): each call builds one part as `place_parts` does, without finding the
+/// class's slots again.
+#[pyclass(name = "PartMaker", module = "rigging._native", frozen)]
+struct PyPartMaker {
+    cls: Py<PyAny>,
+    model_name: Py<PyString>,
+    slice_name: Py<PyString>,
+    fields_set: Py<PyAny>,
+    new: Py<PyAny>,
+    slots: [Py<PyAny>; 3],
+}
+
+#[pymethods]
+impl PyPartMaker {
+    #[new]
+    fn new(spec: &Bound<'_, PyAny>) -> PyResult<Self> {
+        match Maker::of(spec)? {
+            Maker::Construct {
+                cls,
+                model_name,
+                slice_name,
+                fields_set,
+                new,
+                slots,
+            } => Ok(Self {
+                cls: cls.unbind(),
+                model_name: model_name.unbind(),
+                slice_name: slice_name.unbind(),
+                fields_set: fields_set.unbind(),
+                new: new.unbind(),
+                slots: slots.map(Bound::unbind),
+            }),
+            Maker::Call(_) => Err(PyTypeError::new_err(
+                "PartMaker takes (cls, model_name, slice_name, fields_set)",
+            )),
+        }
+    }
+
+    /// The part of `model` at code points `start..end`.
+    fn __call__<'py>(
+        &self,
+        model: &Bound<'py, PyAny>,
+        start: isize,
+        end: isize,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = model.py();
+        let maker = Maker::Construct {
+            cls: self.cls.bind(py).clone(),
+            model_name: self.model_name.bind(py).clone(),
+            slice_name: self.slice_name.bind(py).clone(),
+            fields_set: self.fields_set.bind(py).clone(),
+            new: self.new.bind(py).clone(),
+            slots: [
+                self.slots[0].bind(py).clone(),
+                self.slots[1].bind(py).clone(),
+                self.slots[2].bind(py).clone(),
+            ],
+        };
+        // `slice(start, end)`, step None, as `place_parts` makes them.
+        maker.part(model, py.get_type::<PySlice>().call1((start, end))?)
+    }
+}
+
 /// Lay out the parts of a message after new models were parsed from it.
 ///
 /// `models[i]` is the model of the recorded part at `spans[i]`; `found` holds the new
@@ -264,5 +328,6 @@ fn place_parts<'py>(
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(place_parts, m)?)?;
+    m.add_class::<PyPartMaker>()?;
     Ok(())
 }

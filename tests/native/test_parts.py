@@ -173,6 +173,47 @@ def test_place_parts_builds_pydantic_parts_without_validation() -> None:
         place_parts(text, models, [(0, 8), (9, 17)], 0, (Part, "model", "where"))
 
 
+def test_part_maker_builds_what_construct_builds() -> None:
+    from pydantic import BaseModel, ConfigDict
+
+    from rigging._message.content import ParsedMessagePart
+    from rigging._message.parts import make_part, part_at
+    from rigging._model.fast import construct, shared_fields_set
+    from rigging.model import Model
+
+    class Part(BaseModel):
+        model_config = ConfigDict(arbitrary_types_allowed=True)
+        model: object
+        where: slice
+
+    shared = shared_fields_set(Part)
+    make = _native.PartMaker((Part, "model", "where", shared))
+    model = Pretty("<a/>")
+    part = make(model, 3, 7)
+    assert part == construct(Part, {"model": model, "where": slice(3, 7)})
+    assert part.where == slice(3, 7)
+    assert part.where.step is None  # as `place_parts` makes it
+    assert part.model is model
+    assert part.model_fields_set is shared
+    assert part.__pydantic_extra__ is None
+    assert part.__pydantic_private__ is None
+    assert make(model, 3, 7) is not part  # a new part per call
+
+    class Tag(Model):
+        text: str
+
+    tag = Tag(text="x")
+    built = part_at(tag, 0, 12)
+    assert type(built) is ParsedMessagePart
+    validated = ParsedMessagePart(model=tag, slice_=slice(0, 12))
+    assert built == make_part(tag, slice(0, 12)) == validated
+    assert built.model_dump() == validated.model_dump()
+    with pytest.raises(TypeError, match="PartMaker takes"):
+        _native.PartMaker(_pair)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="length 4"):
+        _native.PartMaker((Part, "model", "where"))  # type: ignore[arg-type]
+
+
 def test_place_parts_refuses_malformed_arguments() -> None:
     model = Pretty("<a>1</a>")
     with pytest.raises(ValueError, match="1 models for 0 spans"):

@@ -26,11 +26,11 @@ from rigging._message.content import (
     Role,
     drop_unresolved,
 )
-from rigging._message.parts import add_parts, render_plan, strip_parts
+from rigging._message.parts import add_parts, part_at, render_plan, strip_parts
 from rigging._message.tool_calls import ToolCall
 from rigging._model.base import Model, ModelT, class_info
 from rigging._model.extract import Extracted, build, extract_planned
-from rigging._model.fast import SharedFieldsSet, construct, own_fields_set_for
+from rigging._model.fast import SharedFieldsSet, own_fields_set_for
 from rigging._surrogates import dump_json
 from rigging._uuid import uuid4
 from rigging.error import MissingModelError, XmlContentError
@@ -117,7 +117,7 @@ def _parse_alone(message: Message, cls: type[ModelT]) -> _Alone[ModelT]:
         values["all_content"] = text[:start] + pretty + text[stop:]
         fields_set.add("all_content")
         stop = start + len(pretty)
-    values["parts"] = [construct(ParsedMessagePart, {"model": model, "slice_": slice(start, stop)})]
+    values["parts"] = [part_at(model, start, stop)]
     fields_set.add("parts")
     return model, None, None
 

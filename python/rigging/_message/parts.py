@@ -17,15 +17,14 @@ import typing as t
 
 from rigging import _native
 from rigging._message.content import ContentText, ParsedMessagePart
-from rigging._model.base import Model, class_info
-from rigging._model.extract import Found
+from rigging._model.base import Model
+from rigging._model.extract import Found, render_plan
 from rigging._model.fast import construct, shared_fields_set
-from rigging._model.plan import codec_of
 
 if t.TYPE_CHECKING:
     from rigging._message.message import Message
 
-__all__ = ["add_parts", "assign", "make_part", "render_plan", "strip_parts"]
+__all__ = ["add_parts", "assign", "make_part", "part_at", "render_plan", "strip_parts"]
 
 
 def make_part(model: Model, where: slice) -> ParsedMessagePart:
@@ -39,6 +38,18 @@ def make_part(model: Model, where: slice) -> ParsedMessagePart:
         The part (equal to ``ParsedMessagePart(model=model, slice_=where)``).
     """
     return construct(ParsedMessagePart, {"model": model, "slice_": where})
+
+
+_part_maker: _native.PartMaker[ParsedMessagePart] | None = None
+
+
+def part_at(model: Model, start: int, stop: int) -> ParsedMessagePart:
+    """`make_part` of ``slice(start, stop)``, built natively (`rigging._native.PartMaker`)."""
+    global _part_maker
+    if _part_maker is None:
+        spec = (ParsedMessagePart, "model", "slice_", shared_fields_set(ParsedMessagePart))
+        _part_maker = _native.PartMaker(spec)
+    return _part_maker(model, start, stop)
 
 
 def assign(message: Message, name: str, value: t.Any) -> None:
@@ -58,19 +69,6 @@ def _same_text(text: str, start: int, stop: int, pretty: str) -> bool:
     return stop - start == len(pretty) and text.startswith(pretty, start)
 
 
-def render_plan(cls: type[Model]) -> _native.CodecPlan | None:
-    """The plan whose ``render_model`` may stand in for ``cls.to_pretty_xml``.
-
-    Used by `rigging._native.place_parts` and the one-element parsing path. Only for
-    classes whose `Model.to_pretty_xml` is their plan's ``render_model``: neither simple nor
-    overriding it, and with a plan that renders (not ``skip_empty``).
-    """
-    if cls.to_pretty_xml is not Model.to_pretty_xml or class_info(cls).simple_field:
-        return None
-    codec = codec_of(cls)
-    return codec.native if codec is not None and codec.renders else None
-
-
 def _add_one(message: Message, item: Found[Model]) -> None:
     """`add_parts` for the common case: one new part in a message without parts."""
     model, where = item.model, item.slice
@@ -81,7 +79,7 @@ def _add_one(message: Message, item: Found[Model]) -> None:
         if not _same_text(text, start, stop, pretty):
             assign(message, "all_content", text[:start] + pretty + text[stop:])
             where = slice(start, start + len(pretty))
-    assign(message, "parts", [make_part(model, where)])
+    assign(message, "parts", [part_at(model, where.start, where.stop)])
 
 
 def add_parts(message: Message, found: t.Sequence[Found[Model]]) -> None:

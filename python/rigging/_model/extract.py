@@ -203,6 +203,19 @@ def _longest(failures: list[tuple[int, Exception]]) -> Exception:
 Extracted = tuple[list["Found[t.Any]"], list[tuple[_native.Span, ValueError, bool]], int]
 
 
+def render_plan(cls: type[Model]) -> _native.CodecPlan | None:
+    """The plan whose ``render_model`` may stand in for ``cls.to_pretty_xml``.
+
+    Used by `rigging._native.place_parts` and the one-element parsing path. Only for
+    classes whose `Model.to_pretty_xml` is their plan's ``render_model``: neither simple nor
+    overriding it, and with a plan that renders (not ``skip_empty``).
+    """
+    if cls.to_pretty_xml is not Model.to_pretty_xml or class_info(cls).simple_field:
+        return None
+    codec = codec_of(cls)
+    return codec.native if codec is not None and codec.renders else None
+
+
 def _entry(cls: type[Model], info: ClassInfo) -> tuple[_native.CodecPlan, t.Any] | None:
     """``cls``'s `rigging._native.extract_all` entry: its plan and validator, or None.
 
