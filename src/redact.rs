@@ -4,8 +4,10 @@
 //! letter meets an upper-case one), and holds a secret when one of its words is one of
 //! [`SECRET_WORDS`], or ends with `key`, `token`, `secret`, `password`, `passwd` or
 //! `credential(s)` (`apikey`, `accesstoken`), or starts with `secret`, `password`, `passwd`,
-//! `credential` or `authoriz`. Counts and ids of tokens (`max_tokens`, `pad_token_id`,
-//! `tokenizer`) are not secrets.
+//! `credential` or `authoriz`; or two of its words in a row are a pair of [`SECRET_PAIRS`]
+//! (`webhook_url`, `connection_string`). Counts and ids of tokens (`max_tokens`,
+//! `pad_token_id`, `tokenizer`) are not secrets, nor ordinary words that end with `key`
+//! ([`KEY_WORDS`]: `monkey`, `hotkey`).
 //!
 //! ```
 //! use _native::redact::{is_secret_name, mask_userinfo};
@@ -57,6 +59,26 @@ pub const SECRET_WORDS: &[&str] = &[
     "creds",
     "hmac",
     "otp",
+    "dsn",
+    "connstr",
+];
+
+/// Words in a row that name a secret together: URLs whose path or query is the credential
+/// (a chat webhook), connection strings holding an account key or a password.
+pub const SECRET_PAIRS: &[(&str, &str)] = &[
+    ("webhook", "url"),
+    ("webhook", "uri"),
+    ("connection", "string"),
+    ("conn", "str"),
+    ("conn", "string"),
+    ("database", "url"),
+    ("db", "url"),
+];
+
+/// Ordinary words that end with `key` and are not keys (the `key` suffix rule skips them).
+pub const KEY_WORDS: &[&str] = &[
+    "monkey", "donkey", "turkey", "hockey", "jockey", "whiskey", "hotkey", "lackey", "turnkey",
+    "malarkey", "hokey",
 ];
 
 const SUFFIXES: &[&str] = &[
@@ -117,6 +139,10 @@ const FRAGMENTS: &[&str] = &[
     "cred",
     "hmac",
     "otp",
+    "dsn",
+    "conn",
+    "url",
+    "uri",
 ];
 
 /// Whether a parameter, field or header called `name` holds a secret.
@@ -131,9 +157,11 @@ pub fn is_secret_name(name: &str) -> bool {
             let next = words.get(i + 1).map(String::as_str);
             return !next.is_some_and(|n| TOKEN_QUALIFIERS.contains(&n));
         }
+        let next = words.get(i + 1).map(String::as_str);
         SECRET_WORDS.contains(&w.as_str())
-            || SUFFIXES.iter().any(|s| w.ends_with(s))
+            || (SUFFIXES.iter().any(|s| w.ends_with(s)) && !KEY_WORDS.contains(&w.as_str()))
             || PREFIXES.iter().any(|p| w.starts_with(p))
+            || next.is_some_and(|n| SECRET_PAIRS.contains(&(w.as_str(), n)))
     })
 }
 
@@ -296,6 +324,18 @@ mod tests {
             "hmac_secret_value",
             "hmac",
             "otp",
+            "SENTRY_DSN",
+            "dsn",
+            "SLACK_WEBHOOK_URL",
+            "webhookUrl",
+            "teams_webhook_uri",
+            "AZURE_STORAGE_CONNECTION_STRING",
+            "conn_str",
+            "connStr",
+            "DATABASE_URL",
+            "db_url",
+            "passkey",
+            "monkey_api_key",
         ] {
             assert!(is_secret_name(name), "{name}");
         }
@@ -319,6 +359,15 @@ mod tests {
             "credit",
             "passthrough",
             "hotplug",
+            "monkey",
+            "Turkey",
+            "hotkey",
+            "keyboard",
+            "webhook",
+            "webhook_enabled",
+            "connection_timeout",
+            "url",
+            "database",
             "",
         ] {
             assert!(!is_secret_name(name), "{name}");

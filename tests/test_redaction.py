@@ -354,7 +354,7 @@ def test_secrets_in_url_query_strings() -> None:
     )
     params = GenerateParams(
         api_base=f"https://acct.blob.core.windows.net/c?sv=2022&sig={SAS_SIG}&se=1",
-        extra={"database_url": f"postgres://db/x?password={DSN_PASSWORD}&sslmode=require"},
+        extra={"replica_url": f"postgres://db/x?password={DSN_PASSWORD}&sslmode=require"},
     )
     scripted = ScriptedGenerator(responses=["ok"], params=params)
     chat = rg.Chat([rg.Message("user", "hi")], generator=scripted, params=params)
@@ -396,6 +396,22 @@ def test_more_secret_names() -> None:
         assert is_secret_name(name), name
     for name in ["signal", "design", "pwm", "credit", "passthrough", "hotplug"]:
         assert not is_secret_name(name), name
+
+
+def test_secret_urls_connection_strings_and_words_ending_in_key() -> None:
+    for name in ["SENTRY_DSN", "SLACK_WEBHOOK_URL", "webhookUri", "DATABASE_URL", "conn_str"]:
+        assert is_secret_name(name), name
+    for name in ["AZURE_STORAGE_CONNECTION_STRING", "passkey", "monkey_api_key"]:
+        assert is_secret_name(name), name
+    for name in ["monkey", "turkey", "hotkey", "webhook", "webhook_enabled", "database"]:
+        assert not is_secret_name(name), name
+    # A value under such a name is masked in reprs and left out of identifiers.
+    params = rg.GenerateParams(extra={"webhook_url": "https://hooks.example/T0/B0/abcdef"})
+    assert "abcdef" not in repr(params)
+    assert "abcdef" not in rg.get_generator("litellm!m").to_identifier(params)
+    assert "monkey=banana" in rg.get_generator("litellm!m").to_identifier(
+        rg.GenerateParams(extra={"monkey": "banana"})
+    )
 
 
 TRUNCATED_KEY = "sk-proj-TRUNCATEDKEY-0123456789abcdefghij"
