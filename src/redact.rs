@@ -78,7 +78,7 @@ pub const SECRET_PAIRS: &[(&str, &str)] = &[
 /// Ordinary words that end with `key` and are not keys (the `key` suffix rule skips them).
 pub const KEY_WORDS: &[&str] = &[
     "monkey", "donkey", "turkey", "hockey", "jockey", "whiskey", "hotkey", "lackey", "turnkey",
-    "malarkey", "hokey",
+    "malarkey", "hokey", "latchkey", "smokey", "pokey", "flunkey",
 ];
 
 const SUFFIXES: &[&str] = &[
