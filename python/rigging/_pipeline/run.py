@@ -187,10 +187,13 @@ async def _generate_round(
         except Exception as exc:  # a generator overriding the settled methods raised
             generated = [exc] * len(batch)
         if len(generated) != len(batch):
-            raise RiggingError(
+            # No result can be told apart: every item of the batch fails with this error, as
+            # with any other generator error (kept by `catch(...)`, raised otherwise).
+            wrong = RiggingError(
                 f"generator returned {len(generated)} results for {len(batch)} inputs "
                 f"in round {round_}; a generator must return exactly one result per input"
             )
+            generated = [wrong] * len(batch)
         expected: type[Any] = getattr(driver, "generated_type", object)
         errors = [g for g in generated if not isinstance(g, expected)]
         if span.is_recording():
