@@ -490,6 +490,45 @@ async def test_a_failed_chat_dumps_its_error_redacted() -> None:
     assert rg.Chat.model_validate_json(dumps["chat json"]) == chat  # compared redacted
 
 
+async def test_a_custom_generators_error_is_scrubbed_before_it_leaves_the_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from collections.abc import Sequence
+
+    from rigging.generator import GeneratedMessage, GeneratedText, Generator
+
+    key, env_key, param_secret = "sk-custom-KEY-1122", "envKEY-from-3344", "ParamSecret-5566"
+    monkeypatch.setenv("ACME_API_KEY", env_key)
+
+    class Leaky(Generator):
+        async def generate_messages(
+            self, messages: Sequence[Sequence[rg.Message]], params: Sequence[GenerateParams]
+        ) -> Sequence[GeneratedMessage]:
+            raise ValueError(f"refused {self.api_key} / {env_key} / {params[0].extra}")
+
+        async def generate_texts(
+            self, texts: Sequence[str], params: Sequence[GenerateParams]
+        ) -> Sequence[GeneratedText]:
+            cause = KeyError(f"cause holds {env_key}")
+            raise RuntimeError(f"refused {self.api_key}") from cause
+
+    gen = Leaky(model="m", api_key=key)
+    pipeline = gen.chat("x").with_(extra={"x_api_key": param_secret})
+    with pytest.raises(ValueError, match="refused") as raised:
+        await pipeline.run()
+    texts = [str(raised.value), "".join(traceback.format_exception(raised.value))]
+    with pytest.raises(RuntimeError, match="refused") as raised_text:
+        await gen.complete("x").run()
+    texts.append("".join(traceback.format_exception(raised_text.value)))
+    chats = await gen.chat("x").catch(ValueError).run_many(2, on_failed="include")
+    texts += [str(c.error) for c in chats] + [c.model_dump_json() for c in chats]
+    for text in texts:
+        assert key not in text
+        assert env_key not in text
+        assert param_secret not in text
+    assert "refused ***" in texts[0]
+
+
 def test_chat_and_completion_validation_errors_do_not_repeat_inputs() -> None:
     key = "sk-VALID-ERR-1357"
     cases: list[tuple[type[rg.Chat] | type[rg.Completion], dict[str, Any]]] = [

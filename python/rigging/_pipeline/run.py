@@ -23,7 +23,13 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from rigging._native import FanOut
 from rigging._pipeline.state import FailMode, RunState, add_context
-from rigging._redact import remember_params
+from rigging._redact import (
+    environment_secrets,
+    known_secrets,
+    redact_exception,
+    redact_text,
+    remember_params,
+)
 from rigging.error import ExhaustedMaxRoundsError, GenerationError, RiggingError
 from rigging.tracing import callback_name, tracer, usage_attributes
 
@@ -196,6 +202,8 @@ async def _generate_round(
             generated = [wrong] * len(batch)
         expected: type[Any] = getattr(driver, "generated_type", object)
         errors = [g for g in generated if not isinstance(g, expected)]
+        if errors:
+            _scrub(errors)
         if span.is_recording():
             generator = getattr(driver, "generator", None)
             if generator is not None:
@@ -218,6 +226,19 @@ async def _generate_round(
             indices.append(index)
             answered.append(item)
     return indices, answered
+
+
+def _scrub(errors: Sequence[Any]) -> None:
+    """Remove secrets from the generator's errors before they reach results or the caller.
+
+    A custom generator's error may quote its key (``ValueError(f"bad key {self.api_key}")``)
+    or one read from the environment; the remote generators scrub their own, this covers
+    every generator: the secrets every generator and request of the process has held, and
+    the values of environment variables under secret names.
+    """
+    secrets = [*known_secrets(), *environment_secrets()]
+    for error in {id(e): e for e in errors if isinstance(e, BaseException)}.values():
+        redact_exception(error, lambda text: redact_text(text, secrets))
 
 
 def _not_a_result(driver: Driver[Any], item: Any) -> GenerationError:
