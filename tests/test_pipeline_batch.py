@@ -188,6 +188,29 @@ async def test_a_transient_batch_failure_is_retried_by_splitting_the_batch() -> 
     assert [c.last.content for c in chats] == [f"m{i}" for i in range(5)]
 
 
+async def test_an_exception_raised_again_carries_only_its_latest_note() -> None:
+    kept = RuntimeError("the same object every time")
+
+    class Stale(EchoGenerator):
+        async def generate_messages(
+            self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
+        ) -> Sequence[GeneratedMessage]:
+            if any("bad" in str(m[-1].content) for m in messages):
+                raise kept
+            return await super().generate_messages(messages, params)
+
+    kept.__notes__ = ["the user's own note"]  # type: ignore[attr-defined]  # add_note: 3.11+
+    for batch, bad in ((["bad"], 0), (["ok", "ok", "bad"], 2)):
+        with pytest.raises(RuntimeError) as info:
+            await Stale().chat().run_batch(batch, max_concurrency=1)  # a round per item
+        assert info.value is kept
+        notes = info.value.__notes__  # type: ignore[attr-defined]
+        assert notes == [
+            "the user's own note",
+            f"rigging: raised by the generator for item {bad} in round {bad + 1}",
+        ]
+
+
 async def test_wrong_result_count_is_reported() -> None:
     class Short(EchoGenerator):
         async def generate_messages(

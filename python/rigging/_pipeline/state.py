@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -133,8 +133,12 @@ def add_context(exc: BaseException, what: str, *, index: int | None, round_: int
         exc.round, exc.index = round_, index
     where = f"item {index}" if index is not None else "the batch"
     when = f"in round {round_}" if round_ is not None else "after the run"
-    note = f"rigging: raised by {what} for {where} {when}"
-    if sys.version_info >= (3, 11):
-        exc.add_note(note)
-    else:  # pragma: no cover - 3.10 has no add_note; tracebacks there do not show notes
-        exc.__notes__ = [*getattr(exc, "__notes__", []), note]  # type: ignore[attr-defined]
+    note = f"{_NOTE_PREFIX}{what} for {where} {when}"
+    # An exception object raised again (a generator that keeps one and re-raises it) keeps
+    # its notes: the note of an earlier run would then tell the wrong item and round.
+    kept = [n for n in getattr(exc, "__notes__", ()) if not str(n).startswith(_NOTE_PREFIX)]
+    with contextlib.suppress(AttributeError, TypeError):  # an exception type with __slots__
+        exc.__notes__ = [*kept, note]  # type: ignore[attr-defined]
+
+
+_NOTE_PREFIX = "rigging: raised by "
