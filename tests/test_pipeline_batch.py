@@ -344,3 +344,23 @@ async def test_the_fanout_send_budget_bounds_every_item(mode: FailMode) -> None:
     assert all(isinstance(r, ExhaustedMaxRoundsError) for r in results)
     errors = t.cast("list[ExhaustedMaxRoundsError]", results)
     assert [(r.index, r.round) for r in errors] == [(0, 2), (1, 2)]
+
+
+def test_iter_batch_refuses_bad_arguments_when_called() -> None:
+    pipeline = EchoGenerator().chat("q")
+    for bad in (5, None, 2.5):
+        with pytest.raises(TypeError, match=f"iterable of inputs, got {type(bad).__name__}"):
+            pipeline.iter_batch(bad)  # type: ignore[arg-type]
+    for total in (-1, 2.0, True):
+        with pytest.raises(ValueError, match="total must be a count"):
+            pipeline.iter_batch(["a"], total=total)  # type: ignore[arg-type]
+
+
+async def test_iter_batch_takes_async_iterables_and_a_total() -> None:
+    async def inputs() -> t.AsyncIterator[str]:
+        for text in ("a", "b"):
+            yield text
+
+    pipeline = EchoGenerator().chat()
+    found = sorted([(i, c.last.content) async for i, c in pipeline.iter_batch(inputs(), total=2)])
+    assert found == [(0, "a"), (1, "b")]

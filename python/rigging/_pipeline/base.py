@@ -688,7 +688,18 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         Returns:
             An async generator of each input's index and its result (nothing runs before
             iteration starts; ``aclose()`` it, e.g. with ``contextlib.aclosing``, to stop early).
+
+        Raises:
+            TypeError: ``many`` is not an iterable or async iterable.
+            ValueError: ``total`` is not an int >= 0.
         """
+        if many is None or not (hasattr(many, "__iter__") or hasattr(many, "__aiter__")):
+            raise TypeError(
+                "iter_batch takes an iterable or async iterable of inputs, "
+                f"got {type(many).__name__}"
+            )
+        if total is not None and (type(total) is not int or total < 0):
+            raise ValueError(f"total must be a count of inputs (an int >= 0), got {total!r}")
         merged = fit_params(self.params, None if params is None else [params], 1)[0]
         return iter_results(
             self,
