@@ -77,4 +77,20 @@ async def main(generator: rg.Generator, pipeline: rg.ChatPipeline) -> None:
     assert_type(await title("text"), str)
     assert_type(await score("text"), float)
     assert_type(await pipeline.run_prompt(count_words, "a b"), int)
+
+    async def tag(chat: rg.Chat) -> rg.Chat | None:
+        chat.meta(seen=True)
+        return None
+
+    async def keep_ok(chats: list[rg.Chat]) -> list[rg.Chat]:
+        return [chat for chat in chats if not chat.failed]
+
+    async def log(completions: list[rg.Completion]) -> None:
+        print(len(completions))
+
+    assert_type(
+        pipeline.then(tag).map(keep_ok).watch(rg.watchers.write_chats_to_jsonl("a")),
+        rg.ChatPipeline,
+    )
+    assert_type(generator.complete("x").watch(log), rg.CompletionPipeline)
     await summarize(text=3)  # REJECTED: an int where the function takes str

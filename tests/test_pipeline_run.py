@@ -297,21 +297,21 @@ async def test_then_and_map_must_be_async_and_return_the_right_type() -> None:
         return None
 
     with pytest.raises(TypeError, match="then callback must be an async function"):
-        EchoGenerator().chat("q").then(sync)
+        EchoGenerator().chat("q").then(sync)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="map callback must be an async function"):
-        EchoGenerator().chat("q").map(sync)
+        EchoGenerator().chat("q").map(sync)  # type: ignore[arg-type]
 
     async def wrong(chat: Chat) -> str:
         return "nope"
 
     with pytest.raises(TypeError, match="must return a Chat or None, got str"):
-        await EchoGenerator().chat("q").then(wrong).run()
+        await EchoGenerator().chat("q").then(wrong).run()  # type: ignore[arg-type]
 
     async def wrong_map(chats: list[Chat]) -> list[str]:
         return ["x"]
 
     with pytest.raises(TypeError, match="must return a list of Chat"):
-        await EchoGenerator().chat("q").map(wrong_map).run()
+        await EchoGenerator().chat("q").map(wrong_map).run()  # type: ignore[arg-type]
 
 
 async def test_then_errors_carry_the_item() -> None:

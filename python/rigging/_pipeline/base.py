@@ -15,7 +15,7 @@ import contextlib
 import copy
 import inspect
 import typing as t
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from typing_extensions import Self
@@ -250,7 +250,11 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
             on_failed=s.on_failed if on_failed is None else check_fail_mode(on_failed),
         )
 
-    def watch(self, *callbacks: AnyCallback, allow_duplicates: bool = False) -> Self:
+    def watch(
+        self,
+        *callbacks: Callable[[list[ResultT]], Awaitable[t.Any]],
+        allow_duplicates: bool = False,
+    ) -> Self:
         """Add callbacks that receive results as they finish, round by round.
 
         Watchers see failed results too. Mutates the pipeline; clones get their own list.
@@ -269,7 +273,7 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
                 watches.append(callback)
         return self._set(watches=tuple(watches))
 
-    def then(self, callback: AnyCallback) -> Self:
+    def then(self, callback: Callable[[ResultT], Awaitable[ResultT | None]]) -> Self:
         """Add a callback run on each result after the run; it may return a replacement.
 
         Args:
@@ -284,7 +288,7 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         _require_async("then", callback)
         return self._set(thens=(*self.settings.thens, callback))
 
-    def map(self, callback: AnyCallback) -> Self:
+    def map(self, callback: Callable[[list[ResultT]], Awaitable[list[ResultT]]]) -> Self:
         """Add a callback run once on all results after the run, returning the new list.
 
         Args:
