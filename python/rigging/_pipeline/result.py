@@ -8,12 +8,21 @@ from __future__ import annotations
 
 import typing as t
 
-from pydantic import BaseModel, ConfigDict, computed_field, field_serializer, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ValidatorFunctionWrapHandler,
+    computed_field,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from rigging._redact import known_secrets, redact_text, secret_values
 from rigging._surrogates import dump_json
 from rigging.error import RestoredError
 from rigging.generator import get_generator
+from rigging.generator._origin import mark_from_data
 
 if t.TYPE_CHECKING:
     from rigging.generator import GenerateParams, Generator
@@ -41,7 +50,9 @@ class RunResult(BaseModel):
 
         A generator id that turns on ``trust_remote_code`` (the model repository's own code
         runs when the model loads) is refused: data must not choose to run code. Load such a
-        chat without its ``generator_id`` and attach a generator you made yourself.
+        chat without its ``generator_id`` and attach a generator you made yourself. The
+        endpoint settings of a restored generator (``api_base``...) are marked as chosen by
+        the data: a request to them is refused unless they name this machine.
         """
         if not isinstance(data, dict):
             return data
@@ -56,10 +67,20 @@ class RunResult(BaseModel):
                     "that (drop generator_id from the data and set the chat's generator "
                     "yourself for data you trust)"
                 )
+            mark_from_data(generator.params)
             data["generator"] = generator
         if isinstance(data.get("error"), str):
             data["error"] = RestoredError(data["error"])
         return data
+
+    @field_validator("params", mode="wrap", check_fields=False)
+    @classmethod
+    def _mark_loaded_params(cls, value: t.Any, handler: ValidatorFunctionWrapHandler) -> t.Any:
+        """Params given as data (not a `GenerateParams` object) get their endpoints marked."""
+        params = handler(value)
+        if params is not None and not isinstance(value, BaseModel):
+            mark_from_data(params)
+        return params
 
     def model_dump_json(self, **kwargs: t.Any) -> str:
         """JSON of the model; a lone surrogate in any text is written as U+FFFD."""

@@ -27,6 +27,7 @@ from rigging.generator._litellm_errors import (
     key_names,
     provider_message,
 )
+from rigging.generator._origin import refuse_data_endpoints
 from rigging.generator._remote import (
     Failure,
     RemoteGenerator,
@@ -301,11 +302,13 @@ class LiteLLMGenerator(RemoteGenerator):
         return f"no api key: pass api_key= (or ,api_key= in the identifier){where}"
 
     def _kwargs(self, params: GenerateParams) -> dict[str, Any]:
-        kwargs = self.params.merge_with(params).to_dict()
+        merged = self.params.merge_with(params)
+        kwargs = merged.to_dict()
         kwargs.setdefault("drop_params", True)
         kwargs.setdefault("max_retries", 0)
         if self.api_key is not None:
             kwargs["api_key"] = self.api_key
+        refuse_data_endpoints(merged, kwargs, self.model)
         return kwargs
 
     async def _one_message(

@@ -9,6 +9,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     SerializationInfo,
     SerializerFunctionWrapHandler,
     field_validator,
@@ -74,6 +75,9 @@ class GenerateParams(BaseModel):
     extra: dict[str, Any] = Field(default_factory=dict)
     """Provider-specific parameters, passed through unchanged by `to_dict`."""
 
+    _data_endpoints: frozenset[tuple[str, str]] = PrivateAttr(default=frozenset())
+    """Endpoint settings chosen by loaded data (see ``rigging.generator._origin``)."""
+
     @field_validator(
         "temperature",
         "max_tokens",
@@ -137,6 +141,14 @@ class GenerateParams(BaseModel):
     def __repr_args__(self) -> Any:
         return list(redact_repr_args(super().__repr_args__()))
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, GenerateParams):
+            return NotImplemented
+        # Where an endpoint came from (a private mark) is not part of the value.
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like every pydantic model
+
     def merge_with(self, *others: GenerateParams | None) -> GenerateParams:
         """Return a copy of these params updated by `others`, in order.
 
@@ -164,6 +176,9 @@ class GenerateParams(BaseModel):
                     update[name] = value
         merged = self.model_copy(update=update, deep=True)
         merged.extra = extra
+        marks = [o._data_endpoints for o in others if o is not None and o._data_endpoints]
+        if marks:  # endpoints chosen by loaded data stay marked whichever object they came from
+            merged._data_endpoints = merged._data_endpoints.union(*marks)
         return merged
 
     def to_dict(self) -> dict[str, Any]:
