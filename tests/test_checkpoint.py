@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -501,3 +502,68 @@ async def test_a_pipeline_with_tools_resumes_from_a_fresh_build(tmp_path: Path) 
             .using(_lookup, max_depth=2)
             .run_batch(["a", "b"], checkpoint=path)
         )
+
+
+class _StopsMidWindow(rg.Generator):
+    """Items ``ok*`` answer in their first round; ``block`` answers without the tag, then
+    never answers its second round; ``fail`` raises once ``block`` waits in that round."""
+
+    _blocked: asyncio.Event = PrivateAttr(default_factory=asyncio.Event)
+    _calls: Counter[str] = PrivateAttr(default_factory=Counter)
+
+    async def generate_messages(
+        self, messages: Sequence[Sequence[rg.Message]], params: Sequence[GenerateParams]
+    ) -> Sequence[rg.generator.GeneratedMessage]:
+        out = []
+        for conversation in messages:
+            item = str(conversation[0].content)
+            self._calls[item] += 1
+            if item == "fail":
+                await self._blocked.wait()
+                raise rg.error.GenerationError("fail", model=self.model)
+            if item == "block" and self._calls[item] > 1:
+                self._blocked.set()
+                await asyncio.Event().wait()  # until the run stops and cancels it
+            text = "<answer>yes</answer>" if item.startswith("ok") else "no tag"
+            message = rg.Message("assistant", text)
+            out.append(rg.generator.GeneratedMessage(message=message, stop_reason="stop"))
+        return out
+
+
+async def test_a_failure_keeps_what_the_other_windows_in_flight_finished(tmp_path: Path) -> None:
+    # Two windows of two items (max_concurrency 8: windows of 2, 4 in flight). The first
+    # window's "ok0" finishes in round 1 while its "block" waits in round 2; then "fail"
+    # fails the second window. The run raises, and "ok0" is recorded and delivered, not
+    # lost with its cancelled window (it was, and ran again on resume).
+    path = tmp_path / "w.jsonl"
+    items = ["ok0", "block", "ok1", "fail"]
+    gen = _StopsMidWindow(model="stops")
+    pipeline = gen.chat().until_parsed_as(rg.model.Answer)
+    with pytest.raises(rg.error.GenerationError, match="fail") as caught:
+        await pipeline.run_batch(items, max_concurrency=8, checkpoint=path)
+    assert _recorded(path) == [0, 2]  # "ok1" finished in the failing window itself
+    completed = caught.value.completed  # type: ignore[attr-defined]
+    assert [c.last.content for c in completed] == ["<answer>yes</answer>"] * 2
+    # The rerun runs only the two items that did not finish.
+    rerun = _StopsMidWindow(model="stops")
+    rerun._blocked.set()
+    rerun._calls["block"] = -10  # answers from now on (its first rounds: no tag)
+    with pytest.raises(rg.error.GenerationError, match="fail"):
+        await (
+            rerun.chat()
+            .until_parsed_as(rg.model.Answer)
+            .run_batch(items, max_concurrency=8, checkpoint=path)
+        )
+    assert sorted(rerun._calls) == ["block", "fail"]
+
+
+async def test_a_cancelled_run_keeps_what_its_windows_finished(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    gen = _StopsMidWindow(model="stops")
+    pipeline = gen.chat().until_parsed_as(rg.model.Answer)
+    run = asyncio.ensure_future(pipeline.run_batch(["ok0", "block"], checkpoint=path))
+    await gen._blocked.wait()  # "ok0" has finished; "block" waits in its second round
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    assert _recorded(path) == [0]

@@ -28,6 +28,7 @@ from rigging._pipeline.run import _then_all, check_limit
 from rigging._pipeline.state import FailMode
 
 if t.TYPE_CHECKING:
+    import asyncio
     import os
 
     from rigging._pipeline.base import PipelineBase
@@ -122,20 +123,43 @@ class _WindowError(Exception):
         self.done = done
 
 
+class _Window:
+    """One window's items and their results, filled in place as items finish.
+
+    The results stay readable when the window's task is cancelled, so what finished before
+    (in a window stopped because another one failed) is not lost.
+    """
+
+    def __init__(self, chunk: list[Work]) -> None:
+        groups: dict[int, list[Work]] = {}
+        for work in chunk:
+            groups.setdefault(id(work.generator), []).append(work)
+        self.groups = list(groups.values())
+        self.outs: list[list[t.Any]] = [[None] * len(group) for group in self.groups]
+
+    def pairs(self) -> list[tuple[Work, t.Any]]:
+        """Every item with its result so far (None when it has not finished)."""
+        done: list[tuple[Work, t.Any]] = []
+        for group, out in zip(self.groups, self.outs, strict=True):
+            done.extend(zip(group, out, strict=True))
+        return done
+
+    def finished(self) -> list[tuple[Work, t.Any]]:
+        """The items that finished without failing, with their results."""
+        pairs = self.pairs()
+        return [(w, r) for w, r in pairs if r is not None and not getattr(r, "failed", False)]
+
+
 async def _run_window(
-    pipeline: AnyPipeline, chunk: list[Work], mode: FailMode
+    pipeline: AnyPipeline, window: _Window, mode: FailMode
 ) -> list[tuple[Work, t.Any]]:
     """Run one window; items with their own generator run in one group per generator.
 
     Raises:
         _WindowError: A group raised (once every group has ended), with the items finished.
     """
-    groups: dict[int, list[Work]] = {}
-    for work in chunk:
-        groups.setdefault(id(work.generator), []).append(work)
     import asyncio  # only inside a running loop
 
-    outs: list[list[t.Any]] = [[None] * len(group) for group in groups.values()]
     runs = [
         pipeline._execute(
             group[0].generator or pipeline.generator,
@@ -144,17 +168,30 @@ async def _run_window(
             mode,
             results=out,
         )
-        for group, out in zip(groups.values(), outs, strict=True)
+        for group, out in zip(window.groups, window.outs, strict=True)
     ]
     outcomes = await asyncio.gather(*runs, return_exceptions=True)
-    done: list[tuple[Work, t.Any]] = []
-    for group, out in zip(groups.values(), outs, strict=True):
-        done.extend(zip(group, out, strict=True))
     errors = [o for o in outcomes if isinstance(o, BaseException)]
+    finished, pairs = window.finished(), window.pairs()
+    window.outs = []  # handed on from here: the window keeps no result alive
+    window.groups = []
     if errors:
-        finished = [(w, r) for w, r in done if r is not None and not getattr(r, "failed", False)]
         raise _WindowError(errors[0], finished)
-    return done
+    return pairs
+
+
+async def _stop(
+    pending: dict[asyncio.Task[list[tuple[Work, t.Any]]], _Window],
+) -> list[list[tuple[Work, t.Any]]]:
+    """Cancel the windows still running; return what each had finished, kept in order."""
+    import asyncio  # only inside a running loop
+
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    stopped = [window.finished() for window in pending.values()]
+    pending.clear()
+    return [done for done in stopped if done]
 
 
 def _line(work: Work, result: t.Any) -> bytes | None:
@@ -186,7 +223,7 @@ async def _windows(
     import asyncio  # only inside a running loop
 
     size, in_flight = _window_size(max_concurrency)
-    pending: set[asyncio.Task[list[tuple[Work, t.Any]]]] = set()
+    pending: dict[asyncio.Task[list[tuple[Work, t.Any]]], _Window] = {}
     exhausted = False
     try:
         while True:
@@ -194,11 +231,18 @@ async def _windows(
                 chunk = await _take(source, size, checkpoint)
                 exhausted = len(chunk) < size
                 if chunk:
-                    pending.add(asyncio.ensure_future(_run_window(pipeline, chunk, mode)))
+                    window = _Window(chunk)
+                    pending[asyncio.ensure_future(_run_window(pipeline, window, mode))] = window
             if not pending:
                 return
-            finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            finished, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in finished:
+                del pending[task]
             ready, error = _outcomes(finished, keep_partial=record)
+            if error is not None and record:
+                # The run stops: the other windows are cancelled, and the items they had
+                # finished are kept (recorded and delivered) instead of being run again.
+                ready.extend(await _stop(pending))
             for done in ready:
                 if record and checkpoint is not None:
                     await asyncio.to_thread(checkpoint.append, _encode(done))
@@ -208,10 +252,10 @@ async def _windows(
             if error is not None:  # windows that finished alongside it were recorded first
                 raise error
     finally:
-        for task in pending:
-            task.cancel()
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
+        if pending:  # cancelled, or the consumer stopped: keep what the stopped windows finished
+            stopped = await _stop(pending)
+            if record and checkpoint is not None and stopped:
+                checkpoint.append([line for done in stopped for line in _encode(done)])
 
 
 def _outcomes(
