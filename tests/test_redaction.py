@@ -677,3 +677,38 @@ def test_redact_exception_follows_every_link_and_container() -> None:
     assert key not in text, text
     assert "detail': 'echo ***'" in repr(inner)
     assert payload == {"detail": f"echo {key}", "items": [key, 3]}  # the caller's dict kept
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_key_echoed_encoded_is_redacted(server: OpenAIStub) -> None:
+    """A base64 key (``/``, ``+``, ``=``) echoed as a URL or JSON holds it: percent-encoded
+    (either hex case, ``+`` for a space or not), with ``\\/`` for ``/``, HTML-escaped."""
+    import html
+    import urllib.parse
+
+    key = "wJalrXUtnFEMI/K7MDENG+bPxRf<i>CYEXAMPLE=="
+    forms = {
+        "raw": key,
+        "query": urllib.parse.quote(key, safe=""),
+        "path": urllib.parse.quote(key),
+        "form": urllib.parse.quote_plus(key),
+        "lower hex": urllib.parse.quote(key, safe="").replace("%2B", "%2b").replace("%3D", "%3d"),
+        "json": json.dumps(key)[1:-1],
+        "json slash": json.dumps(key)[1:-1].replace("/", "\\/"),
+        "html": html.escape(key),
+    }
+    for name, form in forms.items():
+        assert redact_text(f"bad key {form}!", [key]) == f"bad key {MASK}!", name
+    gen = LiteLLMGenerator(
+        model="openai/stub-model",
+        api_key=key,
+        params=GenerateParams(api_base=server.base_url),
+        max_retries=0,
+    )
+    server.script(ErrorReply(401, message="refused: " + " ".join(forms.values())))
+    with pytest.raises(GenerationError) as info:
+        await gen.generate_messages([[rg.Message("user", "x")]], [GenerateParams()])
+    text = "".join(traceback.format_exception(info.value))
+    assert "refused" in text
+    for name, form in forms.items():
+        assert form not in text, name

@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import functools
+import html
 import json
 import logging
 import os
@@ -208,12 +209,68 @@ def redact_text(text: str, secrets: Iterable[str]) -> str:
     Returns:
         The redacted text.
     """
-    for secret in sorted(
-        {s for s in secrets if len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True
-    ):
+    kept = [s for s in secrets if len(s) >= MIN_SECRET_LENGTH]
+    forms = {form for s in kept for form in _forms(s)}
+    if "%" in text:
+        text = _mask_lowercase_escapes(text, [f for f in forms if "%" in f])
+    for secret in sorted(forms, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, MASK)
     return mask_urls(_mask_json(text))
+
+
+_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
+
+
+def _mask_lowercase_escapes(text: str, forms: list[str]) -> str:
+    """`text` with the percent-encoded `forms` masked where their escapes are in lower case.
+
+    `forms` write escapes in upper case (``%2F``); `text` may not (``%2f``). Upper-casing
+    the escapes keeps every position, so matches in the folded text are cut from `text`.
+    """
+    folded = _ESCAPE.sub(lambda m: m.group(0).upper(), text)
+    if folded == text or not forms:
+        return text
+    spans: list[tuple[int, int]] = []
+    for form in forms:
+        start = folded.find(form)
+        while start >= 0:
+            spans.append((start, start + len(form)))
+            start = folded.find(form, start + 1)
+    if not spans:
+        return text
+    pieces: list[str] = []
+    end = 0
+    for first, last in sorted(spans):
+        if first >= end:
+            pieces.extend((text[end:first], MASK))
+        end = max(end, last)
+    pieces.append(text[end:])
+    return "".join(pieces)
+
+
+@functools.lru_cache(maxsize=1024)
+def _forms(secret: str) -> tuple[str, ...]:
+    r"""`secret` and the forms it takes when echoed encoded, as URLs and JSON bodies hold it.
+
+    Percent-encoded (``/`` kept or not, ``+`` for a space or not; the escapes' hex case
+    is matched by `_mask_lowercase_escapes`), JSON-escaped (``/`` escaped or not,
+    non-ASCII as ``\u`` escapes or not) and HTML-escaped: a key with ``/``, ``+`` or
+    ``=`` in it (a base64 key) comes back so from a server echoing the URL or body it got.
+    """
+    forms = {secret}
+    for encoded in (
+        urllib.parse.quote(secret, safe=""),
+        urllib.parse.quote(secret, safe="/"),
+        urllib.parse.quote_plus(secret, safe=""),
+        urllib.parse.quote_plus(secret, safe="/"),
+    ):
+        forms.add(encoded)
+    for ascii_only in (True, False):
+        escaped = json.dumps(secret, ensure_ascii=ascii_only)[1:-1]
+        forms.update((escaped, escaped.replace("/", "\\/")))
+    forms.add(html.escape(secret))
+    return tuple(f for f in forms if len(f) >= MIN_SECRET_LENGTH)
 
 
 def redact_known(text: str) -> str:
