@@ -93,4 +93,6 @@ async def main(generator: rg.Generator, pipeline: rg.ChatPipeline) -> None:
         rg.ChatPipeline,
     )
     assert_type(generator.complete("x").watch(log), rg.CompletionPipeline)
+    stream = rg.stream.ModelStream(rg.model.Answer)
+    assert_type([found.model for found in stream.feed("<answer>4</answer>")], list[rg.model.Answer])
     await summarize(text=3)  # REJECTED: an int where the function takes str

@@ -19,7 +19,7 @@ class Tagged(Model, tag="tagged"):
     content: str
 
 
-def feed_all(stream: ModelStream, pieces: list[str]) -> list[tuple[int, ParsedModel[Model]]]:
+def feed_all(stream: ModelStream[Any], pieces: list[str]) -> list[tuple[int, ParsedModel[Model]]]:
     """Every emitted model with the number of the piece that emitted it (len(pieces) = finish)."""
     out = [(k, found) for k, piece in enumerate(pieces) for found in stream.feed(piece)]
     return out + [(len(pieces), found) for found in stream.finish()]
@@ -139,7 +139,7 @@ def test_hollow_elements_before_any_filled_one_are_kept_compactly() -> None:
     assert kept < 20_000 * 64, f"{kept / 20_000:.0f} bytes per hollow element"
     found = stream.finish()
     assert len(found) == 20_000
-    assert all(f.hollow and cast("Answer", f.model).content == "" for f in found)
+    assert all(f.hollow and f.model.content == "" for f in found)
     assert [f.slice.start for f in found[:3]] == [0, 9, 18]
 
 
@@ -215,7 +215,7 @@ def test_errors() -> None:
         ModelStream(OnlyAttr)
     for wrong in (int, "answer", Answer(content="x")):
         with pytest.raises(ValueError, match="ModelStream parses Model classes, not"):
-            ModelStream(Answer, wrong)  # type: ignore[arg-type]
+            ModelStream(Answer, wrong)  # type: ignore[arg-type, type-var]
     stream = ModelStream(Answer)
     stream.finish()
     with pytest.raises(RuntimeError, match="this ModelStream is finished; create a new one"):
@@ -361,7 +361,7 @@ def test_docstring_examples_run() -> None:
         assert result.failed == 0
 
 
-class CountingStream(ModelStream):
+class CountingStream(ModelStream[Model]):
     """Counts the Python side's work: span batches, spans, and the characters it slices."""
 
     def __init__(self, *types: type[Model]) -> None:
@@ -409,9 +409,7 @@ def test_non_str_pieces_are_refused() -> None:
     stream = ModelStream(Answer)
     with pytest.raises(TypeError, match="chunk must be str, not bytes"):
         stream.feed(b"<answer>x</answer>")  # type: ignore[arg-type]
-    assert [cast("Answer", found.model).content for found in stream.feed("<answer>x</answer>")] == [
-        "x"
-    ]
+    assert [found.model.content for found in stream.feed("<answer>x</answer>")] == ["x"]
 
 
 def test_a_dropped_stream_is_collected() -> None:

@@ -68,7 +68,7 @@ start, end, inner start, inner end and self-closing flag."""
 _BUILD_ERRORS = (ValidationError, XmlContentError, ValueError)
 
 
-class ModelStream:
+class ModelStream(t.Generic[ModelT]):
     """Feed text pieces; get each model of the given types once, when its element closes.
 
     Examples:
@@ -88,7 +88,7 @@ class ModelStream:
         ValueError: No type was given, or a type cannot be parsed from text.
     """
 
-    feed: t.Callable[[str], tuple[ParsedModel[Model], ...]]
+    feed: t.Callable[[str], tuple[ParsedModel[ModelT], ...]]
     """Consume the next piece of text (any length; it may split tags, attributes and entities
     anywhere) and return the filled models whose element closed in it, in closing order.
 
@@ -107,13 +107,13 @@ class ModelStream:
     types not built yet, and the elements after it are built by the next call.
     """
 
-    def __init__(self, *types: type[Model]) -> None:
+    def __init__(self, *types: type[ModelT]) -> None:
         if not types:
             raise ValueError("ModelStream needs at least one model type")
         for cls in types:
             if not (isinstance(cls, type) and issubclass(cls, Model)):
                 raise ValueError(f"ModelStream parses Model classes, not {cls!r}")
-        self.types: tuple[type[Model], ...] = tuple(dict.fromkeys(types))
+        self.types: tuple[type[ModelT], ...] = tuple(dict.fromkeys(types))
         """The model classes looked for."""
         self._by_tag: dict[str, list[tuple[type[Model], ClassInfo]]] = {}
         for cls in self.types:
@@ -129,13 +129,13 @@ class ModelStream:
         self._hollow: dict[str, array[int] | None] = {tag: array("q") for tag in self._by_tag}
         # After a validator raised mid-piece: models built and not yet returned, and spans of
         # that piece not yet built (see `_hold`).
-        self._held: list[ParsedModel[Model]] = []
+        self._held: list[ParsedModel[ModelT]] = []
         self._rest: list[_native.Span] = []
         # `finish`: started (feeding refused), hollow models still to build (last first) and
         # built, and done.
         self._closing = False
         self._jobs: list[_Job] | None = None
-        self._built: list[ParsedModel[Model]] = []
+        self._built: list[ParsedModel[ModelT]] = []
         self._finished = False
         self._text = _native.TextStream(list(self._by_tag), self._on_spans)
         self.feed = self._text.feed
@@ -161,7 +161,7 @@ class ModelStream:
         """
         return len(self._filled) == len(self.types)
 
-    def finish(self) -> list[ParsedModel[Model]]:
+    def finish(self) -> list[ParsedModel[ModelT]]:
         """End the stream: no more pieces are taken.
 
         A validator's own error while building raises as in `feed`; the models built are
@@ -194,7 +194,9 @@ class ModelStream:
             if isinstance(built, Exception):
                 error = built if error is None else error
             elif built is not None:
-                self._built.append(ParsedModel(built[0], slice(start, end), hollow=True))
+                self._built.append(
+                    ParsedModel(t.cast("ModelT", built[0]), slice(start, end), hollow=True)
+                )
         if error is not None:
             raise error
         self._finished = True
@@ -220,7 +222,7 @@ class ModelStream:
         jobs.reverse()
         return jobs
 
-    def _on_spans(self, spans: tuple[_native.Span, ...]) -> tuple[ParsedModel[Model], ...]:
+    def _on_spans(self, spans: tuple[_native.Span, ...]) -> tuple[ParsedModel[ModelT], ...]:
         """Build the models of the spans a piece completed (called by the native `feed`).
 
         Spans held back by an interrupted call come first. A validator's own error (an
@@ -231,7 +233,7 @@ class ModelStream:
         """
         if self._rest:
             spans, self._rest = (*self._rest, *spans), []
-        found: list[ParsedModel[Model]] = []
+        found: list[ParsedModel[ModelT]] = []
         error: Exception | None = None
         for index, span in enumerate(spans):
             try:
@@ -246,7 +248,7 @@ class ModelStream:
             raise error
         return tuple(found)
 
-    def _hold(self, found: list[ParsedModel[Model]], rest: tuple[_native.Span, ...]) -> None:
+    def _hold(self, found: list[ParsedModel[ModelT]], rest: tuple[_native.Span, ...]) -> None:
         """Hold a raising call's models (and the spans it did not reach) for the next call.
 
         The next `feed` or `finish` builds the spans and returns the models first.
@@ -256,7 +258,7 @@ class ModelStream:
         if not self._closing:
             self.feed = self._feed_held
 
-    def _feed_held(self, text: str) -> tuple[ParsedModel[Model], ...]:
+    def _feed_held(self, text: str) -> tuple[ParsedModel[ModelT], ...]:
         """`feed` while models are held: they come first, then the piece's own."""
         fresh = self._text.feed(text)  # if it raises, `_hold` keeps adding to the held ones
         if self._rest:  # the piece completed no span, so the held spans are still unbuilt
@@ -265,7 +267,7 @@ class ModelStream:
         self.feed = self._text.feed
         return (*held, *fresh)
 
-    def _take(self, span: _native.Span, found: list[ParsedModel[Model]]) -> Exception | None:
+    def _take(self, span: _native.Span, found: list[ParsedModel[ModelT]]) -> Exception | None:
         """Build the models of a closed span, if it is a candidate.
 
         Returns:
@@ -313,7 +315,7 @@ class ModelStream:
                 self._filled.add(cls)
                 if all(other in self._filled for other, _ in self._by_tag[tag]):
                     self._hollow[tag] = None  # its hollow elements can no longer be given
-            found.append(ParsedModel(model, slice(start, end)))
+            found.append(ParsedModel(t.cast("ModelT", model), slice(start, end)))
         return error
 
     def _build(
@@ -353,6 +355,6 @@ class ModelStream:
             return exc
 
 
-def _refuse_feed(text: str) -> tuple[ParsedModel[Model], ...]:
+def _refuse_feed(text: str) -> tuple[ParsedModel[ModelT], ...]:
     """`ModelStream.feed` once the stream is finished."""
     raise RuntimeError("this ModelStream is finished; create a new one")
