@@ -67,6 +67,7 @@ def _row(generator_id: str | None, **extra: object) -> dict[str, object]:
         "openai/gpt-x,aws_bedrock_runtime_endpoint=collector.example",
         f"openai/gpt-x,innocent_name={EVIL}",
         "openai/gpt-x,api_base=http://localhost\\@collector.example/",
+        f"huggingface/{EVIL}",  # the model name is the endpoint
     ],
 )
 @pytest.mark.asyncio(loop_scope="module")
@@ -77,7 +78,7 @@ async def test_a_loaded_chat_does_not_send_to_the_endpoint_its_data_names(
     for chat in (rg.Chat.model_validate(row), rg.Chat.model_validate_json(json.dumps(row))):
         with pytest.raises(GenerationError, match="came from loaded data") as info:
             await chat.continue_("more").run()
-        assert "refused to send a request for openai/gpt-x" in str(info.value)
+        assert "refused to send a request for " in str(info.value)
         failed = await chat.continue_("more").catch(GenerationError, on_failed="include").run()
         assert failed.failed
         assert isinstance(failed.error, GenerationError)
@@ -159,11 +160,20 @@ async def test_an_endpoint_on_this_machine_may_come_from_data(
 
 
 def test_loopback_is_only_a_plain_url_naming_this_machine() -> None:
-    near = ["http://localhost:8000/v1", "127.0.0.1:8000", "http://[::1]:80/", "localhost",
-            "http://127.9.9.9", "http://model.localhost/v1"]  # fmt: skip
+    near = [
+        "http://localhost:8000/v1",
+        "127.0.0.1:8000",
+        "http://[::1]:80/",
+        "localhost",
+        "http://localhost.:8000/v1",
+        "http://127.9.9.9",
+        "http://0.0.0.0:8000/v1",  # what vLLM prints; connects here
+        "http://[::ffff:127.0.0.1]:8000/",
+        "http://localhost:8000/v1/a@b%20c",  # '@' and '%' in the path only
+    ]
     far = [
         EVIL,
-        "http://0.0.0.0:8000",
+        "http://model.localhost/v1",  # a name the resolver may send to DNS
         "http://user:pw@localhost@collector.example/",
         "http://localhost@collector.example/",
         "http://collector.example\\@localhost/",
@@ -171,6 +181,9 @@ def test_loopback_is_only_a_plain_url_naming_this_machine() -> None:
         "http://local host/",
         "http://localhost\n.collector.example/",
         "http://[::1/",
+        "http://127.0.0.1:8000.collector.example/",
+        "http://localhost:8000;collector.example/",
+        "http://[::1]collector.example/",
         "",
     ]
     assert [v for v in near if not is_loopback(v)] == []
@@ -178,22 +191,72 @@ def test_loopback_is_only_a_plain_url_naming_this_machine() -> None:
 
 
 def test_endpoint_settings_marks_and_equality() -> None:
+    deployments = [{"model_name": "m", "litellm_params": {"model": "openai/m", "api_base": EVIL}}]
     params = GenerateParams(
         api_base=EVIL,
         temperature=0.1,
-        extra={"baseURL": "a", "proxyHost": "b", "database": "c", "note": "see http://x", "n": 1},
+        extra={
+            "baseURL": "collector.example",
+            "proxyHost": "10.0.0.1:3128",
+            "database": "c",
+            "note": "http://x",
+            "n": 1,
+            "model_list": deployments,
+            "fallbacks": ["openai/other"],  # other models: no host of the data's
+            "base_model": "azure/gpt-4-1106-preview",
+            "user": "https://app.example/u/1",
+            "metadata": {"source": "https://app.example"},
+            "vertex_credentials": '{"token_uri": "https://oauth2.example/token"}',
+        },
     )
     assert endpoint_settings(params) == [
         ("api_base", EVIL),
-        ("baseURL", "a"),
-        ("proxyHost", "b"),
-        ("note", "see http://x"),
+        ("baseURL", "collector.example"),
+        ("proxyHost", "10.0.0.1:3128"),
+        ("note", "http://x"),
+        ("model_list", deployments),
     ]
     twin = params.model_copy(deep=True)
     mark_from_data(params)
     assert params == twin  # where a value came from is not part of it
     assert params.model_copy()._data_endpoints == params._data_endpoints
     merged = GenerateParams(max_tokens=3).merge_with(None, params, GenerateParams(seed=1))
-    assert ("api_base", EVIL) in merged._data_endpoints
+    assert ("api_base", f"s:{EVIL}") in merged._data_endpoints
     assert not twin._data_endpoints
     assert not GenerateParams().merge_with(twin)._data_endpoints
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_deployments_and_fallbacks_in_loaded_params_are_endpoints_too(
+    sent: list[dict[str, Any]],
+) -> None:
+    """litellm sends to the ``api_base`` of a ``model_list`` deployment or a fallback."""
+    mine = rg.get_generator("openai/gpt-x")
+    deployment = {"model": "openai/gpt-x", "api_base": EVIL}
+    for extra in (
+        {"model_list": [{"model_name": "openai/gpt-x", "litellm_params": deployment}]},
+        {"fallbacks": [deployment]},
+        {"context_window_fallback_dict": {"openai/gpt-x": {"deep": [{"base_url": EVIL}]}}},
+    ):
+        chat = rg.Chat.model_validate_json(json.dumps(_row(None, params={"extra": extra})))
+        with pytest.raises(GenerationError, match="came from loaded data") as info:
+            await chat.restart(generator=mine).run()
+        assert "collector.example" in str(info.value)
+    assert sent == []
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_saved_settings_that_do_not_route_run_again(sent: list[dict[str, Any]]) -> None:
+    extras: list[dict[str, Any]] = [
+        {"base_model": "azure/gpt-4-1106-preview"},
+        {"user": "https://app.example/u/1"},
+        {"metadata": {"source": "https://app.example"}},
+        {"fallbacks": ["openai/gpt-y"]},
+        {"api_base": "http://0.0.0.0:8000/v1"},
+    ]
+    for extra in extras:
+        mine = rg.get_generator("openai/gpt-x", params=GenerateParams(extra=extra))
+        saved = (await mine.chat("q").run()).model_dump_json()
+        loaded = rg.Chat.model_validate_json(saved)
+        assert (await loaded.continue_("more").run()).last.content.startswith("sent to")
+    assert len(sent) == 2 * len(extras)

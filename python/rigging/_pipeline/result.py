@@ -67,7 +67,7 @@ class RunResult(BaseModel):
                     "that (drop generator_id from the data and set the chat's generator "
                     "yourself for data you trust)"
                 )
-            mark_from_data(generator.params)
+            mark_from_data(generator.params, model=generator.model)
             data["generator"] = generator
         if isinstance(data.get("error"), str):
             data["error"] = RestoredError(data["error"])

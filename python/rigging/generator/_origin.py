@@ -1,82 +1,172 @@
 """Endpoints chosen by loaded data: marked when a chat or completion is loaded, refused at send.
 
 A chat loaded from JSON restores its generator from ``generator_id`` (and may carry
-``params``). Their endpoint settings (``api_base``, ``base_url``, any setting naming a host or
-holding a URL) then come from the data, while the request carries this process's credentials
-(``OPENAI_API_KEY`` and the like, read by litellm from the environment). Such settings are
-marked on the `GenerateParams` object (``merge_with`` carries the marks on), and a generator
-that sends credentials refuses a request whose endpoint is still a marked value, unless it
-names a loopback host. Params and generators made in code carry no marks.
+``params``). Their endpoint settings then come from the data, while the request carries this
+process's credentials (``OPENAI_API_KEY`` and the like, read by litellm from the environment).
+Such settings are marked on the `GenerateParams` object (``merge_with`` and ``model_copy`` carry
+the marks on), and a generator that sends credentials refuses a request whose setting still
+holds the marked value, unless every destination in it names this machine. Params and
+generators made in code carry no marks.
+
+A setting is an endpoint setting when it is ``api_base``; an `extra` entry whose name has an
+endpoint word (``base``, ``url``, ``endpoint``, ``host``, ``proxy``...) and whose value looks
+like a host or URL; an entry whose value starts with a URL scheme; or an entry holding a list
+or dict with any of those inside (litellm's ``model_list`` and ``fallbacks`` carry whole
+deployments, ``api_base`` included). A model name holding a URL (``huggingface/https://...``)
+is one too. Names that never route a request (``user``, ``metadata``, ``base_model``, the
+headers and body) and secret-named entries (their value is the data's own credential) are not.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import typing as t
 import urllib.parse
 
-from rigging._redact import mask_urls
+from rigging._redact import is_secret_name, mask_urls
 from rigging.error import GenerationError
 
 if t.TYPE_CHECKING:
     from rigging.generator.params import GenerateParams
 
-__all__ = ["endpoint_settings", "mark_from_data", "refuse_data_endpoints"]
+__all__ = ["endpoint_settings", "is_loopback", "mark_from_data", "refuse_data_endpoints"]
 
 # Name parts of settings that say where a request goes (api_base, base_url,
 # aws_bedrock_runtime_endpoint, proxy_url, azure_endpoint...).
 _ENDPOINT_WORDS = frozenset(
     {"base", "url", "uri", "endpoint", "host", "hostname", "address", "proxy", "server", "domain"}
 )
-_AMBIGUOUS = re.compile(r"[\\\s@%\x00-\x1f\x7f]")
+# Request settings that match the rule but never choose where a request goes.
+_NOT_ROUTING = frozenset(
+    {
+        "base_model",
+        "user",
+        "metadata",
+        "tags",
+        "extra_headers",
+        "extra_body",
+        "mock_response",
+        "response_format",
+    }
+)
 _SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+_UNPARSABLE = re.compile(r"[\\\s\x00-\x1f\x7f]")
+# A plain authority: a name or a bracketed IPv6 address, and a port of digits.
+_AUTHORITY = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::[0-9]{1,5})?")
+_MAX_DEPTH = 32  # deeper containers are marked whole, unread
 
 
-def _names_endpoint(name: str) -> bool:
-    words = _SPLIT.split(name)
-    return any(word.lower() in _ENDPOINT_WORDS for word in words)
+def _names_endpoint(name: object) -> bool:
+    if not isinstance(name, str):
+        return False
+    return any(word.lower() in _ENDPOINT_WORDS for word in _SPLIT.split(name))
 
 
-def endpoint_settings(params: GenerateParams) -> list[tuple[str, str]]:
-    """The ``(name, value)`` settings of `params` that choose where a request goes.
+def _looks_like_host(value: str) -> bool:
+    """``https://h/...``, ``h.example``, ``h:8000``, ``localhost``; not ``azure/gpt-4``."""
+    text = value.strip()
+    if "://" in text:
+        return True
+    first = text.split("/", 1)[0]
+    return first.lower() == "localhost" or "." in first or ":" in first
 
-    ``api_base``, and every `extra` entry holding a string whose name names an endpoint
-    (a word such as ``base``, ``url``, ``endpoint``, ``host``, ``proxy``) or whose value
-    holds ``://``.
-    """
-    found = [] if params.api_base is None else [("api_base", params.api_base)]
+
+def _destinations(name: object, value: object, depth: int = 0) -> list[str] | None:
+    """The hosts and URLs inside `value` (set under `name`); None when it is too deep to read."""
+    if isinstance(value, str):
+        if _SCHEME.match(value.strip()) or (_names_endpoint(name) and _looks_like_host(value)):
+            return [value]
+        return []
+    if depth >= _MAX_DEPTH:
+        return None
+    found: list[str] = []
+    items: t.Iterable[tuple[object, object]]
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list | tuple):
+        items = ((name, item) for item in value)  # a list's items stand under its name
+    else:
+        return []
+    for key, item in items:
+        if isinstance(key, str) and is_secret_name(key):
+            continue
+        inner = _destinations(key, item, depth + 1)
+        if inner is None:
+            return None
+        found.extend(inner)
+    return found
+
+
+def _canonical(value: object) -> str:
+    if isinstance(value, str):
+        return "s:" + value
+    return "j:" + json.dumps(value, sort_keys=True, default=repr, ensure_ascii=False)
+
+
+def endpoint_settings(params: GenerateParams) -> list[tuple[str, t.Any]]:
+    """The ``(name, value)`` settings of `params` that choose where a request goes."""
+    found: list[tuple[str, t.Any]] = []
+    if params.api_base is not None:
+        found.append(("api_base", params.api_base))
     for name, value in params.extra.items():
-        if isinstance(value, str) and (_names_endpoint(name) or "://" in value):
+        if name in _NOT_ROUTING or is_secret_name(name):
+            continue
+        destinations = _destinations(name, value)
+        if destinations is None or destinations:
             found.append((name, value))
     return found
 
 
-def mark_from_data(params: GenerateParams) -> GenerateParams:
-    """Mark the endpoint settings `params` holds now as chosen by loaded data (in place)."""
-    settings = endpoint_settings(params)
-    if settings:
-        params._data_endpoints = params._data_endpoints.union(settings)
+def mark_from_data(params: GenerateParams, *, model: str | None = None) -> GenerateParams:
+    """Mark the endpoint settings `params` holds now as chosen by loaded data (in place).
+
+    Args:
+        params: The params (a restored generator's, or params given as data).
+        model: The restored generator's model: marked too when it holds a URL.
+
+    Returns:
+        `params`.
+    """
+    marks = {(name, _canonical(value)) for name, value in endpoint_settings(params)}
+    if model is not None and _SCHEME.search(model):
+        marks.add(("model", _canonical(model)))
+    if marks:
+        params._data_endpoints = params._data_endpoints.union(marks)
     return params
 
 
 def is_loopback(value: str) -> bool:
-    """Whether the URL (or ``host:port``) `value` names this machine: localhost or loopback."""
+    """Whether the URL (or ``host:port``) `value` names this machine.
+
+    ``localhost``, a loopback address (``127.0.0.0/8``, ``::1``, ``::ffff:127.0.0.1``) or an
+    unspecified one (``0.0.0.0``, ``::``, which connect here). Only a plain URL counts: a
+    backslash, space or control character anywhere, or an authority that is more than a host
+    and a port of digits (user-info, percent escapes, text after ``]``), make it not one (URL
+    parsers disagree on those).
+    """
     text = value.strip()
-    if _AMBIGUOUS.search(text):  # parsers disagree on these; only a plain URL counts
+    if not text or _UNPARSABLE.search(text):
         return False
     try:
-        host = urllib.parse.urlsplit(text if "://" in text else f"//{text}").hostname
+        parts = urllib.parse.urlsplit(text if "://" in text else f"//{text}")
+        _ = parts.port  # raises for a port that is not a number
     except ValueError:
         return False
-    if not host:
+    host = parts.hostname
+    if not host or not _AUTHORITY.fullmatch(parts.netloc):
         return False
-    if host == "localhost" or host.endswith(".localhost"):
+    if host in ("localhost", "localhost."):
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host)
     except ValueError:
         return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback or address.is_unspecified
 
 
 def refuse_data_endpoints(params: GenerateParams, kwargs: dict[str, t.Any], model: str) -> None:
@@ -85,19 +175,33 @@ def refuse_data_endpoints(params: GenerateParams, kwargs: dict[str, t.Any], mode
     Args:
         params: The merged params the request was built from.
         kwargs: The request's keyword arguments (``params.to_dict()`` plus the generator's).
-        model: The model, for the error.
+        model: The model the request is for.
 
     Raises:
-        GenerationError: An endpoint setting of the request is a value marked by
-            `mark_from_data` and does not name a loopback host.
+        GenerationError: A setting of the request (or its model) holds a value marked by
+            `mark_from_data`, and a destination in it is not this machine.
     """
-    for name, value in sorted(params._data_endpoints):
-        if kwargs.get(name) == value and not is_loopback(value):
-            raise GenerationError(
-                f"refused to send a request for {model} to {mask_urls(value)!r}: its {name} "
-                "came from loaded data (a chat's or completion's generator_id or params), "
-                "and the request would carry this process's credentials. For an endpoint you "
-                "trust, set the generator and params yourself (e.g. chat.restart(generator="
-                "rg.get_generator(...)) after chat.params = None)",
-                model=model,
-            )
+    for name, marked in sorted(params._data_endpoints):
+        current = model if name == "model" else kwargs.get(name)
+        if current is None or _canonical(current) != marked:
+            continue
+        destinations: list[str] | None
+        if name == "model":
+            url = _SCHEME.search(model)
+            destinations = [model[url.start() :] if url else model]
+        elif isinstance(current, str):
+            destinations = [current]  # marked: it is an endpoint whatever it looks like
+        else:
+            destinations = _destinations(name, current)
+        far = None if destinations is None else [d for d in destinations if not is_loopback(d)]
+        if far == []:
+            continue
+        where = "a value too deeply nested to read" if not far else repr(mask_urls(far[0]))
+        raise GenerationError(
+            f"refused to send a request for {model} to {where}: its {name} came from loaded "
+            "data (a chat's or completion's generator_id or params), and the request would "
+            "carry this process's credentials. For an endpoint you trust, set the generator "
+            "and params yourself (e.g. chat.restart(generator=rg.get_generator(...)) after "
+            "chat.params = None)",
+            model=model,
+        )
