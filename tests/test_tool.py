@@ -183,6 +183,56 @@ async def test_bad_model_behaviour_goes_back_to_the_model(scripted: type[Scripte
     assert [m.role for m in chat.messages] == ["user", "assistant"] + ["tool"] * 5
 
 
+async def test_arguments_json_cannot_read_goes_back_to_the_model(
+    scripted: type[ScriptedChat],
+) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    scripted.script = [
+        Calls(
+            [
+                Call("shout", '{"text": ' + deep + "}", id="deep"),
+                Call("shout", '{"text": ' + "9" * 5000 + "}", id="digits"),
+                Call("shout", '{"text": "a", "text": "b"}', id="twice"),
+                Call("shout", '{"text": NaN}', id="nan"),
+                Call("shout", {"text": "ok"}, id="fine"),
+            ]
+        ),
+        "done",
+    ]
+    chat = await get_generator("gpt-4o").chat("go").using(shout).run()
+    results = {m.tool_call_id: m.content for m in chat.messages if m.role == "tool"}
+    assert results == {
+        "deep": "Error: arguments for tool 'shout' are nested too deeply to read",
+        "digits": results["digits"],
+        "twice": "Error: arguments for tool 'shout' are not valid JSON: "
+        "the key 'text' appears more than once",
+        "nan": "Error: arguments for tool 'shout' are not valid JSON: NaN is not a JSON value",
+        "fine": "OK",
+    }
+    assert results["digits"].startswith("Error: arguments for tool 'shout' cannot be read:")
+    assert "4300 digits" in results["digits"]
+    assert chat.last.content == "done"
+
+
+async def test_a_tools_error_text_does_not_carry_a_key(
+    scripted: type[ScriptedChat], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key, env_key = "sk-tool-echo-SECRET-0123456789", "env-tool-echo-SECRET-9876543210"
+    monkeypatch.setenv("SOME_SERVICE_API_KEY", env_key)
+
+    def leak(query: str) -> str:
+        """Looks a thing up."""
+        raise ValueError(f"upstream refused key {key} and {env_key} for {query}")
+
+    scripted.script = [Call("leak", {"query": "x"}, id="c1"), "done"]
+    gen = get_generator(f"gpt-4o,api_key={key}")
+    chat = await gen.chat("go").using(leak).run()
+    [result] = [m.content for m in chat.messages if m.role == "tool"]
+    assert result == "Error: tool 'leak' raised ValueError: upstream refused key *** and *** for x"
+    assert key not in chat.model_dump_json()
+    assert env_key not in str(scripted.seen)
+
+
 async def test_endless_tool_loop_stops_at_max_depth(scripted: type[ScriptedChat]) -> None:
     scripted.script = [Call("shout", {"text": "again"}) for _ in range(4)]
     pipeline = get_generator("gpt-4o").chat("loop").using(shout, max_depth=3)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from rigging._exports import public_dir as _public_dir
+from rigging._redact import environment_secrets, known_secrets, redact_text
 from rigging.message import ContentImageUrl, ContentText, Message
 from rigging.model import Model
 from rigging.util import await_, deref_json
@@ -178,8 +179,30 @@ def result_content(result: t.Any) -> str | list[t.Any]:
     return str(result)
 
 
+class _RefusedJSONError(ValueError):
+    """JSON that Python's parser takes but JSON does not allow, or that is ambiguous."""
+
+
+def _no_constant(name: str) -> t.Any:
+    raise _RefusedJSONError(f"{name} is not a JSON value")
+
+
+def _unique_keys(pairs: list[tuple[str, t.Any]]) -> dict[str, t.Any]:
+    decoded = dict(pairs)
+    if len(decoded) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _RefusedJSONError(f"the key {key!r} appears more than once")
+            seen.add(key)
+    return decoded
+
+
 def describe_error(exc: BaseException) -> str:
     """``Type: text`` of an exception, even when its ``str()`` itself raises.
+
+    The text goes to the model (and so the provider) and into the chat: the secrets of
+    every generator of this process and the secret-named environment values are masked.
 
     Args:
         exc: The exception.
@@ -191,6 +214,7 @@ def describe_error(exc: BaseException) -> str:
         text = str(exc)
     except Exception:
         text = "<the error's text could not be built>"
+    text = redact_text(text, [*known_secrets(), *environment_secrets()])
     return f"{type(exc).__name__}: {text}"
 
 
@@ -300,11 +324,25 @@ class FunctionTool:
             decoded: t.Any = {}
         elif isinstance(arguments, str):
             try:
-                decoded = json.loads(arguments)
+                decoded = json.loads(
+                    arguments, parse_constant=_no_constant, object_pairs_hook=_unique_keys
+                )
             except json.JSONDecodeError as exc:
                 raise ToolArgumentsError(
                     f"arguments for tool {self.name!r} are not valid JSON: {exc}"
                 ) from exc
+            except RecursionError:
+                raise ToolArgumentsError(
+                    f"arguments for tool {self.name!r} are nested too deeply to read"
+                ) from None
+            except _RefusedJSONError as exc:
+                raise ToolArgumentsError(
+                    f"arguments for tool {self.name!r} are not valid JSON: {exc}"
+                ) from None
+            except ValueError as exc:  # an integer past Python's digit limit
+                raise ToolArgumentsError(
+                    f"arguments for tool {self.name!r} cannot be read: {exc}"
+                ) from None
         else:
             decoded = arguments
         if not isinstance(decoded, dict):
@@ -316,6 +354,10 @@ class FunctionTool:
             model = self._signature.model.model_validate(decoded)
         except ValidationError as exc:
             raise ToolArgumentsError(f"invalid arguments for tool {self.name!r}: {exc}") from exc
+        except RecursionError:
+            raise ToolArgumentsError(
+                f"arguments for tool {self.name!r} are nested too deeply to validate"
+            ) from None
         return {key: getattr(model, key) for key in type(model).model_fields}
 
     async def invoke(self, arguments: str | dict[str, t.Any] | None) -> t.Any:
