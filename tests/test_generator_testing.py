@@ -100,3 +100,14 @@ async def test_batch_length_mismatch_is_an_error() -> None:
 
 def test_testing_generators_serialise_under_base_unless_registered() -> None:
     assert get_identifier(FixedGenerator(text="hi")) == "base!fixed,text=hi"
+
+
+async def test_a_scripted_exception_does_not_break_reprs_and_dumps() -> None:
+    gen = ScriptedGenerator(responses=["hello", ValueError("scripted failure")])
+    chat = await gen.chat("hi").run()
+    assert "hello" in repr(chat)
+    assert chat.model_dump_json()
+    assert gen.to_identifier().endswith("responses=hello;<raises ValueError: scripted failure>")
+    failed = await gen.chat("again").catch(ValueError, on_failed="include").run()
+    assert failed.failed
+    assert str(failed.error) == "scripted failure"

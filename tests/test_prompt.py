@@ -332,3 +332,38 @@ async def test_prompt_with_native_tools_and_list_of_models() -> None:
     sent = g.calls[1].input
     assert isinstance(sent, list)
     assert sent[-1] == {"role": "user", "content": '<tool-result name="lookup">5</tool-result>'}
+
+
+@pytest.mark.parametrize(
+    "tag", ["y }}{{ 7*7 }}{{ y", "a b", "<x>", "x.y", "1st", "", "naïve", "a{{b}}"]
+)
+def test_a_ctx_tag_must_be_an_xml_name(tag: str) -> None:
+    """A tag is both an element name and, snake-cased, the template variable holding it."""
+    with pytest.raises(ValueError, match="Ctx tag must be an XML name"):
+        rg.Ctx(tag=tag)
+
+
+def test_ctx_tags_that_are_names_still_work() -> None:
+    @rg.prompt
+    def f(a: Annotated[str, rg.Ctx(tag="user-input")], b: Annotated[str, rg.Ctx(tag="_B2")]) -> str:
+        """Hello."""
+
+    text = f.render("one", "two")
+    assert "<user-input>one</user-input>" in text
+    assert "<_B2>two</_B2>" in text
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        "{{ " + "(" * 3000 + "x" + ")" * 3000 + " }}",
+        "{% if 1 %}" * 1000 + "{% endif %}" * 1000,
+        "{{ x" + "|upper" * 20000 + " }}",
+    ],
+)
+def test_a_docstring_nested_too_deeply_is_refused_by_name(doc: str) -> None:
+    def f(x: str) -> str: ...
+
+    f.__doc__ = doc
+    with pytest.raises(ValueError, match=r"prompt f\(\): docstring template is nested too deep"):
+        rg.prompt(f)

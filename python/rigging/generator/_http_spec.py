@@ -49,7 +49,12 @@ T = TypeVar("T", bound=str)
 
 @functools.lru_cache(maxsize=256)
 def _template(source: str) -> jinja2.Template:
-    return environment().from_string(source)
+    try:
+        return environment().from_string(source)
+    except RecursionError:
+        raise ValueError(
+            "template is nested too deeply (brackets, blocks or filters) to be read"
+        ) from None
 
 
 class RequestTransformContext(BaseModel):

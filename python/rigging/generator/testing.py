@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pydantic import ConfigDict, Field, PrivateAttr
+from pydantic import ConfigDict, Field, PrivateAttr, field_serializer
 
 from rigging._exports import public_dir as _public_dir
 from rigging.error import GenerationError
@@ -172,6 +172,12 @@ class ScriptedGenerator(_OfflineGenerator):
     """Replies (or exceptions to raise) in order."""
     cycle: bool = False
     """Start over when the script runs out instead of failing."""
+
+    @field_serializer("responses")
+    def _responses_as_text(self, responses: list[str | Exception]) -> list[str]:
+        # A scripted exception is written as its text, so reprs, dumps and identifiers of
+        # the generator (and of every chat it made) do not raise.
+        return [r if isinstance(r, str) else f"<raises {type(r).__name__}: {r}>" for r in responses]
 
     async def generate_messages_settled(
         self,

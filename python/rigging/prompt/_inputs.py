@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import re
 import typing as t
 from dataclasses import dataclass
 
@@ -23,6 +24,8 @@ __all__ = [
     "unwrap_annotated",
 ]
 
+_TAG = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
 BASIC: tuple[type, ...] = (int, float, str, bool)
 """Types rendered with ``str()``."""
 
@@ -40,6 +43,17 @@ class Ctx:
     tag: str | None = None
     prefix: str | None = None
     example: str | Model | None = None
+
+    def __post_init__(self) -> None:
+        # The tag names an XML element and, in snake case, the template variable that holds
+        # it: anything else would be markup in the prompt or code in its template.
+        if self.tag is not None and not (
+            isinstance(self.tag, str) and _TAG.fullmatch(self.tag) and self.tag.isascii()
+        ):
+            raise ValueError(
+                f"Ctx tag must be an XML name of letters, digits, '_' and '-' starting with a "
+                f"letter or '_', got {self.tag!r}"
+            )
 
 
 def unwrap_annotated(annotation: t.Any) -> tuple[t.Any, Ctx | None]:

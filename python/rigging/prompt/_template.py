@@ -44,21 +44,30 @@ def get_undeclared_variables(template: str) -> set[str]:
         The variable names.
 
     Raises:
-        ValueError: The template has a syntax error (the message gives the line).
+        ValueError: The template has a syntax error (the message gives the line), or is
+            nested too deeply to be read.
     """
     import jinja2
     from jinja2 import meta
 
     try:
         ast = _environment().parse(template)
+        return set(meta.find_undeclared_variables(ast))
     except jinja2.TemplateSyntaxError as exc:
         raise ValueError(f"template syntax error on line {exc.lineno}: {exc.message}") from exc
-    return set(meta.find_undeclared_variables(ast))
+    except RecursionError:
+        raise ValueError(_TOO_DEEP) from None
+
+
+_TOO_DEEP = "template is nested too deeply (brackets, blocks or filters) to be read"
 
 
 @functools.lru_cache(maxsize=512)
 def _compiled(template: str) -> t.Any:
-    return _environment().from_string(template)
+    try:
+        return _environment().from_string(template)
+    except RecursionError:
+        raise ValueError(_TOO_DEEP) from None
 
 
 def render_template(template: str, variables: dict[str, t.Any]) -> str:
