@@ -125,8 +125,40 @@ def test_plain_text_fast_path_matches_pydantic_xml(text: str) -> None:
 
     from rigging.util import unescape_xml
 
-    slow = unescape_xml(ET.tostring(tree, encoding="unicode", short_empty_elements=False))
-    assert model.to_pretty_xml() == slow
+    escaped = ET.tostring(tree, encoding="unicode", short_empty_elements=False)
+    slow = unescape_xml(escaped)
+    if "&" in text:
+        # 2.3 wrote entity text raw (`slow`), which a second parse decoded into other text;
+        # a simple model's text that would not read back stays escaped.
+        assert model.to_pretty_xml() == escaped
+    else:
+        assert model.to_pretty_xml() == slow
+    [(again, _)] = FunFact.from_text(model.to_pretty_xml())
+    assert again.fact == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Close it with </fun-fact> then stop",
+        "a <fun-fact> nested",
+        "<![CDATA[x]]>",
+        "<!-- note -->",
+        "<!DOCTYPE x>",
+        "a &lt; b",
+        "&amp;lt;",
+        "tom &amp jerry",
+    ],
+)
+def test_a_simple_models_text_always_parses_back(text: str) -> None:
+    """Its pretty XML is what parsing writes into the message: read again, it must give the
+    same text (2.3 wrote it raw, and a prompt's second parse read a shorter value)."""
+    model = FunFact(fact=text)
+    [(again, _)] = FunFact.from_text(model.to_pretty_xml())
+    assert again.fact == text
+    message = rg.Message("assistant", f"Fact: {model.to_pretty_xml()}")
+    assert message.parse(FunFact).fact == text
+    assert rg.Message("assistant", message.content).parse(FunFact).fact == text
 
 
 def test_from_text_simple_and_slices() -> None:

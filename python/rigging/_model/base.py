@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import importlib
 import inspect
 import re
@@ -242,6 +243,28 @@ _PLAIN_WORDS = frozenset(
 )
 
 
+def _reads_back(text: str, tag: str) -> bool:
+    """Whether `text` written raw inside ``<tag>`` parses back to itself.
+
+    A simple model's pretty XML (and so the message content after parsing) is raw text. It
+    reads back when it holds no entity the parse would decode, no ``<tag``/``</tag`` that
+    would end or nest the element and no ``<!`` (CDATA, comments, declarations). 2.3 wrote
+    such text raw, and a second parse of the message then read a shorter or other value.
+    """
+    if "&" in text and unescape_xml(text) != text:
+        return False
+    return not ("<" in text and _markup_in(tag).search(text))
+
+
+@functools.lru_cache(maxsize=256)
+def _markup_in(tag: str) -> re.Pattern[str]:
+    return re.compile(rf"<(?:!|/?{re.escape(tag)}(?=[\s/>]|$))")
+
+
+def _escape_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 @t.overload
 def _plan_render(model: Model, *, compact: t.Literal[False]) -> str | None: ...
 @t.overload
@@ -411,14 +434,21 @@ class Model(BaseXmlModel):
                 if kind is bool:
                     text = "true" if value else "false"
                 elif kind is str:
-                    text = value
+                    text = value if _reads_back(value, info.tag) else _escape_text(value)
                 else:
                     text = repr(value)
                 return f"<{info.tag}>{text}</{info.tag}>"
         rendered = _plan_render(self, compact=False)
         if rendered is None:
             rendered = self.pydantic_xml_pretty()
-        return unescape_xml(rendered) if info.simple_field is not None else rendered
+        if info.simple_field is None:
+            return rendered
+        raw = unescape_xml(rendered)
+        start, end = f"<{info.tag}>", f"</{info.tag}>"
+        inner = raw[len(start) : -len(end)]
+        if raw.startswith(start) and raw.endswith(end) and not _reads_back(inner, info.tag):
+            return rendered  # the raw text would not parse back: keep it escaped
+        return raw
 
     @t.overload
     def to_xml(
