@@ -202,6 +202,11 @@ _EXHAUSTING = {
     "format-list": "{% set a = ['x' * 1000] * 1000 %}{% set b = [a] * 1000 %}{{ '{}'.format(b) }}",
     "deep-nesting": "{% set ns = namespace(x=[]) %}{% for i in range(100000) %}"
     "{% set ns.x = [ns.x] %}{% endfor %}{{ ns.x }}",
+    # each operation within its own limit, many of them past the render's total
+    "map-padding": "{{ (['x'] * 999999)|map('center', 999999)|join|length }}",
+    "loop-padding": "{% for i in range(1000) %}{{ (i|string)|center(999999)|length }}{% endfor %}",
+    "loop-multiply": "{% for i in range(1000) %}{{ ('x' * 999999)|length }}{% endfor %}",
+    "loop-method": "{% for i in range(1000) %}{{ 'x'.ljust(999999)|length }}{% endfor %}",
 }
 
 

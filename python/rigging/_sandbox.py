@@ -37,6 +37,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 __all__ = [
     "MAX_OPERATION_SIZE",
+    "MAX_RENDER_BUILT",
     "MAX_RENDER_SIZE",
     "MAX_RENDER_STEPS",
     "SecurityError",
@@ -57,6 +58,11 @@ _CALL_STEPS = 4  # a call (a macro's above all) costs about four loop iterations
 
 MAX_RENDER_SIZE = 20_000_000
 """Most characters one render may output, and most any one text it builds may hold."""
+
+MAX_RENDER_BUILT = 4 * MAX_RENDER_SIZE
+"""Most characters (and list items) the operations of one render may build in all: every
+text or list a filter, call or operator returns counts, kept or not. Each operation alone is
+bounded; this bounds many of them (a ``map`` of a padding filter over a long list)."""
 
 MAX_NESTING = 200
 """Deepest list or dict nesting a template may print or pass to a filter."""
@@ -115,10 +121,11 @@ def _bounded_format(original: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
 class _Budget:
     """What one render has spent: steps, and the text size of each container it has measured."""
 
-    __slots__ = ("measured", "steps")
+    __slots__ = ("built", "measured", "steps")
 
     def __init__(self) -> None:
         self.steps = 0
+        self.built = 0
         # id -> (object, (text size, elements, depth)); the object is kept so its id stays unique
         self.measured: dict[int, tuple[t.Any, tuple[int, int, int]]] = {}
 
@@ -143,6 +150,18 @@ def _step(count: int = 1) -> None:
             f"the template ran more than {MAX_RENDER_STEPS} steps (a loop iteration is one, "
             f"a call {_CALL_STEPS}); refused"
         )
+
+
+def _charge(result: t.Any, what: str) -> t.Any:
+    """Count a text or list an operation built towards the render's total; return it."""
+    if isinstance(result, _SEQUENCES):
+        budget = _budget()
+        budget.built += len(result)
+        if budget.built > MAX_RENDER_BUILT:
+            raise SecurityError(
+                f"{what} took the template past {MAX_RENDER_BUILT} characters built in all; refused"
+            )
+    return result
 
 
 def _check_size(size: int, what: str) -> None:
@@ -210,7 +229,7 @@ def _joined(values: list[t.Any]) -> str:
     """``a ~ b ~ c``: the parts' text, its size checked before it is built."""
     _check_arguments(values, "the template's '~'")
     _check_size(sum(_text_length(v) for v in values), "the template's '~'")
-    return "".join(str(v) for v in values)
+    return t.cast("str", _charge("".join(str(v) for v in values), "the template's '~'"))
 
 
 def _replaced_size(text: str, old: t.Any, new: t.Any, count: t.Any) -> int:
@@ -235,7 +254,10 @@ def _guard_filter(name: str, original: t.Callable[..., t.Any]) -> t.Callable[...
         _check_arguments(rest, what)
         _check_arguments(kwargs.values(), what)
         rest = _FILTER_CHECKS.get(name, _unchanged)(head, rest, kwargs, what)
-        return original(*head, *rest, **kwargs)
+        result = original(*head, *rest, **kwargs)
+        if rest and result is rest[0]:  # handed back as it came: nothing was built
+            return result
+        return _charge(result, what)
 
     if passes is not None:
         guarded.jinja_pass_arg = passes  # type: ignore[attr-defined]
@@ -458,7 +480,9 @@ class _Sandbox(ImmutableSandboxedEnvironment):
             values = right if isinstance(right, tuple) else (right,)
             _check_arguments(values, "the template's '%'")
             _check_size(len(left) + sum(_text_length(v) for v in values), "the template's '%'")
-        return super().call_binop(context, operator, left, right)
+        return _charge(
+            super().call_binop(context, operator, left, right), f"the template's {operator!r}"
+        )
 
     def call(
         __self,  # noqa: N805 - jinja2's signature: positional names that never clash with kwargs
@@ -489,7 +513,10 @@ class _Sandbox(ImmutableSandboxedEnvironment):
             paragraphs = paragraphs if isinstance(paragraphs, int) else 5
             most = most if isinstance(most, int) else 100
             _check_size(paragraphs * most * 12, "lipsum")
-        return super().call(__context, __obj, *args, **kwargs)
+        result = super().call(__context, __obj, *args, **kwargs)
+        if result is owner:  # a method that handed its own text back built nothing
+            return result
+        return _charge(result, what if owner is not None else "a call")
 
     def wrap_str_format(self, value: t.Any) -> t.Callable[..., str] | None:
         wrapped = super().wrap_str_format(value)
