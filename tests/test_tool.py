@@ -233,6 +233,46 @@ async def test_a_tools_error_text_does_not_carry_a_key(
     assert env_key not in str(scripted.seen)
 
 
+async def test_a_prompt_offered_as_its_own_tool_stops_at_the_nesting_limit(
+    scripted: type[ScriptedChat],
+) -> None:
+    """Each run's tool runs the prompt again: the runs nest, not the rounds of one chat.
+
+    It went on until Python's recursion limit (about 30,000 generations, 900 MB, a raw
+    `RecursionError`); each level retried the failed level below it."""
+    scripted.script = [Call("ask", {"q": "again"}) for _ in range(100)]
+
+    async def ask(q: str) -> str:  # type: ignore[empty-body]  # a prompt's body is not run
+        """Ask a question."""
+
+    prompt = get_generator("gpt-4o").prompt(ask)
+    prompt.tools = (prompt,)
+    with pytest.raises(rg.error.RunNestingError, match="nested more than 16 deep"):
+        await prompt("start")
+    assert len(scripted.seen) == 16  # one generation per level, then the chain ends
+
+
+async def test_runs_nested_below_the_limit_work(scripted: type[ScriptedChat]) -> None:
+    from rigging._pipeline.base import MAX_NESTED_RUNS
+
+    depth = 0
+
+    async def deeper(level: int) -> str:
+        """Go one level deeper."""
+        nonlocal depth
+        depth = max(depth, level)
+        if level == MAX_NESTED_RUNS - 1:
+            return "bottom"
+        scripted.script[:0] = [Call("deeper", {"level": level + 1}), "up"]
+        chat = await get_generator("gpt-4o").chat("go").using(deeper).run()
+        return chat.last.content
+
+    scripted.script = [Call("deeper", {"level": 1}), "top"]
+    chat = await get_generator("gpt-4o").chat("go").using(deeper).run()
+    assert chat.last.content == "top"
+    assert depth == MAX_NESTED_RUNS - 1
+
+
 async def test_endless_tool_loop_stops_at_max_depth(scripted: type[ScriptedChat]) -> None:
     scripted.script = [Call("shout", {"text": "again"}) for _ in range(4)]
     pipeline = get_generator("gpt-4o").chat("loop").using(shout, max_depth=3)

@@ -29,6 +29,7 @@ __all__ = [
     "ProcessingError",
     "RestoredError",
     "RiggingError",
+    "RunNestingError",
     "ScanError",
     "SpliceError",
     "ToolDepthExceededError",
@@ -246,6 +247,15 @@ class CheckpointError(RiggingError):
     """A batch checkpoint cannot be used (another pipeline or input set, in use, damaged).
 
     The message says what changed and how to start over.
+    """
+
+
+class RunNestingError(RiggingError):
+    """Pipeline runs nested too deeply: a tool or callback runs a pipeline that runs it again.
+
+    Raised by the run that would pass the limit (`rigging._pipeline.base.MAX_NESTED_RUNS`);
+    tools hand it on instead of turning it into an error text for the model, so it ends
+    every run of the chain at once rather than letting each level retry.
     """
 
 

@@ -12,6 +12,7 @@ The configuration is an immutable `Settings` value, so copies share nothing muta
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import copy
 import inspect
 import typing as t
@@ -40,6 +41,7 @@ from rigging._pipeline.run import (
     settle_all,
 )
 from rigging._pipeline.state import DEFAULT_MAX_ROUNDS, FailMode, check_fail_mode
+from rigging.error import RunNestingError
 from rigging.generator import GenerateParams, Generator
 from rigging.tracing import callback_name, finish_run_span, run_span
 
@@ -58,6 +60,11 @@ ResultT = t.TypeVar("ResultT")
 ListT = t.TypeVar("ListT", bound=list[t.Any])
 StreamT = t.TypeVar("StreamT")
 AnyCallback = Callable[..., t.Any]
+
+MAX_NESTED_RUNS = 16
+"""Most pipeline runs nested inside one another (a run inside a tool or callback of a run)."""
+
+_NESTED_RUNS: contextvars.ContextVar[int] = contextvars.ContextVar("rigging_nested_runs", default=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -447,11 +454,21 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         `results`, when given (one None per item), is filled in place as items finish.
         """
         check_limit(max_concurrency)
+        depth = _NESTED_RUNS.get()
+        if depth >= MAX_NESTED_RUNS:
+            raise RunNestingError(
+                f"pipeline runs nested more than {MAX_NESTED_RUNS} deep: a tool or callback "
+                "runs a pipeline that runs it again (a prompt offered as its own tool?)"
+            )
         driver = self._driver(generator)
         plan = plan_run(
             driver, self.settings, inputs, params, mode, limit=max_concurrency, progress=progress
         )
-        return await execute(plan, results)
+        token = _NESTED_RUNS.set(depth + 1)  # tasks the run starts inherit it
+        try:
+            return await execute(plan, results)
+        finally:
+            _NESTED_RUNS.reset(token)
 
     async def _finalize(self, results: list[ResultT], mode: FailMode) -> list[ResultT]:
         s = self.settings

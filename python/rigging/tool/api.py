@@ -21,7 +21,7 @@ from rigging._message.tool_calls import (
     ToolChoiceDefinition,
     ToolDefinition,
 )
-from rigging.error import UnknownToolError
+from rigging.error import RunNestingError, UnknownToolError
 from rigging.message import Message
 from rigging.tool._handler import ToolHandlerBase
 from rigging.tool.base import (
@@ -133,6 +133,8 @@ async def run_call(tool: FunctionTool, arguments: str | dict[str, t.Any] | None)
         result = await tool.invoke(arguments)
     except ToolArgumentsError as exc:
         return f"Error: {exc}"
+    except RunNestingError:
+        raise  # ends the whole chain of runs, not one level of it
     except Exception as exc:
         return f"Error: tool {tool.name!r} raised {describe_error(exc)}"
     return converted_content(tool.name, result)[0]

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from rigging._exports import public_dir as _public_dir
 from rigging._redact import environment_secrets, known_secrets, redact_text
+from rigging.error import RunNestingError
 from rigging.message import ContentImageUrl, ContentText, Message
 from rigging.model import Model
 from rigging.util import await_, deref_json
@@ -472,6 +473,8 @@ class Tool:
                 result = await_(_awaited(result))
         except ToolArgumentsError as exc:
             return ToolResult(self.name, function, f"Error: {exc}", error=True)
+        except RunNestingError:
+            raise  # ends the whole chain of runs, not one level of it
         except Exception as exc:
             text = f"Error: tool {tool.name!r} raised {describe_error(exc)}"
             return ToolResult(self.name, function, text, error=True)
