@@ -367,3 +367,30 @@ def test_a_docstring_nested_too_deeply_is_refused_by_name(doc: str) -> None:
     f.__doc__ = doc
     with pytest.raises(ValueError, match=r"prompt f\(\): docstring template is nested too deep"):
         rg.prompt(f)
+
+
+async def test_error_completed_holds_typed_values_in_every_mode() -> None:
+    """A raising run attached chats; `_values` attached values: now values either way."""
+
+    def script() -> ScriptedGenerator:
+        boom = rg.error.GenerationError("boom", model="m")
+        return ScriptedGenerator(responses=["<int>7</int>", "x", "<int>9</int>", boom])
+
+    @script().prompt
+    async def number(x: str) -> int:
+        """Give a number for {{ x }}."""
+
+    with pytest.raises(rg.error.GenerationError) as raised:
+        await number.run_many(3, "a")
+    assert raised.value.completed == [7, 9]  # type: ignore[attr-defined]
+
+    boom = rg.error.GenerationError("boom", model="m")
+
+    @ScriptedGenerator(responses=["a", boom, "c"]).prompt
+    async def chat_of(x: str) -> rg.Chat:
+        """Say something about {{ x }}."""
+
+    with pytest.raises(rg.error.GenerationError) as kept:
+        await chat_of.run_many(3, "a")
+    completed = kept.value.completed  # type: ignore[attr-defined]
+    assert [c.last.content for c in completed] == ["a", "c"]  # chats, as the prompt returns

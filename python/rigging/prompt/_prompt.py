@@ -257,6 +257,24 @@ class Prompt(t.Generic[P, R]):
         set_completed(error, [self.process(c) for c in chats if not c.failed])
         raise error
 
+    def _typed_completed(self, exc: BaseException) -> None:
+        """Turn the chats a raising run attached as ``exc.completed`` into typed values.
+
+        So ``error.completed`` holds what the prompt returns (its typed values, or chats for
+        ``-> rg.Chat``) whether the run raised or `_values` did; a chat that does not give a
+        value leaves the list as the run attached it.
+        """
+        completed = getattr(exc, "completed", None)
+        if isinstance(self.output, ChatOutput) or not isinstance(completed, list):
+            return
+        if not all(isinstance(c, Chat) for c in completed):
+            return
+        try:
+            values = [self.process(c) for c in completed]
+        except Exception:
+            return
+        set_completed(exc, values)
+
     def _check(self, message: Message) -> tuple[bool, list[Message]]:
         try:
             self.output.value(message, None)
@@ -429,11 +447,15 @@ class Prompt(t.Generic[P, R]):
                 raise ValueError("run_over needs at least one generator")
             start = base if base is not None else gens[0].chat()
             pipeline = self._prepare(start, self.render(*args, **kwargs))
-            if base is not None:
-                chats = list(await pipeline.run_over(*gens))
-            else:  # gens[0] runs as the pipeline's own generator, which comes back last
-                chats = list(await pipeline.run_over(*gens[1:]))
-                chats = [chats[-1], *chats[:-1]]
+            try:
+                if base is not None:
+                    chats = list(await pipeline.run_over(*gens))
+                else:  # gens[0] runs as the pipeline's own generator, which comes back last
+                    chats = list(await pipeline.run_over(*gens[1:]))
+                    chats = [chats[-1], *chats[:-1]]
+            except Exception as exc:
+                self._typed_completed(exc)
+                raise
             return self._values(chats)
 
         return run_over
@@ -445,7 +467,11 @@ class Prompt(t.Generic[P, R]):
         label = f"Prompt {name}()" + (f" (x{count})" if count > 1 else "")
         with tracer.span(label, count=count, name=name) as span:
             pipeline = self._prepare(base, self.render(*args, **kwargs))
-            chats = await pipeline.run_many(count)
+            try:
+                chats = await pipeline.run_many(count)
+            except Exception as exc:
+                self._typed_completed(exc)
+                raise
             results = self._values(chats)
             span.set_attribute("results", [repr(r) for r in results])
         return results
