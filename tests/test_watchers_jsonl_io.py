@@ -222,3 +222,26 @@ async def test_a_whole_last_line_without_its_newline_is_kept(tmp_path: Path) -> 
     path.write_text('{"torn": ')  # a torn first line: nothing before it survives
     await write_chats_to_jsonl(path)(chats[1:])
     assert _lines(path) == chats[1:]
+
+
+async def test_a_chat_that_cannot_be_written_costs_the_others_nothing(tmp_path: Path) -> None:
+    """One chat whose extra holds bytes that are not UTF-8: the whole batch was lost, with an
+    error naming neither the chat nor the field."""
+    chats = [
+        rg.Chat([rg.Message("user", f"m{i}")], [rg.Message("assistant", "a")]) for i in range(4)
+    ]
+    chats[1].extra = {"raw": b"\xff\xfe"}
+    chats[3].extra = {"logprob": float("-inf")}  # written as -Infinity, read back
+    for watcher in (
+        write_chats_to_jsonl(tmp_path / "c.jsonl"),
+        write_messages_to_jsonl(tmp_path / "m.jsonl"),
+    ):
+        with pytest.raises(ValueError, match=r"1 of 4 chats were not written to") as info:
+            await watcher(chats)
+        assert str(chats[1].uuid) in str(info.value)
+        assert "its 'extra' cannot be written as JSON" in str(info.value)
+    lines = (tmp_path / "c.jsonl").read_text().splitlines()
+    loaded = [rg.Chat.model_validate_json(line) for line in lines]
+    assert [c.messages[0].content for c in loaded] == ["m0", "m2", "m3"]
+    assert loaded[2].extra == {"logprob": float("-inf")}
+    assert len((tmp_path / "m.jsonl").read_text().splitlines()) == 3 * 2

@@ -132,3 +132,35 @@ async def test_a_key_that_never_settles_fails_with_a_clear_error(
     with pytest.raises(RuntimeError, match=r"s3://b/k.jsonl kept changing under 25 .* 2 chats"):
         await watch([_chat("a"), _chat("b")])
     assert client.puts == 25
+
+
+async def test_a_conflict_on_the_first_replacing_upload_is_retried(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The unconditional first upload of replace=True met a conflict (409): its chats were
+    dropped without an error."""
+    monkeypatch.setattr(watchers_module, "_backoff", lambda attempt: 0.0)
+
+    class ConflictError(Exception):
+        def __init__(self) -> None:
+            super().__init__("409")
+            self.response = {"Error": {"Code": "ConditionalRequestConflict"}}
+
+    class OnceConflicting:
+        def __init__(self) -> None:
+            self.puts: list[dict[str, Any]] = []
+            self.body = b""
+
+        def put_object(self, **kwargs: Any) -> dict[str, Any]:
+            self.puts.append(kwargs)
+            if len(self.puts) == 1:
+                raise ConflictError
+            self.body = kwargs["Body"]
+            return {"ETag": f'"{len(self.puts)}"'}
+
+    client = OnceConflicting()
+    watch = write_chats_to_s3(client, "b", "k.jsonl", replace=True)
+    await watch([_chat("a"), _chat("b")])
+    assert [("IfMatch" in p or "IfNoneMatch" in p) for p in client.puts] == [False, False]
+    stored = [rg.Chat.model_validate_json(line) for line in client.body.splitlines()]
+    assert [chat.messages[0].content for chat in stored] == ["a", "b"]

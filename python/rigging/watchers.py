@@ -162,8 +162,60 @@ class _JsonlWriter:
         await loop.run_in_executor(_thread_for(self.path), self.write, lines)
 
 
-def _chat_line(chat: Chat) -> str:
-    return chat.model_dump_json()
+def _chat_lines(chat: Chat) -> list[str]:
+    return [chat.model_dump_json()]
+
+
+def _message_lines(chat: Chat) -> list[str]:
+    return [json.dumps(row) for row in flatten_chats([chat])]
+
+
+def _failing_field(chat: Chat) -> str:
+    for name in type(chat).model_fields:
+        try:
+            chat.model_dump_json(include={name})
+        except Exception:
+            return f"its {name!r} cannot be written as JSON"
+    return "it cannot be written as JSON"
+
+
+def _lines_of_each(
+    chats: list[Chat], lines_of: Callable[[Chat], list[str]]
+) -> tuple[list[str], list[str]]:
+    """The lines of every chat that has them, and a description of each chat that has not.
+
+    One chat that cannot be written (bytes that are not UTF-8 in its ``extra``, an object
+    JSON has no form for) costs the others of the batch nothing.
+    """
+    lines: list[str] = []
+    failures: list[str] = []
+    for index, chat in enumerate(chats):
+        try:
+            lines.extend(lines_of(chat))
+        except Exception as exc:
+            failures.append(
+                f"chat {chat.uuid} (#{index} of the batch): {_failing_field(chat)} ({exc})"
+            )
+    return lines, failures
+
+
+def _raise_unwritten(failures: list[str], total: int, where: str) -> None:
+    if failures:
+        raise ValueError(
+            f"{len(failures)} of {total} chats were not written to {where} "
+            f"(the others were): {'; '.join(failures[:3])}"
+            + (f"; and {len(failures) - 3} more" if len(failures) > 3 else "")
+        )
+
+
+async def _write_each(
+    writer: _JsonlWriter, chats: list[Chat], lines_of: Callable[[Chat], list[str]]
+) -> None:
+    """Write the lines of every chat that has them; then raise naming the ones that did not."""
+    lines, failures = _lines_of_each(chats, lines_of)
+    if lines:
+        await writer.append(lines)
+    _raise_unwritten(failures, len(chats), str(writer.path))
 
 
 def write_chats_to_jsonl(
@@ -183,7 +235,7 @@ def write_chats_to_jsonl(
     writer = _JsonlWriter(Path(file), replace=replace)
 
     async def write_chats_to_jsonl(chats: list[Chat]) -> None:
-        await writer.append([_chat_line(chat) for chat in chats])
+        await _write_each(writer, chats, _chat_lines)
 
     return write_chats_to_jsonl
 
@@ -205,7 +257,7 @@ def write_messages_to_jsonl(
     writer = _JsonlWriter(Path(file), replace=replace)
 
     async def write_messages_to_jsonl(chats: list[Chat]) -> None:
-        await writer.append([json.dumps(row) for row in flatten_chats(chats)])
+        await _write_each(writer, chats, _message_lines)
 
     return write_messages_to_jsonl
 
@@ -302,19 +354,21 @@ class _S3Appender:
 
     async def append(self, lines: bytes) -> None:
         async with self.lock:
-            if self.replace:
-                await self._put(lines, conditional=False)
-                self.replace = False
-                return
             for attempt in range(_S3_MAX_ATTEMPTS):
-                if self.body is None:
-                    await self._refresh()
-                body = self.body or b""
-                if body and not body.endswith(b"\n"):
-                    body += b"\n"
-                if await self._put(body + lines, conditional=True):
-                    return
-                self.body = None  # someone else wrote: read the object again
+                if self.replace:  # the first upload of replace=True: the object starts anew
+                    if await self._put(lines, conditional=False):
+                        self.replace = False
+                        return
+                else:
+                    if self.body is None:
+                        await self._refresh()
+                    body = self.body or b""
+                    if body and not body.endswith(b"\n"):
+                        body += b"\n"
+                    if await self._put(body + lines, conditional=True):
+                        return
+                    self.body = None  # someone else wrote: read the object again
+                # A conflict (another writer's upload in progress): try again after a while.
                 await asyncio.sleep(_backoff(attempt))
         count = lines.count(b"\n")
         raise RuntimeError(
@@ -355,7 +409,10 @@ def write_chats_to_s3(
     appender = _S3Appender(client, bucket, key, replace=replace)
 
     async def write_chats_to_s3(chats: list[Chat]) -> None:
-        await appender.append("".join(f"{_chat_line(chat)}\n" for chat in chats).encode("utf-8"))
+        lines, failures = _lines_of_each(chats, _chat_lines)
+        if lines:
+            await appender.append("".join(f"{line}\n" for line in lines).encode("utf-8"))
+        _raise_unwritten(failures, len(chats), f"s3://{bucket}/{key}")
 
     return write_chats_to_s3
 

@@ -131,7 +131,14 @@ class Message(BaseModel):
     ``docs/design/decisions-messages.md``).
     """
 
-    model_config = ConfigDict(defer_build=True, serialize_by_alias=True, validate_by_name=True)
+    # NaN and infinities (a logprob of -inf in metadata) are written as JSON's NaN/Infinity
+    # constants, which loading reads back; the default wrote null, and the value was lost.
+    model_config = ConfigDict(
+        defer_build=True,
+        serialize_by_alias=True,
+        validate_by_name=True,
+        ser_json_inf_nan="constants",
+    )
 
     uuid: UUID = Field(default_factory=uuid4, repr=False)
     """Identity of the message; kept by `fit`, new for `clone`/`apply`."""

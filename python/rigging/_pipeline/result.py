@@ -33,7 +33,10 @@ __all__ = ["RunResult"]
 class RunResult(BaseModel):
     """Base of `Chat` and `Completion` (declares no fields of its own)."""
 
-    model_config = ConfigDict(defer_build=True, hide_input_in_errors=True)
+    # NaN and infinities in metadata or extra are kept (see `Message`), not written as null.
+    model_config = ConfigDict(
+        defer_build=True, hide_input_in_errors=True, ser_json_inf_nan="constants"
+    )
 
     _EQ_FIELDS: t.ClassVar[tuple[str, ...]] = ()
     """Fields compared by ``==`` besides the error text and `generator_id`."""
