@@ -1,4 +1,5 @@
 import base64
+import json
 from pathlib import Path
 
 import pytest
@@ -388,3 +389,54 @@ def test_part_classes_are_not_imported_from_unrelated_packages() -> None:
     assert lookup_model("json:JSONDecoder") is None
     assert lookup_model("rigging.model:Nope") is None
     assert lookup_model("no-colon") is None
+
+
+def test_new_text_through_all_content_drops_the_parts_that_pointed_into_it() -> None:
+    message = rg.Message("assistant", "hello <answer>x</answer> world")
+    message.parse(Answer)
+    message.all_content = "totally different text here"
+    assert message.parts == []
+    message.strip(Answer)
+    assert message.content == "totally different text here"  # 2.3 cut 'totallere'
+    same = rg.Message("assistant", "a <answer>x</answer> b")
+    same.parse(Answer)
+    same.all_content = "a <answer>x</answer> b"  # the same text: the parts still fit
+    assert len(same.parts) == 1
+
+
+def test_content_given_as_one_dict_is_one_part_and_other_types_are_refused() -> None:
+    message = rg.Message("user", {"type": "text", "text": "x"})  # type: ignore[arg-type]
+    assert message.content == "x"
+    assert len(message.all_content) == 1
+    for wrong in (5, b"bytes", 2.5):
+        with pytest.raises(TypeError, match="content must be a str or a list of content parts"):
+            rg.Message("user", wrong)  # type: ignore[arg-type]
+
+
+def test_nan_and_infinities_in_metadata_survive_a_json_round_trip() -> None:
+    chat = rg.Chat(
+        [rg.Message("user", "hi").meta(score=float("inf"))],
+        metadata={"lp": float("-inf")},
+        extra={"logprob": float("-inf"), "nan": float("nan")},
+    )
+    again = rg.Chat.model_validate_json(chat.model_dump_json())
+    assert again.metadata == {"lp": float("-inf")}
+    assert again.messages[0].metadata == {"score": float("inf")}
+    assert again.extra["logprob"] == float("-inf")
+    assert again.extra["nan"] != again.extra["nan"]  # NaN (2.3 wrote null and read None)
+
+
+def test_loaded_parts_must_fit_the_content() -> None:
+    message = rg.Message("assistant", "hello <answer>x</answer> world")
+    message.parse(Answer)
+    data = json.loads(message.model_dump_json())
+    part = data["parts"][0]
+    for where in ([50, 10], [-5, 3], [0, 200], [2**63, 2**63 + 1]):
+        with pytest.raises(ValidationError, match="does not fit the content"):
+            rg.Message.model_validate({**data, "parts": [dict(part, slice_=where)]})
+    crossing = [dict(part, slice_=[0, 10]), dict(part, slice_=[5, 20])]
+    with pytest.raises(ValidationError, match="parts 0 and 1 cross each other"):
+        rg.Message.model_validate({**data, "parts": crossing})
+    nested = [dict(part, slice_=[0, 30]), dict(part, slice_=[6, 24]), dict(part, slice_=[6, 24])]
+    assert len(rg.Message.model_validate({**data, "parts": nested}).parts) == 3
+    assert rg.Message.model_validate_json(message.model_dump_json()) == message

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import string
 import typing as t
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from uuid import UUID
 
 from pydantic import (
@@ -54,6 +54,13 @@ def _fit_content(content: str | Sequence[str | Content] | None) -> str | list[Co
         return ""
     if isinstance(content, str):
         return _dedent(content)
+    if isinstance(content, Mapping):  # one part written as a dict, not a list of its keys
+        content = [t.cast("Content", content)]
+    elif not isinstance(content, Sequence) or isinstance(content, bytes | bytearray):
+        raise TypeError(
+            "message content must be a str or a list of content parts, "
+            f"got {type(content).__name__}"
+        )
     return [ContentText(text=_dedent(item)) if isinstance(item, str) else item for item in content]
 
 
@@ -218,6 +225,15 @@ class Message(BaseModel):
 
     def __setattr__(self, name: str, value: t.Any) -> None:
         own_fields_set_for(self, name)
+        if name == "all_content" and self.__dict__.get("parts"):
+            # Parts point into the text: new text (set through `all_content` as through
+            # `content`) leaves them pointing at other words, which `strip` would then cut.
+            before = self.content
+            super().__setattr__(name, value)
+            if self.content != before:
+                own_fields_set_for(self, "parts")
+                super().__setattr__("parts", [])
+            return
         super().__setattr__(name, value)
 
     # Validation (model_validate*) goes straight to pydantic, not through __init__.
@@ -229,6 +245,43 @@ class Message(BaseModel):
         if isinstance(data, dict) and isinstance(data.get("parts"), list):
             data = {**data, "parts": drop_unresolved(data["parts"])}
         return data
+
+    @model_validator(mode="after")
+    def _check_loaded_parts(self) -> Self:
+        """Loaded parts must fit the content: inside it, forward, and not crossing each other.
+
+        One part may hold another, as parsing records them. A dump never holds others;
+        hand-made or damaged data did, and `strip` then cut the wrong text (or the native
+        splice refused the slice later, naming no part).
+        """
+        parts = self.__dict__.get("parts")
+        if not parts:
+            return self
+        size = len(self.content)
+        spans = []
+        for index, part in enumerate(parts):
+            where = part.slice_
+            start, stop = where.start, where.stop
+            if (
+                where.step not in (None, 1)
+                or not isinstance(start, int)
+                or not isinstance(stop, int)
+                or not 0 <= start <= stop <= size
+            ):
+                raise ValueError(
+                    f"part {index} ({start}:{stop}) does not fit the content ({size} characters)"
+                )
+            spans.append((start, -stop, index))
+        spans.sort()  # by start, the longer first: a part holding another comes before it
+        open_: list[tuple[int, int]] = []  # (stop, index) of the parts holding this one
+        for start, negative_stop, index in spans:
+            stop = -negative_stop
+            while open_ and open_[-1][0] <= start:
+                open_.pop()
+            if open_ and stop > open_[-1][0]:
+                raise ValueError(f"parts {open_[-1][1]} and {index} cross each other")
+            open_.append((stop, index))
+        return self
 
     # --- content ------------------------------------------------------------------------------
 
