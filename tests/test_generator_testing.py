@@ -111,3 +111,11 @@ async def test_a_scripted_exception_does_not_break_reprs_and_dumps() -> None:
     failed = await gen.chat("again").catch(ValueError, on_failed="include").run()
     assert failed.failed
     assert str(failed.error) == "scripted failure"
+
+
+def test_a_generator_needs_a_model_name() -> None:
+    """An empty name has no connection string: every chat of it failed to dump, later."""
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="the model name must not be empty"):
+        EchoGenerator(model="")

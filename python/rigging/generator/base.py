@@ -12,6 +12,7 @@ from pydantic import (
     PrivateAttr,
     SerializationInfo,
     SerializerFunctionWrapHandler,
+    field_validator,
     model_serializer,
 )
 from typing_extensions import ParamSpec, Self
@@ -101,6 +102,15 @@ class Generator(BaseModel):
 
     _watch_callbacks: list[WatchCallback] = PrivateAttr(default_factory=list)
     _wrap: WrapFunc | None = PrivateAttr(default=None)
+
+    @field_validator("model")
+    @classmethod
+    def _named(cls, model: str) -> str:
+        # An empty name has no connection string: every chat of the generator then failed
+        # to dump (and every watcher with it), far from where the generator was made.
+        if not model:
+            raise ValueError("the model name must not be empty")
+        return model
 
     def model_post_init(self, context: Any, /) -> None:
         """Remember this generator's secret values, so logs and spans can scrub them."""
