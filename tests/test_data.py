@@ -138,3 +138,24 @@ async def test_chats_to_elastic_against_the_http_api() -> None:
             assert len(await elastic_to_chats({"match_all": {}}, "chats", client)) == 2
         finally:
             await client.close()
+
+
+def test_dataframes_hold_lone_surrogates_and_every_mix_of_timestamps() -> None:
+    pytest.importorskip("pandas")
+    import datetime as dt
+
+    def zone(hours: int) -> dt.timezone:
+        return dt.timezone(dt.timedelta(hours=hours))
+
+    half = rg.Chat([rg.Message("user", "half an emoji \ud83d")])
+    winter = rg.Chat(["a"], timestamp=dt.datetime(2024, 1, 1, 12, tzinfo=zone(1)))
+    summer = rg.Chat(["b"], timestamp=dt.datetime(2024, 7, 1, 12, tzinfo=zone(2)))
+    naive = rg.Chat(["c"], timestamp=dt.datetime(2024, 7, 1, 12))
+    for chats, kind in (
+        ([half], "datetime64[us]"),  # pyarrow strings refused the surrogate
+        ([winter, summer], "datetime64[us, UTC]"),  # two offsets: the same instants, in UTC
+        ([winter, naive], "object"),  # no datetime64 column holds both
+    ):
+        df = chats_to_df(chats)
+        assert str(df["chat_timestamp"].dtype) == kind
+        assert df_to_chats(df) == chats

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import typing as t
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 
 from rigging._deps import import_optional
 from rigging._pipeline.chat import Chat
@@ -205,14 +206,32 @@ def chats_to_df(chats: Chat | Iterable[Chat]) -> pd.DataFrame:
         if not isinstance(content, str):
             row["content"] = json.dumps(content)
     columns = [*CHAT_COLUMNS, *MESSAGE_COLUMNS, "content_is_list"]
-    df = pd.DataFrame(rows, columns=columns)
+    df = pd.DataFrame(rows, columns=columns, dtype=object)  # no inference: see below
     text = [c for c in columns if c not in ("chat_timestamp", "generated", "chat_failed", "role")]
     text.remove("content_is_list")
-    df = df.astype(dict.fromkeys(text, "string"))
-    df["chat_timestamp"] = pd.to_datetime(df["chat_timestamp"], format="ISO8601").dt.as_unit("us")
+    # Python-backed strings: pyarrow's (pandas 3's default) cannot hold a lone surrogate,
+    # which chats can (a model's half emoji).
+    df = df.astype(dict.fromkeys(text, pd.StringDtype("python")))
+    df["chat_timestamp"] = _timestamps(pd, df["chat_timestamp"])
     df = df.astype({"generated": bool, "chat_failed": bool, "content_is_list": bool})
     df["role"] = df["role"].astype("category")
     return df
+
+
+def _timestamps(pd: t.Any, stamps: t.Any) -> t.Any:
+    """``chat_timestamp`` as datetimes: one column type when the chats allow it.
+
+    Naive, or aware with one offset: ``datetime64[us]`` (with that zone). Aware with several
+    offsets (winter and summer time): in UTC, the same instants. Naive and aware mixed: the
+    Python datetimes as they are (object), since no one column type holds both.
+    """
+    try:
+        return pd.to_datetime(stamps, format="ISO8601").dt.as_unit("us")
+    except (ValueError, TypeError):
+        values = [datetime.fromisoformat(stamp) for stamp in stamps]
+        if all(value.tzinfo is not None for value in values):
+            return pd.to_datetime(stamps, format="ISO8601", utc=True).dt.as_unit("us")
+        return pd.Series(values, index=stamps.index, dtype=object)
 
 
 def _cell(value: t.Any, pd: t.Any) -> t.Any:
