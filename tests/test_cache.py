@@ -448,3 +448,64 @@ def test_a_store_dropped_without_close_closes_its_file(tmp_path: Path) -> None:
     assert held.pool is None
     with pytest.raises(sqlite3.ProgrammingError, match="closed"):
         conn.execute("SELECT 1")
+
+
+async def test_keys_differ_where_the_secret_rule_would_mask(tmp_path: Path) -> None:
+    """Schema properties named `key`, `key_points`... were masked before hashing: two
+    different requests shared a key and the second got the first one's answer."""
+    chat = [Message(role="user", content="hi")]
+    gen = EchoGenerator()
+
+    def tool(kind: str) -> dict[str, Any]:
+        schema = {"type": "object", "properties": {"key": {"type": kind}}}
+        return {"type": "function", "function": {"name": "t", "parameters": schema}}
+
+    pairs = [
+        (GenerateParams(tools=[tool("string")]), GenerateParams(tools=[tool("integer")])),
+        (
+            GenerateParams(extra={"response_format": {"key_points": {"type": "string"}}}),
+            GenerateParams(extra={"response_format": {"key_points": {"type": "array"}}}),
+        ),
+        (
+            GenerateParams(extra={"prompt_cache_key": "a"}),
+            GenerateParams(extra={"prompt_cache_key": "b"}),
+        ),
+    ]
+    for first, second in pairs:
+        assert request_key(gen, first, chat) != request_key(gen, second, chat)
+    cached = gen.with_cache(tmp_path / "c.db")
+    one, two = pairs[0]
+    await cached.generate_messages([chat], [one])
+    [answer] = await cached.generate_messages([chat], [two])
+    assert not answer.extra.get("cache", {}).get("hit")
+    cached.store.close()
+
+
+async def test_lone_surrogates_neither_break_keys_nor_cost_results(tmp_path: Path) -> None:
+    """A prompt with a lone surrogate raised while hashing its key; an answer with one raised
+    while being stored: either way the whole batch lost its results."""
+    cached = EchoGenerator().with_cache(tmp_path / "c.db")
+    items = ["ok1", "bad \ud83d", "ok2"]
+    chats = await cached.chat().run_batch(items)
+    assert [c.last.content for c in chats] == items
+    again = await cached.chat().run_batch(items)
+    hits = [bool(c.extra.get("cache", {}).get("hit")) for c in again]
+    assert hits == [True, False, True]  # not stored as it was: asked again, never lost
+    cached.store.close()
+
+
+async def test_a_store_that_cannot_write_keeps_the_answers() -> None:
+    class ReadOnlyDisk:
+        def get_many(self, keys: Sequence[str]) -> dict[str, Any]:
+            return {}
+
+        def put_many(self, items: Sequence[tuple[str, str]]) -> None:
+            raise CacheError("disk is full")
+
+        def close(self) -> None:
+            pass
+
+    cached = EchoGenerator().with_cache(ReadOnlyDisk())
+    with pytest.warns(RuntimeWarning, match=r"3 answers were not cached \(disk is full\)"):
+        chats = await cached.chat().run_batch(["a", "b", "c"])
+    assert [c.last.content for c in chats] == ["a", "b", "c"]

@@ -12,16 +12,19 @@ import hashlib
 import json
 import time
 import typing as t
+import warnings
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timezone
 
 from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 from rigging._cache.store import CacheError, CacheStore, SQLiteCache, StoredValue
+from rigging._redact import REVEAL
 from rigging.generator.base import Generator, WrapFunc, check_batch
 from rigging.generator.chunks import StreamChunk
 from rigging.generator.params import GenerateParams
 from rigging.generator.results import GeneratedMessage, GeneratedText, Usage
+from rigging.logging import log
 from rigging.message import Message
 
 if t.TYPE_CHECKING:
@@ -88,7 +91,12 @@ class _KeyMaker:
             merged = self.generator.params.merge_with(params)
             text = None
             if self.force or is_deterministic(merged):
-                text = _dumps(merged.model_dump(mode="json", exclude_none=True))
+                # Unmasked: the secret-name rule masks whole subtrees (a schema property
+                # named `key`, `key_points`, `prompt_cache_key`), so masked params gave two
+                # different requests one key and the second got the first one's answer.
+                # Only the digest is stored, never this text.
+                dumped = merged.model_dump(mode="json", exclude_none=True, context=REVEAL)
+                text = _dumps(dumped)
             cached = (params, text)
             self._params[id(params)] = cached
         return cached[1]
@@ -105,7 +113,7 @@ class _KeyMaker:
             field = "messages"
         # keys sorted as json.dumps(sort_keys=True) would: class, generator, <field>, params, v
         text = f'{self.head},"{field}":{body},"params":{params_json}}}'
-        return hashlib.sha256(text.encode()).hexdigest()
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -328,8 +336,14 @@ class CachedGenerator(Generator):
                     for i, answer in zip(misses, answers, strict=True)
                     if (key := keys[i]) is not None and not isinstance(answer, Exception)
                 ]
-                if rows:
-                    await asyncio.to_thread(self.store.put_many, _encode(rows))
+                encoded = _encode(rows)
+                if encoded:
+                    try:
+                        await asyncio.to_thread(self.store.put_many, encoded)
+                    except CacheError as exc:  # the answers are paid for: hand them on
+                        message = f"{len(encoded)} answers were not cached ({exc})"
+                        log("warning", "Cache: {}", message)
+                        warnings.warn(message, RuntimeWarning, stacklevel=2)
         return t.cast("list[ResultT | Exception]", results)
 
     def _fresh(self, stored: StoredValue) -> bool:
@@ -394,7 +408,20 @@ class CachedGenerator(Generator):
 def _encode(
     rows: Sequence[tuple[str | None, GeneratedMessage | GeneratedText]],
 ) -> list[tuple[str, str]]:
-    return [(key, answer.model_dump_json()) for key, answer in rows if key is not None]
+    """The rows to store, as JSON.
+
+    An answer JSON cannot hold as it is (a lone surrogate the model wrote) is left out of
+    the cache rather than costing the batch its results.
+    """
+    encoded: list[tuple[str, str]] = []
+    for key, answer in rows:
+        if key is None:
+            continue
+        try:
+            encoded.append((key, answer.model_dump_json()))
+        except ValueError:  # pydantic's serialization errors are ValueErrors
+            continue
+    return encoded
 
 
 def _hit(kind: type[ResultT], stored: StoredValue, key: str) -> ResultT:
