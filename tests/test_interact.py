@@ -148,3 +148,18 @@ def test_cli_rejects_bad_connection_strings(capsys: pytest.CaptureFixture[str]) 
     )
     with pytest.raises(SystemExit):
         main([])
+
+
+async def test_replies_are_printed_without_terminal_escapes_or_lone_surrogates() -> None:
+    """A reply could set the terminal's title, clear it or write its clipboard; a lone
+    surrogate ended the session with a UnicodeEncodeError."""
+    reply = "hi\x1b]0;TITLE\x07\x1b[2J\x1b]52;c;cHduZWQ=\x07 \ud83d\n\tok \U0001f600"
+    gen = ScriptedGenerator(responses=[reply])
+    out = io.StringIO()
+    await interact(gen, read=reader("q"), output=out)
+    text = out.getvalue()
+    assert "\x1b" not in text
+    assert "\x07" not in text
+    assert "hi\\x1b]0;TITLE\\x07\\x1b[2J" in text
+    assert "\\ud83d\n\tok \U0001f600" in text
+    text.encode("utf-8")  # printable on any UTF-8 terminal

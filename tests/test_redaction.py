@@ -712,3 +712,16 @@ async def test_a_key_echoed_encoded_is_redacted(server: OpenAIStub) -> None:
     assert "refused" in text
     for name, form in forms.items():
         assert form not in text, name
+
+
+def test_the_working_directory_is_no_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`pwd` is a secret word, but PWD holds a path: every path under it showed as `***/`."""
+    from rigging._redact import environment_secrets
+
+    monkeypatch.setenv("PWD", "/home/someone/project-2024")
+    monkeypatch.setenv("OLDPWD", "/home/someone/other-2023")
+    monkeypatch.setenv("DB_PWD", "s3cret-pass-2024")
+    found = environment_secrets()
+    assert "/home/someone/project-2024" not in found
+    assert "/home/someone/other-2023" not in found
+    assert "s3cret-pass-2024" in found

@@ -392,3 +392,19 @@ async def test_slices_index_the_streamed_text_even_when_the_message_is_dedented(
     final = events[-1]
     assert isinstance(final, ChatFinishedEvent)
     assert final.chat.last.content == "<answer>x</answer>\ny"  # Message dedents its content
+
+
+async def test_a_surrogate_pair_split_across_chunks_is_one_character_again() -> None:
+    """A provider cutting an emoji's UTF-16 halves apart: the content held two lone
+    surrogates (written as two U+FFFD on dump) and the parsed model differed."""
+    pieces = ["h\u00e9llo \ud83d", "\ude00 <answer>\ud83d", "\ude00</answer> \ud83d"]
+    gen = ChunkedGenerator(replies=[pieces])
+    events = await collect(gen.chat("hi").stream(models=[Answer]))
+    texts = [e.text for e in events if isinstance(e, TextDeltaEvent)]
+    assert "".join(texts) == "h\u00e9llo \U0001f600 <answer>\U0001f600</answer> \ud83d"
+    [parsed] = [e.model for e in events if isinstance(e, ModelParsedEvent)]
+    assert parsed == Answer(content="\U0001f600")
+    final = events[-1]
+    assert isinstance(final, ChatFinishedEvent)
+    assert final.chat.last.content == "h\u00e9llo \U0001f600 <answer>\U0001f600</answer> \ud83d"
+    assert final.chat.last.parse(Answer).content == "\U0001f600"

@@ -315,8 +315,16 @@ def environment_secrets() -> list[str]:
     return [
         value
         for name, value in os.environ.items()
-        if len(value) >= _MIN_ENV_SECRET and not value.isalpha() and is_secret_name(name)
+        if len(value) >= _MIN_ENV_SECRET
+        and not value.isalpha()
+        and name not in _NOT_SECRET_ENV
+        and is_secret_name(name)
     ]
+
+
+# The shell's working directories: `pwd` is a secret word, but these hold paths, and masking
+# them hid every path under the current directory in error messages (`'***/cache.db'`).
+_NOT_SECRET_ENV = frozenset({"PWD", "OLDPWD"})
 
 
 def known_secrets() -> frozenset[str]:

@@ -22,8 +22,10 @@ from pydantic_core import PydanticSerializationError, to_json
 
 __all__ = [
     "REPLACEMENT",
+    "SurrogatePairs",
     "dump_json",
     "has_surrogates",
+    "join_pairs",
     "restore",
     "scrub",
     "scrub_data",
@@ -145,3 +147,37 @@ def dump_json(model: BaseModel, dump: Callable[..., str], **kwargs: Any) -> str:
         separators = (",", ":") if indent is None else None
         return json.dumps(data, ensure_ascii=True, indent=indent, separators=separators)
     return to_json(data, indent=indent).decode()
+
+
+def join_pairs(text: str) -> str:
+    """`text` with each high/low surrogate pair written as the one character it encodes.
+
+    Two halves that arrived in separate chunks are two code points once joined as strs; lone
+    surrogates are kept as they are.
+    """
+    if not has_surrogates(text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+
+
+class SurrogatePairs:
+    """Rejoins surrogate pairs split across stream chunks.
+
+    A provider may cut an emoji's UTF-16 halves apart: a chunk ending with a high surrogate
+    keeps it for the next one.
+    """
+
+    def __init__(self) -> None:
+        self.held = ""
+
+    def push(self, text: str) -> str:
+        """The text of this chunk to hand on (the held half first, a trailing high one held)."""
+        text, self.held = self.held + text, ""
+        if text and "\ud800" <= text[-1] <= "\udbff":
+            text, self.held = text[:-1], text[-1]
+        return join_pairs(text)
+
+    def flush(self) -> str:
+        """A high surrogate still held when the stream ended (a lone one)."""
+        held, self.held = self.held, ""
+        return held

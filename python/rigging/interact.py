@@ -11,6 +11,7 @@ session cleanly; the last chat is returned.
 from __future__ import annotations
 
 import builtins
+import re
 import signal
 import sys
 import threading
@@ -90,6 +91,7 @@ class _Console:
         self.colour = bool(getattr(out, "isatty", lambda: False)())
 
     def say(self, text: str, *, style: str = "") -> None:
+        text = _printable(text)
         if self.colour and style:
             text = f"{style}{text}\033[0m"
         print(text, file=self.out, flush=True)
@@ -103,6 +105,23 @@ class _Console:
         except (EOFError, KeyboardInterrupt):
             self.say("")
             return None
+
+
+# Control characters other than newline and tab (escape sequences a model wrote could set the
+# terminal's title, clear it or write the clipboard) and lone surrogates (no encoding can
+# print them: the session died with a UnicodeEncodeError).
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return match.group(0).encode("unicode_escape", "backslashreplace").decode("ascii")
+
+
+def _printable(text: str) -> str:
+    r"""`text` with control characters and lone surrogates shown as escapes (``\x1b``)."""
+    if not _UNPRINTABLE.search(text):
+        return text
+    return _UNPRINTABLE.sub(_escaped, text)
 
 
 async def _reply(console: _Console, session: ChatPipeline) -> Chat | None:

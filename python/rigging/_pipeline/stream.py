@@ -39,6 +39,7 @@ from rigging._pipeline.events import (
 )
 from rigging._pipeline.run import RunPlan, check_limit, execute, plan_run
 from rigging._pipeline.state import FailMode, RunState
+from rigging._surrogates import SurrogatePairs
 from rigging.generator import Generator
 from rigging.generator._remote import gather_settled
 from rigging.generator.chunks import MessageAssembler, TextDelta
@@ -86,24 +87,35 @@ async def stream_round(
     """
     parser = ModelStream(*types) if types else None
     assembler = MessageAssembler()
+    pairs = SurrogatePairs()  # the events, the parser and the message see whole characters
     stopped = False
+
+    def text_arrived(text: str) -> bool:
+        """Hand a piece of text on; True when every type asked for has been parsed."""
+        assembler.add(TextDelta(text))
+        emit(TextDeltaEvent(index, round_, text))
+        if parser is None:
+            return False
+        for found in parser.feed(text):
+            emit(ModelParsedEvent(index, round_, found.model, found.slice))
+        return stop_when_parsed and parser.complete()
+
     try:
         async for chunk in stream:
-            assembler.add(chunk)
             if not isinstance(chunk, TextDelta):
+                assembler.add(chunk)
                 continue
-            emit(TextDeltaEvent(index, round_, chunk.text))
-            if parser is None:
-                continue
-            for found in parser.feed(chunk.text):
-                emit(ModelParsedEvent(index, round_, found.model, found.slice))
-            if stop_when_parsed and parser.complete():
+            text = pairs.push(chunk.text)
+            if text and text_arrived(text):
                 stopped = True
                 break
     finally:  # closes the provider stream (its HTTP response) now, not at collection
         close = getattr(stream, "aclose", None)
         if close is not None:
             await close()
+    rest = pairs.flush()
+    if rest and not stopped:
+        text_arrived(rest)  # the stream has ended: whatever this completes, it was not cut
     if parser is not None and not stopped:
         for found in parser.finish():
             emit(ModelParsedEvent(index, round_, found.model, found.slice))

@@ -12,6 +12,7 @@ import typing as t
 from dataclasses import dataclass, field
 
 from rigging._exports import public_dir as _public_dir
+from rigging._surrogates import join_pairs
 from rigging.generator.results import GeneratedMessage, GeneratedText, StopReason, Usage
 from rigging.message import Message
 
@@ -101,8 +102,8 @@ class MessageAssembler:
 
     @property
     def text(self) -> str:
-        """The text received so far."""
-        return "".join(self._text)
+        """The text received so far (surrogate pairs split across chunks joined again)."""
+        return join_pairs("".join(self._text))
 
     def tool_calls(self) -> list[dict[str, t.Any]] | None:
         """The tool calls received so far, in index order (None when there are none).
