@@ -225,3 +225,20 @@ def test_litellm_is_imported_on_first_use_only() -> None:
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_dict_and_list_extras_come_back_from_an_identifier_as_they_were() -> None:
+    """Identifiers write them as JSON text, which was read back as a str: litellm then
+    refused `extra_headers` with an opaque error."""
+    extra = {
+        "extra_headers": {"X-Trace": "1"},
+        "metadata": {"a": [1, {"b": None}]},
+        "logit_bias": {"50256": -100},
+        "numbers": [1, 2.5],
+        "note": "{not json",
+        "brackets": "[literal]",
+    }
+    gen = get_generator("openai/gpt-x", params=GenerateParams(extra=extra))
+    again = get_generator(gen.to_identifier())
+    assert again.params.extra == extra
+    assert again.to_identifier() == gen.to_identifier()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import typing as t
 from collections.abc import Callable
 from typing import Any
@@ -148,12 +149,33 @@ def get_generator(identifier: str, *, params: GenerateParams | None = None) -> G
         if key in _RESERVED_KEYS:
             raise InvalidModelSpecifiedError(f"key {key!r} is reserved in connection strings")
         target = init if key in ctor_fields else fields if key in param_fields else extra
-        target[key] = value
+        target[key] = _decoded(value) if target is extra else value
     try:
         gen_params = GenerateParams(**fields, extra=extra).merge_with(params)
     except ValidationError as exc:
         raise InvalidModelSpecifiedError(f"invalid generation parameter {_describe(exc)}") from None
     return _construct(cls, parsed.model, parsed.api_key, gen_params, init)
+
+
+def _decoded(value: IdentifierValue) -> Any:
+    """An `extra` value as it was before `to_identifier` wrote it.
+
+    Identifiers write an `extra` value that is a dict or a list of other than strings as
+    JSON text (``extra_headers={"X-Trace":"1"}``); read back, that text is the dict or list
+    again (it stayed a str, which litellm then refused with an opaque error). Other text,
+    JSON or not, is kept as it is.
+    """
+    if not isinstance(value, str) or value[:1] not in "{[" or not value:
+        return value
+    try:
+        decoded = json.loads(value)
+    except (ValueError, RecursionError):
+        return value
+    if isinstance(decoded, dict) or (
+        isinstance(decoded, list) and not all(isinstance(v, str) for v in decoded)
+    ):
+        return decoded
+    return value
 
 
 def _accepted(cls: type[Generator]) -> set[str] | None:
