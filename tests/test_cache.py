@@ -509,3 +509,29 @@ async def test_a_store_that_cannot_write_keeps_the_answers() -> None:
     with pytest.warns(RuntimeWarning, match=r"3 answers were not cached \(disk is full\)"):
         chats = await cached.chat().run_batch(["a", "b", "c"])
     assert [c.last.content for c in chats] == ["a", "b", "c"]
+
+
+def test_new_files_keep_values_out_of_the_key_tree_and_old_files_still_work(
+    tmp_path: Path,
+) -> None:
+    """Schema 2 is an ordinary table with a key index: schema 1 (WITHOUT ROWID) kept every
+    value in the key's b-tree, so one large entry slowed every lookup (see bench_scale)."""
+    new = SQLiteCache(tmp_path / "new.db")
+    new.put_many([("a", "1")])
+    new.close()
+    with contextlib.closing(sqlite3.connect(tmp_path / "new.db")) as conn:
+        [(sql,)] = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'responses'")
+        assert "WITHOUT ROWID" not in sql
+        assert conn.execute("SELECT version FROM rigging_cache_meta").fetchall() == [(2,)]
+    old_path = tmp_path / "old.db"
+    with contextlib.closing(sqlite3.connect(old_path)) as conn, conn:
+        conn.execute("CREATE TABLE rigging_cache_meta (version INTEGER NOT NULL)")
+        conn.execute("INSERT INTO rigging_cache_meta VALUES (1)")
+        conn.execute(
+            "CREATE TABLE responses (key TEXT PRIMARY KEY, value TEXT NOT NULL, "
+            "stored_at REAL NOT NULL, check_ TEXT NOT NULL) WITHOUT ROWID"
+        )
+    old = SQLiteCache(old_path)
+    old.put_many([("k", "v")])
+    assert old.get_many(["k", "missing"])["k"].value == "v"
+    old.close()
