@@ -223,15 +223,15 @@ def _timestamps(pd: t.Any, stamps: t.Any) -> t.Any:
 
     Naive, or aware with one offset: ``datetime64[us]`` (with that zone). Aware with several
     offsets (winter and summer time): in UTC, the same instants. Naive and aware mixed: the
-    Python datetimes as they are (object), since no one column type holds both.
+    Python datetimes as they are (object), since no one column type holds both. Decided
+    from the values first: pandas 2 warns where pandas 3 raises on mixed offsets.
     """
-    try:
-        return pd.to_datetime(stamps, format="ISO8601").dt.as_unit("us")
-    except (ValueError, TypeError):
-        values = [datetime.fromisoformat(stamp) for stamp in stamps]
-        if all(value.tzinfo is not None for value in values):
-            return pd.to_datetime(stamps, format="ISO8601", utc=True).dt.as_unit("us")
+    values = [datetime.fromisoformat(stamp) for stamp in stamps]
+    offsets = {value.utcoffset() for value in values}
+    if None in offsets and len(offsets) > 1:
         return pd.Series(values, index=stamps.index, dtype=object)
+    utc = len(offsets) > 1
+    return pd.to_datetime(stamps, format="ISO8601", utc=utc).dt.as_unit("us")
 
 
 def _cell(value: t.Any, pd: t.Any) -> t.Any:
