@@ -235,6 +235,10 @@ def test_dict_and_list_extras_come_back_from_an_identifier_as_they_were() -> Non
         "metadata": {"a": [1, {"b": None}]},
         "logit_bias": {"50256": -100},
         "numbers": [1, 2.5],
+        "one_tag": ["a"],
+        "one_number_like": ["0"],
+        "no_tags": [],
+        "two_tags": ["a", "b"],
         "note": "{not json",
         "brackets": "[literal]",
     }

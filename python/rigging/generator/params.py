@@ -197,7 +197,8 @@ class GenerateParams(BaseModel):
         """Return the parameters as connection-string values, in field order, then `extra`.
 
         Tools and object tool choices become JSON strings (which the validators accept back);
-        `extra` values that are not int, float, bool, str or a list of str become JSON strings.
+        `extra` values that are not int, float, bool, str or a list of two or more str become
+        JSON strings.
         Secrets inside values (header values, URL user-info) are left out; parameters under
         secret names are left out by the identifier formatter.
 
@@ -232,8 +233,10 @@ def _load_json(text: str, field: str) -> Any:
 def _as_identifier_value(value: Any) -> IdentifierValue:
     if isinstance(value, bool | int | float | str):
         return value
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+    if isinstance(value, list) and len(value) > 1 and all(isinstance(v, str) for v in value):
         return list(value)
+    # Lists of fewer than two items have no list spelling of their own (`a` reads back as a
+    # str, nothing as ""), so they are written as JSON text like other lists.
     return json.dumps(value, separators=(",", ":"), default=str)
 
 

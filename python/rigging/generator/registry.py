@@ -160,10 +160,10 @@ def get_generator(identifier: str, *, params: GenerateParams | None = None) -> G
 def _decoded(value: IdentifierValue) -> Any:
     """An `extra` value as it was before `to_identifier` wrote it.
 
-    Identifiers write an `extra` value that is a dict or a list of other than strings as
-    JSON text (``extra_headers={"X-Trace":"1"}``); read back, that text is the dict or list
-    again (it stayed a str, which litellm then refused with an opaque error). Other text,
-    JSON or not, is kept as it is.
+    Identifiers write an `extra` value that is a dict, a list of other than strings or a list
+    of fewer than two strings as JSON text (``extra_headers={"X-Trace":"1"}``, ``tags=["a"]``);
+    read back, that text is the dict or list again (it stayed a str, which litellm then
+    refused with an opaque error). Other text, JSON or not, is kept as it is.
     """
     if not isinstance(value, str) or value[:1] not in "{[" or not value:
         return value
@@ -172,7 +172,8 @@ def _decoded(value: IdentifierValue) -> Any:
     except (ValueError, RecursionError):
         return value
     if isinstance(decoded, dict) or (
-        isinstance(decoded, list) and not all(isinstance(v, str) for v in decoded)
+        isinstance(decoded, list)
+        and (len(decoded) < 2 or not all(isinstance(v, str) for v in decoded))
     ):
         return decoded
     return value
