@@ -18,6 +18,7 @@ from pydantic import (
 from typing_extensions import Self
 
 from rigging import _native
+from rigging._deep_json import load_json
 from rigging._message.content import (
     Content,
     ContentText,
@@ -163,6 +164,11 @@ class Message(BaseModel):
     def model_dump_json(self, **kwargs: t.Any) -> str:
         """JSON of the model; a lone surrogate in any text is written as U+FFFD."""
         return dump_json(self, super().model_dump_json, **kwargs)
+
+    @classmethod
+    def model_validate_json(cls, json_data: str | bytes | bytearray, **kwargs: t.Any) -> Self:
+        """``model_validate_json`` that also reads text nested as deep as dumps go."""
+        return load_json(cls, super().model_validate_json, json_data, **kwargs)
 
     tool_calls: list[ToolCall] | None = None
     """Tool calls requested by the model."""

@@ -17,7 +17,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from typing_extensions import Self
 
+from rigging._deep_json import load_json
 from rigging._redact import known_secrets, redact_text, secret_values
 from rigging._surrogates import dump_json
 from rigging.error import RestoredError
@@ -88,6 +90,11 @@ class RunResult(BaseModel):
     def model_dump_json(self, **kwargs: t.Any) -> str:
         """JSON of the model; a lone surrogate in any text is written as U+FFFD."""
         return dump_json(self, super().model_dump_json, **kwargs)
+
+    @classmethod
+    def model_validate_json(cls, json_data: str | bytes | bytearray, **kwargs: t.Any) -> Self:
+        """``model_validate_json`` that also reads text nested as deep as dumps go."""
+        return load_json(cls, super().model_validate_json, json_data, **kwargs)
 
     @field_serializer("error", when_used="json", check_fields=False)
     def _error_text(self, error: Exception | None) -> str | None:

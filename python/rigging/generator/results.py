@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing_extensions import Self
 
+from rigging._deep_json import load_json
 from rigging._exports import public_dir as _public_dir
 from rigging.message import Message
 
@@ -118,6 +120,11 @@ class _Generated(BaseModel):
     @classmethod
     def _convert(cls, value: Any) -> Any:
         return convert_stop_reason(value) if isinstance(value, str) or value is None else value
+
+    @classmethod
+    def model_validate_json(cls, json_data: str | bytes | bytearray, **kwargs: Any) -> Self:
+        """``model_validate_json`` that also reads text nested as deep as dumps go."""
+        return load_json(cls, super().model_validate_json, json_data, **kwargs)
 
 
 class GeneratedMessage(_Generated):
