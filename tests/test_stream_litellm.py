@@ -261,6 +261,33 @@ async def test_api_tools_stream_their_calls_and_match_run(server: OpenAIStub) ->
     _same(final.chat, await gen.chat("1+2?").using(add, mode="api").run())
 
 
+async def test_streamed_calls_sharing_an_id_are_reported_and_answered_apart(
+    server: OpenAIStub,
+) -> None:
+    from rigging.stream import ToolCallFinishedEvent, ToolCallStartedEvent
+
+    server.script(
+        Reply(
+            tool_calls=[
+                ToolCall("add", {"a": 1, "b": 2}, id="x"),
+                ToolCall("add", {"a": 3, "b": 4}, id="x"),
+            ]
+        ),
+        "<answer>done</answer>",
+    )
+    events = [e async for e in _gen(server).chat("sums?").using(add, mode="api").stream()]
+    started = [e.call.id for e in events if isinstance(e, ToolCallStartedEvent)]
+    finished = [
+        (e.call.id, e.result.content if e.result else None)
+        for e in events
+        if isinstance(e, ToolCallFinishedEvent)
+    ]
+    assert started == ["x", "x_1"]
+    assert finished == [("x", "3"), ("x_1", "7")]
+    sent = server.requests[1].json["messages"]
+    assert [m.get("tool_call_id") for m in sent[2:]] == ["x", "x_1"]
+
+
 # --- completions (/v1/completions) ------------------------------------------------------------
 
 

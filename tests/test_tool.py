@@ -376,3 +376,34 @@ async def test_api_tools_through_the_openai_stub(openai_stub: OpenAIStub) -> Non
     assert follow[1]["tool_calls"][0]["id"] == "call_9"
     assert follow[2] == {"role": "tool", "content": "7", "tool_call_id": "call_9"}
     assert [m.role for m in chat.all] == ["user", "assistant", "tool", "assistant"]
+
+
+async def test_calls_sharing_an_id_get_ids_of_their_own(openai_stub: OpenAIStub) -> None:
+    """A model (local servers do) may repeat a call id or leave it empty. Each call used to be
+    answered under the same id, and a provider refuses such a follow-up."""
+    openai_stub.script(
+        Reply(
+            tool_calls=[
+                ToolCall("shout", {"text": "a"}, id="dup"),
+                ToolCall("shout", {"text": "b"}, id="dup"),
+                ToolCall("shout", {"text": "c"}, id="dup_1"),
+                ToolCall("shout", {"text": "d"}, id=""),
+            ]
+        ),
+        Reply(content="Done."),
+    )
+    gen = get_generator("openai/stub-model,api_key=sk-test,max_retries=0")
+    pipeline = gen.chat("Shout.", params=GenerateParams(api_base=openai_stub.base_url))
+    chat = await pipeline.using(shout).run()
+    assistant, *answers = chat.all[1:-1]
+    ids = [call.id for call in assistant.tool_calls or []]
+    assert len(set(ids)) == 4
+    assert "" not in ids
+    assert ids[0] == "dup"
+    assert ids[2] == "dup_1"
+    assert [(m.tool_call_id, m.content) for m in answers] == list(
+        zip(ids, ["A", "B", "C", "D"], strict=True)
+    )
+    follow = json.loads(openai_stub.requests[1].body)["messages"]
+    assert [c["id"] for c in follow[1]["tool_calls"]] == ids
+    assert [m["tool_call_id"] for m in follow[2:]] == ids

@@ -1,6 +1,9 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
+from rigging._message.tool_calls import unique_call_ids
 from rigging.tool import ToolType, api
 from rigging.tool.api import (
     FunctionCall,
@@ -51,3 +54,17 @@ def test_module_surface() -> None:
     tool_type: ToolType = "api"
     assert tool_type == "api"
     assert sorted(api.__all__) == api.__all__
+
+
+@given(st.lists(st.sampled_from(["", "a", "a_1", "a_2", "b", "call_0", "call_1"]), max_size=8))
+def test_unique_call_ids_gives_every_call_its_own_id(ids: list[str]) -> None:
+    calls = [ToolCall(id=i, function=FunctionCall(name="f", arguments="{}")) for i in ids]
+    unique_call_ids(calls)
+    after = [call.id for call in calls]
+    assert len(set(after)) == len(after)
+    assert "" not in after
+    seen: set[str] = set()
+    for before, now in zip(ids, after, strict=True):
+        if before and before not in seen:
+            assert now == before  # the first use of an id is kept
+        seen.add(before)

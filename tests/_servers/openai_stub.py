@@ -456,7 +456,7 @@ class OpenAIStub:
             message = "tool calls are only available on /v1/chat/completions"
             return await _send_error(conn, ErrorReply(400, message))
         n = int(body.get("n") or 1)
-        tool_ids = [c.id or self._next_id("call") for c in reply.tool_calls]
+        tool_ids = [self._next_id("call") if c.id is None else c.id for c in reply.tool_calls]
         response_id = self._next_id("chatcmpl" if chat else "cmpl")
         if not body.get("stream"):
             make = chat_response if chat else text_response

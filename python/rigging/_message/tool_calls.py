@@ -18,6 +18,7 @@ __all__ = [
     "ToolChoice",
     "ToolChoiceDefinition",
     "ToolDefinition",
+    "unique_call_ids",
 ]
 
 
@@ -105,3 +106,30 @@ class ToolCall(BaseModel):
 
     def __str__(self) -> str:
         return f"<ToolCall {self.function.name}({self.function.arguments})>"
+
+
+def unique_call_ids(calls: t.Sequence[ToolCall]) -> None:
+    """Give each call of one message an id of its own, in place.
+
+    A model may repeat an id or leave it empty (local servers do). Each call gets its own
+    answer, and a provider refuses a conversation whose answers share an id, so the second
+    and later uses of an id (and empty ids) become ``<id>_<n>`` (``call_<n>``), ``n`` the
+    call's position, counting up past ids already in the message. Unique ids are kept.
+
+    Args:
+        calls: The tool calls of one message.
+    """
+    taken = {call.id for call in calls}
+    if len(taken) == len(calls) and "" not in taken:
+        return
+    seen: set[str] = set()
+    for index, call in enumerate(calls):
+        if call.id and call.id not in seen:
+            seen.add(call.id)
+            continue
+        base, number = call.id or "call", index
+        while f"{base}_{number}" in taken:
+            number += 1
+        call.id = f"{base}_{number}"
+        taken.add(call.id)
+        seen.add(call.id)

@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import typing_extensions as te
 
+from rigging._message.tool_calls import unique_call_ids
 from rigging._model.stream import ModelStream
 from rigging._pipeline.batch import fit_params
 from rigging._pipeline.drivers import ChatDriver, CompletionDriver
@@ -211,6 +212,8 @@ class StreamingChatDriver(ChatDriver):
         calls = generated.message.tool_calls or []
         if not calls:
             return await super().tools(state, generated)
+        if self.handlers:  # the ids the events report are the ones the answers name
+            unique_call_ids(calls)
         emit = self.streamer.emit
         round_ = self.streamer.rounds.get(state.index, 1)
         for call in calls:

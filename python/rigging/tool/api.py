@@ -20,6 +20,7 @@ from rigging._message.tool_calls import (
     ToolChoice,
     ToolChoiceDefinition,
     ToolDefinition,
+    unique_call_ids,
 )
 from rigging.error import RunNestingError, UnknownToolError
 from rigging.message import Message
@@ -164,9 +165,14 @@ class ApiToolHandler(ToolHandlerBase):
     """
 
     async def __call__(self, message: Message, /) -> list[Message] | None:
-        """Answer every tool call in `message` (concurrently, in call order); None if none."""
+        """Answer every tool call in `message` (concurrently, in call order); None if none.
+
+        Calls that share an id (or have none) are first given ids of their own in `message`
+        (see `unique_call_ids`), so that each answer names one call.
+        """
         if not message.tool_calls:
             return None
+        unique_call_ids(message.tool_calls)
         import asyncio  # here, not at the top: it adds ~25 ms to `import rigging`
 
         return list(await asyncio.gather(*(self._one(call) for call in message.tool_calls)))
