@@ -47,6 +47,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "rigging._deps",
             "rigging._uuid",
             "rigging._surrogates",
+            "rigging._deep_json",
             "rigging._redact",
             "rigging._sandbox",
             "rigging.util",
