@@ -364,3 +364,83 @@ async def test_iter_batch_takes_async_iterables_and_a_total() -> None:
     pipeline = EchoGenerator().chat()
     found = sorted([(i, c.last.content) async for i, c in pipeline.iter_batch(inputs(), total=2)])
     assert found == [(0, "a"), (1, "b")]
+
+
+# --- a then callback's caught error fails its item alone ----------------------------------------
+
+
+class _OddError(Exception):
+    """Raised by `_then` for item "b"."""
+
+
+async def _then(chat: Chat) -> Chat:
+    if chat.last.content == "b":
+        raise _OddError("bad item b")
+    return chat.meta(ok=True)
+
+
+async def test_a_caught_then_error_fails_its_item_and_the_others_keep_theirs() -> None:
+    pipeline = EchoGenerator().chat().then(_then).catch(_OddError)
+    chats = await pipeline.run_batch(["a", "b", "c"], on_failed="include")
+    assert [(c.last.content, c.failed, c.metadata) for c in chats] == [
+        ("a", False, {"ok": True}),
+        ("b", True, {}),
+        ("c", False, {"ok": True}),
+    ]
+    assert isinstance(chats[1].error, _OddError)
+    assert any("then callback" in note for note in getattr(chats[1].error, "__notes__", []))
+    skipped = await pipeline.run_batch(["a", "b", "c"], on_failed="skip")
+    assert [(c.last.content, c.metadata) for c in skipped] == [
+        ("a", {"ok": True}),
+        ("c", {"ok": True}),
+    ]
+
+
+async def test_a_later_then_callback_sees_the_failed_item_only_when_included() -> None:
+    seen: list[tuple[str, bool]] = []
+
+    async def record(chat: Chat) -> None:
+        seen.append((chat.last.content, chat.failed))
+
+    pipeline = EchoGenerator().chat().then(_then).then(record).catch(_OddError)
+    await pipeline.run_batch(["a", "b", "c"], on_failed="include")
+    assert sorted(seen) == [("a", False), ("b", True), ("c", False)]
+    seen.clear()
+    await pipeline.run_batch(["a", "b", "c"], on_failed="skip")
+    assert sorted(seen) == [("a", False), ("c", False)]
+
+
+async def test_an_uncaught_then_error_still_propagates_with_the_results() -> None:
+    for pipeline, mode in (
+        (EchoGenerator().chat().then(_then), "include"),  # not listed in catch
+        (EchoGenerator().chat().then(_then).catch(_OddError), "raise"),
+        (EchoGenerator().chat().then(_then).catch(Exception, exclude=[_OddError]), "skip"),
+    ):
+        with pytest.raises(_OddError) as caught:
+            await pipeline.run_batch(["a", "b", "c"], on_failed=t.cast("FailMode", mode))
+        assert [c.last.content for c in caught.value.completed] == ["a", "b", "c"]  # type: ignore[attr-defined]
+
+
+async def test_iter_batch_fails_a_then_error_alone_too() -> None:
+    pipeline = EchoGenerator().chat().then(_then).catch(_OddError)
+    got = [
+        (i, c.last.content, c.failed)
+        async for i, c in pipeline.iter_batch(["a", "b", "c"], on_failed="include")
+    ]
+    assert sorted(got) == [(0, "a", False), (1, "b", True), (2, "c", False)]
+    got = [
+        (i, c.last.content, c.failed)
+        async for i, c in pipeline.iter_batch(["a", "b", "c"], on_failed="skip")
+    ]
+    assert sorted(got) == [(0, "a", False), (2, "c", False)]
+
+
+async def test_a_caught_then_error_fails_one_completion_alone() -> None:
+    async def then(completion: t.Any) -> t.Any:
+        if completion.generated == "b":
+            raise _OddError("bad completion b")
+        return None
+
+    pipeline = EchoGenerator().complete("").then(then).catch(_OddError)
+    done = await pipeline.run_batch(["a", "b", "c"], on_failed="include")
+    assert [(c.generated, c.failed) for c in done] == [("a", False), ("b", True), ("c", False)]

@@ -36,6 +36,7 @@ from rigging._pipeline.run import (
     check_limit,
     execute,
     finalize,
+    is_soft,
     plan_run,
     raise_first,
     settle_all,
@@ -472,7 +473,16 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
 
     async def _finalize(self, results: list[ResultT], mode: FailMode) -> list[ResultT]:
         s = self.settings
-        return await finalize(results, mode, s.maps, s.thens, self._result_type)
+        return await finalize(
+            results, mode, s.maps, s.thens, self._result_type, self._soft_for(mode)
+        )
+
+    def _soft_for(self, mode: FailMode) -> t.Callable[[BaseException], bool] | None:
+        """Which callback errors fail their item alone in `mode` (None in mode "raise")."""
+        if mode == "raise":
+            return None
+        s = self.settings
+        return lambda exc: is_soft(mode, s.fail_on, s.exclude, exc)
 
     async def _run_items(
         self,

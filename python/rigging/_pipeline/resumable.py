@@ -469,6 +469,7 @@ async def iter_results(
             bar.total = total
             bar.update(checkpoint.loaded if checkpoint is not None else 0)
         source = _source(pipeline, many, params, hasher)
+        soft = pipeline._soft_for(mode)
         windows = _windows(pipeline, source, checkpoint, mode, max_concurrency, bar, record=False)
         async with contextlib.aclosing(windows):  # stopping early cancels its windows at once
             async for done in windows:
@@ -482,7 +483,13 @@ async def iter_results(
                 lines = [_line(w, r) for w, r in kept] if checkpoint is not None else []
                 kept.clear()
                 for then in s.thens:
-                    results = await _then_all(then, results, pipeline._result_type)
+                    results = await _then_all(then, results, pipeline._result_type, soft=soft)
+                if mode == "skip" and any(getattr(r, "failed", False) for r in results):
+                    # a then callback failed these alone: left out (and run again on resume)
+                    keep = [i for i, r in enumerate(results) if not getattr(r, "failed", False)]
+                    results = [results[i] for i in keep]
+                    indices = [indices[i] for i in keep]
+                    lines = [lines[i] for i in keep] if lines else lines
                 results.reverse()
                 indices.reverse()
                 lines.reverse()

@@ -163,13 +163,27 @@ def plan_run(
     )
 
 
-def _soft(plan: RunPlan[Any], exc: BaseException) -> bool:
-    """Whether `exc` marks items failed instead of propagating."""
-    if plan.mode == "raise":
+def is_soft(
+    mode: FailMode,
+    fail_on: tuple[type[BaseException], ...],
+    exclude: tuple[type[BaseException], ...],
+    exc: BaseException,
+) -> bool:
+    """Whether `exc` marks its item failed instead of propagating (see ``catch``).
+
+    Running out of rounds always does, any other error when it is listed in ``fail_on`` and
+    not in ``exclude``; nothing does in mode ``"raise"``.
+    """
+    if mode == "raise":
         return False
     if isinstance(exc, ExhaustedMaxRoundsError):
         return True
-    return isinstance(exc, plan.fail_on) and not isinstance(exc, plan.exclude)
+    return isinstance(exc, fail_on) and not isinstance(exc, exclude)
+
+
+def _soft(plan: RunPlan[Any], exc: BaseException) -> bool:
+    """Whether `exc` marks items failed instead of propagating."""
+    return is_soft(plan.mode, plan.fail_on, plan.exclude, exc)
 
 
 Answered = tuple[Sequence[int], Sequence[Any]]
@@ -592,8 +606,13 @@ async def finalize(
     maps: Sequence[Callable[[list[ResultT]], Awaitable[list[ResultT]]]],
     thens: Sequence[Callable[[ResultT], Awaitable[ResultT | None]]],
     result_type: type[ResultT],
+    soft: Callable[[BaseException], bool] | None = None,
 ) -> list[ResultT]:
     """Apply the skip filter, then map callbacks (in order), then then callbacks (each on all).
+
+    A then callback's error that ``soft`` accepts (its type is caught by the pipeline) fails
+    that item alone: it is kept with ``failed`` and ``error`` set (mode ``"include"``) or left
+    out (``"skip"``), and the other items keep their results.
 
     Args:
         results: Results of the run, in order.
@@ -601,6 +620,7 @@ async def finalize(
         maps: Map callbacks.
         thens: Then callbacks.
         result_type: `Chat` or `Completion`, to check what callbacks return.
+        soft: Whether an error fails its item instead of the run (None: none does).
 
     Returns:
         The final results.
@@ -631,7 +651,12 @@ async def finalize(
         results = mapped
         positions = None  # a map may reorder or drop: positions are the mapped list's
     for then in thens:
-        results = await _then_all(then, results, result_type, since, positions)
+        results = await _then_all(then, results, result_type, since, positions, soft)
+        if mode == "skip" and any(getattr(r, "failed", False) for r in results):
+            places = range(len(results)) if positions is None else positions
+            kept = [(p, r) for p, r in zip(places, results, strict=True) if not r.failed]  # type: ignore[attr-defined]
+            positions = [p for p, _ in kept]
+            results = [r for _, r in kept]
     return results
 
 
@@ -641,12 +666,15 @@ async def _then_all(
     result_type: type[ResultT],
     since: int = 0,
     positions: Sequence[int] | None = None,
+    soft: Callable[[BaseException], bool] | None = None,
 ) -> list[ResultT]:
     """Run one then callback on all results concurrently.
 
     Every item's callback runs to its end before anything is raised (nothing keeps running
-    after the run returned or raised); then the first error in input order propagates.
-    Errors name the item by `positions` (its input index when failed items were skipped).
+    after the run returned or raised); then the first error in input order that ``soft``
+    does not accept propagates. An accepted error fails its item alone: the item's result
+    (as the callback left it) is returned with ``failed`` and ``error`` set. Errors name the
+    item by `positions` (its input index when failed items were skipped).
     """
 
     async def one(index: int, result: ResultT) -> ResultT:
@@ -667,10 +695,17 @@ async def _then_all(
 
     indices = range(len(results)) if positions is None else positions
     outcomes = await settle_all([one(i, r) for i, r in zip(indices, results, strict=True)])
-    for outcome in outcomes:
-        if isinstance(outcome, Exception):  # the run's results (before this callback) ride along
+    final: list[ResultT] = []
+    for result, outcome in zip(results, outcomes, strict=True):
+        if not isinstance(outcome, Exception):
+            final.append(outcome)
+        elif soft is not None and soft(outcome):
+            result.failed = True  # type: ignore[attr-defined]
+            result.error = outcome  # type: ignore[attr-defined]
+            final.append(result)
+        else:  # the run's results (before this callback) ride along
             raise attach_completed(outcome, results, since)
-    return t.cast("list[ResultT]", outcomes)
+    return final
 
 
 def _name(callback: Any) -> str:
