@@ -10,6 +10,8 @@ prompts. And errors that name their cause: exhausted rounds name the last parse 
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from collections.abc import Sequence
 
 import pytest
@@ -255,3 +257,50 @@ async def test_a_result_that_is_not_a_result_fails_its_item_as_a_generation_erro
     chats = await pipeline.run_batch(["a", "b", "c"])
     assert [c.failed for c in chats] == [False, True, False]
     assert "returned NoneType for an item, not a GeneratedMessage" in str(chats[1].error)
+
+
+def test_an_interrupt_in_one_half_of_a_split_batch_is_raised_from_the_run_alone() -> None:
+    """The split halves of a failing batch were gathered: a `KeyboardInterrupt` in one half
+    escaped from its task, stopped the event loop after the caller had handled it, and hid
+    behind a ContextVar error."""
+    code = """
+import asyncio
+import rigging as rg
+from rigging.generator import GeneratedMessage
+
+started, cancelled = [], []
+
+class Flaky(rg.Generator):
+    model: str = "flaky"
+
+    async def generate_messages(self, messages, params):
+        if len(messages) > 1:
+            raise ValueError("batch too large")
+        if messages[0][-1].content == "b":
+            raise KeyboardInterrupt("ctrl-c during b")
+        started.append(messages[0][-1].content)
+        try:
+            await asyncio.Event().wait()  # in flight until cancelled
+        except asyncio.CancelledError:
+            cancelled.append(messages[0][-1].content)
+            raise
+        return [GeneratedMessage.from_text("ok")]
+
+async def main():
+    try:
+        await Flaky().chat().run_batch(["a", "b", "c", "d"])
+    except KeyboardInterrupt as exc:
+        print("caught", exc)
+    # every item still in flight was cancelled and awaited before the interrupt was raised
+    print("after", "a" in started, sorted(started) == sorted(cancelled))
+
+asyncio.run(main())
+print("end")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["caught ctrl-c during b", "after True True", "end"]
+    assert "never retrieved" not in done.stderr
+    assert "different Context" not in done.stderr

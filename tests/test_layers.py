@@ -48,6 +48,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "rigging._uuid",
             "rigging._surrogates",
             "rigging._deep_json",
+            "rigging._tasks",
             "rigging._redact",
             "rigging._sandbox",
             "rigging.util",

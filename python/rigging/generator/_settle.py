@@ -8,10 +8,10 @@ single items, so each failing item gets its own error and every other item its r
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
+from rigging._tasks import settle_all
 from rigging.error import GenerationError
 
 __all__ = ["batch_wide", "settle_batch"]
@@ -63,8 +63,17 @@ async def settle_batch(
         if len(chunk) <= 1 or batch_wide(exc):
             return [exc] * len(chunk)
     middle = len(chunk) // 2
-    left, right = await asyncio.gather(
-        settle_batch(call, chunk[:middle], chunk_params[:middle]),
-        settle_batch(call, chunk[middle:], chunk_params[middle:]),
+    # Settled, not gathered: a `KeyboardInterrupt` in one half cancels the other and is raised
+    # from this task (gathered, it escaped from the half's task and stopped the event loop).
+    halves = await settle_all(
+        [
+            settle_batch(call, chunk[:middle], chunk_params[:middle]),
+            settle_batch(call, chunk[middle:], chunk_params[middle:]),
+        ]
     )
-    return [*left, *right]
+    out: list[R | Exception] = []
+    for half in halves:
+        if isinstance(half, Exception):  # not an item's failure: those are returned
+            raise half
+        out.extend(half)
+    return out
