@@ -252,3 +252,32 @@ def test_a_chat_loaded_from_data_may_not_turn_on_remote_code(generator_id: str) 
     assert getattr(plain.generator, "trust_remote_code", None) is False
     trusted = rg.get_generator(generator_id)
     assert Chat(messages=["hi"], generator=trusted).generator is trusted
+
+
+async def test_merging_into_the_last_user_message_keeps_images() -> None:
+    """Merging joined only the two texts: an image in either message was silently dropped."""
+    from rigging.message import ContentImageUrl, ContentText
+
+    image = ContentImageUrl(image_url={"url": "data:image/png;base64,iVBORw0KGgo="})
+    gen = EchoGenerator()
+    chat = await gen.chat("You will get an image next.").run()
+    asked = Message("user", [ContentText(text="What is in this picture?"), image])
+    await chat.fork(asked).run()
+    sent = gen.calls[-1].input
+    assert isinstance(sent, list)
+    assert sent[-1]["content"] == [
+        {"type": "text", "text": "You will get an image next."},
+        {"type": "text", "text": "What is in this picture?"},
+        {"type": "image_url", "image_url": {"url": image.image_url.url, "detail": "auto"}},
+    ]
+    staged = gen.chat(Message("user", [ContentText(text="Describe this."), image]))
+    staged.add("Be brief.")
+    (merged,) = staged.chat.messages
+    assert merged.all_content == [
+        ContentText(text="Describe this."),
+        image,
+        ContentText(text="Be brief."),
+    ]
+    assert merged.content == "Describe this.\nBe brief."  # the text reads as before
+    text_only = gen.chat("a").add("b")
+    assert [m.all_content for m in text_only.chat.messages] == ["a\nb"]

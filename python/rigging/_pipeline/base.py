@@ -469,10 +469,10 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         try:
             return await execute(plan, results)
         finally:
-            try:
+            # Closed from another context (an abandoned task collected): that context's value
+            # is not ours, and raising here hid the real error.
+            with contextlib.suppress(ValueError):
                 _NESTED_RUNS.reset(token)
-            except ValueError:  # closed from another context (an abandoned task collected):
-                pass  # that context's value is not ours, and raising here hid the real error
 
     async def _finalize(self, results: list[ResultT], mode: FailMode) -> list[ResultT]:
         s = self.settings

@@ -15,7 +15,7 @@ from rigging._pipeline.drivers import ChatDriver
 from rigging._pipeline.state import DEFAULT_MAX_DEPTH, DEFAULT_MAX_ROUNDS, ToolMode
 from rigging._pipeline.tools import use_tools
 from rigging.generator import GenerateParams, Generator
-from rigging.message import Message
+from rigging.message import Content, ContentText, Message
 from rigging.tool._handler import ToolPolicy
 
 if t.TYPE_CHECKING:
@@ -100,8 +100,9 @@ class ChatPipeline(PipelineBase[Chat, ChatList, "ChatStream"]):
         """Append messages to the staged conversation. Mutates the pipeline.
 
         When the first new message has the same role as the last staged one, it is merged
-        into it (content joined by a newline): for any role with ``"all"``, for ``user``
-        messages only with ``"only-user-role"``, never with ``"none"``.
+        into it (text joined by a newline; when either holds content parts, the parts of both
+        in order, images included): for any role with ``"all"``, for ``user`` messages only
+        with ``"only-user-role"``, never with ``"none"``.
 
         Args:
             messages: Messages to add.
@@ -116,7 +117,11 @@ class ChatPipeline(PipelineBase[Chat, ChatList, "ChatStream"]):
             last, first = staged[-1], incoming[0]
             if last.role == first.role and (merge_strategy == "all" or first.role == "user"):
                 merged = last.clone()
-                merged.content = f"{last.content}\n{first.content}"
+                if isinstance(last.all_content, str) and isinstance(first.all_content, str):
+                    merged.content = f"{last.content}\n{first.content}"
+                else:  # images are kept: the parts of both, in order (text reads the same)
+                    merged.all_content = [*_as_parts(last), *_as_parts(first)]
+                    merged.parts = []
                 staged[-1] = merged
                 incoming = incoming[1:]
         staged.extend(incoming)
@@ -428,3 +433,11 @@ def _deprecated(name: str, instead: str) -> None:
         DeprecationWarning,
         stacklevel=3,
     )
+
+
+def _as_parts(message: Message) -> list[Content]:
+    """The content of `message` as a list of parts (text content as one text part)."""
+    content = message.all_content
+    if isinstance(content, str):
+        return [ContentText(text=content)]
+    return list(content)
