@@ -444,3 +444,25 @@ async def test_a_caught_then_error_fails_one_completion_alone() -> None:
     pipeline = EchoGenerator().complete("").then(then).catch(_OddError)
     done = await pipeline.run_batch(["a", "b", "c"], on_failed="include")
     assert [(c.generated, c.failed) for c in done] == [("a", False), ("b", True), ("c", False)]
+
+
+async def test_results_get_their_own_copy_of_the_pipeline_metadata() -> None:
+    """A shallow copy let results share mutable metadata with each other and the pipeline."""
+    import threading
+
+    lock = threading.Lock()  # cannot be deep-copied: shared, as before
+
+    async def tag(chat: Chat) -> Chat:
+        chat.metadata["tags"].append(chat.last.content)
+        chat.metadata["nested"]["seen"] += 1
+        return chat
+
+    pipeline = EchoGenerator().chat("hi").meta(tags=[], nested={"seen": 0}, lock=lock, n=1)
+    pipeline.then(tag)
+    chats = await pipeline.run_batch(["a", "b", "c"])
+    assert [c.metadata["tags"] for c in chats] == [["a"], ["b"], ["c"]]
+    assert [c.metadata["nested"] for c in chats] == [{"seen": 1}] * 3
+    assert all(c.metadata["lock"] is lock for c in chats)
+    assert pipeline.metadata == {"tags": [], "nested": {"seen": 0}, "lock": lock, "n": 1}
+    again = await pipeline.run_many(2)
+    assert [c.metadata["tags"] for c in again] == [["hi"], ["hi"]]
