@@ -80,6 +80,11 @@ def test_str_repr_len() -> None:
     text = repr(message)
     assert "content='hello'" in text
     assert "uuid" not in text
+    # as the 2.3 home page prints messages
+    assert (
+        repr(Message("user", "Say hello!"))
+        == "Message(role='user', parts=[], content='Say hello!')"
+    )
 
 
 def test_tool_calls_from_dicts() -> None:

@@ -339,10 +339,10 @@ class Message(BaseModel):
         return text
 
     def __repr_args__(self) -> t.Iterator[tuple[str | None, t.Any]]:
+        # As the 2.3 docs print it: `Message(role='user', parts=[], content='Say hello!')`.
         yield "role", self.role
+        yield "parts", self.parts
         yield "content", self.all_content
-        if self.parts:
-            yield "parts", self.parts
         if self.tool_calls is not None:
             yield "tool_calls", self.tool_calls
         if self.tool_call_id is not None:
