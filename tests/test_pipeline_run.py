@@ -211,7 +211,7 @@ async def test_custom_until_callback_with_zero_rounds_fails_at_once() -> None:
     chat = await EchoGenerator().chat("q").until(never, max_rounds=0).run(allow_failed=True)
     assert chat.failed
     assert isinstance(chat.error, ExhaustedMaxRoundsError)
-    with pytest.raises(ValueError, match="max_rounds must be 0 or more, got -1"):
+    with pytest.raises(ValueError, match="max_rounds must be from 0 to 1,000,000, got -1"):
         EchoGenerator().chat("q").until(never, max_rounds=-1)
 
 
@@ -397,3 +397,50 @@ async def test_watch_errors_carry_the_round() -> None:
         "rigging: raised by watch callback "
         "test_watch_errors_carry_the_round.<locals>.broken for the batch in round 1"
     ]
+
+
+@pytest.mark.parametrize(
+    ("build", "error", "text"),
+    [
+        (
+            lambda p: p.until_parsed_as(Answer, max_rounds=2**40),
+            ValueError,
+            "max_rounds must be from 0",
+        ),
+        (
+            lambda p: p.until_parsed_as(Answer, max_rounds=2**64),
+            ValueError,
+            "max_rounds must be from 0",
+        ),
+        (
+            lambda p: p.until_parsed_as(Answer, max_rounds=-1),
+            ValueError,
+            "max_rounds must be from 0",
+        ),
+        (
+            lambda p: p.until_parsed_as(Answer, max_rounds=1.5),
+            TypeError,
+            "max_rounds must be an int",
+        ),
+        (
+            lambda p: p.until(lambda m: (False, [m]), max_rounds="3"),
+            TypeError,
+            "max_rounds must be an int",
+        ),
+        (lambda p: p.using(_tool, max_depth=2**64), ValueError, "max_depth must be from 1"),
+        (lambda p: p.using(_tool, max_depth=0), ValueError, "max_depth must be from 1"),
+        (lambda p: p.using(_tool, max_depth=1.5), TypeError, "max_depth must be an int"),
+    ],
+)
+def test_round_limits_are_checked_when_configured(
+    build: t.Callable[[t.Any], t.Any], error: type[Exception], text: str
+) -> None:
+    """A float or huge limit failed only at run time, with an error naming neither the setting
+    nor the problem (`OverflowError`, "argument 'max_rounds'" for `max_depth`)."""
+    with pytest.raises(error, match=text):
+        build(EchoGenerator().chat("q"))
+
+
+def _tool(x: int) -> int:
+    """Echo."""
+    return x

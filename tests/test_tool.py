@@ -290,7 +290,7 @@ def test_using_options_are_checked(scripted: type[ScriptedChat]) -> None:
     pipeline = get_generator("gpt-4o").chat("x")
     with pytest.raises(ValueError, match=r"mode must be one of 'auto', 'api', 'native', got 'xml'"):
         pipeline.using(shout, mode="xml")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match=r"max_depth must be 1 or more, got 0"):
+    with pytest.raises(ValueError, match=r"max_depth must be from 1 to 1,000,000, got 0"):
         pipeline.using(shout, max_depth=0)
     with pytest.raises(ValueError, match=r"two tools are named 'shout'"):
         pipeline.using(shout, shout)

@@ -155,7 +155,7 @@ async def test_malformed_calls_exhaust_max_rounds() -> None:
 
 def test_using_bounds_are_checked() -> None:
     pipeline = ScriptedGenerator(responses=[]).chat("x")
-    with pytest.raises(ValueError, match=r"max_rounds must be 0 or more, got -1"):
+    with pytest.raises(ValueError, match=r"max_rounds must be from 0 to 1,000,000, got -1"):
         pipeline.using(shout, max_rounds=-1)
     with pytest.raises(ValueError, match=r"choice= applies to API tools only"):
         pipeline.using(shout, choice="required", mode="native")

@@ -41,7 +41,12 @@ from rigging._pipeline.run import (
     raise_first,
     settle_all,
 )
-from rigging._pipeline.state import DEFAULT_MAX_ROUNDS, FailMode, check_fail_mode
+from rigging._pipeline.state import (
+    DEFAULT_MAX_ROUNDS,
+    FailMode,
+    check_fail_mode,
+    check_rounds,
+)
 from rigging.error import RunNestingError
 from rigging.generator import GenerateParams, Generator
 from rigging.tracing import callback_name, finish_run_span, run_span
@@ -82,6 +87,9 @@ class UntilSpec:
     """Extra generations the check may ask for."""
     use_all_text: bool = False
     """Completion: check prompt + generated text instead of the generated text."""
+
+    def __post_init__(self) -> None:
+        check_rounds("max_rounds", self.max_rounds, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,8 +348,6 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
     def _add_until(self, spec: UntilSpec) -> Self:
         if spec.callback is not None:
             _require_sync("until", spec.callback)
-        if spec.max_rounds < 0:
-            raise ValueError(f"max_rounds must be 0 or more, got {spec.max_rounds}")
         return self._set(untils=(*self.settings.untils, spec))
 
     def _add_until_types(self, types: Sequence[type[Model]], spec: UntilSpec) -> Self:

@@ -16,11 +16,13 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_MAX_DEPTH",
     "DEFAULT_MAX_ROUNDS",
+    "MAX_ROUNDS_LIMIT",
     "FailMode",
     "RunState",
     "ToolMode",
     "add_context",
     "check_fail_mode",
+    "check_rounds",
 ]
 
 DEFAULT_MAX_ROUNDS = 5
@@ -28,6 +30,27 @@ DEFAULT_MAX_ROUNDS = 5
 
 DEFAULT_MAX_DEPTH = 10
 """Default `max_depth` of `ChatPipeline.using` (tool rounds per chat)."""
+
+MAX_ROUNDS_LIMIT = 1_000_000
+"""The most rounds (`max_rounds`, `max_depth`) one setting may allow: each is a paid
+generation, and the run's per-item budget must stay countable."""
+
+
+def check_rounds(name: str, value: object, minimum: int) -> None:
+    """Refuse a round count that is not an int from `minimum` to `MAX_ROUNDS_LIMIT`.
+
+    Checked when the pipeline is configured, so the error names the setting (a float or a
+    huge int failed at run time with an error naming neither).
+
+    Raises:
+        TypeError: `value` is not an int.
+        ValueError: `value` is out of range.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    if not minimum <= value <= MAX_ROUNDS_LIMIT:
+        raise ValueError(f"{name} must be from {minimum} to {MAX_ROUNDS_LIMIT:,}, got {value:,}")
+
 
 ToolMode = Literal["auto", "api", "native"]
 """How tools are offered: ``"api"`` (provider function calling), ``"native"`` (XML in the

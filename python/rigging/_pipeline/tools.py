@@ -6,7 +6,7 @@ import typing as t
 from dataclasses import replace
 
 from rigging._message.tool_calls import ToolChoice
-from rigging._pipeline.state import DEFAULT_MAX_DEPTH, ToolMode
+from rigging._pipeline.state import DEFAULT_MAX_DEPTH, ToolMode, check_rounds
 from rigging.generator import GenerateParams
 from rigging.tool._handler import ToolPolicy
 from rigging.tool.api import ApiTool, ApiToolHandler
@@ -98,10 +98,8 @@ def use_tools(
 def _check(mode: str, max_depth: int, policy: ToolPolicy) -> None:
     if mode not in _MODES:
         raise ValueError(f"mode must be one of 'auto', 'api', 'native', got {mode!r}")
-    if max_depth < 1:
-        raise ValueError(f"max_depth must be 1 or more, got {max_depth}")
-    if policy.max_rounds < 0:
-        raise ValueError(f"max_rounds must be 0 or more, got {policy.max_rounds}")
+    check_rounds("max_depth", max_depth, 1)
+    check_rounds("max_rounds", policy.max_rounds, 0)
 
 
 def _advertise(pipeline: ChatPipeline, tools: list[ApiTool], choice: ToolChoice | None) -> None:
