@@ -9,6 +9,7 @@ prompt until every check accepts the text.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import typing as t
 from collections.abc import Sequence
@@ -73,7 +74,7 @@ def result_fields(
         "uuid": uuid4(),
         "timestamp": now(),
         **content,
-        "metadata": dict(metadata) if metadata else {},
+        "metadata": copied_metadata(metadata) if metadata else {},
         "stop_reason": last.stop_reason,
         "usage": state.usage(),
         "extra": dict(last.extra) if last.extra else {},
@@ -82,6 +83,28 @@ def result_fields(
         "error": None,
         "failed": False,
     }
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def copied_metadata(metadata: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """A copy of the pipeline's metadata for one result, deep as the pipeline's own copies.
+
+    A shallow copy let results share mutable values with each other and with the pipeline
+    (a `then` appending to a list tag changed every chat and every later run). Scalars are
+    copied as they are; a value that cannot be deep-copied (a client, a lock) is shared.
+    """
+    out: dict[str, t.Any] = {}
+    for key, value in metadata.items():
+        if type(value) in _SCALARS:
+            out[key] = value
+            continue
+        try:
+            out[key] = copy.deepcopy(value)
+        except Exception:  # any failure to copy: share the value, as before
+            out[key] = value
+    return out
 
 
 def _parse_error(message: Message, types: Sequence[type[t.Any]]) -> t.Any:
