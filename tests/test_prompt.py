@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import typing as t
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -394,3 +395,47 @@ async def test_error_completed_holds_typed_values_in_every_mode() -> None:
         await chat_of.run_many(3, "a")
     completed = kept.value.completed  # type: ignore[attr-defined]
     assert [c.last.content for c in completed] == ["a", "c"]  # chats, as the prompt returns
+
+
+async def test_a_single_call_on_a_skipping_pipeline_raises_the_real_error() -> None:
+    """One skipped item left nothing to unpack: the call raised an unpacking ValueError."""
+    boom = rg.error.GenerationError("provider down", model="m")
+    down = ScriptedGenerator(responses=[boom], cycle=True).chat()
+    down.catch(rg.error.GenerationError, on_failed="skip")
+
+    @rg.prompt
+    async def ask(q: str) -> str:
+        """Answer {{ q }}"""
+
+    with pytest.raises(rg.error.GenerationError, match="provider down"):
+        await ask.bind(down)("x")
+    with pytest.raises(rg.error.GenerationError, match="provider down"):
+        await down.prompt(ask.func)("x")  # type: ignore[arg-type]
+
+    def stubborn(*replies: str) -> rg.ChatPipeline:
+        return gen("nope", "nope", *replies).chat().catch(on_failed="skip")
+
+    with pytest.raises(MessagesExhaustedMaxRoundsError, match=r"Exhausted max rounds \(1\)"):
+        await ask.set_(max_rounds=1).bind(stubborn())("x")
+    streamed = stubborn().prompt(ask.func).set_(max_rounds=1).stream("x")  # type: ignore[arg-type]
+    with pytest.raises(MessagesExhaustedMaxRoundsError):  # the stream too (it refused "skip")
+        await _drain(streamed)
+    assert await ask.set_(max_rounds=2).bind(stubborn("<str>fine</str>"))("x") == "fine"
+    assert await ask.bind_many(down)(1, "x") == []  # several results still skip
+
+
+async def _drain(stream: t.AsyncIterator[t.Any]) -> None:
+    async for _ in stream:
+        pass
+
+
+async def test_a_single_call_whose_map_drops_the_result_says_so() -> None:
+    async def drop(chats: list[rg.Chat]) -> list[rg.Chat]:
+        return []
+
+    @rg.prompt
+    async def ask(q: str) -> str:
+        """Answer {{ q }}"""
+
+    with pytest.raises(ValueError, match=r"ask\(\): map callbacks must keep exactly one result"):
+        await ask.bind(gen("<str>a</str>").chat().map(drop))("x")
