@@ -165,11 +165,14 @@ class DataclassOutput(TupleOutput):
     """A dataclass: one output per field, built with the field values."""
 
     cls: type | None = None
+    names: tuple[str, ...] = ()
+    """The field each member fills, passed to the constructor by keyword."""
 
     def value(self, message: Message, chat: Chat | None) -> t.Any:
         """An instance of the dataclass."""
         assert self.cls is not None
-        return self.cls(*super().value(message, chat))
+        values = super().value(message, chat)
+        return self.cls(**dict(zip(self.names, values, strict=True)))
 
 
 def _basic(base: type, ctx: Ctx, *, many: bool) -> BasicOutput:
@@ -205,6 +208,40 @@ def _members(
     return tuple(members)
 
 
+def _dataclass_fields(cls: type, where: str) -> tuple[str, ...]:
+    """The fields of dataclass `cls` the model fills: those its constructor takes.
+
+    Fields with ``init=False`` are left out (the class sets them itself). The constructor
+    must take every other field by keyword and need nothing else, so that the parsed values
+    always build an instance; anything else is refused here, when the prompt is decorated.
+    """
+    import inspect
+
+    names = tuple(f.name for f in dataclasses.fields(cls) if f.init)
+    problem = f"{where}: dataclass {cls.__name__} cannot be built from the fields the model fills"
+    try:
+        params = inspect.signature(cls).parameters
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{problem}: its constructor has no signature ({exc})") from None
+    keyword = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    for name in names:
+        param = params.get(name)
+        if (param is None and not takes_any) or (param is not None and param.kind not in keyword):
+            raise TypeError(f"{problem}: its constructor takes no keyword argument {name!r}")
+    for param in params.values():
+        required = param.default is inspect.Parameter.empty and param.kind in (
+            *keyword,
+            inspect.Parameter.POSITIONAL_ONLY,
+        )
+        if required and param.name not in names:
+            raise TypeError(
+                f"{problem}: its constructor needs {param.name!r}, which is not a field the "
+                "model fills (an InitVar or a parameter of a custom __init__); give it a default"
+            )
+    return names
+
+
 def _parse(base: t.Any, ctx: Ctx, where: str, *, nested: bool = True) -> Output:
     origin = t.get_origin(base)
     if base is Chat:
@@ -228,9 +265,10 @@ def _parse(base: t.Any, ctx: Ctx, where: str, *, nested: bool = True) -> Output:
             raise TypeError(f"{where}: tuples must list their member types, e.g. tuple[str, int]")
         return TupleOutput(ctx, _members([(None, a) for a in args], where, ctx))
     if isinstance(base, type) and dataclasses.is_dataclass(base) and nested:
+        names = _dataclass_fields(base, where)
         hints = t.get_type_hints(base, include_extras=True)
-        fields = [(f.name, hints[f.name]) for f in dataclasses.fields(base)]
-        return DataclassOutput(ctx, _members(fields, where, ctx), base)
+        members = _members([(name, hints[name]) for name in names], where, ctx)
+        return DataclassOutput(ctx, members, base, names)
     kind = "nested output" if not nested else "return type"
     raise TypeError(
         f"{where}: unsupported {kind} {base!r}; use str, int, float, bool, a Model, "
