@@ -272,3 +272,20 @@ async def test_rounds_running_out_log_a_warning() -> None:
         logger.disable("rigging")
     assert failed.failed
     assert any(r.startswith("WARNING|Item 0: Exhausted max rounds (1)") for r in records)
+
+
+def test_2_3_positional_flags_and_generator_prompt_keyword() -> None:
+    """2.3 took these positionally (or by keyword); ours made them keyword-only (positional)."""
+    from rigging.model import Thinking
+    from rigging.watchers import write_chats_to_s3
+
+    chat = rg.Chat([rg.Message("user", "q")], [rg.Message("assistant", "<thinking>t</thinking> a")])
+    chat.last.parse(Thinking)
+    assert chat.strip(Thinking, False).last.content.strip() == "a"
+    assert callable(write_chats_to_s3(object(), "bucket", "key", True))
+
+    def ask() -> str:
+        """Ask."""
+        return ""
+
+    assert ScriptedGenerator(responses=["<str>x</str>"]).prompt(func=ask).name == "ask"
