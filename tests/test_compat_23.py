@@ -272,3 +272,55 @@ async def test_rounds_running_out_log_a_warning() -> None:
         logger.disable("rigging")
     assert failed.failed
     assert any(r.startswith("WARNING|Item 0: Exhausted max rounds (1)") for r in records)
+
+
+def test_2_3_positional_flags_and_generator_prompt_keyword() -> None:
+    """2.3 took these positionally (or by keyword); ours made them keyword-only (positional)."""
+    from rigging.model import Thinking
+    from rigging.watchers import write_chats_to_s3
+
+    chat = rg.Chat([rg.Message("user", "q")], [rg.Message("assistant", "<thinking>t</thinking> a")])
+    chat.last.parse(Thinking)
+    assert chat.strip(Thinking, False).last.content.strip() == "a"
+    assert callable(write_chats_to_s3(object(), "bucket", "key", True))
+
+    def ask() -> str:
+        """Ask."""
+        return ""
+
+    assert ScriptedGenerator(responses=["<str>x</str>"]).prompt(func=ask).name == "ask"
+
+
+def test_strip_of_a_missing_model_is_a_type_error_as_in_2_3() -> None:
+    from rigging.error import MissingModelError
+    from rigging.model import Thinking
+
+    message = rg.Message("user", "no thinking here")
+    for error in (TypeError, MissingModelError, ValueError):
+        with pytest.raises(error, match=r"^Could not find <thinking> \(Thinking\) in message$"):
+            message.strip(Thinking, fail_on_missing=True)
+    with pytest.raises(TypeError, match="Could not find <thinking>"):
+        rg.Chat([message]).strip(Thinking, True)
+
+
+@pytest.mark.parametrize("error", [TypeError, ValueError, rg.error.RiggingError])
+async def test_callbacks_returning_the_wrong_type_raise_a_value_error_as_in_2_3(
+    error: type[Exception],
+) -> None:
+    async def bad_then(chat: rg.Chat) -> int:
+        return 5
+
+    async def bad_map(chats: list[rg.Chat]) -> int:
+        return 5
+
+    async def bad_then_completion(completion: rg.Completion) -> int:
+        return 5
+
+    chat = ScriptedGenerator(responses=["x"], cycle=True).chat("q")
+    with pytest.raises(error, match=r"then callback .*bad_then must return a Chat or None"):
+        await chat.clone().then(bad_then).run()  # type: ignore[arg-type]
+    with pytest.raises(error, match=r"map callback .*bad_map must return a list of Chat"):
+        await chat.clone().map(bad_map).run()  # type: ignore[arg-type]
+    completion = ScriptedGenerator(responses=["x"]).complete("q").then(bad_then_completion)  # type: ignore[arg-type]
+    with pytest.raises(error, match="must return a Completion or None"):
+        await completion.run()

@@ -106,9 +106,16 @@ async def test_restart_seeds_with_the_prompt_and_continue_with_everything() -> N
         Completion("t", "g").restart()
 
 
-async def test_meta_mutates_and_clone_copies() -> None:
-    completion = await EchoGenerator().complete("x").run()
-    assert completion.meta(a=1) is completion
+async def test_meta_returns_a_clone_and_clone_copies() -> None:
+    """As in 2.3 (spec 4.11): it mutated and returned the completion itself."""
+    first = await EchoGenerator().complete("x").run()
+    completion = first.meta(a=1)
+    assert completion is not first
+    assert (first.metadata, completion.metadata) == ({}, {"a": 1})
+    assert completion.uuid != first.uuid
+    assert (completion.text, completion.generated) == (first.text, first.generated)
+    assert completion.meta(b=[2]).metadata == {"a": 1, "b": [2]}
+    assert completion.metadata == {"a": 1}
     clone = completion.clone()
     assert clone.uuid != completion.uuid
     assert clone.metadata == {"a": 1}

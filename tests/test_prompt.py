@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import typing as t
+from dataclasses import InitVar, dataclass, field
 from typing import Annotated
 
 import pytest
@@ -394,3 +395,136 @@ async def test_error_completed_holds_typed_values_in_every_mode() -> None:
         await chat_of.run_many(3, "a")
     completed = kept.value.completed  # type: ignore[attr-defined]
     assert [c.last.content for c in completed] == ["a", "c"]  # chats, as the prompt returns
+
+
+async def test_a_single_call_on_a_skipping_pipeline_raises_the_real_error() -> None:
+    """One skipped item left nothing to unpack: the call raised an unpacking ValueError."""
+    boom = rg.error.GenerationError("provider down", model="m")
+    down = ScriptedGenerator(responses=[boom], cycle=True).chat()
+    down.catch(rg.error.GenerationError, on_failed="skip")
+
+    @rg.prompt
+    async def ask(q: str) -> str:
+        """Answer {{ q }}"""
+
+    with pytest.raises(rg.error.GenerationError, match="provider down"):
+        await ask.bind(down)("x")
+    with pytest.raises(rg.error.GenerationError, match="provider down"):
+        await down.prompt(ask.func)("x")  # type: ignore[arg-type]
+
+    def stubborn(*replies: str) -> rg.ChatPipeline:
+        return gen("nope", "nope", *replies).chat().catch(on_failed="skip")
+
+    with pytest.raises(MessagesExhaustedMaxRoundsError, match=r"Exhausted max rounds \(1\)"):
+        await ask.set_(max_rounds=1).bind(stubborn())("x")
+    streamed = stubborn().prompt(ask.func).set_(max_rounds=1).stream("x")  # type: ignore[arg-type]
+    with pytest.raises(MessagesExhaustedMaxRoundsError):  # the stream too (it refused "skip")
+        await _drain(streamed)
+    assert await ask.set_(max_rounds=2).bind(stubborn("<str>fine</str>"))("x") == "fine"
+    assert await ask.bind_many(down)(1, "x") == []  # several results still skip
+
+
+async def _drain(stream: t.AsyncIterator[t.Any]) -> None:
+    async for _ in stream:
+        pass
+
+
+async def test_a_single_call_whose_map_drops_the_result_says_so() -> None:
+    async def drop(chats: list[rg.Chat]) -> list[rg.Chat]:
+        return []
+
+    @rg.prompt
+    async def ask(q: str) -> str:
+        """Answer {{ q }}"""
+
+    with pytest.raises(ValueError, match=r"ask\(\): map callbacks must keep exactly one result"):
+        await ask.bind(gen("<str>a</str>").chat().map(drop))("x")
+
+
+@dataclass(kw_only=True)
+class KeywordsOnly:
+    name: str
+    age: int
+
+
+@dataclass
+class Derived:
+    name: str
+    chat: rg.Chat
+    upper: str = field(init=False)
+    seen: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        self.upper = self.name.upper()
+
+
+async def test_dataclass_outputs_are_built_by_keyword_without_init_false_fields() -> None:
+    """They were built positionally: keyword-only fields and init=False fields raised."""
+    g = gen("<age>36</age><name>Ada</name>", "<name>Bo</name><upper>IGNORED</upper>")
+
+    @g.prompt
+    def person() -> KeywordsOnly:
+        """Who?"""
+
+    @g.prompt
+    def derived() -> Derived:
+        """Who?"""
+
+    assert await person() == KeywordsOnly(name="Ada", age=36)
+    assert "<upper>" not in derived.render()  # the model is not asked for init=False fields
+    got = await derived()
+    assert (got.name, got.upper, got.seen, isinstance(got.chat, rg.Chat)) == ("Bo", "BO", 0, True)
+
+
+@dataclass
+class NeedsInitVar:
+    name: str
+    scale: InitVar[int]
+
+    def __post_init__(self, scale: int) -> None:
+        self.name *= scale
+
+
+@dataclass(init=False)
+class CustomInit:
+    name: str
+
+    def __init__(self, first: str, /) -> None:
+        self.name = first
+
+
+@dataclass
+class OptionalInitVar:
+    name: str
+    scale: InitVar[int] = 2
+
+    def __post_init__(self, scale: int) -> None:
+        self.name *= scale
+
+
+@pytest.mark.parametrize(
+    ("cls", "message"),
+    [
+        (NeedsInitVar, r"constructor needs 'scale', which is not a field the model fills"),
+        (CustomInit, r"constructor takes no keyword argument 'name'"),
+    ],
+)
+def test_dataclass_outputs_that_cannot_be_built_are_refused_when_decorated(
+    cls: type, message: str
+) -> None:
+    def f() -> None:
+        """Who?"""
+
+    f.__annotations__["return"] = cls
+    with pytest.raises(TypeError, match=rf"prompt f\(\), return type: dataclass {cls.__name__} "):
+        rg.prompt(f)
+    with pytest.raises(TypeError, match=message):
+        rg.prompt(f)
+
+
+async def test_dataclass_output_with_a_defaulted_init_var_is_built() -> None:
+    @gen("<name>ab</name>").prompt
+    def doubled() -> OptionalInitVar:
+        """Who?"""
+
+    assert (await doubled()).name == "abab"

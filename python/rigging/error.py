@@ -16,6 +16,7 @@ from rigging._exports import public_dir as _public_dir
 from rigging._native import FanOutError, IdentifierError, RiggingError, ScanError, SpliceError
 
 __all__ = [
+    "CallbackResultError",
     "CheckpointError",
     "CompletionExhaustedMaxRoundsError",
     "ExhaustedMaxRoundsError",
@@ -26,6 +27,7 @@ __all__ = [
     "MessagesExhaustedMaxRoundsError",
     "MissingModelError",
     "MultipleModelsError",
+    "NothingToStripError",
     "ProcessingError",
     "RestoredError",
     "RiggingError",
@@ -57,6 +59,22 @@ class MissingModelError(RiggingError, ValueError):
         super().__init__(content)
         self.content = content
         """The message of the error."""
+
+
+class NothingToStripError(MissingModelError, TypeError):
+    """``Message.strip(..., fail_on_missing=True)`` found no part of the model to remove.
+
+    A `MissingModelError` (so a `ValueError`) and, as 2.3 raised there, a `TypeError`:
+    ``except TypeError`` from 2.3 code still catches it.
+    """
+
+
+class CallbackResultError(RiggingError, TypeError, ValueError):
+    """A then or map callback returned what it must not.
+
+    A then callback returns the result or None, a map callback a list of results. A
+    `TypeError` and, as 2.3 raised there, a `ValueError`: either ``except`` catches it.
+    """
 
 
 class MultipleModelsError(RiggingError, ValueError):

@@ -378,7 +378,7 @@ class _S3Appender:
 
 
 def write_chats_to_s3(
-    client: t.Any, bucket: str, key: str, *, replace: bool = False
+    client: t.Any, bucket: str, key: str, replace: bool = False
 ) -> Callable[[list[Chat]], t.Coroutine[t.Any, t.Any, None]]:
     """A watcher keeping chats as JSON lines in one S3 object.
 

@@ -34,7 +34,7 @@ from rigging._model.extract import Extracted, build, extract_planned
 from rigging._model.fast import SharedFieldsSet, own_fields_set_for
 from rigging._surrogates import dump_json
 from rigging._uuid import uuid4
-from rigging.error import MissingModelError, XmlContentError
+from rigging.error import MissingModelError, NothingToStripError, XmlContentError
 from rigging.parsing import found_many
 
 __all__ = ["Message", "Messages"]
@@ -611,11 +611,12 @@ class Message(BaseModel):
             The removed parts.
 
         Raises:
-            MissingModelError: ``fail_on_missing`` and nothing was removed.
+            NothingToStripError: ``fail_on_missing`` and nothing was removed (a
+                `MissingModelError`, and a `TypeError` as in 2.3).
         """
         removed = strip_parts(self, model_type)
         if not removed and fail_on_missing:
-            raise MissingModelError(
+            raise NothingToStripError(
                 f"Could not find <{class_info(model_type).tag}> ({model_type.__name__}) in message"
             )
         return removed

@@ -245,7 +245,7 @@ class Chat(RunResult, _DataExport):
         self.generated = [m.apply(**kwargs) for m in self.generated]
         return self
 
-    def strip(self, model_type: type[Model], *, fail_on_missing: bool = False) -> Chat:
+    def strip(self, model_type: type[Model], fail_on_missing: bool = False) -> Chat:
         """Return a clone with every parsed `model_type` part cut out of every message.
 
         Args:

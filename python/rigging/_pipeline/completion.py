@@ -75,16 +75,19 @@ class Completion(RunResult):
         return self.text + self.generated
 
     def meta(self, **kwargs: t.Any) -> Completion:
-        """Add or replace metadata. Mutates the completion (as `Chat.meta` does).
+        """A clone with metadata entries added or replaced; this completion is unchanged.
+
+        As in 2.3 (unlike `Chat.meta`, which updates the chat itself).
 
         Args:
             **kwargs: Metadata entries.
 
         Returns:
-            The completion.
+            The clone (see `clone`).
         """
-        self.metadata.update(kwargs)
-        return self
+        new = self.clone()
+        new.metadata.update(kwargs)
+        return new
 
     def clone(self, *, only_messages: bool = False) -> Completion:
         """A copy with a new uuid and timestamp.

@@ -31,7 +31,12 @@ from rigging._redact import (
     remember_params,
 )
 from rigging._tasks import settle_all
-from rigging.error import ExhaustedMaxRoundsError, GenerationError, RiggingError
+from rigging.error import (
+    CallbackResultError,
+    ExhaustedMaxRoundsError,
+    GenerationError,
+    RiggingError,
+)
 from rigging.tracing import callback_name, tracer, usage_attributes
 
 if TYPE_CHECKING:
@@ -578,7 +583,7 @@ async def finalize(
             attach_completed(exc, results, since)
             raise
         if not isinstance(mapped, list) or not all(isinstance(r, result_type) for r in mapped):
-            raise TypeError(
+            raise CallbackResultError(
                 f"map callback {_name(callback)} must return a list of "
                 f"{result_type.__name__}, got {type(mapped).__name__}"
             )
@@ -621,7 +626,7 @@ async def _then_all(
         if out is None:
             return result
         if not isinstance(out, result_type):
-            raise TypeError(
+            raise CallbackResultError(
                 f"then callback {_name(then)} must return a {result_type.__name__} or None, "
                 f"got {type(out).__name__} (item {index})"
             )

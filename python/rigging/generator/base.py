@@ -299,12 +299,12 @@ class Generator(BaseModel):
         return CompletionPipeline(self, text, params=params, watch_callbacks=self._watch_callbacks)
 
     @overload
-    def prompt(self, func: Callable[P, Coroutine[Any, Any, R]], /) -> Prompt[P, R]: ...
+    def prompt(self, func: Callable[P, Coroutine[Any, Any, R]]) -> Prompt[P, R]: ...
 
     @overload
-    def prompt(self, func: Callable[P, R], /) -> Prompt[P, R]: ...
+    def prompt(self, func: Callable[P, R]) -> Prompt[P, R]: ...
 
-    def prompt(self, func: Callable[..., Any], /) -> Prompt[..., Any]:
+    def prompt(self, func: Callable[..., Any]) -> Prompt[..., Any]:
         """Decorator: a prompt function running on this generator (see `rigging.prompt`).
 
         Args:

@@ -31,7 +31,7 @@ from rigging.tracing import tracer
 from rigging.util import get_qualified_name, to_snake
 
 if t.TYPE_CHECKING:
-    from rigging._pipeline.state import ToolMode
+    from rigging._pipeline.state import FailMode, ToolMode
     from rigging.prompt._stream import PromptStream
 
 __all__ = ["DEFAULT_DOC", "DEFAULT_MAX_ROUNDS", "Prompt"]
@@ -402,8 +402,7 @@ class Prompt(t.Generic[P, R]):
         base = _resolve_target(other)
 
         async def run(*args: P.args, **kwargs: P.kwargs) -> R:
-            (result,) = await self._many(base, 1, args, kwargs)
-            return result
+            return await self._one(base, args, kwargs)
 
         run.__rg_prompt__ = self  # type: ignore[attr-defined]
         return run
@@ -461,20 +460,42 @@ class Prompt(t.Generic[P, R]):
         return run_over
 
     async def _many(
-        self, base: ChatPipeline, count: int, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
+        self,
+        base: ChatPipeline,
+        count: int,
+        args: tuple[t.Any, ...],
+        kwargs: dict[str, t.Any],
+        on_failed: FailMode | None = None,
     ) -> list[R]:
         name = get_qualified_name(self.func) if self.func else "prompt"
         label = f"Prompt {name}()" + (f" (x{count})" if count > 1 else "")
         with tracer.span(label, count=count, name=name) as span:
             pipeline = self._prepare(base, self.render(*args, **kwargs))
             try:
-                chats = await pipeline.run_many(count)
+                chats = await pipeline.run_many(count, on_failed=on_failed)
             except Exception as exc:
                 self._typed_completed(exc)
                 raise
             results = self._values(chats)
             span.set_attribute("results", [repr(r) for r in results])
         return results
+
+    async def _one(
+        self, base: ChatPipeline, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
+    ) -> R:
+        """One call: the single result, or the error that kept it from coming back.
+
+        A pipeline that skips failures has nothing to return for a single failed item, so
+        the call runs in ``"raise"`` mode and the item's own error (the provider's, or the
+        exhausted rounds) propagates, as `ChatPipeline.run` cannot skip either.
+        """
+        results = await self._many(base, 1, args, kwargs, single_mode(base))
+        if len(results) != 1:  # a map callback dropped or added results
+            raise ValueError(
+                f"prompt {self.name}(): map callbacks must keep exactly one result in a "
+                f"single call, got {len(results)}"
+            )
+        return results[0]
 
     async def run(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """Render, generate and parse once.
@@ -485,8 +506,7 @@ class Prompt(t.Generic[P, R]):
         Raises:
             RuntimeError: The prompt has no generator.
         """
-        (result,) = await self._many(self._require(), 1, args, kwargs)
-        return result
+        return await self._one(self._require(), args, kwargs)
 
     def stream(self, *args: P.args, **kwargs: P.kwargs) -> PromptStream[R]:
         """Like `run`, streaming the chat events and ending with the typed value.
@@ -526,6 +546,15 @@ class Prompt(t.Generic[P, R]):
     async def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """Same as `run`."""
         return await self.run(*args, **kwargs)
+
+
+def single_mode(pipeline: ChatPipeline) -> FailMode | None:
+    """The failure mode of a single call on `pipeline` (None: the pipeline's own).
+
+    ``"raise"`` where the pipeline skips failures: one skipped item leaves nothing to return,
+    so the item's own error is what the caller gets.
+    """
+    return "raise" if pipeline.on_failed == "skip" else None
 
 
 def _is_receiver(param: inspect.Parameter, hints: t.Mapping[str, t.Any]) -> bool:

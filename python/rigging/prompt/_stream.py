@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rigging._pipeline.events import ChatEvent
+from rigging.prompt._prompt import single_mode
 
 if t.TYPE_CHECKING:
     from rigging._pipeline.chat import Chat
@@ -101,7 +102,10 @@ def open_prompt_stream(
     Returns:
         The stream (not started).
     """
-    pipeline = prompt._prepare(prompt._require(), prompt.render(*args, **kwargs))
+    base = prompt._require()
+    pipeline = prompt._prepare(base, prompt.render(*args, **kwargs))
     models, single = _output_models(prompt.output)
-    chats = pipeline.stream(models=models, stop_when_parsed=single and bool(models))
+    chats = pipeline.stream(
+        models=models, stop_when_parsed=single and bool(models), on_failed=single_mode(base)
+    )
     return PromptStream(chats, prompt.process)
