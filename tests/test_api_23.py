@@ -124,12 +124,6 @@ POSITIONAL_ONLY: dict[tuple[str, str], str] = {
             "rigging.model.NewlineDelimitedAnswer",
         )
     },
-    # Known mismatch in rigging/_pipeline/chat_pipeline.py (another workstream's file): 2.3's
-    # ChatPipeline.prompt(func) took func by keyword too (Generator.prompt does again).
-    **{
-        (f"{module}.ChatPipeline.prompt", "func"): "open: to fix in _pipeline/chat_pipeline.py"
-        for module in ("rigging", "rigging.chat")
-    },
 }
 
 #: Entries whose positional parameters come in another order, with the reason.

@@ -250,12 +250,12 @@ class ChatPipeline(PipelineBase[Chat, ChatList, "ChatStream"]):
         return list(self.settings.tool_handlers)
 
     @t.overload
-    def prompt(self, func: Callable[_P, Coroutine[t.Any, t.Any, _R]], /) -> Prompt[_P, _R]: ...
+    def prompt(self, func: Callable[_P, Coroutine[t.Any, t.Any, _R]]) -> Prompt[_P, _R]: ...
 
     @t.overload
-    def prompt(self, func: Callable[_P, _R], /) -> Prompt[_P, _R]: ...
+    def prompt(self, func: Callable[_P, _R]) -> Prompt[_P, _R]: ...
 
-    def prompt(self, func: Callable[..., t.Any], /) -> Prompt[..., t.Any]:
+    def prompt(self, func: Callable[..., t.Any]) -> Prompt[..., t.Any]:
         """Decorator: a prompt function whose calls fork from this pipeline.
 
         Args:
