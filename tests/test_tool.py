@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
 from dataclasses import dataclass
 from typing import Annotated
@@ -16,7 +18,7 @@ import rigging as rg
 from rigging.error import ToolDepthExceededError
 from rigging.generator import GenerateParams, get_generator
 from rigging.generator.testing import ScriptedGenerator
-from rigging.tool import ApiTool, Tool, ToolArgumentsError
+from rigging.tool import ApiTool, Tool, ToolArgumentsError, ToolType
 from rigging.tool.native import find_calls
 
 
@@ -407,3 +409,60 @@ async def test_calls_sharing_an_id_get_ids_of_their_own(openai_stub: OpenAIStub)
     follow = json.loads(openai_stub.requests[1].body)["messages"]
     assert [c["id"] for c in follow[1]["tool_calls"]] == ids
     assert [m["tool_call_id"] for m in follow[2:]] == ids
+
+
+# --- a tool raising KeyboardInterrupt/SystemExit ----------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["api", "native"])
+@pytest.mark.parametrize("error", [KeyboardInterrupt, SystemExit])
+def test_an_interrupt_raised_by_a_tool_comes_from_the_run_itself(
+    scripted: type[ScriptedChat], mode: ToolType, error: type[BaseException]
+) -> None:
+    """The calls of one message ran under `asyncio.gather`: a `KeyboardInterrupt` raised in
+    a call's task escaped to the event loop, so `asyncio.run` raised it again after the user
+    had caught it, and the other calls went on running."""
+    events: list[str] = []
+    problems: list[str] = []
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(lambda _, context: problems.append(str(context["message"])))
+        started = asyncio.Event()
+
+        async def wait() -> str:
+            """Wait for ever."""
+            started.set()
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                events.append("sibling cancelled")
+                raise
+            return "never"
+
+        async def stop() -> str:
+            """Stop everything."""
+            await started.wait()
+            raise error("stop now")
+
+        if mode == "api":
+            scripted.script = [Calls([Call("wait"), Call("stop")]), "done"]
+        else:
+            calls = '<tool-call name="wait">{}</tool-call><tool-call name="stop">{}</tool-call>'
+            scripted.script = [calls, "done"]
+        pipeline = get_generator("gpt-4o").chat("go").using(wait, stop, mode=mode)
+        with pytest.raises(error, match="stop now"):
+            await pipeline.run()
+        events.append("caught by the caller")
+        assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
+        gc.collect()
+
+    escaped: list[BaseException] = []
+    try:
+        asyncio.run(main())
+    except BaseException as exc:  # the old code: raised again by the event loop
+        escaped.append(exc)
+    gc.collect()
+    assert escaped == []
+    assert events == ["sibling cancelled", "caught by the caller"]
+    assert problems == []

@@ -38,9 +38,9 @@ from rigging._pipeline.run import (
     finalize,
     plan_run,
     raise_first,
-    settle_all,
 )
 from rigging._pipeline.state import DEFAULT_MAX_ROUNDS, FailMode, check_fail_mode
+from rigging._tasks import settle_all
 from rigging.error import RunNestingError
 from rigging.generator import GenerateParams, Generator
 from rigging.tracing import callback_name, finish_run_span, run_span

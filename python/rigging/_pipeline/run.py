@@ -30,6 +30,7 @@ from rigging._redact import (
     redact_text,
     remember_params,
 )
+from rigging._tasks import settle_all
 from rigging.error import ExhaustedMaxRoundsError, GenerationError, RiggingError
 from rigging.tracing import callback_name, tracer, usage_attributes
 
@@ -47,7 +48,6 @@ __all__ = [
     "plan_run",
     "raise_first",
     "set_completed",
-    "settle_all",
     "start_mark",
 ]
 
@@ -312,73 +312,6 @@ async def _decide_with_tools(
             fan.complete(index)
         elif not fan.again(index):
             _exhausted(plan, fan, index, round_, results)
-
-
-async def settle_all(awaitables: Sequence[Awaitable[ResultT]]) -> list[ResultT | Exception]:
-    """Await every awaitable concurrently; each one's result or `Exception`, in order.
-
-    An `Exception` of one awaitable is its outcome alone: the others run to their end. A
-    `BaseException` that is not an `Exception` (`KeyboardInterrupt`, `SystemExit`, the caller
-    being cancelled) cancels the others and waits for them before it propagates from this
-    call, so no task outlives the call and no task's exception is left unretrieved.
-
-    Args:
-        awaitables: Coroutines (or other awaitables) to run.
-
-    Returns:
-        One outcome per awaitable, in the order given.
-    """
-    if not awaitables:
-        return []
-    if len(awaitables) == 1:  # no task needed
-        try:
-            return [await awaitables[0]]
-        except Exception as exc:
-            return [exc]
-    import asyncio  # here, not at the top: it adds ~25 ms to `import rigging`
-
-    tasks = [asyncio.ensure_future(_boxed(a)) for a in awaitables]
-    try:
-        pending: set[asyncio.Future[_Outcome[ResultT]]] = set(tasks)
-        while pending:
-            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                outcome = task.result()  # a cancelled task raises CancelledError here
-                if outcome.fatal is not None:
-                    raise outcome.fatal
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
-    return [task.result().value for task in tasks]
-
-
-@dataclass(slots=True)
-class _Outcome(Generic[ResultT]):
-    """What one awaitable of `settle_all` ended with."""
-
-    value: ResultT | Exception
-    fatal: BaseException | None = None
-
-
-async def _boxed(awaitable: Awaitable[ResultT]) -> _Outcome[ResultT]:
-    """Await `awaitable`, its error returned rather than raised (cancellation excepted).
-
-    A `KeyboardInterrupt` or `SystemExit` raised inside a task would stop the event loop from
-    that task and leave the waiting tasks with an exception nobody retrieves; boxed, it is
-    re-raised by `settle_all` in the caller's own task.
-    """
-    import asyncio  # here, not at the top: it adds ~25 ms to `import rigging`
-
-    try:
-        return _Outcome(await awaitable)
-    except Exception as exc:
-        return _Outcome(exc)
-    except asyncio.CancelledError:
-        raise
-    except BaseException as exc:
-        return _Outcome(t.cast("Exception", None), fatal=exc)
 
 
 def _decide(

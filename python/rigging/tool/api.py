@@ -22,6 +22,7 @@ from rigging._message.tool_calls import (
     ToolDefinition,
     unique_call_ids,
 )
+from rigging._tasks import gather_all
 from rigging.error import RunNestingError, UnknownToolError
 from rigging.message import Message
 from rigging.tool._handler import ToolHandlerBase
@@ -168,14 +169,14 @@ class ApiToolHandler(ToolHandlerBase):
         """Answer every tool call in `message` (concurrently, in call order); None if none.
 
         Calls that share an id (or have none) are first given ids of their own in `message`
-        (see `unique_call_ids`), so that each answer names one call.
+        (see `unique_call_ids`), so that each answer names one call. An exception a call
+        does not answer (`KeyboardInterrupt`, `SystemExit`, `RunNestingError`) cancels the
+        other calls and is raised from here (see `gather_all`).
         """
         if not message.tool_calls:
             return None
         unique_call_ids(message.tool_calls)
-        import asyncio  # here, not at the top: it adds ~25 ms to `import rigging`
-
-        return list(await asyncio.gather(*(self._one(call) for call in message.tool_calls)))
+        return await gather_all([self._one(call) for call in message.tool_calls])
 
     async def _one(self, call: ToolCall) -> Message:
         tool = self.tools.get(call.function.name)

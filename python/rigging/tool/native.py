@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from rigging import _native
 from rigging._exports import public_dir as _public_dir
+from rigging._tasks import gather_all
 from rigging.message import Message
 from rigging.tool._handler import ToolHandlerBase, ToolMessages
 from rigging.tool.api import run_call, unknown_tool
@@ -123,6 +124,8 @@ class NativeToolHandler(ToolHandlerBase):
 
         The messages are marked `malformed` when a call could not run (unknown tool,
         arguments that are not JSON or do not fit); the pipeline then applies `policy`.
+        An exception a call does not answer (`KeyboardInterrupt`, `SystemExit`,
+        `RunNestingError`) cancels the other calls and is raised from here.
         """
         if message.role != "assistant":
             return None
@@ -133,10 +136,8 @@ class NativeToolHandler(ToolHandlerBase):
         malformed = any(isinstance(c, str) for c in checked)
         if malformed and not self.policy.attempt_recovery:  # regenerate: run nothing
             return ToolMessages([], malformed=True)
-        import asyncio  # here, not at the top: it adds ~25 ms to `import rigging`
-
-        results = await asyncio.gather(
-            *(self._one(call, c) for call, c in zip(calls, checked, strict=True))
+        results = await gather_all(
+            [self._one(call, c) for call, c in zip(calls, checked, strict=True)]
         )
         return ToolMessages([Message("user", "\n".join(results))], malformed=malformed)
 
