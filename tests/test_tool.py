@@ -466,3 +466,73 @@ def test_an_interrupt_raised_by_a_tool_comes_from_the_run_itself(
     assert escaped == []
     assert events == ["sibling cancelled", "caught by the caller"]
     assert problems == []
+
+
+# --- prompts as tools: bound callables and method prompts --------------------------------------
+
+
+async def summarize(text: str) -> str:  # type: ignore[empty-body]  # a prompt's body is not run
+    """Summarize {{ text }}."""
+
+
+class Translator:
+    def __init__(self, language: str) -> None:
+        self.language = language
+
+    @rg.prompt
+    async def translate(self, text: str) -> str:  # type: ignore[empty-body]
+        """Translate {{ text }}."""
+
+
+def _sent_text(gen: ScriptedGenerator) -> str:
+    sent = gen.calls[0].input
+    return sent if isinstance(sent, str) else str(sent[-1]["content"])
+
+
+async def test_a_bound_prompt_is_a_tool_with_the_prompts_schema() -> None:
+    """`prompt.bind(gen)` carries ``__rg_prompt__``: it was described as ``run(*args,
+    **kwargs)`` and refused (``parameter 'args' is *args/**kwargs``)."""
+    inner = ScriptedGenerator(responses=["<str>short</str>"])
+    bound = rg.prompt(summarize).bind(inner)
+    tool = ApiTool(bound)
+    assert (tool.name, tool.fn) == ("summarize", bound)
+    assert tool.parameters_schema == {
+        "type": "object",
+        "properties": {"text": {"type": "string"}},
+        "required": ["text"],
+        "additionalProperties": False,
+    }
+    outer = ScriptedGenerator(
+        responses=['<tool-call name="summarize">{"text": "a long story"}</tool-call>', "done"]
+    )
+    chat = await outer.chat("go").using(bound).run()
+    assert chat.all[-2].content == '<tool-result name="summarize">short</tool-result>'
+    assert "Summarize a long story." in _sent_text(inner)
+
+
+def test_a_prompt_bound_to_run_several_times_is_refused_as_a_tool() -> None:
+    prompt = rg.prompt(summarize)
+    gen = ScriptedGenerator(responses=["<str>x</str>"])
+    with pytest.raises(ValueError, match=r"tool 'summarize': .*bind_many/bind_over \(run_many\)"):
+        ApiTool(prompt.bind_many(gen))
+    with pytest.raises(ValueError, match=r"bind_many/bind_over \(run_over\)"):
+        gen.chat("x").using(prompt.bind_over(gen))
+
+
+async def test_a_method_prompt_read_through_an_instance_is_a_tool_without_self() -> None:
+    """The schema was built from the whole function: ``parameter 'self' needs a type
+    annotation``."""
+    translator = Translator("French")
+    inner = ScriptedGenerator(responses=["<str>Bonjour</str>", "<str>Salut</str>"])
+    translate = translator.translate.bind(inner)
+    for tool in (ApiTool(translator.translate), ApiTool(translate)):
+        assert tool.name == "translate"
+        assert list(tool.parameters_schema["properties"]) == ["text"]
+    outer = ScriptedGenerator(
+        responses=['<tool-call name="translate">{"text": "Hello"}</tool-call>', "done"]
+    )
+    chat = await outer.chat("go").using(translate).run()
+    assert chat.all[-2].content == '<tool-result name="translate">Bonjour</tool-result>'
+    assert "Translate Hello." in _sent_text(inner)
+    with pytest.raises(TypeError, match=r"tool 'translate': the prompt is a method: offer it"):
+        ApiTool(Translator.translate)

@@ -46,12 +46,17 @@ __all__ = [
     "ToolDefinition",
 ]
 
+_MULTI_RUNS = ("run_many", "run_over")
+"""Names of the callables `Prompt.bind_many`/`bind_over` return, which cannot be tools."""
+
 
 class ApiTool(FunctionTool):
     """A callable offered through the provider's function calling (``GenerateParams.tools``).
 
-    Accepts plain functions (sync or async), bound methods and prompt functions (a `Prompt`
-    is called through its `run`, with the schema of the decorated function).
+    Accepts plain functions (sync or async), bound methods and prompt functions: a `Prompt`
+    is called through its `run`, a callable from `Prompt.bind` (it carries ``__rg_prompt__``)
+    is called itself; both with the schema of the decorated function (without the ``self``
+    of a method prompt read through an instance).
 
     Args:
         fn: The callable or `Prompt`.
@@ -61,6 +66,8 @@ class ApiTool(FunctionTool):
     Raises:
         TypeError: The signature cannot be described to a model; the message names the
             parameter.
+        ValueError: `fn` comes from `Prompt.bind_many` or `Prompt.bind_over` (it runs the
+            prompt several times, not once per call).
     """
 
     def __init__(
@@ -72,14 +79,33 @@ class ApiTool(FunctionTool):
     ) -> None:
         from rigging.prompt import Prompt  # prompts build on tools
 
-        if isinstance(fn, Prompt):
-            if fn.func is None:
-                raise TypeError("a prompt made with make_prompt() takes no arguments to use it")
-            super().__init__(fn.run, name=name, description=description, _signature_of=fn.func)
-            if description is None:
-                self.description = fn.docstring
-        else:
+        prompt = fn if isinstance(fn, Prompt) else getattr(fn, "__rg_prompt__", None)
+        if not isinstance(prompt, Prompt):
             super().__init__(fn, name=name, description=description)
+            return
+        label = name or prompt.name
+        if prompt is not fn and getattr(fn, "__name__", None) in _MULTI_RUNS:
+            raise ValueError(
+                f"tool {label!r}: a callable from Prompt.bind_many/bind_over ({fn.__name__}) "
+                "runs the prompt several times and takes a count or generators first; only "
+                "Prompt.bind(...) (or the prompt itself) can be a tool"
+            )
+        if prompt.func is None:
+            raise TypeError("a prompt made with make_prompt() takes no arguments to use it")
+        if prompt._has_receiver() and not prompt.receiver_:
+            raise TypeError(
+                f"tool {label!r}: the prompt is a method: offer it read through an instance "
+                f"(obj.{prompt.name}), so it is bound to that instance"
+            )
+        super().__init__(
+            prompt.run if prompt is fn else fn,
+            name=name,
+            description=description,
+            _signature_of=prompt.func,
+            _skip_receiver=bool(prompt.receiver_),
+        )
+        if description is None:
+            self.description = prompt.docstring
 
     @property
     def definition(self) -> ToolDefinition:

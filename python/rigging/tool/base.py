@@ -111,8 +111,14 @@ class _Signature:
     positional: tuple[str, ...]
 
 
-def _build_signature(fn: Callable[..., t.Any], name: str) -> _Signature:
-    """Build the argument model and schema of `fn`; unsupported signatures raise TypeError."""
+def _build_signature(
+    fn: Callable[..., t.Any], name: str, *, skip_receiver: bool = False
+) -> _Signature:
+    """Build the argument model and schema of `fn`; unsupported signatures raise TypeError.
+
+    With `skip_receiver`, the first parameter (a method's ``self``, given by the caller) is
+    left out.
+    """
     try:
         hints = t.get_type_hints(fn, include_extras=True)
     except Exception as exc:
@@ -120,7 +126,8 @@ def _build_signature(fn: Callable[..., t.Any], name: str) -> _Signature:
     _, arg_docs = _split_docstring(inspect.getdoc(fn))
     fields: dict[str, t.Any] = {}
     positional: list[str] = []
-    for param in inspect.signature(fn).parameters.values():
+    params = list(inspect.signature(fn).parameters.values())
+    for param in params[1:] if skip_receiver else params:
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             raise TypeError(
                 f"tool {name!r}: parameter {param.name!r} is *args/**kwargs, which a model "
@@ -264,6 +271,7 @@ class FunctionTool:
         name: str | None = None,
         description: str | None = None,
         _signature_of: Callable[..., t.Any] | None = None,
+        _skip_receiver: bool = False,
     ) -> None:
         self.fn = fn
         """The callable that runs the tool."""
@@ -271,7 +279,7 @@ class FunctionTool:
         self.name = name or getattr(source, "__name__", "") or type(source).__name__
         summary, _ = _split_docstring(inspect.getdoc(source))
         self.description = summary if description is None else description
-        self._signature = _build_signature(source, self.name)
+        self._signature = _build_signature(source, self.name, skip_receiver=_skip_receiver)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r})"
