@@ -19,7 +19,7 @@ from rigging.error import ToolDepthExceededError
 from rigging.generator import GenerateParams, get_generator
 from rigging.generator.testing import ScriptedGenerator
 from rigging.tool import ApiTool, Tool, ToolArgumentsError, ToolType
-from rigging.tool.native import find_calls
+from rigging.tool.native import NativeCall, find_calls
 
 
 class Point(BaseModel):
@@ -128,6 +128,58 @@ def test_tool_class_offers_public_methods() -> None:
 
         class Nameless(Tool, name="x"):
             pass
+
+
+class Files(Tool, name="files", description="File access"):
+    def read(self, path: str) -> str:
+        """Read a file."""
+        return f"contents of {path}"
+
+    def stat(self, path: str) -> str:
+        """Describe a file."""
+        return f"a file: {path}"
+
+
+class SafeFiles(Files, name="safe_files", description="Checked file access"):
+    def stat(self, path: str) -> str:
+        """Describe a checked file."""
+        return f"a checked file: {path}"
+
+    def listdir(self, path: str) -> str:
+        """List a directory."""
+        return f"a b c in {path}"
+
+    @staticmethod
+    def version() -> str:
+        """The version."""
+        return "1"
+
+    @classmethod
+    def kind(cls) -> str:
+        """The kind of tool."""
+        return cls.__name__
+
+
+def test_tool_class_offers_inherited_static_and_class_methods() -> None:
+    """Only the methods defined on the class itself were offered (``vars(type(self))``):
+    a base's methods and static methods were silently missing."""
+    tools = {tool.name: tool for tool in SafeFiles().get_tools()}
+    assert list(tools) == [
+        "safe_files_kind",
+        "safe_files_listdir",
+        "safe_files_read",
+        "safe_files_stat",
+        "safe_files_version",
+    ]
+    assert tools["safe_files_stat"].description == "Checked file access: Describe a checked file."
+    assert tools["safe_files_read"].parameters_schema["required"] == ["path"]
+    assert tools["safe_files_version"].parameters_schema["properties"] == {}
+    assert [tool.name for tool in Files().get_tools()] == ["files_read", "files_stat"]
+    call = NativeCall("safe_files_read", '{"path": "x"}')
+    assert str(SafeFiles().execute(call)) == "contents of x"
+    assert str(SafeFiles().execute(NativeCall("stat", '{"path": "x"}'))) == "a checked file: x"
+    assert str(SafeFiles().execute(NativeCall("version", ""))) == "1"
+    assert str(SafeFiles().execute(NativeCall("kind", "{}"))) == "SafeFiles"
 
 
 async def test_result_content_kinds() -> None:

@@ -405,7 +405,8 @@ class Tool:
 
     Subclass it, give ``name`` and ``description`` (class attributes or class keywords),
     and write typed, documented methods; ``pipeline.using(MyTool())`` offers each public
-    method (name not starting with ``_``) as ``<name>_<method>``.
+    method (name not starting with ``_``; static, class and inherited methods too) as
+    ``<name>_<method>``.
 
     Example:
         >>> class Weather(Tool, name="weather", description="Weather data"):
@@ -494,22 +495,42 @@ class Tool:
     def get_tools(self) -> list[ApiTool]:
         """One tool per public method, in alphabetical order.
 
+        Methods (static and class methods too) defined on the class and on its bases up to
+        `Tool` count; a subclass's definition replaces a base's of the same name, and the
+        methods `Tool` itself provides (`execute`, ...) are not offered.
+
         Returns:
             The tools.
         """
         from rigging.tool.api import ApiTool  # api builds on this module
 
         tools = []
-        for attr, member in sorted(vars(type(self)).items()):
-            if attr.startswith("_") or not inspect.isfunction(member):
-                continue
+        for attr, function in _public_methods(type(self)):
             method = getattr(self, attr)
-            summary, _ = _split_docstring(inspect.getdoc(member))
+            summary, _ = _split_docstring(inspect.getdoc(function))
             described = f"{self.description}: {summary}" if summary else self.description
             tools.append(ApiTool(method, name=f"{self.name}_{attr}", description=described))
         if not tools:
             raise TypeError(f"Tool {type(self).__qualname__} has no public methods to offer")
         return tools
+
+
+def _public_methods(cls: type[Tool]) -> list[tuple[str, Callable[..., t.Any]]]:
+    """The public methods of a `Tool` subclass and its bases, by name: (name, function)."""
+    defined: dict[str, t.Any] = {}
+    for klass in cls.__mro__:
+        if klass is Tool:
+            break
+        for attr, member in vars(klass).items():
+            defined.setdefault(attr, member)  # the most derived definition wins
+    methods: list[tuple[str, Callable[..., t.Any]]] = []
+    for attr, member in sorted(defined.items()):
+        if attr.startswith("_") or attr in vars(Tool):
+            continue
+        function = member.__func__ if isinstance(member, (staticmethod, classmethod)) else member
+        if inspect.isfunction(function):
+            methods.append((attr, function))
+    return methods
 
 
 @dataclass(frozen=True)
