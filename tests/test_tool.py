@@ -112,6 +112,41 @@ def test_signature_errors_name_the_parameter() -> None:
         ApiTool(shout, name="bad name")
 
 
+def lookup(
+    model_config: str, model_dump: int = 0, *, model_fields: bool = False, _raw: str = ""
+) -> str:
+    """Look up a configuration.
+
+    Args:
+        model_config: The configuration's name.
+    """
+    return f"{model_config} {model_dump} {model_fields} {_raw!r}"
+
+
+async def test_parameter_names_pydantic_keeps_for_itself_work() -> None:
+    """``model_config`` was taken by pydantic as the argument model's configuration: it
+    vanished from the schema and every correct call was refused."""
+    tool = ApiTool(lookup)
+    assert tool.parameters_schema == {
+        "type": "object",
+        "properties": {
+            "model_config": {"type": "string", "description": "The configuration's name."},
+            "model_dump": {"type": "integer", "default": 0},
+            "model_fields": {"type": "boolean", "default": False},
+            "_raw": {"type": "string", "default": ""},
+        },
+        "required": ["model_config"],
+        "additionalProperties": False,
+    }
+    arguments = '{"model_config": "prod", "model_dump": 2, "model_fields": true, "_raw": "x"}'
+    assert await tool.invoke(arguments) == "prod 2 True 'x'"
+    assert await tool.invoke({"model_config": "dev"}) == "dev 0 False ''"
+    with pytest.raises(ToolArgumentsError, match=r"(?s)\nmodel_config\n  Field required"):
+        await tool.invoke({})
+    with pytest.raises(ToolArgumentsError, match=r"(?s)\narg_0\n  Extra inputs are not"):
+        await tool.invoke({"arg_0": "internal names are not arguments", "model_config": "x"})
+
+
 class Weather(Tool, name="weather", description="Weather data"):
     def forecast(self, city: str) -> str:
         """The forecast for a city."""

@@ -107,8 +107,11 @@ def _clean_schema(schema: dict[str, t.Any]) -> dict[str, t.Any]:
 @dataclass(frozen=True)
 class _Signature:
     model: type[BaseModel]
+    """Validates the arguments; its fields are internal names, aliased to the parameters."""
     schema: dict[str, t.Any]
     positional: tuple[str, ...]
+    parameters: tuple[tuple[str, str], ...]
+    """(field name, parameter name) of each parameter, in signature order."""
 
 
 def _build_signature(
@@ -126,6 +129,7 @@ def _build_signature(
     _, arg_docs = _split_docstring(inspect.getdoc(fn))
     fields: dict[str, t.Any] = {}
     positional: list[str] = []
+    names: list[tuple[str, str]] = []
     params = list(inspect.signature(fn).parameters.values())
     for param in params[1:] if skip_receiver else params:
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
@@ -141,7 +145,12 @@ def _build_signature(
         annotation = hints[param.name]
         description = _annotated_description(annotation) or arg_docs.get(param.name)
         default = ... if param.default is param.empty else param.default
-        fields[param.name] = (annotation, Field(default, description=description))
+        # The field gets a name of our own and the parameter's as its alias (what the schema
+        # shows and the model sends), so names pydantic keeps for itself (``model_config``,
+        # ``model_dump``, ``_private``) work as parameters.
+        internal = f"arg_{len(fields)}"
+        fields[internal] = (annotation, Field(default, alias=param.name, description=description))
+        names.append((internal, param.name))
         if param.kind is not param.KEYWORD_ONLY:
             positional.append(param.name)
     try:
@@ -150,10 +159,10 @@ def _build_signature(
             __config__=ConfigDict(arbitrary_types_allowed=False, extra="forbid"),
             **fields,
         )
-        schema = _clean_schema(model.model_json_schema())
+        schema = _clean_schema(model.model_json_schema(by_alias=True))
     except Exception as exc:
         raise TypeError(f"tool {name!r}: unsupported argument types: {exc}") from exc
-    return _Signature(t.cast("type[BaseModel]", model), schema, tuple(positional))
+    return _Signature(t.cast("type[BaseModel]", model), schema, tuple(positional), tuple(names))
 
 
 def result_content(result: t.Any) -> str | list[t.Any]:
@@ -367,7 +376,7 @@ class FunctionTool:
             raise ToolArgumentsError(
                 f"arguments for tool {self.name!r} are nested too deeply to validate"
             ) from None
-        return {key: getattr(model, key) for key in type(model).model_fields}
+        return {name: getattr(model, field) for field, name in self._signature.parameters}
 
     async def invoke(self, arguments: str | dict[str, t.Any] | None) -> t.Any:
         """Validate `arguments` and call the function (awaited when async).
