@@ -623,3 +623,38 @@ async def test_a_method_prompt_read_through_an_instance_is_a_tool_without_self()
     assert "Translate Hello." in _sent_text(inner)
     with pytest.raises(TypeError, match=r"tool 'translate': the prompt is a method: offer it"):
         ApiTool(Translator.translate)
+
+
+async def test_native_tool_results_keep_their_images() -> None:
+    """A `ContentImageUrl` a tool returned became the text ``<ContentImageUrl '...'>`` in
+    native mode (API mode kept it)."""
+    image = rg.ContentImageUrl.from_url("data:image/png;base64," + "A" * 64)
+
+    def screenshot(page: str) -> list[rg.ContentText | rg.ContentImageUrl]:
+        """Take a screenshot of a page."""
+        return [rg.ContentText(text=f"screenshot of {page} & more"), image]
+
+    gen = ScriptedGenerator(
+        responses=[
+            '<tool-call name="screenshot">{"page": "home"}</tool-call>'
+            '<tool-call name="shout">{"text": "hi"}</tool-call>',
+            "I see it.",
+        ]
+    )
+    chat = await gen.chat("Look.").using(screenshot, shout).run()
+    results = chat.all[-2]
+    assert results.role == "user"
+    assert results.all_content == [
+        rg.ContentText(text='<tool-result name="screenshot">screenshot of home &amp; more'),
+        image,
+        rg.ContentText(text='</tool-result>\n<tool-result name="shout">HI</tool-result>'),
+    ]
+    assert results.content == (
+        '<tool-result name="screenshot">screenshot of home &amp; more\n</tool-result>\n'
+        '<tool-result name="shout">HI</tool-result>'
+    )
+    sent = gen.calls[1].input
+    assert isinstance(sent, list)
+    assert any(
+        isinstance(part, dict) and part.get("type") == "image_url" for part in sent[-1]["content"]
+    )
