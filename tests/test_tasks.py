@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import time
+import typing as t
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -77,3 +80,35 @@ async def test_a_keyboard_interrupt_is_raised_from_the_callers_task() -> None:
         with pytest.raises(KeyboardInterrupt, match="from a task"):
             await run([waits(), interrupts()])
         assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
+
+
+@pytest.mark.parametrize("run", [gather_all, settle_all])
+async def test_waiting_stays_linear_when_tasks_end_one_by_one(
+    run: Callable[[list[Awaitable[int]]], Awaitable[list[t.Any]]],
+) -> None:
+    """Each wake-up registered a callback on every pending task (`asyncio.wait` in a loop):
+    4,000 tasks ending in turn took about 60 times as long as with `asyncio.gather`."""
+
+    async def timed(wait: Callable[[list[Awaitable[int]]], Awaitable[list[t.Any]]]) -> float:
+        events = [asyncio.Event() for _ in range(4000)]
+
+        async def one(index: int) -> int:
+            await events[index].wait()
+            return index
+
+        async def release() -> None:
+            for event in events:
+                event.set()
+                await asyncio.sleep(0)  # one task ends per turn of the loop
+
+        started = time.perf_counter()
+        releasing = asyncio.ensure_future(release())
+        assert list(await wait([one(i) for i in range(len(events))])) == list(range(4000))
+        await releasing
+        return time.perf_counter() - started
+
+    async def gather(awaitables: list[Awaitable[int]]) -> list[int]:
+        return list(await asyncio.gather(*awaitables))
+
+    baseline = await timed(gather)
+    assert await timed(run) < 15 * baseline + 0.2
