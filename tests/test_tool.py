@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
 from dataclasses import dataclass
 from typing import Annotated
@@ -16,8 +18,8 @@ import rigging as rg
 from rigging.error import ToolDepthExceededError
 from rigging.generator import GenerateParams, get_generator
 from rigging.generator.testing import ScriptedGenerator
-from rigging.tool import ApiTool, Tool, ToolArgumentsError
-from rigging.tool.native import find_calls
+from rigging.tool import ApiTool, Tool, ToolArgumentsError, ToolType
+from rigging.tool.native import NativeCall, find_calls
 
 
 class Point(BaseModel):
@@ -110,6 +112,41 @@ def test_signature_errors_name_the_parameter() -> None:
         ApiTool(shout, name="bad name")
 
 
+def lookup(
+    model_config: str, model_dump: int = 0, *, model_fields: bool = False, _raw: str = ""
+) -> str:
+    """Look up a configuration.
+
+    Args:
+        model_config: The configuration's name.
+    """
+    return f"{model_config} {model_dump} {model_fields} {_raw!r}"
+
+
+async def test_parameter_names_pydantic_keeps_for_itself_work() -> None:
+    """``model_config`` was taken by pydantic as the argument model's configuration: it
+    vanished from the schema and every correct call was refused."""
+    tool = ApiTool(lookup)
+    assert tool.parameters_schema == {
+        "type": "object",
+        "properties": {
+            "model_config": {"type": "string", "description": "The configuration's name."},
+            "model_dump": {"type": "integer", "default": 0},
+            "model_fields": {"type": "boolean", "default": False},
+            "_raw": {"type": "string", "default": ""},
+        },
+        "required": ["model_config"],
+        "additionalProperties": False,
+    }
+    arguments = '{"model_config": "prod", "model_dump": 2, "model_fields": true, "_raw": "x"}'
+    assert await tool.invoke(arguments) == "prod 2 True 'x'"
+    assert await tool.invoke({"model_config": "dev"}) == "dev 0 False ''"
+    with pytest.raises(ToolArgumentsError, match=r"(?s)\nmodel_config\n  Field required"):
+        await tool.invoke({})
+    with pytest.raises(ToolArgumentsError, match=r"(?s)\narg_0\n  Extra inputs are not"):
+        await tool.invoke({"arg_0": "internal names are not arguments", "model_config": "x"})
+
+
 class Weather(Tool, name="weather", description="Weather data"):
     def forecast(self, city: str) -> str:
         """The forecast for a city."""
@@ -126,6 +163,58 @@ def test_tool_class_offers_public_methods() -> None:
 
         class Nameless(Tool, name="x"):
             pass
+
+
+class Files(Tool, name="files", description="File access"):
+    def read(self, path: str) -> str:
+        """Read a file."""
+        return f"contents of {path}"
+
+    def stat(self, path: str) -> str:
+        """Describe a file."""
+        return f"a file: {path}"
+
+
+class SafeFiles(Files, name="safe_files", description="Checked file access"):
+    def stat(self, path: str) -> str:
+        """Describe a checked file."""
+        return f"a checked file: {path}"
+
+    def listdir(self, path: str) -> str:
+        """List a directory."""
+        return f"a b c in {path}"
+
+    @staticmethod
+    def version() -> str:
+        """The version."""
+        return "1"
+
+    @classmethod
+    def kind(cls) -> str:
+        """The kind of tool."""
+        return cls.__name__
+
+
+def test_tool_class_offers_inherited_static_and_class_methods() -> None:
+    """Only the methods defined on the class itself were offered (``vars(type(self))``):
+    a base's methods and static methods were silently missing."""
+    tools = {tool.name: tool for tool in SafeFiles().get_tools()}
+    assert list(tools) == [
+        "safe_files_kind",
+        "safe_files_listdir",
+        "safe_files_read",
+        "safe_files_stat",
+        "safe_files_version",
+    ]
+    assert tools["safe_files_stat"].description == "Checked file access: Describe a checked file."
+    assert tools["safe_files_read"].parameters_schema["required"] == ["path"]
+    assert tools["safe_files_version"].parameters_schema["properties"] == {}
+    assert [tool.name for tool in Files().get_tools()] == ["files_read", "files_stat"]
+    call = NativeCall("safe_files_read", '{"path": "x"}')
+    assert str(SafeFiles().execute(call)) == "contents of x"
+    assert str(SafeFiles().execute(NativeCall("stat", '{"path": "x"}'))) == "a checked file: x"
+    assert str(SafeFiles().execute(NativeCall("version", ""))) == "1"
+    assert str(SafeFiles().execute(NativeCall("kind", "{}"))) == "SafeFiles"
 
 
 async def test_result_content_kinds() -> None:
@@ -407,3 +496,165 @@ async def test_calls_sharing_an_id_get_ids_of_their_own(openai_stub: OpenAIStub)
     follow = json.loads(openai_stub.requests[1].body)["messages"]
     assert [c["id"] for c in follow[1]["tool_calls"]] == ids
     assert [m["tool_call_id"] for m in follow[2:]] == ids
+
+
+# --- a tool raising KeyboardInterrupt/SystemExit ----------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["api", "native"])
+@pytest.mark.parametrize("error", [KeyboardInterrupt, SystemExit])
+def test_an_interrupt_raised_by_a_tool_comes_from_the_run_itself(
+    scripted: type[ScriptedChat], mode: ToolType, error: type[BaseException]
+) -> None:
+    """The calls of one message ran under `asyncio.gather`: a `KeyboardInterrupt` raised in
+    a call's task escaped to the event loop, so `asyncio.run` raised it again after the user
+    had caught it, and the other calls went on running."""
+    events: list[str] = []
+    problems: list[str] = []
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(lambda _, context: problems.append(str(context["message"])))
+        started = asyncio.Event()
+
+        async def wait() -> str:
+            """Wait for ever."""
+            started.set()
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                events.append("sibling cancelled")
+                raise
+            return "never"
+
+        async def stop() -> str:
+            """Stop everything."""
+            await started.wait()
+            raise error("stop now")
+
+        if mode == "api":
+            scripted.script = [Calls([Call("wait"), Call("stop")]), "done"]
+        else:
+            calls = '<tool-call name="wait">{}</tool-call><tool-call name="stop">{}</tool-call>'
+            scripted.script = [calls, "done"]
+        pipeline = get_generator("gpt-4o").chat("go").using(wait, stop, mode=mode)
+        with pytest.raises(error, match="stop now"):
+            await pipeline.run()
+        events.append("caught by the caller")
+        assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
+        gc.collect()
+
+    escaped: list[BaseException] = []
+    try:
+        asyncio.run(main())
+    except BaseException as exc:  # the old code: raised again by the event loop
+        escaped.append(exc)
+    gc.collect()
+    assert escaped == []
+    assert events == ["sibling cancelled", "caught by the caller"]
+    assert problems == []
+
+
+# --- prompts as tools: bound callables and method prompts --------------------------------------
+
+
+async def summarize(text: str) -> str:  # type: ignore[empty-body]  # a prompt's body is not run
+    """Summarize {{ text }}."""
+
+
+class Translator:
+    def __init__(self, language: str) -> None:
+        self.language = language
+
+    @rg.prompt
+    async def translate(self, text: str) -> str:  # type: ignore[empty-body]
+        """Translate {{ text }}."""
+
+
+def _sent_text(gen: ScriptedGenerator) -> str:
+    sent = gen.calls[0].input
+    return sent if isinstance(sent, str) else str(sent[-1]["content"])
+
+
+async def test_a_bound_prompt_is_a_tool_with_the_prompts_schema() -> None:
+    """`prompt.bind(gen)` carries ``__rg_prompt__``: it was described as ``run(*args,
+    **kwargs)`` and refused (``parameter 'args' is *args/**kwargs``)."""
+    inner = ScriptedGenerator(responses=["<str>short</str>"])
+    bound = rg.prompt(summarize).bind(inner)
+    tool = ApiTool(bound)
+    assert (tool.name, tool.fn) == ("summarize", bound)
+    assert tool.parameters_schema == {
+        "type": "object",
+        "properties": {"text": {"type": "string"}},
+        "required": ["text"],
+        "additionalProperties": False,
+    }
+    outer = ScriptedGenerator(
+        responses=['<tool-call name="summarize">{"text": "a long story"}</tool-call>', "done"]
+    )
+    chat = await outer.chat("go").using(bound).run()
+    assert chat.all[-2].content == '<tool-result name="summarize">short</tool-result>'
+    assert "Summarize a long story." in _sent_text(inner)
+
+
+def test_a_prompt_bound_to_run_several_times_is_refused_as_a_tool() -> None:
+    prompt = rg.prompt(summarize)
+    gen = ScriptedGenerator(responses=["<str>x</str>"])
+    with pytest.raises(ValueError, match=r"tool 'summarize': .*bind_many/bind_over \(run_many\)"):
+        ApiTool(prompt.bind_many(gen))
+    with pytest.raises(ValueError, match=r"bind_many/bind_over \(run_over\)"):
+        gen.chat("x").using(prompt.bind_over(gen))
+
+
+async def test_a_method_prompt_read_through_an_instance_is_a_tool_without_self() -> None:
+    """The schema was built from the whole function: ``parameter 'self' needs a type
+    annotation``."""
+    translator = Translator("French")
+    inner = ScriptedGenerator(responses=["<str>Bonjour</str>", "<str>Salut</str>"])
+    translate = translator.translate.bind(inner)
+    for tool in (ApiTool(translator.translate), ApiTool(translate)):
+        assert tool.name == "translate"
+        assert list(tool.parameters_schema["properties"]) == ["text"]
+    outer = ScriptedGenerator(
+        responses=['<tool-call name="translate">{"text": "Hello"}</tool-call>', "done"]
+    )
+    chat = await outer.chat("go").using(translate).run()
+    assert chat.all[-2].content == '<tool-result name="translate">Bonjour</tool-result>'
+    assert "Translate Hello." in _sent_text(inner)
+    with pytest.raises(TypeError, match=r"tool 'translate': the prompt is a method: offer it"):
+        ApiTool(Translator.translate)
+
+
+async def test_native_tool_results_keep_their_images() -> None:
+    """A `ContentImageUrl` a tool returned became the text ``<ContentImageUrl '...'>`` in
+    native mode (API mode kept it)."""
+    image = rg.ContentImageUrl.from_url("data:image/png;base64," + "A" * 64)
+
+    def screenshot(page: str) -> list[rg.ContentText | rg.ContentImageUrl]:
+        """Take a screenshot of a page."""
+        return [rg.ContentText(text=f"screenshot of {page} & more"), image]
+
+    gen = ScriptedGenerator(
+        responses=[
+            '<tool-call name="screenshot">{"page": "home"}</tool-call>'
+            '<tool-call name="shout">{"text": "hi"}</tool-call>',
+            "I see it.",
+        ]
+    )
+    chat = await gen.chat("Look.").using(screenshot, shout).run()
+    results = chat.all[-2]
+    assert results.role == "user"
+    assert results.all_content == [
+        rg.ContentText(text='<tool-result name="screenshot">screenshot of home &amp; more'),
+        image,
+        rg.ContentText(text='</tool-result>\n<tool-result name="shout">HI</tool-result>'),
+    ]
+    assert results.content == (
+        '<tool-result name="screenshot">screenshot of home &amp; more\n</tool-result>\n'
+        '<tool-result name="shout">HI</tool-result>'
+    )
+    sent = gen.calls[1].input
+    assert isinstance(sent, list)
+    assert any(
+        isinstance(part, dict) and part.get("type") == "image_url" for part in sent[-1]["content"]
+    )

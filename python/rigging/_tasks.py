@@ -1,8 +1,14 @@
-"""Await several awaitables concurrently, each one's error its own outcome.
+"""Await several awaitables concurrently without leaving a task or an exception behind.
 
-Shared by the layers that fan work out (the batch splitter of generators, tool handlers, the
-run loop), so that a `KeyboardInterrupt` or `SystemExit` raised in one of them is re-raised
-from the caller's own task, after the others were cancelled and awaited.
+`asyncio.gather` starts one task per awaitable. A `KeyboardInterrupt` or `SystemExit` raised
+inside such a task does not stay in it: asyncio re-raises it from the event loop, so after the
+caller caught it, ``asyncio.run`` raised it again; the other tasks kept running, and their
+exceptions were never retrieved. Here every awaitable runs boxed (its exception is returned
+to the caller's task), and whatever ends the wait early cancels the rest and waits for them
+before it is raised from the caller's own task.
+
+`settle_all` gives each awaitable's result or `Exception` (the run loop: one item's error is
+its own); `gather_all` raises the first error (the tool handlers: calls of one message).
 """
 
 from __future__ import annotations
@@ -10,11 +16,10 @@ from __future__ import annotations
 import typing as t
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
 
-__all__ = ["settle_all"]
+__all__ = ["gather_all", "settle_all"]
 
-ResultT = TypeVar("ResultT")
+ResultT = t.TypeVar("ResultT")
 
 
 async def settle_all(awaitables: Sequence[Awaitable[ResultT]]) -> list[ResultT | Exception]:
@@ -31,24 +36,67 @@ async def settle_all(awaitables: Sequence[Awaitable[ResultT]]) -> list[ResultT |
     Returns:
         One outcome per awaitable, in the order given.
     """
+    return await _run_all(awaitables, fail_fast=False)
+
+
+async def gather_all(awaitables: Sequence[Awaitable[ResultT]]) -> list[ResultT]:
+    """Await every awaitable concurrently; their results in order, or the first error.
+
+    Like `asyncio.gather`, but the first exception of any kind (an `Exception`,
+    `KeyboardInterrupt`, `SystemExit`, or the caller being cancelled) cancels the other
+    awaitables and waits for them, then propagates from the caller's own task: no task
+    outlives the call, none leaves an exception unretrieved, and the event loop never sees
+    a `KeyboardInterrupt` raised in a task.
+
+    Args:
+        awaitables: Coroutines (or other awaitables) to run.
+
+    Returns:
+        One result per awaitable, in the order given.
+    """
+    return t.cast("list[ResultT]", await _run_all(awaitables, fail_fast=True))
+
+
+async def _run_all(
+    awaitables: Sequence[Awaitable[ResultT]], *, fail_fast: bool
+) -> list[ResultT | Exception]:
+    """`settle_all` (``fail_fast=False``) or `gather_all` (``fail_fast=True``)."""
     if not awaitables:
         return []
-    if len(awaitables) == 1:  # no task needed
+    if len(awaitables) == 1:  # no task needed: anything raised is already in the caller's task
         try:
             return [await awaitables[0]]
         except Exception as exc:
+            if fail_fast:
+                raise
             return [exc]
     import asyncio  # here, not at the top: it adds ~25 ms to `import rigging`
 
     tasks = [asyncio.ensure_future(_boxed(a)) for a in awaitables]
+    # One callback per task (not `asyncio.wait` in a loop, which registers on every pending
+    # task at each wake-up: quadratic when thousands of tasks end one by one).
+    ended: asyncio.Future[asyncio.Future[_Outcome[ResultT]] | None] = (
+        asyncio.get_running_loop().create_future()
+    )
+    left = len(tasks)
+
+    def on_done(task: asyncio.Future[_Outcome[ResultT]]) -> None:
+        nonlocal left
+        left -= 1
+        if ended.done():
+            return
+        if task.cancelled() or _stops(task.result(), fail_fast):
+            ended.set_result(task)
+        elif left == 0:
+            ended.set_result(None)
+
+    for task in tasks:
+        task.add_done_callback(on_done)
     try:
-        pending: set[asyncio.Future[_Outcome[ResultT]]] = set(tasks)
-        while pending:
-            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                outcome = task.result()  # a cancelled task raises CancelledError here
-                if outcome.fatal is not None:
-                    raise outcome.fatal
+        stopper = await ended
+        if stopper is not None:
+            outcome = stopper.result()  # a cancelled task raises CancelledError here
+            raise outcome.fatal if outcome.fatal is not None else t.cast("Exception", outcome.value)
     except BaseException:
         for task in tasks:
             task.cancel()
@@ -57,9 +105,14 @@ async def settle_all(awaitables: Sequence[Awaitable[ResultT]]) -> list[ResultT |
     return [task.result().value for task in tasks]
 
 
+def _stops(outcome: _Outcome[t.Any], fail_fast: bool) -> bool:
+    """Whether `outcome` ends the wait: a fatal error, or any error when failing fast."""
+    return outcome.fatal is not None or (fail_fast and isinstance(outcome.value, Exception))
+
+
 @dataclass(slots=True)
-class _Outcome(Generic[ResultT]):
-    """What one awaitable of `settle_all` ended with."""
+class _Outcome(t.Generic[ResultT]):
+    """What one awaitable of `_run_all` ended with."""
 
     value: ResultT | Exception
     fatal: BaseException | None = None
@@ -70,7 +123,7 @@ async def _boxed(awaitable: Awaitable[ResultT]) -> _Outcome[ResultT]:
 
     A `KeyboardInterrupt` or `SystemExit` raised inside a task would stop the event loop from
     that task and leave the waiting tasks with an exception nobody retrieves; boxed, it is
-    re-raised by `settle_all` in the caller's own task.
+    re-raised by `_run_all` in the caller's own task.
     """
     import asyncio  # here, not at the top: it adds ~25 ms to `import rigging`
 

@@ -39,7 +39,6 @@ from rigging._pipeline.run import (
     is_soft,
     plan_run,
     raise_first,
-    settle_all,
 )
 from rigging._pipeline.state import (
     DEFAULT_MAX_ROUNDS,
@@ -47,6 +46,7 @@ from rigging._pipeline.state import (
     check_fail_mode,
     check_rounds,
 )
+from rigging._tasks import settle_all
 from rigging.error import RunNestingError
 from rigging.generator import GenerateParams, Generator
 from rigging.tracing import callback_name, finish_run_span, run_span

@@ -53,7 +53,6 @@ __all__ = [
     "plan_run",
     "raise_first",
     "set_completed",
-    "settle_all",
     "start_mark",
 ]
 

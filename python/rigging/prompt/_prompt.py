@@ -457,6 +457,7 @@ class Prompt(t.Generic[P, R]):
                 raise
             return self._values(chats)
 
+        run_over.__rg_prompt__ = self  # type: ignore[attr-defined]
         return run_over
 
     async def _many(

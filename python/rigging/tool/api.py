@@ -22,6 +22,7 @@ from rigging._message.tool_calls import (
     ToolDefinition,
     unique_call_ids,
 )
+from rigging._tasks import gather_all
 from rigging.error import RunNestingError, UnknownToolError
 from rigging.message import Message
 from rigging.tool._handler import ToolHandlerBase
@@ -45,12 +46,17 @@ __all__ = [
     "ToolDefinition",
 ]
 
+_MULTI_RUNS = ("run_many", "run_over")
+"""Names of the callables `Prompt.bind_many`/`bind_over` return, which cannot be tools."""
+
 
 class ApiTool(FunctionTool):
     """A callable offered through the provider's function calling (``GenerateParams.tools``).
 
-    Accepts plain functions (sync or async), bound methods and prompt functions (a `Prompt`
-    is called through its `run`, with the schema of the decorated function).
+    Accepts plain functions (sync or async), bound methods and prompt functions: a `Prompt`
+    is called through its `run`, a callable from `Prompt.bind` (it carries ``__rg_prompt__``)
+    is called itself; both with the schema of the decorated function (without the ``self``
+    of a method prompt read through an instance).
 
     Args:
         fn: The callable or `Prompt`.
@@ -60,6 +66,8 @@ class ApiTool(FunctionTool):
     Raises:
         TypeError: The signature cannot be described to a model; the message names the
             parameter.
+        ValueError: `fn` comes from `Prompt.bind_many` or `Prompt.bind_over` (it runs the
+            prompt several times, not once per call).
     """
 
     def __init__(
@@ -71,14 +79,33 @@ class ApiTool(FunctionTool):
     ) -> None:
         from rigging.prompt import Prompt  # prompts build on tools
 
-        if isinstance(fn, Prompt):
-            if fn.func is None:
-                raise TypeError("a prompt made with make_prompt() takes no arguments to use it")
-            super().__init__(fn.run, name=name, description=description, _signature_of=fn.func)
-            if description is None:
-                self.description = fn.docstring
-        else:
+        prompt = fn if isinstance(fn, Prompt) else getattr(fn, "__rg_prompt__", None)
+        if not isinstance(prompt, Prompt):
             super().__init__(fn, name=name, description=description)
+            return
+        label = name or prompt.name
+        if prompt is not fn and getattr(fn, "__name__", None) in _MULTI_RUNS:
+            raise ValueError(
+                f"tool {label!r}: a callable from Prompt.bind_many/bind_over ({fn.__name__}) "
+                "runs the prompt several times and takes a count or generators first; only "
+                "Prompt.bind(...) (or the prompt itself) can be a tool"
+            )
+        if prompt.func is None:
+            raise TypeError("a prompt made with make_prompt() takes no arguments to use it")
+        if prompt._has_receiver() and not prompt.receiver_:
+            raise TypeError(
+                f"tool {label!r}: the prompt is a method: offer it read through an instance "
+                f"(obj.{prompt.name}), so it is bound to that instance"
+            )
+        super().__init__(
+            prompt.run if prompt is fn else fn,
+            name=name,
+            description=description,
+            _signature_of=prompt.func,
+            _skip_receiver=bool(prompt.receiver_),
+        )
+        if description is None:
+            self.description = prompt.docstring
 
     @property
     def definition(self) -> ToolDefinition:
@@ -168,14 +195,14 @@ class ApiToolHandler(ToolHandlerBase):
         """Answer every tool call in `message` (concurrently, in call order); None if none.
 
         Calls that share an id (or have none) are first given ids of their own in `message`
-        (see `unique_call_ids`), so that each answer names one call.
+        (see `unique_call_ids`), so that each answer names one call. An exception a call
+        does not answer (`KeyboardInterrupt`, `SystemExit`, `RunNestingError`) cancels the
+        other calls and is raised from here (see `gather_all`).
         """
         if not message.tool_calls:
             return None
         unique_call_ids(message.tool_calls)
-        import asyncio  # here, not at the top: it adds ~25 ms to `import rigging`
-
-        return list(await asyncio.gather(*(self._one(call) for call in message.tool_calls)))
+        return await gather_all([self._one(call) for call in message.tool_calls])
 
     async def _one(self, call: ToolCall) -> Message:
         tool = self.tools.get(call.function.name)

@@ -107,12 +107,21 @@ def _clean_schema(schema: dict[str, t.Any]) -> dict[str, t.Any]:
 @dataclass(frozen=True)
 class _Signature:
     model: type[BaseModel]
+    """Validates the arguments; its fields are internal names, aliased to the parameters."""
     schema: dict[str, t.Any]
     positional: tuple[str, ...]
+    parameters: tuple[tuple[str, str], ...]
+    """(field name, parameter name) of each parameter, in signature order."""
 
 
-def _build_signature(fn: Callable[..., t.Any], name: str) -> _Signature:
-    """Build the argument model and schema of `fn`; unsupported signatures raise TypeError."""
+def _build_signature(
+    fn: Callable[..., t.Any], name: str, *, skip_receiver: bool = False
+) -> _Signature:
+    """Build the argument model and schema of `fn`; unsupported signatures raise TypeError.
+
+    With `skip_receiver`, the first parameter (a method's ``self``, given by the caller) is
+    left out.
+    """
     try:
         hints = t.get_type_hints(fn, include_extras=True)
     except Exception as exc:
@@ -120,7 +129,9 @@ def _build_signature(fn: Callable[..., t.Any], name: str) -> _Signature:
     _, arg_docs = _split_docstring(inspect.getdoc(fn))
     fields: dict[str, t.Any] = {}
     positional: list[str] = []
-    for param in inspect.signature(fn).parameters.values():
+    names: list[tuple[str, str]] = []
+    params = list(inspect.signature(fn).parameters.values())
+    for param in params[1:] if skip_receiver else params:
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             raise TypeError(
                 f"tool {name!r}: parameter {param.name!r} is *args/**kwargs, which a model "
@@ -134,7 +145,12 @@ def _build_signature(fn: Callable[..., t.Any], name: str) -> _Signature:
         annotation = hints[param.name]
         description = _annotated_description(annotation) or arg_docs.get(param.name)
         default = ... if param.default is param.empty else param.default
-        fields[param.name] = (annotation, Field(default, description=description))
+        # The field gets a name of our own and the parameter's as its alias (what the schema
+        # shows and the model sends), so names pydantic keeps for itself (``model_config``,
+        # ``model_dump``, ``_private``) work as parameters.
+        internal = f"arg_{len(fields)}"
+        fields[internal] = (annotation, Field(default, alias=param.name, description=description))
+        names.append((internal, param.name))
         if param.kind is not param.KEYWORD_ONLY:
             positional.append(param.name)
     try:
@@ -143,10 +159,10 @@ def _build_signature(fn: Callable[..., t.Any], name: str) -> _Signature:
             __config__=ConfigDict(arbitrary_types_allowed=False, extra="forbid"),
             **fields,
         )
-        schema = _clean_schema(model.model_json_schema())
+        schema = _clean_schema(model.model_json_schema(by_alias=True))
     except Exception as exc:
         raise TypeError(f"tool {name!r}: unsupported argument types: {exc}") from exc
-    return _Signature(t.cast("type[BaseModel]", model), schema, tuple(positional))
+    return _Signature(t.cast("type[BaseModel]", model), schema, tuple(positional), tuple(names))
 
 
 def result_content(result: t.Any) -> str | list[t.Any]:
@@ -264,6 +280,7 @@ class FunctionTool:
         name: str | None = None,
         description: str | None = None,
         _signature_of: Callable[..., t.Any] | None = None,
+        _skip_receiver: bool = False,
     ) -> None:
         self.fn = fn
         """The callable that runs the tool."""
@@ -271,7 +288,7 @@ class FunctionTool:
         self.name = name or getattr(source, "__name__", "") or type(source).__name__
         summary, _ = _split_docstring(inspect.getdoc(source))
         self.description = summary if description is None else description
-        self._signature = _build_signature(source, self.name)
+        self._signature = _build_signature(source, self.name, skip_receiver=_skip_receiver)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r})"
@@ -359,7 +376,7 @@ class FunctionTool:
             raise ToolArgumentsError(
                 f"arguments for tool {self.name!r} are nested too deeply to validate"
             ) from None
-        return {key: getattr(model, key) for key in type(model).model_fields}
+        return {name: getattr(model, field) for field, name in self._signature.parameters}
 
     async def invoke(self, arguments: str | dict[str, t.Any] | None) -> t.Any:
         """Validate `arguments` and call the function (awaited when async).
@@ -397,7 +414,8 @@ class Tool:
 
     Subclass it, give ``name`` and ``description`` (class attributes or class keywords),
     and write typed, documented methods; ``pipeline.using(MyTool())`` offers each public
-    method (name not starting with ``_``) as ``<name>_<method>``.
+    method (name not starting with ``_``; static, class and inherited methods too) as
+    ``<name>_<method>``.
 
     Example:
         >>> class Weather(Tool, name="weather", description="Weather data"):
@@ -486,22 +504,42 @@ class Tool:
     def get_tools(self) -> list[ApiTool]:
         """One tool per public method, in alphabetical order.
 
+        Methods (static and class methods too) defined on the class and on its bases up to
+        `Tool` count; a subclass's definition replaces a base's of the same name, and the
+        methods `Tool` itself provides (`execute`, ...) are not offered.
+
         Returns:
             The tools.
         """
         from rigging.tool.api import ApiTool  # api builds on this module
 
         tools = []
-        for attr, member in sorted(vars(type(self)).items()):
-            if attr.startswith("_") or not inspect.isfunction(member):
-                continue
+        for attr, function in _public_methods(type(self)):
             method = getattr(self, attr)
-            summary, _ = _split_docstring(inspect.getdoc(member))
+            summary, _ = _split_docstring(inspect.getdoc(function))
             described = f"{self.description}: {summary}" if summary else self.description
             tools.append(ApiTool(method, name=f"{self.name}_{attr}", description=described))
         if not tools:
             raise TypeError(f"Tool {type(self).__qualname__} has no public methods to offer")
         return tools
+
+
+def _public_methods(cls: type[Tool]) -> list[tuple[str, Callable[..., t.Any]]]:
+    """The public methods of a `Tool` subclass and its bases, by name: (name, function)."""
+    defined: dict[str, t.Any] = {}
+    for klass in cls.__mro__:
+        if klass is Tool:
+            break
+        for attr, member in vars(klass).items():
+            defined.setdefault(attr, member)  # the most derived definition wins
+    methods: list[tuple[str, Callable[..., t.Any]]] = []
+    for attr, member in sorted(defined.items()):
+        if attr.startswith("_") or attr in vars(Tool):
+            continue
+        function = member.__func__ if isinstance(member, (staticmethod, classmethod)) else member
+        if inspect.isfunction(function):
+            methods.append((attr, function))
+    return methods
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,9 @@ The results come back in one ``user`` message, one element per call, in call ord
 
     <tool-result name="add_numbers">1379</tool-result>
 
+An image a tool returns (`ContentImageUrl`) stays an image part of that message, in its
+place between the element's tags.
+
 Arguments are JSON inside the element, so the same validation as API tools applies
 (pydantic models and dataclasses included). Calls are found with the native scanner, so a
 ``<`` or ``&`` inside the JSON is fine.
@@ -24,7 +27,8 @@ from dataclasses import dataclass
 
 from rigging import _native
 from rigging._exports import public_dir as _public_dir
-from rigging.message import Message
+from rigging._tasks import gather_all
+from rigging.message import ContentImageUrl, ContentText, Message
 from rigging.tool._handler import ToolHandlerBase, ToolMessages
 from rigging.tool.api import run_call, unknown_tool
 from rigging.tool.base import FunctionTool, ToolArgumentsError
@@ -123,6 +127,8 @@ class NativeToolHandler(ToolHandlerBase):
 
         The messages are marked `malformed` when a call could not run (unknown tool,
         arguments that are not JSON or do not fit); the pipeline then applies `policy`.
+        An exception a call does not answer (`KeyboardInterrupt`, `SystemExit`,
+        `RunNestingError`) cancels the other calls and is raised from here.
         """
         if message.role != "assistant":
             return None
@@ -133,12 +139,10 @@ class NativeToolHandler(ToolHandlerBase):
         malformed = any(isinstance(c, str) for c in checked)
         if malformed and not self.policy.attempt_recovery:  # regenerate: run nothing
             return ToolMessages([], malformed=True)
-        import asyncio  # here, not at the top: it adds ~25 ms to `import rigging`
-
-        results = await asyncio.gather(
-            *(self._one(call, c) for call, c in zip(calls, checked, strict=True))
+        results = await gather_all(
+            [self._one(call, c) for call, c in zip(calls, checked, strict=True)]
         )
-        return ToolMessages([Message("user", "\n".join(results))], malformed=malformed)
+        return ToolMessages([_results_message(results)], malformed=malformed)
 
     def _check(self, call: NativeCall) -> tuple[FunctionTool, dict[str, t.Any]] | str:
         """The tool and validated arguments of a call, or the error text of a malformed one."""
@@ -152,12 +156,47 @@ class NativeToolHandler(ToolHandlerBase):
 
     async def _one(
         self, call: NativeCall, checked: tuple[FunctionTool, dict[str, t.Any]] | str
-    ) -> str:
+    ) -> list[str | ContentImageUrl]:
         content: t.Any = checked if isinstance(checked, str) else await run_call(*checked)
-        if not isinstance(content, str):
-            content = "\n".join(str(getattr(part, "text", part)) for part in content)
-        name = escape_xml(call.name)
-        return f'<{RESULT_TAG} name="{name}">{escape_xml(content)}</{RESULT_TAG}>'
+        return _result_element(call.name, content)
+
+
+def _result_element(name: str, content: str | list[t.Any]) -> list[str | ContentImageUrl]:
+    """One ``<tool-result>`` element: its text, split where the result holds an image.
+
+    The images stay parts of the message, in their place between the element's tags; the
+    text parts are escaped, one per line (as their `Message.content` reads).
+    """
+    runs: list[str | ContentImageUrl] = []
+    texts: list[str] = []
+    for part in [content] if isinstance(content, str) else content:
+        if isinstance(part, ContentImageUrl):
+            runs.extend(["\n".join(texts), part])
+            texts = []
+        else:
+            texts.append(escape_xml(part if isinstance(part, str) else str(part.text)))
+    runs.append("\n".join(texts))
+    runs[0] = f'<{RESULT_TAG} name="{escape_xml(name)}">{runs[0]}'
+    runs[-1] = f"{runs[-1]}</{RESULT_TAG}>"
+    return runs
+
+
+def _results_message(results: list[list[str | ContentImageUrl]]) -> Message:
+    """The ``user`` message holding every result element, one per line.
+
+    Text when no result holds an image; otherwise text and image parts, in order.
+    """
+    pieces: list[str | ContentImageUrl] = []
+    for runs in results:
+        if pieces and isinstance(pieces[-1], str):
+            pieces[-1] = f"{pieces[-1]}\n{runs[0]}"
+            pieces.extend(runs[1:])
+        else:
+            pieces.extend(runs)
+    if len(pieces) == 1 and isinstance(pieces[0], str):
+        return Message("user", pieces[0])
+    parts = [ContentText(text=p) if isinstance(p, str) else p for p in pieces]
+    return Message("user", parts)
 
 
 __dir__ = _public_dir(globals())
