@@ -74,6 +74,30 @@ async def test_retry_reset_help_and_unknown_commands() -> None:
     assert [i[-1]["content"] for i in inputs] == ["q", "q", "fresh"]
 
 
+async def test_retry_after_a_failed_turn_sends_that_turn_and_a_failed_retry_loses_nothing() -> None:
+    """`/retry` after a failed turn re-sent the turn before it, and a `/retry` that failed
+    dropped the last exchange from the conversation."""
+    from rigging.error import GenerationError
+
+    boom = GenerationError("boom", model="m")
+    gen = ScriptedGenerator(responses=["R1", boom, "R3"])
+    chat = await interact(gen, read=reader("first", "second", "/retry"), output=io.StringIO())
+    sent = [[m["content"] for m in t.cast("list[dict[str, t.Any]]", c.input)] for c in gen.calls]
+    assert sent == [["first"], ["first", "R1", "second"], ["first", "R1", "second"]]
+    assert chat is not None
+    assert [m.content for m in chat.all] == ["first", "R1", "second", "R3"]
+
+    gen = ScriptedGenerator(responses=["R1", "R2", boom, "R4", "R5"])
+    chat = await interact(
+        gen, read=reader("first", "second", "/retry", "third", "/retry"), output=io.StringIO()
+    )
+    sent = [[m["content"] for m in t.cast("list[dict[str, t.Any]]", c.input)] for c in gen.calls]
+    assert sent[3] == ["first", "R1", "second", "R2", "third"]  # the failed retry lost nothing
+    assert sent[4] == ["first", "R1", "second", "R2", "third"]  # /retry redoes the last turn
+    assert chat is not None
+    assert [m.content for m in chat.all] == ["first", "R1", "second", "R2", "third", "R5"]
+
+
 async def test_errors_are_printed_and_the_session_goes_on() -> None:
     gen = FailingGenerator(fail_on=1, message="boom")
     out = io.StringIO()

@@ -165,7 +165,10 @@ async def interact(
     console = _Console(read or _read_input, output if output is not None else sys.stdout)
     console.say(f"Chatting with {base.generator.to_identifier()}. {HELP}", style="\033[2m")
     session = base.clone()
-    turns: list[tuple[ChatPipeline, str]] = []
+    turns: list[tuple[ChatPipeline, str]] = []  # each answered turn: the session before it, text
+    # The last turn, when it failed: the session before it, its text, and whether it was a
+    # retry of `turns[-1]` (which it replaces on success). `/retry` sends it again.
+    failed: tuple[ChatPipeline, str, bool] | None = None
     last: Chat | None = None
     while (line := console.ask()) is not None:
         text = line.strip()
@@ -180,21 +183,31 @@ async def interact(
         if text == "/reset":
             if reset_callback is not None:
                 reset_callback(last)
-            session, turns, last = base.clone(), [], None
+            session, turns, failed, last = base.clone(), [], None, None
             console.say("(conversation reset)", style="\033[2m")
             continue
         if text == "/retry":
-            if not turns:
+            if failed is not None:  # the turn that failed, again
+                before, text, redo = failed
+            elif turns:  # the last answered turn, answered anew
+                (before, text), redo = turns[-1], True
+            else:
                 console.say("(nothing to retry yet)", style="\033[2m")
                 continue
-            session, text = turns.pop()
         elif text.startswith("/"):
             console.say(f"(unknown command {text.split()[0]}; {HELP})", style="\033[2m")
             continue
-        chat = await _reply(console, session.clone().add(text))
-        if chat is None:
+        else:
+            before, redo = session, False
+        chat = await _reply(console, before.clone().add(text))
+        if chat is None:  # nothing changes: the conversation stays as it was
+            failed = (before, text, redo)
             continue
-        turns.append((session, text))
+        failed = None
+        if redo:
+            turns[-1] = (before, text)
+        else:
+            turns.append((before, text))
         last = chat
         session = chat.restart(generator=base.generator, include_all=True)
         session.settings = base.settings
