@@ -12,7 +12,7 @@ import weakref
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
-from pydantic import PlainSerializer, WrapSerializer
+from pydantic import PlainSerializer, PydanticUndefinedAnnotation, WrapSerializer
 from pydantic_core import to_jsonable_python
 from pydantic_xml import BaseXmlModel
 from pydantic_xml.element.native import etree as _pydantic_xml_etree
@@ -198,6 +198,32 @@ def _ensure_valid_once(cls: type[Model]) -> bool:
     except ValueError:
         return False
     return True
+
+
+def require_defined(cls: type[Model]) -> None:
+    """Refuse a model class whose forward references are still unresolved.
+
+    References defined since the class was are resolved first (``model_rebuild``). Before,
+    such a class failed deep inside pydantic or pydantic-xml with a bare ``AssertionError``
+    ("this is a bug! please report it", "model ... is partially initialized").
+
+    Raises:
+        TypeError: The class refers to a name that is not defined yet; the message names it.
+    """
+    if cls.__pydantic_complete__ and cls.__xml_serializer__ is not None:
+        return
+    try:
+        cls.model_rebuild()
+    except PydanticUndefinedAnnotation as exc:
+        raise TypeError(
+            f"model {cls.__name__} is not fully defined: {exc.message}; define it, then call "
+            f"{cls.__name__}.model_rebuild()"
+        ) from None
+    if not cls.__pydantic_complete__ or cls.__xml_serializer__ is None:
+        raise TypeError(
+            f"model {cls.__name__} is not fully defined (unresolved forward references); "
+            f"define them, then call {cls.__name__}.model_rebuild()"
+        )
 
 
 def class_info(cls: type[Model]) -> ClassInfo:
@@ -567,6 +593,7 @@ class Model(BaseXmlModel):
         Returns:
             The example XML.
         """
+        require_defined(cls)
         if cls.is_simple():
             return cls.xml_tags()
         example = _EXAMPLES.get(cls)

@@ -29,7 +29,7 @@ from pydantic import ValidationError
 from pydantic_xml.errors import ParsingError
 
 from rigging import _native
-from rigging._model.base import ClassInfo, Model, ModelT, class_info
+from rigging._model.base import ClassInfo, Model, ModelT, class_info, require_defined
 from rigging._model.fast import share_fields_set
 from rigging._model.plan import codec_of
 from rigging._surrogates import has_surrogates, restore, stand_in
@@ -122,6 +122,7 @@ def build_pydantic_xml(cls: type[ModelT], tag: str, text: str, span: _native.Spa
         pydantic.ValidationError: The content does not validate.
         XmlContentError: The element holds a declaration or is not well-formed XML.
     """
+    require_defined(cls)  # a class with unresolved references failed with an AssertionError
     element = text[span.start : span.end]
     if "<!" in element and _DECLARATION.search(element):
         raise XmlContentError(
