@@ -39,10 +39,18 @@ async def test_method_prompt_binds_the_instance_and_keeps_it_out_of_the_inputs()
     assert await Librarian.pick(librarian, "classic") == "Emma"
 
 
-async def test_method_prompt_binding_is_per_instance_and_cached() -> None:
+async def test_method_prompt_binding_is_per_instance_and_stores_nothing_on_it() -> None:
+    """A bound copy used to be kept in the instance's `__dict__`, which made the instance
+    unpicklable (pickle found a prompt where it looked for the function)."""
+    import copy
+    import pickle
+
     first, second = Librarian("A1"), Librarian("Z9")
-    assert first.pick is first.pick  # bound once per instance
-    assert first.pick is not second.pick
+    assert first.pick is not first.pick  # a new bound copy per read, as for methods
+    assert first.pick.receiver_ == first.pick.receiver_ == (first,)
+    assert "pick" not in vars(first)
+    assert pickle.loads(pickle.dumps(first)).shelf == "A1"
+    assert copy.deepcopy(first).shelf == "A1"
     assert first.pick.receiver_ == (first,)
     assert second.pick.receiver_ == (second,)
     assert Librarian.pick.receiver_ == ()

@@ -7,6 +7,7 @@ parameter named, not at the first call.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 import inspect
@@ -157,20 +158,27 @@ class Prompt(t.Generic[P, R]):
     ) -> Prompt[_P2, R]: ...
 
     def __get__(self, instance: t.Any, owner: type[t.Any] | None = None) -> t.Any:
-        """Read through an instance, a method prompt is bound to it (like a method)."""
+        """Read through an instance, a method prompt is bound to it (like a method).
+
+        Each read gives a new bound copy, as a method read gives a new bound method; the copy
+        shares this prompt's analysis (nothing is parsed again). Nothing is stored on the
+        instance: a bound copy kept in its ``__dict__`` made the instance unpicklable.
+        """
         if instance is None or self.receiver_ or not self._has_receiver():
             return self
-        bound = self._replace(receiver_=(instance,))
-        attr = getattr(self, "_attr", None)
-        if attr is not None and isinstance(getattr(instance, "__dict__", None), dict):
-            instance.__dict__[attr] = bound  # later reads skip the re-analysis
+        bound = copy.copy(self)
+        bound.receiver_ = (instance,)
         return bound
 
     def _has_receiver(self) -> bool:
-        if self.func is None:
-            return False
-        first = next(iter(inspect.signature(self.func).parameters.values()), None)
-        return first is not None and _is_receiver(first, self.func.__annotations__)
+        known: bool | None = self.__dict__.get("_receiver")
+        if known is None:
+            first = None
+            if self.func is not None:
+                first = next(iter(inspect.signature(self.func).parameters.values()), None)
+            known = first is not None and _is_receiver(first, self.func.__annotations__)
+            self.__dict__["_receiver"] = known
+        return known
 
     # --- description ---------------------------------------------------------------------------
 
