@@ -770,6 +770,28 @@ def test_a_class_with_unresolved_references_says_which_name_is_missing() -> None
     assert "<finding>" in Report.xml_example()
 
 
+def test_carriage_returns_in_element_text_survive_their_own_xml() -> None:
+    """ElementTree writes a `\r` in text raw and every parser reads it back as `\n`, so
+    `a\r\nb` came back as `a\nb` through both renderers and both parsers."""
+    from rigging._model.plan import use_pydantic_xml
+
+    class Note(Model, tag="note"):
+        title: str = attr()
+        body: str = element()
+
+    class Fallback(Model, tag="note"):
+        title: str = attr()
+        body: str = element()
+
+    use_pydantic_xml(Fallback, "test: the pydantic-xml path")
+    for cls in (Note, Fallback):
+        model = cls(title="t\r\n", body="a\r\nb\rc")
+        for xml in (model.to_pretty_xml(), model.to_xml().decode()):
+            assert "\r" not in xml
+            assert cls.from_text(xml)[0][0] == model
+            assert Message("assistant", xml).parse(cls) == model
+
+
 # --- found by differential fuzzing against pydantic-xml (stop 25) ----------------------------
 
 

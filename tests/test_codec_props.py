@@ -142,7 +142,8 @@ def hostile_cases(draw: st.DrawFn) -> tuple[type[Model], Model]:
 def _check_to_xml(instance: Model) -> None:
     codec = codec_of(type(instance))
     assert codec is not None
-    expected = BaseXmlModel.to_xml(instance)  # pydantic-xml + ElementTree, default arguments
+    # pydantic-xml + ElementTree, default arguments; a raw `\r` (text only) as `&#13;`
+    expected = BaseXmlModel.to_xml(instance).replace(b"\r", b"&#13;")
     assert instance.to_xml() == expected
     direct = codec.native.render_compact_model(instance)
     encoded = codec.native.render_compact(to_jsonable_python(instance, by_alias=False))

@@ -93,8 +93,13 @@ use_pydantic_xml(Twin)
 
 
 def reference(model: Model, **options: t.Any) -> str | bytes:
-    """What pydantic-xml's own ``to_xml`` writes."""
-    return BaseXmlModel.to_xml(model, **options)
+    """What pydantic-xml's own ``to_xml`` writes, with a raw ``\r`` (only text writes one)
+    as ``&#13;``, which rigging writes so that the value reads back (a parser reads a raw one
+    as ``\n``)."""
+    written = BaseXmlModel.to_xml(model, **options)
+    if isinstance(written, bytes):
+        return written.replace(b"\r", b"&#13;")
+    return written.replace("\r", "&#13;")
 
 
 def native_to_xml(model: Model, monkeypatch: pytest.MonkeyPatch) -> str | bytes:
@@ -153,7 +158,7 @@ HOSTILE = [
 @pytest.mark.parametrize("value", HOSTILE)
 def test_escaping_matches_element_tree(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Attribute values: ``& < > "`` and ``\\n \\r \\t`` as references; text: ``& < >``
-    only; everywhere, non-ASCII as decimal references; nothing else changes."""
+    and ``\\r``; everywhere, non-ASCII as decimal references; nothing else changes."""
     for model in (
         Noted(kind=value, body=value, child=value),
         Finding(id=value, severity=value, title=value, tags=[value, value], note=value),
@@ -168,7 +173,7 @@ def test_escaping_examples(monkeypatch: pytest.MonkeyPatch) -> None:
     model = Noted(kind='<&>"\n\r\t\u00e9', body='<&>"\n\r\t\u00e9\U0001f600', child="")
     expected = (
         b'<noted kind="&lt;&amp;&gt;&quot;&#10;&#13;&#09;&#233;">'
-        b'&lt;&amp;&gt;"\n\r\t&#233;&#128512;<child /></noted>'
+        b'&lt;&amp;&gt;"\n&#13;\t&#233;&#128512;<child /></noted>'
     )
     assert reference(model) == expected
     assert native_to_xml(model, monkeypatch) == expected

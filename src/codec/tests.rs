@@ -350,11 +350,12 @@ fn compact_render_writes_empty_elements_short() {
 #[test]
 fn compact_render_escapes_text_like_escape_cdata() {
     let plan = finding();
-    // Text: `&`, `<`, `>` escaped; quotes, tabs, line feeds and carriage returns kept raw.
+    // Text: `&`, `<`, `>` escaped; quotes, tabs and line feeds kept raw; carriage returns as
+    // `&#13;` (`ElementTree` writes them raw, and a parser reads those back as `\n`).
     let value = Value::Map(vec![(1, s("a<b>&c \"q\" 'a'\n\t\r\r\nz"))]);
     assert_eq!(
         render_compact(&plan, &value),
-        "<finding><title>a&lt;b&gt;&amp;c \"q\" 'a'\n\t\r\r\nz</title></finding>"
+        "<finding><title>a&lt;b&gt;&amp;c \"q\" 'a'\n\t&#13;&#13;\nz</title></finding>"
     );
     // Already-escaped text is escaped again (the value is text, not markup).
     let value = Value::Map(vec![(1, s("&amp;&#10;"))]);
@@ -563,7 +564,7 @@ fn escaping_into_a_buffer_matches_the_character_by_character_rule() {
                 '>' => "&gt;".to_owned(),
                 '"' if attribute => "&quot;".to_owned(),
                 '\n' if attribute => "&#10;".to_owned(),
-                '\r' if attribute => "&#13;".to_owned(),
+                '\r' => "&#13;".to_owned(), // in text too: a raw one reads back as `\n`
                 '\t' if attribute => "&#09;".to_owned(),
                 _ => c.to_string(),
             })

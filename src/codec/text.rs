@@ -111,7 +111,9 @@ pub fn has_indented_line(text: &str) -> bool {
     indent(0) || memchr::memchr_iter(b'\n', bytes).any(|at| indent(at + 1))
 }
 
-/// `text` with `&`, `<` and `>` escaped (element content, as `ElementTree` writes it).
+/// `text` with `&`, `<` and `>` escaped (element content, as `ElementTree` writes it), and
+/// `\r` written `&#13;`: `ElementTree` writes it raw, and every XML parser reads a raw `\r`
+/// (or `\r\n`) back as `\n`, so the value did not survive its own XML.
 pub fn escape_text(text: &str) -> Cow<'_, str> {
     escaped(text, false)
 }
@@ -141,7 +143,10 @@ fn next_special(bytes: &[u8], attribute: bool) -> Option<usize> {
             .iter()
             .position(|&b| matches!(b, b'&' | b'<' | b'>') || ATTRIBUTE_ONLY.contains(&b))
     } else {
-        memchr::memchr3(b'&', b'<', b'>', bytes)
+        let markup = memchr::memchr3(b'&', b'<', b'>', bytes);
+        // `\r` is rare: one more pass, only up to the first markup byte.
+        let limit = markup.unwrap_or(bytes.len());
+        memchr::memchr(b'\r', &bytes[..limit]).or(markup)
     }
 }
 

@@ -524,22 +524,28 @@ class Model(BaseXmlModel):
             rendered = _plan_render(self, compact=True)
             if rendered is not None:
                 return rendered
-        return super().to_xml(
+        written = super().to_xml(
             skip_empty=skip_empty, exclude_none=exclude_none, exclude_unset=exclude_unset, **kwargs
         )
+        # A raw `\r` (only text writes one) would read back as `\n`: written as a reference.
+        if isinstance(written, bytes):
+            return written.replace(b"\r", b"&#13;") if b"\r" in written else written
+        return written.replace("\r", "&#13;") if "\r" in written else written
 
     def pydantic_xml_pretty(self) -> str:
-        """The indented XML as pydantic-xml and `ElementTree` write it.
+        r"""The indented XML as pydantic-xml and `ElementTree` write it, ``\r`` as ``&#13;``.
 
         The renderer of classes without a codec plan, and the reference the native renderer
-        is tested against.
+        is tested against. `ElementTree` writes a ``\r`` in text raw, which every parser reads
+        back as ``\n``; both renderers write it as a character reference instead.
 
         Returns:
             The XML text, entities escaped.
         """
         tree = self.to_xml_tree()
         ET.indent(tree, "  ")
-        return ET.tostring(tree, encoding="unicode", short_empty_elements=False)
+        written = ET.tostring(tree, encoding="unicode", short_empty_elements=False)
+        return written.replace("\r", "&#13;") if "\r" in written else written
 
     @classmethod
     def codec_fallback_reason(cls) -> str | None:
