@@ -9,6 +9,7 @@ client timeout.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -140,6 +141,16 @@ async def test_retry_after_is_honoured(server: OpenAIStub) -> None:
     assert not isinstance(result, Exception)
     assert time.monotonic() - start >= 0.05
     assert server.attempts()["wait"] == 2
+
+
+async def test_a_retry_after_of_nan_uses_the_backoff_instead_of_waiting_forever(
+    server: OpenAIStub,
+) -> None:
+    server.script(ErrorReply(429, retry_after=float("nan")), "ok")
+    gen = _gen(server, backoff_base=0.01, backoff_max=0.05)
+    result = await asyncio.wait_for(_one_chat(gen, "nan"), timeout=60)
+    assert not isinstance(result, Exception)
+    assert server.attempts()["nan"] == 2
 
 
 async def test_a_reply_slower_than_the_timeout_is_retried_then_fails(server: OpenAIStub) -> None:

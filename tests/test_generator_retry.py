@@ -29,12 +29,19 @@ def test_retry_after_wins_but_is_capped() -> None:
     assert policy.delay(0, 2.0, lambda: 0.5) == 2.0
     assert policy.delay(0, 100.0, lambda: 0.5) == 3.0
     assert policy.delay(0, -1.0, lambda: 0.5) == 0.0
+    assert policy.delay(0, float("inf"), lambda: 0.5) == 3.0
+    assert policy.delay(0, float("nan"), lambda: 0.0) == 0.5  # the backoff, never NaN
+    assert policy.delay(0, float("-inf"), lambda: 0.0) == 0.5
 
 
 def test_parse_retry_after() -> None:
     assert parse_retry_after({"Retry-After": "3"}) == 3.0
     assert parse_retry_after({"retry-after-ms": "250"}) == 0.25
     assert parse_retry_after({"retry-after": "soon"}) is None
+    # NaN parses as a float: waiting NaN seconds never ended (the request hung)
+    assert parse_retry_after({"Retry-After": "nan"}) is None
+    assert parse_retry_after({"retry-after-ms": "NaN"}) is None
+    assert parse_retry_after({"retry-after-ms": "nan", "retry-after": "3"}) == 3.0
     assert parse_retry_after({}) is None
     assert parse_retry_after(None) is None
     future = email.utils.formatdate(time.time() + 60, usegmt=True)

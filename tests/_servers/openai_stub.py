@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import re
 import threading
 from collections import Counter, deque
@@ -473,7 +474,8 @@ async def _send_error(conn: Connection, error: ErrorReply) -> bool:
     headers = dict(error.headers)
     if error.retry_after is not None:
         seconds = error.retry_after
-        headers["retry-after"] = str(int(seconds)) if seconds == int(seconds) else str(seconds)
+        whole = math.isfinite(seconds) and seconds == int(seconds)
+        headers["retry-after"] = str(int(seconds)) if whole else str(seconds)  # "nan", "inf"
     return await conn.send_json(error.status, error.body(), headers)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import math
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
@@ -79,8 +80,10 @@ class RetryPolicy:
         Returns:
             The delay in seconds, in ``[0, cap]``.
         """
-        if retry_after is not None:
+        if retry_after is not None and math.isfinite(retry_after):  # NaN slept forever
             return min(max(retry_after, 0.0), self.cap)
+        if retry_after is not None and retry_after > 0:  # +inf: as long as allowed
+            return self.cap
         ceiling = min(self.cap, self.base * (2.0 ** min(retry, 60)))
         return ceiling / 2 + rand() * ceiling / 2
 
@@ -92,23 +95,28 @@ def parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
         headers: Response headers (case-insensitive mapping or plain dict).
 
     Returns:
-        Seconds to wait, or None when absent or unreadable.
+        Seconds to wait, or None when absent or unreadable (``nan`` included: waiting NaN
+        seconds never ended).
     """
     if not headers:
         return None
     lowered = {str(k).lower(): str(v) for k, v in headers.items()}
     if "retry-after-ms" in lowered:
         try:
-            return float(lowered["retry-after-ms"]) / 1000
+            millis = float(lowered["retry-after-ms"])
         except ValueError:
-            pass
+            millis = math.nan
+        if not math.isnan(millis):
+            return millis / 1000
     value = lowered.get("retry-after")
     if value is None:
         return None
     try:
-        return float(value)
+        seconds = float(value)
     except ValueError:
-        pass
+        seconds = None
+    if seconds is not None:
+        return None if math.isnan(seconds) else seconds
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
