@@ -1,5 +1,6 @@
 import base64
 import json
+import typing as t
 
 import pytest
 from pydantic import ValidationError
@@ -171,6 +172,42 @@ def test_transform_errors_name_the_step() -> None:
         spec.parse_response_body('{"x": 1}')
     with pytest.raises(ProcessingError, match=r"response\.transforms\[0\] \(jsonpath\) failed"):
         spec.parse_response_body("not json")
+
+
+def test_any_failure_of_a_step_is_a_processing_error_naming_it() -> None:
+    """Deeply nested JSON (RecursionError) and a huge range in a template (OverflowError)
+    escaped as bare errors, so one item's bad response failed the whole batch."""
+    deep = "[" * 100_000 + "]" * 100_000
+    for kind, pattern in (("jsonpath", "$[0]"), ("jinja", "{{ data }}")):
+        spec = HTTPSpec.model_validate(
+            {
+                "request": SPEC["request"],
+                "response": {"transforms": [{"type": kind, "pattern": pattern}]},
+            }
+        )
+        with pytest.raises(
+            ProcessingError, match=rf"response\.transforms\[0\] \({kind}\) failed: RecursionError"
+        ):
+            spec.parse_response_body(deep)
+    spec = HTTPSpec.model_validate(
+        {
+            "request": {
+                **t.cast("dict[str, t.Any]", SPEC["request"]),
+                "transforms": [{"type": "jinja", "pattern": "{{ range(10**6) | list }}"}],
+            },
+            "response": {
+                "transforms": [{"type": "jinja", "pattern": "{{ range(data.n) | list }}"}]
+            },
+        }
+    )
+    with pytest.raises(
+        ProcessingError, match=r"request\.transforms\[0\] \(jinja\) failed: OverflowError"
+    ):
+        spec.make_request_body(_ctx())
+    with pytest.raises(
+        ProcessingError, match=r"response\.transforms\[0\] \(jinja\) failed: OverflowError"
+    ):
+        spec.parse_response_body('{"n": 1000000000}')
 
 
 def test_api_key_not_in_context_repr() -> None:

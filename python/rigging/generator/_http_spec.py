@@ -242,7 +242,10 @@ def _regex(pattern: str, previous: str) -> str:
 def _step_error(
     part: str, index: int, kind: str, exc: Exception, ctx: RequestTransformContext | None
 ) -> ProcessingError:
-    detail = str(exc) or type(exc).__name__
+    if isinstance(exc, (ProcessingError, jinja2.TemplateError, ValueError, TypeError)):
+        detail = str(exc) or type(exc).__name__
+    else:  # RecursionError (deeply nested JSON), OverflowError (a huge range)...: named
+        detail = f"{type(exc).__name__}: {exc}"
     return ProcessingError(
         _clean(f"HTTP spec {part}.transforms[{index}] ({kind}) failed: {detail}", ctx)
     )
@@ -328,7 +331,8 @@ class HTTPSpec(BaseModel):
                     previous = _maybe_json(result)
                     aliases = dict.fromkeys(("result", "data", "output", "body"), previous)
                     result = _render(step.pattern, {**data, **aliases})
-            except (ProcessingError, jinja2.TemplateError, ValueError, TypeError) as exc:
+            except Exception as exc:  # any failure of a step is that step's, named (deep JSON,
+                # a huge range in a template...): never a bare error that fails the whole batch
                 raise _step_error("request", index, step.type, exc, ctx) from None
         return result
 
@@ -350,7 +354,7 @@ class HTTPSpec(BaseModel):
         for index, step in enumerate(self.response.transforms):
             try:
                 result = self._output_step(step, result)
-            except (ProcessingError, jinja2.TemplateError, ValueError, TypeError) as exc:
+            except Exception as exc:  # any failure of a step is that step's, named
                 raise _step_error("response", index, step.type, exc, None) from None
         return result
 
