@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -169,11 +170,22 @@ _names = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True).filter(
         and not is_secret_name(n)
     )  # left out of identifiers by design (`pw`, `sig`, `xkey`...)
 )
+def _json_container(text: str) -> bool:
+    """Text that reads as a JSON list or dict: identifiers spell such an `extra` str the same
+    as the list or dict itself, which is what it reads back as (documented)."""
+    try:
+        return isinstance(json.loads(text), (list, dict))
+    except (ValueError, RecursionError):
+        return False
+
+
 _values = st.one_of(
     st.integers(-(10**6), 10**6),
     st.floats(allow_nan=False, allow_infinity=False, width=32),
     st.booleans(),
-    st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=12),
+    st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=12).filter(
+        lambda text: not _json_container(text)
+    ),
 )
 
 

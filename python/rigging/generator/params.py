@@ -62,8 +62,9 @@ class GenerateParams(BaseModel):
     """Penalty proportional to token frequency."""
     api_base: str | None = None
     """Base URL of the provider's API."""
-    timeout: _Count | None = None
-    """Request timeout in seconds (>= 0)."""
+    timeout: Annotated[int, Field(ge=1, lt=_I64)] | None = None
+    """Request timeout in seconds (>= 1: litellm took 0 for "not set" and waited its own 600 s
+    default, while httpx gave up at once)."""
     seed: _Int64 | None = None
     """Sampling seed, where the provider supports one."""
     tools: list[ToolDefinition] | None = None
