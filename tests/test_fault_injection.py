@@ -54,6 +54,19 @@ NUMBER_CONTENT = {
 EMPTY_TEXT_CHOICES = {**EMPTY_CHOICES, "object": "text_completion"}
 
 
+def _calls(*calls: dict[str, Any]) -> dict[str, Any]:
+    message = {"role": "assistant", "content": None, "tool_calls": list(calls)}
+    return {
+        **EMPTY_CHOICES,
+        "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls"}],
+    }
+
+
+NAMELESS_CALL = _calls(
+    {"id": "c1", "type": "function", "function": {"name": None, "arguments": "{}"}}
+)
+
+
 def _gen(server: OpenAIStub, **kwargs: Any) -> LiteLLMGenerator:
     options: dict[str, Any] = {"backoff_base": 0.0, "backoff_max": 0.0, "max_retries": 2}
     options.update(kwargs)
@@ -83,8 +96,20 @@ async def _one_chat(gen: LiteLLMGenerator, text: str = "q") -> Any:
         (RawReply(NO_MESSAGE), "HTTP 500"),
         (RawReply(NUMBER_CONTENT), "HTTP 500"),
         (RawReply([1, 2]), "HTTP 500"),
+        # a raw pydantic ValidationError escaped, which `catch(GenerationError)` let through
+        (RawReply(NAMELESS_CALL), "malformed response: tool call 0 has no function name"),
     ],
-    ids=["500", "429", "reset", "not-json", "empty-choices", "no-message", "int-content", "list"],
+    ids=[
+        "500",
+        "429",
+        "reset",
+        "not-json",
+        "empty-choices",
+        "no-message",
+        "int-content",
+        "list",
+        "nameless-call",
+    ],
 )
 async def test_a_permanent_fault_is_a_generation_error_after_bounded_attempts(
     server: OpenAIStub, fault: Action, reason: str
@@ -141,6 +166,22 @@ async def test_retry_after_is_honoured(server: OpenAIStub) -> None:
     assert not isinstance(result, Exception)
     assert time.monotonic() - start >= 0.05
     assert server.attempts()["wait"] == 2
+
+
+async def test_a_tool_call_without_an_id_is_answered_under_one(server: OpenAIStub) -> None:
+    call = {"type": "function", "function": {"name": "shout", "arguments": '{"text": "a"}'}}
+    server.script(RawReply(_calls(call)), "done")
+
+    def shout(text: str) -> str:
+        """Shout."""
+        return text.upper()
+
+    chat = await _gen(server).chat("q").using(shout, mode="api").run()
+    assistant, answer = chat.all[1], chat.all[2]
+    assert assistant.tool_calls is not None
+    assert assistant.tool_calls[0].id  # litellm makes one up (rigging would: `call_0`)
+    assert assistant.tool_calls[0].id == answer.tool_call_id
+    assert answer.content == "A"
 
 
 async def test_a_retry_after_of_nan_uses_the_backoff_instead_of_waiting_forever(

@@ -170,6 +170,8 @@ _names = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True).filter(
         and not is_secret_name(n)
     )  # left out of identifiers by design (`pw`, `sig`, `xkey`...)
 )
+
+
 def _json_container(text: str) -> bool:
     """Text that reads as a JSON list or dict: identifiers spell such an `extra` str the same
     as the list or dict itself, which is what it reads back as (documented)."""

@@ -1,11 +1,12 @@
 import asyncio
+import json
 from typing import Any
 
 import pytest
 from _servers.litellm_loop import litellm_generator
 from _servers.litellm_loop import server as server
 from _servers.litellm_loop import stub as stub
-from _servers.openai_stub import Action, ErrorReply, OpenAIStub, Reply, ToolCall
+from _servers.openai_stub import Action, ErrorReply, OpenAIStub, RawReply, Reply, ToolCall
 
 from rigging.chat import Chat
 from rigging.error import GenerationError
@@ -97,6 +98,65 @@ async def test_stream_messages_yields_deltas_tool_calls_usage_and_stop(
     body = server.requests[0].json
     assert body["stream"] is True
     assert body["stream_options"] == {"include_usage": True}
+
+
+def _event(delta: dict[str, Any], finish: str | None = None) -> str:
+    chunk = {
+        "id": "s1",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "m",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+    return "data: " + json.dumps(chunk) + "\n\n"
+
+
+_SSE = "text/event-stream"
+_JSON_COMPLETION = {
+    "id": "x",
+    "object": "chat.completion",
+    "created": 1,
+    "model": "m",
+    "choices": [
+        {"index": 0, "message": {"role": "assistant", "content": "lost"}, "finish_reason": "stop"}
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        RawReply(b"", content_type=_SSE),
+        RawReply("data: [DONE]\n\n", content_type=_SSE),
+        RawReply(_JSON_COMPLETION),  # a JSON completion where events were asked for
+        RawReply(  # a tool-call delta litellm cannot read, under a `tool_calls` finish
+            _event({"role": "assistant", "tool_calls": [{"index": 0, "id": "c", "function": None}]})
+            + _event({}, "tool_calls")
+            + "data: [DONE]\n\n",
+            content_type=_SSE,
+        ),
+        RawReply(
+            _event({"content": "partial"}) + _event({}, "tool_calls") + "data: [DONE]\n\n",
+            content_type=_SSE,
+        ),
+    ],
+)
+async def test_a_stream_that_delivers_no_message_is_an_error(
+    server: OpenAIStub, reply: RawReply
+) -> None:
+    """litellm makes up a `stop` chunk for a body without events and drops a tool-call delta
+    it cannot read: these streams looked like successful, empty answers."""
+    server.script(reply)
+    with pytest.raises(GenerationError, match=r"stream from model .* ended after \d+ chunk"):
+        async for _ in _gen(server, max_retries=0).stream_messages([Message("user", "q")]):
+            pass
+
+
+async def test_an_empty_answer_still_streams(server: OpenAIStub) -> None:
+    server.script(Reply(content=""))
+    chunks = [c async for c in _gen(server).stream_messages([Message("user", "q")])]
+    assert isinstance(chunks[-1], StreamFinish)
+    assert chunks[-1].stop_reason == "stop"
 
 
 async def test_stream_and_non_stream_give_the_same_generated_message(server: OpenAIStub) -> None:

@@ -151,6 +151,21 @@ def check_message(choice: Any) -> Any:
     content = getattr(message, "content", None)
     if content is not None and not isinstance(content, str):
         raise MalformedResponseError(f"the message content is a {type(content).__name__}, not text")
+    calls = getattr(message, "tool_calls", None) or []
+    if not isinstance(calls, list | tuple):
+        raise MalformedResponseError(f"the tool calls are a {type(calls).__name__}, not a list")
+    for index, call in enumerate(calls):  # what `Message.tool_calls` needs, else a raw error
+        function = getattr(call, "function", None)
+        name = getattr(function, "name", None)
+        arguments = getattr(function, "arguments", None)
+        if not isinstance(name, str) or not name:
+            raise MalformedResponseError(f"tool call {index} has no function name")
+        if not isinstance(arguments, str):
+            kind = type(arguments).__name__
+            raise MalformedResponseError(f"tool call {index} has {kind} arguments, not text")
+        ident = getattr(call, "id", None)
+        if ident is not None and not isinstance(ident, str):
+            raise MalformedResponseError(f"tool call {index} has an id of type {type(ident)}")
     return message
 
 

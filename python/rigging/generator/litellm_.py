@@ -100,7 +100,7 @@ def _tool_calls(message: Any) -> list[dict[str, Any]] | None:
         return None
     return [
         {
-            "id": call.id,
+            "id": call.id or "",  # a missing id: the tool handler gives the call one
             "type": "function",
             "function": {"name": call.function.name, "arguments": call.function.arguments},
         }
@@ -148,9 +148,13 @@ def _stream_chunks(chunk: Any, seen: dict[str, Any]) -> list[StreamChunk]:
         return out
     delta = getattr(choice, "delta", None)
     text = getattr(delta, "content", None)
+    calls = getattr(delta, "tool_calls", None) or []
+    if text is not None or calls or getattr(delta, "role", None) is not None:
+        seen["delta"] = True  # the provider sent a message (litellm's made-up chunks do not)
     if text:
         out.append(TextDelta(text))
-    for call in getattr(delta, "tool_calls", None) or []:
+    for call in calls:
+        seen["calls"] = True
         function = getattr(call, "function", None)
         out.append(
             ToolCallDelta(
@@ -167,6 +171,8 @@ def _text_stream_chunks(chunk: Any, seen: dict[str, Any]) -> list[StreamChunk]:
     """Convert one litellm text-completion stream chunk (see `_stream_chunks`)."""
     choice = _first_choice(chunk, seen)
     text = getattr(choice, "text", None)
+    if text is not None:
+        seen["delta"] = True
     return [TextDelta(text)] if text else []
 
 
@@ -552,12 +558,32 @@ class LiteLLMGenerator(RemoteGenerator):
                         yield piece
             finally:
                 await _close(stream)
+        _check_stream(seen, self.model, received, redact)
         extra: dict[str, Any] = {"response_id": seen.get("response_id")}
         provider = getattr(stream, "custom_llm_provider", None)
         if provider:
             extra["provider"] = provider
         reason = convert_stop_reason(seen.get("finish_reason"))
         yield StreamFinish(reason, _priced(seen.get("usage"), self.model), extra)
+
+
+def _check_stream(
+    seen: dict[str, Any], model: str, received: int, redact: Callable[[str], str]
+) -> None:
+    """Refuse a stream that ended without delivering what it claims.
+
+    litellm makes up a ``stop`` chunk for a body with no events (empty, only ``[DONE]``, or a
+    JSON completion where events were asked for), and drops a malformed tool-call delta while
+    keeping its ``tool_calls`` finish reason: both looked like a successful, empty answer.
+    """
+    problem = None
+    if not seen.get("delta"):
+        problem = "the provider sent no message (no event carried a role, text or tool call)"
+    elif seen.get("finish_reason") == "tool_calls" and not seen.get("calls"):
+        problem = "it finished for tool calls but carried none that could be read"
+    if problem is not None:
+        message = f"stream from model {model!r} ended after {received} chunk(s): {problem}"
+        raise GenerationError(redact(message), model=model, attempts=1)
 
 
 async def _close(stream: Any) -> None:
