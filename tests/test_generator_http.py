@@ -133,6 +133,29 @@ async def test_response_transform_failure_names_step(server: OpenAIStub) -> None
         await gen.generate_texts(["x"], [GenerateParams()])
 
 
+async def test_headers_that_cannot_be_sent_and_bad_urls_fail_at_once(server: OpenAIStub) -> None:
+    """A line break or non-ASCII in a rendered header was retried as a "connection error"
+    (or escaped as a bare UnicodeEncodeError); a URL with another scheme was retried too."""
+    for content, problem in (("a\r\nX-Injected: 1", "line break"), ("h\u00e9llo", "ASCII")):
+        gen = _gen(server)
+        assert gen.spec is not None
+        gen.spec.request.headers["X-Query"] = "{{ content }}"
+        [result] = await gen.generate_messages_settled(
+            [[Message("user", content)]], [GenerateParams()]
+        )
+        assert isinstance(result, ProcessingError)
+        assert "request.headers['X-Query'] renders" in str(result)
+        assert problem in str(result)
+    assert server.requests == []
+    gen = _gen(server)
+    assert gen.spec is not None
+    gen.spec.request.url = "file:///etc/passwd"
+    [result] = await gen.generate_messages_settled([[Message("user", "q")]], [GenerateParams()])
+    assert isinstance(result, GenerationError)
+    assert "1 attempt(s)" in str(result)
+    assert "invalid request (UnsupportedProtocol)" in str(result)
+
+
 async def test_secret_response_headers_are_masked_by_name(
     server: OpenAIStub, tmp_path: Path
 ) -> None:

@@ -239,6 +239,15 @@ def _regex(pattern: str, previous: str) -> str:
     return matches[0] if len(matches) == 1 else json.dumps(matches)
 
 
+def _header_problem(value: str) -> str | None:
+    """Why a rendered header value cannot be sent (never quoting it: it may hold a key)."""
+    if any(char in value for char in "\r\n\0"):
+        return "renders a line break or NUL, which a header cannot hold"
+    if not value.isascii():
+        return "renders characters outside ASCII, which a header cannot hold (encode them)"
+    return None
+
+
 def _step_error(
     part: str, index: int, kind: str, exc: Exception, ctx: RequestTransformContext | None
 ) -> ProcessingError:
@@ -294,11 +303,16 @@ class HTTPSpec(BaseModel):
         headers: dict[str, str] = {}
         for name, template in self.request.headers.items():
             try:
-                headers[name] = _render(template, variables)
-            except jinja2.TemplateError as exc:
+                value = _render(template, variables)
+            except Exception as exc:  # any failure is the header's, named
+                detail = str(exc) if isinstance(exc, jinja2.TemplateError) else repr(exc)
                 raise ProcessingError(
-                    _clean(f"HTTP spec request.headers[{name!r}] failed: {exc}", ctx)
+                    _clean(f"HTTP spec request.headers[{name!r}] failed: {detail}", ctx)
                 ) from None
+            problem = _header_problem(value)
+            if problem is not None:  # httpx refused it as a "connection error", retried
+                raise ProcessingError(f"HTTP spec request.headers[{name!r}] {problem}")
+            headers[name] = value
         return headers
 
     def make_request_body(self, ctx: RequestTransformContext) -> str:

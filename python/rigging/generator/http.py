@@ -79,6 +79,9 @@ def _classify(exc: Exception) -> Failure | None:
         )
     if isinstance(exc, httpx.TimeoutException):
         return Failure(True, f"timeout ({type(exc).__name__})")
+    if isinstance(exc, (httpx.UnsupportedProtocol, httpx.LocalProtocolError)):
+        # the request itself is wrong (its URL's scheme, a header): sending it again won't help
+        return Failure(False, f"invalid request ({type(exc).__name__})", detail=str(exc))
     if isinstance(exc, httpx.TransportError):
         return Failure(True, f"connection error ({type(exc).__name__})")
     return None
