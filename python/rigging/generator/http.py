@@ -32,6 +32,7 @@ from rigging.generator._http_spec import (
 from rigging.generator._remote import (
     Failure,
     RemoteGenerator,
+    clip_detail,
     gather_all,
     gather_settled,
     parse_retry_after,
@@ -164,8 +165,10 @@ class HTTPGenerator(RemoteGenerator):
                 raise _StatusError(response, retryable=True)
             if status in _AUTH_STATUSES:
                 raise _StatusError(response, retryable=False)
-            if valid is not None:
-                raise ProcessingError(redact(f"received invalid status code {status} for {url}"))
+            if valid is not None:  # the provider's own message says why (redacted, clipped)
+                detail = clip_detail(response.text, redact)
+                message = f"received invalid status code {status} for {url}"
+                raise ProcessingError(redact(f"{message}: {detail}" if detail else message))
             return response
 
         response = await self._call(attempt, _classify, redact)
