@@ -101,7 +101,7 @@ async def test_invalid_status_names_the_url_without_the_key(server: OpenAIStub) 
     assert len(server.requests) == 1
     # the provider's own message says why (it was dropped), with the key masked
     server.script(ErrorReply(400, message=f"max_tokens too large for key {SECRET}"))
-    with pytest.raises(ProcessingError, match="status code 400 .*max_tokens too large") as info:
+    with pytest.raises(ProcessingError, match=r"status code 400 .*max_tokens too large") as info:
         await gen.generate_texts(["x"], [GenerateParams()])
     assert SECRET not in str(info.value)
 

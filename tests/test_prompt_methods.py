@@ -108,3 +108,16 @@ async def test_make_prompt_without_and_with_a_return_type() -> None:
 def test_method_prompt_with_a_missing_argument_names_it() -> None:
     with pytest.raises(TypeError, match="genre"):
         Librarian("A").pick.render()  # type: ignore[call-arg]
+
+
+def test_a_docstring_reading_self_is_refused_at_decoration() -> None:
+    """jinja reserves `self` for the template: `{{ self.persona }}` failed at every call with
+    "'jinja2.runtime.TemplateReference object' has no attribute 'persona'"."""
+    with pytest.raises(ValueError, match=r"prompt ask\(\): docstring uses `self`, which jinja"):
+
+        class Agent:
+            persona = "a pirate"
+
+            @rg.prompt
+            async def ask(self, question: str) -> str:
+                """You are {{ self.persona }}. Answer {{ question }}."""

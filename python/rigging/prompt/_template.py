@@ -52,6 +52,9 @@ def get_undeclared_variables(template: str) -> set[str]:
 
     try:
         ast = _environment().parse(template)
+        if any(node.name == "self" for node in ast.find_all(jinja2.nodes.Name)):
+            # jinja's own name for the template: `{{ self.x }}` never reached the value
+            raise ValueError(_SELF)
         return set(meta.find_undeclared_variables(ast))
     except jinja2.TemplateSyntaxError as exc:
         raise ValueError(f"template syntax error on line {exc.lineno}: {exc.message}") from exc
@@ -60,6 +63,10 @@ def get_undeclared_variables(template: str) -> set[str]:
 
 
 _TOO_DEEP = "template is nested too deeply (brackets, blocks or filters) to be read"
+_SELF = (
+    "uses `self`, which jinja reserves for the template itself (a method prompt's receiver "
+    "cannot be read there); pass what the template needs as a parameter"
+)
 
 
 @functools.lru_cache(maxsize=512)
@@ -84,5 +91,5 @@ def render_template(template: str, variables: dict[str, t.Any]) -> str:
         jinja2.exceptions.SecurityError: The template reaches for something the sandbox
             refuses (underscore attributes, function internals, mutation, huge ``*``).
     """
-    rendered: str = _compiled(template).render(variables)  # a dict: `self` is a fine name
+    rendered: str = _compiled(template).render(variables)
     return rendered
