@@ -56,8 +56,8 @@ class Codec:
     renders: bool = True
     """Whether the native renderers write what pydantic-xml writes. False when a model of the
     plan sets ``skip_empty`` on its class (pydantic-xml then drops empty elements, attributes
-    and ``None`` values even for default arguments): it is parsed natively, rendered by
-    pydantic-xml."""
+    and ``None`` values even for default arguments) or has computed fields (written, never
+    read): it is parsed natively, rendered by pydantic-xml."""
     wrapped: bool = False
     """Whether a field of the plan sits below wrapper elements (``wrapped("a/b", ...)``).
     pydantic-xml leaves a wrapper out when the field's *value* is None; the encoded dict only
@@ -124,8 +124,6 @@ def _class_reason(cls: type[BaseXmlModel], shape: bool = False) -> str | None:
         return "a model serializer"
     if overrides_model_validate(cls):
         return "a custom model_validate (pydantic-xml calls it for each model it builds)"
-    if cls.__pydantic_decorators__.computed_fields:
-        return "computed fields"
     return None
 
 
@@ -174,6 +172,9 @@ class _Compiler:
         # Only where fields live (an example's plan): behaviour that leaves the XML shape
         # alone (validators, serializers, extra='forbid', computed fields) is no reason.
         self.shape = shape
+        # Computed fields are written, never read: a plan leaves them out, and one that had
+        # any parses natively but renders through pydantic-xml (`Codec.renders`).
+        self.computed = False
 
     def model(self, cls: type[BaseXmlModel]) -> int:
         found = self.index.get(cls)
@@ -187,8 +188,9 @@ class _Compiler:
         serializer = t.cast("model.ModelSerializer", cls.__xml_serializer__)
         aliases: dict[str, str] = serializer._fields_validation_aliases
         fields: dict[str, t.Any] = dict(serializer._field_serializers)
-        if self.shape:  # computed fields are written, never read: not part of a reply
-            fields = {k: v for k, v in fields.items() if not getattr(v, "_computed", False)}
+        read = {k: v for k, v in fields.items() if not getattr(v, "_computed", False)}
+        self.computed = self.computed or len(read) != len(fields)
+        fields = read
         untagged = _untagged_texts(cls, fields)
         specs: list[FieldSpec] = []
         for name, field in fields.items():
@@ -280,7 +282,7 @@ def _compile(cls: type[BaseXmlModel], shape: bool = False) -> Codec | str:
     return Codec(
         native,
         entries,
-        renders=not any(c.__xml_skip_empty__ for c in classes),
+        renders=not compiler.computed and not any(c.__xml_skip_empty__ for c in classes),
         wrapped=any(spec[2] for _, _, specs in entries for spec in specs),
     )
 
