@@ -972,3 +972,39 @@ def test_namespaced_names_keep_pydantic_xml() -> None:
 
     assert Lang.codec_fallback_reason() == "field 'lang': namespaced name 'xml:lang'"
     assert Prefixed.codec_fallback_reason() == "Prefixed: namespaced tag 'a:b'"
+
+
+class TreeNode(Model, tag="node"):
+    name: str = attr()
+    children: list[TreeNode] = element(default_factory=list)
+
+
+TreeNode.model_rebuild()
+
+
+def test_a_model_that_nests_in_itself_is_read_from_its_outermost_element() -> None:
+    """The innermost-element rule (an echo inside an answer) picked the deepest leaf of a
+    tree: a tree's own XML gave back its grandchild, never its root."""
+    from rigging.stream import ModelStream
+
+    tree = TreeNode(name="root", children=[TreeNode(name="kid", children=[TreeNode(name="leaf")])])
+    assert class_info(TreeNode).outermost
+    assert not class_info(Finding).outermost
+    for xml in (tree.to_pretty_xml(), tree.to_xml().decode()):
+        assert [m for m, _ in TreeNode.from_text(xml)] == [tree]
+        assert Message("assistant", f"Here: {xml} done").parse(TreeNode) == tree
+    second = TreeNode(name="second", children=[TreeNode(name="x")])
+    compact = tree.to_xml().decode()
+    text = f"a {tree.to_pretty_xml()} b {second.to_xml().decode()} <node name='stray'> {compact}"
+    expected = [tree, second, tree]
+    assert Message("assistant", text).parse_set(TreeNode) == expected
+    assert [m for m, _ in parsing.try_parse_many(text, TreeNode, Finding)] == expected
+    for step in (1, 5, 64):  # streamed, an element is built when its outermost element closes
+        stream = ModelStream(TreeNode)
+        found = [
+            p.model for i in range(0, len(text), step) for p in stream.feed(text[i : i + step])
+        ]
+        assert found + [p.model for p in stream.finish()] == expected
+    example = TreeNode.xml_example()
+    filled = example.replace('"str"', '"n"')
+    assert TreeNode.from_text(filled)[0][0].children[0].name == "n"

@@ -305,13 +305,15 @@ class Tags:
 
     Args:
         tags: Tag names, as for `scan`.
+        outermost: Names whose `candidates` are the outermost elements rather than the
+            innermost (a model that nests in itself: the nested elements are its parts).
 
     Raises:
         ScanError: A tag name is invalid.
         TypeError: `tags` is a `str` or holds a non-`str`.
     """
 
-    def __new__(cls, tags: Sequence[str]) -> Tags: ...
+    def __new__(cls, tags: Sequence[str], outermost: Sequence[str] | None = None) -> Tags: ...
     @property
     def names(self) -> list[str]:
         """The names in the order given."""

@@ -133,8 +133,12 @@ pub(crate) fn find_candidates(
 #[pymethods]
 impl PyTags {
     #[new]
-    fn new(tags: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let set = tag_set(tags)?;
+    #[pyo3(signature = (tags, outermost = None))]
+    fn new(tags: &Bound<'_, PyAny>, outermost: Option<Vec<String>>) -> PyResult<Self> {
+        let mut set = tag_set(tags)?;
+        for name in outermost.unwrap_or_default() {
+            set.mark_outermost(&name);
+        }
         Ok(Self {
             names: tag_names(tags.py(), &set),
             set,

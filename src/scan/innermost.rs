@@ -36,11 +36,16 @@ pub fn candidates(text: &str, tags: &TagSet) -> Vec<Vec<Candidate>> {
     }
     let mut found: Vec<Vec<Candidate>> = by_tag
         .into_iter()
-        .map(|spans| {
+        .enumerate()
+        .map(|(tag, spans)| {
             // In position order the inner starts do not decrease (start tags never overlap).
             let mut conv = CharToByte::new(text);
-            innermost(spans)
-                .into_iter()
+            let kept = if tags.is_outermost(tag) {
+                outermost(spans)
+            } else {
+                innermost(spans)
+            };
+            kept.into_iter()
                 .map(|span| Candidate {
                     span,
                     hollow: span.self_closing || blank(text, &mut conv, &span),
@@ -119,6 +124,35 @@ pub fn innermost(mut spans: Vec<Span>) -> Vec<Span> {
         .collect()
 }
 
+/// Keep the spans that no other span holds, sorted by position: the candidates of a name
+/// marked [`TagSet::mark_outermost`]. Self-closing spans inside another are held by it.
+/// Linear after the sort.
+///
+/// ```
+/// use _native::scan::{outermost, scan, Incomplete, TagSet};
+/// let tags = TagSet::new(["a"])?;
+/// let spans = outermost(scan("<a>x <a>y</a><a/></a> <a>z</a> <a/>", &tags, Incomplete::Drop));
+/// assert_eq!(spans.iter().map(|s| s.start).collect::<Vec<_>>(), vec![0, 22, 31]);
+/// # Ok::<(), _native::scan::ScanError>(())
+/// ```
+pub fn outermost(mut spans: Vec<Span>) -> Vec<Span> {
+    if spans.len() < 2 {
+        return spans;
+    }
+    spans.sort_by_key(|s| (s.start, std::cmp::Reverse(s.end)));
+    let mut reach = 0;
+    let mut kept = Vec::with_capacity(spans.len());
+    for span in spans {
+        // Same-name elements nest properly, so a span starting before the reach of the last
+        // kept one lies inside it.
+        if kept.is_empty() || span.start >= reach {
+            reach = span.end;
+            kept.push(span);
+        }
+    }
+    kept
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,6 +164,32 @@ mod tests {
             .iter()
             .map(|s| s.start)
             .collect()
+    }
+
+    #[test]
+    fn outermost_keeps_the_spans_no_other_span_holds() {
+        let texts = [
+            "<a>use <a>x</a></a>",
+            "<a><a/></a><a/>",
+            "<a>1</a><a>2</a>",
+            "<a><a><a>deep</a></a><a/></a> <a>next</a>",
+            "<a>stray <a>inner</a> <a>two</a>",
+            "",
+        ];
+        let tags = TagSet::new(["a"]).unwrap();
+        for text in texts {
+            let spans = scan(text, &tags, Incomplete::Drop);
+            let held = |s: &Span| {
+                spans
+                    .iter()
+                    .any(|o| o != s && o.start <= s.start && s.end <= o.end)
+            };
+            let mut expected: Vec<usize> =
+                spans.iter().filter(|s| !held(s)).map(|s| s.start).collect();
+            expected.sort_unstable();
+            let found: Vec<usize> = outermost(spans.clone()).iter().map(|s| s.start).collect();
+            assert_eq!(found, expected, "{text}");
+        }
     }
 
     #[test]

@@ -78,6 +78,8 @@ pub struct TagSet {
     first: [u64; 2],
     /// The distinct names by first byte (names are ASCII, so 128 buckets).
     buckets: Vec<Vec<Candidate>>,
+    /// Names whose candidates are the outermost elements (see [`TagSet::mark_outermost`]).
+    outermost: Vec<String>,
 }
 
 impl TagSet {
@@ -145,6 +147,31 @@ impl TagSet {
                 mask,
             });
         }
+    }
+
+    /// Make the elements named `name` candidates when outermost rather than innermost: for a
+    /// model that nests in itself (a tree of `<node>`), the nested elements are its own parts,
+    /// not echoes around an answer. Unknown names are ignored.
+    ///
+    /// ```
+    /// use _native::scan::{candidates, TagSet};
+    /// let mut tags = TagSet::new(["node"])?;
+    /// tags.mark_outermost("node");
+    /// let found = candidates("<node><node/><node>x</node></node>", &tags);
+    /// assert_eq!(found[0].iter().map(|c| c.span.start).collect::<Vec<_>>(), vec![0]);
+    /// # Ok::<(), _native::scan::ScanError>(())
+    /// ```
+    pub fn mark_outermost(&mut self, name: &str) {
+        if self.names.iter().any(|n| n == name) && !self.outermost.iter().any(|n| n == name) {
+            self.outermost.push(name.to_owned());
+        }
+    }
+
+    /// Whether the name at `index` has outermost candidates.
+    pub fn is_outermost(&self, index: usize) -> bool {
+        self.names
+            .get(index)
+            .is_some_and(|name| self.outermost.iter().any(|n| n == name))
     }
 
     /// The names in the order given (duplicates included, so indices stay as given).

@@ -26,6 +26,7 @@ from rigging._model.plan import (
     example_codec,
     example_of,
     fallback_reason,
+    nests_in_itself,
     overrides_model_validate,
 )
 from rigging.error import MultipleModelsError
@@ -96,6 +97,9 @@ class ClassInfo:
     own_validate: bool = False
     """The class overrides ``model_validate``, which pydantic-xml calls to build a model from
     what it read, so parsing calls it too (a planned class falls back to pydantic-xml)."""
+    outermost: bool = False
+    """The class nests in itself (a tree of nodes), so its candidates are the outermost
+    elements of its tag, not the innermost (`rigging._model.plan.nests_in_itself`)."""
 
 
 _INFO_ATTR = "__rigging_class_info__"
@@ -106,10 +110,10 @@ NATIVE_TO_XML: bool = _pydantic_xml_etree is ET
 ``xml.etree.ElementTree`` (lxml, when installed, writes differently and is left to do so)."""
 
 
-def _compiled_tags(tag: str) -> _native.Tags | None:
+def _compiled_tags(tag: str, outermost: bool = False) -> _native.Tags | None:
     """The native tag set of one tag name, or None when the name is invalid."""
     try:
-        return _native.Tags([tag])
+        return _native.Tags([tag], [tag] if outermost else None)
     except _native.ScanError:
         return None
 
@@ -244,6 +248,7 @@ def class_info(cls: type[Model]) -> ClassInfo:
             raise TypeError(f"expected a rigging Model class, not {cls!r}")
         field = _simple_field(cls)
         shortcut = _shortcut(cls, field)
+        nests = field is None and nests_in_itself(cls)
         info = ClassInfo(
             tag=str(cls.__xml_tag__),
             simple_field=field,
@@ -255,11 +260,13 @@ def class_info(cls: type[Model]) -> ClassInfo:
                 if field is not None and cls.model_config.get("extra") != "allow"
                 else None
             ),
-            tags=_compiled_tags(str(cls.__xml_tag__)),
+            tags=_compiled_tags(str(cls.__xml_tag__), nests),
             owner=cls,
             own_validate=overrides_model_validate(cls),
+            outermost=nests,
         )
-        type.__setattr__(cls, _INFO_ATTR, info)
+        if cls.__xml_serializer__ is not None:  # not while references are unresolved
+            type.__setattr__(cls, _INFO_ATTR, info)
     return info
 
 

@@ -7,7 +7,8 @@ Rules (decisions listed in ``docs/design/decisions-messages.md``):
   are dropped. Time is linear in the text.
 - When an element of the tag holds another one (``<a>use <a>x</a></a>``), the innermost
   element is the candidate, as in 2.3. A self-closing ``<a/>`` is an empty candidate of its own
-  and does not make the element around it an outer one.
+  and does not make the element around it an outer one. A model that nests in itself (a tree
+  of ``<node>`` elements, `ClassInfo.outermost`) takes the outermost element instead.
 - The slice of a result is the candidate element itself (never text before it).
 - Simple models take the inner text, CDATA sections unwrapped and the five XML entities
   decoded. Other models are read by the native codec with the class's compiled plan
@@ -371,16 +372,17 @@ def extract_many(
         return None
     entries = [_entry(cls, info) for cls, info in zip(types, infos, strict=True)]
     names = tuple(info.tag for info in infos)
-    tags = _tag_sets.get(names)
+    outer = tuple(info.tag for info in infos if info.outermost)
+    tags = _tag_sets.get((names, outer))
     if tags is None:
         if len(_tag_sets) >= _TAG_SETS:
             _tag_sets.clear()
-        tags = _tag_sets[names] = _native.Tags(list(names))
+        tags = _tag_sets[names, outer] = _native.Tags(list(names), list(outer) or None)
     return _native.extract_all(text, tags, entries)
 
 
 #: Compiled tag sets of recent several-class calls, by their tags (bounded).
-_tag_sets: dict[tuple[str, ...], _native.Tags] = {}
+_tag_sets: dict[tuple[tuple[str, ...], tuple[str, ...]], _native.Tags] = {}
 _TAG_SETS = 256
 
 

@@ -352,6 +352,22 @@ def example_codec(cls: type[BaseXmlModel]) -> Codec | None:
 _SHAPE_ATTR = "__rigging_example_plan__"
 
 
+def nests_in_itself(cls: type[BaseXmlModel]) -> bool:
+    """Whether elements of the class's tag appear inside its own elements (a tree of nodes).
+
+    Then the nested elements are the model's own parts, and the candidates of the tag are the
+    outermost elements, not the innermost (`rigging._native.Tags`'s ``outermost``). Read from
+    the shape of the class's plan; False for a class whose shape has no plan.
+    """
+    shape = example_codec(cls)
+    if shape is None:
+        return False
+    tag = shape.models[0][1]
+    return any(
+        spec[3] == "element" and spec[4] == tag for _, _, specs in shape.models for spec in specs
+    )
+
+
 def _complete(cls: type[BaseXmlModel], found: Codec | str) -> bool:
     if isinstance(found, Codec):
         return all(entry[0].__xml_serializer__ is not None for entry in found.models)

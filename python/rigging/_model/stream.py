@@ -5,7 +5,9 @@ chunk by chunk), and models are built by the model layer's own span builders, so
 those of `Message.parse` / `parse_set` (``docs/design/decisions-messages.md``):
 
 - only the innermost element of nested same-tag elements is a candidate; a self-closing
-  ``<tag/>`` is an empty candidate of its own;
+  ``<tag/>`` is an empty candidate of its own. For a model that nests in itself (a tree of
+  ``<node>``), the outermost element is the candidate instead: it is built when it closes,
+  and the elements inside it are its parts;
 - an element that does not build a valid model is skipped (the one-shot parse would have
   skipped it too, or raised for lack of any valid one);
 - a *hollow* element (blank inside) is used only when no filled element of its model exists.
@@ -121,6 +123,13 @@ class ModelStream(t.Generic[ModelT]):
             info = class_info(cls)
             self._by_tag.setdefault(info.tag, []).append((cls, info))
         self._last_closed: dict[str, int] = {}
+        # Tags of models that nest in themselves: their candidates are the outermost elements.
+        # A closed element inside an open one of its tag waits here: dropped when that one
+        # closes, built by `finish` when it never does (a stray start tag).
+        self._outer: dict[str, list[_native.Span]] = {
+            tag: [] for tag, entries in self._by_tag.items() if any(i.outermost for _, i in entries)
+        }
+        self._forced = False
         self._filled: set[type[Model]] = set()
         # Hollow elements, per tag, as flat (start, end, inner_start, inner_end, self_closing)
         # integers: built by `finish` only for the types never filled, so an echoed flood of
@@ -180,8 +189,13 @@ class ModelStream(t.Generic[ModelT]):
             self._closing = True
             self.feed = _refuse_feed
             self._text.finish()  # drop mode: no spans are added at the end
+            self._rest.extend(self._unheld())
         if self._rest:
-            self._held.extend(self._on_spans(()))
+            self._forced = True  # the spans waiting on an outer element are candidates now
+            try:
+                self._held.extend(self._on_spans(()))
+            finally:
+                self._forced = False
         if self._jobs is None:
             self._jobs = self._hollow_jobs()
         error: Exception | None = None
@@ -203,6 +217,22 @@ class ModelStream(t.Generic[ModelT]):
         hollow = sorted(self._built, key=lambda item: item.slice.start)
         held, self._held, self._built = self._held, [], []
         return [*held, *hollow]
+
+    def _unheld(self) -> list[_native.Span]:
+        """The waiting elements whose outer start never closed, for `finish`.
+
+        Per nesting tag, the outermost of them, in document order (what a one-shot parse of
+        the whole text finds).
+        """
+        out: list[_native.Span] = []
+        for waiting in self._outer.values():
+            reach = -1
+            for span in sorted(waiting, key=lambda s: (s.start, -s.end)):
+                if span.start >= reach:
+                    reach = span.end
+                    out.append(span)
+            waiting.clear()
+        return sorted(out, key=lambda s: s.start)
 
     def _hollow_jobs(self) -> list[_Job]:
         """List the hollow elements to build, per type never filled, last first.
@@ -277,7 +307,13 @@ class ModelStream(t.Generic[ModelT]):
         tag = span.tag
         start = span.start
         self_closing = span.self_closing
-        if not self_closing:
+        waiting = self._outer.get(tag)
+        if waiting is not None and not self._forced:  # a tag whose model nests in itself
+            if span.depth:  # inside an open element of its tag: a part of that one
+                waiting.append(span)
+                return None
+            waiting[:] = [s for s in waiting if s.start < start]  # this one's parts go
+        elif waiting is None and not self_closing:
             # Same-tag elements nest properly, so an element closed earlier that starts
             # inside this one means this one is an outer element: not a candidate.
             outer = self._last_closed.get(tag, -1) > start
