@@ -10,6 +10,7 @@ from _servers.openai_stub import Action, ErrorReply, OpenAIStub, RawReply, Reply
 
 from rigging.chat import Chat
 from rigging.error import GenerationError
+from rigging.generator import GenerateParams
 from rigging.generator.litellm_ import LiteLLMGenerator
 from rigging.message import Message
 from rigging.model import Answer, Model, Question
@@ -150,6 +151,24 @@ async def test_a_stream_that_delivers_no_message_is_an_error(
     with pytest.raises(GenerationError, match=r"stream from model .* ended after \d+ chunk"):
         async for _ in _gen(server, max_retries=0).stream_messages([Message("user", "q")]):
             pass
+
+
+async def test_a_stream_that_only_keeps_alive_ends_after_the_timeout(server: OpenAIStub) -> None:
+    """The HTTP read timeout restarts on any bytes, so a server sending keep-alive comments
+    after its first chunk kept the stream open forever, `timeout` or not."""
+    server.script(Reply(chunks=["Thinking", " more"], keepalive=0.05))
+    chunks: list[Any] = []
+    stream = _gen(server, max_retries=0).stream_messages(
+        [Message("user", "q")], GenerateParams(timeout=1)
+    )
+
+    async def drain() -> None:
+        async for chunk in stream:
+            chunks.append(chunk)
+
+    with pytest.raises(GenerationError, match=r"sent no chunk for 1 s \(the timeout\) after \d"):
+        await drain()
+    assert chunks == [TextDelta("Thinking")]
 
 
 async def test_an_empty_answer_still_streams(server: OpenAIStub) -> None:

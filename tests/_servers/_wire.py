@@ -111,12 +111,15 @@ class Connection:
         chunk_delay: float,
         drop_after: int | None,
         cut_event: bool = False,
+        keepalive: float | None = None,
     ) -> bool:
         """Stream ``data: ...`` events in chunked encoding.
 
         `events` pairs each event's data with whether it carries a text piece; with
         `drop_after`, the connection is cut after that many text events (with `cut_event`,
-        in the middle of the next one). Returns False when the connection was cut.
+        in the middle of the next one); with `keepalive`, after the first text event only
+        ``: keep-alive`` comments follow, every `keepalive` seconds, until the client goes
+        away. Returns False when the connection was cut.
         """
         head = {
             "content-type": "text/event-stream",
@@ -139,6 +142,19 @@ class Connection:
             self.writer.write(b"%x\r\n%s\r\n" % (len(event), event))
             await self.writer.drain()
             sent_text += is_text
+            if keepalive is not None and sent_text:
+                comment = b": keep-alive\n\n"
+                try:
+                    for _ in range(100_000):  # ends when the client goes away, in practice
+                        await asyncio.sleep(keepalive)
+                        if self.writer.is_closing():
+                            break
+                        self.writer.write(b"%x\r\n%s\r\n" % (len(comment), comment))
+                        await self.writer.drain()
+                except (ConnectionError, OSError):
+                    pass
+                self.abort()
+                return False
         self.mark_finished()
         self.writer.write(b"0\r\n\r\n")
         await self.writer.drain()

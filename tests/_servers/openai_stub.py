@@ -88,6 +88,8 @@ class Reply:
         chunk_delay: Seconds to wait between streamed chunks.
         drop_after: For streams: close the connection abruptly after this many text chunks.
         cut_event: With `drop_after`: send the first half of the next event before the cut.
+        keepalive: For streams: after the first text chunk, send only ``: keep-alive`` comments,
+            one every this many seconds, until the client goes away (a stuck generation).
     """
 
     content: str = ""
@@ -100,6 +102,7 @@ class Reply:
     chunk_delay: float = 0.0
     drop_after: int | None = None
     cut_event: bool = False
+    keepalive: float | None = None
 
     def __post_init__(self) -> None:
         if self.chunks is not None and self.choices is not None:
@@ -467,7 +470,9 @@ class OpenAIStub:
         events = (chat_chunks if chat else text_chunks)(
             response_id, body, reply, n, tool_ids, usage
         )
-        return await conn.send_events(events, reply.chunk_delay, reply.drop_after, reply.cut_event)
+        return await conn.send_events(
+            events, reply.chunk_delay, reply.drop_after, reply.cut_event, reply.keepalive
+        )
 
 
 async def _send_error(conn: Connection, error: ErrorReply) -> bool:

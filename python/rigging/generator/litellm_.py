@@ -10,6 +10,7 @@ touched, on first use, is ``suppress_debug_info`` (litellm's console banner on e
 from __future__ import annotations
 
 import importlib
+import math
 import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -535,9 +536,15 @@ class LiteLLMGenerator(RemoteGenerator):
         convert: Callable[[Any, dict[str, Any]], list[StreamChunk]],
         params: GenerateParams | None,
     ) -> AsyncIterator[StreamChunk]:
-        """Open a litellm stream (with retries, in a connection slot) and convert its chunks."""
+        """Open a litellm stream (with retries, in a connection slot) and convert its chunks.
+
+        With a ``timeout``, a stream that delivers no chunk for that long is an error: the
+        HTTP client's read timeout restarts on any bytes, so a server sending only keep-alive
+        comments kept the stream open forever.
+        """
         seen: dict[str, Any] = {}
         redact = self._request_redactor(params)
+        idle = _idle_limit(self._kwargs(params or GenerateParams()).get("timeout"))
         async with self._slot():
             stream = await with_retries(
                 self._wrapped(attempt),
@@ -551,7 +558,7 @@ class LiteLLMGenerator(RemoteGenerator):
             received = 0
             try:
                 while (
-                    chunk := await _next_chunk(iterator, self.model, received, redact)
+                    chunk := await _next_chunk(iterator, self.model, received, redact, idle)
                 ) is not None:
                     received += 1
                     for piece in convert(chunk, seen):
@@ -623,31 +630,60 @@ async def _close(stream: Any) -> None:
 _MAX_STREAM_DEPTH = 4
 
 
+def _idle_limit(timeout: Any) -> float | None:
+    """Seconds a stream may go without a chunk: the request's ``timeout``, when it is one."""
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+        return None
+    return float(timeout) if timeout > 0 and math.isfinite(timeout) else None
+
+
 async def _next_chunk(
-    iterator: Any, model: str, received: int, redact: Callable[[str], str]
+    iterator: Any,
+    model: str,
+    received: int,
+    redact: Callable[[str], str],
+    idle: float | None = None,
 ) -> Any:
     """The next chunk of a stream, or None at its end.
 
     Any failure midway (transport, a cut or malformed event, a stream that ends before its
-    finish reason) becomes a `GenerationError` naming the provider's message: a stream is
-    never retried once text was delivered.
+    finish reason, no chunk within `idle` seconds) becomes a `GenerationError` naming the
+    provider's message: a stream is never retried once text was delivered.
     """
+    if idle is not None:
+        import asyncio  # here, not at the top: it adds ~25 ms to `import rigging`
+
+        try:
+            return await asyncio.wait_for(iterator.__anext__(), idle)
+        except StopAsyncIteration:
+            return None
+        except asyncio.TimeoutError:
+            message = f"stream from model {model!r} sent no chunk for {idle:g} s (the "
+            message += f"timeout) after {received} chunk(s)"
+            raise GenerationError(redact(message), model=model, attempts=1) from None
+        except Exception as exc:
+            raise _broken(exc, model, received, redact) from cause_of(exc, redact)
     try:
         return await iterator.__anext__()
     except StopAsyncIteration:
         return None
     except Exception as exc:
-        failure = classify_litellm_error(exc) or Failure(
-            False, type(exc).__name__, detail=provider_message(exc)
-        )
-        message = f"stream from model {model!r} broke after {received} chunk(s): "
-        message += failure.reason
-        detail = clip_detail(failure.detail, redact)
-        if detail:
-            message += f": {detail}"
-        raise GenerationError(
-            redact(message), model=model, status=failure.status, attempts=1
-        ) from cause_of(exc, redact)
+        raise _broken(exc, model, received, redact) from cause_of(exc, redact)
+
+
+def _broken(
+    exc: Exception, model: str, received: int, redact: Callable[[str], str]
+) -> GenerationError:
+    """The error of a stream that broke midway."""
+    failure = classify_litellm_error(exc) or Failure(
+        False, type(exc).__name__, detail=provider_message(exc)
+    )
+    message = f"stream from model {model!r} broke after {received} chunk(s): "
+    message += failure.reason
+    detail = clip_detail(failure.detail, redact)
+    if detail:
+        message += f": {detail}"
+    return GenerationError(redact(message), model=model, status=failure.status, attempts=1)
 
 
 __dir__ = _public_dir(globals())
