@@ -241,6 +241,15 @@ def test_litellm_is_imported_on_first_use_only() -> None:
     assert done.returncode == 0, done.stderr
 
 
+def test_a_stop_sequence_holding_a_semicolon_survives_an_identifier() -> None:
+    """`stop=["a;b"]` was written quoted and split on its `;` when read back."""
+    for stop in (["a;b"], ["a;b", "c"], ["x"], ["a", "b"]):
+        gen = get_generator("openai/gpt-x", params=GenerateParams(stop=stop))
+        assert get_generator(gen.to_identifier()).params.stop == stop
+    assert get_generator("gpt-x,stop=a;b").params.stop == ["a", "b"]  # bare: a list
+    assert get_generator('gpt-x,stop="a;b"').params.stop == ["a;b"]  # quoted: one sequence
+
+
 def test_dict_and_list_extras_come_back_from_an_identifier_as_they_were() -> None:
     """Identifiers write them as JSON text, which was read back as a str: litellm then
     refused `extra_headers` with an opaque error."""

@@ -149,6 +149,10 @@ def get_generator(identifier: str, *, params: GenerateParams | None = None) -> G
         if key in _RESERVED_KEYS:
             raise InvalidModelSpecifiedError(f"key {key!r} is reserved in connection strings")
         target = init if key in ctor_fields else fields if key in param_fields else extra
+        if key == "stop" and isinstance(value, str) and ";" in value:
+            # Only a quoted value holds a `;` (a bare one is a list): one stop sequence, which
+            # is how `to_identifier` writes `stop=["a;b"]` (split, it came back as a and b).
+            value = [value]
         target[key] = _decoded(value) if target is extra else value
     try:
         gen_params = GenerateParams(**fields, extra=extra).merge_with(params)
