@@ -176,6 +176,11 @@ async def test_an_empty_answer_still_streams(server: OpenAIStub) -> None:
     chunks = [c async for c in _gen(server).stream_messages([Message("user", "q")])]
     assert isinstance(chunks[-1], StreamFinish)
     assert chunks[-1].stop_reason == "stop"
+    # a finish reason of the provider's own is an answer even without a message
+    server.script(RawReply(_event({}, "content_filter") + "data: [DONE]\n\n", content_type=_SSE))
+    chunks = [c async for c in _gen(server).stream_messages([Message("user", "q")])]
+    assert isinstance(chunks[-1], StreamFinish)
+    assert chunks[-1].stop_reason == "content_filter"
 
 
 async def test_stream_and_non_stream_give_the_same_generated_message(server: OpenAIStub) -> None:

@@ -581,10 +581,12 @@ def _check_stream(
 
     litellm makes up a ``stop`` chunk for a body with no events (empty, only ``[DONE]``, or a
     JSON completion where events were asked for), and drops a malformed tool-call delta while
-    keeping its ``tool_calls`` finish reason: both looked like a successful, empty answer.
+    keeping its ``tool_calls`` finish reason: both looked like a successful, empty answer. A
+    finish reason of the provider's own (``content_filter``, ``length``) is an answer even
+    without a message, and is kept.
     """
     problem = None
-    if not seen.get("delta"):
+    if not seen.get("delta") and seen.get("finish_reason") in (None, "stop"):
         problem = "the provider sent no message (no event carried a role, text or tool call)"
     elif seen.get("finish_reason") == "tool_calls" and not seen.get("calls"):
         problem = "it finished for tool calls but carried none that could be read"
