@@ -487,7 +487,7 @@ class LiteLLMGenerator(RemoteGenerator):
         async def attempt() -> Any:
             return await litellm.acompletion(model=self.model, messages=payload, **kwargs)
 
-        async for piece in self._stream(attempt, _stream_chunks, params):
+        async for piece in self._stream(attempt, _stream_chunks, params, kwargs.get("timeout")):
             yield piece
 
     async def stream_texts(
@@ -519,7 +519,8 @@ class LiteLLMGenerator(RemoteGenerator):
             return await litellm.atext_completion(model=self.model, prompt=text, **kwargs)
 
         try:
-            async for piece in self._stream(attempt, _text_stream_chunks, params):
+            timeout = kwargs.get("timeout")
+            async for piece in self._stream(attempt, _text_stream_chunks, params, timeout):
                 yield piece
         finally:
             await clients.aclose()
@@ -535,16 +536,17 @@ class LiteLLMGenerator(RemoteGenerator):
         attempt: Callable[[], Awaitable[Any]],
         convert: Callable[[Any, dict[str, Any]], list[StreamChunk]],
         params: GenerateParams | None,
+        timeout: Any = None,
     ) -> AsyncIterator[StreamChunk]:
         """Open a litellm stream (with retries, in a connection slot) and convert its chunks.
 
-        With a ``timeout``, a stream that delivers no chunk for that long is an error: the
-        HTTP client's read timeout restarts on any bytes, so a server sending only keep-alive
-        comments kept the stream open forever.
+        With a ``timeout`` (the request's, from its keyword arguments), a stream that delivers
+        no chunk for that long is an error: the HTTP client's read timeout restarts on any
+        bytes, so a server sending only keep-alive comments kept the stream open forever.
         """
         seen: dict[str, Any] = {}
         redact = self._request_redactor(params)
-        idle = _idle_limit(self._kwargs(params or GenerateParams()).get("timeout"))
+        idle = _idle_limit(timeout)
         async with self._slot():
             stream = await with_retries(
                 self._wrapped(attempt),
