@@ -21,7 +21,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import ConfigDict, PlainSerializer, field_serializer
+from pydantic import ConfigDict, PlainSerializer, field_serializer, model_validator
 
 from rigging import _native
 from rigging._message.content import ParsedMessagePart
@@ -186,6 +186,78 @@ def test_content_is_rewritten_to_pretty_xml() -> None:
     assert message.content == "ok <answer>a & <b></answer> done"
     assert message.content[message.parts[0].slice_] == "<answer>a & <b></answer>"
     assert message.model_fields_set >= {"all_content", "parts"}
+
+
+def test_element_already_pretty_after_wide_characters_is_not_rewritten() -> None:
+    pretty = _Issue(id="1", title="t 🚀", where=_Where(file="a", line=2)).to_pretty_xml()
+    message = Message("assistant", f"🚀 é {pretty} ∑")
+    content = message.all_content
+    assert message.parse(_Issue).title == "t 🚀"
+    assert message.all_content is content
+    assert message.parts[0].slice_ == slice(4, 4 + len(pretty))
+
+
+class _Custom(Model, tag="custom"):
+    value: str = attr()
+    other: int = attr()
+
+
+def test_a_to_pretty_xml_set_after_parsing_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Message("assistant", '<custom value="a" other="1"/>').parse(_Custom).other == 1
+    monkeypatch.setattr(_Custom, "to_pretty_xml", lambda self: "<custom custom='yes'/>")
+    message = Message("assistant", 'x <custom value="b" other="2"/> y')
+    assert message.parse(_Custom).value == "b"
+    assert message.all_content == "x <custom custom='yes'/> y"
+    assert message.parts[0].slice_ == slice(2, 2 + len("<custom custom='yes'/>"))
+
+
+class _Broken(Model, tag="broken"):
+    value: str = attr()
+    size: int = attr()
+
+    @model_validator(mode="after")
+    def _fail(self) -> _Broken:
+        raise RuntimeError("validator bug")
+
+
+def test_an_error_of_the_validator_that_is_no_value_error_propagates() -> None:
+    message = Message("assistant", '<broken value="a" size="1"/>')
+    with pytest.raises(RuntimeError, match="validator bug"):
+        message.parse(_Broken)
+    assert not message.parts
+
+
+def test_parse_alone_answers_the_general_path_when_not_one_valid_element() -> None:
+    from rigging._message.parts import part_maker
+    from rigging._model.extract import alone_entry
+
+    info = class_info(_Issue)
+    entry = alone_entry(_Issue, info)
+    assert entry is not None
+    tags = info.tags
+    assert tags is not None
+    plan, renders = entry
+    validate = _Issue.__pydantic_validator__.validate_python
+
+    def alone(text: str) -> t.Any:
+        return _native.parse_alone(text, tags, plan, validate, renders, part_maker())
+
+    one = '<issue id="1"><title>t</title><where file="a" line="2"/></issue>'
+    part, new_text = alone(one)
+    assert part.model.id == "1"
+    assert new_text == part.model.to_pretty_xml()
+    assert part.slice_ == slice(0, len(new_text))
+    found, failed, count = alone(one + one)
+    assert (len(found), failed, count) == (2, [], 2)
+    found, failed, count = alone('<issue id="1"><title>t</title></issue>')
+    assert (found, count) == ([], 1)
+    assert isinstance(failed[0][1], ValueError)
+    assert alone("nothing") == ([], [], 0)
+    assert alone("\ud800 " + one) is None  # lone surrogates: the general path reads them
+    with pytest.raises(ValueError, match="one class"):
+        _native.parse_alone(
+            one, _native.Tags(["issue", "where"]), plan, validate, renders, part_maker()
+        )
 
 
 def test_hollow_and_filled_single_element() -> None:
@@ -363,6 +435,8 @@ class _Issue(Model, tag="issue"):
         'x <issue id="1"><title>t</title><where file="a" line="2"/></issue> y',
         '<issue id="1">\n  <title>t</title>\n  <where file="a" line="2"></where>\n</issue>',
         'a <issue id="1"><title>t</title></issue> b',  # invalid: no <where>
+        '<issue id="1">\n  <title>t ∑ &lt;</title>\n  <where file="a" line="2"/>\n</issue>',
+        '<issue id="1"><title>t</title><where file="a" line="x"/></issue> <issue',
         "no element here",
         '<issue id="1"><title>a</title><where file="a" line="1"/></issue> and '
         '<issue id="2"><title>b</title><where file="b" line="2"/></issue>',
@@ -370,9 +444,14 @@ class _Issue(Model, tag="issue"):
     ],
 )
 @pytest.mark.parametrize("cls", [_Issue, Answer])
-def test_one_type_parse_equals_the_general_path(text: str, cls: type[Model]) -> None:
+@pytest.mark.parametrize("around", [("", ""), ("🚀 é ", " ∑ ü")])
+def test_one_type_parse_equals_the_general_path(
+    text: str, cls: type[Model], around: tuple[str, str]
+) -> None:
     from rigging._message.parts import add_parts
     from rigging.parsing import found_many
+
+    text = around[0] + text + around[1]  # code points of 2 and 4 bytes before the element
 
     def general(message: Message) -> list[Model]:
         found = found_many(message.content, cls, fail_on_missing=True)

@@ -668,6 +668,33 @@ class PartMaker(Generic[_PartT]):
     def __call__(self, model: Any, start: int, end: int) -> _PartT:
         """The part of ``model`` at ``slice(start, end)``."""
 
+def parse_alone(
+    text: str,
+    tags: Tags,
+    plan: CodecPlan,
+    validate: Callable[..., Any],
+    renders: bool,
+    make: PartMaker[_PartT],
+    max_depth: int = ...,
+) -> (
+    tuple[_PartT, str | None]
+    | tuple[list[Found[Any]], list[tuple[Span, ValueError, bool]], int]
+    | None
+):
+    """Parse a message's one element of a class and record it as its only part, in one call.
+
+    `tags` holds the class's one tag. When `text` has exactly one candidate element and it
+    parses (`plan`) and validates (`validate`, lax), returns ``(part, new_text)``: the part
+    (from `make`) of the model at the element's final range, and the text with the element
+    replaced by the model's pretty XML, or None when it already is that XML. The pretty XML
+    is the plan's rendering when `renders` (the plan renders the class's `to_pretty_xml()`)
+    and it can render the instance, else the model's `to_pretty_xml()`.
+
+    Otherwise returns what `extract_all` answers for the tag, ``(found, failed, count)``, for
+    the general path; None when `text` holds lone surrogates. An exception of the validator
+    that is not a `ValueError` is raised.
+    """
+
 def place_parts(
     text: str | None,
     models: list[Any],

@@ -17,7 +17,7 @@ use crate::codec::{
 use crate::offsets::{char_count, skip_chars, CharToByte};
 
 /// `CodecPlan.extract`: the models found and the `(span, error, unreadable)` failures.
-type Extracted<'py> = (Bound<'py, PyList>, Bound<'py, PyList>);
+pub(crate) type Extracted<'py> = (Bound<'py, PyList>, Bound<'py, PyList>);
 
 /// One field as described from Python:
 /// `(parse_key, render_key, path, kind, name, model, many)`.
@@ -630,7 +630,7 @@ fn compact_bytes(py: Python<'_>, plan: &Plan, value: &Value<'_>) -> Py<pyo3::typ
 impl PyCodecPlan {
     /// `extract`'s loop over `(start, end, hollow, span)` items in position order (code
     /// points of `whole`); `span_of` makes the `Span` reported with a failure.
-    fn extract_items<'py, S>(
+    pub(crate) fn extract_items<'py, S>(
         &self,
         py: Python<'py>,
         whole: &str,

@@ -11,6 +11,9 @@ use pyo3::types::{PyDict, PyList, PySlice, PyString, PyTuple, PyType};
 
 use super::codec::PyCodecPlan;
 use super::found::PyFound;
+use super::scan::{find_candidates, py_span, PyTags};
+use crate::codec::MAX_DEPTH;
+use crate::offsets::CharToByte;
 
 use super::ints::offsets;
 use super::strip::assemble;
@@ -203,6 +206,18 @@ impl PyPartMaker {
         start: isize,
         end: isize,
     ) -> PyResult<Bound<'py, PyAny>> {
+        self.build(model, start, end)
+    }
+}
+
+impl PyPartMaker {
+    /// The part of `model` at code points `start..end` (see `__call__`).
+    fn build<'py>(
+        &self,
+        model: &Bound<'py, PyAny>,
+        start: isize,
+        end: isize,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let py = model.py();
         let maker = Maker::Construct {
             cls: self.cls.bind(py).clone(),
@@ -326,8 +341,107 @@ fn place_parts<'py>(
     Ok((new_text, Some(out)))
 }
 
+/// A code-point offset as the `isize` a Python slice takes (offsets of a `str` always fit).
+fn index(n: usize) -> PyResult<isize> {
+    Ok(isize::try_from(n)?)
+}
+
+/// Parse the one element of `tags`' single tag in `text` and record it as the message's
+/// only part, in one call (documented in `_native.pyi`): `(part, new_text)` (None when the
+/// element is already its pretty XML), the `extract_all` answer of the tag when there is
+/// not exactly one candidate or it failed, or None when `text` holds lone surrogates.
+#[pyfunction]
+#[pyo3(signature = (text, tags, plan, validate, renders, make, max_depth = MAX_DEPTH))]
+#[allow(clippy::too_many_arguments)] // one call replaces five: it takes what they took
+fn parse_alone<'py>(
+    py: Python<'py>,
+    text: &Bound<'py, PyString>,
+    tags: &Bound<'py, PyTags>,
+    plan: &Bound<'py, PyCodecPlan>,
+    validate: &Bound<'py, PyAny>,
+    renders: bool,
+    make: &Bound<'py, PyPartMaker>,
+    max_depth: usize,
+) -> PyResult<Option<Bound<'py, PyTuple>>> {
+    let Ok(whole) = text.to_str() else {
+        return Ok(None);
+    };
+    let tag_set = tags.get();
+    let names = tag_set.name_strs();
+    if names.len() != 1 {
+        return Err(PyValueError::new_err(
+            "parse_alone takes the tags of one class",
+        ));
+    }
+    let candidates = find_candidates(py, whole, tag_set.set())
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    let count = candidates.len();
+    let span_of =
+        |span: crate::scan::Span| Ok(Bound::new(py, py_span(py, names, &span))?.into_any());
+    let items = candidates
+        .into_iter()
+        .map(|c| Ok((c.span.start, c.span.end, c.hollow, c.span)));
+    let (found, failed) = plan
+        .get()
+        .extract_items(py, whole, items, span_of, validate, max_depth)?;
+    if count != 1 || found.len() != 1 {
+        return Ok(Some((found, failed, count).into_pyobject(py)?));
+    }
+    let item = found.get_item(0)?.cast_into::<PyFound>()?;
+    let (model, (start, end)) = item.get().parts();
+    let model = model.bind(py);
+    // The plan's rendering, compared with the element's bytes without a Python string; an
+    // error (a value with lone surrogates) is left to `to_pretty_xml`, as in `pretty_of`.
+    let rendered = if renders {
+        plan.get().render_instance(model).ok().flatten()
+    } else {
+        None
+    };
+    let pretty = match rendered {
+        Some(xml) => {
+            let mut bytes_at = CharToByte::new(whole);
+            let from = bytes_at.byte_at(start);
+            let to = bytes_at.byte_at(end);
+            if let (Some(from), Some(to)) = (from, to) {
+                if whole.as_bytes()[from..to] == *xml.as_bytes() {
+                    let part = make.get().build(model, index(start)?, index(end)?)?;
+                    return Ok(Some((part, py.None()).into_pyobject(py)?));
+                }
+            }
+            PyString::new(py, &xml)
+        }
+        None => pretty_of(model, None)?,
+    };
+    let pretty_len = pretty.len()?;
+    if pretty_len == end - start
+        && text
+            .call_method1(intern!(py, "startswith"), (&pretty, start))?
+            .is_truthy()?
+    {
+        let part = make.get().build(model, index(start)?, index(end)?)?;
+        return Ok(Some((part, py.None()).into_pyobject(py)?));
+    }
+    let len = text.len()?;
+    let pieces = PyList::new(
+        py,
+        [
+            text.get_item(PySlice::new(py, 0, index(start)?, 1))?,
+            pretty.into_any(),
+            text.get_item(PySlice::new(py, index(end)?, index(len)?, 1))?,
+        ],
+    )?;
+    let new_text = PyString::new(py, "").call_method1(intern!(py, "join"), (pieces,))?;
+    let part = make
+        .get()
+        .build(model, index(start)?, index(start + pretty_len)?)?;
+    Ok(Some((part, new_text).into_pyobject(py)?))
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(place_parts, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_alone, m)?)?;
     m.add_class::<PyPartMaker>()?;
     Ok(())
 }

@@ -27,10 +27,10 @@ from rigging._message.content import (
     Role,
     drop_unresolved,
 )
-from rigging._message.parts import add_parts, part_at, render_plan, strip_parts
+from rigging._message.parts import add_parts, part_at, part_maker, render_plan, strip_parts
 from rigging._message.tool_calls import ToolCall
 from rigging._model.base import Model, ModelT, class_info
-from rigging._model.extract import Extracted, build, extract_planned
+from rigging._model.extract import Extracted, alone_entry, build
 from rigging._model.fast import SharedFieldsSet, own_fields_set_for
 from rigging._surrogates import dump_json
 from rigging._uuid import uuid4
@@ -95,24 +95,36 @@ def _parse_alone(message: Message, cls: type[ModelT]) -> _Alone[ModelT]:
     info = class_info(cls)
     if not info.ready or info.tags is None:
         return None, None, None
-    done = extract_planned(cls, info, text)
-    if done is not None:
-        found, _, count = done
-        if count != 1 or len(found) != 1:
-            return None, done, None
-        model: ModelT = found[0].model
-        where = found[0].slice
-        start, stop = where.start, where.stop
-    else:
-        spans = _native.candidates(text, info.tags)[0]
-        if len(spans) != 1:
-            return None, None, spans
-        span = spans[0][0]
-        try:
-            model = build(cls, info, text, span)
-        except (ValidationError, XmlContentError, ValueError):
-            return None, None, spans
-        start, stop = span.start, span.end
+    entry = alone_entry(cls, info)
+    if entry is not None:
+        got = _native.parse_alone(
+            text,
+            info.tags,
+            entry[0],
+            cls.__pydantic_validator__.validate_python,
+            entry[1],
+            part_maker(),
+        )
+        if got is not None:
+            if len(got) == 3:  # not exactly one valid element: the general path's `done`
+                return None, got, None
+            part, new_text = got
+            fields_set = message.__pydantic_fields_set__
+            if new_text is not None:
+                values["all_content"] = new_text
+                fields_set.add("all_content")
+            values["parts"] = [part]
+            fields_set.add("parts")
+            return t.cast("ModelT", part.model), None, None
+    spans = _native.candidates(text, info.tags)[0]
+    if len(spans) != 1:
+        return None, None, spans
+    span = spans[0][0]
+    try:
+        model = build(cls, info, text, span)
+    except (ValidationError, XmlContentError, ValueError):
+        return None, None, spans
+    start, stop = span.start, span.end
     plan = render_plan(cls)
     try:
         pretty = None if plan is None else plan.render_model(model)

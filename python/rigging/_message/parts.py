@@ -24,7 +24,15 @@ from rigging._model.fast import construct, shared_fields_set
 if t.TYPE_CHECKING:
     from rigging._message.message import Message
 
-__all__ = ["add_parts", "assign", "make_part", "part_at", "render_plan", "strip_parts"]
+__all__ = [
+    "add_parts",
+    "assign",
+    "make_part",
+    "part_at",
+    "part_maker",
+    "render_plan",
+    "strip_parts",
+]
 
 
 def make_part(model: Model, where: slice) -> ParsedMessagePart:
@@ -43,13 +51,18 @@ def make_part(model: Model, where: slice) -> ParsedMessagePart:
 _part_maker: _native.PartMaker[ParsedMessagePart] | None = None
 
 
-def part_at(model: Model, start: int, stop: int) -> ParsedMessagePart:
-    """`make_part` of ``slice(start, stop)``, built natively (`rigging._native.PartMaker`)."""
+def part_maker() -> _native.PartMaker[ParsedMessagePart]:
+    """The native maker of `ParsedMessagePart` objects (`rigging._native.PartMaker`)."""
     global _part_maker
     if _part_maker is None:
         spec = (ParsedMessagePart, "model", "slice_", shared_fields_set(ParsedMessagePart))
         _part_maker = _native.PartMaker(spec)
-    return _part_maker(model, start, stop)
+    return _part_maker
+
+
+def part_at(model: Model, start: int, stop: int) -> ParsedMessagePart:
+    """`make_part` of ``slice(start, stop)``, built natively (`rigging._native.PartMaker`)."""
+    return (_part_maker or part_maker())(model, start, stop)
 
 
 def assign(message: Message, name: str, value: t.Any) -> None:

@@ -40,6 +40,7 @@ from rigging.util import truncate_string, unescape_xml
 __all__ = [
     "Extracted",
     "Found",
+    "alone_entry",
     "extract",
     "extract_many",
     "extract_planned",
@@ -229,6 +230,18 @@ def _entry(cls: type[Model], info: ClassInfo) -> tuple[_native.CodecPlan, t.Any]
     if codec is None:
         return None
     return codec.native, cls.__pydantic_validator__.validate_python
+
+
+def alone_entry(cls: type[Model], info: ClassInfo) -> tuple[_native.CodecPlan, bool] | None:
+    """``cls``'s plan and whether it renders ``cls.to_pretty_xml``, for `_native.parse_alone`.
+
+    None for a simple class or one without a plan (as `_entry`); the flag is whether
+    `render_plan` would give the plan.
+    """
+    codec = None if info.simple_field is not None else codec_of(cls)
+    if codec is None:
+        return None
+    return codec.native, codec.renders and cls.to_pretty_xml is Model.to_pretty_xml
 
 
 def extract_planned(cls: type[Model], info: ClassInfo, text: str) -> Extracted | None:
