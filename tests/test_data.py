@@ -1,5 +1,7 @@
 import json
 import sys
+from datetime import datetime
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
@@ -19,6 +21,7 @@ from rigging.data import (
     unflatten_chats,
 )
 from rigging.error import RestoredError
+from rigging.watchers import write_messages_to_jsonl
 
 
 async def test_flatten_rows_are_json_and_round_trip_losslessly() -> None:
@@ -159,3 +162,129 @@ def test_dataframes_hold_lone_surrogates_and_every_mix_of_timestamps() -> None:
         df = chats_to_df(chats)
         assert str(df["chat_timestamp"].dtype) == kind
         assert df_to_chats(df) == chats
+
+
+# --- a chat written twice ---------------------------------------------------------------------
+
+
+def _by_id(chats: list[rg.Chat]) -> dict[object, rg.Chat]:
+    return {chat.uuid: chat for chat in chats}
+
+
+def _copy(chat: rg.Chat) -> rg.Chat:
+    """An equal chat with the same ids (a later version of it, once changed)."""
+    return rg.Chat.model_validate_json(chat.model_dump_json())
+
+
+async def test_rows_end_with_the_message_index_and_keep_every_other_column_in_place() -> None:
+    chats = await make_chats(2)
+    rows = flatten_chats(chats)
+    assert list(rows[0])[-2:] == ["message_metadata", "message_index"]
+    assert len(rows[0]) == 18
+    for chat in chats:
+        mine = [row for row in rows if row["chat_id"] == str(chat.uuid)]
+        indices = [(row["generated"], row["message_index"]) for row in mine]
+        expected = [(False, i) for i in range(len(chat.messages))]
+        assert indices == expected + [(True, i) for i in range(len(chat.generated))]
+    df = chats_to_df(chats)
+    assert list(df.columns)[-3:] == ["message_metadata", "content_is_list", "message_index"]
+    assert str(df["message_index"].dtype) == "int64"
+
+
+async def test_a_chat_written_twice_loads_once_from_rows_jsonl_and_dataframes(
+    tmp_path: Path,
+) -> None:
+    chats = await make_chats(3)
+    rows = flatten_chats(chats)
+    text = [json.loads(json.dumps(row)) for row in rows]
+    assert unflatten_chats(rows + text) == list(chats)
+    assert unflatten_chats(rows + rows[:4] + rows) == list(chats)
+
+    path = tmp_path / "messages.jsonl"
+    watcher = write_messages_to_jsonl(path)
+    await watcher(list(chats))
+    await watcher(list(chats[1:]))  # saved again by a second run over the same chats
+    lines = path.read_text("utf-8").splitlines()
+    assert len(lines) > len(rows)
+    assert unflatten_chats([json.loads(line) for line in lines]) == list(chats)
+
+    import pandas as pd
+
+    df = chats_to_df(chats)
+    assert df_to_chats(pd.concat([df, df], ignore_index=True)) == list(chats)
+
+
+async def test_one_message_held_twice_by_a_chat_is_kept_at_both_places() -> None:
+    message = rg.Message("user", "again")
+    chat = rg.Chat([message, message], [message])
+    rows = flatten_chats(chat)
+    assert len({row["message_id"] for row in rows}) == 1
+    for loaded in (unflatten_chats(rows), unflatten_chats(rows + rows), df_to_chats(chat.to_df())):
+        assert loaded == [chat]
+        assert len(loaded[0].all) == 3
+
+
+async def test_messages_are_placed_by_index_whatever_the_row_order() -> None:
+    chats = await make_chats(2)
+    rows = flatten_chats(chats)
+    assert unflatten_chats(list(reversed(rows))) == list(reversed(chats))
+    shuffled = chats_to_df(chats).sample(frac=1.0, random_state=7)
+    assert _by_id(df_to_chats(shuffled)) == _by_id(list(chats))
+
+
+async def test_two_versions_of_one_chat_raise_naming_the_chat_and_place() -> None:
+    chats = await make_chats(2)
+    rows = flatten_chats(chats)
+    meta = _copy(chats[0]).meta(reviewed=True)
+    with pytest.raises(ValueError, match=rf"chat {chats[0].uuid}: rows 0 and \d+ .*messages\[0\]"):
+        unflatten_chats(rows + flatten_chats(meta))
+    edited = _copy(chats[1])
+    edited.generated[0].content = "something else"
+    with pytest.raises(ValueError, match=r"generated\[0\] but differ \(in content\)"):
+        unflatten_chats(flatten_chats(edited) + rows)
+    import pandas as pd
+
+    both = pd.concat([chats_to_df(chats), chats_to_df(meta)], ignore_index=True)
+    with pytest.raises(ValueError, match=r"differ \(in chat_metadata\): they are two versions"):
+        df_to_chats(both)
+
+
+async def test_copies_are_the_same_values_or_the_same_rebuilt_chat() -> None:
+    chats = await make_chats(2)
+    rows = flatten_chats(chats)
+    as_text = [  # 2.3 wrote nested chat fields as JSON text; values and text are one copy
+        {**row, "chat_metadata": json.dumps(row["chat_metadata"], indent=1)} for row in rows
+    ]
+    assert unflatten_chats(rows + as_text) == list(chats)
+    as_datetime = [  # a DataFrame row holds the timestamp as a datetime
+        {**row, "chat_timestamp": datetime.fromisoformat(row["chat_timestamp"])} for row in rows
+    ]
+    assert unflatten_chats(as_datetime + rows) == list(chats)
+
+
+async def test_rows_without_message_index_load_as_before() -> None:
+    chats = await make_chats(2)
+    old = [{k: v for k, v in row.items() if k != "message_index"} for row in flatten_chats(chats)]
+    assert unflatten_chats(old) == list(chats)
+    doubled = unflatten_chats(old + old)  # no place recorded: every row is a message
+    assert [len(chat.all) for chat in doubled] == [2 * len(chat.all) for chat in chats]
+    assert [m.uuid for m in doubled[0].messages] == [m.uuid for m in chats[0].messages] * 2
+    assert [m.uuid for m in doubled[0].generated] == [m.uuid for m in chats[0].generated] * 2
+    # the same file appended to after the change: the old rows take their places in row order
+    assert unflatten_chats(old + flatten_chats(chats)) == list(chats)
+
+    import pandas as pd
+
+    df = chats_to_df(chats)
+    before = df.drop(columns=["message_index"])
+    assert df_to_chats(before) == list(chats)
+    mixed = pd.concat([before, df], ignore_index=True)  # missing values: a float column
+    assert str(mixed["message_index"].dtype) == "float64"
+    assert df_to_chats(mixed) == list(chats)
+
+
+@pytest.mark.parametrize("index", [-1, "0", True, 1.5, [0]])
+def test_a_bad_message_index_is_named(index: object) -> None:
+    row = flatten_chats(rg.Chat(["hi"]))[0]
+    with pytest.raises(ValueError, match="row 0: column 'message_index' must be an int of 0"):
+        unflatten_chats([{**row, "message_index": index}])

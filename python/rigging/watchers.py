@@ -245,7 +245,8 @@ def write_messages_to_jsonl(
 ) -> Callable[[list[Chat]], t.Coroutine[t.Any, t.Any, None]]:
     """A watcher appending one JSON line per message (rows of `rigging.data.flatten_chats`).
 
-    Load the file back with ``unflatten_chats([json.loads(line) for line in f])``.
+    Load the file back with ``unflatten_chats([json.loads(line) for line in f])``; a chat
+    written twice (the watcher called again with it) loads once (rows carry ``message_index``).
 
     Args:
         file: Target path (parent folders are created).

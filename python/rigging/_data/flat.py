@@ -3,7 +3,8 @@
 Every value a `Chat` dumps to JSON is kept: chat fields (id, timestamp, metadata, generator id,
 stop reason, usage, extra, failure and error text) and every message field (id, role, content
 or content parts, parsed parts, tool calls, metadata). Rows of one chat keep the order of its
-messages (``messages`` first, then ``generated``).
+messages (``messages`` first, then ``generated``), and each row records its message's place
+(``generated`` and ``message_index``), so a chat written twice loads back once.
 """
 
 from __future__ import annotations
@@ -47,6 +48,10 @@ MESSAGE_COLUMNS = (
 )
 """Columns holding one message."""
 
+POSITION_COLUMN = "message_index"
+"""The message's index in its list (``messages`` or ``generated``, as the ``generated`` column
+says). Last column of a row, so the columns before it keep their places."""
+
 _JSON_COLUMNS = (
     "chat_metadata",
     "chat_usage",
@@ -66,7 +71,9 @@ def flatten_chats(chats: Chat | Iterable[Chat]) -> list[dict[str, t.Any]]:
     """Turn chats into rows, one per message, each repeating its chat's fields.
 
     Values are JSON-compatible (ids and timestamps as strings, nested values as dicts and
-    lists), so every row can be written with `json.dumps`.
+    lists), so every row can be written with `json.dumps`. The last column,
+    ``message_index``, is the message's index in ``messages`` or ``generated`` (``generated``
+    says which): `unflatten_chats` uses it to load a chat written twice once.
 
     Args:
         chats: A chat or several.
@@ -89,7 +96,7 @@ def flatten_chats(chats: Chat | Iterable[Chat]) -> list[dict[str, t.Any]]:
             "chat_error": dump["error"],
         }
         for generated, key in ((False, "messages"), (True, "generated")):
-            for message in dump[key]:
+            for index, message in enumerate(dump[key]):
                 rows.append(
                     {
                         **head,
@@ -101,6 +108,7 @@ def flatten_chats(chats: Chat | Iterable[Chat]) -> list[dict[str, t.Any]]:
                         "tool_calls": message["tool_calls"],
                         "tool_call_id": message["tool_call_id"],
                         "message_metadata": message["metadata"],
+                        POSITION_COLUMN: index,
                     }
                 )
     return rows
@@ -129,31 +137,152 @@ def _message(row: Mapping[str, t.Any]) -> Message:
     return Message.model_validate(data)
 
 
-def _chat(rows: Sequence[Mapping[str, t.Any]]) -> Chat:
-    first = rows[0]
+def _chat_fields(row: Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """The chat's own fields, as one of its rows repeats them."""
+    return {
+        "uuid": row["chat_id"],
+        "timestamp": row["chat_timestamp"],
+        "metadata": _decode(row.get("chat_metadata"), "chat_metadata") or {},
+        "generator_id": row.get("chat_generator_id"),
+        "stop_reason": row.get("chat_stop_reason") or "unknown",
+        "usage": _decode(row.get("chat_usage"), "chat_usage"),
+        "extra": _decode(row.get("chat_extra"), "chat_extra") or {},
+        "failed": bool(row.get("chat_failed", False)),
+        "error": row.get("chat_error"),
+    }
+
+
+def _chat(head: Mapping[str, t.Any], rows: Sequence[Mapping[str, t.Any]]) -> Chat:
     messages = [_message(r) for r in rows if not r["generated"]]
     generated = [_message(r) for r in rows if r["generated"]]
-    data = {
-        "uuid": first["chat_id"],
-        "timestamp": first["chat_timestamp"],
-        "messages": messages,
-        "generated": generated,
-        "metadata": _decode(first.get("chat_metadata"), "chat_metadata") or {},
-        "generator_id": first.get("chat_generator_id"),
-        "stop_reason": first.get("chat_stop_reason") or "unknown",
-        "usage": _decode(first.get("chat_usage"), "chat_usage"),
-        "extra": _decode(first.get("chat_extra"), "chat_extra") or {},
-        "failed": bool(first.get("chat_failed", False)),
-        "error": first.get("chat_error"),
-    }
+    data = {**_chat_fields(head), "messages": messages, "generated": generated}
     return Chat.model_validate(data)
+
+
+Position = tuple[bool, int]
+"""Where a row's message sits in its chat: (in ``generated``, index in that list)."""
+
+
+def _index(row: Mapping[str, t.Any], number: int) -> int | None:
+    """The row's ``message_index`` (None: not recorded, a row written before the column).
+
+    Integral floats are accepted: a DataFrame column with missing values holds floats.
+    """
+    value = row.get(POSITION_COLUMN)
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not hasattr(value, "__index__") or int(value) < 0:
+        raise ValueError(
+            f"row {number}: column {POSITION_COLUMN!r} must be an int of 0 or more, got {value!r}"
+        )
+    return int(value)
+
+
+def _canonical(row: Mapping[str, t.Any], columns: Iterable[str]) -> str:
+    """`columns` of a row as one JSON text (nested columns decoded, keys sorted)."""
+    values = {
+        column: _decode(row.get(column), column) if column in _JSON_COLUMNS else row.get(column)
+        for column in columns
+    }
+    return json.dumps(values, sort_keys=True, default=str)
+
+
+def _rebuilt(row: Mapping[str, t.Any]) -> str:
+    """What a row rebuilds (its message and its chat's fields) as one JSON text."""
+    chat = Chat.model_validate({**_chat_fields(row), "messages": [], "generated": []})
+    fields = chat.model_dump(mode="json", exclude={"messages", "generated"})
+    message = _message(row).model_dump(mode="json")
+    return json.dumps([fields, message], sort_keys=True, default=str)
+
+
+def _same(first: Mapping[str, t.Any], second: Mapping[str, t.Any]) -> bool:
+    """Whether two rows are copies of one message of one chat.
+
+    Copies hold the same values, or values rebuilding the same message and chat fields (JSON
+    text against a value, a timestamp against its ISO text).
+    """
+    columns = (*CHAT_COLUMNS, *MESSAGE_COLUMNS)
+    if _canonical(first, columns) == _canonical(second, columns):
+        return True
+    return _rebuilt(first) == _rebuilt(second)
+
+
+def _conflict(
+    chat_id: str,
+    position: Position,
+    numbers: tuple[int, int],
+    rows: tuple[Mapping[str, t.Any], ...],
+) -> ValueError:
+    generated, index = position
+    differ = [
+        column
+        for column in (*CHAT_COLUMNS, *MESSAGE_COLUMNS)
+        if _canonical(rows[0], [column]) != _canonical(rows[1], [column])
+    ]
+    where = f"{'generated' if generated else 'messages'}[{index}]"
+    return ValueError(
+        f"chat {chat_id}: rows {numbers[0]} and {numbers[1]} both hold its {where} but differ "
+        f"(in {', '.join(differ) or 'their rebuilt values'}): they are two versions of the "
+        "chat and rows do not say which is newer; keep the rows of one version (e.g. those of "
+        "its last write) and load again"
+    )
+
+
+def _one_per_position(
+    chat_id: str, rows: Sequence[tuple[int, Mapping[str, t.Any]]]
+) -> list[Mapping[str, t.Any]]:
+    """The rows of one chat, one per message position, in message order (see `unflatten_chats`).
+
+    Args:
+        chat_id: The chat (for errors).
+        rows: The chat's rows with their row numbers, in input order.
+
+    Returns:
+        The rows to rebuild the chat from.
+
+    Raises:
+        ValueError: Two rows of one position differ, or a ``message_index`` is not an int.
+    """
+    indices = [_index(row, number) for number, row in rows]
+    if all(index is None for index in indices):  # written before message_index: row order
+        return [row for _, row in rows]
+    kept: dict[Position, tuple[int, Mapping[str, t.Any]]] = {}
+    unrecorded = {False: 0, True: 0}  # rows without an index take the next place of their list
+    for (number, row), index in zip(rows, indices, strict=True):
+        generated = bool(row["generated"])
+        if index is None:
+            index = unrecorded[generated]
+            unrecorded[generated] += 1
+        position = (generated, index)
+        seen = kept.get(position)
+        if seen is None:
+            kept[position] = (number, row)
+        elif not _same(seen[1], row):
+            raise _conflict(chat_id, position, (seen[0], number), (seen[1], row))
+    return [kept[position][1] for position in sorted(kept)]
 
 
 def unflatten_chats(messages: Iterable[Mapping[str, t.Any]]) -> list[Chat]:
     """Rebuild chats from rows made by `flatten_chats` (or read back from a JSONL file).
 
-    Rows are grouped by ``chat_id``; chats come back in the order their first row appears and
-    messages in row order. Nested columns may be values or their JSON text.
+    Rows are grouped by ``chat_id``; chats come back in the order their first row appears,
+    with the chat fields of that first row. Nested columns may be values or their JSON text.
+
+    Each message is placed by its row's ``generated`` and ``message_index`` (in that order
+    whatever the row order, e.g. after a DataFrame shuffle), so a chat written twice (a JSONL
+    file appended twice, a DataFrame concatenated with itself) loads once: rows of the same
+    place that rebuild the same message and chat fields are copies, and one is kept. A chat
+    may hold one message (one ``message_id``) at several places; each place is kept. Two rows
+    of one place that differ are two versions of the chat (changed, then saved again): rows
+    carry no write time, and their order is what a sort or concatenation made of it, so no
+    copy can be trusted as the newer one and a `ValueError` names the chat and the place
+    instead of picking one (or mixing both when the versions differ in length).
+
+    Rows without ``message_index`` (written before the column existed, or by hand) load as
+    they always did: every row is a message, in row order. Mixed with rows of the same chat
+    that have it, each such row takes the next place of its list, in row order.
 
     Args:
         messages: The rows, one per message (2.3's parameter name).
@@ -162,15 +291,19 @@ def unflatten_chats(messages: Iterable[Mapping[str, t.Any]]) -> list[Chat]:
         The chats.
 
     Raises:
-        ValueError: A row lacks a required column, or a text column is not JSON.
+        ValueError: A row lacks a required column, a text column is not JSON, a
+            ``message_index`` is not an int of 0 or more, or two rows of one chat hold
+            different messages (or chat fields) at the same place.
     """
-    groups: dict[str, list[Mapping[str, t.Any]]] = {}
+    groups: dict[str, list[tuple[int, Mapping[str, t.Any]]]] = {}
     for number, row in enumerate(messages):
         missing = [c for c in ("chat_id", "message_id", "role", "generated") if c not in row]
         if missing:
             raise ValueError(f"row {number} lacks column(s) {', '.join(missing)}")
-        groups.setdefault(str(row["chat_id"]), []).append(row)
-    return [_chat(group) for group in groups.values()]
+        groups.setdefault(str(row["chat_id"]), []).append((number, row))
+    return [
+        _chat(group[0][1], _one_per_position(chat_id, group)) for chat_id, group in groups.items()
+    ]
 
 
 def _pandas() -> t.Any:
@@ -183,8 +316,10 @@ def chats_to_df(chats: Chat | Iterable[Chat]) -> pd.DataFrame:
     Column types: ids, roles' text columns and nested values are pandas ``string`` (nested
     values as JSON text, missing ones as ``<NA>``), ``chat_timestamp`` is
     ``datetime64[us]``, ``generated`` and ``chat_failed`` are ``bool``, ``role`` is
-    ``category``. Message ``content`` is the text, or JSON text of the content parts when the
-    message holds a list; ``content_is_list`` says which.
+    ``category``, ``message_index`` is ``int64``. Message ``content`` is the text, or JSON
+    text of the content parts when the message holds a list; ``content_is_list`` says which.
+    The columns are those of `flatten_chats` (``message_index`` last), with
+    ``content_is_list`` before ``message_index``.
 
     Args:
         chats: A chat or several.
@@ -205,15 +340,17 @@ def chats_to_df(chats: Chat | Iterable[Chat]) -> pd.DataFrame:
         row["content_is_list"] = not isinstance(content, str)
         if not isinstance(content, str):
             row["content"] = json.dumps(content)
-    columns = [*CHAT_COLUMNS, *MESSAGE_COLUMNS, "content_is_list"]
+    columns = [*CHAT_COLUMNS, *MESSAGE_COLUMNS, "content_is_list", POSITION_COLUMN]
     df = pd.DataFrame(rows, columns=columns, dtype=object)  # no inference: see below
-    text = [c for c in columns if c not in ("chat_timestamp", "generated", "chat_failed", "role")]
-    text.remove("content_is_list")
+    typed = ("chat_timestamp", "generated", "chat_failed", "role", "content_is_list")
+    text = [c for c in columns if c not in (*typed, POSITION_COLUMN)]
     # Python-backed strings: pyarrow's (pandas 3's default) cannot hold a lone surrogate,
     # which chats can (a model's half emoji).
     df = df.astype(dict.fromkeys(text, pd.StringDtype("python")))
     df["chat_timestamp"] = _timestamps(pd, df["chat_timestamp"])
-    df = df.astype({"generated": bool, "chat_failed": bool, "content_is_list": bool})
+    df = df.astype(
+        {"generated": bool, "chat_failed": bool, "content_is_list": bool, POSITION_COLUMN: "int64"}
+    )
     df["role"] = df["role"].astype("category")
     return df
 
@@ -245,15 +382,20 @@ def _cell(value: t.Any, pd: t.Any) -> t.Any:
 def df_to_chats(df: pd.DataFrame) -> list[Chat]:
     """Rebuild chats from a DataFrame made by `chats_to_df`.
 
+    Rows are read as by `unflatten_chats`: a chat whose rows appear twice (the DataFrame
+    concatenated with itself) comes back once, and rows without ``message_index`` (a frame
+    made before the column existed; missing values after concatenating one) keep their order.
+
     Args:
-        df: The DataFrame (rows of one chat may be anywhere; their order is kept).
+        df: The DataFrame (rows of one chat may be anywhere).
 
     Returns:
         The chats, in the order their first row appears.
 
     Raises:
         ModuleNotFoundError: pandas is not installed.
-        ValueError: A required column is missing or a JSON column does not hold JSON.
+        ValueError: A required column is missing, a JSON column does not hold JSON, or two
+            rows of one chat hold different messages at the same place.
     """
     pd = _pandas()
     rows: list[dict[str, t.Any]] = []

@@ -23,7 +23,6 @@ from typing_extensions import Self
 
 from rigging._model.base import Model
 from rigging._pipeline.batch import (
-    check_count,
     check_params,
     close_progress,
     fit_params,
@@ -43,6 +42,7 @@ from rigging._pipeline.run import (
 from rigging._pipeline.state import (
     DEFAULT_MAX_ROUNDS,
     FailMode,
+    check_count,
     check_fail_mode,
     check_rounds,
 )
@@ -582,7 +582,13 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
 
         Returns:
             The results, in order.
+
+        Raises:
+            TypeError: ``count`` is not an int.
+            ValueError: ``count`` is not from 0 to 10,000,000 (`MAX_ITEMS_LIMIT`: every
+                result is kept in memory; use `iter_batch` for more), checked before any work.
         """
+        check_count("count", count)
         mode = self._mode(on_failed)
         fitted = fit_params(self.params, params, count)
         inputs = [self._base_input()] * count
@@ -628,7 +634,8 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
             The results, in input order.
 
         Raises:
-            ValueError: ``many`` and ``params`` cannot be matched up.
+            ValueError: ``many`` and ``params`` cannot be matched up, or hold more than
+                10,000,000 items (`MAX_ITEMS_LIMIT`; use `iter_batch` for more).
             Exception: An item's error in mode ``"raise"`` (or one not caught), with
                 ``.completed`` set.
         """
@@ -815,8 +822,12 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
 
         Returns:
             The event stream.
+
+        Raises:
+            TypeError: ``count`` is not an int.
+            ValueError: ``count`` is not from 0 to 10,000,000 (as `run_many`).
         """
-        check_count(count)
+        check_count("count", count)
         inputs = [self._base_input()] * count
         mode = self._mode(on_failed)
         return self._open_stream(inputs, params, mode, models, stop_when_parsed, max_concurrency)
@@ -845,7 +856,8 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
             The event stream.
 
         Raises:
-            ValueError: ``many`` and ``params`` cannot be matched up.
+            ValueError: ``many`` and ``params`` cannot be matched up, or hold more than
+                10,000,000 items (as `run_batch`).
         """
         inputs = self._fit_batch(many, params)
         mode = self._mode(on_failed)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import importlib
+import itertools
 import typing as t
-from collections.abc import Sequence
+from collections.abc import Sequence, Sized
 
+from rigging._pipeline import state
+from rigging._pipeline.state import check_count
 from rigging.generator import GenerateParams, Generator, get_generator
 
 __all__ = [
     "batch_items",
-    "check_count",
     "check_params",
     "close_progress",
     "fit_params",
@@ -38,9 +40,10 @@ def fit_params(
 
     Raises:
         TypeError: `count` is not an int, or `per_item` is not a list of params.
-        ValueError: `count` is negative or `per_item` does not have `count` entries.
+        ValueError: `count` is negative or above `MAX_ITEMS_LIMIT`, or `per_item` does not
+            have `count` entries.
     """
-    check_count(count)
+    check_count("count", count)
     shared = base if base is not None else GenerateParams()
     if per_item is None:
         return [shared] * count
@@ -50,24 +53,12 @@ def fit_params(
     return [shared if p is None else shared.merge_with(p) for p in per_item]
 
 
-def check_count(count: t.Any) -> None:
-    """Refuse a `count` of results that is not an int of 0 or more.
-
-    Raises:
-        TypeError: `count` is not an int (a bool is refused too).
-        ValueError: `count` is negative.
-    """
-    if isinstance(count, bool) or not isinstance(count, int):
-        raise TypeError(f"count must be an int, got {type(count).__name__} {count!r}")
-    if count < 0:
-        raise ValueError(f"count must be 0 or more, got {count}")
-
-
 def check_params(per_item: t.Any) -> None:
     """Refuse per-item ``params`` that are not a sequence of `GenerateParams` (or None).
 
     Raises:
         TypeError: `per_item` is a single object, or holds something else.
+        ValueError: `per_item` holds more than `MAX_ITEMS_LIMIT` entries.
     """
     if isinstance(per_item, (GenerateParams, str, bytes, dict)) or not isinstance(
         per_item, Sequence
@@ -76,6 +67,7 @@ def check_params(per_item: t.Any) -> None:
             "params must be a list with one GenerateParams (or None) per item, "
             f"got {type(per_item).__name__}"
         )
+    check_count("len(params)", len(per_item))
     for index, entry in enumerate(per_item):
         if entry is not None and not isinstance(entry, GenerateParams):
             raise TypeError(
@@ -87,15 +79,28 @@ def check_params(per_item: t.Any) -> None:
 def batch_items(many: t.Any) -> list[t.Any]:
     """The inputs of a batch run as a list; anything not iterable is a clear `TypeError`.
 
+    At most `MAX_ITEMS_LIMIT` inputs: a sized `many` is refused by its length before it is
+    read, any other iterable once it yields one input more (so an endless one stops too).
+
     Raises:
         TypeError: `many` is None or not iterable.
+        ValueError: `many` holds more than `MAX_ITEMS_LIMIT` inputs.
     """
     if many is None or isinstance(many, (bytes, int, float)):
         raise TypeError(f"run_batch takes a list of inputs, got {type(many).__name__}")
+    if isinstance(many, Sized):
+        check_count("len(many)", len(many))
+    limit = state.MAX_ITEMS_LIMIT
     try:
-        return list(many)
+        items = list(itertools.islice(many, limit + 1))
     except TypeError:
         raise TypeError(f"run_batch takes a list of inputs, got {type(many).__name__}") from None
+    if len(items) > limit:
+        raise ValueError(
+            f"len(many) must be at most {limit:,}, got more (a run keeps every item in "
+            "memory; iter_batch streams any number)"
+        )
+    return items
 
 
 def resolve_generators(generators: Sequence[Generator | str]) -> list[Generator]:

@@ -16,11 +16,13 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_MAX_DEPTH",
     "DEFAULT_MAX_ROUNDS",
+    "MAX_ITEMS_LIMIT",
     "MAX_ROUNDS_LIMIT",
     "FailMode",
     "RunState",
     "ToolMode",
     "add_context",
+    "check_count",
     "check_fail_mode",
     "check_rounds",
 ]
@@ -50,6 +52,34 @@ def check_rounds(name: str, value: object, minimum: int) -> None:
         raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
     if not minimum <= value <= MAX_ROUNDS_LIMIT:
         raise ValueError(f"{name} must be from {minimum} to {MAX_ROUNDS_LIMIT:,}, got {value:,}")
+
+
+MAX_ITEMS_LIMIT = 10_000_000
+"""The most items one batch run may hold (`run_many`'s `count`, `run_batch`'s inputs, the
+`stream_*` twins, `Prompt.run_many`): each item keeps its state and result in memory until the
+run ends, so a bigger count failed with a bare `MemoryError` (or stalled allocating). Larger
+jobs stream through `iter_batch`, whose memory stays flat."""
+
+
+def check_count(name: str, value: object) -> None:
+    """Refuse a number of items that is not an int from 0 to `MAX_ITEMS_LIMIT`.
+
+    Checked before the run allocates anything, so the error names the argument (a huge
+    count failed with a bare `MemoryError`).
+
+    Raises:
+        TypeError: `value` is not an int (a bool is refused too).
+        ValueError: `value` is out of range.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be 0 or more, got {value}")
+    if value > MAX_ITEMS_LIMIT:
+        raise ValueError(
+            f"{name} must be at most {MAX_ITEMS_LIMIT:,}, got {value:,} (a run keeps every "
+            "item in memory; iter_batch streams any number)"
+        )
 
 
 ToolMode = Literal["auto", "api", "native"]

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from typing_extensions import ParamSpec
 
 from rigging._pipeline.run import set_completed
-from rigging._pipeline.state import DEFAULT_MAX_DEPTH
+from rigging._pipeline.state import DEFAULT_MAX_DEPTH, check_count
 from rigging.chat import Chat, ChatPipeline
 from rigging.error import RiggingError
 from rigging.generator import GenerateParams, Generator, get_generator
@@ -418,6 +418,9 @@ class Prompt(t.Generic[P, R]):
     def bind_many(self, other: Target) -> Callable[Concatenate[int, P], Awaitable[list[R]]]:
         """An async function ``(count, *args, **kwargs)`` running the prompt `count` times.
 
+        The function refuses a ``count`` that is not an int from 0 to 10,000,000 (`TypeError`,
+        `ValueError`) before rendering anything, as `run_many`.
+
         Args:
             other: A pipeline, generator, chat or generator id.
 
@@ -476,6 +479,7 @@ class Prompt(t.Generic[P, R]):
         kwargs: dict[str, t.Any],
         on_failed: FailMode | None = None,
     ) -> list[R]:
+        check_count("count", count)  # before rendering: a huge count is refused, not tried
         name = get_qualified_name(self.func) if self.func else "prompt"
         label = f"Prompt {name}()" + (f" (x{count})" if count > 1 else "")
         with tracer.span(label, count=count, name=name) as span:
@@ -539,6 +543,11 @@ class Prompt(t.Generic[P, R]):
 
         Returns:
             The parsed results, in order.
+
+        Raises:
+            TypeError: ``count`` is not an int.
+            ValueError: ``count`` is not from 0 to 10,000,000 (every result is kept in
+                memory), checked before anything is rendered or sent.
         """
         return await self._many(self._require(), count, args, kwargs)
 
