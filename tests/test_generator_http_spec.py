@@ -1,5 +1,6 @@
 import base64
 import json
+import re
 import typing as t
 
 import pytest
@@ -172,6 +173,48 @@ def test_transform_errors_name_the_step() -> None:
         spec.parse_response_body('{"x": 1}')
     with pytest.raises(ProcessingError, match=r"response\.transforms\[0\] \(jsonpath\) failed"):
         spec.parse_response_body("not json")
+
+
+def test_a_backtracking_response_regex_fails_in_bounded_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`(a|aa)+$` on 40 a's and a `!` takes about 1.6**40 steps in Python's `re`: the step
+    held the event loop for hours. The search is now bounded and the step fails, naming the
+    pattern."""
+    from rigging.generator import _http_spec
+
+    monkeypatch.setattr(_http_spec, "REGEX_SECONDS", 0.05)
+    spec = HTTPSpec.model_validate(
+        {
+            "request": SPEC["request"],
+            "response": {"transforms": [{"type": "regex", "pattern": "(a|aa)+$"}]},
+        }
+    )
+    with pytest.raises(
+        ProcessingError, match=r"response\.transforms\[0\] \(regex\) failed.*more than 0\.05s"
+    ):
+        spec.parse_response_body("a" * 40 + "!")
+    # The same pattern where it matches, as `re` reads it.
+    assert spec.parse_response_body("x aaa") == re.findall("(a|aa)+$", "x aaa")[0]
+
+
+def test_response_regexes_keep_findall_semantics() -> None:
+    def run(pattern: str, body: str) -> str:
+        spec = HTTPSpec.model_validate(
+            {
+                "request": SPEC["request"],
+                "response": {"transforms": [{"type": "regex", "pattern": pattern}]},
+            }
+        )
+        return spec.parse_response_body(body)
+
+    assert run(r"answer=(\w+)", "answer=straße!") == "straße"
+    assert run(r"(\d)-(\d)", "1-2 3-4") == json.dumps(["('1', '2')", "('3', '4')"])
+    assert run(r"\d+", "a1b22") == json.dumps(["1", "22"])
+    assert run(r"x$", "ax\n") == "x"  # `$` before a final newline, as in `re`
+    assert run(r"(?<=k=)\w+", "k=v") == "v"  # lookbehind still works
+    with pytest.raises(ProcessingError, match="matched nothing"):
+        run("zz", "abc")
 
 
 def test_any_failure_of_a_step_is_a_processing_error_naming_it() -> None:

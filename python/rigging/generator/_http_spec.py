@@ -6,10 +6,10 @@ import base64
 import binascii
 import functools
 import json
-import re
 from typing import Any, Generic, Literal, TypeVar, cast
 
 import jinja2
+import regex  # type: ignore[import-untyped]
 import yaml  # type: ignore[import-untyped]
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from jsonpath_ng.parser import parse as jsonpath_parse
@@ -232,8 +232,25 @@ def _jsonpath(pattern: str, previous: str) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+REGEX_SECONDS = 1.0
+"""How long a response regex may search one response before the step fails."""
+
+
 def _regex(pattern: str, previous: str) -> str:
-    matches = [str(m) for m in re.findall(pattern, previous)]
+    """``re.findall`` semantics (the `regex` module's ``re``-compatible mode), bounded in time.
+
+    Python's engine backtracks: a pattern with nested repetition such as ``(a+)+$`` takes
+    exponential time on a hostile response and would hold the event loop for ever.
+    """
+    try:
+        found = regex.findall(pattern, previous, timeout=REGEX_SECONDS)
+    except TimeoutError:
+        raise ProcessingError(
+            f"regex {pattern!r} searched the response for more than {REGEX_SECONDS:g}s "
+            f"({len(previous):,} characters); a pattern with nested repetition backtracks "
+            "exponentially on some inputs"
+        ) from None
+    matches = [str(m) for m in found]
     if not matches:
         raise ProcessingError(f"regex {pattern!r} matched nothing")
     return matches[0] if len(matches) == 1 else json.dumps(matches)
