@@ -124,7 +124,7 @@ characters (``TEXT`` keeps to what the parse tests can write back)."""
 
 def prim_values(prim: type, text: st.SearchStrategy[str] = TEXT) -> st.SearchStrategy[t.Any]:
     if prim is str:
-        return text
+        return st.just("") | text  # "" is written as an empty element, empty text or a=""
     if prim is int:
         return st.integers(-(10**6), 10**6)
     if prim is float:

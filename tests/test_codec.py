@@ -7,12 +7,19 @@ import enum
 import typing as t
 
 import pytest
-from pydantic import ConfigDict, ValidationError, field_serializer, field_validator, model_validator
+from pydantic import (
+    ConfigDict,
+    StringConstraints,
+    ValidationError,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import to_jsonable_python
 from pydantic_xml import BaseXmlModel, computed_attr
 from pydantic_xml import element as xml_element
 from pydantic_xml.element.element import XmlElementReader
-from typing_extensions import Self
+from typing_extensions import Self, TypeAliasType
 
 from rigging import _native, parsing
 from rigging._model.base import class_info
@@ -97,6 +104,157 @@ def test_difference_empty_list_items_are_kept() -> None:
         "",
         "3",
     ]
+
+
+class Patch(Model):
+    file: str = attr()
+    diff: str = element()
+
+
+def test_difference_an_empty_element_is_an_empty_string() -> None:
+    """A present element with neither text nor children gives ``""`` to a field whose type
+    takes a plain ``str``; pydantic-xml reads it as missing ("Field required"), so a model's
+    own XML did not read back and an answer's ``<diff></diff>`` failed."""
+    patch = Patch(file="a.py", diff="")
+    for xml in (
+        patch.to_pretty_xml(),
+        patch.to_xml().decode(),
+        '<patch file="a.py"><diff/></patch>',
+    ):
+        assert Patch.from_text(xml)[0][0] == patch
+        assert parsing.parse(xml, Patch)[0] == patch
+        assert Message("assistant", f"Here: {xml}").parse(Patch) == patch
+    assert patch.to_pretty_xml() == '<patch file="a.py">\n  <diff></diff>\n</patch>'
+
+    class Twin(Patch, tag="patch"):
+        pass
+
+    use_pydantic_xml(Twin, "test: the pydantic-xml path")
+    with pytest.raises(ValidationError, match="Field required"):
+        parsing.parse(patch.to_pretty_xml(), Twin)
+
+
+Name = t.NewType("Name", str)
+Alias = TypeAliasType("Alias", str)
+
+
+class Blank(str, enum.Enum):
+    NONE = ""
+    SOME = "some"
+
+
+def test_every_string_type_reads_an_empty_element_as_an_empty_string() -> None:
+    class Strings(Model):
+        id: str = attr()
+        default: str = element(default="unset")
+        annotated: t.Annotated[str, "meta"] = element()
+        constrained: t.Annotated[str, StringConstraints(max_length=3)] = element()
+        new_type: Name = element()
+        alias: Alias = element()
+        literal: t.Literal["", "x"] = element()
+        choice: Blank = element()
+        below: str = wrapped("w", element(tag="below"))
+
+    assert Strings.codec_fallback_reason() is None
+    model = Strings(
+        id="", default="", annotated="", constrained="", new_type=Name(""), alias="", literal="",
+        choice=Blank.NONE, below="",
+    )  # fmt: skip
+    assert parsing.parse(model.to_pretty_xml(), Strings)[0] == model
+    assert parsing.parse(model.to_xml().decode(), Strings)[0] == model
+
+    class Text(Model):
+        id: str = attr()
+        content: str
+
+    for xml in ('<text id="1"></text>', '<text id="1"/>', '<text id="1"><!-- c --></text>'):
+        assert parsing.parse(xml, Text)[0] == Text(id="1", content="")
+
+    class Short(Model):
+        id: str = attr()
+        word: t.Annotated[str, StringConstraints(min_length=1)] = element()
+
+    # The type's own rules judge the "" (not a "Field required" for a field that is there).
+    with pytest.raises(ValidationError, match="at least 1 character"):
+        parsing.parse('<short id="1"><word></word></short>', Short)
+
+
+def test_only_an_empty_element_of_a_string_type_reads_as_an_empty_string() -> None:
+    class Mixed(Model):
+        id: str = attr()
+        count: int = element(default=3)
+        text: str = element(default="unset")
+
+    # Other types keep pydantic-xml's reading (missing: the default applies); an element
+    # that holds markup is not empty; blank text is text.
+    assert parsing.parse('<mixed id="1"><count/><text><b>x</b></text></mixed>', Mixed)[0] == Mixed(
+        id="1"
+    )
+    assert parsing.parse('<mixed id="1"><text> </text></mixed>', Mixed)[0].text == " "
+    with pytest.raises(ValidationError, match="Field required"):
+        parsing.parse('<patch file="a"><diff><b>x</b></diff></patch>', Patch)
+
+
+def test_optional_fields_read_the_empty_value_none_renders_as() -> None:
+    """``None`` renders as an empty element (no wrapper below a ``wrapped`` path), as ``""``
+    does: an empty element reads as ``None`` for a type that takes it, unless its wrapper is
+    there (then only ``""`` could have written it). ``""`` in an unwrapped optional field
+    reads back as ``None``: the one value that cannot round trip."""
+
+    class Note(Model):
+        id: str = attr()
+        required: t.Optional[str] = element()  # noqa: UP045
+        default: t.Optional[str] = element(default="unset")  # noqa: UP045
+        number: t.Optional[int] = element(default=3)  # noqa: UP045
+        below: t.Optional[str] = wrapped("w", element(tag="below", default=None))  # noqa: UP045
+
+    nones = Note(id="1", required=None, default=None, number=None, below=None)
+    empties = Note(id="1", required="", default="", number=None, below="")
+    for model, expected in ((nones, nones), (empties, nones.model_copy(update={"below": ""}))):
+        for xml in (model.to_pretty_xml(), model.to_xml().decode()):
+            assert parsing.parse(xml, Note)[0] == expected, xml
+    assert nones.to_pretty_xml() == empties.to_pretty_xml().replace(
+        "\n  <w>\n    <below></below>\n  </w>", ""
+    )
+
+    class Remark(Model):
+        id: str = attr()
+        content: t.Optional[str] = "unset"  # noqa: UP045
+
+    for content in (None, ""):
+        xml = Remark(id="1", content=content).to_pretty_xml()
+        assert xml == '<remark id="1"></remark>'
+        assert parsing.parse(xml, Remark)[0] == Remark(id="1", content=None)
+
+
+def test_empty_attributes_read_as_their_value() -> None:
+    class Tagged(Model):
+        name: str = attr()
+        label: t.Optional[str] = attr(default=None)  # noqa: UP045
+        size: t.Optional[int] = attr(default=3)  # noqa: UP045
+
+    # A str takes "" (as in pydantic-xml), also an optional one: an attribute has no other
+    # way to be empty, so `label=None` reads back as "". An optional type that cannot take
+    # "" gets None (pydantic-xml hands it "", refused as "not a valid integer").
+    model = Tagged(name="", label=None, size=None)
+    assert model.to_pretty_xml() == '<tagged name="" label="" size=""></tagged>'
+    assert parsing.parse(model.to_pretty_xml(), Tagged)[0] == Tagged(name="", label="", size=None)
+
+
+def test_model_stream_reads_empty_elements_as_one_shot_parsing_does() -> None:
+    from rigging.model import Answer
+    from rigging.stream import ModelStream
+
+    text = 'Sure. <patch file="a.py"><diff></diff></patch> and <patch file="b"><diff/></patch>'
+    stream = ModelStream(Patch)
+    found = [item for i in range(0, len(text), 3) for item in stream.feed(text[i : i + 3])]
+    assert [item.model for item in found] == [Patch(file="a.py", diff=""), Patch(file="b", diff="")]
+    assert [(item.model, item.slice) for item in found] == parsing.parse_set(text, Patch)
+    assert stream.finish() == []
+    # A simple model's empty element is hollow: given at the end, as ``""``.
+    answers = ModelStream(Answer)
+    assert not answers.feed("<answer></answer>")
+    assert [item.model for item in answers.finish()] == [Answer(content="")]
 
 
 def test_difference_lenient_attributes_and_references() -> None:
@@ -528,6 +686,20 @@ def test_classes_with_custom_serialization_always_encode(model: Model) -> None:
 def test_plan_classes_must_match_the_models() -> None:
     with pytest.raises(ValueError, match="one per model"):
         _native.CodecPlan([("a", [])], [_Spot, _Spot])
+
+
+def test_plan_empty_readings_must_match_the_fields() -> None:
+    spec = ("x", "x", (), "element", "x", -1, False)
+    plan = _native.CodecPlan([("a", [spec])], None, None, [["str"]])
+    assert plan.parse("<a><x/></a>") == {"x": ""}
+    assert _native.CodecPlan([("a", [spec])], None, None, [["none"]]).parse("<a><x/></a>") == {
+        "x": None
+    }
+    assert _native.CodecPlan([("a", [spec])]).parse("<a><x/></a>") == {}  # pydantic-xml's
+    with pytest.raises(ValueError, match="expected empty with one list per model"):
+        _native.CodecPlan([("a", [spec])], None, None, [[]])
+    with pytest.raises(ValueError, match='unknown empty reading "blank"'):
+        _native.CodecPlan([("a", [spec])], None, None, [["blank"]])
 
 
 # --- CodecPlan.extract: every candidate of a text in one native call -------------------------

@@ -142,10 +142,14 @@ class CodecPlan:
     ``"bool"`` or ``""`` for any) is each field's declared primitive type: an instance
     value of another exact type (one pydantic never validated, such as ``0`` as a ``float``
     default) is not written as it is (`render_model` gives None; its encoding differs).
+    ``empty`` (per model, per field: ``"str"``, ``"none"`` or ``""``) is what a field reads
+    from an empty value (``a=""``, an element with neither text nor children, empty text):
+    ``""``, ``None``, or pydantic-xml's reading (an attribute's ``""``; an element or text
+    left out, so the field's default applies), which is also the reading when not given.
 
     Raises:
-        ValueError: A field kind is unknown, a model index is out of range, or ``classes``
-            or ``types`` does not match the models.
+        ValueError: A field kind is unknown, a model index is out of range, or ``classes``,
+            ``types`` or ``empty`` does not match the models.
     """
 
     def __new__(
@@ -155,6 +159,7 @@ class CodecPlan:
         ],
         classes: Sequence[type] | None = None,
         types: Sequence[Sequence[str]] | None = None,
+        empty: Sequence[Sequence[str]] | None = None,
     ) -> CodecPlan: ...
     def parse(self, element: str, max_depth: int = ...) -> dict[str, Any]:
         """The dict pydantic-xml would validate for one element (start tag to end tag).
@@ -162,6 +167,7 @@ class CodecPlan:
         Lenient like the scanner: a ``<`` that starts no tag is text, unpaired tags are text,
         unknown children are ignored, children may come in any order; the five XML entities
         and numeric character references are decoded, CDATA unwrapped, bare ``&`` kept.
+        Empty values read as ``empty`` says.
 
         Raises:
             ValueError: The text holds a ``<!DOCTYPE``/``<!ENTITY`` declaration, is not a

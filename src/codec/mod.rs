@@ -4,23 +4,33 @@
 //! A plan lists, per model class, where each field lives: an attribute, the element's text, or
 //! child elements (one or many, holding text or a nested model), optionally below a path of
 //! wrapper elements. [`parse`] builds a lenient [`tree`] of the element (see its rules) and
-//! walks the plan over it, giving a [`Value`] tree of strings, lists and field maps: exactly
-//! what pydantic-xml would hand to the validator. [`render`] writes the pretty XML that
-//! `ElementTree.indent` + `tostring(short_empty_elements=False)` writes for the same model.
+//! walks the plan over it, giving a [`Value`] tree of strings, lists and field maps: what
+//! pydantic-xml would hand to the validator, except for empty values, which each field reads
+//! as its [`Empty`] says (pydantic-xml leaves an empty element out). [`render`] writes the
+//! pretty XML that `ElementTree.indent` + `tostring(short_empty_elements=False)` writes for
+//! the same model.
 //!
 //! ```
-//! use _native::codec::{parse, Field, Item, Kind, ModelPlan, Plan, Value};
+//! use _native::codec::{parse, Empty, Field, Item, Kind, ModelPlan, Plan, Value};
 //!
 //! let plan = Plan::new(vec![ModelPlan {
 //!     tag: "finding".into(),
 //!     fields: vec![
-//!         Field { path: vec![], kind: Kind::Attr("id".into()) },
-//!         Field { path: vec![], kind: Kind::Element { name: "title".into(), item: Item::Text, many: false } },
+//!         Field { path: vec![], kind: Kind::Attr("id".into()), empty: Empty::Str },
+//!         Field {
+//!             path: vec![],
+//!             kind: Kind::Element { name: "title".into(), item: Item::Text, many: false },
+//!             empty: Empty::Str,
+//!         },
 //!     ],
 //! }])?;
 //! let value = parse(&plan, r#"<finding id="F1"><title>a < b &amp; c</title></finding>"#, 64)?;
 //! let Value::Map(fields) = value else { unreachable!() };
 //! assert_eq!(fields, vec![(0, Value::Str("F1".into())), (1, Value::Str("a < b & c".into()))]);
+//! // An empty element is a value too: `""` for a field whose empty value is `Empty::Str`.
+//! let value = parse(&plan, r#"<finding id="F2"><title></title></finding>"#, 64)?;
+//! let Value::Map(fields) = value else { unreachable!() };
+//! assert_eq!(fields, vec![(0, Value::Str("F2".into())), (1, Value::Str("".into()))]);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -50,6 +60,46 @@ pub struct Field {
     pub path: Vec<String>,
     /// What the field reads at the end of the path.
     pub kind: Kind,
+    /// What the field reads from an empty value (not used by lists, whose empty items are
+    /// always `""`, nor by nested models).
+    pub empty: Empty,
+}
+
+/// What a field reads from an *empty value*: an attribute written `a=""`, a child element
+/// with neither text nor child elements (`<d></d>`, `<d/>`), or an element's empty leading
+/// text (a [`Kind::Text`] field; its child elements are other fields).
+///
+/// The renderer writes both `""` and `None` as an empty value, so the plan says per field
+/// which one the field's type takes (`rigging._model.plan` decides from its annotation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Empty {
+    /// As pydantic-xml reads it: an attribute gives `""`; an element or text gives nothing
+    /// (the field is left out of the map, so its default applies).
+    #[default]
+    PydanticXml,
+    /// The text `""` (a string type).
+    Str,
+    /// [`Value::None`] (a type that takes `None` where `None` renders as this empty value).
+    None,
+}
+
+impl Empty {
+    /// The value of an empty element or text.
+    fn element<'a>(self) -> Option<Value<'a>> {
+        match self {
+            Self::PydanticXml => Option::None,
+            Self::Str => Some(Value::Str(Cow::Borrowed(""))),
+            Self::None => Some(Value::None),
+        }
+    }
+
+    /// The value of an empty attribute.
+    fn attribute<'a>(self) -> Value<'a> {
+        match self {
+            Self::PydanticXml | Self::Str => Value::Str(Cow::Borrowed("")),
+            Self::None => Value::None,
+        }
+    }
 }
 
 /// The XML entity a field is read from.
@@ -157,7 +207,8 @@ impl Plan {
 /// A value read from XML for a validator, or handed to [`render`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value<'a> {
-    /// No value (renders as empty text or an empty attribute).
+    /// No value (renders as empty text or an empty attribute; read from an empty value by a
+    /// field whose [`Empty`] is [`Empty::None`]).
     None,
     /// Text (borrowed from the parsed element when it needed no decoding).
     Str(Cow<'a, str>),
@@ -284,15 +335,27 @@ fn read_model<'a>(
                 .attrs_of(at)
                 .iter()
                 .find(|(a, _)| a == name)
-                .map(|(_, v)| text_value(v)),
+                .map(|(_, v)| {
+                    if v.is_empty() {
+                        field.empty.attribute()
+                    } else {
+                        text_value(v)
+                    }
+                }),
             Kind::Text => {
                 let taken = at == node && std::mem::replace(&mut text_taken, true);
                 let text = &tree.nodes[at].text;
-                (!taken && !text.is_empty()).then(|| text_value(text))
+                if taken {
+                    None
+                } else if text.is_empty() {
+                    field.empty.element()
+                } else {
+                    Some(text_value(text))
+                }
             }
             Kind::Element { name, item, many } => {
                 let own = (at == node).then_some(&mut consumed);
-                read_children(plan, tree, at, own, name, *item, *many)
+                read_children(plan, tree, at, own, name, (*item, *many), field.empty)
             }
         };
         if let Some(value) = value {
@@ -306,15 +369,21 @@ fn read_item<'a>(
     plan: &Plan,
     tree: &tree::Tree<'a>,
     node: usize,
-    item: Item,
-    many: bool,
+    (item, many): (Item, bool),
+    empty: Empty,
 ) -> Option<Value<'a>> {
     match item {
         Item::Model(model) => Some(Value::Map(read_model(plan, tree, model, node))),
         Item::Text => {
-            let text = &tree.nodes[node].text;
+            let element = &tree.nodes[node];
             // A list keeps an empty item as "" (pydantic-xml would end the list there).
-            (many || !text.is_empty()).then(|| text_value(text))
+            if many || !element.text.is_empty() {
+                Some(text_value(&element.text))
+            } else if element.child_count == 0 {
+                empty.element()
+            } else {
+                None // not empty: it holds markup, not text
+            }
         }
     }
 }
@@ -325,8 +394,8 @@ fn read_children<'a>(
     node: usize,
     mut consumed: Option<&mut Consumed>,
     name: &str,
-    item: Item,
-    many: bool,
+    (item, many): (Item, bool),
+    empty: Empty,
 ) -> Option<Value<'a>> {
     let mut items = Vec::new();
     for (position, c) in tree.children(node).enumerate() {
@@ -338,7 +407,7 @@ fn read_children<'a>(
                 continue;
             }
         }
-        let value = read_item(plan, tree, c, item, many);
+        let value = read_item(plan, tree, c, (item, many), empty);
         if !many {
             return value;
         }

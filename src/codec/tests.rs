@@ -14,6 +14,7 @@ fn element(name: &str, item: Item, many: bool) -> Field {
             item,
             many,
         },
+        empty: Empty::PydanticXml,
     }
 }
 
@@ -21,6 +22,7 @@ fn attr(name: &str) -> Field {
     Field {
         path: vec![],
         kind: Kind::Attr(name.into()),
+        empty: Empty::PydanticXml,
     }
 }
 
@@ -69,8 +71,87 @@ fn reads_every_kind_of_field() {
 
 #[test]
 fn missing_and_empty_fields_are_absent() {
+    // With pydantic-xml's reading (`Empty::PydanticXml`), an empty element is left out.
     let got = fields(parse(&finding(), "<finding><title></title></finding>", MAX_DEPTH).unwrap());
     assert!(got.is_empty());
+}
+
+/// A plan whose fields all read empty values as `empty`: attribute `a`, element `e`, the
+/// text, `d` below wrapper `w`, and list `i`.
+fn empty_plan(empty: Empty) -> Plan {
+    let field = |path: &[&str], kind: Kind| Field {
+        path: path.iter().map(|p| (*p).to_owned()).collect(),
+        kind,
+        empty,
+    };
+    let element = |name: &str, many: bool| Kind::Element {
+        name: name.into(),
+        item: Item::Text,
+        many,
+    };
+    Plan::new(vec![ModelPlan {
+        tag: "m".into(),
+        fields: vec![
+            field(&[], Kind::Attr("a".into())),
+            field(&[], element("e", false)),
+            field(&[], Kind::Text),
+            field(&["w"], element("d", false)),
+            field(&[], element("i", true)),
+        ],
+    }])
+    .unwrap()
+}
+
+#[test]
+fn empty_values_read_as_each_field_says() {
+    let text = "<m a=\"\"><e></e><w><d/></w><i></i><i/></m>";
+    let items = (4, Value::List(vec![s(""), s("")])); // list items are always ""
+    assert_eq!(
+        fields(parse(&empty_plan(Empty::PydanticXml), text, 8).unwrap()),
+        vec![(0, s("")), items.clone()]
+    );
+    assert_eq!(
+        fields(parse(&empty_plan(Empty::Str), text, 8).unwrap()),
+        vec![
+            (0, s("")),
+            (1, s("")),
+            (2, s("")),
+            (3, s("")),
+            items.clone()
+        ]
+    );
+    assert_eq!(
+        fields(parse(&empty_plan(Empty::None), text, 8).unwrap()),
+        vec![
+            (0, Value::None),
+            (1, Value::None),
+            (2, Value::None),
+            (3, Value::None),
+            items
+        ]
+    );
+}
+
+#[test]
+fn only_empty_values_read_as_empty() {
+    let plan = empty_plan(Empty::None);
+    // Text (blank included) is a value; an element holding only markup is not empty, and
+    // is left out; a comment or an empty CDATA section leaves an element empty; a missing
+    // attribute, element or wrapper is left out.
+    let text = "<m a=\" \"> <e><b>x</b></e><w><d><!-- c --><![CDATA[]]></d></w></m>";
+    assert_eq!(
+        fields(parse(&plan, text, 8).unwrap()),
+        vec![(0, s(" ")), (2, s(" ")), (3, Value::None)]
+    );
+    assert_eq!(
+        fields(parse(&plan, "<m><d/></m>", 8).unwrap()),
+        vec![(2, Value::None)]
+    );
+    // The text field's element may hold children (other fields): its empty text is read.
+    assert_eq!(
+        fields(parse(&plan, "<m><e>x</e></m>", 8).unwrap()),
+        vec![(1, s("x")), (2, Value::None)]
+    );
 }
 
 #[test]
@@ -162,14 +243,17 @@ fn wrapped_paths_and_text_fields() {
             Field {
                 path: vec!["info".into()],
                 kind: Kind::Attr("v".into()),
+                empty: Empty::PydanticXml,
             },
             Field {
                 path: vec!["info".into(), "deep".into()],
                 kind: Kind::Text,
+                empty: Empty::PydanticXml,
             },
             Field {
                 path: vec![],
                 kind: Kind::Text,
+                empty: Empty::PydanticXml,
             },
         ],
     }])
@@ -239,6 +323,7 @@ fn renders_nested_children_and_text_with_children() {
                 Field {
                     path: vec![],
                     kind: Kind::Text,
+                    empty: Empty::PydanticXml,
                 },
                 element("inner", Item::Model(1), true),
             ],
@@ -252,6 +337,7 @@ fn renders_nested_children_and_text_with_children() {
                     item: Item::Text,
                     many: false,
                 },
+                empty: Empty::PydanticXml,
             }],
         },
     ])
@@ -403,6 +489,7 @@ fn compact_render_keeps_text_before_children_and_attribute_order() {
             Field {
                 path: vec![],
                 kind: Kind::Text,
+                empty: Empty::PydanticXml,
             },
             attr("b"),
             attr("a"),
@@ -423,6 +510,7 @@ fn wrapped_none_values_write_no_wrapper() {
     let wrapped = |path: &[&str], kind: Kind| Field {
         path: path.iter().map(|p| (*p).to_owned()).collect(),
         kind,
+        empty: Empty::PydanticXml,
     };
     let plan = Plan::new(vec![
         ModelPlan {
@@ -482,6 +570,7 @@ fn flat_plans_have_no_paths_duplicate_attributes_or_second_texts() {
     let text = || Field {
         path: vec![],
         kind: Kind::Text,
+        empty: Empty::PydanticXml,
     };
     let mut wrapped = attr("a");
     wrapped.path = vec!["w".into()];
@@ -524,6 +613,7 @@ fn elements_stream_as_render_writes_them() {
             Field {
                 path: vec![],
                 kind: Kind::Text,
+                empty: Empty::PydanticXml,
             },
             element("c", Item::Text, true),
         ],

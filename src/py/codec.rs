@@ -12,7 +12,7 @@ use super::found::PyFound;
 use super::scan::{find_candidates, py_span, PyTags};
 use super::span::PySpan;
 use crate::codec::{
-    self, Field, Item, Kind, ModelPlan, Plan, Style, Value, DEPTH_LIMIT, MAX_DEPTH,
+    self, Empty, Field, Item, Kind, ModelPlan, Plan, Style, Value, DEPTH_LIMIT, MAX_DEPTH,
 };
 use crate::offsets::{char_count, skip_chars, CharToByte};
 
@@ -83,7 +83,30 @@ impl Declared {
     }
 }
 
-fn field_of(spec: &FieldSpec, count: usize) -> PyResult<Field> {
+/// A field's [`Empty`] from its name in `CodecPlan`'s ``empty`` argument.
+fn empty_of(name: &str) -> PyResult<Empty> {
+    Ok(match name {
+        "" => Empty::PydanticXml,
+        "str" => Empty::Str,
+        "none" => Empty::None,
+        _ => {
+            return Err(PyValueError::new_err(format!(
+                "unknown empty reading {name:?} (expected '', 'str' or 'none')"
+            )))
+        }
+    })
+}
+
+/// Whether `names` has one list per model of `models` and one name per field.
+fn per_field<T>(names: &[Vec<T>], models: &[(String, Vec<FieldSpec>)]) -> bool {
+    names.len() == models.len()
+        && names
+            .iter()
+            .zip(models)
+            .all(|(names, (_, specs))| names.len() == specs.len())
+}
+
+fn field_of(spec: &FieldSpec, count: usize, empty: Empty) -> PyResult<Field> {
     let (_, _, path, kind, name, model, many) = spec;
     let item = match usize::try_from(*model) {
         Ok(index) if index < count => Item::Model(index),
@@ -111,6 +134,7 @@ fn field_of(spec: &FieldSpec, count: usize) -> PyResult<Field> {
     Ok(Field {
         path: path.clone(),
         kind,
+        empty,
     })
 }
 
@@ -477,12 +501,13 @@ fn from_encoded(
 #[pymethods]
 impl PyCodecPlan {
     #[new]
-    #[pyo3(signature = (models, classes = None, types = None))]
+    #[pyo3(signature = (models, classes = None, types = None, empty = None))]
     fn new(
         py: Python<'_>,
         models: Vec<(String, Vec<FieldSpec>)>,
         classes: Option<Vec<Py<PyType>>>,
         types: Option<Vec<Vec<String>>>,
+        empty: Option<Vec<Vec<String>>>,
     ) -> PyResult<Self> {
         let count = models.len();
         if classes.as_ref().is_some_and(|c| c.len() != count) {
@@ -496,12 +521,7 @@ impl PyCodecPlan {
                 .map(|(_, specs)| vec![Declared::Any; specs.len()])
                 .collect(),
             Some(types) => {
-                let shaped = types.len() == count
-                    && types
-                        .iter()
-                        .zip(&models)
-                        .all(|(names, (_, specs))| names.len() == specs.len());
-                if !shaped {
+                if !per_field(&types, &models) {
                     return Err(PyValueError::new_err(
                         "expected types with one list per model and one name per field",
                     ));
@@ -512,13 +532,31 @@ impl PyCodecPlan {
                     .collect::<PyResult<_>>()?
             }
         };
+        let empty: Vec<Vec<Empty>> = match empty {
+            None => models
+                .iter()
+                .map(|(_, specs)| vec![Empty::PydanticXml; specs.len()])
+                .collect(),
+            Some(empty) => {
+                if !per_field(&empty, &models) {
+                    return Err(PyValueError::new_err(
+                        "expected empty with one list per model and one name per field",
+                    ));
+                }
+                empty
+                    .iter()
+                    .map(|names| names.iter().map(|n| empty_of(n)).collect())
+                    .collect::<PyResult<_>>()?
+            }
+        };
         let mut plans = Vec::with_capacity(count);
         let mut parse_keys = Vec::with_capacity(count);
         let mut render_keys = Vec::with_capacity(count);
-        for (tag, specs) in models {
+        for ((tag, specs), empty) in models.into_iter().zip(empty) {
             let fields = specs
                 .iter()
-                .map(|spec| field_of(spec, count))
+                .zip(empty)
+                .map(|(spec, empty)| field_of(spec, count, empty))
                 .collect::<PyResult<_>>()?;
             plans.push(ModelPlan { tag, fields });
             parse_keys.push(

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 use _native::codec::{
-    parse, parse_with, render, tree, CodecError, Field, Item, Kind, ModelPlan, Plan, Value,
+    parse, parse_with, render, tree, CodecError, Empty, Field, Item, Kind, ModelPlan, Plan, Value,
 };
 use proptest::prelude::*;
 
@@ -15,6 +15,7 @@ fn plan() -> Plan {
             Field {
                 path: vec![],
                 kind: Kind::Attr("a".into()),
+                empty: Empty::PydanticXml,
             },
             Field {
                 path: vec![],
@@ -23,6 +24,7 @@ fn plan() -> Plan {
                     item: Item::Text,
                     many: false,
                 },
+                empty: Empty::PydanticXml,
             },
             Field {
                 path: vec![],
@@ -31,6 +33,7 @@ fn plan() -> Plan {
                     item: Item::Text,
                     many: true,
                 },
+                empty: Empty::PydanticXml,
             },
         ],
     }])

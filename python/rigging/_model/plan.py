@@ -90,6 +90,69 @@ def _declared(annotation: t.Any) -> str:
     return _DECLARED.get(annotation, "")
 
 
+def _unaliased(annotation: t.Any) -> t.Any:
+    """An annotation without its ``Annotated`` metadata, ``NewType`` and type alias layers."""
+    while True:
+        if t.get_origin(annotation) is t.Annotated:
+            annotation = t.get_args(annotation)[0]
+        elif hasattr(annotation, "__supertype__"):  # NewType
+            annotation = annotation.__supertype__
+        elif type(annotation).__name__ == "TypeAliasType":  # `type X = ...`
+            annotation = annotation.__value__
+        else:
+            return annotation
+
+
+def _takes(annotation: t.Any, value: t.Literal[""] | None) -> bool:
+    """Whether a field's type takes ``value`` (``None``, or a plain ``str`` for ``""``).
+
+    ``""`` is taken by ``str`` and its subclasses (constrained or not: their validators judge
+    the value), a ``Literal`` or an ``Enum`` with ``""`` among its values, and a union with
+    one of them; ``None`` by ``None`` itself, ``Literal[None]`` and a union holding either.
+    """
+    annotation = _unaliased(annotation)
+    origin = t.get_origin(annotation)
+    if origin in (t.Union, types.UnionType):
+        return any(_takes(arg, value) for arg in t.get_args(annotation))
+    if origin is t.Literal:
+        args = t.get_args(annotation)
+        return any(arg is None if value is None else arg == "" for arg in args)
+    if value is None:
+        return annotation is None or annotation is type(None)
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return any(member.value == "" for member in annotation)
+    return isinstance(annotation, type) and issubclass(annotation, str)
+
+
+def _empty(annotation: t.Any, spec: FieldSpec) -> str:
+    """What a field reads from an empty value, for `rigging._native.CodecPlan`'s ``empty``.
+
+    The renderers write ``""`` and ``None`` alike as an empty element, empty text or
+    ``a=""`` (and no wrapper at all for ``None`` below one), so an empty value reads as what
+    could have written it:
+
+    - ``"str"`` (``""``) for an element or text whose type takes ``""`` and not ``None``,
+      or that sits below a wrapper (written only for a value other than ``None``);
+    - ``"none"`` (``None``) for one whose type takes ``None`` and has no wrapper (so an
+      ``Optional[str]`` field's ``""`` reads back as ``None``, which is what pydantic-xml
+      and 2.3 gave it with a ``None`` default), and for an attribute whose type takes
+      ``None`` but not ``""`` (``Optional[int]``: ``a=""`` is what its ``None`` writes);
+    - ``""`` otherwise: pydantic-xml's reading (an attribute's ``""``; an element or text is
+      left out, so the default applies). Lists (empty items stay ``""``) and nested models
+      have no empty value.
+    """
+    _, _, path, kind, _, item, many = spec
+    if item >= 0 or many:
+        return ""
+    takes_str, takes_none = _takes(annotation, ""), _takes(annotation, None)
+    none_reads_back = takes_none and not path
+    if kind == "attr":
+        return "none" if none_reads_back and not takes_str else ""
+    if takes_str and not none_reads_back:
+        return "str"
+    return "none" if none_reads_back else ""
+
+
 def _impl(method: object) -> object:
     return getattr(method, "__func__", method)
 
@@ -276,6 +339,10 @@ def _compile(cls: type[BaseXmlModel], shape: bool = False) -> Codec | str:
         classes if all(_plain_serialization(c) for c in classes) else None,
         [
             [_declared(cls.model_fields[spec[1]].annotation) for spec in specs]
+            for cls, _, specs in entries
+        ],
+        [
+            [_empty(cls.model_fields[spec[1]].annotation, spec) for spec in specs]
             for cls, _, specs in entries
         ],
     )
