@@ -1,6 +1,17 @@
 """Every exception rigging raises, under one root: `RiggingError`.
 
 Parse failures also subclass `ValueError`, so a generic ``except ValueError`` keeps working.
+
+Every rigging error survives ``copy.copy``, ``copy.deepcopy`` and ``pickle`` (so a failed
+`Chat` or `Completion` can be deep-copied, sent to another process or through a Ray task):
+the copy has the same type, message and attributes (``messages``, ``max_rounds``,
+``last_error``, ``round``, ``index``...) and keeps the notes added with ``add_note``. As for
+any Python exception, its ``__cause__``, ``__context__`` and traceback are not carried. An
+error is rebuilt from its message and attributes, never by calling its constructor again,
+and a pickle carries only those: no rigging error holds a request, headers or an api key, and
+texts that could repeat a key are redacted when the error is made. The ``completed`` results
+a raised run error carries pickle with their generator (its api key included), as a pickled
+`Chat` does.
 """
 
 from __future__ import annotations
@@ -52,8 +63,30 @@ def _without_key(text: str) -> str:
     return _KEY_VALUE.sub(r"\1***", text) if "=" in text else text
 
 
+def _rebuild(cls: type[BaseException], args: tuple[Any, ...]) -> BaseException:
+    """An exception of `cls` with `args` as its ``args``, made without running ``__init__``."""
+    return cls.__new__(cls, *args)
+
+
+def _reduce(self: BaseException) -> tuple[Any, ...]:
+    """``__reduce__`` of an exception whose ``__init__`` does not take its own ``args``.
+
+    Python copies and unpickles an exception by calling ``type(e)(*e.args)``; for an error
+    whose constructor takes other parameters (``MessagesExhaustedMaxRoundsError(max_rounds,
+    messages)``) that raises or garbles the message. This rebuilds it from its ``args`` with
+    `_rebuild` and restores its attributes (notes included) from ``__dict__``: the same parts
+    as ``BaseException.__reduce__``, so it carries nothing more than the error holds.
+
+    Set as ``__reduce__`` on each exception class of the package that is not a subclass of
+    another one with it (subclasses inherit it).
+    """
+    return _rebuild, (type(self), self.args), self.__dict__ or None
+
+
 class MissingModelError(RiggingError, ValueError):
     """A model's tags were not found in a text, or fewer models than required were parsed."""
+
+    __reduce__ = _reduce
 
     def __init__(self, content: str) -> None:
         super().__init__(content)
@@ -76,9 +109,13 @@ class CallbackResultError(RiggingError, TypeError, ValueError):
     `TypeError` and, as 2.3 raised there, a `ValueError`: either ``except`` catches it.
     """
 
+    __reduce__ = _reduce
+
 
 class MultipleModelsError(RiggingError, ValueError):
     """One model was required but the text holds several (``one_from_text(fail_on_many=True)``)."""
+
+    __reduce__ = _reduce
 
     def __init__(self, content: str, *, count: int) -> None:
         super().__init__(content)
@@ -92,6 +129,8 @@ class XmlContentError(RiggingError, ValueError):
     Raised for malformed markup inside a non-simple model and for entity or document-type
     declarations (``<!DOCTYPE``, ``<!ENTITY``), which are refused before any XML parser runs.
     """
+
+    __reduce__ = _reduce
 
     def __init__(self, message: str, *, tag: str, position: int, snippet: str) -> None:
         super().__init__(message)
@@ -120,6 +159,8 @@ class InvalidModelSpecifiedError(RiggingError, ValueError):
         position: Code-point index of the problem in the connection string, when known.
     """
 
+    __reduce__ = _reduce
+
     def __init__(self, model: str, *, position: int | None = None) -> None:
         model = _without_key(str(model))
         super().__init__(model)
@@ -133,6 +174,8 @@ class ProcessingError(RiggingError):
     Args:
         content: What went wrong.
     """
+
+    __reduce__ = _reduce
 
     def __init__(self, content: str) -> None:
         super().__init__(content)
@@ -150,6 +193,8 @@ class UnknownToolError(RiggingError, ValueError):
         tool_name: The name the call used.
         detail: More context for the message.
     """
+
+    __reduce__ = _reduce
 
     def __init__(self, tool_name: str, *, detail: str | None = None) -> None:
         message = f"Unknown tool call was requested for {tool_name!r}"
@@ -172,6 +217,8 @@ class GenerationError(RiggingError):
         attempts: How many attempts were made.
         auth: Whether the request was refused for its credentials (or had none).
     """
+
+    __reduce__ = _reduce
 
     def __init__(
         self,
@@ -202,6 +249,8 @@ class ExhaustedMaxRoundsError(RiggingError):
         index: Position of the item in its batch (0 for a single run), once known.
         round: The generation round the budget ran out in, once known.
     """
+
+    __reduce__ = _reduce
 
     def __init__(self, max_rounds: int, *, last_error: str | None = None) -> None:
         message = f"Exhausted max rounds ({max_rounds}) while generating"
@@ -267,6 +316,8 @@ class CheckpointError(RiggingError):
     The message says what changed and how to start over.
     """
 
+    __reduce__ = _reduce
+
 
 class RunNestingError(RiggingError):
     """Pipeline runs nested too deeply: a tool or callback runs a pipeline that runs it again.
@@ -276,12 +327,16 @@ class RunNestingError(RiggingError):
     every run of the chain at once rather than letting each level retry.
     """
 
+    __reduce__ = _reduce
+
 
 class RestoredError(RiggingError):
     """Stands in for the error of a failed chat or completion loaded back from JSON.
 
     Exceptions cannot be rebuilt from their text, so a loaded failure keeps the message only.
     """
+
+    __reduce__ = _reduce
 
 
 def raise_as(error_type: type[Exception], message: str) -> Callable[[F], F]:

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from rigging.error import RiggingError
+from rigging.error import RiggingError, _reduce
 
 __all__ = ["CacheError", "CacheStore", "SQLiteCache", "StoredValue"]
 
@@ -43,6 +43,8 @@ _CHUNK = 500
 
 class CacheError(RiggingError):
     """The response cache cannot be used (corrupt or locked file, bad stored value, ...)."""
+
+    __reduce__ = _reduce
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from pydantic_xml import attr
 from typing_extensions import TypedDict
 
 from rigging._model.base import Model, lookup_model, model_path
+from rigging.error import _reduce
 from rigging.util import truncate_string
 
 __all__ = [
@@ -51,6 +52,8 @@ class PartDroppedWarning(UserWarning):
     A part that names no model class is dropped with this warning; one whose class is not
     defined in this process is kept as an `UnresolvedModel` (`UnresolvedPartWarning`).
     """
+
+    __reduce__ = _reduce
 
 
 class UnresolvedPartWarning(PartDroppedWarning):

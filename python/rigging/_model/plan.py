@@ -26,6 +26,7 @@ from pydantic_xml.fields import extract_field_xml_entity_info
 from pydantic_xml.serializers.factories import homogeneous, model, primitive, wrapper
 
 from rigging import _native
+from rigging.error import _reduce
 
 __all__ = [
     "Codec",
@@ -67,6 +68,8 @@ class Codec:
 
 class _UnsupportedError(Exception):
     """A shape the plan cannot express (the message is the reason)."""
+
+    __reduce__ = _reduce
 
 
 _Entry = tuple[type[BaseXmlModel], str, tuple[FieldSpec, ...]]

@@ -26,6 +26,7 @@ from rigging._pipeline.checkpoint import (
 )
 from rigging._pipeline.run import _then_all, check_limit
 from rigging._pipeline.state import FailMode
+from rigging.error import _reduce
 
 if t.TYPE_CHECKING:
     import asyncio
@@ -116,6 +117,8 @@ def _window_size(max_concurrency: int | None) -> tuple[int, int]:
 
 class _WindowError(Exception):
     """A window whose run raised: the error, and the items that finished before it."""
+
+    __reduce__ = _reduce
 
     def __init__(self, error: BaseException, done: list[tuple[Work, t.Any]]) -> None:
         super().__init__(str(error))

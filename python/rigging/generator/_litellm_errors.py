@@ -9,6 +9,7 @@ import importlib
 import re
 from typing import Any
 
+from rigging.error import _reduce
 from rigging.generator._remote import Failure, parse_retry_after
 
 __all__ = [
@@ -129,6 +130,8 @@ def key_names(model: str) -> list[str]:
 
 class MalformedResponseError(Exception):
     """A 200 answer without the shape a completion must have (retried, then a GenerationError)."""
+
+    __reduce__ = _reduce
 
 
 def choice_of(response: Any) -> Any:

@@ -10,7 +10,7 @@ once with a `GenerationError` naming ``api_key=`` (unless listed as valid); the 
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
@@ -18,7 +18,7 @@ from pydantic import ConfigDict, field_serializer, field_validator
 
 from rigging._exports import public_dir as _public_dir
 from rigging._redact import MASK, is_secret_name
-from rigging.error import ProcessingError
+from rigging.error import ProcessingError, _reduce
 from rigging.generator._http_spec import (
     HTTPSpec,
     InputTransform,
@@ -58,14 +58,21 @@ _AUTH_STATUSES = frozenset({401, 403})
 
 
 class _StatusError(Exception):
-    """An answer whose status is an error: retried (429, 5xx) or not (401/403)."""
+    """An answer whose status is an error: retried (429, 5xx) or not (401/403).
 
-    def __init__(self, response: httpx.Response, *, retryable: bool) -> None:
+    Holds what the retry loop reads, not the response: no header, and the body redacted.
+    """
+
+    __reduce__ = _reduce
+
+    def __init__(
+        self, response: httpx.Response, *, retryable: bool, redact: Callable[[str], str]
+    ) -> None:
         super().__init__(f"HTTP {response.status_code}")
         self.status = response.status_code
-        self.headers = response.headers
+        self.retry_after = parse_retry_after(response.headers)
         self.retryable = retryable
-        self.body = response.text
+        self.body = redact(response.text)
 
 
 def _classify(exc: Exception) -> Failure | None:
@@ -74,7 +81,7 @@ def _classify(exc: Exception) -> Failure | None:
             exc.retryable,
             f"HTTP {exc.status}",
             exc.status,
-            parse_retry_after(exc.headers),
+            exc.retry_after,
             detail=exc.body,
             auth=exc.status in _AUTH_STATUSES,
         )
@@ -162,9 +169,9 @@ class HTTPGenerator(RemoteGenerator):
             if valid is not None and status in valid:
                 return response
             if status in _RETRY_STATUSES or status >= 500:
-                raise _StatusError(response, retryable=True)
+                raise _StatusError(response, retryable=True, redact=redact)
             if status in _AUTH_STATUSES:
-                raise _StatusError(response, retryable=False)
+                raise _StatusError(response, retryable=False, redact=redact)
             if valid is not None:  # the provider's own message says why (redacted, clipped)
                 detail = clip_detail(response.text, redact)
                 message = f"received invalid status code {status} for {url}"

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from rigging._exports import public_dir as _public_dir
 from rigging._redact import environment_secrets, known_secrets, redact_text
-from rigging.error import RunNestingError
+from rigging.error import RunNestingError, _reduce
 from rigging.message import ContentImageUrl, ContentText, Message
 from rigging.model import Model
 from rigging.util import await_, deref_json
@@ -48,6 +48,8 @@ _ARG_LINE = re.compile(r"^\s+(\*{0,2}\w+)(?:\s*\([^)]*\))?:\s*(.*)$")
 
 class ToolArgumentsError(ValueError):
     """The arguments a model sent for a tool are not valid JSON or do not fit the signature."""
+
+    __reduce__ = _reduce
 
 
 def _split_docstring(doc: str | None) -> tuple[str, dict[str, str]]:
@@ -198,6 +200,8 @@ def result_content(result: t.Any) -> str | list[t.Any]:
 
 class _RefusedJSONError(ValueError):
     """JSON that Python's parser takes but JSON does not allow, or that is ambiguous."""
+
+    __reduce__ = _reduce
 
 
 def _no_constant(name: str) -> t.Any:
