@@ -352,7 +352,13 @@ def test_parsed_parts_of_classes_without_native_rendering_match_pydantic_xml() -
     assert model == Skipping(a="1", c="y")
     assert message.content == f"x {model.pydantic_xml_pretty()} z"
     assert message.content == 'x <skipping a="1">\n  <c>y</c>\n</skipping> z'
-    several = Message("assistant", "<skipping><b></b></skipping> <skipping>\n<c>v</c></skipping>")
+    several = Message(
+        "assistant", '<skipping a="2"><b></b></skipping> <skipping>\n<c>v</c></skipping>'
+    )
     models = several.parse_set(Skipping)  # several parts: laid out natively in one call
+    assert len(models) == 2
     assert several.content == " ".join(m.pydantic_xml_pretty() for m in models)
-    assert several.content == "<skipping></skipping> <skipping>\n  <c>v</c>\n</skipping>"
+    assert several.content == '<skipping a="2"></skipping> <skipping>\n  <c>v</c>\n</skipping>'
+    # An element that reads as blank (an echo) gives way to one with content.
+    echo = Message("assistant", "<skipping><b></b></skipping> <skipping>\n<c>v</c></skipping>")
+    assert echo.parse_set(Skipping) == [Skipping(c="v")]

@@ -534,3 +534,48 @@ def test_messages_validating_assignments_parse_like_plain_ones() -> None:
     assert checked.all_content == plain.all_content
     assert checked.parts == plain.parts
     assert checked.model_fields_set >= {"all_content", "parts"}
+
+
+class _User(Model, tag="user"):
+    name: str = element()
+    email: str = element()
+
+
+_ECHO = "Format: <user><name></name><email> </email></user>\n"
+_FILLED = "<user><name>Bob</name><email>bob@x.io</email></user>"
+
+
+@pytest.mark.parametrize("prefix", ["", "\ud800 "])  # lone surrogates take the other path
+def test_an_echoed_empty_template_does_not_beat_the_answer(prefix: str) -> None:
+    """Since an empty element reads as "", an echoed template validated and, not being blank
+    inside, won over the answer after it (parse, parse_set and until_parsed_as)."""
+    reply = prefix + _ECHO + _FILLED
+    assert Message("assistant", reply).parse(_User) == _User(name="Bob", email="bob@x.io")
+    assert Message("assistant", reply).parse_set(_User) == [_User(name="Bob", email="bob@x.io")]
+    both = Message("assistant", reply + " <answer>1</answer>").parse_many(_User, Answer)
+    assert both == [_User(name="Bob", email="bob@x.io"), Answer(content="1")]
+    alone = Message("assistant", prefix + _ECHO)  # with nothing better, the echo is the model
+    assert alone.parse(_User) == _User(name="", email=" ")
+    patch = (
+        'Use <patch file=""><diff></diff></patch>, then <patch file="a.py"><diff></diff></patch>'
+    )
+    assert Message("assistant", patch).parse(_Patch) == _Patch(file="a.py", diff="")
+
+
+class _Patch(Model, tag="patch"):
+    file: str = attr()
+    diff: str = element()
+
+
+def test_a_streamed_echoed_template_waits_for_the_answer() -> None:
+    from rigging.stream import ModelStream
+
+    stream = ModelStream(_User)
+    first = [p.model for p in stream.feed(_ECHO)]
+    second = [p.model for p in stream.feed(_FILLED)]
+    assert (first, second) == ([], [_User(name="Bob", email="bob@x.io")])
+    assert stream.finish() == []
+    lone = ModelStream(_User)
+    assert list(lone.feed(_ECHO)) == []
+    [held] = lone.finish()
+    assert (held.model, held.hollow) == (_User(name="", email=" "), True)

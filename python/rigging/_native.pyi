@@ -122,7 +122,10 @@ class Found(Generic[_ModelT]):
         """Where the element is in the text (code points)."""
     @property
     def hollow(self) -> builtins.bool:
-        """The element had no text inside (an echoed example such as ``<answer></answer>``)."""
+        """The element is an echo: nothing inside, or no visible text read by the codec.
+
+        For example ``<answer></answer>`` or ``<user><name></name></user>``.
+        """
     @property
     def start(self) -> builtins.int:
         """``slice.start``, without making the slice (a sort key)."""
@@ -173,6 +176,11 @@ class CodecPlan:
             ValueError: The text holds a ``<!DOCTYPE``/``<!ENTITY`` declaration, is not a
                 closed element, or nests elements deeper than ``max_depth``.
         """
+    def parse_marked(self, element: str, max_depth: int = ...) -> tuple[dict[str, Any], bool]:
+        """`parse`, and whether what it read is blank (an echoed template: hollow).
+
+        Blank: no text read holds a character that is not whitespace (to `str.isspace`).
+        """
     def extract(
         self,
         text: str,
@@ -182,7 +190,8 @@ class CodecPlan:
     ) -> tuple[list[Found[_ModelT]], list[tuple[Span, ValueError, builtins.bool]]] | None:
         """`parse` and then ``validate`` the element of each ``(span, hollow)`` in ``text``.
 
-        Returns the models built, in the order of ``spans``, and the failures as
+        Returns the models built, in the order of ``spans`` (hollow as given, or when what
+        was read is blank, see `parse_marked`), and the failures as
         ``(span, error, unreadable)``: ``unreadable`` when `parse` refused the element,
         otherwise the error is what ``validate`` raised. Only ``ValueError`` (pydantic's
         ``ValidationError`` among them) counts as an element's failure. None when ``text``

@@ -218,6 +218,21 @@ pub enum Value<'a> {
     Map(Vec<(usize, Value<'a>)>),
 }
 
+impl Value<'_> {
+    /// Whether the value holds no visible text: every text in it is empty or whitespace (to
+    /// Python's `str.isspace`), and lists and maps hold only such values. An element echoed
+    /// from a format template (`<user><name></name><email></email></user>`) reads as a blank
+    /// value: its candidate is *hollow*, used only when no element with content exists.
+    pub fn is_blank(&self) -> bool {
+        match self {
+            Self::None => true,
+            Self::Str(text) => text.chars().all(crate::scan::is_python_space),
+            Self::List(items) => items.iter().all(Value::is_blank),
+            Self::Map(fields) => fields.iter().all(|(_, value)| value.is_blank()),
+        }
+    }
+}
+
 /// Why an element could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CodecError {

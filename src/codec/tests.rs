@@ -737,3 +737,15 @@ fn a_flood_of_attributes_keeps_the_first_of_each_name() {
     assert_eq!(attrs[7], ("a7", Cow::Borrowed("7")));
     assert_eq!(attrs[5_000], ("id", Cow::Borrowed("first")));
 }
+
+#[test]
+fn blank_values_hold_no_visible_text() {
+    assert!(Value::None.is_blank());
+    assert!(s(" \n\t\u{3000}\u{1f}").is_blank());
+    assert!(Value::List(vec![s(""), Value::None]).is_blank());
+    assert!(Value::Map(vec![(0, s("")), (1, Value::List(vec![s(" ")]))]).is_blank());
+    assert!(Value::Map(vec![]).is_blank());
+    assert!(!s("0").is_blank());
+    assert!(!s("\u{200b}").is_blank()); // not whitespace to Python either
+    assert!(!Value::Map(vec![(0, s("")), (1, Value::List(vec![s(" "), s("x")]))]).is_blank());
+}

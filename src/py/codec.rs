@@ -589,6 +589,18 @@ impl PyCodecPlan {
         to_py(py, self, 0, &value)
     }
 
+    /// `parse`, and whether what was read is blank (no visible text anywhere in it).
+    #[pyo3(signature = (element, max_depth = MAX_DEPTH))]
+    fn parse_marked(
+        &self,
+        py: Python<'_>,
+        element: &str,
+        max_depth: usize,
+    ) -> PyResult<(Py<PyAny>, bool)> {
+        let value = codec::parse(&self.plan, element, depth_arg(max_depth)?)?;
+        Ok((to_py(py, self, 0, &value)?, value.is_blank()))
+    }
+
     /// Parse and validate the element of each `(span, hollow)` of `spans` in `text`
     /// (documented in `_native.pyi`); `None` when `text` holds lone surrogates.
     #[pyo3(signature = (text, spans, validate, max_depth = MAX_DEPTH))]
@@ -699,15 +711,19 @@ impl PyCodecPlan {
             if to == bytes.len() && char_count(&bytes[from..]) != chars {
                 return Err(outside());
             }
+            let mut blank = hollow;
             let outcome =
                 match codec::parse_with(&mut builder, &self.plan, &whole[from..to], max_depth) {
-                    Ok(value) => validate
-                        .call((to_py(py, self, 0, &value)?,), Some(&lax))
-                        .map_err(|err| (err, false)),
+                    Ok(value) => {
+                        blank = blank || value.is_blank();
+                        validate
+                            .call((to_py(py, self, 0, &value)?,), Some(&lax))
+                            .map_err(|err| (err, false))
+                    }
                     Err(err) => Err((PyErr::from(err), true)),
                 };
             match outcome {
-                Ok(model) => found.append(PyFound::at(model.unbind(), start, end, hollow))?,
+                Ok(model) => found.append(PyFound::at(model.unbind(), start, end, blank))?,
                 // Only value errors are an element's failure; anything else is the caller's.
                 Err((err, unreadable)) if err.is_instance_of::<PyValueError>(py) => {
                     failed.append((span_of(span)?, err.into_value(py), unreadable))?;

@@ -65,7 +65,7 @@ pub fn candidates(text: &str, tags: &TagSet) -> Vec<Vec<Candidate>> {
 }
 
 /// Whether `c` is whitespace to Python's `str.isspace`.
-fn is_python_space(c: char) -> bool {
+pub fn is_python_space(c: char) -> bool {
     c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
 }
 

@@ -36,7 +36,7 @@ mod text_stream;
 
 use std::fmt;
 
-pub use innermost::{candidates, innermost, outermost, Candidate};
+pub use innermost::{candidates, innermost, is_python_space, outermost, Candidate};
 pub use pieces::Pieces;
 pub use stream::TagStream;
 pub(crate) use tagset::is_name_byte;

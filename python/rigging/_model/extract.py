@@ -41,6 +41,7 @@ __all__ = [
     "Extracted",
     "Found",
     "alone_entry",
+    "build_marked",
     "extract",
     "extract_many",
     "extract_planned",
@@ -99,19 +100,19 @@ def _unreadable(exc: ValueError, tag: str, text: str, span: _native.Span) -> Xml
 
 def _build_native(
     cls: type[ModelT], plan: _native.CodecPlan, tag: str, text: str, span: _native.Span
-) -> ModelT:
+) -> tuple[ModelT, bool]:
     element = text[span.start : span.end]
     back = None
     try:
         try:
-            data = plan.parse(element)
+            data, blank = plan.parse_marked(element)
         except UnicodeEncodeError:  # lone surrogates: parse stand-ins, put them back after
             element, back = stand_in(element)
-            data = plan.parse(element)
+            data, blank = plan.parse_marked(element)
     except ValueError as exc:
         raise _unreadable(exc, tag, text, span) from None
     model = t.cast("ModelT", cls.__pydantic_validator__.validate_python(data, strict=False))
-    return model if back is None else t.cast("ModelT", restore(model, back))
+    return (model if back is None else t.cast("ModelT", restore(model, back))), blank
 
 
 def build_pydantic_xml(cls: type[ModelT], tag: str, text: str, span: _native.Span) -> ModelT:
@@ -174,12 +175,24 @@ def build(cls: type[ModelT], info: ClassInfo, text: str, span: _native.Span) -> 
         pydantic.ValidationError: The content does not validate.
         XmlContentError: The element is not readable XML (non-simple models).
     """
+    return build_marked(cls, info, text, span)[0]
+
+
+def build_marked(
+    cls: type[ModelT], info: ClassInfo, text: str, span: _native.Span
+) -> tuple[ModelT, bool]:
+    """`build`, and whether the element is *blank*: the codec read no visible text from it.
+
+    Such an element (an echoed template, ``<user><name></name></user>``) counts as hollow:
+    it is used only when no element of the class has content. Always False for simple models
+    and classes without a plan, whose hollow elements are those blank inside.
+    """
     if info.simple_field is None:
         codec = codec_of(cls)
         if codec is None:
-            return build_pydantic_xml(cls, info.tag, text, span)
+            return build_pydantic_xml(cls, info.tag, text, span), False
         return _build_native(cls, codec.native, info.tag, text, span)
-    return build_simple(cls, info, text[span.inner_start : span.inner_end])
+    return build_simple(cls, info, text[span.inner_start : span.inner_end]), False
 
 
 def build_simple(cls: type[ModelT], info: ClassInfo, inner: str) -> ModelT:
@@ -299,7 +312,9 @@ def extract(
         spans = _native.candidates(text, info.tags or [info.tag])[0]
     if not spans:
         raise MissingModelError(f"Failed to find '{cls.xml_tags()}' in message")
-    return _extract_each(cls, info.tag, text, spans, lambda span: build(cls, info, text, span))
+    return _extract_each(
+        cls, info.tag, text, spans, lambda span: build_marked(cls, info, text, span)
+    )
 
 
 def _settled(
@@ -340,7 +355,7 @@ def _extract_each(
     tag: str,
     text: str,
     spans: list[tuple[_native.Span, bool]],
-    build_one: t.Callable[[_native.Span], ModelT],
+    build_one: t.Callable[[_native.Span], tuple[ModelT, bool]],
 ) -> list[Found[ModelT]]:
     """`extract`'s loop one element at a time: ``build_one(span)`` per candidate.
 
@@ -350,14 +365,14 @@ def _extract_each(
     failures: list[tuple[int, Exception]] = []
     for span, hollow in spans:
         try:
-            model = build_one(span)
+            model, blank = build_one(span)
         except ValidationError as exc:
             failures.append((span.end - span.start, _enrich(exc, cls, tag, text, span)))
             continue
         except ValueError as exc:  # XmlContentError included
             failures.append((span.end - span.start, exc))
             continue
-        found.append(Found(model, slice(span.start, span.end), hollow))
+        found.append(Found(model, slice(span.start, span.end), hollow or blank))
     if not found:
         raise _longest(failures)
     return found

@@ -10,7 +10,9 @@ those of `Message.parse` / `parse_set` (``docs/design/decisions-messages.md``):
   and the elements inside it are its parts;
 - an element that does not build a valid model is skipped (the one-shot parse would have
   skipped it too, or raised for lack of any valid one);
-- a *hollow* element (blank inside) is used only when no filled element of its model exists.
+- a *hollow* element (blank inside, or one the codec read no visible text from, such as an
+  echoed ``<user><name></name></user>``) is used only when no filled element of its model
+  exists.
   Filled models are emitted at the piece holding their closing ``>``; hollow elements are
   kept as a few integers until `finish`, which builds and emits them only for models that
   got no filled element.
@@ -31,7 +33,7 @@ from pydantic import ValidationError
 
 from rigging import _native
 from rigging._model.base import ClassInfo, Model, ModelT, class_info
-from rigging._model.extract import build, build_simple
+from rigging._model.extract import build_marked, build_simple
 from rigging.error import XmlContentError
 
 __all__ = ["ModelStream", "ParsedModel"]
@@ -329,6 +331,7 @@ class ModelStream(t.Generic[ModelT]):
             return None
         element: str | None = None
         error: Exception | None = None
+        recorded = False
         for cls, info in self._by_tag[tag]:
             built = self._build(
                 cls,
@@ -346,13 +349,24 @@ class ModelStream(t.Generic[ModelT]):
                 continue
             if built is None:
                 continue
-            model, element = built
+            model, element, blank = built
+            if blank:  # no visible text read (an echoed template): hollow for this type
+                recorded = recorded or self._keep_hollow(cls, span)
+                continue
             if cls not in self._filled:
                 self._filled.add(cls)
                 if all(other in self._filled for other, _ in self._by_tag[tag]):
                     self._hollow[tag] = None  # its hollow elements can no longer be given
             found.append(ParsedModel(t.cast("ModelT", model), slice(start, end)))
         return error
+
+    def _keep_hollow(self, cls: type[Model], span: _native.Span) -> bool:
+        """Keep a span as a hollow element of ``cls``'s tag, unless ``cls`` is filled."""
+        kept = self._hollow[span.tag]
+        if kept is None or cls in self._filled:
+            return False
+        kept.extend((span.start, span.end, span.inner_start, span.inner_end, span.self_closing))
+        return True
 
     def _build(
         self,
@@ -365,13 +379,14 @@ class ModelStream(t.Generic[ModelT]):
         self_closing: bool,
         inner: str | None,
         element: str | None = None,
-    ) -> tuple[Model, str | None] | Exception | None:
+    ) -> tuple[Model, str | None, bool] | Exception | None:
         """Build one model of the element at ``start:end``.
 
         Its inner text (``inner``) and whole text (``element``) are sliced when not given.
 
         Returns:
-            The model and the element's text if it was sliced (for the span's next type); None
+            The model, the element's text if it was sliced (for the span's next type) and
+            whether the codec read no visible text from it (`build_marked`); None
             when the element does not build a valid model (the one-shot parse skips it too);
             the error of a validator's own bug (raised by the caller after the other builds).
         """
@@ -379,12 +394,13 @@ class ModelStream(t.Generic[ModelT]):
             if info.simple_field is not None:
                 if inner is None:
                     inner = self._text.slice(inner_start, inner_end)
-                return build_simple(cls, info, inner), element
+                return build_simple(cls, info, inner), element, False
             # Non-simple models read the whole element (attributes included).
             if element is None:
                 element = self._text.slice(start, end)
             local = _LocalSpan(0, end - start, inner_start - start, inner_end - start, self_closing)
-            return build(cls, info, element, t.cast("_native.Span", local)), element
+            model, blank = build_marked(cls, info, element, t.cast("_native.Span", local))
+            return model, element, blank
         except _BUILD_ERRORS:
             return None
         except Exception as exc:  # a bug of the model's own code
