@@ -7,7 +7,14 @@ import enum
 import typing as t
 
 import pytest
-from pydantic import ConfigDict, ValidationError, field_serializer, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    ValidationError,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import to_jsonable_python
 from pydantic_xml import BaseXmlModel, computed_attr
 from pydantic_xml import element as xml_element
@@ -16,7 +23,13 @@ from typing_extensions import Self
 
 from rigging import _native, parsing
 from rigging._model.base import class_info
-from rigging._model.plan import codec_of, fallback_reason, use_pydantic_xml
+from rigging._model.plan import (
+    FieldSpec,
+    codec_of,
+    fallback_reason,
+    literal_table,
+    use_pydantic_xml,
+)
 from rigging.error import MissingModelError, XmlContentError
 from rigging.message import Message
 from rigging.model import Model, attr, element, wrapped
@@ -138,6 +151,105 @@ def test_difference_several_untagged_fields_are_child_elements() -> None:
     user = parsing.parse("<user><age>3</age><name>Ann</name><email>a@b</email></user>", User)[0]
     assert user == User(name="Ann", email="a@b", age=3)
     assert str(user) == "<user>\n  <name>Ann</name>\n  <email>a@b</email>\n  <age>3</age>\n</user>"
+
+
+class Lit(Model, tag="lit"):
+    n: t.Literal[1, 2] = attr()
+    flag: t.Literal[True, "maybe"] = attr()
+    ratio: t.Literal[1.5, 2.25] = element()  # type: ignore[valid-type]
+    mixed: t.Literal["a", 1] = element()
+    maybe: t.Optional[t.Literal[1, 2]] = element(default=None)  # noqa: UP045
+    picks: list[t.Literal[1, 2]] = element(tag="pick", default_factory=list)
+    deep: t.Literal[3] = wrapped("w", element(tag="x"))
+
+
+class LitText(Model, tag="lit-text"):
+    value: t.Literal[0, 1]
+    kind: str = attr(default="k")
+
+
+def _pydantic_xml_twin(cls: type[Model]) -> type[Model]:
+    twin = type(cls.__name__, (cls,), {}, tag=cls.__xml_tag__)
+    use_pydantic_xml(twin, "test: the pydantic-xml path")
+    return twin
+
+
+def test_difference_literal_members_read_back_from_their_rendering() -> None:
+    """pydantic's lax mode reads no text as an int, bool or float literal member, so the
+    model's own XML (``n="1"``) and a reply that follows its example did not parse. The
+    codec hands the validator the member whose rendering is the text read; the pydantic-xml
+    path (classes without a plan) still refuses it."""
+    model = Lit(n=1, flag=True, ratio=1.5, mixed=1, maybe=2, picks=[2, 1], deep=3)
+    pretty = model.to_pretty_xml()
+    assert pretty.startswith('<lit n="1" flag="true">\n  <ratio>1.5</ratio>\n  <mixed>1</mixed>')
+    for xml in (pretty, model.to_xml().decode()):
+        assert parsing.parse(xml, Lit)[0] == model
+    with pytest.raises(ValidationError, match="Input should be 1 or 2"):
+        parsing.parse(pretty, _pydantic_xml_twin(Lit))
+    example = Lit.xml_example()
+    assert example.startswith('<lit n="1|2" flag="true|maybe">\n  <ratio>1.5|2.25</ratio>')
+    filled = (
+        example.replace("1|2", "2")
+        .replace("true|maybe", "maybe")
+        .replace("1.5|2.25", "2.25")
+        .replace("a|1", "a")
+    )
+    assert parsing.parse(filled, Lit)[0] == Lit(
+        n=2, flag="maybe", ratio=2.25, mixed="a", maybe=2, picks=[2, 2], deep=3
+    )
+    assert parsing.parse("<lit-text>1</lit-text>", LitText)[0].value == 1
+    # Only the rendering itself: no other spelling of a member
+    for other in ('n="01"', 'n=" 1"', 'flag="True"', 'flag="1"'):
+        bad = (
+            pretty.replace('n="1"', other)
+            if other[0] == "n"
+            else pretty.replace('flag="true"', other)
+        )
+        assert parsing.try_parse(bad, Lit) is None, bad
+    assert parsing.try_parse(pretty.replace("<ratio>1.5", "<ratio>1.50"), Lit) is None
+
+
+def _strip_text(value: t.Any) -> t.Any:
+    return int(value.strip())  # text only, as pydantic-xml hands it
+
+
+def test_a_string_member_wins_and_raw_validators_see_the_text() -> None:
+    class Mixed(Model):
+        value: t.Literal["1", 1] = attr()
+        other: t.Literal[1, 2] | int = attr()  # not only members: the text as read
+
+    assert literal_table(Mixed, "value") is None  # "1" is the string member
+    assert literal_table(Mixed, "other") is None
+    model = parsing.parse('<mixed value="1" other="2"/>', Mixed)[0]
+    assert (model.value, model.other) == ("1", 2)
+
+    class Raw(Model):
+        a: t.Annotated[t.Literal[1, 2], BeforeValidator(_strip_text)] = attr()
+        b: t.Literal[1, 2] = attr()
+        c: t.Literal[1, 2] = attr()
+
+        @field_validator("b", mode="before")
+        @classmethod
+        def _b(cls, value: t.Any) -> t.Any:
+            return _strip_text(value)
+
+    assert [literal_table(Raw, name) for name in ("a", "b")] == [None, None]
+    assert literal_table(Raw, "c") == [("1", 1), ("2", 2)]
+    raw = parsing.parse('<raw a=" 1" b="2 " c="1"/>', Raw)[0]
+    assert (raw.a, raw.b, raw.c) == (1, 2, 1)
+
+    class Before(Model):
+        n: t.Literal[1, 2] = attr()
+        m: str = element(default="")
+
+        @model_validator(mode="before")
+        @classmethod
+        def _see(cls, data: t.Any) -> t.Any:
+            assert data["n"] == "1"  # the text, as pydantic-xml hands it
+            return {**data, "n": int(data["n"])}
+
+    assert literal_table(Before, "n") is None
+    assert parsing.parse('<before n="1"/>', Before)[0].n == 1
 
 
 def test_one_untagged_field_with_attributes_is_the_text() -> None:
@@ -528,6 +640,19 @@ def test_classes_with_custom_serialization_always_encode(model: Model) -> None:
 def test_plan_classes_must_match_the_models() -> None:
     with pytest.raises(ValueError, match="one per model"):
         _native.CodecPlan([("a", [])], [_Spot, _Spot])
+
+
+def test_plan_literal_tables_are_checked() -> None:
+    text: FieldSpec = ("v", "v", (), "attr", "v", -1, False)
+    nested: FieldSpec = ("m", "m", (), "element", "m", 0, False)
+    with pytest.raises(ValueError, match="one entry per field"):
+        _native.CodecPlan([("a", [text])], None, None, [[None, None]])
+    with pytest.raises(ValueError, match="nested model field"):
+        _native.CodecPlan([("a", [nested])], None, None, [[[("1", 1)]]])
+    plan = _native.CodecPlan([("a", [text])], None, None, [[[("1", 1), ("true", True)]]])
+    assert plan.parse('<a v="1"/>') == {"v": 1}
+    assert plan.parse('<a v="true"/>')["v"] is True
+    assert plan.parse('<a v="01"/>') == {"v": "01"}
 
 
 # --- CodecPlan.extract: every candidate of a text in one native call -------------------------

@@ -142,10 +142,14 @@ class CodecPlan:
     ``"bool"`` or ``""`` for any) is each field's declared primitive type: an instance
     value of another exact type (one pydantic never validated, such as ``0`` as a ``float``
     default) is not written as it is (`render_model` gives None; its encoding differs).
+    ``literals`` (per model, per field: None or ``(text, member)`` pairs) makes a text read
+    for that field (or each of its list items) that equals one of the texts the member
+    itself in the validator's input (``"1"`` → ``1`` for ``Literal[1, 2]``).
 
     Raises:
-        ValueError: A field kind is unknown, a model index is out of range, or ``classes``
-            or ``types`` does not match the models.
+        ValueError: A field kind is unknown, a model index is out of range, ``classes``,
+            ``types`` or ``literals`` does not match the models, or a literal table is given
+            for a nested model field.
     """
 
     def __new__(
@@ -155,6 +159,7 @@ class CodecPlan:
         ],
         classes: Sequence[type] | None = None,
         types: Sequence[Sequence[str]] | None = None,
+        literals: Sequence[Sequence[Sequence[tuple[str, Any]] | None]] | None = None,
     ) -> CodecPlan: ...
     def parse(self, element: str, max_depth: int = ...) -> dict[str, Any]:
         """The dict pydantic-xml would validate for one element (start tag to end tag).

@@ -37,6 +37,9 @@ pub(crate) struct PyCodecPlan {
     /// Per model, per field: the type a value (or list item) read from an instance must
     /// have exactly to be written as it is.
     types: Vec<Vec<Declared>>,
+    /// Per model, per field: its [`LiteralTable`], when it has one; `None` when no field of
+    /// the plan has one (the common case costs one check per element).
+    literals: Option<Vec<Vec<Option<LiteralTable>>>>,
 }
 
 /// The declared primitive type of a field, as far as rendering from the instance goes.
@@ -82,6 +85,11 @@ impl Declared {
         }
     }
 }
+
+/// The members of a `Literal` field that are not strings, by the text the renderer writes
+/// for them (`"1"` for `1`, `"true"` for `True`): such text is handed to the validator as
+/// the member itself (pydantic's lax mode does not read `"1"` as the literal `1`).
+type LiteralTable = Vec<(String, Py<PyAny>)>;
 
 fn field_of(spec: &FieldSpec, count: usize) -> PyResult<Field> {
     let (_, _, path, kind, name, model, many) = spec;
@@ -133,7 +141,13 @@ fn to_py(
         Value::Map(fields) => {
             let dict = PyDict::new(py);
             let models = plan.plan.models();
+            let tables = plan.literals.as_ref().map(|all| &all[model]);
             for (index, field_value) in fields {
+                let key = plan.parse_keys[model][*index].bind(py);
+                if let Some(table) = tables.and_then(|own| own[*index].as_ref()) {
+                    dict.set_item(key, literal_py(py, table, field_value)?)?;
+                    continue;
+                }
                 let nested = match models[model].fields[*index].kind {
                     Kind::Element {
                         item: Item::Model(m),
@@ -141,13 +155,29 @@ fn to_py(
                     } => m,
                     _ => model,
                 };
-                dict.set_item(
-                    plan.parse_keys[model][*index].bind(py),
-                    to_py(py, plan, nested, field_value)?,
-                )?;
+                dict.set_item(key, to_py(py, plan, nested, field_value)?)?;
             }
             dict.into_any().unbind()
         }
+    })
+}
+
+/// The validator input of a field with a [`LiteralTable`] (text, or a list of texts): a text
+/// that is a member's rendering becomes that member.
+fn literal_py(py: Python<'_>, table: &LiteralTable, value: &Value<'_>) -> PyResult<Py<PyAny>> {
+    Ok(match value {
+        Value::Str(text) => match table.iter().find(|(shown, _)| shown == text) {
+            Some((_, member)) => member.clone_ref(py),
+            None => PyString::new(py, text).into_any().unbind(),
+        },
+        Value::List(items) => {
+            let list = PyList::empty(py);
+            for item in items {
+                list.append(literal_py(py, table, item)?)?;
+            }
+            list.into_any().unbind()
+        }
+        Value::None | Value::Map(_) => py.None(),
     })
 }
 
@@ -477,12 +507,13 @@ fn from_encoded(
 #[pymethods]
 impl PyCodecPlan {
     #[new]
-    #[pyo3(signature = (models, classes = None, types = None))]
+    #[pyo3(signature = (models, classes = None, types = None, literals = None))]
     fn new(
         py: Python<'_>,
         models: Vec<(String, Vec<FieldSpec>)>,
         classes: Option<Vec<Py<PyType>>>,
         types: Option<Vec<Vec<String>>>,
+        literals: Option<Vec<Vec<Option<LiteralTable>>>>,
     ) -> PyResult<Self> {
         let count = models.len();
         if classes.as_ref().is_some_and(|c| c.len() != count) {
@@ -512,6 +543,19 @@ impl PyCodecPlan {
                     .collect::<PyResult<_>>()?
             }
         };
+        let shaped = |tables: &Vec<Vec<Option<LiteralTable>>>| {
+            tables.len() == count
+                && tables
+                    .iter()
+                    .zip(&models)
+                    .all(|(fields, (_, specs))| fields.len() == specs.len())
+        };
+        if literals.as_ref().is_some_and(|tables| !shaped(tables)) {
+            return Err(PyValueError::new_err(
+                "expected literals with one list per model and one entry per field",
+            ));
+        }
+        let literals = literals.filter(|tables| tables.iter().flatten().any(Option::is_some));
         let mut plans = Vec::with_capacity(count);
         let mut parse_keys = Vec::with_capacity(count);
         let mut render_keys = Vec::with_capacity(count);
@@ -535,12 +579,35 @@ impl PyCodecPlan {
             );
         }
         let plan = Plan::new(plans)?;
+        // A table only where a field is read as text (never a nested model's dict).
+        let misplaced = literals
+            .iter()
+            .flatten()
+            .zip(plan.models())
+            .any(|(tables, model)| {
+                tables.iter().zip(&model.fields).any(|(table, field)| {
+                    table.is_some()
+                        && matches!(
+                            field.kind,
+                            Kind::Element {
+                                item: Item::Model(_),
+                                ..
+                            }
+                        )
+                })
+            });
+        if misplaced {
+            return Err(PyValueError::new_err(
+                "a literal table is given for a nested model field",
+            ));
+        }
         Ok(Self {
             plan,
             parse_keys,
             render_keys,
             classes,
             types,
+            literals,
         })
     }
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
+from pydantic_core import to_jsonable_python
 from pydantic_xml import BaseXmlModel
 from pydantic_xml.fields import extract_field_xml_entity_info
 from pydantic_xml.serializers.factories import homogeneous, model, primitive, wrapper
@@ -73,6 +74,17 @@ _Entry = tuple[type[BaseXmlModel], str, tuple[FieldSpec, ...]]
 
 _DECLARED = {str: "str", int: "int", float: "float", bool: "bool"}
 
+_SEQUENCES = (
+    list,
+    set,
+    frozenset,
+    collections.abc.Sequence,
+    collections.abc.MutableSequence,
+    collections.abc.Set,
+    collections.abc.MutableSet,
+)
+"""Origins of the collection annotations whose items a field's serializer reads one by one."""
+
 
 def _declared(annotation: t.Any) -> str:
     """The primitive type a field's values (or list items) are declared as.
@@ -88,6 +100,95 @@ def _declared(annotation: t.Any) -> str:
     if origin in (list, collections.abc.Sequence, collections.abc.MutableSequence) and args:
         return _declared(args[0])
     return _DECLARED.get(annotation, "")
+
+
+def rendering(value: object) -> str:
+    """The text the renderers write for a primitive value.
+
+    pydantic-xml's ``encode_primitive`` of its encoding: ``None`` empty, bools ``true`` and
+    ``false``, anything else ``str()``.
+    """
+    encoded = to_jsonable_python(value)
+    if encoded is None:
+        return ""
+    if isinstance(encoded, bool):
+        return "true" if encoded else "false"
+    return str(encoded)
+
+
+_RAW_VALIDATORS = frozenset({"BeforeValidator", "WrapValidator", "PlainValidator"})
+
+
+def _literal_members(annotation: t.Any) -> list[t.Any] | None:
+    """The members of a field (or list item) whose every value is a ``Literal`` member.
+
+    ``Optional`` and unions of ``Literal`` are looked through, and so are collections; None
+    for any other annotation (a union with ``str`` or ``int``, say) and for one whose
+    ``Annotated`` metadata holds a validator that sees the raw input.
+    """
+    origin = t.get_origin(annotation)
+    args = t.get_args(annotation)
+    if origin is t.Annotated:
+        if any(type(meta).__name__ in _RAW_VALIDATORS for meta in annotation.__metadata__):
+            return None
+        return _literal_members(args[0])
+    if origin is t.Literal:
+        return list(args)
+    if origin in (t.Union, types.UnionType):
+        members: list[t.Any] = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            inner = _literal_members(arg)
+            if inner is None:
+                return None
+            members.extend(inner)
+        return members
+    if origin in _SEQUENCES and args:
+        return _literal_members(args[0])
+    return None
+
+
+LiteralTable = list[tuple[str, t.Any]]
+
+
+def literal_table(cls: type[BaseModel], name: str) -> LiteralTable | None:
+    """The members of a ``Literal`` field read from text as themselves, by their rendering.
+
+    pydantic's lax mode reads ``"1"`` as no member of ``Literal[1, 2]`` (nor ``"true"`` as
+    ``True``, ``"1.5"`` as ``1.5``), so the model's own XML did not read back. The codec
+    hands the validator the member whose rendering (`rendering`) is the text read, for every
+    member that is not a ``str``; a text that is a ``str`` member stays that member (in
+    ``Literal["1", 1]``, ``"1"`` is the string). Only for fields whose every value is a
+    member (see `_literal_members`), and not where a validator of the field or the model
+    sees the raw input (it would see a member instead of the text pydantic-xml hands it).
+
+    Returns:
+        ``(text, member)`` pairs (the first member of a text wins), or None when there are
+        none.
+    """
+    decorators = cls.__pydantic_decorators__
+    if any(d.info.mode in ("before", "wrap") for d in decorators.model_validators.values()):
+        return None
+    for field_validator in decorators.field_validators.values():
+        info = field_validator.info
+        if info.mode in _RAW_MODES and ("*" in info.fields or name in info.fields):
+            return None
+    field = cls.model_fields[name]
+    if any(type(meta).__name__ in _RAW_VALIDATORS for meta in field.metadata):
+        return None
+    members = _literal_members(field.annotation)
+    if not members:
+        return None
+    strings = {member for member in members if type(member) is str}
+    table: dict[str, t.Any] = {}
+    for member in members:
+        if member is None or type(member) is str:
+            continue
+        text = rendering(member)
+        if text and text not in strings and text not in table:
+            table[text] = member
+    return list(table.items()) or None
 
 
 def _impl(method: object) -> object:
@@ -271,6 +372,12 @@ def _compile(cls: type[BaseXmlModel], shape: bool = False) -> Codec | str:
         return str(exc)
     entries = tuple(t.cast("list[_Entry]", compiler.entries))
     classes = [entry[0] for entry in entries]
+    literals = None
+    if not shape:  # an example's plan reads nothing
+        literals = [
+            [literal_table(cls, spec[1]) if spec[5] < 0 else None for spec in specs]
+            for cls, _, specs in entries
+        ]
     native = _native.CodecPlan(
         [(tag, list(specs)) for _, tag, specs in entries],
         classes if all(_plain_serialization(c) for c in classes) else None,
@@ -278,6 +385,7 @@ def _compile(cls: type[BaseXmlModel], shape: bool = False) -> Codec | str:
             [_declared(cls.model_fields[spec[1]].annotation) for spec in specs]
             for cls, _, specs in entries
         ],
+        literals if literals and any(any(row) for row in literals) else None,
     )
     return Codec(
         native,
@@ -424,9 +532,9 @@ def _label(annotation: t.Any) -> str:
     if origin is t.Union or type(annotation) is types.UnionType:
         members = [arg for arg in t.get_args(annotation) if arg is not type(None)]
         return "|".join(_label(arg) for arg in members)
-    if origin is t.Literal:
-        return "|".join(str(arg) for arg in t.get_args(annotation))
-    if origin in (list, set, frozenset, collections.abc.Sequence):
+    if origin is t.Literal:  # as the renderer writes them (`true`, not `True`)
+        return "|".join(rendering(arg) for arg in t.get_args(annotation) if arg is not None)
+    if origin in _SEQUENCES:
         items = t.get_args(annotation)
         return _label(items[0]) if items else "str"
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
