@@ -2,7 +2,7 @@
 
 A *shape* is a list of `FieldShape`; `make_class` turns it into a `Model` subclass (search
 mode ``unordered``, pydantic-xml's most lenient, so the reference path is as forgiving as it
-can be). A field's type is a primitive or a ``Literal`` (`PRIMS`);
+can be). A field's type is a primitive, a ``Literal`` or a union of primitives (`PRIMS`);
 `reference_class` makes the twin pydantic-xml parses for comparison, with the codec's one
 deliberate extra acceptance for literals written out (`literal_reading`). `write_xml`
 writes an instance's XML by hand with variations pydantic-xml never writes itself: quote
@@ -30,8 +30,18 @@ LITERALS: tuple[t.Any, ...] = (
     t.Literal["a", 1],
     t.Literal["1", 1],  # the text "1" is the string member
     t.Literal["x", "y"],
+    t.Union[t.Literal[7], t.Literal["b", False]],  # noqa: UP007 - a union of literals
 )
-PRIMS: tuple[t.Any, ...] = BASIC + LITERALS
+UNIONS: tuple[t.Any, ...] = (
+    int | str,
+    str | int,
+    float | int,
+    int | float,
+    bool | int,
+    float | str,
+    t.Union[t.Literal[1, 2], str],  # noqa: UP007 - not all literals: text as read
+)
+PRIMS: tuple[t.Any, ...] = BASIC + LITERALS + UNIONS
 KINDS = (
     "attr",
     "element",

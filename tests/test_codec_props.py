@@ -3,7 +3,7 @@
 - parse: on texts written in declaration order (any quoting, CDATA, character references,
   bare ``&``, whitespace between children, unknown children) the native codec builds the
   same model as pydantic-xml in its most lenient search mode, or both refuse; field types
-  are primitives and ``Literal``s;
+  are primitives, ``Literal``s and unions of primitives;
 - a literal member that is not a string reads back from its rendering (``"1"`` as ``1``,
   ``"true"`` as ``True``), where pydantic-xml refuses it: a deliberate extra acceptance, so
   for such classes the reference is pydantic-xml parsing a twin whose literal fields apply

@@ -139,7 +139,8 @@ class CodecPlan:
     ``classes`` (one per model) lets `render_model` read instances directly; give them only
     when serialization changes no value of these classes (no custom serializers, no
     excluded fields). ``types`` (per model, per field: ``"str"``, ``"int"``, ``"float"``,
-    ``"bool"`` or ``""`` for any) is each field's declared primitive type: an instance
+    ``"bool"``, several of them joined by ``|`` for a union, ``"encoded"`` for a union of
+    none of them, or ``""`` for any) is each field's declared primitive type: an instance
     value of another exact type (one pydantic never validated, such as ``0`` as a ``float``
     default) is not written as it is (`render_model` gives None; its encoding differs).
     ``literals`` (per model, per field: None or ``(text, member)`` pairs) makes a text read

@@ -559,7 +559,7 @@ class Model(BaseXmlModel):
         """Why this class is parsed and rendered by pydantic-xml instead of the native codec.
 
         Returns:
-            The reason (namespaces, custom XML validators, a union field, ...), or None when
+            The reason (namespaces, custom XML validators, a union of models, ...), or None when
             the class has a compiled codec plan.
         """
         return fallback_reason(cls)

@@ -24,7 +24,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import to_jsonable_python
 from pydantic_xml import BaseXmlModel
 from pydantic_xml.fields import extract_field_xml_entity_info
-from pydantic_xml.serializers.factories import homogeneous, model, primitive, wrapper
+from pydantic_xml.serializers.factories import homogeneous, model, primitive, union, wrapper
 
 from rigging import _native
 
@@ -90,16 +90,35 @@ def _declared(annotation: t.Any) -> str:
     """The primitive type a field's values (or list items) are declared as.
 
     For `rigging._native.CodecPlan`'s ``types``: ``str``, ``int``, ``float``, ``bool``, or
-    ``""`` for any other annotation. ``Optional`` and ``list`` are looked through.
+    ``""`` for any other annotation. ``Optional`` and ``list`` are looked through. A union
+    of several types gives its primitive members joined by ``|`` (a ``Literal`` member counts
+    as the types of its values), or ``"encoded"`` when it has none: a value of another type
+    is rendered from its encoding, as pydantic's union serializer may change it.
     """
     origin = t.get_origin(annotation)
     args = t.get_args(annotation)
     if origin in (t.Union, types.UnionType):
         kept = [arg for arg in args if arg is not type(None)]
-        return _declared(kept[0]) if len(kept) == 1 else ""
-    if origin in (list, collections.abc.Sequence, collections.abc.MutableSequence) and args:
+        if len(kept) == 1:
+            return _declared(kept[0])
+        members = set[str]().union(*(_union_members(arg) for arg in kept))
+        return "|".join(sorted(members)) or "encoded"
+    if origin in _SEQUENCES and args:
         return _declared(args[0])
     return _DECLARED.get(annotation, "")
+
+
+def _union_members(annotation: t.Any) -> set[str]:
+    """The primitive types one member of a union declares (see `_declared`)."""
+    origin = t.get_origin(annotation)
+    if origin is t.Annotated:
+        return _union_members(t.get_args(annotation)[0])
+    if origin is t.Literal:
+        return {_DECLARED[type(arg)] for arg in t.get_args(annotation) if type(arg) in _DECLARED}
+    if origin in (t.Union, types.UnionType):
+        return set[str]().union(*(_union_members(arg) for arg in t.get_args(annotation)))
+    found = _DECLARED.get(annotation)
+    return {found} if found else set()
 
 
 def rendering(value: object) -> str:
@@ -325,6 +344,8 @@ class _Compiler:
             return path, "text", "", -1, False
         if kind is primitive.ElementSerializer:
             return path, "element", _check_name(field._element_name, name), -1, False  # type: ignore[attr-defined]
+        if kind is union.PrimitiveTypeSerializer:  # read and written as its one inner entity
+            return self.field(name, field._inner_serializer, path)  # type: ignore[attr-defined]
         if kind is model.ModelProxySerializer:
             tag = _check_name(field._element_name, name)  # type: ignore[attr-defined]
             return path, "element", tag, self.nested(name, field._model), False  # type: ignore[attr-defined]
