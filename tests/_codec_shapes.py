@@ -2,9 +2,12 @@
 
 A *shape* is a list of `FieldShape`; `make_class` turns it into a `Model` subclass (search
 mode ``unordered``, pydantic-xml's most lenient, so the reference path is as forgiving as it
-can be). `write_xml` writes an instance's XML by hand with variations pydantic-xml never
-writes itself: quote styles, CDATA, character references, bare ``&``, whitespace between
-children, unknown children and reordered children.
+can be). A field's type is a primitive, a ``Literal`` or a union of primitives (`PRIMS`);
+`reference_class` makes the twin pydantic-xml parses for comparison, with the codec's one
+deliberate extra acceptance for literals written out (`literal_reading`). `write_xml`
+writes an instance's XML by hand with variations pydantic-xml never writes itself: quote
+styles, CDATA, character references, bare ``&``, whitespace between children, unknown
+children and reordered children.
 """
 
 from __future__ import annotations
@@ -15,11 +18,30 @@ import typing as t
 from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
-from pydantic import Field
+from pydantic import BeforeValidator, Field, TypeAdapter
 
 from rigging.model import Model, attr, element, wrapped
 
-PRIMS: tuple[type, ...] = (str, int, float, bool)
+BASIC: tuple[type, ...] = (str, int, float, bool)
+LITERALS: tuple[t.Any, ...] = (
+    t.Literal[1, 2],
+    t.Literal[True],
+    t.Literal[1.5, -2.25],
+    t.Literal["a", 1],
+    t.Literal["1", 1],  # the text "1" is the string member
+    t.Literal["x", "y"],
+    t.Union[t.Literal[7], t.Literal["b", False]],  # noqa: UP007 - a union of literals
+)
+UNIONS: tuple[t.Any, ...] = (
+    int | str,
+    str | int,
+    float | int,
+    int | float,
+    bool | int,
+    float | str,
+    t.Union[t.Literal[1, 2], str],  # noqa: UP007 - not all literals: text as read
+)
+PRIMS: tuple[t.Any, ...] = BASIC + LITERALS + UNIONS
 KINDS = (
     "attr",
     "element",
@@ -37,7 +59,7 @@ KINDS = (
 class FieldShape:
     name: str
     kind: str
-    prim: type = str
+    prim: t.Any = str
     nested: list[FieldShape] = field(default_factory=list)
     nested_cls: type[Model] | None = None
     description: str | None = None
@@ -59,48 +81,123 @@ _IDS = _counter()
 
 def make_class(shapes: list[FieldShape], prefix: str = "Gen") -> type[Model]:
     """A model class with one field per shape (nested classes built first)."""
+    return _make(shapes, prefix, None)
+
+
+def reference_class(shapes: list[FieldShape], cls: type[Model]) -> type[Model]:
+    """The class pydantic-xml parses to compare with the codec's reading of ``cls``.
+
+    ``cls`` itself, unless a field is a literal with a member that is not a string: then a
+    twin (same tag, fields and nested shapes) whose literal fields read text as the codec
+    does (`literal_reading`), the deliberate extra acceptance the comparisons name.
+    """
+    if not _has_table(shapes):
+        return cls
+    return _make(shapes, "Ref", cls.__xml_tag__)
+
+
+def _has_table(shapes: list[FieldShape]) -> bool:
+    return any(_literal_map(s.prim) or _has_table(s.nested) for s in shapes)
+
+
+def _make(shapes: list[FieldShape], prefix: str, twin_of: str | None) -> type[Model]:
+    """A class of ``shapes``; with ``twin_of`` (its tag) the reference twin, whose nested
+    classes are twins too and whose literal fields read as the codec reads them."""
     annotations: dict[str, t.Any] = {}
     namespace: dict[str, t.Any] = {"__module__": __name__}
-    prim: object  # a field annotation: the shape's type, or Optional of it
     for shape in shapes:
-        kind, prim = shape.kind, shape.prim
-        extra: dict[str, t.Any] = {}
-        if shape.description:
-            extra["description"] = shape.description
-        if kind in ("nested", "list_nested"):
-            shape.nested_cls = make_class(shape.nested, prefix + "Inner")
-        if kind in ("optional", "wrapped_optional"):
-            prim = t.Optional[prim]  # noqa: UP045 - a runtime annotation
-            extra["default"] = None
-        if kind == "attr":
-            annotations[shape.name], namespace[shape.name] = prim, attr(**extra)
-        elif kind in ("element", "optional"):
-            annotations[shape.name] = prim
-            namespace[shape.name] = element(tag=shape.tag, **extra)
-        elif kind == "text":
-            annotations[shape.name] = prim
-            if extra:
-                namespace[shape.name] = Field(**extra)
-        elif kind == "nested":
-            annotations[shape.name] = shape.nested_cls
-            namespace[shape.name] = element(tag=shape.tag, **extra)
-        elif kind == "list":
-            annotations[shape.name] = list[prim]  # type: ignore[valid-type]
-            namespace[shape.name] = element(tag=shape.tag, default_factory=list, **extra)
-        elif kind == "list_nested":
-            annotations[shape.name] = list[shape.nested_cls]  # type: ignore[name-defined]
-            namespace[shape.name] = element(tag=shape.tag, default_factory=list, **extra)
-        elif kind in ("wrapped", "wrapped_optional"):
-            annotations[shape.name] = prim
-            namespace[shape.name] = wrapped(f"w-{shape.name}", element(tag=shape.tag, **extra))
+        nested_cls = None
+        if shape.kind in ("nested", "list_nested"):
+            nested_cls = _make(shape.nested, prefix + "Inner", twin_of and "inner")
+            if twin_of is None:
+                shape.nested_cls = nested_cls
+        prim = shape.prim if twin_of is None else literal_reading(shape.prim)
+        _add_field(annotations, namespace, shape, prim, nested_cls)
     namespace["__annotations__"] = annotations
     name = f"{prefix}{next(_IDS)}"
     return types.new_class(
         name,
         (Model,),
-        {"tag": name.lower(), "search_mode": "unordered"},
+        {"tag": twin_of or name.lower(), "search_mode": "unordered"},
         lambda ns: ns.update(namespace),
     )
+
+
+def _add_field(
+    annotations: dict[str, t.Any],
+    namespace: dict[str, t.Any],
+    shape: FieldShape,
+    prim: t.Any,  # a field annotation: the shape's type, or Optional of it
+    nested_cls: type[Model] | None,
+) -> None:
+    kind = shape.kind
+    extra: dict[str, t.Any] = {}
+    if shape.description:
+        extra["description"] = shape.description
+    if kind in ("optional", "wrapped_optional"):
+        prim = t.Optional[prim]  # noqa: UP045 - a runtime annotation
+        extra["default"] = None
+    if kind == "attr":
+        annotations[shape.name], namespace[shape.name] = prim, attr(**extra)
+    elif kind in ("element", "optional"):
+        annotations[shape.name] = prim
+        namespace[shape.name] = element(tag=shape.tag, **extra)
+    elif kind == "text":
+        annotations[shape.name] = prim
+        if extra:
+            namespace[shape.name] = Field(**extra)
+    elif kind == "nested":
+        annotations[shape.name] = nested_cls
+        namespace[shape.name] = element(tag=shape.tag, **extra)
+    elif kind == "list":
+        annotations[shape.name] = list[prim]
+        namespace[shape.name] = element(tag=shape.tag, default_factory=list, **extra)
+    elif kind == "list_nested":
+        annotations[shape.name] = list[nested_cls]  # type: ignore[valid-type]
+        namespace[shape.name] = element(tag=shape.tag, default_factory=list, **extra)
+    elif kind in ("wrapped", "wrapped_optional"):
+        annotations[shape.name] = prim
+        namespace[shape.name] = wrapped(f"w-{shape.name}", element(tag=shape.tag, **extra))
+
+
+def _literal_map(prim: t.Any) -> dict[str, t.Any]:
+    """The codec's rule for a field of type ``prim``, written out: when every value of the
+    type is a ``Literal`` member, each member that is not a string by its rendering (its
+    `prim_text`), unless that text is a string member or an earlier member's."""
+    origin = t.get_origin(prim)
+    if origin is t.Literal:
+        members = list(t.get_args(prim))
+    elif origin in (t.Union, types.UnionType) and all(
+        t.get_origin(arg) is t.Literal for arg in t.get_args(prim)
+    ):
+        members = [member for arg in t.get_args(prim) for member in t.get_args(arg)]
+    else:
+        return {}
+    strings = {member for member in members if type(member) is str}
+    table: dict[str, t.Any] = {}
+    for member in members:
+        text = prim_text(member)
+        if type(member) is not str and text not in strings and text not in table:
+            table[text] = member
+    return table
+
+
+def literal_reading(prim: t.Any) -> t.Any:
+    """``prim`` for pydantic-xml, reading a literal member's rendering as that member (the
+    codec's deliberate extra acceptance); ``prim`` itself when the rule changes nothing."""
+    table = _literal_map(prim)
+    if not table:
+        return prim
+    return t.Annotated[prim, BeforeValidator(lambda v: table.get(v, v) if type(v) is str else v)]
+
+
+def read_back(prim: t.Any, value: t.Any) -> t.Any:
+    """What the text of ``value`` (its `prim_text`) reads back as in a field of type ``prim``:
+    ``value`` itself for a basic type, else the codec's rule, then lax validation (a union
+    reads ``"3"`` as the string ``"3"`` when it has ``str``)."""
+    if prim in BASIC:
+        return value
+    return TypeAdapter(literal_reading(prim)).validate_python(prim_text(value), strict=False)
 
 
 TEXT = st.text(
@@ -122,7 +219,12 @@ HOSTILE_TEXT = st.lists(
 characters (``TEXT`` keeps to what the parse tests can write back)."""
 
 
-def prim_values(prim: type, text: st.SearchStrategy[str] = TEXT) -> st.SearchStrategy[t.Any]:
+def prim_values(prim: t.Any, text: st.SearchStrategy[str] = TEXT) -> st.SearchStrategy[t.Any]:
+    origin = t.get_origin(prim)
+    if origin is t.Literal:
+        return st.sampled_from(t.get_args(prim))
+    if origin in (t.Union, types.UnionType):
+        return st.one_of(*(prim_values(arg, text) for arg in t.get_args(prim)))
     if prim is str:
         return st.just("") | text  # "" is written as an empty element, empty text or a=""
     if prim is int:
@@ -173,8 +275,7 @@ def values_for(
             # mypy cannot type a lambda with a default argument against `map`'s callable.
             parts[shape.name] = values_for(shape.nested, text).map(lambda v, c=cls: c(**v))  # type: ignore[misc]
         elif shape.kind == "list":
-            non_empty = value.filter(lambda v: v != "") if shape.prim is str else value
-            parts[shape.name] = st.lists(non_empty, max_size=3)
+            parts[shape.name] = st.lists(value.filter(lambda v: v != ""), max_size=3)
         elif shape.kind == "list_nested":
             cls = shape.nested_cls
             assert cls is not None

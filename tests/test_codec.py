@@ -8,6 +8,7 @@ import typing as t
 
 import pytest
 from pydantic import (
+    BeforeValidator,
     ConfigDict,
     StringConstraints,
     ValidationError,
@@ -23,7 +24,13 @@ from typing_extensions import Self, TypeAliasType
 
 from rigging import _native, parsing
 from rigging._model.base import class_info
-from rigging._model.plan import codec_of, fallback_reason, use_pydantic_xml
+from rigging._model.plan import (
+    FieldSpec,
+    codec_of,
+    fallback_reason,
+    literal_table,
+    use_pydantic_xml,
+)
 from rigging.error import MissingModelError, XmlContentError
 from rigging.message import Message
 from rigging.model import Model, attr, element, wrapped
@@ -298,6 +305,157 @@ def test_difference_several_untagged_fields_are_child_elements() -> None:
     assert str(user) == "<user>\n  <name>Ann</name>\n  <email>a@b</email>\n  <age>3</age>\n</user>"
 
 
+class Lit(Model, tag="lit"):
+    n: t.Literal[1, 2] = attr()
+    flag: t.Literal[True, "maybe"] = attr()
+    ratio: t.Literal[1.5, 2.25] = element()  # type: ignore[valid-type]
+    mixed: t.Literal["a", 1] = element()
+    maybe: t.Optional[t.Literal[1, 2]] = element(default=None)  # noqa: UP045
+    picks: list[t.Literal[1, 2]] = element(tag="pick", default_factory=list)
+    deep: t.Literal[3] = wrapped("w", element(tag="x"))
+
+
+class LitText(Model, tag="lit-text"):
+    value: t.Literal[0, 1]
+    kind: str = attr(default="k")
+
+
+def _pydantic_xml_twin(cls: type[Model]) -> type[Model]:
+    twin = type(cls.__name__, (cls,), {}, tag=cls.__xml_tag__)
+    use_pydantic_xml(twin, "test: the pydantic-xml path")
+    return twin
+
+
+def test_difference_literal_members_read_back_from_their_rendering() -> None:
+    """pydantic's lax mode reads no text as an int, bool or float literal member, so the
+    model's own XML (``n="1"``) and a reply that follows its example did not parse. The
+    codec hands the validator the member whose rendering is the text read; the pydantic-xml
+    path (classes without a plan) still refuses it."""
+    model = Lit(n=1, flag=True, ratio=1.5, mixed=1, maybe=2, picks=[2, 1], deep=3)
+    pretty = model.to_pretty_xml()
+    assert pretty.startswith('<lit n="1" flag="true">\n  <ratio>1.5</ratio>\n  <mixed>1</mixed>')
+    for xml in (pretty, model.to_xml().decode()):
+        assert parsing.parse(xml, Lit)[0] == model
+    with pytest.raises(ValidationError, match="Input should be 1 or 2"):
+        parsing.parse(pretty, _pydantic_xml_twin(Lit))
+    example = Lit.xml_example()
+    assert example.startswith('<lit n="1|2" flag="true|maybe">\n  <ratio>1.5|2.25</ratio>')
+    filled = (
+        example.replace("1|2", "2")
+        .replace("true|maybe", "maybe")
+        .replace("1.5|2.25", "2.25")
+        .replace("a|1", "a")
+    )
+    assert parsing.parse(filled, Lit)[0] == Lit(
+        n=2, flag="maybe", ratio=2.25, mixed="a", maybe=2, picks=[2, 2], deep=3
+    )
+    assert parsing.parse("<lit-text>1</lit-text>", LitText)[0].value == 1
+    # Only the rendering itself: no other spelling of a member
+    for other in ('n="01"', 'n=" 1"', 'flag="True"', 'flag="1"'):
+        bad = (
+            pretty.replace('n="1"', other)
+            if other[0] == "n"
+            else pretty.replace('flag="true"', other)
+        )
+        assert parsing.try_parse(bad, Lit) is None, bad
+    assert parsing.try_parse(pretty.replace("<ratio>1.5", "<ratio>1.50"), Lit) is None
+
+
+def _strip_text(value: t.Any) -> t.Any:
+    return int(value.strip())  # text only, as pydantic-xml hands it
+
+
+def test_a_string_member_wins_and_raw_validators_see_the_text() -> None:
+    class Mixed(Model):
+        value: t.Literal["1", 1] = attr()
+        other: t.Literal[1, 2] | int = attr()  # not only members: the text as read
+
+    assert literal_table(Mixed, "value") is None  # "1" is the string member
+    assert literal_table(Mixed, "other") is None
+    model = parsing.parse('<mixed value="1" other="2"/>', Mixed)[0]
+    assert (model.value, model.other) == ("1", 2)
+
+    class Raw(Model):
+        a: t.Annotated[t.Literal[1, 2], BeforeValidator(_strip_text)] = attr()
+        b: t.Literal[1, 2] = attr()
+        c: t.Literal[1, 2] = attr()
+
+        @field_validator("b", mode="before")
+        @classmethod
+        def _b(cls, value: t.Any) -> t.Any:
+            return _strip_text(value)
+
+    assert [literal_table(Raw, name) for name in ("a", "b")] == [None, None]
+    assert literal_table(Raw, "c") == [("1", 1), ("2", 2)]
+    raw = parsing.parse('<raw a=" 1" b="2 " c="1"/>', Raw)[0]
+    assert (raw.a, raw.b, raw.c) == (1, 2, 1)
+
+    class Before(Model):
+        n: t.Literal[1, 2] = attr()
+        m: str = element(default="")
+
+        @model_validator(mode="before")
+        @classmethod
+        def _see(cls, data: t.Any) -> t.Any:
+            assert data["n"] == "1"  # the text, as pydantic-xml hands it
+            return {**data, "n": int(data["n"])}
+
+    assert literal_table(Before, "n") is None
+    assert parsing.parse('<before n="1"/>', Before)[0].n == 1
+
+
+class Mixed(Model, tag="mixed"):
+    kind: str = attr()
+    value: int | str = element()
+    items: list[int | str] = element(tag="item", default_factory=list)
+    maybe: t.Optional[float | int] = element(default=None)  # noqa: UP045
+    size: int | bool | None = attr(default=None)
+
+
+def test_unions_of_primitives_are_planned_and_read_as_pydantic_xml_reads_them() -> None:
+    """They fell back to pydantic-xml, whose example showed ``<mixed><kind/>...``: a reply
+    that followed it did not parse. pydantic-xml hands their validator the text, as for one
+    primitive: so does the codec (``"3"`` in an ``int | str`` field is the string)."""
+    assert Mixed.codec_fallback_reason() is None
+    twin = _pydantic_xml_twin(Mixed)
+    for text in (
+        '<mixed kind="k"><value>3</value><item>1</item><item>a</item><maybe>2</maybe></mixed>',
+        '<mixed kind="k" size="true"><value>x</value><maybe>2.5</maybe></mixed>',
+        '<mixed kind="k" size="7"><value>0</value><item>2</item><maybe></maybe></mixed>',
+        '<mixed kind="k" size="2.5"><value>1.5</value></mixed>',
+    ):
+        ours, theirs = parsing.try_parse(text, Mixed), parsing.try_parse(text, twin)
+        assert repr(ours and ours[0].model_dump()) == repr(theirs and theirs[0].model_dump())
+    # The empty-element difference holds for a union that takes str: "" (pydantic-xml: missing).
+    empty = '<mixed kind="k"><value></value></mixed>'
+    assert parsing.parse(empty, Mixed)[0].value == ""
+    assert parsing.try_parse(empty, twin) is None
+    model = Mixed(kind="k", value=3, items=[1, "a"], maybe=3, size=True)
+    assert (model.maybe, model.size) == (3, True)
+    assert model.to_pretty_xml() == model.pydantic_xml_pretty()
+    assert model.to_xml() == BaseXmlModel.to_xml(model)
+    assert Mixed.xml_example() == (
+        '<mixed kind="str" size="int|bool">\n  <value>int|str</value>\n  <item>int|str</item>'
+        "\n  <item>int|str</item>\n  <maybe>float|int</maybe>\n</mixed>"
+    )
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # pydantic: serializing an unexpected type
+def test_union_values_of_another_type_render_from_their_encoding() -> None:
+    """A value of one of a union's primitive types exactly is written as it is; another
+    (never validated) as pydantic encodes it, as pydantic-xml writes it (`True` in a
+    ``float | int`` field is ``1.0``)."""
+    codec = codec_of(Mixed)
+    assert codec is not None
+    plain = Mixed.model_construct(kind="k", value="v", items=[1, "a"], maybe=3, size=False)
+    assert codec.native.render_model(plain) == plain.pydantic_xml_pretty()
+    for changes in ({"maybe": True}, {"items": [1.5]}, {"value": 2.5}, {"size": 1.0}):
+        odd = plain.model_copy(update=changes)
+        assert codec.native.render_model(odd) is None
+        assert odd.to_pretty_xml() == odd.pydantic_xml_pretty()
+        assert odd.to_xml() == BaseXmlModel.to_xml(odd)
+
+
 def test_one_untagged_field_with_attributes_is_the_text() -> None:
     class Note(Model):
         kind: str = attr()
@@ -346,7 +504,7 @@ class Namespaced(Model, ns="x", nsmap={"x": "urn:x"}):
 
 
 class WithUnion(Model):
-    value: t.Union[int, str] = element()  # noqa: UP007
+    value: t.Union[Location, Finding] = element()  # noqa: UP007 - a union of models
     name: str = attr()
 
 
@@ -390,7 +548,7 @@ class HoldsNamespaced(Model):
     ("cls", "reason"),
     [
         (Namespaced, "Namespaced: namespaces"),
-        (WithUnion, "field 'value': union"),
+        (WithUnion, "field 'value': union.ModelSerializer"),
         (Forbidding, "Forbidding: extra='forbid'"),
         (WithXmlValidator, "custom XML field validators"),
         (WithDict, "field 'attrs': mapping"),
@@ -435,8 +593,9 @@ def test_classes_with_computed_fields_parse_natively_and_render_through_pydantic
 
 
 def test_fallback_classes_still_parse_and_render() -> None:
-    model = parsing.parse('<with-union name="n"><value>3</value></with-union>', WithUnion)[0]
-    assert (str(model.value), model.name) == ("3", "n")
+    text = '<with-union name="n"><location file="f" line="3"/></with-union>'
+    model = parsing.parse(text, WithUnion)[0]
+    assert (model.value, model.name) == (Location(file="f", line=3), "n")
     assert str(model) == model.pydantic_xml_pretty()
     forbidding = '<forbidding name="n"><value>v</value><zz>1</zz></forbidding>'
     with pytest.raises(ValidationError):
@@ -565,9 +724,84 @@ def test_examples_of_fallback_classes_come_from_their_shape_and_parse_back(
     assert model.id == "str"  # type: ignore[attr-defined]
 
 
-def test_a_class_whose_shape_has_no_plan_shows_one_empty_child_per_field() -> None:
+def test_a_class_whose_shape_has_no_plan_is_shown_from_its_field_metadata() -> None:
+    """It showed one empty child per field (``<finding><id/>...``), attributes included."""
     assert fallback_reason(SignedFinding) is not None
-    assert SignedFinding.xml_example() == "<finding>\n  <id/>\n  <title/>\n</finding>"
+    assert SignedFinding.xml_example() == '<finding id="str">\n  <title>str</title>\n</finding>'
+
+
+class Mark(Model):
+    at: int = attr()
+
+
+class Pick(Model, tag="pick"):
+    name: str = attr()
+    choice: t.Union[Location, Mark] = element()  # noqa: UP007 - a union of models
+    each: list[t.Union[Mark, Location]] = element(tag="each", default_factory=list)  # noqa: UP007
+
+
+class Mapped(Model, tag="mapped"):
+    name: str = attr()
+    attrs: dict[str, int] = xml_element(tag="attrs")
+    pair: tuple[int, str] = element(tag="p")
+    location: Location
+
+
+class Hooked(Model, tag="hooked"):
+    name: str = attr()
+    location: Location
+    value: str = element()  # last: the hook takes no element, so none is skipped
+
+
+def _fixed(cls: type, element: XmlElementReader, field_name: str) -> str:
+    return "fixed"
+
+
+Hooked.__xml_field_validators__["value"] = _fixed
+
+
+@pytest.mark.parametrize(
+    ("cls", "example", "fills", "expected"),
+    [
+        (
+            Pick,
+            '<pick name="str">\n  <location file="str" line="int"></location>\n'
+            '  <each at="int"></each>\n  <each at="int"></each>\n</pick>',
+            {'"int"': '"4"'},
+            Pick(name="str", choice=Location(file="str", line=4), each=[Mark(at=4)] * 2),
+        ),
+        (
+            Mapped,
+            '<mapped name="str">\n  <attrs key="int"></attrs>\n  <p>int</p>\n  <p>str</p>\n'
+            '  <location file="str" line="int"></location>\n</mapped>',
+            {'"int"': '"4"', ">int<": ">5<"},
+            Mapped(
+                name="str",
+                attrs={"key": 4},
+                pair=(5, "str"),
+                location=Location(file="str", line=4),
+            ),
+        ),
+        (
+            Hooked,
+            '<hooked name="str">\n  <location file="str" line="int"></location>\n'
+            "  <value>str</value>\n</hooked>",
+            {'"int"': '"4"'},
+            Hooked(name="str", value="fixed", location=Location(file="str", line=4)),
+        ),
+    ],
+)
+def test_examples_of_shapes_without_a_plan_parse_back(
+    cls: type[Model], example: str, fills: dict[str, str], expected: Model
+) -> None:
+    """A union of models has a plan of its shape (its first choice shown); mapping and
+    tuple fields and custom XML hooks have none, and are shown from the fields' metadata:
+    either way, filling the placeholders gives a reply that parses."""
+    assert fallback_reason(cls) is not None
+    assert cls.xml_example() == example
+    for placeholder, value in fills.items():
+        example = example.replace(placeholder, value)
+    assert parsing.parse(f"Here: {example}", cls)[0] == expected
 
 
 class Early(Model):
@@ -700,6 +934,24 @@ def test_plan_empty_readings_must_match_the_fields() -> None:
         _native.CodecPlan([("a", [spec])], None, None, [[]])
     with pytest.raises(ValueError, match='unknown empty reading "blank"'):
         _native.CodecPlan([("a", [spec])], None, None, [["blank"]])
+
+
+def test_plan_types_and_literal_tables_are_checked() -> None:
+    text: FieldSpec = ("v", "v", (), "attr", "v", -1, False)
+    nested: FieldSpec = ("m", "m", (), "element", "m", 0, False)
+    _native.CodecPlan([("a", [text])], None, [["int|str|float|bool"]])
+    _native.CodecPlan([("a", [text])], None, [["encoded"]])
+    for bad in ("int|", "list", "encoded|int", "Int"):
+        with pytest.raises(ValueError, match="unknown declared type"):
+            _native.CodecPlan([("a", [text])], None, [[bad]])
+    with pytest.raises(ValueError, match="one entry per field"):
+        _native.CodecPlan([("a", [text])], literals=[[None, None]])
+    with pytest.raises(ValueError, match="nested model field"):
+        _native.CodecPlan([("a", [nested])], literals=[[[("1", 1)]]])
+    plan = _native.CodecPlan([("a", [text])], literals=[[[("1", 1), ("true", True)]]])
+    assert plan.parse('<a v="1"/>') == {"v": 1}
+    assert plan.parse('<a v="true"/>')["v"] is True
+    assert plan.parse('<a v="01"/>') == {"v": "01"}
 
 
 # --- CodecPlan.extract: every candidate of a text in one native call -------------------------

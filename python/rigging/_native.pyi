@@ -142,7 +142,8 @@ class CodecPlan:
     ``classes`` (one per model) lets `render_model` read instances directly; give them only
     when serialization changes no value of these classes (no custom serializers, no
     excluded fields). ``types`` (per model, per field: ``"str"``, ``"int"``, ``"float"``,
-    ``"bool"`` or ``""`` for any) is each field's declared primitive type: an instance
+    ``"bool"``, several of them joined by ``|`` for a union, ``"encoded"`` for a union of
+    none of them, or ``""`` for any) is each field's declared primitive type: an instance
     value of another exact type (one pydantic never validated, such as ``0`` as a ``float``
     default) is not written as it is (`render_model` gives None; its encoding differs).
     ``empty`` (per model, per field: ``"str"``, ``"none"`` or ``""``) is what a field reads
@@ -150,9 +151,14 @@ class CodecPlan:
     ``""``, ``None``, or pydantic-xml's reading (an attribute's ``""``; an element or text
     left out, so the field's default applies), which is also the reading when not given.
 
+    ``literals`` (per model, per field: None or ``(text, member)`` pairs) makes a text read
+    for that field (or each of its list items) that equals one of the texts the member
+    itself in the validator's input (``"1"`` → ``1`` for ``Literal[1, 2]``).
+
     Raises:
-        ValueError: A field kind is unknown, a model index is out of range, or ``classes``,
-            ``types`` or ``empty`` does not match the models.
+        ValueError: A field kind is unknown, a model index is out of range, ``classes``,
+            ``types``, ``empty`` or ``literals`` does not match the models, or a literal
+            table is given for a nested model field.
     """
 
     def __new__(
@@ -163,6 +169,7 @@ class CodecPlan:
         classes: Sequence[type] | None = None,
         types: Sequence[Sequence[str]] | None = None,
         empty: Sequence[Sequence[str]] | None = None,
+        literals: Sequence[Sequence[Sequence[tuple[str, Any]] | None]] | None = None,
     ) -> CodecPlan: ...
     def parse(self, element: str, max_depth: int = ...) -> dict[str, Any]:
         """The dict pydantic-xml would validate for one element (start tag to end tag).

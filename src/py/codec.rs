@@ -37,6 +37,9 @@ pub(crate) struct PyCodecPlan {
     /// Per model, per field: the type a value (or list item) read from an instance must
     /// have exactly to be written as it is.
     types: Vec<Vec<Declared>>,
+    /// Per model, per field: its [`LiteralTable`], when it has one; `None` when no field of
+    /// the plan has one (the common case costs one check per element).
+    literals: Option<Vec<Vec<Option<LiteralTable>>>>,
 }
 
 /// The declared primitive type of a field, as far as rendering from the instance goes.
@@ -44,44 +47,64 @@ pub(crate) struct PyCodecPlan {
 /// A value pydantic never validated (a default, a plain assignment, `model_construct`) may
 /// be of another type, and pydantic-xml writes it as the field's serializer encodes it
 /// (`0` in a `float` field as `0.0`, `True` in an `int` field as `1`): such a value is not
-/// written from the instance, the caller encodes the model instead.
+/// written from the instance, the caller encodes the model instead. A union of primitives
+/// (`int | str`) declares each of its members: a value of one of them exactly is encoded as
+/// it is (`3` in a `float | int` field stays `3`), any other goes to the encoded path
+/// (`True` in an `int | float` field is written `1.0`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Declared {
-    /// Anything plain (another annotation: a union, `Literal`, `Any`...).
-    Any,
-    Str,
-    Int,
-    Float,
-    Bool,
-}
+struct Declared(u8);
 
 impl Declared {
+    /// Anything plain (another annotation: `Literal`, `Any`...).
+    const ANY: Self = Self(u8::MAX);
+    const STR: u8 = 1;
+    const INT: u8 = 2;
+    const FLOAT: u8 = 4;
+    const BOOL: u8 = 8;
+
+    /// `""` (any), `"encoded"` (no primitive: always the encoded path), or primitive names
+    /// joined by `|` (`"int|str"`).
     fn of(name: &str) -> PyResult<Self> {
-        Ok(match name {
-            "" => Self::Any,
-            "str" => Self::Str,
-            "int" => Self::Int,
-            "float" => Self::Float,
-            "bool" => Self::Bool,
-            _ => {
-                return Err(PyValueError::new_err(format!(
-                    "unknown declared type {name:?} (expected '', 'str', 'int', 'float' or 'bool')"
-                )))
-            }
-        })
+        match name {
+            "" => return Ok(Self::ANY),
+            "encoded" => return Ok(Self(0)),
+            _ => {}
+        }
+        let mut mask = 0;
+        for part in name.split('|') {
+            mask |= match part {
+                "str" => Self::STR,
+                "int" => Self::INT,
+                "float" => Self::FLOAT,
+                "bool" => Self::BOOL,
+                _ => {
+                    return Err(PyValueError::new_err(format!(
+                        "unknown declared type {name:?} (expected '', 'encoded', or 'str', \
+                         'int', 'float' and 'bool' joined by '|')"
+                    )))
+                }
+            };
+        }
+        Ok(Self(mask))
     }
 
-    /// Whether `value` (not None) is of this type exactly.
+    /// Whether `value` (not None) is of this type (one of these types) exactly.
     fn admits(self, value: &Bound<'_, PyAny>) -> bool {
-        match self {
-            Self::Any => true,
-            Self::Str => value.is_exact_instance_of::<PyString>(),
-            Self::Int => value.is_exact_instance_of::<PyInt>(),
-            Self::Float => value.is_exact_instance_of::<PyFloat>(),
-            Self::Bool => value.is_exact_instance_of::<PyBool>(),
+        if self == Self::ANY {
+            return true;
         }
+        let has = |bit: u8| self.0 & bit != 0;
+        (has(Self::STR) && value.is_exact_instance_of::<PyString>())
+            || (has(Self::INT) && value.is_exact_instance_of::<PyInt>())
+            || (has(Self::FLOAT) && value.is_exact_instance_of::<PyFloat>())
+            || (has(Self::BOOL) && value.is_exact_instance_of::<PyBool>())
     }
 }
+
+/// The members of a `Literal` field that are not strings, by the text the renderer writes
+/// for them (`"1"` for `1`, `"true"` for `True`): such text is handed to the validator as
+/// the member itself (pydantic's lax mode does not read `"1"` as the literal `1`).
+type LiteralTable = Vec<(String, Py<PyAny>)>;
 
 /// A field's [`Empty`] from its name in `CodecPlan`'s ``empty`` argument.
 fn empty_of(name: &str) -> PyResult<Empty> {
@@ -104,6 +127,30 @@ fn per_field<T>(names: &[Vec<T>], models: &[(String, Vec<FieldSpec>)]) -> bool {
             .iter()
             .zip(models)
             .all(|(names, (_, specs))| names.len() == specs.len())
+}
+
+/// `CodecPlan`'s ``empty`` argument as one [`Empty`] per field (pydantic-xml's when not given).
+fn empty_readings(
+    empty: Option<Vec<Vec<String>>>,
+    models: &[(String, Vec<FieldSpec>)],
+) -> PyResult<Vec<Vec<Empty>>> {
+    Ok(match empty {
+        None => models
+            .iter()
+            .map(|(_, specs)| vec![Empty::PydanticXml; specs.len()])
+            .collect(),
+        Some(empty) => {
+            if !per_field(&empty, models) {
+                return Err(PyValueError::new_err(
+                    "expected empty with one list per model and one name per field",
+                ));
+            }
+            empty
+                .iter()
+                .map(|names| names.iter().map(|n| empty_of(n)).collect())
+                .collect::<PyResult<_>>()?
+        }
+    })
 }
 
 fn field_of(spec: &FieldSpec, count: usize, empty: Empty) -> PyResult<Field> {
@@ -157,7 +204,13 @@ fn to_py(
         Value::Map(fields) => {
             let dict = PyDict::new(py);
             let models = plan.plan.models();
+            let tables = plan.literals.as_ref().map(|all| &all[model]);
             for (index, field_value) in fields {
+                let key = plan.parse_keys[model][*index].bind(py);
+                if let Some(table) = tables.and_then(|own| own[*index].as_ref()) {
+                    dict.set_item(key, literal_py(py, table, field_value)?)?;
+                    continue;
+                }
                 let nested = match models[model].fields[*index].kind {
                     Kind::Element {
                         item: Item::Model(m),
@@ -165,13 +218,29 @@ fn to_py(
                     } => m,
                     _ => model,
                 };
-                dict.set_item(
-                    plan.parse_keys[model][*index].bind(py),
-                    to_py(py, plan, nested, field_value)?,
-                )?;
+                dict.set_item(key, to_py(py, plan, nested, field_value)?)?;
             }
             dict.into_any().unbind()
         }
+    })
+}
+
+/// The validator input of a field with a [`LiteralTable`] (text, or a list of texts): a text
+/// that is a member's rendering becomes that member.
+fn literal_py(py: Python<'_>, table: &LiteralTable, value: &Value<'_>) -> PyResult<Py<PyAny>> {
+    Ok(match value {
+        Value::Str(text) => match table.iter().find(|(shown, _)| shown == text) {
+            Some((_, member)) => member.clone_ref(py),
+            None => PyString::new(py, text).into_any().unbind(),
+        },
+        Value::List(items) => {
+            let list = PyList::empty(py);
+            for item in items {
+                list.append(literal_py(py, table, item)?)?;
+            }
+            list.into_any().unbind()
+        }
+        Value::None | Value::Map(_) => py.None(),
     })
 }
 
@@ -501,13 +570,14 @@ fn from_encoded(
 #[pymethods]
 impl PyCodecPlan {
     #[new]
-    #[pyo3(signature = (models, classes = None, types = None, empty = None))]
+    #[pyo3(signature = (models, classes = None, types = None, empty = None, literals = None))]
     fn new(
         py: Python<'_>,
         models: Vec<(String, Vec<FieldSpec>)>,
         classes: Option<Vec<Py<PyType>>>,
         types: Option<Vec<Vec<String>>>,
         empty: Option<Vec<Vec<String>>>,
+        literals: Option<Vec<Vec<Option<LiteralTable>>>>,
     ) -> PyResult<Self> {
         let count = models.len();
         if classes.as_ref().is_some_and(|c| c.len() != count) {
@@ -518,7 +588,7 @@ impl PyCodecPlan {
         let types = match types {
             None => models
                 .iter()
-                .map(|(_, specs)| vec![Declared::Any; specs.len()])
+                .map(|(_, specs)| vec![Declared::ANY; specs.len()])
                 .collect(),
             Some(types) => {
                 if !per_field(&types, &models) {
@@ -532,23 +602,16 @@ impl PyCodecPlan {
                     .collect::<PyResult<_>>()?
             }
         };
-        let empty: Vec<Vec<Empty>> = match empty {
-            None => models
-                .iter()
-                .map(|(_, specs)| vec![Empty::PydanticXml; specs.len()])
-                .collect(),
-            Some(empty) => {
-                if !per_field(&empty, &models) {
-                    return Err(PyValueError::new_err(
-                        "expected empty with one list per model and one name per field",
-                    ));
-                }
-                empty
-                    .iter()
-                    .map(|names| names.iter().map(|n| empty_of(n)).collect())
-                    .collect::<PyResult<_>>()?
-            }
-        };
+        let empty = empty_readings(empty, &models)?;
+        if literals
+            .as_ref()
+            .is_some_and(|tables| !per_field(tables, &models))
+        {
+            return Err(PyValueError::new_err(
+                "expected literals with one list per model and one entry per field",
+            ));
+        }
+        let literals = literals.filter(|tables| tables.iter().flatten().any(Option::is_some));
         let mut plans = Vec::with_capacity(count);
         let mut parse_keys = Vec::with_capacity(count);
         let mut render_keys = Vec::with_capacity(count);
@@ -573,12 +636,35 @@ impl PyCodecPlan {
             );
         }
         let plan = Plan::new(plans)?;
+        // A table only where a field is read as text (never a nested model's dict).
+        let misplaced = literals
+            .iter()
+            .flatten()
+            .zip(plan.models())
+            .any(|(tables, model)| {
+                tables.iter().zip(&model.fields).any(|(table, field)| {
+                    table.is_some()
+                        && matches!(
+                            field.kind,
+                            Kind::Element {
+                                item: Item::Model(_),
+                                ..
+                            }
+                        )
+                })
+            });
+        if misplaced {
+            return Err(PyValueError::new_err(
+                "a literal table is given for a nested model field",
+            ));
+        }
         Ok(Self {
             plan,
             parse_keys,
             render_keys,
             classes,
             types,
+            literals,
         })
     }
 

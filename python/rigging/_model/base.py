@@ -25,6 +25,7 @@ from rigging._model.plan import (
     codec_of,
     example_codec,
     example_of,
+    fallback_example,
     fallback_reason,
     nests_in_itself,
     overrides_model_validate,
@@ -559,7 +560,7 @@ class Model(BaseXmlModel):
         """Why this class is parsed and rendered by pydantic-xml instead of the native codec.
 
         Returns:
-            The reason (namespaces, custom XML validators, a union field, ...), or None when
+            The reason (namespaces, custom XML validators, a union of models, ...), or None when
             the class has a compiled codec plan.
         """
         return fallback_reason(cls)
@@ -598,9 +599,10 @@ class Model(BaseXmlModel):
         written from their codec plan: attributes as attributes, nested models expanded,
         lists with two items, each value its field's description or type, so a reply that
         follows the example parses. A class that falls back to pydantic-xml for how it reads
-        values (validators, ``extra="forbid"``, ...) is shown from a plan of its shape alone;
-        classes whose shape has no plan (namespaces, custom XML hooks) show one empty child
-        per field.
+        values (validators, ``extra="forbid"``, a union of models, ...) is shown from a plan
+        of its shape alone (a union of models as its first choice); classes whose shape has
+        no plan (namespaces, custom XML hooks, mapping or tuple fields) are written from their
+        fields' pydantic-xml metadata, the same way but without namespaces.
         Override it to give a richer example.
 
         Returns:
@@ -615,10 +617,7 @@ class Model(BaseXmlModel):
             if codec is not None:
                 example = example_of(codec)
             else:
-                tag = class_info(cls).tag
-                names = cls.model_json_schema().get("properties", {})
-                children = "".join(f"\n  <{name}/>" for name in names)
-                example = f"<{tag}>{children}\n</{tag}>" if children else f"<{tag}/>"
+                example = fallback_example(cls, class_info(cls).tag)
             _EXAMPLES[cls] = example
         return example
 

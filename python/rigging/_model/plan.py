@@ -17,13 +17,16 @@ import collections.abc
 import enum
 import types
 import typing as t
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
+from pydantic_core import to_jsonable_python
 from pydantic_xml import BaseXmlModel
 from pydantic_xml.fields import extract_field_xml_entity_info
-from pydantic_xml.serializers.factories import homogeneous, model, primitive, wrapper
+from pydantic_xml.serializers.factories import homogeneous, model, primitive, union, wrapper
+from pydantic_xml.typedefs import EntityLocation
 
 from rigging import _native
 from rigging.error import _reduce
@@ -34,6 +37,7 @@ __all__ = [
     "codec_of",
     "example_codec",
     "example_of",
+    "fallback_example",
     "fallback_reason",
     "overrides_model_validate",
     "use_pydantic_xml",
@@ -76,19 +80,36 @@ _Entry = tuple[type[BaseXmlModel], str, tuple[FieldSpec, ...]]
 
 _DECLARED = {str: "str", int: "int", float: "float", bool: "bool"}
 
+_SEQUENCES = (
+    list,
+    set,
+    frozenset,
+    collections.abc.Sequence,
+    collections.abc.MutableSequence,
+    collections.abc.Set,
+    collections.abc.MutableSet,
+)
+"""Origins of the collection annotations whose items a field's serializer reads one by one."""
+
 
 def _declared(annotation: t.Any) -> str:
     """The primitive type a field's values (or list items) are declared as.
 
     For `rigging._native.CodecPlan`'s ``types``: ``str``, ``int``, ``float``, ``bool``, or
-    ``""`` for any other annotation. ``Optional`` and ``list`` are looked through.
+    ``""`` for any other annotation. ``Optional`` and ``list`` are looked through. A union
+    of several types gives its primitive members joined by ``|`` (a ``Literal`` member counts
+    as the types of its values), or ``"encoded"`` when it has none: a value of another type
+    is rendered from its encoding, as pydantic's union serializer may change it.
     """
     origin = t.get_origin(annotation)
     args = t.get_args(annotation)
     if origin in (t.Union, types.UnionType):
         kept = [arg for arg in args if arg is not type(None)]
-        return _declared(kept[0]) if len(kept) == 1 else ""
-    if origin in (list, collections.abc.Sequence, collections.abc.MutableSequence) and args:
+        if len(kept) == 1:
+            return _declared(kept[0])
+        members = set[str]().union(*(_union_members(arg) for arg in kept))
+        return "|".join(sorted(members)) or "encoded"
+    if origin in _SEQUENCES and args:
         return _declared(args[0])
     return _DECLARED.get(annotation, "")
 
@@ -154,6 +175,108 @@ def _empty(annotation: t.Any, spec: FieldSpec) -> str:
     if takes_str and not none_reads_back:
         return "str"
     return "none" if none_reads_back else ""
+
+
+def _union_members(annotation: t.Any) -> set[str]:
+    """The primitive types one member of a union declares (see `_declared`)."""
+    origin = t.get_origin(annotation)
+    if origin is t.Annotated:
+        return _union_members(t.get_args(annotation)[0])
+    if origin is t.Literal:
+        return {_DECLARED[type(arg)] for arg in t.get_args(annotation) if type(arg) in _DECLARED}
+    if origin in (t.Union, types.UnionType):
+        return set[str]().union(*(_union_members(arg) for arg in t.get_args(annotation)))
+    found = _DECLARED.get(annotation)
+    return {found} if found else set()
+
+
+def rendering(value: object) -> str:
+    """The text the renderers write for a primitive value.
+
+    pydantic-xml's ``encode_primitive`` of its encoding: ``None`` empty, bools ``true`` and
+    ``false``, anything else ``str()``.
+    """
+    encoded = to_jsonable_python(value)
+    if encoded is None:
+        return ""
+    if isinstance(encoded, bool):
+        return "true" if encoded else "false"
+    return str(encoded)
+
+
+_RAW_VALIDATORS = frozenset({"BeforeValidator", "WrapValidator", "PlainValidator"})
+
+
+def _literal_members(annotation: t.Any) -> list[t.Any] | None:
+    """The members of a field (or list item) whose every value is a ``Literal`` member.
+
+    ``Optional`` and unions of ``Literal`` are looked through, and so are collections; None
+    for any other annotation (a union with ``str`` or ``int``, say) and for one whose
+    ``Annotated`` metadata holds a validator that sees the raw input.
+    """
+    origin = t.get_origin(annotation)
+    args = t.get_args(annotation)
+    if origin is t.Annotated:
+        if any(type(meta).__name__ in _RAW_VALIDATORS for meta in annotation.__metadata__):
+            return None
+        return _literal_members(args[0])
+    if origin is t.Literal:
+        return list(args)
+    if origin in (t.Union, types.UnionType):
+        members: list[t.Any] = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            inner = _literal_members(arg)
+            if inner is None:
+                return None
+            members.extend(inner)
+        return members
+    if origin in _SEQUENCES and args:
+        return _literal_members(args[0])
+    return None
+
+
+LiteralTable = list[tuple[str, t.Any]]
+
+
+def literal_table(cls: type[BaseModel], name: str) -> LiteralTable | None:
+    """The members of a ``Literal`` field read from text as themselves, by their rendering.
+
+    pydantic's lax mode reads ``"1"`` as no member of ``Literal[1, 2]`` (nor ``"true"`` as
+    ``True``, ``"1.5"`` as ``1.5``), so the model's own XML did not read back. The codec
+    hands the validator the member whose rendering (`rendering`) is the text read, for every
+    member that is not a ``str``; a text that is a ``str`` member stays that member (in
+    ``Literal["1", 1]``, ``"1"`` is the string). Only for fields whose every value is a
+    member (see `_literal_members`), and not where a validator of the field or the model
+    sees the raw input (it would see a member instead of the text pydantic-xml hands it).
+
+    Returns:
+        ``(text, member)`` pairs (the first member of a text wins), or None when there are
+        none.
+    """
+    decorators = cls.__pydantic_decorators__
+    if any(d.info.mode in ("before", "wrap") for d in decorators.model_validators.values()):
+        return None
+    for field_validator in decorators.field_validators.values():
+        info = field_validator.info
+        if info.mode in _RAW_MODES and ("*" in info.fields or name in info.fields):
+            return None
+    field = cls.model_fields[name]
+    if any(type(meta).__name__ in _RAW_VALIDATORS for meta in field.metadata):
+        return None
+    members = _literal_members(field.annotation)
+    if not members:
+        return None
+    strings = {member for member in members if type(member) is str}
+    table: dict[str, t.Any] = {}
+    for member in members:
+        if member is None or type(member) is str:
+            continue
+        text = rendering(member)
+        if text and text not in strings and text not in table:
+            table[text] = member
+    return list(table.items()) or None
 
 
 def _impl(method: object) -> object:
@@ -290,6 +413,10 @@ class _Compiler:
             return path, "text", "", -1, False
         if kind is primitive.ElementSerializer:
             return path, "element", _check_name(field._element_name, name), -1, False  # type: ignore[attr-defined]
+        if kind is union.PrimitiveTypeSerializer:  # read and written as its one inner entity
+            return self.field(name, field._inner_serializer, path)  # type: ignore[attr-defined]
+        if kind is union.ModelSerializer and self.shape:  # an example shows the first choice
+            return self.field(name, field._inner_serializers[0], path)  # type: ignore[attr-defined]
         if kind is model.ModelProxySerializer:
             tag = _check_name(field._element_name, name)  # type: ignore[attr-defined]
             return path, "element", tag, self.nested(name, field._model), False  # type: ignore[attr-defined]
@@ -337,6 +464,12 @@ def _compile(cls: type[BaseXmlModel], shape: bool = False) -> Codec | str:
         return str(exc)
     entries = tuple(t.cast("list[_Entry]", compiler.entries))
     classes = [entry[0] for entry in entries]
+    literals = None
+    if not shape:  # an example's plan reads nothing
+        literals = [
+            [literal_table(cls, spec[1]) if spec[5] < 0 else None for spec in specs]
+            for cls, _, specs in entries
+        ]
     native = _native.CodecPlan(
         [(tag, list(specs)) for _, tag, specs in entries],
         classes if all(_plain_serialization(c) for c in classes) else None,
@@ -344,10 +477,11 @@ def _compile(cls: type[BaseXmlModel], shape: bool = False) -> Codec | str:
             [_declared(cls.model_fields[spec[1]].annotation) for spec in specs]
             for cls, _, specs in entries
         ],
-        [
+        empty=[
             [_empty(cls.model_fields[spec[1]].annotation, spec) for spec in specs]
             for cls, _, specs in entries
         ],
+        literals=literals if literals and any(any(row) for row in literals) else None,
     )
     return Codec(
         native,
@@ -494,9 +628,9 @@ def _label(annotation: t.Any) -> str:
     if origin is t.Union or type(annotation) is types.UnionType:
         members = [arg for arg in t.get_args(annotation) if arg is not type(None)]
         return "|".join(_label(arg) for arg in members)
-    if origin is t.Literal:
-        return "|".join(str(arg) for arg in t.get_args(annotation))
-    if origin in (list, set, frozenset, collections.abc.Sequence):
+    if origin is t.Literal:  # as the renderer writes them (`true`, not `True`)
+        return "|".join(rendering(arg) for arg in t.get_args(annotation) if arg is not None)
+    if origin in _SEQUENCES:
         items = t.get_args(annotation)
         return _label(items[0]) if items else "str"
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
@@ -538,3 +672,101 @@ def example_of(codec: Codec) -> str:
     if not specs:
         return f"<{tag}/>"
     return codec.native.render(_example_value(codec, 0, (0,)))
+
+
+_MAPPINGS = (dict, collections.abc.Mapping, collections.abc.MutableMapping)
+
+
+def _items(annotation: t.Any) -> tuple[list[t.Any], bool]:
+    """The annotations of the values one field holds, and whether it is a collection.
+
+    ``Optional`` and ``Annotated`` are looked through; a list (set, variadic tuple...) holds
+    two items of its item type, a fixed tuple one item per member, anything else itself.
+    """
+    origin = t.get_origin(annotation)
+    args = t.get_args(annotation)
+    if origin is t.Annotated:
+        return _items(args[0])
+    if origin in (t.Union, types.UnionType):
+        kept = [arg for arg in args if arg is not type(None)]
+        if len(kept) == 1:
+            return _items(kept[0])
+    if origin in _SEQUENCES and args:
+        return [args[0], args[0]], True
+    if origin is tuple and args:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return [args[0], args[0]], True
+        return list(args), True
+    return [annotation], False
+
+
+def _model_of(annotation: t.Any) -> type[BaseXmlModel] | None:
+    """The XML model an annotation holds: itself, or the first model of a union."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseXmlModel):
+        return annotation
+    if t.get_origin(annotation) in (t.Union, types.UnionType, t.Annotated):
+        for arg in t.get_args(annotation):
+            found = _model_of(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def fallback_example(cls: type[BaseXmlModel], tag: str) -> str:
+    """The example of a class whose shape has no plan, from its fields' pydantic-xml metadata.
+
+    For namespaces, custom XML hooks, root models and mapping, tuple or raw fields (what the
+    shape-only compiler cannot express): attributes as attributes, elements and wrapped
+    elements as children, a mapping as a placeholder attribute (``key="str"``) of its element
+    (or of the model's own element), a list as two items and a tuple as one item per member,
+    nested models expanded (a model nested in itself one level deep, a union of models as
+    its first choice), each value its field's description or type. Namespaces are left out.
+
+    Args:
+        cls: A pydantic-xml model class.
+        tag: Its tag.
+
+    Returns:
+        The pretty XML; a class without fields gives a self-closing ``<tag/>``.
+    """
+    root = ET.Element(tag)
+    _fill_example(root, cls, (cls,))
+    if not len(root) and not root.attrib and root.text is None:
+        return f"<{tag}/>"
+    ET.indent(root, "  ")
+    return ET.tostring(root, encoding="unicode", short_empty_elements=False)
+
+
+def _fill_example(element: ET.Element, cls: type[BaseXmlModel], seen: tuple[type, ...]) -> None:
+    for name, info in cls.model_fields.items():
+        entity = extract_field_xml_entity_info(info)
+        location = entity.location if entity is not None else None
+        path = entity.path if entity is not None else None
+        at = element
+        if entity is not None and location is EntityLocation.WRAPPED:
+            for part in (path or name).split("/"):
+                at = ET.SubElement(at, part)
+            inner = entity.wrapped
+            location = inner.location if inner is not None else None
+            path = inner.path if inner is not None else None
+        own = path or info.alias or name
+        placeholder = info.description or _label(info.annotation)
+        items, many = _items(info.annotation)
+        if location is EntityLocation.ATTRIBUTE:
+            at.set(own, placeholder)
+        elif t.get_origin(items[0]) in _MAPPINGS:
+            values = t.get_args(items[0])[1:]
+            target = at if location is None else ET.SubElement(at, own)
+            target.set("key", info.description or (_label(values[0]) if values else "str"))
+        elif (nested := _model_of(items[0])) is not None:
+            if seen.count(nested) > 1:
+                continue
+            child_tag = path or getattr(nested, "__xml_tag__", None) or own
+            for item in items:
+                chosen = _model_of(item) or nested
+                _fill_example(ET.SubElement(at, child_tag), chosen, (*seen, chosen))
+        elif location is EntityLocation.ELEMENT or many:
+            for item in items:
+                ET.SubElement(at, own).text = info.description or _label(item)
+        else:
+            at.text = placeholder
