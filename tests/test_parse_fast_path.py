@@ -579,3 +579,38 @@ def test_a_streamed_echoed_template_waits_for_the_answer() -> None:
     assert list(lone.feed(_ECHO)) == []
     [held] = lone.finish()
     assert (held.model, held.hollow) == (_User(name="", email=" "), True)
+
+
+class _Step(Model, tag="step"):
+    note: t.Optional[str] = element(default=None)  # noqa: UP045
+
+
+class _Plan(Model, tag="plan"):
+    steps: list[_Step] = element(default_factory=list)
+
+
+class _Marker(Model, tag="urgent"):
+    why: t.Optional[str] = attr(default=None)  # noqa: UP045
+
+
+class _Ticket(Model, tag="ticket"):
+    title: str = element(default="")
+    urgent: t.Optional[_Marker] = None  # noqa: UP045
+
+
+def test_nested_models_present_without_text_are_content_not_an_echo() -> None:
+    """The count or presence of nested elements (`<step/>`, an `<urgent/>` marker) is the
+    value: such an element is filled, not hollow, and wins over an empty one before it."""
+    from rigging.stream import ModelStream
+
+    text = "<plan></plan>\n<plan><step/><step/><step/></plan>"
+    three = _Plan(steps=[_Step(), _Step(), _Step()])
+    assert Message("assistant", text).parse(_Plan) == three
+    assert Message("assistant", text).parse_set(_Plan) == [three]
+    stream = ModelStream(_Plan)
+    assert [p.model for p in stream.feed(text)] == [three]
+    assert stream.finish() == []
+    ticket = "<ticket></ticket> <ticket><urgent/></ticket>"
+    assert Message("assistant", ticket).parse(_Ticket) == _Ticket(urgent=_Marker())
+    echo = '<ticket><title> </title><urgent why=""/></ticket> <ticket><title>x</title></ticket>'
+    assert Message("assistant", echo).parse(_Ticket) == _Ticket(title="x")

@@ -219,16 +219,28 @@ pub enum Value<'a> {
 }
 
 impl Value<'_> {
-    /// Whether the value holds no visible text: every text in it is empty or whitespace (to
-    /// Python's `str.isspace`), and lists and maps hold only such values. An element echoed
-    /// from a format template (`<user><name></name><email></email></user>`) reads as a blank
-    /// value: its candidate is *hollow*, used only when no element with content exists.
+    /// Whether a model's value (the root [`Value::Map`] of [`parse`]) holds nothing but
+    /// blanks: every text read is empty or whitespace (to Python's `str.isspace`), and every
+    /// nested model read some field, all blank. An element echoed from a format template
+    /// (`<user><name></name><email></email></user>`) reads as a blank value: its candidate
+    /// is *hollow*, used only when no element with content exists. A nested model that read
+    /// no field at all (`<step/>` in `<plan><step/><step/></plan>`) is content: its presence
+    /// is the value.
     pub fn is_blank(&self) -> bool {
+        match self {
+            Self::Map(fields) => fields.iter().all(|(_, value)| value.is_blank_inside()),
+            other => other.is_blank_inside(),
+        }
+    }
+
+    fn is_blank_inside(&self) -> bool {
         match self {
             Self::None => true,
             Self::Str(text) => text.chars().all(crate::scan::is_python_space),
-            Self::List(items) => items.iter().all(Value::is_blank),
-            Self::Map(fields) => fields.iter().all(|(_, value)| value.is_blank()),
+            Self::List(items) => items.iter().all(Value::is_blank_inside),
+            Self::Map(fields) => {
+                !fields.is_empty() && fields.iter().all(|(_, value)| value.is_blank_inside())
+            }
         }
     }
 }

@@ -744,7 +744,12 @@ fn blank_values_hold_no_visible_text() {
     assert!(s(" \n\t\u{3000}\u{1f}").is_blank());
     assert!(Value::List(vec![s(""), Value::None]).is_blank());
     assert!(Value::Map(vec![(0, s("")), (1, Value::List(vec![s(" ")]))]).is_blank());
-    assert!(Value::Map(vec![]).is_blank());
+    assert!(Value::Map(vec![]).is_blank()); // the root read nothing
+    let echoed = Value::Map(vec![(0, s(" ")), (1, Value::Map(vec![(0, s(""))]))]);
+    assert!(echoed.is_blank()); // a nested model that read only blanks
+    let present = Value::List(vec![Value::Map(vec![]), Value::Map(vec![])]);
+    assert!(!Value::Map(vec![(0, present)]).is_blank()); // <plan><step/><step/></plan>
+    assert!(!Value::Map(vec![(0, Value::Map(vec![]))]).is_blank()); // <ticket><urgent/>
     assert!(!s("0").is_blank());
     assert!(!s("\u{200b}").is_blank()); // not whitespace to Python either
     assert!(!Value::Map(vec![(0, s("")), (1, Value::List(vec![s(" "), s("x")]))]).is_blank());

@@ -603,6 +603,8 @@ class Model(BaseXmlModel):
         of its shape alone (a union of models as its first choice); classes whose shape has
         no plan (namespaces, custom XML hooks, mapping or tuple fields) are written from their
         fields' pydantic-xml metadata, the same way but without namespaces.
+        At most `rigging._model.plan.EXAMPLE_MODELS` (64) nested models are shown, so models
+        that nest in each other give a bounded example.
         Override it to give a richer example.
 
         Returns:

@@ -32,6 +32,7 @@ from rigging import _native
 from rigging.error import _reduce
 
 __all__ = [
+    "EXAMPLE_MODELS",
     "Codec",
     "FieldSpec",
     "codec_of",
@@ -638,8 +639,19 @@ def _label(annotation: t.Any) -> str:
     return str(getattr(annotation, "__name__", annotation))
 
 
-def _example_value(codec: Codec, model: int, seen: tuple[int, ...]) -> dict[str, t.Any]:
-    """Placeholder values of one model (a model nested in itself is shown one level deep)."""
+EXAMPLE_MODELS = 64
+"""The most nested models one example shows. Models that nest in each other (a ``Task`` with
+lists of ``Step``s that hold ``Task``s, and so on) multiply at every level: without a bound,
+five such classes made a 650 MB example. Past it, nested models are left out."""
+
+
+def _example_value(
+    codec: Codec, model: int, seen: tuple[int, ...], budget: list[int]
+) -> dict[str, t.Any]:
+    """Placeholder values of one model (a model nested in itself is shown one level deep).
+
+    ``budget`` holds how many more nested models the example may show.
+    """
     cls, _, specs = codec.models[model]
     infos = cls.model_fields
     values: dict[str, t.Any] = {}
@@ -648,8 +660,14 @@ def _example_value(codec: Codec, model: int, seen: tuple[int, ...]) -> dict[str,
         if item >= 0:
             if seen.count(item) > 1:
                 continue
-            nested = _example_value(codec, item, (*seen, item))
-            values[name] = [nested, nested] if many else nested
+            copies = []
+            for _ in range(2 if many else 1):
+                if budget[0] <= 0:
+                    break
+                budget[0] -= 1
+                copies.append(_example_value(codec, item, (*seen, item), budget))
+            if copies:
+                values[name] = copies if many else copies[0]
             continue
         placeholder = info.description or _label(info.annotation)
         values[name] = [placeholder, placeholder] if many and kind == "element" else placeholder
@@ -671,7 +689,7 @@ def example_of(codec: Codec) -> str:
     _, tag, specs = codec.models[0]
     if not specs:
         return f"<{tag}/>"
-    return codec.native.render(_example_value(codec, 0, (0,)))
+    return codec.native.render(_example_value(codec, 0, (0,), [EXAMPLE_MODELS]))
 
 
 _MAPPINGS = (dict, collections.abc.Mapping, collections.abc.MutableMapping)
@@ -730,14 +748,16 @@ def fallback_example(cls: type[BaseXmlModel], tag: str) -> str:
         The pretty XML; a class without fields gives a self-closing ``<tag/>``.
     """
     root = ET.Element(tag)
-    _fill_example(root, cls, (cls,))
+    _fill_example(root, cls, (cls,), [EXAMPLE_MODELS])
     if not len(root) and not root.attrib and root.text is None:
         return f"<{tag}/>"
     ET.indent(root, "  ")
     return ET.tostring(root, encoding="unicode", short_empty_elements=False)
 
 
-def _fill_example(element: ET.Element, cls: type[BaseXmlModel], seen: tuple[type, ...]) -> None:
+def _fill_example(
+    element: ET.Element, cls: type[BaseXmlModel], seen: tuple[type, ...], budget: list[int]
+) -> None:
     for name, info in cls.model_fields.items():
         entity = extract_field_xml_entity_info(info)
         location = entity.location if entity is not None else None
@@ -763,8 +783,11 @@ def _fill_example(element: ET.Element, cls: type[BaseXmlModel], seen: tuple[type
                 continue
             child_tag = path or getattr(nested, "__xml_tag__", None) or own
             for item in items:
+                if budget[0] <= 0:
+                    break
+                budget[0] -= 1
                 chosen = _model_of(item) or nested
-                _fill_example(ET.SubElement(at, child_tag), chosen, (*seen, chosen))
+                _fill_example(ET.SubElement(at, child_tag), chosen, (*seen, chosen), budget)
         elif location is EntityLocation.ELEMENT or many:
             for item in items:
                 ET.SubElement(at, own).text = info.description or _label(item)
