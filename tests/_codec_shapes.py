@@ -188,7 +188,13 @@ def literal_reading(prim: t.Any) -> t.Any:
     table = _literal_map(prim)
     if not table:
         return prim
-    return t.Annotated[prim, BeforeValidator(lambda v: table.get(v, v) if type(v) is str else v)]
+
+    def read(v: t.Any) -> t.Any:
+        if type(v) is not str:
+            return v
+        return table[v] if v in table else table.get(v.strip(), v)  # as the codec's lookup
+
+    return t.Annotated[prim, BeforeValidator(read)]
 
 
 def read_back(prim: t.Any, value: t.Any) -> t.Any:

@@ -226,13 +226,18 @@ fn to_py(
 }
 
 /// The validator input of a field with a [`LiteralTable`] (text, or a list of texts): a text
-/// that is a member's rendering becomes that member.
+/// that is a member's rendering, as it is or without surrounding whitespace (as pydantic
+/// reads `" 2 "` in an `int` field), becomes that member.
 fn literal_py(py: Python<'_>, table: &LiteralTable, value: &Value<'_>) -> PyResult<Py<PyAny>> {
+    let lookup = |text: &str| table.iter().find(|(shown, _)| shown == text);
     Ok(match value {
-        Value::Str(text) => match table.iter().find(|(shown, _)| shown == text) {
-            Some((_, member)) => member.clone_ref(py),
-            None => PyString::new(py, text).into_any().unbind(),
-        },
+        Value::Str(text) => {
+            let trimmed = text.trim_matches(crate::scan::is_python_space);
+            match lookup(text).or_else(|| (trimmed.len() < text.len()).then(|| lookup(trimmed))?) {
+                Some((_, member)) => member.clone_ref(py),
+                None => PyString::new(py, text).into_any().unbind(),
+            }
+        }
         Value::List(items) => {
             let list = PyList::empty(py);
             for item in items {
