@@ -272,6 +272,18 @@ async def test_rows_without_message_index_load_as_before() -> None:
     assert [m.uuid for m in doubled[0].generated] == [m.uuid for m in chats[0].generated] * 2
     # the same file appended to after the change: the old rows take their places in row order
     assert unflatten_chats(old + flatten_chats(chats)) == list(chats)
+    assert unflatten_chats(flatten_chats(chats) + old) == list(chats)
+    # a row made by hand as 2.3 code makes them (no index) adds a message after the others;
+    # it used to take messages[0]'s place and raise as a conflicting copy
+    rows = flatten_chats(chats[0])
+    extra = {k: v for k, v in rows[0].items() if k != "message_index"}
+    extra.update(message_id=str(uuid4()), content="follow-up")
+    [loaded] = unflatten_chats([*rows, extra])
+    assert [m.content for m in loaded.messages] == [
+        *(m.content for m in chats[0].messages),
+        "follow-up",
+    ]
+    assert loaded.generated == chats[0].generated
 
     import pandas as pd
 

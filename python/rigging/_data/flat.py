@@ -249,18 +249,31 @@ def _one_per_position(
     if all(index is None for index in indices):  # written before message_index: row order
         return [row for _, row in rows]
     kept: dict[Position, tuple[int, Mapping[str, t.Any]]] = {}
-    unrecorded = {False: 0, True: 0}  # rows without an index take the next place of their list
     for (number, row), index in zip(rows, indices, strict=True):
-        generated = bool(row["generated"])
         if index is None:
-            index = unrecorded[generated]
-            unrecorded[generated] += 1
-        position = (generated, index)
+            continue
+        position = (bool(row["generated"]), index)
         seen = kept.get(position)
         if seen is None:
             kept[position] = (number, row)
         elif not _same(seen[1], row):
             raise _conflict(chat_id, position, (seen[0], number), (seen[1], row))
+    # Rows without an index take the next place of their list, in row order: a copy of the
+    # row there (the chat saved before and after the column existed) is dropped; another
+    # message (a row made by hand, as 2.3 code makes them) goes after the list's last place.
+    unrecorded = {False: 0, True: 0}
+    for (number, row), index in zip(rows, indices, strict=True):
+        if index is not None:
+            continue
+        generated = bool(row["generated"])
+        position = (generated, unrecorded[generated])
+        unrecorded[generated] += 1
+        seen = kept.get(position)
+        if seen is None:
+            kept[position] = (number, row)
+        elif not _same(seen[1], row):
+            last = max(index for list_, index in kept if list_ == generated)
+            kept[(generated, last + 1)] = (number, row)
     return [kept[position][1] for position in sorted(kept)]
 
 
@@ -282,7 +295,9 @@ def unflatten_chats(messages: Iterable[Mapping[str, t.Any]]) -> list[Chat]:
 
     Rows without ``message_index`` (written before the column existed, or by hand) load as
     they always did: every row is a message, in row order. Mixed with rows of the same chat
-    that have it, each such row takes the next place of its list, in row order.
+    that have it, each such row takes the next place of its list, in row order: a copy of
+    the row there is dropped (the chat saved before and after the column existed), and a
+    different message (a row made by hand) goes after the last message of its list.
 
     Args:
         messages: The rows, one per message (2.3's parameter name).
