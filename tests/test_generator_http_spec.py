@@ -213,6 +213,8 @@ def test_response_regexes_keep_findall_semantics() -> None:
     assert run(r"\d+", "a1b22") == json.dumps(["1", "22"])
     assert run(r"x$", "ax\n") == "x"  # `$` before a final newline, as in `re`
     assert run(r"(?<=k=)\w+", "k=v") == "v"  # lookbehind still works
+    assert run(r"(a)|(b)", "ab") == json.dumps(["('a', '')", "('', 'b')"])  # groups not taken
+    assert run(r"(a|aa)+$", "x aaa") == "a"  # one group: its text (some regex releases: a tuple)
     with pytest.raises(ProcessingError, match="matched nothing"):
         run("zz", "abc")
 

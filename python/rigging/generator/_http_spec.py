@@ -236,6 +236,28 @@ REGEX_SECONDS = 1.0
 """How long a response regex may search one response before the step fails."""
 
 
+def _findall(pattern: str, text: str) -> list[str | tuple[str, ...]]:
+    """``re.findall``'s results, built from the matches, within `REGEX_SECONDS`.
+
+    The whole match without groups, the group with one, a tuple with several; a group that
+    took no part is ``""``. (``regex.findall`` of some releases gives a one-group pattern's
+    matches as 1-tuples.)
+
+    Raises:
+        TimeoutError: The search took longer than `REGEX_SECONDS` in all.
+    """
+    found: list[str | tuple[str, ...]] = []
+    for match in regex.finditer(pattern, text, timeout=REGEX_SECONDS):
+        groups = match.groups()
+        if not groups:
+            found.append(match.group(0))
+        elif len(groups) == 1:
+            found.append(groups[0] or "")
+        else:
+            found.append(tuple(group or "" for group in groups))
+    return found
+
+
 def _regex(pattern: str, previous: str) -> str:
     """``re.findall`` semantics (the `regex` module's ``re``-compatible mode), bounded in time.
 
@@ -243,7 +265,7 @@ def _regex(pattern: str, previous: str) -> str:
     exponential time on a hostile response and would hold the event loop for ever.
     """
     try:
-        found = regex.findall(pattern, previous, timeout=REGEX_SECONDS)
+        found = _findall(pattern, previous)
     except TimeoutError:
         raise ProcessingError(
             f"regex {pattern!r} searched the response for more than {REGEX_SECONDS:g}s "
