@@ -399,30 +399,31 @@ fn parse_alone<'py>(
     } else {
         None
     };
-    let pretty = match rendered {
-        Some(xml) => {
-            let mut bytes_at = CharToByte::new(whole);
-            let from = bytes_at.byte_at(start);
-            let to = bytes_at.byte_at(end);
-            if let (Some(from), Some(to)) = (from, to) {
-                if whole.as_bytes()[from..to] == *xml.as_bytes() {
-                    let part = make.get().build(model, index(start)?, index(end)?)?;
-                    return Ok(Some((part, py.None()).into_pyobject(py)?));
-                }
+    let unchanged = || -> PyResult<Option<Bound<'py, PyTuple>>> {
+        let part = make.get().build(model, index(start)?, index(end)?)?;
+        Ok(Some((part, py.None()).into_pyobject(py)?))
+    };
+    let pretty = if let Some(xml) = rendered {
+        // The span was checked against the text by `extract_items`.
+        let mut bytes_at = CharToByte::new(whole);
+        if let (Some(from), Some(to)) = (bytes_at.byte_at(start), bytes_at.byte_at(end)) {
+            if whole.as_bytes()[from..to] == *xml.as_bytes() {
+                return unchanged();
             }
-            PyString::new(py, &xml)
         }
-        None => pretty_of(model, None)?,
+        PyString::new(py, &xml)
+    } else {
+        let pretty = pretty_of(model, None)?;
+        if pretty.len()? == end - start
+            && text
+                .call_method1(intern!(py, "startswith"), (&pretty, start))?
+                .is_truthy()?
+        {
+            return unchanged();
+        }
+        pretty
     };
     let pretty_len = pretty.len()?;
-    if pretty_len == end - start
-        && text
-            .call_method1(intern!(py, "startswith"), (&pretty, start))?
-            .is_truthy()?
-    {
-        let part = make.get().build(model, index(start)?, index(end)?)?;
-        return Ok(Some((part, py.None()).into_pyobject(py)?));
-    }
     let len = text.len()?;
     let pieces = PyList::new(
         py,

@@ -226,10 +226,8 @@ def render_plan(cls: type[Model]) -> _native.CodecPlan | None:
     classes whose `Model.to_pretty_xml` is their plan's ``render_model``: neither simple nor
     overriding it, and with a plan that renders (not ``skip_empty``).
     """
-    if cls.to_pretty_xml is not Model.to_pretty_xml or class_info(cls).simple_field:
-        return None
-    codec = codec_of(cls)
-    return codec.native if codec is not None and codec.renders else None
+    entry = alone_entry(cls, class_info(cls))
+    return entry[0] if entry is not None and entry[1] else None
 
 
 def _entry(cls: type[Model], info: ClassInfo) -> tuple[_native.CodecPlan, t.Any] | None:
