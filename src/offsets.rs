@@ -41,7 +41,8 @@ pub fn char_count(bytes: &[u8]) -> usize {
 /// Byte length of the first `n` code points of `bytes` (which starts on a character
 /// boundary), or `bytes.len()` when it holds fewer: the inverse of [`char_count`].
 ///
-/// Skips 64-byte blocks with [`char_count`] while the count stays within `n`, then walks bytes.
+/// Skips 64-byte blocks, then 8-byte words, with [`char_count`] while the count stays within
+/// `n`, then walks bytes.
 ///
 /// ```
 /// use _native::offsets::skip_chars;
@@ -59,6 +60,14 @@ pub fn skip_chars(bytes: &[u8], n: usize) -> usize {
         }
         seen += c;
         pos += 64;
+    }
+    for word in bytes[pos..].chunks_exact(8) {
+        let c = char_count(word);
+        if seen + c > n {
+            break;
+        }
+        seen += c;
+        pos += 8;
     }
     for (i, &b) in bytes[pos..].iter().enumerate() {
         if is_char_start(b) {
@@ -275,9 +284,45 @@ impl<'a> CharToByte<'a> {
     }
 }
 
+/// Byte offsets of code-point offsets `chars` of `text`, in the order given (`None` for one
+/// past the end): one forward sweep after sorting the queries, so any order costs one pass.
+///
+/// ```
+/// use _native::offsets::bytes_of;
+/// assert_eq!(bytes_of("héllo", &[5, 2, 0, 9]), vec![Some(6), Some(3), Some(0), None]);
+/// ```
+pub fn bytes_of(text: &str, chars: &[usize]) -> Vec<Option<usize>> {
+    if text.is_ascii() {
+        return chars
+            .iter()
+            .map(|&c| (c <= text.len()).then_some(c))
+            .collect();
+    }
+    let mut order: Vec<usize> = (0..chars.len()).collect();
+    order.sort_unstable_by_key(|&i| chars[i]);
+    let mut conv = CharToByte::new(text);
+    let mut out = vec![None; chars.len()];
+    for i in order {
+        out[i] = conv.byte_at(chars[i]);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bytes_of_answers_any_order_as_char_indices() {
+        let text = "a\u{e9}\u{1f600}b\u{4e2d}";
+        let mut at: Vec<usize> = text.char_indices().map(|(b, _)| b).collect();
+        at.push(text.len());
+        let queries = [3, 0, 5, 1, 4, 2, 2, 6, 9];
+        let expected: Vec<_> = queries.iter().map(|&q| at.get(q).copied()).collect();
+        assert_eq!(bytes_of(text, &queries), expected);
+        assert_eq!(bytes_of("abc", &[3, 0, 4]), vec![Some(3), Some(0), None]);
+        assert_eq!(bytes_of("", &[]), Vec::<Option<usize>>::new());
+    }
 
     #[test]
     fn utf8_width_is_the_encoded_length() {

@@ -67,19 +67,20 @@ pub fn standalone(spans: &[(usize, usize)]) -> Result<Vec<bool>, Crossing> {
 /// Which parts to keep when `parts[first_new..]` are added to `parts[..first_new]`: every
 /// old part, and each new part whose `(start, end, kind)` no part before it has (parsing the
 /// same element as the same kind of model again adds nothing). Indexes in order.
-pub fn new_once<K: Eq + std::hash::Hash + Copy>(
-    parts: &[(usize, usize, K)],
-    first_new: usize,
-) -> Vec<usize> {
-    let mut seen: std::collections::HashSet<(usize, usize, K)> =
-        parts.iter().take(first_new).copied().collect();
-    let mut keep: Vec<usize> = (0..first_new.min(parts.len())).collect();
-    for (index, key) in parts.iter().enumerate().skip(first_new) {
-        if seen.insert(*key) {
-            keep.push(index);
-        }
+///
+/// Sorts the indexes by key (no hashing): in a run of equal keys, the first index is kept
+/// when it is new, and every old index is kept.
+pub fn new_once<K: Ord + Copy>(parts: &[(usize, usize, K)], first_new: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..parts.len()).collect();
+    order.sort_unstable_by_key(|&i| (parts[i], i));
+    let mut kept = vec![false; parts.len()];
+    let mut previous: Option<usize> = None;
+    for i in order {
+        let repeat = previous.is_some_and(|p| parts[p] == parts[i]);
+        kept[i] = i < first_new || !repeat;
+        previous = Some(i);
     }
-    keep
+    (0..parts.len()).filter(|&i| kept[i]).collect()
 }
 
 #[cfg(test)]
@@ -99,6 +100,41 @@ mod tests {
         assert_eq!(new_once(&parts, 2), vec![0, 1, 3, 4]);
         assert_eq!(new_once(&parts, 0), vec![0, 3, 4]);
         assert_eq!(new_once::<char>(&[], 0), Vec::<usize>::new());
+        // An old part repeated keeps both copies; a new one after them is dropped.
+        let old_twice = [
+            (1, 2, 'a'),
+            (1, 2, 'a'),
+            (1, 2, 'a'),
+            (0, 1, 'b'),
+            (0, 1, 'b'),
+        ];
+        assert_eq!(new_once(&old_twice, 2), vec![0, 1, 3]);
+    }
+
+    #[test]
+    fn new_once_matches_a_first_seen_walk() {
+        // Every list of up to 6 keys drawn from 3, with each split into old and new.
+        let keys = [(0, 1, 0u8), (0, 1, 1), (2, 3, 0)];
+        for n in 0..=6u32 {
+            for code in 0..3usize.pow(n) {
+                let parts: Vec<_> = (0..n).map(|d| keys[code / 3usize.pow(d) % 3]).collect();
+                for first_new in 0..=parts.len() {
+                    let mut seen: Vec<_> = parts[..first_new].to_vec();
+                    let mut expected: Vec<usize> = (0..first_new).collect();
+                    for (i, key) in parts.iter().enumerate().skip(first_new) {
+                        if !seen.contains(key) {
+                            seen.push(*key);
+                            expected.push(i);
+                        }
+                    }
+                    assert_eq!(
+                        new_once(&parts, first_new),
+                        expected,
+                        "{parts:?} {first_new}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -709,7 +709,7 @@ impl PyCodecPlan {
         let items = spans.iter().map(|entry| {
             let (span, hollow): (Bound<'py, PySpan>, bool) = entry.extract()?;
             let (start, end) = span.get().range();
-            Ok((start, end, hollow, span))
+            Ok((start, end, None, hollow, span))
         });
         self.extract_items(
             py,
@@ -769,13 +769,14 @@ fn compact_bytes(py: Python<'_>, plan: &Plan, value: &Value<'_>) -> Py<pyo3::typ
 }
 
 impl PyCodecPlan {
-    /// `extract`'s loop over `(start, end, hollow, span)` items in position order (code
-    /// points of `whole`); `span_of` makes the `Span` reported with a failure.
+    /// `extract`'s loop over `(start, end, bytes, hollow, span)` items in position order
+    /// (code points of `whole`, with their byte offsets when the scan gave them); `span_of`
+    /// makes the `Span` reported with a failure.
     pub(crate) fn extract_items<'py, S>(
         &self,
         py: Python<'py>,
         whole: &str,
-        items: impl IntoIterator<Item = PyResult<(usize, usize, bool, S)>>,
+        items: impl IntoIterator<Item = PyResult<ExtractItem<S>>>,
         span_of: impl Fn(S) -> PyResult<Bound<'py, PyAny>>,
         validate: &Bound<'py, PyAny>,
         max_depth: usize,
@@ -792,16 +793,21 @@ impl PyCodecPlan {
         let lax = PyDict::new(py);
         lax.set_item(intern!(py, "strict"), false)?;
         for item in items {
-            let (start, end, hollow, span) = item?;
-            let outside =
-                || PyValueError::new_err(format!("span {start}:{end} is outside the text"));
-            let chars = end.saturating_sub(start);
-            let from = starts.byte_at(start).ok_or_else(outside)?;
-            let to = from + skip_chars(&bytes[from..], chars);
-            // `skip_chars` stops at the end of the text when it holds fewer characters.
-            if to == bytes.len() && char_count(&bytes[from..]) != chars {
-                return Err(outside());
-            }
+            let (start, end, known, hollow, span) = item?;
+            let (from, to) = if let Some(known) = known {
+                known
+            } else {
+                let outside =
+                    || PyValueError::new_err(format!("span {start}:{end} is outside the text"));
+                let chars = end.saturating_sub(start);
+                let from = starts.byte_at(start).ok_or_else(outside)?;
+                let to = from + skip_chars(&bytes[from..], chars);
+                // `skip_chars` stops at the end of the text when it holds fewer characters.
+                if to == bytes.len() && char_count(&bytes[from..]) != chars {
+                    return Err(outside());
+                }
+                (from, to)
+            };
             let mut blank = hollow;
             let outcome =
                 match codec::parse_with(&mut builder, &self.plan, &whole[from..to], max_depth) {
@@ -864,6 +870,10 @@ fn depth_arg(max_depth: usize) -> PyResult<usize> {
     Ok(max_depth)
 }
 
+/// One element for [`PyCodecPlan::extract_items`]: its code-point range, its byte range
+/// when known, whether the scan found it hollow, and what reports its failure.
+pub(crate) type ExtractItem<S> = (usize, usize, Option<(usize, usize)>, bool, S);
+
 /// One `extract_all` entry: a tag's plan and validator, or nothing (candidates wanted).
 type Entry<'py> = Option<(Bound<'py, PyCodecPlan>, Bound<'py, PyAny>)>;
 
@@ -906,7 +916,7 @@ fn extract_all<'py>(
         let count = candidates.len();
         let items = candidates
             .into_iter()
-            .map(|c| Ok((c.span.start, c.span.end, c.hollow, c.span)));
+            .map(|c| Ok((c.span.start, c.span.end, Some(c.bytes), c.hollow, c.span)));
         match plan
             .get()
             .extract_items(py, whole, items, span_of, validate, max_depth)

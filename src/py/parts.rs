@@ -2,8 +2,6 @@
 //! one call: the nesting check of [`crate::parts`], the pretty XML of each new standalone
 //! part, one splice planned by [`crate::strip`] and the final order.
 
-use std::collections::HashMap;
-
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -13,7 +11,6 @@ use super::codec::PyCodecPlan;
 use super::found::PyFound;
 use super::scan::{find_candidates, py_span, PyTags};
 use crate::codec::MAX_DEPTH;
-use crate::offsets::CharToByte;
 
 use super::ints::offsets;
 use super::strip::assemble;
@@ -42,10 +39,11 @@ fn pretty_of<'py>(
         .map_err(|_| PyTypeError::new_err("to_pretty_xml() must return a str"))
 }
 
-/// `plan_of(cls)` asked once per class (by identity) of one call.
+/// `plan_of(cls)` asked once per class (by identity) of one call: the classes of one call
+/// are few (those asked for), so a list is searched.
 struct Plans<'py> {
     plan_of: Option<Bound<'py, PyAny>>,
-    known: HashMap<usize, Option<Bound<'py, PyCodecPlan>>>,
+    known: Vec<(usize, Option<Bound<'py, PyCodecPlan>>)>,
 }
 
 impl<'py> Plans<'py> {
@@ -55,7 +53,7 @@ impl<'py> Plans<'py> {
         };
         let cls = model.get_type();
         let key = cls.as_ptr() as usize;
-        if let Some(known) = self.known.get(&key) {
+        if let Some((_, known)) = self.known.iter().find(|(k, _)| *k == key) {
             return Ok(known.clone());
         }
         let found = plan_of.call1((cls,))?;
@@ -64,7 +62,7 @@ impl<'py> Plans<'py> {
         } else {
             Some(found.cast_into::<PyCodecPlan>()?)
         };
-        self.known.insert(key, plan.clone());
+        self.known.push((key, plan.clone()));
         Ok(plan)
     }
 }
@@ -294,7 +292,7 @@ fn place_parts<'py>(
     let models: Vec<Bound<'py, PyAny>> = keep.iter().map(|&i| all[i].clone()).collect();
     let mut plans = Plans {
         plan_of,
-        known: HashMap::new(),
+        known: Vec::new(),
     };
     let alone = parts::standalone(&spans)?;
     let mut new_text = None;
@@ -378,11 +376,12 @@ fn parse_alone<'py>(
         .next()
         .unwrap_or_default();
     let count = candidates.len();
+    let element_bytes = candidates.first().map(|c| c.bytes);
     let span_of =
         |span: crate::scan::Span| Ok(Bound::new(py, py_span(py, names, &span))?.into_any());
     let items = candidates
         .into_iter()
-        .map(|c| Ok((c.span.start, c.span.end, c.hollow, c.span)));
+        .map(|c| Ok((c.span.start, c.span.end, Some(c.bytes), c.hollow, c.span)));
     let (found, failed) = plan
         .get()
         .extract_items(py, whole, items, span_of, validate, max_depth)?;
@@ -404,10 +403,9 @@ fn parse_alone<'py>(
         Ok(Some((part, py.None()).into_pyobject(py)?))
     };
     let pretty = if let Some(xml) = rendered {
-        // The span was checked against the text by `extract_items`.
-        let mut bytes_at = CharToByte::new(whole);
-        if let (Some(from), Some(to)) = (bytes_at.byte_at(start), bytes_at.byte_at(end)) {
-            if whole.as_bytes()[from..to] == *xml.as_bytes() {
+        // The one candidate's bytes (`count == 1`): the element the model was read from.
+        if let Some((from, to)) = element_bytes {
+            if whole.as_bytes().get(from..to) == Some(xml.as_bytes()) {
                 return unchanged();
             }
         }

@@ -1,7 +1,7 @@
 //! [`candidates`]: the elements a parser builds models from, per tag name.
 
 use super::{scan, Incomplete, Span, TagSet};
-use crate::offsets::CharToByte;
+use crate::offsets::bytes_of;
 
 /// An element a model is built from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,6 +12,8 @@ pub struct Candidate {
     /// `str.isspace` calls whitespace: Unicode `White_Space` and U+001C..U+001F), such as an
     /// echoed `<answer></answer>` example.
     pub hollow: bool,
+    /// Byte offsets of `span.start` and `span.end` in the text.
+    pub bytes: (usize, usize),
 }
 
 /// Per tag name of `tags` (in its order; a name given twice gets the same spans twice), the
@@ -34,21 +36,37 @@ pub fn candidates(text: &str, tags: &TagSet) -> Vec<Vec<Candidate>> {
             spans.push(span);
         }
     }
-    let mut found: Vec<Vec<Candidate>> = by_tag
+    let kept: Vec<Vec<Span>> = by_tag
         .into_iter()
         .enumerate()
         .map(|(tag, spans)| {
-            // In position order the inner starts do not decrease (start tags never overlap).
-            let mut conv = CharToByte::new(text);
-            let kept = if tags.is_outermost(tag) {
+            if tags.is_outermost(tag) {
                 outermost(spans)
             } else {
                 innermost(spans)
-            };
-            kept.into_iter()
-                .map(|span| Candidate {
-                    span,
-                    hollow: span.self_closing || blank(text, &mut conv, &span),
+            }
+        })
+        .collect();
+    // Every offset a candidate needs in bytes, converted in one sweep for all names.
+    let chars: Vec<usize> = kept
+        .iter()
+        .flatten()
+        .flat_map(|s| [s.start, s.end, s.inner_start])
+        .collect();
+    let mut bytes = bytes_of(text, &chars).into_iter();
+    let mut byte = || bytes.next().flatten().unwrap_or(text.len());
+    let mut found: Vec<Vec<Candidate>> = kept
+        .into_iter()
+        .map(|spans| {
+            spans
+                .into_iter()
+                .map(|span| {
+                    let (start, end, inner) = (byte(), byte(), byte());
+                    Candidate {
+                        span,
+                        hollow: span.self_closing || blank(text, inner, &span),
+                        bytes: (start, end),
+                    }
                 })
                 .collect()
         })
@@ -69,16 +87,15 @@ pub fn is_python_space(c: char) -> bool {
     c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
 }
 
-/// Whether the inner text of `span` is empty or only whitespace (reads up to the first
-/// visible character).
-fn blank(text: &str, conv: &mut CharToByte<'_>, span: &Span) -> bool {
-    let Some(from) = conv.byte_at(span.inner_start) else {
-        return true;
-    };
-    text[from..]
-        .chars()
-        .take(span.inner_end.saturating_sub(span.inner_start))
-        .all(is_python_space)
+/// Whether the inner text of `span`, which starts at byte `from`, is empty or only
+/// whitespace (reads up to the first visible character).
+fn blank(text: &str, from: usize, span: &Span) -> bool {
+    text.get(from..).map_or(true, |inner| {
+        inner
+            .chars()
+            .take(span.inner_end.saturating_sub(span.inner_start))
+            .all(is_python_space)
+    })
 }
 
 /// Keep the spans (of one tag name, or of a set taken as one) that hold no other
