@@ -392,6 +392,19 @@ def candidates(text: str, tags: Sequence[str] | Tags) -> list[list[tuple[Span, b
         TypeError: `tags` is a `str` or holds a non-`str`.
     """
 
+def outermost(spans: Sequence[Span]) -> list[Span]:
+    """The spans that no other of ``spans`` holds, sorted by start (the longer first).
+
+    The rule of the candidates of a name marked outermost in `Tags`: a self-closing span
+    inside another is held by it; of two equal spans the first is kept.
+
+    Args:
+        spans: Spans of one tag name, in any order.
+
+    Returns:
+        The kept spans, the same objects.
+    """
+
 @final
 class TagStream:
     """Find elements in a text that arrives in chunks, e.g. a streamed model answer.

@@ -209,6 +209,23 @@ fn candidates<'py>(
     per_tag(&set, &names)
 }
 
+/// The spans of `spans` that no other of them holds, in position order ([`core::outermost`],
+/// the rule of a `Tags` name marked outermost), as the same objects.
+#[pyfunction]
+#[allow(clippy::needless_pass_by_value)] // PyO3 extracts the sequence into an owned Vec
+fn outermost(spans: Vec<Bound<'_, PySpan>>) -> Vec<Bound<'_, PySpan>> {
+    // Each core span's tag is its index in `spans`, to give back the object itself.
+    let cores = spans
+        .iter()
+        .enumerate()
+        .map(|(index, span)| span.get().core(index))
+        .collect();
+    core::outermost(cores)
+        .into_iter()
+        .map(|kept| spans[kept.tag].clone())
+        .collect()
+}
+
 fn scan_with<'py>(
     py: Python<'py>,
     text: &str,
@@ -444,5 +461,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyTextStream>()?;
     m.add_function(wrap_pyfunction!(scan, m)?)?;
     m.add_function(wrap_pyfunction!(candidates, m)?)?;
+    m.add_function(wrap_pyfunction!(outermost, m)?)?;
     Ok(())
 }

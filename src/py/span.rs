@@ -202,6 +202,21 @@ impl PySpan {
         self.offsets.fields()
     }
 
+    /// The core span with these numbers, under tag index `tag`.
+    pub(crate) fn core(&self, tag: usize) -> core::Span {
+        let f = self.fields();
+        core::Span {
+            tag,
+            start: f.start,
+            end: f.end,
+            inner_start: f.inner_start,
+            inner_end: f.inner_end,
+            depth: f.depth,
+            self_closing: f.self_closing,
+            closed: f.closed,
+        }
+    }
+
     /// `(start, end)`: where the whole element is (code points).
     pub(crate) fn range(&self) -> (usize, usize) {
         let f = self.fields();

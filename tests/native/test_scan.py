@@ -106,3 +106,17 @@ def test_large_text_with_many_spans() -> None:
     assert len(spans) == 20_000
     assert {text[s.inner_slice] for s in spans} == {"ok"}
     assert spans[-1].end == len(text)
+
+
+def test_outermost_keeps_the_spans_no_other_holds_as_the_same_objects() -> None:
+    from rigging._native import Tags, candidates, outermost
+
+    text = "<a>x <a>y</a><a/></a> 😀 <a>z</a> <a/>"
+    spans = scan(text, ["a"])
+    kept = outermost(list(reversed(spans)))
+    assert [text[s.slice] for s in kept] == ["<a>x <a>y</a><a/></a>", "<a>z</a>", "<a/>"]
+    assert all(any(k is s for s in spans) for k in kept)
+    # The rule of a name marked outermost in `Tags`.
+    (marked,) = candidates(text, Tags(["a"], ["a"]))
+    assert [s for s, _ in marked] == kept
+    assert outermost([]) == []

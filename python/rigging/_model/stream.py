@@ -228,11 +228,7 @@ class ModelStream(t.Generic[ModelT]):
         """
         out: list[_native.Span] = []
         for waiting in self._outer.values():
-            reach = -1
-            for span in sorted(waiting, key=lambda s: (s.start, -s.end)):
-                if span.start >= reach:
-                    reach = span.end
-                    out.append(span)
+            out.extend(_native.outermost(waiting))
             waiting.clear()
         return sorted(out, key=lambda s: s.start)
 
