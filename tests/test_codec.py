@@ -4,6 +4,7 @@ pydantic-xml (each named and checked), errors and rendering of the shapes it sup
 from __future__ import annotations
 
 import enum
+import functools
 import typing as t
 
 import pytest
@@ -24,6 +25,7 @@ from typing_extensions import Self, TypeAliasType
 
 from rigging import _native, parsing
 from rigging._model.base import class_info
+from rigging._model.extract import lax_validate
 from rigging._model.plan import (
     FieldSpec,
     codec_of,
@@ -988,7 +990,7 @@ def test_extract_keeps_each_candidates_own_outcome() -> None:
 def test_extract_lets_errors_other_than_value_errors_through() -> None:
     plan, spans = _plan_and_spans(FINDING)
 
-    def broken(data: dict[str, t.Any], *, strict: bool) -> Finding:
+    def broken(data: dict[str, t.Any]) -> Finding:
         raise KeyError("not an element's failure")
 
     with pytest.raises(KeyError, match="not an element"):
@@ -1435,3 +1437,41 @@ def test_a_model_that_nests_in_itself_is_read_from_its_outermost_element() -> No
     example = TreeNode.xml_example()
     filled = example.replace('"str"', '"n"')
     assert TreeNode.from_text(filled)[0][0].children[0].name == "n"
+
+
+class StrictInner(Model, tag="strict-inner"):
+    model_config = ConfigDict(strict=True)
+    k: int = attr()
+
+
+class StrictOuter(Model, tag="strict-outer"):
+    n: int = element(strict=True)
+    inner: StrictInner
+    plain: int = element(default=0)
+
+
+class StrictOuterTwin(StrictOuter, tag="strict-outer"):
+    pass
+
+
+use_pydantic_xml(StrictOuterTwin, "test: the pydantic-xml path")
+
+
+def test_strictness_anywhere_in_the_schema_is_overridden_as_pydantic_xml_overrides_it() -> None:
+    outer, inner, twin = StrictOuter, StrictInner, StrictOuterTwin
+    text = '<strict-outer><n>3</n><strict-inner k="4"/><plain>5</plain></strict-outer>'
+    # Read as text, the values fail a strict validation: the codec must validate laxly.
+    with pytest.raises(ValidationError):
+        outer.__pydantic_validator__.validate_python({"n": "3", "inner": {"k": "4"}})
+    ours = parsing.parse(text, outer)[0]
+    assert ours.model_dump() == parsing.parse(text, twin)[0].model_dump()
+    assert ours.model_dump() == {"n": 3, "inner": {"k": 4}, "plain": 5}
+    assert Message("assistant", f"x {text}").parse(outer).model_dump() == ours.model_dump()
+    # Strictness in a nested class or a field binds `strict=False`; a class without any
+    # validates through `validate_python` itself, with no keyword on the hot path.
+    for cls in (outer, inner):
+        bound = lax_validate(cls)
+        assert isinstance(bound, functools.partial)
+        assert bound.keywords == {"strict": False}
+    assert lax_validate(Finding) == Finding.__pydantic_validator__.validate_python
+    assert lax_validate(Finding) is lax_validate(Finding)

@@ -67,12 +67,14 @@ _ModelT = TypeVar("_ModelT")
 _ModelT_co = TypeVar("_ModelT_co", covariant=True)
 
 class _Validate(Protocol[_ModelT_co]):
-    """How the codec validates what it read: ``validate(data, strict=False)``.
+    """How the codec validates what it read: ``validate(data)``, which must be lax.
 
-    Lax, as pydantic-xml calls ``model_validate``; e.g. a ``SchemaValidator.validate_python``.
+    Lax as pydantic-xml calls ``model_validate(data, strict=False)``: e.g. a
+    ``SchemaValidator.validate_python`` of a schema that sets no ``strict``, or one bound with
+    ``strict=False`` (`rigging._model.extract.lax_validate` gives either).
     """
 
-    def __call__(self, data: dict[str, Any], /, *, strict: builtins.bool) -> _ModelT_co: ...
+    def __call__(self, data: dict[str, Any], /) -> _ModelT_co: ...
 
 def extract_all(
     text: str,

@@ -788,10 +788,10 @@ impl PyCodecPlan {
         let found = PyList::empty(py);
         let failed = PyList::empty(py);
         let mut builder = codec::tree::Builder::default();
-        // Lax, as pydantic-xml validates what it read (`model_validate(..., strict=False)`):
-        // the values are text, whatever the model's own strictness.
-        let lax = PyDict::new(py);
-        lax.set_item(intern!(py, "strict"), false)?;
+        // `validate` is lax, as pydantic-xml validates what it read (`model_validate(...,
+        // strict=False)`): the values are text, whatever the model's own strictness. The
+        // caller binds `strict=False` where the schema asks for strictness
+        // (`rigging._model.extract.lax_validate`), so the common call has no keywords.
         for item in items {
             let (start, end, known, hollow, span) = item?;
             let (from, to) = if let Some(known) = known {
@@ -814,7 +814,7 @@ impl PyCodecPlan {
                     Ok(value) => {
                         blank = blank || value.is_blank();
                         validate
-                            .call((to_py(py, self, 0, &value)?,), Some(&lax))
+                            .call1((to_py(py, self, 0, &value)?,))
                             .map_err(|err| (err, false))
                     }
                     Err(err) => Err((PyErr::from(err), true)),

@@ -30,7 +30,7 @@ from rigging._message.content import (
 from rigging._message.parts import add_parts, part_at, part_maker, render_plan, strip_parts
 from rigging._message.tool_calls import ToolCall
 from rigging._model.base import Model, ModelT, class_info
-from rigging._model.extract import Extracted, alone_entry, build
+from rigging._model.extract import Extracted, alone_entry, build, lax_validate
 from rigging._model.fast import SharedFieldsSet, own_fields_set_for
 from rigging._surrogates import dump_json
 from rigging._uuid import uuid4
@@ -101,7 +101,7 @@ def _parse_alone(message: Message, cls: type[ModelT]) -> _Alone[ModelT]:
             text,
             info.tags,
             entry[0],
-            cls.__pydantic_validator__.validate_python,
+            lax_validate(cls),
             entry[1],
             part_maker(),
         )

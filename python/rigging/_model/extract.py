@@ -22,6 +22,7 @@ Rules (decisions listed in ``docs/design/decisions-messages.md``):
 
 from __future__ import annotations
 
+import functools
 import re
 import typing as t
 import xml.etree.ElementTree as ET
@@ -230,6 +231,47 @@ def render_plan(cls: type[Model]) -> _native.CodecPlan | None:
     return entry[0] if entry is not None and entry[1] else None
 
 
+_LAX_ATTR = "__rigging_lax_validate__"
+
+
+def lax_validate(cls: type[Model]) -> t.Callable[[dict[str, t.Any]], t.Any]:
+    """``cls``'s validator as the codec calls it: lax, as pydantic-xml calls ``model_validate``.
+
+    ``validate_python`` itself when no part of the class's schema asks for strictness (there,
+    validating without ``strict`` is validating with ``strict=False``, and a call without the
+    keyword costs less), else bound with ``strict=False``. Cached on the class for its current
+    validator (a rebuilt class gets a new one). Only for a class whose validator is built.
+    """
+    validator = cls.__pydantic_validator__
+    known = cls.__dict__.get(_LAX_ATTR)
+    if known is not None and known[0] is validator:
+        return t.cast("t.Callable[[dict[str, t.Any]], t.Any]", known[1])
+    call: t.Callable[..., t.Any] = validator.validate_python
+    if _asks_strict(cls.__pydantic_core_schema__):
+        call = functools.partial(call, strict=False)
+    type.__setattr__(cls, _LAX_ATTR, (validator, call))
+    return call
+
+
+def _asks_strict(schema: object) -> bool:
+    """Whether a core schema (or anything in it: a config, a field, a type) sets ``strict``.
+
+    A schema that is not a dict counts as asking.
+    """
+    if not isinstance(schema, dict):
+        return True
+    stack: list[object] = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("strict") is True:
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list | tuple):
+            stack.extend(node)
+    return False
+
+
 def _entry(cls: type[Model], info: ClassInfo) -> tuple[_native.CodecPlan, t.Any] | None:
     """``cls``'s `rigging._native.extract_all` entry: its plan and validator, or None.
 
@@ -240,7 +282,7 @@ def _entry(cls: type[Model], info: ClassInfo) -> tuple[_native.CodecPlan, t.Any]
     codec = None if info.simple_field is not None else codec_of(cls)
     if codec is None:
         return None
-    return codec.native, cls.__pydantic_validator__.validate_python
+    return codec.native, lax_validate(cls)
 
 
 def alone_entry(cls: type[Model], info: ClassInfo) -> tuple[_native.CodecPlan, bool] | None:
