@@ -1,4 +1,6 @@
+import copy
 import json
+import pickle
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -78,6 +80,24 @@ async def test_request_built_from_spec_and_response_read(server: OpenAIStub) -> 
     [text] = await gen.generate_texts(["hi"], [GenerateParams()])
     assert text.text == "hi"  # echoed by the stub
     assert server.requests[-1].json["temperature"] == 0.3
+
+
+async def test_a_generator_that_sent_requests_pickles_and_deep_copies(server: OpenAIStub) -> None:
+    """The spec's parametrized steps are found by pickle; the throttle's asyncio state is not
+    copied (a fresh one with the same limits is)."""
+    gen = _gen(server, max_connections=3)
+    convo = [Message(role="user", content="question")]
+    await gen.generate_messages([convo], [GenerateParams()])
+    assert gen.peak_connections == 1
+    for same in (pickle.loads(pickle.dumps(gen)), copy.deepcopy(gen)):
+        assert isinstance(same, HTTPGenerator)
+        assert same.api_key == SECRET  # a generator pickled on its own keeps its key
+        assert same.spec == gen.spec
+        assert same.to_identifier() == gen.to_identifier()
+        assert same.peak_connections == 0
+        [result] = await same.generate_messages([convo], [GenerateParams()])
+        assert result.message.content == "question"
+        assert same.semaphore is not gen.semaphore
 
 
 async def test_retries_then_clear_error(server: OpenAIStub) -> None:

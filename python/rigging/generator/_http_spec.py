@@ -155,6 +155,14 @@ class ResponseSpec(BaseModel):
     """Body transforms, applied in order; the final string is the assistant's content."""
 
 
+# Pickle finds a class by its module and name: the parametrized steps are module attributes
+# under their own names (``TransformStep[Literal['json', 'jinja']]``), as pydantic registers
+# those made at module level. Without them no spec, and so no HTTP generator, pickled.
+for _step in (TransformStep[InputTransform], TransformStep[OutputTransform]):
+    globals().setdefault(_step.__name__, _step)
+del _step
+
+
 def _literal(value: Any) -> bool:
     """A value written into the spec itself, not a ``$path`` reference or a template."""
     return (

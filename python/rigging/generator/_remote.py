@@ -332,6 +332,14 @@ class _Throttle:
         self.in_flight = 0
         self.peak = 0
 
+    def __reduce__(self) -> tuple[type[_Throttle], tuple[int, float]]:
+        """Pickles and deep copies are fresh throttles with the same limits.
+
+        Its asyncio primitives belong to an event loop of this process: a remote generator
+        that had sent a request did not pickle or deep-copy at all, nor did its chats.
+        """
+        return _Throttle, (self.max_connections, self.min_delay)
+
     def _bind(self) -> None:
         loop = asyncio.get_running_loop()
         if loop is not self.loop:  # asyncio primitives belong to one loop
