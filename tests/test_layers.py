@@ -2,8 +2,8 @@
 
 Layers, lowest first (a module may import its own layer and the ones below it):
 
-0. base: ``_native`` and the helpers every layer uses (errors, logging, tracing, redaction,
-   the template sandbox, settling concurrent tasks, util).
+0. base: ``_native`` and the helpers every layer uses (errors, logging, tracing, redaction
+   and pickling without secrets, the template sandbox, settling concurrent tasks, util).
 1. model: `Model`, the codec and parsing (``_model``, `rigging.model`, `rigging.parsing`).
 2. message: `Message`, content parts and the tool-call wire types (``_message``).
 3. generator: generators, their params, results and stream chunks; the cache wrapper.
@@ -50,6 +50,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "rigging._deep_json",
             "rigging._tasks",
             "rigging._redact",
+            "rigging._secret_pickle",
             "rigging._sandbox",
             "rigging.util",
             "rigging.error",

@@ -10,8 +10,8 @@ any Python exception, its ``__cause__``, ``__context__`` and traceback are not c
 error is rebuilt from its message and attributes, never by calling its constructor again,
 and a pickle carries only those: no rigging error holds a request, headers or an api key, and
 texts that could repeat a key are redacted when the error is made. The ``completed`` results
-a raised run error carries pickle with their generator (its api key included), as a pickled
-`Chat` does.
+a raised run error carries pickle as a pickled `Chat` does: their generator without its api key
+or any other secret (in-process copies keep them; see `rigging.generator.Generator`).
 """
 
 from __future__ import annotations

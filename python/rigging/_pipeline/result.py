@@ -21,6 +21,7 @@ from typing_extensions import Self
 
 from rigging._deep_json import load_json
 from rigging._redact import known_secrets, redact_text, secret_values
+from rigging._secret_pickle import without_secrets_when_pickled
 from rigging._surrogates import dump_json
 from rigging.error import RestoredError
 from rigging.generator import get_generator
@@ -86,6 +87,23 @@ class RunResult(BaseModel):
         if params is not None and not isinstance(value, BaseModel):
             mark_from_data(params)
         return params
+
+    def __getstate__(self) -> dict[t.Any, t.Any]:
+        """Pickle state holding no secret: the generator and params without theirs.
+
+        A result is data: pickled (to a file, another process, a Ray task) it carries its
+        generator without the api key or any other secret (`Generator._without_secrets`)
+        and its params without secret values, like its JSON dump. In-process copies
+        (``copy.copy``, ``copy.deepcopy``, ``model_copy``) keep them.
+        """
+        state = super().__getstate__()
+        fields: dict[str, t.Any] = state["__dict__"]
+        clean = {
+            name: without_secrets_when_pickled(fields[name])
+            for name in ("generator", "params")
+            if fields.get(name) is not None
+        }
+        return {**state, "__dict__": {**fields, **clean}} if clean else state
 
     def model_dump_json(self, **kwargs: t.Any) -> str:
         """JSON of the model; a lone surrogate in any text is written as U+FFFD."""

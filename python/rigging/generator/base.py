@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast, overload
 
 from pydantic import (
     BaseModel,
@@ -82,6 +82,15 @@ class Generator(BaseModel):
     neither is any other secret (fields or params under secret names, header values, URL
     user-info): reprs and dumps mask them, identifiers leave them out, and error messages
     built from provider replies have their values scrubbed (see ``rigging._redact``).
+
+    Pickles: a generator pickled itself (shipped to a worker process, inside a pipeline or a
+    pipeline factory) keeps its api key and every other secret, as ``copy.copy`` and
+    ``copy.deepcopy`` do. A generator reached through data (a pickled `Chat` or
+    `Completion`, and so a `ChatList`, a run error's ``completed`` results or a stream
+    event) is pickled without them (`_without_secrets`): the unpickled result's generator
+    has the same class, model and settings, no api key and no private state (watch
+    callbacks, wrap function, clients), and takes its credentials from the environment,
+    as one rebuilt from the result's ``generator_id`` does.
     """
 
     model_config = ConfigDict(
@@ -142,6 +151,39 @@ class Generator(BaseModel):
         if self.api_key:
             found.insert(0, self.api_key)
         return found
+
+    def _without_secrets(self) -> Self:
+        """This generator without its secrets: what pickled chats and completions carry.
+
+        The api key is None and every other field goes through `_field_without_secrets`
+        (secrets left out as identifiers leave them out), so none of `_secrets` remains.
+        Private state starts afresh, as in a generator rebuilt from its identifier: watch
+        callbacks, the wrap function and runtime state (throttles, clients, loaded engines,
+        recorded requests, a token a subclass keeps) stay behind.
+
+        Returns:
+            A new generator of the same class, with the same fields set.
+        """
+        fields: dict[str, Any] = {
+            name: None if name == "api_key" else self._field_without_secrets(name, value)
+            for name, value in self.__dict__.items()
+        }
+        clean = type(self).model_construct(set(self.model_fields_set), **fields)
+        return cast("Self", clean)  # the pydantic plugin types model_construct as the base
+
+    def _field_without_secrets(self, name: str, value: Any) -> Any:
+        """The value of field `name` without secrets, or `value` itself when it holds none.
+
+        Nested generators and params clean themselves; strings and containers lose their
+        entries under secret names, URL user-info and secret query values (as identifiers).
+        Subclasses with fields of their own kind override this (`HTTPGenerator`'s spec).
+        """
+        if isinstance(value, Generator | GenerateParams):
+            return value._without_secrets()
+        if isinstance(value, str | dict | list | tuple):
+            clean = redact_value(value, drop=True)
+            return value if clean == value else clean
+        return value
 
     def to_identifier(self, params: GenerateParams | None = None) -> str:
         """Return the connection string of this generator (see `rigging.get_identifier`).

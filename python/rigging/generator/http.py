@@ -126,6 +126,17 @@ class HTTPGenerator(RemoteGenerator):
             return None
         return base64.b64encode(spec.model_dump_json().encode()).decode()
 
+    def _field_without_secrets(self, name: str, value: Any) -> Any:
+        """The spec as its identifier carries it: literal secrets masked as ``***``.
+
+        Masked rather than left out, so a pickled chat's ``generator_id`` stays the same.
+        ``{{ api_key }}`` templates are kept: the key they take is the generator's.
+        """
+        if name == "spec" and isinstance(value, HTTPSpec):
+            masked = HTTPSpec.model_validate(value.model_dump())
+            return value if masked == value else masked
+        return super()._field_without_secrets(name, value)
+
     def _context(
         self, messages: Sequence[Message], params: GenerateParams
     ) -> RequestTransformContext:

@@ -223,6 +223,26 @@ class GenerateParams(BaseModel):
             out[key] = _as_identifier_value(value)
         return {key: redact_value(value, drop=True) for key, value in out.items()}
 
+    def _without_secrets(self) -> GenerateParams:
+        """These params without their secrets, as identifiers leave them out.
+
+        What pickled chats carry: `extra` entries under secret names (and secret headers in
+        header containers), URL user-info and secret query values are dropped, so a
+        credential comes from the environment again rather than as a masked value. Tools
+        and the tool choice are kept as they are.
+
+        Returns:
+            A copy, or these params when they hold no secret.
+        """
+        update: dict[str, Any] = {}
+        for name, value in self.__dict__.items():
+            if value is None or name in {"tools", "tool_choice"}:
+                continue
+            clean = redact_value(value, drop=True)
+            if clean != value:
+                update[name] = clean
+        return self.model_copy(update=update) if update else self
+
 
 def _load_json(text: str, field: str) -> Any:
     try:
