@@ -72,6 +72,16 @@ class Factory:
         return gen.chat("you answer")
 
 
+class HeldPipeline:
+    """A factory holding a ready pipeline: Ray pickles it, its generator with its api key."""
+
+    def __init__(self, pipeline: Any) -> None:
+        self.pipeline = pipeline
+
+    def __call__(self) -> Any:
+        return self.pipeline
+
+
 def _normal(df: Any) -> list[tuple[Any, ...]]:
     """Rows without per-run values, chats ordered by input (Ray may reorder batches)."""
     if "id" in df.columns:
@@ -112,6 +122,24 @@ def test_dataset_through_two_workers_equals_run_batch(
     assert len(openai_stub.requests) == 1000
     assert len(list(Path(ckpt).glob("batch-*.jsonl"))) == 4
     assert _normal(resumed) == _normal(done) == _normal(expected)
+
+
+@pytest.mark.timeout(600)
+def test_a_generator_shipped_to_the_workers_keeps_its_key(
+    local_ray: Any, openai_stub: OpenAIStub
+) -> None:
+    key = "sk-ray-SECRET-2468"
+    spec = SPEC.replace("API_BASE", openai_stub.base_url).replace(
+        "Content-Type: application/json",
+        'Content-Type: application/json\n    Authorization: "Bearer {{ api_key }}"',
+    )
+    generator = HTTPGenerator(model="stub-model", spec=spec, api_key=key, max_retries=0)
+    ds = local_ray.data.from_items([{"input": f"question {i}"} for i in range(4)])
+    factory = HeldPipeline(generator.chat("you answer"))
+    rows = run_dataset(ds, factory, batch_size=2, concurrency=1).to_pandas()
+    assert set(rows["content"]) == {"you answer", *(f"question {i}" for i in range(4))}
+    assert [r.headers["authorization"] for r in openai_stub.requests] == [f"Bearer {key}"] * 4
+    assert key not in repr(rows.to_dict("records"))  # the rows are data: no key
 
 
 def test_mapper_checks_its_arguments(openai_stub: OpenAIStub) -> None:

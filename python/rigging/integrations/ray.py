@@ -6,6 +6,11 @@ generator, HTTP client and connection limits) and drives it on its own event loo
 are the data layer's flat format (`rigging.data.chats_to_df`: one row per message, nested values
 as JSON text), with the columns named in `keep_columns` copied from each chat's input row.
 
+Credentials: the factory is pickled (cloudpickle) to every actor with what it holds. A factory
+that builds its generator inside the actor takes the key from the actor's environment; one that
+holds a generator or pipeline ships it with its api key, as a generator pickled on its own keeps
+it (only results, which are data, pickle without secrets). The rows returned hold no key.
+
 Cache and checkpoints work across workers: a `CachedGenerator` in the factory opens the same
 SQLite file in every worker (WAL, safe for several processes), and with `checkpoint_dir` each
 batch keeps a checkpoint named after a digest of its inputs, so rerunning the same dataset with
