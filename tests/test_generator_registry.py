@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import rigging as rg
 from rigging._redact import is_secret_name
 from rigging.error import InvalidModelSpecifiedError
 from rigging.generator import (
@@ -269,3 +270,18 @@ def test_dict_and_list_extras_come_back_from_an_identifier_as_they_were() -> Non
     again = get_generator(gen.to_identifier())
     assert again.params.extra == extra
     assert again.to_identifier() == gen.to_identifier()
+
+
+def test_secret_params_in_request_extra_are_left_out_of_identifiers() -> None:
+    # `api_key` is refused as a parameter when parsing a connection string, but a request's
+    # `extra` may carry one (`.with_(extra={"api_key": ...})`): the identifier leaves it out,
+    # so the chat's generator_id, equality and JSON dump work.
+    generator = rg.get_generator("openai/gpt-4o")
+    params = rg.GenerateParams(extra={"api_key": "sk-extra-SECRET", "top_k": 3, "Token": "t-S"})
+    identifier = generator.to_identifier(params)
+    assert "top_k=3" in identifier
+    for leaked in ("SECRET", "api_key", "t-S"):
+        assert leaked not in identifier
+    chat = rg.Chat([rg.Message("user", "hi")], generator=generator, params=params)
+    assert "sk-extra-SECRET" not in chat.model_dump_json()
+    assert chat == chat.model_copy()

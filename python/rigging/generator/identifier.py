@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from rigging._exports import public_dir as _public_dir
 from rigging._native import Identifier, IdentifierError
-from rigging._redact import redact_value
+from rigging._redact import is_secret_name, redact_value
 from rigging.error import InvalidModelSpecifiedError
 from rigging.generator.params import IdentifierValue
 
@@ -70,8 +70,9 @@ def parse_identifier(text: str) -> ParsedIdentifier:
 def format_identifier(provider: str, model: str, params: Mapping[str, IdentifierValue]) -> str:
     """Format a connection string; no secret is ever written.
 
-    Parameters under secret names and URL user-info are left out by the native formatter;
-    secrets inside JSON-object values (``extra_headers``) are left out here.
+    Parameters under secret names (``api_key`` in request ``extra`` included, which the
+    native constructor refuses as a parameter) and secrets inside JSON-object values
+    (``extra_headers``) are left out here; URL user-info by the native formatter.
 
     Args:
         provider: Provider name.
@@ -81,7 +82,11 @@ def format_identifier(provider: str, model: str, params: Mapping[str, Identifier
     Returns:
         The connection string.
     """
-    clean = {key: redact_value(value, drop=True) for key, value in params.items()}
+    clean = {
+        key: redact_value(value, drop=True)
+        for key, value in params.items()
+        if not is_secret_name(key)
+    }
     text: str = Identifier(model, provider=provider, params=clean).format()
     return text
 
