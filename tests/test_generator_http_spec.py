@@ -290,6 +290,49 @@ def test_spec_errors_never_quote_secrets() -> None:
     assert literal not in str(input_error.value)
 
 
+def test_url_secrets_in_any_header_or_pattern_are_masked() -> None:
+    # URL user-info and secret query values are secrets wherever a URL is written: in a header
+    # that is not secret-named, a jinja template, a JSON object or a JSON text pattern.
+    spec = {
+        "request": {
+            "url": "https://models.example/v1/chat",
+            "headers": {
+                "X-Upstream": "https://user:pw-SECRET-1@up.example/x",
+                "X-Callback": "https://cb.example/hook?sig=sig-SECRET-2&v=1",
+                "Authorization": "Bearer {{ api_key }}",
+            },
+            "transforms": [
+                {"type": "json", "pattern": {"hook": "https://u:pw-SECRET-3@h.example/a"}},
+                {"type": "jinja", "pattern": '{"u": "https://u:pw-SECRET-4@h.example", "q": 1}'},
+                {"type": "jinja", "pattern": "at https://u:pw-SECRET-5@h.example {{ content }}"},
+            ],
+        },
+        "response": {"transforms": [{"type": "jsonpath", "pattern": "$.answer"}]},
+    }
+    generator = HTTPGenerator(model="m", spec=spec, api_key="k")
+    assert generator.spec is not None
+    shown = [
+        repr(generator),
+        generator.model_dump_json(),
+        generator.to_identifier(),
+        base64.b64decode(generator.model_dump()["spec"]).decode(),
+    ]
+    for text in shown:
+        for n in range(1, 6):
+            assert f"SECRET-{n}" not in text
+    decoded = json.loads(shown[3])
+    headers = decoded["request"]["headers"]
+    assert headers["X-Upstream"] == "https://***@up.example/x"
+    assert headers["X-Callback"] == "https://cb.example/hook?sig=***&v=1"
+    assert headers["Authorization"] == "Bearer {{ api_key }}"
+    assert decoded["request"]["transforms"][2]["pattern"] == (
+        "at https://***@h.example {{ content }}"
+    )
+    # The spec itself still sends what it holds.
+    sent = generator.spec.make_headers(_ctx())
+    assert sent["X-Upstream"] == "https://user:pw-SECRET-1@up.example/x"
+
+
 def test_literal_secrets_in_the_url_query_and_json_body_are_masked() -> None:
     spec_text = (
         "request:\n"

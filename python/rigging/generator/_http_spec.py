@@ -101,7 +101,7 @@ class TransformStep(BaseModel, Generic[T]):
             masked = _mask_literals(parsed)
             if masked != parsed:
                 return json.dumps(masked)
-        return pattern
+        return mask_urls(pattern)
 
     def __repr_args__(self) -> Any:
         return list(redact_repr_args(super().__repr_args__()))
@@ -131,7 +131,7 @@ class RequestSpec(BaseModel):
         if reveals(info.context):
             return headers
         return {
-            name: MASK if is_secret_name(name) and "{{" not in value else value
+            name: MASK if is_secret_name(name) and "{{" not in value else mask_urls(value)
             for name, value in headers.items()
         }
 
@@ -171,7 +171,13 @@ def _literal(value: Any) -> bool:
 
 
 def _mask_literals(node: Any) -> Any:
-    """A copy of a JSON pattern with literal values under secret names masked."""
+    """A copy of a JSON pattern with its secrets masked.
+
+    Literal values under secret names, and the secrets of URLs in its texts (user-info,
+    secret query values).
+    """
+    if isinstance(node, str):
+        return mask_urls(node)
     if isinstance(node, dict):
         return {
             key: MASK if is_secret_name(str(key)) and _literal(value) else _mask_literals(value)
