@@ -1,6 +1,9 @@
+import json
+
 import pytest
 from pydantic import ValidationError
 
+import rigging as rg
 from rigging.generator import (
     GeneratedMessage,
     GeneratedText,
@@ -156,3 +159,34 @@ def test_usage_adds() -> None:
         input_tokens=10, output_tokens=20, total_tokens=30
     )
     assert total == Usage(input_tokens=11, output_tokens=22, total_tokens=33)
+
+
+def test_tool_schemas_are_not_searched_for_secrets() -> None:
+    # A tool parameter named `password` is a name: its schema ({"type": "string"}) is not a
+    # secret. Before, "string" became a known secret (masked in every log and error) and the
+    # property was dropped from identifiers and masked in dumps.
+    from rigging._redact import redact_known, remember_params, secret_values
+
+    def login(user: str, password: str) -> str:
+        """Log in."""
+        return user
+
+    tools = [rg.ApiTool(login).definition]
+    params = rg.GenerateParams(tools=tools, extra={"api_key": "sk-tool-test-SECRET"})
+    assert secret_values(params) == ["sk-tool-test-SECRET"]
+    remember_params([params])
+    assert redact_known("a string field") == "a string field"
+    assert "sk-tool-test-SECRET" not in redact_known("key sk-tool-test-SECRET")
+    generator = rg.get_generator("openai/gpt-4o")
+    identifier = generator.to_identifier(params)
+    assert "SECRET" not in identifier
+    assert rg.get_generator(identifier).params.tools == params.tools
+    dumped = json.loads(params.model_dump_json())
+    assert dumped["tools"] == [tool.model_dump(mode="json") for tool in tools]
+    assert dumped["extra"] == {"api_key": "***"}
+    assert "'password': {'type': 'string'}" in repr(params)
+    assert "sk-tool-test-SECRET" not in repr(params)
+    chat = rg.Chat([rg.Message("user", "hi")], generator=generator, params=params)
+    loaded = rg.Chat.model_validate_json(chat.model_dump_json())
+    assert loaded.generator is not None
+    assert loaded.generator.params.tools == params.tools

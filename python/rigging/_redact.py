@@ -31,7 +31,7 @@ import os
 import re
 import threading
 import urllib.parse
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from typing import Any
 
 from pydantic import BaseModel
@@ -58,6 +58,7 @@ __all__ = [
     "remember",
     "remember_params",
     "reveals",
+    "searched_fields",
     "secret_values",
 ]
 
@@ -296,7 +297,7 @@ def remember_params(params: Iterable[BaseModel]) -> None:
     logs, spans and errors of the run, as the generator's are.
     """
     for unique in {id(p): p for p in params}.values():
-        remember(secret_values(dict(unique.__dict__)))
+        remember(secret_values(unique))
 
 
 _MIN_ENV_SECRET = 8
@@ -471,9 +472,19 @@ def _secrets_in(value: Any, secret: bool, out: list[str]) -> None:
             else:
                 _secrets_in(item, secret, out)
     elif isinstance(value, BaseModel):  # nested params or settings: their fields by name
-        _secrets_in(dict(value.__dict__), secret, out)
+        _secrets_in(searched_fields(value), secret, out)
     elif secret and isinstance(value, int | float) and not isinstance(value, bool):
         out.append(str(value))
+
+
+def searched_fields(model: BaseModel) -> dict[str, Any]:
+    """A model's fields as secrets are searched for in them.
+
+    Without the fields its class names in ``__not_secret__``: tool schemas, whose property
+    names (``password``) name parameters, not values.
+    """
+    skip: Container[str] = getattr(type(model), "__not_secret__", ())
+    return {name: value for name, value in model.__dict__.items() if name not in skip}
 
 
 def secret_values(value: Any) -> list[str]:

@@ -128,7 +128,7 @@ class RunResult(BaseModel):
         if self.generator is not None:
             secrets.extend(self.generator._secrets())
         if self.params is not None:
-            secrets.extend(secret_values(dict(self.params.__dict__)))
+            secrets.extend(secret_values(self.params))
         try:
             text = str(error)
         except Exception:  # a broken __str__: name the type only

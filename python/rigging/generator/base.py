@@ -295,7 +295,7 @@ class Generator(BaseModel):
         secrets); subclasses add what else the request sends (e.g. keys read from the
         environment).
         """
-        return [] if params is None else secret_values(dict(params.__dict__))
+        return [] if params is None else secret_values(params)
 
     def _request_redactor(self, params: GenerateParams | None) -> Callable[[str], str]:
         """`_redact` for one request: also removes the secrets of its `params`.

@@ -6,7 +6,7 @@ str, ``a;b`` lists of str; quoted values stay str), so integers stay integers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 
 from rigging._exports import public_dir as _public_dir
@@ -67,7 +67,12 @@ def parse_identifier(text: str) -> ParsedIdentifier:
     return ParsedIdentifier(ident.provider, ident.model, params, api_key)
 
 
-def format_identifier(provider: str, model: str, params: Mapping[str, IdentifierValue]) -> str:
+def format_identifier(
+    provider: str,
+    model: str,
+    params: Mapping[str, IdentifierValue],
+    schemas: Container[str] = (),
+) -> str:
     """Format a connection string; no secret is ever written.
 
     Parameters under secret names (``api_key`` in request ``extra`` included, which the
@@ -78,12 +83,14 @@ def format_identifier(provider: str, model: str, params: Mapping[str, Identifier
         provider: Provider name.
         model: Model name.
         params: Parameters in the order they should appear.
+        schemas: Names of parameters holding schemas (tool definitions), written as they are:
+            their property names (``password``) are not secrets.
 
     Returns:
         The connection string.
     """
     clean = {
-        key: redact_value(value, drop=True)
+        key: value if key in schemas else redact_value(value, drop=True)
         for key, value in params.items()
         if not is_secret_name(key)
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     BaseModel,
@@ -18,7 +18,7 @@ from pydantic import (
 
 from rigging._exports import public_dir as _public_dir
 from rigging._message.tool_calls import ToolChoice, ToolDefinition
-from rigging._redact import REVEAL, redact_dump, redact_repr_args, redact_value
+from rigging._redact import MASK, REVEAL, is_secret_name, redact_repr_args, redact_value, reveals
 
 __all__ = ["GenerateParams", "IdentifierValue"]
 
@@ -41,10 +41,14 @@ class GenerateParams(BaseModel):
     Secrets (`extra` entries under secret names such as ``API_KEY``, header values such as
     ``Authorization`` in ``extra_headers``, URL user-info in `api_base`) reach the request
     (`to_dict`) but are masked in reprs, dumps and validation errors, and left out of
-    identifiers (see ``rigging._redact``).
+    identifiers (see ``rigging._redact``). Tool schemas (`tools`, `tool_choice`) are kept as
+    they are: a tool parameter named ``password`` is a name, not a secret.
     """
 
     model_config = ConfigDict(defer_build=True, extra="forbid", hide_input_in_errors=True)
+
+    __not_secret__: ClassVar[frozenset[str]] = frozenset({"tools", "tool_choice"})
+    """Fields that hold schemas, not values: no secret is searched for or masked in them."""
 
     temperature: Annotated[_Finite, Field(ge=0)] | None = None
     """Sampling temperature (finite, >= 0)."""
@@ -136,11 +140,29 @@ class GenerateParams(BaseModel):
     def _redact_secrets(
         self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
     ) -> dict[str, Any]:
-        data: dict[str, Any] = redact_dump(handler(self), info.context)
-        return data
+        data: dict[str, Any] = handler(self)
+        if reveals(info.context):
+            return data
+        return {key: self._redacted(key, value) for key, value in data.items()}
+
+    def _redacted(self, name: str, value: Any, *, drop: bool = False) -> Any:
+        """Field `name`'s value with its secrets masked (left out with `drop`).
+
+        A schema field's value is kept as it is.
+        """
+        if name in self.__not_secret__:
+            return value
+        if is_secret_name(name):
+            return MASK
+        return redact_value(value, drop=drop)
 
     def __repr_args__(self) -> Any:
-        return list(redact_repr_args(super().__repr_args__()))
+        args = list(super().__repr_args__())
+        kept = {name: value for name, value in args if name in self.__not_secret__}
+        return [
+            (name, kept[name]) if name in kept else (name, value)
+            for name, value in redact_repr_args(args)
+        ]
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, GenerateParams):
@@ -219,9 +241,13 @@ class GenerateParams(BaseModel):
                 out[name] = value[0]
             else:
                 out[name] = value
+        schemas = {name: out[name] for name in self.__not_secret__ if name in out}
         for key, value in self.extra.items():
             out[key] = _as_identifier_value(value)
-        return {key: redact_value(value, drop=True) for key, value in out.items()}
+        return {
+            key: schemas[key] if out[key] is schemas.get(key) else redact_value(value, drop=True)
+            for key, value in out.items()
+        }
 
     def _without_secrets(self) -> GenerateParams:
         """These params without their secrets, as identifiers leave them out.

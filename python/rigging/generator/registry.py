@@ -282,8 +282,9 @@ def get_identifier(generator: Generator, params: GenerateParams | None = None) -
     """
     provider = _provider_for(type(generator))
     values = _ctor_values(generator)
-    values.update(generator.params.merge_with(params).to_identifier_params())
-    return format_identifier(provider, generator.model, values)
+    merged = generator.params.merge_with(params)
+    values.update(merged.to_identifier_params())
+    return format_identifier(provider, generator.model, values, merged.__not_secret__)
 
 
 __dir__ = _public_dir(globals())
