@@ -310,6 +310,75 @@ def test_a_keyboard_interrupt_in_a_callback_leaves_no_unretrieved_task(
     assert "never retrieved" not in done.stderr
 
 
+_INTERRUPTED_IN_A_TASK = """
+import asyncio
+import os
+import sys
+import tempfile
+import rigging as rg
+from rigging.generator import GeneratedMessage
+
+class Interrupting(rg.Generator):
+    model: str = "interrupting"
+
+    async def generate_messages(self, messages, params):
+        out = []
+        for dialog in messages:
+            if dialog[-1].content == "b":
+                raise {kind}("during b")
+            out.append(GeneratedMessage.from_text("ok"))
+        return out
+
+async def consume(events):
+    async for _ in events:
+        pass
+
+async def main(path):
+    pipeline = Interrupting().chat()
+    runs = {{
+        "checkpoint": lambda: pipeline.run_batch(["a", "b", "c"], checkpoint=path),
+        "iter_batch": lambda: consume(pipeline.iter_batch(["a", "b", "c"], max_concurrency=1)),
+        "stream_batch": lambda: consume(pipeline.stream_batch(["a", "b", "c"])),
+        "run_over": lambda: Interrupting().chat("b").run_over(
+            Interrupting(model="other"), checkpoint=path
+        ),
+    }}
+    try:
+        await runs["{runner}"]()
+    except {kind} as exc:
+        print("caught", exc)
+    others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    print("tasks left", len(others))
+
+asyncio.run(main(os.path.join(tempfile.mkdtemp(), "run.jsonl")))
+print("end")
+"""
+
+
+@pytest.mark.parametrize("kind", ["KeyboardInterrupt", "SystemExit"])
+@pytest.mark.parametrize("runner", ["checkpoint", "iter_batch", "stream_batch", "run_over"])
+def test_an_interrupt_in_a_windowed_or_streamed_run_is_raised_from_the_callers_task(
+    runner: str, kind: str
+) -> None:
+    """Checkpointed runs, `iter_batch` and streams run their items in tasks of their own: a
+    `KeyboardInterrupt` or `SystemExit` raised there stopped the event loop from that task,
+    the caller got a bare `CancelledError`, and ``asyncio.run`` raised the interrupt again
+    after the caller had handled it."""
+    source = _INTERRUPTED_IN_A_TASK.format(runner=runner, kind=kind)
+    env = {**os.environ, "PYTHONPATH": str(Path(rg.__file__).parent.parent)}
+    done = subprocess.run(
+        [sys.executable, "-X", "dev", "-c", source],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["caught during b", "tasks left 0", "end"], done.stderr
+    assert "never retrieved" not in done.stderr
+
+
 class SecondRoundForOdd(Generator):
     """Items ``m<odd>`` answer unparsable text first, so they need a second round."""
 

@@ -26,6 +26,7 @@ from rigging._pipeline.checkpoint import (
 )
 from rigging._pipeline.run import _then_all, check_limit
 from rigging._pipeline.state import FailMode
+from rigging._tasks import settle_all
 from rigging.error import _reduce
 
 if t.TYPE_CHECKING:
@@ -158,6 +159,12 @@ async def _run_window(
 ) -> list[tuple[Work, t.Any]]:
     """Run one window; items with their own generator run in one group per generator.
 
+    The window runs in a task of its own, so nothing may be raised from it but an
+    `Exception`: a `KeyboardInterrupt` or `SystemExit` raised in a task stops the event loop
+    from that task (the consumer got a bare `CancelledError`, and ``asyncio.run`` raised the
+    interrupt again after the caller handled it). It leaves as a `_WindowError` instead, and
+    `_windows` raises it from the consumer's task.
+
     Raises:
         _WindowError: A group raised (once every group has ended), with the items finished.
     """
@@ -173,7 +180,12 @@ async def _run_window(
         )
         for group, out in zip(window.groups, window.outs, strict=True)
     ]
-    outcomes = await asyncio.gather(*runs, return_exceptions=True)
+    try:
+        outcomes = await settle_all(runs)  # a fatal error cancels and awaits the other groups
+    except asyncio.CancelledError:
+        raise
+    except BaseException as exc:  # KeyboardInterrupt, SystemExit: carried out of the task
+        outcomes = [exc]
     errors = [o for o in outcomes if isinstance(o, BaseException)]
     finished, pairs = window.finished(), window.pairs()
     window.outs = []  # handed on from here: the window keeps no result alive

@@ -313,7 +313,10 @@ class EventStream(t.Generic[EventT, ResultT]):
             raise
         if isinstance(item, _End):
             self._closed = True
-            self.results = await self._task
+            try:
+                self.results = await self._task
+            except _FatalError as boxed:  # raised here, from the consumer's task
+                raise boxed.error from None
             raise StopAsyncIteration
         return item
 
@@ -364,17 +367,35 @@ class CompletionStream(EventStream[CompletionEvent, "Completion"]):
         return self.results
 
 
+class _FatalError(Exception):
+    """Carries a `KeyboardInterrupt` or `SystemExit` of the run out of its task."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(repr(error))
+        self.error = error
+
+
 async def _produce(
     run: Callable[[Emit], Awaitable[list[ResultT]]],
     queue: asyncio.Queue[EventT | _End],
     finished: Callable[[int, ResultT], EventT],
 ) -> list[ResultT]:
-    """Run the pipeline, queueing its events, then the finished events and the end marker."""
+    """Run the pipeline, queueing its events, then the finished events and the end marker.
+
+    This runs in a task of its own: a `KeyboardInterrupt` or `SystemExit` raised in a task
+    stops the event loop from there (the consumer got a bare `CancelledError`, and
+    ``asyncio.run`` raised the interrupt again after the caller handled it), so it leaves
+    the task boxed in `_FatalError` and the stream raises it from the consumer's task.
+    """
     try:
         results = await run(queue.put_nowait)
         for index, result in enumerate(results):
             queue.put_nowait(finished(index, result))
         return results
+    except (Exception, asyncio.CancelledError):
+        raise
+    except BaseException as exc:
+        raise _FatalError(exc) from None
     finally:
         queue.put_nowait(_END)
 

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from pydantic import Field, PrivateAttr
 
+from rigging import _tasks
 from rigging._redact import redact_exception
 from rigging.error import GenerationError
 from rigging.generator.base import Generator
@@ -268,27 +269,25 @@ def cause_of(exc: Exception, redact: Callable[[str], str]) -> Exception | None:
 async def gather_all(coros: Sequence[Coroutine[Any, Any, T]]) -> list[T]:
     """Run coroutines concurrently; on the first failure cancel the rest and re-raise.
 
+    Any error, `KeyboardInterrupt` and `SystemExit` included, is raised from the caller's
+    task once the others are cancelled and awaited (see `rigging._tasks.gather_all`).
+
     Args:
         coros: The coroutines.
 
     Returns:
         Their results, in order.
     """
-    tasks = [asyncio.ensure_future(coro) for coro in coros]
-    try:
-        return list(await asyncio.gather(*tasks))
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
+    return await _tasks.gather_all(coros)
 
 
 async def gather_settled(coros: Sequence[Coroutine[Any, Any, T]]) -> list[T | Exception]:
     """Run coroutines concurrently; each one's exception becomes its result.
 
     One failure never cancels or loses the others. A `BaseException` that is not an
-    `Exception` (cancellation, ``KeyboardInterrupt``) cancels the rest and propagates.
+    `Exception` (cancellation, ``KeyboardInterrupt``) cancels the rest, waits for them and
+    propagates from the caller's task: raised in a task of its own, a ``KeyboardInterrupt``
+    stopped the event loop (see `rigging._tasks.settle_all`).
 
     Args:
         coros: The coroutines.
@@ -296,27 +295,7 @@ async def gather_settled(coros: Sequence[Coroutine[Any, Any, T]]) -> list[T | Ex
     Returns:
         Their results or exceptions, in order.
     """
-    tasks = [asyncio.ensure_future(coro) for coro in coros]
-    try:
-        if tasks:
-            await asyncio.wait(tasks)
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
-    out: list[T | Exception] = []
-    for task in tasks:
-        if task.cancelled():
-            raise asyncio.CancelledError("a generation was cancelled")
-        error = task.exception()
-        if error is None:
-            out.append(task.result())
-        elif isinstance(error, Exception):
-            out.append(error)
-        else:
-            raise error
-    return out
+    return await _tasks.settle_all(coros)
 
 
 class _Throttle:

@@ -15,7 +15,8 @@ Every one records what it was asked in `calls`, so tests can check params arrive
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -341,8 +342,10 @@ class ChunkedGenerator(_OfflineGenerator):
         prompt = _last_text(messages)
         record = [m.to_openai_spec() for m in messages]
         self._produce(prompt, record, params or GenerateParams())
-        async for chunk in self._stream(prompt, self._pieces(len(self._calls))):
-            yield chunk
+        # closed with this stream, not when collected: an early stop shows in `closed` at once
+        async with contextlib.aclosing(self._stream(prompt, self._pieces(len(self._calls)))) as s:
+            async for chunk in s:
+                yield chunk
 
     async def stream_texts(
         self, text: str, params: GenerateParams | None = None
@@ -357,10 +360,11 @@ class ChunkedGenerator(_OfflineGenerator):
             The pieces, then one `StreamFinish`.
         """
         self._produce(text, text, params or GenerateParams())
-        async for chunk in self._stream(text, self._pieces(len(self._calls))):
-            yield chunk
+        async with contextlib.aclosing(self._stream(text, self._pieces(len(self._calls)))) as s:
+            async for chunk in s:
+                yield chunk
 
-    async def _stream(self, prompt: str, pieces: list[str]) -> AsyncIterator[StreamChunk]:
+    async def _stream(self, prompt: str, pieces: list[str]) -> AsyncGenerator[StreamChunk, None]:
         slot = len(self._sent)
         self._sent.append(0)
         self._closed.append(False)
