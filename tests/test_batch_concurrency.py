@@ -265,6 +265,22 @@ async def test_a_then_callback_that_raises_lets_the_others_finish_before_the_run
     assert [c.last.content for c in info.value.completed] == ["a", "bad", "c"]  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize(
+    ("returned", "what"),
+    [(None, "got NoneType"), ("pair", "got a list holding str at 1")],
+)
+async def test_a_map_callback_returning_no_result_list_keeps_the_results_as_completed(
+    returned: str | None, what: str
+) -> None:
+    async def bad_map(chats: list[rg.Chat]) -> t.Any:
+        return None if returned is None else [chats[0], "not a chat"]
+
+    pipeline = EchoGenerator().chat().map(bad_map)
+    with pytest.raises(rg.error.CallbackResultError, match=what) as info:
+        await pipeline.run_batch(["a", "b"])
+    assert [c.last.content for c in info.value.completed] == ["a", "b"]  # type: ignore[attr-defined]
+
+
 _INTERRUPTED = """
 import asyncio
 import rigging as rg

@@ -581,11 +581,13 @@ async def finalize(
             add_context(exc, f"map callback {_name(callback)}", index=None, round_=None)
             attach_completed(exc, results, since)
             raise
-        if not isinstance(mapped, list) or not all(isinstance(r, result_type) for r in mapped):
-            raise CallbackResultError(
+        wrong = _not_a_list_of(mapped, result_type)
+        if wrong:  # the results it was given ride along, as when the callback raises
+            error = CallbackResultError(
                 f"map callback {_name(callback)} must return a list of "
-                f"{result_type.__name__}, got {type(mapped).__name__}"
+                f"{result_type.__name__}, got {wrong}"
             )
+            raise attach_completed(error, results, since)
         results = mapped
         positions = None  # a map may reorder or drop: positions are the mapped list's
     for then in thens:
@@ -596,6 +598,16 @@ async def finalize(
             positions = [p for p, _ in kept]
             results = [r for _, r in kept]
     return results
+
+
+def _not_a_list_of(mapped: Any, result_type: type[Any]) -> str | None:
+    """What is wrong with a map callback's return value, or None when it is a result list."""
+    if not isinstance(mapped, list):
+        return type(mapped).__name__
+    for position, entry in enumerate(mapped):
+        if not isinstance(entry, result_type):
+            return f"a list holding {type(entry).__name__} at {position}"
+    return None
 
 
 async def _then_all(
