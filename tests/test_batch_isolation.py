@@ -259,6 +259,58 @@ async def test_a_result_that_is_not_a_result_fails_its_item_as_a_generation_erro
     assert "returned NoneType for an item, not a GeneratedMessage" in str(chats[1].error)
 
 
+class NoReturn(Generator):
+    """Forgets to return its answers (``None``), counting its calls."""
+
+    model: str = "no-return"
+    calls: list[int] = []  # noqa: RUF012 - per-instance list set in __init__
+
+    def __init__(self, **data: object) -> None:
+        super().__init__(**data)
+        self.calls = []
+
+    async def generate_messages(
+        self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
+    ) -> Sequence[GeneratedMessage]:
+        self.calls.append(len(messages))
+        return None  # type: ignore[return-value]
+
+    async def generate_texts(
+        self, texts: Sequence[str], params: Sequence[GenerateParams]
+    ) -> Sequence[GeneratedText]:
+        self.calls.append(len(texts))
+        return None  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("kind", ["chat", "completion"])
+async def test_a_batch_method_returning_none_is_named_and_not_split(kind: str) -> None:
+    """It failed every item with a bare ``'NoneType' object is not iterable`` after the
+    batch had been split down to single items (2n - 1 calls, each a paid request)."""
+    gen = NoReturn()
+    pipeline = gen.chat() if kind == "chat" else gen.complete("")
+    method = "generate_messages" if kind == "chat" else "generate_texts"
+    results = await pipeline.catch(GenerationError, on_failed="include").run_batch(["a", "b", "c"])
+    assert [r.failed for r in results] == [True] * 3
+    expected = f"NoReturn.{method} returned NoneType, not a list with one result per input"
+    assert all(str(r.error) == expected for r in results)
+    assert gen.calls == [3]
+
+
+async def test_settled_results_given_as_an_iterator_are_read_once() -> None:
+    """An iterator was consumed by the trace, then ``len()`` of it escaped the run as a
+    TypeError whatever the failure mode."""
+
+    class Lazy(EchoGenerator):
+        async def generate_messages_settled(
+            self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
+        ) -> Sequence[GeneratedMessage | Exception]:
+            answered = await super().generate_messages_settled(messages, params)
+            return iter(answered)  # type: ignore[return-value]
+
+    chats = await Lazy().chat().run_batch(["a", "b"])
+    assert [c.last.content for c in chats] == ["a", "b"]
+
+
 def test_an_interrupt_in_one_half_of_a_split_batch_is_raised_from_the_run_alone() -> None:
     """The split halves of a failing batch were gathered: a `KeyboardInterrupt` in one half
     escaped from its task, stopped the event loop after the caller had handled it, and hid

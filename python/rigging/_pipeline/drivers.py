@@ -32,6 +32,7 @@ from rigging.error import (
     ToolDepthExceededError,
 )
 from rigging.generator import GeneratedMessage, GeneratedText, GenerateParams, Generator
+from rigging.generator._settle import result_list
 from rigging.logging import log, trace_messages, trace_str
 from rigging.message import Message
 from rigging.parsing import parse_many
@@ -259,7 +260,8 @@ class ChatDriver:
     ) -> Sequence[GeneratedMessage | Exception]:
         """One `generate_messages_settled` call for the round (an item may fail alone)."""
         trace_messages(requests, f"Generating messages with {self.generator.model!r}")
-        generated = await self.generator.generate_messages_settled(requests, params)
+        settled = self.generator.generate_messages_settled
+        generated = result_list(await settled(requests, params), settled)
         trace_messages([g for g in generated if not isinstance(g, Exception)], "Generated messages")
         return generated
 
@@ -448,7 +450,8 @@ class CompletionDriver:
     ) -> Sequence[GeneratedText | Exception]:
         """One `generate_texts_settled` call for the round (an item may fail alone)."""
         trace_str(requests, f"Generating texts with {self.generator.model!r}")
-        generated = await self.generator.generate_texts_settled(requests, params)
+        settled = self.generator.generate_texts_settled
+        generated = result_list(await settled(requests, params), settled)
         trace_str([g for g in generated if not isinstance(g, Exception)], "Generated texts")
         return generated
 

@@ -8,13 +8,13 @@ single items, so each failing item gets its own error and every other item its r
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from rigging._tasks import settle_all
 from rigging.error import GenerationError
 
-__all__ = ["batch_wide", "settle_batch"]
+__all__ = ["batch_wide", "not_a_result_list", "result_list", "settle_batch"]
 
 R = TypeVar("R")
 
@@ -32,6 +32,49 @@ def batch_wide(exc: Exception) -> bool:
         Whether to fail every item with it without splitting.
     """
     return isinstance(exc, NotImplementedError) or (isinstance(exc, GenerationError) and exc.auth)
+
+
+def not_a_result_list(returned: Any, call: Callable[..., Any]) -> GenerationError | None:
+    """The error of a batch method that returned no list of results, else None.
+
+    A method that returned None (a missing ``return``) failed later with a bare
+    ``'NoneType' object is not iterable``, naming neither the generator nor the method.
+
+    Args:
+        returned: What the batch method returned.
+        call: The method (a bound method of the generator).
+
+    Returns:
+        A `GenerationError` naming the method and what it returned, or None when `returned`
+        is iterable (each entry is checked later).
+    """
+    if isinstance(returned, Iterable):
+        return None
+    generator = getattr(call, "__self__", None)
+    name = getattr(call, "__qualname__", None) or repr(call)
+    return GenerationError(
+        f"{name} returned {type(returned).__name__}, not a list with one result per input",
+        model=str(getattr(generator, "model", "") or ""),
+    )
+
+
+def result_list(returned: Any, call: Callable[..., Any]) -> list[Any]:
+    """`returned` (a batch method's answer) as a list.
+
+    Args:
+        returned: What the batch method returned.
+        call: The method.
+
+    Returns:
+        The entries, in order.
+
+    Raises:
+        GenerationError: `returned` is not iterable (see `not_a_result_list`).
+    """
+    wrong = not_a_result_list(returned, call)
+    if wrong is not None:
+        raise wrong
+    return list(returned)
 
 
 async def settle_batch(
@@ -58,7 +101,11 @@ async def settle_batch(
     """
     chunk, chunk_params = list(items), list(params)
     try:
-        return list(await call(chunk, chunk_params))
+        returned = await call(chunk, chunk_params)
+        wrong = not_a_result_list(returned, call)
+        if wrong is not None:  # the halves would answer alike: every item fails with it
+            return [wrong] * len(chunk)
+        return list(returned)
     except Exception as exc:
         if len(chunk) <= 1 or batch_wide(exc):
             return [exc] * len(chunk)
