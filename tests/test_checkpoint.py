@@ -567,3 +567,54 @@ async def test_a_cancelled_run_keeps_what_its_windows_finished(tmp_path: Path) -
     with pytest.raises(asyncio.CancelledError):
         await run
     assert _recorded(path) == [0]
+
+
+@pytest.mark.parametrize("runner", ["run_batch", "iter_batch"])
+async def test_a_run_cancelled_during_a_checkpoint_write_waits_for_the_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runner: str
+) -> None:
+    """The write runs in a thread, which a cancellation cannot stop: the run closed the file
+    (and released its lock) while the thread still wrote, so the finished item was lost, or
+    written to a closed descriptor."""
+    from rigging._pipeline.checkpoint import CheckpointFile
+
+    path = tmp_path / "c.jsonl"
+    loop = asyncio.get_running_loop()
+    writing = asyncio.Event()
+    release = threading.Event()
+    seen: dict[str, bool] = {}
+    append, close = CheckpointFile.append, CheckpointFile.close
+
+    def slow_append(self: CheckpointFile, lines: list[bytes]) -> None:
+        if threading.current_thread() is threading.main_thread():
+            append(self, lines)
+            return
+        seen["in_write"] = True
+        loop.call_soon_threadsafe(writing.set)
+        release.wait(10)
+        append(self, lines)
+        seen["in_write"] = False
+
+    def watched_close(self: CheckpointFile) -> None:
+        seen.setdefault("closed_in_write", seen.get("in_write", False))
+        close(self)
+
+    monkeypatch.setattr(CheckpointFile, "append", slow_append)
+    monkeypatch.setattr(CheckpointFile, "close", watched_close)
+    pipeline = EchoGenerator().chat()
+
+    async def run() -> None:
+        if runner == "run_batch":
+            await pipeline.run_batch(["a", "b", "c"], checkpoint=path, max_concurrency=1)
+        else:
+            async for _ in pipeline.iter_batch(["a", "b", "c"], checkpoint=path, max_concurrency=1):
+                pass
+
+    task = asyncio.ensure_future(run())
+    await writing.wait()  # the first item's line is being written in the worker thread
+    task.cancel()
+    loop.call_soon(release.set)  # runs after the task has taken the cancellation
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert seen == {"in_write": False, "closed_in_write": False}
+    assert _recorded(path) == [0]

@@ -260,7 +260,7 @@ async def _windows(
                 ready.extend(await _stop(pending))
             for done in ready:
                 if record and checkpoint is not None:
-                    await asyncio.to_thread(checkpoint.append, _encode(done))
+                    await _append(checkpoint, _encode(done))
                 if bar is not None:
                     bar.update(len(done))
                 yield done
@@ -271,6 +271,32 @@ async def _windows(
             stopped = await _stop(pending)
             if record and checkpoint is not None and stopped:
                 checkpoint.append([line for done in stopped for line in _encode(done)])
+
+
+async def _append(checkpoint: CheckpointFile, lines: list[bytes]) -> None:
+    """Append `lines` to `checkpoint` in a worker thread; a cancellation waits for the write.
+
+    The thread cannot be stopped. Returning at once when the run was cancelled let the run
+    close the file and release its lock while the thread still wrote: the lines were lost
+    (or written to a closed or reused descriptor), and the stopped windows' lines, written
+    from the loop meanwhile, could land in the middle of them. The cancellation is raised
+    once the write has ended (a failed write then counts as not written: those items run
+    again on resume).
+    """
+    import asyncio  # only inside a running loop
+
+    write = asyncio.ensure_future(asyncio.to_thread(checkpoint.append, lines))
+    cancelled = False
+    while not write.done():
+        try:
+            await asyncio.shield(write)
+        except asyncio.CancelledError:
+            cancelled = True
+    if cancelled:
+        if not write.cancelled():
+            write.exception()  # retrieved: the cancellation is what propagates
+        raise asyncio.CancelledError
+    write.result()
 
 
 def _outcomes(
@@ -460,7 +486,6 @@ async def iter_results(
         Each result with its input index; on resume, only items not delivered earlier
         (an item is recorded once the consumer asks for the next one).
     """
-    import asyncio  # only inside a running loop
     import contextlib
 
     s = pipeline.settings
@@ -515,7 +540,7 @@ async def iter_results(
                         taken.append(line)
                 if checkpoint is not None and taken:
                     written, taken = taken, []
-                    await asyncio.to_thread(checkpoint.append, written)
+                    await _append(checkpoint, written)
     finally:
         close_progress(bar)
         if checkpoint is not None:
