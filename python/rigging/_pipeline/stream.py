@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import typing as t
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 import typing_extensions as te
 
@@ -285,7 +286,7 @@ class EventStream(t.Generic[EventT, ResultT]):
         self._run = run
         self._finished = finished
         self._queue: asyncio.Queue[EventT | _End] = asyncio.Queue()
-        self._task: asyncio.Task[list[ResultT]] | None = None
+        self._task: asyncio.Task[list[ResultT] | _Interrupted] | None = None
         self._closed = False
         self.results: list[ResultT] | None = None
 
@@ -313,10 +314,10 @@ class EventStream(t.Generic[EventT, ResultT]):
             raise
         if isinstance(item, _End):
             self._closed = True
-            try:
-                self.results = await self._task
-            except _FatalError as boxed:  # raised here, from the consumer's task
-                raise boxed.error from None
+            outcome = await self._task
+            if isinstance(outcome, _Interrupted):  # raised here, from the consumer's task
+                raise outcome.error
+            self.results = outcome
             raise StopAsyncIteration
         return item
 
@@ -367,25 +368,24 @@ class CompletionStream(EventStream[CompletionEvent, "Completion"]):
         return self.results
 
 
-class _FatalError(Exception):
-    """Carries a `KeyboardInterrupt` or `SystemExit` of the run out of its task."""
+@dataclass(slots=True)
+class _Interrupted:
+    """A `KeyboardInterrupt` or `SystemExit` of the run, carried out of its task."""
 
-    def __init__(self, error: BaseException) -> None:
-        super().__init__(repr(error))
-        self.error = error
+    error: BaseException
 
 
 async def _produce(
     run: Callable[[Emit], Awaitable[list[ResultT]]],
     queue: asyncio.Queue[EventT | _End],
     finished: Callable[[int, ResultT], EventT],
-) -> list[ResultT]:
+) -> list[ResultT] | _Interrupted:
     """Run the pipeline, queueing its events, then the finished events and the end marker.
 
     This runs in a task of its own: a `KeyboardInterrupt` or `SystemExit` raised in a task
     stops the event loop from there (the consumer got a bare `CancelledError`, and
     ``asyncio.run`` raised the interrupt again after the caller handled it), so it leaves
-    the task boxed in `_FatalError` and the stream raises it from the consumer's task.
+    the task boxed in `_Interrupted` and the stream raises it from the consumer's task.
     """
     try:
         results = await run(queue.put_nowait)
@@ -395,7 +395,7 @@ async def _produce(
     except (Exception, asyncio.CancelledError):
         raise
     except BaseException as exc:
-        raise _FatalError(exc) from None
+        return _Interrupted(exc)
     finally:
         queue.put_nowait(_END)
 
