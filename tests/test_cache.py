@@ -535,3 +535,21 @@ def test_new_files_keep_values_out_of_the_key_tree_and_old_files_still_work(
     old.put_many([("k", "v")])
     assert old.get_many(["k", "missing"])["k"].value == "v"
     old.close()
+
+
+async def test_closing_a_relayed_stream_closes_the_wrapped_stream_at_once(tmp_path: Path) -> None:
+    # A miss is streamed from the wrapped generator: closing the cache's stream early must
+    # close the wrapped one (its HTTP response) then, not when it is collected.
+    from rigging.generator.testing import ChunkedGenerator
+
+    inner = ChunkedGenerator(replies=[["a", "b", "c", "d"]])
+    cached = inner.with_cache(tmp_path / "c.db")
+    for stream in (
+        cached.stream_messages([Message("user", "q")]),
+        cached.stream_texts("q"),
+    ):
+        assert isinstance(await anext(stream), TextDelta)
+        assert inner.open_streams == 1
+        await stream.aclose()  # type: ignore[attr-defined]
+        assert inner.open_streams == 0
+    assert inner.closed == [True, True]

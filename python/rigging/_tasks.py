@@ -9,15 +9,17 @@ before it is raised from the caller's own task.
 
 `settle_all` gives each awaitable's result or `Exception` (the run loop: one item's error is
 its own); `gather_all` raises the first error (the tool handlers: calls of one message).
+`closing_stream` closes a stream a wrapper relays as soon as the wrapper is closed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import typing as t
-from collections.abc import Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["gather_all", "settle_all"]
+__all__ = ["closing_stream", "gather_all", "settle_all"]
 
 ResultT = t.TypeVar("ResultT")
 
@@ -135,3 +137,23 @@ async def _boxed(awaitable: Awaitable[ResultT]) -> _Outcome[ResultT]:
         raise
     except BaseException as exc:
         return _Outcome(t.cast("Exception", None), fatal=exc)
+
+
+StreamT = t.TypeVar("StreamT", bound=AsyncIterator[t.Any])
+
+
+@contextlib.asynccontextmanager
+async def closing_stream(stream: StreamT) -> AsyncIterator[StreamT]:
+    """Use `stream` in the block, then close it (its ``aclose``, when it has one) at once.
+
+    For a stream that relays another (``async for chunk in inner: yield chunk``): closing the
+    outer stream early (a consumer's ``break`` and ``aclose``) raises ``GeneratorExit`` at its
+    ``yield``, which leaves the block, so the inner stream (and the HTTP response it holds)
+    is closed then, not whenever it is collected.
+    """
+    try:
+        yield stream
+    finally:
+        close = getattr(stream, "aclose", None)
+        if close is not None:
+            await close()

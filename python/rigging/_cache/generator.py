@@ -20,6 +20,7 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 from rigging._cache.store import CacheError, CacheStore, SQLiteCache, StoredValue
 from rigging._redact import REVEAL
+from rigging._tasks import closing_stream
 from rigging.generator.base import Generator, WrapFunc, check_batch
 from rigging.generator.chunks import StreamChunk
 from rigging.generator.params import GenerateParams
@@ -363,8 +364,9 @@ class CachedGenerator(Generator):
         """
         hit = await self._lookup(list(messages), params or GenerateParams(), GeneratedMessage)
         if hit is None:
-            async for chunk in self.generator.stream_messages(messages, params):
-                yield chunk
+            async with closing_stream(self.generator.stream_messages(messages, params)) as inner:
+                async for chunk in inner:
+                    yield chunk
             return
         async for chunk in super().stream_messages(messages, params):
             yield chunk
@@ -383,8 +385,9 @@ class CachedGenerator(Generator):
         """
         hit = await self._lookup(text, params or GenerateParams(), GeneratedText)
         if hit is None:
-            async for chunk in self.generator.stream_texts(text, params):
-                yield chunk
+            async with closing_stream(self.generator.stream_texts(text, params)) as inner:
+                async for chunk in inner:
+                    yield chunk
             return
         async for chunk in super().stream_texts(text, params):
             yield chunk

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from rigging._exports import public_dir as _public_dir
 from rigging._redact import environment_secrets
+from rigging._tasks import closing_stream
 from rigging.error import GenerationError
 from rigging.generator._litellm_errors import (
     check_message,
@@ -487,8 +488,10 @@ class LiteLLMGenerator(RemoteGenerator):
         async def attempt() -> Any:
             return await litellm.acompletion(model=self.model, messages=payload, **kwargs)
 
-        async for piece in self._stream(attempt, _stream_chunks, params, kwargs.get("timeout")):
-            yield piece
+        pieces = self._stream(attempt, _stream_chunks, params, kwargs.get("timeout"))
+        async with closing_stream(pieces) as stream:
+            async for piece in stream:
+                yield piece
 
     async def stream_texts(
         self, text: str, params: GenerateParams | None = None
@@ -520,8 +523,10 @@ class LiteLLMGenerator(RemoteGenerator):
 
         try:
             timeout = kwargs.get("timeout")
-            async for piece in self._stream(attempt, _text_stream_chunks, params, timeout):
-                yield piece
+            pieces = self._stream(attempt, _text_stream_chunks, params, timeout)
+            async with closing_stream(pieces) as stream:
+                async for piece in stream:
+                    yield piece
         finally:
             await clients.aclose()
 
