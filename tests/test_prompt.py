@@ -528,3 +528,23 @@ async def test_dataclass_output_with_a_defaulted_init_var_is_built() -> None:
         """Who?"""
 
     assert (await doubled()).name == "abab"
+
+
+async def test_a_value_that_cannot_be_read_keeps_the_other_values() -> None:
+    """A `then` callback rewrote one finished chat's answer: reading its value fails, and the
+    other chats' values ride along as `completed` (they were lost with a bare error)."""
+    generator = ScriptedGenerator(responses=["<int>7</int>", "<int>8</int>", "<int>9</int>"])
+
+    async def spoil(chat: rg.Chat) -> rg.Chat:
+        if chat.last.content == "<int>8</int>":
+            chat.last.content = "no number here"
+        return chat
+
+    @rg.prompt
+    async def number(x: str) -> int:
+        """Give a number for {{ x }}."""
+
+    bound = number.bind_many(generator.chat().then(spoil))
+    with pytest.raises(rg.error.MissingModelError) as raised:
+        await bound(3, "a")
+    assert raised.value.completed == [7, 9]  # type: ignore[attr-defined]

@@ -252,18 +252,31 @@ class Prompt(t.Generic[P, R]):
         """The typed values of a run's chats; a failed chat has no value to give.
 
         With ``-> rg.Chat`` failed chats come back as they are (``failed=True``). Otherwise
-        the first failed chat's error is raised, carrying the values of the chats that
-        succeeded (in order) as ``error.completed``: a typed result cannot stand for a
-        failure, and parsing the unanswered prompt would return it as if it were an answer.
+        the first problem in order is raised: a failed chat's error, or the error of reading
+        a finished chat's value (a ``then`` callback rewrote its answer), carrying the values
+        of the chats that gave one (in order) as ``error.completed``: a typed result cannot
+        stand for a failure, and parsing the unanswered prompt would return it as if it were
+        an answer. One chat's problem never costs the others their values.
         """
-        failed = [chat for chat in chats if chat.failed]
-        if not failed or isinstance(self.output, ChatOutput):
+        if isinstance(self.output, ChatOutput):
             return [self.process(chat) for chat in chats]
-        error = failed[0].error
-        if error is None:  # failed without an error: nothing better to raise
-            error = RiggingError("a chat of the prompt failed without an error")
-        set_completed(error, [self.process(c) for c in chats if not c.failed])
-        raise error
+        values: list[R] = []
+        first: BaseException | None = None
+        for chat in chats:
+            if chat.failed:
+                if first is None:  # failed without an error: nothing better to raise
+                    first = chat.error or RiggingError(
+                        "a chat of the prompt failed without an error"
+                    )
+                continue
+            try:
+                values.append(self.process(chat))
+            except Exception as exc:
+                first = exc if first is None else first
+        if first is None:
+            return values
+        set_completed(first, values)
+        raise first
 
     def _typed_completed(self, exc: BaseException) -> None:
         """Turn the chats a raising run attached as ``exc.completed`` into typed values.
