@@ -614,3 +614,27 @@ def test_nested_models_present_without_text_are_content_not_an_echo() -> None:
     assert Message("assistant", ticket).parse(_Ticket) == _Ticket(urgent=_Marker())
     echo = '<ticket><title> </title><urgent why=""/></ticket> <ticket><title>x</title></ticket>'
     assert Message("assistant", echo).parse(_Ticket) == _Ticket(title="x")
+
+
+class _Shown(Model, tag="shown"):
+    id: str = attr()
+    title: str = element()
+
+
+def test_the_one_element_path_follows_a_replaced_to_pretty_xml(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The class's arguments for the native one-element call are cached; a `to_pretty_xml`
+    replaced after a first parse is still what normalises the element."""
+    text = 'x <shown id="1"><title>t</title></shown> y'
+    message = Message("assistant", text)
+    assert message.parse(_Shown).id == "1"
+    assert message.content == f"x {_Shown(id='1', title='t').to_pretty_xml()} y"
+
+    def custom(self: _Shown, **kwargs: t.Any) -> str:
+        return f'<shown id="{self.id}"><title>{self.title.upper()}</title></shown>'
+
+    monkeypatch.setattr(_Shown, "to_pretty_xml", custom)
+    again = Message("assistant", text)
+    assert again.parse(_Shown).title == "t"
+    assert again.content == 'x <shown id="1"><title>T</title></shown> y'

@@ -30,7 +30,7 @@ from rigging._message.content import (
 from rigging._message.parts import add_parts, part_at, part_maker, render_plan, strip_parts
 from rigging._message.tool_calls import ToolCall
 from rigging._model.base import Model, ModelT, class_info
-from rigging._model.extract import Extracted, alone_entry, build, lax_validate
+from rigging._model.extract import Extracted, alone_args, build
 from rigging._model.fast import SharedFieldsSet, own_fields_set_for
 from rigging._surrogates import dump_json
 from rigging._uuid import uuid4
@@ -95,16 +95,9 @@ def _parse_alone(message: Message, cls: type[ModelT]) -> _Alone[ModelT]:
     info = class_info(cls)
     if not info.ready or info.tags is None:
         return None, None, None
-    entry = alone_entry(cls, info)
-    if entry is not None:
-        got = _native.parse_alone(
-            text,
-            info.tags,
-            entry[0],
-            lax_validate(cls),
-            entry[1],
-            part_maker(),
-        )
+    args = alone_args(cls, info)
+    if args is not None:
+        got = _native.parse_alone(text, info.tags, args[0], args[1], args[2], part_maker())
         if got is not None:
             if len(got) == 3:  # not exactly one valid element: the general path's `done`
                 return None, got, None

@@ -243,9 +243,12 @@ def lax_validate(cls: type[Model]) -> t.Callable[[dict[str, t.Any]], t.Any]:
     validator (a rebuilt class gets a new one). Only for a class whose validator is built.
     """
     validator = cls.__pydantic_validator__
-    known = cls.__dict__.get(_LAX_ATTR)
+    # A parent's entry is found too; its validator is not this class's, so it is replaced.
+    known: tuple[t.Any, t.Callable[[dict[str, t.Any]], t.Any]] | None = getattr(
+        cls, _LAX_ATTR, None
+    )
     if known is not None and known[0] is validator:
-        return t.cast("t.Callable[[dict[str, t.Any]], t.Any]", known[1])
+        return known[1]
     call: t.Callable[..., t.Any] = validator.validate_python
     if _asks_strict(cls.__pydantic_core_schema__):
         call = functools.partial(call, strict=False)
@@ -295,6 +298,31 @@ def alone_entry(cls: type[Model], info: ClassInfo) -> tuple[_native.CodecPlan, b
     if codec is None:
         return None
     return codec.native, codec.renders and cls.to_pretty_xml is Model.to_pretty_xml
+
+
+_ALONE_ATTR = "__rigging_alone__"
+
+#: `_native.parse_alone`'s class arguments: the plan, the lax validator, whether the plan
+#: renders ``to_pretty_xml``.
+AloneArgs = tuple[_native.CodecPlan, t.Callable[[dict[str, t.Any]], t.Any], bool]
+
+
+def alone_args(cls: type[Model], info: ClassInfo) -> AloneArgs | None:
+    """`alone_entry` and `lax_validate` of a ready class in one cached lookup.
+
+    The busy path of `until_parsed_as`. Cached for the class's current validator and
+    ``to_pretty_xml`` (a rebuilt class or a replaced method gets a new entry). None for a
+    simple class or one without a plan.
+    """
+    validator = cls.__pydantic_validator__
+    pretty = cls.to_pretty_xml
+    known: tuple[t.Any, t.Any, AloneArgs | None] | None = getattr(cls, _ALONE_ATTR, None)
+    if known is not None and known[0] is validator and known[1] is pretty:
+        return known[2]
+    entry = alone_entry(cls, info)
+    args = None if entry is None else (entry[0], lax_validate(cls), entry[1])
+    type.__setattr__(cls, _ALONE_ATTR, (validator, pretty, args))
+    return args
 
 
 def extract_planned(cls: type[Model], info: ClassInfo, text: str) -> Extracted | None:
