@@ -725,3 +725,48 @@ def test_the_working_directory_is_no_secret(monkeypatch: pytest.MonkeyPatch) -> 
     assert "/home/someone/project-2024" not in found
     assert "/home/someone/other-2023" not in found
     assert "s3cret-pass-2024" in found
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """`exc` and every exception reachable from it: causes and contexts, suppressed or not."""
+    seen: list[BaseException] = []
+    pending = [exc]
+    while pending:
+        current = pending.pop()
+        if any(current is s for s in seen):
+            continue
+        seen.append(current)
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    return seen
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_suppressed_context_does_not_keep_the_echoed_key(server: OpenAIStub) -> None:
+    """A provider error whose text holds the key is left out of the chain: not the cause,
+    and not the (suppressed, but reachable) __context__ of the final error either."""
+    from rigging.generator.litellm_ import _next_chunk
+
+    key = "sk-probe-ZZZ-12345"
+    gen = LiteLLMGenerator(
+        model="openai/stub-model",
+        api_key=key,
+        params=GenerateParams(api_base=server.base_url),
+        max_retries=0,
+    )
+    server.script(ErrorReply(401, message=f"Incorrect API key provided: {key}"))
+    with pytest.raises(GenerationError) as info:
+        await gen.generate_messages([[rg.Message("user", "x")]], [GenerateParams()])
+
+    class Broken:
+        async def __anext__(self) -> Any:
+            raise RuntimeError(f"stream refused {key}")
+
+    redact = gen._request_redactor(None)
+    with pytest.raises(GenerationError) as stream_info:
+        await _next_chunk(Broken(), gen.model, 3, redact)
+    with pytest.raises(GenerationError) as idle_info:
+        await _next_chunk(Broken(), gen.model, 3, redact, idle=5.0)
+    for error in (info.value, stream_info.value, idle_info.value):
+        assert "***" in str(error)
+        for linked in _chain(error):
+            assert key not in f"{linked!s} {linked!r} {linked.args!r}", repr(linked)

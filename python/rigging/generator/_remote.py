@@ -223,11 +223,14 @@ async def with_retries(
                 raise
             if not failure.retryable or retry >= policy.max_retries:
                 advice = hint(failure) if hint is not None else None
-                raise give_up(exc, failure, model, retry + 1, redact, advice) from cause_of(
-                    exc, redact
-                )
+                error = give_up(exc, failure, model, retry + 1, redact, advice)
+                cause = cause_of(exc, redact)
+                break
             await asyncio.sleep(policy.delay(retry, failure.retry_after, rand))
             retry += 1
+    # Raised outside the handler: inside it, `exc` would stay the error's (suppressed but
+    # reachable) __context__, its unredacted text included, when it is not the cause.
+    raise error from cause
 
 
 def give_up(

@@ -671,13 +671,17 @@ async def _next_chunk(
             message += f"timeout) after {received} chunk(s)"
             raise GenerationError(redact(message), model=model, attempts=1) from None
         except Exception as exc:
-            raise _broken(exc, model, received, redact) from cause_of(exc, redact)
-    try:
-        return await iterator.__anext__()
-    except StopAsyncIteration:
-        return None
-    except Exception as exc:
-        raise _broken(exc, model, received, redact) from cause_of(exc, redact)
+            failure = exc
+    else:
+        try:
+            return await iterator.__anext__()
+        except StopAsyncIteration:
+            return None
+        except Exception as exc:
+            failure = exc
+    # Raised outside the handlers: inside one, the provider's error would stay the error's
+    # (suppressed but reachable) __context__, unredacted, when it is not the cause.
+    raise _broken(failure, model, received, redact) from cause_of(failure, redact)
 
 
 def _broken(
