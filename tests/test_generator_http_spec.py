@@ -363,3 +363,42 @@ def test_literal_secrets_in_the_url_query_and_json_body_are_masked() -> None:
     # The spec itself still holds the values it sends.
     assert generator.spec is not None
     assert "key=LITERAL-qs-1234" in generator.spec.request.url
+
+
+def _alias_bomb(levels: int) -> str:
+    """A YAML spec whose anchors expand to 10**levels values (each list aliases the last)."""
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, levels)]
+    pattern = "\n".join(f"        {line}" for line in lines)
+    return (
+        "request:\n  url: http://127.0.0.1:1/x\n  transforms:\n    - type: json\n"
+        f"      pattern:\n{pattern}\n"
+    )
+
+
+def test_spec_text_that_expands_or_nests_without_bound_is_refused() -> None:
+    """Ten short lines of YAML anchors load as 10**10 values that validation, dumps and
+    reprs then walk: a chat file naming such a spec in its generator_id never loaded."""
+    import rigging as rg
+
+    with pytest.raises(ValidationError, match="expands to more than 100,000 values"):
+        HTTPGenerator(model="m", spec=_alias_bomb(6))
+    spec_id = base64.b64encode(_alias_bomb(9).encode()).decode()
+    chat = {
+        "messages": [{"role": "user", "content": "x"}],
+        "generator_id": f"http!m,spec={spec_id}",
+    }
+    with pytest.raises(ValidationError, match="expands to more than"):
+        rg.Chat.model_validate_json(json.dumps(chat))
+    # A few aliases are fine.
+    shared = "request:\n  url: &u http://127.0.0.1:1/x\n  headers: {X-Url: *u}\n"
+    shared += "  transforms: [{type: json, pattern: {a: *u}}]\n"
+    assert HTTPGenerator(model="m", spec=shared).spec is not None
+    # Nesting past the recursion limit is a clear error, not a RecursionError.
+    deep = "[" * 5000 + "]" * 5000
+    for text in (
+        f"request:\n  url: x\n  transforms: [{{type: json, pattern: {{a: {deep}}}}}]\n",
+        json.dumps({"request": {"url": "x"}})[:-2] + f', "transforms": {deep}}}}}',
+    ):
+        with pytest.raises(ValidationError, match="nested too deeply"):
+            HTTPGenerator(model="m", spec=text)

@@ -458,13 +458,50 @@ def load_spec_text(text: str) -> Any:
         pass
     try:
         return json.loads(stripped)
+    except RecursionError:
+        raise ValueError(_TOO_DEEP) from None
     except ValueError:
         pass
     try:
-        return yaml.safe_load(stripped)
+        loaded = yaml.safe_load(stripped)
+    except RecursionError:
+        raise ValueError(_TOO_DEEP) from None
     except yaml.YAMLError as exc:
         # Where and what, never PyYAML's snippet of the text (it may quote a literal secret).
         problem = getattr(exc, "problem", None) or type(exc).__name__
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         raise ValueError(f"spec text is not valid base64, JSON or YAML: {problem}{where}") from None
+    _check_expanded(loaded)
+    return loaded
+
+
+_TOO_DEEP = "spec text is nested too deeply to be read"
+
+MAX_SPEC_VALUES = 100_000
+"""Most values (containers and scalars) a spec text may expand to."""
+
+
+def _check_expanded(value: Any) -> None:
+    """Refuse YAML whose aliases expand to more than `MAX_SPEC_VALUES` values.
+
+    PyYAML builds an alias as a reference to its anchor's object, so ten lines of anchors,
+    each a list of ten aliases to the one before, load at once as 10**10 values that every
+    later step (validation, dumps, reprs, rendering) walks one by one. The walk stops at
+    the limit.
+    """
+    pending = [value]
+    seen = 0
+    while pending:
+        node = pending.pop()
+        seen += 1
+        if seen > MAX_SPEC_VALUES:
+            raise ValueError(
+                f"spec text expands to more than {MAX_SPEC_VALUES:,} values (YAML aliases "
+                "repeat their anchor's value wherever they appear); refused"
+            )
+        if isinstance(node, dict):
+            pending.extend(node.keys())
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
