@@ -770,3 +770,21 @@ async def test_a_suppressed_context_does_not_keep_the_echoed_key(server: OpenAIS
         assert "***" in str(error)
         for linked in _chain(error):
             assert key not in f"{linked!s} {linked!r} {linked.args!r}", repr(linked)
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_key_echoed_in_another_case_is_redacted(server: OpenAIStub) -> None:
+    key = "sk-probe-ZZZ-12345"
+    assert redact_text(f"a {key.upper()} b {key.lower()} c", [key]) == f"a {MASK} b {MASK} c"
+    gen = LiteLLMGenerator(
+        model="openai/stub-model",
+        api_key=key,
+        params=GenerateParams(api_base=server.base_url),
+        max_retries=0,
+    )
+    server.script(ErrorReply(401, message=f"Incorrect API key provided: {key.upper()}"))
+    chat = await gen.chat("x").catch(Exception, on_failed="include").run()
+    assert chat.failed
+    dumped = chat.model_dump_json()
+    assert "Incorrect API key provided: ***" in dumped
+    assert key.upper() not in dumped

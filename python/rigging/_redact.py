@@ -217,7 +217,22 @@ def redact_text(text: str, secrets: Iterable[str]) -> str:
     for secret in sorted(forms, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, MASK)
+    text = _mask_other_case(text, forms)
     return mask_urls(_mask_json(text))
+
+
+def _mask_other_case(text: str, forms: Iterable[str]) -> str:
+    """`text` with the `forms` masked where they appear in another case (``SK-ABC``).
+
+    A provider may echo a key upper-cased (or a proxy lower-case it). The exact forms are
+    masked already; the case-folded search runs only when a folded form is found.
+    """
+    lowered = text.lower()
+    found = [f for f in forms if f.lower() in lowered]
+    if not found:
+        return text
+    pattern = "|".join(re.escape(f) for f in sorted(found, key=len, reverse=True))
+    return re.sub(pattern, MASK, text, flags=re.IGNORECASE)
 
 
 _ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
