@@ -788,3 +788,18 @@ async def test_a_key_echoed_in_another_case_is_redacted(server: OpenAIStub) -> N
     dumped = chat.model_dump_json()
     assert "Incorrect API key provided: ***" in dumped
     assert key.upper() not in dumped
+
+
+def test_a_header_string_that_is_not_valid_json_keeps_its_secrets_out() -> None:
+    key = "sk-probe-ZZZ-12345"
+    typo = '{"Authorization": "Bearer ' + key + '", "X-Trace": 1,'  # a trailing comma, no brace
+    params = GenerateParams(extra={"extra_headers": typo})
+    gen = LiteLLMGenerator(model="openai/m", params=params)
+    for where, text in {
+        "params repr": repr(params),
+        "params dump": json.dumps(params.model_dump()),
+        "generator repr": repr(gen),
+        "identifier": gen.to_identifier(),
+    }.items():
+        assert key not in text, where
+    assert '"X-Trace": 1' in repr(params)

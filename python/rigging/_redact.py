@@ -438,7 +438,9 @@ def redact_value(value: Any, *, drop: bool = False) -> Any:
             redacted = redact_value(inner, drop=drop)
             if redacted != inner:
                 return json.dumps(redacted, separators=(",", ":"), default=str)
-        return mask_urls(value, "" if drop else MASK)
+        # JSON text that does not parse (a typo in an ``extra_headers`` string) still has
+        # the values of its secret names masked
+        return mask_urls(_mask_json(value), "" if drop else MASK)
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
