@@ -281,3 +281,21 @@ async def test_merging_into_the_last_user_message_keeps_images() -> None:
     assert merged.content == "Describe this.\nBe brief."  # the text reads as before
     text_only = gen.chat("a").add("b")
     assert [m.all_content for m in text_only.chat.messages] == ["a\nb"]
+
+
+def test_chat_data_with_messages_of_the_wrong_type_names_the_field() -> None:
+    """A chat file whose messages or generated hold numbers failed with "'int' object is
+    not iterable", naming neither the field nor the entry."""
+    user = {"role": "user", "content": "x"}
+    cases = {
+        "messages must be a message": {"messages": 5},
+        "generated must be a message": {"messages": [user], "generated": 5},
+        r"messages\[1\] must be a Message, a dict or a str, got int": {"messages": [user, 7]},
+        r"generated\[0\] must be .* got list": {"messages": [user], "generated": [[user]]},
+    }
+    for match, data in cases.items():
+        with pytest.raises(TypeError, match=match):
+            rg.Chat.model_validate_json(json.dumps(data))
+        with pytest.raises(TypeError, match=match):
+            rg.Chat.model_validate(data)
+    assert rg.Chat((Message("user", "x"),)).messages[0].content == "x"

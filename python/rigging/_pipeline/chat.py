@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import typing as t
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -33,7 +33,7 @@ MessageInput = t.Union[  # noqa: UP007 - runtime alias
 """One message or a sequence of messages, each a `Message`, a `MessageDict` or a user str."""
 
 
-def as_messages(messages: MessageInput | None) -> list[Message]:
+def as_messages(messages: MessageInput | None, what: str = "messages") -> list[Message]:
     """Turn messages in any accepted form into a new list of `Message` objects.
 
     `Message` objects are kept as they are (shared, not copied); dicts and strings are
@@ -41,15 +41,32 @@ def as_messages(messages: MessageInput | None) -> list[Message]:
 
     Args:
         messages: One message or a sequence of them.
+        what: What they are, for errors (``"generated"``).
 
     Returns:
         A new list.
+
+    Raises:
+        TypeError: `messages` or one of them is none of the accepted forms (a number in a
+            chat file, say); the message names which.
     """
     if messages is None:
         return []
     if isinstance(messages, (str, dict, Message)):
         messages = [messages]
-    return [m if isinstance(m, Message) else Message.fit(m) for m in messages]
+    elif not isinstance(messages, Iterable):
+        raise TypeError(
+            f"{what} must be a message (a Message, a dict or a str) or a list of them, "
+            f"got {type(messages).__name__}"
+        )
+    out: list[Message] = []
+    for index, item in enumerate(messages):
+        if not isinstance(item, (str, dict, Message)):
+            raise TypeError(
+                f"{what}[{index}] must be a Message, a dict or a str, got {type(item).__name__}"
+            )
+        out.append(item if isinstance(item, Message) else Message.fit(item))
+    return out
 
 
 class _DataExport:
@@ -150,7 +167,7 @@ class Chat(RunResult, _DataExport):
     ) -> None:
         super().__init__(
             messages=as_messages(messages),
-            generated=as_messages(generated),
+            generated=as_messages(generated, "generated"),
             generator=generator,
             **kwargs,
         )
