@@ -803,3 +803,31 @@ def test_a_header_string_that_is_not_valid_json_keeps_its_secrets_out() -> None:
     }.items():
         assert key not in text, where
     assert '"X-Trace": 1' in repr(params)
+
+
+@pytest.mark.asyncio
+async def test_exception_notes_are_scrubbed() -> None:
+    """Notes (``add_note``, 3.11+) print with the traceback: a custom generator's note holding
+    its key, or one on the error's cause, must be redacted like the message."""
+    from collections.abc import Sequence
+
+    from rigging.generator import GeneratedMessage, Generator
+
+    key = "sk-probe-ZZZ-12345"
+
+    class Noted(Generator):
+        async def generate_messages(
+            self, messages: Sequence[Sequence[rg.Message]], params: Sequence[GenerateParams]
+        ) -> Sequence[GeneratedMessage]:
+            cause = KeyError("cause")
+            vars(cause)["__notes__"] = [f"cause note {self.api_key}"]  # add_note (3.11+)
+            error = ValueError("refused")
+            vars(error)["__notes__"] = [f"note holds {self.api_key}"]
+            raise error from cause
+
+    with pytest.raises(ValueError, match="refused") as raised:
+        await Noted(model="m", api_key=key).chat("x").run()
+    notes = [*vars(raised.value)["__notes__"], *vars(raised.value.__cause__)["__notes__"]]
+    assert "note holds ***" in notes
+    assert "cause note ***" in notes
+    assert key not in "".join(traceback.format_exception(raised.value))

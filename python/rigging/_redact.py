@@ -548,10 +548,10 @@ def redact_exception(exc: BaseException, redact: Callable[[str], str]) -> BaseEx
     """Scrub an exception's text in place: its args and its attributes (``message``...).
 
     For errors raised with text a provider sent back (a 400/401 that echoes the key), and
-    for errors leaving a span. Strs are redacted wherever they sit in the args and
-    attributes (in dicts, lists and tuples too: those are replaced by redacted copies, the
-    objects the caller holds are not changed). Its cause, its context and, for an exception
-    group, its members are scrubbed too, and theirs in turn.
+    for errors leaving a span. Strs are redacted wherever they sit in the args, the notes
+    (``add_note``) and attributes (in dicts, lists and tuples too: those are replaced by
+    redacted copies, the objects the caller holds are not changed). Its cause, its context
+    and, for an exception group, its members are scrubbed too, and theirs in turn.
 
     Args:
         exc: The exception.
@@ -575,7 +575,7 @@ def redact_exception(exc: BaseException, redact: Callable[[str], str]) -> BaseEx
         except (AttributeError, TypeError):  # read-only args: leave them
             pass
         for name, value in list(getattr(current, "__dict__", {}).items()):
-            if name.startswith("__"):
+            if name.startswith("__") and name != "__notes__":  # notes print with the error
                 continue
             redacted = _redact_texts(value, redact)
             if redacted is not value and redacted != value:
