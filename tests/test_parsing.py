@@ -221,3 +221,21 @@ def test_adversarial_inputs(text: str, answers: list[str]) -> None:
     # The 2.3 regex needs hours on the first input; the per-test timeout guards against hangs.
     assert [m.content for m, _ in parsing.try_parse_set(text, Answer)] == answers
     assert parsing.try_parse_set(text, Item) == []
+
+
+def test_cdata_sections_split_as_the_regex_split_them_in_one_pass() -> None:
+    """`split_cdata` gives what the lazy regex gave (it took quadratic time on many
+    unterminated starts), on every arrangement of starts, ends and text."""
+    import itertools
+    import re
+
+    from rigging._model.extract import split_cdata
+
+    regex = re.compile(r"(<!\[CDATA\[.*?\]\]>)", re.DOTALL)
+    atoms = ["<![CDATA[", "]]>", "x", "]]", "<![CDATA", "\n"]
+    for size in range(6):
+        for parts in itertools.product(atoms, repeat=size):
+            text = "".join(parts)
+            assert split_cdata(text) == regex.split(text), text
+    flood = "<![CDATA[a" * 20_000  # no section ends: all text, found in one pass
+    assert split_cdata(flood) == [flood]

@@ -51,8 +51,6 @@ __all__ = [
 ]
 
 _DECLARATION = re.compile(r"<!\s*(?:DOCTYPE|ENTITY|ELEMENT|ATTLIST)", re.IGNORECASE)
-_CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
-_CDATA_SPLIT = re.compile(r"(<!\[CDATA\[.*?\]\]>)", re.DOTALL)
 _SNIPPET = 80
 # A `&` that starts no XML entity or character reference (escaped before pydantic-xml).
 _BARE_AMP = re.compile(r"&(?!(?:amp|lt|gt|apos|quot|#[0-9]+|#x[0-9a-fA-F]+);)")
@@ -78,10 +76,29 @@ def _enrich(exc: ValidationError, cls: type, tag: str, text: str, span: _native.
         return exc
 
 
+def split_cdata(text: str) -> list[str]:
+    r"""``text`` around its CDATA sections: text, section, text, ... (sections with markers).
+
+    What ``re.split(r"(<!\[CDATA\[.*?\]\]>)", text, flags=re.DOTALL)`` gives, in one
+    linear pass (the pattern took quadratic time on many unterminated ``<![CDATA[``): a
+    section runs to the first ``]]>`` after its start; an unterminated one stays text.
+    """
+    pieces: list[str] = []
+    at = 0
+    while True:
+        start = text.find("<![CDATA[", at)
+        end = -1 if start < 0 else text.find("]]>", start + 9)
+        if end < 0:
+            pieces.append(text[at:])
+            return pieces
+        pieces += (text[at:start], text[start : end + 3])
+        at = end + 3
+
+
 def _inner_value(inner: str) -> str:
     """The text of a simple model's element: CDATA sections unwrapped, entities decoded."""
     if "<![CDATA[" in inner:
-        inner = _CDATA.sub(lambda m: m.group(1), inner)
+        inner = "".join(p[9:-3] if i % 2 else p for i, p in enumerate(split_cdata(inner)))
     return unescape_xml(inner) if "&" in inner else inner
 
 
@@ -137,7 +154,7 @@ def build_pydantic_xml(cls: type[ModelT], tag: str, text: str, span: _native.Spa
             snippet=_snippet(text, span),
         )
     if "<![CDATA[" in element:
-        pieces = _CDATA_SPLIT.split(element)
+        pieces = split_cdata(element)
         escaped = "".join(p if i % 2 else _escape_bare(p) for i, p in enumerate(pieces))
     else:
         escaped = _escape_bare(element)
