@@ -402,3 +402,27 @@ def test_spec_text_that_expands_or_nests_without_bound_is_refused() -> None:
     ):
         with pytest.raises(ValidationError, match="nested too deeply"):
             HTTPGenerator(model="m", spec=text)
+
+
+@pytest.mark.parametrize(
+    "pattern", [r"(?:token=)([^&]+)", r"(?P<sig>t.*?)&key=(\w+)", r"(?:secret=)(.+)"]
+)
+def test_regex_patterns_round_trip_through_identifiers(pattern: str) -> None:
+    """A `?name=` in a regex is regex syntax, not a URL query: dumps and identifiers keep the
+    pattern, so a generator rebuilt from its identifier reads responses as the original."""
+    from rigging.generator import get_generator
+
+    spec = {
+        "request": {
+            "url": "https://api.example.com/v1",
+            "transforms": [{"type": "json", "pattern": {"q": "$content"}}],
+        },
+        "response": {"transforms": [{"type": "regex", "pattern": pattern}]},
+    }
+    original = HTTPGenerator(model="m", spec=spec)
+    rebuilt = get_generator(original.to_identifier())
+    assert isinstance(rebuilt, HTTPGenerator)
+    assert rebuilt.spec is not None
+    assert original.spec is not None
+    body = "token=abc&key=zz secret=s"
+    assert rebuilt.spec.parse_response_body(body) == original.spec.parse_response_body(body)

@@ -170,14 +170,16 @@ def query_secrets(text: str) -> list[str]:
     return out
 
 
-def mask_urls(text: str, mask: str = MASK) -> str:
+def mask_urls(text: str, mask: str = MASK, *, query: bool = True) -> str:
     """`text` with the secrets of every URL replaced by `mask` (removed when empty).
 
     The user-info (``https://user:PW@host``) and the values of query parameters with secret
     names (``?key=...``, ``&sig=...``, ``?password=...``) are the secrets of a URL; with an
-    empty `mask` the user-info and the secret ``name=value`` pairs are left out.
+    empty `mask` the user-info and the secret ``name=value`` pairs are left out. Without
+    `query`, only user-info is masked: for text where ``?name=`` is not a query string (a
+    regular expression such as ``(?:token=)(.+)``).
     """
-    if "?" in text and "=" in text:
+    if query and "?" in text and "=" in text:
         text = _QUERY.sub(lambda m: _mask_query(m.group(0), mask), text)
     if "://" not in text:
         return text

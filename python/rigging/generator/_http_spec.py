@@ -76,6 +76,11 @@ class RequestTransformContext(BaseModel):
     """The generator's model name."""
 
 
+_NOT_TEMPLATES = frozenset({"regex", "jsonpath"})
+"""Transform kinds whose pattern is an expression over the response, not request text: only
+URL user-info is masked in their dumps (``(?:token=)(.+)`` is no query string)."""
+
+
 class TransformStep(BaseModel, Generic[T]):
     """One transform: a type and its pattern (a template, path, regex or JSON object)."""
 
@@ -96,6 +101,8 @@ class TransformStep(BaseModel, Generic[T]):
             return pattern
         if isinstance(pattern, dict):
             return cast("dict[str, Any]", _mask_literals(pattern))
+        if self.type in _NOT_TEMPLATES:  # a `?name=` there is regex syntax, not a query
+            return mask_urls(pattern, query=False)
         parsed = _maybe_json(pattern)
         if isinstance(parsed, (dict, list)):
             masked = _mask_literals(parsed)
