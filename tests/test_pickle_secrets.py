@@ -18,7 +18,7 @@ import pytest
 from _servers.litellm_loop import server as server
 from _servers.litellm_loop import stub as stub
 from _servers.openai_stub import OpenAIStub
-from pydantic import PrivateAttr
+from pydantic import Field, PrivateAttr, SecretStr
 
 import rigging as rg
 from rigging.cache import CachedGenerator
@@ -367,3 +367,72 @@ async def test_checkpoint_data_and_resumed_results_hold_no_secret(
     assert resumed[0].generator is generator  # loaded results get the pipeline's generator
     _assert_no_secret([first, resumed], [SECRET])
     assert pickle.loads(pickle.dumps(resumed)) == resumed == first
+
+
+class CredentialedGenerator(ScriptedGenerator):
+    """A custom generator with credentials of its own and generators it falls back to."""
+
+    access_token: str | None = None
+    password: str | None = None
+    signing: SecretStr | None = None
+    fallbacks: list[Generator] = Field(default_factory=list)
+
+
+class WithApiTools(ScriptedGenerator):
+    """A scripted generator whose tools reach it through the API."""
+
+    supports_api_tools = True
+
+
+def test_secret_named_fields_secret_types_and_held_generators_are_dropped() -> None:
+    inner = _litellm()
+    generator = CredentialedGenerator(
+        responses=["<answer>1</answer>"],
+        access_token="tok-ACCESSTOKEN-123456",
+        password="pw-PASSWORD-123456",
+        signing=SecretStr("ss-SIGNING-123456"),
+        fallbacks=[inner],
+    )
+    clean = generator._without_secrets()
+    assert clean._secrets() == []
+    assert clean.fallbacks[0].api_key is None
+    assert (clean.access_token, clean.password, clean.signing) == (None, None, None)
+    chat = _chat(generator)
+    secrets = [
+        "tok-ACCESSTOKEN-123456",
+        "pw-PASSWORD-123456",
+        "ss-SIGNING-123456",
+        SECRET,
+        *generator._secrets(),
+    ]
+    _assert_no_secret(chat, secrets)
+    # In-process copies keep them.
+    assert copy.deepcopy(generator).access_token == "tok-ACCESSTOKEN-123456"
+
+
+async def test_a_tool_default_holding_a_key_stays_out_of_every_output() -> None:
+    """Tool schemas are read as schemas: a parameter named `password` stays in them, while a
+    key written as a parameter's default is masked (dropped from identifiers)."""
+    key = "sk-live-TOOLDEFAULT-987654"
+
+    def lookup(query: str, api_key: str = key) -> str:
+        """Look something up at https://alice:pw-URLUSER-1@svc.example/x."""
+        return query
+
+    def login(user: str, password: str) -> str:
+        """Log in."""
+        return user
+
+    chat = await WithApiTools(responses=["hello"]).chat("hi").using(lookup, login, mode="api").run()
+    assert chat.params is not None
+    assert chat.generator_id is not None
+    shown = [chat.model_dump_json(), repr(chat), repr(chat.params), chat.generator_id]
+    for text in shown:
+        assert key not in text
+        assert "pw-URLUSER-1" not in text
+    assert '\\"password\\":{\\"type\\":\\"string\\"}' in chat.generator_id
+    _assert_no_secret(chat, [key, "pw-URLUSER-1"])
+    rebuilt = rg.get_generator(chat.generator_id)
+    tools = rebuilt.params.tools
+    assert tools is not None
+    assert [t.function.name for t in tools] == ["lookup", "login"]

@@ -53,12 +53,13 @@ __all__ = [
     "redact_exception",
     "redact_known",
     "redact_repr_args",
+    "redact_schema",
     "redact_text",
     "redact_value",
     "remember",
     "remember_params",
     "reveals",
-    "searched_fields",
+    "schema_secrets",
     "secret_values",
 ]
 
@@ -491,19 +492,104 @@ def _secrets_in(value: Any, secret: bool, out: list[str]) -> None:
             else:
                 _secrets_in(item, secret, out)
     elif isinstance(value, BaseModel):  # nested params or settings: their fields by name
-        _secrets_in(searched_fields(value), secret, out)
+        _model_secrets(value, secret, out)
     elif secret and isinstance(value, int | float) and not isinstance(value, bool):
         out.append(str(value))
 
 
-def searched_fields(model: BaseModel) -> dict[str, Any]:
-    """A model's fields as secrets are searched for in them.
+_SCHEMA_VALUES = frozenset({"default", "const", "enum", "examples", "example"})
+"""The keywords of a JSON schema that hold values (a property's default, allowed values)."""
+_SCHEMA_NAMES = frozenset({"properties", "patternProperties", "$defs", "definitions"})
+"""The keywords of a JSON schema whose keys are names (of parameters or definitions)."""
 
-    Without the fields its class names in ``__not_secret__``: tool schemas, whose property
-    names (``password``) name parameters, not values.
+
+def _plain(value: Any) -> Any:
+    """`value` with pydantic models dumped to JSON-like data (tool definitions)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def redact_schema(value: Any, *, drop: bool = False) -> Any:
+    """A copy of tool definitions or a JSON schema with its secrets masked (or dropped).
+
+    Secrets are left out with `drop`. The keys of ``properties`` (and of definitions) are
+    parameter names, never secrets: a tool parameter called ``password`` is kept. What a
+    schema holds for a parameter with a secret name (``default``, ``const``, ``enum``,
+    ``examples``) is masked (dropped), and every text has its URL secrets masked (user-info,
+    secret query values). Pydantic models in `value` are dumped first.
     """
-    skip: Container[str] = getattr(type(model), "__not_secret__", ())
-    return {name: value for name, value in model.__dict__.items() if name not in skip}
+    return _redact_schema(_plain(value), drop, False)
+
+
+def _redact_schema(node: Any, drop: bool, secret: bool) -> Any:
+    if isinstance(node, str):
+        return mask_urls(node, "" if drop else MASK)
+    if isinstance(node, list):
+        return [_redact_schema(item, drop, False) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[Any, Any] = {}
+    for key, item in node.items():
+        if secret and key in _SCHEMA_VALUES:
+            if not drop:
+                out[key] = MASK
+        elif key in _SCHEMA_NAMES and isinstance(item, dict):
+            out[key] = {
+                name: _redact_schema(sub, drop, isinstance(name, str) and is_secret_name(name))
+                for name, sub in item.items()
+            }
+        else:
+            out[key] = _redact_schema(item, drop, False)
+    return out
+
+
+def schema_secrets(value: Any) -> list[str]:
+    """The secret values of tool definitions or a JSON schema (those `redact_schema` masks).
+
+    Args:
+        value: Tool definitions, a tool choice or a schema (pydantic models are dumped).
+
+    Returns:
+        The values, long enough to be searched for (`MIN_SECRET_LENGTH`).
+    """
+    out: list[str] = []
+    _schema_secrets(_plain(value), False, out)
+    return [s for s in dict.fromkeys(out) if len(s) >= MIN_SECRET_LENGTH]
+
+
+def _schema_secrets(node: Any, secret: bool, out: list[str]) -> None:
+    """The secret values of a schema, as `redact_schema` masks them (for `secret_values`)."""
+    if isinstance(node, str):
+        _secrets_in(node, False, out)
+    elif isinstance(node, list):
+        for item in node:
+            _schema_secrets(item, False, out)
+    elif isinstance(node, dict):
+        for key, item in node.items():
+            if secret and key in _SCHEMA_VALUES:
+                _secrets_in(item, True, out)
+            elif key in _SCHEMA_NAMES and isinstance(item, dict):
+                for name, sub in item.items():
+                    _schema_secrets(sub, isinstance(name, str) and is_secret_name(name), out)
+            else:
+                _schema_secrets(item, False, out)
+
+
+def _model_secrets(model: BaseModel, secret: bool, out: list[str]) -> None:
+    """`_secrets_in` of a model's fields by name.
+
+    Fields its class names in ``__not_secret__`` hold schemas and are searched as schemas
+    (`schema_secrets`).
+    """
+    schemas: Container[str] = getattr(type(model), "__not_secret__", ())
+    for name, item in model.__dict__.items():
+        if name in schemas:
+            _schema_secrets(_plain(item), False, out)
+        else:
+            _secrets_in({name: item}, secret, out)
 
 
 def secret_values(value: Any) -> list[str]:

@@ -10,6 +10,8 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    SecretBytes,
+    SecretStr,
     SerializationInfo,
     SerializerFunctionWrapHandler,
     field_validator,
@@ -73,6 +75,30 @@ WrapFunc = Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any
 """A decorator applied around the provider call (see `Generator.wrap`)."""
 
 
+def _without_secrets_in(value: Any) -> Any:
+    """`value` without secrets (see `Generator._field_without_secrets`).
+
+    `value` itself when it holds none.
+    """
+    if isinstance(value, Generator | GenerateParams):
+        return value._without_secrets()
+    if isinstance(value, SecretStr | SecretBytes):
+        return None
+    if isinstance(value, list | tuple):
+        items = [_without_secrets_in(item) for item in value]
+        if all(a is b for a, b in zip(items, value, strict=True)):
+            return value
+        return items if isinstance(value, list) else tuple(items)
+    if isinstance(value, dict):
+        mapped = {key: _without_secrets_in(item) for key, item in value.items()}
+        clean = redact_value(mapped, drop=True)
+        return value if clean == value else clean
+    if isinstance(value, str):
+        clean = redact_value(value, drop=True)
+        return value if clean == value else clean
+    return value
+
+
 class Generator(BaseModel):
     """Base class of every generator: turns conversations or texts into model output.
 
@@ -133,8 +159,15 @@ class Generator(BaseModel):
         data: dict[str, Any] = handler(self)
         if reveals(info.context):
             return data
+        # `params` was dumped by `GenerateParams`' own serializer, which redacted it (tool
+        # schemas as schemas): it is not redacted again as plain values.
         return {
-            key: MASK if is_secret_name(key) else redact_value(value) for key, value in data.items()
+            key: MASK
+            if is_secret_name(key)
+            else value
+            if key == "params" and isinstance(self.params, GenerateParams)
+            else redact_value(value)
+            for key, value in data.items()
         }
 
     def __repr_args__(self) -> Any:
@@ -155,8 +188,9 @@ class Generator(BaseModel):
     def _without_secrets(self) -> Self:
         """This generator without its secrets: what pickled chats and completions carry.
 
-        The api key is None and every other field goes through `_field_without_secrets`
-        (secrets left out as identifiers leave them out), so none of `_secrets` remains.
+        Every field goes through `_field_without_secrets` (the api key and other fields
+        under secret names become None; secrets inside values are left out as identifiers
+        leave them out), so none of `_secrets` remains.
         Private state starts afresh, as in a generator rebuilt from its identifier: watch
         callbacks, the wrap function and runtime state (throttles, clients, loaded engines,
         recorded requests, a token a subclass keeps) stay behind.
@@ -165,8 +199,7 @@ class Generator(BaseModel):
             A new generator of the same class, with the same fields set.
         """
         fields: dict[str, Any] = {
-            name: None if name == "api_key" else self._field_without_secrets(name, value)
-            for name, value in self.__dict__.items()
+            name: self._field_without_secrets(name, value) for name, value in self.__dict__.items()
         }
         clean = type(self).model_construct(set(self.model_fields_set), **fields)
         return cast("Self", clean)  # the pydantic plugin types model_construct as the base
@@ -174,16 +207,15 @@ class Generator(BaseModel):
     def _field_without_secrets(self, name: str, value: Any) -> Any:
         """The value of field `name` without secrets, or `value` itself when it holds none.
 
-        Nested generators and params clean themselves; strings and containers lose their
-        entries under secret names, URL user-info and secret query values (as identifiers).
+        A field under a secret name (``api_key``, a subclass's ``access_token``) and a
+        ``SecretStr``/``SecretBytes`` become None; nested generators and params clean
+        themselves, in lists, tuples and dicts too; strings and containers lose their entries
+        under secret names, URL user-info and secret query values (as identifiers).
         Subclasses with fields of their own kind override this (`HTTPGenerator`'s spec).
         """
-        if isinstance(value, Generator | GenerateParams):
-            return value._without_secrets()
-        if isinstance(value, str | dict | list | tuple):
-            clean = redact_value(value, drop=True)
-            return value if clean == value else clean
-        return value
+        if is_secret_name(name):
+            return None
+        return _without_secrets_in(value)
 
     def to_identifier(self, params: GenerateParams | None = None) -> str:
         """Return the connection string of this generator (see `rigging.get_identifier`).

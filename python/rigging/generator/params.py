@@ -18,7 +18,16 @@ from pydantic import (
 
 from rigging._exports import public_dir as _public_dir
 from rigging._message.tool_calls import ToolChoice, ToolDefinition
-from rigging._redact import MASK, REVEAL, is_secret_name, redact_repr_args, redact_value, reveals
+from rigging._redact import (
+    MASK,
+    REVEAL,
+    is_secret_name,
+    redact_repr_args,
+    redact_schema,
+    redact_value,
+    reveals,
+    schema_secrets,
+)
 
 __all__ = ["GenerateParams", "IdentifierValue"]
 
@@ -48,7 +57,8 @@ class GenerateParams(BaseModel):
     model_config = ConfigDict(defer_build=True, extra="forbid", hide_input_in_errors=True)
 
     __not_secret__: ClassVar[frozenset[str]] = frozenset({"tools", "tool_choice"})
-    """Fields that hold schemas, not values: no secret is searched for or masked in them."""
+    """Fields that hold schemas: their secrets are found and masked as a schema's
+    (`rigging._redact.redact_schema`), so a parameter named ``password`` is a name."""
 
     temperature: Annotated[_Finite, Field(ge=0)] | None = None
     """Sampling temperature (finite, >= 0)."""
@@ -148,19 +158,26 @@ class GenerateParams(BaseModel):
     def _redacted(self, name: str, value: Any, *, drop: bool = False) -> Any:
         """Field `name`'s value with its secrets masked (left out with `drop`).
 
-        A schema field's value is kept as it is.
+        A schema field's value is read as a schema (`redact_schema`).
         """
         if name in self.__not_secret__:
-            return value
+            return value if isinstance(value, str) else redact_schema(value, drop=drop)
         if is_secret_name(name):
             return MASK
         return redact_value(value, drop=drop)
 
     def __repr_args__(self) -> Any:
         args = list(super().__repr_args__())
-        kept = {name: value for name, value in args if name in self.__not_secret__}
+        # Tool definitions show as they are unless they hold a secret (a key as a default).
+        kept = {
+            name: value
+            for name, value in args
+            if name in self.__not_secret__ and not schema_secrets(value)
+        }
         return [
-            (name, kept[name]) if name in kept else (name, value)
+            (name, kept[name])
+            if name in kept
+            else (name, self._redacted(name, value) if name in self.__not_secret__ else value)
             for name, value in redact_repr_args(args)
         ]
 
@@ -233,8 +250,9 @@ class GenerateParams(BaseModel):
         for name, value in dumped.items():
             if name == "extra":
                 continue
-            if name in {"tools", "tool_choice"} and not isinstance(value, str):
-                out[name] = json.dumps(value, separators=(",", ":"))
+            if name in self.__not_secret__ and not isinstance(value, str):
+                clean = redact_schema(value, drop=True)
+                out[name] = json.dumps(clean, separators=(",", ":"))
             elif name == "stop" and len(value) == 1 and ";" not in value[0]:
                 # A one-item list is written like a scalar ("stop=0" would read back as an
                 # int): a string is quoted when needed and split back into one item.
@@ -255,14 +273,20 @@ class GenerateParams(BaseModel):
         What pickled chats carry: `extra` entries under secret names (and secret headers in
         header containers), URL user-info and secret query values are dropped, so a
         credential comes from the environment again rather than as a masked value. Tools
-        and the tool choice are kept as they are.
+        and the tool choice lose only the values a schema holds for a secret-named
+        parameter (a key as a default) and URL secrets.
 
         Returns:
             A copy, or these params when they hold no secret.
         """
         update: dict[str, Any] = {}
         for name, value in self.__dict__.items():
-            if value is None or name in {"tools", "tool_choice"}:
+            if value is None:
+                continue
+            if name in self.__not_secret__:
+                if not isinstance(value, str) and schema_secrets(value):
+                    fixed = GenerateParams.model_validate({name: redact_schema(value, drop=True)})
+                    update[name] = getattr(fixed, name)
                 continue
             clean = redact_value(value, drop=True)
             if clean != value:
