@@ -29,7 +29,8 @@
 use std::borrow::Cow;
 
 /// Words that make a name secret on their own (`sig`, `signature` and `sas` for signed URLs,
-/// `session` for session ids, `assertion` for OAuth client assertions).
+/// `session` for session ids, `assertion` for OAuth client assertions, `pat` for personal
+/// access tokens: `github_pat`).
 pub const SECRET_WORDS: &[&str] = &[
     "key",
     "keys",
@@ -61,6 +62,7 @@ pub const SECRET_WORDS: &[&str] = &[
     "otp",
     "dsn",
     "connstr",
+    "pat",
 ];
 
 /// Words in a row that name a secret together: URLs whose path or query is the credential
@@ -143,6 +145,7 @@ const FRAGMENTS: &[&str] = &[
     "conn",
     "url",
     "uri",
+    "pat",
 ];
 
 /// Whether a parameter, field or header called `name` holds a secret.
@@ -326,6 +329,9 @@ mod tests {
             "otp",
             "SENTRY_DSN",
             "dsn",
+            "github_pat",
+            "GH_PAT",
+            "adoPat",
             "SLACK_WEBHOOK_URL",
             "webhookUrl",
             "teams_webhook_uri",
@@ -366,6 +372,10 @@ mod tests {
             "webhook",
             "webhook_enabled",
             "connection_timeout",
+            "path",
+            "patch",
+            "pattern",
+            "patience",
             "url",
             "database",
             "",

@@ -396,6 +396,11 @@ def test_more_secret_names() -> None:
         assert is_secret_name(name), name
     for name in ["signal", "design", "pwm", "credit", "passthrough", "hotplug"]:
         assert not is_secret_name(name), name
+    # Personal access tokens (`github_pat`), not words that merely start with "pat".
+    for name in ["github_pat", "GH_PAT", "adoPat"]:
+        assert is_secret_name(name), name
+    for name in ["path", "patch", "pattern", "patience", "dispatch"]:
+        assert not is_secret_name(name), name
 
 
 def test_secret_urls_connection_strings_and_words_ending_in_key() -> None:
