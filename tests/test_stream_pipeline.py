@@ -5,10 +5,11 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import pytest
+from pydantic import PrivateAttr
 
 from rigging.chat import Chat
 from rigging.error import GenerationError
-from rigging.generator import GenerateParams
+from rigging.generator import GenerateParams, Generator
 from rigging.generator.testing import ChunkedGenerator, FixedGenerator, ScriptedGenerator
 from rigging.message import Message
 from rigging.model import Answer, Question
@@ -20,6 +21,7 @@ from rigging.stream import (
     RoundFinishedEvent,
     StreamChunk,
     StreamFinish,
+    TextDelta,
     TextDeltaEvent,
     ToolCallDelta,
     ToolCallFinishedEvent,
@@ -408,3 +410,39 @@ async def test_a_surrogate_pair_split_across_chunks_is_one_character_again() -> 
     assert isinstance(final, ChatFinishedEvent)
     assert final.chat.last.content == "h\u00e9llo \U0001f600 <answer>\U0001f600</answer> \ud83d"
     assert final.chat.last.parse(Answer).content == "\U0001f600"
+
+
+class _ExitsAfterHandled(Generator):
+    """Streams one piece, then raises ``SystemExit(3)`` once the consumer handled it."""
+
+    model: str = "exits"
+    _handled: asyncio.Event = PrivateAttr(default_factory=asyncio.Event)
+
+    async def stream_messages(
+        self, messages: Sequence[Message], params: GenerateParams | None = None
+    ) -> AsyncIterator[StreamChunk]:
+        yield TextDelta("first ")
+        await self._handled.wait()
+        raise SystemExit(3)
+
+
+async def test_an_interrupt_of_the_run_is_raised_when_the_consumer_stops_early() -> None:
+    """The run's task carries a `SystemExit` out as a value that only the end of the
+    iteration raised: a consumer that broke off first closed the stream, and the process
+    went on as if nothing had happened."""
+    gen = _ExitsAfterHandled()
+    stream = gen.chat("q").stream()
+
+    async def consume() -> None:
+        async with stream:
+            async for event in stream:
+                assert isinstance(event, TextDeltaEvent)
+                gen._handled.set()
+                await asyncio.wait(_our_tasks())  # the run has raised and its task ended
+                break
+
+    with pytest.raises(SystemExit) as caught:
+        await consume()
+    assert caught.value.code == 3
+    assert _our_tasks() == []
+    await stream.aclose()  # raised once: closing again is quiet

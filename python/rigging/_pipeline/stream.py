@@ -316,13 +316,18 @@ class EventStream(t.Generic[EventT, ResultT]):
             self._closed = True
             outcome = await self._task
             if isinstance(outcome, _Interrupted):  # raised here, from the consumer's task
-                raise outcome.error
+                raise outcome.take()
             self.results = outcome
             raise StopAsyncIteration
         return item
 
     async def aclose(self) -> None:
-        """Stop the run (if still going) and wait until its streams are closed."""
+        """Stop the run (if still going) and wait until its streams are closed.
+
+        Raises:
+            KeyboardInterrupt: The run was interrupted before it was stopped (a `SystemExit`
+                likewise): a consumer that stops early must not lose it. Raised once.
+        """
         self._closed = True
         task = self._task
         if task is None:
@@ -330,6 +335,11 @@ class EventStream(t.Generic[EventT, ResultT]):
         if not task.done():
             task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+        if task.cancelled() or task.exception() is not None:
+            return
+        outcome = task.result()
+        if isinstance(outcome, _Interrupted) and not outcome.raised:
+            raise outcome.take()
 
     def __del__(self) -> None:
         task = self._task
@@ -373,6 +383,13 @@ class _Interrupted:
     """A `KeyboardInterrupt` or `SystemExit` of the run, carried out of its task."""
 
     error: BaseException
+    raised: bool = False
+    """Whether the stream raised it already (the end of the iteration or `aclose`)."""
+
+    def take(self) -> BaseException:
+        """The error, to raise now (it counts as raised from here on)."""
+        self.raised = True
+        return self.error
 
 
 async def _produce(
