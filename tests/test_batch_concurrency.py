@@ -8,6 +8,7 @@ another fails the test (with a timeout error) instead of hanging it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -393,6 +394,42 @@ def test_an_interrupt_in_a_windowed_or_streamed_run_is_raised_from_the_callers_t
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["caught during b", "tasks left 0", "end"], done.stderr
     assert "never retrieved" not in done.stderr
+
+
+class _ExitsOnB(Generator):
+    """Answers ``a`` at once; raises ``SystemExit(3)`` for ``b`` once ``a`` was handled."""
+
+    model: str = "exits-on-b"
+    _handled: asyncio.Event = PrivateAttr(default_factory=asyncio.Event)
+
+    async def generate_messages(
+        self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
+    ) -> Sequence[GeneratedMessage]:
+        if any(dialog[-1].content == "b" for dialog in messages):
+            await self._handled.wait()
+            raise SystemExit(3)
+        return [GeneratedMessage.from_text("ok", stop_reason="stop") for _ in messages]
+
+
+async def test_an_interrupt_of_another_window_is_raised_when_the_consumer_stops_early() -> None:
+    """Stopping `iter_batch` cancels the windows still going; one that had already ended with
+    a `SystemExit` (carried out of its task) was dropped with them, and the process went on."""
+    gen = _ExitsOnB()
+
+    async def consume() -> None:
+        # max_concurrency 2: windows of one item, two in flight
+        async with contextlib.aclosing(gen.chat().iter_batch(["a", "b"], max_concurrency=2)) as it:
+            async for index, _ in it:
+                assert index == 0
+                gen._handled.set()
+                current = asyncio.current_task()
+                await asyncio.wait([t for t in asyncio.all_tasks() if t is not current])
+                break  # "b"'s window has ended with the interrupt
+
+    with pytest.raises(SystemExit) as caught:
+        await consume()
+    assert caught.value.code == 3
+    assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
 
 
 class SecondRoundForOdd(Generator):

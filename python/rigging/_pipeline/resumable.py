@@ -197,16 +197,36 @@ async def _run_window(
 
 async def _stop(
     pending: dict[asyncio.Task[list[tuple[Work, t.Any]]], _Window],
-) -> list[list[tuple[Work, t.Any]]]:
-    """Cancel the windows still running; return what each had finished, kept in order."""
+) -> tuple[list[list[tuple[Work, t.Any]]], BaseException | None]:
+    """Cancel the windows still running; what each had finished, and an interrupt among them.
+
+    A window may have ended before it was stopped: its results (or the items it finished
+    before its error) are kept like a cancelled window's. One that ended with a
+    `KeyboardInterrupt` or `SystemExit` (carried out of its task in a `_WindowError`) gives
+    it back, for the caller to raise once it has kept the finished items: dropped with the
+    stopped windows, it was lost and the process went on.
+    """
     import asyncio  # only inside a running loop
 
     for task in pending:
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
-    stopped = [window.finished() for window in pending.values()]
+    stopped: list[list[tuple[Work, t.Any]]] = []
+    interrupt: BaseException | None = None
+    for task, window in pending.items():
+        done = window.finished()
+        if not task.cancelled():
+            error = task.exception()
+            if error is None:
+                done = task.result()
+            elif isinstance(error, _WindowError):
+                done = error.done
+                if interrupt is None and not isinstance(error.error, Exception):
+                    interrupt = error.error
+        if done:
+            stopped.append(done)
     pending.clear()
-    return [done for done in stopped if done]
+    return stopped, interrupt
 
 
 def _line(work: Work, result: t.Any) -> bytes | None:
@@ -257,7 +277,10 @@ async def _windows(
             if error is not None and record:
                 # The run stops: the other windows are cancelled, and the items they had
                 # finished are kept (recorded and delivered) instead of being run again.
-                ready.extend(await _stop(pending))
+                stopped, interrupt = await _stop(pending)
+                ready.extend(stopped)
+                if interrupt is not None:
+                    error = interrupt
             for done in ready:
                 if record and checkpoint is not None:
                     await _append(checkpoint, _encode(done))
@@ -268,9 +291,25 @@ async def _windows(
                 raise error
     finally:
         if pending:  # cancelled, or the consumer stopped: keep what the stopped windows finished
-            stopped = await _stop(pending)
-            if record and checkpoint is not None and stopped:
-                checkpoint.append([line for done in stopped for line in _encode(done)])
+            await _keep_stopped(pending, checkpoint if record else None)
+
+
+async def _keep_stopped(
+    pending: dict[asyncio.Task[list[tuple[Work, t.Any]]], _Window],
+    checkpoint: CheckpointFile | None,
+) -> None:
+    """Stop the windows still running and record what they finished (with a checkpoint).
+
+    Raises:
+        BaseException: A `KeyboardInterrupt` or `SystemExit` of one of them, once recorded.
+    """
+    stopped, interrupt = await _stop(pending)
+    try:
+        if checkpoint is not None and stopped:
+            checkpoint.append([line for done in stopped for line in _encode(done)])
+    finally:
+        if interrupt is not None:
+            raise interrupt
 
 
 async def _append(checkpoint: CheckpointFile, lines: list[bytes]) -> None:
