@@ -618,3 +618,92 @@ async def test_a_run_cancelled_during_a_checkpoint_write_waits_for_the_write(
         await task
     assert seen == {"in_write": False, "closed_in_write": False}
     assert _recorded(path) == [0]
+
+
+class _Announced:
+    """A lock that says when the thread named ``closer`` starts waiting for it."""
+
+    def __init__(self, waiting: threading.Event) -> None:
+        self._lock = threading.Lock()
+        self._waiting = waiting
+
+    def __enter__(self) -> None:
+        if threading.current_thread().name == "closer":
+            self._waiting.set()
+        self._lock.acquire()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._lock.release()
+
+
+class _HeldWrite:
+    """`os` for the checkpoint module: the ``writer`` thread's first write stops halfway
+    until `go` is set; every call the ``closer`` thread makes is recorded, and sets `go`."""
+
+    def __init__(self, go: threading.Event) -> None:
+        self.go = go
+        self.halfway = threading.Event()
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        real = getattr(os, name)
+        if threading.current_thread().name != "closer" or not callable(real):
+            return real
+
+        def recorded(*args: Any) -> Any:
+            self.calls.append(name)
+            self.go.set()
+            return real(*args)
+
+        return recorded
+
+    def write(self, fd: int, data: memoryview) -> int:
+        if threading.current_thread().name != "writer" or self.halfway.is_set():
+            return os.write(fd, data)
+        written = os.write(fd, data[: len(data) // 2])
+        self.halfway.set()
+        self.go.wait(10)
+        self.calls.append("write resumed")
+        return written
+
+
+def test_close_waits_for_an_append_in_another_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cancelled run's `_append` can return while its worker thread still writes (at
+    shutdown ``asyncio.run`` cancels the write's own task too): the run's ``close()`` then
+    closed the file under the writer, which lost the rest of its lines or wrote them to a
+    closed (or reused) descriptor."""
+    from rigging._pipeline import checkpoint
+
+    path = tmp_path / "c.jsonl"
+    file = checkpoint.CheckpointFile(path, {"pipeline": "p", "inputs": None, "count": None})
+    file.open("restart", lambda index, record: None)
+    go = threading.Event()
+    held = _HeldWrite(go)
+    monkeypatch.setattr(checkpoint, "os", held)
+    monkeypatch.setattr(file, "_io_lock", _Announced(go), raising=False)
+    lines = [checkpoint.encode_record(i, i + 1, '{"x":1}') for i in range(3)]
+    errors: list[BaseException] = []
+
+    def run(call: Any, *args: Any) -> None:
+        try:
+            call(*args)
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    writer = threading.Thread(target=run, args=(file.append, lines), name="writer")
+    writer.start()
+    assert held.halfway.wait(10)
+    closer = threading.Thread(target=run, args=(file.close,), name="closer")
+    closer.start()  # waits for the append, which goes on once the closer waits
+    writer.join(10)
+    closer.join(10)
+    assert not writer.is_alive()
+    assert not closer.is_alive()
+    assert errors == []
+    assert held.calls[0] == "write resumed"  # the file was closed after the write ended
+    assert "close" in held.calls
+    assert _recorded(path) == [0, 1, 2]
+    with pytest.raises(CheckpointError, match="is closed"):
+        file.append(lines)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import time
 import typing as t
 from array import array
@@ -165,6 +166,8 @@ class CheckpointFile:
         self._fd: int | None = None
         self._lock_fd: int | None = None
         self._synced = 0.0
+        self._io_lock = threading.Lock()
+        """Held by `append` and `close`: closing waits for a write in a worker thread."""
 
     # --- opening --------------------------------------------------------------------------------
 
@@ -311,25 +314,35 @@ class CheckpointFile:
     def append(self, lines: list[bytes]) -> None:
         """Append whole lines with one write (fsync at most every `FSYNC_INTERVAL` s).
 
+        Safe to call from a worker thread: `close` waits until the write has ended. (A run
+        that writes in a thread cannot always wait for it: at shutdown ``asyncio.run``
+        cancels the write's task too, and the run went on to close the file under it.)
+
         Args:
             lines: Encoded records, each ending with a newline.
+
+        Raises:
+            CheckpointError: The checkpoint is closed.
         """
-        if self._fd is None:
-            raise CheckpointError(f"checkpoint {str(self.path)!r} is closed")
         data = b"".join(lines)
-        view = memoryview(data)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
-        now = time.monotonic()
-        if now - self._synced >= FSYNC_INTERVAL:
-            os.fsync(self._fd)
-            self._synced = now
+        with self._io_lock:
+            fd = self._fd
+            if fd is None:
+                raise CheckpointError(f"checkpoint {str(self.path)!r} is closed")
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            now = time.monotonic()
+            if now - self._synced >= FSYNC_INTERVAL:
+                os.fsync(fd)
+                self._synced = now
 
     def close(self) -> None:
-        """Fsync and close, then release the lock (idempotent)."""
-        fd, self._fd = self._fd, None
-        lock, self._lock_fd = self._lock_fd, None
+        """Fsync and close, then release the lock (idempotent; waits for an append going on)."""
+        with self._io_lock:
+            fd, self._fd = self._fd, None
+            lock, self._lock_fd = self._lock_fd, None
         try:
             if fd is not None:
                 try:

@@ -320,7 +320,9 @@ async def _append(checkpoint: CheckpointFile, lines: list[bytes]) -> None:
     (or written to a closed or reused descriptor), and the stopped windows' lines, written
     from the loop meanwhile, could land in the middle of them. The cancellation is raised
     once the write has ended (a failed write then counts as not written: those items run
-    again on resume).
+    again on resume). The shield does not help when the write's own task is cancelled too
+    (``asyncio.run`` cancels every task at shutdown): this returns while the thread still
+    writes, and `CheckpointFile.close` is what waits for the write to end.
     """
     import asyncio  # only inside a running loop
 
