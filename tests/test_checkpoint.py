@@ -707,3 +707,64 @@ def test_close_waits_for_an_append_in_another_thread(
     assert _recorded(path) == [0, 1, 2]
     with pytest.raises(CheckpointError, match="is closed"):
         file.append(lines)
+
+
+class _LeaksCancel(rg.Generator):
+    """Answers by role: the item's text, or the model name unless it is ``by-item``.
+
+    ``ok*`` answers with the tag; ``leak`` answers without it, then its second round ends
+    with a `CancelledError` of the generator's own (nothing cancelled the run) once `waiting`
+    is set; ``slow`` sets `waiting` and answers once ``leak`` has leaked.
+    """
+
+    model: str = "by-item"
+    _waiting: asyncio.Event = PrivateAttr(default_factory=asyncio.Event)
+    _leaked: asyncio.Event = PrivateAttr(default_factory=asyncio.Event)
+    _calls: Counter[str] = PrivateAttr(default_factory=Counter)
+
+    async def generate_messages(
+        self, messages: Sequence[Sequence[rg.Message]], params: Sequence[GenerateParams]
+    ) -> Sequence[rg.generator.GeneratedMessage]:
+        out = []
+        for conversation in messages:
+            role = str(conversation[0].content) if self.model == "by-item" else self.model
+            self._calls[role] += 1
+            if role == "leak" and self._calls[role] > 1:
+                await self._waiting.wait()
+                self._leaked.set()
+                raise asyncio.CancelledError  # as from a timeout inside the generator
+            if role == "slow":
+                self._waiting.set()
+                await self._leaked.wait()
+            text = "no tag" if role == "leak" else "<answer>yes</answer>"
+            message = rg.Message("assistant", text)
+            out.append(rg.generator.GeneratedMessage(message=message, stop_reason="stop"))
+        return out
+
+
+@pytest.mark.parametrize("runner", ["run_batch", "run_over"])
+async def test_a_cancelled_error_of_a_generators_own_fails_its_items_alone(
+    tmp_path: Path, runner: str
+) -> None:
+    """A generator that lets a `CancelledError` escape (nothing cancelled the run) ended its
+    window's task cancelled: the caller got a bare `CancelledError`, and the items that
+    window had finished were neither recorded nor delivered (run_over: the other
+    generator's run was cancelled with it)."""
+    path = tmp_path / "c.jsonl"
+    if runner == "run_batch":  # one window, one group: "ok0" finishes in round 1
+        gen = _LeaksCancel()
+        gen._waiting.set()
+        pipeline = gen.chat().until_parsed_as(rg.model.Answer)
+        run = pipeline.run_batch(["ok0", "leak"], checkpoint=path)
+        expected = [0]
+    else:  # one window, a group per generator: "slow" answers once "leak" leaked
+        leak, slow = _LeaksCancel(model="leak"), _LeaksCancel(model="slow")
+        slow._waiting, slow._leaked = leak._waiting, leak._leaked
+        run = slow.chat("q").until_parsed_as(rg.model.Answer).run_over(leak, checkpoint=path)
+        expected = [1]
+    with pytest.raises(rg.error.RiggingError, match="CancelledError") as caught:
+        await run
+    assert isinstance(caught.value.__cause__, asyncio.CancelledError)
+    assert _recorded(path) == expected
+    completed = caught.value.completed  # type: ignore[attr-defined]
+    assert [c.last.content for c in completed] == ["<answer>yes</answer>"]

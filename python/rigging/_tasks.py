@@ -30,7 +30,11 @@ async def settle_all(awaitables: Sequence[Awaitable[ResultT]]) -> list[ResultT |
     An `Exception` of one awaitable is its outcome alone: the others run to their end. A
     `BaseException` that is not an `Exception` (`KeyboardInterrupt`, `SystemExit`, the caller
     being cancelled) cancels the others and waits for them before it propagates from this
-    call, so no task outlives the call and no task's exception is left unretrieved.
+    call, so no task outlives the call and no task's exception is left unretrieved. An
+    awaitable that ends with a `CancelledError` of its own (nothing cancelled the caller)
+    counts as such too: it cancels the others and this call raises `CancelledError`. A
+    caller that must tell it from its own cancellation turns it into an `Exception` inside
+    the awaitable (as `rigging._pipeline.resumable` does for a window's groups).
 
     Args:
         awaitables: Coroutines (or other awaitables) to run.

@@ -27,7 +27,7 @@ from rigging._pipeline.checkpoint import (
 from rigging._pipeline.run import _then_all, check_limit
 from rigging._pipeline.state import FailMode
 from rigging._tasks import settle_all
-from rigging.error import _reduce
+from rigging.error import RiggingError, _reduce
 
 if t.TYPE_CHECKING:
     import asyncio
@@ -140,6 +140,10 @@ class _Window:
             groups.setdefault(id(work.generator), []).append(work)
         self.groups = list(groups.values())
         self.outs: list[list[t.Any]] = [[None] * len(group) for group in self.groups]
+        self.stopping = False
+        """Set by `_stop` before it cancels the window's task: a `CancelledError` in the
+        window is then the run's own cancellation, not a group's failure (Python 3.10 has
+        no ``Task.cancelling()`` to tell them apart)."""
 
     def pairs(self) -> list[tuple[Work, t.Any]]:
         """Every item with its result so far (None when it has not finished)."""
@@ -171,28 +175,62 @@ async def _run_window(
     import asyncio  # only inside a running loop
 
     runs = [
-        pipeline._execute(
-            group[0].generator or pipeline.generator,
-            [w.input for w in group],
-            [w.params for w in group],
-            mode,
-            results=out,
+        _own_cancel_fails(
+            window,
+            group,
+            pipeline._execute(
+                group[0].generator or pipeline.generator,
+                [w.input for w in group],
+                [w.params for w in group],
+                mode,
+                results=out,
+            ),
         )
         for group, out in zip(window.groups, window.outs, strict=True)
     ]
+    errors: list[BaseException]
     try:
         outcomes = await settle_all(runs)  # a fatal error cancels and awaits the other groups
+        errors = [o for o in outcomes if isinstance(o, Exception)]
     except asyncio.CancelledError:
         raise
     except BaseException as exc:  # KeyboardInterrupt, SystemExit: carried out of the task
-        outcomes = [exc]
-    errors = [o for o in outcomes if isinstance(o, BaseException)]
+        errors = [exc]
     finished, pairs = window.finished(), window.pairs()
     window.outs = []  # handed on from here: the window keeps no result alive
     window.groups = []
     if errors:
         raise _WindowError(errors[0], finished)
     return pairs
+
+
+async def _own_cancel_fails(
+    window: _Window, group: list[Work], run: t.Awaitable[list[t.Any]]
+) -> list[t.Any]:
+    """Await one group's run; a `CancelledError` of its own is that group's failure.
+
+    A generator, tool or callback may let a `CancelledError` escape (from a timeout of its
+    own) while nothing cancelled the run. Left as it is, it ended the window's task
+    cancelled (the other groups of the window were cancelled with it), and the items the
+    window had finished were neither recorded nor delivered. Only `_stop` cancels a
+    window; it sets `_Window.stopping` first, and then the cancellation goes on as one.
+
+    Raises:
+        RiggingError: The group's run ended with a `CancelledError` of its own.
+    """
+    import asyncio  # only inside a running loop
+
+    try:
+        return await run
+    except asyncio.CancelledError as exc:
+        if window.stopping:
+            raise
+        shown = ", ".join(str(w.index) for w in group[:5]) + (", ..." if len(group) > 5 else "")
+        raise RiggingError(
+            f"the run of input(s) {shown} ended with a CancelledError although nothing "
+            "cancelled it: a generator, tool or callback let one escape (from a timeout "
+            "of its own?); those items did not finish"
+        ) from exc
 
 
 async def _stop(
@@ -208,7 +246,8 @@ async def _stop(
     """
     import asyncio  # only inside a running loop
 
-    for task in pending:
+    for task, window in pending.items():
+        window.stopping = True
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
     stopped: list[list[tuple[Work, t.Any]]] = []
