@@ -432,6 +432,50 @@ async def test_an_interrupt_of_another_window_is_raised_when_the_consumer_stops_
     assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
 
 
+_LEFT_OPEN = """
+import asyncio
+import rigging as rg
+from rigging.generator import GeneratedMessage
+
+class Waits(rg.Generator):
+    model: str = "waits"
+
+    async def generate_messages(self, messages, params):
+        if messages[0][-1].content != "a":
+            await asyncio.Event().wait()
+        return [GeneratedMessage.from_text("ok") for _ in messages]
+
+async def main():
+    global results  # held to the end: asyncio.run cancels its windows itself
+    results = Waits().chat().iter_batch(["a", "b", "c"], max_concurrency=3)
+    async for index, _ in results:
+        print("got", index)
+        break
+
+asyncio.run(main())
+print("end")
+"""
+
+
+def test_windows_cancelled_at_shutdown_are_not_reported_as_failed() -> None:
+    """A window's group counts a `CancelledError` nobody asked for as its failure; the
+    windows of an `iter_batch` left open that ``asyncio.run`` cancels at shutdown were
+    cancelled for real, and must not be reported as failed windows then."""
+    env = {**os.environ, "PYTHONPATH": str(Path(rg.__file__).parent.parent)}
+    done = subprocess.run(
+        [sys.executable, "-X", "dev", "-c", _LEFT_OPEN],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["got 0", "end"], done.stderr
+    assert "unhandled exception" not in done.stderr
+    assert "CancelledError although nothing" not in done.stderr
+
+
 class SecondRoundForOdd(Generator):
     """Items ``m<odd>`` answer unparsable text first, so they need a second round."""
 

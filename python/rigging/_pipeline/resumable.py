@@ -134,7 +134,7 @@ class _Window:
     (in a window stopped because another one failed) is not lost.
     """
 
-    def __init__(self, chunk: list[Work]) -> None:
+    def __init__(self, chunk: list[Work], owner: asyncio.Future[t.Any] | None = None) -> None:
         groups: dict[int, list[Work]] = {}
         for work in chunk:
             groups.setdefault(id(work.generator), []).append(work)
@@ -144,6 +144,17 @@ class _Window:
         """Set by `_stop` before it cancels the window's task: a `CancelledError` in the
         window is then the run's own cancellation, not a group's failure (Python 3.10 has
         no ``Task.cancelling()`` to tell them apart)."""
+        self.owner = owner
+        """The task that started the window (the consumer's)."""
+
+    def cancelled_by_run(self) -> bool:
+        """Whether a `CancelledError` in the window is the run's cancellation.
+
+        The window was stopped (`_stop`), or its consumer's task has ended: nothing can
+        take the window's results any more, so the cancellation is ``asyncio.run``
+        cancelling every task at shutdown (an `iter_batch` left open), not a failure.
+        """
+        return self.stopping or (self.owner is not None and self.owner.done())
 
     def pairs(self) -> list[tuple[Work, t.Any]]:
         """Every item with its result so far (None when it has not finished)."""
@@ -213,7 +224,8 @@ async def _own_cancel_fails(
     own) while nothing cancelled the run. Left as it is, it ended the window's task
     cancelled (the other groups of the window were cancelled with it), and the items the
     window had finished were neither recorded nor delivered. Only `_stop` cancels a
-    window; it sets `_Window.stopping` first, and then the cancellation goes on as one.
+    window; it sets `_Window.stopping` first, and then the cancellation goes on as one
+    (see `_Window.cancelled_by_run`).
 
     Raises:
         RiggingError: The group's run ended with a `CancelledError` of its own.
@@ -223,7 +235,7 @@ async def _own_cancel_fails(
     try:
         return await run
     except asyncio.CancelledError as exc:
-        if window.stopping:
+        if window.cancelled_by_run():
             raise
         shown = ", ".join(str(w.index) for w in group[:5]) + (", ..." if len(group) > 5 else "")
         raise RiggingError(
@@ -305,7 +317,7 @@ async def _windows(
                 chunk = await _take(source, size, checkpoint)
                 exhausted = len(chunk) < size
                 if chunk:
-                    window = _Window(chunk)
+                    window = _Window(chunk, asyncio.current_task())
                     pending[asyncio.ensure_future(_run_window(pipeline, window, mode))] = window
             if not pending:
                 return
