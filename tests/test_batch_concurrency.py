@@ -306,6 +306,19 @@ except KeyboardInterrupt:
 """
 
 
+def _run_python(source: str) -> subprocess.CompletedProcess[str]:
+    """Run `source` in a fresh interpreter (development mode) with this package, bounded."""
+    env = {**os.environ, "PYTHONPATH": str(Path(rg.__file__).parent.parent)}
+    return subprocess.run(
+        [sys.executable, "-X", "dev", "-c", source],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+
+
 @pytest.mark.parametrize(
     ("kind", "condition", "extra"),
     [("then", "arg.last.content == 'b'", ""), ("watch", "True", ", other")],
@@ -314,15 +327,7 @@ def test_a_keyboard_interrupt_in_a_callback_leaves_no_unretrieved_task(
     kind: str, condition: str, extra: str
 ) -> None:
     source = _INTERRUPTED.format(kind=kind, condition=condition, extra=extra)
-    env = {**os.environ, "PYTHONPATH": str(Path(rg.__file__).parent.parent)}
-    done = subprocess.run(
-        [sys.executable, "-X", "dev", "-c", source],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        check=False,
-    )
+    done = _run_python(source)
     assert done.stdout.strip() == "interrupted", done.stderr
     assert "never retrieved" not in done.stderr
 
@@ -382,15 +387,7 @@ def test_an_interrupt_in_a_windowed_or_streamed_run_is_raised_from_the_callers_t
     the caller got a bare `CancelledError`, and ``asyncio.run`` raised the interrupt again
     after the caller had handled it."""
     source = _INTERRUPTED_IN_A_TASK.format(runner=runner, kind=kind)
-    env = {**os.environ, "PYTHONPATH": str(Path(rg.__file__).parent.parent)}
-    done = subprocess.run(
-        [sys.executable, "-X", "dev", "-c", source],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        check=False,
-    )
+    done = _run_python(source)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["caught during b", "tasks left 0", "end"], done.stderr
     assert "never retrieved" not in done.stderr
@@ -461,15 +458,7 @@ def test_windows_cancelled_at_shutdown_are_not_reported_as_failed() -> None:
     """A window's group counts a `CancelledError` nobody asked for as its failure; the
     windows of an `iter_batch` left open that ``asyncio.run`` cancels at shutdown were
     cancelled for real, and must not be reported as failed windows then."""
-    env = {**os.environ, "PYTHONPATH": str(Path(rg.__file__).parent.parent)}
-    done = subprocess.run(
-        [sys.executable, "-X", "dev", "-c", _LEFT_OPEN],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        check=False,
-    )
+    done = _run_python(_LEFT_OPEN)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["got 0", "end"], done.stderr
     assert "unhandled exception" not in done.stderr
