@@ -836,3 +836,25 @@ async def test_exception_notes_are_scrubbed() -> None:
     assert "note holds ***" in notes
     assert "cause note ***" in notes
     assert key not in "".join(traceback.format_exception(raised.value))
+
+
+def test_header_lines_under_secret_names_are_masked() -> None:
+    """`extra_headers` written as header lines (`Authorization: Bearer ...`), not JSON, went
+    into reprs, dumps and identifiers as they were."""
+    from rigging._redact import secret_values
+
+    key = "sk-headerline-SECRET-4242"
+    text = f"Authorization: Bearer {key}\nX-Trace: 7\nX-Api-Key:{key}"
+    params = rg.GenerateParams(extra={"extra_headers": text})
+    assert key in secret_values(params)
+    generator = rg.get_generator("openai/gpt-4o")
+    for shown in (repr(params), params.model_dump_json(), generator.to_identifier(params)):
+        assert key not in shown
+        assert "X-Trace: 7" in shown
+    assert "Authorization: ***" in repr(params)
+    through_identifier = rg.get_generator(f"openai/gpt-4o,extra_headers=Authorization: {key}")
+    assert key not in through_identifier.to_identifier()
+    assert key not in repr(through_identifier)
+    # Text that merely has a colon is left alone.
+    plain = rg.GenerateParams(extra={"note": "ratio: 3:1, token count: 5"})
+    assert "token count: 5" in repr(plain)

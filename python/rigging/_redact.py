@@ -420,11 +420,45 @@ def _secret_pair(item: Any) -> bool:
     )
 
 
+_HEADER_LINE = re.compile(r"(?m)^([ \t]*)([A-Za-z][A-Za-z0-9_-]*)([ \t]*:[ \t]*)(\S[^\r\n]*)")
+"""A header written as a line of text (``Authorization: Bearer sk-...``), one a line."""
+
+
+def _mask_header_lines(text: str, drop: bool) -> str:
+    """`text` with the value of each header line under a secret name masked.
+
+    With `drop`, the line is left out.
+    """
+    if ":" not in text:
+        return text
+
+    def masked(match: re.Match[str]) -> str:
+        if not is_secret_name(match.group(2)):
+            return match.group(0)
+        return "" if drop else match.group(1) + match.group(2) + match.group(3) + MASK
+
+    return _HEADER_LINE.sub(masked, text)
+
+
+def _header_line_secrets(text: str) -> list[str]:
+    """The values of the header lines under secret names in `text` (and their tokens)."""
+    if ":" not in text:
+        return []
+    found: list[str] = []
+    for match in _HEADER_LINE.finditer(text):
+        if is_secret_name(match.group(2)):
+            value = match.group(4).strip()
+            found.append(value)
+            found.extend(value.split()[1:])  # "Bearer sk-..." echoed as "sk-..."
+    return found
+
+
 def redact_value(value: Any, *, drop: bool = False) -> Any:
     """A copy of `value` with its secrets masked (or, with `drop`, left out).
 
     Dict entries and ``(name, value)`` pairs in lists under a secret name are masked
-    (dropped); strings have URL secrets masked (removed); a string holding a container
+    (dropped); strings have URL secrets and the values of header lines under secret names
+    (``Authorization: Bearer ...``) masked (removed); a string holding a container
     (``extra_headers='{"Authorization": ...}'``, a JSON array of pairs, a Python literal) is
     redacted inside. Lists, tuples and nested dicts are walked; other values are kept.
 
@@ -442,8 +476,8 @@ def redact_value(value: Any, *, drop: bool = False) -> Any:
             if redacted != inner:
                 return json.dumps(redacted, separators=(",", ":"), default=str)
         # JSON text that does not parse (a typo in an ``extra_headers`` string) still has
-        # the values of its secret names masked
-        return mask_urls(_mask_json(value), "" if drop else MASK)
+        # the values of its secret names masked, and so do header lines
+        return mask_urls(_mask_header_lines(_mask_json(value), drop), "" if drop else MASK)
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
@@ -477,6 +511,7 @@ def _secrets_in(value: Any, secret: bool, out: list[str]) -> None:
         out.extend(_native.userinfo_of(value))
         out.extend(info.partition(":")[2] for info in _native.userinfo_of(value))
         out.extend(query_secrets(value))
+        out.extend(_header_line_secrets(value))
         inner = _container(value) if "{" in value or "[" in value else None
         if inner is not None:
             _secrets_in(inner, secret, out)
