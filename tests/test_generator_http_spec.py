@@ -290,6 +290,16 @@ def test_spec_errors_never_quote_secrets() -> None:
     assert literal not in str(input_error.value)
 
 
+def _shown(generator: HTTPGenerator) -> list[str]:
+    """Everything a generator shows of its spec: repr, dump, identifier, the decoded spec."""
+    return [
+        repr(generator),
+        generator.model_dump_json(),
+        generator.to_identifier(),
+        base64.b64decode(generator.model_dump()["spec"]).decode(),
+    ]
+
+
 def test_url_secrets_in_any_header_or_pattern_are_masked() -> None:
     # URL user-info and secret query values are secrets wherever a URL is written: in a header
     # that is not secret-named, a jinja template, a JSON object or a JSON text pattern.
@@ -311,12 +321,7 @@ def test_url_secrets_in_any_header_or_pattern_are_masked() -> None:
     }
     generator = HTTPGenerator(model="m", spec=spec, api_key="k")
     assert generator.spec is not None
-    shown = [
-        repr(generator),
-        generator.model_dump_json(),
-        generator.to_identifier(),
-        base64.b64decode(generator.model_dump()["spec"]).decode(),
-    ]
+    shown = _shown(generator)
     for text in shown:
         for n in range(1, 6):
             assert f"SECRET-{n}" not in text
@@ -347,12 +352,7 @@ def test_literal_secrets_in_the_url_query_and_json_body_are_masked() -> None:
         '      pattern: \'{"secret": "LITERAL-text-5555", "q": 1}\'\n'
     )
     generator = HTTPGenerator(model="m", spec=spec_text)
-    shown = [
-        repr(generator),
-        generator.model_dump_json(),
-        generator.to_identifier(),
-        base64.b64decode(generator.model_dump()["spec"]).decode(),
-    ]
+    shown = _shown(generator)
     for text in shown:
         for literal in ("LITERAL-qs-1234", "LITERAL-body-9999", "LITERAL-text-5555"):
             assert literal not in text

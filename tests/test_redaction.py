@@ -704,12 +704,7 @@ async def test_a_key_echoed_encoded_is_redacted(server: OpenAIStub) -> None:
     }
     for name, form in forms.items():
         assert redact_text(f"bad key {form}!", [key]) == f"bad key {MASK}!", name
-    gen = LiteLLMGenerator(
-        model="openai/stub-model",
-        api_key=key,
-        params=GenerateParams(api_base=server.base_url),
-        max_retries=0,
-    )
+    gen = _stub_generator(server, key)
     server.script(ErrorReply(401, message="refused: " + " ".join(forms.values())))
     with pytest.raises(GenerationError) as info:
         await gen.generate_messages([[rg.Message("user", "x")]], [GenerateParams()])
@@ -745,6 +740,16 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return seen
 
 
+def _stub_generator(server: OpenAIStub, key: str) -> LiteLLMGenerator:
+    """A litellm generator with `key`, talking to the stub, without retries."""
+    return LiteLLMGenerator(
+        model="openai/stub-model",
+        api_key=key,
+        params=GenerateParams(api_base=server.base_url),
+        max_retries=0,
+    )
+
+
 @pytest.mark.asyncio(loop_scope="module")
 async def test_a_suppressed_context_does_not_keep_the_echoed_key(server: OpenAIStub) -> None:
     """A provider error whose text holds the key is left out of the chain: not the cause,
@@ -752,12 +757,7 @@ async def test_a_suppressed_context_does_not_keep_the_echoed_key(server: OpenAIS
     from rigging.generator.litellm_ import _next_chunk
 
     key = "sk-probe-ZZZ-12345"
-    gen = LiteLLMGenerator(
-        model="openai/stub-model",
-        api_key=key,
-        params=GenerateParams(api_base=server.base_url),
-        max_retries=0,
-    )
+    gen = _stub_generator(server, key)
     server.script(ErrorReply(401, message=f"Incorrect API key provided: {key}"))
     with pytest.raises(GenerationError) as info:
         await gen.generate_messages([[rg.Message("user", "x")]], [GenerateParams()])
@@ -781,12 +781,7 @@ async def test_a_suppressed_context_does_not_keep_the_echoed_key(server: OpenAIS
 async def test_a_key_echoed_in_another_case_is_redacted(server: OpenAIStub) -> None:
     key = "sk-probe-ZZZ-12345"
     assert redact_text(f"a {key.upper()} b {key.lower()} c", [key]) == f"a {MASK} b {MASK} c"
-    gen = LiteLLMGenerator(
-        model="openai/stub-model",
-        api_key=key,
-        params=GenerateParams(api_base=server.base_url),
-        max_retries=0,
-    )
+    gen = _stub_generator(server, key)
     server.script(ErrorReply(401, message=f"Incorrect API key provided: {key.upper()}"))
     chat = await gen.chat("x").catch(Exception, on_failed="include").run()
     assert chat.failed

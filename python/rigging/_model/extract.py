@@ -129,7 +129,7 @@ def _build_native(
             data, blank = plan.parse_marked(element)
     except ValueError as exc:
         raise _unreadable(exc, tag, text, span) from None
-    model = t.cast("ModelT", cls.__pydantic_validator__.validate_python(data, strict=False))
+    model = t.cast("ModelT", lax_validate(cls)(data))
     return (model if back is None else t.cast("ModelT", restore(model, back))), blank
 
 
