@@ -35,7 +35,7 @@
 //! ```
 
 mod render;
-mod text;
+pub mod text;
 pub mod tree;
 
 use std::borrow::Cow;

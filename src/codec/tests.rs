@@ -754,3 +754,31 @@ fn blank_values_hold_no_visible_text() {
     assert!(!s("\u{200b}").is_blank()); // not whitespace to Python either
     assert!(!Value::Map(vec![(0, s("")), (1, Value::List(vec![s(" "), s("x")]))]).is_blank());
 }
+
+#[test]
+fn digits_write_i64_as_to_string_does() {
+    let mut cases = vec![
+        0,
+        1,
+        -1,
+        9,
+        10,
+        -10,
+        42,
+        1_000_000,
+        i64::MAX,
+        i64::MIN,
+        i64::MIN + 1,
+    ];
+    let mut n: i64 = 7;
+    for _ in 0..200 {
+        n = n
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        cases.push(n);
+        cases.push(n >> 40);
+    }
+    for case in cases {
+        assert_eq!(text::Digits::of(case).as_str(), case.to_string());
+    }
+}

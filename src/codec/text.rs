@@ -172,3 +172,42 @@ pub fn escape_into(buf: &mut String, text: &str, attribute: bool) {
     }
     buf.push_str(&text[kept..]);
 }
+
+/// The decimal digits of an `i64` (as `str(int)` writes them), kept inline.
+pub struct Digits {
+    buf: [u8; 20],
+    len: usize,
+}
+
+impl Digits {
+    /// The digits of `n`.
+    pub fn of(n: i64) -> Self {
+        let mut buf = [0u8; 20];
+        let mut at = buf.len();
+        let mut rest = n.unsigned_abs();
+        loop {
+            at -= 1;
+            // `rest % 10` is below 10, so the cast keeps it whole.
+            buf[at] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        if n < 0 {
+            at -= 1;
+            buf[at] = b'-';
+        }
+        buf.copy_within(at.., 0);
+        Self {
+            buf,
+            len: buf.len() - at,
+        }
+    }
+
+    /// The digits as text.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits and `-` are written.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
+}

@@ -11,6 +11,7 @@ use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyType};
 use super::found::PyFound;
 use super::scan::{find_candidates, py_span, PyTags};
 use super::span::PySpan;
+use crate::codec::text::Digits;
 use crate::codec::{
     self, Empty, Field, Item, Kind, ModelPlan, Plan, Style, Value, DEPTH_LIMIT, MAX_DEPTH,
 };
@@ -375,6 +376,8 @@ fn from_model(
 enum Plain<'py> {
     Static(&'static str),
     Text(Bound<'py, PyString>),
+    /// An exact `int` that fits `i64`, written in decimal without a Python `str()`.
+    Int(Digits),
 }
 
 impl Plain<'_> {
@@ -382,6 +385,7 @@ impl Plain<'_> {
         match self {
             Self::Static(text) => Ok(text),
             Self::Text(text) => text.to_str(),
+            Self::Int(digits) => Ok(digits.as_str()),
         }
     }
 }
@@ -402,6 +406,11 @@ fn plain_text<'py>(value: &Bound<'py, PyAny>, declared: Declared) -> PyResult<Op
         } else {
             "false"
         })));
+    }
+    if value.is_exact_instance_of::<PyInt>() {
+        if let Ok(number) = value.extract::<i64>() {
+            return Ok(Some(Plain::Int(Digits::of(number))));
+        }
     }
     let finite = match value.cast_exact::<PyFloat>() {
         Ok(number) => number.value().is_finite(),
