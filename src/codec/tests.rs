@@ -782,3 +782,46 @@ fn digits_write_i64_as_to_string_does() {
         assert_eq!(text::Digits::of(case).as_str(), case.to_string());
     }
 }
+
+/// The declaration check as first written (every `<!` found by substring search).
+fn has_declaration_by_substring(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(found) = bytes[from..].windows(2).position(|w| w == b"<!") {
+        let mut i = from + found + 2;
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let rest = &bytes[i..];
+        for keyword in [&b"DOCTYPE"[..], b"ENTITY", b"ELEMENT", b"ATTLIST"] {
+            if rest.len() >= keyword.len() && rest[..keyword.len()].eq_ignore_ascii_case(keyword) {
+                return true;
+            }
+        }
+        from += found + 2;
+    }
+    false
+}
+
+#[test]
+fn declarations_are_found_as_by_substring_search() {
+    let pieces = [
+        "<", "!", "<!", "<!!", " ", "\t", "doctype", "DOCTYPE", "Entity", "ELEMENT", "attlist",
+        "ATTLIS", "x", "é", "<a>", "]]>", "<![CDATA[", "-->", "<!--", "!<",
+    ];
+    let mut state: u64 = 1;
+    for _ in 0..20_000 {
+        let mut text = String::new();
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        let len = (state >> 60) as usize + 1;
+        for _ in 0..len {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            text.push_str(pieces[(state >> 33) as usize % pieces.len()]);
+        }
+        assert_eq!(
+            tree::has_declaration(&text),
+            has_declaration_by_substring(&text),
+            "{text:?}"
+        );
+    }
+}
