@@ -806,16 +806,38 @@ fn has_declaration_by_substring(text: &str) -> bool {
 #[test]
 fn declarations_are_found_as_by_substring_search() {
     let pieces = [
-        "<", "!", "<!", "<!!", " ", "\t", "doctype", "DOCTYPE", "Entity", "ELEMENT", "attlist",
-        "ATTLIS", "x", "é", "<a>", "]]>", "<![CDATA[", "-->", "<!--", "!<",
+        "<",
+        "!",
+        "<!",
+        "<!!",
+        " ",
+        "\t",
+        "doctype",
+        "DOCTYPE",
+        "Entity",
+        "ELEMENT",
+        "attlist",
+        "ATTLIS",
+        "x",
+        "é",
+        "<a>",
+        "]]>",
+        "<![CDATA[",
+        "-->",
+        "<!--",
+        "!<",
     ];
     let mut state: u64 = 1;
     for _ in 0..20_000 {
         let mut text = String::new();
-        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
         let len = (state >> 60) as usize + 1;
         for _ in 0..len {
-            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
             text.push_str(pieces[(state >> 33) as usize % pieces.len()]);
         }
         assert_eq!(

@@ -552,10 +552,18 @@ fn fill<'a>(
     Ok(())
 }
 
+/// Texts up to this many bytes are searched for what [`decoded`] decodes byte by byte.
+const SHORT: usize = 32;
+
 /// `raw` decoded as [`decode_into`] does, borrowed when there is nothing to decode.
 fn decoded(raw: &str, attribute: bool) -> Cow<'_, str> {
     let bytes = raw.as_bytes();
-    let special = if attribute {
+    let special = if bytes.len() <= SHORT {
+        // A short value: one plain pass costs less than setting up the vector searches.
+        bytes
+            .iter()
+            .any(|&b| b == b'&' || b == b'\r' || (attribute && (b == b'\n' || b == b'\t')))
+    } else if attribute {
         memchr::memchr3(b'&', b'\r', b'\n', bytes).is_some()
             || memchr::memchr(b'\t', bytes).is_some()
     } else {
