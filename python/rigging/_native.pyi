@@ -132,6 +132,17 @@ class Found(Generic[_ModelT]):
     def start(self) -> builtins.int:
         """``slice.start``, without making the slice (a sort key)."""
 
+def merge_filled(lists: Sequence[list[Found[_ModelT]]]) -> list[Found[_ModelT]]:
+    """The results of several classes as one list, as `found_many` gives them.
+
+    Per list, its filled (not hollow) results when it has more than one result and any is
+    filled, else all of them; then every kept result, stably sorted by start (equal starts
+    keep the order of the lists, then of each list).
+
+    Raises:
+        TypeError: An item is not a `Found`.
+    """
+
 @final
 class CodecPlan:
     """The compiled XML plan of a model class and the model classes nested in it.

@@ -14,8 +14,6 @@ Choices against 2.3 (also in ``docs/design/decisions-messages.md``):
 
 from __future__ import annotations
 
-from operator import attrgetter
-
 from pydantic import ValidationError
 
 from rigging import _native
@@ -34,7 +32,6 @@ from rigging.error import MissingModelError, XmlContentError
 __all__ = ["parse", "parse_many", "parse_set", "try_parse", "try_parse_many", "try_parse_set"]
 
 _PARSE_ERRORS = (MissingModelError, ValidationError, XmlContentError)
-_START = attrgetter("start")
 
 
 def found_many(
@@ -64,7 +61,7 @@ def found_many(
             if fail_on_missing:
                 raise
             return []
-    results: list[Found[Model]] = []
+    per_type: list[list[Found[Model]]] = []
     each = extract_many(text, types)
     for index, model_type in enumerate(types):
         try:
@@ -78,12 +75,12 @@ def found_many(
                     found = extract(model_type, text, done=given)
                 else:
                     found = extract(model_type, text, spans=given)
-            results.extend(prefer_filled(found))
+            per_type.append(found)
         except _PARSE_ERRORS:
             if fail_on_missing:
                 raise
-    results.sort(key=_START)
-    return results
+    # `prefer_filled` per type, then a stable sort by start, natively.
+    return _native.merge_filled(per_type)
 
 
 def found_first(text: str, model_type: type[ModelT], *, required: bool) -> Found[ModelT] | None:

@@ -6,7 +6,7 @@
 use pyo3::exceptions::PyValueError;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PySlice, PyType};
+use pyo3::types::{PyList, PySlice, PyType};
 
 /// A model built from one element of a text (documented in `_native.pyi`).
 ///
@@ -94,6 +94,33 @@ impl PyFound {
     }
 }
 
+/// The results of several classes as one list (documented in `_native.pyi`): per list, the
+/// filled results when it has any (else all of them), then all stably sorted by start.
+#[pyfunction]
+#[allow(clippy::needless_pass_by_value)] // PyO3 extracts the sequence into an owned Vec
+fn merge_filled<'py>(
+    py: Python<'py>,
+    lists: Vec<Bound<'py, PyList>>,
+) -> PyResult<Bound<'py, PyList>> {
+    let mut kept: Vec<(usize, Bound<'py, PyFound>)> = Vec::new();
+    for list in &lists {
+        let items = list
+            .iter()
+            .map(|item| item.cast_into::<PyFound>().map_err(PyErr::from))
+            .collect::<PyResult<Vec<_>>>()?;
+        let any_filled = items.len() > 1 && items.iter().any(|item| !item.get().hollow);
+        kept.extend(
+            items
+                .into_iter()
+                .filter(|item| !any_filled || !item.get().hollow)
+                .map(|item| (item.get().start, item)),
+        );
+    }
+    kept.sort_by_key(|(start, _)| *start); // stable: equal starts keep the lists' order
+    PyList::new(py, kept.into_iter().map(|(_, item)| item))
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<PyFound>()
+    m.add_class::<PyFound>()?;
+    m.add_function(wrap_pyfunction!(merge_filled, m)?)
 }

@@ -226,3 +226,38 @@ def test_place_parts_refuses_malformed_arguments() -> None:
         Found(model, slice(0, 8, 1), False)
     with pytest.raises(ValueError, match="non-negative int"):
         Found(model, slice(-1, 8), False)
+
+
+def _prefer_filled_then_sort(lists: list[list[Found[t.Any]]]) -> list[Found[t.Any]]:
+    """`merge_filled` written out in Python: what `found_many` did before it was native."""
+    merged: list[Found[t.Any]] = []
+    for found in lists:
+        filled = [item for item in found if not item.hollow]
+        merged.extend(found if len(found) == 1 or not filled else filled)
+    return sorted(merged, key=lambda item: item.start)
+
+
+@given(
+    st.lists(
+        st.lists(st.tuples(st.integers(0, 6), st.booleans()), max_size=5),
+        max_size=4,
+    )
+)
+def test_merge_filled_keeps_filled_results_and_sorts_stably(
+    shape: list[list[tuple[int, bool]]],
+) -> None:
+    lists = [
+        [
+            Found(f"m{i}.{j}", slice(start, start + 1), hollow)
+            for j, (start, hollow) in enumerate(each)
+        ]
+        for i, each in enumerate(shape)
+    ]
+    got = _native.merge_filled(lists)
+    expected = _prefer_filled_then_sort(lists)
+    assert [item.model for item in got] == [item.model for item in expected]
+
+
+def test_merge_filled_refuses_what_is_not_found() -> None:
+    with pytest.raises(TypeError):
+        _native.merge_filled([[object()]])  # type: ignore[list-item]
