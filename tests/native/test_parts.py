@@ -260,4 +260,4 @@ def test_merge_filled_keeps_filled_results_and_sorts_stably(
 
 def test_merge_filled_refuses_what_is_not_found() -> None:
     with pytest.raises(TypeError):
-        _native.merge_filled([[object()]])  # type: ignore[list-item]
+        _native.merge_filled([[object()]])  # type: ignore[arg-type]
