@@ -500,11 +500,14 @@ _TAG_SETS = 256
 
 
 def prefer_filled(found: list[Found[ModelT]]) -> list[Found[ModelT]]:
-    """Drop hollow results when at least one filled result exists."""
+    """Drop hollow results when at least one filled result exists.
+
+    ``found`` is in document order (as `extract` gives it), which `_native.merge_filled`
+    keeps.
+    """
     if len(found) == 1:
         return found
-    filled = [item for item in found if not item.hollow]
-    return filled if filled else found
+    return _native.merge_filled([found])
 
 
 def first_filled(found: list[Found[ModelT]]) -> Found[ModelT]:
