@@ -308,6 +308,42 @@ pub fn bytes_of(text: &str, chars: &[usize]) -> Vec<Option<usize>> {
     out
 }
 
+/// Replaces byte offsets of `bytes` with their code-point offsets, in place and in any order:
+/// the queries are sorted, then answered in one forward sweep that counts each byte once (no
+/// sort for ASCII text). Offsets past the end become the code points of the whole text. The
+/// inverse of [`bytes_of`] for offsets on character boundaries.
+///
+/// The sort is stable and merges runs, so offsets that come in a few sorted runs (the spans of
+/// each tag name, each written start to end) are ordered in about linear time.
+///
+/// ```
+/// use _native::offsets::chars_of;
+/// let mut offsets = [6, 3, 0, 1, 9];
+/// chars_of("héllo".as_bytes(), &mut offsets);
+/// assert_eq!(offsets, [5, 2, 0, 1, 5]);
+/// ```
+pub fn chars_of(bytes: &[u8], offsets: &mut [usize]) {
+    // Stops at the first non-ASCII byte, so a non-ASCII text pays little for the check.
+    if bytes.is_ascii() {
+        for offset in offsets.iter_mut() {
+            *offset = (*offset).min(bytes.len());
+        }
+        return;
+    }
+    let mut order: Vec<(usize, usize)> = offsets
+        .iter()
+        .map(|&byte| byte.min(bytes.len()))
+        .zip(0..)
+        .collect();
+    order.sort_by_key(|&(byte, _)| byte);
+    let (mut at, mut chars) = (0, 0);
+    for (byte, index) in order {
+        chars += char_count(&bytes[at..byte]);
+        at = byte;
+        offsets[index] = chars;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,6 +358,55 @@ mod tests {
         assert_eq!(bytes_of(text, &queries), expected);
         assert_eq!(bytes_of("abc", &[3, 0, 4]), vec![Some(3), Some(0), None]);
         assert_eq!(bytes_of("", &[]), Vec::<Option<usize>>::new());
+    }
+
+    #[test]
+    fn chars_of_inverts_bytes_of_on_random_texts() {
+        // A fixed xorshift: texts of mixed widths (and some ASCII), short and long (many 64-byte
+        // blocks), queried at random character boundaries in random order, repeats and the end
+        // included.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let alphabet = [
+            'a',
+            '<',
+            ' ',
+            'é',
+            '東',
+            '😀',
+            '\u{10348}',
+            '\u{7ff}',
+            '\u{800}',
+        ];
+        for round in 0..60 {
+            let len = if round % 3 == 0 {
+                5_000 + next(3_000)
+            } else {
+                next(300)
+            };
+            let ascii = round % 10 == 9;
+            let text: String = (0..len)
+                .map(|_| alphabet[next(if ascii { 3 } else { alphabet.len() })])
+                .collect();
+            let count = text.chars().count();
+            let chars: Vec<usize> = (0..next(200)).map(|_| next(count + 1)).collect();
+            let mut offsets: Vec<usize> = bytes_of(&text, &chars)
+                .into_iter()
+                .map(Option::unwrap)
+                .collect();
+            chars_of(text.as_bytes(), &mut offsets);
+            assert_eq!(offsets, chars, "round {round}");
+        }
+        let mut past = [0, 99];
+        chars_of("é".as_bytes(), &mut past);
+        assert_eq!(past, [0, 1]);
+        let mut none: [usize; 0] = [];
+        chars_of(b"", &mut none);
     }
 
     #[test]

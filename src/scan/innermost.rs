@@ -1,7 +1,9 @@
 //! [`candidates`]: the elements a parser builds models from, per tag name.
 
-use super::{scan, Incomplete, Span, TagSet};
-use crate::offsets::bytes_of;
+use super::lexer::Bytes;
+use super::stream::Machine;
+use super::{Span, TagSet};
+use crate::offsets::chars_of;
 
 /// An element a model is built from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,8 +32,14 @@ pub struct Candidate {
 /// # Ok::<(), _native::scan::ScanError>(())
 /// ```
 pub fn candidates(text: &str, tags: &TagSet) -> Vec<Vec<Candidate>> {
+    // The scan and the choice of candidates work in bytes (the choice only compares offsets,
+    // and byte and code-point offsets of character boundaries are in the same order); only
+    // the offsets of the candidates kept are converted, in one sweep for all names. The
+    // unclosed starts left at the end are dropped, so the machine is not finished.
+    let mut spans = Vec::new();
+    Machine::<Bytes>::new(tags).feed(tags, text.as_bytes(), &mut spans);
     let mut by_tag: Vec<Vec<Span>> = vec![Vec::new(); tags.names().len()];
-    for span in scan(text, tags, Incomplete::Drop) {
+    for span in spans {
         if let Some(spans) = by_tag.get_mut(span.tag) {
             spans.push(span);
         }
@@ -47,25 +55,33 @@ pub fn candidates(text: &str, tags: &TagSet) -> Vec<Vec<Candidate>> {
             }
         })
         .collect();
-    // Every offset a candidate needs in bytes, converted in one sweep for all names.
-    let chars: Vec<usize> = kept
+    // In text order within each span, and each name's spans by start: a few sorted runs. The
+    // end is not looked up: from `inner_end` to `end` is an end tag (or nothing, for `<a/>`),
+    // all ASCII, so as many code points as bytes.
+    let mut chars: Vec<usize> = kept
         .iter()
         .flatten()
-        .flat_map(|s| [s.start, s.end, s.inner_start])
+        .flat_map(|s| [s.start, s.inner_start, s.inner_end])
         .collect();
-    let mut bytes = bytes_of(text, &chars).into_iter();
-    let mut byte = || bytes.next().flatten().unwrap_or(text.len());
+    chars_of(text.as_bytes(), &mut chars);
+    let mut chars = chars.chunks_exact(3);
     let mut found: Vec<Vec<Candidate>> = kept
         .into_iter()
         .map(|spans| {
             spans
                 .into_iter()
-                .map(|span| {
-                    let (start, end, inner) = (byte(), byte(), byte());
+                .map(|bytes| {
+                    let mut span = bytes;
+                    if let Some(&[start, inner_start, inner_end]) = chars.next() {
+                        debug_assert!(text.as_bytes()[bytes.inner_end..bytes.end].is_ascii());
+                        (span.start, span.inner_start) = (start, inner_start);
+                        span.inner_end = inner_end;
+                        span.end = inner_end + (bytes.end - bytes.inner_end);
+                    }
                     Candidate {
                         span,
-                        hollow: span.self_closing || blank(text, inner, &span),
-                        bytes: (start, end),
+                        hollow: span.self_closing || blank(text, &bytes),
+                        bytes: (bytes.start, bytes.end),
                     }
                 })
                 .collect()
@@ -87,15 +103,11 @@ pub fn is_python_space(c: char) -> bool {
     c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
 }
 
-/// Whether the inner text of `span`, which starts at byte `from`, is empty or only
+/// Whether the inner text of `span`, whose offsets are bytes of `text`, is empty or only
 /// whitespace (reads up to the first visible character).
-fn blank(text: &str, from: usize, span: &Span) -> bool {
-    text.get(from..).map_or(true, |inner| {
-        inner
-            .chars()
-            .take(span.inner_end.saturating_sub(span.inner_start))
-            .all(is_python_space)
-    })
+fn blank(text: &str, span: &Span) -> bool {
+    text.get(span.inner_start..span.inner_end)
+        .map_or(true, |inner| inner.chars().all(is_python_space))
 }
 
 /// Keep the spans (of one tag name, or of a set taken as one) that hold no other

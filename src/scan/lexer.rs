@@ -1,17 +1,23 @@
 //! Incremental byte state machine that turns text into start, self-closing and end tag events.
 //!
-//! The lexer keeps no text: only its state, the code-point offset of the current candidate's
-//! `<` and the bytes of a tag name (at most one more than the longest name in the set). Text
-//! between `<`s, comment and CDATA bodies and quoted attribute values are skipped with memchr.
+//! The lexer keeps no text: only its state, the offset of the current candidate's `<` and the
+//! bytes of a tag name (at most one more than the longest name in the set). Text between
+//! `<`s, comment and CDATA bodies and quoted attribute values are skipped with memchr.
 //! A byte that breaks a candidate is handed back to the text state, which only cares about
 //! `<`; so every byte is examined at most twice and nothing is ever re-scanned.
+//!
+//! Offsets are counted in a [`Unit`]: code points ([`Chars`], what streams report, converted
+//! while each chunk is at hand) or bytes ([`Bytes`], for a caller that converts only the
+//! offsets it keeps).
+
+use std::marker::PhantomData;
 
 use memchr::{memchr, memchr2};
 
 use super::{is_name_byte, TagSet};
 use crate::offsets::{is_char_start, ByteToChar};
 
-/// A tag found by the lexer; offsets are code points in the whole stream.
+/// A tag found by the lexer; offsets are in the lexer's [`Unit`] from the start of the stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Event {
     /// `<tag …>`: `start` is the `<`, `end` is just past the `>`.
@@ -94,19 +100,83 @@ const CDATA_OPEN: &[u8; 7] = b"[CDATA[";
 /// Pieces up to this many bytes take the plain-text fast path of [`Lexer::feed`].
 const SHORT_PIECE: usize = 32;
 
-/// The tag lexer. Feed it chunks in order; it reports events through a callback.
+/// What the lexer counts its offsets in.
+pub(crate) trait Unit {
+    /// Offsets inside one chunk.
+    type Conv<'a>;
+
+    /// The converter of `chunk`.
+    fn conv(chunk: &[u8]) -> Self::Conv<'_>;
+
+    /// Offset of byte `i` of the chunk from the start of the chunk. Queries of one chunk come
+    /// in non-decreasing order.
+    fn at(conv: &mut Self::Conv<'_>, i: usize) -> usize;
+
+    /// Length of a whole chunk, counted without a converter.
+    fn len(chunk: &[u8]) -> usize;
+}
+
+/// Code points (a character split by the end of a chunk counts in the chunk of its first
+/// byte): offsets that slice a Python `str`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Chars;
+
+impl Unit for Chars {
+    type Conv<'a> = ByteToChar<'a>;
+
+    #[inline]
+    fn conv(chunk: &[u8]) -> ByteToChar<'_> {
+        ByteToChar::new(chunk)
+    }
+
+    #[inline]
+    fn at(conv: &mut ByteToChar<'_>, i: usize) -> usize {
+        conv.char_at(i)
+    }
+
+    #[inline]
+    fn len(chunk: &[u8]) -> usize {
+        chunk.iter().filter(|&&b| is_char_start(b)).count()
+    }
+}
+
+/// Bytes: nothing to count (the offsets of `<` and `>` are character boundaries).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bytes;
+
+impl Unit for Bytes {
+    type Conv<'a> = ();
+
+    #[inline]
+    fn conv(_chunk: &[u8]) {}
+
+    #[inline]
+    fn at((): &mut (), i: usize) -> usize {
+        i
+    }
+
+    #[inline]
+    fn len(chunk: &[u8]) -> usize {
+        chunk.len()
+    }
+}
+
+/// The tag lexer, with offsets in `U`. Feed it chunks in order; it reports events through a
+/// callback.
 #[derive(Debug, Clone)]
-pub(crate) struct Lexer {
+pub(crate) struct Lexer<U> {
     state: State,
     name: Vec<u8>,
     name_cap: usize,
     tag: usize,
     candidate_start: usize,
-    chars: usize,
+    /// Offset of the start of the chunk being lexed (after `feed`, of the end of the input).
+    pos: usize,
     work: u64,
+    unit: PhantomData<U>,
 }
 
-impl Lexer {
+impl<U: Unit> Lexer<U> {
     pub(crate) fn new(tags: &TagSet) -> Self {
         let name_cap = tags.max_len() + 1;
         Self {
@@ -115,14 +185,16 @@ impl Lexer {
             name_cap,
             tag: 0,
             candidate_start: 0,
-            chars: 0,
+            pos: 0,
             work: 0,
+            unit: PhantomData,
         }
     }
 
-    /// Code points consumed so far (a character split at the end of the last chunk counts).
-    pub(crate) fn chars(&self) -> usize {
-        self.chars
+    /// Input consumed so far, in `U` (in [`Chars`], a character split at the end of the last
+    /// chunk counts).
+    pub(crate) fn pos(&self) -> usize {
+        self.pos
     }
 
     /// Bytes examined so far (a byte looked at twice counts twice).
@@ -141,7 +213,7 @@ impl Lexer {
             && chunk.iter().all(|&b| b != b'<')
         {
             self.work += chunk.len() as u64;
-            self.chars += chunk.iter().filter(|&&b| is_char_start(b)).count();
+            self.pos += U::len(chunk);
             return;
         }
         self.feed_general(tags, chunk, emit);
@@ -150,7 +222,7 @@ impl Lexer {
     /// [`Self::feed`] for any piece.
     #[inline(never)]
     fn feed_general(&mut self, tags: &TagSet, chunk: &[u8], emit: &mut impl FnMut(Event)) {
-        let mut conv = ByteToChar::new(chunk);
+        let mut conv = U::conv(chunk);
         let mut i = 0;
         while i < chunk.len() {
             if self.state == State::Text {
@@ -175,14 +247,14 @@ impl Lexer {
                 Step::Next => i += 1,
                 Step::Again => self.state = State::Text,
                 Step::Emit(kind) => {
-                    let end = self.chars + conv.char_at(i) + 1;
+                    let end = self.pos + U::at(&mut conv, i) + 1;
                     emit(self.event(kind, end));
                     self.state = State::Text;
                     i += 1;
                 }
             }
         }
-        self.chars += conv.char_at(chunk.len());
+        self.pos += U::at(&mut conv, chunk.len());
     }
 
     /// Handles the `<` at `lt` (text state) and returns where to go on.
@@ -192,16 +264,16 @@ impl Lexer {
     /// byte no name starts with, no name of the set ending where the run of name bytes ends,
     /// or followed by a byte that cannot follow a name) is dropped there and then: the text
     /// state only looks for `<`, which no name byte is, so resuming anywhere up to the byte
-    /// that would have broken the candidate is the same. The code-point offset of `<` is only
-    /// computed for a name that matched. Only a candidate cut by the end of the chunk is
-    /// handed to the byte states.
+    /// that would have broken the candidate is the same. The offset of `<` is only computed
+    /// for a name that matched. Only a candidate cut by the end of the chunk is handed to the
+    /// byte states.
     #[inline]
     fn open_tag(
         &mut self,
         tags: &TagSet,
         chunk: &[u8],
         lt: usize,
-        conv: &mut ByteToChar<'_>,
+        conv: &mut U::Conv<'_>,
         emit: &mut impl FnMut(Event),
     ) -> usize {
         let after = lt + 1;
@@ -249,7 +321,7 @@ impl Lexer {
         };
         self.work += 1;
         self.tag = tag;
-        self.candidate_start = self.chars + conv.char_at(lt);
+        self.candidate_start = self.pos + U::at(conv, lt);
         if next == b'>' {
             // `<`, `/`, the name and `>` are ASCII: as many code points as bytes.
             let end = self.candidate_start + (stop + 1 - lt);
@@ -272,7 +344,7 @@ impl Lexer {
         lt: usize,
         name_at: usize,
         end_tag: bool,
-        conv: &mut ByteToChar<'_>,
+        conv: &mut U::Conv<'_>,
     ) -> Result<(usize, usize), usize> {
         let limit = chunk.len().min(name_at + tags.max_len() + 1);
         let name_len = chunk[name_at..limit]
@@ -301,8 +373,8 @@ impl Lexer {
 
     /// Enters the byte state `state` for a candidate whose `<` is at `lt`; goes on at `next`.
     #[cold]
-    fn enter(&mut self, state: State, lt: usize, conv: &mut ByteToChar<'_>, next: usize) -> usize {
-        self.candidate_start = self.chars + conv.char_at(lt);
+    fn enter(&mut self, state: State, lt: usize, conv: &mut U::Conv<'_>, next: usize) -> usize {
+        self.candidate_start = self.pos + U::at(conv, lt);
         self.state = state;
         next
     }

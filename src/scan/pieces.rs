@@ -6,6 +6,7 @@
 //! the text. Going a piece at a time keeps the span buffer small and reused, so each span
 //! is converted while it is still in cache and the extra memory stays bounded by one piece.
 
+use super::lexer::Chars;
 use super::stream::Machine;
 use super::{Incomplete, Span, TagSet};
 
@@ -35,7 +36,7 @@ pub struct Pieces<'a> {
     text: &'a str,
     tags: &'a TagSet,
     mode: Incomplete,
-    machine: Machine,
+    machine: Machine<Chars>,
     /// Bytes of `text` lexed so far.
     pos: usize,
     piece_len: usize,

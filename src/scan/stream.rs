@@ -5,19 +5,20 @@
 //! state, the open-tag stacks and at most three bytes of an unfinished UTF-8 character;
 //! never the text.
 
-use super::lexer::Lexer;
+use super::lexer::{Chars, Lexer, Unit};
 use super::pairing::Pairing;
 use super::{Incomplete, ScanError, Span, TagSet};
 use crate::offsets::utf8_width;
 
-/// Lexer plus pairing: the one machine behind both [`super::scan`] and [`TagStream`].
+/// Lexer plus pairing, with offsets in `U`: the one machine behind both [`super::scan`] and
+/// [`TagStream`] (in code points), and behind [`super::candidates`] (in bytes).
 #[derive(Debug, Clone)]
-pub(crate) struct Machine {
-    lexer: Lexer,
+pub(crate) struct Machine<U> {
+    lexer: Lexer<U>,
     pairing: Pairing,
 }
 
-impl Machine {
+impl<U: Unit> Machine<U> {
     pub(crate) fn new(tags: &TagSet) -> Self {
         Self {
             lexer: Lexer::new(tags),
@@ -34,7 +35,7 @@ impl Machine {
 
     /// Ends the input; pushes what `mode` adds to `out`.
     pub(crate) fn finish(&mut self, mode: Incomplete, out: &mut Vec<Span>) {
-        self.pairing.finish(mode, self.lexer.chars(), out);
+        self.pairing.finish(mode, self.lexer.pos(), out);
     }
 
     /// [`Self::finish`] in batches of at most `limit` spans; `true` once done.
@@ -44,8 +45,7 @@ impl Machine {
         out: &mut Vec<Span>,
         limit: usize,
     ) -> bool {
-        self.pairing
-            .finish_some(mode, self.lexer.chars(), out, limit)
+        self.pairing.finish_some(mode, self.lexer.pos(), out, limit)
     }
 
     pub(crate) fn work(&self) -> u64 {
@@ -75,7 +75,7 @@ impl Machine {
 pub struct TagStream {
     tags: TagSet,
     mode: Incomplete,
-    machine: Machine,
+    machine: Machine<Chars>,
     /// Leading bytes of a character cut by the end of the last chunk.
     tail: [u8; 4],
     tail_len: usize,
@@ -111,7 +111,7 @@ impl TagStream {
 
     /// Complete code points consumed so far.
     pub fn position(&self) -> usize {
-        self.machine.lexer.chars() - usize::from(self.tail_len > 0)
+        self.machine.lexer.pos() - usize::from(self.tail_len > 0)
     }
 
     /// Internal cost counter: bytes examined plus stack operations. Tests read it to check

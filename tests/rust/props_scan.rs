@@ -1,12 +1,17 @@
 //! Property tests: `scan` equals a slow, obviously-correct reference on random messy text, and
 //! `TagStream` fed the same bytes in random chunks (cut anywhere, inside characters too)
 //! equals `scan`; `TextStream` fed random `str` chunks gives the same spans and slices them
-//! like a `Vec<char>`.
+//! like a `Vec<char>`; `candidates`, which scans in bytes and converts only what it keeps,
+//! equals the same choice made on the code-point spans of `scan`.
 
 // Helpers outside `#[test]` fns unwrap too: a failure there is a test failure.
 #![allow(clippy::unwrap_used)]
 
-use _native::scan::{scan, Incomplete, Pieces, Span, TagSet, TagStream, TextStream};
+use _native::offsets::bytes_of;
+use _native::scan::{
+    candidates, innermost, is_python_space, outermost, scan, Candidate, Incomplete, Pieces, Span,
+    TagSet, TagStream, TextStream,
+};
 use proptest::prelude::*;
 
 const NAMES: &[&str] = &["a", "fun-fact", "item.v2", "x:y"];
@@ -187,6 +192,46 @@ fn reference(text: &str, names: &[&str], mode: Incomplete) -> Vec<Span> {
     out
 }
 
+/// [`candidates`] made from the code-point spans of `scan`: the same choice per name, byte
+/// offsets through `bytes_of`, blankness read from a `Vec<char>`.
+fn candidates_from_chars(text: &str, tags: &TagSet) -> Vec<Vec<Candidate>> {
+    let chars: Vec<char> = text.chars().collect();
+    let names = tags.names();
+    let mut by_tag: Vec<Vec<Span>> = vec![Vec::new(); names.len()];
+    for span in scan(text, tags, Incomplete::Drop) {
+        by_tag[span.tag].push(span);
+    }
+    let mut found: Vec<Vec<Candidate>> = by_tag
+        .into_iter()
+        .enumerate()
+        .map(|(tag, spans)| {
+            let kept = if tags.is_outermost(tag) {
+                outermost(spans)
+            } else {
+                innermost(spans)
+            };
+            kept.into_iter()
+                .map(|span| {
+                    let bytes = bytes_of(text, &[span.start, span.end]);
+                    let inner = &chars[span.inner_start..span.inner_end];
+                    Candidate {
+                        span,
+                        hollow: span.self_closing || inner.iter().all(|&c| is_python_space(c)),
+                        bytes: (bytes[0].unwrap(), bytes[1].unwrap()),
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    for index in 0..names.len() {
+        if let Some(first) = names[..index].iter().position(|n| *n == names[index]) {
+            let copy = found[first].clone();
+            found[index] = copy;
+        }
+    }
+    found
+}
+
 // --- strategies ------------------------------------------------------------------------------
 
 const PIECES: &[&str] = &[
@@ -252,6 +297,14 @@ fn crowded_text() -> impl Strategy<Value = String> {
     )
         .prop_map(|(p, n)| p.replace("{}", n));
     prop::collection::vec(piece, 0..60).prop_map(|v| v.concat())
+}
+
+/// [`text`] with more of what Python calls whitespace (and a zero-width space, which it
+/// does not), for hollow candidates.
+fn spaced_text() -> impl Strategy<Value = String> {
+    let space = prop::sample::select(&["\u{3000}", "\u{85}", "\u{1f}", "\u{200b}", " "][..]);
+    prop::collection::vec(prop_oneof![piece(), space.prop_map(String::from)], 0..60)
+        .prop_map(|v| v.concat())
 }
 
 fn mode() -> impl Strategy<Value = Incomplete> {
@@ -371,6 +424,27 @@ proptest! {
             for (a, b) in [(span.start, span.end), (span.inner_start, span.inner_end)] {
                 let expected: String = chars[a..b].iter().collect();
                 prop_assert_eq!(stream.slice(a, b), Some(expected.as_str()));
+            }
+        }
+    }
+
+    #[test]
+    fn candidates_equal_the_choice_on_code_point_spans(text in spaced_text()) {
+        let mut outer = TagSet::new(NAMES).unwrap();
+        outer.mark_outermost("fun-fact");
+        let sets = [
+            TagSet::new(NAMES).unwrap(),
+            outer,
+            TagSet::new(["x:y", "a", "x:y"]).unwrap(),
+        ];
+        for tags in &sets {
+            let found = candidates(&text, tags);
+            prop_assert_eq!(&found, &candidates_from_chars(&text, tags));
+            for candidate in found.iter().flatten() {
+                let (start, end) = candidate.bytes;
+                let whole: String =
+                    text.chars().skip(candidate.span.start).take(candidate.span.end - candidate.span.start).collect();
+                prop_assert_eq!(&text[start..end], whole.as_str());
             }
         }
     }
