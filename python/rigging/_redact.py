@@ -22,16 +22,21 @@ the generator (logs, spans) can still scrub them (`redact_known`).
 from __future__ import annotations
 
 import ast
+import collections
 import contextlib
 import functools
 import html
+import itertools
 import json
 import logging
 import os
 import re
+import sys
 import threading
+import types
 import urllib.parse
-from collections.abc import Callable, Container, Iterable
+import weakref
+from collections.abc import Callable, Container, Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel
@@ -642,20 +647,383 @@ def secret_values(value: Any) -> list[str]:
     return [s for s in dict.fromkeys(out) if len(s) >= MIN_SECRET_LENGTH]
 
 
-def _redact_texts(value: Any, redact: Callable[[str], str], depth: int = 0) -> Any:
-    """`value` with every str in it redacted; containers are copied, never changed."""
-    if isinstance(value, str):
-        return redact(value)
-    if depth > 20:  # deeper than any error payload: leave it
-        return value
-    if isinstance(value, dict):
-        return {k: _redact_texts(v, redact, depth + 1) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        items = [_redact_texts(v, redact, depth + 1) for v in value]
-        if all(a is b for a, b in zip(items, value, strict=True)):
+_MAX_VISITS = 20_000
+"""Most values one `redact_exception` call visits (beyond: withheld, see `_Scrub`)."""
+_MAX_DEPTH = 24
+"""Deepest value `redact_exception` scrubs under an exception (deeper: withheld)."""
+_MAX_PROBE = 4_000
+"""Most values searched for a secret inside one object rigging cannot copy."""
+
+#: Attributes exceptions hold natively, outside ``__dict__`` (``OSError.filename``,
+#: ``UnicodeError.object``, ``AttributeError.obj``...). Not ``StopIteration.value``: a
+#: return value on its way, not an error's payload.
+_NATIVE_ATTRIBUTES = (
+    "filename",
+    "filename2",
+    "strerror",
+    "text",
+    "msg",
+    "object",
+    "reason",
+    "name",
+    "path",
+    "obj",
+    "code",
+)
+
+#: Objects searched neither for secrets nor by `redact_exception`: code and runtime state
+#: (a traceback's frames hold the locals of every caller; see `redact_exception`).
+_NOT_SEARCHED = (
+    type,
+    types.ModuleType,
+    types.CodeType,
+    types.FrameType,
+    types.TracebackType,
+    types.GeneratorType,
+    types.CoroutineType,
+    types.AsyncGeneratorType,
+    weakref.ReferenceType,
+)
+
+#: Response headers describing a body the scrubbed copy no longer holds encoded.
+_BODY_ENCODED = frozenset({"content-encoding", "transfer-encoding"})
+
+_PENDING = object()
+"""Marks a value whose copy is being made (a cycle back to it is withheld)."""
+
+
+def _withheld(value: Any, why: str = "it held a secret") -> str:
+    """The stand-in of a value that held a secret and could not be copied without it."""
+    kind = type(value)
+    return f"<{kind.__module__}.{kind.__qualname__} withheld: {why}>"
+
+
+def _rigging_owned(value: Any) -> bool:
+    """Whether `value` is an object of one of rigging's own classes (or of a subclass).
+
+    Generators, params, chats and rigging's models mask their secrets in reprs, dumps and
+    pickles themselves; a run error's ``completed`` chats must keep their generator.
+    """
+    return any(
+        cls.__module__ == "rigging" or cls.__module__.startswith("rigging.")
+        for cls in type(value).__mro__[:-1]
+    )
+
+
+def _slot_values(value: Any) -> list[tuple[str, Any]]:
+    """The ``__slots__`` attributes of `value` that are set (read without running code)."""
+    out: list[tuple[str, Any]] = []
+    for cls in type(value).__mro__:
+        slots = cls.__dict__.get("__slots__", ())
+        for name in (slots,) if isinstance(slots, str) else slots:
+            descriptor = cls.__dict__.get(name)
+            if isinstance(descriptor, types.MemberDescriptorType):
+                with contextlib.suppress(AttributeError):
+                    out.append((name, descriptor.__get__(value, cls)))
+    return out
+
+
+def _parts(value: Any) -> list[tuple[Any, bool]]:
+    """What an object holds, as ``(value, under a secret name)``: for `_Scrub.holds`."""
+    parts: list[tuple[Any, bool]] = []
+    if isinstance(value, BaseException):
+        parts.extend((v, False) for v in (value.args, value.__cause__, value.__context__))
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            parts.append((key, False))
+            parts.append((item, isinstance(key, str | bytes) and _secret_key(key)))
+    elif isinstance(value, list | tuple | set | frozenset | collections.deque):
+        parts.extend((item, False) for item in value)
+    elif isinstance(value, types.MethodType | types.BuiltinMethodType):
+        parts.append((value.__self__, False))
+    elif isinstance(value, functools.partial):
+        parts.extend((v, False) for v in (value.func, value.args, value.keywords))
+    elif isinstance(value, types.FunctionType):
+        cells = value.__closure__ or ()
+        parts.extend((c.cell_contents, False) for c in cells if _cell_set(c))
+        parts.extend((v, False) for v in (value.__defaults__, value.__kwdefaults__))
+    attributes = vars(value) if hasattr(value, "__dict__") else None
+    if isinstance(attributes, dict):
+        parts.extend((v, isinstance(k, str) and is_secret_name(k)) for k, v in attributes.items())
+    parts.extend((v, is_secret_name(k)) for k, v in _slot_values(value))
+    return parts
+
+
+def _cell_set(cell: types.CellType) -> bool:
+    try:
+        cell.cell_contents  # noqa: B018 - an empty cell raises
+    except ValueError:
+        return False
+    return True
+
+
+def _secret_key(key: str | bytes) -> bool:
+    """Whether a mapping key (a header name, as text or bytes) names a secret."""
+    return is_secret_name(key.decode("latin-1") if isinstance(key, bytes) else key)
+
+
+class _Scrub:
+    """One `redact_exception` walk: scrubbed copies of what the exceptions hold.
+
+    Values are replaced, never changed: strs and bytes by redacted ones, containers and
+    header mappings by scrubbed copies, httpx requests, responses, headers and URLs by
+    scrubbed copies, and any other object that holds a secret by the text `_withheld`.
+    Each value is visited once (a copy made once is reused, so shared values stay shared
+    and cycles end); past `_MAX_VISITS` values or `_MAX_DEPTH` levels, what is left is
+    withheld rather than searched. The objects visited are kept alive for the walk, so
+    their ids are not reused.
+    """
+
+    def __init__(self, redact: Callable[[str], str]) -> None:
+        self.redact = redact
+        self.visits = _MAX_VISITS
+        self.copies: dict[int, Any] = {}
+        self.holding: dict[int, bool] = {}
+        self.alive: list[Any] = []
+        self.found: list[BaseException] = []
+
+    def text(self, value: str, secret: bool) -> str:
+        if secret and value and not _is_template(value):
+            return MASK
+        redacted = self.redact(value)
+        return value if redacted == value else redacted
+
+    def data(self, value: bytes | bytearray, secret: bool) -> bytes | bytearray:
+        if secret and value:
+            return type(value)(MASK.encode())
+        text = bytes(value).decode("utf-8", "surrogateescape")  # any bytes: kept as they are
+        redacted = self.text(text, False)
+        if redacted is text:
             return value
-        return items if isinstance(value, list) else tuple(items)
-    return value
+        try:
+            return type(value)(redacted.encode("utf-8", "surrogateescape"))
+        except UnicodeEncodeError:  # `redact` put other surrogates in
+            return type(value)(redacted.encode("utf-8", "replace"))
+
+    def value(self, value: Any, depth: int, secret: bool = False) -> Any:
+        """`value` without secrets: itself when it holds none, else a copy or a stand-in."""
+        if value is None or isinstance(value, bool | int | float | complex):
+            return value
+        if isinstance(value, BaseException):  # scrubbed in place, as the chain is
+            self.found.append(value)
+            return value
+        self.visits -= 1
+        if self.visits < 0 or depth > _MAX_DEPTH:
+            return _withheld(value, "past what redaction searches")
+        if isinstance(value, str):
+            return self.text(value, secret)
+        if isinstance(value, bytes | bytearray):
+            return self.data(value, secret)
+        if isinstance(value, _NOT_SEARCHED):
+            return value
+        key = id(value)
+        if key in self.copies:
+            copy = self.copies[key]
+            return _withheld(value, "a cycle") if copy is _PENDING else copy
+        self.alive.append(value)
+        self.copies[key] = _PENDING
+        try:
+            copy = self.rebuilt(value, depth, secret)
+        except Exception:  # a copy that cannot be made: keep nothing of it
+            copy = _withheld(value)
+        self.copies[key] = copy
+        return copy
+
+    def rebuilt(self, value: Any, depth: int, secret: bool) -> Any:
+        httpx = sys.modules.get("httpx")  # loaded by whoever made its objects
+        if httpx is not None and isinstance(value, httpx.Headers | httpx.URL):
+            return self.headers(value) if isinstance(value, httpx.Headers) else self.url(value)
+        if httpx is not None and isinstance(value, httpx.Request | httpx.Response):
+            if isinstance(value, httpx.Request):
+                return self.request(value, depth)
+            return self.response(value, depth)
+        if isinstance(value, Mapping):
+            return self.mapping(value, depth, secret)
+        if isinstance(value, list | tuple | set | frozenset | collections.deque):
+            return self.sequence(value, depth, secret)
+        if _rigging_owned(value) or not self.holds(value, secret):
+            return value
+        self.holding[id(value)] = True
+        return _withheld(value)
+
+    def mapping(self, value: Mapping[Any, Any], depth: int, secret: bool) -> Any:
+        pairs: list[tuple[Any, Any]] = []
+        changed = False
+        for key, item in _items(value):
+            named = secret or (isinstance(key, str | bytes) and _secret_key(key))
+            new_key, new_item = self.value(key, depth + 1), self.value(item, depth + 1, named)
+            changed = changed or new_key is not key or new_item is not item
+            pairs.append((new_key, new_item))
+        if not changed:
+            return value
+        return dict(pairs) if type(value) is dict else _same_kind(type(value), pairs)
+
+    def sequence(self, value: Any, depth: int, secret: bool) -> Any:
+        fields = getattr(type(value), "_fields", None)  # a named tuple's field names
+        named = [
+            secret or (fields is not None and isinstance(name, str) and is_secret_name(name))
+            for name, _ in itertools.zip_longest(fields or (), value)
+        ]
+        items = [
+            self.pair(item, depth + 1)  # [("Authorization", "Bearer ...")]
+            if _secret_pair(item) and item[1]
+            else self.value(item, depth + 1, flag)
+            for item, flag in zip(value, named, strict=False)
+        ]
+        if all(new is old for new, old in zip(items, value, strict=True)):
+            return value
+        kind: Any = type(value)
+        if kind in (list, tuple, set, frozenset):
+            return kind(items)
+        with contextlib.suppress(Exception):
+            make = getattr(kind, "_make", None)  # a named tuple
+            return make(items) if make is not None else kind(items)
+        return tuple(items) if isinstance(value, tuple) else list(items)
+
+    def pair(self, pair: Any, depth: int) -> Any:
+        """A ``(name, value)`` pair (a tuple, list or named tuple) with its value masked."""
+        masked = (self.value(pair[0], depth + 1), MASK)
+        make = getattr(type(pair), "_make", None)
+        return make(masked) if make is not None else type(pair)(masked)
+
+    def headers(self, headers: Any) -> Any:
+        """An ``httpx.Headers`` copy: secret-named values masked, the others redacted."""
+        raw = [(name, self.data(item, _secret_key(name))) for name, item in headers.raw]
+        if all(new is old for (_, new), (_, old) in zip(raw, headers.raw, strict=True)):
+            return headers
+        return type(headers)(raw, encoding=headers.encoding)
+
+    def url(self, url: Any) -> Any:
+        """An ``httpx.URL`` with known secrets, user-info and secret query values masked."""
+        text = str(url)
+        masked = mask_urls(self.text(text, False))
+        return url if masked == text else type(url)(masked)
+
+    def request(self, request: Any, depth: int) -> Any:
+        """An ``httpx.Request`` copy: method, scrubbed URL, headers and body (when read)."""
+        url, headers = self.value(request.url, depth + 1), self.value(request.headers, depth + 1)
+        content = _read(request)
+        body = None if content is None else self.value(content, depth + 1)
+        if url is request.url and headers is request.headers and body is content:
+            return request
+        timeout = {k: v for k, v in request.extensions.items() if k == "timeout"}
+        return type(request)(request.method, url, headers=headers, content=body, extensions=timeout)
+
+    def response(self, response: Any, depth: int) -> Any:
+        """An ``httpx.Response`` copy: status, scrubbed headers, body (when read), request.
+
+        The copy holds the body decoded, so it leaves out the headers that described its
+        encoding (``Content-Encoding``).
+        """
+        request = getattr(response, "_request", None)  # `.request` raises when it has none
+        new_request = None if request is None else self.value(request, depth + 1)
+        headers = self.value(response.headers, depth + 1)
+        content = _read(response)
+        body = None if content is None else self.value(content, depth + 1)
+        same = new_request is request and headers is response.headers and body is content
+        if same and not response.history:
+            return response
+        raw = [(k, v) for k, v in headers.raw if k.decode("latin-1").lower() not in _BODY_ENCODED]
+        info = {k: v for k, v in response.extensions.items() if k in _RESPONSE_INFO}
+        return type(response)(
+            response.status_code,
+            headers=raw,
+            content=body,
+            request=new_request,
+            extensions=info,
+            history=[self.value(earlier, depth + 1) for earlier in response.history],
+        )
+
+    def holds(self, value: Any, secret: bool) -> bool:
+        """Whether an object that cannot be copied holds a secret (or too much to tell).
+
+        Its attributes (``__dict__`` and slots), items, a bound method's object and a
+        function's closure are searched, at most `_MAX_PROBE` values: a secret value, a
+        value under a secret name, or a search cut short by the bound all count as holding.
+        """
+        budget = _MAX_PROBE
+        pending: list[tuple[Any, bool, int]] = [(value, secret, 0)]
+        entered: list[int] = []
+        while pending:
+            current, named, depth = pending.pop()
+            budget -= 1
+            if budget < 0 or depth > _MAX_DEPTH:
+                return True
+            if current is None or isinstance(current, bool | int | float | complex):
+                continue
+            if isinstance(current, str | bytes | bytearray):
+                if self.secret_text(current, named):
+                    return True
+                continue
+            if isinstance(current, _NOT_SEARCHED) or (depth and _rigging_owned(current)):
+                continue
+            key = id(current)
+            if self.holding.get(key) is False or key in entered:
+                continue
+            if self.holding.get(key):
+                return True
+            entered.append(key)
+            self.alive.append(current)
+            try:
+                parts = _parts(current)
+            except Exception:  # what cannot be read cannot be told free of secrets
+                return True
+            pending.extend((part, named or n, depth + 1) for part, n in parts)
+        for key in entered:  # nothing found in any: remembered for the next search
+            self.holding[key] = False
+        return False
+
+    def secret_text(self, value: str | bytes | bytearray, named: bool) -> bool:
+        if not value:
+            return False
+        text = value if isinstance(value, str) else bytes(value).decode("utf-8", "replace")
+        return (named and not _is_template(text)) or self.redact(text) != text
+
+
+_RESPONSE_INFO = frozenset({"http_version", "reason_phrase"})
+"""The extensions of an httpx response a scrubbed copy keeps (the others are connections)."""
+
+
+def _read(message: Any) -> bytes | None:
+    """The body of an httpx request or response, or None when it was never read."""
+    try:
+        content = message.content
+    except Exception:  # RequestNotRead / ResponseNotRead: a stream nobody read
+        return None
+    return content if isinstance(content, bytes) else None
+
+
+def _items(value: Mapping[Any, Any]) -> list[tuple[Any, Any]]:
+    """The pairs of a mapping, each value of a multi-mapping included (``multi_items``)."""
+    multi = getattr(value, "multi_items", None)
+    if callable(multi):
+        return list(multi())
+    return list(value.items())
+
+
+def _same_kind(kind: Any, pairs: list[tuple[Any, Any]]) -> Any:
+    """A mapping of `kind` holding `pairs`, or a plain dict when `kind` does not take them.
+
+    The copy is checked to hold exactly `pairs` (a constructor may ignore or add items).
+    """
+    joined = _joined(pairs)
+    for made, expected in ((pairs, pairs), (joined, list(joined.items()))):
+        with contextlib.suppress(Exception):
+            copy = kind(made)
+            if isinstance(copy, Mapping) and _items(copy) == expected:
+                return copy
+    return joined
+
+
+def _joined(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
+    """A dict of `pairs`; values of a repeated text key are joined by ``", "`` (as HTTP does)."""
+    out: dict[Any, Any] = {}
+    for key, item in pairs:
+        if key in out and isinstance(out[key], str) and isinstance(item, str):
+            out[key] = f"{out[key]}, {item}"
+        else:
+            out[key] = item
+    return out
 
 
 def _linked(exc: BaseException) -> list[BaseException]:
@@ -667,14 +1035,76 @@ def _linked(exc: BaseException) -> list[BaseException]:
     return linked
 
 
-def redact_exception(exc: BaseException, redact: Callable[[str], str]) -> BaseException:
-    """Scrub an exception's text in place: its args and its attributes (``message``...).
+def _replace(exc: BaseException, name: str, value: Any) -> None:
+    """Set an attribute of `exc`, through ``__dict__`` when its class refuses (frozen)."""
+    try:
+        setattr(exc, name, value)
+    except Exception:
+        attributes = getattr(exc, "__dict__", None)
+        if isinstance(attributes, dict) and name in attributes:
+            attributes[name] = value
 
-    For errors raised with text a provider sent back (a 400/401 that echoes the key), and
-    for errors leaving a span. Strs are redacted wherever they sit in the args, the notes
-    (``add_note``) and attributes (in dicts, lists and tuples too: those are replaced by
-    redacted copies, the objects the caller holds are not changed). Its cause, its context
-    and, for an exception group, its members are scrubbed too, and theirs in turn.
+
+def _attributes(exc: BaseException) -> dict[str, Any]:
+    """The attributes of an exception: ``__dict__``, slots and the native ones that are set."""
+    attributes = getattr(exc, "__dict__", None)
+    values: dict[str, Any] = dict(attributes) if isinstance(attributes, dict) else {}
+    for name, value in _slot_values(exc):
+        values.setdefault(name, value)
+    for name in _NATIVE_ATTRIBUTES:
+        descriptor = getattr(type(exc), name, None)
+        if name not in values and isinstance(
+            descriptor, types.MemberDescriptorType | types.GetSetDescriptorType
+        ):
+            with contextlib.suppress(Exception):
+                values[name] = getattr(exc, name)
+    return values
+
+
+def _scrub_one(exc: BaseException, scrub: _Scrub) -> None:
+    """Scrub the args, notes and attributes of one exception in place."""
+    with contextlib.suppress(Exception):  # args a class will not take: left as they are
+        args = scrub.value(exc.args, 0)
+        if args is not exc.args:
+            exc.args = args
+    for name, value in _attributes(exc).items():
+        if name.startswith("__") and name != "__notes__":  # notes print with the error
+            continue
+        try:
+            redacted = scrub.value(value, 1, is_secret_name(name))
+        except Exception:  # nothing is kept of a value that could not be scrubbed
+            redacted = _withheld(value)
+        if redacted is not value:
+            _replace(exc, name, redacted)
+
+
+def redact_exception(exc: BaseException, redact: Callable[[str], str]) -> BaseException:
+    """Scrub an exception, and everything reachable from it, of its secrets, in place.
+
+    For errors raised with what a provider sent back (a 400/401 that echoes the key in its
+    body or its headers), the cause of a `GenerationError` and errors leaving a span. The
+    exception, its cause, its context and a group's members (and theirs in turn) keep their
+    types; in each, the args, the notes (``add_note``) and every attribute are replaced by
+    values without secrets (`_Scrub`):
+
+    - strs and bytes (a body) are redacted with `redact`; a value under a secret name
+      (``api_key``, an ``Authorization`` header) is `MASK` whatever it holds;
+    - dicts, lists, tuples, sets and mappings (``httpx.Headers``, multi-dicts) become
+      scrubbed copies of the same type where possible (a plain dict otherwise);
+    - httpx requests and responses become scrubbed copies: method, URL (user-info and secret
+      query values masked), status, headers and body (when it was read); a response's
+      connection and stream are left behind;
+    - rigging's own objects are kept (generators, chats and params mask their secrets in
+      reprs, dumps and pickles; a run error keeps its ``completed`` chats);
+    - any other object is searched (its attributes, items and closures, at most
+      `_MAX_PROBE` values) and, when it holds a secret or is too large to tell, replaced by
+      the text `_withheld` naming its type.
+
+    Objects the caller holds are never changed: only the exceptions' own attributes are
+    replaced. The walk is bounded (`_MAX_VISITS` values, `_MAX_DEPTH` levels; what lies
+    beyond is withheld) and never raises. Tracebacks are not searched: their frames hold
+    the locals of every caller (the generator, with its key, among them); pickles and
+    formatted tracebacks carry none of them.
 
     Args:
         exc: The exception.
@@ -683,6 +1113,7 @@ def redact_exception(exc: BaseException, redact: Callable[[str], str]) -> BaseEx
     Returns:
         The same exception.
     """
+    scrub = _Scrub(redact)
     seen: set[int] = set()
     pending: list[BaseException] = [exc]
     while pending:
@@ -690,20 +1121,13 @@ def redact_exception(exc: BaseException, redact: Callable[[str], str]) -> BaseEx
         if id(current) in seen:
             continue
         seen.add(id(current))
-        pending.extend(_linked(current))
-        try:
-            args = _redact_texts(current.args, redact)
-            if args is not current.args:
-                current.args = args
-        except (AttributeError, TypeError):  # read-only args: leave them
-            pass
-        for name, value in list(getattr(current, "__dict__", {}).items()):
-            if name.startswith("__") and name != "__notes__":  # notes print with the error
-                continue
-            redacted = _redact_texts(value, redact)
-            if redacted is not value and redacted != value:
-                with contextlib.suppress(AttributeError, TypeError):  # read-only: leave them
-                    setattr(current, name, redacted)
+        scrub.alive.append(current)
+        with contextlib.suppress(Exception):
+            pending.extend(_linked(current))
+        with contextlib.suppress(Exception):  # `_scrub_one` withholds what it cannot scrub
+            _scrub_one(current, scrub)
+        pending.extend(scrub.found)
+        scrub.found.clear()
     return exc
 
 
