@@ -261,12 +261,22 @@ def give_up(
 
 
 def cause_of(exc: Exception, redact: Callable[[str], str]) -> Exception | None:
-    """`exc` as the cause of the final error, unless its own text holds a secret."""
+    """`exc`, scrubbed, as the cause of the final error; None when its own text held a secret.
+
+    A provider's error carries more than its text: the response (headers and body that
+    may echo the key), the request (its ``Authorization`` header, a ``?key=`` URL), its own
+    cause and context. All of it goes through `redact_exception`, which puts scrubbed
+    copies in their place, so nothing reachable from the final error holds a secret, while
+    its type, status, message and provider stay for debugging.
+    """
     try:
         text = str(exc)
     except Exception:  # a broken __str__: keep the chain out of it
         return None
-    return exc if redact(text) == text else None
+    if redact(text) != text:
+        return None
+    redact_exception(exc, redact)
+    return exc
 
 
 async def gather_all(coros: Sequence[Coroutine[Any, Any, T]]) -> list[T]:
