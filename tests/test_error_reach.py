@@ -37,7 +37,7 @@ from _servers.openai_stub import (
 )
 
 import rigging as rg
-from rigging._redact import MASK, redact_exception, redact_text
+from rigging._redact import MASK, redact_exception, redact_text, remember
 from rigging.error import GenerationError
 from rigging.generator import GenerateParams
 from rigging.generator.http import HTTPGenerator
@@ -550,3 +550,43 @@ def test_cycles_depth_width_and_hostile_objects_end_without_raising() -> None:
         raise RuntimeError("a redaction that fails")
 
     redact_exception(_ProviderError(KEY), broken)  # never raises
+
+
+class _Big:
+    """A caller's object too large for redaction to search whole."""
+
+    def __init__(self, size: int) -> None:
+        self.rows = [_Clean() for _ in range(size)]
+
+
+def test_errors_leaving_a_span_keep_what_holds_no_secret_found() -> None:
+    big, clean = _Big(10_000), _Clean()
+    exc: Any = _ProviderError("a callback failed")
+    exc.big, exc.clean, exc.holder = big, clean, _Holder(KEY)
+    exc.wide = [f"line {i}" for i in range(30_000)]
+    redact_exception(exc, _scrub, thorough=False)
+    assert exc.big is big  # too large to search whole: the caller's object is kept
+    assert exc.clean is clean
+    assert len(exc.wide) == 30_000
+    assert exc.wide[-1] == "line 29999"
+    assert isinstance(exc.holder, str)
+    assert "withheld" in exc.holder
+    thorough: Any = _ProviderError("a provider failed")
+    thorough.big = big
+    redact_exception(thorough, _scrub)
+    assert isinstance(thorough.big, str)  # a provider's error: what cannot be told is withheld
+
+
+def test_a_recording_span_keeps_a_callbacks_error_objects() -> None:
+    from rigging import tracing
+
+    big = _Big(10_000)
+    exc: Any = _ProviderError("a callback failed")
+    exc.big, exc.holder = big, _Holder(KEY)
+    remember([KEY])  # as a generator holding it would
+    # The wrapper a configured logfire's spans get (the backend span here records nothing).
+    with pytest.raises(_ProviderError), tracing._RedactingSpan(contextlib.nullcontext()):
+        raise exc
+    assert exc.big is big
+    assert isinstance(exc.holder, str)
+    assert "withheld" in exc.holder

@@ -770,12 +770,14 @@ class _Scrub:
     scrubbed copies, and any other object that holds a secret by the text `_withheld`.
     Each value is visited once (a copy made once is reused, so shared values stay shared
     and cycles end); past `_MAX_VISITS` values or `_MAX_DEPTH` levels, what is left is
-    withheld rather than searched. The objects visited are kept alive for the walk, so
-    their ids are not reused.
+    withheld rather than searched. Not `thorough`, what lies past the bounds, and an object
+    too large or unreadable to search, is kept instead: only what is found to hold a secret
+    is replaced. The objects visited are kept alive for the walk, so their ids are not reused.
     """
 
-    def __init__(self, redact: Callable[[str], str]) -> None:
+    def __init__(self, redact: Callable[[str], str], thorough: bool = True) -> None:
         self.redact = redact
+        self.thorough = thorough
         self.visits = _MAX_VISITS
         self.copies: dict[int, Any] = {}
         self.holding: dict[int, bool] = {}
@@ -809,7 +811,7 @@ class _Scrub:
             return value
         self.visits -= 1
         if self.visits < 0 or depth > _MAX_DEPTH:
-            return _withheld(value, "past what redaction searches")
+            return _withheld(value, "past what redaction searches") if self.thorough else value
         if isinstance(value, str):
             return self.text(value, secret)
         if isinstance(value, bytes | bytearray):
@@ -939,7 +941,8 @@ class _Scrub:
 
         Its attributes (``__dict__`` and slots), items, a bound method's object and a
         function's closure are searched, at most `_MAX_PROBE` values: a secret value, a
-        value under a secret name, or a search cut short by the bound all count as holding.
+        value under a secret name, or (`thorough`) a search cut short by the bound or by an
+        object that cannot be read all count as holding.
         """
         budget = _MAX_PROBE
         pending: list[tuple[Any, bool, int]] = [(value, secret, 0)]
@@ -948,7 +951,7 @@ class _Scrub:
             current, named, depth = pending.pop()
             budget -= 1
             if budget < 0 or depth > _MAX_DEPTH:
-                return True
+                return self.thorough
             if current is None or isinstance(current, bool | int | float | complex):
                 continue
             if isinstance(current, str | bytes | bytearray):
@@ -967,7 +970,7 @@ class _Scrub:
             try:
                 parts = _parts(current)
             except Exception:  # what cannot be read cannot be told free of secrets
-                return True
+                return self.thorough
             pending.extend((part, named or n, depth + 1) for part, n in parts)
         for key in entered:  # nothing found in any: remembered for the next search
             self.holding[key] = False
@@ -1078,7 +1081,9 @@ def _scrub_one(exc: BaseException, scrub: _Scrub) -> None:
             _replace(exc, name, redacted)
 
 
-def redact_exception(exc: BaseException, redact: Callable[[str], str]) -> BaseException:
+def redact_exception(
+    exc: BaseException, redact: Callable[[str], str], *, thorough: bool = True
+) -> BaseException:
     """Scrub an exception, and everything reachable from it, of its secrets, in place.
 
     For errors raised with what a provider sent back (a 400/401 that echoes the key in its
@@ -1102,18 +1107,22 @@ def redact_exception(exc: BaseException, redact: Callable[[str], str]) -> BaseEx
 
     Objects the caller holds are never changed: only the exceptions' own attributes are
     replaced. The walk is bounded (`_MAX_VISITS` values, `_MAX_DEPTH` levels; what lies
-    beyond is withheld) and never raises. Tracebacks are not searched: their frames hold
+    beyond is withheld) and never raises. Not ``thorough`` (errors leaving a span: often the
+    caller's own, whose objects it may still read), what lies past the bounds and objects too
+    large or unreadable to search are kept: only what is found to hold a secret is replaced.
+    Tracebacks are not searched: their frames hold
     the locals of every caller (the generator, with its key, among them); pickles and
     formatted tracebacks carry none of them.
 
     Args:
         exc: The exception.
         redact: Maps a text to its redacted form (e.g. a generator's ``_redact``).
+        thorough: Withhold what cannot be searched, as well as what holds a secret.
 
     Returns:
         The same exception.
     """
-    scrub = _Scrub(redact)
+    scrub = _Scrub(redact, thorough)
     seen: set[int] = set()
     pending: list[BaseException] = [exc]
     while pending:

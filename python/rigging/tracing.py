@@ -109,7 +109,9 @@ class _RedactingSpan:
 
     def __exit__(self, *exc: t.Any) -> t.Any:
         if isinstance(exc[1], BaseException):  # the backend records its text on the span
-            redact_exception(exc[1], redact_known)
+            # Only what is found to hold a secret is replaced: the error may be the caller's
+            # own, raised by a callback, and its objects are theirs to read afterwards.
+            redact_exception(exc[1], redact_known, thorough=False)
         return self._inner.__exit__(*exc)
 
     def set_attribute(self, key: str, value: t.Any) -> None:
