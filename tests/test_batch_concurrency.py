@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import types
 import typing as t
 from collections.abc import Sequence
 from pathlib import Path
@@ -465,6 +466,101 @@ def test_windows_cancelled_at_shutdown_are_not_reported_as_failed() -> None:
     assert "CancelledError although nothing" not in done.stderr
 
 
+_ABANDONED = """
+import asyncio
+import os
+import sys
+import tempfile
+import rigging as rg
+from rigging.generator import GeneratedMessage
+
+HANG = True  # item "c" never finishes (until cancelled)
+cancelled = []
+
+class Waits(rg.Generator):
+    model: str = "waits"
+
+    async def generate_messages(self, messages, params):
+        text = messages[0][-1].content
+        if text == "c" and HANG:
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                cancelled.append(text)
+                raise
+        return [GeneratedMessage.from_text("ok") for _ in messages]
+
+async def inputs():
+    for text in ["a", "b", "c"]:
+        yield text
+
+PATH = os.path.join(tempfile.mkdtemp(), "run.jsonl")
+got = []
+opened = []  # what main opened and left open, held to the end of asyncio.run
+
+def open_batch():
+    pipeline = Waits().chat()
+    # max_concurrency 3: windows of one item, all three in flight
+    if "{scenario}" == "async_source":
+        return pipeline.iter_batch(inputs(), max_concurrency=3)
+    if "{scenario}" == "checkpoint":
+        return pipeline.iter_batch(["a", "b", "c"], max_concurrency=3, checkpoint=PATH)
+    if "{scenario}" == "stream":
+        return pipeline.stream_batch(["a", "b", "c"])
+    return pipeline.iter_batch(["a", "b", "c"], max_concurrency=3)
+
+async def consume(results, first):
+    async for item in results:
+        got.append(item[0] if isinstance(item, tuple) else type(item).__name__)
+        first.set()
+        if len(got) == (2 if "{scenario}" == "checkpoint" else 1):
+            break  # left open: nothing closes it before asyncio.run ends
+
+async def main():
+    first = asyncio.Event()
+    results = open_batch()
+    if "{scenario}" == "cancelled_consumer":  # asyncio.run cancels it, waiting for "c"
+        opened.append(asyncio.ensure_future(consume(results, first)))
+        await first.wait()
+        return
+    if "{scenario}" != "dropped":
+        opened.append(results)
+    await consume(results, first)
+
+asyncio.run(main())
+print("cancelled", cancelled)
+if "{scenario}" == "checkpoint":  # the first item was taken: recorded, not run again
+    HANG = False
+    async def rerun():
+        results = Waits().chat().iter_batch(["a", "b", "c"], max_concurrency=3, checkpoint=PATH)
+        return sorted([index async for index, _ in results])
+    print("rerun", asyncio.run(rerun()) == sorted({{0, 1, 2}} - {{got[0]}}))
+print("end")
+"""
+
+_LEAKS = ("already running", "Task was destroyed", "Traceback", "never retrieved", "error occurred")
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    ["held", "async_source", "checkpoint", "dropped", "cancelled_consumer", "stream"],
+)
+def test_a_run_left_open_closes_cleanly_when_asyncio_run_ends(scenario: str) -> None:
+    """``asyncio.run`` closes every async generator still open at its end, all at once: an
+    `iter_batch` left open nested another generator, which the loop closed too while the
+    outer one's cleanup did, and shutdown printed "aclose(): asynchronous generator is
+    already running". Left open in any way (held, dropped, its consumer's task cancelled,
+    reading an async generator of the caller's; a stream likewise), the run ends quietly,
+    its windows cancelled, and with a checkpoint the item taken is recorded."""
+    done = _run_python(_ABANDONED.format(scenario=scenario))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "cancelled ['c']", done.stderr
+    assert lines[1:] == (["rerun True", "end"] if scenario == "checkpoint" else ["end"])
+    for leak in _LEAKS:
+        assert leak not in done.stderr, done.stderr
+
+
 class SecondRoundForOdd(Generator):
     """Items ``m<odd>`` answer unparsable text first, so they need a second round."""
 
@@ -695,3 +791,35 @@ async def test_bad_arguments_of_batch_runners_are_named(
 async def _drain(stream: t.Any) -> None:
     async for _ in stream:
         pass
+
+
+async def test_iter_batch_runs_no_async_generator_but_the_one_it_hands_out() -> None:
+    """What `iter_batch` runs inside (its windows, the reading of its inputs) is no async
+    generator: ``asyncio.run`` would close such a generator at shutdown at the same time as
+    the one handed out, whose cleanup closes it too (see the test above)."""
+    package = str(Path(rg.__file__).parent)
+    hooks = sys.get_asyncgen_hooks()
+    started: list[str] = []
+
+    def firstiter(agen: t.AsyncGenerator[t.Any, t.Any]) -> None:
+        code = agen.ag_code if isinstance(agen, types.AsyncGeneratorType) else None
+        if code is not None and code.co_filename.startswith(package):
+            started.append(code.co_name)
+        if hooks.firstiter is not None:
+            hooks.firstiter(agen)
+
+    async def inputs() -> t.AsyncIterator[str]:
+        for i in range(10):
+            yield f"m{i}"
+
+    sys.set_asyncgen_hooks(firstiter=firstiter, finalizer=hooks.finalizer)
+    try:
+        pipeline = EchoGenerator().chat()
+        whole = [i async for i, _ in pipeline.iter_batch(inputs(), max_concurrency=2)]
+        async with contextlib.aclosing(pipeline.iter_batch(["a", "b", "c"])) as results:
+            async for _ in results:
+                break
+    finally:
+        sys.set_asyncgen_hooks(*hooks)
+    assert sorted(whole) == list(range(10))
+    assert started == ["iter_results", "iter_results"]

@@ -620,6 +620,58 @@ async def test_a_run_cancelled_during_a_checkpoint_write_waits_for_the_write(
     assert _recorded(path) == [0]
 
 
+class _PairThenHang(rg.Generator):
+    """``a`` and ``b`` answer together (each waits for the other); ``c`` never answers."""
+
+    _arrived: int = PrivateAttr(default=0)
+    _both: asyncio.Event = PrivateAttr(default_factory=asyncio.Event)
+
+    async def generate_messages(
+        self, messages: Sequence[Sequence[rg.Message]], params: Sequence[GenerateParams]
+    ) -> Sequence[rg.generator.GeneratedMessage]:
+        if messages[0][-1].content == "c":
+            await asyncio.Event().wait()  # until the run stops and cancels it
+        self._arrived += 1
+        if self._arrived == 2:
+            self._both.set()
+        await self._both.wait()
+        return [rg.generator.GeneratedMessage.from_text("ok", stop_reason="stop")] * len(messages)
+
+
+async def test_a_run_cancelled_during_a_write_records_the_window_that_ended_alongside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows ``a`` and ``b`` end together, and the run is cancelled while it writes the
+    first: the second had finished too, but was neither written nor among the windows
+    stopped (no longer in flight), so it was lost and ran again on resume."""
+    from rigging._pipeline.checkpoint import CheckpointFile
+
+    path = tmp_path / "c.jsonl"
+    loop = asyncio.get_running_loop()
+    writing = asyncio.Event()
+    release = threading.Event()
+    append = CheckpointFile.append
+
+    def slow_append(self: CheckpointFile, lines: list[bytes]) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            loop.call_soon_threadsafe(writing.set)
+            release.wait(10)
+        append(self, lines)
+
+    monkeypatch.setattr(CheckpointFile, "append", slow_append)
+    pipeline = _PairThenHang(model="pair").chat()
+    # max_concurrency 3: windows of one item, all three in flight
+    task = asyncio.ensure_future(
+        pipeline.run_batch(["a", "b", "c"], checkpoint=path, max_concurrency=3)
+    )
+    await writing.wait()  # the first window's line is being written in the worker thread
+    task.cancel()
+    loop.call_soon(release.set)  # runs after the task has taken the cancellation
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert _recorded(path) == [0, 1]
+
+
 class _Announced:
     """A lock that says when the thread named ``closer`` starts waiting for it."""
 

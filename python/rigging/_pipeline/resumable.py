@@ -12,7 +12,16 @@ nothing afterwards.
 from __future__ import annotations
 
 import typing as t
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Sequence, Sized
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Iterable,
+    Iterator,
+    Sequence,
+    Sized,
+)
 from dataclasses import dataclass
 
 from rigging._pipeline.batch import close_progress, open_progress
@@ -291,73 +300,143 @@ def _encode(done: list[tuple[Work, t.Any]]) -> list[bytes]:
     return [line for w, r in done if (line := _line(w, r)) is not None]
 
 
-async def _windows(
-    pipeline: AnyPipeline,
-    source: AsyncIterator[Work],
-    checkpoint: CheckpointFile | None,
-    mode: FailMode,
-    max_concurrency: int | None,
-    bar: t.Any,
-    *,
-    record: bool = True,
-) -> AsyncGenerator[list[tuple[Work, t.Any]], None]:
-    """Run the items of `source` not finished earlier; yield each window as it finishes.
+class _Windows:
+    """The windows of a run as an async iterator: each window's items once it has finished.
 
-    With `record`, a window's finished items are written to `checkpoint` before it is
-    yielded; without, the caller writes them (`iter_results` does once they are delivered).
+    Runs the items of `source` not finished earlier, a window of them at a time, with up to
+    `in_flight` windows at once. With `record`, a window's finished items are written to
+    `checkpoint` before it is handed on; without, the caller writes them (`iter_results`
+    does once they are delivered). Anything raised from `__anext__` (a window's error, a
+    cancellation) and `aclose` stop the windows still running, keeping what they finished.
+
+    A class, not an async generator, on purpose: ``asyncio.run`` closes every async
+    generator still open at shutdown, all at once. Nested in the generator `iter_batch`
+    hands out (left open by its consumer), an inner generator was closed by the loop while
+    the outer one's cleanup closed it too; whichever came second found it suspended in its
+    own cleanup (awaiting the stopped windows) and the loop reported "aclose(): asynchronous
+    generator is already running". Only the generator handed to the user is an async
+    generator here, and it alone closes what it holds.
     """
-    import asyncio  # only inside a running loop
 
-    size, in_flight = _window_size(max_concurrency)
-    pending: dict[asyncio.Task[list[tuple[Work, t.Any]]], _Window] = {}
-    exhausted = False
-    try:
-        while True:
-            while not exhausted and len(pending) < in_flight:
-                chunk = await _take(source, size, checkpoint)
-                exhausted = len(chunk) < size
-                if chunk:
-                    window = _Window(chunk, asyncio.current_task())
-                    pending[asyncio.ensure_future(_run_window(pipeline, window, mode))] = window
-            if not pending:
-                return
-            finished, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for task in finished:
-                del pending[task]
-            ready, error = _outcomes(finished, keep_partial=record)
-            if error is not None and record:
-                # The run stops: the other windows are cancelled, and the items they had
-                # finished are kept (recorded and delivered) instead of being run again.
-                stopped, interrupt = await _stop(pending)
-                ready.extend(stopped)
-                if interrupt is not None:
-                    error = interrupt
-            for done in ready:
-                if record and checkpoint is not None:
-                    await _append(checkpoint, _encode(done))
-                if bar is not None:
-                    bar.update(len(done))
-                yield done
-            if error is not None:  # windows that finished alongside it were recorded first
-                raise error
-    finally:
-        if pending:  # cancelled, or the consumer stopped: keep what the stopped windows finished
-            await _keep_stopped(pending, checkpoint if record else None)
+    def __init__(
+        self,
+        pipeline: AnyPipeline,
+        source: AsyncIterator[Work],
+        checkpoint: CheckpointFile | None,
+        mode: FailMode,
+        max_concurrency: int | None,
+        bar: t.Any,
+        *,
+        record: bool = True,
+    ) -> None:
+        self._pipeline = pipeline
+        self._source = source
+        self._checkpoint = checkpoint
+        self._mode = mode
+        self._size, self._in_flight = _window_size(max_concurrency)
+        self._bar = bar
+        self._record = record
+        self._pending: dict[asyncio.Task[list[tuple[Work, t.Any]]], _Window] = {}
+        self._ready: list[list[tuple[Work, t.Any]]] = []
+        """Windows finished and not handed on yet, the next one last."""
+        self._error: BaseException | None = None
+        """The error to raise once `_ready` was handed on."""
+        self._exhausted = False
+        self._ended = False
+
+    def __aiter__(self) -> _Windows:
+        return self
+
+    async def __anext__(self) -> list[tuple[Work, t.Any]]:
+        """The items of the next window to finish (recorded first, with `record`).
+
+        Raises:
+            StopAsyncIteration: Every window was handed on, or the iterator was closed.
+            BaseException: A window's error, once the windows that finished alongside it
+                were handed on.
+        """
+        try:
+            while not self._ready:
+                if self._error is not None:
+                    error, self._error = self._error, None
+                    raise error
+                if self._ended:
+                    raise StopAsyncIteration
+                await self._advance()
+            done = self._ready.pop()
+            if self._record and self._checkpoint is not None:
+                await _append(self._checkpoint, _encode(done))
+            if self._bar is not None:
+                self._bar.update(len(done))
+            return done
+        except BaseException:  # the end, an error or a cancellation: stop what still runs
+            self._ended = True
+            await self.aclose()
+            raise
+
+    async def _advance(self) -> None:
+        """Start windows up to the limit, wait until one ends, and take what has ended."""
+        import asyncio  # only inside a running loop
+
+        pending = self._pending
+        while not self._exhausted and len(pending) < self._in_flight:
+            chunk = await _take(self._source, self._size, self._checkpoint)
+            self._exhausted = len(chunk) < self._size
+            if chunk:
+                window = _Window(chunk, asyncio.current_task())
+                run = _run_window(self._pipeline, window, self._mode)
+                pending[asyncio.ensure_future(run)] = window
+        if not pending:
+            self._ended = True
+            return
+        finished, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        for task in finished:
+            del pending[task]
+        ready, error = _outcomes(finished, keep_partial=self._record)
+        if error is not None and self._record:
+            # The run stops: the other windows are cancelled, and the items they had
+            # finished are kept (recorded and handed on) instead of being run again.
+            stopped, interrupt = await _stop(pending)
+            ready.extend(stopped)
+            if interrupt is not None:
+                error = interrupt
+        ready.reverse()
+        self._ready = ready
+        self._error = error  # raised once the windows that finished alongside it were handed on
+
+    async def aclose(self) -> None:
+        """Stop the windows still running; with `record`, record what every window finished.
+
+        The windows that had finished but were not handed on yet are recorded too. Closing
+        again does nothing.
+
+        Raises:
+            BaseException: A `KeyboardInterrupt` or `SystemExit` of a stopped window, once
+                recorded.
+        """
+        self._ended = True
+        self._error = None
+        ready, self._ready = self._ready, []
+        checkpoint = self._checkpoint if self._record else None
+        if self._pending or (ready and checkpoint is not None):
+            await _keep_stopped(self._pending, checkpoint, ready)
 
 
 async def _keep_stopped(
     pending: dict[asyncio.Task[list[tuple[Work, t.Any]]], _Window],
     checkpoint: CheckpointFile | None,
+    ready: list[list[tuple[Work, t.Any]]],
 ) -> None:
-    """Stop the windows still running and record what they finished (with a checkpoint).
+    """Stop the windows still running and record what they and `ready` finished.
 
     Raises:
         BaseException: A `KeyboardInterrupt` or `SystemExit` of one of them, once recorded.
     """
     stopped, interrupt = await _stop(pending)
     try:
-        if checkpoint is not None and stopped:
-            checkpoint.append([line for done in stopped for line in _encode(done)])
+        kept = ready + stopped
+        if checkpoint is not None and kept:
+            checkpoint.append([line for done in kept for line in _encode(done)])
     finally:
         if interrupt is not None:
             raise interrupt
@@ -427,9 +506,43 @@ async def _take(
     return chunk
 
 
-async def _aiter(items: Iterable[Work]) -> AsyncIterator[Work]:
-    for item in items:
-        yield item
+class _Inputs:
+    """The items of an iterable or async iterable as `Work`, read lazily (an async iterator).
+
+    A class, not an async generator, for the reason `_Windows` gives. The source is not
+    closed here: an async generator of the caller's is the caller's (and ``asyncio.run``
+    closes it at shutdown).
+    """
+
+    def __init__(
+        self, many: Iterable[t.Any] | AsyncIterable[t.Any], make: Callable[[t.Any, int], Work]
+    ) -> None:
+        self._many = many
+        self._make = make
+        self._sync: Iterator[t.Any] | None = None
+        self._async: AsyncIterator[t.Any] | None = None
+        self._index = 0
+
+    def __aiter__(self) -> _Inputs:
+        return self
+
+    async def __anext__(self) -> Work:
+        if self._sync is None and self._async is None:  # nothing is read before the first item
+            many = self._many
+            if isinstance(many, AsyncIterable):
+                self._async = aiter(many)
+            else:
+                self._sync = iter(many)
+        if self._async is not None:
+            raw = await anext(self._async)
+        else:
+            try:
+                raw = next(t.cast("Iterator[t.Any]", self._sync))
+            except StopIteration:
+                raise StopAsyncIteration from None
+        work = self._make(raw, self._index)
+        self._index += 1
+        return work
 
 
 def _restore(pipeline: AnyPipeline, record: dict[str, t.Any], work: Work) -> t.Any:
@@ -499,11 +612,14 @@ async def run_checkpointed(
     try:
         if bar is not None and checkpoint.loaded:
             bar.update(checkpoint.loaded)
-        windows = _windows(pipeline, _aiter(items), checkpoint, mode, max_concurrency, bar)
+        windows = _Windows(
+            pipeline, _Inputs(items, lambda work, _: work), checkpoint, mode, max_concurrency, bar
+        )
         try:
-            async for done in windows:
-                for work, result in done:
-                    results[work.index] = result
+            async with contextlib.aclosing(windows):
+                async for done in windows:
+                    for work, result in done:
+                        results[work.index] = result
         except Exception as exc:
             # every result finished so far (loaded or run, any window), not only the last
             # window's, which the failing run attached first
@@ -520,24 +636,6 @@ async def run_checkpointed(
 def _base_length(pipeline: AnyPipeline) -> int:
     base = pipeline._base_input()
     return 0 if isinstance(base, str) else len(base)
-
-
-async def _source(
-    pipeline: AnyPipeline,
-    many: Iterable[t.Any] | AsyncIterable[t.Any],
-    params: GenerateParams,
-    hasher: ItemHasher,
-) -> AsyncIterator[Work]:
-    """Items from any iterable or async iterable, each joined to the staged content."""
-    index = 0
-    if isinstance(many, AsyncIterable):
-        async for raw in many:
-            yield _work(pipeline, raw, index, params, hasher)
-            index += 1
-    else:
-        for raw in many:
-            yield _work(pipeline, raw, index, params, hasher)
-            index += 1
 
 
 def _work(
@@ -600,9 +698,10 @@ async def iter_results(
         if bar is not None:
             bar.total = total
             bar.update(checkpoint.loaded if checkpoint is not None else 0)
-        source = _source(pipeline, many, params, hasher)
+        # each input joined to the staged content
+        source = _Inputs(many, lambda raw, index: _work(pipeline, raw, index, params, hasher))
         soft = pipeline._soft_for(mode)
-        windows = _windows(pipeline, source, checkpoint, mode, max_concurrency, bar, record=False)
+        windows = _Windows(pipeline, source, checkpoint, mode, max_concurrency, bar, record=False)
         async with contextlib.aclosing(windows):  # stopping early cancels its windows at once
             async for done in windows:
                 kept = [
