@@ -672,6 +672,66 @@ async def test_a_run_cancelled_during_a_write_records_the_window_that_ended_alon
     assert _recorded(path) == [0, 1]
 
 
+class _Gated(rg.Generator):
+    """Items ``a*`` answer at once, ``b*`` once `go` is set, ``c*`` never."""
+
+    _go: asyncio.Event = PrivateAttr(default_factory=asyncio.Event)
+
+    async def generate_messages(
+        self, messages: Sequence[Sequence[rg.Message]], params: Sequence[GenerateParams]
+    ) -> Sequence[rg.generator.GeneratedMessage]:
+        first = str(messages[0][-1].content)
+        if first.startswith("b"):
+            await self._go.wait()
+        elif first.startswith("c"):
+            await asyncio.Event().wait()  # until the run stops and cancels it
+        return [rg.generator.GeneratedMessage.from_text("ok", stop_reason="stop")] * len(messages)
+
+
+async def test_a_window_that_ended_before_the_run_was_stopped_keeps_its_items(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Window ``b`` ends while the run writes window ``a``, so it is still among the windows
+    in flight when the run is cancelled: stopping it must keep every item it finished
+    (its task's result; the window hands its own lists on when it ends, so reading what it
+    had finished so far would find nothing)."""
+    from rigging._pipeline.checkpoint import CheckpointFile
+
+    path = tmp_path / "c.jsonl"
+    loop = asyncio.get_running_loop()
+    writing = asyncio.Event()
+    release = threading.Event()
+    append = CheckpointFile.append
+
+    def slow_append(self: CheckpointFile, lines: list[bytes]) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            loop.call_soon_threadsafe(writing.set)
+            release.wait(10)
+        append(self, lines)
+
+    monkeypatch.setattr(CheckpointFile, "append", slow_append)
+    gen = _Gated(model="gated")
+    items = ["a0", "a1", "b2", "b3", "c4", "c5"]
+    # max_concurrency 8: windows of two items, four in flight (here all three)
+    run = asyncio.ensure_future(gen.chat().run_batch(items, checkpoint=path, max_concurrency=8))
+    await writing.wait()  # window a has ended, and its line is being written
+    windows = [
+        task
+        for task in asyncio.all_tasks()
+        if getattr(task.get_coro(), "__name__", "") == "_run_window" and not task.done()
+    ]
+    assert len(windows) == 2  # b and c
+    gen._go.set()
+    ended, _ = await asyncio.wait(windows, return_when=asyncio.FIRST_COMPLETED)
+    assert len(ended) == 1
+    assert [r.last.content for _, r in next(iter(ended)).result()] == ["ok", "ok"]
+    run.cancel()  # window b has ended, not handed on: it is stopped with window c
+    loop.call_soon(release.set)  # runs after the run has taken the cancellation
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    assert _recorded(path) == [0, 1, 2, 3]
+
+
 class _Announced:
     """A lock that says when the thread named ``closer`` starts waiting for it."""
 
