@@ -9,17 +9,16 @@ before it is raised from the caller's own task.
 
 `settle_all` gives each awaitable's result or `Exception` (the run loop: one item's error is
 its own); `gather_all` raises the first error (the tool handlers: calls of one message).
-`closing_stream` closes a stream a wrapper relays as soon as the wrapper is closed.
+`RelayedStream` hands on a stream chosen with an await, and closes it with itself.
 """
 
 from __future__ import annotations
 
-import contextlib
 import typing as t
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["closing_stream", "gather_all", "settle_all"]
+__all__ = ["RelayedStream", "gather_all", "settle_all"]
 
 ResultT = t.TypeVar("ResultT")
 
@@ -143,21 +142,46 @@ async def _boxed(awaitable: Awaitable[ResultT]) -> _Outcome[ResultT]:
         return _Outcome(t.cast("Exception", None), fatal=exc)
 
 
-StreamT = t.TypeVar("StreamT", bound=AsyncIterator[t.Any])
+ItemT = t.TypeVar("ItemT")
 
 
-@contextlib.asynccontextmanager
-async def closing_stream(stream: StreamT) -> AsyncIterator[StreamT]:
-    """Use `stream` in the block, then close it (its ``aclose``, when it has one) at once.
+class RelayedStream(AsyncIterator[ItemT]):
+    """The items of the stream that `start` gives (awaited on the first `__anext__`).
 
-    For a stream that relays another (``async for chunk in inner: yield chunk``): closing the
-    outer stream early (a consumer's ``break`` and ``aclose``) raises ``GeneratorExit`` at its
-    ``yield``, which leaves the block, so the inner stream (and the HTTP response it holds)
-    is closed then, not whenever it is collected.
+    For a stream that hands on another one, chosen with an await (a cache lookup): closing
+    it (a consumer's ``break`` and ``aclose``) closes the stream it relays at once, not when
+    that one is collected (with its HTTP response). A class, not an async generator relaying
+    the other with ``async for ...: yield``, on purpose: ``asyncio.run`` closes every async
+    generator still open at its end, all at once, so a relaying generator left open was
+    closed while it closed the relayed one too; whichever came second found that one
+    suspended in its cleanup (closing its HTTP response), and the loop reported "aclose():
+    asynchronous generator is already running". The relayed stream is then the only
+    generator, and the loop closes it alone.
     """
-    try:
-        yield stream
-    finally:
+
+    def __init__(self, start: Callable[[], Awaitable[AsyncIterator[ItemT]]]) -> None:
+        self._start: Callable[[], Awaitable[AsyncIterator[ItemT]]] | None = start
+        self._stream: AsyncIterator[ItemT] | None = None
+
+    def __aiter__(self) -> RelayedStream[ItemT]:
+        return self
+
+    async def __anext__(self) -> ItemT:
+        if self._stream is None:
+            start, self._start = self._start, None
+            if start is None:  # closed, or already ended
+                raise StopAsyncIteration
+            self._stream = await start()
+        try:
+            return await anext(self._stream)
+        except BaseException:  # the end, an error or a cancellation: close it now
+            await self.aclose()
+            raise
+
+    async def aclose(self) -> None:
+        """Close the relayed stream (if it was opened); the iteration ends."""
+        self._start = None
+        stream, self._stream = self._stream, None
         close = getattr(stream, "aclose", None)
         if close is not None:
             await close()

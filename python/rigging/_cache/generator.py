@@ -20,7 +20,7 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 from rigging._cache.store import CacheError, CacheStore, SQLiteCache, StoredValue
 from rigging._redact import REVEAL
-from rigging._tasks import closing_stream
+from rigging._tasks import RelayedStream
 from rigging.generator.base import Generator, WrapFunc, check_batch
 from rigging.generator.chunks import StreamChunk
 from rigging.generator.params import GenerateParams
@@ -350,7 +350,7 @@ class CachedGenerator(Generator):
     def _fresh(self, stored: StoredValue) -> bool:
         return self.ttl is None or time.time() - stored.stored_at <= self.ttl
 
-    async def stream_messages(
+    def stream_messages(
         self, messages: Sequence[Message], params: GenerateParams | None = None
     ) -> AsyncIterator[StreamChunk]:
         """Replay a hit as one chunk; stream a miss from the wrapped generator (not stored).
@@ -359,19 +359,21 @@ class CachedGenerator(Generator):
             messages: The conversation.
             params: Request params.
 
-        Yields:
-            The chunks, ending with one `StreamFinish`.
+        Returns:
+            The stream (nothing is looked up before iteration starts): the chunks, ending
+            with one `StreamFinish`. Closing it closes the wrapped generator's stream.
         """
-        hit = await self._lookup(list(messages), params or GenerateParams(), GeneratedMessage)
-        if hit is None:
-            async with closing_stream(self.generator.stream_messages(messages, params)) as inner:
-                async for chunk in inner:
-                    yield chunk
-            return
-        async for chunk in super().stream_messages(messages, params):
-            yield chunk
+        replay = super().stream_messages
 
-    async def stream_texts(
+        async def start() -> AsyncIterator[StreamChunk]:
+            hit = await self._lookup(list(messages), params or GenerateParams(), GeneratedMessage)
+            if hit is None:
+                return self.generator.stream_messages(messages, params)
+            return replay(messages, params)
+
+        return RelayedStream(start)
+
+    def stream_texts(
         self, text: str, params: GenerateParams | None = None
     ) -> AsyncIterator[StreamChunk]:
         """Replay a hit as one chunk; stream a miss from the wrapped generator (not stored).
@@ -380,17 +382,19 @@ class CachedGenerator(Generator):
             text: The prompt.
             params: Request params.
 
-        Yields:
-            The chunks, ending with one `StreamFinish`.
+        Returns:
+            The stream (nothing is looked up before iteration starts): the chunks, ending
+            with one `StreamFinish`. Closing it closes the wrapped generator's stream.
         """
-        hit = await self._lookup(text, params or GenerateParams(), GeneratedText)
-        if hit is None:
-            async with closing_stream(self.generator.stream_texts(text, params)) as inner:
-                async for chunk in inner:
-                    yield chunk
-            return
-        async for chunk in super().stream_texts(text, params):
-            yield chunk
+        replay = super().stream_texts
+
+        async def start() -> AsyncIterator[StreamChunk]:
+            hit = await self._lookup(text, params or GenerateParams(), GeneratedText)
+            if hit is None:
+                return self.generator.stream_texts(text, params)
+            return replay(text, params)
+
+        return RelayedStream(start)
 
     async def _lookup(
         self, request: t.Any, params: GenerateParams, kind: type[ResultT]

@@ -8,8 +8,7 @@ import email.utils
 import math
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -340,22 +339,48 @@ class _Throttle:
             self.lock = asyncio.Lock()
             self.next_start = 0.0
 
-    @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        self._bind()
-        async with self.semaphore:
-            if self.min_delay > 0:
-                async with self.lock:
+    def slot(self) -> _Slot:
+        """A connection slot, held for the ``async with`` block (paced by `min_delay`)."""
+        return _Slot(self)
+
+
+class _Slot:
+    """One request's connection slot of a `_Throttle`.
+
+    A class, not an `asynccontextmanager`: that one runs an async generator, which
+    ``asyncio.run`` closes at its end like any other still open. A stream left open holds
+    its slot across its ``yield``; the loop closed the slot's generator on its own, and the
+    stream's ``async with`` then failed to leave it ("generator didn't stop after athrow()").
+    """
+
+    def __init__(self, throttle: _Throttle) -> None:
+        self._throttle = throttle
+        self._semaphore: asyncio.Semaphore | None = None
+
+    async def __aenter__(self) -> None:
+        throttle = self._throttle
+        throttle._bind()
+        semaphore = throttle.semaphore
+        await semaphore.acquire()
+        try:
+            if throttle.min_delay > 0:
+                async with throttle.lock:
                     now = time.monotonic()
-                    if now < self.next_start:
-                        await asyncio.sleep(self.next_start - now)
-                    self.next_start = time.monotonic() + self.min_delay
-            self.in_flight += 1
-            self.peak = max(self.peak, self.in_flight)
-            try:
-                yield
-            finally:
-                self.in_flight -= 1
+                    if now < throttle.next_start:
+                        await asyncio.sleep(throttle.next_start - now)
+                    throttle.next_start = time.monotonic() + throttle.min_delay
+        except BaseException:
+            semaphore.release()
+            raise
+        self._semaphore = semaphore
+        throttle.in_flight += 1
+        throttle.peak = max(throttle.peak, throttle.in_flight)
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        semaphore, self._semaphore = self._semaphore, None
+        if semaphore is not None:
+            self._throttle.in_flight -= 1
+            semaphore.release()
 
 
 class RemoteGenerator(Generator):

@@ -19,7 +19,6 @@ from typing import Any, ClassVar
 
 from rigging._exports import public_dir as _public_dir
 from rigging._redact import environment_secrets
-from rigging._tasks import closing_stream
 from rigging.error import GenerationError
 from rigging.generator._litellm_errors import (
     check_message,
@@ -460,7 +459,7 @@ class LiteLLMGenerator(RemoteGenerator):
         finally:
             await clients.aclose()
 
-    async def stream_messages(
+    def stream_messages(
         self, messages: Sequence[Message], params: GenerateParams | None = None
     ) -> AsyncIterator[StreamChunk]:
         """Stream one assistant message with ``litellm.acompletion(stream=True)``.
@@ -475,25 +474,23 @@ class LiteLLMGenerator(RemoteGenerator):
             messages: The conversation.
             params: Request params (merged over the generator's).
 
-        Yields:
-            Text and tool-call deltas, then one `StreamFinish`.
-
-        Raises:
-            GenerationError: Opening failed after every retry, or the stream broke.
+        Returns:
+            The stream (an async generator; nothing is sent before iteration starts): text
+            and tool-call deltas, then one `StreamFinish`. Iterating it raises
+            `GenerationError` when opening failed after every retry, or the stream broke.
         """
-        litellm = import_litellm()
-        kwargs = self._stream_kwargs(params)
-        payload = [message.to_openai_spec() for message in messages]
 
-        async def attempt() -> Any:
-            return await litellm.acompletion(model=self.model, messages=payload, **kwargs)
+        def request(litellm: ModuleType, kwargs: dict[str, Any]) -> Callable[[], Awaitable[Any]]:
+            payload = [message.to_openai_spec() for message in messages]
 
-        pieces = self._stream(attempt, _stream_chunks, params, kwargs.get("timeout"))
-        async with closing_stream(pieces) as stream:
-            async for piece in stream:
-                yield piece
+            async def attempt() -> Any:
+                return await litellm.acompletion(model=self.model, messages=payload, **kwargs)
 
-    async def stream_texts(
+            return attempt
+
+        return self._stream(params, request, _stream_chunks)
+
+    def stream_texts(
         self, text: str, params: GenerateParams | None = None
     ) -> AsyncIterator[StreamChunk]:
         """Stream one completion with ``litellm.atext_completion(stream=True)``.
@@ -505,30 +502,19 @@ class LiteLLMGenerator(RemoteGenerator):
             text: The prompt.
             params: Request params (merged over the generator's).
 
-        Yields:
-            Text deltas, then one `StreamFinish`.
-
-        Raises:
-            GenerationError: Opening failed after every retry, or the stream broke.
+        Returns:
+            The stream (an async generator; nothing is sent before iteration starts): text
+            deltas, then one `StreamFinish`. Iterating it raises `GenerationError` when
+            opening failed after every retry, or the stream broke.
         """
-        litellm = import_litellm()
-        kwargs = self._stream_kwargs(params)
-        clients = _TextClients(litellm)
-        client = clients.client_for(self.model, kwargs)
-        if client is not None:
-            kwargs["client"] = client
 
-        async def attempt() -> Any:
-            return await litellm.atext_completion(model=self.model, prompt=text, **kwargs)
+        def request(litellm: ModuleType, kwargs: dict[str, Any]) -> Callable[[], Awaitable[Any]]:
+            async def attempt() -> Any:
+                return await litellm.atext_completion(model=self.model, prompt=text, **kwargs)
 
-        try:
-            timeout = kwargs.get("timeout")
-            pieces = self._stream(attempt, _text_stream_chunks, params, timeout)
-            async with closing_stream(pieces) as stream:
-                async for piece in stream:
-                    yield piece
-        finally:
-            await clients.aclose()
+            return attempt
+
+        return self._stream(params, request, _text_stream_chunks, text_clients=True)
 
     def _stream_kwargs(self, params: GenerateParams | None) -> dict[str, Any]:
         kwargs = self._kwargs(params or GenerateParams())
@@ -538,47 +524,71 @@ class LiteLLMGenerator(RemoteGenerator):
 
     async def _stream(
         self,
-        attempt: Callable[[], Awaitable[Any]],
-        convert: Callable[[Any, dict[str, Any]], list[StreamChunk]],
         params: GenerateParams | None,
-        timeout: Any = None,
+        request: Callable[[ModuleType, dict[str, Any]], Callable[[], Awaitable[Any]]],
+        convert: Callable[[Any, dict[str, Any]], list[StreamChunk]],
+        *,
+        text_clients: bool = False,
     ) -> AsyncIterator[StreamChunk]:
         """Open a litellm stream (with retries, in a connection slot) and convert its chunks.
+
+        `request` makes the call to retry from litellm and the request's keyword arguments.
+        With `text_clients`, the call gets an SDK client of its own (see `_TextClients`),
+        closed with the stream.
+
+        This is the only async generator of a stream: `stream_messages` and `stream_texts`
+        hand it out rather than relay it from one of their own. ``asyncio.run`` closes every
+        async generator still open at its end, all at once; a stream left open by its
+        consumer was closed by the loop while the relaying generator closed it too, and
+        whichever came second found it suspended in its cleanup (closing the HTTP response):
+        the loop reported "aclose(): asynchronous generator is already running".
 
         With a ``timeout`` (the request's, from its keyword arguments), a stream that delivers
         no chunk for that long is an error: the HTTP client's read timeout restarts on any
         bytes, so a server sending only keep-alive comments kept the stream open forever.
         """
-        seen: dict[str, Any] = {}
-        redact = self._request_redactor(params)
-        idle = _idle_limit(timeout)
-        async with self._slot():
-            stream = await with_retries(
-                self._wrapped(attempt),
-                policy=self._policy(),
-                classify=classify_litellm_error,
-                model=self.model,
-                redact=redact,
-                hint=self._hint,
-            )
-            iterator = stream.__aiter__()
-            received = 0
-            try:
-                while (
-                    chunk := await _next_chunk(iterator, self.model, received, redact, idle)
-                ) is not None:
-                    received += 1
-                    for piece in convert(chunk, seen):
-                        yield piece
-            finally:
-                await _close(stream)
-        _check_stream(seen, self.model, received, redact)
-        extra: dict[str, Any] = {"response_id": seen.get("response_id")}
-        provider = getattr(stream, "custom_llm_provider", None)
-        if provider:
-            extra["provider"] = provider
-        reason = convert_stop_reason(seen.get("finish_reason"))
-        yield StreamFinish(reason, _priced(seen.get("usage"), self.model), extra)
+        litellm = import_litellm()
+        kwargs = self._stream_kwargs(params)
+        clients = _TextClients(litellm) if text_clients else None
+        try:
+            if clients is not None:
+                client = clients.client_for(self.model, kwargs)
+                if client is not None:
+                    kwargs["client"] = client
+            attempt = request(litellm, kwargs)
+            seen: dict[str, Any] = {}
+            redact = self._request_redactor(params)
+            idle = _idle_limit(kwargs.get("timeout"))
+            async with self._slot():
+                stream = await with_retries(
+                    self._wrapped(attempt),
+                    policy=self._policy(),
+                    classify=classify_litellm_error,
+                    model=self.model,
+                    redact=redact,
+                    hint=self._hint,
+                )
+                iterator = stream.__aiter__()
+                received = 0
+                try:
+                    while (
+                        chunk := await _next_chunk(iterator, self.model, received, redact, idle)
+                    ) is not None:
+                        received += 1
+                        for piece in convert(chunk, seen):
+                            yield piece
+                finally:
+                    await _close(stream)
+            _check_stream(seen, self.model, received, redact)
+            extra: dict[str, Any] = {"response_id": seen.get("response_id")}
+            provider = getattr(stream, "custom_llm_provider", None)
+            if provider:
+                extra["provider"] = provider
+            reason = convert_stop_reason(seen.get("finish_reason"))
+            yield StreamFinish(reason, _priced(seen.get("usage"), self.model), extra)
+        finally:
+            if clients is not None:
+                await clients.aclose()
 
 
 def _check_stream(
