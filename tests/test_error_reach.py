@@ -577,6 +577,24 @@ def test_errors_leaving_a_span_keep_what_holds_no_secret_found() -> None:
     assert isinstance(thorough.big, str)  # a provider's error: what cannot be told is withheld
 
 
+@pytest.mark.parametrize("thorough", [True, False])
+def test_the_text_of_every_linked_error_is_redacted_past_the_walks_bounds(
+    thorough: bool,
+) -> None:
+    # A callback's error holding many texts uses up the walk's budget before its cause (a
+    # provider's error whose message echoes the key) is reached: the cause still prints
+    # redacted, and keeps args that are a tuple of its own values.
+    cause: Any = _ProviderError(f"bad key {KEY}")
+    cause.__notes__ = [f"sent {KEY}"]  # as add_note (3.11+) writes it
+    exc: Any = _ProviderError("a callback failed")
+    exc.wide = [f"line {i}" for i in range(30_000)]
+    exc.__cause__ = cause
+    redact_exception(exc, _scrub, thorough=thorough)
+    assert cause.args == (f"bad key {MASK}",)
+    assert cause.__notes__ == [f"sent {MASK}"]
+    assert KEY not in "".join(traceback.format_exception(exc))
+
+
 def test_a_recording_span_keeps_a_callbacks_error_objects() -> None:
     from rigging import tracing
 

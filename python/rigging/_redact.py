@@ -1064,17 +1064,41 @@ def _attributes(exc: BaseException) -> dict[str, Any]:
     return values
 
 
+def _scrub_printed(items: Any, scrub: _Scrub) -> Any:
+    """An exception's args or notes, scrubbed: the same type, and every text redacted.
+
+    They print with the error (a span records them), so their texts are redacted even past
+    the bounds of the walk, which a large value elsewhere in the chain may have used up.
+    """
+    if not isinstance(items, tuple | list):
+        return scrub.value(items, 1)
+    new = [
+        scrub.text(item, False)
+        if isinstance(item, str)
+        else scrub.data(item, False)
+        if isinstance(item, bytes | bytearray)
+        else scrub.value(item, 1)
+        for item in items
+    ]
+    if all(a is b for a, b in zip(new, items, strict=True)):
+        return items
+    return tuple(new) if isinstance(items, tuple) else new
+
+
 def _scrub_one(exc: BaseException, scrub: _Scrub) -> None:
     """Scrub the args, notes and attributes of one exception in place."""
     with contextlib.suppress(Exception):  # args a class will not take: left as they are
-        args = scrub.value(exc.args, 0)
+        args = _scrub_printed(exc.args, scrub)
         if args is not exc.args:
             exc.args = args
     for name, value in _attributes(exc).items():
         if name.startswith("__") and name != "__notes__":  # notes print with the error
             continue
         try:
-            redacted = scrub.value(value, 1, is_secret_name(name))
+            if name == "__notes__":
+                redacted = _scrub_printed(value, scrub)
+            else:
+                redacted = scrub.value(value, 1, is_secret_name(name))
         except Exception:  # nothing is kept of a value that could not be scrubbed
             redacted = _withheld(value)
         if redacted is not value:
