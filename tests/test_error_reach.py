@@ -608,3 +608,37 @@ def test_a_recording_span_keeps_a_callbacks_error_objects() -> None:
     assert exc.big is big
     assert isinstance(exc.holder, str)
     assert "withheld" in exc.holder
+
+
+@pytest.mark.parametrize("thorough", [True, False])
+def test_a_cycle_is_kept_without_a_secret_and_cut_in_a_copy_with_one(thorough: bool) -> None:
+    clean: dict[str, Any] = {"name": "root", "child": {"note": "plain"}}
+    clean["child"]["parent"] = clean
+    clean["self"] = clean
+    holding: dict[str, Any] = {"name": "root", "child": {"echo": f"token {KEY}"}}
+    holding["child"]["parent"] = holding  # the secret's container reaches the original back
+    holding["self"] = holding
+    exc: Any = _ProviderError("refused")
+    exc.clean, exc.holding = clean, holding
+    redact_exception(exc, _scrub, thorough=thorough)
+    assert exc.clean is clean  # nothing to hide: the caller's graph, cycles and all
+    assert exc.holding is not holding
+    assert exc.holding["child"]["echo"] == "token ***"
+    assert "withheld" in exc.holding["self"]
+    assert "withheld" in exc.holding["child"]["parent"]
+    assert holding["child"]["echo"] == f"token {KEY}"  # the caller's objects are not changed
+    assert_unreachable(exc, KEY)
+
+
+def test_nested_cycles_through_secrets_end_and_hold_no_secret() -> None:
+    root: dict[str, Any] = {"echo": KEY}
+    node = root
+    for level in range(50):  # each level reaches back to every level above it
+        child: dict[str, Any] = {"echo": f"{level} {KEY}", "up": node, "root": root}
+        node["down"] = child
+        node = child
+    exc: Any = _ProviderError("refused")
+    exc.tree = root
+    redact_exception(exc, _scrub)
+    assert_unreachable(exc, KEY)
+    assert root["echo"] == KEY

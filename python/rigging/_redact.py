@@ -769,10 +769,12 @@ class _Scrub:
     header mappings by scrubbed copies, httpx requests, responses, headers and URLs by
     scrubbed copies, and any other object that holds a secret by the text `_withheld`.
     Each value is visited once (a copy made once is reused, so shared values stay shared
-    and cycles end); past `_MAX_VISITS` values or `_MAX_DEPTH` levels, what is left is
-    withheld rather than searched. Not `thorough`, what lies past the bounds, and an object
-    too large or unreadable to search, is kept instead: only what is found to hold a secret
-    is replaced. The objects visited are kept alive for the walk, so their ids are not reused.
+    and cycles end: a container that holds no secret is kept, cycle and all, and one that
+    does is copied with the cycle replaced by `_withheld`); past `_MAX_VISITS` values or
+    `_MAX_DEPTH` levels, what is left is withheld rather than searched. Not `thorough`, what
+    lies past the bounds, and an object too large or unreadable to search, is kept instead:
+    only what is found to hold a secret is replaced. The objects visited are kept alive for
+    the walk, so their ids are not reused.
     """
 
     def __init__(self, redact: Callable[[str], str], thorough: bool = True) -> None:
@@ -780,6 +782,8 @@ class _Scrub:
         self.thorough = thorough
         self.visits = _MAX_VISITS
         self.copies: dict[int, Any] = {}
+        self.cycled: set[int] = set()  # containers a cycle came back to while being copied
+        self.cut: set[int] = set()  # those copied again with the cycle cut
         self.holding: dict[int, bool] = {}
         self.alive: list[Any] = []
         self.found: list[BaseException] = []
@@ -821,15 +825,33 @@ class _Scrub:
         key = id(value)
         if key in self.copies:
             copy = self.copies[key]
-            return _withheld(value, "a cycle") if copy is _PENDING else copy
+            if copy is not _PENDING:
+                return copy
+            if key in self.cut:
+                return _withheld(value, "a cycle")
+            # A cycle back to a container being copied: the container itself, which is right
+            # if it turns out to hold no secret (else it is copied again, the cycle cut).
+            self.cycled.add(key)
+            return value
         self.alive.append(value)
+        mark = len(self.copies)
         self.copies[key] = _PENDING
-        try:
-            copy = self.rebuilt(value, depth, secret)
-        except Exception:  # a copy that cannot be made: keep nothing of it
-            copy = _withheld(value)
+        copy = self.rebuilt_or_withheld(value, depth, secret)
+        if copy is not value and key in self.cycled and key not in self.cut:
+            # The copy reaches the original (which holds a secret) through the cycle: what
+            # was copied inside it is copied again, with the cycle cut.
+            for stale in list(self.copies)[mark + 1 :]:
+                del self.copies[stale]
+            self.cut.add(key)
+            copy = self.rebuilt_or_withheld(value, depth, secret)
         self.copies[key] = copy
         return copy
+
+    def rebuilt_or_withheld(self, value: Any, depth: int, secret: bool) -> Any:
+        try:
+            return self.rebuilt(value, depth, secret)
+        except Exception:  # a copy that cannot be made: keep nothing of it
+            return _withheld(value)
 
     def rebuilt(self, value: Any, depth: int, secret: bool) -> Any:
         httpx = sys.modules.get("httpx")  # loaded by whoever made its objects
