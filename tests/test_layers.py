@@ -100,6 +100,7 @@ LAZY: dict[tuple[str, str], str] = {
     ("rigging.generator.base", "rigging.generator.registry"): "same layer: registry builds on base",
     ("rigging.generator.base", "rigging._cache.generator"): "same layer: the cache wraps Generator",
     ("rigging.generator.base", "rigging.generator._settle"): "asyncio loads on first use",
+    ("rigging.generator.litellm_", "rigging.generator._owned"): "asyncio loads on first use",
     ("rigging.prompt._outputs", "rigging._model.stock"): "stock models load on first use",
     ("rigging.prompt._prompt", "rigging._model.stock"): "stock models load on first use",
     ("rigging.prompt._prompt", "rigging._sandbox"): "jinja2 loads when a template renders",

@@ -5,16 +5,21 @@ relayed by another generator (`LiteLLMGenerator.stream_messages` over its reques
 a cache over the wrapped generator's stream), or holding a connection slot made by an
 ``asynccontextmanager`` (another async generator), was closed by the loop while the outer
 generator's cleanup closed it too: shutdown printed "aclose(): asynchronous generator is
-already running" or "generator didn't stop after athrow()".
+already running" or "generator didn't stop after athrow()". Under the provider's stream, the
+HTTP stack is such a chain too (a dozen nested generators): on Python 3.10 with httpx2 the
+loop closed an inner one while the one around it was closing it (the stream now owns them).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,18 +34,21 @@ import tempfile
 sys.path.insert(0, sys.argv[1])  # the tests folder: the loopback OpenAI stub
 from _servers.litellm_loop import litellm_generator
 from _servers.openai_stub import OpenAIStub, Reply
+from rigging.generator import GenerateParams
 from rigging.message import Message
 
 opened = []  # held to the end: asyncio.run closes them itself
 
 async def main(stub, scenario):
     gen = litellm_generator(stub, "sk-left-open")
-    if scenario.startswith("cached"):
+    if "cached" in scenario:
         gen = gen.with_cache(os.path.join(tempfile.mkdtemp(), "cache.db"))
-    if scenario.endswith("messages"):
-        stream = gen.stream_messages([Message("user", "hi")])
+    # with a timeout, each read runs in a task of its own (the stream's idle limit)
+    params = GenerateParams(timeout=60) if "timeout" in scenario else None
+    if "messages" in scenario:
+        stream = gen.stream_messages([Message("user", "hi")], params)
     else:
-        stream = gen.stream_texts("hi")
+        stream = gen.stream_texts("hi", params)
     opened.append(stream)
     async for chunk in stream:
         print(scenario, type(chunk).__name__)
@@ -55,7 +63,14 @@ with OpenAIStub() as stub:
 print("end")
 """
 
-_SCENARIOS = ["messages", "texts", "cached_messages", "cached_texts"]
+_SCENARIOS = [
+    "messages",
+    "texts",
+    "cached_messages",
+    "cached_texts",
+    "timeout_messages",
+    "timeout_texts",
+]
 _LEAKS = (
     "already running",
     "didn't stop",
@@ -98,3 +113,92 @@ async def test_a_connection_slot_is_given_back_once(fails: bool) -> None:
     assert (throttle.in_flight, throttle.peak, throttle.semaphore.locked()) == (0, 1, False)
     async with throttle.slot():  # free again
         assert throttle.in_flight == 1
+
+
+async def _counting(log: list[str], name: str, inner: AsyncIterator[int] | None = None) -> Any:
+    """An async generator that logs its close, closing `inner` first if it has one."""
+    try:
+        if inner is not None:
+            async for item in inner:
+                yield item
+        else:
+            yield 1
+            yield 2
+    finally:
+        if inner is not None:
+            await inner.aclose()  # type: ignore[attr-defined]
+        await asyncio.sleep(0)  # a cleanup that suspends, like closing a connection
+        log.append(name)
+
+
+async def test_generators_started_while_pulling_are_the_streams_and_close_in_order() -> None:
+    from rigging.generator._owned import Owned
+
+    owned, log = Owned(), list[str]()
+    inner = _counting(log, "inner")
+    outer = _counting(log, "outer", inner)
+    with owned.pulling():
+        assert await outer.__anext__() == 1  # starts outer, then inner
+    elsewhere = _counting(log, "elsewhere")
+    await elsewhere.__anext__()  # started outside the block: the loop's, not the stream's
+
+    kept = []
+
+    async def spawned() -> None:
+        kept.append(_counting(log, "spawned"))  # held: not closed by its collection
+        await kept[0].__anext__()
+
+    with owned.pulling():
+        await asyncio.ensure_future(spawned())  # another task, not adopted: not the stream's
+    assert len(owned) == 2
+
+    await owned.aclose()
+    assert log == ["inner", "outer"]  # outer closed inner, then inner was already finished
+    assert len(owned) == 0
+    await elsewhere.aclose()
+    await kept[0].aclose()
+
+
+async def test_an_adopted_task_starts_generators_for_the_stream() -> None:
+    from rigging.generator._owned import Owned
+
+    owned, log = Owned(), list[str]()
+    gen = _counting(log, "read")
+    with owned.pulling():
+        read = asyncio.ensure_future(gen.__anext__())
+        owned.adopt(read)
+        assert await read == 1
+    assert len(owned) == 1
+    await owned.aclose()
+    assert log == ["read"]
+
+
+async def test_one_failing_close_does_not_keep_the_others_open() -> None:
+    from rigging.generator._owned import Owned
+
+    async def refuses() -> Any:
+        try:
+            yield 1
+        finally:
+            raise RuntimeError("connection reset while closing")
+
+    owned, log = Owned(), list[str]()
+    bad, good = refuses(), _counting(log, "good")
+    with owned.pulling():
+        await bad.__anext__()
+        await good.__anext__()
+    await owned.aclose()
+    assert log == ["good"]
+    assert bad.ag_frame is None  # finished, its error dropped
+
+
+async def test_finished_generators_are_not_kept() -> None:
+    """A stream reading for long holds no generator that has gone (no growth per chunk)."""
+    from rigging.generator._owned import Owned
+
+    owned = Owned()
+    with owned.pulling():
+        for _ in range(1_000):
+            async for _item in _counting([], "short-lived"):
+                pass
+    assert len(owned) == 0

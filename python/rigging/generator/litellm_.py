@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from types import ModuleType
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rigging._exports import public_dir as _public_dir
 from rigging._redact import environment_secrets
@@ -48,6 +48,9 @@ from rigging.generator.results import (
     convert_stop_reason,
 )
 from rigging.message import Message
+
+if TYPE_CHECKING:
+    from rigging.generator._owned import Owned
 
 __all__ = ["LiteLLMGenerator", "import_litellm"]
 
@@ -541,15 +544,21 @@ class LiteLLMGenerator(RemoteGenerator):
         async generator still open at its end, all at once; a stream left open by its
         consumer was closed by the loop while the relaying generator closed it too, and
         whichever came second found it suspended in its cleanup (closing the HTTP response):
-        the loop reported "aclose(): asynchronous generator is already running".
+        the loop reported "aclose(): asynchronous generator is already running". The same
+        happened inside the HTTP stack (a chain of nested generators under the provider's
+        stream): the generators started while this one reads are its own (`Owned`), and it
+        closes them one at a time when it closes.
 
         With a ``timeout`` (the request's, from its keyword arguments), a stream that delivers
         no chunk for that long is an error: the HTTP client's read timeout restarts on any
         bytes, so a server sending only keep-alive comments kept the stream open forever.
         """
+        from rigging.generator._owned import Owned  # imports asyncio: not at `import rigging`
+
         litellm = import_litellm()
         kwargs = self._stream_kwargs(params)
         clients = _TextClients(litellm) if text_clients else None
+        owned = Owned()
         try:
             if clients is not None:
                 client = clients.client_for(self.model, kwargs)
@@ -560,25 +569,33 @@ class LiteLLMGenerator(RemoteGenerator):
             redact = self._request_redactor(params)
             idle = _idle_limit(kwargs.get("timeout"))
             async with self._slot():
-                stream = await with_retries(
-                    self._wrapped(attempt),
-                    policy=self._policy(),
-                    classify=classify_litellm_error,
-                    model=self.model,
-                    redact=redact,
-                    hint=self._hint,
-                )
+                with owned.pulling():
+                    stream = await with_retries(
+                        self._wrapped(attempt),
+                        policy=self._policy(),
+                        classify=classify_litellm_error,
+                        model=self.model,
+                        redact=redact,
+                        hint=self._hint,
+                    )
                 iterator = stream.__aiter__()
                 received = 0
                 try:
-                    while (
-                        chunk := await _next_chunk(iterator, self.model, received, redact, idle)
-                    ) is not None:
+                    while True:
+                        with owned.pulling():
+                            chunk = await _next_chunk(
+                                iterator, self.model, received, redact, idle, owned
+                            )
+                        if chunk is None:
+                            break
                         received += 1
                         for piece in convert(chunk, seen):
                             yield piece
                 finally:
-                    await _close(stream)
+                    try:
+                        await _close(stream)
+                    finally:
+                        await owned.aclose()
             _check_stream(seen, self.model, received, redact)
             extra: dict[str, Any] = {"response_id": seen.get("response_id")}
             provider = getattr(stream, "custom_llm_provider", None)
@@ -662,6 +679,7 @@ async def _next_chunk(
     received: int,
     redact: Callable[[str], str],
     idle: float | None = None,
+    owned: Owned | None = None,
 ) -> Any:
     """The next chunk of a stream, or None at its end.
 
@@ -673,7 +691,12 @@ async def _next_chunk(
         import asyncio  # here, not at the top: it adds ~25 ms to `import rigging`
 
         try:
-            return await asyncio.wait_for(iterator.__anext__(), idle)
+            # The read gets a task of its own either way (`wait_for` made one before 3.12): the
+            # generators it starts are the stream's too.
+            read = asyncio.ensure_future(iterator.__anext__())
+            if owned is not None:
+                owned.adopt(read)
+            return await asyncio.wait_for(read, idle)
         except StopAsyncIteration:
             return None
         except asyncio.TimeoutError:
