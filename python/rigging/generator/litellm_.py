@@ -691,8 +691,11 @@ async def _next_chunk(
         import asyncio  # here, not at the top: it adds ~25 ms to `import rigging`
 
         try:
-            # The read gets a task of its own either way (`wait_for` made one before 3.12): the
-            # generators it starts are the stream's too.
+            if sys.version_info >= (3, 11):
+                async with asyncio.timeout(idle):
+                    return await iterator.__anext__()
+            # `wait_for` reads in a task of its own here: the generators it starts are the
+            # stream's too.
             read = asyncio.ensure_future(iterator.__anext__())
             if owned is not None:
                 owned.adopt(read)
