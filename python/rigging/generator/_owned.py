@@ -21,9 +21,8 @@ from __future__ import annotations
 import asyncio
 import sys
 import weakref
-from collections.abc import AsyncGenerator, Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import AsyncGenerator, Callable
+from contextvars import ContextVar, Token
 from typing import Any
 
 __all__ = ["Owned"]
@@ -40,23 +39,17 @@ class Owned:
         # id -> weak reference, in start order; a collected generator drops out by itself
         self._generators: dict[int, weakref.ref[AsyncGenerator[Any, Any]]] = {}
         self._tasks: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
+        self._last: weakref.ref[asyncio.Task[Any]] | None = None  # the last task adopted
 
-    @contextmanager
-    def pulling(self) -> Iterator[None]:
-        """Generators the current task starts inside this block belong to the stream."""
-        _install_hook()
-        task = asyncio.current_task()
-        if task is not None:
-            self._tasks.add(task)
-        token = _PULLING.set(self)
-        try:
-            yield
-        finally:
-            _PULLING.reset(token)
+    def pulling(self) -> _Pulling:
+        """Generators the current task starts inside this ``with`` block belong to the stream."""
+        return _Pulling(self)
 
     def adopt(self, task: asyncio.Task[Any]) -> None:
         """Let `task` (started inside `pulling` to read for the stream) start generators for it."""
-        self._tasks.add(task)
+        if self._last is None or self._last() is not task:
+            self._tasks.add(task)
+            self._last = weakref.ref(task)
 
     def claim(self, generator: AsyncGenerator[Any, Any]) -> bool:
         """Take `generator` if the running task reads for this stream; True when taken."""
@@ -94,6 +87,31 @@ class Owned:
                 await generator.aclose()
             except Exception:  # best effort, see above
                 continue
+
+
+class _Pulling:
+    """`Owned.pulling`'s block.
+
+    A class: a generator-based context manager cost a microsecond more per chunk.
+    """
+
+    __slots__ = ("_owned", "_token")
+
+    def __init__(self, owned: Owned) -> None:
+        self._owned = owned
+        self._token: Token[Owned | None] | None = None
+
+    def __enter__(self) -> None:
+        _install_hook()
+        task = asyncio.current_task()
+        if task is not None:
+            self._owned.adopt(task)
+        self._token = _PULLING.set(self._owned)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            _PULLING.reset(self._token)
+            self._token = None
 
 
 def _install_hook() -> None:
