@@ -14,6 +14,13 @@ that starts in that stretch, in the stream's task (or a task it adopted), is the
 loop's hook never sees it, so the loop never closes it; `Owned.aclose` closes the stream's
 generators in the order they started, each after the last has finished, when the stream
 itself closes (by its consumer, or by the loop at its end: the stream stays the loop's).
+
+A stream dropped unclosed inside a reference cycle is collected with its generators, and each
+one's finalizer would schedule its own close, all at once again: the finalizer hook leaves a
+generator its stream still holds to the stream, whose own close (scheduled by the loop) closes
+them in order. A close that is interrupted (the closing task cancelled) hands the generators
+left to the loop, which closes them at its end as it would have. The hooks are put in front of
+the running loop's own ones only: under a hook of someone else's, nothing is claimed.
 """
 
 from __future__ import annotations
@@ -21,13 +28,11 @@ from __future__ import annotations
 import asyncio
 import sys
 import weakref
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator
 from contextvars import ContextVar, Token
 from typing import Any
 
 __all__ = ["Owned"]
-
-Hook = Callable[[AsyncGenerator[Any, Any]], object]
 
 _PULLING: ContextVar[Owned | None] = ContextVar("rigging_stream_pulling", default=None)
 
@@ -36,8 +41,10 @@ class Owned:
     """The async generators one stream started, closed by it in order."""
 
     def __init__(self) -> None:
-        # id -> weak reference, in start order; a collected generator drops out by itself
-        self._generators: dict[int, weakref.ref[AsyncGenerator[Any, Any]]] = {}
+        # Held (so a cycle's collection leaves them to this owner), in start order; finished
+        # ones are dropped as more come, so a long stream keeps only the ones still open.
+        self._generators: list[AsyncGenerator[Any, Any]] = []
+        self._kept = 0  # how many were left after the last drop
         self._tasks: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
         self._last: weakref.ref[asyncio.Task[Any]] | None = None  # the last task adopted
 
@@ -59,16 +66,22 @@ class Owned:
             return False
         if task is None or task not in self._tasks:
             return False
-        key = id(generator)
         generators = self._generators
-
-        def forget(_: object, key: int = key) -> None:
-            generators.pop(key, None)
-
-        generators[key] = weakref.ref(generator, forget)
+        if len(generators) >= max(_KEEP, 2 * self._kept):
+            for done in [g for g in generators if not _open(g)]:
+                _CLAIMED.pop(id(done), None)
+            generators[:] = [g for g in generators if _open(g)]
+            self._kept = len(generators)
+        generators.append(generator)
+        _CLAIMED[id(generator)] = self
         return True
 
+    def holds(self, generator: AsyncGenerator[Any, Any]) -> bool:
+        """Whether `generator` is one of this stream's, not yet closed by it."""
+        return any(held is generator for held in self._generators)
+
     def __len__(self) -> int:
+        """How many generators are held (open, or finished since the last drop)."""
         return len(self._generators)
 
     async def aclose(self) -> None:
@@ -76,17 +89,30 @@ class Owned:
 
         Closing one usually closes the ones inside it; those are then finished, and closing
         them again does nothing. An error while closing is dropped: the stream is being
-        abandoned, and its connection is released either way.
+        abandoned, and its connection is released either way. When this is interrupted (its
+        task cancelled), the generators not closed yet go to the loop, which closes them at
+        its end.
         """
         while self._generators:
-            key = next(iter(self._generators))
-            generator = self._generators.pop(key)()
-            if generator is None:
-                continue
+            generator = self._generators.pop(0)
+            _CLAIMED.pop(id(generator), None)
             try:
                 await generator.aclose()
             except Exception:  # best effort, see above
                 continue
+            except BaseException:
+                self._hand_back([generator, *self._generators])
+                raise
+
+    def _hand_back(self, generators: list[AsyncGenerator[Any, Any]]) -> None:
+        """Register the generators still open with the loop, as if never claimed."""
+        self._generators.clear()
+        hooks = sys.get_asyncgen_hooks()
+        loops_hook = getattr(hooks.firstiter, "_rigging_wraps", hooks.firstiter)
+        for generator in generators:
+            _CLAIMED.pop(id(generator), None)
+            if _open(generator) and loops_hook is not None:
+                loops_hook(generator)
 
 
 class _Pulling:
@@ -102,7 +128,7 @@ class _Pulling:
         self._token: Token[Owned | None] | None = None
 
     def __enter__(self) -> None:
-        _install_hook()
+        _install_hooks()
         task = asyncio.current_task()
         if task is not None:
             self._owned.adopt(task)
@@ -114,23 +140,45 @@ class _Pulling:
             self._token = None
 
 
-def _install_hook() -> None:
-    """Put the stream-ownership check in front of the running loop's first-iteration hook.
+def _open(generator: AsyncGenerator[Any, Any]) -> bool:
+    """Whether `generator` has not finished (an async generator's frame goes when it ends)."""
+    return getattr(generator, "ag_frame", None) is not None
+
+
+#: Held generators are dropped once finished when more than this many (or twice as many as
+#: the last drop kept) are held.
+_KEEP = 32
+
+#: id of a held generator -> its owner (the finalizer hook's lookup; `Owned.holds` confirms).
+_CLAIMED: dict[int, Owned] = {}
+
+
+def _install_hooks() -> None:
+    """Put the stream-ownership checks in front of the running loop's async-generator hooks.
 
     The loop sets its hooks when it starts and puts the previous ones back when it stops, so
-    this runs on every read; it wraps the hook once per loop run.
+    this runs on every read; it wraps them once per loop run, and only the loop's own (a hook
+    of someone else's on top is left alone: nothing is claimed then).
     """
     hooks = sys.get_asyncgen_hooks()
-    loops_hook = hooks.firstiter
-    if getattr(loops_hook, "_rigging_owned", False):
+    loops_first, loops_finalizer = hooks.firstiter, hooks.finalizer
+    if loops_first is None or getattr(loops_first, "_rigging_wraps", None) is not None:
+        return
+    if getattr(loops_first, "__self__", None) is not asyncio.get_running_loop():
         return
 
     def firstiter(generator: AsyncGenerator[Any, Any]) -> None:
         owner = _PULLING.get()
         if owner is not None and owner.claim(generator):
             return
-        if loops_hook is not None:
-            loops_hook(generator)
+        loops_first(generator)
 
-    firstiter._rigging_owned = True  # type: ignore[attr-defined]
-    sys.set_asyncgen_hooks(firstiter=firstiter, finalizer=hooks.finalizer)
+    def finalizer(generator: AsyncGenerator[Any, Any]) -> None:
+        owner = _CLAIMED.get(id(generator))
+        if owner is not None and owner.holds(generator):
+            return  # collected with its stream, whose close closes it with the others
+        if loops_finalizer is not None:
+            loops_finalizer(generator)
+
+    firstiter._rigging_wraps = loops_first  # type: ignore[attr-defined]
+    sys.set_asyncgen_hooks(firstiter=firstiter, finalizer=finalizer)

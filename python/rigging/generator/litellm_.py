@@ -569,15 +569,16 @@ class LiteLLMGenerator(RemoteGenerator):
             redact = self._request_redactor(params)
             idle = _idle_limit(kwargs.get("timeout"))
             async with self._slot():
-                with owned.pulling():
-                    stream = await with_retries(
-                        self._wrapped(attempt),
-                        policy=self._policy(),
-                        classify=classify_litellm_error,
-                        model=self.model,
-                        redact=redact,
-                        hint=self._hint,
-                    )
+                # Not read under `pulling`: opening starts no generator the stream keeps, and
+                # one that a callback of the caller's starts there is not the stream's.
+                stream = await with_retries(
+                    self._wrapped(attempt),
+                    policy=self._policy(),
+                    classify=classify_litellm_error,
+                    model=self.model,
+                    redact=redact,
+                    hint=self._hint,
+                )
                 iterator = stream.__aiter__()
                 received = 0
                 try:
@@ -604,8 +605,11 @@ class LiteLLMGenerator(RemoteGenerator):
             reason = convert_stop_reason(seen.get("finish_reason"))
             yield StreamFinish(reason, _priced(seen.get("usage"), self.model), extra)
         finally:
-            if clients is not None:
-                await clients.aclose()
+            try:
+                await owned.aclose()  # closed above unless opening failed: then nothing to do
+            finally:
+                if clients is not None:
+                    await clients.aclose()
 
 
 def _check_stream(
