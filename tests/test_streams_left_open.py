@@ -17,7 +17,6 @@ import contextlib
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -115,96 +114,6 @@ async def test_a_connection_slot_is_given_back_once(fails: bool) -> None:
         assert throttle.in_flight == 1
 
 
-async def _counting(log: list[str], name: str, inner: AsyncIterator[int] | None = None) -> Any:
-    """An async generator that logs its close, closing `inner` first if it has one."""
-    try:
-        if inner is not None:
-            async for item in inner:
-                yield item
-        else:
-            yield 1
-            yield 2
-    finally:
-        if inner is not None:
-            await inner.aclose()  # type: ignore[attr-defined]
-        await asyncio.sleep(0)  # a cleanup that suspends, like closing a connection
-        log.append(name)
-
-
-async def test_generators_started_while_pulling_are_the_streams_and_close_in_order() -> None:
-    from rigging.generator._owned import Owned
-
-    owned, log = Owned(), list[str]()
-    inner = _counting(log, "inner")
-    outer = _counting(log, "outer", inner)
-    with owned.pulling():
-        assert await outer.__anext__() == 1  # starts outer, then inner
-    elsewhere = _counting(log, "elsewhere")
-    await elsewhere.__anext__()  # started outside the block: the loop's, not the stream's
-
-    kept = []
-
-    async def spawned() -> None:
-        kept.append(_counting(log, "spawned"))  # held: not closed by its collection
-        await kept[0].__anext__()
-
-    with owned.pulling():
-        await asyncio.ensure_future(spawned())  # another task, not adopted: not the stream's
-    assert len(owned) == 2
-
-    await owned.aclose()
-    assert log == ["inner", "outer"]  # outer closed inner, then inner was already finished
-    assert len(owned) == 0
-    await elsewhere.aclose()
-    await kept[0].aclose()
-
-
-async def test_an_adopted_task_starts_generators_for_the_stream() -> None:
-    from rigging.generator._owned import Owned
-
-    owned, log = Owned(), list[str]()
-    gen = _counting(log, "read")
-    with owned.pulling():
-        read = asyncio.ensure_future(gen.__anext__())
-        owned.adopt(read)
-        assert await read == 1
-    assert len(owned) == 1
-    await owned.aclose()
-    assert log == ["read"]
-
-
-async def test_one_failing_close_does_not_keep_the_others_open() -> None:
-    from rigging.generator._owned import Owned
-
-    async def refuses() -> Any:
-        try:
-            yield 1
-        finally:
-            raise RuntimeError("connection reset while closing")
-
-    owned, log = Owned(), list[str]()
-    bad, good = refuses(), _counting(log, "good")
-    with owned.pulling():
-        await bad.__anext__()
-        await good.__anext__()
-    await owned.aclose()
-    assert log == ["good"]
-    assert bad.ag_frame is None  # finished, its error dropped
-
-
-async def test_finished_generators_are_not_kept() -> None:
-    """A stream reading for long holds only a bounded number of generators (no growth per
-    chunk): finished ones are dropped as new ones come."""
-    from rigging.generator._owned import Owned
-
-    owned = Owned()
-    with owned.pulling():
-        for _ in range(1_000):
-            async for _item in _counting([], "short-lived"):
-                pass
-    assert len(owned) <= 32
-
-
 def _closing_log(
     names: list[str],
     log: list[str],
@@ -233,6 +142,79 @@ def _closing_log(
             log.append(names[index])
 
     return link(0)
+
+
+async def test_generators_started_while_pulling_are_the_streams_and_close_in_order() -> None:
+    from rigging.generator._owned import Owned
+
+    owned, log = Owned(), list[str]()
+    outer = _closing_log(["outer", "inner"], log)
+    with owned.pulling():
+        assert await outer.__anext__() == 1  # starts outer, then inner
+    elsewhere = _closing_log(["elsewhere"], log)
+    await elsewhere.__anext__()  # started outside the block: the loop's, not the stream's
+
+    kept = []
+
+    async def spawned() -> None:
+        kept.append(_closing_log(["spawned"], log))  # held: not closed by its collection
+        await kept[0].__anext__()
+
+    with owned.pulling():
+        await asyncio.ensure_future(spawned())  # another task, not adopted: not the stream's
+    assert len(owned) == 2
+
+    await owned.aclose()
+    assert log == ["inner", "outer"]  # outer closed inner, then inner was already finished
+    assert len(owned) == 0
+    await elsewhere.aclose()
+    await kept[0].aclose()
+
+
+async def test_an_adopted_task_starts_generators_for_the_stream() -> None:
+    from rigging.generator._owned import Owned
+
+    owned, log = Owned(), list[str]()
+    gen = _closing_log(["read"], log)
+    with owned.pulling():
+        read = asyncio.ensure_future(gen.__anext__())
+        owned.adopt(read)
+        assert await read == 1
+    assert len(owned) == 1
+    await owned.aclose()
+    assert log == ["read"]
+
+
+async def test_one_failing_close_does_not_keep_the_others_open() -> None:
+    from rigging.generator._owned import Owned
+
+    async def refuses() -> Any:
+        try:
+            yield 1
+        finally:
+            raise RuntimeError("connection reset while closing")
+
+    owned, log = Owned(), list[str]()
+    bad, good = refuses(), _closing_log(["good"], log)
+    with owned.pulling():
+        await bad.__anext__()
+        await good.__anext__()
+    await owned.aclose()
+    assert log == ["good"]
+    assert bad.ag_frame is None  # finished, its error dropped
+
+
+async def test_finished_generators_are_not_kept() -> None:
+    """A stream reading for long holds only a bounded number of generators (no growth per
+    chunk): finished ones are dropped as new ones come."""
+    from rigging.generator._owned import Owned
+
+    owned = Owned()
+    with owned.pulling():
+        for _ in range(1_000):
+            async for _item in _closing_log(["short-lived"], []):
+                pass
+    assert len(owned) <= 32
 
 
 def test_a_cancelled_close_hands_the_rest_to_the_loop() -> None:
@@ -333,7 +315,7 @@ async def test_under_a_hook_of_someone_elses_nothing_is_claimed() -> None:
     sys.set_asyncgen_hooks(firstiter=theirs, finalizer=loops.finalizer)
     try:
         owned, log = Owned(), list[str]()
-        gen = _counting(log, "theirs")
+        gen = _closing_log(["theirs"], log)
         for _ in range(100):
             with owned.pulling():
                 pass

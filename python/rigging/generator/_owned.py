@@ -68,10 +68,14 @@ class Owned:
             return False
         generators = self._generators
         if len(generators) >= max(_KEEP, 2 * self._kept):
-            for done in [g for g in generators if not _open(g)]:
-                _CLAIMED.pop(id(done), None)
-            generators[:] = [g for g in generators if _open(g)]
-            self._kept = len(generators)
+            still_open = []
+            for held in generators:
+                if _open(held):
+                    still_open.append(held)
+                else:
+                    _CLAIMED.pop(id(held), None)
+            generators[:] = still_open
+            self._kept = len(still_open)
         generators.append(generator)
         _CLAIMED[id(generator)] = self
         return True

@@ -605,11 +605,8 @@ class LiteLLMGenerator(RemoteGenerator):
             reason = convert_stop_reason(seen.get("finish_reason"))
             yield StreamFinish(reason, _priced(seen.get("usage"), self.model), extra)
         finally:
-            try:
-                await owned.aclose()  # closed above unless opening failed: then nothing to do
-            finally:
-                if clients is not None:
-                    await clients.aclose()
+            if clients is not None:
+                await clients.aclose()
 
 
 def _check_stream(
