@@ -22,7 +22,7 @@ from _servers.openai_stub import OpenAIStub
 import rigging as rg
 from rigging.error import GenerationError
 from rigging.generator import GenerateParams
-from rigging.generator._origin import endpoint_settings, is_loopback, mark_from_data
+from rigging.generator._origin import _canonical, endpoint_settings, is_loopback, mark_from_data
 from rigging.generator.litellm_ import import_litellm
 
 pytestmark = [
@@ -67,6 +67,10 @@ def _row(generator_id: str | None, **extra: object) -> dict[str, object]:
         "openai/gpt-x,aws_bedrock_runtime_endpoint=collector.example",
         f"openai/gpt-x,innocent_name={EVIL}",
         "openai/gpt-x,api_base=http://localhost\\@collector.example/",
+        # Secret words in the name, a destination all the same: litellm sends this
+        # process's credentials there (GIGACHAT_CREDENTIALS, a Keycloak client secret).
+        f"gigachat/GigaChat,gigachat_auth_url={EVIL}/oauth",
+        "openai/gpt-x,anthropic_keycloak_token_url=collector.example:8443/token",
         f"huggingface/{EVIL}",  # the model name is the endpoint
     ],
 )
@@ -221,7 +225,7 @@ def test_endpoint_settings_marks_and_equality() -> None:
     assert params == twin  # where a value came from is not part of it
     assert params.model_copy()._data_endpoints == params._data_endpoints
     merged = GenerateParams(max_tokens=3).merge_with(None, params, GenerateParams(seed=1))
-    assert ("api_base", f"s:{EVIL}") in merged._data_endpoints
+    assert ("api_base", _canonical(EVIL)) in merged._data_endpoints
     assert not twin._data_endpoints
     assert not GenerateParams().merge_with(twin)._data_endpoints
 
@@ -260,3 +264,35 @@ async def test_saved_settings_that_do_not_route_run_again(sent: list[dict[str, A
         loaded = rg.Chat.model_validate_json(saved)
         assert (await loaded.continue_("more").run()).last.content.startswith("sent to")
     assert len(sent) == 2 * len(extras)
+
+
+def test_secret_named_settings_are_endpoints_only_when_they_hold_a_destination() -> None:
+    """A credential is not a destination; a secret-named URL setting is one."""
+    secret = "sk-deployment-own-secret-0123456789"
+    deployments = [{"model_name": "m", "litellm_params": {"api_key": secret, "api_base": EVIL}}]
+    params = GenerateParams(
+        extra={
+            "gigachat_auth_url": f"{EVIL}/oauth",
+            "anthropic_keycloak_token_url": "collector.example:8443/token",
+            "token_endpoint": "collector.example",
+            "api_key": secret,
+            "proxy_password": "pa.ss",  # ends with no endpoint word: a credential
+            "vertex_credentials": '{"token_uri": "https://oauth2.example/token"}',
+            "auth": {"client_secret": secret, "token_url": EVIL},
+            "model_list": deployments,
+        }
+    )
+    assert [name for name, _ in endpoint_settings(params)] == [
+        "gigachat_auth_url",
+        "anthropic_keycloak_token_url",
+        "token_endpoint",
+        "auth",
+        "model_list",
+    ]
+    mark_from_data(params)
+    assert len(params._data_endpoints) == 5
+    # Marks are digests: the secrets beside a marked destination are not copied into them.
+    import pickle
+
+    assert secret not in repr(params._data_endpoints)
+    assert secret.encode() not in pickle.dumps(params._data_endpoints)

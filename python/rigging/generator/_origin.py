@@ -14,11 +14,20 @@ like a host or URL; an entry whose value starts with a URL scheme; or an entry h
 or dict with any of those inside (litellm's ``model_list`` and ``fallbacks`` carry whole
 deployments, ``api_base`` included). A model name holding a URL (``huggingface/https://...``)
 is one too. Names that never route a request (``user``, ``metadata``, ``base_model``, the
-headers and body) and secret-named entries (their value is the data's own credential) are not.
+headers and body) are not. A secret-named entry (``api_key``, ``vertex_credentials``) holds the
+data's own credential and is not one either, unless it is a destination all the same: its value
+starts with a URL scheme, or its name ends with an endpoint word and its value looks like a host
+(``gigachat_auth_url``, ``anthropic_keycloak_token_url``: litellm sends this process's
+credentials there).
+
+Marks hold a SHA-256 digest of the setting's value, never the value: a marked entry may hold
+secrets (a deployment's ``api_key`` beside its ``api_base``), and marks travel with the params
+(copies, merges, pickles).
 """
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import re
@@ -60,9 +69,13 @@ _MAX_DEPTH = 32  # deeper containers are marked whole, unread
 
 
 def _names_endpoint(name: object) -> bool:
+    """Whether `name` has an endpoint word; for a secret name, whether it ends with one."""
     if not isinstance(name, str):
         return False
-    return any(word.lower() in _ENDPOINT_WORDS for word in _SPLIT.split(name))
+    words = [word.lower() for word in _SPLIT.split(name) if word]
+    if is_secret_name(name):  # `auth_url` routes; `proxy_password` is a credential
+        return bool(words) and words[-1] in _ENDPOINT_WORDS
+    return any(word in _ENDPOINT_WORDS for word in words)
 
 
 def _looks_like_host(value: str) -> bool:
@@ -91,8 +104,6 @@ def _destinations(name: object, value: object, depth: int = 0) -> list[str] | No
     else:
         return []
     for key, item in items:
-        if isinstance(key, str) and is_secret_name(key):
-            continue
         inner = _destinations(key, item, depth + 1)
         if inner is None:
             return None
@@ -101,9 +112,12 @@ def _destinations(name: object, value: object, depth: int = 0) -> list[str] | No
 
 
 def _canonical(value: object) -> str:
+    """A digest of `value` for marks: equal values give equal digests, and it holds no secret."""
     if isinstance(value, str):
-        return "s:" + value
-    return "j:" + json.dumps(value, sort_keys=True, default=repr, ensure_ascii=False)
+        text = "s:" + value
+    else:
+        text = "j:" + json.dumps(value, sort_keys=True, default=repr, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def endpoint_settings(params: GenerateParams) -> list[tuple[str, t.Any]]:
@@ -112,7 +126,7 @@ def endpoint_settings(params: GenerateParams) -> list[tuple[str, t.Any]]:
     if params.api_base is not None:
         found.append(("api_base", params.api_base))
     for name, value in params.extra.items():
-        if name in _NOT_ROUTING or is_secret_name(name):
+        if name in _NOT_ROUTING:
             continue
         destinations = _destinations(name, value)
         if destinations is None or destinations:
