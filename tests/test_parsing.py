@@ -4,8 +4,10 @@ import pytest
 from pydantic import ValidationError
 
 from rigging import parsing
+from rigging._model.plan import use_pydantic_xml
 from rigging.error import MissingModelError, XmlContentError
 from rigging.model import Answer, Model, QuestionAnswer, attr, element, wrapped
+from rigging.stream import ModelStream
 
 
 class FunFact(Model):
@@ -53,6 +55,45 @@ def test_hollow_example_echo_is_skipped() -> None:
     assert [m.content for m, _ in parsing.parse_set(text, Answer)] == ["Paris"]
     assert parsing.parse("<answer> </answer>", Answer)[0].content == " "
     assert parsing.parse("only <answer/> here", Answer)[0].content == ""
+
+
+class _Call(Model, tag="call"):
+    tool: str = attr()
+    arg: int = attr(default=0)
+
+
+class _CallByPydanticXml(Model, tag="call"):
+    tool: str = attr()
+    arg: int = attr(default=0)
+
+
+use_pydantic_xml(_CallByPydanticXml, "test: the pydantic-xml path")
+
+
+@pytest.mark.parametrize("cls", [_Call, _CallByPydanticXml])
+def test_an_element_with_attribute_values_only_is_filled(cls: type[_Call]) -> None:
+    """Nothing inside, but a visible attribute value: filled, so it wins over an echo."""
+    echo = 'Example: <call tool=""/>. '
+    for mine in ('<call tool="search" arg="3"/>', '<call tool="search" arg="3"></call>'):
+        text = echo + "Mine: " + mine
+        model, where = parsing.parse(text, cls)
+        assert (model.tool, model.arg, text[where]) == ("search", 3, mine)
+        assert [m.tool for m, _ in parsing.parse_set(text, cls)] == ["search"]
+        stream = ModelStream(cls)
+        fed = stream.feed(text)
+        assert [(m.model.tool, m.hollow) for m in fed] == [("search", False)]
+        assert [m.model.tool for m in (*fed, *stream.finish())] == ["search"]
+    # Blank attribute values only: still the echo, used when nothing else is there.
+    model, _ = parsing.parse('<call tool=" "/>', cls)
+    assert model.tool == " "
+    assert [m.tool for m, _ in parsing.parse_set(echo + '<call tool=" "/>', cls)] == ["", " "]
+
+
+def test_a_simple_model_with_attributes_but_no_text_stays_hollow() -> None:
+    text = '<answer id="1"></answer> then <answer>Paris</answer>'
+    assert parsing.parse(text, Answer)[0].content == "Paris"
+    stream = ModelStream(Answer)
+    assert [m.model.content for m in stream.feed(text)] == ["Paris"]
 
 
 def test_multiple_instances_in_order() -> None:

@@ -802,7 +802,9 @@ impl PyCodecPlan {
         // caller binds `strict=False` where the schema asks for strictness
         // (`rigging._model.extract.lax_validate`), so the common call has no keywords.
         for item in items {
-            let (start, end, known, hollow, span) = item?;
+            // The scan's hollow verdict (blank inside) is not used: the codec's is finer (a
+            // self-closing `<call tool="search"/>` is blank inside and filled).
+            let (start, end, known, _hollow, span) = item?;
             let (from, to) = if let Some(known) = known {
                 known
             } else {
@@ -817,11 +819,11 @@ impl PyCodecPlan {
                 }
                 (from, to)
             };
-            let mut blank = hollow;
+            let mut blank = false;
             let outcome =
                 match codec::parse_with(&mut builder, &self.plan, &whole[from..to], max_depth) {
                     Ok(value) => {
-                        blank = blank || value.is_blank();
+                        blank = value.is_blank();
                         validate
                             .call1((to_py(py, self, 0, &value)?,))
                             .map_err(|err| (err, false))

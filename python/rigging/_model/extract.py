@@ -16,8 +16,10 @@ Rules (decisions listed in ``docs/design/decisions-messages.md``):
   pydantic-core validates it. Classes without a plan go through pydantic-xml (bare ``&``
   escaped first). Either way any ``<!DOCTYPE``/``<!ENTITY`` declaration is refused before
   anything is built.
-- A candidate is *hollow* when its inner text is blank. Callers that want one model prefer the
-  first filled one (`first_filled`).
+- A candidate is *hollow* when nothing visible was read from it: for a planned class, no field
+  the codec read holds visible text (attributes included); otherwise its inner text is blank
+  and, for a class without a plan, no attribute of its start tag has a visible value. Callers
+  that want one model prefer the first filled one (`first_filled`).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ __all__ = [
     "extract_many",
     "extract_planned",
     "first_filled",
+    "has_attribute_value",
     "prefer_filled",
 ]
 
@@ -198,19 +201,36 @@ def build(cls: type[ModelT], info: ClassInfo, text: str, span: _native.Span) -> 
 
 def build_marked(
     cls: type[ModelT], info: ClassInfo, text: str, span: _native.Span
-) -> tuple[ModelT, bool]:
+) -> tuple[ModelT, bool | None]:
     """`build`, and whether the element is *blank*: the codec read no visible text from it.
 
     Such an element (an echoed template, ``<user><name></name></user>``) counts as hollow:
-    it is used only when no element of the class has content. Always False for simple models
-    and classes without a plan, whose hollow elements are those blank inside.
+    it is used only when no element of the class has content. None when the scan's verdict
+    stands (blank inside counts as hollow): simple models, and classes without a plan whose
+    start tag has no attribute with a visible value (one that has is filled, as
+    ``<call tool="search"/>``).
     """
     if info.simple_field is None:
         codec = codec_of(cls)
         if codec is None:
-            return build_pydantic_xml(cls, info.tag, text, span), False
+            model = build_pydantic_xml(cls, info.tag, text, span)
+            return model, False if has_attribute_value(text, span) else None
         return _build_native(cls, codec.native, info.tag, text, span)
-    return build_simple(cls, info, text[span.inner_start : span.inner_end]), False
+    return build_simple(cls, info, text[span.inner_start : span.inner_end]), None
+
+
+# An attribute's value in a start tag: quoted either way, or bare.
+_ATTRIBUTE_VALUE = re.compile(r"""=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>/]+))""")
+
+
+def has_attribute_value(text: str, span: _native.Span) -> bool:
+    """Whether the start tag of the element at ``span`` gives an attribute a visible value."""
+    start_tag = text[span.start : span.end if span.self_closing else span.inner_start]
+    for match in _ATTRIBUTE_VALUE.finditer(start_tag):
+        value = next(group for group in match.groups() if group is not None)
+        if value.strip():
+            return True
+    return False
 
 
 def build_simple(cls: type[ModelT], info: ClassInfo, inner: str) -> ModelT:
@@ -440,7 +460,7 @@ def _extract_each(
     tag: str,
     text: str,
     spans: list[tuple[_native.Span, bool]],
-    build_one: t.Callable[[_native.Span], tuple[ModelT, bool]],
+    build_one: t.Callable[[_native.Span], tuple[ModelT, bool | None]],
 ) -> list[Found[ModelT]]:
     """`extract`'s loop one element at a time: ``build_one(span)`` per candidate.
 
@@ -457,7 +477,7 @@ def _extract_each(
         except ValueError as exc:  # XmlContentError included
             failures.append((span.end - span.start, exc))
             continue
-        found.append(Found(model, slice(span.start, span.end), hollow or blank))
+        found.append(Found(model, slice(span.start, span.end), hollow if blank is None else blank))
     if not found:
         raise _longest(failures)
     return found

@@ -33,7 +33,7 @@ from pydantic import ValidationError
 
 from rigging import _native
 from rigging._model.base import ClassInfo, Model, ModelT, class_info
-from rigging._model.extract import build_marked, build_simple
+from rigging._model.extract import build_marked, build_simple, has_attribute_value
 from rigging.error import XmlContentError
 
 __all__ = ["ModelStream", "ParsedModel"]
@@ -320,7 +320,8 @@ class ModelStream(t.Generic[ModelT]):
                 return None
         end = span.end
         inner = self._text.slice(span.inner_start, span.inner_end)
-        if self_closing or not inner or inner.isspace():
+        blank_inside = self_closing or not inner or inner.isspace()
+        if blank_inside and not self._has_attribute_value(span):
             kept = self._hollow[tag]
             if kept is not None:  # some type of the tag is not filled yet
                 kept.extend((start, end, span.inner_start, span.inner_end, self_closing))
@@ -356,6 +357,15 @@ class ModelStream(t.Generic[ModelT]):
             found.append(ParsedModel(t.cast("ModelT", model), slice(start, end)))
         return error
 
+    def _has_attribute_value(self, span: _native.Span) -> bool:
+        """Whether the element's start tag gives an attribute a visible value."""
+        stop = span.end if span.self_closing else span.inner_start
+        if stop - span.start <= len(span.tag) + 3:  # `<tag>`, `<tag/>`: nothing to slice
+            return False
+        start_tag = self._text.slice(span.start, stop)
+        local = _LocalSpan(0, stop - span.start, stop - span.start, stop - span.start, True)
+        return has_attribute_value(start_tag, t.cast("_native.Span", local))
+
     def _keep_hollow(self, cls: type[Model], span: _native.Span) -> bool:
         """Keep a span as a hollow element of ``cls``'s tag, unless ``cls`` is filled."""
         kept = self._hollow[span.tag]
@@ -390,13 +400,17 @@ class ModelStream(t.Generic[ModelT]):
             if info.simple_field is not None:
                 if inner is None:
                     inner = self._text.slice(inner_start, inner_end)
-                return build_simple(cls, info, inner), element, False
+                # Blank inside: hollow whatever its attributes (a simple model reads none).
+                blank = self_closing or not inner or inner.isspace()
+                return build_simple(cls, info, inner), element, blank
             # Non-simple models read the whole element (attributes included).
             if element is None:
                 element = self._text.slice(start, end)
             local = _LocalSpan(0, end - start, inner_start - start, inner_end - start, self_closing)
             model, blank = build_marked(cls, info, element, t.cast("_native.Span", local))
-            return model, element, blank
+            # None (no plan, no visible attribute value): the element is not blank inside,
+            # or it would not have been built (`_take`), so it is filled.
+            return model, element, bool(blank)
         except _BUILD_ERRORS:
             return None
         except Exception as exc:  # a bug of the model's own code
