@@ -36,6 +36,7 @@ from rigging._model.plan import (
 from rigging.error import MissingModelError, XmlContentError
 from rigging.message import Message
 from rigging.model import Model, attr, element, wrapped
+from rigging.stream import ModelStream
 
 
 class Location(Model):
@@ -490,6 +491,33 @@ def test_depth_limit_is_an_error_not_recursion() -> None:
     ):
         parsing.parse(text, Finding)
     assert parsing.try_parse(text, Finding) is None
+
+
+class _Forbidding(Model, tag="g", extra="forbid"):  # a class pydantic-xml reads
+    id: str = attr()
+    title: str = element()
+
+
+def test_depth_limit_holds_for_classes_pydantic_xml_reads() -> None:
+    """pydantic-xml recurses per level: a deep element was a RecursionError, even from the
+    ``try_`` forms and streams."""
+    assert _Forbidding.codec_fallback_reason() is not None
+    deep = "<x>" * 600 + "</x>" * 600
+    for inside in (deep, f"<title>t{deep}</title>"):
+        text = f'intro <g id="a"><title>t</title>{inside}</g>'
+        with pytest.raises(
+            XmlContentError,
+            match=rf"<g> at 6 nests elements deeper than the limit of {_native.CODEC_MAX_DEPTH}",
+        ):
+            parsing.parse(text, _Forbidding)
+        assert parsing.try_parse(text, _Forbidding) is None
+        assert parsing.try_parse_set(text, _Forbidding) == []
+        assert Message("assistant", text).try_parse(_Forbidding) is None
+        stream = ModelStream(_Forbidding)
+        assert stream.feed(text) == ()
+        assert stream.finish() == []
+    shallow = '<g id="a"><title>t</title>' + "<x>" * 20 + "</x>" * 20 + "</g>"
+    assert parsing.parse(shallow, _Forbidding)[0].title == "t"
 
 
 def test_validation_error_title_names_class_tag_position_and_snippet() -> None:

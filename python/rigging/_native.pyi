@@ -40,6 +40,8 @@ __all__ = [
     "is_secret_name",
     "mask_json_secrets",
     "mask_userinfo",
+    # codec
+    "nests_deeper",
     # strip
     "place_parts",
     # scan
@@ -56,6 +58,15 @@ __version__: str
 
 CODEC_MAX_DEPTH: int
 """How deep elements may nest inside an element `CodecPlan.parse` reads (deeper is refused)."""
+
+def nests_deeper(text: str, max_depth: int = ...) -> bool:
+    """Whether the elements of the element ``text`` nest deeper than ``max_depth``.
+
+    The default is `CODEC_MAX_DEPTH`; elements are paired as the codec pairs them.
+
+    Raises:
+        ValueError: ``max_depth`` is above the codec's hard limit.
+    """
 
 def has_indented_line(text: str) -> bool:
     """Whether a line of ``text`` starts with a space or a tab.

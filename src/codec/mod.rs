@@ -278,6 +278,13 @@ impl fmt::Display for CodecError {
 
 impl std::error::Error for CodecError {}
 
+/// Whether elements inside the element `text` nest deeper than `max_depth`, paired as the
+/// codec pairs them. For elements another reader reads (pydantic-xml recurses per level, and
+/// a deep enough element ends in Python's `RecursionError`).
+pub fn nests_deeper(text: &str, max_depth: usize) -> bool {
+    matches!(tree::build(text, max_depth), Err(CodecError::TooDeep(_)))
+}
+
 /// Read the element `text` (start tag to end tag) with `plan`: the field map of its root
 /// model. Elements may nest at most `max_depth` deep.
 pub fn parse<'a>(plan: &Plan, text: &'a str, max_depth: usize) -> Result<Value<'a>, CodecError> {

@@ -847,3 +847,20 @@ fn declarations_are_found_as_by_substring_search() {
         );
     }
 }
+
+#[test]
+fn nests_deeper_counts_the_levels_of_elements() {
+    let nested = |n: usize| format!("<g>{}{}</g>", "<x>".repeat(n), "</x>".repeat(n));
+    // The root counts: `<g>` holding two levels is three deep.
+    assert!(!nests_deeper(&nested(2), 3));
+    assert!(nests_deeper(&nested(3), 3));
+    assert!(nests_deeper(&nested(600), MAX_DEPTH));
+    // Stray starts are text, as the codec pairs them; CDATA and comments are opaque.
+    let stray = format!("<g>{}</g>", "<x>".repeat(600));
+    assert!(!nests_deeper(&stray, MAX_DEPTH));
+    let hidden = format!("<g><![CDATA[{}]]></g>", "<x>".repeat(600));
+    assert!(!nests_deeper(&hidden, MAX_DEPTH));
+    // Not an element, or a declaration: not a depth question.
+    assert!(!nests_deeper("<g>", 0));
+    assert!(!nests_deeper("<!DOCTYPE g><g><x/></g>", 0));
+}

@@ -946,6 +946,14 @@ fn extract_all<'py>(
     Ok(Some(out))
 }
 
+/// Whether elements inside the element `text` nest deeper than `max_depth` (documented in
+/// `_native.pyi`).
+#[pyfunction]
+#[pyo3(signature = (text, max_depth = MAX_DEPTH))]
+fn nests_deeper(text: &str, max_depth: usize) -> PyResult<bool> {
+    Ok(codec::nests_deeper(text, depth_arg(max_depth)?))
+}
+
 /// Whether a line of `text` starts with a space or a tab (documented in `_native.pyi`).
 #[pyfunction]
 fn has_indented_line(text: &str) -> bool {
@@ -955,6 +963,7 @@ fn has_indented_line(text: &str) -> bool {
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyCodecPlan>()?;
     m.add_function(wrap_pyfunction!(has_indented_line, m)?)?;
+    m.add_function(wrap_pyfunction!(nests_deeper, m)?)?;
     m.add_function(wrap_pyfunction!(extract_all, m)?)?;
     m.add("CODEC_MAX_DEPTH", MAX_DEPTH)?;
     Ok(())

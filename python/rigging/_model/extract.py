@@ -144,7 +144,8 @@ def build_pydantic_xml(cls: type[ModelT], tag: str, text: str, span: _native.Spa
 
     Raises:
         pydantic.ValidationError: The content does not validate.
-        XmlContentError: The element holds a declaration or is not well-formed XML.
+        XmlContentError: The element holds a declaration, nests elements deeper than
+            `_native.CODEC_MAX_DEPTH`, or is not well-formed XML.
     """
     require_defined(cls)  # a class with unresolved references failed with an AssertionError
     element = text[span.start : span.end]
@@ -164,6 +165,14 @@ def build_pydantic_xml(cls: type[ModelT], tag: str, text: str, span: _native.Spa
     back = None
     if has_surrogates(escaped):  # XML parsers need UTF-8: parse stand-ins, put them back
         escaped, back = stand_in(escaped)
+    if _native.nests_deeper(escaped):  # pydantic-xml recurses per level: RecursionError
+        raise XmlContentError(
+            f"<{tag}> at {span.start} nests elements deeper than the limit of "
+            f"{_native.CODEC_MAX_DEPTH}: {_snippet(text, span)!r}",
+            tag=tag,
+            position=span.start,
+            snippet=_snippet(text, span),
+        )
     try:
         model = cls.from_xml(escaped)
         return model if back is None else restore(model, back)

@@ -407,10 +407,10 @@ class ModelStream(t.Generic[ModelT]):
             if element is None:
                 element = self._text.slice(start, end)
             local = _LocalSpan(0, end - start, inner_start - start, inner_end - start, self_closing)
-            model, blank = build_marked(cls, info, element, t.cast("_native.Span", local))
+            model, marked = build_marked(cls, info, element, t.cast("_native.Span", local))
             # None (no plan, no visible attribute value): the element is not blank inside,
             # or it would not have been built (`_take`), so it is filled.
-            return model, element, bool(blank)
+            return model, element, bool(marked)
         except _BUILD_ERRORS:
             return None
         except Exception as exc:  # a bug of the model's own code
