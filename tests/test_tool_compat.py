@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import typing as t
+
 import pytest
 from _scripted import Call, ScriptedChat
 from _scripted import scripted as scripted  # fixture
@@ -231,3 +233,42 @@ async def test_api_tool_schema_name_description_and_unknown_call() -> None:
     assert info.value.tool_name == "other"
     with pytest.raises(ValueError, match="tool name"):
         tool.name = "bad name"
+
+
+# --- 2.3 custom generators -------------------------------------------------------------------
+
+
+class _Custom23(rg.Generator):
+    """A generator written for 2.3: it reads ``params.tools`` and answers with API tool calls
+    (it declares nothing about tools, as 2.3 generators could not)."""
+
+    async def generate_messages(
+        self, messages: t.Sequence[t.Sequence[rg.Message]], params: t.Sequence[rg.GenerateParams]
+    ) -> t.Sequence[rg.GeneratedMessage]:
+        out = []
+        for conversation, item in zip(messages, params, strict=True):
+            last = conversation[-1]
+            if last.role == "tool":
+                out.append(rg.GeneratedMessage.from_text(f"the tool said {last.content}"))
+                continue
+            names = [tool.function.name for tool in item.tools or []]
+            assert names == ["shout"], "the tools reach the provider through the API"
+            function = FunctionCall(name="shout", arguments='{"text": "hi"}')
+            call = ToolCall(id="c1", function=function)
+            message = rg.Message("assistant", "", tool_calls=[call])
+            out.append(rg.GeneratedMessage(message=message, stop_reason="tool_calls"))
+        return out
+
+
+async def test_a_23_custom_generator_gets_function_tools_through_the_api() -> None:
+    """2.3 offered functions as API tools on any generator; a custom generator that calls
+    them must still have its calls run (native mode ignored them)."""
+    assert _Custom23.supports_api_tools
+    chat = await _Custom23(model="m").chat("shout hi").using(shout).run()
+    assert CALLED == ["hi"]
+    assert [m.role for m in chat.all] == ["user", "assistant", "tool", "assistant"]
+    assert chat.last.content == "the tool said HI"
+    assert "tool-call" not in chat.conversation  # no native tool prompt was injected
+    # The shipped text-only generators keep native tools.
+    assert not ScriptedGenerator.supports_api_tools
+    assert not rg.get_generator("http!m").supports_api_tools

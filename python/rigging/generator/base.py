@@ -130,10 +130,12 @@ class Generator(BaseModel):
     params: GenerateParams = Field(default_factory=GenerateParams)
     """Generator-level parameters; request-level params are merged on top."""
 
-    supports_api_tools: ClassVar[bool] = False
+    supports_api_tools: ClassVar[bool] = True
     """Whether ``GenerateParams.tools`` reach a provider that can call them: then
-    ``using(mode="auto")`` offers tools through the API, otherwise as native XML. Generators
-    with provider function calling declare True."""
+    ``using(mode="auto")`` offers tools through the API, otherwise as native XML. True by
+    default, as 2.3 offered functions through the API on every generator (a custom generator
+    may answer with tool calls); the shipped text-only generators (HTTP, local, offline
+    doubles) declare False."""
 
     _watch_callbacks: list[WatchCallback] = PrivateAttr(default_factory=list)
     _wrap: WrapFunc | None = PrivateAttr(default=None)

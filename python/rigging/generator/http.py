@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from pydantic import ConfigDict, field_serializer, field_validator
@@ -111,6 +111,7 @@ class HTTPGenerator(RemoteGenerator):
     """
 
     model_config = ConfigDict(validate_assignment=True, coerce_numbers_to_str=True)
+    supports_api_tools: ClassVar[bool] = False  # a spec's response gives text; tools go native
 
     spec: HTTPSpec | None = None
     """The request/response recipe."""

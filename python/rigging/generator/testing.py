@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import ConfigDict, Field, PrivateAttr, field_serializer
 
@@ -63,6 +63,8 @@ def _last_text(messages: Sequence[Message]) -> str:
 
 class _OfflineGenerator(Generator):
     """Shared plumbing: record each item, produce its text, wrap it."""
+
+    supports_api_tools: ClassVar[bool] = False  # text doubles: tools reach them as native XML
 
     _calls: list[RecordedCall] = PrivateAttr(default_factory=list)
 

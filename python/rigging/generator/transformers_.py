@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import PrivateAttr
 from typing_extensions import Self
@@ -62,6 +62,8 @@ def pipeline_kwargs(params: GenerateParams) -> dict[str, Any]:
 
 class TransformersGenerator(Generator):
     """Generate with a local transformers model (``transformers!<hf-model>``)."""
+
+    supports_api_tools: ClassVar[bool] = False  # a local model has no function-calling API
 
     torch_dtype: str = "auto"
     """Weights dtype."""

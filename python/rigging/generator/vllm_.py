@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import PrivateAttr
 from typing_extensions import Self
@@ -54,6 +54,8 @@ def _accepted_names(sampling_params: type) -> list[str]:
 
 class VLLMGenerator(Generator):
     """Generate with a local vLLM engine (``vllm!<hf-model>,dtype=half``)."""
+
+    supports_api_tools: ClassVar[bool] = False  # a local engine has no function-calling API
 
     dtype: str = "auto"
     """Weights dtype passed to `vllm.LLM`."""
