@@ -196,13 +196,13 @@ def test_only_an_empty_element_of_a_string_type_reads_as_an_empty_string() -> No
         text: str = element(default="unset")
 
     # Other types keep pydantic-xml's reading (missing: the default applies); an element
-    # that holds markup is not empty; blank text is text.
+    # that holds markup is not empty, it holds that markup as text; blank text is text.
     assert parsing.parse('<mixed id="1"><count/><text><b>x</b></text></mixed>', Mixed)[0] == Mixed(
-        id="1"
+        id="1", text="<b>x</b>"
     )
     assert parsing.parse('<mixed id="1"><text> </text></mixed>', Mixed)[0].text == " "
-    with pytest.raises(ValidationError, match="Field required"):
-        parsing.parse('<patch file="a"><diff><b>x</b></diff></patch>', Patch)
+    patch = parsing.parse('<patch file="a"><diff><b>x</b></diff></patch>', Patch)[0]
+    assert patch.diff == "<b>x</b>"
 
 
 def test_optional_fields_read_the_empty_value_none_renders_as() -> None:
@@ -467,9 +467,41 @@ def test_one_untagged_field_with_attributes_is_the_text() -> None:
         kind: str = attr()
         body: str
 
-    note = parsing.parse('<note kind="k">hello <b>x</b></note>', Note)[0]
-    assert note.body == "hello "  # as in ElementTree: the text before the first child
+    note = parsing.parse('<note kind="k">hello <b>x</b> &amp; more</note>', Note)[0]
+    # ElementTree (pydantic-xml) reads the text before the first child, "hello "; with no
+    # field reading children, the markup is part of the text.
+    assert note.body == "hello <b>x</b> & more"
     assert str(Note(kind="k", body="a&b")) == '<note kind="k">a&amp;b</note>'
+
+
+def test_markup_inside_text_survives_parsing_and_normalising() -> None:
+    """A tester's case: the text after a child element was cut off, and normalising the
+    message then deleted it from the content."""
+
+    class Txt(Model, tag="txt"):
+        a: str = attr(default="")
+        text: str
+
+    class Review(Model, tag="review"):
+        title: str = element()
+        body: str = element()
+
+    message = Message("assistant", '<txt a="1">Use <b>bold</b> for emphasis, and x<y too.</txt>')
+    assert message.parse(Txt).text == "Use <b>bold</b> for emphasis, and x<y too."
+    assert "for emphasis" in message.content
+    assert message.parse(Txt).text == "Use <b>bold</b> for emphasis, and x<y too."  # again
+    text = "<review><title>SQL <i>injection</i> in login</title><body>See <a>x</a>.</body></review>"
+    message = Message("assistant", text)
+    review = message.parse(Review)
+    assert (review.title, review.body) == ("SQL <i>injection</i> in login", "See <a>x</a>.")
+    assert Message("assistant", message.content).parse(Review) == review
+    # A model whose fields read children keeps ElementTree's text before the first child.
+
+    class Mixed(Model, tag="mixed"):
+        note: str = element()
+        text: str
+
+    assert parsing.parse("<mixed>intro <note>n</note></mixed>", Mixed)[0].text == "intro "
 
 
 # --- errors ---------------------------------------------------------------------------------

@@ -381,6 +381,9 @@ fn read_model<'a>(
                 let text = &tree.nodes[at].text;
                 if taken {
                     None
+                } else if tree.nodes[at].child_count > 0 && !reads_children(plan, model) {
+                    // Child elements no field reads: markup inside the text, kept in it.
+                    Some(Value::Str(tree.inner_text(at)))
                 } else if text.is_empty() {
                     field.empty.element()
                 } else {
@@ -399,6 +402,14 @@ fn read_model<'a>(
     values
 }
 
+/// Whether a field of model `model` reads child elements (its text is then the leading text).
+fn reads_children(plan: &Plan, model: usize) -> bool {
+    plan.models[model]
+        .fields
+        .iter()
+        .any(|field| !field.path.is_empty() || matches!(field.kind, Kind::Element { .. }))
+}
+
 fn read_item<'a>(
     plan: &Plan,
     tree: &tree::Tree<'a>,
@@ -410,13 +421,15 @@ fn read_item<'a>(
         Item::Model(model) => Some(Value::Map(read_model(plan, tree, model, node))),
         Item::Text => {
             let element = &tree.nodes[node];
-            // A list keeps an empty item as "" (pydantic-xml would end the list there).
-            if many || !element.text.is_empty() {
+            if element.child_count > 0 {
+                // Markup inside the text (`<b>` in a title): kept in it. pydantic-xml reads
+                // the text before the first child, and normalising dropped the rest.
+                Some(Value::Str(tree.inner_text(node)))
+            } else if many || !element.text.is_empty() {
+                // A list keeps an empty item as "" (pydantic-xml would end the list there).
                 Some(text_value(&element.text))
-            } else if element.child_count == 0 {
-                empty.element()
             } else {
-                None // not empty: it holds markup, not text
+                empty.element()
             }
         }
     }

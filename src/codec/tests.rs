@@ -135,13 +135,18 @@ fn empty_values_read_as_each_field_says() {
 #[test]
 fn only_empty_values_read_as_empty() {
     let plan = empty_plan(Empty::None);
-    // Text (blank included) is a value; an element holding only markup is not empty, and
-    // is left out; a comment or an empty CDATA section leaves an element empty; a missing
+    // Text (blank included) is a value; an element holding only markup holds that markup
+    // as its text; a comment or an empty CDATA section leaves an element empty; a missing
     // attribute, element or wrapper is left out.
     let text = "<m a=\" \"> <e><b>x</b></e><w><d><!-- c --><![CDATA[]]></d></w></m>";
     assert_eq!(
         fields(parse(&plan, text, 8).unwrap()),
-        vec![(0, s(" ")), (2, s(" ")), (3, Value::None)]
+        vec![
+            (0, s(" ")),
+            (1, s("<b>x</b>")),
+            (2, s(" ")),
+            (3, Value::None)
+        ]
     );
     assert_eq!(
         fields(parse(&plan, "<m><d/></m>", 8).unwrap()),
@@ -863,4 +868,44 @@ fn nests_deeper_counts_the_levels_of_elements() {
     // Not an element, or a declaration: not a depth question.
     assert!(!nests_deeper("<g>", 0));
     assert!(!nests_deeper("<!DOCTYPE g><g><x/></g>", 0));
+}
+
+#[test]
+fn markup_inside_a_text_value_is_kept_in_it() {
+    // A primitive child element: its whole content, references decoded, CDATA unwrapped.
+    let plan = finding();
+    let text = "<finding id=\"1\"><title>SQL <b>injection</b> &amp; <![CDATA[<i>]]> more</title>\
+                <tag><![CDATA[x</tag>]]>y</tag></finding>";
+    let got = fields(parse(&plan, text, 8).unwrap());
+    assert_eq!(
+        got,
+        vec![
+            (0, s("1")),
+            (1, s("SQL <b>injection</b> & <i> more")),
+            (3, Value::List(vec![s("x</tag>y")]))
+        ]
+    );
+    // A model's own text when no field reads children: the same.
+    let text_plan = Plan::new(vec![ModelPlan {
+        tag: "txt".into(),
+        fields: vec![
+            Field {
+                path: vec![],
+                kind: Kind::Attr("a".into()),
+                empty: Empty::Str,
+            },
+            Field {
+                path: vec![],
+                kind: Kind::Text,
+                empty: Empty::Str,
+            },
+        ],
+    }])
+    .unwrap();
+    let text = "<txt a=\"1\">Use <b>bold</b> for x&lt;y.</txt>";
+    let got = fields(parse(&text_plan, text, 8).unwrap());
+    assert_eq!(got, vec![(0, s("1")), (1, s("Use <b>bold</b> for x<y."))]);
+    // Self-closing children and nested ones; an unclosed CDATA stays as written.
+    let got = fields(parse(&text_plan, "<txt>a<br/>b<i><u>c</u></i></txt>", 8).unwrap());
+    assert_eq!(got, vec![(1, s("a<br/>b<i><u>c</u></i>"))]);
 }

@@ -38,11 +38,16 @@ pub struct Node<'a> {
     pub next_sibling: u32,
     /// How many child elements it has.
     pub child_count: u32,
+    /// Its content as written: the byte range of the tree's text from after its start tag
+    /// to its end tag (empty for `<a/>`).
+    pub inner: (u32, u32),
 }
 
 /// The elements of one element's text; index 0 is the root.
 #[derive(Debug)]
 pub struct Tree<'a> {
+    /// The element's text the tree was built from.
+    pub source: &'a str,
     /// Every element, parents before their children.
     pub nodes: Vec<Node<'a>>,
     /// Every element's attributes (see [`Node::attrs`]), values decoded.
@@ -54,6 +59,30 @@ impl<'a> Tree<'a> {
     pub fn attrs_of(&self, node: usize) -> &[(&'a str, Cow<'a, str>)] {
         let (start, end) = self.nodes[node].attrs;
         &self.attrs[start as usize..end as usize]
+    }
+
+    /// The whole content of `node` as text: its child elements' markup kept as written,
+    /// CDATA sections unwrapped and references decoded elsewhere (how a simple model reads
+    /// its element). Comments and processing instructions are kept as written too.
+    pub fn inner_text(&self, node: usize) -> Cow<'a, str> {
+        let (start, end) = self.nodes[node].inner;
+        let raw: &'a str = self.source.get(start as usize..end as usize).unwrap_or("");
+        let mut out = String::new();
+        let mut rest = raw;
+        while let Some(at) = memchr::memmem::find(rest.as_bytes(), b"<![CDATA[") {
+            let body = &rest[at + 9..];
+            let Some(close) = memchr::memmem::find(body.as_bytes(), b"]]>") else {
+                break; // unclosed: the rest is text as written
+            };
+            decode_into(&mut out, &rest[..at], false);
+            cdata_into(&mut out, &body[..close]);
+            rest = &body[close + 3..];
+        }
+        if out.is_empty() {
+            return decoded(rest, false);
+        }
+        decode_into(&mut out, rest, false);
+        Cow::Owned(out)
     }
 
     /// The child elements of `node`, in document order.
@@ -440,9 +469,11 @@ impl<'a> Builder<'a> {
         }
         tokenize(s, &mut self.tokens);
         let mut tree = self.spare.take().unwrap_or(Tree {
+            source: s,
             nodes: Vec::new(),
             attrs: Vec::new(),
         });
+        tree.source = s;
         tree.nodes.clear();
         tree.attrs.clear();
         tree.nodes.reserve(self.tokens.starts);
@@ -465,6 +496,9 @@ fn fill<'a>(
 ) -> Result<(), CodecError> {
     let raw_attrs = &tokens.attrs;
     let tokens = &mut tokens.list;
+    let base = tree.source.as_ptr() as usize;
+    // Where a token's text starts in the source (tokens are slices of it).
+    let offset = |raw: &str| to_u32(raw.as_ptr() as usize - base);
     pair(tokens, stack);
     if !matches!(tokens.first(), Some(t) if matches!(t.kind, Kind::Start | Kind::Empty) && t.paired)
     {
@@ -509,6 +543,7 @@ fn fill<'a>(
                         tree.attrs.push((attr, decoded(value, true)));
                     }
                 }
+                let after = offset(token.raw) + to_u32(token.raw.len());
                 tree.nodes.push(Node {
                     name: token.name,
                     attrs: (to_u32(first), to_u32(tree.attrs.len())),
@@ -517,6 +552,7 @@ fn fill<'a>(
                     last_child: NONE,
                     next_sibling: NONE,
                     child_count: 0,
+                    inner: (after, after),
                 });
                 let at = to_u32(node_index);
                 if let Some(&parent) = stack.last() {
@@ -535,7 +571,9 @@ fn fill<'a>(
                 None
             }
             Kind::End => {
-                stack.pop();
+                if let Some(node) = stack.pop() {
+                    tree.nodes[node].inner.1 = offset(token.raw);
+                }
                 None
             }
         };
