@@ -126,6 +126,34 @@ async def test_invalid_status_names_the_url_without_the_key(server: OpenAIStub) 
     assert SECRET not in str(info.value)
 
 
+async def test_a_literal_key_in_a_template_body_echoed_by_the_server_is_redacted(
+    server: OpenAIStub,
+) -> None:
+    """A body template beside ``{{ messages|tojson }}`` is no JSON; its literal key is still a
+    secret of the generator, so a server repeating it has it scrubbed from the error."""
+    literal = "sk-LITERAL-in-body-5150"
+    body = (
+        '{"model": "{{ model }}", "api_key": "' + literal + '", "messages": {{ messages|tojson }}}'
+    )
+    spec = {
+        "request": {
+            "url": f"{server.base_url}/chat/completions",
+            "transforms": [{"type": "jinja", "pattern": body}],
+        }
+    }
+    gen = HTTPGenerator(model="stub-model", spec=spec, max_retries=0)
+    server.on_request(
+        lambda request: ErrorReply(401, message=f"unknown key {request.json['api_key']}")
+    )
+    try:
+        with pytest.raises(GenerationError, match=r"HTTP 401.*unknown key \*\*\*") as info:
+            await gen.generate_texts(["x"], [GenerateParams()])
+    finally:
+        server.on_request(None)
+    assert server.requests[0].json["api_key"] == literal
+    assert literal not in str(info.value)
+
+
 async def test_timeouts_fire(server: OpenAIStub) -> None:
     gen = _gen(server, max_retries=1)
     server.script(Reply("late", delay=2), Reply("late", delay=2))

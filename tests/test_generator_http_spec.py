@@ -365,6 +365,55 @@ def test_literal_secrets_in_the_url_query_and_json_body_are_masked() -> None:
     assert "key=LITERAL-qs-1234" in generator.spec.request.url
 
 
+def test_literal_secrets_in_template_text_that_is_not_json_are_masked() -> None:
+    """A jinja body beside ``{{ messages|tojson }}`` is no JSON, and a form body never is: a
+    literal under a secret name there is masked too, templates are kept, and the spec still
+    sends the literal."""
+    import pickle
+
+    import rigging as rg
+    from rigging.generator import get_generator
+
+    json_like = (
+        '{"model": "{{ model }}", "api_key": "LIT-json-4321", "messages": {{ messages|tojson }}}'
+    )
+    form = "grant_type=client&client_secret=LIT-form-8765&token={{ api_key }}&model={{ model }}"
+    kept = '{"password": "{{ params.password }}", "content": {{ content|tojson }}}'
+    spec = {
+        "request": {
+            "url": "http://127.0.0.1:1/v1",
+            "transforms": [
+                {"type": "jinja", "pattern": json_like},
+                {"type": "jinja", "pattern": form},
+                {"type": "jinja", "pattern": kept},
+            ],
+        }
+    }
+    generator = HTTPGenerator(model="m", spec=spec, api_key="sk-the-key-0000")
+    chat = rg.Chat([rg.Message("user", "x")], generator=generator)
+    shown = [*_shown(generator), chat.model_dump_json(), repr(pickle.dumps(chat))]
+    gid = json.loads(chat.model_dump_json())["generator_id"]
+    shown.append(base64.b64decode(gid.split("spec=", 1)[1]).decode())
+    for text in shown:
+        assert "LIT-json-4321" not in text
+        assert "LIT-form-8765" not in text
+    patterns = [step["pattern"] for step in json.loads(shown[3])["request"]["transforms"]]
+    assert patterns == [
+        '{"model": "{{ model }}", "api_key": "***", "messages": {{ messages|tojson }}}',
+        "grant_type=client&client_secret=***&token={{ api_key }}&model={{ model }}",
+        kept,
+    ]
+    rebuilt = get_generator(generator.to_identifier())
+    assert isinstance(rebuilt, HTTPGenerator)
+    assert rebuilt.spec is not None
+    assert [step.pattern for step in rebuilt.spec.request.transforms] == patterns
+    # The spec still sends what it holds, and its literals are secrets the generator scrubs.
+    assert generator.spec is not None
+    assert [step.pattern for step in generator.spec.request.transforms] == [json_like, form, kept]
+    echoed = "you sent LIT-json-4321 and LIT-form-8765"
+    assert generator._redact(echoed) == "you sent *** and ***"
+
+
 def _alias_bomb(levels: int) -> str:
     """A YAML spec whose anchors expand to 10**levels values (each list aliases the last)."""
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]

@@ -6,6 +6,8 @@ import base64
 import binascii
 import functools
 import json
+import re
+import urllib.parse
 from typing import Any, Generic, Literal, TypeVar, cast
 
 import jinja2
@@ -37,6 +39,7 @@ __all__ = [
     "ResponseSpec",
     "TransformStep",
     "load_spec_text",
+    "spec_literal_secrets",
 ]
 
 InputTransform = Literal["json", "jinja"]
@@ -90,15 +93,20 @@ class TransformStep(BaseModel, Generic[T]):
     """Transform kind."""
     pattern: str | dict[str, Any]
     """Template text, jsonpath, regex, or (for ``json``) an object or JSON text. A literal
-    value under a secret name in a JSON pattern (``{"api_key": "sk-..."}``) is masked in
-    reprs, dumps and identifiers; use ``"$api_key"`` or a template instead."""
+    value under a secret name in a JSON pattern (``{"api_key": "sk-..."}``), in JSON-like
+    template text (``"api_key": "sk-..."`` beside ``{{ messages|tojson }}``) or in a form
+    pair (``client_secret=...``) is masked in reprs, dumps and identifiers; use
+    ``"$api_key"`` or ``{{ api_key }}`` instead."""
 
     @field_serializer("pattern")
     def _mask_literal_secrets(
         self, pattern: str | dict[str, Any], info: SerializationInfo
     ) -> str | dict[str, Any]:
-        if reveals(info.context):
-            return pattern
+        return pattern if reveals(info.context) else self._masked()
+
+    def _masked(self) -> str | dict[str, Any]:
+        """The pattern with its literal secrets masked (see `pattern`)."""
+        pattern = self.pattern
         if isinstance(pattern, dict):
             return cast("dict[str, Any]", _mask_literals(pattern))
         if self.type in _NOT_TEMPLATES:  # a `?name=` there is regex syntax, not a query
@@ -108,10 +116,12 @@ class TransformStep(BaseModel, Generic[T]):
             masked = _mask_literals(parsed)
             if masked != parsed:
                 return json.dumps(masked)
-        return mask_urls(pattern)
+            return mask_urls(pattern)
+        return mask_urls(_mask_template_literals(pattern))
 
     def __repr_args__(self) -> Any:
-        return list(redact_repr_args(super().__repr_args__()))
+        args = redact_repr_args(super().__repr_args__())
+        return [(name, self._masked() if name == "pattern" else value) for name, value in args]
 
 
 class RequestSpec(BaseModel):
@@ -193,6 +203,96 @@ def _mask_literals(node: Any) -> Any:
     if isinstance(node, list):
         return [_mask_literals(item) for item in node]
     return node
+
+
+_STRING_REST = re.compile(r'[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+"""The rest of a JSON string after its opening quote, closing quote included."""
+_PAIR_COLON = re.compile(r'\s*:\s*"')
+_FORM_PAIR = re.compile(r"(?<![^\s&;?])([A-Za-z0-9_.~%+\[\]-]+)=(?!=)([^\s&;\"']+)")
+"""A ``name=value`` pair of form-encoded or query text, at its start or after a separator."""
+
+
+def _json_text(raw: str) -> str:
+    """The text a JSON string's contents `raw` stands for (`raw` when it does not parse)."""
+    try:
+        value = json.loads(f'"{raw}"')
+    except ValueError:
+        return raw
+    return value if isinstance(value, str) else raw
+
+
+def _json_pairs(text: str) -> list[tuple[str, int, int]]:
+    """``(name, start, end)`` of each ``"name": "value"`` pair's value in JSON-like text.
+
+    The strings are read in turn from the start, as a JSON reader would (one pass: an
+    unterminated string ends the search).
+    """
+    pairs: list[tuple[str, int, int]] = []
+    position = text.find('"')
+    while position >= 0:
+        key_end = _STRING_REST.match(text, position + 1)
+        if key_end is None:
+            break
+        after = key_end.end()
+        colon = _PAIR_COLON.match(text, after)
+        if colon is not None:
+            value_end = _STRING_REST.match(text, colon.end())
+            if value_end is None:
+                break
+            name = _json_text(text[position + 1 : after - 1])
+            pairs.append((name, colon.end(), value_end.end() - 1))
+            after = value_end.end()
+        position = text.find('"', after)
+    return pairs
+
+
+def _template_literals(text: str) -> list[tuple[int, int, list[str]]]:
+    """Where template text holds a literal under a secret name, and the secret's forms.
+
+    ``"name": "value"`` pairs of JSON-like text (``{{ messages|tojson }}`` beside them makes
+    it no JSON) and ``name=value`` form pairs, whose value holds no ``{{``/``{%``.
+    """
+    found: list[tuple[int, int, list[str]]] = []
+    for name, start, end in _json_pairs(text) if '"' in text else ():
+        value = text[start:end]
+        if value and not _holds_template(value) and is_secret_name(name):
+            found.append((start, end, [value, _json_text(value)]))
+    for match in _FORM_PAIR.finditer(text) if "=" in text else ():
+        value = match.group(2)
+        name = urllib.parse.unquote_plus(match.group(1))
+        if not _holds_template(value) and is_secret_name(name):
+            found.append((match.start(2), match.end(2), [value, urllib.parse.unquote_plus(value)]))
+    return found
+
+
+def _holds_template(text: str) -> bool:
+    return "{{" in text or "{%" in text
+
+
+def _mask_template_literals(text: str) -> str:
+    """`text` with each literal of `_template_literals` masked (pairs that overlap: once)."""
+    out: list[str] = []
+    copied = 0
+    for start, end, _ in sorted(_template_literals(text)):
+        if start >= copied:
+            out.append(text[copied:start] + MASK)
+            copied = end
+    return "".join(out) + text[copied:] if out else text
+
+
+def spec_literal_secrets(spec: HTTPSpec) -> list[str]:
+    """The literal secrets of `spec`'s request templates that its fields do not show as such.
+
+    Those in template text that is no JSON (see `_template_literals`), so that a server
+    echoing the body has them scrubbed from errors; the rest the generic search finds.
+    """
+    return [
+        secret
+        for step in spec.request.transforms
+        if isinstance(step.pattern, str) and not isinstance(_maybe_json(step.pattern), dict | list)
+        for _, _, forms in _template_literals(step.pattern)
+        for secret in forms
+    ]
 
 
 def _clean(text: str, ctx: RequestTransformContext | None) -> str:

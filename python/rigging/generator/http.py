@@ -28,6 +28,7 @@ from rigging.generator._http_spec import (
     ResponseSpec,
     TransformStep,
     load_spec_text,
+    spec_literal_secrets,
 )
 from rigging.generator._remote import (
     Failure,
@@ -137,6 +138,11 @@ class HTTPGenerator(RemoteGenerator):
             masked = HTTPSpec.model_validate(value.model_dump())
             return value if masked == value else masked
         return super()._field_without_secrets(name, value)
+
+    def _secrets(self) -> list[str]:
+        """The generator's secrets, with literal ones of its spec's template text."""
+        found = super()._secrets()
+        return found if self.spec is None else [*found, *spec_literal_secrets(self.spec)]
 
     def _context(
         self, messages: Sequence[Message], params: GenerateParams
