@@ -58,7 +58,8 @@ class RunResult(BaseModel):
         runs when the model loads) is refused: data must not choose to run code. Load such a
         chat without its ``generator_id`` and attach a generator you made yourself. The
         endpoint settings of a restored generator (``api_base``...) are marked as chosen by
-        the data: a request to them is refused unless they name this machine.
+        the data (an HTTP generator's spec too): a request to them is refused unless they
+        name this machine.
         """
         if not isinstance(data, dict):
             return data
@@ -73,7 +74,7 @@ class RunResult(BaseModel):
                     "that (drop generator_id from the data and set the chat's generator "
                     "yourself for data you trust)"
                 )
-            mark_from_data(generator.params, model=generator.model)
+            generator._mark_from_data()
             data["generator"] = generator
         if isinstance(data.get("error"), str):
             data["error"] = RestoredError(data["error"])

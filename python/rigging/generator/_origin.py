@@ -20,6 +20,12 @@ starts with a URL scheme, or its name ends with an endpoint word and its value l
 (``gigachat_auth_url``, ``anthropic_keycloak_token_url``: litellm sends this process's
 credentials there).
 
+A generator whose own settings say where it sends (an `HTTPGenerator`'s spec, which names
+the URL) marks them too, under their own name (``mark_destination_from_data``), and refuses a
+request built from them while they hold the marked value, unless its URL names this machine
+(``refuse_data_destination``): the request carries the conversation, and a spec may put this
+process's secrets in it.
+
 Marks hold a SHA-256 digest of the setting's value, never the value: a marked entry may hold
 secrets (a deployment's ``api_key`` beside its ``api_base``), and marks travel with the params
 (copies, merges, pickles).
@@ -40,7 +46,14 @@ from rigging.error import GenerationError
 if t.TYPE_CHECKING:
     from rigging.generator.params import GenerateParams
 
-__all__ = ["endpoint_settings", "is_loopback", "mark_from_data", "refuse_data_endpoints"]
+__all__ = [
+    "endpoint_settings",
+    "is_loopback",
+    "mark_destination_from_data",
+    "mark_from_data",
+    "refuse_data_destination",
+    "refuse_data_endpoints",
+]
 
 # Name parts of settings that say where a request goes (api_base, base_url,
 # aws_bedrock_runtime_endpoint, proxy_url, azure_endpoint...).
@@ -211,11 +224,49 @@ def refuse_data_endpoints(params: GenerateParams, kwargs: dict[str, t.Any], mode
         if far == []:
             continue
         where = "a value too deeply nested to read" if not far else repr(mask_urls(far[0]))
-        raise GenerationError(
-            f"refused to send a request for {model} to {where}: its {name} came from loaded "
-            "data (a chat's or completion's generator_id or params), and the request would "
-            "carry this process's credentials. For an endpoint you trust, set the generator "
-            "and params yourself (e.g. chat.restart(generator=rg.get_generator(...)) after "
-            "chat.params = None)",
-            model=model,
-        )
+        raise _refusal(model, where, name)
+
+
+def mark_destination_from_data(params: GenerateParams, name: str, value: object) -> None:
+    """Mark a generator's own destination setting `name` (holding `value`) as from data.
+
+    Args:
+        params: The restored generator's params (the marks travel with them).
+        name: The setting (``spec``).
+        value: What it holds now (a digest of it is kept).
+    """
+    params._data_endpoints = params._data_endpoints.union({(name, _canonical(value))})
+
+
+def refuse_data_destination(
+    params: GenerateParams, name: str, value: object, url: str, model: str, shown: str
+) -> None:
+    """Raise if a request to `url`, built from setting `name`, would go where data chose.
+
+    Args:
+        params: The generator's params, holding the marks.
+        name: The setting the request was built from (``spec``).
+        value: What it holds now (as given to `mark_destination_from_data`).
+        url: Where the request would go.
+        model: The model the request is for.
+        shown: `url` as the error may show it (the request's secrets removed).
+
+    Raises:
+        GenerationError: `value` is marked under `name` and `url` is not this machine.
+    """
+    if (name, _canonical(value)) in params._data_endpoints and not is_loopback(url):
+        carries = "the conversation (and any secret the spec sends)"
+        raise _refusal(model, repr(mask_urls(shown)), name, carries)
+
+
+def _refusal(
+    model: str, where: str, name: str, carries: str = "this process's credentials"
+) -> GenerationError:
+    return GenerationError(
+        f"refused to send a request for {model} to {where}: its {name} came from loaded "
+        "data (a chat's or completion's generator_id or params), and the request would "
+        f"carry {carries}. For an endpoint you trust, set the generator "
+        "and params yourself (e.g. chat.restart(generator=rg.get_generator(...)) after "
+        "chat.params = None)",
+        model=model,
+    )

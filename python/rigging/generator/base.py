@@ -30,6 +30,7 @@ from rigging._redact import (
     reveals,
     secret_values,
 )
+from rigging.generator._origin import mark_from_data
 from rigging.generator.chunks import StreamChunk, StreamFinish, TextDelta, ToolCallDelta
 from rigging.generator.params import GenerateParams
 from rigging.generator.results import (
@@ -205,6 +206,14 @@ class Generator(BaseModel):
         }
         clean = type(self).model_construct(set(self.model_fields_set), **fields)
         return cast("Self", clean)  # the pydantic plugin types model_construct as the base
+
+    def _mark_from_data(self) -> None:
+        """Mark where this generator sends as chosen by loaded data (see `_origin`).
+
+        Called on a generator restored from a loaded chat's ``generator_id``: its endpoint
+        settings and model are marked; subclasses mark settings of their own (a spec).
+        """
+        mark_from_data(self.params, model=self.model)
 
     def _field_without_secrets(self, name: str, value: Any) -> Any:
         """The value of field `name` without secrets, or `value` itself when it holds none.

@@ -30,6 +30,7 @@ from rigging.generator._http_spec import (
     load_spec_text,
     spec_literal_secrets,
 )
+from rigging.generator._origin import mark_destination_from_data, refuse_data_destination
 from rigging.generator._remote import (
     Failure,
     RemoteGenerator,
@@ -144,6 +145,23 @@ class HTTPGenerator(RemoteGenerator):
         found = super()._secrets()
         return found if self.spec is None else [*found, *spec_literal_secrets(self.spec)]
 
+    def _mark_from_data(self) -> None:
+        """Also mark the spec: it names where requests go (see `_origin`)."""
+        super()._mark_from_data()
+        if self.spec is not None:
+            mark_destination_from_data(self.params, "spec", self._spec_mark(self.spec))
+
+    @staticmethod
+    def _spec_mark(spec: HTTPSpec) -> str:
+        """The spec as marks compare it: its dump, the same once pickled (secrets masked)."""
+        return spec.model_dump_json()
+
+    def _refuse_data_spec(self, spec: HTTPSpec, url: str, shown: str) -> None:
+        """Refuse a request to `url` off this machine if the spec came from loaded data."""
+        if any(name == "spec" for name, _ in self.params._data_endpoints):
+            mark = self._spec_mark(spec)
+            refuse_data_destination(self.params, "spec", mark, url, self.model, shown)
+
     def _context(
         self, messages: Sequence[Message], params: GenerateParams
     ) -> RequestTransformContext:
@@ -174,7 +192,9 @@ class HTTPGenerator(RemoteGenerator):
             raise ProcessingError("HTTPGenerator has no spec; set `spec` before generating")
         ctx = self._context(messages, params)
         redact = self._request_redactor(params)
-        url, headers = spec.make_url(ctx), spec.make_headers(ctx)
+        url = spec.make_url(ctx)
+        self._refuse_data_spec(spec, url, redact(url))
+        headers = spec.make_headers(ctx)
         body = spec.make_request_body(ctx)
         valid = spec.response.valid_status_codes if spec.response else None
         timeout = self._timeout(spec, params)
