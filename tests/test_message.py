@@ -227,6 +227,23 @@ def test_strip_takes_nested_parts_along() -> None:
     assert message.parts == []
 
 
+def test_strip_of_a_nested_part_unrecords_the_part_holding_it() -> None:
+    """The holder's element no longer reads as its model (its slice would lie)."""
+    message = Message(
+        "assistant",
+        "x <question-answer><question>q</question><answer>a</answer></question-answer> "
+        "<answer>b</answer> <fun-fact>f</fun-fact> y",
+    )
+    message.parse_many(QuestionAnswer, Answer, FunFact)
+    removed = message.strip(Answer)
+    assert [p.model for p in removed] == [Answer(content="a"), Answer(content="b")]
+    assert message.content == (
+        "x <question-answer><question>q</question></question-answer>  <fun-fact>f</fun-fact> y"
+    )
+    assert [p.model for p in message.parts] == [FunFact(fact="f")]
+    assert message.content[message.parts[0].slice_] == "<fun-fact>f</fun-fact>"
+
+
 def test_list_content_parse_and_strip() -> None:
     image = ContentImageUrl.from_url("https://e/x.png")
     message = Message("user", ["see <answer>1</answer> here", image, "and <answer>2</answer>!"])

@@ -606,7 +606,9 @@ class Message(BaseModel):
     ) -> list[ParsedMessagePart]:
         """Cut every part whose model is a ``model_type`` out of the content and `parts`.
 
-        Parts inside a removed part go with it. Other parts are shifted to stay correct.
+        Parts inside a removed part go with it. A part holding a removed part is no longer
+        recorded (its element changed; its text stays). Other parts are shifted to stay
+        correct.
 
         Args:
             model_type: The model class to remove (subclasses included).

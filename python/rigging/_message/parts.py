@@ -163,6 +163,10 @@ def strip_parts(message: Message, model_type: type[Model]) -> list[ParsedMessage
     for part, span in zip(kept, remapped, strict=False):
         if span is None or span[0] == span[1]:  # inside, or the same element as, a removed part
             removed.append(part)
+        elif span[1] - span[0] != part.slice_.stop - part.slice_.start:
+            # It held a removed part: its element no longer reads as its model, so it is no
+            # longer recorded (its text stays; parse again to record what it holds now).
+            continue
         else:
             survivors.append(make_part(part.model, slice(*span)))
     if isinstance(content, str):
