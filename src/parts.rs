@@ -64,6 +64,40 @@ pub fn standalone(spans: &[(usize, usize)]) -> Result<Vec<bool>, Crossing> {
     Ok(alone)
 }
 
+/// The new spans (`spans[first_new..]`) to leave out so that no kept span crosses another:
+/// each new span that crosses a recorded span (`spans[..first_new]`, which never cross each
+/// other) or an earlier kept new span. Earlier means by start, the longer first, so of two
+/// crossing new spans the one that starts first is kept. Indexes in order. O(k log k).
+pub fn crossing_new(spans: &[(usize, usize)], first_new: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..spans.len()).collect();
+    order.sort_by_key(|&i| (spans[i].0, std::cmp::Reverse(spans[i].1), i >= first_new, i));
+    let mut dropped = vec![false; spans.len()];
+    let mut stack: Vec<usize> = Vec::new();
+    for index in order {
+        let (start, end) = spans[index];
+        while stack.last().is_some_and(|&top| spans[top].1 <= start) {
+            stack.pop();
+        }
+        if index >= first_new {
+            if stack.last().is_some_and(|&top| end > spans[top].1) {
+                dropped[index] = true;
+                continue;
+            }
+        } else {
+            // A recorded span: the new spans it crosses go (recorded ones never cross).
+            while let Some(&top) = stack.last() {
+                if end <= spans[top].1 || top < first_new {
+                    break; // (recorded spans crossing each other are not this call's to fix)
+                }
+                dropped[top] = true;
+                stack.pop();
+            }
+        }
+        stack.push(index);
+    }
+    (first_new..spans.len()).filter(|&i| dropped[i]).collect()
+}
+
 /// Which parts to keep when `parts[first_new..]` are added to `parts[..first_new]`: every
 /// old part, and each new part whose `(start, end, kind)` no part before it has (parsing the
 /// same element as the same kind of model again adds nothing). Indexes in order.
@@ -86,6 +120,27 @@ pub fn new_once<K: Ord + Copy>(parts: &[(usize, usize, K)], first_new: usize) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn crossing_new_spans_are_left_out_first_come_first_kept() {
+        // Nesting and touching are fine.
+        assert!(crossing_new(&[(0, 10), (2, 5), (10, 12)], 0).is_empty());
+        // Two new spans crossing: the later one goes.
+        assert_eq!(crossing_new(&[(0, 45), (10, 49)], 0), vec![1]);
+        // A new span crossing a recorded one goes, wherever it starts.
+        assert_eq!(crossing_new(&[(10, 20), (5, 15), (12, 18)], 1), vec![1]);
+        assert_eq!(crossing_new(&[(10, 20), (15, 25)], 1), vec![1]);
+        // A new span inside a dropped one stays when it crosses nothing kept.
+        assert_eq!(crossing_new(&[(10, 20), (5, 15), (6, 8)], 1), vec![1]);
+        // The result leaves no crossing.
+        let spans = [(0, 4), (2, 8), (3, 5), (6, 12), (7, 9), (1, 3)];
+        let dropped = crossing_new(&spans, 1);
+        let kept: Vec<(usize, usize)> = (0..spans.len())
+            .filter(|i| !dropped.contains(i))
+            .map(|i| spans[i])
+            .collect();
+        assert!(standalone(&kept).is_ok(), "{kept:?}");
+    }
 
     #[test]
     fn a_new_part_is_added_once_per_range_and_kind() {

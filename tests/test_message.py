@@ -199,6 +199,15 @@ def test_nested_parts_and_crossing_parts() -> None:
     crossing.parse(Left)
     with pytest.raises(ValueError, match="Incoming part 5:19 overlaps the part 0:13"):
         crossing.parse(Right)
+    # The try_ forms leave a crossing element out instead (model output may be malformed).
+    assert crossing.try_parse(Right) is None
+    assert crossing.try_parse_many(Right) == []
+    assert [p.model for p in crossing.parts] == [Left(content="1 <r>2")]
+    both = Message("assistant", "<l>1 <r>2</l> 3</r> <r>4</r>")
+    assert both.try_parse_many(Left, Right) == [Left(content="1 <r>2"), Right(content="4")]
+    assert [both.content[p.slice_] for p in both.parts] == ["<l>1 <r>2</l>", "<r>4</r>"]
+    with pytest.raises(ValueError, match="overlaps"):
+        Message("assistant", "<l>1 <r>2</l> 3</r>").parse_many(Left, Right)
 
 
 def test_strip() -> None:

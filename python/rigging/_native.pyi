@@ -34,6 +34,8 @@ __all__ = [
     "__version__",
     # scan
     "candidates",
+    # strip
+    "crossing_found",
     # codec
     "has_indented_line",
     # redact
@@ -752,6 +754,14 @@ def parse_alone(
     Otherwise returns what `extract_all` answers for the tag, ``(found, failed, count)``, for
     the general path; None when `text` holds lone surrogates. An exception of the validator
     that is not a `ValueError` is raised.
+    """
+
+def crossing_found(spans: list[tuple[int, int]], found: list[Found[Any]]) -> list[int]:
+    """Indexes of the results in ``found`` to leave out so that no part crosses another.
+
+    Each result whose slice crosses a recorded part's span in ``spans`` (recorded parts
+    never cross each other), or an earlier result's (by start, the longer first), without
+    either holding the other. In order; ``[]`` when none crosses.
     """
 
 def place_parts(

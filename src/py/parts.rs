@@ -438,7 +438,24 @@ fn parse_alone<'py>(
     Ok(Some((part, new_text).into_pyobject(py)?))
 }
 
+/// Indexes of the results of `found` (`Found`) that cross a recorded part (`spans`) or an
+/// earlier result (documented in `_native.pyi`).
+#[pyfunction]
+#[allow(clippy::needless_pass_by_value)] // PyO3 extracts the sequence into an owned Vec
+fn crossing_found(spans: Vec<(usize, usize)>, found: &Bound<'_, PyList>) -> PyResult<Vec<usize>> {
+    let first_new = spans.len();
+    let mut all = spans;
+    for item in found.iter() {
+        all.push(item.cast_into::<PyFound>()?.get().parts().1);
+    }
+    Ok(parts::crossing_new(&all, first_new)
+        .into_iter()
+        .map(|i| i - first_new)
+        .collect())
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(crossing_found, m)?)?;
     m.add_function(wrap_pyfunction!(place_parts, m)?)?;
     m.add_function(wrap_pyfunction!(parse_alone, m)?)?;
     m.add_class::<PyPartMaker>()?;

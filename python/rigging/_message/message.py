@@ -30,7 +30,7 @@ from rigging._message.content import (
 from rigging._message.parts import add_parts, part_at, part_maker, render_plan, strip_parts
 from rigging._message.tool_calls import ToolCall
 from rigging._model.base import Model, ModelT, class_info
-from rigging._model.extract import Extracted, alone_args, build
+from rigging._model.extract import Extracted, Found, alone_args, build
 from rigging._model.fast import SharedFieldsSet, own_fields_set_for
 from rigging._surrogates import dump_json
 from rigging._uuid import uuid4
@@ -76,6 +76,20 @@ _INIT_FIELDS_SET = SharedFieldsSet(("role", "all_content", "parts", "tool_calls"
 #: take instead of scanning again: the native extraction of a planned class, or the
 #: candidates of another (both None when it did not scan).
 _Alone = tuple["ModelT | None", "Extracted | None", "list[tuple[_native.Span, bool]] | None"]
+
+
+def _without_crossing(message: Message, found: list[Found[Model]]) -> list[Found[Model]]:
+    """``found`` without the results crossing a recorded part or an earlier result.
+
+    Malformed output (``<a>x <b>y</a></b>``) does not make a ``try_`` parse raise; the strict
+    forms keep raising `add_parts`'s `ValueError` for it.
+    """
+    recorded = [(part.slice_.start, part.slice_.stop) for part in message.parts]
+    crossing = _native.crossing_found(recorded, found)
+    if not crossing:
+        return found
+    left_out = set(crossing)
+    return [item for index, item in enumerate(found) if index not in left_out]
 
 
 def _parse_alone(message: Message, cls: type[ModelT]) -> _Alone[ModelT]:
@@ -587,8 +601,9 @@ class Message(BaseModel):
             The models of all types in document order.
 
         Raises:
-            ValueError: A found element crosses an element recorded before (neither holds the
-                other).
+            ValueError: With ``fail_on_missing``, a found element crosses an element recorded
+                before or found in this call (neither holds the other). Without it, such an
+                element is left out (the one that starts first is kept; recorded ones stay).
         """
         done = spans = None
         if len(types) == 1:
@@ -598,6 +613,8 @@ class Message(BaseModel):
         found = found_many(
             self.content, *types, fail_on_missing=fail_on_missing, done=done, spans=spans
         )
+        if not fail_on_missing and (len(found) > 1 or self.parts):
+            found = _without_crossing(self, found)
         add_parts(self, found)
         return [item.model for item in found]
 
