@@ -210,6 +210,41 @@ def test_nested_parts_and_crossing_parts() -> None:
         Message("assistant", "<l>1 <r>2</l> 3</r>").parse_many(Left, Right)
 
 
+class _Ans(Model, tag="answer"):
+    content: str
+
+
+class _QA(Model, tag="qa"):
+    q: str = element(tag="question")
+    answer: _Ans = element()
+
+
+@pytest.mark.parametrize("others", [0, 1, 2])
+def test_normalising_a_simple_model_adds_no_markup_to_the_message(others: int) -> None:
+    """Its text raw would add tags the element held escaped: other elements read them."""
+    tail = " <fun-fact>f</fun-fact>" * others  # one part, or several (the native layout)
+    for text, answer in (
+        (
+            "<qa><answer>see &lt;question&gt;x&lt;/question&gt;</answer>"
+            "<question>real</question></qa>",
+            "see <question>x</question>",
+        ),
+        ("<qa><question>q</question><answer>a &lt;/qa&gt; b</answer></qa>", "a </qa> b"),
+        ("<qa><question>q</question><answer><![CDATA[a </qa> b]]></answer></qa>", "a </qa> b"),
+    ):
+        message = Message("assistant", text + tail)
+        parsed = message.parse_many(_Ans, FunFact) if others else [message.parse(_Ans)]
+        assert parsed[0] == _Ans(content=answer)
+        qa = message.parse(_QA)
+        assert qa.answer.content == answer
+        assert qa == _QA.from_text(text)[0][0]
+        assert Message("assistant", message.content).parse(_Ans) == _Ans(content=answer)
+    # Markup the element held as written stays raw (2.3's simple-model XML).
+    message = Message("assistant", "<answer id='1'>Use <b>x</b> here</answer>" + tail)
+    message.parse(_Ans)
+    assert message.content.startswith("<answer>Use <b>x</b> here</answer>")
+
+
 def test_strip() -> None:
     message = Message(
         "assistant", "a <answer>1</answer> b <fun-fact>f</fun-fact> c <answer>2</answer>"

@@ -181,11 +181,16 @@ def test_normalised_content_is_not_rewritten() -> None:
 
 
 def test_content_is_rewritten_to_pretty_xml() -> None:
+    message = Message("assistant", "ok <answer >a &amp; <![CDATA[x]]></answer> done")
+    assert message.parse(Answer).content == "a & x"
+    assert message.content == "ok <answer>a & x</answer> done"
+    assert message.content[message.parts[0].slice_] == "<answer>a & x</answer>"
+    assert message.model_fields_set >= {"all_content", "parts"}
+    # A `<b>` the element held in CDATA is not added to the message as a tag: escaped.
     message = Message("assistant", "ok <answer >a &amp; <![CDATA[<b>]]></answer> done")
     assert message.parse(Answer).content == "a & <b>"
-    assert message.content == "ok <answer>a & <b></answer> done"
-    assert message.content[message.parts[0].slice_] == "<answer>a & <b></answer>"
-    assert message.model_fields_set >= {"all_content", "parts"}
+    assert message.content == "ok <answer>a &amp; &lt;b&gt;</answer> done"
+    assert Message("assistant", message.content).parse(Answer).content == "a & <b>"
 
 
 def test_element_already_pretty_after_wide_characters_is_not_rewritten() -> None:

@@ -306,14 +306,26 @@ fn place_parts<'py>(
                 continue;
             }
             let (start, end) = spans[index];
-            let xml = pretty_of(&models[index], plans.of(&models[index])?.as_ref())?;
-            let xml_len = xml.len()?;
+            let plan = plans.of(&models[index])?;
+            let mut xml = pretty_of(&models[index], plan.as_ref())?;
+            let mut xml_len = xml.len()?;
             if xml_len == end - start
                 && text
                     .call_method1(intern!(py, "startswith"), (&xml, start))?
                     .is_truthy()?
             {
                 continue;
+            }
+            if plan.is_none() {
+                // `to_pretty_xml()` of a simple model may hold markup the element did not:
+                // the model says what the content takes (`Model._rg_content_xml`).
+                let slice = PySlice::new(py, self::index(start)?, self::index(end)?, 1);
+                let element = text.get_item(slice)?;
+                xml = models[index]
+                    .call_method1(intern!(py, "_rg_content_xml"), (&xml, element))?
+                    .cast_into::<PyString>()
+                    .map_err(|_| PyTypeError::new_err("_rg_content_xml() must return a str"))?;
+                xml_len = xml.len()?;
             }
             edits.push((start, end, xml_len));
             pretty.push(xml);

@@ -141,6 +141,7 @@ def _parse_alone(message: Message, cls: type[ModelT]) -> _Alone[ModelT]:
         pretty = model.to_pretty_xml()
     fields_set = message.__pydantic_fields_set__
     if stop - start != len(pretty) or not text.startswith(pretty, start):
+        pretty = model._rg_content_xml(pretty, text[start:stop])
         values["all_content"] = text[:start] + pretty + text[stop:]
         fields_set.add("all_content")
         stop = start + len(pretty)

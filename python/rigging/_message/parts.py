@@ -90,6 +90,7 @@ def _add_one(message: Message, item: Found[Model]) -> None:
         start, stop = where.start, where.stop
         pretty = model.to_pretty_xml()
         if not _same_text(text, start, stop, pretty):
+            pretty = model._rg_content_xml(pretty, text[start:stop])
             assign(message, "all_content", text[:start] + pretty + text[stop:])
             where = slice(start, start + len(pretty))
     assign(message, "parts", [part_at(model, where.start, where.stop)])

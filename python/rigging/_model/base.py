@@ -295,6 +295,10 @@ def _markup_in(tag: str) -> re.Pattern[str]:
     return re.compile(rf"<(?:!|/?{re.escape(tag)}(?=[\s/>]|$))")
 
 
+# A `<` that may start markup (a tag, an end tag, a comment, CDATA, an instruction).
+_MARKUP_START = re.compile(r"<[A-Za-z_:/!?]")
+
+
 def _escape_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -450,6 +454,30 @@ class Model(BaseXmlModel):
 
     def __str__(self) -> str:
         return self.to_pretty_xml()
+
+    def _rg_content_xml(self, pretty: str, element: str) -> str:
+        """The text a message's content takes for this model's element (normalising).
+
+        ``pretty`` is `to_pretty_xml()`, which differs from ``element``, the element as
+        written. A simple model's pretty XML is its text raw: when that text holds markup
+        the element did not hold as written (``&lt;question&gt;`` decoded), writing it raw
+        would add tags to the message, changing how other elements read (a ``<question>``
+        for a surrounding model, a ``</qa>`` closing it early). The text is then written
+        escaped, which reads back as the same model.
+        """
+        info = class_info(type(self))
+        if info.simple_field is None:
+            return pretty
+        start, end = f"<{info.tag}>", f"</{info.tag}>"
+        inner = pretty[len(start) : -len(end)]
+        if (
+            not pretty.startswith(start)
+            or not pretty.endswith(end)
+            or not _MARKUP_START.search(inner)
+            or (inner in element and "<![CDATA[" not in element)  # its markup as written
+        ):
+            return pretty
+        return start + _escape_text(inner) + end
 
     def to_pretty_xml(self) -> str:
         """Render the model as indented XML with explicit end tags (``<a></a>``, never ``<a/>``).
