@@ -197,3 +197,23 @@ async def test_nothing_is_sent_before_iteration() -> None:
     await asyncio.sleep(0)
     assert gen.calls == []
     await stream.aclose()
+
+
+class _NoneForB(FixedGenerator):
+    """Answers its text, except None for the prompt ending in "b"."""
+
+    async def generate_texts(
+        self, texts: Sequence[str], params: Sequence[GenerateParams]
+    ) -> Sequence[GeneratedText]:
+        if texts[-1].endswith("b"):
+            return [None]  # type: ignore[list-item]
+        return await super().generate_texts(texts, params)
+
+
+async def test_a_bad_answer_to_the_default_text_stream_fails_its_item_alone() -> None:
+    pipeline = _NoneForB(model="g", text="ok").complete("").catch(GenerationError)
+    stream = pipeline.stream_batch(["a", "b", "c"], on_failed="include")
+    await collect(stream)
+    assert stream.completions is not None
+    assert [c.failed for c in stream.completions] == [False, True, False]
+    assert "returned NoneType for an item, not a GeneratedText" in str(stream.completions[1].error)

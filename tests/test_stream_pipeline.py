@@ -9,7 +9,7 @@ from pydantic import PrivateAttr
 
 from rigging.chat import Chat
 from rigging.error import GenerationError
-from rigging.generator import GenerateParams, Generator
+from rigging.generator import GeneratedMessage, GenerateParams, Generator
 from rigging.generator.testing import ChunkedGenerator, FixedGenerator, ScriptedGenerator
 from rigging.message import Message
 from rigging.model import Answer, Question
@@ -446,3 +446,72 @@ async def test_an_interrupt_of_the_run_is_raised_when_the_consumer_stops_early()
     assert caught.value.code == 3
     assert _our_tasks() == []
     await stream.aclose()  # raised once: closing again is quiet
+
+
+# What a non-streaming generator's `generate_messages` may wrongly answer for item "b".
+_BAD_ANSWERS: dict[str, Callable[[], Any]] = {
+    "none": lambda: [None],
+    "wrong type": lambda: ["ok"],
+    "not a list": lambda: None,
+    "two results": lambda: [GeneratedMessage.from_text("x"), GeneratedMessage.from_text("y")],
+    "no result": list,
+}
+
+
+class _BadForB(Generator):
+    """Answers "ok", except with `bad` for the conversation ending in "b"."""
+
+    bad: str
+
+    async def generate_messages(
+        self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
+    ) -> Sequence[GeneratedMessage]:
+        if messages[-1][-1].content == "b":
+            return _BAD_ANSWERS[self.bad]()  # type: ignore[no-any-return]
+        return [GeneratedMessage.from_text("ok") for _ in messages]
+
+
+@pytest.mark.parametrize("bad", sorted(_BAD_ANSWERS))
+async def test_a_bad_answer_to_the_default_stream_fails_its_item_alone(bad: str) -> None:
+    pipeline = _BadForB(model="g", bad=bad).chat().catch(GenerationError, on_failed="include")
+    stream = pipeline.stream_batch(["a", "b", "c"])
+    await collect(stream)
+    chats = stream.chats
+    assert chats is not None
+    assert [c.failed for c in chats] == [False, True, False]
+    assert [c.last.content for c in chats if not c.failed] == ["ok", "ok"]
+    assert isinstance(chats[1].error, GenerationError)
+    assert "generate_messages returned" in str(chats[1].error)
+    with pytest.raises(GenerationError, match="generate_messages returned"):
+        await collect(_BadForB(model="g", bad=bad).chat("b").stream())
+
+
+class _YieldsJunk(Generator):
+    async def stream_messages(
+        self, messages: Sequence[Message], params: GenerateParams | None = None
+    ) -> AsyncIterator[Any]:
+        yield TextDelta("half")
+        if messages[-1].content == "b":
+            yield "not a chunk"
+        yield StreamFinish("stop")
+
+
+async def test_a_custom_stream_yielding_a_non_chunk_fails_its_item_alone() -> None:
+    pipeline = _YieldsJunk(model="g").chat().catch(GenerationError, on_failed="include")
+    stream = pipeline.stream_batch(["a", "b"])
+    await collect(stream)
+    assert stream.chats is not None
+    assert [c.failed for c in stream.chats] == [False, True]
+    assert "_YieldsJunk.stream_messages yielded str, not a TextDelta" in str(stream.chats[1].error)
+
+
+class _NotAStream(Generator):
+    async def stream_messages(  # type: ignore[override]
+        self, messages: Sequence[Message], params: GenerateParams | None = None
+    ) -> list[StreamChunk]:
+        return [StreamFinish("stop")]
+
+
+async def test_a_stream_method_returning_no_async_iterable_is_a_generation_error() -> None:
+    with pytest.raises(GenerationError, match="returned coroutine, not an async iterable"):
+        await collect(_NotAStream(model="g").chat("q").stream())

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import typing as t
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import typing_extensions as te
@@ -42,13 +43,12 @@ from rigging._pipeline.events import (
 from rigging._pipeline.run import RunPlan, check_limit, execute, plan_run
 from rigging._pipeline.state import FailMode, RunState
 from rigging._surrogates import SurrogatePairs
+from rigging.error import GenerationError
 from rigging.generator import Generator
 from rigging.generator._remote import gather_settled
-from rigging.generator.chunks import MessageAssembler, TextDelta
+from rigging.generator.chunks import MessageAssembler, StreamFinish, TextDelta, ToolCallDelta
 
 if t.TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
     from rigging._pipeline.base import PipelineBase, Settings
     from rigging._pipeline.chat import Chat
     from rigging._pipeline.completion import Completion
@@ -81,12 +81,27 @@ async def stream_round(
     stream: AsyncIterator[StreamChunk],
     types: tuple[type[Model], ...],
     stop_when_parsed: bool,
+    source: Callable[..., t.Any] | None = None,
 ) -> tuple[MessageAssembler, bool]:
     """Consume one generation's stream, emitting text and parsed models as they arrive.
 
+    Args:
+        emit: Queues an event.
+        index: The item's index.
+        round_: The item's round.
+        stream: The chunks (what `source` returned).
+        types: The model types to parse.
+        stop_when_parsed: Close the stream once every type was parsed.
+        source: The streaming method, named by errors.
+
     Returns:
         The assembled chunks and whether the stream was closed early (every type parsed).
+
+    Raises:
+        GenerationError: The stream is not async iterable, or yielded something that is
+            not a stream chunk (the item fails alone; ``catch(GenerationError)`` keeps it).
     """
+    _check_stream(stream, source)
     parser = ModelStream(*types) if types else None
     assembler = MessageAssembler()
     pairs = SurrogatePairs()  # the events, the parser and the message see whole characters
@@ -105,7 +120,7 @@ async def stream_round(
     try:
         async for chunk in stream:
             if not isinstance(chunk, TextDelta):
-                assembler.add(chunk)
+                _add_chunk(assembler, chunk, source)
                 continue
             text = pairs.push(chunk.text)
             if text and text_arrived(text):
@@ -122,6 +137,34 @@ async def stream_round(
         for found in parser.finish():
             emit(ModelParsedEvent(index, round_, found.model, found.slice))
     return assembler, stopped
+
+
+def _check_stream(stream: object, source: Callable[..., t.Any] | None) -> None:
+    """Raise a `GenerationError` unless `stream` (what `source` returned) is async iterable."""
+    if isinstance(stream, AsyncIterable):
+        return
+    if inspect.iscoroutine(stream):
+        stream.close()  # never awaited: no "coroutine was never awaited" warning
+    raise _stream_error(source, f"returned {type(stream).__name__}, not an async iterable")
+
+
+def _add_chunk(
+    assembler: MessageAssembler, chunk: object, source: Callable[..., t.Any] | None
+) -> None:
+    """Record a chunk other than text; a `GenerationError` for anything but a stream chunk."""
+    if not isinstance(chunk, ToolCallDelta | StreamFinish):
+        raise _stream_error(
+            source,
+            f"yielded {type(chunk).__name__}, not a TextDelta, ToolCallDelta or StreamFinish",
+        )
+    assembler.add(chunk)
+
+
+def _stream_error(source: Callable[..., t.Any] | None, problem: str) -> GenerationError:
+    """A `GenerationError` naming the streaming method `source` and what went wrong."""
+    generator = getattr(source, "__self__", None)
+    name = getattr(source, "__qualname__", None) or "the stream"
+    return GenerationError(f"{name} {problem}", model=str(getattr(generator, "model", "") or ""))
 
 
 def _streams(generator: Generator, method: str) -> bool:
@@ -172,6 +215,7 @@ class RoundStreamer(t.Generic[GeneratedT]):
             self._open(item, params),
             self.parse_types,
             self.stop_when_parsed,
+            self._open,
         )
         generated = self._assemble(assembler, stopped)
         self.emit(RoundFinishedEvent(index, round_, generated, stopped))

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from rigging._tasks import settle_all
 from rigging.error import GenerationError
 
-__all__ = ["batch_wide", "not_a_result_list", "result_list", "settle_batch"]
+__all__ = ["batch_wide", "not_a_result_list", "one_result", "result_list", "settle_batch"]
 
 R = TypeVar("R")
 
@@ -75,6 +75,45 @@ def result_list(returned: Any, call: Callable[..., Any]) -> list[Any]:
     if wrong is not None:
         raise wrong
     return list(returned)
+
+
+def one_result(returned: Any, call: Callable[..., Any], expected: type[R]) -> R:
+    """The result of a batch `call` made for one item, checked as a batch run checks results.
+
+    Used by the one-chunk stream defaults, so a bad answer fails the streamed item alone with
+    a `GenerationError` (kept by ``catch(GenerationError)``) instead of a bare error.
+
+    Args:
+        returned: What the batch method returned for a one-item batch.
+        call: The method (a bound method of the generator).
+        expected: The result type (`GeneratedMessage` or `GeneratedText`).
+
+    Returns:
+        The one result.
+
+    Raises:
+        GenerationError: `returned` is not a list, does not hold exactly one entry, or its
+            entry is not an `expected` (an exception entry is raised as it is).
+    """
+    results = result_list(returned, call)
+    generator = getattr(call, "__self__", None)
+    name = getattr(call, "__qualname__", None) or repr(call)
+    model = str(getattr(generator, "model", "") or "")
+    if len(results) != 1:
+        raise GenerationError(
+            f"{name} returned {len(results)} results for 1 input; a generator must return "
+            "exactly one result per input",
+            model=model,
+        )
+    (result,) = results
+    if isinstance(result, Exception):
+        raise result
+    if not isinstance(result, expected):
+        raise GenerationError(
+            f"{name} returned {type(result).__name__} for an item, not a {expected.__name__}",
+            model=model,
+        )
+    return result
 
 
 async def settle_batch(

@@ -454,7 +454,8 @@ class Generator(BaseModel):
         The stream is `TextDelta` and `ToolCallDelta` chunks, then one `StreamFinish` with the
         stop reason, usage and extra details. This default calls `generate_messages` and
         yields the whole answer as one text chunk; generators with a streaming API (LiteLLM)
-        override it. Closing the iterator early closes the request.
+        override it. Closing the iterator early closes the request. A bad answer (not a list
+        of one `GeneratedMessage`) raises a `GenerationError`, as a batch run's check does.
 
         Args:
             messages: The conversation.
@@ -463,8 +464,11 @@ class Generator(BaseModel):
         Yields:
             The chunks, ending with one `StreamFinish`.
         """
-        results = await self.generate_messages([messages], [params or GenerateParams()])
-        generated = results[0]
+        from rigging.generator._settle import one_result  # imports asyncio
+
+        method = self.generate_messages
+        returned = await method([messages], [params or GenerateParams()])
+        generated = one_result(returned, method, GeneratedMessage)
         text = generated.message.content
         if text:
             yield TextDelta(text)
@@ -521,7 +525,7 @@ class Generator(BaseModel):
         The stream is `TextDelta` chunks, then one `StreamFinish` with the stop reason, usage
         and extra details. This default calls `generate_texts` and yields the whole completion
         as one chunk; generators with a streaming API (LiteLLM) override it. Closing the
-        iterator early closes the request.
+        iterator early closes the request. A bad answer raises a `GenerationError`.
 
         Args:
             text: The prompt.
@@ -530,7 +534,12 @@ class Generator(BaseModel):
         Yields:
             The chunks, ending with one `StreamFinish`.
         """
-        generated = (await self.generate_texts([text], [params or GenerateParams()]))[0]
+        from rigging.generator._settle import one_result  # imports asyncio
+
+        call = self.generate_texts
+        generated = one_result(
+            await call([text], [params or GenerateParams()]), call, GeneratedText
+        )
         if generated.text:
             yield TextDelta(generated.text)
         yield StreamFinish(generated.stop_reason, generated.usage, dict(generated.extra))
