@@ -880,3 +880,79 @@ async def test_a_cancelled_error_of_a_generators_own_fails_its_items_alone(
     assert _recorded(path) == expected
     completed = caught.value.completed  # type: ignore[attr-defined]
     assert [c.last.content for c in completed] == ["<answer>yes</answer>"]
+
+
+class _ExtraFor(rg.Generator):
+    """Answers "ok", with `extras[content]` as the extra of the item whose input is content."""
+
+    _extras: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _text: dict[str, str] = PrivateAttr(default_factory=dict)
+    _seen: list[str] = PrivateAttr(default_factory=list)
+
+    async def generate_messages(
+        self, messages: Sequence[Sequence[rg.Message]], params: Sequence[GenerateParams]
+    ) -> Sequence[rg.GeneratedMessage]:
+        out = []
+        for conversation in messages:
+            key = conversation[-1].content
+            self._seen.append(key)
+            message = rg.Message("assistant", self._text.get(key, "ok"))
+            extra = self._extras.get(key, {})
+            out.append(rg.GeneratedMessage(message=message, stop_reason="stop", extra=extra))
+        return out
+
+
+def _records(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()[1:]]
+
+
+async def _run_twice(
+    gen: _ExtraFor, path: Path, inputs: list[str], bad: str, match: str
+) -> tuple[list[rg.Chat], list[rg.Chat]]:
+    """Run `inputs` with a checkpoint, then resume; `bad` is the one input not recorded."""
+    with pytest.warns(RuntimeWarning, match=match) as caught:
+        first = await gen.chat().run_batch(inputs, checkpoint=path)
+    assert len(caught) == 1
+    assert f"input {inputs.index(bad)} was not recorded" in str(caught[0].message)
+    assert sorted(r["i"] for r in _records(path)) == [i for i, x in enumerate(inputs) if x != bad]
+    gen._seen.clear()
+    with pytest.warns(RuntimeWarning, match=match):
+        again = await gen.chat().run_batch(inputs, checkpoint=path)
+    assert gen._seen == [bad]  # the resume runs only the item that was not recorded
+    return first, again
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"raw": object()}, {"raw": b"\xff\xfe"}],
+    ids=["object", "bytes"],
+)
+async def test_a_result_that_cannot_be_serialised_is_returned_but_not_recorded(
+    tmp_path: Path, extra: dict[str, Any]
+) -> None:
+    gen = _ExtraFor(model="x")
+    gen._extras["i5"] = extra
+    inputs = [f"i{i}" for i in range(10)]
+    first, again = await _run_twice(
+        gen, tmp_path / "ck.jsonl", inputs, "i5", "cannot be serialised"
+    )
+    for results in (first, again):
+        assert [c.failed for c in results] == [False] * 10
+        assert results[5].extra == extra
+
+
+async def test_iter_batch_does_not_record_a_result_that_cannot_be_serialised(
+    tmp_path: Path,
+) -> None:
+    gen = _ExtraFor(model="x")
+    gen._extras["i1"] = {"raw": object()}
+    path = tmp_path / "ck.jsonl"
+    inputs = [f"i{i}" for i in range(4)]
+    with pytest.warns(RuntimeWarning, match="input 1 was not recorded"):
+        got = sorted([i async for i, _ in gen.chat().iter_batch(inputs, checkpoint=path)])
+    assert got == [0, 1, 2, 3]
+    assert sorted(r["i"] for r in _records(path)) == [0, 2, 3]
+    gen._seen.clear()
+    with pytest.warns(RuntimeWarning, match="input 1 was not recorded"):
+        got = [i async for i, _ in gen.chat().iter_batch(inputs, checkpoint=path)]
+    assert (got, gen._seen) == ([1], ["i1"])

@@ -68,6 +68,19 @@ def _rebuild(cls: type[BaseException], args: tuple[Any, ...]) -> BaseException:
     return cls.__new__(cls, *args)
 
 
+def _safe_str(error: BaseException) -> str:
+    """``str(error)``, or the type's name when its ``__str__`` raises.
+
+    For every place that turns a user's or provider's error into text (span attributes,
+    messages, notes): a broken ``__str__`` must not turn one item's failure into the run's.
+    """
+    try:
+        text = str(error)
+    except Exception:  # a broken __str__: name the type only
+        return type(error).__name__
+    return text
+
+
 def _reduce(self: BaseException) -> tuple[Any, ...]:
     """``__reduce__`` of an exception whose ``__init__`` does not take its own ``args``.
 

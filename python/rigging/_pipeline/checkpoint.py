@@ -20,7 +20,7 @@ import typing as t
 from array import array
 from pathlib import Path
 
-from rigging.error import CheckpointError
+from rigging.error import CheckpointError, _safe_str
 from rigging.tool._handler import ToolHandlerBase
 
 if t.TYPE_CHECKING:
@@ -33,6 +33,7 @@ __all__ = [
     "CheckpointMode",
     "ItemHasher",
     "pipeline_fingerprint",
+    "result_json",
 ]
 
 CheckpointMode = t.Literal["resume", "restart"]
@@ -366,3 +367,22 @@ def encode_record(index: int, item_hash: int, result_json: str) -> bytes:
         The line, newline included.
     """
     return f'{{"i":{index},"h":"{item_hash:016x}","r":{result_json}}}\n'.encode()
+
+
+def result_json(result: t.Any) -> tuple[str, None] | tuple[None, str]:
+    """A finished result as checkpoint JSON, or why it cannot be recorded.
+
+    A result whose data does not serialise is returned by its run but not recorded, and
+    runs again on resume.
+
+    Args:
+        result: A `Chat` or `Completion`.
+
+    Returns:
+        ``(json, None)``, or ``(None, reason)``.
+    """
+    try:
+        text: str = result.model_dump_json(exclude={"generator_id"})
+    except Exception as exc:  # serialisers of user values (extra, metadata, models) run here
+        return None, f"it cannot be serialised ({type(exc).__name__}: {_safe_str(exc)})"
+    return text, None

@@ -12,6 +12,7 @@ nothing afterwards.
 from __future__ import annotations
 
 import typing as t
+import warnings
 from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
@@ -32,11 +33,13 @@ from rigging._pipeline.checkpoint import (
     ItemHasher,
     encode_record,
     pipeline_fingerprint,
+    result_json,
 )
 from rigging._pipeline.run import _then_all, check_limit
 from rigging._pipeline.state import FailMode
 from rigging._tasks import settle_all
 from rigging.error import RiggingError, _reduce
+from rigging.logging import log
 
 if t.TYPE_CHECKING:
     import asyncio
@@ -289,15 +292,28 @@ async def _stop(
     return stopped, interrupt
 
 
-def _line(work: Work, result: t.Any) -> bytes | None:
-    """The checkpoint line of a finished item (None for a failed one: it runs again)."""
+def _line(checkpoint: CheckpointFile, work: Work, result: t.Any) -> bytes | None:
+    """The checkpoint line of a finished item, or None: it runs again on resume.
+
+    None for a failed item, and for one whose result cannot be recorded as it is (see
+    `result_json`): that one is still returned by this run, with a warning naming it.
+    """
     if getattr(result, "failed", False):
         return None
-    return encode_record(work.index, work.hash, result.model_dump_json(exclude={"generator_id"}))
+    text, problem = result_json(result)
+    if text is None:
+        message = (
+            f"checkpoint {str(checkpoint.path)!r}: input {work.index} was not recorded, "
+            f"{problem}; its result is returned, and it runs again on resume"
+        )
+        log("warning", "Checkpoint: {}", message)
+        warnings.warn(message, RuntimeWarning, stacklevel=2)
+        return None
+    return encode_record(work.index, work.hash, text)
 
 
-def _encode(done: list[tuple[Work, t.Any]]) -> list[bytes]:
-    return [line for w, r in done if (line := _line(w, r)) is not None]
+def _encode(checkpoint: CheckpointFile, done: list[tuple[Work, t.Any]]) -> list[bytes]:
+    return [line for w, r in done if (line := _line(checkpoint, w, r)) is not None]
 
 
 class _Windows:
@@ -365,7 +381,7 @@ class _Windows:
                 await self._advance()
             done = self._ready.pop()
             if self._record and self._checkpoint is not None:
-                await _append(self._checkpoint, _encode(done))
+                await _append(self._checkpoint, _encode(self._checkpoint, done))
             if self._bar is not None:
                 self._bar.update(len(done))
             return done
@@ -436,7 +452,7 @@ async def _keep_stopped(
     try:
         kept = ready + stopped
         if checkpoint is not None and kept:
-            checkpoint.append([line for done in kept for line in _encode(done)])
+            checkpoint.append([line for done in kept for line in _encode(checkpoint, done)])
     finally:
         if interrupt is not None:
             raise interrupt
@@ -711,7 +727,7 @@ async def iter_results(
                 results = [r for _, r in kept]
                 indices = [w.index for w, _ in kept]
                 # recorded as stored (before then callbacks), like run_batch's checkpoint
-                lines = [_line(w, r) for w, r in kept] if checkpoint is not None else []
+                lines = [_line(checkpoint, w, r) for w, r in kept] if checkpoint is not None else []
                 kept.clear()
                 for then in s.thens:
                     results = await _then_all(then, results, pipeline._result_type, soft=soft)
