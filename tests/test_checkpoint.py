@@ -14,6 +14,8 @@ import threading
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -956,3 +958,38 @@ async def test_iter_batch_does_not_record_a_result_that_cannot_be_serialised(
     with pytest.warns(RuntimeWarning, match="input 1 was not recorded"):
         got = [i async for i, _ in gen.chat().iter_batch(inputs, checkpoint=path)]
     assert (got, gen._seen) == ([1], ["i1"])
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"v": (1, 2)},
+        {"v": {1, 2}},
+        {"v": datetime(2024, 1, 2, 3, 4, 5)},
+        {"v": Decimal("1.5")},
+        {"v": b"abc"},
+        {"v": {1: "int key"}},
+    ],
+    ids=["tuple", "set", "datetime", "decimal", "bytes", "int-key"],
+)
+async def test_a_result_json_changes_is_not_recorded_and_resumes_as_live(
+    tmp_path: Path, extra: dict[str, Any]
+) -> None:
+    gen = _ExtraFor(model="x")
+    gen._extras["b"] = extra
+    first, again = await _run_twice(
+        gen, tmp_path / "ck.jsonl", ["a", "b", "c"], "b", "'extra' does not read back equal"
+    )
+    assert [c.extra for c in again] == [c.extra for c in first]
+    assert again[1].extra == extra
+
+
+async def test_a_lone_surrogate_is_not_recorded_and_resumes_as_live(tmp_path: Path) -> None:
+    gen = _ExtraFor(model="x")
+    gen._text["b"] = "x\ud83d y"
+    gen._text["c"] = "a real \ufffd stays"  # U+FFFD written by the model reads back equal
+    first, again = await _run_twice(
+        gen, tmp_path / "ck.jsonl", ["a", "b", "c"], "b", "'generated' does not read back equal"
+    )
+    assert [c.last.content for c in again] == [c.last.content for c in first]
+    assert again[1].last.content == "x\ud83d y"

@@ -369,11 +369,62 @@ def encode_record(index: int, item_hash: int, result_json: str) -> bytes:
     return f'{{"i":{index},"h":"{item_hash:016x}","r":{result_json}}}\n'.encode()
 
 
+def _json_exact(value: t.Any) -> bool:
+    """Whether JSON gives `value` back as it is: dicts with str keys, lists, str, numbers."""
+    kind = type(value)
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return True
+    if kind is list:
+        return all(_json_exact(item) for item in value)
+    if kind is dict:
+        return all(type(key) is str and _json_exact(item) for key, item in value.items())
+    return False
+
+
+def _free_form_exact(result: t.Any) -> bool:
+    """Whether JSON gives back the free-form values of a result (metadata, extra)."""
+    if (result.metadata and not _json_exact(result.metadata)) or (
+        result.extra and not _json_exact(result.extra)
+    ):
+        return False
+    for name in ("messages", "generated"):
+        messages = getattr(result, name, None)
+        if type(messages) is list:
+            for message in messages:
+                if message.metadata and not _json_exact(message.metadata):
+                    return False
+    return True
+
+
+def _lost_in_json(result: t.Any, text: str) -> str | None:
+    """Which field of `result` its JSON `text` does not give back, or None when all do.
+
+    The full round trip (validate, compare) runs only when a cheap look finds a suspect: a
+    U+FFFD in the text (a lone surrogate is written as one) or a free-form value JSON does
+    not hold as it is (a set, tuple, datetime, Decimal, bytes, a non-str key).
+    """
+    if "\ufffd" not in text and _free_form_exact(result):
+        return None
+    data = {**json.loads(text), "generator": result.generator, "params": result.params}
+    try:
+        restored = type(result).model_validate(data)
+    except ValueError as exc:  # pydantic's ValidationError
+        return f"its JSON does not load back ({type(exc).__name__})"
+    for name in result._EQ_FIELDS:
+        if getattr(restored, name) != getattr(result, name):
+            return (
+                f"its {name!r} does not read back equal from JSON (a lone surrogate, or a "
+                "set, tuple, datetime, Decimal, bytes or non-str key in free-form data)"
+            )
+    return None
+
+
 def result_json(result: t.Any) -> tuple[str, None] | tuple[None, str]:
     """A finished result as checkpoint JSON, or why it cannot be recorded.
 
-    A result whose data does not serialise is returned by its run but not recorded, and
-    runs again on resume.
+    A result is recorded only when loading its JSON gives it back equal, so a resumed run
+    returns what the live run did; one that cannot be (its data does not serialise, or
+    changes on the way) is returned by its run but not recorded, and runs again on resume.
 
     Args:
         result: A `Chat` or `Completion`.
@@ -385,4 +436,5 @@ def result_json(result: t.Any) -> tuple[str, None] | tuple[None, str]:
         text: str = result.model_dump_json(exclude={"generator_id"})
     except Exception as exc:  # serialisers of user values (extra, metadata, models) run here
         return None, f"it cannot be serialised ({type(exc).__name__}: {_safe_str(exc)})"
-    return text, None
+    problem = _lost_in_json(result, text)
+    return (text, None) if problem is None else (None, problem)
