@@ -110,3 +110,57 @@ def test_no_span_carries_the_api_key() -> None:
     text = json.dumps(run_traced())
     assert "sk-SECRET-123" not in text
     assert "api_key" not in text
+
+
+BROKEN_STR_SCRIPT = textwrap.dedent(
+    """
+    import asyncio, json, sys
+    import logfire
+    from logfire.testing import TestExporter
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    import rigging as rg
+
+    exporter = TestExporter()
+    logfire.configure(
+        send_to_logfire=False, console=False, inspect_arguments=False,
+        additional_span_processors=[SimpleSpanProcessor(exporter)],
+    )
+
+    class Bad(Exception):
+        def __str__(self):
+            raise RuntimeError("str boom")
+
+    class G(rg.Generator):
+        async def generate_messages(self, messages, params):
+            if any(m[-1].content == "b" for m in messages):
+                raise Bad()
+            return [rg.GeneratedMessage.from_text("ok") for _ in messages]
+
+    async def main():
+        pipeline = G(model="g").chat().catch(Bad, on_failed="include")
+        chats = await pipeline.run_batch(["a", "b", "c"])
+        return [c.failed for c in chats]
+
+    failed = asyncio.run(main())
+    errors = [
+        span["attributes"]["error"]
+        for span in exporter.exported_spans_as_dict()
+        if "error" in span["attributes"]
+    ]
+    json.dump({"failed": failed, "errors": errors}, sys.stdout)
+    """
+)
+
+
+def test_an_error_whose_str_raises_fails_its_item_alone_under_tracing() -> None:
+    out = subprocess.run(
+        [sys.executable, "-W", "error", "-c", BROKEN_STR_SCRIPT],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["failed"] == [False, True, False]
+    assert result["errors"]
+    assert set(result["errors"]) == {"Bad"}  # the type's name stands in

@@ -68,7 +68,7 @@ def _rebuild(cls: type[BaseException], args: tuple[Any, ...]) -> BaseException:
     return cls.__new__(cls, *args)
 
 
-def _safe_str(error: BaseException) -> str:
+def _safe_str(error: object) -> str:
     """``str(error)``, or the type's name when its ``__str__`` raises.
 
     For every place that turns a user's or provider's error into text (span attributes,

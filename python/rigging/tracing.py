@@ -26,6 +26,7 @@ from contextlib import AbstractContextManager
 
 from rigging._exports import public_dir as _public_dir
 from rigging._redact import MASK, is_secret_name, redact_exception, redact_known, redact_value
+from rigging.error import _safe_str
 
 __all__ = [
     "Span",
@@ -256,7 +257,7 @@ def finish_run_span(span: t.Any, results: Sequence[t.Any]) -> None:
     span.set_attribute("failed", bool(failed))
     span.set_attribute("failed_count", len(failed))
     if failed:
-        span.set_attribute("error", str(getattr(failed[0], "error", "")))
+        span.set_attribute("error", _safe_str(getattr(failed[0], "error", "")))
     usage = usage_attributes(results)
     if usage:
         span.set_attribute("usage", usage)

@@ -36,6 +36,7 @@ from rigging._data.elastic import chats_to_elastic
 from rigging._data.flat import flatten_chats
 from rigging._deps import import_optional
 from rigging._exports import public_dir as _public_dir
+from rigging.error import _safe_str
 
 if t.TYPE_CHECKING:
     from elasticsearch import AsyncElasticsearch
@@ -194,7 +195,8 @@ def _lines_of_each(
             lines.extend(lines_of(chat))
         except Exception as exc:
             failures.append(
-                f"chat {chat.uuid} (#{index} of the batch): {_failing_field(chat)} ({exc})"
+                f"chat {chat.uuid} (#{index} of the batch): {_failing_field(chat)} "
+                f"({_safe_str(exc)})"
             )
     return lines, failures
 

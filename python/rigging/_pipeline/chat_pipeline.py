@@ -14,6 +14,7 @@ from rigging._pipeline.chat import Chat, ChatList, MessageInput, as_messages
 from rigging._pipeline.drivers import ChatDriver
 from rigging._pipeline.state import DEFAULT_MAX_DEPTH, DEFAULT_MAX_ROUNDS, ToolMode
 from rigging._pipeline.tools import use_tools
+from rigging.error import _safe_str
 from rigging.generator import GenerateParams, Generator
 from rigging.message import Content, ContentText, Message
 from rigging.tool._handler import ToolPolicy
@@ -85,7 +86,7 @@ class ChatPipeline(PipelineBase[Chat, ChatList, "ChatStream"]):
             except TypeError as exc:
                 raise TypeError(
                     "run_batch items must be a message, a message dict, a str, or a list of "
-                    f"them, got {type(item).__name__} at {index} ({exc})"
+                    f"them, got {type(item).__name__} at {index} ({_safe_str(exc)})"
                 ) from exc
         return inputs
 

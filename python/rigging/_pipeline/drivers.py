@@ -30,6 +30,7 @@ from rigging.error import (
     MessagesExhaustedMaxRoundsError,
     RiggingError,
     ToolDepthExceededError,
+    _safe_str,
 )
 from rigging.generator import GeneratedMessage, GeneratedText, GenerateParams, Generator
 from rigging.generator._settle import result_list
@@ -115,11 +116,11 @@ def _parse_error(message: Message, types: Sequence[type[t.Any]]) -> t.Any:
     except ValidationError as exc:
         from rigging._model.stock import ValidationErrorModel  # stock models load lazily
 
-        return ValidationErrorModel(content=str(exc))
+        return ValidationErrorModel(content=_safe_str(exc))
     except (RiggingError, ValueError) as exc:
         from rigging._model.stock import SystemErrorModel
 
-        return SystemErrorModel(content=str(exc))
+        return SystemErrorModel(content=_safe_str(exc))
     return None
 
 
@@ -466,7 +467,7 @@ class CompletionDriver:
             try:
                 parse_many(checked, *self.types)
             except (RiggingError, ValueError) as exc:
-                return _shorten(str(exc)) or type(exc).__name__
+                return _shorten(_safe_str(exc)) or type(exc).__name__
             return None
         if _not_awaitable(spec.callback, spec.callback(checked)):
             return f"the check {callback_name(spec.callback)}() asked for another round"

@@ -23,7 +23,7 @@ from rigging._deep_json import load_json
 from rigging._redact import known_secrets, redact_text, secret_values
 from rigging._secret_pickle import without_secrets_when_pickled
 from rigging._surrogates import dump_json
-from rigging.error import RestoredError
+from rigging.error import RestoredError, _safe_str
 from rigging.generator import get_generator
 from rigging.generator._origin import mark_from_data
 
@@ -130,11 +130,7 @@ class RunResult(BaseModel):
             secrets.extend(self.generator._secrets())
         if self.params is not None:
             secrets.extend(secret_values(self.params))
-        try:
-            text = str(error)
-        except Exception:  # a broken __str__: name the type only
-            return type(error).__name__
-        return redact_text(text, secrets)
+        return redact_text(_safe_str(error), secrets)  # a broken __str__: the type's name
 
     @computed_field  # type: ignore[prop-decorator]
     @property

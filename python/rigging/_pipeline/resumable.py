@@ -38,7 +38,7 @@ from rigging._pipeline.checkpoint import (
 from rigging._pipeline.run import _then_all, check_limit
 from rigging._pipeline.state import FailMode
 from rigging._tasks import settle_all
-from rigging.error import RiggingError, _reduce
+from rigging.error import RiggingError, _reduce, _safe_str
 from rigging.logging import log
 
 if t.TYPE_CHECKING:
@@ -134,7 +134,7 @@ class _WindowError(Exception):
     __reduce__ = _reduce
 
     def __init__(self, error: BaseException, done: list[tuple[Work, t.Any]]) -> None:
-        super().__init__(str(error))
+        super().__init__(_safe_str(error))
         self.error = error
         self.done = done
 

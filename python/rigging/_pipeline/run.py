@@ -36,6 +36,7 @@ from rigging.error import (
     ExhaustedMaxRoundsError,
     GenerationError,
     RiggingError,
+    _safe_str,
 )
 from rigging.tracing import callback_name, tracer, usage_attributes
 
@@ -232,7 +233,7 @@ async def _generate_round(
             span.set_attribute("failed", bool(errors))
             if errors:
                 span.set_attribute("failed_items", len(errors))
-                span.set_attribute("error", str(errors[0]))
+                span.set_attribute("error", _safe_str(errors[0]))
     if not errors:
         return batch, generated
     indices: list[int] = []
@@ -423,7 +424,7 @@ def _note_watch_error(plan: RunPlan[Any]) -> None:
     error, pending = plan.watch_error, plan.pending
     if error is None or pending is None or error is pending:
         return
-    note = f"rigging: a watch callback also failed: {type(error).__name__}: {error}"
+    note = f"rigging: a watch callback also failed: {type(error).__name__}: {_safe_str(error)}"
     with contextlib.suppress(AttributeError):  # an exception type with __slots__
         pending.__notes__ = [*getattr(pending, "__notes__", []), note]  # type: ignore[attr-defined]
 
