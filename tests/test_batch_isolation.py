@@ -9,10 +9,12 @@ prompts. And errors that name their cause: exhausted rounds name the last parse 
 
 from __future__ import annotations
 
+import asyncio
 import math
 import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +24,7 @@ from rigging.error import (
     ExhaustedMaxRoundsError,
     GenerationError,
     MessagesExhaustedMaxRoundsError,
+    RiggingError,
 )
 from rigging.generator import GeneratedMessage, GeneratedText, GenerateParams, Generator
 from rigging.generator.testing import EchoGenerator, FailingGenerator, FixedGenerator
@@ -356,3 +359,85 @@ print("end")
     assert done.stdout.splitlines() == ["caught ctrl-c during b", "after True True", "end"]
     assert "never retrieved" not in done.stderr
     assert "different Context" not in done.stderr
+
+
+class _CancelsOnB(Generator):
+    """Answers "ok"; a call holding the input "b" raises a `CancelledError` of its own."""
+
+    async def generate_messages(
+        self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
+    ) -> Sequence[GeneratedMessage]:
+        if any(m[-1].content == "b" for m in messages):
+            raise asyncio.CancelledError  # leaked from a library's own timeout
+        return [GeneratedMessage.from_text("ok") for _ in messages]
+
+    async def generate_texts(
+        self, texts: Sequence[str], params: Sequence[GenerateParams]
+    ) -> Sequence[GeneratedText]:
+        if any(text.endswith("b") for text in texts):
+            raise asyncio.CancelledError
+        return [GeneratedText(text="ok", stop_reason="stop") for _ in texts]
+
+
+async def _stream_batch(pipeline: rg.ChatPipeline, inputs: list[str]) -> list[rg.Chat]:
+    stream = pipeline.stream_batch(inputs)
+    async for _ in stream:
+        pass
+    assert stream.chats is not None
+    return stream.chats
+
+
+@pytest.mark.parametrize("runner", ["run_batch", "checkpoint", "stream_batch", "completion"])
+async def test_a_stray_cancelled_error_of_the_generator_fails_its_item_alone(
+    runner: str, tmp_path: Path
+) -> None:
+    gen = _CancelsOnB(model="g")
+    inputs = ["a", "b", "c"]
+    results: Sequence[rg.Chat | rg.Completion]
+    if runner == "completion":
+        pipeline = gen.complete("").catch(GenerationError, on_failed="include")
+        results = await pipeline.run_batch(inputs)
+    else:
+        chats = gen.chat().catch(GenerationError, on_failed="include")
+        if runner == "stream_batch":
+            results = await _stream_batch(chats, inputs)
+        else:
+            path = tmp_path / "ck.jsonl" if runner == "checkpoint" else None
+            results = await chats.run_batch(inputs, checkpoint=path)
+    assert [r.failed for r in results] == [False, True, False]
+    assert isinstance(results[1].error, GenerationError)
+    assert "raised CancelledError although the run was not cancelled" in str(results[1].error)
+    if runner == "checkpoint":
+        assert len((tmp_path / "ck.jsonl").read_text().splitlines()) == 3  # header, a, c
+
+
+async def test_a_stray_cancelled_error_in_run_over_fails_that_generator_alone() -> None:
+    pipeline = FixedGenerator(model="f", text="ok").chat("b")
+    pipeline = pipeline.catch(GenerationError, on_failed="include")
+    chats = await pipeline.run_over(_CancelsOnB(model="g"))
+    assert [c.failed for c in chats] == [True, False]
+
+
+async def test_a_stray_cancelled_error_of_a_then_callback_or_tool_fails_its_item_alone() -> None:
+    async def then(chat: rg.Chat) -> None:
+        if chat.all[0].content == "b":
+            raise asyncio.CancelledError
+
+    class Tools:
+        max_rounds = 1
+
+        async def __call__(self, message: Message) -> list[Message] | None:
+            if message.content == "ok-b":
+                raise asyncio.CancelledError
+            return None
+
+    pipeline = FixedGenerator(model="f", text="ok").chat().then(then)
+    chats = await pipeline.catch(RiggingError, on_failed="include").run_batch(["a", "b", "c"])
+    assert [c.failed for c in chats] == [False, True, False]
+    assert "then callback" in str(chats[1].error)
+
+    gen = EchoGenerator(model="e", prefix="ok-")
+    pipeline = gen.chat().add_tool_handler(Tools()).catch(RiggingError, on_failed="include")
+    chats = await pipeline.run_batch(["a", "b", "c"])
+    assert [c.failed for c in chats] == [False, True, False]
+    assert "the tools of item 1 raised CancelledError" in str(chats[1].error)

@@ -30,7 +30,7 @@ from rigging._redact import (
     redact_text,
     remember_params,
 )
-from rigging._tasks import settle_all
+from rigging._tasks import own_cancel_fails, settle_all
 from rigging.error import (
     CallbackResultError,
     ExhaustedMaxRoundsError,
@@ -209,7 +209,9 @@ async def _generate_round(
         "Generate round {round} ({count} items)", round=round_, count=len(batch)
     ) as span:
         try:
-            generated = await driver.generate(requests, params)
+            generated = await own_cancel_fails(
+                driver.generate(requests, params), lambda: _stray_generation(driver)
+            )
         except Exception as exc:  # a generator overriding the settled methods raised
             generated = [exc] * len(batch)
         if len(generated) != len(batch):
@@ -259,6 +261,16 @@ def _scrub(errors: Sequence[Any]) -> None:
     secrets = [*known_secrets(), *environment_secrets()]
     for error in {id(e): e for e in errors if isinstance(e, BaseException)}.values():
         redact_exception(error, lambda text: redact_text(text, secrets))
+
+
+def _stray_generation(driver: Driver[Any]) -> GenerationError:
+    """The error of a round whose generator call raised a `CancelledError` of its own."""
+    generator = getattr(driver, "generator", None)
+    return GenerationError(
+        f"generator {type(generator).__name__} raised CancelledError although the run was not "
+        "cancelled (a timeout of its own?); the items of its call failed",
+        model=str(getattr(generator, "model", "") or ""),
+    )
 
 
 def _not_a_result(driver: Driver[Any], item: Any) -> GenerationError:
@@ -316,7 +328,10 @@ async def _decide_with_tools(
     for state, item in zip(states, answered, strict=True):
         state.last = item
     outcomes = await settle_all(
-        [driver.tools(state, item) for state, item in zip(states, answered, strict=True)]
+        [
+            own_cancel_fails(driver.tools(state, item), _stray(f"the tools of item {state.index}"))
+            for state, item in zip(states, answered, strict=True)
+        ]
     )
     for index, state, item, outcome in zip(indices, states, answered, outcomes, strict=True):
         try:
@@ -533,7 +548,7 @@ async def _watch(
         if span.is_recording():
             span.set_attribute("ids", [str(getattr(r, "uuid", "")) for r in finished])
         try:
-            await watcher(finished)
+            await own_cancel_fails(watcher(finished), _stray(f"watch callback {_name(watcher)}"))
         except Exception as exc:
             add_context(exc, f"watch callback {_name(watcher)}", index=None, round_=round_)
             raise
@@ -577,7 +592,9 @@ async def finalize(
             with tracer.span(
                 "Map with {callback}()", callback=callback_name(callback), count=len(results)
             ):
-                mapped = await callback(results)
+                mapped = await own_cancel_fails(
+                    callback(results), _stray(f"map callback {_name(callback)}")
+                )
         except Exception as exc:
             add_context(exc, f"map callback {_name(callback)}", index=None, round_=None)
             attach_completed(exc, results, since)
@@ -631,7 +648,7 @@ async def _then_all(
     async def one(index: int, result: ResultT) -> ResultT:
         try:
             with tracer.span("Then with {callback}()", callback=callback_name(then), index=index):
-                out = await then(result)
+                out = await own_cancel_fails(then(result), _stray(f"then callback {_name(then)}"))
         except Exception as exc:
             add_context(exc, f"then callback {_name(then)}", index=index, round_=None)
             raise
@@ -657,6 +674,13 @@ async def _then_all(
         else:  # the run's results (before this callback) ride along
             raise attach_completed(outcome, results, since)
     return final
+
+
+def _stray(what: str) -> Callable[[], RiggingError]:
+    """Makes the error of `what` raising a `CancelledError` of its own (see `own_cancel_fails`)."""
+    return lambda: RiggingError(
+        f"{what} raised CancelledError although the run was not cancelled (a timeout of its own?)"
+    )
 
 
 def _name(callback: Any) -> str:

@@ -43,9 +43,11 @@ from rigging._pipeline.events import (
 from rigging._pipeline.run import RunPlan, check_limit, execute, plan_run
 from rigging._pipeline.state import FailMode, RunState
 from rigging._surrogates import SurrogatePairs
+from rigging._tasks import own_cancel_fails
 from rigging.error import GenerationError
 from rigging.generator import Generator
 from rigging.generator._remote import gather_settled
+from rigging.generator._settle import stray_cancel
 from rigging.generator.chunks import MessageAssembler, StreamFinish, TextDelta, ToolCallDelta
 
 if t.TYPE_CHECKING:
@@ -208,7 +210,7 @@ class RoundStreamer(t.Generic[GeneratedT]):
 
     async def _one(self, index: int, item: t.Any, params: GenerateParams) -> GeneratedT:
         round_ = self.rounds[index] = self.rounds.get(index, 0) + 1
-        assembler, stopped = await stream_round(
+        streamed = stream_round(
             self.emit,
             index,
             round_,
@@ -217,6 +219,7 @@ class RoundStreamer(t.Generic[GeneratedT]):
             self.stop_when_parsed,
             self._open,
         )
+        assembler, stopped = await own_cancel_fails(streamed, lambda: stray_cancel(self._open))
         generated = self._assemble(assembler, stopped)
         self.emit(RoundFinishedEvent(index, round_, generated, stopped))
         return generated

@@ -11,10 +11,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from rigging._tasks import settle_all
+from rigging._tasks import own_cancel_fails, settle_all
 from rigging.error import GenerationError
 
-__all__ = ["batch_wide", "not_a_result_list", "one_result", "result_list", "settle_batch"]
+__all__ = [
+    "batch_wide",
+    "not_a_result_list",
+    "one_result",
+    "result_list",
+    "settle_batch",
+    "stray_cancel",
+]
 
 R = TypeVar("R")
 
@@ -54,6 +61,24 @@ def not_a_result_list(returned: Any, call: Callable[..., Any]) -> GenerationErro
     name = getattr(call, "__qualname__", None) or repr(call)
     return GenerationError(
         f"{name} returned {type(returned).__name__}, not a list with one result per input",
+        model=str(getattr(generator, "model", "") or ""),
+    )
+
+
+def stray_cancel(call: Callable[..., Any]) -> GenerationError:
+    """The error of items whose generator call raised a `CancelledError` of its own.
+
+    Args:
+        call: The generator method (or stream) that raised it.
+
+    Returns:
+        A `GenerationError` naming the method.
+    """
+    generator = getattr(call, "__self__", None)
+    name = getattr(call, "__qualname__", None) or repr(call)
+    return GenerationError(
+        f"{name} raised CancelledError although the run was not cancelled (a timeout of its "
+        "own?); the item(s) it was for failed",
         model=str(getattr(generator, "model", "") or ""),
     )
 
@@ -128,7 +153,9 @@ async def settle_batch(
     gets that exception. Attempts are bounded: at most ``2n - 1`` calls for ``n`` items, and
     ``1 + 2k * log2(n)`` when ``k`` items fail. An error that `batch_wide` recognises fails
     every item at once. A call returning the wrong number of results is passed through as
-    it is (the caller reports it). Only `Exception`s are caught; cancellation propagates.
+    it is (the caller reports it). Only `Exception`s are caught; cancellation propagates,
+    but a `CancelledError` of the call's own (nothing cancelled the run) is a
+    `GenerationError` of the items it was for (`stray_cancel`), so the halves isolate them.
 
     Args:
         call: The batch call, e.g. ``generator.generate_messages``.
@@ -140,7 +167,7 @@ async def settle_batch(
     """
     chunk, chunk_params = list(items), list(params)
     try:
-        returned = await call(chunk, chunk_params)
+        returned = await own_cancel_fails(call(chunk, chunk_params), lambda: stray_cancel(call))
         wrong = not_a_result_list(returned, call)
         if wrong is not None:  # the halves would answer alike: every item fails with it
             return [wrong] * len(chunk)
