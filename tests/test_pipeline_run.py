@@ -444,3 +444,34 @@ def test_round_limits_are_checked_when_configured(
 def _tool(x: int) -> int:
     """Echo."""
     return x
+
+
+@pytest.mark.parametrize("kind", ["chat", "completion"])
+@pytest.mark.parametrize(
+    ("args", "kwargs", "message"),
+    [
+        (
+            (ValueError(),),
+            {},
+            r"catch\(\) takes exception classes, got ValueError\(\) \(an instance",
+        ),
+        (("ValueError",), {}, r"catch\(\) takes exception classes, got 'ValueError' \(a str\)"),
+        ((ValueError, int), {}, r"got <class 'int'> \(a type\) at position 1"),
+        ((), {"exclude": [KeyError()]}, r"catch\(exclude=...\) takes exception classes"),
+        ((), {"exclude": KeyError}, r"catch\(exclude=...\) takes a list of exception classes"),
+    ],
+)
+def test_catch_refuses_what_is_not_an_exception_class(
+    kind: str, args: tuple[t.Any, ...], kwargs: dict[str, t.Any], message: str
+) -> None:
+    gen = FixedGenerator(model="f", text="ok")
+    pipeline: t.Any = gen.chat("q") if kind == "chat" else gen.complete("q")
+    with pytest.raises(TypeError, match=message):
+        pipeline.catch(*args, **kwargs)
+    assert pipeline.settings.fail_on == ()  # nothing was set
+
+
+def test_catch_takes_a_union_of_exception_classes() -> None:
+    pipeline = FixedGenerator(model="f", text="ok").chat()
+    pipeline.catch(ValueError | KeyError, on_failed="include")
+    assert pipeline.settings.fail_on == (ValueError, KeyError)

@@ -15,6 +15,7 @@ import contextlib
 import contextvars
 import copy
 import inspect
+import types
 import typing as t
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -107,6 +108,29 @@ class Settings:
     maps: tuple[AnyCallback, ...] = ()
     watches: tuple[AnyCallback, ...] = ()
     tool_handlers: tuple[ToolHandler, ...] = ()
+
+
+def _exception_types(what: str, given: t.Any) -> tuple[type[BaseException], ...]:
+    """`given` as a tuple of exception classes; a `TypeError` naming `what` and the bad one."""
+    if given is None:
+        return ()
+    if isinstance(given, str | type) or not isinstance(given, t.Iterable):
+        raise TypeError(f"{what} takes a list of exception classes, got {given!r}")
+    out: list[type[BaseException]] = []
+    for index, item in enumerate(given):
+        if isinstance(item, types.UnionType):  # ValueError | KeyError, as isinstance takes
+            out.extend(_exception_types(what, t.get_args(item)))
+            continue
+        if isinstance(item, type) and issubclass(item, BaseException):
+            out.append(item)
+            continue
+        hint = (
+            f" (an instance: pass {type(item).__name__} itself)"
+            if isinstance(item, BaseException)
+            else f" (a {type(item).__name__})"
+        )
+        raise TypeError(f"{what} takes exception classes, got {item!r}{hint} at position {index}")
+    return tuple(out)
 
 
 def _require_async(kind: str, callback: AnyCallback) -> None:
@@ -241,9 +265,9 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
 
     def catch(
         self,
-        *errors: type[BaseException],
+        *errors: type[BaseException] | types.UnionType,
         on_failed: FailMode | None = None,
-        exclude: Sequence[type[BaseException]] | None = None,
+        exclude: Sequence[type[BaseException] | types.UnionType] | None = None,
     ) -> Self:
         """Turn errors of these types into failed results instead of exceptions.
 
@@ -252,17 +276,23 @@ class PipelineBase(t.Generic[ResultT, ListT, StreamT]):
         catchable. Mutates the pipeline.
 
         Args:
-            *errors: Exception classes to catch (subclasses included).
+            *errors: Exception classes to catch (subclasses included), or unions of them.
             on_failed: New default failure mode.
             exclude: Exception classes that always propagate.
 
         Returns:
             The pipeline.
+
+        Raises:
+            TypeError: An argument is not an exception class (``ValueError()``,
+                ``"ValueError"``); it used to fail only once an item failed.
         """
         s = self.settings
+        caught = _exception_types("catch()", errors)
+        excluded = _exception_types("catch(exclude=...)", exclude)
         return self._set(
-            fail_on=s.fail_on + tuple(e for e in errors if e not in s.fail_on),
-            exclude=s.exclude + tuple(e for e in (exclude or ()) if e not in s.exclude),
+            fail_on=s.fail_on + tuple(e for e in caught if e not in s.fail_on),
+            exclude=s.exclude + tuple(e for e in excluded if e not in s.exclude),
             on_failed=s.on_failed if on_failed is None else check_fail_mode(on_failed),
         )
 
