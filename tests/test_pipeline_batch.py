@@ -218,18 +218,18 @@ async def test_wrong_result_count_is_reported() -> None:
         ) -> Sequence[GeneratedMessage]:
             return [GeneratedMessage.from_text("x")]
 
-    with pytest.raises(RiggingError, match="generator returned 1 results for 3 inputs in round 1"):
+    with pytest.raises(GenerationError, match="Short returned 1 results for 3 inputs in round 1"):
         await Short().chat("q").run_many(3)
     # Like any generator error, it fails the batch's items: kept as failed results when the
     # pipeline catches it, and a generator of `run_over` that miscounts fails its run alone.
-    caught = await Short().chat("q").catch(RiggingError).run_many(3, on_failed="include")
+    caught = await Short().chat("q").catch(GenerationError).run_many(3, on_failed="include")
     assert [c.failed for c in caught] == [True, True, True]
     assert all("1 results for 3 inputs" in str(c.error) for c in caught)
     assert await Short().chat("q").catch(RiggingError).run_many(3, on_failed="skip") == []
-    with pytest.raises(RiggingError, match="0 results for 1 inputs") as info:
+    with pytest.raises(GenerationError, match="0 results for 1 inputs") as info:
         await EchoGenerator().chat("q").run_over(Empty(), on_failed="include")
     assert [c.last.content for c in info.value.completed] == ["q"]  # type: ignore[attr-defined]
-    pipeline = EchoGenerator().chat("q").catch(RiggingError)
+    pipeline = EchoGenerator().chat("q").catch(GenerationError)
     kept = await pipeline.run_over(Empty(), on_failed="include")
     assert [c.failed for c in kept] == [True, False]
     assert kept[1].last.content == "q"

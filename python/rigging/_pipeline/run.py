@@ -217,9 +217,12 @@ async def _generate_round(
         if len(generated) != len(batch):
             # No result can be told apart: every item of the batch fails with this error, as
             # with any other generator error (kept by `catch(...)`, raised otherwise).
-            wrong = RiggingError(
-                f"generator returned {len(generated)} results for {len(batch)} inputs "
-                f"in round {round_}; a generator must return exactly one result per input"
+            generator = getattr(driver, "generator", None)
+            wrong = GenerationError(
+                f"generator {type(generator).__name__} returned {len(generated)} results for "
+                f"{len(batch)} inputs in round {round_}; a generator must return exactly one "
+                "result per input",
+                model=str(getattr(generator, "model", "") or ""),
             )
             generated = [wrong] * len(batch)
         expected: type[Any] = getattr(driver, "generated_type", object)
