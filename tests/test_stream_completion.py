@@ -1,7 +1,7 @@
 """Streaming completion pipelines (`CompletionPipeline.stream*`) with in-process generators."""
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import pytest
@@ -17,6 +17,9 @@ from rigging.stream import (
     CompletionStream,
     ModelParsedEvent,
     RoundFinishedEvent,
+    StreamChunk,
+    StreamFinish,
+    TextDelta,
     TextDeltaEvent,
 )
 
@@ -217,3 +220,21 @@ async def test_a_bad_answer_to_the_default_text_stream_fails_its_item_alone() ->
     assert stream.completions is not None
     assert [c.failed for c in stream.completions] == [False, True, False]
     assert "returned NoneType for an item, not a GeneratedText" in str(stream.completions[1].error)
+
+
+class _NoFinishForB(FixedGenerator):
+    async def stream_texts(
+        self, text: str, params: GenerateParams | None = None
+    ) -> AsyncIterator[StreamChunk]:
+        yield TextDelta("cut")
+        if not text.endswith("b"):
+            yield StreamFinish("stop")
+
+
+async def test_a_text_stream_that_ends_without_a_finish_fails_its_item() -> None:
+    pipeline = _NoFinishForB(model="g", text="ok").complete("").catch(GenerationError)
+    stream = pipeline.stream_batch(["a", "b"], on_failed="include")
+    await collect(stream)
+    assert stream.completions is not None
+    assert [c.failed for c in stream.completions] == [False, True]
+    assert "ended without a StreamFinish" in str(stream.completions[1].error)

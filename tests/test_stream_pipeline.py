@@ -515,3 +515,43 @@ class _NotAStream(Generator):
 async def test_a_stream_method_returning_no_async_iterable_is_a_generation_error() -> None:
     with pytest.raises(GenerationError, match="returned coroutine, not an async iterable"):
         await collect(_NotAStream(model="g").chat("q").stream())
+
+
+class _BrokenEnd(Generator):
+    """Streams "ok" properly, except for the conversation ending in "b": `ending` there."""
+
+    ending: str
+
+    async def stream_messages(
+        self, messages: Sequence[Message], params: GenerateParams | None = None
+    ) -> AsyncIterator[StreamChunk]:
+        yield TextDelta("half an ans" if messages[-1].content == "b" else "ok")
+        if messages[-1].content != "b":
+            yield StreamFinish("stop")
+        elif self.ending == "second finish":
+            yield StreamFinish("stop")
+            yield StreamFinish("length")
+        elif self.ending == "text after finish":
+            yield StreamFinish("stop")
+            yield TextDelta("wer")
+
+
+@pytest.mark.parametrize(
+    ("ending", "message"),
+    [
+        ("no finish", "ended without a StreamFinish"),
+        ("second finish", "yielded a StreamFinish after its StreamFinish"),
+        ("text after finish", "yielded a TextDelta after its StreamFinish"),
+    ],
+)
+async def test_a_stream_without_exactly_one_final_finish_fails_its_item(
+    ending: str, message: str
+) -> None:
+    pipeline = _BrokenEnd(model="g", ending=ending).chat().catch(GenerationError)
+    stream = pipeline.stream_batch(["a", "b", "c"], on_failed="include")
+    await collect(stream)
+    assert stream.chats is not None
+    assert [c.failed for c in stream.chats] == [False, True, False]
+    assert message in str(stream.chats[1].error)
+    with pytest.raises(GenerationError, match=message):
+        await collect(_BrokenEnd(model="g", ending=ending).chat("b").stream())

@@ -100,8 +100,9 @@ async def stream_round(
         The assembled chunks and whether the stream was closed early (every type parsed).
 
     Raises:
-        GenerationError: The stream is not async iterable, or yielded something that is
-            not a stream chunk (the item fails alone; ``catch(GenerationError)`` keeps it).
+        GenerationError: The stream is not async iterable, yielded something that is not a
+            stream chunk or a chunk after its `StreamFinish`, or ended without one (the item
+            fails alone; ``catch(GenerationError)`` keeps it).
     """
     _check_stream(stream, source)
     parser = ModelStream(*types) if types else None
@@ -121,7 +122,7 @@ async def stream_round(
 
     try:
         async for chunk in stream:
-            if not isinstance(chunk, TextDelta):
+            if not isinstance(chunk, TextDelta) or assembler.finish is not None:
                 _add_chunk(assembler, chunk, source)
                 continue
             text = pairs.push(chunk.text)
@@ -132,6 +133,8 @@ async def stream_round(
         close = getattr(stream, "aclose", None)
         if close is not None:
             await close()
+    if assembler.finish is None and not stopped:  # cut off: its text is not the answer
+        raise _stream_error(source, "ended without a StreamFinish (the stream was cut off)")
     rest = pairs.flush()
     if rest and not stopped:
         text_arrived(rest)  # the stream has ended: whatever this completes, it was not cut
@@ -153,11 +156,19 @@ def _check_stream(stream: object, source: Callable[..., t.Any] | None) -> None:
 def _add_chunk(
     assembler: MessageAssembler, chunk: object, source: Callable[..., t.Any] | None
 ) -> None:
-    """Record a chunk other than text; a `GenerationError` for anything but a stream chunk."""
-    if not isinstance(chunk, ToolCallDelta | StreamFinish):
+    """Record a chunk; a `GenerationError` for anything but a stream chunk, or after the end.
+
+    A stream ends with exactly one `StreamFinish`: a chunk after it (a second finish
+    included) is a broken stream, as much as a stream without one.
+    """
+    if not isinstance(chunk, TextDelta | ToolCallDelta | StreamFinish):
         raise _stream_error(
             source,
             f"yielded {type(chunk).__name__}, not a TextDelta, ToolCallDelta or StreamFinish",
+        )
+    if assembler.finish is not None:
+        raise _stream_error(
+            source, f"yielded a {type(chunk).__name__} after its StreamFinish (the end)"
         )
     assembler.add(chunk)
 
