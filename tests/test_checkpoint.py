@@ -396,6 +396,30 @@ async def test_two_runs_never_share_a_checkpoint(tmp_path: Path) -> None:
     assert out[0].last.content == "a"
 
 
+@pytest.mark.parametrize("via", ["file", "directory"])
+async def test_a_symlink_to_a_busy_checkpoint_is_refused_too(tmp_path: Path, via: str) -> None:
+    from rigging._pipeline.checkpoint import CheckpointFile
+
+    path = tmp_path / "real" / "busy.jsonl"
+    path.parent.mkdir()
+    holder = CheckpointFile(path, {"pipeline": "p", "inputs": None, "count": None})
+    holder.open("resume", lambda index, record: None)
+    if via == "file":
+        link = tmp_path / "link.jsonl"
+        link.symlink_to(path)
+    else:
+        (tmp_path / "alias").symlink_to(path.parent, target_is_directory=True)
+        link = tmp_path / "alias" / "busy.jsonl"
+    try:
+        with pytest.raises(CheckpointError, match="in use by another run"):
+            await EchoGenerator().chat().run_batch(["a"], checkpoint=link)
+    finally:
+        holder.close()
+    await EchoGenerator().chat().run_batch(["a"], checkpoint=link, checkpoint_mode="restart")
+    assert link.is_symlink() if via == "file" else link.exists()  # the link is left a link
+    assert len(path.read_text().splitlines()) == 2  # written through to the target
+
+
 class _Outage(FailingGenerator):
     """Fails the item "x101" on every attempt until `recover()` (not part of its identity)."""
 

@@ -158,7 +158,9 @@ class CheckpointFile:
     """One open checkpoint: what it already holds, and appending finished items."""
 
     def __init__(self, path: str | os.PathLike[str], header: dict[str, t.Any]) -> None:
-        self.path = Path(path)
+        # Resolved, so a symlink (or a path through a symlinked directory) names the same
+        # file and the same lock as the target: two runs never share a file unlocked.
+        self.path = Path(os.path.realpath(path))
         self.header = {"rigging_checkpoint": FORMAT, **header}
         self.done = array("Q")
         """Item hash per index (0: not finished in an earlier run)."""
@@ -207,7 +209,8 @@ class CheckpointFile:
         """Hold ``<path>.lock`` (flock) while running: two runs never share a checkpoint.
 
         The lock goes with the process, so a killed run never leaves it held. Where ``fcntl``
-        does not exist (Windows) there is no such guard.
+        does not exist (Windows) there is no such guard. The path is resolved (symlinks
+        lead to the target's lock); a hard link is another name, with a lock of its own.
         """
         try:
             import fcntl
