@@ -316,7 +316,7 @@ fn place_parts<'py>(
             {
                 continue;
             }
-            if plan.is_none() {
+            if plan.is_none() && models[index].hasattr(intern!(py, "_rg_content_xml"))? {
                 // `to_pretty_xml()` of a simple model may hold markup the element did not:
                 // the model says what the content takes (`Model._rg_content_xml`).
                 let slice = PySlice::new(py, self::index(start)?, self::index(end)?, 1);
