@@ -779,9 +779,9 @@ def place_parts(
     out (parsing the same element as the same model again adds nothing). Parts may nest but
     not cross. With `text` (string content), each new part that neither holds nor sits in
     another part and whose text is not already its model's `to_pretty_xml()` gets that
-    text, all in one splice that moves the other parts. A model without a plan that has
-    ``_rg_content_xml(pretty, element)`` (`rigging.model.Model`) says what text its element
-    takes instead.
+    text, all in one splice that moves the other parts. A model without a plan whose class's
+    ``_rg_content_xml_applies()`` is true (`rigging.model.Model`: simple models) says what
+    text its element takes instead, through ``_rg_content_xml(pretty, element)``.
 
     Args:
         text: The message content, or None for list content (nothing is rewritten).

@@ -44,9 +44,28 @@ fn pretty_of<'py>(
 struct Plans<'py> {
     plan_of: Option<Bound<'py, PyAny>>,
     known: Vec<(usize, Option<Bound<'py, PyCodecPlan>>)>,
+    /// Per class: whether its `_rg_content_xml` may change the text (asked once).
+    hooks: Vec<(usize, bool)>,
 }
 
 impl<'py> Plans<'py> {
+    /// Whether `model`'s class says its element's text may differ from `to_pretty_xml()`
+    /// (`Model._rg_content_xml_applies`: simple models); false without the method.
+    fn rewrites(&mut self, model: &Bound<'py, PyAny>) -> PyResult<bool> {
+        let cls = model.get_type();
+        let key = cls.as_ptr() as usize;
+        if let Some((_, known)) = self.hooks.iter().find(|(k, _)| *k == key) {
+            return Ok(*known);
+        }
+        let py = model.py();
+        let applies = cls.hasattr(intern!(py, "_rg_content_xml_applies"))?
+            && cls
+                .call_method0(intern!(py, "_rg_content_xml_applies"))?
+                .is_truthy()?;
+        self.hooks.push((key, applies));
+        Ok(applies)
+    }
+
     fn of(&mut self, model: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyCodecPlan>>> {
         let Some(plan_of) = &self.plan_of else {
             return Ok(None);
@@ -293,6 +312,7 @@ fn place_parts<'py>(
     let mut plans = Plans {
         plan_of,
         known: Vec::new(),
+        hooks: Vec::new(),
     };
     let alone = parts::standalone(&spans)?;
     let mut new_text = None;
@@ -316,7 +336,7 @@ fn place_parts<'py>(
             {
                 continue;
             }
-            if plan.is_none() && models[index].hasattr(intern!(py, "_rg_content_xml"))? {
+            if plan.is_none() && plans.rewrites(&models[index])? {
                 // `to_pretty_xml()` of a simple model may hold markup the element did not:
                 // the model says what the content takes (`Model._rg_content_xml`).
                 let slice = PySlice::new(py, self::index(start)?, self::index(end)?, 1);

@@ -455,6 +455,11 @@ class Model(BaseXmlModel):
     def __str__(self) -> str:
         return self.to_pretty_xml()
 
+    @classmethod
+    def _rg_content_xml_applies(cls) -> bool:
+        """Whether `_rg_content_xml` may give other than `to_pretty_xml()` (simple models)."""
+        return class_info(cls).simple_field is not None
+
     def _rg_content_xml(self, pretty: str, element: str) -> str:
         """The text a message's content takes for this model's element (normalising).
 

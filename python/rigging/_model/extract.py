@@ -217,15 +217,14 @@ def build_marked(
 
     Such an element (an echoed template, ``<user><name></name></user>``) counts as hollow:
     it is used only when no element of the class has content. None when the scan's verdict
-    stands (blank inside counts as hollow): simple models, and classes without a plan whose
-    start tag has no attribute with a visible value (one that has is filled, as
-    ``<call tool="search"/>``).
+    stands (blank inside counts as hollow): simple models, and classes without a plan, for
+    which the caller checks the start tag when the element is blank inside (an attribute
+    with a visible value fills it, as ``<call tool="search"/>``: `has_attribute_value`).
     """
     if info.simple_field is None:
         codec = codec_of(cls)
         if codec is None:
-            model = build_pydantic_xml(cls, info.tag, text, span)
-            return model, False if has_attribute_value(text, span) else None
+            return build_pydantic_xml(cls, info.tag, text, span), None
         return _build_native(cls, codec.native, info.tag, text, span)
     return build_simple(cls, info, text[span.inner_start : span.inner_end]), None
 
@@ -479,6 +478,7 @@ def _extract_each(
     """
     found: list[Found[ModelT]] = []
     failures: list[tuple[int, Exception]] = []
+    reads_attributes = class_info(cls).simple_field is None  # a simple model reads none
     for span, hollow in spans:
         try:
             model, blank = build_one(span)
@@ -488,7 +488,9 @@ def _extract_each(
         except ValueError as exc:  # XmlContentError included
             failures.append((span.end - span.start, exc))
             continue
-        found.append(Found(model, slice(span.start, span.end), hollow if blank is None else blank))
+        if blank is None:  # the scan's verdict, unless an attribute has a visible value
+            blank = hollow and not (reads_attributes and has_attribute_value(text, span))
+        found.append(Found(model, slice(span.start, span.end), blank))
     if not found:
         raise _longest(failures)
     return found

@@ -408,8 +408,8 @@ class ModelStream(t.Generic[ModelT]):
                 element = self._text.slice(start, end)
             local = _LocalSpan(0, end - start, inner_start - start, inner_end - start, self_closing)
             model, marked = build_marked(cls, info, element, t.cast("_native.Span", local))
-            # None (no plan, no visible attribute value): the element is not blank inside,
-            # or it would not have been built (`_take`), so it is filled.
+            # None (no plan): the element is not blank inside or has an attribute with a
+            # visible value, or it would not have been built (`_take`): it is filled.
             return model, element, bool(marked)
         except _BUILD_ERRORS:
             return None
