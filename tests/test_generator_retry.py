@@ -2,10 +2,12 @@ import asyncio
 import email.utils
 import itertools
 import time
+import types
 
 import pytest
 
 from rigging.error import GenerationError
+from rigging.generator import _remote
 from rigging.generator._remote import (
     Failure,
     RemoteGenerator,
@@ -160,16 +162,34 @@ async def test_max_connections_bounds_in_flight_calls() -> None:
     assert gen.peak_connections == 3
 
 
-async def test_min_delay_spaces_request_starts() -> None:
+async def test_min_delay_spaces_request_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Slots are granted `min_delay` apart. On a clock the test drives: measured on the real
+    one, a start the loaded machine ran late made the next gap short (a red CI)."""
+    clock = [1000.0]
+    sleeps: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def sleep(delay: float) -> None:
+        sleeps.append(delay)
+        clock[0] += delay
+        await real_sleep(0)
+
+    monkeypatch.setattr(_remote, "time", types.SimpleNamespace(monotonic=lambda: clock[0]))
+    # The module's own names only (the loop's clock and sleep stay real).
+    monkeypatch.setattr(
+        _remote, "asyncio", types.SimpleNamespace(**{**vars(asyncio), "sleep": sleep})
+    )
     gen = _Remote(model="m", max_connections=0, min_delay_between_requests=20)
     starts: list[float] = []
 
     async def work() -> None:
-        starts.append(time.monotonic())
+        starts.append(clock[0])
+        clock[0] += 0.005  # the request itself takes time: the gaps stay 20 ms all the same
 
     await asyncio.gather(*(gen._call(work, _classify) for _ in range(4)))
-    gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert all(gap >= 0.018 for gap in gaps), gaps
+    gaps = [round(b - a, 9) for a, b in itertools.pairwise(starts)]
+    assert gaps == [0.02, 0.02, 0.02]
+    assert len(sleeps) == 3
 
 
 async def test_wrap_decorates_every_call() -> None:
