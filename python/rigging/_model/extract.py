@@ -109,10 +109,10 @@ def _escape_bare(text: str) -> str:
     return _BARE_AMP.sub("&amp;", text) if "&" in text else text
 
 
-def _unreadable(exc: ValueError, tag: str, text: str, span: _native.Span) -> XmlContentError:
-    """The error of an element the codec cannot read."""
+def _unreadable(problem: object, tag: str, text: str, span: _native.Span) -> XmlContentError:
+    """The error of an element that cannot be read: ``<tag> at N {problem}: 'snippet'``."""
     return XmlContentError(
-        f"<{tag}> at {span.start} {exc}: {_snippet(text, span)!r}",
+        f"<{tag}> at {span.start} {problem}: {_snippet(text, span)!r}",
         tag=tag,
         position=span.start,
         snippet=_snippet(text, span),
@@ -150,13 +150,8 @@ def build_pydantic_xml(cls: type[ModelT], tag: str, text: str, span: _native.Spa
     require_defined(cls)  # a class with unresolved references failed with an AssertionError
     element = text[span.start : span.end]
     if "<!" in element and _DECLARATION.search(element):
-        raise XmlContentError(
-            f"<{tag}> at {span.start} holds a document type or entity declaration, which is "
-            f"never expanded: {_snippet(text, span)!r}",
-            tag=tag,
-            position=span.start,
-            snippet=_snippet(text, span),
-        )
+        declaration = "holds a document type or entity declaration, which is never expanded"
+        raise _unreadable(declaration, tag, text, span)
     if "<![CDATA[" in element:
         pieces = split_cdata(element)
         escaped = "".join(p if i % 2 else _escape_bare(p) for i, p in enumerate(pieces))
@@ -168,23 +163,13 @@ def build_pydantic_xml(cls: type[ModelT], tag: str, text: str, span: _native.Spa
     # pydantic-xml recurses per level (RecursionError); nesting past the limit takes more
     # start tags than it, so most elements skip the check.
     if escaped.count("<") > _native.CODEC_MAX_DEPTH and _native.nests_deeper(escaped):
-        raise XmlContentError(
-            f"<{tag}> at {span.start} nests elements deeper than the limit of "
-            f"{_native.CODEC_MAX_DEPTH}: {_snippet(text, span)!r}",
-            tag=tag,
-            position=span.start,
-            snippet=_snippet(text, span),
-        )
+        deep = f"nests elements deeper than the limit of {_native.CODEC_MAX_DEPTH}"
+        raise _unreadable(deep, tag, text, span)
     try:
         model = cls.from_xml(escaped)
         return model if back is None else restore(model, back)
     except (ET.ParseError, ParsingError) as exc:
-        raise XmlContentError(
-            f"<{tag}> at {span.start} is not well-formed XML ({exc}): {_snippet(text, span)!r}",
-            tag=tag,
-            position=span.start,
-            snippet=_snippet(text, span),
-        ) from exc
+        raise _unreadable(f"is not well-formed XML ({exc})", tag, text, span) from exc
 
 
 def build(cls: type[ModelT], info: ClassInfo, text: str, span: _native.Span) -> ModelT:
@@ -233,9 +218,8 @@ def build_marked(
 _ATTRIBUTE_VALUE = re.compile(r"""=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>/]+))""")
 
 
-def has_attribute_value(text: str, span: _native.Span) -> bool:
-    """Whether the start tag of the element at ``span`` gives an attribute a visible value."""
-    start_tag = text[span.start : span.end if span.self_closing else span.inner_start]
+def has_attribute_value(start_tag: str) -> bool:
+    """Whether the start tag ``start_tag`` gives an attribute a visible value."""
     for match in _ATTRIBUTE_VALUE.finditer(start_tag):
         value = next(group for group in match.groups() if group is not None)
         if value.strip():
@@ -489,7 +473,8 @@ def _extract_each(
             failures.append((span.end - span.start, exc))
             continue
         if blank is None:  # the scan's verdict, unless an attribute has a visible value
-            blank = hollow and not (reads_attributes and has_attribute_value(text, span))
+            start_tag = text[span.start : span.end if span.self_closing else span.inner_start]
+            blank = hollow and not (reads_attributes and has_attribute_value(start_tag))
         found.append(Found(model, slice(span.start, span.end), blank))
     if not found:
         raise _longest(failures)

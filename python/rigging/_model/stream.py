@@ -362,9 +362,7 @@ class ModelStream(t.Generic[ModelT]):
         stop = span.end if span.self_closing else span.inner_start
         if stop - span.start <= len(span.tag) + 3:  # `<tag>`, `<tag/>`: nothing to slice
             return False
-        start_tag = self._text.slice(span.start, stop)
-        local = _LocalSpan(0, stop - span.start, stop - span.start, stop - span.start, True)
-        return has_attribute_value(start_tag, t.cast("_native.Span", local))
+        return has_attribute_value(self._text.slice(span.start, stop))
 
     def _keep_hollow(self, cls: type[Model], span: _native.Span) -> bool:
         """Keep a span as a hollow element of ``cls``'s tag, unless ``cls`` is filled."""
