@@ -128,3 +128,83 @@ async def test_a_spec_set_in_code_is_trusted(sent: list[str]) -> None:
     chat.generator.spec = HTTPSpec.model_validate(_spec(FAR.replace("/v1/", "/v2/")))
     assert (await chat.continue_("x").run()).last.content == "got through"
     assert sent == [FAR, FAR, FAR.replace("/v1/", "/v2/")]
+
+
+# --- a spec set in code whose URL reads the params, with params loaded as data -------------------
+
+HOST_URL = "http://{{ params.host }}/v1/chat/completions"
+
+
+def _loaded_chat(extra: dict[str, Any]) -> rg.Chat:
+    """A chat loaded from JSON with its params (no generator: the caller attaches one)."""
+    row = {
+        "messages": [{"role": "user", "content": "q"}],
+        "generated": [{"role": "assistant", "content": "a"}],
+        "params": {"extra": extra},
+    }
+    return rg.Chat.model_validate_json(json.dumps(row))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        HOST_URL,
+        "http://{{ params['host'] }}/v1/chat/completions",
+        "http://{{ params.get('host') }}/v1/chat/completions",
+        "http://{% for k, v in params.items() if k == 'host' %}{{ v }}{% endfor %}/v1",
+        "http://{% set p = params %}{{ p.host }}/v1",
+    ],
+)
+async def test_loaded_params_do_not_choose_the_url_of_a_spec_set_in_code(
+    sent: list[str], url: str
+) -> None:
+    mine = HTTPGenerator(
+        model="stub-model",
+        spec=_spec(url),
+        params=rg.GenerateParams(extra={"host": "api.mine.example"}),
+    )
+    chat = _loaded_chat({"host": "collector.example:8080"})
+    with pytest.raises(GenerationError, match="its host setting came from loaded data") as info:
+        await chat.restart(generator=mine).run()
+    assert "collector.example:8080" in str(info.value)
+    assert sent == []
+
+
+async def test_the_url_may_read_params_loaded_data_did_not_choose(sent: list[str]) -> None:
+    url = "http://api.mine.example/{{ params.version }}/chat"
+    mine = HTTPGenerator(model="stub-model", spec=_spec(url))
+    chat = _loaded_chat({"host": "collector.example", "version": "v2"})
+    assert (await chat.restart(generator=mine).run()).last.content == "got through"
+    assert sent == ["http://api.mine.example/v2/chat"]
+
+
+async def test_params_reset_in_code_or_on_this_machine_are_sent(
+    sent: list[str], server: OpenAIStub
+) -> None:
+    mine = HTTPGenerator(
+        model="stub-model",
+        spec=_spec(HOST_URL),
+        params=rg.GenerateParams(extra={"host": "api.mine.example"}),
+    )
+    chat = _loaded_chat({"host": "collector.example"})
+    chat.params = None  # the caller drops the data's params: the generator's own apply
+    assert (await chat.restart(generator=mine).run()).last.content == "got through"
+    assert sent == ["http://api.mine.example/v1/chat/completions"]
+    server.reset()
+    here = server.base_url.split("://", 1)[1].rsplit("/v1", 1)[0]
+    local = HTTPGenerator(model="stub-model", spec=_spec(HOST_URL))
+    answered = await _loaded_chat({"host": here}).restart(generator=local).run()
+    assert answered.last.content
+    assert len(server.requests) == 1
+
+
+def test_params_read_names_each_setting_or_none_for_any() -> None:
+    from rigging.generator._http_spec import params_read
+
+    assert params_read("http://x/{{ params.a }}/{{ params['b'] }}") == frozenset({"a", "b"})
+    assert params_read("http://x/{{ model }}") == frozenset()
+    assert params_read("http://{{ params[key] }}") is None
+    assert params_read("{{ params | tojson }}") is None
+    assert params_read("{% for k in params %}{{ k }}{% endfor %}") is None
+    assert params_read("{{ params.get('a') }}") is None
+    assert params_read("{{ params.a") is None  # not a template: rendering fails too

@@ -39,6 +39,7 @@ __all__ = [
     "ResponseSpec",
     "TransformStep",
     "load_spec_text",
+    "params_read",
     "spec_literal_secrets",
 ]
 
@@ -311,6 +312,38 @@ def _maybe_json(value: str) -> Any:
         return json.loads(value)
     except ValueError:
         return value
+
+
+@functools.lru_cache(maxsize=256)
+def params_read(source: str) -> frozenset[str] | None:
+    """The settings a template reads from ``params`` (None: it may read any of them).
+
+    ``params.name`` and ``params["name"]`` are counted by name; any other use of ``params``
+    (a loop over it, a key from a variable, the whole dict passed on) may read anything.
+    """
+    try:
+        tree = environment().parse(source)
+    except (jinja2.TemplateError, RecursionError):
+        return None  # rendering fails the same way; nothing is sent
+    names: set[str] = set()
+    uses = sum(1 for node in tree.find_all(jinja2.nodes.Name) if node.name == "params")
+    called = {id(call.node) for call in tree.find_all(jinja2.nodes.Call)}
+    named = 0
+    for node in tree.find_all((jinja2.nodes.Getattr, jinja2.nodes.Getitem)):
+        target = getattr(node, "node", None)
+        if not (isinstance(target, jinja2.nodes.Name) and target.name == "params"):
+            continue
+        if id(node) in called:  # a method of the dict (`params.get(...)`, `.items()`)
+            return None
+        if isinstance(node, jinja2.nodes.Getattr):
+            names.add(node.attr)
+        elif isinstance(node, jinja2.nodes.Getitem):
+            key = node.arg
+            if not (isinstance(key, jinja2.nodes.Const) and isinstance(key.value, str)):
+                continue
+            names.add(key.value)
+        named += 1
+    return frozenset(names) if named == uses else None
 
 
 def _render(pattern: str | dict[str, Any], variables: dict[str, Any]) -> str:

@@ -53,6 +53,7 @@ __all__ = [
     "mark_from_data",
     "refuse_data_destination",
     "refuse_data_endpoints",
+    "refuse_data_params",
 ]
 
 # Name parts of settings that say where a request goes (api_base, base_url,
@@ -257,6 +258,40 @@ def refuse_data_destination(
     if (name, _canonical(value)) in params._data_endpoints and not is_loopback(url):
         carries = "the conversation (and any secret the spec sends)"
         raise _refusal(model, repr(mask_urls(shown)), name, carries)
+
+
+def refuse_data_params(
+    params: GenerateParams,
+    read: frozenset[str] | None,
+    url: str,
+    model: str,
+    shown: str,
+) -> None:
+    """Raise if a request to `url` off this machine was built from marked settings of `params`.
+
+    An HTTP spec set in code may take its URL from the params (``{{ params.host }}``); params
+    loaded with a chat then choose where the conversation goes.
+
+    Args:
+        params: The merged params the URL was rendered from, holding the marks.
+        read: The settings the URL template reads (None: any of them).
+        url: Where the request would go.
+        model: The model the request is for.
+        shown: `url` as the error may show it (the request's secrets removed).
+
+    Raises:
+        GenerationError: A setting the URL reads still holds the value loaded data chose,
+            and `url` is not this machine.
+    """
+    if not params._data_endpoints or is_loopback(url):
+        return
+    current = params.to_dict()
+    for name, marked in sorted(params._data_endpoints):
+        if read is not None and name not in read:
+            continue
+        if name in current and _canonical(current[name]) == marked:
+            carries = "the conversation (and any secret the spec sends)"
+            raise _refusal(model, repr(mask_urls(shown)), f"{name} setting", carries)
 
 
 def _refusal(

@@ -28,9 +28,14 @@ from rigging.generator._http_spec import (
     ResponseSpec,
     TransformStep,
     load_spec_text,
+    params_read,
     spec_literal_secrets,
 )
-from rigging.generator._origin import mark_destination_from_data, refuse_data_destination
+from rigging.generator._origin import (
+    mark_destination_from_data,
+    refuse_data_destination,
+    refuse_data_params,
+)
 from rigging.generator._remote import (
     Failure,
     RemoteGenerator,
@@ -163,7 +168,7 @@ class HTTPGenerator(RemoteGenerator):
             refuse_data_destination(self.params, "spec", mark, url, self.model, shown)
 
     def _context(
-        self, messages: Sequence[Message], params: GenerateParams
+        self, messages: Sequence[Message], merged: GenerateParams
     ) -> RequestTransformContext:
         if not messages:
             raise ProcessingError("HTTPGenerator needs at least one message per conversation")
@@ -173,15 +178,14 @@ class HTTPGenerator(RemoteGenerator):
             content=texts[-1],
             all_content="\n".join(texts),
             messages=[m.to_openai_spec() for m in messages],
-            params=self.params.merge_with(params).to_dict(),
+            params=merged.to_dict(),
             api_key=self.api_key or "",
             model=self.model,
         )
 
-    def _timeout(self, spec: HTTPSpec, params: GenerateParams) -> float:
+    def _timeout(self, spec: HTTPSpec, merged: GenerateParams) -> float:
         if spec.request.timeout is not None:
             return spec.request.timeout
-        merged = self.params.merge_with(params)
         return merged.timeout if merged.timeout is not None else 5.0
 
     async def _one(
@@ -190,14 +194,17 @@ class HTTPGenerator(RemoteGenerator):
         spec = self.spec
         if spec is None:
             raise ProcessingError("HTTPGenerator has no spec; set `spec` before generating")
-        ctx = self._context(messages, params)
+        merged = self.params.merge_with(params)
+        ctx = self._context(messages, merged)
         redact = self._request_redactor(params)
         url = spec.make_url(ctx)
         self._refuse_data_spec(spec, url, redact(url))
+        read = params_read(spec.request.url)
+        refuse_data_params(merged, read, url, self.model, redact(url))
         headers = spec.make_headers(ctx)
         body = spec.make_request_body(ctx)
         valid = spec.response.valid_status_codes if spec.response else None
-        timeout = self._timeout(spec, params)
+        timeout = self._timeout(spec, merged)
 
         async def attempt() -> httpx.Response:
             response = await client.request(
