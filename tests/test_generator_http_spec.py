@@ -414,6 +414,70 @@ def test_literal_secrets_in_template_text_that_is_not_json_are_masked() -> None:
     assert generator._redact(echoed) == "you sent *** and ***"
 
 
+@pytest.mark.parametrize(
+    ("body", "masked"),
+    [
+        (
+            '{% set api_key = "LIT-set-2468" %}{"k": "{{ api_key }}", "m": {{ messages|tojson }}}',
+            '{% set api_key = "***" %}{"k": "{{ api_key }}", "m": {{ messages|tojson }}}',
+        ),
+        (
+            "{% set token = 'LIT-set-2468' %}{{ token }}",
+            "{% set token = '***' %}{{ token }}",
+        ),
+        (
+            "{% set secret %}LIT-set-2468{% endset %}{{ secret }}",
+            "{% set secret %}***{% endset %}{{ secret }}",
+        ),
+        (
+            "{{ dict(api_key='LIT-set-2468', m=messages) | tojson }}",
+            "{{ dict(api_key='***', m=messages) | tojson }}",
+        ),
+        (
+            "{{ {'authorization': 'LIT-set-2468', 'm': messages} | tojson }}",
+            "{{ {'authorization': '***', 'm': messages} | tojson }}",
+        ),
+    ],
+)
+def test_literal_secrets_the_template_syntax_names_are_masked(body: str, masked: str) -> None:
+    """A secret the template's own syntax gives a secret name (`{% set %}`, a dict literal,
+    `dict(...)` keywords) is masked in every view of the spec and scrubbed from echoes; the
+    spec still renders it."""
+    import pickle
+
+    import rigging as rg
+
+    spec = {
+        "request": {
+            "url": "http://127.0.0.1:1/v1",
+            "transforms": [{"type": "jinja", "pattern": body}],
+        }
+    }
+    generator = HTTPGenerator(model="m", spec=spec)
+    chat = rg.Chat([rg.Message("user", "x")], generator=generator)
+    for text in [*_shown(generator), chat.model_dump_json(), repr(pickle.dumps(chat))]:
+        assert "LIT-set-2468" not in text
+    assert generator.spec is not None
+    assert generator.spec.model_dump()["request"]["transforms"][0]["pattern"] == masked
+    assert generator.spec.request.transforms[0].pattern == body
+    assert generator._redact("echo: LIT-set-2468") == "echo: ***"
+
+
+def test_template_literals_under_other_names_are_kept() -> None:
+    body = (
+        '{% set model_name = "gpt-x" %}{{ dict(user="u1", m=messages) | tojson }}{{ model_name }}'
+    )
+    spec = {
+        "request": {
+            "url": "http://127.0.0.1:1/v1",
+            "transforms": [{"type": "jinja", "pattern": body}],
+        }
+    }
+    generator = HTTPGenerator(model="m", spec=spec)
+    assert generator.spec is not None
+    assert generator.spec.model_dump()["request"]["transforms"][0]["pattern"] == body
+
+
 def _alias_bomb(levels: int) -> str:
     """A YAML spec whose anchors expand to 10**levels values (each list aliases the last)."""
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]

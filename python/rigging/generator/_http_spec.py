@@ -263,7 +263,68 @@ def _template_literals(text: str) -> list[tuple[int, int, list[str]]]:
         name = urllib.parse.unquote_plus(match.group(1))
         if not _holds_template(value) and is_secret_name(name):
             found.append((match.start(2), match.end(2), [value, urllib.parse.unquote_plus(value)]))
+    for value in _assigned_secrets(text) if _holds_template(text) else ():
+        forms = [value, _json_text(value)]
+        found.extend((start, start + len(value), forms) for start in _places(text, value))
     return found
+
+
+_QUOTED = re.compile(r"\"((?:[^\"\\]|\\.)*)\"|'((?:[^'\\]|\\.)*)'")
+"""A quoted string of template syntax; its content is group 1 or 2."""
+
+
+@functools.lru_cache(maxsize=256)
+def _assigned_secrets(text: str) -> tuple[str, ...]:
+    """String literals a template's own syntax gives secret names.
+
+    ``{% set api_key = "v" %}``, ``{% set token %}v{% endset %}``, ``{"api_key": "v"}`` or
+    ``{'api_key': 'v'}`` inside a tag, and ``dict(api_key="v")``. A template that does not
+    parse has none (rendering it fails, so nothing is sent).
+    """
+    try:
+        tree = environment().parse(text)
+    except (jinja2.TemplateError, RecursionError):
+        return ()
+    nodes = jinja2.nodes
+    found: list[str] = []
+
+    def text_of(node: object) -> str | None:
+        return node.value if isinstance(node, nodes.Const) and isinstance(node.value, str) else None
+
+    for assign in tree.find_all(nodes.Assign):
+        if isinstance(assign.target, nodes.Name) and is_secret_name(assign.target.name):
+            found.append(text_of(assign.node) or "")
+    for block in tree.find_all(nodes.AssignBlock):
+        if isinstance(block.target, nodes.Name) and is_secret_name(block.target.name):
+            for output in block.body:
+                if isinstance(output, nodes.Output):
+                    found.extend(
+                        data.data for data in output.nodes if isinstance(data, nodes.TemplateData)
+                    )
+    for pair in tree.find_all(nodes.Pair):
+        key = text_of(pair.key)
+        if key is not None and is_secret_name(key):
+            found.append(text_of(pair.value) or "")
+    for keyword in tree.find_all(nodes.Keyword):
+        if is_secret_name(keyword.key):
+            found.append(text_of(keyword.value) or "")
+    return tuple(dict.fromkeys(value for value in found if value.strip()))
+
+
+def _places(text: str, value: str) -> list[int]:
+    """Where `value` stands in `text`: as a quoted string's content, or as raw block text."""
+    places = [
+        match.start(1) if match.group(1) is not None else match.start(2)
+        for match in _QUOTED.finditer(text)
+        if value in (match.group(1), match.group(2))
+    ]
+    if places:
+        return places
+    at = text.find(value)
+    while at >= 0:  # an `{% set x %}...{% endset %}` body is written as it is
+        places.append(at)
+        at = text.find(value, at + len(value))
+    return places
 
 
 def _holds_template(text: str) -> bool:
