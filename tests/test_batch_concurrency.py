@@ -622,9 +622,26 @@ async def test_a_watcher_that_raises_loses_no_result_and_leaves_no_watcher_runni
     assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
 
 
-async def test_an_item_error_mentions_a_watcher_error_of_the_same_run() -> None:
+class UnprintableWatcherError(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("no text for this error")
+
+
+@pytest.mark.parametrize(
+    ("error", "note"),
+    [
+        (RuntimeError("watcher down"), "RuntimeError: watcher down"),
+        (
+            UnprintableWatcherError(),
+            "UnprintableWatcherError: <the error's text could not be built>",
+        ),
+    ],
+)
+async def test_an_item_error_mentions_a_watcher_error_of_the_same_run(
+    error: Exception, note: str
+) -> None:
     async def failing(chats: list[rg.Chat]) -> None:
-        raise RuntimeError("watcher down")
+        raise error
 
     class FailsSecondRound(SecondRoundForOdd):
         async def generate_messages(
@@ -637,9 +654,7 @@ async def test_an_item_error_mentions_a_watcher_error_of_the_same_run() -> None:
     pipeline = FailsSecondRound().chat().until_parsed_as(Answer).watch(failing)
     with pytest.raises(GenerationError) as info:
         await pipeline.run_batch(["m0", "m1"])
-    assert "watch callback also failed: RuntimeError: watcher down" in " ".join(
-        getattr(info.value, "__notes__", [])
-    )
+    assert f"watch callback also failed: {note}" in " ".join(getattr(info.value, "__notes__", []))
     assert [c.last.content for c in info.value.completed] == ["<answer>m0</answer>"]  # type: ignore[attr-defined]
 
 

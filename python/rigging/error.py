@@ -68,16 +68,30 @@ def _rebuild(cls: type[BaseException], args: tuple[Any, ...]) -> BaseException:
     return cls.__new__(cls, *args)
 
 
-def _safe_str(error: object) -> str:
-    """``str(error)``, or the type's name when its ``__str__`` raises.
+def _safe_str(error: object, *, named: bool = False) -> str:
+    """``str(error)``, or the type's name when its ``__str__`` raises or gives no str.
 
-    For every place that turns a user's or provider's error into text (span attributes,
-    messages, notes): a broken ``__str__`` must not turn one item's failure into the run's.
+    For every place that turns a user's, a provider's, a tool's or the OS's error into text
+    (span attributes, messages, notes, feedback to the model): a broken ``__str__`` must not
+    turn one item's failure into the run's. A str subclass comes back as a plain str (its
+    own methods could raise later). The text is not shortened: redact it first, then clip it.
+
+    Args:
+        error: The error (any object).
+        named: Give ``Type: text``: the type's name, then the text; ``Type`` alone when the
+            text is empty, ``Type: <the error's text could not be built>`` when it is broken.
+
+    Returns:
+        The text.
     """
     try:
-        text = str(error)
-    except Exception:  # a broken __str__: name the type only
+        text = str.__str__(str(error))
+    except Exception:  # a broken __str__ (raises, or returns no str): name the type
+        if named:
+            return f"{type(error).__name__}: <the error's text could not be built>"
         return type(error).__name__
+    if named:
+        return f"{type(error).__name__}: {text}" if text else type(error).__name__
     return text
 
 

@@ -13,6 +13,7 @@ from pydantic import (
 from pydantic_xml import element
 
 from rigging._model.base import Model
+from rigging.error import _safe_str
 from rigging.util import to_xml_tag
 
 __all__ = [
@@ -138,7 +139,7 @@ class ErrorModel(Model, tag="error"):
     @field_validator("content", mode="before")
     @classmethod
     def _from_exception(cls, value: t.Any) -> t.Any:
-        return str(value) if isinstance(value, Exception) else value
+        return _safe_str(value) if isinstance(value, Exception) else value
 
 
 class SystemErrorModel(ErrorModel, tag="system-error"):

@@ -438,6 +438,6 @@ def result_json(result: t.Any) -> tuple[str, None] | tuple[None, str]:
     try:
         text: str = result.model_dump_json(exclude={"generator_id"})
     except Exception as exc:  # serialisers of user values (extra, metadata, models) run here
-        return None, f"it cannot be serialised ({type(exc).__name__}: {_safe_str(exc)})"
+        return None, f"it cannot be serialised ({_safe_str(exc, named=True)})"
     problem = _lost_in_json(result, text)
     return (text, None) if problem is None else (None, problem)

@@ -442,7 +442,7 @@ def _note_watch_error(plan: RunPlan[Any]) -> None:
     error, pending = plan.watch_error, plan.pending
     if error is None or pending is None or error is pending:
         return
-    note = f"rigging: a watch callback also failed: {type(error).__name__}: {_safe_str(error)}"
+    note = f"rigging: a watch callback also failed: {_safe_str(error, named=True)}"
     with contextlib.suppress(AttributeError):  # an exception type with __slots__
         pending.__notes__ = [*getattr(pending, "__notes__", []), note]  # type: ignore[attr-defined]
 

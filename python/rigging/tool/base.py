@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from rigging._exports import public_dir as _public_dir
 from rigging._redact import environment_secrets, known_secrets, redact_text
-from rigging.error import RunNestingError, _reduce
+from rigging.error import RunNestingError, _reduce, _safe_str
 from rigging.message import ContentImageUrl, ContentText, Message
 from rigging.model import Model
 from rigging.util import await_, deref_json
@@ -127,7 +127,9 @@ def _build_signature(
     try:
         hints = t.get_type_hints(fn, include_extras=True)
     except Exception as exc:
-        raise TypeError(f"tool {name!r}: cannot resolve the type hints: {exc}") from exc
+        raise TypeError(
+            f"tool {name!r}: cannot resolve the type hints: {_safe_str(exc, named=True)}"
+        ) from exc
     _, arg_docs = _split_docstring(inspect.getdoc(fn))
     fields: dict[str, t.Any] = {}
     positional: list[str] = []
@@ -163,7 +165,9 @@ def _build_signature(
         )
         schema = _clean_schema(model.model_json_schema(by_alias=True))
     except Exception as exc:
-        raise TypeError(f"tool {name!r}: unsupported argument types: {exc}") from exc
+        raise TypeError(
+            f"tool {name!r}: unsupported argument types: {_safe_str(exc, named=True)}"
+        ) from exc
     return _Signature(t.cast("type[BaseModel]", model), schema, tuple(positional), tuple(names))
 
 
@@ -231,12 +235,7 @@ def describe_error(exc: BaseException) -> str:
     Returns:
         The description.
     """
-    try:
-        text = str(exc)
-    except Exception:
-        text = "<the error's text could not be built>"
-    text = redact_text(text, [*known_secrets(), *environment_secrets()])
-    return f"{type(exc).__name__}: {text}"
+    return redact_text(_safe_str(exc, named=True), [*known_secrets(), *environment_secrets()])
 
 
 def converted_content(tool_name: str, result: t.Any) -> tuple[str | list[t.Any], bool]:
