@@ -7,13 +7,26 @@ unrelated error that fails the whole run or loses the other items' results.
 
 from __future__ import annotations
 
+import sqlite3
 import typing as t
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 
+import httpx
 import pytest
+from _servers import OpenAIStub
+from jsonpath_ng.exceptions import JsonPathParserError
 
+import rigging as rg
 from rigging._model.stock import SystemErrorModel
-from rigging.error import _safe_str
-from rigging.generator.testing import EchoGenerator
+from rigging.cache import CacheError, SQLiteCache, StoredValue
+from rigging.error import ProcessingError, _safe_str
+from rigging.generator import GenerateParams
+from rigging.generator import _http_spec as http_spec
+from rigging.generator._litellm_errors import classify_litellm_error, provider_message
+from rigging.generator.http import HTTPGenerator
+from rigging.generator.testing import EchoGenerator, ScriptedGenerator
+from rigging.message import Message
 
 BROKEN = "<the error's text could not be built>"
 
@@ -70,6 +83,235 @@ def test_safe_str_names_the_type_when_the_text_cannot_be_built() -> None:
 
 def test_an_error_model_built_from_an_unprintable_error_names_its_type() -> None:
     assert SystemErrorModel(content=UnprintableError()).content == "UnprintableError"  # type: ignore[arg-type]
+
+
+# --- generators -------------------------------------------------------------------------------
+
+
+async def test_a_scripted_unprintable_error_fails_its_item_and_keeps_the_others() -> None:
+    gen = ScriptedGenerator(responses=["a", UnprintableError(), "c"])
+    chats = await gen.chat().catch(UnprintableError, on_failed="include").run_batch(["1", "2", "3"])
+    assert [c.failed for c in chats] == [False, True, False]
+    assert [c.last.content for c in chats if not c.failed] == ["a", "c"]
+    assert isinstance(chats[1].error, UnprintableError)
+    assert f"<raises UnprintableError: {BROKEN}>" in str(chats[0].generator_id)
+    assert "UnprintableError" in chats[1].model_dump_json()
+
+
+class Exploding:
+    """A value whose text is an error of `kind` that cannot be built."""
+
+    def __init__(self, kind: type[Exception]) -> None:
+        self.kind = kind
+
+    def __str__(self) -> str:
+        raise self.kind()
+
+
+@pytest.fixture(scope="module")
+def stub() -> Iterator[OpenAIStub]:
+    with OpenAIStub() as server:
+        yield server
+
+
+@pytest.fixture
+def server(stub: OpenAIStub) -> OpenAIStub:
+    stub.reset()
+    return stub
+
+
+def _spec(server: OpenAIStub, *, url: str = "", header: str = "", body: str = "") -> str:
+    content = body or "{{ content }}"
+    return f"""
+request:
+  url: "{server.base_url}/chat/completions{url}"
+  headers:
+    Content-Type: application/json
+    X-Tag: "{header or "fixed"}"
+  transforms:
+    - type: jinja
+      pattern: '{{"model": "m", "messages": [{{"role": "user", "content": "{content}"}}]}}'
+response:
+  transforms:
+    - type: jsonpath
+      pattern: $.choices[0].message.content
+"""
+
+
+async def _two_items(gen: HTTPGenerator, bad: object) -> list[object]:
+    """Item 0 with a plain tag, item 1 with `bad`: the results of both."""
+    params = [GenerateParams(extra={"tag": "plain"}), GenerateParams(extra={"tag": bad})]
+    conversations = [[Message("user", "first")], [Message("user", "second")]]
+    return list(await gen.generate_messages_settled(conversations, params))
+
+
+@pytest.mark.parametrize(
+    ("part", "where"),
+    [
+        ("body", "request.transforms[0] (jinja) failed"),
+        ("header", "request.headers['X-Tag'] failed"),
+        ("url", "request.url failed"),
+    ],
+)
+@pytest.mark.parametrize("kind", [UnprintableError, UnprintableValueError])
+async def test_a_spec_template_whose_value_raises_an_unprintable_error_fails_only_its_item(
+    server: OpenAIStub, part: str, where: str, kind: type[Exception]
+) -> None:
+    tag = "{{ params.tag }}"
+    places = {"body": {"body": tag}, "header": {"header": tag}, "url": {"url": f"?t={tag}"}}
+    gen = HTTPGenerator(model="m", spec=_spec(server, **places[part]), max_retries=0)
+    good, bad = await _two_items(gen, Exploding(kind))
+    assert isinstance(good, rg.GeneratedMessage)
+    assert good.message.content == ("plain" if part == "body" else "first")
+    assert isinstance(bad, ProcessingError)
+    assert f"HTTP spec {where}: " in str(bad)
+    assert kind.__name__ in str(bad)
+    assert len(server.requests) == 1
+
+
+class UnprintableProtocol(httpx.UnsupportedProtocol):
+    def __str__(self) -> str:
+        raise RuntimeError("no text for this error")
+
+
+async def test_a_refused_request_whose_error_cannot_be_printed_fails_only_its_item(
+    server: OpenAIStub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    send = httpx.AsyncClient.request
+
+    async def request(self: httpx.AsyncClient, method: str, url: str, **kw: t.Any) -> t.Any:
+        if "t=refused" in url:
+            raise UnprintableProtocol("")
+        return await send(self, method, url, **kw)
+
+    monkeypatch.setattr(httpx.AsyncClient, "request", request)
+    gen = HTTPGenerator(model="m", spec=_spec(server, url="?t={{ params.tag }}"), max_retries=2)
+    good, bad = await _two_items(gen, "refused")
+    assert isinstance(good, rg.GeneratedMessage)
+    assert good.message.content == "first"
+    assert isinstance(bad, rg.error.GenerationError)
+    assert "1 attempt(s)" in str(bad)  # refused at once, not retried
+    assert "invalid request (UnprintableProtocol)" in str(bad)
+
+
+class UnprintablePathError(JsonPathParserError):
+    def __str__(self) -> str:
+        raise RuntimeError("no text for this error")
+
+
+async def test_a_jsonpath_error_that_cannot_be_printed_names_the_step(
+    server: OpenAIStub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def parse(pattern: str) -> t.Any:
+        raise UnprintablePathError()
+
+    monkeypatch.setattr(http_spec, "jsonpath_parse", parse)
+    gen = HTTPGenerator(model="m", spec=_spec(server), max_retries=0)
+    results = await gen.generate_messages_settled(
+        [[Message("user", "one")], [Message("user", "two")]], [GenerateParams()] * 2
+    )
+    for result in results:
+        assert isinstance(result, ProcessingError)
+        assert "response.transforms[0] (jsonpath) failed: invalid jsonpath" in str(result)
+        assert "UnprintablePathError" in str(result)
+
+
+def test_a_provider_error_that_cannot_be_printed_is_read_as_its_type() -> None:
+    assert provider_message(UnprintableError()) == "UnprintableError"
+    assert classify_litellm_error(UnprintableError()) is None  # not an API error: raised as it is
+
+
+# --- the response cache -----------------------------------------------------------------------
+
+
+class UnprintableCacheError(CacheError):
+    def __str__(self) -> str:
+        raise RuntimeError("no text for this error")
+
+
+class RefusingStore:
+    """A store that reads nothing and refuses every write with `error`."""
+
+    def __init__(self, error: CacheError) -> None:
+        self.error = error
+        self.writes = 0
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, StoredValue]:
+        return {}
+
+    def put_many(self, items: Sequence[tuple[str, str]]) -> None:
+        self.writes += 1
+        raise self.error
+
+    def close(self) -> None:
+        pass
+
+
+async def test_a_store_error_that_cannot_be_printed_keeps_every_answer() -> None:
+    store = RefusingStore(UnprintableCacheError())
+    pipeline = EchoGenerator().with_cache(store).chat()
+    with pytest.warns(RuntimeWarning, match=r"2 answers were not cached \(UnprintableCacheError\)"):
+        chats = await pipeline.run_batch(["a", "b"])
+    assert [c.last.content for c in chats] == ["a", "b"]
+    assert store.writes == 1
+
+
+async def test_a_store_error_naming_a_url_with_a_password_warns_without_it() -> None:
+    password = "s3cret-Passw0rd-77"
+    store = RefusingStore(CacheError(f"cannot reach redis://app:{password}@cache.local:6379"))
+    with pytest.warns(RuntimeWarning, match="answers were not cached") as caught:
+        chats = await EchoGenerator().with_cache(store).chat().run_batch(["a"])
+    assert [c.last.content for c in chats] == ["a"]
+    assert "cache.local" in str(caught[0].message)
+    assert password not in str(caught[0].message)
+
+
+class UnprintableOperationalError(sqlite3.OperationalError):
+    def __str__(self) -> str:
+        raise RuntimeError("no text for this error")
+
+
+class UnprintableDatabaseError(sqlite3.DatabaseError):
+    def __str__(self) -> str:
+        raise RuntimeError("no text for this error")
+
+
+@pytest.mark.parametrize(
+    ("error", "says"),
+    [
+        (UnprintableOperationalError(), "failed: UnprintableOperationalError"),
+        (UnprintableDatabaseError(), "is unreadable (UnprintableDatabaseError)"),
+    ],
+)
+def test_an_sqlite_error_that_cannot_be_printed_becomes_a_cache_error(
+    tmp_path: Path, error: Exception, says: str
+) -> None:
+    store = SQLiteCache(tmp_path / "cache.db")
+
+    def fail(conn: sqlite3.Connection) -> None:
+        raise error
+
+    try:
+        with pytest.raises(CacheError) as got:
+            store._run(fail)
+        assert f"cache.db' {says}" in str(got.value)
+        assert got.value.__cause__ is error
+        store.put_many([("k", '"v"')])  # the store still works afterwards
+        assert store.get_many(["k"])["k"].value == '"v"'
+    finally:
+        store.close()
+
+
+def test_an_unprintable_error_while_switching_to_wal_is_raised_as_it_is(tmp_path: Path) -> None:
+    """Not mistaken for "database is locked" (retried) nor replaced by a second error."""
+
+    class Refusing:
+        def execute(self, sql: str) -> t.Any:
+            raise UnprintableOperationalError()
+
+    store = SQLiteCache(tmp_path / "cache.db")
+    with pytest.raises(UnprintableOperationalError):
+        store._wal(t.cast("sqlite3.Connection", Refusing()))
 
 
 # --- tools ------------------------------------------------------------------------------------

@@ -19,8 +19,9 @@ from datetime import datetime, timezone
 from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 from rigging._cache.store import CacheError, CacheStore, SQLiteCache, StoredValue
-from rigging._redact import REVEAL
+from rigging._redact import REVEAL, redact_known
 from rigging._tasks import RelayedStream
+from rigging.error import _safe_str
 from rigging.generator.base import Generator, WrapFunc, check_batch
 from rigging.generator.chunks import StreamChunk
 from rigging.generator.params import GenerateParams
@@ -342,7 +343,9 @@ class CachedGenerator(Generator):
                     try:
                         await asyncio.to_thread(self.store.put_many, encoded)
                     except CacheError as exc:  # the answers are paid for: hand them on
-                        message = f"{len(encoded)} answers were not cached ({exc})"
+                        # a store's text may name its server (a URL with a password)
+                        text = redact_known(_safe_str(exc))
+                        message = f"{len(encoded)} answers were not cached ({text})"
                         log("warning", "Cache: {}", message)
                         warnings.warn(message, RuntimeWarning, stacklevel=2)
         return t.cast("list[ResultT | Exception]", results)

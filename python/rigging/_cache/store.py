@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from rigging.error import RiggingError, _reduce
+from rigging.error import RiggingError, _reduce, _safe_str
 
 __all__ = ["CacheError", "CacheStore", "SQLiteCache", "StoredValue"]
 
@@ -161,12 +161,12 @@ class SQLiteCache:
         except sqlite3.DatabaseError as exc:
             self._drop_connection()
             raise CacheError(
-                f"cache database {str(self.path)!r} is unreadable ({exc}); it may be corrupt "
-                "or not a rigging cache: move it away or pick another path"
+                f"cache database {str(self.path)!r} is unreadable ({_safe_str(exc)}); it may be "
+                "corrupt or not a rigging cache: move it away or pick another path"
             ) from exc
 
     def _error(self, exc: sqlite3.OperationalError) -> CacheError:
-        text = str(exc)
+        text = _safe_str(exc)
         if "locked" in text or "busy" in text:
             return CacheError(
                 f"cache database {str(self.path)!r} stayed locked by another connection for "
@@ -213,7 +213,7 @@ class SQLiteCache:
                     return mode
                 return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
             except sqlite3.OperationalError as exc:
-                text = str(exc)
+                text = _safe_str(exc)
                 if ("locked" not in text and "busy" not in text) or time.monotonic() >= deadline:
                     raise
             time.sleep(pause)

@@ -28,7 +28,7 @@ from rigging._redact import (
     secret_values,
 )
 from rigging._sandbox import environment
-from rigging.error import ProcessingError
+from rigging.error import ProcessingError, _safe_str
 
 __all__ = [
     "HTTPSpec",
@@ -438,7 +438,7 @@ def _jsonpath(pattern: str, previous: str) -> str:
     try:
         expr = jsonpath_parse(pattern)
     except (JsonPathLexerError, JsonPathParserError) as exc:
-        raise ProcessingError(f"invalid jsonpath {pattern!r}: {exc}") from None
+        raise ProcessingError(f"invalid jsonpath {pattern!r}: {_safe_str(exc)}") from None
     data = json.loads(previous) if isinstance(previous, str) else previous
     found = [match.value for match in expr.find(data)]
     if not found:
@@ -506,9 +506,9 @@ def _step_error(
     part: str, index: int, kind: str, exc: Exception, ctx: RequestTransformContext | None
 ) -> ProcessingError:
     if isinstance(exc, (ProcessingError, jinja2.TemplateError, ValueError, TypeError)):
-        detail = str(exc) or type(exc).__name__
+        detail = _safe_str(exc) or type(exc).__name__
     else:  # RecursionError (deeply nested JSON), OverflowError (a huge range)...: named
-        detail = f"{type(exc).__name__}: {exc}"
+        detail = _safe_str(exc, named=True)
     return ProcessingError(
         _clean(f"HTTP spec {part}.transforms[{index}] ({kind}) failed: {detail}", ctx)
     )
@@ -538,8 +538,9 @@ class HTTPSpec(BaseModel):
         """
         try:
             return _render(self.request.url, ctx.model_dump())
-        except jinja2.TemplateError as exc:
-            raise ProcessingError(_clean(f"HTTP spec request.url failed: {exc}", ctx)) from None
+        except Exception as exc:  # any failure is the URL's, named (as for the headers)
+            detail = _safe_str(exc, named=not isinstance(exc, jinja2.TemplateError))
+            raise ProcessingError(_clean(f"HTTP spec request.url failed: {detail}", ctx)) from None
 
     def make_headers(self, ctx: RequestTransformContext) -> dict[str, str]:
         """Render every header template.
@@ -559,7 +560,7 @@ class HTTPSpec(BaseModel):
             try:
                 value = _render(template, variables)
             except Exception as exc:  # any failure is the header's, named
-                detail = str(exc) if isinstance(exc, jinja2.TemplateError) else repr(exc)
+                detail = _safe_str(exc, named=not isinstance(exc, jinja2.TemplateError))
                 raise ProcessingError(
                     _clean(f"HTTP spec request.headers[{name!r}] failed: {detail}", ctx)
                 ) from None

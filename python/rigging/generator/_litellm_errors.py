@@ -9,7 +9,7 @@ import importlib
 import re
 from typing import Any
 
-from rigging.error import _reduce
+from rigging.error import _reduce, _safe_str
 from rigging.generator._remote import Failure, parse_retry_after
 
 __all__ = [
@@ -72,7 +72,7 @@ def provider_message(exc: Exception) -> str:
             return message
     text = getattr(exc, "message", None)
     if not isinstance(text, str) or not text:
-        text = str(exc)
+        text = _safe_str(exc)  # a broken __str__ gives the type's name
     text = text.split("Traceback (most recent call last)", 1)[0]  # litellm may append one
     return _PREFIX.sub("", text, count=1).strip()
 

@@ -18,7 +18,7 @@ from pydantic import ConfigDict, field_serializer, field_validator
 
 from rigging._exports import public_dir as _public_dir
 from rigging._redact import MASK, is_secret_name
-from rigging.error import ProcessingError, _reduce
+from rigging.error import ProcessingError, _reduce, _safe_str
 from rigging.generator._http_spec import (
     HTTPSpec,
     InputTransform,
@@ -96,7 +96,7 @@ def _classify(exc: Exception) -> Failure | None:
         return Failure(True, f"timeout ({type(exc).__name__})")
     if isinstance(exc, (httpx.UnsupportedProtocol, httpx.LocalProtocolError)):
         # the request itself is wrong (its URL's scheme, a header): sending it again won't help
-        return Failure(False, f"invalid request ({type(exc).__name__})", detail=str(exc))
+        return Failure(False, f"invalid request ({type(exc).__name__})", detail=_safe_str(exc))
     if isinstance(exc, httpx.TransportError):
         return Failure(True, f"connection error ({type(exc).__name__})")
     return None

@@ -23,7 +23,7 @@ from typing import Any, ClassVar, TypeVar
 from pydantic import ConfigDict, Field, PrivateAttr, field_serializer
 
 from rigging._exports import public_dir as _public_dir
-from rigging.error import GenerationError
+from rigging.error import GenerationError, _safe_str
 from rigging.generator.base import Generator, check_batch
 from rigging.generator.chunks import StreamChunk, StreamFinish, TextDelta
 from rigging.generator.params import GenerateParams
@@ -180,7 +180,9 @@ class ScriptedGenerator(_OfflineGenerator):
     def _responses_as_text(self, responses: list[str | Exception]) -> list[str]:
         # A scripted exception is written as its text, so reprs, dumps and identifiers of
         # the generator (and of every chat it made) do not raise.
-        return [r if isinstance(r, str) else f"<raises {type(r).__name__}: {r}>" for r in responses]
+        return [
+            r if isinstance(r, str) else f"<raises {_safe_str(r, named=True)}>" for r in responses
+        ]
 
     async def generate_messages_settled(
         self,
