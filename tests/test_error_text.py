@@ -7,6 +7,8 @@ unrelated error that fails the whole run or loses the other items' results.
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import sqlite3
 import typing as t
 from collections.abc import Iterator, Sequence
@@ -21,11 +23,12 @@ import rigging as rg
 from rigging._model.stock import SystemErrorModel
 from rigging.cache import CacheError, SQLiteCache, StoredValue
 from rigging.error import ProcessingError, _safe_str
-from rigging.generator import GenerateParams
+from rigging.generator import GenerateParams, registry
 from rigging.generator import _http_spec as http_spec
 from rigging.generator._litellm_errors import classify_litellm_error, provider_message
 from rigging.generator.http import HTTPGenerator
 from rigging.generator.testing import EchoGenerator, ScriptedGenerator
+from rigging.interact import interact
 from rigging.message import Message
 
 BROKEN = "<the error's text could not be built>"
@@ -314,6 +317,114 @@ def test_an_unprintable_error_while_switching_to_wal_is_raised_as_it_is(tmp_path
         store._wal(t.cast("sqlite3.Connection", Refusing()))
 
 
+# --- prompts ----------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Scored:
+    score: int
+
+    def __post_init__(self) -> None:
+        if self.score < 0:
+            raise UnprintableValueError()
+
+
+async def test_an_unprintable_validation_error_of_an_output_is_fed_back_by_its_type() -> None:
+    gen = ScriptedGenerator(responses=["<score>-1</score>", "<score>2</score>", "<score>3</score>"])
+
+    @gen.prompt
+    async def rate(x: str) -> Scored:  # type: ignore[empty-body]
+        """Rate {{ x }}."""
+
+    assert await rate.run_many(2, "it") == [Scored(3), Scored(2)]
+    [retry] = [c.input for c in gen.calls[2:]]
+    assert isinstance(retry, list)
+    assert [m["role"] for m in retry] == ["user", "assistant", "user"]
+    assert "<system-error>UnprintableValueError</system-error>" in retry[-1]["content"]
+
+
+class NeedsTwoError(ValueError):
+    """A user's error whose constructor takes two arguments."""
+
+    def __init__(self, key: str, hint: str) -> None:
+        super().__init__(key, hint)
+
+
+class UnprintableTypeError(TypeError):
+    def __str__(self) -> str:
+        raise RuntimeError("no text for this error")
+
+
+@pytest.mark.parametrize(
+    ("error", "kind", "says"),
+    [
+        (NeedsTwoError("key", "hint"), ValueError, "NeedsTwoError: ('key', 'hint')"),
+        (UnprintableTypeError(), TypeError, f"UnprintableTypeError: {BROKEN}"),
+    ],
+)
+def test_a_tool_that_cannot_be_built_is_named_whatever_its_error(
+    error: Exception, kind: type[Exception], says: str
+) -> None:
+    class Broken(rg.Tool, name="broken", description="Cannot be built."):
+        def __init__(self) -> None:
+            raise error
+
+        def look(self, x: int) -> int:
+            """Look."""
+            return x
+
+    async def ask() -> str:
+        """Ask."""
+        return ""
+
+    with pytest.raises(kind) as got:
+        rg.prompt(tools=[Broken])(ask)
+    assert str(got.value) == f"prompt ask(), tools: {says}"
+
+
+def test_a_generator_id_whose_generator_cannot_be_built_is_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Unbuildable(rg.Generator):
+        def __init__(self, **kwargs: t.Any) -> None:
+            raise UnprintableValueError()
+
+    monkeypatch.setattr(registry, "_providers", dict(registry._providers))
+    monkeypatch.setattr(registry, "_resolved", dict(registry._resolved))
+    registry.register_generator("unbuildable", Unbuildable)
+
+    async def ask() -> str:
+        """Ask."""
+        return ""
+
+    with pytest.raises(ValueError, match="generator_id") as got:
+        rg.prompt(generator_id="unbuildable!m")(ask)
+    assert str(got.value) == f"prompt ask(), generator_id: UnprintableValueError: {BROKEN}"
+
+
+class _NoSignature(type):
+    @property
+    def __signature__(cls) -> t.Any:
+        raise UnprintableTypeError()
+
+
+@dataclasses.dataclass
+class Unsigned(metaclass=_NoSignature):
+    """A docstring: Python 3.10's ``dataclass`` would read the signature to write one."""
+
+    value: int
+
+
+def test_a_dataclass_output_whose_signature_cannot_be_read_is_refused_by_name() -> None:
+    async def ask() -> Unsigned:
+        """Ask."""
+        return Unsigned(1)
+
+    with pytest.raises(TypeError, match="its constructor has no signature") as got:
+        rg.prompt(ask)
+    assert f"(UnprintableTypeError: {BROKEN})" in str(got.value)
+
+
 # --- tools ------------------------------------------------------------------------------------
 
 
@@ -351,3 +462,24 @@ def test_a_tool_whose_argument_type_raises_an_unprintable_error_is_refused_by_na
     assert (
         str(got.value) == f"tool 'lookup': unsupported argument types: UnprintableError: {BROKEN}"
     )
+
+
+# --- the interactive loop ---------------------------------------------------------------------
+
+
+async def test_an_unprintable_error_is_shown_and_the_session_goes_on() -> None:
+    typed = iter(["one", "two"])
+
+    def read(prompt: str) -> str:
+        try:
+            return next(typed)
+        except StopIteration:
+            raise EOFError from None
+
+    out = io.StringIO()
+    chat = await interact(
+        ScriptedGenerator(responses=[UnprintableError(), "R2"]), read=read, output=out
+    )
+    assert f"[error] UnprintableError: {BROKEN}" in out.getvalue()
+    assert chat is not None
+    assert [m.content for m in chat.all] == ["two", "R2"]

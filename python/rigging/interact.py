@@ -21,6 +21,7 @@ from contextlib import contextmanager
 
 from rigging._exports import public_dir as _public_dir
 from rigging.chat import ChatPipeline
+from rigging.error import _safe_str
 from rigging.generator import Generator, get_generator
 from rigging.logging import log
 
@@ -129,8 +130,9 @@ async def _reply(console: _Console, session: ChatPipeline) -> Chat | None:
     try:
         chat = await session.run()
     except Exception as exc:
-        log("debug", "interactive run failed: {}: {}", type(exc).__name__, exc)
-        console.say(f"[error] {type(exc).__name__}: {exc}", style="\033[31m")
+        text = _safe_str(exc, named=True)  # a broken __str__ must not end the session
+        log("debug", "interactive run failed: {}", text)
+        console.say(f"[error] {text}", style="\033[31m")
         return None
     console.say(chat.last.content, style="\033[36m")
     return chat

@@ -11,7 +11,7 @@ from collections.abc import Callable, Coroutine, Sequence
 
 from typing_extensions import ParamSpec
 
-from rigging.error import RiggingError
+from rigging.error import RiggingError, _safe_str
 from rigging.generator import get_generator
 from rigging.prompt._prompt import Prompt
 from rigging.tool.base import as_tools
@@ -28,13 +28,29 @@ P = ParamSpec("P")
 R = t.TypeVar("R")
 
 
+def _renamed(exc: Exception, where: str) -> Exception:
+    """`exc` again, its text prefixed with `where`: an error of its type when that works.
+
+    A type that cannot be built from one text (its constructor takes other arguments, as a
+    pydantic ``ValidationError`` does) or whose own ``__str__`` fails gives its nearest
+    built-in family instead, the type's name in the text: never a second, unrelated error.
+    """
+    try:
+        renamed = type(exc)(f"{where}: {_safe_str(exc)}")
+        str(renamed)  # its own __str__ must work on the new text
+    except Exception:
+        family = next(k for k in (TypeError, ValueError, RiggingError) if isinstance(exc, k))
+        renamed = family(f"{where}: {_safe_str(exc, named=True)}")
+    return renamed
+
+
 def _tools(tools: Sequence[t.Any] | None, name: str) -> tuple[t.Any, ...]:
     converted: list[t.Any] = []
     for tool in tools or ():
         try:
             converted.extend(as_tools(tool))
         except (TypeError, ValueError) as exc:
-            raise type(exc)(f"prompt {name}(), tools: {exc}") from None
+            raise _renamed(exc, f"prompt {name}(), tools") from None
     return tuple(converted)
 
 
@@ -57,7 +73,7 @@ def _pipeline_for(
         try:
             return get_generator(generator_id).chat()
         except (RiggingError, ValueError, TypeError) as exc:
-            raise type(exc)(f"prompt {name}(), generator_id: {exc}") from None
+            raise _renamed(exc, f"prompt {name}(), generator_id") from None
     return None
 
 

@@ -11,6 +11,7 @@ import typing as t
 from dataclasses import dataclass
 
 from rigging.chat import Chat
+from rigging.error import _safe_str
 from rigging.model import Model
 from rigging.prompt._inputs import BASIC, Ctx, unwrap_annotated
 from rigging.util import escape_xml, to_xml_tag
@@ -222,7 +223,9 @@ def _dataclass_fields(cls: type, where: str) -> tuple[str, ...]:
     try:
         params = inspect.signature(cls).parameters
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{problem}: its constructor has no signature ({exc})") from None
+        raise TypeError(
+            f"{problem}: its constructor has no signature ({_safe_str(exc, named=True)})"
+        ) from None
     keyword = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     for name in names:

@@ -22,7 +22,7 @@ from typing_extensions import ParamSpec
 from rigging._pipeline.run import set_completed
 from rigging._pipeline.state import DEFAULT_MAX_DEPTH, check_count
 from rigging.chat import Chat, ChatPipeline
-from rigging.error import RiggingError
+from rigging.error import RiggingError, _safe_str
 from rigging.generator import GenerateParams, Generator, get_generator
 from rigging.message import Message
 from rigging.prompt._inputs import Input, parse_parameter
@@ -302,11 +302,11 @@ class Prompt(t.Generic[P, R]):
         except ValidationError as exc:
             from rigging._model.stock import ValidationErrorModel  # stock models load lazily
 
-            error: t.Any = ValidationErrorModel(content=str(exc))
+            error: t.Any = ValidationErrorModel(content=_safe_str(exc))
         except (RiggingError, ValueError) as exc:
             from rigging._model.stock import SystemErrorModel
 
-            error = SystemErrorModel(content=str(exc))
+            error = SystemErrorModel(content=_safe_str(exc))
         else:
             return False, [message]
         return True, [message, Message.from_model(error, suffix=RECOVERY_PROMPT)]
