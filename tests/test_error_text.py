@@ -177,14 +177,19 @@ class UnprintableProtocol(httpx.UnsupportedProtocol):
         raise RuntimeError("no text for this error")
 
 
+@pytest.mark.parametrize(
+    "error",
+    [UnprintableProtocol(""), httpx.UnsupportedProtocol("unsupported " * 100_000)],
+    ids=["unprintable", "enormous"],
+)
 async def test_a_refused_request_whose_error_cannot_be_printed_fails_only_its_item(
-    server: OpenAIStub, monkeypatch: pytest.MonkeyPatch
+    server: OpenAIStub, monkeypatch: pytest.MonkeyPatch, error: Exception
 ) -> None:
     send = httpx.AsyncClient.request
 
     async def request(self: httpx.AsyncClient, method: str, url: str, **kw: t.Any) -> t.Any:
         if "t=refused" in url:
-            raise UnprintableProtocol("")
+            raise error
         return await send(self, method, url, **kw)
 
     monkeypatch.setattr(httpx.AsyncClient, "request", request)
@@ -194,7 +199,8 @@ async def test_a_refused_request_whose_error_cannot_be_printed_fails_only_its_it
     assert good.message.content == "first"
     assert isinstance(bad, rg.error.GenerationError)
     assert "1 attempt(s)" in str(bad)  # refused at once, not retried
-    assert "invalid request (UnprintableProtocol)" in str(bad)
+    assert f"invalid request ({type(error).__name__})" in str(bad)
+    assert len(str(bad)) < 1_000  # an enormous text is clipped
 
 
 class UnprintablePathError(JsonPathParserError):
