@@ -20,12 +20,12 @@ from pydantic_xml.fields import XmlEntityInfo
 from typing_extensions import Self
 
 from rigging import _native
+from rigging._model.fallback import fallback_example
 from rigging._model.fast import SharedFieldsSet, shared_fields_set
 from rigging._model.plan import (
     codec_of,
     example_codec,
     example_of,
-    fallback_example,
     fallback_reason,
     nests_in_itself,
     overrides_model_validate,
