@@ -20,7 +20,7 @@ from pydantic_xml.fields import XmlEntityInfo
 from typing_extensions import Self
 
 from rigging import _native
-from rigging._model.fallback import fallback_example
+from rigging._model.fallback import Namespaces, fallback_example, namespaces_of
 from rigging._model.fast import SharedFieldsSet, shared_fields_set
 from rigging._model.plan import (
     codec_of,
@@ -76,7 +76,8 @@ class ClassInfo:
     """Facts about a model class that parsing needs on every match, computed once per class."""
 
     tag: str
-    """The element tag."""
+    """The element's name as the class writes it and as it is searched for: its tag, or for
+    a namespaced class the prefixed name its XML has (``x:item``, see `namespaces`)."""
     simple_field: str | None
     """The single text field of a simple model, or None for other models."""
     plain_text: bool
@@ -101,6 +102,9 @@ class ClassInfo:
     outermost: bool = False
     """The class nests in itself (a tree of nodes), so its candidates are the outermost
     elements of its tag, not the innermost (`rigging._model.plan.nests_in_itself`)."""
+    namespaces: Namespaces | None = None
+    """How the class's namespaced XML is written and read; None when pydantic-xml puts none
+    of its names (nor those of models nested in it) in a namespace."""
 
 
 _INFO_ATTR = "__rigging_class_info__"
@@ -244,14 +248,25 @@ def class_info(cls: type[Model]) -> ClassInfo:
         Its tag, simple field and rendering shortcut.
     """
     info: ClassInfo | None = getattr(cls, _INFO_ATTR, None)
-    if info is None or info.owner is not cls:
+    if (
+        info is None
+        or info.owner is not cls
+        # ElementTree's prefixes changed since (another class registered one of its URIs)
+        or (info.namespaces is not None and not info.namespaces.current())
+    ):
         if not (isinstance(cls, type) and issubclass(cls, Model)):
             raise TypeError(f"expected a rigging Model class, not {cls!r}")
         field = _simple_field(cls)
         shortcut = _shortcut(cls, field)
-        nests = field is None and nests_in_itself(cls)
+        tag = str(cls.__xml_tag__)
+        namespaces = None if cls.__xml_serializer__ is None else namespaces_of(cls, tag)
+        if namespaces is not None:
+            tag = namespaces.tag
+            nests = field is None and namespaces.nests
+        else:
+            nests = field is None and nests_in_itself(cls)
         info = ClassInfo(
-            tag=str(cls.__xml_tag__),
+            tag=tag,
             simple_field=field,
             plain_text=shortcut is not None,
             shortcut=shortcut,
@@ -261,10 +276,11 @@ def class_info(cls: type[Model]) -> ClassInfo:
                 if field is not None and cls.model_config.get("extra") != "allow"
                 else None
             ),
-            tags=_compiled_tags(str(cls.__xml_tag__), nests),
+            tags=_compiled_tags(tag, nests),
             owner=cls,
             own_validate=overrides_model_validate(cls),
             outermost=nests,
+            namespaces=namespaces,
         )
         if cls.__xml_serializer__ is not None:  # not while references are unresolved
             type.__setattr__(cls, _INFO_ATTR, info)
@@ -297,6 +313,11 @@ def _markup_in(tag: str) -> re.Pattern[str]:
 
 # A `<` that may start markup (a tag, an end tag, a comment, CDATA, an instruction).
 _MARKUP_START = re.compile(r"<[A-Za-z_:/!?]")
+
+
+def _start_tag(info: ClassInfo) -> str:
+    """The start tag of a class as its XML writes it (with its namespace declarations)."""
+    return f"<{info.tag}>" if info.namespaces is None else info.namespaces.start_tag
 
 
 def _escape_text(text: str) -> str:
@@ -473,7 +494,7 @@ class Model(BaseXmlModel):
         info = class_info(type(self))
         if info.simple_field is None:
             return pretty
-        start, end = f"<{info.tag}>", f"</{info.tag}>"
+        start, end = _start_tag(info), f"</{info.tag}>"
         inner = pretty[len(start) : -len(end)]
         if (
             not pretty.startswith(start)
@@ -511,7 +532,7 @@ class Model(BaseXmlModel):
         if info.simple_field is None:
             return rendered
         raw = unescape_xml(rendered)
-        start, end = f"<{info.tag}>", f"</{info.tag}>"
+        start, end = _start_tag(info), f"</{info.tag}>"
         inner = raw[len(start) : -len(end)]
         if raw.startswith(start) and raw.endswith(end) and not _reads_back(inner, info.tag):
             return rendered  # the raw text would not parse back: keep it escaped
@@ -611,12 +632,16 @@ class Model(BaseXmlModel):
 
     @classmethod
     def xml_start_tag(cls) -> str:
-        """The start tag, e.g. ``<fun-fact>``."""
-        return f"<{class_info(cls).tag}>"
+        """The start tag, e.g. ``<fun-fact>``.
+
+        A class with namespaces writes it as its XML does, prefixed and with the namespace
+        declarations it carries (``<x:item xmlns:x="urn:x">``).
+        """
+        return _start_tag(class_info(cls))
 
     @classmethod
     def xml_end_tag(cls) -> str:
-        """The end tag, e.g. ``</fun-fact>``."""
+        """The end tag, e.g. ``</fun-fact>`` (``</x:item>`` with a namespace)."""
         return f"</{class_info(cls).tag}>"
 
     @classmethod
@@ -635,7 +660,9 @@ class Model(BaseXmlModel):
         values (validators, ``extra="forbid"``, a union of models, ...) is shown from a plan
         of its shape alone (a union of models as its first choice); classes whose shape has
         no plan (namespaces, custom XML hooks, mapping or tuple fields) are written from their
-        fields' pydantic-xml metadata, the same way but without namespaces.
+        fields' pydantic-xml metadata, the same way. Namespaced names are written as the
+        class's own XML writes them (``<x:item xmlns:x="urn:x" n="int">``), so the example is
+        what `to_pretty_xml` of a model holding the placeholders gives, and parses back.
         At most `rigging._model.plan.EXAMPLE_MODELS` (64) nested models are shown, so models
         that nest in each other give a bounded example.
         Override it to give a richer example.
@@ -644,15 +671,15 @@ class Model(BaseXmlModel):
             The example XML.
         """
         require_defined(cls)
-        if cls.is_simple():
+        info = class_info(cls)
+        if info.simple_field is not None:
             return cls.xml_tags()
+        if info.namespaces is not None:  # read with the class's facts: they follow ElementTree
+            return info.namespaces.example
         example = _EXAMPLES.get(cls)
         if example is None:
             codec = example_codec(cls)
-            if codec is not None:
-                example = example_of(codec)
-            else:
-                example = fallback_example(cls, class_info(cls).tag)
+            example = example_of(codec) if codec is not None else fallback_example(cls, info.tag)
             _EXAMPLES[cls] = example
         return example
 

@@ -34,6 +34,7 @@ from pydantic_xml.errors import ParsingError
 
 from rigging import _native
 from rigging._model.base import ClassInfo, Model, ModelT, class_info, require_defined
+from rigging._model.fallback import supply_declarations
 from rigging._model.fast import share_fields_set
 from rigging._model.plan import codec_of
 from rigging._surrogates import has_surrogates, restore, stand_in
@@ -152,6 +153,9 @@ def build_pydantic_xml(cls: type[ModelT], tag: str, text: str, span: _native.Spa
     if "<!" in element and _DECLARATION.search(element):
         declaration = "holds a document type or entity declaration, which is never expanded"
         raise _unreadable(declaration, tag, text, span)
+    namespaces = class_info(cls).namespaces
+    if namespaces is not None:  # prefixes the element leaves undeclared: the class's own
+        element = supply_declarations(element, namespaces.declarations)
     if "<![CDATA[" in element:
         pieces = split_cdata(element)
         escaped = "".join(p if i % 2 else _escape_bare(p) for i, p in enumerate(pieces))
@@ -219,12 +223,23 @@ _ATTRIBUTE_VALUE = re.compile(r"""=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>/]+))""")
 
 
 def has_attribute_value(start_tag: str) -> bool:
-    """Whether the start tag ``start_tag`` gives an attribute a visible value."""
+    """Whether the start tag ``start_tag`` gives an attribute a visible value.
+
+    A namespace declaration (``xmlns:x="urn:x"``) is no attribute: it reads as nothing.
+    """
+    after = 0  # the end of the value before (a name lies between it and its `=`)
     for match in _ATTRIBUTE_VALUE.finditer(start_tag):
         value = next(group for group in match.groups() if group is not None)
-        if value.strip():
+        if value.strip() and not _declares(start_tag, after, match.start()):
             return True
+        after = match.end()
     return False
+
+
+def _declares(start_tag: str, after: int, equals: int) -> bool:
+    """Whether the name before the ``=`` at ``equals`` (after ``after``) is ``xmlns[:p]``."""
+    name = start_tag[after:equals].split()
+    return bool(name) and (name[-1] == "xmlns" or name[-1].startswith("xmlns:"))
 
 
 def build_simple(cls: type[ModelT], info: ClassInfo, inner: str) -> ModelT:
