@@ -28,7 +28,7 @@ from rigging.error import CheckpointError
 from rigging.generator import GenerateParams
 from rigging.generator.testing import EchoGenerator, FailingGenerator
 
-WINDOW, IN_FLIGHT = 64, 4  # rigging._pipeline.resumable defaults
+WINDOW, IN_FLIGHT = 64, 4  # rigging._pipeline.windows defaults
 
 
 def _content(chats: Sequence[Any]) -> list[tuple[Any, ...]]:

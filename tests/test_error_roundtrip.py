@@ -128,7 +128,7 @@ FACTORIES: dict[str, Callable[[], BaseException]] = {
     "rigging._message.content.PartDroppedWarning": lambda: PartDroppedWarning("part dropped"),
     "rigging._message.content.UnresolvedPartWarning": lambda: UnresolvedPartWarning("no class"),
     "rigging._model.plan._UnsupportedError": lambda: _UnsupportedError("a union of models"),
-    "rigging._pipeline.resumable._WindowError": lambda: _WindowError(ValueError("boom"), []),
+    "rigging._pipeline.windows._WindowError": lambda: _WindowError(ValueError("boom"), []),
     "rigging.generator._litellm_errors.MalformedResponseError": lambda: MalformedResponseError(
         'the response has an empty "choices" list'
     ),

@@ -33,7 +33,7 @@ async def settle_all(awaitables: Sequence[Awaitable[ResultT]]) -> list[ResultT |
     awaitable that ends with a `CancelledError` of its own (nothing cancelled the caller)
     counts as such too: it cancels the others and this call raises `CancelledError`. A
     caller that must tell it from its own cancellation turns it into an `Exception` inside
-    the awaitable (as `rigging._pipeline.resumable` does for a window's groups).
+    the awaitable (as `rigging._pipeline.windows` does for a window's groups).
 
     Args:
         awaitables: Coroutines (or other awaitables) to run.
