@@ -34,7 +34,7 @@ from rigging._pipeline.checkpoint import (
     ItemHasher,
     pipeline_fingerprint,
 )
-from rigging._pipeline.run import _then_all
+from rigging._pipeline.finish import _then_all
 from rigging._pipeline.state import FailMode
 from rigging._pipeline.windows import (
     DEFAULT_WINDOW,

@@ -9,19 +9,21 @@ The batch call returns one result *or exception* per item (`Generator.generate_m
 so an item the generator could not answer fails alone. When an error must propagate (failure
 mode ``"raise"``, or an error the pipeline does not catch), the round is still finished for the
 other items, then the first error (in input order) is raised with the results finished so far
-attached as ``completed`` (see `attach_completed`).
+attached as ``completed`` (see `attach_completed`, in `rigging._pipeline.completed`). What runs
+after the loop (skip filter, map and then callbacks) is `finalize`, in `rigging._pipeline.finish`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import itertools
 import typing as t
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from rigging._native import FanOut
+from rigging._pipeline.completed import attach_completed, raise_first, set_completed, start_mark
+from rigging._pipeline.finish import _name, _stray, finalize
 from rigging._pipeline.state import FailMode, RunState, add_context
 from rigging._redact import (
     environment_secrets,
@@ -31,13 +33,7 @@ from rigging._redact import (
     remember_params,
 )
 from rigging._tasks import own_cancel_fails, settle_all
-from rigging.error import (
-    CallbackResultError,
-    ExhaustedMaxRoundsError,
-    GenerationError,
-    RiggingError,
-    _safe_str,
-)
+from rigging.error import ExhaustedMaxRoundsError, GenerationError, _safe_str
 from rigging.tracing import callback_name, tracer, usage_attributes
 
 if TYPE_CHECKING:
@@ -447,76 +443,6 @@ def _note_watch_error(plan: RunPlan[Any]) -> None:
         pending.__notes__ = [*getattr(pending, "__notes__", []), note]  # type: ignore[attr-defined]
 
 
-def raise_first(outcomes: Sequence[Any]) -> None:
-    """Raise the first error among the outcomes of several runs (`run_over`).
-
-    The error gets every other run's finished results as ``completed``. The caller awaits
-    every run first (``gather(..., return_exceptions=True)``), so none is left going.
-
-    Args:
-        outcomes: Each run's results, or its exception.
-    """
-    for outcome in outcomes:
-        if isinstance(outcome, BaseException):
-            finished = [
-                r
-                for other in outcomes
-                if not isinstance(other, BaseException)
-                for r in other
-                if not getattr(r, "failed", False)
-            ]
-            set_completed(outcome, finished)
-            raise outcome
-
-
-def attach_completed(exc: BaseException, results: Sequence[Any], since: int = 0) -> BaseException:
-    """Attach the results that finished without failing to `exc` as ``exc.completed``.
-
-    A run that raises (failure mode ``"raise"``, or an error it does not catch) keeps the
-    chats or completions it had finished: ``exc.completed`` is the list of them, in input
-    order (items still running, failed or never started are left out). Among the runs that
-    raise `exc` while this one goes on (a run inside a callback of this one), the innermost
-    decides; a ``completed`` set before this run started (the same exception object raised
-    by an earlier run) is replaced.
-
-    Args:
-        exc: The error that propagates.
-        results: The run's results so far (None for unfinished items).
-        since: The run's `start_mark`.
-
-    Returns:
-        `exc`.
-    """
-    current = getattr(exc, "completed", None) is not None
-    if not current or getattr(exc, _MARK, 0) < since:
-        finished = [r for r in results if r is not None and not getattr(r, "failed", False)]
-        set_completed(exc, finished)
-    return exc
-
-
-_MARK = "_rigging_completed_mark"
-_marks = itertools.count(1)
-
-
-def start_mark() -> int:
-    """A number later than every ``completed`` set so far: taken when a run starts."""
-    return next(_marks)
-
-
-def set_completed(exc: BaseException, values: list[Any]) -> None:
-    """Set ``exc.completed`` to `values`, marked as set now (see `attach_completed`).
-
-    An exception type with __slots__ has nowhere to put it: it is left as it is.
-
-    Args:
-        exc: The error that propagates.
-        values: What finished.
-    """
-    with contextlib.suppress(AttributeError):
-        exc.completed = values  # type: ignore[attr-defined]
-        setattr(exc, _MARK, next(_marks))
-
-
 async def _after_round(
     plan: RunPlan[ResultT], fan: FanOut, results: list[Any], round_: int
 ) -> None:
@@ -555,137 +481,3 @@ async def _watch(
         except Exception as exc:
             add_context(exc, f"watch callback {_name(watcher)}", index=None, round_=round_)
             raise
-
-
-async def finalize(
-    results: list[ResultT],
-    mode: FailMode,
-    maps: Sequence[Callable[[list[ResultT]], Awaitable[list[ResultT]]]],
-    thens: Sequence[Callable[[ResultT], Awaitable[ResultT | None]]],
-    result_type: type[ResultT],
-    soft: Callable[[BaseException], bool] | None = None,
-) -> list[ResultT]:
-    """Apply the skip filter, then map callbacks (in order), then then callbacks (each on all).
-
-    A then callback's error that ``soft`` accepts (its type is caught by the pipeline) fails
-    that item alone: it is kept with ``failed`` and ``error`` set (mode ``"include"``) or left
-    out (``"skip"``), and the other items keep their results.
-
-    Args:
-        results: Results of the run, in order.
-        mode: The run's failure mode.
-        maps: Map callbacks.
-        thens: Then callbacks.
-        result_type: `Chat` or `Completion`, to check what callbacks return.
-        soft: Whether an error fails its item instead of the run (None: none does).
-
-    Returns:
-        The final results.
-
-    Raises:
-        TypeError: A callback returned something other than what it must.
-    """
-    since = start_mark()
-    positions: list[int] | None = None  # the input index of each result, once some are skipped
-    if mode == "skip":
-        positions = [i for i, r in enumerate(results) if not getattr(r, "failed", False)]
-        results = [results[i] for i in positions]
-    for callback in maps:
-        try:
-            with tracer.span(
-                "Map with {callback}()", callback=callback_name(callback), count=len(results)
-            ):
-                mapped = await own_cancel_fails(
-                    callback(results), _stray(f"map callback {_name(callback)}")
-                )
-        except Exception as exc:
-            add_context(exc, f"map callback {_name(callback)}", index=None, round_=None)
-            attach_completed(exc, results, since)
-            raise
-        wrong = _not_a_list_of(mapped, result_type)
-        if wrong:  # the results it was given ride along, as when the callback raises
-            error = CallbackResultError(
-                f"map callback {_name(callback)} must return a list of "
-                f"{result_type.__name__}, got {wrong}"
-            )
-            raise attach_completed(error, results, since)
-        results = mapped
-        positions = None  # a map may reorder or drop: positions are the mapped list's
-    for then in thens:
-        results = await _then_all(then, results, result_type, since, positions, soft)
-        if mode == "skip" and any(getattr(r, "failed", False) for r in results):
-            places = range(len(results)) if positions is None else positions
-            kept = [(p, r) for p, r in zip(places, results, strict=True) if not r.failed]  # type: ignore[attr-defined]
-            positions = [p for p, _ in kept]
-            results = [r for _, r in kept]
-    return results
-
-
-def _not_a_list_of(mapped: Any, result_type: type[Any]) -> str | None:
-    """What is wrong with a map callback's return value, or None when it is a result list."""
-    if not isinstance(mapped, list):
-        return type(mapped).__name__
-    for position, entry in enumerate(mapped):
-        if not isinstance(entry, result_type):
-            return f"a list holding {type(entry).__name__} at {position}"
-    return None
-
-
-async def _then_all(
-    then: Callable[[ResultT], Awaitable[ResultT | None]],
-    results: list[ResultT],
-    result_type: type[ResultT],
-    since: int = 0,
-    positions: Sequence[int] | None = None,
-    soft: Callable[[BaseException], bool] | None = None,
-) -> list[ResultT]:
-    """Run one then callback on all results concurrently.
-
-    Every item's callback runs to its end before anything is raised (nothing keeps running
-    after the run returned or raised); then the first error in input order that ``soft``
-    does not accept propagates. An accepted error fails its item alone: the item's result
-    (as the callback left it) is returned with ``failed`` and ``error`` set. Errors name the
-    item by `positions` (its input index when failed items were skipped).
-    """
-
-    async def one(index: int, result: ResultT) -> ResultT:
-        try:
-            with tracer.span("Then with {callback}()", callback=callback_name(then), index=index):
-                out = await own_cancel_fails(then(result), _stray(f"then callback {_name(then)}"))
-        except Exception as exc:
-            add_context(exc, f"then callback {_name(then)}", index=index, round_=None)
-            raise
-        if out is None:
-            return result
-        if not isinstance(out, result_type):
-            raise CallbackResultError(
-                f"then callback {_name(then)} must return a {result_type.__name__} or None, "
-                f"got {type(out).__name__} (item {index})"
-            )
-        return out
-
-    indices = range(len(results)) if positions is None else positions
-    outcomes = await settle_all([one(i, r) for i, r in zip(indices, results, strict=True)])
-    final: list[ResultT] = []
-    for result, outcome in zip(results, outcomes, strict=True):
-        if not isinstance(outcome, Exception):
-            final.append(outcome)
-        elif soft is not None and soft(outcome):
-            result.failed = True  # type: ignore[attr-defined]
-            result.error = outcome  # type: ignore[attr-defined]
-            final.append(result)
-        else:  # the run's results (before this callback) ride along
-            raise attach_completed(outcome, results, since)
-    return final
-
-
-def _stray(what: str) -> Callable[[], RiggingError]:
-    """Makes the error of `what` raising a `CancelledError` of its own (see `own_cancel_fails`)."""
-    return lambda: RiggingError(
-        f"{what} raised CancelledError although the run was not cancelled (a timeout of its own?)"
-    )
-
-
-def _name(callback: Any) -> str:
-    """Readable name of a callback for messages."""
-    return str(getattr(callback, "__qualname__", None) or type(callback).__qualname__)
