@@ -10,36 +10,45 @@ touched, on first use, is ``suppress_debug_info`` (litellm's console banner on e
 from __future__ import annotations
 
 import importlib
-import math
 import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from rigging._exports import public_dir as _public_dir
 from rigging._redact import environment_secrets
-from rigging.error import GenerationError
+from rigging.generator._litellm_clients import (  # tests read it here
+    _openai_text_target as _openai_text_target,
+)
+from rigging.generator._litellm_clients import _TextClients
+from rigging.generator._litellm_convert import (
+    _check_stream,
+    _extra,
+    _stream_chunks,
+    _text_stream_chunks,
+    _tool_calls,
+    _usage,
+)
 from rigging.generator._litellm_errors import (
     check_message,
     check_text,
     choice_of,
     classify_litellm_error,
     key_names,
-    provider_message,
 )
+from rigging.generator._litellm_stream import _close, _idle_limit
+from rigging.generator._litellm_stream import _next_chunk as _next_chunk  # tests read it here
 from rigging.generator._origin import refuse_data_endpoints
 from rigging.generator._remote import (
     Failure,
     RemoteGenerator,
-    cause_of,
-    clip_detail,
     gather_all,
     gather_settled,
     with_retries,
 )
 from rigging.generator.base import check_batch
-from rigging.generator.chunks import StreamChunk, StreamFinish, TextDelta, ToolCallDelta
+from rigging.generator.chunks import StreamChunk, StreamFinish
 from rigging.generator.params import GenerateParams
 from rigging.generator.results import (
     GeneratedMessage,
@@ -48,9 +57,6 @@ from rigging.generator.results import (
     convert_stop_reason,
 )
 from rigging.message import Message
-
-if TYPE_CHECKING:
-    from rigging.generator._owned import Owned
 
 __all__ = ["LiteLLMGenerator", "import_litellm"]
 
@@ -71,17 +77,6 @@ def import_litellm() -> ModuleType:
     return litellm
 
 
-def _usage(response: Any) -> Usage | None:
-    usage = getattr(response, "usage", None)
-    if usage is None or getattr(usage, "prompt_tokens", None) is None:
-        return None
-    return Usage(
-        input_tokens=usage.prompt_tokens or 0,
-        output_tokens=usage.completion_tokens or 0,
-        total_tokens=usage.total_tokens or 0,
-    )
-
-
 def _priced(usage: Usage | None, model: str) -> Usage | None:
     """`usage` with its USD cost from litellm's local price list, when it lists `model`."""
     if usage is None:
@@ -96,174 +91,6 @@ def _priced(usage: Usage | None, model: str) -> Usage | None:
         return usage
     usage.cost = float(prompt_cost) + float(completion_cost)
     return usage
-
-
-def _tool_calls(message: Any) -> list[dict[str, Any]] | None:
-    calls = getattr(message, "tool_calls", None)
-    if not calls:
-        return None
-    return [
-        {
-            "id": call.id or "",  # a missing id: the tool handler gives the call one
-            "type": "function",
-            "function": {"name": call.function.name, "arguments": call.function.arguments},
-        }
-        for call in calls
-    ]
-
-
-def _extra(response: Any, choice: Any) -> dict[str, Any]:
-    extra: dict[str, Any] = {"response_id": getattr(response, "id", None)}
-    provider = getattr(response, "_hidden_params", {}).get("custom_llm_provider")
-    if provider:
-        extra["provider"] = provider
-    fields = getattr(choice, "provider_specific_fields", None)
-    if isinstance(fields, dict):
-        extra.update(fields)
-    others = getattr(response, "choices", [])[1:]
-    if others:
-        extra["other_choices"] = [getattr(c.message, "content", None) or "" for c in others]
-    return extra
-
-
-def _first_choice(chunk: Any, seen: dict[str, Any]) -> Any:
-    """The first choice of a stream chunk (None for the usage-only last chunk).
-
-    Records the chunk's response id, usage and finish reason in `seen`.
-    """
-    seen["response_id"] = seen.get("response_id") or getattr(chunk, "id", None)
-    usage = _usage(chunk)
-    if usage is not None:
-        seen["usage"] = usage
-    choices = getattr(chunk, "choices", None) or []
-    if not choices:
-        return None
-    choice = choices[0]
-    if getattr(choice, "finish_reason", None):
-        seen["finish_reason"] = choice.finish_reason
-    return choice
-
-
-def _stream_chunks(chunk: Any, seen: dict[str, Any]) -> list[StreamChunk]:
-    """Convert one litellm stream chunk; the finish reason, usage and id go into `seen`."""
-    out: list[StreamChunk] = []
-    choice = _first_choice(chunk, seen)
-    if choice is None:
-        return out
-    delta = getattr(choice, "delta", None)
-    text = getattr(delta, "content", None)
-    calls = getattr(delta, "tool_calls", None) or []
-    if text is not None or calls or getattr(delta, "role", None) is not None:
-        seen["delta"] = True  # the provider sent a message (litellm's made-up chunks do not)
-    if text:
-        out.append(TextDelta(text))
-    for call in calls:
-        seen["calls"] = True
-        function = getattr(call, "function", None)
-        out.append(
-            ToolCallDelta(
-                index=getattr(call, "index", None) or 0,
-                id=getattr(call, "id", None),
-                name=getattr(function, "name", None),
-                arguments=getattr(function, "arguments", None) or "",
-            )
-        )
-    return out
-
-
-def _text_stream_chunks(chunk: Any, seen: dict[str, Any]) -> list[StreamChunk]:
-    """Convert one litellm text-completion stream chunk (see `_stream_chunks`)."""
-    choice = _first_choice(chunk, seen)
-    text = getattr(choice, "text", None)
-    if text is not None:
-        seen["delta"] = True
-    return [TextDelta(text)] if text else []
-
-
-_OPENAI_TEXT = ("openai", "text-completion-openai")
-
-
-def _openai_text_target(
-    litellm: ModuleType, model: str, kwargs: dict[str, Any]
-) -> tuple[str, str, str | None] | None:
-    """Where a text completion goes when litellm routes it through its OpenAI SDK path.
-
-    Returns ``(base_url, api_key, organization)`` for that path (which builds a new SDK client
-    for every call), None for any other provider or when a setting is missing.
-    """
-    if "client" in kwargs:
-        return None  # the caller brought a client of their own
-    try:
-        _, provider, key, base = litellm.get_llm_provider(
-            model=model,
-            api_base=kwargs.get("api_base") or kwargs.get("base_url"),
-            api_key=kwargs.get("api_key"),
-        )
-    except Exception:  # litellm raises the same error, with its own wording, in the call
-        return None
-    compatible = getattr(litellm, "openai_text_completion_compatible_providers", ())
-    if provider in _OPENAI_TEXT:
-        key = (
-            key
-            or getattr(litellm, "api_key", None)
-            or getattr(litellm, "openai_key", None)
-            or os.environ.get("OPENAI_API_KEY")
-        )
-        base = (
-            base
-            or getattr(litellm, "api_base", None)
-            or os.environ.get("OPENAI_BASE_URL")
-            or os.environ.get("OPENAI_API_BASE")
-            or "https://api.openai.com/v1"
-        )
-    elif provider not in compatible:
-        return None
-    if not key or not base:
-        return None  # litellm reports the missing setting itself
-    return str(base), str(key), kwargs.get("organization")
-
-
-class _TextClients:
-    """OpenAI SDK clients shared by the text completions of one batch, closed with it.
-
-    litellm's OpenAI-style text completion path (``openai/``, ``text-completion-openai/``,
-    ``hosted_vllm/`` and the other OpenAI-compatible providers) builds a new SDK client for
-    each call and never closes it: every request opened a connection of its own, and with
-    litellm's aiohttp transport each one logged "Unclosed client session" when collected.
-    Passing ``client=`` makes litellm use ours, so a batch reuses connections.
-    """
-
-    def __init__(self, litellm: ModuleType) -> None:
-        self._litellm = litellm
-        self._clients: dict[tuple[str, str, str | None], Any] = {}
-        # Where each distinct (model, settings) goes: the calls of a batch share them.
-        self._targets: dict[tuple[Any, ...], tuple[str, str, str | None] | None] = {}
-
-    def client_for(self, model: str, kwargs: dict[str, Any]) -> Any | None:
-        """A client for this call (per-call timeout applied), or None to leave it to litellm."""
-        settings = tuple(kwargs.get(k) for k in ("api_base", "base_url", "api_key", "organization"))
-        where = (model, "client" in kwargs, *settings)
-        if where not in self._targets:
-            self._targets[where] = _openai_text_target(self._litellm, model, kwargs)
-        target = self._targets[where]
-        if target is None:
-            return None
-        client = self._clients.get(target)
-        if client is None:
-            base, key, organization = target
-            openai = importlib.import_module("openai")  # installed with litellm
-            client = openai.AsyncOpenAI(
-                api_key=key, base_url=base, organization=organization, max_retries=0
-            )
-            self._clients[target] = client
-        timeout = kwargs.get("timeout") or getattr(self._litellm, "request_timeout", 600)
-        return client.with_options(timeout=timeout)
-
-    async def aclose(self) -> None:
-        """Close every client (and its connections)."""
-        clients, self._clients = list(self._clients.values()), {}
-        for client in clients:
-            await client.close()
 
 
 class LiteLLMGenerator(RemoteGenerator):
@@ -607,133 +434,6 @@ class LiteLLMGenerator(RemoteGenerator):
         finally:
             if clients is not None:
                 await clients.aclose()
-
-
-def _check_stream(
-    seen: dict[str, Any], model: str, received: int, redact: Callable[[str], str]
-) -> None:
-    """Refuse a stream that ended without delivering what it claims.
-
-    litellm makes up a ``stop`` chunk for a body with no events (empty, only ``[DONE]``, or a
-    JSON completion where events were asked for), and drops a malformed tool-call delta while
-    keeping its ``tool_calls`` finish reason: both looked like a successful, empty answer. A
-    finish reason of the provider's own (``content_filter``, ``length``) is an answer even
-    without a message, and is kept.
-    """
-    problem = None
-    if not seen.get("delta") and seen.get("finish_reason") in (None, "stop"):
-        problem = "the provider sent no message (no event carried a role, text or tool call)"
-    elif seen.get("finish_reason") == "tool_calls" and not seen.get("calls"):
-        problem = "it finished for tool calls but carried none that could be read"
-    if problem is not None:
-        message = f"stream from model {model!r} ended after {received} chunk(s): {problem}"
-        raise GenerationError(redact(message), model=model, attempts=1)
-
-
-async def _close(stream: Any) -> None:
-    """Close a litellm stream and its HTTP response now.
-
-    Chat streams (`CustomStreamWrapper`) close their response in ``aclose``. Text-completion
-    streams (`TextCompletionStreamWrapper`) have no ``aclose``, and the async generators inside
-    them end without closing the provider stream they iterate, so an abandoned completion
-    would keep its connection (and the model generating) until the client is collected. For
-    those, the provider stream wrappers held by the generators' frames are closed too; if
-    litellm's layout changes, closing the generators is what remains.
-    """
-    close = getattr(stream, "aclose", None)
-    if close is not None:
-        await close()
-        return
-    generators, wrappers = [], []
-    node = getattr(stream, "completion_stream", None)
-    for _ in range(_MAX_STREAM_DEPTH):
-        frame = getattr(node, "ag_frame", None)
-        if frame is None:
-            break
-        generators.append(node)
-        local = frame.f_locals
-        wrapper = local.get("streamwrapper")
-        if wrapper is not None and hasattr(wrapper, "aclose"):
-            wrappers.append(wrapper)
-        node = local.get("response")
-    for item in (*wrappers, *generators):
-        try:
-            await item.aclose()
-        except Exception:  # best effort: the stream is being abandoned anyway
-            continue
-
-
-#: Nested async generators walked by `_close` (litellm nests two).
-_MAX_STREAM_DEPTH = 4
-
-
-def _idle_limit(timeout: Any) -> float | None:
-    """Seconds a stream may go without a chunk: the request's ``timeout``, when it is one."""
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
-        return None
-    return float(timeout) if timeout > 0 and math.isfinite(timeout) else None
-
-
-async def _next_chunk(
-    iterator: Any,
-    model: str,
-    received: int,
-    redact: Callable[[str], str],
-    idle: float | None = None,
-    owned: Owned | None = None,
-) -> Any:
-    """The next chunk of a stream, or None at its end.
-
-    Any failure midway (transport, a cut or malformed event, a stream that ends before its
-    finish reason, no chunk within `idle` seconds) becomes a `GenerationError` naming the
-    provider's message: a stream is never retried once text was delivered.
-    """
-    if idle is not None:
-        import asyncio  # here, not at the top: it adds ~25 ms to `import rigging`
-
-        try:
-            if sys.version_info >= (3, 11):
-                async with asyncio.timeout(idle):
-                    return await iterator.__anext__()
-            # `wait_for` reads in a task of its own here: the generators it starts are the
-            # stream's too.
-            read = asyncio.ensure_future(iterator.__anext__())
-            if owned is not None:
-                owned.adopt(read)
-            return await asyncio.wait_for(read, idle)
-        except StopAsyncIteration:
-            return None
-        except asyncio.TimeoutError:
-            message = f"stream from model {model!r} sent no chunk for {idle:g} s (the "
-            message += f"timeout) after {received} chunk(s)"
-            raise GenerationError(redact(message), model=model, attempts=1) from None
-        except Exception as exc:
-            failure = exc
-    else:
-        try:
-            return await iterator.__anext__()
-        except StopAsyncIteration:
-            return None
-        except Exception as exc:
-            failure = exc
-    # Raised outside the handlers: inside one, the provider's error would stay the error's
-    # (suppressed but reachable) __context__, unredacted, when it is not the cause.
-    raise _broken(failure, model, received, redact) from cause_of(failure, redact)
-
-
-def _broken(
-    exc: Exception, model: str, received: int, redact: Callable[[str], str]
-) -> GenerationError:
-    """The error of a stream that broke midway."""
-    failure = classify_litellm_error(exc) or Failure(
-        False, type(exc).__name__, detail=provider_message(exc)
-    )
-    message = f"stream from model {model!r} broke after {received} chunk(s): "
-    message += failure.reason
-    detail = clip_detail(failure.detail, redact)
-    if detail:
-        message += f": {detail}"
-    return GenerationError(redact(message), model=model, status=failure.status, attempts=1)
 
 
 __dir__ = _public_dir(globals())
