@@ -90,6 +90,7 @@ BACK_REFERENCES: dict[tuple[str, str], str] = {
 #: Function-local imports of the package that are not back-references: reason of each.
 LAZY: dict[tuple[str, str], str] = {
     ("rigging._model.base", "rigging._model.extract"): "same layer: extract builds on base",
+    ("rigging._model.info", "rigging._model.base"): "same layer: base builds on info",
     ("rigging._pipeline.base", "rigging._pipeline.stream"): "streaming loads on first use",
     ("rigging._pipeline.chat_pipeline", "rigging._pipeline.stream"): "streaming, first use",
     ("rigging._pipeline.completion_pipeline", "rigging._pipeline.stream"): "streaming",

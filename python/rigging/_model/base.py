@@ -1,35 +1,30 @@
-"""The `Model` base class: tags, per-class facts cached once, XML rendering and extraction."""
+"""The `Model` base class: tags, the registry of model classes, XML rendering and extraction.
+
+The facts parsing reads about a class are computed in `rigging._model.info`; fields placed as
+child elements when a class is created, in `rigging._model.bare_fields`.
+"""
 
 from __future__ import annotations
 
-import copy
 import functools
 import importlib
-import inspect
 import re
 import typing as t
 import weakref
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 
-from pydantic import PlainSerializer, PydanticUndefinedAnnotation, WrapSerializer
 from pydantic_core import to_jsonable_python
 from pydantic_xml import BaseXmlModel
 from pydantic_xml.element.native import etree as _pydantic_xml_etree
 from pydantic_xml.fields import XmlEntityInfo
 from typing_extensions import Self
 
-from rigging import _native
-from rigging._model.fallback import Namespaces, fallback_example, namespaces_of
-from rigging._model.fast import SharedFieldsSet, shared_fields_set
-from rigging._model.plan import (
-    codec_of,
-    example_codec,
-    example_of,
-    fallback_reason,
-    nests_in_itself,
-    overrides_model_validate,
-)
+from rigging._model.bare_fields import _bare_fields_as_elements
+from rigging._model.fallback import fallback_example
+from rigging._model.info import BASIC_TYPES, class_info
+from rigging._model.info import ClassInfo as ClassInfo  # re-exported for the parsers
+from rigging._model.info import require_defined as require_defined
+from rigging._model.plan import codec_of, example_codec, example_of, fallback_reason
 from rigging.error import MultipleModelsError
 from rigging.util import to_xml_tag, unescape_xml
 
@@ -42,9 +37,6 @@ __all__ = [
     "lookup_model",
     "model_path",
 ]
-
-BASIC_TYPES: list[type] = [int, str, float, bool]
-"""The field types a "simple" model may hold."""
 
 
 class XmlTagDescriptor:
@@ -71,56 +63,9 @@ class XmlTagDescriptor:
         return tag
 
 
-@dataclass(frozen=True)
-class ClassInfo:
-    """Facts about a model class that parsing needs on every match, computed once per class."""
-
-    tag: str
-    """The element's name as the class writes it and as it is searched for: its tag, or for
-    a namespaced class the prefixed name its XML has (``x:item``, see `namespaces`)."""
-    simple_field: str | None
-    """The single text field of a simple model, or None for other models."""
-    plain_text: bool
-    """Simple model rendered without pydantic-xml (see `shortcut`)."""
-    shortcut: type | None = None
-    """The field type (``str``/``int``/``float``/``bool``) when `to_pretty_xml` may render
-    ``<tag>text</tag>`` itself: no namespace, no serializer (decorator or annotation), no
-    excluded field, no custom ``to_xml_tree``."""
-    ready: bool = False
-    """`Model.ensure_valid` is not overridden and passed, so parsing need not call it again."""
-    shared_fields: SharedFieldsSet | None = None
-    """For simple models without extra fields: the fields set parsed instances share."""
-    tags: _native.Tags | None = None
-    """``rigging._native.Tags([tag])`` for `scan` (None when the tag is not a valid name, so
-    scanning raises the `ScanError` that names it)."""
-    owner: type | None = None
-    """The class these facts are about (a subclass finds its parent's through ``getattr``
-    and computes its own)."""
-    own_validate: bool = False
-    """The class overrides ``model_validate``, which pydantic-xml calls to build a model from
-    what it read, so parsing calls it too (a planned class falls back to pydantic-xml)."""
-    outermost: bool = False
-    """The class nests in itself (a tree of nodes), so its candidates are the outermost
-    elements of its tag, not the innermost (`rigging._model.plan.nests_in_itself`)."""
-    namespaces: Namespaces | None = None
-    """How the class's namespaced XML is written and read; None when pydantic-xml puts none
-    of its names (nor those of models nested in it) in a namespace."""
-
-
-_INFO_ATTR = "__rigging_class_info__"
-
-
 NATIVE_TO_XML: bool = _pydantic_xml_etree is ET
 """Whether `Model.to_xml` may render natively: pydantic-xml writes with the standard
 ``xml.etree.ElementTree`` (lxml, when installed, writes differently and is left to do so)."""
-
-
-def _compiled_tags(tag: str, outermost: bool = False) -> _native.Tags | None:
-    """The native tag set of one tag name, or None when the name is invalid."""
-    try:
-        return _native.Tags([tag], [tag] if outermost else None)
-    except _native.ScanError:
-        return None
 
 
 _EXAMPLES: weakref.WeakKeyDictionary[type, str] = weakref.WeakKeyDictionary()
@@ -167,130 +112,6 @@ def lookup_model(path: str) -> type[Model] | None:
         return None
     importlib.import_module("rigging._model.stock")  # a fixed module, never one from the data
     return _REGISTRY.get(f"rigging._model.stock:{qualname}")
-
-
-def _simple_field(cls: type[Model]) -> str | None:
-    fields = cls.model_fields
-    if len(fields) != 1:
-        return None
-    name, info = next(iter(fields.items()))
-    if any(isinstance(meta, XmlEntityInfo) for meta in info.metadata):
-        return None
-    annotation = info.annotation
-    if t.get_origin(annotation) is t.Annotated:
-        annotation = t.get_args(annotation)[0]
-    return name if annotation in BASIC_TYPES else None
-
-
-def _shortcut(cls: type[Model], field: str | None) -> type | None:
-    """The field type when the pretty XML of ``cls`` is ``<tag>text</tag>``, else None."""
-    if field is None or cls.__xml_ns__ or cls.__xml_nsmap__:
-        return None
-    decorators = cls.__pydantic_decorators__
-    if decorators.field_serializers or decorators.model_serializers:
-        return None
-    if getattr(cls, "to_xml_tree", None) is not BaseXmlModel.to_xml_tree:
-        return None
-    info = cls.model_fields[field]
-    if info.exclude or any(isinstance(m, (PlainSerializer, WrapSerializer)) for m in info.metadata):
-        return None
-    return info.annotation if info.annotation in BASIC_TYPES else None
-
-
-def _ensure_valid_once(cls: type[Model]) -> bool:
-    """Run the stock `Model.ensure_valid` once; False when it is overridden or fails."""
-    stock = getattr(Model.ensure_valid, "__func__", None)
-    if getattr(cls.ensure_valid, "__func__", None) is not stock:
-        return False
-    try:
-        cls.ensure_valid()
-    except ValueError:
-        return False
-    return True
-
-
-def require_defined(cls: type[Model]) -> None:
-    """Refuse a model class whose forward references are still unresolved.
-
-    References defined since the class was are resolved first (``model_rebuild``). Before,
-    such a class failed deep inside pydantic or pydantic-xml with a bare ``AssertionError``
-    ("this is a bug! please report it", "model ... is partially initialized").
-
-    Raises:
-        TypeError: The class refers to a name that is not defined yet; the message names it.
-    """
-    if cls.__pydantic_complete__ and cls.__xml_serializer__ is not None:
-        return
-    try:
-        cls.model_rebuild()
-    except PydanticUndefinedAnnotation as exc:
-        raise TypeError(
-            f"model {cls.__name__} is not fully defined: {exc.message}; define it, then call "
-            f"{cls.__name__}.model_rebuild()"
-        ) from None
-    if not cls.__pydantic_complete__ or cls.__xml_serializer__ is None:
-        raise TypeError(
-            f"model {cls.__name__} is not fully defined (unresolved forward references); "
-            f"define them, then call {cls.__name__}.model_rebuild()"
-        )
-
-
-def class_info(cls: type[Model]) -> ClassInfo:
-    """The cached `ClassInfo` of a model class.
-
-    The facts are stored on the class itself and carry their owner, so the lookup is one
-    cached class attribute access (a subclass seeing its parent's computes its own).
-
-    Args:
-        cls: A `Model` subclass.
-
-    Returns:
-        Its tag, simple field and rendering shortcut.
-    """
-    info: ClassInfo | None = getattr(cls, _INFO_ATTR, None)
-    if (
-        info is None
-        or info.owner is not cls
-        # ElementTree's prefixes changed since (another class registered one of its URIs)
-        or (info.namespaces is not None and not info.namespaces.current())
-    ):
-        if not (isinstance(cls, type) and issubclass(cls, Model)):
-            raise TypeError(f"expected a rigging Model class, not {cls!r}")
-        field = _simple_field(cls)
-        shortcut = _shortcut(cls, field)
-        tag = str(cls.__xml_tag__)
-        namespaces = None if cls.__xml_serializer__ is None else namespaces_of(cls, tag)
-        if namespaces is not None:
-            tag = namespaces.tag
-            nests = field is None and namespaces.nests
-        else:
-            nests = field is None and nests_in_itself(cls)
-        info = ClassInfo(
-            tag=tag,
-            simple_field=field,
-            plain_text=shortcut is not None,
-            shortcut=shortcut,
-            ready=_ensure_valid_once(cls),
-            shared_fields=(
-                shared_fields_set(cls, [field])
-                if field is not None and cls.model_config.get("extra") != "allow"
-                else None
-            ),
-            tags=_compiled_tags(tag, nests),
-            owner=cls,
-            own_validate=overrides_model_validate(cls),
-            outermost=nests,
-            namespaces=namespaces,
-        )
-        if cls.__xml_serializer__ is not None:  # not while references are unresolved
-            type.__setattr__(cls, _INFO_ATTR, info)
-    return info
-
-
-_WORD = re.compile(r"[A-Za-z_]\w*")
-_PLAIN_WORDS = frozenset(
-    {"str", "int", "float", "bool", "None", "Optional", "Union", "list", "List", "set", "tuple"}
-)
 
 
 def _reads_back(text: str, tag: str) -> bool:
@@ -348,99 +169,6 @@ def _plan_render(model: Model, *, compact: bool) -> str | bytes | None:
     except UnicodeEncodeError:
         return None
     return rendered
-
-
-def _holds_model(annotation: t.Any) -> bool:
-    """Whether a field type is, or contains, an XML model (pydantic-xml nests those itself)."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseXmlModel):
-        return True
-    return any(_holds_model(arg) for arg in t.get_args(annotation))
-
-
-def _is_xml_entity(info: t.Any) -> bool:
-    """Whether a field default or field info comes from `attr`/`element`/`wrapped`."""
-    if isinstance(info, XmlEntityInfo):
-        return True
-    return any(isinstance(meta, XmlEntityInfo) for meta in getattr(info, "metadata", ()))
-
-
-def _bare_fields_as_elements(cls: type) -> None:
-    """Make primitive fields without `attr`/`element`/`wrapped` child elements, when several.
-
-    Two cases: a model with several fields and none placed explicitly (``class User(Model):
-    name: str; email: str; age: int`` then reads and writes ``<user><name>..</name>...``, as
-    2.3's docs show), and several such fields next to `attr`/`element` fields (pydantic-xml
-    would give each of them the element's whole text). Fields whose default is a `Field(...)`
-    are marked too, their settings kept. The codec plan reads such fields the same way, so a
-    class that falls back to pydantic-xml reads them as the codec does. Runs while the class
-    is created, before pydantic collects the fields: only the class's own fields change (an
-    inherited text field stays the text). Fields holding models, a single such field next to
-    placed ones (the element's text, as in pydantic-xml), a simple model's one field and
-    postponed annotations that may name a model are left alone.
-    """
-    own = {
-        name: annotation
-        for name, annotation in inspect.get_annotations(cls).items()
-        if not name.startswith("_")
-        and t.get_origin(annotation) is not t.cast("t.Any", t.ClassVar)
-        and not (isinstance(annotation, str) and "ClassVar" in annotation)
-    }
-    inherited = {k: v for b in cls.__bases__ for k, v in getattr(b, "model_fields", {}).items()}
-    bare = {name for name, info in inherited.items() if _bare_primitive(info.annotation, info)}
-    from pydantic.fields import FieldInfo
-    from pydantic_xml import element
-
-    convert: dict[str, t.Any] = {}
-    for name, annotation in own.items():
-        bare.discard(name)  # redeclared here
-        default = cls.__dict__.get(name, ...)
-        if _is_xml_entity(default) or not _bare_primitive(annotation, None):
-            continue
-        convert[name] = default
-    # Several fields, none placed explicitly (2.3's documented models), or several that would
-    # all be the text (never meant: each would get the element's whole text).
-    unplaced = (
-        len(set(own) | set(inherited)) > 1
-        and not any(_is_xml_entity(info) for info in inherited.values())
-        and not any(
-            _is_xml_entity(cls.__dict__.get(name)) or _entity_annotation(annotation)
-            for name, annotation in own.items()
-        )
-    )
-    if not unplaced and len(bare) + len(convert) < 2:
-        return
-    for name, default in convert.items():
-        if isinstance(default, FieldInfo):
-            # Its settings kept, marked as an element the way `Annotated[..., element()]` is.
-            marked = copy.copy(default)
-            marked.metadata = [*default.metadata, element()]
-            type.__setattr__(cls, name, marked)
-        else:
-            type.__setattr__(cls, name, element(default=default))
-
-
-def _entity_annotation(annotation: t.Any) -> bool:
-    """Whether an annotation places its field: ``Annotated[..., attr()]`` (also postponed)."""
-    if isinstance(annotation, str):
-        return any(word in annotation for word in ("attr(", "element(", "wrapped("))
-    return any(isinstance(meta, XmlEntityInfo) for meta in getattr(annotation, "__metadata__", ()))
-
-
-def _bare_primitive(annotation: t.Any, info: t.Any) -> bool:
-    """Whether pydantic-xml would read a field as the element's text.
-
-    That is: no `attr`/`element`/`wrapped` marking (in ``info`` or an ``Annotated``
-    annotation) and a type that holds no model (a postponed annotation counts only when it
-    names nothing but builtins and typing words).
-    """
-    if info is not None and _is_xml_entity(info):
-        return False
-    if _entity_annotation(annotation):
-        return False
-    if isinstance(annotation, str):
-        words = _WORD.findall(annotation.replace("typing.", "").replace("t.", ""))
-        return _PLAIN_WORDS.issuperset(words)
-    return not _holds_model(annotation)
 
 
 class Model(BaseXmlModel):
