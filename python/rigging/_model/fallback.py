@@ -24,7 +24,8 @@ from pydantic_xml import BaseXmlModel
 from pydantic_xml.fields import extract_field_xml_entity_info
 from pydantic_xml.typedefs import EntityLocation
 
-from rigging._model.plan import _SEQUENCES, EXAMPLE_MODELS, _label
+from rigging._model.example import EXAMPLE_MODELS, _label
+from rigging._model.field_types import _SEQUENCES
 
 __all__ = [
     "Namespaces",
