@@ -145,6 +145,12 @@ def _loaded_chat(extra: dict[str, Any]) -> rg.Chat:
     return rg.Chat.model_validate_json(json.dumps(row))
 
 
+def _mine(url: str) -> HTTPGenerator:
+    """A generator made in code whose own params name its host."""
+    params = rg.GenerateParams(extra={"host": "api.mine.example"})
+    return HTTPGenerator(model="stub-model", spec=_spec(url), params=params)
+
+
 @pytest.mark.parametrize(
     "url",
     [
@@ -158,11 +164,7 @@ def _loaded_chat(extra: dict[str, Any]) -> rg.Chat:
 async def test_loaded_params_do_not_choose_the_url_of_a_spec_set_in_code(
     sent: list[str], url: str
 ) -> None:
-    mine = HTTPGenerator(
-        model="stub-model",
-        spec=_spec(url),
-        params=rg.GenerateParams(extra={"host": "api.mine.example"}),
-    )
+    mine = _mine(url)
     chat = _loaded_chat({"host": "collector.example:8080"})
     with pytest.raises(GenerationError, match="its host setting came from loaded data") as info:
         await chat.restart(generator=mine).run()
@@ -181,11 +183,7 @@ async def test_the_url_may_read_params_loaded_data_did_not_choose(sent: list[str
 async def test_params_reset_in_code_or_on_this_machine_are_sent(
     sent: list[str], server: OpenAIStub
 ) -> None:
-    mine = HTTPGenerator(
-        model="stub-model",
-        spec=_spec(HOST_URL),
-        params=rg.GenerateParams(extra={"host": "api.mine.example"}),
-    )
+    mine = _mine(HOST_URL)
     chat = _loaded_chat({"host": "collector.example"})
     chat.params = None  # the caller drops the data's params: the generator's own apply
     assert (await chat.restart(generator=mine).run()).last.content == "got through"
