@@ -15,6 +15,7 @@
 //! - [`offsets`]: byte offset to code-point offset mapping, so results slice Python `str`s.
 
 pub mod codec;
+pub mod crossed;
 pub mod dedent;
 pub mod fanout;
 pub mod ident;

@@ -183,6 +183,57 @@ fn cdata_comments_and_references() {
 }
 
 #[test]
+fn unended_markup_reads_as_text_in_linear_time() {
+    // An opener without its end marker is text. A flood of them is searched for the marker
+    // once, not once per opener (`<?` is not opaque to the scanner, so such an element is
+    // found; 200,000 openers took minutes when each searched the rest of the element).
+    let plan = finding();
+    for opener in ["<?", "<!--", "<![CDATA["] {
+        let flood = opener.repeat(200_000);
+        let text = format!("<finding><title>a{flood}b</title></finding>");
+        let got = fields(parse(&plan, &text, 8).unwrap());
+        assert_eq!(got, vec![(1, s(&format!("a{flood}b")))], "{opener}");
+    }
+    // Ended ones after unended ones still end where the first marker after them is.
+    let text = "<finding><title>a<?x<?y?>b<!--c<!--d-->e</title></finding>";
+    let got = fields(parse(&plan, text, 8).unwrap());
+    assert_eq!(got, vec![(1, s("abe"))]);
+}
+
+#[test]
+fn containment_says_whether_every_tag_pairs_inside() {
+    let mut check = tree::Containment::default();
+    for (element, holds) in [
+        ("<a>x <b>y</b> <c/> &lt; a < b <= c</a>", true),
+        ("<a><!-- </b> --><![CDATA[<b>]]></a>", true),
+        ("<a><?pi x?></a>", true),
+        ("<a><?pi </b> ?></a>", false), // the scanner reads tags in an instruction
+        ("<a>x <b>y</a>", false),
+        ("<a>x </b>y</a>", false),
+        ("<a>x <1>y</a>", false), // a `<` the scanner may read as a tag
+        ("<a>x <b y=\"<\">z</a>", false),
+        ("<a>x <!-- y</a>", false),
+    ] {
+        assert_eq!(check.holds_all(element), holds, "{element}");
+    }
+    // The tags that may pair outside, as the scanner names them.
+    let mut strays = Vec::new();
+    assert!(!check.strays("<a>x <br> </b> <1> <é> <c>d</c> <? <e> ?></a>", &mut strays));
+    assert_eq!(
+        strays,
+        vec![
+            ("br", tree::Stray::Start),
+            ("b", tree::Stray::End),
+            ("1", tree::Stray::Start),
+            ("e", tree::Stray::Start),
+        ]
+    );
+    strays.clear();
+    assert!(check.strays("<a>x <c>d</c></a>", &mut strays));
+    assert!(strays.is_empty());
+}
+
+#[test]
 fn line_ends_and_attribute_whitespace_are_normalised() {
     let plan = finding();
     let text = "<finding id=\"a\r\nb\tc&#10;\"><title>1\r\n2\r3</title></finding>";

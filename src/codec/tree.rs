@@ -160,6 +160,46 @@ struct Tokens<'a> {
     attrs: Vec<(&'a str, &'a str)>,
     /// How many start tags (self-closing ones included).
     starts: usize,
+    /// How many `<` read as text could start a tag for the scanner (followed by `/`, `!` or
+    /// a name byte): see [`Builder::held_all`].
+    loose: usize,
+}
+
+/// Where the end markers of comments, CDATA sections and processing instructions are, as
+/// far as searched: each search remembers where it started and what it found, and a later
+/// search from inside that range has its answer without searching again. So a flood of
+/// openers without an end marker (`<?<?<?…`) costs one search, not one per opener.
+#[derive(Clone, Copy)]
+struct EndMarks {
+    /// Per marker (`-->`, `]]>`, `?>`): `(searched from, found at)`, [`EndMarks::NONE`]
+    /// for "not searched" and "not found".
+    known: [(usize, usize); 3],
+}
+
+impl EndMarks {
+    const MARKERS: [&'static [u8]; 3] = [b"-->", b"]]>", b"?>"];
+    const NONE: usize = usize::MAX;
+
+    fn new() -> Self {
+        Self {
+            known: [(Self::NONE, Self::NONE); 3],
+        }
+    }
+
+    /// The index of the first `marker` (by index into [`Self::MARKERS`]) at or after `from`.
+    fn find(&mut self, bytes: &[u8], marker: usize, from: usize) -> Option<usize> {
+        let (searched, found) = self.known[marker];
+        if searched != Self::NONE && from >= searched && from <= found {
+            // (`found` is `NONE`, past every index, when there was none)
+            return (found != Self::NONE).then_some(found);
+        }
+        let found = bytes
+            .get(from..)
+            .and_then(|rest| memchr::memmem::find(rest, Self::MARKERS[marker]))
+            .map(|at| from + at);
+        self.known[marker] = (from, found.unwrap_or(Self::NONE));
+        found
+    }
 }
 
 /// Does `text` hold a document type, entity, element or attribute-list declaration
@@ -272,29 +312,38 @@ fn to_u32(n: usize) -> u32 {
 }
 
 /// The token starting at the `<` at `i`, and the index after it (`None`: the `<` is text).
-/// A start tag's attributes are appended to `attrs`.
+/// A start tag's attributes are appended to `attrs`; `marks` finds end markers.
 fn markup<'a>(
     s: &'a str,
     i: usize,
     attrs: &mut Vec<(&'a str, &'a str)>,
+    marks: &mut EndMarks,
 ) -> Option<(Token<'a>, usize)> {
     let bytes = s.as_bytes();
     match bytes.get(i + 1)? {
         b'!' => {
             let rest = &s[i..];
-            if let Some(body) = rest.strip_prefix("<!--") {
-                let end = memchr::memmem::find(body.as_bytes(), b"-->")?;
-                return Some((Token::new(Kind::Skip, ""), i + 4 + end + 3));
+            if rest.starts_with("<!--") {
+                let end = marks.find(bytes, 0, i + 4)?;
+                return Some((Token::new(Kind::Skip, ""), end + 3));
             }
-            if let Some(body) = rest.strip_prefix("<![CDATA[") {
-                let end = memchr::memmem::find(body.as_bytes(), b"]]>")?;
-                return Some((Token::new(Kind::Cdata, &body[..end]), i + 9 + end + 3));
+            if rest.starts_with("<![CDATA[") {
+                let end = marks.find(bytes, 1, i + 9)?;
+                return Some((Token::new(Kind::Cdata, &s[i + 9..end]), end + 3));
             }
             None
         }
         b'?' => {
-            let end = memchr::memmem::find(&bytes[i + 2..], b"?>")?;
-            Some((Token::new(Kind::Skip, ""), i + 2 + end + 2))
+            let end = marks.find(bytes, 2, i + 2)?;
+            // Kept as written when it holds a `<`: the scanner reads tags inside it, so its
+            // element may be crossed (see `Builder::held_all`).
+            let body = &s[i + 2..end];
+            let raw = if body.contains('<') {
+                &s[i..end + 2]
+            } else {
+                ""
+            };
+            Some((Token::new(Kind::Skip, raw), end + 2))
         }
         b'/' => {
             let len = name_len(&bytes[i + 2..]);
@@ -328,17 +377,25 @@ fn markup<'a>(
     }
 }
 
+/// Whether a `<` followed by `next` may start a tag, comment or CDATA section for the
+/// scanner (which reads names of `-`, `.`, digits... that no XML name starts with).
+fn may_open(next: Option<&u8>) -> bool {
+    next.is_some_and(|&b| b == b'/' || b == b'!' || is_name_byte(b))
+}
+
 fn tokenize<'a>(s: &'a str, tokens: &mut Tokens<'a>) {
     let bytes = s.as_bytes();
     tokens.list.clear();
     tokens.list.reserve(s.len() / 8 + 4);
     tokens.attrs.clear();
     tokens.starts = 0;
+    tokens.loose = 0;
+    let mut marks = EndMarks::new();
     let mut text_start = 0;
     let mut i = 0;
     while let Some(found) = memchr::memchr(b'<', &bytes[i..]) {
         let lt = i + found;
-        if let Some((token, next)) = markup(s, lt, &mut tokens.attrs) {
+        if let Some((token, next)) = markup(s, lt, &mut tokens.attrs, &mut marks) {
             if text_start < lt {
                 tokens.list.push(Token::new(Kind::Text, &s[text_start..lt]));
             }
@@ -347,6 +404,7 @@ fn tokenize<'a>(s: &'a str, tokens: &mut Tokens<'a>) {
             i = next;
             text_start = next;
         } else {
+            tokens.loose += usize::from(may_open(bytes.get(lt + 1)));
             i = lt + 1;
         }
     }
@@ -443,6 +501,97 @@ fn pair(tokens: &mut [Token<'_>], stack: &mut Vec<usize>) {
     }
 }
 
+/// Which way a tag that may pair outside its element points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stray {
+    /// A start tag: it may pair with an end tag after the element.
+    Start,
+    /// An end tag: it may pair with a start tag before the element.
+    End,
+}
+
+/// Working memory of [`Containment::holds_all`] and [`Containment::strays`], kept from one
+/// element to the next.
+#[derive(Default)]
+pub struct Containment<'a> {
+    builder: Builder<'a>,
+}
+
+impl<'a> Containment<'a> {
+    /// Whether no element of a text around `element` (one element's text, from the `<` of
+    /// its start tag to the `>` of its end tag, as the scanner found it) can cross it: every
+    /// tag in it pairs inside it, and no other `<` in it may start a tag, comment or CDATA
+    /// section for the scanner. A tag the scanner reads is read here the same way (or its
+    /// `<` counts as such a `<`), comments and CDATA sections end where the scanner ends
+    /// them, and the tags of a well-formed element pair per name as they pair here, so none
+    /// of them pairs with a tag outside. `false` only says that an element *may* cross it
+    /// (`crate::crossed` then looks); so does an element the codec refuses (a declaration).
+    ///
+    /// The element's tree is built ([`Builder::held_all`]): one reader of the tokens, so the
+    /// codec's hot path keeps its shape.
+    pub fn holds_all(&mut self, element: &'a str) -> bool {
+        match self.builder.build(element, usize::MAX) {
+            Ok(tree) => {
+                self.builder.recycle(tree);
+                self.builder.held_all()
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// [`Self::holds_all`], and when it is false, the tags of `element` that may pair with a
+    /// tag outside it, added to `out` as the scanner would name them: each start or end tag
+    /// left unpaired here, and each tag the scanner may read where this reader reads text
+    /// (a `<` or `</` followed by name bytes, also inside an instruction). For a name with
+    /// none of them, the scanner pairs every tag of the name inside the element as it pairs
+    /// here, so no element of that name crosses it.
+    pub fn strays(&mut self, element: &'a str, out: &mut Vec<(&'a str, Stray)>) -> bool {
+        let Ok(tree) = self.builder.build(element, usize::MAX) else {
+            written_tags(element, out); // (refused before reading: every tag may stray)
+            return false;
+        };
+        self.builder.recycle(tree);
+        if self.builder.held_all() {
+            return true;
+        }
+        for token in &self.builder.tokens.list {
+            match token.kind {
+                // A name the scanner cannot read (non-ASCII bytes) is no scanner tag.
+                Kind::Start | Kind::End
+                    if !token.paired && token.name.bytes().all(is_name_byte) =>
+                {
+                    let way = if token.kind == Kind::Start {
+                        Stray::Start
+                    } else {
+                        Stray::End
+                    };
+                    out.push((token.name, way));
+                }
+                Kind::Text | Kind::Skip => written_tags(token.raw, out),
+                _ => {}
+            }
+        }
+        false
+    }
+}
+
+/// Every `<name` (a start) or `</name` (an end) written in `raw`, names as runs of the
+/// scanner's name bytes.
+fn written_tags<'a>(raw: &'a str, out: &mut Vec<(&'a str, Stray)>) {
+    let bytes = raw.as_bytes();
+    for lt in memchr::memchr_iter(b'<', bytes) {
+        let end = bytes.get(lt + 1) == Some(&b'/');
+        let from = lt + 1 + usize::from(end);
+        let len = bytes.get(from..).map_or(0, |rest| {
+            rest.iter().take_while(|&&b| is_name_byte(b)).count()
+        });
+        if len > 0 {
+            let way = if end { Stray::End } else { Stray::Start };
+            out.push((&raw[from..from + len], way));
+        }
+    }
+}
+
 /// Build the tree of the element `s` (its text from `<` of the start tag to `>` of the end
 /// tag), nested at most `max_depth` elements deep.
 pub fn build(s: &str, max_depth: usize) -> Result<Tree<'_>, CodecError> {
@@ -456,6 +605,8 @@ pub struct Builder<'a> {
     tokens: Tokens<'a>,
     stack: Vec<usize>,
     spare: Option<Tree<'a>>,
+    /// [`Builder::held_all`] of the last element built.
+    held_all: bool,
 }
 
 impl<'a> Builder<'a> {
@@ -478,8 +629,17 @@ impl<'a> Builder<'a> {
         tree.attrs.clear();
         tree.nodes.reserve(self.tokens.starts);
         tree.attrs.reserve(self.tokens.attrs.len());
-        fill(&mut tree, &mut self.tokens, &mut self.stack, max_depth)?;
+        self.held_all = false;
+        let stray = fill(&mut tree, &mut self.tokens, &mut self.stack, max_depth)?;
+        self.held_all = stray == 0 && self.tokens.loose == 0;
         Ok(tree)
+    }
+
+    /// Whether the last element built holds all its tags, as [`Containment::holds_all`]
+    /// says, found while building it (false after a failure). A tag paired early (so that
+    /// the root closed before the end) leaves a start tag unpaired before it: false too.
+    pub fn held_all(&self) -> bool {
+        self.held_all
     }
 
     /// Give back a tree this builder built, for its memory to serve the next one.
@@ -488,12 +648,14 @@ impl<'a> Builder<'a> {
     }
 }
 
+/// Fill `tree` from the tokens; returns how many start or end tags were read as text, plus
+/// the processing instructions holding a `<`.
 fn fill<'a>(
     tree: &mut Tree<'a>,
     tokens: &mut Tokens<'a>,
     stack: &mut Vec<usize>,
     max_depth: usize,
-) -> Result<(), CodecError> {
+) -> Result<usize, CodecError> {
     let raw_attrs = &tokens.attrs;
     let tokens = &mut tokens.list;
     let base = tree.source.as_ptr() as usize;
@@ -505,6 +667,7 @@ fn fill<'a>(
         return Err(CodecError::NotAnElement);
     }
     stack.clear();
+    let mut stray = 0;
     for (index, token) in tokens.iter().enumerate() {
         if index > 0 && stack.is_empty() {
             break; // the root is closed: anything after it is not part of the element
@@ -522,8 +685,14 @@ fn fill<'a>(
                 }
                 None
             }
-            Kind::Skip => None,
-            Kind::Start | Kind::Empty | Kind::End if !token.paired => Some(token.raw),
+            Kind::Skip => {
+                stray += usize::from(!token.raw.is_empty()); // an instruction holding a `<`
+                None
+            }
+            Kind::Start | Kind::Empty | Kind::End if !token.paired => {
+                stray += 1;
+                Some(token.raw)
+            }
             Kind::Start | Kind::Empty => {
                 if stack.len() >= max_depth {
                     return Err(CodecError::TooDeep(max_depth));
@@ -587,7 +756,7 @@ fn fill<'a>(
             }
         }
     }
-    Ok(())
+    Ok(stray)
 }
 
 /// Texts up to this many bytes are searched for what [`decoded`] decodes byte by byte.

@@ -30,6 +30,7 @@ mod innermost;
 mod lexer;
 mod pairing;
 mod pieces;
+mod sections;
 mod stream;
 mod tagset;
 mod text_stream;
@@ -38,6 +39,7 @@ use std::fmt;
 
 pub use innermost::{candidates, innermost, is_python_space, outermost, Candidate};
 pub use pieces::Pieces;
+pub use sections::{unclosed_section, Section};
 pub use stream::TagStream;
 pub(crate) use tagset::is_name_byte;
 pub use tagset::TagSet;
