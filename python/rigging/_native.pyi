@@ -35,6 +35,7 @@ __all__ = [
     # scan
     "candidates",
     # strip
+    "crossed_element",
     "crossing_found",
     # codec
     "has_indented_line",
@@ -51,6 +52,8 @@ __all__ = [
     # strip
     "splice",
     "strip_spans",
+    # scan
+    "unclosed_section",
     # redact
     "userinfo_of",
 ]
@@ -418,6 +421,14 @@ def candidates(text: str, tags: Sequence[str] | Tags) -> list[list[tuple[Span, b
         TypeError: `tags` is a `str` or holds a non-`str`.
     """
 
+def unclosed_section(text: str) -> tuple[Literal["comment", "CDATA section"], int] | None:
+    """The comment or CDATA section that `scan` reads to the end of ``text``, if any.
+
+    A ``<!--`` or ``<![CDATA[`` met outside a section with no ``-->`` or ``]]>`` after it:
+    every tag after it is part of the section. Returns its kind and the code-point offset of
+    its ``<``; None when every section ends. Linear in the text, also on a flood of openers.
+    """
+
 def outermost(spans: Sequence[Span]) -> list[Span]:
     """The spans that no other of ``spans`` holds, sorted by start (the longer first).
 
@@ -764,6 +775,17 @@ def crossing_found(spans: list[tuple[int, int]], found: list[Found[Any]]) -> lis
     either holding the other. In order; ``[]`` when none crosses.
     """
 
+def crossed_element(text: str, start: int, end: int) -> bool:
+    """Whether an element of ``text`` crosses its element at code points ``start..end``.
+
+    Crossing means starting inside it and ending after it, or ending inside it and starting
+    before it, as `scan` pairs tags (`<answer>a <f>b</answer> c</f>`: each crosses the
+    other). Rewriting a crossed element would delete or escape the other element's tag it
+    holds, so parsing keeps its text as written. An element whose tags all pair inside it
+    (and holds no other `<` that may open a tag) is answered from its own text; only others
+    cost a scan of ``text``. A range outside the text counts as crossed.
+    """
+
 def place_parts(
     text: str | None,
     models: list[Any],
@@ -779,7 +801,9 @@ def place_parts(
     out (parsing the same element as the same model again adds nothing). Parts may nest but
     not cross. With `text` (string content), each new part that neither holds nor sits in
     another part and whose text is not already its model's `to_pretty_xml()` gets that
-    text, all in one splice that moves the other parts. A model without a plan whose class's
+    text, all in one splice that moves the other parts, unless another element of `text`
+    crosses it (`crossed_element`): its text then stays as written. A model without a plan
+    whose class's
     ``_rg_content_xml_applies()`` is true (`rigging.model.Model`: simple models) says what
     text its element takes instead, through ``_rg_content_xml(pretty, element)``.
 

@@ -820,10 +820,12 @@ impl PyCodecPlan {
                 (from, to)
             };
             let mut blank = false;
+            let mut held_all = false;
             let outcome =
                 match codec::parse_with(&mut builder, &self.plan, &whole[from..to], max_depth) {
                     Ok(value) => {
                         blank = value.is_blank();
+                        held_all = builder.held_all();
                         validate
                             .call1((to_py(py, self, 0, &value)?,))
                             .map_err(|err| (err, false))
@@ -831,7 +833,8 @@ impl PyCodecPlan {
                     Err(err) => Err((PyErr::from(err), true)),
                 };
             match outcome {
-                Ok(model) => found.append(PyFound::at(model.unbind(), start, end, blank))?,
+                Ok(model) => found
+                    .append(PyFound::at(model.unbind(), start, end, blank).holding_all(held_all))?,
                 // Only value errors are an element's failure; anything else is the caller's.
                 Err((err, unreadable)) if err.is_instance_of::<PyValueError>(py) => {
                     failed.append((span_of(span)?, err.into_value(py), unreadable))?;

@@ -21,6 +21,9 @@ pub(crate) struct PyFound {
     end: usize,
     #[pyo3(get)]
     hollow: bool,
+    /// True when the codec found every tag of the element paired inside it (no element of
+    /// the text can cross it: `crate::codec::tree::Builder::held_all`); false when unknown.
+    held_all: bool,
 }
 
 impl PyFound {
@@ -31,12 +34,24 @@ impl PyFound {
             start,
             end,
             hollow,
+            held_all: false,
         }
+    }
+
+    /// [`Self::at`] for an element the codec found holding all its tags.
+    pub(crate) fn holding_all(mut self, held_all: bool) -> Self {
+        self.held_all = held_all;
+        self
     }
 
     /// The model and its `(start, end)`.
     pub(crate) fn parts(&self) -> (&Py<PyAny>, (usize, usize)) {
         (&self.model, (self.start, self.end))
+    }
+
+    /// Whether no element of the text can cross this one (known from the codec's reading).
+    pub(crate) fn held_all(&self) -> bool {
+        self.held_all
     }
 }
 

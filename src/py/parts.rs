@@ -1,6 +1,7 @@
 //! `place_parts`: the span work of `Message` parsing (`rigging._message.parts.add_parts`) in
 //! one call: the nesting check of [`crate::parts`], the pretty XML of each new standalone
-//! part, one splice planned by [`crate::strip`] and the final order.
+//! part not crossed by another element ([`crate::crossed`]), one splice planned by
+//! [`crate::strip`] and the final order.
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::intern;
@@ -14,6 +15,8 @@ use crate::codec::MAX_DEPTH;
 
 use super::ints::offsets;
 use super::strip::assemble;
+use super::text::text_of;
+use crate::crossed;
 use crate::parts;
 use crate::strip;
 
@@ -258,7 +261,8 @@ impl PyPartMaker {
 /// `models[i]` is the model of the recorded part at `spans[i]`; `found` holds the new
 /// results (`Found`), and one whose range and model class a part before it has is left out.
 /// With `text` (string content), each new standalone part whose text is not already its
-/// model's `to_pretty_xml()` gets that text; `plan_of(cls)` gives the plan whose rendering
+/// model's `to_pretty_xml()` gets that text, unless another element of `text` crosses it
+/// ([`keep_crossed`]); `plan_of(cls)` gives the plan whose rendering
 /// is `cls.to_pretty_xml()` (read without a Python call), or None. Returns the new content
 /// (None when unchanged) and a part per model (see [`Maker`]), sorted by start;
 /// `(None, None)` when no part is new.
@@ -284,9 +288,12 @@ fn place_parts<'py>(
     let maker = Maker::of(make)?;
     let first_new = models.len();
     let mut all: Vec<Bound<'py, PyAny>> = models.iter().collect();
+    // Per part: whether the codec found every tag of its element paired inside it.
+    let mut held_all = vec![false; first_new];
     for item in found.iter() {
         let item = item.cast_into::<PyFound>()?;
         let (model, (start, end)) = item.get().parts();
+        held_all.push(item.get().held_all());
         all.push(model.bind(py).clone());
         // Past `i64::MAX` is out of any text: `offsets` refuses it by name.
         let wide = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
@@ -321,6 +328,7 @@ fn place_parts<'py>(
         strip::plan_splice(len, &[], &spans)?; // every span within the text
         let mut pretty = Vec::new();
         let mut edits = Vec::new();
+        let mut clean = Vec::new();
         for index in first_new..spans.len() {
             if !alone[index] {
                 continue;
@@ -349,7 +357,9 @@ fn place_parts<'py>(
             }
             edits.push((start, end, xml_len));
             pretty.push(xml);
+            clean.push(held_all[keep[index]]);
         }
+        keep_crossed(text, len, &mut edits, &mut pretty, &clean)?;
         if !edits.is_empty() {
             let plan = strip::plan_splice(len, &edits, &spans)?;
             new_text = Some(assemble(text, len, &plan, |i| pretty[i].clone())?);
@@ -369,6 +379,49 @@ fn place_parts<'py>(
         out.append(maker.part(&models[index], slice.call1((start, end))?)?)?;
     }
     Ok((new_text, Some(out)))
+}
+
+/// Leave out of `edits` (with their `pretty` text) those whose element another element of
+/// `text` (`len` code points) crosses: rewriting it would delete or escape that element's
+/// tag held in it (see [`crate::crossed`]). Its part keeps the element as written. An edit
+/// whose `clean` flag is set (the codec found every tag of its element paired inside it)
+/// cannot be crossed and is not looked at.
+#[inline(never)] // (as `crossed::crossed`)
+fn keep_crossed<T>(
+    text: &Bound<'_, PyString>,
+    len: usize,
+    edits: &mut Vec<(usize, usize, usize)>,
+    pretty: &mut Vec<T>,
+    clean: &[bool],
+) -> PyResult<()> {
+    let doubtful: Vec<usize> = (0..edits.len()).filter(|&i| !clean[i]).collect();
+    if doubtful.is_empty() {
+        return Ok(());
+    }
+    let whole = text_of(text)?;
+    let spans: Vec<(usize, usize)> = doubtful.iter().map(|&i| (edits[i].0, edits[i].1)).collect();
+    let crossed = crossed::crossed(&whole, whole.len() == len, &spans);
+    if !crossed.contains(&true) {
+        return Ok(());
+    }
+    let mut keep = vec![true; edits.len()];
+    for (&i, &c) in doubtful.iter().zip(&crossed) {
+        keep[i] = !c;
+    }
+    let mut kept = keep.iter();
+    edits.retain(|_| kept.next().copied().unwrap_or(true));
+    let mut kept = keep.iter();
+    pretty.retain(|_| kept.next().copied().unwrap_or(true));
+    Ok(())
+}
+
+/// Whether another element of `text` crosses its element at code points `start..end`
+/// (documented in `_native.pyi`).
+#[pyfunction]
+fn crossed_element(text: &Bound<'_, PyString>, start: usize, end: usize) -> PyResult<bool> {
+    let whole = text_of(text)?;
+    let ascii = whole.len() == text.len()?;
+    Ok(crossed::crossed(&whole, ascii, &[(start, end)])[0])
 }
 
 /// A code-point offset as the `isize` a Python slice takes (offsets of a `str` always fit).
@@ -453,8 +506,18 @@ fn parse_alone<'py>(
         }
         pretty
     };
-    let pretty_len = pretty.len()?;
     let len = text.len()?;
+    // Another element crossing this one keeps its tags: the element stays as written. The
+    // codec saw whether every tag in it pairs inside it (the common case: nothing to check).
+    let crossed = !item.get().held_all()
+        && match element_bytes {
+            Some(bytes) => crossed::crossed_at(whole, (start, end), bytes),
+            None => crossed::crossed(whole, whole.len() == len, &[(start, end)])[0],
+        };
+    if crossed {
+        return unchanged();
+    }
+    let pretty_len = pretty.len()?;
     let pieces = PyList::new(
         py,
         [
@@ -488,6 +551,7 @@ fn crossing_found(spans: Vec<(usize, usize)>, found: &Bound<'_, PyList>) -> PyRe
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(crossing_found, m)?)?;
+    m.add_function(wrap_pyfunction!(crossed_element, m)?)?;
     m.add_function(wrap_pyfunction!(place_parts, m)?)?;
     m.add_function(wrap_pyfunction!(parse_alone, m)?)?;
     m.add_class::<PyPartMaker>()?;

@@ -455,7 +455,22 @@ fn stream_repr(kind: &str, stream: &core::TagStream) -> String {
     )
 }
 
+/// The comment or CDATA section the scanner reads to the end of `text`: its kind and the
+/// code-point offset of its opener (documented in `_native.pyi`).
+#[pyfunction]
+fn unclosed_section(text: &Bound<'_, PyString>) -> PyResult<Option<(&'static str, usize)>> {
+    let whole = text_of(text)?;
+    Ok(core::unclosed_section(&whole).map(|(section, at)| {
+        let name = match section {
+            core::Section::Comment => "comment",
+            core::Section::Cdata => "CDATA section",
+        };
+        (name, crate::offsets::char_count(&whole.as_bytes()[..at]))
+    }))
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(unclosed_section, m)?)?;
     m.add_class::<PyTags>()?;
     m.add_class::<PyTagStream>()?;
     m.add_class::<PyTextStream>()?;

@@ -27,10 +27,17 @@ from rigging._message.content import (
     Role,
     drop_unresolved,
 )
-from rigging._message.parts import add_parts, part_at, part_maker, render_plan, strip_parts
+from rigging._message.parts import (
+    add_parts,
+    part_at,
+    part_maker,
+    render_plan,
+    strip_parts,
+    without_crossing,
+)
 from rigging._message.tool_calls import ToolCall
 from rigging._model.base import Model, ModelT, class_info
-from rigging._model.extract import Extracted, Found, alone_args, build
+from rigging._model.extract import Extracted, alone_args, build
 from rigging._model.fast import SharedFieldsSet, own_fields_set_for
 from rigging._surrogates import dump_json
 from rigging._uuid import uuid4
@@ -78,25 +85,12 @@ _INIT_FIELDS_SET = SharedFieldsSet(("role", "all_content", "parts", "tool_calls"
 _Alone = tuple["ModelT | None", "Extracted | None", "list[tuple[_native.Span, bool]] | None"]
 
 
-def _without_crossing(message: Message, found: list[Found[Model]]) -> list[Found[Model]]:
-    """``found`` without the results crossing a recorded part or an earlier result.
-
-    Malformed output (``<a>x <b>y</a></b>``) does not make a ``try_`` parse raise; the strict
-    forms keep raising `add_parts`'s `ValueError` for it.
-    """
-    recorded = [(part.slice_.start, part.slice_.stop) for part in message.parts]
-    crossing = _native.crossing_found(recorded, found)
-    if not crossing:
-        return found
-    left_out = set(crossing)
-    return [item for index, item in enumerate(found) if index not in left_out]
-
-
 def _parse_alone(message: Message, cls: type[ModelT]) -> _Alone[ModelT]:
     """Parsing one model type when the content is text without parts holding one element.
 
     Gives what `found_many` + `add_parts` give in that case (the model, recorded as the only
-    part, its element normalised to the pretty XML), without their general bookkeeping.
+    part, its element normalised to the pretty XML unless another element crosses it),
+    without their general bookkeeping.
     Anything else (list content, existing parts, no or several elements, a failure) gives no
     model, and the general path then does the work and raises its own errors.
     """
@@ -140,7 +134,9 @@ def _parse_alone(message: Message, cls: type[ModelT]) -> _Alone[ModelT]:
     if pretty is None:
         pretty = model.to_pretty_xml()
     fields_set = message.__pydantic_fields_set__
-    if stop - start != len(pretty) or not text.startswith(pretty, start):
+    if (
+        stop - start != len(pretty) or not text.startswith(pretty, start)
+    ) and not _native.crossed_element(text, start, stop):  # (crossed: kept as written)
         pretty = model._rg_content_xml(pretty, text[start:stop])
         values["all_content"] = text[:start] + pretty + text[stop:]
         fields_set.add("all_content")
@@ -525,7 +521,8 @@ class Message(BaseModel):
         Raises:
             MissingModelError: The tag is not in the content.
             pydantic.ValidationError: Tags were found but none holds a valid model.
-            XmlContentError: Tags were found but none holds readable XML.
+            XmlContentError: Tags were found but none holds readable XML (an unclosed CDATA
+                section or comment is named), or a found element crosses a recorded part.
         """
         return t.cast("ModelT", self.try_parse_many(model_type, fail_on_missing=True)[0])
 
@@ -602,9 +599,10 @@ class Message(BaseModel):
             The models of all types in document order.
 
         Raises:
-            ValueError: With ``fail_on_missing``, a found element crosses an element recorded
-                before or found in this call (neither holds the other). Without it, such an
-                element is left out (the one that starts first is kept; recorded ones stay).
+            XmlContentError: With ``fail_on_missing``, a found element crosses an element
+                recorded before or found in this call (neither holds the other); the message
+                names both, their models and code-point ranges. Without it, such an element
+                is left out (the one that starts first is kept; recorded ones stay).
         """
         done = spans = None
         if len(types) == 1:
@@ -615,7 +613,7 @@ class Message(BaseModel):
             self.content, *types, fail_on_missing=fail_on_missing, done=done, spans=spans
         )
         if not fail_on_missing and (len(found) > 1 or self.parts):
-            found = _without_crossing(self, found)
+            found = without_crossing(self, found)
         add_parts(self, found)
         return [item.model for item in found]
 

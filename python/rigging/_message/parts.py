@@ -1,11 +1,13 @@
 """Keep a message's parsed parts in step with its content, through the native splice.
 
 - Adding parts: a model already recorded at the same slice is skipped (re-parsing is
-  idempotent). Elements may nest (``<question-answer>`` around ``<answer>``) but may not cross.
-  Each new part that neither holds nor sits in another part has its text replaced by the
-  model's pretty XML; one `rigging._native.place_parts` call checks the nesting, applies all
-  replacements in one splice and moves every other part. List content is not rewritten
-  (parts index the joined text).
+  idempotent). Elements may nest (``<question-answer>`` around ``<answer>``) but may not cross
+  (`XmlContentError` naming both). Each new part that neither holds nor sits in another part
+  has its text replaced by the model's pretty XML, unless another element of the content
+  crosses it (its text holds that element's start or end tag, which the rewrite would delete
+  or escape: it stays as written); one `rigging._native.place_parts` call checks the nesting,
+  applies all replacements in one splice and moves every other part. List content is not
+  rewritten (parts index the joined text).
 - Stripping: one `rigging._native.strip_spans` call removes the parts and remaps the others.
   For list content the newlines joining the text parts are tracked as spans too, so the text
   is split back into its parts; a removed element that crossed two text parts is an error.
@@ -13,13 +15,16 @@
 
 from __future__ import annotations
 
+import re
 import typing as t
 
 from rigging import _native
 from rigging._message.content import ContentText, ParsedMessagePart
-from rigging._model.base import Model
+from rigging._model.base import Model, class_info
 from rigging._model.extract import Found, render_plan
 from rigging._model.fast import construct, shared_fields_set
+from rigging.error import XmlContentError
+from rigging.util import truncate_string
 
 if t.TYPE_CHECKING:
     from rigging._message.message import Message
@@ -27,12 +32,18 @@ if t.TYPE_CHECKING:
 __all__ = [
     "add_parts",
     "assign",
+    "crossing_error",
     "make_part",
     "part_at",
     "part_maker",
     "render_plan",
     "strip_parts",
+    "without_crossing",
 ]
+
+
+#: Characters of a crossing element quoted in its error (as `rigging._model.extract`'s).
+_SNIPPET = 80
 
 
 def make_part(model: Model, where: slice) -> ParsedMessagePart:
@@ -89,7 +100,9 @@ def _add_one(message: Message, item: Found[Model]) -> None:
     if isinstance(text, str):
         start, stop = where.start, where.stop
         pretty = model.to_pretty_xml()
-        if not _same_text(text, start, stop, pretty):
+        if not _same_text(text, start, stop, pretty) and not _native.crossed_element(
+            text, start, stop
+        ):
             pretty = model._rg_content_xml(pretty, text[start:stop])
             assign(message, "all_content", text[:start] + pretty + text[stop:])
             where = slice(start, start + len(pretty))
@@ -107,7 +120,8 @@ def add_parts(message: Message, found: t.Sequence[Found[Model]]) -> None:
         found: The parse results (slices into ``message.content``).
 
     Raises:
-        ValueError: A new element crosses a recorded one.
+        XmlContentError: A new element crosses a recorded one or another new one (a
+            `ValueError`; the message names both elements, their models and positions).
     """
     if not found:
         return
@@ -116,19 +130,92 @@ def add_parts(message: Message, found: t.Sequence[Found[Model]]) -> None:
         _add_one(message, found[0])
         return
     text = message.all_content
-    new_text, parts = _native.place_parts(
-        text if isinstance(text, str) else None,
-        [part.model for part in old],
-        [(part.slice_.start, part.slice_.stop) for part in old],
-        found if isinstance(found, list) else list(found),
-        (ParsedMessagePart, "model", "slice_", shared_fields_set(ParsedMessagePart)),
-        render_plan,
-    )
+    found = found if isinstance(found, list) else list(found)
+    try:
+        new_text, parts = _native.place_parts(
+            text if isinstance(text, str) else None,
+            [part.model for part in old],
+            [(part.slice_.start, part.slice_.stop) for part in old],
+            found,
+            (ParsedMessagePart, "model", "slice_", shared_fields_set(ParsedMessagePart)),
+            render_plan,
+        )
+    except ValueError:
+        error = crossing_error(message.content, old, found)
+        if error is None:
+            raise
+        raise error from None
     if parts is None:  # every model was recorded already
         return
     if new_text is not None:
         assign(message, "all_content", new_text)
     assign(message, "parts", parts)
+
+
+def without_crossing(message: Message, found: list[Found[Model]]) -> list[Found[Model]]:
+    """``found`` without the results crossing a recorded part or an earlier result.
+
+    Malformed output (``<a>x <b>y</a></b>``) does not make a ``try_`` parse raise; the strict
+    forms raise `add_parts`'s `XmlContentError` for it.
+    """
+    recorded = [(part.slice_.start, part.slice_.stop) for part in message.parts]
+    crossing = _native.crossing_found(recorded, found)
+    if not crossing:
+        return found
+    left_out = set(crossing)
+    return [item for index, item in enumerate(found) if index not in left_out]
+
+
+_TAG_NAME = re.compile(r"<([^\s/>]+)")
+
+
+def _tag_at(text: str, model: Model, start: int, stop: int) -> str:
+    """The tag name written at ``text[start]`` (the model's own tag when none reads there)."""
+    written = _TAG_NAME.match(text, start, min(stop, start + 200))
+    return written.group(1) if written else class_info(type(model)).tag
+
+
+def crossing_error(
+    text: str, old: t.Sequence[ParsedMessagePart], found: list[Found[Model]]
+) -> XmlContentError | None:
+    """The error for a result of ``found`` crossing a recorded part or another result.
+
+    None when nothing crosses (the caller's error is then another one). Built only once a
+    splice has failed: well-formed content pays nothing for it.
+    """
+    recorded = [(part.slice_.start, part.slice_.stop) for part in old]
+    dropped = _native.crossing_found(recorded, found)
+    if not dropped:
+        return None
+    item = found[dropped[0]]
+    start, stop = item.slice.start, item.slice.stop
+    left_out = set(dropped)
+    others = [(part.model, part.slice_.start, part.slice_.stop) for part in old] + [
+        (other.model, other.slice.start, other.slice.stop)
+        for index, other in enumerate(found)
+        if index not in left_out
+    ]
+    crossed = next(
+        (
+            (model, left, right)
+            for model, left, right in others
+            if left < start < right < stop or start < left < stop < right
+        ),
+        None,
+    )
+    if crossed is None:  # (`crossing_found` left it out for crossing one of them)
+        return None
+    model, left, right = crossed
+    tag, other_tag = _tag_at(text, item.model, start, stop), _tag_at(text, model, left, right)
+    return XmlContentError(
+        f"<{tag}> ({type(item.model).__name__}) at {start}..{stop} crosses <{other_tag}> "
+        f"({type(model).__name__}) at {left}..{right} (code points of the content): each "
+        "starts inside the other and ends outside it, so they cannot both be parts of the "
+        "message (the try_ forms leave the crossing element out)",
+        tag=tag,
+        position=start,
+        snippet=truncate_string(text[start:stop], _SNIPPET),
+    )
 
 
 def strip_parts(message: Message, model_type: type[Model]) -> list[ParsedMessagePart]:

@@ -410,7 +410,9 @@ def extract(
         MissingModelError: No element of the tag is in the text.
         pydantic.ValidationError: Elements were found but none is valid (the error of the
             longest candidate, titled with the tag, position and a snippet).
-        XmlContentError: As above, when the longest candidate is not readable XML.
+        XmlContentError: As above, when the longest candidate is not readable XML; or no
+            element was found because a CDATA section or comment that never ends holds its
+            end tag or the whole element (named with its position, see `_missing`).
     """
     info = class_info(cls)
     if not info.ready:
@@ -420,14 +422,65 @@ def extract(
     if done is not None:
         found, failed, count = done
         if not count:
-            raise MissingModelError(f"Failed to find '{cls.xml_tags()}' in message")
+            raise _missing(cls, info, text)
         return _settled(cls, info.tag, text, found, failed)
     if spans is None:
         spans = _native.candidates(text, info.tags or [info.tag])[0]
     if not spans:
-        raise MissingModelError(f"Failed to find '{cls.xml_tags()}' in message")
+        raise _missing(cls, info, text)
     return _extract_each(
         cls, info.tag, text, spans, lambda span: build_marked(cls, info, text, span)
+    )
+
+
+_CLOSERS = {"comment": "-->", "CDATA section": "]]>"}
+
+
+def _missing(cls: type[Model], info: ClassInfo, text: str) -> Exception:
+    """The error of a text in which no element of ``cls``'s tag was found.
+
+    A `MissingModelError`, unless the text opens a CDATA section or comment that never ends
+    and a start tag of the class is written inside it, or before it and still open there with
+    its end tag written after it: the scanner reads everything after the opener as the
+    section's content, so the element has no end tag. That is an `XmlContentError` naming
+    the section and where it opens (code points). Only texts holding ``<!`` are looked at
+    again (one linear pass, then a scan).
+    """
+    missing = MissingModelError(f"Failed to find '{cls.xml_tags()}' in message")
+    hidden = _native.unclosed_section(text) if "<!" in text else None
+    if hidden is None:
+        return missing
+    kind, at = hidden
+    names = info.tags.names if info.tags is not None else [info.tag]
+    ended = [name for name in names if text.find(f"</{name}", at) >= 0]  # (few names)
+    before = (
+        [span for span in _native.scan(text[:at], ended, incomplete="close") if not span.closed]
+        if ended
+        else []
+    )
+    closer = _CLOSERS[kind]
+    if before:
+        span = max(before, key=lambda span: span.start)  # the innermost still open
+        tag, position = span.tag, span.start
+        problem = (
+            f"is never closed: a {kind} opens inside it at {at} and no '{closer}' follows, "
+            f"so the rest of the text is that {kind}'s content"
+        )
+    else:
+        # Inside the section nothing is markup (not even another opener): a start tag as
+        # written is looked for.
+        written = re.compile("<(" + "|".join(map(re.escape, names)) + r")[\s/>]")
+        match = written.search(text, at + (4 if kind == "comment" else 9))
+        if match is None:
+            return missing
+        tag, position = match.group(1), match.start()
+        problem = (
+            f"is inside a {kind} opened at {at} that no '{closer}' ends, so it is that "
+            f"{kind}'s content, not an element"
+        )
+    snippet = truncate_string(text[min(at, position) :], _SNIPPET)
+    return XmlContentError(
+        f"<{tag}> at {position} {problem}: {snippet!r}", tag=tag, position=position, snippet=snippet
     )
 
 
