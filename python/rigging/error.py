@@ -95,6 +95,26 @@ def _safe_str(error: object, *, named: bool = False) -> str:
     return text
 
 
+def _raised_while(doing: str, error: BaseException) -> str:
+    """``{doing} raised Type: text``: an error other than a parse failure, as feedback.
+
+    For the places that turn a failed validation into feedback to the model or into one
+    item's failure, when validating raised something pydantic did not report as a
+    validation error: a validator's `TypeError` or `KeyError`, or what pydantic-core raises
+    itself when a validator's `ValueError` or `AssertionError` has a ``__str__`` that raises
+    (that error comes up, with nothing linking it to the validator's) or gives no str (a
+    `TypeError`). The type is always named; the text goes through `_safe_str`.
+
+    Args:
+        doing: What was being done, e.g. ``validating the reply as Answer``.
+        error: The error.
+
+    Returns:
+        The text.
+    """
+    return f"{doing} raised {_safe_str(error, named=True)}"
+
+
 def _reduce(self: BaseException) -> tuple[Any, ...]:
     """``__reduce__`` of an exception whose ``__init__`` does not take its own ``args``.
 

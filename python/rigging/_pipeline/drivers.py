@@ -30,6 +30,7 @@ from rigging.error import (
     MessagesExhaustedMaxRoundsError,
     RiggingError,
     ToolDepthExceededError,
+    _raised_while,
     _safe_str,
 )
 from rigging.generator import GeneratedMessage, GeneratedText, GenerateParams, Generator
@@ -121,15 +122,26 @@ def _parse_error(message: Message, types: Sequence[type[t.Any]]) -> t.Any:
         from rigging._model.stock import SystemErrorModel
 
         return SystemErrorModel(content=_safe_str(exc))
+    except Exception as exc:  # raised while validating, not reported as a validation error
+        from rigging._model.stock import SystemErrorModel
+
+        return SystemErrorModel(content=_raised_while(_validating(types), exc))
     return None
+
+
+def _validating(types: Sequence[type[t.Any]]) -> str:
+    """``validating the reply as A or B``: what a parse check was doing when it failed."""
+    return "validating the reply as " + " or ".join(m.__name__ for m in types)
 
 
 def parse_check(message: Message, types: Sequence[type[t.Any]]) -> tuple[bool, list[Message]]:
     """The `until_parsed_as` check: parse `message` as all `types`, else give feedback.
 
     Parsed models are recorded in the message's parts. Validation errors and parse errors
-    (rigging errors, `ValueError`) become an error model sent back to the model; anything
-    else propagates.
+    (rigging errors, `ValueError`) become an error model sent back to the model, and so does
+    any other error raised while validating (a validator's own `TypeError`, or what
+    pydantic-core raises when a validator's error cannot be printed), named with its type;
+    an interrupt (a `BaseException` only) propagates.
 
     Args:
         message: The generated message.
@@ -468,6 +480,8 @@ class CompletionDriver:
                 parse_many(checked, *self.types)
             except (RiggingError, ValueError) as exc:
                 return _shorten(_safe_str(exc)) or type(exc).__name__
+            except Exception as exc:  # raised while validating: named, as in `parse_check`
+                return _shorten(_raised_while(_validating(self.types), exc))
             return None
         if _not_awaitable(spec.callback, spec.callback(checked)):
             return f"the check {callback_name(spec.callback)}() asked for another round"

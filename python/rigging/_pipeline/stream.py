@@ -116,7 +116,11 @@ async def stream_round(
         emit(TextDeltaEvent(index, round_, text))
         if parser is None:
             return False
-        for found in parser.feed(text):
+        try:
+            parsed = parser.feed(text)
+        except Exception:  # an element whose validation raised: skipped as an invalid one
+            parsed = ()  # (the parser keeps what it built; the until check names the error)
+        for found in parsed:
             emit(ModelParsedEvent(index, round_, found.model, found.slice))
         return stop_when_parsed and parser.complete()
 
@@ -139,9 +143,21 @@ async def stream_round(
     if rest and not stopped:
         text_arrived(rest)  # the stream has ended: whatever this completes, it was not cut
     if parser is not None and not stopped:
-        for found in parser.finish():
+        for found in _finish(parser):
             emit(ModelParsedEvent(index, round_, found.model, found.slice))
     return assembler, stopped
+
+
+def _finish(parser: ModelStream[t.Any]) -> list[t.Any]:
+    """`ModelStream.finish`, going on past elements whose validation raised (skipped).
+
+    Each raising call built every element it could; the next goes on from there.
+    """
+    while True:
+        try:
+            return parser.finish()
+        except Exception:  # an element whose validation raised: skipped as an invalid one
+            continue
 
 
 def _check_stream(stream: object, source: Callable[..., t.Any] | None) -> None:

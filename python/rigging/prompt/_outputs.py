@@ -54,6 +54,10 @@ class Output:
         """Read the result from the final message (`chat` fills `Chat` members)."""
         raise NotImplementedError
 
+    def describe(self) -> str:
+        """The output's type as errors name it (``Answer``, ``list[int]``, ``tuple[...]``)."""
+        raise NotImplementedError
+
     def _prefixed(self, text: str) -> str:
         return f"{self.ctx.prefix}\n{text}" if self.ctx.prefix else text
 
@@ -69,6 +73,10 @@ class ChatOutput(Output):
     def value(self, message: Message, chat: Chat | None) -> t.Any:
         """The chat itself."""
         return chat
+
+    def describe(self) -> str:
+        """``Chat``."""
+        return "Chat"
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,10 @@ class BasicOutput(Output):
         """The value of the first element, converted to the declared type."""
         return message.parse(self.model).content  # type: ignore[attr-defined]
 
+    def describe(self) -> str:
+        """The basic type's name."""
+        return self.type_.__name__
+
 
 @dataclass(frozen=True)
 class BasicListOutput(BasicOutput):
@@ -101,6 +113,10 @@ class BasicListOutput(BasicOutput):
     def value(self, message: Message, chat: Chat | None) -> t.Any:
         """Every element's value, in order."""
         return [m.content for m in message.parse_set(self.model, minimum=1)]  # type: ignore[attr-defined]
+
+    def describe(self) -> str:
+        """``list[type]``."""
+        return f"list[{self.type_.__name__}]"
 
 
 @dataclass(frozen=True)
@@ -122,6 +138,10 @@ class ModelOutput(Output):
         """The first filled instance."""
         return message.parse(self.model)
 
+    def describe(self) -> str:
+        """The model class's name."""
+        return self.model.__name__
+
 
 @dataclass(frozen=True)
 class ModelListOutput(ModelOutput):
@@ -134,6 +154,10 @@ class ModelListOutput(ModelOutput):
     def value(self, message: Message, chat: Chat | None) -> t.Any:
         """Every instance, in order."""
         return message.parse_set(self.model, minimum=1)
+
+    def describe(self) -> str:
+        """``list[Model]``."""
+        return f"list[{self.model.__name__}]"
 
 
 @dataclass(frozen=True)
@@ -160,6 +184,10 @@ class TupleOutput(Output):
         """A tuple of the members' values."""
         return tuple(m.value(message, chat) for m in self.members)
 
+    def describe(self) -> str:
+        """``tuple[...]`` of the members."""
+        return f"tuple[{', '.join(m.describe() for m in self.members)}]"
+
 
 @dataclass(frozen=True)
 class DataclassOutput(TupleOutput):
@@ -174,6 +202,11 @@ class DataclassOutput(TupleOutput):
         assert self.cls is not None
         values = super().value(message, chat)
         return self.cls(**dict(zip(self.names, values, strict=True)))
+
+    def describe(self) -> str:
+        """The dataclass's name."""
+        assert self.cls is not None
+        return self.cls.__name__
 
 
 def _basic(base: type, ctx: Ctx, *, many: bool) -> BasicOutput:

@@ -218,7 +218,8 @@ class FunctionTool:
 
         Raises:
             ToolArgumentsError: Invalid JSON, not an object, or values not fitting the
-                signature (the pydantic errors are listed).
+                signature (the pydantic errors are listed; any other error raised while
+                validating is named with its type).
         """
         if arguments is None or (isinstance(arguments, str) and not arguments.strip()):
             decoded: t.Any = {}
@@ -253,11 +254,19 @@ class FunctionTool:
         try:
             model = self._signature.model.model_validate(decoded)
         except ValidationError as exc:
-            raise ToolArgumentsError(f"invalid arguments for tool {self.name!r}: {exc}") from exc
+            raise ToolArgumentsError(
+                f"invalid arguments for tool {self.name!r}: {_safe_str(exc)}"
+            ) from exc
         except RecursionError:
             raise ToolArgumentsError(
                 f"arguments for tool {self.name!r} are nested too deeply to validate"
             ) from None
+        except Exception as exc:  # a validator's own TypeError, pydantic-core's error for a
+            # validator error it cannot print...: the arguments' failure, not the tool's
+            raise ToolArgumentsError(
+                f"invalid arguments for tool {self.name!r}: validating them raised "
+                f"{describe_error(exc)}"
+            ) from exc
         return {name: getattr(model, field) for field, name in self._signature.parameters}
 
     async def invoke(self, arguments: str | dict[str, t.Any] | None) -> t.Any:
