@@ -95,6 +95,36 @@ def _safe_str(error: object, *, named: bool = False) -> str:
     return text
 
 
+_FEEDBACK_LIMIT = 4000
+"""Most characters of the error text a parse check, a prompt or a tool call sends back to the
+model (before the clip's mark): a validation error lists every failed value, and a model
+reply or a tool argument of megabytes made a feedback message of megabytes."""
+
+
+def _clip(text: str, limit: int) -> str:
+    """`text` cut to its first `limit` characters, the cut marked with how much was left out.
+
+    Clip after redacting: a secret cut in two would no longer be found, and its first part
+    would stay. A Python str is cut between code points, so no character's UTF-8 bytes are
+    split; a surrogate pair held as two code points (a high surrogate, then a low one) is not
+    split either (the cut moves before it).
+
+    Args:
+        text: The text.
+        limit: Most characters kept (the mark comes after them).
+
+    Returns:
+        `text` itself when it is short enough, else its head and
+        `` [... N more characters clipped]``.
+    """
+    if len(text) <= limit:
+        return text
+    cut = max(limit, 0)
+    if cut and "\ud800" <= text[cut - 1] <= "\udbff" and "\udc00" <= text[cut] <= "\udfff":
+        cut -= 1  # a high surrogate followed by its low one: keep the pair whole
+    return f"{text[:cut]} [... {len(text) - cut:,} more characters clipped]"
+
+
 def _raised_while(doing: str, error: BaseException) -> str:
     """``{doing} raised Type: text``: an error other than a parse failure, as feedback.
 

@@ -25,11 +25,13 @@ from rigging._pipeline.completion import Completion
 from rigging._pipeline.state import EMPTY_DIALOG, RunState
 from rigging._uuid import uuid4
 from rigging.error import (
+    _FEEDBACK_LIMIT,
     CompletionExhaustedMaxRoundsError,
     ExhaustedMaxRoundsError,
     MessagesExhaustedMaxRoundsError,
     RiggingError,
     ToolDepthExceededError,
+    _clip,
     _raised_while,
     _safe_str,
 )
@@ -111,21 +113,25 @@ def copied_metadata(metadata: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
 
 
 def _parse_error(message: Message, types: Sequence[type[t.Any]]) -> t.Any:
-    """Parse ``message`` as all ``types``; the error model to send back, or None."""
+    """Parse ``message`` as all ``types``; the error model to send back, or None.
+
+    Its text is clipped to `rigging.error._FEEDBACK_LIMIT` characters.
+    """
     try:
         message.parse_many(*types)
     except ValidationError as exc:
         from rigging._model.stock import ValidationErrorModel  # stock models load lazily
 
-        return ValidationErrorModel(content=_safe_str(exc))
+        return ValidationErrorModel(content=_clip(_safe_str(exc), _FEEDBACK_LIMIT))
     except (RiggingError, ValueError) as exc:
         from rigging._model.stock import SystemErrorModel
 
-        return SystemErrorModel(content=_safe_str(exc))
+        return SystemErrorModel(content=_clip(_safe_str(exc), _FEEDBACK_LIMIT))
     except Exception as exc:  # raised while validating, not reported as a validation error
         from rigging._model.stock import SystemErrorModel
 
-        return SystemErrorModel(content=_raised_while(_validating(types), exc))
+        text = _raised_while(_validating(types), exc)
+        return SystemErrorModel(content=_clip(text, _FEEDBACK_LIMIT))
     return None
 
 
@@ -173,8 +179,7 @@ MAX_ERROR_TEXT = 1000
 
 
 def _shorten(text: str) -> str:
-    text = text.strip()
-    return text if len(text) <= MAX_ERROR_TEXT else text[:MAX_ERROR_TEXT] + "..."
+    return _clip(text.strip(), MAX_ERROR_TEXT)
 
 
 def _rejection(spec: UntilSpec, message: Message, step: Sequence[Message]) -> str:

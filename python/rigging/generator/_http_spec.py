@@ -27,7 +27,7 @@ from rigging._redact import (
     secret_values,
 )
 from rigging._sandbox import environment
-from rigging.error import ProcessingError, _safe_str
+from rigging.error import ProcessingError, _clip, _safe_str
 from rigging.generator._http_secrets import (
     _mask_literals,
     _mask_template_literals,
@@ -346,6 +346,16 @@ def _header_problem(value: str) -> str | None:
     return None
 
 
+MAX_ERROR = 1000
+"""Most characters of the text of a spec part's error (`rigging.error._clip` marks a cut): a
+template error can quote a rendered value (a message's content, a response body's)."""
+
+
+def _spec_error(where: str, detail: str, ctx: RequestTransformContext | None) -> ProcessingError:
+    """``HTTP spec {where} failed: {detail}``, redacted (`_clean`), then clipped."""
+    return ProcessingError(_clip(_clean(f"HTTP spec {where} failed: {detail}", ctx), MAX_ERROR))
+
+
 def _step_error(
     part: str, index: int, kind: str, exc: Exception, ctx: RequestTransformContext | None
 ) -> ProcessingError:
@@ -353,9 +363,7 @@ def _step_error(
         detail = _safe_str(exc) or type(exc).__name__
     else:  # RecursionError (deeply nested JSON), OverflowError (a huge range)...: named
         detail = _safe_str(exc, named=True)
-    return ProcessingError(
-        _clean(f"HTTP spec {part}.transforms[{index}] ({kind}) failed: {detail}", ctx)
-    )
+    return _spec_error(f"{part}.transforms[{index}] ({kind})", detail, ctx)
 
 
 class HTTPSpec(BaseModel):
@@ -384,7 +392,7 @@ class HTTPSpec(BaseModel):
             return _render(self.request.url, ctx.model_dump())
         except Exception as exc:  # any failure is the URL's, named (as for the headers)
             detail = _safe_str(exc, named=not isinstance(exc, jinja2.TemplateError))
-            raise ProcessingError(_clean(f"HTTP spec request.url failed: {detail}", ctx)) from None
+            raise _spec_error("request.url", detail, ctx) from None
 
     def make_headers(self, ctx: RequestTransformContext) -> dict[str, str]:
         """Render every header template.
@@ -405,9 +413,7 @@ class HTTPSpec(BaseModel):
                 value = _render(template, variables)
             except Exception as exc:  # any failure is the header's, named
                 detail = _safe_str(exc, named=not isinstance(exc, jinja2.TemplateError))
-                raise ProcessingError(
-                    _clean(f"HTTP spec request.headers[{name!r}] failed: {detail}", ctx)
-                ) from None
+                raise _spec_error(f"request.headers[{name!r}]", detail, ctx) from None
             problem = _header_problem(value)
             if problem is not None:  # httpx refused it as a "connection error", retried
                 raise ProcessingError(f"HTTP spec request.headers[{name!r}] {problem}")

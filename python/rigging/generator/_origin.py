@@ -41,7 +41,7 @@ import typing as t
 import urllib.parse
 
 from rigging._redact import is_secret_name, mask_urls
-from rigging.error import GenerationError
+from rigging.error import GenerationError, _clip
 
 if t.TYPE_CHECKING:
     from rigging.generator.params import GenerateParams
@@ -224,7 +224,7 @@ def refuse_data_endpoints(params: GenerateParams, kwargs: dict[str, t.Any], mode
         far = None if destinations is None else [d for d in destinations if not is_loopback(d)]
         if far == []:
             continue
-        where = "a value too deeply nested to read" if not far else repr(mask_urls(far[0]))
+        where = "a value too deeply nested to read" if not far else _shown(far[0])
         raise _refusal(model, where, name)
 
 
@@ -257,7 +257,7 @@ def refuse_data_destination(
     """
     if (name, _canonical(value)) in params._data_endpoints and not is_loopback(url):
         carries = "the conversation (and any secret the spec sends)"
-        raise _refusal(model, repr(mask_urls(shown)), name, carries)
+        raise _refusal(model, _shown(shown), name, carries)
 
 
 def refuse_data_params(
@@ -291,7 +291,17 @@ def refuse_data_params(
             continue
         if name in current and _canonical(current[name]) == marked:
             carries = "the conversation (and any secret the spec sends)"
-            raise _refusal(model, repr(mask_urls(shown)), f"{name} setting", carries)
+            raise _refusal(model, _shown(shown), f"{name} setting", carries)
+
+
+MAX_SHOWN = 500
+"""Most characters of a destination an error shows (a URL rendered from a message's content
+can be as long as the message)."""
+
+
+def _shown(url: str) -> str:
+    """`url` as a refusal shows it: its secrets masked, then clipped, quoted."""
+    return repr(_clip(mask_urls(url), MAX_SHOWN))
 
 
 def _refusal(

@@ -16,7 +16,7 @@ from pydantic import Field, PrivateAttr
 
 from rigging import _tasks
 from rigging._redact import redact_exception
-from rigging.error import GenerationError
+from rigging.error import GenerationError, _clip
 from rigging.generator.base import Generator
 
 __all__ = [
@@ -139,12 +139,9 @@ def clip_detail(detail: str, redact: Callable[[str], str]) -> str:
         redact: Removes secrets from text.
 
     Returns:
-        The clipped text ("..." marks a cut).
+        The clipped text (`rigging.error._clip` marks a cut).
     """
-    clipped = " ".join(redact(detail).split())
-    if len(clipped) > MAX_DETAIL:
-        clipped = clipped[:MAX_DETAIL] + "..."
-    return clipped
+    return _clip(" ".join(redact(detail).split()), MAX_DETAIL)
 
 
 def failure_message(

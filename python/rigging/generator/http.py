@@ -18,7 +18,7 @@ from pydantic import ConfigDict, field_serializer, field_validator
 
 from rigging._exports import public_dir as _public_dir
 from rigging._redact import MASK, is_secret_name
-from rigging.error import ProcessingError, _reduce, _safe_str
+from rigging.error import ProcessingError, _clip, _reduce, _safe_str
 from rigging.generator._http_spec import (
     HTTPSpec,
     InputTransform,
@@ -37,6 +37,7 @@ from rigging.generator._origin import (
     refuse_data_params,
 )
 from rigging.generator._remote import (
+    MAX_DETAIL,
     Failure,
     RemoteGenerator,
     clip_detail,
@@ -219,7 +220,8 @@ class HTTPGenerator(RemoteGenerator):
                 raise _StatusError(response, retryable=False, redact=redact)
             if valid is not None:  # the provider's own message says why (redacted, clipped)
                 detail = clip_detail(response.text, redact)
-                message = f"received invalid status code {status} for {url}"
+                shown = _clip(redact(url), MAX_DETAIL)  # rendered: as long as a message
+                message = f"received invalid status code {status} for {shown}"
                 raise ProcessingError(redact(f"{message}: {detail}" if detail else message))
             return response
 

@@ -22,7 +22,7 @@ from typing_extensions import ParamSpec
 from rigging._pipeline.run import set_completed
 from rigging._pipeline.state import DEFAULT_MAX_DEPTH, check_count
 from rigging.chat import Chat, ChatPipeline
-from rigging.error import RiggingError, _raised_while, _safe_str
+from rigging.error import _FEEDBACK_LIMIT, RiggingError, _clip, _raised_while, _safe_str
 from rigging.generator import GenerateParams, Generator, get_generator
 from rigging.message import Message
 from rigging.prompt._inputs import Input, parse_parameter
@@ -302,15 +302,15 @@ class Prompt(t.Generic[P, R]):
         except ValidationError as exc:
             from rigging._model.stock import ValidationErrorModel  # stock models load lazily
 
-            error: t.Any = ValidationErrorModel(content=_safe_str(exc))
+            error: t.Any = ValidationErrorModel(content=_clip(_safe_str(exc), _FEEDBACK_LIMIT))
         except Exception as exc:  # a parse error; any other raised while validating is named
             from rigging._model.stock import SystemErrorModel
 
             if isinstance(exc, RiggingError | ValueError):
-                error = SystemErrorModel(content=_safe_str(exc))
+                text = _safe_str(exc)
             else:  # a validator's TypeError, pydantic-core's for an error it cannot print...
-                doing = f"validating the output {self.output.describe()}"
-                error = SystemErrorModel(content=_raised_while(doing, exc))
+                text = _raised_while(f"validating the output {self.output.describe()}", exc)
+            error = SystemErrorModel(content=_clip(text, _FEEDBACK_LIMIT))
         else:
             return False, [message]
         return True, [message, Message.from_model(error, suffix=RECOVERY_PROMPT)]

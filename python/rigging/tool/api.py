@@ -23,7 +23,7 @@ from rigging._message.tool_calls import (
     unique_call_ids,
 )
 from rigging._tasks import gather_all
-from rigging.error import RunNestingError, UnknownToolError
+from rigging.error import RunNestingError, UnknownToolError, _clip
 from rigging.message import Message
 from rigging.tool._handler import ToolHandlerBase
 from rigging.tool.base import (
@@ -168,6 +168,10 @@ async def run_call(tool: FunctionTool, arguments: str | dict[str, t.Any] | None)
     return converted_content(tool.name, result)[0]
 
 
+_MAX_TOOL_NAME = 200
+"""Most characters of an unknown tool's name (as the model wrote it) an error text quotes."""
+
+
 def unknown_tool(name: str, known: Sequence[str]) -> str:
     """The error text for a call to a tool that does not exist.
 
@@ -179,7 +183,8 @@ def unknown_tool(name: str, known: Sequence[str]) -> str:
         The text.
     """
     available = ", ".join(repr(k) for k in known) or "none"
-    return f"Error: there is no tool named {name!r} (available tools: {available})"
+    shown = _clip(name, _MAX_TOOL_NAME)  # the model's own text: it may be of any length
+    return f"Error: there is no tool named {shown!r} (available tools: {available})"
 
 
 class ApiToolHandler(ToolHandlerBase):

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from rigging._exports import public_dir as _public_dir
 from rigging._redact import environment_secrets, known_secrets, redact_text
-from rigging.error import RunNestingError, _reduce, _safe_str
+from rigging.error import _FEEDBACK_LIMIT, RunNestingError, _clip, _reduce, _safe_str
 from rigging.message import ContentImageUrl, ContentText, Message
 from rigging.model import Model
 from rigging.tool._signature import _build_signature, _split_docstring
@@ -106,7 +106,8 @@ def describe_error(exc: BaseException) -> str:
     """``Type: text`` of an exception, even when its ``str()`` itself raises.
 
     The text goes to the model (and so the provider) and into the chat: the secrets of
-    every generator of this process and the secret-named environment values are masked.
+    every generator of this process and the secret-named environment values are masked,
+    then the text is clipped to `rigging.error._FEEDBACK_LIMIT` characters.
 
     Args:
         exc: The exception.
@@ -114,7 +115,8 @@ def describe_error(exc: BaseException) -> str:
     Returns:
         The description.
     """
-    return redact_text(_safe_str(exc, named=True), [*known_secrets(), *environment_secrets()])
+    text = redact_text(_safe_str(exc, named=True), [*known_secrets(), *environment_secrets()])
+    return _clip(text, _FEEDBACK_LIMIT)
 
 
 def converted_content(tool_name: str, result: t.Any) -> tuple[str | list[t.Any], bool]:
@@ -236,9 +238,10 @@ class FunctionTool:
                 raise ToolArgumentsError(
                     f"arguments for tool {self.name!r} are nested too deeply to read"
                 ) from None
-            except _RefusedJSONError as exc:
+            except _RefusedJSONError as exc:  # it quotes a key: clipped
                 raise ToolArgumentsError(
-                    f"arguments for tool {self.name!r} are not valid JSON: {exc}"
+                    f"arguments for tool {self.name!r} are not valid JSON: "
+                    f"{_clip(_safe_str(exc), _FEEDBACK_LIMIT)}"
                 ) from None
             except ValueError as exc:  # an integer past Python's digit limit
                 raise ToolArgumentsError(
@@ -255,7 +258,8 @@ class FunctionTool:
             model = self._signature.model.model_validate(decoded)
         except ValidationError as exc:
             raise ToolArgumentsError(
-                f"invalid arguments for tool {self.name!r}: {_safe_str(exc)}"
+                f"invalid arguments for tool {self.name!r}: "
+                f"{_clip(_safe_str(exc), _FEEDBACK_LIMIT)}"
             ) from exc
         except RecursionError:
             raise ToolArgumentsError(
