@@ -148,16 +148,23 @@ async def stream_round(
     return assembler, stopped
 
 
+_FINISH_RETRIES = 100_000
+"""Most elements whose validation raised that `_finish` skips in one stream."""
+
+
 def _finish(parser: ModelStream[t.Any]) -> list[t.Any]:
     """`ModelStream.finish`, going on past elements whose validation raised (skipped).
 
-    Each raising call built every element it could; the next goes on from there.
+    Each raising call built every element it could; the next goes on from there. The
+    retries are bounded (`_FINISH_RETRIES`): past them the last error propagates and fails
+    this item, rather than looping on a parser that stopped making progress.
     """
-    while True:
+    for _ in range(_FINISH_RETRIES):
         try:
             return parser.finish()
         except Exception:  # an element whose validation raised: skipped as an invalid one
             continue
+    return parser.finish()
 
 
 def _check_stream(stream: object, source: Callable[..., t.Any] | None) -> None:
