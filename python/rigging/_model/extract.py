@@ -37,6 +37,7 @@ from rigging._model.base import ClassInfo, Model, ModelT, class_info, require_de
 from rigging._model.fallback import supply_declarations
 from rigging._model.fast import share_fields_set
 from rigging._model.plan import codec_of
+from rigging._model.prefixed import from_xml
 from rigging._surrogates import has_surrogates, restore, stand_in
 from rigging.error import MissingModelError, XmlContentError
 from rigging.util import truncate_string, unescape_xml
@@ -153,9 +154,9 @@ def build_pydantic_xml(cls: type[ModelT], tag: str, text: str, span: _native.Spa
     if "<!" in element and _DECLARATION.search(element):
         declaration = "holds a document type or entity declaration, which is never expanded"
         raise _unreadable(declaration, tag, text, span)
-    namespaces = class_info(cls).namespaces
-    if namespaces is not None:  # prefixes the element leaves undeclared: the class's own
-        element = supply_declarations(element, namespaces.declarations)
+    info = class_info(cls)
+    if info.namespaces is not None:  # prefixes the element leaves undeclared: the class's own
+        element = supply_declarations(element, info.namespaces.declarations)
     if "<![CDATA[" in element:
         pieces = split_cdata(element)
         escaped = "".join(p if i % 2 else _escape_bare(p) for i, p in enumerate(pieces))
@@ -170,7 +171,7 @@ def build_pydantic_xml(cls: type[ModelT], tag: str, text: str, span: _native.Spa
         deep = f"nests elements deeper than the limit of {_native.CODEC_MAX_DEPTH}"
         raise _unreadable(deep, tag, text, span)
     try:
-        model = cls.from_xml(escaped)
+        model = from_xml(cls, info.prefixed, escaped)
         return model if back is None else restore(model, back)
     except (ET.ParseError, ParsingError) as exc:
         raise _unreadable(f"is not well-formed XML ({exc})", tag, text, span) from exc

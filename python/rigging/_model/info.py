@@ -18,6 +18,7 @@ from rigging import _native
 from rigging._model.fallback import Namespaces, namespaces_of
 from rigging._model.fast import SharedFieldsSet, shared_fields_set
 from rigging._model.plan import nests_in_itself, overrides_model_validate
+from rigging._model.prefixed import Prefixed, prefixed_of
 
 if t.TYPE_CHECKING:
     from rigging._model.base import Model
@@ -62,6 +63,9 @@ class ClassInfo:
     namespaces: Namespaces | None = None
     """How the class's namespaced XML is written and read; None when pydantic-xml puts none
     of its names (nor those of models nested in it) in a namespace."""
+    prefixed: Prefixed | None = None
+    """The names of the class (and of models nested in it) written with a literal prefix
+    (``a:b``, ``xml:lang``), which the pydantic-xml path reads as written; None without."""
 
 
 _INFO_ATTR = "__rigging_class_info__"
@@ -169,7 +173,10 @@ def class_info(cls: type[Model]) -> ClassInfo:
         field = _simple_field(cls)
         shortcut = _shortcut(cls, field)
         tag = str(cls.__xml_tag__)
-        namespaces = None if cls.__xml_serializer__ is None else namespaces_of(cls, tag)
+        namespaces = prefixed = None
+        if cls.__xml_serializer__ is not None:
+            namespaces = namespaces_of(cls, tag)
+            prefixed = prefixed_of(cls, namespaces)  # refuses names that cannot read back
         if namespaces is not None:
             tag = namespaces.tag
             nests = field is None and namespaces.nests
@@ -191,6 +198,7 @@ def class_info(cls: type[Model]) -> ClassInfo:
             own_validate=overrides_model_validate(cls),
             outermost=nests,
             namespaces=namespaces,
+            prefixed=prefixed,
         )
         if cls.__xml_serializer__ is not None:  # not while references are unresolved
             type.__setattr__(cls, _INFO_ATTR, info)

@@ -141,8 +141,12 @@ def _sees_nested_input(cls: type[BaseXmlModel], nested: set[str]) -> str | None:
 
 
 def _namespaced(name: str) -> bool:
-    """Whether a name is `{uri}name` or `prefix:name` (pydantic-xml resolves those)."""
-    return "{" in name or ":" in name
+    """Whether pydantic-xml put a name in a namespace (``{uri}name``).
+
+    A literal prefix (``a:b``, ``xml:lang``; no ``ns``/``nsmap``) is a plain name to
+    pydantic-xml, and to the codec, which reads and writes names as written.
+    """
+    return "{" in name
 
 
 def _check_name(name: str, field: str) -> str:
