@@ -1,4 +1,7 @@
-"""Message content parts, the message dict shape and parsed parts (a model plus its slice)."""
+"""Message content parts, the message dict shape and parsed parts (a model plus its slice).
+
+Also how content given to `Message(...)` is stored (`fit_content`, `dedent`).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import json
 import mimetypes
 import typing as t
 import warnings
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from pydantic import (
@@ -25,6 +29,7 @@ from pydantic import (
 from pydantic_xml import attr
 from typing_extensions import TypedDict
 
+from rigging import _native
 from rigging._model.base import Model, lookup_model, model_path
 from rigging.error import _reduce
 from rigging.util import truncate_string
@@ -184,6 +189,36 @@ class MessageDict(TypedDict):
     """Who wrote it."""
     content: str | list[t.Any]
     """Text, or a list of content parts."""
+
+
+def dedent(text: str) -> str:
+    """`textwrap.dedent`, natively; skipped when no line starts with whitespace (common)."""
+    if text.isascii():  # O(1); the native check then reads the str's own bytes
+        if not _native.has_indented_line(text):
+            return text
+    elif text[:1] not in (" ", "\t") and "\n " not in text and "\n\t" not in text:
+        return text  # checked on the str itself, without reading it as UTF-8
+    return _native.dedent(text)
+
+
+def fit_content(content: str | Sequence[str | Content] | None) -> str | list[Content]:
+    """The content given to `Message(...)` as stored: dedented text or a list of parts.
+
+    Raises:
+        TypeError: Neither a str, a part (dict) nor a sequence of str and parts.
+    """
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return dedent(content)
+    if isinstance(content, Mapping):  # one part written as a dict, not a list of its keys
+        content = [t.cast("Content", content)]
+    elif not isinstance(content, Sequence) or isinstance(content, bytes | bytearray):
+        raise TypeError(
+            "message content must be a str or a list of content parts, "
+            f"got {type(content).__name__}"
+        )
+    return [ContentText(text=dedent(item)) if isinstance(item, str) else item for item in content]
 
 
 def _to_slice(value: t.Any) -> slice:

@@ -4,72 +4,34 @@ from __future__ import annotations
 
 import string
 import typing as t
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from uuid import UUID
 
-from pydantic import (
-    AliasChoices,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    model_validator,
-)
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 from typing_extensions import Self
 
-from rigging import _native
 from rigging._deep_json import load_json
+from rigging._message.alone import parse_alone
 from rigging._message.content import (
     Content,
     ContentText,
     MessageDict,
     ParsedMessagePart,
     Role,
+    dedent,
     drop_unresolved,
+    fit_content,
 )
-from rigging._message.parts import (
-    add_parts,
-    part_at,
-    part_maker,
-    render_plan,
-    strip_parts,
-    without_crossing,
-)
+from rigging._message.parts import add_parts, strip_parts, without_crossing
 from rigging._message.tool_calls import ToolCall
 from rigging._model.base import Model, ModelT, class_info
-from rigging._model.extract import Extracted, alone_args, build
 from rigging._model.fast import SharedFieldsSet, own_fields_set_for
 from rigging._surrogates import dump_json
 from rigging._uuid import uuid4
-from rigging.error import MissingModelError, NothingToStripError, XmlContentError
+from rigging.error import MissingModelError, NothingToStripError
 from rigging.parsing import found_many
 
 __all__ = ["Message", "Messages"]
-
-
-def _dedent(text: str) -> str:
-    """`textwrap.dedent`, natively; skipped when no line starts with whitespace (common)."""
-    if text.isascii():  # O(1); the native check then reads the str's own bytes
-        if not _native.has_indented_line(text):
-            return text
-    elif text[:1] not in (" ", "\t") and "\n " not in text and "\n\t" not in text:
-        return text  # checked on the str itself, without reading it as UTF-8
-    return _native.dedent(text)
-
-
-def _fit_content(content: str | Sequence[str | Content] | None) -> str | list[Content]:
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return _dedent(content)
-    if isinstance(content, Mapping):  # one part written as a dict, not a list of its keys
-        content = [t.cast("Content", content)]
-    elif not isinstance(content, Sequence) or isinstance(content, bytes | bytearray):
-        raise TypeError(
-            "message content must be a str or a list of content parts, "
-            f"got {type(content).__name__}"
-        )
-    return [ContentText(text=_dedent(item)) if isinstance(item, str) else item for item in content]
 
 
 _ROLES = frozenset(t.get_args(Role))
@@ -77,73 +39,6 @@ _set = object.__setattr__
 
 #: The fields set of every message made by `Message(...)` without extra keyword arguments.
 _INIT_FIELDS_SET = SharedFieldsSet(("role", "all_content", "parts", "tool_calls", "tool_call_id"))
-
-
-#: `_parse_alone`'s answer: the model, or None with what it found for the general path to
-#: take instead of scanning again: the native extraction of a planned class, or the
-#: candidates of another (both None when it did not scan).
-_Alone = tuple["ModelT | None", "Extracted | None", "list[tuple[_native.Span, bool]] | None"]
-
-
-def _parse_alone(message: Message, cls: type[ModelT]) -> _Alone[ModelT]:
-    """Parsing one model type when the content is text without parts holding one element.
-
-    Gives what `found_many` + `add_parts` give in that case (the model, recorded as the only
-    part, its element normalised to the pretty XML unless another element crosses it),
-    without their general bookkeeping.
-    Anything else (list content, existing parts, no or several elements, a failure) gives no
-    model, and the general path then does the work and raises its own errors.
-    """
-    values = message.__dict__
-    text = values.get("all_content")
-    if type(text) is not str or values.get("parts"):
-        return None, None, None
-    if type(message) is not Message and type(message).model_config.get("validate_assignment"):
-        return None, None, None  # assignments go through validation: the general path does them
-    info = class_info(cls)
-    if not info.ready or info.tags is None:
-        return None, None, None
-    args = alone_args(cls, info)
-    if args is not None:
-        got = _native.parse_alone(text, info.tags, args[0], args[1], args[2], part_maker())
-        if got is not None:
-            if len(got) == 3:  # not exactly one valid element: the general path's `done`
-                return None, got, None
-            part, new_text = got
-            fields_set = message.__pydantic_fields_set__
-            if new_text is not None:
-                values["all_content"] = new_text
-                fields_set.add("all_content")
-            values["parts"] = [part]
-            fields_set.add("parts")
-            return t.cast("ModelT", part.model), None, None
-    spans = _native.candidates(text, info.tags)[0]
-    if len(spans) != 1:
-        return None, None, spans
-    span = spans[0][0]
-    try:
-        model = build(cls, info, text, span)
-    except (ValidationError, XmlContentError, ValueError):
-        return None, None, spans
-    start, stop = span.start, span.end
-    plan = render_plan(cls)
-    try:
-        pretty = None if plan is None else plan.render_model(model)
-    except UnicodeEncodeError:  # lone surrogates: `to_pretty_xml` renders them its way
-        pretty = None
-    if pretty is None:
-        pretty = model.to_pretty_xml()
-    fields_set = message.__pydantic_fields_set__
-    if (
-        stop - start != len(pretty) or not text.startswith(pretty, start)
-    ) and not _native.crossed_element(text, start, stop):  # (crossed: kept as written)
-        pretty = model._rg_content_xml(pretty, text[start:stop])
-        values["all_content"] = text[:start] + pretty + text[stop:]
-        fields_set.add("all_content")
-        stop = start + len(pretty)
-    values["parts"] = [part_at(model, start, stop)]
-    fields_set.add("parts")
-    return model, None, None
 
 
 class Message(BaseModel):
@@ -221,7 +116,7 @@ class Message(BaseModel):
                     "uuid": uuid4(),
                     "role": role,
                     "parts": [],
-                    "all_content": "" if content is None else _dedent(content),
+                    "all_content": "" if content is None else dedent(content),
                     "tool_calls": None,
                     "tool_call_id": tool_call_id,
                     "metadata": {},
@@ -233,7 +128,7 @@ class Message(BaseModel):
             return
         super().__init__(
             role=role,
-            all_content=_fit_content(content),
+            all_content=fit_content(content),
             parts=list(parts or []),
             tool_calls=None if tool_calls is None else list(tool_calls),
             tool_call_id=tool_call_id,
@@ -322,7 +217,7 @@ class Message(BaseModel):
     def content(self, value: str) -> None:
         self.parts = []
         if isinstance(self.all_content, str):
-            self.all_content = _dedent(value)
+            self.all_content = dedent(value)
             return
         items = list(self.all_content)
         first = next((i for i, item in enumerate(items) if isinstance(item, ContentText)), 0)
@@ -605,8 +500,12 @@ class Message(BaseModel):
                 is left out (the one that starts first is kept; recorded ones stay).
         """
         done = spans = None
-        if len(types) == 1:
-            model, done, spans = _parse_alone(self, types[0])
+        if len(types) == 1 and (
+            # Assignments of a class that validates them go through validation: the general
+            # path does them (the one-element path writes the fields directly).
+            type(self) is Message or not type(self).model_config.get("validate_assignment")
+        ):
+            model, done, spans = parse_alone(self, types[0])
             if model is not None:
                 return [model]
         found = found_many(
