@@ -105,14 +105,9 @@ def _template_literals(text: str) -> list[tuple[int, int, list[str]]]:
         name = urllib.parse.unquote_plus(match.group(1))
         if not _holds_template(value) and is_secret_name(name):
             found.append((match.start(2), match.end(2), [value, urllib.parse.unquote_plus(value)]))
-    for value in _assigned_secrets(text) if _holds_template(text) else ():
-        forms = [value, _json_text(value)]
-        found.extend((start, start + len(value), forms) for start in _places(text, value))
+    for start, end, value in _secret_places(text) if _holds_template(text) else ():
+        found.append((start, end, [value, _json_text(value)]))
     return found
-
-
-_QUOTED = re.compile(r"\"((?:[^\"\\]|\\.)*)\"|'((?:[^'\\]|\\.)*)'")
-"""A quoted string of template syntax; its content is group 1 or 2."""
 
 
 @functools.lru_cache(maxsize=256)
@@ -153,20 +148,89 @@ def _assigned_secrets(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(value for value in found if value.strip()))
 
 
-def _places(text: str, value: str) -> list[int]:
-    """Where `value` stands in `text`: as a quoted string's content, or as raw block text."""
-    places = [
-        match.start(1) if match.group(1) is not None else match.start(2)
-        for match in _QUOTED.finditer(text)
-        if value in (match.group(1), match.group(2))
-    ]
-    if places:
-        return places
-    at = text.find(value)
-    while at >= 0:  # an `{% set x %}...{% endset %}` body is written as it is
-        places.append(at)
-        at = text.find(value, at + len(value))
-    return places
+@functools.lru_cache(maxsize=256)
+def _secret_places(text: str) -> tuple[tuple[int, int, str], ...]:
+    r"""``(start, end, secret)`` of each place template `text` writes a `_assigned_secrets` one.
+
+    Inside tags, each string literal of Jinja's own lexer whose value (escapes decoded;
+    adjacent literals joined, as the parser joins them) holds a secret: its whole source
+    text inside its quotes, as written (``sk-\x41b`` of ``"sk-\x41b"``), so the masked
+    text still parses; a literal holding only a part of a secret is kept. In the template's
+    data (an ``{% set token %}...{% endset %}`` body, text around the tags), each verbatim
+    occurrence.
+    """
+    secrets = _assigned_secrets(text)
+    if not secrets:
+        return ()
+    # The lexer reads every line break as "\n": positions are found in the text it reads,
+    # then moved back to `text` (`origins[i]`: where character `i` of `lexed` starts).
+    lexed = text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+    origins = _origins(text) if lexed is not text else None
+    places: list[tuple[int, int, str]] = []
+    run: list[tuple[int, int, str]] = []  # (start, end, raw) of adjacent string literals
+    for kind, start, end in [*_token_spans(lexed), ("end", 0, 0)]:
+        if kind == "string":
+            run.append((start, end, lexed[start:end]))
+            continue
+        if kind == "whitespace" and run:
+            continue
+        if run:
+            value = "".join(_string_values([raw for _, _, raw in run]))
+            for secret in secrets:  # inside each one's quotes: the masked text still parses
+                if secret in value:
+                    places.extend((first + 1, last - 1, secret) for first, last, _ in run)
+            run = []
+        if kind == "data":
+            for secret in secrets:
+                at = lexed.find(secret, start, end)
+                while at >= 0:
+                    places.append((at, at + len(secret), secret))
+                    at = lexed.find(secret, at + len(secret), end)
+    if origins is None:
+        return tuple(places)
+    return tuple((origins[start], origins[end], value) for start, end, value in places)
+
+
+def _token_spans(lexed: str) -> list[tuple[str, int, int]]:
+    r"""``(kind, start, end)`` of each token Jinja's lexer reads in `lexed` (newlines: ``\n``).
+
+    The lexer gives each token's source text in order, leaving out only whitespace that
+    ``{%-``/``-%}`` strip and lines it drops at the end, so each is found from where the
+    one before it ended.
+    """
+    try:
+        tokens = list(environment().lex(lexed))
+    except (jinja2.TemplateError, RecursionError):
+        return []
+    spans: list[tuple[str, int, int]] = []
+    cursor = 0
+    for _, kind, raw in tokens:
+        at = lexed.find(raw, cursor)
+        if at >= 0:
+            cursor = at + len(raw)
+            spans.append((kind, at, cursor))
+    return spans
+
+
+def _string_values(raws: list[str]) -> list[str]:
+    """The values of string literals written as `raws` (quotes included), as Jinja reads them."""
+    stream = environment().lexer.wrap(iter([(1, "string", raw) for raw in raws]))
+    return [str(token.value) for token in stream]
+
+
+def _origins(text: str) -> list[int]:
+    r"""Where each character of `text`, its line breaks read as one ``\n``, starts in `text`.
+
+    One entry more than characters: the end of `text`.
+    """
+    origins: list[int] = []
+    index = 0
+    size = len(text)
+    while index < size:
+        origins.append(index)
+        index += 2 if text.startswith("\r\n", index) else 1
+    origins.append(size)
+    return origins
 
 
 def _holds_template(text: str) -> bool:
@@ -174,11 +238,13 @@ def _holds_template(text: str) -> bool:
 
 
 def _mask_template_literals(text: str) -> str:
-    """`text` with each literal of `_template_literals` masked (pairs that overlap: once)."""
+    """`text` with each literal of `_template_literals` masked (overlapping ones: once)."""
     out: list[str] = []
     copied = 0
     for start, end, _ in sorted(_template_literals(text)):
         if start >= copied:
             out.append(text[copied:start] + MASK)
+            copied = end
+        elif end > copied:  # runs on past the one masked (a longer secret there): one mask
             copied = end
     return "".join(out) + text[copied:] if out else text
