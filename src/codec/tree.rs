@@ -21,7 +21,7 @@ use super::CodecError;
 pub use containment::{Containment, Stray};
 use pair::pair;
 pub use tokens::has_declaration;
-use tokens::{tokenize, Kind, Tokens};
+use tokens::{tokenize, Kind, Token, Tokens};
 
 /// Attributes of one element up to which duplicates are found by a scan (a set past it).
 const FEW_ATTRS: usize = 16;
@@ -195,9 +195,6 @@ fn fill<'a>(
 ) -> Result<usize, CodecError> {
     let raw_attrs = &tokens.attrs;
     let tokens = &mut tokens.list;
-    let base = tree.source.as_ptr() as usize;
-    // Where a token's text starts in the source (tokens are slices of it).
-    let offset = |raw: &str| to_u32(raw.as_ptr() as usize - base);
     pair(tokens, stack);
     if !matches!(tokens.first(), Some(t) if matches!(t.kind, Kind::Start | Kind::Empty) && t.paired)
     {
@@ -209,91 +206,126 @@ fn fill<'a>(
         if index > 0 && stack.is_empty() {
             break; // the root is closed: anything after it is not part of the element
         }
-        let as_text = match token.kind {
-            Kind::Text => Some(token.raw),
-            Kind::Cdata => {
-                if let Some(node) = text_target(&mut tree.nodes, stack) {
-                    if node.text.is_empty() && memchr::memchr(b'\r', token.raw.as_bytes()).is_none()
-                    {
-                        node.text = Cow::Borrowed(token.raw);
-                    } else {
-                        cdata_into(node.text.to_mut(), token.raw);
-                    }
-                }
-                None
-            }
-            Kind::Skip => {
-                stray += usize::from(!token.raw.is_empty()); // an instruction holding a `<`
-                None
-            }
+        match token.kind {
+            Kind::Text => add_text(&mut tree.nodes, stack, token.raw),
+            Kind::Cdata => add_cdata(&mut tree.nodes, stack, token.raw),
+            // An instruction holding a `<` (any other comes with an empty `raw`).
+            Kind::Skip => stray += usize::from(!token.raw.is_empty()),
             Kind::Start | Kind::Empty | Kind::End if !token.paired => {
                 stray += 1;
-                Some(token.raw)
+                add_text(&mut tree.nodes, stack, token.raw);
             }
             Kind::Start | Kind::Empty => {
                 if stack.len() >= max_depth {
                     return Err(CodecError::TooDeep(max_depth));
                 }
-                let node_index = tree.nodes.len();
-                let first = tree.attrs.len();
-                let own = &raw_attrs[token.attrs.0 as usize..token.attrs.1 as usize];
-                // The first of duplicated names wins: a scan of those kept for a few
-                // attributes, a set past that (no quadratic time on a flood of them).
-                let mut seen = (own.len() > FEW_ATTRS).then(HashSet::new);
-                for &(attr, value) in own {
-                    let new = match &mut seen {
-                        Some(seen) => seen.insert(attr),
-                        None => tree.attrs[first..].iter().all(|(kept, _)| *kept != attr),
-                    };
-                    if new {
-                        tree.attrs.push((attr, decoded(value, true)));
-                    }
-                }
-                let after = offset(token.raw) + to_u32(token.raw.len());
-                tree.nodes.push(Node {
-                    name: token.name,
-                    attrs: (to_u32(first), to_u32(tree.attrs.len())),
-                    text: Cow::Borrowed(""),
-                    first_child: NONE,
-                    last_child: NONE,
-                    next_sibling: NONE,
-                    child_count: 0,
-                    inner: (after, after),
-                });
-                let at = to_u32(node_index);
-                if let Some(&parent) = stack.last() {
-                    let last = tree.nodes[parent].last_child;
-                    if last == NONE {
-                        tree.nodes[parent].first_child = at;
-                    } else {
-                        tree.nodes[last as usize].next_sibling = at;
-                    }
-                    tree.nodes[parent].last_child = at;
-                    tree.nodes[parent].child_count += 1;
-                }
-                if token.kind == Kind::Start {
-                    stack.push(node_index);
-                }
-                None
+                open_element(tree, stack, token, raw_attrs);
             }
             Kind::End => {
                 if let Some(node) = stack.pop() {
-                    tree.nodes[node].inner.1 = offset(token.raw);
-                }
-                None
-            }
-        };
-        if let Some(raw) = as_text {
-            if let Some(node) = text_target(&mut tree.nodes, stack) {
-                if node.text.is_empty() {
-                    node.text = decoded(raw, false);
-                } else {
-                    decode_into(node.text.to_mut(), raw, false);
+                    tree.nodes[node].inner.1 = offset(tree.source, token.raw);
                 }
             }
         }
     }
     Ok(stray)
+}
+
+/// Where `raw`, a slice of `source` (as every token is), starts in it.
+#[inline]
+fn offset(source: &str, raw: &str) -> u32 {
+    to_u32(raw.as_ptr() as usize - source.as_ptr() as usize)
+}
+
+/// Append the element of the paired start tag `token` to `tree`, as the last child of the
+/// open element on top of `stack` (if any), and open it unless it is self-closing.
+#[inline]
+fn open_element<'a>(
+    tree: &mut Tree<'a>,
+    stack: &mut Vec<usize>,
+    token: &Token<'a>,
+    raw_attrs: &[(&'a str, &'a str)],
+) {
+    let node_index = tree.nodes.len();
+    let first = tree.attrs.len();
+    keep_attrs(
+        &mut tree.attrs,
+        &raw_attrs[token.attrs.0 as usize..token.attrs.1 as usize],
+    );
+    let after = offset(tree.source, token.raw) + to_u32(token.raw.len());
+    tree.nodes.push(Node {
+        name: token.name,
+        attrs: (to_u32(first), to_u32(tree.attrs.len())),
+        text: Cow::Borrowed(""),
+        first_child: NONE,
+        last_child: NONE,
+        next_sibling: NONE,
+        child_count: 0,
+        inner: (after, after),
+    });
+    if let Some(&parent) = stack.last() {
+        link_child(&mut tree.nodes, parent, to_u32(node_index));
+    }
+    if token.kind == Kind::Start {
+        stack.push(node_index);
+    }
+}
+
+/// Append the attributes `own` of one start tag to `attrs`, values decoded. The first of
+/// duplicated names wins: a scan of those kept for a few attributes, a set past that (no
+/// quadratic time on a flood of them).
+#[inline]
+fn keep_attrs<'a>(attrs: &mut Vec<(&'a str, Cow<'a, str>)>, own: &[(&'a str, &'a str)]) {
+    let first = attrs.len();
+    let mut seen = (own.len() > FEW_ATTRS).then(HashSet::new);
+    for &(attr, value) in own {
+        let new = match &mut seen {
+            Some(seen) => seen.insert(attr),
+            None => attrs[first..].iter().all(|(kept, _)| *kept != attr),
+        };
+        if new {
+            attrs.push((attr, decoded(value, true)));
+        }
+    }
+}
+
+/// Make node `child` the last child of node `parent`.
+#[inline]
+fn link_child(nodes: &mut [Node<'_>], parent: usize, child: u32) {
+    let last = nodes[parent].last_child;
+    if last == NONE {
+        nodes[parent].first_child = child;
+    } else {
+        nodes[last as usize].next_sibling = child;
+    }
+    nodes[parent].last_child = child;
+    nodes[parent].child_count += 1;
+}
+
+/// Add the text `raw` (as written) to the leading text of the open element, if it is still
+/// being read.
+#[inline]
+fn add_text<'a>(nodes: &mut [Node<'a>], stack: &[usize], raw: &'a str) {
+    if let Some(node) = text_target(nodes, stack) {
+        if node.text.is_empty() {
+            node.text = decoded(raw, false);
+        } else {
+            decode_into(node.text.to_mut(), raw, false);
+        }
+    }
+}
+
+/// Add the content `raw` of a CDATA section to the leading text of the open element, if it
+/// is still being read.
+#[inline]
+fn add_cdata<'a>(nodes: &mut [Node<'a>], stack: &[usize], raw: &'a str) {
+    if let Some(node) = text_target(nodes, stack) {
+        if node.text.is_empty() && memchr::memchr(b'\r', raw.as_bytes()).is_none() {
+            node.text = Cow::Borrowed(raw);
+        } else {
+            cdata_into(node.text.to_mut(), raw);
+        }
+    }
 }
 
 /// Texts up to this many bytes are searched for what [`decoded`] decodes byte by byte.

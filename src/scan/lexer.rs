@@ -180,20 +180,50 @@ impl<U: Unit> Lexer<U> {
             self.work += (name_at - lt) as u64;
             return name_at;
         }
-        let (tag, stop) = if chunk.len() - name_at >= tags.direct_len() {
-            let Some((tag, len)) = tags.name_at(&chunk[name_at..]) else {
-                self.work += (name_at - lt) as u64;
-                return name_at;
-            };
-            self.work += (name_at + len - lt) as u64;
-            (tag, name_at + len)
-        } else {
-            match self.name_near_end(tags, chunk, lt, name_at, end_tag, conv) {
-                Ok(found) => found,
-                Err(next) => return next,
-            }
+        let (tag, stop) = match self.tag_name(tags, chunk, lt, name_at, end_tag, conv) {
+            Ok(found) => found,
+            Err(next) => return next,
         };
-        // `name_at` holds a whole name, so `stop` is inside the chunk.
+        self.after_name(chunk, (lt, stop), tag, end_tag, conv, emit)
+    }
+
+    /// The tag of the set named at `name_at` (a byte some name starts with) and the index
+    /// past the name, `Ok((tag, stop))`; `Err(next)`, where to go on, when there is none.
+    #[inline]
+    fn tag_name(
+        &mut self,
+        tags: &TagSet,
+        chunk: &[u8],
+        lt: usize,
+        name_at: usize,
+        end_tag: bool,
+        conv: &mut U::Conv<'_>,
+    ) -> Result<(usize, usize), usize> {
+        if chunk.len() - name_at < tags.direct_len() {
+            return self.name_near_end(tags, chunk, lt, name_at, end_tag, conv);
+        }
+        let Some((tag, len)) = tags.name_at(&chunk[name_at..]) else {
+            self.work += (name_at - lt) as u64;
+            return Err(name_at);
+        };
+        self.work += (name_at + len - lt) as u64;
+        Ok((tag, name_at + len))
+    }
+
+    /// [`Self::open_tag`] once the name of `tag` is read, from `lt` to `stop`: the byte after
+    /// it ends the tag (emitted here), enters the attribute or end-tag byte states, or drops
+    /// the candidate. Returns where to go on.
+    #[inline]
+    fn after_name(
+        &mut self,
+        chunk: &[u8],
+        (lt, stop): (usize, usize),
+        tag: usize,
+        end_tag: bool,
+        conv: &mut U::Conv<'_>,
+        emit: &mut impl FnMut(Event),
+    ) -> usize {
+        // The whole name is in the chunk, so `stop` is inside it.
         let Some(&next) = chunk.get(stop) else {
             return stop;
         };

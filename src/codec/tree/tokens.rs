@@ -167,33 +167,51 @@ fn start_tag_rest<'a>(
         i = skip_ws(bytes, i + 1);
         let quote = *bytes.get(i)?;
         if quote == b'"' || quote == b'\'' {
-            let close = memchr::memchr(quote, &bytes[i + 1..])? + i + 1;
-            let value = &s[i + 1..close];
-            if memchr::memchr(b'<', value.as_bytes()).is_some() {
-                return None;
-            }
+            let (value, next) = quoted_value(s, i, quote)?;
             attrs.push((name, value));
-            i = close + 1;
+            i = next;
         } else {
-            let len = bytes[i..]
-                .iter()
-                .take_while(|&&b| {
-                    !b.is_ascii_whitespace() && !matches!(b, b'>' | b'<' | b'"' | b'\'')
-                })
-                .count();
-            if len == 0 {
-                return None;
-            }
-            let mut value = &s[i..i + len];
-            if value.ends_with('/') && bytes.get(i + len) == Some(&b'>') {
-                value = &value[..value.len() - 1];
-                attrs.push((name, value));
-                return Some((true, i + len + 1));
-            }
+            let (value, next, closes) = unquoted_value(s, i)?;
             attrs.push((name, value));
-            i += len;
+            if closes {
+                return Some((true, next));
+            }
+            i = next;
         }
     }
+}
+
+/// The attribute value quoted by the `quote` at `i`, and the index past its closing quote;
+/// `None` when it is not closed or holds a `<`.
+#[inline]
+fn quoted_value(s: &str, i: usize, quote: u8) -> Option<(&str, usize)> {
+    let bytes = s.as_bytes();
+    let close = memchr::memchr(quote, &bytes[i + 1..])? + i + 1;
+    let value = &s[i + 1..close];
+    if memchr::memchr(b'<', value.as_bytes()).is_some() {
+        return None;
+    }
+    Some((value, close + 1))
+}
+
+/// The unquoted attribute value starting at `i`, the index past it, and whether it ends the
+/// tag as `/>` (the index is then past the `>`, and the `/` is not part of the value);
+/// `None` when it is empty.
+#[inline]
+fn unquoted_value(s: &str, i: usize) -> Option<(&str, usize, bool)> {
+    let bytes = s.as_bytes();
+    let len = bytes[i..]
+        .iter()
+        .take_while(|&&b| !b.is_ascii_whitespace() && !matches!(b, b'>' | b'<' | b'"' | b'\''))
+        .count();
+    if len == 0 {
+        return None;
+    }
+    let value = &s[i..i + len];
+    if value.ends_with('/') && bytes.get(i + len) == Some(&b'>') {
+        return Some((&value[..value.len() - 1], i + len + 1, true));
+    }
+    Some((value, i + len, false))
 }
 
 /// The token starting at the `<` at `i`, and the index after it (`None`: the `<` is text).
@@ -204,62 +222,85 @@ fn markup<'a>(
     attrs: &mut Vec<(&'a str, &'a str)>,
     marks: &mut EndMarks,
 ) -> Option<(Token<'a>, usize)> {
-    let bytes = s.as_bytes();
-    match bytes.get(i + 1)? {
-        b'!' => {
-            let rest = &s[i..];
-            if rest.starts_with("<!--") {
-                let end = marks.find(bytes, 0, i + 4)?;
-                return Some((Token::new(Kind::Skip, ""), end + 3));
-            }
-            if rest.starts_with("<![CDATA[") {
-                let end = marks.find(bytes, 1, i + 9)?;
-                return Some((Token::new(Kind::Cdata, &s[i + 9..end]), end + 3));
-            }
-            None
-        }
-        b'?' => {
-            let end = marks.find(bytes, 2, i + 2)?;
-            // Kept as written when it holds a `<`: the scanner reads tags inside it, so its
-            // element may be crossed (see `Builder::held_all`).
-            let body = &s[i + 2..end];
-            let raw = if body.contains('<') {
-                &s[i..end + 2]
-            } else {
-                ""
-            };
-            Some((Token::new(Kind::Skip, raw), end + 2))
-        }
-        b'/' => {
-            let len = name_len(&bytes[i + 2..]);
-            if len == 0 {
-                return None;
-            }
-            let after = skip_ws(bytes, i + 2 + len);
-            if bytes.get(after) != Some(&b'>') {
-                return None;
-            }
-            let mut token = Token::new(Kind::End, &s[i..=after]);
-            token.name = &s[i + 2..i + 2 + len];
-            Some((token, after + 1))
-        }
-        _ => {
-            let len = name_len(&bytes[i + 1..]);
-            if len == 0 {
-                return None;
-            }
-            let first = attrs.len();
-            let Some((closing, end)) = start_tag_rest(s, i + 1 + len, attrs) else {
-                attrs.truncate(first);
-                return None;
-            };
-            let kind = if closing { Kind::Empty } else { Kind::Start };
-            let mut token = Token::new(kind, &s[i..end]);
-            token.name = &s[i + 1..i + 1 + len];
-            token.attrs = (to_u32(first), to_u32(attrs.len()));
-            Some((token, end))
-        }
+    match s.as_bytes().get(i + 1)? {
+        b'!' => comment_or_cdata(s, i, marks),
+        b'?' => instruction(s, i, marks),
+        b'/' => end_tag(s, i),
+        _ => start_tag(s, i, attrs),
     }
+}
+
+/// [`markup`] for `<!`: a comment (skipped) or a CDATA section; `None` for anything else
+/// or when its end marker is missing.
+#[inline]
+fn comment_or_cdata<'a>(s: &'a str, i: usize, marks: &mut EndMarks) -> Option<(Token<'a>, usize)> {
+    let bytes = s.as_bytes();
+    let rest = &s[i..];
+    if rest.starts_with("<!--") {
+        let end = marks.find(bytes, 0, i + 4)?;
+        return Some((Token::new(Kind::Skip, ""), end + 3));
+    }
+    if rest.starts_with("<![CDATA[") {
+        let end = marks.find(bytes, 1, i + 9)?;
+        return Some((Token::new(Kind::Cdata, &s[i + 9..end]), end + 3));
+    }
+    None
+}
+
+/// [`markup`] for `<?`: a processing instruction, skipped; `None` when `?>` is missing.
+#[inline]
+fn instruction<'a>(s: &'a str, i: usize, marks: &mut EndMarks) -> Option<(Token<'a>, usize)> {
+    let end = marks.find(s.as_bytes(), 2, i + 2)?;
+    // Kept as written when it holds a `<`: the scanner reads tags inside it, so its
+    // element may be crossed (see `Builder::held_all`).
+    let body = &s[i + 2..end];
+    let raw = if body.contains('<') {
+        &s[i..end + 2]
+    } else {
+        ""
+    };
+    Some((Token::new(Kind::Skip, raw), end + 2))
+}
+
+/// [`markup`] for `</`: an end tag (`</name>`, whitespace allowed before `>`).
+#[inline]
+fn end_tag(s: &str, i: usize) -> Option<(Token<'_>, usize)> {
+    let bytes = s.as_bytes();
+    let len = name_len(&bytes[i + 2..]);
+    if len == 0 {
+        return None;
+    }
+    let after = skip_ws(bytes, i + 2 + len);
+    if bytes.get(after) != Some(&b'>') {
+        return None;
+    }
+    let mut token = Token::new(Kind::End, &s[i..=after]);
+    token.name = &s[i + 2..i + 2 + len];
+    Some((token, after + 1))
+}
+
+/// [`markup`] for `<` and a name: a start or self-closing tag, its attributes appended to
+/// `attrs` (none are left there when it is not well-formed).
+#[inline]
+fn start_tag<'a>(
+    s: &'a str,
+    i: usize,
+    attrs: &mut Vec<(&'a str, &'a str)>,
+) -> Option<(Token<'a>, usize)> {
+    let len = name_len(&s.as_bytes()[i + 1..]);
+    if len == 0 {
+        return None;
+    }
+    let first = attrs.len();
+    let Some((closing, end)) = start_tag_rest(s, i + 1 + len, attrs) else {
+        attrs.truncate(first);
+        return None;
+    };
+    let kind = if closing { Kind::Empty } else { Kind::Start };
+    let mut token = Token::new(kind, &s[i..end]);
+    token.name = &s[i + 1..i + 1 + len];
+    token.attrs = (to_u32(first), to_u32(attrs.len()));
+    Some((token, end))
 }
 
 /// Whether a `<` followed by `next` may start a tag, comment or CDATA section for the
