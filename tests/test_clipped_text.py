@@ -17,13 +17,13 @@ from _servers.openai_stub import ErrorReply, OpenAIStub
 from pydantic import field_validator
 
 import rigging as rg
-from rigging.error import _FEEDBACK_LIMIT, ProcessingError, _clip
+from rigging.error import _FEEDBACK_LIMIT, ProcessingError, UnknownToolError, _clip
 from rigging.generator import GenerateParams
 from rigging.generator import _http_spec as http_spec
 from rigging.generator.http import HTTPGenerator, HTTPSpec, RequestTransformContext
 from rigging.generator.testing import ScriptedGenerator
-from rigging.tool import FunctionTool, ToolArgumentsError
-from rigging.tool.api import unknown_tool
+from rigging.tool import ApiTool, FunctionTool, ToolArgumentsError
+from rigging.tool.api import FunctionCall, ToolCall, unknown_tool
 from rigging.tool.base import describe_error
 
 HUGE = 1_000_000
@@ -143,6 +143,24 @@ async def test_a_tool_raising_with_a_huge_text_answers_clipped() -> None:
     answer = str(chat.all[-2].content)
     assert "cannot shout nnn" in answer
     assert len(answer) < _FEEDBACK_LIMIT + 500
+
+
+async def test_an_unknown_tool_error_quotes_a_huge_name_clipped() -> None:
+    huge = "g" * HUGE
+    call = ToolCall(id="1", function=FunctionCall(name=huge, arguments="{}"))
+    with pytest.raises(UnknownToolError) as info:
+        await ApiTool(spell).execute(call)
+    assert len(str(info.value)) < 1000  # the name is quoted twice: message and detail
+    assert info.value.tool_name == huge  # the attribute keeps what the model sent
+    assert len(str(UnknownToolError(huge))) < 500
+
+
+async def test_a_native_result_names_a_huge_unknown_tool_clipped() -> None:
+    gen = ScriptedGenerator(responses=[f'<tool-call name="{"g" * HUGE}">{{}}</tool-call>', "ok"])
+    chat = await gen.chat("go").using(shout, mode="native").run()
+    answer = chat.all[-2].content
+    assert answer.startswith('<tool-result name="ggg')
+    assert len(answer) < 1000
 
 
 # --- HTTP spec errors ---------------------------------------------------------------------------

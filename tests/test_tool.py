@@ -433,6 +433,24 @@ async def test_native_tools_for_a_model_without_tool_api() -> None:
     assert gen.calls[0].params.tools is None
 
 
+@pytest.mark.parametrize(
+    ("written", "attribute"),
+    [
+        ("""'a"b'""", "a&quot;b"),
+        ('"a&lt;/tool-result&gt;b"', "a&lt;/tool-result&gt;b"),
+        ('"a&amp;lt;b"', "a&amp;lt;b"),
+        ("'x\ny'", "x&#10;y"),
+    ],
+)
+async def test_a_native_result_quotes_the_models_tool_name_as_one_attribute(
+    written: str, attribute: str
+) -> None:
+    gen = ScriptedGenerator(responses=[f"<tool-call name={written}>{{}}</tool-call>", "ok"])
+    chat = await gen.chat("go").using(shout, mode="native").run()
+    answer = chat.all[-2].content
+    assert answer.startswith(f'<tool-result name="{attribute}">Error: there is no tool named')
+
+
 async def test_native_mode_can_be_forced(scripted: type[ScriptedChat]) -> None:
     scripted.script = ['<tool-call name="shout">{"text": "hi"}</tool-call>', "HI it is"]
     chat = await get_generator("gpt-4o").chat("x").using(shout, mode="native").run()

@@ -100,6 +100,10 @@ _FEEDBACK_LIMIT = 4000
 model (before the clip's mark): a validation error lists every failed value, and a model
 reply or a tool argument of megabytes made a feedback message of megabytes."""
 
+_TOOL_NAME_LIMIT = 200
+"""Most characters of a tool name the model wrote that an error text or a result quotes: the
+name is the model's own text, of any length (a real tool's name has at most 64)."""
+
 
 def _clip(text: str, limit: int) -> str:
     """`text` cut to its first `limit` characters, the cut marked with how much was left out.
@@ -274,7 +278,8 @@ class UnknownToolError(RiggingError, ValueError):
     __reduce__ = _reduce
 
     def __init__(self, tool_name: str, *, detail: str | None = None) -> None:
-        message = f"Unknown tool call was requested for {tool_name!r}"
+        shown = _clip(tool_name, _TOOL_NAME_LIMIT)  # the model's own text: of any length
+        message = f"Unknown tool call was requested for {shown!r}"
         super().__init__(f"{message} ({detail})" if detail else message)
         self.tool_name = tool_name
         """The name the call used."""

@@ -23,7 +23,7 @@ from rigging._message.tool_calls import (
     unique_call_ids,
 )
 from rigging._tasks import gather_all
-from rigging.error import RunNestingError, UnknownToolError, _clip
+from rigging.error import _TOOL_NAME_LIMIT, RunNestingError, UnknownToolError, _clip
 from rigging.message import Message
 from rigging.tool._handler import ToolHandlerBase
 from rigging.tool.base import (
@@ -135,8 +135,9 @@ class ApiTool(FunctionTool):
         """
         if tool_call.function.name != self.name:
             name = tool_call.function.name
+            shown = _clip(name, _TOOL_NAME_LIMIT)
             raise UnknownToolError(
-                name, detail=f"tool call for {name!r} sent to tool {self.name!r}"
+                name, detail=f"tool call for {shown!r} sent to tool {self.name!r}"
             )
         with tracer.span(f"Tool {self.name}()", name=self.name, tool_call_id=tool_call.id) as span:
             span.set_attribute("arguments", tool_call.function.arguments)
@@ -168,10 +169,6 @@ async def run_call(tool: FunctionTool, arguments: str | dict[str, t.Any] | None)
     return converted_content(tool.name, result)[0]
 
 
-_MAX_TOOL_NAME = 200
-"""Most characters of an unknown tool's name (as the model wrote it) an error text quotes."""
-
-
 def unknown_tool(name: str, known: Sequence[str]) -> str:
     """The error text for a call to a tool that does not exist.
 
@@ -183,7 +180,7 @@ def unknown_tool(name: str, known: Sequence[str]) -> str:
         The text.
     """
     available = ", ".join(repr(k) for k in known) or "none"
-    shown = _clip(name, _MAX_TOOL_NAME)  # the model's own text: it may be of any length
+    shown = _clip(name, _TOOL_NAME_LIMIT)  # the model's own text: it may be of any length
     return f"Error: there is no tool named {shown!r} (available tools: {available})"
 
 

@@ -27,7 +27,9 @@ from dataclasses import dataclass
 
 from rigging import _native
 from rigging._exports import public_dir as _public_dir
+from rigging._model.fallback import _attribute_value
 from rigging._tasks import gather_all
+from rigging.error import _TOOL_NAME_LIMIT, _clip
 from rigging.message import ContentImageUrl, ContentText, Message
 from rigging.tool._handler import ToolHandlerBase, ToolMessages
 from rigging.tool.api import run_call, unknown_tool
@@ -176,9 +178,17 @@ def _result_element(name: str, content: str | list[t.Any]) -> list[str | Content
         else:
             texts.append(escape_xml(part if isinstance(part, str) else str(part.text)))
     runs.append("\n".join(texts))
-    runs[0] = f'<{RESULT_TAG} name="{escape_xml(name)}">{runs[0]}'
+    runs[0] = f'<{RESULT_TAG} name="{_name_attribute(name)}">{runs[0]}'
     runs[-1] = f"{runs[-1]}</{RESULT_TAG}>"
     return runs
+
+
+def _name_attribute(name: str) -> str:
+    """The ``name`` attribute's value of a result: the model's name for the tool, escaped.
+
+    Clipped too: a name of megabytes, or one holding a quote or markup, stays one attribute.
+    """
+    return _attribute_value(_clip(name, _TOOL_NAME_LIMIT))
 
 
 def _results_message(results: list[list[str | ContentImageUrl]]) -> Message:
