@@ -128,6 +128,90 @@ def test_decoration_errors_name_function_and_parameter(make: object, message: st
         make()  # type: ignore[operator]
 
 
+@dataclass
+class _Loop:
+    name: str
+    next: _Loop
+
+
+@dataclass
+class _Parent:
+    kids: list[_Child]
+
+
+@dataclass
+class _Child:
+    parent: _Parent
+
+
+@dataclass
+class _Pair:
+    left: Address
+    right: Address  # the same dataclass twice, side by side, is no cycle
+
+
+@dataclass
+class _Unresolved:
+    value: int
+
+
+_Unresolved.__annotations__["value"] = "NoSuchType"
+
+
+def _fn_with_hint(name: str, hint: object, *, returns: object = str) -> object:
+    def f(x: int) -> str:
+        """Take it."""
+        return ""
+
+    f.__name__ = name
+    f.__annotations__.update(x=hint, **{"return": returns})
+    return f
+
+
+@pytest.mark.parametrize(
+    ("fn", "message"),
+    [
+        (
+            _fn_with_hint("loop", _Loop),
+            r"prompt loop\(\), parameter 'x'.next: the dataclass _Loop contains itself",
+        ),
+        (
+            _fn_with_hint("family", list[_Parent]),
+            r"prompt family\(\), parameter 'x'.kids.parent: the dataclass _Parent contains itself",
+        ),
+        (
+            _fn_with_hint("unknown", "NoSuchType"),
+            r"prompt unknown\(\): cannot resolve the type hints: NameError: .*NoSuchType",
+        ),
+        (
+            _fn_with_hint("unknown_return", int, returns="NoSuchType"),
+            r"prompt unknown_return\(\): cannot resolve the type hints: NameError",
+        ),
+        (
+            _fn_with_hint("field", _Unresolved),
+            r"prompt field\(\), parameter 'x': cannot resolve the type hints: NameError",
+        ),
+        (
+            _fn_with_hint("out_field", int, returns=_Unresolved),
+            r"prompt out_field\(\), return type: cannot resolve the type hints: NameError",
+        ),
+    ],
+)
+def test_hints_that_cannot_be_read_or_loop_are_refused_by_name(fn: object, message: str) -> None:
+    with pytest.raises(TypeError, match=message):
+        rg.prompt(fn)  # type: ignore[call-overload]
+
+
+def test_a_dataclass_input_may_hold_one_dataclass_twice() -> None:
+    @rg.prompt(generator=gen())
+    def route(pair: _Pair) -> str:
+        """Route."""
+
+    home, work = Address("1 Main", "Oslo"), Address("2 Side", "Bergen")
+    assert "<town>Oslo</town>" in route.render(_Pair(home, work))
+    assert "<town>Bergen</town>" in route.render(_Pair(home, work))
+
+
 def _fn_untyped(x):  # type: ignore[no-untyped-def]
     """Untyped."""
 

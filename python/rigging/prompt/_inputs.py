@@ -8,6 +8,7 @@ import re
 import typing as t
 from dataclasses import dataclass
 
+from rigging.error import _safe_str
 from rigging.model import Model
 from rigging.util import escape_xml, to_xml_tag
 
@@ -21,6 +22,7 @@ __all__ = [
     "ListInput",
     "ModelInput",
     "parse_parameter",
+    "type_hints",
     "unwrap_annotated",
 ]
 
@@ -69,6 +71,28 @@ def unwrap_annotated(annotation: t.Any) -> tuple[t.Any, Ctx | None]:
         ctx = next((m for m in annotation.__metadata__ if isinstance(m, Ctx)), None)
         return annotation.__origin__, ctx
     return annotation, None
+
+
+def type_hints(obj: t.Any, where: str) -> dict[str, t.Any]:
+    """The resolved type hints of `obj` (``Annotated`` kept).
+
+    Args:
+        obj: A function or a class.
+        where: What is being read, for the error (``prompt f()``).
+
+    Returns:
+        The hints by name.
+
+    Raises:
+        TypeError: A hint cannot be resolved (an undefined name in a string or postponed
+            annotation, ``X | Y`` of strings on Python 3.10); the message names `where`.
+    """
+    try:
+        return t.get_type_hints(obj, include_extras=True)
+    except Exception as exc:
+        raise TypeError(
+            f"{where}: cannot resolve the type hints: {_safe_str(exc, named=True)}"
+        ) from exc
 
 
 @dataclass(frozen=True)
@@ -175,36 +199,47 @@ class DictInput(Input):
         )
 
 
-def _interior(annotation: t.Any, where: str, ctx: Ctx) -> Input:
+def _interior(annotation: t.Any, where: str, ctx: Ctx, within: tuple[type, ...]) -> Input:
     base, inner_ctx = unwrap_annotated(annotation)
     if t.get_origin(base) in (list, dict):
         raise TypeError(f"{where}: nested lists and dicts are not supported as prompt inputs")
-    return _make(base, "item", inner_ctx or ctx, where)
+    return _make(base, "item", inner_ctx or ctx, where, within)
 
 
-def _make(base: t.Any, name: str, ctx: Ctx, where: str) -> Input:
+def _dataclass(base: type, name: str, ctx: Ctx, where: str, within: tuple[type, ...]) -> Input:
+    """A dataclass input; `within` holds the dataclasses it is a field of (a cycle is refused)."""
+    if base in within:
+        raise TypeError(
+            f"{where}: the dataclass {base.__qualname__} contains itself; a prompt input "
+            "must be rendered in full, so it cannot refer back to a dataclass holding it"
+        )
+    hints = type_hints(base, where)
+    fields = []
+    for field in dataclasses.fields(base):
+        f_base, f_ctx = unwrap_annotated(hints[field.name])
+        f_where = f"{where}.{field.name}"
+        fields.append(_make(f_base, field.name, f_ctx or Ctx(), f_where, (*within, base)))
+    return DataclassInput(name, ctx, tuple(fields))
+
+
+def _make(base: t.Any, name: str, ctx: Ctx, where: str, within: tuple[type, ...] = ()) -> Input:
     origin = t.get_origin(base)
     if base in BASIC:
         return BasicInput(name, ctx)
     if isinstance(base, type) and issubclass(base, Model):
         return ModelInput(name, ctx)
     if isinstance(base, type) and dataclasses.is_dataclass(base):
-        hints = t.get_type_hints(base, include_extras=True)
-        fields = []
-        for field in dataclasses.fields(base):
-            f_base, f_ctx = unwrap_annotated(hints[field.name])
-            fields.append(_make(f_base, field.name, f_ctx or Ctx(), f"{where}.{field.name}"))
-        return DataclassInput(name, ctx, tuple(fields))
+        return _dataclass(base, name, ctx, where, within)
     if origin is list:
         (item,) = t.get_args(base) or (None,)
         if item is None:
             raise TypeError(f"{where}: give the list's item type, e.g. list[str]")
-        return ListInput(name, ctx, _interior(item, where, ctx))
+        return ListInput(name, ctx, _interior(item, where, ctx, within))
     if origin is dict:
         args = t.get_args(base)
         if len(args) != 2 or args[0] is not str:
             raise TypeError(f"{where}: dicts must be typed dict[str, X]")
-        return DictInput(name, ctx, _interior(args[1], where, ctx))
+        return DictInput(name, ctx, _interior(args[1], where, ctx, within))
     raise TypeError(
         f"{where}: unsupported parameter type {base!r}; use str, int, float, bool, a Model, "
         "a dataclass, list[X] or dict[str, X]"

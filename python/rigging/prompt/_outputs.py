@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from rigging.chat import Chat
 from rigging.error import _safe_str
 from rigging.model import Model
-from rigging.prompt._inputs import BASIC, Ctx, unwrap_annotated
+from rigging.prompt._inputs import BASIC, Ctx, type_hints, unwrap_annotated
 from rigging.util import escape_xml, to_xml_tag
 
 if t.TYPE_CHECKING:
@@ -302,7 +302,7 @@ def _parse(base: t.Any, ctx: Ctx, where: str, *, nested: bool = True) -> Output:
         return TupleOutput(ctx, _members([(None, a) for a in args], where, ctx))
     if isinstance(base, type) and dataclasses.is_dataclass(base) and nested:
         names = _dataclass_fields(base, where)
-        hints = t.get_type_hints(base, include_extras=True)
+        hints = type_hints(base, where)
         members = _members([(name, hints[name]) for name in names], where, ctx)
         return DataclassOutput(ctx, members, base, names)
     kind = "nested output" if not nested else "return type"

@@ -25,7 +25,7 @@ from rigging.chat import Chat, ChatPipeline
 from rigging.error import _FEEDBACK_LIMIT, RiggingError, _clip, _raised_while, _safe_str
 from rigging.generator import GenerateParams, Generator, get_generator
 from rigging.message import Message
-from rigging.prompt._inputs import Input, parse_parameter
+from rigging.prompt._inputs import Input, parse_parameter, type_hints
 from rigging.prompt._outputs import ChatOutput, Output, parse_output
 from rigging.prompt._template import clean_docstring, get_undeclared_variables, render_template
 from rigging.tracing import tracer
@@ -123,7 +123,7 @@ class Prompt(t.Generic[P, R]):
             declared = get_undeclared_variables(self.docstring)
         except ValueError as exc:
             raise ValueError(f"prompt {name}(): docstring {exc}") from None
-        hints = t.get_type_hints(self.func, include_extras=True)
+        hints = type_hints(self.func, f"prompt {name}()")
         params = inspect.signature(self.func).parameters
         unknown = sorted(declared - set(params))
         if unknown:
@@ -265,9 +265,7 @@ class Prompt(t.Generic[P, R]):
         for chat in chats:
             if chat.failed:
                 if first is None:  # failed without an error: nothing better to raise
-                    first = chat.error or RiggingError(
-                        "a chat of the prompt failed without an error"
-                    )
+                    first = chat.error or RiggingError("a chat of the prompt failed, no error")
                 continue
             try:
                 values.append(self.process(chat))
