@@ -406,6 +406,25 @@ def test_find_calls_handles_markup_inside_json() -> None:
     assert [(c.name, c.arguments) for c in calls] == [("a", '{"q": "x < y && z"}'), ("b", "{}")]
 
 
+@pytest.mark.parametrize(
+    "start",
+    [
+        '<tool-call desc="set name=evil" name="shout">',
+        '<tool-call title=\'a name="evil"\' name="shout">',
+        '<tool-call data-name="evil" name="shout">',
+        '<tool-call name="shout" data-name="evil">',
+        '<tool-call hidden x="1"name=shout>',
+        '<tool-call\n  name = "shout"\n>',
+    ],
+)
+def test_a_calls_name_is_its_own_name_attribute_read_whole(start: str) -> None:
+    # `name=` inside another attribute's value, or ending another attribute's name, is not
+    # the call's name: the wrong tool would run.
+    assert find_calls(f'{start}{{"text": "hi"}}</tool-call>') == [
+        NativeCall("shout", '{"text": "hi"}')
+    ]
+
+
 async def test_native_tools_for_a_model_without_tool_api() -> None:
     gen = ScriptedGenerator(
         responses=[

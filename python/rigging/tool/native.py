@@ -50,7 +50,27 @@ CALL_TAG = "tool-call"
 RESULT_TAG = "tool-result"
 """Tag of a tool result sent back to the model."""
 
-_NAME_ATTR = re.compile(r"""\bname\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>/]+))""")
+_ATTRIBUTE = re.compile(r"""\s*([^\s=>/"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>/"']+)))?""")
+"""One attribute of a start tag (a name, and its value when it has one), from where it starts."""
+
+
+def _called_name(start_tag: str) -> str:
+    """The value of the ``name`` attribute of a ``<tool-call ...>`` start tag (``""``: none).
+
+    The attributes are read in order, each whole, so ``name=`` inside another attribute's
+    value (``desc="set name=x"``) or at the end of another one's name (``data-name``) is not
+    taken for it; the first ``name`` attribute counts.
+    """
+    position = 1 + len(CALL_TAG)
+    while position < len(start_tag):
+        match = _ATTRIBUTE.match(start_tag, position)
+        if match is None:  # a character no attribute starts with (a stray quote, '/', '>')
+            position += 1
+            continue
+        if match.group(1) == "name":
+            return next((v for v in match.groups()[1:] if v is not None), "")
+        position = match.end()
+    return ""
 
 
 @dataclass(frozen=True)
@@ -76,9 +96,7 @@ def find_calls(text: str) -> list[NativeCall]:
     spans.sort(key=lambda s: s.start)
     calls = []
     for span in spans:
-        start_tag = text[span.start : span.inner_start]
-        match = _NAME_ATTR.search(start_tag)
-        name = next((g for g in match.groups() if g is not None), "") if match else ""
+        name = _called_name(text[span.start : span.inner_start])
         calls.append(NativeCall(unescape_xml(name), unescape_xml(text[span.inner_slice]).strip()))
     return calls
 
