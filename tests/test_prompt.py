@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import inspect
 import typing as t
 from dataclasses import InitVar, dataclass, field
 from typing import Annotated
@@ -200,6 +201,49 @@ def _fn_with_hint(name: str, hint: object, *, returns: object = str) -> object:
 def test_hints_that_cannot_be_read_or_loop_are_refused_by_name(fn: object, message: str) -> None:
     with pytest.raises(TypeError, match=message):
         rg.prompt(fn)  # type: ignore[call-overload]
+
+
+def _fn_taking(name: str, parameter: str, hint: object) -> object:
+    """A prompt function `name` with one parameter of any name (``true``, ``_``...)."""
+
+    def f(*args: object) -> str:
+        """Take it."""
+        return ""
+
+    f.__name__ = name
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    f.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(parameter, kind, annotation=hint)], return_annotation=str
+    )
+    f.__annotations__ = {parameter: hint, "return": str}
+    return f
+
+
+@pytest.mark.parametrize(
+    ("parameter", "hint", "tag"),
+    [
+        ("true", str, "true"),  # a jinja literal: its placeholder printed "True", not the input
+        ("none", str, "none"),
+        ("False_", str, "false"),
+        ("not_", str, "not"),  # a keyword: every call failed with a template syntax error
+        ("self", str, "self"),  # annotated, so an input: it printed jinja's TemplateReference
+        ("x", Annotated[str, rg.Ctx("None")], "None"),
+        ("range", str, "range"),  # jinja globals and loop names were read as variables already
+        ("loop", str, "loop"),
+        ("if_", str, "if"),
+    ],
+)
+def test_every_input_reaches_the_prompt_whatever_its_name(
+    parameter: str, hint: object, tag: str
+) -> None:
+    echo = rg.prompt(_fn_taking("echo", parameter, hint))  # type: ignore[call-overload]
+    assert f"<{tag}>VALUE</{tag}>" in echo.render("VALUE")
+    assert [i.name for i in echo.inputs] == [parameter]
+
+
+def test_an_input_without_a_tag_is_refused_by_name() -> None:
+    with pytest.raises(TypeError, match=r"prompt odd\(\), parameter '_': its name gives no XML"):
+        rg.prompt(_fn_taking("odd", "_", str))  # type: ignore[call-overload]
 
 
 def test_a_dataclass_input_may_hold_one_dataclass_twice() -> None:

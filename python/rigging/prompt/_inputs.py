@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from rigging.error import _safe_str
 from rigging.model import Model
-from rigging.util import escape_xml, to_xml_tag
+from rigging.prompt._template import reads_variable
+from rigging.util import escape_xml, to_snake, to_xml_tag
 
 __all__ = [
     "BASIC",
@@ -22,6 +23,7 @@ __all__ = [
     "ListInput",
     "ModelInput",
     "parse_parameter",
+    "placeholders",
     "type_hints",
     "unwrap_annotated",
 ]
@@ -93,6 +95,36 @@ def type_hints(obj: t.Any, where: str) -> dict[str, t.Any]:
         raise TypeError(
             f"{where}: cannot resolve the type hints: {_safe_str(exc, named=True)}"
         ) from exc
+
+
+def placeholders(inputs: t.Sequence[Input], func_name: str) -> list[str]:
+    """The template variable that holds each input: the snake case of its tag.
+
+    An input whose tag gives a name a template cannot read as a variable (``true``,
+    ``none``: the placeholder printed the literal and the input never reached the prompt;
+    ``self``: jinja's name for the template; ``not``: a keyword) is held by a name of
+    rigging's own instead (``rigging_input_<position>``); its element keeps its tag.
+
+    Args:
+        inputs: The inputs, in order.
+        func_name: The prompt's name, for the error.
+
+    Returns:
+        One variable name per input.
+
+    Raises:
+        TypeError: An input has no tag (a parameter named ``_``); give it one with ``Ctx``.
+    """
+    names = []
+    for position, item in enumerate(inputs):
+        if not item.tag:
+            raise TypeError(
+                f"prompt {func_name}(), parameter {item.name!r}: its name gives no XML tag; "
+                "rename it or give it a tag with Annotated[..., Ctx(tag=...)]"
+            )
+        name = to_snake(item.tag)
+        names.append(name if reads_variable(name) else f"rigging_input_{position}")
+    return names
 
 
 @dataclass(frozen=True)

@@ -25,11 +25,11 @@ from rigging.chat import Chat, ChatPipeline
 from rigging.error import _FEEDBACK_LIMIT, RiggingError, _clip, _raised_while, _safe_str
 from rigging.generator import GenerateParams, Generator, get_generator
 from rigging.message import Message
-from rigging.prompt._inputs import Input, parse_parameter, type_hints
+from rigging.prompt._inputs import Input, parse_parameter, placeholders, type_hints
 from rigging.prompt._outputs import ChatOutput, Output, parse_output
 from rigging.prompt._template import clean_docstring, get_undeclared_variables, render_template
 from rigging.tracing import tracer
-from rigging.util import get_qualified_name, to_snake
+from rigging.util import get_qualified_name
 
 if t.TYPE_CHECKING:
     from rigging._pipeline.state import FailMode, ToolMode
@@ -137,7 +137,7 @@ class Prompt(t.Generic[P, R]):
             if param.name not in declared:
                 hint = hints.get(param.name, inspect.Parameter.empty)
                 self.inputs.append(parse_parameter(param, hint, name))
-        tags = [to_snake(i.tag) for i in self.inputs]
+        tags = placeholders(self.inputs, name)
         if len(set(tags)) != len(tags) or set(tags) & declared:
             raise TypeError(f"prompt {name}(): two inputs share the tag of {tags!r}")
         returned = hints.get("return", inspect.Signature.empty)
@@ -201,9 +201,8 @@ class Prompt(t.Generic[P, R]):
         return f"\n{self.output.guidance()}\n\n{self.output.to_format()}\n"
 
     def _head(self) -> str:
-        return (
-            self.docstring + "\n" + "".join(f"\n{{{{ {to_snake(i.tag)} }}}}\n" for i in self.inputs)
-        )
+        slots = "".join(f"\n{{{{ {p} }}}}\n" for p in placeholders(self.inputs, self.name))
+        return f"{self.docstring}\n{slots}"
 
     @property
     def template(self) -> str:
@@ -228,8 +227,8 @@ class Prompt(t.Generic[P, R]):
         bound = inspect.signature(self.func).bind(*self.receiver_, *args, **kwargs)
         bound.apply_defaults()
         variables: dict[str, t.Any] = dict(bound.arguments)
-        for item in self.inputs:
-            variables[to_snake(item.tag)] = item.to_xml(bound.arguments[item.name])
+        for item, name in zip(self.inputs, placeholders(self.inputs, self.name), strict=True):
+            variables[name] = item.to_xml(bound.arguments[item.name])
         from rigging._sandbox import SecurityError  # jinja2 loads only once prompts render
 
         try:

@@ -11,7 +11,7 @@ import inspect
 import re
 import typing as t
 
-__all__ = ["clean_docstring", "get_undeclared_variables", "render_template"]
+__all__ = ["clean_docstring", "get_undeclared_variables", "reads_variable", "render_template"]
 
 _COLLAPSE = re.compile(r"(?![\r\n])(\b\s+)")
 
@@ -60,6 +60,26 @@ def get_undeclared_variables(template: str) -> set[str]:
         raise ValueError(f"template syntax error on line {exc.lineno}: {exc.message}") from exc
     except RecursionError:
         raise ValueError(_TOO_DEEP) from None
+
+
+@functools.lru_cache(maxsize=512)
+def reads_variable(name: str) -> bool:
+    """Whether ``{{ name }}`` prints the variable `name` (a value passed in may replace it).
+
+    Not for an empty name, a keyword (``not``), a literal (``true``, ``none``: it prints the
+    literal) or ``self`` (jinja's name for the template); a global (``range``) is read as a
+    variable, and a value passed in replaces it.
+    """
+    import jinja2
+
+    try:
+        body = _environment().parse(f"{{{{ {name} }}}}").body
+    except jinja2.TemplateSyntaxError:
+        return False
+    match body:
+        case [jinja2.nodes.Output(nodes=[jinja2.nodes.Name(name=read, ctx="load")])]:
+            return bool(read == name != "self")
+    return False
 
 
 _TOO_DEEP = "template is nested too deeply (brackets, blocks or filters) to be read"
