@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import typing as t
 
 import pytest
@@ -212,6 +213,24 @@ def test_tool_execute_and_call_outside_a_pipeline() -> None:
     assert "Field required" in bad.content
     with pytest.raises(TypeError, match="cannot execute int"):
         weather.execute(3)
+
+
+async def test_tool_execute_inside_a_running_loop_closes_the_coroutine_it_cannot_run() -> None:
+    made: list[t.Coroutine[t.Any, t.Any, str]] = []
+
+    async def later() -> str:
+        return "never"
+
+    class Lazy(rg.Tool, name="lazy", description="Hands back a coroutine"):
+        def answer(self) -> t.Any:
+            """Answer later."""
+            made.append(later())
+            return made[-1]
+
+    result = Lazy().execute(NativeCall("answer", "{}"))  # blocking is refused here
+    assert result.error
+    assert "cannot block inside a running event loop" in str(result)
+    assert inspect.getcoroutinestate(made[0]) == inspect.CORO_CLOSED  # no "never awaited"
 
 
 def test_tool_get_description() -> None:

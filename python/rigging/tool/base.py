@@ -382,8 +382,8 @@ class Tool:
         function = tool.name.removeprefix(f"{self.name}_")
         try:
             result = tool.call_validated(tool.validate(arguments))
-            if inspect.isawaitable(result):
-                result = await_(_awaited(result))
+            if inspect.isawaitable(result):  # a coroutine as it is: refused, it is closed
+                result = await_(result if inspect.iscoroutine(result) else _awaited(result))
         except ToolArgumentsError as exc:
             return ToolResult(self.name, function, f"Error: {exc}", error=True)
         except RunNestingError:
