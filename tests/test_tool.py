@@ -19,7 +19,7 @@ from rigging.error import ToolDepthExceededError
 from rigging.generator import GenerateParams, get_generator
 from rigging.generator.testing import ScriptedGenerator
 from rigging.tool import ApiTool, Tool, ToolArgumentsError, ToolType
-from rigging.tool.native import NativeCall, find_calls
+from rigging.tool.native import NativeCall, _called_name, find_calls
 
 
 class Point(BaseModel):
@@ -695,3 +695,12 @@ async def test_native_tool_results_keep_their_images() -> None:
     assert any(
         isinstance(part, dict) and part.get("type") == "image_url" for part in sent[-1]["content"]
     )
+
+
+@pytest.mark.parametrize("filler", [" ", "=", " =", "\n\t"])
+def test_reading_a_calls_name_is_linear_in_its_start_tag(filler: str) -> None:
+    # A run of spaces before each stray character was rescanned from every position of the
+    # run: 40,000 characters took 16 s. A megabyte of them is read at once now.
+    start = f"<tool-call{filler * 500_000}\"{filler * 100} name='shout'>"
+    assert _called_name(start) == "shout"
+    assert _called_name(f"<tool-call{filler * 500_000}>") == ""

@@ -50,8 +50,10 @@ CALL_TAG = "tool-call"
 RESULT_TAG = "tool-result"
 """Tag of a tool result sent back to the model."""
 
-_ATTRIBUTE = re.compile(r"""\s*([^\s=>/"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>/"']+)))?""")
+_ATTRIBUTE = re.compile(r"""([^\s=>/"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>/"']+)))?""")
 """One attribute of a start tag (a name, and its value when it has one), from where it starts."""
+
+_SPACE = re.compile(r"\s*")
 
 
 def _called_name(start_tag: str) -> str:
@@ -61,8 +63,11 @@ def _called_name(start_tag: str) -> str:
     value (``desc="set name=x"``) or at the end of another one's name (``data-name``) is not
     taken for it; the first ``name`` attribute counts.
     """
-    position = 1 + len(CALL_TAG)
-    while position < len(start_tag):
+    position, end = 1 + len(CALL_TAG), len(start_tag)
+    while position < end:
+        # Spaces are skipped once, before the attribute: matched inside it, every stray
+        # character after a long run of them rescanned the run (quadratic in the tag).
+        position = _SPACE.match(start_tag, position).end()  # type: ignore[union-attr]
         match = _ATTRIBUTE.match(start_tag, position)
         if match is None:  # a character no attribute starts with (a stray quote, '/', '>')
             position += 1
