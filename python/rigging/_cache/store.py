@@ -78,22 +78,40 @@ class CacheStore(t.Protocol):
         ...
 
 
-class _Held:
-    """What a `SQLiteCache` holds open: its connection and its worker thread."""
+_INHERITED: list[sqlite3.Connection] = []
+"""Connections a forked child inherited from its parent: kept referenced, never closed.
 
-    __slots__ = ("conn", "pool")
+SQLite forbids using a connection across ``fork``; closing it in the child (which a dropped
+reference does) may checkpoint or unlink the parent's WAL under it."""
+
+
+class _Held:
+    """What a `SQLiteCache` holds open: its connection and its worker thread.
+
+    Both belong to the process that opened them (`pid`): in a forked child the thread does
+    not exist (a task submitted to its pool never runs) and the connection is the parent's.
+    """
+
+    __slots__ = ("conn", "pid", "pool")
 
     def __init__(self) -> None:
         self.conn: sqlite3.Connection | None = None
         self.pool: ThreadPoolExecutor | None = None
+        self.pid = os.getpid()
 
     def release(self) -> None:
-        """Close the connection and let the thread end (the store is gone: nothing in flight)."""
+        """Close the connection and let the thread end (the store is gone: nothing in flight).
+
+        In a forked child, the parent's connection is left alone (see `_INHERITED`).
+        """
         conn, self.conn = self.conn, None
         pool, self.pool = self.pool, None
         if conn is not None:
-            conn.close()
-        if pool is not None:
+            if self.pid == os.getpid():
+                conn.close()
+            else:
+                _INHERITED.append(conn)
+        if pool is not None and self.pid == os.getpid():
             pool.shutdown(wait=False)
 
 
@@ -102,7 +120,8 @@ class SQLiteCache:
 
     Safe for many tasks and threads (one connection on one worker thread) and for several
     processes on the same file (WAL, ``busy_timeout``). Pickling keeps only the settings, so a
-    store can be sent to other processes (Ray workers), which open the file themselves.
+    store can be sent to other processes (Ray workers), which open the file themselves; a
+    forked child (``multiprocessing``'s fork) that inherited a store opens its own too.
 
     Args:
         path: The database file (created with its table when missing).
@@ -128,7 +147,7 @@ class SQLiteCache:
         self._held = _Held()
         self._lock = threading.Lock()
         # a store dropped without close() still closes its file and stops its thread
-        weakref.finalize(self, self._held.release)
+        self._finalizer = weakref.finalize(self, self._held.release)
 
     def __repr__(self) -> str:
         return f"SQLiteCache({str(self.path)!r})"
@@ -143,8 +162,23 @@ class SQLiteCache:
 
     # --- the worker thread ----------------------------------------------------------------------
 
+    def _forked(self) -> None:
+        """Start afresh in a forked child: its own lock, thread and connection.
+
+        What the parent held is released without closing the parent's connection, and the
+        lock is new (another thread of the parent may have held it at the fork).
+        """
+        if self._held.pid == os.getpid():
+            return
+        self._finalizer.detach()
+        self._held.release()
+        self._held = _Held()
+        self._lock = threading.Lock()
+        self._finalizer = weakref.finalize(self, self._held.release)
+
     def _run(self, func: Callable[[sqlite3.Connection], T]) -> T:
         """Run `func` with the connection on the store's thread; map SQLite errors."""
+        self._forked()
         with self._lock:
             if self._held.pool is None:
                 self._held.pool = ThreadPoolExecutor(1, thread_name_prefix="rigging-cache")
@@ -285,6 +319,7 @@ class SQLiteCache:
 
     def close(self) -> None:
         """Close the connection and stop the worker thread (the store reopens on next use)."""
+        self._forked()
         with self._lock:
             pool, self._held.pool = self._held.pool, None
         if pool is not None:

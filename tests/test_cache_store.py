@@ -1,0 +1,59 @@
+"""`SQLiteCache` as storage: forked processes, files that are not rigging caches, bad rows."""
+
+from __future__ import annotations
+
+import multiprocessing
+import warnings
+from multiprocessing.queues import Queue
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rigging.cache import SQLiteCache
+
+needs_fork = pytest.mark.skipif(
+    "fork" not in multiprocessing.get_all_start_methods(), reason="no fork start method"
+)
+
+
+def _child_writes(store: SQLiteCache, results: Queue[Any]) -> None:
+    store.put_many([("child", "from the child")])
+    results.put(sorted(store.get_many(["child", "parent"])))
+    store.close()
+
+
+def _child_closes(store: SQLiteCache, results: Queue[Any]) -> None:
+    store.close()
+    results.put("closed")
+
+
+@needs_fork
+@pytest.mark.parametrize("target", [_child_writes, _child_closes])
+def test_a_store_used_in_a_forked_child_works_and_leaves_the_parents_alone(
+    tmp_path: Path, target: Any
+) -> None:
+    """The child inherited the parent's worker pool (whose thread does not exist there) and
+    its connection: every call in the child waited forever."""
+    store = SQLiteCache(tmp_path / "forked.db")
+    store.put_many([("parent", "from the parent")])  # the worker thread and connection exist
+    context = multiprocessing.get_context("fork")
+    results: Queue[Any] = context.Queue()
+    with warnings.catch_warnings():  # Python 3.12+ warns on fork with threads running
+        warnings.simplefilter("ignore", DeprecationWarning)
+        child = context.Process(target=target, args=(store, results))
+        child.start()
+    child.join(60)  # a guard against the old hang, never a wait for timing
+    if child.is_alive():
+        child.kill()
+        child.join()
+        pytest.fail("the forked child hung on the inherited store")
+    assert child.exitcode == 0
+    expected = ["child", "parent"] if target is _child_writes else "closed"
+    assert results.get(timeout=10) == expected
+    store.put_many([("after", "the child")])  # the parent's connection still works
+    found = store.get_many(["parent", "after", "child"])
+    assert found["parent"].value == "from the parent"
+    assert found["after"].value == "the child"
+    assert ("child" in found) == (target is _child_writes)
+    store.close()
