@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import sqlite3
 import warnings
 from multiprocessing.queues import Queue
 from pathlib import Path
@@ -10,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from rigging.cache import SQLiteCache
+from rigging.cache import CacheError, SQLiteCache
 
 needs_fork = pytest.mark.skipif(
     "fork" not in multiprocessing.get_all_start_methods(), reason="no fork start method"
@@ -57,3 +59,43 @@ def test_a_store_used_in_a_forked_child_works_and_leaves_the_parents_alone(
     assert found["after"].value == "the child"
     assert ("child" in found) == (target is _child_writes)
     store.close()
+
+
+@pytest.mark.parametrize(
+    "tables",
+    [
+        ["CREATE TABLE users (name TEXT)"],
+        ["CREATE TABLE responses (id INTEGER, body TEXT)", "CREATE TABLE users (name TEXT)"],
+    ],
+)
+def test_another_applications_database_is_refused_and_left_unchanged(
+    tmp_path: Path, tables: list[str]
+) -> None:
+    """The store switched such a file to WAL for good, added its tables and kept its rows
+    there (or failed on "no such column: key" next to a `responses` table of its own)."""
+    path = tmp_path / "app.db"
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
+        for statement in tables:
+            conn.execute(statement)
+    before = path.read_bytes()
+    store = SQLiteCache(path)
+    with pytest.raises(CacheError, match=r"not a rigging cache.*users"):
+        store.put_many([("k", "v")])
+    with pytest.raises(CacheError, match="not a rigging cache"):
+        store.get_many(["k"])
+    store.close()
+    assert path.read_bytes() == before
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+
+
+def test_empty_and_own_files_still_open(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    for path in (empty, tmp_path / "new.db"):
+        store = SQLiteCache(path)
+        store.put_many([("k", "v")])
+        store.close()
+        again = SQLiteCache(path)
+        assert again.get_many(["k"])["k"].value == "v"
+        again.close()

@@ -221,6 +221,7 @@ class SQLiteCache:
         )
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            self._check_ours(conn)
             mode = self._wal(conn)
             if str(mode).lower() != "wal":
                 raise CacheError(f"cache database {str(self.path)!r} cannot use WAL ({mode})")
@@ -230,6 +231,25 @@ class SQLiteCache:
             conn.close()
             raise
         return conn
+
+    def _check_ours(self, conn: sqlite3.Connection) -> None:
+        """Refuse a database that holds tables but is not a rigging cache, before changing it.
+
+        Pointed at another application's database by mistake, the store used to switch it to
+        the WAL journal for good, add its tables next to that application's and keep cache
+        rows there (or fail on "no such column" when it had a ``responses`` table).
+        """
+        names = {
+            str(row[0])
+            for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        if names and "rigging_cache_meta" not in names:
+            shown = ", ".join(sorted(names)[:5]) + (", ..." if len(names) > 5 else "")
+            raise CacheError(
+                f"cache database {str(self.path)!r} is not a rigging cache: it holds other "
+                f"tables ({shown}) and no rigging_cache_meta; it was left unchanged, pick "
+                "another path"
+            )
 
     def _wal(self, conn: sqlite3.Connection) -> str:
         """Switch to the WAL journal (a no-op when the file already uses it).
