@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from rigging.cache import CacheError, SQLiteCache
+from rigging.generator.testing import EchoGenerator
 
 needs_fork = pytest.mark.skipif(
     "fork" not in multiprocessing.get_all_start_methods(), reason="no fork start method"
@@ -99,3 +100,33 @@ def test_empty_and_own_files_still_open(tmp_path: Path) -> None:
         again = SQLiteCache(path)
         assert again.get_many(["k"])["k"].value == "v"
         again.close()
+
+
+@pytest.mark.parametrize("stamp", ["abc", b"x", 1e20, float("inf"), -1e300])
+@pytest.mark.parametrize("ttl", [None, 100.0])
+async def test_a_damaged_time_of_storage_is_a_cache_error(
+    tmp_path: Path, stamp: Any, ttl: float | None
+) -> None:
+    """The checksum does not cover `stored_at`: a damaged one made a hit raise a bare
+    TypeError or OverflowError out of the run."""
+    path = tmp_path / "t.db"
+    gen = EchoGenerator().with_cache(path, ttl=ttl)
+    await gen.chat("hello").run()
+    gen.store.close()
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("UPDATE responses SET stored_at = ?", (stamp,))
+    with pytest.raises(CacheError, match="no valid time of storage"):
+        await gen.chat("hello").run()
+    gen.store.close()
+
+
+def test_a_value_that_is_not_text_fails_its_checksum(tmp_path: Path) -> None:
+    path = tmp_path / "v.db"
+    store = SQLiteCache(path)
+    store.put_many([("k", "v")])
+    store.close()
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("UPDATE responses SET value = ?", (b"v",))
+    with pytest.raises(CacheError, match="checksum"):
+        store.get_many(["k"])
+    store.close()

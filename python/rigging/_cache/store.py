@@ -19,6 +19,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from rigging.error import RiggingError, _reduce, _safe_str
@@ -354,13 +355,34 @@ def _select(conn: sqlite3.Connection, keys: list[str]) -> dict[str, StoredValue]
         marks = ",".join("?" * len(chunk))
         query = f"SELECT key, value, stored_at, check_ FROM responses WHERE key IN ({marks})"
         for key, value, stored_at, check in conn.execute(query, chunk):
-            if check != _checksum(key, value):
+            if not isinstance(value, str) or check != _checksum(key, value):
                 raise CacheError(
                     f"cache entry {key[:16]}... failed its checksum: the database is corrupt; "
                     "move it away or pick another path"
                 )
-            found[key] = StoredValue(value, stored_at)
+            if not _is_time(stored_at):
+                raise CacheError(
+                    f"cache entry {key[:16]}... has no valid time of storage "
+                    f"({type(stored_at).__name__} {str(stored_at)[:32]!r}): the database is "
+                    "corrupt; move it away or pick another path"
+                )
+            found[key] = StoredValue(value, float(stored_at))
     return found
+
+
+def _is_time(value: t.Any) -> bool:
+    """Whether a stored ``stored_at`` is a number of seconds a datetime can hold.
+
+    The checksum does not cover it; a damaged one (text, bytes, 1e20) made a hit raise a
+    bare `TypeError` or `OverflowError` from the run instead of a `CacheError`.
+    """
+    if type(value) not in (int, float):
+        return False
+    try:
+        datetime.fromtimestamp(value, tz=timezone.utc)
+    except (OverflowError, ValueError, OSError):
+        return False
+    return True
 
 
 def _checksum(key: str, value: str) -> str:
