@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import threading
 import time
 import typing as t
@@ -45,6 +46,12 @@ FORMAT = 1
 
 FSYNC_INTERVAL = 1.0
 """Most seconds between two fsyncs of a running checkpoint."""
+
+_HASH = re.compile(r"[0-9a-f]{16}")
+"""An item hash as `encode_record` writes it."""
+
+_DENSE_AHEAD = 1 << 16
+"""Indices up to this far past the dense table's end extend it; farther ones go in a dict."""
 
 
 def _canonical(value: t.Any) -> bytes:
@@ -163,7 +170,11 @@ class CheckpointFile:
         self.path = Path(os.path.realpath(path))
         self.header = {"rigging_checkpoint": FORMAT, **header}
         self.done = array("Q")
-        """Item hash per index (0: not finished in an earlier run)."""
+        """Item hash per index (0: not finished in an earlier run), up to the last one recorded
+        close after the others; see `_far`."""
+        self._far: dict[int, int] = {}
+        """Item hashes of indices far past `done`'s end (an unsized run's records are sparse):
+        memory stays bounded by the file's lines, whatever index a line names."""
         self.loaded = 0
         """Items finished in earlier runs."""
         self._fd: int | None = None
@@ -283,18 +294,39 @@ class CheckpointFile:
     def _record(
         self, line: bytes, number: int, on_record: t.Callable[[int, dict[str, t.Any]], None]
     ) -> None:
+        """Load one finished item, refusing a line rigging would not have written.
+
+        The index must be an int inside the input set (when its size is known) and the hash
+        the 16 hex digits `encode_record` writes: a damaged line raised `IndexError` or
+        `OverflowError`, or allocated memory for the index it named (`MemoryError`).
+        """
         try:
             record = json.loads(line)
-            index, item_hash, result = int(record["i"]), int(record["h"], 16), record["r"]
+            index, hash_text, result = record["i"], record["h"], record["r"]
         except (ValueError, KeyError, TypeError):
             raise self._damaged(f"line {number} is not a finished item") from None
-        if index < 0 or not isinstance(result, dict):
+        count = self.header.get("count")
+        if (
+            type(index) is not int
+            or index < 0
+            or not isinstance(hash_text, str)
+            or _HASH.fullmatch(hash_text) is None
+            or not isinstance(result, dict)
+        ):
             raise self._damaged(f"line {number} is not a finished item")
-        if index >= len(self.done):
-            self.done.extend([0] * (index + 1 - len(self.done)))
-        if self.done[index]:
+        if isinstance(count, int) and index >= count:
+            raise self._damaged(f"line {number} names item {index} of a run of {count} items")
+        item_hash = int(hash_text, 16)
+        if not item_hash:
+            raise self._damaged(f"line {number} is not a finished item")
+        if self.finished_hash(index):
             return  # written twice (never by rigging itself): the first one stands
-        self.done[index] = item_hash
+        if index < len(self.done) + _DENSE_AHEAD:
+            if index >= len(self.done):
+                self.done.frombytes(bytes(8 * (index + 1 - len(self.done))))
+            self.done[index] = item_hash
+        else:
+            self._far[index] = item_hash
         self.loaded += 1
         on_record(index, result)
 
@@ -302,7 +334,7 @@ class CheckpointFile:
 
     def finished_hash(self, index: int) -> int:
         """The stored hash of item `index` (0 when it did not finish earlier)."""
-        return self.done[index] if index < len(self.done) else 0
+        return self.done[index] if index < len(self.done) else self._far.get(index, 0)
 
     def check_item(self, index: int, item_hash: int) -> bool:
         """Whether item `index` finished earlier; refuse it if its input changed since.
