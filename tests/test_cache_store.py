@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import sqlite3
+import threading
 import warnings
 from multiprocessing.queues import Queue
 from pathlib import Path
@@ -129,4 +130,94 @@ def test_a_value_that_is_not_text_fails_its_checksum(tmp_path: Path) -> None:
         conn.execute("UPDATE responses SET value = ?", (b"v",))
     with pytest.raises(CacheError, match="checksum"):
         store.get_many(["k"])
+    store.close()
+
+
+class _ClosingSeen:
+    """Wraps a store's lock: `released` is set once the closing thread lets go of it."""
+
+    def __init__(self, lock: Any, closer: list[threading.Thread]) -> None:
+        self.lock = lock
+        self.closer = closer
+        self.released = threading.Event()
+
+    def __enter__(self) -> Any:
+        return self.lock.__enter__()
+
+    def __exit__(self, *exc: object) -> Any:
+        result = self.lock.__exit__(*exc)
+        if self.closer and threading.current_thread() is self.closer[0]:
+            self.released.set()
+        return result
+
+
+def test_a_close_in_another_thread_never_shares_a_connection_in_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A call made after another thread's close ran on a second worker thread with the same
+    connection as a call still in flight on the first one (an error inside its transaction,
+    or a segmentation fault when the close then closed it under the second)."""
+    from rigging._cache import store as store_module
+
+    real_insert = store_module._insert
+    conns: dict[str, sqlite3.Connection] = {}
+    first_in, second_in, release_first = threading.Event(), threading.Event(), threading.Event()
+
+    def insert(conn: sqlite3.Connection, rows: list[tuple[str, str, float, str]]) -> None:
+        name = rows[0][0]
+        conns[name] = conn
+        if name == "first":  # hold a write transaction open on the first connection
+            conn.execute("BEGIN IMMEDIATE")
+            first_in.set()
+            release_first.wait()
+            conn.executemany("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?)", rows)
+            conn.execute("COMMIT")
+            return
+        second_in.set()
+        real_insert(conn, rows)
+
+    monkeypatch.setattr(store_module, "_insert", insert)
+    store = SQLiteCache(tmp_path / "shared.db", busy_timeout=60)
+    store.get_many(["warm"])  # the first thread and connection exist
+    real_open = store._open
+
+    def open_second() -> sqlite3.Connection:
+        second_in.set()  # opening checks the schema, waiting for the first's write lock
+        return real_open()
+
+    monkeypatch.setattr(store, "_open", open_second)
+    closer: list[threading.Thread] = []
+    seen = _ClosingSeen(store._lock, closer)
+    store._lock = seen  # type: ignore[assignment]
+    errors: list[BaseException] = []
+
+    def call(func: Any, *args: Any) -> threading.Thread:
+        def run() -> None:
+            try:
+                func(*args)
+            except BaseException as exc:
+                errors.append(exc)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    first = call(store.put_many, [("first", "1")])
+    first_in.wait()
+    closer.append(threading.Thread(target=store.close))
+    closer[0].start()
+    seen.released.wait()  # the close has taken the store's thread and connection away
+    second = call(store.put_many, [("second", "2")])
+    second_in.wait()  # the second call reached a connection (it may wait for the lock)
+    release_first.set()
+    for thread in (first, closer[0], second):
+        thread.join()
+    assert errors == []
+    assert conns["second"] is not conns["first"]
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):  # closed after its call
+        conns["first"].execute("SELECT 1")
+    assert {k: v.value for k, v in store.get_many(["first", "second"]).items()} == {
+        "first": "1",
+        "second": "2",
+    }
     store.close()

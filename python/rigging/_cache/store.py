@@ -163,6 +163,14 @@ class SQLiteCache:
 
     # --- the worker thread ----------------------------------------------------------------------
 
+    def _renew(self) -> _Held:
+        """Hand the store a new `_Held` (thread and connection); returns the one it had."""
+        held = self._held
+        self._finalizer.detach()
+        self._held = _Held()
+        self._finalizer = weakref.finalize(self, self._held.release)
+        return held
+
     def _forked(self) -> None:
         """Start afresh in a forked child: its own lock, thread and connection.
 
@@ -171,30 +179,33 @@ class SQLiteCache:
         """
         if self._held.pid == os.getpid():
             return
-        self._finalizer.detach()
-        self._held.release()
-        self._held = _Held()
+        self._renew().release()
         self._lock = threading.Lock()
-        self._finalizer = weakref.finalize(self, self._held.release)
 
     def _run(self, func: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `func` with the connection on the store's thread; map SQLite errors."""
+        """Run `func` with the connection on the store's thread; map SQLite errors.
+
+        The task is queued under the lock, on the thread of the `_Held` it uses: a `close`
+        in another thread queues the closing of that connection after it, and calls made
+        after the close get a new thread and connection, never this one.
+        """
         self._forked()
         with self._lock:
-            if self._held.pool is None:
-                self._held.pool = ThreadPoolExecutor(1, thread_name_prefix="rigging-cache")
-            pool = self._held.pool
-        return pool.submit(self._call, func).result()
+            held = self._held
+            if held.pool is None:
+                held.pool = ThreadPoolExecutor(1, thread_name_prefix="rigging-cache")
+            future = held.pool.submit(self._call, held, func)
+        return future.result()
 
-    def _call(self, func: Callable[[sqlite3.Connection], T]) -> T:
+    def _call(self, held: _Held, func: Callable[[sqlite3.Connection], T]) -> T:
         try:
-            if self._held.conn is None:
-                self._held.conn = self._open()
-            return func(self._held.conn)
+            if held.conn is None:
+                held.conn = self._open()
+            return func(held.conn)
         except sqlite3.OperationalError as exc:
             raise self._error(exc) from exc
         except sqlite3.DatabaseError as exc:
-            self._drop_connection()
+            _drop_connection(held)
             raise CacheError(
                 f"cache database {str(self.path)!r} is unreadable ({_safe_str(exc)}); it may be "
                 "corrupt or not a rigging cache: move it away or pick another path"
@@ -208,11 +219,6 @@ class SQLiteCache:
                 f"{self.busy_timeout:g}s ({text}); raise busy_timeout or wait for the writer"
             )
         return CacheError(f"cache database {str(self.path)!r} failed: {text}")
-
-    def _drop_connection(self) -> None:
-        conn, self._held.conn = self._held.conn, None
-        if conn is not None:
-            conn.close()
 
     def _open(self) -> sqlite3.Connection:
         if self.path.parent and not self.path.parent.exists():
@@ -339,13 +345,28 @@ class SQLiteCache:
         self._run(lambda conn: conn.execute("DELETE FROM responses"))
 
     def close(self) -> None:
-        """Close the connection and stop the worker thread (the store reopens on next use)."""
+        """Close the connection and stop the worker thread (the store reopens on next use).
+
+        Calls already made from other threads finish first, on the connection they started
+        on; calls made from then on open a new one.
+        """
         self._forked()
         with self._lock:
-            pool, self._held.pool = self._held.pool, None
-        if pool is not None:
-            pool.submit(self._drop_connection).result()
-            pool.shutdown(wait=True)
+            if self._held.pool is None:
+                return
+            held = self._renew()
+            pool, held.pool = held.pool, None
+            assert pool is not None
+            closing = pool.submit(_drop_connection, held)
+        closing.result()
+        pool.shutdown(wait=True)
+
+
+def _drop_connection(held: _Held) -> None:
+    """Close the connection of `held` (on its own thread)."""
+    conn, held.conn = held.conn, None
+    if conn is not None:
+        conn.close()
 
 
 def _select(conn: sqlite3.Connection, keys: list[str]) -> dict[str, StoredValue]:
