@@ -25,7 +25,7 @@ from typing_extensions import Self, TypeAliasType
 
 from rigging import _native, parsing
 from rigging._model.base import class_info
-from rigging._model.extract import lax_validate
+from rigging._model.entries import lax_validate
 from rigging._model.plan import (
     FieldSpec,
     codec_of,

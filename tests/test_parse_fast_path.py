@@ -234,7 +234,7 @@ def test_an_error_of_the_validator_that_is_no_value_error_propagates() -> None:
 
 def test_parse_alone_answers_the_general_path_when_not_one_valid_element() -> None:
     from rigging._message.parts import part_maker
-    from rigging._model.extract import alone_entry
+    from rigging._model.entries import alone_entry
 
     info = class_info(_Issue)
     entry = alone_entry(_Issue, info)

@@ -87,7 +87,7 @@ class _Validate(Protocol[_ModelT_co]):
 
     Lax as pydantic-xml calls ``model_validate(data, strict=False)``: e.g. a
     ``SchemaValidator.validate_python`` of a schema that sets no ``strict``, or one bound with
-    ``strict=False`` (`rigging._model.extract.lax_validate` gives either).
+    ``strict=False`` (`rigging._model.entries.lax_validate` gives either).
     """
 
     def __call__(self, data: dict[str, Any], /) -> _ModelT_co: ...

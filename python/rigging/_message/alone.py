@@ -14,7 +14,8 @@ from pydantic import ValidationError
 from rigging import _native
 from rigging._message.parts import part_at, part_maker, render_plan
 from rigging._model.base import ModelT, class_info
-from rigging._model.extract import Extracted, alone_args, build
+from rigging._model.entries import alone_args
+from rigging._model.extract import Extracted, build
 from rigging.error import XmlContentError
 
 if t.TYPE_CHECKING:

@@ -21,7 +21,8 @@ import typing as t
 from rigging import _native
 from rigging._message.content import ContentText, ParsedMessagePart
 from rigging._model.base import Model, class_info
-from rigging._model.extract import Found, render_plan
+from rigging._model.entries import render_plan
+from rigging._model.extract import Found
 from rigging._model.fast import construct, shared_fields_set
 from rigging.error import XmlContentError
 from rigging.util import truncate_string

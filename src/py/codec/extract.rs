@@ -46,7 +46,7 @@ impl PyCodecPlan {
         // `validate` is lax, as pydantic-xml validates what it read (`model_validate(...,
         // strict=False)`): the values are text, whatever the model's own strictness. The
         // caller binds `strict=False` where the schema asks for strictness
-        // (`rigging._model.extract.lax_validate`), so the common call has no keywords.
+        // (`rigging._model.entries.lax_validate`), so the common call has no keywords.
         for item in items {
             // The scan's hollow verdict (blank inside) is not used: the codec's is finer (a
             // self-closing `<call tool="search"/>` is blank inside and filled).
