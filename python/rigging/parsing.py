@@ -10,6 +10,9 @@ Choices against 2.3 (also in ``docs/design/decisions-messages.md``):
   first filled element, and the set functions leave hollow ones out when filled ones exist.
 - ``fail_on_missing=False`` swallows only parse failures (`MissingModelError`, pydantic
   ``ValidationError``, `XmlContentError`), not unrelated bugs.
+- Results that cross (``<a>x <b>y</a></b>``: each element starts inside the other and ends
+  outside it) follow `Message`'s rule: the strict forms raise an `XmlContentError` naming
+  both, the ``try_`` forms leave out the one that starts later (2.3 returned both).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pydantic import ValidationError
 from rigging import _native
 from rigging._exports import public_dir as _public_dir
 from rigging._model.base import Model, ModelT
+from rigging._model.crossing import uncrossed
 from rigging._model.extract import (
     Extracted,
     Found,
@@ -152,7 +156,8 @@ def parse_set(
     Raises:
         MissingModelError: The tag is missing, or fewer than ``minimum`` models were found.
         pydantic.ValidationError: Tags were found but none holds a valid model.
-        XmlContentError: Tags were found but none holds readable XML.
+        XmlContentError: Tags were found but none holds readable XML, or two found elements
+            cross (each starts inside the other and ends outside it).
     """
     return try_parse_set(text, model_type, minimum=minimum, fail_on_missing=True)
 
@@ -173,12 +178,16 @@ def try_parse_set(
         fail_on_missing: Raise parse failures instead of returning an empty list.
 
     Returns:
-        The models and slices in document order.
+        The models and slices in document order; of two crossing elements, the one that
+        starts first (the other is left out, as by `Message.try_parse_set`).
 
     Raises:
         MissingModelError: Fewer than ``minimum`` models were found.
+        XmlContentError: With ``fail_on_missing``, two found elements cross.
     """
     results = found_many(text, model_type, fail_on_missing=fail_on_missing)
+    if len(results) > 1:
+        results = uncrossed(text, results, strict=fail_on_missing)
     if minimum is not None and len(results) < minimum:
         raise MissingModelError(
             f"Expected at least {minimum} {model_type.__name__} in message, found {len(results)}"
@@ -199,7 +208,8 @@ def parse_many(text: str, *types: type[Model]) -> list[tuple[Model, slice]]:
     Raises:
         MissingModelError: A type's tag is missing.
         pydantic.ValidationError: A type's tags were found but none is valid.
-        XmlContentError: A type's tags were found but none holds readable XML.
+        XmlContentError: A type's tags were found but none holds readable XML, or two found
+            elements cross (each starts inside the other and ends outside it).
     """
     return try_parse_many(text, *types, fail_on_missing=True)
 
@@ -215,12 +225,17 @@ def try_parse_many(
         fail_on_missing: Raise the first failure instead of skipping that type.
 
     Returns:
-        The models and slices of all types in document order.
+        The models and slices of all types in document order; of two crossing elements,
+        the one that starts first (the other is left out, as by `Message.try_parse_many`).
+
+    Raises:
+        XmlContentError: With ``fail_on_missing``, two found elements cross (after every
+            type's own failures).
     """
-    return [
-        (found.model, found.slice)
-        for found in found_many(text, *types, fail_on_missing=fail_on_missing)
-    ]
+    results = found_many(text, *types, fail_on_missing=fail_on_missing)
+    if len(results) > 1:
+        results = uncrossed(text, results, strict=fail_on_missing)
+    return [(found.model, found.slice) for found in results]
 
 
 __dir__ = _public_dir(globals())

@@ -15,17 +15,16 @@
 
 from __future__ import annotations
 
-import re
 import typing as t
 
 from rigging import _native
 from rigging._message.content import ContentText, ParsedMessagePart
-from rigging._model.base import Model, class_info
+from rigging._model.base import Model
+from rigging._model.crossing import crossing_error as _crossing_error
 from rigging._model.entries import render_plan
 from rigging._model.extract import Found
 from rigging._model.fast import construct, shared_fields_set
 from rigging.error import XmlContentError
-from rigging.util import truncate_string
 
 if t.TYPE_CHECKING:
     from rigging._message.message import Message
@@ -41,10 +40,6 @@ __all__ = [
     "strip_parts",
     "without_crossing",
 ]
-
-
-#: Characters of a crossing element quoted in its error (as `rigging._model.extract`'s).
-_SNIPPET = 80
 
 
 def make_part(model: Model, where: slice) -> ParsedMessagePart:
@@ -167,15 +162,6 @@ def without_crossing(message: Message, found: list[Found[Model]]) -> list[Found[
     return [item for index, item in enumerate(found) if index not in left_out]
 
 
-_TAG_NAME = re.compile(r"<([^\s/>]+)")
-
-
-def _tag_at(text: str, model: Model, start: int, stop: int) -> str:
-    """The tag name written at ``text[start]`` (the model's own tag when none reads there)."""
-    written = _TAG_NAME.match(text, start, min(stop, start + 200))
-    return written.group(1) if written else class_info(type(model)).tag
-
-
 def crossing_error(
     text: str, old: t.Sequence[ParsedMessagePart], found: list[Found[Model]]
 ) -> XmlContentError | None:
@@ -184,39 +170,8 @@ def crossing_error(
     None when nothing crosses (the caller's error is then another one). Built only once a
     splice has failed: well-formed content pays nothing for it.
     """
-    recorded = [(part.slice_.start, part.slice_.stop) for part in old]
-    dropped = _native.crossing_found(recorded, found)
-    if not dropped:
-        return None
-    item = found[dropped[0]]
-    start, stop = item.slice.start, item.slice.stop
-    left_out = set(dropped)
-    others = [(part.model, part.slice_.start, part.slice_.stop) for part in old] + [
-        (other.model, other.slice.start, other.slice.stop)
-        for index, other in enumerate(found)
-        if index not in left_out
-    ]
-    crossed = next(
-        (
-            (model, left, right)
-            for model, left, right in others
-            if left < start < right < stop or start < left < stop < right
-        ),
-        None,
-    )
-    if crossed is None:  # (`crossing_found` left it out for crossing one of them)
-        return None
-    model, left, right = crossed
-    tag, other_tag = _tag_at(text, item.model, start, stop), _tag_at(text, model, left, right)
-    return XmlContentError(
-        f"<{tag}> ({type(item.model).__name__}) at {start}..{stop} crosses <{other_tag}> "
-        f"({type(model).__name__}) at {left}..{right} (code points of the content): each "
-        "starts inside the other and ends outside it, so they cannot both be parts of the "
-        "message (the try_ forms leave the crossing element out)",
-        tag=tag,
-        position=start,
-        snippet=truncate_string(text[start:stop], _SNIPPET),
-    )
+    recorded = [(part.model, part.slice_.start, part.slice_.stop) for part in old]
+    return _crossing_error(text, recorded, found)
 
 
 def strip_parts(message: Message, model_type: type[Model]) -> list[ParsedMessagePart]:

@@ -15,7 +15,13 @@ those of `Message.parse` / `parse_set` (``docs/design/decisions-messages.md``):
   exists.
   Filled models are emitted at the piece holding their closing ``>``; hollow elements are
   kept as a few integers until `finish`, which builds and emits them only for models that
-  got no filled element.
+  got no filled element;
+- an element that crosses one already emitted (``<a>x <b>y</a></b>``: each starts inside
+  the other and ends outside it) is not emitted, as the ``try_`` parses leave out the later
+  of two crossing results. Of two crossing elements the one that starts first also closes
+  first, so this is the one-shot rule, except for the elements only `finish` emits (hollow
+  ones, and those inside a start tag of a model nesting in itself that never closed): they
+  are checked against everything emitted, and an element emitted before them stays.
 
 Cost: `feed` *is* the native `TextStream.feed` (no Python frame per piece): it scans the piece
 and keeps the text; only a piece that completes spans calls back into Python, which slices each
@@ -27,6 +33,7 @@ from __future__ import annotations
 
 import typing as t
 from array import array
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -133,6 +140,16 @@ class ModelStream(t.Generic[ModelT]):
         }
         self._forced = False
         self._filled: set[type[Model]] = set()
+        # Crossing (only with two tags or more: same-tag elements never cross; None in
+        # `finish`): the emitted elements no other emitted one holds, disjoint and sorted
+        # (starts, ends), and the emitted ones a later one holds (for `finish`); the types
+        # with a filled element left out for crossing (their hollow ones are not given, as
+        # in a one-shot parse); the filled models `finish` built, checked at its end.
+        self._starts: list[int] | None = [] if len(self._by_tag) > 1 else None
+        self._ends: list[int] = []
+        self._emitted: list[tuple[int, int]] = []
+        self._left_out: set[type[Model]] = set()
+        self._late: list[ParsedModel[ModelT]] = []
         # Hollow elements, per tag, as flat (start, end, inner_start, inner_end, self_closing)
         # integers: built by `finish` only for the types never filled, so an echoed flood of
         # `<answer/>` costs 40 bytes an element, not a model each. None once every type of the
@@ -194,10 +211,15 @@ class ModelStream(t.Generic[ModelT]):
             self._rest.extend(self._unheld())
         if self._rest:
             self._forced = True  # the spans waiting on an outer element are candidates now
+            mark = len(self._held)
+            starts, self._starts = self._starts, None  # (checked below, not as they close)
             try:
                 self._held.extend(self._on_spans(()))
             finally:
                 self._forced = False
+                self._starts = starts
+                self._late.extend(self._held[mark:])  # checked for crossing at the end
+                del self._held[mark:]
         if self._jobs is None:
             self._jobs = self._hollow_jobs()
         error: Exception | None = None
@@ -216,9 +238,18 @@ class ModelStream(t.Generic[ModelT]):
         if error is not None:
             raise error
         self._finished = True
-        hollow = sorted(self._built, key=lambda item: item.slice.start)
-        held, self._held, self._built = self._held, [], []
-        return [*held, *hollow]
+        late = [*self._late, *sorted(self._built, key=lambda item: item.slice.start)]
+        if late and self._starts is not None:
+            late = self._uncrossed(late)
+        held, self._held, self._built, self._late = self._held, [], [], []
+        return [*held, *late]
+
+    def _uncrossed(self, late: list[ParsedModel[ModelT]]) -> list[ParsedModel[ModelT]]:
+        """``late`` without the models crossing an emitted one or an earlier one of them."""
+        found = [_native.Found(item.model, item.slice, item.hollow) for item in late]
+        emitted = [*self._emitted, *zip(self._starts or (), self._ends, strict=True)]
+        left_out = set(_native.crossing_found(emitted, found))
+        return [item for index, item in enumerate(late) if index not in left_out]
 
     def _unheld(self) -> list[_native.Span]:
         """The waiting elements whose outer start never closed, for `finish`.
@@ -242,7 +273,7 @@ class ModelStream(t.Generic[ModelT]):
             if not kept:
                 continue
             for cls, info in self._by_tag[tag]:
-                if cls not in self._filled:
+                if cls not in self._filled and cls not in self._left_out:
                     for at in range(0, len(kept), 5):
                         start, end, inner_start, inner_end, self_closing = kept[at : at + 5]
                         jobs.append((cls, info, start, end, inner_start, inner_end, self_closing))
@@ -322,13 +353,13 @@ class ModelStream(t.Generic[ModelT]):
         inner = self._text.slice(span.inner_start, span.inner_end)
         blank_inside = self_closing or not inner or inner.isspace()
         if blank_inside and not self._has_attribute_value(span):
-            kept = self._hollow[tag]
-            if kept is not None:  # some type of the tag is not filled yet
-                kept.extend((start, end, span.inner_start, span.inner_end, self_closing))
+            self._keep_blank(span)
             return None
         element: str | None = None
         error: Exception | None = None
-        recorded = False
+        recorded = emitted = False
+        starts = self._starts  # None with one tag (nothing can cross) and in `finish`
+        at = 0 if starts is None else self._uncrossed_at(starts, start)
         for cls, info in self._by_tag[tag]:
             built = self._build(
                 cls,
@@ -350,12 +381,47 @@ class ModelStream(t.Generic[ModelT]):
             if blank:  # no visible text read (an echoed template): hollow for this type
                 recorded = recorded or self._keep_hollow(cls, span)
                 continue
+            if at < 0:  # it crosses an emitted element: left out
+                self._left_out.add(cls)
+                continue
             if cls not in self._filled:
-                self._filled.add(cls)
-                if all(other in self._filled for other, _ in self._by_tag[tag]):
-                    self._hollow[tag] = None  # its hollow elements can no longer be given
+                self._fill(cls, tag)
             found.append(ParsedModel(t.cast("ModelT", model), slice(start, end)))
+            emitted = True
+        if emitted and starts is not None:
+            self._emit(at, start, end)
         return error
+
+    def _fill(self, cls: type[Model], tag: str) -> None:
+        """Count ``cls`` as filled (its first filled model was built)."""
+        self._filled.add(cls)
+        if all(other in self._filled for other, _ in self._by_tag[tag]):
+            self._hollow[tag] = None  # its hollow elements can no longer be given
+
+    def _uncrossed_at(self, starts: list[int], start: int) -> int:
+        """Where an element starting at ``start`` goes in `_starts`; -1 when it crosses.
+
+        `_starts` and `_ends` hold the emitted elements no other emitted one holds, sorted.
+        Every one of them closed before this element, so it crosses one exactly when that
+        one holds its start.
+        """
+        at = bisect_left(starts, start)
+        return -1 if at and self._ends[at - 1] > start else at
+
+    def _keep_blank(self, span: _native.Span) -> None:
+        """Keep a candidate blank inside as a hollow element of its tag (`_take`)."""
+        kept = self._hollow[span.tag]
+        if kept is not None:  # some type of the tag is not filled yet
+            kept.extend((span.start, span.end, span.inner_start, span.inner_end, span.self_closing))
+
+    def _emit(self, at: int, start: int, end: int) -> None:
+        """Record an emitted element at ``start:end`` (``at`` in `_starts`, see `_take`)."""
+        starts, ends = t.cast("list[int]", self._starts), self._ends
+        if at < len(starts):  # the elements from there on are inside it: it holds them
+            self._emitted.extend(zip(starts[at:], ends[at:], strict=True))
+            del starts[at:], ends[at:]
+        starts.append(start)
+        ends.append(end)
 
     def _has_attribute_value(self, span: _native.Span) -> bool:
         """Whether the element's start tag gives an attribute a visible value."""
