@@ -199,11 +199,22 @@ def _result_element(name: str, content: str | list[t.Any]) -> list[str | Content
             runs.extend(["\n".join(texts), part])
             texts = []
         else:
-            texts.append(escape_xml(part if isinstance(part, str) else str(part.text)))
+            texts.append(_result_text(part if isinstance(part, str) else str(part.text)))
     runs.append("\n".join(texts))
     runs[0] = f'<{RESULT_TAG} name="{_name_attribute(name)}">{runs[0]}'
     runs[-1] = f"{runs[-1]}</{RESULT_TAG}>"
     return runs
+
+
+def _result_text(text: str) -> str:
+    """A result's text as element text: ``&`` (bare), ``<`` and ``>`` written as entities.
+
+    A tool's output is data (a web page, a file, another program's answer): written as it
+    was, a ``</tool-result>`` in it ended the element and markup after it read as further
+    results, or as calls, to the model. The model reads the entities as the characters, as
+    it does in the calls it writes (their text is decoded with `unescape_xml`).
+    """
+    return escape_xml(text).replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _name_attribute(name: str) -> str:
