@@ -118,6 +118,91 @@ fn field_of(spec: &FieldSpec, count: usize, empty: Empty) -> PyResult<Field> {
     })
 }
 
+/// Per model, per field: a key of a dict (interned `str`s).
+type Keys = Vec<Vec<Py<PyString>>>;
+
+/// Per model, per field: its [`LiteralTable`], when it has one.
+type Literals = Vec<Vec<Option<LiteralTable>>>;
+
+/// `CodecPlan`'s ``literals`` argument checked against `models`; `None` when no field has a
+/// table (the common case costs one check per element).
+fn literal_tables(
+    literals: Option<Literals>,
+    models: &[(String, Vec<FieldSpec>)],
+) -> PyResult<Option<Literals>> {
+    if literals
+        .as_ref()
+        .is_some_and(|tables| !per_field(tables, models))
+    {
+        return Err(PyValueError::new_err(
+            "expected literals with one list per model and one entry per field",
+        ));
+    }
+    Ok(literals.filter(|tables| tables.iter().flatten().any(Option::is_some)))
+}
+
+/// The key `key` picks from each field description of `specs`, interned.
+fn interned(
+    py: Python<'_>,
+    specs: &[FieldSpec],
+    key: impl Fn(&FieldSpec) -> &str,
+) -> Vec<Py<PyString>> {
+    specs
+        .iter()
+        .map(|spec| PyString::intern(py, key(spec)).unbind())
+        .collect()
+}
+
+/// The [`Plan`] of `models` (each field with its `empty` reading), with the validator's
+/// input keys and the encoded dict's keys of each field.
+fn compile(
+    py: Python<'_>,
+    models: Vec<(String, Vec<FieldSpec>)>,
+    empty: Vec<Vec<Empty>>,
+) -> PyResult<(Plan, Keys, Keys)> {
+    let count = models.len();
+    let mut plans = Vec::with_capacity(count);
+    let mut parse_keys = Vec::with_capacity(count);
+    let mut render_keys = Vec::with_capacity(count);
+    for ((tag, specs), empty) in models.into_iter().zip(empty) {
+        let fields = specs
+            .iter()
+            .zip(empty)
+            .map(|(spec, empty)| field_of(spec, count, empty))
+            .collect::<PyResult<_>>()?;
+        plans.push(ModelPlan { tag, fields });
+        parse_keys.push(interned(py, &specs, |spec| &spec.0));
+        render_keys.push(interned(py, &specs, |spec| &spec.1));
+    }
+    Ok((Plan::new(plans)?, parse_keys, render_keys))
+}
+
+/// Refuse a literal table given where a field is not read as text (a nested model's dict).
+fn check_literals(literals: Option<&Literals>, plan: &Plan) -> PyResult<()> {
+    let misplaced = literals
+        .into_iter()
+        .flatten()
+        .zip(plan.models())
+        .any(|(tables, model)| {
+            tables.iter().zip(&model.fields).any(|(table, field)| {
+                table.is_some()
+                    && matches!(
+                        field.kind,
+                        Kind::Element {
+                            item: Item::Model(_),
+                            ..
+                        }
+                    )
+            })
+        });
+    if misplaced {
+        return Err(PyValueError::new_err(
+            "a literal table is given for a nested model field",
+        ));
+    }
+    Ok(())
+}
+
 impl PyCodecPlan {
     /// `CodecPlan(models, classes, types, empty, literals)` (documented in `_native.pyi`):
     /// each argument checked against `models`, then the plan compiled.
@@ -127,7 +212,7 @@ impl PyCodecPlan {
         classes: Option<Vec<Py<PyType>>>,
         types: Option<Vec<Vec<String>>>,
         empty: Option<Vec<Vec<String>>>,
-        literals: Option<Vec<Vec<Option<LiteralTable>>>>,
+        literals: Option<Literals>,
     ) -> PyResult<Self> {
         let count = models.len();
         if classes.as_ref().is_some_and(|c| c.len() != count) {
@@ -137,61 +222,9 @@ impl PyCodecPlan {
         }
         let types = declared_types(types, &models)?;
         let empty = empty_readings(empty, &models)?;
-        if literals
-            .as_ref()
-            .is_some_and(|tables| !per_field(tables, &models))
-        {
-            return Err(PyValueError::new_err(
-                "expected literals with one list per model and one entry per field",
-            ));
-        }
-        let literals = literals.filter(|tables| tables.iter().flatten().any(Option::is_some));
-        let mut plans = Vec::with_capacity(count);
-        let mut parse_keys = Vec::with_capacity(count);
-        let mut render_keys = Vec::with_capacity(count);
-        for ((tag, specs), empty) in models.into_iter().zip(empty) {
-            let fields = specs
-                .iter()
-                .zip(empty)
-                .map(|(spec, empty)| field_of(spec, count, empty))
-                .collect::<PyResult<_>>()?;
-            plans.push(ModelPlan { tag, fields });
-            parse_keys.push(
-                specs
-                    .iter()
-                    .map(|s| PyString::intern(py, &s.0).unbind())
-                    .collect(),
-            );
-            render_keys.push(
-                specs
-                    .iter()
-                    .map(|s| PyString::intern(py, &s.1).unbind())
-                    .collect(),
-            );
-        }
-        let plan = Plan::new(plans)?;
-        // A table only where a field is read as text (never a nested model's dict).
-        let misplaced = literals
-            .iter()
-            .flatten()
-            .zip(plan.models())
-            .any(|(tables, model)| {
-                tables.iter().zip(&model.fields).any(|(table, field)| {
-                    table.is_some()
-                        && matches!(
-                            field.kind,
-                            Kind::Element {
-                                item: Item::Model(_),
-                                ..
-                            }
-                        )
-                })
-            });
-        if misplaced {
-            return Err(PyValueError::new_err(
-                "a literal table is given for a nested model field",
-            ));
-        }
+        let literals = literal_tables(literals, &models)?;
+        let (plan, parse_keys, render_keys) = compile(py, models, empty)?;
+        check_literals(literals.as_ref(), &plan)?;
         Ok(Self {
             plan,
             parse_keys,
