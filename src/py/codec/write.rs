@@ -8,7 +8,7 @@ use pyo3::types::PyList;
 use super::declared::Declared;
 use super::instance::{from_model, own_fields, plain_text, Plain, INSTANCE_DEPTH};
 use super::PyCodecPlan;
-use crate::codec::{self, Item, Kind, Style};
+use crate::codec::{self, Field, Item, Kind, Style};
 
 impl PyCodecPlan {
     /// `render_model` for the other bindings (no Python call).
@@ -63,20 +63,8 @@ fn write_model(
     let value_of = |index: usize| dict.get_item(keys[index].bind(py));
     style.open(buf, tag);
     let mut text = Plain::Static("");
-    for (index, field) in fields.iter().enumerate() {
-        if matches!(field.kind, Kind::Element { .. }) {
-            continue;
-        }
-        let Some(value) = value_of(index)? else {
-            return Ok(false);
-        };
-        let Some(written) = plain_text(&value, plan.types[model][index])? else {
-            return Ok(false);
-        };
-        match &field.kind {
-            Kind::Attr(name) => style.attribute(buf, name, written.as_str()?),
-            _ => text = written,
-        }
+    if !write_attributes(style, fields, &plan.types[model], value_of, &mut text, buf)? {
+        return Ok(false);
     }
     let mut body = style.body(buf, level, text.as_str()?);
     for (index, field) in fields.iter().enumerate() {
@@ -104,6 +92,35 @@ fn write_model(
         }
     }
     body.close(buf, tag);
+    Ok(true)
+}
+
+/// Write the attributes among `fields` (with their declared `types`; `value_of(index)` reads
+/// one from the instance) into the open tag in `buf`, and set `text` to the text field's;
+/// false where [`write_model`] gives false.
+fn write_attributes<'py>(
+    style: Style,
+    fields: &[Field],
+    types: &[Declared],
+    value_of: impl Fn(usize) -> PyResult<Option<Bound<'py, PyAny>>>,
+    text: &mut Plain<'py>,
+    buf: &mut String,
+) -> PyResult<bool> {
+    for (index, field) in fields.iter().enumerate() {
+        if matches!(field.kind, Kind::Element { .. }) {
+            continue;
+        }
+        let Some(value) = value_of(index)? else {
+            return Ok(false);
+        };
+        let Some(written) = plain_text(&value, types[index])? else {
+            return Ok(false);
+        };
+        match &field.kind {
+            Kind::Attr(name) => style.attribute(buf, name, written.as_str()?),
+            _ => *text = written,
+        }
+    }
     Ok(true)
 }
 
