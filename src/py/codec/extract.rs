@@ -20,6 +20,10 @@ pub(crate) type Extracted<'py> = (Bound<'py, PyList>, Bound<'py, PyList>);
 /// when known, whether the scan found it hollow, and what reports its failure.
 pub(crate) type ExtractItem<S> = (usize, usize, Option<(usize, usize)>, bool, S);
 
+/// What [`PyCodecPlan::read`] makes of an element: the model, whether it is blank, and
+/// whether every tag in it pairs inside it.
+type Read<'py> = (Bound<'py, PyAny>, bool, bool);
+
 /// One `extract_all` entry: a tag's plan and validator, or nothing (candidates wanted).
 type Entry<'py> = Option<(Bound<'py, PyCodecPlan>, Bound<'py, PyAny>)>;
 
@@ -51,35 +55,12 @@ impl PyCodecPlan {
             // The scan's hollow verdict (blank inside) is not used: the codec's is finer (a
             // self-closing `<call tool="search"/>` is blank inside and filled).
             let (start, end, known, _hollow, span) = item?;
-            let (from, to) = if let Some(known) = known {
-                known
-            } else {
-                let outside =
-                    || PyValueError::new_err(format!("span {start}:{end} is outside the text"));
-                let chars = end.saturating_sub(start);
-                let from = starts.byte_at(start).ok_or_else(outside)?;
-                let to = from + skip_chars(&bytes[from..], chars);
-                // `skip_chars` stops at the end of the text when it holds fewer characters.
-                if to == bytes.len() && char_count(&bytes[from..]) != chars {
-                    return Err(outside());
-                }
-                (from, to)
+            let (from, to) = match known {
+                Some(known) => known,
+                None => byte_range(&mut starts, bytes, start, end)?,
             };
-            let mut blank = false;
-            let mut held_all = false;
-            let outcome =
-                match codec::parse_with(&mut builder, &self.plan, &whole[from..to], max_depth) {
-                    Ok(value) => {
-                        blank = value.is_blank();
-                        held_all = builder.held_all();
-                        validate
-                            .call1((to_py(py, self, 0, &value)?,))
-                            .map_err(|err| (err, false))
-                    }
-                    Err(err) => Err((PyErr::from(err), true)),
-                };
-            match outcome {
-                Ok(model) => found
+            match self.read(&mut builder, &whole[from..to], validate, max_depth)? {
+                Ok((model, blank, held_all)) => found
                     .append(PyFound::at(model.unbind(), start, end, blank).holding_all(held_all))?,
                 // Only value errors are an element's failure; anything else is the caller's.
                 Err((err, unreadable)) if err.is_instance_of::<PyValueError>(py) => {
@@ -90,6 +71,52 @@ impl PyCodecPlan {
         }
         Ok((found, failed))
     }
+
+    /// The model `validate` makes of one element's text, with whether it is blank and
+    /// whether every tag in it pairs inside it; or the element's failure, with whether the
+    /// text was unreadable (the codec refused it) rather than invalid. An error converting
+    /// what was read is not the element's: it is the outer one.
+    // Once per element, from each instance of `extract_items`: LLVM left it outlined, which
+    // cost ~50 instructions per element (callgrind).
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn read<'a, 'py>(
+        &self,
+        builder: &mut codec::tree::Builder<'a>,
+        element: &'a str,
+        validate: &Bound<'py, PyAny>,
+        max_depth: usize,
+    ) -> PyResult<Result<Read<'py>, (PyErr, bool)>> {
+        let value = match codec::parse_with(builder, &self.plan, element, max_depth) {
+            Ok(value) => value,
+            Err(err) => return Ok(Err((PyErr::from(err), true))),
+        };
+        let (blank, held_all) = (value.is_blank(), builder.held_all());
+        let input = to_py(validate.py(), self, 0, &value)?;
+        Ok(validate
+            .call1((input,))
+            .map(|model| (model, blank, held_all))
+            .map_err(|err| (err, false)))
+    }
+}
+
+/// The byte range of the code points `start..end` of `bytes` (`starts` converts the starts,
+/// given in position order); an error naming the span when it is outside the text.
+fn byte_range(
+    starts: &mut CharToByte<'_>,
+    bytes: &[u8],
+    start: usize,
+    end: usize,
+) -> PyResult<(usize, usize)> {
+    let outside = || PyValueError::new_err(format!("span {start}:{end} is outside the text"));
+    let chars = end.saturating_sub(start);
+    let from = starts.byte_at(start).ok_or_else(outside)?;
+    let to = from + skip_chars(&bytes[from..], chars);
+    // `skip_chars` stops at the end of the text when it holds fewer characters.
+    if to == bytes.len() && char_count(&bytes[from..]) != chars {
+        return Err(outside());
+    }
+    Ok((from, to))
 }
 
 /// Scan `text` once for `tags` and, per tag, parse and validate its candidates with its
