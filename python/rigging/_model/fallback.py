@@ -26,6 +26,7 @@ from pydantic_xml.typedefs import EntityLocation
 
 from rigging._model.example import EXAMPLE_MODELS, _label
 from rigging._model.field_types import _SEQUENCES
+from rigging._model.prefixed import serializer_names
 
 __all__ = [
     "Namespaces",
@@ -111,34 +112,7 @@ def _qualified(cls: type[BaseXmlModel], field: str) -> tuple[tuple[str, ...], st
 
 def _namespaced(cls: type[BaseXmlModel]) -> bool:
     """Whether pydantic-xml writes a name of ``cls`` or a model nested in it in a namespace."""
-    seen: set[type] = set()
-    classes: list[type] = [cls]
-    while classes:
-        current = classes.pop()
-        serializer = getattr(current, "__xml_serializer__", None)
-        if current in seen or serializer is None:
-            continue
-        seen.add(current)
-        pending: list[object] = [serializer]
-        while pending:
-            node = pending.pop()
-            names = (
-                getattr(node, "_element_name", None),
-                getattr(node, "_attr_name", None),
-                *getattr(node, "_path", ()),
-            )
-            if any(isinstance(name, str) and name[:1] == "{" for name in names):
-                return True
-            nested = getattr(node, "_model", None)
-            if isinstance(nested, type) and nested is not current:
-                classes.append(nested)
-            pending.extend(getattr(node, "_field_serializers", {}).values())
-            inners = getattr(node, "_inner_serializers", None)
-            pending.extend(inners.values() if isinstance(inners, dict) else inners or ())
-            for attribute in ("_inner_serializer", "_root_serializer"):
-                if (inner := getattr(node, attribute, None)) is not None:
-                    pending.append(inner)
-    return False
+    return any(name[:1] == "{" for *_, name in serializer_names(cls))
 
 
 def _tree(cls: type[BaseXmlModel], tag: str) -> ET.Element:

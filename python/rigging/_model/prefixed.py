@@ -26,7 +26,7 @@ from pydantic_xml import BaseXmlModel
 if t.TYPE_CHECKING:
     from rigging._model.fallback import Namespaces
 
-__all__ = ["XML_NAMESPACE", "Prefixed", "from_xml", "prefixed_of", "read_tree"]
+__all__ = ["XML_NAMESPACE", "Prefixed", "from_xml", "prefixed_of", "read_tree", "serializer_names"]
 
 ModelT = t.TypeVar("ModelT", bound=BaseXmlModel)
 
@@ -51,7 +51,7 @@ _Name = tuple[type, str | None, bool, str]
 """``(class, field or None for the class's own tag, is an attribute, name)``."""
 
 
-def _serializer_names(node: object) -> t.Iterator[tuple[bool, str]]:
+def _node_names(node: object) -> t.Iterator[tuple[bool, str]]:
     for part in getattr(node, "_path", ()):
         yield False, part
     element = getattr(node, "_element_name", None)
@@ -71,7 +71,7 @@ def _inner_nodes(node: object) -> list[object]:
     return found
 
 
-def _names(cls: type[BaseXmlModel]) -> t.Iterator[_Name]:
+def serializer_names(cls: type[BaseXmlModel]) -> t.Iterator[_Name]:
     """Every name pydantic-xml holds for ``cls`` and the models nested in it."""
     seen: set[type] = set()
     classes: list[type] = [cls]
@@ -85,7 +85,7 @@ def _names(cls: type[BaseXmlModel]) -> t.Iterator[_Name]:
         pending: list[tuple[str | None, object]] = [(None, root), *fields.items()]
         while pending:
             field, node = pending.pop()
-            for attribute, name in _serializer_names(node):
+            for attribute, name in _node_names(node):
                 yield current, field, attribute, name
             nested = getattr(node, "_model", None)
             if isinstance(nested, type) and nested is not current:
@@ -149,7 +149,7 @@ def prefixed_of(cls: type[BaseXmlModel], namespaces: Namespaces | None) -> Prefi
     bound = {p: (uri, p in own) for p, uri in declared if p}
     elements: set[str] = set()
     attributes: set[str] = set()
-    for owner, field, attribute, name in _names(cls):
+    for owner, field, attribute, name in serializer_names(cls):
         if ":" not in name:
             continue
         problem = _problem(name, attribute, bound)
