@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from rigging.error import _safe_str
 from rigging.model import Model
+from rigging.prompt._names import entry
 from rigging.prompt._template import reads_variable
 from rigging.util import escape_xml, to_snake, to_xml_tag
 
@@ -147,10 +148,13 @@ class Input:
 
     def to_xml(self, value: t.Any) -> str:
         """The element for `value`, with the prefix line when one is set."""
-        text = self.to_str(value)
-        if "\n" in text:
-            text = f"\n{text}\n"
-        element = f"<{self.tag}>{escape_xml(text)}</{self.tag}>"
+        return self._element(escape_xml(self.to_str(value)))
+
+    def _element(self, content: str) -> str:
+        """The element holding `content` (escaped), after the prefix line when one is set."""
+        if "\n" in content:
+            content = f"\n{content}\n"
+        element = f"<{self.tag}>{content}</{self.tag}>"
         return f"{self.ctx.prefix}\n{element}" if self.ctx.prefix else element
 
 
@@ -215,20 +219,27 @@ class ListInput(Input):
 
 @dataclass(frozen=True)
 class DictInput(Input):
-    """``dict[str, X]``: one ``<key>value</key>`` line per entry."""
+    """``dict[str, X]``: one ``<key>value</key>`` line per entry.
+
+    A key is written as its tag when it is an XML name, exactly as written; any other key
+    (``"New York"``, ``"a:b"``, ``""``, text holding ``<`` or ``"``) gives
+    ``<entry key="...">value</entry>``, the key escaped in the attribute. Keys never become
+    markup, and two distinct keys never share an element.
+    """
 
     interior: Input | None = None
 
     def to_str(self, value: t.Any) -> str:
-        """One element per entry."""
+        """One element per entry (escaped: keys may be character references)."""
         if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
             raise TypeError(f"argument {self.name!r} must be a dict with str keys")
         assert self.interior is not None
         interior = self.interior
-        return "\n".join(
-            f"<{to_xml_tag(k)}>{escape_xml(interior.to_str(v))}</{to_xml_tag(k)}>"
-            for k, v in value.items()
-        )
+        return "\n".join(entry(k, escape_xml(interior.to_str(v))) for k, v in value.items())
+
+    def to_xml(self, value: t.Any) -> str:
+        """The entries inside the parameter's element (escaped once, by `to_str`)."""
+        return self._element(self.to_str(value))
 
 
 def _interior(annotation: t.Any, where: str, ctx: Ctx, within: tuple[type, ...]) -> Input:

@@ -1,0 +1,111 @@
+# mypy: disable-error-code="empty-body"
+# (a prompt function's body is its docstring: see the rg.prompt docs)
+"""Where prompt inputs turn names into tags: dict keys.
+
+Data never becomes markup, and two names never share an element silently.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import rigging as rg
+
+
+@rg.prompt
+def _scores(scores: dict[str, int]) -> rg.Chat:
+    """Score."""
+
+
+def _element(scores: dict[str, int]) -> str:
+    text = _scores.render(scores)
+    assert text.startswith("Score.\n\n")
+    return text[len("Score.\n\n") :].rstrip("\n")
+
+
+# --- dict keys -------------------------------------------------------------------------------
+
+
+def test_a_key_that_is_a_tag_name_is_written_as_it_is() -> None:
+    # 2.3 wrote keys as written; keys were kebab-cased since, so `a_b` and `a-b` (and
+    # `Item1`/`item-1`) gave one tag and the model could not tell the entries apart
+    keys = ["x", "FooBar", "item1", "a_b", "a-b", "_lead", "tail-", "a.b", "café", "entry"]
+    assert _element({k: n for n, k in enumerate(keys)}) == (
+        "<scores>\n<x>0</x>\n<FooBar>1</FooBar>\n<item1>2</item1>\n<a_b>3</a_b>\n"
+        "<a-b>4</a-b>\n<_lead>5</_lead>\n<tail->6</tail->\n<a.b>7</a.b>\n<café>8</café>\n"
+        "<entry>9</entry>\n</scores>"
+    )
+
+
+def test_one_plain_key_keeps_the_2_3_layout() -> None:
+    assert _element({"x": 1}) == "<scores><x>1</x></scores>"
+
+
+@pytest.mark.parametrize(
+    ("key", "written"),
+    [
+        ("a></d><x", '<entry key="a&gt;&lt;/d&gt;&lt;x">1</entry>'),  # no injected elements
+        ('a" b="c', '<entry key="a&quot; b=&quot;c">1</entry>'),  # no injected attribute
+        ("", '<entry key="">1</entry>'),  # was <>1</>
+        ("_", "<_>1</_>"),  # a name, as written (was <>1</>)
+        ("1a", '<entry key="1a">1</entry>'),
+        ("New York", '<entry key="New York">1</entry>'),
+        ("a:b", '<entry key="a:b">1</entry>'),  # a prefix would be an undeclared namespace
+        ("-a", '<entry key="-a">1</entry>'),
+        ("&amp;", '<entry key="&amp;amp;">1</entry>'),  # every & escaped: reads back as is
+        ("two\nlines\t", '<entry key="two&#10;lines&#9;">1</entry>'),
+        ("\u02c2", '<entry key="\u02c2">1</entry>'),  # an XML 1.0 5th-edition name expat refuses
+    ],
+)
+def test_a_key_that_is_not_a_tag_name_is_an_escaped_attribute(key: str, written: str) -> None:
+    assert _element({key: 1}) == f"<scores>{written}</scores>"
+
+
+def _read_back(element: str) -> dict[str, int]:
+    root = ET.fromstring(element)  # well-formed: raises otherwise
+    assert root.tag == "scores"
+    found: dict[str, int] = {}
+    for child in root:
+        assert len(child) == 0  # nothing nested: no key opened an element
+        key = child.attrib["key"] if child.attrib else child.tag
+        assert child.tag == "entry" or not child.attrib
+        assert key not in found  # no entry shadows another
+        found[key] = int(child.text or "")
+    return found
+
+
+# Characters XML can hold: no lone surrogates, no C0 controls but tab and line breaks, and
+# not U+FFFE/U+FFFF (a key holding those cannot be written in any XML)
+_XML_CHAR = st.characters(
+    exclude_categories=["Cs"],
+    exclude_characters="".join(chr(c) for c in range(32) if chr(c) not in "\t\n\r")
+    + "\ufffe\uffff",
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.text(_XML_CHAR, max_size=8), st.integers(0, 99), max_size=6))
+def test_every_dict_reads_back_exactly_from_the_prompt(scores: dict[str, int]) -> None:
+    assert _read_back(_element(scores)) == scores
+
+
+@dataclass
+class _Survey:
+    answers: dict[str, str]
+
+
+def test_keys_inside_a_dataclass_field_follow_the_same_rule() -> None:
+    @rg.prompt
+    def survey(s: _Survey) -> rg.Chat:
+        """Survey."""
+
+    text = survey.render(_Survey({"a_b": "1", "a-b": "2", "</answers>": "3"}))
+    assert (
+        "<answers>\n<a_b>1</a_b>\n<a-b>2</a-b>\n"
+        '<entry key="&lt;/answers&gt;">3</entry>\n</answers>' in text
+    )
