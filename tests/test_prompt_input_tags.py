@@ -1,14 +1,17 @@
 # mypy: disable-error-code="empty-body"
 # (a prompt function's body is its docstring: see the rg.prompt docs)
-"""Where prompt inputs turn names into tags: dict keys.
+"""Where prompt inputs turn names into tags: dict keys, dataclass fields, parameters.
 
-Data never becomes markup, and two names never share an element silently.
+Data never becomes markup, two names never share an element silently, and a name that gives
+no tag is refused when the prompt is decorated.
 """
 
 from __future__ import annotations
 
+import typing as t
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from typing import Annotated
 
 import pytest
 from hypothesis import given, settings
@@ -109,3 +112,90 @@ def test_keys_inside_a_dataclass_field_follow_the_same_rule() -> None:
         "<answers>\n<a_b>1</a_b>\n<a-b>2</a-b>\n"
         '<entry key="&lt;/answers&gt;">3</entry>\n</answers>' in text
     )
+
+
+# --- names of parameters and dataclass fields --------------------------------------------------
+
+
+@dataclass
+class _Blank:
+    _: str
+    a: str
+
+
+@dataclass
+class _Twins:
+    _a: str
+    a: str
+
+
+@dataclass
+class _CamelTwins:
+    fooBar: str  # noqa: N815
+    foo_bar: str
+
+
+@dataclass
+class _SameCtx:
+    a: Annotated[str, rg.Ctx("same")]
+    b: Annotated[str, rg.Ctx("same")]
+
+
+@dataclass
+class _Outer:
+    inner: _Blank
+
+
+@dataclass
+class _Digit:
+    _1: str
+
+
+def _taking(hint: object) -> t.Callable[..., t.Any]:
+    def f(x: str) -> str:
+        """Take it."""
+        return ""
+
+    f.__annotations__ = {"x": hint, "return": str}
+    return f
+
+
+@pytest.mark.parametrize(
+    ("hint", "message"),
+    [
+        (_Blank, r"prompt f\(\), parameter 'x'\._: its name gives no XML tag"),
+        (list[_Blank], r"prompt f\(\), parameter 'x'\._: its name gives no XML tag"),
+        (_Outer, r"prompt f\(\), parameter 'x'\.inner\._: its name gives no XML tag"),
+        (_Digit, r"parameter 'x'\._1: its name gives the tag '1', which is not an XML name"),
+        (_Twins, r"the fields '_a' and 'a' of dataclass _Twins both give the tag 'a'"),
+        (_CamelTwins, r"fields 'fooBar' and 'foo_bar' of dataclass _CamelTwins both give the "),
+        (_SameCtx, r"fields 'a' and 'b' of dataclass _SameCtx both give the tag 'same'"),
+    ],
+)
+def test_dataclass_fields_without_a_tag_of_their_own_are_refused(
+    hint: object, message: str
+) -> None:
+    with pytest.raises(TypeError, match=message):
+        rg.prompt(_taking(hint))
+
+
+def test_a_parameter_whose_tag_is_not_a_name_is_refused() -> None:
+    def f(_1: str) -> str:
+        """Take it."""
+        return ""
+
+    with pytest.raises(
+        TypeError, match=r"prompt f\(\), parameter '_1': its name gives the tag '1', which is not"
+    ):
+        rg.prompt(f)
+
+
+def test_an_output_dataclass_field_without_a_tag_is_refused_by_name() -> None:
+    def f(x: str) -> _Blank:
+        """Take it."""
+        raise NotImplementedError
+
+    with pytest.raises(
+        TypeError, match=r"prompt f\(\), return type: the field '_' gives no XML tag"
+    ):
+        rg.prompt(f)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from rigging.error import _safe_str
 from rigging.model import Model
-from rigging.prompt._names import entry
+from rigging.prompt._names import entry, is_tag_name
 from rigging.prompt._template import reads_variable
 from rigging.util import escape_xml, to_snake, to_xml_tag
 
@@ -257,12 +257,34 @@ def _dataclass(base: type, name: str, ctx: Ctx, where: str, within: tuple[type, 
             "must be rendered in full, so it cannot refer back to a dataclass holding it"
         )
     hints = type_hints(base, where)
-    fields = []
+    fields: dict[str, Input] = {}  # by tag
     for field in dataclasses.fields(base):
         f_base, f_ctx = unwrap_annotated(hints[field.name])
         f_where = f"{where}.{field.name}"
-        fields.append(_make(f_base, field.name, f_ctx or Ctx(), f_where, (*within, base)))
-    return DataclassInput(name, ctx, tuple(fields))
+        made = _tagged(_make(f_base, field.name, f_ctx or Ctx(), f_where, (*within, base)), f_where)
+        other = fields.setdefault(made.tag, made)
+        if other is not made:
+            raise TypeError(
+                f"{where}: the fields {other.name!r} and {made.name!r} of dataclass "
+                f"{base.__qualname__} both give the tag {made.tag!r}; rename one or give it "
+                "a tag with Annotated[..., Ctx(tag=...)]"
+            )
+    return DataclassInput(name, ctx, tuple(fields.values()))
+
+
+def _tagged(made: Input, where: str) -> Input:
+    """`made`, refused when its tag (derived from its name) cannot open an element."""
+    if not made.tag:
+        raise TypeError(
+            f"{where}: its name gives no XML tag; rename it or give it a tag with "
+            "Annotated[..., Ctx(tag=...)]"
+        )
+    if not is_tag_name(made.tag):
+        raise TypeError(
+            f"{where}: its name gives the tag {made.tag!r}, which is not an XML name; rename "
+            "it or give it a tag with Annotated[..., Ctx(tag=...)]"
+        )
+    return made
 
 
 def _make(base: t.Any, name: str, ctx: Ctx, where: str, within: tuple[type, ...] = ()) -> Input:
@@ -312,4 +334,4 @@ def parse_parameter(param: inspect.Parameter, hint: t.Any, func_name: str) -> In
     if hint is inspect.Parameter.empty:
         raise TypeError(f"{where}: a type annotation is required")
     base, ctx = unwrap_annotated(hint)
-    return _make(base, param.name, ctx or Ctx(), where)
+    return _tagged(_make(base, param.name, ctx or Ctx(), where), where)

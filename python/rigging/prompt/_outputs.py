@@ -218,6 +218,19 @@ def _basic(base: type, ctx: Ctx, *, many: bool) -> BasicOutput:
     return cls(ctx, base, tag, t.cast("type[Model]", model))
 
 
+def _field_ctx(ctx: Ctx, name: str, where: str) -> Ctx:
+    """`ctx` with the tag derived from the dataclass field `name`, refused when it has none."""
+    tag = to_xml_tag(name)
+    try:
+        return dataclasses.replace(ctx, tag=tag)
+    except ValueError:  # Ctx refuses a tag that is not an XML name
+        shown = f"the tag {tag!r}, which is not an XML name" if tag else "no XML tag"
+        raise TypeError(
+            f"{where}: the field {name!r} gives {shown}; rename it or give it a tag with "
+            "Annotated[..., Ctx(tag=...)]"
+        ) from None
+
+
 def _members(
     hints: t.Sequence[tuple[str | None, t.Any]], where: str, ctx: Ctx
 ) -> tuple[Output, ...]:
@@ -226,7 +239,7 @@ def _members(
         base, m_ctx = unwrap_annotated(hint)
         m_ctx = m_ctx or Ctx()
         if name is not None and m_ctx.tag is None:
-            m_ctx = dataclasses.replace(m_ctx, tag=to_xml_tag(name))
+            m_ctx = _field_ctx(m_ctx, name, where)
         members.append(_parse(base, m_ctx, where, nested=False))
     tags = [
         getattr(m, "tag", None) or m.model.xml_start_tag()  # type: ignore[attr-defined]
