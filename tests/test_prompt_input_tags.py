@@ -3,7 +3,7 @@
 """Where prompt inputs turn names into tags: dict keys, dataclass fields, parameters.
 
 Data never becomes markup, two names never share an element silently, and a name that gives
-no tag is refused when the prompt is decorated.
+no tag, or a model class the codec refuses, is refused when the prompt is decorated.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rigging as rg
+from rigging.model import Model
 
 
 @rg.prompt
@@ -199,3 +200,71 @@ def test_an_output_dataclass_field_without_a_tag_is_refused_by_name() -> None:
         TypeError, match=r"prompt f\(\), return type: the field '_' gives no XML tag"
     ):
         rg.prompt(f)
+
+
+# --- model classes the codec refuses -------------------------------------------------------------
+
+
+class _Declaring(Model):
+    d: str = rg.attr(name="xmlns:d")
+    e: str = rg.element()
+
+
+_REFUSED = r"model _Declaring: field 'd' \(an attribute\) is named 'xmlns:d', which cannot be read"
+
+
+@pytest.mark.parametrize(
+    ("param", "returns", "where"),
+    [
+        (str, _Declaring, r"prompt f\(\), return type: "),
+        (str, list[_Declaring], r"prompt f\(\), return type: "),
+        (str, tuple[_Declaring, str], r"prompt f\(\), return type: "),
+        (_Declaring, str, r"prompt f\(\), parameter 'x': "),
+        (list[_Declaring], str, r"prompt f\(\), parameter 'x': "),
+    ],
+)
+def test_a_model_the_codec_refuses_is_refused_when_decorating(
+    param: object, returns: object, where: str
+) -> None:
+    def f(x: str) -> str:
+        """Take it."""
+        return ""
+
+    f.__annotations__ = {"x": param, "return": returns}
+    with pytest.raises(TypeError, match=where + _REFUSED):
+        rg.prompt(f)
+
+
+def test_an_example_of_such_a_model_is_refused_when_decorating() -> None:
+    example = _Declaring.model_construct(d="1", e="2")
+
+    def f(x: str) -> str:
+        """Take it."""
+        return ""
+
+    f.__annotations__ = {"x": str, "return": Annotated[str, rg.Ctx(example=example)]}
+    with pytest.raises(TypeError, match=r"prompt f\(\), return type: " + _REFUSED):
+        rg.prompt(f)
+
+
+def test_make_prompt_refuses_such_a_model_when_made() -> None:
+    with pytest.raises(TypeError, match=r"return type: " + _REFUSED):
+        rg.make_prompt("Answer.", _Declaring)
+
+
+def test_a_model_defined_later_is_left_to_its_first_use() -> None:
+    class Early(Model):
+        later: Later  # defined below, after the prompt
+
+    def f(x: str) -> str:
+        """Take it."""
+        return ""
+
+    f.__annotations__ = {"x": str, "return": Early}
+    early = rg.prompt(f)  # no refusal: the class is not complete yet
+
+    class Later(Model):
+        v: str = rg.element()
+
+    Early.model_rebuild(_types_namespace={"Later": Later})
+    assert "<early>" in early.render("x")

@@ -8,6 +8,7 @@ import re
 import typing as t
 from dataclasses import dataclass
 
+from rigging._model.base import class_info
 from rigging.error import _safe_str
 from rigging.model import Model
 from rigging.prompt._names import entry, is_tag_name
@@ -23,6 +24,7 @@ __all__ = [
     "Input",
     "ListInput",
     "ModelInput",
+    "check_model",
     "parse_parameter",
     "placeholders",
     "type_hints",
@@ -242,6 +244,24 @@ class DictInput(Input):
         return self._element(self.to_str(value))
 
 
+def check_model(cls: type[Model], where: str) -> None:
+    """Refuse now a model class the codec would refuse at its first use.
+
+    The codec's facts about a class (`class_info`, computed once and cached on the class)
+    include its refusals, e.g. a name with an ``xmlns:`` prefix that no reader gives back.
+    A class whose references are not all defined yet is left to its first use.
+
+    Raises:
+        TypeError: The codec refuses the class; the message starts with `where`.
+    """
+    if not (cls.__pydantic_complete__ and cls.__xml_serializer__ is not None):
+        return
+    try:
+        class_info(cls)
+    except TypeError as exc:
+        raise TypeError(f"{where}: {_safe_str(exc)}") from None
+
+
 def _interior(annotation: t.Any, where: str, ctx: Ctx, within: tuple[type, ...]) -> Input:
     base, inner_ctx = unwrap_annotated(annotation)
     if t.get_origin(base) in (list, dict):
@@ -292,6 +312,7 @@ def _make(base: t.Any, name: str, ctx: Ctx, where: str, within: tuple[type, ...]
     if base in BASIC:
         return BasicInput(name, ctx)
     if isinstance(base, type) and issubclass(base, Model):
+        check_model(base, where)
         return ModelInput(name, ctx)
     if isinstance(base, type) and dataclasses.is_dataclass(base):
         return _dataclass(base, name, ctx, where, within)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from rigging.chat import Chat
 from rigging.error import _safe_str
 from rigging.model import Model
-from rigging.prompt._inputs import BASIC, Ctx, type_hints, unwrap_annotated
+from rigging.prompt._inputs import BASIC, Ctx, check_model, type_hints, unwrap_annotated
 from rigging.util import escape_xml, to_xml_tag
 
 if t.TYPE_CHECKING:
@@ -293,11 +293,14 @@ def _dataclass_fields(cls: type, where: str) -> tuple[str, ...]:
 
 def _parse(base: t.Any, ctx: Ctx, where: str, *, nested: bool = True) -> Output:
     origin = t.get_origin(base)
+    if isinstance(ctx.example, Model):  # shown in the format: rendered with every prompt
+        check_model(type(ctx.example), where)
     if base is Chat:
         return ChatOutput(ctx)
     if base in BASIC:
         return _basic(base, ctx, many=False)
     if isinstance(base, type) and issubclass(base, Model):
+        check_model(base, where)
         return ModelOutput(ctx, base)
     if origin is list and nested:
         (item,) = t.get_args(base) or (None,)
@@ -306,6 +309,7 @@ def _parse(base: t.Any, ctx: Ctx, where: str, *, nested: bool = True) -> Output:
         if item_base in BASIC:
             return _basic(item_base, item_ctx, many=True)
         if isinstance(item_base, type) and issubclass(item_base, Model):
+            check_model(item_base, where)
             return ModelListOutput(item_ctx, item_base)
         raise TypeError(f"{where}: lists must hold str, int, float, bool or a Model, got {item!r}")
     if origin is tuple and nested:
