@@ -335,6 +335,7 @@ class ChatPipeline(PipelineBase[Chat, ChatList, "ChatStream"]):
         inject_prompt: bool | None = None,
         mode: ToolMode = "auto",
         max_depth: int = DEFAULT_MAX_DEPTH,
+        timeout: float | None = None,
     ) -> Self:
         """Make tools available to the model. Mutates the pipeline.
 
@@ -342,7 +343,9 @@ class ChatPipeline(PipelineBase[Chat, ChatList, "ChatStream"]):
         `ApiTool`s and prompts. With ``mode="api"`` they go to the provider's function
         calling (``GenerateParams.tools``); with ``"native"`` they are described in the
         system prompt and called as XML in the text; ``"auto"`` picks API tools when the
-        generator supports them. Tool errors go back to the model as the tool's answer.
+        generator supports them. Tool errors go back to the model as the tool's answer:
+        exceptions, and any other `BaseException` a tool raises except `KeyboardInterrupt`,
+        `SystemExit` and the cancellation of the run itself.
 
         Args:
             *tools: The tools.
@@ -362,14 +365,22 @@ class ChatPipeline(PipelineBase[Chat, ChatList, "ChatStream"]):
             mode: ``"auto"``, ``"api"`` or ``"native"``.
             max_depth: Most tool rounds one chat may take; past it the chat fails with
                 `ToolDepthExceededError`.
+            timeout: Most seconds one call of one of these tools may take (None, the
+                default: no limit). An async tool still running then is cancelled, and the
+                call is answered with an error naming the tool and the limit, so the model
+                can try again; other calls and chats go on. A sync tool runs on the event
+                loop and cannot be interrupted: it runs to its end and its result counts.
+                Tools given in earlier ``using`` calls keep their own limit.
 
         Returns:
             The pipeline.
 
         Raises:
             ValueError: Unknown mode, a bad bound, duplicate tool names, API and native
-                tools in one pipeline, or ``choice`` with native tools.
-            TypeError: A tool cannot be described to a model.
+                tools in one pipeline, ``choice`` with native tools, or a timeout that is
+                not a finite number above 0.
+            TypeError: A tool cannot be described to a model, or the timeout is not a
+                number.
         """
         policy = ToolPolicy(force, attempt_recovery, drop_dialog, max_rounds)
         use_tools(
@@ -380,20 +391,26 @@ class ChatPipeline(PipelineBase[Chat, ChatList, "ChatStream"]):
             choice=choice,
             policy=policy,
             inject_prompt=inject_prompt,
+            timeout=timeout,
         )
         return self
 
-    def using_api_tools(self, *tools: t.Any, choice: ToolChoice | None = None) -> Self:
+    def using_api_tools(
+        self, *tools: t.Any, choice: ToolChoice | None = None, timeout: float | None = None
+    ) -> Self:
         """`using` with the provider's function calling (``mode="api"``).
 
         Args:
             *tools: The tools.
             choice: The provider's ``tool_choice``.
+            timeout: Most seconds one tool call may take (None: no limit); an async tool
+                past it is cancelled and answered with an error, a sync tool cannot be
+                interrupted (see `using`).
 
         Returns:
             The pipeline.
         """
-        return self.using(*tools, choice=choice, mode="api")
+        return self.using(*tools, choice=choice, mode="api", timeout=timeout)
 
     def using_native_tools(
         self,
@@ -403,6 +420,7 @@ class ChatPipeline(PipelineBase[Chat, ChatList, "ChatStream"]):
         drop_dialog: bool = False,
         max_rounds: int = DEFAULT_MAX_ROUNDS,
         inject_prompt: bool | None = None,
+        timeout: float | None = None,
     ) -> Self:
         """`using` with tools described in the prompt and called as XML (``mode="native"``).
 
@@ -413,6 +431,9 @@ class ChatPipeline(PipelineBase[Chat, ChatList, "ChatStream"]):
             drop_dialog: Drop failed turns from the chat once the model recovered.
             max_rounds: Most failed tool turns per chat.
             inject_prompt: Describe the tools in the system prompt (default True).
+            timeout: Most seconds one tool call may take (None: no limit); an async tool
+                past it is cancelled and answered with an error, a sync tool cannot be
+                interrupted (see `using`).
 
         Returns:
             The pipeline.
@@ -425,6 +446,7 @@ class ChatPipeline(PipelineBase[Chat, ChatList, "ChatStream"]):
             max_rounds=max_rounds,
             inject_prompt=inject_prompt,
             mode="native",
+            timeout=timeout,
         )
 
 

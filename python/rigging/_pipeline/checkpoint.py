@@ -75,19 +75,22 @@ def _callable_name(callback: t.Any) -> str:
 
 
 def _handler_id(handler: t.Any) -> t.Any:
-    """What decides a tool handler's answers: its kind, each tool's schema, depth and policy.
+    """What decides a tool handler's answers: kind, tool schemas, depth, policy, time limits.
 
     Never the object's ``repr``, which may hold its address and so change in every process.
     """
     if not isinstance(handler, ToolHandlerBase):
         return _callable_name(handler)
     policy = handler.policy
-    return [
+    described = [
         type(handler).__qualname__,
         [[tool.name, tool.description, tool.schema] for tool in handler.tools.values()],
         handler.max_rounds,
         [policy.force, policy.attempt_recovery, policy.drop_dialog, policy.max_rounds],
     ]
+    if handler.timeouts:  # only then: the fingerprints of pipelines without one stay as they were
+        described.append(sorted(handler.timeouts.items()))
+    return described
 
 
 def _input_repr(item: t.Any) -> t.Any:

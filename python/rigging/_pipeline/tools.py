@@ -8,6 +8,7 @@ from dataclasses import replace
 from rigging._message.tool_calls import ToolChoice
 from rigging._pipeline.state import DEFAULT_MAX_DEPTH, ToolMode, check_rounds
 from rigging.generator import GenerateParams
+from rigging.tool._guard import check_timeout
 from rigging.tool._handler import ToolPolicy
 from rigging.tool.api import ApiTool, ApiToolHandler
 from rigging.tool.base import as_tools
@@ -44,6 +45,7 @@ def use_tools(
     choice: ToolChoice | None = None,
     policy: ToolPolicy | None = None,
     inject_prompt: bool | None = None,
+    timeout: float | None = None,
 ) -> ChatPipeline:
     """Offer `tools` to the model of `pipeline` (mutates it; see `ChatPipeline.using`).
 
@@ -55,17 +57,21 @@ def use_tools(
         choice: API mode only: the provider's ``tool_choice``.
         policy: Forcing a call and handling malformed calls (the latest call's applies).
         inject_prompt: Describe the tools in the system prompt (default: native mode only).
+        timeout: Most seconds one call of one of `tools` may take (None: no limit); the
+            tools of earlier calls keep theirs.
 
     Returns:
         The pipeline.
 
     Raises:
         ValueError: Unknown mode, ``max_depth`` below 1 or ``max_rounds`` below 0, duplicate
-            tool names, API and native tools in one pipeline, or a choice with native tools.
-        TypeError: A tool cannot be described to a model.
+            tool names, API and native tools in one pipeline, a choice with native tools, or
+            a timeout that is not above 0.
+        TypeError: A tool cannot be described to a model, or the timeout is not a number.
     """
     policy = policy or ToolPolicy()
     _check(mode, max_depth, policy)
+    timeout = check_timeout(timeout)
     if not tools:
         return pipeline
     resolved = mode
@@ -81,7 +87,10 @@ def use_tools(
     existing = [tool for h in mine for tool in h.tools.values()]
     flat = _collect(tools, t.cast("list[ApiTool]", existing))
     depth = max([max_depth, *(h.max_rounds for h in mine)])
-    handler = kind(flat, depth, policy)
+    timeouts = {name: s for h in mine for name, s in h.timeouts.items()}
+    if timeout is not None:
+        timeouts.update((tool.name, timeout) for tool in flat[len(existing) :])
+    handler = kind(flat, depth, policy, timeouts=timeouts)
     if resolved == "api":
         if policy.force and choice is None:
             choice = "required"

@@ -7,7 +7,7 @@ the pipeline reads its `max_rounds` and `policy`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -55,13 +55,22 @@ class ToolHandlerBase:
         tools: The tools (names must be unique).
         max_depth: Most tool rounds one chat may take.
         policy: Forcing a call, and what malformed calls do (see `ToolPolicy`).
+        timeouts: Most seconds one call of a tool may take, by tool name; a tool not named
+            has no limit (see `rigging.tool.api.run_call`).
     """
 
     def __init__(
-        self, tools: Sequence[FunctionTool], max_depth: int, policy: ToolPolicy | None = None
+        self,
+        tools: Sequence[FunctionTool],
+        max_depth: int,
+        policy: ToolPolicy | None = None,
+        *,
+        timeouts: Mapping[str, float] | None = None,
     ) -> None:
         self.tools = {tool.name: tool for tool in tools}
         """The tools by name."""
+        self.timeouts = {n: s for n, s in (timeouts or {}).items() if n in self.tools}
+        """Most seconds one call of a tool may take, by tool name (absent: no limit)."""
         self.max_rounds = max_depth
         """Most tool rounds one chat may take (read by the pipeline)."""
         self.policy = policy or ToolPolicy()

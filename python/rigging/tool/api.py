@@ -25,6 +25,7 @@ from rigging._message.tool_calls import (
 from rigging._tasks import gather_all
 from rigging.error import _TOOL_NAME_LIMIT, RunNestingError, UnknownToolError, _clip
 from rigging.message import Message
+from rigging.tool._guard import ToolExitError, ToolTimeoutError, guarded_call
 from rigging.tool._handler import ToolHandlerBase
 from rigging.tool.base import (
     FunctionTool,
@@ -118,14 +119,16 @@ class ApiTool(FunctionTool):
             )
         )
 
-    async def execute(self, tool_call: ToolCall) -> Message:
+    async def execute(self, tool_call: ToolCall, *, timeout: float | None = None) -> Message:
         """Run one call and answer it with a ``tool`` message.
 
-        Bad arguments and exceptions raised by the tool are answered with an error text
-        (the model can correct itself); the message names the tool and the problem.
+        Bad arguments, exceptions raised by the tool and a call past `timeout` are answered
+        with an error text (the model can correct itself); the message names the tool and
+        the problem (see `run_call`).
 
         Args:
             tool_call: The call made by the model.
+            timeout: Most seconds the call may take (None: no limit); see `run_call`.
 
         Returns:
             A ``tool`` message with the call's ``tool_call_id``.
@@ -141,29 +144,43 @@ class ApiTool(FunctionTool):
             )
         with tracer.span(f"Tool {self.name}()", name=self.name, tool_call_id=tool_call.id) as span:
             span.set_attribute("arguments", tool_call.function.arguments)
-            content = await run_call(self, tool_call.function.arguments)
+            content = await run_call(self, tool_call.function.arguments, timeout=timeout)
             span.set_attribute("result", content if isinstance(content, str) else str(content))
         return Message("tool", content, tool_call_id=tool_call.id)
 
     __call__ = execute
 
 
-async def run_call(tool: FunctionTool, arguments: str | dict[str, t.Any] | None) -> t.Any:
-    """Invoke `tool`; bad arguments and tool exceptions become an error text for the model.
+async def run_call(
+    tool: FunctionTool, arguments: str | dict[str, t.Any] | None, *, timeout: float | None = None
+) -> t.Any:
+    """Invoke `tool`; bad arguments and tool errors become an error text for the model.
+
+    The call runs in a task of its own (see `guarded_call`). What the tool raises is its
+    error, answered with a text naming the tool: an exception, and also a `BaseException`
+    that is no interrupt (a stray `GeneratorExit`, a `CancelledError` of its own while the
+    run was not cancelled). An async tool still running after `timeout` seconds is
+    cancelled and answered with an error naming the tool and the limit. A sync tool runs
+    on the event loop, which cannot interrupt it: it runs to its end and its result
+    counts. `KeyboardInterrupt`, `SystemExit`, `RunNestingError` and the cancellation of
+    the run propagate.
 
     Args:
         tool: The tool.
         arguments: JSON text or a decoded object.
+        timeout: Most seconds the call may take (None: no limit).
 
     Returns:
         The result as message content.
     """
     try:
-        result = await tool.invoke(arguments)
+        result = await guarded_call(tool.name, tool.invoke(arguments), timeout)
     except ToolArgumentsError as exc:
         return f"Error: {exc}"
     except RunNestingError:
         raise  # ends the whole chain of runs, not one level of it
+    except (ToolTimeoutError, ToolExitError) as exc:
+        return f"Error: {exc}"
     except Exception as exc:
         return f"Error: tool {tool.name!r} raised {describe_error(exc)}"
     return converted_content(tool.name, result)[0]
@@ -191,6 +208,7 @@ class ApiToolHandler(ToolHandlerBase):
         tools: The tools (names must be unique).
         max_depth: Most tool rounds one chat may take.
         policy: Whether the model must call a tool (see `ToolPolicy`).
+        timeouts: Most seconds one call of a tool may take, by tool name (see `run_call`).
     """
 
     async def __call__(self, message: Message, /) -> list[Message] | None:
@@ -199,7 +217,8 @@ class ApiToolHandler(ToolHandlerBase):
         Calls that share an id (or have none) are first given ids of their own in `message`
         (see `unique_call_ids`), so that each answer names one call. An exception a call
         does not answer (`KeyboardInterrupt`, `SystemExit`, `RunNestingError`) cancels the
-        other calls and is raised from here (see `gather_all`).
+        other calls and is raised from here (see `gather_all`); any other error of a call,
+        a time limit passed included, is answered (see `run_call`).
         """
         if not message.tool_calls:
             return None
@@ -211,9 +230,12 @@ class ApiToolHandler(ToolHandlerBase):
         if tool is None:
             text = unknown_tool(call.function.name, list(self.tools))
             return Message("tool", text, tool_call_id=call.id)
+        timeout = self.timeouts.get(tool.name)
         if isinstance(tool, ApiTool):
-            return await tool.execute(call)
-        content = await run_call(tool, call.function.arguments)
+            if timeout is None:  # a subclass's own `execute` may predate `timeout`
+                return await tool.execute(call)
+            return await tool.execute(call, timeout=timeout)
+        content = await run_call(tool, call.function.arguments, timeout=timeout)
         return Message("tool", content, tool_call_id=call.id)
 
 

@@ -361,8 +361,9 @@ class Tool:
 
         Works outside a pipeline, as 2.3's ``Tool.execute`` did; an async method is run to
         completion (so call it from synchronous code, or use the pipeline). Unknown
-        functions, invalid arguments and exceptions raised by the method come back as a
-        result with ``error=True``.
+        functions, invalid arguments and exceptions raised by the method (any
+        `BaseException` but `KeyboardInterrupt` and `SystemExit`) come back as a result
+        with ``error=True``.
 
         Args:
             call: An API `ToolCall` or a native call (anything with ``name``/``arguments``
@@ -386,9 +387,10 @@ class Tool:
                 result = await_(result if inspect.iscoroutine(result) else _awaited(result))
         except ToolArgumentsError as exc:
             return ToolResult(self.name, function, f"Error: {exc}", error=True)
-        except RunNestingError:
-            raise  # ends the whole chain of runs, not one level of it
-        except Exception as exc:
+        except (RunNestingError, KeyboardInterrupt, SystemExit):
+            raise  # ends the whole chain of runs, not one level of it; an interrupt
+        except BaseException as exc:  # a stray GeneratorExit too: the call ran in a loop of
+            # its own (`await_`), so even a CancelledError is the method's own
             text = f"Error: tool {tool.name!r} raised {describe_error(exc)}"
             return ToolResult(self.name, function, text, error=True)
         content, failed = converted_content(tool.name, result)

@@ -145,6 +145,7 @@ class NativeToolHandler(ToolHandlerBase):
         tools: The tools (names must be unique).
         max_depth: Most tool rounds one chat may take.
         policy: Forcing a call, and what malformed calls do (see `ToolPolicy`).
+        timeouts: Most seconds one call of a tool may take, by tool name (see `run_call`).
     """
 
     async def __call__(self, message: Message, /) -> ToolMessages | None:
@@ -153,7 +154,8 @@ class NativeToolHandler(ToolHandlerBase):
         The messages are marked `malformed` when a call could not run (unknown tool,
         arguments that are not JSON or do not fit); the pipeline then applies `policy`.
         An exception a call does not answer (`KeyboardInterrupt`, `SystemExit`,
-        `RunNestingError`) cancels the other calls and is raised from here.
+        `RunNestingError`) cancels the other calls and is raised from here; any other error
+        of a call, a time limit passed included, is answered (see `run_call`).
         """
         if message.role != "assistant":
             return None
@@ -182,7 +184,10 @@ class NativeToolHandler(ToolHandlerBase):
     async def _one(
         self, call: NativeCall, checked: tuple[FunctionTool, dict[str, t.Any]] | str
     ) -> list[str | ContentImageUrl]:
-        content: t.Any = checked if isinstance(checked, str) else await run_call(*checked)
+        if isinstance(checked, str):
+            return _result_element(call.name, checked)
+        tool, values = checked
+        content = await run_call(tool, values, timeout=self.timeouts.get(tool.name))
         return _result_element(call.name, content)
 
 
