@@ -21,6 +21,7 @@ import pytest
 
 import rigging as rg
 from rigging.generator import GeneratedMessage, GenerateParams, Generator
+from rigging.generator.testing import EchoGenerator
 from rigging.message import Message
 from rigging.tool import ApiTool, Tool, ToolType
 from rigging.tool.api import FunctionCall, ToolCall, run_call
@@ -267,3 +268,47 @@ def test_timeout_is_an_added_keyword_with_no_limit_by_default() -> None:
         parameter = inspect.signature(getattr(rg.ChatPipeline, name)).parameters["timeout"]
         assert parameter.kind is inspect.Parameter.KEYWORD_ONLY
         assert parameter.default is None
+
+
+# --- a tool handler of one's own (and callbacks) raising a stray BaseException ---------------
+
+
+async def test_a_stray_base_exception_of_a_tool_handler_fails_its_item_alone() -> None:
+    """A hook given to `add_tool_handler` answers nothing itself: what it raises is its
+    item's failure (as an exception is), not the end of the batch."""
+
+    class Tools:
+        max_rounds = 1
+
+        async def __call__(self, message: Message) -> list[Message] | None:
+            if message.content == "b":
+                raise GeneratorExit("closed")
+            return None
+
+    pipeline = EchoGenerator(model="e").chat().add_tool_handler(Tools())
+    chats = await pipeline.catch(rg.error.RiggingError, on_failed="include").run_batch(
+        ["a", "b", "c"]
+    )
+    assert [c.failed for c in chats] == [False, True, False]
+    assert str(chats[1].error) == "the tools of item 1 raised GeneratorExit"
+    assert isinstance(chats[1].error, rg.error.RiggingError)
+    assert isinstance(chats[1].error.__cause__, GeneratorExit)
+
+
+async def test_a_stray_base_exception_of_a_callback_is_an_error_not_the_runs_end() -> None:
+    """A then callback's fails its item alone; a map callback's is raised as an error
+    (as an exception of a map callback is), not as the stray `BaseException` itself."""
+
+    async def then(chat: rg.Chat) -> None:
+        if chat.last.content == "b":
+            raise _Stray("odd")
+
+    async def map_(chats: list[rg.Chat]) -> list[rg.Chat]:
+        raise _Stray("odd")
+
+    pipeline = EchoGenerator(model="e").chat().catch(rg.error.RiggingError, on_failed="include")
+    chats = await pipeline.clone().then(then).run_batch(["a", "b", "c"])
+    assert [c.failed for c in chats] == [False, True, False]
+    assert str(chats[1].error).endswith(".then raised _Stray")
+    with pytest.raises(rg.error.RiggingError, match=r"map callback .*map_ raised _Stray"):
+        await pipeline.clone().map(map_).run_batch(["a", "b", "c"])

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from rigging._pipeline.completed import attach_completed, start_mark
 from rigging._pipeline.state import FailMode, add_context
-from rigging._tasks import own_cancel_fails, settle_all
+from rigging._tasks import own_exit_fails, settle_all
 from rigging.error import CallbackResultError, RiggingError
 from rigging.tracing import callback_name, tracer
 
@@ -58,7 +58,7 @@ async def finalize(
             with tracer.span(
                 "Map with {callback}()", callback=callback_name(callback), count=len(results)
             ):
-                mapped = await own_cancel_fails(
+                mapped = await own_exit_fails(
                     callback(results), _stray(f"map callback {_name(callback)}")
                 )
         except Exception as exc:
@@ -114,7 +114,7 @@ async def _then_all(
     async def one(index: int, result: ResultT) -> ResultT:
         try:
             with tracer.span("Then with {callback}()", callback=callback_name(then), index=index):
-                out = await own_cancel_fails(then(result), _stray(f"then callback {_name(then)}"))
+                out = await own_exit_fails(then(result), _stray(f"then callback {_name(then)}"))
         except Exception as exc:
             add_context(exc, f"then callback {_name(then)}", index=index, round_=None)
             raise
@@ -142,11 +142,9 @@ async def _then_all(
     return final
 
 
-def _stray(what: str) -> Callable[[], RiggingError]:
-    """Makes the error of `what` raising a `CancelledError` of its own (see `own_cancel_fails`)."""
-    return lambda: RiggingError(
-        f"{what} raised CancelledError although the run was not cancelled (a timeout of its own?)"
-    )
+def _stray(what: str) -> Callable[[str], RiggingError]:
+    """Makes the error of `what` raising a stray `BaseException` (see `own_exit_fails`)."""
+    return lambda raised: RiggingError(f"{what} raised {raised}")
 
 
 def _name(callback: Any) -> str:

@@ -32,7 +32,7 @@ from rigging._redact import (
     redact_text,
     remember_params,
 )
-from rigging._tasks import own_cancel_fails, settle_all
+from rigging._tasks import own_cancel_fails, own_exit_fails, settle_all
 from rigging.error import ExhaustedMaxRoundsError, GenerationError, _safe_str
 from rigging.tracing import callback_name, tracer, usage_attributes
 
@@ -328,7 +328,7 @@ async def _decide_with_tools(
         state.last = item
     outcomes = await settle_all(
         [
-            own_cancel_fails(driver.tools(state, item), _stray(f"the tools of item {state.index}"))
+            own_exit_fails(driver.tools(state, item), _stray(f"the tools of item {state.index}"))
             for state, item in zip(states, answered, strict=True)
         ]
     )
@@ -477,7 +477,7 @@ async def _watch(
         if span.is_recording():
             span.set_attribute("ids", [str(getattr(r, "uuid", "")) for r in finished])
         try:
-            await own_cancel_fails(watcher(finished), _stray(f"watch callback {_name(watcher)}"))
+            await own_exit_fails(watcher(finished), _stray(f"watch callback {_name(watcher)}"))
         except Exception as exc:
             add_context(exc, f"watch callback {_name(watcher)}", index=None, round_=round_)
             raise
