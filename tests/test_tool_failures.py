@@ -312,3 +312,15 @@ async def test_a_stray_base_exception_of_a_callback_is_an_error_not_the_runs_end
     assert str(chats[1].error).endswith(".then raised _Stray")
     with pytest.raises(rg.error.RiggingError, match=r"map callback .*map_ raised _Stray"):
         await pipeline.clone().map(map_).run_batch(["a", "b", "c"])
+
+
+def test_a_checkpoints_fingerprint_tells_time_limits_apart() -> None:
+    """A limit decides answers: a checkpoint written under another one is not resumed."""
+    from rigging._pipeline.checkpoint import pipeline_fingerprint
+
+    def fingerprint(**kwargs: Any) -> str:
+        pipeline = _Caller(model="api").chat("ok").using(ok, **kwargs)
+        return pipeline_fingerprint(pipeline, "run_batch")
+
+    assert len({fingerprint(), fingerprint(timeout=1), fingerprint(timeout=2)}) == 3
+    assert fingerprint() == fingerprint(timeout=None)
