@@ -55,6 +55,7 @@ from rigging.generator._litellm_errors import MalformedResponseError
 from rigging.generator.http import _StatusError
 from rigging.generator.testing import ScriptedGenerator
 from rigging.model import Answer
+from rigging.tool._guard import ToolExitError, ToolTimeoutError
 from rigging.tool.base import ToolArgumentsError, _RefusedJSONError
 
 SECRET = "sk-roundtrip-secret-0123"
@@ -135,6 +136,8 @@ FACTORIES: dict[str, Callable[[], BaseException]] = {
     "rigging.generator.http._StatusError": _status_error,
     "rigging.tool.base.ToolArgumentsError": lambda: ToolArgumentsError("not valid JSON"),
     "rigging.tool.base._RefusedJSONError": lambda: _RefusedJSONError("NaN is not a JSON value"),
+    "rigging.tool._guard.ToolExitError": lambda: ToolExitError("tool 'x' raised GeneratorExit"),
+    "rigging.tool._guard.ToolTimeoutError": lambda: ToolTimeoutError("tool 'x' timed out"),
 }
 
 
