@@ -451,3 +451,76 @@ async def test_a_stray_cancelled_error_of_a_then_callback_or_tool_fails_its_item
     chats = await pipeline.run_batch(["a", "b", "c"])
     assert [c.failed for c in chats] == [False, True, False]
     assert "the tools of item 1 raised CancelledError" in str(chats[1].error)
+
+
+class _ExitsOnB(Generator):
+    """Answers "ok"; a call holding the input "b" raises a stray `GeneratorExit`."""
+
+    async def generate_messages(
+        self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
+    ) -> Sequence[GeneratedMessage]:
+        if any(m[-1].content == "b" for m in messages):
+            raise GeneratorExit("closed twice")  # a generator's close handled wrongly
+        return [GeneratedMessage.from_text("ok") for _ in messages]
+
+    async def generate_texts(
+        self, texts: Sequence[str], params: Sequence[GenerateParams]
+    ) -> Sequence[GeneratedText]:
+        if any(text.endswith("b") for text in texts):
+            raise GeneratorExit("closed twice")
+        return [GeneratedText(text="ok", stop_reason="stop") for _ in texts]
+
+
+class _SettledExitsOnB(_ExitsOnB):
+    """Overrides the settled call itself, so the pipeline's own guard meets the exit."""
+
+    async def generate_messages_settled(
+        self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
+    ) -> Sequence[GeneratedMessage | Exception]:
+        return await self.generate_messages(messages, params)
+
+
+@pytest.mark.parametrize("runner", ["run_batch", "checkpoint", "stream_batch", "completion"])
+async def test_a_stray_generator_exit_of_the_generator_fails_its_item_alone(
+    runner: str, tmp_path: Path
+) -> None:
+    gen = _ExitsOnB(model="g")
+    inputs = ["a", "b", "c"]
+    results: Sequence[rg.Chat | rg.Completion]
+    if runner == "completion":
+        pipeline = gen.complete("").catch(GenerationError, on_failed="include")
+        results = await pipeline.run_batch(inputs)
+    else:
+        chats = gen.chat().catch(GenerationError, on_failed="include")
+        if runner == "stream_batch":
+            results = await _stream_batch(chats, inputs)
+        else:
+            path = tmp_path / "ck.jsonl" if runner == "checkpoint" else None
+            results = await chats.run_batch(inputs, checkpoint=path)
+    assert [r.failed for r in results] == [False, True, False]
+    error = results[1].error
+    assert isinstance(error, GenerationError)
+    assert "raised GeneratorExit; the item(s) it was for failed" in str(error)
+    assert isinstance(error.__cause__, GeneratorExit)
+    if runner == "checkpoint":
+        assert len((tmp_path / "ck.jsonl").read_text().splitlines()) == 3  # header, a, c
+
+
+async def test_a_stray_generator_exit_of_a_settled_call_fails_its_round_not_the_run() -> None:
+    ok = FixedGenerator(model="f", text="ok")
+    pipeline = ok.chat("b").catch(GenerationError, on_failed="include")
+    chats = await pipeline.run_over(_SettledExitsOnB(model="g"))
+    assert [c.failed for c in chats] == [True, False]
+    assert "generator _SettledExitsOnB raised GeneratorExit" in str(chats[0].error)
+
+
+async def test_an_interrupt_of_the_generator_still_ends_the_run() -> None:
+    class Interrupts(_ExitsOnB):
+        async def generate_messages(
+            self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
+        ) -> Sequence[GeneratedMessage]:
+            raise KeyboardInterrupt
+
+    pipeline = Interrupts(model="g").chat().catch(GenerationError, on_failed="include")
+    with pytest.raises(KeyboardInterrupt):
+        await pipeline.run_batch(["a", "b"])

@@ -187,7 +187,7 @@ async def own_exit_fails(
     cancellation propagate.
 
     Args:
-        awaitable: The user's code (a coroutine of a tool handler or callback).
+        awaitable: The user's code (a coroutine of a generator, tool handler or callback).
         what: Makes the error to raise instead from what was raised (``"GeneratorExit"``).
 
     Returns:

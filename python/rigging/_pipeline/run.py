@@ -32,7 +32,7 @@ from rigging._redact import (
     redact_text,
     remember_params,
 )
-from rigging._tasks import own_cancel_fails, own_exit_fails, settle_all
+from rigging._tasks import own_exit_fails, settle_all
 from rigging.error import ExhaustedMaxRoundsError, GenerationError, _safe_str
 from rigging.tracing import callback_name, tracer, usage_attributes
 
@@ -205,8 +205,8 @@ async def _generate_round(
         "Generate round {round} ({count} items)", round=round_, count=len(batch)
     ) as span:
         try:
-            generated = await own_cancel_fails(
-                driver.generate(requests, params), lambda: _stray_generation(driver)
+            generated = await own_exit_fails(
+                driver.generate(requests, params), lambda raised: _stray_generation(driver, raised)
             )
         except Exception as exc:  # a generator overriding the settled methods raised
             generated = [exc] * len(batch)
@@ -262,12 +262,14 @@ def _scrub(errors: Sequence[Any]) -> None:
         redact_exception(error, lambda text: redact_text(text, secrets))
 
 
-def _stray_generation(driver: Driver[Any]) -> GenerationError:
-    """The error of a round whose generator call raised a `CancelledError` of its own."""
+def _stray_generation(driver: Driver[Any], raised: str) -> GenerationError:
+    """The error of a round whose generator call raised a stray `BaseException`.
+
+    `raised` names it: a `CancelledError` of its own, a `GeneratorExit` (`own_exit_fails`).
+    """
     generator = getattr(driver, "generator", None)
     return GenerationError(
-        f"generator {type(generator).__name__} raised CancelledError although the run was not "
-        "cancelled (a timeout of its own?); the items of its call failed",
+        f"generator {type(generator).__name__} raised {raised}; the items of its call failed",
         model=str(getattr(generator, "model", "") or ""),
     )
 

@@ -43,7 +43,7 @@ from rigging._pipeline.events import (
 from rigging._pipeline.run import RunPlan, check_limit, execute, plan_run
 from rigging._pipeline.state import FailMode, RunState
 from rigging._surrogates import SurrogatePairs
-from rigging._tasks import own_cancel_fails
+from rigging._tasks import own_exit_fails
 from rigging.error import GenerationError
 from rigging.generator import Generator
 from rigging.generator._remote import gather_settled
@@ -253,7 +253,9 @@ class RoundStreamer(t.Generic[GeneratedT]):
             self.stop_when_parsed,
             self._open,
         )
-        assembler, stopped = await own_cancel_fails(streamed, lambda: stray_cancel(self._open))
+        assembler, stopped = await own_exit_fails(
+            streamed, lambda raised: stray_cancel(self._open, raised)
+        )
         generated = self._assemble(assembler, stopped)
         self.emit(RoundFinishedEvent(index, round_, generated, stopped))
         return generated

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from rigging._tasks import own_cancel_fails, settle_all
+from rigging._tasks import STRAY_CANCEL, own_exit_fails, settle_all
 from rigging.error import GenerationError
 
 __all__ = [
@@ -65,20 +65,24 @@ def not_a_result_list(returned: Any, call: Callable[..., Any]) -> GenerationErro
     )
 
 
-def stray_cancel(call: Callable[..., Any]) -> GenerationError:
-    """The error of items whose generator call raised a `CancelledError` of its own.
+def stray_cancel(call: Callable[..., Any], raised: str = STRAY_CANCEL) -> GenerationError:
+    """The error of items whose generator call raised a stray `BaseException`.
+
+    That is a `CancelledError` of its own (nothing cancelled the run) or another
+    `BaseException` that is no interrupt, such as a `GeneratorExit` (see
+    `rigging._tasks.own_exit_fails`).
 
     Args:
         call: The generator method (or stream) that raised it.
+        raised: What it raised, as `own_exit_fails` names it.
 
     Returns:
-        A `GenerationError` naming the method.
+        A `GenerationError` naming the method and what it raised.
     """
     generator = getattr(call, "__self__", None)
     name = getattr(call, "__qualname__", None) or repr(call)
     return GenerationError(
-        f"{name} raised CancelledError although the run was not cancelled (a timeout of its "
-        "own?); the item(s) it was for failed",
+        f"{name} raised {raised}; the item(s) it was for failed",
         model=str(getattr(generator, "model", "") or ""),
     )
 
@@ -167,7 +171,9 @@ async def settle_batch(
     """
     chunk, chunk_params = list(items), list(params)
     try:
-        returned = await own_cancel_fails(call(chunk, chunk_params), lambda: stray_cancel(call))
+        returned = await own_exit_fails(
+            call(chunk, chunk_params), lambda raised: stray_cancel(call, raised)
+        )
         wrong = not_a_result_list(returned, call)
         if wrong is not None:  # the halves would answer alike: every item fails with it
             return [wrong] * len(chunk)
