@@ -307,10 +307,10 @@ class FunctionTool:
 class Tool:
     """Base class for a tool made of several functions: its public methods become tools.
 
-    Subclass it, give ``name`` and ``description`` (class attributes or class keywords),
-    and write typed, documented methods; ``pipeline.using(MyTool())`` offers each public
-    method (name not starting with ``_``; static, class and inherited methods too) as
-    ``<name>_<method>``.
+    Subclass it, give ``name`` and ``description`` (class attributes, class keywords or, as
+    in 2.3, properties) and write typed, documented methods; ``pipeline.using(MyTool())``
+    offers each public method (name not starting with ``_``; static, class and inherited
+    methods too) as ``<name>_<method>``.
 
     Example:
         >>> class Weather(Tool, name="weather", description="Weather data"):
@@ -332,13 +332,14 @@ class Tool:
         if description is not None:
             cls.description = description
         for attribute in ("name", "description"):
-            value = getattr(cls, attribute, None)
-            if not isinstance(value, str) or not value.strip():
-                raise TypeError(
-                    f"Tool subclass {cls.__qualname__} needs a non-empty {attribute!r} "
-                    f"(class attribute or class keyword: class {cls.__name__}(Tool, "
-                    f"{attribute}=...))"
-                )
+            value = inspect.getattr_static(cls, attribute, None)
+            if isinstance(value, property):
+                continue  # a property (as 2.3 allowed): its value is checked per instance
+            _check_label(cls, attribute, value)
+
+    def _label(self, attribute: str) -> str:
+        """``name`` or ``description`` of this instance, checked (a property may be empty)."""
+        return _check_label(type(self), attribute, getattr(self, attribute))
 
     def get_description(self) -> ToolDescription:
         """What this tool offers: its name, description and one definition per function.
@@ -410,15 +411,27 @@ class Tool:
         """
         from rigging.tool.api import ApiTool  # api builds on this module
 
+        name, description = self._label("name"), self._label("description")
         tools = []
         for attr, function in _public_methods(type(self)):
             method = getattr(self, attr)
             summary, _ = _split_docstring(inspect.getdoc(function))
-            described = f"{self.description}: {summary}" if summary else self.description
-            tools.append(ApiTool(method, name=f"{self.name}_{attr}", description=described))
+            described = f"{description}: {summary}" if summary else description
+            tools.append(ApiTool(method, name=f"{name}_{attr}", description=described))
         if not tools:
             raise TypeError(f"Tool {type(self).__qualname__} has no public methods to offer")
         return tools
+
+
+def _check_label(cls: type, attribute: str, value: object) -> str:
+    """`value` if it is a non-blank str, else a `TypeError` naming the class and attribute."""
+    if not isinstance(value, str) or not value.strip():
+        raise TypeError(
+            f"Tool subclass {cls.__qualname__} needs a non-empty {attribute!r} "
+            f"(class attribute, property or class keyword: class {cls.__name__}(Tool, "
+            f"{attribute}=...))"
+        )
+    return value
 
 
 def _public_methods(cls: type[Tool]) -> list[tuple[str, Callable[..., t.Any]]]:
