@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import pytest
@@ -49,3 +50,43 @@ def test_a_property_name_is_still_checked_when_the_tool_is_used() -> None:
 
     with pytest.raises(TypeError, match=r"Blank needs a non-empty 'name'"):
         Blank().get_description()
+
+
+async def _watch(chats: list[rg.Chat]) -> None:
+    pass
+
+
+async def _watch_completions(completions: list[rg.Completion]) -> None:
+    pass
+
+
+def test_changing_a_pipeline_setting_in_place_is_refused_not_lost() -> None:
+    """2.3's pipelines held these lists and sets themselves; here they are copies, so an
+    in-place change (2.3 code appending a callback) raises instead of doing nothing."""
+    import copy
+    import pickle
+
+    pipeline = ScriptedGenerator(responses=["x"]).chat("q").watch(_watch).catch(ValueError)
+    changes: list[tuple[Callable[[], object], str, str]] = [
+        (lambda: pipeline.watch_callbacks.append(_watch), "watch_callbacks", "watch"),
+        (lambda: pipeline.then_callbacks.extend([_watch]), "then_callbacks", "then"),
+        (lambda: pipeline.map_callbacks.insert(0, _watch), "map_callbacks", "map"),
+        (lambda: pipeline.until_types.append(rg.model.Answer), "until_types", "until_parsed_as"),
+        (lambda: pipeline.errors_to_fail_on.add(KeyError), "errors_to_fail_on", "catch"),
+        (lambda: pipeline.errors_to_exclude.update({KeyError}), "errors_to_exclude", "catch"),
+        (lambda: pipeline.tool_handlers.clear(), "tool_handlers", "add_tool_handler"),
+    ]
+    for change, setting, use in changes:
+        with pytest.raises(TypeError, match=rf"pipeline\.{setting} is a read-only.*use {use}\("):
+            change()
+    completion = ScriptedGenerator(responses=["x"]).complete("q").watch(_watch_completions)
+    with pytest.raises(TypeError, match="watch_callbacks is a read-only"):
+        completion.watch_callbacks.append(_watch_completions)
+    # Reading, comparing and combining work as on a list or a set; copies are plain.
+    assert pipeline.watch_callbacks == [_watch]
+    assert pipeline.errors_to_fail_on == {ValueError}
+    assert [*pipeline.watch_callbacks, _watch] == [_watch, _watch]
+    assert type(copy.copy(pipeline.watch_callbacks)) is list
+    assert type(copy.deepcopy(pipeline.errors_to_fail_on)) is set
+    assert pickle.loads(pickle.dumps(pipeline.then_callbacks)) == []
+    assert pipeline.watch_callbacks == [_watch]  # nothing changed

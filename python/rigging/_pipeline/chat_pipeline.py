@@ -14,6 +14,7 @@ from rigging._pipeline.chat import Chat, ChatList, MessageInput, as_messages
 from rigging._pipeline.drivers import ChatDriver
 from rigging._pipeline.state import DEFAULT_MAX_DEPTH, DEFAULT_MAX_ROUNDS, ToolMode
 from rigging._pipeline.tools import use_tools
+from rigging._pipeline.views import SettingList
 from rigging.error import _safe_str
 from rigging.generator import GenerateParams, Generator
 from rigging.message import Content, ContentText, Message
@@ -248,7 +249,7 @@ class ChatPipeline(PipelineBase[Chat, ChatList, "ChatStream"]):
     @property
     def tool_handlers(self) -> list[ToolHandler]:
         """Registered tool handlers."""
-        return list(self.settings.tool_handlers)
+        return SettingList(self.settings.tool_handlers, "tool_handlers", "add_tool_handler(...)")
 
     @t.overload
     def prompt(self, func: Callable[_P, Coroutine[t.Any, t.Any, _R]]) -> Prompt[_P, _R]: ...

@@ -26,6 +26,7 @@ from typing_extensions import Self
 
 from rigging._model.base import Model
 from rigging._pipeline.state import DEFAULT_MAX_ROUNDS, FailMode, check_fail_mode, check_rounds
+from rigging._pipeline.views import SettingList, SettingSet
 from rigging.generator import GenerateParams, Generator
 from rigging.tracing import callback_name
 
@@ -190,32 +191,32 @@ class PipelineConfig(t.Generic[ResultT, ListT, StreamT]):
     @property
     def errors_to_fail_on(self) -> set[type[BaseException]]:
         """Errors that mark an item failed instead of propagating (see `catch`)."""
-        return set(self.settings.fail_on)
+        return SettingSet(self.settings.fail_on, "errors_to_fail_on", "catch(...)")
 
     @property
     def errors_to_exclude(self) -> set[type[BaseException]]:
         """Errors that always propagate, even if a caught class matches."""
-        return set(self.settings.exclude)
+        return SettingSet(self.settings.exclude, "errors_to_exclude", "catch(..., exclude=...)")
 
     @property
     def until_types(self) -> list[type[Model]]:
         """Models every generated output must parse as."""
-        return list(self.settings.until_types)
+        return SettingList(self.settings.until_types, "until_types", "until_parsed_as(...)")
 
     @property
     def then_callbacks(self) -> list[AnyCallback]:
         """Callbacks run on each result after the run."""
-        return list(self.settings.thens)
+        return SettingList(self.settings.thens, "then_callbacks", "then(...)")
 
     @property
     def map_callbacks(self) -> list[AnyCallback]:
         """Callbacks run on all results after the run."""
-        return list(self.settings.maps)
+        return SettingList(self.settings.maps, "map_callbacks", "map(...)")
 
     @property
     def watch_callbacks(self) -> list[AnyCallback]:
         """Callbacks that observe results as they finish."""
-        return list(self.settings.watches)
+        return SettingList(self.settings.watches, "watch_callbacks", "watch(...)")
 
     # --- configuration (mutating) ---------------------------------------------------------------
 
