@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from typing import Annotated
 
@@ -90,3 +91,36 @@ def test_changing_a_pipeline_setting_in_place_is_refused_not_lost() -> None:
     assert type(copy.deepcopy(pipeline.errors_to_fail_on)) is set
     assert pickle.loads(pickle.dumps(pipeline.then_callbacks)) == []
     assert pipeline.watch_callbacks == [_watch]  # nothing changed
+
+
+def test_2_3_module_names_still_import() -> None:
+    """Names the reference lists for these modules (spec section 1) import from them."""
+    from rigging.generator import get_transformers_lazy, get_vllm_lazy, registry
+    from rigging.generator.base import (
+        LazyGenerator,
+        get_generator,
+        get_identifier,
+        register_generator,
+        trace_messages,
+        trace_str,
+    )
+    from rigging.logging import trace_messages as logging_trace_messages
+    from rigging.prompt import P, R
+
+    assert get_generator is registry.get_generator
+    assert (get_identifier, register_generator) == (
+        registry.get_identifier,
+        registry.register_generator,
+    )
+    assert LazyGenerator is registry.LazyGenerator
+    assert trace_messages is logging_trace_messages
+    assert callable(trace_str)
+    assert (repr(P), repr(R)) == ("~P", "~R")
+    for loader, extra in ((get_vllm_lazy, "vllm"), (get_transformers_lazy, "transformers")):
+        if importlib.util.find_spec(extra) is None:
+            with pytest.raises(ImportError, match=rf"rigging\[{extra}\]"):
+                loader()
+        else:
+            assert issubclass(loader(), rg.Generator)
+    with pytest.raises(ImportError, match="cannot import name 'nothing_here'"):
+        from rigging.generator.base import nothing_here  # noqa: F401

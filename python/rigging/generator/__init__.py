@@ -11,8 +11,10 @@ all imported on first use, and ``base``. `LiteLLMGenerator`, `HTTPGenerator`, `H
 from __future__ import annotations
 
 import importlib
+import typing as t
 from typing import TYPE_CHECKING, Any
 
+from rigging._deps import import_optional
 from rigging._exports import public_dir as _public_dir
 from rigging.generator.base import (
     GeneratedMessage,
@@ -57,6 +59,8 @@ __all__ = [
     "convert_stop_reason",
     "get_generator",
     "get_identifier",
+    "get_transformers_lazy",
+    "get_vllm_lazy",
     "providers",
     "register_generator",
 ]
@@ -68,6 +72,26 @@ _LAZY = {
     "TransformersGenerator": "rigging.generator.transformers_",
     "VLLMGenerator": "rigging.generator.vllm_",
 }
+
+
+def get_vllm_lazy() -> type[Generator]:
+    """2.3's loader of the ``vllm`` provider: the `VLLMGenerator` class.
+
+    Raises:
+        ModuleNotFoundError: vLLM is not installed (the message names the extra).
+    """
+    import_optional("vllm", extra="vllm", purpose="the vllm generator")
+    return t.cast("type[Generator]", __getattr__("VLLMGenerator"))
+
+
+def get_transformers_lazy() -> type[Generator]:
+    """2.3's loader of the ``transformers`` provider: the `TransformersGenerator` class.
+
+    Raises:
+        ModuleNotFoundError: transformers is not installed (the message names the extra).
+    """
+    import_optional("transformers", extra="transformers", purpose="the transformers generator")
+    return t.cast("type[Generator]", __getattr__("TransformersGenerator"))
 
 
 def __getattr__(name: str) -> Any:

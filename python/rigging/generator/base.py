@@ -19,6 +19,7 @@ from pydantic import (
 )
 from typing_extensions import ParamSpec, Self
 
+from rigging._exports import moved_names as _moved_names
 from rigging._exports import public_dir as _public_dir
 from rigging._redact import (
     MASK,
@@ -49,6 +50,12 @@ if TYPE_CHECKING:
     from rigging._cache.store import CacheStore
     from rigging.chat import ChatPipeline, MessageInput
     from rigging.completion import CompletionPipeline
+    from rigging.generator.registry import LazyGenerator as LazyGenerator  # 2.3 names (below)
+    from rigging.generator.registry import get_generator as get_generator
+    from rigging.generator.registry import get_identifier as get_identifier
+    from rigging.generator.registry import register_generator as register_generator
+    from rigging.logging import trace_messages as trace_messages
+    from rigging.logging import trace_str as trace_str
     from rigging.prompt import Prompt
 
 __all__ = [
@@ -594,3 +601,9 @@ def check_batch(inputs: Sequence[Any], params: Sequence[GenerateParams]) -> None
 
 
 __dir__ = _public_dir(globals())
+_REGISTRY, _LOGGING = "rigging.generator.registry", "rigging.logging"
+__getattr__ = _moved_names(
+    __name__,
+    {"get_generator": _REGISTRY, "get_identifier": _REGISTRY, "register_generator": _REGISTRY}
+    | {"LazyGenerator": _REGISTRY, "trace_messages": _LOGGING, "trace_str": _LOGGING},
+)

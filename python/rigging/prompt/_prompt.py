@@ -35,7 +35,7 @@ if t.TYPE_CHECKING:
     from rigging._pipeline.state import FailMode, ToolMode
     from rigging.prompt._stream import PromptStream
 
-__all__ = ["DEFAULT_DOC", "DEFAULT_MAX_ROUNDS", "Prompt"]
+__all__ = ["DEFAULT_DOC", "DEFAULT_MAX_ROUNDS", "P", "Prompt", "R"]
 
 P = ParamSpec("P")
 R = t.TypeVar("R")
