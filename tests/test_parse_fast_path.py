@@ -29,6 +29,7 @@ from rigging._message.parts import make_part
 from rigging._model.base import class_info
 from rigging._model.fast import SharedFieldsSet, construct
 from rigging.chat import Chat
+from rigging.error import ValidatorRaisedError
 from rigging.generator import GeneratedMessage, GenerateParams, Generator
 from rigging.message import Message
 from rigging.model import Answer, Model, attr, element, make_primitive
@@ -225,10 +226,13 @@ class _Broken(Model, tag="broken"):
         raise RuntimeError("validator bug")
 
 
-def test_an_error_of_the_validator_that_is_no_value_error_propagates() -> None:
+def test_an_error_of_the_validator_that_is_no_value_error_fails_the_element() -> None:
     message = Message("assistant", '<broken value="a" size="1"/>')
-    with pytest.raises(RuntimeError, match="validator bug"):
+    with pytest.raises(ValidatorRaisedError, match="raised RuntimeError: validator bug") as info:
         message.parse(_Broken)
+    assert isinstance(info.value.__cause__, RuntimeError)
+    assert not message.parts
+    assert message.try_parse(_Broken) is None
     assert not message.parts
 
 

@@ -253,22 +253,3 @@ async def test_a_streamed_element_built_at_the_end_whose_validation_raises_is_sk
     finished = events[-1]
     assert isinstance(finished, ChatFinishedEvent)
     assert not finished.chat.failed
-
-
-def test_finishing_a_stream_gives_up_on_a_parser_that_keeps_raising(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from rigging._pipeline import stream as stream_module
-
-    class Stuck:
-        calls = 0
-
-        def finish(self) -> list[object]:
-            self.calls += 1
-            raise RuntimeError("no progress")
-
-    monkeypatch.setattr(stream_module, "_FINISH_RETRIES", 5)
-    stuck = Stuck()
-    with pytest.raises(RuntimeError, match="no progress"):
-        stream_module._finish(t.cast("t.Any", stuck))
-    assert stuck.calls == 6

@@ -99,7 +99,7 @@ def extract_all(
     max_depth: int = ...,
 ) -> (
     list[
-        tuple[list[Found[Any]], list[tuple[Span, ValueError, builtins.bool]], int]
+        tuple[list[Found[Any]], list[tuple[Span, Exception, builtins.bool]], int]
         | list[tuple[Span, builtins.bool]]
         | Exception
     ]
@@ -113,9 +113,10 @@ def extract_all(
     a candidate that was read, only for a failure. None when ``text`` holds lone surrogates
     (the caller then scans with `candidates`).
 
-    An ``Exception`` ``validate`` raises that is not a ``ValueError`` (not an element's
-    failure) ends the work: it is returned as that tag's item, the last of the list, for the
-    caller to raise in its turn (after what the tags before it raise).
+    Any ``Exception`` ``validate`` raises is that element's failure (pydantic-core raises a
+    validator error's own ``__str__`` failure in its place). An ``Exception`` converting what
+    was read (not an element's failure) ends the work: it is returned as that tag's item, the
+    last of the list, for the caller to raise in its turn (after what the tags before it raise).
 
     Raises:
         ValueError: ``entries`` is not one per name.
@@ -223,19 +224,19 @@ class CodecPlan:
         spans: Sequence[tuple[Span, builtins.bool]],
         validate: _Validate[_ModelT],
         max_depth: int = ...,
-    ) -> tuple[list[Found[_ModelT]], list[tuple[Span, ValueError, builtins.bool]]] | None:
+    ) -> tuple[list[Found[_ModelT]], list[tuple[Span, Exception, builtins.bool]]] | None:
         """`parse` and then ``validate`` the element of each ``(span, hollow)`` in ``text``.
 
         Returns the models built, in the order of ``spans`` (hollow as given, or when what
         was read is blank, see `parse_marked`), and the failures as
         ``(span, error, unreadable)``: ``unreadable`` when `parse` refused the element,
-        otherwise the error is what ``validate`` raised. Only ``ValueError`` (pydantic's
+        otherwise the error is what ``validate`` raised: any ``Exception`` (pydantic's
         ``ValidationError`` among them) counts as an element's failure. None when ``text``
         holds lone surrogates (the caller then goes one element at a time).
 
         Raises:
             ValueError: A span is outside ``text``.
-            Exception: Any other error ``validate`` raised.
+            BaseException: What ``validate`` raised that is not an ``Exception`` (an interrupt).
         """
     def render(self, encoded: Mapping[str, Any]) -> str:
         """The pretty XML of a model from its ``pydantic_core.to_jsonable_python`` dict.
@@ -750,7 +751,7 @@ def parse_alone(
     max_depth: int = ...,
 ) -> (
     tuple[_PartT, str | None]
-    | tuple[list[Found[Any]], list[tuple[Span, ValueError, bool]], int]
+    | tuple[list[Found[Any]], list[tuple[Span, Exception, bool]], int]
     | None
 ):
     """Parse a message's one element of a class and record it as its only part, in one call.
@@ -763,8 +764,8 @@ def parse_alone(
     and it can render the instance, else the model's `to_pretty_xml()`.
 
     Otherwise returns what `extract_all` answers for the tag, ``(found, failed, count)``, for
-    the general path; None when `text` holds lone surrogates. An exception of the validator
-    that is not a `ValueError` is raised.
+    the general path; None when `text` holds lone surrogates. Any ``Exception`` of the
+    validator is the element's failure; an interrupt (a ``BaseException`` only) is raised.
     """
 
 def crossing_found(spans: list[tuple[int, int]], found: list[Found[Any]]) -> list[int]:

@@ -47,6 +47,7 @@ __all__ = [
     "SpliceError",
     "ToolDepthExceededError",
     "UnknownToolError",
+    "ValidatorRaisedError",
     "XmlContentError",
     "raise_as",
 ]
@@ -137,7 +138,8 @@ def _raised_while(doing: str, error: BaseException) -> str:
     validation error: a validator's `TypeError` or `KeyError`, or what pydantic-core raises
     itself when a validator's `ValueError` or `AssertionError` has a ``__str__`` that raises
     (that error comes up, with nothing linking it to the validator's) or gives no str (a
-    `TypeError`). The type is always named; the text goes through `_safe_str`.
+    `TypeError`). The type is always named; the text goes through `_safe_str`. A
+    `ValidatorRaisedError` (a parser's report of such an error) names the original one.
 
     Args:
         doing: What was being done, e.g. ``validating the reply as Answer``.
@@ -146,6 +148,8 @@ def _raised_while(doing: str, error: BaseException) -> str:
     Returns:
         The text.
     """
+    if isinstance(error, ValidatorRaisedError):  # a parser's report of such an error
+        return f"{doing} raised {error.raised}"
     return f"{doing} raised {_safe_str(error, named=True)}"
 
 
@@ -221,6 +225,35 @@ class XmlContentError(RiggingError, ValueError):
         """Code-point index of the element's start tag in the parsed text."""
         self.snippet = snippet
         """A shortened copy of the offending element."""
+
+
+class ValidatorRaisedError(RiggingError, ValueError):
+    """Validating a model's element raised an error pydantic did not report as invalid content.
+
+    pydantic-core raises a validator error's own ``__str__`` failure in its place (a
+    `RuntimeError`, a `KeyError`, a `TypeError` when it gives no str), and a validator's
+    error other than `ValueError` or `AssertionError` comes up as it is. The parsers treat
+    the element as an invalid one: the ``try_`` forms skip it, the strict forms raise this
+    when no element of the model is valid (the original error is its ``__cause__``). The
+    message names the class, the element and the original error's type.
+    """
+
+    __reduce__ = _reduce
+
+    def __init__(
+        self, message: str, *, model: str, tag: str, position: int, snippet: str, raised: str
+    ) -> None:
+        super().__init__(message)
+        self.model = model
+        """The name of the model class being validated."""
+        self.tag = tag
+        """The tag of the model being parsed."""
+        self.position = position
+        """Code-point index of the element's start tag in the parsed text."""
+        self.snippet = snippet
+        """A shortened copy of the element."""
+        self.raised = raised
+        """The original error as ``Type: text`` (`_safe_str` with ``named=True``)."""
 
 
 class InvalidModelSpecifiedError(RiggingError, ValueError):

@@ -9,7 +9,12 @@ Choices against 2.3 (also in ``docs/design/decisions-messages.md``):
   example) is only used when no filled element of the same model exists: `parse` returns the
   first filled element, and the set functions leave hollow ones out when filled ones exist.
 - ``fail_on_missing=False`` swallows only parse failures (`MissingModelError`, pydantic
-  ``ValidationError``, `XmlContentError`), not unrelated bugs.
+  ``ValidationError``, `ValidatorRaisedError`, `XmlContentError`), not unrelated bugs.
+- An element whose validation raised an error pydantic did not report as a validation error
+  (a validator's `TypeError`, pydantic-core's own error for a validator error whose
+  ``__str__`` fails) is an invalid element: skipped when another is valid, left out by the
+  ``try_`` forms, raised by the strict ones as a `ValidatorRaisedError` naming the class and
+  the original error's type. An interrupt (a ``BaseException`` alone) propagates.
 - Results that cross (``<a>x <b>y</a></b>``: each element starts inside the other and ends
   outside it) follow `Message`'s rule: the strict forms raise an `XmlContentError` naming
   both, the ``try_`` forms leave out the one that starts later (2.3 returned both).
@@ -31,11 +36,11 @@ from rigging._model.extract import (
     first_filled,
     prefer_filled,
 )
-from rigging.error import MissingModelError, XmlContentError
+from rigging.error import MissingModelError, ValidatorRaisedError, XmlContentError
 
 __all__ = ["parse", "parse_many", "parse_set", "try_parse", "try_parse_many", "try_parse_set"]
 
-_PARSE_ERRORS = (MissingModelError, ValidationError, XmlContentError)
+_PARSE_ERRORS = (MissingModelError, ValidationError, ValidatorRaisedError, XmlContentError)
 
 
 def found_many(
@@ -119,6 +124,8 @@ def parse(text: str, model_type: type[ModelT]) -> tuple[ModelT, slice]:
     Raises:
         MissingModelError: The model's tag is not in the text.
         pydantic.ValidationError: Tags were found but none holds a valid model.
+        ValidatorRaisedError: As above, when validating the longest element raised an
+            error pydantic did not report as a validation error (its ``__cause__``).
         XmlContentError: Tags were found but none holds readable XML.
     """
     found = found_first(text, model_type, required=True)
@@ -156,6 +163,8 @@ def parse_set(
     Raises:
         MissingModelError: The tag is missing, or fewer than ``minimum`` models were found.
         pydantic.ValidationError: Tags were found but none holds a valid model.
+        ValidatorRaisedError: As above, when validating the longest element raised an
+            error pydantic did not report as a validation error (its ``__cause__``).
         XmlContentError: Tags were found but none holds readable XML, or two found elements
             cross (each starts inside the other and ends outside it).
     """
@@ -208,6 +217,8 @@ def parse_many(text: str, *types: type[Model]) -> list[tuple[Model, slice]]:
     Raises:
         MissingModelError: A type's tag is missing.
         pydantic.ValidationError: A type's tags were found but none is valid.
+        ValidatorRaisedError: As above, when validating the longest element raised an
+            error pydantic did not report as a validation error (its ``__cause__``).
         XmlContentError: A type's tags were found but none holds readable XML, or two found
             elements cross (each starts inside the other and ends outside it).
     """

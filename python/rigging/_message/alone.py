@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import typing as t
 
-from pydantic import ValidationError
-
 from rigging import _native
 from rigging._message.parts import part_at, part_maker, render_plan
 from rigging._model.base import ModelT, class_info
 from rigging._model.entries import alone_args
 from rigging._model.extract import Extracted, build
-from rigging.error import XmlContentError
 
 if t.TYPE_CHECKING:
     from rigging._message.message import Message
@@ -74,7 +71,7 @@ def parse_alone(message: Message, cls: type[ModelT]) -> Alone[ModelT]:
     span = spans[0][0]
     try:
         model = build(cls, info, text, span)
-    except (ValidationError, XmlContentError, ValueError):
+    except Exception:  # the general path reports it (a validator's error included)
         return None, None, spans
     start, stop = span.start, span.end
     plan = render_plan(cls)

@@ -416,6 +416,8 @@ class Message(BaseModel):
         Raises:
             MissingModelError: The tag is not in the content.
             pydantic.ValidationError: Tags were found but none holds a valid model.
+            ValidatorRaisedError: As above, when validating the longest element raised an
+                error pydantic did not report as a validation error (its ``__cause__``).
             XmlContentError: Tags were found but none holds readable XML (an unclosed CDATA
                 section or comment is named), or a found element crosses a recorded part.
         """

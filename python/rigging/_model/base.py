@@ -446,6 +446,8 @@ class Model(BaseXmlModel):
         Raises:
             MissingModelError: No element of the model's tag is in the text.
             pydantic.ValidationError: Elements were found but none holds a valid model.
+            ValidatorRaisedError: As above, when validating the longest element raised an
+                error pydantic did not report as a validation error.
             XmlContentError: Elements were found but none holds readable XML.
         """
         from rigging._model.extract import extract

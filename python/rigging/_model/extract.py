@@ -39,7 +39,7 @@ from rigging._model.fast import share_fields_set
 from rigging._model.plan import codec_of
 from rigging._model.prefixed import from_xml
 from rigging._surrogates import has_surrogates, restore, stand_in
-from rigging.error import MissingModelError, XmlContentError
+from rigging.error import MissingModelError, ValidatorRaisedError, XmlContentError, _safe_str
 from rigging.util import truncate_string, unescape_xml
 
 __all__ = [
@@ -78,6 +78,29 @@ def _enrich(exc: ValidationError, cls: type, tag: str, text: str, span: _native.
         return ValidationError.from_exception_data(title, details)
     except (TypeError, KeyError, ValueError):  # an error type pydantic cannot rebuild
         return exc
+
+
+def _raised(exc: Exception, cls: type, tag: str, text: str, span: _native.Span) -> Exception:
+    """A `ValidatorRaisedError` for an error validating raised that is no validation error.
+
+    pydantic-core raises a validator error's own ``__str__`` failure in its place, and any
+    error of a validator other than `ValueError` or `AssertionError` as it is: the element
+    failed, as an invalid one. A `ValueError` (the codec's, rigging's) is returned unchanged.
+    """
+    if isinstance(exc, ValueError):
+        return exc
+    snippet = _snippet(text, span)
+    raised = _safe_str(exc, named=True)
+    error = ValidatorRaisedError(
+        f"validating {cls.__name__} in <{tag}> at {span.start}: {snippet!r} raised {raised}",
+        model=cls.__name__,
+        tag=tag,
+        position=span.start,
+        snippet=snippet,
+        raised=raised,
+    )
+    error.__cause__ = exc
+    return error
 
 
 def split_cdata(text: str) -> list[str]:
@@ -263,7 +286,7 @@ def _longest(failures: list[tuple[int, Exception]]) -> Exception:
 
 #: `rigging._native.extract_all`'s answer for one planned class: the models found, the
 #: failures (span, error, unreadable) and how many candidates there were.
-Extracted = tuple[list["Found[t.Any]"], list[tuple[_native.Span, ValueError, bool]], int]
+Extracted = tuple[list["Found[t.Any]"], list[tuple[_native.Span, Exception, bool]], int]
 
 
 def extract_planned(cls: type[Model], info: ClassInfo, text: str) -> Extracted | None:
@@ -305,6 +328,9 @@ def extract(
         MissingModelError: No element of the tag is in the text.
         pydantic.ValidationError: Elements were found but none is valid (the error of the
             longest candidate, titled with the tag, position and a snippet).
+        ValidatorRaisedError: As above, when validating the longest candidate raised an
+            error that is no validation error (a validator's `TypeError`, pydantic-core's
+            error for a validator error it cannot print).
         XmlContentError: As above, when the longest candidate is not readable XML; or no
             element was found because a CDATA section or comment that never ends holds its
             end tag or the whole element (named with its position, see `_missing`).
@@ -384,7 +410,7 @@ def _settled(
     tag: str,
     text: str,
     found: list[Found[ModelT]],
-    failed: list[tuple[_native.Span, ValueError, bool]],
+    failed: list[tuple[_native.Span, Exception, bool]],
 ) -> list[Found[ModelT]]:
     """The models a native extraction found.
 
@@ -402,14 +428,14 @@ def _settled(
 
 
 def _failure(
-    exc: ValueError, unreadable: bool, cls: type, tag: str, text: str, span: _native.Span
+    exc: Exception, unreadable: bool, cls: type, tag: str, text: str, span: _native.Span
 ) -> Exception:
     """The error reported for one candidate the codec could not read or validate."""
     if unreadable:
         return _unreadable(exc, tag, text, span)
     if isinstance(exc, ValidationError):
         return _enrich(exc, cls, tag, text, span)
-    return exc
+    return _raised(exc, cls, tag, text, span)
 
 
 def _extract_each(
@@ -432,8 +458,8 @@ def _extract_each(
         except ValidationError as exc:
             failures.append((span.end - span.start, _enrich(exc, cls, tag, text, span)))
             continue
-        except ValueError as exc:  # XmlContentError included
-            failures.append((span.end - span.start, exc))
+        except Exception as exc:  # XmlContentError; a validator's error pydantic let through
+            failures.append((span.end - span.start, _raised(exc, cls, tag, text, span)))
             continue
         if blank is None:  # the scan's verdict, unless an attribute has a visible value
             start_tag = text[span.start : span.end if span.self_closing else span.inner_start]
@@ -455,11 +481,11 @@ def extract_many(
 
     Returns:
         Per class, what `extract` takes: the `extract_planned` answer of a planned class, the
-        candidates (``spans``) of any other. A class whose validator raised an ``Exception``
-        that is not a ``ValueError`` has that error instead, and is the last class answered (the
-        caller raises it in its turn). None when a tag is not a valid name (each
-        `extract` then raises the `ScanError` that names it, in turn) or the text holds lone
-        surrogates.
+        candidates (``spans``) of any other. A class whose elements could not be handed to
+        its validator has that error instead, and is the last class answered (the caller
+        raises it in its turn); what a validator raises is its element's failure. None when
+        a tag is not a valid name (each `extract` then raises the `ScanError` that names it,
+        in turn) or the text holds lone surrogates.
     """
     infos = [class_info(cls) for cls in types]
     if any(info.tags is None for info in infos):

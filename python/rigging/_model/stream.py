@@ -36,12 +36,9 @@ from array import array
 from bisect import bisect_left
 from dataclasses import dataclass
 
-from pydantic import ValidationError
-
 from rigging import _native
 from rigging._model.base import ClassInfo, Model, ModelT, class_info
 from rigging._model.extract import build_marked, build_simple, has_attribute_value
-from rigging.error import XmlContentError
 
 __all__ = ["ModelStream", "ParsedModel"]
 
@@ -76,8 +73,6 @@ _Job = tuple[type[Model], ClassInfo, int, int, int, int, int]
 """A hollow element to build in `ModelStream.finish`: the type, its facts, and the element's
 start, end, inner start, inner end and self-closing flag."""
 
-_BUILD_ERRORS = (ValidationError, XmlContentError, ValueError)
-
 
 class ModelStream(t.Generic[ModelT]):
     """Feed text pieces; get each model of the given types once, when its element closes.
@@ -109,13 +104,13 @@ class ModelStream(t.Generic[ModelT]):
     Raises `TypeError` for a piece that is not a `str`, `RuntimeError` once the stream is
     finished.
 
-    A model validator that raises something other than a validation error (a bug in the
-    model's own code) makes `feed` raise it, as the one-shot parse does, but costs no other
-    element its model: the piece's other elements are still built, and the models are
-    returned first by the next call of ``stream.feed`` (or by `finish`; a reference to `feed`
-    taken earlier does not return them, `finish` still does). An interrupt
+    An element whose validation raised an error that is no validation error (a validator's
+    `TypeError`, or what pydantic-core raises for a validator error it cannot print) is
+    skipped as an invalid one, as the ``try_`` parses skip it. An interrupt
     (`KeyboardInterrupt`) goes up at once; the element being built loses the models of the
-    types not built yet, and the elements after it are built by the next call.
+    types not built yet, and the elements after it are built by the next call, whose models
+    come first (or by `finish`; a reference to `feed` taken earlier does not return them,
+    `finish` still does).
     """
 
     def __init__(self, *types: type[ModelT]) -> None:
@@ -155,8 +150,8 @@ class ModelStream(t.Generic[ModelT]):
         # `<answer/>` costs 40 bytes an element, not a model each. None once every type of the
         # tag is filled (no more are kept).
         self._hollow: dict[str, array[int] | None] = {tag: array("q") for tag in self._by_tag}
-        # After a validator raised mid-piece: models built and not yet returned, and spans of
-        # that piece not yet built (see `_hold`).
+        # After an interrupt mid-piece: models built and not yet returned, and spans of that
+        # piece not yet built (see `_hold`).
         self._held: list[ParsedModel[ModelT]] = []
         self._rest: list[_native.Span] = []
         # `finish`: started (feeding refused), hollow models still to build (last first) and
@@ -177,7 +172,7 @@ class ModelStream(t.Generic[ModelT]):
     def parsed_types(self) -> set[type[Model]]:
         """The types of which a filled model was built.
 
-        Built means emitted, or held for the next call after a validator's error.
+        Built means emitted, or held for the next call after an interrupt.
         """
         return set(self._filled)
 
@@ -192,11 +187,11 @@ class ModelStream(t.Generic[ModelT]):
     def finish(self) -> list[ParsedModel[ModelT]]:
         """End the stream: no more pieces are taken.
 
-        A validator's own error while building raises as in `feed`; the models built are
-        kept, and calling `finish` again goes on from there.
+        An interrupt while building goes up; the models built are kept, and calling `finish`
+        again goes on from there.
 
         Returns:
-            Filled models a failed `feed` built and did not return (see `feed`), then the
+            Filled models an interrupted `feed` built and did not return (see `feed`), then the
             hollow models of the types that got no filled model, in document order.
 
         Raises:
@@ -222,21 +217,16 @@ class ModelStream(t.Generic[ModelT]):
                 del self._held[mark:]
         if self._jobs is None:
             self._jobs = self._hollow_jobs()
-        error: Exception | None = None
         while self._jobs:
             # Taken off first: an interrupt drops this element, and the next call goes on.
             cls, info, start, end, inner_start, inner_end, self_closing = self._jobs.pop()
             built = self._build(
                 cls, info, start, end, inner_start, inner_end, bool(self_closing), None
             )
-            if isinstance(built, Exception):
-                error = built if error is None else error
-            elif built is not None:
+            if built is not None:
                 self._built.append(
                     ParsedModel(t.cast("ModelT", built[0]), slice(start, end), hollow=True)
                 )
-        if error is not None:
-            raise error
         self._finished = True
         late = [*self._late, *sorted(self._built, key=lambda item: item.slice.start)]
         if late and self._starts is not None:
@@ -284,31 +274,23 @@ class ModelStream(t.Generic[ModelT]):
     def _on_spans(self, spans: tuple[_native.Span, ...]) -> tuple[ParsedModel[ModelT], ...]:
         """Build the models of the spans a piece completed (called by the native `feed`).
 
-        Spans held back by an interrupted call come first. A validator's own error (an
-        `Exception` that is not a build failure) costs no other element its model: every
-        span is built, then the first such error is raised and the models are held for the
-        next call (`_hold`). An interrupt (`BaseException`) is raised at once; the spans
-        after the one being built are held.
+        Spans held back by an interrupted call come first. An interrupt (`BaseException`) is
+        raised at once; the models built and the spans after the one being built are held
+        for the next call (`_hold`).
         """
         if self._rest:
             spans, self._rest = (*self._rest, *spans), []
         found: list[ParsedModel[ModelT]] = []
-        error: Exception | None = None
         for index, span in enumerate(spans):
             try:
-                failed = self._take(span, found)
+                self._take(span, found)
             except BaseException:
                 self._hold(found, spans[index + 1 :])
                 raise
-            if error is None:
-                error = failed
-        if error is not None:
-            self._hold(found, ())
-            raise error
         return tuple(found)
 
     def _hold(self, found: list[ParsedModel[ModelT]], rest: tuple[_native.Span, ...]) -> None:
-        """Hold a raising call's models (and the spans it did not reach) for the next call.
+        """Hold an interrupted call's models (and the spans it did not reach) for the next call.
 
         The next `feed` or `finish` builds the spans and returns the models first.
         """
@@ -326,13 +308,8 @@ class ModelStream(t.Generic[ModelT]):
         self.feed = self._text.feed
         return (*held, *fresh)
 
-    def _take(self, span: _native.Span, found: list[ParsedModel[ModelT]]) -> Exception | None:
-        """Build the models of a closed span, if it is a candidate.
-
-        Returns:
-            The first error a validator raised that is not a build failure (the span's other
-            types are still built), or None.
-        """
+    def _take(self, span: _native.Span, found: list[ParsedModel[ModelT]]) -> None:
+        """Build the models of a closed span, if it is a candidate (into ``found``)."""
         tag = span.tag
         start = span.start
         self_closing = span.self_closing
@@ -340,7 +317,7 @@ class ModelStream(t.Generic[ModelT]):
         if waiting is not None and not self._forced:  # a tag whose model nests in itself
             if span.depth:  # inside an open element of its tag: a part of that one
                 waiting.append(span)
-                return None
+                return
             waiting[:] = [s for s in waiting if s.start < start]  # this one's parts go
         elif waiting is None and not self_closing:
             # Same-tag elements nest properly, so an element closed earlier that starts
@@ -348,15 +325,14 @@ class ModelStream(t.Generic[ModelT]):
             outer = self._last_closed.get(tag, -1) > start
             self._last_closed[tag] = start
             if outer:
-                return None
+                return
         end = span.end
         inner = self._text.slice(span.inner_start, span.inner_end)
         blank_inside = self_closing or not inner or inner.isspace()
         if blank_inside and not self._has_attribute_value(span):
             self._keep_blank(span)
-            return None
+            return
         element: str | None = None
-        error: Exception | None = None
         recorded = emitted = False
         starts = self._starts  # None with one tag (nothing can cross) and in `finish`
         at = 0 if starts is None else self._uncrossed_at(starts, start)
@@ -372,9 +348,6 @@ class ModelStream(t.Generic[ModelT]):
                 inner,
                 element,
             )
-            if isinstance(built, Exception):
-                error = built if error is None else error
-                continue
             if built is None:
                 continue
             model, element, blank = built
@@ -390,7 +363,6 @@ class ModelStream(t.Generic[ModelT]):
             emitted = True
         if emitted and starts is not None:
             self._emit(at, start, end)
-        return error
 
     def _fill(self, cls: type[Model], tag: str) -> None:
         """Count ``cls`` as filled (its first filled model was built)."""
@@ -449,16 +421,16 @@ class ModelStream(t.Generic[ModelT]):
         self_closing: bool,
         inner: str | None,
         element: str | None = None,
-    ) -> tuple[Model, str | None, bool] | Exception | None:
+    ) -> tuple[Model, str | None, bool] | None:
         """Build one model of the element at ``start:end``.
 
         Its inner text (``inner``) and whole text (``element``) are sliced when not given.
 
         Returns:
             The model, the element's text if it was sliced (for the span's next type) and
-            whether the codec read no visible text from it (`build_marked`); None
-            when the element does not build a valid model (the one-shot parse skips it too);
-            the error of a validator's own bug (raised by the caller after the other builds).
+            whether the codec read no visible text from it (`build_marked`); None when the
+            element does not build a valid model, or validating it raised (the ``try_``
+            parses skip it too).
         """
         try:
             if info.simple_field is not None:
@@ -475,10 +447,8 @@ class ModelStream(t.Generic[ModelT]):
             # None (no plan): the element is not blank inside or has an attribute with a
             # visible value, or it would not have been built (`_take`): it is filled.
             return model, element, bool(marked)
-        except _BUILD_ERRORS:
+        except Exception:  # invalid, or a validator's error pydantic let through
             return None
-        except Exception as exc:  # a bug of the model's own code
-            return exc
 
 
 def _refuse_feed(text: str) -> tuple[ParsedModel[ModelT], ...]:

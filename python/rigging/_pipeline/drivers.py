@@ -15,13 +15,12 @@ import typing as t
 from collections.abc import Sequence
 from datetime import datetime
 
-from pydantic import ValidationError
-
 from rigging._model.fast import construct
 from rigging._pipeline.base import Settings, UntilSpec
 from rigging._pipeline.callbacks import ToolPolicy
 from rigging._pipeline.chat import Chat
 from rigging._pipeline.completion import Completion
+from rigging._pipeline.parse_feedback import parse_failure
 from rigging._pipeline.state import EMPTY_DIALOG, RunState
 from rigging._uuid import uuid4
 from rigging.error import (
@@ -29,11 +28,8 @@ from rigging.error import (
     CompletionExhaustedMaxRoundsError,
     ExhaustedMaxRoundsError,
     MessagesExhaustedMaxRoundsError,
-    RiggingError,
     ToolDepthExceededError,
     _clip,
-    _raised_while,
-    _safe_str,
 )
 from rigging.generator import GeneratedMessage, GeneratedText, GenerateParams, Generator
 from rigging.generator._settle import result_list
@@ -115,29 +111,18 @@ def copied_metadata(metadata: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
 def _parse_error(message: Message, types: Sequence[type[t.Any]]) -> t.Any:
     """Parse ``message`` as all ``types``; the error model to send back, or None.
 
-    Its text is clipped to `rigging.error._FEEDBACK_LIMIT` characters.
+    A `ValidationErrorModel` when every failure is a pydantic validation error, else a
+    `SystemErrorModel`; with several types it names each failing one (`parse_failure`). Its
+    text is clipped to `rigging.error._FEEDBACK_LIMIT` characters.
     """
-    try:
-        message.parse_many(*types)
-    except ValidationError as exc:
-        from rigging._model.stock import ValidationErrorModel  # stock models load lazily
+    failure = parse_failure(lambda: message.parse_many(*types), message.content, types)
+    if failure is None:
+        return None
+    from rigging._model.stock import SystemErrorModel, ValidationErrorModel  # (lazy)
 
-        return ValidationErrorModel(content=_clip(_safe_str(exc), _FEEDBACK_LIMIT))
-    except (RiggingError, ValueError) as exc:
-        from rigging._model.stock import SystemErrorModel
-
-        return SystemErrorModel(content=_clip(_safe_str(exc), _FEEDBACK_LIMIT))
-    except Exception as exc:  # raised while validating, not reported as a validation error
-        from rigging._model.stock import SystemErrorModel
-
-        text = _raised_while(_validating(types), exc)
-        return SystemErrorModel(content=_clip(text, _FEEDBACK_LIMIT))
-    return None
-
-
-def _validating(types: Sequence[type[t.Any]]) -> str:
-    """``validating the reply as A or B``: what a parse check was doing when it failed."""
-    return "validating the reply as " + " or ".join(m.__name__ for m in types)
+    validation, text = failure
+    model = ValidationErrorModel if validation else SystemErrorModel
+    return model(content=_clip(text, _FEEDBACK_LIMIT))
 
 
 def parse_check(message: Message, types: Sequence[type[t.Any]]) -> tuple[bool, list[Message]]:
@@ -481,13 +466,9 @@ class CompletionDriver:
         """Why `spec` rejects the text, or None when it accepts it."""
         checked = prompt + text if spec.use_all_text else text
         if spec.callback is None:
-            try:
-                parse_many(checked, *self.types)
-            except (RiggingError, ValueError) as exc:
-                return _shorten(_safe_str(exc)) or type(exc).__name__
-            except Exception as exc:  # raised while validating: named, as in `parse_check`
-                return _shorten(_raised_while(_validating(self.types), exc))
-            return None
+            types = self.types
+            failure = parse_failure(lambda: parse_many(checked, *types), checked, types)
+            return None if failure is None else _shorten(failure[1])
         if _not_awaitable(spec.callback, spec.callback(checked)):
             return f"the check {callback_name(spec.callback)}() asked for another round"
         return None

@@ -116,11 +116,9 @@ async def stream_round(
         emit(TextDeltaEvent(index, round_, text))
         if parser is None:
             return False
-        try:
-            parsed = parser.feed(text)
-        except Exception:  # an element whose validation raised: skipped as an invalid one
-            parsed = ()  # (the parser keeps what it built; the until check names the error)
-        for found in parsed:
+        # An element whose validation raised is skipped by the parser, as an invalid one
+        # (the until check names the error).
+        for found in parser.feed(text):
             emit(ModelParsedEvent(index, round_, found.model, found.slice))
         return stop_when_parsed and parser.complete()
 
@@ -143,28 +141,9 @@ async def stream_round(
     if rest and not stopped:
         text_arrived(rest)  # the stream has ended: whatever this completes, it was not cut
     if parser is not None and not stopped:
-        for found in _finish(parser):
+        for found in parser.finish():
             emit(ModelParsedEvent(index, round_, found.model, found.slice))
     return assembler, stopped
-
-
-_FINISH_RETRIES = 100_000
-"""Most elements whose validation raised that `_finish` skips in one stream."""
-
-
-def _finish(parser: ModelStream[t.Any]) -> list[t.Any]:
-    """`ModelStream.finish`, going on past elements whose validation raised (skipped).
-
-    Each raising call built every element it could; the next goes on from there. The
-    retries are bounded (`_FINISH_RETRIES`): past them the last error propagates and fails
-    this item, rather than looping on a parser that stopped making progress.
-    """
-    for _ in range(_FINISH_RETRIES):
-        try:
-            return parser.finish()
-        except Exception:  # an element whose validation raised: skipped as an invalid one
-            continue
-    return parser.finish()
 
 
 def _check_stream(stream: object, source: Callable[..., t.Any] | None) -> None:

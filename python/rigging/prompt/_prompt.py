@@ -22,7 +22,14 @@ from typing_extensions import ParamSpec
 from rigging._pipeline.run import set_completed
 from rigging._pipeline.state import DEFAULT_MAX_DEPTH, check_count
 from rigging.chat import Chat, ChatPipeline
-from rigging.error import _FEEDBACK_LIMIT, RiggingError, _clip, _raised_while, _safe_str
+from rigging.error import (
+    _FEEDBACK_LIMIT,
+    RiggingError,
+    ValidatorRaisedError,
+    _clip,
+    _raised_while,
+    _safe_str,
+)
 from rigging.generator import GenerateParams, Generator, get_generator
 from rigging.message import Message
 from rigging.prompt._inputs import Input, parse_parameter, placeholders, type_hints
@@ -303,9 +310,12 @@ class Prompt(t.Generic[P, R]):
         except Exception as exc:  # a parse error; any other raised while validating is named
             from rigging._model.stock import SystemErrorModel
 
-            if isinstance(exc, RiggingError | ValueError):
+            if isinstance(exc, RiggingError | ValueError) and not isinstance(
+                exc, ValidatorRaisedError
+            ):
                 text = _safe_str(exc)
-            else:  # a validator's TypeError, pydantic-core's for an error it cannot print...
+            else:  # a validator's TypeError, pydantic-core's for an error it cannot print
+                # (reported by the parsers as a ValidatorRaisedError)...
                 text = _raised_while(f"validating the output {self.output.describe()}", exc)
             error = SystemErrorModel(content=_clip(text, _FEEDBACK_LIMIT))
         else:

@@ -62,8 +62,10 @@ impl PyCodecPlan {
             match self.read(&mut builder, &whole[from..to], validate, max_depth)? {
                 Ok((model, blank, held_all)) => found
                     .append(PyFound::at(model.unbind(), start, end, blank).holding_all(held_all))?,
-                // Only value errors are an element's failure; anything else is the caller's.
-                Err((err, unreadable)) if err.is_instance_of::<PyValueError>(py) => {
+                // Any `Exception` of the validator is the element's failure: pydantic-core
+                // raises a validator error's own `__str__` failure (a `RuntimeError`, a
+                // `KeyError`...) in its place. An interrupt or an exit goes up at once.
+                Err((err, unreadable)) if err.is_instance_of::<PyException>(py) => {
                     failed.append((span_of(span)?, err.into_value(py), unreadable))?;
                 }
                 Err((err, _)) => return Err(err),
