@@ -20,9 +20,12 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticSerializationError, to_json
 
+from rigging.error import _clip
+
 __all__ = [
     "REPLACEMENT",
     "SurrogatePairs",
+    "deepest_path",
     "dump_json",
     "has_surrogates",
     "join_pairs",
@@ -125,7 +128,9 @@ def dump_json(model: BaseModel, dump: Callable[..., str], **kwargs: Any) -> str:
     """``model.model_dump_json(**kwargs)`` that never fails on a lone surrogate.
 
     Pydantic refuses to write a str holding one; then the JSON-mode dump is written with each
-    surrogate as U+FFFD (the only change: every other value is written as pydantic would).
+    surrogate, in a value or a key, as one U+FFFD (the only change: every other value is
+    written as pydantic would). A value nested deeper than pydantic writes raises pydantic's
+    error with the path of the deepest value (``Message.metadata['a']['b'][0]``), clipped.
 
     Args:
         model: The model.
@@ -136,17 +141,111 @@ def dump_json(model: BaseModel, dump: Callable[..., str], **kwargs: Any) -> str:
         The JSON text.
     """
     try:
-        return dump(**kwargs)
-    except PydanticSerializationError as exc:
-        if "surrogates not allowed" not in str(exc):
+        try:
+            return dump(**kwargs)
+        except PydanticSerializationError as exc:
+            if "surrogates not allowed" not in str(exc):
+                raise
+        return _dump_scrubbed(model, **kwargs)
+    except ValueError as exc:  # pydantic's, or its model_dump's plain ValueError
+        if _TOO_DEEP not in str(exc):
             raise
+        path, depth = deepest_path(model)
+        raise PydanticSerializationError(
+            f"{exc}: {depth} nested levels at {_clip(path, _PATH_LIMIT)}"
+        ) from exc
+
+
+def _dump_scrubbed(model: BaseModel, **kwargs: Any) -> str:
+    """The JSON of `model` with each lone surrogate (in keys and values) as one U+FFFD."""
     indent = kwargs.pop("indent", None)
     ensure_ascii = bool(kwargs.pop("ensure_ascii", False))
-    data = scrub_data(model.model_dump(mode="json", **kwargs))
+    try:
+        # Keys are scrubbed before pydantic sees them: its JSON mode writes a key's lone
+        # surrogate as three U+FFFD (one per byte), a value's stays for `scrub_data`.
+        copied = _scrubbed(model)
+    except RecursionError:  # deeper than Python recurses: pydantic refuses it anyway
+        copied = model
+    data = scrub_data(copied.model_dump(mode="json", **kwargs))
     if ensure_ascii:
         separators = (",", ":") if indent is None else None
         return json.dumps(data, ensure_ascii=True, indent=indent, separators=separators)
     return to_json(data, indent=indent).decode()
+
+
+def _scrubbed(value: Any) -> Any:
+    """`value` with every str inside it (keys included) scrubbed; models are copied."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, BaseModel):
+        update = {}
+        for name, item in value.__dict__.items():
+            new = _scrubbed(item)
+            if new is not item:
+                update[name] = new
+        if not update:
+            return value
+        copied = value.model_copy()  # (not `update=`: it would mark the fields as set)
+        copied.__dict__.update(update)
+        return copied
+    if isinstance(value, list | tuple | set | frozenset):
+        return type(value)(_scrubbed(v) for v in value)
+    if isinstance(value, dict):
+        return {_scrubbed(k): _scrubbed(v) for k, v in value.items()}
+    return value
+
+
+_TOO_DEEP = "Maximum serialization depth exceeded"
+_PATH_LIMIT = 300
+"""Most characters of the path a too-deep dump's error names (before the clip's mark)."""
+
+
+def deepest_path(value: Any) -> tuple[str, int]:
+    """The path to the most deeply nested container in `value`, and how many levels deep.
+
+    Walks models (by field), dicts (by key), lists, tuples and sets (by index) without
+    recursion, each container once (a cycle ends the walk there).
+
+    Returns:
+        The path (``Message.metadata['a'][0]``) and its depth in containers.
+    """
+    labels: list[tuple[int, str]] = []  # (parent's index, label) per container reached
+    stack: list[tuple[Any, int, int]] = [(value, 1, -1)]
+    seen: set[int] = set()
+    best, best_depth = -1, 0
+    while stack:
+        item, depth, node = stack.pop()  # node: the index of its label (-1: the root)
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if node < 0:
+            labels.append((-1, type(item).__name__))
+            node = 0
+        if depth > best_depth:
+            best, best_depth = node, depth
+        for label, child in _children(item):
+            if isinstance(child, BaseModel | dict | list | tuple | set | frozenset):
+                labels.append((node, label))
+                stack.append((child, depth + 1, len(labels) - 1))
+    return _joined(labels, best), best_depth
+
+
+def _children(item: Any) -> list[tuple[str, Any]]:
+    if isinstance(item, BaseModel):
+        return [(f".{name}", child) for name, child in item.__dict__.items()]
+    if isinstance(item, dict):
+        return [(f"[{_clip(repr(key), 40)}]", child) for key, child in item.items()]
+    if isinstance(item, list | tuple | set | frozenset):
+        return [(f"[{index}]", child) for index, child in enumerate(item)]
+    return []
+
+
+def _joined(labels: list[tuple[int, str]], node: int) -> str:
+    parts: list[str] = []
+    while node >= 0:
+        node, label = labels[node]
+        parts.append(label)
+    return "".join(reversed(parts))
 
 
 def join_pairs(text: str) -> str:
