@@ -23,6 +23,10 @@ class _Index:
     docs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+def _refuse(constant: str) -> Any:
+    raise ValueError(f"Non-standard token '{constant}'")
+
+
 def _lookup(source: Any, path: str) -> Any:
     for key in path.split("."):
         if not isinstance(source, dict) or key not in source:
@@ -123,7 +127,10 @@ class ElasticStub:
         return 404, {"error": f"stand-in does not serve {method} /{path}"}
 
     def _bulk(self, body: bytes) -> tuple[int, Any]:
-        lines = [json.loads(line) for line in body.splitlines() if line.strip()]
+        try:  # as Elasticsearch: JSON has no NaN or Infinity
+            lines = [json.loads(line, parse_constant=_refuse) for line in body.splitlines() if line]
+        except ValueError as exc:
+            return 400, {"error": {"type": "x_content_parse_exception", "reason": str(exc)}}
         items: list[dict[str, Any]] = []
         position = 0
         while position < len(lines):

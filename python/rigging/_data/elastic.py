@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import typing as t
 from collections.abc import Iterable, Mapping, Sequence
 
 from rigging._deps import import_optional
 from rigging._pipeline.chat import Chat
+from rigging.error import _clip
 
 if t.TYPE_CHECKING:
     from elasticsearch import AsyncElasticsearch
@@ -48,7 +50,10 @@ def chats_to_elastic_data(
     """Build bulk actions for chats: the chat's uuid is the document id.
 
     The source is the chat's JSON-mode dump without ``uuid`` (ids, timestamps and the error as
-    text), so any JSON serializer can send it.
+    text), so any JSON serializer can send it. Elasticsearch refuses NaN and the infinities
+    (JSON has no such numbers), and rigging's own JSON keeps them as ``NaN``/``Infinity``
+    rather than writing null: a chat holding one (a ``-inf`` logprob in metadata) is refused
+    here, before anything is sent, with the field named.
 
     Args:
         chats: A chat or several.
@@ -59,17 +64,56 @@ def chats_to_elastic_data(
         One action per chat.
 
     Raises:
-        ValueError: `op_type` is not one of ``index``, ``create``, ``delete``.
+        ValueError: `op_type` is not one of ``index``, ``create``, ``delete``; or a chat holds
+            a NaN or infinite float (the message names each such chat and field, clipped).
     """
     if op_type not in ("index", "create", "delete"):
         raise ValueError(f"op_type must be 'index', 'create' or 'delete', got {op_type!r}")
     actions: list[dict[str, t.Any]] = []
+    refused: list[str] = []
     for chat in _as_list(chats):
         action: dict[str, t.Any] = {"_index": index, "_op_type": op_type, "_id": str(chat.uuid)}
         if op_type != "delete":
-            action["_source"] = chat.model_dump(mode="json", exclude={"uuid"})
+            source = action["_source"] = chat.model_dump(mode="json", exclude={"uuid"})
+            refused.extend(f"chat {chat.uuid}: {path}" for path in _non_finite(source))
         actions.append(action)
+    if refused:
+        shown = "; ".join(refused[:_SHOWN])
+        more = f" (and {len(refused) - _SHOWN} more)" if len(refused) > _SHOWN else ""
+        raise ValueError(
+            "Elasticsearch takes no NaN or infinite numbers (JSON has none); replace them "
+            f"(e.g. with None or a string) before sending: {_clip(shown, 2000)}{more}"
+        )
     return actions
+
+
+_SHOWN = 10
+"""Most offending fields a refused `chats_to_elastic_data` names."""
+
+
+def _non_finite(source: t.Any) -> list[str]:
+    """The NaN and infinite floats of a JSON-mode dump, by path, in document order.
+
+    Paths read as ``messages[0].metadata['odd key'].x``; the walk is iterative (any depth).
+    """
+    found: list[str] = []
+    stack: list[tuple[str, t.Any]] = [("", source)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                found.append(f"{path.lstrip('.')} = {value!r}")
+        elif isinstance(value, dict):
+            stack.extend(reversed([(_child(path, key), v) for key, v in value.items()]))
+        elif isinstance(value, list | tuple):
+            stack.extend(reversed([(f"{path}[{i}]", v) for i, v in enumerate(value)]))
+    return found
+
+
+def _child(path: str, key: t.Any) -> str:
+    if isinstance(key, str) and key.isidentifier():
+        return f"{path}.{key}"
+    return f"{path}[{_clip(repr(key), 40)}]"
 
 
 async def chats_to_elastic(
