@@ -33,7 +33,7 @@ from rigging._model.plan import (
     literal_table,
     use_pydantic_xml,
 )
-from rigging.error import MissingModelError, XmlContentError
+from rigging.error import MissingModelError, ValidatorRaisedError, XmlContentError
 from rigging.message import Message
 from rigging.model import Model, attr, element, wrapped
 from rigging.stream import ModelStream
@@ -1050,14 +1050,26 @@ def test_extract_keeps_each_candidates_own_outcome() -> None:
     assert kinds[1] == (bad_xml, ValueError, True)
 
 
-def test_extract_lets_errors_other_than_value_errors_through() -> None:
+def test_extract_takes_any_exception_of_the_validator_as_the_element_s_failure() -> None:
+    """pydantic-core raises a validator error's own ``__str__`` failure in its place, so any
+    `Exception` is the element's; an interrupt goes up."""
     plan, spans = _plan_and_spans(FINDING)
 
     def broken(data: dict[str, t.Any]) -> Finding:
-        raise KeyError("not an element's failure")
+        raise KeyError("the element's failure")
 
-    with pytest.raises(KeyError, match="not an element"):
-        plan.extract(FINDING, spans, broken)
+    result = plan.extract(FINDING, spans, broken)
+    assert result is not None
+    found, failed = result
+    assert found == []
+    [(span, error, unreadable)] = failed
+    assert (span.start, type(error), unreadable) == (0, KeyError, False)
+
+    def interrupted(data: dict[str, t.Any]) -> Finding:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        plan.extract(FINDING, spans, interrupted)
 
 
 def test_extract_refuses_spans_of_another_text_and_leaves_surrogates_to_the_caller() -> None:
@@ -1123,7 +1135,7 @@ class Strict(Model, tag="strict"):
         return value
 
 
-def test_extract_all_hands_back_a_validator_bug_as_its_tags_item_and_stops() -> None:
+def test_extract_all_takes_a_validator_bug_as_its_element_s_failure_and_goes_on() -> None:
     classes = (Location, Strict, Finding)
     entries = []
     for cls in classes:
@@ -1136,31 +1148,35 @@ def test_extract_all_hands_back_a_validator_bug_as_its_tags_item_and_stops() -> 
     )
     done = _native.extract_all(text, _native.Tags([class_info(c).tag for c in classes]), entries)
     assert done is not None
-    assert len(done) == 2  # the tag after the error is not read
-    located, error = done
+    assert len(done) == 3  # the tags after the failing element are read too
+    located, strict, finding = done
     assert isinstance(located, tuple)
     assert [f.model.file for f in located[0]] == ["a", "app/auth.py"]
-    assert isinstance(error, LookupError)
+    assert isinstance(strict, tuple)
+    assert [f.model.value for f in strict[0]] == ["fine"]
+    [(span, error, unreadable)] = strict[1]
+    assert (span.tag, isinstance(error, LookupError), unreadable) == ("strict", True, False)
     assert "validator bug on 'boom'" in str(error)
+    assert isinstance(finding, tuple)
+    assert [f.model.id for f in finding[0]] == ["F-1"]
 
 
 def test_errors_of_several_types_come_in_type_order() -> None:
     """A type's MissingModelError comes before a later type's validator bug, as it would
-    with one extraction per type; the bug itself still surfaces (it is not a parse failure)."""
+    with one extraction per type; the bug fails its element, as an invalid one."""
     text = '<strict><value>boom</value></strict> <location file="a" line="1"/>'
     with pytest.raises(MissingModelError, match="finding"):
         Message("assistant", text).parse_many(Finding, Strict)
     with pytest.raises(MissingModelError, match="finding"):
         parsing.parse_many(text, Finding, Strict, Location)
-    for fail_on_missing in (False, True):
-        with pytest.raises(LookupError, match="validator bug"):
-            Message("assistant", text).try_parse_many(
-                Location, Strict, fail_on_missing=fail_on_missing
-            )
-    with pytest.raises(LookupError, match="validator bug"):
-        Message("assistant", text).try_parse_many(Finding, Strict)  # Finding is skipped
-    with pytest.raises(LookupError, match="validator bug"):  # one type, one-element path
-        Message("assistant", text).parse(Strict)
+    found = Message("assistant", text).try_parse_many(Location, Strict)
+    assert [type(m) for m in found] == [Location]
+    with pytest.raises(ValidatorRaisedError, match=r"raised LookupError: .*validator bug") as info:
+        Message("assistant", text).try_parse_many(Location, Strict, fail_on_missing=True)
+    assert isinstance(info.value.__cause__, LookupError)
+    assert Message("assistant", text).try_parse_many(Finding, Strict) == []
+    with pytest.raises(ValidatorRaisedError, match="validating Strict in <strict> at 0"):
+        Message("assistant", text).parse(Strict)  # one type, one-element path
     assert [
         m.value for m, _ in parsing.try_parse_set("<strict><value>ok</value></strict>", Strict)
     ] == ["ok"]

@@ -208,3 +208,19 @@ def test_the_error_survives_copy_and_pickle() -> None:
             "RuntimeError: no text for this error",
         )
         assert copied.snippet == "<score>-1</score>"
+
+
+def test_a_class_not_fully_defined_is_the_class_s_error_not_an_element_s() -> None:
+    class Report(Model, tag="report"):
+        finding: NotDefinedYet = element()  # type: ignore[name-defined]  # noqa: F821
+
+    text = "<report><finding><text>a</text></finding></report>"
+    calls: list[t.Callable[[], object]] = [
+        lambda: parsing.parse(text, Report),
+        lambda: parsing.try_parse(text, Report),
+        lambda: rg.Message("assistant", text).try_parse(Report),
+        lambda: ModelStream(Report).feed(text),
+    ]
+    for call in calls:
+        with pytest.raises(TypeError, match="Report is not fully defined"):
+            call()

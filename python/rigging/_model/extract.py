@@ -449,6 +449,7 @@ def _extract_each(
 
     For classes without a plan, simple models, and text with lone surrogates.
     """
+    require_defined(cls)  # the class's failure, not an element's: raised as it is
     found: list[Found[ModelT]] = []
     failures: list[tuple[int, Exception]] = []
     reads_attributes = class_info(cls).simple_field is None  # a simple model reads none

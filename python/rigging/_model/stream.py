@@ -37,7 +37,7 @@ from bisect import bisect_left
 from dataclasses import dataclass
 
 from rigging import _native
-from rigging._model.base import ClassInfo, Model, ModelT, class_info
+from rigging._model.base import ClassInfo, Model, ModelT, class_info, require_defined
 from rigging._model.extract import build_marked, build_simple, has_attribute_value
 
 __all__ = ["ModelStream", "ParsedModel"]
@@ -432,6 +432,7 @@ class ModelStream(t.Generic[ModelT]):
             element does not build a valid model, or validating it raised (the ``try_``
             parses skip it too).
         """
+        require_defined(cls)  # the class's failure, not an element's: raised as it is
         try:
             if info.simple_field is not None:
                 if inner is None:
