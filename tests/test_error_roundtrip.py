@@ -23,6 +23,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import field_validator
 
 import rigging as rg
 from rigging import _native
@@ -72,6 +73,17 @@ def _raised(call: Callable[[], object]) -> BaseException:
     raise AssertionError("expected an exception")
 
 
+class _Rated(rg.Model, tag="rated"):
+    value: int
+
+    @field_validator("value")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if value < 0:
+            raise KeyError("not positive")  # not a validation error: the parser names it
+        return value
+
+
 def _dialog() -> list[rg.Message]:
     return [rg.Message("user", "What is 6 * 7?"), rg.Message("assistant", "maybe 41")]
 
@@ -105,6 +117,9 @@ FACTORIES: dict[str, Callable[[], BaseException]] = {
     "rigging.error.MultipleModelsError": lambda: MultipleModelsError("found 2 <a>", count=2),
     "rigging.error.XmlContentError": lambda: XmlContentError(
         "malformed XML", tag="answer", position=7, snippet="<answer><b></answer>"
+    ),
+    "rigging.error.ValidatorRaisedError": lambda: _raised(
+        lambda: rg.parsing.parse("<rated>-1</rated>", _Rated)
     ),
     "rigging.error.InvalidModelSpecifiedError": lambda: InvalidModelSpecifiedError(
         f"openai/gpt-4o,api_key={SECRET},temperature=x", position=12
