@@ -1,3 +1,5 @@
+# mypy: disable-error-code="empty-body"
+# (a prompt function's body is its docstring: see the rg.prompt docs)
 """2.3 user programs that must keep running: tools, pipeline views, module names."""
 
 from __future__ import annotations
@@ -124,3 +126,105 @@ def test_2_3_module_names_still_import() -> None:
             assert issubclass(loader(), rg.Generator)
     with pytest.raises(ImportError, match="cannot import name 'nothing_here'"):
         from rigging.generator.base import nothing_here  # noqa: F401
+
+
+# --- 2.3 pipeline attributes: until_callbacks, tools, tool flags, on_failed ---------------------
+
+
+def _never(message: rg.Message) -> tuple[bool, list[rg.Message]]:
+    return False, [message]
+
+
+def _text_ok(text: str) -> bool:
+    return False
+
+
+def test_chat_until_callbacks_are_2_3_tuples_with_the_parse_check_callable() -> None:
+    pipeline = ScriptedGenerator(responses=["x"]).chat("q")
+    assert pipeline.until_callbacks == []
+    assert pipeline.until_types == []
+    pipeline.until(_never, attempt_recovery=False, max_rounds=2)
+    pipeline.until_parsed_as(rg.model.Answer, attempt_recovery=True, max_rounds=4)
+    assert pipeline.until_types == [rg.model.Answer]
+    # 2.3 code unpacks the four fields and reads max_rounds.
+    rows = [(c, recover, drop, rounds) for c, recover, drop, rounds in pipeline.until_callbacks]
+    assert rows[0] == (_never, False, True, 2)
+    check, recover, drop, rounds = rows[1]
+    assert (recover, drop, rounds) == (True, True, 4)
+    assert max(rounds for *_, rounds in pipeline.until_callbacks) == 4
+    # The parse check's entry runs the same check as the pipeline.
+    good = rg.Message("assistant", "<answer>42</answer>")
+    assert check(good) == (False, [good])
+    again, feedback = check(rg.Message("assistant", "no tags"))
+    assert again is True
+    assert len(feedback) == 2
+    assert "answer" in feedback[1].content
+    with pytest.raises(TypeError, match=r"until_callbacks is a read-only.*use until\("):
+        pipeline.until_callbacks.append((_never, True, True, 1))
+
+
+def test_completion_until_callbacks_are_2_3_tuples() -> None:
+    pipeline = ScriptedGenerator(responses=["x"]).complete("q")
+    assert pipeline.until_callbacks == []
+    pipeline.until(_text_ok, use_all_text=True, max_rounds=1).until_parsed_as(rg.model.Answer)
+    (first, all_text, rounds), (check, parse_all, parse_rounds) = pipeline.until_callbacks
+    assert (first, all_text, rounds) == (_text_ok, True, 1)
+    assert (parse_all, parse_rounds) == (False, 5)
+    assert check("<answer>1</answer>") is False  # True asks for another generation
+    assert check("nothing") is True
+    with pytest.raises(TypeError, match=r"until_callbacks is a read-only"):
+        pipeline.until_callbacks.clear()
+
+
+def add(x: int, y: int) -> int:
+    """Add two numbers."""
+    return x + y
+
+
+def test_tool_lists_and_flags_of_a_pipeline_read_as_in_2_3() -> None:
+    fresh = ScriptedGenerator(responses=["x"]).chat("q")
+    assert (fresh.api_tools, fresh.native_tools) == ([], [])
+    assert (fresh.inject_native_tool_prompt, fresh.force_native_tool) == (True, False)
+    native = ScriptedGenerator(responses=["x"]).chat("q").using_native_tools(add, force=True)
+    assert [tool.name for tool in native.native_tools] == ["add"]
+    assert native.api_tools == []
+    assert (native.inject_native_tool_prompt, native.force_native_tool) == (True, True)
+    quiet = ScriptedGenerator(responses=["x"]).chat("q")
+    quiet.using_native_tools(add, inject_prompt=False)
+    assert quiet.inject_native_tool_prompt is False  # the tools were not described
+    api = ScriptedGenerator(responses=["x"]).chat("q").using(add, Forecast(), mode="api")
+    assert [tool.name for tool in api.api_tools] == ["add", "forecast_city"]
+    assert (api.native_tools, api.force_native_tool) == ([], False)
+    assert api.clone().api_tools == api.api_tools
+    with pytest.raises(TypeError, match=r"api_tools is a read-only.*use using\("):
+        api.api_tools.append(api.api_tools[0])
+    with pytest.raises(TypeError, match=r"native_tools is a read-only.*use using\("):
+        native.native_tools.pop()
+
+
+@pytest.mark.parametrize("kind", ["chat", "completion"])
+async def test_on_failed_is_assignable_as_in_2_3(kind: str) -> None:
+    generator = ScriptedGenerator(responses=["no answer"] * 4)
+    pipeline: rg.ChatPipeline | rg.CompletionPipeline = (
+        generator.chat("q") if kind == "chat" else generator.complete("q")
+    )
+    pipeline.until_parsed_as(rg.model.Answer, max_rounds=0)
+    before = pipeline.clone()
+    pipeline.on_failed = "include"
+    assert pipeline.on_failed == "include"
+    result = await pipeline.run()  # the exhausted item comes back failed instead of raising
+    assert result.failed
+    assert (pipeline.clone().on_failed, pipeline.fork("more").on_failed) == ("include", "include")
+    assert before.on_failed == "raise"  # a copy made before is its own pipeline
+    bare = (
+        pipeline.clone(only_messages=True)
+        if isinstance(pipeline, rg.ChatPipeline)
+        else pipeline.clone(only_text=True)
+    )
+    assert bare.on_failed == "raise"  # as the other failure settings, left out
+    with pytest.raises(ValueError, match="on_failed must be one of") as assigned:
+        pipeline.on_failed = "ignore"  # type: ignore[assignment]
+    with pytest.raises(ValueError, match="on_failed must be one of") as caught:
+        pipeline.catch(on_failed="ignore")  # type: ignore[arg-type]
+    assert str(assigned.value) == str(caught.value)
+    assert pipeline.on_failed == "include"

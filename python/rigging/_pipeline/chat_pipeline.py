@@ -11,14 +11,16 @@ from typing_extensions import ParamSpec, Self
 from rigging._pipeline.base import PipelineBase, UntilSpec
 from rigging._pipeline.batch import batch_items
 from rigging._pipeline.chat import Chat, ChatList, MessageInput, as_messages
-from rigging._pipeline.drivers import ChatDriver
+from rigging._pipeline.drivers import ChatDriver, ParsedAsCheck
 from rigging._pipeline.state import DEFAULT_MAX_DEPTH, DEFAULT_MAX_ROUNDS, ToolMode
 from rigging._pipeline.tools import use_tools
 from rigging._pipeline.views import SettingList
 from rigging.error import _safe_str
 from rigging.generator import GenerateParams, Generator
 from rigging.message import Content, ContentText, Message
-from rigging.tool._handler import ToolPolicy
+from rigging.tool._handler import ToolHandlerBase, ToolPolicy
+from rigging.tool.api import ApiTool, ApiToolHandler
+from rigging.tool.native import NativeToolHandler
 
 if t.TYPE_CHECKING:
     from rigging._message.tool_calls import ToolChoice
@@ -250,6 +252,63 @@ class ChatPipeline(PipelineBase[Chat, ChatList, "ChatStream"]):
     def tool_handlers(self) -> list[ToolHandler]:
         """Registered tool handlers."""
         return SettingList(self.settings.tool_handlers, "tool_handlers", "add_tool_handler(...)")
+
+    @property
+    def until_callbacks(self) -> list[tuple[UntilMessageCallback, bool, bool, int]]:
+        """The until checks as 2.3's ``(callback, attempt_recovery, drop_dialog, max_rounds)``.
+
+        In registration order. The `until_parsed_as` check, which has no callback of its own,
+        is there with a `ParsedAsCheck` over the current `until_types`: calling it runs the
+        check a run applies, so 2.3 code that unpacks the tuples, reads ``max_rounds`` or
+        calls the callback keeps working. A read-only copy (add checks with `until`).
+        """
+        types = self.settings.until_types
+        rows = [
+            (
+                ParsedAsCheck(types) if u.callback is None else u.callback,
+                u.attempt_recovery,
+                u.drop_dialog,
+                u.max_rounds,
+            )
+            for u in self.settings.untils
+        ]
+        return SettingList(rows, "until_callbacks", "until(...)")
+
+    def _tools_of(self, kind: type[ToolHandlerBase]) -> list[ToolHandlerBase]:
+        return [h for h in self.settings.tool_handlers if isinstance(h, kind)]
+
+    @property
+    def api_tools(self) -> list[ApiTool]:
+        """The tools offered through the provider's function calling (``using(mode="api")``).
+
+        One `ApiTool` per function: a `Tool` object given to `using` is there as one entry
+        per public method. A read-only copy (add tools with `using`).
+        """
+        tools = [tool for h in self._tools_of(ApiToolHandler) for tool in h.tools.values()]
+        return SettingList(t.cast("list[ApiTool]", tools), "api_tools", "using(...)")
+
+    @property
+    def native_tools(self) -> list[ApiTool]:
+        """The tools described in the prompt and called as XML (``using(mode="native")``).
+
+        One function tool per function, as `api_tools` (2.3 kept the `Tool` objects given).
+        A read-only copy (add tools with `using_native_tools` or `using`).
+        """
+        tools = [tool for h in self._tools_of(NativeToolHandler) for tool in h.tools.values()]
+        return SettingList(t.cast("list[ApiTool]", tools), "native_tools", "using(...)")
+
+    @property
+    def inject_native_tool_prompt(self) -> bool:
+        """Whether every native tool was described in the system prompt (True: none yet).
+
+        ``using_native_tools(..., inject_prompt=False)`` makes it False (2.3 kept True).
+        """
+        return all(h.described for h in self._tools_of(NativeToolHandler))
+
+    @property
+    def force_native_tool(self) -> bool:
+        """Whether the native tools were given with ``force=True`` (the latest call's)."""
+        return any(h.policy.force for h in self._tools_of(NativeToolHandler))
 
     @t.overload
     def prompt(self, func: Callable[_P, Coroutine[t.Any, t.Any, _R]]) -> Prompt[_P, _R]: ...

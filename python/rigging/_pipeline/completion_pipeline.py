@@ -11,8 +11,9 @@ from typing_extensions import Self
 from rigging._pipeline.base import PipelineBase, UntilSpec
 from rigging._pipeline.batch import batch_items
 from rigging._pipeline.completion import Completion, CompletionList
-from rigging._pipeline.drivers import CompletionDriver
+from rigging._pipeline.drivers import CompletionDriver, TextParsedAsCheck
 from rigging._pipeline.state import DEFAULT_MAX_ROUNDS
+from rigging._pipeline.views import SettingList
 from rigging.generator import GenerateParams, Generator
 
 if t.TYPE_CHECKING:
@@ -143,6 +144,26 @@ class CompletionPipeline(PipelineBase[Completion, CompletionList, "CompletionStr
         return self._add_until(
             UntilSpec(callback, max_rounds=max_rounds, use_all_text=use_all_text)
         )
+
+    @property
+    def until_callbacks(self) -> list[tuple[UntilCompletionCallback, bool, int]]:
+        """The until checks as 2.3's ``(callback, use_all_text, max_rounds)`` tuples.
+
+        In registration order. The `until_parsed_as` check, which has no callback of its own,
+        is there with a `TextParsedAsCheck` over the current `until_types` (True: generate
+        again), so 2.3 code that unpacks the tuples or calls the callback keeps working. A
+        read-only copy (add checks with `until`).
+        """
+        types = self.settings.until_types
+        rows = [
+            (
+                TextParsedAsCheck(types) if u.callback is None else u.callback,
+                u.use_all_text,
+                u.max_rounds,
+            )
+            for u in self.settings.untils
+        ]
+        return SettingList(rows, "until_callbacks", "until(...)")
 
     def until_parsed_as(
         self,

@@ -185,8 +185,17 @@ class PipelineConfig(t.Generic[ResultT, ListT, StreamT]):
 
     @property
     def on_failed(self) -> FailMode:
-        """Default failure mode of the runners (see `FailMode`)."""
+        """Default failure mode of the runners (see `FailMode`).
+
+        Assignable, as in 2.3 (``pipeline.on_failed = "include"``), with the same check as
+        ``catch(on_failed=...)``. Copies made afterwards keep it; copies made before, and
+        ``clone(only_messages=True)``, do not.
+        """
         return self.settings.on_failed
+
+    @on_failed.setter
+    def on_failed(self, value: FailMode) -> None:
+        self._set(on_failed=check_fail_mode(value))
 
     @property
     def errors_to_fail_on(self) -> set[type[BaseException]]:

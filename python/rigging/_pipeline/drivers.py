@@ -13,6 +13,7 @@ import copy
 import inspect
 import typing as t
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from rigging._model.fast import construct
@@ -43,6 +44,8 @@ __all__ = [
     "RECOVERY_PROMPT",
     "ChatDriver",
     "CompletionDriver",
+    "ParsedAsCheck",
+    "TextParsedAsCheck",
     "parse_check",
     "result_fields",
 ]
@@ -157,6 +160,40 @@ def parse_check(message: Message, types: Sequence[type[t.Any]]) -> tuple[bool, l
 def _feedback(message: Message, error: t.Any) -> tuple[bool, list[Message]]:
     """A failed parse check's result: the message and the error model sent back."""
     return True, [message, Message.from_model(error, suffix=RECOVERY_PROMPT)]
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedAsCheck:
+    """A chat pipeline's `until_parsed_as` check as a 2.3 until callback.
+
+    Calling it runs the check a run applies: ``(False, [message])`` when `message` parses as
+    every type, else ``(True, [message, feedback])`` with the error sent back to the model.
+    """
+
+    types: tuple[type[t.Any], ...]
+    """The pipeline's `until_types` when the view was read."""
+
+    def __call__(self, message: Message) -> tuple[bool, list[Message]]:
+        return parse_check(message, self.types)
+
+
+@dataclass(frozen=True, slots=True)
+class TextParsedAsCheck:
+    """A completion pipeline's `until_parsed_as` check as a 2.3 until callback.
+
+    Calling it with a text returns True (generate again) when the text does not parse as
+    every type, as a run decides.
+    """
+
+    types: tuple[type[t.Any], ...]
+    """The pipeline's `until_types` when the view was read."""
+
+    def __call__(self, text: str) -> bool:
+        try:
+            parse_many(text, *self.types)
+        except Exception:  # any parse or validation failure asks for another round
+            return True
+        return False
 
 
 MAX_ERROR_TEXT = 1000

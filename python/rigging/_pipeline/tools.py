@@ -90,14 +90,15 @@ def use_tools(
     timeouts = {name: s for h in mine for name, s in h.timeouts.items()}
     if timeout is not None:
         timeouts.update((tool.name, timeout) for tool in flat[len(existing) :])
-    handler = kind(flat, depth, policy, timeouts=timeouts)
+    inject = resolved == "native" if inject_prompt is None else inject_prompt
+    described = inject and all(h.described for h in mine)
+    handler = kind(flat, depth, policy, timeouts=timeouts, described=described)
     if resolved == "api":
         if policy.force and choice is None:
             choice = "required"
         _advertise(pipeline, flat, choice)
     elif choice is not None:
         raise ValueError("choice= applies to API tools only; native tools have no choice")
-    inject = resolved == "native" if inject_prompt is None else inject_prompt
     if inject:
         pipeline.chat.inject_system_content(system_tool_prompt(flat[len(existing) :]))
     pipeline.settings = replace(pipeline.settings, tool_handlers=(*others, handler))

@@ -57,6 +57,7 @@ class ToolHandlerBase:
         policy: Forcing a call, and what malformed calls do (see `ToolPolicy`).
         timeouts: Most seconds one call of a tool may take, by tool name; a tool not named
             has no limit (see `rigging.tool.api.run_call`).
+        described: Every tool was described to the model in the system prompt.
     """
 
     def __init__(
@@ -66,6 +67,7 @@ class ToolHandlerBase:
         policy: ToolPolicy | None = None,
         *,
         timeouts: Mapping[str, float] | None = None,
+        described: bool = True,
     ) -> None:
         self.tools = {tool.name: tool for tool in tools}
         """The tools by name."""
@@ -75,6 +77,8 @@ class ToolHandlerBase:
         """Most tool rounds one chat may take (read by the pipeline)."""
         self.policy = policy or ToolPolicy()
         """Whether a call is forced and what malformed calls do (read by the pipeline)."""
+        self.described = described
+        """Every tool was described in the system prompt (``using(inject_prompt=...)``)."""
 
     def __repr__(self) -> str:
         tools = ", ".join(self.tools)
