@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import pytest
@@ -228,3 +228,32 @@ async def test_on_failed_is_assignable_as_in_2_3(kind: str) -> None:
         pipeline.catch(on_failed="ignore")  # type: ignore[arg-type]
     assert str(assigned.value) == str(caught.value)
     assert pipeline.on_failed == "include"
+
+
+# --- Prompt.watch_callbacks is a list, as in 2.3 ------------------------------------------------
+
+
+async def test_prompt_watch_callbacks_is_a_list_that_takes_effect() -> None:
+    seen: list[int] = []
+
+    async def watcher(chats: list[rg.Chat]) -> None:
+        seen.append(len(chats))
+
+    generator = ScriptedGenerator(responses=["<str>a</str>", "<str>b</str>"])
+
+    @generator.prompt
+    def say() -> str:
+        """Say something."""
+
+    assert say.watch_callbacks == []
+    assert say.watch(watcher).watch_callbacks == [watcher]
+    other = say.clone()
+    other.watch_callbacks.append(_watch)  # a clone has its own list
+    assert say.watch_callbacks == [watcher]
+    say.watch_callbacks.clear()
+    say.watch_callbacks.append(watcher)  # an in-place change is what the next call uses
+    assert await say() == "a"
+    assert seen == [1]
+    given: list[Callable[..., Awaitable[object]]] = [watcher]
+    assert rg.Prompt(watch_callbacks=given).watch_callbacks is given  # a dataclass field
+    assert rg.Prompt(watch_callbacks=(watcher,)).watch_callbacks == [watcher]  # type: ignore[arg-type]

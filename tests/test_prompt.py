@@ -358,17 +358,17 @@ def test_builders_change_the_prompt_in_place_as_in_2_3() -> None:
     p.set_()  # None keeps every setting
     assert (p.attempt_recovery, p.max_rounds) == (False, 0)
     assert p.watch(watcher, watcher) is p
-    assert p.watch(watcher).watch_callbacks == (watcher,)
+    assert p.watch(watcher).watch_callbacks == [watcher]
     # clone gives a separate variant: the copy made before is untouched, a new one keeps all
     assert (copy.params, copy.attempt_recovery, copy.max_rounds, copy.watch_callbacks) == (
         None,
         True,
         3,
-        (),
+        [],
     )
     again = p.clone(skip_callbacks=True)
     assert again is not p
-    assert again.watch_callbacks == ()
+    assert again.watch_callbacks == []
     assert (again.params, again.max_rounds) == (p.params, 0)
     assert again.pipeline is p.pipeline
     again.with_(temperature=1.0)

@@ -103,8 +103,8 @@ class Prompt(t.Generic[P, R]):
     """Most tool rounds per call (None: the pipeline default)."""
     system_prompt: str | None = None
     """A system message put before the rendered prompt."""
-    watch_callbacks: tuple[Callable[..., Awaitable[t.Any]], ...] = ()
-    """Watch callbacks added to the pipeline of every call."""
+    watch_callbacks: list[Callable[..., Awaitable[t.Any]]] = field(default_factory=list)
+    """Watch callbacks added to the pipeline of every call (the prompt's own list, as in 2.3)."""
     pipeline_: ChatPipeline | None = field(default=None, repr=False)
     """The pipeline calls fork from (None: unbound)."""
     docstring_: str | None = field(default=None, repr=False)
@@ -120,6 +120,8 @@ class Prompt(t.Generic[P, R]):
 
     def __post_init__(self) -> None:
         name = self.name
+        if not isinstance(self.watch_callbacks, list):  # a tuple given: the prompt's own list
+            self.watch_callbacks = list(self.watch_callbacks)
         if self.max_rounds < 0:
             raise ValueError(f"prompt {name}(): max_rounds must be 0 or more")
         self.inputs = []
@@ -175,6 +177,7 @@ class Prompt(t.Generic[P, R]):
             return self
         bound = copy.copy(self)
         bound.receiver_ = (instance,)
+        bound.watch_callbacks = list(self.watch_callbacks)
         return bound
 
     def _has_receiver(self) -> bool:
@@ -333,7 +336,7 @@ class Prompt(t.Generic[P, R]):
         Returns:
             The new prompt.
         """
-        return self._replace(watch_callbacks=() if skip_callbacks else self.watch_callbacks)
+        return self._replace(watch_callbacks=[] if skip_callbacks else [*self.watch_callbacks])
 
     def _replace(self, **changes: t.Any) -> Prompt[P, R]:
         return dataclasses.replace(self, **changes)
@@ -379,11 +382,9 @@ class Prompt(t.Generic[P, R]):
         Returns:
             This prompt.
         """
-        merged = list(self.watch_callbacks)
         for callback in callbacks:
-            if callback not in merged:
-                merged.append(callback)
-        self.watch_callbacks = tuple(merged)
+            if callback not in self.watch_callbacks:
+                self.watch_callbacks.append(callback)
         return self
 
     # --- running -------------------------------------------------------------------------------
