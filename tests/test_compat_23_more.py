@@ -257,3 +257,48 @@ async def test_prompt_watch_callbacks_is_a_list_that_takes_effect() -> None:
     given: list[Callable[..., Awaitable[object]]] = [watcher]
     assert rg.Prompt(watch_callbacks=given).watch_callbacks is given  # a dataclass field
     assert rg.Prompt(watch_callbacks=(watcher,)).watch_callbacks == [watcher]  # type: ignore[arg-type]
+
+
+# --- error types 2.3 code catches ---------------------------------------------------------------
+
+
+def test_binding_a_prompt_to_a_bad_target_is_a_value_and_type_error() -> None:
+    @rg.prompt
+    def echo(word: str) -> rg.Chat:
+        """Say {{ word }}."""
+
+    for error in (ValueError, TypeError, rg.error.RiggingError):
+        with pytest.raises(error, match=r"cannot bind a prompt to int"):
+            echo.bind(3)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"cannot bind a prompt to list"):
+        echo.bind_many([])  # type: ignore[arg-type]
+
+
+def test_a_tool_with_a_blank_name_is_a_value_and_type_error() -> None:
+    for error in (ValueError, TypeError):
+        with pytest.raises(error, match=r"Blank needs a non-empty 'name'"):
+
+            class Blank(rg.Tool, name=" ", description="d"):
+                def go(self) -> str:
+                    return "x"
+
+    with pytest.raises(ValueError, match=r"Empty needs a non-empty 'description'"):
+
+        class Empty(rg.Tool, name="empty", description=""):
+            def go(self) -> str:
+                return "x"
+
+    with pytest.raises(TypeError, match=r"Unnamed needs a non-empty 'name'") as missing:
+
+        class Unnamed(rg.Tool, description="d"):
+            def go(self) -> str:
+                return "x"
+
+    assert not isinstance(missing.value, ValueError)  # a missing name is a TypeError, as in 2.3
+
+
+def test_one_from_text_fail_on_many_is_also_a_type_error() -> None:
+    text = "<answer>a</answer> <answer>b</answer>"
+    for error in (TypeError, ValueError, rg.error.MultipleModelsError):
+        with pytest.raises(error, match="found 2"):
+            rg.model.Answer.one_from_text(text, fail_on_many=True)

@@ -39,6 +39,7 @@ from rigging.error import (
     CompletionExhaustedMaxRoundsError,
     ExhaustedMaxRoundsError,
     GenerationError,
+    InvalidArgumentError,
     InvalidModelSpecifiedError,
     MessagesExhaustedMaxRoundsError,
     MissingModelError,
@@ -114,6 +115,7 @@ FACTORIES: dict[str, Callable[[], BaseException]] = {
     "rigging.error.MissingModelError": lambda: MissingModelError("Failed to find '<a></a>'"),
     "rigging.error.NothingToStripError": lambda: NothingToStripError("Could not find <a>"),
     "rigging.error.CallbackResultError": lambda: CallbackResultError("returned an int"),
+    "rigging.error.InvalidArgumentError": lambda: InvalidArgumentError("cannot bind to int"),
     "rigging.error.MultipleModelsError": lambda: MultipleModelsError("found 2 <a>", count=2),
     "rigging.error.XmlContentError": lambda: XmlContentError(
         "malformed XML", tag="answer", position=7, snippet="<answer><b></answer>"

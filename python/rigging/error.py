@@ -34,6 +34,7 @@ __all__ = [
     "FanOutError",
     "GenerationError",
     "IdentifierError",
+    "InvalidArgumentError",
     "InvalidModelSpecifiedError",
     "MessagesExhaustedMaxRoundsError",
     "MissingModelError",
@@ -197,8 +198,22 @@ class CallbackResultError(RiggingError, TypeError, ValueError):
     __reduce__ = _reduce
 
 
-class MultipleModelsError(RiggingError, ValueError):
-    """One model was required but the text holds several (``one_from_text(fail_on_many=True)``)."""
+class InvalidArgumentError(RiggingError, TypeError, ValueError):
+    """An argument or class setting that cannot be used, where 2.3 raised a `ValueError`.
+
+    A prompt bound to something that is not a pipeline, generator, chat or generator id; a
+    `Tool` subclass whose ``name`` or ``description`` is empty. A `TypeError` and, as 2.3
+    raised there, a `ValueError`: either ``except`` catches it.
+    """
+
+    __reduce__ = _reduce
+
+
+class MultipleModelsError(RiggingError, ValueError, TypeError):
+    """One model was required but the text holds several (``one_from_text(fail_on_many=True)``).
+
+    A `ValueError` (as every parse error) and, as 2.3 surfaced it, a `TypeError`.
+    """
 
     __reduce__ = _reduce
 

@@ -24,6 +24,7 @@ from rigging._pipeline.state import DEFAULT_MAX_DEPTH, check_count
 from rigging.chat import Chat, ChatPipeline
 from rigging.error import (
     _FEEDBACK_LIMIT,
+    InvalidArgumentError,
     RiggingError,
     ValidatorRaisedError,
     _clip,
@@ -70,7 +71,7 @@ def _resolve_target(target: t.Any) -> ChatPipeline:
         return target.restart(include_all=True)
     if isinstance(target, str):
         return get_generator(target).chat()
-    raise TypeError(
+    raise InvalidArgumentError(
         f"cannot bind a prompt to {type(target).__name__}: pass a ChatPipeline, a Generator, "
         "a Chat or a generator id"
     )

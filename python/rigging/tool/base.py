@@ -20,7 +20,14 @@ from pydantic import BaseModel, ValidationError
 
 from rigging._exports import public_dir as _public_dir
 from rigging._redact import environment_secrets, known_secrets, redact_text
-from rigging.error import _FEEDBACK_LIMIT, RunNestingError, _clip, _reduce, _safe_str
+from rigging.error import (
+    _FEEDBACK_LIMIT,
+    InvalidArgumentError,
+    RunNestingError,
+    _clip,
+    _reduce,
+    _safe_str,
+)
 from rigging.message import ContentImageUrl, ContentText, Message
 from rigging.model import Model
 from rigging.tool._signature import _build_signature, _split_docstring
@@ -424,9 +431,14 @@ class Tool:
 
 
 def _check_label(cls: type, attribute: str, value: object) -> str:
-    """`value` if it is a non-blank str, else a `TypeError` naming the class and attribute."""
+    """`value` if it is a non-blank str, else an error naming the class and attribute.
+
+    A missing (or non-str) value is a `TypeError`, a blank one an `InvalidArgumentError` (a
+    `TypeError` and a `ValueError`), as 2.3 raised `TypeError` and `ValueError` there.
+    """
     if not isinstance(value, str) or not value.strip():
-        raise TypeError(
+        error = InvalidArgumentError if isinstance(value, str) else TypeError
+        raise error(
             f"Tool subclass {cls.__qualname__} needs a non-empty {attribute!r} "
             f"(class attribute, property or class keyword: class {cls.__name__}(Tool, "
             f"{attribute}=...))"
