@@ -238,3 +238,58 @@ def test_the_budget_is_per_render_and_leaves_real_templates_alone() -> None:
     first = fn.render(items, "a " * 2_000_000)  # a 4 MB document passes through filters
     assert first == fn.render(items, "a " * 2_000_000)  # a second render has its own budget
     assert first.count("=value ") == 40_000
+
+
+_SHARED = (  # two lists of 2**23 leaves each, built by doubling: a few steps, 40 MB as text
+    "{% set ns = namespace(x='a', y='a') %}{% for i in range(23) %}"
+    "{% set ns.x = [ns.x, ns.x] %}{% set ns.y = [ns.y, ns.y] %}{% endfor %}"
+)
+_SHARED_TUPLES = (
+    "{% set ns = namespace(x='a') %}{% for i in range(23) %}{% set ns.x = (ns.x, ns.x) %}"
+    "{% endfor %}"
+)
+_BIG_INT = "(('f' * 5000)|int(base=16))"  # 20,000 bits: one division takes milliseconds
+
+# Operations whose result or work grows past a limit from small inputs. Each is refused before
+# it runs: these sizes rendered (slowly, or after building tens of MB), and larger ones
+# (a width of 10**10, 60 doublings) built gigabytes or ran for hours.
+_PREDICTED = {
+    "percent-mapping-width": "{{ ('%(a)2000000s' % {'a': 1})|length }}",
+    "format-filter-mapping-width": "{{ '%(a)2000000s'|format(a=1)|length }}",
+    "expandtabs-many-tabs": "{{ ('\\t' * 30).expandtabs(999999)|length }}",
+    "bytes-expandtabs": "{{ ('\\t' * 30).encode().expandtabs(999999)|length }}",
+    "bytes-replace": "{{ ('a' * 30).encode().replace(''.encode(), ('b' * 999999).encode())"
+    "|length }}",
+    "bytes-join": "{{ ('x' * 999999).encode().join(['a'.encode()] * 30)|length }}",
+    "bytes-percent-width": "{{ ('%2000000s'.encode() % ('x'.encode(),))|length }}",
+    "int-to-bytes": "{{ (1).to_bytes(2000000, 'big')|length }}",
+    "int-product": "{% set x = 2 ** 8000 %}{{ x * x > 0 }}",
+    "int-floor-division": "{{ " + _BIG_INT + " // 3 > 0 }}",
+    "int-modulo": "{{ " + _BIG_INT + " % 7 > 0 }}",
+    "int-difference": "{{ " + _BIG_INT + " - 1 > 0 }}",
+    "compare-equal": _SHARED + "{{ ns.x == ns.y }}",
+    "compare-order": _SHARED + "{{ ns.x < ns.y }}",
+    "compare-in": _SHARED + "{{ ns.x in [ns.y] }}",
+    "test-eq": _SHARED + "{{ ns.x is eq ns.y }}",
+    "dict-key-hash": _SHARED_TUPLES + "{{ {ns.x: 1} is mapping }}",
+    "subscript-hash": _SHARED_TUPLES + "{{ {'a': 1}[ns.x] is defined }}",
+}
+
+
+@pytest.mark.parametrize("name", sorted(_PREDICTED))
+def test_operations_are_refused_before_they_build_or_walk_too_much(name: str) -> None:
+    with pytest.raises(SecurityError, match=r"prompt hostile\(\): template refused") as got:
+        _prompt_for(_PREDICTED[name]).render(Target())
+    cause = str(got.value.__cause__)
+    assert "refused" in cause, cause
+    assert "in all" not in cause, cause  # the total's check comes after an operation ran
+
+
+def test_small_integers_widths_and_comparisons_still_render() -> None:
+    def ok(obj: t.Any) -> str:
+        """{{ '%(a)5s|' % {'a': 1} }}{{ ('\\t' * 3).expandtabs(4)|length }} {{ 2 ** 64 * 3 }}
+        {{ (2 ** 100) // 7 % 5 }} {{ (1).to_bytes(4, 'big')|length }} {{ [1, [2]] == [1, [2]] }}
+        {{ {(1, 2): 'p'}[(1, 2)] }} {{ 'a' in ['a'] }} {{ 3 is eq 3 }}{% if obj %}{% endif %}"""
+
+    rendered = rg.prompt(ok).render(Target())
+    assert rendered.startswith("    1|12 55340232221128654848\n2 4 True\np True True\n"), rendered

@@ -6,9 +6,13 @@ may reach Python internals: `ImmutableSandboxedEnvironment` refuses underscore a
 ``str.format`` fields and any method that mutates a list, dict or set, by raising
 ``jinja2.exceptions.SecurityError`` when the template runs. On top of that, ``*`` and ``**``
 refuse results past `MAX_OPERATION_SIZE` (``'a' * 10**10`` would exhaust memory) with the
-same error, as do printf-style widths past it (``'%9999999999s' % x``), ``str`` padding
-methods (``center``, ``ljust``, ``rjust``, ``zfill``, ``expandtabs``) and the ``center`` and
-``indent`` filters. Undefined variables raise (`jinja2.StrictUndefined`).
+same error, as do printf-style widths past it (``'%9999999999s' % x``, ``'%(a)9999999999s'``),
+``str`` and ``bytes`` padding methods (``center``, ``ljust``, ``rjust``, ``zfill``; ``expandtabs``
+by its tabs), ``int.to_bytes`` and the ``center`` and ``indent`` filters. Integer arithmetic
+refuses operands and results past `MAX_INT_BITS` (big-integer division takes time growing
+faster than the size). Comparisons, tests and hashed keys measure a list or dict first: one
+built by doubling a shared part holds far more elements than memory. Undefined variables raise
+(`jinja2.StrictUndefined`).
 
 Each render also runs on a budget, so that template text cannot hang or exhaust the process:
 at most `MAX_RENDER_STEPS` loop iterations and calls (nested ``range`` loops, recursive macros
@@ -36,8 +40,8 @@ from rigging._sandbox_limits import (
     _BUDGET,
     _CALL_STEPS,
     _CONTAINERS,
-    _PADDING,
     _SEQUENCES,
+    MAX_INT_BITS,
     MAX_OPERATION_SIZE,
     MAX_RENDER_BUILT,
     MAX_RENDER_SIZE,
@@ -58,9 +62,12 @@ from rigging._sandbox_limits import (
     _step,
     _text_length,
     _too_big,
+    check_integers,
+    check_padding,
 )
 
 __all__ = [
+    "MAX_INT_BITS",
     "MAX_OPERATION_SIZE",
     "MAX_RENDER_BUILT",
     "MAX_RENDER_SIZE",
@@ -207,11 +214,40 @@ def _check_sum(
 
 
 _LOOP_FILTER = "rigging_counted_loop"
+_WALK_FILTER = "rigging_checked_walk"
 _CONCAT_FILTER = "rigging_checked_concat"
 
 
 def _filtered(node: nodes.Expr, name: str) -> nodes.Filter:
     return nodes.Filter(node, name, [], [], None, None, lineno=node.lineno)
+
+
+def _walk_checked(node: nodes.Expr) -> nodes.Expr:
+    return node if isinstance(node, nodes.Const) else _filtered(node, _WALK_FILTER)
+
+
+def _walked(value: t.Any) -> t.Any:
+    """A value compared or hashed: a list, tuple or dict is measured first.
+
+    Comparing or hashing walks every element, and lists that repeat one object
+    (``[x, x]`` doubled 60 times) hold far more elements than they take memory.
+    """
+    _check_arguments((value,), "comparing or hashing a list or dict")
+    return value
+
+
+def _guard_test(name: str, original: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+    """Wrap a test (``is eq``, ``is in``): its container arguments are measured first."""
+    passes = getattr(original, "jinja_pass_arg", None)
+
+    def guarded(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        _check_arguments(args[1:] if passes is not None else args, f"the test {name!r}")
+        _check_arguments(kwargs.values(), f"the test {name!r}")
+        return original(*args, **kwargs)
+
+    if passes is not None:
+        guarded.jinja_pass_arg = passes  # type: ignore[attr-defined]
+    return guarded
 
 
 def _finalize(value: t.Any) -> t.Any:
@@ -255,7 +291,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     characters.
     """
 
-    intercepted_binops = frozenset({"*", "**", "%", "+"})
+    intercepted_binops = frozenset({"*", "**", "%", "+", "-", "/", "//"})
 
     def __init__(self, **options: t.Any) -> None:
         super().__init__(finalize=_finalize, **options)
@@ -266,6 +302,9 @@ class _Sandbox(ImmutableSandboxedEnvironment):
             self.filters[name] = _guard_filter(name, original)
         self.filters[_LOOP_FILTER] = _counted
         self.filters[_CONCAT_FILTER] = _joined
+        self.filters[_WALK_FILTER] = _walked
+        for name, test in list(self.tests.items()):
+            self.tests[name] = _guard_test(name, t.cast("t.Callable[..., t.Any]", test))
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         """The template's tree, with each loop's iterable counted and each ``~`` checked."""
@@ -274,7 +313,21 @@ class _Sandbox(ImmutableSandboxedEnvironment):
             loop.iter = _filtered(t.cast("nodes.Expr", loop.iter), _LOOP_FILTER)
         for concat in tree.find_all(nodes.Concat):
             concat.nodes = [_filtered(nodes.List(concat.nodes), _CONCAT_FILTER)]
+        # `==`, `<`, `in` walk lists to the end; a dict's key is hashed, a tuple to the end.
+        # Constants come from the template text itself and are left as they are (tools
+        # reading the tree, such as the literal-secret search, see them unchanged).
+        for compare in tree.find_all(nodes.Compare):
+            compare.expr = _walk_checked(compare.expr)
+            for operand in compare.ops:
+                operand.expr = _walk_checked(operand.expr)
+        for pair in tree.find_all(nodes.Pair):
+            pair.key = _walk_checked(pair.key)
         return tree
+
+    def getitem(self, obj: t.Any, argument: t.Any) -> t.Any:
+        """``obj[key]``: a tuple key is hashed to the end, so it is measured first."""
+        _walked(argument)
+        return super().getitem(obj, argument)
 
     def concat(self, pieces: t.Iterable[str]) -> str:
         """Joins a render's (or a macro's) output, within the render's budget."""
@@ -291,6 +344,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     def call_binop(
         self, context: jinja2.runtime.Context, operator: str, left: t.Any, right: t.Any
     ) -> t.Any:
+        check_integers(operator, left, right)
         if _too_big(operator, left, right):
             _refuse(f"the template's {operator!r}")
         if operator == "+" and isinstance(left, _SEQUENCES) and isinstance(right, _SEQUENCES):
@@ -299,7 +353,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
                 raise SecurityError(
                     f"the template's '+' would build more than {limit} items; refused"
                 )
-        if operator == "%" and isinstance(left, str):
+        if operator == "%" and isinstance(left, (str, bytes)):
             values = right if isinstance(right, tuple) else (right,)
             _check_arguments(values, "the template's '%'")
             _check_size(len(left) + sum(_text_length(v) for v in values), "the template's '%'")
@@ -318,17 +372,12 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         owner = getattr(__obj, "__self__", None)
         method = getattr(__obj, "__name__", "")
         what = f"{type(owner).__name__}.{method}"
-        if (
-            isinstance(owner, (str, bytes))
-            and method in _PADDING
-            and any(isinstance(a, int) and a > MAX_OPERATION_SIZE for a in args)
-        ):
-            _refuse(what)
+        check_padding(owner, method, (*args, *kwargs.values()), what)
         _check_arguments(args, what if owner is not None else "a call")
         _check_arguments(kwargs.values(), what if owner is not None else "a call")
         if isinstance(__obj, LoopContext) and args:  # a `recursive` loop's next level
             args = (_counted(args[0]), *args[1:])
-        elif isinstance(owner, str):
+        elif isinstance(owner, (str, bytes)):
             args = _check_str_method(owner, method, args, kwargs, what)
         elif __obj is __self.globals.get("lipsum"):
             paragraphs = _argument(args, kwargs, 0, "n")

@@ -38,7 +38,34 @@ MAX_NESTING = 200
 _SEQUENCES = (str, bytes, list, tuple)
 _CONTAINERS = (list, tuple, dict, set, frozenset)
 _PADDING = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
-_PERCENT_WIDTH = re.compile(r"%[#0\- +]*(\d+|\*)?(?:\.(\d+|\*))?")
+_PERCENT_WIDTH = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\d+|\*)?(?:\.(\d+|\*))?")
+"""A printf-style field, with its mapping key (``%(name)9s``): its width and precision."""
+
+MAX_INT_BITS = 8192
+"""Most bits an integer taking part in template arithmetic may have, or its result (about
+2,500 digits). Work on larger ones grows faster than their size (``x // y`` of 20,000 bits
+takes milliseconds), and repeated squaring doubles it each time."""
+
+_ARITHMETIC = frozenset({"+", "-", "*", "/", "//", "%", "**"})
+
+
+def check_integers(operator: str, left: t.Any, right: t.Any) -> None:
+    """Refuse arithmetic on integers, or giving one, past `MAX_INT_BITS`."""
+    if operator not in _ARITHMETIC or not (isinstance(left, int) or isinstance(right, int)):
+        return
+    if operator == "%" and isinstance(left, (str, bytes)):
+        return  # formatting, checked by `_too_big`
+    bits = [v.bit_length() for v in (left, right) if isinstance(v, int)]
+    result = 0
+    if operator == "*" and len(bits) == 2:
+        result = sum(bits)
+    elif operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0:
+        result = max(bits[0], 1) * right if abs(left) > 1 else 0
+    if max(*bits, result) > MAX_INT_BITS:
+        raise SecurityError(
+            f"the template's {operator!r} on or giving an integer of more than {MAX_INT_BITS} "
+            "bits; refused"
+        )
 
 
 def _refuse(what: str) -> t.NoReturn:
@@ -46,11 +73,9 @@ def _refuse(what: str) -> t.NoReturn:
 
 
 def _too_big(operator: str, left: t.Any, right: t.Any) -> bool:
-    if operator == "**":
-        if isinstance(left, int) and isinstance(right, int) and right > 0:
-            return max(left.bit_length(), 1) * right > MAX_OPERATION_SIZE and abs(left) > 1
-        return False
     if operator == "%":  # printf-style widths: '%9999999999s', '%*s' % (10**10, x)
+        if isinstance(left, bytes):
+            left = left.decode("latin-1")
         if not isinstance(left, str):
             return False
         values = right if isinstance(right, tuple) else (right,)
@@ -153,6 +178,8 @@ def _text_length(value: t.Any) -> int:
     """The length of ``str(value)``, estimated for containers (never built to find out)."""
     if isinstance(value, str):
         return len(value)
+    if isinstance(value, bytes):
+        return 4 * len(value) + 3  # its repr, each byte at most an escape such as \x00
     if isinstance(value, _CONTAINERS):
         return _measure(value, _budget())[0]
     return len(str(value))
@@ -175,10 +202,10 @@ def _counted(iterable: t.Any) -> t.Iterator[t.Any]:
         yield item
 
 
-def _replaced_size(text: str, old: t.Any, new: t.Any, count: t.Any) -> int:
-    if not isinstance(old, str) or not isinstance(new, str):
+def _replaced_size(text: str | bytes, old: t.Any, new: t.Any, count: t.Any) -> int:
+    if not isinstance(old, type(text)) or not isinstance(new, type(text)):
         return len(text)
-    hits = len(text) + 1 if old == "" else text.count(old)
+    hits = len(text) + 1 if not old else text.count(old)  # type: ignore[arg-type]  # same type
     if isinstance(count, int) and count >= 0:
         hits = min(hits, count)
     return len(text) + hits * max(0, len(new) - len(old))
@@ -188,10 +215,27 @@ def _argument(rest: tuple[t.Any, ...], kwargs: dict[str, t.Any], index: int, nam
     return rest[index] if len(rest) > index else kwargs.get(name)
 
 
+def check_padding(owner: t.Any, method: str, args: t.Iterable[t.Any], what: str) -> None:
+    """Refuse a width past `MAX_OPERATION_SIZE` for a padding method or ``int.to_bytes``."""
+    pads = isinstance(owner, (str, bytes)) and method in _PADDING
+    sized = pads or (isinstance(owner, int) and method == "to_bytes")
+    if sized and any(isinstance(a, int) and a > MAX_OPERATION_SIZE for a in args):
+        _refuse(what)
+
+
 def _check_str_method(
-    text: str, method: str, args: tuple[t.Any, ...], kwargs: dict[str, t.Any], what: str
+    text: str | bytes,
+    method: str,
+    args: tuple[t.Any, ...],
+    kwargs: dict[str, t.Any],
+    what: str,
 ) -> tuple[t.Any, ...]:
-    """Sizes of the ``str`` methods whose result can be far longer than their inputs."""
+    """Sizes of the ``str`` and ``bytes`` methods whose result can outgrow their inputs."""
+    if method == "expandtabs":  # each tab can become `tabsize` spaces
+        size = _argument(args, kwargs, 0, "tabsize")
+        tab = "\t" if isinstance(text, str) else b"\t"
+        tabs = text.count(tab)  # type: ignore[arg-type]  # tab is of text's type
+        _check_size(len(text) + tabs * (size if isinstance(size, int) else 8), what)
     if method == "join" and args:
         items = list(_counted(args[0]))
         _check_arguments(items, what)
@@ -205,7 +249,7 @@ def _check_str_method(
     elif method == "translate" and args and isinstance(args[0], dict):
         longest = max((len(v) for v in args[0].values() if isinstance(v, str)), default=1)
         _check_size(len(text) * max(longest, 1), what)
-    elif method in ("format", "format_map"):
+    elif method in ("format", "format_map") and isinstance(text, str):
         values = [*args, *kwargs.values()]
         if method == "format_map" and args and isinstance(args[0], dict):
             values = list(args[0].values())
