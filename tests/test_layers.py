@@ -52,6 +52,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "rigging._redact",
             "rigging._secret_pickle",
             "rigging._sandbox",
+            "rigging._sandbox_limits",
             "rigging.util",
             "rigging.error",
             "rigging.logging",
