@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import importlib.util
+import typing as t
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
@@ -302,3 +303,171 @@ def test_one_from_text_fail_on_many_is_also_a_type_error() -> None:
     for error in (TypeError, ValueError, rg.error.MultipleModelsError):
         with pytest.raises(error, match="found 2"):
             rg.model.Answer.one_from_text(text, fail_on_many=True)
+
+
+# --- assigning 2.3 pipeline attributes ------------------------------------------------------------
+
+
+async def _then(result: t.Any) -> None:
+    pass
+
+
+def _pipeline(kind: str, responses: list[str]) -> rg.ChatPipeline | rg.CompletionPipeline:
+    generator = ScriptedGenerator(responses=responses)
+    return generator.chat("q") if kind == "chat" else generator.complete("q")
+
+
+@pytest.mark.parametrize("kind", ["chat", "completion"])
+async def test_pipeline_settings_are_assignable_as_in_2_3(kind: str) -> None:
+    seen: list[str] = []
+
+    async def then(result: t.Any) -> None:
+        seen.append("then")
+
+    async def map_(results: list[t.Any]) -> list[t.Any]:
+        seen.append("map")
+        return results
+
+    async def watch(results: list[t.Any]) -> None:
+        seen.append("watch")
+
+    pipeline = _pipeline(kind, ["no", "<answer>1</answer>"] * 3)
+    pipeline.catch(KeyError).then(_then)
+    before = pipeline.clone()
+    pipeline.metadata = {"run": 1}
+    pipeline.params = rg.GenerateParams(temperature=0.5)
+    pipeline.errors_to_fail_on = [ValueError, ValueError]
+    pipeline.errors_to_exclude = {OSError}
+    pipeline.then_callbacks = [then]
+    pipeline.map_callbacks = (map_,)
+    pipeline.watch_callbacks = [watch]
+    pipeline.until_types = [rg.model.Answer]  # adds the parse check, as until_parsed_as
+    pipeline.generator = ScriptedGenerator(responses=["no", "<answer>2</answer>"])
+    result = await pipeline.run()
+    assert result.metadata["run"] == 1
+    assert sorted(seen) == ["map", "then", "watch"]
+    assert (result.params.temperature if result.params else None) == 0.5
+    assert "<answer>2</answer>" in str(result)  # the assigned generator, its second reply
+    fork = pipeline.fork("more")
+    for copy in (pipeline, pipeline.clone(), fork):
+        assert copy.metadata == {"run": 1}
+        assert (copy.errors_to_fail_on, copy.errors_to_exclude) == ({ValueError}, {OSError})
+        assert (copy.then_callbacks, copy.map_callbacks) == ([then], [map_])
+        assert (copy.watch_callbacks, copy.until_types) == ([watch], [rg.model.Answer])
+    assert fork.metadata is not pipeline.metadata
+    assert (before.metadata, before.params, before.errors_to_fail_on) == ({}, None, {KeyError})
+    assert (before.then_callbacks, before.until_callbacks) == ([_then], [])
+    pipeline.until_types = []  # no types left: the parse check goes too
+    assert (pipeline.until_types, pipeline.until_callbacks) == ([], [])
+
+
+def _sync(result: object) -> None:
+    pass
+
+
+@pytest.mark.parametrize("kind", ["chat", "completion"])
+def test_an_assigned_setting_is_checked_as_its_method_checks_it(kind: str) -> None:
+    pipeline = _pipeline(kind, ["x"])
+    refused: list[tuple[str, object, type[Exception], str]] = [
+        ("metadata", ["a"], TypeError, "metadata takes a dict"),
+        ("metadata", {1: "a"}, TypeError, "keys must be str, got 1"),
+        ("params", {"temperature": 0}, TypeError, "params takes GenerateParams or None"),
+        ("errors_to_fail_on", [ValueError()], TypeError, "an instance: pass ValueError"),
+        ("errors_to_exclude", "KeyError", TypeError, "list of exception classes"),
+        ("then_callbacks", [_sync], TypeError, "then callback must be an async function"),
+        ("map_callbacks", _watch, TypeError, "takes a list of async callables"),
+        ("watch_callbacks", [_sync], TypeError, "watch callback must be an async function"),
+        ("until_types", [str], TypeError, "takes Model classes, not <class 'str'>"),
+        ("generator", "openai/gpt-4o", TypeError, r"use rigging\.get_generator"),
+    ]
+    for name, value, error, message in refused:
+        with pytest.raises(error, match=message):
+            setattr(pipeline, name, value)
+    with pytest.raises(TypeError, match="then callback must be an async function"):
+        pipeline.then(_sync)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="params takes GenerateParams or None"):
+        pipeline.with_({"temperature": 0})  # type: ignore[arg-type]
+    assert (pipeline.metadata, pipeline.params, pipeline.then_callbacks) == ({}, None, [])
+    assert (pipeline.errors_to_fail_on, pipeline.until_types) == (set(), [])
+
+
+def _stop(message: rg.Message) -> tuple[bool, list[rg.Message]]:
+    return False, [message]
+
+
+async def test_chat_until_callbacks_are_assignable_as_2_3_tuples() -> None:
+    pipeline = ScriptedGenerator(responses=["x"]).chat("q").until(_never, max_rounds=2)
+    pipeline.until_parsed_as(rg.model.Answer)
+    pipeline.until_callbacks = pipeline.until_callbacks[1:]  # the parse check stays
+    assert [rounds for *_, rounds in pipeline.until_callbacks] == [5]
+    pipeline.until_callbacks = [(_stop, False, True, 0), *pipeline.until_callbacks]
+    assert next(c for c, *_ in pipeline.until_callbacks) is _stop
+    clone = pipeline.clone()
+    pipeline.until_callbacks = []
+    assert (pipeline.until_callbacks, len(clone.until_callbacks)) == ([], 2)
+    pipeline.until_callbacks = [(_stop, False, True, 1)]
+    assert (await pipeline.run()).last.content == "x"  # the assigned check ran and passed
+    other = ScriptedGenerator(responses=["x"]).chat("q").until_parsed_as(rg.model.Question)
+    with pytest.raises(AttributeError, match=r"parse check at position 0.*until_parsed_as\("):
+        pipeline.until_callbacks = other.until_callbacks  # checks types this one lacks
+    with pytest.raises(ValueError, match="max_rounds"):
+        pipeline.until_callbacks = [(_stop, False, True, -1)]
+    with pytest.raises(TypeError, match=r"takes \(callback, attempt_recovery.*position 0"):
+        pipeline.until_callbacks = [(_stop, False)]  # type: ignore[list-item]
+    assert [c for c, *_ in pipeline.until_callbacks] == [_stop]
+
+
+def test_completion_until_callbacks_are_assignable_as_2_3_tuples() -> None:
+    pipeline = ScriptedGenerator(responses=["x"]).complete("q").until_parsed_as(rg.model.Answer)
+    pipeline.until_callbacks = [(_text_ok, True, 1), *pipeline.until_callbacks]
+    (first, all_text, rounds), (_, _, parse_rounds) = pipeline.until_callbacks
+    assert (first, all_text, rounds, parse_rounds) == (_text_ok, True, 1, 5)
+    with pytest.raises(TypeError, match=r"until callback .* must be a plain"):
+        pipeline.until_callbacks = [(_watch, False, 1)]  # type: ignore[list-item]
+
+
+def test_tool_attributes_name_the_method_to_use_when_assigned() -> None:
+    pipeline = ScriptedGenerator(responses=["x"]).chat("q").using_native_tools(add)
+    refused = [
+        ("api_tools", [], r"using\(\.\.\., mode='api'\)"),
+        ("native_tools", [], r"using_native_tools\(\.\.\.\)"),
+        ("inject_native_tool_prompt", False, r"using_native_tools\(\.\.\., inject_prompt="),
+        ("force_native_tool", True, r"using_native_tools\(\.\.\., force="),
+    ]
+    for name, value, use in refused:
+        with pytest.raises(AttributeError, match=rf"pipeline\.{name} cannot be assigned.*{use}"):
+            setattr(pipeline, name, value)
+    assert [tool.name for tool in pipeline.native_tools] == ["add"]
+
+
+async def test_the_staged_chat_and_text_are_used_as_2_3_code_changes_them() -> None:
+    pipeline = ScriptedGenerator(responses=["a", "b", "c"]).chat("q")
+    pipeline.chat.generated.append(rg.Message("assistant", "earlier"))  # where 2.3 added
+    pipeline.add("next")  # joins the generated list, as in 2.3
+    assert [m.content for m in pipeline.chat.generated] == ["earlier", "next"]
+    chat = await pipeline.run()
+    assert [m.content for m in chat.messages] == ["q", "earlier", "next"]
+    pipeline.chat = rg.Chat([rg.Message("user", "fresh")])
+    assert [m.content for m in (await pipeline.run()).messages] == ["fresh"]
+    with pytest.raises(TypeError, match=r"pipeline\.chat takes a Chat, got list"):
+        pipeline.chat = [rg.Message("user", "x")]  # type: ignore[assignment]
+    completion = ScriptedGenerator(responses=["x"]).complete("q")
+    completion.text += " more"
+    assert (await completion.run()).text == "q more"
+    with pytest.raises(TypeError, match=r"pipeline\.text takes a str, got bytes"):
+        completion.text = b"q"  # type: ignore[assignment]
+
+
+async def test_changing_a_generators_watch_callbacks_in_place_takes_effect() -> None:
+    seen: list[int] = []
+
+    async def watcher(chats: list[rg.Chat]) -> None:
+        seen.append(len(chats))
+
+    generator = ScriptedGenerator(responses=["x"])
+    generator.watch_callbacks.append(watcher)
+    assert generator.watch_callbacks == [watcher]
+    await generator.chat("q").run()
+    assert seen == [1]
+    generator.watch_callbacks.clear()
+    assert generator.chat("q").watch_callbacks == []

@@ -11,6 +11,7 @@ from typing_extensions import ParamSpec, Self
 from rigging._pipeline.base import PipelineBase, UntilSpec
 from rigging._pipeline.batch import batch_items
 from rigging._pipeline.chat import Chat, ChatList, MessageInput, as_messages
+from rigging._pipeline.config import refuse_assignment, until_specs
 from rigging._pipeline.drivers import ChatDriver, ParsedAsCheck
 from rigging._pipeline.state import DEFAULT_MAX_DEPTH, DEFAULT_MAX_ROUNDS, ToolMode
 from rigging._pipeline.tools import use_tools
@@ -48,6 +49,7 @@ class ChatPipeline(PipelineBase[Chat, ChatList, "ChatStream"]):
 
     _result_type = Chat
     _list_type = ChatList
+    _chat: Chat
 
     def __init__(
         self,
@@ -59,7 +61,22 @@ class ChatPipeline(PipelineBase[Chat, ChatList, "ChatStream"]):
     ) -> None:
         super().__init__(generator, params=params, watch_callbacks=watch_callbacks)
         self.chat = Chat(as_messages(messages), generator=generator)
-        """The staged conversation (its `messages`); what every run sends first."""
+
+    @property
+    def chat(self) -> Chat:
+        """The staged conversation; every run sends its `messages`, then its `generated`.
+
+        Assignable (a `Chat`), and changes to it count, as in 2.3 (which kept messages given
+        to `add` in ``chat.generated``; here they join the last list holding messages).
+        """
+        return self._chat
+
+    @chat.setter
+    def chat(self, value: Chat) -> None:
+        if not isinstance(value, Chat):
+            hint = " (build one with rigging.Chat(messages))" if value is not None else ""
+            raise TypeError(f"pipeline.chat takes a Chat, got {type(value).__name__}{hint}")
+        self._chat = value
 
     def __len__(self) -> int:
         return len(self.chat)
@@ -73,10 +90,10 @@ class ChatPipeline(PipelineBase[Chat, ChatList, "ChatStream"]):
         return ChatDriver(generator, self.settings)
 
     def _base_input(self) -> list[Message]:
-        return self.chat.messages
+        return self.chat.all
 
     def _batch_inputs(self, many: t.Any) -> list[list[Message]]:
-        base = self.chat.messages
+        base = self.chat.all
         if isinstance(many, (str, dict, Message)):
             many = [many]
         items = batch_items(many)
@@ -116,7 +133,7 @@ class ChatPipeline(PipelineBase[Chat, ChatList, "ChatStream"]):
             The pipeline.
         """
         incoming = as_messages(messages)
-        staged = self.chat.messages
+        staged = self.chat.generated or self.chat.messages
         if incoming and staged and merge_strategy != "none":
             last, first = staged[-1], incoming[0]
             if last.role == first.role and (merge_strategy == "all" or first.role == "user"):
@@ -274,6 +291,14 @@ class ChatPipeline(PipelineBase[Chat, ChatList, "ChatStream"]):
         ]
         return SettingList(rows, "until_callbacks", "until(...)")
 
+    @until_callbacks.setter
+    def until_callbacks(
+        self, value: Sequence[tuple[UntilMessageCallback, bool, bool, int]]
+    ) -> None:
+        shape = "(callback, attempt_recovery, drop_dialog, max_rounds)"
+        rows = until_specs(value, shape, ParsedAsCheck, self.settings.until_types)
+        self._set(untils=tuple(UntilSpec(c, *rest) for c, rest in rows))
+
     def _tools_of(self, kind: type[ToolHandlerBase]) -> list[ToolHandlerBase]:
         return [h for h in self.settings.tool_handlers if isinstance(h, kind)]
 
@@ -287,6 +312,10 @@ class ChatPipeline(PipelineBase[Chat, ChatList, "ChatStream"]):
         tools = [tool for h in self._tools_of(ApiToolHandler) for tool in h.tools.values()]
         return SettingList(t.cast("list[ApiTool]", tools), "api_tools", "using(...)")
 
+    @api_tools.setter
+    def api_tools(self, value: list[ApiTool]) -> None:
+        refuse_assignment("api_tools", "using(..., mode='api')")
+
     @property
     def native_tools(self) -> list[ApiTool]:
         """The tools described in the prompt and called as XML (``using(mode="native")``).
@@ -297,6 +326,10 @@ class ChatPipeline(PipelineBase[Chat, ChatList, "ChatStream"]):
         tools = [tool for h in self._tools_of(NativeToolHandler) for tool in h.tools.values()]
         return SettingList(t.cast("list[ApiTool]", tools), "native_tools", "using(...)")
 
+    @native_tools.setter
+    def native_tools(self, value: list[ApiTool]) -> None:
+        refuse_assignment("native_tools", "using_native_tools(...)")
+
     @property
     def inject_native_tool_prompt(self) -> bool:
         """Whether every native tool was described in the system prompt (True: none yet).
@@ -305,10 +338,18 @@ class ChatPipeline(PipelineBase[Chat, ChatList, "ChatStream"]):
         """
         return all(h.described for h in self._tools_of(NativeToolHandler))
 
+    @inject_native_tool_prompt.setter
+    def inject_native_tool_prompt(self, value: bool) -> None:
+        refuse_assignment("inject_native_tool_prompt", "using_native_tools(..., inject_prompt=...)")
+
     @property
     def force_native_tool(self) -> bool:
         """Whether the native tools were given with ``force=True`` (the latest call's)."""
         return any(h.policy.force for h in self._tools_of(NativeToolHandler))
+
+    @force_native_tool.setter
+    def force_native_tool(self, value: bool) -> None:
+        refuse_assignment("force_native_tool", "using_native_tools(..., force=...)")
 
     @t.overload
     def prompt(self, func: Callable[_P, Coroutine[t.Any, t.Any, _R]]) -> Prompt[_P, _R]: ...

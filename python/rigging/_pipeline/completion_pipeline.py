@@ -11,6 +11,7 @@ from typing_extensions import Self
 from rigging._pipeline.base import PipelineBase, UntilSpec
 from rigging._pipeline.batch import batch_items
 from rigging._pipeline.completion import Completion, CompletionList
+from rigging._pipeline.config import until_specs
 from rigging._pipeline.drivers import CompletionDriver, TextParsedAsCheck
 from rigging._pipeline.state import DEFAULT_MAX_ROUNDS
 from rigging._pipeline.views import SettingList
@@ -33,6 +34,7 @@ class CompletionPipeline(PipelineBase[Completion, CompletionList, "CompletionStr
 
     _result_type = Completion
     _list_type = CompletionList
+    _text: str
 
     def __init__(
         self,
@@ -44,7 +46,17 @@ class CompletionPipeline(PipelineBase[Completion, CompletionList, "CompletionStr
     ) -> None:
         super().__init__(generator, params=params, watch_callbacks=watch_callbacks)
         self.text = text
-        """The prompt text every run sends (batch items are appended to it)."""
+
+    @property
+    def text(self) -> str:
+        """The prompt text every run sends (batch items are appended to it); assignable."""
+        return self._text
+
+    @text.setter
+    def text(self, value: str) -> None:
+        if not isinstance(value, str):
+            raise TypeError(f"pipeline.text takes a str, got {type(value).__name__}")
+        self._text = value
 
     def __len__(self) -> int:
         return len(self.text)
@@ -164,6 +176,17 @@ class CompletionPipeline(PipelineBase[Completion, CompletionList, "CompletionStr
             for u in self.settings.untils
         ]
         return SettingList(rows, "until_callbacks", "until(...)")
+
+    @until_callbacks.setter
+    def until_callbacks(self, value: Sequence[tuple[UntilCompletionCallback, bool, int]]) -> None:
+        shape = "(callback, use_all_text, max_rounds)"
+        rows = until_specs(value, shape, TextParsedAsCheck, self.settings.until_types)
+        self._set(
+            untils=tuple(
+                UntilSpec(c, max_rounds=rounds, use_all_text=all_text)
+                for c, (all_text, rounds) in rows
+            )
+        )
 
     def until_parsed_as(
         self,

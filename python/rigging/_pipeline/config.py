@@ -10,7 +10,8 @@ docs/design/decisions-pipelines.md): configuration methods (`catch`, `watch`,
 `clone` and `apply` return a new pipeline and never touch the receiver. `with_` keeps 2.3's
 behaviour: it sets params on the pipeline while it has none, and returns a copy afterwards.
 The configuration is an immutable `Settings` value, so copies share nothing mutable except
-`metadata`, which is deep-copied.
+`metadata`, which is deep-copied. Assigning one of 2.3's attributes (``pipeline.params = ...``,
+``pipeline.then_callbacks = [...]``) replaces that setting, checked as its method checks it.
 """
 
 from __future__ import annotations
@@ -38,8 +39,16 @@ if t.TYPE_CHECKING:
     from rigging._pipeline.callbacks import ToolHandler
     from rigging._pipeline.run import Driver
 
-__all__ = ["AnyCallback", "PipelineConfig", "Settings", "UntilSpec"]
+__all__ = [
+    "AnyCallback",
+    "PipelineConfig",
+    "Settings",
+    "UntilSpec",
+    "refuse_assignment",
+    "until_specs",
+]
 
+T = t.TypeVar("T")
 ResultT = t.TypeVar("ResultT")
 ListT = t.TypeVar("ListT", bound=list[t.Any])
 StreamT = t.TypeVar("StreamT")
@@ -123,8 +132,79 @@ def _require_sync(kind: str, callback: t.Any) -> None:
         )
 
 
+def _unique(items: tuple[T, ...]) -> tuple[T, ...]:
+    return tuple(dict.fromkeys(items))
+
+
+def _model_types(what: str, given: t.Any) -> tuple[type[Model], ...]:
+    """`given` as a tuple of `Model` classes; a `TypeError` naming `what` and the bad one."""
+    if isinstance(given, str | type) or not isinstance(given, t.Iterable):
+        raise TypeError(f"{what} takes a list of Model classes, got {given!r}")
+    items = tuple(given)
+    for model_type in items:
+        if not (isinstance(model_type, type) and issubclass(model_type, Model)):
+            raise TypeError(f"{what} takes Model classes, not {model_type!r}")
+    return items
+
+
+def _async_callbacks(kind: str, what: str, given: t.Any) -> tuple[AnyCallback, ...]:
+    """`given` as a tuple of async callables, each checked as ``kind(...)`` checks it."""
+    if isinstance(given, str) or not isinstance(given, t.Iterable):
+        raise TypeError(f"pipeline.{what} takes a list of async callables, got {given!r}")
+    items = tuple(given)
+    for callback in items:
+        _require_async(kind, callback)
+    return items
+
+
+def _check_params(what: str, params: t.Any) -> GenerateParams | None:
+    if params is not None and not isinstance(params, GenerateParams):
+        raise TypeError(f"{what} takes GenerateParams or None, got {type(params).__name__}")
+    return params
+
+
+def until_specs(
+    rows: t.Any, shape: str, parse_check: type[t.Any], types: tuple[type[Model], ...]
+) -> tuple[tuple[AnyCallback | None, tuple[t.Any, ...]], ...]:
+    """2.3 ``until_callbacks`` tuples as ``(callback, other fields)``, checked as ``until``.
+
+    An entry holding the pipeline's parse check (as read from ``until_callbacks``) stands for
+    the `until_parsed_as` check (callback None); one over other types cannot be rebuilt.
+    """
+    if isinstance(rows, str) or not isinstance(rows, t.Iterable):
+        raise TypeError(f"pipeline.until_callbacks takes a list of {shape} tuples, got {rows!r}")
+    out: list[tuple[AnyCallback | None, tuple[t.Any, ...]]] = []
+    width = shape.count(",") + 1
+    for index, row in enumerate(rows):
+        if not isinstance(row, tuple) or len(row) != width:
+            raise TypeError(
+                f"pipeline.until_callbacks takes {shape} tuples, got {row!r} at position {index}"
+            )
+        callback, *rest = row
+        if isinstance(callback, parse_check):
+            if callback.types != types or any(c is None for c, _ in out):
+                raise AttributeError(
+                    f"pipeline.until_callbacks: the parse check at position {index} is not this "
+                    "pipeline's (its types differ, or it is there twice); use until_parsed_as(...)"
+                )
+            callback = None
+        else:
+            _require_sync("until", callback)
+        out.append((callback, tuple(rest)))
+    return tuple(out)
+
+
+def refuse_assignment(setting: str, use: str) -> t.NoReturn:
+    """Refuse 2.3's assignment of a tool `setting` with an error naming the method to use."""
+    raise AttributeError(
+        f"pipeline.{setting} cannot be assigned here: it is derived from the tools given to "
+        f"the pipeline (their handlers, params and system prompt); use {use} instead"
+    )
+
+
 def _params_of(params: GenerateParams | None, kwargs: dict[str, t.Any]) -> GenerateParams:
     """``params`` with the keyword fields merged over it."""
+    _check_params("params", params)
     if not kwargs:
         return params if params is not None else GenerateParams()
     from_kwargs = GenerateParams(**kwargs)
@@ -136,6 +216,7 @@ class PipelineConfig(t.Generic[ResultT, ListT, StreamT]):
 
     _result_type: t.ClassVar[type[t.Any]]
     _list_type: t.ClassVar[type[list[t.Any]]]
+    _generator: Generator
 
     def __init__(
         self,
@@ -145,7 +226,6 @@ class PipelineConfig(t.Generic[ResultT, ListT, StreamT]):
         watch_callbacks: Sequence[AnyCallback] | None = None,
     ) -> None:
         self.generator = generator
-        """The generator runs use (swapped per clone by `run_over`)."""
         self.settings = Settings(params=params, watches=tuple(watch_callbacks or ()))
         """The pipeline's configuration (immutable; builder methods replace it)."""
 
@@ -176,12 +256,35 @@ class PipelineConfig(t.Generic[ResultT, ListT, StreamT]):
 
     @params.setter
     def params(self, value: GenerateParams | None) -> None:
-        self.settings = replace(self.settings, params=value)
+        self._set(params=_check_params("pipeline.params", value))
+
+    @property
+    def generator(self) -> Generator:
+        """The generator runs use (swapped per clone by `run_over`); assignable, as in 2.3."""
+        return self._generator
+
+    @generator.setter
+    def generator(self, value: Generator) -> None:
+        if not isinstance(value, Generator):
+            raise TypeError(
+                f"pipeline.generator takes a Generator, got {type(value).__name__} "
+                "(for a connection string, use rigging.get_generator(...))"
+            )
+        self._generator = value
 
     @property
     def metadata(self) -> dict[str, t.Any]:
-        """Metadata copied into every result."""
+        """Metadata copied into every result (assignable: a dict with str keys, as `meta`)."""
         return self.settings.metadata
+
+    @metadata.setter
+    def metadata(self, value: t.Mapping[str, t.Any]) -> None:
+        if not isinstance(value, t.Mapping):
+            raise TypeError(f"pipeline.metadata takes a dict, got {type(value).__name__}")
+        bad = [key for key in value if not isinstance(key, str)]
+        if bad:  # meta(**kwargs) only ever adds str keys
+            raise TypeError(f"pipeline.metadata keys must be str, got {bad[0]!r}")
+        self._set(metadata=value if type(value) is dict else dict(value))
 
     @property
     def on_failed(self) -> FailMode:
@@ -199,33 +302,71 @@ class PipelineConfig(t.Generic[ResultT, ListT, StreamT]):
 
     @property
     def errors_to_fail_on(self) -> set[type[BaseException]]:
-        """Errors that mark an item failed instead of propagating (see `catch`)."""
+        """Errors that mark an item failed instead of propagating (see `catch`).
+
+        Assigning a set (or list) of exception classes replaces them, checked as `catch`.
+        """
         return SettingSet(self.settings.fail_on, "errors_to_fail_on", "catch(...)")
+
+    @errors_to_fail_on.setter
+    def errors_to_fail_on(self, value: t.Iterable[type[BaseException]]) -> None:
+        self._set(fail_on=_unique(_exception_types("pipeline.errors_to_fail_on", value)))
 
     @property
     def errors_to_exclude(self) -> set[type[BaseException]]:
-        """Errors that always propagate, even if a caught class matches."""
+        """Errors that always propagate, even if a caught class matches (assignable)."""
         return SettingSet(self.settings.exclude, "errors_to_exclude", "catch(..., exclude=...)")
+
+    @errors_to_exclude.setter
+    def errors_to_exclude(self, value: t.Iterable[type[BaseException]]) -> None:
+        self._set(exclude=_unique(_exception_types("pipeline.errors_to_exclude", value)))
 
     @property
     def until_types(self) -> list[type[Model]]:
-        """Models every generated output must parse as."""
+        """Models every generated output must parse as.
+
+        Assigning a list replaces them, checked as `until_parsed_as`; assigning types to a
+        pipeline without that check adds it with `until_parsed_as`'s defaults, and ``[]``
+        removes it.
+        """
         return SettingList(self.settings.until_types, "until_types", "until_parsed_as(...)")
+
+    @until_types.setter
+    def until_types(self, value: t.Iterable[type[Model]]) -> None:
+        types = _unique(_model_types("pipeline.until_types", value))
+        untils = self.settings.untils
+        if not types:
+            untils = tuple(u for u in untils if u.callback is not None)
+        elif all(u.callback is not None for u in untils):
+            untils = (*untils, UntilSpec(None))
+        self._set(until_types=types, untils=untils)
 
     @property
     def then_callbacks(self) -> list[AnyCallback]:
-        """Callbacks run on each result after the run."""
+        """Callbacks run on each result after the run (assignable: async callables)."""
         return SettingList(self.settings.thens, "then_callbacks", "then(...)")
+
+    @then_callbacks.setter
+    def then_callbacks(self, value: t.Iterable[AnyCallback]) -> None:
+        self._set(thens=_async_callbacks("then", "then_callbacks", value))
 
     @property
     def map_callbacks(self) -> list[AnyCallback]:
-        """Callbacks run on all results after the run."""
+        """Callbacks run on all results after the run (assignable: async callables)."""
         return SettingList(self.settings.maps, "map_callbacks", "map(...)")
+
+    @map_callbacks.setter
+    def map_callbacks(self, value: t.Iterable[AnyCallback]) -> None:
+        self._set(maps=_async_callbacks("map", "map_callbacks", value))
 
     @property
     def watch_callbacks(self) -> list[AnyCallback]:
-        """Callbacks that observe results as they finish."""
+        """Callbacks that observe results as they finish (assignable: async callables)."""
         return SettingList(self.settings.watches, "watch_callbacks", "watch(...)")
+
+    @watch_callbacks.setter
+    def watch_callbacks(self, value: t.Iterable[AnyCallback]) -> None:
+        self._set(watches=_async_callbacks("watch", "watch_callbacks", value))
 
     # --- configuration (mutating) ---------------------------------------------------------------
 
@@ -353,9 +494,7 @@ class PipelineConfig(t.Generic[ResultT, ListT, StreamT]):
     def _add_until_types(self, types: Sequence[type[Model]], spec: UntilSpec) -> Self:
         if not types:
             raise ValueError("until_parsed_as needs at least one model type")
-        for model_type in types:
-            if not (isinstance(model_type, type) and issubclass(model_type, Model)):
-                raise TypeError(f"until_parsed_as takes Model classes, not {model_type!r}")
+        _model_types("until_parsed_as", types)
         s = self.settings
         new_types = s.until_types + tuple(m for m in types if m not in s.until_types)
         if any(u.callback is None for u in s.untils):

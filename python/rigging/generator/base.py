@@ -267,8 +267,8 @@ class Generator(BaseModel):
 
     @property
     def watch_callbacks(self) -> list[WatchCallback]:
-        """A copy of the registered watch callbacks."""
-        return list(self._watch_callbacks)
+        """The registered watch callbacks: the generator's own list, so changes count."""
+        return self._watch_callbacks
 
     def wrap(self, func: WrapFunc | None) -> Self:
         """Apply `func` as a decorator around every provider call (None removes it).
