@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import typing as t
+import xml.etree.ElementTree as ET
 
 import pytest
 from pydantic import field_serializer
@@ -261,13 +262,17 @@ def test_options_go_to_pydantic_xml(options: dict[str, t.Any]) -> None:
 
 
 def test_options_are_not_rendered_natively(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(BaseXmlModel, "to_xml", lambda self, **kw: ("pydantic-xml", kw))
+    seen: list[dict[str, t.Any]] = []
+
+    def tree(self: BaseXmlModel, **kw: t.Any) -> ET.Element:
+        seen.append(kw)
+        return ET.Element("pydantic-xml")
+
+    monkeypatch.setattr(BaseXmlModel, "to_xml_tree", tree)
     model = Noted()
-    assert model.to_xml(exclude_none=True) == (  # type: ignore[comparison-overlap]
-        "pydantic-xml",
-        {"skip_empty": False, "exclude_none": True, "exclude_unset": False},
-    )
-    assert model.to_xml(encoding="unicode")[0] == "pydantic-xml"
+    assert model.to_xml(exclude_none=True) == b"<pydantic-xml />"
+    assert seen == [{"skip_empty": False, "exclude_none": True, "exclude_unset": False}]
+    assert model.to_xml(encoding="unicode") == "<pydantic-xml />"
     assert model.to_xml() != model.to_xml(skip_empty=True)  # default arguments: native
 
 
@@ -288,15 +293,15 @@ def test_classes_without_native_rendering_use_pydantic_xml(
         assert model.to_pretty_xml() == model.pydantic_xml_pretty()
     assert Skipping().to_xml() == b"<skipping />"
     assert Holder().to_xml() == b"<holder><skipping /><d /></holder>"
-    monkeypatch.setattr(BaseXmlModel, "to_xml", lambda self, **kw: b"pydantic-xml")
+    monkeypatch.setattr(BaseXmlModel, "to_xml_tree", lambda self, **kw: ET.Element("pyd"))
     for model in models:
-        assert model.to_xml() == b"pydantic-xml"
+        assert model.to_xml() == b"<pyd />"
 
 
 def test_other_backends_are_left_to_pydantic_xml(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(base, "NATIVE_TO_XML", False)  # as when lxml is installed
-    monkeypatch.setattr(BaseXmlModel, "to_xml", lambda self, **kw: b"pydantic-xml")
-    assert Noted().to_xml() == b"pydantic-xml"
+    monkeypatch.setattr(BaseXmlModel, "to_xml_tree", lambda self, **kw: ET.Element("pyd"))
+    assert Noted().to_xml() == b"<pyd />"
 
 
 def test_lone_surrogates_fall_back(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -304,8 +309,8 @@ def test_lone_surrogates_fall_back(monkeypatch: pytest.MonkeyPatch) -> None:
     expected = reference(model)
     assert expected == b'<noted kind="">a&#55296;b<child /></noted>'
     assert model.to_xml() == expected
-    monkeypatch.setattr(BaseXmlModel, "to_xml", lambda self, **kw: b"pydantic-xml")
-    assert model.to_xml() == b"pydantic-xml"  # the native renderer could not take it
+    monkeypatch.setattr(BaseXmlModel, "to_xml_tree", lambda self, **kw: ET.Element("pyd"))
+    assert model.to_xml() == b"<pyd />"  # the native renderer could not take it
 
 
 class Hidden(Model, tag="hidden"):

@@ -25,6 +25,7 @@ from rigging._model.info import BASIC_TYPES, class_info
 from rigging._model.info import ClassInfo as ClassInfo  # re-exported for the parsers
 from rigging._model.info import require_defined as require_defined
 from rigging._model.plan import codec_of, example_codec, example_of, fallback_reason
+from rigging._model.xml_names import check_names
 from rigging.error import MultipleModelsError
 from rigging.util import to_xml_tag, unescape_xml
 
@@ -314,9 +315,11 @@ class Model(BaseXmlModel):
             rendered = _plan_render(self, compact=True)
             if rendered is not None:
                 return rendered
-        written = super().to_xml(
-            skip_empty=skip_empty, exclude_none=exclude_none, exclude_unset=exclude_unset, **kwargs
+        tree = self.to_xml_tree(
+            skip_empty=skip_empty, exclude_none=exclude_none, exclude_unset=exclude_unset
         )
+        check_names(tree, type(self).__name__, str(kwargs.get("encoding") or "us-ascii"))
+        written: str | bytes = _pydantic_xml_etree.tostring(tree, **kwargs)
         # A raw `\r` (only text writes one) would read back as `\n`: written as a reference.
         if isinstance(written, bytes):
             return written.replace(b"\r", b"&#13;") if b"\r" in written else written
@@ -333,6 +336,7 @@ class Model(BaseXmlModel):
             The XML text, entities escaped.
         """
         tree = self.to_xml_tree()
+        check_names(tree, type(self).__name__)
         ET.indent(tree, "  ")
         written = ET.tostring(tree, encoding="unicode", short_empty_elements=False)
         return written.replace("\r", "&#13;") if "\r" in written else written

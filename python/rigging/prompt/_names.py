@@ -7,16 +7,10 @@ an attribute value, escaped, so it can never close an element or open a new one.
 
 from __future__ import annotations
 
-import re
-from xml.parsers import expat
+from rigging._model.xml_names import is_ncname
 
 __all__ = ["ENTRY", "entry", "is_tag_name", "quote_attr"]
 
-_START = (
-    "A-Z_a-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
-    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
-)
-_NCNAME = re.compile(f"[{_START}][{_START}\\-.0-9\u00b7\u0300-\u036f\u203f-\u2040]*")
 _ATTR_ESCAPES = str.maketrans(
     {
         "&": "&amp;",
@@ -36,10 +30,8 @@ ENTRY = "entry"
 def is_tag_name(text: str) -> bool:
     """Whether `text` can be written as a tag: an XML name without ``:`` that parsers read.
 
-    The name must be an XML 1.0 (fifth edition) ``NCName``; a name beyond ASCII must also be
-    read back by expat, which keeps the older, narrower tables of name characters (it refuses
-    U+02C2, a name character since 2008). A prefixed name (``a:b``) is left out: its prefix
-    would be an undeclared namespace.
+    See `rigging._model.xml_names.is_ncname`. A prefixed name (``a:b``) is left out: its
+    prefix would be an undeclared namespace.
 
     Args:
         text: A candidate tag.
@@ -47,19 +39,7 @@ def is_tag_name(text: str) -> bool:
     Returns:
         True when ``<text>`` is well-formed markup opening one element named `text`.
     """
-    if _NCNAME.fullmatch(text) is None:
-        return False
-    return text.isascii() or _expat_reads(text)
-
-
-def _expat_reads(name: str) -> bool:
-    """Whether expat reads ``<name/>`` (`name` already an ``NCName``: one empty element)."""
-    parser = expat.ParserCreate()
-    try:
-        parser.Parse(f"<{name}/>", True)
-    except expat.ExpatError:
-        return False
-    return True
+    return is_ncname(text)
 
 
 def quote_attr(text: str) -> str:
