@@ -21,7 +21,7 @@ the generator (logs, spans) can still scrub them (`redact_known`).
 The modules, one concept each (this package re-exports their public names):
 
 - `secret`: what a secret is (`is_secret_name`) and how one is shown (`MASK`, `REVEAL`);
-- `text`: free text (`redact_text`, `mask_urls`, `query_secrets`);
+- `text`: free text (`redact_text`, `mask_urls`, `mask_fragment`, `query_secrets`);
 - `shapes`: containers spelled as text, ``(name, value)`` pairs and schema keywords;
 - `mask`: masked copies of values, dumps, reprs and schemas (`redact_value`, `redact_schema`);
 - `find`: the secret values inside values and schemas (`secret_values`, `schema_secrets`);
@@ -43,7 +43,7 @@ from rigging._redact.known import (
 )
 from rigging._redact.mask import redact_dump, redact_repr_args, redact_schema, redact_value
 from rigging._redact.secret import MASK, MIN_SECRET_LENGTH, REVEAL, is_secret_name, reveals
-from rigging._redact.text import mask_urls, query_secrets, redact_text
+from rigging._redact.text import mask_fragment, mask_urls, query_secrets, redact_text
 
 __all__ = [
     "MASK",
@@ -53,6 +53,7 @@ __all__ = [
     "environment_secrets",
     "is_secret_name",
     "known_secrets",
+    "mask_fragment",
     "mask_urls",
     "query_secrets",
     "redact_dump",

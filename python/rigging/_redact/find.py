@@ -16,7 +16,7 @@ from rigging._redact.shapes import (
     _plain,
     _secret_pair,
 )
-from rigging._redact.text import _header_line_secrets, query_secrets
+from rigging._redact.text import _header_line_secrets, fragment_secrets, query_secrets
 
 
 def _secrets_in(value: Any, secret: bool, out: list[str]) -> None:
@@ -27,6 +27,7 @@ def _secrets_in(value: Any, secret: bool, out: list[str]) -> None:
         out.extend(_native.userinfo_of(value))
         out.extend(info.partition(":")[2] for info in _native.userinfo_of(value))
         out.extend(query_secrets(value))
+        out.extend(fragment_secrets(value))
         out.extend(_header_line_secrets(value))
         inner = _container(value) if "{" in value or "[" in value else None
         if inner is not None:

@@ -14,7 +14,7 @@ from rigging._redact.shapes import (
     _plain,
     _secret_pair,
 )
-from rigging._redact.text import _mask_header_lines, _mask_json, mask_urls
+from rigging._redact.text import _mask_header_lines, _mask_json, mask_fragment, mask_urls
 
 
 def redact_dump(data: Any, context: Any) -> Any:
@@ -57,7 +57,8 @@ def redact_value(value: Any, *, drop: bool = False) -> Any:
                 return json.dumps(redacted, separators=(",", ":"), default=str)
         # JSON text that does not parse (a typo in an ``extra_headers`` string) still has
         # the values of its secret names masked, and so do header lines
-        return mask_urls(_mask_header_lines(_mask_json(value), drop), "" if drop else MASK)
+        mask = "" if drop else MASK
+        return mask_fragment(mask_urls(_mask_header_lines(_mask_json(value), drop), mask), mask)
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():

@@ -54,6 +54,40 @@ def _mask_query(query: str, mask: str) -> str:
     return f"?{rest}" if rest else ""
 
 
+_URL_VALUE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://\S*")
+"""A value that is one URL (``scheme://`` first, no white space)."""
+
+
+def _url_fragment(value: str) -> tuple[str, str] | None:
+    """``(url before '#', fragment)`` when `value` is one URL with a non-empty fragment."""
+    if "#" not in value or _URL_VALUE.fullmatch(value) is None or _is_template(value):
+        return None
+    base, _, fragment = value.partition("#")
+    return (base, fragment) if fragment else None
+
+
+def mask_fragment(value: str, mask: str = MASK) -> str:
+    """A URL value with its fragment masked (removed when `mask` is empty); other text kept.
+
+    A fragment is never sent to a server, so a URL setting (`api_base`) needs none: one there
+    is taken for a secret (``https://host/v1#sk-...``). Only a value that is one URL is
+    changed; a ``#`` in free text (``issue #5``, a link to a section) is not.
+    """
+    parts = _url_fragment(value)
+    if parts is None:
+        return value
+    return f"{parts[0]}#{mask}" if mask else parts[0]
+
+
+def fragment_secrets(value: str) -> list[str]:
+    """The fragment of a URL value (raw and decoded), as `mask_fragment` masks it."""
+    parts = _url_fragment(value)
+    if parts is None:
+        return []
+    decoded = urllib.parse.unquote(parts[1])
+    return [parts[1]] if decoded == parts[1] else [parts[1], decoded]
+
+
 def query_secrets(text: str) -> list[str]:
     """The values of secret-named query parameters of the URLs in `text` (raw and decoded)."""
     out: list[str] = []

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, SerializationInfo, field_seri
 from rigging._redact import (
     MASK,
     is_secret_name,
+    mask_fragment,
     mask_urls,
     redact_known,
     redact_repr_args,
@@ -137,7 +138,8 @@ class RequestSpec(BaseModel):
 
     url: str
     """URL (a Jinja template). A literal value of a secret-named query parameter
-    (``?key=...``) is masked in reprs, dumps and identifiers; use ``{{api_key}}``."""
+    (``?key=...``) and the fragment of a URL without template syntax (never sent) are masked
+    in reprs, dumps and identifiers; use ``{{api_key}}``."""
     method: str = "POST"
     """HTTP method."""
     headers: dict[str, str] = Field(default_factory=dict)
@@ -160,11 +162,14 @@ class RequestSpec(BaseModel):
 
     @field_serializer("url")
     def _mask_url_secrets(self, url: str, info: SerializationInfo) -> str:
-        return url if reveals(info.context) else mask_urls(url)
+        return url if reveals(info.context) else mask_fragment(mask_urls(url))
 
     def __repr_args__(self) -> Any:
         args = redact_repr_args(super().__repr_args__())
-        return [(name, mask_urls(value) if name == "url" else value) for name, value in args]
+        return [
+            (name, mask_fragment(mask_urls(value)) if name == "url" else value)
+            for name, value in args
+        ]
 
 
 class ResponseSpec(BaseModel):
