@@ -72,3 +72,33 @@ async def test_an_unsized_run_loads_a_far_index_without_a_table_up_to_it(tmp_pat
     path.write_text("\n".join([header, *lines, json.dumps(far)]) + "\n")
     again = [index async for index, _ in gen.chat().iter_batch(_numbered(5), checkpoint=path)]
     assert sorted(again) == [3, 4]
+
+
+@pytest.mark.parametrize(
+    ("result", "why"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "line 2 is nested too deeply"),  # was RecursionError
+        ('{"a":' * 100_000 + "1" + "}" * 100_000, "line 2 is nested too deeply"),
+        ('{"messages": 5}', "item 0 cannot be loaded as a Chat: TypeError"),  # was TypeError
+        ('{"messages": [], "metadata": ' + "[" * 900 + "]" * 900 + "}", "item 0 cannot be"),
+    ],
+)
+async def test_a_record_written_by_hand_is_refused_by_name(
+    tmp_path: Path, result: str, why: str
+) -> None:
+    path = tmp_path / "c.jsonl"
+    header, record = await _written(path)
+    path.write_text(f'{header}\n{{"i":0,"h":"{record["h"]}","r":{result}}}\n')
+    with pytest.raises(CheckpointError, match=why):
+        await EchoGenerator().chat().run_batch(ITEMS, checkpoint=path)
+
+
+async def test_metadata_as_deep_as_rigging_writes_is_resumed(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    deep: Any = "x"
+    for _ in range(250):
+        deep = [deep]
+    pipeline = EchoGenerator().chat().meta(deep=deep)
+    first = await pipeline.run_batch(ITEMS, checkpoint=path, checkpoint_mode="restart")
+    again = await pipeline.run_batch(ITEMS, checkpoint=path)
+    assert [c.uuid for c in again] == [c.uuid for c in first]

@@ -306,6 +306,8 @@ class CheckpointFile:
         try:
             record = json.loads(line)
             index, hash_text, result = record["i"], record["h"], record["r"]
+        except RecursionError:  # rigging writes at most ~255 levels; `json` reads ~1000
+            raise self._damaged(f"line {number} is nested too deeply to be an item") from None
         except (ValueError, KeyError, TypeError):
             raise self._damaged(f"line {number} is not a finished item") from None
         count = self.header.get("count")

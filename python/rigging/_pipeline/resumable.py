@@ -45,6 +45,7 @@ from rigging._pipeline.windows import (
     _Windows,
 )
 from rigging._pipeline.windows import _WindowError as _WindowError  # its home before the split
+from rigging.error import _clip, _safe_str
 
 if t.TYPE_CHECKING:
     import os
@@ -147,10 +148,10 @@ def _restore(pipeline: AnyPipeline, record: dict[str, t.Any], work: Work) -> t.A
     data.pop("generator_id", None)
     try:
         return pipeline._result_type.model_validate(data)
-    except ValueError as exc:
+    except Exception as exc:  # a hand-edited record: a validator's TypeError, too deep a value
         raise CheckpointError(
             f"checkpoint item {work.index} cannot be loaded as a "
-            f"{pipeline._result_type.__name__}: {exc}"
+            f"{pipeline._result_type.__name__}: {_clip(_safe_str(exc, named=True), 2000)}"
         ) from None
 
 
