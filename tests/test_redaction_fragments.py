@@ -82,3 +82,16 @@ def test_an_http_spec_url_fragment_is_masked() -> None:
 def test_other_hashes_are_kept(text: str) -> None:
     assert _redact.mask_fragment(text) == text
     assert GenerateParams(api_base=text).model_dump()["api_base"] == text
+
+
+def test_a_fragment_elsewhere_is_data_and_kept() -> None:
+    route = "https://app.example/#/callback-route"  # sent in the body: not an endpoint
+    generator = get_generator("openai/gpt-4o")
+    generator.params.extra["callback"] = route
+    generator.params.api_base = "https://host.example/v1#x1234"
+    assert route in repr(generator.params)
+    assert generator.params.model_dump()["extra"]["callback"] == route
+    reloaded = get_generator(generator.to_identifier())
+    assert reloaded.params.extra["callback"] == route
+    assert reloaded.params.api_base == "https://host.example/v1"
+    assert "/callback-route" not in _redact.secret_values(generator.params.model_dump())

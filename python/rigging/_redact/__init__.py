@@ -41,7 +41,13 @@ from rigging._redact.known import (
     remember,
     remember_params,
 )
-from rigging._redact.mask import redact_dump, redact_repr_args, redact_schema, redact_value
+from rigging._redact.mask import (
+    redact_dump,
+    redact_field,
+    redact_repr_args,
+    redact_schema,
+    redact_value,
+)
 from rigging._redact.secret import MASK, MIN_SECRET_LENGTH, REVEAL, is_secret_name, reveals
 from rigging._redact.text import mask_fragment, mask_urls, query_secrets, redact_text
 
@@ -58,6 +64,7 @@ __all__ = [
     "query_secrets",
     "redact_dump",
     "redact_exception",
+    "redact_field",
     "redact_known",
     "redact_repr_args",
     "redact_schema",

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from rigging import _native
+from rigging._redact.mask import ENDPOINT_NAMES
 from rigging._redact.secret import MIN_SECRET_LENGTH, _is_template, is_secret_name
 from rigging._redact.shapes import (
     _SCHEMA_NAMES,
@@ -27,7 +28,6 @@ def _secrets_in(value: Any, secret: bool, out: list[str]) -> None:
         out.extend(_native.userinfo_of(value))
         out.extend(info.partition(":")[2] for info in _native.userinfo_of(value))
         out.extend(query_secrets(value))
-        out.extend(fragment_secrets(value))
         out.extend(_header_line_secrets(value))
         inner = _container(value) if "{" in value or "[" in value else None
         if inner is not None:
@@ -37,6 +37,8 @@ def _secrets_in(value: Any, secret: bool, out: list[str]) -> None:
             if item is None or isinstance(item, bool):
                 continue
             _secrets_in(item, secret or (isinstance(key, str) and is_secret_name(key)), out)
+            if key in ENDPOINT_NAMES and isinstance(item, str):
+                out.extend(fragment_secrets(item))
     elif isinstance(value, list | tuple | set | frozenset):
         for item in value:
             if _secret_pair(item):  # [("Authorization", "Bearer ...")]

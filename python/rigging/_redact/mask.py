@@ -28,9 +28,22 @@ def redact_repr_args(args: Iterable[tuple[str | None, Any]]) -> Iterable[tuple[s
         if name is not None and is_secret_name(name):
             yield name, MASK
         elif isinstance(value, str | dict | list | tuple):
-            yield name, redact_value(value)
+            yield name, redact_value(value) if name is None else redact_field(name, value)
         else:
             yield name, value
+
+
+ENDPOINT_NAMES = frozenset({"api_base", "base_url"})
+"""Settings holding the URL requests go to: a fragment there is never sent, so it is taken
+for a secret (``https://host/v1#sk-...``); see `mask_fragment`."""
+
+
+def redact_field(name: Any, value: Any, *, drop: bool = False) -> Any:
+    """`redact_value` of a value held under `name`: an endpoint URL's fragment masked too."""
+    redacted = redact_value(value, drop=drop)
+    if name in ENDPOINT_NAMES and isinstance(redacted, str):
+        return mask_fragment(redacted, "" if drop else MASK)
+    return redacted
 
 
 def redact_value(value: Any, *, drop: bool = False) -> Any:
@@ -57,8 +70,7 @@ def redact_value(value: Any, *, drop: bool = False) -> Any:
                 return json.dumps(redacted, separators=(",", ":"), default=str)
         # JSON text that does not parse (a typo in an ``extra_headers`` string) still has
         # the values of its secret names masked, and so do header lines
-        mask = "" if drop else MASK
-        return mask_fragment(mask_urls(_mask_header_lines(_mask_json(value), drop), mask), mask)
+        return mask_urls(_mask_header_lines(_mask_json(value), drop), "" if drop else MASK)
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
@@ -66,7 +78,7 @@ def redact_value(value: Any, *, drop: bool = False) -> Any:
                 if not drop:
                     out[key] = MASK
             else:
-                out[key] = redact_value(item, drop=drop)
+                out[key] = redact_field(key, item, drop=drop)
         return out
     if isinstance(value, list | tuple):
         items: list[Any] = []

@@ -40,7 +40,7 @@ import re
 import typing as t
 import urllib.parse
 
-from rigging._redact import is_secret_name, mask_urls
+from rigging._redact import is_secret_name, mask_fragment, mask_urls
 from rigging.error import GenerationError, _clip
 
 if t.TYPE_CHECKING:
@@ -301,7 +301,7 @@ can be as long as the message)."""
 
 def _shown(url: str) -> str:
     """`url` as a refusal shows it: its secrets masked, then clipped, quoted."""
-    return repr(_clip(mask_urls(url), MAX_SHOWN))
+    return repr(_clip(mask_fragment(mask_urls(url)), MAX_SHOWN))
 
 
 def _refusal(

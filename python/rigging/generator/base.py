@@ -24,6 +24,7 @@ from rigging._exports import public_dir as _public_dir
 from rigging._redact import (
     MASK,
     is_secret_name,
+    redact_field,
     redact_repr_args,
     redact_text,
     redact_value,
@@ -176,7 +177,7 @@ class Generator(BaseModel):
             if is_secret_name(key)
             else value
             if key == "params" and isinstance(self.params, GenerateParams)
-            else redact_value(value)
+            else redact_field(key, value)
             for key, value in data.items()
         }
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from rigging._exports import public_dir as _public_dir
 from rigging._native import Identifier, IdentifierError
-from rigging._redact import is_secret_name, redact_value
+from rigging._redact import is_secret_name, redact_field, redact_value
 from rigging.error import InvalidModelSpecifiedError
 from rigging.generator.params import IdentifierValue
 
@@ -90,7 +90,7 @@ def format_identifier(
         The connection string.
     """
     clean = {
-        key: value if key in schemas else redact_value(value, drop=True)
+        key: value if key in schemas else redact_field(key, value, drop=True)
         for key, value in params.items()
         if not is_secret_name(key)
     }

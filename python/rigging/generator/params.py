@@ -22,9 +22,9 @@ from rigging._redact import (
     MASK,
     REVEAL,
     is_secret_name,
+    redact_field,
     redact_repr_args,
     redact_schema,
-    redact_value,
     reveals,
     schema_secrets,
 )
@@ -164,7 +164,7 @@ class GenerateParams(BaseModel):
             return value if isinstance(value, str) else redact_schema(value, drop=drop)
         if is_secret_name(name):
             return MASK
-        return redact_value(value, drop=drop)
+        return redact_field(name, value, drop=drop)
 
     def __repr_args__(self) -> Any:
         args = list(super().__repr_args__())
@@ -263,7 +263,9 @@ class GenerateParams(BaseModel):
         for key, value in self.extra.items():
             out[key] = _as_identifier_value(value)
         return {
-            key: schemas[key] if out[key] is schemas.get(key) else redact_value(value, drop=True)
+            key: schemas[key]
+            if out[key] is schemas.get(key)
+            else redact_field(key, value, drop=True)
             for key, value in out.items()
         }
 
@@ -288,7 +290,7 @@ class GenerateParams(BaseModel):
                     fixed = GenerateParams.model_validate({name: redact_schema(value, drop=True)})
                     update[name] = getattr(fixed, name)
                 continue
-            clean = redact_value(value, drop=True)
+            clean = redact_field(name, value, drop=True)
             if clean != value:
                 update[name] = clean
         return self.model_copy(update=update) if update else self
