@@ -93,10 +93,16 @@ def check_names(tree: ET.Element, model: str, encoding: str = "unicode") -> None
             raise ValueError(f"{model} cannot be written as XML: {_shown(tag)} is no tag name")
         for name in element.attrib:
             if not _is_written_name(name, encoding):
+                why = (
+                    f"has characters {encoding!r} lacks (write it as text: "
+                    "encoding='unicode' or 'utf-8')"
+                    if _is_written_name(name, "unicode")
+                    else "is no XML name"
+                )
                 raise ValueError(
                     f"{model} cannot be written as XML: the attribute name {_shown(name)} "
-                    f"(of <{tag}>) is no XML name; a dict field written as attributes takes "
-                    f"only keys that are XML names (in {encoding!r} when written as bytes)"
+                    f"(of <{tag}>) {why}; a dict field written as attributes takes only keys "
+                    "that are XML names"
                 )
 
 

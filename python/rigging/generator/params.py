@@ -75,7 +75,10 @@ class GenerateParams(BaseModel):
     frequency_penalty: _Finite | None = None
     """Penalty proportional to token frequency."""
     api_base: str | None = None
-    """Base URL of the provider's API."""
+    """Base URL of the provider's API. Its user-info and secret-named query values are
+    masked in reprs and dumps and left out of identifiers, and so is a fragment (never sent
+    to a server). Path segments are shown as they are: put a key in `api_key` or a header,
+    not in the path."""
     timeout: Annotated[int, Field(ge=1, lt=_I64)] | None = None
     """Request timeout in seconds (>= 1: litellm took 0 for "not set" and waited its own 600 s
     default, while httpx gave up at once)."""
