@@ -46,6 +46,7 @@ from rigging._sandbox_limits import (
     MAX_RENDER_BUILT,
     MAX_RENDER_SIZE,
     MAX_RENDER_STEPS,
+    MAX_RENDER_WORK,
     SecurityError,
     _argument,
     _Budget,
@@ -63,7 +64,11 @@ from rigging._sandbox_limits import (
     _text_length,
     _too_big,
     check_integers,
+    call_work,
     check_padding,
+    filter_work,
+    integer_work,
+    walk_work,
 )
 
 __all__ = [
@@ -72,6 +77,7 @@ __all__ = [
     "MAX_RENDER_BUILT",
     "MAX_RENDER_SIZE",
     "MAX_RENDER_STEPS",
+    "MAX_RENDER_WORK",
     "SecurityError",
     "environment",
 ]
@@ -114,6 +120,8 @@ def _guard_filter(name: str, original: t.Callable[..., t.Any]) -> t.Callable[...
         head, rest = (args[:1], args[1:]) if passes is not None else ((), args)
         _check_arguments(rest, what)
         _check_arguments(kwargs.values(), what)
+        if rest:
+            rest = (filter_work(name, rest[0], what), *rest[1:])
         rest = _FILTER_CHECKS.get(name, _unchanged)(head, rest, kwargs, what)
         result = original(*head, *rest, **kwargs)
         if rest and result is rest[0]:  # handed back as it came: nothing was built
@@ -222,17 +230,23 @@ def _filtered(node: nodes.Expr, name: str) -> nodes.Filter:
     return nodes.Filter(node, name, [], [], None, None, lineno=node.lineno)
 
 
-def _walk_checked(node: nodes.Expr) -> nodes.Expr:
-    return node if isinstance(node, nodes.Const) else _filtered(node, _WALK_FILTER)
+def _walk_checked(node: nodes.Expr, operator: str = "") -> nodes.Expr:
+    if isinstance(node, nodes.Const):
+        return node
+    checked = _filtered(node, _WALK_FILTER)
+    checked.args = [nodes.Const(operator, lineno=node.lineno)]
+    return checked
 
 
-def _walked(value: t.Any) -> t.Any:
+def _walked(value: t.Any, operator: str = "") -> t.Any:
     """A value compared or hashed: a list, tuple or dict is measured first.
 
     Comparing or hashing walks every element, and lists that repeat one object
-    (``[x, x]`` doubled 60 times) hold far more elements than they take memory.
+    (``[x, x]`` doubled 60 times) hold far more elements than they take memory. The walk is
+    charged to the render's work (a dict or set searched by ``in`` is hashed, not walked).
     """
     _check_arguments((value,), "comparing or hashing a list or dict")
+    walk_work(value, "comparing or hashing", hashed=operator in ("in", "notin"))
     return value
 
 
@@ -243,6 +257,8 @@ def _guard_test(name: str, original: t.Callable[..., t.Any]) -> t.Callable[..., 
     def guarded(*args: t.Any, **kwargs: t.Any) -> t.Any:
         _check_arguments(args[1:] if passes is not None else args, f"the test {name!r}")
         _check_arguments(kwargs.values(), f"the test {name!r}")
+        for value in (*(args[1:] if passes is not None else args), *kwargs.values()):
+            walk_work(value, f"the test {name!r}", hashed=name == "in")
         return original(*args, **kwargs)
 
     if passes is not None:
@@ -319,7 +335,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         for compare in tree.find_all(nodes.Compare):
             compare.expr = _walk_checked(compare.expr)
             for operand in compare.ops:
-                operand.expr = _walk_checked(operand.expr)
+                operand.expr = _walk_checked(operand.expr, operand.op)
         for pair in tree.find_all(nodes.Pair):
             pair.key = _walk_checked(pair.key)
         return tree
@@ -345,6 +361,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         self, context: jinja2.runtime.Context, operator: str, left: t.Any, right: t.Any
     ) -> t.Any:
         check_integers(operator, left, right)
+        integer_work(operator, left, right)
         if _too_big(operator, left, right):
             _refuse(f"the template's {operator!r}")
         if operator == "+" and isinstance(left, _SEQUENCES) and isinstance(right, _SEQUENCES):
@@ -375,6 +392,8 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         check_padding(owner, method, (*args, *kwargs.values()), what)
         _check_arguments(args, what if owner is not None else "a call")
         _check_arguments(kwargs.values(), what if owner is not None else "a call")
+        if not isinstance(__obj, jinja2.runtime.Macro):
+            call_work(owner, method, (*args, *kwargs.values()), what)
         if isinstance(__obj, LoopContext) and args:  # a `recursive` loop's next level
             args = (_counted(args[0]), *args[1:])
         elif isinstance(owner, (str, bytes)):

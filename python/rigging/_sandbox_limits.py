@@ -32,6 +32,15 @@ MAX_RENDER_BUILT = 4 * MAX_RENDER_SIZE
 text or list a filter, call or operator returns counts, kept or not. Each operation alone is
 bounded; this bounds many of them (a ``map`` of a padding filter over a long list)."""
 
+MAX_RENDER_WORK = 500_000_000
+"""Most units of work the operations of one render may do in all, a unit about what copying
+one item in C costs (a few nanoseconds), so a render's work stays within seconds. Each
+operation is charged before it runs, by what it walks: a filter its input's items or
+characters (weighted by how much Python runs per item: ``sort`` and ``map`` the most), a
+comparison or test every element of both sides, a method its object, integer arithmetic by
+its operands' bits. Steps bound how many operations run; this bounds their cost (a loop
+``in``-testing or sorting a list of a million items)."""
+
 MAX_NESTING = 200
 """Deepest list or dict nesting a template may print or pass to a filter."""
 
@@ -47,6 +56,28 @@ MAX_INT_BITS = 8192
 takes milliseconds), and repeated squaring doubles it each time."""
 
 _ARITHMETIC = frozenset({"+", "-", "*", "/", "//", "%", "**"})
+
+_WALK_WORK = 16
+"""Units per element compared, tested or hashed (nested elements counted), or per item a
+method of a list or dict, or a call's list argument, may walk."""
+_FILTER_WORK = {
+    **dict.fromkeys(("sort", "dictsort", "groupby", "map", "urlize"), 384),
+    **dict.fromkeys(
+        (
+            "max", "min", "unique", "select", "reject", "selectattr", "rejectattr", "batch",
+            "pprint", "join", "sum", "title", "wordwrap", "wordcount", "urlencode", "striptags",
+            "xmlattr",
+        ),
+        64,
+    ),
+}  # fmt: skip
+"""Units per item of a filter's input, measured (about 1 µs an item for ``sort``); others 1."""
+_WALKING_METHODS = frozenset(
+    {"index", "count", "copy", "union", "intersection", "difference", "symmetric_difference"}
+    | {"issubset", "issuperset", "isdisjoint"}
+)
+_FREE_FILTERS = frozenset({"length", "count", "first", "last", "default", "d", "attr", "safe"})
+_VIEWS = (range, type({}.keys()), type({}.values()), type({}.items()))
 
 
 def check_integers(operator: str, left: t.Any, right: t.Any) -> None:
@@ -66,6 +97,80 @@ def check_integers(operator: str, left: t.Any, right: t.Any) -> None:
             f"the template's {operator!r} on or giving an integer of more than {MAX_INT_BITS} "
             "bits; refused"
         )
+
+
+def _work(units: int, what: str) -> None:
+    """Charge work to the render's total; past `MAX_RENDER_WORK` the render stops."""
+    budget = _budget()
+    budget.work += units
+    if budget.work > MAX_RENDER_WORK:
+        raise SecurityError(
+            f"{what} took the template past {MAX_RENDER_WORK} units of work in all; refused"
+        )
+
+
+def integer_work(operator: str, left: t.Any, right: t.Any) -> None:
+    """Charge integer arithmetic by its operands' bits (division grows with their product)."""
+    if not (isinstance(left, int) and isinstance(right, int)) or operator not in _ARITHMETIC:
+        return
+    bits, other = left.bit_length(), right.bit_length()
+    units = (bits + other) >> 4
+    if operator in ("*", "/", "//", "%"):
+        units += (bits * other) >> 12
+    elif operator == "**" and right > 0 and abs(left) > 1:
+        units += (bits * right) ** 2 >> 12  # `check_integers` bounds it first
+    _work(units, f"the template's {operator!r}")
+
+
+def _items(value: t.Any) -> int:
+    """How many items a walk over `value` visits (characters of a text), 0 if unknown."""
+    if isinstance(value, (str, bytes, *_CONTAINERS, *_VIEWS)):
+        return len(value)
+    return 0
+
+
+def walk_work(value: t.Any, what: str, hashed: bool = False) -> None:
+    """Charge comparing, testing or hashing `value`: its elements, nested ones too.
+
+    A dict or set searched by ``in`` (`hashed`) is not walked.
+    """
+    if hashed and isinstance(value, (dict, set, frozenset)):
+        return
+    if isinstance(value, _CONTAINERS):
+        units = _measure(value, _budget())[1] * _WALK_WORK
+    else:
+        units = len(value) // 8 if isinstance(value, (str, bytes)) else _items(value)
+    _work(units + 1, what)
+
+
+def filter_work(name: str, value: t.Any, what: str) -> t.Any:
+    """Charge a filter for walking its input; an iterator is charged item by item."""
+    if name in _FREE_FILTERS:
+        return value
+    weight = _FILTER_WORK.get(name, 1)
+    if isinstance(value, t.Iterator) and not isinstance(value, _SEQUENCES):
+        return _charged(value, weight, what)
+    _work(_items(value) * weight, what)
+    return value
+
+
+def call_work(owner: t.Any, method: str, args: t.Iterable[t.Any], what: str) -> None:
+    """Charge a call for what it walks: a text's method its text and text arguments, a
+    list's or set's walking method its object and container arguments, any other call (not
+    a macro's) its container arguments."""
+    if isinstance(owner, (str, bytes)):
+        units = len(owner) + sum(len(a) for a in args if isinstance(a, (str, bytes)))
+    elif isinstance(owner, _CONTAINERS) and method not in _WALKING_METHODS:
+        return  # a lookup (``get``) or a view (``items``)
+    else:
+        units = _WALK_WORK * (_items(owner) + sum(_items(a) for a in args if _items(a)))
+    _work(units, what)
+
+
+def _charged(iterator: t.Iterator[t.Any], weight: int, what: str) -> t.Iterator[t.Any]:
+    for item in iterator:
+        _work(weight, what)
+        yield item
 
 
 def _refuse(what: str) -> t.NoReturn:
@@ -94,13 +199,15 @@ def _too_big(operator: str, left: t.Any, right: t.Any) -> bool:
 
 
 class _Budget:
-    """What one render has spent: steps, and the text size of each container it has measured."""
+    """What one render has spent: steps, characters built, work, and the text size of each
+    container it has measured."""
 
-    __slots__ = ("built", "measured", "steps")
+    __slots__ = ("built", "measured", "steps", "work")
 
     def __init__(self) -> None:
         self.steps = 0
         self.built = 0
+        self.work = 0
         # id -> (object, (text size, elements, depth)); the object is kept so its id stays unique
         self.measured: dict[int, tuple[t.Any, tuple[int, int, int]]] = {}
 
