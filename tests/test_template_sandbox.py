@@ -293,3 +293,75 @@ def test_small_integers_widths_and_comparisons_still_render() -> None:
 
     rendered = rg.prompt(ok).render(Target())
     assert rendered.startswith("    1|12 55340232221128654848\n2 4 True\np True True\n"), rendered
+
+
+_BIG = "{% set big = ['x'] * 999999 %}"
+_MILLION = "{% for a in range(1000) %}{% for b in range(1000) %}"  # 10**6 iterations
+_END = "{% endfor %}{% endfor %}"
+
+# One bounded operation repeated by nested loops: each costs a few ms, and 10**6 of them
+# (within the step budget) ran for hours before: 10**6 x 999,999 elements compared is 10**12
+# comparisons. Each is charged for its walk (32 units an element), so the render stops after
+# about fifteen of them.
+_COSTLY = {
+    "equal-lists": _BIG + _MILLION + "{% if big == big %}{% endif %}" + _END,
+    "in-list": _BIG + _MILLION + "{% if 'y' in big %}{% endif %}" + _END,
+    "test-in": _BIG + _MILLION + "{% if 'y' is in big %}{% endif %}" + _END,
+    "list-count": _BIG + _MILLION + "{{ big.count('y') }}" + _END,
+}
+
+
+@pytest.mark.parametrize("name", sorted(_COSTLY))
+def test_repeated_costly_operations_are_charged_to_the_render(name: str) -> None:
+    with pytest.raises(SecurityError, match=r"prompt hostile\(\): template refused") as got:
+        _prompt_for(_COSTLY[name]).render(Target())
+    assert "units of work in all; refused" in str(got.value.__cause__)
+
+
+# Filters that walk their input in Python (a key function per item: ~0.2 us for `max`, ~1 us
+# for `sort`, ~0.3 us a character for `wordwrap`) over 99,999 items, and divisions of an
+# 8192-bit integer by a 4096-bit one (~20 us each): 10**6 of them (10**7 divisions) ran for
+# hours. Charged by item (64 to 1024 units) or by the product of the bits, each template is
+# refused after a few dozen operations; the total is cut to a fiftieth so the test stays fast
+# (at the real total each stops within seconds).
+_WALKERS = {
+    "filter 'sort'": "{% set z = big|sort %}",
+    "filter 'max'": "{% set z = big|max %}",
+    "filter 'unique'": "{{ big|unique|list|length }}",
+    "filter 'map'": "{{ big|map('upper')|list|length }}",
+    "filter 'wordwrap'": "{{ text|wordwrap(80)|length }}",
+    "template's '//'": "{% set q = n // m %}" * 10,
+}
+
+
+@pytest.mark.parametrize("name", sorted(_WALKERS))
+def test_filters_and_arithmetic_are_charged_for_their_work(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rigging._sandbox_limits as limits
+
+    monkeypatch.setattr(limits, "MAX_RENDER_WORK", 10_000_000, raising=False)
+    template = (
+        "{% set big = ['x'] * 99999 %}{% set text = 'x ' * 99999 %}"
+        "{% set n = ('f' * 2048)|int(base=16) %}{% set m = ('f' * 1024)|int(base=16) %}"
+        + _MILLION
+        + _WALKERS[name]
+        + _END
+    )
+    with pytest.raises(SecurityError, match=r"prompt hostile\(\): template refused") as got:
+        _prompt_for(template).render(Target())
+    assert f"the {name} took the template past" in str(got.value.__cause__)
+
+
+def test_realistic_templates_fit_the_work_budget() -> None:
+    def report(items: list[dict[str, t.Any]], tags: list[str]) -> str:
+        """{% for item in items %}{% if item.tag in tags %}{{ item.name }},{% endif %}
+        {% endfor %}{{ items|sort(attribute='name')|map(attribute='tag')|unique|join(' ')|length }}
+        {{ items|max(attribute='score') == items|min(attribute='score') }} {{ tags|length }}
+        {% for tag in tags[:300] %}{{ tag in tags }}{% endfor %}"""
+
+    tags = [f"tag{i}" for i in range(3_000)]
+    items = [{"name": f"n{i}", "tag": f"tag{i}", "score": i} for i in range(3_000)]
+    rendered = rg.prompt(report).render(items, tags)
+    assert rendered.count(",") == 3_000
+    assert rendered.count("True") == 300

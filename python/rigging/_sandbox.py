@@ -20,7 +20,12 @@ and ``recursive`` loops all count), and at most `MAX_RENDER_SIZE` characters in 
 any one text it builds: ``~``, ``+``, ``%``, ``join``, ``replace``, ``wordwrap``, ``indent``,
 ``tojson``, ``pprint`` and printing a list or dict are estimated before they run. Lists that
 repeat one object (``[[s] * 1000] * 1000``) are measured by the text they would print, not by
-their length. Past a limit the render stops with a `SecurityError` naming it.
+their length. Each operation is also charged, before it runs, for the work it does, up to
+`MAX_RENDER_WORK` units in all (a unit is about a few nanoseconds): a filter by its input's
+items or characters, weighted by the Python it runs per item; a comparison, test or hashed key
+by every element of its operands; a method by its text or list; integer arithmetic by its
+operands' bits. So a loop repeating ``x in big``, ``big|sort`` or a big division stops within
+seconds. Past a limit the render stops with a `SecurityError` naming it.
 
 jinja2 is imported here, so import this module only where templates are rendered.
 """
@@ -63,8 +68,8 @@ from rigging._sandbox_limits import (
     _step,
     _text_length,
     _too_big,
-    check_integers,
     call_work,
+    check_integers,
     check_padding,
     filter_work,
     integer_work,

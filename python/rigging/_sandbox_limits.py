@@ -57,11 +57,12 @@ takes milliseconds), and repeated squaring doubles it each time."""
 
 _ARITHMETIC = frozenset({"+", "-", "*", "/", "//", "%", "**"})
 
-_WALK_WORK = 16
+_WALK_WORK = 32
 """Units per element compared, tested or hashed (nested elements counted), or per item a
 method of a list or dict, or a call's list argument, may walk."""
 _FILTER_WORK = {
-    **dict.fromkeys(("sort", "dictsort", "groupby", "map", "urlize"), 384),
+    "map": 1024,  # each item a filter or test call
+    **dict.fromkeys(("sort", "dictsort", "groupby", "urlize"), 384),
     **dict.fromkeys(
         (
             "max", "min", "unique", "select", "reject", "selectattr", "rejectattr", "batch",
@@ -77,7 +78,7 @@ _WALKING_METHODS = frozenset(
     | {"issubset", "issuperset", "isdisjoint"}
 )
 _FREE_FILTERS = frozenset({"length", "count", "first", "last", "default", "d", "attr", "safe"})
-_VIEWS = (range, type({}.keys()), type({}.values()), type({}.items()))
+_VIEWS: tuple[type, ...] = (range, type({}.keys()), type({}.values()), type({}.items()))
 
 
 def check_integers(operator: str, left: t.Any, right: t.Any) -> None:
@@ -125,7 +126,7 @@ def integer_work(operator: str, left: t.Any, right: t.Any) -> None:
 def _items(value: t.Any) -> int:
     """How many items a walk over `value` visits (characters of a text), 0 if unknown."""
     if isinstance(value, (str, bytes, *_CONTAINERS, *_VIEWS)):
-        return len(value)
+        return len(t.cast("t.Sized", value))
     return 0
 
 
@@ -155,9 +156,11 @@ def filter_work(name: str, value: t.Any, what: str) -> t.Any:
 
 
 def call_work(owner: t.Any, method: str, args: t.Iterable[t.Any], what: str) -> None:
-    """Charge a call for what it walks: a text's method its text and text arguments, a
-    list's or set's walking method its object and container arguments, any other call (not
-    a macro's) its container arguments."""
+    """Charge a call for what it walks.
+
+    A text's method: its text and text arguments; a list's or set's walking method, or any
+    other call but a macro's: its object and container arguments.
+    """
     if isinstance(owner, (str, bytes)):
         units = len(owner) + sum(len(a) for a in args if isinstance(a, (str, bytes)))
     elif isinstance(owner, _CONTAINERS) and method not in _WALKING_METHODS:
@@ -199,8 +202,7 @@ def _too_big(operator: str, left: t.Any, right: t.Any) -> bool:
 
 
 class _Budget:
-    """What one render has spent: steps, characters built, work, and the text size of each
-    container it has measured."""
+    """What one render has spent: steps, characters built, work, measured containers."""
 
     __slots__ = ("built", "measured", "steps", "work")
 
