@@ -48,7 +48,7 @@ from rigging.error import GenerationError
 from rigging.generator import Generator
 from rigging.generator._remote import gather_settled
 from rigging.generator._settle import stray_cancel
-from rigging.generator.chunks import MessageAssembler, StreamFinish, TextDelta, ToolCallDelta
+from rigging.generator.chunks import MessageAssembler, TextDelta, chunk_problem
 
 if t.TYPE_CHECKING:
     from rigging._pipeline.base import PipelineBase, Settings
@@ -124,8 +124,9 @@ async def stream_round(
 
     try:
         async for chunk in stream:
-            if not isinstance(chunk, TextDelta) or assembler.finish is not None:
-                _add_chunk(assembler, chunk, source)
+            _check_chunk(assembler, chunk, source)
+            if not isinstance(chunk, TextDelta):
+                assembler.add(chunk)
                 continue
             text = pairs.push(chunk.text)
             if text and text_arrived(text):
@@ -155,24 +156,22 @@ def _check_stream(stream: object, source: Callable[..., t.Any] | None) -> None:
     raise _stream_error(source, f"returned {type(stream).__name__}, not an async iterable")
 
 
-def _add_chunk(
+def _check_chunk(
     assembler: MessageAssembler, chunk: object, source: Callable[..., t.Any] | None
 ) -> None:
-    """Record a chunk; a `GenerationError` for anything but a stream chunk, or after the end.
+    """Raise a `GenerationError` unless `chunk` is a well-formed chunk that may come now.
 
     A stream ends with exactly one `StreamFinish`: a chunk after it (a second finish
-    included) is a broken stream, as much as a stream without one.
+    included) is a broken stream, as much as a stream without one, or a chunk whose fields
+    have the wrong types (a `TextDelta` of bytes).
     """
-    if not isinstance(chunk, TextDelta | ToolCallDelta | StreamFinish):
-        raise _stream_error(
-            source,
-            f"yielded {type(chunk).__name__}, not a TextDelta, ToolCallDelta or StreamFinish",
-        )
+    problem = chunk_problem(chunk)
+    if problem is not None:
+        raise _stream_error(source, problem)
     if assembler.finish is not None:
         raise _stream_error(
             source, f"yielded a {type(chunk).__name__} after its StreamFinish (the end)"
         )
-    assembler.add(chunk)
 
 
 def _stream_error(source: Callable[..., t.Any] | None, problem: str) -> GenerationError:
@@ -235,7 +234,10 @@ class RoundStreamer(t.Generic[GeneratedT]):
         assembler, stopped = await own_exit_fails(
             streamed, lambda raised: stray_cancel(self._open, raised)
         )
-        generated = self._assemble(assembler, stopped)
+        try:
+            generated = self._assemble(assembler, stopped)
+        except ValueError as exc:  # pydantic's: a usage or extra dict that fits no result
+            raise _stream_error(self._open, f"yielded chunks that build no result: {exc}") from None
         self.emit(RoundFinishedEvent(index, round_, generated, stopped))
         return generated
 
@@ -334,7 +336,9 @@ class EventStream(t.Generic[EventT, ResultT]):
     sent before the first ``__anext__``. Use ``async with`` (or call `aclose`) to stop early:
     the run is cancelled and every open model stream closed before `aclose` returns.
     Cancelling the task that iterates does the same. An error of the run is raised from the
-    iteration.
+    iteration. Several tasks may iterate one stream: each event goes to one of them, and each
+    one's iteration ends with the run; a task iterating while another closes the stream ends
+    its iteration quietly (it is not cancelled).
 
     Attributes:
         results: The final results once the iteration ended normally, else None.
@@ -375,13 +379,28 @@ class EventStream(t.Generic[EventT, ResultT]):
             await self.aclose()
             raise
         if isinstance(item, _End):
+            self._queue.put_nowait(item)  # for any other task iterating this stream
             self._closed = True
-            outcome = await self._task
-            if isinstance(outcome, _Interrupted):  # raised here, from the consumer's task
-                raise outcome.take()
-            self.results = outcome
-            raise StopAsyncIteration
+            await asyncio.wait((self._task,))  # done once it queued the end, or just after
+            self._end(self._task)
         return item
+
+    def _end(self, task: asyncio.Task[list[ResultT] | _Interrupted]) -> t.NoReturn:
+        """End the iteration once the run's task is done: its error, or StopAsyncIteration.
+
+        A run stopped by `aclose` (from whichever task) ends the iteration quietly: its
+        `CancelledError` is not the iterating task's. An interrupt is raised once, in the
+        first task to see it.
+        """
+        if task.cancelled():
+            raise StopAsyncIteration
+        outcome = task.result()
+        if isinstance(outcome, _Interrupted):  # raised here, from the consumer's task
+            if outcome.raised:
+                raise StopAsyncIteration
+            raise outcome.take()
+        self.results = outcome
+        raise StopAsyncIteration
 
     async def aclose(self) -> None:
         """Stop the run (if still going) and wait until its streams are closed.

@@ -56,6 +56,41 @@ class StreamFinish:
 StreamChunk = TextDelta | ToolCallDelta | StreamFinish
 """One item of `Generator.stream_messages` (or `stream_texts`, which has no tool calls)."""
 
+_FIELDS: dict[type, tuple[tuple[str, tuple[type, ...], str], ...]] = {
+    TextDelta: (("text", (str,), "a str"),),
+    ToolCallDelta: (
+        ("index", (int,), "an int"),
+        ("id", (str, type(None)), "a str or None"),
+        ("name", (str, type(None)), "a str or None"),
+        ("arguments", (str,), "a str"),
+    ),
+    StreamFinish: (
+        ("stop_reason", (str, type(None)), "a str"),
+        ("usage", (Usage, dict, type(None)), "a Usage or None"),
+        ("extra", (dict,), "a dict"),
+    ),
+}
+
+
+def chunk_problem(chunk: object) -> str | None:
+    """What is wrong with `chunk` as a stream chunk (its type or a field's), or None.
+
+    Args:
+        chunk: What a stream yielded.
+
+    Returns:
+        E.g. ``"yielded a TextDelta whose text is bytes, not a str"``; None for a good chunk.
+    """
+    fields = next((f for kind, f in _FIELDS.items() if isinstance(chunk, kind)), None)
+    if fields is None:
+        return f"yielded {type(chunk).__name__}, not a TextDelta, ToolCallDelta or StreamFinish"
+    for name, types, wanted in fields:
+        value = getattr(chunk, name)
+        if not isinstance(value, types) or isinstance(value, bool):
+            kind = type(chunk).__name__
+            return f"yielded a {kind} whose {name} is {type(value).__name__}, not {wanted}"
+    return None
+
 
 @dataclass(slots=True)
 class _Call:
@@ -83,8 +118,12 @@ class MessageAssembler:
             chunk: The chunk.
 
         Raises:
-            TypeError: ``chunk`` is not a stream chunk.
+            TypeError: ``chunk`` is not a stream chunk, or a field of it has the wrong type
+                (a `TextDelta` of bytes, say).
         """
+        problem = chunk_problem(chunk)
+        if problem is not None:
+            raise TypeError(f"a stream {problem}")
         if isinstance(chunk, TextDelta):
             self._text.append(chunk.text)
         elif isinstance(chunk, ToolCallDelta):
@@ -94,11 +133,6 @@ class MessageAssembler:
             call.arguments.append(chunk.arguments)
         elif isinstance(chunk, StreamFinish):
             self.finish = chunk
-        else:
-            raise TypeError(
-                f"a stream yields TextDelta, ToolCallDelta or StreamFinish, got "
-                f"{type(chunk).__name__}"
-            )
 
     @property
     def text(self) -> str:

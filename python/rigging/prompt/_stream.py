@@ -58,8 +58,11 @@ class PromptStream(t.Generic[R]):
         try:
             return await self._chats.__anext__()
         except StopAsyncIteration:
+            chats = self._chats.chats
+            if self._done or chats is None:  # another task ended it first, or it was closed
+                self._done = True
+                raise
             self._done = True
-            chats = self._chats.chats or []
             if len(chats) != 1:
                 raise ValueError(
                     f"map callbacks must keep exactly one chat in a prompt run, got {len(chats)}"
