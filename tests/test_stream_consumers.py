@@ -3,6 +3,7 @@
 """Streams read by several tasks, closed from another task, and fed malformed chunks."""
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -171,3 +172,39 @@ async def test_a_prompt_stream_closed_from_another_task_ends_quietly() -> None:
     await stream.aclose()
     assert [type(e) for e in await reader] == [TextDeltaEvent]
     assert stream.value is None
+
+
+class _BreaksLate(Generator):
+    """Yields one piece, then breaks once `go` is set."""
+
+    _go: asyncio.Event = PrivateAttr(default_factory=asyncio.Event)
+    _ended: asyncio.Event = PrivateAttr(default_factory=asyncio.Event)
+
+    async def stream_messages(
+        self, messages: Sequence[Message], params: GenerateParams | None = None
+    ) -> AsyncIterator[Any]:
+        try:
+            yield TextDelta("started")
+            await self._go.wait()
+            raise RuntimeError("the provider broke")
+        finally:
+            self._ended.set()
+
+
+async def test_a_dropped_stream_whose_run_failed_after_the_reader_left_logs_nothing() -> None:
+    loop = asyncio.get_running_loop()
+    reported: list[dict[str, Any]] = []
+    old = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _, context: reported.append(context))
+    try:
+        generator = _BreaksLate(model="g")
+        stream = generator.chat("q").stream()
+        async for _ in stream:
+            break
+        generator._go.set()  # the run fails on its own, after the reader left
+        await generator._ended.wait()  # its task ended in the same step
+        del stream  # unread and unclosed: collected here (the run holds no reference to it)
+        gc.collect()
+        assert reported == []
+    finally:
+        loop.set_exception_handler(old)

@@ -423,10 +423,24 @@ class EventStream(t.Generic[EventT, ResultT]):
             raise outcome.take()
 
     def __del__(self) -> None:
+        # Dropped unread: stop the run, and take its error (one it ended with after the
+        # consumer left), which no one will read, so asyncio does not log it as never
+        # retrieved.
         task = self._task
-        if task is not None and not task.done():
-            with contextlib.suppress(RuntimeError):  # its loop is already closed
-                task.cancel()
+        if task is None:
+            return
+        if task.done():
+            _retrieve(task)
+            return
+        task.add_done_callback(_retrieve)
+        with contextlib.suppress(RuntimeError):  # its loop is already closed
+            task.cancel()
+
+
+def _retrieve(task: asyncio.Task[t.Any]) -> None:
+    """Mark the error of a finished run that nobody reads as retrieved."""
+    if not task.cancelled():
+        task.exception()
 
 
 class ChatStream(EventStream[ChatEvent, "Chat"]):
