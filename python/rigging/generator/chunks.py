@@ -81,6 +81,8 @@ def chunk_problem(chunk: object) -> str | None:
     Returns:
         E.g. ``"yielded a TextDelta whose text is bytes, not a str"``; None for a good chunk.
     """
+    if type(chunk) is TextDelta and type(chunk.text) is str:  # nearly every chunk
+        return None
     fields = next((f for kind, f in _FIELDS.items() if isinstance(chunk, kind)), None)
     if fields is None:
         return f"yielded {type(chunk).__name__}, not a TextDelta, ToolCallDelta or StreamFinish"
