@@ -18,7 +18,7 @@ from datetime import datetime
 
 from rigging._model.fast import construct
 from rigging._pipeline.base import Settings, UntilSpec
-from rigging._pipeline.callbacks import ToolPolicy
+from rigging._pipeline.callbacks import ToolHandler, ToolPolicy
 from rigging._pipeline.chat import Chat
 from rigging._pipeline.completion import Completion
 from rigging._pipeline.parse_feedback import parse_failure
@@ -311,7 +311,7 @@ class ChatDriver:
         for handler in self.handlers:
             name = callback_name(handler)
             with tracer.span("Tool handler {handler}()", handler=name, item=state.index) as span:
-                results = await handler(message)
+                results = await self.call_handler(state, handler, message)
                 span.set_attribute("handled", results is not None)
                 if results is not None:
                     span.set_attribute("tool_messages", len(results))
@@ -333,6 +333,12 @@ class ChatDriver:
             return self._retry(state, self.forced, [message, Message("user", FORCE_PROMPT)])
         _settle(state)
         return False
+
+    async def call_handler(
+        self, state: RunState, handler: ToolHandler, message: Message
+    ) -> Sequence[Message] | None:
+        """Call one tool handler on the item's generated message (streams report around it)."""
+        return await handler(message)
 
     def _retry(self, state: RunState, policy: ToolPolicy, dialog: list[Message]) -> bool:
         """A failed tool turn: send it back (or regenerate), within `policy.max_rounds`."""

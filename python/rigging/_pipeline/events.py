@@ -61,19 +61,29 @@ class ModelParsedEvent:
 
 @dataclass(frozen=True, slots=True)
 class ToolCallStartedEvent:
-    """A generated message asks for a tool call; a tool handler is about to run."""
+    """A generated message asks for a tool call; a tool handler is about to run.
+
+    Every call of the message is reported, in call order, before any runs: API calls
+    (`Message.tool_calls`) and native ``<tool-call>`` elements alike.
+    """
 
     index: int
     """The item."""
     round: int
     """The item's generation round."""
     call: ToolCall
-    """The call."""
+    """The call. A native call has no provider id: its id is ``native-<n>``, ``n`` its 0-based
+    position in the message, and its arguments the JSON text between its tags (entities
+    decoded, as the tool reads it)."""
 
 
 @dataclass(frozen=True, slots=True)
 class ToolCallFinishedEvent:
-    """A tool handler answered a tool call."""
+    """A tool handler answered a tool call (reported in call order, after the handler ran).
+
+    Native calls are answered together, in one ``user`` message with one ``<tool-result>``
+    element per call in call order: each of their finished events carries that same message.
+    """
 
     index: int
     """The item."""
@@ -82,7 +92,9 @@ class ToolCallFinishedEvent:
     call: ToolCall
     """The call."""
     result: Message | None
-    """The tool message answering it (None when the handler gave none for this id)."""
+    """The tool message answering it (None when the handler gave none for this id); for a
+    native call, the results message of every call of its message (its element is the
+    ``n``-th of ``native-<n>``; None when nothing ran, a malformed turn regenerated)."""
 
 
 GeneratedT = t.TypeVar("GeneratedT", GeneratedMessage, GeneratedText)

@@ -49,9 +49,11 @@ from rigging.generator import Generator
 from rigging.generator._remote import gather_settled
 from rigging.generator._settle import stray_cancel
 from rigging.generator.chunks import MessageAssembler, TextDelta, chunk_problem
+from rigging.tool.native import NativeToolHandler, find_calls
 
 if t.TYPE_CHECKING:
     from rigging._pipeline.base import PipelineBase, Settings
+    from rigging._pipeline.callbacks import ToolHandler
     from rigging._pipeline.chat import Chat
     from rigging._pipeline.completion import Completion
     from rigging.generator import GeneratedMessage, GeneratedText, GenerateParams
@@ -273,7 +275,7 @@ class StreamingChatDriver(ChatDriver):
         return await self.streamer.generate(requests, params)
 
     async def tools(self, state: RunState, generated: GeneratedMessage) -> bool:
-        """Run the tool handlers, reporting each tool call before and after."""
+        """Run the tool handlers, reporting each API call before and after (see `call_handler`)."""
         calls = generated.message.tool_calls or []
         if not calls:
             return await super().tools(state, generated)
@@ -289,6 +291,26 @@ class StreamingChatDriver(ChatDriver):
         for call in calls:
             emit(ToolCallFinishedEvent(state.index, round_, call, answers.get(call.id)))
         return again
+
+    async def call_handler(
+        self, state: RunState, handler: ToolHandler, message: Message
+    ) -> Sequence[Message] | None:
+        """Call one tool handler; native calls are reported before and after it runs.
+
+        Native calls share one results message: each call's finished event carries it (None
+        when nothing ran). API calls are reported by `tools`.
+        """
+        if not isinstance(handler, NativeToolHandler) or message.role != "assistant":
+            return await super().call_handler(state, handler, message)
+        calls = [c.as_tool_call(i) for i, c in enumerate(find_calls(message.content))]
+        round_ = self.streamer.rounds.get(state.index, 1)
+        for call in calls:
+            self.streamer.emit(ToolCallStartedEvent(state.index, round_, call))
+        results = await super().call_handler(state, handler, message)
+        answer = results[0] if results else None
+        for call in calls:
+            self.streamer.emit(ToolCallFinishedEvent(state.index, round_, call, answer))
+        return results
 
 
 class StreamingCompletionDriver(CompletionDriver):
