@@ -387,6 +387,21 @@ async def _stream_batch(pipeline: rg.ChatPipeline, inputs: list[str]) -> list[rg
     return stream.chats
 
 
+async def _run_abc(
+    gen: Generator, runner: str, tmp_path: Path
+) -> Sequence[rg.Chat | rg.Completion]:
+    """Run the inputs "a", "b", "c" through `runner`, failed items included."""
+    inputs = ["a", "b", "c"]
+    if runner == "completion":
+        pipeline = gen.complete("").catch(GenerationError, on_failed="include")
+        return await pipeline.run_batch(inputs)
+    chats = gen.chat().catch(GenerationError, on_failed="include")
+    if runner == "stream_batch":
+        return await _stream_batch(chats, inputs)
+    path = tmp_path / "ck.jsonl" if runner == "checkpoint" else None
+    return await chats.run_batch(inputs, checkpoint=path)
+
+
 # Telling a stray `CancelledError` from the run's own cancellation needs `Task.cancelling()`
 # (3.11+); on 3.10 every `CancelledError` propagates as before (`rigging._tasks.own_cancel_fails`).
 _NEEDS_CANCELLING = pytest.mark.skipif(
@@ -399,19 +414,7 @@ _NEEDS_CANCELLING = pytest.mark.skipif(
 async def test_a_stray_cancelled_error_of_the_generator_fails_its_item_alone(
     runner: str, tmp_path: Path
 ) -> None:
-    gen = _CancelsOnB(model="g")
-    inputs = ["a", "b", "c"]
-    results: Sequence[rg.Chat | rg.Completion]
-    if runner == "completion":
-        pipeline = gen.complete("").catch(GenerationError, on_failed="include")
-        results = await pipeline.run_batch(inputs)
-    else:
-        chats = gen.chat().catch(GenerationError, on_failed="include")
-        if runner == "stream_batch":
-            results = await _stream_batch(chats, inputs)
-        else:
-            path = tmp_path / "ck.jsonl" if runner == "checkpoint" else None
-            results = await chats.run_batch(inputs, checkpoint=path)
+    results = await _run_abc(_CancelsOnB(model="g"), runner, tmp_path)
     assert [r.failed for r in results] == [False, True, False]
     assert isinstance(results[1].error, GenerationError)
     assert "raised CancelledError although the run was not cancelled" in str(results[1].error)
@@ -484,19 +487,7 @@ class _SettledExitsOnB(_ExitsOnB):
 async def test_a_stray_generator_exit_of_the_generator_fails_its_item_alone(
     runner: str, tmp_path: Path
 ) -> None:
-    gen = _ExitsOnB(model="g")
-    inputs = ["a", "b", "c"]
-    results: Sequence[rg.Chat | rg.Completion]
-    if runner == "completion":
-        pipeline = gen.complete("").catch(GenerationError, on_failed="include")
-        results = await pipeline.run_batch(inputs)
-    else:
-        chats = gen.chat().catch(GenerationError, on_failed="include")
-        if runner == "stream_batch":
-            results = await _stream_batch(chats, inputs)
-        else:
-            path = tmp_path / "ck.jsonl" if runner == "checkpoint" else None
-            results = await chats.run_batch(inputs, checkpoint=path)
+    results = await _run_abc(_ExitsOnB(model="g"), runner, tmp_path)
     assert [r.failed for r in results] == [False, True, False]
     error = results[1].error
     assert isinstance(error, GenerationError)

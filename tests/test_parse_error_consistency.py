@@ -15,6 +15,7 @@ import pickle
 import typing as t
 
 import pytest
+from _unprintable import NotTextValueError, UnprintableValueError
 from pydantic import field_validator, model_validator
 
 import rigging as rg
@@ -22,17 +23,6 @@ from rigging import parsing
 from rigging.error import RiggingError, ValidatorRaisedError
 from rigging.model import Model, element
 from rigging.stream import ModelStream
-
-
-class UnprintableValueError(ValueError):
-    def __str__(self) -> str:
-        raise RuntimeError("no text for this error")
-
-
-class NotTextValueError(ValueError):
-    def __str__(self) -> str:
-        return 42  # type: ignore[return-value]
-
 
 # What the validator raises -> the type pydantic lets through, as the error names it.
 KINDS = [

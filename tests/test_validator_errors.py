@@ -15,6 +15,7 @@ import dataclasses
 import typing as t
 
 import pytest
+from _unprintable import NotTextValueError, UnprintableValueError
 from pydantic import BaseModel, field_validator
 
 import rigging as rg
@@ -25,16 +26,6 @@ from rigging.tool import FunctionTool, ToolArgumentsError
 from rigging.util import unescape_xml
 
 BROKEN = "<the error's text could not be built>"
-
-
-class UnprintableValueError(ValueError):
-    def __str__(self) -> str:
-        raise RuntimeError("no text for this error")
-
-
-class NotTextValueError(ValueError):
-    def __str__(self) -> str:
-        return 42  # type: ignore[return-value]
 
 
 class UnprintableAssertionError(AssertionError):
