@@ -24,7 +24,6 @@ from rigging._pipeline.state import DEFAULT_MAX_DEPTH, check_count
 from rigging.chat import Chat, ChatPipeline
 from rigging.error import (
     _FEEDBACK_LIMIT,
-    InvalidArgumentError,
     RiggingError,
     ValidatorRaisedError,
     _clip,
@@ -35,6 +34,7 @@ from rigging.generator import GenerateParams, Generator, get_generator
 from rigging.message import Message
 from rigging.prompt._inputs import Input, parse_parameter, placeholders, type_hints
 from rigging.prompt._outputs import ChatOutput, Output, parse_output
+from rigging.prompt._targets import Target, resolve_target, single_mode
 from rigging.prompt._template import clean_docstring, get_undeclared_variables, render_template
 from rigging.tracing import tracer
 from rigging.util import get_qualified_name
@@ -58,23 +58,6 @@ DEFAULT_DOC = "Convert the following inputs to outputs ({func_name})."
 DEFAULT_MAX_ROUNDS = 3
 """Default number of recovery rounds when the output does not parse."""
 RECOVERY_PROMPT = "Rewrite your entire message with all the required elements."
-
-Target = t.Union["ChatPipeline", "Generator", "Chat", str]
-
-
-def _resolve_target(target: t.Any) -> ChatPipeline:
-    if isinstance(target, ChatPipeline):
-        return target
-    if isinstance(target, Generator):
-        return target.chat()
-    if isinstance(target, Chat):
-        return target.restart(include_all=True)
-    if isinstance(target, str):
-        return get_generator(target).chat()
-    raise InvalidArgumentError(
-        f"cannot bind a prompt to {type(target).__name__}: pass a ChatPipeline, a Generator, "
-        "a Chat or a generator id"
-    )
 
 
 @dataclass(eq=False)
@@ -433,7 +416,7 @@ class Prompt(t.Generic[P, R]):
         Returns:
             The function.
         """
-        base = _resolve_target(other)
+        base = resolve_target(other)
 
         async def run(*args: P.args, **kwargs: P.kwargs) -> R:
             return await self._one(base, args, kwargs)
@@ -453,7 +436,7 @@ class Prompt(t.Generic[P, R]):
         Returns:
             The function.
         """
-        base = _resolve_target(other)
+        base = resolve_target(other)
 
         async def run_many(count: int, /, *args: P.args, **kwargs: P.kwargs) -> list[R]:
             return await self._many(base, count, args, kwargs)
@@ -473,7 +456,7 @@ class Prompt(t.Generic[P, R]):
         Returns:
             The function.
         """
-        base = None if other is None else _resolve_target(other)
+        base = None if other is None else resolve_target(other)
 
         async def run_over(
             generators: Sequence[Generator | str], /, *args: P.args, **kwargs: P.kwargs
@@ -590,15 +573,6 @@ class Prompt(t.Generic[P, R]):
     async def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """Same as `run`."""
         return await self.run(*args, **kwargs)
-
-
-def single_mode(pipeline: ChatPipeline) -> FailMode | None:
-    """The failure mode of a single call on `pipeline` (None: the pipeline's own).
-
-    ``"raise"`` where the pipeline skips failures: one skipped item leaves nothing to return,
-    so the item's own error is what the caller gets.
-    """
-    return "raise" if pipeline.on_failed == "skip" else None
 
 
 def _is_receiver(param: inspect.Parameter, hints: t.Mapping[str, t.Any]) -> bool:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rigging._pipeline.events import ChatEvent
-from rigging.prompt._prompt import single_mode
+from rigging.prompt._targets import single_mode
 
 if t.TYPE_CHECKING:
     from rigging._pipeline.chat import Chat
