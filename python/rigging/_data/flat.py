@@ -14,6 +14,9 @@ import typing as t
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
+from pydantic_core import PydanticSerializationError
+
+from rigging._data.unwritable import listing, unwritable
 from rigging._deps import import_optional
 from rigging._pipeline.chat import Chat
 from rigging.message import Message
@@ -80,10 +83,14 @@ def flatten_chats(chats: Chat | Iterable[Chat]) -> list[dict[str, t.Any]]:
 
     Returns:
         The rows, in chat order, messages before generated messages.
+
+    Raises:
+        pydantic_core.PydanticSerializationError: Some chats cannot be written as JSON (a
+            value JSON has no form for, metadata nested too deeply); raised after every chat
+            was tried, naming each one and the path of the value at fault.
     """
     rows: list[dict[str, t.Any]] = []
-    for chat in _as_list(chats):
-        dump = chat.model_dump(mode="json")
+    for dump in _json_dumps(_as_list(chats)):
         head = {
             "chat_id": dump["uuid"],
             "chat_metadata": dump["metadata"],
@@ -112,6 +119,29 @@ def flatten_chats(chats: Chat | Iterable[Chat]) -> list[dict[str, t.Any]]:
                     }
                 )
     return rows
+
+
+def _json_dumps(chats: list[Chat]) -> list[dict[str, t.Any]]:
+    """The JSON-mode dump of each chat; an error naming every chat that has none.
+
+    Raises:
+        pydantic_core.PydanticSerializationError: Some chats cannot be dumped (a `ValueError`,
+            as pydantic's own errors there): each is named with the path of the value at fault.
+    """
+    dumps: list[dict[str, t.Any]] = []
+    failed: list[tuple[str, str]] = []
+    first: Exception | None = None
+    for chat in chats:
+        try:
+            dumps.append(chat.model_dump(mode="json"))
+        except (ValueError, TypeError, RecursionError) as exc:  # see `unwritable`
+            failed.append((str(chat.uuid), unwritable(chat, exc)))
+            first = first or exc
+    if failed:
+        raise PydanticSerializationError(
+            f"{len(failed)} of {len(chats)} chats cannot be written as JSON rows: {listing(failed)}"
+        ) from first
+    return dumps
 
 
 def _decode(value: t.Any, column: str) -> t.Any:
