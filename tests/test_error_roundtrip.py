@@ -28,6 +28,8 @@ from pydantic import field_validator
 import rigging as rg
 from rigging import _native
 from rigging._cache.store import CacheError
+from rigging._data.elastic import ElasticDataError
+from rigging._data.elastic_bulk import ElasticBulkError
 from rigging._message.content import PartDroppedWarning, UnresolvedPartWarning
 from rigging._model.plan import _UnsupportedError
 from rigging._pipeline.resumable import _WindowError
@@ -143,6 +145,17 @@ FACTORIES: dict[str, Callable[[], BaseException]] = {
     "rigging.error.RunNestingError": lambda: RunNestingError("runs nested too deeply"),
     "rigging.error.RestoredError": lambda: RestoredError("Exhausted max rounds (1)"),
     "rigging._cache.store.CacheError": lambda: CacheError("cache database is locked"),
+    "rigging._data.elastic.ElasticDataError": lambda: ElasticDataError(
+        "1 of 2 chats cannot be Elasticsearch documents",
+        failed={"c1": "metadata.score = nan"},
+        actions=[{"_index": "chats", "_op_type": "index", "_id": "c2", "_source": {"a": 1}}],
+    ),
+    "rigging._data.elastic_bulk.ElasticBulkError": lambda: ElasticBulkError(
+        "1 of 2 chats were not written to Elasticsearch",
+        [{"create": {"_id": "c1", "status": 409, "error": {"type": "conflict"}}}],
+        indexed=1,
+        failed={"c1": "Elasticsearch refused it (409 conflict)"},
+    ),
     "rigging._message.content.PartDroppedWarning": lambda: PartDroppedWarning("part dropped"),
     "rigging._message.content.UnresolvedPartWarning": lambda: UnresolvedPartWarning("no class"),
     "rigging._model.plan._UnsupportedError": lambda: _UnsupportedError("a union of models"),

@@ -95,6 +95,8 @@ LAZY: dict[tuple[str, str], str] = {
     ("rigging._pipeline.base", "rigging._pipeline.stream"): "streaming loads on first use",
     ("rigging._pipeline.chat_pipeline", "rigging._pipeline.stream"): "streaming, first use",
     ("rigging._pipeline.completion_pipeline", "rigging._pipeline.stream"): "streaming",
+    ("rigging._data.elastic", "rigging._data.elastic_bulk"): "elasticsearch loads on first use",
+    ("rigging.data", "rigging._data.elastic_bulk"): "elasticsearch loads on first use",
     ("rigging._pipeline.drivers", "rigging._model.stock"): "stock models load on first use",
     ("rigging.generator._litellm_errors", "rigging.generator.litellm_"): (
         "same layer: litellm_ builds on _litellm_errors; litellm itself loads on first use"

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-import math
+import json
 import typing as t
 from collections.abc import Iterable, Mapping, Sequence
 
+from rigging._data.unwritable import listing, non_finite, unwritable
 from rigging._deps import import_optional
 from rigging._pipeline.chat import Chat
-from rigging.error import _clip
+from rigging.error import RiggingError, _reduce
 
 if t.TYPE_CHECKING:
     from elasticsearch import AsyncElasticsearch
 
 __all__ = [
+    "ElasticDataError",
     "ElasticMapping",
     "ElasticOpType",
     "chats_to_elastic",
     "chats_to_elastic_data",
+    "elastic_actions",
     "elastic_data_to_chats",
     "elastic_to_chats",
 ]
@@ -44,16 +47,87 @@ def _as_list(chats: Chat | Iterable[Chat]) -> list[Chat]:
     return [chats] if isinstance(chats, Chat) else list(chats)
 
 
+class ElasticDataError(RiggingError, ValueError):
+    """Some chats cannot be Elasticsearch documents; the others' actions are on the error.
+
+    Raised by `chats_to_elastic_data` after every chat was tried. The message names each chat
+    left out (first few) and the path of each value at fault.
+
+    Attributes:
+        failed: Each chat left out, by id (``str(chat.uuid)``): why, with paths.
+        actions: The bulk actions of every other chat, in input order.
+    """
+
+    __reduce__ = _reduce
+
+    def __init__(
+        self, message: str, *, failed: dict[str, str], actions: list[dict[str, t.Any]]
+    ) -> None:
+        super().__init__(message)
+        self.failed = failed
+        self.actions = actions
+
+
+def _source(chat: Chat) -> tuple[dict[str, t.Any] | None, str | None]:
+    """The chat as a strict-JSON document without ``uuid``, or why it cannot be one."""
+    try:
+        text = chat.model_dump_json(exclude={"uuid"})
+    except (ValueError, TypeError, RecursionError) as exc:  # see `unwritable`
+        return None, unwritable(chat, exc)
+    constants: list[str] = []
+
+    def constant(name: str) -> float:
+        constants.append(name)
+        return float(name)
+
+    source: dict[str, t.Any] = json.loads(text, parse_constant=constant)
+    if constants:
+        found = non_finite(source)
+        more = f" and {len(found) - _PATHS} more" if len(found) > _PATHS else ""
+        return None, f"{'; '.join(found[:_PATHS])}{more} ({_NO_NAN})"
+    return source, None
+
+
+_NO_NAN = "JSON has no NaN or infinite numbers: replace them, e.g. with None or a string"
+_PATHS = 10
+"""Most values at fault one chat's reason names."""
+
+
+def elastic_actions(
+    chats: Chat | Iterable[Chat], index: str, op_type: ElasticOpType
+) -> tuple[list[dict[str, t.Any]], dict[str, str]]:
+    """The bulk action of each chat that can be a document, and why each other one cannot.
+
+    Raises:
+        ValueError: `op_type` is not one of ``index``, ``create``, ``delete``.
+    """
+    if op_type not in ("index", "create", "delete"):
+        raise ValueError(f"op_type must be 'index', 'create' or 'delete', got {op_type!r}")
+    actions: list[dict[str, t.Any]] = []
+    failed: dict[str, str] = {}
+    for chat in _as_list(chats):
+        action: dict[str, t.Any] = {"_index": index, "_op_type": op_type, "_id": str(chat.uuid)}
+        if op_type != "delete":
+            source, why = _source(chat)
+            if why is not None:
+                failed[str(chat.uuid)] = why
+                continue
+            action["_source"] = source
+        actions.append(action)
+    return actions, failed
+
+
 def chats_to_elastic_data(
     chats: Chat | Iterable[Chat], index: str, *, op_type: ElasticOpType = "index"
 ) -> list[dict[str, t.Any]]:
     """Build bulk actions for chats: the chat's uuid is the document id.
 
-    The source is the chat's JSON-mode dump without ``uuid`` (ids, timestamps and the error as
-    text), so any JSON serializer can send it. Elasticsearch refuses NaN and the infinities
-    (JSON has no such numbers), and rigging's own JSON keeps them as ``NaN``/``Infinity``
-    rather than writing null: a chat holding one (a ``-inf`` logprob in metadata) is refused
-    here, before anything is sent, with the field named.
+    The source is the chat's JSON dump without ``uuid`` (ids, timestamps and the error as
+    text, each lone surrogate as U+FFFD as in ``model_dump_json``), so any JSON serializer
+    can send it. A chat that cannot be a strict JSON document is left out whole, never
+    sent in part: one holding a NaN or an infinity (JSON has no such numbers, Elasticsearch
+    refuses them; a ``-inf`` logprob in metadata), a value JSON has no form for (an object in
+    metadata, bytes that are not UTF-8), or metadata nested deeper than JSON is written.
 
     Args:
         chats: A chat or several.
@@ -64,56 +138,21 @@ def chats_to_elastic_data(
         One action per chat.
 
     Raises:
-        ValueError: `op_type` is not one of ``index``, ``create``, ``delete``; or a chat holds
-            a NaN or infinite float (the message names each such chat and field, clipped).
+        ValueError: `op_type` is not one of ``index``, ``create``, ``delete``.
+        ElasticDataError: Some chats cannot be documents (a `ValueError`); raised after every
+            chat was tried. Its ``failed`` names each one with the path of each value at
+            fault, its ``actions`` are those of the other chats.
     """
-    if op_type not in ("index", "create", "delete"):
-        raise ValueError(f"op_type must be 'index', 'create' or 'delete', got {op_type!r}")
-    actions: list[dict[str, t.Any]] = []
-    refused: list[str] = []
-    for chat in _as_list(chats):
-        action: dict[str, t.Any] = {"_index": index, "_op_type": op_type, "_id": str(chat.uuid)}
-        if op_type != "delete":
-            source = action["_source"] = chat.model_dump(mode="json", exclude={"uuid"})
-            refused.extend(f"chat {chat.uuid}: {path}" for path in _non_finite(source))
-        actions.append(action)
-    if refused:
-        shown = "; ".join(refused[:_SHOWN])
-        more = f" (and {len(refused) - _SHOWN} more)" if len(refused) > _SHOWN else ""
-        raise ValueError(
-            "Elasticsearch takes no NaN or infinite numbers (JSON has none); replace them "
-            f"(e.g. with None or a string) before sending: {_clip(shown, 2000)}{more}"
+    actions, failed = elastic_actions(chats, index, op_type)
+    if failed:
+        raise ElasticDataError(
+            f"{len(failed)} of {len(failed) + len(actions)} chats cannot be Elasticsearch "
+            f"documents and were left out (the others' actions are on the error's "
+            f"'actions'): {listing(failed.items())}",
+            failed=failed,
+            actions=actions,
         )
     return actions
-
-
-_SHOWN = 10
-"""Most offending fields a refused `chats_to_elastic_data` names."""
-
-
-def _non_finite(source: t.Any) -> list[str]:
-    """The NaN and infinite floats of a JSON-mode dump, by path, in document order.
-
-    Paths read as ``messages[0].metadata['odd key'].x``; the walk is iterative (any depth).
-    """
-    found: list[str] = []
-    stack: list[tuple[str, t.Any]] = [("", source)]
-    while stack:
-        path, value = stack.pop()
-        if isinstance(value, float):
-            if not math.isfinite(value):
-                found.append(f"{path.lstrip('.')} = {value!r}")
-        elif isinstance(value, dict):
-            stack.extend(reversed([(_child(path, key), v) for key, v in value.items()]))
-        elif isinstance(value, list | tuple):
-            stack.extend(reversed([(f"{path}[{i}]", v) for i, v in enumerate(value)]))
-    return found
-
-
-def _child(path: str, key: t.Any) -> str:
-    if isinstance(key, str) and key.isidentifier():
-        return f"{path}.{key}"
-    return f"{path}[{_clip(repr(key), 40)}]"
 
 
 async def chats_to_elastic(
@@ -125,7 +164,13 @@ async def chats_to_elastic(
     create_index: bool = True,
     **kwargs: t.Any,
 ) -> int:
-    """Write chats to an Elasticsearch index with the bulk API.
+    """Write chats to an Elasticsearch index with the bulk API: one document per chat.
+
+    Every chat that can be written is, in every chunk, whatever happens to the others: a
+    chat that cannot be a JSON document (see `chats_to_elastic_data`) is left out whole,
+    and one Elasticsearch refuses (a ``create`` conflict, a mapping error) does not stop the
+    chunks after it. Then, when any chat was not written, `ElasticBulkError` names each one
+    and why. A chat is one document, so it is written whole or not at all.
 
     Args:
         chats: A chat or several.
@@ -134,25 +179,32 @@ async def chats_to_elastic(
         op_type: Bulk operation for each chat.
         create_index: Create the index with `ElasticMapping` if it does not exist, else put
             the mapping on it.
-        **kwargs: Passed to ``elasticsearch.helpers.async_bulk``.
+        **kwargs: Passed to ``elasticsearch.helpers.async_streaming_bulk`` (what
+            ``async_bulk`` takes: ``chunk_size``, ``max_retries``, ``ignore_status``...).
+            ``raise_on_error=False`` warns (`RuntimeWarning`) instead of raising.
 
     Returns:
         How many actions succeeded.
 
     Raises:
         ModuleNotFoundError: elasticsearch is not installed (``pip install 'rigging[data]'``).
+        ElasticBulkError: Some chats were not written (an ``elasticsearch.helpers``
+            ``BulkIndexError``, as 2.3 raised): raised after all the others were. Its
+            ``indexed`` is the count this returns, ``failed`` each chat not written (id:
+            why), ``errors`` the failed items as Elasticsearch reports them.
+        elasticsearch.ApiError: A whole bulk request failed (unless
+            ``raise_on_exception=False``); a note says how many chats were written before.
     """
-    helpers = import_optional("elasticsearch.helpers", extra="data", purpose="Elasticsearch")
-    actions = chats_to_elastic_data(chats, index, op_type=op_type)
-    if not actions:
-        return 0
-    if create_index:
+    import_optional("elasticsearch.helpers", extra="data", purpose="Elasticsearch")
+    from rigging._data.elastic_bulk import send  # imports elasticsearch
+
+    actions, refused = elastic_actions(chats, index, op_type)
+    if actions and create_index:
         if await client.indices.exists(index=index):
             await client.indices.put_mapping(index=index, properties=ElasticMapping["properties"])
         else:
             await client.indices.create(index=index, mappings=ElasticMapping)
-    success, _errors = await helpers.async_bulk(client, actions, **kwargs)
-    return int(success)
+    return await send(client, actions, refused, op_type, kwargs)
 
 
 def _hits(data: t.Any) -> Sequence[t.Any]:
