@@ -108,8 +108,8 @@ class RunPlan(Generic[ResultT]):
     """The first error that must propagate, raised once the current round is finished."""
     watch_error: Exception | None = None
     """The first error a watcher raised; raised once every item finished."""
-    broken: tuple[Callable[[list[ResultT]], Awaitable[Any]], ...] = ()
-    """Watchers that raised: not called again in this run."""
+    watch_failures: int = 0
+    """How many watcher calls raised in this run (the first one's error is `watch_error`)."""
 
 
 def check_limit(max_concurrency: int | None) -> None:
@@ -431,8 +431,20 @@ async def execute(plan: RunPlan[ResultT], results: list[Any] | None = None) -> l
             _note_watch_error(plan)
             raise attach_completed(plan.pending, results, since)
     if plan.watch_error is not None:
+        _note_later_failures(plan)
         raise attach_completed(plan.watch_error, results, since)
     return results
+
+
+def _note_later_failures(plan: RunPlan[Any]) -> None:
+    """Say on the first watcher error how many later watcher calls raised too."""
+    more = plan.watch_failures - 1
+    if more < 1 or plan.watch_error is None:
+        return
+    note = f"rigging: {more} later watch callback call(s) of this run raised too"
+    error = plan.watch_error
+    with contextlib.suppress(AttributeError):  # an exception type with __slots__
+        error.__notes__ = [*getattr(error, "__notes__", []), note]  # type: ignore[attr-defined]
 
 
 def _note_watch_error(plan: RunPlan[Any]) -> None:
@@ -450,22 +462,22 @@ async def _after_round(
 ) -> None:
     """Hand items finished this round to the watchers and the progress bar.
 
-    The watchers run concurrently. One that raises is not called again in this run, and its
-    error is kept for the end of the run (see `execute`): the items go on, the other watchers
-    keep watching, and no watcher is left running.
+    The watchers run concurrently. One that raises is still called in later rounds (a sink
+    that failed on some items must still get the others), and the first error is kept for
+    the end of the run (see `execute`): the items go on, every watcher keeps watching, and no
+    watcher is left running.
     """
     if not plan.watchers and plan.progress is None:
         return
     finished = [results[i] for i in fan.drain_finished()]
     if plan.progress is not None:
         plan.progress.update(len(finished))
-    watchers = [w for w in plan.watchers if w not in plan.broken]
-    if not finished or not watchers:
+    if not finished or not plan.watchers:
         return
-    outcomes = await settle_all([_watch(w, list(finished), round_) for w in watchers])
-    for watcher, outcome in zip(watchers, outcomes, strict=True):
+    outcomes = await settle_all([_watch(w, list(finished), round_) for w in plan.watchers])
+    for outcome in outcomes:
         if isinstance(outcome, Exception):
-            plan.broken = (*plan.broken, watcher)
+            plan.watch_failures += 1
             if plan.watch_error is None:
                 plan.watch_error = outcome
 
