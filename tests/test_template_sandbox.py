@@ -9,10 +9,12 @@ from __future__ import annotations
 import typing as t
 from pathlib import Path
 
+import jinja2
 import pytest
 from jinja2.exceptions import SecurityError
 
 import rigging as rg
+from rigging._sandbox import environment
 from rigging.error import ProcessingError
 from rigging.generator.http import HTTPSpec, RequestTransformContext
 from rigging.prompt import make_prompt
@@ -263,6 +265,8 @@ _PREDICTED = {
     "bytes-join": "{{ ('x' * 999999).encode().join(['a'.encode()] * 30)|length }}",
     "bytes-percent-width": "{{ ('%2000000s'.encode() % ('x'.encode(),))|length }}",
     "int-to-bytes": "{{ (1).to_bytes(2000000, 'big')|length }}",
+    "indent-int-width-many-lines": "{{ ('a\\n' * 10000)|indent(100000)|length }}",
+    "indent-keyword-width": "{{ ('a\\n' * 10000)|indent(width=100000, first=True)|length }}",
     "int-product": "{% set x = 2 ** 8000 %}{{ x * x > 0 }}",
     "int-floor-division": "{{ " + _BIG_INT + " // 3 > 0 }}",
     "int-modulo": "{{ " + _BIG_INT + " % 7 > 0 }}",
@@ -293,6 +297,23 @@ def test_small_integers_widths_and_comparisons_still_render() -> None:
 
     rendered = rg.prompt(ok).render(Target())
     assert rendered.startswith("    1|12 55340232221128654848\n2 4 True\np True True\n"), rendered
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        '{{ "a\\nb"|indent }}',
+        '{{ "a\\nb"|indent(2) }}',
+        '{{ "a\\n\\nb"|indent(width=3, first=True, blank=True) }}',
+        '{{ "a\\nb"|indent("--") }}',
+        '{{ "ab"|center }}',
+        '{{ "ab"|center(width=7) }}',
+    ],
+)
+def test_bounded_filters_keep_jinja2_defaults(source: str) -> None:
+    # `indent` without a width used to get `center`'s default of 80 spaces, not 4.
+    expected = jinja2.Environment().from_string(source).render()
+    assert environment().from_string(source).render() == expected
 
 
 _BIG = "{% set big = ['x'] * 999999 %}"

@@ -89,10 +89,16 @@ __all__ = [
 
 
 def _bounded_filter(name: str, original: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
-    def bounded(value: t.Any, width: t.Any = 80, *args: t.Any, **kwargs: t.Any) -> t.Any:
+    """`original` (``center``, ``indent``), refusing a width past `MAX_OPERATION_SIZE`.
+
+    A width not given stays the filter's own default.
+    """
+
+    def bounded(value: t.Any, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        width = args[0] if args else kwargs.get("width")
         if isinstance(width, int) and width > MAX_OPERATION_SIZE:
             _refuse(f"the filter {name!r}")
-        return original(value, width, *args, **kwargs)
+        return original(value, *args, **kwargs)
 
     return bounded
 
@@ -188,8 +194,10 @@ def _check_indent(
     head: tuple[t.Any, ...], rest: tuple[t.Any, ...], kwargs: dict[str, t.Any], what: str
 ) -> tuple[t.Any, ...]:
     width = _argument(rest, kwargs, 1, "width")
-    if rest and isinstance(rest[0], str) and isinstance(width, str):
-        _check_size(len(rest[0]) + (rest[0].count("\n") + 1) * len(width), what)
+    # A str width is the indent itself, an int the number of spaces (jinja2's default is 4).
+    per_line = len(width) if isinstance(width, str) else width if isinstance(width, int) else 4
+    if rest and isinstance(rest[0], str):
+        _check_size(len(rest[0]) + (rest[0].count("\n") + 1) * max(per_line, 0), what)
     return rest
 
 
