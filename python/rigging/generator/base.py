@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     PrivateAttr,
-    SecretBytes,
-    SecretStr,
     SerializationInfo,
     SerializerFunctionWrapHandler,
     field_validator,
@@ -27,12 +25,12 @@ from rigging._redact import (
     redact_field,
     redact_repr_args,
     redact_text,
-    redact_value,
     remember,
     reveals,
     secret_values,
 )
 from rigging.generator._origin import mark_from_data
+from rigging.generator._secret_fields import copy_without_secrets, field_without_secrets
 from rigging.generator.chunks import StreamChunk, StreamFinish, TextDelta, ToolCallDelta
 from rigging.generator.params import GenerateParams
 from rigging.generator.results import (
@@ -82,30 +80,6 @@ WatchCallback = Callable[..., Awaitable[Any]]
 
 WrapFunc = Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]
 """A decorator applied around the provider call (see `Generator.wrap`)."""
-
-
-def _without_secrets_in(value: Any) -> Any:
-    """`value` without secrets (see `Generator._field_without_secrets`).
-
-    `value` itself when it holds none.
-    """
-    if isinstance(value, Generator | GenerateParams):
-        return value._without_secrets()
-    if isinstance(value, SecretStr | SecretBytes):
-        return None
-    if isinstance(value, list | tuple):
-        items = [_without_secrets_in(item) for item in value]
-        if all(a is b for a, b in zip(items, value, strict=True)):
-            return value
-        return items if isinstance(value, list) else tuple(items)
-    if isinstance(value, dict):
-        mapped = {key: _without_secrets_in(item) for key, item in value.items()}
-        clean = redact_value(mapped, drop=True)
-        return value if clean == value else clean
-    if isinstance(value, str):
-        clean = redact_value(value, drop=True)
-        return value if clean == value else clean
-    return value
 
 
 class Generator(BaseModel):
@@ -209,11 +183,7 @@ class Generator(BaseModel):
         Returns:
             A new generator of the same class, with the same fields set.
         """
-        fields: dict[str, Any] = {
-            name: self._field_without_secrets(name, value) for name, value in self.__dict__.items()
-        }
-        clean = type(self).model_construct(set(self.model_fields_set), **fields)
-        return cast("Self", clean)  # the pydantic plugin types model_construct as the base
+        return copy_without_secrets(self)
 
     def _mark_from_data(self) -> None:
         """Mark where this generator sends as chosen by loaded data (see `_origin`).
@@ -232,9 +202,7 @@ class Generator(BaseModel):
         under secret names, URL user-info and secret query values (as identifiers).
         Subclasses with fields of their own kind override this (`HTTPGenerator`'s spec).
         """
-        if is_secret_name(name):
-            return None
-        return _without_secrets_in(value)
+        return field_without_secrets(name, value)
 
     def to_identifier(self, params: GenerateParams | None = None) -> str:
         """Return the connection string of this generator (see `rigging.get_identifier`).
