@@ -12,7 +12,7 @@ import typing as t
 from dataclasses import dataclass
 
 from rigging._message.tool_calls import ToolCall
-from rigging.generator.results import GeneratedMessage, GeneratedText
+from rigging.generator.results import GeneratedMessage, GeneratedT, GeneratedText
 from rigging.message import Message
 from rigging.model import Model
 
@@ -95,9 +95,6 @@ class ToolCallFinishedEvent:
     """The tool message answering it (None when the handler gave none for this id); for a
     native call, the results message of every call of its message (its element is the
     ``n``-th of ``native-<n>``; None when nothing ran, a malformed turn regenerated)."""
-
-
-GeneratedT = t.TypeVar("GeneratedT", GeneratedMessage, GeneratedText)
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,6 @@ from rigging._pipeline.events import (
     ChatFinishedEvent,
     CompletionEvent,
     CompletionFinishedEvent,
-    GeneratedT,
     ModelParsedEvent,
     RoundFinishedEvent,
     TextDeltaEvent,
@@ -49,6 +48,7 @@ from rigging.generator import Generator
 from rigging.generator._remote import gather_settled
 from rigging.generator._settle import stray_cancel
 from rigging.generator.chunks import MessageAssembler, TextDelta, chunk_problem
+from rigging.generator.results import GeneratedT
 from rigging.tool.native import NativeToolHandler, find_calls
 
 if t.TYPE_CHECKING:

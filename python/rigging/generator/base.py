@@ -29,12 +29,14 @@ from rigging._redact import (
     reveals,
     secret_values,
 )
+from rigging.generator._fixups import Fixup, Fixups
 from rigging.generator._origin import mark_from_data
 from rigging.generator._secret_fields import copy_without_secrets, field_without_secrets
 from rigging.generator.chunks import StreamChunk, StreamFinish, TextDelta, ToolCallDelta
 from rigging.generator.params import GenerateParams
 from rigging.generator.results import (
     GeneratedMessage,
+    GeneratedT,
     GeneratedText,
     StopReason,
     Usage,
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
     from rigging.chat import ChatPipeline, MessageInput
     from rigging.completion import CompletionPipeline
     from rigging.generator.registry import LazyGenerator as LazyGenerator  # 2.3 names (below)
+    from rigging.generator.registry import g_providers as g_providers
     from rigging.generator.registry import get_generator as get_generator
     from rigging.generator.registry import get_identifier as get_identifier
     from rigging.generator.registry import register_generator as register_generator
@@ -58,8 +61,11 @@ if TYPE_CHECKING:
     from rigging.prompt import Prompt
 
 __all__ = [
+    "Fixup",
+    "Fixups",
     "GenerateParams",
     "GeneratedMessage",
+    "GeneratedT",
     "GeneratedText",
     "Generator",
     "StopReason",
@@ -122,6 +128,7 @@ class Generator(BaseModel):
 
     _watch_callbacks: list[WatchCallback] = PrivateAttr(default_factory=list)
     _wrap: WrapFunc | None = PrivateAttr(default=None)
+    _fixups: Fixups = PrivateAttr(default_factory=Fixups)
 
     @field_validator("model")
     @classmethod
@@ -256,6 +263,14 @@ class Generator(BaseModel):
 
     def _wrapped(self, call: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
         return call if self._wrap is None else self._wrap(call)
+
+    def _check_fixups(self, error: Exception) -> bool:
+        """Activate the first available fixup that can fix `error` (see `Fixups.check`)."""
+        return self._fixups.check(error)
+
+    def _apply_fixups(self, messages: Sequence[Message]) -> Sequence[Message]:
+        """`messages` through this generator's active fixups, in order."""
+        return self._fixups.apply(messages)
 
     def with_cache(
         self,
@@ -574,5 +589,6 @@ _REGISTRY, _LOGGING = "rigging.generator.registry", "rigging.logging"
 __getattr__ = _moved_names(
     __name__,
     {"get_generator": _REGISTRY, "get_identifier": _REGISTRY, "register_generator": _REGISTRY}
-    | {"LazyGenerator": _REGISTRY, "trace_messages": _LOGGING, "trace_str": _LOGGING},
+    | {"LazyGenerator": _REGISTRY, "g_providers": _REGISTRY}
+    | {"trace_messages": _LOGGING, "trace_str": _LOGGING},
 )

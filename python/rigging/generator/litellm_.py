@@ -16,8 +16,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from types import ModuleType
 from typing import Any, ClassVar
 
+from pydantic import PrivateAttr
+
 from rigging._exports import public_dir as _public_dir
 from rigging._redact import environment_secrets
+from rigging.generator._fixups import Fixups, OpenAIToolsWithImageURLsFixup, send_fixed
 from rigging.generator._litellm_clients import (  # tests read it here
     _openai_text_target as _openai_text_target,
 )
@@ -58,7 +61,12 @@ from rigging.generator.results import (
 )
 from rigging.message import Message
 
-__all__ = ["LiteLLMGenerator", "import_litellm"]
+__all__ = [
+    "LiteLLMGenerator",
+    "OpenAIToolsWithImageURLsFixup",
+    "get_max_tokens_for_model",
+    "import_litellm",
+]
 
 
 def import_litellm() -> ModuleType:
@@ -75,6 +83,35 @@ def import_litellm() -> ModuleType:
         # which would repeat on each retried 429; set on first use, never at rigging import.
         setattr(litellm, "suppress_debug_info", True)  # noqa: B010 (untyped module attribute)
     return litellm
+
+
+def get_max_tokens_for_model(model: str) -> int | None:
+    """The most tokens `model` may generate, from litellm's local model list (2.3's helper).
+
+    The name is looked up as given, then without its leading ``provider/`` segments, one at
+    a time (``openrouter/openai/gpt-4o``, ``openai/gpt-4o``, ``gpt-4o``). The entry's
+    ``max_tokens``, else its ``max_output_tokens`` (newer litellm lists only that one), is
+    the answer. Generators do not use it.
+
+    Args:
+        model: The model name, as in a connection string.
+
+    Returns:
+        The limit, or None when litellm does not list the model or gives no integer limit.
+    """
+    costs = import_litellm().model_cost
+    name = model
+    while True:
+        entry = costs.get(name)
+        if isinstance(entry, dict):
+            for key in ("max_tokens", "max_output_tokens"):
+                value = entry.get(key)
+                if isinstance(value, int) and not isinstance(value, bool):
+                    return value
+            return None
+        if "/" not in name:
+            return None
+        name = name.split("/", 1)[1]
 
 
 def _priced(usage: Usage | None, model: str) -> Usage | None:
@@ -109,6 +146,11 @@ class LiteLLMGenerator(RemoteGenerator):
     When a response holds several choices (``n``), the first one is the result and the
     others' contents are kept in ``extra["other_choices"]``.
 
+    Conversations go through the generator's fixups (`rigging.generator.base.Fixup`): when
+    OpenAI refuses an image in a ``tool`` message, `OpenAIToolsWithImageURLsFixup` is turned
+    on for this generator and the request is sent again with the images in a ``user``
+    message; later requests are rewritten up front.
+
     The text completions of one `generate_texts` batch that litellm sends through its OpenAI
     SDK path (``openai/``, ``text-completion-openai/`` and the OpenAI-compatible providers)
     share one SDK client, closed when the batch ends (a `stream_texts` call: when the stream
@@ -118,6 +160,10 @@ class LiteLLMGenerator(RemoteGenerator):
 
     supports_api_tools: ClassVar[bool] = True
     """Tools go to litellm's function calling (``GenerateParams.tools``)."""
+
+    _fixups: Fixups = PrivateAttr(
+        default_factory=lambda: Fixups(available=[OpenAIToolsWithImageURLsFixup()])
+    )
 
     def _request_secrets(self, params: GenerateParams | None) -> list[str]:
         """The request's secrets, and the keys litellm may read from the environment.
@@ -153,10 +199,12 @@ class LiteLLMGenerator(RemoteGenerator):
     ) -> GeneratedMessage:
         litellm = import_litellm()
         kwargs = self._kwargs(params)
-        payload = [message.to_openai_spec() for message in messages]
+
+        async def send(payload: list[dict[str, Any]]) -> Any:
+            return await litellm.acompletion(model=self.model, messages=payload, **kwargs)
 
         async def attempt() -> tuple[Any, Any, Any]:
-            response = await litellm.acompletion(model=self.model, messages=payload, **kwargs)
+            response = await send_fixed(self._fixups, messages, send)
             choice = choice_of(response)
             return response, choice, check_message(choice)
 
@@ -311,10 +359,11 @@ class LiteLLMGenerator(RemoteGenerator):
         """
 
         def request(litellm: ModuleType, kwargs: dict[str, Any]) -> Callable[[], Awaitable[Any]]:
-            payload = [message.to_openai_spec() for message in messages]
+            async def send(payload: list[dict[str, Any]]) -> Any:
+                return await litellm.acompletion(model=self.model, messages=payload, **kwargs)
 
             async def attempt() -> Any:
-                return await litellm.acompletion(model=self.model, messages=payload, **kwargs)
+                return await send_fixed(self._fixups, messages, send)
 
             return attempt
 

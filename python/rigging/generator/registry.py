@@ -12,7 +12,7 @@ import importlib
 import inspect
 import json
 import typing as t
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -56,14 +56,64 @@ class _Lazy:
         return cls.__module__ == self.module and cls.__qualname__ == self.name
 
 
-_providers: dict[str, type[Generator] | LazyGenerator] = {
-    "litellm": _Lazy("rigging.generator.litellm_", "LiteLLMGenerator"),
-    "http": _Lazy("rigging.generator.http", "HTTPGenerator"),
-    "vllm": _Lazy("rigging.generator.vllm_", "VLLMGenerator"),
-    "transformers": _Lazy("rigging.generator.transformers_", "TransformersGenerator"),
-    "base": Generator,
-}
+def _check_entry(provider: str, generator_cls: object) -> None:
+    if not isinstance(provider, str):
+        raise TypeError(f"a provider name is a str, not {type(provider).__name__}")
+    if not provider or any(c in provider for c in "!,=;\"' \t\n"):
+        raise ValueError(f"invalid provider name {provider!r}: use letters, digits, '-', '_'")
+    if isinstance(generator_cls, type):
+        if not issubclass(generator_cls, Generator):
+            raise TypeError(f"{generator_cls.__name__} is not a Generator subclass")
+    elif not callable(generator_cls):
+        raise TypeError("generator_cls must be a Generator subclass or a zero-argument loader")
+
+
+class _ProviderTable(MutableMapping[str, "type[Generator] | LazyGenerator"]):
+    """The provider table, in registration order: 2.3's ``g_providers``.
+
+    A mapping whose every change goes through `register_generator`'s checks and drops the
+    class cached for the provider it changes, so code that reads or edits the table (as 2.3
+    code edited its dict) and `get_generator` always agree. Replacing an entry keeps its place.
+    """
+
+    def __init__(self, entries: dict[str, type[Generator] | LazyGenerator]) -> None:
+        self._entries = entries
+
+    def __getitem__(self, provider: str) -> type[Generator] | LazyGenerator:
+        return self._entries[provider]
+
+    def __setitem__(self, provider: str, generator_cls: type[Generator] | LazyGenerator) -> None:
+        _check_entry(provider, generator_cls)
+        self._entries[provider] = generator_cls
+        _resolved.pop(provider, None)
+
+    def __delitem__(self, provider: str) -> None:
+        del self._entries[provider]
+        _resolved.pop(provider, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __repr__(self) -> str:
+        return repr(self._entries)
+
+
+_providers = _ProviderTable(
+    {
+        "litellm": _Lazy("rigging.generator.litellm_", "LiteLLMGenerator"),
+        "http": _Lazy("rigging.generator.http", "HTTPGenerator"),
+        "vllm": _Lazy("rigging.generator.vllm_", "VLLMGenerator"),
+        "transformers": _Lazy("rigging.generator.transformers_", "TransformersGenerator"),
+        "base": Generator,
+    }
+)
 _resolved: dict[str, type[Generator]] = {}
+
+g_providers: MutableMapping[str, type[Generator] | LazyGenerator] = _providers
+"""2.3's name of the registry: the live table (reading and changing it is registering)."""
 
 
 def register_generator(provider: str, generator_cls: type[Generator] | LazyGenerator) -> None:
@@ -77,15 +127,7 @@ def register_generator(provider: str, generator_cls: type[Generator] | LazyGener
         ValueError: The name is empty or holds characters the connection-string grammar uses.
         TypeError: `generator_cls` is neither a Generator subclass nor callable.
     """
-    if not provider or any(c in provider for c in "!,=;\"' \t\n"):
-        raise ValueError(f"invalid provider name {provider!r}: use letters, digits, '-', '_'")
-    if isinstance(generator_cls, type):
-        if not issubclass(generator_cls, Generator):
-            raise TypeError(f"{generator_cls.__name__} is not a Generator subclass")
-    elif not callable(generator_cls):
-        raise TypeError("generator_cls must be a Generator subclass or a zero-argument loader")
     _providers[provider] = generator_cls
-    _resolved.pop(provider, None)
 
 
 def providers() -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from typing_extensions import Self
@@ -12,7 +12,14 @@ from rigging._deep_json import load_json
 from rigging._exports import public_dir as _public_dir
 from rigging.message import Message
 
-__all__ = ["GeneratedMessage", "GeneratedText", "StopReason", "Usage", "convert_stop_reason"]
+__all__ = [
+    "GeneratedMessage",
+    "GeneratedT",
+    "GeneratedText",
+    "StopReason",
+    "Usage",
+    "convert_stop_reason",
+]
 
 StopReason = Literal["stop", "length", "content_filter", "tool_calls", "unknown"]
 """Why a generation ended."""
@@ -184,6 +191,10 @@ class GeneratedText(_Generated):
             usage=self.usage,
             extra=dict(self.extra),
         )
+
+
+GeneratedT = TypeVar("GeneratedT", GeneratedMessage, GeneratedText)
+"""Either result type: what a generic helper over messages and texts returns (2.3's name)."""
 
 
 __dir__ = _public_dir(globals())

@@ -18,7 +18,42 @@ from rigging.tool.base import ToolArgumentsError
 
 ToolType = t.Literal["api", "native"]
 
-__all__ = ["RobopagesApiTool", "RobopagesTool", "robopages"]
+__all__ = [
+    "OpenAIFormat",
+    "OpenAIFunction",
+    "RobopagesApiTool",
+    "RobopagesFunction",
+    "RobopagesTool",
+    "robopages",
+]
+
+
+class OpenAIFunction(t.TypedDict):
+    """A function as the server lists it with ``flavor=openai``."""
+
+    name: str
+    description: str
+    parameters: dict[str, t.Any]
+    """JSON schema of the arguments."""
+
+
+class OpenAIFormat(t.TypedDict):
+    """One entry of the server's ``flavor=openai`` list."""
+
+    type: str
+    """``"function"``."""
+    function: OpenAIFunction
+
+
+class RobopagesFunction(t.TypedDict):
+    """A function in robopages' own format (``flavor=rigging``)."""
+
+    name: str
+    description: str
+    parameters: list[dict[str, t.Any]]
+    """One entry per parameter."""
+    page_name: str
+    page_description: str
 
 
 class RobopagesTool(ApiTool):
@@ -145,8 +180,8 @@ def robopages(
     pattern = re.compile(name_filter) if name_filter else None
     tools = []
     for index, entry in enumerate(entries):
-        function = entry.get("function") if isinstance(entry, dict) else None
-        if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+        function = _function_of(entry)
+        if function is None:
             raise ValueError(f"robopages entry {index} is not an OpenAI function definition")
         if pattern is not None and not pattern.search(function["name"]):
             continue
@@ -156,6 +191,17 @@ def robopages(
             )
         )
     return tools
+
+
+def _function_of(entry: object) -> OpenAIFunction | None:
+    """The function of an `OpenAIFormat` entry; None when the entry has not that shape.
+
+    Only the name is required: ``description`` and ``parameters`` may be missing.
+    """
+    function = entry.get("function") if isinstance(entry, dict) else None
+    if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+        return None
+    return t.cast("OpenAIFunction", function)
 
 
 __dir__ = _public_dir(globals())

@@ -35,6 +35,9 @@ from rigging.message import ContentImageUrl, ContentText, Message
 from rigging.tool._handler import ToolHandlerBase, ToolMessages
 from rigging.tool.api import run_call, unknown_tool
 from rigging.tool.base import FunctionTool, ToolArgumentsError
+from rigging.tool.base import Tool as Tool  # 2.3 kept its tool classes here
+from rigging.tool.base import ToolDescription as ToolDescription
+from rigging.tool.base import ToolResult as ToolResult
 from rigging.util import escape_xml, unescape_xml
 
 __all__ = [
