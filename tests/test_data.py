@@ -23,23 +23,32 @@ from rigging.data import (
 from rigging.error import RestoredError
 from rigging.watchers import write_messages_to_jsonl
 
+COLUMNS_23 = [
+    "chat_id",
+    "chat_metadata",
+    "chat_generator_id",
+    "chat_timestamp",
+    "chat_stop_reason",
+    "chat_usage",
+    "chat_extra",
+    "generated",
+    "message_id",
+    "role",
+    "parts",
+    "content",
+    "tool_calls",
+    "tool_call_id",
+]
+"""2.3's row columns, in 2.3's order (spec section 4.13): ours follow every one of them."""
+
 
 async def test_flatten_rows_are_json_and_round_trip_losslessly() -> None:
     chats = await make_chats()
     rows = flatten_chats(chats)
     assert len(rows) == sum(len(chat) for chat in chats)
     first = rows[0]
-    assert list(first)[:9] == [
-        "chat_id",
-        "chat_metadata",
-        "chat_generator_id",
-        "chat_timestamp",
-        "chat_stop_reason",
-        "chat_usage",
-        "chat_extra",
-        "chat_failed",
-        "chat_error",
-    ]
+    ours = ["chat_failed", "chat_error", "message_metadata", "message_index"]
+    assert list(first) == [*COLUMNS_23, *ours]  # 2.3's columns first, in 2.3's order
     assert first["chat_metadata"] == {"experiment": "obs", "tags": ["a", "b"], "nested": {"k": 1.5}}
     assert first["generated"] is False
     text = [json.loads(json.dumps(row)) for row in rows]  # every row survives JSON
@@ -84,6 +93,25 @@ async def test_dataframe_round_trip_is_lossless_with_typed_columns() -> None:
     back = df_to_chats(df)
     assert back == list(chats)
     assert back[0].messages[1].all_content == chats[0].messages[1].all_content
+
+
+async def test_dataframe_columns_keep_2_3_s_order_and_timestamps_keep_microseconds() -> None:
+    chats = await make_chats()
+    df = chats_to_df(chats)
+    assert list(df.columns)[: len(COLUMNS_23)] == COLUMNS_23  # 2.3 code indexes by position
+    assert list(df.columns)[len(COLUMNS_23) :] == [
+        "chat_failed",
+        "chat_error",
+        "message_metadata",
+        "content_is_list",
+        "message_index",
+    ]
+    # 2.3 used datetime64[ms], which cut a chat's datetime.now() microseconds: kept here
+    stamped = rg.Chat(["hi"], timestamp=datetime(2024, 5, 6, 7, 8, 9, 123456))
+    df = chats_to_df([stamped])
+    assert str(df["chat_timestamp"].dtype) == "datetime64[us]"
+    assert df["chat_timestamp"].iloc[0].microsecond == 123456
+    assert df_to_chats(df) == [stamped]
 
 
 async def test_dataframe_round_trip_after_shuffle_and_single_chat_to_df() -> None:

@@ -4,7 +4,8 @@ Every value a `Chat` dumps to JSON is kept: chat fields (id, timestamp, metadata
 stop reason, usage, extra, failure and error text) and every message field (id, role, content
 or content parts, parsed parts, tool calls, metadata). Rows of one chat keep the order of its
 messages (``messages`` first, then ``generated``), and each row records its message's place
-(``generated`` and ``message_index``), so a chat written twice loads back once.
+(``generated`` and ``message_index``), so a chat written twice loads back once. 2.3's columns
+come first, in 2.3's order; the columns 2.3 lacked follow them.
 """
 
 from __future__ import annotations
@@ -34,10 +35,8 @@ CHAT_COLUMNS = (
     "chat_stop_reason",
     "chat_usage",
     "chat_extra",
-    "chat_failed",
-    "chat_error",
 )
-"""Columns that repeat the chat's fields on each of its rows."""
+"""2.3's columns repeating the chat's fields on each of its rows (first in a row)."""
 
 MESSAGE_COLUMNS = (
     "generated",
@@ -47,9 +46,15 @@ MESSAGE_COLUMNS = (
     "content",
     "tool_calls",
     "tool_call_id",
-    "message_metadata",
 )
-"""Columns holding one message."""
+"""2.3's columns holding one message (after `CHAT_COLUMNS`)."""
+
+EXTRA_COLUMNS = ("chat_failed", "chat_error", "message_metadata")
+"""Columns 2.3 rows lacked: after every 2.3 column, so 2.3 code reading columns by position
+(``df.iloc[:, 7]``, ``row.values()``) reads what it read before."""
+
+ROW_COLUMNS = (*CHAT_COLUMNS, *MESSAGE_COLUMNS, *EXTRA_COLUMNS)
+"""Every column that rebuilds a message and its chat's fields, in row order."""
 
 POSITION_COLUMN = "message_index"
 """The message's index in its list (``messages`` or ``generated``, as the ``generated`` column
@@ -99,9 +104,8 @@ def flatten_chats(chats: Chat | Iterable[Chat]) -> list[dict[str, t.Any]]:
             "chat_stop_reason": dump["stop_reason"],
             "chat_usage": dump["usage"],
             "chat_extra": dump["extra"],
-            "chat_failed": dump["failed"],
-            "chat_error": dump["error"],
         }
+        tail = {"chat_failed": dump["failed"], "chat_error": dump["error"]}
         for generated, key in ((False, "messages"), (True, "generated")):
             for index, message in enumerate(dump[key]):
                 rows.append(
@@ -114,6 +118,7 @@ def flatten_chats(chats: Chat | Iterable[Chat]) -> list[dict[str, t.Any]]:
                         "content": message["content"],
                         "tool_calls": message["tool_calls"],
                         "tool_call_id": message["tool_call_id"],
+                        **tail,
                         "message_metadata": message["metadata"],
                         POSITION_COLUMN: index,
                     }
@@ -233,7 +238,7 @@ def _same(first: Mapping[str, t.Any], second: Mapping[str, t.Any]) -> bool:
     Copies hold the same values, or values rebuilding the same message and chat fields (JSON
     text against a value, a timestamp against its ISO text).
     """
-    columns = (*CHAT_COLUMNS, *MESSAGE_COLUMNS)
+    columns = ROW_COLUMNS
     if _canonical(first, columns) == _canonical(second, columns):
         return True
     return _rebuilt(first) == _rebuilt(second)
@@ -248,7 +253,7 @@ def _conflict(
     generated, index = position
     differ = [
         column
-        for column in (*CHAT_COLUMNS, *MESSAGE_COLUMNS)
+        for column in ROW_COLUMNS
         if _canonical(rows[0], [column]) != _canonical(rows[1], [column])
     ]
     where = f"{'generated' if generated else 'messages'}[{index}]"
@@ -385,7 +390,7 @@ def chats_to_df(chats: Chat | Iterable[Chat]) -> pd.DataFrame:
         row["content_is_list"] = not isinstance(content, str)
         if not isinstance(content, str):
             row["content"] = json.dumps(content)
-    columns = [*CHAT_COLUMNS, *MESSAGE_COLUMNS, "content_is_list", POSITION_COLUMN]
+    columns = [*ROW_COLUMNS, "content_is_list", POSITION_COLUMN]
     df = pd.DataFrame(rows, columns=columns, dtype=object)  # no inference: see below
     typed = ("chat_timestamp", "generated", "chat_failed", "role", "content_is_list")
     text = [c for c in columns if c not in (*typed, POSITION_COLUMN)]
