@@ -27,7 +27,8 @@ from dataclasses import dataclass
 
 from rigging import _native
 from rigging._exports import public_dir as _public_dir
-from rigging._message.tool_calls import FunctionCall, ToolCall
+from rigging._message.tool_calls import FunctionCall
+from rigging._message.tool_calls import ToolCall as _ToolCall  # not 2.3's native ToolCall
 from rigging._model.fallback import _attribute_value
 from rigging._tasks import gather_all
 from rigging.error import _TOOL_NAME_LIMIT, _clip
@@ -91,14 +92,14 @@ class NativeCall:
     arguments: str
     """The JSON text between the tags (entities decoded)."""
 
-    def as_tool_call(self, position: int) -> ToolCall:
+    def as_tool_call(self, position: int) -> _ToolCall:
         """This call as a `ToolCall` (what stream events report), the `position`-th of its message.
 
         Native calls have no provider id: the id is ``native-<position>`` (0-based, in order
         of appearance), stable and unique within the message; no answer names it. The
         arguments are `arguments`, the JSON text the tool's arguments are read from.
         """
-        return ToolCall(
+        return _ToolCall(
             id=f"native-{position}", function=FunctionCall(name=self.name, arguments=self.arguments)
         )
 
