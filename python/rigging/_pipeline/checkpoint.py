@@ -18,10 +18,12 @@ import re
 import threading
 import time
 import typing as t
+import warnings
 from array import array
 from pathlib import Path
 
 from rigging.error import CheckpointError, _safe_str
+from rigging.logging import log
 from rigging.tool._handler import ToolHandlerBase
 
 if t.TYPE_CHECKING:
@@ -55,8 +57,14 @@ _DENSE_AHEAD = 1 << 16
 
 
 def _canonical(value: t.Any) -> bytes:
+    """Canonical JSON bytes; a lone surrogate (in an input or staged text) is hashed as it is.
+
+    Strict UTF-8 raised `UnicodeEncodeError` for one, and the whole checkpointed run failed
+    before any item ran, although the same batch runs without a checkpoint. Text without
+    lone surrogates encodes as before, so existing fingerprints and item hashes stand.
+    """
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return text.encode()
+    return text.encode("utf-8", "surrogatepass")
 
 
 def _generator_id(generator: Generator) -> str:
@@ -182,6 +190,10 @@ class CheckpointFile:
         """Items finished in earlier runs."""
         self._fd: int | None = None
         self._lock_fd: int | None = None
+        self._end = 0
+        """Bytes of whole, written lines: where a failed write is cut back to."""
+        self._torn = False
+        """A write failed and could not be cut back: nothing may be appended after it."""
         self._synced = 0.0
         self._io_lock = threading.Lock()
         """Held by `append` and `close`: closing waits for a write in a worker thread."""
@@ -205,8 +217,10 @@ class CheckpointFile:
             raise ValueError(f"checkpoint_mode must be 'resume' or 'restart', got {mode!r}")
         if not self.path.parent.is_dir():
             raise CheckpointError(f"checkpoint directory {str(self.path.parent)!r} does not exist")
-        self._lock()
+        if self.path.is_dir():  # a restart used to leave its .tmp file beside it
+            raise CheckpointError(f"checkpoint {str(self.path)!r} is a directory, not a file")
         try:
+            self._lock()
             if mode == "restart" or not self.path.exists() or self.path.stat().st_size == 0:
                 self._create()
                 return
@@ -215,8 +229,13 @@ class CheckpointFile:
             if good < self.path.stat().st_size:  # a torn last line from a killed run
                 os.ftruncate(self._fd, good)
             os.fsync(self._fd)
-        except BaseException:
+            self._end = good
+        except BaseException as exc:
             self.close()
+            if isinstance(exc, OSError):  # read-only, permissions, a full disk: name it
+                raise CheckpointError(
+                    f"checkpoint {str(self.path)!r} cannot be opened: {_os_error(exc)}"
+                ) from exc
             raise
 
     def _lock(self) -> None:
@@ -244,14 +263,20 @@ class CheckpointFile:
 
     def _create(self) -> None:
         tmp = self.path.with_name(self.path.name + ".tmp")
+        header = _canonical(self.header) + b"\n"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
-            os.write(fd, _canonical(self.header) + b"\n")
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, self.path)
+            try:
+                _write_all(fd, header)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, self.path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+        self._end = len(header)
 
     def _load(self, on_record: t.Callable[[int, dict[str, t.Any]], None]) -> int:
         """Read the file; returns the byte length of its whole, valid lines."""
@@ -359,40 +384,89 @@ class CheckpointFile:
         that writes in a thread cannot always wait for it: at shutdown ``asyncio.run``
         cancels the write's task too, and the run went on to close the file under it.)
 
+        A write that fails (a full disk, a quota, an I/O error) is cut back to the last whole
+        line, so the file stays resumable: the failed lines' items run again on resume. It
+        used to leave half a line in the file, and the next append (the stopped windows'
+        items) followed it on the same line, so every resume refused the file.
+
         Args:
             lines: Encoded records, each ending with a newline.
 
         Raises:
-            CheckpointError: The checkpoint is closed.
+            CheckpointError: The checkpoint is closed, or the write failed.
         """
         data = b"".join(lines)
         with self._io_lock:
             fd = self._fd
             if fd is None:
                 raise CheckpointError(f"checkpoint {str(self.path)!r} is closed")
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            now = time.monotonic()
-            if now - self._synced >= FSYNC_INTERVAL:
-                os.fsync(fd)
-                self._synced = now
+            if self._torn:
+                raise CheckpointError(
+                    f"checkpoint {str(self.path)!r} is not written to any more: an earlier "
+                    "write failed and could not be cut back"
+                )
+            try:
+                _write_all(fd, data)
+                now = time.monotonic()
+                if now - self._synced >= FSYNC_INTERVAL:
+                    os.fsync(fd)
+                    self._synced = now
+            except OSError as exc:
+                self._cut_back(fd)
+                raise CheckpointError(
+                    f"checkpoint {str(self.path)!r} could not be written ({_os_error(exc)}); "
+                    f"{len(lines)} finished item(s) were not recorded and run again on resume"
+                ) from exc
+            self._end += len(data)
+
+    def _cut_back(self, fd: int) -> None:
+        """Drop what a failed write left past the last whole line (or stop writing at all)."""
+        try:
+            os.ftruncate(fd, self._end)
+        except OSError:
+            self._torn = True  # a resume drops a torn last line; later lines would follow it
 
     def close(self) -> None:
-        """Fsync and close, then release the lock (idempotent; waits for an append going on)."""
+        """Fsync and close, then release the lock (idempotent; waits for an append going on).
+
+        A failing fsync or close is a warning, not an error: the lines were written, only
+        their durability against an OS crash is in doubt, and raising here cost a finished
+        run its results.
+        """
         with self._io_lock:
             fd, self._fd = self._fd, None
             lock, self._lock_fd = self._lock_fd, None
         try:
             if fd is not None:
                 try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
+                    try:
+                        os.fsync(fd)
+                    finally:
+                        os.close(fd)
+                except OSError as exc:
+                    message = (
+                        f"checkpoint {str(self.path)!r} could not be synced to disk "
+                        f"({_os_error(exc)}): its last records may not survive an OS crash"
+                    )
+                    log("warning", "Checkpoint: {}", message)
+                    warnings.warn(message, RuntimeWarning, stacklevel=2)
         finally:
             if lock is not None:
                 os.close(lock)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write all of `data` (``os.write`` may write less than it was given)."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _os_error(exc: OSError) -> str:
+    """An OS error as text naming the problem and the file (never a secret: paths only)."""
+    what = exc.strerror or _safe_str(exc, named=True)
+    return f"{what}: {exc.filename!r}" if exc.filename else what
 
 
 def encode_record(index: int, item_hash: int, result_json: str) -> bytes:

@@ -17,7 +17,7 @@ from rigging._pipeline.checkpoint import CheckpointFile, encode_record, result_j
 from rigging._pipeline.run import check_limit
 from rigging._pipeline.state import FailMode
 from rigging._tasks import settle_all
-from rigging.error import RiggingError, _reduce, _safe_str
+from rigging.error import CheckpointError, RiggingError, _reduce, _safe_str
 from rigging.logging import log
 
 if t.TYPE_CHECKING:
@@ -311,7 +311,10 @@ class _Windows:
                 await self._advance()
             done = self._ready.pop()
             if self._record and self._checkpoint is not None:
-                await _append(self._checkpoint, _encode(self._checkpoint, done))
+                try:
+                    await _append(self._checkpoint, _encode(self._checkpoint, done))
+                except CheckpointError as exc:  # a full disk, ...: the run stops, keeping all
+                    await self._unrecorded(exc)
             if self._bar is not None:
                 self._bar.update(len(done))
             return done
@@ -350,6 +353,21 @@ class _Windows:
         self._ready = ready
         self._error = error  # raised once the windows that finished alongside it were handed on
 
+    async def _unrecorded(self, error: CheckpointError) -> None:
+        """A window's write failed: stop the run, handing on every item finished so far.
+
+        Nothing more is written (the file was cut back to its last whole line). The windows
+        still running are stopped and what they finished is handed on like the failed
+        write's window, so the error's ``completed`` holds them: they were paid for. Before,
+        the failed window's results and the stopped windows' were dropped with a bare
+        `OSError`.
+        """
+        self._checkpoint = None
+        stopped, interrupt = await _stop(self._pending)
+        self._ready = stopped + self._ready  # handed on before the windows already waiting
+        if self._error is None or interrupt is not None:
+            self._error = interrupt or error
+
     async def aclose(self) -> None:
         """Stop the windows still running; with `record`, record what every window finished.
 
@@ -382,7 +400,12 @@ async def _keep_stopped(
     try:
         kept = ready + stopped
         if checkpoint is not None and kept:
-            checkpoint.append([line for done in kept for line in _encode(checkpoint, done)])
+            try:
+                checkpoint.append([line for done in kept for line in _encode(checkpoint, done)])
+            except CheckpointError as exc:  # the run is ending already: its error goes on
+                message = _safe_str(exc)
+                log("warning", "Checkpoint: {}", message)
+                warnings.warn(message, RuntimeWarning, stacklevel=2)
     finally:
         if interrupt is not None:
             raise interrupt
@@ -396,9 +419,10 @@ async def _append(checkpoint: CheckpointFile, lines: list[bytes]) -> None:
     (or written to a closed or reused descriptor), and the stopped windows' lines, written
     from the loop meanwhile, could land in the middle of them. The cancellation is raised
     once the write has ended (a failed write then counts as not written: those items run
-    again on resume). The shield does not help when the write's own task is cancelled too
-    (``asyncio.run`` cancels every task at shutdown): this returns while the thread still
-    writes, and `CheckpointFile.close` is what waits for the write to end.
+    again on resume; its error used to be raised in the cancellation's place). The shield
+    does not help when the write's own task is cancelled too (``asyncio.run`` cancels every
+    task at shutdown): this returns while the thread still writes, and
+    `CheckpointFile.close` is what waits for the write to end.
     """
     import asyncio  # only inside a running loop
 
@@ -409,6 +433,8 @@ async def _append(checkpoint: CheckpointFile, lines: list[bytes]) -> None:
             await asyncio.shield(write)
         except asyncio.CancelledError:
             cancelled = True
+        except Exception:  # the write's own error, once it ended: the cancellation wins
+            break
     if cancelled:
         if not write.cancelled():
             write.exception()  # retrieved: the cancellation is what propagates
