@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import sqlite3
 import threading
 import warnings
@@ -220,4 +221,71 @@ def test_a_close_in_another_thread_never_shares_a_connection_in_use(
         "first": "1",
         "second": "2",
     }
+    store.close()
+
+
+@pytest.mark.parametrize("timeout", [float("nan"), float("inf"), -1.0])
+def test_a_busy_timeout_that_is_no_number_of_seconds_is_refused_at_once(
+    tmp_path: Path, timeout: float
+) -> None:
+    """NaN and infinity were taken, then the first lookup raised a bare ValueError or
+    OverflowError (converting them to milliseconds) out of the run."""
+    with pytest.raises(ValueError, match="busy_timeout must be a finite number"):
+        SQLiteCache(tmp_path / "c.db", busy_timeout=timeout)
+
+
+def test_a_ttl_of_nan_is_refused(tmp_path: Path) -> None:
+    """Every comparison with NaN is false: every entry was a miss, and nothing said so."""
+    with pytest.raises(ValueError, match="ttl must be a positive number"):
+        EchoGenerator().with_cache(tmp_path / "c.db", ttl=float("nan"))
+    assert EchoGenerator().with_cache(tmp_path / "c.db", ttl=float("inf")).ttl == float("inf")
+
+
+async def test_a_store_failing_with_its_own_error_keeps_the_answers() -> None:
+    """A store of the user's raises its own errors: only `CacheError` was caught, and a
+    Redis store's ConnectionError cost the batch every answer that had arrived."""
+
+    class Unreachable:
+        def get_many(self, keys: Any) -> dict[str, Any]:
+            return {}
+
+        def put_many(self, items: Any) -> None:
+            raise ConnectionError("redis://:hunter2@cache:6379 refused the connection")
+
+        def close(self) -> None:
+            pass
+
+    with pytest.warns(RuntimeWarning, match=r"2 answers were not cached \(ConnectionError: ") as w:
+        chats = await EchoGenerator().with_cache(Unreachable()).chat().run_batch(["a", "b"])
+    assert [c.last.content for c in chats] == ["a", "b"]
+    assert "hunter2" not in str(w[0].message)
+
+
+def test_a_directory_is_named_as_one(tmp_path: Path) -> None:
+    store = SQLiteCache(tmp_path)
+    with pytest.raises(CacheError, match="is a directory, not a file"):
+        store.get_many(["k"])
+    store.close()
+
+
+def test_a_read_only_directory_is_named_as_the_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite says only "unable to open database file"; the WAL files it needs beside the
+    database are why a read-only place fails even to read. (Simulated: root writes
+    anywhere, and a read-only mount needs privileges.)"""
+    path = tmp_path / "c.db"
+    written = SQLiteCache(path)
+    written.put_many([("k", "v")])
+    written.close()
+
+    def refuse(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        raise sqlite3.OperationalError("unable to open database file")
+
+    real_access = os.access
+    monkeypatch.setattr(sqlite3, "connect", refuse)
+    monkeypatch.setattr(os, "access", lambda p, mode: Path(p) != tmp_path and real_access(p, mode))
+    store = SQLiteCache(path)
+    with pytest.raises(CacheError, match=r"its directory .* is read-only .*c\.db-wal"):
+        store.get_many(["k"])
     store.close()

@@ -159,7 +159,7 @@ class CachedGenerator(Generator):
     @field_validator("ttl")
     @classmethod
     def _check_ttl(cls, value: float | None) -> float | None:
-        if value is not None and value <= 0:
+        if value is not None and not value > 0:  # NaN too: it made every entry a miss
             raise ValueError(f"ttl must be a positive number of seconds or None, got {value}")
         return value
 
@@ -338,17 +338,28 @@ class CachedGenerator(Generator):
                     for i, answer in zip(misses, answers, strict=True)
                     if (key := keys[i]) is not None and not isinstance(answer, Exception)
                 ]
-                encoded = _encode(rows)
-                if encoded:
-                    try:
-                        await asyncio.to_thread(self.store.put_many, encoded)
-                    except CacheError as exc:  # the answers are paid for: hand them on
-                        # a store's text may name its server (a URL with a password)
-                        text = redact_known(_safe_str(exc))
-                        message = f"{len(encoded)} answers were not cached ({text})"
-                        log("warning", "Cache: {}", message)
-                        warnings.warn(message, RuntimeWarning, stacklevel=2)
+                await self._store(_encode(rows))
         return t.cast("list[ResultT | Exception]", results)
+
+    async def _store(self, encoded: list[tuple[str, str]]) -> None:
+        """Store answers; a store that fails is a warning: the answers are paid for.
+
+        Any error of the store's, not only `CacheError`: a store of the user's (Redis, a
+        KV service) raises its own (``ConnectionError``, ...), which cost the batch every
+        answer that had arrived.
+        """
+        import asyncio  # only inside a running loop
+
+        if not encoded:
+            return
+        try:
+            await asyncio.to_thread(self.store.put_many, encoded)
+        except Exception as exc:
+            # a store's text may name its server (a URL with a password)
+            text = redact_known(_safe_str(exc, named=not isinstance(exc, CacheError)))
+            message = f"{len(encoded)} answers were not cached ({text})"
+            log("warning", "Cache: {}", message)
+            warnings.warn(message, RuntimeWarning, stacklevel=3)
 
     def _fresh(self, stored: StoredValue) -> bool:
         return self.ttl is None or time.time() - stored.stored_at <= self.ttl

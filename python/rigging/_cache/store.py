@@ -10,6 +10,7 @@ processes may open the same file (WAL journal, ``busy_timeout``).
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import sqlite3
 import threading
@@ -138,8 +139,10 @@ class SQLiteCache:
         busy_timeout: float = 5.0,
         synchronous: t.Literal["NORMAL", "FULL"] = "NORMAL",
     ) -> None:
-        if busy_timeout < 0:
-            raise ValueError(f"busy_timeout must be 0 or more, got {busy_timeout}")
+        if not (0 <= busy_timeout < math.inf):  # NaN too: it failed at first use, unnamed
+            raise ValueError(
+                f"busy_timeout must be a finite number of seconds >= 0, got {busy_timeout}"
+            )
         if synchronous not in ("NORMAL", "FULL"):
             raise ValueError(f"synchronous must be 'NORMAL' or 'FULL', got {synchronous!r}")
         self.path = Path(path)
@@ -218,7 +221,32 @@ class SQLiteCache:
                 f"cache database {str(self.path)!r} stayed locked by another connection for "
                 f"{self.busy_timeout:g}s ({text}); raise busy_timeout or wait for the writer"
             )
+        if "unable to open" in text or "readonly" in text:
+            why = self._unopenable()
+            if why:
+                return CacheError(f"cache database {str(self.path)!r} cannot be used: {why}")
         return CacheError(f"cache database {str(self.path)!r} failed: {text}")
+
+    def _unopenable(self) -> str | None:
+        """Why SQLite cannot open or write the file, when the path shows it (else None).
+
+        SQLite says only "unable to open database file" for a directory and for a read-only
+        place; the WAL journal writes ``<name>-wal`` and ``<name>-shm`` beside the file, so
+        even reading needs a writable directory.
+        """
+        path = self.path
+        if path.is_dir():
+            return "it is a directory, not a file"
+        parent = path.parent
+        if not os.access(parent, os.W_OK):
+            return (
+                f"its directory {str(parent)!r} is read-only (the WAL journal creates "
+                f"{path.name}-wal and {path.name}-shm beside it, even to read): use a path in a "
+                "writable directory (copy the file there)"
+            )
+        if path.exists() and not os.access(path, os.W_OK):
+            return "the file is read-only (the cache opens it for writing, even to read)"
+        return None
 
     def _open(self) -> sqlite3.Connection:
         if self.path.parent and not self.path.parent.exists():
