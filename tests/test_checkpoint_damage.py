@@ -102,3 +102,12 @@ async def test_metadata_as_deep_as_rigging_writes_is_resumed(tmp_path: Path) -> 
     first = await pipeline.run_batch(ITEMS, checkpoint=path, checkpoint_mode="restart")
     again = await pipeline.run_batch(ITEMS, checkpoint=path)
     assert [c.uuid for c in again] == [c.uuid for c in first]
+
+
+@pytest.mark.parametrize("nested", [b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 100_000 + b"1"])
+async def test_a_header_nested_too_deeply_is_refused_by_name(tmp_path: Path, nested: bytes) -> None:
+    """Records caught `RecursionError`; the header line raised it bare."""
+    path = tmp_path / "c.jsonl"
+    path.write_bytes(nested + b"\n")
+    with pytest.raises(CheckpointError, match="its first line is not a checkpoint header"):
+        await EchoGenerator().chat().run_batch(ITEMS, checkpoint=path)

@@ -303,7 +303,7 @@ class CheckpointFile:
     def _check_header(self, line: bytes) -> None:
         try:
             header = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # deeply nested: was a bare RecursionError
             raise self._damaged("its first line is not a checkpoint header") from None
         if not isinstance(header, dict) or header.get("rigging_checkpoint") != FORMAT:
             raise self._damaged("its first line is not a rigging checkpoint header")
