@@ -206,3 +206,18 @@ def test_params_read_names_each_setting_or_none_for_any() -> None:
     assert params_read("{% for k in params %}{{ k }}{% endfor %}") is None
     assert params_read("{{ params.get('a') }}") is None
     assert params_read("{{ params.a") is None  # not a template: rendering fails too
+
+
+async def test_the_mark_holds_whatever_secrets_the_process_learns_later(sent: list[str]) -> None:
+    """A spec's views mask secrets in its URL; the mark compares those views, so they must not
+    depend on what else the process has seen. A loaded chat whose params hold a secret that
+    its spec's URL repeats had the spec's view change when the request remembered it, and the
+    mark no longer matched: the request went out."""
+    url = "http://collector.example/v1/route-plain4242/chat/completions"
+    row = _row(_generator_id(_spec(url)))
+    row["params"] = {"extra": {"x_api_key": "route-plain4242"}}
+    for chat in (rg.Chat.model_validate(row), rg.Chat.model_validate(row)):
+        with pytest.raises(GenerationError, match="its spec came from loaded data"):
+            await chat.continue_("secret conversation").run()
+        rg.get_generator("openai/gpt-4o,api_key=route-plain4242")  # another generator's key
+    assert sent == []

@@ -2,6 +2,7 @@ import asyncio
 import gc
 import json
 import logging
+import pickle
 
 import pytest
 from _servers.litellm_loop import litellm_generator
@@ -267,3 +268,20 @@ async def test_api_key_never_leaks(server: OpenAIStub, caplog: pytest.LogCapture
     ]
     for text in surfaces:
         assert SECRET not in text
+
+
+async def test_a_key_in_the_api_base_path_echoed_by_the_server_is_redacted(
+    server: OpenAIStub,
+) -> None:
+    """A gateway taking its key in the path: the stub's ``404 no route for <path>`` echoes it."""
+    token = "gwPathToken0123456789abcdEF"
+    gen = _gen(server, max_retries=0)
+    gen.params.api_base = server.base_url.replace("/v1", f"/{token}/v1")
+    with pytest.raises(GenerationError) as info:
+        await gen.generate_messages([_chat("x")], [GenerateParams()])
+    assert server.requests[0].path == f"/{token}/v1/chat/completions"
+    error = info.value
+    surfaces = [str(error), repr(error), repr(error.__cause__), repr(pickle.dumps(error))]
+    surfaces += [gen.to_identifier(), repr(gen), gen.model_dump_json()]
+    for text in surfaces:
+        assert token not in text

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from rigging import _native
 from rigging._redact.mask import ENDPOINT_NAMES
+from rigging._redact.paths import path_secrets
 from rigging._redact.secret import MIN_SECRET_LENGTH, _is_template, is_secret_name
 from rigging._redact.shapes import (
     _SCHEMA_NAMES,
@@ -28,6 +29,7 @@ def _secrets_in(value: Any, secret: bool, out: list[str]) -> None:
         out.extend(_native.userinfo_of(value))
         out.extend(info.partition(":")[2] for info in _native.userinfo_of(value))
         out.extend(query_secrets(value))
+        out.extend(path_secrets(value))
         out.extend(_header_line_secrets(value))
         inner = _container(value) if "{" in value or "[" in value else None
         if inner is not None:

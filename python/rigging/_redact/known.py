@@ -4,34 +4,28 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Iterable
 
 from pydantic import BaseModel
 
 from rigging._redact.find import secret_values
-from rigging._redact.secret import MIN_SECRET_LENGTH, is_secret_name
+from rigging._redact.secret import is_secret_name
+from rigging._redact.store import known_secrets, known_sorted, remember
 from rigging._redact.text import redact_text
 
-_known: set[str] = set()
-_known_lock = threading.Lock()
-_known_sorted: tuple[str, ...] = ()
+__all__ = [
+    "RedactFilter",
+    "environment_secrets",
+    "known_secrets",
+    "redact_known",
+    "remember",
+    "remember_params",
+]
 
 
 def redact_known(text: str) -> str:
     """`redact_text` with every secret value a generator of this process has held."""
-    return redact_text(text, _known_sorted)
-
-
-def remember(secrets: Iterable[str]) -> None:
-    """Add secret values to those `redact_known` removes (for logs and spans)."""
-    global _known_sorted
-    new = {s for s in secrets if len(s) >= MIN_SECRET_LENGTH} - _known
-    if not new:
-        return
-    with _known_lock:
-        _known.update(new)
-        _known_sorted = tuple(sorted(_known, key=len, reverse=True))
+    return redact_text(text, known_sorted())
 
 
 def remember_params(params: Iterable[BaseModel]) -> None:
@@ -70,11 +64,6 @@ def environment_secrets() -> list[str]:
 # The shell's working directories: `pwd` is a secret word, but these hold paths, and masking
 # them hid every path under the current directory in error messages (`'***/cache.db'`).
 _NOT_SECRET_ENV = frozenset({"PWD", "OLDPWD"})
-
-
-def known_secrets() -> frozenset[str]:
-    """The secret values remembered so far."""
-    return frozenset(_known)
 
 
 class RedactFilter(logging.Filter):

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import functools
-import html
-import json
 import re
 import urllib.parse
 from collections.abc import Iterable
 
 from rigging import _native
-from rigging._redact.secret import MASK, MIN_SECRET_LENGTH, _is_template, is_secret_name
+from rigging._redact.paths import mask_paths
+from rigging._redact.secret import MASK, MIN_SECRET_LENGTH, _forms, _is_template, is_secret_name
 from rigging._surrogates import has_surrogates, stand_in
 
 _QUERY = re.compile(r"\?[^\s#\"'<>\\`]+")
@@ -107,16 +105,20 @@ def query_secrets(text: str) -> list[str]:
 def mask_urls(text: str, mask: str = MASK, *, query: bool = True) -> str:
     """`text` with the secrets of every URL replaced by `mask` (removed when empty).
 
-    The user-info (``https://user:PW@host``) and the values of query parameters with secret
-    names (``?key=...``, ``&sig=...``, ``?password=...``) are the secrets of a URL; with an
-    empty `mask` the user-info and the secret ``name=value`` pairs are left out. Without
-    `query`, only user-info is masked: for text where ``?name=`` is not a query string (a
-    regular expression such as ``(?:token=)(.+)``).
+    The user-info (``https://user:PW@host``), the values of query parameters with secret
+    names (``?key=...``, ``&sig=...``, ``?password=...``), path segments shaped like
+    credentials and the secrets of the object viewed (`rigging._redact.paths`)
+    are the secrets of a URL; with an empty `mask` the user-info and the secret
+    ``name=value`` pairs are left out (a path segment is masked as `MASK` all the same: left
+    out, it would name another route). Without `query`, query strings are not masked: for
+    text where ``?name=`` is not a query string (a regular expression such as
+    ``(?:token=)(.+)``).
     """
     if query and "?" in text and "=" in text:
         text = _QUERY.sub(lambda m: _mask_query(m.group(0), mask), text)
     if "://" not in text:
         return text
+    text = mask_paths(text)
     if has_surrogates(text):  # the native side reads U+FFFD there; keep the originals
         swapped, back = stand_in(text)
         return back(_native.mask_userinfo(swapped, mask))
@@ -199,30 +201,6 @@ def _mask_lowercase_escapes(text: str, forms: list[str]) -> str:
         end = max(end, last)
     pieces.append(text[end:])
     return "".join(pieces)
-
-
-@functools.lru_cache(maxsize=1024)
-def _forms(secret: str) -> tuple[str, ...]:
-    r"""`secret` and the forms it takes when echoed encoded, as URLs and JSON bodies hold it.
-
-    Percent-encoded (``/`` kept or not, ``+`` for a space or not; the escapes' hex case
-    is matched by `_mask_lowercase_escapes`), JSON-escaped (``/`` escaped or not,
-    non-ASCII as ``\u`` escapes or not) and HTML-escaped: a key with ``/``, ``+`` or
-    ``=`` in it (a base64 key) comes back so from a server echoing the URL or body it got.
-    """
-    forms = {secret}
-    for encoded in (
-        urllib.parse.quote(secret, safe=""),
-        urllib.parse.quote(secret, safe="/"),
-        urllib.parse.quote_plus(secret, safe=""),
-        urllib.parse.quote_plus(secret, safe="/"),
-    ):
-        forms.add(encoded)
-    for ascii_only in (True, False):
-        escaped = json.dumps(secret, ensure_ascii=ascii_only)[1:-1]
-        forms.update((escaped, escaped.replace("/", "\\/")))
-    forms.add(html.escape(secret))
-    return tuple(f for f in forms if len(f) >= MIN_SECRET_LENGTH)
 
 
 _HEADER_LINE = re.compile(r"(?m)^([ \t]*)([A-Za-z][A-Za-z0-9_-]*)([ \t]*:[ \t]*)(\S[^\r\n]*)")

@@ -8,13 +8,22 @@ from __future__ import annotations
 
 import functools
 import json
+from contextlib import AbstractContextManager
 from typing import Any, Generic, Literal, TypeVar, cast
 
 import jinja2
 import regex  # type: ignore[import-untyped]
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from jsonpath_ng.parser import parse as jsonpath_parse
-from pydantic import BaseModel, ConfigDict, Field, SerializationInfo, field_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    field_serializer,
+    model_serializer,
+)
 
 from rigging._redact import (
     MASK,
@@ -26,6 +35,7 @@ from rigging._redact import (
     redact_text,
     reveals,
     secret_values,
+    secrets_in_view,
 )
 from rigging._sandbox import environment
 from rigging.error import ProcessingError, _clip, _safe_str
@@ -380,6 +390,31 @@ class HTTPSpec(BaseModel):
     """How to build the request."""
     response: ResponseSpec | None = None
     """How to check and read the response; without it any status is accepted as is."""
+
+    @model_serializer(mode="wrap")
+    def _dump_in_view(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        with self._in_view():
+            return cast("dict[str, Any]", handler(self))
+
+    def __repr__(self) -> str:
+        """The parts, their secrets masked as dumps mask them (`_in_view`)."""
+        with self._in_view():
+            return super().__repr__()
+
+    def __str__(self) -> str:
+        """As `__repr__`, without the class name."""
+        with self._in_view():
+            return super().__str__()
+
+    def _in_view(self) -> AbstractContextManager[None]:
+        """A block in which URLs are masked of the spec's own literal secrets.
+
+        Its own only, not an enclosing generator's nor those the process remembers: the
+        spec's dump is how a spec from loaded data is recognised (`rigging.generator._origin`),
+        so it depends on the spec alone.
+        """
+        secrets = [*secret_values(self), *spec_literal_secrets(self)]
+        return secrets_in_view(secrets, own_only=True)
 
     def make_url(self, ctx: RequestTransformContext) -> str:
         """Render the URL template.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast, overload
 
 from pydantic import (
     BaseModel,
@@ -28,6 +28,7 @@ from rigging._redact import (
     remember,
     reveals,
     secret_values,
+    secrets_in_view,
 )
 from rigging.generator._fixups import Fixup, Fixups
 from rigging.generator._origin import mark_from_data
@@ -148,22 +149,34 @@ class Generator(BaseModel):
     def _redact_secrets(
         self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
     ) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
         if reveals(info.context):
-            return data
-        # `params` was dumped by `GenerateParams`' own serializer, which redacted it (tool
-        # schemas as schemas): it is not redacted again as plain values.
-        return {
-            key: MASK
-            if is_secret_name(key)
-            else value
-            if key == "params" and isinstance(self.params, GenerateParams)
-            else redact_field(key, value)
-            for key, value in data.items()
-        }
+            return cast("dict[str, Any]", handler(self))
+        # Its URLs (its params' `api_base`) are masked of its secrets too (a key in a path).
+        with secrets_in_view(self._secrets()):
+            data: dict[str, Any] = handler(self)
+            # `params` was dumped by `GenerateParams`' own serializer, which redacted it (tool
+            # schemas as schemas): it is not redacted again as plain values.
+            return {
+                key: MASK
+                if is_secret_name(key)
+                else value
+                if key == "params" and isinstance(self.params, GenerateParams)
+                else redact_field(key, value)
+                for key, value in data.items()
+            }
 
     def __repr_args__(self) -> Any:
         return list(redact_repr_args(super().__repr_args__()))
+
+    def __repr__(self) -> str:
+        """The fields, secrets masked; its URLs masked of its secrets too (a key in a path)."""
+        with secrets_in_view(self._secrets()):
+            return super().__repr__()
+
+    def __str__(self) -> str:
+        """As `__repr__`, without the class name."""
+        with secrets_in_view(self._secrets()):
+            return super().__str__()
 
     def _secrets(self) -> list[str]:
         """Every secret value this generator holds.
@@ -190,7 +203,8 @@ class Generator(BaseModel):
         Returns:
             A new generator of the same class, with the same fields set.
         """
-        return copy_without_secrets(self)
+        with secrets_in_view(self._secrets()):  # masked in its URLs too (a key in a path)
+            return copy_without_secrets(self)
 
     def _mark_from_data(self) -> None:
         """Mark where this generator sends as chosen by loaded data (see `_origin`).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import AbstractContextManager
 from typing import Annotated, Any, ClassVar
 
 from pydantic import (
@@ -27,6 +28,8 @@ from rigging._redact import (
     redact_schema,
     reveals,
     schema_secrets,
+    secret_values,
+    secrets_in_view,
 )
 
 __all__ = ["GenerateParams", "IdentifierValue"]
@@ -77,8 +80,10 @@ class GenerateParams(BaseModel):
     api_base: str | None = None
     """Base URL of the provider's API. Its user-info and secret-named query values are
     masked in reprs and dumps and left out of identifiers, and so is a fragment (never sent
-    to a server). Path segments are shown as they are: put a key in `api_key` or a header,
-    not in the path."""
+    to a server). Path segments shaped like keys (``/sk-...``, a long random token, a
+    webhook's path) and secret values given elsewhere are masked as ``***``, in identifiers
+    too; a word-like key in a path is not told from a route: put keys in `api_key` or a
+    header."""
     timeout: Annotated[int, Field(ge=1, lt=_I64)] | None = None
     """Request timeout in seconds (>= 1: litellm took 0 for "not set" and waited its own 600 s
     default, while httpx gave up at once)."""
@@ -156,7 +161,16 @@ class GenerateParams(BaseModel):
         data: dict[str, Any] = handler(self)
         if reveals(info.context):
             return data
-        return {key: self._redacted(key, value) for key, value in data.items()}
+        with self._in_view():
+            return {key: self._redacted(key, value) for key, value in data.items()}
+
+    def _in_view(self) -> AbstractContextManager[None]:
+        """A block in which URLs are masked of these params' secret values too.
+
+        Every view of the params runs in one: ``api_base="https://gw/<api_key>/v1"`` with
+        the key in ``extra`` shows ``https://gw/***/v1`` (`rigging._redact.secrets_in_view`).
+        """
+        return secrets_in_view(secret_values(self))
 
     def _redacted(self, name: str, value: Any, *, drop: bool = False) -> Any:
         """Field `name`'s value with its secrets masked (left out with `drop`).
@@ -177,12 +191,13 @@ class GenerateParams(BaseModel):
             for name, value in args
             if name in self.__not_secret__ and not schema_secrets(value)
         }
-        return [
-            (name, kept[name])
-            if name in kept
-            else (name, self._redacted(name, value) if name in self.__not_secret__ else value)
-            for name, value in redact_repr_args(args)
-        ]
+        with self._in_view():
+            return [
+                (name, kept[name])
+                if name in kept
+                else (name, self._redacted(name, value) if name in self.__not_secret__ else value)
+                for name, value in redact_repr_args(args)
+            ]
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, GenerateParams):
@@ -248,6 +263,10 @@ class GenerateParams(BaseModel):
         Returns:
             An ordered dict of the values that are set.
         """
+        with self._in_view():
+            return self._identifier_params()
+
+    def _identifier_params(self) -> dict[str, IdentifierValue]:
         out: dict[str, IdentifierValue] = {}
         dumped = self.model_dump(mode="json", exclude_none=True, context=REVEAL)
         for name, value in dumped.items():
@@ -285,17 +304,19 @@ class GenerateParams(BaseModel):
             A copy, or these params when they hold no secret.
         """
         update: dict[str, Any] = {}
-        for name, value in self.__dict__.items():
-            if value is None:
-                continue
-            if name in self.__not_secret__:
-                if not isinstance(value, str) and schema_secrets(value):
-                    fixed = GenerateParams.model_validate({name: redact_schema(value, drop=True)})
-                    update[name] = getattr(fixed, name)
-                continue
-            clean = redact_field(name, value, drop=True)
-            if clean != value:
-                update[name] = clean
+        with self._in_view():
+            for name, value in self.__dict__.items():
+                if value is None:
+                    continue
+                if name in self.__not_secret__:
+                    if not isinstance(value, str) and schema_secrets(value):
+                        clean = redact_schema(value, drop=True)
+                        fixed = GenerateParams.model_validate({name: clean})
+                        update[name] = getattr(fixed, name)
+                    continue
+                clean = redact_field(name, value, drop=True)
+                if clean != value:
+                    update[name] = clean
         return self.model_copy(update=update) if update else self
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from rigging._exports import public_dir as _public_dir
+from rigging._redact import secrets_in_view
 from rigging.error import InvalidModelSpecifiedError
 from rigging.generator.base import Generator
 from rigging.generator.identifier import format_identifier, parse_identifier
@@ -323,10 +324,11 @@ def get_identifier(generator: Generator, params: GenerateParams | None = None) -
         The connection string.
     """
     provider = _provider_for(type(generator))
-    values = _ctor_values(generator)
-    merged = generator.params.merge_with(params)
-    values.update(merged.to_identifier_params())
-    return format_identifier(provider, generator.model, values, merged.__not_secret__)
+    with secrets_in_view(generator._secrets()):  # masked in its URLs too (a key in a path)
+        values = _ctor_values(generator)
+        merged = generator.params.merge_with(params)
+        values.update(merged.to_identifier_params())
+        return format_identifier(provider, generator.model, values, merged.__not_secret__)
 
 
 __dir__ = _public_dir(globals())
