@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from _servers.openai_stub import ErrorReply, OpenAIStub
 
 import rigging as rg
 from rigging import _redact
+from rigging.error import GenerationError
 from rigging.generator import GenerateParams, get_generator
 from rigging.generator.http import HTTPGenerator
 
@@ -95,3 +99,45 @@ def test_a_fragment_elsewhere_is_data_and_kept() -> None:
     assert reloaded.params.extra["callback"] == route
     assert reloaded.params.api_base == "https://host.example/v1"
     assert "/callback-route" not in _redact.secret_values(generator.params.model_dump())
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[OpenAIStub]:
+    with OpenAIStub() as running:
+        yield running
+
+
+async def test_an_http_spec_url_fragment_echoed_is_redacted(server: OpenAIStub) -> None:
+    """Masked in the spec's views, the fragment is a secret of the generator as well.
+
+    A server or proxy quoting it has it scrubbed from the error, and the URL a result
+    records (``extra["url"]``, kept in chats and caches) shows it masked.
+    """
+    server.reset()
+    fragment = "sk-SPECFRAG-97531"
+    spec = {
+        "request": {
+            "url": f"{server.base_url}/chat/completions#{fragment}",
+            "transforms": [
+                {"type": "json", "pattern": {"model": "$model", "messages": "$messages"}}
+            ],
+        },
+        "response": {
+            "transforms": [{"type": "jsonpath", "pattern": "$.choices[0].message.content"}]
+        },
+    }
+    generator = HTTPGenerator(model="stub-model", spec=spec, max_retries=0)
+    assert fragment in generator._secrets()
+    assert generator._redact(f"echo {fragment}") == "echo ***"
+    assert _redact.redact_known(f"log {fragment}") == "log ***"
+    [result] = await generator.generate_texts(["hi"], [GenerateParams()])
+    assert result.extra["url"].endswith("/chat/completions#***")
+    server.on_request(lambda request: ErrorReply(401, message=f"bad route #{fragment}"))
+    try:
+        with pytest.raises(GenerationError, match=r"HTTP 401.*bad route #\*\*\*") as info:
+            await generator.generate_texts(["hi"], [GenerateParams()])
+    finally:
+        server.on_request(None)
+    assert fragment not in str(info.value)
+    chat = rg.Chat([rg.Message("user", "hi")], generator=generator)
+    assert fragment not in chat.model_dump_json()

@@ -89,14 +89,18 @@ def _model_secrets(model: BaseModel, secret: bool, out: list[str]) -> None:
     """`_secrets_in` of a model's fields by name.
 
     Fields its class names in ``__not_secret__`` hold schemas and are searched as schemas
-    (`schema_secrets`).
+    (`schema_secrets`); those it names in ``__endpoints__`` hold the URL requests go to, and
+    their fragment is a secret as an `api_base`'s is (an HTTP spec's ``url``).
     """
     schemas: Container[str] = getattr(type(model), "__not_secret__", ())
+    endpoints: Container[str] = getattr(type(model), "__endpoints__", ())
     for name, item in model.__dict__.items():
         if name in schemas:
             _schema_secrets(_plain(item), False, out)
         else:
             _secrets_in({name: item}, secret, out)
+            if name in endpoints and isinstance(item, str):
+                out.extend(fragment_secrets(item))
 
 
 def secret_values(value: Any) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import json
 from contextlib import AbstractContextManager
-from typing import Any, Generic, Literal, TypeVar, cast
+from typing import Any, ClassVar, Generic, Literal, TypeVar, cast
 
 import jinja2
 import regex  # type: ignore[import-untyped]
@@ -145,6 +145,10 @@ class RequestSpec(BaseModel):
     """How to build the request."""
 
     model_config = ConfigDict(hide_input_in_errors=True)  # specs may hold literal secrets
+
+    __endpoints__: ClassVar[frozenset[str]] = frozenset({"url"})
+    """Fields holding where requests go: a fragment there is masked in views and is a secret
+    of the generator (`rigging._redact.secret_values`), as an `api_base`'s is."""
 
     url: str
     """URL (a Jinja template). A literal value of a secret-named query parameter
