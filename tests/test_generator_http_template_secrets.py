@@ -168,3 +168,31 @@ def test_secrets_that_overlap_are_masked_whole() -> None:
         assert _MARK not in text
         assert "tail" not in text
     assert _rendered(generator) == '{"k": "sk-Azq-7531-tail"}sk-Azq-7531sk-Azq-7531-tail'
+
+
+def test_a_short_secret_is_masked_where_it_stands_and_never_searched_for() -> None:
+    """Under `MIN_SECRET_LENGTH` characters a secret is masked as a value, not searched for.
+
+    Searching text for a one-letter key masked every such letter of the template (``a
+    banana`` became ``*** b***n***n***``); free text (errors, logs) never searched for it.
+    """
+    from rigging._redact import MIN_SECRET_LENGTH, redact_text
+
+    assert MIN_SECRET_LENGTH == 4
+    body = (
+        '{% set api_key = "a" %}{% set note = "a cat" %}{"token": "ab", "k": "ab"}'
+        " a banana {{ api_key }} {{ note }}"
+    )
+    generator = _generator(body)
+    assert _masked_pattern(generator) == (
+        '{% set api_key = "***" %}{% set note = "a cat" %}{"token": "***", "k": "ab"}'
+        " a banana {{ api_key }} {{ note }}"
+    )
+    assert _rendered(generator) == '{"token": "ab", "k": "ab"} a banana a a cat'
+    # The echo scrubber keeps to the same line: short values are not searched for...
+    assert generator._redact("a banana, ab") == "a banana, ab"
+    assert redact_text("a banana", ["a"]) == "a banana"
+    # ...and from four characters on, a value masked in the spec is scrubbed from echoes too.
+    longer = _generator('{% set api_key = "abcd" %}{{ api_key }} abcd')
+    assert _masked_pattern(longer) == '{% set api_key = "***" %}{{ api_key }} ***'
+    assert longer._redact("echo abcd") == "echo ***"

@@ -15,7 +15,7 @@ from typing import Any
 
 import jinja2
 
-from rigging._redact import MASK, is_secret_name, mask_urls
+from rigging._redact import MASK, MIN_SECRET_LENGTH, is_secret_name, mask_urls
 from rigging._sandbox import environment
 
 
@@ -157,7 +157,9 @@ def _secret_places(text: str) -> tuple[tuple[int, int, str], ...]:
     text inside its quotes, as written (``sk-\x41b`` of ``"sk-\x41b"``), so the masked
     text still parses; a literal holding only a part of a secret is kept. In the template's
     data (an ``{% set token %}...{% endset %}`` body, text around the tags), each verbatim
-    occurrence.
+    occurrence. A secret shorter than `MIN_SECRET_LENGTH` is masked only where a literal
+    is exactly it, never searched for in other literals or the data (``{% set api_key =
+    "a" %}`` would otherwise mask every ``a`` of the text).
     """
     secrets = _assigned_secrets(text)
     if not secrets:
@@ -177,11 +179,11 @@ def _secret_places(text: str) -> tuple[tuple[int, int, str], ...]:
         if run:
             value = "".join(_string_values([raw for _, _, raw in run]))
             for secret in secrets:  # inside each one's quotes: the masked text still parses
-                if secret in value:
+                if secret == value or (len(secret) >= MIN_SECRET_LENGTH and secret in value):
                     places.extend((first + 1, last - 1, secret) for first, last, _ in run)
             run = []
         if kind == "data":
-            for secret in secrets:
+            for secret in (s for s in secrets if len(s) >= MIN_SECRET_LENGTH):
                 at = lexed.find(secret, start, end)
                 while at >= 0:
                     places.append((at, at + len(secret), secret))
