@@ -15,7 +15,14 @@ from typing import Any
 
 import jinja2
 
-from rigging._redact import MASK, MIN_SECRET_LENGTH, is_secret_name, mask_urls
+from rigging._redact import (
+    MASK,
+    MIN_SECRET_LENGTH,
+    fragment_secrets,
+    is_secret_name,
+    mask_urls,
+    secret_values,
+)
 from rigging._sandbox import environment
 
 
@@ -93,21 +100,127 @@ def _template_literals(text: str) -> list[tuple[int, int, list[str]]]:
     """Where template text holds a literal under a secret name, and the secret's forms.
 
     ``"name": "value"`` pairs of JSON-like text (``{{ messages|tojson }}`` beside them makes
-    it no JSON) and ``name=value`` form pairs, whose value holds no ``{{``/``{%``.
+    it no JSON) and ``name=value`` form pairs; of a value holding ``{{``/``{%``, its literal
+    pieces (`_value_pieces`). And what the template's syntax names a secret
+    (`_secret_places`).
     """
     found: list[tuple[int, int, list[str]]] = []
     for name, start, end in _json_pairs(text) if '"' in text else ():
         value = text[start:end]
-        if value and not _holds_template(value) and is_secret_name(name):
+        if not value or not is_secret_name(name):
+            continue
+        if _holds_template(value):  # "api_key": "sk-{{ x }}": its literal pieces
+            found.extend(_pieces_at(text, start, _value_pieces(value)))
+        else:
             found.append((start, end, [value, _json_text(value)]))
     for match in _FORM_PAIR.finditer(text) if "=" in text else ():
         value = match.group(2)
-        name = urllib.parse.unquote_plus(match.group(1))
-        if not _holds_template(value) and is_secret_name(name):
+        if not is_secret_name(urllib.parse.unquote_plus(match.group(1))):
+            continue
+        if _holds_template(value):  # cut at the tag's first space: the text before the tag
+            first = min(i for i in (value.find("{{"), value.find("{%")) if i >= 0)
+            pieces = [(0, first)] if first else []
+            found.extend(_pieces_at(text, match.start(2), pieces))
+        else:
             found.append((match.start(2), match.end(2), [value, urllib.parse.unquote_plus(value)]))
     for start, end, value in _secret_places(text) if _holds_template(text) else ():
         found.append((start, end, [value, _json_text(value)]))
     return found
+
+
+_SCHEME_WORD = re.compile(
+    r"[ \t]*(?:(?:Bearer|Basic|Token|Bot|Digest|Key|ApiKey|JWT|OAuth|SSWS)[ \t]+)?", re.IGNORECASE
+)
+"""An authorization scheme leading a header value (``Bearer ``): shown, it names no secret."""
+
+
+def _after_scheme(value: str, end: int) -> int:
+    """Where `value`'s text up to `end` goes on after a leading `_SCHEME_WORD`."""
+    match = _SCHEME_WORD.match(value, 0, end)
+    return match.end() if match is not None else 0
+
+
+def _value_pieces(value: str) -> list[tuple[int, int]]:
+    """Where a secret value holding template syntax has literal text, as ``(start, end)``.
+
+    Its text around the tags (white space and a leading ``Bearer `` left out), the contents
+    of the string literals inside its tags and its comments: ``Bearer sk-{{ "a" ~ x }}``
+    has ``sk-`` and ``a``. A value that does not lex: its text before the first tag.
+    """
+    spans = _token_spans(value) if "\r" not in value else []
+    if not spans:
+        first = min(i for i in (value.find("{{"), value.find("{%"), len(value)) if i >= 0)
+        start = _after_scheme(value, first)
+        return [(start, first)] if value[start:first].strip() else []
+    pieces: list[tuple[int, int]] = []
+    for kind, start, end in spans:
+        if kind == "data":
+            if start == 0:
+                start = _after_scheme(value, end)
+            text = value[start:end]
+            if text.strip():
+                lead = len(text) - len(text.lstrip())
+                pieces.append((start + lead, start + len(text.rstrip())))
+        elif kind == "string" and end - start > 2:
+            pieces.append((start + 1, end - 1))
+        elif kind == "comment" and value[start:end].strip():
+            pieces.append((start, end))
+    return pieces
+
+
+def _pieces_at(
+    text: str, offset: int, pieces: list[tuple[int, int]]
+) -> list[tuple[int, int, list[str]]]:
+    """`_template_literals` entries for `pieces` of a value starting at `offset` of `text`."""
+    return [
+        (offset + start, offset + end, [text[offset + start : offset + end]])
+        for start, end in pieces
+    ]
+
+
+def mask_secret_template(value: str) -> str:
+    """A secret value holding template syntax with its literal pieces masked (`_value_pieces`).
+
+    A header under a secret name is a secret whole: ``Bearer {{ api_key }}`` is kept, and
+    ``Bearer sk-{{ "a" ~ "b" }}`` shows as ``Bearer ***{{ "***" ~ "***" }}``.
+    """
+    out: list[str] = []
+    copied = 0
+    for start, end in _value_pieces(value):
+        out.append(value[copied:start] + MASK)
+        copied = end
+    return "".join(out) + value[copied:]
+
+
+def secret_template_pieces(value: str) -> list[str]:
+    """The literal pieces `mask_secret_template` masks (for the generator's secrets)."""
+    return [value[start:end] for start, end in _value_pieces(value)]
+
+
+def _expression_pieces(node: object) -> list[str]:
+    """The string constants an expression is built from (``"sk-" ~ "abc"``, ``x or "k"``).
+
+    Operands of concatenation and addition, both branches of ``a if c else b``, ``or`` and
+    ``and``, the items of a list or tuple, and a filtered value with ``default``'s argument;
+    not a name, an attribute or item looked up, or a call's arguments (``params.get("k")``).
+    """
+    nodes = jinja2.nodes
+    if isinstance(node, nodes.Const):
+        return [node.value] if isinstance(node.value, str) else []
+    if isinstance(node, nodes.Concat):
+        return [piece for item in node.nodes for piece in _expression_pieces(item)]
+    if isinstance(node, nodes.Add | nodes.Or | nodes.And):
+        return [*_expression_pieces(node.left), *_expression_pieces(node.right)]
+    if isinstance(node, nodes.CondExpr):
+        return [*_expression_pieces(node.expr1), *_expression_pieces(node.expr2)]
+    if isinstance(node, nodes.List | nodes.Tuple):
+        return [piece for item in node.items for piece in _expression_pieces(item)]
+    if isinstance(node, nodes.Filter):
+        inner = _expression_pieces(node.node) if node.node is not None else []
+        if node.name == "default":
+            inner.extend(piece for arg in node.args for piece in _expression_pieces(arg))
+        return inner
+    return []
 
 
 @functools.lru_cache(maxsize=256)
@@ -115,8 +228,9 @@ def _assigned_secrets(text: str) -> tuple[str, ...]:
     """String literals a template's own syntax gives secret names.
 
     ``{% set api_key = "v" %}``, ``{% set token %}v{% endset %}``, ``{"api_key": "v"}`` or
-    ``{'api_key': 'v'}`` inside a tag, and ``dict(api_key="v")``. A template that does not
-    parse has none (rendering it fails, so nothing is sent).
+    ``{'api_key': 'v'}`` inside a tag, and ``dict(api_key="v")``; for a value built by an
+    expression (``"sk-" ~ "abc"``), the literals it is built from (`_expression_pieces`). A
+    template that does not parse has none (rendering it fails, so nothing is sent).
     """
     try:
         tree = environment().parse(text)
@@ -130,7 +244,7 @@ def _assigned_secrets(text: str) -> tuple[str, ...]:
 
     for assign in tree.find_all(nodes.Assign):
         if isinstance(assign.target, nodes.Name) and is_secret_name(assign.target.name):
-            found.append(text_of(assign.node) or "")
+            found.extend(_expression_pieces(assign.node))
     for block in tree.find_all(nodes.AssignBlock):
         if isinstance(block.target, nodes.Name) and is_secret_name(block.target.name):
             for output in block.body:
@@ -141,10 +255,10 @@ def _assigned_secrets(text: str) -> tuple[str, ...]:
     for pair in tree.find_all(nodes.Pair):
         key = text_of(pair.key)
         if key is not None and is_secret_name(key):
-            found.append(text_of(pair.value) or "")
+            found.extend(_expression_pieces(pair.value))
     for keyword in tree.find_all(nodes.Keyword):
         if is_secret_name(keyword.key):
-            found.append(text_of(keyword.value) or "")
+            found.extend(_expression_pieces(keyword.value))
     return tuple(dict.fromkeys(value for value in found if value.strip()))
 
 
@@ -250,3 +364,46 @@ def _mask_template_literals(text: str) -> str:
         elif end > copied:  # runs on past the one masked (a longer secret there): one mask
             copied = end
     return "".join(out) + text[copied:] if out else text
+
+
+def rendered_secrets(url: str, headers: dict[str, str], body: str) -> list[str]:
+    """The secrets of one rendered request: what its secret-bearing places hold.
+
+    The URL's user-info, secret query values, key-shaped path segments and fragment; the
+    values of headers under secret names (and the token after ``Bearer``); the body's values
+    under secret names (JSON, JSON-like or form text). Whatever expression made them
+    (``{{ "sk-" ~ "abc" }}``, a filter, a loop), the request's errors are scrubbed of them.
+    The rest of the body (the conversation) is not searched: its values are no secrets, and
+    remembering them would grow the process's known secrets with every request.
+    """
+    found = [*secret_values({"url": url, "headers": headers}), *fragment_secrets(url)]
+    try:
+        parsed = json.loads(body)
+    except (ValueError, RecursionError):
+        parsed = None
+    if isinstance(parsed, dict | list):
+        _named_values(parsed, False, found)
+    else:
+        for name, start, end in _json_pairs(body) if '"' in body else ():
+            if is_secret_name(name):
+                found.extend((body[start:end], _json_text(body[start:end])))
+        for match in _FORM_PAIR.finditer(body) if "=" in body else ():
+            if is_secret_name(urllib.parse.unquote_plus(match.group(1))):
+                found.extend((match.group(2), urllib.parse.unquote_plus(match.group(2))))
+    return found
+
+
+def _named_values(node: Any, secret: bool, out: list[str]) -> None:
+    """The texts and numbers of parsed JSON under secret names (at any depth below one)."""
+    pending = [(node, secret)]
+    while pending:
+        current, named = pending.pop()
+        if isinstance(current, dict):
+            pending.extend(
+                (item, named or (isinstance(key, str) and is_secret_name(key)))
+                for key, item in current.items()
+            )
+        elif isinstance(current, list):
+            pending.extend((item, named) for item in current)
+        elif named and isinstance(current, str | int | float) and not isinstance(current, bool):
+            out.append(str(current))

@@ -40,9 +40,12 @@ from rigging._redact import (
 from rigging._sandbox import environment
 from rigging.error import ProcessingError, _clip, _safe_str
 from rigging.generator._http_secrets import (
+    _holds_template,
     _mask_literals,
     _mask_template_literals,
     _template_literals,
+    mask_secret_template,
+    secret_template_pieces,
 )
 from rigging.generator._http_spec_text import load_spec_text
 
@@ -159,7 +162,8 @@ class RequestSpec(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict)
     """Header values (each a Jinja template). Put secrets in as ``{{api_key}}``: a literal
     value under a secret name (``Authorization: Bearer sk-...``) is masked in reprs, dumps
-    and identifiers."""
+    and identifiers, and so are the literal pieces of a template there (``Bearer sk-{{ x
+    }}``, ``{{ "sk-" ~ "abc" }}``: only a leading scheme word such as ``Bearer`` is kept)."""
     timeout: int | None = None
     """Request timeout in seconds; wins over the params' ``timeout``."""
     transforms: list[TransformStep[InputTransform]] = Field(min_length=1)
@@ -169,10 +173,7 @@ class RequestSpec(BaseModel):
     def _mask_literal_secrets(self, headers: dict[str, str], info: SerializationInfo) -> Any:
         if reveals(info.context):
             return headers
-        return {
-            name: MASK if is_secret_name(name) and "{{" not in value else mask_urls(value)
-            for name, value in headers.items()
-        }
+        return {name: _masked_header(name, value) for name, value in headers.items()}
 
     @field_serializer("url")
     def _mask_url_secrets(self, url: str, info: SerializationInfo) -> str:
@@ -184,6 +185,13 @@ class RequestSpec(BaseModel):
             (name, mask_fragment(mask_urls(value)) if name == "url" else value)
             for name, value in args
         ]
+
+
+def _masked_header(name: str, value: str) -> str:
+    """A header template as views show it (see `RequestSpec.headers`)."""
+    if not is_secret_name(name):
+        return mask_urls(value)
+    return mask_urls(mask_secret_template(value)) if _holds_template(value) else MASK
 
 
 class ResponseSpec(BaseModel):
@@ -206,18 +214,28 @@ del _step
 
 
 def spec_literal_secrets(spec: HTTPSpec) -> list[str]:
-    """The literal secrets of `spec`'s request templates that its fields do not show as such.
+    """The literal secrets of `spec`'s templates that its fields do not show as such.
 
-    Those in template text that is no JSON (see `_template_literals`), so that a server
-    echoing the body has them scrubbed from errors; the rest the generic search finds.
+    Those in template text that is no JSON (see `_template_literals`), in request and
+    response steps alike, and the literal pieces of header templates under secret names
+    (`secret_template_pieces`): whatever the views mask, so that a server echoing it has
+    it scrubbed from errors. The rest (literal header values, URL secrets, JSON patterns)
+    the generic search finds.
     """
-    return [
+    steps = [*spec.request.transforms, *(spec.response.transforms if spec.response else ())]
+    found = [
         secret
-        for step in spec.request.transforms
-        if isinstance(step.pattern, str) and not isinstance(_maybe_json(step.pattern), dict | list)
+        for step in steps
+        if isinstance(step.pattern, str)
+        and step.type not in _NOT_TEMPLATES
+        and not isinstance(_maybe_json(step.pattern), dict | list)
         for _, _, forms in _template_literals(step.pattern)
         for secret in forms
     ]
+    for name, value in spec.request.headers.items():
+        if is_secret_name(name) and _holds_template(value):
+            found.extend(secret_template_pieces(value))
+    return found
 
 
 def _clean(text: str, ctx: RequestTransformContext | None) -> str:

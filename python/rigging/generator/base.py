@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast, overload
 
 from pydantic import (
@@ -345,12 +345,14 @@ class Generator(BaseModel):
         """
         return [] if params is None else secret_values(params)
 
-    def _request_redactor(self, params: GenerateParams | None) -> Callable[[str], str]:
-        """`_redact` for one request: also removes the secrets of its `params`.
+    def _request_redactor(
+        self, params: GenerateParams | None, extra: Iterable[str] = ()
+    ) -> Callable[[str], str]:
+        """`_redact` for one request: also removes the secrets of its `params`, and `extra`.
 
         The request's secrets are remembered too, so logs and spans scrub them.
         """
-        secrets = [*self._secrets(), *self._request_secrets(params)]
+        secrets = [*self._secrets(), *self._request_secrets(params), *extra]
         remember(secrets)
 
         def redact(text: str) -> str:

@@ -19,6 +19,7 @@ from pydantic import ConfigDict, field_serializer, field_validator
 from rigging._exports import public_dir as _public_dir
 from rigging._redact import MASK, is_secret_name
 from rigging.error import ProcessingError, _clip, _reduce, _safe_str
+from rigging.generator._http_secrets import rendered_secrets
 from rigging.generator._http_spec import (
     HTTPSpec,
     InputTransform,
@@ -197,13 +198,14 @@ class HTTPGenerator(RemoteGenerator):
             raise ProcessingError("HTTPGenerator has no spec; set `spec` before generating")
         merged = self.params.merge_with(params)
         ctx = self._context(messages, merged)
-        redact = self._request_redactor(params)
         url = spec.make_url(ctx)
+        headers = spec.make_headers(ctx)
+        body = spec.make_request_body(ctx)
+        # What the rendered request holds at its secret places, however the templates made it
+        redact = self._request_redactor(params, rendered_secrets(url, headers, body))
         self._refuse_data_spec(spec, url, redact(url))
         read = params_read(spec.request.url)
         refuse_data_params(merged, read, url, self.model, redact(url))
-        headers = spec.make_headers(ctx)
-        body = spec.make_request_body(ctx)
         valid = spec.response.valid_status_codes if spec.response else None
         timeout = self._timeout(spec, merged)
 
