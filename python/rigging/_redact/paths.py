@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import itertools
 import re
 import urllib.parse
@@ -183,11 +184,30 @@ def secrets_in_view(secrets: Iterable[str], *, own_only: bool = False) -> Iterat
 
 def _masked_known(tail: str, known: tuple[str, ...]) -> str:
     """A URL's path, query and fragment with each known secret (each form) masked."""
-    for secret in known:
-        for form in _forms(secret):
-            if form in tail:
-                tail = tail.replace(form, MASK)
+    index = _form_index(known)
+    size = MIN_SECRET_LENGTH
+    found = {
+        form
+        for at in range(len(tail) - size + 1)
+        for form in index.get(tail[at : at + size], ())
+        if tail.startswith(form, at)
+    }
+    for form in sorted(found, key=len, reverse=True):
+        tail = tail.replace(form, MASK)
     return tail
+
+
+@functools.lru_cache(maxsize=16)
+def _form_index(known: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """The forms of the `known` secrets by their first `MIN_SECRET_LENGTH` characters.
+
+    A URL is read once, looking up each of its positions, instead of once per form.
+    """
+    index: dict[str, list[str]] = {}
+    for secret in known:
+        for form in _forms(secret):  # each at least MIN_SECRET_LENGTH long
+            index.setdefault(form[:MIN_SECRET_LENGTH], []).append(form)
+    return {head: tuple(forms) for head, forms in index.items()}
 
 
 def mask_paths(text: str) -> str:
