@@ -78,6 +78,8 @@ BACK_REFERENCES: dict[tuple[str, str], str] = {
     ("rigging.generator.base", "rigging.chat"): "Generator.chat builds a ChatPipeline",
     ("rigging.generator.base", "rigging.completion"): "Generator.complete builds a pipeline",
     ("rigging.generator.base", "rigging.prompt"): "Generator.prompt decorates a function",
+    ("rigging.generator._calls", "rigging.chat"): "2.3's chat(generator) names its pipeline",
+    ("rigging.generator._calls", "rigging.completion"): "2.3's complete() names its pipeline",
     ("rigging._pipeline.chat", "rigging._pipeline.chat_pipeline"): "Chat.restart/fork",
     (
         "rigging._pipeline.completion",

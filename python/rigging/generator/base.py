@@ -30,6 +30,9 @@ from rigging._redact import (
     secret_values,
     secrets_in_view,
 )
+from rigging.generator._calls import chat as chat  # 2.3 names
+from rigging.generator._calls import check_batch as check_batch
+from rigging.generator._calls import complete as complete
 from rigging.generator._fixups import Fixup, Fixups
 from rigging.generator._origin import mark_from_data
 from rigging.generator._secret_fields import copy_without_secrets, field_without_secrets
@@ -550,54 +553,6 @@ class Generator(BaseModel):
         if generated.text:
             yield TextDelta(generated.text)
         yield StreamFinish(generated.stop_reason, generated.usage, dict(generated.extra))
-
-
-def chat(
-    generator: Generator,
-    messages: MessageInput | None = None,
-    params: GenerateParams | None = None,
-) -> ChatPipeline:
-    """Stage a conversation with `generator` (same as ``generator.chat(...)``).
-
-    Args:
-        generator: The generator.
-        messages: Messages, dicts or strs.
-        params: Pipeline-level params.
-
-    Returns:
-        The pipeline.
-    """
-    return generator.chat(messages, params)
-
-
-def complete(
-    generator: Generator, text: str, params: GenerateParams | None = None
-) -> CompletionPipeline:
-    """Stage a text completion with `generator` (same as ``generator.complete(...)``).
-
-    Args:
-        generator: The generator.
-        text: The prompt text.
-        params: Pipeline-level params.
-
-    Returns:
-        The pipeline.
-    """
-    return generator.complete(text, params)
-
-
-def check_batch(inputs: Sequence[Any], params: Sequence[GenerateParams]) -> None:
-    """Raise `ValueError` unless there is exactly one params object per input.
-
-    Args:
-        inputs: Conversations or texts.
-        params: The params given with them.
-
-    Raises:
-        ValueError: The lengths differ.
-    """
-    if len(inputs) != len(params):
-        raise ValueError(f"got {len(inputs)} inputs but {len(params)} params; pass one per input")
 
 
 __dir__ = _public_dir(globals())
