@@ -268,10 +268,10 @@ class GenerateParams(BaseModel):
 
     def _identifier_params(self) -> dict[str, IdentifierValue]:
         out: dict[str, IdentifierValue] = {}
-        dumped = self.model_dump(mode="json", exclude_none=True, context=REVEAL)
+        # `extra` may hold objects JSON cannot carry (a class for `response_format`): it is
+        # written below, value by value, never through the JSON dump.
+        dumped = self.model_dump(mode="json", exclude_none=True, exclude={"extra"}, context=REVEAL)
         for name, value in dumped.items():
-            if name == "extra":
-                continue
             if name in self.__not_secret__ and not isinstance(value, str):
                 clean = redact_schema(value, drop=True)
                 out[name] = json.dumps(clean, separators=(",", ":"))

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticSerializationError
 
 from rigging._exports import public_dir as _public_dir
 from rigging._redact import secrets_in_view
@@ -296,10 +297,14 @@ def _ctor_values(generator: Generator) -> dict[str, IdentifierValue]:
         for name in type(generator).model_fields
         if name in generator.model_fields_set and name not in {"model", "api_key", "params"}
     ]
-    dumped = generator.model_dump(mode="json", include=set(names))
     out: dict[str, IdentifierValue] = {}
     for name in names:
-        value = dumped.get(name)
+        try:
+            value = generator.model_dump(mode="json", include={name}).get(name)
+        except PydanticSerializationError:
+            # A runtime object (a client, a callback) has no text form to rebuild it from:
+            # the identifier leaves it out rather than failing every chat's `generator_id`.
+            continue
         if value is None:
             continue
         if isinstance(value, bool | int | float | str):
