@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import typing as t
 from collections.abc import Callable, Sequence
+from typing import Annotated
 
 import pydantic
 import pytest
@@ -81,3 +82,52 @@ def test_fields_json_cannot_carry_are_left_out_and_the_others_kept() -> None:
     )
     generator.retries = 3
     assert generator.to_identifier() == "base!cb,retries=3,temperature=0.5"
+
+
+class Weather(rg.Tool):
+    name = "weather"
+    description = "Get the weather"
+
+    def get_for_city(self, city: Annotated[str, "The city name"]) -> str:
+        """Get the weather for a city."""
+        return f"sunny in {city}"
+
+
+def _tool_reply(messages: Sequence[Message]) -> str:
+    if "<tool-result" in messages[-1].content:
+        return f"Done: {messages[-1].content}"
+    return '<tool-call name="weather_get_for_city">{"city": "Paris"}</tool-call>'
+
+
+@pytest.mark.parametrize("tool", [Weather(), Weather], ids=["object", "class"])
+async def test_tool_objects_are_offered_natively_as_in_2_3(tool: object) -> None:
+    generator = CallbackGenerator(model="cb", params=GenerateParams(), callback=_tool_reply)
+    assert generator.supports_api_tools  # a custom generator: functions go through the API
+    pipeline = generator.chat("Weather in Paris?").using(tool)
+    assert pipeline.params is None or not pipeline.params.tools
+    assert pipeline.chat.messages[0].role == "system"
+    assert "weather_get_for_city" in pipeline.chat.messages[0].content
+    chat = await pipeline.run()
+    assert "sunny in Paris" in chat.last.content
+
+
+def test_functions_and_an_explicit_mode_still_pick_the_api() -> None:
+    def add(x: int, y: int) -> int:
+        """Add."""
+        return x + y
+
+    generator = CallbackGenerator(model="cb", params=GenerateParams(), callback=_last)
+    for pipeline in (
+        generator.chat("x").using(add),
+        generator.chat("x").using(Weather(), mode="api"),
+        generator.chat("x").using(Weather(), add),
+    ):
+        assert pipeline.params is not None
+        assert pipeline.params.tools
+        assert all(m.role != "system" for m in pipeline.chat.messages)
+
+
+def test_a_tool_description_has_2_3_to_pretty_xml() -> None:
+    description = Weather().get_description()
+    assert description.to_pretty_xml() == str(description)
+    assert "weather_get_for_city" in description.to_pretty_xml()

@@ -11,7 +11,7 @@ from rigging.generator import GenerateParams
 from rigging.tool._guard import check_timeout
 from rigging.tool._handler import ToolPolicy
 from rigging.tool.api import ApiTool, ApiToolHandler
-from rigging.tool.base import as_tools
+from rigging.tool.base import Tool, as_tools
 from rigging.tool.native import NativeToolHandler, system_tool_prompt
 
 if t.TYPE_CHECKING:
@@ -74,9 +74,7 @@ def use_tools(
     timeout = check_timeout(timeout)
     if not tools:
         return pipeline
-    resolved = mode
-    if resolved == "auto":
-        resolved = "api" if pipeline.generator.supports_api_tools else "native"
+    resolved = _resolve_mode(mode, tools, pipeline.generator.supports_api_tools)
     kind = ApiToolHandler if resolved == "api" else NativeToolHandler
     others = [h for h in pipeline.settings.tool_handlers if not isinstance(h, kind)]
     if any(isinstance(h, (ApiToolHandler, NativeToolHandler)) for h in others):
@@ -103,6 +101,19 @@ def use_tools(
         pipeline.chat.inject_system_content(system_tool_prompt(flat[len(existing) :]))
     pipeline.settings = replace(pipeline.settings, tool_handlers=(*others, handler))
     return pipeline
+
+
+def _resolve_mode(mode: ToolMode, tools: t.Sequence[t.Any], supports_api: bool) -> ToolMode:
+    """The mode ``"auto"`` stands for with these tools.
+
+    Native when every tool is a `Tool` object or class (2.3 offered them so on every
+    generator), else API when the generator supports it.
+    """
+    if mode != "auto":
+        return mode
+    if all(isinstance(x, Tool) or (isinstance(x, type) and issubclass(x, Tool)) for x in tools):
+        return "native"
+    return "api" if supports_api else "native"
 
 
 def _check(mode: str, max_depth: int, policy: ToolPolicy) -> None:

@@ -499,6 +499,14 @@ class ToolDescription:
     def __str__(self) -> str:
         return self.text
 
+    def to_pretty_xml(self) -> str:
+        """The description as native tools show it (``str()``; 2.3's name, kept for its code).
+
+        Returns:
+            The text, in the native tool format.
+        """
+        return self.text
+
 
 def _call_parts(call: t.Any) -> tuple[str, t.Any]:
     """The function name and the arguments of an API or native tool call."""
