@@ -47,11 +47,12 @@ def test_last_of_an_empty_chat_names_the_problem() -> None:
         _ = Chat([]).last
 
 
-def test_constructor_accepts_strings_dicts_and_messages_without_copying() -> None:
+def test_constructor_accepts_strings_dicts_and_messages_copying_messages() -> None:
     message = Message("assistant", "hi")
     chat = Chat(["q", {"role": "user", "content": "more"}], [message])
     assert [m.role for m in chat.messages] == ["user", "user"]
-    assert chat.generated[0] is message
+    assert chat.generated[0] is not message  # a copy, as in 2.3 (same uuid)
+    assert (chat.generated[0].uuid, chat.generated[0].content) == (message.uuid, "hi")
 
 
 async def test_meta_mutates_and_returns_the_chat() -> None:

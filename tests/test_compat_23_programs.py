@@ -131,3 +131,47 @@ def test_a_tool_description_has_2_3_to_pretty_xml() -> None:
     description = Weather().get_description()
     assert description.to_pretty_xml() == str(description)
     assert "weather_get_for_city" in description.to_pretty_xml()
+
+
+async def test_a_message_changed_after_staging_does_not_change_the_pipeline() -> None:
+    generator = CallbackGenerator(model="cb", params=GenerateParams(), callback=_last)
+    system, user = Message("system", "Be brief."), Message("user", "")
+    pipelines = []
+    for question in ("first?", "second?"):
+        user.content = question
+        pipelines.append(generator.chat([system, user]))
+    chats = [await p.run() for p in pipelines]
+    assert [c.last.content for c in chats] == ["first?", "second?"]
+
+    staged = Message("user", "added")
+    pipeline = generator.chat("hi").add(staged, merge_strategy="none")
+    chat = rg.Chat([staged])
+    item = Message("user", "batch item")
+    batch = await generator.chat().run_batch([[item]])
+    staged.content = item.content = "changed"
+    assert (await pipeline.run()).last.content == "added"
+    assert chat.messages[0].content == "added"
+    assert batch[0].messages[0].content == "batch item"
+    assert pipeline.chat.all[-1].uuid == staged.uuid  # a copy keeps the uuid (2.3's `fit`)
+
+
+class OneMessageGenerator(Generator):
+    """Answers every item with the same `Message` object (a 2.3 mock pattern)."""
+
+    async def generate_messages(
+        self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
+    ) -> Sequence[GeneratedMessage]:
+        reply = Message("assistant", "Hello $name <answer>1</answer>")
+        return [GeneratedMessage(message=reply) for _ in messages]
+
+
+async def test_each_chat_owns_its_reply_when_the_generator_repeats_one_object() -> None:
+    generator = OneMessageGenerator(model="one", params=GenerateParams())
+    first, second, third = await generator.chat("x").run_many(3)
+    assert first.last is not second.last
+    assert second.last is not third.last
+    first.last.parse(rg.model.Answer)
+    first.last.strip(rg.model.Answer)
+    second.last.content = "changed"
+    assert third.last.content == "Hello $name <answer>1</answer>"
+    assert third.last.parse(rg.model.Answer).content == "1"

@@ -90,7 +90,8 @@ async def test_run_batch_appends_each_item_to_the_pipeline_messages() -> None:
     assert generator._sizes == [4]
     assert [c.last.content for c in chats] == ["a", "b", "c2", "d"]
     assert [m.content for m in chats[2].messages] == ["base", "c1", "c2"]
-    assert chats[3].messages[1] is many[3]
+    assert chats[3].messages[1] is not many[3]  # copied on the way in, as in 2.3
+    assert chats[3].messages[1].uuid == t.cast("Message", many[3]).uuid
 
 
 async def test_run_batch_broadcasts_and_merges_params_per_item() -> None:

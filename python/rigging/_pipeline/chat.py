@@ -36,8 +36,10 @@ MessageInput = t.Union[  # noqa: UP007 - runtime alias
 def as_messages(messages: MessageInput | None, what: str = "messages") -> list[Message]:
     """Turn messages in any accepted form into a new list of `Message` objects.
 
-    `Message` objects are kept as they are (shared, not copied); dicts and strings are
-    converted (a str is a user message).
+    Each `Message` object is deep-copied (same uuid), as 2.3 did, so changing a message
+    after handing it over never changes a staged conversation or a chat; dicts and strings
+    are converted (a str is a user message). Results of a run share their input messages
+    without this step.
 
     Args:
         messages: One message or a sequence of them.
@@ -65,7 +67,7 @@ def as_messages(messages: MessageInput | None, what: str = "messages") -> list[M
             raise TypeError(
                 f"{what}[{index}] must be a Message, a dict or a str, got {type(item).__name__}"
             )
-        out.append(item if isinstance(item, Message) else Message.fit(item))
+        out.append(Message.fit(item))
     return out
 
 
@@ -114,8 +116,9 @@ class _DataExport:
 class Chat(RunResult, _DataExport):
     """A conversation and what a generator answered: the result of a chat pipeline run.
 
-    ``messages`` are what was sent, ``generated`` what came back. Message objects are shared
-    between chats of one run; methods that change a message replace it in this chat only.
+    ``messages`` are what was sent, ``generated`` what came back. Messages given to the
+    constructor are copied; the input messages of one run's chats are shared between them,
+    and methods that change a message replace it in this chat only.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -324,10 +327,10 @@ class Chat(RunResult, _DataExport):
         Returns:
             The copy.
         """
+        if only_messages:  # the constructor copies each message
+            return Chat(self.messages, self.generated, generator=self.generator)
         messages = [m.model_copy(deep=True) for m in self.messages]
         generated = [m.model_copy(deep=True) for m in self.generated]
-        if only_messages:
-            return Chat(messages, generated, generator=self.generator)
         return self.model_copy(
             update={
                 "uuid": uuid4(),

@@ -60,7 +60,7 @@ class ChatPipeline(PipelineBase[Chat, ChatList, "ChatStream"]):
         watch_callbacks: Sequence[Callable[..., t.Any]] | None = None,
     ) -> None:
         super().__init__(generator, params=params, watch_callbacks=watch_callbacks)
-        self.chat = Chat(as_messages(messages), generator=generator)
+        self.chat = Chat(messages, generator=generator)  # copies each Message given
 
     @property
     def chat(self) -> Chat:

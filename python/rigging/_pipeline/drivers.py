@@ -301,7 +301,7 @@ class ChatDriver:
         """One `generate_messages_settled` call for the round (an item may fail alone)."""
         trace_messages(requests, f"Generating messages with {self.generator.model!r}")
         settled = self.generator.generate_messages_settled
-        generated = result_list(await settled(requests, params), settled)
+        generated = _own_messages(result_list(await settled(requests, params), settled))
         trace_messages([g for g in generated if not isinstance(g, Exception)], "Generated messages")
         return generated
 
@@ -472,6 +472,27 @@ class ChatDriver:
             params=state.params,
             metadata=dict(self.metadata),
         )
+
+
+def _own_messages(
+    generated: list[GeneratedMessage | Exception],
+) -> list[GeneratedMessage | Exception]:
+    """`generated` with each item holding its own message (a copy where one is repeated).
+
+    A generator may answer every item with one `Message` object; each chat then gets its own
+    copy, as 2.3 did (its chats deep-copied every message), so changing or parsing one
+    chat's message never changes another's.
+    """
+    seen: set[int] = set()
+    for index, item in enumerate(generated):
+        if not isinstance(item, GeneratedMessage):
+            continue  # an error, or a bad answer the run reports for its item
+        if id(item.message) in seen:
+            generated[index] = item.model_copy(
+                update={"message": item.message.model_copy(deep=True)}
+            )
+        seen.add(id(item.message))
+    return generated
 
 
 class CompletionDriver:
