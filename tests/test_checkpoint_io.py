@@ -314,3 +314,47 @@ async def test_text_without_lone_surrogates_keeps_its_fingerprint(tmp_path: Path
     assert _canonical(value) == json.dumps(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=False
     ).encode("utf-8")
+
+
+class _RemovedAfter:
+    """`os` for the checkpoint module: right after write number `after`, `victim` is
+    unlinked, as a cleanup job or another process would do while the run goes on."""
+
+    def __init__(self, after: int, victim: Path) -> None:
+        self.after = after
+        self.victim = victim
+        self.writes = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(os, name)
+
+    def write(self, fd: int, data: memoryview | bytes) -> int:
+        written = os.write(fd, data)
+        self.writes += 1
+        if self.writes == self.after:
+            os.unlink(self.victim)
+        return written
+
+
+@pytest.mark.parametrize("victim", ["c.jsonl", "c.jsonl.lock"])
+async def test_a_checkpoint_or_lock_removed_during_the_run_stops_recording_by_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, victim: str
+) -> None:
+    """The checkpoint deleted after the first window's write: every later line went into the
+    unlinked file, lost without a word. Its lock deleted: a second run could lock the path
+    afresh and share the file. Now the next write is refused by name, and the run's error
+    holds every finished result."""
+    from rigging._pipeline import checkpoint
+
+    path = tmp_path / "c.jsonl"
+    monkeypatch.setattr(checkpoint, "os", _RemovedAfter(2, tmp_path / victim))
+    with pytest.raises(CheckpointError, match=r"was removed or replaced during the run") as caught:
+        await EchoGenerator().chat().run_batch(ITEMS, checkpoint=path)
+    monkeypatch.setattr(checkpoint, "os", os)
+    assert str(tmp_path / victim) in str(caught.value)
+    completed = _answers(caught.value.completed)  # type: ignore[attr-defined]
+    assert len(completed) >= 64 * 2  # the refused window's items are handed on too
+
+    rerun = EchoGenerator()
+    chats = await rerun.chat().run_batch(ITEMS, checkpoint=path)
+    assert _answers(chats) == ITEMS

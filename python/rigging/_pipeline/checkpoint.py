@@ -405,6 +405,7 @@ class CheckpointFile:
                     f"checkpoint {str(self.path)!r} is not written to any more: an earlier "
                     "write failed and could not be cut back"
                 )
+            self._check_in_place(fd, len(lines))
             try:
                 _write_all(fd, data)
                 now = time.monotonic()
@@ -418,6 +419,28 @@ class CheckpointFile:
                     f"{len(lines)} finished item(s) were not recorded and run again on resume"
                 ) from exc
             self._end += len(data)
+
+    def _check_in_place(self, fd: int, count: int) -> None:
+        """Refuse to write when the file or its lock is no longer at its path.
+
+        A checkpoint (or its directory) deleted or replaced during the run used to take every
+        later line into the unlinked file, lost without a word; and with its lock file gone,
+        a second run could take a fresh lock on the same path.
+        """
+        held = [(fd, self.path)]
+        if self._lock_fd is not None:
+            held.append((self._lock_fd, self.path.with_name(self.path.name + ".lock")))
+        for handle, path in held:
+            try:
+                now, had = os.stat(path), os.fstat(handle)
+            except OSError:
+                now = had = None
+            if now is None or had is None or (now.st_dev, now.st_ino) != (had.st_dev, had.st_ino):
+                raise CheckpointError(
+                    f"checkpoint {str(self.path)!r}: {str(path)!r} was removed or replaced "
+                    f"during the run; {count} finished item(s) were not recorded and nothing "
+                    "more is written (they run again on a resume)"
+                )
 
     def _cut_back(self, fd: int) -> None:
         """Drop what a failed write left past the last whole line (or stop writing at all)."""
