@@ -483,6 +483,9 @@ def _own_messages(
     copy, as 2.3 did (its chats deep-copied every message), so changing or parsing one
     chat's message never changes another's.
     """
+    messages = [item.message for item in generated if isinstance(item, GeneratedMessage)]
+    if len(set(map(id, messages))) == len(messages):  # the usual case: nothing is repeated
+        return generated
     seen: set[int] = set()
     for index, item in enumerate(generated):
         if not isinstance(item, GeneratedMessage):
