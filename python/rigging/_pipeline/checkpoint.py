@@ -433,9 +433,10 @@ class CheckpointFile:
         for handle, path in held:
             try:
                 now, had = os.stat(path), os.fstat(handle)
+                same = (now.st_dev, now.st_ino) == (had.st_dev, had.st_ino)
             except OSError:
-                now = had = None
-            if now is None or had is None or (now.st_dev, now.st_ino) != (had.st_dev, had.st_ino):
+                same = False
+            if not same:
                 raise CheckpointError(
                     f"checkpoint {str(self.path)!r}: {str(path)!r} was removed or replaced "
                     f"during the run; {count} finished item(s) were not recorded and nothing "
