@@ -175,3 +175,42 @@ async def test_each_chat_owns_its_reply_when_the_generator_repeats_one_object() 
     second.last.content = "changed"
     assert third.last.content == "Hello $name <answer>1</answer>"
     assert third.last.parse(rg.model.Answer).content == "1"
+
+
+class KeptReplyGenerator(Generator):
+    """A 2.3-style test double that answers every call with the one message it keeps."""
+
+    reply: Message = pydantic.Field(
+        default_factory=lambda: Message("assistant", "Hi <answer>1</answer>")
+    )
+
+    async def generate_messages(
+        self, messages: Sequence[Sequence[Message]], params: Sequence[GenerateParams]
+    ) -> Sequence[GeneratedMessage]:
+        return [GeneratedMessage(message=self.reply) for _ in messages]
+
+
+@pytest.mark.parametrize("runner", ["runs", "windows"])
+async def test_a_reply_the_generator_keeps_is_copied_for_each_chat_across_calls(
+    runner: str,
+) -> None:
+    """One run after another (or one batch in windows of one) with a generator that keeps
+    its reply: the chats held the generator's own object, so changing or parsing one chat's
+    reply changed every other chat's and every later answer."""
+    generator = KeptReplyGenerator(model="kept", params=GenerateParams())
+    if runner == "runs":
+        chats = [await generator.chat("x").run() for _ in range(3)]
+    else:
+        chats = list(await generator.chat().run_batch(["a", "b", "c"], max_concurrency=1))
+    first, second, third = chats
+    assert len({id(first.last), id(second.last), id(third.last), id(generator.reply)}) == 4
+    second.last.content = "changed"
+    second.last.metadata["k"] = 1
+    first.last.parse(rg.model.Answer)
+    later = await generator.chat("y").run()
+    for chat in (first, third, later):
+        assert chat.last.all_content in ("Hi <answer>1</answer>", "Hi \n<answer>1</answer>")
+    assert third.last.metadata == {}
+    assert later.last.metadata == {}
+    assert generator.reply.content == "Hi <answer>1</answer>"
+    assert generator.reply.parts == []

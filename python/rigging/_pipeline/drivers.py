@@ -21,6 +21,7 @@ from rigging._pipeline.base import Settings, UntilSpec
 from rigging._pipeline.callbacks import ToolHandler, ToolPolicy
 from rigging._pipeline.chat import Chat
 from rigging._pipeline.completion import Completion
+from rigging._pipeline.owned import own_messages
 from rigging._pipeline.parse_feedback import parse_failure
 from rigging._pipeline.state import EMPTY_DIALOG, RunState
 from rigging._uuid import uuid4
@@ -301,7 +302,8 @@ class ChatDriver:
         """One `generate_messages_settled` call for the round (an item may fail alone)."""
         trace_messages(requests, f"Generating messages with {self.generator.model!r}")
         settled = self.generator.generate_messages_settled
-        generated = _own_messages(result_list(await settled(requests, params), settled))
+        generated = result_list(await settled(requests, params), settled)
+        own_messages(generated)
         trace_messages([g for g in generated if not isinstance(g, Exception)], "Generated messages")
         return generated
 
@@ -472,30 +474,6 @@ class ChatDriver:
             params=state.params,
             metadata=dict(self.metadata),
         )
-
-
-def _own_messages(
-    generated: list[GeneratedMessage | Exception],
-) -> list[GeneratedMessage | Exception]:
-    """`generated` with each item holding its own message (a copy where one is repeated).
-
-    A generator may answer every item with one `Message` object; each chat then gets its own
-    copy, as 2.3 did (its chats deep-copied every message), so changing or parsing one
-    chat's message never changes another's.
-    """
-    messages = [item.message for item in generated if isinstance(item, GeneratedMessage)]
-    if len(set(map(id, messages))) == len(messages):  # the usual case: nothing is repeated
-        return generated
-    seen: set[int] = set()
-    for index, item in enumerate(generated):
-        if not isinstance(item, GeneratedMessage):
-            continue  # an error, or a bad answer the run reports for its item
-        if id(item.message) in seen:
-            generated[index] = item.model_copy(
-                update={"message": item.message.model_copy(deep=True)}
-            )
-        seen.add(id(item.message))
-    return generated
 
 
 class CompletionDriver:
