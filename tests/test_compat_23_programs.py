@@ -214,3 +214,20 @@ async def test_a_reply_the_generator_keeps_is_copied_for_each_chat_across_calls(
     assert later.last.metadata == {}
     assert generator.reply.content == "Hi <answer>1</answer>"
     assert generator.reply.parts == []
+
+
+def test_objects_in_params_extra_give_the_same_identifier_in_every_process() -> None:
+    """A runtime object in ``params.extra`` was written as its ``str()``, memory address
+    included: the identifier changed with every object, so a checkpointed run never
+    resumed (its fingerprint differed) and a cache never hit."""
+
+    def make() -> str:
+        extra = {"client": Client(), "hook": lambda x: x, "format": ResponseFormat, "n": [1]}
+        generator = CallbackGenerator(model="cb", params=GenerateParams(extra=extra))
+        return generator.to_identifier()
+
+    first, second = make(), make()
+    assert first == second
+    assert " at 0x" not in first
+    assert "test_compat_23_programs.ResponseFormat" in first
+    assert "<lambda>" in first

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from contextlib import AbstractContextManager
 from typing import Annotated, Any, ClassVar
 
@@ -31,6 +32,7 @@ from rigging._redact import (
     secret_values,
     secrets_in_view,
 )
+from rigging.error import _safe_str
 
 __all__ = ["GenerateParams", "IdentifierValue"]
 
@@ -334,7 +336,22 @@ def _as_identifier_value(value: Any) -> IdentifierValue:
         return list(value)
     # Lists of fewer than two items have no list spelling of their own (`a` reads back as a
     # str, nothing as ""), so they are written as JSON text like other lists.
-    return json.dumps(value, separators=(",", ":"), default=str)
+    return json.dumps(value, separators=(",", ":"), default=_stable_text)
+
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def _stable_text(value: Any) -> str:
+    """Text for a value JSON cannot carry, the same in every process.
+
+    A class or function is its qualified name; another object its ``str()`` without a memory
+    address (``<x.Client object at 0x7f..>`` changed with every object and process, so a
+    checkpointed run could never resume and a cache never hit).
+    """
+    if isinstance(value, type) or (callable(value) and hasattr(value, "__qualname__")):
+        return f"{getattr(value, '__module__', None) or '?'}.{value.__qualname__}"
+    return _ADDRESS.sub("", _safe_str(value))
 
 
 __dir__ = _public_dir(globals())
