@@ -231,3 +231,16 @@ def test_objects_in_params_extra_give_the_same_identifier_in_every_process() -> 
     assert " at 0x" not in first
     assert "test_compat_23_programs.ResponseFormat" in first
     assert "<lambda>" in first
+
+
+class LabelledGenerator(CallbackGenerator):
+    label: str = ""
+
+
+def test_a_generator_s_own_key_is_masked_wherever_its_identifier_would_show_it() -> None:
+    """The api key repeated in a field no secret rule covers (not secret-named, not a URL)
+    was written into the identifier as it is."""
+    generator = LabelledGenerator(model="cb", api_key="gatewaypass", label="team-gatewaypass")
+    identifier = generator.to_identifier()
+    assert "gatewaypass" not in identifier
+    assert "label=team-***" in identifier

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticSerializationError
 
 from rigging._exports import public_dir as _public_dir
-from rigging._redact import secrets_in_view
+from rigging._redact import MASK, MIN_SECRET_LENGTH, secrets_in_view
 from rigging.error import InvalidModelSpecifiedError
 from rigging.generator.base import Generator
 from rigging.generator.identifier import format_identifier, parse_identifier
@@ -329,11 +329,18 @@ def get_identifier(generator: Generator, params: GenerateParams | None = None) -
         The connection string.
     """
     provider = _provider_for(type(generator))
-    with secrets_in_view(generator._secrets()):  # masked in its URLs too (a key in a path)
+    secrets = generator._secrets()
+    with secrets_in_view(secrets):  # masked in its URLs too (a key in a path)
         values = _ctor_values(generator)
         merged = generator.params.merge_with(params)
         values.update(merged.to_identifier_params())
-        return format_identifier(provider, generator.model, values, merged.__not_secret__)
+        text = format_identifier(provider, generator.model, values, merged.__not_secret__)
+    # Wherever else a secret of its own still stands (its api key written into an HTTP
+    # spec's URL path, whose view masks the spec's own secrets only), it is masked too.
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) >= MIN_SECRET_LENGTH:
+            text = text.replace(secret, MASK)
+    return text
 
 
 __dir__ = _public_dir(globals())
