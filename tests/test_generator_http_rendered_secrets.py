@@ -84,11 +84,12 @@ async def test_secrets_built_by_expressions_echoed_by_the_server_are_redacted(
 
     server.on_request(echo)
     try:
-        with pytest.raises(GenerationError, match="HTTP 401") as info:
-            await generator.generate_texts(["hi"], [GenerateParams()])
+        for _ in range(2):  # remembered from the second request on (`remember_repeated`)
+            with pytest.raises(GenerationError, match="HTTP 401") as info:
+                await generator.generate_texts(["hi"], [GenerateParams()])
     finally:
         server.on_request(None)
-    [request] = server.requests
+    request = server.requests[-1]
     assert request.headers["authorization"] == f"Bearer {rendered[1]}"  # sent as rendered
     assert request.json["api_key"] == rendered[2]
     for text in (str(info.value), repr(info.value)):
@@ -110,8 +111,9 @@ async def test_a_key_shaped_path_rendered_from_an_expression_is_redacted(
     )
     spec["response"] = {"valid_status_codes": [200]}
     generator = HTTPGenerator(model="stub-model", spec=spec, max_retries=0)
-    with pytest.raises(Exception, match="404") as info:
-        await generator.generate_texts(["hi"], [GenerateParams()])
+    for _ in range(2):  # remembered from the second request on (`remember_repeated`)
+        with pytest.raises(Exception, match="404") as info:
+            await generator.generate_texts(["hi"], [GenerateParams()])
     assert server.requests[0].path == "/tgRendered0123456789abcdef/chat"
     assert "tgRendered0123456789abcdef" not in str(info.value)
     assert _redact.redact_known(f"frag-{_MARK}") == "***"
@@ -191,3 +193,38 @@ def test_lookups_inside_a_secret_expression_are_kept() -> None:
     generator = HTTPGenerator(model="m", spec=_spec("http://127.0.0.1:1/v1", {}, body))
     assert generator.spec is not None
     assert generator.spec.model_dump()["request"]["transforms"][0]["pattern"] == body
+
+
+def test_values_made_per_request_are_not_remembered_process_wide() -> None:
+    """A secret-named body value made per request (an idempotency key) was remembered for
+    the whole process: the known secrets grew with every request, each remembering re-sorted
+    them all (quadratic over a run), and a short common value then vanished from all logs."""
+    from rigging._redact import store
+
+    before = _redact.known_secrets()
+    for n in range(store.SEEN_ONCE_MAX + 500):  # past the bound of values met once
+        store.remember_repeated([f"idem-{n:06d}-zq7531"])
+    assert _redact.known_secrets() == before
+    assert len(store._seen_once) <= store.SEEN_ONCE_MAX
+    store.remember_repeated(["stable-zq7531-key"])
+    assert "stable-zq7531-key" not in _redact.known_secrets()
+    store.remember_repeated(["stable-zq7531-key"])
+    assert "stable-zq7531-key" in _redact.known_secrets()
+
+
+async def test_a_generator_does_not_remember_a_value_it_renders_per_request(
+    server: OpenAIStub,
+) -> None:
+    server.reset()
+    spec = _spec(
+        server.base_url + "/chat/completions",
+        {},
+        '{"model": "{{ model }}", "session_key": "s-{{ messages[-1].content }}-zq7531",'
+        ' "messages": {{ messages | tojson }}}',
+    )
+    generator = HTTPGenerator(model="stub-model", spec=spec, max_retries=0)
+    before = _redact.known_secrets()
+    prompts = [f"prompt number {n}" for n in range(20)]
+    await generator.generate_texts(prompts, [GenerateParams()] * len(prompts))
+    assert len(server.requests) == len(prompts)
+    assert not {s for s in _redact.known_secrets() - before if "prompt number" in s}

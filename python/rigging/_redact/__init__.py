@@ -51,6 +51,7 @@ from rigging._redact.known import (
     redact_known,
     remember,
     remember_params,
+    remember_repeated,
 )
 from rigging._redact.mask import (
     redact_dump,
@@ -94,6 +95,7 @@ __all__ = [
     "redact_value",
     "remember",
     "remember_params",
+    "remember_repeated",
     "reveals",
     "schema_secrets",
     "secret_values",

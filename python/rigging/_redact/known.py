@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from rigging._redact.find import secret_values
 from rigging._redact.secret import is_secret_name
-from rigging._redact.store import known_secrets, known_sorted, remember
+from rigging._redact.store import known_secrets, known_sorted, remember, remember_repeated
 from rigging._redact.text import redact_text
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "redact_known",
     "remember",
     "remember_params",
+    "remember_repeated",
 ]
 
 

@@ -31,6 +31,35 @@ def remember(secrets: Iterable[str]) -> None:
         _known_sorted = tuple(sorted(_known, key=len, reverse=True))
 
 
+_seen_once: dict[str, None] = {}
+"""Values `remember_repeated` met once so far (insertion order; at most `SEEN_ONCE_MAX`)."""
+SEEN_ONCE_MAX = 4096
+
+
+def remember_repeated(secrets: Iterable[str]) -> None:
+    """`remember` each value the second time it is given here.
+
+    For what one rendered request holds at its secret places: a secret the spec makes the
+    same way each time (a key built by an expression) is remembered from its second
+    request on, while a value made per request (an idempotency key, a nonce) never is, so
+    the process's known secrets, and the time of each scrub, do not grow with every request.
+    The values met once are bounded (the oldest are forgotten first).
+    """
+    again: list[str] = []
+    with _known_lock:
+        for secret in secrets:
+            if len(secret) < MIN_SECRET_LENGTH or secret in _known:
+                continue
+            if secret in _seen_once:
+                del _seen_once[secret]
+                again.append(secret)
+                continue
+            _seen_once[secret] = None
+            if len(_seen_once) > SEEN_ONCE_MAX:
+                del _seen_once[next(iter(_seen_once))]
+    remember(again)
+
+
 def known_sorted() -> tuple[str, ...]:
     """The remembered values, longest first (read without a lock: the tuple is replaced)."""
     return _known_sorted

@@ -26,6 +26,7 @@ from rigging._redact import (
     redact_repr_args,
     redact_text,
     remember,
+    remember_repeated,
     reveals,
     secret_values,
     secrets_in_view,
@@ -353,10 +354,16 @@ class Generator(BaseModel):
     ) -> Callable[[str], str]:
         """`_redact` for one request: also removes the secrets of its `params`, and `extra`.
 
-        The request's secrets are remembered too, so logs and spans scrub them.
+        The generator's and the params' secrets are remembered too, so logs and spans scrub
+        them; `extra` (what one rendered request holds at its secret places) from its second
+        request on (`remember_repeated`): a value made per request (an idempotency key, a
+        nonce) would grow the process's known secrets, and the time of every scrub, with each.
         """
-        secrets = [*self._secrets(), *self._request_secrets(params), *extra]
+        secrets = [*self._secrets(), *self._request_secrets(params)]
         remember(secrets)
+        extra = list(extra)
+        remember_repeated(extra)
+        secrets.extend(extra)
 
         def redact(text: str) -> str:
             return redact_text(text, secrets)
