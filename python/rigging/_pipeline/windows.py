@@ -364,9 +364,13 @@ class _Windows:
         """
         self._checkpoint = None
         stopped, interrupt = await _stop(self._pending)
-        self._ready = stopped + self._ready  # handed on before the windows already waiting
+        self._ready = stopped[::-1] + self._ready  # after the windows already waiting, in order
         if self._error is None or interrupt is not None:
             self._error = interrupt or error
+        else:  # another error ends the run: still say that recording stopped
+            message = _safe_str(error)
+            log("warning", "Checkpoint: {}", message)
+            warnings.warn(message, RuntimeWarning, stacklevel=2)
 
     async def aclose(self) -> None:
         """Stop the windows still running; with `record`, record what every window finished.
