@@ -292,3 +292,14 @@ def test_tool_native_keeps_2_3_s_tool_classes() -> None:
         ToolDescription,
         ToolResult,
     )
+
+
+def test_g_providers_copies_and_merges_like_2_3_s_dict(providers: t.Any) -> None:
+    copied = providers.copy()
+    assert type(copied) is dict
+    assert list(copied) == list(providers)
+    copied["mine"] = _Mine  # a copy: the registry is unchanged
+    assert "mine" not in providers
+    assert list(providers | {"mine": _Mine})[-1] == "mine"
+    assert next(iter({"mine": _Mine} | providers)) == "mine"
+    assert "mine" not in providers

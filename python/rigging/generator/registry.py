@@ -12,7 +12,7 @@ import importlib
 import inspect
 import json
 import typing as t
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -98,6 +98,16 @@ class _ProviderTable(MutableMapping[str, "type[Generator] | LazyGenerator"]):
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def copy(self) -> dict[str, type[Generator] | LazyGenerator]:
+        """A plain dict of the entries (2.3's ``g_providers`` was a dict)."""
+        return dict(self._entries)
+
+    def __or__(self, other: Mapping[str, Any]) -> dict[str, Any]:
+        return {**self._entries, **other}
+
+    def __ror__(self, other: Mapping[str, Any]) -> dict[str, Any]:
+        return {**other, **self._entries}
 
     def __repr__(self) -> str:
         return repr(self._entries)
