@@ -622,7 +622,7 @@ async def test_a_watcher_that_raises_loses_no_result_keeps_watching_and_leaves_n
     assert [c.last.content for c in completed] == [f"<answer>{i}</answer>" for i in items]
     notes = " ".join(getattr(info.value, "__notes__", []))
     assert "watch callback" in notes
-    assert "1 later watch callback call(s) of this run raised too" in notes
+    assert "later watch callback calls of this run that raised too: 1" in notes
     assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
 
 

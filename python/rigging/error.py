@@ -16,6 +16,7 @@ or any other secret (in-process copies keep them; see `rigging.generator.Generat
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import re
@@ -68,6 +69,22 @@ def _without_key(text: str) -> str:
 def _rebuild(cls: type[BaseException], args: tuple[Any, ...]) -> BaseException:
     """An exception of `cls` with `args` as its ``args``, made without running ``__init__``."""
     return cls.__new__(cls, *args)
+
+
+def _add_note(exc: BaseException, note: str, *, replacing: str | None = None) -> None:
+    """Append `note` to `exc.__notes__` (``add_note`` is 3.11+), never failing.
+
+    Args:
+        exc: The exception.
+        note: The note.
+        replacing: Drop earlier notes starting with this first (an exception object raised
+            again, in another run, would otherwise keep notes that no longer hold).
+    """
+    kept = list(getattr(exc, "__notes__", None) or ())
+    if replacing is not None:
+        kept = [n for n in kept if not str(n).startswith(replacing)]
+    with contextlib.suppress(AttributeError, TypeError):  # an exception type with __slots__
+        exc.__notes__ = [*kept, note]  # type: ignore[attr-defined]
 
 
 def _safe_str(error: object, *, named: bool = False) -> str:

@@ -5,7 +5,6 @@ Imported on first use of `rigging.data.chats_to_elastic` (it imports elasticsear
 
 from __future__ import annotations
 
-import contextlib
 import typing as t
 import warnings
 from collections.abc import Mapping
@@ -13,7 +12,7 @@ from collections.abc import Mapping
 from elasticsearch.helpers import BulkIndexError, async_streaming_bulk
 
 from rigging._data.unwritable import listing
-from rigging.error import RiggingError, _clip, _reduce, _safe_str
+from rigging.error import RiggingError, _add_note, _clip, _reduce, _safe_str
 
 if t.TYPE_CHECKING:
     from elasticsearch import AsyncElasticsearch
@@ -124,8 +123,7 @@ async def send(
                 errors.append(_item(kind, info))
     except Exception as exc:  # a whole request failed: say what was written before it
         note = _interrupted(indexed, len(actions), failed)
-        with contextlib.suppress(AttributeError):  # (add_note is 3.11+)
-            exc.__notes__ = [*getattr(exc, "__notes__", []), note]  # type: ignore[attr-defined]
+        _add_note(exc, note)
         raise
     if failed:
         _report(indexed, failed, errors, total=len(actions) + len(refused), raising=raising)

@@ -32,7 +32,7 @@ from rigging._pipeline.run import (
 )
 from rigging._pipeline.state import FailMode, check_count, check_fail_mode
 from rigging._tasks import settle_all
-from rigging.error import RunNestingError
+from rigging.error import RunNestingError, _add_note
 from rigging.generator import GenerateParams, Generator
 from rigging.tracing import finish_run_span, run_span
 
@@ -61,8 +61,7 @@ def _name_generator(exc: Exception, generator: Generator, position: int) -> None
     except Exception:
         identifier = type(generator).__name__
     note = f"rigging: raised by the run_over run on generator {position} ({identifier})"
-    with contextlib.suppress(AttributeError):  # an exception type with __slots__
-        exc.__notes__ = [*getattr(exc, "__notes__", []), note]  # type: ignore[attr-defined]
+    _add_note(exc, note)
 
 
 class PipelineBase(PipelineConfig[ResultT, ListT, StreamT]):

@@ -15,7 +15,6 @@ after the loop (skip filter, map and then callbacks) is `finalize`, in `rigging.
 
 from __future__ import annotations
 
-import contextlib
 import typing as t
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from rigging._redact import (
     remember_params,
 )
 from rigging._tasks import own_exit_fails, settle_all
-from rigging.error import ExhaustedMaxRoundsError, GenerationError, _safe_str
+from rigging.error import ExhaustedMaxRoundsError, GenerationError, _add_note, _safe_str
 from rigging.tracing import callback_name, tracer, usage_attributes
 
 if TYPE_CHECKING:
@@ -441,10 +440,11 @@ def _note_later_failures(plan: RunPlan[Any]) -> None:
     more = plan.watch_failures - 1
     if more < 1 or plan.watch_error is None:
         return
-    note = f"rigging: {more} later watch callback call(s) of this run raised too"
-    error = plan.watch_error
-    with contextlib.suppress(AttributeError):  # an exception type with __slots__
-        error.__notes__ = [*getattr(error, "__notes__", []), note]  # type: ignore[attr-defined]
+    note = f"{_LATER_FAILURES}{more}"
+    _add_note(plan.watch_error, note, replacing=_LATER_FAILURES)
+
+
+_LATER_FAILURES = "rigging: later watch callback calls of this run that raised too: "
 
 
 def _note_watch_error(plan: RunPlan[Any]) -> None:
@@ -453,8 +453,7 @@ def _note_watch_error(plan: RunPlan[Any]) -> None:
     if error is None or pending is None or error is pending:
         return
     note = f"rigging: a watch callback also failed: {_safe_str(error, named=True)}"
-    with contextlib.suppress(AttributeError):  # an exception type with __slots__
-        pending.__notes__ = [*getattr(pending, "__notes__", []), note]  # type: ignore[attr-defined]
+    _add_note(pending, note)
 
 
 async def _after_round(

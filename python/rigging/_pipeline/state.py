@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from rigging.error import ExhaustedMaxRoundsError
+from rigging.error import ExhaustedMaxRoundsError, _add_note
 from rigging.generator import Usage
 
 if TYPE_CHECKING:
@@ -189,9 +188,7 @@ def add_context(exc: BaseException, what: str, *, index: int | None, round_: int
     note = f"{_NOTE_PREFIX}{what} for {where} {when}"
     # An exception object raised again (a generator that keeps one and re-raises it) keeps
     # its notes: the note of an earlier run would then tell the wrong item and round.
-    kept = [n for n in getattr(exc, "__notes__", ()) if not str(n).startswith(_NOTE_PREFIX)]
-    with contextlib.suppress(AttributeError, TypeError):  # an exception type with __slots__
-        exc.__notes__ = [*kept, note]  # type: ignore[attr-defined]
+    _add_note(exc, note, replacing=_NOTE_PREFIX)
 
 
 _NOTE_PREFIX = "rigging: raised by "
