@@ -231,7 +231,7 @@ class CheckpointFile:
             os.fsync(self._fd)
             self._end = good
         except BaseException as exc:
-            self.close()
+            self.close(quiet=True)
             if isinstance(exc, OSError):  # read-only, permissions, a full disk: name it
                 raise CheckpointError(
                     f"checkpoint {str(self.path)!r} cannot be opened: {_os_error(exc)}"
@@ -450,12 +450,13 @@ class CheckpointFile:
         except OSError:
             self._torn = True  # a resume drops a torn last line; later lines would follow it
 
-    def close(self) -> None:
+    def close(self, *, quiet: bool = False) -> None:
         """Fsync and close, then release the lock (idempotent; waits for an append going on).
 
         A failing fsync or close is a warning, not an error: the lines were written, only
         their durability against an OS crash is in doubt, and raising here cost a finished
-        run its results.
+        run its results. `quiet` leaves the warning out (an open that failed reports the
+        problem once, as its error).
         """
         with self._io_lock:
             fd, self._fd = self._fd, None
@@ -468,6 +469,8 @@ class CheckpointFile:
                     finally:
                         os.close(fd)
                 except OSError as exc:
+                    if quiet:
+                        return
                     message = (
                         f"checkpoint {str(self.path)!r} could not be synced to disk "
                         f"({_os_error(exc)}): its last records may not survive an OS crash"
