@@ -16,6 +16,7 @@ import pytest
 
 from .openai_stub import (
     Action,
+    Drip,
     DropConnection,
     ErrorReply,
     Handler,
@@ -31,6 +32,7 @@ from .openai_stub import (
 
 __all__ = [
     "Action",
+    "Drip",
     "DropConnection",
     "ErrorReply",
     "Handler",

@@ -98,6 +98,32 @@ class Connection:
         self.abort()
         return False
 
+    async def send_drip(
+        self, status: int, body: bytes | None, content_type: str, interval: float
+    ) -> bool:
+        """Write a response one byte every `interval` seconds, then wait for the client to go.
+
+        With `body` None the head announces a chunked body that never comes. Stops early when
+        the client goes away. Returns False (the connection is not reused).
+        """
+        head = {"content-type": content_type}
+        head.update(
+            {"transfer-encoding": "chunked"} if body is None else {"content-length": str(len(body))}
+        )
+        data = _head(status, head) + (body or b"")
+        try:
+            for index in range(len(data)):
+                if index:
+                    await asyncio.sleep(interval)
+                if self.writer.is_closing():
+                    break
+                self.writer.write(data[index : index + 1])
+                await self.writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        await self.wait_closed_by_peer()
+        return False
+
     async def wait_closed_by_peer(self) -> None:
         """Wait until the client closes the connection (it gave up), reading nothing else."""
         with contextlib.suppress(ConnectionError, OSError):

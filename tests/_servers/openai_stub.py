@@ -15,8 +15,9 @@ Endpoints: ``POST /v1/chat/completions``, ``POST /v1/completions`` (both with ``
 Faults for fault-injection tests: `ErrorReply` (any status, ``Retry-After``), `DropConnection`
 (no answer), `ResetMidBody` (a 200 head and part of the body, then a reset), `RawReply` (any
 body: malformed JSON, ``"choices": []``, a choice without a message), `Hang` (no answer until
-the client gives up) and, for streams, ``Reply(drop_after=...)`` (cut after some events,
-optionally in the middle of one). `OpenAIStub.attempts` counts the requests per prompt.
+the client gives up), `Drip` (the response a byte at a time) and, for streams,
+``Reply(drop_after=...)`` (cut after some events, optionally in the middle of one).
+`OpenAIStub.attempts` counts the requests per prompt.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from ._wire import Connection, RecordedRequest, read_request
 
 __all__ = [
     "Action",
+    "Drip",
     "DropConnection",
     "ErrorReply",
     "Handler",
@@ -183,13 +185,26 @@ class RawReply:
 
 
 @dataclass(frozen=True)
+class Drip:
+    """Send the response (head included) one byte every `interval` seconds: a read timeout,
+    which restarts on every byte, never fires. `body` as for `RawReply`; None: a head
+    announcing a chunked body that never comes. The client is then waited for to go."""
+
+    body: Any = None
+    interval: float = 0.05
+    status: int = 200
+    content_type: str = "application/json"
+    delay: float = 0.0
+
+
+@dataclass(frozen=True)
 class Hang:
     """Never answer: hold the request until the client gives up (or the stub is reset)."""
 
     delay: float = 0.0
 
 
-Action = Reply | ErrorReply | DropConnection | ResetMidBody | RawReply | Hang
+Action = Reply | ErrorReply | DropConnection | ResetMidBody | RawReply | Hang | Drip
 Handler = Callable[[RecordedRequest], "Action | str"]
 
 
@@ -433,6 +448,9 @@ class OpenAIStub:
         if isinstance(action, Hang):
             await conn.wait_closed_by_peer()
             return False
+        if isinstance(action, Drip):
+            body = None if action.body is None else RawReply(action.body).payload()
+            return await conn.send_drip(action.status, body, action.content_type, action.interval)
         return await self._send_reply(conn, request, action)
 
     def _next_action(self, request: RecordedRequest) -> Action:

@@ -55,8 +55,12 @@ async def _close(stream: Any) -> None:
 _MAX_STREAM_DEPTH = 4
 
 
-def _idle_limit(timeout: Any) -> float | None:
-    """Seconds a stream may go without a chunk: the request's ``timeout``, when it is one."""
+def _time_limit(timeout: Any) -> float | None:
+    """The request's ``timeout`` in seconds, when it is one.
+
+    It bounds each request as a whole (`with_deadline`), and how long a stream may go
+    without a chunk.
+    """
     if isinstance(timeout, bool) or not isinstance(timeout, int | float):
         return None
     return float(timeout) if timeout > 0 and math.isfinite(timeout) else None

@@ -7,6 +7,7 @@ import contextlib
 import email.utils
 import math
 import random
+import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from rigging.error import GenerationError, _clip
 from rigging.generator.base import Generator
 
 __all__ = [
+    "DeadlineExceededError",
     "Failure",
     "RemoteGenerator",
     "RetryPolicy",
@@ -29,6 +31,7 @@ __all__ = [
     "gather_settled",
     "give_up",
     "parse_retry_after",
+    "with_deadline",
     "with_retries",
 ]
 
@@ -122,6 +125,39 @@ def parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+class DeadlineExceededError(TimeoutError):
+    """A request that did not end within its timeout, counted from its start (retried)."""
+
+
+async def with_deadline(seconds: float | None, call: Callable[[], Awaitable[T]]) -> T:
+    """`call()`, given at most `seconds` in all (None: no bound).
+
+    An HTTP client's read timeout restarts on every byte received, so a server sending its
+    answer a byte at a time held a request (and its connection slot) for as long as it
+    liked, timeout or not. This bounds the whole request: connecting, sending, and reading
+    the answer to its last byte.
+
+    Raises:
+        DeadlineExceededError: `seconds` passed before `call()` ended (it was cancelled).
+    """
+    if seconds is None:
+        return await call()
+    if sys.version_info >= (3, 11):
+        scope = asyncio.timeout(seconds)
+        try:
+            async with scope:
+                return await call()
+        except TimeoutError:
+            if not scope.expired():  # the call's own timeout: not ours to rename
+                raise
+    else:
+        try:
+            return await asyncio.wait_for(call(), seconds)
+        except asyncio.TimeoutError:
+            pass
+    raise DeadlineExceededError(f"no complete answer within {seconds:g} s (the timeout)") from None
 
 
 MAX_DETAIL = 500

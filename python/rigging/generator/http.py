@@ -4,7 +4,9 @@ Decisions against upstream: the generator's own params are merged under the requ
 template context; a generator without an api key gets ``""`` as ``api_key`` instead of failing;
 429 and 5xx answers are retried like LiteLLM's (unless listed as valid), 401 and 403 fail at
 once with a `GenerationError` naming ``api_key=`` (unless listed as valid); the result's
-``extra`` holds plain JSON values (status code, URL with the key redacted, headers).
+``extra`` holds plain JSON values (status code, URL with the key redacted, headers). The
+timeout bounds each attempt as a whole (connecting, sending, reading the body to its end), not
+only each read: a server sending its answer a byte at a time is cut off and retried.
 """
 
 from __future__ import annotations
@@ -39,12 +41,14 @@ from rigging.generator._origin import (
 )
 from rigging.generator._remote import (
     MAX_DETAIL,
+    DeadlineExceededError,
     Failure,
     RemoteGenerator,
     clip_detail,
     gather_all,
     gather_settled,
     parse_retry_after,
+    with_deadline,
 )
 from rigging.generator.base import check_batch
 from rigging.generator.params import GenerateParams
@@ -96,6 +100,8 @@ def _classify(exc: Exception) -> Failure | None:
         )
     if isinstance(exc, httpx.TimeoutException):
         return Failure(True, f"timeout ({type(exc).__name__})")
+    if isinstance(exc, DeadlineExceededError):
+        return Failure(True, f"timeout ({type(exc).__name__})", detail=str(exc))
     if isinstance(exc, (httpx.UnsupportedProtocol, httpx.LocalProtocolError)):
         # the request itself is wrong (its URL's scheme, a header): sending it again won't help
         return Failure(False, f"invalid request ({type(exc).__name__})", detail=_safe_str(exc))
@@ -209,10 +215,13 @@ class HTTPGenerator(RemoteGenerator):
         valid = spec.response.valid_status_codes if spec.response else None
         timeout = self._timeout(spec, merged)
 
-        async def attempt() -> httpx.Response:
-            response = await client.request(
+        async def send() -> httpx.Response:
+            return await client.request(
                 spec.request.method, url, headers=headers, content=body, timeout=timeout
             )
+
+        async def attempt() -> httpx.Response:
+            response = await with_deadline(timeout, send)
             status = response.status_code
             if valid is not None and status in valid:
                 return response

@@ -40,7 +40,7 @@ from rigging.generator._litellm_errors import (
     classify_litellm_error,
     key_names,
 )
-from rigging.generator._litellm_stream import _close, _idle_limit
+from rigging.generator._litellm_stream import _close, _time_limit
 from rigging.generator._litellm_stream import _next_chunk as _next_chunk  # tests read it here
 from rigging.generator._origin import refuse_data_endpoints
 from rigging.generator._remote import (
@@ -48,6 +48,7 @@ from rigging.generator._remote import (
     RemoteGenerator,
     gather_all,
     gather_settled,
+    with_deadline,
     with_retries,
 )
 from rigging.generator.base import check_batch
@@ -141,7 +142,10 @@ class LiteLLMGenerator(RemoteGenerator):
     completion (no choices, no message, content that is not text, not JSON) is retried the
     same way. Refused credentials (401/403) and missing ones are not retried: the error says
     which setting to fix (``api_key=`` or the provider's variable, e.g. ``OPENAI_API_KEY``).
-    In pipelines each conversation's error is its own (`generate_messages_settled`).
+    In pipelines each conversation's error is its own (`generate_messages_settled`). A
+    ``timeout`` bounds each request as a whole, not only each read (a server sending its
+    answer a byte at a time is cut off and retried); a stream's is the opening's bound and
+    the longest wait for each chunk.
 
     When a response holds several choices (``n``), the first one is the result and the
     others' contents are kept in ``extra["other_choices"]``.
@@ -199,9 +203,12 @@ class LiteLLMGenerator(RemoteGenerator):
     ) -> GeneratedMessage:
         litellm = import_litellm()
         kwargs = self._kwargs(params)
+        limit = _time_limit(kwargs.get("timeout"))
 
         async def send(payload: list[dict[str, Any]]) -> Any:
-            return await litellm.acompletion(model=self.model, messages=payload, **kwargs)
+            return await with_deadline(
+                limit, lambda: litellm.acompletion(model=self.model, messages=payload, **kwargs)
+            )
 
         async def attempt() -> tuple[Any, Any, Any]:
             response = await send_fixed(self._fixups, messages, send)
@@ -232,8 +239,12 @@ class LiteLLMGenerator(RemoteGenerator):
         if client is not None:
             kwargs["client"] = client
 
+        limit = _time_limit(kwargs.get("timeout"))
+
         async def attempt() -> tuple[Any, Any, str]:
-            response = await litellm.atext_completion(model=self.model, prompt=text, **kwargs)
+            response = await with_deadline(
+                limit, lambda: litellm.atext_completion(model=self.model, prompt=text, **kwargs)
+            )
             choice = choice_of(response)
             return response, choice, check_text(choice)
 
@@ -443,12 +454,12 @@ class LiteLLMGenerator(RemoteGenerator):
             attempt = request(litellm, kwargs)
             seen: dict[str, Any] = {}
             redact = self._request_redactor(params)
-            idle = _idle_limit(kwargs.get("timeout"))
+            idle = _time_limit(kwargs.get("timeout"))
             async with self._slot():
                 # Not read under `pulling`: opening starts no generator the stream keeps, and
                 # one that a callback of the caller's starts there is not the stream's.
                 stream = await with_retries(
-                    self._wrapped(attempt),
+                    self._wrapped(lambda: with_deadline(idle, attempt)),
                     policy=self._policy(),
                     classify=classify_litellm_error,
                     model=self.model,

@@ -1,0 +1,146 @@
+"""Remote generators against a server that misbehaves on purpose (the loopback stub).
+
+Each misbehaviour fails its own item with an error naming it, in bounded time, while the
+other items of the batch keep their results.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from _servers.litellm_loop import litellm_generator
+from _servers.litellm_loop import server as server
+from _servers.litellm_loop import stub as stub
+from _servers.openai_stub import Drip, OpenAIStub, RecordedRequest, Reply, prompt_of
+
+from rigging.error import GenerationError
+from rigging.generator import GenerateParams
+from rigging.generator.http import HTTPGenerator
+from rigging.generator.litellm_ import LiteLLMGenerator
+from rigging.message import Message
+
+SECRET = "sk-rigging-HOSTILE-SECRET-7731"
+
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince211"),
+    pytest.mark.filterwarnings("ignore:Item .* is using the `ReadOnly` qualifier:UserWarning"),
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+    pytest.mark.asyncio(loop_scope="module"),
+]
+
+HTTP_SPEC = """
+request:
+  url: "{base}/chat/completions"
+  headers:
+    Authorization: "Bearer {{{{ api_key }}}}"
+  transforms:
+    - type: json
+      pattern: {{model: $model, messages: $messages}}
+response:
+  transforms:
+    - {{type: jsonpath, pattern: "$.choices[0].message.content"}}
+"""
+
+CHAT = {
+    "id": "chatcmpl-drip",
+    "object": "chat.completion",
+    "created": 1,
+    "model": "stub-model",
+    "choices": [
+        {"index": 0, "message": {"role": "assistant", "content": "late"}, "finish_reason": "stop"}
+    ],
+}
+TEXT = {
+    "id": "cmpl-drip",
+    "object": "text_completion",
+    "created": 1,
+    "model": "stub-model",
+    "choices": [{"index": 0, "text": "late", "finish_reason": "stop"}],
+}
+
+
+def _litellm(server: OpenAIStub, **kwargs: Any) -> LiteLLMGenerator:
+    options: dict[str, Any] = {"backoff_base": 0.0, "backoff_max": 0.0, "max_retries": 0}
+    options.update(kwargs)
+    return litellm_generator(server, SECRET, **options)
+
+
+def _http(server: OpenAIStub, **kwargs: Any) -> HTTPGenerator:
+    options: dict[str, Any] = {"backoff_base": 0.0, "backoff_max": 0.0, "max_retries": 0}
+    options.update(kwargs)
+    spec = HTTP_SPEC.format(base=server.base_url)
+    return HTTPGenerator(model="stub-model", api_key=SECRET, spec=spec, **options)
+
+
+def _drip_for(prompt: str, body: Any) -> Any:
+    """A handler: the request for `prompt` gets `body` a byte at a time, the others an echo."""
+
+    def handle(request: RecordedRequest) -> Any:
+        # ~330 bytes, one each 50 ms: at least 16 s, against a timeout of 1 s
+        return Drip(body) if prompt_of(request) == prompt else Reply(prompt_of(request))
+
+    return handle
+
+
+def _timed_out(result: object, attempts: int) -> None:
+    assert isinstance(result, GenerationError), result
+    text = str(result)
+    reason = "last error: timeout (DeadlineExceededError)"
+    assert f"failed after {attempts} attempt(s); {reason}" in text
+    assert "no complete answer within 1 s (the timeout)" in text
+    assert SECRET not in text
+
+
+# --- a body sent a byte at a time -------------------------------------------------------------
+
+
+async def test_an_http_answer_sent_a_byte_at_a_time_ends_at_the_timeout(server: OpenAIStub) -> None:
+    """httpx's read timeout restarts on every byte: the request lasted as long as the server
+    liked, and held its connection slot all along."""
+    server.on_request(_drip_for("slow", CHAT))
+    gen = _http(server, max_retries=1)
+    conversations = [[Message("user", text)] for text in ("slow", "fast")]
+    results = await gen.generate_messages_settled(conversations, [GenerateParams(timeout=1)] * 2)
+    _timed_out(results[0], attempts=2)
+    assert not isinstance(results[1], Exception)
+    assert results[1].message.content == "fast"
+    assert server.attempts() == {"slow": 2, "fast": 1}
+
+
+async def test_a_litellm_chat_answer_sent_a_byte_at_a_time_ends_at_the_timeout(
+    server: OpenAIStub,
+) -> None:
+    server.on_request(_drip_for("slow", CHAT))
+    conversations = [[Message("user", text)] for text in ("slow", "fast")]
+    results = await _litellm(server).generate_messages_settled(
+        conversations, [GenerateParams(timeout=1)] * 2
+    )
+    _timed_out(results[0], attempts=1)
+    assert not isinstance(results[1], Exception)
+    assert results[1].message.content == "fast"
+
+
+async def test_a_litellm_text_answer_sent_a_byte_at_a_time_ends_at_the_timeout(
+    server: OpenAIStub,
+) -> None:
+    server.on_request(_drip_for("slow", TEXT))
+    results = await _litellm(server).generate_texts_settled(
+        ["slow", "fast"], [GenerateParams(timeout=1)] * 2
+    )
+    _timed_out(results[0], attempts=1)
+    assert not isinstance(results[1], Exception)
+    assert results[1].text == "fast"
+
+
+async def test_a_stream_whose_head_comes_a_byte_at_a_time_fails_to_open_at_the_timeout(
+    server: OpenAIStub,
+) -> None:
+    """Opening a stream waits for the response head, which a server could send for ever."""
+    server.script(Drip(None, content_type="text/event-stream"))
+    stream = _litellm(server).stream_messages([Message("user", "q")], GenerateParams(timeout=1))
+    with pytest.raises(GenerationError) as info:
+        async for _ in stream:
+            pass
+    _timed_out(info.value, attempts=1)
