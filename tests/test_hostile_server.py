@@ -6,13 +6,15 @@ other items of the batch keep their results.
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import pytest
 from _servers.litellm_loop import litellm_generator
 from _servers.litellm_loop import server as server
 from _servers.litellm_loop import stub as stub
-from _servers.openai_stub import Drip, OpenAIStub, RecordedRequest, Reply, prompt_of
+from _servers.openai_stub import Drip, OpenAIStub, RawReply, RecordedRequest, Reply, prompt_of
 
 from rigging.error import GenerationError
 from rigging.generator import GenerateParams
@@ -27,6 +29,9 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:Item .* is using the `ReadOnly` qualifier:UserWarning"),
     pytest.mark.filterwarnings("ignore::ResourceWarning"),
     pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+    # litellm's chunk model warns on a content that is not text; as an error (our setting) it
+    # made litellm drop the content, which no user sees: it gets the content as sent
+    pytest.mark.filterwarnings("ignore:Pydantic serializer warnings:UserWarning"),
     pytest.mark.asyncio(loop_scope="module"),
 ]
 
@@ -144,3 +149,61 @@ async def test_a_stream_whose_head_comes_a_byte_at_a_time_fails_to_open_at_the_t
         async for _ in stream:
             pass
     _timed_out(info.value, attempts=1)
+
+
+# --- stream events of the wrong shape -------------------------------------------------------
+
+SSE = "text/event-stream"
+
+
+def _events(*payloads: dict[str, Any]) -> str:
+    base = {"id": "s1", "created": 1, "model": "stub-model"}
+    return "".join(f"data: {json.dumps({**base, **p})}\n\n" for p in payloads) + "data: [DONE]\n\n"
+
+
+def _chat_events(content: Any) -> str:
+    def choice(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {
+            "object": "chat.completion.chunk",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }
+
+    return _events(choice({"role": "assistant", "content": content}), choice({}, "stop"))
+
+
+def _bad_for(prompt: str, events: str) -> Any:
+    def handle(request: RecordedRequest) -> Any:
+        if prompt_of(request) == prompt:
+            return RawReply(events, content_type=SSE)
+        return Reply(prompt_of(request))
+
+    return handle
+
+
+@pytest.mark.parametrize(
+    ("content", "kind"), [(5, "int"), (["a", "b"], "list"), ({"text": "a"}, "dict")]
+)
+async def test_a_streamed_content_that_is_not_text_fails_its_item_alone(
+    server: OpenAIStub, content: Any, kind: str
+) -> None:
+    """litellm hands a delta's content on as the server sent it: `stream_messages` yielded a
+    TextDelta of an int (or list, dict), which a pipeline blamed on the generator itself."""
+    server.on_request(_bad_for("bad", _chat_events(content)))
+    expected = f"sent a malformed chunk after 0 chunk(s): the delta's content is a {kind}, not"
+    chunks = _litellm(server).stream_messages([Message("user", "bad")])
+    with pytest.raises(GenerationError, match=re.escape(expected)) as info:
+        async for _ in chunks:
+            pass
+    assert info.value.model == "openai/stub-model"
+    pipeline = _litellm(server).chat().catch(GenerationError, on_failed="include")
+    async with pipeline.stream_batch(["ok", "bad", "fine"]) as stream:
+        async for _ in stream:
+            pass
+    assert stream.chats is not None
+    good, bad, fine = stream.chats
+    assert (good.last.content, fine.last.content) == ("ok", "fine")
+    assert not good.failed
+    assert not fine.failed
+    assert bad.failed
+    assert isinstance(bad.error, GenerationError)
+    assert expected in str(bad.error)

@@ -52,6 +52,18 @@ def _extra(response: Any, choice: Any) -> dict[str, Any]:
     return extra
 
 
+class MalformedChunkError(Exception):
+    """A stream chunk that does not have the shape rigging reads (its text a number, say)."""
+
+
+def _checked(value: Any, what: str, kind: type = str) -> Any:
+    """`value` when it is None or a `kind` (never a bool), else `MalformedChunkError`."""
+    if value is None or (isinstance(value, kind) and not isinstance(value, bool)):
+        return value
+    wanted = "text" if kind is str else f"an {kind.__name__}"
+    raise MalformedChunkError(f"{what} is a {type(value).__name__}, not {wanted}")
+
+
 def _first_choice(chunk: Any, seen: dict[str, Any]) -> Any:
     """The first choice of a stream chunk (None for the usage-only last chunk).
 
@@ -77,8 +89,10 @@ def _stream_chunks(chunk: Any, seen: dict[str, Any]) -> list[StreamChunk]:
     if choice is None:
         return out
     delta = getattr(choice, "delta", None)
-    text = getattr(delta, "content", None)
+    text = _checked(getattr(delta, "content", None), "the delta's content")
     calls = getattr(delta, "tool_calls", None) or []
+    if not isinstance(calls, list | tuple):
+        raise MalformedChunkError(f"the delta's tool calls are a {type(calls).__name__}")
     if text is not None or calls or getattr(delta, "role", None) is not None:
         seen["delta"] = True  # the provider sent a message (litellm's made-up chunks do not)
     if text:
@@ -88,10 +102,10 @@ def _stream_chunks(chunk: Any, seen: dict[str, Any]) -> list[StreamChunk]:
         function = getattr(call, "function", None)
         out.append(
             ToolCallDelta(
-                index=getattr(call, "index", None) or 0,
-                id=getattr(call, "id", None),
-                name=getattr(function, "name", None),
-                arguments=getattr(function, "arguments", None) or "",
+                index=_checked(getattr(call, "index", None), "a tool call's index", int) or 0,
+                id=_checked(getattr(call, "id", None), "a tool call's id"),
+                name=_checked(getattr(function, "name", None), "a tool call's name"),
+                arguments=_checked(getattr(function, "arguments", None), "its arguments") or "",
             )
         )
     return out
@@ -100,7 +114,7 @@ def _stream_chunks(chunk: Any, seen: dict[str, Any]) -> list[StreamChunk]:
 def _text_stream_chunks(chunk: Any, seen: dict[str, Any]) -> list[StreamChunk]:
     """Convert one litellm text-completion stream chunk (see `_stream_chunks`)."""
     choice = _first_choice(chunk, seen)
-    text = getattr(choice, "text", None)
+    text = _checked(getattr(choice, "text", None), "the choice's text")
     if text is not None:
         seen["delta"] = True
     return [TextDelta(text)] if text else []

@@ -11,11 +11,35 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rigging.error import GenerationError
+from rigging.generator._litellm_convert import MalformedChunkError
 from rigging.generator._litellm_errors import classify_litellm_error, provider_message
 from rigging.generator._remote import Failure, cause_of, clip_detail
 
 if TYPE_CHECKING:
     from rigging.generator._owned import Owned
+    from rigging.generator.chunks import StreamChunk
+
+
+def _converted(
+    convert: Callable[[Any, dict[str, Any]], list[StreamChunk]],
+    chunk: Any,
+    seen: dict[str, Any],
+    model: str,
+    received: int,
+    redact: Callable[[str], str],
+) -> list[StreamChunk]:
+    """`convert(chunk, seen)`; a chunk it cannot read is a `GenerationError` of the stream.
+
+    Its item's own error: a chunk of the wrong type handed on would fail the whole run as a
+    broken generator.
+    """
+    try:
+        return convert(chunk, seen)
+    except MalformedChunkError as exc:
+        problem = str(exc)
+    message = f"stream from model {model!r} sent a malformed chunk after {received} "
+    message += f"chunk(s): {problem}"
+    raise GenerationError(redact(message), model=model, attempts=1)
 
 
 async def _close(stream: Any) -> None:

@@ -40,7 +40,7 @@ from rigging.generator._litellm_errors import (
     classify_litellm_error,
     key_names,
 )
-from rigging.generator._litellm_stream import _close, _time_limit
+from rigging.generator._litellm_stream import _close, _converted, _time_limit
 from rigging.generator._litellm_stream import _next_chunk as _next_chunk  # tests read it here
 from rigging.generator._origin import refuse_data_endpoints
 from rigging.generator._remote import (
@@ -476,9 +476,9 @@ class LiteLLMGenerator(RemoteGenerator):
                             )
                         if chunk is None:
                             break
-                        received += 1
-                        for piece in convert(chunk, seen):
+                        for piece in _converted(convert, chunk, seen, self.model, received, redact):
                             yield piece
+                        received += 1
                 finally:
                     try:
                         await _close(stream)
