@@ -207,3 +207,49 @@ async def test_a_streamed_content_that_is_not_text_fails_its_item_alone(
     assert bad.failed
     assert isinstance(bad.error, GenerationError)
     assert expected in str(bad.error)
+
+
+# --- a key echoed into what a result keeps ----------------------------------------------------
+
+
+def _echoing(request: RecordedRequest) -> RawReply:
+    """The request's own Authorization header, in the id and in fields of the server's own."""
+    auth = request.headers["authorization"]
+    base = {"id": f"id {auth}", "created": 1, "model": "stub-model"}
+    if request.json.get("stream"):
+        delta = {"role": "assistant", "content": "hi"}
+        events = [
+            {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta}]},
+            {
+                "object": "chat.completion.chunk",
+                "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+            },
+        ]
+        text = "".join(f"data: {json.dumps({**base, **e})}\n\n" for e in events)
+        return RawReply(text + "data: [DONE]\n\n", content_type=SSE)
+    if request.path.endswith("/completions") and "prompt" in request.json:
+        choice: dict[str, Any] = {"index": 0, "text": "hi", "finish_reason": "stop"}
+        return RawReply({**base, "object": "text_completion", "choices": [choice]})
+    message = {"role": "assistant", "content": "hi"}
+    choice = {"index": 0, "message": message, "finish_reason": "stop"}
+    choice.update(echo=auth, nested=[{"auth": auth}])  # kept by litellm as the server's own
+    return RawReply({**base, "object": "chat.completion", "choices": [choice]})
+
+
+async def test_a_key_echoed_into_a_results_extra_is_redacted(server: OpenAIStub) -> None:
+    """litellm keeps the response id and a choice's fields of the server's own; they went
+    into the result's extra as sent, and with it into every dumped chat."""
+    server.on_request(_echoing)
+    gen = _litellm(server)
+    chat = await gen.chat("q").run()
+    [text] = await gen.generate_texts(["q"], [GenerateParams()])
+    streamed = [c async for c in gen.stream_messages([Message("user", "q")])]
+    assert chat.last.content == "hi"
+    assert chat.extra["response_id"] == "id Bearer ***"
+    assert chat.extra["echo"] == "Bearer ***"
+    assert chat.extra["nested"] == [{"auth": "***"}]
+    assert text.extra["response_id"] == "id Bearer ***"
+    assert streamed[-1].extra["response_id"] == "id Bearer ***"  # type: ignore[union-attr]
+    for shown in (chat.model_dump_json(), repr(text), repr(streamed)):
+        assert SECRET not in shown
+    assert all(r.headers["authorization"] == f"Bearer {SECRET}" for r in server.requests)

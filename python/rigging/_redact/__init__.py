@@ -37,12 +37,13 @@ The modules, one concept each (this package re-exports their public names):
 - `mask`: masked copies of values, dumps, reprs and schemas (`redact_value`, `redact_schema`);
 - `find`: the secret values inside values and schemas (`secret_values`, `schema_secrets`);
 - `known`: the values remembered process-wide (`remember`, `redact_known`) and `RedactFilter`;
-- `objects`, `scrub`, `exception`: `redact_exception` and the walk behind it.
+- `objects`, `scrub`, `exception`: `redact_exception` (and `redact_data`) and the walk behind
+  them.
 """
 
 from __future__ import annotations
 
-from rigging._redact.exception import redact_exception
+from rigging._redact.exception import redact_data, redact_exception
 from rigging._redact.find import schema_secrets, secret_values
 from rigging._redact.known import (
     RedactFilter,
@@ -85,6 +86,7 @@ __all__ = [
     "mask_urls",
     "path_secrets",
     "query_secrets",
+    "redact_data",
     "redact_dump",
     "redact_exception",
     "redact_field",

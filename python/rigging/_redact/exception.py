@@ -162,3 +162,24 @@ def redact_exception(
         pending.extend(scrub.found)
         scrub.found.clear()
     return exc
+
+
+def redact_data(value: Any, redact: Callable[[str], str]) -> Any:
+    """`value` without secrets: itself when it holds none, else a scrubbed copy.
+
+    For what a provider sent back and a result keeps (a response's id, fields of its own):
+    a server may echo the request's key there. The same walk as `redact_exception` (strs
+    through `redact`, a value under a secret name masked, containers copied, other objects
+    holding a secret withheld, bounded), never raising.
+
+    Args:
+        value: The data (a result's ``extra``).
+        redact: Maps a text to its redacted form (e.g. a request's redactor).
+
+    Returns:
+        `value`, or its scrubbed copy.
+    """
+    try:
+        return _Scrub(redact).value(value, 0)
+    except Exception:  # nothing is kept of a value that could not be scrubbed
+        return _withheld(value)

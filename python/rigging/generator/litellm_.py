@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from pydantic import PrivateAttr
 
 from rigging._exports import public_dir as _public_dir
-from rigging._redact import environment_secrets
+from rigging._redact import environment_secrets, redact_data
 from rigging.generator._fixups import Fixups, OpenAIToolsWithImageURLsFixup, send_fixed
 from rigging.generator._litellm_clients import (  # tests read it here
     _openai_text_target as _openai_text_target,
@@ -215,9 +215,8 @@ class LiteLLMGenerator(RemoteGenerator):
             choice = choice_of(response)
             return response, choice, check_message(choice)
 
-        response, choice, message = await self._call(
-            attempt, classify_litellm_error, self._request_redactor(params)
-        )
+        redact = self._request_redactor(params)
+        response, choice, message = await self._call(attempt, classify_litellm_error, redact)
         generated = Message(
             role="assistant",
             content=message.content or "",
@@ -227,7 +226,7 @@ class LiteLLMGenerator(RemoteGenerator):
             message=generated,
             stop_reason=choice.finish_reason,
             usage=_priced(_usage(response), self.model),
-            extra=_extra(response, choice),
+            extra=redact_data(_extra(response, choice), redact),  # a server may echo the key
         )
 
     async def _one_text(
@@ -248,9 +247,8 @@ class LiteLLMGenerator(RemoteGenerator):
             choice = choice_of(response)
             return response, choice, check_text(choice)
 
-        response, choice, generated = await self._call(
-            attempt, classify_litellm_error, self._request_redactor(params)
-        )
+        redact = self._request_redactor(params)
+        response, choice, generated = await self._call(attempt, classify_litellm_error, redact)
         extra: dict[str, Any] = {"response_id": getattr(response, "id", None)}
         if len(response.choices) > 1:
             extra["other_choices"] = [getattr(c, "text", None) or "" for c in response.choices[1:]]
@@ -258,7 +256,7 @@ class LiteLLMGenerator(RemoteGenerator):
             text=generated,
             stop_reason=choice.finish_reason,
             usage=_priced(_usage(response), self.model),
-            extra=extra,
+            extra=redact_data(extra, redact),
         )
 
     async def generate_messages(
@@ -490,7 +488,8 @@ class LiteLLMGenerator(RemoteGenerator):
             if provider:
                 extra["provider"] = provider
             reason = convert_stop_reason(seen.get("finish_reason"))
-            yield StreamFinish(reason, _priced(seen.get("usage"), self.model), extra)
+            usage = _priced(seen.get("usage"), self.model)
+            yield StreamFinish(reason, usage, redact_data(extra, redact))
         finally:
             if clients is not None:
                 await clients.aclose()
