@@ -55,7 +55,9 @@ from rigging.error import (
     XmlContentError,
     _reduce,
 )
+from rigging.generator._litellm_convert import MalformedChunkError
 from rigging.generator._litellm_errors import MalformedResponseError
+from rigging.generator._remote import DeadlineExceededError
 from rigging.generator.http import _StatusError
 from rigging.generator.testing import ScriptedGenerator
 from rigging.model import Answer
@@ -160,6 +162,12 @@ FACTORIES: dict[str, Callable[[], BaseException]] = {
     "rigging._message.content.UnresolvedPartWarning": lambda: UnresolvedPartWarning("no class"),
     "rigging._model.plan._UnsupportedError": lambda: _UnsupportedError("a union of models"),
     "rigging._pipeline.windows._WindowError": lambda: _WindowError(ValueError("boom"), []),
+    "rigging.generator._litellm_convert.MalformedChunkError": lambda: MalformedChunkError(
+        "the delta's content is a int, not text"
+    ),
+    "rigging.generator._remote.DeadlineExceededError": lambda: DeadlineExceededError(
+        "no complete answer within 1 s (the timeout)"
+    ),
     "rigging.generator._litellm_errors.MalformedResponseError": lambda: MalformedResponseError(
         'the response has an empty "choices" list'
     ),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from rigging.error import GenerationError
+from rigging.error import GenerationError, _reduce
 from rigging.generator.chunks import StreamChunk, TextDelta, ToolCallDelta
 from rigging.generator.results import Usage
 
@@ -54,6 +54,8 @@ def _extra(response: Any, choice: Any) -> dict[str, Any]:
 
 class MalformedChunkError(Exception):
     """A stream chunk that does not have the shape rigging reads (its text a number, say)."""
+
+    __reduce__ = _reduce
 
 
 def _checked(value: Any, what: str, kind: type = str) -> Any:

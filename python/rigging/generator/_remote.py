@@ -17,7 +17,7 @@ from pydantic import Field, PrivateAttr
 
 from rigging import _tasks
 from rigging._redact import redact_exception
-from rigging.error import GenerationError, _clip
+from rigging.error import GenerationError, _clip, _reduce
 from rigging.generator.base import Generator
 
 __all__ = [
@@ -129,6 +129,8 @@ def parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
 
 class DeadlineExceededError(TimeoutError):
     """A request that did not end within its timeout, counted from its start (retried)."""
+
+    __reduce__ = _reduce
 
 
 async def with_deadline(seconds: float | None, call: Callable[[], Awaitable[T]]) -> T:
