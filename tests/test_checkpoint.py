@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from _servers.openai_stub import OpenAIStub, RecordedRequest, Reply
+from _windows import PairThenHang
 from pydantic import PrivateAttr
 
 import rigging as rg
@@ -646,24 +647,6 @@ async def test_a_run_cancelled_during_a_checkpoint_write_waits_for_the_write(
     assert _recorded(path) == [0]
 
 
-class _PairThenHang(rg.Generator):
-    """``a`` and ``b`` answer together (each waits for the other); ``c`` never answers."""
-
-    _arrived: int = PrivateAttr(default=0)
-    _both: asyncio.Event = PrivateAttr(default_factory=asyncio.Event)
-
-    async def generate_messages(
-        self, messages: Sequence[Sequence[rg.Message]], params: Sequence[GenerateParams]
-    ) -> Sequence[rg.generator.GeneratedMessage]:
-        if messages[0][-1].content == "c":
-            await asyncio.Event().wait()  # until the run stops and cancels it
-        self._arrived += 1
-        if self._arrived == 2:
-            self._both.set()
-        await self._both.wait()
-        return [rg.generator.GeneratedMessage.from_text("ok", stop_reason="stop")] * len(messages)
-
-
 async def test_a_run_cancelled_during_a_write_records_the_window_that_ended_alongside(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -685,7 +668,7 @@ async def test_a_run_cancelled_during_a_write_records_the_window_that_ended_alon
         append(self, lines)
 
     monkeypatch.setattr(CheckpointFile, "append", slow_append)
-    pipeline = _PairThenHang(model="pair").chat()
+    pipeline = PairThenHang(model="pair").chat()
     # max_concurrency 3: windows of one item, all three in flight
     task = asyncio.ensure_future(
         pipeline.run_batch(["a", "b", "c"], checkpoint=path, max_concurrency=3)

@@ -16,11 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import PrivateAttr
+from _windows import PairThenHang
 
-import rigging as rg
 from rigging.error import CheckpointError
-from rigging.generator import GenerateParams
 from rigging.generator.testing import EchoGenerator
 
 ITEMS = [f"x{i}" for i in range(400)]
@@ -143,24 +141,6 @@ def test_a_write_that_cannot_be_cut_back_stops_all_later_writes(
     assert not torn.endswith(b"}")
 
 
-class _PairThenHang(rg.Generator):
-    """``a`` and ``b`` answer together (each waits for the other); ``c`` never answers."""
-
-    _arrived: int = PrivateAttr(default=0)
-    _both: asyncio.Event = PrivateAttr(default_factory=asyncio.Event)
-
-    async def generate_messages(
-        self, messages: Sequence[Sequence[rg.Message]], params: Sequence[GenerateParams]
-    ) -> Sequence[rg.generator.GeneratedMessage]:
-        if messages[0][-1].content == "c":
-            await asyncio.Event().wait()  # until the run stops and cancels it
-        self._arrived += 1
-        if self._arrived == 2:
-            self._both.set()
-        await self._both.wait()
-        return [rg.generator.GeneratedMessage.from_text("ok", stop_reason="stop")] * len(messages)
-
-
 class _HeldFullDisk(_FullDisk):
     """Every write after the header fails; the first one waits for `release` first."""
 
@@ -191,7 +171,7 @@ async def test_a_cancelled_run_whose_last_write_fails_is_still_cancelled(
     monkeypatch.setattr(checkpoint, "os", disk)
     # max_concurrency 3: windows of one item, all three in flight
     task = asyncio.ensure_future(
-        _PairThenHang(model="pair")
+        PairThenHang(model="pair")
         .chat()
         .run_batch(["a", "b", "c"], checkpoint=path, max_concurrency=3)
     )

@@ -13,6 +13,7 @@ import pickle
 import typing as t
 
 import pytest
+from _nesting import nested_dicts
 from _servers.elastic_stub import ElasticStub
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.helpers import BulkIndexError
@@ -21,15 +22,6 @@ import rigging as rg
 from rigging.data import ElasticBulkError, ElasticDataError, chats_to_elastic, chats_to_elastic_data
 from rigging.error import RiggingError
 from rigging.generator.testing import EchoGenerator
-
-
-def _nested(levels: int) -> dict[str, t.Any]:
-    root: dict[str, t.Any] = {}
-    node = root
-    for _ in range(levels):
-        node["a"] = {}
-        node = node["a"]
-    return root
 
 
 async def _chats() -> dict[str, rg.Chat]:
@@ -42,7 +34,7 @@ async def _chats() -> dict[str, rg.Chat]:
     chats["nan"].messages[0].metadata["logprobs"] = [0.0, -math.inf]
     chats["nan"].generated[0].metadata["odd key"] = {"x": math.inf}
     chats["object"].generated[0].metadata["handle"] = object()
-    chats["deep"].messages[0].metadata["tree"] = _nested(300)
+    chats["deep"].messages[0].metadata["tree"] = nested_dicts(300)
     chats["bytes"].extra["raw"] = b"\xff\xfe"
     return chats
 

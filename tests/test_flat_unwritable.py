@@ -6,19 +6,11 @@ import typing as t
 from collections.abc import Callable
 
 import pytest
+from _nesting import nested_dicts
 from pydantic_core import PydanticSerializationError
 
 import rigging as rg
 from rigging.data import chats_to_df, flatten_chats
-
-
-def _nested(levels: int) -> dict[str, t.Any]:
-    root: dict[str, t.Any] = {}
-    node = root
-    for _ in range(levels):
-        node["a"] = {}
-        node = node["a"]
-    return root
 
 
 def _chat(*texts: str) -> rg.Chat:
@@ -39,7 +31,7 @@ WRITERS: dict[str, Callable[[list[rg.Chat]], object]] = {
 @pytest.mark.parametrize("writer", sorted(WRITERS))
 def test_too_deep_metadata_names_the_chat_the_message_and_the_path(writer: str) -> None:
     good, deep = _chat("a"), _chat("b", "c")
-    deep.messages[1].metadata["tree"] = {"k": [_nested(300)]}
+    deep.messages[1].metadata["tree"] = {"k": [nested_dicts(300)]}
     with pytest.raises(PydanticSerializationError) as info:
         WRITERS[writer]([good, deep])
     text = str(info.value)

@@ -11,16 +11,14 @@ syntax assigns to a secret name.
 
 from __future__ import annotations
 
-import base64
 import json
-import pickle
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from _servers.openai_stub import ErrorReply, OpenAIStub
+from _spec_views import spec_views
 
-import rigging as rg
 from rigging import _redact
 from rigging.error import GenerationError
 from rigging.generator import GenerateParams
@@ -34,19 +32,6 @@ _MARK = "zq7531"
 def server() -> Iterator[OpenAIStub]:
     with OpenAIStub() as running:
         yield running
-
-
-def _views(generator: HTTPGenerator) -> list[str]:
-    chat = rg.Chat([rg.Message("user", "x")], generator=generator)
-    return [
-        repr(generator),
-        generator.model_dump_json(),
-        generator.to_identifier(),
-        base64.b64decode(generator.model_dump()["spec"]).decode(),
-        repr(generator.spec),
-        chat.model_dump_json(),
-        repr(pickle.dumps(chat)),
-    ]
 
 
 def _spec(url: str, headers: dict[str, str], body: str) -> dict[str, Any]:
@@ -152,7 +137,7 @@ def test_literal_pieces_of_a_secret_header_template_are_masked(
     generator = HTTPGenerator(model="m", spec=_spec("http://127.0.0.1:1/v1", headers, "x"))
     assert generator.spec is not None
     assert generator.spec.model_dump()["request"]["headers"] == {next(iter(headers)): shown}
-    for text in _views(generator):
+    for text in spec_views(generator):
         assert _MARK not in text
     assert generator.spec.request.headers == headers  # sent as written
 
@@ -182,7 +167,7 @@ def test_literal_pieces_of_secrets_in_a_body_template_are_masked(body: str, mask
     generator = HTTPGenerator(model="m", spec=_spec("http://127.0.0.1:1/v1", {}, body))
     assert generator.spec is not None
     assert generator.spec.model_dump()["request"]["transforms"][0]["pattern"] == masked
-    for text in _views(generator):
+    for text in spec_views(generator):
         assert _MARK not in text
     assert any(_MARK in secret for secret in generator._secrets())  # and scrubbed from echoes
 

@@ -6,12 +6,9 @@ with escapes (``"a\\"b"``, ``'\\x41'``, ``"\\u0041"``). Every view of the spec m
 the spec still renders the real value, and an echo of the value is scrubbed.
 """
 
-import base64
-import pickle
-
 import pytest
+from _spec_views import spec_views
 
-import rigging as rg
 from rigging.generator.http import HTTPGenerator, RequestTransformContext
 
 #: In every secret below, in its source text as in its value. Not hex: uuids never hold it.
@@ -26,20 +23,6 @@ def _generator(body: str) -> HTTPGenerator:
         }
     }
     return HTTPGenerator(model="m", spec=spec)
-
-
-def _views(generator: HTTPGenerator) -> list[str]:
-    """Everything that shows the spec: reprs, dumps, identifier, a chat's dump and pickle."""
-    chat = rg.Chat([rg.Message("user", "x")], generator=generator)
-    return [
-        repr(generator),
-        generator.model_dump_json(),
-        generator.to_identifier(),
-        base64.b64decode(generator.model_dump()["spec"]).decode(),
-        repr(generator.spec),
-        chat.model_dump_json(),
-        repr(pickle.dumps(chat)),
-    ]
 
 
 def _rendered(generator: HTTPGenerator) -> str:
@@ -116,7 +99,7 @@ def test_escaped_literal_secrets_are_masked_in_every_view(
 ) -> None:
     generator = _generator(body)
     assert _masked_pattern(generator) == masked
-    for text in _views(generator):
+    for text in spec_views(generator):
         assert _MARK not in text
     # The spec itself still sends the value, which the generator scrubs from echoes.
     assert generator.spec is not None
@@ -135,7 +118,7 @@ def test_a_secret_written_escaped_and_as_it_is_is_masked_everywhere() -> None:
         '{% set api_key = "***" %}{% set token = "***" %}'
         '{{ {"note": "***"}.note }}{"k": "***"}{{ api_key }}'
     )
-    for text in _views(generator):
+    for text in spec_views(generator):
         assert _MARK not in text
     assert _rendered(generator) == 'x sk-Azq-7531 y{"k": "sk-Azq-7531"}sk-Azq-7531'
 
@@ -164,7 +147,7 @@ def test_secrets_that_overlap_are_masked_whole() -> None:
     assert _masked_pattern(generator) == (
         '{% set api_key = "***" %}{% set token = "***" %}{"k": "***"}{{ api_key }}{{ token }}'
     )
-    for text in _views(generator):
+    for text in spec_views(generator):
         assert _MARK not in text
         assert "tail" not in text
     assert _rendered(generator) == '{"k": "sk-Azq-7531-tail"}sk-Azq-7531sk-Azq-7531-tail'
